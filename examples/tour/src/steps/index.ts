@@ -1,0 +1,5 @@
+import type { TourStep } from '../step.js'
+import { coreStep } from './core.js'
+
+/** The tour, in order. Each package issue adds its step here. */
+export const steps: readonly TourStep[] = [coreStep]

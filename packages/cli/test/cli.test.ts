@@ -1,0 +1,209 @@
+import { execFileSync, spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import {
+  CliExit,
+  type Command,
+  createProgress,
+  ExitCode,
+  keyValues,
+  optionalString,
+  parseCommandArgs,
+  parseDuration,
+  requireString,
+  runCli,
+  UsageError,
+  writeJson,
+  writeLine,
+} from '../src/index.js'
+import { fakeIO } from './helpers.js'
+
+const pkgDir = resolve(import.meta.dirname, '..')
+const version = (JSON.parse(readFileSync(resolve(pkgDir, 'package.json'), 'utf8')) as { version: string })
+  .version
+
+const echo: Command = {
+  name: 'echo',
+  summary: 'prints its options',
+  usage: 'Usage: safeguards echo --name NAME [--json] [--context K=V]...',
+  async run({ argv, io }) {
+    const { values } = parseCommandArgs(argv, {
+      name: { type: 'string' },
+      json: { type: 'boolean' },
+      context: { type: 'string', multiple: true },
+      fail: { type: 'string' },
+      throw: { type: 'string' },
+    })
+    const fail = optionalString(values, 'fail')
+    if (fail) throw new CliExit(Number(fail), 'check failed: 3 findings')
+    const t = optionalString(values, 'throw')
+    if (t === 'plain') throw Object.assign(new Error('/secret/path leaked'), { code: 'ENOENT' })
+    if (t === 'sg') throw new UsageError('--throw was given')
+    const name = requireString(values, 'name')
+    const context = keyValues(values.context as string[] | undefined, 'context')
+    if (values.json) writeJson(io, { name, context })
+    else writeLine(io, `hello ${name}`)
+    return ExitCode.OK
+  },
+}
+
+describe('runCli', () => {
+  it('prints help (exit 0) and usage without a command (exit 2)', async () => {
+    for (const arg of ['--help', '-h', 'help']) {
+      const f = fakeIO()
+      expect(await runCli([arg], f.io, { commands: [echo] })).toBe(0)
+      expect(f.stdout()).toContain('Usage: safeguards <command>')
+      expect(f.stdout()).toMatch(/echo\s+prints its options/)
+    }
+    const f = fakeIO()
+    expect(await runCli([], f.io, { commands: [] })).toBe(2)
+    expect(f.stdout()).toContain('(none installed)')
+  })
+
+  it('prints the package version', async () => {
+    for (const arg of ['--version', '-v', 'version']) {
+      const f = fakeIO()
+      expect(await runCli([arg], f.io)).toBe(0)
+      expect(f.stdout()).toBe(`${version}\n`)
+    }
+  })
+
+  it('rejects unknown commands with exit 2 and one line', async () => {
+    const f = fakeIO()
+    expect(await runCli(['nope'], f.io, { commands: [echo] })).toBe(2)
+    expect(f.stderr().trim().split('\n')).toHaveLength(1)
+    expect(f.stderr()).toContain('unknown command "nope"')
+  })
+
+  it('prints a command usage for --help', async () => {
+    const f = fakeIO()
+    expect(await runCli(['echo', '--help'], f.io, { commands: [echo] })).toBe(0)
+    expect(f.stdout()).toBe(`${echo.usage}\n`)
+  })
+
+  it('runs a command, with --json producing one document', async () => {
+    const f = fakeIO()
+    expect(
+      await runCli(['echo', '--name', 'x', '--json', '--context', 'a=1', '--context', 'b=c=d'], f.io, {
+        commands: [echo],
+      }),
+    ).toBe(0)
+    expect(JSON.parse(f.stdout())).toEqual({ name: 'x', context: { a: '1', b: 'c=d' } })
+    const g = fakeIO()
+    expect(await runCli(['echo', '--name', 'x'], g.io, { commands: [echo] })).toBe(0)
+    expect(g.stdout()).toBe('hello x\n')
+  })
+
+  it.each([
+    [['--name'], /--name/],
+    [['--bogus'], /--bogus/],
+    [[], /--name is required/],
+    [['--name', 'x', 'extra'], /unexpected argument at position 1/],
+    [['--name', 'x', '--context', 'novalue'], /--context expects KEY=VALUE/],
+    [['--name', 'x', '--context', 'a=1', '--context', 'a=2'], /repeats the key "a"/],
+    [['--throw', 'sg'], /--throw was given/],
+  ])('usage errors exit 2 with one line naming the argument: %j', async (args, pattern) => {
+    const f = fakeIO()
+    expect(await runCli(['echo', ...args], f.io, { commands: [echo] })).toBe(2)
+    const lines = f.stderr().trim().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/^safeguards echo: /)
+    expect(lines[0]).toMatch(pattern)
+    expect(f.stderr()).not.toMatch(/\n\s+at /) // no stack trace
+  })
+
+  it('documented failures use their exit code', async () => {
+    const f = fakeIO()
+    expect(await runCli(['echo', '--fail', '1'], f.io, { commands: [echo] })).toBe(1)
+    expect(f.stderr()).toBe('safeguards echo: check failed: 3 findings\n')
+    expect(() => new CliExit(0, 'x')).toThrow(RangeError)
+    expect(() => new CliExit(126, 'x')).toThrow(RangeError)
+  })
+
+  it('unexpected errors print a code, never the message or a stack, unless SAFEGUARDS_DEBUG=1', async () => {
+    const f = fakeIO()
+    expect(await runCli(['echo', '--throw', 'plain'], f.io, { commands: [echo] })).toBe(2)
+    expect(f.stderr()).toBe(
+      'safeguards echo: unexpected error (ENOENT); set SAFEGUARDS_DEBUG=1 for details\n',
+    )
+    const g = fakeIO('', { env: { SAFEGUARDS_DEBUG: '1' } })
+    await runCli(['echo', '--throw', 'plain'], g.io, { commands: [echo] })
+    expect(g.stderr()).toContain('at ')
+  })
+
+  it('typed SafeguardsErrors from libraries exit 2 with their code', async () => {
+    const { InvalidArgumentError } = await import('@safeguards/core')
+    const boom: Command = {
+      ...echo,
+      name: 'boom',
+      run: async () => Promise.reject(new InvalidArgumentError('bad "x"')),
+    }
+    const f = fakeIO()
+    expect(await runCli(['boom'], f.io, { commands: [boom] })).toBe(2)
+    expect(f.stderr()).toBe('safeguards boom: bad "x" (ERR_INVALID_ARGUMENT)\n')
+  })
+})
+
+describe('helpers', () => {
+  it('parseDuration', () => {
+    expect(parseDuration('250', 'x')).toBe(250)
+    expect(parseDuration('90s', 'x')).toBe(90_000)
+    expect(parseDuration('1.5m', 'x')).toBe(90_000)
+    expect(parseDuration('36h', 'x')).toBe(129_600_000)
+    expect(parseDuration('7d', 'x')).toBe(604_800_000)
+    expect(() => parseDuration('7 days', 'max-age')).toThrow(/--max-age expects a duration/)
+    expect(() => parseDuration('-1s', 'x')).toThrow(UsageError)
+    expect(() => parseDuration(`${'9'.repeat(30)}d`, 'x')).toThrow(/out of range/)
+  })
+
+  it('parseCommandArgs enforces positional counts', () => {
+    expect(parseCommandArgs(['a', 'b'], {}, [2, 2]).positionals).toEqual(['a', 'b'])
+    expect(() => parseCommandArgs(['a'], {}, [2, 2])).toThrow(/at least 2/)
+  })
+
+  it('progress draws a bar on a terminal and lines elsewhere, always on stderr', () => {
+    let t = 0
+    const tty = fakeIO('', { tty: true })
+    const p = createProgress(tty.io, { label: 'records', total: 4, now: () => t })
+    for (let i = 0; i < 4; i++) {
+      t += 200
+      p.tick()
+    }
+    p.done()
+    expect(tty.stderr()).toContain('[######------------------] 25% 1/4 records')
+    expect(tty.stderr()).toContain('100% 4/4 records')
+    expect(tty.stdout()).toBe('')
+
+    t = 0
+    const plain = fakeIO()
+    const q = createProgress(plain.io, { label: 'files', now: () => t })
+    q.tick(10)
+    t += 6000
+    q.tick(5)
+    q.setTotal(30)
+    t += 6000
+    q.tick(0)
+    q.done()
+    expect(plain.stderr()).toBe('15 files\n50% 15/30 files\n')
+  })
+})
+
+describe('the installed bin', () => {
+  it('runs through node_modules/.bin/safeguards from the repo root after build', () => {
+    const root = resolve(pkgDir, '../..')
+    const bin = resolve(root, 'node_modules/.bin/safeguards')
+    const built = spawnSync('test', ['-f', resolve(pkgDir, 'dist/bin.js')]).status === 0
+    if (!built) {
+      // In `npm run check` the build runs before the tests, so this branch is only for a bare `vitest` run.
+      expect(spawnSync(bin, ['--version'], { encoding: 'utf8' }).stderr).toContain('not built yet')
+      return
+    }
+    expect(execFileSync(bin, ['--version'], { encoding: 'utf8' })).toBe(`${version}\n`)
+    const help = spawnSync(bin, ['--help'], { encoding: 'utf8' })
+    expect(help.status).toBe(0)
+    expect(help.stdout).toContain('Usage: safeguards')
+    const bad = spawnSync(bin, ['no-such-command'], { encoding: 'utf8' })
+    expect(bad.status).toBe(2)
+  })
+})

@@ -1,0 +1,37 @@
+/**
+ * `@safeguards/core`: the primitives every Safeguards package builds on.
+ *
+ * @packageDocumentation
+ */
+export { assertBytes, assertInteger, assertString } from './assert.js'
+export {
+  base64ToBytes,
+  base64urlToBytes,
+  bytesToBase64,
+  bytesToBase64url,
+  bytesToHex,
+  concatBytes,
+  hasLoneSurrogate,
+  hexToBytes,
+  utf8Decode,
+  utf8Encode,
+} from './bytes.js'
+export type { CanonicalizeOptions, JsonValue, ParseJsonOptions } from './canonical-json.js'
+export { canonicalBytes, canonicalize, parseJson, serializeJcsNumber } from './canonical-json.js'
+export type { Clock, ManualClock } from './clock.js'
+export { manualClock, systemClock } from './clock.js'
+export type { CoreErrorCode, SafeguardsErrorOptions } from './errors.js'
+export {
+  CanonicalJsonError,
+  EncodingError,
+  InvalidArgumentError,
+  isSafeguardsError,
+  JsonParseError,
+  SafeguardsError,
+} from './errors.js'
+export type { HashAlgorithm, HashBackend, Hasher } from './hash.js'
+export { createHasher, hash, hashBackend, hmac, sha256, sha512 } from './hash.js'
+export type { RandomSource } from './random.js'
+export { randomBytes } from './random.js'
+export { Secret } from './secret.js'
+export { timingSafeEqual } from './timing-safe-equal.js'

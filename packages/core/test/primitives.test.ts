@@ -1,0 +1,148 @@
+import { inspect } from 'node:util'
+import { describe, expect, it, vi } from 'vitest'
+import {
+  assertBytes,
+  assertInteger,
+  assertString,
+  CanonicalJsonError,
+  InvalidArgumentError,
+  isSafeguardsError,
+  JsonParseError,
+  manualClock,
+  randomBytes,
+  SafeguardsError,
+  Secret,
+  systemClock,
+  timingSafeEqual,
+} from '../src/index.js'
+
+describe('timingSafeEqual', () => {
+  it('compares contents and lengths', () => {
+    expect(timingSafeEqual(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2, 3]))).toBe(true)
+    expect(timingSafeEqual(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2, 4]))).toBe(false)
+    expect(timingSafeEqual(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2]))).toBe(false)
+    expect(timingSafeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2, 3]))).toBe(false)
+    expect(timingSafeEqual(new Uint8Array(), new Uint8Array())).toBe(true)
+    expect(timingSafeEqual(new Uint8Array([0]), new Uint8Array())).toBe(false)
+    expect(timingSafeEqual(new Uint8Array(), new Uint8Array([0]))).toBe(false)
+  })
+  it('finds a difference in every position', () => {
+    const a = new Uint8Array(64).fill(9)
+    for (let i = 0; i < 64; i++) {
+      const b = a.slice()
+      b[i] = 8
+      expect(timingSafeEqual(a, b)).toBe(false)
+    }
+  })
+  it('refuses non-bytes', () => {
+    expect(() => timingSafeEqual('a' as unknown as Uint8Array, new Uint8Array())).toThrow(TypeError)
+    expect(() => timingSafeEqual(new Uint8Array(), [1] as unknown as Uint8Array)).toThrow(/"b"/)
+  })
+})
+
+describe('randomBytes', () => {
+  it('returns the requested length, beyond the 64 KiB getRandomValues limit', () => {
+    expect(randomBytes(0)).toEqual(new Uint8Array())
+    const big = randomBytes(200_000)
+    expect(big.length).toBe(200_000)
+    // the last chunk was filled too (probability of 1000 zero bytes is nil)
+    expect(big.subarray(199_000).some((b) => b !== 0)).toBe(true)
+    expect(randomBytes(32)).not.toEqual(randomBytes(32))
+  })
+  it('checks its argument', () => {
+    expect(() => randomBytes(-1)).toThrow(RangeError)
+    expect(() => randomBytes(1.5)).toThrow(TypeError)
+    expect(() => randomBytes('8' as unknown as number)).toThrow(TypeError)
+  })
+  it('fails with a typed error when Web Crypto is missing', () => {
+    vi.stubGlobal('crypto', undefined)
+    try {
+      expect(() => randomBytes(8)).toThrow(SafeguardsError)
+      try {
+        randomBytes(8)
+      } catch (e) {
+        expect((e as SafeguardsError).code).toBe('ERR_UNSUPPORTED_RUNTIME')
+      }
+    } finally {
+      vi.unstubAllGlobals()
+    }
+  })
+})
+
+describe('Secret', () => {
+  it('never prints its value', () => {
+    const s = Secret.of('hunter2')
+    expect(String(s)).toBe('<redacted>')
+    expect(`${s}`).toBe('<redacted>')
+    expect(JSON.stringify({ s })).toBe('{"s":"<redacted>"}')
+    expect(inspect(s)).toBe('<redacted>')
+    expect(inspect({ nested: { s } })).not.toContain('hunter2')
+    expect(Object.keys(s)).toEqual([])
+    expect(s.reveal()).toBe('hunter2')
+    expect(Secret.isSecret(s)).toBe(true)
+    expect(Secret.isSecret('hunter2')).toBe(false)
+  })
+})
+
+describe('clocks', () => {
+  it('systemClock follows Date.now', () => {
+    const before = Date.now()
+    const t = systemClock.now()
+    expect(t).toBeGreaterThanOrEqual(before)
+    expect(t).toBeLessThanOrEqual(Date.now())
+  })
+  it('manualClock moves only when told', () => {
+    const c = manualClock(1000)
+    expect(c.now()).toBe(1000)
+    expect(c.advance(500)).toBe(1500)
+    expect(c.set(2000)).toBe(2000)
+    expect(() => c.set(10)).toThrow(RangeError)
+    expect(c.set(10, true)).toBe(10)
+    expect(() => c.advance(-1)).toThrow(RangeError)
+    expect(() => manualClock(0.5)).toThrow(TypeError)
+    expect(manualClock().now()).toBe(0)
+  })
+})
+
+describe('errors', () => {
+  it('carry stable codes and serialise without stack or cause', () => {
+    const e = new InvalidArgumentError('"x" must be positive', { cause: new Error('secret detail') })
+    expect(e.code).toBe('ERR_INVALID_ARGUMENT')
+    expect(e.name).toBe('InvalidArgumentError')
+    expect(e).toBeInstanceOf(SafeguardsError)
+    expect(e).toBeInstanceOf(Error)
+    expect(JSON.stringify(e)).toBe(
+      '{"name":"InvalidArgumentError","code":"ERR_INVALID_ARGUMENT","message":"\\"x\\" must be positive"}',
+    )
+    expect(e.cause).toBeInstanceOf(Error)
+    expect(new SafeguardsError('ERR_X', 'm').cause).toBeUndefined()
+    expect(new CanonicalJsonError('bad', '').message).toBe('bad at (root)')
+    expect(new JsonParseError('bad', 3).offset).toBe(3)
+  })
+  it('isSafeguardsError matches by class or by shape', () => {
+    expect(isSafeguardsError(new InvalidArgumentError('m'))).toBe(true)
+    expect(isSafeguardsError(new InvalidArgumentError('m'), 'ERR_INVALID_ARGUMENT')).toBe(true)
+    expect(isSafeguardsError(new InvalidArgumentError('m'), 'ERR_ENCODING')).toBe(false)
+    const foreign = Object.assign(new Error('x'), { code: 'ERR_FROM_OTHER_COPY' })
+    expect(isSafeguardsError(foreign)).toBe(true)
+    expect(isSafeguardsError(foreign, 'ERR_FROM_OTHER_COPY')).toBe(true)
+    expect(isSafeguardsError(Object.assign(new Error('x'), { code: 'ENOENT' }))).toBe(false)
+    expect(isSafeguardsError({ code: 'ERR_X' })).toBe(false)
+    expect(isSafeguardsError(null)).toBe(false)
+  })
+})
+
+describe('assertions', () => {
+  it('use TypeError for types and RangeError for ranges, naming the argument', () => {
+    expect(() => assertBytes(new Uint8Array(16), 'kek', 32)).toThrow('"kek" expected 32 bytes, got 16')
+    expect(() => assertBytes('x', 'kek')).toThrow(TypeError)
+    expect(() => assertBytes(new Uint8Array(24), 'key', 16, 32)).toThrow('expected 16 or 32 bytes')
+    expect(() => assertInteger(7, 'digits', 6, 6)).toThrow(RangeError)
+    expect(() => assertInteger(Number.NaN, 'digits')).toThrow(TypeError)
+    expect(() => assertString(5, 'id')).toThrow(TypeError)
+    expect(() => assertString('abcd', 'id', 3)).toThrow(RangeError)
+    assertString('abc', 'id', 3)
+    assertInteger(6, 'digits', 6, 8)
+    assertBytes(new Uint8Array(32), 'k', 32)
+  })
+})
