@@ -57,7 +57,7 @@ switch (task) {
       '--outputFile.json=.reports/vitest.json',
     )
     pnpm('check:packaging')
-    run('node', ['node_modules/.bin/safeguards', '--version'])
+    run(join(root, 'node_modules/.bin/safeguards'), ['--version'])
     console.error('\n✔ every check passed')
     break
   default:
