@@ -1,0 +1,18 @@
+/**
+ * `@safeguards/controls`: the HIPAA Security Rule catalog, the API-to-control coverage generated
+ * from TSDoc tags, the matrix, and the OSCAL component definition.
+ *
+ * @packageDocumentation
+ */
+export type { Designation, HipaaCitation, Safeguard, UncoveredReason } from './catalog.js'
+export { findCitation, hipaaCatalog, hipaaControlId } from './catalog.js'
+export type { ApiMapping, CoverageDocument, CoverageRow, CoverageStatus } from './coverage.js'
+export { buildCoverage, CoverageError } from './coverage.js'
+export { coverage } from './generated/coverage.js'
+export type { MatrixFormat } from './matrix.js'
+export { renderMatrix } from './matrix.js'
+export { nistControls, nistOscalId } from './nist.js'
+export type { OscalOptions } from './oscal.js'
+export { OSCAL_PROPS_NS, toOscalComponentDefinition } from './oscal.js'
+export type { ControlTags, CoverageLevel, MappingSource } from './tags.js'
+export { ControlTagError, parseControlTags } from './tags.js'
