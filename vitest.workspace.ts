@@ -16,10 +16,14 @@ const dirs = (root: string): string[] =>
         .sort()
     : []
 
-export const projects: TestProjectConfiguration[] = [...dirs('packages'), ...dirs('examples')].map((dir) => ({
+export const projects: TestProjectConfiguration[] = [
+  ...dirs('packages'),
+  ...dirs('examples'),
+  ...(existsSync('docs/package.json') ? ['docs'] : []),
+].map((dir) => ({
   extends: true,
   test: {
-    name: dir.replace(/^(packages|examples)\//, ''),
+    name: dir === 'docs' ? 'docs-site' : dir.replace(/^(packages|examples)\//, ''),
     root: dir,
     include: ['test/**/*.test.ts'],
   },

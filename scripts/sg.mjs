@@ -46,6 +46,7 @@ switch (task) {
     pnpm('lint')
     pnpm('build')
     pnpm('typecheck')
+    pnpm('docs:build')
     mkdirSync(join(root, '.reports'), { recursive: true })
     pnpm(
       'exec',

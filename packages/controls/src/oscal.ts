@@ -24,9 +24,10 @@ export interface OscalOptions {
   lastModified: string
 }
 
-type Json = Record<string, unknown>
+/** A JSON object, as the OSCAL document is rendered. */
+export type OscalJson = Record<string, unknown>
 
-const prop = (name: string, value: string): Json => ({ name, ns: OSCAL_PROPS_NS, value })
+const prop = (name: string, value: string): OscalJson => ({ name, ns: OSCAL_PROPS_NS, value })
 
 /**
  * Renders the OSCAL component definition (a JSON-ready object).
@@ -43,7 +44,7 @@ const prop = (name: string, value: string): Json => ({ name, ns: OSCAL_PROPS_NS,
  * writeFileSync('component-definition.json', JSON.stringify(doc, null, 2))
  * ```
  */
-export function toOscalComponentDefinition(coverage: CoverageDocument, options: OscalOptions): Json {
+export function toOscalComponentDefinition(coverage: CoverageDocument, options: OscalOptions): OscalJson {
   const hipaaResource = uuidv5('resource:hipaa-security-rule')
   const packages = [
     ...new Set(coverage.apis.filter((a) => a.tags.hipaa.length > 0).map((a) => a.package)),
@@ -72,9 +73,9 @@ export function toOscalComponentDefinition(coverage: CoverageDocument, options: 
       controlId: string,
       key: string,
       apisList: string[],
-      props: Json[],
+      props: OscalJson[],
       resp: string[],
-    ): Json => ({
+    ): OscalJson => ({
       uuid: uuidv5(`requirement:${pkg}:${key}`),
       'control-id': controlId,
       description: `Served by ${[...new Set(apisList)].sort().join(', ')} in ${pkg}.`,
