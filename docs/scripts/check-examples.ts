@@ -29,10 +29,8 @@ const files: string[] = []
 const origin = new Map<string, string>()
 for (const page of pages(docs)) {
   const text = readFileSync(page, 'utf8')
-  const re = /^```(ts|typescript)([^\n]*)\n([\s\S]*?)^```/gm
-  let m: RegExpExecArray | null
   let n = 0
-  while ((m = re.exec(text))) {
+  for (const m of text.matchAll(/^```(ts|typescript)([^\n]*)\n([\s\S]*?)^```/gm)) {
     n++
     if ((m[2] ?? '').includes('no-check')) continue
     const line = text.slice(0, m.index).split('\n').length
