@@ -80,7 +80,7 @@ async function measurePair(
         results.push(scale(median(rates)))
       }
     }
-    return { ours: results[0] as number, ...(results[1] === undefined ? {} : { anchor: results[1] }) }
+    return { ours: results[0] as number, ...(results[1] === undefined ? {} : { anchor: results[1] }), extra }
   }
   const opSides = sides as OpSide[]
   for (const side of opSides) await timeRound(side, budget / 5) // warm-up
