@@ -8,7 +8,7 @@ import type { PolicyProblem } from '../errors.js'
 import type { PolicyDocument } from '../policy.js'
 import { findCycles, longestChain } from './roles.js'
 import { conditionOperators, policySchema } from './schema.js'
-import { LIMITS, pointer } from './tokens.js'
+import { LIMITS, pointer, RESERVED } from './tokens.js'
 
 type Path = readonly PropertyKey[]
 
@@ -131,11 +131,38 @@ export type ValidationResult =
   | { readonly ok: true; readonly policy: PolicyDocument }
   | { readonly ok: false; readonly problems: readonly PolicyProblem[] }
 
+/**
+ * Reports every member named `__proto__`, `constructor`, `prototype`… anywhere in the document.
+ * Strict objects reject them as unknown keys already; records (`smartActions`) would silently drop
+ * `__proto__`, and a silent drop is not strict.
+ */
+function reservedKeyProblems(v: unknown, path: PropertyKey[], seen: Set<object>, out: PolicyProblem[]): void {
+  if (typeof v !== 'object' || v === null || seen.has(v) || path.length > 64) return
+  seen.add(v)
+  if (Array.isArray(v)) {
+    v.forEach((x, i) => {
+      reservedKeyProblems(x, [...path, i], seen, out)
+    })
+    return
+  }
+  for (const key of Object.keys(v)) {
+    if (RESERVED.has(key)) out.push({ path: pointer([...path, key]), code: 'reserved_key', message: `reserved member name ${JSON.stringify(key)}` })
+    else reservedKeyProblems((v as Record<string, unknown>)[key], [...path, key], seen, out)
+  }
+}
+
 /** Validates `input` completely; never throws on user input. */
 export function validatePolicy(input: unknown): ValidationResult {
   const problems: PolicyProblem[] = []
+  reservedKeyProblems(input, [], new Set(), problems)
   const parsed = policySchema.safeParse(input)
-  if (!parsed.success) zodProblems(parsed.error.issues, [], problems)
+  if (!parsed.success) {
+    const reserved = new Set(problems.map((p) => p.path))
+    const issues: PolicyProblem[] = []
+    zodProblems(parsed.error.issues, [], issues)
+    // A reserved key is reported once, as reserved, not again as unknown.
+    for (const p of issues) if (!reserved.has(p.path)) problems.push(p)
+  }
   // Conditions are checked even when the rest has problems, so lint lists everything at once.
   const scan: ConditionScan = { relations: [] }
   const rawRules = (input as { rules?: unknown } | null)?.rules
