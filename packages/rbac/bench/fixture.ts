@@ -7,12 +7,46 @@
 import type { AccessRequest, PolicyDocument } from '../src/index.js'
 
 export const TYPES = [
-  'Patient', 'Practitioner', 'PractitionerRole', 'Organization', 'Location', 'Encounter', 'EpisodeOfCare',
-  'Appointment', 'Schedule', 'Slot', 'Observation', 'Condition', 'Procedure', 'AllergyIntolerance',
-  'Immunization', 'MedicationRequest', 'MedicationAdministration', 'MedicationDispense', 'MedicationStatement',
-  'Medication', 'DiagnosticReport', 'ImagingStudy', 'Specimen', 'ServiceRequest', 'CarePlan', 'CareTeam',
-  'Goal', 'DocumentReference', 'Composition', 'Consent', 'Coverage', 'Claim', 'ClaimResponse',
-  'ExplanationOfBenefit', 'Invoice', 'Account', 'AuditEvent', 'Provenance', 'Communication', 'Task',
+  'Patient',
+  'Practitioner',
+  'PractitionerRole',
+  'Organization',
+  'Location',
+  'Encounter',
+  'EpisodeOfCare',
+  'Appointment',
+  'Schedule',
+  'Slot',
+  'Observation',
+  'Condition',
+  'Procedure',
+  'AllergyIntolerance',
+  'Immunization',
+  'MedicationRequest',
+  'MedicationAdministration',
+  'MedicationDispense',
+  'MedicationStatement',
+  'Medication',
+  'DiagnosticReport',
+  'ImagingStudy',
+  'Specimen',
+  'ServiceRequest',
+  'CarePlan',
+  'CareTeam',
+  'Goal',
+  'DocumentReference',
+  'Composition',
+  'Consent',
+  'Coverage',
+  'Claim',
+  'ClaimResponse',
+  'ExplanationOfBenefit',
+  'Invoice',
+  'Account',
+  'AuditEvent',
+  'Provenance',
+  'Communication',
+  'Task',
 ] as const
 export const ACTIONS = ['read', 'search', 'create', 'update', 'delete'] as const
 
@@ -42,15 +76,34 @@ export function benchData(requestCount = 1 << 16): BenchData {
   const rand = prng(20261122)
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T
   const base = ['staff', 'clinical', 'administrative', 'financial']
-  const mid = ['front_desk', 'nurse', 'pharmacist', 'lab_tech', 'radiology_tech', 'billing', 'coder', 'scheduler']
+  const mid = [
+    'front_desk',
+    'nurse',
+    'pharmacist',
+    'lab_tech',
+    'radiology_tech',
+    'billing',
+    'coder',
+    'scheduler',
+  ]
   const senior = [
-    'charge_nurse', 'physician', 'chief_pharmacist', 'lab_supervisor', 'radiologist', 'billing_manager',
-    'practice_manager', 'compliance_officer',
+    'charge_nurse',
+    'physician',
+    'chief_pharmacist',
+    'lab_supervisor',
+    'radiologist',
+    'billing_manager',
+    'practice_manager',
+    'compliance_officer',
   ]
   const inherits = new Map<string, string[]>()
   for (const r of base) inherits.set(r, [])
-  mid.forEach((r, i) => inherits.set(r, [base[i % base.length] as string, ...(i % 3 === 0 ? ['staff'] : [])]))
-  senior.forEach((r, i) => inherits.set(r, [mid[i] as string]))
+  mid.forEach((r, i) => {
+    inherits.set(r, [base[i % base.length] as string, ...(i % 3 === 0 ? ['staff'] : [])])
+  })
+  senior.forEach((r, i) => {
+    inherits.set(r, [mid[i] as string])
+  })
   for (const [r, ps] of inherits) inherits.set(r, [...new Set(ps.filter((p) => p !== r))])
   const roles = [...base, ...mid, ...senior]
   const grants: [string, string, string][] = []

@@ -1,4 +1,4 @@
-import { createMongoAbility, type MongoAbility } from '@casl/ability'
+import { type AnyAbility, createMongoAbility } from '@casl/ability'
 import { type Enforcer, newEnforcer, newModelFromString } from 'casbin'
 import type { Scenario } from '../../../scripts/bench/types.ts'
 import { type AccessRequest, compilePolicy, type DecisionPoint } from '../src/index.js'
@@ -9,7 +9,7 @@ const requests = data.requests
 const MASK = requests.length - 1
 let pdp: DecisionPoint
 let enforcer: Enforcer
-let abilities: MongoAbility[] // per request's user, indexed like data.users
+let abilities: AnyAbility[] // indexed like data.users
 
 const CASBIN_MODEL = `
 [request_definition]
@@ -40,10 +40,10 @@ async function setup(): Promise<void> {
     for (const p of data.inherits.get(role) ?? []) closure(p, out)
     return out
   }
-  const bySet = new Map<string, MongoAbility>()
+  const bySet = new Map<string, AnyAbility>()
   abilities = data.users.map((u) => {
     const key = [...u.roles].sort().join(' ')
-    let a = bySet.get(key)
+    let a: AnyAbility | undefined = bySet.get(key)
     if (a === undefined) {
       const held = new Set<string>()
       for (const r of u.roles) closure(r, held)
@@ -60,7 +60,7 @@ async function setup(): Promise<void> {
     const r = requests[i] as AccessRequest
     const ours = pdp.decide(r).allowed
     const c = enforcer.enforceSync(r.subject.id, r.resource.type, r.action)
-    const l = (abilities[userIndex(r)] as MongoAbility).can(r.action, r.resource.type)
+    const l = (abilities[userIndex(r)] as AnyAbility).can(r.action, r.resource.type)
     if (ours !== c || ours !== l) throw new Error(`engines disagree on request ${i}`)
     if (ours) allowed++
   }
@@ -84,11 +84,14 @@ let k = 0
 const casl = (): boolean => {
   k = (k + 1) & MASK
   const r = requests[k] as AccessRequest
-  return (abilities[userIndex(r)] as MongoAbility).can(r.action, r.resource.type)
+  return (abilities[userIndex(r)] as AnyAbility).can(r.action, r.resource.type)
 }
 
 /** Times each call on its own and reports percentiles in µs (includes ~50 ns of timer overhead). */
-function latency(op: () => unknown, samples: number): () => Promise<{ value: number; extra: Record<string, string> }> {
+function latency(
+  op: () => unknown,
+  samples: number,
+): () => Promise<{ value: number; extra: Record<string, string> }> {
   return async () => {
     for (let w = 0; w < Math.min(samples, 200_000); w++) op()
     const t = new Float64Array(samples)

@@ -40,8 +40,8 @@ import {
 import type {
   AccessRequest,
   ConditionError,
-  Decision,
   DecidingRule,
+  Decision,
   DecisionReason,
   EmergencyAccessUse,
   EmergencyGrantStatus,
@@ -191,7 +191,11 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   const rules: CRule[] = doc.rules.map((r) => {
     const tenants = r.tenants && !r.tenants.includes('*') ? new Set(r.tenants) : undefined
     const subjectTenants =
-      r.subjectTenants === undefined ? undefined : r.subjectTenants.includes('*') ? null : new Set(r.subjectTenants)
+      r.subjectTenants === undefined
+        ? undefined
+        : r.subjectTenants.includes('*')
+          ? null
+          : new Set(r.subjectTenants)
     const cond = r.when ? compileCondition(r.when) : undefined
     return {
       id: r.id,
@@ -457,7 +461,12 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   }
 
   /** The precomputed decision when only unconditional hits of one kind matter. */
-  const cachedDecision = (bucket: Bucket, roles: Int32Array, n: number, allow: boolean): Decision | undefined => {
+  const cachedDecision = (
+    bucket: Bucket,
+    roles: Int32Array,
+    n: number,
+    allow: boolean,
+  ): Decision | undefined => {
     const hits = allow ? bucket.allow : bucket.deny
     let first = -1
     let second = -1
@@ -564,7 +573,8 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
     if (req.emergencyAccess !== undefined) {
       const id = req.emergencyAccess
       grant = emergency.get(id)
-      const status = grantStatus(grant, req, (now ??= clock.now()))
+      now ??= clock.now()
+      const status = grantStatus(grant, req, now)
       use = { grant: id, status }
       if (status !== 'active') grant = undefined
     }
@@ -577,7 +587,9 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
     ): Decision => {
       const obligations: Obligation[] = allowed ? [...ruleObligations(hits)] : []
       if (allowed && emergencyUsed && grant)
-        obligations.unshift(Object.freeze({ id: 'audit:emergency-access', grant: grant.id, reasonCode: grant.reasonCode }))
+        obligations.unshift(
+          Object.freeze({ id: 'audit:emergency-access', grant: grant.id, reasonCode: grant.reasonCode }),
+        )
       const emergencyAccess: EmergencyAccessUse | null =
         use === null ? null : Object.freeze({ ...use, used: allowed && emergencyUsed })
       return freezeDecision({
@@ -592,7 +604,8 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
       })
     }
 
-    if (denyHits.length > 0) return finish(false, cleanDeny ? 'explicit_deny' : 'deny_condition_error', denyHits, EMPTY)
+    if (denyHits.length > 0)
+      return finish(false, cleanDeny ? 'explicit_deny' : 'deny_condition_error', denyHits, EMPTY)
 
     // Sensitivity labels: deny overlays.
     const labelOutcomes: LabelOutcome[] = []
@@ -607,9 +620,13 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
       }
       const lifts = def.emergencyAccess === 'lifts'
       if (def.consent !== 'never' && consent.includes(label)) {
-        labelOutcomes.push(Object.freeze({ label, outcome: 'lifted_by_consent', emergencyAccessLifts: lifts }))
+        labelOutcomes.push(
+          Object.freeze({ label, outcome: 'lifted_by_consent', emergencyAccessLifts: lifts }),
+        )
       } else if (lifts && grant !== undefined) {
-        labelOutcomes.push(Object.freeze({ label, outcome: 'lifted_by_emergency_access', emergencyAccessLifts: true }))
+        labelOutcomes.push(
+          Object.freeze({ label, outcome: 'lifted_by_emergency_access', emergencyAccessLifts: true }),
+        )
         emergencyUsed = true
       } else {
         labelOutcomes.push(Object.freeze({ label, outcome: 'denied', emergencyAccessLifts: lifts }))
@@ -671,7 +688,6 @@ function isStringArray(v: unknown): v is readonly string[] {
   for (const x of v) if (typeof x !== 'string') return false
   return true
 }
-
 
 /** Deciding rules: unique by id, sorted; chains unique and sorted. */
 function decidingRules(hits: readonly Hit[]): readonly DecidingRule[] {

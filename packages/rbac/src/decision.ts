@@ -72,7 +72,11 @@ export interface DecidingRule {
 }
 
 /** Why a condition could not be evaluated. */
-export type ConditionErrorCode = 'missing_attribute' | 'type_mismatch' | 'resolver_missing' | 'resolver_failed'
+export type ConditionErrorCode =
+  | 'missing_attribute'
+  | 'type_mismatch'
+  | 'resolver_missing'
+  | 'resolver_failed'
 
 /** A condition that could not be evaluated: fails closed (deny rules deny, allow rules do not grant). */
 export interface ConditionError {
@@ -101,7 +105,13 @@ export interface LabelOutcome {
 }
 
 /** The state of an emergency-access grant the request invoked. */
-export type EmergencyGrantStatus = 'active' | 'not_found' | 'expired' | 'not_yet_valid' | 'revoked' | 'out_of_scope'
+export type EmergencyGrantStatus =
+  | 'active'
+  | 'not_found'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'revoked'
+  | 'out_of_scope'
 
 /** What the decision point made of the emergency-access grant the request invoked. */
 export interface EmergencyAccessUse {

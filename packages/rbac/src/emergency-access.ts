@@ -99,7 +99,10 @@ export interface EmergencyAccess {
    *   the grant is still active, already reviewed, or the reviewer is the holder;
    *   `ERR_RBAC_EMERGENCY_REQUEST_INVALID` for a malformed review.
    */
-  review(id: string, review: { reviewer: string; outcome: 'appropriate' | 'inappropriate'; notes: string }): EmergencyGrant
+  review(
+    id: string,
+    review: { reviewer: string; outcome: 'appropriate' | 'inappropriate'; notes: string },
+  ): EmergencyGrant
 }
 
 /**
@@ -141,7 +144,14 @@ const idText = z
   .string()
   .min(1)
   .max(256)
-  .regex(/^[^\u0000-\u001f\u007f]+$/, 'no control characters')
+  .refine((s) => !hasControl(s), 'no control characters')
+function hasControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x20 || c === 0x7f) return true
+  }
+  return false
+}
 const tokenSchema = z.string().refine(isToken, 'expected a plain token')
 
 const requestSchema = z.strictObject({
@@ -152,7 +162,11 @@ const requestSchema = z.strictObject({
   }),
   patient: idText,
   actions: z.array(tokenSchema).min(1).max(64),
-  resources: z.array(z.union([z.literal('*'), tokenSchema])).min(1).max(LIMITS.listItems).optional(),
+  resources: z
+    .array(z.union([z.literal('*'), tokenSchema]))
+    .min(1)
+    .max(LIMITS.listItems)
+    .optional(),
   reasonCode: tokenSchema,
   justification: z.string().max(LIMITS.text),
   minutes: z.number().int(),
@@ -194,7 +208,10 @@ export function createEmergencyAccess(
     enabled: config !== undefined,
     grant(request: EmergencyGrantRequest): EmergencyGrant {
       if (config === undefined)
-        throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', 'emergency access is not enabled by this policy')
+        throw new EmergencyAccessError(
+          'ERR_RBAC_EMERGENCY_STATE',
+          'emergency access is not enabled by this policy',
+        )
       const parsed = requestSchema.safeParse(request)
       if (!parsed.success) {
         const first = parsed.error.issues[0]
@@ -207,7 +224,8 @@ export function createEmergencyAccess(
       if (r.minutes < 1 || r.minutes > config.maxMinutes)
         invalid(`minutes must be between 1 and ${config.maxMinutes}`)
       if (new Set(r.actions).size !== r.actions.length) invalid('actions repeat')
-      for (const a of r.actions) if (!config.actions.has(a)) invalid('an action is outside the emergency-access policy')
+      for (const a of r.actions)
+        if (!config.actions.has(a)) invalid('an action is outside the emergency-access policy')
       const resources = r.resources ?? (config.resources ? [...config.resources].sort() : ['*'])
       if (new Set(resources).size !== resources.length) invalid('resources repeat')
       if (resources.includes('*') && resources.length > 1) invalid('"*" must be the only resource')
@@ -231,7 +249,10 @@ export function createEmergencyAccess(
         review: null,
       })
       if (store.get(grant.id) !== undefined)
-        throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', 'grant id collision (broken random source)')
+        throw new EmergencyAccessError(
+          'ERR_RBAC_EMERGENCY_STATE',
+          'grant id collision (broken random source)',
+        )
       store.set(grant)
       return grant
     },
@@ -263,7 +284,10 @@ export function createEmergencyAccess(
       const now = clock.now()
       return sorted((g) => stateOf(g, now) === 'active')
     },
-    review(id: string, review: { reviewer: string; outcome: 'appropriate' | 'inappropriate'; notes: string }) {
+    review(
+      id: string,
+      review: { reviewer: string; outcome: 'appropriate' | 'inappropriate'; notes: string },
+    ) {
       const g = mustGet(id)
       const parsed = reviewSchema.safeParse(review)
       if (!parsed.success) return invalid('malformed review')
@@ -271,7 +295,8 @@ export function createEmergencyAccess(
       const s = stateOf(g, now)
       if (s === 'active' || s === 'not_yet_valid')
         throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', 'grant is still active: revoke it first')
-      if (g.review !== null) throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', 'grant already reviewed')
+      if (g.review !== null)
+        throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', 'grant already reviewed')
       if (parsed.data.reviewer === g.subject)
         throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', 'a grant cannot be reviewed by its holder')
       const next: EmergencyGrant = Object.freeze({ ...g, review: Object.freeze({ ...parsed.data, at: now }) })

@@ -106,7 +106,13 @@ export function parseSmartScopes(text: string, options?: SmartScopeOptions): Sma
       ignored.push(part)
       return
     }
-    const [, context, type, perms, query] = m as unknown as [string, SmartScope['context'], string, string, string | undefined]
+    const [, context, type, perms, query] = m as unknown as [
+      string,
+      SmartScope['context'],
+      string,
+      string,
+      string | undefined,
+    ]
     if (!TYPE.test(type)) throw new SmartScopeError('bad resource type', index)
     let bits: number
     if (Object.hasOwn(V1, perms)) {
@@ -134,7 +140,13 @@ export function parseSmartScopes(text: string, options?: SmartScopeOptions): Sma
       }
     }
     scopes.push(
-      Object.freeze({ text: part, context, resourceType: type, permissions: bits, params: Object.freeze(params) }),
+      Object.freeze({
+        text: part,
+        context,
+        resourceType: type,
+        permissions: bits,
+        params: Object.freeze(params),
+      }),
     )
   })
   const patient = options?.patient
@@ -178,7 +190,8 @@ export function smartScopesPermit(
   for (const s of scopes.scopes) {
     if ((s.permissions & permission) === 0) continue
     if (s.resourceType !== '*' && s.resourceType !== resource.type) continue
-    if (s.context === 'patient' && (scopes.patient === undefined || resource.patient !== scopes.patient)) continue
+    if (s.context === 'patient' && (scopes.patient === undefined || resource.patient !== scopes.patient))
+      continue
     let ok = true
     for (const [name, value] of s.params) {
       if (!paramMatches(resource.attributes, name, value)) {

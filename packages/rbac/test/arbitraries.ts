@@ -18,7 +18,12 @@ const subsetOrStar = <T extends string>(xs: readonly T[]) =>
   )
 
 const ref = (path: string): Operand => ({ ref: path })
-const literal = fc.oneof(fc.constantFrom('a', 'b', 'x'), fc.integer({ min: 0, max: 3 }), fc.boolean(), fc.constant(null))
+const literal = fc.oneof(
+  fc.constantFrom('a', 'b', 'x'),
+  fc.integer({ min: 0, max: 3 }),
+  fc.boolean(),
+  fc.constant(null),
+)
 const attrRef = fc.constantFrom(
   'subject.attributes.unit',
   'subject.attributes.level',

@@ -22,7 +22,9 @@ describe('decide: the clinic policy (minimum necessary)', () => {
   })
 
   it('lists every role chain when several held roles bring the same rule', () => {
-    const d = pdp.decide(req({ ...who.nurse, roles: ['physician', 'charge_nurse', 'nurse'] }, 'read', 'Condition'))
+    const d = pdp.decide(
+      req({ ...who.nurse, roles: ['physician', 'charge_nurse', 'nurse'] }, 'read', 'Condition'),
+    )
     expect(d.rules.map((r) => [r.id, r.via])).toEqual([
       ['nurse-read-clinical', [['charge_nurse', 'nurse'], ['nurse'], ['physician', 'nurse']]],
       ['physician-chart', [['physician']]],
@@ -35,10 +37,14 @@ describe('decide: the clinic policy (minimum necessary)', () => {
       reason: 'no_matching_allow',
       rules: [],
     })
-    expect(pdp.decide(req(who.nurse, 'read', 'Observation', { patient: 'p-2' })).reason).toBe('no_matching_allow')
+    expect(pdp.decide(req(who.nurse, 'read', 'Observation', { patient: 'p-2' })).reason).toBe(
+      'no_matching_allow',
+    )
     expect(pdp.decide(req(who.admin, 'read', 'Patient')).allowed).toBe(false)
     expect(pdp.decide(req(who.billing, 'read', 'Encounter')).allowed).toBe(false)
-    expect(pdp.decide(req(who.billing, 'read', 'Encounter', {}, { context: { purposeOfUse: 'HPAYMT' } })).allowed).toBe(true)
+    expect(
+      pdp.decide(req(who.billing, 'read', 'Encounter', {}, { context: { purposeOfUse: 'HPAYMT' } })).allowed,
+    ).toBe(true)
     expect(pdp.decide(req(who.nurse, 'teleport', 'Observation')).reason).toBe('no_matching_allow')
     expect(pdp.decide(req(who.nurse, 'read', 'Spaceship')).reason).toBe('no_matching_allow')
   })
@@ -79,7 +85,13 @@ describe('decide: the clinic policy (minimum necessary)', () => {
     const p2 = compilePolicy(doc)
     expect(p2.decide(other)).toMatchObject({ allowed: true, rules: [{ id: 'referral-read' }] })
     // Only in the direction the rule names.
-    expect(p2.decide({ ...other, subject: { ...who.frontDesk, tenant: 'clinic-b' }, resource: { type: 'Patient', tenant: 'clinic-a' } }).allowed).toBe(false)
+    expect(
+      p2.decide({
+        ...other,
+        subject: { ...who.frontDesk, tenant: 'clinic-b' },
+        resource: { type: 'Patient', tenant: 'clinic-a' },
+      }).allowed,
+    ).toBe(false)
   })
 
   it('role assignments are per tenant: a role limited to one tenant grants nothing in another', () => {
@@ -90,9 +102,13 @@ describe('decide: the clinic policy (minimum necessary)', () => {
     }
     const p = compilePolicy(doc)
     const s = { id: 'u', tenant: 'clinic-a', roles: ['locum'] }
-    expect(p.decide({ subject: s, action: 'read', resource: { type: 'Patient', tenant: 'clinic-a' } }).allowed).toBe(true)
+    expect(
+      p.decide({ subject: s, action: 'read', resource: { type: 'Patient', tenant: 'clinic-a' } }).allowed,
+    ).toBe(true)
     const b = { ...s, tenant: 'clinic-b' }
-    expect(p.decide({ subject: b, action: 'read', resource: { type: 'Patient', tenant: 'clinic-b' } }).allowed).toBe(false)
+    expect(
+      p.decide({ subject: b, action: 'read', resource: { type: 'Patient', tenant: 'clinic-b' } }).allowed,
+    ).toBe(false)
   })
 
   it('time windows use the injected clock (front desk schedules on weekdays 07:00–19:00)', () => {
@@ -125,7 +141,11 @@ describe('decide: the clinic policy (minimum necessary)', () => {
       ],
     }
     const p = compilePolicy(doc, { clock })
-    const r: AccessRequest = { subject: { id: 'u', tenant: 't', roles: ['night'] }, action: 'read', resource: { type: 'X', tenant: 't' } }
+    const r: AccessRequest = {
+      subject: { id: 'u', tenant: 't', roles: ['night'] },
+      action: 'read',
+      resource: { type: 'X', tenant: 't' },
+    }
     const at = (iso: string) => {
       clock.set(Date.parse(iso), true)
       return p.decide(r).allowed
@@ -143,10 +163,21 @@ describe('decide: the clinic policy (minimum necessary)', () => {
       version: 1,
       roles: [{ id: 'psych' }],
       rules: [
-        { id: 'notes', effect: 'allow', roles: ['psych'], actions: ['read'], resources: ['Note'], obligations: ['audit:psychotherapy', 'watermark'] },
+        {
+          id: 'notes',
+          effect: 'allow',
+          roles: ['psych'],
+          actions: ['read'],
+          resources: ['Note'],
+          obligations: ['audit:psychotherapy', 'watermark'],
+        },
       ],
     }
-    const d = compilePolicy(doc).decide({ subject: { id: 'u', tenant: 't', roles: ['psych'] }, action: 'read', resource: { type: 'Note', tenant: 't' } })
+    const d = compilePolicy(doc).decide({
+      subject: { id: 'u', tenant: 't', roles: ['psych'] },
+      action: 'read',
+      resource: { type: 'Note', tenant: 't' },
+    })
     expect(d.obligations).toEqual([{ id: 'audit:psychotherapy' }, { id: 'watermark' }])
   })
 })
@@ -158,8 +189,22 @@ describe('decide: condition errors fail closed', () => {
     roles: [{ id: 'nurse' }],
     rules: [
       { id: 'base', effect: 'allow', roles: ['nurse'], actions: ['read'], resources: ['*'] },
-      { id: 'guarded', effect, roles: ['nurse'], actions: ['read'], resources: ['*'], when: { eq: [{ ref: 'subject.attributes.unit' }, 'icu'] } },
-      { id: 'related', effect, roles: ['nurse'], actions: ['write'], resources: ['*'], when: { relation: 'careTeam' } },
+      {
+        id: 'guarded',
+        effect,
+        roles: ['nurse'],
+        actions: ['read'],
+        resources: ['*'],
+        when: { eq: [{ ref: 'subject.attributes.unit' }, 'icu'] },
+      },
+      {
+        id: 'related',
+        effect,
+        roles: ['nurse'],
+        actions: ['write'],
+        resources: ['*'],
+        when: { relation: 'careTeam' },
+      },
     ],
   })
   const r = (attributes?: Record<string, unknown>, action = 'read'): AccessRequest => ({
@@ -192,26 +237,50 @@ describe('decide: condition errors fail closed', () => {
 
   it('resolvers that throw, return non-booleans or promises are errors', () => {
     for (const [fn, code] of [
-      [() => { throw new Error('down') }, 'resolver_failed'],
+      [
+        () => {
+          throw new Error('down')
+        },
+        'resolver_failed',
+      ],
       [() => 'yes', 'resolver_failed'],
       [() => 1, 'resolver_failed'],
       [async () => true, 'resolver_failed'],
     ] as const) {
       const deny = compilePolicy(doc('deny'), { resolvers: { careTeam: fn as () => boolean } })
-      expect(deny.decide(r({ unit: 'x' }, 'write'))).toMatchObject({ allowed: false, reason: 'deny_condition_error' })
+      expect(deny.decide(r({ unit: 'x' }, 'write'))).toMatchObject({
+        allowed: false,
+        reason: 'deny_condition_error',
+      })
       const allow = compilePolicy(doc('allow'), { resolvers: { careTeam: fn as () => boolean } })
       expect(allow.decide(r({ unit: 'x' }, 'write')).errors[0]?.code).toBe(code)
     }
-    expect(() => compilePolicy(doc('allow'), { resolvers: { careTeam: 'yes' as unknown as () => boolean } })).toThrow(TypeError)
+    expect(() =>
+      compilePolicy(doc('allow'), { resolvers: { careTeam: 'yes' as unknown as () => boolean } }),
+    ).toThrow(TypeError)
   })
 
   it('ordering comparisons need two numbers or two strings', () => {
     const p = compilePolicy({
       version: 1,
       roles: [{ id: 'a' }],
-      rules: [{ id: 'lvl', effect: 'allow', roles: ['a'], actions: ['read'], resources: ['*'], when: { gte: [{ ref: 'subject.attributes.level' }, 3] } }],
+      rules: [
+        {
+          id: 'lvl',
+          effect: 'allow',
+          roles: ['a'],
+          actions: ['read'],
+          resources: ['*'],
+          when: { gte: [{ ref: 'subject.attributes.level' }, 3] },
+        },
+      ],
     })
-    const at = (level: unknown) => p.decide({ subject: { id: 'u', tenant: 't', roles: ['a'], attributes: { level } }, action: 'read', resource: { type: 'X', tenant: 't' } })
+    const at = (level: unknown) =>
+      p.decide({
+        subject: { id: 'u', tenant: 't', roles: ['a'], attributes: { level } },
+        action: 'read',
+        resource: { type: 'X', tenant: 't' },
+      })
     expect(at(3).allowed).toBe(true)
     expect(at(2).allowed).toBe(false)
     expect(at('3').errors[0]?.code).toBe('type_mismatch')
@@ -224,7 +293,14 @@ describe('decide: condition errors fail closed', () => {
       relationships: ['inner'],
       roles: [{ id: 'a' }, { id: 'b' }, { id: 'c' }],
       rules: [
-        { id: 'ra', effect: 'allow', roles: ['a'], actions: ['read'], resources: ['X'], when: { relation: 'inner' } },
+        {
+          id: 'ra',
+          effect: 'allow',
+          roles: ['a'],
+          actions: ['read'],
+          resources: ['X'],
+          when: { relation: 'inner' },
+        },
         { id: 'rc', effect: 'allow', roles: ['c'], actions: ['read'], resources: ['X'] },
       ],
     }
@@ -232,12 +308,20 @@ describe('decide: condition errors fail closed', () => {
     const p = compilePolicy(d2, {
       resolvers: {
         inner: () => {
-          inner = p.decide({ subject: { id: 'v', tenant: 't', roles: ['b', 'b', 'b'] }, action: 'read', resource: { type: 'X', tenant: 't' } }).allowed
+          inner = p.decide({
+            subject: { id: 'v', tenant: 't', roles: ['b', 'b', 'b'] },
+            action: 'read',
+            resource: { type: 'X', tenant: 't' },
+          }).allowed
           return true
         },
       },
     })
-    const d = p.decide({ subject: { id: 'u', tenant: 't', roles: ['a', 'c'] }, action: 'read', resource: { type: 'X', tenant: 't' } })
+    const d = p.decide({
+      subject: { id: 'u', tenant: 't', roles: ['a', 'c'] },
+      action: 'read',
+      resource: { type: 'X', tenant: 't' },
+    })
     expect(inner).toBe(false)
     expect(d.rules.map((r) => r.id)).toEqual(['ra', 'rc'])
   })
@@ -253,15 +337,38 @@ describe('decide: sensitivity labels are deny overlays', () => {
     })
   })
   it('consent lifts a label unless the label says consent never lifts it; unknown labels always deny', () => {
-    const ok = pdp.decide(req(who.nurse, 'read', 'Observation', { labels: ['sud-42cfr2', 'vip'] }, { consent: ['sud-42cfr2', 'vip'] }))
-    expect(ok).toMatchObject({ allowed: true, labels: [{ outcome: 'lifted_by_consent' }, { outcome: 'lifted_by_consent' }] })
-    const unknown = pdp.decide(req(who.nurse, 'read', 'Observation', { labels: ['celebrity'] }, { consent: ['celebrity'] }))
-    expect(unknown).toMatchObject({ allowed: false, labels: [{ label: 'celebrity', outcome: 'denied', emergencyAccessLifts: false }] })
-    const never = compilePolicy({ ...clinic, labels: [{ id: 'vip', emergencyAccess: 'lifts', consent: 'never' }] }, { resolvers: { careTeam: () => true } })
-    expect(never.decide(req(who.nurse, 'read', 'Observation', { labels: ['vip'] }, { consent: ['vip'] })).allowed).toBe(false)
+    const ok = pdp.decide(
+      req(
+        who.nurse,
+        'read',
+        'Observation',
+        { labels: ['sud-42cfr2', 'vip'] },
+        { consent: ['sud-42cfr2', 'vip'] },
+      ),
+    )
+    expect(ok).toMatchObject({
+      allowed: true,
+      labels: [{ outcome: 'lifted_by_consent' }, { outcome: 'lifted_by_consent' }],
+    })
+    const unknown = pdp.decide(
+      req(who.nurse, 'read', 'Observation', { labels: ['celebrity'] }, { consent: ['celebrity'] }),
+    )
+    expect(unknown).toMatchObject({
+      allowed: false,
+      labels: [{ label: 'celebrity', outcome: 'denied', emergencyAccessLifts: false }],
+    })
+    const never = compilePolicy(
+      { ...clinic, labels: [{ id: 'vip', emergencyAccess: 'lifts', consent: 'never' }] },
+      { resolvers: { careTeam: () => true } },
+    )
+    expect(
+      never.decide(req(who.nurse, 'read', 'Observation', { labels: ['vip'] }, { consent: ['vip'] })).allowed,
+    ).toBe(false)
   })
   it('consent alone never grants: a rule must still allow', () => {
-    expect(pdp.decide(req(who.frontDesk, 'read', 'Observation', { labels: ['vip'] }, { consent: ['vip'] })).reason).toBe('no_matching_allow')
+    expect(
+      pdp.decide(req(who.frontDesk, 'read', 'Observation', { labels: ['vip'] }, { consent: ['vip'] })).reason,
+    ).toBe('no_matching_allow')
   })
 })
 
@@ -301,24 +408,41 @@ describe('decide: prototype-pollution payloads stay inert', () => {
     version: 1,
     roles: [{ id: 'user' }],
     rules: [
-      { id: 'admin-only', effect: 'allow', roles: ['user'], actions: ['read'], resources: ['*'], when: { eq: [{ ref: 'subject.attributes.isAdmin' }, true] } },
+      {
+        id: 'admin-only',
+        effect: 'allow',
+        roles: ['user'],
+        actions: ['read'],
+        resources: ['*'],
+        when: { eq: [{ ref: 'subject.attributes.isAdmin' }, true] },
+      },
     ],
   }
   const p = compilePolicy(doc)
 
   it('roles named like Object.prototype members grant nothing', () => {
     const roles = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '*']
-    const d = p.decide({ subject: { id: 'u', tenant: 't', roles }, action: 'read', resource: { type: 'X', tenant: 't' } })
+    const d = p.decide({
+      subject: { id: 'u', tenant: 't', roles },
+      action: 'read',
+      resource: { type: 'X', tenant: 't' },
+    })
     expect(d.allowed).toBe(false)
   })
 
   it('inherited attributes are never read, even when Object.prototype is polluted', () => {
-    const parsed = JSON.parse('{"subject":{"id":"u","tenant":"t","roles":["user"],"attributes":{"__proto__":{"isAdmin":true}}},"action":"read","resource":{"type":"X","tenant":"t"}}')
+    const parsed = JSON.parse(
+      '{"subject":{"id":"u","tenant":"t","roles":["user"],"attributes":{"__proto__":{"isAdmin":true}}},"action":"read","resource":{"type":"X","tenant":"t"}}',
+    )
     expect(p.decide(parsed)).toMatchObject({ allowed: false, errors: [{ code: 'missing_attribute' }] })
     const proto = Object.prototype as Record<string, unknown>
     proto.isAdmin = true
     try {
-      const r = { subject: { id: 'u', tenant: 't', roles: ['user'], attributes: {} }, action: 'read', resource: { type: 'X', tenant: 't' } }
+      const r = {
+        subject: { id: 'u', tenant: 't', roles: ['user'], attributes: {} },
+        action: 'read',
+        resource: { type: 'X', tenant: 't' },
+      }
       expect(p.decide(r).allowed).toBe(false)
     } finally {
       delete proto.isAdmin
@@ -328,12 +452,22 @@ describe('decide: prototype-pollution payloads stay inert', () => {
 
   it('actions and types named like prototype members hit no bucket', () => {
     for (const name of ['__proto__', 'constructor', 'hasOwnProperty', 'toString']) {
-      expect(p.decide({ subject: { id: 'u', tenant: 't', roles: ['user'], attributes: { isAdmin: true } }, action: name, resource: { type: name, tenant: 't' } }).allowed).toBe(false)
+      expect(
+        p.decide({
+          subject: { id: 'u', tenant: 't', roles: ['user'], attributes: { isAdmin: true } },
+          action: name,
+          resource: { type: name, tenant: 't' },
+        }).allowed,
+      ).toBe(false)
     }
   })
 
   it('decide does not mutate the request and the compiled policy is frozen', () => {
-    const r = { subject: { id: 'u', tenant: 't', roles: ['user'], attributes: { isAdmin: true } }, action: 'read', resource: { type: 'X', tenant: 't' } }
+    const r = {
+      subject: { id: 'u', tenant: 't', roles: ['user'], attributes: { isAdmin: true } },
+      action: 'read',
+      resource: { type: 'X', tenant: 't' },
+    }
     const before = JSON.stringify(r)
     expect(p.decide(r).allowed).toBe(true)
     expect(JSON.stringify(r)).toBe(before)
@@ -342,10 +476,16 @@ describe('decide: prototype-pollution payloads stay inert', () => {
   })
 
   it('compiling copies the document: later edits to the input change nothing', () => {
-    const input = structuredClone(doc) as { rules: { actions: string[] }[] }
+    const input = structuredClone(doc) as unknown as { rules: { actions: string[] }[] }
     const q = compilePolicy(input)
     input.rules[0]!.actions.push('delete')
-    expect(q.decide({ subject: { id: 'u', tenant: 't', roles: ['user'], attributes: { isAdmin: true } }, action: 'delete', resource: { type: 'X', tenant: 't' } }).allowed).toBe(false)
+    expect(
+      q.decide({
+        subject: { id: 'u', tenant: 't', roles: ['user'], attributes: { isAdmin: true } },
+        action: 'delete',
+        resource: { type: 'X', tenant: 't' },
+      }).allowed,
+    ).toBe(false)
     expect(q.policyHash).toBe(p.policyHash)
   })
 })
@@ -356,20 +496,33 @@ describe('decide: SMART scopes narrow, never widen', () => {
   it('allows only what both the policy and the scopes allow', () => {
     const r = req(who.nurse, 'read', 'Observation')
     expect(pdp.decide({ ...r, scopes: scopes('patient/Observation.rs', 'p-1') }).allowed).toBe(true)
-    expect(pdp.decide({ ...r, scopes: scopes('patient/Observation.rs', 'p-2') }).reason).toBe('scope_exceeded')
+    expect(pdp.decide({ ...r, scopes: scopes('patient/Observation.rs', 'p-2') }).reason).toBe(
+      'scope_exceeded',
+    )
     expect(pdp.decide({ ...r, scopes: scopes('patient/Observation.rs') }).reason).toBe('scope_exceeded')
     expect(pdp.decide({ ...r, scopes: scopes('user/Observation.c') }).reason).toBe('scope_exceeded')
     expect(pdp.decide({ ...r, scopes: scopes('user/*.read') }).allowed).toBe(true)
     expect(pdp.decide({ ...r, scopes: scopes('openid fhirUser') }).reason).toBe('scope_exceeded')
     // Scopes never widen: the front desk cannot read observations whatever the token says.
-    expect(pdp.decide({ ...req(who.frontDesk, 'read', 'Observation'), scopes: scopes('user/*.cruds') }).allowed).toBe(false)
+    expect(
+      pdp.decide({ ...req(who.frontDesk, 'read', 'Observation'), scopes: scopes('user/*.cruds') }).allowed,
+    ).toBe(false)
   })
 
   it('query parameters must match the resource attributes', () => {
-    const s = scopes('user/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|vital-signs')
+    const s = scopes(
+      'user/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|vital-signs',
+    )
     const vit = { category: 'http://terminology.hl7.org/CodeSystem/observation-category|vital-signs' }
-    expect(pdp.decide({ ...req(who.nurse, 'read', 'Observation', { attributes: vit }), scopes: s }).allowed).toBe(true)
-    expect(pdp.decide({ ...req(who.nurse, 'read', 'Observation', { attributes: { category: 'x|laboratory' } }), scopes: s }).allowed).toBe(false)
+    expect(
+      pdp.decide({ ...req(who.nurse, 'read', 'Observation', { attributes: vit }), scopes: s }).allowed,
+    ).toBe(true)
+    expect(
+      pdp.decide({
+        ...req(who.nurse, 'read', 'Observation', { attributes: { category: 'x|laboratory' } }),
+        scopes: s,
+      }).allowed,
+    ).toBe(false)
     expect(pdp.decide({ ...req(who.nurse, 'read', 'Observation'), scopes: s }).allowed).toBe(false)
   })
 
@@ -381,13 +534,25 @@ describe('decide: SMART scopes narrow, never widen', () => {
       smartActions: { export: 'r' },
     }
     const p = compilePolicy(doc)
-    const r = (action: string): AccessRequest => ({ subject: { id: 'u', tenant: 't', roles: ['a'] }, action, resource: { type: 'Patient', tenant: 't' }, scopes: scopes('user/*.cruds') })
+    const r = (action: string): AccessRequest => ({
+      subject: { id: 'u', tenant: 't', roles: ['a'] },
+      action,
+      resource: { type: 'Patient', tenant: 't' },
+      scopes: scopes('user/*.cruds'),
+    })
     expect(p.decide(r('export')).allowed).toBe(true)
     expect(p.decide(r('print')).reason).toBe('scope_exceeded')
   })
 
   it('with scopes, allowed implies allowed without them (property)', () => {
-    const all = ['patient/Observation.rs', 'user/Observation.r', 'user/*.s', 'user/Condition.cruds', 'patient/*.read', 'system/*.write']
+    const all = [
+      'patient/Observation.rs',
+      'user/Observation.r',
+      'user/*.s',
+      'user/Condition.cruds',
+      'patient/*.read',
+      'system/*.write',
+    ]
     fc.assert(
       fc.property(
         fc.subarray(all),

@@ -40,7 +40,10 @@ describe('compiled engine vs the naive reference evaluator', () => {
   it('never allows what the reference denies, even with the fast path only (no conditions, no labels)', () => {
     fc.assert(
       fc.property(policy, fc.array(request, { minLength: 1, maxLength: 30 }), (doc, reqs) => {
-        const plain = { ...doc, rules: doc.rules.map(({ when: _w, tenants: _t, subjectTenants: _s, ...r }) => r) }
+        const plain = {
+          ...doc,
+          rules: doc.rules.map(({ when: _w, tenants: _t, subjectTenants: _s, ...r }) => r),
+        }
         const pdp = compilePolicy(plain)
         for (const req of reqs) {
           const r = { ...req, resource: { ...req.resource, labels: [] } }

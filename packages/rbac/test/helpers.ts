@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { type ManualClock, manualClock } from '@safeguards/core'
-import { type AccessRequest, type CompileOptions, compilePolicy, type DecisionPoint, type PolicyDocument } from '../src/index.js'
+import {
+  type AccessRequest,
+  type CompileOptions,
+  compilePolicy,
+  type DecisionPoint,
+  type PolicyDocument,
+} from '../src/index.js'
 
 export const clinic: PolicyDocument = JSON.parse(
   readFileSync(resolve(import.meta.dirname, 'fixtures/clinic.policy.json'), 'utf8'),
@@ -10,7 +16,11 @@ export const clinic: PolicyDocument = JSON.parse(
 /** Monday 2026-11-23 10:00 UTC. */
 export const MONDAY_10AM: number = Date.UTC(2026, 10, 23, 10, 0)
 
-export function clinicPdp(options: CompileOptions = {}): { pdp: DecisionPoint; clock: ManualClock; careTeam: Set<string> } {
+export function clinicPdp(options: CompileOptions = {}): {
+  pdp: DecisionPoint
+  clock: ManualClock
+  careTeam: Set<string>
+} {
   const clock = manualClock(MONDAY_10AM)
   const careTeam = new Set(['u-nurse:p-1', 'u-doc:p-1'])
   const pdp = compilePolicy(clinic, {

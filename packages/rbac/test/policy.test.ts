@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { assertPolicy, compilePolicy, PolicyError, type PolicyProblem, parsePolicy, parsePolicyText } from '../src/index.js'
+import {
+  assertPolicy,
+  compilePolicy,
+  PolicyError,
+  type PolicyProblem,
+  parsePolicy,
+  parsePolicyText,
+} from '../src/index.js'
 
 const clinicText = readFileSync(resolve(import.meta.dirname, 'fixtures/clinic.policy.json'), 'utf8')
 const clinic = JSON.parse(clinicText)
@@ -152,7 +159,10 @@ describe('parsePolicy: rejects with JSON paths', () => {
     const d2 = base()
     d2.roles[0] = { id: '*' }
     expect(at(d2)).toContain('/roles/0/id invalid_format')
-    const d3 = { ...base(), emergencyAccess: { roles: ['*'], actions: ['*'], resources: ['*'], reasonCodes: ['er'] } }
+    const d3 = {
+      ...base(),
+      emergencyAccess: { roles: ['*'], actions: ['*'], resources: ['*'], reasonCodes: ['er'] },
+    }
     expect(at(d3)).toEqual(['/emergencyAccess/actions/0 invalid_format'])
   })
 
@@ -184,7 +194,10 @@ describe('parsePolicy: rejects with JSON paths', () => {
   it('inheritance deeper than 32 levels, and a 1000-role chain does not overflow the stack', () => {
     const chain = (n: number) => ({
       version: 1,
-      roles: Array.from({ length: n }, (_, i) => ({ id: `r${i}`, ...(i > 0 ? { inherits: [`r${i - 1}`] } : {}) })),
+      roles: Array.from({ length: n }, (_, i) => ({
+        id: `r${i}`,
+        ...(i > 0 ? { inherits: [`r${i - 1}`] } : {}),
+      })),
       rules: [],
     })
     expect(parsePolicy(chain(33)).ok).toBe(true)
@@ -207,14 +220,20 @@ describe('parsePolicy: rejects with JSON paths', () => {
     expect(at(withWhen({ all: [] }))).toEqual(['/rules/0/when/all invalid_type'])
     expect(at(withWhen({ exists: 'subject.__proto__.x' }))).toEqual(['/rules/0/when/exists custom'])
     expect(at(withWhen({ exists: 'subject.password' }))).toEqual(['/rules/0/when/exists invalid_attribute'])
-    expect(at(withWhen({ eq: [{ ref: 'env.HOME' }, 'x'] }))).toEqual(['/rules/0/when/eq/0/ref invalid_attribute'])
+    expect(at(withWhen({ eq: [{ ref: 'env.HOME' }, 'x'] }))).toEqual([
+      '/rules/0/when/eq/0/ref invalid_attribute',
+    ])
     expect(at(withWhen({ timeWindow: { from: '25:00', to: '08:00' } }))).toEqual([
       '/rules/0/when/timeWindow/from invalid_format',
     ])
     let deep: unknown = { exists: 'context.x' }
     for (let i = 0; i < 20; i++) deep = { not: deep }
     expect(at(withWhen(deep))[0]).toMatch(/too_deep$/)
-    const wide = { all: Array.from({ length: 64 }, () => ({ all: Array.from({ length: 8 }, () => ({ exists: 'context.x' })) })) }
+    const wide = {
+      all: Array.from({ length: 64 }, () => ({
+        all: Array.from({ length: 8 }, () => ({ exists: 'context.x' })),
+      })),
+    }
     expect(at(withWhen(wide))).toEqual(['/rules/0/when/all/28/all/2 too_big'])
     expect(at(withWhen(null))).toEqual(['/rules/0/when invalid_type'])
   })
@@ -277,7 +296,10 @@ describe('parsePolicy: rejects with JSON paths', () => {
     const paths: (string | number)[][] = []
     const walk = (v: unknown, p: (string | number)[]) => {
       paths.push(p)
-      if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...p, i]))
+      if (Array.isArray(v))
+        v.forEach((x, i) => {
+          walk(x, [...p, i])
+        })
       else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...p, k])
     }
     walk(clinic, [])

@@ -17,7 +17,7 @@ export interface RefDecision {
 }
 
 const own = (o: unknown, k: string): boolean =>
-  typeof o === 'object' && o !== null && !Array.isArray(o) && Object.prototype.hasOwnProperty.call(o, k)
+  typeof o === 'object' && o !== null && !Array.isArray(o) && Object.hasOwn(o, k)
 
 function lookup(req: AccessRequest, path: string): { found: boolean; value?: unknown } {
   const [root, ...rest] = path.split('.')
@@ -117,7 +117,10 @@ export function refDecide(
   const results = new Map(
     applicable.map((r) => [r.id, r.when ? refCondition(r.when, req, resolvers, now) : (true as Tri)]),
   )
-  const errors = applicable.filter((r) => results.get(r.id) === 'error').map((r) => r.id).sort()
+  const errors = applicable
+    .filter((r) => results.get(r.id) === 'error')
+    .map((r) => r.id)
+    .sort()
   const denies = applicable.filter((r) => r.effect === 'deny' && results.get(r.id) !== false)
   if (denies.length > 0) {
     const clean = denies.some((r) => results.get(r.id) === true)
@@ -138,6 +141,12 @@ export function refDecide(
     return { allowed: false, reason: 'sensitivity_label', rules: [], errors, labels }
   const allows = applicable.filter((r) => r.effect === 'allow' && results.get(r.id) === true)
   if (allows.length === 0)
-    return { allowed: false, reason: sameTenant ? 'no_matching_allow' : 'tenant_mismatch', rules: [], errors, labels }
+    return {
+      allowed: false,
+      reason: sameTenant ? 'no_matching_allow' : 'tenant_mismatch',
+      rules: [],
+      errors,
+      labels,
+    }
   return { allowed: true, reason: 'allow', rules: allows.map((r) => r.id).sort(), errors, labels }
 }

@@ -46,7 +46,8 @@ function getter(path: string): Getter {
     if (root !== 'action' && !Object.hasOwn(req, root)) return MISSING
     let cur: unknown = root === 'action' ? req.action : (req as unknown as Record<string, unknown>)[root]
     for (const seg of rest) {
-      if (typeof cur !== 'object' || cur === null || Array.isArray(cur) || !Object.hasOwn(cur, seg)) return MISSING
+      if (typeof cur !== 'object' || cur === null || Array.isArray(cur) || !Object.hasOwn(cur, seg))
+        return MISSING
       cur = (cur as Record<string, unknown>)[seg]
     }
     return cur === undefined ? MISSING : cur
@@ -65,7 +66,10 @@ function operand(o: Operand): { get: Getter; path: string } {
 const isPrimitive = (v: unknown): v is Literal =>
   v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
 
-function compare(op: 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte' | 'in', pair: readonly [Operand, Operand]): CondFn {
+function compare(
+  op: 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte' | 'in',
+  pair: readonly [Operand, Operand],
+): CondFn {
   const a = operand(pair[0])
   const b = operand(pair[1])
   return (env) => {

@@ -56,7 +56,10 @@ export function findCycles(graph: RoleGraph): Cycle[] {
  * shortest chain `[r, …, q]` of role indexes (BFS over sorted edges, so the chain depends only on
  * the graph, never on declaration order). Also returns the longest inheritance depth.
  */
-export function roleClosure(graph: RoleGraph): { chains: Map<number, readonly number[]>[]; maxDepth: number } {
+export function roleClosure(graph: RoleGraph): {
+  chains: Map<number, readonly number[]>[]
+  maxDepth: number
+} {
   const chains: Map<number, readonly number[]>[] = []
   let maxDepth = 0
   for (let r = 0; r < graph.length; r++) {

@@ -49,7 +49,11 @@ export const conditionOperators: Readonly<Record<string, z.ZodType>> = Object.fr
   timeWindow: z.strictObject({
     from: hhmm,
     to: hhmm,
-    days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).min(1).max(7).optional(),
+    days: z
+      .array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']))
+      .min(1)
+      .max(7)
+      .optional(),
     utcOffsetMinutes: z.number().int().min(-840).max(840).optional(),
   }),
 })

@@ -17,7 +17,11 @@ function zodProblems(issues: readonly z.core.$ZodIssue[], base: Path, out: Polic
     const path = [...base, ...issue.path]
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        out.push({ path: pointer([...path, key]), code: 'unknown_key', message: `unknown key ${JSON.stringify(key)}` })
+        out.push({
+          path: pointer([...path, key]),
+          code: 'unknown_key',
+          message: `unknown key ${JSON.stringify(key)}`,
+        })
       }
     } else if (issue.code === 'invalid_union' && issue.errors.length > 0 && path.length > 0) {
       out.push({ path: pointer(path), code: 'invalid_value', message: issue.message })
@@ -62,11 +66,19 @@ function conditionProblems(
   count.n++
   if (count.n > LIMITS.conditionNodes) {
     if (count.n === LIMITS.conditionNodes + 1)
-      out.push({ path: pointer(path), code: 'too_big', message: `condition has more than ${LIMITS.conditionNodes} nodes` })
+      out.push({
+        path: pointer(path),
+        code: 'too_big',
+        message: `condition has more than ${LIMITS.conditionNodes} nodes`,
+      })
     return
   }
   if (depth > LIMITS.conditionDepth) {
-    out.push({ path: pointer(path), code: 'too_deep', message: `condition nested deeper than ${LIMITS.conditionDepth}` })
+    out.push({
+      path: pointer(path),
+      code: 'too_deep',
+      message: `condition nested deeper than ${LIMITS.conditionDepth}`,
+    })
     return
   }
   if (typeof node !== 'object' || node === null || Array.isArray(node)) {
@@ -90,7 +102,11 @@ function conditionProblems(
       return
     }
     if (!Array.isArray(value) || value.length === 0 || value.length > 64) {
-      out.push({ path: pointer([...path, op]), code: 'invalid_type', message: `"${op}" expects 1 to 64 conditions` })
+      out.push({
+        path: pointer([...path, op]),
+        code: 'invalid_type',
+        message: `"${op}" expects 1 to 64 conditions`,
+      })
       return
     }
     value.forEach((child, i) => {
@@ -117,7 +133,8 @@ function conditionProblems(
   if (op === 'exists') refs.push({ ref: value as string, path: [...path, op] })
   if (Array.isArray(value)) {
     value.forEach((o, i) => {
-      if (typeof o === 'object' && o !== null && !Array.isArray(o)) refs.push({ ref: (o as { ref: string }).ref, path: [...path, op, i, 'ref'] })
+      if (typeof o === 'object' && o !== null && !Array.isArray(o))
+        refs.push({ ref: (o as { ref: string }).ref, path: [...path, op, i, 'ref'] })
     })
   }
   for (const r of refs) {
@@ -146,7 +163,12 @@ function reservedKeyProblems(v: unknown, path: PropertyKey[], seen: Set<object>,
     return
   }
   for (const key of Object.keys(v)) {
-    if (RESERVED.has(key)) out.push({ path: pointer([...path, key]), code: 'reserved_key', message: `reserved member name ${JSON.stringify(key)}` })
+    if (RESERVED.has(key))
+      out.push({
+        path: pointer([...path, key]),
+        code: 'reserved_key',
+        message: `reserved member name ${JSON.stringify(key)}`,
+      })
     else reservedKeyProblems((v as Record<string, unknown>)[key], [...path, key], seen, out)
   }
 }
@@ -193,7 +215,12 @@ function referenceProblems(doc: PolicyDocument, scan: ConditionScan, out: Policy
     if (list === undefined) return undefined
     const s = new Set<string>()
     list.forEach((v, i) => {
-      if (s.has(v)) out.push({ path: pointer([name, i]), code: 'duplicate_id', message: `duplicate ${JSON.stringify(v)}` })
+      if (s.has(v))
+        out.push({
+          path: pointer([name, i]),
+          code: 'duplicate_id',
+          message: `duplicate ${JSON.stringify(v)}`,
+        })
       s.add(v)
     })
     return s
@@ -231,15 +258,27 @@ function referenceProblems(doc: PolicyDocument, scan: ConditionScan, out: Policy
     const seen = new Set<string>()
     list.forEach((v, i) => {
       if (seen.has(v))
-        out.push({ path: pointer([...path, i]), code: 'duplicate_entry', message: `${JSON.stringify(v)} repeats` })
+        out.push({
+          path: pointer([...path, i]),
+          code: 'duplicate_entry',
+          message: `${JSON.stringify(v)} repeats`,
+        })
       seen.add(v)
       if (v === '*') {
         if (list.length > 1)
-          out.push({ path: pointer([...path, i]), code: 'wildcard_not_alone', message: '"*" must be the only entry' })
+          out.push({
+            path: pointer([...path, i]),
+            code: 'wildcard_not_alone',
+            message: '"*" must be the only entry',
+          })
         return
       }
       if (known !== undefined && !known.has(v))
-        out.push({ path: pointer([...path, i]), code: 'dangling_reference', message: `unknown ${what} ${JSON.stringify(v)}` })
+        out.push({
+          path: pointer([...path, i]),
+          code: 'dangling_reference',
+          message: `unknown ${what} ${JSON.stringify(v)}`,
+        })
     })
   }
 
@@ -265,7 +304,11 @@ function referenceProblems(doc: PolicyDocument, scan: ConditionScan, out: Policy
   if (doc.smartActions && actions) {
     for (const key of Object.keys(doc.smartActions)) {
       if (!actions.has(key))
-        out.push({ path: pointer(['smartActions', key]), code: 'dangling_reference', message: `unknown action ${JSON.stringify(key)}` })
+        out.push({
+          path: pointer(['smartActions', key]),
+          code: 'dangling_reference',
+          message: `unknown action ${JSON.stringify(key)}`,
+        })
     }
   }
   for (const r of scan.relations) {
@@ -306,4 +349,3 @@ function referenceProblems(doc: PolicyDocument, scan: ConditionScan, out: Policy
       })
   }
 }
-
