@@ -98,6 +98,8 @@ export function parsePolicyText(text: string, format: PolicyFormat = 'auto'): Po
 /**
  * Like {@link parsePolicy} but throws {@link PolicyError} with every problem.
  *
+ * HIPAA: 164.308(a)(4) access authorization.
+ *
  * @throws {PolicyError} (code `ERR_RBAC_POLICY_INVALID`) listing every problem.
  * @example
  * ```ts

@@ -16,7 +16,16 @@
 import { SmartScopeError } from './errors.js'
 import type { SmartPermission } from './policy.js'
 
-/** Bits of the SMART permission letters. */
+/**
+ * Bits of the SMART permission letters.
+ *
+ * HIPAA: 164.502(b) minimum necessary.
+ *
+ * @example
+ * ```ts
+ * smartScopesPermit(scopes, SMART_BITS.r, { type: 'Observation', patient: 'p-1' })
+ * ```
+ */
 export const SMART_BITS: Readonly<Record<SmartPermission, number>> = Object.freeze({
   c: 1,
   r: 2,
@@ -58,6 +67,8 @@ const parsed = new WeakSet<object>()
 /**
  * True when `value` came from {@link parseSmartScopes} (the decision point accepts nothing else,
  * so a hand-built object cannot smuggle in a malformed scope).
+ *
+ * HIPAA: 164.502(b) minimum necessary.
  *
  * @example
  * ```ts
@@ -172,6 +183,9 @@ function paramMatches(attributes: unknown, name: string, value: string): boolean
  * True when some scope permits `permission` on the resource. Used by the decision point; exported
  * for apps that filter search results the same way.
  *
+ * HIPAA: 164.502(b) minimum necessary.
+ *
+ * @throws never for scopes from {@link parseSmartScopes}.
  * @param scopes - from {@link parseSmartScopes}.
  * @param permission - one bit of {@link SMART_BITS} (0 when the action has no SMART letter: never permitted).
  * @param resource - type, patient and attributes of the resource.
