@@ -122,7 +122,14 @@ interface Bucket {
   readonly allowDecision: (Decision | undefined)[]
   readonly denyDecision: (Decision | undefined)[]
   readonly pairs: Map<number, Decision>
+  /** Per role: ALLOW | DENY | FILTERED bits, for the one-pass fast path. */
+  readonly state: Uint8Array
 }
+
+const ALLOW = 1
+const DENY = 2
+const FILTERED = 4
+const MANY = 8
 
 const freezeDecision = (d: Decision): Decision => Object.freeze(d)
 
@@ -258,6 +265,10 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
       allowDecision: allow.map((hits) => (hits ? simpleDecision(hits, true) : undefined)),
       denyDecision: deny.map((hits) => (hits ? simpleDecision(hits, false) : undefined)),
       pairs: new Map(),
+      state: Uint8Array.from(
+        allow,
+        (a, r) => (a ? ALLOW : 0) | (deny[r] ? DENY : 0) | (filtered[r] ? FILTERED : 0),
+      ),
     }
     return bucket
   }
@@ -283,6 +294,8 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   const explicitTypes = new Set([...byType.keys()].filter((t) => t !== '*'))
 
   const bucketFor = (action: string, type: string): Bucket => {
+    const hit = typeLevels.get(action)?.get(type)
+    if (hit !== undefined) return hit
     const knownAction = explicitActions.has(action)
     const knownType = explicitTypes.has(type)
     if (knownAction && knownType) {
@@ -416,97 +429,90 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   const TENANT_MISMATCH = constant('tenant_mismatch')
 
   // ---- the decision ------------------------------------------------------------------------
-  const seen = new Uint32Array(nRoles + 1)
-  let generation = 0
-  const held = new Int32Array(nRoles + 1)
+  /** The held roles, deduplicated and tenant-checked, plus the virtual ANY (general path only). */
+  const heldRoles = (subject: AccessRequest['subject']): number[] => {
+    const out = [ANY]
+    for (const name of subject.roles) {
+      const r = roleUsable(name, subject.tenant)
+      if (r >= 0 && !out.includes(r)) out.push(r)
+    }
+    return out
+  }
 
   const decide = (req: AccessRequest): Decision => {
     if (!wellFormed(req)) return INVALID
     const subject = req.subject
     const resource = req.resource
     const bucket = bucketFor(req.action, resource.type)
-    const sameTenant = subject.tenant === resource.tenant
-
-    // Collect the roles the subject holds (deduplicated, tenant-checked), plus the virtual ANY.
-    generation = (generation + 1) >>> 0
-    if (generation === 0) {
-      seen.fill(0)
-      generation = 1
-    }
-    let n = 0
-    held[n++] = ANY
-    let filtered = bucket.filtered[ANY] !== undefined
+    const state = bucket.state
+    const tenant = subject.tenant
+    // One pass over the held roles: which kinds of hits exist, and the first two distinct roles
+    // holding unconditional allows and denies. No allocation.
+    let flags = state[ANY] as number
+    let a1 = flags & ALLOW ? ANY : -1
+    let a2 = -1
+    let d1 = flags & DENY ? ANY : -1
+    let d2 = -1
     const roles = subject.roles
     for (let i = 0; i < roles.length; i++) {
-      const r = roleUsable(roles[i], subject.tenant)
-      if (r < 0 || seen[r] === generation) continue
-      seen[r] = generation
-      held[n++] = r
-      if (bucket.filtered[r] !== undefined) filtered = true
+      const name = roles[i]
+      if (typeof name !== 'string') continue
+      const r = roleIndex.get(name)
+      if (r === undefined) continue
+      const s = state[r] as number
+      if (s === 0) continue
+      const t = roleTenants[r]
+      if (t !== undefined && !t.has(tenant)) continue
+      if (s & ALLOW) {
+        if (a1 < 0 || a1 === r) a1 = r
+        else if (a2 < 0 || a2 === r) a2 = r
+        else flags |= MANY
+      }
+      if (s & DENY) {
+        if (d1 < 0 || d1 === r) d1 = r
+        else if (d2 < 0 || d2 === r) d2 = r
+        else flags |= MANY
+      }
+      flags |= s
     }
-    const resourceLabels = resource.labels
-    const fast =
-      !filtered &&
-      (resourceLabels === undefined || resourceLabels.length === 0) &&
+    const labels = resource.labels
+    if (
+      (flags & (FILTERED | MANY)) === 0 &&
+      (labels === undefined || labels.length === 0) &&
       req.scopes === undefined &&
       req.emergencyAccess === undefined
-    if (fast) {
-      const d = cachedDecision(bucket, held, n, false)
-      if (d !== undefined) return d
-      if (!sameTenant) return TENANT_MISMATCH
-      return cachedDecision(bucket, held, n, true) ?? NO_MATCH
+    ) {
+      if (d1 >= 0) return pairDecision(bucket, d1, d2, false)
+      if (tenant !== resource.tenant) return TENANT_MISMATCH
+      if (a1 >= 0) return pairDecision(bucket, a1, a2, true)
+      return NO_MATCH
     }
-    // The general path copies the roles: a resolver may call decide() re-entrantly.
-    return evaluate(req, bucket, held.slice(0, n), n, sameTenant)
+    return evaluate(req, bucket, heldRoles(subject), tenant === resource.tenant)
   }
 
-  /** The precomputed decision when only unconditional hits of one kind matter. */
-  const cachedDecision = (
-    bucket: Bucket,
-    roles: Int32Array,
-    n: number,
-    allow: boolean,
-  ): Decision | undefined => {
-    const hits = allow ? bucket.allow : bucket.deny
-    let first = -1
-    let second = -1
-    let count = 0
-    for (let i = 0; i < n; i++) {
-      const r = roles[i] as number
-      if (hits[r] === undefined) continue
-      count++
-      if (first < 0) first = r
-      else if (second < 0) second = r
+  /** The precomputed decision for the unconditional hits of one or two roles. */
+  const pairDecision = (bucket: Bucket, x: number, y: number, allow: boolean): Decision => {
+    if (y < 0) return (allow ? bucket.allowDecision : bucket.denyDecision)[x] as Decision
+    const lo = x < y ? x : y
+    const hi = x < y ? y : x
+    const key = (lo * (nRoles + 1) + hi) * 2 + (allow ? 1 : 0)
+    let d = bucket.pairs.get(key)
+    if (d === undefined) {
+      const hits = allow ? bucket.allow : bucket.deny
+      d = simpleDecision([...(hits[lo] as Hit[]), ...(hits[hi] as Hit[])], allow)
+      bucket.pairs.set(key, d)
     }
-    if (count === 0) return undefined
-    if (count === 1) return (allow ? bucket.allowDecision : bucket.denyDecision)[first]
-    if (count === 2) {
-      const lo = Math.min(first, second)
-      const hi = Math.max(first, second)
-      const key = (lo * (nRoles + 1) + hi) * 2 + (allow ? 1 : 0)
-      let d = bucket.pairs.get(key)
-      if (d === undefined) {
-        d = simpleDecision([...(hits[lo] as Hit[]), ...(hits[hi] as Hit[])], allow)
-        bucket.pairs.set(key, d)
-      }
-      return d
-    }
-    const all: Hit[] = []
-    for (let i = 0; i < n; i++) {
-      const h = hits[roles[i] as number]
-      if (h) all.push(...h)
-    }
-    return simpleDecision(all, allow)
+    return d
   }
 
   /** The general path: conditions, tenant filters, labels, emergency access, scopes. */
   const evaluate = (
     req: AccessRequest,
     bucket: Bucket,
-    roles: Int32Array,
-    n: number,
+    roles: readonly number[],
     sameTenant: boolean,
   ): Decision => {
+    const n = roles.length
     const subject = req.subject
     const resource = req.resource
     const denyHits: Hit[] = []
