@@ -493,8 +493,8 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   /** The precomputed decision for the unconditional hits of one or two roles. */
   const pairDecision = (bucket: Bucket, x: number, y: number, allow: boolean): Decision => {
     if (y < 0) return (allow ? bucket.allowDecision : bucket.denyDecision)[x] as Decision
-    const lo = x < y ? x : y
-    const hi = x < y ? y : x
+    const lo = Math.min(x, y)
+    const hi = Math.max(x, y)
     const key = (lo * (nRoles + 1) + hi) * 2 + (allow ? 1 : 0)
     let d = bucket.pairs.get(key)
     if (d === undefined) {
