@@ -238,6 +238,14 @@ describe('parsePolicy: rejects with JSON paths', () => {
     expect(at(withWhen(null))).toEqual(['/rules/0/when invalid_type'])
   })
 
+  it('values without a canonical JSON form (lone surrogates, huge integers)', () => {
+    expect(at({ ...base(), description: 'a\ud800b' })).toEqual(['/description invalid_string'])
+    const doc = base()
+    ;(doc.rules[0] as Record<string, unknown>).when = { eq: [{ ref: 'context.n' }, 1e30] }
+    expect(at(doc)).toEqual(['/rules/0/when/eq/1 invalid_number'])
+    expect(() => compilePolicy(doc)).toThrow(PolicyError)
+  })
+
   it('wrong types and a wrong version', () => {
     expect(at(null)).toEqual([' invalid_type'])
     expect(at({ ...base(), version: 2 })).toEqual(['/version invalid_value'])
@@ -281,6 +289,7 @@ describe('parsePolicy: rejects with JSON paths', () => {
       fc.property(fc.jsonValue(), (v) => {
         const r = parsePolicy(v)
         expect(typeof r.ok).toBe('boolean')
+        if (!r.ok) expect(() => compilePolicy(v)).toThrow(PolicyError)
       }),
       { numRuns: 500 },
     )
@@ -312,6 +321,9 @@ describe('parsePolicy: rejects with JSON paths', () => {
         cur[path.at(-1) as string] = value
         const r = parsePolicy(doc)
         if (!r.ok) for (const p of r.problems) expect(p.path.startsWith('/') || p.path === '').toBe(true)
+        // A document that validates always compiles; one that does not throws PolicyError only.
+        if (r.ok) expect(() => compilePolicy(doc)).not.toThrow()
+        else expect(() => compilePolicy(doc)).toThrow(PolicyError)
       }),
       { numRuns: 500 },
     )

@@ -3,6 +3,7 @@
  * references (duplicates, dangling ids, wildcard placement, attribute paths, inheritance cycles and
  * depth). Every problem carries an RFC 6901 JSON Pointer.
  */
+import { hasLoneSurrogate } from '@safeguards/core'
 import type { z } from 'zod'
 import type { PolicyProblem } from '../errors.js'
 import type { PolicyDocument } from '../policy.js'
@@ -154,6 +155,11 @@ export type ValidationResult =
  * `__proto__`, and a silent drop is not strict.
  */
 function reservedKeyProblems(v: unknown, path: PropertyKey[], seen: Set<object>, out: PolicyProblem[]): void {
+  // Values outside I-JSON have no canonical form (and so no policy hash): refuse them here.
+  if (typeof v === 'string' && hasLoneSurrogate(v))
+    out.push({ path: pointer(path), code: 'invalid_string', message: 'lone surrogate in string' })
+  if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v))
+    out.push({ path: pointer(path), code: 'invalid_number', message: 'integer beyond 2^53-1' })
   if (typeof v !== 'object' || v === null || seen.has(v) || path.length > 64) return
   seen.add(v)
   if (Array.isArray(v)) {
