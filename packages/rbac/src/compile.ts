@@ -59,6 +59,7 @@ import {
 import { PolicyError } from './errors.js'
 import { type CondFn, compileCondition, type EvalEnv, type Resolver } from './internal/conditions.js'
 import { roleClosure } from './internal/roles.js'
+import { LIMITS } from './internal/tokens.js'
 import { validatePolicy } from './internal/validate.js'
 import type { PolicyDocument, SmartPermission } from './policy.js'
 import { isSmartScopes, SMART_BITS, smartScopesPermit } from './smart-scopes.js'
@@ -678,7 +679,7 @@ function wellFormed(req: AccessRequest): boolean {
   const r = req.resource
   if (typeof s !== 'object' || s === null || typeof r !== 'object' || r === null) return false
   if (typeof s.id !== 'string' || s.id === '' || typeof s.tenant !== 'string' || s.tenant === '') return false
-  if (!Array.isArray(s.roles)) return false
+  if (!Array.isArray(s.roles) || s.roles.length > LIMITS.listItems) return false
   if (typeof req.action !== 'string' || typeof r.type !== 'string') return false
   if (typeof r.tenant !== 'string' || r.tenant === '') return false
   const labels = r.labels
@@ -690,7 +691,7 @@ function wellFormed(req: AccessRequest): boolean {
 }
 
 function isStringArray(v: unknown): v is readonly string[] {
-  if (!Array.isArray(v)) return false
+  if (!Array.isArray(v) || v.length > LIMITS.listItems) return false
   for (const x of v) if (typeof x !== 'string') return false
   return true
 }

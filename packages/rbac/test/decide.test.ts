@@ -388,6 +388,12 @@ describe('decide: malformed requests are denied, never thrown', () => {
     ['labels as a string', { ...good, resource: { ...good.resource, labels: 'vip' } }],
     ['consent not an array', { ...good, consent: 'vip' }],
     ['emergency grant not a string', { ...good, emergencyAccess: { id: 'x' } }],
+    ['more than 1000 roles', { ...good, subject: { ...who.nurse, roles: Array(1001).fill('nurse') } }],
+    [
+      'a sparse roles array of length 2^32-1',
+      { ...good, subject: { ...who.nurse, roles: Object.assign([], { length: 2 ** 32 - 1 }) } },
+    ],
+    ['more than 1000 labels', { ...good, resource: { ...good.resource, labels: Array(1001).fill('vip') } }],
     ['hand-made scopes', { ...good, scopes: Object.freeze({ scopes: [{ permissions: 31 }], ignored: [] }) }],
   ])('%s', (_name, r) => {
     expect(pdp.decide(r as AccessRequest)).toMatchObject({ allowed: false, reason: 'invalid_request' })
