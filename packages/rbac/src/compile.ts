@@ -116,17 +116,21 @@ interface Hit {
 }
 
 interface Bucket {
-  /** Indexed by role (index nRoles is the virtual "any role" holder). */
-  readonly allow: (readonly Hit[] | undefined)[]
-  readonly deny: (readonly Hit[] | undefined)[]
-  readonly filtered: (readonly Hit[] | undefined)[]
-  readonly allowDecision: (Decision | undefined)[]
-  readonly denyDecision: (Decision | undefined)[]
+  /** Keyed by role index (index nRoles is the virtual "any role" holder); only roles with hits. */
+  readonly allow: ReadonlyMap<number, readonly Hit[]>
+  readonly deny: ReadonlyMap<number, readonly Hit[]>
+  readonly filtered: ReadonlyMap<number, readonly Hit[]>
+  readonly allowDecision: ReadonlyMap<number, Decision>
+  readonly denyDecision: ReadonlyMap<number, Decision>
   readonly pairs: Map<number, Decision>
   /** Per role: ALLOW | DENY | FILTERED bits, for the one-pass fast path. */
   readonly state: Uint8Array
 }
 
+/** Most (action, type) buckets kept; beyond, buckets are rebuilt per request (bounded memory). */
+const MAX_CACHED_BUCKETS = 16384
+/** Most two-role decisions cached per bucket. */
+const MAX_CACHED_PAIRS = 1024
 const ALLOW = 1
 const DENY = 2
 const FILTERED = 4
@@ -235,13 +239,13 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   const buildBucket = (action: string | undefined, type: string | undefined): Bucket => {
     const candidates = [...(action === undefined ? [] : (byAction.get(action) ?? [])), ...wildAction]
     const typeSet = type === undefined ? undefined : byType.get(type)
-    const allow: (Hit[] | undefined)[] = new Array(nRoles + 1).fill(undefined)
-    const deny: (Hit[] | undefined)[] = new Array(nRoles + 1).fill(undefined)
-    const filtered: (Hit[] | undefined)[] = new Array(nRoles + 1).fill(undefined)
-    const push = (arr: (Hit[] | undefined)[], r: number, hit: Hit): void => {
-      const list = arr[r] ?? []
-      list.push(hit)
-      arr[r] = list
+    const allow = new Map<number, Hit[]>()
+    const deny = new Map<number, Hit[]>()
+    const filtered = new Map<number, Hit[]>()
+    const push = (m: Map<number, Hit[]>, r: number, hit: Hit): void => {
+      const list = m.get(r)
+      if (list === undefined) m.set(r, [hit])
+      else list.push(hit)
     }
     for (const i of [...new Set(candidates)].sort((a, b) => a - b)) {
       if (!wildType.has(i) && !typeSet?.has(i)) continue
@@ -259,19 +263,20 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
         }
       }
     }
-    const bucket: Bucket = {
-      allow,
-      deny,
-      filtered,
-      allowDecision: allow.map((hits) => (hits ? simpleDecision(hits, true) : undefined)),
-      denyDecision: deny.map((hits) => (hits ? simpleDecision(hits, false) : undefined)),
-      pairs: new Map(),
-      state: Uint8Array.from(
-        allow,
-        (a, r) => (a ? ALLOW : 0) | (deny[r] ? DENY : 0) | (filtered[r] ? FILTERED : 0),
-      ),
+    // Sparse: only roles with hits have entries; `state` (one byte per role) is the dense index.
+    const state = new Uint8Array(nRoles + 1)
+    const allowDecision = new Map<number, Decision>()
+    const denyDecision = new Map<number, Decision>()
+    for (const [r, hits] of allow) {
+      state[r] = (state[r] as number) | ALLOW
+      allowDecision.set(r, simpleDecision(hits, true))
     }
-    return bucket
+    for (const [r, hits] of deny) {
+      state[r] = (state[r] as number) | DENY
+      denyDecision.set(r, simpleDecision(hits, false))
+    }
+    for (const r of filtered.keys()) state[r] = (state[r] as number) | FILTERED
+    return { allow, deny, filtered, allowDecision, denyDecision, pairs: new Map(), state }
   }
 
   const simpleDecision = (hits: readonly Hit[], allowed: boolean): Decision =>
@@ -294,12 +299,16 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   const explicitActions = new Set([...byAction.keys()].filter((a) => a !== '*'))
   const explicitTypes = new Set([...byType.keys()].filter((t) => t !== '*'))
 
+  let cachedBuckets = 0
   const bucketFor = (action: string, type: string): Bucket => {
     const hit = typeLevels.get(action)?.get(type)
     if (hit !== undefined) return hit
     const knownAction = explicitActions.has(action)
     const knownType = explicitTypes.has(type)
     if (knownAction && knownType) {
+      // Bounded memory: past the cap (a huge vocabulary), buckets are built per request instead.
+      if (cachedBuckets >= MAX_CACHED_BUCKETS) return buildBucket(action, type)
+      cachedBuckets++
       let level = typeLevels.get(action)
       if (level === undefined) {
         level = new Map()
@@ -493,15 +502,15 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
 
   /** The precomputed decision for the unconditional hits of one or two roles. */
   const pairDecision = (bucket: Bucket, x: number, y: number, allow: boolean): Decision => {
-    if (y < 0) return (allow ? bucket.allowDecision : bucket.denyDecision)[x] as Decision
+    if (y < 0) return (allow ? bucket.allowDecision : bucket.denyDecision).get(x) as Decision
     const lo = Math.min(x, y)
     const hi = Math.max(x, y)
     const key = (lo * (nRoles + 1) + hi) * 2 + (allow ? 1 : 0)
     let d = bucket.pairs.get(key)
     if (d === undefined) {
       const hits = allow ? bucket.allow : bucket.deny
-      d = simpleDecision([...(hits[lo] as Hit[]), ...(hits[hi] as Hit[])], allow)
-      bucket.pairs.set(key, d)
+      d = simpleDecision([...(hits.get(lo) as Hit[]), ...(hits.get(hi) as Hit[])], allow)
+      if (bucket.pairs.size < MAX_CACHED_PAIRS) bucket.pairs.set(key, d)
     }
     return d
   }
@@ -534,14 +543,14 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
     const results = new Map<CRule, 0 | 1 | 2>()
     for (let i = 0; i < n; i++) {
       const r = roles[i] as number
-      const d = bucket.deny[r]
+      const d = bucket.deny.get(r)
       if (d) {
         denyHits.push(...d)
         cleanDeny = true
       }
-      const a = bucket.allow[r]
+      const a = bucket.allow.get(r)
       if (a && sameTenant) allowHits.push(...a)
-      const f = bucket.filtered[r]
+      const f = bucket.filtered.get(r)
       if (!f) continue
       for (const hit of f) {
         const rule = hit.rule

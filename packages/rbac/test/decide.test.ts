@@ -182,6 +182,29 @@ describe('decide: the clinic policy (minimum necessary)', () => {
   })
 })
 
+describe('decide: bounded memory', () => {
+  it('past the bucket-cache cap, decisions stay correct', () => {
+    const actions = Array.from({ length: 130 }, (_, i) => `a${i}`)
+    const types = Array.from({ length: 130 }, (_, i) => `T${i}`)
+    const p = compilePolicy({
+      version: 1,
+      roles: [{ id: 'r' }, { id: 's' }, { id: 'u' }],
+      rules: [
+        { id: 'wide', effect: 'allow', roles: ['r', 's', 'u'], actions, resources: types },
+        { id: 'no-a7', effect: 'deny', roles: ['*'], actions: ['a7'], resources: ['*'] },
+      ],
+    })
+    const subject = { id: 'x', tenant: 't', roles: ['r', 's'] }
+    for (const action of actions)
+      for (const type of types) {
+        const d = p.decide({ subject, action, resource: { type, tenant: 't' } })
+        expect(d.allowed).toBe(action !== 'a7')
+      }
+    const again = p.decide({ subject, action: 'a129', resource: { type: 'T129', tenant: 't' } })
+    expect(again.rules).toEqual([{ id: 'wide', effect: 'allow', via: [['r'], ['s']] }])
+  })
+})
+
 describe('decide: condition errors fail closed', () => {
   const doc = (effect: 'allow' | 'deny'): PolicyDocument => ({
     version: 1,
