@@ -55,6 +55,7 @@ import {
   type EmergencyAccessStore,
   type EmergencyConfig,
   type EmergencyGrant,
+  isEmergencyGrant,
 } from './emergency-access.js'
 import { PolicyError } from './errors.js'
 import { type CondFn, compileCondition, type EvalEnv, type Resolver } from './internal/conditions.js'
@@ -388,6 +389,7 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
     now: number,
   ): EmergencyGrantStatus => {
     if (grant === undefined || emergencyConfig === undefined) return 'not_found'
+    if (!isEmergencyGrant(grant)) return 'malformed'
     const state = emergency.state(grant, now)
     if (state !== 'active') return state
     const s = req.subject
@@ -588,7 +590,12 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
     let use: { grant: string; status: EmergencyGrantStatus } | null = null
     if (req.emergencyAccess !== undefined) {
       const id = req.emergencyAccess
-      grant = emergency.get(id)
+      try {
+        grant = emergency.get(id)
+      } catch {
+        grant = undefined // a failing store fails closed
+      }
+      if (grant !== undefined && grant.id !== id) grant = undefined
       now ??= clock.now()
       const status = grantStatus(grant, req, now)
       use = { grant: id, status }

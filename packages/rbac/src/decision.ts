@@ -108,6 +108,7 @@ export interface LabelOutcome {
 export type EmergencyGrantStatus =
   | 'active'
   | 'not_found'
+  | 'malformed'
   | 'expired'
   | 'not_yet_valid'
   | 'revoked'

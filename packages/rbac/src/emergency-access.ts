@@ -129,6 +129,35 @@ export function createMemoryEmergencyStore(): EmergencyAccessStore {
   }
 }
 
+const isStrings = (v: unknown): v is readonly string[] =>
+  Array.isArray(v) && v.length <= LIMITS.listItems && v.every((x) => typeof x === 'string')
+
+/**
+ * True when `g` has the shape of an {@link EmergencyGrant}. The decision point checks every grant it
+ * reads from the store, so a corrupted or hand-edited record never grants.
+ *
+ * HIPAA: 164.312(a)(2)(ii) emergency access procedure.
+ *
+ * @example
+ * ```ts
+ * if (!isEmergencyGrant(row)) alertSecurity('corrupted emergency grant')
+ * ```
+ * @throws never
+ */
+export function isEmergencyGrant(g: unknown): g is EmergencyGrant {
+  if (typeof g !== 'object' || g === null) return false
+  const x = g as Record<string, unknown>
+  const revoked = x.revoked as { at?: unknown } | null | undefined
+  return (
+    ['id', 'subject', 'tenant', 'patient', 'reasonCode'].every((k) => typeof x[k] === 'string') &&
+    Number.isSafeInteger(x.issuedAt) &&
+    Number.isSafeInteger(x.expiresAt) &&
+    isStrings(x.actions) &&
+    isStrings(x.resources) &&
+    (revoked === null || (typeof revoked === 'object' && Number.isSafeInteger(revoked.at)))
+  )
+}
+
 /** The emergency-access configuration a compiled policy hands to the registry. */
 export interface EmergencyConfig {
   readonly actions: ReadonlySet<string>
@@ -197,11 +226,13 @@ export function createEmergencyAccess(
   const mustGet = (id: string): EmergencyGrant => {
     const g = typeof id === 'string' ? store.get(id) : undefined
     if (g === undefined) throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_NOT_FOUND', 'no such grant')
+    if (!isEmergencyGrant(g))
+      throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', 'grant record is malformed')
     return g
   }
   const sorted = (pred: (g: EmergencyGrant) => boolean): EmergencyGrant[] =>
     [...store.list()]
-      .filter(pred)
+      .filter((g) => isEmergencyGrant(g) && pred(g))
       .sort((a, b) => a.issuedAt - b.issuedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 
   return Object.freeze({

@@ -29,7 +29,7 @@ export type {
   EmergencyGrantState,
   EmergencyReview,
 } from './emergency-access.js'
-export { createMemoryEmergencyStore } from './emergency-access.js'
+export { createMemoryEmergencyStore, isEmergencyGrant } from './emergency-access.js'
 export type { PolicyProblem, RbacErrorCode } from './errors.js'
 export { EmergencyAccessError, PolicyError, SmartScopeError } from './errors.js'
 export type { PolicyFormat, PolicyParseResult } from './parse.js'

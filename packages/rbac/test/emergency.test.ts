@@ -7,6 +7,7 @@ import {
   type DecisionPoint,
   EmergencyAccessError,
   type EmergencyGrantRequest,
+  isEmergencyGrant,
   parseSmartScopes,
 } from '../src/index.js'
 import { clinic, MONDAY_10AM, req, who } from './helpers.js'
@@ -174,6 +175,38 @@ describe('emergency access: using a grant', () => {
     expect(pdp.decide({ ...access('x'), emergencyAccess: 42 } as unknown as AccessRequest).reason).toBe(
       'invalid_request',
     )
+  })
+
+  it('corrupted grants in a store, and a failing store, never grant', () => {
+    const clock = manualClock(T0)
+    const good = setup().pdp.emergency.grant(request())
+    const broken: Record<string, unknown>[] = [
+      { ...good, id: 'g-actions', actions: 'read' },
+      { ...good, id: 'g-expiry', expiresAt: '9999' },
+      { ...good, id: 'g-revoked', revoked: { at: 'never' } },
+      { ...good, id: 'g-patient', patient: undefined },
+      { ...good, id: 'g-other' },
+    ]
+    const store = {
+      get: (id: string) => {
+        if (id === 'throws') throw new Error('database down')
+        if (id === 'g-swapped') return good // a store returning the wrong record
+        return broken.find((g) => g.id === id) as never
+      },
+      set: () => {},
+      list: () => broken as never[],
+    }
+    const p = compilePolicy(clinic, { clock, emergencyStore: store, resolvers: { careTeam: () => false } })
+    for (const id of ['g-actions', 'g-expiry', 'g-revoked', 'g-patient'])
+      expect(p.decide(access(id)).emergencyAccess, id).toMatchObject({ status: 'malformed', used: false })
+    expect(p.decide(access('g-other')).allowed).toBe(true)
+    expect(p.decide(access('throws')).emergencyAccess?.status).toBe('not_found')
+    expect(p.decide(access('g-swapped')).emergencyAccess?.status).toBe('not_found')
+    expect(isEmergencyGrant(good)).toBe(true)
+    expect(isEmergencyGrant(null)).toBe(false)
+    // The registry skips corrupted records in its lists and refuses to act on them.
+    expect(p.emergency.active().map((g) => g.id)).toEqual(['g-other'])
+    expectCode(() => p.emergency.revoke('g-actions', 'u-admin'), 'ERR_RBAC_EMERGENCY_STATE', /malformed/)
   })
 
   it('a grant from another policy store is unknown here', () => {

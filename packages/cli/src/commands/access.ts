@@ -21,6 +21,7 @@ import {
   type Decision,
   type DecisionPoint,
   type EmergencyGrant,
+  isEmergencyGrant,
   type PolicyDocument,
   type PolicyProblem,
   parsePolicyText,
@@ -134,16 +135,9 @@ function loadGrants(io: CliIO, file: string | undefined): EmergencyGrant[] {
   const raw = readJson(readText(io, file, '--grants'), '--grants')
   if (!Array.isArray(raw)) throw new UsageError('--grants must be a JSON array of grants')
   return raw.map((g, i) => {
-    const ok =
-      isObject(g) &&
-      ['id', 'subject', 'tenant', 'patient', 'reasonCode', 'justification'].every(
-        (k) => typeof g[k] === 'string',
-      ) &&
-      ['issuedAt', 'expiresAt'].every((k) => Number.isSafeInteger(g[k])) &&
-      Array.isArray(g.actions) &&
-      Array.isArray(g.resources)
-    if (!ok) throw new UsageError(`--grants[${i}] is not a grant`)
-    return Object.freeze({ revoked: null, review: null, ...g }) as unknown as EmergencyGrant
+    const grant = isObject(g) ? Object.freeze({ revoked: null, review: null, ...g }) : undefined
+    if (!isEmergencyGrant(grant)) throw new UsageError(`--grants[${i}] is not a grant`)
+    return grant
   })
 }
 
