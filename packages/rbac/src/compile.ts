@@ -104,8 +104,8 @@ interface CRule {
   readonly cond: CondFn | undefined
   /** Resource tenants, or undefined for every tenant. */
   readonly tenants: ReadonlySet<string> | undefined
-  /** Subject tenants: undefined = default, null = any (`*`). */
-  readonly subjectTenants: ReadonlySet<string> | null | undefined
+  /** Subject tenants, or undefined for the default (allow: same tenant; deny: any). */
+  readonly subjectTenants: ReadonlySet<string> | undefined
   readonly obligations: readonly Obligation[]
   /** No condition and no tenant filters. */
   readonly simple: boolean
@@ -202,13 +202,8 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
 
   // ---- rules -------------------------------------------------------------------------------
   const rules: CRule[] = doc.rules.map((r) => {
-    const tenants = r.tenants && !r.tenants.includes('*') ? new Set(r.tenants) : undefined
-    const subjectTenants =
-      r.subjectTenants === undefined
-        ? undefined
-        : r.subjectTenants.includes('*')
-          ? null
-          : new Set(r.subjectTenants)
+    const tenants = r.tenants ? new Set(r.tenants) : undefined
+    const subjectTenants = r.subjectTenants ? new Set(r.subjectTenants) : undefined
     const cond = r.when ? compileCondition(r.when) : undefined
     return {
       id: r.id,
@@ -346,10 +341,8 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   const ea = doc.emergencyAccess
   const eligibleRoles = new Uint8Array(nRoles + 1)
   if (ea) {
-    if (ea.roles[0] === '*') eligibleRoles.fill(1)
-    else
-      for (const name of ea.roles)
-        for (const r of holders[roleIndex.get(name) as number] as number[]) eligibleRoles[r] = 1
+    for (const name of ea.roles)
+      for (const r of holders[roleIndex.get(name) as number] as number[]) eligibleRoles[r] = 1
   }
   const roleUsable = (name: unknown, tenant: string): number => {
     if (typeof name !== 'string') return -1
@@ -359,7 +352,6 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
     return t === undefined || t.has(tenant) ? r : -1
   }
   const isEligible = (subject: { tenant: string; roles: readonly string[] }): boolean => {
-    if (ea?.roles[0] === '*') return true
     for (const name of subject.roles) {
       const r = roleUsable(name, subject.tenant)
       if (r >= 0 && eligibleRoles[r] === 1) return true
@@ -369,7 +361,7 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   const emergencyConfig: EmergencyConfig | undefined = ea
     ? {
         actions: new Set(ea.actions),
-        resources: ea.resources[0] === '*' ? undefined : new Set(ea.resources),
+        resources: new Set(ea.resources),
         reasonCodes: new Set(ea.reasonCodes),
         maxMinutes: ea.maxMinutes ?? 60,
         minJustificationLength: ea.minJustificationLength ?? 20,
@@ -402,8 +394,8 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
       grant.patient === res.patient &&
       grant.actions.includes(req.action) &&
       emergencyConfig.actions.has(req.action) &&
-      (grant.resources[0] === '*' || grant.resources.includes(res.type)) &&
-      (emergencyConfig.resources === undefined || emergencyConfig.resources.has(res.type)) &&
+      grant.resources.includes(res.type) &&
+      emergencyConfig.resources.has(res.type) &&
       isEligible(s)
     return inScope ? 'active' : 'out_of_scope'
   }
@@ -559,7 +551,7 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
         if (rule.tenants !== undefined && !rule.tenants.has(resource.tenant)) continue
         if (rule.subjectTenants === undefined) {
           if (rule.allow && !sameTenant) continue
-        } else if (rule.subjectTenants !== null && !rule.subjectTenants.has(subject.tenant)) continue
+        } else if (!rule.subjectTenants.has(subject.tenant)) continue
         let result = results.get(rule)
         if (result === undefined) {
           if (rule.cond === undefined) result = 1

@@ -161,8 +161,7 @@ export function isEmergencyGrant(g: unknown): g is EmergencyGrant {
 /** The emergency-access configuration a compiled policy hands to the registry. */
 export interface EmergencyConfig {
   readonly actions: ReadonlySet<string>
-  /** `undefined` means every type (`"*"`). */
-  readonly resources: ReadonlySet<string> | undefined
+  readonly resources: ReadonlySet<string>
   readonly reasonCodes: ReadonlySet<string>
   readonly maxMinutes: number
   readonly minJustificationLength: number
@@ -191,11 +190,7 @@ const requestSchema = z.strictObject({
   }),
   patient: idText,
   actions: z.array(tokenSchema).min(1).max(64),
-  resources: z
-    .array(z.union([z.literal('*'), tokenSchema]))
-    .min(1)
-    .max(LIMITS.listItems)
-    .optional(),
+  resources: z.array(tokenSchema).min(1).max(LIMITS.listItems).optional(),
   reasonCode: tokenSchema,
   justification: z.string().max(LIMITS.text),
   minutes: z.number().int(),
@@ -257,12 +252,10 @@ export function createEmergencyAccess(
       if (new Set(r.actions).size !== r.actions.length) invalid('actions repeat')
       for (const a of r.actions)
         if (!config.actions.has(a)) invalid('an action is outside the emergency-access policy')
-      const resources = r.resources ?? (config.resources ? [...config.resources].sort() : ['*'])
+      const resources = r.resources ?? [...config.resources].sort()
       if (new Set(resources).size !== resources.length) invalid('resources repeat')
-      if (resources.includes('*') && resources.length > 1) invalid('"*" must be the only resource')
-      if (config.resources !== undefined)
-        for (const t of resources)
-          if (!config.resources.has(t)) invalid('a resource type is outside the emergency-access policy')
+      for (const t of resources)
+        if (!config.resources.has(t)) invalid('a resource type is outside the emergency-access policy')
       if (!config.isEligible(r.subject)) invalid('the requester holds no role eligible for emergency access')
       const issuedAt = clock.now()
       const grant: EmergencyGrant = Object.freeze({

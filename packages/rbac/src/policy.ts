@@ -88,7 +88,7 @@ export interface RuleDefinition {
   readonly tenants?: readonly string[]
   /**
    * Subject tenants the rule applies to. For an allow rule, absent means "the subject's tenant must
-   * equal the resource's tenant"; listing tenants (or `"*"`) is an explicit cross-tenant grant.
+   * equal the resource's tenant"; listing tenants is an explicit cross-tenant grant (no `"*"`).
    * For a deny rule, absent means every subject tenant.
    */
   readonly subjectTenants?: readonly string[]
@@ -100,11 +100,11 @@ export interface RuleDefinition {
 
 /** Who may invoke emergency access, for what, and for how long. */
 export interface EmergencyAccessPolicy {
-  /** Roles that may request a grant (role inheritance applies; `"*"` allowed). */
+  /** Roles that may request a grant (role inheritance applies). */
   readonly roles: readonly string[]
   /** Actions a grant may cover. */
   readonly actions: readonly string[]
-  /** Resource types a grant may cover (`"*"` allowed). */
+  /** Resource types a grant may cover. */
   readonly resources: readonly string[]
   /** Reason codes a requester must pick from. */
   readonly reasonCodes: readonly string[]

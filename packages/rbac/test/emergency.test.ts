@@ -87,7 +87,7 @@ describe('emergency access: issuing a grant', () => {
     ['no actions', { actions: [] }, /actions/],
     ['repeated actions', { actions: ['read', 'read'] }, /repeat/],
     ['a resource type outside the policy', { resources: ['Claim'] }, /resource type/],
-    ['"*" when the policy lists types', { resources: ['*'] }, /resource type/],
+    ['"*" as a resource type', { resources: ['*'] }, /malformed/],
     ['an ineligible role', { subject: who.billing }, /eligible/],
     ['an eligible role in the wrong tenant', { subject: { ...who.nurse, roles: ['ghost'] } }, /eligible/],
     ['a patient id with control characters', { patient: 'p-2\n' }, /patient/],

@@ -163,7 +163,14 @@ describe('parsePolicy: rejects with JSON paths', () => {
       ...base(),
       emergencyAccess: { roles: ['*'], actions: ['*'], resources: ['*'], reasonCodes: ['er'] },
     }
-    expect(at(d3)).toEqual(['/emergencyAccess/actions/0 invalid_format'])
+    expect(at(d3)).toEqual([
+      '/emergencyAccess/actions/0 invalid_format',
+      '/emergencyAccess/resources/0 invalid_format',
+      '/emergencyAccess/roles/0 invalid_format',
+    ])
+    const d4 = base()
+    d4.rules[0] = { ...d4.rules[0]!, tenants: ['*'], subjectTenants: ['*'] } as (typeof d4.rules)[0]
+    expect(at(d4)).toEqual(['/rules/0/subjectTenants/0 invalid_format', '/rules/0/tenants/0 invalid_format'])
   })
 
   it('an inheritance cycle names its path', () => {

@@ -99,8 +99,8 @@ export const policySchema: z.ZodType<unknown> = z.strictObject({
         roles: nonEmptyList(tokenOrStar),
         actions: nonEmptyList(tokenOrStar),
         resources: nonEmptyList(tokenOrStar),
-        tenants: nonEmptyList(tokenOrStar).optional(),
-        subjectTenants: nonEmptyList(tokenOrStar).optional(),
+        tenants: nonEmptyList(token).optional(),
+        subjectTenants: nonEmptyList(token).optional(),
         when: condition.optional(),
         obligations: list(token).optional(),
         description: text.optional(),
@@ -109,9 +109,9 @@ export const policySchema: z.ZodType<unknown> = z.strictObject({
     .max(LIMITS.rules),
   emergencyAccess: z
     .strictObject({
-      roles: nonEmptyList(tokenOrStar),
+      roles: nonEmptyList(token),
       actions: nonEmptyList(token),
-      resources: nonEmptyList(tokenOrStar),
+      resources: nonEmptyList(token),
       reasonCodes: nonEmptyList(token),
       maxMinutes: z.number().int().min(1).max(1440).optional(),
       minJustificationLength: z.number().int().min(1).max(LIMITS.text).optional(),
