@@ -74,11 +74,14 @@ describe('parsePolicy: rejects with JSON paths', () => {
   })
 
   it('a wrong-case effect ("Deny", "ALLOW") and a missing effect', () => {
-    for (const effect of ['Deny', 'ALLOW', 'permit', '', undefined]) {
+    for (const effect of ['Deny', 'ALLOW', 'permit', '', null, 1]) {
       const doc = base()
       ;(doc.rules[0] as Record<string, unknown>).effect = effect
       expect(at(doc)).toEqual(['/rules/0/effect invalid_value'])
     }
+    const missing = base()
+    delete (missing.rules[0] as Record<string, unknown>).effect
+    expect(at(missing)).toEqual(['/rules/0/effect invalid_value'])
   })
 
   it('dangling references: roles, inherits, declared actions/types/tenants, relationships, emergency access', () => {
@@ -306,6 +309,29 @@ describe('parsePolicy: rejects with JSON paths', () => {
       }),
       { numRuns: 500 },
     )
+  })
+
+  it('compilePolicy throws nothing but PolicyError, whatever it is given (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.anything({
+          withBoxedValues: true,
+          withMap: true,
+          withSet: true,
+          withDate: true,
+          withTypedArray: true,
+          withSparseArray: true,
+        }),
+        (v) => {
+          expect(() => compilePolicy(v)).toThrow(PolicyError)
+        },
+      ),
+      { numRuns: 300 },
+    )
+    const withUndefined = { ...base(), description: undefined }
+    expect(at(withUndefined)).toContain('/description invalid_type')
+    expect(at({ ...base(), id: new String('x') })).toContain('/id invalid_type')
+    expect(() => compilePolicy({ ...base(), description: undefined })).toThrow(PolicyError)
   })
 
   it('never throws on mutated versions of a valid policy (property)', () => {

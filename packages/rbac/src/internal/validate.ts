@@ -160,6 +160,21 @@ function reservedKeyProblems(v: unknown, path: PropertyKey[], seen: Set<object>,
     out.push({ path: pointer(path), code: 'invalid_string', message: 'lone surrogate in string' })
   if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v))
     out.push({ path: pointer(path), code: 'invalid_number', message: 'integer beyond 2^53-1' })
+  const t = typeof v
+  const plain =
+    t !== 'object' ||
+    v === null ||
+    Array.isArray(v) ||
+    Object.getPrototypeOf(v) === Object.prototype ||
+    Object.getPrototypeOf(v) === null
+  if (t === 'undefined' || t === 'function' || t === 'symbol' || t === 'bigint' || !plain) {
+    out.push({
+      path: pointer(path),
+      code: 'invalid_type',
+      message: `not a JSON value (${t === 'object' ? 'non-plain object' : t})`,
+    })
+    return
+  }
   if (typeof v !== 'object' || v === null || seen.has(v) || path.length > 64) return
   seen.add(v)
   if (Array.isArray(v)) {
