@@ -5,7 +5,8 @@
  * @module
  */
 import type { Command } from '../command.js'
+import { accessCommand } from './access.js'
 import { controlsCommand } from './controls.js'
 
 /** Every subcommand, in the order `safeguards --help` lists them. */
-export const commands: readonly Command[] = [controlsCommand]
+export const commands: readonly Command[] = [accessCommand, controlsCommand]

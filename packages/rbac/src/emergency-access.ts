@@ -1,0 +1,331 @@
+/**
+ * Emergency access ("break-glass"): time-boxed grants for one patient and a set of actions, issued
+ * only with a reason code and a written justification, honoured by the decision point only while
+ * active, and kept for review afterwards.
+ *
+ * Lifecycle: `grant` → (decisions carry an `audit:emergency-access` obligation) → expiry at
+ * `expiresAt` (exclusive) or `revoke` → `pendingReviews` → `review`.
+ *
+ * HIPAA: 164.312(a)(2)(ii) emergency access procedure; 164.312(b) audit controls (every use is an
+ * audit obligation, every grant is reviewed); 164.308(a)(1)(ii)(D) information system activity review.
+ *
+ * @module
+ */
+import { bytesToBase64url, type Clock, type RandomSource } from '@safeguards/core'
+import { z } from 'zod'
+import { EmergencyAccessError } from './errors.js'
+import { isToken, LIMITS } from './internal/tokens.js'
+
+/** A request for an emergency-access grant. */
+export interface EmergencyGrantRequest {
+  /** The requester: unique id, tenant and roles held there (one must be eligible). */
+  readonly subject: { readonly id: string; readonly tenant: string; readonly roles: readonly string[] }
+  /** The one patient the grant covers. */
+  readonly patient: string
+  /** Actions the grant covers (a subset of the policy's emergency actions). */
+  readonly actions: readonly string[]
+  /** Resource types (default: every type the policy's emergency access covers). */
+  readonly resources?: readonly string[]
+  /** One of the policy's reason codes. */
+  readonly reasonCode: string
+  /** Why, in the requester's words (at least the policy's minimum length after trimming). */
+  readonly justification: string
+  /** Duration in minutes, 1 to the policy's maximum. */
+  readonly minutes: number
+}
+
+/** The outcome of a post-hoc review. */
+export interface EmergencyReview {
+  readonly reviewer: string
+  readonly outcome: 'appropriate' | 'inappropriate'
+  readonly notes: string
+  readonly at: number
+}
+
+/** An emergency-access grant. Frozen; updates (revoke, review) produce a new object in the store. */
+export interface EmergencyGrant {
+  /** Random, unguessable id (128 bits, base64url). */
+  readonly id: string
+  readonly subject: string
+  readonly tenant: string
+  readonly patient: string
+  readonly actions: readonly string[]
+  readonly resources: readonly string[]
+  readonly reasonCode: string
+  readonly justification: string
+  /** Milliseconds since the epoch; the grant is active for `issuedAt ≤ now < expiresAt`. */
+  readonly issuedAt: number
+  readonly expiresAt: number
+  readonly revoked: { readonly at: number; readonly by: string } | null
+  readonly review: EmergencyReview | null
+}
+
+/** Where grants are kept. Synchronous, because decisions are. Share one store across recompiles. */
+export interface EmergencyAccessStore {
+  get(id: string): EmergencyGrant | undefined
+  set(grant: EmergencyGrant): void
+  list(): Iterable<EmergencyGrant>
+}
+
+/** The lifecycle state of a grant at a given time. */
+export type EmergencyGrantState = 'active' | 'not_yet_valid' | 'expired' | 'revoked'
+
+/** Emergency access bound to one compiled policy. */
+export interface EmergencyAccess {
+  /** False when the policy has no `emergencyAccess` section (then `grant` throws). */
+  readonly enabled: boolean
+  /**
+   * Issues a grant.
+   * @throws {EmergencyAccessError} `ERR_RBAC_EMERGENCY_REQUEST_INVALID` for a malformed or
+   *   out-of-policy request; `ERR_RBAC_EMERGENCY_STATE` when emergency access is disabled.
+   */
+  grant(request: EmergencyGrantRequest): EmergencyGrant
+  /** The grant with this id, or undefined. */
+  get(id: string): EmergencyGrant | undefined
+  /** The state of a grant now (or at `at`). */
+  state(grant: EmergencyGrant, at?: number): EmergencyGrantState
+  /**
+   * Ends a grant early.
+   * @throws {EmergencyAccessError} `ERR_RBAC_EMERGENCY_NOT_FOUND`, or `ERR_RBAC_EMERGENCY_STATE` when already ended.
+   */
+  revoke(id: string, by: string): EmergencyGrant
+  /** Grants that have ended (expired or revoked) and await review, oldest first. */
+  pendingReviews(): EmergencyGrant[]
+  /** Grants active now, oldest first. */
+  active(): EmergencyGrant[]
+  /**
+   * Records the review of an ended grant, by someone other than its holder.
+   * @throws {EmergencyAccessError} `ERR_RBAC_EMERGENCY_NOT_FOUND`; `ERR_RBAC_EMERGENCY_STATE` when
+   *   the grant is still active, already reviewed, or the reviewer is the holder;
+   *   `ERR_RBAC_EMERGENCY_REQUEST_INVALID` for a malformed review.
+   */
+  review(
+    id: string,
+    review: { reviewer: string; outcome: 'appropriate' | 'inappropriate'; notes: string },
+  ): EmergencyGrant
+}
+
+/**
+ * An in-memory {@link EmergencyAccessStore}. Grants are kept until the process ends: persist them
+ * (for example in the audit log) if reviews must survive a restart.
+ *
+ * HIPAA: 164.312(a)(2)(ii) emergency access procedure.
+ *
+ * @example
+ * ```ts
+ * const store = createMemoryEmergencyStore()
+ * const pdp = compilePolicy(doc, { emergencyStore: store }) // recompiles can share the store
+ * ```
+ * @throws never
+ */
+export function createMemoryEmergencyStore(): EmergencyAccessStore {
+  const grants = new Map<string, EmergencyGrant>()
+  return {
+    get: (id) => grants.get(id),
+    set: (grant) => {
+      grants.set(grant.id, grant)
+    },
+    list: () => grants.values(),
+  }
+}
+
+const isStrings = (v: unknown): v is readonly string[] =>
+  Array.isArray(v) && v.length <= LIMITS.listItems && v.every((x) => typeof x === 'string')
+
+/**
+ * True when `g` has the shape of an {@link EmergencyGrant}. The decision point checks every grant it
+ * reads from the store, so a corrupted or hand-edited record never grants.
+ *
+ * HIPAA: 164.312(a)(2)(ii) emergency access procedure.
+ *
+ * @example
+ * ```ts
+ * if (!isEmergencyGrant(row)) alertSecurity('corrupted emergency grant')
+ * ```
+ * @throws never
+ */
+export function isEmergencyGrant(g: unknown): g is EmergencyGrant {
+  if (typeof g !== 'object' || g === null) return false
+  const x = g as Record<string, unknown>
+  const revoked = x.revoked as { at?: unknown } | null | undefined
+  return (
+    ['id', 'subject', 'tenant', 'patient', 'reasonCode'].every((k) => typeof x[k] === 'string') &&
+    Number.isSafeInteger(x.issuedAt) &&
+    Number.isSafeInteger(x.expiresAt) &&
+    isStrings(x.actions) &&
+    isStrings(x.resources) &&
+    (revoked === null || (typeof revoked === 'object' && Number.isSafeInteger(revoked.at)))
+  )
+}
+
+/** The emergency-access configuration a compiled policy hands to the registry. */
+export interface EmergencyConfig {
+  readonly actions: ReadonlySet<string>
+  readonly resources: ReadonlySet<string>
+  readonly reasonCodes: ReadonlySet<string>
+  readonly maxMinutes: number
+  readonly minJustificationLength: number
+  readonly isEligible: (subject: EmergencyGrantRequest['subject']) => boolean
+}
+
+const idText = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine((s) => !hasControl(s), 'no control characters')
+function hasControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x20 || c === 0x7f) return true
+  }
+  return false
+}
+const tokenSchema = z.string().refine(isToken, 'expected a plain token')
+
+const requestSchema = z.strictObject({
+  subject: z.strictObject({
+    id: idText,
+    tenant: tokenSchema,
+    roles: z.array(z.string().max(64)).max(LIMITS.listItems),
+  }),
+  patient: idText,
+  actions: z.array(tokenSchema).min(1).max(64),
+  resources: z.array(tokenSchema).min(1).max(LIMITS.listItems).optional(),
+  reasonCode: tokenSchema,
+  justification: z.string().max(LIMITS.text),
+  minutes: z.number().int(),
+})
+
+const reviewSchema = z.strictObject({
+  reviewer: idText,
+  outcome: z.enum(['appropriate', 'inappropriate']),
+  notes: z.string().max(LIMITS.text),
+})
+
+/** Builds the registry for one compiled policy (internal to `compilePolicy`). */
+export function createEmergencyAccess(
+  config: EmergencyConfig | undefined,
+  store: EmergencyAccessStore,
+  clock: Clock,
+  random: RandomSource,
+): EmergencyAccess {
+  const invalid = (message: string): never => {
+    throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_REQUEST_INVALID', message)
+  }
+  const stateOf = (g: EmergencyGrant, at: number): EmergencyGrantState => {
+    if (g.revoked !== null && g.revoked.at <= at) return 'revoked'
+    if (at < g.issuedAt) return 'not_yet_valid'
+    if (at >= g.expiresAt) return 'expired'
+    return 'active'
+  }
+  const mustGet = (id: string): EmergencyGrant => {
+    const g = typeof id === 'string' ? store.get(id) : undefined
+    if (g === undefined) throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_NOT_FOUND', 'no such grant')
+    if (!isEmergencyGrant(g))
+      throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', 'grant record is malformed')
+    return g
+  }
+  const sorted = (pred: (g: EmergencyGrant) => boolean): EmergencyGrant[] =>
+    [...store.list()]
+      .filter((g) => isEmergencyGrant(g) && pred(g))
+      .sort((a, b) => a.issuedAt - b.issuedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+
+  return Object.freeze({
+    enabled: config !== undefined,
+    grant(request: EmergencyGrantRequest): EmergencyGrant {
+      if (config === undefined)
+        throw new EmergencyAccessError(
+          'ERR_RBAC_EMERGENCY_STATE',
+          'emergency access is not enabled by this policy',
+        )
+      const parsed = requestSchema.safeParse(request)
+      if (!parsed.success) {
+        const first = parsed.error.issues[0]
+        return invalid(`malformed request at /${first?.path.join('/') ?? ''}: ${first?.code ?? 'invalid'}`)
+      }
+      const r = parsed.data
+      if (!config.reasonCodes.has(r.reasonCode)) invalid('unknown reason code')
+      if (r.justification.trim().length < config.minJustificationLength)
+        invalid(`justification shorter than ${config.minJustificationLength} characters`)
+      if (r.minutes < 1 || r.minutes > config.maxMinutes)
+        invalid(`minutes must be between 1 and ${config.maxMinutes}`)
+      if (new Set(r.actions).size !== r.actions.length) invalid('actions repeat')
+      for (const a of r.actions)
+        if (!config.actions.has(a)) invalid('an action is outside the emergency-access policy')
+      const resources = r.resources ?? [...config.resources].sort()
+      if (new Set(resources).size !== resources.length) invalid('resources repeat')
+      for (const t of resources)
+        if (!config.resources.has(t)) invalid('a resource type is outside the emergency-access policy')
+      if (!config.isEligible(r.subject)) invalid('the requester holds no role eligible for emergency access')
+      const issuedAt = clock.now()
+      const grant: EmergencyGrant = Object.freeze({
+        id: bytesToBase64url(random(16)),
+        subject: r.subject.id,
+        tenant: r.subject.tenant,
+        patient: r.patient,
+        actions: Object.freeze([...r.actions].sort()),
+        resources: Object.freeze([...resources]),
+        reasonCode: r.reasonCode,
+        justification: r.justification,
+        issuedAt,
+        expiresAt: issuedAt + r.minutes * 60_000,
+        revoked: null,
+        review: null,
+      })
+      if (store.get(grant.id) !== undefined)
+        throw new EmergencyAccessError(
+          'ERR_RBAC_EMERGENCY_STATE',
+          'grant id collision (broken random source)',
+        )
+      store.set(grant)
+      return grant
+    },
+    get(id: string): EmergencyGrant | undefined {
+      return typeof id === 'string' ? store.get(id) : undefined
+    },
+    state(grant: EmergencyGrant, at?: number): EmergencyGrantState {
+      return stateOf(grant, at ?? clock.now())
+    },
+    revoke(id: string, by: string): EmergencyGrant {
+      const g = mustGet(id)
+      if (!idText.safeParse(by).success) invalid('"by" must be a user id')
+      const now = clock.now()
+      const s = stateOf(g, now)
+      if (s === 'revoked' || s === 'expired')
+        throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', `grant already ${s}`)
+      const next: EmergencyGrant = Object.freeze({ ...g, revoked: Object.freeze({ at: now, by }) })
+      store.set(next)
+      return next
+    },
+    pendingReviews(): EmergencyGrant[] {
+      const now = clock.now()
+      return sorted((g) => {
+        const s = stateOf(g, now)
+        return g.review === null && (s === 'expired' || s === 'revoked')
+      })
+    },
+    active(): EmergencyGrant[] {
+      const now = clock.now()
+      return sorted((g) => stateOf(g, now) === 'active')
+    },
+    review(
+      id: string,
+      review: { reviewer: string; outcome: 'appropriate' | 'inappropriate'; notes: string },
+    ) {
+      const g = mustGet(id)
+      const parsed = reviewSchema.safeParse(review)
+      if (!parsed.success) return invalid('malformed review')
+      const now = clock.now()
+      const s = stateOf(g, now)
+      if (s === 'active' || s === 'not_yet_valid')
+        throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', 'grant is still active: revoke it first')
+      if (g.review !== null)
+        throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', 'grant already reviewed')
+      if (parsed.data.reviewer === g.subject)
+        throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', 'a grant cannot be reviewed by its holder')
+      const next: EmergencyGrant = Object.freeze({ ...g, review: Object.freeze({ ...parsed.data, at: now }) })
+      store.set(next)
+      return next
+    },
+  })
+}

@@ -1,0 +1,52 @@
+/**
+ * `@safeguards/rbac`: a policy decision point for PHI access. Strict JSON/YAML policies, role
+ * inheritance compiled once, declarative conditions with named relationship resolvers, tenants,
+ * sensitivity-label overlays, emergency access (break-glass) and SMART on FHIR scope narrowing.
+ *
+ * @packageDocumentation
+ */
+export type { CompileOptions, DecisionPoint, RelationshipResolver } from './compile.js'
+export { compilePolicy } from './compile.js'
+export type {
+  AccessRequest,
+  ConditionError,
+  ConditionErrorCode,
+  DecidingRule,
+  Decision,
+  DecisionReason,
+  EmergencyAccessUse,
+  EmergencyGrantStatus,
+  LabelOutcome,
+  Obligation,
+  Resource,
+  Subject,
+} from './decision.js'
+export type {
+  EmergencyAccess,
+  EmergencyAccessStore,
+  EmergencyGrant,
+  EmergencyGrantRequest,
+  EmergencyGrantState,
+  EmergencyReview,
+} from './emergency-access.js'
+export { createMemoryEmergencyStore, isEmergencyGrant } from './emergency-access.js'
+export type { PolicyProblem, RbacErrorCode } from './errors.js'
+export { EmergencyAccessError, PolicyError, SmartScopeError } from './errors.js'
+export type { PolicyFormat, PolicyParseResult } from './parse.js'
+export { assertPolicy, parsePolicy, parsePolicyText } from './parse.js'
+export type {
+  Condition,
+  Effect,
+  EmergencyAccessPolicy,
+  LabelDefinition,
+  Literal,
+  Operand,
+  PolicyDocument,
+  RoleDefinition,
+  RuleDefinition,
+  SmartPermission,
+  TimeWindow,
+  Weekday,
+} from './policy.js'
+export type { SmartScope, SmartScopeOptions, SmartScopes } from './smart-scopes.js'
+export { isSmartScopes, parseSmartScopes, SMART_BITS, smartScopesPermit } from './smart-scopes.js'

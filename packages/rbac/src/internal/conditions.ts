@@ -1,0 +1,196 @@
+/**
+ * Compiles a validated condition AST into a tree of small closures. No `eval`, no `Function`: each
+ * node becomes a function that reads attributes through own-property checks only, so a request's
+ * `__proto__`, `constructor` or inherited members are never reached.
+ *
+ * Three-valued results: 0 false, 1 true, 2 error (missing attribute, type mismatch, resolver
+ * missing or failing). Kleene logic: `all` is false if any child is false, `any` is true if any
+ * child is true, otherwise an error propagates; `not` keeps an error an error.
+ */
+import type { AccessRequest, ConditionErrorCode } from '../decision.js'
+import type { Condition, Literal, Operand, TimeWindow } from '../policy.js'
+
+/** A relationship resolver: synchronous, side-effect free, true when the relationship holds. */
+export type Resolver = (request: AccessRequest) => boolean
+
+/** Per-decision evaluation state. */
+export interface EvalEnv {
+  req: AccessRequest
+  now: () => number
+  resolvers: ReadonlyMap<string, Resolver>
+  /** Set on the first error. */
+  errCode: ConditionErrorCode | undefined
+  errDetail: string
+}
+
+/** A compiled condition. */
+export type CondFn = (env: EvalEnv) => 0 | 1 | 2
+
+const MISSING: unique symbol = Symbol('missing')
+type Getter = (env: EvalEnv) => unknown
+
+function fail(env: EvalEnv, code: ConditionErrorCode, detail: string): 2 {
+  if (env.errCode === undefined) {
+    env.errCode = code
+    env.errDetail = detail
+  }
+  return 2
+}
+
+function getter(path: string): Getter {
+  const segs = path.split('.')
+  const root = segs[0] as 'subject' | 'resource' | 'context' | 'action'
+  const rest = segs.slice(1)
+  return (env) => {
+    const req = env.req
+    if (root !== 'action' && !Object.hasOwn(req, root)) return MISSING
+    let cur: unknown = root === 'action' ? req.action : (req as unknown as Record<string, unknown>)[root]
+    for (const seg of rest) {
+      if (typeof cur !== 'object' || cur === null || Array.isArray(cur) || !Object.hasOwn(cur, seg))
+        return MISSING
+      cur = (cur as Record<string, unknown>)[seg]
+    }
+    return cur === undefined ? MISSING : cur
+  }
+}
+
+function operand(o: Operand): { get: Getter; path: string } {
+  if (typeof o === 'object' && o !== null && !Array.isArray(o)) {
+    const ref = (o as { ref: string }).ref
+    return { get: getter(ref), path: ref }
+  }
+  const value = Array.isArray(o) ? Object.freeze([...o]) : o
+  return { get: () => value, path: '(literal)' }
+}
+
+const isPrimitive = (v: unknown): v is Literal =>
+  v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+
+function compare(
+  op: 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte' | 'in',
+  pair: readonly [Operand, Operand],
+): CondFn {
+  const a = operand(pair[0])
+  const b = operand(pair[1])
+  return (env) => {
+    const x = a.get(env)
+    if (x === MISSING) return fail(env, 'missing_attribute', a.path)
+    const y = b.get(env)
+    if (y === MISSING) return fail(env, 'missing_attribute', b.path)
+    if (!isPrimitive(x)) return fail(env, 'type_mismatch', a.path)
+    if (op === 'in') {
+      if (!Array.isArray(y)) return fail(env, 'type_mismatch', b.path)
+      for (const item of y) if (item === x) return 1
+      return 0
+    }
+    if (!isPrimitive(y)) return fail(env, 'type_mismatch', b.path)
+    if (op === 'eq') return x === y ? 1 : 0
+    if (op === 'ne') return x !== y ? 1 : 0
+    const bothNumbers = typeof x === 'number' && typeof y === 'number'
+    const bothStrings = typeof x === 'string' && typeof y === 'string'
+    if (!bothNumbers && !bothStrings) return fail(env, 'type_mismatch', `${a.path} vs ${b.path}`)
+    const xx = x as number | string
+    const yy = y as number | string
+    switch (op) {
+      case 'lt':
+        return xx < yy ? 1 : 0
+      case 'lte':
+        return xx <= yy ? 1 : 0
+      case 'gt':
+        return xx > yy ? 1 : 0
+      default:
+        return xx >= yy ? 1 : 0
+    }
+  }
+}
+
+const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
+
+function timeWindow(w: TimeWindow): CondFn {
+  const minutes = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5))
+  const from = minutes(w.from)
+  const to = minutes(w.to)
+  const offset = (w.utcOffsetMinutes ?? 0) * 60_000
+  const days = w.days ? new Set<string>(w.days) : undefined
+  return (env) => {
+    const local = env.now() + offset
+    const dayMs = 86_400_000
+    const minuteOfDay = Math.floor((((local % dayMs) + dayMs) % dayMs) / 60_000)
+    // The day the window opened on: for a window that wraps midnight, the early-morning part
+    // belongs to the previous day's window.
+    let dayIndex = Math.floor(local / dayMs)
+    let inside: boolean
+    if (from < to) inside = minuteOfDay >= from && minuteOfDay < to
+    else {
+      inside = minuteOfDay >= from || minuteOfDay < to
+      if (minuteOfDay < to) dayIndex -= 1
+    }
+    if (!inside) return 0
+    if (days === undefined) return 1
+    const weekday = DAYS[(((dayIndex + 4) % 7) + 7) % 7] as string // 1970-01-01 was a Thursday
+    return days.has(weekday) ? 1 : 0
+  }
+}
+
+/** Compiles a validated condition. */
+export function compileCondition(c: Condition): CondFn {
+  const op = Object.keys(c)[0] as string
+  const v = (c as Record<string, unknown>)[op]
+  switch (op) {
+    case 'all': {
+      const kids = (v as Condition[]).map(compileCondition)
+      return (env) => {
+        let err = false
+        for (const k of kids) {
+          const r = k(env)
+          if (r === 0) return 0
+          if (r === 2) err = true
+        }
+        return err ? 2 : 1
+      }
+    }
+    case 'any': {
+      const kids = (v as Condition[]).map(compileCondition)
+      return (env) => {
+        let err = false
+        for (const k of kids) {
+          const r = k(env)
+          if (r === 1) return 1
+          if (r === 2) err = true
+        }
+        return err ? 2 : 0
+      }
+    }
+    case 'not': {
+      const kid = compileCondition(v as Condition)
+      return (env) => {
+        const r = kid(env)
+        return r === 2 ? 2 : r === 1 ? 0 : 1
+      }
+    }
+    case 'exists': {
+      const get = getter(v as string)
+      return (env) => (get(env) === MISSING ? 0 : 1)
+    }
+    case 'relation': {
+      const name = v as string
+      return (env) => {
+        const fn = env.resolvers.get(name)
+        if (fn === undefined) return fail(env, 'resolver_missing', name)
+        let r: unknown
+        try {
+          r = fn(env.req)
+        } catch {
+          return fail(env, 'resolver_failed', name)
+        }
+        if (r === true) return 1
+        if (r === false) return 0
+        return fail(env, 'resolver_failed', name)
+      }
+    }
+    case 'timeWindow':
+      return timeWindow(v as TimeWindow)
+    default:
+      return compare(op as 'eq', v as readonly [Operand, Operand])
+  }
+}
