@@ -1,0 +1,287 @@
+/**
+ * The Redis session store for `@safeguards/session`: many app instances share sessions, and every
+ * state change is one atomic Lua script on the server (touch-if-exists with both deadlines,
+ * rotation, revocation with tombstones, the per-user index and the concurrent-session cap).
+ *
+ * Redis holds only SHA-256 hashes of tokens (key names and index members), never a token.
+ * Deployment: a single Redis primary (standalone or Sentinel). Redis Cluster is not supported:
+ * the scripts touch a user's index and sessions that hash to different slots.
+ *
+ * @module
+ */
+import { bytesToHex, sha256, utf8Encode } from '@safeguards/core'
+import {
+  type CreateResult,
+  type SessionLimitPolicy,
+  type SessionRecord,
+  type SessionStore,
+  SessionStoreUnavailableError,
+  type TouchResult,
+} from '@safeguards/session'
+import { CREATE, LIST, REPLACE, REVOKE, REVOKE_USER, TOUCH } from './internal/scripts.js'
+
+/**
+ * The one method the store needs from a Redis client: node-redis (`redis`/`@redis/client` v5 or
+ * v6) clients have it as they are. For another client, adapt it in a line, for example ioredis:
+ * `{ sendCommand: ([cmd, ...args]) => ioredis.call(cmd, ...args) }`.
+ */
+export interface RedisCommandClient {
+  /** Sends one command, for example `['GET', 'key']`, and resolves with the RESP reply. */
+  sendCommand(args: ReadonlyArray<string>, options?: { timeout?: number }): Promise<unknown>
+}
+
+/** Options of {@link createRedisSessionStore}. */
+export interface RedisSessionStoreOptions {
+  /** A connected client (the application owns the connection: TLS, auth, reconnects). */
+  client: RedisCommandClient
+  /** Key prefix, for example `myapp:sess:`. Default `sg:sess:`. 1–100 printable ASCII characters. */
+  prefix?: string
+  /**
+   * Per-command timeout in ms. Default 2000. The store enforces it itself (node-redis's own
+   * `timeout` only covers commands still waiting to be written, not a server that stops
+   * answering), and also passes it to the client. A timeout fails closed with
+   * `ERR_SESSION_STORE_UNAVAILABLE`.
+   */
+  commandTimeoutMs?: number
+  /**
+   * How long Redis keeps a record past its deadline (ms), so the validation that arrives after the
+   * deadline can report `expired` (an audit event) rather than `unknown`. The scripts decide
+   * expiry from the manager's clock; this only bounds storage. Default 60,000.
+   */
+  expiryGraceMs?: number
+}
+
+type Script = { readonly source: string; sha: string | null }
+
+/**
+ * Creates a Redis-backed session store.
+ *
+ * HIPAA: 164.312(a)(2)(iii) automatic logoff (deadlines enforced atomically on the shared
+ * server, logout honoured by every instance at once); 164.312(d) person or entity authentication
+ * (only token hashes stored).
+ *
+ * @throws {TypeError} when `client` has no `sendCommand`, or `prefix` is not a string.
+ * @throws {RangeError} when `prefix` or a duration is out of range.
+ * @example
+ * ```ts
+ * import { createClient } from 'redis'
+ * import { createSessionManager } from '@safeguards/session'
+ * import { createRedisSessionStore } from '@safeguards/session-redis'
+ *
+ * const client = await createClient({ url: process.env.REDIS_URL }).connect()
+ * const sessions = createSessionManager({ store: createRedisSessionStore({ client, prefix: 'clinic:sess:' }) })
+ * ```
+ */
+export function createRedisSessionStore(options: RedisSessionStoreOptions): SessionStore {
+  const { client } = options
+  if (typeof client?.sendCommand !== 'function')
+    throw new TypeError('"client" expected a Redis client with sendCommand')
+  const prefix = options.prefix ?? 'sg:sess:'
+  if (typeof prefix !== 'string') throw new TypeError('"prefix" expected a string')
+  if (!/^[\x21-\x7e]{1,100}$/.test(prefix))
+    throw new RangeError('"prefix" expected 1-100 printable ASCII characters')
+  const timeout = positive(options.commandTimeoutMs ?? 2000, 'commandTimeoutMs')
+  const grace = String(positive(options.expiryGraceMs ?? 60_000, 'expiryGraceMs', true))
+  const cmdOptions = { timeout }
+
+  const scripts = {
+    touch: { source: TOUCH, sha: null } as Script,
+    create: { source: CREATE, sha: null } as Script,
+    replace: { source: REPLACE, sha: null } as Script,
+    revoke: { source: REVOKE, sha: null } as Script,
+    revokeUser: { source: REVOKE_USER, sha: null } as Script,
+    list: { source: LIST, sha: null } as Script,
+  }
+
+  const call = (args: string[]): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('session store command timed out')), timeout)
+      client.sendCommand(args, cmdOptions).then(
+        (v) => {
+          clearTimeout(timer)
+          resolve(v)
+        },
+        (e: unknown) => {
+          clearTimeout(timer)
+          reject(e)
+        },
+      )
+    })
+  const send = async (operation: string, args: string[]): Promise<unknown> => {
+    try {
+      return await call(args)
+    } catch (e) {
+      throw new SessionStoreUnavailableError(operation, { cause: e })
+    }
+  }
+  const run = async (
+    operation: string,
+    script: Script,
+    keys: string[],
+    argv: string[],
+  ): Promise<unknown[]> => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (script.sha === null) {
+        const sha = await send(operation, ['SCRIPT', 'LOAD', script.source])
+        if (typeof sha !== 'string') throw new SessionStoreUnavailableError(`${operation} (unexpected reply)`)
+        script.sha = sha
+      }
+      try {
+        const reply = await call(['EVALSHA', script.sha, String(keys.length), ...keys, ...argv])
+        if (!Array.isArray(reply)) throw new SessionStoreUnavailableError(`${operation} (unexpected reply)`)
+        return reply
+      } catch (e) {
+        if (e instanceof SessionStoreUnavailableError) throw e
+        if (attempt === 0 && String((e as { message?: unknown })?.message).startsWith('NOSCRIPT')) {
+          script.sha = null // the server restarted or SCRIPT FLUSH ran: load it again
+          continue
+        }
+        throw new SessionStoreUnavailableError(operation, { cause: e })
+      }
+    }
+    throw new SessionStoreUnavailableError(operation)
+  }
+
+  const sKey = (id: string): string => `${prefix}s:${id}`
+  const tKey = (id: string): string => `${prefix}t:${id}`
+  const uKey = (userId: string): string => `${prefix}u:${bytesToHex(sha256(utf8Encode(userId)))}`
+  const fields = (r: SessionRecord): string[] => [
+    r.userId,
+    r.role === null ? '-' : `+${r.role}`,
+    String(r.createdAt),
+    String(r.authAt),
+    String(r.lastActivityAt),
+    String(r.idleTimeoutMs),
+    String(r.absoluteExpiresAt),
+  ]
+
+  return {
+    async create(
+      record: SessionRecord,
+      max: number,
+      onLimit: SessionLimitPolicy,
+      now: number,
+    ): Promise<CreateResult> {
+      const reply = await run(
+        'create',
+        scripts.create,
+        [sKey(record.id), uKey(record.userId)],
+        [
+          String(now),
+          String(max),
+          onLimit === 'reject' ? 'r' : 'e',
+          grace,
+          prefix,
+          record.id,
+          ...fields(record),
+        ],
+      )
+      if (reply[0] === 0) return { created: false }
+      return { created: true, evicted: records('create', reply, 1) }
+    },
+    async touch(id: string, now: number, activity: boolean): Promise<TouchResult> {
+      const reply = await run(
+        'touch',
+        scripts.touch,
+        [sKey(id), tKey(id)],
+        [String(now), activity ? '1' : '0', grace, id],
+      )
+      return touchResult('touch', reply)
+    },
+    async replace(oldId: string, next: SessionRecord, now: number): Promise<TouchResult> {
+      const reply = await run(
+        'replace',
+        scripts.replace,
+        [sKey(oldId), tKey(oldId), sKey(next.id)],
+        [String(now), grace, prefix, oldId, next.id, ...fields(next)],
+      )
+      return touchResult('replace', reply)
+    },
+    async revoke(id: string, now: number): Promise<SessionRecord | null> {
+      const reply = await run('revoke', scripts.revoke, [sKey(id)], [String(now), grace, prefix, id])
+      return records('revoke', reply, 0)[0] ?? null
+    },
+    async revokeUser(userId: string, now: number, exceptId?: string): Promise<readonly SessionRecord[]> {
+      const reply = await run(
+        'revokeUser',
+        scripts.revokeUser,
+        [uKey(userId)],
+        [String(now), grace, prefix, exceptId ?? ''],
+      )
+      return records('revokeUser', reply, 0)
+    },
+    async list(userId: string, now: number): Promise<readonly SessionRecord[]> {
+      const reply = await run('list', scripts.list, [uKey(userId)], [String(now), prefix])
+      return records('list', reply, 0)
+    },
+    async isRevoked(id: string): Promise<boolean> {
+      const reply = await send('isRevoked', ['EXISTS', tKey(id)])
+      return reply === 1
+    },
+  }
+}
+
+function positive(value: unknown, name: string, allowZero = false): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value))
+    throw new TypeError(`"${name}" expected an integer`)
+  if (value < (allowZero ? 0 : 1))
+    throw new RangeError(`"${name}" expected ${allowZero ? 'a non-negative' : 'a positive'} integer`)
+  return value
+}
+
+function touchResult(operation: string, reply: unknown[]): TouchResult {
+  switch (reply[0]) {
+    case 'active': {
+      const [r] = records(operation, reply, 1)
+      if (r !== undefined) return { status: 'active', record: r }
+      break
+    }
+    case 'expired': {
+      const [r] = records(operation, reply, 2)
+      if (r !== undefined && (reply[1] === 'idle' || reply[1] === 'absolute'))
+        return { status: 'expired', reason: reply[1], record: r }
+      break
+    }
+    case 'revoked':
+      return { status: 'revoked' }
+    case 'unknown':
+      return { status: 'unknown' }
+  }
+  throw new SessionStoreUnavailableError(`${operation} (unexpected reply)`)
+}
+
+function records(operation: string, reply: unknown[], start: number): SessionRecord[] {
+  const out: SessionRecord[] = []
+  if ((reply.length - start) % 8 !== 0)
+    throw new SessionStoreUnavailableError(`${operation} (unexpected reply)`)
+  for (let i = start; i < reply.length; i += 8) {
+    const [id, userId, role, c, a, l, idle, x] = reply.slice(i, i + 8)
+    const nums = [c, a, l, idle, x].map((v) => (typeof v === 'string' ? Number(v) : Number.NaN))
+    if (
+      typeof id !== 'string' ||
+      typeof userId !== 'string' ||
+      typeof role !== 'string' ||
+      (role[0] !== '-' && role[0] !== '+') ||
+      !nums.every(Number.isSafeInteger)
+    )
+      throw new SessionStoreUnavailableError(`${operation} (unexpected reply)`)
+    const [createdAt, authAt, lastActivityAt, idleTimeoutMs, absoluteExpiresAt] = nums as [
+      number,
+      number,
+      number,
+      number,
+      number,
+    ]
+    out.push({
+      id,
+      userId,
+      role: role === '-' ? null : role.slice(1),
+      createdAt,
+      authAt,
+      lastActivityAt,
+      idleTimeoutMs,
+      absoluteExpiresAt,
+    })
+  }
+  return out
+}
