@@ -19,6 +19,7 @@ import {
   type TouchResult,
 } from '@safeguards/session'
 import { CREATE, LIST, REPLACE, REVOKE, REVOKE_USER, TOUCH } from './internal/scripts.js'
+import { createTimeoutGuard } from './internal/timeouts.js'
 
 /**
  * The one method the store needs from a Redis client: node-redis (`redis`/`@redis/client` v5 or
@@ -27,20 +28,20 @@ import { CREATE, LIST, REPLACE, REVOKE, REVOKE_USER, TOUCH } from './internal/sc
  */
 export interface RedisCommandClient {
   /** Sends one command, for example `['GET', 'key']`, and resolves with the RESP reply. */
-  sendCommand(args: ReadonlyArray<string>, options?: { timeout?: number }): Promise<unknown>
+  sendCommand(args: ReadonlyArray<string>): Promise<unknown>
 }
 
 /** Options of {@link createRedisSessionStore}. */
 export interface RedisSessionStoreOptions {
   /** A connected client (the application owns the connection: TLS, auth, reconnects). */
   client: RedisCommandClient
-  /** Key prefix, for example `myapp:sess:`. Default `sg:sess:`. 1–100 printable ASCII characters. */
+  /** Key prefix, for example `myapp:sess:`. Default `sg:sess:`. 1–100 printable ASCII characters, no `|`. */
   prefix?: string
   /**
-   * Per-command timeout in ms. Default 2000. The store enforces it itself (node-redis's own
-   * `timeout` only covers commands still waiting to be written, not a server that stops
-   * answering), and also passes it to the client. A timeout fails closed with
-   * `ERR_SESSION_STORE_UNAVAILABLE`.
+   * Per-command timeout in ms. Default 2000. The store enforces it itself, with one shared timer:
+   * node-redis's own `timeout` option only covers commands still waiting to be written (not a
+   * server that stops answering) and costs an AbortSignal per command. A timeout fails closed
+   * with `ERR_SESSION_STORE_UNAVAILABLE`.
    */
   commandTimeoutMs?: number
   /**
@@ -78,11 +79,10 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
     throw new TypeError('"client" expected a Redis client with sendCommand')
   const prefix = options.prefix ?? 'sg:sess:'
   if (typeof prefix !== 'string') throw new TypeError('"prefix" expected a string')
-  if (!/^[\x21-\x7e]{1,100}$/.test(prefix))
+  if (!/^[\x21-\x7b\x7d\x7e]{1,100}$/.test(prefix))
     throw new RangeError('"prefix" expected 1-100 printable ASCII characters')
   const timeout = positive(options.commandTimeoutMs ?? 2000, 'commandTimeoutMs')
   const grace = String(positive(options.expiryGraceMs ?? 60_000, 'expiryGraceMs', true))
-  const cmdOptions = { timeout }
 
   const scripts = {
     touch: { source: TOUCH, sha: null } as Script,
@@ -93,67 +93,54 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
     list: { source: LIST, sha: null } as Script,
   }
 
-  const call = (args: string[]): Promise<unknown> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('session store command timed out')), timeout)
-      client.sendCommand(args, cmdOptions).then(
-        (v) => {
-          clearTimeout(timer)
-          resolve(v)
-        },
-        (e: unknown) => {
-          clearTimeout(timer)
-          reject(e)
-        },
-      )
-    })
-  const send = async (operation: string, args: string[]): Promise<unknown> => {
-    try {
-      return await call(args)
-    } catch (e) {
+  const timeouts = createTimeoutGuard(timeout)
+  const call = (args: string[]): Promise<unknown> => timeouts.guard(client.sendCommand(args))
+  const send = (operation: string, args: string[]): Promise<unknown> =>
+    call(args).catch((e: unknown) => {
       throw new SessionStoreUnavailableError(operation, { cause: e })
-    }
+    })
+  const load = async (operation: string, script: Script): Promise<void> => {
+    const sha = await send(operation, ['SCRIPT', 'LOAD', script.source])
+    if (typeof sha !== 'string') throw new SessionStoreUnavailableError(`${operation} (unexpected reply)`)
+    script.sha = sha
   }
-  const run = async (
+  const run = (
     operation: string,
     script: Script,
     keys: string[],
     argv: string[],
+    retry = true,
+    array = true,
   ): Promise<unknown[]> => {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      if (script.sha === null) {
-        const sha = await send(operation, ['SCRIPT', 'LOAD', script.source])
-        if (typeof sha !== 'string') throw new SessionStoreUnavailableError(`${operation} (unexpected reply)`)
-        script.sha = sha
-      }
-      try {
-        const reply = await call(['EVALSHA', script.sha, String(keys.length), ...keys, ...argv])
-        if (!Array.isArray(reply)) throw new SessionStoreUnavailableError(`${operation} (unexpected reply)`)
-        return reply
-      } catch (e) {
-        if (e instanceof SessionStoreUnavailableError) throw e
-        if (attempt === 0 && String((e as { message?: unknown })?.message).startsWith('NOSCRIPT')) {
-          script.sha = null // the server restarted or SCRIPT FLUSH ran: load it again
-          continue
+    if (script.sha === null)
+      return load(operation, script).then(() => run(operation, script, keys, argv, retry, array))
+    return call(['EVALSHA', script.sha, String(keys.length), ...keys, ...argv]).then(
+      (reply) => {
+        if (array ? !Array.isArray(reply) : typeof reply !== 'string')
+          throw new SessionStoreUnavailableError(`${operation} (unexpected reply)`)
+        return reply as unknown[]
+      },
+      (e: unknown) => {
+        if (retry && String((e as { message?: unknown })?.message).startsWith('NOSCRIPT')) {
+          script.sha = null // the server restarted or SCRIPT FLUSH ran: load it again, once
+          return run(operation, script, keys, argv, false, array)
         }
         throw new SessionStoreUnavailableError(operation, { cause: e })
-      }
-    }
-    throw new SessionStoreUnavailableError(operation)
+      },
+    )
   }
 
   const sKey = (id: string): string => `${prefix}s:${id}`
   const tKey = (id: string): string => `${prefix}t:${id}`
   const uKey = (userId: string): string => `${prefix}u:${bytesToHex(sha256(utf8Encode(userId)))}`
-  const fields = (r: SessionRecord): string[] => [
-    r.userId,
-    r.role === null ? '-' : `+${r.role}`,
-    String(r.createdAt),
-    String(r.authAt),
-    String(r.lastActivityAt),
-    String(r.idleTimeoutMs),
-    String(r.absoluteExpiresAt),
-  ]
+  const role = (r: SessionRecord): string => (r.role === null ? '-' : `+${r.role}`)
+  const ttl = (r: SessionRecord, now: number): string =>
+    String(
+      Math.max(1, Math.min(r.lastActivityAt + r.idleTimeoutMs, r.absoluteExpiresAt) - now + Number(grace)),
+    )
+  // The record string up to the index key, and after it (see internal/scripts.ts).
+  const head = (r: SessionRecord, now: number): string =>
+    `${r.lastActivityAt}|${now}|${r.idleTimeoutMs}|${r.absoluteExpiresAt}|${r.createdAt}|${r.authAt}|${role(r)}|`
 
   return {
     async create(
@@ -173,27 +160,37 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
           grace,
           prefix,
           record.id,
-          ...fields(record),
+          `${head(record, now)}${uKey(record.userId)}|${record.userId}`,
+          String(record.createdAt),
+          ttl(record, now),
         ],
       )
       if (reply[0] === 0) return { created: false }
       return { created: true, evicted: records('create', reply, 1) }
     },
-    async touch(id: string, now: number, activity: boolean): Promise<TouchResult> {
-      const reply = await run(
-        'touch',
-        scripts.touch,
-        [sKey(id), tKey(id)],
-        [String(now), activity ? '1' : '0', grace, id],
+    touch(id: string, now: number, activity: boolean): Promise<TouchResult> {
+      const argv = [String(now), activity ? '1' : '0', grace, id]
+      return run('touch', scripts.touch, [sKey(id), tKey(id)], argv, true, false).then((reply) =>
+        compactTouchResult(reply, id),
       )
-      return touchResult('touch', reply)
     },
     async replace(oldId: string, next: SessionRecord, now: number): Promise<TouchResult> {
       const reply = await run(
         'replace',
         scripts.replace,
         [sKey(oldId), tKey(oldId), sKey(next.id)],
-        [String(now), grace, prefix, oldId, next.id, ...fields(next)],
+        [
+          String(now),
+          grace,
+          prefix,
+          oldId,
+          next.id,
+          head(next, now),
+          `|${next.userId}`,
+          String(next.createdAt),
+          ttl(next, now),
+          String(next.absoluteExpiresAt),
+        ],
       )
       return touchResult('replace', reply)
     },
@@ -229,6 +226,41 @@ function positive(value: unknown, name: string, allowZero = false): number {
   return value
 }
 
+const UNKNOWN: TouchResult = Object.freeze({ status: 'unknown' })
+const REVOKED: TouchResult = Object.freeze({ status: 'revoked' })
+
+/** Parses TOUCH's one-string answer: 'U', 'R', or '<A|X>|<reason>|l|e|i|x|c|a|r|k|u'. */
+function compactTouchResult(reply: unknown, id: string): TouchResult {
+  const text = reply as string
+  if (text === 'U') return UNKNOWN
+  if (text === 'R') return REVOKED
+  const parts: string[] = []
+  let from = 0
+  for (let n = 0; n < 10; n++) {
+    const at = text.indexOf('|', from)
+    if (at < 0) throw new SessionStoreUnavailableError('touch (unexpected reply)')
+    parts.push(text.slice(from, at))
+    from = at + 1
+  }
+  const [kind, why, l, , i, x, c, a, role] = parts as string[] as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ]
+  const [record] = records('touch', [id, text.slice(from), role, c, a, l, i, x], 0)
+  if (record === undefined) throw new SessionStoreUnavailableError('touch (unexpected reply)')
+  if (kind === 'A') return { status: 'active', record }
+  if (kind === 'X' && (why === 'idle' || why === 'absolute'))
+    return { status: 'expired', reason: why, record }
+  throw new SessionStoreUnavailableError('touch (unexpected reply)')
+}
+
 function touchResult(operation: string, reply: unknown[]): TouchResult {
   switch (reply[0]) {
     case 'active': {
@@ -243,9 +275,9 @@ function touchResult(operation: string, reply: unknown[]): TouchResult {
       break
     }
     case 'revoked':
-      return { status: 'revoked' }
+      return REVOKED
     case 'unknown':
-      return { status: 'unknown' }
+      return UNKNOWN
   }
   throw new SessionStoreUnavailableError(`${operation} (unexpected reply)`)
 }

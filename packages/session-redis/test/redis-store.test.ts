@@ -48,8 +48,7 @@ describe.skipIf(client === null)('redis store', () => {
     let dump = keys.join('\n')
     for (const k of keys) {
       const type = String(await redis.sendCommand(['TYPE', k]))
-      if (type === 'hash') dump += JSON.stringify(await redis.sendCommand(['HGETALL', k]))
-      else if (type === 'zset') dump += JSON.stringify(await redis.sendCommand(['ZRANGE', k, '0', '-1']))
+      if (type === 'zset') dump += JSON.stringify(await redis.sendCommand(['ZRANGE', k, '0', '-1']))
       else if (type === 'string') dump += String(await redis.sendCommand(['GET', k]))
       else throw new Error(`unexpected key type ${type}`)
     }
@@ -188,20 +187,41 @@ describe.skipIf(client === null)('redis store', () => {
   })
 
   it('an unexpected reply is a typed error, not a session', async () => {
-    const replies: unknown[] = [
+    const touchReplies: unknown[] = [
+      ['array', 'instead', 'of', 'string'],
+      'A|-|1|2',
+      'Z|-|3|0|4|5|1|2|-|k|u',
+      'A|-|x|0|4|5|1|2|-|k|u',
+      'A|-|3|0|4|5|1|2|admin|k|u', // role without its marker
+      'X|soon|3|0|4|5|1|2|-|k|u',
+    ]
+    const fake: RedisCommandClient = {
+      sendCommand: async (args) => (args[0] === 'SCRIPT' ? 'sha' : touchReplies.shift()),
+    }
+    const store: SessionStore = createRedisSessionStore({ client: fake })
+    for (let i = 0; i < 6; i++)
+      await expect(store.touch('a'.repeat(64), T0, true)).rejects.toBeInstanceOf(SessionStoreUnavailableError)
+    const ok: RedisCommandClient = {
+      sendCommand: async (args) =>
+        args[0] === 'SCRIPT' ? 'sha' : 'A|-|3|0|4|5|1|2|+admin|k|user|with|pipes',
+    }
+    expect(await createRedisSessionStore({ client: ok }).touch('a'.repeat(64), T0, true)).toMatchObject({
+      status: 'active',
+      record: { userId: 'user|with|pipes', role: 'admin', createdAt: 1, absoluteExpiresAt: 5 },
+    })
+    const arrays: unknown[] = [
       'sha',
       'not-an-array',
-      'sha',
       ['active', 'id', 'u'],
-      'sha',
       ['weird'],
-      'sha',
-      ['expired', 'soon', ...Array(8).fill('x')],
+      ['expired', 'soon', ...Array(8).fill('1')],
     ]
-    const fake: RedisCommandClient = { sendCommand: async () => replies.shift() }
-    const store: SessionStore = createRedisSessionStore({ client: fake })
+    const fake2: RedisCommandClient = { sendCommand: async () => arrays.shift() }
+    const store2 = createRedisSessionStore({ client: fake2 })
     for (let i = 0; i < 4; i++)
-      await expect(store.touch('a'.repeat(64), T0, true)).rejects.toBeInstanceOf(SessionStoreUnavailableError)
+      await expect(
+        store2.replace('a'.repeat(64), {} as never, T0).catch((e) => Promise.reject(e)),
+      ).rejects.toBeInstanceOf(SessionStoreUnavailableError)
     const bad: RedisCommandClient = { sendCommand: async () => 42 }
     await expect(createRedisSessionStore({ client: bad }).list('u', T0)).rejects.toBeInstanceOf(
       SessionStoreUnavailableError,
@@ -212,6 +232,7 @@ describe.skipIf(client === null)('redis store', () => {
     expect(() => createRedisSessionStore({ client: {} as never })).toThrow(TypeError)
     expect(() => createRedisSessionStore({ client: redis, prefix: '' })).toThrow(RangeError)
     expect(() => createRedisSessionStore({ client: redis, prefix: 'a b' })).toThrow(RangeError)
+    expect(() => createRedisSessionStore({ client: redis, prefix: 'a|b' })).toThrow(RangeError)
     expect(() => createRedisSessionStore({ client: redis, prefix: 5 as never })).toThrow(TypeError)
     expect(() => createRedisSessionStore({ client: redis, commandTimeoutMs: 0 })).toThrow(RangeError)
     expect(() => createRedisSessionStore({ client: redis, expiryGraceMs: 1.5 })).toThrow(TypeError)

@@ -23,7 +23,7 @@ import {
 import type { SessionEvent, SessionEventHook } from './events.js'
 import { createMemoryStore } from './memory-store.js'
 import { parsePolicy, type SessionPolicy, type SessionPolicyOptions, timeoutsFor } from './policy.js'
-import { idleExpiresAt, type SessionRecord, type SessionStore, type TouchResult } from './store.js'
+import type { SessionRecord, SessionStore, TouchResult } from './store.js'
 import { generateToken, sessionIdOf } from './token.js'
 
 /** A live session as the manager returns it: the stored record plus its computed deadlines. */
@@ -124,6 +124,7 @@ export interface SessionManager {
 }
 
 const MAX_USER_ID = 256
+const ROLE_RE = /^[A-Za-z0-9_.:-]{1,64}$/
 const KNOWN_OPTIONS = new Set([
   'store',
   'clock',
@@ -138,9 +139,28 @@ const KNOWN_OPTIONS = new Set([
   'onSessionLimit',
 ])
 
+const NULL: Promise<null> = Promise.resolve(null)
+
+function storeError(operation: string, e: unknown): SessionStoreUnavailableError {
+  return e instanceof SessionStoreUnavailableError
+    ? e
+    : new SessionStoreUnavailableError(operation, { cause: e })
+}
+
 function view(r: SessionRecord): Session {
-  const idle = idleExpiresAt(r)
-  return { ...r, idleExpiresAt: idle, expiresAt: Math.min(idle, r.absoluteExpiresAt) }
+  const idle = r.lastActivityAt + r.idleTimeoutMs
+  return {
+    id: r.id,
+    userId: r.userId,
+    role: r.role,
+    createdAt: r.createdAt,
+    authAt: r.authAt,
+    lastActivityAt: r.lastActivityAt,
+    idleTimeoutMs: r.idleTimeoutMs,
+    absoluteExpiresAt: r.absoluteExpiresAt,
+    idleExpiresAt: idle,
+    expiresAt: idle < r.absoluteExpiresAt ? idle : r.absoluteExpiresAt,
+  }
 }
 
 /**
@@ -206,12 +226,11 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     role: r.role,
     at,
   })
-  const call = async <T>(operation: string, f: () => Promise<T>): Promise<T> => {
+  const call = async <T>(operation: string, f: () => T | Promise<T>): Promise<T> => {
     try {
       return await f()
     } catch (e) {
-      if (e instanceof SessionStoreUnavailableError) throw e
-      throw new SessionStoreUnavailableError(operation, { cause: e })
+      throw storeError(operation, e)
     }
   }
   const reportTouch = (res: TouchResult, at: number): Session | null => {
@@ -225,7 +244,9 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     if (userId.length === 0) throw new RangeError('"userId" must not be empty')
   }
   const checkRole = (role: unknown): void => {
-    if (role !== null && role !== undefined) assertString(role, 'role', 64)
+    if (role === null || role === undefined) return
+    assertString(role, 'role', 64)
+    if (!ROLE_RE.test(role)) throw new RangeError('"role" expected 1-64 of A-Z a-z 0-9 _ . : -')
   }
 
   const rotateWith = async (
@@ -305,12 +326,25 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
       emit({ type: 'session.created', ...base(record, at) })
       return { token, session: view(record) }
     },
-    async validate(token: unknown, opts?: ValidateOptions): Promise<Session | null> {
+    validate(token: unknown, opts?: ValidateOptions): Promise<Session | null> {
+      // The hot path: no async layers beyond the store's own.
       const id = sessionIdOf(token)
-      if (id === null) return null
+      if (id === null) return NULL
       const at = now()
-      const res = await call('touch', () => store.touch(id, at, opts?.activity !== false))
-      return reportTouch(res, at)
+      let res: TouchResult | Promise<TouchResult>
+      try {
+        res = store.touch(id, at, opts?.activity !== false)
+      } catch (e) {
+        return Promise.reject(storeError('touch', e))
+      }
+      if (res instanceof Promise)
+        return res.then(
+          (r) => reportTouch(r, at),
+          (e: unknown) => {
+            throw storeError('touch', e)
+          },
+        )
+      return Promise.resolve(reportTouch(res, at))
     },
     rotate(token: unknown, opts: RotateOptions = {}): Promise<IssuedSession | null> {
       return rotateWith(token, opts.role === undefined ? 'rotate' : 'privilege-change', opts.role)

@@ -48,7 +48,7 @@ const REVOKED: TouchResult = Object.freeze({ status: 'revoked' })
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemorySessionStore {
   const maxEntries = options.maxEntries ?? 100_000
   assertInteger(maxEntries, 'maxEntries', 1)
-  const sessions = new Map<string, SessionRecord>()
+  const sessions = new Map<string, SessionRecord>() // records are private copies
   const byUser = new Map<string, Set<string>>()
   const tombstones = new Map<string, number>() // id -> expiry
   let sinceSweep = 0
@@ -68,7 +68,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemorySessi
     if (r.absoluteExpiresAt > now) tombstones.set(r.id, r.absoluteExpiresAt)
   }
   const insert = (r: SessionRecord): void => {
-    sessions.set(r.id, r)
+    sessions.set(r.id, { ...r })
     let set = byUser.get(r.userId)
     if (set === undefined) {
       set = new Set()
@@ -147,12 +147,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemorySessi
       insert(record)
       return { created: true, evicted }
     },
-    async touch(id: string, now: number, activity: boolean): Promise<TouchResult> {
+    touch(id: string, now: number, activity: boolean): TouchResult {
       const res = check(id, now)
-      if (res.status !== 'active' || !activity || res.record.lastActivityAt >= now) return res
-      const next: SessionRecord = { ...res.record, lastActivityAt: now }
-      sessions.set(id, next)
-      return { status: 'active', record: next }
+      if (res.status !== 'active' || !activity || res.record.lastActivityAt >= now)
+        return res
+        // Records are private to the store and copied by the manager, so update in place.
+      ;(res.record as { lastActivityAt: number }).lastActivityAt = now
+      return res
     },
     async replace(oldId: string, next: SessionRecord, now: number): Promise<TouchResult> {
       const res = check(oldId, now)

