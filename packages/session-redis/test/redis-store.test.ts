@@ -80,6 +80,28 @@ describe.skipIf(client === null)('redis store', () => {
     expect(tomb).toBeLessThanOrEqual(12 * 3_600_000 + 1000)
   })
 
+  it('refreshes the key TTL at most once per grace period, never letting it lapse before the idle deadline', async () => {
+    const prefix = fresh('refresh')
+    const clock = manualClock(T0)
+    const sessions = createSessionManager({
+      store: createRedisSessionStore({ client: redis, prefix, expiryGraceMs: 60_000 }),
+      clock,
+    })
+    const { token, session } = await sessions.create('u-refresh')
+    const key = `${prefix}s:${session.id}`
+    const field = async (n: number): Promise<number> => Number(String(await redis.sendCommand(['GET', key])).split('|')[n])
+    expect(await field(1)).toBe(T0) // e: TTL set at creation
+    clock.advance(59_999)
+    await sessions.validate(token)
+    expect(await field(0)).toBe(T0 + 59_999) // l moved
+    expect(await field(1)).toBe(T0) // e did not: no PEXPIRE within the grace period
+    clock.advance(1)
+    await sessions.validate(token)
+    expect(await field(1)).toBe(T0 + 60_000) // refreshed
+    const pttl = Number(await redis.sendCommand(['PTTL', key]))
+    expect(pttl).toBeGreaterThan(15 * 60_000 + 60_000 - 5000)
+  })
+
   describe('two app instances in two processes', () => {
     let peer: ChildProcessWithoutNullStreams
     let lines: Interface
