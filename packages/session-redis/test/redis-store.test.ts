@@ -89,7 +89,8 @@ describe.skipIf(client === null)('redis store', () => {
     })
     const { token, session } = await sessions.create('u-refresh')
     const key = `${prefix}s:${session.id}`
-    const field = async (n: number): Promise<number> => Number(String(await redis.sendCommand(['GET', key])).split('|')[n])
+    const field = async (n: number): Promise<number> =>
+      Number(String(await redis.sendCommand(['GET', key])).split('|')[n])
     expect(await field(1)).toBe(T0) // e: TTL set at creation
     clock.advance(59_999)
     await sessions.validate(token)
@@ -171,10 +172,10 @@ describe.skipIf(client === null)('redis store', () => {
   it('recovers from NOSCRIPT (script cache flushed) by loading the script again', async () => {
     let flushed = 1
     const flaky: RedisCommandClient = {
-      sendCommand: (args, opts) => {
+      sendCommand: (args) => {
         if (args[0] === 'EVALSHA' && flushed-- > 0)
           return Promise.reject(new Error('NOSCRIPT No matching script.'))
-        return redis.sendCommand(args, opts)
+        return redis.sendCommand(args)
       },
     }
     const sessions = createSessionManager({

@@ -114,6 +114,9 @@ export function parsePolicy(options: SessionPolicyOptions): SessionPolicy {
  * The timeouts for `role`: its override when the policy declares one, else the defaults (roles
  * are overrides; a role without one, or `null`, gets the defaults). Role names are case-sensitive.
  *
+ * HIPAA: 164.312(a)(2)(iii) automatic logoff (per-role timeouts).
+ *
+ * @throws never.
  * @example
  * ```ts
  * timeoutsFor(policy, 'admin').idleTimeoutMs // 300000

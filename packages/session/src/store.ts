@@ -80,15 +80,29 @@ export interface SessionStore {
   isRevoked(id: string, now: number): Promise<boolean>
 }
 
-/** The idle deadline of a record: last activity plus the idle timeout. */
+/**
+ * The idle deadline of a record: last activity plus the idle timeout.
+ *
+ * HIPAA: 164.312(a)(2)(iii) automatic logoff.
+ *
+ * @throws never (pure arithmetic on the record).
+ * @example
+ * ```ts
+ * idleExpiresAt(record) // record.lastActivityAt + record.idleTimeoutMs
+ * ```
+ */
 export function idleExpiresAt(record: SessionRecord): number {
   return record.lastActivityAt + record.idleTimeoutMs
 }
 
 /**
  * Classifies `record` at `now`. A session is live while `now < idleDeadline` and
- * `now < absoluteDeadline`: at the deadline itself it is over.
+ * `now < absoluteDeadline`: at the deadline itself it is over. Stores use it so that every store
+ * draws the boundary at the same millisecond.
  *
+ * HIPAA: 164.312(a)(2)(iii) automatic logoff.
+ *
+ * @throws never.
  * @example
  * ```ts
  * expiryReason(record, record.absoluteExpiresAt) // 'absolute'

@@ -21,11 +21,11 @@ const TOKEN_RE = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/
  *
  * HIPAA: 164.312(d) person or entity authentication (an unguessable bearer credential).
  *
- * @param random - the randomness source; inject only in tests.
+ * @param random - the randomness source (core's `randomBytes` in production); inject others only in tests.
  * @throws {RangeError} when `random` returns fewer than 32 bytes.
  * @example
  * ```ts
- * const token = generateToken() // 'Qm9y…' (43 characters)
+ * const token = generateToken(randomBytes) // 'Qm9y…' (43 characters)
  * ```
  */
 export function generateToken(random: RandomSource): string {
@@ -45,6 +45,7 @@ export function generateToken(random: RandomSource): string {
  *
  * HIPAA: 164.312(b) audit controls (a session reference without the secret).
  *
+ * @throws never: any input that is not a well-formed token gives `null`.
  * @example
  * ```ts
  * sessionIdOf(token) // '5f3c…' (64 hex characters)
