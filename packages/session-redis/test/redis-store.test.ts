@@ -25,7 +25,7 @@ afterAll(async () => {
 
 describe.skipIf(client === null)('redis store', () => {
   const redis = client as NonNullable<typeof client>
-  storeContract('redis', () => createRedisSessionStore({ client: redis, prefix: fresh('contract') }))
+  storeContract('redis', () => createRedisSessionStore({ client: redis, prefix: fresh('contract') }), 40)
 
   it('keeps no raw token anywhere in Redis (keys, hashes, sets, tombstones)', async () => {
     const prefix = fresh('notoken')

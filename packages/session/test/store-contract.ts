@@ -3,6 +3,7 @@
  * Run against the in-memory store here and against Redis in @safeguards/session-redis.
  */
 import { manualClock } from '@safeguards/core'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   createSessionManager,
@@ -17,7 +18,11 @@ const MIN = 60_000
 const HOUR = 60 * MIN
 export const T0 = Date.UTC(2026, 0, 1, 9, 0, 0)
 
-export function storeContract(name: string, makeStore: () => SessionStore | Promise<SessionStore>): void {
+export function storeContract(
+  name: string,
+  makeStore: () => SessionStore | Promise<SessionStore>,
+  propertyRuns = 100,
+): void {
   describe(`${name}: session store contract`, () => {
     async function setup(extra: Partial<SessionManagerOptions> = {}) {
       const clock = manualClock(T0)
@@ -34,6 +39,53 @@ export function storeContract(name: string, makeStore: () => SessionStore | Prom
       })
       return { clock, events, store, sessions }
     }
+
+    it('matches a reference model of the two deadlines over random timelines (property)', async () => {
+      const store = await makeStore()
+      let run = 0
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 100_000 }),
+          fc.integer({ min: 0, max: 200_000 }),
+          fc.array(
+            fc.record({
+              // a random step, or a step landing 1 ms around the idle or the absolute deadline
+              to: fc.oneof(fc.integer({ min: 0, max: 120_000 }), fc.constantFrom('idle', 'absolute')),
+              delta: fc.integer({ min: -1, max: 1 }),
+              activity: fc.boolean(),
+            }),
+            { maxLength: 25 },
+          ),
+          async (idle, extra, steps) => {
+            const clock = manualClock(T0)
+            const sessions = createSessionManager({
+              store,
+              clock,
+              idleTimeoutMs: idle,
+              absoluteTimeoutMs: idle + extra,
+            })
+            const { token } = await sessions.create(`u-model-${run++}`)
+            let alive = true
+            let last = T0
+            const absolute = T0 + idle + extra
+            for (const { to, delta, activity } of steps) {
+              const target =
+                to === 'idle' ? last + idle + delta : to === 'absolute' ? absolute + delta : clock.now() + to
+              const t = clock.advance(Math.max(0, target - clock.now()))
+              alive = alive && t < last + idle && t < absolute
+              if (alive && activity) last = t
+              const s = await sessions.validate(token, { activity })
+              expect(s !== null).toBe(alive)
+              if (s !== null) {
+                expect(s.idleExpiresAt).toBe(last + idle)
+                expect(s.expiresAt).toBe(Math.min(last + idle, absolute))
+              }
+            }
+          },
+        ),
+        { numRuns: propertyRuns },
+      )
+    })
 
     it('idle deadline: valid at idle − 1 ms, over at idle and idle + 1 ms', async () => {
       const { clock, sessions, events } = await setup()
