@@ -159,7 +159,7 @@ function view(r: SessionRecord): Session {
     idleTimeoutMs: r.idleTimeoutMs,
     absoluteExpiresAt: r.absoluteExpiresAt,
     idleExpiresAt: idle,
-    expiresAt: idle < r.absoluteExpiresAt ? idle : r.absoluteExpiresAt,
+    expiresAt: Math.min(idle, r.absoluteExpiresAt),
   }
 }
 
