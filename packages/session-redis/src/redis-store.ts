@@ -142,7 +142,7 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
   const head = (r: SessionRecord, now: number): string =>
     `${r.lastActivityAt}|${now}|${r.idleTimeoutMs}|${r.absoluteExpiresAt}|${r.createdAt}|${r.authAt}|${role(r)}|`
 
-  return {
+  const store: SessionStore = {
     async create(
       record: SessionRecord,
       max: number,
@@ -169,9 +169,21 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
       return { created: true, evicted: records('create', reply, 1) }
     },
     touch(id: string, now: number, activity: boolean): Promise<TouchResult> {
-      const argv = [String(now), activity ? '1' : '0', grace, id]
-      return run('touch', scripts.touch, [sKey(id), tKey(id)], argv, true, false).then((reply) =>
-        compactTouchResult(reply, id),
+      // The hot path: one EVALSHA, one string back, no intermediate arrays.
+      const sha = scripts.touch.sha
+      if (sha === null) return load('touch', scripts.touch).then(() => store.touch(id, now, activity))
+      const args = ['EVALSHA', sha, '2', sKey(id), tKey(id), String(now), activity ? '1' : '0', grace, id]
+      return call(args).then(
+        (reply) => compactTouchResult(reply, id),
+        (e: unknown) => {
+          if (String((e as { message?: unknown })?.message).startsWith('NOSCRIPT')) {
+            scripts.touch.sha = null // the server restarted or SCRIPT FLUSH ran: load it again
+            return run('touch', scripts.touch, [sKey(id), tKey(id)], args.slice(5), false, false).then((r) =>
+              compactTouchResult(r, id),
+            )
+          }
+          throw new SessionStoreUnavailableError('touch', { cause: e })
+        },
       )
     },
     async replace(oldId: string, next: SessionRecord, now: number): Promise<TouchResult> {
@@ -216,6 +228,7 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
       return reply === 1
     },
   }
+  return store
 }
 
 function positive(value: unknown, name: string, allowZero = false): number {
@@ -231,31 +244,54 @@ const REVOKED: TouchResult = Object.freeze({ status: 'revoked' })
 
 /** Parses TOUCH's one-string answer: 'U', 'R', or '<A|X>|<reason>|l|e|i|x|c|a|r|k|u'. */
 function compactTouchResult(reply: unknown, id: string): TouchResult {
-  const text = reply as string
-  if (text === 'U') return UNKNOWN
-  if (text === 'R') return REVOKED
-  const parts: string[] = []
+  if (reply === 'U') return UNKNOWN
+  if (reply === 'R') return REVOKED
+  if (typeof reply !== 'string') throw new SessionStoreUnavailableError('touch (unexpected reply)')
+  const text = reply
+  // kind | why | l | e | i | x | c | a | role | indexKey | userId (userId last: it may contain '|')
+  const cut: number[] = []
   let from = 0
   for (let n = 0; n < 10; n++) {
     const at = text.indexOf('|', from)
     if (at < 0) throw new SessionStoreUnavailableError('touch (unexpected reply)')
-    parts.push(text.slice(from, at))
+    cut.push(at)
     from = at + 1
   }
-  const [kind, why, l, , i, x, c, a, role] = parts as string[] as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ]
-  const [record] = records('touch', [id, text.slice(from), role, c, a, l, i, x], 0)
-  if (record === undefined) throw new SessionStoreUnavailableError('touch (unexpected reply)')
+  const field = (n: number): string => text.slice(n === 0 ? 0 : (cut[n - 1] as number) + 1, cut[n])
+  const num = (n: number): number => {
+    const f = field(n)
+    return f === '' ? Number.NaN : Number(f)
+  }
+  const kind = field(0)
+  const role = field(8)
+  const lastActivityAt = num(2)
+  const idleTimeoutMs = num(4)
+  const absoluteExpiresAt = num(5)
+  const createdAt = num(6)
+  const authAt = num(7)
+  if (
+    !(
+      Number.isSafeInteger(lastActivityAt) &&
+      Number.isSafeInteger(idleTimeoutMs) &&
+      Number.isSafeInteger(absoluteExpiresAt) &&
+      Number.isSafeInteger(createdAt) &&
+      Number.isSafeInteger(authAt)
+    ) ||
+    (role !== '-' && role[0] !== '+')
+  )
+    throw new SessionStoreUnavailableError('touch (unexpected reply)')
+  const record: SessionRecord = {
+    id,
+    userId: text.slice(from),
+    role: role === '-' ? null : role.slice(1),
+    createdAt,
+    authAt,
+    lastActivityAt,
+    idleTimeoutMs,
+    absoluteExpiresAt,
+  }
   if (kind === 'A') return { status: 'active', record }
+  const why = field(1)
   if (kind === 'X' && (why === 'idle' || why === 'absolute'))
     return { status: 'expired', reason: why, record }
   throw new SessionStoreUnavailableError('touch (unexpected reply)')
