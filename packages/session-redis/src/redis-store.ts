@@ -45,6 +45,13 @@ export interface RedisSessionStoreOptions {
    */
   commandTimeoutMs?: number
   /**
+   * Validation with activity writes the new `lastActivityAt` only when it moves by at least this
+   * many ms (default 1000; 0 writes on every validation). Skipped writes only ever make the idle
+   * deadline earlier than exact, by less than this interval, never later: it trades a second of
+   * idle precision for far fewer writes (and replication traffic) from chatty clients.
+   */
+  activityWriteIntervalMs?: number
+  /**
    * How long Redis keeps a record past its deadline (ms), so the validation that arrives after the
    * deadline can report `expired` (an audit event) rather than `unknown`. The scripts decide
    * expiry from the manager's clock; this only bounds storage. Default 60,000.
@@ -83,6 +90,9 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
     throw new RangeError('"prefix" expected 1-100 printable ASCII characters')
   const timeout = positive(options.commandTimeoutMs ?? 2000, 'commandTimeoutMs')
   const grace = String(positive(options.expiryGraceMs ?? 60_000, 'expiryGraceMs', true))
+  const writeInterval = String(
+    positive(options.activityWriteIntervalMs ?? 1000, 'activityWriteIntervalMs', true),
+  )
 
   const scripts = {
     touch: { source: TOUCH, sha: null } as Script,
@@ -172,7 +182,18 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
       // The hot path: one EVALSHA, one string back, no intermediate arrays.
       const sha = scripts.touch.sha
       if (sha === null) return load('touch', scripts.touch).then(() => store.touch(id, now, activity))
-      const args = ['EVALSHA', sha, '2', sKey(id), tKey(id), String(now), activity ? '1' : '0', grace, id]
+      const args = [
+        'EVALSHA',
+        sha,
+        '2',
+        sKey(id),
+        tKey(id),
+        String(now),
+        activity ? '1' : '0',
+        grace,
+        id,
+        writeInterval,
+      ]
       return call(args).then(
         (reply) => compactTouchResult(reply, id),
         (e: unknown) => {

@@ -25,7 +25,17 @@ afterAll(async () => {
 
 describe.skipIf(client === null)('redis store', () => {
   const redis = client as NonNullable<typeof client>
-  storeContract('redis', () => createRedisSessionStore({ client: redis, prefix: fresh('contract') }), 40)
+  storeContract(
+    'redis (exact activity writes)',
+    () => createRedisSessionStore({ client: redis, prefix: fresh('contract'), activityWriteIntervalMs: 0 }),
+    40,
+  )
+  storeContract(
+    'redis (default: activity written at most once a second)',
+    () => createRedisSessionStore({ client: redis, prefix: fresh('contract-default') }),
+    40,
+    1000,
+  )
 
   it('keeps no raw token anywhere in Redis (keys, hashes, sets, tombstones)', async () => {
     const prefix = fresh('notoken')
@@ -84,7 +94,12 @@ describe.skipIf(client === null)('redis store', () => {
     const prefix = fresh('refresh')
     const clock = manualClock(T0)
     const sessions = createSessionManager({
-      store: createRedisSessionStore({ client: redis, prefix, expiryGraceMs: 60_000 }),
+      store: createRedisSessionStore({
+        client: redis,
+        prefix,
+        expiryGraceMs: 60_000,
+        activityWriteIntervalMs: 0,
+      }),
       clock,
     })
     const { token, session } = await sessions.create('u-refresh')
@@ -261,6 +276,7 @@ describe.skipIf(client === null)('redis store', () => {
     expect(() => createRedisSessionStore({ client: redis, prefix: 'a|b' })).toThrow(RangeError)
     expect(() => createRedisSessionStore({ client: redis, prefix: 5 as never })).toThrow(TypeError)
     expect(() => createRedisSessionStore({ client: redis, commandTimeoutMs: 0 })).toThrow(RangeError)
+    expect(() => createRedisSessionStore({ client: redis, activityWriteIntervalMs: -1 })).toThrow(RangeError)
     expect(() => createRedisSessionStore({ client: redis, expiryGraceMs: 1.5 })).toThrow(TypeError)
   })
 })

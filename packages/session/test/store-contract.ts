@@ -18,10 +18,15 @@ const MIN = 60_000
 const HOUR = 60 * MIN
 export const T0 = Date.UTC(2026, 0, 1, 9, 0, 0)
 
+/**
+ * @param writeIntervalMs - the store's activity write interval: activity moves `lastActivityAt`
+ * only when it moves it by at least this much (0: exact). The reference model follows it.
+ */
 export function storeContract(
   name: string,
   makeStore: () => SessionStore | Promise<SessionStore>,
   propertyRuns = 100,
+  writeIntervalMs = 0,
 ): void {
   describe(`${name}: session store contract`, () => {
     async function setup(extra: Partial<SessionManagerOptions> = {}) {
@@ -40,7 +45,7 @@ export function storeContract(
       return { clock, events, store, sessions }
     }
 
-    it('matches a reference model of the two deadlines over random timelines (property)', async () => {
+    it(`matches a reference model of the two deadlines over random timelines (property, write interval ${writeIntervalMs} ms)`, async () => {
       const store = await makeStore()
       let run = 0
       await fc.assert(
@@ -49,8 +54,12 @@ export function storeContract(
           fc.integer({ min: 0, max: 200_000 }),
           fc.array(
             fc.record({
-              // a random step, or a step landing 1 ms around the idle or the absolute deadline
-              to: fc.oneof(fc.integer({ min: 0, max: 120_000 }), fc.constantFrom('idle', 'absolute')),
+              // a random step, or a step landing 1 ms around the idle deadline, the absolute
+              // deadline, or the point where activity is next written
+              to: fc.oneof(
+                fc.integer({ min: 0, max: 120_000 }),
+                fc.constantFrom('idle', 'absolute', 'write'),
+              ),
               delta: fc.integer({ min: -1, max: 1 }),
               activity: fc.boolean(),
             }),
@@ -70,10 +79,16 @@ export function storeContract(
             const absolute = T0 + idle + extra
             for (const { to, delta, activity } of steps) {
               const target =
-                to === 'idle' ? last + idle + delta : to === 'absolute' ? absolute + delta : clock.now() + to
+                to === 'idle'
+                  ? last + idle + delta
+                  : to === 'absolute'
+                    ? absolute + delta
+                    : to === 'write'
+                      ? last + writeIntervalMs + delta
+                      : clock.now() + to
               const t = clock.advance(Math.max(0, target - clock.now()))
               alive = alive && t < last + idle && t < absolute
-              if (alive && activity) last = t
+              if (alive && activity && t - last >= Math.max(1, writeIntervalMs)) last = t
               const s = await sessions.validate(token, { activity })
               expect(s !== null).toBe(alive)
               if (s !== null) {

@@ -53,7 +53,7 @@ end
 /**
  * The hot path, kept small (no shared library) and answering with one string: 'U' unknown,
  * 'R' revoked, or '<A|X>|<reason>|<record>' (A active, X expired; reason '-' when active).
- * KEYS: s:id, t:id. ARGV: now, activity (1/0), grace, id.
+ * KEYS: s:id, t:id. ARGV: now, activity (1/0), grace, id, write interval (ms).
  */
 export const TOUCH: string = `
 local s = redis.call('GET', KEYS[1])
@@ -71,7 +71,9 @@ if why then
   redis.call('ZREM', k, ARGV[4])
   return 'X|' .. why .. '|' .. s
 end
-if ARGV[2] == '1' and now > last then
+-- Activity is written when it moves lastActivityAt by at least the write interval (0: always),
+-- so the stored idle deadline is never later than the exact one, at most one interval earlier.
+if ARGV[2] == '1' and now > last and now - last >= tonumber(ARGV[5]) then
   local grace = tonumber(ARGV[3])
   -- Refresh the key's TTL at most once per grace period (e: when it was last set). The key then
   -- always outlives the idle deadline: last < e + grace, so last + idle < the TTL's end.
