@@ -24,6 +24,9 @@ export type SessionErrorCode =
  * Invalid options: timeouts out of range, idle longer than absolute, an unknown role, a weak or
  * mismatched JWT key. The message names the option path, never its value.
  *
+ * HIPAA: 164.312(a)(2)(iii) automatic logoff (a timeout policy that cannot be met is refused at
+ * start-up rather than silently replaced).
+ *
  * @example
  * ```ts
  * createSessionManager({ idleTimeoutMs: 0 }) // throws SessionConfigError (ERR_SESSION_CONFIG)
@@ -40,6 +43,8 @@ export class SessionConfigError extends SafeguardsError<'ERR_SESSION_CONFIG'> {
  * The session store did not answer (down, timed out, returned something unexpected). The caller
  * must treat the request as unauthenticated: the manager never grants a session it could not
  * check. The underlying client error is kept as `cause` for debugging and is never serialised.
+ *
+ * HIPAA: 164.312(a)(1) access control (fail closed: no access when sessions cannot be checked).
  *
  * @example
  * ```ts
@@ -62,6 +67,8 @@ export class SessionStoreUnavailableError extends SafeguardsError<'ERR_SESSION_S
  * `create` was refused because the user already has the maximum number of concurrent sessions
  * and the policy is `reject` (with `evict-oldest`, the oldest session is revoked instead).
  *
+ * HIPAA: 164.312(a)(1) access control (a bounded number of live sessions per user).
+ *
  * @example
  * ```ts
  * // maxSessionsPerUser: 3, onSessionLimit: 'reject'
@@ -81,6 +88,8 @@ export class SessionLimitError extends SafeguardsError<'ERR_SESSION_LIMIT'> {
 /**
  * A sensitive action needs a recent (re)authentication and the session's last one is older than
  * allowed. Answer with a step-up challenge, then call `reauthenticate`.
+ *
+ * HIPAA: 164.312(d) person or entity authentication (step-up before sensitive actions).
  *
  * @example
  * ```ts
