@@ -7,6 +7,7 @@
 import type { Command } from '../command.js'
 import { accessCommand } from './access.js'
 import { controlsCommand } from './controls.js'
+import { sessionCommand } from './session.js'
 
 /** Every subcommand, in the order `safeguards --help` lists them. */
-export const commands: readonly Command[] = [accessCommand, controlsCommand]
+export const commands: readonly Command[] = [accessCommand, controlsCommand, sessionCommand]

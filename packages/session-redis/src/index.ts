@@ -1,0 +1,7 @@
+/**
+ * `@safeguards/session-redis`: the Redis session store for `@safeguards/session`.
+ *
+ * @packageDocumentation
+ */
+export type { RedisCommandClient, RedisSessionStoreOptions } from './redis-store.js'
+export { createRedisSessionStore } from './redis-store.js'

@@ -1,0 +1,107 @@
+/**
+ * Typed errors of `@safeguards/session`. Codes are stable; messages are safe to log (they carry
+ * codes, counts and option names, never tokens, token hashes, user ids or PHI).
+ *
+ * A normal "no" (an unknown, expired, revoked, malformed or oversized token) is a `null` return
+ * value, not an error. Errors are for misconfiguration, a refused policy decision the caller must
+ * handle (the concurrent-session cap, a step-up requirement) and a store that cannot answer (which
+ * fails closed: no session is granted).
+ *
+ * HIPAA: 164.312(b) audit controls (codes can be written to an audit record as they are).
+ *
+ * @module
+ */
+import { SafeguardsError, type SafeguardsErrorOptions } from '@safeguards/core'
+
+/** Every code `@safeguards/session` (and its stores) can throw. */
+export type SessionErrorCode =
+  | 'ERR_SESSION_CONFIG'
+  | 'ERR_SESSION_STORE_UNAVAILABLE'
+  | 'ERR_SESSION_LIMIT'
+  | 'ERR_SESSION_REAUTH_REQUIRED'
+
+/**
+ * Invalid options: timeouts out of range, idle longer than absolute, an unknown role, a weak or
+ * mismatched JWT key. The message names the option path, never its value.
+ *
+ * HIPAA: 164.312(a)(2)(iii) automatic logoff (a timeout policy that cannot be met is refused at
+ * start-up rather than silently replaced).
+ *
+ * @example
+ * ```ts
+ * createSessionManager({ idleTimeoutMs: 0 }) // throws SessionConfigError (ERR_SESSION_CONFIG)
+ * ```
+ */
+export class SessionConfigError extends SafeguardsError<'ERR_SESSION_CONFIG'> {
+  /** @param message - names the option path, never its value. */
+  constructor(message: string, options?: SafeguardsErrorOptions) {
+    super('ERR_SESSION_CONFIG', message, options)
+  }
+}
+
+/**
+ * The session store did not answer (down, timed out, returned something unexpected). The caller
+ * must treat the request as unauthenticated: the manager never grants a session it could not
+ * check. The underlying client error is kept as `cause` for debugging and is never serialised.
+ *
+ * HIPAA: 164.312(a)(1) access control (fail closed: no access when sessions cannot be checked).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   session = await sessions.validate(token)
+ * } catch (e) {
+ *   if (isSafeguardsError(e, 'ERR_SESSION_STORE_UNAVAILABLE')) return reply.code(503).send()
+ *   throw e
+ * }
+ * ```
+ */
+export class SessionStoreUnavailableError extends SafeguardsError<'ERR_SESSION_STORE_UNAVAILABLE'> {
+  /** @param operation - the store operation that failed, for example `touch`. */
+  constructor(operation: string, options?: SafeguardsErrorOptions) {
+    super('ERR_SESSION_STORE_UNAVAILABLE', `session store unavailable during ${operation}`, options)
+  }
+}
+
+/**
+ * `create` was refused because the user already has the maximum number of concurrent sessions
+ * and the policy is `reject` (with `evict-oldest`, the oldest session is revoked instead).
+ *
+ * HIPAA: 164.312(a)(1) access control (a bounded number of live sessions per user).
+ *
+ * @example
+ * ```ts
+ * // maxSessionsPerUser: 3, onSessionLimit: 'reject'
+ * await sessions.create('u-1') // the fourth: throws SessionLimitError (ERR_SESSION_LIMIT)
+ * ```
+ */
+export class SessionLimitError extends SafeguardsError<'ERR_SESSION_LIMIT'> {
+  /** The configured maximum. */
+  readonly max: number
+  /** @param max - the configured cap. */
+  constructor(max: number) {
+    super('ERR_SESSION_LIMIT', `concurrent session limit reached (max ${max})`)
+    this.max = max
+  }
+}
+
+/**
+ * A sensitive action needs a recent (re)authentication and the session's last one is older than
+ * allowed. Answer with a step-up challenge, then call `reauthenticate`.
+ *
+ * HIPAA: 164.312(d) person or entity authentication (step-up before sensitive actions).
+ *
+ * @example
+ * ```ts
+ * sessions.requireRecentAuth(session, 5 * 60_000) // throws ReauthRequiredError after 5 minutes
+ * ```
+ */
+export class ReauthRequiredError extends SafeguardsError<'ERR_SESSION_REAUTH_REQUIRED'> {
+  /** The maximum authentication age that was required, in ms. */
+  readonly maxAgeMs: number
+  /** @param maxAgeMs - the required maximum age. */
+  constructor(maxAgeMs: number) {
+    super('ERR_SESSION_REAUTH_REQUIRED', `reauthentication required (max age ${maxAgeMs} ms)`)
+    this.maxAgeMs = maxAgeMs
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * A small, framework-agnostic helper for single-page apps (OWASP Session Management Cheat Sheet,
+ * "Automatic Client Logout"): it warns the user before the idle logoff, sends a keep-alive to the
+ * server only on real user activity (never on a timer, so an open tab cannot keep a session alive
+ * by itself), and signs out when the deadline passes. The server stays authoritative: the helper
+ * only mirrors the server's remaining time, and a `null` keep-alive answer signs out at once.
+ *
+ * It needs no DOM types: pass `window` or `document` as the target, or any object with
+ * `addEventListener`/`removeEventListener` (tests use a fake one with fake timers).
+ *
+ * @module
+ */
+
+/** The remaining time the server reports (durations, so client clock skew does not matter). */
+export interface RemainingTime {
+  /** Ms until the idle deadline. */
+  readonly idleRemainingMs: number
+  /** Ms until the absolute deadline. */
+  readonly absoluteRemainingMs: number
+}
+
+/** A minimal event: `isTrusted === false` (script-dispatched) events are ignored. */
+export interface ActivityEvent {
+  readonly type: string
+  readonly isTrusted?: boolean
+}
+
+/** Where activity events come from: `window`, `document`, or a fake in tests. */
+export interface ActivityTarget {
+  addEventListener(
+    type: string,
+    listener: (event: ActivityEvent) => void,
+    options?: { passive?: boolean },
+  ): void
+  removeEventListener(type: string, listener: (event: ActivityEvent) => void): void
+}
+
+/** Timer functions (default: the global ones). */
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown
+  clearTimeout(handle: unknown): void
+}
+
+/** Why the helper signed out. */
+export type SignOutReason = 'idle' | 'absolute' | 'revoked'
+
+/** Options of {@link createIdleWatcher}. */
+export interface IdleWatcherOptions {
+  /** Source of user-activity events. */
+  target: ActivityTarget
+  /** The server's remaining time when the page loaded (from `manager.timeLeft(session)`). */
+  initial: RemainingTime
+  /**
+   * Tells the server the user is active (a request that validates with `activity: true`) and
+   * returns the new remaining time, or `null` when the session is gone. A rejection keeps the
+   * current deadlines (the helper never signs in again by itself, nor out early).
+   */
+  keepAlive: () => Promise<RemainingTime | null>
+  /** Called once when the warning period starts, with the ms left and which deadline is near. */
+  onWarning: (remainingMs: number, deadline: 'idle' | 'absolute') => void
+  /** Called when activity dismissed an idle warning (the keep-alive succeeded). */
+  onActive?: () => void
+  /** Called once when the session is over. Clear client state and show the sign-in page here. */
+  onSignOut: (reason: SignOutReason) => void
+  /** How long before the deadline to warn (ms). Default 60,000. */
+  warnBeforeMs?: number
+  /** At most one keep-alive per this many ms while the user is active (ms). Default 60,000. */
+  keepAliveIntervalMs?: number
+  /** Events that count as user activity. Default: pointerdown, keydown, wheel, touchstart. */
+  events?: readonly string[]
+  /** Timers (default: globalThis). */
+  timers?: Timers
+  /** Clock in ms (default `Date.now`). */
+  now?: () => number
+}
+
+/** A running watcher. */
+export interface IdleWatcher {
+  /** `active`, `warning` (a warning is showing) or `signed-out`. */
+  readonly state: 'active' | 'warning' | 'signed-out'
+  /** For a "Stay signed in" button: counts as user activity and sends a keep-alive now. */
+  extend(): Promise<void>
+  /** Stops listening and cancels timers, without signing out. */
+  stop(): void
+}
+
+const DEFAULT_EVENTS = ['pointerdown', 'keydown', 'wheel', 'touchstart'] as const
+const MAX_DELAY = 2 ** 31 - 1 // setTimeout's limit
+
+/**
+ * Starts watching for user activity.
+ *
+ * HIPAA: 164.312(a)(2)(iii) automatic logoff (the client side: warn, then terminate the UI
+ * session at the server's deadline).
+ *
+ * @throws {TypeError} when a required option is missing or not a function.
+ * @throws {RangeError} when a duration is negative or not a number.
+ * @example
+ * ```ts
+ * const watcher = createIdleWatcher({
+ *   target: window,
+ *   initial: await (await fetch('/session/time-left')).json(),
+ *   keepAlive: async () => {
+ *     const r = await fetch('/session/keep-alive', { method: 'POST' })
+ *     return r.ok ? r.json() : null
+ *   },
+ *   onWarning: (ms) => showBanner(`You will be signed out in ${Math.ceil(ms / 1000)} s`),
+ *   onActive: hideBanner,
+ *   onSignOut: () => location.assign('/login?reason=timeout'),
+ * })
+ * ```
+ */
+export function createIdleWatcher(options: IdleWatcherOptions): IdleWatcher {
+  const { target, keepAlive, onWarning, onActive, onSignOut } = options
+  if (typeof target?.addEventListener !== 'function' || typeof target.removeEventListener !== 'function')
+    throw new TypeError('"target" expected an event target')
+  for (const [name, f] of [
+    ['keepAlive', keepAlive],
+    ['onWarning', onWarning],
+    ['onSignOut', onSignOut],
+  ] as const)
+    if (typeof f !== 'function') throw new TypeError(`"${name}" expected a function`)
+  const warnBeforeMs = duration(options.warnBeforeMs ?? 60_000, 'warnBeforeMs')
+  const keepAliveIntervalMs = duration(options.keepAliveIntervalMs ?? 60_000, 'keepAliveIntervalMs')
+  const timers: Timers = options.timers ?? {
+    setTimeout: (cb, ms) => globalThis.setTimeout(cb, ms),
+    clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof globalThis.setTimeout>),
+  }
+  const now = options.now ?? (() => Date.now())
+  const events = options.events ?? DEFAULT_EVENTS
+
+  let idleAt = 0
+  let absoluteAt = 0
+  let state: 'active' | 'warning' | 'signed-out' = 'active'
+  let warnedFor: 'idle' | 'absolute' | null = null
+  let timer: unknown
+  let lastKeepAliveAt = Number.NEGATIVE_INFINITY
+  let activitySinceKeepAlive = false
+  let inFlight: Promise<void> | null = null
+
+  const apply = (t: RemainingTime): void => {
+    const at = now()
+    idleAt = at + Math.max(0, t.idleRemainingMs)
+    absoluteAt = at + Math.max(0, t.absoluteRemainingMs)
+  }
+  const signOut = (reason: SignOutReason): void => {
+    if (state === 'signed-out') return
+    state = 'signed-out'
+    detach()
+    onSignOut(reason)
+  }
+  const sendKeepAlive = (): Promise<void> => {
+    if (inFlight !== null) return inFlight
+    activitySinceKeepAlive = false
+    lastKeepAliveAt = now()
+    inFlight = keepAlive()
+      .then(
+        (t) => {
+          if (state === 'signed-out') return
+          if (t === null) {
+            signOut('revoked')
+            return
+          }
+          apply(t)
+          if (state === 'warning' && warnedFor === 'idle' && now() < idleAt - warnBeforeMs) {
+            state = 'active'
+            warnedFor = null
+            onActive?.()
+          }
+          schedule()
+        },
+        () => {
+          // network failure: keep the current deadlines; the timer still signs out at the deadline.
+        },
+      )
+      .finally(() => {
+        inFlight = null
+      })
+    return inFlight
+  }
+  const tick = (): void => {
+    timer = undefined
+    if (state === 'signed-out') return
+    const at = now()
+    if (at >= absoluteAt || at >= idleAt) {
+      signOut(at >= absoluteAt ? 'absolute' : 'idle')
+      return
+    }
+    const deadline: 'idle' | 'absolute' = absoluteAt <= idleAt ? 'absolute' : 'idle'
+    const end = Math.min(idleAt, absoluteAt)
+    if (at >= end - warnBeforeMs) {
+      // Activity the throttle held back is real: report it instead of warning.
+      if (deadline === 'idle' && activitySinceKeepAlive) {
+        void sendKeepAlive()
+      } else if (warnedFor !== deadline) {
+        state = 'warning'
+        warnedFor = deadline
+        onWarning(end - at, deadline)
+      }
+    }
+    schedule()
+  }
+  const schedule = (): void => {
+    if (timer !== undefined) timers.clearTimeout(timer)
+    timer = undefined
+    if (state === 'signed-out') return
+    const at = now()
+    const end = Math.min(idleAt, absoluteAt)
+    const warnAt = end - warnBeforeMs
+    const next = at < warnAt && warnedFor === null ? warnAt : end
+    timer = timers.setTimeout(tick, Math.min(MAX_DELAY, Math.max(0, next - at)))
+  }
+  const onEvent = (event: ActivityEvent): void => {
+    if (state === 'signed-out' || event?.isTrusted === false) return
+    if (warnedFor === 'absolute') return // nothing extends the absolute deadline
+    activitySinceKeepAlive = true
+    if (state === 'warning' || now() - lastKeepAliveAt >= keepAliveIntervalMs) void sendKeepAlive()
+  }
+  const detach = (): void => {
+    for (const type of events) target.removeEventListener(type, onEvent)
+    if (timer !== undefined) timers.clearTimeout(timer)
+    timer = undefined
+  }
+
+  apply(options.initial)
+  for (const type of events) target.addEventListener(type, onEvent, { passive: true })
+  schedule()
+
+  return {
+    get state(): 'active' | 'warning' | 'signed-out' {
+      return state
+    },
+    extend(): Promise<void> {
+      if (state === 'signed-out') return Promise.resolve()
+      activitySinceKeepAlive = true
+      return sendKeepAlive()
+    },
+    stop(): void {
+      detach()
+    },
+  }
+}
+
+function duration(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`"${name}" expected a number`)
+  if (value < 0) throw new RangeError(`"${name}" must not be negative`)
+  return value
+}

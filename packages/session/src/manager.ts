@@ -1,0 +1,408 @@
+/**
+ * The idle-session manager: login, validation with idle and absolute deadlines, rotation,
+ * reauthentication and step-up, logout and "log out everywhere", and a per-user session cap.
+ *
+ * Timeout model: a session ends at the earlier of its idle deadline (`lastActivityAt + idle`) and
+ * its absolute deadline (`authAt + absolute`, fixed at login or reauthentication). Only real user
+ * activity (`validate(token, { activity: true })`, the default) moves the idle deadline; no
+ * activity moves the absolute one. At a deadline, to the millisecond, the session is over.
+ *
+ * Sources: OWASP Session Management Cheat Sheet; ASVS 5.0 V7 (7.2 token generation, 7.3 timeouts,
+ * 7.4 termination, 7.5 reauthentication); NIST SP 800-63B §4.2.3/§7.2 (rev. 3) and §2.x/§5.2
+ * (rev. 4) on reauthentication.
+ *
+ * @module
+ */
+import { assertInteger, assertString, type Clock, type RandomSource, randomBytes } from '@safeguards/core'
+import {
+  ReauthRequiredError,
+  SessionConfigError,
+  SessionLimitError,
+  SessionStoreUnavailableError,
+} from './errors.js'
+import type { SessionEvent, SessionEventHook } from './events.js'
+import { createMemoryStore } from './memory-store.js'
+import { parsePolicy, type SessionPolicy, type SessionPolicyOptions, timeoutsFor } from './policy.js'
+import type { SessionRecord, SessionStore, TouchResult } from './store.js'
+import { generateToken, sessionIdOf } from './token.js'
+
+/** A live session as the manager returns it: the stored record plus its computed deadlines. */
+export interface Session extends SessionRecord {
+  /** `lastActivityAt + idleTimeoutMs`. */
+  readonly idleExpiresAt: number
+  /** The earlier of the idle and absolute deadlines: the session is over at this instant. */
+  readonly expiresAt: number
+}
+
+/** What `create`, `rotate` and `reauthenticate` return. The token goes to the client only. */
+export interface IssuedSession {
+  /** The bearer token (43 base64url characters). Send it in a `__Host-` cookie; never log it. */
+  readonly token: string
+  readonly session: Session
+}
+
+/** Options of {@link createSessionManager}. */
+export interface SessionManagerOptions extends SessionPolicyOptions {
+  /** The store. Default: a new in-memory store (one process only). */
+  store?: SessionStore
+  /** The clock. Default: `now` if given, else the system clock. */
+  clock?: Clock
+  /** A time source in ms, an alternative to `clock`. */
+  now?: () => number
+  /** Randomness for tokens. Default: the platform CSPRNG. Inject only in tests. */
+  random?: RandomSource
+  /** Receives every session event (audit trail). */
+  onEvent?: SessionEventHook
+  /** Receives errors thrown (or rejected) by `onEvent`. Default: ignored. */
+  onEventError?: (error: unknown, event: SessionEvent) => void
+}
+
+/** Options of {@link SessionManager.create}. */
+export interface CreateOptions {
+  /** The role whose timeouts apply. Default `null` (the default timeouts). */
+  role?: string | null
+  /**
+   * The token the client presented before this login, if any. It is revoked and never reused:
+   * a login always issues a fresh token (session fixation defence).
+   */
+  previousToken?: string | null
+}
+
+/** Options of {@link SessionManager.validate}. */
+export interface ValidateOptions {
+  /**
+   * True (the default) when the request is real user activity: it moves the idle deadline. Pass
+   * false for background polling, heartbeats and prefetches, so they cannot keep a session alive.
+   */
+  activity?: boolean
+}
+
+/** Options of {@link SessionManager.rotate} and {@link SessionManager.reauthenticate}. */
+export interface RotateOptions {
+  /** A new role (a privilege change). Omit to keep the current one. */
+  role?: string | null
+}
+
+/** Remaining time, for a client-side countdown (clock-skew free: durations, not instants). */
+export interface SessionTimeLeft {
+  /** Ms until the idle deadline (0 when passed). */
+  readonly idleRemainingMs: number
+  /** Ms until the absolute deadline (0 when passed). */
+  readonly absoluteRemainingMs: number
+  /** The smaller of the two. */
+  readonly remainingMs: number
+}
+
+/** The manager. Every method that takes a token returns `null` for an unusable one. */
+export interface SessionManager {
+  /** The validated policy in force. */
+  readonly policy: SessionPolicy
+  /** Logs `userId` in: a fresh token and session. */
+  create(userId: string, options?: CreateOptions): Promise<IssuedSession>
+  /** The live session for `token`, or `null` (unknown, malformed, oversized, expired, revoked). */
+  validate(token: unknown, options?: ValidateOptions): Promise<Session | null>
+  /** A new token for the same session; the old token is dead at once. */
+  rotate(token: unknown, options?: RotateOptions): Promise<IssuedSession | null>
+  /** Records a reauthentication: both deadlines restart and the token rotates. */
+  reauthenticate(token: unknown, options?: RotateOptions): Promise<IssuedSession | null>
+  /** Logs out one session. True when it was live. */
+  revoke(token: unknown): Promise<boolean>
+  /** Revokes one of `userId`'s sessions by id (a "your sessions" page). True when it was live. */
+  revokeById(userId: string, sessionId: string): Promise<boolean>
+  /** Logs `userId` out everywhere (optionally except the session of `exceptToken`). Returns the count. */
+  revokeAll(userId: string, options?: { exceptToken?: string }): Promise<number>
+  /** The live sessions of `userId`, oldest first, without touching them. */
+  list(userId: string): Promise<Session[]>
+  /** Throws unless the session (re)authenticated less than `maxAgeMs` ago (step-up). */
+  requireRecentAuth(session: Session, maxAgeMs: number): void
+  /** Remaining idle and absolute time of `session` now. */
+  timeLeft(session: Session): SessionTimeLeft
+  /** True when the session id was revoked (tombstone present): used by the stateless mode. */
+  isRevoked(sessionId: string): Promise<boolean>
+  /** The clock reading the manager uses. */
+  now(): number
+}
+
+const MAX_USER_ID = 256
+const ROLE_RE = /^[A-Za-z0-9_.:-]{1,64}$/
+const KNOWN_OPTIONS = new Set([
+  'store',
+  'clock',
+  'now',
+  'random',
+  'onEvent',
+  'onEventError',
+  'idleTimeoutMs',
+  'absoluteTimeoutMs',
+  'roles',
+  'maxSessionsPerUser',
+  'onSessionLimit',
+])
+
+const NULL: Promise<null> = Promise.resolve(null)
+
+function storeError(operation: string, e: unknown): SessionStoreUnavailableError {
+  return e instanceof SessionStoreUnavailableError
+    ? e
+    : new SessionStoreUnavailableError(operation, { cause: e })
+}
+
+function view(r: SessionRecord): Session {
+  const idle = r.lastActivityAt + r.idleTimeoutMs
+  return {
+    id: r.id,
+    userId: r.userId,
+    role: r.role,
+    createdAt: r.createdAt,
+    authAt: r.authAt,
+    lastActivityAt: r.lastActivityAt,
+    idleTimeoutMs: r.idleTimeoutMs,
+    absoluteExpiresAt: r.absoluteExpiresAt,
+    idleExpiresAt: idle,
+    expiresAt: Math.min(idle, r.absoluteExpiresAt),
+  }
+}
+
+/**
+ * Creates a session manager.
+ *
+ * HIPAA: 164.312(a)(2)(iii) automatic logoff (idle and absolute deadlines, enforced on every
+ * validation); 164.312(d) person or entity authentication (unguessable tokens, rotation,
+ * reauthentication for step-up); 164.312(b) audit controls (events without secrets);
+ * 164.308(a)(5)(ii)(C) log-in monitoring (created, revoked and expired events).
+ *
+ * @throws {SessionConfigError} when the policy options are invalid.
+ * @example
+ * ```ts
+ * import { createSessionManager } from '@safeguards/session'
+ *
+ * const sessions = createSessionManager({
+ *   roles: { admin: { idleTimeoutMs: 5 * 60_000, absoluteTimeoutMs: 4 * 3_600_000 } },
+ *   onEvent: (e) => audit.write(e),
+ * })
+ * const { token } = await sessions.create('u-17', { role: 'admin' })
+ * const session = await sessions.validate(token) // null once expired or revoked
+ * ```
+ */
+export function createSessionManager(options: SessionManagerOptions = {}): SessionManager {
+  for (const key of Object.keys(options))
+    if (!KNOWN_OPTIONS.has(key)) throw new SessionConfigError(`unknown option "${key.slice(0, 40)}"`)
+  const {
+    store = createMemoryStore(),
+    clock,
+    now: nowOpt,
+    random = randomBytes,
+    onEvent,
+    onEventError,
+  } = options
+  const policy = parsePolicy({
+    ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
+    ...(options.absoluteTimeoutMs === undefined ? {} : { absoluteTimeoutMs: options.absoluteTimeoutMs }),
+    ...(options.roles === undefined ? {} : { roles: options.roles }),
+    ...(options.maxSessionsPerUser === undefined ? {} : { maxSessionsPerUser: options.maxSessionsPerUser }),
+    ...(options.onSessionLimit === undefined ? {} : { onSessionLimit: options.onSessionLimit }),
+  })
+  if (clock !== undefined && typeof clock.now !== 'function')
+    throw new SessionConfigError('"clock" must have now()')
+  if (nowOpt !== undefined && typeof nowOpt !== 'function')
+    throw new SessionConfigError('"now" must be a function')
+  const now: () => number = clock ? () => clock.now() : (nowOpt ?? (() => Date.now()))
+
+  const emit = (event: SessionEvent): void => {
+    if (onEvent === undefined) return
+    try {
+      const r = onEvent(event)
+      if (r instanceof Promise) r.catch((e: unknown) => onEventError?.(e, event))
+    } catch (e) {
+      onEventError?.(e, event)
+    }
+  }
+  const base = (
+    r: SessionRecord,
+    at: number,
+  ): { sessionId: string; userId: string; role: string | null; at: number } => ({
+    sessionId: r.id,
+    userId: r.userId,
+    role: r.role,
+    at,
+  })
+  const call = async <T>(operation: string, f: () => T | Promise<T>): Promise<T> => {
+    try {
+      return await f()
+    } catch (e) {
+      throw storeError(operation, e)
+    }
+  }
+  const reportTouch = (res: TouchResult, at: number): Session | null => {
+    if (res.status === 'active') return view(res.record)
+    if (res.status === 'expired')
+      emit({ type: 'session.expired', reason: res.reason, ...base(res.record, at) })
+    return null
+  }
+  const checkUserId = (userId: unknown): void => {
+    assertString(userId, 'userId', MAX_USER_ID)
+    if (userId.length === 0) throw new RangeError('"userId" must not be empty')
+  }
+  const checkRole = (role: unknown): void => {
+    if (role === null || role === undefined) return
+    assertString(role, 'role', 64)
+    if (!ROLE_RE.test(role)) throw new RangeError('"role" expected 1-64 of A-Z a-z 0-9 _ . : -')
+  }
+
+  const rotateWith = async (
+    token: unknown,
+    reason: 'rotate' | 'privilege-change' | 'reauthentication',
+    roleOpt: string | null | undefined,
+  ): Promise<IssuedSession | null> => {
+    const oldId = sessionIdOf(token)
+    if (oldId === null) return null
+    checkRole(roleOpt)
+    const at = now()
+    const current = await call('touch', () => store.touch(oldId, at, false))
+    if (current.status !== 'active') {
+      reportTouch(current, at)
+      return null
+    }
+    const old = current.record
+    const role = roleOpt === undefined ? old.role : roleOpt
+    const t = timeoutsFor(policy, role)
+    const newToken = generateToken(random)
+    const newId = sessionIdOf(newToken) as string
+    const reauth = reason === 'reauthentication'
+    const authAt = reauth ? at : old.authAt
+    const absoluteExpiresAt = reauth
+      ? at + t.absoluteTimeoutMs
+      : Math.min(old.absoluteExpiresAt, old.authAt + t.absoluteTimeoutMs)
+    if (absoluteExpiresAt <= at) throw new ReauthRequiredError(t.absoluteTimeoutMs)
+    const next: SessionRecord = {
+      id: newId,
+      userId: old.userId,
+      role,
+      createdAt: old.createdAt,
+      authAt,
+      lastActivityAt: at,
+      idleTimeoutMs: t.idleTimeoutMs,
+      absoluteExpiresAt,
+    }
+    const res = await call('replace', () => store.replace(oldId, next, at))
+    if (res.status !== 'active') {
+      reportTouch(res, at)
+      return null
+    }
+    emit({ type: 'session.rotated', reason, previousSessionId: oldId, ...base(next, at) })
+    return { token: newToken, session: view(next) }
+  }
+
+  const manager: SessionManager = {
+    policy,
+    now,
+    async create(userId: string, opts: CreateOptions = {}): Promise<IssuedSession> {
+      checkUserId(userId)
+      const role = opts.role ?? null
+      checkRole(role)
+      const t = timeoutsFor(policy, role)
+      const at = now()
+      const prevId = sessionIdOf(opts.previousToken)
+      if (prevId !== null) {
+        const prev = await call('revoke', () => store.revoke(prevId, at))
+        if (prev !== null) emit({ type: 'session.revoked', reason: 'login', ...base(prev, at) })
+      }
+      const token = generateToken(random)
+      const record: SessionRecord = {
+        id: sessionIdOf(token) as string,
+        userId,
+        role,
+        createdAt: at,
+        authAt: at,
+        lastActivityAt: at,
+        idleTimeoutMs: t.idleTimeoutMs,
+        absoluteExpiresAt: at + t.absoluteTimeoutMs,
+      }
+      const res = await call('create', () =>
+        store.create(record, policy.maxSessionsPerUser, policy.onSessionLimit, at),
+      )
+      if (!res.created) throw new SessionLimitError(policy.maxSessionsPerUser)
+      for (const e of res.evicted) emit({ type: 'session.revoked', reason: 'evicted', ...base(e, at) })
+      emit({ type: 'session.created', ...base(record, at) })
+      return { token, session: view(record) }
+    },
+    validate(token: unknown, opts?: ValidateOptions): Promise<Session | null> {
+      // The hot path: no async layers beyond the store's own.
+      const id = sessionIdOf(token)
+      if (id === null) return NULL
+      const at = now()
+      let res: TouchResult | Promise<TouchResult>
+      try {
+        res = store.touch(id, at, opts?.activity !== false)
+      } catch (e) {
+        return Promise.reject(storeError('touch', e))
+      }
+      if (res instanceof Promise)
+        return res.then(
+          (r) => reportTouch(r, at),
+          (e: unknown) => {
+            throw storeError('touch', e)
+          },
+        )
+      return Promise.resolve(reportTouch(res, at))
+    },
+    rotate(token: unknown, opts: RotateOptions = {}): Promise<IssuedSession | null> {
+      return rotateWith(token, opts.role === undefined ? 'rotate' : 'privilege-change', opts.role)
+    },
+    reauthenticate(token: unknown, opts: RotateOptions = {}): Promise<IssuedSession | null> {
+      return rotateWith(token, 'reauthentication', opts.role)
+    },
+    async revoke(token: unknown): Promise<boolean> {
+      const id = sessionIdOf(token)
+      if (id === null) return false
+      const at = now()
+      const r = await call('revoke', () => store.revoke(id, at))
+      if (r === null) return false
+      emit({ type: 'session.revoked', reason: 'logout', ...base(r, at) })
+      return true
+    },
+    async revokeById(userId: string, sessionId: string): Promise<boolean> {
+      checkUserId(userId)
+      if (typeof sessionId !== 'string' || !/^[0-9a-f]{64}$/.test(sessionId)) return false
+      const at = now()
+      const live = await call('list', () => store.list(userId, at))
+      if (!live.some((r) => r.id === sessionId)) return false
+      const r = await call('revoke', () => store.revoke(sessionId, at))
+      if (r === null) return false
+      emit({ type: 'session.revoked', reason: 'logout', ...base(r, at) })
+      return true
+    },
+    async revokeAll(userId: string, opts: { exceptToken?: string } = {}): Promise<number> {
+      checkUserId(userId)
+      const at = now()
+      const except = sessionIdOf(opts.exceptToken) ?? undefined
+      const revoked = await call('revokeUser', () => store.revokeUser(userId, at, except))
+      for (const r of revoked) emit({ type: 'session.revoked', reason: 'revoke-all', ...base(r, at) })
+      return revoked.length
+    },
+    async list(userId: string): Promise<Session[]> {
+      checkUserId(userId)
+      const at = now()
+      return (await call('list', () => store.list(userId, at))).map(view)
+    },
+    requireRecentAuth(session: Session, maxAgeMs: number): void {
+      assertInteger(maxAgeMs, 'maxAgeMs', 0)
+      if (now() >= session.authAt + maxAgeMs) throw new ReauthRequiredError(maxAgeMs)
+    },
+    timeLeft(session: Session): SessionTimeLeft {
+      const at = now()
+      const idleRemainingMs = Math.max(0, session.idleExpiresAt - at)
+      const absoluteRemainingMs = Math.max(0, session.absoluteExpiresAt - at)
+      return {
+        idleRemainingMs,
+        absoluteRemainingMs,
+        remainingMs: Math.min(idleRemainingMs, absoluteRemainingMs),
+      }
+    },
+    async isRevoked(sessionId: string): Promise<boolean> {
+      if (typeof sessionId !== 'string' || !/^[0-9a-f]{64}$/.test(sessionId)) return true
+      return call('isRevoked', () => store.isRevoked(sessionId, now()))
+    },
+  }
+  return manager
+}
