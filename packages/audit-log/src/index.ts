@@ -36,6 +36,14 @@ export {
   CheckpointError,
   NonCanonicalInputError,
 } from './errors.js'
+export type { FhirAuditEvent } from './fhir.js'
+export {
+  checkFhirAuditEvent,
+  fhirBundle,
+  INTEGRITY_EXTENSION,
+  storedToFhir,
+  toFhirAuditEvent,
+} from './fhir.js'
 export type { FileStore, FileStoreOptions } from './file-store.js'
 export { openFileStore } from './file-store.js'
 export type { AppendResult, AuditLog, AuditLogOptions, Timers } from './log.js'
@@ -49,6 +57,10 @@ export {
   verifyConsistency,
   verifyInclusion,
 } from './merkle.js'
+export type { BundleVerdict, InclusionBundle } from './prove.js'
+export { proveInclusion, verifyInclusionBundle } from './prove.js'
+export type { Pseudonymizer } from './pseudonym.js'
+export { createPseudonymizer } from './pseudonym.js'
 export type {
   AuditAction,
   AuditAgent,
