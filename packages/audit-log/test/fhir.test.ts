@@ -3,13 +3,7 @@ import { join } from 'node:path'
 import Ajv from 'ajv'
 import draft6 from 'ajv/dist/refs/json-schema-draft-06.json' with { type: 'json' }
 import { beforeAll, describe, expect, it } from 'vitest'
-import {
-  checkFhirAuditEvent,
-  fhirBundle,
-  openAuditLog,
-  openFileStore,
-  storedToFhir,
-} from '../src/index.js'
+import { checkFhirAuditEvent, fhirBundle, openAuditLog, openFileStore, storedToFhir } from '../src/index.js'
 import { event, tempDir } from './helpers.js'
 
 const SCHEMA = join(import.meta.dirname, '../../../../shared/vectors/fhir/fhir.schema.v4.json')
@@ -30,7 +24,10 @@ beforeAll(() => {
 describe('FHIR R4 AuditEvent export', () => {
   it('exports schema-valid AuditEvents (NDJSON and Bundle), with recorded and requestor', async () => {
     const dir = tempDir()
-    const log = await openAuditLog({ store: await openFileStore({ dir, stream: 'fhir-test' }), checkpointEvery: { ms: 0 } })
+    const log = await openAuditLog({
+      store: await openFileStore({ dir, stream: 'fhir-test' }),
+      checkpointEvery: { ms: 0 },
+    })
     await log.append(event(1))
     await log.append(
       event(2, {
@@ -53,7 +50,9 @@ describe('FHIR R4 AuditEvent export', () => {
           { who: 'Device/gw-1', requestor: false },
         ],
         source: { observer: 'Device/ehr-1', site: 'clinic-2', type: ['4'] },
-        entities: [{ what: 'DocumentReference/9', type: '2', role: '3', lifecycle: '6', securityLabel: ['R'] }],
+        entities: [
+          { what: 'DocumentReference/9', type: '2', role: '3', lifecycle: '6', securityLabel: ['R'] },
+        ],
         details: { rows: 12, export: true },
       }),
     )
@@ -72,7 +71,10 @@ describe('FHIR R4 AuditEvent export', () => {
       id: 'fhir-test-0',
       type: { code: 'rest' },
       entity: expect.arrayContaining([
-        expect.objectContaining({ what: { reference: 'Patient/1' }, role: expect.objectContaining({ code: '1' }) }),
+        expect.objectContaining({
+          what: { reference: 'Patient/1' },
+          role: expect.objectContaining({ code: '1' }),
+        }),
       ]),
     })
     const bundle = fhirBundle(resources, '2026-01-01T00:00:00.000Z')
@@ -80,10 +82,20 @@ describe('FHIR R4 AuditEvent export', () => {
   })
 
   it('code checks catch what the schema does not', () => {
-    const bad = { resourceType: 'AuditEvent', type: { code: 'rest' }, agent: [{ who: { reference: 'Patient/1' } }], source: { observer: { reference: 'Device/1' } } }
+    const bad = {
+      resourceType: 'AuditEvent',
+      type: { code: 'rest' },
+      agent: [{ who: { reference: 'Patient/1' } }],
+      source: { observer: { reference: 'Device/1' } },
+    }
     expect(validate(bad)).toBe(true)
-    expect(checkFhirAuditEvent(bad)).toEqual(['recorded is missing or not an instant', 'agent[0].requestor is missing'])
+    expect(checkFhirAuditEvent(bad)).toEqual([
+      'recorded is missing or not an instant',
+      'agent[0].requestor is missing',
+    ])
     expect(checkFhirAuditEvent({ resourceType: 'Patient' })).toEqual(['not an AuditEvent'])
-    expect(checkFhirAuditEvent({ resourceType: 'AuditEvent', recorded: '2026-01-01T00:00:00Z' })).toEqual(['agent is missing'])
+    expect(checkFhirAuditEvent({ resourceType: 'AuditEvent', recorded: '2026-01-01T00:00:00Z' })).toEqual([
+      'agent is missing',
+    ])
   })
 })

@@ -13,7 +13,10 @@ import { event } from './helpers.js'
 
 describe('validateEvent', () => {
   it('accepts a full event and returns a normalised copy', () => {
-    const e = event(3, { details: { count: 3, ok: true, reason: 'policy-7' }, occurred: '2026-01-01T00:00:00Z' })
+    const e = event(3, {
+      details: { count: 3, ok: true, reason: 'policy-7' },
+      occurred: '2026-01-01T00:00:00Z',
+    })
     const v = validateEvent(e)
     expect(v).toEqual(e)
     expect(v).not.toBe(e)
@@ -102,7 +105,14 @@ describe('validateEvent', () => {
   it('encodes a record canonically and formats recorded times', () => {
     expect(formatRecorded(0)).toBe('1970-01-01T00:00:00.000Z')
     expect(() => formatRecorded(Number.NaN)).toThrow(RangeError)
-    const bytes = encodeRecord({ v: 1, stream: 's', seq: 0, prev: '0'.repeat(64), recorded: formatRecorded(0), event: event(0) })
+    const bytes = encodeRecord({
+      v: 1,
+      stream: 's',
+      seq: 0,
+      prev: '0'.repeat(64),
+      recorded: formatRecorded(0),
+      event: event(0),
+    })
     const text = new TextDecoder().decode(bytes)
     expect(text.startsWith('{"event":{')).toBe(true)
     expect(text.endsWith('"seq":0,"stream":"s","v":1}')).toBe(true)
