@@ -163,7 +163,10 @@ function token(v: unknown, path: string): string {
   }
   if (!TOKEN.test(v)) {
     if (hasLoneSurrogate(v)) throw new NonCanonicalInputError('lone surrogate in string', path)
-    throw new AuditEventError('expected an identifier or code (printable ASCII, no spaces, 1-256 chars)', path)
+    throw new AuditEventError(
+      'expected an identifier or code (printable ASCII, no spaces, 1-256 chars)',
+      path,
+    )
   }
   return v
 }

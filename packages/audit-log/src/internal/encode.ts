@@ -87,3 +87,14 @@ export function hex(bytes: Uint8Array): string {
   for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!]!
   return s
 }
+
+const HEXCHARS = [...'0123456789abcdef'].map((c) => c.charCodeAt(0))
+
+/** Writes the lowercase hex of a 32-byte hash as ASCII into `out` (64 bytes). */
+export function hexInto(bytes: Uint8Array, out: Uint8Array): void {
+  for (let i = 0; i < bytes.length; i++) {
+    const v = bytes[i]!
+    out[2 * i] = HEXCHARS[v >> 4]!
+    out[2 * i + 1] = HEXCHARS[v & 15]!
+  }
+}
