@@ -207,7 +207,10 @@ const scenarios: Scenario[] = [
     name: 'inclusion proof, one record of a 1,000,000-record log (produce + check)',
     unit: 'ms',
     lowerIsBetter: true,
-    ours: { name: '@safeguards/audit-log MerkleTree.inclusionProof + verifyInclusion', measure: measureProof },
+    ours: {
+      name: '@safeguards/audit-log MerkleTree.inclusionProof + verifyInclusion',
+      measure: measureProof,
+    },
     target: { value: 1, text: '< 1 ms' },
     setup: setupTree,
     teardown: () => {

@@ -95,7 +95,10 @@ describe('checkpoints', () => {
     })
     await log.append(event(1))
     await log.close()
-    const both = await createKeyring([{ publicJwk: a.publicJwk, notAfter: rotatedAt }, { publicJwk: b.publicJwk, notBefore: rotatedAt }])
+    const both = await createKeyring([
+      { publicJwk: a.publicJwk, notAfter: rotatedAt },
+      { publicJwk: b.publicJwk, notBefore: rotatedAt },
+    ])
     const ok = await verifyLog(await openFileStore({ dir, readOnly: true }), { keyring: both })
     expect(ok).toMatchObject({ ok: true, findings: [] })
     const onlyNew = await verifyLog(await openFileStore({ dir, readOnly: true }), {
@@ -103,7 +106,10 @@ describe('checkpoints', () => {
     })
     expect(onlyNew.findings[0]).toMatchObject({ code: 'UNKNOWN_KEY', seq: 0 })
     const window = await verifyLog(await openFileStore({ dir, readOnly: true }), {
-      keyring: await createKeyring([{ publicJwk: a.publicJwk, notAfter: rotatedAt - 1000 }, { publicJwk: b.publicJwk }]),
+      keyring: await createKeyring([
+        { publicJwk: a.publicJwk, notAfter: rotatedAt - 1000 },
+        { publicJwk: b.publicJwk },
+      ]),
     })
     expect(window.findings[0]).toMatchObject({ code: 'CHECKPOINT_SIG_INVALID' })
   })
@@ -111,8 +117,12 @@ describe('checkpoints', () => {
   it('keyring and signer refuse wrong keys; tampered JWS fails', async () => {
     const k = await generateCheckpointKey()
     await expect(createKeyring([{ publicJwk: k.privateJwk }])).rejects.toThrow(AuditKeyError)
-    await expect(createKeyring([{ publicJwk: { kty: 'RSA', n: 'x', e: 'AQAB' } }])).rejects.toThrow(AuditKeyError)
-    await expect(createKeyring([{ publicJwk: k.publicJwk }, { publicJwk: k.publicJwk }])).rejects.toThrow(/duplicate/)
+    await expect(createKeyring([{ publicJwk: { kty: 'RSA', n: 'x', e: 'AQAB' } }])).rejects.toThrow(
+      AuditKeyError,
+    )
+    await expect(createKeyring([{ publicJwk: k.publicJwk }, { publicJwk: k.publicJwk }])).rejects.toThrow(
+      /duplicate/,
+    )
     await expect(createCheckpointSigner(k.publicJwk)).rejects.toThrow(AuditKeyError)
     const signer = await createCheckpointSigner(k.privateJwk)
     expect(signer.kid).toBe(k.kid)
@@ -132,7 +142,9 @@ describe('checkpoints', () => {
     o.signature = (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1)
     await expect(keyring.verify(JSON.stringify(o))).rejects.toThrow(CheckpointError)
     await expect(keyring.verify('not json')).rejects.toThrow(CheckpointError)
-    await expect(keyring.verify('{"payload":"e30","protected":"e30","signature":""}')).rejects.toThrow(CheckpointError)
+    await expect(keyring.verify('{"payload":"e30","protected":"e30","signature":""}')).rejects.toThrow(
+      CheckpointError,
+    )
   })
 })
 

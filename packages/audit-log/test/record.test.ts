@@ -102,7 +102,7 @@ describe('validateEvent', () => {
     )
   })
 
-  it('the log\'s fast record writer matches core canonicalize byte for byte (property)', async () => {
+  it("the log's fast record writer matches core canonicalize byte for byte (property)", async () => {
     const { eventJson, recordBytes } = await import('../src/internal/encode.js')
     const tok = fc.stringMatching(/^[A-Za-z0-9._:/|~#-]{1,12}$/)
     const arb = fc.record(
@@ -121,24 +121,38 @@ describe('validateEvent', () => {
               type: tok,
               role: fc.array(tok, { minLength: 1, maxLength: 2 }),
               altId: tok,
-              network: fc.record({ address: tok, type: fc.constantFrom('1', '2', '3', '4', '5') }, { requiredKeys: ['address'] }),
+              network: fc.record(
+                { address: tok, type: fc.constantFrom('1', '2', '3', '4', '5') },
+                { requiredKeys: ['address'] },
+              ),
               purposeOfUse: fc.array(tok, { minLength: 1, maxLength: 2 }),
             },
             { requiredKeys: ['who', 'requestor'] },
           ),
           { minLength: 1, maxLength: 3 },
         ),
-        source: fc.record({ observer: tok, site: tok, type: fc.array(tok, { minLength: 1, maxLength: 2 }) }, { requiredKeys: ['observer'] }),
+        source: fc.record(
+          { observer: tok, site: tok, type: fc.array(tok, { minLength: 1, maxLength: 2 }) },
+          { requiredKeys: ['observer'] },
+        ),
         patient: tok,
         entities: fc.array(
           fc.record(
-            { what: tok, type: tok, role: tok, lifecycle: tok, securityLabel: fc.array(tok, { minLength: 1, maxLength: 2 }) },
+            {
+              what: tok,
+              type: tok,
+              role: tok,
+              lifecycle: tok,
+              securityLabel: fc.array(tok, { minLength: 1, maxLength: 2 }),
+            },
             { requiredKeys: ['what'] },
           ),
           { maxLength: 3 },
         ),
         requestId: tok,
-        details: fc.dictionary(tok, fc.oneof(tok, fc.boolean(), fc.maxSafeInteger(), fc.constant(0)), { maxKeys: 5 }),
+        details: fc.dictionary(tok, fc.oneof(tok, fc.boolean(), fc.maxSafeInteger(), fc.constant(0)), {
+          maxKeys: 5,
+        }),
       },
       { requiredKeys: ['type', 'action', 'outcome', 'agents', 'source'] },
     )
@@ -146,12 +160,21 @@ describe('validateEvent', () => {
       fc.property(arb, fc.nat(), (input, seq) => {
         const e = validateEvent(input)
         expect(eventJson(e)).toBe(canonicalize(e))
-        const rec = { v: 1 as const, stream: 'st.1', seq, prev: 'ab'.repeat(32), recorded: '2026-01-01T00:00:00.000Z', event: e }
+        const rec = {
+          v: 1 as const,
+          stream: 'st.1',
+          seq,
+          prev: 'ab'.repeat(32),
+          recorded: '2026-01-01T00:00:00.000Z',
+          event: e,
+        }
         expect(recordBytes(eventJson(e), rec.prev, rec.recorded, seq, rec.stream)).toEqual(encodeRecord(rec))
       }),
       { numRuns: 300 },
     )
-    expect(validateEvent({ ...event(1), details: JSON.parse('{"__proto__":"x"}') }).details).toEqual(JSON.parse('{"__proto__":"x"}'))
+    expect(validateEvent({ ...event(1), details: JSON.parse('{"__proto__":"x"}') }).details).toEqual(
+      JSON.parse('{"__proto__":"x"}'),
+    )
   })
 
   it('encodes a record canonically and formats recorded times', () => {
