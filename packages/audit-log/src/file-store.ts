@@ -516,7 +516,19 @@ class FileStoreImpl implements FileStore {
           }
           throw ioError('write', e)
         }
-        if (this.#durable) await datasync(fd)
+        if (this.#durable) {
+          try {
+            await datasync(fd)
+          } catch (e) {
+            // Not acknowledged: take the batch back out so a retry cannot duplicate it.
+            try {
+              ftruncateSync(fd, before)
+            } catch {
+              /* the next writer's refresh sees whatever is left, complete lines only */
+            }
+            throw e
+          }
+        }
         const last = records[records.length - 1]!
         this.#tail = { segStart: seg, offset: before + total, size: last.seq + 1, hash: last.hash.slice() }
         this.#positions.set(this.#tail.size, { seg, offset: this.#tail.offset })

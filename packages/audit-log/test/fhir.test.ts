@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import Ajv from 'ajv'
+import { Ajv } from 'ajv'
 import draft6 from 'ajv/dist/refs/json-schema-draft-06.json' with { type: 'json' }
 import { beforeAll, describe, expect, it } from 'vitest'
 import { checkFhirAuditEvent, fhirBundle, openAuditLog, openFileStore, storedToFhir } from '../src/index.js'
