@@ -9,9 +9,11 @@ import {
   generateCheckpointKey,
   openAuditLog,
   openFileStore,
+  proveConsistency,
   proveInclusion,
   readCheckpointUnverified,
   type Timers,
+  verifyConsistencyBundle,
   verifyInclusionBundle,
   verifyLog,
 } from '../src/index.js'
@@ -174,6 +176,25 @@ describe('inclusion proof bundles', () => {
       }
     }
     await expect(proveInclusion(store, 20)).rejects.toThrow(RangeError)
+    const cps = await store.readCheckpoints()
+    expect(cps.length).toBeGreaterThanOrEqual(3)
+    for (const [a, b] of [
+      [cps[0]!, cps[cps.length - 1]!],
+      [cps[1]!, cps[2]!],
+      [cps[1]!, cps[1]!],
+    ] as const) {
+      const c = await proveConsistency(store, a, b)
+      expect(await verifyConsistencyBundle(c, keyring)).toMatchObject({ valid: true })
+      if (a.size < b.size) {
+        const swapped = { ...c, from: c.to, to: c.from }
+        expect((await verifyConsistencyBundle(swapped, keyring)).valid).toBe(false)
+        const bad = {
+          ...c,
+          proof: c.proof.map((p, i) => (i === 0 ? p.replace(/^./, p[0] === 'A' ? 'B' : 'A') : p)),
+        }
+        expect((await verifyConsistencyBundle(bad, keyring)).valid).toBe(false)
+      }
+    }
     const other = await createKeyring([{ publicJwk: (await generateCheckpointKey()).publicJwk }])
     expect((await verifyInclusionBundle(await proveInclusion(store, 3), other)).valid).toBe(false)
   })
