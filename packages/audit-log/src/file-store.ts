@@ -100,7 +100,7 @@ export interface FileStore extends AuditStore {
 }
 
 const NL = 0x0a
-const CHUNK = 1 << 20
+const CHUNK = 4 << 20
 const LEASE_MS = 200
 const IDLE_RELEASE_MS = 0
 const MAX_HOLD_MS = 10

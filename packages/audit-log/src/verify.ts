@@ -366,7 +366,7 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
   const progressEvery = 65536
 
   const readOptions = options.signal === undefined ? {} : { signal: options.signal }
-  for await (const batch of readInBatches(store, 0, total, readOptions))
+  for await (const batch of readInBatches(store, 0, Number.MAX_SAFE_INTEGER, readOptions))
     for (const r of batch) {
       const bytes = r.bytes
       const h = leafHashOf(bytes)
