@@ -24,7 +24,7 @@ import {
 } from './checkpoint.js'
 import { AuditClosedError, AuditConflictError, AuditCorruptionError } from './errors.js'
 import { readInBatches } from './internal/batches.js'
-import { eventJson, hex, hexInto, recordBytes } from './internal/encode.js'
+import { eventText, hex, hexInto, recordBytes } from './internal/encode.js'
 import { bytesAt, scanRecord } from './internal/record-header.js'
 import { leafHashOf } from './internal/sha256.js'
 import { CompactRange } from './merkle.js'
@@ -224,7 +224,7 @@ class Log implements AuditLog {
       return Promise.reject(e)
     }
     return new Promise<AppendResult>((resolve, reject) => {
-      this.#queue.push({ event: eventJson(valid), resolve, reject })
+      this.#queue.push({ event: eventText(valid), resolve, reject })
       this.#kick()
     })
   }
@@ -260,7 +260,7 @@ class Log implements AuditLog {
   }
 
   #recoveryEvent(r: TailRecovery): string {
-    return eventJson(
+    return eventText(
       validateEvent(
         {
           type: 'safeguards.recovered',
