@@ -22,6 +22,38 @@ export function eventText(e: AuditEvent): string {
 
 const encoder = new TextEncoder()
 
+/**
+ * Encodes a batch of records into one buffer: each record is preceded by a 0x00 byte so its RFC 6962
+ * leaf hash is computed over a view, without a copy. `next(prevHash)` returns the record text.
+ */
+export class RecordArena {
+  readonly buf: Uint8Array
+  #pos = 0
+  constructor(capacity: number) {
+    this.buf = new Uint8Array(capacity)
+  }
+  /** Writes `text` (ASCII) after a 0x00 byte; returns [leafInput, recordBytes] views. */
+  put(text: string): [Uint8Array, Uint8Array] {
+    const start = this.#pos
+    this.buf[start] = 0
+    const { read, written } = encoder.encodeInto(text, this.buf.subarray(start + 1))
+    if (read !== text.length || written !== text.length) throw new RangeError('record text is not ASCII or the arena is full')
+    this.#pos = start + 1 + written
+    return [this.buf.subarray(start, this.#pos), this.buf.subarray(start + 1, this.#pos)]
+  }
+}
+
+/** The record text around an already-serialised event. */
+export function recordText(
+  eventText: string,
+  prevHex: string,
+  recorded: string,
+  seq: number,
+  stream: string,
+): string {
+  return `{"event":${eventText},"prev":"${prevHex}","recorded":"${recorded}","seq":${seq},"stream":"${stream}","v":1}`
+}
+
 /** Canonical bytes of a record envelope around an already-serialised event. */
 export function recordBytes(
   eventText: string,
