@@ -37,7 +37,8 @@ export class RecordArena {
     const start = this.#pos
     this.buf[start] = 0
     const { read, written } = encoder.encodeInto(text, this.buf.subarray(start + 1))
-    if (read !== text.length || written !== text.length) throw new RangeError('record text is not ASCII or the arena is full')
+    if (read !== text.length || written !== text.length)
+      throw new RangeError('record text is not ASCII or the arena is full')
     this.#pos = start + 1 + written
     return [this.buf.subarray(start, this.#pos), this.buf.subarray(start + 1, this.#pos)]
   }
