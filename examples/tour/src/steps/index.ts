@@ -1,7 +1,8 @@
 import type { TourStep } from '../step.js'
 import { accessStep } from './access.js'
+import { auditLogStep } from './audit-log.js'
 import { coreStep } from './core.js'
 import { sessionStep } from './session.js'
 
 /** The tour, in order. Each package issue adds its step here. */
-export const steps: readonly TourStep[] = [coreStep, accessStep, sessionStep]
+export const steps: readonly TourStep[] = [coreStep, accessStep, sessionStep, auditLogStep]

@@ -6,8 +6,9 @@
  */
 import type { Command } from '../command.js'
 import { accessCommand } from './access.js'
+import { auditCommand } from './audit.js'
 import { controlsCommand } from './controls.js'
 import { sessionCommand } from './session.js'
 
 /** Every subcommand, in the order `safeguards --help` lists them. */
-export const commands: readonly Command[] = [accessCommand, controlsCommand, sessionCommand]
+export const commands: readonly Command[] = [accessCommand, auditCommand, controlsCommand, sessionCommand]
