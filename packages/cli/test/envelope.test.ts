@@ -128,7 +128,7 @@ describe('safeguards encrypt/decrypt/rewrap/inspect', () => {
     await cli(['encrypt', '--keyring', 'k3.json', '--context', 'a=1', '--in', 'p3.bin', '--out', 'c3.hge'])
     const ct = readFileSync(p('c3.hge'))
     const tampered = Buffer.from(ct)
-    tampered[tampered.length - 100] ^= 1
+    tampered[tampered.length - 100] = (tampered[tampered.length - 100] as number) ^ 1
     writeFileSync(p('t3.hge'), tampered)
     writeFileSync(p('trunc.hge'), ct.subarray(0, ct.length - 17))
     await cli(['keys', 'init', '--keyring', 'other.json'])
