@@ -698,7 +698,14 @@ export class LocalKeyring implements KekProvider {
     if (this.#path !== undefined) await this.#load()
   }
 
-  /** Lists every version with its state, creation time and usage. */
+  /**
+   * Lists every version with its state, creation time and usage.
+   *
+   * @example
+   * ```ts
+   * for (const k of await keyring.list()) console.log(k.keyRef, k.state, k.usage?.wraps)
+   * ```
+   */
   async list(): Promise<KeyDescription[]> {
     const out: KeyDescription[] = []
     for (const k of this.#keys)
@@ -706,7 +713,15 @@ export class LocalKeyring implements KekProvider {
     return out
   }
 
-  /** Describes one version by key reference. */
+  /**
+   * Describes one version by key reference.
+   *
+   * @throws {KeyUnavailableError} (reason `unknown`) for a key reference this keyring does not know.
+   * @example
+   * ```ts
+   * const d = await keyring.describe('local:default@v1') // { state: 'decrypt-only', … }
+   * ```
+   */
   async describe(keyRef: string): Promise<KeyDescription> {
     const v = this.#parseRef(keyRef)
     const k = v === undefined ? undefined : this.#keys.find((x) => x.version === v)
@@ -714,7 +729,15 @@ export class LocalKeyring implements KekProvider {
     return this.#describe(k, await this.#store.get(keyRef))
   }
 
-  /** Describes the primary version. */
+  /**
+   * Describes the primary version.
+   *
+   * @throws {KeyUnavailableError} (reason `no-primary`) when there is none.
+   * @example
+   * ```ts
+   * const { keyRef } = await keyring.primary() // 'local:default@v2'
+   * ```
+   */
   primary(): Promise<KeyDescription> {
     const k = this.#keys.find((x) => x.state === 'primary')
     if (k === undefined)
@@ -792,6 +815,11 @@ export class LocalKeyring implements KekProvider {
    *
    * @throws {KeyUnavailableError} when there is no primary or the requested version cannot wrap.
    * @throws {UsageLimitError} when the budget is exhausted under policy `throw`.
+   * @example
+   * ```ts
+   * // normally called by createEnvelope; direct use is for other envelope formats
+   * const { keyRef, edk } = await keyring.wrap(dek, aad)
+   * ```
    */
   async wrap(dek: Uint8Array, aad: Uint8Array, options?: WrapOptions): Promise<WrappedKey> {
     if (!(dek instanceof Uint8Array) || dek.length !== 32) throw new RangeError('"dek" expected 32 bytes')
@@ -836,6 +864,10 @@ export class LocalKeyring implements KekProvider {
    *
    * @throws {KeyUnavailableError} when the version is unknown, disabled, retired or destroyed.
    * @throws {EnvelopeDecryptionError} when the wrapped key does not authenticate.
+   * @example
+   * ```ts
+   * const dek = await keyring.unwrap(edk, 'local:default@v1', aad)
+   * ```
    */
   async unwrap(edk: Uint8Array, keyRef: string, aad: Uint8Array): Promise<Uint8Array> {
     let v = this.#parseRef(keyRef)
