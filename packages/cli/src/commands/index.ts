@@ -8,7 +8,20 @@ import type { Command } from '../command.js'
 import { accessCommand } from './access.js'
 import { auditCommand } from './audit.js'
 import { controlsCommand } from './controls.js'
+import { decryptCommand, encryptCommand, rewrapCommand } from './envelope-crypto.js'
+import { inspectCommand } from './envelope-inspect.js'
+import { keysCommand } from './envelope-keys.js'
 import { sessionCommand } from './session.js'
 
 /** Every subcommand, in the order `safeguards --help` lists them. */
-export const commands: readonly Command[] = [accessCommand, auditCommand, controlsCommand, sessionCommand]
+export const commands: readonly Command[] = [
+  accessCommand,
+  auditCommand,
+  controlsCommand,
+  decryptCommand,
+  encryptCommand,
+  inspectCommand,
+  keysCommand,
+  rewrapCommand,
+  sessionCommand,
+]
