@@ -819,7 +819,7 @@ export class Pkcs11KekProvider implements KekProvider {
           return fn(ctx, state)
         })
       } catch (e) {
-        if (e instanceof SafeguardsError) throw e
+        if (e instanceof SafeguardsError || e instanceof TypeError || e instanceof RangeError) throw e
         const rv = ckrName(e)
         if (rv === 'CKR_MECHANISM_INVALID' || rv === 'CKR_TEMPLATE_INCONSISTENT') {
           throw new Pkcs11MechanismError(`the token refused to create or change the key (${rv})`)

@@ -32,7 +32,7 @@ if (reason !== undefined) {
 }
 
 /** `describe` when SoftHSM2 is present, `describe.skip` otherwise (never skipped with CI=true). */
-export const describeHsm: typeof describe = reason === undefined ? describe : describe.skip
+export const describeHsm: typeof describe.skip = reason === undefined ? describe : describe.skip
 
 /** Temporary SoftHSM2 tokens for one test file. */
 export interface SoftHsm {
