@@ -619,18 +619,29 @@ export class Pkcs11KekProvider implements KekProvider {
   #reload(): Promise<TokenState> {
     this.#loading ??= this.#withSession((ctx) =>
       loadState(ctx, this.keyName, { allowImportedKeys: this.#allowImportedKeys }),
-    ).then(
-      (state) => {
-        this.#state = state
-        this.#loadedAt = this.#clock.now()
-        this.#loading = undefined
-        return state
-      },
-      (e: unknown) => {
-        this.#loading = undefined
-        throw e
-      },
     )
+      .catch((e: unknown) => {
+        if (e instanceof SafeguardsError) throw e
+        const rv = ckrName(e)
+        if (rv !== undefined && SESSION_FAULTS.has(rv)) {
+          throw new KeyUnavailableError(this.#familyRef(), 'unreachable', { cause: e })
+        }
+        throw new KekProviderError(this.id, `reading the key state failed (${rv ?? 'native error'})`, {
+          cause: e,
+        })
+      })
+      .then(
+        (state) => {
+          this.#state = state
+          this.#loadedAt = this.#clock.now()
+          this.#loading = undefined
+          return state
+        },
+        (e: unknown) => {
+          this.#loading = undefined
+          throw e
+        },
+      )
     return this.#loading
   }
 
@@ -752,9 +763,24 @@ export class Pkcs11KekProvider implements KekProvider {
     return this.#reload()
   }
 
-  #withSession<T>(fn: (ctx: TokenContext) => Promise<T> | T): Promise<T> {
+  /**
+   * Runs `fn` on a pooled session. When the session turns out to be dead (closed by the token, a
+   * token reset, a lost login), it is discarded and, if `retry`, `fn` runs once more on a fresh
+   * session (logging in again): wrap, unwrap and reads are idempotent; lifecycle changes are not
+   * retried.
+   */
+  async #withSession<T>(fn: (ctx: TokenContext) => Promise<T> | T, retry = true): Promise<T> {
     const { library, binding } = this.#lease
-    return this.#pool.use((session) => fn({ library, binding, session }), keepSession)
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#pool.use((session) => fn({ library, binding, session }), keepSession)
+      } catch (e) {
+        const rv = ckrName(e)
+        if (rv === undefined || !SESSION_FAULTS.has(rv)) throw e
+        this.#pool.discardIdle()
+        if (!retry || attempt > 0) throw e
+      }
+    }
   }
 
   /** Runs a wrap or unwrap and maps token failures onto the provider contract. */
@@ -817,7 +843,7 @@ export class Pkcs11KekProvider implements KekProvider {
         version = await this.#withSession(async (ctx) => {
           const state = loadState(ctx, this.keyName, { allowImportedKeys: this.#allowImportedKeys })
           return fn(ctx, state)
-        })
+        }, false)
       } catch (e) {
         if (e instanceof SafeguardsError || e instanceof TypeError || e instanceof RangeError) throw e
         const rv = ckrName(e)

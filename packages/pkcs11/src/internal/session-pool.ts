@@ -214,6 +214,17 @@ export class SessionPool {
   }
 
   /**
+   * Closes every idle session. Called after a session fault: a token reset or a lost login kills
+   * every session of the application at once, so the idle ones are presumed dead too.
+   */
+  discardIdle(): void {
+    for (const session of this.#idle.splice(0)) {
+      this.#closeSession(session)
+      this.#open--
+    }
+  }
+
+  /**
    * Closes the pool: waiting callers fail with `Pkcs11ClosedError`, sessions in use are closed as
    * they come back, and the promise settles when none is in use. The last session to close ends
    * the token login for this application, as PKCS#11 specifies.
