@@ -1,0 +1,27 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll } from 'vitest'
+
+/** A temp folder removed after the test file. */
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sg-envelope-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** Deterministic "random" bytes for known-answer tests. */
+export function counterRandom(seed = 1): (n: number) => Uint8Array {
+  let x = seed
+  return (n: number) => {
+    const out = new Uint8Array(n)
+    for (let i = 0; i < n; i++) {
+      x = (x * 1103515245 + 12345) >>> 0
+      out[i] = x >>> 24
+    }
+    return out
+  }
+}
+
+export const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
+export const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
