@@ -34,6 +34,7 @@ import {
   KekProviderError,
   type KeyDescription,
   KeyringStateError,
+  type KeyringUsageOptions,
   type KeyState,
   KeyUnavailableError,
   type KeyUnavailableReason,
@@ -77,6 +78,7 @@ import {
   type VersionObject,
   writeDoc,
 } from './internal/token-store.js'
+import { UsageBudget, usageSettings } from './internal/usage.js'
 
 /** Which token to use: by label (as `softhsm2-util --init-token --label` sets it) or by serial number. */
 export type TokenSelector = { label: string; serial?: never } | { serial: string; label?: never }
@@ -104,12 +106,14 @@ export interface Pkcs11ProviderOptions {
   cacheTtlMs?: number
   /** Accept key versions that were imported (not `CKA_ALWAYS_SENSITIVE` / `CKA_NEVER_EXTRACTABLE`). Default false. */
   allowImportedKeys?: boolean
-  /** Hard cap on wraps per version by this process (default 2^32, SP 800-38D §8.3 for random IVs). */
-  usageLimit?: bigint
-  /** Wraps per version after which `onUsageWarning` is called once (default 2^23). */
-  usageWarnAt?: bigint
-  /** Called once per version when it reaches `usageWarnAt` wraps: rotate soon. */
-  onUsageWarning?: (description: KeyDescription) => void
+  /**
+   * Usage budget per version, as for the envelope's `LocalKeyring`: hard `limit` (default 2^32 wraps,
+   * SP 800-38D §8.3 for random IVs), `warnAt` (default 2^23) with `onWarning`, `policy` at the limit
+   * (`throw`, or `rotate`: add and promote a new HSM version, then go on), and the `store` that
+   * counts (default in memory, per process: give a shared store, e.g. on PostgreSQL or Redis, when
+   * several hosts wrap under the same HSM key).
+   */
+  usage?: KeyringUsageOptions
   /** Clock for creation times (default the system clock). */
   clock?: Clock
   /** Source of the GCM IVs (default the platform CSPRNG). */
@@ -129,9 +133,6 @@ export interface DestroyOptions {
   /** Must be `true`: destroying a version makes every envelope still under it unreadable forever. */
   allowDestroy: boolean
 }
-
-const DEFAULT_USAGE_LIMIT = 2n ** 32n
-const DEFAULT_WARN_AT = 2n ** 23n
 
 /** Return values after which the session (or the whole token login) cannot be trusted any more. */
 const SESSION_FAULTS = new Set([
@@ -204,12 +205,10 @@ export class Pkcs11KekProvider implements KekProvider {
   readonly #pool: SessionPool
   readonly #cacheTtlMs: number
   readonly #allowImportedKeys: boolean
-  readonly #usageLimit: bigint
-  readonly #usageWarnAt: bigint
+  readonly #budget: UsageBudget
   readonly #onUsageWarning: ((d: KeyDescription) => void) | undefined
   readonly #clock: Clock
   readonly #random: RandomSource
-  readonly #usage = new Map<number, bigint>()
   #state: TokenState | undefined
   #loadedAt = 0
   #loading: Promise<TokenState> | undefined
@@ -225,8 +224,7 @@ export class Pkcs11KekProvider implements KekProvider {
         'keyName' | 'providerId' | 'cacheTtlMs' | 'allowImportedKeys' | 'clock' | 'random'
       >
     > & {
-      usageLimit: bigint
-      usageWarnAt: bigint
+      budget: UsageBudget
       onUsageWarning: ((d: KeyDescription) => void) | undefined
       lease: LibraryLease
       pool: SessionPool
@@ -240,8 +238,7 @@ export class Pkcs11KekProvider implements KekProvider {
     this.#pool = options.pool
     this.#cacheTtlMs = options.cacheTtlMs
     this.#allowImportedKeys = options.allowImportedKeys
-    this.#usageLimit = options.usageLimit
-    this.#usageWarnAt = options.usageWarnAt
+    this.#budget = options.budget
     this.#onUsageWarning = options.onUsageWarning
     this.#clock = options.clock
     this.#random = options.random
@@ -301,7 +298,7 @@ export class Pkcs11KekProvider implements KekProvider {
    * @throws {TypeError | RangeError} when `dek` is not 32 bytes or `aad` is not bytes (≤ 4096).
    * @throws {KeyUnavailableError} when there is no primary, or the version is unknown, disabled,
    *   retired, destroyed or the token is unreachable.
-   * @throws {UsageLimitError} when this process reached the version's usage cap.
+   * @throws {UsageLimitError} when the version reached its usage cap and the policy is `throw`.
    * @throws {Pkcs11KeyPolicyError} when the version's key object breaks the key policy.
    * @throws {KekProviderError} on any other token failure.
    * @example
@@ -316,24 +313,37 @@ export class Pkcs11KekProvider implements KekProvider {
   async #wrap(dek: Uint8Array, aad: Uint8Array, options?: WrapOptions): Promise<WrappedKey> {
     assertBytes(dek, 'dek', DEK_BYTES)
     assertAad(aad)
-    const state = await this.#fresh()
     let version: number
-    if (options?.keyRef !== undefined) {
-      version = this.#versionOf(options.keyRef)
-    } else {
-      const primary = state.doc.primary
-      if (primary === undefined || this.#stateOf(state, primary) !== 'primary') {
-        throw new KeyUnavailableError(this.#familyRef(), 'no-primary')
+    let object: VersionObject
+    let keyRef: string
+    for (let attempt = 0; ; attempt++) {
+      const state = await this.#fresh()
+      if (options?.keyRef !== undefined) {
+        version = this.#versionOf(options.keyRef)
+      } else {
+        const primary = state.doc.primary
+        if (primary === undefined || this.#stateOf(state, primary) !== 'primary') {
+          throw new KeyUnavailableError(this.#familyRef(), 'no-primary')
+        }
+        version = primary
       }
-      version = primary
+      keyRef = this.#ref(version)
+      object = this.#usable(state, version, keyRef)
+      const v = version
+      if (await this.#budget.reserve(keyRef, (n) => this.#warn(state, v, n))) break
+      const { policy, limit } = this.#budget.settings
+      if (policy === 'rotate' && attempt === 0 && options?.keyRef === undefined) {
+        // Another host may have rotated already: rotate only if the primary is still this version.
+        const now = await this.#reload()
+        if (now.doc.primary === version) await this.rotate()
+        continue
+      }
+      throw new UsageLimitError(keyRef, limit)
     }
-    const keyRef = this.#ref(version)
-    const object = this.#usable(state, version, keyRef)
-    this.#reserve(version, keyRef)
     const iv = this.#random(IV_BYTES)
     assertBytes(iv, 'random(12)', IV_BYTES)
     const sealed = await this.#run(keyRef, 'wrap', async (ctx) => {
-      ctx.library.C_EncryptInit(ctx.session, this.#gcm(iv, aad), object.handle)
+      ctx.library.C_EncryptInit(ctx.session, this.#gcm(iv, keyRef, aad), object.handle)
       const out = new Uint8Array(DEK_BYTES + TAG_BYTES)
       const result = await call<Uint8Array>((cb) => ctx.library.C_Encrypt(ctx.session, dek, out, cb))
       if (result.length !== DEK_BYTES + TAG_BYTES) {
@@ -377,7 +387,7 @@ export class Pkcs11KekProvider implements KekProvider {
     if (parts === undefined) throw new EnvelopeDecryptionError()
     return this.#run(keyRef, 'unwrap', async (ctx) => {
       try {
-        ctx.library.C_DecryptInit(ctx.session, this.#gcm(parts.iv, aad), object.handle)
+        ctx.library.C_DecryptInit(ctx.session, this.#gcm(parts.iv, keyRef, aad), object.handle)
       } catch (e) {
         const rv = ckrName(e)
         if (
@@ -453,9 +463,11 @@ export class Pkcs11KekProvider implements KekProvider {
   async list(): Promise<KeyDescription[]> {
     const state = await this.#reload()
     const versions = new Set<number>([...state.keys.keys(), ...state.doc.destroyed])
-    return [...versions]
-      .sort((a, b) => a - b)
-      .map((v) => this.#describe(state, v, this.#stateOf(state, v) ?? 'destroyed'))
+    return Promise.all(
+      [...versions]
+        .sort((a, b) => a - b)
+        .map((v) => this.#describe(state, v, this.#stateOf(state, v) ?? 'destroyed')),
+    )
   }
 
   /**
@@ -725,34 +737,40 @@ export class Pkcs11KekProvider implements KekProvider {
     return object
   }
 
-  #describe(state: TokenState, version: number, s: KeyState): KeyDescription {
+  #describeWith(state: TokenState, version: number, s: KeyState, wraps: bigint): KeyDescription {
     const meta = state.doc.versions[String(version)]
     const d: KeyDescription = { keyRef: this.#ref(version), providerId: this.id, version, state: s }
     if (s === 'disabled' && meta?.retired === true) d.retired = true
     if (meta?.createdAt !== undefined) d.createdAt = meta.createdAt
-    d.usage = { wraps: this.#usage.get(version) ?? 0n, limit: this.#usageLimit, warnAt: this.#usageWarnAt }
+    const { limit, warnAt } = this.#budget.settings
+    d.usage = { wraps, limit, warnAt }
     return d
   }
 
-  #reserve(version: number, keyRef: string): void {
-    const used = this.#usage.get(version) ?? 0n
-    if (used >= this.#usageLimit) throw new UsageLimitError(keyRef, this.#usageLimit)
-    this.#usage.set(version, used + 1n)
-    if (used + 1n === this.#usageWarnAt && this.#onUsageWarning !== undefined && this.#state !== undefined) {
-      this.#onUsageWarning(
-        this.#describe(this.#state, version, this.#stateOf(this.#state, version) ?? 'primary'),
-      )
-    }
+  async #describe(state: TokenState, version: number, s: KeyState): Promise<KeyDescription> {
+    return this.#describeWith(state, version, s, await this.#budget.used(this.#ref(version)))
+  }
+
+  #warn(state: TokenState, version: number, reserved: bigint): void {
+    const s = this.#stateOf(state, version)
+    if (s !== undefined) this.#onUsageWarning?.(this.#describeWith(state, version, s, reserved))
   }
 
   #gcm(
     iv: Uint8Array,
+    keyRef: string,
     aad: Uint8Array,
   ): { mechanism: number; parameter: { type: number; [k: string]: unknown } } {
     const b = this.#lease.binding
     return {
       mechanism: constant(b, 'CKM_AES_GCM'),
-      parameter: { type: constant(b, 'CK_PARAMS_AES_GCM'), iv, aad: tokenAad(aad), ivBits: 96, tagBits: 128 },
+      parameter: {
+        type: constant(b, 'CK_PARAMS_AES_GCM'),
+        iv,
+        aad: tokenAad(keyRef, aad),
+        ivBits: 96,
+        tagBits: 128,
+      },
     }
   }
 
@@ -887,8 +905,7 @@ interface ValidOptions {
   maxSessions: number
   cacheTtlMs: number
   allowImportedKeys: boolean
-  usageLimit: bigint
-  usageWarnAt: bigint
+  budget: UsageBudget
   onUsageWarning: ((d: KeyDescription) => void) | undefined
   clock: Clock
   random: RandomSource
@@ -918,13 +935,7 @@ function validateOptions(options: Pkcs11ProviderOptions): ValidOptions {
   assertInteger(maxSessions, 'maxSessions', 1, 64)
   const cacheTtlMs = options.cacheTtlMs ?? 5000
   assertInteger(cacheTtlMs, 'cacheTtlMs', 0, 3_600_000)
-  const usageLimit = options.usageLimit ?? DEFAULT_USAGE_LIMIT
-  const usageWarnAt = options.usageWarnAt ?? DEFAULT_WARN_AT
-  if (typeof usageLimit !== 'bigint' || usageLimit < 1n || usageLimit > DEFAULT_USAGE_LIMIT) {
-    throw new RangeError('"usageLimit" expected a bigint in [1, 2^32]')
-  }
-  if (typeof usageWarnAt !== 'bigint' || usageWarnAt < 1n)
-    throw new RangeError('"usageWarnAt" expected a positive bigint')
+  const budget = new UsageBudget(usageSettings(options.usage))
   return {
     module,
     token,
@@ -934,9 +945,8 @@ function validateOptions(options: Pkcs11ProviderOptions): ValidOptions {
     maxSessions,
     cacheTtlMs,
     allowImportedKeys: options.allowImportedKeys === true,
-    usageLimit,
-    usageWarnAt,
-    onUsageWarning: options.onUsageWarning,
+    budget,
+    onUsageWarning: options.usage?.onWarning,
     clock: options.clock ?? systemClock,
     random: options.random ?? defaultRandom,
   }

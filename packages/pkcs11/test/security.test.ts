@@ -266,30 +266,40 @@ describeHsm(
       }
       await expect(Pkcs11KekProvider.open({ ...base, maxSessions: 0 })).rejects.toThrow(RangeError)
       await expect(Pkcs11KekProvider.open({ ...base, cacheTtlMs: -1 })).rejects.toThrow(RangeError)
-      await expect(Pkcs11KekProvider.open({ ...base, usageLimit: 2n ** 33n })).rejects.toThrow(RangeError)
-      await expect(Pkcs11KekProvider.open({ ...base, usageWarnAt: 0n })).rejects.toThrow(RangeError)
+      await expect(Pkcs11KekProvider.open({ ...base, usage: { limit: 2n ** 33n } })).rejects.toThrow(
+        RangeError,
+      )
+      await expect(Pkcs11KekProvider.open({ ...base, usage: { warnAt: 0n } })).rejects.toThrow(RangeError)
+      await expect(Pkcs11KekProvider.open({ ...base, usage: { reserveBlock: 0 } })).rejects.toThrow(
+        RangeError,
+      )
+      await expect(
+        Pkcs11KekProvider.open({ ...base, usage: { policy: 'later' as unknown as 'throw' } }),
+      ).rejects.toThrow(TypeError)
     })
 
     it('recovers when the token drops every session and the login (C_CloseAllSessions)', async () => {
-    const pooled = await Pkcs11KekProvider.open(hsm.options('vault', 'records', { maxSessions: 4, cacheTtlMs: 0 }))
-    try {
-      const dek = randomBytes(32)
-      const before = await Promise.all(Array.from({ length: 8 }, () => pooled.wrap(dek, aad)))
-      const { p, s } = rawSession('vault')
-      const slot = p.C_GetSessionInfo(s).slotID
-      p.C_CloseAllSessions(slot) // every session of this process on the token, and with them the login
-      // The next operations discard the dead sessions, open new ones and log in again.
-      const after = await Promise.all(Array.from({ length: 8 }, () => pooled.wrap(dek, aad)))
-      for (const w of [...before, ...after]) expect(await pooled.unwrap(w.edk, w.keyRef, aad)).toEqual(dek)
-      // The other provider on the same token recovers the same way.
-      const w = await provider.wrap(dek, aad)
-      expect(await provider.unwrap(w.edk, w.keyRef, aad)).toEqual(dek)
-    } finally {
-      await pooled.close()
-    }
-  })
+      const pooled = await Pkcs11KekProvider.open(
+        hsm.options('vault', 'records', { maxSessions: 4, cacheTtlMs: 0 }),
+      )
+      try {
+        const dek = randomBytes(32)
+        const before = await Promise.all(Array.from({ length: 8 }, () => pooled.wrap(dek, aad)))
+        const { p, s } = rawSession('vault')
+        const slot = p.C_GetSessionInfo(s).slotID
+        p.C_CloseAllSessions(slot) // every session of this process on the token, and with them the login
+        // The next operations discard the dead sessions, open new ones and log in again.
+        const after = await Promise.all(Array.from({ length: 8 }, () => pooled.wrap(dek, aad)))
+        for (const w of [...before, ...after]) expect(await pooled.unwrap(w.edk, w.keyRef, aad)).toEqual(dek)
+        // The other provider on the same token recovers the same way.
+        const w = await provider.wrap(dek, aad)
+        expect(await provider.unwrap(w.edk, w.keyRef, aad)).toEqual(dek)
+      } finally {
+        await pooled.close()
+      }
+    })
 
-  it('keeps unknown versions unknown after a re-read', async () => {
+    it('keeps unknown versions unknown after a re-read', async () => {
       const error = await provider
         .unwrap(new Uint8Array(61), 'pkcs11:records@v500', aad)
         .catch((e: unknown) => e)

@@ -4,9 +4,10 @@
  *
  * EDK v1 (61 bytes): `0x01 ‖ iv (12) ‖ AES-256-GCM(KEK, iv, aad', dek) (32) ‖ tag (16)`, computed
  * inside the token with `CKM_AES_GCM`, where
- * `aad' = "safeguards/pkcs11/v1" ‖ 0x01 ‖ aad` (the envelope passes
+ * `aad' = "safeguards/pkcs11/v1" ‖ 0x01 ‖ u16 len(keyRef) ‖ keyRef ‖ aad` (the envelope passes
  * `aad = "hge/v1/wrap" ‖ suiteId ‖ SHA-256(canonicalContext)`). The domain label keeps these
- * ciphertexts apart from anything else the same token key might ever encrypt.
+ * ciphertexts apart from anything else the same token key might ever encrypt; the key reference
+ * binds the EDK to the version (and key name) it claims, as the envelope's `LocalKeyring` does.
  *
  * @module
  */
@@ -28,8 +29,9 @@ export const MAX_AAD_BYTES = 4096
 const DOMAIN = utf8Encode('safeguards/pkcs11/v1')
 
 /** The AAD the token authenticates. */
-export function tokenAad(aad: Uint8Array): Uint8Array {
-  return concatBytes(DOMAIN, new Uint8Array([EDK_FORMAT_GCM]), aad)
+export function tokenAad(keyRef: string, aad: Uint8Array): Uint8Array {
+  const ref = utf8Encode(keyRef)
+  return concatBytes(DOMAIN, Uint8Array.of(EDK_FORMAT_GCM, ref.length >>> 8, ref.length & 0xff), ref, aad)
 }
 
 /** Assembles an EDK from the IV and the token's `ciphertext ‖ tag`. */
