@@ -69,7 +69,8 @@ export class UsageBudget {
     }
     const before = await this.#s.store.reserve(keyRef, this.#s.block)
     if (before >= this.#s.limit) return false
-    const end = before + this.#s.block > this.#s.limit ? this.#s.limit : before + this.#s.block
+    let end = before + this.#s.block // bigint: Math.min does not apply
+    if (end > this.#s.limit) end = this.#s.limit
     this.#blocks.set(keyRef, { next: before + 1n, end })
     if (end >= this.#s.warnAt && !this.#warned.has(keyRef)) {
       this.#warned.add(keyRef)
