@@ -81,10 +81,14 @@ async function teardown(): Promise<void> {
 }
 
 function gcm(iv: Buffer): pkcs11js.Mechanism {
-  return {
-    mechanism: k.CKM_AES_GCM,
-    parameter: { type: k.CK_PARAMS_AES_GCM, iv, aad: Buffer.from(aad), ivBits: 96, tagBits: 128 },
+  const parameter: pkcs11js.AesGCM = {
+    type: k.CK_PARAMS_AES_GCM,
+    iv,
+    aad: Buffer.from(aad),
+    ivBits: 96,
+    tagBits: 128,
   }
+  return { mechanism: k.CKM_AES_GCM, parameter }
 }
 
 function rawEncrypt(iv: Buffer): Promise<Buffer> {
