@@ -106,6 +106,11 @@ export interface EnvelopeInfo {
 export interface ParseLimits {
   /** Most wrapped keys accepted (default 4, at most 32). */
   maxEdks?: number
+  /**
+   * The full envelope length, when `bytes` is only a prefix of it (for example the first bytes
+   * of a large file): {@link inspectEnvelope} then reports the body shape from this length.
+   */
+  totalLength?: number
 }
 
 const SUITE_NAMES: Record<number, string> = {
@@ -273,8 +278,9 @@ export function inspectEnvelope(bytes: Uint8Array, limits?: ParseLimits): Envelo
     storedContext: h.storedContext.length > 0 ? decodeContext(h.storedContext) : {},
     headerLength: h.length,
   }
-  if (bytes.length > h.length) {
-    const shape = bodyShape(bytes.length - h.length, h.frameLength)
+  const total = limits?.totalLength ?? bytes.length
+  if (total > h.length) {
+    const shape = bodyShape(total - h.length, h.frameLength)
     if (shape) info.body = shape
   }
   return info

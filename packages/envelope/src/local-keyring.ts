@@ -252,6 +252,7 @@ export class LocalKeyring implements KekProvider {
   #seal: SealMeta | undefined
   #masterKey: Uint8Array | undefined
   #blocks = new Map<number, { next: bigint; end: bigint }>()
+  #pending = new Map<number, Promise<boolean>>()
   #warned = new Set<number>()
   #queue: Promise<unknown> = Promise.resolve()
 
@@ -709,17 +710,29 @@ export class LocalKeyring implements KekProvider {
 
   /** Reserves one use of `version`; false when the hard limit is reached. */
   async #reserve(version: number): Promise<boolean> {
-    const b = this.#blocks.get(version)
-    if (b !== undefined && b.next < b.end) {
-      b.next++
-      return true
+    for (;;) {
+      const b = this.#blocks.get(version)
+      if (b !== undefined && b.next < b.end) {
+        b.next++
+        return true
+      }
+      // One store round trip per version at a time: concurrent callers wait for it and share the block.
+      let pending = this.#pending.get(version)
+      if (pending === undefined) {
+        pending = this.#fetchBlock(version).finally(() => this.#pending.delete(version))
+        this.#pending.set(version, pending)
+      }
+      if (!(await pending)) return false
     }
+  }
+
+  async #fetchBlock(version: number): Promise<boolean> {
     const keyRef = keyRefOf(this.#name, version)
     const before = await this.#store.reserve(keyRef, this.#block)
     if (before >= this.#limit) return false
     let end = before + this.#block
     if (end > this.#limit) end = this.#limit
-    this.#blocks.set(version, { next: before + 1n, end })
+    this.#blocks.set(version, { next: before, end })
     if (end >= this.#warnAt && !this.#warned.has(version)) {
       this.#warned.add(version)
       const k = this.#keys.find((x) => x.version === version)

@@ -25,3 +25,8 @@ export function counterRandom(seed = 1): (n: number) => Uint8Array {
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 export const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
+
+/** Byte equality without Vitest's slow element-by-element diff on large arrays. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(a, b) === 0
+}

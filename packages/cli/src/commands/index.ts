@@ -5,6 +5,15 @@
  * @module
  */
 import type { Command } from '../command.js'
+import { decryptCommand, encryptCommand, rewrapCommand } from './envelope-crypto.js'
+import { inspectCommand } from './envelope-inspect.js'
+import { keysCommand } from './envelope-keys.js'
 
 /** Every subcommand, in the order `safeguards --help` lists them. */
-export const commands: readonly Command[] = []
+export const commands: readonly Command[] = [
+  decryptCommand,
+  encryptCommand,
+  inspectCommand,
+  keysCommand,
+  rewrapCommand,
+]
