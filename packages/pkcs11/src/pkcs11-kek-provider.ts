@@ -342,8 +342,8 @@ export class Pkcs11KekProvider implements KekProvider {
     }
     const iv = this.#random(IV_BYTES)
     assertBytes(iv, 'random(12)', IV_BYTES)
-    const sealed = await this.#run(keyRef, 'wrap', async (ctx) => {
-      ctx.library.C_EncryptInit(ctx.session, this.#gcm(iv, keyRef, aad), object.handle)
+    const sealed = await this.#run(object, keyRef, 'wrap', async (ctx, handle) => {
+      ctx.library.C_EncryptInit(ctx.session, this.#gcm(iv, keyRef, aad), handle)
       const out = new Uint8Array(DEK_BYTES + TAG_BYTES)
       const result = await call<Uint8Array>((cb) => ctx.library.C_Encrypt(ctx.session, dek, out, cb))
       if (result.length !== DEK_BYTES + TAG_BYTES) {
@@ -385,9 +385,9 @@ export class Pkcs11KekProvider implements KekProvider {
     const object = this.#decryptable(state, version, keyRef)
     const parts = decodeEdk(edk)
     if (parts === undefined) throw new EnvelopeDecryptionError()
-    return this.#run(keyRef, 'unwrap', async (ctx) => {
+    return this.#run(object, keyRef, 'unwrap', async (ctx, handle) => {
       try {
-        ctx.library.C_DecryptInit(ctx.session, this.#gcm(parts.iv, keyRef, aad), object.handle)
+        ctx.library.C_DecryptInit(ctx.session, this.#gcm(parts.iv, keyRef, aad), handle)
       } catch (e) {
         const rv = ckrName(e)
         if (
@@ -417,8 +417,8 @@ export class Pkcs11KekProvider implements KekProvider {
   }
 
   /**
-   * Describes a version: state, creation time (when this package created it) and this process's
-   * usage. Never any key material.
+   * Describes a version: state, creation time (when this package created it) and usage (wraps
+   * counted in the usage store). Never any key material.
    *
    * @throws {KeyUnavailableError} (reason `unknown`) when the version is not in the token.
    * @example
@@ -801,26 +801,48 @@ export class Pkcs11KekProvider implements KekProvider {
     }
   }
 
-  /** Runs a wrap or unwrap and maps token failures onto the provider contract. */
-  async #run<T>(keyRef: string, op: 'wrap' | 'unwrap', fn: (ctx: TokenContext) => Promise<T>): Promise<T> {
-    try {
-      return await this.#withSession(fn)
-    } catch (e) {
-      if (e instanceof SafeguardsError) throw e
-      const rv = ckrName(e)
-      if (rv === 'CKR_KEY_FUNCTION_NOT_PERMITTED' || (rv !== undefined && KEY_GONE.has(rv))) {
-        // Someone changed the key in the token: re-read the state and report it as it now is.
-        const state = await this.#reload().catch(() => undefined)
-        const version = this.#versionOf(keyRef)
-        const error = state === undefined ? undefined : this.#unavailable(state, version, keyRef)
-        throw (
-          error ??
-          new KeyUnavailableError(keyRef, rv === 'CKR_KEY_FUNCTION_NOT_PERMITTED' ? 'disabled' : 'unknown')
-        )
+  /**
+   * Runs a wrap or unwrap with the version's key handle and maps token failures onto the provider
+   * contract. When the token says the handle is invalid (the object was replaced or the token
+   * renumbered its handles, for example after an HA failover), the state is read again and, if the
+   * version is still usable, the call runs once more with the new handle.
+   */
+  async #run<T>(
+    object: VersionObject,
+    keyRef: string,
+    op: 'wrap' | 'unwrap',
+    fn: (ctx: TokenContext, handle: Handle) => Promise<T>,
+  ): Promise<T> {
+    let current = object
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const handle = current.handle
+        return await this.#withSession((ctx) => fn(ctx, handle))
+      } catch (e) {
+        if (e instanceof SafeguardsError) throw e
+        const rv = ckrName(e)
+        if (rv === 'CKR_KEY_FUNCTION_NOT_PERMITTED' || (rv !== undefined && KEY_GONE.has(rv))) {
+          // Someone changed the key in the token: re-read the state and act on it as it now is.
+          const state = await this.#reload()
+          const error = this.#unavailable(state, object.version, keyRef)
+          if (error !== undefined) throw error
+          const now = state.keys.get(object.version) as VersionObject
+          assertSafe(now, keyRef)
+          if (op === 'wrap' && !now.encrypt) throw new KeyUnavailableError(keyRef, 'disabled')
+          if (attempt === 0 && rv !== 'CKR_KEY_FUNCTION_NOT_PERMITTED') {
+            current = now
+            continue
+          }
+          throw new KeyUnavailableError(
+            keyRef,
+            rv === 'CKR_KEY_FUNCTION_NOT_PERMITTED' ? 'disabled' : 'unknown',
+          )
+        }
+        if (rv !== undefined && SESSION_FAULTS.has(rv)) {
+          throw new KeyUnavailableError(keyRef, 'unreachable', { cause: e })
+        }
+        throw new KekProviderError(this.id, `${op} failed (${rv ?? 'native error'})`, { cause: e })
       }
-      if (rv !== undefined && SESSION_FAULTS.has(rv))
-        throw new KeyUnavailableError(keyRef, 'unreachable', { cause: e })
-      throw new KekProviderError(this.id, `${op} failed (${rv ?? 'native error'})`, { cause: e })
     }
   }
 

@@ -67,6 +67,23 @@ function rawKey(
   ])
 }
 
+/** A key generated with the same attributes as the provider's own versions. */
+function rawKeyLikeOurs(p: pkcs11js.PKCS11, s: Buffer, label: string, id: number[]): Buffer {
+  return p.C_GenerateKey(s, { mechanism: k.CKM_AES_KEY_GEN }, [
+    { type: k.CKA_CLASS, value: k.CKO_SECRET_KEY },
+    { type: k.CKA_KEY_TYPE, value: k.CKK_AES },
+    { type: k.CKA_VALUE_LEN, value: 32 },
+    { type: k.CKA_TOKEN, value: true },
+    { type: k.CKA_PRIVATE, value: true },
+    { type: k.CKA_SENSITIVE, value: true },
+    { type: k.CKA_EXTRACTABLE, value: false },
+    { type: k.CKA_ENCRYPT, value: true },
+    { type: k.CKA_DECRYPT, value: true },
+    { type: k.CKA_LABEL, value: label },
+    { type: k.CKA_ID, value: Buffer.from(id) },
+  ])
+}
+
 const rv = (fn: () => unknown): string => {
   try {
     fn()
@@ -296,6 +313,36 @@ describeHsm(
         expect(await provider.unwrap(w.edk, w.keyRef, aad)).toEqual(dek)
       } finally {
         await pooled.close()
+      }
+    })
+
+    it('follows a key object replaced behind its back, and reports one removed behind its back', async () => {
+      const app = await Pkcs11KekProvider.open(hsm.options('vault', 'swap', { cacheTtlMs: 3_600_000 }))
+      try {
+        await app.rotate()
+        await app.rotate() // v2 primary, v1 decrypt-only
+        const dek = randomBytes(32)
+        const old = await app.wrap(dek, aad, { keyRef: 'pkcs11:swap@v1' })
+        const { p, s } = rawSession('vault')
+        const [first, second] = findKeys(p, s, 'swap').sort(
+          (a, b) =>
+            (p.C_GetAttributeValue(s, a, [{ type: k.CKA_ID }])[0]?.value as Buffer)[3]! -
+            (p.C_GetAttributeValue(s, b, [{ type: k.CKA_ID }])[0]?.value as Buffer)[3]!,
+        ) as [Buffer, Buffer]
+        // v2 replaced by a new object (same label and id, new key): the cached handle is now invalid.
+        p.C_DestroyObject(s, second)
+        rawKeyLikeOurs(p, s, 'swap', [0, 0, 0, 2])
+        const w = await app.wrap(dek, aad) // re-reads the state and retries with the new handle
+        expect(w.keyRef).toBe('pkcs11:swap@v2')
+        expect(await app.unwrap(w.edk, w.keyRef, aad)).toEqual(dek)
+        // v1 removed outright (no tombstone): unknown, found out from the token, typed.
+        p.C_DestroyObject(s, first)
+        p.C_CloseSession(s)
+        const error = await app.unwrap(old.edk, old.keyRef, aad).catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(KeyUnavailableError)
+        expect((error as KeyUnavailableError).reason).toBe('unknown')
+      } finally {
+        await app.close()
       }
     })
 
