@@ -3,14 +3,9 @@
  * - 64 MiB streaming encrypt/decrypt vs raw node:crypto AES-256-GCM over the same bytes (≥ 0.85×);
  * - 1 KiB records vs a raw createCipheriv/createDecipheriv call (≥ 0.4×) and vs the AWS Encryption
  *   SDK for JavaScript with a raw AES keyring and its committing, unsigned suite (≥ 3×);
- * - 1 GiB through the CLI (encrypt | decrypt, two processes): peak RSS (< 128 MiB).
+ * The CLI 1 GiB peak-RSS scenario is in `cli-rss.ts` (see there why it runs on its own).
  */
-import { spawn } from 'node:child_process'
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
 import {
   AlgorithmSuiteIdentifier,
   buildClient,
@@ -61,7 +56,13 @@ async function pump(
     },
   })
   let n = 0
-  await src.pipeThrough(ts).pipeTo(new WritableStream({ write: (c) => void (n += c.length) }))
+  await src.pipeThrough(ts).pipeTo(
+    new WritableStream({
+      write: (c) => {
+        n += c.length
+      },
+    }),
+  )
   return n
 }
 
@@ -123,73 +124,6 @@ function rawStreamDecrypt(): void {
   d.setAuthTag(rawStreamTag)
   for (const c of rawStreamCt) d.update(c)
   d.final()
-}
-
-/** The CLI: built dist when present, else the TypeScript source through tsx. */
-function cliCommand(): { cmd: string; args: string[]; label: string } {
-  const root = resolve(import.meta.dirname, '../../..')
-  const dist = join(root, 'packages/cli/dist/bin.js')
-  if (existsSync(dist)) return { cmd: process.execPath, args: [dist], label: 'dist' }
-  return {
-    cmd: process.execPath,
-    args: ['--conditions=@safeguards/source', '--import', 'tsx', join(root, 'packages/cli/src/bin.ts')],
-    label: 'tsx source',
-  }
-}
-
-const RSS_PROBE =
-  'data:text/javascript,process.on("exit",()=>{process.stderr.write("\\nmaxrss="+process.resourceUsage().maxRSS+"\\n")})'
-
-async function cliPeakRss(): Promise<{ value: number; extra: Record<string, string> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'sg-bench-cli-'))
-  try {
-    const { cmd, args, label } = cliCommand()
-    const keyring = join(dir, 'k.json')
-    await new Promise<void>((res, rej) => {
-      const p = spawn(cmd, [...args, 'keys', 'init', '--keyring', keyring], { stdio: 'ignore' })
-      p.on('exit', (code) => (code === 0 ? res() : rej(new Error(`keys init exited ${code}`))))
-    })
-    const total = 1024 * MiB
-    const opts = { stdio: ['pipe', 'pipe', 'pipe'] as ['pipe', 'pipe', 'pipe'] }
-    const enc = spawn(
-      cmd,
-      ['--import', RSS_PROBE, ...args, 'encrypt', '--keyring', keyring, '--context', 'job=bench'],
-      opts,
-    )
-    const dec = spawn(
-      cmd,
-      ['--import', RSS_PROBE, ...args, 'decrypt', '--keyring', keyring, '--context', 'job=bench'],
-      opts,
-    )
-    const errs = ['', '']
-    enc.stderr.on('data', (d: Buffer) => (errs[0] += d.toString()))
-    dec.stderr.on('data', (d: Buffer) => (errs[1] += d.toString()))
-    enc.stdout.pipe(dec.stdin)
-    let seen = 0
-    dec.stdout.on('data', (d: Buffer) => (seen += d.length))
-    const started = performance.now()
-    const chunk = Buffer.alloc(MiB, 0x61)
-    for (let sent = 0; sent < total; sent += chunk.length) {
-      if (!enc.stdin.write(chunk)) await new Promise((r) => enc.stdin.once('drain', r))
-    }
-    enc.stdin.end()
-    const codes = await Promise.all([enc, dec].map((p) => new Promise<number | null>((r) => p.on('exit', r))))
-    const seconds = (performance.now() - started) / 1000
-    if (codes.some((c) => c !== 0) || seen !== total)
-      throw new Error(`CLI pipeline failed: ${codes} ${seen} ${errs.join(' ')}`)
-    const rss = errs.map((e) => Number(/maxrss=(\d+)/.exec(e)?.[1] ?? Number.NaN) / 1024)
-    return {
-      value: Math.max(...rss),
-      extra: {
-        'encrypt RSS': `${rss[0]?.toFixed(0)} MiB`,
-        'decrypt RSS': `${rss[1]?.toFixed(0)} MiB`,
-        throughput: `${(total / MiB / seconds).toFixed(0)} MiB/s`,
-        cli: label,
-      },
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true })
-  }
 }
 
 const scenarios: Scenario[] = [
@@ -269,13 +203,6 @@ const scenarios: Scenario[] = [
       op: () => esdkDecrypt(esdkKeyring, esdkCiphertext),
     },
     target: { ratio: 3, text: '≥ 3× AWS Encryption SDK' },
-  },
-  {
-    name: 'CLI encrypt | decrypt, 1 GiB, peak RSS',
-    unit: 'MiB',
-    lowerIsBetter: true,
-    ours: { name: 'safeguards encrypt | safeguards decrypt', measure: cliPeakRss },
-    target: { value: 128, text: '< 128 MiB peak RSS' },
   },
 ]
 export default scenarios

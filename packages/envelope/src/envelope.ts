@@ -25,6 +25,7 @@ import { type AeadBackendName, getAead } from './internal/aead.js'
 import type { EncryptionContext } from './internal/context.js'
 import { defaultKdfBackend, type KdfBackendName } from './internal/kdf.js'
 import { type EnvelopeConfig, openHeader, rewrapHeader, writeHeader } from './internal/message.js'
+import { pooledRandom } from './internal/random-pool.js'
 import { MAX_FRAMES, openFrame, sealFrame } from './internal/schedule.js'
 import { decryptTransform, encryptTransform, rewrapTransform } from './internal/streams.js'
 import type { KekProvider } from './kek-provider.js'
@@ -168,7 +169,7 @@ export function createEnvelope(options: EnvelopeOptions): Envelope {
     frameLength,
     storedKeys,
     maxEdks,
-    random: options.random ?? randomBytes,
+    random: options.random ?? pooledRandom(randomBytes),
   }
   const onEvent = options.onEvent
   const emit = (e: EnvelopeAuditEvent): void => {
@@ -183,14 +184,16 @@ export function createEnvelope(options: EnvelopeOptions): Envelope {
     op: EnvelopeAuditEvent['op'],
     context: EncryptionContext,
     ciphertext: Uint8Array | undefined,
-    run: () => Promise<{ value: T; keyRefs: string[]; messageId?: string }>,
+    run: () => Promise<{ value: T; keyRefs: string[]; messageId?: Uint8Array | string }>,
   ): Promise<T> => {
+    if (onEvent === undefined) return (await run()).value
     try {
       const r = await run()
+      const id = r.messageId
       emit({
         op,
         keyRefs: r.keyRefs,
-        ...(r.messageId === undefined ? {} : { messageId: r.messageId }),
+        ...(id === undefined ? {} : { messageId: typeof id === 'string' ? id : bytesToHex(id) }),
         contextKeys: contextKeys(context),
         outcome: 'ok',
       })
@@ -229,16 +232,13 @@ export function createEnvelope(options: EnvelopeOptions): Envelope {
     let o = w.header.length
     for (let i = 0; i < frames; i++) {
       const final = i === frames - 1
-      const sealed = await sealFrame(
-        w.keys,
-        i,
-        final,
-        plaintext.subarray(i * fl, final ? plaintext.length : (i + 1) * fl),
-      )
-      out.set(sealed, o)
-      o += sealed.length
+      const end = final ? plaintext.length : (i + 1) * fl
+      const [ct, tag] = await sealFrame(w.keys, i, final, plaintext.subarray(i * fl, end))
+      out.set(ct, o)
+      out.set(tag, o + ct.length)
+      o += ct.length + tag.length
     }
-    return { value: out, keyRefs: w.keyRefs, messageId: bytesToHex(w.messageId) }
+    return { value: out, keyRefs: w.keyRefs, messageId: w.messageId }
   }
 
   async function decryptRaw(ciphertext: Uint8Array, context: EncryptionContext) {
@@ -265,7 +265,7 @@ export function createEnvelope(options: EnvelopeOptions): Envelope {
       out.set(pt, i * header.frameLength)
       o = end
     }
-    return { value: out, keyRefs, messageId: bytesToHex(header.messageId) }
+    return { value: out, keyRefs, messageId: header.messageId }
   }
 
   return {

@@ -41,6 +41,7 @@ import { fileUsageStore } from './file-usage-store.js'
 import { type Aead, type AeadKey, getAead } from './internal/aead.js'
 import { fs, isNotFound, withFileLock, writeAtomic } from './internal/fs.js'
 import { hkdf } from './internal/kdf.js'
+import { pooledRandom } from './internal/random-pool.js'
 import type { KekProvider, KeyDescription, KeyState, WrapOptions, WrappedKey } from './kek-provider.js'
 import {
   DEFAULT_USAGE_LIMIT,
@@ -262,7 +263,7 @@ export class LocalKeyring implements KekProvider {
     this.#name = name
     this.#keys = []
     this.#aead = getAead()
-    this.#random = options.random ?? randomBytes
+    this.#random = options.random ?? pooledRandom(randomBytes)
     this.#clock = options.clock ?? systemClock
     const u = options.usage ?? {}
     this.#store = u.store ?? (path === undefined ? memoryUsageStore() : fileUsageStore(`${path}.usage`))
@@ -745,9 +746,19 @@ export class LocalKeyring implements KekProvider {
     return true
   }
 
+  #refPrefixes = new Map<string, Uint8Array>()
+
   #wrapAad(keyRef: string, aad: Uint8Array): Uint8Array {
-    const ref = utf8Encode(keyRef)
-    return concatBytes(Uint8Array.of(ref.length >>> 8, ref.length & 0xff), ref, aad)
+    let prefix = this.#refPrefixes.get(keyRef)
+    if (prefix === undefined) {
+      const ref = utf8Encode(keyRef)
+      prefix = concatBytes(Uint8Array.of(ref.length >>> 8, ref.length & 0xff), ref)
+      if (this.#refPrefixes.size < 1024) this.#refPrefixes.set(keyRef, prefix)
+    }
+    const out = new Uint8Array(prefix.length + aad.length)
+    out.set(prefix, 0)
+    out.set(aad, prefix.length)
+    return out
   }
 
   /**

@@ -55,7 +55,11 @@ function canonical(ctx: Record<string, string>): Uint8Array {
 function specDecrypt(ct: Uint8Array, kek: Uint8Array, context: Record<string, string>): Uint8Array {
   const dv = new DataView(ct.buffer, ct.byteOffset)
   let o = 0
-  const take = (n: number) => ct.subarray(o, (o += n))
+  const take = (n: number) => {
+    const out = ct.subarray(o, o + n)
+    o += n
+    return out
+  }
   expect(new TextDecoder().decode(take(3))).toBe('HGE')
   expect(take(1)[0]).toBe(1)
   const suite = dv.getUint16(o)

@@ -28,6 +28,13 @@ export interface Aead {
   readonly name: AeadBackendName
   importKey(raw: Uint8Array): AeadKey
   seal(key: AeadKey, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>
+  /** As `seal`, but returns `[ciphertext, tag]` without concatenating them (no copy for bulk data). */
+  sealParts(
+    key: AeadKey,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+  ): Promise<[Uint8Array, Uint8Array]>
   open(key: AeadKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array>
 }
 
@@ -40,6 +47,10 @@ function checkArgs(iv: Uint8Array, aad: Uint8Array, data: Uint8Array): void {
   assertBytes(data, 'data')
 }
 
+function split(sealed: Uint8Array): [Uint8Array, Uint8Array] {
+  return [sealed.subarray(0, sealed.length - TAG), sealed.subarray(sealed.length - TAG)]
+}
+
 function plain(bytes: Uint8Array): Uint8Array {
   // A Buffer is a Uint8Array subclass; callers get a plain view over the same memory.
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -48,6 +59,19 @@ function plain(bytes: Uint8Array): Uint8Array {
 function createNodeAead(): Aead {
   const nc = nodeCrypto
   if (nc === undefined) throw new TypeError('node:crypto is not available')
+  const nodeSeal = (
+    key: AeadKey,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+  ): [Uint8Array, Uint8Array] => {
+    checkArgs(iv, aad, plaintext)
+    const c = nc.createCipheriv(ALG, key.handle, iv, { authTagLength: TAG })
+    if (aad.length > 0) c.setAAD(aad)
+    const ct = c.update(plaintext)
+    c.final()
+    return [plain(ct), plain(c.getAuthTag())]
+  }
   return {
     name: 'node',
     importKey(raw: Uint8Array): AeadKey {
@@ -55,16 +79,14 @@ function createNodeAead(): Aead {
       return { handle: nc.createSecretKey(raw), raw: undefined }
     },
     seal(key, iv, aad, plaintext): Promise<Uint8Array> {
-      checkArgs(iv, aad, plaintext)
-      const c = nc.createCipheriv(ALG, key.handle, iv, { authTagLength: TAG })
-      if (aad.length > 0) c.setAAD(aad)
-      const ct = c.update(plaintext)
-      c.final()
-      const tag = c.getAuthTag()
+      const [ct, tag] = nodeSeal(key, iv, aad, plaintext)
       const out = new Uint8Array(ct.length + TAG)
       out.set(ct, 0)
       out.set(tag, ct.length)
       return Promise.resolve(out)
+    },
+    sealParts(key, iv, aad, plaintext): Promise<[Uint8Array, Uint8Array]> {
+      return Promise.resolve(nodeSeal(key, iv, aad, plaintext))
     },
     open(key, iv, aad, sealed): Promise<Uint8Array> {
       checkArgs(iv, aad, sealed)
@@ -110,6 +132,9 @@ function createWebCryptoAead(): Aead {
       const k = await (key.handle as Promise<CryptoKey>)
       return new Uint8Array(await s.encrypt(params(iv, aad), k, plaintext as Uint8Array<ArrayBuffer>))
     },
+    async sealParts(key, iv, aad, plaintext): Promise<[Uint8Array, Uint8Array]> {
+      return split(await this.seal(key, iv, aad, plaintext))
+    },
     async open(key, iv, aad, sealed): Promise<Uint8Array> {
       checkArgs(iv, aad, sealed)
       if (sealed.length < TAG) throw new EnvelopeDecryptionError()
@@ -134,6 +159,9 @@ function createNobleAead(): Aead {
     seal(key, iv, aad, plaintext): Promise<Uint8Array> {
       checkArgs(iv, aad, plaintext)
       return Promise.resolve(gcm(key.handle as Uint8Array, iv, aad).encrypt(plaintext))
+    },
+    async sealParts(key, iv, aad, plaintext): Promise<[Uint8Array, Uint8Array]> {
+      return split(await this.seal(key, iv, aad, plaintext))
     },
     open(key, iv, aad, sealed): Promise<Uint8Array> {
       checkArgs(iv, aad, sealed)

@@ -58,47 +58,55 @@ export class Reader {
   }
 }
 
-/** Builds a byte array from big-endian fields. */
+/** Builds a byte array from big-endian fields, in one growable buffer (few allocations). */
 export class Writer {
-  #parts: Uint8Array[] = []
+  #buf: Uint8Array
+  #view: DataView
   #length = 0
+
+  constructor(capacity = 256) {
+    this.#buf = new Uint8Array(capacity)
+    this.#view = new DataView(this.#buf.buffer)
+  }
 
   get length(): number {
     return this.#length
   }
 
-  #push(b: Uint8Array): this {
-    this.#parts.push(b)
-    this.#length += b.length
-    return this
+  #reserve(n: number): number {
+    const at = this.#length
+    if (at + n > this.#buf.length) {
+      const next = new Uint8Array(Math.max(this.#buf.length * 2, at + n))
+      next.set(this.#buf.subarray(0, at))
+      this.#buf = next
+      this.#view = new DataView(next.buffer)
+    }
+    this.#length += n
+    return at
   }
 
   u8(v: number): this {
-    return this.#push(Uint8Array.of(v & 0xff))
+    this.#buf[this.#reserve(1)] = v & 0xff
+    return this
   }
 
   u16(v: number): this {
     if (v < 0 || v > 0xffff) throw new EnvelopeFormatError('u16 field out of range')
-    return this.#push(Uint8Array.of(v >>> 8, v & 0xff))
+    this.#view.setUint16(this.#reserve(2), v)
+    return this
   }
 
   u32(v: number): this {
-    const b = new Uint8Array(4)
-    new DataView(b.buffer).setUint32(0, v)
-    return this.#push(b)
+    this.#view.setUint32(this.#reserve(4), v)
+    return this
   }
 
   bytes(b: Uint8Array): this {
-    return this.#push(b)
+    this.#buf.set(b, this.#reserve(b.length))
+    return this
   }
 
   finish(): Uint8Array {
-    const out = new Uint8Array(this.#length)
-    let o = 0
-    for (const p of this.#parts) {
-      out.set(p, o)
-      o += p.length
-    }
-    return out
+    return this.#buf.slice(0, this.#length)
   }
 }

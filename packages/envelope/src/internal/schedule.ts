@@ -99,15 +99,15 @@ function frameParams(keys: MessageKeys, index: number, final: boolean): [Uint8Ar
   return [nonce, aad]
 }
 
-/** Encrypts frame `index`. */
+/** Encrypts frame `index`; returns `[ciphertext, tag]` (the frame is their concatenation). */
 export function sealFrame(
   keys: MessageKeys,
   index: number,
   final: boolean,
   plaintext: Uint8Array,
-): Promise<Uint8Array> {
+): Promise<[Uint8Array, Uint8Array]> {
   const [nonce, aad] = frameParams(keys, index, final)
-  return keys.aead.seal(keys.key, nonce, aad, plaintext)
+  return keys.aead.sealParts(keys.key, nonce, aad, plaintext)
 }
 
 /** Decrypts and authenticates frame `index`; throws the generic error on any failure. */

@@ -73,7 +73,9 @@ export function encryptTransform(
       let off = 0
       while (off < data.length) {
         if (fill === 0 && data.length - off >= frameLength) {
-          controller.enqueue(await sealFrame(keys, index++, false, data.subarray(off, off + frameLength)))
+          const [ct, tag] = await sealFrame(keys, index++, false, data.subarray(off, off + frameLength))
+          controller.enqueue(ct)
+          controller.enqueue(tag)
           off += frameLength
           continue
         }
@@ -82,13 +84,17 @@ export function encryptTransform(
         fill += n
         off += n
         if (fill === frameLength) {
-          controller.enqueue(await sealFrame(keys, index++, false, buf))
+          const [ct, tag] = await sealFrame(keys, index++, false, buf)
+          controller.enqueue(ct)
+          controller.enqueue(tag)
           fill = 0
         }
       }
     },
     async flush(controller) {
-      controller.enqueue(await sealFrame(keys, index, true, buf.subarray(0, fill)))
+      const [ct, tag] = await sealFrame(keys, index, true, buf.subarray(0, fill))
+      if (ct.length > 0) controller.enqueue(ct)
+      controller.enqueue(tag)
       buf.fill(0)
     },
   })
@@ -117,6 +123,12 @@ export function decryptTransform(
     const k = keys as MessageKeys
     let off = 0
     while (off < data.length) {
+      if (fill === 0 && data.length - off >= full) {
+        // a whole frame inside the chunk: authenticate it in place, no copy
+        controller.enqueue(await openFrame(k, index++, false, data.subarray(off, off + full)))
+        off += full
+        continue
+      }
       const n = Math.min(full - fill, data.length - off)
       buf.set(data.subarray(off, off + n), fill)
       fill += n
