@@ -324,11 +324,11 @@ describeHsm(
         const dek = randomBytes(32)
         const old = await app.wrap(dek, aad, { keyRef: 'pkcs11:swap@v1' })
         const { p, s } = rawSession('vault')
-        const [first, second] = findKeys(p, s, 'swap').sort(
-          (a, b) =>
-            (p.C_GetAttributeValue(s, a, [{ type: k.CKA_ID }])[0]?.value as Buffer)[3]! -
-            (p.C_GetAttributeValue(s, b, [{ type: k.CKA_ID }])[0]?.value as Buffer)[3]!,
-        ) as [Buffer, Buffer]
+        const idOf = (h: Buffer): number => {
+          const id = p.C_GetAttributeValue(s, h, [{ type: k.CKA_ID }])[0]?.value as Buffer
+          return id.readUInt32BE(0)
+        }
+        const [first, second] = findKeys(p, s, 'swap').sort((a, b) => idOf(a) - idOf(b)) as [Buffer, Buffer]
         // v2 replaced by a new object (same label and id, new key): the cached handle is now invalid.
         p.C_DestroyObject(s, second)
         rawKeyLikeOurs(p, s, 'swap', [0, 0, 0, 2])
