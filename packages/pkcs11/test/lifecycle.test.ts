@@ -1,8 +1,33 @@
-import { manualClock, randomBytes, utf8Encode } from '@safeguards/core'
+import { execFile } from 'node:child_process'
+import { resolve } from 'node:path'
+import { promisify } from 'node:util'
+import { bytesToHex, hexToBytes, manualClock, randomBytes, utf8Encode } from '@safeguards/core'
 import { KeyringStateError, KeyUnavailableError } from '@safeguards/envelope'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { Pkcs11KekProvider } from '../src/index.js'
-import { createSoftHsm, describeHsm, type SoftHsm } from './softhsm.js'
+import { createSoftHsm, describeHsm, SOFTHSM_MODULE, type SoftHsm, USER_PIN } from './softhsm.js'
+
+const run = promisify(execFile)
+
+/** Runs test/fixtures/hsm-child.ts in its own Node process on the same token. */
+async function child(input: Record<string, unknown>): Promise<{
+  dek: string
+  primary: string
+  wrapped: { keyRef: string; edk: string }[]
+}> {
+  const { stdout } = await run(
+    process.execPath,
+    [
+      '--conditions=@safeguards/source',
+      '--import',
+      'tsx',
+      'test/fixtures/hsm-child.ts',
+      JSON.stringify(input),
+    ],
+    { cwd: resolve(import.meta.dirname, '..'), env: { ...process.env, NODE_OPTIONS: '' }, timeout: 60_000 },
+  )
+  return JSON.parse(stdout)
+}
 
 const aad = utf8Encode('hge/v1/wrap|ctx-digest')
 
@@ -137,5 +162,35 @@ describeHsm('Pkcs11KekProvider: key versions, rotation and lifecycle in the toke
     const added = await Promise.all([admin.addVersion(), admin.addVersion(), admin.addVersion()])
     expect(new Set(added.map((d) => d.version)).size).toBe(3)
     expect((await admin.list()).length).toBe(before + 3)
+  })
+
+  it('shares keys and state with another process on the same token, wrapping concurrently', async () => {
+    const dek = randomBytes(32)
+    const { keyRef, edk } = await admin.wrap(dek, aad)
+    const input = {
+      module: SOFTHSM_MODULE,
+      label: 'lifecycle',
+      keyName: 'claims',
+      pin: USER_PIN,
+      edk: bytesToHex(edk),
+      keyRef,
+      aad: bytesToHex(aad),
+      wraps: 40,
+    }
+    // Two other processes and this one wrap at the same time under the same HSM key.
+    const [a, b, ours] = await Promise.all([
+      child(input),
+      child(input),
+      Promise.all(Array.from({ length: 40 }, () => admin.wrap(dek, aad))),
+    ])
+    for (const out of [a, b]) {
+      expect(out.dek).toBe(bytesToHex(dek))
+      expect(out.primary).toBe((await admin.primary()).keyRef)
+      for (const w of out.wrapped) expect(await admin.unwrap(hexToBytes(w.edk), w.keyRef, aad)).toEqual(dek)
+    }
+    for (const w of ours) expect(await admin.unwrap(w.edk, w.keyRef, aad)).toEqual(dek)
+    // A rotation here is what the next process sees.
+    const next = await admin.rotate()
+    expect((await child({ ...input, wraps: 1 })).primary).toBe(next.keyRef)
   })
 })
