@@ -8,11 +8,13 @@ import type { Command } from '../command.js'
 import { decryptCommand, encryptCommand, rewrapCommand } from './envelope-crypto.js'
 import { inspectCommand } from './envelope-inspect.js'
 import { keysCommand } from './envelope-keys.js'
+import { hsmCommand } from './pkcs11-hsm.js'
 
 /** Every subcommand, in the order `safeguards --help` lists them. */
 export const commands: readonly Command[] = [
   decryptCommand,
   encryptCommand,
+  hsmCommand,
   inspectCommand,
   keysCommand,
   rewrapCommand,
