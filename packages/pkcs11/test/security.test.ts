@@ -316,6 +316,23 @@ describeHsm(
       }
     })
 
+    it('hands a fresh session to the callers queued behind a session that died', async () => {
+      const single = await Pkcs11KekProvider.open(
+        hsm.options('vault', 'records', { maxSessions: 1, cacheTtlMs: 3_600_000 }),
+      )
+      try {
+        const dek = randomBytes(32)
+        const jobs = Array.from({ length: 10 }, () => single.wrap(dek, aad))
+        // Before any of them reaches the token, its only (idle) session dies.
+        const { p, s } = rawSession('vault')
+        p.C_CloseAllSessions(p.C_GetSessionInfo(s).slotID)
+        const done = await Promise.all(jobs)
+        for (const w of done) expect(await single.unwrap(w.edk, w.keyRef, aad)).toEqual(dek)
+      } finally {
+        await single.close()
+      }
+    })
+
     it('follows a key object replaced behind its back, and reports one removed behind its back', async () => {
       const app = await Pkcs11KekProvider.open(hsm.options('vault', 'swap', { cacheTtlMs: 3_600_000 }))
       try {

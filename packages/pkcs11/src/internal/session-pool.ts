@@ -68,11 +68,6 @@ export class SessionPool {
     this.#max = options.max
   }
 
-  /** Sessions currently open (idle or in use). */
-  get size(): number {
-    return this.#open
-  }
-
   /**
    * Runs `fn` with a session held exclusively. When `fn` throws, the session goes back to the pool
    * only if `keepOnError(error)` says the failure left it sound (no operation active, session and
