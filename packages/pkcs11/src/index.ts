@@ -16,7 +16,6 @@ export {
   Pkcs11TokenNotFoundError,
 } from './errors.js'
 export type {
-  DestroyOptions,
   Pkcs11ProviderOptions,
   TokenDescription,
   TokenSelector,

@@ -29,6 +29,7 @@ import {
   systemClock,
 } from '@safeguards/core'
 import {
+  type DestroyOptions,
   EnvelopeDecryptionError,
   type KekProvider,
   KekProviderError,
@@ -126,12 +127,6 @@ export interface TokenDescription {
   serialNumber: string
   manufacturer: string
   model: string
-}
-
-/** Options of {@link Pkcs11KekProvider.destroy}. */
-export interface DestroyOptions {
-  /** Must be `true`: destroying a version makes every envelope still under it unreadable forever. */
-  allowDestroy: boolean
 }
 
 /** Return values after which the session (or the whole token login) cannot be trusted any more. */
