@@ -450,6 +450,8 @@ export class Pkcs11KekProvider implements KekProvider {
   /**
    * Lists every version in the token (and destroyed ones), oldest first.
    *
+   * @throws {KeyUnavailableError} (reason `unreachable`) when the token cannot be reached.
+   *
    * @example
    * ```ts
    * for (const d of await hsm.list()) console.log(d.keyRef, d.state)
@@ -613,6 +615,9 @@ export class Pkcs11KekProvider implements KekProvider {
 
   /**
    * Reads the key state from the token now (instead of waiting for the cache to expire).
+   *
+   * @throws {KeyUnavailableError} (reason `unreachable`) when the token cannot be reached.
+   * @throws {KekProviderError} when the token refuses to list the objects.
    *
    * @example
    * ```ts
