@@ -55,7 +55,7 @@ export interface EnvelopeOptions {
    * tries only the wrapped keys whose provider id is registered here, in header order.
    */
   providers?: readonly KekProvider[]
-  /** Plaintext bytes per frame, 4 KiB..16 MiB (default 64 KiB). */
+  /** Plaintext bytes per frame, 4 KiB..16 MiB (default 256 KiB). */
   frameLength?: number
   /**
    * Context keys whose values are stored in the header (non-sensitive metadata such as `purpose`

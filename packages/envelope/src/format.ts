@@ -30,8 +30,13 @@ export const ENVELOPE_MAGIC: Uint8Array = Uint8Array.of(0x48, 0x47, 0x45)
 export const FORMAT_VERSION = 1
 /** Suite 0x0001: AES-256-GCM, HKDF-SHA-512 key schedule, key commitment, 12-byte IV, 16-byte tag. */
 export const SUITE_AES256GCM_HKDF_SHA512_COMMIT = 0x0001
-/** Default frame length: 64 KiB of plaintext per frame. */
-export const DEFAULT_FRAME_LENGTH = 65536
+/**
+ * Default frame length: 256 KiB of plaintext per frame. Larger than the 64 KiB of age or C2SP
+ * chunked encryption because each frame costs a fresh AES-GCM context on node:crypto; at 256 KiB
+ * that cost is amortised (measured: streams go from about 0.5-0.7x to 0.75-0.95x of one raw GCM
+ * call), and a stream still buffers only one frame.
+ */
+export const DEFAULT_FRAME_LENGTH: number = 262144
 /** Smallest allowed frame length (4 KiB). */
 export const MIN_FRAME_LENGTH = 4096
 /** Largest allowed frame length (16 MiB). */

@@ -133,6 +133,7 @@ interface KeyringDoc {
 const PROVIDER_ID = 'local'
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 const MAX_FILE_BYTES = 4 * 1024 * 1024
+const B64_RE = /^[A-Za-z0-9+/]*={0,2}$/
 const MAX_VERSIONS = 10_000
 const DEFAULT_ARGON2: Argon2Params = { memoryCost: 65536, timeCost: 3, parallelism: 1 }
 
@@ -211,6 +212,27 @@ function checkDoc(v: unknown): KeyringDoc {
     if (!Number.isSafeInteger(m.createdAt)) bad('createdAt')
   }
   if (primaries > 1) bad('more than one primary')
+  if (d.seal !== undefined) {
+    const s = d.seal as Record<string, unknown>
+    if (typeof s !== 'object' || s === null) bad('seal')
+    if (s.kdf !== 'env' && s.kdf !== 'argon2id') bad('seal kdf')
+    for (const f of ['salt', 'iv', 'ct'])
+      if (typeof s[f] !== 'string' || !B64_RE.test(s[f] as string)) bad(`seal ${f}`)
+    if (s.kdf === 'argon2id') {
+      // bounded so that a tampered file cannot make opening it exhaust memory or time
+      const a = s.argon2 as Record<string, unknown> | undefined
+      const ok = (v: unknown, min: number, max: number) =>
+        Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max
+      if (
+        !a ||
+        !ok(a.memoryCost, 19456, 4 * 1024 * 1024) ||
+        !ok(a.timeCost, 1, 100) ||
+        !ok(a.parallelism, 1, 16)
+      ) {
+        bad('argon2 parameters')
+      }
+    }
+  }
   if (d.seal === undefined && (typeof d.material !== 'object' || d.material === null)) bad('material')
   return v as KeyringDoc
 }
@@ -427,7 +449,9 @@ export class LocalKeyring implements KekProvider {
     for (const k of doc.keys) {
       if (k.state === 'destroyed') continue
       const b64 = plain[String(k.version)]
-      if (typeof b64 !== 'string') throw new KeyringFileError('keyring file is malformed (missing material)')
+      if (typeof b64 !== 'string' || !B64_RE.test(b64)) {
+        throw new KeyringFileError('keyring file is malformed (missing material)')
+      }
       const raw = base64ToBytes(b64)
       if (raw.length !== 32) throw new KeyringFileError('keyring file is malformed (key length)')
       material.set(k.version, raw)
@@ -674,7 +698,14 @@ export class LocalKeyring implements KekProvider {
     if (this.#path !== undefined) await this.#load()
   }
 
-  /** Lists every version with its state, creation time and usage. */
+  /**
+   * Lists every version with its state, creation time and usage.
+   *
+   * @example
+   * ```ts
+   * for (const k of await keyring.list()) console.log(k.keyRef, k.state, k.usage?.wraps)
+   * ```
+   */
   async list(): Promise<KeyDescription[]> {
     const out: KeyDescription[] = []
     for (const k of this.#keys)
@@ -682,7 +713,15 @@ export class LocalKeyring implements KekProvider {
     return out
   }
 
-  /** Describes one version by key reference. */
+  /**
+   * Describes one version by key reference.
+   *
+   * @throws {KeyUnavailableError} (reason `unknown`) for a key reference this keyring does not know.
+   * @example
+   * ```ts
+   * const d = await keyring.describe('local:default@v1') // { state: 'decrypt-only', … }
+   * ```
+   */
   async describe(keyRef: string): Promise<KeyDescription> {
     const v = this.#parseRef(keyRef)
     const k = v === undefined ? undefined : this.#keys.find((x) => x.version === v)
@@ -690,7 +729,15 @@ export class LocalKeyring implements KekProvider {
     return this.#describe(k, await this.#store.get(keyRef))
   }
 
-  /** Describes the primary version. */
+  /**
+   * Describes the primary version.
+   *
+   * @throws {KeyUnavailableError} (reason `no-primary`) when there is none.
+   * @example
+   * ```ts
+   * const { keyRef } = await keyring.primary() // 'local:default@v2'
+   * ```
+   */
   primary(): Promise<KeyDescription> {
     const k = this.#keys.find((x) => x.state === 'primary')
     if (k === undefined)
@@ -768,6 +815,11 @@ export class LocalKeyring implements KekProvider {
    *
    * @throws {KeyUnavailableError} when there is no primary or the requested version cannot wrap.
    * @throws {UsageLimitError} when the budget is exhausted under policy `throw`.
+   * @example
+   * ```ts
+   * // normally called by createEnvelope; direct use is for other envelope formats
+   * const { keyRef, edk } = await keyring.wrap(dek, aad)
+   * ```
    */
   async wrap(dek: Uint8Array, aad: Uint8Array, options?: WrapOptions): Promise<WrappedKey> {
     if (!(dek instanceof Uint8Array) || dek.length !== 32) throw new RangeError('"dek" expected 32 bytes')
@@ -812,6 +864,10 @@ export class LocalKeyring implements KekProvider {
    *
    * @throws {KeyUnavailableError} when the version is unknown, disabled, retired or destroyed.
    * @throws {EnvelopeDecryptionError} when the wrapped key does not authenticate.
+   * @example
+   * ```ts
+   * const dek = await keyring.unwrap(edk, 'local:default@v1', aad)
+   * ```
    */
   async unwrap(edk: Uint8Array, keyRef: string, aad: Uint8Array): Promise<Uint8Array> {
     let v = this.#parseRef(keyRef)

@@ -1,4 +1,5 @@
 /** Usage budgets: exact limits, warnings, the rotate policy, and concurrent use across instances sharing one file. */
+import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -62,6 +63,28 @@ describe('usage budget', () => {
     const persisted = BigInt(JSON.parse(readFileSync(`${p}.usage`, 'utf8'))['local:default@v1'])
     expect(persisted).toBeGreaterThanOrEqual(BigInt(ok))
   })
+
+  it('is exact across processes sharing one keyring file', async () => {
+    const p = join(dir, 'multi.json')
+    await LocalKeyring.create(p)
+    const worker = join(import.meta.dirname, 'fixtures/wrap-worker.ts')
+    const run = () =>
+      new Promise<{ ok: number; refused: number }>((resolve, reject) => {
+        execFile(
+          process.execPath,
+          ['--conditions=@safeguards/source', '--import', 'tsx', worker, p, '120', '200'],
+          { env: { ...process.env, NODE_OPTIONS: '' } },
+          (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout))),
+        )
+      })
+    const results = await Promise.all([run(), run(), run()])
+    const ok = results.reduce((n, r) => n + r.ok, 0)
+    expect(ok + results.reduce((n, r) => n + r.refused, 0)).toBe(360)
+    expect(ok).toBeLessThanOrEqual(200)
+    expect(ok).toBeGreaterThanOrEqual(200 - 3 * 5)
+    const persisted = BigInt(JSON.parse(readFileSync(`${p}.usage`, 'utf8'))['local:default@v1'])
+    expect(persisted).toBeGreaterThanOrEqual(BigInt(ok))
+  }, 60_000)
 
   it('the file store adds atomically under concurrency', async () => {
     const store = fileUsageStore(join(dir, 'counts.usage'))

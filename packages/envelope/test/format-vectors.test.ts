@@ -11,6 +11,7 @@ import { sha256, sha512 } from '@noble/hashes/sha2.js'
 import { bytesToHex, hexToBytes } from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
 import { createEnvelope, LocalKeyring } from '../src/index.js'
+import { concat } from './helpers.js'
 
 interface Vector {
   name: string
@@ -31,15 +32,7 @@ const { vectors } = JSON.parse(
   vectors: Vector[]
 }
 const te = new TextEncoder()
-const cat = (...p: Uint8Array[]) => {
-  const out = new Uint8Array(p.reduce((n, x) => n + x.length, 0))
-  let o = 0
-  for (const x of p) {
-    out.set(x, o)
-    o += x.length
-  }
-  return out
-}
+const cat = concat
 const u16 = (v: number) => Uint8Array.of(v >> 8, v & 255)
 const u32 = (v: number) => Uint8Array.of(v >>> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255)
 

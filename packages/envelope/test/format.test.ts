@@ -26,7 +26,7 @@ describe('header parsing', () => {
       formatVersion: 1,
       suiteId: 1,
       suite: 'AES-256-GCM/HKDF-SHA-512/commit',
-      frameLength: 65536,
+      frameLength: 262144,
       keys: [{ providerId: 'local', keyRef: 'local:default@v1' }],
       storedContext: { purpose: 'test' },
       body: { frames: 1, plaintextLength: 5 },

@@ -233,3 +233,32 @@ describe('the keyring file', () => {
     expect(await createEnvelope({ provider: b }).decrypt(ct, {})).toEqual(enc('x'))
   })
 })
+
+describe('the keyring file, tampered', () => {
+  it('rejects bad seal fields and unbounded argon2 parameters before any work', async () => {
+    const p = join(dir, 'tampered-seal.json')
+    await LocalKeyring.create(p, {
+      masterSecret: { passphrase: 'pw' },
+      argon2: { memoryCost: 19456, timeCost: 1, parallelism: 1 },
+    })
+    const doc = JSON.parse(readFileSync(p, 'utf8'))
+    for (const mutate of [
+      (d: { seal: Record<string, unknown> }) => {
+        d.seal.argon2 = { memoryCost: 2 ** 31, timeCost: 1, parallelism: 1 }
+      },
+      (d: { seal: Record<string, unknown> }) => {
+        d.seal.kdf = 'scrypt'
+      },
+      (d: { seal: Record<string, unknown> }) => {
+        d.seal.iv = '!!'
+      },
+    ]) {
+      const copy = structuredClone(doc)
+      mutate(copy)
+      writeFileSync(p, JSON.stringify(copy), { mode: 0o600 })
+      await expect(LocalKeyring.open(p, { masterSecret: { passphrase: 'pw' } })).rejects.toBeInstanceOf(
+        KeyringFileError,
+      )
+    }
+  })
+})

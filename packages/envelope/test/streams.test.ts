@@ -10,7 +10,7 @@ import {
   LocalKeyring,
   toNodeStream,
 } from '../src/index.js'
-import { sameBytes } from './helpers.js'
+import { concat, sameBytes } from './helpers.js'
 
 const FL = 4096
 const FULL = FL + 16
@@ -34,13 +34,7 @@ async function streamThrough(ts: TransformStream<Uint8Array, Uint8Array>, data: 
   })
   const out: Uint8Array[] = []
   await src.pipeThrough(ts).pipeTo(new WritableStream({ write: (c) => void out.push(c) }))
-  const total = new Uint8Array(out.reduce((n, c) => n + c.length, 0))
-  let o = 0
-  for (const c of out) {
-    total.set(c, o)
-    o += c.length
-  }
-  return total
+  return concat(...out)
 }
 
 /** Splits an envelope into header and frames. */
@@ -56,15 +50,7 @@ function split(ct: Uint8Array): { header: Uint8Array; frames: Uint8Array[] } {
   return { header: ct.subarray(0, h), frames }
 }
 
-const join = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
-}
+const join = concat
 
 describe('framing attacks', () => {
   it('detects truncation at every frame boundary and inside frames', async () => {

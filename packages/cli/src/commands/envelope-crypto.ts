@@ -40,7 +40,7 @@ function usage(mode: Mode): string {
       ? ['  --to KEYREF              wrap under this version instead of the primary']
       : []),
     ...(mode === 'encrypt'
-      ? ['  --frame-length BYTES     plaintext bytes per frame (4096..16777216, default 65536)']
+      ? ['  --frame-length BYTES     plaintext bytes per frame (4096..16777216, default 262144)']
       : []),
     '',
     'Exit codes: 0 ok; 1 decryption failed (any cryptographic failure: wrong key, wrong context,',

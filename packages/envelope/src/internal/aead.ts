@@ -92,14 +92,16 @@ function createNodeAead(): Aead {
       checkArgs(iv, aad, sealed)
       if (sealed.length < TAG) return Promise.reject(new EnvelopeDecryptionError())
       const split = sealed.length - TAG
+      let pt: Uint8Array | undefined
       try {
         const d = nc.createDecipheriv(ALG, key.handle, iv, { authTagLength: TAG })
         if (aad.length > 0) d.setAAD(aad)
         d.setAuthTag(sealed.subarray(split))
-        const pt = d.update(sealed.subarray(0, split))
-        d.final() // throws when the tag does not verify; pt is then discarded
+        pt = d.update(sealed.subarray(0, split))
+        d.final() // throws when the tag does not verify
         return Promise.resolve(plain(pt))
       } catch {
+        pt?.fill(0) // unauthenticated plaintext never leaves this function
         return Promise.reject(new EnvelopeDecryptionError())
       }
     },

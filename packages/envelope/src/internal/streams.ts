@@ -52,15 +52,57 @@ class HeaderCollector {
   }
 }
 
+/**
+ * Cuts a byte stream into chunks of exactly `size` bytes, handing each to `onFull` (a view into the
+ * input when a whole chunk is inside it, otherwise a copy assembled in one reused buffer); the
+ * bytes left over wait for the next call or {@link Framer.rest}.
+ */
+class Framer {
+  readonly #buf: Uint8Array
+  #fill = 0
+
+  constructor(size: number) {
+    this.#buf = new Uint8Array(size)
+  }
+
+  async feed(data: Uint8Array, onFull: (chunk: Uint8Array) => Promise<void>): Promise<void> {
+    const size = this.#buf.length
+    let off = 0
+    while (off < data.length) {
+      if (this.#fill === 0 && data.length - off >= size) {
+        await onFull(data.subarray(off, off + size))
+        off += size
+        continue
+      }
+      const n = Math.min(size - this.#fill, data.length - off)
+      this.#buf.set(data.subarray(off, off + n), this.#fill)
+      this.#fill += n
+      off += n
+      if (this.#fill === size) {
+        this.#fill = 0
+        await onFull(this.#buf)
+      }
+    }
+  }
+
+  /** The buffered bytes (fewer than `size`). */
+  rest(): Uint8Array {
+    return this.#buf.subarray(0, this.#fill)
+  }
+
+  /** Best-effort zeroisation. */
+  clear(): void {
+    this.#buf.fill(0)
+  }
+}
+
 /** Encrypting transform: plaintext in, envelope out. */
 export function encryptTransform(
   cfg: EnvelopeConfig,
   context: EncryptionContext,
 ): TransformStream<Uint8Array, Uint8Array> {
-  const frameLength = cfg.frameLength
+  const framer = new Framer(cfg.frameLength)
   let keys: MessageKeys
-  const buf = new Uint8Array(frameLength)
-  let fill = 0
   let index = 0
   return new TransformStream<Uint8Array, Uint8Array>({
     async start(controller) {
@@ -69,33 +111,18 @@ export function encryptTransform(
       controller.enqueue(w.header)
     },
     async transform(chunk, controller) {
-      const data = chunkBytes(chunk)
-      let off = 0
-      while (off < data.length) {
-        if (fill === 0 && data.length - off >= frameLength) {
-          const [ct, tag] = await sealFrame(keys, index++, false, data.subarray(off, off + frameLength))
-          controller.enqueue(ct)
-          controller.enqueue(tag)
-          off += frameLength
-          continue
-        }
-        const n = Math.min(frameLength - fill, data.length - off)
-        buf.set(data.subarray(off, off + n), fill)
-        fill += n
-        off += n
-        if (fill === frameLength) {
-          const [ct, tag] = await sealFrame(keys, index++, false, buf)
-          controller.enqueue(ct)
-          controller.enqueue(tag)
-          fill = 0
-        }
-      }
+      await framer.feed(chunkBytes(chunk), async (frame) => {
+        // a full frame is never the final one: the final frame is strictly shorter
+        const [ct, tag] = await sealFrame(keys, index++, false, frame)
+        controller.enqueue(ct)
+        controller.enqueue(tag)
+      })
     },
     async flush(controller) {
-      const [ct, tag] = await sealFrame(keys, index, true, buf.subarray(0, fill))
+      const [ct, tag] = await sealFrame(keys, index, true, framer.rest())
       if (ct.length > 0) controller.enqueue(ct)
       controller.enqueue(tag)
-      buf.fill(0)
+      framer.clear()
     },
   })
 }
@@ -111,34 +138,14 @@ export function decryptTransform(
 ): TransformStream<Uint8Array, Uint8Array> {
   const collector = new HeaderCollector(cfg.maxEdks)
   let keys: MessageKeys | undefined
-  let buf: Uint8Array = new Uint8Array(0)
-  let full = 0
-  let fill = 0
+  let framer: Framer | undefined
   let index = 0
 
-  async function body(
-    data: Uint8Array,
-    controller: TransformStreamDefaultController<Uint8Array>,
-  ): Promise<void> {
-    const k = keys as MessageKeys
-    let off = 0
-    while (off < data.length) {
-      if (fill === 0 && data.length - off >= full) {
-        // a whole frame inside the chunk: authenticate it in place, no copy
-        controller.enqueue(await openFrame(k, index++, false, data.subarray(off, off + full)))
-        off += full
-        continue
-      }
-      const n = Math.min(full - fill, data.length - off)
-      buf.set(data.subarray(off, off + n), fill)
-      fill += n
-      off += n
-      if (fill === full) {
-        controller.enqueue(await openFrame(k, index++, false, buf))
-        fill = 0
-      }
-    }
-  }
+  const body = (data: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>): Promise<void> =>
+    (framer as Framer).feed(data, async (frame) => {
+      // a whole frame (frameLength + tag) is never the final one; authenticate it, then release
+      controller.enqueue(await openFrame(keys as MessageKeys, index++, false, frame))
+    })
 
   return new TransformStream<Uint8Array, Uint8Array>({
     async transform(chunk, controller) {
@@ -149,17 +156,18 @@ export function decryptTransform(
         const opened = await openHeader(cfg, got.header, context)
         opened.dek.fill(0)
         keys = opened.keys
-        full = got.header.frameLength + TAG_LENGTH
-        buf = new Uint8Array(full)
+        framer = new Framer(got.header.frameLength + TAG_LENGTH)
         await body(got.rest, controller)
         return
       }
       await body(data, controller)
     },
     async flush(controller) {
-      if (keys === undefined) throw new EnvelopeFormatError('envelope header is truncated')
-      if (fill < TAG_LENGTH) throw new EnvelopeDecryptionError()
-      controller.enqueue(await openFrame(keys, index, true, buf.subarray(0, fill)))
+      if (keys === undefined || framer === undefined)
+        throw new EnvelopeFormatError('envelope header is truncated')
+      const rest = framer.rest()
+      if (rest.length < TAG_LENGTH) throw new EnvelopeDecryptionError()
+      controller.enqueue(await openFrame(keys, index, true, rest))
     },
   })
 }
