@@ -185,7 +185,8 @@ function emptyDoc(): StateDoc {
   return { seq: 0, versions: {}, destroyed: [] }
 }
 
-function parseDoc(bytes: Uint8Array): StateDoc | undefined {
+/** Parses a state document; `undefined` for anything that is not a well-formed v1 document (never throws). */
+export function parseDoc(bytes: Uint8Array): StateDoc | undefined {
   try {
     const v = parseJson(utf8Decode(bytes), { maxLength: MAX_DOC_BYTES, maxDepth: 8 }) as Record<
       string,
