@@ -94,7 +94,11 @@ export interface Envelope {
   decrypt(ciphertext: Uint8Array, context: EncryptionContext): Promise<Uint8Array>
   /** A Web Streams transform: plaintext in, envelope out, one frame of memory. */
   encryptStream(context: EncryptionContext): TransformStream<Uint8Array, Uint8Array>
-  /** A Web Streams transform: envelope in, plaintext out; errors unless a valid final frame arrives. */
+  /**
+   * A Web Streams transform: envelope in, plaintext out; errors unless a valid final frame
+   * arrives. Input chunks are kept by reference (not copied) until their frame is complete, as
+   * the Streams contract allows: do not modify a chunk's memory after writing it.
+   */
   decryptStream(context: EncryptionContext): TransformStream<Uint8Array, Uint8Array>
   /** Moves a ciphertext to the primary KEK (or `options.to`): rewrites only the header. */
   rewrap(ciphertext: Uint8Array, context: EncryptionContext, options?: RewrapOptions): Promise<Uint8Array>

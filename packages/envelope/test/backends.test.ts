@@ -1,7 +1,7 @@
 /** node:crypto, Web Crypto and noble give identical envelope bytes (with injected randomness). */
 import { describe, expect, it } from 'vitest'
-import { createEnvelope, LocalKeyring } from '../src/index.js'
-import { counterRandom, sameBytes } from './helpers.js'
+import { createEnvelope, EnvelopeDecryptionError, LocalKeyring } from '../src/index.js'
+import { chunked, counterRandom, sameBytes, streamOf } from './helpers.js'
 
 describe('backends', () => {
   it('produce identical bytes and read each other', async () => {
@@ -28,6 +28,25 @@ describe('backends', () => {
       expect(
         sameBytes(await noble.decrypt(first![i]!, { n: String(n) }), new Uint8Array(n).fill(n & 0xff)),
       ).toBe(true)
+    }
+  })
+
+  it('stream decryption authenticates frames split across chunks on every backend', async () => {
+    const kr = await LocalKeyring.inMemory()
+    const pt = new Uint8Array(3 * 4096 + 100).map((_, i) => i & 0xff)
+    const ct = await createEnvelope({ provider: kr, frameLength: 4096 }).encrypt(pt, { a: '1' })
+    for (const backend of ['node', 'webcrypto', 'noble'] as const) {
+      const env = createEnvelope({ provider: kr, backend, frameLength: 4096 })
+      for (const chunk of [7, 1000, 4111, 4112, 4113]) {
+        const decrypt = (bytes: Uint8Array) =>
+          new Response(
+            streamOf(chunked(bytes, chunk)).pipeThrough(env.decryptStream({ a: '1' })),
+          ).arrayBuffer()
+        expect(sameBytes(new Uint8Array(await decrypt(ct)), pt), `${backend} chunk ${chunk}`).toBe(true)
+        const bad = ct.slice()
+        bad[bad.length - 3] = (bad[bad.length - 3] as number) ^ 1 // inside the last tag
+        await expect(decrypt(bad)).rejects.toBeInstanceOf(EnvelopeDecryptionError)
+      }
     }
   })
 

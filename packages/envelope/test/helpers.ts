@@ -41,3 +41,22 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   }
   return out
 }
+
+/** A ReadableStream that yields exactly these chunks (Blob.stream() would re-chunk them). */
+export function streamOf(parts: readonly Uint8Array[]): ReadableStream<Uint8Array> {
+  let i = 0
+  return new ReadableStream<Uint8Array>({
+    pull(c) {
+      const p = parts[i++]
+      if (p === undefined) c.close()
+      else c.enqueue(p)
+    },
+  })
+}
+
+/** Splits bytes into chunks of `size`. */
+export function chunked(bytes: Uint8Array, size: number): Uint8Array[] {
+  const out: Uint8Array[] = []
+  for (let i = 0; i < bytes.length; i += size) out.push(bytes.subarray(i, i + size))
+  return out
+}

@@ -3,7 +3,7 @@ import { isSafeguardsError } from '@safeguards/core'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createEnvelope, type Envelope, EnvelopeDecryptionError, LocalKeyring } from '../src/index.js'
-import { sameBytes } from './helpers.js'
+import { chunked, sameBytes, streamOf } from './helpers.js'
 
 const FL = 4096
 let env: Envelope
@@ -40,11 +40,9 @@ describe('envelope properties', () => {
           const ct = await env.encrypt(pt, ctx)
           expect(sameBytes(await env.decrypt(ct, ctx), pt)).toBe(true)
           // the streaming decryptor reads the one-shot format, in any chunking
-          const parts: Uint8Array[] = []
-          for (let i = 0; i < ct.length; i += chunk) parts.push(ct.subarray(i, i + chunk))
           const out = new Uint8Array(
             await new Response(
-              new Blob(parts as BlobPart[]).stream().pipeThrough(env.decryptStream(ctx)),
+              streamOf(chunked(ct, chunk)).pipeThrough(env.decryptStream(ctx)),
             ).arrayBuffer(),
           )
           expect(sameBytes(out, pt)).toBe(true)

@@ -36,6 +36,16 @@ export interface Aead {
     plaintext: Uint8Array,
   ): Promise<[Uint8Array, Uint8Array]>
   open(key: AeadKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array>
+  /**
+   * As `open`, for `ciphertext ‖ tag` given in several pieces (a frame that straddles input
+   * chunks); returns the plaintext in pieces, all of it only after the tag verifies.
+   */
+  openParts(
+    key: AeadKey,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    parts: readonly Uint8Array[],
+  ): Promise<Uint8Array[]>
 }
 
 const TAG = 16
@@ -45,6 +55,17 @@ function checkArgs(iv: Uint8Array, aad: Uint8Array, data: Uint8Array): void {
   assertBytes(iv, 'iv', 12)
   assertBytes(aad, 'aad')
   assertBytes(data, 'data')
+}
+
+function joinParts(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let o = 0
+  for (const p of parts) {
+    out.set(p, o)
+    o += p.length
+  }
+  return out
 }
 
 function split(sealed: Uint8Array): [Uint8Array, Uint8Array] {
@@ -105,6 +126,32 @@ function createNodeAead(): Aead {
         return Promise.reject(new EnvelopeDecryptionError())
       }
     },
+    openParts(key, iv, aad, parts): Promise<Uint8Array[]> {
+      const total = parts.reduce((n, p) => n + p.length, 0)
+      if (total < TAG) return Promise.reject(new EnvelopeDecryptionError())
+      // feed the ciphertext pieces as they are (no reassembly copy); the tag is the last 16 bytes
+      const ctEnd = total - TAG
+      const out: Uint8Array[] = []
+      const tag = new Uint8Array(TAG)
+      try {
+        const d = nc.createDecipheriv(ALG, key.handle, iv, { authTagLength: TAG })
+        if (aad.length > 0) d.setAAD(aad)
+        let pos = 0
+        for (const p of parts) {
+          checkArgs(iv, aad, p)
+          const ctLen = Math.max(0, Math.min(p.length, ctEnd - pos))
+          if (ctLen > 0) out.push(plain(d.update(p.subarray(0, ctLen))))
+          if (ctLen < p.length) tag.set(p.subarray(ctLen), pos + ctLen - ctEnd)
+          pos += p.length
+        }
+        d.setAuthTag(tag)
+        d.final() // throws when the tag does not verify
+        return Promise.resolve(out)
+      } catch {
+        for (const o of out) o.fill(0) // unauthenticated plaintext never leaves this function
+        return Promise.reject(new EnvelopeDecryptionError())
+      }
+    },
   }
 }
 
@@ -137,6 +184,9 @@ function createWebCryptoAead(): Aead {
     async sealParts(key, iv, aad, plaintext): Promise<[Uint8Array, Uint8Array]> {
       return split(await this.seal(key, iv, aad, plaintext))
     },
+    async openParts(key, iv, aad, parts): Promise<Uint8Array[]> {
+      return [await this.open(key, iv, aad, joinParts(parts))]
+    },
     async open(key, iv, aad, sealed): Promise<Uint8Array> {
       checkArgs(iv, aad, sealed)
       if (sealed.length < TAG) throw new EnvelopeDecryptionError()
@@ -164,6 +214,9 @@ function createNobleAead(): Aead {
     },
     async sealParts(key, iv, aad, plaintext): Promise<[Uint8Array, Uint8Array]> {
       return split(await this.seal(key, iv, aad, plaintext))
+    },
+    async openParts(key, iv, aad, parts): Promise<Uint8Array[]> {
+      return [await this.open(key, iv, aad, joinParts(parts))]
     },
     open(key, iv, aad, sealed): Promise<Uint8Array> {
       checkArgs(iv, aad, sealed)

@@ -3,6 +3,7 @@
  * lock file (`O_CREAT|O_EXCL`) with stale-lock recovery, and owner-only permissions. node:fs is
  * imported lazily so the package stays loadable where there is no file system.
  */
+import { bytesToHex, randomBytes } from '@safeguards/core'
 import { KeyringFileError } from '../errors.js'
 
 type Fs = typeof import('node:fs/promises')
@@ -27,7 +28,7 @@ export function isNotFound(e: unknown): boolean {
 /** Writes `data` to `path` atomically with mode 0600 (temp file in the same folder, fsync, rename). */
 export async function writeAtomic(path: string, data: Uint8Array, exclusive = false): Promise<void> {
   const f = await fs()
-  const tmp = `${path}.tmp-${Math.random().toString(36).slice(2)}`
+  const tmp = `${path}.tmp-${bytesToHex(randomBytes(8))}`
   const fh = await f.open(tmp, 'wx', 0o600)
   try {
     await fh.writeFile(data)
@@ -53,7 +54,11 @@ export async function writeAtomic(path: string, data: Uint8Array, exclusive = fa
 const STALE_MS = 30_000
 const TIMEOUT_MS = 15_000
 
-/** Runs `fn` while holding `<path>.lock`. Waits (with backoff) for other holders, up to 15 s. */
+/**
+ * Runs `fn` while holding `<path>.lock`. Waits (with backoff) for other holders, up to 15 s; a
+ * lock file older than 30 s is taken as left by a crashed process. Uses the system clock on
+ * purpose (not an injected one): staleness is judged against the file system's mtime.
+ */
 export async function withFileLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
   const f = await fs()
   const lock = `${path}.lock`

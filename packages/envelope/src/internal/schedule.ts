@@ -120,3 +120,15 @@ export function openFrame(
   const [nonce, aad] = frameParams(keys, index, final)
   return keys.aead.open(keys.key, nonce, aad, sealed)
 }
+
+/** As {@link openFrame}, for a frame given in pieces; returns the plaintext in pieces. */
+export function openFrameParts(
+  keys: MessageKeys,
+  index: number,
+  final: boolean,
+  parts: readonly Uint8Array[],
+): Promise<Uint8Array[]> {
+  if (index >= MAX_FRAMES) return Promise.reject(new EnvelopeDecryptionError())
+  const [nonce, aad] = frameParams(keys, index, final)
+  return keys.aead.openParts(keys.key, nonce, aad, parts)
+}

@@ -8,7 +8,7 @@ import { type EnvelopeHeader, parseHeaderPrefix, TAG_LENGTH } from '../format.js
 import { NeedMoreBytes } from './codec.js'
 import type { EncryptionContext } from './context.js'
 import { type EnvelopeConfig, openHeader, rewrapHeader, writeHeader } from './message.js'
-import { type MessageKeys, openFrame, sealFrame } from './schedule.js'
+import { type MessageKeys, openFrameParts, sealFrame } from './schedule.js'
 
 /** Upper bound on a v1 header with 32 wrapped keys and a 64 KiB stored context. */
 const MAX_HEADER_BYTES = 44 + 32 * (1 + 64 + 2 + 1024 + 2 + 4096) + 2 + 65536 + 48
@@ -96,6 +96,43 @@ class Framer {
   }
 }
 
+/**
+ * Like {@link Framer}, but without copying: a frame is handed over as the list of input pieces it
+ * spans (views into the chunks, which the stream owns once written, per the Streams contract).
+ * Used on the decrypt side, where node:crypto can authenticate a frame given in pieces.
+ */
+class PartsFramer {
+  readonly #size: number
+  #parts: Uint8Array[] = []
+  #fill = 0
+
+  constructor(size: number) {
+    this.#size = size
+  }
+
+  async feed(data: Uint8Array, onFull: (parts: Uint8Array[]) => Promise<void>): Promise<void> {
+    const size = this.#size
+    let off = 0
+    while (off < data.length) {
+      const n = Math.min(size - this.#fill, data.length - off)
+      this.#parts.push(data.subarray(off, off + n))
+      this.#fill += n
+      off += n
+      if (this.#fill === size) {
+        const parts = this.#parts
+        this.#parts = []
+        this.#fill = 0
+        await onFull(parts)
+      }
+    }
+  }
+
+  /** The pieces of the incomplete frame, and their total length. */
+  rest(): { parts: Uint8Array[]; length: number } {
+    return { parts: this.#parts, length: this.#fill }
+  }
+}
+
 /** Encrypting transform: plaintext in, envelope out. */
 export function encryptTransform(
   cfg: EnvelopeConfig,
@@ -138,13 +175,16 @@ export function decryptTransform(
 ): TransformStream<Uint8Array, Uint8Array> {
   const collector = new HeaderCollector(cfg.maxEdks)
   let keys: MessageKeys | undefined
-  let framer: Framer | undefined
+  let framer: PartsFramer | undefined
   let index = 0
 
+  const release = (controller: TransformStreamDefaultController<Uint8Array>, pts: Uint8Array[]): void => {
+    for (const pt of pts) if (pt.length > 0) controller.enqueue(pt)
+  }
   const body = (data: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>): Promise<void> =>
-    (framer as Framer).feed(data, async (frame) => {
+    (framer as PartsFramer).feed(data, async (parts) => {
       // a whole frame (frameLength + tag) is never the final one; authenticate it, then release
-      controller.enqueue(await openFrame(keys as MessageKeys, index++, false, frame))
+      release(controller, await openFrameParts(keys as MessageKeys, index++, false, parts))
     })
 
   return new TransformStream<Uint8Array, Uint8Array>({
@@ -156,7 +196,7 @@ export function decryptTransform(
         const opened = await openHeader(cfg, got.header, context)
         opened.dek.fill(0)
         keys = opened.keys
-        framer = new Framer(got.header.frameLength + TAG_LENGTH)
+        framer = new PartsFramer(got.header.frameLength + TAG_LENGTH)
         await body(got.rest, controller)
         return
       }
@@ -167,7 +207,7 @@ export function decryptTransform(
         throw new EnvelopeFormatError('envelope header is truncated')
       const rest = framer.rest()
       if (rest.length < TAG_LENGTH) throw new EnvelopeDecryptionError()
-      controller.enqueue(await openFrame(keys, index, true, rest))
+      release(controller, await openFrameParts(keys, index, true, rest.parts))
     },
   })
 }
