@@ -11,6 +11,7 @@ import { controlsCommand } from './controls.js'
 import { decryptCommand, encryptCommand, rewrapCommand } from './envelope-crypto.js'
 import { inspectCommand } from './envelope-inspect.js'
 import { keysCommand } from './envelope-keys.js'
+import { hsmCommand } from './pkcs11-hsm.js'
 import { sessionCommand } from './session.js'
 
 /** Every subcommand, in the order `safeguards --help` lists them. */
@@ -20,6 +21,7 @@ export const commands: readonly Command[] = [
   controlsCommand,
   decryptCommand,
   encryptCommand,
+  hsmCommand,
   inspectCommand,
   keysCommand,
   rewrapCommand,
