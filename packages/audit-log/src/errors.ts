@@ -1,0 +1,186 @@
+/**
+ * Typed errors of `@safeguards/audit-log`.
+ *
+ * Following jose's `JOSEError` pattern: one stable code union, one class per failure, safe messages
+ * (codes, counts, field paths and sequence numbers; never event values, keys or PHI).
+ *
+ * A failed verification is not an error: {@link verifyLog} returns a report with findings. Errors
+ * are for misuse (a malformed event), for a store that cannot be used as it is (corrupt tail, lock
+ * timeout, I/O) and for tampering met on a path that cannot return a report (opening a log whose
+ * tail was changed).
+ *
+ * HIPAA: 164.312(b) audit controls and 164.312(c)(1) integrity (every refusal carries a code that
+ * can itself be logged).
+ *
+ * @module
+ */
+import { SafeguardsError } from '@safeguards/core'
+
+/** Codes raised by `@safeguards/audit-log`. Stable: adding a code is minor, removing one is major. */
+export type AuditErrorCode =
+  | 'ERR_AUDIT_INVALID_EVENT'
+  | 'ERR_AUDIT_NON_CANONICAL'
+  | 'ERR_AUDIT_CONFLICT'
+  | 'ERR_AUDIT_CORRUPT'
+  | 'ERR_AUDIT_STORE'
+  | 'ERR_AUDIT_LOCK_TIMEOUT'
+  | 'ERR_AUDIT_CLOSED'
+  | 'ERR_AUDIT_KEY'
+  | 'ERR_AUDIT_CHECKPOINT'
+
+/**
+ * An event lacks a required field, has a field of the wrong type, an unknown field, or a string
+ * that is not identifier-shaped (free text is refused so PHI stays out of the log).
+ *
+ * @example
+ * ```ts
+ * await log.append({ type: 'rest' }) // throws AuditEventError: "agents" is required
+ * ```
+ */
+export class AuditEventError extends SafeguardsError<'ERR_AUDIT_INVALID_EVENT'> {
+  /** RFC 6901 JSON Pointer of the offending field inside the event. */
+  readonly path: string
+  /** @param message - names the field, never its value; @param path - pointer to it. */
+  constructor(message: string, path: string) {
+    super('ERR_AUDIT_INVALID_EVENT', `${message} at ${path === '' ? '(root)' : path}`)
+    this.path = path
+  }
+}
+
+/**
+ * The input is not canonical I-JSON: -0, NaN, ±Infinity, a float where an integer belongs, a lone
+ * surrogate, a duplicate member name (JSON text), or an integer beyond ±(2^53-1). Nothing is stored.
+ *
+ * @example
+ * ```ts
+ * await log.append('{"type":"rest","type":"login"}') // throws NonCanonicalInputError
+ * ```
+ */
+export class NonCanonicalInputError extends SafeguardsError<'ERR_AUDIT_NON_CANONICAL'> {
+  /** RFC 6901 JSON Pointer (object input) or `@<offset>` (JSON text) of the problem. */
+  readonly path: string
+  /** @param message - the rule broken; @param path - where. */
+  constructor(message: string, path: string, options?: { cause?: unknown }) {
+    super('ERR_AUDIT_NON_CANONICAL', `${message} at ${path === '' ? '(root)' : path}`, options)
+    this.path = path
+  }
+}
+
+/**
+ * The store's head is not the one the writer expected: another writer appended first. The writer
+ * catches up and retries; callers of {@link AuditStore.append} see it only when they drive a store
+ * directly.
+ *
+ * @example
+ * ```ts
+ * try { await store.append(staleHead, records) } catch (e) {
+ *   if (isSafeguardsError(e, 'ERR_AUDIT_CONFLICT')) { ... re-read the head and rebuild ... }
+ * }
+ * ```
+ */
+export class AuditConflictError extends SafeguardsError<'ERR_AUDIT_CONFLICT'> {
+  /** The size (next sequence number) the store actually has. */
+  readonly actualSize: number
+  /** @param expectedSize - what the writer assumed; @param actualSize - what the store has. */
+  constructor(expectedSize: number, actualSize: number) {
+    super('ERR_AUDIT_CONFLICT', `log head moved: expected size ${expectedSize}, store has ${actualSize}`)
+    this.actualSize = actualSize
+  }
+}
+
+/**
+ * The stored log is damaged in a way a writer must not paper over: a complete line at the tail that
+ * is not a valid record, a chain break at the tail, or a checkpoint file that does not parse. The log
+ * fails closed; run `verifyLog` to locate the damage.
+ *
+ * @example
+ * ```ts
+ * await openFileStore({ dir }) // throws AuditCorruptionError when the last line was altered
+ * ```
+ */
+export class AuditCorruptionError extends SafeguardsError<'ERR_AUDIT_CORRUPT'> {
+  /** The sequence number where the damage was found, when known. */
+  readonly seq: number | undefined
+  /** @param message - what is wrong (no record contents); @param seq - where, if known. */
+  constructor(message: string, seq?: number) {
+    super('ERR_AUDIT_CORRUPT', seq === undefined ? message : `${message} at seq ${seq}`)
+    this.seq = seq
+  }
+}
+
+/**
+ * The store failed (I/O, connection, permissions). The append was not acknowledged; whether a record
+ * reached disk is decided by the next open, which keeps only complete, chained records.
+ *
+ * @example
+ * ```ts
+ * await openFileStore({ dir: '/read-only' }) // throws AuditStoreError
+ * ```
+ */
+export class AuditStoreError extends SafeguardsError<'ERR_AUDIT_STORE'> {
+  /** @param message - the operation that failed and the system error code, never paths with PHI. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_AUDIT_STORE', message, options)
+  }
+}
+
+/**
+ * The inter-process lock of a file log could not be taken in time (another process holds it).
+ *
+ * @example
+ * ```ts
+ * await openFileStore({ dir, lockTimeoutMs: 10 }) // may throw AuditLockTimeoutError under load
+ * ```
+ */
+export class AuditLockTimeoutError extends SafeguardsError<'ERR_AUDIT_LOCK_TIMEOUT'> {
+  /** @param timeoutMs - how long the writer waited. */
+  constructor(timeoutMs: number) {
+    super('ERR_AUDIT_LOCK_TIMEOUT', `log lock not acquired within ${timeoutMs} ms`)
+  }
+}
+
+/**
+ * The log or store was closed; nothing more can be appended through it.
+ *
+ * @example
+ * ```ts
+ * await log.close(); await log.append(event) // throws AuditClosedError
+ * ```
+ */
+export class AuditClosedError extends SafeguardsError<'ERR_AUDIT_CLOSED'> {
+  constructor() {
+    super('ERR_AUDIT_CLOSED', 'audit log is closed')
+  }
+}
+
+/**
+ * A signing or verification key is unusable: not Ed25519, missing its key id, a private key where a
+ * public one was expected, or a key id outside its validity window.
+ *
+ * @example
+ * ```ts
+ * await createKeyring([{ kid: 'a', publicJwk: rsaJwk }]) // throws AuditKeyError
+ * ```
+ */
+export class AuditKeyError extends SafeguardsError<'ERR_AUDIT_KEY'> {
+  /** @param message - names the key id and the rule, never key material. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_AUDIT_KEY', message, options)
+  }
+}
+
+/**
+ * A checkpoint failed verification where a report cannot be returned (for example
+ * {@link verifyCheckpoint} or a proof bundle check): bad signature, unknown key, malformed body.
+ *
+ * @example
+ * ```ts
+ * await verifyCheckpoint(tamperedJws, keyring) // throws CheckpointError
+ * ```
+ */
+export class CheckpointError extends SafeguardsError<'ERR_AUDIT_CHECKPOINT'> {
+  /** @param message - the rule broken (no key material). */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_AUDIT_CHECKPOINT', message, options)
+  }
+}
