@@ -6,17 +6,17 @@
  * leaves nothing behind.
  *
  * Schema (version 1):
- * - `audit_stream (stream PK, genesis, header, created_at)`: one row per stream, written once.
+ * - `audit_stream (stream PK, created_at)`: one row per stream, written once.
  * - `audit_entry (stream, seq, prev_hash, entry_hash, body)`: `PRIMARY KEY (stream, seq)`,
- *   `UNIQUE (stream, prev_hash)`; `body` holds the record's exact canonical bytes. An AFTER INSERT
- *   trigger refuses a row whose `prev_hash` is not the `entry_hash` of `seq - 1` (or the stream's
- *   genesis for the first record), so the database itself refuses forks and gaps.
- * - `audit_checkpoint (stream, idx, size, root_hash, body)`: `PRIMARY KEY (stream, idx)`, the
- *   exact signed checkpoint bytes.
- * - Triggers on every table refuse UPDATE, DELETE and TRUNCATE (SQLSTATE `SGA01`) for every role,
- *   the owner included.
- * - `audit_lock_stream(stream)`: takes the stream's transaction-level advisory lock and returns the
- *   head seen after the lock was granted.
+ *   `UNIQUE (stream, prev_hash)`, `CHECK (entry_hash = sha256('\x00' || body))`; `body` holds the
+ *   record's exact canonical bytes. An AFTER INSERT trigger refuses a row whose `prev_hash` is not
+ *   the `entry_hash` of `seq - 1` (SQLSTATE `SGA02`), so the database itself refuses forks and gaps.
+ * - `audit_checkpoint (stream, idx, size, body)`: `PRIMARY KEY (stream, idx)`, the exact JWS bytes;
+ *   contiguous `idx`, non-decreasing `size`.
+ * - Statement triggers on every table refuse UPDATE, DELETE and TRUNCATE (SQLSTATE `SGA01`) for
+ *   every role, the owner included.
+ * - `audit_append(...)` and `audit_append_checkpoint(...)`: conditional appends under the stream's
+ *   transaction-level advisory lock (see the README for why not `SELECT … FOR UPDATE`).
  *
  * HIPAA: 164.312(b) audit controls; 164.312(c)(1) integrity (append-only tables);
  * 164.316(b)(2) documentation (the schema history is itself recorded).
@@ -48,46 +48,47 @@ END
 $fn$;
 
 CREATE TABLE {{schema}}.audit_stream (
-  stream     text        PRIMARY KEY CHECK (octet_length(stream) BETWEEN 1 AND 256),
-  genesis    bytea       NOT NULL CHECK (octet_length(genesis) = 32),
-  header     bytea       NULL CHECK (header IS NULL OR octet_length(header) <= 65536),
+  stream     text        PRIMARY KEY CHECK (stream ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'),
   created_at timestamptz NOT NULL DEFAULT statement_timestamp()
 );
 
+-- body: the record's exact canonical JSON bytes. entry_hash is its RFC 6962 leaf hash, checked
+-- here so a row can never disagree with its own bytes. seq is assigned by the writer under the
+-- stream lock (never a sequence/bigserial: those have gaps on rollback and are not the chain order).
 CREATE TABLE {{schema}}.audit_entry (
   stream     text   NOT NULL REFERENCES {{schema}}.audit_stream (stream),
   seq        bigint NOT NULL CHECK (seq >= 0 AND seq <= 9007199254740991),
   prev_hash  bytea  NOT NULL CHECK (octet_length(prev_hash) = 32),
-  entry_hash bytea  NOT NULL CHECK (octet_length(entry_hash) = 32),
+  entry_hash bytea  NOT NULL,
   body       bytea  NOT NULL CHECK (octet_length(body) BETWEEN 2 AND 1048576),
   PRIMARY KEY (stream, seq),
-  CONSTRAINT audit_entry_one_successor UNIQUE (stream, prev_hash)
+  CONSTRAINT audit_entry_one_successor UNIQUE (stream, prev_hash),
+  CONSTRAINT audit_entry_leaf_hash CHECK (entry_hash = sha256('\x00'::bytea || body)),
+  CONSTRAINT audit_entry_genesis CHECK (seq > 0 OR prev_hash = '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea)
 );
 
+-- body: the checkpoint's flattened JWS (UTF-8 bytes, exactly as the log produced them).
 CREATE TABLE {{schema}}.audit_checkpoint (
   stream     text        NOT NULL REFERENCES {{schema}}.audit_stream (stream),
-  idx        bigint      NOT NULL CHECK (idx >= 1 AND idx <= 9007199254740991),
+  idx        bigint      NOT NULL CHECK (idx >= 0 AND idx <= 9007199254740991),
   size       bigint      NOT NULL CHECK (size >= 0 AND size <= 9007199254740991),
-  root_hash  bytea       NOT NULL CHECK (octet_length(root_hash) = 32),
   body       bytea       NOT NULL CHECK (octet_length(body) BETWEEN 2 AND 262144),
   created_at timestamptz NOT NULL DEFAULT statement_timestamp(),
   PRIMARY KEY (stream, idx)
 );
 
+-- Refuses a record that does not extend its stream's chain: record seq - 1 must exist with
+-- entry_hash = prev_hash. Together with the primary key and UNIQUE (stream, prev_hash) the table
+-- cannot hold a fork or a gap, whatever a writer does (an AFTER trigger sees every row of the statement).
 CREATE FUNCTION {{schema}}.audit_entry_link() RETURNS trigger
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-  first_seq bigint;
 BEGIN
-  SELECT min(e.seq) INTO first_seq FROM {{schema}}.audit_entry e WHERE e.stream = NEW.stream;
-  IF NEW.seq = first_seq AND NEW.seq = 0 OR NEW.seq = first_seq AND NEW.seq = 1 THEN
-    PERFORM 1 FROM {{schema}}.audit_stream s WHERE s.stream = NEW.stream AND s.genesis = NEW.prev_hash;
-  ELSE
+  IF NEW.seq > 0 THEN
     PERFORM 1 FROM {{schema}}.audit_entry e
       WHERE e.stream = NEW.stream AND e.seq = NEW.seq - 1 AND e.entry_hash = NEW.prev_hash;
-  END IF;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'audit entry % does not extend the chain of its stream', NEW.seq USING ERRCODE = 'SGA02';
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'audit entry % does not extend the chain of its stream', NEW.seq USING ERRCODE = 'SGA02';
+    END IF;
   END IF;
   RETURN NULL;
 END
@@ -96,11 +97,13 @@ $fn$;
 CREATE TRIGGER audit_entry_link AFTER INSERT ON {{schema}}.audit_entry
   FOR EACH ROW EXECUTE FUNCTION {{schema}}.audit_entry_link();
 
+-- Checkpoints are numbered contiguously and never commit to fewer records than their predecessor.
 CREATE FUNCTION {{schema}}.audit_checkpoint_link() RETURNS trigger
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
-  IF NEW.idx > 1 THEN
-    PERFORM 1 FROM {{schema}}.audit_checkpoint c WHERE c.stream = NEW.stream AND c.idx = NEW.idx - 1;
+  IF NEW.idx > 0 THEN
+    PERFORM 1 FROM {{schema}}.audit_checkpoint c
+      WHERE c.stream = NEW.stream AND c.idx = NEW.idx - 1 AND c.size <= NEW.size;
     IF NOT FOUND THEN
       RAISE EXCEPTION 'audit checkpoint % does not follow its predecessor', NEW.idx USING ERRCODE = 'SGA02';
     END IF;
@@ -122,25 +125,59 @@ CREATE TRIGGER audit_schema_migrations_append_only BEFORE UPDATE OR DELETE OR TR
   ON {{schema}}.audit_schema_migrations
   FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.audit_refuse_change();
 
--- The writers' mutual exclusion. A plpgsql function runs each statement on a fresh snapshot
--- (READ COMMITTED), so the head query below sees every append committed before the lock was granted.
-CREATE FUNCTION {{schema}}.audit_lock_stream(p_stream text)
-  RETURNS TABLE (head_seq bigint, head_hash bytea, genesis bytea)
+-- Conditional append, one round trip. Takes the stream's transaction-level advisory lock (held
+-- until the caller's transaction commits), then reads the head: a VOLATILE plpgsql function runs
+-- each statement on a fresh READ COMMITTED snapshot, so the head includes every append committed
+-- before the lock was granted. Refuses (ok = false, nothing written) when the head is not the
+-- expected one. SECURITY INVOKER: the rows are inserted with the caller's own INSERT privilege.
+CREATE FUNCTION {{schema}}.audit_append(
+    p_stream text, p_expected_size bigint, p_expected_hash bytea,
+    p_seq bigint[], p_prev bytea[], p_hash bytea[], p_body bytea[])
+  RETURNS TABLE (ok boolean, size bigint, hash bytea)
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  h_seq  bigint;
+  h_hash bytea;
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtextextended('safeguards-audit:' || {{schema_literal}} || ':' || p_stream, 0));
-  RETURN QUERY
-    SELECT e.seq, e.entry_hash, s.genesis
-      FROM {{schema}}.audit_stream s
-      LEFT JOIN LATERAL (
-        SELECT x.seq, x.entry_hash FROM {{schema}}.audit_entry x
-         WHERE x.stream = s.stream ORDER BY x.seq DESC LIMIT 1
-      ) e ON true
-     WHERE s.stream = p_stream;
+  SELECT e.seq, e.entry_hash INTO h_seq, h_hash
+    FROM {{schema}}.audit_entry e WHERE e.stream = p_stream ORDER BY e.seq DESC LIMIT 1;
+  IF h_seq IS NULL THEN
+    h_seq := -1;
+    h_hash := '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea;
+  END IF;
+  IF h_seq + 1 IS DISTINCT FROM p_expected_size OR h_hash IS DISTINCT FROM p_expected_hash THEN
+    RETURN QUERY SELECT false, h_seq + 1, h_hash;
+    RETURN;
+  END IF;
+  INSERT INTO {{schema}}.audit_entry (stream, seq, prev_hash, entry_hash, body)
+    SELECT p_stream, u.seq, u.prev, u.hash, u.body
+      FROM unnest(p_seq, p_prev, p_hash, p_body) AS u (seq, prev, hash, body);
+  RETURN QUERY SELECT true, p_seq[array_upper(p_seq, 1)] + 1, p_hash[array_upper(p_hash, 1)];
 END
 $fn$;
 
-REVOKE ALL ON FUNCTION {{schema}}.audit_lock_stream(text) FROM PUBLIC;
+-- Conditional checkpoint append: stored only when exactly p_expected_count checkpoints exist.
+CREATE FUNCTION {{schema}}.audit_append_checkpoint(
+    p_stream text, p_expected_count bigint, p_size bigint, p_body bytea)
+  RETURNS TABLE (ok boolean, count bigint)
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  n bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended('safeguards-audit-checkpoint:' || {{schema_literal}} || ':' || p_stream, 0));
+  SELECT coalesce(max(c.idx) + 1, 0) INTO n FROM {{schema}}.audit_checkpoint c WHERE c.stream = p_stream;
+  IF n IS DISTINCT FROM p_expected_count THEN
+    RETURN QUERY SELECT false, n;
+    RETURN;
+  END IF;
+  INSERT INTO {{schema}}.audit_checkpoint (stream, idx, size, body) VALUES (p_stream, n, p_size, p_body);
+  RETURN QUERY SELECT true, n + 1;
+END
+$fn$;
+
+REVOKE ALL ON FUNCTION {{schema}}.audit_append(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION {{schema}}.audit_append_checkpoint(text, bigint, bigint, bytea) FROM PUBLIC;
 REVOKE ALL ON FUNCTION {{schema}}.audit_refuse_change() FROM PUBLIC;
 REVOKE ALL ON FUNCTION {{schema}}.audit_entry_link() FROM PUBLIC;
 REVOKE ALL ON FUNCTION {{schema}}.audit_checkpoint_link() FROM PUBLIC;

@@ -1,6 +1,6 @@
 /**
  * Least privilege for the application: the role the app connects as may INSERT and SELECT the
- * audit tables and call the stream-lock function, nothing else. It cannot UPDATE, DELETE or
+ * audit tables and call the two conditional-append functions, nothing else. It cannot UPDATE, DELETE or
  * TRUNCATE (no privilege, and the triggers refuse those for every role anyway), cannot alter or
  * drop the tables, and cannot disable the triggers (only the owner can).
  *
@@ -26,7 +26,7 @@ const TABLES = ['audit_stream', 'audit_entry', 'audit_checkpoint'] as const
 /**
  * Grants `role` exactly what an audit writer needs on a migrated schema: `USAGE` on the schema,
  * `SELECT, INSERT` on the stream, entry and checkpoint tables, `SELECT` on the migrations table
- * and `EXECUTE` on `audit_lock_stream(text)`. Everything else the role held on those objects is
+ * and `EXECUTE` on the two conditional-append functions. Everything else the role held on those objects is
  * revoked first, so running it again converges to the same state.
  *
  * Creating the role stays the DBA's job (`CREATE ROLE audit_writer LOGIN PASSWORD …`): roles are
@@ -79,7 +79,10 @@ export async function grantAppRole(db: Queryable, options: GrantAppRoleOptions):
         await client.query(`GRANT USAGE ON SCHEMA ${s} TO ${r}`)
         await client.query(`GRANT SELECT, INSERT ON ${tables} TO ${r}`)
         await client.query(`GRANT SELECT ON ${s}.audit_schema_migrations TO ${r}`)
-        await client.query(`GRANT EXECUTE ON FUNCTION ${s}.audit_lock_stream(text) TO ${r}`)
+        await client.query(
+          `GRANT EXECUTE ON FUNCTION ${s}.audit_append(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[]),
+                                     ${s}.audit_append_checkpoint(text, bigint, bigint, bytea) TO ${r}`,
+        )
       })
     } catch (error) {
       throw dbError(`granting the audit writer role on ${schema}`, error)

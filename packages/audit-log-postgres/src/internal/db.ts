@@ -3,7 +3,7 @@
  * turn driver errors into typed, value-free errors.
  */
 import type { ClientBase, Pool, PoolClient } from 'pg'
-import { AuditPgDatabaseError } from '../errors.js'
+import { AuditPgStoreError } from '../errors.js'
 
 /** A `pg.Pool` or one connected `pg.Client`/`PoolClient`. */
 export type Queryable = Pool | ClientBase
@@ -34,10 +34,10 @@ export function sqlState(error: unknown): string | undefined {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined
 }
 
-/** Wraps a driver error in an {@link AuditPgDatabaseError} that names the SQLSTATE only. */
-export function dbError(operation: string, error: unknown): AuditPgDatabaseError {
-  if (error instanceof AuditPgDatabaseError) return error
-  return new AuditPgDatabaseError(operation, sqlState(error) ?? '?????', { cause: error })
+/** Wraps a driver error in an {@link AuditPgStoreError} that names the SQLSTATE only. */
+export function dbError(operation: string, error: unknown): AuditPgStoreError {
+  if (error instanceof AuditPgStoreError) return error
+  return new AuditPgStoreError(operation, sqlState(error) ?? '?????', { cause: error })
 }
 
 /** Runs `fn` inside BEGIN … COMMIT, rolling back on any error. */
