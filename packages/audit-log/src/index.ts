@@ -5,6 +5,25 @@
  *
  * @packageDocumentation
  */
+
+export type { AnchoredCheckpoint, AnchorSink } from './anchor.js'
+export { directoryAnchor } from './anchor.js'
+export type {
+  CheckpointBody,
+  CheckpointSigner,
+  Keyring,
+  KeyringEntry,
+  VerifiedCheckpoint,
+} from './checkpoint.js'
+export {
+  CHECKPOINT_TYPE,
+  checkpointHash,
+  createCheckpointSigner,
+  createKeyring,
+  generateCheckpointKey,
+  readCheckpointUnverified,
+  signCheckpoint,
+} from './checkpoint.js'
 export type { AuditErrorCode } from './errors.js'
 export {
   AuditClosedError,
@@ -17,6 +36,31 @@ export {
   CheckpointError,
   NonCanonicalInputError,
 } from './errors.js'
+export type { FhirAuditEvent } from './fhir.js'
+export {
+  checkFhirAuditEvent,
+  fhirBundle,
+  INTEGRITY_EXTENSION,
+  storedToFhir,
+  toFhirAuditEvent,
+} from './fhir.js'
+export type { FileStore, FileStoreOptions } from './file-store.js'
+export { openFileStore } from './file-store.js'
+export type { AppendResult, AuditLog, AuditLogOptions, Timers } from './log.js'
+export { openAuditLog } from './log.js'
+export {
+  CompactRange,
+  EMPTY_ROOT,
+  leafHash,
+  MerkleTree,
+  nodeHash,
+  verifyConsistency,
+  verifyInclusion,
+} from './merkle.js'
+export type { BundleVerdict, InclusionBundle } from './prove.js'
+export { proveInclusion, verifyInclusionBundle } from './prove.js'
+export type { Pseudonymizer } from './pseudonym.js'
+export { createPseudonymizer } from './pseudonym.js'
 export type {
   AuditAction,
   AuditAgent,
@@ -40,3 +84,5 @@ export type {
   TailRecovery,
 } from './store.js'
 export { ZERO_HASH } from './store.js'
+export type { Finding, FindingCode, VerifyOptions, VerifyReport } from './verify.js'
+export { verifyLog } from './verify.js'

@@ -158,7 +158,10 @@ function checkNumberCanonical(v: number, path: string): void {
 /** Walks any input for canonical-form violations first, so they are reported as such. */
 function scanCanonical(v: unknown, path: string, depth: number): void {
   if (depth > 16) throw new AuditEventError('nesting too deep', path)
-  if (typeof v === 'number') return checkNumberCanonical(v, path)
+  if (typeof v === 'number') {
+    checkNumberCanonical(v, path)
+    return
+  }
   if (typeof v === 'string') {
     if (hasLoneSurrogate(v)) throw new NonCanonicalInputError('lone surrogate in string', path)
     return

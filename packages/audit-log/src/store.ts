@@ -8,7 +8,8 @@
  * - Records are opaque canonical JSON bytes plus their sequence number. A store never re-serialises
  *   them: `read` returns exactly the bytes `append` was given (the hash covers those bytes).
  * - `append(expected, records)` is atomic and durable: either every record is stored and on stable
- *   storage when the promise resolves, or none is. It refuses with {@link AuditConflictError} when
+ *   storage when the promise resolves, or none is (a file store that crashes mid-write may keep a
+ *   prefix of an unacknowledged batch, never a gap). It refuses with {@link AuditConflictError} when
  *   the store's head is not `expected` (another writer appended first); the writer then catches up
  *   with `read` and retries. Sequence numbers are contiguous from 0 and never reused.
  * - Checkpoints are stored in write order, and appending one is also conditional (on the number
@@ -143,6 +144,13 @@ export interface AuditStore {
    * record for each. Stores whose appends are transactional never have any and may omit this.
    */
   takeRecoveries?(): readonly TailRecovery[]
+
+  /**
+   * Bytes after the last complete record left by a writer that crashed mid-write and not yet cut
+   * off (file stores). The verifier reports them as a warning. Stores with transactional appends
+   * never have any and may omit this.
+   */
+  tornTailBytes?(): Promise<number>
 
   /** Releases files, locks and connections. Idempotent. */
   close(): Promise<void>

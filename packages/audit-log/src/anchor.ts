@@ -1,0 +1,99 @@
+/**
+ * Anchors: copies of signed checkpoints kept where the log's writer cannot rewrite them. The
+ * verifier recomputes the root at every anchored size and compares it, so a truncated log, or one
+ * whose suffix was rewritten with fresh hashes, no longer matches.
+ *
+ * {@link directoryAnchor} is the embedded default: a directory (ideally on another host, a
+ * WORM/object-lock mount, or a backup medium) where each checkpoint is written once under its chain
+ * index with exclusive create; a different checkpoint at an existing index is refused (that would
+ * be equivocation). The {@link AnchorSink} interface admits S3 Object Lock, an RFC 3161 timestamping
+ * authority or a C2SP witness later.
+ *
+ * HIPAA: 164.312(c)(1) integrity (tamper evidence that survives a compromised writer),
+ * 164.308(a)(7)(ii)(A) data backup (checkpoints kept apart from the log).
+ *
+ * @module
+ */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { canonicalize } from '@safeguards/core'
+import { AuditStoreError, CheckpointError } from './errors.js'
+import { assertStreamId } from './record.js'
+import type { StoredCheckpoint } from './store.js'
+
+/** A checkpoint as anchored: the stored checkpoint plus its chain index. */
+export interface AnchoredCheckpoint extends StoredCheckpoint {
+  /** The checkpoint's chain index. */
+  readonly index: number
+}
+
+/** Where checkpoints are copied. */
+export interface AnchorSink {
+  /**
+   * Stores a checkpoint for `origin`, write-once per index.
+   *
+   * @throws {CheckpointError} when a different checkpoint is already anchored at that index.
+   * @throws {AuditStoreError} on I/O failure.
+   */
+  put(origin: string, checkpoint: AnchoredCheckpoint): Promise<void>
+  /** Every anchored checkpoint of `origin`, by index. @throws {AuditStoreError} on I/O failure. */
+  list(origin: string): Promise<readonly AnchoredCheckpoint[]>
+}
+
+/**
+ * An anchor in a directory: `<dir>/<origin>/<index, 20 digits>.json`, created with `wx`.
+ *
+ * HIPAA: 164.312(c)(1) integrity.
+ *
+ * @throws {TypeError} when `dir` is not a non-empty string.
+ * @example
+ * ```ts
+ * const anchor = directoryAnchor('/mnt/worm/audit-anchors')
+ * const log = await openAuditLog({ store, signer, anchor })
+ * ```
+ */
+export function directoryAnchor(dir: string): AnchorSink {
+  if (typeof dir !== 'string' || dir === '') throw new TypeError('"dir" expected a path')
+  return {
+    async put(origin: string, checkpoint: AnchoredCheckpoint): Promise<void> {
+      assertStreamId(origin)
+      const sub = join(dir, origin)
+      const path = join(sub, `${String(checkpoint.index).padStart(20, '0')}.json`)
+      const text = `${canonicalize({ index: checkpoint.index, jws: checkpoint.jws, size: checkpoint.size })}\n`
+      try {
+        mkdirSync(sub, { recursive: true })
+        writeFileSync(path, text, { flag: 'wx' })
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'EEXIST')
+          throw new AuditStoreError(`anchor write failed (${(e as { code?: string }).code ?? 'unknown'})`, {
+            cause: e,
+          })
+        if (readFileSync(path, 'utf8') !== text)
+          throw new CheckpointError(`a different checkpoint is already anchored at index ${checkpoint.index}`)
+      }
+    },
+    async list(origin: string): Promise<readonly AnchoredCheckpoint[]> {
+      assertStreamId(origin)
+      const sub = join(dir, origin)
+      let names: string[]
+      try {
+        names = readdirSync(sub)
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ENOENT') return []
+        throw new AuditStoreError('anchor read failed', { cause: e })
+      }
+      const out: AnchoredCheckpoint[] = []
+      for (const n of names.filter((x) => /^\d{20}\.json$/.test(x)).sort()) {
+        try {
+          const v = JSON.parse(readFileSync(join(sub, n), 'utf8')) as Record<string, unknown>
+          if (!Number.isSafeInteger(v.index) || !Number.isSafeInteger(v.size) || typeof v.jws !== 'string')
+            throw new Error('shape')
+          out.push({ index: v.index as number, size: v.size as number, jws: v.jws })
+        } catch (e) {
+          throw new CheckpointError(`anchored checkpoint ${n} is malformed`, { cause: e })
+        }
+      }
+      return out
+    },
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * Export to FHIR R4 `AuditEvent` (http://hl7.org/fhir/R4/auditevent.html), shaped after IHE Basic
+ * Audit Log Patterns (BALP): agents keep `requestor`, the patient becomes an entity with object role
+ * 1 (patient), the request id an entity identifier typed `X-Request-Id`, and the record's integrity
+ * data (stream, seq, entry hash, prev) an extension, so an exported event can be traced back to the
+ * signed log.
+ *
+ * The R4 JSON schema does not enforce `recorded` or `agent.requestor` (both 1..1 in the spec);
+ * {@link checkFhirAuditEvent} checks them in code.
+ *
+ * HIPAA: 164.312(b) audit controls and 164.308(a)(1)(ii)(D) information system activity review
+ * (events in the format SIEMs and FHIR servers ingest).
+ *
+ * @module
+ */
+import { bytesToHex, utf8Decode } from '@safeguards/core'
+import { leafHashOf } from './internal/sha256.js'
+import type { AuditEvent, AuditRecord } from './record.js'
+import type { StoredRecord } from './store.js'
+
+/** A FHIR R4 AuditEvent resource (JSON). */
+export type FhirAuditEvent = Record<string, unknown> & { resourceType: 'AuditEvent' }
+
+/** The extension URL carrying the record's integrity data. */
+export const INTEGRITY_EXTENSION = 'urn:safeguards:audit-log:integrity' as const
+
+const HL7 = 'http://terminology.hl7.org/CodeSystem'
+const DCM = 'http://dicom.nema.org/resources/ontology/DCM'
+const REFERENCE = /^[A-Z][A-Za-z]{1,63}\/[A-Za-z0-9\-.]{1,64}$/
+
+function coding(system: string, code: string): { system: string; code: string } {
+  return { system, code }
+}
+
+function refOrId(v: string): Record<string, unknown> {
+  return REFERENCE.test(v) ? { reference: v } : { identifier: { value: v } }
+}
+
+function eventTypeSystem(type: string): string {
+  if (type === 'rest') return `${HL7}/audit-event-type`
+  if (/^1101\d\d$/.test(type)) return DCM
+  return 'urn:safeguards:audit-log:event-type'
+}
+
+/**
+ * Maps one record to a FHIR R4 AuditEvent.
+ *
+ * HIPAA: 164.312(b) audit controls.
+ *
+ * @param record - the parsed record.
+ * @param entryHash - the record's entry hash (hex), for the integrity extension.
+ * @throws never for records that passed {@link validateEvent}.
+ * @example
+ * ```ts
+ * const resource = toFhirAuditEvent(record, entryHashHex)
+ * ```
+ */
+export function toFhirAuditEvent(record: AuditRecord, entryHash: string): FhirAuditEvent {
+  const e: AuditEvent = record.event
+  const out: FhirAuditEvent = {
+    resourceType: 'AuditEvent',
+    id: `${record.stream.replace(/[^A-Za-z0-9\-.]/g, '-').slice(0, 40)}-${record.seq}`,
+    extension: [
+      {
+        url: INTEGRITY_EXTENSION,
+        extension: [
+          { url: 'stream', valueString: record.stream },
+          { url: 'seq', valueString: String(record.seq) },
+          { url: 'entryHash', valueString: entryHash },
+          { url: 'prev', valueString: record.prev },
+        ],
+      },
+    ],
+    type: coding(eventTypeSystem(e.type), e.type),
+    action: e.action,
+    recorded: record.recorded,
+    outcome: String(e.outcome),
+    agent: e.agents.map((a) => {
+      const agent: Record<string, unknown> = { who: refOrId(a.who), requestor: a.requestor }
+      if (a.type !== undefined) agent.type = { coding: [coding(`${HL7}/extra-security-role-type`, a.type)] }
+      if (a.role !== undefined)
+        agent.role = a.role.map((r) => ({ coding: [coding('urn:safeguards:audit-log:role', r)] }))
+      if (a.altId !== undefined) agent.altId = a.altId
+      if (a.network !== undefined)
+        agent.network = a.network.type === undefined ? { address: a.network.address } : { ...a.network }
+      if (a.purposeOfUse !== undefined)
+        agent.purposeOfUse = a.purposeOfUse.map((p) => ({ coding: [coding(`${HL7}/v3-ActReason`, p)] }))
+      return agent
+    }),
+    source: {
+      observer: refOrId(e.source.observer),
+      ...(e.source.site === undefined ? {} : { site: e.source.site }),
+      ...(e.source.type === undefined
+        ? {}
+        : { type: e.source.type.map((t) => coding(`${HL7}/security-source-type`, t)) }),
+    },
+  }
+  if (e.subtype !== undefined)
+    out.subtype = e.subtype.map((s) =>
+      coding(
+        e.type === 'rest' ? 'http://hl7.org/fhir/restful-interaction' : 'urn:safeguards:audit-log:subtype',
+        s,
+      ),
+    )
+  if (e.occurred !== undefined) out.period = { start: e.occurred, end: e.occurred }
+  if (e.outcomeCode !== undefined) out.outcomeDesc = e.outcomeCode
+  const entity: Record<string, unknown>[] = []
+  if (e.patient !== undefined)
+    entity.push({
+      what: refOrId(e.patient),
+      type: coding(`${HL7}/audit-entity-type`, '1'),
+      role: coding(`${HL7}/object-role`, '1'),
+    })
+  for (const en of e.entities ?? []) {
+    const x: Record<string, unknown> = { what: refOrId(en.what) }
+    if (en.type !== undefined) x.type = coding(`${HL7}/audit-entity-type`, en.type)
+    if (en.role !== undefined) x.role = coding(`${HL7}/object-role`, en.role)
+    if (en.lifecycle !== undefined) x.lifecycle = coding(`${HL7}/dicom-audit-lifecycle`, en.lifecycle)
+    if (en.securityLabel !== undefined)
+      x.securityLabel = en.securityLabel.map((l) => coding(`${HL7}/v3-Confidentiality`, l))
+    entity.push(x)
+  }
+  if (e.requestId !== undefined)
+    entity.push({
+      what: { identifier: { type: { text: 'X-Request-Id' }, value: e.requestId } },
+      type: coding(`${HL7}/audit-entity-type`, '4'),
+    })
+  if (e.details !== undefined)
+    entity.push({
+      type: coding(`${HL7}/audit-entity-type`, '4'),
+      detail: Object.entries(e.details).map(([k, v]) => ({ type: k, valueString: String(v) })),
+    })
+  if (entity.length > 0) out.entity = entity
+  return out
+}
+
+/**
+ * Parses a stored record and maps it to a FHIR R4 AuditEvent.
+ *
+ * @throws {SyntaxError} when the bytes are not JSON (verify the log first).
+ * @example
+ * ```ts
+ * for await (const r of store.read(0)) out.write(`${JSON.stringify(storedToFhir(r))}\n`)
+ * ```
+ */
+export function storedToFhir(record: StoredRecord): FhirAuditEvent {
+  const parsed = JSON.parse(utf8Decode(record.bytes)) as AuditRecord
+  return toFhirAuditEvent(parsed, bytesToHex(leafHashOf(record.bytes)))
+}
+
+/**
+ * Checks what the R4 JSON schema leaves out: `recorded` present (an instant) and every agent's
+ * `requestor` present (a boolean). Returns the problems found (empty when fine).
+ *
+ * @throws never.
+ * @example
+ * ```ts
+ * checkFhirAuditEvent(resource) // []
+ * ```
+ */
+export function checkFhirAuditEvent(resource: unknown): string[] {
+  const problems: string[] = []
+  const r = resource as Record<string, unknown> | null
+  if (typeof r !== 'object' || r === null || r.resourceType !== 'AuditEvent') return ['not an AuditEvent']
+  if (
+    typeof r.recorded !== 'string' ||
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(r.recorded)
+  )
+    problems.push('recorded is missing or not an instant')
+  const agents = r.agent
+  if (!Array.isArray(agents) || agents.length === 0) problems.push('agent is missing')
+  else
+    agents.forEach((a, i) => {
+      if (typeof (a as { requestor?: unknown }).requestor !== 'boolean')
+        problems.push(`agent[${i}].requestor is missing`)
+    })
+  return problems
+}
+
+/**
+ * Wraps AuditEvents in a FHIR R4 `collection` Bundle.
+ *
+ * @example
+ * ```ts
+ * const bundle = fhirBundle(resources, '2026-01-01T00:00:00.000Z')
+ * ```
+ */
+export function fhirBundle(resources: readonly FhirAuditEvent[], timestamp: string): Record<string, unknown> {
+  return {
+    resourceType: 'Bundle',
+    type: 'collection',
+    timestamp,
+    entry: resources.map((resource) => ({
+      fullUrl: `urn:safeguards:audit-log:${String(resource.id)}`,
+      resource,
+    })),
+  }
+}

@@ -1,0 +1,376 @@
+/**
+ * The audit log writer: validates events, chains them, commits them in groups, and writes signed
+ * checkpoints every N records, every T milliseconds (even when idle) and on close.
+ *
+ * Group commit: `append` queues the event; one batch is in flight at a time, and every event that
+ * arrives while it syncs joins the next batch, so one fsync acknowledges many events. An append's
+ * promise resolves only after its record is durable in the store.
+ *
+ * Several writers (threads, processes) may share a store: a writer whose append is refused because
+ * the head moved reads the records it missed, checks that they chain, and retries.
+ *
+ * HIPAA: 164.312(b) audit controls, 164.312(c)(1) integrity, 164.308(a)(1)(ii)(D) information
+ * system activity review.
+ *
+ * @module
+ */
+import { bytesToHex, type Clock, isSafeguardsError, systemClock } from '@safeguards/core'
+import type { AnchorSink } from './anchor.js'
+import {
+  type CheckpointSigner,
+  checkpointHash,
+  readCheckpointUnverified,
+  signCheckpoint,
+} from './checkpoint.js'
+import { AuditClosedError, AuditConflictError, AuditCorruptionError } from './errors.js'
+import { readRecordHeader } from './internal/record-header.js'
+import { leafHashOf } from './internal/sha256.js'
+import { CompactRange } from './merkle.js'
+import { type AuditEvent, encodeRecord, formatRecorded, RECORD_VERSION, validateEvent } from './record.js'
+import type { AppendRecord, AuditStore, StoredCheckpoint, TailRecovery } from './store.js'
+
+/** Timer functions (inject fakes in tests). */
+export interface Timers {
+  /** Like the global `setInterval`. */
+  setInterval(callback: () => void, ms: number): unknown
+  /** Like the global `clearInterval`. */
+  clearInterval(handle: unknown): void
+}
+
+/** Options for {@link openAuditLog}. */
+export interface AuditLogOptions {
+  /** Where records live. */
+  store: AuditStore
+  /** Signs checkpoints. Without one, no checkpoints are written (verify then warns). */
+  signer?: CheckpointSigner
+  /** Where checkpoints are also copied (recommended: off-host, write-once). */
+  anchor?: AnchorSink
+  /** Checkpoint policy: every `records` appended (default 1000) and every `ms` (default 60 000; 0 off). */
+  checkpointEvery?: { records?: number; ms?: number }
+  /** The clock for `recorded` and checkpoint timestamps (default the system clock). */
+  clock?: Clock
+  /** Timer functions for the periodic checkpoint (default the globals). */
+  timers?: Timers
+  /** Most events per batch (default 4096). */
+  maxBatch?: number
+  /** Close the store on `close()` (default true). */
+  closeStore?: boolean
+  /** Called with errors of background checkpoints (timer-driven); default: ignored. */
+  onError?: (error: unknown) => void
+}
+
+/** What `append` resolves with, once the record is durable. */
+export interface AppendResult {
+  /** The record's sequence number. */
+  seq: number
+  /** The record's entry hash (hex). */
+  hash: string
+}
+
+/** An open audit log. */
+export interface AuditLog {
+  /** The stream id. */
+  readonly stream: string
+  /** Records acknowledged by this writer's view of the log (may lag other writers). */
+  readonly size: number
+  /**
+   * Appends an event (an object, or JSON text) and resolves once it is durable.
+   *
+   * @throws {AuditEventError} / {NonCanonicalInputError} for a bad event (nothing is queued).
+   * @throws {AuditStoreError} / {AuditCorruptionError} when the store fails.
+   * @throws {AuditClosedError} after `close`.
+   */
+  append(event: AuditEvent | string): Promise<AppendResult>
+  /**
+   * Writes a signed checkpoint now (and anchors it). Resolves with the stored checkpoint, or null
+   * when the log has no signer.
+   */
+  checkpoint(): Promise<StoredCheckpoint | null>
+  /** Flushes, writes a final checkpoint, stops the timer and (by default) closes the store. */
+  close(): Promise<void>
+}
+
+interface Pending {
+  event: AuditEvent
+  resolve: (r: AppendResult) => void
+  reject: (e: unknown) => void
+}
+
+const SYSTEM_AGENT = [{ who: 'safeguards-audit-log', requestor: false, type: 'application' }]
+
+/**
+ * Opens an audit log on a store. Reads the existing records once to rebuild the Merkle state and
+ * check that the chain is intact; a damaged log is refused (run `verifyLog` to locate the damage).
+ *
+ * HIPAA: 164.312(b) audit controls (record and examine activity), 164.312(c)(1) integrity.
+ *
+ * @throws {AuditCorruptionError} when the stored chain is broken.
+ * @throws {AuditStoreError} on I/O failure.
+ * @example
+ * ```ts
+ * const log = await openAuditLog({ store: await openFileStore({ dir, stream: 'ehr' }), signer })
+ * const { seq } = await log.append({
+ *   type: 'rest', action: 'R', outcome: 0,
+ *   agents: [{ who: 'Practitioner/7', requestor: true }],
+ *   source: { observer: 'ehr-api' }, patient: 'Patient/42',
+ * })
+ * await log.close()
+ * ```
+ */
+export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> {
+  if (typeof options !== 'object' || options === null || typeof options.store !== 'object')
+    throw new TypeError('"options.store" expected an AuditStore')
+  const every = options.checkpointEvery ?? {}
+  const records = every.records ?? 1000
+  const ms = every.ms ?? 60_000
+  if (!Number.isSafeInteger(records) || records < 1)
+    throw new RangeError('"checkpointEvery.records" expected >= 1')
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new RangeError('"checkpointEvery.ms" expected >= 0')
+  const maxBatch = options.maxBatch ?? 4096
+  if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new RangeError('"maxBatch" expected >= 1')
+  const log = new Log(options, records, ms, maxBatch)
+  await log.catchUp()
+  log.start()
+  return log
+}
+
+class Log implements AuditLog {
+  readonly stream: string
+  readonly #store: AuditStore
+  readonly #signer: CheckpointSigner | undefined
+  readonly #anchor: AnchorSink | undefined
+  readonly #clock: Clock
+  readonly #timers: Timers
+  readonly #everyRecords: number
+  readonly #everyMs: number
+  readonly #maxBatch: number
+  readonly #closeStore: boolean
+  readonly #onError: (e: unknown) => void
+  #range = new CompactRange()
+  #hash: Uint8Array = new Uint8Array(32)
+  #queue: Pending[] = []
+  #pump: Promise<void> | null = null
+  #chain: Promise<unknown> = Promise.resolve()
+  #sinceCheckpoint = 0
+  #timer: unknown = undefined
+  #closed = false
+
+  constructor(options: AuditLogOptions, records: number, ms: number, maxBatch: number) {
+    this.#store = options.store
+    this.stream = options.store.stream
+    this.#signer = options.signer
+    this.#anchor = options.anchor
+    this.#clock = options.clock ?? systemClock
+    this.#timers = options.timers ?? {
+      setInterval: (f, t) => setInterval(f, t),
+      clearInterval: (h) => clearInterval(h as ReturnType<typeof setInterval>),
+    }
+    this.#everyRecords = records
+    this.#everyMs = ms
+    this.#maxBatch = maxBatch
+    this.#closeStore = options.closeStore ?? true
+    this.#onError = options.onError ?? (() => undefined)
+  }
+
+  get size(): number {
+    return this.#range.size
+  }
+
+  start(): void {
+    if (this.#signer !== undefined && this.#everyMs > 0) {
+      const h = this.#timers.setInterval(() => {
+        this.checkpoint().catch(this.#onError)
+      }, this.#everyMs)
+      ;(h as { unref?: () => void } | null)?.unref?.()
+      this.#timer = h
+    }
+  }
+
+  /** Reads records this writer has not seen yet, checking that they chain. */
+  async catchUp(): Promise<void> {
+    const from = this.#range.size
+    for await (const r of this.#store.read(from)) {
+      const header = readRecordHeader(r.bytes)
+      const expect = this.#range.size
+      if (header === null || header.seq !== expect || r.seq !== expect || header.stream !== this.stream)
+        throw new AuditCorruptionError('stored record is not the expected record', expect)
+      if (header.prev !== bytesToHex(this.#hash))
+        throw new AuditCorruptionError('stored chain is broken', expect)
+      const h = leafHashOf(r.bytes)
+      this.#range.append(h)
+      this.#hash = h
+    }
+  }
+
+  append(event: AuditEvent | string): Promise<AppendResult> {
+    if (this.#closed) return Promise.reject(new AuditClosedError())
+    let valid: AuditEvent
+    try {
+      valid = validateEvent(event)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.#queue.push({ event: valid, resolve, reject })
+      this.#kick()
+    })
+  }
+
+  /** Runs writer tasks (batches, checkpoints) one at a time: they share the Merkle state. */
+  #serial<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(f, f)
+    this.#chain = run.catch(() => undefined)
+    return run
+  }
+
+  #kick(): void {
+    if (this.#pump !== null) return
+    this.#pump = this.#serial(() => this.#drain()).finally(() => {
+      this.#pump = null
+      if (this.#queue.length > 0) this.#kick()
+    })
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, this.#maxBatch)
+      try {
+        const results = await this.#write(batch.map((p) => p.event))
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!)
+      } catch (e) {
+        for (const p of batch) p.reject(e)
+      }
+      if (this.#signer !== undefined && this.#sinceCheckpoint >= this.#everyRecords) {
+        await this.#checkpointNow().catch(this.#onError)
+      }
+    }
+  }
+
+  #recoveryEvent(r: TailRecovery): AuditEvent {
+    return validateEvent(
+      {
+        type: 'safeguards.recovered',
+        action: 'E',
+        outcome: 4,
+        outcomeCode: 'torn-tail-discarded',
+        agents: SYSTEM_AGENT,
+        source: { observer: 'safeguards-audit-log' },
+        details: { discardedBytes: r.discardedBytes, discardedSha256: bytesToHex(r.discardedSha256) },
+      },
+      { allowReserved: true },
+    )
+  }
+
+  /** Writes events as one batch, catching up and retrying when another writer got there first. */
+  async #write(events: AuditEvent[]): Promise<AppendResult[]> {
+    let recoveries: AuditEvent[] = []
+    for (let attempt = 0; ; attempt++) {
+      const all = recoveries.length > 0 ? [...recoveries, ...events] : events
+      const expected = { size: this.#range.size, hash: this.#hash }
+      const recorded = formatRecorded(this.#clock.now())
+      const out: AppendRecord[] = []
+      let prev = this.#hash
+      let seq = expected.size
+      for (const event of all) {
+        const bytes = encodeRecord({
+          v: RECORD_VERSION,
+          stream: this.stream,
+          seq,
+          prev: bytesToHex(prev),
+          recorded,
+          event,
+        })
+        const hash = leafHashOf(bytes)
+        out.push({ seq, bytes, hash, prevHash: prev })
+        prev = hash
+        seq++
+      }
+      try {
+        await this.#store.append(expected, out)
+      } catch (e) {
+        const more = this.#store.takeRecoveries?.() ?? []
+        recoveries = [...recoveries, ...more.map((r) => this.#recoveryEvent(r))]
+        if (e instanceof AuditConflictError || isSafeguardsError(e, 'ERR_AUDIT_CONFLICT')) {
+          if (attempt > 10_000) throw e
+          await this.catchUp()
+          continue
+        }
+        throw e
+      }
+      for (const r of out) this.#range.append(r.hash)
+      this.#hash = prev
+      this.#sinceCheckpoint += out.length
+      const more = this.#store.takeRecoveries?.() ?? []
+      if (more.length > 0) {
+        // The store cut a torn tail while taking its lock; record that right away.
+        for (const r of more)
+          this.#queue.unshift({
+            event: this.#recoveryEvent(r),
+            resolve: () => undefined,
+            reject: this.#onError,
+          })
+      }
+      const skip = out.length - events.length
+      return out.slice(skip).map((r) => ({ seq: r.seq, hash: bytesToHex(r.hash) }))
+    }
+  }
+
+  checkpoint(): Promise<StoredCheckpoint | null> {
+    return this.#serial(() => this.#checkpointNow())
+  }
+
+  async #checkpointNow(): Promise<StoredCheckpoint | null> {
+    const signer = this.#signer
+    if (signer === undefined) return null
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      const head = await this.#store.checkpointHead()
+      let index = 0
+      let prev = '0'.repeat(64)
+      if (head.latest !== null) {
+        const last = readCheckpointUnverified(head.latest.jws)
+        index = last.body.index + 1
+        prev = checkpointHash(head.latest.jws)
+        if (head.count !== index)
+          throw new AuditCorruptionError('checkpoint chain index does not match its position')
+        if (last.body.size > this.#range.size) await this.catchUp()
+        if (last.body.size > this.#range.size)
+          throw new AuditCorruptionError(
+            'a checkpoint commits to more records than the log has',
+            this.#range.size,
+          )
+      }
+      const size = this.#range.size
+      const jws = await signCheckpoint(signer, {
+        index,
+        origin: this.stream,
+        prev,
+        root: this.#range.root(),
+        size,
+        timestamp: formatRecorded(this.#clock.now()),
+      })
+      const cp = { size, jws }
+      try {
+        await this.#store.appendCheckpoint(head.count, cp)
+      } catch (e) {
+        if (isSafeguardsError(e, 'ERR_AUDIT_CONFLICT')) continue
+        throw e
+      }
+      this.#sinceCheckpoint = 0
+      if (this.#anchor !== undefined) await this.#anchor.put(this.stream, { ...cp, index })
+      return cp
+    }
+    throw new AuditConflictError(-1, -1)
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#timer !== undefined) this.#timers.clearInterval(this.#timer)
+    while (this.#pump !== null) await this.#pump
+    try {
+      if (this.#signer !== undefined) await this.checkpoint()
+    } finally {
+      if (this.#closeStore) await this.#store.close()
+    }
+  }
+}

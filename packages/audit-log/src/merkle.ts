@@ -1,0 +1,359 @@
+/**
+ * RFC 6962 / RFC 9162 Merkle tree hashing: leaf and node hashes, an append-only tree that keeps
+ * every complete subtree (so roots, inclusion and consistency proofs at any size cost O(log² n)
+ * hashes at most), and the verification algorithms of RFC 9162 §2.1.3.2 and §2.1.4.2 with the
+ * stricter rules of transparency-dev/merkle (size1 = 0 is refused, hashes must be 32 bytes).
+ * Checked against the transparency-dev vectors.
+ *
+ * HIPAA: 164.312(c)(1) integrity and 164.312(c)(2) mechanism to authenticate (a checkpoint root
+ * commits to every record; proofs let an auditor check one record, or that a later log extends an
+ * earlier one, without the whole log).
+ *
+ * @module
+ */
+import { timingSafeEqual } from '@safeguards/core'
+import { leafHashOf, nodeHashOf, sha256Fast } from './internal/sha256.js'
+
+/**
+ * RFC 6962 leaf hash, `SHA-256(0x00 || data)`: a record's entry hash.
+ *
+ * @throws {TypeError} when `data` is not a Uint8Array.
+ * @example
+ * ```ts
+ * const h = leafHash(recordBytes) // 32 bytes
+ * ```
+ */
+export function leafHash(data: Uint8Array): Uint8Array {
+  if (!(data instanceof Uint8Array)) throw new TypeError('"data" expected Uint8Array')
+  return leafHashOf(data)
+}
+
+/**
+ * RFC 6962 interior node hash, `SHA-256(0x01 || left || right)`.
+ *
+ * @throws {RangeError} when a child is not 32 bytes.
+ * @example
+ * ```ts
+ * nodeHash(leafHash(a), leafHash(b))
+ * ```
+ */
+export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  if (!(left instanceof Uint8Array) || left.length !== 32) throw new RangeError('"left" expected 32 bytes')
+  if (!(right instanceof Uint8Array) || right.length !== 32) throw new RangeError('"right" expected 32 bytes')
+  return nodeHashOf(left, right)
+}
+
+/** The root of the empty tree, `SHA-256("")`. */
+export const EMPTY_ROOT: Uint8Array = sha256Fast(new Uint8Array(0))
+
+function largestPowerOfTwoBelow(n: number): number {
+  // n >= 2; the largest power of two strictly smaller than n.
+  let k = 1
+  while (k * 2 < n) k *= 2
+  return k
+}
+
+/**
+ * An append-only RFC 6962 Merkle tree over leaf hashes. Level `k` keeps the hash of every complete
+ * subtree of 2^k leaves, in one growable buffer per level (64 bytes per leaf in total).
+ *
+ * HIPAA: 164.312(c)(1) integrity.
+ *
+ * @example
+ * ```ts
+ * const tree = new MerkleTree()
+ * for (const r of records) tree.append(leafHash(r))
+ * const proof = tree.inclusionProof(5, tree.size)
+ * verifyInclusion(leafHash(records[5]), 5, tree.size, proof, tree.root())
+ * ```
+ */
+export class MerkleTree {
+  #levels: Uint8Array[] = [new Uint8Array(32 * 1024)]
+  #counts: number[] = [0]
+
+  /** Number of leaves. */
+  get size(): number {
+    return this.#counts[0] ?? 0
+  }
+
+  /**
+   * Appends a leaf hash (32 bytes).
+   *
+   * @throws {RangeError} when the hash is not 32 bytes.
+   */
+  append(leaf: Uint8Array): void {
+    if (!(leaf instanceof Uint8Array) || leaf.length !== 32) throw new RangeError('"leaf" expected 32 bytes')
+    let h = leaf
+    let level = 0
+    for (;;) {
+      this.#put(level, h)
+      const count = this.#counts[level] ?? 0
+      if (count % 2 === 1) return
+      const buf = this.#levels[level]!
+      const left = buf.subarray((count - 2) * 32, (count - 1) * 32)
+      h = nodeHashOf(left, h)
+      level++
+    }
+  }
+
+  #put(level: number, h: Uint8Array): void {
+    if (this.#levels.length <= level) {
+      this.#levels.push(new Uint8Array(32 * 1024))
+      this.#counts.push(0)
+    }
+    let buf = this.#levels[level]!
+    const count = this.#counts[level]!
+    if ((count + 1) * 32 > buf.length) {
+      const bigger = new Uint8Array(buf.length * 2)
+      bigger.set(buf)
+      this.#levels[level] = bigger
+      buf = bigger
+    }
+    buf.set(h, count * 32)
+    this.#counts[level] = count + 1
+  }
+
+  /** The hash of leaf `index` (a copy). @throws {RangeError} when out of range. */
+  leaf(index: number): Uint8Array {
+    this.#checkSize(index + 1, 'index')
+    return this.#levels[0]!.slice(index * 32, index * 32 + 32)
+  }
+
+  #checkSize(n: number, name: string): void {
+    if (!Number.isSafeInteger(n) || n < 0 || n > this.size) throw new RangeError(`"${name}" out of range`)
+  }
+
+  /** MTH(D[start : start + n]), n >= 1. */
+  #hash(start: number, n: number): Uint8Array {
+    if ((n & (n - 1)) === 0 && start % n === 0) {
+      const level = Math.log2(n)
+      const i = start / n
+      return this.#levels[level]!.subarray(i * 32, i * 32 + 32)
+    }
+    const k = largestPowerOfTwoBelow(n)
+    return nodeHashOf(this.#hash(start, k), this.#hash(start + k, n - k))
+  }
+
+  /**
+   * The root of the tree of the first `size` leaves (default: all).
+   *
+   * @throws {RangeError} when `size` exceeds the tree.
+   */
+  root(size: number = this.size): Uint8Array {
+    this.#checkSize(size, 'size')
+    if (size === 0) return EMPTY_ROOT.slice()
+    return this.#hash(0, size).slice()
+  }
+
+  /**
+   * The inclusion proof (RFC 6962 §2.1.1 PATH) of leaf `index` in the tree of `size` leaves.
+   *
+   * @throws {RangeError} when `index >= size` or `size` exceeds the tree.
+   */
+  inclusionProof(index: number, size: number = this.size): Uint8Array[] {
+    this.#checkSize(size, 'size')
+    if (!Number.isSafeInteger(index) || index < 0 || index >= size)
+      throw new RangeError('"index" out of range')
+    const out: Uint8Array[] = []
+    let start = 0
+    let n = size
+    let m = index
+    while (n > 1) {
+      const k = largestPowerOfTwoBelow(n)
+      if (m < k) {
+        out.push(this.#hash(start + k, n - k).slice())
+        n = k
+      } else {
+        out.push(this.#hash(start, k).slice())
+        start += k
+        n -= k
+        m -= k
+      }
+    }
+    return out.reverse()
+  }
+
+  /**
+   * The consistency proof (RFC 6962 §2.1.2 PROOF) between sizes `size1` and `size2`.
+   *
+   * @throws {RangeError} unless `0 < size1 <= size2 <= size`.
+   */
+  consistencyProof(size1: number, size2: number = this.size): Uint8Array[] {
+    this.#checkSize(size2, 'size2')
+    if (!Number.isSafeInteger(size1) || size1 < 1 || size1 > size2)
+      throw new RangeError('"size1" out of range')
+    const out: Uint8Array[] = []
+    let m = size1
+    let start = 0
+    let n = size2
+    let b = true
+    while (m !== n) {
+      const k = largestPowerOfTwoBelow(n)
+      if (m <= k) {
+        out.push(this.#hash(start + k, n - k).slice())
+        n = k
+      } else {
+        out.push(this.#hash(start, k).slice())
+        start += k
+        n -= k
+        m -= k
+        b = false
+      }
+    }
+    if (!b) out.push(this.#hash(start, n).slice())
+    return out.reverse()
+  }
+}
+
+function is32(h: unknown): h is Uint8Array {
+  return h instanceof Uint8Array && h.length === 32
+}
+
+/**
+ * Verifies an inclusion proof (RFC 9162 §2.1.3.2). Returns false for any malformed or wrong proof.
+ *
+ * HIPAA: 164.312(c)(1) integrity (an auditor checks one record against a signed root).
+ *
+ * @throws never (a malformed proof is a `false`).
+ * @example
+ * ```ts
+ * verifyInclusion(leafHash(bytes), seq, checkpoint.size, proof, checkpoint.root) // true
+ * ```
+ */
+export function verifyInclusion(
+  leaf: Uint8Array,
+  index: number,
+  size: number,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
+  if (!is32(leaf) || !is32(root) || !Array.isArray(proof) || !proof.every(is32)) return false
+  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) return false
+  let fn = index
+  let sn = size - 1
+  let r = leaf
+  for (const p of proof) {
+    if (sn === 0) return false
+    if (fn % 2 === 1 || fn === sn) {
+      r = nodeHashOf(p, r)
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2)
+          sn = Math.floor(sn / 2)
+        }
+      }
+    } else {
+      r = nodeHashOf(r, p)
+    }
+    fn = Math.floor(fn / 2)
+    sn = Math.floor(sn / 2)
+  }
+  return sn === 0 && timingSafeEqual(r, root)
+}
+
+/**
+ * Verifies a consistency proof between two tree heads (RFC 9162 §2.1.4.2): the tree of `size2`
+ * leaves extends the tree of `size1` leaves. Returns false for any malformed or wrong proof,
+ * including `size1 = 0` and `size1 > size2`.
+ *
+ * HIPAA: 164.312(c)(1) integrity (a later checkpoint provably extends an earlier one: no history
+ * was rewritten in between).
+ *
+ * @throws never (a malformed proof is a `false`).
+ * @example
+ * ```ts
+ * verifyConsistency(old.size, cur.size, old.root, cur.root, proof) // true
+ * ```
+ */
+export function verifyConsistency(
+  size1: number,
+  size2: number,
+  root1: Uint8Array,
+  root2: Uint8Array,
+  proof: readonly Uint8Array[],
+): boolean {
+  if (!Number.isSafeInteger(size1) || !Number.isSafeInteger(size2) || !Array.isArray(proof)) return false
+  if (!(root1 instanceof Uint8Array) || !(root2 instanceof Uint8Array)) return false
+  if (size1 < 1 || size2 < size1) return false
+  if (size1 === size2) {
+    return proof.length === 0 && root1.length === root2.length && timingSafeEqual(root1, root2)
+  }
+  if (!is32(root1) || !is32(root2) || proof.length === 0 || !proof.every(is32)) return false
+  const path = (size1 & (size1 - 1)) === 0 ? [root1, ...proof] : [...proof]
+  let fn = size1 - 1
+  let sn = size2 - 1
+  while (fn % 2 === 1) {
+    fn = Math.floor(fn / 2)
+    sn = Math.floor(sn / 2)
+  }
+  let fr = path[0]!
+  let sr = path[0]!
+  for (let i = 1; i < path.length; i++) {
+    const c = path[i]!
+    if (sn === 0) return false
+    if (fn % 2 === 1 || fn === sn) {
+      fr = nodeHashOf(c, fr)
+      sr = nodeHashOf(c, sr)
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2)
+          sn = Math.floor(sn / 2)
+        }
+      }
+    } else {
+      sr = nodeHashOf(sr, c)
+    }
+    fn = Math.floor(fn / 2)
+    sn = Math.floor(sn / 2)
+  }
+  return sn === 0 && timingSafeEqual(fr, root1) && timingSafeEqual(sr, root2)
+}
+
+/**
+ * An RFC 6962 compact range over the leaves `[0, size)`: the roots of the complete subtrees that
+ * make up the tree (one per set bit of `size`), O(log n) memory. Enough to append and to compute the
+ * root at the current size, which is what a writer and a streaming verifier need.
+ *
+ * HIPAA: 164.312(c)(1) integrity.
+ *
+ * @example
+ * ```ts
+ * const range = new CompactRange()
+ * range.append(leafHash(bytes))
+ * range.root() // equals new MerkleTree(...).root()
+ * ```
+ */
+export class CompactRange {
+  #hashes: Uint8Array[] = []
+  #heights: number[] = []
+  #size = 0
+
+  /** Number of leaves appended. */
+  get size(): number {
+    return this.#size
+  }
+
+  /** Appends a 32-byte leaf hash. @throws {RangeError} when it is not 32 bytes. */
+  append(leaf: Uint8Array): void {
+    if (!(leaf instanceof Uint8Array) || leaf.length !== 32) throw new RangeError('"leaf" expected 32 bytes')
+    let h = leaf
+    let height = 0
+    while (this.#heights.length > 0 && this.#heights[this.#heights.length - 1] === height) {
+      h = nodeHashOf(this.#hashes.pop()!, h)
+      this.#heights.pop()
+      height++
+    }
+    this.#hashes.push(h)
+    this.#heights.push(height)
+    this.#size++
+  }
+
+  /** The root of the tree of all appended leaves (the empty root for none). */
+  root(): Uint8Array {
+    const n = this.#hashes.length
+    if (n === 0) return EMPTY_ROOT.slice()
+    let r = this.#hashes[n - 1]!
+    for (let i = n - 2; i >= 0; i--) r = nodeHashOf(this.#hashes[i]!, r)
+    return r === this.#hashes[n - 1] ? r.slice() : r
+  }
+}

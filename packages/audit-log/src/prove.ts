@@ -1,0 +1,149 @@
+/**
+ * Inclusion proof bundles an auditor can check offline: one record's exact bytes, the signed
+ * checkpoint it is proved against, and the RFC 6962 audit path. With the log's public key (and
+ * nothing else) the auditor recomputes the leaf hash, folds the path to the root, and checks the
+ * checkpoint's signature.
+ *
+ * HIPAA: 164.312(c)(1) integrity and 164.308(a)(1)(ii)(D) information system activity review (an
+ * auditor verifies one disclosure record without receiving the whole log).
+ *
+ * @module
+ */
+import { base64ToBytes, bytesToBase64, utf8Decode, utf8Encode } from '@safeguards/core'
+import { type Keyring, readCheckpointUnverified } from './checkpoint.js'
+import { AuditCorruptionError, CheckpointError } from './errors.js'
+import { readRecordHeader } from './internal/record-header.js'
+import { leafHashOf } from './internal/sha256.js'
+import { MerkleTree, verifyInclusion } from './merkle.js'
+import type { AuditStore, StoredCheckpoint } from './store.js'
+
+/** An offline-checkable inclusion proof. */
+export interface InclusionBundle {
+  /** Bundle format. */
+  typ: 'safeguards.audit-inclusion-proof'
+  /** Version 1. */
+  v: 1
+  /** The stream id. */
+  stream: string
+  /** The record's sequence number (its leaf index). */
+  seq: number
+  /** The record's stored text (canonical JSON). */
+  record: string
+  /** The signed checkpoint (size > seq) the proof is against. */
+  checkpoint: StoredCheckpoint
+  /** The audit path, base64 hashes, leaf to root. */
+  proof: string[]
+}
+
+/** What {@link verifyInclusionBundle} concluded. */
+export interface BundleVerdict {
+  /** True when the record is in the signed tree. */
+  valid: boolean
+  /** Why not, when `valid` is false. */
+  reason?: string
+  /** The key id that signed the checkpoint, when valid. */
+  kid?: string
+}
+
+/**
+ * Builds an inclusion proof for record `seq` against the newest stored checkpoint that covers it
+ * (or the one given). Reads the records up to the checkpoint's size once.
+ *
+ * HIPAA: 164.312(c)(1) integrity.
+ *
+ * @throws {RangeError} when no checkpoint covers `seq`.
+ * @throws {AuditCorruptionError} when the records do not match the checkpoint's root.
+ * @example
+ * ```ts
+ * const bundle = await proveInclusion(store, 41)
+ * writeFileSync('record-41.proof.json', JSON.stringify(bundle))
+ * ```
+ */
+export async function proveInclusion(
+  store: AuditStore,
+  seq: number,
+  options?: { checkpoint?: StoredCheckpoint },
+): Promise<InclusionBundle> {
+  if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError('"seq" expected a non-negative integer')
+  let cp = options?.checkpoint
+  if (cp === undefined) {
+    const all = await store.readCheckpoints()
+    for (let i = all.length - 1; i >= 0; i--) {
+      if (all[i]!.size > seq) {
+        cp = all[i]!
+        break
+      }
+    }
+  }
+  if (cp === undefined || cp.size <= seq)
+    throw new RangeError('no checkpoint covers "seq"; write a checkpoint first')
+  const { root } = readCheckpointUnverified(cp.jws)
+  const tree = new MerkleTree()
+  let record: Uint8Array | undefined
+  for await (const r of store.read(0, cp.size)) {
+    tree.append(leafHashOf(r.bytes))
+    if (r.seq === seq) record = r.bytes.slice()
+  }
+  if (record === undefined || tree.size !== cp.size)
+    throw new AuditCorruptionError('log is shorter than the checkpoint', tree.size)
+  const got = tree.root(cp.size)
+  if (bytesToBase64(got) !== bytesToBase64(root))
+    throw new AuditCorruptionError('records do not match the checkpoint root; run verify', cp.size - 1)
+  return {
+    typ: 'safeguards.audit-inclusion-proof',
+    v: 1,
+    stream: store.stream,
+    seq,
+    record: utf8Decode(record),
+    checkpoint: { size: cp.size, jws: cp.jws },
+    proof: tree.inclusionProof(seq, cp.size).map(bytesToBase64),
+  }
+}
+
+/**
+ * Checks an inclusion bundle offline: signature (with the keyring), stream, the record's own seq,
+ * and the audit path to the signed root. A wrong bundle is `{ valid: false, reason }`.
+ *
+ * HIPAA: 164.312(c)(1) integrity, 164.312(c)(2) mechanism to authenticate.
+ *
+ * @throws {TypeError} when `bundle` is not an object.
+ * @example
+ * ```ts
+ * const verdict = await verifyInclusionBundle(JSON.parse(text), keyring)
+ * if (!verdict.valid) console.error(verdict.reason)
+ * ```
+ */
+export async function verifyInclusionBundle(
+  bundle: InclusionBundle,
+  keyring: Keyring,
+): Promise<BundleVerdict> {
+  if (typeof bundle !== 'object' || bundle === null) throw new TypeError('"bundle" expected an object')
+  if (bundle.typ !== 'safeguards.audit-inclusion-proof' || bundle.v !== 1)
+    return { valid: false, reason: 'not an inclusion proof bundle v1' }
+  if (
+    typeof bundle.record !== 'string' ||
+    !Array.isArray(bundle.proof) ||
+    typeof bundle.checkpoint?.jws !== 'string'
+  )
+    return { valid: false, reason: 'bundle is malformed' }
+  let cp: Awaited<ReturnType<Keyring['verify']>>
+  try {
+    cp = await keyring.verify(bundle.checkpoint.jws)
+  } catch (e) {
+    return { valid: false, reason: e instanceof CheckpointError ? e.message : 'checkpoint does not verify' }
+  }
+  if (cp.body.origin !== bundle.stream) return { valid: false, reason: 'checkpoint is for another stream' }
+  const bytes = utf8Encode(bundle.record)
+  const header = readRecordHeader(bytes)
+  if (header === null || header.seq !== bundle.seq || header.stream !== bundle.stream)
+    return { valid: false, reason: 'record does not carry the claimed stream and seq' }
+  let path: Uint8Array[]
+  try {
+    path = bundle.proof.map((p) => base64ToBytes(p))
+  } catch {
+    return { valid: false, reason: 'proof is not base64' }
+  }
+  if (!verifyInclusion(leafHashOf(bytes), bundle.seq, cp.body.size, path, cp.root))
+    return { valid: false, reason: 'audit path does not lead to the signed root' }
+  return { valid: true, kid: cp.kid }
+}

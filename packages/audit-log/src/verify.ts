@@ -1,0 +1,547 @@
+/**
+ * The verifier: reads a log once and reports every integrity finding at the record where it is.
+ *
+ * Checks, in one streaming pass:
+ * - each record's envelope (canonical v1 shape, stream id), with `deep: true` also the event schema
+ *   and that the bytes are exactly the canonical form of what they parse to;
+ * - sequence numbers (gaps, duplicates, reordering) and hash links (`prev` equals the previous
+ *   record's entry hash). A changed byte breaks the link after the record; a changed `prev` breaks
+ *   the links on both sides. The verifier tells the two apart and names the altered record;
+ * - every checkpoint (stored and anchored): signature and key id (with a keyring), chain (`index`,
+ *   `prev`), no size rollback, no two roots for one size (equivocation), and the root recomputed at
+ *   its size from the records. A checkpoint larger than the log means records were truncated.
+ *
+ * What it cannot see without anchors: an attacker who can write the log can truncate it (and its
+ * stored checkpoints), or rewrite a suffix and re-sign nothing; only the unanchored tail is exposed
+ * to that, and the report says which records it is.
+ *
+ * HIPAA: 164.312(b) audit controls, 164.312(c)(1) integrity, 164.308(a)(1)(ii)(D) information
+ * system activity review (evidence that the reviewed records are complete and unaltered).
+ *
+ * @module
+ */
+import { bytesToHex, canonicalize, isSafeguardsError } from '@safeguards/core'
+import type { AnchorSink } from './anchor.js'
+import { type CheckpointBody, checkpointHash, type Keyring, readCheckpointUnverified } from './checkpoint.js'
+import { readRecordHeader } from './internal/record-header.js'
+import { leafHashOf } from './internal/sha256.js'
+import { CompactRange } from './merkle.js'
+import { validateEvent } from './record.js'
+import type { AuditStore, StoredCheckpoint } from './store.js'
+
+/** Finding codes of {@link verifyLog}. */
+export type FindingCode =
+  | 'MALFORMED'
+  | 'NON_CANONICAL'
+  | 'STREAM_MISMATCH'
+  | 'HASH_MISMATCH'
+  | 'CHAIN_BREAK'
+  | 'SEQ_GAP'
+  | 'SEQ_DUP'
+  | 'TORN_TAIL'
+  | 'RECOVERED'
+  | 'TRUNCATED'
+  | 'UNANCHORED_TAIL'
+  | 'ROOT_MISMATCH'
+  | 'EQUIVOCATION'
+  | 'ROLLBACK'
+  | 'CHECKPOINT_REPLAY'
+  | 'CHECKPOINT_MALFORMED'
+  | 'CHECKPOINT_SIG_INVALID'
+  | 'UNKNOWN_KEY'
+  | 'CHECKPOINT_UNVERIFIED'
+  | 'ANCHOR_MISMATCH'
+
+/** One problem, at one record. */
+export interface Finding {
+  /** The sequence number of the record concerned (for checkpoints: the last record it covers). */
+  seq: number
+  /** Stable code. */
+  code: FindingCode
+  /** `error` fails verification; `warning` limits assurance but is not tampering evidence. */
+  severity: 'error' | 'warning'
+  /** One safe line (no record contents). */
+  message: string
+  /** The checkpoint index, for checkpoint findings. */
+  checkpoint?: number
+}
+
+/** The outcome of {@link verifyLog}. */
+export interface VerifyReport {
+  /** True when there is no `error` finding. */
+  ok: boolean
+  /** The stream id. */
+  stream: string
+  /** Records read. */
+  records: number
+  /** Checkpoints examined (stored and anchored) and how many passed every check. */
+  checkpoints: { total: number; verified: number }
+  /** The last seq covered by an anchored checkpoint whose root matched, or null. */
+  anchoredThrough: number | null
+  /** The last seq covered by any checkpoint whose root matched, or null. */
+  checkpointedThrough: number | null
+  /** Findings: errors first, then warnings, each by seq. */
+  findings: Finding[]
+}
+
+/** Options for {@link verifyLog}. */
+export interface VerifyOptions {
+  /** Trusted checkpoint keys. Without it, signatures are not checked (a warning says so). */
+  keyring?: Keyring
+  /** The anchor to compare against (strongly recommended). */
+  anchor?: AnchorSink
+  /** Also parse every event, check schema v1 and exact canonical form (slower). Default false. */
+  deep?: boolean
+  /** Progress callback, called every 65 536 records and at the end. */
+  onProgress?: (done: number, total: number) => void
+  /** Abort a long verification. */
+  signal?: AbortSignal
+  /** Stop recording findings after this many (default 1000); counting continues. */
+  maxFindings?: number
+}
+
+interface Cp {
+  source: 'store' | 'anchor'
+  position: number
+  stored: StoredCheckpoint
+  body: CheckpointBody
+  root: Uint8Array
+  trusted: boolean
+  matched: boolean | null
+}
+
+const RECOVERED_TYPE = 'safeguards.recovered'
+const ZERO_HEX = '0'.repeat(64)
+
+function rootsEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return bytesToHex(a) === bytesToHex(b)
+}
+
+/**
+ * Verifies a log and returns a report. A normal "no" is a report with `ok: false`; only I/O
+ * failures throw.
+ *
+ * HIPAA: 164.312(b) audit controls, 164.312(c)(1) integrity, 164.308(a)(1)(ii)(D) activity review.
+ *
+ * @throws {AuditStoreError} on I/O failure. @throws the signal's reason when aborted.
+ * @example
+ * ```ts
+ * const report = await verifyLog(await openFileStore({ dir, readOnly: true }), {
+ *   keyring: await createKeyring([{ publicJwk }]),
+ *   anchor: directoryAnchor('/mnt/worm/anchors'),
+ * })
+ * if (!report.ok) console.error(report.findings[0]) // { seq: 41, code: 'HASH_MISMATCH', ... }
+ * ```
+ */
+export async function verifyLog(store: AuditStore, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const stream = store.stream
+  const maxFindings = options.maxFindings ?? 1000
+  const findings: Finding[] = []
+  const add = (f: Finding): void => {
+    if (findings.length < maxFindings) findings.push(f)
+  }
+
+  const head = await store.head()
+  const total = head.size
+
+  // ---- checkpoints: parse and check signatures and chain -------------------------------------
+  let rawStored: readonly StoredCheckpoint[] = []
+  try {
+    rawStored = await store.readCheckpoints()
+  } catch (e) {
+    if (!isSafeguardsError(e, 'ERR_AUDIT_CHECKPOINT')) throw e
+    add({
+      seq: 0,
+      code: 'CHECKPOINT_MALFORMED',
+      severity: 'error',
+      message: 'stored checkpoints are unreadable',
+    })
+  }
+  const rawAnchored = options.anchor === undefined ? [] : await options.anchor.list(stream)
+  if (options.keyring === undefined && rawStored.length + rawAnchored.length > 0)
+    add({
+      seq: 0,
+      code: 'CHECKPOINT_UNVERIFIED',
+      severity: 'warning',
+      message: 'no public keys given: checkpoint signatures were not checked',
+    })
+
+  const load = async (
+    stored: StoredCheckpoint,
+    source: Cp['source'],
+    position: number,
+  ): Promise<Cp | null> => {
+    const at = Math.max(0, stored.size - 1)
+    try {
+      let body: CheckpointBody
+      let root: Uint8Array
+      if (options.keyring !== undefined) {
+        ;({ body, root } = await options.keyring.verify(stored.jws))
+      } else {
+        ;({ body, root } = readCheckpointUnverified(stored.jws))
+      }
+      if (body.origin !== stream) {
+        add({
+          seq: at,
+          code: 'CHECKPOINT_MALFORMED',
+          severity: 'error',
+          message: `${source} checkpoint ${position} is for another stream`,
+          checkpoint: position,
+        })
+        return null
+      }
+      if (body.size !== stored.size) {
+        add({
+          seq: at,
+          code: 'CHECKPOINT_MALFORMED',
+          severity: 'error',
+          message: `${source} checkpoint ${position} size does not match its signed size`,
+          checkpoint: position,
+        })
+        return null
+      }
+      return { source, position, stored, body, root, trusted: options.keyring !== undefined, matched: null }
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : ''
+      const code: FindingCode = msg.startsWith('unknown key')
+        ? 'UNKNOWN_KEY'
+        : msg.includes('signature') || msg.includes('not valid at')
+          ? 'CHECKPOINT_SIG_INVALID'
+          : 'CHECKPOINT_MALFORMED'
+      add({
+        seq: at,
+        code,
+        severity: 'error',
+        message: `${source} checkpoint ${position}: ${msg}`,
+        checkpoint: position,
+      })
+      return null
+    }
+  }
+
+  const storeCps: (Cp | null)[] = []
+  for (let i = 0; i < rawStored.length; i++) storeCps.push(await load(rawStored[i]!, 'store', i))
+  const anchorCps: (Cp | null)[] = []
+  for (const a of rawAnchored) anchorCps.push(await load(a, 'anchor', a.index))
+
+  // Chain of stored checkpoints: index, prev link, no rollback, no replay.
+  const seenJws = new Set<string>()
+  let prevCp: Cp | null = null
+  for (let i = 0; i < storeCps.length; i++) {
+    const cp = storeCps[i]
+    const raw = rawStored[i]!
+    if (seenJws.has(raw.jws)) {
+      add({
+        seq: Math.max(0, raw.size - 1),
+        code: 'CHECKPOINT_REPLAY',
+        severity: 'error',
+        message: `stored checkpoint ${i} repeats an earlier checkpoint`,
+        checkpoint: i,
+      })
+      prevCp = null
+      continue
+    }
+    seenJws.add(raw.jws)
+    if (cp === null || cp === undefined) {
+      prevCp = null
+      continue
+    }
+    const expectPrev = i === 0 ? ZERO_HEX : checkpointHash(rawStored[i - 1]!.jws)
+    if (cp.body.index !== i || cp.body.prev !== expectPrev) {
+      add({
+        seq: Math.max(0, cp.body.size - 1),
+        code: 'CHECKPOINT_REPLAY',
+        severity: 'error',
+        message: `stored checkpoint ${i} is out of its chain (index ${cp.body.index})`,
+        checkpoint: i,
+      })
+    } else if (prevCp !== null && cp.body.size < prevCp.body.size) {
+      add({
+        seq: Math.max(0, cp.body.size - 1),
+        code: 'ROLLBACK',
+        severity: 'error',
+        message: `stored checkpoint ${i} has size ${cp.body.size}, below the previous ${prevCp.body.size}`,
+        checkpoint: i,
+      })
+    } else if (prevCp !== null && cp.body.timestamp < prevCp.body.timestamp) {
+      add({
+        seq: Math.max(0, cp.body.size - 1),
+        code: 'ROLLBACK',
+        severity: 'error',
+        message: `stored checkpoint ${i} is dated before the previous one`,
+        checkpoint: i,
+      })
+    }
+    prevCp = cp
+  }
+
+  // Anchored checkpoints against the stored ones.
+  for (const a of anchorCps) {
+    if (a === null) continue
+    if (a.body.index !== a.position) {
+      add({
+        seq: Math.max(0, a.body.size - 1),
+        code: 'CHECKPOINT_REPLAY',
+        severity: 'error',
+        message: `anchored checkpoint ${a.position} carries index ${a.body.index}`,
+        checkpoint: a.position,
+      })
+      continue
+    }
+    const s = rawStored[a.position]
+    if (s === undefined) {
+      add({
+        seq: Math.max(0, a.body.size - 1),
+        code: 'ROLLBACK',
+        severity: 'error',
+        message: `anchored checkpoint ${a.position} is missing from the log's checkpoints`,
+        checkpoint: a.position,
+      })
+    } else if (s.jws !== a.stored.jws) {
+      add({
+        seq: Math.max(0, a.body.size - 1),
+        code: 'ANCHOR_MISMATCH',
+        severity: 'error',
+        message: `stored checkpoint ${a.position} differs from the anchored one`,
+        checkpoint: a.position,
+      })
+    }
+  }
+
+  const valid: Cp[] = [...storeCps, ...anchorCps].filter((c): c is Cp => c !== null)
+  // Equivocation: two roots for one size.
+  const bySize = new Map<number, Cp[]>()
+  for (const c of valid) {
+    const list = bySize.get(c.body.size) ?? []
+    list.push(c)
+    bySize.set(c.body.size, list)
+  }
+  for (const [size, list] of bySize) {
+    const first = list[0]!
+    const other = list.find((c) => !rootsEqual(c.root, first.root))
+    if (other !== undefined)
+      add({
+        seq: Math.max(0, size - 1),
+        code: 'EQUIVOCATION',
+        severity: 'error',
+        message: `two checkpoints of size ${size} have different roots (${first.source} ${first.position}, ${other.source} ${other.position})`,
+        checkpoint: other.position,
+      })
+  }
+
+  // ---- records ----------------------------------------------------------------------------------
+  const range = new CompactRange()
+  const needed = [...bySize.keys()].filter((s) => s > 0).sort((a, b) => a - b)
+  let nextNeeded = 0
+  const checkRootsAt = (size: number): void => {
+    const root = range.root()
+    for (const c of bySize.get(size) ?? []) {
+      c.matched = rootsEqual(root, c.root)
+      if (!c.matched)
+        add({
+          seq: size - 1,
+          code: 'ROOT_MISMATCH',
+          severity: 'error',
+          message: `${c.source} checkpoint ${c.position} root does not match records 0..${size - 1}`,
+          checkpoint: c.position,
+        })
+    }
+  }
+  for (const c of bySize.get(0) ?? []) c.matched = true
+
+  let position = 0
+  let expected = 0
+  let lastHash: Uint8Array = new Uint8Array(32)
+  let lastHex = ZERO_HEX
+  let skipLink = false
+  /** Position of a broken link not yet attributed (the link into record `pending`). */
+  let pending = -1
+  const blamed = new Set<number>()
+  const blame = (f: Finding): void => {
+    if (blamed.has(f.seq)) return
+    blamed.add(f.seq)
+    add(f)
+  }
+  const progressEvery = 65536
+
+  for await (const r of store.read(
+    0,
+    total,
+    options.signal === undefined ? {} : { signal: options.signal },
+  )) {
+    const bytes = r.bytes
+    const h = leafHashOf(bytes)
+    range.append(h)
+    const p = position
+    position++
+    if (nextNeeded < needed.length && needed[nextNeeded] === position) {
+      checkRootsAt(position)
+      nextNeeded++
+    }
+    const header = readRecordHeader(bytes)
+    let linkOk = true
+    let anomaly = false
+    if (header === null) {
+      blame({
+        seq: expected,
+        code: 'MALFORMED',
+        severity: 'error',
+        message: `record at position ${p} is not a canonical v1 record`,
+      })
+      anomaly = true
+      expected++
+    } else {
+      if (header.stream !== stream) {
+        blame({
+          seq: header.seq,
+          code: 'STREAM_MISMATCH',
+          severity: 'error',
+          message: `record ${header.seq} belongs to another stream`,
+        })
+      }
+      if (header.seq > expected) {
+        blame({
+          seq: expected,
+          code: 'SEQ_GAP',
+          severity: 'error',
+          message: `expected seq ${expected}, found ${header.seq}: records missing or out of order`,
+        })
+        anomaly = true
+        expected = header.seq + 1
+      } else if (header.seq < expected) {
+        blame({
+          seq: header.seq,
+          code: 'SEQ_DUP',
+          severity: 'error',
+          message: `seq ${header.seq} appears again after ${expected - 1} (duplicated or reordered)`,
+        })
+        anomaly = true
+      } else {
+        expected++
+      }
+      if (!anomaly && !skipLink) linkOk = header.prev === lastHex
+      if (header.type === RECOVERED_TYPE)
+        add({
+          seq: header.seq,
+          code: 'RECOVERED',
+          severity: 'warning',
+          message: `record ${header.seq}: a crashed writer's torn tail was discarded here`,
+        })
+      if (options.deep === true && !anomaly) deepCheck(bytes, header.seq, blame)
+    }
+    // Attribute broken links: a record whose bytes changed breaks only the link after it; one whose
+    // `prev` changed breaks the links on both sides.
+    if (pending >= 0) {
+      if (!linkOk && pending === p - 1) {
+        blame({
+          seq: pending,
+          code: 'CHAIN_BREAK',
+          severity: 'error',
+          message: `record ${pending}: prev does not match the previous record (altered)`,
+        })
+      } else {
+        blame({
+          seq: pending - 1,
+          code: 'HASH_MISMATCH',
+          severity: 'error',
+          message: `record ${pending - 1}: bytes do not match the hash record ${pending} commits to (altered)`,
+        })
+      }
+      pending = -1
+      if (!linkOk) linkOk = true // explained by the record just blamed
+    }
+    if (!linkOk) {
+      if (p === 0)
+        blame({
+          seq: 0,
+          code: 'CHAIN_BREAK',
+          severity: 'error',
+          message: 'record 0: prev is not the genesis value',
+        })
+      else pending = p
+    }
+    skipLink = anomaly
+    lastHash = h
+    lastHex = bytesToHex(lastHash)
+    if (position % progressEvery === 0) options.onProgress?.(position, total)
+  }
+  if (pending >= 0)
+    blame({
+      seq: pending - 1,
+      code: 'HASH_MISMATCH',
+      severity: 'error',
+      message: `record ${pending - 1} or the prev of record ${pending} was altered`,
+    })
+  options.onProgress?.(position, total)
+
+  const torn = store.tornTailBytes === undefined ? 0 : await store.tornTailBytes()
+  if (torn > 0)
+    add({
+      seq: position,
+      code: 'TORN_TAIL',
+      severity: 'warning',
+      message: `${torn} bytes of an unfinished write after the last record (a writer crashed; the next writer discards them)`,
+    })
+
+  // ---- coverage ---------------------------------------------------------------------------------
+  for (const c of valid) {
+    if (c.body.size > position)
+      add({
+        seq: position,
+        code: 'TRUNCATED',
+        severity: 'error',
+        message: `${c.source} checkpoint ${c.position} commits to ${c.body.size} records; the log has ${position}`,
+        checkpoint: c.position,
+      })
+  }
+  const matchedMax = (list: Cp[]): number =>
+    list.reduce((m, c) => (c.matched === true && c.body.size > m ? c.body.size : m), 0)
+  const anchoredSize = matchedMax(valid.filter((c) => c.source === 'anchor'))
+  const checkpointedSize = matchedMax(valid)
+  const coverage = options.anchor !== undefined ? anchoredSize : checkpointedSize
+  if (position > coverage)
+    add({
+      seq: coverage,
+      code: 'UNANCHORED_TAIL',
+      severity: 'warning',
+      message: `records ${coverage}..${position - 1} are not covered by ${options.anchor !== undefined ? 'an anchored' : 'any'} checkpoint: truncation or rewriting there would not be detected`,
+    })
+
+  // Errors first, then by seq; at one seq, record findings before checkpoint findings.
+  const rank = (f: Finding): number => (f.severity === 'error' ? 0 : 4) + (f.checkpoint === undefined ? 0 : 1)
+  findings.sort((a, b) => {
+    const ea = a.severity === 'error' ? 0 : 1
+    const eb = b.severity === 'error' ? 0 : 1
+    return ea !== eb ? ea - eb : a.seq !== b.seq ? a.seq - b.seq : rank(a) - rank(b)
+  })
+  return {
+    ok: !findings.some((f) => f.severity === 'error'),
+    stream,
+    records: position,
+    checkpoints: {
+      total: rawStored.length + rawAnchored.length,
+      verified: valid.filter((c) => c.trusted && c.matched === true).length,
+    },
+    anchoredThrough: anchoredSize > 0 ? anchoredSize - 1 : null,
+    checkpointedThrough: checkpointedSize > 0 ? checkpointedSize - 1 : null,
+    findings,
+  }
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+function deepCheck(bytes: Uint8Array, seq: number, blame: (f: Finding) => void): void {
+  try {
+    const text = decoder.decode(bytes)
+    const v = JSON.parse(text) as { event?: unknown }
+    validateEvent(v.event, { allowReserved: true })
+    if (canonicalize(v) !== text) throw new Error('not canonical')
+  } catch {
+    blame({
+      seq,
+      code: 'NON_CANONICAL',
+      severity: 'error',
+      message: `record ${seq} is not a canonical, schema-valid v1 record`,
+    })
+  }
+}

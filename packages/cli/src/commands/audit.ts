@@ -1,0 +1,360 @@
+/**
+ * `safeguards audit`: append to, verify, checkpoint, prove and export a tamper-evident audit log
+ * (`@safeguards/audit-log`).
+ *
+ * HIPAA: 164.312(b) audit controls, 164.312(c)(1) integrity, 164.308(a)(1)(ii)(D) information
+ * system activity review.
+ *
+ * @module
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { createInterface } from 'node:readline'
+import {
+  type AppendResult,
+  type AuditStore,
+  createCheckpointSigner,
+  createKeyring,
+  directoryAnchor,
+  fhirBundle,
+  generateCheckpointKey,
+  type InclusionBundle,
+  type Keyring,
+  type KeyringEntry,
+  openAuditLog,
+  proveInclusion,
+  storedToFhir,
+  validateEvent,
+  verifyInclusionBundle,
+  verifyLog,
+} from '@safeguards/audit-log'
+import { isSafeguardsError, parseJson } from '@safeguards/core'
+import { optionalString, type ParsedValues, parseCommandArgs, requireString } from '../args.js'
+import type { CliIO, Command } from '../command.js'
+import { CliExit, ExitCode, UsageError } from '../errors.js'
+import { createProgress, writeJson, writeLine } from '../output.js'
+import { openLogStore } from './audit-open-log.js'
+
+const USAGE = `Usage: safeguards audit <subcommand> [options]
+
+Subcommands:
+  append      --log LOG [--stream ID] [--key JWK] [--anchor DIR] [--checkpoint-every N]
+              Reads events as JSON, one per line, on stdin; prints each record's sequence
+              number once it is durable. With --key, writes signed checkpoints (every N
+              records and on exit) and copies them to --anchor.
+  verify      --log LOG [--anchor DIR] [--public-key JWK]... [--deep] [--json]
+              Checks records, hash links, checkpoints and anchors. Exit 0 intact,
+              1 integrity finding, 2 usage or I/O error. Progress on stderr.
+  checkpoint  --log LOG --key JWK [--anchor DIR]
+              Writes a signed checkpoint of the log now.
+  prove       --log LOG --seq N
+              Prints an inclusion proof bundle (JSON) for record N that an auditor can check
+              offline with 'safeguards audit check-proof'.
+  check-proof --proof FILE --public-key JWK...
+              Checks an inclusion proof bundle. Exit 0 valid, 1 invalid.
+  export      --log LOG --format fhir-r4 [--bundle] [--from N] [--to N]
+              Prints FHIR R4 AuditEvent resources as NDJSON (or one Bundle).
+  keygen      --out FILE
+              Writes a new Ed25519 checkpoint signing key (private JWK, mode 0600) and prints
+              its public JWK.
+
+LOG is a log directory or a postgres://…?stream=NAME URL. JWK files hold one JWK or a JWKS.`
+
+function readJsonFile(io: CliIO, path: string, what: string): unknown {
+  let text: string
+  try {
+    text = readFileSync(resolve(io.cwd, path), 'utf8')
+  } catch (e) {
+    throw new UsageError(`cannot read ${what} (${(e as { code?: string }).code ?? 'error'})`, { cause: e })
+  }
+  try {
+    return parseJson(text)
+  } catch (e) {
+    throw new UsageError(`${what} is not valid JSON`, { cause: e })
+  }
+}
+
+async function keyringFrom(io: CliIO, values: ParsedValues): Promise<Keyring | undefined> {
+  const files = values['public-key']
+  if (!Array.isArray(files) || files.length === 0) return undefined
+  const entries: KeyringEntry[] = []
+  for (const f of files) {
+    const v = readJsonFile(io, f, '--public-key') as { keys?: unknown }
+    const list = Array.isArray(v.keys) ? v.keys : [v]
+    for (const jwk of list) {
+      const { d: _d, ...pub } = jwk as Record<string, unknown>
+      entries.push({ publicJwk: pub })
+    }
+  }
+  try {
+    return await createKeyring(entries)
+  } catch (e) {
+    throw new UsageError(`--public-key: ${e instanceof Error ? e.message : 'invalid key'}`, { cause: e })
+  }
+}
+
+async function signerFrom(io: CliIO, values: ParsedValues) {
+  const path = optionalString(values, 'key')
+  if (path === undefined) return undefined
+  const jwk = readJsonFile(io, path, '--key') as Record<string, unknown>
+  try {
+    return await createCheckpointSigner(jwk)
+  } catch (e) {
+    throw new UsageError(`--key: ${e instanceof Error ? e.message : 'invalid key'}`, { cause: e })
+  }
+}
+
+function nonNegative(values: ParsedValues, name: string): number | undefined {
+  const v = optionalString(values, name)
+  if (v === undefined) return undefined
+  if (!/^\d{1,15}$/.test(v)) throw new UsageError(`--${name} expects a non-negative integer`)
+  return Number(v)
+}
+
+const LOG_OPTS = { log: { type: 'string' } } as const
+
+async function append(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    ...LOG_OPTS,
+    stream: { type: 'string' },
+    key: { type: 'string' },
+    anchor: { type: 'string' },
+    'checkpoint-every': { type: 'string' },
+  })
+  const spec = requireString(values, 'log')
+  const signer = await signerFrom(io, values)
+  const every = nonNegative(values, 'checkpoint-every') ?? 1000
+  if (every < 1) throw new UsageError('--checkpoint-every expects at least 1')
+  const anchorDir = optionalString(values, 'anchor')
+  const stream = optionalString(values, 'stream')
+  const store = await openLogStore(spec, io, { readOnly: false, ...(stream === undefined ? {} : { stream }) })
+  const log = await openAuditLog({
+    store,
+    ...(signer === undefined ? {} : { signer }),
+    ...(anchorDir === undefined ? {} : { anchor: directoryAnchor(resolve(io.cwd, anchorDir)) }),
+    checkpointEvery: { records: every, ms: 0 },
+  })
+  if (signer === undefined)
+    io.stderr.write('safeguards audit append: no --key, so no checkpoint is written\n')
+  const inflight: Promise<AppendResult>[] = []
+  const flushOne = async (): Promise<void> => {
+    const r = await inflight.shift()!
+    writeLine(io, String(r.seq))
+  }
+  let bad: UsageError | undefined
+  let lineNo = 0
+  try {
+    const rl = createInterface({ input: io.stdin, crlfDelay: Number.POSITIVE_INFINITY })
+    for await (const line of rl) {
+      lineNo++
+      if (line.trim() === '') continue
+      let event: ReturnType<typeof validateEvent>
+      try {
+        event = validateEvent(line)
+      } catch (e) {
+        bad = new UsageError(
+          `line ${lineNo}: ${e instanceof Error ? e.message : 'invalid event'}${isSafeguardsError(e) ? ` (${e.code})` : ''}`,
+        )
+        rl.close()
+        break
+      }
+      inflight.push(log.append(event))
+      if (inflight.length >= 1024) await flushOne()
+    }
+    while (inflight.length > 0) await flushOne()
+  } finally {
+    await Promise.allSettled(inflight)
+    await log.close()
+  }
+  if (bad !== undefined) throw bad
+  return ExitCode.OK
+}
+
+async function verify(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    ...LOG_OPTS,
+    anchor: { type: 'string' },
+    'public-key': { type: 'string', multiple: true },
+    deep: { type: 'boolean' },
+    json: { type: 'boolean' },
+  })
+  const spec = requireString(values, 'log')
+  const keyring = await keyringFrom(io, values)
+  const anchorDir = optionalString(values, 'anchor')
+  const store = await openLogStore(spec, io, { readOnly: true })
+  try {
+    const progress = createProgress(io, { label: 'records' })
+    let last = 0
+    const report = await verifyLog(store, {
+      ...(keyring === undefined ? {} : { keyring }),
+      ...(anchorDir === undefined ? {} : { anchor: directoryAnchor(resolve(io.cwd, anchorDir)) }),
+      deep: values.deep === true,
+      onProgress: (done, total) => {
+        progress.setTotal(total)
+        progress.tick(done - last)
+        last = done
+      },
+    })
+    progress.done()
+    if (values.json === true) {
+      writeJson(io, report)
+    } else {
+      for (const f of report.findings) writeLine(io, `${f.severity}\tseq ${f.seq}\t${f.code}\t${f.message}`)
+      const anchored =
+        report.anchoredThrough === null ? 'not anchored' : `anchored through seq ${report.anchoredThrough}`
+      writeLine(
+        io,
+        `${report.ok ? 'OK' : 'FAILED'}: ${report.records} records verified, ${report.checkpoints.verified}/${report.checkpoints.total} checkpoints verified, ${anchored}`,
+      )
+    }
+    return report.ok ? ExitCode.OK : ExitCode.CHECK_FAILED
+  } finally {
+    await store.close()
+  }
+}
+
+async function checkpoint(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    ...LOG_OPTS,
+    key: { type: 'string' },
+    anchor: { type: 'string' },
+  })
+  const spec = requireString(values, 'log')
+  requireString(values, 'key')
+  const signer = (await signerFrom(io, values))!
+  const anchorDir = optionalString(values, 'anchor')
+  const store = await openLogStore(spec, io, { readOnly: false })
+  const log = await openAuditLog({
+    store,
+    signer,
+    ...(anchorDir === undefined ? {} : { anchor: directoryAnchor(resolve(io.cwd, anchorDir)) }),
+    checkpointEvery: { ms: 0 },
+  })
+  try {
+    const cp = await log.checkpoint()
+    writeLine(io, `checkpoint of ${cp?.size ?? 0} records written (key ${signer.kid})`)
+  } finally {
+    await log.close()
+  }
+  return ExitCode.OK
+}
+
+async function withReadOnly<T>(io: CliIO, spec: string, f: (s: AuditStore) => Promise<T>): Promise<T> {
+  const store = await openLogStore(spec, io, { readOnly: true })
+  try {
+    return await f(store)
+  } finally {
+    await store.close()
+  }
+}
+
+async function prove(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs(argv, { ...LOG_OPTS, seq: { type: 'string' } })
+  const spec = requireString(values, 'log')
+  const seq = nonNegative(values, 'seq')
+  if (seq === undefined) throw new UsageError('--seq is required')
+  return withReadOnly(io, spec, async (store) => {
+    let bundle: InclusionBundle
+    try {
+      bundle = await proveInclusion(store, seq)
+    } catch (e) {
+      if (e instanceof RangeError) throw new UsageError(`--seq ${seq}: ${e.message}`)
+      if (isSafeguardsError(e, 'ERR_AUDIT_CORRUPT')) throw new CliExit(ExitCode.CHECK_FAILED, e.message)
+      throw e
+    }
+    writeJson(io, bundle)
+    return ExitCode.OK
+  })
+}
+
+async function checkProof(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    proof: { type: 'string' },
+    'public-key': { type: 'string', multiple: true },
+  })
+  const bundle = readJsonFile(io, requireString(values, 'proof'), '--proof') as InclusionBundle
+  const keyring = await keyringFrom(io, values)
+  if (keyring === undefined) throw new UsageError('--public-key is required')
+  const verdict = await verifyInclusionBundle(bundle, keyring)
+  if (!verdict.valid)
+    throw new CliExit(ExitCode.CHECK_FAILED, `invalid: ${verdict.reason ?? 'proof rejected'}`)
+  writeLine(
+    io,
+    `valid: record ${bundle.seq} of ${bundle.stream} is in the checkpoint of ${bundle.checkpoint.size} records signed by ${verdict.kid}`,
+  )
+  return ExitCode.OK
+}
+
+async function exportFhir(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    ...LOG_OPTS,
+    format: { type: 'string' },
+    bundle: { type: 'boolean' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+  })
+  const spec = requireString(values, 'log')
+  if (requireString(values, 'format') !== 'fhir-r4') throw new UsageError('--format must be fhir-r4')
+  const from = nonNegative(values, 'from') ?? 0
+  const to = nonNegative(values, 'to')
+  return withReadOnly(io, spec, async (store) => {
+    const resources = []
+    for await (const r of store.read(from, to)) {
+      let resource: ReturnType<typeof storedToFhir>
+      try {
+        resource = storedToFhir(r)
+      } catch (e) {
+        throw new CliExit(
+          ExitCode.CHECK_FAILED,
+          `record ${r.seq} is not readable; run safeguards audit verify`,
+          { cause: e },
+        )
+      }
+      if (values.bundle === true) resources.push(resource)
+      else io.stdout.write(`${JSON.stringify(resource)}\n`)
+    }
+    if (values.bundle === true) writeJson(io, fhirBundle(resources, new Date().toISOString()))
+    return ExitCode.OK
+  })
+}
+
+async function keygen(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs(argv, { out: { type: 'string' } })
+  const out = resolve(io.cwd, requireString(values, 'out'))
+  const { privateJwk, publicJwk } = await generateCheckpointKey()
+  try {
+    writeFileSync(out, `${JSON.stringify(privateJwk)}\n`, { flag: 'wx', mode: 0o600 })
+  } catch (e) {
+    throw new UsageError(`cannot write --out (${(e as { code?: string }).code ?? 'error'})`, { cause: e })
+  }
+  writeJson(io, publicJwk)
+  return ExitCode.OK
+}
+
+const SUBCOMMANDS: Record<string, (argv: string[], io: CliIO) => Promise<number>> = {
+  append,
+  verify,
+  checkpoint,
+  prove,
+  'check-proof': checkProof,
+  export: exportFhir,
+  keygen,
+}
+
+/** The `safeguards audit` command. */
+export const auditCommand: Command = {
+  name: 'audit',
+  summary: 'append to, verify, checkpoint, prove and export a tamper-evident audit log',
+  usage: USAGE,
+  async run({ argv, io }) {
+    const [sub, ...rest] = argv
+    if (sub === undefined) throw new UsageError('missing subcommand; see safeguards audit --help')
+    const f = Object.hasOwn(SUBCOMMANDS, sub) ? SUBCOMMANDS[sub] : undefined
+    if (f === undefined) throw new UsageError(`unknown subcommand ${JSON.stringify(sub.slice(0, 32))}`)
+    if (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h')) {
+      writeLine(io, USAGE)
+      return ExitCode.OK
+    }
+    return f(rest, io)
+  },
+}

@@ -1,0 +1,156 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { runCli } from '../src/index.js'
+import { fakeIO } from './helpers.js'
+
+const dirs: string[] = []
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'sg-cli-audit-'))
+  dirs.push(d)
+  return d
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+function ev(i: number): string {
+  return JSON.stringify({
+    type: 'rest',
+    action: 'R',
+    outcome: 0,
+    agents: [{ who: `Practitioner/${i}`, requestor: true }],
+    source: { observer: 'ehr-api' },
+    patient: `Patient/${i}`,
+  })
+}
+
+async function run(argv: string[], stdin = '', cwd?: string) {
+  const f = fakeIO(stdin)
+  if (cwd !== undefined) f.io.cwd = cwd
+  const code = await runCli(argv, f.io)
+  return { code, out: f.stdout(), err: f.stderr() }
+}
+
+async function setup(n: number) {
+  const dir = tempDir()
+  const kg = await run(['audit', 'keygen', '--out', 'key.jwk'], '', dir)
+  expect(kg.code).toBe(0)
+  writeFileSync(join(dir, 'pub.jwk'), kg.out)
+  const events = Array.from({ length: n }, (_, i) => ev(i)).join('\n')
+  const ap = await run(
+    ['audit', 'append', '--log', 'log', '--key', 'key.jwk', '--anchor', 'anchor', '--checkpoint-every', '4'],
+    `${events}\n`,
+    dir,
+  )
+  expect(ap.err).toBe('')
+  expect(ap.code).toBe(0)
+  expect(ap.out.trim().split('\n')).toEqual(Array.from({ length: n }, (_, i) => String(i)))
+  return dir
+}
+
+describe('safeguards audit', () => {
+  it('append then verify: exit 0, --json shape, summary', async () => {
+    const dir = await setup(10)
+    const v = await run(
+      ['audit', 'verify', '--log', 'log', '--anchor', 'anchor', '--public-key', 'pub.jwk', '--json'],
+      '',
+      dir,
+    )
+    expect(v.code).toBe(0)
+    const report = JSON.parse(v.out)
+    expect(report).toMatchObject({ ok: true, records: 10, findings: [] })
+    expect(report.anchoredThrough).toBe(9)
+    const h = await run(
+      ['audit', 'verify', '--log', 'log', '--anchor', 'anchor', '--public-key', 'pub.jwk'],
+      '',
+      dir,
+    )
+    expect(h.code).toBe(0)
+    expect(h.out).toMatch(
+      /^OK: 10 records verified, \d+\/\d+ checkpoints verified, anchored through seq 9\n$/,
+    )
+  })
+
+  it('verify: exit 1 with the first finding at the tampered record', async () => {
+    const dir = await setup(8)
+    const seg = join(dir, 'log', 'segments', `${'0'.repeat(20)}.jsonl`)
+    const lines = readFileSync(seg, 'utf8').split('\n')
+    lines[3] = lines[3]!.replace('Patient/3', 'Patient/9')
+    writeFileSync(seg, lines.join('\n'))
+    const v = await run(
+      ['audit', 'verify', '--log', 'log', '--anchor', 'anchor', '--public-key', 'pub.jwk', '--json'],
+      '',
+      dir,
+    )
+    expect(v.code).toBe(1)
+    const report = JSON.parse(v.out)
+    expect(report.ok).toBe(false)
+    expect(report.findings[0]).toMatchObject({ seq: 3, code: 'HASH_MISMATCH' })
+    const h = await run(['audit', 'verify', '--log', 'log'], '', dir)
+    expect(h.code).toBe(1)
+    expect(h.out).toContain('seq 3\tHASH_MISMATCH')
+    expect(h.out).toMatch(/FAILED: 8 records verified/)
+  })
+
+  it('usage and I/O errors exit 2', async () => {
+    const dir = tempDir()
+    expect((await run(['audit', 'verify'], '', dir)).code).toBe(2)
+    expect((await run(['audit', 'frobnicate'], '', dir)).code).toBe(2)
+    const pg = await run(['audit', 'verify', '--log', 'postgres://localhost/db?stream=s'], '', dir)
+    expect(pg.code).toBe(2)
+    expect(pg.err).toContain('audit-log-postgres')
+    const missing = await run(['audit', 'verify', '--log', 'nope'], '', dir)
+    expect(missing.code).toBe(2)
+    expect(missing.err).toContain('ERR_AUDIT_STORE')
+  })
+
+  it('append stops at a bad line with exit 2, keeping the lines before it', async () => {
+    const dir = tempDir()
+    const bad = '{"type":"rest","type":"login","action":"R","outcome":0}'
+    const r = await run(['audit', 'append', '--log', 'log'], `${ev(0)}\n${ev(1)}\n${bad}\n${ev(3)}\n`, dir)
+    expect(r.code).toBe(2)
+    expect(r.out).toBe('0\n1\n')
+    expect(r.err).toContain('line 3')
+    expect(r.err).toContain('ERR_AUDIT_NON_CANONICAL')
+    const v = await run(['audit', 'verify', '--log', 'log', '--json'], '', dir)
+    expect(JSON.parse(v.out).records).toBe(2)
+  })
+
+  it('prove and check-proof, checkpoint, export fhir-r4', async () => {
+    const dir = await setup(6)
+    const p = await run(['audit', 'prove', '--log', 'log', '--seq', '4'], '', dir)
+    expect(p.code).toBe(0)
+    writeFileSync(join(dir, 'proof.json'), p.out)
+    const c = await run(['audit', 'check-proof', '--proof', 'proof.json', '--public-key', 'pub.jwk'], '', dir)
+    expect(c.code).toBe(0)
+    expect(c.out).toContain('valid: record 4')
+    const forged = JSON.parse(p.out)
+    forged.record = forged.record.replace('Patient/4', 'Patient/5')
+    writeFileSync(join(dir, 'forged.json'), JSON.stringify(forged))
+    const f = await run(
+      ['audit', 'check-proof', '--proof', 'forged.json', '--public-key', 'pub.jwk'],
+      '',
+      dir,
+    )
+    expect(f.code).toBe(1)
+    expect((await run(['audit', 'prove', '--log', 'log', '--seq', '99'], '', dir)).code).toBe(2)
+    const cp = await run(['audit', 'checkpoint', '--log', 'log', '--key', 'key.jwk'], '', dir)
+    expect(cp.code).toBe(0)
+    const e = await run(['audit', 'export', '--log', 'log', '--format', 'fhir-r4'], '', dir)
+    expect(e.code).toBe(0)
+    const resources = e.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    expect(resources).toHaveLength(6)
+    expect(resources[0]).toMatchObject({ resourceType: 'AuditEvent', action: 'R', outcome: '0' })
+    const b = await run(
+      ['audit', 'export', '--log', 'log', '--format', 'fhir-r4', '--bundle', '--from', '2', '--to', '4'],
+      '',
+      dir,
+    )
+    expect(JSON.parse(b.out).entry).toHaveLength(2)
+  })
+})
