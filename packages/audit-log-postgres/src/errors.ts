@@ -48,9 +48,16 @@ export class AuditPgMigrationError extends SafeguardsError<'ERR_AUDIT_PG_MIGRATI
 export class AuditPgStoreError extends AuditStoreError {
   /** The SQLSTATE, or `'?????'` when the failure was not a server error (connection lost…). */
   readonly sqlState: string
-  /** @param operation - what was being done; @param sqlState - the five-character SQLSTATE. */
-  constructor(operation: string, sqlState: string, options?: { cause?: unknown }) {
-    super(`${operation} failed (SQLSTATE ${sqlState})`, options)
+  /**
+   * @param operation - what was being done; @param sqlState - the five-character SQLSTATE;
+   * @param options - `cause`, and `detail` (a system error code such as `ECONNREFUSED`) when the
+   *   failure was not a server error.
+   */
+  constructor(operation: string, sqlState: string, options?: { cause?: unknown; detail?: string }) {
+    super(
+      `${operation} failed (${options?.detail ?? `SQLSTATE ${sqlState}`})`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    )
     this.sqlState = sqlState
   }
 }

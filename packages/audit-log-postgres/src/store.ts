@@ -58,6 +58,13 @@ export interface PostgresStoreOptions {
   /** Rows fetched per query by `read` (default 2000). */
   readBatch?: number
   /**
+   * Open for reading only (verifiers, exports): the stream must already exist, nothing is written,
+   * and `append`/`appendCheckpoint` throw `AuditStoreError`. Default false.
+   */
+  readOnly?: boolean
+  /** Milliseconds to wait for a new connection of the store's own pool (default 10 000). */
+  connectTimeoutMs?: number
+  /**
    * Run {@link migrate} before opening (default false). Needs a role allowed to create the schema;
    * applications connecting as the insert-only role leave this off and migrate at deploy time.
    */
@@ -127,7 +134,7 @@ async function checkSchema(pool: pg.Pool, schema: string, q: string): Promise<vo
         cause: error,
       })
     }
-    throw dbError(`reading the schema version of ${schema}`, error)
+    throw error
   }
   if (version < SCHEMA_VERSION) {
     throw new AuditPgMigrationError(
@@ -174,6 +181,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   assertInteger(readBatch, 'readBatch', 1, 100_000)
   const maxConnections = options.maxConnections ?? 4
   assertInteger(maxConnections, 'maxConnections', 1, 1000)
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000
+  assertInteger(connectTimeoutMs, 'connectTimeoutMs', 1, 3_600_000)
+  const readOnly = options.readOnly === true
+  if (readOnly && options.migrate === true) throw new TypeError('"readOnly" and "migrate" exclude each other')
   let pool: pg.Pool
   let ownPool = false
   if (options.pool !== undefined) {
@@ -186,6 +197,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     pool = new pg.Pool({
       connectionString: options.connectionString,
       max: maxConnections,
+      connectionTimeoutMillis: connectTimeoutMs,
       options: '-c synchronous_commit=on',
     })
     ownPool = true
@@ -197,25 +209,34 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   try {
     if (options.migrate === true) await migrate(pool, { schema })
     await checkSchema(pool, schema, q)
-    const { rows } = await pool.query<{ sc: string }>(`SELECT current_setting('synchronous_commit') AS sc`)
-    if (rows[0]?.sc === 'off') {
-      throw new AuditStoreError(
-        'synchronous_commit is off: appends would be acknowledged before they are durable',
-      )
+    if (readOnly) {
+      const { rowCount } = await pool.query(`SELECT 1 FROM ${q}.audit_stream WHERE stream = $1`, [stream])
+      if (rowCount === 0) throw new AuditStoreError(`stream ${stream} does not exist in schema ${schema}`)
+    } else {
+      const { rows } = await pool.query<{ sc: string }>(`SELECT current_setting('synchronous_commit') AS sc`)
+      if (rows[0]?.sc === 'off') {
+        throw new AuditStoreError(
+          'synchronous_commit is off: appends would be acknowledged before they are durable',
+        )
+      }
+      await pool.query(`INSERT INTO ${q}.audit_stream (stream) VALUES ($1) ON CONFLICT (stream) DO NOTHING`, [
+        stream,
+      ])
     }
-    await pool.query(`INSERT INTO ${q}.audit_stream (stream) VALUES ($1) ON CONFLICT (stream) DO NOTHING`, [
-      stream,
-    ])
   } catch (error) {
     if (ownPool) await pool.end().catch(() => {})
     else pool.off('error', onIdleError)
     if (error instanceof AuditPgMigrationError || error instanceof AuditStoreError) throw error
-    throw dbError(`opening stream ${stream}`, error)
+    throw dbError(`@safeguards/audit-log-postgres: opening stream ${stream} in schema ${schema}`, error)
   }
 
   let closed = false
   const live = (): void => {
     if (closed) throw new AuditClosedError()
+  }
+  const writable = (): void => {
+    live()
+    if (readOnly) throw new AuditStoreError('the store was opened read-only')
   }
 
   const head = async (): Promise<StoreHead> => {
@@ -247,7 +268,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     head,
 
     async append(expected: StoreHead, records: readonly AppendRecord[]): Promise<StoreHead> {
-      live()
+      writable()
       checkHead(expected, 'expected')
       checkRecords(expected, records)
       if (records.length === 0) {
@@ -318,7 +339,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
 
     async appendCheckpoint(expectedCount: number, checkpoint: StoredCheckpoint): Promise<void> {
-      live()
+      writable()
       assertInteger(expectedCount, 'expectedCount', 0)
       if (typeof checkpoint !== 'object' || checkpoint === null) {
         throw new TypeError('"checkpoint" expected a StoredCheckpoint')

@@ -171,6 +171,49 @@ describe.skipIf(!pgAvailable)('openPostgresStore: the AuditStore contract', () =
     await lazy.end()
   })
 
+  it('read-only stores never write and refuse unknown streams', async () => {
+    const writer = await openPostgresStore({ pool: db.admin, schema: db.schema, stream: 'ro' })
+    const h0 = await writer.head()
+    const h1 = await writer.append(h0, buildRecords('ro', h0, 2))
+    const reader = await openPostgresStore({
+      pool: db.admin,
+      schema: db.schema,
+      stream: 'ro',
+      readOnly: true,
+    })
+    expect(await reader.head()).toEqual(h1)
+    await expect(reader.append(h1, buildRecords('ro', h1, 1))).rejects.toMatchObject({
+      code: 'ERR_AUDIT_STORE',
+    })
+    await expect(reader.appendCheckpoint(0, { size: 2, jws: '{}' })).rejects.toMatchObject({
+      code: 'ERR_AUDIT_STORE',
+    })
+    await expect(
+      openPostgresStore({ pool: db.admin, schema: db.schema, stream: 'ro-missing', readOnly: true }),
+    ).rejects.toThrow(/does not exist/)
+    const { rowCount } = await db.admin.query(
+      `SELECT 1 FROM "${db.schema}".audit_stream WHERE stream = 'ro-missing'`,
+    )
+    expect(rowCount).toBe(0)
+    await expect(
+      openPostgresStore({ pool: db.admin, schema: db.schema, stream: 'ro', readOnly: true, migrate: true }),
+    ).rejects.toBeInstanceOf(TypeError)
+    await reader.close()
+    await writer.close()
+  })
+
+  it('reports an unreachable server by its error code, without the connection string', async () => {
+    const err = await openPostgresStore({
+      connectionString: 'postgres://u:hunter2@127.0.0.1:1/none',
+      schema: db.schema,
+      stream: 's',
+      connectTimeoutMs: 2000,
+    }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(AuditPgStoreError)
+    expect((err as Error).message).toMatch(/ECONNREFUSED|connection error/)
+    expect((err as Error).message).not.toContain('hunter2')
+  })
+
   it('migrates on open when asked', async () => {
     const schema = uniqueName('sg_alp_auto')
     try {

@@ -34,10 +34,21 @@ export function sqlState(error: unknown): string | undefined {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined
 }
 
-/** Wraps a driver error in an {@link AuditPgStoreError} that names the SQLSTATE only. */
+/** A Node system error code such as `ECONNREFUSED`, or undefined. */
+function systemCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && /^E[A-Z0-9_]{1,40}$/.test(code) ? code : undefined
+}
+
+/** Wraps a driver error in an {@link AuditPgStoreError} that names the SQLSTATE (or errno code) only. */
 export function dbError(operation: string, error: unknown): AuditPgStoreError {
   if (error instanceof AuditPgStoreError) return error
-  return new AuditPgStoreError(operation, sqlState(error) ?? '?????', { cause: error })
+  const state = sqlState(error)
+  if (state !== undefined) return new AuditPgStoreError(operation, state, { cause: error })
+  return new AuditPgStoreError(operation, '?????', {
+    cause: error,
+    detail: systemCode(error) ?? 'connection error',
+  })
 }
 
 /** Runs `fn` inside BEGIN … COMMIT, rolling back on any error. */
