@@ -10,7 +10,8 @@
  * - `audit_entry (stream, seq, prev_hash, entry_hash, body)`: `PRIMARY KEY (stream, seq)`,
  *   `UNIQUE (stream, prev_hash)`, `CHECK (entry_hash = sha256('\x00' || body))`; `body` holds the
  *   record's exact canonical bytes. An AFTER INSERT trigger refuses a row whose `prev_hash` is not
- *   the `entry_hash` of `seq - 1` (SQLSTATE `SGA02`), so the database itself refuses forks and gaps.
+ *   the `entry_hash` of `seq - 1`, or a record 0 of an unregistered stream (SQLSTATE `SGA02`), so
+ *   the database itself refuses forks and gaps.
  * - `audit_checkpoint (stream, idx, size, body)`: `PRIMARY KEY (stream, idx)`, the exact JWS bytes;
  *   contiguous `idx`, non-decreasing `size`.
  * - Statement triggers on every table refuse UPDATE, DELETE and TRUNCATE (SQLSTATE `SGA01`) for
@@ -56,7 +57,7 @@ CREATE TABLE {{schema}}.audit_stream (
 -- here so a row can never disagree with its own bytes. seq is assigned by the writer under the
 -- stream lock (never a sequence/bigserial: those have gaps on rollback and are not the chain order).
 CREATE TABLE {{schema}}.audit_entry (
-  stream     text   NOT NULL REFERENCES {{schema}}.audit_stream (stream),
+  stream     text   NOT NULL,
   seq        bigint NOT NULL CHECK (seq >= 0 AND seq <= 9007199254740991),
   prev_hash  bytea  NOT NULL CHECK (octet_length(prev_hash) = 32),
   entry_hash bytea  NOT NULL,
@@ -77,25 +78,30 @@ CREATE TABLE {{schema}}.audit_checkpoint (
   PRIMARY KEY (stream, idx)
 );
 
--- Refuses a record that does not extend its stream's chain: record seq - 1 must exist with
--- entry_hash = prev_hash. Together with the primary key and UNIQUE (stream, prev_hash) the table
--- cannot hold a fork or a gap, whatever a writer does (an AFTER trigger sees every row of the statement).
+-- Refuses records that do not extend their stream's chain: record seq - 1 must exist with
+-- entry_hash = prev_hash, and record 0 must belong to a registered stream. Together with the primary
+-- key and UNIQUE (stream, prev_hash) the table cannot hold a fork or a gap, whatever a writer does.
+-- One statement-level check per INSERT (a transition table), not one function call per row.
 CREATE FUNCTION {{schema}}.audit_entry_link() RETURNS trigger
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  bad bigint;
 BEGIN
-  IF NEW.seq > 0 THEN
-    PERFORM 1 FROM {{schema}}.audit_entry e
-      WHERE e.stream = NEW.stream AND e.seq = NEW.seq - 1 AND e.entry_hash = NEW.prev_hash;
-    IF NOT FOUND THEN
-      RAISE EXCEPTION 'audit entry % does not extend the chain of its stream', NEW.seq USING ERRCODE = 'SGA02';
-    END IF;
+  SELECT n.seq INTO bad FROM new_rows n
+   WHERE (n.seq > 0 AND NOT EXISTS (
+            SELECT 1 FROM {{schema}}.audit_entry e
+             WHERE e.stream = n.stream AND e.seq = n.seq - 1 AND e.entry_hash = n.prev_hash))
+      OR (n.seq = 0 AND NOT EXISTS (SELECT 1 FROM {{schema}}.audit_stream s WHERE s.stream = n.stream))
+   ORDER BY n.seq LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'audit entry % does not extend the chain of its stream', bad USING ERRCODE = 'SGA02';
   END IF;
   RETURN NULL;
 END
 $fn$;
 
 CREATE TRIGGER audit_entry_link AFTER INSERT ON {{schema}}.audit_entry
-  FOR EACH ROW EXECUTE FUNCTION {{schema}}.audit_entry_link();
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.audit_entry_link();
 
 -- Checkpoints are numbered contiguously and never commit to fewer records than their predecessor.
 CREATE FUNCTION {{schema}}.audit_checkpoint_link() RETURNS trigger

@@ -2,10 +2,14 @@
  * The `@safeguards/audit-log` {@link AuditStore} on PostgreSQL, safe with many writers in many
  * processes.
  *
- * Concurrency: every append is one statement, `SELECT … FROM audit_append(…)`, run in autocommit.
+ * Concurrency: an append is one statement, `SELECT … FROM audit_append(…)`, run in autocommit.
  * The function takes the stream's transaction-level advisory lock, reads the head on a fresh
  * snapshot, refuses when it is not the writer's expected head, and otherwise inserts the batch; the
- * lock is released when the statement's transaction commits, after the rows are visible. Behind
+ * lock is released when the statement's transaction commits, after the rows are visible.
+ *
+ * Contention is optimistic: a refused writer catches up (`read`) and retries. Holding the lock
+ * across the writer's catch-up was measured too (see the README) and was slower on a loaded host,
+ * because the lock is then held while the writer waits for CPU. Behind
  * the lock the table itself refuses forks and gaps: `PRIMARY KEY (stream, seq)`,
  * `UNIQUE (stream, prev_hash)`, a link trigger (record `seq - 1` must have `entry_hash = prev_hash`)
  * and `CHECK (entry_hash = sha256(0x00 || body))`. Sequence numbers come from the chain, never from
@@ -76,8 +80,6 @@ export interface PostgresAuditStore extends AuditStore {
   /** The schema holding the tables. */
   readonly schema: string
 }
-
-type HeadRow = { seq: string; entry_hash: Uint8Array; body: Uint8Array }
 
 const toBytes = (value: Uint8Array): Uint8Array => new Uint8Array(value) // copy out of the driver's Buffer
 
@@ -203,8 +205,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     ownPool = true
   }
   // An idle pooled connection that dies (server restart) must not crash the process.
-  const onIdleError = (): void => {}
-  pool.on('error', onIdleError)
+  pool.on('error', ignore)
 
   try {
     if (options.migrate === true) await migrate(pool, { schema })
@@ -224,29 +225,74 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       ])
     }
   } catch (error) {
-    if (ownPool) await pool.end().catch(() => {})
-    else pool.off('error', onIdleError)
+    if (ownPool) await pool.end().catch(ignore)
+    else pool.off('error', ignore)
     if (error instanceof AuditPgMigrationError || error instanceof AuditStoreError) throw error
     throw dbError(`@safeguards/audit-log-postgres: opening stream ${stream} in schema ${schema}`, error)
   }
+  return new PgStore({ pool, ownPool, stream, schema, q, readBatch, readOnly })
+}
 
-  let closed = false
-  const live = (): void => {
-    if (closed) throw new AuditClosedError()
-  }
-  const writable = (): void => {
-    live()
-    if (readOnly) throw new AuditStoreError('the store was opened read-only')
+const ignore = (): void => {}
+
+type Row = { seq: string; body: Uint8Array }
+type AppendStatus = { ok: boolean; size: string; hash: Uint8Array }
+
+interface PgStoreInit {
+  pool: pg.Pool
+  ownPool: boolean
+  stream: string
+  schema: string
+  q: string
+  readBatch: number
+  readOnly: boolean
+}
+
+class PgStore implements PostgresAuditStore {
+  readonly stream: string
+  readonly schema: string
+  readonly #pool: pg.Pool
+  readonly #ownPool: boolean
+  readonly #q: string
+  readonly #readBatch: number
+  readonly #readOnly: boolean
+  #closed = false
+
+  constructor(init: PgStoreInit) {
+    this.stream = init.stream
+    this.schema = init.schema
+    this.#pool = init.pool
+    this.#ownPool = init.ownPool
+    this.#q = init.q
+    this.#readBatch = init.readBatch
+    this.#readOnly = init.readOnly
+    // Bound, so wrappers (metrics decorators, Object.create, Proxy) can call them with another `this`.
+    this.head = this.head.bind(this)
+    this.append = this.append.bind(this)
+    this.read = this.read.bind(this)
+    this.appendCheckpoint = this.appendCheckpoint.bind(this)
+    this.checkpointHead = this.checkpointHead.bind(this)
+    this.readCheckpoints = this.readCheckpoints.bind(this)
+    this.close = this.close.bind(this)
   }
 
-  const head = async (): Promise<StoreHead> => {
-    live()
-    let row: HeadRow | undefined
+  #live(): void {
+    if (this.#closed) throw new AuditClosedError()
+  }
+
+  #writable(): void {
+    this.#live()
+    if (this.#readOnly) throw new AuditStoreError('the store was opened read-only')
+  }
+
+  async head(): Promise<StoreHead> {
+    this.#live()
+    let row: { seq: string; entry_hash: Uint8Array; body: Uint8Array } | undefined
     try {
-      const res = await pool.query<HeadRow>(
-        `SELECT e.seq::text AS seq, e.entry_hash, e.body FROM ${q}.audit_entry e
+      const res = await this.#pool.query<{ seq: string; entry_hash: Uint8Array; body: Uint8Array }>(
+        `SELECT e.seq::text AS seq, e.entry_hash, e.body FROM ${this.#q}.audit_entry e
           WHERE e.stream = $1 ORDER BY e.seq DESC LIMIT 1`,
-        [stream],
+        [this.stream],
       )
       row = res.rows[0]
     } catch (error) {
@@ -262,149 +308,163 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     return { size: seq + 1, hash }
   }
 
-  const store: PostgresAuditStore = {
-    stream,
-    schema,
-    head,
-
-    async append(expected: StoreHead, records: readonly AppendRecord[]): Promise<StoreHead> {
-      writable()
-      checkHead(expected, 'expected')
-      checkRecords(expected, records)
-      if (records.length === 0) {
-        const actual = await head()
-        if (actual.size !== expected.size || !timingSafeEqual(actual.hash, expected.hash)) {
-          throw new AuditConflictError(expected.size, actual.size)
-        }
-        return actual
+  async append(expected: StoreHead, records: readonly AppendRecord[]): Promise<StoreHead> {
+    this.#writable()
+    checkHead(expected, 'expected')
+    checkRecords(expected, records)
+    if (records.length === 0) {
+      const actual = await this.head()
+      if (actual.size !== expected.size || !timingSafeEqual(actual.hash, expected.hash)) {
+        throw new AuditConflictError(expected.size, actual.size)
       }
-      let row: { ok: boolean; size: string; hash: Uint8Array } | undefined
-      try {
-        const res = await pool.query<{ ok: boolean; size: string; hash: Uint8Array }>(
-          `SELECT ok, size::text AS size, hash FROM ${q}.audit_append($1, $2, $3, $4, $5, $6, $7)`,
-          [
-            stream,
-            expected.size,
-            expected.hash,
-            records.map((r) => r.seq),
-            records.map((r) => r.prevHash),
-            records.map((r) => r.hash),
-            records.map((r) => r.bytes),
-          ],
-        )
-        row = res.rows[0]
-      } catch (error) {
-        // A writer that bypassed audit_append() took the slot first: the head moved.
-        if (sqlState(error) === '23505') throw new AuditConflictError(expected.size, (await head()).size)
-        throw dbError('appending records', error)
-      }
-      if (row === undefined) throw new AuditStoreError('appending records returned no status')
-      const size = toSafeInteger(row.size, 'head size')
-      if (!row.ok) throw new AuditConflictError(expected.size, size)
-      return { size, hash: toBytes(row.hash) }
-    },
-
-    read(from: number, to?: number, readOptions?: ReadOptions): AsyncIterable<StoredRecord> {
-      live()
-      assertInteger(from, 'from', 0)
-      if (to !== undefined) assertInteger(to, 'to', 0)
-      const signal = readOptions?.signal
-      return {
-        async *[Symbol.asyncIterator](): AsyncGenerator<StoredRecord, void, undefined> {
-          const end = to ?? (await head()).size
-          let next = from
-          while (next < end) {
-            signal?.throwIfAborted()
-            live()
-            let rows: { seq: string; body: Uint8Array }[]
-            try {
-              ;({ rows } = await pool.query<{ seq: string; body: Uint8Array }>(
-                `SELECT e.seq::text AS seq, e.body FROM ${q}.audit_entry e
-                  WHERE e.stream = $1 AND e.seq >= $2 AND e.seq < $3 ORDER BY e.seq LIMIT $4`,
-                [stream, next, end, readBatch],
-              ))
-            } catch (error) {
-              throw dbError('reading records', error)
-            }
-            if (rows.length === 0) return
-            for (const row of rows) {
-              signal?.throwIfAborted()
-              const seq = toSafeInteger(row.seq, 'sequence number')
-              yield { seq, bytes: toBytes(row.body) }
-              next = seq + 1
-            }
-          }
-        },
-      }
-    },
-
-    async appendCheckpoint(expectedCount: number, checkpoint: StoredCheckpoint): Promise<void> {
-      writable()
-      assertInteger(expectedCount, 'expectedCount', 0)
-      if (typeof checkpoint !== 'object' || checkpoint === null) {
-        throw new TypeError('"checkpoint" expected a StoredCheckpoint')
-      }
-      assertInteger(checkpoint.size, 'checkpoint.size', 0)
-      if (typeof checkpoint.jws !== 'string' || checkpoint.jws === '') {
-        throw new TypeError('"checkpoint.jws" expected a non-empty string')
-      }
-      let row: { ok: boolean; count: string } | undefined
-      try {
-        const res = await pool.query<{ ok: boolean; count: string }>(
-          `SELECT ok, count::text AS count FROM ${q}.audit_append_checkpoint($1, $2, $3, $4)`,
-          [stream, expectedCount, checkpoint.size, utf8Encode(checkpoint.jws)],
-        )
-        row = res.rows[0]
-      } catch (error) {
-        throw dbError('appending a checkpoint', error)
-      }
-      if (row === undefined) throw new AuditStoreError('appending a checkpoint returned no status')
-      if (!row.ok) throw new AuditConflictError(expectedCount, toSafeInteger(row.count, 'checkpoint count'))
-    },
-
-    async checkpointHead(): Promise<CheckpointHead> {
-      live()
-      let rows: { idx: string; size: string; body: Uint8Array }[]
-      try {
-        ;({ rows } = await pool.query(
-          `SELECT c.idx::text AS idx, c.size::text AS size, c.body FROM ${q}.audit_checkpoint c
-            WHERE c.stream = $1 ORDER BY c.idx DESC LIMIT 1`,
-          [stream],
-        ))
-      } catch (error) {
-        throw dbError('reading the latest checkpoint', error)
-      }
-      const row = rows[0]
-      if (row === undefined) return { count: 0, latest: null }
-      return { count: toSafeInteger(row.idx, 'checkpoint index') + 1, latest: toCheckpoint(row) }
-    },
-
-    async readCheckpoints(): Promise<readonly StoredCheckpoint[]> {
-      live()
-      let rows: { idx: string; size: string; body: Uint8Array }[]
-      try {
-        ;({ rows } = await pool.query(
-          `SELECT c.idx::text AS idx, c.size::text AS size, c.body FROM ${q}.audit_checkpoint c
-            WHERE c.stream = $1 ORDER BY c.idx`,
-          [stream],
-        ))
-      } catch (error) {
-        throw dbError('reading checkpoints', error)
-      }
-      return rows.map(toCheckpoint)
-    },
-
-    async close(): Promise<void> {
-      if (closed) return
-      closed = true
-      if (ownPool) await pool.end().catch(() => {})
-      else pool.off('error', onIdleError)
-    },
+      return actual
+    }
+    const args = [
+      this.stream,
+      expected.size,
+      expected.hash,
+      records.map((r) => r.seq),
+      records.map((r) => r.prevHash),
+      records.map((r) => r.hash),
+      records.map((r) => r.bytes),
+    ]
+    const sql = `SELECT ok, size::text AS size, hash FROM ${this.#q}.audit_append($1, $2, $3, $4, $5, $6, $7)`
+    let status: AppendStatus | undefined
+    try {
+      status = (await this.#pool.query<AppendStatus>(sql, args)).rows[0]
+    } catch (error) {
+      // A writer that bypassed audit_append() took the slot first: the head moved.
+      if (sqlState(error) === '23505') throw new AuditConflictError(expected.size, (await this.head()).size)
+      throw dbError('appending records', error)
+    }
+    if (status === undefined) throw new AuditStoreError('appending records returned no status')
+    const size = toSafeInteger(status.size, 'head size')
+    if (!status.ok) throw new AuditConflictError(expected.size, size)
+    return { size, hash: toBytes(status.hash) }
   }
-  return store
+
+  read(from: number, to?: number, readOptions?: ReadOptions): AsyncIterable<StoredRecord> {
+    this.#live()
+    assertInteger(from, 'from', 0)
+    if (to !== undefined) assertInteger(to, 'to', 0)
+    const signal = readOptions?.signal
+    const store = this
+    return {
+      async *[Symbol.asyncIterator](): AsyncGenerator<StoredRecord, void, undefined> {
+        yield* store.#read(from, to, signal)
+      },
+    }
+  }
+
+  async *#read(
+    from: number,
+    to: number | undefined,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<StoredRecord> {
+    let next = from
+    // Without `to`, the first page also returns the head (same snapshot): the read stops there.
+    let end = to ?? Number.MAX_SAFE_INTEGER
+    let bounded = to !== undefined
+    while (next < end) {
+      signal?.throwIfAborted()
+      this.#live()
+      let rows: (Row & { head?: string | null })[]
+      try {
+        ;({ rows } = await this.#pool.query<Row & { head?: string | null }>(
+          `SELECT e.seq::text AS seq, e.body${
+            bounded
+              ? ''
+              : `, (SELECT max(x.seq) FROM ${this.#q}.audit_entry x WHERE x.stream = $1)::text AS head`
+          } FROM ${this.#q}.audit_entry e
+            WHERE e.stream = $1 AND e.seq >= $2 AND e.seq < $3 ORDER BY e.seq LIMIT $4`,
+          [this.stream, next, end, this.#readBatch],
+        ))
+      } catch (error) {
+        throw dbError('reading records', error)
+      }
+      if (!bounded) {
+        bounded = true
+        const head = rows[0]?.head
+        end = head === undefined || head === null ? next : toSafeInteger(head, 'head sequence number') + 1
+      }
+      for (const row of rows) {
+        signal?.throwIfAborted()
+        const seq = toSafeInteger(row.seq, 'sequence number')
+        if (seq >= end) return
+        yield { seq, bytes: toBytes(row.body) }
+        next = seq + 1
+      }
+      if (rows.length < this.#readBatch) return
+    }
+  }
+
+  async appendCheckpoint(expectedCount: number, checkpoint: StoredCheckpoint): Promise<void> {
+    this.#writable()
+    assertInteger(expectedCount, 'expectedCount', 0)
+    if (typeof checkpoint !== 'object' || checkpoint === null) {
+      throw new TypeError('"checkpoint" expected a StoredCheckpoint')
+    }
+    assertInteger(checkpoint.size, 'checkpoint.size', 0)
+    if (typeof checkpoint.jws !== 'string' || checkpoint.jws === '') {
+      throw new TypeError('"checkpoint.jws" expected a non-empty string')
+    }
+    let row: { ok: boolean; count: string } | undefined
+    try {
+      const res = await this.#pool.query<{ ok: boolean; count: string }>(
+        `SELECT ok, count::text AS count FROM ${this.#q}.audit_append_checkpoint($1, $2, $3, $4)`,
+        [this.stream, expectedCount, checkpoint.size, utf8Encode(checkpoint.jws)],
+      )
+      row = res.rows[0]
+    } catch (error) {
+      throw dbError('appending a checkpoint', error)
+    }
+    if (row === undefined) throw new AuditStoreError('appending a checkpoint returned no status')
+    if (!row.ok) throw new AuditConflictError(expectedCount, toSafeInteger(row.count, 'checkpoint count'))
+  }
+
+  async checkpointHead(): Promise<CheckpointHead> {
+    this.#live()
+    let rows: CheckpointRow[]
+    try {
+      ;({ rows } = await this.#pool.query<CheckpointRow>(
+        `SELECT c.idx::text AS idx, c.size::text AS size, c.body FROM ${this.#q}.audit_checkpoint c
+          WHERE c.stream = $1 ORDER BY c.idx DESC LIMIT 1`,
+        [this.stream],
+      ))
+    } catch (error) {
+      throw dbError('reading the latest checkpoint', error)
+    }
+    const row = rows[0]
+    if (row === undefined) return { count: 0, latest: null }
+    return { count: toSafeInteger(row.idx, 'checkpoint index') + 1, latest: toCheckpoint(row) }
+  }
+
+  async readCheckpoints(): Promise<readonly StoredCheckpoint[]> {
+    this.#live()
+    let rows: CheckpointRow[]
+    try {
+      ;({ rows } = await this.#pool.query<CheckpointRow>(
+        `SELECT c.idx::text AS idx, c.size::text AS size, c.body FROM ${this.#q}.audit_checkpoint c
+          WHERE c.stream = $1 ORDER BY c.idx`,
+        [this.stream],
+      ))
+    } catch (error) {
+      throw dbError('reading checkpoints', error)
+    }
+    return rows.map(toCheckpoint)
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#ownPool) await this.#pool.end().catch(ignore)
+    else this.#pool.off('error', ignore)
+  }
 }
 
-function toCheckpoint(row: { idx: string; size: string; body: Uint8Array }): StoredCheckpoint {
+type CheckpointRow = { idx: string; size: string; body: Uint8Array }
+
+function toCheckpoint(row: CheckpointRow): StoredCheckpoint {
   const size = toSafeInteger(row.size, 'checkpoint size')
   let jws: string
   try {

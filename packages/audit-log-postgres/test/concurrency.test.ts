@@ -65,7 +65,9 @@ describe.skipIf(!pgAvailable)('many writers on one stream that starts empty', ()
       expect([...requestIds].sort()).toEqual(want.flat().sort())
       // each acknowledged seq holds the event that was acknowledged with it
       const byReq = new Map(requestIds.map((id, seq) => [id, seq]))
-      acks.forEach((list, w) => list.forEach((a, i) => expect(byReq.get(`w${w}-${i}`)).toBe(a.seq)))
+      for (const [w, list] of acks.entries()) {
+        for (const [i, a] of list.entries()) expect(byReq.get(`w${w}-${i}`)).toBe(a.seq)
+      }
       await noFork(db, 'fifty', writers * perWriter)
       const report = await verifyLog(stores[0]!)
       expect(report.ok).toBe(true)

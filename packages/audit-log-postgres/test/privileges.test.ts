@@ -98,6 +98,16 @@ describe.skipIf(!pgAvailable)('least privilege and append-only triggers', () => 
     // a second genesis
     const [genesis] = buildRecords('app', { size: 0, hash: ZERO_HASH }, 1, 'g')
     expect(await state(insert(genesis!))).toBe('23505')
+    // record 0 of a stream nobody registered
+    const [orphan] = buildRecords('orphan', { size: 0, hash: ZERO_HASH }, 1, 'o')
+    expect(
+      await state(
+        app.query(
+          `INSERT INTO ${s}.audit_entry (stream, seq, prev_hash, entry_hash, body) VALUES ('orphan', 0, $1, $2, $3)`,
+          [orphan!.prevHash, orphan!.hash, orphan!.bytes],
+        ),
+      ),
+    ).toBe('SGA02')
     // a record whose hash is not its bytes' leaf hash
     const [ok] = buildRecords('app', head, 1, 'ok')
     expect(await state(insert({ ...ok!, hash: leafHash(new Uint8Array([1])) }))).toBe('23514')

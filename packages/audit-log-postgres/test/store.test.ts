@@ -31,6 +31,9 @@ describe.skipIf(!pgAvailable)('openPostgresStore: the AuditStore contract', () =
       [...batch, ...more].map((r) => Buffer.from(r.bytes).toString()),
     )
     expect(read.every((r) => Object.getPrototypeOf(r.bytes) === Uint8Array.prototype)).toBe(true)
+    // a decorator built with Object.create (metrics wrappers do this) still works
+    const wrapped = Object.create(store) as typeof store
+    expect(await wrapped.head()).toEqual(await store.head())
     const slice = []
     for await (const r of store.read(2, 4)) slice.push(r.seq)
     expect(slice).toEqual([2, 3])
@@ -49,6 +52,13 @@ describe.skipIf(!pgAvailable)('openPostgresStore: the AuditStore contract', () =
     const seqs: number[] = []
     for await (const r of store.read(1, head.size)) seqs.push(r.seq)
     expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9])
+    // without `to`, full pages continue up to the head as of the call, not beyond
+    const unbounded: number[] = []
+    for await (const r of store.read(0)) {
+      if (r.seq === 0) await store.append(head, buildRecords('paged', head, 2))
+      unbounded.push(r.seq)
+    }
+    expect(unbounded).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     const ac = new AbortController()
     const got: number[] = []
     await expect(
