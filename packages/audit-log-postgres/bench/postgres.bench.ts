@@ -14,7 +14,7 @@ import { migrate, openPostgresStore } from '../src/index.js'
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const PROCESSES = 8
-const CONCURRENCY = Number(process.env.CONC ?? 64) // appends in flight per process
+const CONCURRENCY = 64 // appends in flight per process
 const MS = 5000
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url))
 const worker = fileURLToPath(new URL('./worker.ts', import.meta.url))

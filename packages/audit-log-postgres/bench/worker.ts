@@ -50,7 +50,6 @@ if (mode === 'ours') {
     schema,
     stream,
     maxConnections: 1,
-    conflictHoldMs: Number(process.env.HOLD ?? '1000'),
   })
   const log = await openAuditLog({ store })
   appendOne = (i) => log.append({ ...event, requestId: `req-${process.pid}-${i}` })

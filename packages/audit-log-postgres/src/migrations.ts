@@ -145,6 +145,13 @@ DECLARE
   h_seq  bigint;
   h_hash bytea;
 BEGIN
+  -- Already stale? (Heads only grow, so a committed head that differs stays different.) Refuse
+  -- without queueing for the lock behind the writer that moved it.
+  SELECT e.seq INTO h_seq FROM {{schema}}.audit_entry e WHERE e.stream = p_stream ORDER BY e.seq DESC LIMIT 1;
+  IF coalesce(h_seq, -1) + 1 > p_expected_size THEN
+    RETURN QUERY SELECT false, h_seq + 1, NULL::bytea;
+    RETURN;
+  END IF;
   PERFORM pg_advisory_xact_lock(hashtextextended('safeguards-audit:' || {{schema_literal}} || ':' || p_stream, 0));
   SELECT e.seq, e.entry_hash INTO h_seq, h_hash
     FROM {{schema}}.audit_entry e WHERE e.stream = p_stream ORDER BY e.seq DESC LIMIT 1;

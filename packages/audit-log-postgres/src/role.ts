@@ -19,6 +19,8 @@ export interface GrantAppRoleOptions {
   role: string
   /** Schema that holds the audit tables (default `safeguards_audit`). */
   schema?: string
+  /** Grant a verifier's access instead: `SELECT` only, no `INSERT`, no append functions. Default false. */
+  readOnly?: boolean
 }
 
 const TABLES = ['audit_stream', 'audit_entry', 'audit_checkpoint'] as const
@@ -28,6 +30,8 @@ const TABLES = ['audit_stream', 'audit_entry', 'audit_checkpoint'] as const
  * `SELECT, INSERT` on the stream, entry and checkpoint tables, `SELECT` on the migrations table
  * and `EXECUTE` on the two conditional-append functions. Everything else the role held on those objects is
  * revoked first, so running it again converges to the same state.
+ *
+ * With `readOnly: true` it grants a verifier's access instead: `USAGE` and `SELECT` only.
  *
  * Creating the role stays the DBA's job (`CREATE ROLE audit_writer LOGIN PASSWORD …`): roles are
  * cluster-wide and their authentication belongs to your database operations.
@@ -43,6 +47,7 @@ const TABLES = ['audit_stream', 'audit_entry', 'audit_checkpoint'] as const
  * ```ts
  * await migrate(ownerPool, { schema: 'audit' })
  * await grantAppRole(ownerPool, { schema: 'audit', role: 'clinic_api' })
+ * await grantAppRole(ownerPool, { schema: 'audit', role: 'auditor', readOnly: true })
  * ```
  */
 export async function grantAppRole(db: Queryable, options: GrantAppRoleOptions): Promise<void> {
@@ -77,12 +82,16 @@ export async function grantAppRole(db: Queryable, options: GrantAppRoleOptions):
         await client.query(`REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ${s} FROM ${r}`)
         await client.query(`REVOKE ALL ON SCHEMA ${s} FROM ${r}`)
         await client.query(`GRANT USAGE ON SCHEMA ${s} TO ${r}`)
-        await client.query(`GRANT SELECT, INSERT ON ${tables} TO ${r}`)
-        await client.query(`GRANT SELECT ON ${s}.audit_schema_migrations TO ${r}`)
         await client.query(
-          `GRANT EXECUTE ON FUNCTION ${s}.audit_append(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[]),
-                                     ${s}.audit_append_checkpoint(text, bigint, bigint, bytea) TO ${r}`,
+          `GRANT ${options.readOnly === true ? 'SELECT' : 'SELECT, INSERT'} ON ${tables} TO ${r}`,
         )
+        await client.query(`GRANT SELECT ON ${s}.audit_schema_migrations TO ${r}`)
+        if (options.readOnly !== true) {
+          await client.query(
+            `GRANT EXECUTE ON FUNCTION ${s}.audit_append(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[]),
+                                       ${s}.audit_append_checkpoint(text, bigint, bigint, bytea) TO ${r}`,
+          )
+        }
       })
     } catch (error) {
       throw dbError(`granting the audit writer role on ${schema}`, error)

@@ -126,6 +126,26 @@ describe.skipIf(!pgAvailable)('least privilege and append-only triggers', () => 
     }
   })
 
+  it('a read-only (auditor) role can verify but not append', async () => {
+    const auditor = await db.createRole()
+    await grantAppRole(db.admin, { schema: db.schema, role: auditor, readOnly: true })
+    const pool = new pg.Pool({ connectionString: urlFor(auditor), max: 1 })
+    try {
+      const store = await openPostgresStore({ pool, schema: db.schema, stream: 'app', readOnly: true })
+      expect((await store.head()).size).toBeGreaterThan(0)
+      await store.close()
+      await expect(openPostgresStore({ pool, schema: db.schema, stream: 'app' })).rejects.toMatchObject({
+        sqlState: '42501',
+      })
+      expect(await state(pool.query(`INSERT INTO ${s}.audit_stream (stream) VALUES ('x')`))).toBe('42501')
+      expect(
+        await state(pool.query(`SELECT * FROM ${s}.audit_append('app', 0, NULL, '{}', '{}', '{}', '{}')`)),
+      ).toBe('42501')
+    } finally {
+      await pool.end()
+    }
+  })
+
   it('grantAppRole refuses roles that could rewrite history, and unknown roles', async () => {
     await expect(grantAppRole(db.admin, { schema: db.schema, role: 'postgres' })).rejects.toMatchObject({
       code: 'ERR_INVALID_ARGUMENT',
