@@ -144,6 +144,35 @@ describe.skipIf(!pgAvailable)('the audit log on PostgreSQL', () => {
     await expect(openAuditLog({ store, closeStore: false })).rejects.toBeInstanceOf(AuditCorruptionError)
   })
 
+  it('a tail rewritten with the leaf-hash CHECK dropped makes the writer fail closed and the verifier name it', async () => {
+    const store = await populate('tamper-tail', 12)
+    const t = `"${db.schema}".audit_entry`
+    await db.admin.query(`ALTER TABLE ${t} DROP CONSTRAINT audit_entry_leaf_hash`)
+    try {
+      await asSuperuser(
+        `UPDATE $entry SET body = convert_to(replace(convert_from(body, 'UTF8'), '"req-11"', '"req-99"'), 'UTF8')
+          WHERE stream = 'tamper-tail' AND seq = 11`,
+      )
+      await expect(store.head()).rejects.toMatchObject({ code: 'ERR_AUDIT_CORRUPT', seq: 11 })
+      // a verifier (read-only store) is not stopped by it: it reports the record
+      const reader = await openPostgresStore({
+        pool: db.admin,
+        schema: db.schema,
+        stream: 'tamper-tail',
+        readOnly: true,
+      })
+      const report = await verify(reader, 'tamper-tail')
+      expect(report.ok).toBe(false)
+      expect(report.findings[0]).toMatchObject({ seq: 11, severity: 'error' })
+    } finally {
+      // put the schema back as the other tests expect it (the tampered stream stays tampered)
+      await asSuperuser(`DELETE FROM $entry WHERE stream = 'tamper-tail'`)
+      await db.admin.query(
+        `ALTER TABLE ${t} ADD CONSTRAINT audit_entry_leaf_hash CHECK (entry_hash = sha256('\\x00'::bytea || body))`,
+      )
+    }
+  })
+
   it('a deleted record (triggers disabled by the owner) is found at its position', async () => {
     const store = await populate('tamper-delete', 40)
     await asSuperuser(`DELETE FROM $entry WHERE stream = 'tamper-delete' AND seq = 23`, [], 'disable')
