@@ -102,6 +102,9 @@ export interface FileStore extends AuditStore {
 const NL = 0x0a
 const CHUNK = 1 << 20
 const LEASE_MS = 200
+const IDLE_RELEASE_MS = 0
+const MAX_HOLD_MS = 10
+const YIELD_MS = 5
 
 function segName(start: number): string {
   return `${String(start).padStart(20, '0')}.jsonl`
@@ -231,7 +234,11 @@ class FileStoreImpl implements FileStore {
   #fdSeg = -1
   #closed = false
   #queue: Promise<unknown> = Promise.resolve()
-  #lease: { lock: HeldLock; timer: ReturnType<typeof setTimeout> } | null = null
+  /** The inter-process lock while held (between batches of a busy writer, or a conflict lease). */
+  #held: HeldLock | null = null
+  #heldAt = 0
+  #releaseTimer: ReturnType<typeof setTimeout> | null = null
+  #yieldUntil = 0
   #recoveries: TailRecovery[] = []
   #torn = 0
   /** Known (seq → byte offset) positions in segments, for catch-up reads. */
@@ -412,27 +419,51 @@ class FileStoreImpl implements FileStore {
     if (this.#closed) throw new AuditClosedError()
   }
 
-  async #lock(): Promise<HeldLock> {
-    if (this.#lease !== null) {
-      clearTimeout(this.#lease.timer)
-      const l = this.#lease.lock
-      this.#lease = null
-      return l
+  /**
+   * Takes the inter-process lock, or keeps using it when still held. Returns whether it was just
+   * taken (then the tail must be re-read: another process may have appended).
+   */
+  async #lock(): Promise<boolean> {
+    if (this.#releaseTimer !== null) {
+      clearTimeout(this.#releaseTimer)
+      this.#releaseTimer = null
     }
-    return acquireDirLock(this.dir, this.#lockTimeoutMs)
+    if (this.#held !== null) return false
+    const wait = this.#yieldUntil - performance.now()
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+    this.#held = await acquireDirLock(this.dir, this.#lockTimeoutMs)
+    this.#heldAt = performance.now()
+    return true
   }
 
-  #keepLease(lock: HeldLock): void {
-    const timer = setTimeout(() => {
-      void this.#serial(async () => {
-        if (this.#lease?.lock === lock) {
-          this.#lease = null
-          lock.release()
-        }
-      })
-    }, LEASE_MS)
-    timer.unref?.()
-    this.#lease = { lock, timer }
+  #releaseNow(): void {
+    if (this.#releaseTimer !== null) clearTimeout(this.#releaseTimer)
+    this.#releaseTimer = null
+    const l = this.#held
+    this.#held = null
+    l?.release()
+  }
+
+  /**
+   * After a batch: keep the lock while this writer is busy (its next batch usually follows at once),
+   * release it when idle, and yield it after a long hold when another process is waiting.
+   */
+  #afterUse(ms: number): void {
+    if (this.#held === null) return
+    if (performance.now() - this.#heldAt > MAX_HOLD_MS && this.#held.contended()) {
+      this.#releaseNow()
+      this.#yieldUntil = performance.now() + YIELD_MS
+      return
+    }
+    if (this.#releaseTimer === null) {
+      const t = setTimeout(() => {
+        void this.#serial(async () => {
+          if (this.#releaseTimer === t) this.#releaseNow()
+        })
+      }, ms)
+      t.unref?.()
+      this.#releaseTimer = t
+    }
   }
 
   append(expected: StoreHead, records: readonly AppendRecord[]): Promise<StoreHead> {
@@ -441,13 +472,14 @@ class FileStoreImpl implements FileStore {
       if (this.#readOnly) throw new AuditStoreError('store is read-only')
       if (records.length === 0) return { size: this.#tail.size, hash: this.#tail.hash.slice() }
       checkBatch(expected, records)
-      const lock = await this.#lock()
-      let keep = false
+      const fresh = await this.#lock()
+      let ok = false
+      let conflict = false
       try {
-        this.#refresh(true)
+        if (fresh) this.#refresh(true)
         const t = this.#tail
         if (t.size !== expected.size || !bytesEqual(t.hash, expected.hash)) {
-          keep = true
+          conflict = true
           throw new AuditConflictError(expected.size, t.size)
         }
         let seg = t.segStart
@@ -484,15 +516,29 @@ class FileStoreImpl implements FileStore {
           }
           throw ioError('write', e)
         }
-        if (this.#durable) await datasync(fd)
+        if (this.#durable) {
+          try {
+            await datasync(fd)
+          } catch (e) {
+            // Not acknowledged: take the batch back out so a retry cannot duplicate it.
+            try {
+              ftruncateSync(fd, before)
+            } catch {
+              /* the next writer's refresh sees whatever is left, complete lines only */
+            }
+            throw e
+          }
+        }
         const last = records[records.length - 1]!
         this.#tail = { segStart: seg, offset: before + total, size: last.seq + 1, hash: last.hash.slice() }
         this.#positions.set(this.#tail.size, { seg, offset: this.#tail.offset })
         if (this.#positions.size > 64) this.#positions.delete(this.#positions.keys().next().value!)
+        ok = true
         return { size: this.#tail.size, hash: this.#tail.hash.slice() }
       } finally {
-        if (keep) this.#keepLease(lock)
-        else lock.release()
+        if (ok) this.#afterUse(IDLE_RELEASE_MS)
+        else if (conflict) this.#afterUse(LEASE_MS)
+        else this.#releaseNow()
       }
     })
   }
@@ -611,7 +657,8 @@ class FileStoreImpl implements FileStore {
       if (this.#readOnly) throw new AuditStoreError('store is read-only')
       if (!Number.isSafeInteger(checkpoint.size) || typeof checkpoint.jws !== 'string')
         throw new TypeError('"checkpoint" expected { size, jws }')
-      const lock = await this.#lock()
+      const fresh = await this.#lock()
+      if (fresh) this.#refresh(true)
       try {
         let fd: number
         try {
@@ -638,7 +685,7 @@ class FileStoreImpl implements FileStore {
           closeSync(fd)
         }
       } finally {
-        lock.release()
+        this.#afterUse(IDLE_RELEASE_MS)
       }
     })
   }
@@ -656,11 +703,7 @@ class FileStoreImpl implements FileStore {
     return this.#serial(async () => {
       if (this.#closed) return
       this.#closed = true
-      if (this.#lease !== null) {
-        clearTimeout(this.#lease.timer)
-        this.#lease.lock.release()
-        this.#lease = null
-      }
+      this.#releaseNow()
       if (this.#fd >= 0) closeSync(this.#fd)
       this.#fd = -1
     })

@@ -57,8 +57,8 @@ export {
   verifyConsistency,
   verifyInclusion,
 } from './merkle.js'
-export type { BundleVerdict, InclusionBundle } from './prove.js'
-export { proveInclusion, verifyInclusionBundle } from './prove.js'
+export type { BundleVerdict, ConsistencyBundle, InclusionBundle } from './prove.js'
+export { proveConsistency, proveInclusion, verifyConsistencyBundle, verifyInclusionBundle } from './prove.js'
 export type { Pseudonymizer } from './pseudonym.js'
 export { createPseudonymizer } from './pseudonym.js'
 export type {

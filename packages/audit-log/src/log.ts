@@ -23,10 +23,11 @@ import {
   signCheckpoint,
 } from './checkpoint.js'
 import { AuditClosedError, AuditConflictError, AuditCorruptionError } from './errors.js'
+import { eventJson, hex, recordBytes } from './internal/encode.js'
 import { readRecordHeader } from './internal/record-header.js'
 import { leafHashOf } from './internal/sha256.js'
 import { CompactRange } from './merkle.js'
-import { type AuditEvent, encodeRecord, formatRecorded, RECORD_VERSION, validateEvent } from './record.js'
+import { type AuditEvent, formatRecorded, validateEvent } from './record.js'
 import type { AppendRecord, AuditStore, StoredCheckpoint, TailRecovery } from './store.js'
 
 /** Timer functions (inject fakes in tests). */
@@ -91,7 +92,7 @@ export interface AuditLog {
 }
 
 interface Pending {
-  event: AuditEvent
+  event: string
   resolve: (r: AppendResult) => void
   reject: (e: unknown) => void
 }
@@ -211,7 +212,7 @@ class Log implements AuditLog {
       return Promise.reject(e)
     }
     return new Promise<AppendResult>((resolve, reject) => {
-      this.#queue.push({ event: valid, resolve, reject })
+      this.#queue.push({ event: eventJson(valid), resolve, reject })
       this.#kick()
     })
   }
@@ -246,24 +247,26 @@ class Log implements AuditLog {
     }
   }
 
-  #recoveryEvent(r: TailRecovery): AuditEvent {
-    return validateEvent(
-      {
-        type: 'safeguards.recovered',
-        action: 'E',
-        outcome: 4,
-        outcomeCode: 'torn-tail-discarded',
-        agents: SYSTEM_AGENT,
-        source: { observer: 'safeguards-audit-log' },
-        details: { discardedBytes: r.discardedBytes, discardedSha256: bytesToHex(r.discardedSha256) },
-      },
-      { allowReserved: true },
+  #recoveryEvent(r: TailRecovery): string {
+    return eventJson(
+      validateEvent(
+        {
+          type: 'safeguards.recovered',
+          action: 'E',
+          outcome: 4,
+          outcomeCode: 'torn-tail-discarded',
+          agents: SYSTEM_AGENT,
+          source: { observer: 'safeguards-audit-log' },
+          details: { discardedBytes: r.discardedBytes, discardedSha256: bytesToHex(r.discardedSha256) },
+        },
+        { allowReserved: true },
+      ),
     )
   }
 
   /** Writes events as one batch, catching up and retrying when another writer got there first. */
-  async #write(events: AuditEvent[]): Promise<AppendResult[]> {
-    let recoveries: AuditEvent[] = []
+  async #write(events: string[]): Promise<AppendResult[]> {
+    let recoveries: string[] = []
     for (let attempt = 0; ; attempt++) {
       const all = recoveries.length > 0 ? [...recoveries, ...events] : events
       const expected = { size: this.#range.size, hash: this.#hash }
@@ -272,14 +275,7 @@ class Log implements AuditLog {
       let prev = this.#hash
       let seq = expected.size
       for (const event of all) {
-        const bytes = encodeRecord({
-          v: RECORD_VERSION,
-          stream: this.stream,
-          seq,
-          prev: bytesToHex(prev),
-          recorded,
-          event,
-        })
+        const bytes = recordBytes(event, hex(prev), recorded, seq, this.stream)
         const hash = leafHashOf(bytes)
         out.push({ seq, bytes, hash, prevHash: prev })
         prev = hash

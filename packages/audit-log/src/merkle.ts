@@ -205,6 +205,36 @@ export class MerkleTree {
   }
 }
 
+/**
+ * The proof walk shared by RFC 9162 §2.1.3.2 and §2.1.4.2: for each proof hash, the sibling is on
+ * the left (`left`) or the right (`right`) of the running hash. True when the walk ends at the root.
+ */
+function walkProof(
+  fn0: number,
+  sn0: number,
+  proof: readonly Uint8Array[],
+  left: (p: Uint8Array) => void,
+  right: (p: Uint8Array) => void,
+): boolean {
+  let fn = fn0
+  let sn = sn0
+  for (const p of proof) {
+    if (sn === 0) return false
+    if (fn % 2 === 1 || fn === sn) {
+      left(p)
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2)
+        sn = Math.floor(sn / 2)
+      }
+    } else {
+      right(p)
+    }
+    fn = Math.floor(fn / 2)
+    sn = Math.floor(sn / 2)
+  }
+  return sn === 0
+}
+
 function is32(h: unknown): h is Uint8Array {
   return h instanceof Uint8Array && h.length === 32
 }
@@ -229,26 +259,19 @@ export function verifyInclusion(
 ): boolean {
   if (!is32(leaf) || !is32(root) || !Array.isArray(proof) || !proof.every(is32)) return false
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) return false
-  let fn = index
-  let sn = size - 1
   let r = leaf
-  for (const p of proof) {
-    if (sn === 0) return false
-    if (fn % 2 === 1 || fn === sn) {
+  const ok = walkProof(
+    index,
+    size - 1,
+    proof,
+    (p) => {
       r = nodeHashOf(p, r)
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2)
-          sn = Math.floor(sn / 2)
-        }
-      }
-    } else {
+    },
+    (p) => {
       r = nodeHashOf(r, p)
-    }
-    fn = Math.floor(fn / 2)
-    sn = Math.floor(sn / 2)
-  }
-  return sn === 0 && timingSafeEqual(r, root)
+    },
+  )
+  return ok && timingSafeEqual(r, root)
 }
 
 /**
@@ -288,25 +311,19 @@ export function verifyConsistency(
   }
   let fr = path[0]!
   let sr = path[0]!
-  for (let i = 1; i < path.length; i++) {
-    const c = path[i]!
-    if (sn === 0) return false
-    if (fn % 2 === 1 || fn === sn) {
+  const ok = walkProof(
+    fn,
+    sn,
+    path.slice(1),
+    (c) => {
       fr = nodeHashOf(c, fr)
       sr = nodeHashOf(c, sr)
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2)
-          sn = Math.floor(sn / 2)
-        }
-      }
-    } else {
+    },
+    (c) => {
       sr = nodeHashOf(sr, c)
-    }
-    fn = Math.floor(fn / 2)
-    sn = Math.floor(sn / 2)
-  }
-  return sn === 0 && timingSafeEqual(fr, root1) && timingSafeEqual(sr, root2)
+    },
+  )
+  return ok && timingSafeEqual(fr, root1) && timingSafeEqual(sr, root2)
 }
 
 /**

@@ -14,7 +14,7 @@ import { type Keyring, readCheckpointUnverified } from './checkpoint.js'
 import { AuditCorruptionError, CheckpointError } from './errors.js'
 import { readRecordHeader } from './internal/record-header.js'
 import { leafHashOf } from './internal/sha256.js'
-import { MerkleTree, verifyInclusion } from './merkle.js'
+import { MerkleTree, verifyConsistency, verifyInclusion } from './merkle.js'
 import type { AuditStore, StoredCheckpoint } from './store.js'
 
 /** An offline-checkable inclusion proof. */
@@ -146,4 +146,97 @@ export async function verifyInclusionBundle(
   if (!verifyInclusion(leafHashOf(bytes), bundle.seq, cp.body.size, path, cp.root))
     return { valid: false, reason: 'audit path does not lead to the signed root' }
   return { valid: true, kid: cp.kid }
+}
+
+/** An offline-checkable consistency proof between two signed checkpoints of one log. */
+export interface ConsistencyBundle {
+  /** Bundle format. */
+  typ: 'safeguards.audit-consistency-proof'
+  /** Version 1. */
+  v: 1
+  /** The stream id. */
+  stream: string
+  /** The earlier checkpoint. */
+  from: StoredCheckpoint
+  /** The later checkpoint. */
+  to: StoredCheckpoint
+  /** RFC 6962 consistency proof, base64 hashes. */
+  proof: string[]
+}
+
+/**
+ * Builds a consistency proof that checkpoint `to` extends checkpoint `from` (nothing before
+ * `from.size` was rewritten). Reads the records up to `to.size` once.
+ *
+ * HIPAA: 164.312(c)(1) integrity.
+ *
+ * @throws {RangeError} unless `0 < from.size <= to.size`.
+ * @throws {AuditCorruptionError} when the records do not match either checkpoint's root.
+ * @example
+ * ```ts
+ * const [first, , last] = await store.readCheckpoints()
+ * const bundle = await proveConsistency(store, first, last)
+ * ```
+ */
+export async function proveConsistency(
+  store: AuditStore,
+  from: StoredCheckpoint,
+  to: StoredCheckpoint,
+): Promise<ConsistencyBundle> {
+  if (from.size < 1 || from.size > to.size) throw new RangeError('expected 0 < from.size <= to.size')
+  const tree = new MerkleTree()
+  for await (const r of store.read(0, to.size)) tree.append(leafHashOf(r.bytes))
+  if (tree.size !== to.size) throw new AuditCorruptionError('log is shorter than the checkpoint', tree.size)
+  for (const cp of [from, to]) {
+    if (bytesToBase64(tree.root(cp.size)) !== bytesToBase64(readCheckpointUnverified(cp.jws).root))
+      throw new AuditCorruptionError('records do not match the checkpoint root; run verify', cp.size - 1)
+  }
+  return {
+    typ: 'safeguards.audit-consistency-proof',
+    v: 1,
+    stream: store.stream,
+    from: { size: from.size, jws: from.jws },
+    to: { size: to.size, jws: to.jws },
+    proof: from.size === to.size ? [] : tree.consistencyProof(from.size, to.size).map(bytesToBase64),
+  }
+}
+
+/**
+ * Checks a consistency bundle offline: both signatures (with the keyring), same stream, and the
+ * RFC 9162 consistency proof between the two signed roots.
+ *
+ * HIPAA: 164.312(c)(1) integrity, 164.312(c)(2) mechanism to authenticate.
+ *
+ * @throws {TypeError} when `bundle` is not an object.
+ * @example
+ * ```ts
+ * const verdict = await verifyConsistencyBundle(bundle, keyring) // { valid: true, kid }
+ * ```
+ */
+export async function verifyConsistencyBundle(
+  bundle: ConsistencyBundle,
+  keyring: Keyring,
+): Promise<BundleVerdict> {
+  if (typeof bundle !== 'object' || bundle === null) throw new TypeError('"bundle" expected an object')
+  if (bundle.typ !== 'safeguards.audit-consistency-proof' || bundle.v !== 1 || !Array.isArray(bundle.proof))
+    return { valid: false, reason: 'not a consistency proof bundle v1' }
+  let a: Awaited<ReturnType<Keyring['verify']>>
+  let b: Awaited<ReturnType<Keyring['verify']>>
+  try {
+    a = await keyring.verify(bundle.from?.jws)
+    b = await keyring.verify(bundle.to?.jws)
+  } catch (e) {
+    return { valid: false, reason: e instanceof CheckpointError ? e.message : 'checkpoint does not verify' }
+  }
+  if (a.body.origin !== bundle.stream || b.body.origin !== bundle.stream)
+    return { valid: false, reason: 'checkpoints are for another stream' }
+  let path: Uint8Array[]
+  try {
+    path = bundle.proof.map((p) => base64ToBytes(p))
+  } catch {
+    return { valid: false, reason: 'proof is not base64' }
+  }
+  if (!verifyConsistency(a.body.size, b.body.size, a.root, b.root, path))
+    return { valid: false, reason: 'the later checkpoint does not extend the earlier one' }
+  return { valid: true, kid: b.kid }
 }

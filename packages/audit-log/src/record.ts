@@ -155,38 +155,19 @@ function checkNumberCanonical(v: number, path: string): void {
   if (!Number.isSafeInteger(v)) throw new NonCanonicalInputError('integer beyond 2^53-1', path)
 }
 
-/** Walks any input for canonical-form violations first, so they are reported as such. */
-function scanCanonical(v: unknown, path: string, depth: number): void {
-  if (depth > 16) throw new AuditEventError('nesting too deep', path)
-  if (typeof v === 'number') {
-    checkNumberCanonical(v, path)
-    return
-  }
-  if (typeof v === 'string') {
-    if (hasLoneSurrogate(v)) throw new NonCanonicalInputError('lone surrogate in string', path)
-    return
-  }
-  if (typeof v === 'bigint') throw new NonCanonicalInputError('BigInt is not I-JSON', path)
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) scanCanonical(v[i], `${path}/${i}`, depth + 1)
-    return
-  }
-  if (typeof v === 'object' && v !== null) {
-    for (const k of Object.keys(v)) {
-      const p = `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`
-      if (hasLoneSurrogate(k)) throw new NonCanonicalInputError('lone surrogate in member name', path)
-      scanCanonical((v as Obj)[k], p, depth + 1)
-    }
-  }
-}
-
 function token(v: unknown, path: string): string {
-  if (typeof v !== 'string') throw new AuditEventError('expected a string', path)
-  if (!TOKEN.test(v))
+  if (typeof v !== 'string') {
+    if (typeof v === 'number') checkNumberCanonical(v, path)
+    if (typeof v === 'bigint') throw new NonCanonicalInputError('BigInt is not I-JSON', path)
+    throw new AuditEventError('expected a string', path)
+  }
+  if (!TOKEN.test(v)) {
+    if (hasLoneSurrogate(v)) throw new NonCanonicalInputError('lone surrogate in string', path)
     throw new AuditEventError(
       'expected an identifier or code (printable ASCII, no spaces, 1-256 chars)',
       path,
     )
+  }
   return v
 }
 
@@ -270,8 +251,14 @@ function details(v: unknown, path: string): Record<string, AuditDetailValue> {
     const p = `${path}/${k}`
     token(k, p)
     const x = v[k]
-    if (typeof x === 'boolean' || typeof x === 'number') out[k] = x
-    else out[k] = token(x, p)
+    let value: AuditDetailValue
+    if (typeof x === 'boolean') value = x
+    else if (typeof x === 'number') {
+      checkNumberCanonical(x, p)
+      value = x
+    } else value = token(x, p)
+    // defineProperty: a "__proto__" key stays an ordinary member
+    Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true })
   }
   return out
 }
@@ -315,7 +302,6 @@ export function validateEvent(input: unknown, options?: { allowReserved?: boolea
       throw e
     }
   }
-  scanCanonical(value, '', 0)
   const o = object(value, '', [
     'type',
     'subtype',
@@ -337,6 +323,7 @@ export function validateEvent(input: unknown, options?: { allowReserved?: boolea
   if (action !== 'C' && action !== 'R' && action !== 'U' && action !== 'D' && action !== 'E')
     throw new AuditEventError('expected one of C, R, U, D, E', '/action')
   const outcome = required(o, 'outcome', '')
+  if (typeof outcome === 'number') checkNumberCanonical(outcome, '/outcome')
   if (outcome !== 0 && outcome !== 4 && outcome !== 8 && outcome !== 12)
     throw new AuditEventError('expected one of 0, 4, 8, 12', '/outcome')
   const out: Obj = { type, action, outcome }

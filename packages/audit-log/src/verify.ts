@@ -20,10 +20,11 @@
  *
  * @module
  */
-import { bytesToHex, canonicalize, isSafeguardsError } from '@safeguards/core'
+import { bytesToHex, canonicalize, isSafeguardsError, utf8Encode } from '@safeguards/core'
 import type { AnchorSink } from './anchor.js'
 import { type CheckpointBody, checkpointHash, type Keyring, readCheckpointUnverified } from './checkpoint.js'
-import { readRecordHeader } from './internal/record-header.js'
+import { hexInto } from './internal/encode.js'
+import { bytesAt, isRecoveredRecord, scanRecord } from './internal/record-header.js'
 import { leafHashOf } from './internal/sha256.js'
 import { CompactRange } from './merkle.js'
 import { validateEvent } from './record.js'
@@ -110,7 +111,6 @@ interface Cp {
   matched: boolean | null
 }
 
-const RECOVERED_TYPE = 'safeguards.recovered'
 const ZERO_HEX = '0'.repeat(64)
 
 function rootsEqual(a: Uint8Array, b: Uint8Array): boolean {
@@ -351,8 +351,8 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
 
   let position = 0
   let expected = 0
-  let lastHash: Uint8Array = new Uint8Array(32)
-  let lastHex = ZERO_HEX
+  const lastHex = utf8Encode(ZERO_HEX)
+  const streamBytes = utf8Encode(stream)
   let skipLink = false
   /** Position of a broken link not yet attributed (the link into record `pending`). */
   let pending = -1
@@ -378,10 +378,10 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
       checkRootsAt(position)
       nextNeeded++
     }
-    const header = readRecordHeader(bytes)
+    const layout = scanRecord(bytes)
     let linkOk = true
     let anomaly = false
-    if (header === null) {
+    if (layout === null) {
       blame({
         seq: expected,
         code: 'MALFORMED',
@@ -391,43 +391,47 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
       anomaly = true
       expected++
     } else {
-      if (header.stream !== stream) {
+      const seq = layout.seq
+      if (
+        layout.streamEnd - layout.streamAt !== streamBytes.length ||
+        !bytesAt(bytes, layout.streamAt, streamBytes)
+      ) {
         blame({
-          seq: header.seq,
+          seq,
           code: 'STREAM_MISMATCH',
           severity: 'error',
-          message: `record ${header.seq} belongs to another stream`,
+          message: `record ${seq} belongs to another stream`,
         })
       }
-      if (header.seq > expected) {
+      if (seq > expected) {
         blame({
           seq: expected,
           code: 'SEQ_GAP',
           severity: 'error',
-          message: `expected seq ${expected}, found ${header.seq}: records missing or out of order`,
+          message: `expected seq ${expected}, found ${seq}: records missing or out of order`,
         })
         anomaly = true
-        expected = header.seq + 1
-      } else if (header.seq < expected) {
+        expected = seq + 1
+      } else if (seq < expected) {
         blame({
-          seq: header.seq,
+          seq,
           code: 'SEQ_DUP',
           severity: 'error',
-          message: `seq ${header.seq} appears again after ${expected - 1} (duplicated or reordered)`,
+          message: `seq ${seq} appears again after ${expected - 1} (duplicated or reordered)`,
         })
         anomaly = true
       } else {
         expected++
       }
-      if (!anomaly && !skipLink) linkOk = header.prev === lastHex
-      if (header.type === RECOVERED_TYPE)
+      if (!anomaly && !skipLink) linkOk = bytesAt(bytes, layout.prevAt, lastHex)
+      if (isRecoveredRecord(bytes, layout))
         add({
-          seq: header.seq,
+          seq,
           code: 'RECOVERED',
           severity: 'warning',
-          message: `record ${header.seq}: a crashed writer's torn tail was discarded here`,
+          message: `record ${seq}: a crashed writer's torn tail was discarded here`,
         })
-      if (options.deep === true && !anomaly) deepCheck(bytes, header.seq, blame)
+      if (options.deep === true && !anomaly) deepCheck(bytes, seq, blame)
     }
     // Attribute broken links: a record whose bytes changed breaks only the link after it; one whose
     // `prev` changed breaks the links on both sides.
@@ -461,8 +465,7 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
       else pending = p
     }
     skipLink = anomaly
-    lastHash = h
-    lastHex = bytesToHex(lastHash)
+    hexInto(h, lastHex)
     if (position % progressEvery === 0) options.onProgress?.(position, total)
   }
   if (pending >= 0)

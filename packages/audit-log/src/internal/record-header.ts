@@ -2,12 +2,28 @@
  * Reads the envelope fields of a stored record without parsing the event. In canonical form
  * (RFC 8785 sorts members) a v1 record is
  * `{"event":{…},"prev":"<hex>","recorded":"<ts>","seq":<n>,"stream":"<id>","v":1}`, so the fields
- * after the event sit in a fixed shape at the end of the line.
+ * after the event sit in a fixed shape at the end of the line. {@link scanRecord} finds them by
+ * walking back from the end over bytes, without allocating strings (the verifier's hot path).
  */
 
-/** The envelope fields of a record, read from its tail. */
+/** Byte positions of the envelope fields in a record. */
+export interface RecordLayout {
+  /** Offset of the 64 hex characters of `prev`. */
+  prevAt: number
+  /** Offset of the 24 characters of `recorded`. */
+  recordedAt: number
+  /** The sequence number. */
+  seq: number
+  /** Offset and end of the stream id. */
+  streamAt: number
+  streamEnd: number
+  /** Offset of the `}` that closes the event. */
+  eventEnd: number
+}
+
+/** The envelope fields of a record, as strings. */
 export interface RecordHeader {
-  /** The event's `type` when it could be read from the tail window (it is the event's last member). */
+  /** The event's `type` when it is a plain token ending the event (it is the event's last member). */
   type: string | undefined
   prev: string
   recorded: string
@@ -16,22 +32,99 @@ export interface RecordHeader {
   v: number
 }
 
-const TAIL =
-  /(?:"type":"([!#-[\]-_a-z|~]{1,256})")?\},"prev":"([0-9a-f]{64})","recorded":"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)","seq":(0|[1-9]\d{0,15}),"stream":"([A-Za-z0-9._-]{1,128})","v":([1-9]\d{0,3})\}$/
-const HEAD = '{"event":{'
-const TAIL_MAX = 600
+const HEAD = [...'{"event":{'].map((c) => c.charCodeAt(0))
+const lit = (s: string): number[] => [...s].map((c) => c.charCodeAt(0))
+const V1 = lit(',"v":1}')
+const STREAM = lit(',"stream":"')
+const SEQ = lit(',"seq":')
+const RECORDED = lit('","recorded":"')
+const PREV = lit('},"prev":"')
+
+function endsWith(b: Uint8Array, end: number, l: number[]): boolean {
+  const start = end - l.length
+  if (start < 0) return false
+  for (let i = 0; i < l.length; i++) if (b[start + i] !== l[i]) return false
+  return true
+}
+
+function isStreamChar(c: number): boolean {
+  return (
+    (c >= 0x30 && c <= 0x39) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    c === 0x2e ||
+    c === 0x5f ||
+    c === 0x2d
+  )
+}
+
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)
+}
+
+/** Finds the envelope fields, or returns null when the bytes are not a canonical v1 envelope. */
+export function scanRecord(b: Uint8Array): RecordLayout | null {
+  const n = b.length
+  if (n < 140) return null
+  for (let i = 0; i < HEAD.length; i++) if (b[i] !== HEAD[i]) return null
+  if (!endsWith(b, n, V1)) return null
+  let i = n - V1.length // points after the closing quote of the stream id
+  if (b[i - 1] !== 0x22) return null
+  const streamEnd = i - 1
+  let j = streamEnd
+  while (j > 0 && isStreamChar(b[j - 1]!)) j--
+  const streamAt = j
+  if (streamEnd - streamAt < 1 || streamEnd - streamAt > 128 || !endsWith(b, streamAt, STREAM)) return null
+  i = streamAt - STREAM.length // after the last seq digit
+  j = i
+  while (j > 0 && b[j - 1]! >= 0x30 && b[j - 1]! <= 0x39) j--
+  const digits = i - j
+  if (digits < 1 || digits > 16 || (digits > 1 && b[j] === 0x30)) return null
+  let seq = 0
+  for (let k = j; k < i; k++) seq = seq * 10 + (b[k]! - 0x30)
+  if (!Number.isSafeInteger(seq) || !endsWith(b, j, SEQ)) return null
+  i = j - SEQ.length // after the closing quote of recorded
+  if (b[i - 1] !== 0x22) return null
+  const recordedAt = i - 1 - 24
+  if (recordedAt < 0 || !endsWith(b, recordedAt, RECORDED)) return null
+  const prevEnd = recordedAt - RECORDED.length // position of the closing quote of prev
+  const prevAt = prevEnd - 64
+  if (prevAt < 0 || !endsWith(b, prevAt, PREV)) return null
+  for (let k = prevAt; k < prevEnd; k++) if (!isHex(b[k]!)) return null
+  return { prevAt, recordedAt, seq, streamAt, streamEnd, eventEnd: prevAt - PREV.length }
+}
+
 const latin1 = new TextDecoder('latin1')
+const TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+const TYPE = /"type":"([!#-[\]-_a-z|~]{1,256})"$/
 
 /** Returns the header, or null when the bytes do not have the canonical v1 envelope shape. */
 export function readRecordHeader(bytes: Uint8Array): RecordHeader | null {
-  const n = bytes.length
-  if (n < HEAD.length + 100) return null
-  for (let i = 0; i < HEAD.length; i++) if (bytes[i] !== HEAD.charCodeAt(i)) return null
-  const start = n > TAIL_MAX ? n - TAIL_MAX : 0
-  const tail = latin1.decode(bytes.subarray(start))
-  const m = TAIL.exec(tail)
-  if (m === null) return null
-  const seq = Number(m[4])
-  if (!Number.isSafeInteger(seq)) return null
-  return { type: m[1], prev: m[2]!, recorded: m[3]!, seq, stream: m[5]!, v: Number(m[6]) }
+  const l = scanRecord(bytes)
+  if (l === null) return null
+  const recorded = latin1.decode(bytes.subarray(l.recordedAt, l.recordedAt + 24))
+  if (!TS.test(recorded)) return null
+  const tail = latin1.decode(bytes.subarray(Math.max(0, l.eventEnd - 280), l.eventEnd))
+  return {
+    type: TYPE.exec(tail)?.[1],
+    prev: latin1.decode(bytes.subarray(l.prevAt, l.prevAt + 64)),
+    recorded,
+    seq: l.seq,
+    stream: latin1.decode(bytes.subarray(l.streamAt, l.streamEnd)),
+    v: 1,
+  }
+}
+
+const RECOVERED = lit('"type":"safeguards.recovered"')
+
+/** True when the record's event type is `safeguards.recovered` (layout from {@link scanRecord}). */
+export function isRecoveredRecord(b: Uint8Array, l: RecordLayout): boolean {
+  return endsWith(b, l.eventEnd, RECOVERED)
+}
+
+/** True when `b[at..at+expected.length)` equals `expected`. */
+export function bytesAt(b: Uint8Array, at: number, expected: Uint8Array): boolean {
+  if (at + expected.length > b.length) return false
+  for (let i = 0; i < expected.length; i++) if (b[at + i] !== expected[i]) return false
+  return true
 }
