@@ -36,11 +36,11 @@ function lines(child: ChildProcessWithoutNullStreams, onLine: (line: string) => 
 }
 
 /** Starts the workers, waits until all are connected, releases them together, sums their counts. */
-async function fleet(mode: 'ours' | 'anchor', stream: string): Promise<number> {
+async function fleet(mode: 'ours' | 'anchor', stream: string, processes: number): Promise<number> {
   const children: ChildProcessWithoutNullStreams[] = []
   const ready: Promise<void>[] = []
   const done: Promise<number>[] = []
-  for (let i = 0; i < PROCESSES; i++) {
+  for (let i = 0; i < processes; i++) {
     const child = spawn(
       process.execPath,
       [
@@ -86,57 +86,75 @@ async function fleet(mode: 'ours' | 'anchor', stream: string): Promise<number> {
   return (counts.reduce((a, b) => a + b, 0) / elapsed) * 1000
 }
 
-const ours: CustomSide = {
-  name: `@safeguards/audit-log-postgres, ${PROCESSES} processes × ${CONCURRENCY} in flight, one stream`,
-  async measure() {
-    const stream = `bench-${++run}`
-    const rate = await fleet('ours', stream)
-    const { rows } = await admin!.query(
-      `SELECT count(*)::int AS n, count(DISTINCT prev_hash)::int AS prevs, coalesce(max(seq), -1)::int AS max
-         FROM "${schema}".audit_entry WHERE stream = $1`,
-      [stream],
-    )
-    const { n, prevs, max } = rows[0] as { n: number; prevs: number; max: number }
-    const forks = n - prevs
-    const gaps = max + 1 - n
-    const store = await openPostgresStore({ pool: admin!, schema, stream, readOnly: true })
-    const report = await verifyLog(store)
-    await store.close()
-    if (forks !== 0 || gaps !== 0 || !report.ok) {
-      throw new Error(`integrity check failed: forks ${forks}, gaps ${gaps}, verify ok ${report.ok}`)
-    }
-    return {
-      value: rate,
-      extra: { records: String(n), forks: String(forks), gaps: String(gaps), verify: 'ok' },
-    }
-  },
+function oursSide(processes: number): CustomSide {
+  return {
+    name: `@safeguards/audit-log-postgres, ${processes} process(es) × ${CONCURRENCY} in flight, one stream`,
+    async measure() {
+      const stream = `bench-${++run}`
+      const rate = await fleet('ours', stream, processes)
+      const { rows } = await admin!.query(
+        `SELECT count(*)::int AS n, count(DISTINCT prev_hash)::int AS prevs, coalesce(max(seq), -1)::int AS max
+           FROM "${schema}".audit_entry WHERE stream = $1`,
+        [stream],
+      )
+      const { n, prevs, max } = rows[0] as { n: number; prevs: number; max: number }
+      const forks = n - prevs
+      const gaps = max + 1 - n
+      const store = await openPostgresStore({ pool: admin!, schema, stream, readOnly: true })
+      const report = await verifyLog(store)
+      await store.close()
+      if (forks !== 0 || gaps !== 0 || !report.ok) {
+        throw new Error(`integrity check failed: forks ${forks}, gaps ${gaps}, verify ok ${report.ok}`)
+      }
+      return {
+        value: rate,
+        extra: { records: String(n), forks: String(forks), gaps: String(gaps), verify: 'ok' },
+      }
+    },
+  }
 }
 
-const anchor: CustomSide = {
-  name: `node-postgres raw single-row INSERT (autocommit), ${PROCESSES} processes × ${CONCURRENCY} in flight`,
-  async measure() {
-    return { value: await fleet('anchor', 'anchor') }
-  },
+function anchorSide(processes: number): CustomSide {
+  return {
+    name: `node-postgres raw single-row INSERT (autocommit), ${processes} process(es) × ${CONCURRENCY} in flight`,
+    async measure() {
+      return { value: await fleet('anchor', 'anchor', processes) }
+    },
+  }
+}
+
+async function setup(): Promise<void> {
+  admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 })
+  await migrate(admin, { schema })
+  await admin.query(
+    `CREATE TABLE IF NOT EXISTS "${schema}".anchor_insert (id bigserial PRIMARY KEY, body bytea NOT NULL)`,
+  )
+}
+
+async function teardown(): Promise<void> {
+  await admin?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+  await admin?.end()
+  admin = undefined
 }
 
 const scenarios: Scenario[] = [
   {
     name: 'PostgreSQL: 8 processes appending to one stream (durable)',
     unit: 'events/s',
-    ours,
-    anchor,
+    ours: oursSide(PROCESSES),
+    anchor: anchorSide(PROCESSES),
     target: { value: 5000, text: '≥ 5,000 events/s, zero forks' },
-    async setup() {
-      admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 })
-      await migrate(admin, { schema })
-      await admin.query(
-        `CREATE TABLE "${schema}".anchor_insert (id bigserial PRIMARY KEY, body bytea NOT NULL)`,
-      )
-    },
-    async teardown() {
-      await admin?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-      await admin?.end()
-    },
+    setup,
+    teardown,
+  },
+  {
+    // Context for the row above: the same work without contention between writers.
+    name: 'PostgreSQL: 1 process appending (durable, no contention)',
+    unit: 'events/s',
+    ours: oursSide(1),
+    anchor: anchorSide(1),
+    setup,
+    teardown,
   },
 ]
 
