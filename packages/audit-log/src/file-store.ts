@@ -100,7 +100,7 @@ export interface FileStore extends AuditStore {
 }
 
 const NL = 0x0a
-const CHUNK = 1 << 20
+const CHUNK = 4 << 20
 const LEASE_MS = 200
 const IDLE_RELEASE_MS = 0
 const MAX_HOLD_MS = 10
@@ -558,6 +558,14 @@ class FileStoreImpl implements FileStore {
   }
 
   async *read(from: number, to?: number, options?: ReadOptions): AsyncIterable<StoredRecord> {
+    for await (const batch of this.readBatches(from, to, options)) yield* batch
+  }
+
+  async *readBatches(
+    from: number,
+    to?: number,
+    options?: ReadOptions,
+  ): AsyncIterable<readonly StoredRecord[]> {
     if (!Number.isSafeInteger(from) || from < 0)
       throw new RangeError('"from" expected a non-negative integer')
     const end = to ?? (await this.head()).size
@@ -599,15 +607,22 @@ class FileStoreImpl implements FileStore {
             data = joined
             carry = null
           }
+          const batch: StoredRecord[] = []
           let start = 0
+          let done = false
           for (;;) {
             const nl = data.indexOf(NL, start)
             if (nl < 0) break
-            if (seq >= from) yield { seq, bytes: data.subarray(start, nl) }
+            if (seq >= from) batch.push({ seq, bytes: data.subarray(start, nl) })
             seq++
             start = nl + 1
-            if (seq >= end) return
+            if (seq >= end) {
+              done = true
+              break
+            }
           }
+          if (batch.length > 0) yield batch
+          if (done) return
           if (start < data.length) carry = data.slice(start)
         }
       } finally {

@@ -23,6 +23,7 @@ import {
   signCheckpoint,
 } from './checkpoint.js'
 import { AuditClosedError, AuditConflictError, AuditCorruptionError } from './errors.js'
+import { readInBatches } from './internal/batches.js'
 import { eventJson, hex, recordBytes } from './internal/encode.js'
 import { readRecordHeader } from './internal/record-header.js'
 import { leafHashOf } from './internal/sha256.js'
@@ -190,17 +191,18 @@ class Log implements AuditLog {
   /** Reads records this writer has not seen yet, checking that they chain. */
   async catchUp(): Promise<void> {
     const from = this.#range.size
-    for await (const r of this.#store.read(from)) {
-      const header = readRecordHeader(r.bytes)
-      const expect = this.#range.size
-      if (header === null || header.seq !== expect || r.seq !== expect || header.stream !== this.stream)
-        throw new AuditCorruptionError('stored record is not the expected record', expect)
-      if (header.prev !== bytesToHex(this.#hash))
-        throw new AuditCorruptionError('stored chain is broken', expect)
-      const h = leafHashOf(r.bytes)
-      this.#range.append(h)
-      this.#hash = h
-    }
+    for await (const batch of readInBatches(this.#store, from))
+      for (const r of batch) {
+        const header = readRecordHeader(r.bytes)
+        const expect = this.#range.size
+        if (header === null || header.seq !== expect || r.seq !== expect || header.stream !== this.stream)
+          throw new AuditCorruptionError('stored record is not the expected record', expect)
+        if (header.prev !== bytesToHex(this.#hash))
+          throw new AuditCorruptionError('stored chain is broken', expect)
+        const h = leafHashOf(r.bytes)
+        this.#range.append(h)
+        this.#hash = h
+      }
   }
 
   append(event: AuditEvent | string): Promise<AppendResult> {

@@ -126,6 +126,15 @@ export interface AuditStore {
   read(from: number, to?: number, options?: ReadOptions): AsyncIterable<StoredRecord>
 
   /**
+   * Optional fast path of {@link AuditStore.read}: the same records, in the same order, delivered in
+   * arrays (one per storage chunk or page) so a verifier avoids a promise per record. Stores that
+   * omit it are read through `read`.
+   *
+   * @throws {AuditStoreError} on I/O failure.
+   */
+  readBatches?(from: number, to?: number, options?: ReadOptions): AsyncIterable<readonly StoredRecord[]>
+
+  /**
    * Appends a checkpoint, if and only if exactly `expectedCount` checkpoints are stored now.
    *
    * @throws {AuditConflictError} when another writer stored a checkpoint first.

@@ -23,6 +23,7 @@
 import { bytesToHex, canonicalize, isSafeguardsError, utf8Encode } from '@safeguards/core'
 import type { AnchorSink } from './anchor.js'
 import { type CheckpointBody, checkpointHash, type Keyring, readCheckpointUnverified } from './checkpoint.js'
+import { readInBatches } from './internal/batches.js'
 import { hexInto } from './internal/encode.js'
 import { bytesAt, isRecoveredRecord, scanRecord } from './internal/record-header.js'
 import { leafHashOf } from './internal/sha256.js'
@@ -364,110 +365,108 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
   }
   const progressEvery = 65536
 
-  for await (const r of store.read(
-    0,
-    total,
-    options.signal === undefined ? {} : { signal: options.signal },
-  )) {
-    const bytes = r.bytes
-    const h = leafHashOf(bytes)
-    range.append(h)
-    const p = position
-    position++
-    if (nextNeeded < needed.length && needed[nextNeeded] === position) {
-      checkRootsAt(position)
-      nextNeeded++
-    }
-    const layout = scanRecord(bytes)
-    let linkOk = true
-    let anomaly = false
-    if (layout === null) {
-      blame({
-        seq: expected,
-        code: 'MALFORMED',
-        severity: 'error',
-        message: `record at position ${p} is not a canonical v1 record`,
-      })
-      anomaly = true
-      expected++
-    } else {
-      const seq = layout.seq
-      if (
-        layout.streamEnd - layout.streamAt !== streamBytes.length ||
-        !bytesAt(bytes, layout.streamAt, streamBytes)
-      ) {
-        blame({
-          seq,
-          code: 'STREAM_MISMATCH',
-          severity: 'error',
-          message: `record ${seq} belongs to another stream`,
-        })
+  const readOptions = options.signal === undefined ? {} : { signal: options.signal }
+  for await (const batch of readInBatches(store, 0, Number.MAX_SAFE_INTEGER, readOptions))
+    for (const r of batch) {
+      const bytes = r.bytes
+      const h = leafHashOf(bytes)
+      range.append(h)
+      const p = position
+      position++
+      if (nextNeeded < needed.length && needed[nextNeeded] === position) {
+        checkRootsAt(position)
+        nextNeeded++
       }
-      if (seq > expected) {
+      const layout = scanRecord(bytes)
+      let linkOk = true
+      let anomaly = false
+      if (layout === null) {
         blame({
           seq: expected,
-          code: 'SEQ_GAP',
+          code: 'MALFORMED',
           severity: 'error',
-          message: `expected seq ${expected}, found ${seq}: records missing or out of order`,
+          message: `record at position ${p} is not a canonical v1 record`,
         })
         anomaly = true
-        expected = seq + 1
-      } else if (seq < expected) {
-        blame({
-          seq,
-          code: 'SEQ_DUP',
-          severity: 'error',
-          message: `seq ${seq} appears again after ${expected - 1} (duplicated or reordered)`,
-        })
-        anomaly = true
-      } else {
         expected++
-      }
-      if (!anomaly && !skipLink) linkOk = bytesAt(bytes, layout.prevAt, lastHex)
-      if (isRecoveredRecord(bytes, layout))
-        add({
-          seq,
-          code: 'RECOVERED',
-          severity: 'warning',
-          message: `record ${seq}: a crashed writer's torn tail was discarded here`,
-        })
-      if (options.deep === true && !anomaly) deepCheck(bytes, seq, blame)
-    }
-    // Attribute broken links: a record whose bytes changed breaks only the link after it; one whose
-    // `prev` changed breaks the links on both sides.
-    if (pending >= 0) {
-      if (!linkOk && pending === p - 1) {
-        blame({
-          seq: pending,
-          code: 'CHAIN_BREAK',
-          severity: 'error',
-          message: `record ${pending}: prev does not match the previous record (altered)`,
-        })
       } else {
-        blame({
-          seq: pending - 1,
-          code: 'HASH_MISMATCH',
-          severity: 'error',
-          message: `record ${pending - 1}: bytes do not match the hash record ${pending} commits to (altered)`,
-        })
+        const seq = layout.seq
+        if (
+          layout.streamEnd - layout.streamAt !== streamBytes.length ||
+          !bytesAt(bytes, layout.streamAt, streamBytes)
+        ) {
+          blame({
+            seq,
+            code: 'STREAM_MISMATCH',
+            severity: 'error',
+            message: `record ${seq} belongs to another stream`,
+          })
+        }
+        if (seq > expected) {
+          blame({
+            seq: expected,
+            code: 'SEQ_GAP',
+            severity: 'error',
+            message: `expected seq ${expected}, found ${seq}: records missing or out of order`,
+          })
+          anomaly = true
+          expected = seq + 1
+        } else if (seq < expected) {
+          blame({
+            seq,
+            code: 'SEQ_DUP',
+            severity: 'error',
+            message: `seq ${seq} appears again after ${expected - 1} (duplicated or reordered)`,
+          })
+          anomaly = true
+        } else {
+          expected++
+        }
+        if (!anomaly && !skipLink) linkOk = bytesAt(bytes, layout.prevAt, lastHex)
+        if (isRecoveredRecord(bytes, layout))
+          add({
+            seq,
+            code: 'RECOVERED',
+            severity: 'warning',
+            message: `record ${seq}: a crashed writer's torn tail was discarded here`,
+          })
+        if (options.deep === true && !anomaly) deepCheck(bytes, seq, blame)
       }
-      pending = -1
-      if (!linkOk) linkOk = true // explained by the record just blamed
+      // Attribute broken links: a record whose bytes changed breaks only the link after it; one whose
+      // `prev` changed breaks the links on both sides.
+      if (pending >= 0) {
+        if (!linkOk && pending === p - 1) {
+          blame({
+            seq: pending,
+            code: 'CHAIN_BREAK',
+            severity: 'error',
+            message: `record ${pending}: prev does not match the previous record (altered)`,
+          })
+        } else {
+          blame({
+            seq: pending - 1,
+            code: 'HASH_MISMATCH',
+            severity: 'error',
+            message: `record ${pending - 1}: bytes do not match the hash record ${pending} commits to (altered)`,
+          })
+        }
+        pending = -1
+        if (!linkOk) linkOk = true // explained by the record just blamed
+      }
+      if (!linkOk) {
+        if (p === 0)
+          blame({
+            seq: 0,
+            code: 'CHAIN_BREAK',
+            severity: 'error',
+            message: 'record 0: prev is not the genesis value',
+          })
+        else pending = p
+      }
+      skipLink = anomaly
+      hexInto(h, lastHex)
+      if (position % progressEvery === 0) options.onProgress?.(position, total)
     }
-    if (!linkOk) {
-      if (p === 0)
-        blame({
-          seq: 0,
-          code: 'CHAIN_BREAK',
-          severity: 'error',
-          message: 'record 0: prev is not the genesis value',
-        })
-      else pending = p
-    }
-    skipLink = anomaly
-    hexInto(h, lastHex)
-    if (position % progressEvery === 0) options.onProgress?.(position, total)
-  }
   if (pending >= 0)
     blame({
       seq: pending - 1,

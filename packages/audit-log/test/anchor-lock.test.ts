@@ -2,7 +2,13 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { AuditLockTimeoutError, CheckpointError, directoryAnchor, openAuditLog, openFileStore } from '../src/index.js'
+import {
+  AuditLockTimeoutError,
+  CheckpointError,
+  directoryAnchor,
+  openAuditLog,
+  openFileStore,
+} from '../src/index.js'
 import { acquireDirLock } from '../src/internal/file-lock.js'
 import { event, tempDir } from './helpers.js'
 
@@ -31,9 +37,14 @@ describe('inter-process lock', () => {
   it('breaks the lock of a dead process', async () => {
     const base = tempDir()
     const dir = join(base, 'log')
-    const log = await openAuditLog({ store: await openFileStore({ dir, stream: 's' }), checkpointEvery: { ms: 0 } })
+    const log = await openAuditLog({
+      store: await openFileStore({ dir, stream: 's' }),
+      checkpointEvery: { ms: 0 },
+    })
     await log.append(event(0))
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    })
     const { hostname } = await import('node:os')
     writeFileSync(join(dir, 'lock'), `${dead.stdout}\n${hostname()}\nstale-nonce`)
     expect((await log.append(event(1))).seq).toBe(1)

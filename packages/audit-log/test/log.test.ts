@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { manualClock } from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
 import {
+  type AuditStore,
   createCheckpointSigner,
   createKeyring,
   directoryAnchor,
@@ -45,6 +46,29 @@ describe('append and verify (file store)', () => {
     expect(report.records).toBe(50)
     expect(report.checkpoints.verified).toBe(report.checkpoints.total)
     expect(report.checkpointedThrough).toBe(49)
+  })
+
+  it('works with a store that has no readBatches fast path', async () => {
+    const { dir, keyring } = await makeLog(12, { every: 5 })
+    const inner = await openFileStore({ dir })
+    const plain: AuditStore = {
+      stream: inner.stream,
+      head: () => inner.head(),
+      append: (e, r) => inner.append(e, r),
+      read: (f, t, o) => inner.read(f, t, o),
+      appendCheckpoint: (n, c) => inner.appendCheckpoint(n, c),
+      checkpointHead: () => inner.checkpointHead(),
+      readCheckpoints: () => inner.readCheckpoints(),
+      close: () => inner.close(),
+    }
+    const log = await openAuditLog({ store: plain, checkpointEvery: { ms: 0 }, closeStore: false })
+    expect(log.size).toBe(12)
+    await log.append(event(12))
+    await log.close()
+    const report = await verifyLog(plain, { keyring })
+    expect(report.records).toBe(13)
+    expect(report.ok).toBe(true)
+    await plain.close()
   })
 
   it('reopens and continues the chain', async () => {
@@ -118,6 +142,9 @@ describe('tamper detection', () => {
     write(path, [...orig.slice(0, 5), orig[4]!, ...orig.slice(5)])
     r = await verify(dir, keyring)
     expect(r.findings[0]).toMatchObject({ seq: 4, code: 'SEQ_DUP' })
+    write(path, [...orig, orig[9]!])
+    r = await verify(dir, keyring)
+    expect(r.findings[0]).toMatchObject({ seq: 9, code: 'SEQ_DUP' })
     write(path, [...orig.slice(0, 3), orig[4]!, orig[3]!, ...orig.slice(5)])
     r = await verify(dir, keyring)
     expect(r.findings[0]!.seq).toBe(3)
