@@ -270,6 +270,7 @@ class PgStore implements PostgresAuditStore {
     this.head = this.head.bind(this)
     this.append = this.append.bind(this)
     this.read = this.read.bind(this)
+    this.readBatches = this.readBatches.bind(this)
     this.appendCheckpoint = this.appendCheckpoint.bind(this)
     this.checkpointHead = this.checkpointHead.bind(this)
     this.readCheckpoints = this.readCheckpoints.bind(this)
@@ -346,23 +347,39 @@ class PgStore implements PostgresAuditStore {
   }
 
   read(from: number, to?: number, readOptions?: ReadOptions): AsyncIterable<StoredRecord> {
+    const pages = this.readBatches(from, to, readOptions)
+    const signal = readOptions?.signal
+    return {
+      async *[Symbol.asyncIterator](): AsyncGenerator<StoredRecord, void, undefined> {
+        for await (const page of pages) {
+          for (const record of page) {
+            signal?.throwIfAborted()
+            yield record
+          }
+        }
+      },
+    }
+  }
+
+  /** {@link AuditStore.readBatches}: the same records as `read`, one array per query page. */
+  readBatches(from: number, to?: number, readOptions?: ReadOptions): AsyncIterable<readonly StoredRecord[]> {
     this.#live()
     assertInteger(from, 'from', 0)
     if (to !== undefined) assertInteger(to, 'to', 0)
     const signal = readOptions?.signal
     const store = this
     return {
-      async *[Symbol.asyncIterator](): AsyncGenerator<StoredRecord, void, undefined> {
-        yield* store.#read(from, to, signal)
+      async *[Symbol.asyncIterator](): AsyncGenerator<readonly StoredRecord[], void, undefined> {
+        yield* store.#pages(from, to, signal)
       },
     }
   }
 
-  async *#read(
+  async *#pages(
     from: number,
     to: number | undefined,
     signal: AbortSignal | undefined,
-  ): AsyncGenerator<StoredRecord> {
+  ): AsyncGenerator<readonly StoredRecord[]> {
     let next = from
     // Without `to`, the first page also returns the head (same snapshot): the read stops there.
     let end = to ?? Number.MAX_SAFE_INTEGER
@@ -389,14 +406,16 @@ class PgStore implements PostgresAuditStore {
         const head = rows[0]?.head
         end = head === undefined || head === null ? next : toSafeInteger(head, 'head sequence number') + 1
       }
+      const page: StoredRecord[] = []
       for (const row of rows) {
-        signal?.throwIfAborted()
         const seq = toSafeInteger(row.seq, 'sequence number')
-        if (seq >= end) return
-        yield { seq, bytes: toBytes(row.body) }
+        if (seq >= end) break
+        page.push({ seq, bytes: toBytes(row.body) })
         next = seq + 1
       }
-      if (rows.length < this.#readBatch) return
+      signal?.throwIfAborted()
+      if (page.length > 0) yield page
+      if (rows.length < this.#readBatch || page.length < rows.length) return
     }
   }
 
