@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { bytesToHex, type Clock, isSafeguardsError, systemClock } from '@safeguards/core'
+import { bytesToHex, type Clock, isSafeguardsError, systemClock, utf8Encode } from '@safeguards/core'
 import type { AnchorSink } from './anchor.js'
 import {
   type CheckpointSigner,
@@ -24,8 +24,8 @@ import {
 } from './checkpoint.js'
 import { AuditClosedError, AuditConflictError, AuditCorruptionError } from './errors.js'
 import { readInBatches } from './internal/batches.js'
-import { eventJson, hex, recordBytes } from './internal/encode.js'
-import { readRecordHeader } from './internal/record-header.js'
+import { eventJson, hex, hexInto, recordBytes } from './internal/encode.js'
+import { bytesAt, scanRecord } from './internal/record-header.js'
 import { leafHashOf } from './internal/sha256.js'
 import { CompactRange } from './merkle.js'
 import { type AuditEvent, formatRecorded, validateEvent } from './record.js'
@@ -191,17 +191,27 @@ class Log implements AuditLog {
   /** Reads records this writer has not seen yet, checking that they chain. */
   async catchUp(): Promise<void> {
     const from = this.#range.size
+    const stream = utf8Encode(this.stream)
+    const prevHex = new Uint8Array(64)
+    hexInto(this.#hash, prevHex)
     for await (const batch of readInBatches(this.#store, from))
       for (const r of batch) {
-        const header = readRecordHeader(r.bytes)
+        const l = scanRecord(r.bytes)
         const expect = this.#range.size
-        if (header === null || header.seq !== expect || r.seq !== expect || header.stream !== this.stream)
+        if (
+          l === null ||
+          l.seq !== expect ||
+          r.seq !== expect ||
+          l.streamEnd - l.streamAt !== stream.length ||
+          !bytesAt(r.bytes, l.streamAt, stream)
+        )
           throw new AuditCorruptionError('stored record is not the expected record', expect)
-        if (header.prev !== bytesToHex(this.#hash))
+        if (!bytesAt(r.bytes, l.prevAt, prevHex))
           throw new AuditCorruptionError('stored chain is broken', expect)
         const h = leafHashOf(r.bytes)
         this.#range.append(h)
         this.#hash = h
+        hexInto(h, prevHex)
       }
   }
 
