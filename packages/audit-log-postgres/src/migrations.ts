@@ -149,6 +149,10 @@ BEGIN
   -- without queueing for the lock behind the writer that moved it.
   SELECT e.seq INTO h_seq FROM {{schema}}.audit_entry e WHERE e.stream = p_stream ORDER BY e.seq DESC LIMIT 1;
   IF coalesce(h_seq, -1) + 1 > p_expected_size THEN
+    -- Wait (shared) for the append in flight, if any, so the writer catches up to a head that is not
+    -- about to move again; readers of the lock do not block each other.
+    PERFORM pg_advisory_xact_lock_shared(hashtextextended('safeguards-audit:' || {{schema_literal}} || ':' || p_stream, 0));
+    SELECT e.seq INTO h_seq FROM {{schema}}.audit_entry e WHERE e.stream = p_stream ORDER BY e.seq DESC LIMIT 1;
     RETURN QUERY SELECT false, h_seq + 1, NULL::bytea;
     RETURN;
   END IF;
