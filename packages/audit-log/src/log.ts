@@ -24,9 +24,9 @@ import {
 } from './checkpoint.js'
 import { AuditClosedError, AuditConflictError, AuditCorruptionError } from './errors.js'
 import { readInBatches } from './internal/batches.js'
-import { eventJson, hex, hexInto, recordBytes } from './internal/encode.js'
+import { eventText, hex, hexInto, RecordArena, recordText } from './internal/encode.js'
 import { bytesAt, scanRecord } from './internal/record-header.js'
-import { leafHashOf } from './internal/sha256.js'
+import { leafHashOf, sha256Fast } from './internal/sha256.js'
 import { CompactRange } from './merkle.js'
 import { type AuditEvent, formatRecorded, validateEvent } from './record.js'
 import type { AppendRecord, AuditStore, StoredCheckpoint, TailRecovery } from './store.js'
@@ -224,7 +224,7 @@ class Log implements AuditLog {
       return Promise.reject(e)
     }
     return new Promise<AppendResult>((resolve, reject) => {
-      this.#queue.push({ event: eventJson(valid), resolve, reject })
+      this.#queue.push({ event: eventText(valid), resolve, reject })
       this.#kick()
     })
   }
@@ -260,7 +260,7 @@ class Log implements AuditLog {
   }
 
   #recoveryEvent(r: TailRecovery): string {
-    return eventJson(
+    return eventText(
       validateEvent(
         {
           type: 'safeguards.recovered',
@@ -286,9 +286,12 @@ class Log implements AuditLog {
       const out: AppendRecord[] = []
       let prev = this.#hash
       let seq = expected.size
+      let capacity = 0
+      for (const event of all) capacity += event.length + 201 + this.stream.length
+      const arena = new RecordArena(capacity)
       for (const event of all) {
-        const bytes = recordBytes(event, hex(prev), recorded, seq, this.stream)
-        const hash = leafHashOf(bytes)
+        const [leafInput, bytes] = arena.put(recordText(event, hex(prev), recorded, seq, this.stream))
+        const hash = sha256Fast(leafInput)
         out.push({ seq, bytes, hash, prevHash: prev })
         prev = hash
         seq++

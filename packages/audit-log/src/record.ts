@@ -208,14 +208,15 @@ function agent(v: unknown, path: string): AuditAgent {
   const o = object(v, path, ['who', 'requestor', 'type', 'role', 'altId', 'network', 'purposeOfUse'])
   const requestor = required(o, 'requestor', path)
   if (typeof requestor !== 'boolean') throw new AuditEventError('expected a boolean', `${path}/requestor`)
-  const out: Obj = { who: token(required(o, 'who', path), `${path}/who`), requestor }
-  optional(o, 'type', out, token, path)
-  optional(o, 'role', out, tokens, path)
-  optional(o, 'altId', out, token, path)
+  const who = token(required(o, 'who', path), `${path}/who`)
+  const f: Obj = {}
+  optional(o, 'type', f, token, path)
+  optional(o, 'role', f, tokens, path)
+  optional(o, 'altId', f, token, path)
   optional(
     o,
     'network',
-    out,
+    f,
     (n, p) => {
       const no = object(n, p, ['address', 'type'])
       const net: Obj = { address: token(required(no, 'address', p), `${p}/address`) }
@@ -228,23 +229,50 @@ function agent(v: unknown, path: string): AuditAgent {
     },
     path,
   )
-  optional(o, 'purposeOfUse', out, tokens, path)
-  return out as unknown as AuditAgent
+  optional(o, 'purposeOfUse', f, tokens, path)
+  // Members in RFC 8785 order, so JSON.stringify of the result is already canonical.
+  f.requestor = requestor
+  f.who = who
+  return ordered(f, AGENT_ORDER) as unknown as AuditAgent
 }
 
 function entity(v: unknown, path: string): AuditEntity {
   const o = object(v, path, ['what', 'type', 'role', 'lifecycle', 'securityLabel'])
-  const out: Obj = { what: token(required(o, 'what', path), `${path}/what`) }
-  optional(o, 'type', out, token, path)
-  optional(o, 'role', out, token, path)
-  optional(o, 'lifecycle', out, token, path)
-  optional(o, 'securityLabel', out, tokens, path)
-  return out as unknown as AuditEntity
+  const f: Obj = { what: token(required(o, 'what', path), `${path}/what`) }
+  optional(o, 'type', f, token, path)
+  optional(o, 'role', f, token, path)
+  optional(o, 'lifecycle', f, token, path)
+  optional(o, 'securityLabel', f, tokens, path)
+  return ordered(f, ENTITY_ORDER) as unknown as AuditEntity
+}
+
+const EVENT_ORDER = [
+  'action',
+  'agents',
+  'details',
+  'entities',
+  'occurred',
+  'outcome',
+  'outcomeCode',
+  'patient',
+  'requestId',
+  'source',
+  'subtype',
+  'type',
+] as const
+const AGENT_ORDER = ['altId', 'network', 'purposeOfUse', 'requestor', 'role', 'type', 'who'] as const
+const ENTITY_ORDER = ['lifecycle', 'role', 'securityLabel', 'type', 'what'] as const
+
+/** The members of `f` (fixed schema names) inserted in RFC 8785 order. */
+function ordered(f: Obj, order: readonly string[]): Obj {
+  const out: Obj = {}
+  for (const k of order) if (f[k] !== undefined) out[k] = f[k]
+  return out
 }
 
 function details(v: unknown, path: string): Record<string, AuditDetailValue> {
   if (!isPlainObject(v)) throw new AuditEventError('expected an object', path)
-  const keys = Object.keys(v)
+  const keys = Object.keys(v).sort()
   if (keys.length > MAX_DETAILS) throw new AuditEventError(`at most ${MAX_DETAILS} details`, path)
   const out: Record<string, AuditDetailValue> = {}
   for (const k of keys) {
@@ -326,21 +354,22 @@ export function validateEvent(input: unknown, options?: { allowReserved?: boolea
   if (typeof outcome === 'number') checkNumberCanonical(outcome, '/outcome')
   if (outcome !== 0 && outcome !== 4 && outcome !== 8 && outcome !== 12)
     throw new AuditEventError('expected one of 0, 4, 8, 12', '/outcome')
-  const out: Obj = { type, action, outcome }
-  optional(o, 'subtype', out, tokens, '')
-  optional(o, 'outcomeCode', out, token, '')
-  optional(o, 'occurred', out, timestamp, '')
-  out.agents = list(required(o, 'agents', ''), '/agents', agent, 1)
+  const f: Obj = { type, action, outcome }
+  optional(o, 'subtype', f, tokens, '')
+  optional(o, 'outcomeCode', f, token, '')
+  optional(o, 'occurred', f, timestamp, '')
+  f.agents = list(required(o, 'agents', ''), '/agents', agent, 1)
   const src = object(required(o, 'source', ''), '/source', ['observer', 'site', 'type'])
   const source: Obj = { observer: token(required(src, 'observer', '/source'), '/source/observer') }
   optional(src, 'site', source, token, '/source')
   optional(src, 'type', source, tokens, '/source')
-  out.source = source
-  optional(o, 'patient', out, token, '')
-  optional(o, 'entities', out, (v, p) => list(v, p, entity, 0), '')
-  optional(o, 'requestId', out, token, '')
-  optional(o, 'details', out, details, '')
-  return out as unknown as AuditEvent
+  f.source = source
+  optional(o, 'patient', f, token, '')
+  optional(o, 'entities', f, (v, p) => list(v, p, entity, 0), '')
+  optional(o, 'requestId', f, token, '')
+  optional(o, 'details', f, details, '')
+  // Members in RFC 8785 order, so JSON.stringify of the result is already canonical.
+  return ordered(f, EVENT_ORDER) as unknown as AuditEvent
 }
 
 /**

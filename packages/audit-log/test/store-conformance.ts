@@ -62,7 +62,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Audit
         expect(await store.head()).toEqual(h1)
         const all = await collect(store.read(0))
         expect(all.map((r) => r.seq)).toEqual([0, 1, 2, 3, 4])
-        all.forEach((r, i) => expect(r.bytes).toEqual(batch[i]!.bytes))
+        for (const [i, r] of all.entries()) expect(r.bytes).toEqual(batch[i]!.bytes)
         expect((await collect(store.read(2, 4))).map((r) => r.seq)).toEqual([2, 3])
         expect(await collect(store.read(5))).toEqual([])
         if (store.readBatches !== undefined) {
