@@ -87,8 +87,12 @@ CREATE FUNCTION {{schema}}.audit_entry_link() RETURNS trigger
 DECLARE
   bad bigint;
 BEGIN
+  -- A predecessor inserted by the same statement is checked in the transition table (hash join);
+  -- only the first record of a batch needs an index probe into the table.
   SELECT n.seq INTO bad FROM new_rows n
-   WHERE (n.seq > 0 AND NOT EXISTS (
+    LEFT JOIN new_rows p ON p.stream = n.stream AND p.seq = n.seq - 1
+   WHERE (n.seq > 0 AND p.seq IS NOT NULL AND p.entry_hash <> n.prev_hash)
+      OR (n.seq > 0 AND p.seq IS NULL AND NOT EXISTS (
             SELECT 1 FROM {{schema}}.audit_entry e
              WHERE e.stream = n.stream AND e.seq = n.seq - 1 AND e.entry_hash = n.prev_hash))
       OR (n.seq = 0 AND NOT EXISTS (SELECT 1 FROM {{schema}}.audit_stream s WHERE s.stream = n.stream))

@@ -111,6 +111,24 @@ describe.skipIf(!pgAvailable)('least privilege and append-only triggers', () => 
     // a record whose hash is not its bytes' leaf hash
     const [ok] = buildRecords('app', head, 1, 'ok')
     expect(await state(insert({ ...ok!, hash: leafHash(new Uint8Array([1])) }))).toBe('23514')
+    // a two-row INSERT whose second row does not link to the first (checked inside the statement)
+    const [a, b] = buildRecords('app', head, 2, 'pair')
+    const c = buildRecords(
+      'app',
+      { size: head.size + 1, hash: leafHash(new Uint8Array([3])) },
+      1,
+      'pair2',
+    )[0]!
+    expect(
+      await state(
+        app.query(
+          `INSERT INTO ${s}.audit_entry (stream, seq, prev_hash, entry_hash, body)
+           VALUES ('app', $1, $2, $3, $4), ('app', $5, $6, $7, $8)`,
+          [a!.seq, a!.prevHash, a!.hash, a!.bytes, c.seq, c.prevHash, c.hash, c.bytes],
+        ),
+      ),
+    ).toBe('SGA02')
+    expect(b!.seq).toBe(head.size + 1)
     // and the honest successor goes in
     expect(await state(insert(ok!))).toBeUndefined()
   })
