@@ -333,7 +333,15 @@ export function readCheckpointUnverified(jws: string): {
   return { ...decodeCheckpointPayload(payload), kid }
 }
 
-/** The hex SHA-256 of a checkpoint's JWS text: the next checkpoint's `prev`. */
+/**
+ * The hex SHA-256 of a checkpoint's JWS text: the next checkpoint's `prev`.
+ *
+ * @throws {TypeError} when `jws` is not a string.
+ * @example
+ * ```ts
+ * checkpointHash(stored.jws) // '3f9a…' (64 hex characters)
+ * ```
+ */
 export function checkpointHash(jws: string): string {
   return bytesToHex(sha256Fast(utf8Encode(jws)))
 }

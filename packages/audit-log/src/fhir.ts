@@ -152,6 +152,8 @@ export function storedToFhir(record: StoredRecord): FhirAuditEvent {
  * Checks what the R4 JSON schema leaves out: `recorded` present (an instant) and every agent's
  * `requestor` present (a boolean). Returns the problems found (empty when fine).
  *
+ * HIPAA: 164.312(b) audit controls (exported events keep the content the spec makes mandatory).
+ *
  * @throws never.
  * @example
  * ```ts
@@ -180,6 +182,9 @@ export function checkFhirAuditEvent(resource: unknown): string[] {
 /**
  * Wraps AuditEvents in a FHIR R4 `collection` Bundle.
  *
+ * HIPAA: 164.308(a)(1)(ii)(D) information system activity review.
+ *
+ * @throws never.
  * @example
  * ```ts
  * const bundle = fhirBundle(resources, '2026-01-01T00:00:00.000Z')

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { canonicalize, JsonParseError, parseJson, utf8Encode } from '@safeguards/core'
+import { canonicalize, hasLoneSurrogate, JsonParseError, parseJson, utf8Encode } from '@safeguards/core'
 import { AuditEventError, NonCanonicalInputError } from './errors.js'
 
 /** The record schema version written by this package. */
@@ -141,10 +141,6 @@ function isPlainObject(v: unknown): v is Obj {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false
   const p = Object.getPrototypeOf(v)
   return p === Object.prototype || p === null
-}
-
-function hasLoneSurrogate(s: string): boolean {
-  return !(s as string & { isWellFormed(): boolean }).isWellFormed()
 }
 
 function checkNumberCanonical(v: number, path: string): void {

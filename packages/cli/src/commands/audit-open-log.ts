@@ -19,13 +19,22 @@ export interface OpenLogOptions {
   stream?: string
 }
 
-/** True for `postgres://` and `postgresql://` URLs. */
+/**
+ * True for `postgres://` and `postgresql://` URLs.
+ *
+ * @example
+ * ```ts
+ * isPostgresUrl('postgres://db/audit?stream=ehr') // true
+ * ```
+ */
 export function isPostgresUrl(spec: string): boolean {
   return /^postgres(ql)?:\/\//i.test(spec)
 }
 
 /**
  * Opens the store named by `--log`.
+ *
+ * HIPAA: 164.312(b) audit controls.
  *
  * @throws {UsageError} for an empty value.
  * @throws {InvalidArgumentError} for a postgres URL without `stream` (exit 2).

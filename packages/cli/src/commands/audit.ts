@@ -341,7 +341,19 @@ const SUBCOMMANDS: Record<string, (argv: string[], io: CliIO) => Promise<number>
   keygen,
 }
 
-/** The `safeguards audit` command. */
+/**
+ * The `safeguards audit` command: `append`, `verify` (exit 0 intact, 1 integrity finding, 2 usage
+ * or I/O error), `checkpoint`, `prove`, `check-proof`, `export --format fhir-r4`, `keygen`.
+ *
+ * HIPAA: 164.312(b) audit controls, 164.312(c)(1) integrity, 164.308(a)(1)(ii)(D) information
+ * system activity review.
+ *
+ * @throws {UsageError} for a missing or unknown subcommand or bad options (exit 2).
+ * @example
+ * ```sh
+ * safeguards audit verify --log /var/lib/ehr/audit --anchor /mnt/worm/anchors --public-key log.jwk --json
+ * ```
+ */
 export const auditCommand: Command = {
   name: 'audit',
   summary: 'append to, verify, checkpoint, prove and export a tamper-evident audit log',
