@@ -204,12 +204,29 @@ REVOKE ALL ON FUNCTION {{schema}}.audit_entry_link() FROM PUBLIC;
 REVOKE ALL ON FUNCTION {{schema}}.audit_checkpoint_link() FROM PUBLIC;
 `
 
-/** Every migration this version ships, in order. */
+/**
+ * Every migration this version ships, in order (for review, or to apply through your own migration
+ * tool: record `version` and `sha256(version \n name \n sql)` as {@link migrate} does).
+ *
+ * HIPAA: 164.316(b)(1) documentation (the schema is reviewable as data).
+ *
+ * @example
+ * ```ts
+ * for (const m of migrations) console.log(m.version, m.name)
+ * ```
+ */
 export const migrations: readonly Migration[] = Object.freeze([
   Object.freeze({ version: 1, name: 'audit streams, entries, checkpoints; append-only triggers', sql: V1 }),
 ])
 
-/** The schema version this package writes and reads. */
+/**
+ * The schema version this package writes and reads; `openPostgresStore` refuses any other.
+ *
+ * @example
+ * ```ts
+ * const { version } = await migrate(pool); console.assert(version === SCHEMA_VERSION)
+ * ```
+ */
 export const SCHEMA_VERSION: number = migrations.length
 
 /** Options for {@link migrate}. */
