@@ -41,3 +41,27 @@ export function secretToBase32(secret: Uint8Array): string {
   if (!(secret instanceof Uint8Array)) throw new TypeError('"secret" expected Uint8Array')
   return base32.encode(secret).replace(/=+$/, '')
 }
+
+/**
+ * Decodes an RFC 4648 base32 secret (upper case, padding optional), for importing secrets that
+ * were provisioned elsewhere or for acting as the authenticator in tests and demos.
+ *
+ * @throws {TypeError} when `text` is not a string.
+ * @throws {RangeError} when it is not valid base32 or decodes to fewer than 16 bytes.
+ * @example
+ * ```ts
+ * secretFromBase32('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ') // utf8Encode('12345678901234567890')
+ * ```
+ */
+export function secretFromBase32(text: string): Uint8Array {
+  if (typeof text !== 'string') throw new TypeError('"text" expected a string')
+  if (text.length > 256 || !/^[A-Z2-7]+=*$/.test(text)) throw new RangeError('"text" is not RFC 4648 base32')
+  let out: Uint8Array
+  try {
+    out = base32.decode(text.replace(/=+$/, ''))
+  } catch {
+    throw new RangeError('"text" is not RFC 4648 base32')
+  }
+  if (out.length < 16) throw new RangeError('"text" decodes to fewer than 16 bytes')
+  return out
+}

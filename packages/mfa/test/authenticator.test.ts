@@ -1,5 +1,4 @@
 import { manualClock } from '@safeguards/core'
-import { ScureBase32Plugin } from 'otplib'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
   createAesGcmSealer,
@@ -9,6 +8,7 @@ import {
   MfaSealError,
   type MfaStore,
   MfaStoreError,
+  secretFromBase32,
   totpCode,
 } from '../src/index.js'
 import { cleanPrefix, connectRedis, runPrefix } from './helpers.js'
@@ -27,7 +27,7 @@ async function setup(store?: MfaStore) {
   return { clock, store: s, mfa }
 }
 
-const secretOf = (manualKey: string): Uint8Array => new ScureBase32Plugin().decode(manualKey)
+const secretOf = (manualKey: string): Uint8Array => secretFromBase32(manualKey)
 const code = (secret: Uint8Array, ms: number): string => totpCode({ secret, time: ms })
 
 describe('enrollment', () => {

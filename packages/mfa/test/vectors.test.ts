@@ -62,3 +62,20 @@ describe('RFC 6238 Appendix B', () => {
     expect(() => totpCode({ secret, time: 1.5 })).toThrow(TypeError)
   })
 })
+
+describe('base32 secrets', () => {
+  it('round-trips and refuses what is not base32', async () => {
+    const { secretFromBase32, secretToBase32, generateTotpSecret } = await import('../src/index.js')
+    expect(secretToBase32(utf8Encode('12345678901234567890'))).toBe('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ')
+    expect(secretFromBase32('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ')).toEqual(utf8Encode('12345678901234567890'))
+    const s = generateTotpSecret(32)
+    expect(secretFromBase32(secretToBase32(s))).toEqual(s)
+    for (const bad of ['gezdgnbv', 'GEZ DGNBV', 'GEZDGNB1', 'GEZDGNBV', `${'A'.repeat(300)}`]) {
+      expect(() => secretFromBase32(bad), bad).toThrow(RangeError)
+    }
+    expect(() => secretFromBase32(1 as unknown as string)).toThrow(TypeError)
+    expect(() => generateTotpSecret(16)).toThrow(RangeError)
+    expect(() => generateTotpSecret(20, () => new Uint8Array(3))).toThrow(TypeError)
+    expect(() => secretToBase32('x' as unknown as Uint8Array)).toThrow(TypeError)
+  })
+})
