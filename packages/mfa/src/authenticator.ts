@@ -16,10 +16,10 @@ import {
   type RandomSource,
   randomBytes,
   Secret,
-  systemClock,
 } from '@safeguards/core'
 import { createPasswordHasher } from '@safeguards/password'
 import { MfaStoreError } from './errors.js'
+import { toClock } from './internal/clock.js'
 import { uriFor } from './internal/uri-for.js'
 import { qrPngDataUrl, qrSvg } from './qr.js'
 import {
@@ -44,8 +44,8 @@ export interface TotpAuthenticatorOptions extends TotpParameters {
   sealer: SecretSealer
   /** The service name shown in authenticator apps. */
   issuer: string
-  /** The server clock (default the system clock). */
-  now?: Clock
+  /** The server clock, a `Clock` or `() => ms` (default the system clock). */
+  now?: Clock | (() => number)
   /** Randomness for secrets, ids and recovery codes (default the platform CSPRNG). */
   random?: RandomSource
   /** Steps accepted either side of now: 0, 1 (default) or 2. */
@@ -175,7 +175,7 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
   if (typeof sealer?.encrypt !== 'function' || typeof sealer.decrypt !== 'function')
     throw new TypeError('"sealer" expected a SecretSealer')
   assertString(options.issuer, 'issuer', 256)
-  const clock = options.now ?? systemClock
+  const clock = toClock(options.now)
   const random = options.random ?? randomBytes
   const secretBytes = options.secretBytes ?? 20
   assertInteger(secretBytes, 'secretBytes', 20, 64)

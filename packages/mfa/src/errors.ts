@@ -2,6 +2,9 @@
  * Typed errors of `@safeguards/mfa`. A wrong, malformed, replayed or throttled code is not an
  * error: verification resolves to `{ valid: false, reason }`. These are misuse and tampering.
  *
+ * HIPAA: 164.312(b) audit controls (stable codes that can be recorded without secrets) and
+ * 164.312(c)(1) integrity (tampered records are reported, not used).
+ *
  * @module
  */
 import { SafeguardsError, type SafeguardsErrorOptions } from '@safeguards/core'

@@ -21,7 +21,17 @@ export interface SecretSealer {
   decrypt(ciphertext: Uint8Array, context: Record<string, string>): Promise<Uint8Array>
 }
 
-/** The context TOTP secrets are sealed with. */
+/**
+ * The context TOTP secrets are sealed with: `{ purpose: 'totp', user, credential }`.
+ *
+ * HIPAA: 164.312(a)(2)(iv) encryption and decryption (the ciphertext is bound to its owner).
+ *
+ * @throws never.
+ * @example
+ * ```ts
+ * await envelope.encrypt(secret, totpSealContext('u-1', credentialId))
+ * ```
+ */
 export function totpSealContext(user: string, credential: string): Record<string, string> {
   return { purpose: 'totp', user, credential }
 }

@@ -31,6 +31,8 @@ export function generateTotpSecret(bytes = 20, random: RandomSource = randomByte
 /**
  * Encodes a secret as unpadded RFC 4648 base32, the form `otpauth://` URIs and manual entry use.
  *
+ * HIPAA: 164.312(d) person or entity authentication (enrollment).
+ *
  * @throws {TypeError} when `secret` is not a Uint8Array.
  * @example
  * ```ts
@@ -45,6 +47,8 @@ export function secretToBase32(secret: Uint8Array): string {
 /**
  * Decodes an RFC 4648 base32 secret (upper case, padding optional), for importing secrets that
  * were provisioned elsewhere or for acting as the authenticator in tests and demos.
+ *
+ * HIPAA: 164.312(d) person or entity authentication.
  *
  * @throws {TypeError} when `text` is not a string.
  * @throws {RangeError} when it is not valid base32 or decodes to fewer than 16 bytes.

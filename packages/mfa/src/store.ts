@@ -33,6 +33,7 @@ export interface MemoryStoreOptions {
  *
  * HIPAA: 164.312(d) person or entity authentication (replay and throttling state).
  *
+ * @throws never; its methods reject only on programming errors.
  * @example
  * ```ts
  * const verifier = createTotpVerifier({ store: createMemoryStore() })

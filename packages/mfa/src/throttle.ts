@@ -29,7 +29,16 @@ export interface ThrottlePolicy {
   disableAfter: number
 }
 
-/** The default policy: backoff after 5, 15-minute locks after 10, disabled at 100. */
+/**
+ * The default policy: backoff after 5, 15-minute locks after 10, disabled at 100.
+ *
+ * HIPAA: 164.308(a)(5)(ii)(C) log-in monitoring.
+ *
+ * @example
+ * ```ts
+ * createTotpVerifier({ throttle: { ...DEFAULT_THROTTLE_POLICY, lockMs: 30 * 60_000 } })
+ * ```
+ */
 export const DEFAULT_THROTTLE_POLICY: Readonly<ThrottlePolicy> = Object.freeze({
   backoffAfter: 5,
   baseDelayMs: 1000,

@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { assertBytes, assertInteger, assertString, type Clock, systemClock } from '@safeguards/core'
+import { assertBytes, assertInteger, assertString, type Clock } from '@safeguards/core'
 import { MfaConfigError, MfaStoreError } from './errors.js'
+import { toClock } from './internal/clock.js'
 import { createMemoryStore, type MfaStore } from './store.js'
 import {
   beginAttempt,
@@ -24,8 +25,8 @@ import { isWellFormedCode, matchStep, resolveTotp, type TotpParameters } from '.
 export interface TotpVerifierOptions extends TotpParameters {
   /** Where used steps and failure counts live (default: a new in-memory store). */
   store?: MfaStore
-  /** The server clock (default the system clock). Client-supplied times are never used. */
-  now?: Clock
+  /** The server clock, a `Clock` or `() => ms` (default the system clock). Client-supplied times are never used. */
+  now?: Clock | (() => number)
   /** Steps accepted either side of the current one: 0, 1 (default) or 2. */
   window?: number
   /** Throttling policy (defaults: backoff after 5, lock after 10, disabled at 100). */
@@ -94,7 +95,7 @@ function parseStep(raw: string | null): number | undefined {
  */
 export function createTotpVerifier(options: TotpVerifierOptions = {}): TotpVerifier {
   const params = resolveTotp(options)
-  const clock = options.now ?? systemClock
+  const clock = toClock(options.now)
   const store = options.store ?? createMemoryStore({ clock })
   const window = options.window ?? 1
   assertInteger(window, 'window', 0, Number.MAX_SAFE_INTEGER)

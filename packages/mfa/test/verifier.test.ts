@@ -254,3 +254,14 @@ describe.skipIf(redis.client === null)('on Redis', () => {
     expect((await v.status('redis-throttle')).failures).toBe(5)
   })
 })
+
+describe('clock option', () => {
+  it('accepts a function as well as a Clock, and nothing else', async () => {
+    let t = T
+    const v = createTotpVerifier({ now: () => t })
+    expect((await v.verify('c', secret, codeAt(T))).valid).toBe(true)
+    t += 30_000
+    expect((await v.verify('c', secret, codeAt(T + 30_000))).valid).toBe(true)
+    expect(() => createTotpVerifier({ now: 5 as never })).toThrow(TypeError)
+  })
+})

@@ -13,6 +13,9 @@ let set: ReadonlySet<string> | undefined
 /**
  * The blocklist as a set of lower-case strings (built on first use).
  *
+ * HIPAA: 164.308(a)(5)(ii)(D) password management.
+ *
+ * @throws never.
  * @example
  * ```ts
  * commonPasswords().has('password1') // true

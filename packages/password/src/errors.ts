@@ -2,6 +2,8 @@
  * Typed errors of `@safeguards/password`. A wrong password is not an error (`verifyPassword`
  * resolves to `{ valid: false }`); these are misuse, corrupted stored data and overload.
  *
+ * HIPAA: 164.312(b) audit controls (stable codes, never passwords or hashes in messages).
+ *
  * @module
  */
 import { SafeguardsError, type SafeguardsErrorOptions } from '@safeguards/core'

@@ -87,7 +87,17 @@ export interface PasswordHasher {
   readonly load: { active: number; queued: number }
 }
 
-/** OWASP Password Storage Cheat Sheet, argon2id rows (memory KiB, passes), all with p=1. */
+/**
+ * OWASP Password Storage Cheat Sheet, argon2id rows (memory KiB, passes), all with p=1: the floor
+ * configured costs must meet.
+ *
+ * HIPAA: 164.308(a)(5)(ii)(D) password management.
+ *
+ * @example
+ * ```ts
+ * OWASP_ARGON2ID_FLOOR[1] // { memoryCost: 19456, timeCost: 2 }
+ * ```
+ */
 export const OWASP_ARGON2ID_FLOOR: readonly { memoryCost: number; timeCost: number }[] = Object.freeze([
   { memoryCost: 47104, timeCost: 1 },
   { memoryCost: 19456, timeCost: 2 },
@@ -96,7 +106,16 @@ export const OWASP_ARGON2ID_FLOOR: readonly { memoryCost: number; timeCost: numb
   { memoryCost: 7168, timeCost: 5 },
 ])
 
-/** The default costs: OWASP's m=19456 KiB, t=2, p=1, 32-byte tag, 16-byte salt. */
+/**
+ * The default costs: OWASP's m=19456 KiB, t=2, p=1, 32-byte tag, 16-byte salt.
+ *
+ * HIPAA: 164.308(a)(5)(ii)(D) password management.
+ *
+ * @example
+ * ```ts
+ * createPasswordHasher({ ...DEFAULT_ARGON2ID_COSTS, timeCost: 3 })
+ * ```
+ */
 export const DEFAULT_ARGON2ID_COSTS: Readonly<{
   memoryCost: number
   timeCost: number

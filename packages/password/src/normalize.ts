@@ -8,7 +8,14 @@
 import { hasLoneSurrogate, utf8Encode } from '@safeguards/core'
 import { PasswordInvalidTextError, PasswordTooLargeError } from './errors.js'
 
-/** The default cap on a password's size: 1 KiB of UTF-8 after normalisation. */
+/**
+ * The default cap on a password's size: 1 KiB of UTF-8 after normalisation.
+ *
+ * @example
+ * ```ts
+ * if (body.password.length > DEFAULT_MAX_PASSWORD_BYTES) return reply.code(413).send()
+ * ```
+ */
 export const DEFAULT_MAX_PASSWORD_BYTES = 1024
 
 /**

@@ -118,6 +118,9 @@ export function parsePhc(text: string): PhcHash {
 /**
  * Formats an Argon2 PHC string (the inverse of {@link parsePhc}).
  *
+ * HIPAA: 164.312(d) person or entity authentication.
+ *
+ * @throws {TypeError} when `salt` or `hash` is not a Uint8Array.
  * @example
  * ```ts
  * formatPhc({ algorithm: 'argon2id', version: 19, memoryCost: 19456, timeCost: 2, parallelism: 1, salt, hash })
