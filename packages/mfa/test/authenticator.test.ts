@@ -1,5 +1,5 @@
 import { manualClock } from '@safeguards/core'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   createAesGcmSealer,
   createMemoryStore,
@@ -11,7 +11,7 @@ import {
   secretFromBase32,
   totpCode,
 } from '../src/index.js'
-import { cleanPrefix, connectRedis, runPrefix } from './helpers.js'
+import { describeRedis } from './helpers.js'
 
 const T0 = Date.UTC(2026, 10, 22, 9, 0, 1)
 
@@ -197,17 +197,9 @@ describe('recovery codes', () => {
   })
 })
 
-const redis = await connectRedis()
-const prefix = runPrefix()
-describe.skipIf(redis.client === null)('on Redis', () => {
-  afterAll(async () => {
-    if (redis.client) {
-      await cleanPrefix(redis.client, prefix)
-      await redis.client.quit()
-    }
-  })
+await describeRedis('on Redis', ({ client, prefix }) => {
   it('the full flow works on the shared Redis', async () => {
-    const { mfa, clock } = await setup(createRedisStore({ client: redis.client!, prefix }))
+    const { mfa, clock } = await setup(createRedisStore({ client: client, prefix }))
     const e = await mfa.beginEnrollment('u-1', 'jane')
     const s = secretOf(e.manualKey.reveal())
     expect((await mfa.confirmEnrollment('u-1', e.credentialId, code(s, clock.now()))).valid).toBe(true)

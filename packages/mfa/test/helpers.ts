@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createClient } from 'redis'
+import { afterAll, describe } from 'vitest'
 import { createRedisStore, type MfaStore } from '../src/index.js'
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -38,4 +39,26 @@ export async function cleanPrefix(client: Client, prefix: string): Promise<void>
 
 export function redisStore(client: Client, prefix: string): MfaStore {
   return createRedisStore({ client, prefix })
+}
+
+/**
+ * Registers a Redis-backed suite: connects to the shared server (skipping with a printed reason when
+ * it is absent, failing under CI=true), gives the suite a unique key prefix, and afterwards deletes
+ * only the keys under that prefix.
+ */
+export async function describeRedis(
+  title: string,
+  body: (redis: { client: Client; prefix: string }) => void,
+): Promise<void> {
+  const redis = await connectRedis()
+  const prefix = runPrefix()
+  describe.skipIf(redis.client === null)(title, () => {
+    afterAll(async () => {
+      if (redis.client) {
+        await cleanPrefix(redis.client, prefix)
+        await redis.client.quit()
+      }
+    })
+    body({ client: redis.client as Client, prefix })
+  })
 }

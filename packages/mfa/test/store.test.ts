@@ -1,7 +1,7 @@
 import { manualClock } from '@safeguards/core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createMemoryStore, createRedisStore, type MfaStore, MfaStoreError } from '../src/index.js'
-import { cleanPrefix, connectRedis, runPrefix } from './helpers.js'
+import { describeRedis } from './helpers.js'
 
 function contract(name: string, make: () => MfaStore, advance: (ms: number) => Promise<void>): void {
   describe(`${name}: MfaStore contract`, () => {
@@ -51,26 +51,17 @@ contract(
   async (ms) => void clock.advance(ms),
 )
 
-const redis = await connectRedis()
-const prefix = runPrefix()
-describe.skipIf(redis.client === null)('redis', () => {
-  afterAll(async () => {
-    if (redis.client) {
-      await cleanPrefix(redis.client, prefix)
-      await redis.client.quit()
-    }
-  })
-  beforeAll(() => {})
+await describeRedis('redis', ({ client, prefix }) => {
   contract(
     'redis',
-    () => createRedisStore({ client: redis.client!, prefix }),
+    () => createRedisStore({ client, prefix }),
     (ms) => new Promise((r) => setTimeout(r, ms)),
   )
 
   it('keeps keys under its prefix only, and reports foreign reply types', async () => {
-    const s = createRedisStore({ client: redis.client!, prefix })
+    const s = createRedisStore({ client, prefix })
     await s.compareAndSet('k', null, 'v')
-    expect(await redis.client!.get(`${prefix}k`)).toBe('v')
+    expect(await client.get(`${prefix}k`)).toBe('v')
     const weird = createRedisStore({ client: { get: async () => 42, eval: async () => 'x' }, prefix })
     await expect(weird.get('k')).rejects.toBeInstanceOf(MfaStoreError)
     await expect(weird.compareAndSet('k', null, 'v')).rejects.toBeInstanceOf(MfaStoreError)

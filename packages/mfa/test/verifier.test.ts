@@ -1,6 +1,6 @@
 import { manualClock, utf8Encode } from '@safeguards/core'
 import fc from 'fast-check'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   createMemoryStore,
   createRedisStore,
@@ -10,7 +10,7 @@ import {
   MfaStoreError,
   totpCode,
 } from '../src/index.js'
-import { cleanPrefix, connectRedis, runPrefix } from './helpers.js'
+import { describeRedis } from './helpers.js'
 
 const secret = utf8Encode('12345678901234567890')
 const T = 1_111_111_111_000 // RFC 6238 time, mid-step (step 37037037, offset 1 s)
@@ -225,20 +225,11 @@ describe('throttling', () => {
   })
 })
 
-const redis = await connectRedis()
-const prefix = runPrefix()
-describe.skipIf(redis.client === null)('on Redis', () => {
-  afterAll(async () => {
-    if (redis.client) {
-      await cleanPrefix(redis.client, prefix)
-      await redis.client.quit()
-    }
-  })
-
+await describeRedis('on Redis', ({ client, prefix }) => {
   it('concurrent submissions of one code from two app instances succeed exactly once', async () => {
     const clock = manualClock(T)
-    const a = createTotpVerifier({ store: createRedisStore({ client: redis.client!, prefix }), now: clock })
-    const b = createTotpVerifier({ store: createRedisStore({ client: redis.client!, prefix }), now: clock })
+    const a = createTotpVerifier({ store: createRedisStore({ client: client, prefix }), now: clock })
+    const b = createTotpVerifier({ store: createRedisStore({ client: client, prefix }), now: clock })
     const code = codeAt(T)
     const results = await Promise.all(
       Array.from({ length: 16 }, (_, i) => (i % 2 ? a : b).verify('redis-cred', secret, code)),
@@ -249,7 +240,7 @@ describe.skipIf(redis.client === null)('on Redis', () => {
 
   it('failure counts are shared and atomic', async () => {
     const clock = manualClock(T)
-    const v = createTotpVerifier({ store: createRedisStore({ client: redis.client!, prefix }), now: clock })
+    const v = createTotpVerifier({ store: createRedisStore({ client: client, prefix }), now: clock })
     await Promise.all(Array.from({ length: 30 }, () => v.verify('redis-throttle', secret, '47164x')))
     expect((await v.status('redis-throttle')).failures).toBe(5)
   })
