@@ -58,6 +58,33 @@ export interface TotpAuthenticatorOptions extends TotpParameters {
   pendingTtlMs?: number
   /** Hashes recovery codes (default `createPasswordHasher()`: argon2id, m=19456 KiB, t=2). */
   recoveryHasher?: RecoveryCodeHasher
+  /**
+   * Called synchronously for every security event, for the audit log and user notifications.
+   * Events carry ids, reasons and counts, never secrets or codes. Keep it fast; queue the I/O.
+   */
+  onEvent?: (event: MfaEvent) => void
+}
+
+/** A security event of the TOTP factor (for 164.312(b) audit and 164.308(a)(5)(ii)(C) monitoring). */
+export interface MfaEvent {
+  type:
+    | 'mfa.enrollment_started'
+    | 'mfa.enrolled'
+    | 'mfa.verified'
+    | 'mfa.rejected'
+    | 'mfa.credential_removed'
+    | 'mfa.lockout_reset'
+    | 'mfa.recovery_codes_issued'
+    | 'mfa.recovery_used'
+    | 'mfa.recovery_rejected'
+  userId: string
+  /** Server time of the event (ms since the epoch). */
+  at: number
+  credentialId?: string
+  /** Why a code was refused (`invalid`, `replayed`, `throttled`, `locked`, `disabled`, …). */
+  reason?: string
+  /** Unused recovery codes left, on `mfa.recovery_used`. */
+  remaining?: number
 }
 
 /** What {@link TotpAuthenticator.beginEnrollment} returns. Every field but the id holds the secret. */
@@ -196,6 +223,14 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
     hasher ??= createPasswordHasher()
     return hasher
   }
+  const onEvent = options.onEvent
+  if (onEvent !== undefined && typeof onEvent !== 'function')
+    throw new TypeError('"onEvent" expected a function')
+  const emit = (
+    type: MfaEvent['type'],
+    userId: string,
+    extra: Omit<MfaEvent, 'type' | 'userId' | 'at'> = {},
+  ): void => onEvent?.({ type, userId, at: clock.now(), ...extra })
   const checkUser = (userId: string): void => {
     assertString(userId, 'userId', 256)
     if (userId.length === 0) throw new RangeError('"userId" must not be empty')
@@ -236,6 +271,7 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
         const uri = uriFor(secret, options.issuer, account, options)
         const pending = { id: credentialId, sealed: bytesToBase64url(sealed), createdAt: now, expiresAt }
         await update(userId, (r) => ({ ...r, pending }))
+        emit('mfa.enrollment_started', userId, { credentialId })
         return {
           credentialId,
           manualKey: Secret.of(secretToBase32(secret)),
@@ -257,13 +293,17 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
       if (pending === undefined || pending.id !== credentialId || pending.expiresAt <= clock.now())
         return { valid: false, reason: 'no-pending-enrollment' } as const
       const result = await check(userId, pending, code)
-      if (!result.valid) return result
+      if (!result.valid) {
+        emit('mfa.rejected', userId, { credentialId, reason: result.reason })
+        return result
+      }
       const done = await update(userId, (r) => {
         if (r.pending?.id !== credentialId) return undefined
         const { expiresAt: _, ...active } = r.pending
         return { active }
       })
       if (done === undefined) return { valid: false, reason: 'no-pending-enrollment' } as const
+      emit('mfa.enrolled', userId, { credentialId })
       return result
     },
 
@@ -271,7 +311,10 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
       checkUser(userId)
       const active = parseRecord(await store.get(credKey(userId))).active
       if (active === undefined) return { valid: false, reason: 'not-enrolled' } as const
-      return check(userId, active, code)
+      const result = await check(userId, active, code)
+      if (result.valid) emit('mfa.verified', userId, { credentialId: active.id })
+      else emit('mfa.rejected', userId, { credentialId: active.id, reason: result.reason })
+      return result
     },
 
     async isEnrolled(userId: string): Promise<boolean> {
@@ -287,21 +330,28 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
     async resetLockout(userId: string): Promise<void> {
       checkUser(userId)
       await verifier.reset(userThrottle(userId))
+      emit('mfa.lockout_reset', userId)
     },
 
     async removeCredential(userId: string): Promise<void> {
       checkUser(userId)
       await update(userId, () => ({}))
+      emit('mfa.credential_removed', userId)
     },
 
     async generateRecoveryCodes(userId: string): Promise<string[]> {
       checkUser(userId)
-      return issueRecoveryCodes(store, getHasher(), userId, 10, random)
+      const codes = await issueRecoveryCodes(store, getHasher(), userId, 10, random)
+      emit('mfa.recovery_codes_issued', userId, { remaining: codes.length })
+      return codes
     },
 
     async redeemRecoveryCode(userId: string, code: unknown): Promise<RecoveryRedeemResult> {
       checkUser(userId)
-      return redeemRecoveryCode(store, getHasher(), userId, code, clock.now(), policy)
+      const r = await redeemRecoveryCode(store, getHasher(), userId, code, clock.now(), policy)
+      if (r.valid) emit('mfa.recovery_used', userId, { remaining: r.remaining })
+      else emit('mfa.recovery_rejected', userId, { reason: r.reason })
+      return r
     },
 
     async remainingRecoveryCodes(userId: string): Promise<number> {

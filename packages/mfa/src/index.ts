@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export type {
+  MfaEvent,
   TotpAuthenticator,
   TotpAuthenticatorOptions,
   TotpEnrollment,

@@ -5,6 +5,7 @@ import {
   createMemoryStore,
   createRedisStore,
   createTotpAuthenticator,
+  type MfaEvent,
   MfaSealError,
   type MfaStore,
   MfaStoreError,
@@ -146,6 +147,59 @@ describe('enrollment', () => {
     expect(() => createTotpAuthenticator({ store, sealer: {} as never, issuer: 'x' })).toThrow(TypeError)
     const mfa = createTotpAuthenticator({ store, sealer, issuer: 'x' })
     await expect(mfa.verify('', '123456')).rejects.toBeInstanceOf(RangeError)
+  })
+})
+
+describe('events', () => {
+  it('reports enrollment, verification, refusals, recovery and resets without secrets', async () => {
+    const clock = manualClock(T0)
+    const events: MfaEvent[] = []
+    const mfa = createTotpAuthenticator({
+      store: createMemoryStore({ clock }),
+      sealer: await createAesGcmSealer(new Uint8Array(32).fill(1)),
+      issuer: 'Acme Clinic',
+      now: clock,
+      onEvent: (e) => events.push(e),
+    })
+    const e = await mfa.beginEnrollment('u-1', 'jane')
+    const s = secretOf(e.manualKey.reveal())
+    await mfa.confirmEnrollment('u-1', e.credentialId, '000000')
+    clock.advance(1000)
+    await mfa.confirmEnrollment('u-1', e.credentialId, code(s, clock.now()))
+    clock.advance(30_000)
+    const c = code(s, clock.now())
+    await mfa.verify('u-1', c)
+    await mfa.verify('u-1', c)
+    const codes = await mfa.generateRecoveryCodes('u-1')
+    await mfa.redeemRecoveryCode('u-1', codes[0])
+    await mfa.redeemRecoveryCode('u-1', codes[0])
+    await mfa.resetLockout('u-1')
+    await mfa.removeCredential('u-1')
+    expect(events.map((x) => [x.type, x.reason ?? x.remaining ?? null])).toEqual([
+      ['mfa.enrollment_started', null],
+      ['mfa.rejected', 'invalid'],
+      ['mfa.enrolled', null],
+      ['mfa.verified', null],
+      ['mfa.rejected', 'replayed'],
+      ['mfa.recovery_codes_issued', 10],
+      ['mfa.recovery_used', 9],
+      ['mfa.recovery_rejected', 'replayed'],
+      ['mfa.lockout_reset', null],
+      ['mfa.credential_removed', null],
+    ])
+    for (const x of events) expect(x).toMatchObject({ userId: 'u-1' })
+    const text = JSON.stringify(events)
+    expect(text).not.toContain(e.manualKey.reveal())
+    expect(text).not.toContain(c)
+    expect(text).not.toContain(codes[0]!.slice(5))
+    expect(() =>
+      createTotpAuthenticator({
+        store: createMemoryStore(),
+        sealer: {} as never,
+        issuer: 'x',
+        onEvent: 1 as never,
+      }),
+    ).toThrow(TypeError)
   })
 })
 
