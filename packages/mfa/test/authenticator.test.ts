@@ -192,10 +192,11 @@ describe('events', () => {
     expect(text).not.toContain(e.manualKey.reveal())
     expect(text).not.toContain(c)
     expect(text).not.toContain(codes[0]!.slice(5))
+    const sealer = await createAesGcmSealer(new Uint8Array(32))
     expect(() =>
       createTotpAuthenticator({
         store: createMemoryStore(),
-        sealer: {} as never,
+        sealer,
         issuer: 'x',
         onEvent: 1 as never,
       }),
