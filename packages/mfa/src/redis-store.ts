@@ -1,7 +1,7 @@
 /**
  * The {@link MfaStore} on Redis: compare-and-set is one Lua script, which Redis runs atomically,
  * so many app servers can share the state safely. The client is structural: a node-redis client
- * (`createClient()` from `redis` 4 to 6) fits as is; for ioredis pass
+ * (`createClient()` from `redis`, tested with 6.3) fits as is; for ioredis pass
  * `{ get: (k) => r.get(k), eval: (s, o) => r.eval(s, o.keys.length, ...o.keys, ...o.arguments) }`.
  *
  * @module
