@@ -115,6 +115,7 @@ export function createTotpVerifier(options: TotpVerifierOptions = {}): TotpVerif
     ): Promise<TotpVerifyResult> {
       checkKey(credentialId, 'credentialId')
       assertBytes(secret, 'secret')
+      if (secret.length < 16 || secret.length > 128) throw new RangeError('"secret" expected 16 to 128 bytes')
       const key = opts.throttleKey ?? credentialId
       checkKey(key, 'throttleKey')
       const now = clock.now()

@@ -154,6 +154,8 @@ describe('malformed codes', () => {
       TypeError,
     )
     await expect(verifier.verify('c', new Uint8Array(4), '123456')).rejects.toBeInstanceOf(RangeError)
+    // Misuse is refused before anything is counted.
+    expect((await verifier.status('c')).failures).toBe(0)
   })
 })
 
