@@ -5,7 +5,17 @@
  * @module
  */
 import type { Command } from '../command.js'
+import { decryptCommand, encryptCommand, rewrapCommand } from './envelope-crypto.js'
+import { inspectCommand } from './envelope-inspect.js'
+import { keysCommand } from './envelope-keys.js'
 import { passwordCommand } from './password.js'
 
 /** Every subcommand, in the order `safeguards --help` lists them. */
-export const commands: readonly Command[] = [passwordCommand]
+export const commands: readonly Command[] = [
+  decryptCommand,
+  encryptCommand,
+  inspectCommand,
+  keysCommand,
+  passwordCommand,
+  rewrapCommand,
+]
