@@ -3,6 +3,7 @@ import { accessStep } from './access.js'
 import { auditLogStep } from './audit-log.js'
 import { coreStep } from './core.js'
 import { envelopeStep } from './envelope.js'
+import { loginStep } from './login.js'
 import { pkcs11Step } from './pkcs11.js'
 import { sessionStep } from './session.js'
 
@@ -14,4 +15,5 @@ export const steps: readonly TourStep[] = [
   auditLogStep,
   envelopeStep,
   pkcs11Step,
+  loginStep,
 ]

@@ -90,14 +90,18 @@ export class Writer {
     return this
   }
 
+  // Reserve before reading #view: `this.#view.setUint16(this.#reserve(2), v)` would evaluate the
+  // old view first, and a growth inside #reserve would then write past its end (RangeError).
   u16(v: number): this {
     if (v < 0 || v > 0xffff) throw new EnvelopeFormatError('u16 field out of range')
-    this.#view.setUint16(this.#reserve(2), v)
+    const at = this.#reserve(2)
+    this.#view.setUint16(at, v)
     return this
   }
 
   u32(v: number): this {
-    this.#view.setUint32(this.#reserve(4), v)
+    const at = this.#reserve(4)
+    this.#view.setUint32(at, v)
     return this
   }
 
