@@ -39,6 +39,12 @@ const TABLES = ['audit_stream', 'audit_entry', 'audit_checkpoint'] as const
  * HIPAA: 164.312(b) audit controls; 164.308(a)(4)(ii)(B) access authorization (least privilege).
  *
  * @param db - a pool or client connected as the schema owner (or a superuser).
+ * @hipaa 164.312(b) supports
+ * @nist AU-9 engineering
+ * @nist AC-6 engineering
+ * @evidence an application role limited to INSERT and SELECT on the audit tables
+ * @appResponsibility Create the role and keep the owner credentials away from the application.
+ * @verifiedBy packages/audit-log-postgres/test/privileges.test.ts
  * @throws {RangeError} when `role` or `schema` is not a lower-case SQL identifier.
  * @throws {InvalidArgumentError} (code `ERR_INVALID_ARGUMENT`) when the role does not exist, is a
  *   superuser, may bypass row security, or owns the schema: such a role could rewrite history.

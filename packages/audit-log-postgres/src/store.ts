@@ -157,6 +157,16 @@ async function checkSchema(pool: pg.Pool, schema: string, q: string): Promise<vo
  *
  * HIPAA: 164.312(b) audit controls; 164.312(c)(1) integrity; 164.316(b)(2)(i) retention.
  *
+ * @hipaa 164.312(b) implements
+ * @hipaa 164.316(b)(2)(i) supports
+ * @nist AU-9 engineering
+ * @nist AU-12 cprt
+ * @evidence the hash-chained audit_entry table; UPDATE, DELETE and TRUNCATE refused by triggers
+ * @appResponsibility Run the application as a role with INSERT and SELECT only (grantAppRole); anchor checkpoints outside the database; set retention for six years.
+ * @config schema, stream, synchronous_commit must stay on
+ * @verifiedBy packages/audit-log-postgres/test/store.test.ts
+ * @verifiedBy packages/audit-log-postgres/test/concurrency.test.ts
+ * @verifiedBy packages/audit-log-postgres/test/privileges.test.ts
  * @throws {TypeError} / {RangeError} for a malformed stream id, schema name or option.
  * @throws {AuditPgMigrationError} (code `ERR_AUDIT_PG_MIGRATION`) when the schema is missing or at
  *   another version.

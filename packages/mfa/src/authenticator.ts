@@ -184,6 +184,20 @@ function parseRecord(raw: string | null): Record_ {
  * HIPAA: 164.312(d) person or entity authentication; 164.308(a)(5)(ii)(C) log-in monitoring
  * (failures counted, throttled and reported); 164.312(a)(2)(iv) encryption (secrets sealed at rest).
  *
+ * @hipaa 164.312(d) implements
+ * @hipaa 164.308(a)(5)(ii)(C) supports
+ * @nist IA-2 cprt
+ * @nist IA-2(1) engineering
+ * @nist IA-2(2) engineering
+ * @nist IA-2(8) engineering
+ * @nist IA-5 engineering
+ * @nist AC-7 engineering
+ * @evidence security events (enrolled, confirmed, verified, failed, locked, disabled, recovery code used) without secrets or codes
+ * @appResponsibility Proof identities before enrollment; require MFA on every path to ePHI; monitor lockout events; handle recovery through a verified support process.
+ * @config issuer, window (±1 step default, ±2 maximum), throttle (backoff, lock, disable at 100 failures), sealer
+ * @verifiedBy packages/mfa/test/authenticator.test.ts
+ * @verifiedBy packages/mfa/test/verifier.test.ts
+ * @verifiedBy packages/mfa/test/vectors.test.ts
  * @throws {MfaConfigError} (code `ERR_MFA_CONFIG`) on an invalid window or throttle policy;
  *   {TypeError}/{RangeError} on options of the wrong type or range.
  * @example

@@ -84,6 +84,12 @@ function parseStep(raw: string | null): number | undefined {
  * HIPAA: 164.312(d) person or entity authentication, 164.308(a)(5)(ii)(C) log-in monitoring
  * (failures are counted and throttled; reasons can be audited).
  *
+ * @hipaa 164.312(d) implements
+ * @nist IA-2(8) engineering
+ * @nist AC-7 engineering
+ * @evidence { valid, reason } per attempt: replayed, malformed, locked, disabled
+ * @appResponsibility Keep server clocks synchronized (NTP).
+ * @verifiedBy packages/mfa/test/verifier.test.ts
  * @throws {MfaConfigError} (code `ERR_MFA_CONFIG`) when `window` is above 2 or the throttle policy
  *   is invalid; {TypeError}/{RangeError} on parameters of the wrong type or range.
  * @example

@@ -140,6 +140,16 @@ function checkPepper(p: PepperKey, name: string): void {
  * HIPAA: 164.312(d) person or entity authentication and 164.308(a)(5)(ii)(D) password management
  * (passwords are stored only as salted, memory-hard, optionally peppered verifiers).
  *
+ * @hipaa 164.308(a)(5)(ii)(D) supports
+ * @hipaa 164.312(d) supports
+ * @nist IA-5(1) engineering
+ * @nist SC-13 engineering
+ * @nist AT-2 cprt
+ * @evidence PHC strings with algorithm, version, costs and pepper key id; needsRehash when policy rises
+ * @appResponsibility Keep the pepper in a KMS or HSM; tune costs with calibrate() on production hardware; train users (NIST AT-2/AT-3 remain yours); throttle sign-in attempts.
+ * @config memoryCost, timeCost, parallelism, pepper and key id, maxConcurrent
+ * @verifiedBy packages/password/test/hasher.test.ts
+ * @verifiedBy packages/password/test/rfc9106.test.ts
  * @throws {PasswordConfigError} (code `ERR_PASSWORD_CONFIG`) when costs are below the OWASP floor or
  *   a pepper is malformed.
  * @throws {TypeError} / {RangeError} on options of the wrong type or range.

@@ -120,6 +120,11 @@ function contextTokens(context: readonly string[]): { whole: string[]; tokens: s
  * HIPAA: 164.308(a)(5)(ii)(D) password management ("procedures for creating, changing, and
  * safeguarding passwords").
  *
+ * @hipaa 164.308(a)(5)(ii)(D) supports
+ * @nist IA-5(1) engineering
+ * @evidence { ok, problems } codes per NIST SP 800-63B rev 4 (length, blocklist, context words)
+ * @appResponsibility Show the problems to users without echoing the password; pass the user's context words.
+ * @verifiedBy packages/password/test/policy.test.ts
  * @throws {TypeError} when `password` is not a string or an option has the wrong type.
  * @throws {RangeError} when `minLength` is below 8 or `maxLength` below 64.
  * @example
