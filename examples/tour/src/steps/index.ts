@@ -10,10 +10,10 @@ import { sessionStep } from './session.js'
 /** The tour, in order. Each package issue adds its step here. */
 export const steps: readonly TourStep[] = [
   coreStep,
-  accessStep,
-  sessionStep,
-  auditLogStep,
   envelopeStep,
   pkcs11Step,
+  auditLogStep,
+  accessStep,
+  sessionStep,
   loginStep,
 ]
