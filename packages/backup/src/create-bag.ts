@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { copyFile, lstat, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { copyFileSync, mkdirSync, renameSync } from 'node:fs'
+import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import {
   bytesToHex,
@@ -29,6 +30,7 @@ import { BackupAttestationError, BackupDestinationError, BackupSourceError } fro
 import { hashFiles } from './internal/hash-pool.js'
 import { formatManifest } from './internal/manifest.js'
 import { nfc, pathProblem } from './internal/paths.js'
+import { streamThrough } from './internal/stream-file.js'
 import { type BagInfoEntry, formatBagInfo } from './internal/tag-files.js'
 import { walk } from './internal/walk.js'
 import { type PayloadCipher, payloadContext } from './payload-cipher.js'
@@ -164,26 +166,41 @@ export async function createBag(
   await prepareDestination(dest)
   const bagId = bytesToHex(random(16))
   const maxEncrypt = options.maxEncryptBytes ?? 1024 * 1024 * 1024
+  const made = new Set<string>()
   for (const e of entries) {
     const from = join(src, e.path)
     const to = join(dest, 'data', e.path)
-    await mkdir(dirname(to), { recursive: true })
+    const dir = dirname(to)
+    if (!made.has(dir)) {
+      mkdirSync(dir, { recursive: true })
+      made.add(dir)
+    }
     if (options.cipher) {
-      if (e.size > maxEncrypt) throw new BackupSourceError('a file is larger than maxEncryptBytes')
-      const plaintext: Uint8Array = await readFile(from)
-      const ciphertext = await options.cipher.encrypt(plaintext, payloadContext(bagId, `data/${e.path}`))
-      await writeFile(to, ciphertext, { flag: 'wx' })
+      const context = payloadContext(bagId, `data/${e.path}`)
+      if (options.cipher.encryptStream) {
+        await streamThrough(from, to, options.cipher.encryptStream(context))
+      } else {
+        if (e.size > maxEncrypt) throw new BackupSourceError('a file is larger than maxEncryptBytes')
+        const plaintext: Uint8Array = await readFile(from)
+        await writeFile(to, await options.cipher.encrypt(plaintext, context), { flag: 'wx' })
+      }
     } else if (options.move) {
-      await rename(from, to)
+      renameSync(from, to)
     } else {
-      await copyFile(from, to)
+      copyFileSync(from, to)
     }
   }
 
   const payload = (await walk(join(dest, 'data'))).filter((e) => e.kind === 'file')
   const algorithms = ['sha512', 'sha256'] as const
   const outcomes = await hashFiles(
-    payload.map((e) => ({ path: join(dest, 'data', e.path), algorithms, ino: e.ino, dev: e.dev })),
+    payload.map((e) => ({
+      path: join(dest, 'data', e.path),
+      algorithms,
+      ino: e.ino,
+      dev: e.dev,
+      size: e.size,
+    })),
     {
       ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
       ...(options.onBytes === undefined ? {} : { onBytes: options.onBytes }),

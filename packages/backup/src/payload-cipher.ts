@@ -8,12 +8,20 @@
  * @module
  */
 
-/** Encrypts and decrypts whole payload files, binding each to a context (authenticated data). */
+/**
+ * Encrypts and decrypts payload files, binding each to a context (authenticated data). The
+ * streaming members are optional; when present they are used for every file, so memory stays at
+ * one frame whatever the file size (envelope's `encryptStream`/`decryptStream` have this shape).
+ */
 export interface PayloadCipher {
   /** Encrypts `plaintext`; the same `context` must be given to `decrypt`. */
   encrypt(plaintext: Uint8Array, context: Record<string, string>): Promise<Uint8Array>
   /** Decrypts, or throws when the ciphertext, the key or the context is wrong. */
   decrypt(ciphertext: Uint8Array, context: Record<string, string>): Promise<Uint8Array>
+  /** Optional: plaintext in, ciphertext out. */
+  encryptStream?(context: Record<string, string>): TransformStream<Uint8Array, Uint8Array>
+  /** Optional: ciphertext in, plaintext out; errors unless the whole ciphertext authenticates. */
+  decryptStream?(context: Record<string, string>): TransformStream<Uint8Array, Uint8Array>
 }
 
 /**

@@ -34,6 +34,7 @@ import { exitCodeForFindings, type Finding, type FindingCode, STAGES, type Stage
 import { defaultConcurrency, type HashJob, hashFiles } from './internal/hash-pool.js'
 import { KNOWN_ALGORITHMS, type ManifestLine, parseManifest } from './internal/manifest.js'
 import { foldKey, isSystemFile, nfc, pathProblem } from './internal/paths.js'
+import { streamThrough } from './internal/stream-file.js'
 import {
   type BagDeclaration,
   type BagInfoEntry,
@@ -626,6 +627,7 @@ function caseTwinPresent(ctx: Ctx, key: string, disk: Map<string, WalkEntry>): b
 
 function selectFiles(ctx: Ctx, options: VerifyOptions, state: VerifyState, bagKey: string): Matched[] {
   const coverage = state.coverage?.bag === bagKey ? state.coverage.files : {}
+  const budgeted = options.budget?.maxBytes !== undefined
   const ordered = [...ctx.matched].sort((a, b) => {
     const ca = coverage[a.key]
     const cb = coverage[b.key]
@@ -636,7 +638,9 @@ function selectFiles(ctx: Ctx, options: VerifyOptions, state: VerifyState, bagKe
     const ta = ca?.at ?? 0
     const tb = cb?.at ?? 0
     if (ta !== tb) return ta - tb
-    return b.entry.size - a.entry.size
+    // Ties: largest first for a full run (balances the workers), smallest first under a byte
+    // budget (covers more files; a never-verified large file still outranks every verified one).
+    return budgeted ? a.entry.size - b.entry.size : b.entry.size - a.entry.size
   })
   const maxBytes = options.budget?.maxBytes
   if (maxBytes === undefined) return ordered
@@ -666,6 +670,7 @@ async function integrityStage(
     algorithms,
     ino: m.entry.ino,
     dev: m.entry.dev,
+    size: m.entry.size,
   }))
   const start = clock.now()
   const maxMs = options.budget?.maxMs
@@ -680,8 +685,8 @@ async function integrityStage(
       bytesDone += n
       report()
     },
-    onFile: () => {
-      filesDone++
+    onFiles: (n) => {
+      filesDone += n
       report()
     },
     ...(maxMs === undefined ? {} : { shouldContinue: () => clock.now() - start < maxMs }),
@@ -731,14 +736,17 @@ async function decryptStage(ctx: Ctx, run: Run, options: VerifyOptions): Promise
   }
   const bagId = ctx.attestation?.bagId ?? bagInfoValue(ctx.info, 'External-Identifier') ?? ''
   const max = options.maxDecryptBytes ?? 1024 * 1024 * 1024
+  const cipher = options.cipher
   for (const m of ctx.selected) {
-    if (m.entry.size > max) {
+    const context = payloadContext(bagId, m.key)
+    const path = join(ctx.root, m.entry.path)
+    if (!cipher.decryptStream && m.entry.size > max) {
       run.add('E_NOT_DECRYPTABLE', m.key, 'too large for the cipher')
       continue
     }
     try {
-      const ciphertext: Uint8Array = await readFile(join(ctx.root, m.entry.path))
-      await options.cipher.decrypt(ciphertext, payloadContext(bagId, m.key))
+      if (cipher.decryptStream) await streamThrough(path, null, cipher.decryptStream(context))
+      else await cipher.decrypt(await readFile(path), context)
     } catch {
       run.add('E_NOT_DECRYPTABLE', m.key)
     }

@@ -158,3 +158,26 @@ export function rewriteManifests(bag: string, rewriteTagManifests = true): void 
     writeFileSync(join(bag, `tagmanifest-${alg}.txt`), lines.join(''))
   }
 }
+
+/** The same cipher with streaming members (buffers per file: enough to exercise the stream path). */
+export function streamingTestCipher(key: Uint8Array = nodeRandom(32)): PayloadCipher {
+  const base = testCipher(key)
+  const through = (
+    fn: (bytes: Uint8Array) => Promise<Uint8Array>,
+  ): TransformStream<Uint8Array, Uint8Array> => {
+    const parts: Uint8Array[] = []
+    return new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk) {
+        parts.push(chunk)
+      },
+      async flush(controller) {
+        controller.enqueue(await fn(new Uint8Array(Buffer.concat(parts))))
+      },
+    })
+  }
+  return {
+    ...base,
+    encryptStream: (context) => through((b) => base.encrypt(b, context)),
+    decryptStream: (context) => through((b) => base.decrypt(b, context)),
+  }
+}

@@ -23,7 +23,17 @@ import {
   REPORT_SCHEMA_VERSION,
   verifyBag,
 } from '../src/index.js'
-import { codes, keys, rewriteManifests, signedBag, T0, tempDir, testCipher, writeTree } from './helpers.js'
+import {
+  codes,
+  keys,
+  rewriteManifests,
+  signedBag,
+  streamingTestCipher,
+  T0,
+  tempDir,
+  testCipher,
+  writeTree,
+} from './helpers.js'
 
 const at = (ms: number) => ({ clock: manualClock(ms) })
 
@@ -375,6 +385,14 @@ describe('decryptability', () => {
     const full = await verifyBag(bag, { publicKeys, requireSignature: true, cipher })
     expect(full.report.findings).toEqual([])
     expect(full.report.bag.encrypted).toBe(true)
+  })
+
+  it('streaming ciphers are used when present', async () => {
+    const cipher = streamingTestCipher()
+    const { bag, publicKeys } = await signedBag(undefined, { cipher })
+    expect((await verifyBag(bag, { publicKeys, cipher })).report.findings).toEqual([])
+    const wrong = await verifyBag(bag, { publicKeys, cipher: streamingTestCipher() })
+    expect(wrong.report.exitCode).toBe(5)
   })
 
   it('the wrong key is exit 5', async () => {

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Command } from '../command.js'
+import { backupCommand } from './backup.js'
 
 /** Every subcommand, in the order `safeguards --help` lists them. */
-export const commands: readonly Command[] = []
+export const commands: readonly Command[] = [backupCommand]
