@@ -1,5 +1,6 @@
 import type { TourStep } from '../step.js'
+import { backupStep } from './backup.js'
 import { coreStep } from './core.js'
 
 /** The tour, in order. Each package issue adds its step here. */
-export const steps: readonly TourStep[] = [coreStep]
+export const steps: readonly TourStep[] = [coreStep, backupStep]
