@@ -62,6 +62,10 @@ export interface AlertSink {
 /**
  * Builds the alert for a report: codes and counts, no names.
  *
+ * HIPAA: 164.308(a)(7)(ii)(A) (staff alerted); 164.502(b) minimum necessary (no file names,
+ * which can be PHI, leave the verifier).
+ *
+ * @throws never.
  * @example
  * ```ts
  * const alert = alertFromReport(report)
@@ -164,6 +168,8 @@ export function webhookSink(url: string, options: WebhookSinkOptions): AlertSink
  * Verifies a webhook alert on the receiving side: recomputes the HMAC over `timestamp.body` and
  * compares in constant time; rejects timestamps older than `toleranceMs` (replay).
  *
+ * HIPAA: 164.308(a)(7)(ii)(A)-(B): the staff are alerted when a backup fails.
+ *
  * @throws never; returns false for any mismatch.
  * @example
  * ```ts
@@ -192,6 +198,8 @@ export function verifyWebhookSignature(
  * `backup_verify_success`, `backup_verify_exit_code`, `backup_verify_findings{code}`,
  * `backup_verify_bytes_hashed`, `backup_verify_coverage_ratio`,
  * `backup_newest_timestamp_seconds` and `backup_age_seconds`.
+ *
+ * HIPAA: 164.308(a)(7)(ii)(A)-(B): the staff are alerted when a backup fails.
  *
  * @throws never at construction; `send` throws the file system's error.
  * @example
@@ -264,6 +272,8 @@ export function prometheusTextfileSink(path: string, options: { job?: string } =
 /**
  * A sink that writes one line (status, exit code, codes with counts) through `write`, for cron
  * mail and journald.
+ *
+ * HIPAA: 164.308(a)(7)(ii)(A)-(B): the staff are alerted when a backup fails.
  *
  * @throws never at construction.
  * @example

@@ -31,13 +31,40 @@ import { BackupAttestationError, BackupKeyError } from './errors.js'
 /** Signature algorithms the attestation may use. */
 export type SignatureAlgorithm = 'EdDSA' | 'Ed25519' | 'ES256'
 
-/** The default allow-list: every algorithm above. */
+/**
+ * The default allow-list: every algorithm above.
+ *
+ * HIPAA: 164.312(c)(2) mechanism to authenticate ePHI (signed backups).
+ *
+ * @example
+ * ```ts
+ * await verifyBag(bag, { publicKeys, algorithms: ['EdDSA'] }) // narrower than DEFAULT_ALGORITHMS
+ * ```
+ */
 export const DEFAULT_ALGORITHMS: readonly SignatureAlgorithm[] = Object.freeze(['EdDSA', 'Ed25519', 'ES256'])
 
-/** The JWS `typ` header value of an attestation. */
+/**
+ * The JWS `typ` header value of an attestation.
+ *
+ * HIPAA: 164.312(c)(2) mechanism to authenticate ePHI (signed backups).
+ *
+ * @example
+ * ```ts
+ * ATTESTATION_TYPE // 'safeguards-backup-attestation+jws'
+ * ```
+ */
 export const ATTESTATION_TYPE = 'safeguards-backup-attestation+jws'
 
-/** The file name of the attestation tag file. */
+/**
+ * The file name of the attestation tag file.
+ *
+ * HIPAA: 164.312(c)(2) mechanism to authenticate ePHI (signed backups).
+ *
+ * @example
+ * ```ts
+ * await readFile(join(bagDir, ATTESTATION_FILE), 'utf8')
+ * ```
+ */
 export const ATTESTATION_FILE = 'attestation.jws'
 
 /** What an attestation asserts. */
@@ -137,6 +164,8 @@ export async function importSigningKey(jwk: JWK): Promise<SigningKey> {
  * Imports public keys (one JWK, or a JWK Set `{ keys: [...] }`) for verification. Private members
  * are dropped, so a private JWK given by mistake still only verifies.
  *
+ * HIPAA: 164.312(c)(2) mechanism to authenticate ePHI (signed backups).
+ *
  * @throws {BackupKeyError} (`ERR_BACKUP_KEY`) for an unsupported key, a missing or repeated `kid`.
  * @example
  * ```ts
@@ -168,6 +197,8 @@ export async function importVerificationKeys(jwkOrSet: JWK | { keys: JWK[] }): P
  * Generates a signing key pair as JWKs (private and public), for `safeguards backup keygen` and
  * tests. Keep the private JWK on the backup host only; give verifiers the public JWK.
  *
+ * HIPAA: 164.312(c)(2) mechanism to authenticate ePHI (signed backups).
+ *
  * @throws {BackupKeyError} for an algorithm other than `EdDSA` or `ES256`.
  * @example
  * ```ts
@@ -191,6 +222,8 @@ export async function generateSigningKeyPair(
 /**
  * Signs an attestation payload (RFC 8785 canonical JSON) as a compact JWS.
  *
+ * HIPAA: 164.312(c)(2) mechanism to authenticate ePHI (signed backups).
+ *
  * @throws {BackupAttestationError} when the payload is malformed.
  * @example
  * ```ts
@@ -207,6 +240,8 @@ export async function signAttestation(payload: AttestationPayload, signingKey: S
 /**
  * SHA-256 (hex) of an attestation's compact serialisation: the value the next attestation's
  * `prev` must carry.
+ *
+ * HIPAA: 164.312(c)(2) mechanism to authenticate ePHI (signed backups).
  *
  * @example
  * ```ts
@@ -329,6 +364,8 @@ export async function verifyAttestation(
 /**
  * Reads an attestation's payload WITHOUT verifying it: for a producer chaining to its own previous
  * bag. Never use it to trust a bag: use {@link verifyAttestation}.
+ *
+ * HIPAA: 164.312(c)(2) mechanism to authenticate ePHI (signed backups).
  *
  * @throws {BackupAttestationError} when the JWS or its payload is malformed.
  * @example

@@ -19,7 +19,16 @@ export type Stage =
   | 'freshness'
   | 'restore'
 
-/** Every stage, in order. */
+/**
+ * Every stage, in order.
+ *
+ * HIPAA: 164.312(c)(1) integrity.
+ *
+ * @example
+ * ```ts
+ * for (const stage of STAGES) console.log(stage, report.stages.find((s) => s.stage === stage)?.status)
+ * ```
+ */
 export const STAGES: readonly Stage[] = Object.freeze([
   'paths',
   'signature',
@@ -106,6 +115,13 @@ export interface Finding {
  * Exit codes of `safeguards backup verify` (and of {@link exitCodeForFindings}): 0 ok; 1
  * integrity (paths, completeness, digests); 2 usage; 3 authenticity; 4 stale; 5 not decryptable
  * or restore test failed; 6 unreadable files.
+ *
+ * HIPAA: 164.308(a)(7)(ii)(A)-(B) (a scheduler can page on a non-zero code).
+ *
+ * @example
+ * ```ts
+ * if (report.exitCode === BackupExitCode.STALE) page('backup job did not run')
+ * ```
  */
 export const BackupExitCode: {
   readonly OK: 0
@@ -151,6 +167,9 @@ function codeFor(finding: Finding): BackupExitCodeValue {
  * ordered, so that is the most fundamental failure); within integrity, a changed file (1) wins
  * over an unreadable one (6).
  *
+ * HIPAA: 164.308(a)(7)(ii)(A) data backup plan (one code per failure class).
+ *
+ * @throws never.
  * @example
  * ```ts
  * exitCodeForFindings(report.findings) // 0 when no finding is an error

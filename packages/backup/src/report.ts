@@ -8,7 +8,14 @@
 import type { SignatureAlgorithm } from './attestation.js'
 import type { BackupExitCodeValue, Finding, Stage } from './findings.js'
 
-/** The report format version. Bumped on any incompatible change. */
+/**
+ * The report format version. Bumped on any incompatible change.
+ *
+ * @example
+ * ```ts
+ * if (report.schemaVersion !== REPORT_SCHEMA_VERSION) throw new Error('unknown report format')
+ * ```
+ */
 export const REPORT_SCHEMA_VERSION = 1
 
 /** How one stage went. `not-run`: an earlier stage failed (fail closed). */

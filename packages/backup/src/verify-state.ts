@@ -42,6 +42,9 @@ export interface VerifyState {
 /**
  * An empty state.
  *
+ * HIPAA: 164.308(a)(7)(ii)(D) testing and revision procedures.
+ *
+ * @throws never.
  * @example
  * ```ts
  * const state = emptyVerifyState()
@@ -102,6 +105,8 @@ export async function loadVerifyState(path: string): Promise<VerifyState> {
 
 /**
  * Saves a state file atomically (temporary file, fsync, rename).
+ *
+ * HIPAA: 164.308(a)(7)(ii)(D) testing and revision procedures (coverage and chain across runs).
  *
  * @throws the file system's error when the directory is not writable.
  * @example

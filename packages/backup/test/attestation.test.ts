@@ -122,7 +122,7 @@ describe('attestation', () => {
   it('key import: refuses RSA/oct/other curves, missing kid, public key for signing, duplicate kids', async () => {
     const { publicJwk, privateJwk } = await setup()
     await expect(importSigningKey(publicJwk)).rejects.toMatchObject({ code: 'ERR_BACKUP_KEY' })
-    await expect(importSigningKey({ ...privateJwk, kid: undefined })).rejects.toMatchObject({
+    await expect(importSigningKey({ ...privateJwk, kid: '' })).rejects.toMatchObject({
       code: 'ERR_BACKUP_KEY',
     })
     await expect(importSigningKey({ kty: 'oct', k: 'AAAA', kid: 'x' })).rejects.toMatchObject({
