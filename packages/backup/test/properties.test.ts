@@ -55,6 +55,7 @@ describe('manifest and path properties', () => {
             parts.includes('..') ||
             parts.includes('.') ||
             prefix !== '' ||
+            // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
             /[\\\u0000-\u001f\u007f]/.test(path) ||
             path.startsWith('~')
           )
