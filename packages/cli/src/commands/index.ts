@@ -6,6 +6,16 @@
  */
 import type { Command } from '../command.js'
 import { backupCommand } from './backup.js'
+import { decryptCommand, encryptCommand, rewrapCommand } from './envelope-crypto.js'
+import { inspectCommand } from './envelope-inspect.js'
+import { keysCommand } from './envelope-keys.js'
 
 /** Every subcommand, in the order `safeguards --help` lists them. */
-export const commands: readonly Command[] = [backupCommand]
+export const commands: readonly Command[] = [
+  backupCommand,
+  decryptCommand,
+  encryptCommand,
+  inspectCommand,
+  keysCommand,
+  rewrapCommand,
+]

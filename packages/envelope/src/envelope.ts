@@ -1,0 +1,314 @@
+/**
+ * Envelope encryption: a fresh 256-bit data key per message, wrapped by one or more KEK providers
+ * and bound to the caller's encryption context; a per-message key schedule with key commitment;
+ * one framed format for records and streams. The format is specified in
+ * `docs/formats/envelope-v1.md`.
+ *
+ * HIPAA: 164.312(a)(2)(iv) encryption and decryption, 164.312(e)(2)(ii) encryption (the same
+ * envelopes protect data in transit and in files), 164.312(c)(2) mechanism to authenticate ePHI.
+ *
+ * @module
+ */
+import { assertBytes, assertInteger, bytesToHex, type RandomSource, randomBytes } from '@safeguards/core'
+import { EnvelopeDecryptionError, InvalidContextError } from './errors.js'
+import {
+  bodyShape,
+  checkFrameLength,
+  DEFAULT_FRAME_LENGTH,
+  DEFAULT_MAX_EDKS,
+  type EnvelopeInfo,
+  inspectEnvelope,
+  parseHeader,
+  TAG_LENGTH,
+} from './format.js'
+import { type AeadBackendName, getAead } from './internal/aead.js'
+import type { EncryptionContext } from './internal/context.js'
+import { defaultKdfBackend, type KdfBackendName } from './internal/kdf.js'
+import { type EnvelopeConfig, openHeader, rewrapHeader, writeHeader } from './internal/message.js'
+import { pooledRandom } from './internal/random-pool.js'
+import { MAX_FRAMES, openFrame, sealFrame } from './internal/schedule.js'
+import { decryptTransform, encryptTransform, rewrapTransform } from './internal/streams.js'
+import type { KekProvider } from './kek-provider.js'
+
+export type { EncryptionContext } from './internal/context.js'
+
+/** An audit event: operation, key references, message id, context key names, outcome. Never values. */
+export interface EnvelopeAuditEvent {
+  /** The operation. */
+  op: 'encrypt' | 'decrypt' | 'rewrap' | 'reencrypt'
+  /** Key references involved (written or named by the header). */
+  keyRefs: string[]
+  /** The message id, hex (absent when the header could not be parsed). */
+  messageId?: string
+  /** The names of the context keys (never the values: they may be PHI identifiers). */
+  contextKeys: string[]
+  /** `ok`, or the error code. */
+  outcome: string
+}
+
+/** Options of {@link createEnvelope}. */
+export interface EnvelopeOptions {
+  /** The KEK provider (for example a {@link LocalKeyring}). Give `provider` or `providers`. */
+  provider?: KekProvider
+  /**
+   * Several providers: encryption wraps the data key with each (all must succeed); decryption
+   * tries only the wrapped keys whose provider id is registered here, in header order.
+   */
+  providers?: readonly KekProvider[]
+  /** Plaintext bytes per frame, 4 KiB..16 MiB (default 256 KiB). */
+  frameLength?: number
+  /**
+   * Context keys whose values are stored in the header (non-sensitive metadata such as `purpose`
+   * or `tenant`). Nothing is stored by default: the caller supplies the context again at decrypt.
+   */
+  storedKeys?: readonly string[]
+  /** Most wrapped keys accepted when parsing (default 4, at most 32). */
+  maxEdks?: number
+  /** AES-GCM backend: `node` (default on Node), `webcrypto` or `noble`. */
+  backend?: AeadBackendName
+  /** HKDF backend: `node` (default on Node) or `noble`. */
+  kdfBackend?: KdfBackendName
+  /** Randomness for data keys and message ids (default: the platform CSPRNG). */
+  random?: RandomSource
+  /** Receives an audit event per operation (HIPAA 164.312(b)). Must not throw. */
+  onEvent?: (event: EnvelopeAuditEvent) => void
+}
+
+/** Options of {@link Envelope.rewrap}. */
+export interface RewrapOptions {
+  /** Wrap under this key reference instead of the provider's primary. */
+  to?: string
+}
+
+/** Options of {@link Envelope.reencrypt}. */
+export interface ReencryptOptions {
+  /** The context for the new ciphertext (default: the same context). */
+  context?: EncryptionContext
+}
+
+/** An envelope encryptor/decryptor bound to its KEK providers. */
+export interface Envelope {
+  /** Encrypts a record (or any buffer) under a fresh data key, bound to `context`. */
+  encrypt(plaintext: Uint8Array, context: EncryptionContext): Promise<Uint8Array>
+  /** Decrypts and authenticates; `context` must equal the one used to encrypt. */
+  decrypt(ciphertext: Uint8Array, context: EncryptionContext): Promise<Uint8Array>
+  /** A Web Streams transform: plaintext in, envelope out, one frame of memory. */
+  encryptStream(context: EncryptionContext): TransformStream<Uint8Array, Uint8Array>
+  /**
+   * A Web Streams transform: envelope in, plaintext out; errors unless a valid final frame
+   * arrives. Input chunks are kept by reference (not copied) until their frame is complete, as
+   * the Streams contract allows: do not modify a chunk's memory after writing it.
+   */
+  decryptStream(context: EncryptionContext): TransformStream<Uint8Array, Uint8Array>
+  /** Moves a ciphertext to the primary KEK (or `options.to`): rewrites only the header. */
+  rewrap(ciphertext: Uint8Array, context: EncryptionContext, options?: RewrapOptions): Promise<Uint8Array>
+  /** The streaming form of {@link Envelope.rewrap}: rewrites the header, passes the body through. */
+  rewrapStream(context: EncryptionContext, options?: RewrapOptions): TransformStream<Uint8Array, Uint8Array>
+  /** True when some wrapped key in the header is not under its provider's current primary. */
+  needsRewrap(ciphertext: Uint8Array): Promise<boolean>
+  /** Decrypts and encrypts again under a fresh data key, the current suite and this instance's settings. */
+  reencrypt(
+    ciphertext: Uint8Array,
+    context: EncryptionContext,
+    options?: ReencryptOptions,
+  ): Promise<Uint8Array>
+  /** The header summary, without keys (same as {@link inspectEnvelope}). */
+  inspect(ciphertext: Uint8Array): EnvelopeInfo
+}
+
+function contextKeys(context: EncryptionContext): string[] {
+  return typeof context === 'object' && context !== null ? Object.keys(context).sort() : []
+}
+
+function codeOf(e: unknown): string {
+  const c = (e as { code?: unknown } | null)?.code
+  return typeof c === 'string' ? c : 'ERR_UNKNOWN'
+}
+
+/**
+ * Creates an envelope encryptor/decryptor over one or more KEK providers.
+ *
+ * HIPAA: 164.312(a)(2)(iv) encryption and decryption; 164.312(e)(2)(ii) encryption;
+ * 164.312(c)(2) integrity; 164.312(b) audit controls through `onEvent`.
+ *
+ * @throws {TypeError} when no provider is given or an option has the wrong type.
+ * @throws {EnvelopeLimitError} when `frameLength` is out of range.
+ * @example
+ * ```ts
+ * import { createEnvelope, LocalKeyring } from '@safeguards/envelope'
+ *
+ * const keyring = await LocalKeyring.open('/var/lib/app/keyring.json')
+ * const envelope = createEnvelope({ provider: keyring })
+ * const ct = await envelope.encrypt(utf8Encode('123-45-6789'), { table: 'patients', column: 'ssn', id: 'p-1' })
+ * const pt = await envelope.decrypt(ct, { table: 'patients', column: 'ssn', id: 'p-1' })
+ * ```
+ */
+export function createEnvelope(options: EnvelopeOptions): Envelope {
+  if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object')
+  const providers = options.providers ?? (options.provider ? [options.provider] : [])
+  if (providers.length === 0) throw new TypeError('"provider" or "providers" is required')
+  const ids = new Set<string>()
+  for (const p of providers) {
+    if (typeof p?.wrap !== 'function' || typeof p.unwrap !== 'function') {
+      throw new TypeError('"providers" must implement KekProvider')
+    }
+    if (ids.has(p.id)) throw new TypeError('"providers" ids must be unique')
+    ids.add(p.id)
+  }
+  const frameLength = options.frameLength ?? DEFAULT_FRAME_LENGTH
+  checkFrameLength(frameLength)
+  const maxEdks = options.maxEdks ?? DEFAULT_MAX_EDKS
+  assertInteger(maxEdks, 'maxEdks', 1, 32)
+  if (providers.length > maxEdks) throw new RangeError('"providers" exceeds maxEdks')
+  const storedKeys = [...(options.storedKeys ?? [])]
+  for (const k of storedKeys) {
+    if (typeof k !== 'string' || k.length === 0 || k.startsWith('hge:')) {
+      throw new InvalidContextError('storedKeys must be non-empty strings without the hge: prefix')
+    }
+  }
+  const cfg: EnvelopeConfig = {
+    providers,
+    aead: getAead(options.backend),
+    kdf: options.kdfBackend ?? defaultKdfBackend,
+    frameLength,
+    storedKeys,
+    maxEdks,
+    random: options.random ?? pooledRandom(randomBytes),
+  }
+  const onEvent = options.onEvent
+  const emit = (e: EnvelopeAuditEvent): void => {
+    if (onEvent === undefined) return
+    try {
+      onEvent(e)
+    } catch {
+      // an audit sink failure must not change the cryptographic outcome
+    }
+  }
+  const audited = async <T>(
+    op: EnvelopeAuditEvent['op'],
+    context: EncryptionContext,
+    ciphertext: Uint8Array | undefined,
+    run: () => Promise<{ value: T; keyRefs: string[]; messageId?: Uint8Array | string }>,
+  ): Promise<T> => {
+    if (onEvent === undefined) return (await run()).value
+    try {
+      const r = await run()
+      const id = r.messageId
+      emit({
+        op,
+        keyRefs: r.keyRefs,
+        ...(id === undefined ? {} : { messageId: typeof id === 'string' ? id : bytesToHex(id) }),
+        contextKeys: contextKeys(context),
+        outcome: 'ok',
+      })
+      return r.value
+    } catch (e) {
+      let keyRefs: string[] = []
+      let messageId: string | undefined
+      if (ciphertext !== undefined) {
+        try {
+          const info = inspectEnvelope(ciphertext, { maxEdks })
+          keyRefs = info.keys.map((k) => k.keyRef)
+          messageId = info.messageId
+        } catch {
+          // unparseable header: no key references to report
+        }
+      }
+      emit({
+        op,
+        keyRefs,
+        ...(messageId === undefined ? {} : { messageId }),
+        contextKeys: contextKeys(context),
+        outcome: codeOf(e),
+      })
+      throw e
+    }
+  }
+
+  async function encryptRaw(plaintext: Uint8Array, context: EncryptionContext) {
+    assertBytes(plaintext, 'plaintext')
+    const fl = cfg.frameLength
+    const frames = Math.floor(plaintext.length / fl) + 1
+    if (frames > MAX_FRAMES) throw new RangeError('"plaintext" is too long for one envelope')
+    const w = await writeHeader(cfg, context)
+    const out = new Uint8Array(w.header.length + plaintext.length + frames * TAG_LENGTH)
+    out.set(w.header, 0)
+    let o = w.header.length
+    for (let i = 0; i < frames; i++) {
+      const final = i === frames - 1
+      const end = final ? plaintext.length : (i + 1) * fl
+      const [ct, tag] = await sealFrame(w.keys, i, final, plaintext.subarray(i * fl, end))
+      out.set(ct, o)
+      out.set(tag, o + ct.length)
+      o += ct.length + tag.length
+    }
+    return { value: out, keyRefs: w.keyRefs, messageId: w.messageId }
+  }
+
+  async function decryptRaw(ciphertext: Uint8Array, context: EncryptionContext) {
+    assertBytes(ciphertext, 'ciphertext')
+    const header = parseHeader(ciphertext, { maxEdks })
+    const keyRefs = header.edks.map((e) => e.keyRef)
+    const shape = bodyShape(ciphertext.length - header.length, header.frameLength)
+    const { keys, dek } = await openHeader(cfg, header, context)
+    dek.fill(0)
+    if (shape === undefined || shape.frames > MAX_FRAMES) throw new EnvelopeDecryptionError()
+    const out = new Uint8Array(shape.plaintextLength)
+    const full = header.frameLength + TAG_LENGTH
+    let o = header.length
+    for (let i = 0; i < shape.frames; i++) {
+      const final = i === shape.frames - 1
+      const end = final ? ciphertext.length : o + full
+      let pt: Uint8Array
+      try {
+        pt = await openFrame(keys, i, final, ciphertext.subarray(o, end))
+      } catch (e) {
+        out.fill(0)
+        throw e
+      }
+      out.set(pt, i * header.frameLength)
+      o = end
+    }
+    return { value: out, keyRefs, messageId: header.messageId }
+  }
+
+  return {
+    encrypt: (plaintext, context) =>
+      audited('encrypt', context, undefined, () => encryptRaw(plaintext, context)),
+    decrypt: (ciphertext, context) =>
+      audited('decrypt', context, ciphertext, () => decryptRaw(ciphertext, context)),
+    encryptStream: (context) => encryptTransform(cfg, context),
+    decryptStream: (context) => decryptTransform(cfg, context),
+    rewrap: (ciphertext, context, opts) =>
+      audited('rewrap', context, ciphertext, async () => {
+        assertBytes(ciphertext, 'ciphertext')
+        const header = parseHeader(ciphertext, { maxEdks })
+        const fresh = await rewrapHeader(cfg, header, context, opts?.to)
+        const out = new Uint8Array(fresh.length + ciphertext.length - header.length)
+        out.set(fresh, 0)
+        out.set(ciphertext.subarray(header.length), fresh.length)
+        const info = inspectEnvelope(fresh, { maxEdks })
+        return { value: out, keyRefs: info.keys.map((k) => k.keyRef), messageId: info.messageId }
+      }),
+    rewrapStream: (context, opts) => rewrapTransform(cfg, context, opts?.to),
+    async needsRewrap(ciphertext) {
+      const info = inspectEnvelope(ciphertext, { maxEdks })
+      for (const k of info.keys) {
+        const p = providers.find((x) => x.id === k.providerId)
+        if (p === undefined) continue
+        if ((await p.primary()).keyRef !== k.keyRef) return true
+      }
+      return false
+    },
+    reencrypt: (ciphertext, context, opts) =>
+      audited('reencrypt', context, ciphertext, async () => {
+        const pt = (await decryptRaw(ciphertext, context)).value
+        try {
+          return await encryptRaw(pt, opts?.context ?? context)
+        } finally {
+          pt.fill(0)
+        }
+      }),
+    inspect: (ciphertext) => inspectEnvelope(ciphertext, { maxEdks }),
+  }
+}

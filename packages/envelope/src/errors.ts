@@ -1,0 +1,257 @@
+/**
+ * Typed errors of `@safeguards/envelope`.
+ *
+ * The contract (style rules 1 and 3):
+ * - every cryptographic failure (wrong key, wrong context, a changed byte anywhere, a truncated,
+ *   reordered, spliced or extended stream, a failed key commitment) throws the single
+ *   {@link EnvelopeDecryptionError} with the single message `decryption failed`: no oracle;
+ * - policy failures are distinct and are decided before any cryptography: the key is unavailable
+ *   ({@link KeyUnavailableError}, naming the key reference, which is not secret), the input is not
+ *   an envelope or is malformed ({@link EnvelopeFormatError}), a version or suite is unknown
+ *   ({@link UnsupportedFormatError}), a bound is exceeded ({@link EnvelopeLimitError});
+ * - keyring misuse and keyring-file problems have their own codes.
+ *
+ * HIPAA: 164.312(b) audit controls (stable codes can be logged as is; messages carry key
+ * references and counts, never keys, plaintext or context values) and 164.312(c)(2) integrity
+ * (tampering is reported, uniformly).
+ *
+ * @module
+ */
+import { SafeguardsError, type SafeguardsErrorOptions } from '@safeguards/core'
+
+/** Every code `@safeguards/envelope` raises. Stable: adding a code is minor, removing one is major. */
+export type EnvelopeErrorCode =
+  | 'ERR_ENVELOPE_DECRYPTION_FAILED'
+  | 'ERR_ENVELOPE_KEY_UNAVAILABLE'
+  | 'ERR_ENVELOPE_FORMAT'
+  | 'ERR_ENVELOPE_UNSUPPORTED'
+  | 'ERR_ENVELOPE_LIMIT'
+  | 'ERR_ENVELOPE_CONTEXT'
+  | 'ERR_ENVELOPE_USAGE_LIMIT'
+  | 'ERR_KEK_PROVIDER'
+  | 'ERR_KEYRING_STATE'
+  | 'ERR_KEYRING_FILE'
+  | 'ERR_KEYRING_SEALED'
+
+/**
+ * Decryption failed. One error, one message, for every cryptographic failure: a wrong KEK, a wrong
+ * encryption context, a failed key commitment, a bad header tag or frame tag, truncation,
+ * reordering, splicing, extension. KEK providers throw it from `unwrap` when the wrapped key does
+ * not authenticate.
+ *
+ * HIPAA: 164.312(c)(2) mechanism to authenticate ePHI; 164.312(a)(2)(iv) decryption.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await envelope.decrypt(ciphertext, { patient: 'p-1' })
+ * } catch (e) {
+ *   if (e instanceof EnvelopeDecryptionError) return reject(e.code) // ERR_ENVELOPE_DECRYPTION_FAILED
+ *   throw e
+ * }
+ * ```
+ */
+export class EnvelopeDecryptionError extends SafeguardsError<'ERR_ENVELOPE_DECRYPTION_FAILED'> {
+  /** The message is always `decryption failed`; `cause` is never set, so nothing distinguishes failures. */
+  constructor() {
+    super('ERR_ENVELOPE_DECRYPTION_FAILED', 'decryption failed')
+  }
+}
+
+/** Why a key is unavailable. */
+export type KeyUnavailableReason =
+  | 'unknown'
+  | 'disabled'
+  | 'destroyed'
+  | 'retired'
+  | 'no-provider'
+  | 'no-primary'
+  | 'unreachable'
+
+/**
+ * The key that an envelope names (or that an operation needs) cannot be used: it is unknown to
+ * the provider, disabled, destroyed, below the decrypt floor (retired), served by no registered
+ * provider, or the provider cannot be reached. Decided before any cryptography. The key
+ * reference is an identifier, not a secret, and is named in the message.
+ *
+ * HIPAA: 164.312(a)(2)(iv) (a destroyed or disabled key makes its data unreadable, on purpose).
+ *
+ * @example
+ * ```ts
+ * throw new KeyUnavailableError('local:default@v3', 'disabled')
+ * // message: 'key local:default@v3 is unavailable (disabled)'
+ * ```
+ */
+export class KeyUnavailableError extends SafeguardsError<'ERR_ENVELOPE_KEY_UNAVAILABLE'> {
+  /** The key reference, for example `local:default@v3`. */
+  readonly keyRef: string
+  /** Why it is unavailable. */
+  readonly reason: KeyUnavailableReason
+
+  /**
+   * @param keyRef - the key reference (not secret).
+   * @param reason - why it cannot be used.
+   */
+  constructor(keyRef: string, reason: KeyUnavailableReason, options?: SafeguardsErrorOptions) {
+    super('ERR_ENVELOPE_KEY_UNAVAILABLE', `key ${keyRef} is unavailable (${reason})`, options)
+    this.keyRef = keyRef
+    this.reason = reason
+  }
+}
+
+/**
+ * The input is not a well-formed envelope header: wrong magic, a length that runs past the end of
+ * the input, a zero or out-of-range field, trailing garbage in a header-only value. Reported
+ * before any cryptography (header fields are public).
+ *
+ * @example
+ * ```ts
+ * inspectEnvelope(new Uint8Array([1, 2, 3])) // throws EnvelopeFormatError (ERR_ENVELOPE_FORMAT)
+ * ```
+ */
+export class EnvelopeFormatError extends SafeguardsError<'ERR_ENVELOPE_FORMAT'> {
+  /** @param message - names the field, never its contents. */
+  constructor(message: string) {
+    super('ERR_ENVELOPE_FORMAT', message)
+  }
+}
+
+/**
+ * The envelope declares a format version or suite this library does not implement. There is no
+ * fallback and no "try every key" mode.
+ *
+ * @example
+ * ```ts
+ * // an envelope with formatVersion 2 -> UnsupportedFormatError (ERR_ENVELOPE_UNSUPPORTED)
+ * ```
+ */
+export class UnsupportedFormatError extends SafeguardsError<'ERR_ENVELOPE_UNSUPPORTED'> {
+  /** @param message - names the field and the numeric value. */
+  constructor(message: string) {
+    super('ERR_ENVELOPE_UNSUPPORTED', message)
+  }
+}
+
+/**
+ * A configured bound was exceeded: too many wrapped keys, a wrapped key or key reference too long,
+ * a frame length outside 4 KiB..16 MiB, a message with 2^32 frames, a context over 64 KiB.
+ *
+ * @example
+ * ```ts
+ * // an envelope listing 9 wrapped keys when maxEdks is 4 -> EnvelopeLimitError (ERR_ENVELOPE_LIMIT)
+ * ```
+ */
+export class EnvelopeLimitError extends SafeguardsError<'ERR_ENVELOPE_LIMIT'> {
+  /** @param message - names the limit and the counts. */
+  constructor(message: string) {
+    super('ERR_ENVELOPE_LIMIT', message)
+  }
+}
+
+/**
+ * The encryption context is not acceptable: a non-string value, a lone surrogate, an empty key,
+ * a key with the reserved `hge:` prefix, or a stored key that is not in the context. Names the
+ * problem, never the value (context values may be PHI identifiers).
+ *
+ * @example
+ * ```ts
+ * await envelope.encrypt(data, { 'hge:x': '1' }) // throws InvalidContextError (ERR_ENVELOPE_CONTEXT)
+ * ```
+ */
+export class InvalidContextError extends SafeguardsError<'ERR_ENVELOPE_CONTEXT'> {
+  /** @param message - names the problem, never a context value. */
+  constructor(message: string) {
+    super('ERR_ENVELOPE_CONTEXT', message)
+  }
+}
+
+/**
+ * A KEK version has reached the hard usage cap (by default 2^32 wraps with random IVs, NIST SP
+ * 800-38D §8.3) and the budget policy is `throw`. Rotate the key (add, promote) and retry.
+ *
+ * HIPAA: 164.312(a)(2)(iv) (keeps AES-GCM within its proven security bound).
+ *
+ * @example
+ * ```ts
+ * // policy 'throw', limit reached -> UsageLimitError (ERR_ENVELOPE_USAGE_LIMIT), keyRef set
+ * ```
+ */
+export class UsageLimitError extends SafeguardsError<'ERR_ENVELOPE_USAGE_LIMIT'> {
+  /** The exhausted key reference. */
+  readonly keyRef: string
+
+  /** @param keyRef - the exhausted key; @param limit - the cap that was reached. */
+  constructor(keyRef: string, limit: bigint | number) {
+    super('ERR_ENVELOPE_USAGE_LIMIT', `key ${keyRef} reached its usage limit of ${limit}`)
+    this.keyRef = keyRef
+  }
+}
+
+/**
+ * A KEK provider failed for a reason that is neither "decryption failed" nor "key unavailable":
+ * a misconfiguration or an unexpected response. Provider implementations (PKCS#11, cloud KMS)
+ * wrap their native errors in it; the native error goes into `cause`, never into the message.
+ *
+ * @example
+ * ```ts
+ * throw new KekProviderError('pkcs11', 'C_WrapKey failed (CKR_DEVICE_ERROR)', { cause: e })
+ * ```
+ */
+export class KekProviderError extends SafeguardsError<'ERR_KEK_PROVIDER'> {
+  /** The provider id, for example `local` or `pkcs11`. */
+  readonly providerId: string
+
+  /** @param providerId - the provider; @param message - safe detail (codes, not secrets). */
+  constructor(providerId: string, message: string, options?: SafeguardsErrorOptions) {
+    super('ERR_KEK_PROVIDER', `${providerId}: ${message}`, options)
+    this.providerId = providerId
+  }
+}
+
+/**
+ * A keyring lifecycle operation is not allowed: promoting a disabled key, disabling or destroying
+ * the primary, destroying without `allowDestroy`, an unknown version.
+ *
+ * @example
+ * ```ts
+ * await keyring.destroy(1) // throws KeyringStateError unless { allowDestroy: true }
+ * ```
+ */
+export class KeyringStateError extends SafeguardsError<'ERR_KEYRING_STATE'> {
+  /** @param message - names the version and the states involved. */
+  constructor(message: string) {
+    super('ERR_KEYRING_STATE', message)
+  }
+}
+
+/**
+ * The keyring file cannot be used: missing, already exists on create, readable by group or
+ * others, malformed, or locked by another writer for too long.
+ *
+ * @example
+ * ```ts
+ * await LocalKeyring.open('/etc/app/keyring.json') // mode 0644 -> KeyringFileError
+ * ```
+ */
+export class KeyringFileError extends SafeguardsError<'ERR_KEYRING_FILE'> {
+  /** @param message - names the problem (the path is the caller's, not a secret). */
+  constructor(message: string, options?: SafeguardsErrorOptions) {
+    super('ERR_KEYRING_FILE', message, options)
+  }
+}
+
+/**
+ * The keyring is sealed and the master secret (environment variable or passphrase) is missing
+ * or wrong. One message for both, so the file is not an oracle for the passphrase.
+ *
+ * @example
+ * ```ts
+ * await LocalKeyring.open(path, { passphrase: Secret.of('wrong') }) // throws KeyringSealedError
+ * ```
+ */
+export class KeyringSealedError extends SafeguardsError<'ERR_KEYRING_SEALED'> {
+  /** @param message - defaults to a generic message. */
+  constructor(message = 'keyring is sealed: the master secret is missing or wrong') {
+    super('ERR_KEYRING_SEALED', message)
+  }
+}

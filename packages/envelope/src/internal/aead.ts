@@ -1,0 +1,263 @@
+/**
+ * AES-256-GCM (NIST SP 800-38D) with a 96-bit IV and a 128-bit tag: the only AEAD the envelope
+ * uses. Three backends give identical bytes (cross-checked in the tests):
+ * - `node`: node:crypto, a native OpenSSL implementation, keys imported once as KeyObjects;
+ * - `webcrypto`: `crypto.subtle`, keys imported once as non-extractable CryptoKeys and cached;
+ * - `noble`: @noble/ciphers, pure JavaScript, for runtimes with neither.
+ *
+ * Every authentication failure throws {@link EnvelopeDecryptionError}: one error, no detail.
+ */
+import { gcm } from '@noble/ciphers/aes.js'
+import { assertBytes } from '@safeguards/core'
+import { EnvelopeDecryptionError } from '../errors.js'
+import { nodeCrypto, subtle } from './native.js'
+
+/** Which AES-GCM implementation runs. */
+export type AeadBackendName = 'node' | 'webcrypto' | 'noble'
+
+/** An imported AES-256 key: import once, use many times. */
+export interface AeadKey {
+  /** The backend-specific handle (KeyObject, CryptoKey promise, or the raw bytes for noble). */
+  readonly handle: unknown
+  /** The raw bytes, kept only for the noble backend (and zeroised by `destroy`). */
+  readonly raw: Uint8Array | undefined
+}
+
+/** An AES-256-GCM implementation. `seal` returns `ciphertext ‖ tag`; `open` takes the same. */
+export interface Aead {
+  readonly name: AeadBackendName
+  importKey(raw: Uint8Array): AeadKey
+  seal(key: AeadKey, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>
+  /** As `seal`, but returns `[ciphertext, tag]` without concatenating them (no copy for bulk data). */
+  sealParts(
+    key: AeadKey,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+  ): Promise<[Uint8Array, Uint8Array]>
+  open(key: AeadKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array>
+  /**
+   * As `open`, for `ciphertext ‖ tag` given in several pieces (a frame that straddles input
+   * chunks); returns the plaintext in pieces, all of it only after the tag verifies.
+   */
+  openParts(
+    key: AeadKey,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    parts: readonly Uint8Array[],
+  ): Promise<Uint8Array[]>
+}
+
+const TAG = 16
+const ALG = 'aes-256-gcm'
+
+function checkArgs(iv: Uint8Array, aad: Uint8Array, data: Uint8Array): void {
+  assertBytes(iv, 'iv', 12)
+  assertBytes(aad, 'aad')
+  assertBytes(data, 'data')
+}
+
+function joinParts(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let o = 0
+  for (const p of parts) {
+    out.set(p, o)
+    o += p.length
+  }
+  return out
+}
+
+function split(sealed: Uint8Array): [Uint8Array, Uint8Array] {
+  return [sealed.subarray(0, sealed.length - TAG), sealed.subarray(sealed.length - TAG)]
+}
+
+function plain(bytes: Uint8Array): Uint8Array {
+  // A Buffer is a Uint8Array subclass; callers get a plain view over the same memory.
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
+function createNodeAead(): Aead {
+  const nc = nodeCrypto
+  if (nc === undefined) throw new TypeError('node:crypto is not available')
+  const nodeSeal = (
+    key: AeadKey,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+  ): [Uint8Array, Uint8Array] => {
+    checkArgs(iv, aad, plaintext)
+    const c = nc.createCipheriv(ALG, key.handle, iv, { authTagLength: TAG })
+    if (aad.length > 0) c.setAAD(aad)
+    const ct = c.update(plaintext)
+    c.final()
+    return [plain(ct), plain(c.getAuthTag())]
+  }
+  return {
+    name: 'node',
+    importKey(raw: Uint8Array): AeadKey {
+      assertBytes(raw, 'key', 32)
+      return { handle: nc.createSecretKey(raw), raw: undefined }
+    },
+    seal(key, iv, aad, plaintext): Promise<Uint8Array> {
+      const [ct, tag] = nodeSeal(key, iv, aad, plaintext)
+      const out = new Uint8Array(ct.length + TAG)
+      out.set(ct, 0)
+      out.set(tag, ct.length)
+      return Promise.resolve(out)
+    },
+    sealParts(key, iv, aad, plaintext): Promise<[Uint8Array, Uint8Array]> {
+      return Promise.resolve(nodeSeal(key, iv, aad, plaintext))
+    },
+    open(key, iv, aad, sealed): Promise<Uint8Array> {
+      checkArgs(iv, aad, sealed)
+      if (sealed.length < TAG) return Promise.reject(new EnvelopeDecryptionError())
+      const split = sealed.length - TAG
+      let pt: Uint8Array | undefined
+      try {
+        const d = nc.createDecipheriv(ALG, key.handle, iv, { authTagLength: TAG })
+        if (aad.length > 0) d.setAAD(aad)
+        d.setAuthTag(sealed.subarray(split))
+        pt = d.update(sealed.subarray(0, split))
+        d.final() // throws when the tag does not verify
+        return Promise.resolve(plain(pt))
+      } catch {
+        pt?.fill(0) // unauthenticated plaintext never leaves this function
+        return Promise.reject(new EnvelopeDecryptionError())
+      }
+    },
+    openParts(key, iv, aad, parts): Promise<Uint8Array[]> {
+      const total = parts.reduce((n, p) => n + p.length, 0)
+      if (total < TAG) return Promise.reject(new EnvelopeDecryptionError())
+      // feed the ciphertext pieces as they are (no reassembly copy); the tag is the last 16 bytes
+      const ctEnd = total - TAG
+      const out: Uint8Array[] = []
+      const tag = new Uint8Array(TAG)
+      try {
+        const d = nc.createDecipheriv(ALG, key.handle, iv, { authTagLength: TAG })
+        if (aad.length > 0) d.setAAD(aad)
+        let pos = 0
+        for (const p of parts) {
+          checkArgs(iv, aad, p)
+          const ctLen = Math.max(0, Math.min(p.length, ctEnd - pos))
+          if (ctLen > 0) out.push(plain(d.update(p.subarray(0, ctLen))))
+          if (ctLen < p.length) tag.set(p.subarray(ctLen), pos + ctLen - ctEnd)
+          pos += p.length
+        }
+        d.setAuthTag(tag)
+        d.final() // throws when the tag does not verify
+        return Promise.resolve(out)
+      } catch {
+        for (const o of out) o.fill(0) // unauthenticated plaintext never leaves this function
+        return Promise.reject(new EnvelopeDecryptionError())
+      }
+    },
+  }
+}
+
+function createWebCryptoAead(): Aead {
+  const s = subtle
+  if (s === undefined) throw new TypeError('crypto.subtle is not available')
+  const params = (iv: Uint8Array, aad: Uint8Array): AesGcmParams => ({
+    name: 'AES-GCM',
+    iv: iv as Uint8Array<ArrayBuffer>,
+    additionalData: aad as Uint8Array<ArrayBuffer>,
+    tagLength: 128,
+  })
+  return {
+    name: 'webcrypto',
+    importKey(raw: Uint8Array): AeadKey {
+      assertBytes(raw, 'key', 32)
+      const handle = s.importKey('raw', raw.slice() as Uint8Array<ArrayBuffer>, 'AES-GCM', false, [
+        'encrypt',
+        'decrypt',
+      ])
+      // Avoid an unhandled rejection if the key is never used.
+      handle.catch(() => undefined)
+      return { handle, raw: undefined }
+    },
+    async seal(key, iv, aad, plaintext): Promise<Uint8Array> {
+      checkArgs(iv, aad, plaintext)
+      const k = await (key.handle as Promise<CryptoKey>)
+      return new Uint8Array(await s.encrypt(params(iv, aad), k, plaintext as Uint8Array<ArrayBuffer>))
+    },
+    async sealParts(key, iv, aad, plaintext): Promise<[Uint8Array, Uint8Array]> {
+      return split(await this.seal(key, iv, aad, plaintext))
+    },
+    async openParts(key, iv, aad, parts): Promise<Uint8Array[]> {
+      return [await this.open(key, iv, aad, joinParts(parts))]
+    },
+    async open(key, iv, aad, sealed): Promise<Uint8Array> {
+      checkArgs(iv, aad, sealed)
+      if (sealed.length < TAG) throw new EnvelopeDecryptionError()
+      const k = await (key.handle as Promise<CryptoKey>)
+      try {
+        return new Uint8Array(await s.decrypt(params(iv, aad), k, sealed as Uint8Array<ArrayBuffer>))
+      } catch {
+        throw new EnvelopeDecryptionError()
+      }
+    },
+  }
+}
+
+function createNobleAead(): Aead {
+  return {
+    name: 'noble',
+    importKey(raw: Uint8Array): AeadKey {
+      assertBytes(raw, 'key', 32)
+      const copy = raw.slice()
+      return { handle: copy, raw: copy }
+    },
+    seal(key, iv, aad, plaintext): Promise<Uint8Array> {
+      checkArgs(iv, aad, plaintext)
+      return Promise.resolve(gcm(key.handle as Uint8Array, iv, aad).encrypt(plaintext))
+    },
+    async sealParts(key, iv, aad, plaintext): Promise<[Uint8Array, Uint8Array]> {
+      return split(await this.seal(key, iv, aad, plaintext))
+    },
+    async openParts(key, iv, aad, parts): Promise<Uint8Array[]> {
+      return [await this.open(key, iv, aad, joinParts(parts))]
+    },
+    open(key, iv, aad, sealed): Promise<Uint8Array> {
+      checkArgs(iv, aad, sealed)
+      try {
+        return Promise.resolve(gcm(key.handle as Uint8Array, iv, aad).decrypt(sealed))
+      } catch {
+        return Promise.reject(new EnvelopeDecryptionError())
+      }
+    },
+  }
+}
+
+const cache = new Map<AeadBackendName, Aead>()
+
+/** The fastest backend this runtime has: node:crypto, then Web Crypto, then noble. */
+export const defaultAeadBackend: AeadBackendName = nodeCrypto ? 'node' : subtle ? 'webcrypto' : 'noble'
+
+/**
+ * Returns the AES-256-GCM backend `name` (default: the fastest available).
+ *
+ * @throws {TypeError} when the runtime lacks the requested backend.
+ */
+export function getAead(name: AeadBackendName = defaultAeadBackend): Aead {
+  let a = cache.get(name)
+  if (a === undefined) {
+    a =
+      name === 'node'
+        ? createNodeAead()
+        : name === 'webcrypto'
+          ? createWebCryptoAead()
+          : name === 'noble'
+            ? createNobleAead()
+            : (() => {
+                throw new TypeError('"backend" expected node, webcrypto or noble')
+              })()
+    cache.set(name, a)
+  }
+  return a
+}
+
+/** Best-effort zeroisation of a key's raw bytes (noble backend; native handles are opaque). */
+export function destroyKey(key: AeadKey): void {
+  key.raw?.fill(0)
+}

@@ -1,0 +1,63 @@
+/**
+ * Finds node:crypto at run time without a static import (the pattern of core's
+ * `internal/native-crypto.ts`), so the package stays loadable in browsers and edge runtimes, where
+ * Web Crypto or the portable noble backend runs instead. Only the slice of the API used here is
+ * typed.
+ */
+
+/** A node:crypto GCM cipher. */
+export interface NodeGcmCipher {
+  setAAD(aad: Uint8Array): NodeGcmCipher
+  update(data: Uint8Array): Uint8Array
+  final(): Uint8Array
+  getAuthTag(): Uint8Array
+}
+
+/** A node:crypto GCM decipher. */
+export interface NodeGcmDecipher {
+  setAAD(aad: Uint8Array): NodeGcmDecipher
+  setAuthTag(tag: Uint8Array): NodeGcmDecipher
+  update(data: Uint8Array): Uint8Array
+  final(): Uint8Array
+}
+
+/** The part of node:crypto used by the envelope backends. */
+export interface NodeCrypto {
+  createCipheriv(alg: string, key: unknown, iv: Uint8Array, opts?: { authTagLength: number }): NodeGcmCipher
+  createDecipheriv(
+    alg: string,
+    key: unknown,
+    iv: Uint8Array,
+    opts?: { authTagLength: number },
+  ): NodeGcmDecipher
+  createSecretKey(key: Uint8Array): unknown
+  hkdfSync(digest: string, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, len: number): ArrayBuffer
+}
+
+interface ProcessLike {
+  getBuiltinModule?: (id: string) => unknown
+}
+
+function load(): NodeCrypto | undefined {
+  try {
+    const proc = (globalThis as { process?: ProcessLike }).process
+    const mod = proc?.getBuiltinModule?.('node:crypto') as Partial<NodeCrypto> | undefined
+    if (
+      mod &&
+      typeof mod.createCipheriv === 'function' &&
+      typeof mod.createDecipheriv === 'function' &&
+      typeof mod.createSecretKey === 'function' &&
+      typeof mod.hkdfSync === 'function'
+    )
+      return mod as NodeCrypto
+  } catch {
+    // fall through: Web Crypto or noble
+  }
+  return undefined
+}
+
+/** node:crypto when the runtime has it, otherwise undefined. Resolved once. */
+export const nodeCrypto: NodeCrypto | undefined = load()
+
+/** Web Crypto's SubtleCrypto when the runtime has it. */
+export const subtle: SubtleCrypto | undefined = (globalThis as { crypto?: Crypto }).crypto?.subtle

@@ -1,0 +1,264 @@
+/** LocalKeyring: lifecycle, rotation, rewrap, retire, destroy; the keyring file (mode, sealing). */
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Secret } from '@safeguards/core'
+import { describe, expect, it } from 'vitest'
+import {
+  createEnvelope,
+  EnvelopeDecryptionError,
+  type KekProvider,
+  KeyringFileError,
+  KeyringSealedError,
+  KeyringStateError,
+  KeyUnavailableError,
+  LocalKeyring,
+} from '../src/index.js'
+import { enc, sameBytes, tempDir } from './helpers.js'
+
+const dir = tempDir()
+let n = 0
+const path = () => join(dir, `keyring-${n++}.json`)
+const unavailable = async (p: Promise<unknown>, keyRef: string, reason: string) => {
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  )
+  expect(e).toBeInstanceOf(KeyUnavailableError)
+  expect((e as KeyUnavailableError).keyRef).toBe(keyRef)
+  expect((e as KeyUnavailableError).reason).toBe(reason)
+}
+
+describe('LocalKeyring lifecycle', () => {
+  it('rotates in two phases, rewraps only the header, retires and destroys with opt-in', async () => {
+    const p = path()
+    const kr = await LocalKeyring.create(p, { name: 'patients' })
+    const env = createEnvelope({ provider: kr })
+    const ctx = { table: 'patients', id: '7' }
+    const old = await env.encrypt(enc('hello'), ctx)
+    expect(env.inspect(old).keys).toEqual([{ providerId: 'local', keyRef: 'local:patients@v1' }])
+
+    // phase 1: add (decrypt-capable), still encrypting under v1
+    const v2 = await kr.addVersion()
+    expect(v2).toMatchObject({ version: 2, state: 'decrypt-only', keyRef: 'local:patients@v2' })
+    expect(env.inspect(await env.encrypt(enc('x'), {})).keys[0]?.keyRef).toBe('local:patients@v1')
+    // phase 2: promote
+    await kr.promote(2)
+    expect((await kr.primary()).keyRef).toBe('local:patients@v2')
+    expect(await env.needsRewrap(old)).toBe(true)
+
+    // rewrap: new header under v2, body bytes identical, no plaintext involved
+    const rewrapped = await env.rewrap(old, ctx)
+    const h1 = env.inspect(old).headerLength
+    const h2 = env.inspect(rewrapped).headerLength
+    expect(rewrapped.subarray(h2)).toEqual(old.subarray(h1))
+    expect(env.inspect(rewrapped).keys[0]?.keyRef).toBe('local:patients@v2')
+    expect(env.inspect(rewrapped).messageId).toBe(env.inspect(old).messageId)
+    expect(await env.needsRewrap(rewrapped)).toBe(false)
+    await expect(env.rewrap(old, { ...ctx, id: '8' })).rejects.toBeInstanceOf(EnvelopeDecryptionError)
+
+    // retire v1: rewrapped data reads, the old ciphertext names its key as retired
+    await kr.retire(1)
+    expect(new TextDecoder().decode(await env.decrypt(rewrapped, ctx))).toBe('hello')
+    await unavailable(env.decrypt(old, ctx), 'local:patients@v1', 'retired')
+    // another process sees the same states
+    const again = await LocalKeyring.open(p)
+    expect((await again.list()).map((k) => [k.version, k.state, k.retired ?? false])).toEqual([
+      [1, 'disabled', true],
+      [2, 'primary', false],
+    ])
+    await kr.enable(1)
+    expect(await env.decrypt(old, ctx)).toEqual(enc('hello'))
+
+    // destroy needs explicit opt-in, never the primary
+    await expect(kr.destroy(1, { allowDestroy: false })).rejects.toBeInstanceOf(KeyringStateError)
+    await expect(kr.destroy(2, { allowDestroy: true })).rejects.toBeInstanceOf(KeyringStateError)
+    await kr.destroy(1, { allowDestroy: true })
+    await unavailable(env.decrypt(old, ctx), 'local:patients@v1', 'destroyed')
+    expect(readFileSync(p, 'utf8')).not.toContain('"1":')
+    await expect(kr.enable(1)).rejects.toBeInstanceOf(KeyringStateError)
+    await expect(kr.promote(1)).rejects.toBeInstanceOf(KeyringStateError)
+  })
+
+  it('enforces the lifecycle invariants', async () => {
+    const kr = await LocalKeyring.inMemory()
+    await expect(kr.disable(1)).rejects.toBeInstanceOf(KeyringStateError)
+    await expect(kr.retire(1)).rejects.toBeInstanceOf(KeyringStateError)
+    await expect(kr.promote(9)).rejects.toBeInstanceOf(KeyringStateError)
+    await kr.addVersion()
+    await kr.disable(2)
+    await expect(kr.promote(2)).rejects.toBeInstanceOf(KeyringStateError)
+    const env = createEnvelope({ provider: kr })
+    await unavailable(
+      env.rewrap(await env.encrypt(enc('a'), {}), {}, { to: 'local:default@v2' }),
+      'local:default@v2',
+      'disabled',
+    )
+    await kr.enable(2)
+    const moved = await env.rewrap(await env.encrypt(enc('a'), {}), {}, { to: 'local:default@v2' })
+    expect(env.inspect(moved).keys[0]?.keyRef).toBe('local:default@v2')
+    await unavailable(kr.describe('local:default@v99'), 'local:default@v99', 'unknown')
+    await unavailable(kr.describe('local:other@v1'), 'local:other@v1', 'unknown')
+  })
+
+  it('reencrypt moves to a fresh data key and new settings', async () => {
+    const kr = await LocalKeyring.inMemory()
+    const env = createEnvelope({ provider: kr })
+    const ct = await env.encrypt(enc('data'), { a: '1' })
+    const re = await env.reencrypt(ct, { a: '1' }, { context: { a: '2' } })
+    expect(env.inspect(re).messageId).not.toBe(env.inspect(ct).messageId)
+    expect(await env.decrypt(re, { a: '2' })).toEqual(enc('data'))
+  })
+
+  it('rewrapStream rewrites only the header', async () => {
+    const kr = await LocalKeyring.inMemory()
+    const env = createEnvelope({ provider: kr, frameLength: 4096 })
+    const ct = await env.encrypt(new Uint8Array(10_000).fill(3), {})
+    await kr.rotate()
+    const out = new Uint8Array(
+      await new Response(
+        new Blob([ct as Uint8Array<ArrayBuffer>]).stream().pipeThrough(env.rewrapStream({})),
+      ).arrayBuffer(),
+    )
+    expect(env.inspect(out).keys[0]?.keyRef).toBe('local:default@v2')
+    expect(
+      sameBytes(out.subarray(env.inspect(out).headerLength), ct.subarray(env.inspect(ct).headerLength)),
+    ).toBe(true)
+    expect(sameBytes(await env.decrypt(out, {}), new Uint8Array(10_000).fill(3))).toBe(true)
+  })
+
+  it('stores only the allow-listed context keys, and merges them back at decrypt', async () => {
+    const env = createEnvelope({ provider: await LocalKeyring.inMemory(), storedKeys: ['tenant'] })
+    const ct = await env.encrypt(enc('x'), { tenant: 'clinic-9', mrn: 'MRN-1' })
+    expect(env.inspect(ct).storedContext).toEqual({ tenant: 'clinic-9' })
+    expect(new TextDecoder().decode(ct)).not.toContain('MRN-1')
+    expect(await env.decrypt(ct, { mrn: 'MRN-1' })).toEqual(enc('x'))
+    await expect(env.decrypt(ct, { mrn: 'MRN-1', tenant: 'other' })).rejects.toBeInstanceOf(
+      EnvelopeDecryptionError,
+    )
+  })
+
+  it('multiple providers: wraps with each, decrypts with any registered one', async () => {
+    const a = await LocalKeyring.inMemory({ name: 'a' })
+    const kb = await LocalKeyring.inMemory({ name: 'b' })
+    const b: KekProvider = {
+      id: 'backup',
+      wrap: (dek, aad, o) => kb.wrap(dek, aad, o),
+      unwrap: (edk, ref, aad) => kb.unwrap(edk, ref, aad),
+      describe: (ref) => kb.describe(ref),
+      primary: () => kb.primary(),
+    }
+    const both = createEnvelope({ providers: [a, b] })
+    const ct = await both.encrypt(enc('x'), {})
+    expect(both.inspect(ct).keys.map((k) => k.providerId)).toEqual(['local', 'backup'])
+    expect(await createEnvelope({ provider: b }).decrypt(ct, {})).toEqual(enc('x'))
+    expect(await createEnvelope({ provider: a }).decrypt(ct, {})).toEqual(enc('x'))
+  })
+})
+
+describe('the keyring file', () => {
+  it('is created with mode 0600, never overwritten, and refused when group/other can read it', async () => {
+    const p = path()
+    await LocalKeyring.create(p)
+    expect(statSync(p).mode & 0o777).toBe(0o600)
+    await expect(LocalKeyring.create(p)).rejects.toBeInstanceOf(KeyringFileError)
+    chmodSync(p, 0o644)
+    await expect(LocalKeyring.open(p)).rejects.toBeInstanceOf(KeyringFileError)
+    chmodSync(p, 0o600)
+    await expect(LocalKeyring.open(p)).resolves.toBeInstanceOf(LocalKeyring)
+    await expect(LocalKeyring.open(join(dir, 'missing.json'))).rejects.toBeInstanceOf(KeyringFileError)
+  })
+
+  it('rejects malformed files with a typed error', async () => {
+    for (const body of ['not json', '{}', '{"format":"safeguards-keyring","version":2}', '[]']) {
+      const p = path()
+      writeFileSync(p, body, { mode: 0o600 })
+      await expect(LocalKeyring.open(p)).rejects.toBeInstanceOf(KeyringFileError)
+    }
+  })
+
+  it('seals key material under an environment secret; tampering and wrong secrets fail', async () => {
+    const p = path()
+    const env = { SG_SECRET: `${'x'.repeat(16)}correct horse battery staple` }
+    const kr = await LocalKeyring.create(p, { masterSecret: { env: 'SG_SECRET' }, env })
+    const text = readFileSync(p, 'utf8')
+    expect(text).not.toContain('"material"')
+    expect(kr.sealed).toBe(true)
+    const ct = await createEnvelope({ provider: kr }).encrypt(enc('x'), {})
+    const opened = await LocalKeyring.open(p, { masterSecret: { env: 'SG_SECRET' }, env })
+    expect(await createEnvelope({ provider: opened }).decrypt(ct, {})).toEqual(enc('x'))
+    await expect(
+      LocalKeyring.open(p, { masterSecret: { env: 'SG_SECRET' }, env: {} }),
+    ).rejects.toBeInstanceOf(KeyringSealedError)
+    await expect(
+      LocalKeyring.open(p, { masterSecret: { env: 'SG_SECRET' }, env: { SG_SECRET: 'y'.repeat(40) } }),
+    ).rejects.toBeInstanceOf(KeyringSealedError)
+    await expect(LocalKeyring.open(p)).rejects.toBeInstanceOf(KeyringSealedError)
+    // flipping a key state in the file breaks the seal (metadata is authenticated)
+    const doc = JSON.parse(text)
+    doc.keys[0].state = 'disabled'
+    writeFileSync(p, JSON.stringify(doc), { mode: 0o600 })
+    await expect(LocalKeyring.open(p, { masterSecret: { env: 'SG_SECRET' }, env })).rejects.toBeInstanceOf(
+      KeyringSealedError,
+    )
+    await expect(
+      LocalKeyring.create(path(), { masterSecret: { env: 'SG_SECRET' }, env: { SG_SECRET: 'short' } }),
+    ).rejects.toThrow(RangeError)
+  })
+
+  it('seals under a passphrase through argon2id', async () => {
+    const p = path()
+    const argon2 = { memoryCost: 19456, timeCost: 2, parallelism: 1 }
+    const kr = await LocalKeyring.create(p, {
+      masterSecret: { passphrase: Secret.of('open sesame') },
+      argon2,
+    })
+    expect(JSON.parse(readFileSync(p, 'utf8')).seal).toMatchObject({ kdf: 'argon2id', argon2 })
+    await kr.addVersion()
+    const opened = await LocalKeyring.open(p, { masterSecret: { passphrase: 'open sesame' } })
+    expect((await opened.list()).length).toBe(2)
+    await expect(LocalKeyring.open(p, { masterSecret: { passphrase: 'wrong' } })).rejects.toBeInstanceOf(
+      KeyringSealedError,
+    )
+    await expect(
+      LocalKeyring.open(p, { masterSecret: { env: 'X' }, env: { X: 'z'.repeat(40) } }),
+    ).rejects.toBeInstanceOf(KeyringSealedError)
+  })
+
+  it('a second instance sees versions added by the first (reload on unknown version)', async () => {
+    const p = path()
+    const a = await LocalKeyring.create(p)
+    const b = await LocalKeyring.open(p)
+    await a.rotate()
+    const ct = await createEnvelope({ provider: a }).encrypt(enc('x'), {})
+    expect(await createEnvelope({ provider: b }).decrypt(ct, {})).toEqual(enc('x'))
+  })
+})
+
+describe('the keyring file, tampered', () => {
+  it('rejects bad seal fields and unbounded argon2 parameters before any work', async () => {
+    const p = join(dir, 'tampered-seal.json')
+    await LocalKeyring.create(p, {
+      masterSecret: { passphrase: 'pw' },
+      argon2: { memoryCost: 19456, timeCost: 1, parallelism: 1 },
+    })
+    const doc = JSON.parse(readFileSync(p, 'utf8'))
+    for (const mutate of [
+      (d: { seal: Record<string, unknown> }) => {
+        d.seal.argon2 = { memoryCost: 2 ** 31, timeCost: 1, parallelism: 1 }
+      },
+      (d: { seal: Record<string, unknown> }) => {
+        d.seal.kdf = 'scrypt'
+      },
+      (d: { seal: Record<string, unknown> }) => {
+        d.seal.iv = '!!'
+      },
+    ]) {
+      const copy = structuredClone(doc)
+      mutate(copy)
+      writeFileSync(p, JSON.stringify(copy), { mode: 0o600 })
+      await expect(LocalKeyring.open(p, { masterSecret: { passphrase: 'pw' } })).rejects.toBeInstanceOf(
+        KeyringFileError,
+      )
+    }
+  })
+})
