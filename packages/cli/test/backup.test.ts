@@ -179,6 +179,57 @@ describe('safeguards backup', () => {
     }
   })
 
+  it('--keyring: create encrypts with @safeguards/envelope; verify proves decryptability (exit 5 otherwise)', async () => {
+    expect((await cli(['keys', 'init', '--keyring', 'ring.json'])).code).toBe(0)
+    expect((await cli(['keys', 'init', '--keyring', 'other-ring.json'])).code).toBe(0)
+    const bag = `bag${n++}`
+    const made = await cli([
+      'backup',
+      'create',
+      'src',
+      bag,
+      '--sign-key',
+      'k.private.jwk',
+      '--keyring',
+      'ring.json',
+    ])
+    expect(made.code, made.stderr).toBe(0)
+    expect(readFileSync(join(root, bag, 'data/db/dump.sql')).includes('CREATE TABLE')).toBe(false)
+    expect(readFileSync(join(root, bag, 'bag-info.txt'), 'utf8')).toContain(
+      'Safeguards-Payload-Encryption: envelope',
+    )
+    const storage = await cli([
+      'backup',
+      'verify',
+      bag,
+      '--public-key',
+      'k.public.jwk',
+      '--require-signature',
+      '--json',
+    ])
+    expect(storage.code).toBe(0)
+    expect(JSON.parse(storage.stdout).findings.map((f: { code: string }) => f.code)).toEqual([
+      'W_DECRYPTABILITY_UNCHECKED',
+    ])
+    const full = await cli([
+      'backup',
+      'verify',
+      bag,
+      '--public-key',
+      'k.public.jwk',
+      '--keyring',
+      'ring.json',
+      '--json',
+    ])
+    expect(full.code, full.stdout).toBe(0)
+    expect(JSON.parse(full.stdout).findings).toEqual([])
+    const wrong = await cli(['backup', 'verify', bag, '--keyring', 'other-ring.json'])
+    expect(wrong.code).toBe(5)
+    expect(wrong.stdout).toContain('E_NOT_DECRYPTABLE')
+    expect((await cli(['backup', 'verify', bag, '--keyring', 'missing-ring.json'])).code).toBe(5)
+    expect((await cli(['backup', 'verify', bag, '--master-env', 'X'])).code).toBe(2)
+  })
+
   it('usage errors exit 2', async () => {
     expect((await cli(['backup'])).code).toBe(2)
     expect((await cli(['backup', 'verify'])).code).toBe(2)

@@ -21,6 +21,7 @@ import {
   importSigningKey,
   importVerificationKeys,
   loadVerifyState,
+  type PayloadCipher,
   prometheusTextfileSink,
   type RestoreTest,
   saveVerifyState,
@@ -31,12 +32,14 @@ import {
   webhookSink,
 } from '@safeguards/backup'
 import { isSafeguardsError, parseJson, utf8Encode } from '@safeguards/core'
-import { optionalString, parseCommandArgs, parseDuration } from '../args.js'
+import { createEnvelope } from '@safeguards/envelope'
+import { optionalString, type ParsedValues, parseCommandArgs, parseDuration } from '../args.js'
 import type { CliIO, Command, CommandContext } from '../command.js'
 import { CliExit, UsageError } from '../errors.js'
 import { createProgress, writeJson, writeLine } from '../output.js'
+import { keyringHelp, keyringOptions, openKeyring } from './envelope-shared.js'
 
-const USAGE = `Usage:
+const USAGE: string = `Usage:
   safeguards backup create SRC BAG [--sign-key JWK] [--previous BAG] [--backup-set ID]
                                    [--keyring PATH] [--move] [--json]
   safeguards backup verify BAG [--public-key JWK] [--require-signature] [--keyring PATH]
@@ -57,6 +60,12 @@ verify   checks BAG in order: paths, signature, completeness, integrity, decrypt
          HMAC-SHA256 using the secret in SAFEGUARDS_ALERT_SECRET (>= 32 bytes); --prometheus
          writes a node_exporter textfile atomically on every run; failures also go to stderr.
 keygen   writes a new signing key pair (private JWK mode 0600, public JWK).
+
+Encryption (create and verify): with --keyring, create encrypts every payload file with
+@safeguards/envelope (AES-256-GCM, bound to the bag id and the file's path; manifests hash the
+ciphertext, so verify without --keyring still checks integrity), and verify also proves that every
+file decrypts (exit 5 if not, or if the keyring cannot be opened).
+${keyringHelp}
 
 Exit codes (verify): 0 ok, 1 integrity, 2 usage, 3 authenticity, 4 stale,
                      5 not decryptable / restore test failed, 6 unreadable files.
@@ -81,9 +90,28 @@ function keyError(flag: string, error: unknown): never {
   throw error
 }
 
-function noKeyring(values: Record<string, unknown>): void {
-  if (values.keyring !== undefined)
-    throw new UsageError('--keyring needs @safeguards/envelope, which this build does not include')
+/**
+ * The payload cipher from `--keyring` (and `--master-env`/`--passphrase-env`): an
+ * `@safeguards/envelope` envelope over the local keyring, or undefined without `--keyring`.
+ * A keyring that cannot be opened ends the command with `failCode`.
+ */
+async function cipherOf(
+  values: ParsedValues,
+  io: CliIO,
+  failCode: number,
+): Promise<PayloadCipher | undefined> {
+  if (values.keyring === undefined) {
+    if (values['master-env'] !== undefined || values['passphrase-env'] !== undefined)
+      throw new UsageError('--master-env and --passphrase-env need --keyring')
+    return undefined
+  }
+  try {
+    return createEnvelope({ provider: await openKeyring(values, io) })
+  } catch (error) {
+    if (error instanceof UsageError) throw error
+    if (isSafeguardsError(error)) throw new CliExit(failCode, `key ring unavailable (${error.code})`)
+    throw error
+  }
 }
 
 async function create(ctx: CommandContext, argv: string[]): Promise<number> {
@@ -94,13 +122,13 @@ async function create(ctx: CommandContext, argv: string[]): Promise<number> {
       'sign-key': { type: 'string' },
       previous: { type: 'string' },
       'backup-set': { type: 'string' },
-      keyring: { type: 'string' },
+      ...keyringOptions,
       move: { type: 'boolean' },
       json: { type: 'boolean' },
     },
     [2, 2],
   )
-  noKeyring(values)
+  const cipher = await cipherOf(values, io, 1)
   const [src, bag] = positionals as [string, string]
   const signPath = optionalString(values, 'sign-key')
   const signingKey =
@@ -126,6 +154,7 @@ async function create(ctx: CommandContext, argv: string[]): Promise<number> {
       ...(signingKey === undefined ? {} : { signingKey }),
       ...(previousAttestation === undefined ? {} : { previousAttestation }),
       ...(backupSetId === undefined ? {} : { backupSetId }),
+      ...(cipher === undefined ? {} : { cipher }),
       move: values.move === true,
       onBytes: (n) => {
         carry += n
@@ -160,7 +189,7 @@ async function verify(ctx: CommandContext, argv: string[]): Promise<number> {
     {
       'public-key': { type: 'string' },
       'require-signature': { type: 'boolean' },
-      keyring: { type: 'string' },
+      ...keyringOptions,
       'max-age': { type: 'string' },
       budget: { type: 'string' },
       'budget-bytes': { type: 'string' },
@@ -173,9 +202,10 @@ async function verify(ctx: CommandContext, argv: string[]): Promise<number> {
     },
     [1, 1],
   )
-  noKeyring(values)
   const bag = resolve(io.cwd, positionals[0] as string)
   const options: VerifyOptions = { requireSignature: values['require-signature'] === true }
+  const cipher = await cipherOf(values, io, BackupExitCode.NOT_DECRYPTABLE)
+  if (cipher !== undefined) options.cipher = cipher
   const pub = optionalString(values, 'public-key')
   if (pub !== undefined)
     options.publicKeys = await importVerificationKeys(await readJwk(io, pub, 'public-key')).catch((e) =>
