@@ -80,6 +80,8 @@ export interface VerifyReport {
     bytesTotal: number
     ratio: number
     complete: boolean
+    /** The manifests whose digests this run checked. */
+    algorithms: string[]
     /** Files verified at least once (this run or earlier runs in the state). */
     filesEverVerified: number
     /** Oldest per-file verification time across the bag (ISO), null if some file never was. */

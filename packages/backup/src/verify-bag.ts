@@ -78,6 +78,12 @@ export interface VerifyOptions {
   cipher?: PayloadCipher
   /** Restore tests, run last. */
   restoreTests?: readonly RestoreTest[]
+  /**
+   * Payload manifests whose digests are checked (default: every manifest, as RFC 8493 validation
+   * requires). Completeness still checks every manifest. Names absent from the bag are ignored;
+   * if none is present, every manifest is checked. A run that skips a manifest is `partial`.
+   */
+  manifestAlgorithms?: readonly string[]
   /** Budget for content hashing: stop starting new files after this many bytes or ms. */
   budget?: { maxBytes?: number; maxMs?: number }
   /** Hashing worker threads (default: available parallelism). */
@@ -171,6 +177,7 @@ export async function verifyBag(bagDir: string, options: VerifyOptions = {}): Pr
     signed: false,
     matched: [],
     selected: [],
+    checked: [],
     bytesHashed: 0,
     filesHashed: 0,
     restore: [],
@@ -206,7 +213,8 @@ export async function verifyBag(bagDir: string, options: VerifyOptions = {}): Pr
   const exitCode = exitCodeForFindings(run.findings)
   const payloadBytes = ctx.matched.reduce((s, m) => s + m.entry.size, 0)
   const bytesVerified = ctx.selected.reduce((s, m) => s + m.entry.size, 0)
-  const complete = ctx.selected.length === ctx.matched.length
+  const complete =
+    ctx.selected.length === ctx.matched.length && ctx.checked.length === ctx.payloadManifests.length
   const createdAt = ctx.attestation?.createdAt ?? null
   if (exitCode === 0 && ctx.signed && ctx.attestation && ctx.attestationDigest) {
     const head = state.chains[ctx.attestation.backupSetId]
@@ -264,6 +272,7 @@ export async function verifyBag(bagDir: string, options: VerifyOptions = {}): Pr
       bytesTotal: payloadBytes,
       ratio: ctx.matched.length === 0 ? 1 : ctx.selected.length / ctx.matched.length,
       complete,
+      algorithms: ctx.checked.map((m) => m.algorithm),
       filesEverVerified: ctx.everVerified,
       oldestVerifiedAt: ctx.oldest === null ? null : new Date(ctx.oldest).toISOString(),
     },
@@ -300,6 +309,7 @@ interface Ctx {
   signed: boolean
   matched: Matched[]
   selected: Matched[]
+  checked: ParsedManifest[]
   bytesHashed: number
   filesHashed: number
   restore: { name: string; ok: boolean; durationMs: number }[]
@@ -664,7 +674,13 @@ async function integrityStage(
   if (!ctx.signed) await checkTagFiles(ctx, run, options.maxTagFileBytes ?? 512 * 1024 * 1024)
   const bagKey = ctx.attestation?.bagId ?? bagInfoValue(ctx.info, 'External-Identifier') ?? `path:${ctx.root}`
   let selected = selectFiles(ctx, options, state, bagKey)
-  const algorithms = ctx.payloadManifests.map((m) => m.algorithm)
+  const wanted = options.manifestAlgorithms
+  const chosen =
+    wanted === undefined
+      ? ctx.payloadManifests
+      : ctx.payloadManifests.filter((m) => wanted.includes(m.algorithm))
+  ctx.checked = chosen.length > 0 ? chosen : ctx.payloadManifests
+  const algorithms = ctx.checked.map((m) => m.algorithm)
   const jobs: HashJob[] = selected.map((m) => ({
     path: join(ctx.root, m.entry.path),
     algorithms,
@@ -706,7 +722,7 @@ async function integrityStage(
     } else {
       ctx.filesHashed++
       ctx.bytesHashed += outcome.size
-      for (const manifest of ctx.payloadManifests) {
+      for (const manifest of ctx.checked) {
         const expected = manifest.entries.get(m.key)?.digest ?? ''
         if (!hexEqual(outcome.digests[manifest.algorithm] ?? '', expected)) {
           run.add('E_DIGEST_MISMATCH', m.key, manifest.algorithm)

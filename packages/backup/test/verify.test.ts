@@ -568,6 +568,25 @@ describe('sampled verification', () => {
   })
 })
 
+describe('choosing manifests', () => {
+  it('manifestAlgorithms: checks only the named digests, reports partial, still catches a flipped bit', async () => {
+    const { bag, publicKeys } = await signedBag()
+    const clean = await verifyBag(bag, { publicKeys, manifestAlgorithms: ['sha256'] })
+    expect(clean.report).toMatchObject({ exitCode: 0, status: 'partial' })
+    expect(clean.report.coverage.algorithms).toEqual(['sha256'])
+    const all = await verifyBag(bag, { publicKeys, manifestAlgorithms: ['md5'] }) // absent → every manifest
+    expect(all.report.coverage.algorithms).toEqual(['sha512', 'sha256'])
+    expect(all.report.status).toBe('ok')
+    const p = join(bag, 'data/db/dump.sql')
+    const bytes = readFileSync(p)
+    bytes[0] = (bytes[0] as number) ^ 0x80
+    writeFileSync(p, bytes)
+    const { report } = await verifyBag(bag, { publicKeys, manifestAlgorithms: ['sha256'] })
+    expect(codes(report)).toEqual(['E_DIGEST_MISMATCH'])
+    expect(report.findings[0]?.detail).toBe('sha256')
+  })
+})
+
 describe('bag-in-place details', () => {
   it('moves files when asked (sparse files stay sparse) and keeps empty directories out', async () => {
     const root = tempDir('move')

@@ -230,6 +230,14 @@ describe('safeguards backup', () => {
     expect((await cli(['backup', 'verify', bag, '--master-env', 'X'])).code).toBe(2)
   })
 
+  it('--digest checks only the named manifest (status partial)', async () => {
+    const bag = await freshBag()
+    const r = await cli(['backup', 'verify', bag, '--digest', 'sha256', '--json'])
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'partial', coverage: { algorithms: ['sha256'] } })
+    expect((await cli(['backup', 'verify', bag, '--digest', 'crc32'])).code).toBe(2)
+  })
+
   it('usage errors exit 2', async () => {
     expect((await cli(['backup'])).code).toBe(2)
     expect((await cli(['backup', 'verify'])).code).toBe(2)

@@ -44,7 +44,7 @@ const USAGE: string = `Usage:
                                    [--keyring PATH] [--move] [--json]
   safeguards backup verify BAG [--public-key JWK] [--require-signature] [--keyring PATH]
                                [--max-age DURATION] [--budget DURATION] [--budget-bytes N]
-                               [--state FILE] [--restore-test CMD] [--json]
+                               [--state FILE] [--restore-test CMD] [--digest ALG]... [--json]
                                [--alert-webhook URL] [--prometheus FILE] [--concurrency N]
   safeguards backup keygen PRIVATE_JWK PUBLIC_JWK [--alg EdDSA|ES256] [--kid KID]
 
@@ -56,7 +56,8 @@ verify   checks BAG in order: paths, signature, completeness, integrity, decrypt
          SAFEGUARDS_BAG and SAFEGUARDS_DATA set). --public-key is a JWK or JWK Set. --state keeps
          the last accepted attestation per backup set (replay/rollback detection) and per-file
          coverage for --budget/--budget-bytes (sampled verification, least recently verified
-         first). Alerts carry codes and counts only: --alert-webhook POSTs JSON signed with
+         first). --digest checks only that manifest's digests (repeatable; default: every
+         manifest; such a run reports status "partial"). Alerts carry codes and counts only: --alert-webhook POSTs JSON signed with
          HMAC-SHA256 using the secret in SAFEGUARDS_ALERT_SECRET (>= 32 bytes); --prometheus
          writes a node_exporter textfile atomically on every run; failures also go to stderr.
 keygen   writes a new signing key pair (private JWK mode 0600, public JWK).
@@ -195,6 +196,7 @@ async function verify(ctx: CommandContext, argv: string[]): Promise<number> {
       'budget-bytes': { type: 'string' },
       state: { type: 'string' },
       'restore-test': { type: 'string' },
+      digest: { type: 'string', multiple: true },
       json: { type: 'boolean' },
       'alert-webhook': { type: 'string' },
       prometheus: { type: 'string' },
@@ -227,6 +229,13 @@ async function verify(ctx: CommandContext, argv: string[]): Promise<number> {
     if (!/^\d{1,3}$/.test(concurrency) || Number(concurrency) < 1)
       throw new UsageError('--concurrency expects a positive integer')
     options.concurrency = Number(concurrency)
+  }
+  const digests = values.digest as string[] | undefined
+  if (digests !== undefined) {
+    for (const d of digests)
+      if (!/^(sha512|sha384|sha256|sha224|sha1|md5)$/.test(d))
+        throw new UsageError('--digest expects sha512, sha384, sha256, sha224, sha1 or md5')
+    options.manifestAlgorithms = digests
   }
   const restore = optionalString(values, 'restore-test')
   if (restore !== undefined) {
