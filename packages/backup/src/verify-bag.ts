@@ -19,7 +19,7 @@
  * @module
  */
 import { createHash } from 'node:crypto'
-import { lstat, readFile, realpath } from 'node:fs/promises'
+import { lstat, realpath } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Clock, systemClock, timingSafeEqual, utf8Encode } from '@safeguards/core'
 import {
@@ -34,6 +34,7 @@ import { exitCodeForFindings, type Finding, type FindingCode, STAGES, type Stage
 import { defaultConcurrency, type HashJob, hashFiles } from './internal/hash-pool.js'
 import { KNOWN_ALGORITHMS, type ManifestLine, parseManifest } from './internal/manifest.js'
 import { foldKey, isSystemFile, nfc, pathProblem } from './internal/paths.js'
+import { openWalked, readWalked } from './internal/safe-open.js'
 import { streamThrough } from './internal/stream-file.js'
 import {
   type BagDeclaration,
@@ -327,7 +328,7 @@ async function readTag(ctx: Ctx, name: string, maxBytes: number): Promise<Uint8A
   const entry = ctx.walkEntries.find((e) => e.path === name && e.kind === 'file')
   if (!entry) return null
   if (entry.size > maxBytes) return 'too-large'
-  return await readFile(join(ctx.root, name))
+  return await readWalked(join(ctx.root, name), entry)
 }
 
 async function pathsStage(bagDir: string, ctx: Ctx, run: Run, maxTag: number): Promise<'passed'> {
@@ -569,7 +570,7 @@ async function checkTagFiles(ctx: Ctx, run: Run, maxTag: number): Promise<void> 
       }
       let bytes: Uint8Array
       try {
-        bytes = await readFile(join(ctx.root, disk.path))
+        bytes = await readWalked(join(ctx.root, disk.path), disk)
       } catch {
         run.add('E_UNREADABLE', key)
         continue
@@ -761,8 +762,9 @@ async function decryptStage(ctx: Ctx, run: Run, options: VerifyOptions): Promise
       continue
     }
     try {
-      if (cipher.decryptStream) await streamThrough(path, null, cipher.decryptStream(context))
-      else await cipher.decrypt(await readFile(path), context)
+      if (cipher.decryptStream)
+        await streamThrough(await openWalked(path, m.entry), null, cipher.decryptStream(context))
+      else await cipher.decrypt(await readWalked(path, m.entry), context)
     } catch {
       run.add('E_NOT_DECRYPTABLE', m.key)
     }

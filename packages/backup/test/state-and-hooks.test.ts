@@ -103,3 +103,20 @@ describe('createBag options', () => {
     })
   })
 })
+
+describe('opening walked files', () => {
+  it('refuses a symlink, a FIFO (without blocking) and a file whose inode changed since the walk', async () => {
+    const { execFileSync } = await import('node:child_process')
+    const { statSync, symlinkSync } = await import('node:fs')
+    const { openWalked, readWalked } = await import('../src/internal/safe-open.js')
+    const dir = tempDir('open')
+    writeTree(dir, { 'a.txt': 'a', 'b.txt': 'b' })
+    const a = statSync(join(dir, 'a.txt'))
+    expect(new TextDecoder().decode(await readWalked(join(dir, 'a.txt'), a))).toBe('a')
+    await expect(readWalked(join(dir, 'b.txt'), a)).rejects.toThrow('changed')
+    symlinkSync(join(dir, 'a.txt'), join(dir, 'link'))
+    await expect(openWalked(join(dir, 'link'), a)).rejects.toMatchObject({ code: 'ELOOP' })
+    execFileSync('mkfifo', [join(dir, 'fifo')])
+    await expect(openWalked(join(dir, 'fifo'), statSync(join(dir, 'fifo')))).rejects.toThrow('changed')
+  })
+})

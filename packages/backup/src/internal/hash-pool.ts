@@ -29,7 +29,7 @@ const PROGRESS_EVERY = 64 * 1024 * 1024
 function hashOne(job) {
   let fd = -1
   try {
-    fd = fs.openSync(job.path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
+    fd = fs.openSync(job.path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK)
     const before = fs.fstatSync(fd)
     if (!before.isFile()) return { error: 'E_UNEXPECTED_TYPE' }
     if (job.ino !== 0 && (before.ino !== job.ino || before.dev !== job.dev)) return { error: 'E_CHANGED_DURING_READ' }
