@@ -1,6 +1,7 @@
 import type { TourStep } from '../step.js'
 import { accessStep } from './access.js'
 import { auditLogStep } from './audit-log.js'
+import { backupStep } from './backup.js'
 import { coreStep } from './core.js'
 import { envelopeStep } from './envelope.js'
 import { loginStep } from './login.js'
@@ -16,4 +17,5 @@ export const steps: readonly TourStep[] = [
   accessStep,
   sessionStep,
   loginStep,
+  backupStep,
 ]

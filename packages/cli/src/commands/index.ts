@@ -7,6 +7,7 @@
 import type { Command } from '../command.js'
 import { accessCommand } from './access.js'
 import { auditCommand } from './audit.js'
+import { backupCommand } from './backup.js'
 import { controlsCommand } from './controls.js'
 import { decryptCommand, encryptCommand, rewrapCommand } from './envelope-crypto.js'
 import { inspectCommand } from './envelope-inspect.js'
@@ -19,6 +20,7 @@ import { sessionCommand } from './session.js'
 export const commands: readonly Command[] = [
   accessCommand,
   auditCommand,
+  backupCommand,
   controlsCommand,
   decryptCommand,
   encryptCommand,

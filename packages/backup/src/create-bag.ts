@@ -1,0 +1,266 @@
+/**
+ * Creating a backup set member: a BagIt 1.0 bag (RFC 8493) with SHA-512 and SHA-256 payload and
+ * tag manifests, `bag-info.txt` (Bagging-Date, Payload-Oxum, External-Identifier,
+ * Bag-Group-Identifier) and, when a signing key is given, the signed `attestation.jws`. The
+ * attestation is written last, so its presence marks a complete bag.
+ *
+ * @module
+ */
+import { copyFileSync, mkdirSync, renameSync } from 'node:fs'
+import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import {
+  bytesToHex,
+  type Clock,
+  type RandomSource,
+  randomBytes,
+  sha256,
+  sha512,
+  systemClock,
+} from '@safeguards/core'
+import {
+  ATTESTATION_FILE,
+  type AttestationPayload,
+  attestationDigest,
+  decodeAttestationUnverified,
+  type SigningKey,
+  signAttestation,
+} from './attestation.js'
+import { BackupAttestationError, BackupDestinationError, BackupSourceError } from './errors.js'
+import { hashFiles } from './internal/hash-pool.js'
+import { formatManifest } from './internal/manifest.js'
+import { nfc, pathProblem } from './internal/paths.js'
+import { streamThrough } from './internal/stream-file.js'
+import { type BagInfoEntry, formatBagInfo } from './internal/tag-files.js'
+import { walk } from './internal/walk.js'
+import { type PayloadCipher, payloadContext } from './payload-cipher.js'
+import { BACKUP_VERSION } from './version.js'
+
+/** Options for {@link createBag}. */
+export interface CreateBagOptions {
+  /** Signs the attestation. Without it the bag is a plain (unsigned) BagIt bag. */
+  signingKey?: SigningKey
+  /** The previous bag's `attestation.jws` text, to chain `seq` and `prev`. */
+  previousAttestation?: string
+  /** Backup set id (default: the previous attestation's, or `default`). */
+  backupSetId?: string
+  /** Encrypts every payload file, bound to its bag and path. */
+  cipher?: PayloadCipher
+  /** Move files from the source instead of copying them (same filesystem; the source is emptied). */
+  move?: boolean
+  /** Extra bag-info.txt elements. */
+  bagInfo?: Record<string, string>
+  /** Hashing worker threads (default: available parallelism). */
+  concurrency?: number
+  /** Largest file the cipher is given in one piece (default 1 GiB). */
+  maxEncryptBytes?: number
+  /** Clock for Bagging-Date and the attestation time. */
+  clock?: Clock
+  /** Randomness for the bag id. */
+  random?: RandomSource
+  /** Progress: bytes hashed since the last call. */
+  onBytes?: (bytes: number) => void
+}
+
+/** What {@link createBag} made. */
+export interface CreateBagResult {
+  /** The bag directory (absolute). */
+  bagDir: string
+  /** The bag id (External-Identifier). */
+  bagId: string
+  /** The backup set id. */
+  backupSetId: string
+  /** Payload files. */
+  files: number
+  /** Payload bytes (as stored: ciphertext when encrypted). */
+  bytes: number
+  /** Sequence number in the backup set (1 without a previous attestation). */
+  seq: number
+  /** The attestation JWS, when signed. */
+  attestation: string | null
+  /** Creation time (ISO 8601). */
+  createdAt: string
+}
+
+const SET_ID = /^[A-Za-z0-9._:-]{1,128}$/
+const LABEL = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/
+
+async function prepareDestination(bagDir: string): Promise<void> {
+  try {
+    const st = await lstat(bagDir)
+    if (!st.isDirectory()) throw new BackupDestinationError('destination exists and is not a directory')
+    if ((await readdir(bagDir)).length > 0) throw new BackupDestinationError('destination is not empty')
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ENOENT') throw error
+  }
+  await mkdir(join(bagDir, 'data'), { recursive: true })
+}
+
+/**
+ * Bags `sourceDir` into a new bag at `bagDir` (which must not exist or be empty): copies (or
+ * moves, or encrypts) every file into `data/`, hashes them in parallel with SHA-512 and SHA-256
+ * in one pass, writes the manifests, bag-info.txt and tag manifests, and signs the attestation.
+ *
+ * HIPAA: 164.308(a)(7)(ii)(A) data backup plan; 164.310(d)(2)(iv) data backup and storage;
+ * 164.312(c)(1) integrity; 164.312(a)(2)(iv) encryption (with a cipher).
+ *
+ * @throws {BackupSourceError} (`ERR_BACKUP_SOURCE`) when the source has symlinks, special files,
+ *   unsafe or colliding names, or a file too large for the cipher.
+ * @throws {BackupDestinationError} (`ERR_BACKUP_DESTINATION`) when `bagDir` is not empty.
+ * @throws {BackupAttestationError} (`ERR_BACKUP_ATTESTATION`) for a malformed previous attestation.
+ * @example
+ * ```ts
+ * const result = await createBag('/srv/dump', '/backups/2026-11-22', { signingKey, previousAttestation })
+ * console.log(result.seq, result.files)
+ * ```
+ */
+export async function createBag(
+  sourceDir: string,
+  bagDir: string,
+  options: CreateBagOptions = {},
+): Promise<CreateBagResult> {
+  const clock = options.clock ?? systemClock
+  const random = options.random ?? randomBytes
+  const src = resolve(sourceDir)
+  const dest = resolve(bagDir)
+  if (dest === src || dest.startsWith(`${src}/`))
+    throw new BackupDestinationError('destination must not be inside the source')
+
+  let seq = 1
+  let prev: string | null = null
+  let backupSetId = options.backupSetId
+  if (options.previousAttestation !== undefined) {
+    const previous = decodeAttestationUnverified(options.previousAttestation)
+    if (backupSetId !== undefined && backupSetId !== previous.backupSetId)
+      throw new BackupAttestationError('previous attestation belongs to another backup set')
+    backupSetId = previous.backupSetId
+    seq = previous.seq + 1
+    prev = attestationDigest(options.previousAttestation.trim())
+  }
+  backupSetId ??= 'default'
+  if (!SET_ID.test(backupSetId))
+    throw new BackupSourceError('backup set id must match [A-Za-z0-9._:-]{1,128}')
+  for (const label of Object.keys(options.bagInfo ?? {}))
+    if (!LABEL.test(label)) throw new BackupSourceError('bag-info label must match [A-Za-z0-9-]')
+
+  let st: Awaited<ReturnType<typeof lstat>>
+  try {
+    st = await lstat(src)
+  } catch (error) {
+    throw new BackupSourceError('source directory cannot be read', { cause: error })
+  }
+  if (!st.isDirectory()) throw new BackupSourceError('source is not a directory')
+  const entries = await walk(src)
+  const bad = entries.filter((e) => e.kind !== 'file').length
+  if (bad > 0) throw new BackupSourceError(`source has ${bad} symlink(s) or special file(s)`)
+  const unsafe = entries.filter((e) => pathProblem(e.path) !== null).length
+  if (unsafe > 0) throw new BackupSourceError(`source has ${unsafe} name(s) that cannot be bagged safely`)
+  const seen = new Set<string>()
+  for (const e of entries) {
+    const key = nfc(e.path)
+    if (seen.has(key)) throw new BackupSourceError('source has names that collide after NFC normalisation')
+    seen.add(key)
+  }
+  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+
+  await prepareDestination(dest)
+  const bagId = bytesToHex(random(16))
+  const maxEncrypt = options.maxEncryptBytes ?? 1024 * 1024 * 1024
+  const made = new Set<string>()
+  for (const e of entries) {
+    const from = join(src, e.path)
+    const to = join(dest, 'data', e.path)
+    const dir = dirname(to)
+    if (!made.has(dir)) {
+      mkdirSync(dir, { recursive: true })
+      made.add(dir)
+    }
+    if (options.cipher) {
+      const context = payloadContext(bagId, `data/${e.path}`)
+      if (options.cipher.encryptStream) {
+        await streamThrough(from, to, options.cipher.encryptStream(context))
+      } else {
+        if (e.size > maxEncrypt) throw new BackupSourceError('a file is larger than maxEncryptBytes')
+        const plaintext: Uint8Array = await readFile(from)
+        await writeFile(to, await options.cipher.encrypt(plaintext, context), { flag: 'wx' })
+      }
+    } else if (options.move) {
+      renameSync(from, to)
+    } else {
+      copyFileSync(from, to)
+    }
+  }
+
+  const payload = (await walk(join(dest, 'data'))).filter((e) => e.kind === 'file')
+  const algorithms = ['sha512', 'sha256'] as const
+  const outcomes = await hashFiles(
+    payload.map((e) => ({
+      path: join(dest, 'data', e.path),
+      algorithms,
+      ino: e.ino,
+      dev: e.dev,
+      size: e.size,
+    })),
+    {
+      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+      ...(options.onBytes === undefined ? {} : { onBytes: options.onBytes }),
+    },
+  )
+  let bytes = 0
+  const lines: Record<'sha512' | 'sha256', { path: string; digest: string }[]> = { sha512: [], sha256: [] }
+  payload.forEach((e, i) => {
+    const outcome = outcomes.get(i)
+    if (!outcome?.ok) throw new BackupSourceError('a payload file could not be read while bagging')
+    bytes += outcome.size
+    for (const a of algorithms)
+      lines[a].push({ path: `data/${e.path}`, digest: outcome.digests[a] as string })
+  })
+
+  const now = clock.now()
+  const createdAt = new Date(now).toISOString()
+  const payloadOxum = `${bytes}.${payload.length}`
+  const info: BagInfoEntry[] = [
+    { label: 'Bag-Software-Agent', value: `@safeguards/backup ${BACKUP_VERSION}` },
+    { label: 'Bagging-Date', value: createdAt.slice(0, 10) },
+    { label: 'Payload-Oxum', value: payloadOxum },
+    { label: 'External-Identifier', value: bagId },
+    { label: 'Bag-Group-Identifier', value: backupSetId },
+  ]
+  if (options.cipher) info.push({ label: 'Safeguards-Payload-Encryption', value: 'envelope' })
+  for (const [label, value] of Object.entries(options.bagInfo ?? {})) info.push({ label, value })
+
+  const tagFiles: Record<string, Uint8Array> = {
+    'bagit.txt': new TextEncoder().encode('BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n'),
+    'bag-info.txt': new TextEncoder().encode(formatBagInfo(info)),
+    'manifest-sha512.txt': new TextEncoder().encode(formatManifest(lines.sha512)),
+    'manifest-sha256.txt': new TextEncoder().encode(formatManifest(lines.sha256)),
+  }
+  for (const [name, data] of Object.entries(tagFiles)) await writeFile(join(dest, name), data, { flag: 'wx' })
+  const tag512 = new TextEncoder().encode(
+    formatManifest(Object.entries(tagFiles).map(([path, d]) => ({ path, digest: bytesToHex(sha512(d)) }))),
+  )
+  const tag256 = new TextEncoder().encode(
+    formatManifest(Object.entries(tagFiles).map(([path, d]) => ({ path, digest: bytesToHex(sha256(d)) }))),
+  )
+  await writeFile(join(dest, 'tagmanifest-sha512.txt'), tag512, { flag: 'wx' })
+  await writeFile(join(dest, 'tagmanifest-sha256.txt'), tag256, { flag: 'wx' })
+
+  let attestation: string | null = null
+  if (options.signingKey) {
+    const statement: AttestationPayload = {
+      typ: 'safeguards.backup.attestation',
+      v: 1,
+      bagId,
+      backupSetId,
+      seq,
+      prev,
+      createdAt,
+      tagManifests: { sha512: bytesToHex(sha512(tag512)), sha256: bytesToHex(sha256(tag256)) },
+      payloadOxum,
+      encrypted: options.cipher !== undefined,
+    }
+    attestation = await signAttestation(statement, options.signingKey)
+    await writeFile(join(dest, ATTESTATION_FILE), `${attestation}\n`, { flag: 'wx' })
+  }
+  return { bagDir: dest, bagId, backupSetId, files: payload.length, bytes, seq, attestation, createdAt }
+}

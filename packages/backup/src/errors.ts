@@ -1,0 +1,128 @@
+/**
+ * Typed errors for `@safeguards/backup`.
+ *
+ * A verification that finds a problem does not throw: it returns a report whose findings carry
+ * codes (see `findings.ts`). The errors here are for misuse (bad keys, bad options), for a source
+ * tree that cannot be bagged, and for alert delivery. Messages carry codes and counts, never file
+ * names or contents (names can be PHI).
+ *
+ * @module
+ */
+import { SafeguardsError, type SafeguardsErrorOptions } from '@safeguards/core'
+
+/** Error codes thrown by `@safeguards/backup`. Stable: match on them, never on messages. */
+export type BackupErrorCode =
+  | 'ERR_BACKUP_KEY'
+  | 'ERR_BACKUP_SOURCE'
+  | 'ERR_BACKUP_DESTINATION'
+  | 'ERR_BACKUP_ATTESTATION'
+  | 'ERR_BACKUP_STATE'
+  | 'ERR_BACKUP_ALERT'
+
+/**
+ * Base class of every error thrown by `@safeguards/backup`.
+ *
+ * HIPAA: 164.312(b) audit controls (stable codes that can be logged without PHI).
+ *
+ * @example
+ * ```ts
+ * try { await createBag(src, dest, { signingKey }) } catch (e) {
+ *   if (e instanceof BackupError) log.error({ code: e.code })
+ * }
+ * ```
+ */
+export class BackupError<C extends BackupErrorCode = BackupErrorCode> extends SafeguardsError<C> {}
+
+/**
+ * A signing or verification key is unusable: wrong type, missing `kid`, or an algorithm outside
+ * the allow-list (`EdDSA`/`Ed25519` with an Ed25519 key, `ES256` with a P-256 key).
+ *
+ * @example
+ * ```ts
+ * await importSigningKey({ kty: 'oct', k: '...' }) // throws BackupKeyError (ERR_BACKUP_KEY)
+ * ```
+ */
+export class BackupKeyError extends BackupError<'ERR_BACKUP_KEY'> {
+  /** @param message - names the problem, never key material. */
+  constructor(message: string, options?: SafeguardsErrorOptions) {
+    super('ERR_BACKUP_KEY', message, options)
+  }
+}
+
+/**
+ * The source tree cannot be bagged faithfully: it contains symlinks, devices, sockets or FIFOs,
+ * or a file could not be read. The message gives counts only.
+ *
+ * @example
+ * ```ts
+ * await createBag('/srv/export', '/backups/2026-11-22') // throws BackupSourceError if /srv/export has a symlink
+ * ```
+ */
+export class BackupSourceError extends BackupError<'ERR_BACKUP_SOURCE'> {
+  /** @param message - counts and codes only. */
+  constructor(message: string, options?: SafeguardsErrorOptions) {
+    super('ERR_BACKUP_SOURCE', message, options)
+  }
+}
+
+/**
+ * The bag destination already exists and is not empty, or cannot be written.
+ *
+ * @example
+ * ```ts
+ * await createBag(src, existingBag) // throws BackupDestinationError (ERR_BACKUP_DESTINATION)
+ * ```
+ */
+export class BackupDestinationError extends BackupError<'ERR_BACKUP_DESTINATION'> {
+  /** @param message - safe description. */
+  constructor(message: string, options?: SafeguardsErrorOptions) {
+    super('ERR_BACKUP_DESTINATION', message, options)
+  }
+}
+
+/**
+ * An attestation given as input (for example the previous one in the chain, when creating a new
+ * bag) is malformed.
+ *
+ * @example
+ * ```ts
+ * await createBag(src, dest, { signingKey, previousAttestation: 'garbage' }) // throws ERR_BACKUP_ATTESTATION
+ * ```
+ */
+export class BackupAttestationError extends BackupError<'ERR_BACKUP_ATTESTATION'> {
+  /** @param message - safe description. */
+  constructor(message: string, options?: SafeguardsErrorOptions) {
+    super('ERR_BACKUP_ATTESTATION', message, options)
+  }
+}
+
+/**
+ * A verifier state file (coverage and attestation chain) is malformed.
+ *
+ * @example
+ * ```ts
+ * await loadVerifyState('/var/lib/backup/state.json') // throws BackupStateError on a corrupt file
+ * ```
+ */
+export class BackupStateError extends BackupError<'ERR_BACKUP_STATE'> {
+  /** @param message - safe description. */
+  constructor(message: string, options?: SafeguardsErrorOptions) {
+    super('ERR_BACKUP_STATE', message, options)
+  }
+}
+
+/**
+ * One or more alert sinks failed to deliver. The verification result is unaffected: callers must
+ * still exit with the verification's failure code.
+ *
+ * @example
+ * ```ts
+ * const outcome = await sendAlerts(alert, sinks) // never throws; outcome.failed lists sink names
+ * ```
+ */
+export class BackupAlertError extends BackupError<'ERR_BACKUP_ALERT'> {
+  /** @param message - the sink name and a status code, never the alert body. */
+  constructor(message: string, options?: SafeguardsErrorOptions) {
+    super('ERR_BACKUP_ALERT', message, options)
+  }
+}
