@@ -104,6 +104,17 @@ async function prepareDestination(bagDir: string): Promise<void> {
  * HIPAA: 164.308(a)(7)(ii)(A) data backup plan; 164.310(d)(2)(iv) data backup and storage;
  * 164.312(c)(1) integrity; 164.312(a)(2)(iv) encryption (with a cipher).
  *
+ * @hipaa 164.308(a)(7)(ii)(A) supports
+ * @hipaa 164.310(d)(2)(iv) supports
+ * @hipaa 164.312(c)(2) implements
+ * @nist CP-9 cprt
+ * @nist CP-9(8) engineering
+ * @nist SI-7 engineering
+ * @evidence a BagIt 1.0 bag with SHA-512 and SHA-256 manifests and a signed attestation chained to the previous backup
+ * @appResponsibility Decide what is backed up and how often (RPO); keep off-site copies; keep signing keys separate from the backup storage.
+ * @config signing key and kid, previous attestation, payload cipher (envelope keyring)
+ * @verifiedBy packages/backup/test/attestation.test.ts
+ * @verifiedBy packages/backup/test/conformance.test.ts
  * @throws {BackupSourceError} (`ERR_BACKUP_SOURCE`) when the source has symlinks, special files,
  *   unsafe or colliding names, or a file too large for the cipher.
  * @throws {BackupDestinationError} (`ERR_BACKUP_DESTINATION`) when `bagDir` is not empty.

@@ -148,6 +148,22 @@ function algorithmOf(name: string, prefix: string): string | null {
  * revision procedures; 164.310(d)(2)(iv) data backup and storage; 164.312(c)(1) integrity and
  * (c)(2) mechanism to authenticate ePHI.
  *
+ * @hipaa 164.308(a)(7)(ii)(D) implements
+ * @hipaa 164.308(a)(7)(ii)(B) supports
+ * @hipaa 164.308(a)(7)(ii)(A) supports
+ * @hipaa 164.312(c)(2) implements
+ * @hipaa 164.312(c)(1) supports
+ * @nist CP-9(1) cprt
+ * @nist CP-4 cprt
+ * @nist CP-10 engineering
+ * @nist SI-7 engineering
+ * @nist SI-7(6) engineering
+ * @evidence a versioned JSON verification report (paths, signature, completeness, integrity, decryptability, freshness, restore tests) and failure alerts carrying codes and counts only
+ * @appResponsibility Run verification on a schedule, act on alerts immediately, and run full restore drills; the verifier is evidence, not the disaster-recovery plan.
+ * @config maxAgeMs (RPO), requireSignature, budget, restore-test hook, alert sinks
+ * @verifiedBy packages/backup/test/verify.test.ts
+ * @verifiedBy packages/backup/test/state-and-hooks.test.ts
+ * @verifiedBy packages/backup/test/alerts.test.ts
  * @throws {TypeError} for malformed options; never for a malformed or hostile bag.
  * @example
  * ```ts
