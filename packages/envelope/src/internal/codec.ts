@@ -86,23 +86,30 @@ export class Writer {
   }
 
   u8(v: number): this {
-    this.#buf[this.#reserve(1)] = v & 0xff
+    const at = this.#reserve(1)
+    this.#buf[at] = v & 0xff
     return this
   }
 
+  // Every writer reserves before touching #buf or #view: in `this.#view.setUint16(this.#reserve(2),
+  // v)` the old view is evaluated first, so a growth inside #reserve wrote past its end (a
+  // RangeError, or for u8 a silently dropped byte and a corrupt header).
   u16(v: number): this {
     if (v < 0 || v > 0xffff) throw new EnvelopeFormatError('u16 field out of range')
-    this.#view.setUint16(this.#reserve(2), v)
+    const at = this.#reserve(2)
+    this.#view.setUint16(at, v)
     return this
   }
 
   u32(v: number): this {
-    this.#view.setUint32(this.#reserve(4), v)
+    const at = this.#reserve(4)
+    this.#view.setUint32(at, v)
     return this
   }
 
   bytes(b: Uint8Array): this {
-    this.#buf.set(b, this.#reserve(b.length))
+    const at = this.#reserve(b.length)
+    this.#buf.set(b, at)
     return this
   }
 
