@@ -127,7 +127,7 @@ function contextKeys(context: EncryptionContext): string[] {
   return typeof context === 'object' && context !== null ? Object.keys(context).sort() : []
 }
 
-function valueOf<T>(r: { value: T }): T {
+function resultValue<T>(r: { value: T }): T {
   return r.value
 }
 
@@ -303,11 +303,11 @@ export function createEnvelope(options: EnvelopeOptions): Envelope {
   return {
     encrypt: (plaintext, context) =>
       onEvent === undefined
-        ? encryptRaw(plaintext, context).then(valueOf)
+        ? encryptRaw(plaintext, context).then(resultValue)
         : audited('encrypt', context, undefined, () => encryptRaw(plaintext, context)),
     decrypt: (ciphertext, context) =>
       onEvent === undefined
-        ? decryptRaw(ciphertext, context).then(valueOf)
+        ? decryptRaw(ciphertext, context).then(resultValue)
         : audited('decrypt', context, ciphertext, () => decryptRaw(ciphertext, context)),
     encryptStream: (context) => encryptTransform(cfg, context),
     decryptStream: (context) => decryptTransform(cfg, context),

@@ -22,7 +22,10 @@ function outcome(f: () => Uint8Array): { bytes?: string; error?: string } {
 const text = fc.oneof(
   fc.string({ maxLength: 10 }),
   fc.string({ unit: 'binary', maxLength: 6 }),
-  fc.string({ unit: fc.constantFrom('a', 'é', '\ud800', '\udc00', '😀', '\u0000', '\u007f', '\u0080'), maxLength: 6 }),
+  fc.string({
+    unit: fc.constantFrom('a', 'é', '\ud800', '\udc00', '😀', '\u0000', '\u007f', '\u0080'),
+    maxLength: 6,
+  }),
   fc.constantFrom('', 'hge:', 'hge:x', 'Hge:x'),
 )
 
@@ -45,7 +48,8 @@ describe('ASCII context fast path', () => {
       { a: 'x'.repeat(65000), b: 'y'.repeat(530) },
       {},
     ]
-    for (const c of cases) expect(outcome(() => encodeContext(c))).toEqual(outcome(() => encodeContextGeneral(c)))
+    for (const c of cases)
+      expect(outcome(() => encodeContext(c))).toEqual(outcome(() => encodeContextGeneral(c)))
     for (const bad of [null, [], 'x', 1] as unknown[]) {
       const c = bad as Record<string, string>
       expect(outcome(() => encodeContext(c))).toEqual(outcome(() => encodeContextGeneral(c)))

@@ -60,6 +60,7 @@ export function contextPairs(context: EncryptionContext): Array<[Uint8Array, Uin
   return pairs
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range includes the control characters on purpose
 const NON_ASCII = /[^\x00-\x7f]/
 
 /**
