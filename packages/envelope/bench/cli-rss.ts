@@ -26,8 +26,18 @@ function cliCommand(): { cmd: string; args: string[]; label: string } {
   }
 }
 
-const RSS_PROBE =
-  'data:text/javascript,process.on("exit",()=>{process.stderr.write("\\nmaxrss="+process.resourceUsage().maxRSS+"\\n")})'
+/**
+ * Preloaded into each CLI process: reports its peak RSS on exit. It reads the process's own
+ * high-water mark (`VmHWM` in /proc/self/status) because `resourceUsage().maxRSS` (getrusage)
+ * keeps the parent's peak across fork+exec on Linux: spawned from the bench process, which holds
+ * the 64 MiB stream fixtures, every child would report the parent's ~220 MiB. Elsewhere it falls
+ * back to maxRSS.
+ */
+const RSS_PROBE = `data:text/javascript,${encodeURIComponent(
+  'import{readFileSync}from"node:fs";process.on("exit",()=>{let k=process.resourceUsage().maxRSS;' +
+    'try{const l=readFileSync("/proc/self/status","utf8").split("\\n").find((x)=>x.startsWith("VmHWM:"));' +
+    'if(l)k=Number.parseInt(l.slice(6),10)}catch{}process.stderr.write("\\nmaxrss="+k+"\\n")})',
+)}`
 
 export async function cliPeakRss(): Promise<{ value: number; extra: Record<string, string> }> {
   const dir = await mkdtemp(join(tmpdir(), 'sg-bench-cli-'))
