@@ -172,6 +172,16 @@ function call<T>(fn: (cb: (error: Error | null, value: T) => void) => void): Pro
  * HIPAA: 164.312(a)(2)(iv) encryption and decryption (KEKs in an HSM, rotation without
  * re-encrypting data); 164.312(a)(1) access control (the token's user PIN gates every use).
  *
+ * @hipaa 164.312(a)(2)(iv) implements
+ * @hipaa 164.310(d)(2)(i) supports
+ * @nist SC-12 cprt
+ * @nist SC-13 cprt
+ * @nist SC-12(1) engineering
+ * @evidence key versions, states and creation times kept in the token; wrap and unwrap never expose the KEK
+ * @appResponsibility Use a FIPS 140-validated HSM where required; manage PINs and HSM backups by the vendor's procedure; set a rotation cadence.
+ * @config module path, token label, PIN (Secret), key label
+ * @verifiedBy packages/pkcs11/test/provider.test.ts
+ * @verifiedBy packages/pkcs11/test/lifecycle.test.ts
  * @example
  * ```ts
  * import { Secret } from '@safeguards/core'

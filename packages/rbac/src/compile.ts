@@ -148,6 +148,24 @@ const freezeDecision = (d: Decision): Decision => Object.freeze(d)
  * @param document - a policy document (validated here; pass the parsed JSON/YAML value).
  * @param options - clock, randomness, relationship resolvers, emergency-access store.
  * @returns the decision point.
+ * @hipaa 164.312(a)(1) implements
+ * @hipaa 164.308(a)(4)(ii)(B) supports
+ * @hipaa 164.308(a)(4)(ii)(C) supports
+ * @hipaa 164.308(a)(3)(ii)(A) supports
+ * @hipaa 164.312(a)(2)(ii) implements
+ * @hipaa 164.502(b) supports
+ * @nist AC-3 cprt
+ * @nist AC-6 cprt
+ * @nist AC-5 cprt
+ * @nist AC-3(7) engineering
+ * @nist AC-6(9) engineering
+ * @evidence a decision with the deciding rule ids, the role chain behind each, condition errors, and obligations such as audit:emergency-access
+ * @evidence pendingReviews(): emergency-access grants awaiting review, with reason code and justification
+ * @appResponsibility Design roles and minimum-necessary rules from your workflows; provision, deprovision and periodically review role assignments; unique user ids come from your identity provider; review every emergency-access use promptly.
+ * @config policy document: roles, inheritance, rules, conditions, tenants, sensitivity labels, emergency-access maximum duration
+ * @verifiedBy packages/rbac/test/decide.test.ts
+ * @verifiedBy packages/rbac/test/differential.test.ts
+ * @verifiedBy packages/rbac/test/emergency.test.ts
  * @throws {PolicyError} (code `ERR_RBAC_POLICY_INVALID`) listing every problem, with JSON Pointers.
  * @example
  * ```ts

@@ -96,6 +96,11 @@ const MAX_TEXT = 16384
  * @param text - the token's `scope` value.
  * @param options - the launch-context patient.
  * @returns the clinical scopes and the ignored ones.
+ * @hipaa 164.502(b) supports
+ * @nist AC-6 engineering
+ * @evidence the parsed scopes narrowing each decision (never widening it)
+ * @appResponsibility Request only the scopes each SMART app needs.
+ * @verifiedBy packages/rbac/test/smart-scopes.test.ts
  * @throws {SmartScopeError} (code `ERR_RBAC_SMART_SCOPE_INVALID`) for a malformed clinical scope.
  * @throws {TypeError} when `text` is not a string.
  * @example

@@ -68,6 +68,13 @@ type Script = { readonly source: string; sha: string | null }
  * server, logout honoured by every instance at once); 164.312(d) person or entity authentication
  * (only token hashes stored).
  *
+ * @hipaa 164.312(a)(2)(iii) supports
+ * @nist AC-12 engineering
+ * @nist AC-12(1) engineering
+ * @evidence tombstones that keep revoked sessions revoked across every app instance
+ * @appResponsibility Run Redis with authentication and TLS on a private network; size memory for the session count.
+ * @config keyPrefix, activityWriteIntervalMs
+ * @verifiedBy packages/session-redis/test/redis-store.test.ts
  * @throws {TypeError} when `client` has no `sendCommand`, or `prefix` is not a string.
  * @throws {RangeError} when `prefix` or a duration is out of range.
  * @example

@@ -90,6 +90,10 @@ const MIN_SECRET: Record<string, number> = { HS256: 32, HS384: 48, HS512: 64 }
  * HIPAA: 164.312(d) person or entity authentication; 164.312(a)(2)(iii) automatic logoff (tokens
  * never outlive the server session's deadline, and revocation is honoured).
  *
+ * @hipaa 164.312(a)(2)(iii) supports
+ * @nist SC-23 engineering
+ * @appResponsibility Keep access-token lifetimes short; they bound how late a revocation takes effect between issues.
+ * @verifiedBy packages/session/test/access-token.test.ts
  * @throws {SessionConfigError} for an unsupported algorithm, a short HMAC secret (shorter than the
  * hash), keys of the wrong kind, or a TTL outside 1–300 s.
  * @example

@@ -93,6 +93,12 @@ const MAX_DELAY = 2 ** 31 - 1 // setTimeout's limit
  * HIPAA: 164.312(a)(2)(iii) automatic logoff (the client side: warn, then terminate the UI
  * session at the server's deadline).
  *
+ * @hipaa 164.312(a)(2)(iii) supports
+ * @nist AC-12 engineering
+ * @nist AC-11 engineering
+ * @evidence a warning before the idle logoff and a sign-out at the deadline in the browser
+ * @appResponsibility Render the warning, and clear PHI from the page at sign-out.
+ * @verifiedBy packages/session/test/idle-watcher.test.ts
  * @throws {TypeError} when a required option is missing or not a function.
  * @throws {RangeError} when a duration is negative or not a number.
  * @example

@@ -171,6 +171,16 @@ function view(r: SessionRecord): Session {
  * reauthentication for step-up); 164.312(b) audit controls (events without secrets);
  * 164.308(a)(5)(ii)(C) log-in monitoring (created, revoked and expired events).
  *
+ * @hipaa 164.312(a)(2)(iii) implements
+ * @hipaa 164.312(d) supports
+ * @nist AC-12 cprt
+ * @nist AC-12(1) engineering
+ * @nist IA-11 engineering
+ * @nist SC-23 engineering
+ * @evidence session events (created, rotated, expired with idle or absolute reason, revoked) carrying the session id digest, user, role and time, never the token
+ * @appResponsibility Choose the timeouts from your risk analysis; call validate with activity only on real user actions; lock the client UI and clear its state at logoff; serve tokens only in HttpOnly, Secure cookies.
+ * @config idleTimeoutMs, absoluteTimeoutMs, roles (per-role timeouts), maxSessionsPerUser
+ * @verifiedBy packages/session/test/manager.test.ts
  * @throws {SessionConfigError} when the policy options are invalid.
  * @example
  * ```ts

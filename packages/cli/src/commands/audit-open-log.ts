@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { type AuditStore, openFileStore } from '@safeguards/audit-log'
+import { openPostgresStoreFromUrl } from '@safeguards/audit-log-postgres'
 import type { CliIO } from '../command.js'
 import { UsageError } from '../errors.js'
 
@@ -35,8 +36,8 @@ export function isPostgresUrl(spec: string): boolean {
  *
  * HIPAA: 164.312(b) audit controls.
  *
- * @throws {UsageError} for an empty value, or a postgres URL when the PostgreSQL store is not
- *   available.
+ * @throws {UsageError} for an empty value.
+ * @throws {InvalidArgumentError} for a postgres URL without `stream` (exit 2).
  * @throws {AuditStoreError} when the log cannot be opened (exit 2).
  * @example
  * ```ts
@@ -46,7 +47,8 @@ export function isPostgresUrl(spec: string): boolean {
 export async function openLogStore(spec: string, io: CliIO, options: OpenLogOptions): Promise<AuditStore> {
   if (spec === '') throw new UsageError('--log is empty')
   if (isPostgresUrl(spec)) {
-    throw new UsageError('postgres:// logs need @safeguards/audit-log-postgres, which is not installed')
+    // ?stream=NAME (or --stream), &schema=NAME, &migrate=true: see @safeguards/audit-log-postgres.
+    return openPostgresStoreFromUrl(spec, { readOnly: options.readOnly, stream: options.stream })
   }
   const dir = resolve(io.cwd, spec)
   let stream = options.stream

@@ -11,6 +11,7 @@ import { controlsCommand } from './controls.js'
 import { decryptCommand, encryptCommand, rewrapCommand } from './envelope-crypto.js'
 import { inspectCommand } from './envelope-inspect.js'
 import { keysCommand } from './envelope-keys.js'
+import { passwordCommand } from './password.js'
 import { hsmCommand } from './pkcs11-hsm.js'
 import { sessionCommand } from './session.js'
 
@@ -24,6 +25,7 @@ export const commands: readonly Command[] = [
   hsmCommand,
   inspectCommand,
   keysCommand,
+  passwordCommand,
   rewrapCommand,
   sessionCommand,
 ]

@@ -1,0 +1,337 @@
+/**
+ * Versioned, idempotent schema migrations for the PostgreSQL audit store, run by {@link migrate}
+ * and recorded in `<schema>.audit_schema_migrations` (version, name, SHA-256 of the SQL, who and
+ * when). Each migration runs in one transaction (PostgreSQL DDL is transactional) under a
+ * transaction-level advisory lock, so concurrent deployments serialise and a failed migration
+ * leaves nothing behind.
+ *
+ * Schema (version 1):
+ * - `audit_stream (stream PK, created_at)`: one row per stream, written once.
+ * - `audit_entry (stream, seq, prev_hash, entry_hash, body)`: `PRIMARY KEY (stream, seq)`,
+ *   `UNIQUE (stream, prev_hash)`, `CHECK (entry_hash = sha256('\x00' || body))`; `body` holds the
+ *   record's exact canonical bytes. An AFTER INSERT trigger refuses a row whose `prev_hash` is not
+ *   the `entry_hash` of `seq - 1`, or a record 0 of an unregistered stream (SQLSTATE `SGA02`), so
+ *   the database itself refuses forks and gaps.
+ * - `audit_checkpoint (stream, idx, size, body)`: `PRIMARY KEY (stream, idx)`, the exact JWS bytes;
+ *   contiguous `idx`, non-decreasing `size`.
+ * - Statement triggers on every table refuse UPDATE, DELETE and TRUNCATE (SQLSTATE `SGA01`) for
+ *   every role, the owner included.
+ * - `audit_append(...)` and `audit_append_checkpoint(...)`: conditional appends under the stream's
+ *   transaction-level advisory lock (see the README for why not `SELECT … FOR UPDATE`).
+ *
+ * HIPAA: 164.312(b) audit controls; 164.312(c)(1) integrity (append-only tables);
+ * 164.316(b)(2) documentation (the schema history is itself recorded).
+ *
+ * @module
+ */
+import { bytesToHex, sha256, utf8Encode } from '@safeguards/core'
+import { AuditPgMigrationError } from './errors.js'
+import { dbError, inTransaction, type Queryable, withConnection } from './internal/db.js'
+import { DEFAULT_SCHEMA, quoteIdentifier } from './internal/identifiers.js'
+
+/** One schema migration. `sql` uses `{{schema}}` where the quoted schema name goes. */
+export interface Migration {
+  /** Version number: 1, 2, 3… applied in order, never reused. */
+  readonly version: number
+  /** Short description, recorded with the version. */
+  readonly name: string
+  /** The SQL, with `{{schema}}` standing for the quoted schema name. */
+  readonly sql: string
+}
+
+const V1 = String.raw`
+CREATE FUNCTION {{schema}}.audit_refuse_change() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+  RAISE EXCEPTION 'audit table %.% is append-only: % refused', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP
+    USING ERRCODE = 'SGA01';
+END
+$fn$;
+
+CREATE TABLE {{schema}}.audit_stream (
+  stream     text        PRIMARY KEY CHECK (stream ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'),
+  created_at timestamptz NOT NULL DEFAULT statement_timestamp()
+);
+
+-- body: the record's exact canonical JSON bytes. entry_hash is its RFC 6962 leaf hash, checked
+-- here so a row can never disagree with its own bytes. seq is assigned by the writer under the
+-- stream lock (never a sequence/bigserial: those have gaps on rollback and are not the chain order).
+CREATE TABLE {{schema}}.audit_entry (
+  stream     text   NOT NULL,
+  seq        bigint NOT NULL CHECK (seq >= 0 AND seq <= 9007199254740991),
+  prev_hash  bytea  NOT NULL CHECK (octet_length(prev_hash) = 32),
+  entry_hash bytea  NOT NULL,
+  body       bytea  NOT NULL CHECK (octet_length(body) BETWEEN 2 AND 1048576),
+  PRIMARY KEY (stream, seq),
+  CONSTRAINT audit_entry_one_successor UNIQUE (stream, prev_hash),
+  CONSTRAINT audit_entry_leaf_hash CHECK (entry_hash = sha256('\x00'::bytea || body)),
+  CONSTRAINT audit_entry_genesis CHECK (seq > 0 OR prev_hash = '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea)
+);
+
+-- body: the checkpoint's flattened JWS (UTF-8 bytes, exactly as the log produced them).
+CREATE TABLE {{schema}}.audit_checkpoint (
+  stream     text        NOT NULL REFERENCES {{schema}}.audit_stream (stream),
+  idx        bigint      NOT NULL CHECK (idx >= 0 AND idx <= 9007199254740991),
+  size       bigint      NOT NULL CHECK (size >= 0 AND size <= 9007199254740991),
+  body       bytea       NOT NULL CHECK (octet_length(body) BETWEEN 2 AND 262144),
+  created_at timestamptz NOT NULL DEFAULT statement_timestamp(),
+  PRIMARY KEY (stream, idx)
+);
+
+-- Refuses records that do not extend their stream's chain: record seq - 1 must exist with
+-- entry_hash = prev_hash, and record 0 must belong to a registered stream. Together with the primary
+-- key and UNIQUE (stream, prev_hash) the table cannot hold a fork or a gap, whatever a writer does.
+-- One statement-level check per INSERT (a transition table), not one function call per row.
+CREATE FUNCTION {{schema}}.audit_entry_link() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  bad bigint;
+BEGIN
+  -- A predecessor inserted by the same statement is checked in the transition table (hash join);
+  -- only the first record of a batch needs an index probe into the table.
+  SELECT n.seq INTO bad FROM new_rows n
+    LEFT JOIN new_rows p ON p.stream = n.stream AND p.seq = n.seq - 1
+   WHERE (n.seq > 0 AND p.seq IS NOT NULL AND p.entry_hash <> n.prev_hash)
+      OR (n.seq > 0 AND p.seq IS NULL AND NOT EXISTS (
+            SELECT 1 FROM {{schema}}.audit_entry e
+             WHERE e.stream = n.stream AND e.seq = n.seq - 1 AND e.entry_hash = n.prev_hash))
+      OR (n.seq = 0 AND NOT EXISTS (SELECT 1 FROM {{schema}}.audit_stream s WHERE s.stream = n.stream))
+   ORDER BY n.seq LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'audit entry % does not extend the chain of its stream', bad USING ERRCODE = 'SGA02';
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER audit_entry_link AFTER INSERT ON {{schema}}.audit_entry
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.audit_entry_link();
+
+-- Checkpoints are numbered contiguously and never commit to fewer records than their predecessor.
+CREATE FUNCTION {{schema}}.audit_checkpoint_link() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+  IF NEW.idx > 0 THEN
+    PERFORM 1 FROM {{schema}}.audit_checkpoint c
+      WHERE c.stream = NEW.stream AND c.idx = NEW.idx - 1 AND c.size <= NEW.size;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'audit checkpoint % does not follow its predecessor', NEW.idx USING ERRCODE = 'SGA02';
+    END IF;
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER audit_checkpoint_link AFTER INSERT ON {{schema}}.audit_checkpoint
+  FOR EACH ROW EXECUTE FUNCTION {{schema}}.audit_checkpoint_link();
+
+CREATE TRIGGER audit_stream_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {{schema}}.audit_stream
+  FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.audit_refuse_change();
+CREATE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {{schema}}.audit_entry
+  FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.audit_refuse_change();
+CREATE TRIGGER audit_checkpoint_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {{schema}}.audit_checkpoint
+  FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.audit_refuse_change();
+CREATE TRIGGER audit_schema_migrations_append_only BEFORE UPDATE OR DELETE OR TRUNCATE
+  ON {{schema}}.audit_schema_migrations
+  FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.audit_refuse_change();
+
+-- Conditional append, one round trip. Takes the stream's transaction-level advisory lock (held
+-- until the caller's transaction commits), then reads the head: a VOLATILE plpgsql function runs
+-- each statement on a fresh READ COMMITTED snapshot, so the head includes every append committed
+-- before the lock was granted. Refuses (ok = false, nothing written) when the head is not the
+-- expected one. SECURITY INVOKER: the rows are inserted with the caller's own INSERT privilege.
+CREATE FUNCTION {{schema}}.audit_append(
+    p_stream text, p_expected_size bigint, p_expected_hash bytea,
+    p_seq bigint[], p_prev bytea[], p_hash bytea[], p_body bytea[])
+  RETURNS TABLE (ok boolean, size bigint, hash bytea)
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  h_seq  bigint;
+  h_hash bytea;
+BEGIN
+  -- Already stale? (Heads only grow, so a committed head that differs stays different.) Refuse
+  -- without queueing for the lock behind the writer that moved it.
+  SELECT e.seq INTO h_seq FROM {{schema}}.audit_entry e WHERE e.stream = p_stream ORDER BY e.seq DESC LIMIT 1;
+  IF coalesce(h_seq, -1) + 1 > p_expected_size THEN
+    -- Wait (shared) for the append in flight, if any, so the writer catches up to a head that is not
+    -- about to move again; readers of the lock do not block each other.
+    PERFORM pg_advisory_xact_lock_shared(hashtextextended('safeguards-audit:' || {{schema_literal}} || ':' || p_stream, 0));
+    SELECT e.seq INTO h_seq FROM {{schema}}.audit_entry e WHERE e.stream = p_stream ORDER BY e.seq DESC LIMIT 1;
+    RETURN QUERY SELECT false, h_seq + 1, NULL::bytea;
+    RETURN;
+  END IF;
+  PERFORM pg_advisory_xact_lock(hashtextextended('safeguards-audit:' || {{schema_literal}} || ':' || p_stream, 0));
+  SELECT e.seq, e.entry_hash INTO h_seq, h_hash
+    FROM {{schema}}.audit_entry e WHERE e.stream = p_stream ORDER BY e.seq DESC LIMIT 1;
+  IF h_seq IS NULL THEN
+    h_seq := -1;
+    h_hash := '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea;
+  END IF;
+  IF h_seq + 1 IS DISTINCT FROM p_expected_size OR h_hash IS DISTINCT FROM p_expected_hash THEN
+    RETURN QUERY SELECT false, h_seq + 1, h_hash;
+    RETURN;
+  END IF;
+  INSERT INTO {{schema}}.audit_entry (stream, seq, prev_hash, entry_hash, body)
+    SELECT p_stream, u.seq, u.prev, u.hash, u.body
+      FROM unnest(p_seq, p_prev, p_hash, p_body) AS u (seq, prev, hash, body);
+  RETURN QUERY SELECT true, p_seq[array_upper(p_seq, 1)] + 1, p_hash[array_upper(p_hash, 1)];
+END
+$fn$;
+
+-- Conditional checkpoint append: stored only when exactly p_expected_count checkpoints exist.
+CREATE FUNCTION {{schema}}.audit_append_checkpoint(
+    p_stream text, p_expected_count bigint, p_size bigint, p_body bytea)
+  RETURNS TABLE (ok boolean, count bigint)
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  n bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended('safeguards-audit-checkpoint:' || {{schema_literal}} || ':' || p_stream, 0));
+  SELECT coalesce(max(c.idx) + 1, 0) INTO n FROM {{schema}}.audit_checkpoint c WHERE c.stream = p_stream;
+  IF n IS DISTINCT FROM p_expected_count THEN
+    RETURN QUERY SELECT false, n;
+    RETURN;
+  END IF;
+  INSERT INTO {{schema}}.audit_checkpoint (stream, idx, size, body) VALUES (p_stream, n, p_size, p_body);
+  RETURN QUERY SELECT true, n + 1;
+END
+$fn$;
+
+REVOKE ALL ON FUNCTION {{schema}}.audit_append(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION {{schema}}.audit_append_checkpoint(text, bigint, bigint, bytea) FROM PUBLIC;
+REVOKE ALL ON FUNCTION {{schema}}.audit_refuse_change() FROM PUBLIC;
+REVOKE ALL ON FUNCTION {{schema}}.audit_entry_link() FROM PUBLIC;
+REVOKE ALL ON FUNCTION {{schema}}.audit_checkpoint_link() FROM PUBLIC;
+`
+
+/**
+ * Every migration this version ships, in order (for review, or to apply through your own migration
+ * tool: record `version` and `sha256(version \n name \n sql)` as {@link migrate} does).
+ *
+ * HIPAA: 164.316(b)(1) documentation (the schema is reviewable as data).
+ *
+ * @example
+ * ```ts
+ * for (const m of migrations) console.log(m.version, m.name)
+ * ```
+ */
+export const migrations: readonly Migration[] = Object.freeze([
+  Object.freeze({ version: 1, name: 'audit streams, entries, checkpoints; append-only triggers', sql: V1 }),
+])
+
+/**
+ * The schema version this package writes and reads; `openPostgresStore` refuses any other.
+ *
+ * @example
+ * ```ts
+ * const { version } = await migrate(pool); console.assert(version === SCHEMA_VERSION)
+ * ```
+ */
+export const SCHEMA_VERSION: number = migrations.length
+
+/** Options for {@link migrate}. */
+export interface MigrateOptions {
+  /** Schema that holds the audit tables (default `safeguards_audit`); a lower-case SQL identifier. */
+  schema?: string
+}
+
+/** What {@link migrate} did. */
+export interface MigrateResult {
+  /** The schema migrated. */
+  schema: string
+  /** Versions applied by this call, in order (empty when the schema was already current). */
+  applied: number[]
+  /** The schema version now in the database. */
+  version: number
+}
+
+function checksum(migration: Migration): string {
+  return bytesToHex(sha256(utf8Encode(`${migration.version}\n${migration.name}\n${migration.sql}`)))
+}
+
+function render(sql: string, schema: string): string {
+  const quoted = quoteIdentifier(schema, 'schema')
+  // The schema name matches ^[a-z_][a-z0-9_]*$, so it is safe inside a single-quoted literal too.
+  return sql.replaceAll('{{schema}}', quoted).replaceAll('{{schema_literal}}', `'${schema}'`)
+}
+
+/**
+ * Creates or upgrades the audit schema. Idempotent: a second run applies nothing. Safe to run from
+ * several processes at once (they serialise on an advisory lock). Needs a role that may create the
+ * schema (or owns it); the application's role should NOT be that role (see {@link grantAppRole}).
+ *
+ * HIPAA: 164.312(b) audit controls (the tables that hold the trail); 164.316(b)(2) documentation
+ * (each applied version is recorded with its checksum, role and time).
+ *
+ * @param db - a `pg.Pool` or a connected client.
+ * @param options - `schema` (default `safeguards_audit`).
+ * @throws {RangeError} when `schema` is not a lower-case SQL identifier.
+ * @throws {AuditPgMigrationError} (code `ERR_AUDIT_PG_MIGRATION`) when an applied migration's checksum
+ *   differs from the shipped one, or the database is newer than this package.
+ * @throws {AuditPgDatabaseError} (code `ERR_AUDIT_PG_DATABASE`) when PostgreSQL refuses (SQLSTATE only).
+ * @example
+ * ```ts
+ * import pg from 'pg'
+ * import { migrate } from '@safeguards/audit-log-postgres'
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.MIGRATION_DATABASE_URL })
+ * const { applied, version } = await migrate(pool, { schema: 'audit' })
+ * ```
+ */
+export async function migrate(db: Queryable, options: MigrateOptions = {}): Promise<MigrateResult> {
+  const schema = options.schema ?? DEFAULT_SCHEMA
+  const q = quoteIdentifier(schema, 'schema')
+  return withConnection(db, async (client) => {
+    try {
+      return await inTransaction(client, async () => {
+        await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+          `safeguards-audit-migrate:${schema}`,
+        ])
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${q}`)
+        await client.query(
+          `CREATE TABLE IF NOT EXISTS ${q}.audit_schema_migrations (
+             version    integer     PRIMARY KEY CHECK (version >= 1),
+             name       text        NOT NULL,
+             checksum   text        NOT NULL CHECK (checksum ~ '^[0-9a-f]{64}$'),
+             applied_by text        NOT NULL DEFAULT current_user,
+             applied_at timestamptz NOT NULL DEFAULT statement_timestamp()
+           )`,
+        )
+        const { rows } = await client.query<{ version: number; checksum: string }>(
+          `SELECT version, checksum FROM ${q}.audit_schema_migrations ORDER BY version`,
+        )
+        const done = new Map(rows.map((r) => [r.version, r.checksum]))
+        for (const [version] of done) {
+          if (version > SCHEMA_VERSION) {
+            throw new AuditPgMigrationError(
+              `schema ${schema} is at version ${version}, newer than this package (${SCHEMA_VERSION})`,
+            )
+          }
+        }
+        const applied: number[] = []
+        for (const migration of migrations) {
+          const sum = checksum(migration)
+          const recorded = done.get(migration.version)
+          if (recorded !== undefined) {
+            if (recorded !== sum) {
+              throw new AuditPgMigrationError(
+                `schema ${schema}: migration ${migration.version} was applied with different SQL (checksum mismatch)`,
+              )
+            }
+            continue
+          }
+          await client.query(render(migration.sql, schema))
+          await client.query(
+            `INSERT INTO ${q}.audit_schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`,
+            [migration.version, migration.name, sum],
+          )
+          applied.push(migration.version)
+        }
+        return { schema, applied, version: SCHEMA_VERSION }
+      })
+    } catch (error) {
+      if (error instanceof AuditPgMigrationError) throw error
+      throw dbError(`migrating schema ${schema}`, error)
+    }
+  })
+}

@@ -1,0 +1,507 @@
+/**
+ * The `@safeguards/audit-log` {@link AuditStore} on PostgreSQL, safe with many writers in many
+ * processes.
+ *
+ * Concurrency: an append is one statement, `SELECT … FROM audit_append(…)`, run in autocommit.
+ * The function takes the stream's transaction-level advisory lock, reads the head on a fresh
+ * snapshot, refuses when it is not the writer's expected head, and otherwise inserts the batch; the
+ * lock is released when the statement's transaction commits, after the rows are visible.
+ *
+ * Contention is optimistic: a refused writer catches up (`read`) and retries. Holding the lock
+ * across the writer's catch-up was measured too (see the README) and was slower on a loaded host,
+ * because the lock is then held while the writer waits for CPU. Behind
+ * the lock the table itself refuses forks and gaps: `PRIMARY KEY (stream, seq)`,
+ * `UNIQUE (stream, prev_hash)`, a link trigger (record `seq - 1` must have `entry_hash = prev_hash`)
+ * and `CHECK (entry_hash = sha256(0x00 || body))`. Sequence numbers come from the chain, never from
+ * a sequence or bigserial (those skip values on rollback and say nothing about chain order).
+ *
+ * Durability: an append resolves after PostgreSQL's COMMIT, which with `synchronous_commit` on
+ * (or `local`/`remote_write`/`remote_apply`) means the WAL is flushed. A pool this module creates
+ * forces `synchronous_commit=on`; a pool you pass in is checked at open, and `off` is refused.
+ *
+ * HIPAA: 164.312(b) audit controls (durable, append-only recording from every app instance);
+ * 164.312(c)(1) integrity (exact bytes; no UPDATE/DELETE path); 164.316(b)(2)(i) retention (no
+ * pruning API).
+ *
+ * @module
+ */
+import {
+  type AppendRecord,
+  AuditClosedError,
+  AuditConflictError,
+  AuditCorruptionError,
+  type AuditStore,
+  AuditStoreError,
+  assertStreamId,
+  type CheckpointHead,
+  type ReadOptions,
+  type StoredCheckpoint,
+  type StoredRecord,
+  type StoreHead,
+  ZERO_HASH,
+} from '@safeguards/audit-log'
+import { assertBytes, assertInteger, sha256, timingSafeEqual, utf8Decode, utf8Encode } from '@safeguards/core'
+import pg from 'pg'
+import { AuditPgMigrationError } from './errors.js'
+import { dbError, sqlState } from './internal/db.js'
+import { DEFAULT_SCHEMA, quoteIdentifier } from './internal/identifiers.js'
+import { migrate, SCHEMA_VERSION } from './migrations.js'
+
+/** Options for {@link openPostgresStore}: a `pool` you own, or a `connectionString` for a pool the store owns. */
+export interface PostgresStoreOptions {
+  /** Stream identifier: 1-128 characters of `[A-Za-z0-9._-]`, starting alphanumeric. */
+  stream: string
+  /** Schema holding the audit tables (default `safeguards_audit`). */
+  schema?: string
+  /** A pool to use. The store never ends it. Takes precedence over `connectionString`. */
+  pool?: pg.Pool
+  /** Connection string for a pool the store creates and ends on `close()`. */
+  connectionString?: string
+  /** Size of the pool the store creates (default 4). */
+  maxConnections?: number
+  /** Rows fetched per query by `read` (default 2000). */
+  readBatch?: number
+  /**
+   * Open for reading only (verifiers, exports): the stream must already exist, nothing is written,
+   * and `append`/`appendCheckpoint` throw `AuditStoreError`. Default false.
+   */
+  readOnly?: boolean
+  /** Milliseconds to wait for a new connection of the store's own pool (default 10 000). */
+  connectTimeoutMs?: number
+  /**
+   * Run {@link migrate} before opening (default false). Needs a role allowed to create the schema;
+   * applications connecting as the insert-only role leave this off and migrate at deploy time.
+   */
+  migrate?: boolean
+}
+
+/** An {@link AuditStore} on PostgreSQL. */
+export interface PostgresAuditStore extends AuditStore {
+  /** The schema holding the tables. */
+  readonly schema: string
+}
+
+const toBytes = (value: Uint8Array): Uint8Array => new Uint8Array(value) // copy out of the driver's Buffer
+
+const LEAF_PREFIX = new Uint8Array([0])
+
+function leafHash(body: Uint8Array): Uint8Array {
+  const input = new Uint8Array(body.length + 1)
+  input.set(LEAF_PREFIX, 0)
+  input.set(body, 1)
+  return sha256(input)
+}
+
+function toSafeInteger(value: string | number, what: string): number {
+  const n = typeof value === 'number' ? value : Number(value)
+  if (!Number.isSafeInteger(n) || n < 0) throw new AuditCorruptionError(`${what} is not a safe integer`)
+  return n
+}
+
+function checkHead(head: unknown, name: string): asserts head is StoreHead {
+  if (typeof head !== 'object' || head === null) throw new TypeError(`"${name}" expected a StoreHead`)
+  const h = head as StoreHead
+  assertInteger(h.size, `${name}.size`, 0)
+  assertBytes(h.hash, `${name}.hash`, 32)
+}
+
+function checkRecords(expected: StoreHead, records: readonly AppendRecord[]): void {
+  if (!Array.isArray(records)) throw new TypeError('"records" expected an array')
+  let prev = expected.hash
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as AppendRecord
+    if (typeof r !== 'object' || r === null) throw new TypeError(`"records[${i}]" expected an AppendRecord`)
+    assertInteger(r.seq, `records[${i}].seq`, expected.size + i, expected.size + i)
+    assertBytes(r.bytes, `records[${i}].bytes`)
+    assertBytes(r.hash, `records[${i}].hash`, 32)
+    assertBytes(r.prevHash, `records[${i}].prevHash`, 32)
+    if (!timingSafeEqual(r.prevHash, prev)) {
+      throw new RangeError(`"records[${i}].prevHash" does not continue the chain`)
+    }
+    prev = r.hash
+  }
+}
+
+async function checkSchema(pool: pg.Pool, schema: string, q: string): Promise<void> {
+  let version: number
+  try {
+    const { rows } = await pool.query<{ v: number | null }>(
+      `SELECT max(version) AS v FROM ${q}.audit_schema_migrations`,
+    )
+    version = rows[0]?.v ?? 0
+  } catch (error) {
+    const state = sqlState(error)
+    if (state === '42P01' || state === '3F000') {
+      throw new AuditPgMigrationError(`schema ${schema} is not migrated: run migrate() first`, {
+        cause: error,
+      })
+    }
+    throw error
+  }
+  if (version < SCHEMA_VERSION) {
+    throw new AuditPgMigrationError(
+      `schema ${schema} is at version ${version}, this package needs ${SCHEMA_VERSION}: run migrate()`,
+    )
+  }
+  if (version > SCHEMA_VERSION) {
+    throw new AuditPgMigrationError(
+      `schema ${schema} is at version ${version}, newer than this package (${SCHEMA_VERSION})`,
+    )
+  }
+}
+
+/**
+ * Opens (and registers) a stream in a migrated schema. Appends from any number of stores, in any
+ * number of processes, on the same stream are serialised by PostgreSQL; a writer whose head is stale
+ * gets an {@link AuditConflictError} and the log catches up and retries.
+ *
+ * HIPAA: 164.312(b) audit controls; 164.312(c)(1) integrity; 164.316(b)(2)(i) retention.
+ *
+ * @hipaa 164.312(b) implements
+ * @hipaa 164.316(b)(2)(i) supports
+ * @nist AU-9 engineering
+ * @nist AU-12 cprt
+ * @evidence the hash-chained audit_entry table; UPDATE, DELETE and TRUNCATE refused by triggers
+ * @appResponsibility Run the application as a role with INSERT and SELECT only (grantAppRole); anchor checkpoints outside the database; set retention for six years.
+ * @config schema, stream, synchronous_commit must stay on
+ * @verifiedBy packages/audit-log-postgres/test/store.test.ts
+ * @verifiedBy packages/audit-log-postgres/test/concurrency.test.ts
+ * @verifiedBy packages/audit-log-postgres/test/privileges.test.ts
+ * @throws {TypeError} / {RangeError} for a malformed stream id, schema name or option.
+ * @throws {AuditPgMigrationError} (code `ERR_AUDIT_PG_MIGRATION`) when the schema is missing or at
+ *   another version.
+ * @throws {AuditPgStoreError} (code `ERR_AUDIT_STORE`) when the server cannot be reached or refuses,
+ *   or `synchronous_commit` is off (appends would be acknowledged before they are durable).
+ * @example
+ * ```ts
+ * import pg from 'pg'
+ * import { openAuditLog } from '@safeguards/audit-log'
+ * import { openPostgresStore } from '@safeguards/audit-log-postgres'
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.AUDIT_DATABASE_URL })
+ * const store = await openPostgresStore({ pool, schema: 'audit', stream: 'ehr-prod' })
+ * const head = await store.head() // { size, hash }
+ * ```
+ */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresAuditStore> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object')
+  const { stream } = options
+  assertStreamId(stream)
+  const schema = options.schema ?? DEFAULT_SCHEMA
+  const q = quoteIdentifier(schema, 'schema')
+  const readBatch = options.readBatch ?? 2000
+  assertInteger(readBatch, 'readBatch', 1, 100_000)
+  const maxConnections = options.maxConnections ?? 4
+  assertInteger(maxConnections, 'maxConnections', 1, 1000)
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000
+  assertInteger(connectTimeoutMs, 'connectTimeoutMs', 1, 3_600_000)
+  const readOnly = options.readOnly === true
+  if (readOnly && options.migrate === true) throw new TypeError('"readOnly" and "migrate" exclude each other')
+  let pool: pg.Pool
+  let ownPool = false
+  if (options.pool !== undefined) {
+    if (!(options.pool instanceof pg.Pool)) throw new TypeError('"pool" expected a pg.Pool')
+    pool = options.pool
+  } else {
+    if (typeof options.connectionString !== 'string' || options.connectionString === '') {
+      throw new TypeError('"pool" or "connectionString" is required')
+    }
+    pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: maxConnections,
+      connectionTimeoutMillis: connectTimeoutMs,
+      options: '-c synchronous_commit=on',
+    })
+    ownPool = true
+  }
+  // An idle pooled connection that dies (server restart) must not crash the process.
+  pool.on('error', ignore)
+
+  try {
+    if (options.migrate === true) await migrate(pool, { schema })
+    await checkSchema(pool, schema, q)
+    if (readOnly) {
+      const { rowCount } = await pool.query(`SELECT 1 FROM ${q}.audit_stream WHERE stream = $1`, [stream])
+      if (rowCount === 0) throw new AuditStoreError(`stream ${stream} does not exist in schema ${schema}`)
+    } else {
+      const { rows } = await pool.query<{ sc: string }>(`SELECT current_setting('synchronous_commit') AS sc`)
+      if (rows[0]?.sc === 'off') {
+        throw new AuditStoreError(
+          'synchronous_commit is off: appends would be acknowledged before they are durable',
+        )
+      }
+      await pool.query(`INSERT INTO ${q}.audit_stream (stream) VALUES ($1) ON CONFLICT (stream) DO NOTHING`, [
+        stream,
+      ])
+    }
+  } catch (error) {
+    if (ownPool) await pool.end().catch(ignore)
+    else pool.off('error', ignore)
+    if (error instanceof AuditPgMigrationError || error instanceof AuditStoreError) throw error
+    throw dbError(`@safeguards/audit-log-postgres: opening stream ${stream} in schema ${schema}`, error)
+  }
+  return new PgStore({ pool, ownPool, stream, schema, q, readBatch, readOnly })
+}
+
+const ignore = (): void => {}
+
+type Row = { seq: string; body: Uint8Array }
+type AppendStatus = { ok: boolean; size: string; hash: Uint8Array }
+
+interface PgStoreInit {
+  pool: pg.Pool
+  ownPool: boolean
+  stream: string
+  schema: string
+  q: string
+  readBatch: number
+  readOnly: boolean
+}
+
+class PgStore implements PostgresAuditStore {
+  readonly stream: string
+  readonly schema: string
+  readonly #pool: pg.Pool
+  readonly #ownPool: boolean
+  readonly #q: string
+  readonly #readBatch: number
+  readonly #readOnly: boolean
+  #closed = false
+
+  constructor(init: PgStoreInit) {
+    this.stream = init.stream
+    this.schema = init.schema
+    this.#pool = init.pool
+    this.#ownPool = init.ownPool
+    this.#q = init.q
+    this.#readBatch = init.readBatch
+    this.#readOnly = init.readOnly
+    // Bound, so wrappers (metrics decorators, Object.create, Proxy) can call them with another `this`.
+    this.head = this.head.bind(this)
+    this.append = this.append.bind(this)
+    this.read = this.read.bind(this)
+    this.readBatches = this.readBatches.bind(this)
+    this.appendCheckpoint = this.appendCheckpoint.bind(this)
+    this.checkpointHead = this.checkpointHead.bind(this)
+    this.readCheckpoints = this.readCheckpoints.bind(this)
+    this.close = this.close.bind(this)
+  }
+
+  #live(): void {
+    if (this.#closed) throw new AuditClosedError()
+  }
+
+  #writable(): void {
+    this.#live()
+    if (this.#readOnly) throw new AuditStoreError('the store was opened read-only')
+  }
+
+  async head(): Promise<StoreHead> {
+    this.#live()
+    let row: { seq: string; entry_hash: Uint8Array; body: Uint8Array } | undefined
+    try {
+      const res = await this.#pool.query<{ seq: string; entry_hash: Uint8Array; body: Uint8Array }>(
+        `SELECT e.seq::text AS seq, e.entry_hash, e.body FROM ${this.#q}.audit_entry e
+          WHERE e.stream = $1 ORDER BY e.seq DESC LIMIT 1`,
+        [this.stream],
+      )
+      row = res.rows[0]
+    } catch (error) {
+      throw dbError('reading the head', error)
+    }
+    if (row === undefined) return { size: 0, hash: ZERO_HASH }
+    const seq = toSafeInteger(row.seq, 'tail sequence number')
+    const hash = toBytes(row.entry_hash)
+    // The CHECK constraint makes this impossible unless someone with DDL rights dropped it. A writer
+    // fails closed; a read-only store (a verifier) reports the stored head and lets the verifier
+    // locate the damage from the bytes.
+    if (!this.#readOnly && (hash.length !== 32 || !timingSafeEqual(hash, leafHash(row.body)))) {
+      throw new AuditCorruptionError('stored tail record does not match its entry hash', seq)
+    }
+    return { size: seq + 1, hash }
+  }
+
+  async append(expected: StoreHead, records: readonly AppendRecord[]): Promise<StoreHead> {
+    this.#writable()
+    checkHead(expected, 'expected')
+    checkRecords(expected, records)
+    if (records.length === 0) {
+      const actual = await this.head()
+      if (actual.size !== expected.size || !timingSafeEqual(actual.hash, expected.hash)) {
+        throw new AuditConflictError(expected.size, actual.size)
+      }
+      return actual
+    }
+    const args = [
+      this.stream,
+      expected.size,
+      expected.hash,
+      records.map((r) => r.seq),
+      records.map((r) => r.prevHash),
+      records.map((r) => r.hash),
+      records.map((r) => r.bytes),
+    ]
+    const sql = `SELECT ok, size::text AS size, hash FROM ${this.#q}.audit_append($1, $2, $3, $4, $5, $6, $7)`
+    let status: AppendStatus | undefined
+    try {
+      status = (await this.#pool.query<AppendStatus>(sql, args)).rows[0]
+    } catch (error) {
+      // A writer that bypassed audit_append() took the slot first: the head moved.
+      if (sqlState(error) === '23505') throw new AuditConflictError(expected.size, (await this.head()).size)
+      throw dbError('appending records', error)
+    }
+    if (status === undefined) throw new AuditStoreError('appending records returned no status')
+    const size = toSafeInteger(status.size, 'head size')
+    if (!status.ok) throw new AuditConflictError(expected.size, size)
+    return { size, hash: toBytes(status.hash) }
+  }
+
+  read(from: number, to?: number, readOptions?: ReadOptions): AsyncIterable<StoredRecord> {
+    const pages = this.readBatches(from, to, readOptions)
+    const signal = readOptions?.signal
+    return {
+      async *[Symbol.asyncIterator](): AsyncGenerator<StoredRecord, void, undefined> {
+        for await (const page of pages) {
+          for (const record of page) {
+            signal?.throwIfAborted()
+            yield record
+          }
+        }
+      },
+    }
+  }
+
+  /** {@link AuditStore.readBatches}: the same records as `read`, one array per query page. */
+  readBatches(from: number, to?: number, readOptions?: ReadOptions): AsyncIterable<readonly StoredRecord[]> {
+    this.#live()
+    assertInteger(from, 'from', 0)
+    if (to !== undefined) assertInteger(to, 'to', 0)
+    const signal = readOptions?.signal
+    const store = this
+    return {
+      async *[Symbol.asyncIterator](): AsyncGenerator<readonly StoredRecord[], void, undefined> {
+        yield* store.#pages(from, to, signal)
+      },
+    }
+  }
+
+  async *#pages(
+    from: number,
+    to: number | undefined,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<readonly StoredRecord[]> {
+    let next = from
+    // Without `to`, the first page also returns the head (same snapshot): the read stops there.
+    let end = to ?? Number.MAX_SAFE_INTEGER
+    let bounded = to !== undefined
+    while (next < end) {
+      signal?.throwIfAborted()
+      this.#live()
+      let rows: (Row & { head?: string | null })[]
+      try {
+        ;({ rows } = await this.#pool.query<Row & { head?: string | null }>(
+          `SELECT e.seq::text AS seq, e.body${
+            bounded
+              ? ''
+              : `, (SELECT max(x.seq) FROM ${this.#q}.audit_entry x WHERE x.stream = $1)::text AS head`
+          } FROM ${this.#q}.audit_entry e
+            WHERE e.stream = $1 AND e.seq >= $2 AND e.seq < $3 ORDER BY e.seq LIMIT $4`,
+          [this.stream, next, end, this.#readBatch],
+        ))
+      } catch (error) {
+        throw dbError('reading records', error)
+      }
+      if (!bounded) {
+        bounded = true
+        const head = rows[0]?.head
+        end = head === undefined || head === null ? next : toSafeInteger(head, 'head sequence number') + 1
+      }
+      const page: StoredRecord[] = []
+      for (const row of rows) {
+        const seq = toSafeInteger(row.seq, 'sequence number')
+        if (seq >= end) break
+        page.push({ seq, bytes: toBytes(row.body) })
+        next = seq + 1
+      }
+      signal?.throwIfAborted()
+      if (page.length > 0) yield page
+      if (rows.length < this.#readBatch || page.length < rows.length) return
+    }
+  }
+
+  async appendCheckpoint(expectedCount: number, checkpoint: StoredCheckpoint): Promise<void> {
+    this.#writable()
+    assertInteger(expectedCount, 'expectedCount', 0)
+    if (typeof checkpoint !== 'object' || checkpoint === null) {
+      throw new TypeError('"checkpoint" expected a StoredCheckpoint')
+    }
+    assertInteger(checkpoint.size, 'checkpoint.size', 0)
+    if (typeof checkpoint.jws !== 'string' || checkpoint.jws === '') {
+      throw new TypeError('"checkpoint.jws" expected a non-empty string')
+    }
+    let row: { ok: boolean; count: string } | undefined
+    try {
+      const res = await this.#pool.query<{ ok: boolean; count: string }>(
+        `SELECT ok, count::text AS count FROM ${this.#q}.audit_append_checkpoint($1, $2, $3, $4)`,
+        [this.stream, expectedCount, checkpoint.size, utf8Encode(checkpoint.jws)],
+      )
+      row = res.rows[0]
+    } catch (error) {
+      throw dbError('appending a checkpoint', error)
+    }
+    if (row === undefined) throw new AuditStoreError('appending a checkpoint returned no status')
+    if (!row.ok) throw new AuditConflictError(expectedCount, toSafeInteger(row.count, 'checkpoint count'))
+  }
+
+  async checkpointHead(): Promise<CheckpointHead> {
+    this.#live()
+    let rows: CheckpointRow[]
+    try {
+      ;({ rows } = await this.#pool.query<CheckpointRow>(
+        `SELECT c.idx::text AS idx, c.size::text AS size, c.body FROM ${this.#q}.audit_checkpoint c
+          WHERE c.stream = $1 ORDER BY c.idx DESC LIMIT 1`,
+        [this.stream],
+      ))
+    } catch (error) {
+      throw dbError('reading the latest checkpoint', error)
+    }
+    const row = rows[0]
+    if (row === undefined) return { count: 0, latest: null }
+    return { count: toSafeInteger(row.idx, 'checkpoint index') + 1, latest: toCheckpoint(row) }
+  }
+
+  async readCheckpoints(): Promise<readonly StoredCheckpoint[]> {
+    this.#live()
+    let rows: CheckpointRow[]
+    try {
+      ;({ rows } = await this.#pool.query<CheckpointRow>(
+        `SELECT c.idx::text AS idx, c.size::text AS size, c.body FROM ${this.#q}.audit_checkpoint c
+          WHERE c.stream = $1 ORDER BY c.idx`,
+        [this.stream],
+      ))
+    } catch (error) {
+      throw dbError('reading checkpoints', error)
+    }
+    return rows.map(toCheckpoint)
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#ownPool) await this.#pool.end().catch(ignore)
+    else this.#pool.off('error', ignore)
+  }
+}
+
+type CheckpointRow = { idx: string; size: string; body: Uint8Array }
+
+function toCheckpoint(row: CheckpointRow): StoredCheckpoint {
+  const size = toSafeInteger(row.size, 'checkpoint size')
+  let jws: string
+  try {
+    jws = utf8Decode(toBytes(row.body))
+  } catch {
+    throw new AuditCorruptionError(`checkpoint ${row.idx} is not UTF-8`)
+  }
+  return { size, jws }
+}

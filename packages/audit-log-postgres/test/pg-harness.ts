@@ -1,0 +1,83 @@
+/**
+ * Test harness for the real PostgreSQL server: every test file gets its own schema (and roles) with
+ * a unique name, created from scratch and dropped afterwards, so runs never see each other's data
+ * and never touch what other people created on the shared server.
+ *
+ * DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/test. With CI=true a missing server is
+ * an error; elsewhere the suites skip with a printed reason.
+ */
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { migrate } from '../src/index.js'
+
+export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+async function probe(): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000 })
+  try {
+    await client.connect()
+    await client.query('SELECT 1')
+    return undefined
+  } catch (error) {
+    return `PostgreSQL unreachable at DATABASE_URL (${(error as Error).message})`
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+const reason = await probe()
+if (reason !== undefined) {
+  if (process.env.CI === 'true') throw new Error(`${reason}; CI=true requires the server`)
+  console.warn(`skipping PostgreSQL tests: ${reason}`)
+}
+
+/** True when the server answered; use with `describe.skipIf(!pgAvailable)`. */
+export const pgAvailable: boolean = reason === undefined
+
+/** A unique lower-case identifier: `prefix_<pid>_<12 hex>`. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${process.pid}_${randomBytes(6).toString('hex')}`
+}
+
+/** A connection string for `user` on the same server and database. */
+export function urlFor(user: string): string {
+  const url = new URL(DATABASE_URL)
+  url.username = user
+  url.password = ''
+  return url.toString()
+}
+
+/** A migrated schema of our own and a superuser pool; `drop()` removes the schema and any roles made. */
+export interface TestDb {
+  schema: string
+  /** A pool connected as the (super)user of DATABASE_URL. */
+  admin: pg.Pool
+  /** Creates a LOGIN role that is dropped by `drop()`. */
+  createRole(): Promise<string>
+  drop(): Promise<void>
+}
+
+export async function freshSchema(options: { migrateIt?: boolean } = {}): Promise<TestDb> {
+  const schema = uniqueName('sg_alp')
+  const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 4 })
+  const roles: string[] = []
+  if (options.migrateIt !== false) await migrate(admin, { schema })
+  return {
+    schema,
+    admin,
+    async createRole(): Promise<string> {
+      const role = uniqueName('sg_alp_role')
+      await admin.query(`CREATE ROLE "${role}" LOGIN`)
+      roles.push(role)
+      return role
+    },
+    async drop(): Promise<void> {
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+      for (const role of roles) {
+        await admin.query(`DROP OWNED BY "${role}"`)
+        await admin.query(`DROP ROLE IF EXISTS "${role}"`)
+      }
+      await admin.end()
+    },
+  }
+}

@@ -1,0 +1,376 @@
+/**
+ * The whole TOTP factor for an application: enrollment (secret, `otpauth://` URI, QR codes, kept
+ * pending until confirmed by a first valid code), login verification, recovery codes and
+ * lockout management. Secrets are sealed at rest with a {@link SecretSealer} bound to the user
+ * and the credential id; failures are counted per user, so enrolling a new credential does not
+ * reset them.
+ *
+ * @module
+ */
+import {
+  assertInteger,
+  assertString,
+  base64urlToBytes,
+  bytesToBase64url,
+  type Clock,
+  type RandomSource,
+  randomBytes,
+  Secret,
+} from '@safeguards/core'
+import { createPasswordHasher } from '@safeguards/password'
+import { MfaStoreError } from './errors.js'
+import { toClock } from './internal/clock.js'
+import { uriFor } from './internal/uri-for.js'
+import { qrPngDataUrl, qrSvg } from './qr.js'
+import {
+  issueRecoveryCodes,
+  type RecoveryCodeHasher,
+  type RecoveryRedeemResult,
+  redeemRecoveryCode,
+  remainingRecoveryCodes,
+} from './recovery-codes.js'
+import { type SecretSealer, totpSealContext } from './sealer.js'
+import { generateTotpSecret, secretToBase32 } from './secret.js'
+import type { MfaStore } from './store.js'
+import { resolveThrottlePolicy, type ThrottlePolicy, type ThrottleStatus } from './throttle.js'
+import { resolveTotp, type TotpParameters } from './totp.js'
+import { createTotpVerifier, type TotpVerifyResult } from './verifier.js'
+
+/** Options of {@link createTotpAuthenticator}. */
+export interface TotpAuthenticatorOptions extends TotpParameters {
+  /** Credentials, used steps, failure counts and recovery codes. */
+  store: MfaStore
+  /** Seals secrets at rest (`createAesGcmSealer(key)`, or an `@safeguards/envelope` envelope). */
+  sealer: SecretSealer
+  /** The service name shown in authenticator apps. */
+  issuer: string
+  /** The server clock, a `Clock` or `() => ms` (default the system clock). */
+  now?: Clock | (() => number)
+  /** Randomness for secrets, ids and recovery codes (default the platform CSPRNG). */
+  random?: RandomSource
+  /** Steps accepted either side of now: 0, 1 (default) or 2. */
+  window?: number
+  /** Throttling policy, shared by TOTP codes and recovery codes (separately counted). */
+  throttle?: Partial<ThrottlePolicy>
+  /** Secret size in bytes (default 20 = 160 bits; at least 20). */
+  secretBytes?: number
+  /** How long an unconfirmed enrollment stays usable (default 10 minutes). */
+  pendingTtlMs?: number
+  /** Hashes recovery codes (default `createPasswordHasher()`: argon2id, m=19456 KiB, t=2). */
+  recoveryHasher?: RecoveryCodeHasher
+  /**
+   * Called synchronously for every security event, for the audit log and user notifications.
+   * Events carry ids, reasons and counts, never secrets or codes. Keep it fast; queue the I/O.
+   */
+  onEvent?: (event: MfaEvent) => void
+}
+
+/** A security event of the TOTP factor (for 164.312(b) audit and 164.308(a)(5)(ii)(C) monitoring). */
+export interface MfaEvent {
+  type:
+    | 'mfa.enrollment_started'
+    | 'mfa.enrolled'
+    | 'mfa.verified'
+    | 'mfa.rejected'
+    | 'mfa.credential_removed'
+    | 'mfa.lockout_reset'
+    | 'mfa.recovery_codes_issued'
+    | 'mfa.recovery_used'
+    | 'mfa.recovery_rejected'
+  userId: string
+  /** Server time of the event (ms since the epoch). */
+  at: number
+  credentialId?: string
+  /** Why a code was refused (`invalid`, `replayed`, `throttled`, `locked`, `disabled`, …). */
+  reason?: string
+  /** Unused recovery codes left, on `mfa.recovery_used`. */
+  remaining?: number
+}
+
+/** What {@link TotpAuthenticator.beginEnrollment} returns. Every field but the id holds the secret. */
+export interface TotpEnrollment {
+  /** The new credential's id (not secret). */
+  credentialId: string
+  /** The secret in base32, for typing into an app by hand. */
+  manualKey: Secret<string>
+  /** The `otpauth://` URI. */
+  uri: Secret<string>
+  /** The URI as an SVG QR code. */
+  qrSvg: Secret<string>
+  /** The URI as a PNG QR code, as a `data:` URL. */
+  qrPngDataUrl: Secret<string>
+  /** When the pending enrollment expires (ms since the epoch). */
+  expiresAt: number
+}
+
+/** Why a user-level check was refused before any code was compared. */
+export type TotpUserFailure = { valid: false; reason: 'not-enrolled' | 'no-pending-enrollment' }
+
+/** The TOTP factor of an application. */
+export interface TotpAuthenticator {
+  /** Starts (or restarts) enrollment: a new secret, pending until confirmed. The active credential, if any, stays active. */
+  beginEnrollment(userId: string, account: string): Promise<TotpEnrollment>
+  /** Confirms a pending enrollment with a first valid code; it then replaces any active credential. */
+  confirmEnrollment(
+    userId: string,
+    credentialId: string,
+    code: unknown,
+  ): Promise<TotpVerifyResult | TotpUserFailure>
+  /** Verifies a login code against the user's active credential. */
+  verify(userId: string, code: unknown): Promise<TotpVerifyResult | TotpUserFailure>
+  /** True when the user has an active (confirmed) credential. */
+  isEnrolled(userId: string): Promise<boolean>
+  /** The user's TOTP throttle state. */
+  status(userId: string): Promise<ThrottleStatus>
+  /** Clears the user's TOTP failure count and disabled state (operator action after identity proofing). */
+  resetLockout(userId: string): Promise<void>
+  /** Removes the user's active and pending credentials (failure counts are kept). */
+  removeCredential(userId: string): Promise<void>
+  /** Issues 10 new recovery codes (replacing the old set). Show them once; only hashes are stored. */
+  generateRecoveryCodes(userId: string): Promise<string[]>
+  /** Redeems a recovery code (each works once). */
+  redeemRecoveryCode(userId: string, code: unknown): Promise<RecoveryRedeemResult>
+  /** Unused recovery codes left. */
+  remainingRecoveryCodes(userId: string): Promise<number>
+}
+
+interface Cred {
+  id: string
+  sealed: string
+  createdAt: number
+}
+interface Record_ {
+  active?: Cred
+  pending?: Cred & { expiresAt: number }
+}
+
+const credKey = (userId: string): string => `cred:${userId}`
+const userThrottle = (userId: string): string => `user:${userId}`
+
+function isCred(c: unknown): c is Cred {
+  const x = c as Cred
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof x.id === 'string' &&
+    typeof x.sealed === 'string' &&
+    Number.isSafeInteger(x.createdAt)
+  )
+}
+
+function parseRecord(raw: string | null): Record_ {
+  if (raw === null) return {}
+  let v: Record_
+  try {
+    v = JSON.parse(raw) as Record_
+  } catch (cause) {
+    throw new MfaStoreError('credential record is not valid JSON', { cause })
+  }
+  if (typeof v !== 'object' || v === null)
+    throw new MfaStoreError('credential record has an unexpected shape')
+  if (v.active !== undefined && !isCred(v.active))
+    throw new MfaStoreError('credential record has an unexpected shape')
+  if (v.pending !== undefined && (!isCred(v.pending) || !Number.isSafeInteger(v.pending.expiresAt)))
+    throw new MfaStoreError('credential record has an unexpected shape')
+  return v
+}
+
+/**
+ * Creates the TOTP factor of an application.
+ *
+ * Enrollment flow: `beginEnrollment` → show the QR code → the user types the first code →
+ * `confirmEnrollment` (which consumes that code's time step) → `generateRecoveryCodes`, shown once.
+ *
+ * HIPAA: 164.312(d) person or entity authentication; 164.308(a)(5)(ii)(C) log-in monitoring
+ * (failures counted, throttled and reported); 164.312(a)(2)(iv) encryption (secrets sealed at rest).
+ *
+ * @hipaa 164.312(d) implements
+ * @hipaa 164.308(a)(5)(ii)(C) supports
+ * @nist IA-2 cprt
+ * @nist IA-2(1) engineering
+ * @nist IA-2(2) engineering
+ * @nist IA-2(8) engineering
+ * @nist IA-5 engineering
+ * @nist AC-7 engineering
+ * @evidence security events (enrolled, confirmed, verified, failed, locked, disabled, recovery code used) without secrets or codes
+ * @appResponsibility Proof identities before enrollment; require MFA on every path to ePHI; monitor lockout events; handle recovery through a verified support process.
+ * @config issuer, window (±1 step default, ±2 maximum), throttle (backoff, lock, disable at 100 failures), sealer
+ * @verifiedBy packages/mfa/test/authenticator.test.ts
+ * @verifiedBy packages/mfa/test/verifier.test.ts
+ * @verifiedBy packages/mfa/test/vectors.test.ts
+ * @throws {MfaConfigError} (code `ERR_MFA_CONFIG`) on an invalid window or throttle policy;
+ *   {TypeError}/{RangeError} on options of the wrong type or range.
+ * @example
+ * ```ts
+ * const mfa = createTotpAuthenticator({ store, sealer: await createAesGcmSealer(key), issuer: 'Acme Clinic' })
+ * const e = await mfa.beginEnrollment(user.id, user.email)
+ * // render e.qrSvg.reveal(), then:
+ * const r = await mfa.confirmEnrollment(user.id, e.credentialId, req.body.code)
+ * ```
+ */
+export function createTotpAuthenticator(options: TotpAuthenticatorOptions): TotpAuthenticator {
+  const params = resolveTotp(options)
+  const { store, sealer } = options
+  if (typeof store?.get !== 'function' || typeof store.compareAndSet !== 'function')
+    throw new TypeError('"store" expected an MfaStore')
+  if (typeof sealer?.encrypt !== 'function' || typeof sealer.decrypt !== 'function')
+    throw new TypeError('"sealer" expected a SecretSealer')
+  assertString(options.issuer, 'issuer', 256)
+  const clock = toClock(options.now)
+  const random = options.random ?? randomBytes
+  const secretBytes = options.secretBytes ?? 20
+  assertInteger(secretBytes, 'secretBytes', 20, 64)
+  const pendingTtlMs = options.pendingTtlMs ?? 10 * 60_000
+  assertInteger(pendingTtlMs, 'pendingTtlMs', 1000, 24 * 3600_000)
+  const policy = resolveThrottlePolicy(options.throttle)
+  const verifier = createTotpVerifier({
+    algorithm: options.algorithm ?? 'SHA1',
+    digits: params.digits,
+    period: params.period,
+    store,
+    now: clock,
+    ...(options.window === undefined ? {} : { window: options.window }),
+    throttle: policy,
+  })
+  let hasher = options.recoveryHasher
+  const getHasher = (): RecoveryCodeHasher => {
+    hasher ??= createPasswordHasher()
+    return hasher
+  }
+  const onEvent = options.onEvent
+  if (onEvent !== undefined && typeof onEvent !== 'function')
+    throw new TypeError('"onEvent" expected a function')
+  const emit = (
+    type: MfaEvent['type'],
+    userId: string,
+    extra: Omit<MfaEvent, 'type' | 'userId' | 'at'> = {},
+  ): void => onEvent?.({ type, userId, at: clock.now(), ...extra })
+  const checkUser = (userId: string): void => {
+    assertString(userId, 'userId', 256)
+    if (userId.length === 0) throw new RangeError('"userId" must not be empty')
+  }
+
+  async function update(
+    userId: string,
+    change: (r: Record_) => Record_ | undefined,
+  ): Promise<Record_ | undefined> {
+    for (let i = 0; i < 64; i++) {
+      const raw = await store.get(credKey(userId))
+      const next = change(parseRecord(raw))
+      if (next === undefined) return undefined
+      const empty = next.active === undefined && next.pending === undefined
+      if (await store.compareAndSet(credKey(userId), raw, empty ? null : JSON.stringify(next))) return next
+    }
+    throw new MfaStoreError('credential update did not converge')
+  }
+
+  async function check(userId: string, cred: Cred, code: unknown): Promise<TotpVerifyResult> {
+    const secret = await sealer.decrypt(base64urlToBytes(cred.sealed), totpSealContext(userId, cred.id))
+    try {
+      return await verifier.verify(cred.id, secret, code, { throttleKey: userThrottle(userId) })
+    } finally {
+      secret.fill(0)
+    }
+  }
+
+  return {
+    async beginEnrollment(userId: string, account: string): Promise<TotpEnrollment> {
+      checkUser(userId)
+      const credentialId = bytesToBase64url(random(16))
+      const secret = generateTotpSecret(secretBytes, random)
+      try {
+        const sealed = await sealer.encrypt(secret, totpSealContext(userId, credentialId))
+        const now = clock.now()
+        const expiresAt = now + pendingTtlMs
+        const uri = uriFor(secret, options.issuer, account, options)
+        const pending = { id: credentialId, sealed: bytesToBase64url(sealed), createdAt: now, expiresAt }
+        await update(userId, (r) => ({ ...r, pending }))
+        emit('mfa.enrollment_started', userId, { credentialId })
+        return {
+          credentialId,
+          manualKey: Secret.of(secretToBase32(secret)),
+          uri: Secret.of(uri),
+          qrSvg: Secret.of(qrSvg(uri)),
+          qrPngDataUrl: Secret.of(await qrPngDataUrl(uri)),
+          expiresAt,
+        }
+      } finally {
+        secret.fill(0)
+      }
+    },
+
+    async confirmEnrollment(userId: string, credentialId: string, code: unknown) {
+      checkUser(userId)
+      assertString(credentialId, 'credentialId', 256)
+      const record = parseRecord(await store.get(credKey(userId)))
+      const pending = record.pending
+      if (pending === undefined || pending.id !== credentialId || pending.expiresAt <= clock.now())
+        return { valid: false, reason: 'no-pending-enrollment' } as const
+      const result = await check(userId, pending, code)
+      if (!result.valid) {
+        emit('mfa.rejected', userId, { credentialId, reason: result.reason })
+        return result
+      }
+      const done = await update(userId, (r) => {
+        if (r.pending?.id !== credentialId) return undefined
+        const { expiresAt: _, ...active } = r.pending
+        return { active }
+      })
+      if (done === undefined) return { valid: false, reason: 'no-pending-enrollment' } as const
+      emit('mfa.enrolled', userId, { credentialId })
+      return result
+    },
+
+    async verify(userId: string, code: unknown) {
+      checkUser(userId)
+      const active = parseRecord(await store.get(credKey(userId))).active
+      if (active === undefined) return { valid: false, reason: 'not-enrolled' } as const
+      const result = await check(userId, active, code)
+      if (result.valid) emit('mfa.verified', userId, { credentialId: active.id })
+      else emit('mfa.rejected', userId, { credentialId: active.id, reason: result.reason })
+      return result
+    },
+
+    async isEnrolled(userId: string): Promise<boolean> {
+      checkUser(userId)
+      return parseRecord(await store.get(credKey(userId))).active !== undefined
+    },
+
+    async status(userId: string): Promise<ThrottleStatus> {
+      checkUser(userId)
+      return verifier.status(userThrottle(userId))
+    },
+
+    async resetLockout(userId: string): Promise<void> {
+      checkUser(userId)
+      await verifier.reset(userThrottle(userId))
+      emit('mfa.lockout_reset', userId)
+    },
+
+    async removeCredential(userId: string): Promise<void> {
+      checkUser(userId)
+      await update(userId, () => ({}))
+      emit('mfa.credential_removed', userId)
+    },
+
+    async generateRecoveryCodes(userId: string): Promise<string[]> {
+      checkUser(userId)
+      const codes = await issueRecoveryCodes(store, getHasher(), userId, 10, random)
+      emit('mfa.recovery_codes_issued', userId, { remaining: codes.length })
+      return codes
+    },
+
+    async redeemRecoveryCode(userId: string, code: unknown): Promise<RecoveryRedeemResult> {
+      checkUser(userId)
+      const r = await redeemRecoveryCode(store, getHasher(), userId, code, clock.now(), policy)
+      if (r.valid) emit('mfa.recovery_used', userId, { remaining: r.remaining })
+      else emit('mfa.recovery_rejected', userId, { reason: r.reason })
+      return r
+    },
+
+    async remainingRecoveryCodes(userId: string): Promise<number> {
+      checkUser(userId)
+      return remainingRecoveryCodes(store, userId)
+    },
+  }
+}

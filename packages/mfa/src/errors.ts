@@ -1,0 +1,71 @@
+/**
+ * Typed errors of `@safeguards/mfa`. A wrong, malformed, replayed or throttled code is not an
+ * error: verification resolves to `{ valid: false, reason }`. These are misuse and tampering.
+ *
+ * HIPAA: 164.312(b) audit controls (stable codes that can be recorded without secrets) and
+ * 164.312(c)(1) integrity (tampered records are reported, not used).
+ *
+ * @module
+ */
+import { SafeguardsError, type SafeguardsErrorOptions } from '@safeguards/core'
+
+/** The error codes raised by `@safeguards/mfa`. Stable: match on them, never on messages. */
+export type MfaErrorCode = 'ERR_MFA_SEAL' | 'ERR_MFA_STORE' | 'ERR_MFA_CONFIG'
+
+/**
+ * Base class of every error this package throws on purpose.
+ *
+ * @example
+ * ```ts
+ * if (e instanceof MfaError) log.error({ code: e.code })
+ * ```
+ */
+export class MfaError<C extends MfaErrorCode = MfaErrorCode> extends SafeguardsError<C> {}
+
+/**
+ * A sealed TOTP secret could not be opened: wrong key, wrong user or credential (the context is
+ * bound into the ciphertext), or tampering. Always the same message, whatever the cause.
+ *
+ * @example
+ * ```ts
+ * await sealer.decrypt(sealed, { purpose: 'totp', user: 'u-2', credential }) // throws MfaSealError
+ * ```
+ */
+export class MfaSealError extends MfaError<'ERR_MFA_SEAL'> {
+  constructor(options?: SafeguardsErrorOptions) {
+    super('ERR_MFA_SEAL', 'sealed secret could not be opened', options)
+  }
+}
+
+/**
+ * The store holds data this package did not write (corrupted or tampered), or could not complete
+ * an atomic update after many retries.
+ *
+ * @example
+ * ```ts
+ * // a credential record replaced by garbage in Redis
+ * await mfa.verify('u-1', code) // throws MfaStoreError (ERR_MFA_STORE)
+ * ```
+ */
+export class MfaStoreError extends MfaError<'ERR_MFA_STORE'> {
+  /** @param message - what is wrong, never the stored value. */
+  constructor(message: string, options?: SafeguardsErrorOptions) {
+    super('ERR_MFA_STORE', message, options)
+  }
+}
+
+/**
+ * Options are invalid: a window above ±2 steps, a throttle policy that allows more than 100
+ * consecutive failures, a key of the wrong size.
+ *
+ * @example
+ * ```ts
+ * createTotpVerifier({ window: 5 }) // throws MfaConfigError (ERR_MFA_CONFIG)
+ * ```
+ */
+export class MfaConfigError extends MfaError<'ERR_MFA_CONFIG'> {
+  /** @param message - names the option. */
+  constructor(message: string) {
+    super('ERR_MFA_CONFIG', message)
+  }
+}

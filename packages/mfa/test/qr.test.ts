@@ -1,0 +1,111 @@
+import { inflateSync } from 'node:zlib'
+import { base64ToBytes, utf8Encode } from '@safeguards/core'
+import decodeQR from 'qr/decode.js'
+import { describe, expect, it } from 'vitest'
+import { qrPngDataUrl, qrSvg, totpUri } from '../src/index.js'
+import { crc32 } from '../src/internal/png.js'
+
+/** A small PNG reader for what our encoder writes (1-bit greyscale, filter 0): chunks, CRCs, pixels. */
+function readPng(png: Uint8Array): { width: number; height: number; rgba: Uint8Array } {
+  expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength)
+  let o = 8
+  let width = 0
+  let height = 0
+  const idat: Uint8Array[] = []
+  const types: string[] = []
+  while (o < png.length) {
+    const len = view.getUint32(o)
+    const type = String.fromCharCode(...png.subarray(o + 4, o + 8))
+    const data = png.subarray(o + 8, o + 8 + len)
+    expect(view.getUint32(o + 8 + len)).toBe(crc32(png.subarray(o + 4, o + 8 + len)))
+    types.push(type)
+    if (type === 'IHDR') {
+      width = view.getUint32(o + 8)
+      height = view.getUint32(o + 12)
+      expect([data[8], data[9], data[10], data[11], data[12]]).toEqual([1, 0, 0, 0, 0])
+    }
+    if (type === 'IDAT') idat.push(data)
+    o += 12 + len
+  }
+  expect(types).toEqual(['IHDR', 'IDAT', 'IEND'])
+  const raw = new Uint8Array(inflateSync(Buffer.concat(idat)))
+  const rowBytes = Math.ceil(width / 8)
+  const rgba = new Uint8Array(width * height * 4)
+  for (let y = 0; y < height; y++) {
+    expect(raw[y * (rowBytes + 1)]).toBe(0)
+    for (let x = 0; x < width; x++) {
+      const bit = (raw[y * (rowBytes + 1) + 1 + (x >> 3)]! >> (7 - (x & 7))) & 1
+      rgba.fill(bit ? 255 : 0, (y * width + x) * 4, (y * width + x) * 4 + 3)
+      rgba[(y * width + x) * 4 + 3] = 255
+    }
+  }
+  return { width, height, rgba }
+}
+
+const uri = totpUri({
+  secret: utf8Encode('12345678901234567890'),
+  issuer: 'Acme Clinic',
+  account: 'jane.doe@acme.org',
+})
+
+describe('QR codes', () => {
+  it('the PNG data URL decodes back to the otpauth URI', async () => {
+    const url = await qrPngDataUrl(uri)
+    expect(url.startsWith('data:image/png;base64,')).toBe(true)
+    const png = readPng(base64ToBytes(url.slice('data:image/png;base64,'.length)))
+    expect(png.width).toBe(png.height)
+    expect(decodeQR({ width: png.width, height: png.height, data: png.rgba })).toBe(uri)
+  })
+
+  it('honours scale and border, and validates them', async () => {
+    const small = readPng(base64ToBytes((await qrPngDataUrl(uri, { scale: 3, border: 4 })).split(',')[1]!))
+    const big = readPng(base64ToBytes((await qrPngDataUrl(uri, { scale: 6, border: 4 })).split(',')[1]!))
+    expect(big.width).toBe(small.width * 2)
+    await expect(qrPngDataUrl(uri, { scale: 0 })).rejects.toBeInstanceOf(RangeError)
+    await expect(qrPngDataUrl(uri, { border: 0 })).rejects.toBeInstanceOf(RangeError)
+    await expect(qrPngDataUrl(uri, { border: 99 })).rejects.toBeInstanceOf(RangeError)
+    await expect(qrPngDataUrl('x'.repeat(3000))).rejects.toBeInstanceOf(RangeError)
+  })
+
+  it('the SVG is a standalone image of the same symbol', () => {
+    const svg = qrSvg(uri)
+    expect(svg.startsWith('<svg')).toBe(true)
+    expect(svg).toContain('viewBox')
+    expect(svg.trim().endsWith('</svg>')).toBe(true)
+    expect(qrSvg(uri)).toBe(svg)
+    expect(() => qrSvg(42 as unknown as string)).toThrow(TypeError)
+  })
+})
+
+describe('otpauth URI', () => {
+  it('carries issuer, account, secret, algorithm, digits and period', () => {
+    const u = new URL(
+      totpUri({
+        secret: utf8Encode('12345678901234567890'),
+        issuer: 'Acme Clinic',
+        account: 'jane@acme.org',
+        algorithm: 'SHA256',
+        digits: 8,
+        period: 60,
+      }),
+    )
+    expect(u.protocol).toBe('otpauth:')
+    expect(u.host).toBe('totp')
+    expect(decodeURIComponent(u.pathname)).toBe('/Acme Clinic:jane@acme.org')
+    expect(Object.fromEntries(u.searchParams)).toEqual({
+      secret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ',
+      issuer: 'Acme Clinic',
+      algorithm: 'SHA256',
+      digits: '8',
+      period: '60',
+    })
+  })
+
+  it('refuses colons and empty labels', () => {
+    const secret = new Uint8Array(20)
+    expect(() => totpUri({ secret, issuer: 'A:B', account: 'x' })).toThrow(RangeError)
+    expect(() => totpUri({ secret, issuer: 'A', account: '' })).toThrow(RangeError)
+    expect(() => totpUri({ secret, issuer: 'A', account: 'x'.repeat(300) })).toThrow(RangeError)
+  })
+})

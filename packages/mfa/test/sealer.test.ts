@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest'
+import { createAesGcmSealer, MfaSealError, totpSealContext } from '../src/index.js'
+
+const key = new Uint8Array(32).fill(5)
+const secret = new Uint8Array(20).fill(9)
+
+describe('createAesGcmSealer', () => {
+  it('round-trips with the same context and fails the same way for everything else', async () => {
+    const sealer = await createAesGcmSealer(key)
+    const ctx = totpSealContext('u-1', 'c-1')
+    const sealed = await sealer.encrypt(secret, ctx)
+    expect(sealed.length).toBe(1 + 12 + 20 + 16)
+    expect(await sealer.decrypt(sealed, ctx)).toEqual(secret)
+    expect(await sealer.decrypt(sealed, { credential: 'c-1', user: 'u-1', purpose: 'totp' })).toEqual(secret)
+    const other = await createAesGcmSealer(new Uint8Array(32).fill(6))
+    const tampered = sealed.slice()
+    tampered[20] = (tampered[20] as number) ^ 1
+    const failures = [
+      () => sealer.decrypt(sealed, totpSealContext('u-2', 'c-1')),
+      () => sealer.decrypt(sealed, totpSealContext('u-1', 'c-2')),
+      () => sealer.decrypt(sealed, { ...ctx, purpose: 'other' }),
+      () => sealer.decrypt(tampered, ctx),
+      () => sealer.decrypt(sealed.subarray(0, 20), ctx),
+      () => sealer.decrypt(new Uint8Array([2, ...sealed.subarray(1)]), ctx),
+      () => other.decrypt(sealed, ctx),
+    ]
+    for (const f of failures) {
+      const e = await f().then(
+        () => null,
+        (err: unknown) => err,
+      )
+      expect(e).toBeInstanceOf(MfaSealError)
+      expect((e as MfaSealError).message).toBe('sealed secret could not be opened')
+    }
+  })
+
+  it('uses a fresh nonce per message and validates its inputs', async () => {
+    const sealer = await createAesGcmSealer(key)
+    const a = await sealer.encrypt(secret, totpSealContext('u', 'c'))
+    const b = await sealer.encrypt(secret, totpSealContext('u', 'c'))
+    expect(a).not.toEqual(b)
+    await expect(createAesGcmSealer(new Uint8Array(16))).rejects.toBeInstanceOf(RangeError)
+    await expect(createAesGcmSealer('k' as never)).rejects.toBeInstanceOf(TypeError)
+    await expect(sealer.encrypt('s' as never, {})).rejects.toBeInstanceOf(TypeError)
+    await expect(sealer.encrypt(secret, { n: 1 } as never)).rejects.toBeInstanceOf(TypeError)
+    const ck = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
+      'encrypt',
+      'decrypt',
+    ])
+    const s2 = await createAesGcmSealer(ck)
+    expect(await s2.decrypt(await s2.encrypt(secret, { a: 'b' }), { a: 'b' })).toEqual(secret)
+  })
+})

@@ -1,0 +1,121 @@
+/**
+ * Typed errors of `@safeguards/password`. A wrong password is not an error (`verifyPassword`
+ * resolves to `{ valid: false }`); these are misuse, corrupted stored data and overload.
+ *
+ * HIPAA: 164.312(b) audit controls (stable codes, never passwords or hashes in messages).
+ *
+ * @module
+ */
+import { SafeguardsError, type SafeguardsErrorOptions } from '@safeguards/core'
+
+/** The error codes raised by `@safeguards/password`. Stable: match on them, never on messages. */
+export type PasswordErrorCode =
+  | 'ERR_PASSWORD_TOO_LARGE'
+  | 'ERR_PASSWORD_INVALID_TEXT'
+  | 'ERR_PASSWORD_HASH_FORMAT'
+  | 'ERR_PASSWORD_PEPPER_UNKNOWN'
+  | 'ERR_PASSWORD_BUSY'
+  | 'ERR_PASSWORD_CONFIG'
+
+/**
+ * Base class of every error this package throws on purpose.
+ *
+ * @example
+ * ```ts
+ * if (e instanceof PasswordError) log.warn({ code: e.code })
+ * ```
+ */
+export class PasswordError<C extends PasswordErrorCode = PasswordErrorCode> extends SafeguardsError<C> {}
+
+/**
+ * The password is longer than the byte cap (1 KiB of UTF-8 by default). Raised before any hashing,
+ * so an attacker cannot make the server spend memory or time on huge inputs.
+ *
+ * @example
+ * ```ts
+ * await hashPassword('x'.repeat(2000)) // throws PasswordTooLargeError (ERR_PASSWORD_TOO_LARGE)
+ * ```
+ */
+export class PasswordTooLargeError extends PasswordError<'ERR_PASSWORD_TOO_LARGE'> {
+  /** @param maxBytes - the cap that was exceeded. */
+  constructor(maxBytes: number) {
+    super('ERR_PASSWORD_TOO_LARGE', `password exceeds ${maxBytes} bytes`)
+  }
+}
+
+/**
+ * The password contains an unpaired UTF-16 surrogate, which has no UTF-8 form (two different
+ * inputs would otherwise hash the same).
+ *
+ * @example
+ * ```ts
+ * await hashPassword('\ud800abc') // throws PasswordInvalidTextError (ERR_PASSWORD_INVALID_TEXT)
+ * ```
+ */
+export class PasswordInvalidTextError extends PasswordError<'ERR_PASSWORD_INVALID_TEXT'> {
+  constructor() {
+    super('ERR_PASSWORD_INVALID_TEXT', 'password is not well-formed Unicode')
+  }
+}
+
+/**
+ * A stored hash is not a PHC string this package can verify (corrupted or foreign data).
+ *
+ * @example
+ * ```ts
+ * await verifyPassword('not-a-hash', pw) // throws PasswordHashFormatError (ERR_PASSWORD_HASH_FORMAT)
+ * ```
+ */
+export class PasswordHashFormatError extends PasswordError<'ERR_PASSWORD_HASH_FORMAT'> {
+  /** @param detail - which part is malformed (never the hash itself). */
+  constructor(detail: string, options?: SafeguardsErrorOptions) {
+    super('ERR_PASSWORD_HASH_FORMAT', `malformed password hash: ${detail}`, options)
+  }
+}
+
+/**
+ * A stored hash names a pepper key id that the hasher does not have. Verification fails closed:
+ * it never falls back to verifying without the pepper.
+ *
+ * @example
+ * ```ts
+ * // hash made with pepper key "k1", hasher configured with "k2" only
+ * await hasher.verify(hash, pw) // throws PepperKeyMissingError (ERR_PASSWORD_PEPPER_UNKNOWN)
+ * ```
+ */
+export class PepperKeyMissingError extends PasswordError<'ERR_PASSWORD_PEPPER_UNKNOWN'> {
+  constructor() {
+    super('ERR_PASSWORD_PEPPER_UNKNOWN', 'the pepper key named by the hash is not configured')
+  }
+}
+
+/**
+ * Too many hashes are queued: the hasher refuses new work instead of letting memory grow. Answer
+ * the request with 503 and a retry hint.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof PasswordHasherBusyError) return reply.code(503).send() }
+ * ```
+ */
+export class PasswordHasherBusyError extends PasswordError<'ERR_PASSWORD_BUSY'> {
+  /** @param queued - how many calls were already waiting. */
+  constructor(queued: number) {
+    super('ERR_PASSWORD_BUSY', `password hasher busy (${queued} queued)`)
+  }
+}
+
+/**
+ * The hasher or policy options are invalid or below the security floor.
+ *
+ * @example
+ * ```ts
+ * createPasswordHasher({ memoryCost: 1024 }) // throws PasswordConfigError (ERR_PASSWORD_CONFIG)
+ * ```
+ */
+export class PasswordConfigError extends PasswordError<'ERR_PASSWORD_CONFIG'> {
+  /** @param message - names the option, never a key. */
+  constructor(message: string) {
+    super('ERR_PASSWORD_CONFIG', message)
+  }
+}

@@ -1,0 +1,353 @@
+/**
+ * Password hashing with argon2id (RFC 9106) through the `argon2` N-API addon: PHC strings,
+ * an optional pepper (Argon2's secret input K) named by a key id, our own rehash check, a dummy
+ * verify for unknown accounts, and a concurrency cap so memory stays bounded under load.
+ *
+ * Defaults are OWASP's Password Storage Cheat Sheet floor for argon2id: m=19456 KiB, t=2, p=1.
+ * Configured costs must meet one of OWASP's equivalent rows (m=47104/t=1, 19456/2, 12288/3,
+ * 9216/4, 7168/5) or exceed it.
+ *
+ * @module
+ */
+import { availableParallelism } from 'node:os'
+import { assertBytes, assertInteger, type RandomSource, randomBytes, timingSafeEqual } from '@safeguards/core'
+import {
+  PasswordConfigError,
+  PasswordHasherBusyError,
+  PasswordInvalidTextError,
+  PasswordTooLargeError,
+  PepperKeyMissingError,
+} from './errors.js'
+import { argon2Raw } from './internal/argon2.js'
+import { createSemaphore } from './internal/semaphore.js'
+import { DEFAULT_MAX_PASSWORD_BYTES, normalizePassword } from './normalize.js'
+import { formatPhc, type PhcHash, parsePhc } from './phc.js'
+import { passwordNeedsRehash, type RehashPolicy } from './rehash.js'
+
+/** A pepper key: a secret kept outside the database (HSM, KMS, secret manager), named by an id. */
+export interface PepperKey {
+  /** 1 to 8 characters `[A-Za-z0-9_-]`; stored in the PHC string as `keyid`. */
+  keyId: string
+  /** At least 32 random bytes. */
+  key: Uint8Array
+}
+
+/** Options of {@link createPasswordHasher}. */
+export interface PasswordHasherOptions {
+  /** Memory in KiB (default 19456). */
+  memoryCost?: number
+  /** Passes (default 2). */
+  timeCost?: number
+  /** Lanes (default 1). */
+  parallelism?: number
+  /** Tag length in bytes (default 32). */
+  hashLength?: number
+  /** Salt length in bytes (default 16). */
+  saltLength?: number
+  /** The current pepper; new hashes use it. */
+  pepper?: PepperKey
+  /** Older peppers still accepted for verification (their hashes report `needsRehash`). */
+  previousPeppers?: readonly PepperKey[]
+  /**
+   * When a pepper is configured, whether hashes without a `keyid` still verify (for migrating an
+   * existing database; they report `needsRehash`). Default false: fail closed.
+   */
+  acceptUnpeppered?: boolean
+  /** Byte cap on passwords after NFKC (default 1024). */
+  maxPasswordBytes?: number
+  /** Hashes computed at once (default min(4, CPU count)). Each holds `memoryCost` KiB. */
+  maxConcurrent?: number
+  /** Calls allowed to wait for a slot (default 256); beyond that, {@link PasswordHasherBusyError}. */
+  maxQueue?: number
+  /** Salt source (default the platform CSPRNG). */
+  random?: RandomSource
+}
+
+/** The result of verifying a password. */
+export interface PasswordVerifyResult {
+  /** True when the password matches. */
+  valid: boolean
+  /** True when the password matched and the stored hash is weaker than policy: store a new hash. */
+  needsRehash: boolean
+}
+
+/** A configured password hasher. */
+export interface PasswordHasher {
+  /** Hashes a password (NFKC-normalised) into an argon2id PHC string. */
+  hash(password: string): Promise<string>
+  /** Verifies a password against a stored PHC string. */
+  verify(hash: string, password: string): Promise<PasswordVerifyResult>
+  /** Costs the same as {@link PasswordHasher.verify} and always fails: use it for unknown accounts. */
+  dummyVerify(password: string): Promise<PasswordVerifyResult>
+  /** Our rehash check against this hasher's policy. */
+  needsRehash(hash: string): boolean
+  /** The policy new hashes are made with. */
+  readonly policy: Readonly<RehashPolicy>
+  /** Hashes running and waiting right now. */
+  readonly load: { active: number; queued: number }
+}
+
+/**
+ * OWASP Password Storage Cheat Sheet, argon2id rows (memory KiB, passes), all with p=1: the floor
+ * configured costs must meet.
+ *
+ * HIPAA: 164.308(a)(5)(ii)(D) password management.
+ *
+ * @example
+ * ```ts
+ * OWASP_ARGON2ID_FLOOR[1] // { memoryCost: 19456, timeCost: 2 }
+ * ```
+ */
+export const OWASP_ARGON2ID_FLOOR: readonly { memoryCost: number; timeCost: number }[] = Object.freeze([
+  { memoryCost: 47104, timeCost: 1 },
+  { memoryCost: 19456, timeCost: 2 },
+  { memoryCost: 12288, timeCost: 3 },
+  { memoryCost: 9216, timeCost: 4 },
+  { memoryCost: 7168, timeCost: 5 },
+])
+
+/**
+ * The default costs: OWASP's m=19456 KiB, t=2, p=1, 32-byte tag, 16-byte salt.
+ *
+ * HIPAA: 164.308(a)(5)(ii)(D) password management.
+ *
+ * @example
+ * ```ts
+ * createPasswordHasher({ ...DEFAULT_ARGON2ID_COSTS, timeCost: 3 })
+ * ```
+ */
+export const DEFAULT_ARGON2ID_COSTS: Readonly<{
+  memoryCost: number
+  timeCost: number
+  parallelism: number
+  hashLength: number
+  saltLength: number
+}> = Object.freeze({ memoryCost: 19456, timeCost: 2, parallelism: 1, hashLength: 32, saltLength: 16 })
+
+const KEY_ID = /^[A-Za-z0-9_-]{1,8}$/
+
+function checkPepper(p: PepperKey, name: string): void {
+  if (typeof p !== 'object' || p === null) throw new TypeError(`"${name}" expected an object`)
+  if (typeof p.keyId !== 'string' || !KEY_ID.test(p.keyId))
+    throw new PasswordConfigError(`"${name}.keyId" must be 1 to 8 characters [A-Za-z0-9_-]`)
+  assertBytes(p.key, `${name}.key`)
+  if (p.key.length < 32) throw new PasswordConfigError(`"${name}.key" must be at least 32 bytes`)
+}
+
+/**
+ * Creates a password hasher.
+ *
+ * HIPAA: 164.312(d) person or entity authentication and 164.308(a)(5)(ii)(D) password management
+ * (passwords are stored only as salted, memory-hard, optionally peppered verifiers).
+ *
+ * @hipaa 164.308(a)(5)(ii)(D) supports
+ * @hipaa 164.312(d) supports
+ * @nist IA-5(1) engineering
+ * @nist SC-13 engineering
+ * @nist AT-2 cprt
+ * @evidence PHC strings with algorithm, version, costs and pepper key id; needsRehash when policy rises
+ * @appResponsibility Keep the pepper in a KMS or HSM; tune costs with calibrate() on production hardware; train users (NIST AT-2/AT-3 remain yours); throttle sign-in attempts.
+ * @config memoryCost, timeCost, parallelism, pepper and key id, maxConcurrent
+ * @verifiedBy packages/password/test/hasher.test.ts
+ * @verifiedBy packages/password/test/rfc9106.test.ts
+ * @throws {PasswordConfigError} (code `ERR_PASSWORD_CONFIG`) when costs are below the OWASP floor or
+ *   a pepper is malformed.
+ * @throws {TypeError} / {RangeError} on options of the wrong type or range.
+ * @example
+ * ```ts
+ * const hasher = createPasswordHasher({ pepper: { keyId: 'p1', key: pepperFromKms } })
+ * const phc = await hasher.hash(password)
+ * const { valid, needsRehash } = await hasher.verify(phc, attempt)
+ * if (valid && needsRehash) await users.setHash(id, await hasher.hash(attempt))
+ * ```
+ */
+export function createPasswordHasher(options: PasswordHasherOptions = {}): PasswordHasher {
+  const memoryCost = options.memoryCost ?? DEFAULT_ARGON2ID_COSTS.memoryCost
+  const timeCost = options.timeCost ?? DEFAULT_ARGON2ID_COSTS.timeCost
+  const parallelism = options.parallelism ?? DEFAULT_ARGON2ID_COSTS.parallelism
+  const hashLength = options.hashLength ?? DEFAULT_ARGON2ID_COSTS.hashLength
+  const saltLength = options.saltLength ?? DEFAULT_ARGON2ID_COSTS.saltLength
+  const maxBytes = options.maxPasswordBytes ?? DEFAULT_MAX_PASSWORD_BYTES
+  assertInteger(memoryCost, 'memoryCost', 1, 4 * 1024 * 1024)
+  assertInteger(timeCost, 'timeCost', 1, 1000)
+  assertInteger(parallelism, 'parallelism', 1, 64)
+  assertInteger(hashLength, 'hashLength', 16, 64)
+  assertInteger(saltLength, 'saltLength', 16, 64)
+  assertInteger(maxBytes, 'maxPasswordBytes', 64, 64 * 1024)
+  if (!OWASP_ARGON2ID_FLOOR.some((row) => memoryCost >= row.memoryCost && timeCost >= row.timeCost))
+    throw new PasswordConfigError('argon2id costs are below the OWASP floor (e.g. m=19456 KiB, t=2)')
+  if (memoryCost < 8 * parallelism)
+    throw new PasswordConfigError('"memoryCost" must be at least 8 × parallelism')
+  const peppers = new Map<string, Uint8Array>()
+  if (options.pepper !== undefined) {
+    checkPepper(options.pepper, 'pepper')
+    peppers.set(options.pepper.keyId, options.pepper.key.slice())
+  }
+  for (const [i, p] of (options.previousPeppers ?? []).entries()) {
+    checkPepper(p, `previousPeppers[${i}]`)
+    if (!peppers.has(p.keyId)) peppers.set(p.keyId, p.key.slice())
+  }
+  if (options.previousPeppers?.length && options.pepper === undefined)
+    throw new PasswordConfigError('"previousPeppers" needs a current "pepper"')
+  const acceptUnpeppered = options.acceptUnpeppered ?? false
+  const random = options.random ?? randomBytes
+  const cores = availableParallelism()
+  const maxConcurrent = options.maxConcurrent ?? Math.max(1, Math.min(4, cores))
+  const maxQueue = options.maxQueue ?? 256
+  assertInteger(maxConcurrent, 'maxConcurrent', 1, 1024)
+  assertInteger(maxQueue, 'maxQueue', 0, 1_000_000)
+  const semaphore = createSemaphore(maxConcurrent, maxQueue, (q) => new PasswordHasherBusyError(q))
+  const currentKeyId = options.pepper?.keyId
+  const policy: RehashPolicy = Object.freeze({
+    memoryCost,
+    timeCost,
+    parallelism,
+    hashLength,
+    saltLength,
+    keyId: currentKeyId,
+  })
+
+  function secretFor(h: PhcHash): Uint8Array | undefined {
+    if (h.keyId === undefined) {
+      if (peppers.size > 0 && !acceptUnpeppered) throw new PepperKeyMissingError()
+      return undefined
+    }
+    const key = peppers.get(h.keyId)
+    if (key === undefined) throw new PepperKeyMissingError()
+    return key
+  }
+
+  async function hashBytes(password: Uint8Array): Promise<string> {
+    const salt = random(saltLength)
+    assertBytes(salt, 'random(saltLength)', saltLength)
+    const secret = currentKeyId === undefined ? undefined : peppers.get(currentKeyId)
+    const tag = await semaphore.run(() =>
+      argon2Raw({
+        type: 'argon2id',
+        version: 19,
+        password,
+        salt,
+        ...(secret ? { secret } : {}),
+        memoryCost,
+        timeCost,
+        parallelism,
+        hashLength,
+      }),
+    )
+    return formatPhc({
+      algorithm: 'argon2id',
+      version: 19,
+      memoryCost,
+      timeCost,
+      parallelism,
+      ...(currentKeyId === undefined ? {} : { keyId: currentKeyId }),
+      salt,
+      hash: tag,
+    })
+  }
+
+  async function verifyParsed(
+    h: PhcHash,
+    password: Uint8Array,
+    secret: Uint8Array | undefined,
+  ): Promise<boolean> {
+    const tag = await semaphore.run(() =>
+      argon2Raw({
+        type: h.algorithm,
+        version: h.version,
+        password,
+        salt: h.salt,
+        ...(secret ? { secret } : {}),
+        memoryCost: h.memoryCost,
+        timeCost: h.timeCost,
+        parallelism: h.parallelism,
+        hashLength: h.hash.length,
+      }),
+    )
+    return timingSafeEqual(tag, h.hash)
+  }
+
+  let decoy: Promise<PhcHash> | undefined
+  const fail: PasswordVerifyResult = Object.freeze({ valid: false, needsRehash: false })
+
+  function tryNormalize(password: string): Uint8Array | undefined {
+    try {
+      return normalizePassword(password, maxBytes)
+    } catch (e) {
+      if (e instanceof PasswordTooLargeError || e instanceof PasswordInvalidTextError) return undefined
+      throw e
+    }
+  }
+
+  return {
+    policy,
+    get load() {
+      return { active: semaphore.active, queued: semaphore.queued }
+    },
+    async hash(password: string): Promise<string> {
+      return hashBytes(normalizePassword(password, maxBytes))
+    },
+    async verify(hash: string, password: string): Promise<PasswordVerifyResult> {
+      const h = parsePhc(hash)
+      const secret = secretFor(h)
+      const bytes = tryNormalize(password)
+      // Oversized or malformed input is refused before any hashing: a normal "no".
+      if (bytes === undefined) return fail
+      if (!(await verifyParsed(h, bytes, secret))) return fail
+      return { valid: true, needsRehash: passwordNeedsRehash(hash, policy) }
+    },
+    async dummyVerify(password: string): Promise<PasswordVerifyResult> {
+      const bytes = tryNormalize(password)
+      if (bytes === undefined) return fail
+      decoy ??= hashBytes(random(32)).then(parsePhc)
+      const h = await decoy
+      await verifyParsed(h, bytes, currentKeyId === undefined ? undefined : peppers.get(currentKeyId))
+      return fail
+    },
+    needsRehash(hash: string): boolean {
+      return passwordNeedsRehash(hash, policy)
+    },
+  }
+}
+
+let defaultHasher: PasswordHasher | undefined
+const getDefault = (): PasswordHasher => {
+  defaultHasher ??= createPasswordHasher()
+  return defaultHasher
+}
+
+/**
+ * Hashes a password with the default hasher (argon2id, m=19456 KiB, t=2, p=1, no pepper).
+ *
+ * HIPAA: 164.312(d) and 164.308(a)(5)(ii)(D).
+ *
+ * @throws {TypeError} when `password` is not a string.
+ * @throws {PasswordTooLargeError} (code `ERR_PASSWORD_TOO_LARGE`) above 1 KiB after NFKC.
+ * @throws {PasswordInvalidTextError} (code `ERR_PASSWORD_INVALID_TEXT`) on a lone surrogate.
+ * @throws {PasswordHasherBusyError} (code `ERR_PASSWORD_BUSY`) when the queue is full.
+ * @example
+ * ```ts
+ * const phc = await hashPassword('correct horse battery staple')
+ * // '$argon2id$v=19$m=19456,t=2,p=1$…$…'
+ * ```
+ */
+export function hashPassword(password: string): Promise<string> {
+  return getDefault().hash(password)
+}
+
+/**
+ * Verifies a password with the default hasher: `{ valid, needsRehash }`.
+ *
+ * HIPAA: 164.312(d) person or entity authentication.
+ *
+ * @throws {PasswordHashFormatError} (code `ERR_PASSWORD_HASH_FORMAT`) when `hash` is malformed.
+ * @throws {PepperKeyMissingError} (code `ERR_PASSWORD_PEPPER_UNKNOWN`) when `hash` names a pepper.
+ * @throws {PasswordHasherBusyError} (code `ERR_PASSWORD_BUSY`) when the queue is full.
+ * @example
+ * ```ts
+ * const { valid, needsRehash } = await verifyPassword(user.passwordHash, attempt)
+ * ```
+ */
+export function verifyPassword(hash: string, password: string): Promise<PasswordVerifyResult> {
+  return getDefault().verify(hash, password)
+}

@@ -1,0 +1,205 @@
+import argon2 from 'argon2'
+import { describe, expect, it } from 'vitest'
+import {
+  createPasswordHasher,
+  formatPhc,
+  hashPassword,
+  PasswordConfigError,
+  PasswordHasherBusyError,
+  PasswordHashFormatError,
+  PasswordInvalidTextError,
+  PasswordTooLargeError,
+  PepperKeyMissingError,
+  parsePhc,
+  passwordNeedsRehash,
+  verifyPassword,
+} from '../src/index.js'
+
+const pepper1 = { keyId: 'p1', key: new Uint8Array(32).fill(7) }
+const pepper2 = { keyId: 'p2', key: new Uint8Array(32).fill(9) }
+
+describe('hashPassword / verifyPassword (defaults)', () => {
+  it('produces an argon2id PHC string at the OWASP floor, verifiable by argon2 itself', async () => {
+    const phc = await hashPassword('correct horse battery staple')
+    expect(phc).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/)
+    expect(await argon2.verify(phc, 'correct horse battery staple')).toBe(true)
+    expect(await verifyPassword(phc, 'correct horse battery staple')).toEqual({
+      valid: true,
+      needsRehash: false,
+    })
+    expect(await verifyPassword(phc, 'correct horse battery stapler')).toEqual({
+      valid: false,
+      needsRehash: false,
+    })
+  })
+
+  it('verifies hashes written by argon2 itself, and flags weaker ones for rehash', async () => {
+    const strong = await argon2.hash('pw-1234567890', {
+      type: argon2.argon2id,
+      memoryCost: 19456,
+      timeCost: 3,
+      parallelism: 1,
+    })
+    expect(await verifyPassword(strong, 'pw-1234567890')).toEqual({ valid: true, needsRehash: false })
+    const weak = await argon2.hash('pw-1234567890', {
+      type: argon2.argon2id,
+      memoryCost: 4096,
+      timeCost: 2,
+      parallelism: 1,
+    })
+    expect(await verifyPassword(weak, 'pw-1234567890')).toEqual({ valid: true, needsRehash: true })
+    const argon2i = await argon2.hash('pw-1234567890', {
+      type: argon2.argon2i,
+      memoryCost: 19456,
+      timeCost: 2,
+      parallelism: 1,
+    })
+    expect(await verifyPassword(argon2i, 'pw-1234567890')).toEqual({ valid: true, needsRehash: true })
+    expect(await verifyPassword(argon2i, 'nope')).toEqual({ valid: false, needsRehash: false })
+  })
+
+  it('normalises to NFKC, so full-width and composed forms verify the same', async () => {
+    const phc = await hashPassword('Ｃafé－pass－2024')
+    expect((await verifyPassword(phc, 'Cafe\u0301-pass-2024')).valid).toBe(true)
+  })
+
+  it('refuses oversized and malformed passwords before hashing', async () => {
+    await expect(hashPassword('x'.repeat(1025))).rejects.toBeInstanceOf(PasswordTooLargeError)
+    // NFKC expansion past the cap (U+FDFA expands to 18 code points).
+    await expect(hashPassword('\ufdfa'.repeat(100))).rejects.toBeInstanceOf(PasswordTooLargeError)
+    await expect(hashPassword('ab\ud800cd')).rejects.toBeInstanceOf(PasswordInvalidTextError)
+    await expect(hashPassword(42 as unknown as string)).rejects.toBeInstanceOf(TypeError)
+    const phc = await hashPassword('fine password here')
+    expect(await verifyPassword(phc, 'y'.repeat(1_000_000))).toEqual({ valid: false, needsRehash: false })
+    expect(await verifyPassword(phc, '\udc00')).toEqual({ valid: false, needsRehash: false })
+  })
+})
+
+describe('PHC parsing', () => {
+  it('round-trips and rejects malformed or out-of-bounds strings', async () => {
+    const phc = await hashPassword('round trip pw')
+    expect(formatPhc(parsePhc(phc))).toBe(phc)
+    const bad = [
+      '',
+      'plain',
+      '$2b$10$abcdefghijklmnopqrstuu5b3T5fXoBV1pHx2lHQnCk1z2J0e4uK6',
+      phc.replace('m=19456', 'm=99999999'),
+      phc.replace('t=2', 't=0'),
+      phc.replace('p=1', 'p=0'),
+      phc.replace('p=1', 'p=1,t=2'),
+      phc.replace('p=1', 'x=1'),
+      phc.replace('t=2', 't=02'),
+      phc.replace('v=19', 'v=20'),
+      `${phc}$`,
+      phc.replace(/\$[^$]+$/, '$AAAA'),
+      `${phc}x`.repeat(20),
+    ]
+    for (const b of bad) expect(() => parsePhc(b), b).toThrow(PasswordHashFormatError)
+    await expect(verifyPassword('$argon2id$v=19$m=19456,t=2,p=1$!!$!!', 'x')).rejects.toBeInstanceOf(
+      PasswordHashFormatError,
+    )
+  })
+
+  it('never rehashes down: stronger costs do not need a rehash', () => {
+    const policy = { memoryCost: 19456, timeCost: 2, parallelism: 1, hashLength: 32, saltLength: 16 }
+    const base = {
+      algorithm: 'argon2id' as const,
+      version: 19,
+      salt: new Uint8Array(16),
+      hash: new Uint8Array(32),
+    }
+    const phc = (m: number, t: number, p = 1, extra = {}): string =>
+      formatPhc({ ...base, memoryCost: m, timeCost: t, parallelism: p, ...extra })
+    expect(passwordNeedsRehash(phc(65536, 3, 4), policy)).toBe(false)
+    expect(passwordNeedsRehash(phc(19456, 2), policy)).toBe(false)
+    expect(passwordNeedsRehash(phc(19455, 2), policy)).toBe(true)
+    expect(passwordNeedsRehash(phc(65536, 1), policy)).toBe(true)
+    expect(passwordNeedsRehash(phc(19456, 2, 1, { version: 16 }), policy)).toBe(true)
+    expect(passwordNeedsRehash(phc(19456, 2, 1, { hash: new Uint8Array(16) }), policy)).toBe(true)
+    expect(passwordNeedsRehash(phc(19456, 2, 1, { keyId: 'p1' }), policy)).toBe(true)
+    expect(passwordNeedsRehash(phc(19456, 2, 1, { keyId: 'p1' }), { ...policy, keyId: 'p1' })).toBe(false)
+    expect(passwordNeedsRehash(phc(19456, 2, 1), { ...policy, keyId: 'p1' })).toBe(true)
+  })
+})
+
+describe('pepper with key id', () => {
+  it('stores the key id, verifies with the right key and fails closed without it', async () => {
+    const h1 = createPasswordHasher({ pepper: pepper1 })
+    const phc = await h1.hash('peppered password')
+    expect(parsePhc(phc).keyId).toBe('p1')
+    expect(await h1.verify(phc, 'peppered password')).toEqual({ valid: true, needsRehash: false })
+    // argon2 without the secret cannot verify it: the pepper really is an input.
+    expect(await argon2.verify(phc.replace(/,keyid=[^$]+/, ''), 'peppered password')).toBe(false)
+    // A hasher that lacks p1 refuses to verify instead of silently failing or skipping the pepper.
+    await expect(
+      createPasswordHasher({ pepper: pepper2 }).verify(phc, 'peppered password'),
+    ).rejects.toBeInstanceOf(PepperKeyMissingError)
+    await expect(createPasswordHasher().verify(phc, 'peppered password')).rejects.toBeInstanceOf(
+      PepperKeyMissingError,
+    )
+    // Rotation: p2 current, p1 previous → verifies and asks for a rehash.
+    const h2 = createPasswordHasher({ pepper: pepper2, previousPeppers: [pepper1] })
+    expect(await h2.verify(phc, 'peppered password')).toEqual({ valid: true, needsRehash: true })
+    expect((await h2.verify(phc, 'wrong')).valid).toBe(false)
+  })
+
+  it('refuses un-peppered hashes when a pepper is configured, unless migrating', async () => {
+    const plain = await hashPassword('legacy password')
+    await expect(
+      createPasswordHasher({ pepper: pepper1 }).verify(plain, 'legacy password'),
+    ).rejects.toBeInstanceOf(PepperKeyMissingError)
+    const migrating = createPasswordHasher({ pepper: pepper1, acceptUnpeppered: true })
+    expect(await migrating.verify(plain, 'legacy password')).toEqual({ valid: true, needsRehash: true })
+  })
+
+  it('validates pepper configuration', () => {
+    expect(() => createPasswordHasher({ pepper: { keyId: 'p1', key: new Uint8Array(16) } })).toThrow(
+      PasswordConfigError,
+    )
+    expect(() => createPasswordHasher({ pepper: { keyId: 'bad id!', key: new Uint8Array(32) } })).toThrow(
+      PasswordConfigError,
+    )
+    expect(() => createPasswordHasher({ previousPeppers: [pepper1] })).toThrow(PasswordConfigError)
+    expect(() =>
+      createPasswordHasher({ pepper: { keyId: 'p1', key: 'k' as unknown as Uint8Array } }),
+    ).toThrow(TypeError)
+  })
+})
+
+describe('configuration floor', () => {
+  it('accepts OWASP-equivalent rows and refuses weaker costs', () => {
+    expect(() => createPasswordHasher({ memoryCost: 47104, timeCost: 1 })).not.toThrow()
+    expect(() => createPasswordHasher({ memoryCost: 7168, timeCost: 5 })).not.toThrow()
+    expect(() => createPasswordHasher({ memoryCost: 19455, timeCost: 2 })).toThrow(PasswordConfigError)
+    expect(() => createPasswordHasher({ memoryCost: 65536, timeCost: 0 })).toThrow(RangeError)
+    expect(() => createPasswordHasher({ memoryCost: 19456, parallelism: 4000 })).toThrow(RangeError)
+    expect(() => createPasswordHasher({ hashLength: 8 })).toThrow(RangeError)
+  })
+})
+
+describe('dummy verify and concurrency', () => {
+  it('dummyVerify always fails and does real work', async () => {
+    const h = createPasswordHasher({ pepper: pepper1 })
+    expect(await h.dummyVerify('anything at all')).toEqual({ valid: false, needsRehash: false })
+    expect(await h.dummyVerify('x'.repeat(5000))).toEqual({ valid: false, needsRehash: false })
+  })
+
+  it('caps concurrent hashes and refuses work beyond the queue', async () => {
+    const h = createPasswordHasher({ maxConcurrent: 1, maxQueue: 1 })
+    const a = h.hash('first password 1')
+    const b = h.hash('second password 2')
+    expect(h.load).toEqual({ active: 1, queued: 1 })
+    await expect(h.hash('third password 3')).rejects.toBeInstanceOf(PasswordHasherBusyError)
+    const [pa, pb] = await Promise.all([a, b])
+    expect((await h.verify(pa, 'first password 1')).valid).toBe(true)
+    expect((await h.verify(pb, 'second password 2')).valid).toBe(true)
+    expect(h.load).toEqual({ active: 0, queued: 0 })
+  })
+
+  it('salts come from the injected random source', async () => {
+    const h = createPasswordHasher({ random: (n) => new Uint8Array(n).fill(1) })
+    const [a, b] = await Promise.all([h.hash('same password!'), h.hash('same password!')])
+    expect(a).toBe(b)
+    expect(await createPasswordHasher().hash('same password!')).not.toBe(a)
+  })
+})
