@@ -26,7 +26,14 @@ import type { EncryptionContext } from './internal/context.js'
 import { defaultKdfBackend, type KdfBackendName } from './internal/kdf.js'
 import { type EnvelopeConfig, openHeader, rewrapHeader, writeHeader } from './internal/message.js'
 import { pooledRandom } from './internal/random-pool.js'
-import { MAX_FRAMES, openFrame, sealFrame } from './internal/schedule.js'
+import {
+  destroyMessageKeys,
+  MAX_FRAMES,
+  openFrame,
+  openFrameSync,
+  sealFrame,
+  sealFrameSync,
+} from './internal/schedule.js'
 import { decryptTransform, encryptTransform, rewrapTransform } from './internal/streams.js'
 import type { KekProvider } from './kek-provider.js'
 
@@ -118,6 +125,10 @@ export interface Envelope {
 
 function contextKeys(context: EncryptionContext): string[] {
   return typeof context === 'object' && context !== null ? Object.keys(context).sort() : []
+}
+
+function resultValue<T>(r: { value: T }): T {
+  return r.value
 }
 
 function codeOf(e: unknown): string {
@@ -230,19 +241,24 @@ export function createEnvelope(options: EnvelopeOptions): Envelope {
     const fl = cfg.frameLength
     const frames = Math.floor(plaintext.length / fl) + 1
     if (frames > MAX_FRAMES) throw new RangeError('"plaintext" is too long for one envelope')
-    const w = await writeHeader(cfg, context)
-    const out = new Uint8Array(w.header.length + plaintext.length + frames * TAG_LENGTH)
-    out.set(w.header, 0)
-    let o = w.header.length
-    for (let i = 0; i < frames; i++) {
-      const final = i === frames - 1
-      const end = final ? plaintext.length : (i + 1) * fl
-      const [ct, tag] = await sealFrame(w.keys, i, final, plaintext.subarray(i * fl, end))
-      out.set(ct, o)
-      out.set(tag, o + ct.length)
-      o += ct.length + tag.length
+    const w = await writeHeader(cfg, context, true)
+    try {
+      const out = new Uint8Array(w.header.length + plaintext.length + frames * TAG_LENGTH)
+      out.set(w.header, 0)
+      let o = w.header.length
+      for (let i = 0; i < frames; i++) {
+        const final = i === frames - 1
+        const end = final ? plaintext.length : (i + 1) * fl
+        const pt = plaintext.subarray(i * fl, end)
+        const [ct, tag] = sealFrameSync(w.keys, i, final, pt) ?? (await sealFrame(w.keys, i, final, pt))
+        out.set(ct, o)
+        out.set(tag, o + ct.length)
+        o += ct.length + tag.length
+      }
+      return { value: out, keyRefs: w.keyRefs, messageId: w.messageId }
+    } finally {
+      destroyMessageKeys(w.keys)
     }
-    return { value: out, keyRefs: w.keyRefs, messageId: w.messageId }
   }
 
   async function decryptRaw(ciphertext: Uint8Array, context: EncryptionContext) {
@@ -250,33 +266,49 @@ export function createEnvelope(options: EnvelopeOptions): Envelope {
     const header = parseHeader(ciphertext, { maxEdks })
     const keyRefs = header.edks.map((e) => e.keyRef)
     const shape = bodyShape(ciphertext.length - header.length, header.frameLength)
-    const { keys, dek } = await openHeader(cfg, header, context)
+    const { keys, dek } = await openHeader(cfg, header, context, true)
     dek.fill(0)
-    if (shape === undefined || shape.frames > MAX_FRAMES) throw new EnvelopeDecryptionError()
-    const out = new Uint8Array(shape.plaintextLength)
-    const full = header.frameLength + TAG_LENGTH
-    let o = header.length
-    for (let i = 0; i < shape.frames; i++) {
-      const final = i === shape.frames - 1
-      const end = final ? ciphertext.length : o + full
-      let pt: Uint8Array
-      try {
-        pt = await openFrame(keys, i, final, ciphertext.subarray(o, end))
-      } catch (e) {
-        out.fill(0)
-        throw e
+    try {
+      if (shape === undefined || shape.frames > MAX_FRAMES) throw new EnvelopeDecryptionError()
+      if (shape.frames === 1) {
+        // a record: the frame's plaintext is the result (no second buffer, no copy)
+        const sealed = ciphertext.subarray(header.length)
+        const pt = openFrameSync(keys, 0, true, sealed) ?? (await openFrame(keys, 0, true, sealed))
+        return { value: pt, keyRefs, messageId: header.messageId }
       }
-      out.set(pt, i * header.frameLength)
-      o = end
+      const out = new Uint8Array(shape.plaintextLength)
+      const full = header.frameLength + TAG_LENGTH
+      let o = header.length
+      for (let i = 0; i < shape.frames; i++) {
+        const final = i === shape.frames - 1
+        const end = final ? ciphertext.length : o + full
+        let pt: Uint8Array
+        try {
+          const sealed = ciphertext.subarray(o, end)
+          pt = openFrameSync(keys, i, final, sealed) ?? (await openFrame(keys, i, final, sealed))
+        } catch (e) {
+          out.fill(0)
+          throw e
+        }
+        out.set(pt, i * header.frameLength)
+        pt.fill(0)
+        o = end
+      }
+      return { value: out, keyRefs, messageId: header.messageId }
+    } finally {
+      destroyMessageKeys(keys)
     }
-    return { value: out, keyRefs, messageId: header.messageId }
   }
 
   return {
     encrypt: (plaintext, context) =>
-      audited('encrypt', context, undefined, () => encryptRaw(plaintext, context)),
+      onEvent === undefined
+        ? encryptRaw(plaintext, context).then(resultValue)
+        : audited('encrypt', context, undefined, () => encryptRaw(plaintext, context)),
     decrypt: (ciphertext, context) =>
-      audited('decrypt', context, ciphertext, () => decryptRaw(ciphertext, context)),
+      onEvent === undefined
+        ? decryptRaw(ciphertext, context).then(resultValue)
+        : audited('decrypt', context, ciphertext, () => decryptRaw(ciphertext, context)),
     encryptStream: (context) => encryptTransform(cfg, context),
     decryptStream: (context) => decryptTransform(cfg, context),
     rewrap: (ciphertext, context, opts) =>

@@ -756,6 +756,14 @@ export class LocalKeyring implements KekProvider {
     return k
   }
 
+  /** Takes one use of `version` from its reserved block, if the block has one left. */
+  #takeReserved(version: number): boolean {
+    const b = this.#blocks.get(version)
+    if (b === undefined || b.next >= b.end) return false
+    b.next++
+    return true
+  }
+
   /** Reserves one use of `version`; false when the hard limit is reached. */
   async #reserve(version: number): Promise<boolean> {
     for (;;) {
@@ -841,7 +849,8 @@ export class LocalKeyring implements KekProvider {
         if (k === undefined) throw new KeyUnavailableError(`${PROVIDER_ID}:${this.#name}`, 'no-primary')
       }
       const keyRef = keyRefOf(this.#name, k.version)
-      if (!(await this.#reserve(k.version))) {
+      // the common case takes a use from the reserved block without a store round trip (or an await)
+      if (!this.#takeReserved(k.version) && !(await this.#reserve(k.version))) {
         if (this.#policy === 'rotate' && attempt === 0 && options?.keyRef === undefined) {
           // another instance may have rotated already; rotate only if the primary is still this one
           await this.reload()
@@ -851,10 +860,15 @@ export class LocalKeyring implements KekProvider {
         throw new UsageLimitError(keyRef, this.#limit)
       }
       const iv = this.#random(12)
-      const sealed = await this.#aead.seal(this.#aeadKey(k.version), iv, this.#wrapAad(keyRef, aad), dek)
-      const edk = new Uint8Array(12 + sealed.length)
+      const key = this.#aeadKey(k.version)
+      const wrapAad = this.#wrapAad(keyRef, aad)
+      const sync = this.#aead.sealPartsSync
+      const [ct, tag] =
+        sync !== undefined ? sync(key, iv, wrapAad, dek) : await this.#aead.sealParts(key, iv, wrapAad, dek)
+      const edk = new Uint8Array(12 + ct.length + tag.length)
       edk.set(iv, 0)
-      edk.set(sealed, 12)
+      edk.set(ct, 12)
+      edk.set(tag, 12 + ct.length)
       return { keyRef, edk }
     }
   }
@@ -881,11 +895,10 @@ export class LocalKeyring implements KekProvider {
     if (k.state === 'disabled') throw new KeyUnavailableError(keyRef, k.retired ? 'retired' : 'disabled')
     if (k.state === 'destroyed') throw new KeyUnavailableError(keyRef, 'destroyed')
     if (!(edk instanceof Uint8Array) || edk.length !== 60) throw new EnvelopeDecryptionError()
-    return this.#aead.open(
-      this.#aeadKey(k.version),
-      edk.subarray(0, 12),
-      this.#wrapAad(keyRef, aad),
-      edk.subarray(12),
-    )
+    const key = this.#aeadKey(k.version)
+    const wrapAad = this.#wrapAad(keyRef, aad)
+    const sync = this.#aead.openSync
+    if (sync !== undefined) return sync(key, edk.subarray(0, 12), wrapAad, edk.subarray(12))
+    return this.#aead.open(key, edk.subarray(0, 12), wrapAad, edk.subarray(12))
   }
 }

@@ -26,7 +26,21 @@ export interface AeadKey {
 /** An AES-256-GCM implementation. `seal` returns `ciphertext ‖ tag`; `open` takes the same. */
 export interface Aead {
   readonly name: AeadBackendName
-  importKey(raw: Uint8Array): AeadKey
+  /**
+   * Imports a key. `ephemeral` marks a key used for a handful of calls (one record): node:crypto
+   * then keeps a private copy of the bytes instead of a KeyObject, which costs more to create than
+   * it saves; {@link destroyKey} zeroises that copy.
+   */
+  importKey(raw: Uint8Array, ephemeral?: boolean): AeadKey
+  /** Synchronous `sealParts`, on backends that compute in the calling thread (node, noble). */
+  readonly sealPartsSync?: (
+    key: AeadKey,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+  ) => [Uint8Array, Uint8Array]
+  /** Synchronous `open` (node, noble); throws {@link EnvelopeDecryptionError} on any failure. */
+  readonly openSync?: (key: AeadKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array) => Uint8Array
   seal(key: AeadKey, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>
   /** As `seal`, but returns `[ciphertext, tag]` without concatenating them (no copy for bulk data). */
   sealParts(
@@ -80,7 +94,7 @@ function plain(bytes: Uint8Array): Uint8Array {
 function createNodeAead(): Aead {
   const nc = nodeCrypto
   if (nc === undefined) throw new TypeError('node:crypto is not available')
-  const nodeSeal = (
+  const sealPartsSync = (
     key: AeadKey,
     iv: Uint8Array,
     aad: Uint8Array,
@@ -93,37 +107,50 @@ function createNodeAead(): Aead {
     c.final()
     return [plain(ct), plain(c.getAuthTag())]
   }
+  const openSync = (key: AeadKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array => {
+    checkArgs(iv, aad, sealed)
+    if (sealed.length < TAG) throw new EnvelopeDecryptionError()
+    const split = sealed.length - TAG
+    let pt: Uint8Array | undefined
+    try {
+      const d = nc.createDecipheriv(ALG, key.handle, iv, { authTagLength: TAG })
+      if (aad.length > 0) d.setAAD(aad)
+      d.setAuthTag(sealed.subarray(split))
+      pt = d.update(sealed.subarray(0, split))
+      d.final() // throws when the tag does not verify
+      return plain(pt)
+    } catch {
+      pt?.fill(0) // unauthenticated plaintext never leaves this function
+      throw new EnvelopeDecryptionError()
+    }
+  }
   return {
     name: 'node',
-    importKey(raw: Uint8Array): AeadKey {
+    importKey(raw: Uint8Array, ephemeral?: boolean): AeadKey {
       assertBytes(raw, 'key', 32)
+      if (ephemeral === true) {
+        const copy = raw.slice()
+        return { handle: copy, raw: copy }
+      }
       return { handle: nc.createSecretKey(raw), raw: undefined }
     },
+    sealPartsSync,
+    openSync,
     seal(key, iv, aad, plaintext): Promise<Uint8Array> {
-      const [ct, tag] = nodeSeal(key, iv, aad, plaintext)
+      const [ct, tag] = sealPartsSync(key, iv, aad, plaintext)
       const out = new Uint8Array(ct.length + TAG)
       out.set(ct, 0)
       out.set(tag, ct.length)
       return Promise.resolve(out)
     },
     sealParts(key, iv, aad, plaintext): Promise<[Uint8Array, Uint8Array]> {
-      return Promise.resolve(nodeSeal(key, iv, aad, plaintext))
+      return Promise.resolve(sealPartsSync(key, iv, aad, plaintext))
     },
     open(key, iv, aad, sealed): Promise<Uint8Array> {
-      checkArgs(iv, aad, sealed)
-      if (sealed.length < TAG) return Promise.reject(new EnvelopeDecryptionError())
-      const split = sealed.length - TAG
-      let pt: Uint8Array | undefined
       try {
-        const d = nc.createDecipheriv(ALG, key.handle, iv, { authTagLength: TAG })
-        if (aad.length > 0) d.setAAD(aad)
-        d.setAuthTag(sealed.subarray(split))
-        pt = d.update(sealed.subarray(0, split))
-        d.final() // throws when the tag does not verify
-        return Promise.resolve(plain(pt))
-      } catch {
-        pt?.fill(0) // unauthenticated plaintext never leaves this function
-        return Promise.reject(new EnvelopeDecryptionError())
+        return Promise.resolve(openSync(key, iv, aad, sealed))
+      } catch (e) {
+        return Promise.reject(e)
       }
     },
     openParts(key, iv, aad, parts): Promise<Uint8Array[]> {
@@ -201,6 +228,23 @@ function createWebCryptoAead(): Aead {
 }
 
 function createNobleAead(): Aead {
+  const sealPartsSync = (
+    key: AeadKey,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+  ): [Uint8Array, Uint8Array] => {
+    checkArgs(iv, aad, plaintext)
+    return split(gcm(key.handle as Uint8Array, iv, aad).encrypt(plaintext))
+  }
+  const openSync = (key: AeadKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array => {
+    checkArgs(iv, aad, sealed)
+    try {
+      return gcm(key.handle as Uint8Array, iv, aad).decrypt(sealed)
+    } catch {
+      throw new EnvelopeDecryptionError()
+    }
+  }
   return {
     name: 'noble',
     importKey(raw: Uint8Array): AeadKey {
@@ -208,22 +252,27 @@ function createNobleAead(): Aead {
       const copy = raw.slice()
       return { handle: copy, raw: copy }
     },
+    sealPartsSync,
+    openSync,
     seal(key, iv, aad, plaintext): Promise<Uint8Array> {
       checkArgs(iv, aad, plaintext)
       return Promise.resolve(gcm(key.handle as Uint8Array, iv, aad).encrypt(plaintext))
     },
-    async sealParts(key, iv, aad, plaintext): Promise<[Uint8Array, Uint8Array]> {
-      return split(await this.seal(key, iv, aad, plaintext))
+    sealParts(key, iv, aad, plaintext): Promise<[Uint8Array, Uint8Array]> {
+      try {
+        return Promise.resolve(sealPartsSync(key, iv, aad, plaintext))
+      } catch (e) {
+        return Promise.reject(e)
+      }
     },
     async openParts(key, iv, aad, parts): Promise<Uint8Array[]> {
       return [await this.open(key, iv, aad, joinParts(parts))]
     },
     open(key, iv, aad, sealed): Promise<Uint8Array> {
-      checkArgs(iv, aad, sealed)
       try {
-        return Promise.resolve(gcm(key.handle as Uint8Array, iv, aad).decrypt(sealed))
-      } catch {
-        return Promise.reject(new EnvelopeDecryptionError())
+        return Promise.resolve(openSync(key, iv, aad, sealed))
+      } catch (e) {
+        return Promise.reject(e)
       }
     },
   }

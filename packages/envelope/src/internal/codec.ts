@@ -86,12 +86,14 @@ export class Writer {
   }
 
   u8(v: number): this {
-    this.#buf[this.#reserve(1)] = v & 0xff
+    const at = this.#reserve(1)
+    this.#buf[at] = v & 0xff
     return this
   }
 
-  // Reserve before reading #view: `this.#view.setUint16(this.#reserve(2), v)` would evaluate the
-  // old view first, and a growth inside #reserve would then write past its end (RangeError).
+  // Every writer reserves before touching #buf or #view: in `this.#view.setUint16(this.#reserve(2),
+  // v)` the old view is evaluated first, so a growth inside #reserve wrote past its end (a
+  // RangeError, or for u8 a silently dropped byte and a corrupt header).
   u16(v: number): this {
     if (v < 0 || v > 0xffff) throw new EnvelopeFormatError('u16 field out of range')
     const at = this.#reserve(2)
@@ -106,7 +108,8 @@ export class Writer {
   }
 
   bytes(b: Uint8Array): this {
-    this.#buf.set(b, this.#reserve(b.length))
+    const at = this.#reserve(b.length)
+    this.#buf.set(b, at)
     return this
   }
 

@@ -24,6 +24,21 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length
 }
 
+/** The general path of {@link encodeContext} (exported for the tests, which cross-check the two). */
+export function encodeContextGeneral(context: EncryptionContext): Uint8Array {
+  const pairs = contextPairs(context)
+  const w = new Writer()
+  if (pairs.length > 0xffff) throw new EnvelopeLimitError('context has too many pairs')
+  w.u16(pairs.length)
+  for (const [k, v] of pairs) {
+    if (k.length > 0xffff || v.length > 0xffff) throw new EnvelopeLimitError('context entry too long')
+    w.u16(k.length).bytes(k).u16(v.length).bytes(v)
+    if (w.length > MAX_CONTEXT_BYTES)
+      throw new EnvelopeLimitError(`context exceeds ${MAX_CONTEXT_BYTES} bytes`)
+  }
+  return w.finish()
+}
+
 /** Validates a context and returns its pairs encoded as UTF-8, sorted by key bytes. */
 export function contextPairs(context: EncryptionContext): Array<[Uint8Array, Uint8Array, string, string]> {
   if (typeof context !== 'object' || context === null || Array.isArray(context)) {
@@ -45,19 +60,51 @@ export function contextPairs(context: EncryptionContext): Array<[Uint8Array, Uin
   return pairs
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range includes the control characters on purpose
+const NON_ASCII = /[^\x00-\x7f]/
+
+/**
+ * The common case, every key and value ASCII: one pass, one allocation, no TextEncoder. For ASCII,
+ * UTF-16 code-unit order (`Array.prototype.sort`) is UTF-8 byte order, and one char is one byte.
+ * Returns undefined (the general path then decides, with its typed errors) for anything else:
+ * non-ASCII text, invalid entries, or a context at a size limit.
+ */
+function encodeAsciiContext(context: EncryptionContext): Uint8Array | undefined {
+  if (typeof context !== 'object' || context === null || Array.isArray(context)) return undefined
+  const keys = Object.keys(context)
+  if (keys.length > 0xffff) return undefined
+  let size = 2
+  for (const key of keys) {
+    const value = (context as Record<string, unknown>)[key]
+    if (typeof value !== 'string' || key.length === 0 || key.startsWith('hge:')) return undefined
+    if (key.length > 0xffff || value.length > 0xffff) return undefined
+    if (NON_ASCII.test(key) || NON_ASCII.test(value)) return undefined
+    size += 4 + key.length + value.length
+  }
+  if (size > MAX_CONTEXT_BYTES) return undefined
+  keys.sort()
+  const out = new Uint8Array(size)
+  out[0] = keys.length >>> 8
+  out[1] = keys.length & 0xff
+  let o = 2
+  for (const key of keys) {
+    o = putAscii(out, o, key)
+    o = putAscii(out, o, (context as Record<string, string>)[key] as string)
+  }
+  return out
+}
+
+/** Writes `u16 length ‖ ascii bytes` at `o`; returns the next offset. */
+function putAscii(out: Uint8Array, o: number, str: string): number {
+  out[o++] = str.length >>> 8
+  out[o++] = str.length & 0xff
+  for (let i = 0; i < str.length; i++) out[o++] = str.charCodeAt(i)
+  return o
+}
+
 /** The canonical bytes of a context. */
 export function encodeContext(context: EncryptionContext): Uint8Array {
-  const pairs = contextPairs(context)
-  const w = new Writer()
-  if (pairs.length > 0xffff) throw new EnvelopeLimitError('context has too many pairs')
-  w.u16(pairs.length)
-  for (const [k, v] of pairs) {
-    if (k.length > 0xffff || v.length > 0xffff) throw new EnvelopeLimitError('context entry too long')
-    w.u16(k.length).bytes(k).u16(v.length).bytes(v)
-    if (w.length > MAX_CONTEXT_BYTES)
-      throw new EnvelopeLimitError(`context exceeds ${MAX_CONTEXT_BYTES} bytes`)
-  }
-  return w.finish()
+  return encodeAsciiContext(context) ?? encodeContextGeneral(context)
 }
 
 /** Parses canonical context bytes (the stored part of a header), checking order and bounds. */

@@ -19,6 +19,7 @@ import {
   checkCommitment,
   contextDigest,
   deriveMessageKeys,
+  destroyMessageKeys,
   headerTag,
   type MessageKeys,
   verifyHeaderTag,
@@ -92,6 +93,7 @@ async function wrapAll(
 export async function writeHeader(
   cfg: EnvelopeConfig,
   context: EncryptionContext,
+  ephemeral = false,
 ): Promise<{ header: Uint8Array; keys: MessageKeys; messageId: Uint8Array; keyRefs: string[] }> {
   const ctx = prepareContext(context)
   const storedContext = storedContextFor(cfg, context)
@@ -101,7 +103,7 @@ export async function writeHeader(
   const suiteId = SUITE_AES256GCM_HKDF_SHA512_COMMIT
   try {
     const edks = await wrapAll(cfg, dek, wrapAad(suiteId, ctx.digest), messageId)
-    const keys = deriveMessageKeys(cfg.aead, cfg.kdf, dek, messageId, suiteId, ctx.digest)
+    const keys = deriveMessageKeys(cfg.aead, cfg.kdf, dek, messageId, suiteId, ctx.digest, ephemeral)
     const body = serializeHeaderBody({
       formatVersion: 1,
       suiteId,
@@ -111,7 +113,8 @@ export async function writeHeader(
       storedContext,
       commitment: keys.commitment,
     })
-    const tag = await headerTag(keys, body, ctx.canonical)
+    let tag = headerTag(keys, body, ctx.canonical)
+    if (tag instanceof Promise) tag = await tag
     const header = new Uint8Array(body.length + tag.length)
     header.set(body, 0)
     header.set(tag, body.length)
@@ -152,12 +155,28 @@ export async function openHeader(
   cfg: EnvelopeConfig,
   header: EnvelopeHeader,
   context: EncryptionContext,
+  ephemeral = false,
 ): Promise<{ keys: MessageKeys; dek: Uint8Array; ctx: PreparedContext }> {
   const ctx = mergeContext(header, context)
   const dek = await unwrapDek(cfg, header, wrapAad(header.suiteId, ctx.digest))
-  const keys = deriveMessageKeys(cfg.aead, cfg.kdf, dek, header.messageId, header.suiteId, ctx.digest)
-  checkCommitment(keys, header.commitment)
-  await verifyHeaderTag(keys, header.authenticated, ctx.canonical, header.headerTag)
+  const keys = deriveMessageKeys(
+    cfg.aead,
+    cfg.kdf,
+    dek,
+    header.messageId,
+    header.suiteId,
+    ctx.digest,
+    ephemeral,
+  )
+  try {
+    checkCommitment(keys, header.commitment)
+    const pending = verifyHeaderTag(keys, header.authenticated, ctx.canonical, header.headerTag)
+    if (pending !== undefined) await pending
+  } catch (e) {
+    dek.fill(0)
+    destroyMessageKeys(keys)
+    throw e
+  }
   return { keys, dek, ctx }
 }
 
@@ -168,7 +187,7 @@ export async function rewrapHeader(
   context: EncryptionContext,
   to?: string,
 ): Promise<Uint8Array> {
-  const { keys, dek, ctx } = await openHeader(cfg, header, context)
+  const { keys, dek, ctx } = await openHeader(cfg, header, context, true)
   try {
     const edks = await wrapAll(cfg, dek, wrapAad(header.suiteId, ctx.digest), header.messageId, to)
     const body = serializeHeaderBody({
@@ -180,12 +199,14 @@ export async function rewrapHeader(
       storedContext: header.storedContext,
       commitment: header.commitment,
     })
-    const tag = await headerTag(keys, body, ctx.canonical)
+    let tag = headerTag(keys, body, ctx.canonical)
+    if (tag instanceof Promise) tag = await tag
     const out = new Uint8Array(body.length + tag.length)
     out.set(body, 0)
     out.set(tag, body.length)
     return out
   } finally {
     dek.fill(0)
+    destroyMessageKeys(keys)
   }
 }

@@ -32,6 +32,8 @@ export interface NodeCrypto {
   ): NodeGcmDecipher
   createSecretKey(key: Uint8Array): unknown
   hkdfSync(digest: string, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, len: number): ArrayBuffer
+  /** One-shot digest (Node ≥ 20.12); absent on older runtimes and some Node-compatible ones. */
+  hash?: (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') => Uint8Array
 }
 
 interface ProcessLike {

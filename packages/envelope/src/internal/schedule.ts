@@ -12,8 +12,9 @@
  */
 import { concatBytes, hash, hashBackend, timingSafeEqual, utf8Encode } from '@safeguards/core'
 import { EnvelopeDecryptionError, EnvelopeLimitError } from '../errors.js'
-import type { Aead, AeadKey } from './aead.js'
+import { type Aead, type AeadKey, destroyKey } from './aead.js'
 import { hkdf, type KdfBackendName } from './kdf.js'
+import { nodeCrypto } from './native.js'
 
 const INFO_LABEL = utf8Encode('hge/v1')
 const WRAP_LABEL = utf8Encode('hge/v1/wrap')
@@ -28,7 +29,13 @@ function u16(v: number): Uint8Array {
 
 /** The SHA-256 digest of a canonical context, used in the KDF info and the wrap AAD. */
 export function contextDigest(canonicalContext: Uint8Array): Uint8Array {
-  // Small inputs hash faster in JS than through a native call; both backends give the same bytes.
+  // node:crypto's one-shot hash beats both a createHash object and JS for every size; elsewhere
+  // small inputs hash faster in JS than through a native call. All give the same bytes.
+  const h = nodeCrypto?.hash
+  if (typeof h === 'function') {
+    const d = h('sha256', canonicalContext, 'buffer')
+    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
+  }
   return hash('sha256', canonicalContext, canonicalContext.length <= 512 ? 'noble' : hashBackend)
 }
 
@@ -45,7 +52,10 @@ export interface MessageKeys {
   commitment: Uint8Array
 }
 
-/** Derives the message keys from the data key. */
+/**
+ * Derives the message keys from the data key. `ephemeral` (one-shot records) imports the message
+ * key for a few calls only (see {@link Aead.importKey}); call {@link destroyMessageKeys} after use.
+ */
 export function deriveMessageKeys(
   aead: Aead,
   kdf: KdfBackendName,
@@ -53,13 +63,19 @@ export function deriveMessageKeys(
   messageId: Uint8Array,
   suiteId: number,
   digest: Uint8Array,
+  ephemeral = false,
 ): MessageKeys {
   const okm = hkdf('sha512', dek, messageId, concatBytes(INFO_LABEL, u16(suiteId), digest), 71, kdf)
-  const key = aead.importKey(okm.subarray(0, 32))
+  const key = aead.importKey(okm.subarray(0, 32), ephemeral)
   const noncePrefix = okm.slice(32, 39)
   const commitment = okm.slice(39, 71)
   okm.fill(0)
   return { aead, key, noncePrefix, commitment }
+}
+
+/** Best-effort zeroisation of the message key bytes held in JavaScript memory (if any). */
+export function destroyMessageKeys(keys: MessageKeys): void {
+  destroyKey(keys.key)
 }
 
 /** Checks the stored commitment in constant time; throws the generic error on mismatch. */
@@ -68,22 +84,29 @@ export function checkCommitment(keys: MessageKeys, stored: Uint8Array): void {
 }
 
 /** Computes the header tag over the authenticated header bytes and the canonical context. */
-export async function headerTag(
+export function headerTag(
   keys: MessageKeys,
   authenticated: Uint8Array,
   canonicalContext: Uint8Array,
-): Promise<Uint8Array> {
-  return keys.aead.seal(keys.key, HEADER_IV, concatBytes(authenticated, canonicalContext), EMPTY)
+): Uint8Array | Promise<Uint8Array> {
+  const aad = concatBytes(authenticated, canonicalContext)
+  const sync = keys.aead.sealPartsSync
+  if (sync !== undefined) return sync(keys.key, HEADER_IV, aad, EMPTY)[1]
+  return keys.aead.seal(keys.key, HEADER_IV, aad, EMPTY)
 }
 
-/** Verifies the header tag; throws the generic error on mismatch. */
-export async function verifyHeaderTag(
+/** Verifies the header tag; throws (or rejects with) the generic error on mismatch. */
+export function verifyHeaderTag(
   keys: MessageKeys,
   authenticated: Uint8Array,
   canonicalContext: Uint8Array,
   tag: Uint8Array,
-): Promise<void> {
-  await keys.aead.open(keys.key, HEADER_IV, concatBytes(authenticated, canonicalContext), tag)
+): undefined | Promise<unknown> {
+  const aad = concatBytes(authenticated, canonicalContext)
+  const sync = keys.aead.openSync
+  if (sync === undefined) return keys.aead.open(keys.key, HEADER_IV, aad, tag)
+  sync(keys.key, HEADER_IV, aad, tag)
+  return undefined
 }
 
 function frameParams(keys: MessageKeys, index: number, final: boolean): [Uint8Array, Uint8Array] {
@@ -107,6 +130,36 @@ export function sealFrame(
 ): Promise<[Uint8Array, Uint8Array]> {
   const [nonce, aad] = frameParams(keys, index, final)
   return keys.aead.sealParts(keys.key, nonce, aad, plaintext)
+}
+
+/** As {@link sealFrame}, synchronously; undefined when the backend has no synchronous form. */
+export function sealFrameSync(
+  keys: MessageKeys,
+  index: number,
+  final: boolean,
+  plaintext: Uint8Array,
+): [Uint8Array, Uint8Array] | undefined {
+  const sync = keys.aead.sealPartsSync
+  if (sync === undefined) return undefined
+  const [nonce, aad] = frameParams(keys, index, final)
+  return sync(keys.key, nonce, aad, plaintext)
+}
+
+/**
+ * As {@link openFrame}, synchronously (throws the generic error); undefined when the backend has
+ * no synchronous form.
+ */
+export function openFrameSync(
+  keys: MessageKeys,
+  index: number,
+  final: boolean,
+  sealed: Uint8Array,
+): Uint8Array | undefined {
+  const sync = keys.aead.openSync
+  if (sync === undefined) return undefined
+  if (index >= MAX_FRAMES) throw new EnvelopeDecryptionError()
+  const [nonce, aad] = frameParams(keys, index, final)
+  return sync(keys.key, nonce, aad, sealed)
 }
 
 /** Decrypts and authenticates frame `index`; throws the generic error on any failure. */
