@@ -1,4 +1,9 @@
 import { defineConfig } from 'tsup'
 import { base } from '../../tsup.config.base.ts'
 
-export default defineConfig({ ...base, platform: 'node', entry: ['src/index.ts', 'src/bin.ts'] })
+export default defineConfig({
+  ...base,
+  platform: 'node',
+  entry: ['src/index.ts', 'src/bin.ts'],
+  splitting: true,
+})

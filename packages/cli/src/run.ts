@@ -5,7 +5,7 @@
  */
 import { isSafeguardsError } from '@safeguards/core'
 import type { CliIO, Command } from './command.js'
-import { commands as registered } from './commands/index.js'
+import { type CommandEntry, commandEntries } from './commands/index.js'
 import { CliExit, ExitCode, UsageError } from './errors.js'
 import { cliVersion } from './version.js'
 
@@ -48,23 +48,26 @@ export interface RunCliOptions {
  * ```
  */
 export async function runCli(argv: string[], io: CliIO, options?: RunCliOptions): Promise<number> {
-  const commands = options?.commands ?? registered
+  const entries: readonly CommandEntry[] = options?.commands
+    ? options.commands.map((c) => ({ name: c.name, load: async () => c }))
+    : commandEntries
   const [first, ...rest] = argv
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
-    io.stdout.write(help(commands))
+    io.stdout.write(help(await Promise.all(entries.map((e) => e.load()))))
     return first === undefined ? ExitCode.USAGE : ExitCode.OK
   }
   if (first === '-v' || first === '--version' || first === 'version') {
     io.stdout.write(`${cliVersion()}\n`)
     return ExitCode.OK
   }
-  const command = commands.find((c) => c.name === first)
-  if (!command) {
+  const entry = entries.find((e) => e.name === first)
+  if (!entry) {
     io.stderr.write(
       `safeguards: unknown command ${JSON.stringify(first.slice(0, 64))}; see safeguards --help\n`,
     )
     return ExitCode.USAGE
   }
+  const command = await entry.load()
   if (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h')) {
     io.stdout.write(command.usage.endsWith('\n') ? command.usage : `${command.usage}\n`)
     return ExitCode.OK

@@ -207,3 +207,25 @@ describe('the installed bin', () => {
     expect(bad.status).toBe(2)
   })
 })
+
+describe('the command registry', () => {
+  it('every entry loads a command of the same name, and names are unique and sorted', async () => {
+    const { commandEntries, loadCommands } = await import('../src/index.js')
+    const names = commandEntries.map((e) => e.name)
+    expect(names).toEqual([...names].sort())
+    expect(new Set(names).size).toBe(names.length)
+    const loaded = await loadCommands()
+    expect(loaded.map((c) => c.name)).toEqual(names)
+    for (const c of loaded) {
+      expect(c.summary.length, c.name).toBeGreaterThan(0)
+      expect(c.usage, c.name).toContain(`safeguards ${c.name}`)
+    }
+  })
+
+  it('--help lists every registered command', async () => {
+    const { commandEntries } = await import('../src/index.js')
+    const f = fakeIO()
+    expect(await runCli(['--help'], f.io)).toBe(0)
+    for (const e of commandEntries) expect(f.stdout()).toMatch(new RegExp(`^  ${e.name}\\s`, 'm'))
+  })
+})
