@@ -142,6 +142,23 @@ function codeOf(e: unknown): string {
  * HIPAA: 164.312(a)(2)(iv) encryption and decryption; 164.312(e)(2)(ii) encryption;
  * 164.312(c)(2) integrity; 164.312(b) audit controls through `onEvent`.
  *
+ * @hipaa 164.312(a)(2)(iv) implements
+ * @hipaa 164.312(c)(2) implements
+ * @hipaa 164.312(c)(1) supports
+ * @hipaa 164.312(e)(2)(ii) supports
+ * @hipaa 164.310(d)(2)(i) supports
+ * @nist SC-13 cprt
+ * @nist SC-28 engineering
+ * @nist SC-28(1) engineering
+ * @nist SI-7 cprt
+ * @nist SC-8 engineering
+ * @evidence audit events per operation (op, key reference and version, message id, context key names, outcome), never values or plaintext
+ * @appResponsibility Keep KEKs in an HSM or KMS separate from the data; choose the encryption context (bind record ids); use TLS in transit; use a FIPS 140-validated module where required.
+ * @config providers, frame length, stored context keys, crypto backend
+ * @verifiedBy packages/envelope/test/envelope.test.ts
+ * @verifiedBy packages/envelope/test/vectors.test.ts
+ * @verifiedBy packages/envelope/test/properties.test.ts
+ * @verifiedBy packages/envelope/test/streams.test.ts
  * @throws {TypeError} when no provider is given or an option has the wrong type.
  * @throws {EnvelopeLimitError} when `frameLength` is out of range.
  * @example

@@ -242,6 +242,15 @@ function checkDoc(v: unknown): KeyringDoc {
  *
  * HIPAA: 164.312(a)(2)(iv) encryption and decryption (KEK lifecycle: rotate, retire, destroy).
  *
+ * @hipaa 164.312(a)(2)(iv) implements
+ * @hipaa 164.310(d)(2)(i) supports
+ * @nist SC-12 cprt
+ * @nist SC-12(1) engineering
+ * @evidence key versions with state (primary, decrypt-only, disabled, destroyed), creation time and usage counts (safeguards keys list --json)
+ * @appResponsibility Production keeps KEKs in an HSM or KMS; protect the master secret; rotate on a schedule and rewrap, then retire old versions.
+ * @config file path (mode 0600), master secret or passphrase seal, usage budget and policy
+ * @verifiedBy packages/envelope/test/keyring.test.ts
+ * @verifiedBy packages/envelope/test/budget.test.ts
  * @example
  * ```ts
  * import { createEnvelope, LocalKeyring } from '@safeguards/envelope'
