@@ -597,14 +597,14 @@ class FileStoreImpl implements FileStore {
           options?.signal?.throwIfAborted()
           // The unfinished line of the previous chunk goes first, so the read lands after it (no
           // second buffer, no copy of the chunk).
-          const head = carry === null ? 0 : carry.length
-          const chunk = new Uint8Array(head + CHUNK)
+          const head: number = carry === null ? 0 : carry.length
+          const chunk: Uint8Array = new Uint8Array(head + CHUNK)
           if (carry !== null) chunk.set(carry)
           carry = null
           const { bytesRead } = await fh.read(chunk, head, CHUNK, offset)
           if (bytesRead === 0) break
           offset += bytesRead
-          const data = chunk.subarray(0, head + bytesRead)
+          const data: Uint8Array = chunk.subarray(0, head + bytesRead)
           const batch: StoredRecord[] = []
           let start = 0
           let done = false
