@@ -595,18 +595,16 @@ class FileStoreImpl implements FileStore {
         let carry: Uint8Array | null = null
         for (;;) {
           options?.signal?.throwIfAborted()
-          const chunk = new Uint8Array(CHUNK)
-          const { bytesRead } = await fh.read(chunk, 0, CHUNK, offset)
+          // The unfinished line of the previous chunk goes first, so the read lands after it (no
+          // second buffer, no copy of the chunk).
+          const head: number = carry === null ? 0 : carry.length
+          const chunk: Uint8Array = new Uint8Array(head + CHUNK)
+          if (carry !== null) chunk.set(carry)
+          carry = null
+          const { bytesRead } = await fh.read(chunk, head, CHUNK, offset)
           if (bytesRead === 0) break
           offset += bytesRead
-          let data = chunk.subarray(0, bytesRead)
-          if (carry !== null) {
-            const joined = new Uint8Array(carry.length + data.length)
-            joined.set(carry)
-            joined.set(data, carry.length)
-            data = joined
-            carry = null
-          }
+          const data: Uint8Array = chunk.subarray(0, head + bytesRead)
           const batch: StoredRecord[] = []
           let start = 0
           let done = false

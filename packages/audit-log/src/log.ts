@@ -289,10 +289,15 @@ class Log implements AuditLog {
       let capacity = 0
       for (const event of all) capacity += event.length + 201 + this.stream.length
       const arena = new RecordArena(capacity)
+      // The hex of each entry hash is both the next record's `prev` and this record's result.
+      const hexes: string[] = []
+      let prevHex = hex(prev)
       for (const event of all) {
-        const [leafInput, bytes] = arena.put(recordText(event, hex(prev), recorded, seq, this.stream))
+        const [leafInput, bytes] = arena.put(recordText(event, prevHex, recorded, seq, this.stream))
         const hash = sha256Fast(leafInput)
         out.push({ seq, bytes, hash, prevHash: prev })
+        prevHex = hex(hash)
+        hexes.push(prevHex)
         prev = hash
         seq++
       }
@@ -322,7 +327,9 @@ class Log implements AuditLog {
           })
       }
       const skip = out.length - events.length
-      return out.slice(skip).map((r) => ({ seq: r.seq, hash: bytesToHex(r.hash) }))
+      const results: AppendResult[] = []
+      for (let i = skip; i < out.length; i++) results.push({ seq: out[i]!.seq, hash: hexes[i]! })
+      return results
     }
   }
 

@@ -12,7 +12,7 @@
  * @module
  */
 import { timingSafeEqual } from '@safeguards/core'
-import { leafHashOf, nodeHashOf, sha256Fast } from './internal/sha256.js'
+import { leafHashOf, nodeHashAt, nodeHashOf, sha256Fast } from './internal/sha256.js'
 
 /**
  * RFC 6962 leaf hash, `SHA-256(0x00 || data)`: a record's entry hash.
@@ -341,8 +341,8 @@ export function verifyConsistency(
  * ```
  */
 export class CompactRange {
-  #hashes: Uint8Array[] = []
-  #heights: number[] = []
+  /** The subtree root at height h (present when bit h of size is set) at bytes [32h, 32h + 32). */
+  readonly #slots = new Uint8Array(54 * 32)
   #size = 0
 
   /** Number of leaves appended. */
@@ -353,24 +353,28 @@ export class CompactRange {
   /** Appends a 32-byte leaf hash. @throws {RangeError} when it is not 32 bytes. */
   append(leaf: Uint8Array): void {
     if (!(leaf instanceof Uint8Array) || leaf.length !== 32) throw new RangeError('"leaf" expected 32 bytes')
+    const slots = this.#slots
     let h = leaf
     let height = 0
-    while (this.#heights.length > 0 && this.#heights[this.#heights.length - 1] === height) {
-      h = nodeHashOf(this.#hashes.pop()!, h)
-      this.#heights.pop()
+    // Carry: every set low bit of size is a complete subtree that merges with the new one.
+    for (let s = this.#size; s % 2 === 1; s = (s - 1) / 2) {
+      h = nodeHashAt(slots, height * 32, h)
       height++
     }
-    this.#hashes.push(h)
-    this.#heights.push(height)
+    slots.set(h, height * 32)
     this.#size++
   }
 
   /** The root of the tree of all appended leaves (the empty root for none). */
   root(): Uint8Array {
-    const n = this.#hashes.length
-    if (n === 0) return EMPTY_ROOT.slice()
-    let r = this.#hashes[n - 1]!
-    for (let i = n - 2; i >= 0; i--) r = nodeHashOf(this.#hashes[i]!, r)
-    return r === this.#hashes[n - 1] ? r.slice() : r
+    if (this.#size === 0) return EMPTY_ROOT.slice()
+    const slots = this.#slots
+    let r: Uint8Array | null = null
+    let height = 0
+    for (let s = this.#size; s > 0; s = Math.floor(s / 2), height++) {
+      if (s % 2 === 0) continue
+      r = r === null ? slots.slice(height * 32, height * 32 + 32) : nodeHashAt(slots, height * 32, r)
+    }
+    return new Uint8Array(r!)
   }
 }

@@ -26,7 +26,7 @@ import { type CheckpointBody, checkpointHash, type Keyring, readCheckpointUnveri
 import { readInBatches } from './internal/batches.js'
 import { hexInto } from './internal/encode.js'
 import { bytesAt, isRecoveredRecord, scanRecord } from './internal/record-header.js'
-import { leafHashOf } from './internal/sha256.js'
+import { leafHashRaw } from './internal/sha256.js'
 import { CompactRange } from './merkle.js'
 import { validateEvent } from './record.js'
 import type { AuditStore, StoredCheckpoint } from './store.js'
@@ -369,7 +369,7 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
   for await (const batch of readInBatches(store, 0, Number.MAX_SAFE_INTEGER, readOptions))
     for (const r of batch) {
       const bytes = r.bytes
-      const h = leafHashOf(bytes)
+      const h = leafHashRaw(bytes)
       range.append(h)
       const p = position
       position++

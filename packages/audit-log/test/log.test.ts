@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { manualClock } from '@safeguards/core'
+import { bytesToHex, manualClock } from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
 import {
   type AuditStore,
@@ -8,6 +8,7 @@ import {
   createKeyring,
   directoryAnchor,
   generateCheckpointKey,
+  leafHash,
   openAuditLog,
   openFileStore,
   readCheckpointUnverified,
@@ -36,6 +37,22 @@ async function makeLog(n: number, opts: { every?: number; anchor?: string } = {}
 }
 
 describe('append and verify (file store)', () => {
+  it('resolves each append with the leaf hash of exactly the stored bytes (one group commit)', async () => {
+    const dir = tempDir()
+    const log = await openAuditLog({ store: await openFileStore({ dir, stream: 'ehr-test' }) })
+    await log.append(event(0))
+    // 40 concurrent appends: they share batches, each result must still name its own record.
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => log.append(event(i + 1))))
+    await log.close()
+    const store = await openFileStore({ dir, readOnly: true })
+    const stored = new Map<number, string>()
+    for await (const r of store.read(0)) stored.set(r.seq, bytesToHex(leafHash(r.bytes)))
+    await store.close()
+    expect(stored.size).toBe(41)
+    expect(new Set(results.map((r) => r.seq)).size).toBe(40)
+    for (const r of results) expect(r.hash).toBe(stored.get(r.seq))
+  })
+
   it('numbers records contiguously and verifies clean', async () => {
     const { dir, keyring, results } = await makeLog(50, { every: 10 })
     expect(results.map((r) => r.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i))

@@ -104,6 +104,24 @@ describe('MerkleTree', () => {
     )
   })
 
+  it('compact range: root at every size equals the tree root; roots are independent plain copies', () => {
+    const tree = new MerkleTree()
+    const range = new CompactRange()
+    for (let i = 0; i < 300; i++) {
+      const leaf = leafHash(utf8Encode(`leaf ${i}`))
+      tree.append(leaf)
+      range.append(leaf)
+      leaf.fill(0) // the range keeps its own copy of the leaf
+      const root = range.root()
+      expect(Object.getPrototypeOf(root)).toBe(Uint8Array.prototype)
+      expect(root).toEqual(tree.root())
+      root.fill(0xff) // mutating a returned root does not change the range
+      expect(range.root()).toEqual(tree.root())
+    }
+    expect(range.size).toBe(300)
+    expect(() => range.append(new Uint8Array(31))).toThrow(RangeError)
+  })
+
   it('refuses out-of-range sizes and malformed hashes', () => {
     const tree = new MerkleTree()
     expect(tree.root()).toEqual(EMPTY_ROOT)
