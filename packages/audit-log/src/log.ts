@@ -106,6 +106,24 @@ const SYSTEM_AGENT = [{ who: 'safeguards-audit-log', requestor: false, type: 'ap
  *
  * HIPAA: 164.312(b) audit controls (record and examine activity), 164.312(c)(1) integrity.
  *
+ * @hipaa 164.312(b) implements
+ * @hipaa 164.308(a)(1)(ii)(D) supports
+ * @hipaa 164.308(a)(5)(ii)(C) supports
+ * @hipaa 164.312(c)(1) supports
+ * @hipaa 164.316(b)(2)(i) supports
+ * @nist AU-2 cprt
+ * @nist AU-3 cprt
+ * @nist AU-8 cprt
+ * @nist AU-12 engineering
+ * @nist AU-9 engineering
+ * @nist AU-9(3) engineering
+ * @nist AU-10 engineering
+ * @evidence hash-chained canonical records with sequence numbers, and Ed25519-signed Merkle checkpoints copied to an anchor
+ * @appResponsibility Decide which events to record; anchor checkpoints outside the host (WORM storage or a witness); keep clocks synchronized; retain logs six years and review them regularly.
+ * @config store (file or PostgreSQL), checkpoint every N records and T ms, signing keys, anchor, pseudonym key
+ * @verifiedBy packages/audit-log/test/log.test.ts
+ * @verifiedBy packages/audit-log/test/reliability.test.ts
+ * @verifiedBy packages/audit-log/test/record.test.ts
  * @throws {AuditCorruptionError} when the stored chain is broken.
  * @throws {AuditStoreError} on I/O failure.
  * @example

@@ -124,6 +124,16 @@ function rootsEqual(a: Uint8Array, b: Uint8Array): boolean {
  *
  * HIPAA: 164.312(b) audit controls, 164.312(c)(1) integrity, 164.308(a)(1)(ii)(D) activity review.
  *
+ * @hipaa 164.312(b) implements
+ * @hipaa 164.308(a)(1)(ii)(D) supports
+ * @hipaa 164.312(c)(1) implements
+ * @nist AU-6 cprt
+ * @nist AU-9 engineering
+ * @nist SI-7(6) engineering
+ * @evidence a verification report: records and checkpoints verified, anchored through which sequence number, and each finding at its record
+ * @appResponsibility Run verification on a schedule and investigate every finding.
+ * @verifiedBy packages/audit-log/test/checkpoint.test.ts
+ * @verifiedBy packages/audit-log/test/log.test.ts
  * @throws {AuditStoreError} on I/O failure. @throws the signal's reason when aborted.
  * @example
  * ```ts
