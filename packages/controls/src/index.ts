@@ -8,6 +8,27 @@ export type { Designation, HipaaCitation, Safeguard, UncoveredReason } from './c
 export { findCitation, hipaaCatalog, hipaaControlId } from './catalog.js'
 export type { ApiMapping, CoverageDocument, CoverageRow, CoverageStatus } from './coverage.js'
 export { buildCoverage, CoverageError } from './coverage.js'
+export type {
+  AuditLogVerifyInput,
+  BackupVerifyInput,
+  EvidenceCheck,
+  EvidenceErrorCode,
+  EvidenceInputs,
+  EvidenceReport,
+  EvidenceVerifyResult,
+  KeyringInput,
+  KeyVersionInput,
+  PasswordPolicyInput,
+  SessionPolicyInput,
+} from './evidence.js'
+export {
+  buildEvidenceReport,
+  EVIDENCE_JWS_TYPE,
+  EvidenceError,
+  renderEvidenceMarkdown,
+  signEvidence,
+  verifyEvidence,
+} from './evidence.js'
 export { coverage } from './generated/coverage.js'
 export type { MatrixFormat } from './matrix.js'
 export { renderMatrix } from './matrix.js'

@@ -24,6 +24,7 @@ export const commandEntries: readonly CommandEntry[] = [
   { name: 'controls', load: async () => (await import('./controls.js')).controlsCommand },
   { name: 'decrypt', load: async () => (await import('./envelope-crypto.js')).decryptCommand },
   { name: 'encrypt', load: async () => (await import('./envelope-crypto.js')).encryptCommand },
+  { name: 'evidence', load: async () => (await import('./evidence.js')).evidenceCommand },
   { name: 'hsm', load: async () => (await import('./pkcs11-hsm.js')).hsmCommand },
   { name: 'inspect', load: async () => (await import('./envelope-inspect.js')).inspectCommand },
   { name: 'keys', load: async () => (await import('./envelope-keys.js')).keysCommand },
