@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { serve } from '@hono/node-server'
 import {
+  type AuditEvent,
   createCheckpointSigner,
   createKeyring,
   createPseudonymizer,
@@ -16,9 +17,8 @@ import {
   generateCheckpointKey,
   openAuditLog,
   openFileStore,
-  verifyLog,
-  type AuditEvent,
   type VerifyReport,
+  verifyLog,
 } from '@safeguards/audit-log'
 import {
   alertFromReport,
@@ -39,7 +39,13 @@ import {
   utf8Encode,
 } from '@safeguards/core'
 import { createEnvelope, LocalKeyring } from '@safeguards/envelope'
-import { createAesGcmSealer, createMemoryStore, createTotpAuthenticator, secretFromBase32, totpCode } from '@safeguards/mfa'
+import {
+  createAesGcmSealer,
+  createMemoryStore,
+  createTotpAuthenticator,
+  secretFromBase32,
+  totpCode,
+} from '@safeguards/mfa'
 import { createPasswordHasher } from '@safeguards/password'
 import { compilePolicy } from '@safeguards/rbac'
 import { createSessionManager } from '@safeguards/session'
@@ -261,7 +267,9 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     const password = typeof body?.password === 'string' ? body.password : ''
     const user = byUsername.get(username)
     const stored = user ? verifiers.get(username) : undefined
-    const ok = stored ? (await hasher.verify(stored, password)).valid : (await hasher.dummyVerify(password)).valid && false
+    const ok = stored
+      ? (await hasher.verify(stored, password)).valid
+      : (await hasher.dummyVerify(password)).valid && false
     await audit({
       type: 'login',
       subtype: ['password'],
@@ -356,12 +364,12 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
       requestId: c.get('requestId'),
       ...(emergency ? { details: { emergency: 1 } } : {}),
     })
-    if (!decision.allowed)
-      return c.json({ error: 'forbidden', reason: decision.reason }, 403)
+    if (!decision.allowed) return c.json({ error: 'forbidden', reason: decision.reason }, 403)
     if (!record) return c.json({ error: 'not_found' }, 404)
     const out: Record<string, string> = {}
     for (const [k, v] of Object.entries(record.fields))
-      if (FIELD_RESOURCE[k] === type) out[k] = utf8Decode(await envelope.decrypt(base64ToBytes(v), ctx(id, k)))
+      if (FIELD_RESOURCE[k] === type)
+        out[k] = utf8Decode(await envelope.decrypt(base64ToBytes(v), ctx(id, k)))
     return c.json({
       patient: id,
       section,
@@ -595,11 +603,14 @@ export interface RunningClinic extends Clinic {
 /** Starts the clinic on 127.0.0.1 (a random port unless given). */
 export async function startClinic(options: ClinicOptions & { port?: number } = {}): Promise<RunningClinic> {
   const clinic = await createClinic(options)
-  const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
-    const server = serve({ fetch: clinic.app.fetch, hostname: '127.0.0.1', port: options.port ?? 0 }, (info: AddressInfo) =>
-      resolve({ server, port: info.port }),
-    )
-  })
+  const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>(
+    (resolve) => {
+      const server = serve(
+        { fetch: clinic.app.fetch, hostname: '127.0.0.1', port: options.port ?? 0 },
+        (info: AddressInfo) => resolve({ server, port: info.port }),
+      )
+    },
+  )
   return {
     ...clinic,
     url: `http://127.0.0.1:${port}`,
