@@ -267,9 +267,10 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     const password = typeof body?.password === 'string' ? body.password : ''
     const user = byUsername.get(username)
     const stored = user ? verifiers.get(username) : undefined
-    const ok = stored
-      ? (await hasher.verify(stored, password)).valid
-      : (await hasher.dummyVerify(password)).valid && false
+    // An unknown user costs the same argon2id work as a known one (no user enumeration by timing).
+    let ok = false
+    if (stored) ok = (await hasher.verify(stored, password)).valid
+    else await hasher.dummyVerify(password)
     await audit({
       type: 'login',
       subtype: ['password'],
