@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { serve } from '@hono/node-server'
+import { createClient } from '@redis/client'
 import {
   type AuditEvent,
   createCheckpointSigner,
@@ -20,6 +21,7 @@ import {
   type VerifyReport,
   verifyLog,
 } from '@safeguards/audit-log'
+import { openPostgresStore } from '@safeguards/audit-log-postgres'
 import {
   alertFromReport,
   createBag,
@@ -49,6 +51,7 @@ import {
 import { createPasswordHasher } from '@safeguards/password'
 import { compilePolicy } from '@safeguards/rbac'
 import { createSessionManager } from '@safeguards/session'
+import { createRedisSessionStore } from '@safeguards/session-redis'
 import { Hono } from 'hono'
 import { clinicPolicy, type Role } from './policy.js'
 
@@ -66,8 +69,31 @@ export interface StaffSeed {
   readonly totpSecret: string
 }
 
+/** A checkpoint key pair for the audit log (generate with `generateCheckpointKey`). */
+export type CheckpointKeyPair = Awaited<ReturnType<typeof generateCheckpointKey>>
+
+/**
+ * Shared state, so several instances serve as one: the audit log on PostgreSQL (one stream, one
+ * chain) and sessions on Redis (a logout on one instance holds on every other). Every instance
+ * must get the same values, including the checkpoint key and the anchor directory.
+ */
+export interface SharedStateOptions {
+  databaseUrl: string
+  redisUrl: string
+  /** The audit schema (created and migrated if missing). */
+  schema: string
+  /** The audit stream. */
+  stream: string
+  /** The Redis key prefix of the sessions. */
+  redisPrefix: string
+  checkpointKey: CheckpointKeyPair
+  anchorDir: string
+}
+
 /** Options of {@link createClinic}. */
 export interface ClinicOptions {
+  /** PostgreSQL and Redis instead of the embedded defaults (file log, in-memory sessions). */
+  shared?: SharedStateOptions
   /** The data directory (default: a fresh temporary directory, removed on close). */
   dataDir?: string
   /** The clock (default the system clock). The demo and tests pass a manual clock. */
@@ -162,10 +188,20 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
   const envelope = createEnvelope({ provider: keyring })
 
   // The audit log: a hash-chained file store, signed checkpoints, an anchor directory.
-  const checkpointKey = await generateCheckpointKey()
+  const shared = options.shared
+  if (shared) paths.anchor = shared.anchorDir
+  const checkpointKey = shared?.checkpointKey ?? (await generateCheckpointKey())
   const auditKeyring = await createKeyring([{ publicJwk: checkpointKey.publicJwk }])
   const log = await openAuditLog({
-    store: await openFileStore({ dir: paths.audit, stream: 'clinic-api' }),
+    store: shared
+      ? await openPostgresStore({
+          connectionString: shared.databaseUrl,
+          schema: shared.schema,
+          stream: shared.stream,
+          migrate: true,
+          maxConnections: 2,
+        })
+      : await openFileStore({ dir: paths.audit, stream: 'clinic-api' }),
     signer: await createCheckpointSigner(checkpointKey.privateJwk),
     anchor: directoryAnchor(paths.anchor),
     checkpointEvery: { records: 16, ms: 0 },
@@ -176,7 +212,11 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     await log.append({ ...e, source: { observer: 'clinic-api' } })
   }
 
+  const redis = shared ? await createClient({ url: shared.redisUrl }).connect() : undefined
   const sessions = createSessionManager({
+    ...(redis && shared
+      ? { store: createRedisSessionStore({ client: redis, prefix: shared.redisPrefix }) }
+      : {}),
     clock,
     idleTimeoutMs: 15 * MIN,
     absoluteTimeoutMs: 12 * 60 * MIN,
@@ -508,11 +548,28 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
       anchor: directoryAnchor(paths.anchor),
     })
 
+  // Verifies the log in use: the file store, or the PostgreSQL stream read only.
+  const verifyAuditLog = async (): Promise<VerifyReport> => {
+    if (!shared) return verifyAuditDir(paths.audit)
+    const store = await openPostgresStore({
+      connectionString: shared.databaseUrl,
+      schema: shared.schema,
+      stream: shared.stream,
+      readOnly: true,
+      maxConnections: 1,
+    })
+    try {
+      return await verifyLog(store, { keyring: auditKeyring, anchor: directoryAnchor(paths.anchor) })
+    } finally {
+      await store.close()
+    }
+  }
+
   app.get('/api/audit/verify', async (c) => {
     const g = await gate(c.get('user'), 'verify', 'AuditEvent', c.get('requestId'))
     if (!g.ok) return c.json({ error: 'forbidden', reason: g.reason }, 403)
     await log.checkpoint()
-    const r = await verifyAuditDir(paths.audit)
+    const r = await verifyAuditLog()
     return c.json({
       ok: r.ok,
       records: r.records,
@@ -590,6 +647,7 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     verifyAuditDir,
     async close() {
       await log.close()
+      await redis?.close()
       if (ownDir) rmSync(dataDir, { recursive: true, force: true })
     },
   }
