@@ -4,6 +4,7 @@
  */
 import { cpSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { manualClock } from '@safeguards/core'
 import { secretFromBase32, totpCode } from '@safeguards/mfa'
 import { type RunningClinic, startClinic } from './clinic.js'
@@ -209,7 +210,7 @@ export async function runDemo(print: (line: string) => void = console.log): Prom
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   runDemo().then(
     () => process.exit(0),
     (e: unknown) => {
