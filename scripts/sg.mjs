@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const pnpmVersion = pkg.packageManager.replace(/^pnpm@/, '')
-const DEMO = '@safeguards-examples/tour'
+const DEMO = '@safeguards-examples/clinic-api'
 
 const [major, minor] = process.versions.node.split('.').map(Number)
 if (major < 20 || (major === 20 && minor < 19)) {

@@ -1,0 +1,89 @@
+import type { PolicyDocument } from '@safeguards/rbac'
+
+/** The roles of the clinic. */
+export const ROLES = ['front_desk', 'nurse', 'physician', 'billing', 'auditor', 'admin'] as const
+export type Role = (typeof ROLES)[number]
+
+/**
+ * Minimum necessary, per role (45 CFR 164.502(b), 164.514(d)):
+ * - `Demographics` (name, date of birth, phone): front desk, nurses, physicians, billing.
+ * - `Clinical` (diagnosis, notes): nurses and physicians on the patient's care team only.
+ * - `Billing` (insurance member id): billing only.
+ * - `AuditEvent`: auditors and admins read; nobody updates or deletes.
+ * - `Key` and `Backup` operations: admins only.
+ * Emergency access (break-glass): nurses and physicians, clinical and demographics, read only,
+ * at most 60 minutes, one patient, reviewed afterwards.
+ */
+export const clinicPolicy: PolicyDocument = {
+  version: 1,
+  relationships: ['careTeam'],
+  roles: [
+    { id: 'staff' },
+    { id: 'front_desk', inherits: ['staff'] },
+    { id: 'nurse', inherits: ['staff'] },
+    { id: 'physician', inherits: ['staff'] },
+    { id: 'billing', inherits: ['staff'] },
+    { id: 'auditor' },
+    { id: 'admin' },
+  ],
+  labels: [{ id: 'psychotherapy', emergencyAccess: 'never' }],
+  rules: [
+    {
+      id: 'demographics-for-care-and-operations',
+      effect: 'allow',
+      roles: ['front_desk', 'nurse', 'physician', 'billing'],
+      actions: ['read'],
+      resources: ['Demographics'],
+    },
+    {
+      id: 'clinical-for-care-team',
+      effect: 'allow',
+      roles: ['nurse', 'physician'],
+      actions: ['read'],
+      resources: ['Clinical'],
+      when: { relation: 'careTeam' },
+    },
+    {
+      id: 'billing-reads-coverage',
+      effect: 'allow',
+      roles: ['billing'],
+      actions: ['read'],
+      resources: ['Billing'],
+    },
+    {
+      id: 'audit-review',
+      effect: 'allow',
+      roles: ['auditor', 'admin'],
+      actions: ['read', 'verify'],
+      resources: ['AuditEvent'],
+    },
+    {
+      id: 'emergency-review',
+      effect: 'allow',
+      roles: ['auditor', 'admin'],
+      actions: ['read', 'review'],
+      resources: ['EmergencyGrant'],
+    },
+    {
+      id: 'admin-operations',
+      effect: 'allow',
+      roles: ['admin'],
+      actions: ['rotate', 'backup'],
+      resources: ['Key', 'Backup'],
+    },
+    {
+      id: 'audit-trail-is-append-only',
+      effect: 'deny',
+      roles: ['*'],
+      actions: ['update', 'delete'],
+      resources: ['AuditEvent'],
+    },
+  ],
+  emergencyAccess: {
+    roles: ['nurse', 'physician'],
+    actions: ['read'],
+    resources: ['Demographics', 'Clinical'],
+    reasonCodes: ['clinical-emergency'],
+    maxMinutes: 60,
+  },
+}

@@ -1,0 +1,101 @@
+/**
+ * Two clinic instances side by side on the real PostgreSQL and Redis: a logout on one is honoured
+ * by the other, and both append to one audit chain that stays valid. A schema and a key prefix of
+ * our own, removed afterwards.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createClient } from '@redis/client'
+import { generateCheckpointKey } from '@safeguards/audit-log'
+import { bytesToHex, manualClock, randomBytes } from '@safeguards/core'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type RunningClinic, type SharedStateOptions, startClinic } from '../src/clinic.js'
+import { client, signIn } from '../src/demo.js'
+
+const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+const id = bytesToHex(randomBytes(4))
+const schema = `sg_clinic_${id}`
+const prefix = `sg-clinic-${id}:`
+
+async function reachable(): Promise<string | null> {
+  try {
+    const c = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2000 })
+    await c.connect()
+    await c.end()
+  } catch {
+    return `PostgreSQL not reachable at ${databaseUrl}`
+  }
+  try {
+    const r = await createClient({
+      url: redisUrl,
+      socket: { reconnectStrategy: false, connectTimeout: 2000 },
+    }).connect()
+    await r.close()
+  } catch {
+    return `Redis not reachable at ${redisUrl}`
+  }
+  return null
+}
+const missing = await reachable()
+if (missing && process.env.CI === 'true') throw new Error(`CI=true but ${missing}`)
+if (missing) console.warn(`skipping clinic-api shared-state tests: ${missing}`)
+
+const clock = manualClock(Date.UTC(2026, 10, 22, 9, 0, 0))
+const anchorDir = mkdtempSync(join(tmpdir(), 'sg-clinic-anchor-'))
+let a: RunningClinic
+let b: RunningClinic
+
+describe.skipIf(missing !== null)('two instances on PostgreSQL and Redis', () => {
+  beforeAll(async () => {
+    const shared: SharedStateOptions = {
+      databaseUrl,
+      redisUrl,
+      schema,
+      stream: `clinic-${id}`,
+      redisPrefix: prefix,
+      checkpointKey: await generateCheckpointKey(),
+      anchorDir,
+    }
+    const demo = { advance: (ms: number) => clock.advance(ms) }
+    a = await startClinic({ clock, demo, shared })
+    b = await startClinic({ clock, demo, shared })
+  })
+  afterAll(async () => {
+    await a?.stop()
+    await b?.stop()
+    const c = new pg.Client({ connectionString: databaseUrl })
+    await c.connect()
+    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+    await c.end()
+    const r = await createClient({ url: redisUrl }).connect()
+    for await (const keys of r.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 }))
+      if (keys.length > 0) await r.del(keys)
+    await r.close()
+    rmSync(anchorDir, { recursive: true, force: true })
+  })
+
+  it('a session from one instance works on the other, and a logout on one holds on both', async () => {
+    const token = await signIn(a, 'nora.nurse')
+    const onB = await client(b.url)('GET', '/api/patients/p-1/clinical', token)
+    expect(onB.status).toBe(200)
+    expect((await client(b.url)('POST', '/api/logout', token)).status).toBe(200)
+    expect((await client(a.url)('GET', '/api/patients/p-1/clinical', token)).status).toBe(401)
+    expect((await client(b.url)('GET', '/api/patients/p-1/clinical', token)).status).toBe(401)
+  })
+
+  it('both instances append to one audit chain that verifies', async () => {
+    const front = await signIn(b, 'frank.front')
+    expect((await client(a.url)('GET', '/api/patients/p-1/clinical', front)).status).toBe(403)
+    const auditor = await signIn(a, 'ada.auditor')
+    const va = await client(a.url)('GET', '/api/audit/verify', auditor)
+    expect(va.body.ok).toBe(true)
+    expect(va.body.findings).toEqual([])
+    const vb = await client(b.url)('GET', '/api/audit/verify', auditor)
+    expect(vb.body.ok).toBe(true)
+    expect(vb.body.records as number).toBeGreaterThanOrEqual(va.body.records as number)
+    expect(va.body.records as number).toBeGreaterThan(10)
+  })
+})
