@@ -20,6 +20,8 @@ export default defineConfig({
     search: { provider: 'local' },
     nav: [
       { text: 'Guide', link: '/guide/getting-started' },
+      { text: 'Packages', link: '/guide/packages/core' },
+      { text: 'Runbooks', link: '/runbooks/key-rotation' },
       { text: 'HIPAA matrix', link: '/compliance/hipaa-matrix' },
       { text: 'API', link: '/api/' },
     ],
@@ -30,6 +32,35 @@ export default defineConfig({
           items: [
             { text: 'Getting started', link: '/guide/getting-started' },
             { text: 'Threat model', link: '/guide/threat-model' },
+          ],
+        },
+        {
+          text: 'Packages',
+          items: [
+            { text: 'core', link: '/guide/packages/core' },
+            { text: 'envelope', link: '/guide/packages/envelope' },
+            { text: 'pkcs11', link: '/guide/packages/pkcs11' },
+            { text: 'audit-log', link: '/guide/packages/audit-log' },
+            { text: 'audit-log-postgres', link: '/guide/packages/audit-log-postgres' },
+            { text: 'rbac', link: '/guide/packages/rbac' },
+            { text: 'session', link: '/guide/packages/session' },
+            { text: 'session-redis', link: '/guide/packages/session-redis' },
+            { text: 'mfa', link: '/guide/packages/mfa' },
+            { text: 'password', link: '/guide/packages/password' },
+            { text: 'backup', link: '/guide/packages/backup' },
+            { text: 'controls', link: '/guide/packages/controls' },
+            { text: 'cli', link: '/guide/packages/cli' },
+          ],
+        },
+      ],
+      '/runbooks/': [
+        {
+          text: 'Runbooks',
+          items: [
+            { text: 'Key rotation and rewrap', link: '/runbooks/key-rotation' },
+            { text: 'Audit verification', link: '/runbooks/audit-verification' },
+            { text: 'Backup restore test', link: '/runbooks/backup-restore-test' },
+            { text: 'Emergency-access review', link: '/runbooks/emergency-access-review' },
           ],
         },
       ],

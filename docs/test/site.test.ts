@@ -147,6 +147,19 @@ describe.skipIf(missing !== undefined && !ci)('docs site in Chromium', () => {
     await page.locator('.VPLocalSearchBox .no-results').waitFor({ timeout: 10_000 })
   })
 
+  it('a package page renders its sections in order, and the diagrams load', async () => {
+    await page.goto(`${base}/guide/packages/envelope.html`)
+    const headings = await page.locator('main h2').allTextContents()
+    const order = ['Example', 'Purpose', 'Usage', 'Notes', 'Algorithm details'].map((h) =>
+      headings.findIndex((t) => t.includes(h)),
+    )
+    expect(order.every((i) => i >= 0)).toBe(true)
+    expect([...order].sort((a, b) => a - b)).toEqual(order)
+    const diagram = page.locator('main img[src*="/diagrams/envelope-format.svg"]')
+    await diagram.waitFor()
+    expect(await diagram.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0)
+  })
+
   it('no request left localhost', () => {
     expect(offsite).toEqual([])
   })
