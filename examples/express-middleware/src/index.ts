@@ -1,0 +1,2 @@
+export type { SafeguardsLocals } from './middleware.js'
+export { auditRequests, readCookie, requireAccess, requireSession } from './middleware.js'

@@ -1,0 +1,2 @@
+export type { EncryptedRow, RotationJobOptions, RotationReport, RowTable } from './job.js'
+export { memoryTable, runRotationJob } from './job.js'
