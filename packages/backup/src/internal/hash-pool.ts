@@ -24,7 +24,7 @@ const { parentPort, workerData } = require('node:worker_threads')
 const fs = require('node:fs')
 const crypto = require('node:crypto')
 const CHUNK = workerData.chunkSize
-const buf = Buffer.allocUnsafe(CHUNK)
+const buf = new Uint8Array(CHUNK)
 const PROGRESS_EVERY = 64 * 1024 * 1024
 function hashOne(job) {
   let fd = -1
