@@ -138,4 +138,11 @@ export interface KekProvider {
    * Called by a usage budget with policy `rotate` when the hard limit is reached.
    */
   rotate?(): Promise<KeyDescription>
+
+  /**
+   * Releases what the provider holds (HSM sessions, KMS clients, file handles), after the
+   * operations in flight finish (optional; providers that hold nothing omit it). An application
+   * that owns several providers closes each one on shutdown with `await provider.close?.()`.
+   */
+  close?(): Promise<void>
 }

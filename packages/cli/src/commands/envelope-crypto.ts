@@ -1,11 +1,13 @@
 /**
  * `safeguards encrypt|decrypt|rewrap`: stream a file or stdin through envelope encryption,
- * decryption or a header-only rewrap, in bounded memory.
+ * decryption or a header-only rewrap, in bounded memory. The data keys are wrapped by the local
+ * keyring (`--keyring`), by a KEK in an HSM token (`--key-name` and the token options), or by both
+ * (each envelope then carries one wrapped key per provider, and either can open it).
  *
  * @module
  */
-import { createEnvelope, type Envelope, toNodeStream } from '@safeguards/envelope'
-import { keyValues, parseCommandArgs } from '../args.js'
+import { createEnvelope, type Envelope, type KekProvider, toNodeStream } from '@safeguards/envelope'
+import { keyValues, type ParsedValues, parseCommandArgs } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { ExitCode, UsageError } from '../errors.js'
 import {
@@ -17,6 +19,7 @@ import {
   openKeyring,
   pipeToOutput,
 } from './envelope-shared.js'
+import { hsmHelp, hsmOptions, mapTokenError, openHsm, wantsHsm } from './hsm-shared.js'
 
 type Mode = 'encrypt' | 'decrypt' | 'rewrap'
 
@@ -28,11 +31,14 @@ const SUMMARIES: Record<Mode, string> = {
 
 function usage(mode: Mode): string {
   return [
-    `Usage: safeguards ${mode} --keyring PATH [--context KEY=VALUE]... [--in FILE] [--out FILE]${mode === 'rewrap' ? ' [--to KEYREF]' : ''}`,
+    `Usage: safeguards ${mode} (--keyring PATH | --key-name NAME --token-label LABEL) [--context KEY=VALUE]...`,
+    `                          [--in FILE] [--out FILE]${mode === 'rewrap' ? ' [--to KEYREF]' : ''}`,
     '',
     SUMMARIES[mode],
     '',
+    'Keys: the local keyring, a KEK in an HSM token through PKCS#11, or both (one wrapped key each).',
     keyringHelp,
+    hsmHelp,
     '  --context KEY=VALUE      encryption context (repeatable); decrypt and rewrap need the same pairs',
     '  --in FILE                input (default stdin)',
     '  --out FILE               output (default stdout); written to a temp file and renamed on success',
@@ -44,7 +50,8 @@ function usage(mode: Mode): string {
       : []),
     '',
     'Exit codes: 0 ok; 1 decryption failed (any cryptographic failure: wrong key, wrong context,',
-    'tampering, truncation); 2 usage or malformed input; 3 key unavailable (names the key reference).',
+    'tampering, truncation); 2 usage or malformed input; 3 key unavailable (names the key reference),',
+    'or the token, its library or the PIN unavailable.',
   ].join('\n')
 }
 
@@ -54,9 +61,19 @@ function transformFor(mode: Mode, env: Envelope, context: Record<string, string>
   return env.rewrapStream(context, to === undefined ? {} : { to })
 }
 
+/** The providers named on the command line: the keyring, the token, or both. The caller closes them. */
+async function openProviders(values: ParsedValues, io: CliIO, opened: KekProvider[]): Promise<void> {
+  const local = values.keyring !== undefined
+  const hsm = wantsHsm(values)
+  if (!local && !hsm) throw new UsageError('give --keyring PATH, or --key-name with a token, or both')
+  if (local) opened.push(await openKeyring(values, io))
+  if (hsm) opened.push(await openHsm(values, io))
+}
+
 async function run(mode: Mode, argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...keyringOptions,
+    ...hsmOptions,
     context: { type: 'string', multiple: true },
     in: { type: 'string' },
     out: { type: 'string' },
@@ -69,16 +86,22 @@ async function run(mode: Mode, argv: string[], io: CliIO): Promise<number> {
     frameLength = Number(values['frame-length'])
     if (!Number.isSafeInteger(frameLength)) throw new UsageError('--frame-length expects an integer')
   }
+  const providers: KekProvider[] = []
   try {
-    const keyring = await openKeyring(values, io)
-    const env = createEnvelope({ provider: keyring, ...(frameLength === undefined ? {} : { frameLength }) })
+    await openProviders(values, io, providers)
+    const env = createEnvelope({
+      providers,
+      ...(frameLength === undefined ? {} : { frameLength }),
+    })
     const to = typeof values.to === 'string' ? values.to : undefined
     const input = inputOf(values, io)
     await pipeToOutput(values, io, input, toNodeStream(transformFor(mode, env, context, to))).catch(
       inputError,
     )
   } catch (error) {
-    mapEnvelopeError(error)
+    mapEnvelopeError(wantsHsm(values) ? await mapTokenError(error) : error)
+  } finally {
+    await Promise.all(providers.map((p) => p.close?.()))
   }
   return ExitCode.OK
 }

@@ -6,17 +6,15 @@
  *
  * @module
  */
-import { bytesToHex, randomBytes, Secret, timingSafeEqual, utf8Encode } from '@safeguards/core'
+import { bytesToHex, randomBytes, timingSafeEqual, utf8Encode } from '@safeguards/core'
 import { KeyringStateError } from '@safeguards/envelope'
-import { Pkcs11Error, Pkcs11KekProvider, type Pkcs11ProviderOptions } from '@safeguards/pkcs11'
-import { optionalString, parseCommandArgs, requireString } from '../args.js'
+import type { Pkcs11KekProvider } from '@safeguards/pkcs11'
+import { parseCommandArgs, requireString } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { CliExit, ExitCode, UsageError } from '../errors.js'
 import { writeJson, writeLine } from '../output.js'
-import { EXIT_KEY_UNAVAILABLE, mapEnvelopeError } from './envelope-shared.js'
-
-const DEFAULT_PIN_ENV = 'SAFEGUARDS_HSM_PIN'
-const MODULE_ENV = 'SAFEGUARDS_PKCS11_MODULE'
+import { mapEnvelopeError } from './envelope-shared.js'
+import { DEFAULT_PIN_ENV, hsmOptions, MODULE_ENV, mapTokenError, openHsm } from './hsm-shared.js'
 
 const usage = [
   'Usage: safeguards hsm <list|rotate|promote|retire|disable|enable|destroy|check> --key-name NAME',
@@ -43,47 +41,12 @@ function versionOf(values: Record<string, unknown>): number {
   return v
 }
 
-function providerOptions(values: Record<string, unknown>, io: CliIO): Pkcs11ProviderOptions {
-  const v = values as Record<string, string | undefined>
-  const module = optionalString(v, 'module') ?? io.env[MODULE_ENV]
-  if (module === undefined || module === '') throw new UsageError(`--module (or $${MODULE_ENV}) is required`)
-  const label = optionalString(v, 'token-label')
-  const serial = optionalString(v, 'token-serial')
-  if ((label === undefined) === (serial === undefined)) {
-    throw new UsageError('give exactly one of --token-label or --token-serial')
-  }
-  const pinEnv = optionalString(v, 'pin-env') ?? DEFAULT_PIN_ENV
-  const pin = io.env[pinEnv]
-  if (pin === undefined || pin === '') throw new UsageError(`the user PIN is expected in $${pinEnv}`)
-  const providerId = optionalString(v, 'provider-id')
-  return {
-    module,
-    token: label !== undefined ? { label } : { serial: serial as string },
-    pin: Secret.of(pin),
-    keyName: requireString(v, 'key-name'),
-    ...(providerId === undefined ? {} : { providerId }),
-  }
-}
-
 async function withProvider<T>(
   values: Record<string, unknown>,
   io: CliIO,
   fn: (hsm: Pkcs11KekProvider) => Promise<T>,
 ): Promise<T> {
-  let options: Pkcs11ProviderOptions
-  try {
-    options = providerOptions(values, io)
-  } catch (e) {
-    if (e instanceof UsageError) throw e
-    throw new UsageError(e instanceof Error ? e.message : 'bad options')
-  }
-  let hsm: Pkcs11KekProvider
-  try {
-    hsm = await Pkcs11KekProvider.open(options)
-  } catch (e) {
-    if (e instanceof TypeError) throw new UsageError(e.message)
-    throw e
-  }
+  const hsm = await openHsm(values as Record<string, string>, io)
   try {
     return await fn(hsm)
   } finally {
@@ -94,12 +57,7 @@ async function withProvider<T>(
 async function run(argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv
   const { values } = parseCommandArgs(rest, {
-    module: { type: 'string' },
-    'token-label': { type: 'string' },
-    'token-serial': { type: 'string' },
-    'key-name': { type: 'string' },
-    'pin-env': { type: 'string' },
-    'provider-id': { type: 'string' },
+    ...hsmOptions,
     version: { type: 'string' },
     stage: { type: 'boolean' },
     json: { type: 'boolean' },
@@ -175,10 +133,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     }
   } catch (error) {
     if (error instanceof KeyringStateError) throw new CliExit(ExitCode.USAGE, error.message)
-    if (error instanceof Pkcs11Error && error.code !== 'ERR_PKCS11_KEY_POLICY') {
-      throw new CliExit(EXIT_KEY_UNAVAILABLE, `token unavailable: ${error.message} (${error.code})`)
-    }
-    return mapEnvelopeError(error)
+    return mapEnvelopeError(await mapTokenError(error))
   }
 }
 

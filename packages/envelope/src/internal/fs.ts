@@ -81,7 +81,8 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>): Promi
         continue // the lock went away between open and stat
       }
       if (Date.now() - started > TIMEOUT_MS) throw new KeyringFileError('keyring is locked by another writer')
-      await new Promise((r) => setTimeout(r, delay + Math.random() * delay))
+      // Jitter from the CSPRNG (no Math.random in library code), so writers that collided spread out.
+      await new Promise((r) => setTimeout(r, delay + ((randomBytes(1)[0] as number) / 256) * delay))
       delay = Math.min(delay * 2, 50)
     }
   }
