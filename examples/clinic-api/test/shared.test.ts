@@ -7,12 +7,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient } from '@redis/client'
-import { generateCheckpointKey } from '@safeguards/audit-log'
 import { bytesToHex, manualClock, randomBytes } from '@safeguards/core'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RunningClinic, type SharedStateOptions, startClinic } from '../src/clinic.js'
+import { type RunningClinic, type SharedStateOptions, STAFF_USERNAMES, startClinic } from '../src/clinic.js'
 import { client, signIn } from '../src/demo.js'
+import { generateClinicSecrets } from '../src/secrets.js'
 
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -44,7 +44,7 @@ if (missing && process.env.CI === 'true') throw new Error(`CI=true but ${missing
 if (missing) console.warn(`skipping clinic-api shared-state tests: ${missing}`)
 
 const clock = manualClock(Date.UTC(2026, 10, 22, 9, 0, 0))
-const anchorDir = mkdtempSync(join(tmpdir(), 'sg-clinic-anchor-'))
+const sharedDir = mkdtempSync(join(tmpdir(), 'sg-clinic-shared-'))
 let a: RunningClinic
 let b: RunningClinic
 
@@ -56,12 +56,11 @@ describe.skipIf(missing !== null)('two instances on PostgreSQL and Redis', () =>
       schema,
       stream: `clinic-${id}`,
       redisPrefix: prefix,
-      checkpointKey: await generateCheckpointKey(),
-      anchorDir,
     }
+    const secrets = await generateClinicSecrets(STAFF_USERNAMES)
     const demo = { advance: (ms: number) => clock.advance(ms) }
-    a = await startClinic({ clock, demo, shared })
-    b = await startClinic({ clock, demo, shared })
+    a = await startClinic({ clock, demo, shared, secrets, sharedDir })
+    b = await startClinic({ clock, demo, shared, secrets, sharedDir })
   })
   afterAll(async () => {
     await a?.stop()
@@ -74,7 +73,7 @@ describe.skipIf(missing !== null)('two instances on PostgreSQL and Redis', () =>
     for await (const keys of r.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 }))
       if (keys.length > 0) await r.del(keys)
     await r.close()
-    rmSync(anchorDir, { recursive: true, force: true })
+    rmSync(sharedDir, { recursive: true, force: true })
   })
 
   it('a session from one instance works on the other, and a logout on one holds on both', async () => {
