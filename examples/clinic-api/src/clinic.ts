@@ -660,7 +660,7 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
       records: r.records,
       checkpoints: r.checkpoints,
       anchoredThrough: r.anchoredThrough,
-      findings: r.findings.map((f) => ({ seq: f.seq, code: f.code })),
+      findings: r.findings.map((f) => ({ seq: f.seq, code: f.code, severity: f.severity })),
     })
   })
 

@@ -6,42 +6,18 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createClient } from '@redis/client'
 import { bytesToHex, manualClock, randomBytes } from '@safeguards/core'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RunningClinic, type SharedStateOptions, STAFF_USERNAMES, startClinic } from '../src/clinic.js'
 import { client, signIn } from '../src/demo.js'
 import { generateClinicSecrets } from '../src/secrets.js'
+import { removeSharedState } from '../src/shared-state.js'
+import { databaseUrl, missingServices, redisUrl } from './services.js'
 
-const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const id = bytesToHex(randomBytes(4))
 const schema = `sg_clinic_${id}`
 const prefix = `sg-clinic-${id}:`
-
-async function reachable(): Promise<string | null> {
-  try {
-    const c = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2000 })
-    await c.connect()
-    await c.end()
-  } catch {
-    return `PostgreSQL not reachable at ${databaseUrl}`
-  }
-  try {
-    const r = await createClient({
-      url: redisUrl,
-      socket: { reconnectStrategy: false, connectTimeout: 2000 },
-    }).connect()
-    await r.close()
-  } catch {
-    return `Redis not reachable at ${redisUrl}`
-  }
-  return null
-}
-const missing = await reachable()
-if (missing && process.env.CI === 'true') throw new Error(`CI=true but ${missing}`)
-if (missing) console.warn(`skipping clinic-api shared-state tests: ${missing}`)
+const missing = await missingServices('clinic-api shared-state tests')
 
 const clock = manualClock(Date.UTC(2026, 10, 22, 9, 0, 0))
 const sharedDir = mkdtempSync(join(tmpdir(), 'sg-clinic-shared-'))
@@ -65,14 +41,7 @@ describe.skipIf(missing !== null)('two instances on PostgreSQL and Redis', () =>
   afterAll(async () => {
     await a?.stop()
     await b?.stop()
-    const c = new pg.Client({ connectionString: databaseUrl })
-    await c.connect()
-    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-    await c.end()
-    const r = await createClient({ url: redisUrl }).connect()
-    for await (const keys of r.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 }))
-      if (keys.length > 0) await r.del(keys)
-    await r.close()
+    await removeSharedState({ databaseUrl, redisUrl, schema, redisPrefix: prefix })
     rmSync(sharedDir, { recursive: true, force: true })
   })
 
