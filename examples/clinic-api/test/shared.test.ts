@@ -3,10 +3,13 @@
  * by the other, and both append to one audit chain that stays valid. A schema and a key prefix of
  * our own, removed afterwards.
  */
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createClient } from '@redis/client'
 import { bytesToHex, manualClock, randomBytes } from '@safeguards/core'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RunningClinic, type SharedStateOptions, STAFF_USERNAMES, startClinic } from '../src/clinic.js'
 import { client, signIn } from '../src/demo.js'
@@ -66,4 +69,45 @@ describe.skipIf(missing !== null)('two instances on PostgreSQL and Redis', () =>
     expect(vb.body.records as number).toBeGreaterThanOrEqual(va.body.records as number)
     expect(va.body.records as number).toBeGreaterThan(10)
   })
+})
+
+describe.skipIf(missing !== null)('the walkthrough with DATABASE_URL and REDIS_URL', () => {
+  it('runs two instances on PostgreSQL and Redis, exits 0, and removes its schema and keys', async () => {
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@safeguards/source', 'src/demo.ts'],
+      {
+        cwd: join(import.meta.dirname, '..'),
+        encoding: 'utf8',
+        timeout: 80_000,
+        env: { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl },
+      },
+    )
+    expect(out).toContain('mode: shared')
+    expect(out).toMatch(/TOTP code on B \(HTTP 200\): one sign-in across instances/)
+    expect(out).toContain('the same token on A after the logout on B: HTTP 401')
+    expect(out).toMatch(/verify the live log \(one PostgreSQL stream, written by both instances\): ok=true/)
+    expect(out).toContain('the same chain verified through B: ok=true')
+    expect(out).toContain('verify the copy: ok=false')
+    expect(out).toContain('walkthrough complete.')
+    const demoSchema = /schema (clinic_demo_[0-9a-f]+)/.exec(out)?.[1]
+    const demoPrefix = /prefix (clinic-demo-[0-9a-f]+:)/.exec(out)?.[1]
+    expect(demoSchema).toBeDefined()
+    const c = new pg.Client({ connectionString: databaseUrl })
+    await c.connect()
+    try {
+      const { rowCount } = await c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [demoSchema])
+      expect(rowCount).toBe(0)
+    } finally {
+      await c.end()
+    }
+    const r = await createClient({ url: redisUrl }).connect()
+    try {
+      const left: string[] = []
+      for await (const keys of r.scanIterator({ MATCH: `${demoPrefix}*`, COUNT: 100 })) left.push(...keys)
+      expect(left).toEqual([])
+    } finally {
+      await r.close()
+    }
+  }, 90_000)
 })
