@@ -1,9 +1,19 @@
 /**
  * The clinic service: a small patient-records API on Hono, wired from every Safeguards package.
- * `createClinic` builds it on embedded defaults (files in a data directory, sessions in memory);
- * `startClinic` serves it on 127.0.0.1.
+ * `createClinic` builds it on embedded defaults (files in a data directory, sessions in memory), or
+ * on PostgreSQL and Redis so that several instances serve as one; `startClinic` serves it over HTTP
+ * (127.0.0.1 unless told otherwise). `src/server.ts` runs it as a process from the environment.
  */
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,11 +21,11 @@ import { serve } from '@hono/node-server'
 import { createClient } from '@redis/client'
 import {
   type AuditEvent,
+  type AuditStore,
   createCheckpointSigner,
   createKeyring,
   createPseudonymizer,
   directoryAnchor,
-  generateCheckpointKey,
   openAuditLog,
   openFileStore,
   type VerifyReport,
@@ -25,7 +35,6 @@ import { openPostgresStore } from '@safeguards/audit-log-postgres'
 import {
   alertFromReport,
   createBag,
-  generateSigningKeyPair,
   importSigningKey,
   importVerificationKeys,
   verifyBag,
@@ -36,24 +45,21 @@ import {
   bytesToHex,
   type Clock,
   randomBytes,
+  sha256,
   systemClock,
   utf8Decode,
   utf8Encode,
 } from '@safeguards/core'
-import { createEnvelope, LocalKeyring } from '@safeguards/envelope'
-import {
-  createAesGcmSealer,
-  createMemoryStore,
-  createTotpAuthenticator,
-  secretFromBase32,
-  totpCode,
-} from '@safeguards/mfa'
+import { createEnvelope, KeyringFileError, LocalKeyring } from '@safeguards/envelope'
+import { createMemoryStore, createRedisStore, createTotpVerifier, secretFromBase32 } from '@safeguards/mfa'
 import { createPasswordHasher } from '@safeguards/password'
 import { compilePolicy } from '@safeguards/rbac'
 import { createSessionManager } from '@safeguards/session'
 import { createRedisSessionStore } from '@safeguards/session-redis'
 import { Hono } from 'hono'
 import { clinicPolicy, type Role } from './policy.js'
+import { type ClinicSecrets, generateClinicSecrets } from './secrets.js'
+import { writeOnce } from './write-once.js'
 
 const TENANT = 'clinic-a'
 const MIN = 60_000
@@ -69,13 +75,11 @@ export interface StaffSeed {
   readonly totpSecret: string
 }
 
-/** A checkpoint key pair for the audit log (generate with `generateCheckpointKey`). */
-export type CheckpointKeyPair = Awaited<ReturnType<typeof generateCheckpointKey>>
-
 /**
  * Shared state, so several instances serve as one: the audit log on PostgreSQL (one stream, one
- * chain) and sessions on Redis (a logout on one instance holds on every other). Every instance
- * must get the same values, including the checkpoint key and the anchor directory.
+ * chain), and sessions, TOTP replay state and sign-in challenges on Redis (a logout on one instance
+ * holds on every other). Every instance must get the same values, and the same `secrets`,
+ * `sharedDir` and `anchorDir` (see {@link ClinicOptions}).
  */
 export interface SharedStateOptions {
   databaseUrl: string
@@ -84,18 +88,28 @@ export interface SharedStateOptions {
   schema: string
   /** The audit stream. */
   stream: string
-  /** The Redis key prefix of the sessions. */
+  /** The prefix of every Redis key the clinic writes (sessions, TOTP state, challenges). */
   redisPrefix: string
-  checkpointKey: CheckpointKeyPair
-  anchorDir: string
 }
 
 /** Options of {@link createClinic}. */
 export interface ClinicOptions {
   /** PostgreSQL and Redis instead of the embedded defaults (file log, in-memory sessions). */
   shared?: SharedStateOptions
-  /** The data directory (default: a fresh temporary directory, removed on close). */
+  /** This instance's data directory (default: a fresh temporary directory, removed on close). */
   dataDir?: string
+  /**
+   * What every instance must see: the keyring file (`keyring.json`), the encrypted patient records
+   * (`records/`) and, unless `anchorDir` says otherwise, the audit anchor (`audit-anchor/`).
+   * Default: the data directory.
+   */
+  sharedDir?: string
+  /** Where audit checkpoints are anchored (default `<sharedDir>/audit-anchor`). */
+  anchorDir?: string
+  /** The keys and seeded credentials (default: fresh ones for this run; see `secrets.ts`). */
+  secrets?: ClinicSecrets
+  /** Also checkpoint the audit log every this many milliseconds (default 0: every 16 records and on close only). */
+  checkpointEveryMs?: number
   /** The clock (default the system clock). The demo and tests pass a manual clock. */
   clock?: Clock
   /** Demo mode: mounts `POST /_demo/clock` to advance a manual clock. Never in production. */
@@ -107,11 +121,71 @@ export interface Clinic {
   readonly app: { fetch(request: Request): Response | Promise<Response> }
   readonly dataDir: string
   readonly staff: readonly StaffSeed[]
-  /** Paths an operator (the demo) uses: the audit log, its anchor, the backups. */
+  /** Paths an operator (the demo) uses: the file audit log (embedded mode), its anchor, the records, the backups. */
   readonly paths: { audit: string; anchor: string; records: string; backups: string }
   /** Verifies an audit log directory (for example a copy) with this clinic's checkpoint key. */
   verifyAuditDir(dir: string): Promise<VerifyReport>
+  /**
+   * Copies the audit log in use, records and stored checkpoints, into a file log at `dir` (an
+   * export for offline review): the file log itself, or the PostgreSQL stream.
+   */
+  copyAuditLog(dir: string): Promise<void>
+  /** Flushes the audit log (with a final checkpoint) and closes its store and the Redis client. */
   close(): Promise<void>
+}
+
+/** Pending second factors: challenge → user, single use, with an expiry. */
+interface ChallengeStore {
+  put(challenge: string, userId: string, ttlMs: number): Promise<void>
+  /** The user of a live challenge, consuming it; null when unknown, used or expired. */
+  take(challenge: string): Promise<string | null>
+}
+
+function memoryChallenges(clock: Clock): ChallengeStore {
+  const map = new Map<string, { userId: string; expiresAt: number }>()
+  return {
+    async put(challenge, userId, ttlMs) {
+      map.set(challenge, { userId, expiresAt: clock.now() + ttlMs })
+    },
+    async take(challenge) {
+      const c = map.get(challenge)
+      map.delete(challenge)
+      return c === undefined || c.expiresAt <= clock.now() ? null : c.userId
+    },
+  }
+}
+
+const connectRedis = (url: string) => createClient({ url }).connect()
+type RedisClient = Awaited<ReturnType<typeof connectRedis>>
+
+/** Challenges in Redis: the password step on one instance, the TOTP step on another. */
+function redisChallenges(redis: RedisClient, prefix: string): ChallengeStore {
+  // The key is a hash of the challenge: the bearer value itself is never stored.
+  const key = (c: string): string => `${prefix}${bytesToHex(sha256(utf8Encode(c)))}`
+  return {
+    async put(challenge, userId, ttlMs) {
+      await redis.set(key(challenge), userId, { expiration: { type: 'PX', value: ttlMs }, condition: 'NX' })
+    },
+    async take(challenge) {
+      if (!/^[0-9a-f]{64}$/.test(challenge)) return null
+      const v = await redis.getDel(key(challenge))
+      return typeof v === 'string' ? v : null
+    },
+  }
+}
+
+/** Opens the keyring file, or creates it; when two instances create it at once, one wins and both open it. */
+async function openOrCreateKeyring(
+  path: string,
+  options: Parameters<typeof LocalKeyring.create>[1],
+): Promise<LocalKeyring> {
+  if (existsSync(path)) return LocalKeyring.open(path, options)
+  try {
+    return await LocalKeyring.create(path, options)
+  } catch (e) {
+    if (e instanceof KeyringFileError && existsSync(path)) return LocalKeyring.open(path, options)
+    throw e
+  }
 }
 
 interface PatientRecord {
@@ -157,6 +231,9 @@ const STAFF: readonly { id: string; username: string; role: Role; careTeam: stri
   { id: 'u-admin', username: 'alan.admin', role: 'admin', careTeam: [] },
 ]
 
+/** The usernames of the seeded staff (the keys of `ClinicSecrets.staff`). */
+export const STAFF_USERNAMES: readonly string[] = STAFF.map((s) => s.username)
+
 /**
  * Builds the clinic: keyring, audit log, sessions, MFA, policy, seeded staff and patients.
  *
@@ -167,55 +244,63 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
   const clock = options.clock ?? systemClock
   const ownDir = options.dataDir === undefined
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'sg-clinic-'))
+  const sharedDir = options.sharedDir ?? dataDir
   const paths = {
     audit: join(dataDir, 'audit'),
-    anchor: join(dataDir, 'audit-anchor'),
-    records: join(dataDir, 'records'),
+    anchor: options.anchorDir ?? join(sharedDir, 'audit-anchor'),
+    records: join(sharedDir, 'records'),
     backups: join(dataDir, 'backups'),
   }
-  for (const p of Object.values(paths)) mkdirSync(p, { recursive: true, mode: 0o700 })
+  const shared = options.shared
+  for (const [name, p] of Object.entries(paths))
+    if (name !== 'audit' || !shared) mkdirSync(p, { recursive: true, mode: 0o700 })
+  const secrets = options.secrets ?? (await generateClinicSecrets(STAFF_USERNAMES))
 
-  // Envelope encryption: a keyring file in the data dir, sealed by a secret that lives only in
-  // this process (a real deployment keeps it in a KMS/HSM or a secret manager).
-  const keyringSecret = bytesToBase64(randomBytes(32))
-  const keyringEnv = { CLINIC_KEYRING_SECRET: keyringSecret }
-  const keyring = await LocalKeyring.create(join(dataDir, 'keyring.json'), {
+  // Envelope encryption: a keyring file in the shared directory, sealed by a secret every instance
+  // has (a real deployment keeps it in a KMS/HSM or a secret manager).
+  const keyring = await openOrCreateKeyring(join(sharedDir, 'keyring.json'), {
     name: 'patients',
     masterSecret: { env: 'CLINIC_KEYRING_SECRET' },
-    env: keyringEnv,
+    env: { CLINIC_KEYRING_SECRET: secrets.keyringSecret },
     clock,
   })
   const envelope = createEnvelope({ provider: keyring })
 
-  // The audit log: a hash-chained file store, signed checkpoints, an anchor directory.
-  const shared = options.shared
-  if (shared) paths.anchor = shared.anchorDir
-  const checkpointKey = shared?.checkpointKey ?? (await generateCheckpointKey())
-  const auditKeyring = await createKeyring([{ publicJwk: checkpointKey.publicJwk }])
+  // The audit log: hash-chained records (a file store, or one PostgreSQL stream for every
+  // instance), signed checkpoints, an anchor directory.
+  const auditKeyring = await createKeyring([{ publicJwk: secrets.checkpointKey.publicJwk }])
+  const store: AuditStore = shared
+    ? await openPostgresStore({
+        connectionString: shared.databaseUrl,
+        schema: shared.schema,
+        stream: shared.stream,
+        migrate: true,
+        maxConnections: 2,
+      })
+    : await openFileStore({ dir: paths.audit, stream: 'clinic-api' })
   const log = await openAuditLog({
-    store: shared
-      ? await openPostgresStore({
-          connectionString: shared.databaseUrl,
-          schema: shared.schema,
-          stream: shared.stream,
-          migrate: true,
-          maxConnections: 2,
-        })
-      : await openFileStore({ dir: paths.audit, stream: 'clinic-api' }),
-    signer: await createCheckpointSigner(checkpointKey.privateJwk),
+    store,
+    signer: await createCheckpointSigner(secrets.checkpointKey.privateJwk),
     anchor: directoryAnchor(paths.anchor),
-    checkpointEvery: { records: 16, ms: 0 },
+    checkpointEvery: { records: 16, ms: options.checkpointEveryMs ?? 0 },
     clock,
+    onError: (e) => console.error(`audit checkpoint failed (${(e as { code?: string }).code ?? 'error'})`),
   })
-  const pseudonyms = createPseudonymizer(randomBytes(32), { keyId: 'clinic' })
+  const pseudonyms = createPseudonymizer(secrets.pseudonymKey, { keyId: 'clinic' })
   const audit = async (e: Omit<AuditEvent, 'source'>): Promise<void> => {
     await log.append({ ...e, source: { observer: 'clinic-api' } })
   }
 
-  const redis = shared ? await createClient({ url: shared.redisUrl }).connect() : undefined
+  let redis: RedisClient | undefined
+  try {
+    redis = shared ? await connectRedis(shared.redisUrl) : undefined
+  } catch (e) {
+    await log.close()
+    throw e
+  }
   const sessions = createSessionManager({
     ...(redis && shared
-      ? { store: createRedisSessionStore({ client: redis, prefix: shared.redisPrefix }) }
+      ? { store: createRedisSessionStore({ client: redis, prefix: `${shared.redisPrefix}sessions:` }) }
       : {}),
     clock,
     idleTimeoutMs: 15 * MIN,
@@ -232,12 +317,17 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
       }),
   })
 
-  const mfa = createTotpAuthenticator({
-    store: createMemoryStore({ clock }),
-    sealer: await createAesGcmSealer(randomBytes(32)),
-    issuer: 'Clinic API demo',
+  // TOTP: each code is accepted once per user (the used time step is kept in the store: in Redis
+  // when shared, so a code used on one instance is refused on the others), failures throttled.
+  const totp = createTotpVerifier({
+    store:
+      redis && shared
+        ? createRedisStore({ client: redis, prefix: `${shared.redisPrefix}mfa:` })
+        : createMemoryStore({ clock }),
     now: clock,
   })
+  const challenges =
+    redis && shared ? redisChallenges(redis, `${shared.redisPrefix}challenge:`) : memoryChallenges(clock)
   const hasher = createPasswordHasher()
 
   const careTeam = new Set(STAFF.flatMap((s) => s.careTeam.map((p) => `${s.id}:${p}`)))
@@ -246,29 +336,29 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     resolvers: { careTeam: (r) => careTeam.has(`${r.subject.id}:${r.resource.patient}`) },
   })
 
-  // Seed staff: a random password (argon2id verifier stored) and an enrolled TOTP credential.
+  // Seed staff from the secrets: the password's argon2id verifier, and the TOTP secret (a real
+  // service enrols each user with `createTotpAuthenticator`, which keeps the secret sealed).
   const staff: StaffSeed[] = []
   const verifiers = new Map<string, string>()
+  const totpSecrets = new Map<string, Uint8Array>()
   for (const s of STAFF) {
-    const password = `${bytesToHex(randomBytes(8))} clinic demo passphrase`
-    verifiers.set(s.username, await hasher.hash(password))
-    const enrollment = await mfa.beginEnrollment(s.id, s.username)
-    const secret = enrollment.manualKey.reveal()
-    const code = totpCode({ secret: secretFromBase32(secret), time: clock.now() })
-    await mfa.confirmEnrollment(s.id, enrollment.credentialId, code)
-    staff.push({ id: s.id, username: s.username, role: s.role, password, totpSecret: secret })
+    const cred = secrets.staff[s.username]
+    if (cred === undefined) throw new Error('the secrets have no credentials for a seeded user')
+    verifiers.set(s.username, await hasher.hash(cred.password))
+    totpSecrets.set(s.id, secretFromBase32(cred.totpSecret))
+    staff.push({ id: s.id, username: s.username, role: s.role, ...cred })
   }
 
-  // Seed patients, every PHI field encrypted under its own data key, bound to table/column/row.
+  // Seed patients once (the first instance to start writes each record whole; the others keep it),
+  // every PHI field encrypted under its own data key, bound to table/column/row.
   const recordPath = (id: string): string => join(paths.records, `${id}.json`)
   const ctx = (row: string, column: string) => ({ table: 'patients', column, row })
   for (const [id, fields] of Object.entries(PATIENTS)) {
+    if (existsSync(recordPath(id))) continue
     const enc: Record<string, string> = {}
     for (const [k, v] of Object.entries(fields))
       enc[k] = bytesToBase64(await envelope.encrypt(utf8Encode(v), ctx(id, k)))
-    writeFileSync(recordPath(id), JSON.stringify({ id, fields: enc } satisfies PatientRecord), {
-      mode: 0o600,
-    })
+    writeOnce(recordPath(id), utf8Encode(JSON.stringify({ id, fields: enc } satisfies PatientRecord)))
   }
   const loadRecord = (id: string): PatientRecord | null => {
     if (!/^p-[0-9]{1,6}$/.test(id)) return null
@@ -279,16 +369,12 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     }
   }
 
-  // Pending second factors: challenge → user, five minutes, single use.
-  const challenges = new Map<string, { userId: string; expiresAt: number }>()
   const byUsername = new Map(STAFF.map((s) => [s.username, s]))
   const byId = new Map(STAFF.map((s) => [s.id, s]))
 
-  // Backups: a signing key of the clinic, the previous attestation for the chain.
-  const backupKeys = await generateSigningKeyPair('EdDSA', 'clinic-backup')
-  const backupSigning = await importSigningKey(backupKeys.privateJwk)
-  const backupPublic = await importVerificationKeys(backupKeys.publicJwk)
-  let backupCount = 0
+  // Backups: the clinic's signing key (shared, so any instance verifies any bag).
+  const backupSigning = await importSigningKey(secrets.backupKey.privateJwk)
+  const backupPublic = await importVerificationKeys(secrets.backupKey.publicJwk)
 
   type Vars = { Variables: { user: (typeof STAFF)[number]; requestId: string } }
   const app = new Hono<Vars>()
@@ -322,7 +408,7 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     })
     if (!ok || !user) return c.json({ error: 'invalid_credentials' }, 401)
     const challenge = bytesToHex(randomBytes(32))
-    challenges.set(challenge, { userId: user.id, expiresAt: clock.now() + 5 * MIN })
+    await challenges.put(challenge, user.id, 5 * MIN)
     return c.json({ mfaRequired: true, challenge })
   })
 
@@ -330,11 +416,10 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     const body = (await c.req.json().catch(() => null)) as { challenge?: unknown; code?: unknown } | null
     const challenge = typeof body?.challenge === 'string' ? body.challenge : ''
     const code = typeof body?.code === 'string' ? body.code : ''
-    const pending = challenges.get(challenge)
-    challenges.delete(challenge)
-    if (!pending || pending.expiresAt <= clock.now()) return c.json({ error: 'invalid_challenge' }, 401)
-    const user = byId.get(pending.userId)!
-    const r = await mfa.verify(user.id, code)
+    const userId = challenge === '' ? null : await challenges.take(challenge)
+    const user = userId === null ? undefined : byId.get(userId)
+    if (!user) return c.json({ error: 'invalid_challenge' }, 401)
+    const r = await totp.verify(`totp-${user.id}`, totpSecrets.get(user.id)!, code, { throttleKey: user.id })
     await audit({
       type: 'login',
       subtype: ['totp'],
@@ -575,7 +660,7 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
       records: r.records,
       checkpoints: r.checkpoints,
       anchoredThrough: r.anchoredThrough,
-      findings: r.findings.map((f) => ({ seq: f.seq, code: f.code })),
+      findings: r.findings.map((f) => ({ seq: f.seq, code: f.code, severity: f.severity })),
     })
   })
 
@@ -606,7 +691,7 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
   app.post('/api/admin/backups', async (c) => {
     const g = await gate(c.get('user'), 'backup', 'Backup', c.get('requestId'))
     if (!g.ok) return c.json({ error: 'forbidden', reason: g.reason }, 403)
-    const id = `b-${++backupCount}`
+    const id = `b-${bytesToHex(randomBytes(4))}`
     const staging = join(dataDir, `staging-${id}`)
     cpSync(paths.records, staging, { recursive: true })
     const bag = await createBag(staging, join(paths.backups, id), {
@@ -639,16 +724,41 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     return c.json({ id, ...(await verifyBackup(id)) })
   })
 
+  // An export reads the stored checkpoints first, then the records: every checkpoint copied
+  // covers records that are copied too, even while other instances keep appending.
+  const copyAuditLog = async (dir: string): Promise<void> => {
+    if (!shared) {
+      cpSync(paths.audit, dir, { recursive: true })
+      return
+    }
+    const checkpoints = await store.readCheckpoints()
+    const copy = await openFileStore({ dir, stream: store.stream })
+    try {
+      let head = await copy.head()
+      for await (const r of store.read(0)) {
+        const hash = sha256(new Uint8Array([0, ...r.bytes]))
+        head = await copy.append(head, [{ seq: r.seq, bytes: r.bytes, hash, prevHash: head.hash }])
+      }
+      for (const [i, cp] of checkpoints.entries()) await copy.appendCheckpoint(i, cp)
+    } finally {
+      await copy.close()
+    }
+  }
+
   return {
     app,
     dataDir,
     staff,
     paths,
     verifyAuditDir,
+    copyAuditLog,
     async close() {
-      await log.close()
-      await redis?.close()
-      if (ownDir) rmSync(dataDir, { recursive: true, force: true })
+      try {
+        await log.close()
+      } finally {
+        await redis?.close()
+        if (ownDir) rmSync(dataDir, { recursive: true, force: true })
+      }
     },
   }
 }
@@ -659,22 +769,39 @@ export interface RunningClinic extends Clinic {
   stop(): Promise<void>
 }
 
-/** Starts the clinic on 127.0.0.1 (a random port unless given). */
-export async function startClinic(options: ClinicOptions & { port?: number } = {}): Promise<RunningClinic> {
+/** Starts the clinic over HTTP on `hostname` (default 127.0.0.1) and `port` (default: a random free one). */
+export async function startClinic(
+  options: ClinicOptions & { port?: number; hostname?: string } = {},
+): Promise<RunningClinic> {
   const clinic = await createClinic(options)
-  const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>(
-    (resolve) => {
-      const server = serve(
-        { fetch: clinic.app.fetch, hostname: '127.0.0.1', port: options.port ?? 0 },
-        (info: AddressInfo) => resolve({ server, port: info.port }),
-      )
-    },
-  )
+  const hostname = options.hostname ?? '127.0.0.1'
+  let server: ReturnType<typeof serve>
+  let port: number
+  try {
+    ;({ server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>(
+      (resolve, reject) => {
+        const server = serve(
+          { fetch: clinic.app.fetch, hostname, port: options.port ?? 0 },
+          (info: AddressInfo) => resolve({ server, port: info.port }),
+        )
+        server.once('error', reject)
+      },
+    ))
+  } catch (e) {
+    await clinic.close()
+    throw e
+  }
+  const host = hostname.includes(':') ? `[${hostname}]` : hostname
   return {
     ...clinic,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      // Stop accepting, let requests in flight finish (idle keep-alive sockets are closed), then
+      // flush and close the audit log (final checkpoint), the stores and the Redis client.
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        ;(server as { closeIdleConnections?: () => void }).closeIdleConnections?.()
+      })
       await clinic.close()
     },
   }

@@ -1,13 +1,22 @@
 /**
  * The walkthrough: starts the clinic on 127.0.0.1 (random port, manual clock, demo mode) and
  * drives it over HTTP with fetch, printing each step, the HIPAA safeguard and the evidence.
+ *
+ * With nothing set it runs on embedded defaults (one instance; files in a temporary data directory,
+ * sessions in memory). With `DATABASE_URL` and `REDIS_URL` set it starts TWO instances on
+ * PostgreSQL and Redis (a schema and a key prefix of its own, removed at the end) and also shows a
+ * session and a logout crossing instances and one audit chain written by both.
  */
-import { cpSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { manualClock } from '@safeguards/core'
+import { bytesToHex, manualClock, randomBytes } from '@safeguards/core'
 import { secretFromBase32, totpCode } from '@safeguards/mfa'
-import { type RunningClinic, startClinic } from './clinic.js'
+import { type RunningClinic, type SharedStateOptions, STAFF_USERNAMES, startClinic } from './clinic.js'
+import { generateClinicSecrets } from './secrets.js'
+import { redactUrl } from './server.js'
+import { removeSharedState } from './shared-state.js'
 
 type Json = Record<string, unknown>
 
@@ -47,15 +56,73 @@ export async function signIn(clinic: RunningClinic, username: string): Promise<s
   return step2.body.token as string
 }
 
+/** Thrown for `DATABASE_URL` without `REDIS_URL` or the reverse. */
+export class DemoConfigError extends Error {
+  override readonly name = 'DemoConfigError'
+}
+
+/** Shared mode when both URLs are set, embedded when neither is. @throws {DemoConfigError} for one of them. */
+export function demoShared(
+  env: Readonly<Record<string, string | undefined>>,
+): Pick<SharedStateOptions, 'databaseUrl' | 'redisUrl'> | null {
+  const db = env.DATABASE_URL?.trim() ?? ''
+  const redis = env.REDIS_URL?.trim() ?? ''
+  if ((db === '') !== (redis === ''))
+    throw new DemoConfigError(
+      `${db === '' ? 'REDIS_URL is set but DATABASE_URL is not' : 'DATABASE_URL is set but REDIS_URL is not'}: set both to run on PostgreSQL and Redis, or neither for the embedded defaults`,
+    )
+  return db === '' ? null : { databaseUrl: db, redisUrl: redis }
+}
+
 /** Runs the walkthrough; `print` receives each line. */
-export async function runDemo(print: (line: string) => void = console.log): Promise<void> {
+export async function runDemo(
+  print: (line: string) => void = console.log,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<void> {
+  const urls = demoShared(env)
   const clock = manualClock(Date.UTC(2026, 10, 22, 9, 0, 0))
-  const clinic = await startClinic({ clock, demo: { advance: (ms) => clock.advance(ms) } })
-  const call = client(clinic.url)
+  const demo = { advance: (ms: number) => clock.advance(ms) }
   const step = (title: string, hipaa: string) => print(`\n■ ${title}\n  HIPAA: ${hipaa}`)
   const say = (s: string) => print(`  → ${s}`)
+  // Shared mode: a schema, a stream and a key prefix of this run, a shared directory, two instances.
+  const run = bytesToHex(randomBytes(4))
+  const shared: SharedStateOptions | undefined = urls
+    ? {
+        ...urls,
+        schema: `clinic_demo_${run}`,
+        stream: `clinic-demo-${run}`,
+        redisPrefix: `clinic-demo-${run}:`,
+      }
+    : undefined
+  const sharedDir = shared ? mkdtempSync(join(tmpdir(), 'sg-clinic-demo-shared-')) : undefined
+  const secrets = shared ? await generateClinicSecrets(STAFF_USERNAMES) : undefined
+  const instances: RunningClinic[] = []
+  const start = async (): Promise<RunningClinic> => {
+    const c = await startClinic({
+      clock,
+      demo,
+      ...(shared && sharedDir && secrets ? { shared, sharedDir, secrets } : {}),
+    })
+    instances.push(c)
+    return c
+  }
   try {
-    print(`clinic-api listening on ${clinic.url} (data dir ${clinic.dataDir}, demo clock)`)
+    const clinic = await start()
+    const other = shared ? await start() : undefined
+    const call = client(clinic.url)
+    if (shared && other) {
+      print(
+        `mode: shared — audit log on PostgreSQL ${redactUrl(shared.databaseUrl)} (schema ${shared.schema}, removed at the end), sessions, TOTP state and sign-in challenges on Redis ${redactUrl(shared.redisUrl)} (prefix ${shared.redisPrefix}, removed at the end); two instances`,
+      )
+      print(
+        `clinic-api instance A listening on ${clinic.url}, instance B on ${other.url} (shared dir ${sharedDir}, demo clock)`,
+      )
+    } else {
+      print(
+        'mode: embedded — audit log, keyring and records as files in a temporary data directory, sessions in memory (set DATABASE_URL and REDIS_URL for PostgreSQL, Redis and two instances)',
+      )
+      print(`clinic-api listening on ${clinic.url} (data dir ${clinic.dataDir}, demo clock)`)
+    }
 
     step(
       'Sign-in: password (argon2id), then a TOTP code; a replayed code is refused',
@@ -120,10 +187,10 @@ export async function runDemo(print: (line: string) => void = console.log): Prom
     say(
       `nurse reads p-2 with the grant: HTTP ${bg.status}, reason ${(bg.body.decision as Json).reason}, obligations ${(bg.body.decision as Json).obligations}`,
     )
-    const other = await call('GET', '/api/patients/p-1/billing', nurse, undefined, {
+    const billingRead = await call('GET', '/api/patients/p-1/billing', nurse, undefined, {
       'x-emergency-access': grant.body.id as string,
     })
-    say(`the grant does not open billing data: HTTP ${other.status}, reason ${other.body.reason}`)
+    say(`the grant does not open billing data: HTTP ${billingRead.status}, reason ${billingRead.body.reason}`)
     await call('POST', `/api/emergency-access/${grant.body.id}/end`, nurse)
     const auditor = await signIn(clinic, 'ada.auditor')
     const pending = await call('GET', '/api/emergency-access/pending', auditor)
@@ -135,6 +202,31 @@ export async function runDemo(print: (line: string) => void = console.log): Prom
     say(
       `review recorded: HTTP ${review.status}, outcome ${(review.body.review as Json).outcome}; pending now ${((await call('GET', '/api/emergency-access/pending', auditor)).body.pending as Json[]).length}`,
     )
+
+    if (other) {
+      step(
+        'Two instances, one state: a session, a sign-in and a logout cross instances',
+        '164.312(a)(2)(iii) automatic logoff and session termination; 164.312(d) authentication',
+      )
+      const b = client(other.url)
+      const seed = clinic.staff.find((x) => x.username === 'priya.physician')!
+      await call('POST', '/_demo/clock', null, { advanceMs: 30_000 })
+      const p1 = await call('POST', '/login', null, { username: seed.username, password: seed.password })
+      const at = Date.parse((await call('POST', '/_demo/clock', null, { advanceMs: 0 })).body.now as string)
+      const code = totpCode({ secret: secretFromBase32(seed.totpSecret), time: at })
+      const p2 = await b('POST', '/login/totp', null, { challenge: p1.body.challenge, code })
+      say(
+        `physician: password on A (HTTP ${p1.status}), TOTP code on B (HTTP ${p2.status}): one sign-in across instances`,
+      )
+      const physician = p2.body.token as string
+      say(
+        `the session on A: HTTP ${(await call('GET', '/api/patients/p-1/clinical', physician)).status}; on B: HTTP ${(await b('GET', '/api/patients/p-1/clinical', physician)).status}`,
+      )
+      say(`logout on B: HTTP ${(await b('POST', '/api/logout', physician)).status}`)
+      say(
+        `the same token on A after the logout on B: HTTP ${(await call('GET', '/api/patients/p-1/clinical', physician)).status} (refused: the session is gone for every instance)`,
+      )
+    }
 
     step(
       'Automatic logoff: an idle session ends (the demo clock jumps 15 minutes)',
@@ -176,16 +268,24 @@ export async function runDemo(print: (line: string) => void = console.log): Prom
     const v = await call('GET', '/api/audit/verify', auditor2)
     say(`nurse asks to verify the log: HTTP ${(await call('GET', '/api/audit/verify', nurse2)).status}`)
     say(
-      `verify the live log: ok=${v.body.ok}, ${v.body.records} records, checkpoints ${JSON.stringify(v.body.checkpoints)}`,
+      `verify the live log${other ? ' (one PostgreSQL stream, written by both instances)' : ''}: ok=${v.body.ok}, ${v.body.records} records, checkpoints ${JSON.stringify(v.body.checkpoints)}`,
     )
+    if (other) {
+      const vb = await client(other.url)('GET', '/api/audit/verify', auditor2)
+      say(
+        `the same chain verified through B: ok=${vb.body.ok}, ${vb.body.records} records, findings ${JSON.stringify(vb.body.findings)}`,
+      )
+    }
     const copy = join(clinic.dataDir, 'audit-copy')
-    cpSync(clinic.paths.audit, copy, { recursive: true })
+    await clinic.copyAuditLog(copy)
     const seg = join(copy, 'segments', readdirSync(join(copy, 'segments')).sort()[0]!)
     const lines = readFileSync(seg, 'utf8').split('\n')
     const i = lines.findIndex((l) => l.includes('"outcomeCode":"no_matching_allow"'))
     lines[i] = lines[i]!.replace('"outcome":4', '"outcome":0')
     writeFileSync(seg, lines.join('\n'))
-    say(`tampered with a COPY: the denied read at seq ${i} rewritten as a success`)
+    say(
+      `tampered with a COPY${other ? ' (exported from PostgreSQL to files)' : ''}: the denied read at seq ${i} rewritten as a success`,
+    )
     const t = await clinic.verifyAuditDir(copy)
     say(`verify the copy: ok=${t.ok}, first finding seq ${t.findings[0]?.seq} ${t.findings[0]?.code}`)
 
@@ -206,7 +306,9 @@ export async function runDemo(print: (line: string) => void = console.log): Prom
     )
     print('\nwalkthrough complete.')
   } finally {
-    await clinic.stop()
+    for (const c of instances) await c.stop()
+    if (shared) await removeSharedState(shared)
+    if (sharedDir) rmSync(sharedDir, { recursive: true, force: true })
   }
 }
 
@@ -214,6 +316,10 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   runDemo().then(
     () => process.exit(0),
     (e: unknown) => {
+      if (e instanceof DemoConfigError) {
+        console.error(`clinic-api demo: ${e.message}`)
+        process.exit(2)
+      }
       console.error(e)
       process.exit(1)
     },

@@ -218,11 +218,13 @@ describe('audit', () => {
 describe('demo entry point', () => {
   it('runs the walkthrough end to end and exits 0', () => {
     const root = join(import.meta.dirname, '..')
+    const { DATABASE_URL: _db, REDIS_URL: _redis, ...env } = process.env
     const out = execFileSync(
       process.execPath,
       ['--import', 'tsx', '--conditions=@safeguards/source', 'src/demo.ts'],
-      { cwd: root, encoding: 'utf8', timeout: 50_000 },
+      { cwd: root, encoding: 'utf8', timeout: 50_000, env },
     )
+    expect(out).toContain('mode: embedded')
     expect(out).toContain('walkthrough complete.')
     expect(out).toContain('reason no_matching_allow')
     expect(out).toContain('verify the copy: ok=false')

@@ -3,48 +3,27 @@
  * by the other, and both append to one audit chain that stays valid. A schema and a key prefix of
  * our own, removed afterwards.
  */
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient } from '@redis/client'
-import { generateCheckpointKey } from '@safeguards/audit-log'
 import { bytesToHex, manualClock, randomBytes } from '@safeguards/core'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RunningClinic, type SharedStateOptions, startClinic } from '../src/clinic.js'
+import { type RunningClinic, type SharedStateOptions, STAFF_USERNAMES, startClinic } from '../src/clinic.js'
 import { client, signIn } from '../src/demo.js'
+import { generateClinicSecrets } from '../src/secrets.js'
+import { removeSharedState } from '../src/shared-state.js'
+import { databaseUrl, missingServices, redisUrl } from './services.js'
 
-const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const id = bytesToHex(randomBytes(4))
 const schema = `sg_clinic_${id}`
 const prefix = `sg-clinic-${id}:`
-
-async function reachable(): Promise<string | null> {
-  try {
-    const c = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2000 })
-    await c.connect()
-    await c.end()
-  } catch {
-    return `PostgreSQL not reachable at ${databaseUrl}`
-  }
-  try {
-    const r = await createClient({
-      url: redisUrl,
-      socket: { reconnectStrategy: false, connectTimeout: 2000 },
-    }).connect()
-    await r.close()
-  } catch {
-    return `Redis not reachable at ${redisUrl}`
-  }
-  return null
-}
-const missing = await reachable()
-if (missing && process.env.CI === 'true') throw new Error(`CI=true but ${missing}`)
-if (missing) console.warn(`skipping clinic-api shared-state tests: ${missing}`)
+const missing = await missingServices('clinic-api shared-state tests')
 
 const clock = manualClock(Date.UTC(2026, 10, 22, 9, 0, 0))
-const anchorDir = mkdtempSync(join(tmpdir(), 'sg-clinic-anchor-'))
+const sharedDir = mkdtempSync(join(tmpdir(), 'sg-clinic-shared-'))
 let a: RunningClinic
 let b: RunningClinic
 
@@ -56,25 +35,17 @@ describe.skipIf(missing !== null)('two instances on PostgreSQL and Redis', () =>
       schema,
       stream: `clinic-${id}`,
       redisPrefix: prefix,
-      checkpointKey: await generateCheckpointKey(),
-      anchorDir,
     }
+    const secrets = await generateClinicSecrets(STAFF_USERNAMES)
     const demo = { advance: (ms: number) => clock.advance(ms) }
-    a = await startClinic({ clock, demo, shared })
-    b = await startClinic({ clock, demo, shared })
+    a = await startClinic({ clock, demo, shared, secrets, sharedDir })
+    b = await startClinic({ clock, demo, shared, secrets, sharedDir })
   })
   afterAll(async () => {
     await a?.stop()
     await b?.stop()
-    const c = new pg.Client({ connectionString: databaseUrl })
-    await c.connect()
-    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-    await c.end()
-    const r = await createClient({ url: redisUrl }).connect()
-    for await (const keys of r.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 }))
-      if (keys.length > 0) await r.del(keys)
-    await r.close()
-    rmSync(anchorDir, { recursive: true, force: true })
+    await removeSharedState({ databaseUrl, redisUrl, schema, redisPrefix: prefix })
+    rmSync(sharedDir, { recursive: true, force: true })
   })
 
   it('a session from one instance works on the other, and a logout on one holds on both', async () => {
@@ -98,4 +69,45 @@ describe.skipIf(missing !== null)('two instances on PostgreSQL and Redis', () =>
     expect(vb.body.records as number).toBeGreaterThanOrEqual(va.body.records as number)
     expect(va.body.records as number).toBeGreaterThan(10)
   })
+})
+
+describe.skipIf(missing !== null)('the walkthrough with DATABASE_URL and REDIS_URL', () => {
+  it('runs two instances on PostgreSQL and Redis, exits 0, and removes its schema and keys', async () => {
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@safeguards/source', 'src/demo.ts'],
+      {
+        cwd: join(import.meta.dirname, '..'),
+        encoding: 'utf8',
+        timeout: 80_000,
+        env: { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl },
+      },
+    )
+    expect(out).toContain('mode: shared')
+    expect(out).toMatch(/TOTP code on B \(HTTP 200\): one sign-in across instances/)
+    expect(out).toContain('the same token on A after the logout on B: HTTP 401')
+    expect(out).toMatch(/verify the live log \(one PostgreSQL stream, written by both instances\): ok=true/)
+    expect(out).toContain('the same chain verified through B: ok=true')
+    expect(out).toContain('verify the copy: ok=false')
+    expect(out).toContain('walkthrough complete.')
+    const demoSchema = /schema (clinic_demo_[0-9a-f]+)/.exec(out)?.[1]
+    const demoPrefix = /prefix (clinic-demo-[0-9a-f]+:)/.exec(out)?.[1]
+    expect(demoSchema).toBeDefined()
+    const c = new pg.Client({ connectionString: databaseUrl })
+    await c.connect()
+    try {
+      const { rowCount } = await c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [demoSchema])
+      expect(rowCount).toBe(0)
+    } finally {
+      await c.end()
+    }
+    const r = await createClient({ url: redisUrl }).connect()
+    try {
+      const left: string[] = []
+      for await (const keys of r.scanIterator({ MATCH: `${demoPrefix}*`, COUNT: 100 })) left.push(...keys)
+      expect(left).toEqual([])
+    } finally {
+      await r.close()
+    }
+  }, 90_000)
 })

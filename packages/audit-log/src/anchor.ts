@@ -6,7 +6,9 @@
  * {@link directoryAnchor} is the embedded default: a directory (ideally on another host, a
  * WORM/object-lock mount, or a backup medium) where each checkpoint is written once under its chain
  * index with exclusive create; a different checkpoint at an existing index is refused (that would
- * be equivocation). The {@link AnchorSink} interface admits S3 Object Lock, an RFC 3161 timestamping
+ * be equivocation). A file appears whole or not at all (written and synced under a temporary name,
+ * then hard-linked into place), so a verifier listing the directory while a writer anchors never
+ * reads half a checkpoint. The {@link AnchorSink} interface admits S3 Object Lock, an RFC 3161 timestamping
  * authority or a C2SP witness later.
  *
  * HIPAA: 164.312(c)(1) integrity (tamper evidence that survives a compromised writer),
@@ -14,7 +16,18 @@
  *
  * @module
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { canonicalize } from '@safeguards/core'
 import { AuditStoreError, CheckpointError } from './errors.js'
@@ -27,7 +40,11 @@ export interface AnchoredCheckpoint extends StoredCheckpoint {
   readonly index: number
 }
 
-/** Where checkpoints are copied. */
+/**
+ * Where checkpoints are copied. The log anchors a checkpoint only after the store has it, so every
+ * anchored checkpoint is also in the store; the verifier relies on that when it lists the anchor
+ * before reading the store's checkpoints (see {@link verifyLog}).
+ */
 export interface AnchorSink {
   /**
    * Stores a checkpoint for `origin`, write-once per index.
@@ -40,8 +57,62 @@ export interface AnchorSink {
   list(origin: string): Promise<readonly AnchoredCheckpoint[]>
 }
 
+let tmpCounter = 0
+let host: string | undefined
+
+/** Writes `text` to `path` and syncs it; the file must not exist (`wx`). */
+function writeSynced(path: string, text: string): void {
+  const fd = openSync(path, 'wx', 0o644)
+  try {
+    const bytes = new TextEncoder().encode(text)
+    let written = 0
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function fsyncDir(dir: string): void {
+  let fd = -1
+  try {
+    fd = openSync(dir, 'r')
+    fsyncSync(fd)
+  } catch {
+    // Some platforms refuse fsync on a directory; the file itself is synced.
+  } finally {
+    if (fd >= 0) closeSync(fd)
+  }
+}
+
 /**
- * An anchor in a directory: `<dir>/<origin>/<index, 20 digits>.json`, created with `wx`.
+ * Creates `path` with `text` whole or not at all: the text goes to a temporary file first, which is
+ * then hard-linked to `path` (`link` fails with `EEXIST` when `path` exists: exclusive create).
+ * Where hard links are not supported, falls back to an exclusive create of `path` itself.
+ */
+function createWhole(dir: string, path: string, text: string): void {
+  host ??= hostname()
+  const tmp = join(dir, `.tmp-${host}-${process.pid}-${(tmpCounter++).toString(36)}`)
+  writeSynced(tmp, text)
+  try {
+    linkSync(tmp, path)
+  } catch (e) {
+    const code = (e as { code?: string }).code
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw e
+    writeSynced(path, text)
+  } finally {
+    try {
+      unlinkSync(tmp)
+    } catch {
+      /* already gone */
+    }
+  }
+  fsyncDir(dir)
+}
+
+/**
+ * An anchor in a directory: `<dir>/<origin>/<index, 20 digits>.json`, each created exclusively and
+ * atomically (a reader never sees a partly written file).
  *
  * HIPAA: 164.312(c)(1) integrity.
  *
@@ -62,7 +133,7 @@ export function directoryAnchor(dir: string): AnchorSink {
       const text = `${canonicalize({ index: checkpoint.index, jws: checkpoint.jws, size: checkpoint.size })}\n`
       try {
         mkdirSync(sub, { recursive: true })
-        writeFileSync(path, text, { flag: 'wx' })
+        createWhole(sub, path, text)
       } catch (e) {
         if ((e as { code?: string }).code !== 'EEXIST')
           throw new AuditStoreError(`anchor write failed (${(e as { code?: string }).code ?? 'unknown'})`, {

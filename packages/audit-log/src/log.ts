@@ -7,7 +7,9 @@
  * promise resolves only after its record is durable in the store.
  *
  * Several writers (threads, processes) may share a store: a writer whose append is refused because
- * the head moved reads the records it missed, checks that they chain, and retries.
+ * the head moved reads the records it missed, checks that they chain, and retries. Checkpoints
+ * are appended to the store conditionally (one checkpoint chain, sizes never decreasing, dates
+ * never going back) and anchored only once stored.
  *
  * HIPAA: 164.312(b) audit controls, 164.312(c)(1) integrity, 164.308(a)(1)(ii)(D) information
  * system activity review.
@@ -198,8 +200,18 @@ class Log implements AuditLog {
 
   start(): void {
     if (this.#signer !== undefined && this.#everyMs > 0) {
+      // One timer checkpoint at a time: when one takes longer than the period (a slow store, a busy
+      // host), skip the tick instead of queueing checkpoints faster than they are written (appends
+      // would starve behind them).
+      let busy = false
       const h = this.#timers.setInterval(() => {
-        this.checkpoint().catch(this.#onError)
+        if (busy) return
+        busy = true
+        this.checkpoint()
+          .catch(this.#onError)
+          .finally(() => {
+            busy = false
+          })
       }, this.#everyMs)
       ;(h as { unref?: () => void } | null)?.unref?.()
       this.#timer = h
@@ -362,10 +374,14 @@ class Log implements AuditLog {
       const head = await this.#store.checkpointHead()
       let index = 0
       let prev = '0'.repeat(64)
+      let at = this.#clock.now()
       if (head.latest !== null) {
         const last = readCheckpointUnverified(head.latest.jws)
         index = last.body.index + 1
         prev = checkpointHash(head.latest.jws)
+        // Another writer's clock may run ahead of ours: a checkpoint is never dated before the one it
+        // follows (the verifier reports that as a rollback).
+        at = Math.max(at, Date.parse(last.body.timestamp))
         if (head.count !== index)
           throw new AuditCorruptionError('checkpoint chain index does not match its position')
         if (last.body.size > this.#range.size) await this.catchUp()
@@ -382,7 +398,7 @@ class Log implements AuditLog {
         prev,
         root: this.#range.root(),
         size,
-        timestamp: formatRecorded(this.#clock.now()),
+        timestamp: formatRecorded(at),
       })
       const cp = { size, jws }
       try {

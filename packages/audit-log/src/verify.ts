@@ -11,6 +11,9 @@
  *   `prev`), no size rollback, no two roots for one size (equivocation), and the root recomputed at
  *   its size from the records. A checkpoint larger than the log means records were truncated.
  *
+ * It may run while writers (in this process or others) append and checkpoint: it reads the anchor,
+ * then the stored checkpoints, then the records, so what it sees is a consistent cut of the log.
+ *
  * What it cannot see without anchors: an attacker who can write the log can truncate it (and its
  * stored checkpoints), or rewrite a suffix and re-sign nothing; only the unanchored tail is exposed
  * to that, and the report says which records it is.
@@ -156,6 +159,13 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
   const total = head.size
 
   // ---- checkpoints: parse and check signatures and chain -------------------------------------
+  // Read order matters while other writers are live. A writer stores a checkpoint (after its
+  // records) and only then anchors it, so reading the anchor first, then the stored checkpoints,
+  // then the records gives a consistent cut: every anchored checkpoint read is among the stored ones
+  // read after it, and every stored checkpoint covers records that are read after it. Read the
+  // other way round, a checkpoint stored and anchored between the two reads shows up as "anchored
+  // but missing from the log" (a false ROLLBACK).
+  const rawAnchored = options.anchor === undefined ? [] : await options.anchor.list(stream)
   let rawStored: readonly StoredCheckpoint[] = []
   try {
     rawStored = await store.readCheckpoints()
@@ -168,7 +178,6 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
       message: 'stored checkpoints are unreadable',
     })
   }
-  const rawAnchored = options.anchor === undefined ? [] : await options.anchor.list(stream)
   if (options.keyring === undefined && rawStored.length + rawAnchored.length > 0)
     add({
       seq: 0,
