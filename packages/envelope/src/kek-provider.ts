@@ -134,6 +134,16 @@ export interface KekProvider {
   list?(): Promise<KeyDescription[]>
 
   /**
+   * Key-state epoch (optional): a number that changes whenever the state of any key version
+   * changes (add, promote, rotate, retire, disable, enable, destroy, or a reload that found the
+   * keys changed), at the moment the change takes effect. An envelope's data-key cache reads it on
+   * every lookup and drops every cached data key when it changes, so a disabled or destroyed KEK
+   * version stops decryptions at once. Providers without it are cached for `maxAge` regardless
+   * of state changes.
+   */
+  stateEpoch?(): number
+
+  /**
    * Rotation hook (optional): adds a new version and promotes it, returning the new primary.
    * Called by a usage budget with policy `rotate` when the hard limit is reached.
    */
