@@ -133,9 +133,13 @@ export class DataKeyCache {
     return this.#limits.decrypt && !this.#closed
   }
 
-  /** The cache key of a canonical context (`digest` computes D for long contexts). */
+  /**
+   * The cache key of a canonical context: its bytes as a string, or for long contexts `d` and the
+   * digest D (`digest` computes it). The two forms cannot meet: a canonical context of at most
+   * 1024 bytes has fewer than 256 pairs, so its first byte (the count's high byte) is 0, not `d`.
+   */
   contextKey(canonical: Uint8Array, digest: (c: Uint8Array) => Uint8Array): string {
-    return canonical.length <= MAX_INLINE_CONTEXT ? `c${latin1(canonical)}` : `d${latin1(digest(canonical))}`
+    return canonical.length <= MAX_INLINE_CONTEXT ? latin1(canonical) : `d${latin1(digest(canonical))}`
   }
 
   /** The read-cache key of one wrapped key under a context key. */
