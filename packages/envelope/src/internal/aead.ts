@@ -70,6 +70,13 @@ export interface Aead {
     plaintext: Uint8Array,
   ): Promise<[Uint8Array, Uint8Array]>
   open(key: AeadKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array>
+  /** Synchronous `openParts` (node); throws {@link EnvelopeDecryptionError} on any failure. */
+  readonly openPartsSync?: (
+    key: AeadKey,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    parts: readonly Uint8Array[],
+  ) => Uint8Array[]
   /**
    * As `open`, for `ciphertext ‖ tag` given in several pieces (a frame that straddles input
    * chunks); returns the plaintext in pieces, all of it only after the tag verifies.
@@ -171,6 +178,40 @@ function createNodeAead(): Aead {
       throw new EnvelopeDecryptionError()
     }
   }
+  const openPartsSync = (
+    key: AeadKey,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    parts: readonly Uint8Array[],
+  ): Uint8Array[] => {
+    let total = 0
+    for (const p of parts) total += p.length
+    if (total < TAG) throw new EnvelopeDecryptionError()
+    // feed the ciphertext pieces as they are (no reassembly copy); the tag is the last 16 bytes
+    const ctEnd = total - TAG
+    const out: Uint8Array[] = []
+    // the tag is usually inside the last piece (a view, no copy); else it is assembled
+    const last = parts[parts.length - 1] as Uint8Array
+    const tag = last.length >= TAG ? last.subarray(last.length - TAG) : new Uint8Array(TAG)
+    try {
+      const d = nc.createDecipheriv(ALG, key.handle, iv, TAG_OPTIONS)
+      if (aad.length > 0) d.setAAD(aad)
+      let pos = 0
+      for (const p of parts) {
+        checkArgs(iv, aad, p)
+        const ctLen = Math.max(0, Math.min(p.length, ctEnd - pos))
+        if (ctLen > 0) out.push(plain(d.update(ctLen === p.length ? p : p.subarray(0, ctLen))))
+        if (ctLen < p.length && last.length < TAG) tag.set(p.subarray(ctLen), pos + ctLen - ctEnd)
+        pos += p.length
+      }
+      d.setAuthTag(tag)
+      d.final() // throws when the tag does not verify
+      return out
+    } catch {
+      for (const o of out) o.fill(0) // unauthenticated plaintext never leaves this function
+      throw new EnvelopeDecryptionError()
+    }
+  }
   return {
     name: 'node',
     importKey(raw: Uint8Array, ephemeral?: boolean): AeadKey {
@@ -203,30 +244,12 @@ function createNodeAead(): Aead {
         return Promise.reject(e)
       }
     },
+    openPartsSync,
     openParts(key, iv, aad, parts): Promise<Uint8Array[]> {
-      const total = parts.reduce((n, p) => n + p.length, 0)
-      if (total < TAG) return Promise.reject(new EnvelopeDecryptionError())
-      // feed the ciphertext pieces as they are (no reassembly copy); the tag is the last 16 bytes
-      const ctEnd = total - TAG
-      const out: Uint8Array[] = []
-      const tag = new Uint8Array(TAG)
       try {
-        const d = nc.createDecipheriv(ALG, key.handle, iv, TAG_OPTIONS)
-        if (aad.length > 0) d.setAAD(aad)
-        let pos = 0
-        for (const p of parts) {
-          checkArgs(iv, aad, p)
-          const ctLen = Math.max(0, Math.min(p.length, ctEnd - pos))
-          if (ctLen > 0) out.push(plain(d.update(p.subarray(0, ctLen))))
-          if (ctLen < p.length) tag.set(p.subarray(ctLen), pos + ctLen - ctEnd)
-          pos += p.length
-        }
-        d.setAuthTag(tag)
-        d.final() // throws when the tag does not verify
-        return Promise.resolve(out)
-      } catch {
-        for (const o of out) o.fill(0) // unauthenticated plaintext never leaves this function
-        return Promise.reject(new EnvelopeDecryptionError())
+        return Promise.resolve(openPartsSync(key, iv, aad, parts))
+      } catch (e) {
+        return Promise.reject(e)
       }
     },
   }
