@@ -36,11 +36,11 @@ import type { Clock } from '@safeguards/core'
 
 /** Default {@link DataKeyCacheOptions.maxAge}: 5 minutes. */
 export const DEFAULT_CACHE_MAX_AGE_MS = 300_000
-/** Largest {@link DataKeyCacheOptions.maxAge}: 1 hour. */
+/** Largest {@link DataKeyCacheOptions.maxAge}: 1 hour (internal; the bound is documented on the option). */
 export const MAX_CACHE_MAX_AGE_MS = 3_600_000
 /** Default {@link DataKeyCacheOptions.maxMessages}: 2^16 messages per data key. */
 export const DEFAULT_CACHE_MAX_MESSAGES = 65_536
-/** Largest {@link DataKeyCacheOptions.maxMessages}: 2^32 messages per data key. */
+/** Largest {@link DataKeyCacheOptions.maxMessages}: 2^32 messages per data key (internal, as above). */
 export const MAX_CACHE_MAX_MESSAGES: number = 2 ** 32
 /** Default {@link DataKeyCacheOptions.maxBytes}: 2^32 plaintext bytes (4 GiB) per data key. */
 export const DEFAULT_CACHE_MAX_BYTES: number = 2 ** 32
@@ -60,15 +60,11 @@ export const DEFAULT_CACHE_MAX_ENTRIES = 1000
  * keys, whose frame nonces are deterministic counters. `maxMessages` and `maxBytes` therefore
  * bound exposure, not a cryptographic limit: how much data one disclosed data key opens.
  *
- * HIPAA: 164.312(a)(2)(iv) encryption and decryption; 164.308(a)(1)(ii)(B) risk management.
+ * HIPAA: 164.312(a)(2)(iv) encryption and decryption (key use limited in age and volume);
+ * 164.308(a)(1)(ii)(B) risk management (decide from the risk analysis whether data keys may stay
+ * in memory, for how long and for how much data; keep core dumps, heap snapshots and swap off
+ * hosts that cache keys). The control mapping is on {@link createEnvelope} (`@config`).
  *
- * @hipaa 164.312(a)(2)(iv) supports
- * @hipaa 164.308(a)(1)(ii)(B) supports
- * @nist SC-12 engineering
- * @nist SC-28 engineering
- * @config data-key cache: maxAge, maxMessages, maxBytes, maxEntries, encrypt/decrypt sides
- * @appResponsibility Decide from the risk analysis whether data keys may stay in memory, and for how long and for how much data; keep core dumps, heap snapshots and swap off hosts that cache keys; call close() when an envelope is retired; with KEK providers that do not report key state changes, a revoked KEK stops decryptions only when cached keys expire.
- * @verifiedBy packages/envelope/test/data-key-cache.test.ts
  * @example
  * ```ts
  * import { createEnvelope, LocalKeyring } from '@safeguards/envelope'

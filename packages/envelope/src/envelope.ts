@@ -156,7 +156,9 @@ function codeOf(e: unknown): string {
  * Creates an envelope encryptor/decryptor over one or more KEK providers.
  *
  * HIPAA: 164.312(a)(2)(iv) encryption and decryption; 164.312(e)(2)(ii) encryption;
- * 164.312(c)(2) integrity; 164.312(b) audit controls through `onEvent`.
+ * 164.312(c)(2) integrity; 164.312(b) audit controls through `onEvent`. The opt-in data-key cache
+ * (`dataKeyCache`) trades KEK calls for data keys held in memory within age, message and byte
+ * limits (164.308(a)(1)(ii)(B): a risk-analysis decision; see {@link DataKeyCacheOptions}).
  *
  * @hipaa 164.312(a)(2)(iv) implements
  * @hipaa 164.312(c)(2) implements
@@ -170,12 +172,15 @@ function codeOf(e: unknown): string {
  * @nist SC-8 engineering
  * @evidence audit events per operation (op, key reference and version, message id, context key names, outcome), never values or plaintext
  * @appResponsibility Keep KEKs in an HSM or KMS separate from the data; choose the encryption context (bind record ids); use TLS in transit; use a FIPS 140-validated module where required.
- * @config providers, frame length, stored context keys, crypto backend
+ * @appResponsibility If you enable the data-key cache, decide its limits from your risk analysis (a memory disclosure exposes cached data keys for up to maxAge), keep core dumps and heap snapshots off those hosts, and close() retired envelopes.
+ * @config providers, frame length, stored context keys, crypto backend, data-key cache (maxAge, maxMessages, maxBytes, maxEntries)
  * @verifiedBy packages/envelope/test/envelope.test.ts
  * @verifiedBy packages/envelope/test/vectors.test.ts
  * @verifiedBy packages/envelope/test/properties.test.ts
  * @verifiedBy packages/envelope/test/streams.test.ts
+ * @verifiedBy packages/envelope/test/data-key-cache.test.ts
  * @throws {TypeError} when no provider is given or an option has the wrong type.
+ * @throws {RangeError} when a `dataKeyCache` limit is out of range.
  * @throws {EnvelopeLimitError} when `frameLength` is out of range.
  * @example
  * ```ts
@@ -185,6 +190,11 @@ function codeOf(e: unknown): string {
  * const envelope = createEnvelope({ provider: keyring })
  * const ct = await envelope.encrypt(utf8Encode('123-45-6789'), { table: 'patients', column: 'ssn', id: 'p-1' })
  * const pt = await envelope.decrypt(ct, { table: 'patients', column: 'ssn', id: 'p-1' })
+ *
+ * // bulk jobs under one context: one wrap per data key and 10,000 messages or 5 minutes
+ * const bulk = createEnvelope({ provider: keyring, dataKeyCache: { maxMessages: 10_000 } })
+ * for (const note of notes) note.ct = await bulk.encrypt(note.bytes, { table: 'notes', tenant: 't-7' })
+ * bulk.close() // zeroises the cached data keys
  * ```
  */
 export function createEnvelope(options: EnvelopeOptions): Envelope {

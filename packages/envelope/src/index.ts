@@ -11,8 +11,6 @@ export {
   DEFAULT_CACHE_MAX_BYTES,
   DEFAULT_CACHE_MAX_ENTRIES,
   DEFAULT_CACHE_MAX_MESSAGES,
-  MAX_CACHE_MAX_AGE_MS,
-  MAX_CACHE_MAX_MESSAGES,
 } from './data-key-cache.js'
 export type {
   EncryptionContext,

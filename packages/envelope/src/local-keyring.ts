@@ -252,6 +252,7 @@ function checkDoc(v: unknown): KeyringDoc {
  * @config file path (mode 0600), master secret or passphrase seal, usage budget and policy
  * @verifiedBy packages/envelope/test/keyring.test.ts
  * @verifiedBy packages/envelope/test/budget.test.ts
+ * @verifiedBy packages/envelope/test/data-key-cache.test.ts
  * @example
  * ```ts
  * import { createEnvelope, LocalKeyring } from '@safeguards/envelope'

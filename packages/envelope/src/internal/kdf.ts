@@ -1,7 +1,7 @@
 /**
  * HKDF (RFC 5869) with SHA-256 or SHA-512: on Node, HMAC (RFC 2104) composed over node:crypto's
  * one-shot `hash` (six native calls for the 71 bytes of a message key schedule, returning strings,
- * with no other allocation: about 2.5× faster than `hkdfSync`, which sets up an OpenSSL KDF
+ * with no other allocation: about 2× faster than `hkdfSync`, which sets up an OpenSSL KDF
  * context and imports its input as a KeyObject on every call, and remains the fallback where
  * `hash` is missing); @noble/hashes elsewhere.
  * All give identical bytes (Wycheproof vectors run through both backends in the tests).
