@@ -214,6 +214,19 @@ export function parseHeader(bytes: Uint8Array, limits?: ParseLimits): EnvelopeHe
   }
 }
 
+// Provider ids and key references repeat from header to header: their UTF-8 forms are memoised
+// (bounded; they are public identifiers, never secrets).
+const encodedNames = new Map<string, Uint8Array>()
+function encodedName(s: string): Uint8Array {
+  let b = encodedNames.get(s)
+  if (b === undefined) {
+    b = utf8Encode(s)
+    if (encodedNames.size >= 256) encodedNames.clear()
+    encodedNames.set(s, b)
+  }
+  return b
+}
+
 /** Serialises the authenticated part of a header (magic through commitment), in one allocation. */
 export function serializeHeaderBody(
   h: Omit<EnvelopeHeader, 'headerTag' | 'authenticated' | 'length'>,
@@ -223,8 +236,8 @@ export function serializeHeaderBody(
   const encoded: Array<[Uint8Array, Uint8Array, Uint8Array]> = []
   let size = 3 + 1 + 2 + 4 + h.messageId.length + 2 + 2 + h.storedContext.length + h.commitment.length
   for (const e of h.edks) {
-    const p = utf8Encode(e.providerId)
-    const k = utf8Encode(e.keyRef)
+    const p = encodedName(e.providerId)
+    const k = encodedName(e.keyRef)
     if (p.length === 0 || p.length > MAX_PROVIDER_ID_LENGTH || !isPrintableAscii(p)) {
       throw new EnvelopeFormatError('provider id must be 1..64 printable ASCII bytes')
     }
