@@ -14,16 +14,18 @@ import { type EnvelopeConfig, placeHeader } from './message.js'
 import {
   checkCommitment,
   deriveMessageKeys,
+  deriveScratchKeys,
   destroyMessageKeys,
   headerTag,
   type MessageKeys,
   openFrame,
   openFrameSync,
+  scratchKeys,
   sealFrame,
   sealFrameInto,
   verifyHeaderTag,
   verifyHeaderTagSync,
-  withScratchKeys,
+  wipeScratchKeys,
 } from './schedule.js'
 
 /** Frames of a body: `frames` of `frameLength` plaintext bytes, the last one strictly shorter. */
@@ -75,13 +77,18 @@ export function sealRecord(
   const out = new Uint8Array(headerLength + plaintext.length + frames * TAG_LENGTH)
   let keys: MessageKeys
   try {
-    const sync = withScratchKeys(cfg.aead, cfg.kdf, m.dek, messageId, m.info, (k) => {
-      placeHeader(out, m.template, messageId, k.commitment)
-      out.set(headerTag(k, out.subarray(0, bodyLength), canonical) as Uint8Array, bodyLength)
-      sealFramesSync(k, cfg.frameLength, plaintext, out, headerLength)
-      return out
-    })
-    if (sync !== undefined) return sync.value
+    const k = scratchKeys(cfg.aead)
+    if (k !== undefined) {
+      try {
+        deriveScratchKeys(cfg.kdf, m.dek, messageId, m.info)
+        placeHeader(out, m.template, messageId, k.commitment)
+        out.set(headerTag(k, out.subarray(0, bodyLength), canonical) as Uint8Array, bodyLength)
+        sealFramesSync(k, cfg.frameLength, plaintext, out, headerLength)
+        return out
+      } finally {
+        wipeScratchKeys()
+      }
+    }
     keys = deriveMessageKeys(cfg.aead, cfg.kdf, m.dek, messageId, m.info, true)
   } finally {
     if (owned) m.dek.fill(0)
@@ -149,17 +156,22 @@ export function openRecord(
   ciphertext: Uint8Array,
   shape: BodyShape,
 ): Uint8Array | Promise<Uint8Array> {
-  const sync = withScratchKeys(cfg.aead, cfg.kdf, dek, header.messageId, info, (k) => {
-    checkCommitment(k, header.commitment)
-    if (!verifyHeaderTagSync(k, header.authenticated, canonical, header.headerTag))
-      throw new EnvelopeDecryptionError() // unreachable: scratch keys need a synchronous backend
-    return openFrames(header, ciphertext, shape, (i, final, sealed) => {
-      const pt = openFrameSync(k, i, final, sealed)
-      if (pt === undefined) throw new EnvelopeDecryptionError()
-      return pt
-    })
-  })
-  if (sync !== undefined) return sync.value
+  const k = scratchKeys(cfg.aead)
+  if (k !== undefined) {
+    try {
+      deriveScratchKeys(cfg.kdf, dek, header.messageId, info)
+      checkCommitment(k, header.commitment)
+      if (!verifyHeaderTagSync(k, header.authenticated, canonical, header.headerTag))
+        throw new EnvelopeDecryptionError() // unreachable: scratch keys need a synchronous backend
+      return openFrames(header, ciphertext, shape, (i, final, sealed) => {
+        const pt = openFrameSync(k, i, final, sealed)
+        if (pt === undefined) throw new EnvelopeDecryptionError()
+        return pt
+      })
+    } finally {
+      wipeScratchKeys()
+    }
+  }
   const keys = deriveMessageKeys(cfg.aead, cfg.kdf, dek, header.messageId, info, true)
   return (async () => {
     try {

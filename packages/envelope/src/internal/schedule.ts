@@ -86,35 +86,43 @@ export function deriveMessageKeys(
 // One-shot records on synchronous backends derive their message keys into this scratch buffer,
 // use them at once (header tag, frames) and zeroise it, all without yielding to the event loop.
 const SCRATCH_OKM = new Uint8Array(71)
-const SCRATCH_KEY = SCRATCH_OKM.subarray(0, 32)
+const scratchKeysOf = new Map<Aead, MessageKeys>()
 
 /**
- * Derives the message keys into a scratch buffer and runs `use` with them, synchronously; the
- * scratch is zeroised before returning. Only for backends with a synchronous API (the keys must
- * not outlive `use`, which must not yield). Returns undefined when the backend is asynchronous.
+ * The scratch message keys of a synchronous backend (node, noble), or undefined for an
+ * asynchronous one: views over one module-level buffer. Contract: {@link deriveScratchKeys}, use
+ * the keys without yielding (no `await`, no callback that could run other records), then
+ * {@link wipeScratchKeys} in a `finally`.
  */
-export function withScratchKeys<T>(
-  aead: Aead,
+export function scratchKeys(aead: Aead): MessageKeys | undefined {
+  let keys = scratchKeysOf.get(aead)
+  if (keys === undefined) {
+    if (aead.borrowKey === undefined || aead.sealToSync === undefined || aead.tagSync === undefined)
+      return undefined
+    keys = {
+      aead,
+      key: aead.borrowKey(SCRATCH_OKM.subarray(0, 32)),
+      noncePrefix: SCRATCH_OKM.subarray(32, 39),
+      commitment: SCRATCH_OKM.subarray(39, 71),
+    }
+    scratchKeysOf.set(aead, keys)
+  }
+  return keys
+}
+
+/** Derives a message's keys into the scratch buffer behind {@link scratchKeys}. */
+export function deriveScratchKeys(
   kdf: KdfBackendName,
   dek: Uint8Array,
   messageId: Uint8Array,
   info: Uint8Array,
-  use: (keys: MessageKeys) => T,
-): { value: T } | undefined {
-  if (aead.borrowKey === undefined || aead.sealToSync === undefined || aead.tagSync === undefined)
-    return undefined
-  try {
-    hkdfSha512Into(SCRATCH_OKM, dek, messageId, info, kdf)
-    const keys: MessageKeys = {
-      aead,
-      key: aead.borrowKey(SCRATCH_KEY),
-      noncePrefix: SCRATCH_OKM.subarray(32, 39),
-      commitment: SCRATCH_OKM.subarray(39, 71),
-    }
-    return { value: use(keys) }
-  } finally {
-    SCRATCH_OKM.fill(0)
-  }
+): void {
+  hkdfSha512Into(SCRATCH_OKM, dek, messageId, info, kdf)
+}
+
+/** Zeroises the scratch message keys. */
+export function wipeScratchKeys(): void {
+  SCRATCH_OKM.fill(0)
 }
 
 /** Best-effort zeroisation of the message key bytes held in JavaScript memory (if any). */
