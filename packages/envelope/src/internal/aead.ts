@@ -70,13 +70,6 @@ export interface Aead {
     plaintext: Uint8Array,
   ): Promise<[Uint8Array, Uint8Array]>
   open(key: AeadKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array>
-  /** Synchronous `openParts` (node); throws {@link EnvelopeDecryptionError} on any failure. */
-  readonly openPartsSync?: (
-    key: AeadKey,
-    iv: Uint8Array,
-    aad: Uint8Array,
-    parts: readonly Uint8Array[],
-  ) => Uint8Array[]
   /**
    * As `open`, for `ciphertext ‖ tag` given in several pieces (a frame that straddles input
    * chunks); returns the plaintext in pieces, all of it only after the tag verifies.
@@ -244,7 +237,6 @@ function createNodeAead(): Aead {
         return Promise.reject(e)
       }
     },
-    openPartsSync,
     openParts(key, iv, aad, parts): Promise<Uint8Array[]> {
       try {
         return Promise.resolve(openPartsSync(key, iv, aad, parts))

@@ -214,19 +214,6 @@ export function sealFrame(
   return keys.aead.sealParts(keys.key, nonce, aad, plaintext)
 }
 
-/** As {@link sealFrame}, synchronously; undefined when the backend has no synchronous form. */
-export function sealFrameSync(
-  keys: MessageKeys,
-  index: number,
-  final: boolean,
-  plaintext: Uint8Array,
-): [Uint8Array, Uint8Array] | undefined {
-  const sync = keys.aead.sealPartsSync
-  if (sync === undefined) return undefined
-  const [nonce, aad] = frameParams(keys, index, final)
-  return sync(keys.key, nonce, aad, plaintext)
-}
-
 /**
  * As {@link sealFrame}, synchronously, writing `ciphertext ‖ tag` into `out` at `at`; false when
  * the backend has no synchronous form.
@@ -286,18 +273,4 @@ export function openFrameParts(
   if (index >= MAX_FRAMES) return Promise.reject(new EnvelopeDecryptionError())
   const [nonce, aad] = frameParams(keys, index, final)
   return keys.aead.openParts(keys.key, nonce, aad, parts)
-}
-
-/** As {@link openFrameParts}, synchronously (throws the generic error); undefined when the backend has no synchronous form. */
-export function openFramePartsSync(
-  keys: MessageKeys,
-  index: number,
-  final: boolean,
-  parts: readonly Uint8Array[],
-): Uint8Array[] | undefined {
-  const sync = keys.aead.openPartsSync
-  if (sync === undefined) return undefined
-  if (index >= MAX_FRAMES) throw new EnvelopeDecryptionError()
-  writeFrameParams(keys.noncePrefix, index, final, SYNC_NONCE, SYNC_AAD)
-  return sync(keys.key, SYNC_NONCE, SYNC_AAD, parts)
 }

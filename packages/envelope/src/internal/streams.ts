@@ -8,7 +8,7 @@ import { type EnvelopeHeader, parseHeaderPrefix, TAG_LENGTH } from '../format.js
 import { NeedMoreBytes } from './codec.js'
 import type { EncryptionContext } from './context.js'
 import { type EnvelopeConfig, openHeader, rewrapHeader, writeHeader } from './message.js'
-import { type MessageKeys, openFrameParts, openFramePartsSync, sealFrame, sealFrameSync } from './schedule.js'
+import { type MessageKeys, openFrameParts, sealFrame } from './schedule.js'
 
 /** Upper bound on a v1 header with 32 wrapped keys and a 64 KiB stored context. */
 const MAX_HEADER_BYTES = 44 + 32 * (1 + 64 + 2 + 1024 + 2 + 4096) + 2 + 65536 + 48
@@ -55,8 +55,7 @@ class HeaderCollector {
 /**
  * Cuts a byte stream into chunks of exactly `size` bytes, handing each to `onFull` (a view into the
  * input when a whole chunk is inside it, otherwise a copy assembled in one reused buffer); the
- * bytes left over wait for the next call or {@link Framer.rest}. Synchronous as long as `onFull`
- * is (the reused buffer is handed over only once the previous chunk was consumed).
+ * bytes left over wait for the next call or {@link Framer.rest}.
  */
 class Framer {
   readonly #buf: Uint8Array
@@ -66,29 +65,24 @@ class Framer {
     this.#buf = new Uint8Array(size)
   }
 
-  feed(data: Uint8Array, onFull: (chunk: Uint8Array) => void | Promise<void>): void | Promise<void> {
+  async feed(data: Uint8Array, onFull: (chunk: Uint8Array) => Promise<void>): Promise<void> {
     const size = this.#buf.length
     let off = 0
-    const step = (): void | Promise<void> => {
-      while (off < data.length) {
-        let r: void | Promise<void>
-        if (this.#fill === 0 && data.length - off >= size) {
-          r = onFull(data.subarray(off, off + size))
-          off += size
-        } else {
-          const n = Math.min(size - this.#fill, data.length - off)
-          this.#buf.set(data.subarray(off, off + n), this.#fill)
-          this.#fill += n
-          off += n
-          if (this.#fill < size) continue
-          this.#fill = 0
-          r = onFull(this.#buf)
-        }
-        if (r instanceof Promise) return r.then(step)
+    while (off < data.length) {
+      if (this.#fill === 0 && data.length - off >= size) {
+        await onFull(data.subarray(off, off + size))
+        off += size
+        continue
       }
-      return undefined
+      const n = Math.min(size - this.#fill, data.length - off)
+      this.#buf.set(data.subarray(off, off + n), this.#fill)
+      this.#fill += n
+      off += n
+      if (this.#fill === size) {
+        this.#fill = 0
+        await onFull(this.#buf)
+      }
     }
-    return step()
   }
 
   /** The buffered bytes (fewer than `size`). */
@@ -116,23 +110,21 @@ class PartsFramer {
     this.#size = size
   }
 
-  /** Adds a chunk; returns the frames it completed (each as its list of pieces). */
-  push(data: Uint8Array): Uint8Array[][] {
+  async feed(data: Uint8Array, onFull: (parts: Uint8Array[]) => Promise<void>): Promise<void> {
     const size = this.#size
-    const full: Uint8Array[][] = []
     let off = 0
     while (off < data.length) {
       const n = Math.min(size - this.#fill, data.length - off)
-      this.#parts.push(n === data.length ? data : data.subarray(off, off + n))
+      this.#parts.push(data.subarray(off, off + n))
       this.#fill += n
       off += n
       if (this.#fill === size) {
-        full.push(this.#parts)
+        const parts = this.#parts
         this.#parts = []
         this.#fill = 0
+        await onFull(parts)
       }
     }
-    return full
   }
 
   /** The pieces of the incomplete frame, and their total length. */
@@ -141,10 +133,7 @@ class PartsFramer {
   }
 }
 
-/**
- * Encrypting transform: plaintext in, envelope out. On synchronous backends each chunk is
- * processed without a promise of its own (one frame's encryption, then its hand-off).
- */
+/** Encrypting transform: plaintext in, envelope out. */
 export function encryptTransform(
   cfg: EnvelopeConfig,
   context: EncryptionContext,
@@ -152,35 +141,24 @@ export function encryptTransform(
   const framer = new Framer(cfg.frameLength)
   let keys: MessageKeys
   let index = 0
-  const seal = (
-    controller: TransformStreamDefaultController<Uint8Array>,
-    frame: Uint8Array,
-    final: boolean,
-  ): void | Promise<void> => {
-    const emit = ([ct, tag]: [Uint8Array, Uint8Array]): void => {
-      if (ct.length > 0) controller.enqueue(ct)
-      controller.enqueue(tag)
-    }
-    const sync = sealFrameSync(keys, index, final, frame)
-    if (sync !== undefined) {
-      index++
-      emit(sync)
-      return undefined
-    }
-    return sealFrame(keys, index++, final, frame).then(emit)
-  }
   return new TransformStream<Uint8Array, Uint8Array>({
     async start(controller) {
       const w = await writeHeader(cfg, context)
       keys = w.keys
       controller.enqueue(w.header)
     },
-    transform(chunk, controller) {
-      // a full frame is never the final one: the final frame is strictly shorter
-      return framer.feed(chunkBytes(chunk), (frame) => seal(controller, frame, false))
+    async transform(chunk, controller) {
+      await framer.feed(chunkBytes(chunk), async (frame) => {
+        // a full frame is never the final one: the final frame is strictly shorter
+        const [ct, tag] = await sealFrame(keys, index++, false, frame)
+        controller.enqueue(ct)
+        controller.enqueue(tag)
+      })
     },
     async flush(controller) {
-      await seal(controller, framer.rest(), true)
+      const [ct, tag] = await sealFrame(keys, index, true, framer.rest())
+      if (ct.length > 0) controller.enqueue(ct)
+      controller.enqueue(tag)
       framer.clear()
     },
   })
@@ -189,8 +167,7 @@ export function encryptTransform(
 /**
  * Decrypting transform: envelope in, plaintext out. Each frame is released only after its tag
  * verifies; the stream errors (with the generic decryption error) if the final frame is missing,
- * so output before an error is provisional. On synchronous backends every chunk after the header
- * is processed without a promise of its own.
+ * so output before an error is provisional.
  */
 export function decryptTransform(
   cfg: EnvelopeConfig,
@@ -204,50 +181,31 @@ export function decryptTransform(
   const release = (controller: TransformStreamDefaultController<Uint8Array>, pts: Uint8Array[]): void => {
     for (const pt of pts) if (pt.length > 0) controller.enqueue(pt)
   }
-  /** Authenticates and releases every frame `data` completes; a whole frame is never the final one. */
-  const body = (
-    data: Uint8Array,
-    controller: TransformStreamDefaultController<Uint8Array>,
-  ): void | Promise<void> => {
-    const k = keys as MessageKeys
-    const frames = (framer as PartsFramer).push(data)
-    for (let f = 0; f < frames.length; f++) {
-      const pts = openFramePartsSync(k, index, false, frames[f] as Uint8Array[])
-      if (pts === undefined) {
-        // asynchronous backend: this frame and the rest, one after another
-        return (async () => {
-          for (; f < frames.length; f++)
-            release(controller, await openFrameParts(k, index++, false, frames[f] as Uint8Array[]))
-        })()
-      }
-      index++
-      release(controller, pts)
-    }
-    return undefined
-  }
+  const body = (data: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>): Promise<void> =>
+    (framer as PartsFramer).feed(data, async (parts) => {
+      // a whole frame (frameLength + tag) is never the final one; authenticate it, then release
+      release(controller, await openFrameParts(keys as MessageKeys, index++, false, parts))
+    })
 
   return new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
+    async transform(chunk, controller) {
       const data = chunkBytes(chunk)
-      if (keys !== undefined) return body(data, controller)
-      const got = collector.push(data)
-      if (got === undefined) return undefined
-      return openHeader(cfg, got.header, context).then((k) => {
-        keys = k
+      if (keys === undefined) {
+        const got = collector.push(data)
+        if (got === undefined) return
+        keys = await openHeader(cfg, got.header, context)
         framer = new PartsFramer(got.header.frameLength + TAG_LENGTH)
-        return body(got.rest, controller)
-      })
+        await body(got.rest, controller)
+        return
+      }
+      await body(data, controller)
     },
     async flush(controller) {
       if (keys === undefined || framer === undefined)
         throw new EnvelopeFormatError('envelope header is truncated')
       const rest = framer.rest()
       if (rest.length < TAG_LENGTH) throw new EnvelopeDecryptionError()
-      release(
-        controller,
-        openFramePartsSync(keys, index, true, rest.parts) ??
-          (await openFrameParts(keys, index, true, rest.parts)),
-      )
+      release(controller, await openFrameParts(keys, index, true, rest.parts))
     },
   })
 }
