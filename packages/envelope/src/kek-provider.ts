@@ -68,7 +68,11 @@ export interface WrapOptions {
    * refuse a version that cannot wrap (not primary or decrypt-only) with `KeyUnavailableError`.
    */
   keyRef?: string
-  /** The 32-byte message id of the envelope being written, for providers that derive per-message subkeys. */
+  /**
+   * The 32-byte message id of the envelope being written, for providers that derive per-message
+   * subkeys. With the data-key cache, one wrap serves many messages: this is then the id of the
+   * first of them (a provider must not need it to unwrap).
+   */
   messageId?: Uint8Array
 }
 
