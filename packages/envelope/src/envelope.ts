@@ -10,6 +10,7 @@
  * @module
  */
 import { assertBytes, assertInteger, bytesToHex, type RandomSource, randomBytes } from '@safeguards/core'
+import type { DataKeyCacheOptions } from './data-key-cache.js'
 import { EnvelopeDecryptionError, InvalidContextError } from './errors.js'
 import {
   bodyShape,
@@ -19,21 +20,22 @@ import {
   type EnvelopeInfo,
   inspectEnvelope,
   parseHeader,
-  TAG_LENGTH,
 } from './format.js'
 import { type AeadBackendName, getAead } from './internal/aead.js'
-import type { EncryptionContext } from './internal/context.js'
+import { type EncryptionContext, encodeContext } from './internal/context.js'
 import { defaultKdfBackend, type KdfBackendName } from './internal/kdf.js'
-import { type EnvelopeConfig, openHeader, rewrapHeader, writeHeader } from './internal/message.js'
-import { pooledRandom } from './internal/random-pool.js'
+import { createDataKeyCache, type HeaderMaterial } from './internal/key-cache.js'
 import {
-  destroyMessageKeys,
-  MAX_FRAMES,
-  openFrame,
-  openFrameSync,
-  sealFrame,
-  sealFrameSync,
-} from './internal/schedule.js'
+  type EnvelopeConfig,
+  mergeContext,
+  rewrapHeader,
+  storedContextFor,
+  withDataKey,
+  wrapMaterial,
+} from './internal/message.js'
+import { pooledRandom } from './internal/random-pool.js'
+import { frameCount, openRecord, sealRecord } from './internal/record.js'
+import { contextDigest, MAX_FRAMES } from './internal/schedule.js'
 import { decryptTransform, encryptTransform, rewrapTransform } from './internal/streams.js'
 import type { KekProvider } from './kek-provider.js'
 
@@ -79,6 +81,13 @@ export interface EnvelopeOptions {
   random?: RandomSource
   /** Receives an audit event per operation (HIPAA 164.312(b)). Must not throw. */
   onEvent?: (event: EnvelopeAuditEvent) => void
+  /**
+   * Opt-in data-key cache (off by default): reuse a data key across messages with the same
+   * context, and keep unwrapped data keys for repeated decryptions, within age, message and byte
+   * limits. Trades fewer KEK calls for data keys held in memory: see {@link DataKeyCacheOptions}.
+   * Streams always use a fresh data key; their decryption may use cached keys.
+   */
+  dataKeyCache?: DataKeyCacheOptions
 }
 
 /** Options of {@link Envelope.rewrap}. */
@@ -121,6 +130,13 @@ export interface Envelope {
   ): Promise<Uint8Array>
   /** The header summary, without keys (same as {@link inspectEnvelope}). */
   inspect(ciphertext: Uint8Array): EnvelopeInfo
+  /** Drops every data key in the data-key cache, zeroising it (no-op without a cache). */
+  clearCache(): void
+  /**
+   * Clears the data-key cache and stops caching for good (later calls run uncached); stops the
+   * cache's expiry timer. Call it when the envelope is retired.
+   */
+  close(): void
 }
 
 function contextKeys(context: EncryptionContext): string[] {
@@ -140,7 +156,9 @@ function codeOf(e: unknown): string {
  * Creates an envelope encryptor/decryptor over one or more KEK providers.
  *
  * HIPAA: 164.312(a)(2)(iv) encryption and decryption; 164.312(e)(2)(ii) encryption;
- * 164.312(c)(2) integrity; 164.312(b) audit controls through `onEvent`.
+ * 164.312(c)(2) integrity; 164.312(b) audit controls through `onEvent`. The opt-in data-key cache
+ * (`dataKeyCache`) trades KEK calls for data keys held in memory within age, message and byte
+ * limits (164.308(a)(1)(ii)(B): a risk-analysis decision; see {@link DataKeyCacheOptions}).
  *
  * @hipaa 164.312(a)(2)(iv) implements
  * @hipaa 164.312(c)(2) implements
@@ -154,12 +172,15 @@ function codeOf(e: unknown): string {
  * @nist SC-8 engineering
  * @evidence audit events per operation (op, key reference and version, message id, context key names, outcome), never values or plaintext
  * @appResponsibility Keep KEKs in an HSM or KMS separate from the data; choose the encryption context (bind record ids); use TLS in transit; use a FIPS 140-validated module where required.
- * @config providers, frame length, stored context keys, crypto backend
+ * @appResponsibility If you enable the data-key cache, decide its limits from your risk analysis (a memory disclosure exposes cached data keys for up to maxAge), keep core dumps and heap snapshots off those hosts, and close() retired envelopes.
+ * @config providers, frame length, stored context keys, crypto backend, data-key cache (maxAge, maxMessages, maxBytes, maxEntries)
  * @verifiedBy packages/envelope/test/envelope.test.ts
  * @verifiedBy packages/envelope/test/vectors.test.ts
  * @verifiedBy packages/envelope/test/properties.test.ts
  * @verifiedBy packages/envelope/test/streams.test.ts
+ * @verifiedBy packages/envelope/test/data-key-cache.test.ts
  * @throws {TypeError} when no provider is given or an option has the wrong type.
+ * @throws {RangeError} when a `dataKeyCache` limit is out of range.
  * @throws {EnvelopeLimitError} when `frameLength` is out of range.
  * @example
  * ```ts
@@ -169,6 +190,11 @@ function codeOf(e: unknown): string {
  * const envelope = createEnvelope({ provider: keyring })
  * const ct = await envelope.encrypt(utf8Encode('123-45-6789'), { table: 'patients', column: 'ssn', id: 'p-1' })
  * const pt = await envelope.decrypt(ct, { table: 'patients', column: 'ssn', id: 'p-1' })
+ *
+ * // bulk jobs under one context: one wrap per data key and 10,000 messages or 5 minutes
+ * const bulk = createEnvelope({ provider: keyring, dataKeyCache: { maxMessages: 10_000 } })
+ * for (const note of notes) note.ct = await bulk.encrypt(note.bytes, { table: 'notes', tenant: 't-7' })
+ * bulk.close() // zeroises the cached data keys
  * ```
  */
 export function createEnvelope(options: EnvelopeOptions): Envelope {
@@ -202,6 +228,7 @@ export function createEnvelope(options: EnvelopeOptions): Envelope {
     storedKeys,
     maxEdks,
     random: options.random ?? pooledRandom(randomBytes),
+    cache: createDataKeyCache(options.dataKeyCache, providers),
   }
   const onEvent = options.onEvent
   const emit = (e: EnvelopeAuditEvent): void => {
@@ -216,7 +243,7 @@ export function createEnvelope(options: EnvelopeOptions): Envelope {
     op: EnvelopeAuditEvent['op'],
     context: EncryptionContext,
     ciphertext: Uint8Array | undefined,
-    run: () => Promise<{ value: T; keyRefs: string[]; messageId?: Uint8Array | string }>,
+    run: () => Promise<{ value: T; keyRefs: readonly string[]; messageId?: Uint8Array | string }>,
   ): Promise<T> => {
     if (onEvent === undefined) return (await run()).value
     try {
@@ -224,7 +251,7 @@ export function createEnvelope(options: EnvelopeOptions): Envelope {
       const id = r.messageId
       emit({
         op,
-        keyRefs: r.keyRefs,
+        keyRefs: [...r.keyRefs],
         ...(id === undefined ? {} : { messageId: typeof id === 'string' ? id : bytesToHex(id) }),
         contextKeys: contextKeys(context),
         outcome: 'ok',
@@ -253,79 +280,131 @@ export function createEnvelope(options: EnvelopeOptions): Envelope {
     }
   }
 
-  async function encryptRaw(plaintext: Uint8Array, context: EncryptionContext) {
-    assertBytes(plaintext, 'plaintext')
-    const fl = cfg.frameLength
-    const frames = Math.floor(plaintext.length / fl) + 1
-    if (frames > MAX_FRAMES) throw new RangeError('"plaintext" is too long for one envelope')
-    const w = await writeHeader(cfg, context, true)
-    try {
-      const out = new Uint8Array(w.header.length + plaintext.length + frames * TAG_LENGTH)
-      out.set(w.header, 0)
-      let o = w.header.length
-      for (let i = 0; i < frames; i++) {
-        const final = i === frames - 1
-        const end = final ? plaintext.length : (i + 1) * fl
-        const pt = plaintext.subarray(i * fl, end)
-        const [ct, tag] = sealFrameSync(w.keys, i, final, pt) ?? (await sealFrame(w.keys, i, final, pt))
-        out.set(ct, o)
-        out.set(tag, o + ct.length)
-        o += ct.length + tag.length
-      }
-      return { value: out, keyRefs: w.keyRefs, messageId: w.messageId }
-    } finally {
-      destroyMessageKeys(w.keys)
-    }
+  interface Sealed {
+    value: Uint8Array
+    keyRefs: readonly string[]
+    messageId: Uint8Array
   }
 
-  async function decryptRaw(ciphertext: Uint8Array, context: EncryptionContext) {
+  /**
+   * Encrypts a buffer as one envelope. With the data-key cache, a hit is handled synchronously
+   * from lookup to output (the cached key is used before anything can evict it).
+   */
+  function encryptRaw(plaintext: Uint8Array, context: EncryptionContext): Sealed | Promise<Sealed> {
+    assertBytes(plaintext, 'plaintext')
+    if (frameCount(plaintext.length, cfg.frameLength) > MAX_FRAMES)
+      throw new RangeError('"plaintext" is too long for one envelope')
+    const canonical = encodeContext(context)
+    const cache = cfg.cache?.encrypt ? cfg.cache : undefined
+    const key = cache?.contextKey(canonical, contextDigest)
+    if (cache !== undefined && key !== undefined) {
+      const hit = cache.takeWrite(key, plaintext.length)
+      if (hit !== undefined) {
+        const messageId = cfg.random(32)
+        const value = sealRecord(cfg, hit.material, messageId, plaintext, canonical, hit.owned)
+        return settle(value, hit.material.keyRefs, messageId)
+      }
+    }
+    return encryptMiss(plaintext, context, canonical, key)
+  }
+
+  function settle(
+    value: Uint8Array | Promise<Uint8Array>,
+    keyRefs: readonly string[],
+    messageId: Uint8Array,
+  ): Sealed | Promise<Sealed> {
+    return value instanceof Promise
+      ? value.then((v) => ({ value: v, keyRefs, messageId }))
+      : { value, keyRefs, messageId }
+  }
+
+  async function encryptMiss(
+    plaintext: Uint8Array,
+    context: EncryptionContext,
+    canonical: Uint8Array,
+    key: string | undefined,
+  ): Promise<Sealed> {
+    const cache = key === undefined ? undefined : cfg.cache
+    if (cache !== undefined && key !== undefined) {
+      // another call is wrapping a data key for this context: wait for it rather than wrap too
+      const pending = cache.pendingWrite(key)
+      if (pending !== undefined) {
+        await pending.catch(() => undefined)
+        const hit = cache.takeWrite(key, plaintext.length)
+        if (hit !== undefined) {
+          const messageId = cfg.random(32)
+          const value = sealRecord(cfg, hit.material, messageId, plaintext, canonical, hit.owned)
+          return settle(value, hit.material.keyRefs, messageId)
+        }
+      }
+    }
+    const generation = cache?.generation() ?? 0
+    const rnd = cfg.random(64) // data key ‖ message id
+    const dek = rnd.slice(0, 32)
+    const messageId = rnd.slice(32, 64)
+    rnd.fill(0)
+    let material: HeaderMaterial
+    try {
+      const fill = wrapMaterial(cfg, canonical, storedContextFor(cfg, context), dek, messageId)
+      if (cache !== undefined && key !== undefined) cache.trackWrite(key, fill)
+      material = await fill
+    } catch (e) {
+      dek.fill(0)
+      throw e
+    }
+    const kept =
+      cache !== undefined && key !== undefined && cache.putWrite(key, material, plaintext.length, generation)
+    return settle(
+      sealRecord(cfg, material, messageId, plaintext, canonical, !kept),
+      material.keyRefs,
+      messageId,
+    )
+  }
+
+  function decryptRaw(ciphertext: Uint8Array, context: EncryptionContext): Sealed | Promise<Sealed> {
     assertBytes(ciphertext, 'ciphertext')
     const header = parseHeader(ciphertext, { maxEdks })
     const keyRefs = header.edks.map((e) => e.keyRef)
     const shape = bodyShape(ciphertext.length - header.length, header.frameLength)
-    const { keys, dek } = await openHeader(cfg, header, context, true)
-    dek.fill(0)
-    try {
+    const canonical = mergeContext(header, context)
+    return withDataKey(cfg, header, canonical, (dek, info) => {
       if (shape === undefined || shape.frames > MAX_FRAMES) throw new EnvelopeDecryptionError()
-      if (shape.frames === 1) {
-        // a record: the frame's plaintext is the result (no second buffer, no copy)
-        const sealed = ciphertext.subarray(header.length)
-        const pt = openFrameSync(keys, 0, true, sealed) ?? (await openFrame(keys, 0, true, sealed))
-        return { value: pt, keyRefs, messageId: header.messageId }
-      }
-      const out = new Uint8Array(shape.plaintextLength)
-      const full = header.frameLength + TAG_LENGTH
-      let o = header.length
-      for (let i = 0; i < shape.frames; i++) {
-        const final = i === shape.frames - 1
-        const end = final ? ciphertext.length : o + full
-        let pt: Uint8Array
-        try {
-          const sealed = ciphertext.subarray(o, end)
-          pt = openFrameSync(keys, i, final, sealed) ?? (await openFrame(keys, i, final, sealed))
-        } catch (e) {
-          out.fill(0)
-          throw e
-        }
-        out.set(pt, i * header.frameLength)
-        pt.fill(0)
-        o = end
-      }
-      return { value: out, keyRefs, messageId: header.messageId }
-    } finally {
-      destroyMessageKeys(keys)
+      return settle(
+        openRecord(cfg, header, canonical, dek, info, ciphertext, shape),
+        keyRefs,
+        header.messageId,
+      )
+    })
+  }
+
+  /** Runs a maybe-synchronous operation as a promise (synchronous throws become rejections). */
+  const run = <T>(op: () => T | Promise<T>): Promise<T> => {
+    try {
+      return Promise.resolve(op())
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /** As {@link run}, resolving to the bytes alone (no audit: one promise, no extra hop). */
+  const bytesOf = (op: () => Sealed | Promise<Sealed>): Promise<Uint8Array> => {
+    try {
+      const r = op()
+      return r instanceof Promise ? r.then(resultValue) : Promise.resolve(r.value)
+    } catch (e) {
+      return Promise.reject(e)
     }
   }
 
   return {
     encrypt: (plaintext, context) =>
       onEvent === undefined
-        ? encryptRaw(plaintext, context).then(resultValue)
-        : audited('encrypt', context, undefined, () => encryptRaw(plaintext, context)),
+        ? bytesOf(() => encryptRaw(plaintext, context))
+        : audited('encrypt', context, undefined, () => run(() => encryptRaw(plaintext, context))),
     decrypt: (ciphertext, context) =>
       onEvent === undefined
-        ? decryptRaw(ciphertext, context).then(resultValue)
-        : audited('decrypt', context, ciphertext, () => decryptRaw(ciphertext, context)),
+        ? bytesOf(() => decryptRaw(ciphertext, context))
+        : audited('decrypt', context, ciphertext, () => run(() => decryptRaw(ciphertext, context))),
     encryptStream: (context) => encryptTransform(cfg, context),
     decryptStream: (context) => decryptTransform(cfg, context),
     rewrap: (ciphertext, context, opts) =>
@@ -359,5 +438,7 @@ export function createEnvelope(options: EnvelopeOptions): Envelope {
         }
       }),
     inspect: (ciphertext) => inspectEnvelope(ciphertext, { maxEdks }),
+    clearCache: () => cfg.cache?.clear(),
+    close: () => cfg.cache?.close(),
   }
 }

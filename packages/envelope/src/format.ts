@@ -21,7 +21,7 @@
  */
 import { assertBytes, bytesToHex, utf8Decode, utf8Encode } from '@safeguards/core'
 import { EnvelopeFormatError, EnvelopeLimitError, UnsupportedFormatError } from './errors.js'
-import { NeedMoreBytes, Reader, Writer } from './internal/codec.js'
+import { NeedMoreBytes, Reader } from './internal/codec.js'
 import { decodeContext, MAX_CONTEXT_BYTES } from './internal/context.js'
 
 /** The magic bytes that open every envelope: ASCII `HGE`. */
@@ -214,16 +214,30 @@ export function parseHeader(bytes: Uint8Array, limits?: ParseLimits): EnvelopeHe
   }
 }
 
-/** Serialises the authenticated part of a header (magic through commitment). */
+// Provider ids and key references repeat from header to header: their UTF-8 forms are memoised
+// (bounded; they are public identifiers, never secrets).
+const encodedNames = new Map<string, Uint8Array>()
+function encodedName(s: string): Uint8Array {
+  let b = encodedNames.get(s)
+  if (b === undefined) {
+    b = utf8Encode(s)
+    if (encodedNames.size >= 256) encodedNames.clear()
+    encodedNames.set(s, b)
+  }
+  return b
+}
+
+/** Serialises the authenticated part of a header (magic through commitment), in one allocation. */
 export function serializeHeaderBody(
   h: Omit<EnvelopeHeader, 'headerTag' | 'authenticated' | 'length'>,
 ): Uint8Array {
-  const w = new Writer()
-  w.bytes(ENVELOPE_MAGIC).u8(h.formatVersion).u16(h.suiteId).u32(h.frameLength).bytes(h.messageId)
-  w.u16(h.edks.length)
+  if (h.edks.length > 0xffff || h.storedContext.length > 0xffff)
+    throw new EnvelopeFormatError('u16 field out of range')
+  const encoded: Array<[Uint8Array, Uint8Array, Uint8Array]> = []
+  let size = 3 + 1 + 2 + 4 + h.messageId.length + 2 + 2 + h.storedContext.length + h.commitment.length
   for (const e of h.edks) {
-    const p = utf8Encode(e.providerId)
-    const k = utf8Encode(e.keyRef)
+    const p = encodedName(e.providerId)
+    const k = encodedName(e.keyRef)
     if (p.length === 0 || p.length > MAX_PROVIDER_ID_LENGTH || !isPrintableAscii(p)) {
       throw new EnvelopeFormatError('provider id must be 1..64 printable ASCII bytes')
     }
@@ -231,11 +245,35 @@ export function serializeHeaderBody(
       throw new EnvelopeLimitError('key reference length out of range')
     if (e.edk.length === 0 || e.edk.length > MAX_EDK_LENGTH)
       throw new EnvelopeLimitError('wrapped key length out of range')
-    w.u8(p.length).bytes(p).u16(k.length).bytes(k).u16(e.edk.length).bytes(e.edk)
+    encoded.push([p, k, e.edk])
+    size += 1 + p.length + 2 + k.length + 2 + e.edk.length
   }
-  w.u16(h.storedContext.length).bytes(h.storedContext)
-  w.bytes(h.commitment)
-  return w.finish()
+  const out = new Uint8Array(size)
+  const dv = new DataView(out.buffer)
+  out.set(ENVELOPE_MAGIC, 0)
+  out[3] = h.formatVersion
+  dv.setUint16(4, h.suiteId)
+  dv.setUint32(6, h.frameLength)
+  out.set(h.messageId, 10)
+  let o = 10 + h.messageId.length
+  dv.setUint16(o, h.edks.length)
+  o += 2
+  for (const [p, k, edk] of encoded) {
+    out[o] = p.length
+    out.set(p, o + 1)
+    o += 1 + p.length
+    dv.setUint16(o, k.length)
+    out.set(k, o + 2)
+    o += 2 + k.length
+    dv.setUint16(o, edk.length)
+    out.set(edk, o + 2)
+    o += 2 + edk.length
+  }
+  dv.setUint16(o, h.storedContext.length)
+  out.set(h.storedContext, o + 2)
+  o += 2 + h.storedContext.length
+  out.set(h.commitment, o)
+  return out
 }
 
 /** Number of frames and plaintext length implied by a body length, or undefined if impossible. */

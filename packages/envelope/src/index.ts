@@ -4,6 +4,14 @@
  *
  * @packageDocumentation
  */
+
+export type { DataKeyCacheOptions } from './data-key-cache.js'
+export {
+  DEFAULT_CACHE_MAX_AGE_MS,
+  DEFAULT_CACHE_MAX_BYTES,
+  DEFAULT_CACHE_MAX_ENTRIES,
+  DEFAULT_CACHE_MAX_MESSAGES,
+} from './data-key-cache.js'
 export type {
   EncryptionContext,
   Envelope,

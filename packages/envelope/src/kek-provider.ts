@@ -68,7 +68,11 @@ export interface WrapOptions {
    * refuse a version that cannot wrap (not primary or decrypt-only) with `KeyUnavailableError`.
    */
   keyRef?: string
-  /** The 32-byte message id of the envelope being written, for providers that derive per-message subkeys. */
+  /**
+   * The 32-byte message id of the envelope being written, for providers that derive per-message
+   * subkeys. With the data-key cache, one wrap serves many messages: this is then the id of the
+   * first of them (a provider must not need it to unwrap).
+   */
   messageId?: Uint8Array
 }
 
@@ -132,6 +136,16 @@ export interface KekProvider {
 
   /** Lists every version the provider knows (optional; used by `keys list` and audits). */
   list?(): Promise<KeyDescription[]>
+
+  /**
+   * Key-state epoch (optional): a number that changes whenever the state of any key version
+   * changes (add, promote, rotate, retire, disable, enable, destroy, or a reload that found the
+   * keys changed), at the moment the change takes effect. An envelope's data-key cache reads it on
+   * every lookup and drops every cached data key when it changes, so a disabled or destroyed KEK
+   * version stops decryptions at once. Providers without it are cached for `maxAge` regardless
+   * of state changes.
+   */
+  stateEpoch?(): number
 
   /**
    * Rotation hook (optional): adds a new version and promotes it, returning the new primary.

@@ -26,6 +26,7 @@ import {
   randomBytes,
   Secret,
   systemClock,
+  timingSafeEqual,
   utf8Decode,
   utf8Encode,
 } from '@safeguards/core'
@@ -251,6 +252,7 @@ function checkDoc(v: unknown): KeyringDoc {
  * @config file path (mode 0600), master secret or passphrase seal, usage budget and policy
  * @verifiedBy packages/envelope/test/keyring.test.ts
  * @verifiedBy packages/envelope/test/budget.test.ts
+ * @verifiedBy packages/envelope/test/data-key-cache.test.ts
  * @example
  * ```ts
  * import { createEnvelope, LocalKeyring } from '@safeguards/envelope'
@@ -287,6 +289,7 @@ export class LocalKeyring implements KekProvider {
   #pending = new Map<number, Promise<boolean>>()
   #warned = new Set<number>()
   #queue: Promise<unknown> = Promise.resolve()
+  #epoch = 0
 
   private constructor(path: string | undefined, name: string, options: LocalKeyringOptions) {
     this.#path = path
@@ -465,6 +468,7 @@ export class LocalKeyring implements KekProvider {
       if (raw.length !== 32) throw new KeyringFileError('keyring file is malformed (key length)')
       material.set(k.version, raw)
     }
+    if (this.#differs(doc, material)) this.#epoch++
     this.#name = doc.name
     this.#keys = doc.keys.map((k) => ({ ...k }))
     this.#seal = seal
@@ -472,6 +476,19 @@ export class LocalKeyring implements KekProvider {
     for (const [v, old] of this.#material) if (!material.has(v)) old.fill(0)
     this.#material = material
     for (const v of [...this.#aeadKeys.keys()]) if (!material.has(v)) this.#aeadKeys.delete(v)
+  }
+
+  /** True when a loaded document changes any version's state or material (or the name). */
+  #differs(doc: KeyringDoc, material: Map<number, Uint8Array>): boolean {
+    const meta = (keys: readonly KeyMeta[]): string =>
+      JSON.stringify(keys.map((k) => [k.version, k.state, k.retired === true, k.createdAt]))
+    if (doc.name !== this.#name || meta(doc.keys) !== meta(this.#keys)) return true
+    if (material.size !== this.#material.size) return true
+    for (const [v, raw] of material) {
+      const old = this.#material.get(v)
+      if (old === undefined || !timingSafeEqual(old, raw)) return true
+    }
+    return false
   }
 
   #sealAad(name: string, keys: KeyMeta[], seal: SealMeta): Uint8Array {
@@ -501,11 +518,19 @@ export class LocalKeyring implements KekProvider {
 
   /** Serialises mutations in this process, and across processes through the file lock. */
   #mutate<T>(fn: () => T): Promise<T> {
+    // Every mutation moves the state epoch as it takes effect (data-key caches drop their keys).
+    const apply = (): T => {
+      try {
+        return fn()
+      } finally {
+        this.#epoch++
+      }
+    }
     const run = async (): Promise<T> => {
-      if (this.#path === undefined) return fn()
+      if (this.#path === undefined) return apply()
       return withFileLock(this.#path, async () => {
         await this.#load()
-        const r = fn()
+        const r = apply()
         await this.#persist()
         return r
       })
@@ -752,6 +777,23 @@ export class LocalKeyring implements KekProvider {
     if (k === undefined)
       return Promise.reject(new KeyUnavailableError(`${PROVIDER_ID}:${this.#name}`, 'no-primary'))
     return Promise.resolve(this.#describe(k))
+  }
+
+  /**
+   * The key-state epoch ({@link KekProvider.stateEpoch}): it changes with every add, promote,
+   * rotate, retire, disable, enable and destroy, and with every reload that finds the keyring
+   * changed (for example by another process). An envelope's data-key cache drops all its keys
+   * when it changes.
+   *
+   * @example
+   * ```ts
+   * const before = keyring.stateEpoch()
+   * await keyring.disable(1)
+   * keyring.stateEpoch() !== before // true: cached data keys are gone
+   * ```
+   */
+  stateEpoch(): number {
+    return this.#epoch
   }
 
   #aeadKey(version: number): AeadKey {

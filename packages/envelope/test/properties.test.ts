@@ -1,4 +1,7 @@
-/** Property tests (fast-check): round trips around frame boundaries, any changed byte fails, wrong context fails. */
+/**
+ * Property tests (fast-check): round trips around frame boundaries, any changed byte fails, wrong
+ * context fails; without and with the data-key cache (whose keys are then shared across cases).
+ */
 import { isSafeguardsError } from '@safeguards/core'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -6,10 +9,6 @@ import { createEnvelope, type Envelope, EnvelopeDecryptionError, LocalKeyring } 
 import { chunked, sameBytes, streamOf } from './helpers.js'
 
 const FL = 4096
-let env: Envelope
-beforeAll(async () => {
-  env = createEnvelope({ provider: await LocalKeyring.inMemory(), frameLength: FL })
-})
 
 const HEADER_CODES = new Set([
   'ERR_ENVELOPE_DECRYPTION_FAILED',
@@ -28,7 +27,16 @@ const contextArb = fc.dictionary(
   { maxKeys: 4 },
 )
 
-describe('envelope properties', () => {
+describe.each([
+  ['without a cache', undefined],
+  ['with the data-key cache', {}],
+] as const)('envelope properties, %s', (_, dataKeyCache) => {
+  let env: Envelope
+  beforeAll(async () => {
+    const provider = await LocalKeyring.inMemory()
+    env = createEnvelope({ provider, frameLength: FL, ...(dataKeyCache ? { dataKeyCache } : {}) })
+  })
+
   it('round-trips every size around frame boundaries, one-shot and streamed', async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -41,6 +41,26 @@ export interface Aead {
   ) => [Uint8Array, Uint8Array]
   /** Synchronous `open` (node, noble); throws {@link EnvelopeDecryptionError} on any failure. */
   readonly openSync?: (key: AeadKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array) => Uint8Array
+  /**
+   * A handle over `raw` itself, without a copy (node, noble): valid only while `raw` keeps its
+   * bytes, for synchronous calls. The one-shot record path derives each message key into a
+   * scratch buffer, uses it at once and zeroises it.
+   */
+  readonly borrowKey?: (raw: Uint8Array) => AeadKey
+  /** Synchronous seal writing `ciphertext ‖ tag` into `out` at `at` (node, noble): no intermediate copy. */
+  readonly sealToSync?: (
+    key: AeadKey,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+    out: Uint8Array,
+    at: number,
+  ) => void
+  /**
+   * Synchronous GMAC (node, noble): the AES-GCM tag over an empty plaintext with the concatenation
+   * of `aad` as AAD, without concatenating the pieces where the backend can feed them one by one.
+   */
+  readonly tagSync?: (key: AeadKey, iv: Uint8Array, aad: readonly Uint8Array[]) => Uint8Array
   seal(key: AeadKey, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>
   /** As `seal`, but returns `[ciphertext, tag]` without concatenating them (no copy for bulk data). */
   sealParts(
@@ -64,6 +84,8 @@ export interface Aead {
 
 const TAG = 16
 const ALG = 'aes-256-gcm'
+const TAG_OPTIONS = Object.freeze({ authTagLength: TAG })
+const EMPTY = new Uint8Array(0)
 
 function checkArgs(iv: Uint8Array, aad: Uint8Array, data: Uint8Array): void {
   assertBytes(iv, 'iv', 12)
@@ -101,11 +123,36 @@ function createNodeAead(): Aead {
     plaintext: Uint8Array,
   ): [Uint8Array, Uint8Array] => {
     checkArgs(iv, aad, plaintext)
-    const c = nc.createCipheriv(ALG, key.handle, iv, { authTagLength: TAG })
+    const c = nc.createCipheriv(ALG, key.handle, iv, TAG_OPTIONS)
     if (aad.length > 0) c.setAAD(aad)
     const ct = c.update(plaintext)
     c.final()
     return [plain(ct), plain(c.getAuthTag())]
+  }
+  const sealToSync = (
+    key: AeadKey,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+    out: Uint8Array,
+    at: number,
+  ): void => {
+    checkArgs(iv, aad, plaintext)
+    const c = nc.createCipheriv(ALG, key.handle, iv, TAG_OPTIONS)
+    if (aad.length > 0) c.setAAD(aad)
+    const ct = c.update(plaintext)
+    c.final()
+    out.set(ct, at)
+    out.set(c.getAuthTag(), at + ct.length)
+  }
+  const tagSync = (key: AeadKey, iv: Uint8Array, aad: readonly Uint8Array[]): Uint8Array => {
+    const c = nc.createCipheriv(ALG, key.handle, iv, TAG_OPTIONS)
+    for (const a of aad) {
+      checkArgs(iv, a, EMPTY)
+      if (a.length > 0) c.setAAD(a)
+    }
+    c.final()
+    return plain(c.getAuthTag())
   }
   const openSync = (key: AeadKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array => {
     checkArgs(iv, aad, sealed)
@@ -113,7 +160,7 @@ function createNodeAead(): Aead {
     const split = sealed.length - TAG
     let pt: Uint8Array | undefined
     try {
-      const d = nc.createDecipheriv(ALG, key.handle, iv, { authTagLength: TAG })
+      const d = nc.createDecipheriv(ALG, key.handle, iv, TAG_OPTIONS)
       if (aad.length > 0) d.setAAD(aad)
       d.setAuthTag(sealed.subarray(split))
       pt = d.update(sealed.subarray(0, split))
@@ -121,6 +168,40 @@ function createNodeAead(): Aead {
       return plain(pt)
     } catch {
       pt?.fill(0) // unauthenticated plaintext never leaves this function
+      throw new EnvelopeDecryptionError()
+    }
+  }
+  const openPartsSync = (
+    key: AeadKey,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    parts: readonly Uint8Array[],
+  ): Uint8Array[] => {
+    let total = 0
+    for (const p of parts) total += p.length
+    if (total < TAG) throw new EnvelopeDecryptionError()
+    // feed the ciphertext pieces as they are (no reassembly copy); the tag is the last 16 bytes
+    const ctEnd = total - TAG
+    const out: Uint8Array[] = []
+    // the tag is usually inside the last piece (a view, no copy); else it is assembled
+    const last = parts[parts.length - 1] as Uint8Array
+    const tag = last.length >= TAG ? last.subarray(last.length - TAG) : new Uint8Array(TAG)
+    try {
+      const d = nc.createDecipheriv(ALG, key.handle, iv, TAG_OPTIONS)
+      if (aad.length > 0) d.setAAD(aad)
+      let pos = 0
+      for (const p of parts) {
+        checkArgs(iv, aad, p)
+        const ctLen = Math.max(0, Math.min(p.length, ctEnd - pos))
+        if (ctLen > 0) out.push(plain(d.update(ctLen === p.length ? p : p.subarray(0, ctLen))))
+        if (ctLen < p.length && last.length < TAG) tag.set(p.subarray(ctLen), pos + ctLen - ctEnd)
+        pos += p.length
+      }
+      d.setAuthTag(tag)
+      d.final() // throws when the tag does not verify
+      return out
+    } catch {
+      for (const o of out) o.fill(0) // unauthenticated plaintext never leaves this function
       throw new EnvelopeDecryptionError()
     }
   }
@@ -134,7 +215,10 @@ function createNodeAead(): Aead {
       }
       return { handle: nc.createSecretKey(raw), raw: undefined }
     },
+    borrowKey: (raw: Uint8Array): AeadKey => ({ handle: raw, raw: undefined }),
     sealPartsSync,
+    sealToSync,
+    tagSync,
     openSync,
     seal(key, iv, aad, plaintext): Promise<Uint8Array> {
       const [ct, tag] = sealPartsSync(key, iv, aad, plaintext)
@@ -154,29 +238,10 @@ function createNodeAead(): Aead {
       }
     },
     openParts(key, iv, aad, parts): Promise<Uint8Array[]> {
-      const total = parts.reduce((n, p) => n + p.length, 0)
-      if (total < TAG) return Promise.reject(new EnvelopeDecryptionError())
-      // feed the ciphertext pieces as they are (no reassembly copy); the tag is the last 16 bytes
-      const ctEnd = total - TAG
-      const out: Uint8Array[] = []
-      const tag = new Uint8Array(TAG)
       try {
-        const d = nc.createDecipheriv(ALG, key.handle, iv, { authTagLength: TAG })
-        if (aad.length > 0) d.setAAD(aad)
-        let pos = 0
-        for (const p of parts) {
-          checkArgs(iv, aad, p)
-          const ctLen = Math.max(0, Math.min(p.length, ctEnd - pos))
-          if (ctLen > 0) out.push(plain(d.update(p.subarray(0, ctLen))))
-          if (ctLen < p.length) tag.set(p.subarray(ctLen), pos + ctLen - ctEnd)
-          pos += p.length
-        }
-        d.setAuthTag(tag)
-        d.final() // throws when the tag does not verify
-        return Promise.resolve(out)
-      } catch {
-        for (const o of out) o.fill(0) // unauthenticated plaintext never leaves this function
-        return Promise.reject(new EnvelopeDecryptionError())
+        return Promise.resolve(openPartsSync(key, iv, aad, parts))
+      } catch (e) {
+        return Promise.reject(e)
       }
     },
   }
@@ -237,6 +302,21 @@ function createNobleAead(): Aead {
     checkArgs(iv, aad, plaintext)
     return split(gcm(key.handle as Uint8Array, iv, aad).encrypt(plaintext))
   }
+  const sealToSync = (
+    key: AeadKey,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+    out: Uint8Array,
+    at: number,
+  ): void => {
+    checkArgs(iv, aad, plaintext)
+    out.set(gcm(key.handle as Uint8Array, iv, aad).encrypt(plaintext), at)
+  }
+  const tagSync = (key: AeadKey, iv: Uint8Array, aad: readonly Uint8Array[]): Uint8Array => {
+    for (const a of aad) checkArgs(iv, a, EMPTY)
+    return gcm(key.handle as Uint8Array, iv, joinParts(aad)).encrypt(EMPTY)
+  }
   const openSync = (key: AeadKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array => {
     checkArgs(iv, aad, sealed)
     try {
@@ -252,7 +332,10 @@ function createNobleAead(): Aead {
       const copy = raw.slice()
       return { handle: copy, raw: copy }
     },
+    borrowKey: (raw: Uint8Array): AeadKey => ({ handle: raw, raw: undefined }),
     sealPartsSync,
+    sealToSync,
+    tagSync,
     openSync,
     seal(key, iv, aad, plaintext): Promise<Uint8Array> {
       checkArgs(iv, aad, plaintext)

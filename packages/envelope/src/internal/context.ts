@@ -60,12 +60,10 @@ export function contextPairs(context: EncryptionContext): Array<[Uint8Array, Uin
   return pairs
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range includes the control characters on purpose
-const NON_ASCII = /[^\x00-\x7f]/
-
 /**
  * The common case, every key and value ASCII: one pass, one allocation, no TextEncoder. For ASCII,
- * UTF-16 code-unit order (`Array.prototype.sort`) is UTF-8 byte order, and one char is one byte.
+ * UTF-16 code-unit order (`Array.prototype.sort`) is UTF-8 byte order, and one char is one byte,
+ * so the size is known from the string lengths; the characters are checked while they are copied.
  * Returns undefined (the general path then decides, with its typed errors) for anything else:
  * non-ASCII text, invalid entries, or a context at a size limit.
  */
@@ -78,7 +76,6 @@ function encodeAsciiContext(context: EncryptionContext): Uint8Array | undefined 
     const value = (context as Record<string, unknown>)[key]
     if (typeof value !== 'string' || key.length === 0 || key.startsWith('hge:')) return undefined
     if (key.length > 0xffff || value.length > 0xffff) return undefined
-    if (NON_ASCII.test(key) || NON_ASCII.test(value)) return undefined
     size += 4 + key.length + value.length
   }
   if (size > MAX_CONTEXT_BYTES) return undefined
@@ -89,16 +86,22 @@ function encodeAsciiContext(context: EncryptionContext): Uint8Array | undefined 
   let o = 2
   for (const key of keys) {
     o = putAscii(out, o, key)
+    if (o < 0) return undefined
     o = putAscii(out, o, (context as Record<string, string>)[key] as string)
+    if (o < 0) return undefined
   }
   return out
 }
 
-/** Writes `u16 length ‖ ascii bytes` at `o`; returns the next offset. */
+/** Writes `u16 length ‖ ascii bytes` at `o`; returns the next offset, or -1 at a non-ASCII char. */
 function putAscii(out: Uint8Array, o: number, str: string): number {
   out[o++] = str.length >>> 8
   out[o++] = str.length & 0xff
-  for (let i = 0; i < str.length; i++) out[o++] = str.charCodeAt(i)
+  for (let i = 0; i < str.length; i++) {
+    const c = str.charCodeAt(i)
+    if (c > 0x7f) return -1
+    out[o++] = c
+  }
   return o
 }
 

@@ -1,7 +1,8 @@
 /**
- * Header-level operations shared by one-shot and streaming encryption: writing a header (wrap the
- * data key with every provider, derive the message keys, tag the header), opening one (unwrap,
- * check the commitment in constant time, verify the header tag), and rewrapping one.
+ * Header-level operations shared by one-shot and streaming encryption: wrapping a data key into a
+ * header template, writing a header (derive the message keys, tag the header), obtaining a
+ * header's data key (from the data-key cache or by unwrapping), opening a header (commitment in
+ * constant time, header tag), and rewrapping one.
  */
 import type { RandomSource } from '@safeguards/core'
 import { EnvelopeDecryptionError, KekProviderError, KeyUnavailableError } from '../errors.js'
@@ -10,11 +11,13 @@ import {
   type EnvelopeHeader,
   SUITE_AES256GCM_HKDF_SHA512_COMMIT,
   serializeHeaderBody,
+  TAG_LENGTH,
 } from '../format.js'
 import type { KekProvider } from '../kek-provider.js'
 import type { Aead } from './aead.js'
 import { contextPairs, decodeContext, type EncryptionContext, encodeContext } from './context.js'
 import type { KdfBackendName } from './kdf.js'
+import type { DataKeyCache, HeaderMaterial } from './key-cache.js'
 import {
   checkCommitment,
   contextDigest,
@@ -22,6 +25,7 @@ import {
   destroyMessageKeys,
   headerTag,
   type MessageKeys,
+  scheduleInfo,
   verifyHeaderTag,
   wrapAad,
 } from './schedule.js'
@@ -35,19 +39,14 @@ export interface EnvelopeConfig {
   storedKeys: readonly string[]
   maxEdks: number
   random: RandomSource
+  /** The instance's data-key cache, when configured. */
+  cache: DataKeyCache | undefined
 }
 
-/** A context in canonical form with its digest. */
-export interface PreparedContext {
-  canonical: Uint8Array
-  digest: Uint8Array
-}
-
-/** Encodes a context and digests it. */
-export function prepareContext(context: EncryptionContext): PreparedContext {
-  const canonical = encodeContext(context)
-  return { canonical, digest: contextDigest(canonical) }
-}
+/** Where the message id sits in a header: after magic, version, suite and frame length. */
+const MESSAGE_ID_OFFSET = 10
+const COMMITMENT_LENGTH = 32
+const ZERO_ID = new Uint8Array(32)
 
 /** The stored-context bytes for a context under the configured stored keys. */
 export function storedContextFor(cfg: EnvelopeConfig, context: EncryptionContext): Uint8Array {
@@ -60,9 +59,12 @@ export function storedContextFor(cfg: EnvelopeConfig, context: EncryptionContext
   return Object.keys(picked).length === 0 ? new Uint8Array(0) : encodeContext(picked)
 }
 
-/** Merges the stored context with the caller's; a conflicting value fails like any decryption. */
-export function mergeContext(header: EnvelopeHeader, context: EncryptionContext): PreparedContext {
-  if (header.storedContext.length === 0) return prepareContext(context)
+/**
+ * The canonical bytes of the full context: the stored context merged with the caller's; a
+ * conflicting value fails like any decryption.
+ */
+export function mergeContext(header: EnvelopeHeader, context: EncryptionContext): Uint8Array {
+  if (header.storedContext.length === 0) return encodeContext(context)
   contextPairs(context) // validate the caller's part first (typed InvalidContextError)
   const merged: Record<string, string> = {}
   for (const [k, v] of Object.entries(decodeContext(header.storedContext))) merged[k] = v
@@ -70,7 +72,7 @@ export function mergeContext(header: EnvelopeHeader, context: EncryptionContext)
     if (k in merged && merged[k] !== v) throw new EnvelopeDecryptionError()
     merged[k] = v
   }
-  return prepareContext(merged)
+  return encodeContext(merged)
 }
 
 /** Wraps `dek` with every provider (multi-keyring semantics: any failure fails the encryption). */
@@ -89,47 +91,78 @@ async function wrapAll(
   return edks
 }
 
-/** Writes a new header; returns its bytes and the message keys for the frames. */
+/**
+ * Wraps a new data key with every provider and builds the header template. `messageId` is the
+ * first message's (providers may use it; with the data-key cache later messages reuse the wrap).
+ */
+export async function wrapMaterial(
+  cfg: EnvelopeConfig,
+  canonical: Uint8Array,
+  storedContext: Uint8Array,
+  dek: Uint8Array,
+  messageId: Uint8Array,
+): Promise<HeaderMaterial> {
+  const suiteId = SUITE_AES256GCM_HKDF_SHA512_COMMIT
+  const digest = contextDigest(canonical)
+  const edks = await wrapAll(cfg, dek, wrapAad(suiteId, digest), messageId)
+  const template = serializeHeaderBody({
+    formatVersion: 1,
+    suiteId,
+    frameLength: cfg.frameLength,
+    messageId: ZERO_ID,
+    edks,
+    storedContext,
+    commitment: ZERO_ID,
+  })
+  return { dek, keyRefs: edks.map((e) => e.keyRef), template, info: scheduleInfo(suiteId, digest) }
+}
+
+/**
+ * Writes a header body (magic through commitment) into `out` at 0: the template with the message
+ * id and the commitment in place. The tag follows at `template.length`.
+ */
+export function placeHeader(
+  out: Uint8Array,
+  template: Uint8Array,
+  messageId: Uint8Array,
+  commitment: Uint8Array,
+): void {
+  out.set(template, 0)
+  out.set(messageId, MESSAGE_ID_OFFSET)
+  out.set(commitment, template.length - COMMITMENT_LENGTH)
+}
+
+/** Writes a new header (streams: a fresh data key, never cached); returns it and the message keys. */
 export async function writeHeader(
   cfg: EnvelopeConfig,
   context: EncryptionContext,
-  ephemeral = false,
-): Promise<{ header: Uint8Array; keys: MessageKeys; messageId: Uint8Array; keyRefs: string[] }> {
-  const ctx = prepareContext(context)
+): Promise<{ header: Uint8Array; keys: MessageKeys; messageId: Uint8Array; keyRefs: readonly string[] }> {
+  const canonical = encodeContext(context)
   const storedContext = storedContextFor(cfg, context)
   const rnd = cfg.random(64)
   const dek = rnd.subarray(0, 32)
   const messageId = rnd.slice(32, 64)
-  const suiteId = SUITE_AES256GCM_HKDF_SHA512_COMMIT
   try {
-    const edks = await wrapAll(cfg, dek, wrapAad(suiteId, ctx.digest), messageId)
-    const keys = deriveMessageKeys(cfg.aead, cfg.kdf, dek, messageId, suiteId, ctx.digest, ephemeral)
-    const body = serializeHeaderBody({
-      formatVersion: 1,
-      suiteId,
-      frameLength: cfg.frameLength,
-      messageId,
-      edks,
-      storedContext,
-      commitment: keys.commitment,
-    })
-    let tag = headerTag(keys, body, ctx.canonical)
+    const m = await wrapMaterial(cfg, canonical, storedContext, dek, messageId)
+    const keys = deriveMessageKeys(cfg.aead, cfg.kdf, dek, messageId, m.info)
+    const bodyLength = m.template.length
+    const header = new Uint8Array(bodyLength + TAG_LENGTH)
+    placeHeader(header, m.template, messageId, keys.commitment)
+    let tag = headerTag(keys, header.subarray(0, bodyLength), canonical)
     if (tag instanceof Promise) tag = await tag
-    const header = new Uint8Array(body.length + tag.length)
-    header.set(body, 0)
-    header.set(tag, body.length)
-    return { header, keys, messageId, keyRefs: edks.map((e) => e.keyRef) }
+    header.set(tag, bodyLength)
+    return { header, keys, messageId, keyRefs: m.keyRefs }
   } finally {
     rnd.fill(0)
   }
 }
 
 /** Unwraps the data key from the first wrapped key a registered provider can open. */
-export async function unwrapDek(
+async function unwrapDek(
   cfg: EnvelopeConfig,
   header: EnvelopeHeader,
   aad: Uint8Array,
-): Promise<Uint8Array> {
+): Promise<{ dek: Uint8Array; edk: EncryptedDataKey }> {
   let unavailable: unknown
   let failed = false
   for (const e of header.edks) {
@@ -138,7 +171,7 @@ export async function unwrapDek(
     try {
       const dek = await p.unwrap(e.edk, e.keyRef, aad)
       if (!(dek instanceof Uint8Array) || dek.length !== 32) throw new EnvelopeDecryptionError()
-      return dek
+      return { dek, edk: e }
     } catch (err) {
       if (err instanceof EnvelopeDecryptionError) failed = true
       else if (unavailable === undefined) unavailable = err
@@ -150,34 +183,63 @@ export async function unwrapDek(
   throw new KeyUnavailableError(header.edks[0]?.keyRef ?? '(none)', 'no-provider')
 }
 
-/** Opens a parsed header: unwrap, commitment check (constant time), header-tag check. */
+/**
+ * Runs `use` with the header's data key and the HKDF info, synchronously after obtaining the key:
+ * from the data-key cache when it holds one of the header's wrapped keys under this context (no
+ * provider call), otherwise unwrapped by the providers (then offered to the cache). `use` must not
+ * keep the key: a cached one may be zeroised once `use` returns, an uncached one is.
+ */
+export function withDataKey<T>(
+  cfg: EnvelopeConfig,
+  header: EnvelopeHeader,
+  canonical: Uint8Array,
+  use: (dek: Uint8Array, info: Uint8Array) => T | Promise<T>,
+): T | Promise<T> {
+  const cache = cfg.cache?.decrypt ? cfg.cache : undefined
+  const contextKey = cache?.contextKey(canonical, contextDigest)
+  if (cache !== undefined && contextKey !== undefined) {
+    for (const e of header.edks) {
+      if (!cfg.providers.some((p) => p.id === e.providerId)) continue
+      const hit = cache.getRead(cache.readKey(header.suiteId, e, contextKey))
+      if (hit !== undefined) return use(hit.dek, hit.info)
+    }
+  }
+  const generation = cache?.generation() ?? 0
+  const digest = contextDigest(canonical)
+  return unwrapDek(cfg, header, wrapAad(header.suiteId, digest)).then(async ({ dek, edk }): Promise<T> => {
+    const info = scheduleInfo(header.suiteId, digest)
+    const kept =
+      cache !== undefined &&
+      contextKey !== undefined &&
+      cache.putRead(cache.readKey(header.suiteId, edk, contextKey), dek, info, generation)
+    try {
+      return await use(dek, info)
+    } finally {
+      if (!kept) dek.fill(0)
+    }
+  })
+}
+
+/** Opens a parsed header (streams): data key, commitment check (constant time), header-tag check. */
 export async function openHeader(
   cfg: EnvelopeConfig,
   header: EnvelopeHeader,
   context: EncryptionContext,
-  ephemeral = false,
-): Promise<{ keys: MessageKeys; dek: Uint8Array; ctx: PreparedContext }> {
-  const ctx = mergeContext(header, context)
-  const dek = await unwrapDek(cfg, header, wrapAad(header.suiteId, ctx.digest))
-  const keys = deriveMessageKeys(
-    cfg.aead,
-    cfg.kdf,
-    dek,
-    header.messageId,
-    header.suiteId,
-    ctx.digest,
-    ephemeral,
+): Promise<MessageKeys> {
+  const canonical = mergeContext(header, context)
+  // derive (copying the key into its own handle) while the data key is certainly alive
+  const keys = await withDataKey(cfg, header, canonical, (dek, info) =>
+    deriveMessageKeys(cfg.aead, cfg.kdf, dek, header.messageId, info),
   )
   try {
     checkCommitment(keys, header.commitment)
-    const pending = verifyHeaderTag(keys, header.authenticated, ctx.canonical, header.headerTag)
+    const pending = verifyHeaderTag(keys, header.authenticated, canonical, header.headerTag)
     if (pending !== undefined) await pending
   } catch (e) {
-    dek.fill(0)
     destroyMessageKeys(keys)
     throw e
   }
-  return { keys, dek, ctx }
+  return keys
 }
 
 /** Rewraps a header: same data key, message id and commitment; new wrapped keys and header tag. */
@@ -187,9 +249,24 @@ export async function rewrapHeader(
   context: EncryptionContext,
   to?: string,
 ): Promise<Uint8Array> {
-  const { keys, dek, ctx } = await openHeader(cfg, header, context, true)
+  // never through the data-key cache: the data key is needed across the new wraps, and rewrap is
+  // the moment to ask the providers about the old key
+  const canonical = mergeContext(header, context)
+  const digest = contextDigest(canonical)
+  const { dek } = await unwrapDek(cfg, header, wrapAad(header.suiteId, digest))
+  const keys = deriveMessageKeys(
+    cfg.aead,
+    cfg.kdf,
+    dek,
+    header.messageId,
+    scheduleInfo(header.suiteId, digest),
+    true,
+  )
   try {
-    const edks = await wrapAll(cfg, dek, wrapAad(header.suiteId, ctx.digest), header.messageId, to)
+    checkCommitment(keys, header.commitment)
+    const pending = verifyHeaderTag(keys, header.authenticated, canonical, header.headerTag)
+    if (pending !== undefined) await pending
+    const edks = await wrapAll(cfg, dek, wrapAad(header.suiteId, digest), header.messageId, to)
     const body = serializeHeaderBody({
       formatVersion: header.formatVersion,
       suiteId: header.suiteId,
@@ -199,7 +276,7 @@ export async function rewrapHeader(
       storedContext: header.storedContext,
       commitment: header.commitment,
     })
-    let tag = headerTag(keys, body, ctx.canonical)
+    let tag = headerTag(keys, body, canonical)
     if (tag instanceof Promise) tag = await tag
     const out = new Uint8Array(body.length + tag.length)
     out.set(body, 0)

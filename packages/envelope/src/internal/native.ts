@@ -21,6 +21,12 @@ export interface NodeGcmDecipher {
   final(): Uint8Array
 }
 
+/** node:crypto's one-shot `hash`, with the two output forms used here. */
+export interface OneShotHash {
+  (algorithm: string, data: Uint8Array, outputEncoding: 'buffer'): Uint8Array
+  (algorithm: string, data: Uint8Array, outputEncoding: 'latin1'): string
+}
+
 /** The part of node:crypto used by the envelope backends. */
 export interface NodeCrypto {
   createCipheriv(alg: string, key: unknown, iv: Uint8Array, opts?: { authTagLength: number }): NodeGcmCipher
@@ -33,7 +39,7 @@ export interface NodeCrypto {
   createSecretKey(key: Uint8Array): unknown
   hkdfSync(digest: string, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, len: number): ArrayBuffer
   /** One-shot digest (Node ≥ 20.12); absent on older runtimes and some Node-compatible ones. */
-  hash?: (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') => Uint8Array
+  hash?: OneShotHash
 }
 
 interface ProcessLike {

@@ -193,9 +193,7 @@ export function decryptTransform(
       if (keys === undefined) {
         const got = collector.push(data)
         if (got === undefined) return
-        const opened = await openHeader(cfg, got.header, context)
-        opened.dek.fill(0)
-        keys = opened.keys
+        keys = await openHeader(cfg, got.header, context)
         framer = new PartsFramer(got.header.frameLength + TAG_LENGTH)
         await body(got.rest, controller)
         return
