@@ -216,6 +216,13 @@ export class Pkcs11KekProvider implements KekProvider {
   readonly #random: RandomSource
   #state: TokenState | undefined
   #loadedAt = 0
+  /** Key-state epoch: bumped when a lifecycle change starts and when a read finds the states changed. */
+  #epoch = 0
+  /** The version states of the last read, to tell whether a read found a change. */
+  #fingerprint = ''
+  /** Numbers of the last read started and of the last read whose state was kept. */
+  #readSeq = 0
+  #appliedSeq = 0
   #loading: Promise<TokenState> | undefined
   #lifecycle: Promise<unknown> = Promise.resolve()
   #closed = false
@@ -635,11 +642,18 @@ export class Pkcs11KekProvider implements KekProvider {
    * ```
    */
   async refresh(): Promise<void> {
-    await this.#reload()
+    await this.#reload(true)
   }
 
-  #reload(): Promise<TokenState> {
-    this.#loading ??= this.#withSession((ctx) =>
+  /**
+   * Reads the key state from the token, sharing a read already in flight unless `fresh` (after a
+   * lifecycle change, a read started before it must not answer). Reads are numbered, and a read
+   * never replaces the state of a read that started after it.
+   */
+  #reload(fresh = false): Promise<TokenState> {
+    if (this.#loading !== undefined && !fresh) return this.#loading
+    const seq = ++this.#readSeq
+    const loading = this.#withSession((ctx) =>
       loadState(ctx, this.keyName, { allowImportedKeys: this.#allowImportedKeys }),
     )
       .catch((e: unknown) => {
@@ -654,17 +668,25 @@ export class Pkcs11KekProvider implements KekProvider {
       })
       .then(
         (state) => {
+          if (this.#loading === loading) this.#loading = undefined
+          if (seq < this.#appliedSeq) return state
+          this.#appliedSeq = seq
+          const fingerprint = this.#fingerprintOf(state)
+          if (fingerprint !== this.#fingerprint) {
+            this.#fingerprint = fingerprint
+            this.#epoch++
+          }
           this.#state = state
           this.#loadedAt = this.#clock.now()
-          this.#loading = undefined
           return state
         },
         (e: unknown) => {
-          this.#loading = undefined
+          if (this.#loading === loading) this.#loading = undefined
           throw e
         },
       )
-    return this.#loading
+    this.#loading = loading
+    return loading
   }
 
   /**
@@ -712,6 +734,42 @@ export class Pkcs11KekProvider implements KekProvider {
     const version = parseKeyRef(keyRef, this.id, this.keyName)
     if (version === undefined) throw new KeyUnavailableError(keyRef, 'unknown')
     return version
+  }
+
+  /** The primary and every version's state, as one comparable string. */
+  #fingerprintOf(state: TokenState): string {
+    const versions = new Set<number>([...state.keys.keys(), ...state.doc.destroyed])
+    return [...versions]
+      .sort((a, b) => a - b)
+      .map((v) => `${v}:${this.#stateOf(state, v)}:${state.doc.versions[String(v)]?.retired === true}`)
+      .join(',')
+  }
+
+  /**
+   * The key-state epoch ({@link KekProvider.stateEpoch}), read by an envelope's data-key cache on
+   * every lookup: it changes when a lifecycle change made through this provider starts (before
+   * the token is touched), and when a read of the token finds any version's state changed (by
+   * another host, or by `safeguards hsm`). A read is started in the background whenever the
+   * state is older than `cacheTtlMs`, so a change made elsewhere stops cached data keys within
+   * about `cacheTtlMs` plus one token round trip, even when every decryption hits the cache.
+   *
+   * @example
+   * ```ts
+   * const before = hsm.stateEpoch()
+   * await hsm.disable(1)
+   * hsm.stateEpoch() !== before // true: every cached data key is dropped
+   * ```
+   */
+  stateEpoch(): number {
+    if (
+      !this.#closed &&
+      this.#loading === undefined &&
+      this.#clock.now() - this.#loadedAt >= this.#cacheTtlMs
+    ) {
+      // Background refresh: errors surface on the next wrap or unwrap, which reads the state itself.
+      this.#reload().catch(() => undefined)
+    }
+    return this.#epoch
   }
 
   #stateOf(state: TokenState, version: number): KeyState | undefined {
@@ -888,6 +946,8 @@ export class Pkcs11KekProvider implements KekProvider {
   #mutate(fn: (ctx: TokenContext, state: TokenState) => number): Promise<KeyDescription> {
     const run = async (): Promise<KeyDescription> => {
       if (this.#closed) throw new Pkcs11ClosedError()
+      // Before the token changes: a data-key cache stops serving keys from this moment.
+      this.#epoch++
       let version: number
       try {
         version = await this.#withSession(async (ctx) => {
@@ -906,7 +966,7 @@ export class Pkcs11KekProvider implements KekProvider {
       } finally {
         this.#state = undefined
       }
-      const state = await this.#reload()
+      const state = await this.#reload(true)
       return this.#describe(state, version, this.#stateOf(state, version) ?? 'destroyed')
     }
     const next = this.#lifecycle.then(run, run)
