@@ -611,7 +611,7 @@ class FileStoreImpl implements FileStore {
         let size = CHUNK
         for (;;) {
           options.signal?.throwIfAborted()
-          const chunk = new Uint8Array(size)
+          const chunk = options.alloc?.(size) ?? new Uint8Array(size)
           const { bytesRead } = await fh.read(chunk, 0, size, offset)
           if (bytesRead === 0) break
           const data = chunk.subarray(0, bytesRead)

@@ -522,11 +522,13 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
     for (const s of needed) if (s > run.from && s < to) cuts.push(s)
     return { from: run.from, bytes: run.bytes, ends: run.ends, cuts, treeEnd }
   }
-  const runs = readRuns(store, 0, Number.MAX_SAFE_INTEGER, {
-    maxRecords: chunkRecords,
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-  })
-  await checkRuns(runs, task, config, threadsFor(workers, total), consume)
+  const read = (alloc: (size: number) => Uint8Array): AsyncIterable<RecordRun> =>
+    readRuns(store, 0, Number.MAX_SAFE_INTEGER, {
+      maxRecords: chunkRecords,
+      alloc,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    })
+  await checkRuns(read, task, config, threadsFor(workers, total), consume)
   if (pending >= 0)
     blame({
       seq: pending - 1,

@@ -142,6 +142,8 @@ export function recordTail(stream: string): Uint8Array | null {
 }
 
 const HEX_DIGITS = lit('0123456789abcdef')
+/** For each byte value, its two lowercase hex digits as one little-endian 16-bit number. */
+const HEX_PAIRS = new Uint16Array(256).map((_, v) => HEX_DIGITS[v >> 4]! | (HEX_DIGITS[v & 15]! << 8))
 
 /**
  * The verifier's fast path: true when the record at `b[start..end)` is a canonical v1 envelope (as
@@ -185,10 +187,8 @@ export function matchRecord(
 /** True when `b[at..at+64)` is the lowercase hex of `hash` (32 bytes as a latin1 string). */
 export function isHexOf(b: Uint8Array, at: number, hash: string): boolean {
   if (at < 0 || at + 64 > b.length) return false
-  for (let k = 0; k < 32; k++) {
-    const c = hash.charCodeAt(k)
-    if (b[at + 2 * k] !== HEX_DIGITS[c >> 4] || b[at + 2 * k + 1] !== HEX_DIGITS[c & 15]) return false
-  }
+  for (let k = 0; k < 32; k++)
+    if ((b[at + 2 * k]! | (b[at + 2 * k + 1]! << 8)) !== HEX_PAIRS[hash.charCodeAt(k)]) return false
   return true
 }
 

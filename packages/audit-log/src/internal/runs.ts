@@ -23,6 +23,8 @@ export interface RecordRun {
 export interface RunReadOptions extends ReadOptions {
   /** At most this many records per run. */
   maxRecords: number
+  /** Buffers for reads, `size` bytes (any content); the verifier recycles the buffers of checked runs. */
+  alloc?: (size: number) => Uint8Array
 }
 
 /** A store's own way to yield runs (records `from <= seq < to`, as `read` would). */

@@ -22,6 +22,8 @@ export const AUTO_MIN_RECORDS = 32_768
 const MAX_AUTO_WORKERS = 8
 /** Runs queued per worker: one being checked, one waiting, so a worker never waits for the main thread. */
 const QUEUE_PER_WORKER = 2
+/** Runs read ahead of the one being dispatched. */
+const READ_AHEAD = 2
 
 /** How many workers a verification uses, and whether it waits for them to start. */
 export interface Threads {
@@ -70,9 +72,15 @@ interface Member {
   started: Promise<void>
 }
 
+/** A run's facts, and its buffer once free again. */
+interface Checked {
+  facts: RunFacts
+  buffer: ArrayBuffer
+}
+
 interface Waiter {
   member: Member
-  resolve: (facts: RunFacts) => void
+  resolve: (checked: Checked) => void
   reject: (error: unknown) => void
 }
 
@@ -128,7 +136,7 @@ class RunPool {
         if (w === undefined) return
         this.#waiting.delete(reply.id)
         if (--member.queued === 0) worker.unref()
-        w.resolve(reply.facts)
+        w.resolve({ facts: reply.facts, buffer: reply.buffer })
       })
       const fail = (error: unknown): void => {
         failed(workerError(error))
@@ -177,7 +185,7 @@ class RunPool {
    * returns null when each has a full queue (or none has started yet): then the caller checks the
    * run itself. The run's buffers are transferred: the caller must not use them afterwards.
    */
-  trySubmit(task: RunTask, config: RunConfig, limit: number): Promise<RunFacts> | null {
+  trySubmit(task: RunTask, config: RunConfig, limit: number): Promise<Checked> | null {
     let best: Member | undefined
     for (const m of this.#members.slice(0, limit))
       if (m.ready && m.queued < QUEUE_PER_WORKER && (best === undefined || m.queued < best.queued)) best = m
@@ -195,7 +203,7 @@ class RunPool {
       cuts: [...task.cuts],
       treeEnd: task.treeEnd,
     }
-    return new Promise<RunFacts>((resolve, reject) => {
+    return new Promise<Checked>((resolve, reject) => {
       this.#waiting.set(id, { member, resolve, reject })
       if (member.queued++ === 0) member.worker.ref()
       member.worker.postMessage(message, [message.buffer, task.ends.buffer as ArrayBuffer])
@@ -208,18 +216,18 @@ let pool: RunPool | null = null
 /** A run's place in line: its facts, once known. */
 interface Slot {
   done: boolean
-  facts?: RunFacts
+  checked?: Checked
   failure?: { error: unknown }
   settled: Promise<void>
 }
 
-function slot(facts: Promise<RunFacts> | RunFacts): Slot {
-  if (!(facts instanceof Promise)) return { done: true, facts, settled: Promise.resolve() }
+function slot(checked: Promise<Checked> | Checked): Slot {
+  if (!(checked instanceof Promise)) return { done: true, checked, settled: Promise.resolve() }
   const s: Slot = { done: false, settled: Promise.resolve() }
-  s.settled = facts.then(
-    (f) => {
+  s.settled = checked.then(
+    (c) => {
       s.done = true
-      s.facts = f
+      s.checked = c
     },
     (error: unknown) => {
       s.done = true
@@ -229,13 +237,41 @@ function slot(facts: Promise<RunFacts> | RunFacts): Slot {
   return s
 }
 
+/** Read buffers of the usual size, kept for the next reads once their runs are checked. */
+class Buffers {
+  readonly #free: ArrayBuffer[] = []
+  #size = 0
+  readonly #max: number
+
+  constructor(max: number) {
+    this.#max = max
+  }
+
+  readonly alloc = (size: number): Uint8Array => {
+    if (size === this.#size) {
+      const b = this.#free.pop()
+      if (b !== undefined) return new Uint8Array(b)
+    }
+    return new Uint8Array(size)
+  }
+
+  recycle(buffer: ArrayBuffer): void {
+    if (buffer.byteLength !== this.#size) {
+      if (this.#size !== 0 && buffer.byteLength < this.#size) return
+      this.#size = buffer.byteLength
+      this.#free.length = 0
+    }
+    if (this.#free.length < this.#max) this.#free.push(buffer)
+  }
+}
+
 /**
  * Checks every run, on `workers` worker threads and the main thread, and hands the facts to
  * `consume` in run order. Runs wait in order for their facts; at most a few more than the threads
  * are held at once.
  */
 export async function checkRuns(
-  runs: AsyncIterable<RecordRun>,
+  read: (alloc: (size: number) => Uint8Array) => AsyncIterable<RecordRun>,
   task: (run: RecordRun) => RunTask,
   config: RunConfig,
   threads: Threads,
@@ -249,14 +285,14 @@ export async function checkRuns(
       shared.grow(workers)
       if (threads.wait) await shared.ready(workers)
     }
-    await dispatch(runs, task, config, workers, shared, consume)
+    await dispatch(read, task, config, workers, shared, consume)
   } finally {
     shared?.release()
   }
 }
 
 async function dispatch(
-  runs: AsyncIterable<RecordRun>,
+  read: (alloc: (size: number) => Uint8Array) => AsyncIterable<RecordRun>,
   task: (run: RecordRun) => RunTask,
   config: RunConfig,
   workers: number,
@@ -265,33 +301,33 @@ async function dispatch(
 ): Promise<void> {
   let local: RunChecker | null = null
   const queue: Slot[] = []
-  const limit = 2 * (workers + 1)
+  const limit = 2 * (workers + 1) + 2
+  const buffers = new Buffers(limit + READ_AHEAD + 1)
   const take = async (): Promise<void> => {
     const s = queue.shift()!
     await s.settled
     if (s.failure !== undefined) throw s.failure.error
-    consume(s.facts!)
+    consume(s.checked!.facts)
+    buffers.recycle(s.checked!.buffer)
   }
-  // One read ahead: the next run is read while this one is checked.
-  const it = runs[Symbol.asyncIterator]()
-  let next = it.next()
+  // Reads run ahead (in libuv's threads) while runs are checked.
+  const it = read(buffers.alloc)[Symbol.asyncIterator]()
+  const ahead = Array.from({ length: READ_AHEAD }, () => it.next())
   try {
-    for (let r = await next; r.done !== true; r = await next) {
-      next = it.next()
+    for (let r = await ahead.shift()!; r.done !== true; r = await ahead.shift()!) {
+      ahead.push(it.next())
       const t = task(r.value)
       const sent = shared?.trySubmit(t, config, workers) ?? null
       if (sent !== null) queue.push(slot(sent))
       else {
         local ??= new RunChecker(config)
-        queue.push(slot(local.check(t)))
+        queue.push(slot({ facts: local.check(t), buffer: t.bytes.buffer as ArrayBuffer }))
       }
       while (queue.length > 0 && (queue[0]!.done || queue.length > limit)) await take()
     }
   } catch (e) {
-    await next.then(
-      () => it.return?.(),
-      () => undefined,
-    )
+    await Promise.allSettled(ahead)
+    await it.return?.()
     throw e
   }
   while (queue.length > 0) await take()

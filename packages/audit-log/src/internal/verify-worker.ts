@@ -18,8 +18,8 @@ export interface RunMessage {
   treeEnd: number
 }
 
-/** A worker's answer: `ready` once, then one `facts` per run. */
-export type WorkerReply = { ready: true } | { id: number; facts: RunFacts }
+/** A worker's answer: `ready` once, then one `facts` per run, with the run's buffer given back. */
+export type WorkerReply = { ready: true } | { id: number; facts: RunFacts; buffer: ArrayBuffer }
 
 const port = parentPort
 if (port !== null) {
@@ -40,8 +40,14 @@ if (port !== null) {
       cuts: m.cuts,
       treeEnd: m.treeEnd,
     })
-    const reply: WorkerReply = { id: m.id, facts }
-    port.postMessage(reply, [facts.seqs.buffer, facts.flags.buffer, facts.heights.buffer, facts.roots.buffer])
+    const reply: WorkerReply = { id: m.id, facts, buffer: m.buffer }
+    port.postMessage(reply, [
+      facts.seqs.buffer,
+      facts.flags.buffer,
+      facts.heights.buffer,
+      facts.roots.buffer,
+      m.buffer,
+    ])
   })
   const ready: WorkerReply = { ready: true }
   port.postMessage(ready)
