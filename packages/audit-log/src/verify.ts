@@ -108,9 +108,11 @@ export interface VerifyOptions {
   /** Stop recording findings after this many (default 1000); counting continues. */
   maxFindings?: number
   /**
-   * Worker threads that check records beside the main thread: a count (0: the main thread alone),
-   * or `'auto'` (default): one per core but one (at most 8), and none for logs under 32 768 records,
-   * where starting threads costs more than it saves. The report is the same either way.
+   * Worker threads that check records beside the main thread: a count (0: the main thread alone;
+   * verification waits for them to start, and fails if one cannot), or `'auto'` (default): one per
+   * core but one (at most 8), none for logs under 32 768 records where starting threads costs more
+   * than it saves, and the main thread works while they start. Workers are kept 5 s after a
+   * verification for the next one. The report is the same either way.
    */
   workers?: number | 'auto'
   /** Records per unit of work handed to a thread (default 16 384; a file store also ends one at 4 MiB). */
@@ -149,7 +151,8 @@ function rootsEqual(a: Uint8Array, b: Uint8Array): boolean {
  * @appResponsibility Run verification on a schedule and investigate every finding.
  * @verifiedBy packages/audit-log/test/checkpoint.test.ts
  * @verifiedBy packages/audit-log/test/log.test.ts
- * @throws {AuditStoreError} on I/O failure. @throws the signal's reason when aborted.
+ * @throws {AuditStoreError} on I/O failure, or when the worker threads asked for cannot start.
+ * @throws the signal's reason when aborted.
  * @throws {RangeError} when `workers` or `chunkRecords` is out of range.
  * @example
  * ```ts

@@ -7,8 +7,9 @@
  *
  * The worker is its own entry point: `./verify-worker.ts` next to this file in the sources (started
  * with the tsx loader, for tests and benches), `./internal/verify-worker.js` next to the bundle in
- * `dist`. A worker that fails to start is left out and its share is checked on the main thread: the
- * facts, and so the report, are the same whichever thread computed them.
+ * `dist`. With `workers: 'auto'` a worker that fails to start is left out and its share is checked
+ * on the main thread (the facts, and so the report, are the same whichever thread computed them);
+ * an explicit count waits for its workers, and one that cannot start fails the verification.
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
