@@ -62,6 +62,12 @@ export interface RunFacts {
   flags: Uint8Array<ArrayBuffer>
   /** The first record's `prev` (64 hex characters), when its envelope is valid. */
   firstPrev: string | null
+  /**
+   * Every record is the expected one: seq = position, the log's stream, linked to the record before
+   * it in the run, not a recovery record, and (with `deep`) canonical. The verifier then only checks
+   * the first link and the roots.
+   */
+  clean: boolean
   /** The last record's entry hash (latin1). */
   lastHash: string
   /** The tree: segments end at the cuts and at the run's end (or `treeEnd`); absolute end of each. */
@@ -179,6 +185,8 @@ export class RunChecker {
 
     let prev: string | null = null
     let firstPrev: string | null = null
+    let clean = true
+    const wanted = deep ? STREAM_OK | LINK_OK | DEEP_OK : STREAM_OK | LINK_OK
     for (let i = 0; i < count; i++) {
       const start = i === 0 ? 0 : ends[i - 1]! + 1
       const end = ends[i]!
@@ -208,6 +216,7 @@ export class RunChecker {
       }
       seqs[i] = seq
       flags[i] = flag
+      if (clean && (seq !== from + i || (flag | (i === 0 ? LINK_OK : 0)) !== wanted)) clean = false
       prev = leaf
 
       if (from + i < stop) {
@@ -230,6 +239,7 @@ export class RunChecker {
       seqs,
       flags,
       firstPrev,
+      clean,
       lastHash: prev ?? '',
       segmentEnds,
       segmentTrees,
