@@ -7,15 +7,11 @@
  * snapshot, refuses when it is not the writer's expected head, and otherwise inserts the batch; the
  * lock is released when the statement's transaction commits, after the rows are visible.
  *
- * Contention: a writer first tries optimistically. When it is refused (another writer appended
- * first), it takes the stream's lock in an open transaction and keeps it for a short lease: one round
- * trip waits for the lock and reads, holding it, the head and the records the writer missed (served
- * to its catch-up `read`); the retry then appends in that transaction and commits, and nobody
- * appends in between. For a second after a refusal, appends take the lock this way before trying.
- * Writers waiting for the lock are served in turn, so under contention each gets its turn instead
- * of retrying against the others (which cost a refused append and a catch-up read per writer for
- * every batch committed). A lease not used within 250 ms is rolled back. Behind the lock the table
- * itself refuses forks and gaps: `PRIMARY KEY (stream, seq)`, `UNIQUE (stream, prev_hash)`, a link trigger (record `seq - 1` must have `entry_hash = prev_hash`)
+ * Contention is optimistic: a refused writer catches up (`read`) and retries. Holding the lock
+ * across the writer's catch-up was measured too (see the README) and was slower on a loaded host,
+ * because the lock is then held while the writer waits for CPU. Behind
+ * the lock the table itself refuses forks and gaps: `PRIMARY KEY (stream, seq)`,
+ * `UNIQUE (stream, prev_hash)`, a link trigger (record `seq - 1` must have `entry_hash = prev_hash`)
  * and `CHECK (entry_hash = sha256(0x00 || body))`. Sequence numbers come from the chain, never from
  * a sequence or bigserial (those skip values on rollback and say nothing about chain order).
  *
@@ -250,26 +246,6 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 const ignore = (): void => {}
 
 type Row = { seq: string; body: Uint8Array }
-
-/**
- * How long a refused writer keeps the stream lock for its catch-up and retry before giving it up.
- * The log retries at once after reading what it missed, well within this.
- */
-const LEASE_MS = 250
-
-/**
- * After a refusal, appends take the stream lock before trying, for this long: with several writers
- * on one stream, trying first only to be refused and then queueing for the lock costs a second wait
- * in the same queue.
- */
-const CONTENDED_MS = 1000
-
-type HeadRow = { seq: string; entry_hash: Uint8Array }
-
-interface Lease {
-  client: pg.PoolClient
-  timer: ReturnType<typeof setTimeout>
-}
 type AppendStatus = { ok: boolean; size: string; hash: Uint8Array }
 
 interface PgStoreInit {
@@ -290,13 +266,6 @@ class PgStore implements PostgresAuditStore {
   readonly #q: string
   readonly #readBatch: number
   readonly #readOnly: boolean
-  /** `BEGIN` and the stream's append lock (the key `audit_append` takes), as one simple query. */
-  readonly #lockSql: string
-  #lease: Lease | null = null
-  /** The records from the writer's head on, read with the lease's lock (served to its catch-up read). */
-  #prefetched: { lease: Lease; from: number; rows: Row[]; end: number } | null = null
-  /** Until when appends take the lock before trying (see {@link CONTENDED_MS}). */
-  #contendedUntil = 0
   #closed = false
 
   constructor(init: PgStoreInit) {
@@ -307,11 +276,6 @@ class PgStore implements PostgresAuditStore {
     this.#q = init.q
     this.#readBatch = init.readBatch
     this.#readOnly = init.readOnly
-    // Schema names match ^[a-z_][a-z0-9_]*$ and stream ids ^[A-Za-z0-9][A-Za-z0-9._-]*$: safe in a literal.
-    this.#lockSql = `BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('safeguards-audit:${init.schema}:${init.stream}', 0));
-      SELECT e.seq::text AS seq, e.entry_hash FROM ${init.q}.audit_entry e
-       WHERE e.stream = '${init.stream}' ORDER BY e.seq DESC LIMIT 1;
-      SELECT e.seq::text AS seq, e.body FROM ${init.q}.audit_entry e WHERE e.stream = '${init.stream}' AND e.seq >= `
     // Bound, so wrappers (metrics decorators, Object.create, Proxy) can call them with another `this`.
     this.head = this.head.bind(this)
     this.append = this.append.bind(this)
@@ -332,70 +296,11 @@ class PgStore implements PostgresAuditStore {
     if (this.#readOnly) throw new AuditStoreError('the store was opened read-only')
   }
 
-  /** A query on the lease's connection while a lease is held (so its catch-up sees the same lock), else on the pool. */
-  #query<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<pg.QueryResult<R>> {
-    return this.#lease !== null ? this.#lease.client.query<R>(sql, params) : this.#pool.query<R>(sql, params)
-  }
-
-  /**
-   * After a refusal: waits for the stream's append lock and keeps it, in an open transaction, for the
-   * writer's catch-up and retry (see {@link LEASE_MS}). Waiters are served in order, so under
-   * contention every writer gets its turn instead of retrying against the others.
-   */
-  async #takeLease(from: number): Promise<StoreHead | null> {
-    if (this.#lease !== null) return null
-    const client = await this.#pool.connect()
-    let head: StoreHead
-    let rows: Row[]
-    try {
-      // One round trip: the lock, then (holding it) the head and the records from `from` on, which
-      // the writer reads next if it is behind (`from` is a safe integer: checked by checkHead).
-      const results = (await client.query(
-        `${this.#lockSql}${from} ORDER BY e.seq LIMIT ${this.#readBatch}`,
-      )) as unknown as [unknown, unknown, pg.QueryResult<HeadRow>, pg.QueryResult<Row>]
-      const row = results[2].rows[0]
-      head =
-        row === undefined
-          ? { size: 0, hash: ZERO_HASH }
-          : { size: toSafeInteger(row.seq, 'tail sequence number') + 1, hash: toBytes(row.entry_hash) }
-      rows = results[3].rows
-    } catch (error) {
-      client.release(error instanceof Error ? error : undefined)
-      throw error
-    }
-    const lease: Lease = { client, timer: this.#leaseTimer() }
-    this.#lease = lease
-    this.#prefetched = { lease, from, rows, end: head.size }
-    return head
-  }
-
-  #leaseTimer(): ReturnType<typeof setTimeout> {
-    const timer = setTimeout(() => {
-      void this.#endLease(false).catch(ignore)
-    }, LEASE_MS)
-    timer.unref?.()
-    return timer
-  }
-
-  /** Ends the lease: COMMIT (after an append in it) or ROLLBACK (nothing was written in it). */
-  async #endLease(commit: boolean, lease: Lease | null = this.#lease): Promise<void> {
-    if (lease === null) return
-    if (this.#lease === lease) this.#lease = null
-    clearTimeout(lease.timer)
-    try {
-      await lease.client.query(commit ? 'COMMIT' : 'ROLLBACK')
-    } catch (error) {
-      lease.client.release(error instanceof Error ? error : undefined)
-      throw error
-    }
-    lease.client.release()
-  }
-
   async head(): Promise<StoreHead> {
     this.#live()
     let row: { seq: string; entry_hash: Uint8Array; body: Uint8Array } | undefined
     try {
-      const res = await this.#query<{ seq: string; entry_hash: Uint8Array; body: Uint8Array }>(
+      const res = await this.#pool.query<{ seq: string; entry_hash: Uint8Array; body: Uint8Array }>(
         `SELECT e.seq::text AS seq, e.entry_hash, e.body FROM ${this.#q}.audit_entry e
           WHERE e.stream = $1 ORDER BY e.seq DESC LIMIT 1`,
         [this.stream],
@@ -437,54 +342,17 @@ class PgStore implements PostgresAuditStore {
       records.map((r) => r.bytes),
     ]
     const sql = `SELECT ok, size::text AS size, hash FROM ${this.#q}.audit_append($1, $2, $3, $4, $5, $6, $7)`
-    // Under contention (refused in the last moments), take the lock first: then either the append
-    // goes in at once, or the writer is behind and keeps the lock for its catch-up and retry.
-    if (this.#lease === null && performance.now() < this.#contendedUntil) {
-      let head: StoreHead | null
-      try {
-        head = await this.#takeLease(expected.size)
-      } catch (error) {
-        throw dbError('locking the stream', error)
-      }
-      if (head !== null && (head.size !== expected.size || !timingSafeEqual(head.hash, expected.hash)))
-        throw new AuditConflictError(expected.size, head.size)
-    }
-    // Holding a lease, the append runs in its transaction (the lock is already ours) and commits it.
-    const lease = this.#lease
-    if (lease !== null) {
-      this.#lease = null
-      clearTimeout(lease.timer)
-    }
     let status: AppendStatus | undefined
     try {
-      status = (await (lease?.client ?? this.#pool).query<AppendStatus>(sql, args)).rows[0]
-      if (status?.ok === true && lease !== null) await this.#endLease(true, lease)
+      status = (await this.#pool.query<AppendStatus>(sql, args)).rows[0]
     } catch (error) {
-      if (lease !== null) await this.#endLease(false, lease).catch(ignore)
       // A writer that bypassed audit_append() took the slot first: the head moved.
       if (sqlState(error) === '23505') throw new AuditConflictError(expected.size, (await this.head()).size)
       throw dbError('appending records', error)
     }
-    if (status === undefined) {
-      if (lease !== null) await this.#endLease(false, lease).catch(ignore)
-      throw new AuditStoreError('appending records returned no status')
-    }
+    if (status === undefined) throw new AuditStoreError('appending records returned no status')
     const size = toSafeInteger(status.size, 'head size')
-    if (!status.ok) {
-      this.#contendedUntil = performance.now() + CONTENDED_MS
-      if (lease !== null) {
-        // Still behind under the lock (the caller did not catch up to the end): keep the lease.
-        lease.timer = this.#leaseTimer()
-        this.#lease = lease
-      } else {
-        try {
-          await this.#takeLease(size)
-        } catch (error) {
-          throw dbError('locking the stream', error)
-        }
-      }
-      throw new AuditConflictError(expected.size, size)
-    }
+    if (!status.ok) throw new AuditConflictError(expected.size, size)
     return { size, hash: toBytes(status.hash) }
   }
 
@@ -526,41 +394,12 @@ class PgStore implements PostgresAuditStore {
     // Without `to`, the first page also returns the head (same snapshot): the read stops there.
     let end = to ?? Number.MAX_SAFE_INTEGER
     let bounded = to !== undefined
-    // A writer holding a lease reads what it missed: the records were fetched with the lock.
-    // The page's bodies are copied out of the driver's Buffers into one plain buffer (one allocation
-    // per page, not per record); each record is a view of its own bytes in it.
-    const toPage = (rows: readonly Row[]): StoredRecord[] => {
-      let bytes = 0
-      for (const row of rows) bytes += row.body.length
-      const arena = new Uint8Array(bytes)
-      const page: StoredRecord[] = []
-      let at = 0
-      for (const row of rows) {
-        const seq = toSafeInteger(row.seq, 'sequence number')
-        if (seq >= end) break
-        arena.set(row.body, at)
-        page.push({ seq, bytes: arena.subarray(at, at + row.body.length) })
-        at += row.body.length
-        next = seq + 1
-      }
-      signal?.throwIfAborted()
-      return page
-    }
-    const pre = this.#prefetched
-    if (pre !== null && pre.lease === this.#lease && pre.from === from && to === undefined) {
-      this.#prefetched = null
-      end = pre.end
-      bounded = true
-      const page = toPage(pre.rows)
-      if (page.length > 0) yield page
-      if (pre.rows.length < this.#readBatch || page.length < pre.rows.length) return
-    }
     while (next < end) {
       signal?.throwIfAborted()
       this.#live()
       let rows: (Row & { head?: string | null })[]
       try {
-        ;({ rows } = await this.#query<Row & { head?: string | null }>(
+        ;({ rows } = await this.#pool.query<Row & { head?: string | null }>(
           `SELECT e.seq::text AS seq, e.body${
             bounded
               ? ''
@@ -577,7 +416,22 @@ class PgStore implements PostgresAuditStore {
         const head = rows[0]?.head
         end = head === undefined || head === null ? next : toSafeInteger(head, 'head sequence number') + 1
       }
-      const page = toPage(rows)
+      // The page's bodies are copied out of the driver's Buffers into one plain buffer (one
+      // allocation per page, not per record); each record is a view of its own bytes in it.
+      let bytes = 0
+      for (const row of rows) bytes += row.body.length
+      const arena = new Uint8Array(bytes)
+      const page: StoredRecord[] = []
+      let at = 0
+      for (const row of rows) {
+        const seq = toSafeInteger(row.seq, 'sequence number')
+        if (seq >= end) break
+        arena.set(row.body, at)
+        page.push({ seq, bytes: arena.subarray(at, at + row.body.length) })
+        at += row.body.length
+        next = seq + 1
+      }
+      signal?.throwIfAborted()
       if (page.length > 0) yield page
       if (rows.length < this.#readBatch || page.length < rows.length) return
     }
@@ -595,7 +449,6 @@ class PgStore implements PostgresAuditStore {
     }
     let row: { ok: boolean; count: string } | undefined
     try {
-      await this.#endLease(false)
       const res = await this.#pool.query<{ ok: boolean; count: string }>(
         `SELECT ok, count::text AS count FROM ${this.#q}.audit_append_checkpoint($1, $2, $3, $4)`,
         [this.stream, expectedCount, checkpoint.size, utf8Encode(checkpoint.jws)],
@@ -612,7 +465,7 @@ class PgStore implements PostgresAuditStore {
     this.#live()
     let rows: CheckpointRow[]
     try {
-      ;({ rows } = await this.#query<CheckpointRow>(
+      ;({ rows } = await this.#pool.query<CheckpointRow>(
         `SELECT c.idx::text AS idx, c.size::text AS size, c.body FROM ${this.#q}.audit_checkpoint c
           WHERE c.stream = $1 ORDER BY c.idx DESC LIMIT 1`,
         [this.stream],
@@ -629,7 +482,7 @@ class PgStore implements PostgresAuditStore {
     this.#live()
     let rows: CheckpointRow[]
     try {
-      ;({ rows } = await this.#query<CheckpointRow>(
+      ;({ rows } = await this.#pool.query<CheckpointRow>(
         `SELECT c.idx::text AS idx, c.size::text AS size, c.body FROM ${this.#q}.audit_checkpoint c
           WHERE c.stream = $1 ORDER BY c.idx`,
         [this.stream],
@@ -643,7 +496,6 @@ class PgStore implements PostgresAuditStore {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await this.#endLease(false).catch(ignore)
     if (this.#ownPool) await this.#pool.end().catch(ignore)
     else this.#pool.off('error', ignore)
   }

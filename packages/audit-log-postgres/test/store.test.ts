@@ -124,46 +124,6 @@ describe.skipIf(!pgAvailable)('openPostgresStore: the AuditStore contract', () =
     expect(() => b.read(0)).toThrow(AuditClosedError)
   })
 
-  it('a refused writer keeps the stream lock only for its retry: the lease ends on commit, close, a checkpoint, or after a while', async () => {
-    const open = (connections = 1) =>
-      openPostgresStore({
-        connectionString: DATABASE_URL,
-        schema: db.schema,
-        stream: 'lease',
-        maxConnections: connections,
-      })
-    const [a, b] = [await open(), await open()]
-    const h0 = await a.head()
-    const h1 = await a.append(h0, buildRecords('lease', h0, 2, 'a'))
-    // b is refused and now holds the lock; its only connection serves its catch-up read meanwhile
-    await expect(b.append(h0, buildRecords('lease', h0, 1, 'b'))).rejects.toBeInstanceOf(AuditConflictError)
-    const seen = []
-    for await (const r of b.read(0)) seen.push(r.seq)
-    expect(seen).toEqual([0, 1])
-    expect(await b.head()).toEqual(h1)
-    // a waits for the lock while b holds it, and gets it once b's retry commits
-    const h2 = await b.append(h1, buildRecords('lease', h1, 1, 'b'))
-    const h3 = await a.append(h2, buildRecords('lease', h2, 1, 'a'))
-    expect(h3.size).toBe(4)
-    // a refused writer that never retries gives the lock up: the other writer gets through
-    await expect(b.append(h1, buildRecords('lease', h1, 1, 'b'))).rejects.toBeInstanceOf(AuditConflictError)
-    const h4 = await a.append(h3, buildRecords('lease', h3, 1, 'a'))
-    // a lease ends with a checkpoint (stored outside it) and with close
-    await expect(b.append(h3, buildRecords('lease', h3, 1, 'b'))).rejects.toBeInstanceOf(AuditConflictError)
-    await b.appendCheckpoint(0, { size: 5, jws: 'x.y.z' })
-    expect((await a.checkpointHead()).count).toBe(1)
-    const h5 = await a.append(h4, buildRecords('lease', h4, 1, 'a'))
-    await expect(b.append(h4, buildRecords('lease', h4, 1, 'b'))).rejects.toBeInstanceOf(AuditConflictError)
-    await b.close()
-    const h6 = await a.append(h5, buildRecords('lease', h5, 1, 'a'))
-    expect(h6.size).toBe(7)
-    const { rows } = await db.admin.query(
-      `SELECT count(*)::int AS n, count(DISTINCT prev_hash)::int AS prevs FROM "${db.schema}".audit_entry WHERE stream = 'lease'`,
-    )
-    expect(rows[0]).toEqual({ n: 7, prevs: 7 })
-    await a.close()
-  })
-
   it('rejects malformed appends before touching the database', async () => {
     const store = await openPostgresStore({ pool: db.admin, schema: db.schema, stream: 'misuse' })
     const h0 = await store.head()
