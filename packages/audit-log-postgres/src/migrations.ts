@@ -5,7 +5,7 @@
  * transaction-level advisory lock, so concurrent deployments serialise and a failed migration
  * leaves nothing behind.
  *
- * Schema (version 1):
+ * Schema (version 1; version 2 rewrites the link trigger's query, same rule):
  * - `audit_stream (stream PK, created_at)`: one row per stream, written once.
  * - `audit_entry (stream, seq, prev_hash, entry_hash, body)`: `PRIMARY KEY (stream, seq)`,
  *   `UNIQUE (stream, prev_hash)`, `CHECK (entry_hash = sha256('\x00' || body))`; `body` holds the
@@ -204,6 +204,42 @@ REVOKE ALL ON FUNCTION {{schema}}.audit_entry_link() FROM PUBLIC;
 REVOKE ALL ON FUNCTION {{schema}}.audit_checkpoint_link() FROM PUBLIC;
 `
 
+// The link trigger of V1 cost time in proportion to the whole table: the transition table has no
+// statistics, so PostgreSQL planned its NOT EXISTS probe of audit_entry as a hashed subplan, a
+// sequential scan of every stored record on every INSERT (8 ms per append at 20,000 records, and
+// growing). Same rule, checked in one pass and by index only: each new row is compared with the
+// previous new row of its stream (lag over the rows sorted by seq); a row whose predecessor is not
+// in the statement (the first of a batch) looks it up by primary key, as a scalar subquery, which
+// is never hashed. Sequence numbers are unique within a statement (the primary key is checked
+// before AFTER triggers fire), so "the previous new row has seq - 1" is exactly "the predecessor
+// was inserted by this statement".
+const V2 = `
+CREATE OR REPLACE FUNCTION {{schema}}.audit_entry_link() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  bad bigint;
+BEGIN
+  SELECT x.seq INTO bad FROM (
+      SELECT n.stream, n.seq, n.prev_hash,
+             lag(n.seq) OVER w AS p_seq, lag(n.entry_hash) OVER w AS p_hash
+        FROM new_rows n WINDOW w AS (PARTITION BY n.stream ORDER BY n.seq)) x
+   WHERE CASE
+           WHEN x.seq = 0 THEN (SELECT true FROM {{schema}}.audit_stream s WHERE s.stream = x.stream) IS NULL
+           WHEN x.p_seq = x.seq - 1 THEN x.p_hash <> x.prev_hash
+           ELSE (SELECT e.entry_hash FROM {{schema}}.audit_entry e
+                  WHERE e.stream = x.stream AND e.seq = x.seq - 1) IS DISTINCT FROM x.prev_hash
+         END
+   ORDER BY x.seq LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'audit entry % does not extend the chain of its stream', bad USING ERRCODE = 'SGA02';
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+
+REVOKE ALL ON FUNCTION {{schema}}.audit_entry_link() FROM PUBLIC;
+`
+
 /**
  * Every migration this version ships, in order (for review, or to apply through your own migration
  * tool: record `version` and `sha256(version \n name \n sql)` as {@link migrate} does).
@@ -217,6 +253,7 @@ REVOKE ALL ON FUNCTION {{schema}}.audit_checkpoint_link() FROM PUBLIC;
  */
 export const migrations: readonly Migration[] = Object.freeze([
   Object.freeze({ version: 1, name: 'audit streams, entries, checkpoints; append-only triggers', sql: V1 }),
+  Object.freeze({ version: 2, name: 'chain-link trigger in one pass over the inserted rows', sql: V2 }),
 ])
 
 /**

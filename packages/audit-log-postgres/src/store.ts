@@ -416,11 +416,19 @@ class PgStore implements PostgresAuditStore {
         const head = rows[0]?.head
         end = head === undefined || head === null ? next : toSafeInteger(head, 'head sequence number') + 1
       }
+      // The page's bodies are copied out of the driver's Buffers into one plain buffer (one
+      // allocation per page, not per record); each record is a view of its own bytes in it.
+      let bytes = 0
+      for (const row of rows) bytes += row.body.length
+      const arena = new Uint8Array(bytes)
       const page: StoredRecord[] = []
+      let at = 0
       for (const row of rows) {
         const seq = toSafeInteger(row.seq, 'sequence number')
         if (seq >= end) break
-        page.push({ seq, bytes: toBytes(row.body) })
+        arena.set(row.body, at)
+        page.push({ seq, bytes: arena.subarray(at, at + row.body.length) })
+        at += row.body.length
         next = seq + 1
       }
       signal?.throwIfAborted()

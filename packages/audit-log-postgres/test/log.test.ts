@@ -13,10 +13,10 @@ import {
   openAuditLog,
   openFileStore,
   type StoredRecord,
-  verifyLog,
 } from '@safeguards/audit-log'
 import { manualClock } from '@safeguards/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { verifyEveryWay } from '../../audit-log/test/helpers.js'
 import { openPostgresStore, type PostgresAuditStore } from '../src/index.js'
 import { freshSchema, pgAvailable, type TestDb } from './pg-harness.js'
 import { event } from './records.js'
@@ -64,7 +64,7 @@ describe.skipIf(!pgAvailable)('the audit log on PostgreSQL', () => {
   }
 
   const verify = (store: AuditStore, stream: string, anchored = true) =>
-    verifyLog(store, {
+    verifyEveryWay(store, {
       keyring,
       ...(anchored ? { anchor: directoryAnchor(join(tmp, `${stream}-anchor`)) } : {}),
     })
@@ -114,7 +114,10 @@ describe.skipIf(!pgAvailable)('the audit log on PostgreSQL', () => {
     )
     expect(await pgStore.head()).toEqual(await fileStore.head())
     expect(await pgStore.readCheckpoints()).toEqual(await fileStore.readCheckpoints())
-    const [ra, rb] = [await verifyLog(pgStore, { keyring }), await verifyLog(fileStore, { keyring })]
+    const [ra, rb] = [
+      await verifyEveryWay(pgStore, { keyring }),
+      await verifyEveryWay(fileStore, { keyring }),
+    ]
     expect(ra.ok).toBe(true)
     expect(ra.findings.filter((f) => f.severity === 'error')).toEqual([])
     expect({ ...ra, stream: '' }).toEqual({ ...rb, stream: '' })

@@ -129,6 +129,18 @@ describe.skipIf(!pgAvailable)('least privilege and append-only triggers', () => 
       ),
     ).toBe('SGA02')
     expect(b!.seq).toBe(head.size + 1)
+    // a three-row INSERT with a gap inside it (rows head, head + 2): the row after the gap has no
+    // predecessor in the statement or the table
+    const [r0, , r2] = buildRecords('app', head, 3, 'gap3')
+    expect(
+      await state(
+        app.query(
+          `INSERT INTO ${s}.audit_entry (stream, seq, prev_hash, entry_hash, body)
+           VALUES ('app', $1, $2, $3, $4), ('app', $5, $6, $7, $8)`,
+          [r0!.seq, r0!.prevHash, r0!.hash, r0!.bytes, r2!.seq, r2!.prevHash, r2!.hash, r2!.bytes],
+        ),
+      ),
+    ).toBe('SGA02')
     // and the honest successor goes in
     expect(await state(insert(ok!))).toBeUndefined()
   })

@@ -56,6 +56,7 @@ import {
 } from './errors.js'
 import { acquireDirLock, type HeldLock } from './internal/file-lock.js'
 import { readRecordHeader } from './internal/record-header.js'
+import { indexOfByte, READ_RUNS, type RecordRun, type RunReadOptions, recordsOf } from './internal/runs.js'
 import { leafHashOf, sha256Fast } from './internal/sha256.js'
 import { assertStreamId } from './record.js'
 import type {
@@ -566,6 +567,21 @@ class FileStoreImpl implements FileStore {
     to?: number,
     options?: ReadOptions,
   ): AsyncIterable<readonly StoredRecord[]> {
+    const runOptions: RunReadOptions = { ...options, maxRecords: Number.MAX_SAFE_INTEGER }
+    for await (const run of this[READ_RUNS](from, to, runOptions)) yield recordsOf(run)
+  }
+
+  /**
+   * The complete lines `from <= seq < to` as runs ({@link RecordRun}): one positional read of a
+   * chunk per run, into a buffer the caller then owns. The next read starts after the last line
+   * taken, so a line cut by the chunk's end is read again whole (no carry buffer, no copy); a line
+   * longer than the chunk is read again with a bigger one.
+   */
+  async *[READ_RUNS](
+    from: number,
+    to: number | undefined,
+    options: RunReadOptions,
+  ): AsyncIterable<RecordRun> {
     if (!Number.isSafeInteger(from) || from < 0)
       throw new RangeError('"from" expected a non-negative integer')
     const end = to ?? (await this.head()).size
@@ -592,36 +608,54 @@ class FileStoreImpl implements FileStore {
         throw ioError('open segment', e)
       }
       try {
-        let carry: Uint8Array | null = null
+        let size = CHUNK
         for (;;) {
-          options?.signal?.throwIfAborted()
-          // The unfinished line of the previous chunk goes first, so the read lands after it (no
-          // second buffer, no copy of the chunk).
-          const head: number = carry === null ? 0 : carry.length
-          const chunk: Uint8Array = new Uint8Array(head + CHUNK)
-          if (carry !== null) chunk.set(carry)
-          carry = null
-          const { bytesRead } = await fh.read(chunk, head, CHUNK, offset)
+          options.signal?.throwIfAborted()
+          const chunk = options.alloc?.(size) ?? new Uint8Array(size)
+          const { bytesRead } = await fh.read(chunk, 0, size, offset)
           if (bytesRead === 0) break
-          offset += bytesRead
-          const data: Uint8Array = chunk.subarray(0, head + bytesRead)
-          const batch: StoredRecord[] = []
-          let start = 0
+          const data = chunk.subarray(0, bytesRead)
+          let ends = new Float64Array(Math.min(options.maxRecords, 1024))
+          let count = 0
+          let first = -1
+          let firstSeq = seq
+          let next = 0
           let done = false
           for (;;) {
-            const nl = data.indexOf(NL, start)
+            const nl = indexOfByte(data, NL, next)
             if (nl < 0) break
-            if (seq >= from) batch.push({ seq, bytes: data.subarray(start, nl) })
+            if (seq >= from) {
+              if (first < 0) {
+                first = next
+                firstSeq = seq
+              }
+              if (count === ends.length) {
+                const bigger = new Float64Array(count * 2)
+                bigger.set(ends)
+                ends = bigger
+              }
+              ends[count++] = nl - first
+            }
             seq++
-            start = nl + 1
+            next = nl + 1
             if (seq >= end) {
               done = true
               break
             }
+            if (count >= options.maxRecords) break
           }
-          if (batch.length > 0) yield batch
+          if (next === 0) {
+            if (bytesRead < size) break // a torn last line: not a record
+            size *= 2
+            continue
+          }
+          offset += next
+          if (count > 0)
+            yield { from: firstSeq, bytes: chunk.subarray(first, next), ends: ends.slice(0, count) }
           if (done) return
-          if (start < data.length) carry = data.slice(start)
+          // Runs capped at a few records: read about that much next time, not a whole chunk.
+          if (count >= options.maxRecords)
+            size = Math.min(CHUNK, Math.max(64 * 1024, Math.ceil((next / count) * (count + 1) * 1.25)))
         }
       } finally {
         await fh.close()

@@ -365,6 +365,40 @@ export class CompactRange {
     this.#size++
   }
 
+  /**
+   * Appends a complete subtree of `2^height` leaves by its root: the same as appending its leaves
+   * one by one. RFC 6962 subtrees are aligned, so the current size must be a multiple of
+   * `2^height`. This is how ranges computed apart (on other threads) are joined.
+   *
+   * @throws {RangeError} when the root is not 32 bytes, the height is not an integer in 0..52, or the
+   *   size is not a multiple of `2^height`.
+   * @example
+   * ```ts
+   * const whole = new CompactRange()
+   * for (const l of leaves) whole.append(l) // 4 leaves
+   * const joined = new CompactRange()
+   * joined.appendSubtree(nodeHash(leaves[0], leaves[1]), 1)
+   * joined.appendSubtree(nodeHash(leaves[2], leaves[3]), 1)
+   * joined.root() // equals whole.root()
+   * ```
+   */
+  appendSubtree(root: Uint8Array, height: number): void {
+    if (!(root instanceof Uint8Array) || root.length !== 32) throw new RangeError('"root" expected 32 bytes')
+    if (!Number.isInteger(height) || height < 0 || height > 52) throw new RangeError('"height" out of range')
+    const leaves = 2 ** height
+    if (this.#size % leaves !== 0 || !Number.isSafeInteger(this.#size + leaves))
+      throw new RangeError('"root" is not aligned at the current size')
+    const slots = this.#slots
+    let h = root
+    let level = height
+    for (let s = this.#size / leaves; s % 2 === 1; s = (s - 1) / 2) {
+      h = nodeHashAt(slots, level * 32, h)
+      level++
+    }
+    slots.set(h, level * 32)
+    this.#size += leaves
+  }
+
   /** The root of the tree of all appended leaves (the empty root for none). */
   root(): Uint8Array {
     if (this.#size === 0) return EMPTY_ROOT.slice()

@@ -15,9 +15,8 @@ import {
   type Timers,
   verifyConsistencyBundle,
   verifyInclusionBundle,
-  verifyLog,
 } from '../src/index.js'
-import { event, tempDir } from './helpers.js'
+import { event, tempDir, verifyEveryWay } from './helpers.js'
 
 function fakeTimers(): Timers & { fire(): void; active: number } {
   const callbacks = new Map<number, () => void>()
@@ -69,7 +68,7 @@ describe('checkpoints', () => {
     expect(bodies.map((b) => b.index)).toEqual([0, 1, 2, 3])
     expect(bodies[0]!.timestamp).toBe('2023-11-14T22:13:50.000Z')
     const keyring = await createKeyring([{ publicJwk: key.publicJwk }])
-    const report = await verifyLog(await openFileStore({ dir, readOnly: true }), { keyring })
+    const report = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring })
     expect(report).toMatchObject({ ok: true, findings: [], checkpoints: { total: 4, verified: 4 } })
     await expect(log.append(event(1))).rejects.toThrow(AuditClosedError)
   })
@@ -101,13 +100,13 @@ describe('checkpoints', () => {
       { publicJwk: a.publicJwk, notAfter: rotatedAt },
       { publicJwk: b.publicJwk, notBefore: rotatedAt },
     ])
-    const ok = await verifyLog(await openFileStore({ dir, readOnly: true }), { keyring: both })
+    const ok = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring: both })
     expect(ok).toMatchObject({ ok: true, findings: [] })
-    const onlyNew = await verifyLog(await openFileStore({ dir, readOnly: true }), {
+    const onlyNew = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), {
       keyring: await createKeyring([{ publicJwk: b.publicJwk }]),
     })
     expect(onlyNew.findings[0]).toMatchObject({ code: 'UNKNOWN_KEY', seq: 0 })
-    const window = await verifyLog(await openFileStore({ dir, readOnly: true }), {
+    const window = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), {
       keyring: await createKeyring([
         { publicJwk: a.publicJwk, notAfter: rotatedAt - 1000 },
         { publicJwk: b.publicJwk },

@@ -1,8 +1,8 @@
 import { appendFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { openAuditLog, openFileStore, verifyLog } from '../src/index.js'
-import { event, tempDir } from './helpers.js'
+import { openAuditLog, openFileStore } from '../src/index.js'
+import { event, tempDir, verifyEveryWay } from './helpers.js'
 import { describeStoreConformance } from './store-conformance.js'
 
 describeStoreConformance('file store', () =>
@@ -37,7 +37,7 @@ describe('file store reads across chunk boundaries', () => {
     const tail: number[] = []
     for await (const r of store.read(n - 3)) tail.push(r.seq)
     expect(tail).toEqual([n - 3, n - 2, n - 1])
-    const report = await verifyLog(store)
+    const report = await verifyEveryWay(store)
     expect(report.records).toBe(n)
     expect(report.ok).toBe(true)
     expect(report.findings.map((f) => f.code)).toContain('TORN_TAIL')

@@ -1,8 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach } from 'vitest'
-import type { AuditEvent } from '../src/index.js'
+import { afterEach, expect } from 'vitest'
+import {
+  type AuditEvent,
+  type AuditStore,
+  type VerifyOptions,
+  type VerifyReport,
+  verifyLog,
+} from '../src/index.js'
 
 const dirs: string[] = []
 
@@ -31,4 +37,22 @@ export function event(i = 0, extra: Partial<AuditEvent> = {}): AuditEvent {
     requestId: `req-${i}`,
     ...extra,
   }
+}
+
+/**
+ * `verifyLog` on the main thread alone, and on two worker threads with runs of `chunks` records
+ * (default 1 and 3: every record sits at a run boundary, or next to one). The reports must be equal:
+ * which thread checked which record never shows. Returns the report.
+ */
+export async function verifyEveryWay(
+  store: AuditStore,
+  options: VerifyOptions = {},
+  chunks: readonly number[] = [1, 3],
+): Promise<VerifyReport> {
+  const alone = await verifyLog(store, { ...options, workers: 0 })
+  for (const chunkRecords of chunks) {
+    const threaded = await verifyLog(store, { ...options, workers: 2, chunkRecords })
+    expect(threaded, `workers: 2, chunkRecords: ${chunkRecords}`).toEqual(alone)
+  }
+  return alone
 }

@@ -12,9 +12,8 @@ import {
   openAuditLog,
   openFileStore,
   readCheckpointUnverified,
-  verifyLog,
 } from '../src/index.js'
-import { event, tempDir } from './helpers.js'
+import { event, tempDir, verifyEveryWay } from './helpers.js'
 
 async function makeLog(n: number, opts: { every?: number; anchor?: string } = {}) {
   const dir = tempDir()
@@ -57,7 +56,7 @@ describe('append and verify (file store)', () => {
     const { dir, keyring, results } = await makeLog(50, { every: 10 })
     expect(results.map((r) => r.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i))
     const store = await openFileStore({ dir, readOnly: true })
-    const report = await verifyLog(store, { keyring, deep: true })
+    const report = await verifyEveryWay(store, { keyring, deep: true })
     expect(report.findings).toEqual([])
     expect(report.ok).toBe(true)
     expect(report.records).toBe(50)
@@ -82,7 +81,7 @@ describe('append and verify (file store)', () => {
     expect(log.size).toBe(12)
     await log.append(event(12))
     await log.close()
-    const report = await verifyLog(plain, { keyring })
+    const report = await verifyEveryWay(plain, { keyring })
     expect(report.records).toBe(13)
     expect(report.ok).toBe(true)
     await plain.close()
@@ -94,7 +93,7 @@ describe('append and verify (file store)', () => {
     expect(log.size).toBe(5)
     expect((await log.append(event(5))).seq).toBe(5)
     await log.close()
-    const report = await verifyLog(await openFileStore({ dir, readOnly: true }), { keyring })
+    const report = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring })
     expect(report.ok).toBe(true)
     expect(report.records).toBe(6)
     expect(report.findings.map((f) => f.code)).toEqual(['UNANCHORED_TAIL'])
@@ -124,7 +123,7 @@ describe('tamper detection', () => {
     writeFileSync(path, `${ls.join('\n')}\n`)
   }
   async function verify(dir: string, keyring: Awaited<ReturnType<typeof createKeyring>>, anchor?: string) {
-    return verifyLog(await openFileStore({ dir, readOnly: true }), {
+    return verifyEveryWay(await openFileStore({ dir, readOnly: true }), {
       keyring,
       ...(anchor === undefined ? {} : { anchor: directoryAnchor(anchor) }),
     })

@@ -55,6 +55,12 @@ function mth(leaves: Uint8Array[]): Uint8Array {
   return nodeHash(mth(leaves.slice(0, k)), mth(leaves.slice(k)))
 }
 
+/** MTH of the `n` leaves from `start` (a complete subtree), from the definition. */
+function subtreeRoot(tree: MerkleTree, start: number, n: number): Uint8Array {
+  if (n === 1) return tree.leaf(start)
+  return nodeHash(subtreeRoot(tree, start, n / 2), subtreeRoot(tree, start + n / 2, n / 2))
+}
+
 describe('MerkleTree', () => {
   it('matches the reference tree of RFC 6962 test data (8 leaves)', () => {
     // transparency-dev/merkle testonly: leaves "", 00, 10, 2021, 3031, 40414243, 5051525354555657, 606162636465666768696a6b6c6d6e6f
@@ -120,6 +126,36 @@ describe('MerkleTree', () => {
     }
     expect(range.size).toBe(300)
     expect(() => range.append(new Uint8Array(31))).toThrow(RangeError)
+  })
+
+  it('compact range: appending aligned subtrees by their roots equals appending the leaves (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 8 }), (cuts) => {
+        const tree = new MerkleTree()
+        const joined = new CompactRange()
+        let at = 0
+        for (const n of cuts) {
+          for (let i = at; i < at + n; i++) tree.append(leafHash(utf8Encode(`leaf ${i}`)))
+          // [at, at + n) as its complete aligned subtrees, each added by its root.
+          let p = at
+          while (p < at + n) {
+            let h = 0
+            while (p % 2 ** (h + 1) === 0 && p + 2 ** (h + 1) <= at + n) h++
+            joined.appendSubtree(subtreeRoot(tree, p, 2 ** h), h)
+            p += 2 ** h
+          }
+          at += n
+          expect(joined.size).toBe(at)
+          expect(joined.root()).toEqual(tree.root())
+        }
+      }),
+      { numRuns: 200 },
+    )
+    const range = new CompactRange()
+    range.append(leafHash(new Uint8Array(1)))
+    expect(() => range.appendSubtree(new Uint8Array(32), 1)).toThrow(RangeError) // size 1 is not even
+    expect(() => range.appendSubtree(new Uint8Array(31), 0)).toThrow(RangeError)
+    expect(() => range.appendSubtree(new Uint8Array(32), 53)).toThrow(RangeError)
   })
 
   it('refuses out-of-range sizes and malformed hashes', () => {

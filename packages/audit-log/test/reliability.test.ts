@@ -9,9 +9,8 @@ import {
   generateCheckpointKey,
   openAuditLog,
   openFileStore,
-  verifyLog,
 } from '../src/index.js'
-import { event, tempDir } from './helpers.js'
+import { event, tempDir, verifyEveryWay } from './helpers.js'
 
 const ROOT = resolve(import.meta.dirname, '../../..')
 const FIXTURE = join(import.meta.dirname, 'fixtures/appender.ts')
@@ -80,7 +79,7 @@ describe('reliability', () => {
     const stored = storedRecords(dir)
     expect(stored.map((r) => r.seq)).toEqual(Array.from({ length: stored.length }, (_, i) => i))
     expect(stored.filter((r) => r.requestId !== undefined)).toHaveLength(8 * per)
-    const report = await verifyLog(await openFileStore({ dir, readOnly: true }), { keyring, deep: true })
+    const report = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring, deep: true })
     expect(report.findings.filter((f) => f.severity === 'error')).toEqual([])
     expect(report.ok).toBe(true)
     expect(report.checkpointedThrough).toBe(stored.length - 1)
@@ -110,7 +109,7 @@ describe('reliability', () => {
     await done
     const stored = new Map(storedRecords(dir).map((r) => [r.seq, r.requestId]))
     for (const [seq, id] of acked) expect(stored.get(seq)).toBe(id)
-    const before = await verifyLog(await openFileStore({ dir, readOnly: true }), { keyring })
+    const before = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring })
     expect(before.ok).toBe(true)
     const log = await openAuditLog({
       store: await openFileStore({ dir }),
@@ -120,7 +119,7 @@ describe('reliability', () => {
     expect(log.size).toBeGreaterThanOrEqual(acked.size)
     await log.append(event(1))
     await log.close()
-    const after = await verifyLog(await openFileStore({ dir, readOnly: true }), { keyring })
+    const after = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring })
     expect(after.findings.filter((f) => f.severity === 'error')).toEqual([])
     expect(after.ok).toBe(true)
   }, 120_000)
@@ -135,7 +134,7 @@ describe('reliability', () => {
     await log.close()
     const seg = join(dir, 'segments', `${'0'.repeat(20)}.jsonl`)
     appendFileSync(seg, '{"event":{"action":"R","agen')
-    const torn = await verifyLog(await openFileStore({ dir, readOnly: true }))
+    const torn = await verifyEveryWay(await openFileStore({ dir, readOnly: true }))
     expect(torn.ok).toBe(true)
     expect(torn.findings.map((f) => f.code)).toContain('TORN_TAIL')
     const again = await openAuditLog({ store: await openFileStore({ dir }), checkpointEvery: { ms: 0 } })
@@ -146,7 +145,7 @@ describe('reliability', () => {
     expect(recovered).toBeDefined()
     expect(recovered.event.details.discardedBytes).toBe('{"event":{"action":"R","agen'.length)
     expect(r.seq).toBeGreaterThanOrEqual(5)
-    const report = await verifyLog(await openFileStore({ dir, readOnly: true }), { deep: true })
+    const report = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { deep: true })
     expect(report.ok).toBe(true)
     expect(report.findings.map((f) => f.code)).toContain('RECOVERED')
     expect(report.records).toBe(7)
@@ -185,7 +184,7 @@ describe('reliability', () => {
     const segs = store.segments()
     expect(segs.length).toBeGreaterThan(3)
     const keyring = await createKeyring([{ publicJwk: key.publicJwk }])
-    expect((await verifyLog(store, { keyring })).ok).toBe(true)
+    expect((await verifyEveryWay(store, { keyring })).ok).toBe(true)
     const reopened = await openAuditLog({
       store: await openFileStore({ dir, segmentMaxBytes: 1500 }),
       checkpointEvery: { ms: 0 },
@@ -195,7 +194,7 @@ describe('reliability', () => {
     const mid = segs[1]!
     const firstSeq = Number(mid.slice(0, 20))
     rmSync(join(dir, 'segments', mid))
-    const r = await verifyLog(await openFileStore({ dir, readOnly: true }), { keyring })
+    const r = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring })
     expect(r.ok).toBe(false)
     expect(r.findings[0]).toMatchObject({ seq: firstSeq, code: 'SEQ_GAP' })
   })

@@ -19,10 +19,9 @@ import {
   leafHash,
   openAuditLog,
   type StoreHead,
-  verifyLog,
   ZERO_HASH,
 } from '../src/index.js'
-import { event } from './helpers.js'
+import { event, verifyEveryWay } from './helpers.js'
 
 /** Builds `n` chained raw records continuing `head` (bytes are canonical v1 envelopes). */
 export function chain(stream: string, head: StoreHead, n: number): AppendRecord[] {
@@ -119,7 +118,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Audit
       try {
         await Promise.all(Array.from({ length: 40 }, (_, i) => log.append(event(i))))
         await log.close()
-        const report = await verifyLog(store, {
+        const report = await verifyEveryWay(store, {
           keyring: await createKeyring([{ publicJwk: key.publicJwk }]),
         })
         expect(report.findings).toEqual([])

@@ -92,6 +92,12 @@ describe('safeguards audit', () => {
     expect(h.code).toBe(1)
     expect(h.out).toContain('seq 3\tHASH_MISMATCH')
     expect(h.out).toMatch(/FAILED: 8 records verified/)
+    // on worker threads: the same report
+    for (const workers of ['0', '2', 'auto']) {
+      const t = await run(['audit', 'verify', '--log', 'log', '--workers', workers], '', dir)
+      expect({ code: t.code, out: t.out }).toEqual({ code: 1, out: h.out })
+    }
+    expect((await run(['audit', 'verify', '--log', 'log', '--workers', 'many'], '', dir)).code).toBe(2)
   })
 
   it('usage and I/O errors exit 2', async () => {

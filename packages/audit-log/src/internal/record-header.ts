@@ -40,9 +40,10 @@ const SEQ = lit(',"seq":')
 const RECORDED = lit('","recorded":"')
 const PREV = lit('},"prev":"')
 
-function endsWith(b: Uint8Array, end: number, l: number[]): boolean {
+/** True when `l` ends at `end` in `b` and starts at `lo` or later. */
+function endsWith(b: Uint8Array, end: number, l: number[], lo = 0): boolean {
   const start = end - l.length
-  if (start < 0) return false
+  if (start < lo) return false
   for (let i = 0; i < l.length; i++) if (b[start + i] !== l[i]) return false
   return true
 }
@@ -120,6 +121,80 @@ const RECOVERED = lit('"type":"safeguards.recovered"')
 /** True when the record's event type is `safeguards.recovered` (layout from {@link scanRecord}). */
 export function isRecoveredRecord(b: Uint8Array, l: RecordLayout): boolean {
   return endsWith(b, l.eventEnd, RECOVERED)
+}
+
+/** Where {@link matchRecord} found the fields. */
+export interface RecordMatch {
+  /** The sequence number. */
+  seq: number
+  /** Offset (in the buffer) of the `}` that closes the event. */
+  eventEnd: number
+}
+
+const STREAM_ID = /^[A-Za-z0-9._-]{1,128}$/
+
+/**
+ * The bytes every record of `stream` ends with (`,"stream":"<id>","v":1}`) for {@link matchRecord},
+ * or null when the id could not appear in a canonical envelope as {@link scanRecord} reads it.
+ */
+export function recordTail(stream: string): Uint8Array | null {
+  return STREAM_ID.test(stream) ? new Uint8Array(lit(`,"stream":"${stream}","v":1}`)) : null
+}
+
+const HEX_DIGITS = lit('0123456789abcdef')
+/** For each byte value, its two lowercase hex digits as one little-endian 16-bit number. */
+const HEX_PAIRS = new Uint16Array(256).map((_, v) => HEX_DIGITS[v >> 4]! | (HEX_DIGITS[v & 15]! << 8))
+
+/**
+ * The verifier's fast path: true when the record at `b[start..end)` is a canonical v1 envelope (as
+ * {@link scanRecord} reads it) whose stream is the one `tail` ({@link recordTail}) names and whose
+ * `prev` is the lowercase hex of `prev` (32 bytes as a latin1 string). Then `out` holds its seq and
+ * event end. False means "not this fast case", not "malformed": the caller runs {@link scanRecord}.
+ * Walks only the envelope's fixed shape and compares `prev` once (no separate hex check: equal to a
+ * hex string is hex).
+ */
+export function matchRecord(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  tail: Uint8Array,
+  prev: string,
+  out: RecordMatch,
+): boolean {
+  if (end - start < 140) return false
+  for (let i = 0; i < HEAD.length; i++) if (b[start + i] !== HEAD[i]) return false
+  const i = end - tail.length // after the last seq digit
+  if (i < start) return false
+  for (let k = 0; k < tail.length; k++) if (b[i + k] !== tail[k]) return false
+  let j = i
+  while (j > start && b[j - 1]! >= 0x30 && b[j - 1]! <= 0x39) j--
+  const digits = i - j
+  if (digits < 1 || digits > 16 || (digits > 1 && b[j] === 0x30)) return false
+  let seq = 0
+  for (let k = j; k < i; k++) seq = seq * 10 + (b[k]! - 0x30)
+  if (!Number.isSafeInteger(seq) || !endsWith(b, j, SEQ, start)) return false
+  const q = j - SEQ.length // after the closing quote of recorded
+  if (q - 1 < start || b[q - 1] !== 0x22) return false
+  const recordedAt = q - 1 - 24
+  if (!endsWith(b, recordedAt, RECORDED, start)) return false
+  const prevAt = recordedAt - RECORDED.length - 64
+  if (!endsWith(b, prevAt, PREV, start) || !isHexOf(b, prevAt, prev)) return false
+  out.seq = seq
+  out.eventEnd = prevAt - PREV.length
+  return true
+}
+
+/** True when `b[at..at+64)` is the lowercase hex of `hash` (32 bytes as a latin1 string). */
+export function isHexOf(b: Uint8Array, at: number, hash: string): boolean {
+  if (at < 0 || at + 64 > b.length) return false
+  for (let k = 0; k < 32; k++)
+    if ((b[at + 2 * k]! | (b[at + 2 * k + 1]! << 8)) !== HEX_PAIRS[hash.charCodeAt(k)]) return false
+  return true
+}
+
+/** {@link isRecoveredRecord} for an event that ends at `eventEnd` in a record starting at `start`. */
+export function isRecoveredAt(b: Uint8Array, eventEnd: number, start: number): boolean {
+  return endsWith(b, eventEnd, RECOVERED, start)
 }
 
 /** True when `b[at..at+expected.length)` equals `expected`. */
