@@ -4,7 +4,6 @@
  * yields the complete lines in place, no copy); any other store is read through `readBatches` /
  * `read` and its records are packed into runs.
  */
-import { Buffer } from 'node:buffer'
 import type { AuditStore, ReadOptions, StoredRecord } from '../store.js'
 import { readInBatches } from './batches.js'
 
@@ -104,14 +103,15 @@ export function recordsOf(run: RecordRun): StoredRecord[] {
 }
 
 // Buffer's indexOf is memchr; Uint8Array's walks in JS-speed steps (about 5x slower per line here).
-// Called on plain Uint8Arrays: no Buffer is created or returned.
-const bufferIndexOf = Buffer.prototype.indexOf as (
-  this: Uint8Array,
-  value: number,
-  byteOffset: number,
-) => number
+// Called on plain Uint8Arrays: no Buffer is created or returned. Runtimes without a global Buffer
+// (Deno, browsers, workers) use Uint8Array's.
+type IndexOf = (this: Uint8Array, value: number, byteOffset: number) => number
+const bufferIndexOf: IndexOf | undefined = (globalThis as { Buffer?: { prototype: { indexOf: IndexOf } } })
+  .Buffer?.prototype.indexOf
 
 /** The index of `byte` in `b` at or after `from`, or -1. */
 export function indexOfByte(b: Uint8Array, byte: number, from: number): number {
-  return b.length <= 0x7fffffff ? bufferIndexOf.call(b, byte, from) : b.indexOf(byte, from)
+  return bufferIndexOf !== undefined && b.length <= 0x7fffffff
+    ? bufferIndexOf.call(b, byte, from)
+    : b.indexOf(byte, from)
 }
