@@ -97,7 +97,14 @@ export interface LocalKeyringOptions {
   env?: Record<string, string | undefined>
   /** Usage budget settings. */
   usage?: KeyringUsageOptions
-  /** Clock for `createdAt` (default the system clock). */
+  /**
+   * For a keyring file: how often, in milliseconds, `wrap`, `unwrap` and an envelope's data-key
+   * cache check whether another process changed the file (one `stat`; a reload when it changed),
+   * so a rotation, retirement or disable made elsewhere takes effect here within this interval.
+   * Default 5000; 0 checks before every operation. Ignored by in-memory keyrings.
+   */
+  refreshMs?: number
+  /** Clock for `createdAt` and the refresh interval (default the system clock). */
   clock?: Clock
   /** Randomness for keys, IVs and salts (default the platform CSPRNG). */
   random?: RandomSource
@@ -129,6 +136,11 @@ interface KeyringDoc {
   keys: KeyMeta[]
   seal?: SealMeta & { iv: string; ct: string }
   material?: Record<string, string>
+}
+
+/** What identifies one version of the keyring file: an atomic replace gives a new inode. */
+function fileSig(st: { ino: number | bigint; size: number | bigint; mtimeMs: number }): string {
+  return `${st.ino}:${st.size}:${st.mtimeMs}`
 }
 
 const PROVIDER_ID = 'local'
@@ -290,6 +302,11 @@ export class LocalKeyring implements KekProvider {
   #warned = new Set<number>()
   #queue: Promise<unknown> = Promise.resolve()
   #epoch = 0
+  readonly #refreshMs: number
+  /** When the file was last checked for changes by another process, and what it looked like. */
+  #checkedAt = 0
+  #fileSig = ''
+  #checking: Promise<void> | undefined
 
   private constructor(path: string | undefined, name: string, options: LocalKeyringOptions) {
     this.#path = path
@@ -299,6 +316,10 @@ export class LocalKeyring implements KekProvider {
     this.#aead = getAead()
     this.#random = options.random ?? pooledRandom(randomBytes)
     this.#clock = options.clock ?? systemClock
+    const refreshMs = options.refreshMs ?? 5000
+    if (!Number.isSafeInteger(refreshMs) || refreshMs < 0 || refreshMs > 86_400_000)
+      throw new RangeError('"refreshMs" expected an integer from 0 to 86400000')
+    this.#refreshMs = refreshMs
     const u = options.usage ?? {}
     this.#store = u.store ?? (path === undefined ? memoryUsageStore() : fileUsageStore(`${path}.usage`))
     this.#limit = u.limit ?? DEFAULT_USAGE_LIMIT
@@ -417,6 +438,8 @@ export class LocalKeyring implements KekProvider {
       }
       if (st.size > MAX_FILE_BYTES) throw new KeyringFileError('keyring file is too large')
       text = utf8Decode(await f.readFile(path))
+      this.#fileSig = fileSig(st)
+      this.#checkedAt = this.#clock.now()
     } catch (e) {
       if (e instanceof KeyringFileError) throw e
       if (isNotFound(e)) throw new KeyringFileError('keyring file not found')
@@ -514,6 +537,9 @@ export class LocalKeyring implements KekProvider {
       doc.material = material
     }
     await writeAtomic(this.#path, utf8Encode(`${JSON.stringify(doc, null, 2)}\n`), exclusive)
+    // Our own write is not another process's change: remember it so the next check does not reload.
+    const st = await (await fs()).stat(this.#path).catch(() => undefined)
+    if (st !== undefined) this.#fileSig = fileSig(st)
   }
 
   /** Serialises mutations in this process, and across processes through the file lock. */
@@ -780,6 +806,31 @@ export class LocalKeyring implements KekProvider {
   }
 
   /**
+   * Checks, at most every `refreshMs`, whether another process replaced the keyring file, and
+   * reloads it (serialised with this keyring's own changes) when it did. Undefined when no check
+   * is due, so the common path stays synchronous.
+   */
+  #refresh(): Promise<void> | undefined {
+    if (this.#path === undefined) return undefined
+    if (this.#checking !== undefined) return this.#checking
+    const now = this.#clock.now()
+    if (now - this.#checkedAt < this.#refreshMs) return undefined
+    this.#checkedAt = now
+    const path = this.#path
+    const check = async (): Promise<void> => {
+      const st = await (await fs()).stat(path).catch(() => undefined)
+      // A vanished or unreadable file is reported by the next explicit reload, not here.
+      if (st !== undefined && fileSig(st) !== this.#fileSig) await this.#load()
+    }
+    const run = this.#queue.then(check, check)
+    this.#queue = run.catch(() => undefined)
+    this.#checking = run.finally(() => {
+      this.#checking = undefined
+    })
+    return this.#checking
+  }
+
+  /**
    * The key-state epoch ({@link KekProvider.stateEpoch}): it changes with every add, promote,
    * rotate, retire, disable, enable and destroy, and with every reload that finds the keyring
    * changed (for example by another process). An envelope's data-key cache drops all its keys
@@ -793,6 +844,10 @@ export class LocalKeyring implements KekProvider {
    * ```
    */
   stateEpoch(): number {
+    // A data-key cache asks on every lookup: start a due check of the file in the background, so
+    // a change made by another process drops cached keys within `refreshMs` even when every
+    // lookup hits. A failed check surfaces on the next wrap or unwrap.
+    this.#refresh()?.catch(() => undefined)
     return this.#epoch
   }
 
@@ -883,6 +938,8 @@ export class LocalKeyring implements KekProvider {
   async wrap(dek: Uint8Array, aad: Uint8Array, options?: WrapOptions): Promise<WrappedKey> {
     if (!(dek instanceof Uint8Array) || dek.length !== 32) throw new RangeError('"dek" expected 32 bytes')
     if (!(aad instanceof Uint8Array)) throw new TypeError('"aad" expected Uint8Array')
+    const due = this.#refresh()
+    if (due !== undefined) await due
     for (let attempt = 0; ; attempt++) {
       let k: KeyMeta | undefined
       if (options?.keyRef !== undefined) {
@@ -935,6 +992,8 @@ export class LocalKeyring implements KekProvider {
    * ```
    */
   async unwrap(edk: Uint8Array, keyRef: string, aad: Uint8Array): Promise<Uint8Array> {
+    const due = this.#refresh()
+    if (due !== undefined) await due
     let v = this.#parseRef(keyRef)
     let k = v === undefined ? undefined : this.#keys.find((x) => x.version === v)
     if (k === undefined && v !== undefined && this.#path !== undefined) {

@@ -286,6 +286,32 @@ describe('data-key cache: key state changes invalidate it at once', () => {
     expect(env.inspect(await env.encrypt(enc('y'), ctx)).keys[0]?.keyRef).toBe('local:default@v2')
   })
 
+  it('a change made by another instance stops cached keys within refreshMs, even when every lookup hits', async () => {
+    const path = join(tempDir(), 'keyring.json')
+    const clock = manualClock(Date.UTC(2026, 10, 22, 9))
+    const a = await LocalKeyring.create(path)
+    const b = await LocalKeyring.open(path, { clock, refreshMs: 5000 })
+    const env = createEnvelope({ provider: b, dataKeyCache: { clock } })
+    const ct = await env.encrypt(enc('x'), ctx)
+    expect(await env.decrypt(ct, ctx)).toEqual(enc('x'))
+    await a.rotate()
+    await a.disable(1)
+    expect(await env.decrypt(ct, ctx)).toEqual(enc('x')) // within the interval: still cached
+    clock.advance(5000)
+    b.stateEpoch() // the next lookup starts the due check in the background
+    for (
+      let i = 0;
+      i < 100 &&
+      (await env.decrypt(ct, ctx).then(
+        () => true,
+        () => false,
+      ));
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 5))
+    expect(await failure(env.decrypt(ct, ctx))).toBeInstanceOf(KeyUnavailableError)
+  })
+
   it('a key fetched before a change is not cached after it', async () => {
     const { kr, provider, env } = await setup()
     // hold the provider's answers until the key state has changed

@@ -1,7 +1,7 @@
 /** LocalKeyring: lifecycle, rotation, rewrap, retire, destroy; the keyring file (mode, sealing). */
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Secret } from '@safeguards/core'
+import { manualClock, Secret } from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
 import {
   createEnvelope,
@@ -231,6 +231,52 @@ describe('the keyring file', () => {
     await a.rotate()
     const ct = await createEnvelope({ provider: a }).encrypt(enc('x'), {})
     expect(await createEnvelope({ provider: b }).decrypt(ct, {})).toEqual(enc('x'))
+  })
+})
+
+describe('a keyring file shared by several processes', () => {
+  it("picks up another instance's rotation and retirement within refreshMs, without reload()", async () => {
+    const p = path()
+    const clock = manualClock(Date.UTC(2026, 10, 22, 9))
+    const a = await LocalKeyring.create(p, { name: 'shared' })
+    const b = await LocalKeyring.open(p, { clock, refreshMs: 1000 })
+    const envB = createEnvelope({ provider: b })
+    const old = await envB.encrypt(enc('before'), {})
+    await a.rotate() // v2 primary
+    await a.retire(1)
+    // Within the interval B has not looked: it still wraps under v1 (the documented window).
+    expect(envB.inspect(await envB.encrypt(enc('x'), {})).keys[0]?.keyRef).toBe('local:shared@v1')
+    clock.advance(1000)
+    const fresh = await envB.encrypt(enc('y'), {})
+    expect(envB.inspect(fresh).keys[0]?.keyRef).toBe('local:shared@v2')
+    await unavailable(envB.decrypt(old, {}), 'local:shared@v1', 'retired')
+    expect(await envB.decrypt(fresh, {})).toEqual(enc('y'))
+  })
+
+  it('checks at most once per interval, and not after its own writes', async () => {
+    const p = path()
+    const clock = manualClock(Date.UTC(2026, 10, 22, 9))
+    const kr = await LocalKeyring.create(p, { clock, refreshMs: 1000 })
+    await kr.rotate() // its own write: not a change by someone else
+    const epoch = kr.stateEpoch()
+    clock.advance(1000)
+    await createEnvelope({ provider: kr }).encrypt(enc('z'), {})
+    expect(kr.stateEpoch()).toBe(epoch)
+    // Another process's write moves the epoch at the next due check.
+    const other = await LocalKeyring.open(p)
+    await other.rotate()
+    await createEnvelope({ provider: kr }).encrypt(enc('z'), {})
+    expect(kr.stateEpoch()).toBe(epoch) // not due yet
+    clock.advance(1000)
+    const ct = await createEnvelope({ provider: kr }).encrypt(enc('z'), {})
+    expect(kr.stateEpoch()).not.toBe(epoch)
+    expect(createEnvelope({ provider: kr }).inspect(ct).keys[0]?.keyRef).toBe('local:default@v3')
+  })
+
+  it('refuses a bad refreshMs', async () => {
+    for (const refreshMs of [-1, 1.5, 86_400_001, Number.NaN]) {
+      await expect(LocalKeyring.open(path(), { refreshMs })).rejects.toBeInstanceOf(RangeError)
+    }
   })
 })
 
