@@ -1,15 +1,13 @@
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { type AuditLog, openAuditLog, verifyLog } from '@safeguards/audit-log'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openPostgresStore, type PostgresAuditStore } from '../src/index.js'
 import { walkChain } from './chain.js'
+import { fixture, runChild } from './child.js'
 import { DATABASE_URL, freshSchema, pgAvailable, type TestDb } from './pg-harness.js'
 import { event } from './records.js'
 import { runWriter } from './writer.js'
 
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url))
-const childScript = fileURLToPath(new URL('./fixtures/writer-process.ts', import.meta.url))
+const childScript = fixture('writer-process.ts')
 
 async function noFork(db: TestDb, stream: string, n: number): Promise<void> {
   const { rows } = await db.admin.query(
@@ -102,36 +100,14 @@ describe.skipIf(!pgAvailable)('many writers on one stream that starts empty', ()
   it('several processes appending concurrently through the audit log', async () => {
     const processes = 4
     const perProcess = 150
-    const run = (i: number): Promise<{ appended: number; seqs: number[] }> =>
-      new Promise((resolve, reject) => {
-        const child = spawn(
-          process.execPath,
-          [
-            '--conditions=@safeguards/source',
-            '--import',
-            'tsx',
-            childScript,
-            DATABASE_URL,
-            db.schema,
-            'procs',
-            `p${i}`,
-            String(perProcess),
-          ],
-          { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-        )
-        let out = ''
-        let err = ''
-        child.stdout.on('data', (c) => {
-          out += c
-        })
-        child.stderr.on('data', (c) => {
-          err += c
-        })
-        child.on('error', reject)
-        child.on('exit', (code) =>
-          code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`child ${i} exited ${code}: ${err}`)),
-        )
-      })
+    const run = (i: number) =>
+      runChild<{ appended: number; seqs: number[] }>(`child ${i}`, childScript, [
+        DATABASE_URL,
+        db.schema,
+        'procs',
+        `p${i}`,
+        String(perProcess),
+      ])
     const results = await Promise.all(Array.from({ length: processes }, (_, i) => run(i)))
     const seqs = results.flatMap((r) => r.seqs)
     expect(new Set(seqs).size).toBe(processes * perProcess)

@@ -5,11 +5,9 @@
  * chain, contiguous, no fork, one checkpoint chain with non-decreasing sizes, every anchored
  * checkpoint equal to the stored one at its index.
  */
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import {
   createKeyring,
   directoryAnchor,
@@ -21,10 +19,10 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openPostgresStore } from '../src/index.js'
 import { walkChain } from './chain.js'
+import { fixture, runChild } from './child.js'
 import { DATABASE_URL, freshSchema, pgAvailable, type TestDb } from './pg-harness.js'
 
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url))
-const childScript = fileURLToPath(new URL('./fixtures/checkpoint-writer.ts', import.meta.url))
+const childScript = fixture('checkpoint-writer.ts')
 
 describe.skipIf(!pgAvailable)('two writer processes checkpointing to one stream and one anchor', () => {
   let db: TestDb
@@ -43,41 +41,13 @@ describe.skipIf(!pgAvailable)('two writer processes checkpointing to one stream 
     const perProcess = 240
     const key = await generateCheckpointKey()
     const keyring = await createKeyring([{ publicJwk: key.publicJwk }])
-    const run = (tag: string): Promise<{ appended: number; seqs: number[] }> =>
-      new Promise((resolve, reject) => {
-        const child = spawn(
-          process.execPath,
-          [
-            '--conditions=@safeguards/source',
-            '--import',
-            'tsx',
-            childScript,
-            DATABASE_URL,
-            db.schema,
-            stream,
-            anchorDir,
-            tag,
-            String(perProcess),
-          ],
-          {
-            cwd: repoRoot,
-            stdio: ['ignore', 'pipe', 'pipe'],
-            env: { ...process.env, SG_TEST_CHECKPOINT_JWK: JSON.stringify(key.privateJwk) },
-          },
-        )
-        let out = ''
-        let err = ''
-        child.stdout.on('data', (c) => {
-          out += c
-        })
-        child.stderr.on('data', (c) => {
-          err += c
-        })
-        child.on('error', reject)
-        child.on('exit', (code) =>
-          code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`writer ${tag} exited ${code}: ${err}`)),
-        )
-      })
+    const run = (tag: string) =>
+      runChild<{ appended: number; seqs: number[] }>(
+        `writer ${tag}`,
+        childScript,
+        [DATABASE_URL, db.schema, stream, anchorDir, tag, String(perProcess)],
+        { SG_TEST_CHECKPOINT_JWK: JSON.stringify(key.privateJwk) },
+      )
     // Open the stream first so the verifier's read-only store finds it.
     await (await openPostgresStore({ pool: db.admin, schema: db.schema, stream })).close()
     const reader = await openPostgresStore({
