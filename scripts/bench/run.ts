@@ -72,14 +72,15 @@ type Role = 'ours' | 'anchor' | 'limit'
 
 /**
  * Measures ours, the peer (`anchor`) and the limit. Op sides run in alternating rounds (ours,
- * anchor, limit, ours, …) after a warm-up of each; custom sides measure themselves, in that order.
+ * anchor, limit, ours, …) after a warm-up of each (unless `warmup: false`); custom sides measure
+ * themselves, in that order, `rounds` times.
  */
 async function measureSides(
   sc: Scenario,
 ): Promise<{ values: Partial<Record<Role, number>>; extra: Record<string, string> }> {
   const extra: Record<string, string> = {}
   const budget = sc.timeMs ?? 1500
-  const rounds = 5
+  const rounds = sc.rounds ?? 5
   const scale = (rate: number): number => (sc.unit === 'MB/s' ? (rate * (sc.bytesPerOp ?? 0)) / 1e6 : rate)
   const sides: [Role, Side][] = [['ours', sc.ours]]
   if (sc.anchor) sides.push(['anchor', sc.anchor])
@@ -88,6 +89,7 @@ async function measureSides(
   if (sides.some(([, side]) => isCustom(side))) {
     const figures: number[][] = sides.map(() => [])
     const customRounds = sc.rounds ?? 1
+    const opRounds = 5
     for (let round = 0; round < customRounds; round++) {
       for (const [s, [role, side]] of sides.entries()) {
         if (isCustom(side)) {
@@ -97,7 +99,7 @@ async function measureSides(
         } else {
           const rates: number[] = []
           await timeRound(side, budget / 5)
-          for (let i = 0; i < rounds; i++) rates.push(await timeRound(side, budget / rounds))
+          for (let i = 0; i < opRounds; i++) rates.push(await timeRound(side, budget / opRounds))
           figures[s]!.push(scale(median(rates)))
         }
       }
@@ -111,7 +113,7 @@ async function measureSides(
     return { values, extra }
   }
   const opSides = sides as [Role, OpSide][]
-  for (const [, side] of opSides) await timeRound(side, budget / 5) // warm-up
+  if (sc.warmup !== false) for (const [, side] of opSides) await timeRound(side, budget / 5)
   const rates: number[][] = opSides.map(() => [])
   for (let i = 0; i < rounds; i++) {
     for (let s = 0; s < opSides.length; s++) rates[s]!.push(await timeRound(opSides[s]![1], budget / rounds))

@@ -63,8 +63,11 @@ export interface Scenario {
   /** Approximate time budget per side in ms (default 1500). */
   timeMs?: number
   /**
-   * With custom sides: how many alternating rounds of `measure()` (ours, peer, limit, ours, …);
-   * each side's figure is the median of its rounds, its notes those of the last round. Default 1.
+   * Alternating rounds (ours, peer, limit, ours, …); each side's figure is the median of its
+   * rounds. Op sides: default 5, each round about `timeMs / rounds`. Custom sides: rounds of
+   * `measure()`, default 1; the notes are those of the last round.
    */
   rounds?: number
+  /** Op sides: one untimed round of each side first (default true). */
+  warmup?: boolean
 }
