@@ -14,7 +14,7 @@ export default defineConfig({
   cleanUrls: false,
   lastUpdated: false,
   ignoreDeadLinks: false,
-  srcExclude: ['test/**', 'scripts/**', 'node_modules/**', '.examples/**', 'README.md'],
+  srcExclude: ['test/**', 'scripts/**', 'node_modules/**', 'README.md'],
   head: [['meta', { name: 'referrer', content: 'no-referrer' }]],
   themeConfig: {
     search: { provider: 'local' },
