@@ -15,7 +15,10 @@ export default defineConfig({
   lastUpdated: false,
   ignoreDeadLinks: false,
   srcExclude: ['test/**', 'scripts/**', 'node_modules/**', 'README.md'],
-  head: [['meta', { name: 'referrer', content: 'no-referrer' }]],
+  head: [
+    ['meta', { name: 'referrer', content: 'no-referrer' }],
+    ['link', { rel: 'icon', type: 'image/svg+xml', href: '/favicon.svg' }],
+  ],
   themeConfig: {
     search: { provider: 'local' },
     nav: [
