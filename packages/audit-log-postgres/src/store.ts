@@ -327,7 +327,8 @@ class PgStore implements PostgresAuditStore {
 
   /** A lock wait past `lockTimeoutMs` is its own typed error (nothing was written); the rest are store errors. */
   #failure(operation: string, error: unknown): Error {
-    if (sqlState(error) === LOCK_NOT_AVAILABLE) return new AuditLockTimeoutError(this.#lockTimeoutMs)
+    if (sqlState(error) === LOCK_NOT_AVAILABLE)
+      return new AuditLockTimeoutError(this.#lockTimeoutMs, { cause: error })
     return dbError(operation, error)
   }
 

@@ -161,7 +161,7 @@ describe.skipIf(!pgAvailable)('no role but a writer can stop appends (issue 13 Â
     )
     const refused = await store.append(h1, buildRecords(store.stream, h1, 2)).catch((e: unknown) => e)
     expect(refused).toBeInstanceOf(AuditLockTimeoutError)
-    expect(refused).toMatchObject({ code: 'ERR_AUDIT_LOCK_TIMEOUT' })
+    expect(refused).toMatchObject({ code: 'ERR_AUDIT_LOCK_TIMEOUT', category: 'unavailable' })
     // a stale writer waiting for the append in flight is bounded too
     const stale = await store
       .append(
