@@ -19,8 +19,8 @@
  * - `audit_append(...)` and `audit_append_checkpoint(...)`: conditional appends under the stream's
  *   transaction-level advisory lock (see the README for why not `SELECT … FOR UPDATE`).
  *
- * HIPAA: 164.312(b) audit controls; 164.312(c)(1) integrity (append-only tables);
- * 164.316(b)(2) documentation (the schema history is itself recorded).
+ * HIPAA: 164.312(b) audit controls, including the trail's integrity (append-only tables);
+ * 164.316(b)(1) documentation (the schema history is itself recorded).
  *
  * @module
  */
@@ -297,7 +297,7 @@ function render(sql: string, schema: string): string {
  * several processes at once (they serialise on an advisory lock). Needs a role that may create the
  * schema (or owns it); the application's role should NOT be that role (see {@link grantAppRole}).
  *
- * HIPAA: 164.312(b) audit controls (the tables that hold the trail); 164.316(b)(2) documentation
+ * HIPAA: 164.312(b) audit controls (the tables that hold the trail); 164.316(b)(1) documentation
  * (each applied version is recorded with its checksum, role and time).
  *
  * @param db - a `pg.Pool` or a connected client.
