@@ -2,8 +2,8 @@
  * `safeguards audit`: append to, verify, checkpoint, prove and export a tamper-evident audit log
  * (`@safeguards/audit-log`).
  *
- * HIPAA: 164.312(b) audit controls, 164.312(c)(1) integrity, 164.308(a)(1)(ii)(D) information
- * system activity review.
+ * HIPAA: 164.312(b) audit controls (including the trail's own integrity) and 164.308(a)(1)(ii)(D)
+ * information system activity review.
  *
  * @module
  */
@@ -354,8 +354,8 @@ const SUBCOMMANDS: Record<string, (argv: string[], io: CliIO) => Promise<number>
  * The `safeguards audit` command: `append`, `verify` (exit 0 intact, 1 integrity finding, 2 usage
  * or I/O error), `checkpoint`, `prove`, `check-proof`, `export --format fhir-r4`, `keygen`.
  *
- * HIPAA: 164.312(b) audit controls, 164.312(c)(1) integrity, 164.308(a)(1)(ii)(D) information
- * system activity review.
+ * HIPAA: 164.312(b) audit controls (including the trail's own integrity) and 164.308(a)(1)(ii)(D)
+ * information system activity review.
  *
  * @throws {UsageError} for a missing or unknown subcommand or bad options (exit 2).
  * @example
