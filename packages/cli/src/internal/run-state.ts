@@ -21,7 +21,7 @@ export interface RunState {
 
 const storage = new AsyncLocalStorage<RunState>()
 
-/** Runs `fn` with a fresh state, and returns it beside the result. */
+/** Runs `fn` with `state` as the current run's state. */
 export function withRunState<T>(state: RunState, fn: () => Promise<T>): Promise<T> {
   return storage.run(state, fn)
 }
