@@ -6,9 +6,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough, Readable, Writable } from 'node:stream'
+import { LockLostError, LockTimeoutError } from '@safeguards/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mapEnvelopeError } from '../src/commands/envelope-shared.js'
 import type { CliIO } from '../src/index.js'
-import { runCli } from '../src/index.js'
+import { CliExit, describeFailure, runCli } from '../src/index.js'
 import { fakeIO } from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'sg-cli-envelope-io-'))
@@ -163,5 +165,25 @@ describe('progress on stderr for encrypt/decrypt/rewrap', () => {
     })
     expect(r.code).toBe(1)
     expect(r.stderr.endsWith(`MiB${ERASE_LINE}\nsafeguards decrypt: decryption failed\n`)).toBe(true)
+  })
+})
+
+describe('the keyring lock', () => {
+  it('a lock lost before the write exits 75 like a lock timeout (envelope README table)', () => {
+    let thrown: unknown
+    try {
+      mapEnvelopeError(new LockLostError())
+    } catch (e) {
+      thrown = e
+    }
+    expect(thrown).toBeInstanceOf(CliExit)
+    expect(describeFailure(thrown)).toMatchObject({
+      exitCode: 75,
+      code: 'ERR_LOCK_LOST',
+      category: 'conflict',
+    })
+    const timeout = new LockTimeoutError(10, undefined, '/k.json.lock')
+    expect(() => mapEnvelopeError(timeout)).toThrow(timeout) // the runner maps it: unavailable, 75
+    expect(describeFailure(timeout).exitCode).toBe(75)
   })
 })
