@@ -33,7 +33,7 @@ export class MfaError<C extends MfaErrorCode = MfaErrorCode> extends SafeguardsE
  */
 export class MfaSealError extends MfaError<'ERR_MFA_SEAL'> {
   constructor(options?: SafeguardsErrorOptions) {
-    super('ERR_MFA_SEAL', 'sealed secret could not be opened', options)
+    super('ERR_MFA_SEAL', 'sealed secret could not be opened', { ...options, category: 'integrity' })
   }
 }
 
@@ -50,7 +50,7 @@ export class MfaSealError extends MfaError<'ERR_MFA_SEAL'> {
 export class MfaStoreError extends MfaError<'ERR_MFA_STORE'> {
   /** @param message - what is wrong, never the stored value. */
   constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_MFA_STORE', message, options)
+    super('ERR_MFA_STORE', message, { ...options, category: 'unavailable' })
   }
 }
 
@@ -90,7 +90,8 @@ export class MfaDependencyError extends MfaError<'ERR_MFA_DEPENDENCY'> {
     super(
       'ERR_MFA_DEPENDENCY',
       `recovery codes need ${dependency} (argon2id), which is not installed: npm install ${dependency}, or pass recoveryHasher`,
-      cause === undefined ? undefined : { cause },
+      // A deployment's configuration to fix (install the package), not a runtime outage.
+      { category: 'invalid-argument', ...(cause === undefined ? {} : { cause }) },
     )
     this.dependency = dependency
   }

@@ -122,7 +122,9 @@ export async function mapTokenError(error: unknown): Promise<unknown> {
   // Not installed: the error cannot be a PKCS#11 one.
   const pkcs11 = await loadPkcs11().catch(() => undefined)
   if (pkcs11 !== undefined && error instanceof pkcs11.Pkcs11Error && error.code !== 'ERR_PKCS11_KEY_POLICY') {
-    return new CliExit(EXIT_KEY_UNAVAILABLE, `token unavailable: ${error.message} (${error.code})`)
+    return new CliExit(EXIT_KEY_UNAVAILABLE, `token unavailable: ${error.message} (${error.code})`, {
+      cause: error,
+    })
   }
   return error
 }
