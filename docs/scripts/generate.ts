@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import {
+  type CoverageRow,
   coverage,
   coverageLabel,
   coverageStatuses,
@@ -30,26 +31,55 @@ const apiLink = (pkg: string, api: string): string => {
   return `[${pkg.replace('@safeguards/', '')}.${api}](../api/${pkg}/${kind}/${api}.md)`
 }
 
+// Coverage as the default theme's <Badge> (CSS only: no emoji, which render as empty boxes where
+// the reader has no emoji font).
+const BADGE: Record<CoverageRow['coverage'], 'tip' | 'warning' | 'info'> = {
+  implements: 'tip',
+  supports: 'warning',
+  'app-team': 'info',
+  'not-applicable': 'info',
+}
+const badge = (c: CoverageRow['coverage']): string =>
+  `<Badge type="${BADGE[c]}" text="${coverageLabel(c)}" />`
+const citationId = (citation: string): string => citation.replace(/[().]/g, '-')
+
+// The table keeps the five columns a reader scans; everything else about a citation is in its
+// section below, so the table fits the page and its rows stay a few lines high.
 const rows = coverage.rows.map((r) =>
   [
-    `<span id="${r.citation.replace(/[().]/g, '-')}">${r.citation}</span>`,
+    `<span id="${citationId(r.citation)}">[${r.citation}](#details-${citationId(r.citation)})</span>`,
     esc(displayTitle(r)),
-    designationLabel(r.designation, true),
-    r.proposed ? `proposed, not in force: ${esc(r.proposed)}` : '—',
-    coverageLabel(r.coverage),
-    r.nist
-      .map(
-        (n) =>
-          `[${n.control}](./nist-pairs.md#${anchor(r.citation, n.control)}) (${provenanceLabel(n.source)})`,
-      )
-      .join(', ') || '—',
+    designationLabel(r.designation, true) + (r.proposed ? ' (NPRM)' : ''),
+    badge(r.coverage),
     r.apis.map((a) => apiLink(a.package, a.api)).join(', ') || '—',
-    esc(r.config.join(', ')) || '—',
-    esc(r.evidence.join('; ')) || '—',
-    r.tests.map((t) => `\`${t}\``).join(', ') || '—',
-    esc(r.appResponsibility.join(' ')),
   ].join(' | '),
 )
+const details = coverage.rows.map((r) => {
+  const items: [string, string][] = [
+    ['Coverage', badge(r.coverage)],
+    ['R/A', designationLabel(r.designation, true)],
+    ['Proposed rule', r.proposed ? `not in force: ${esc(r.proposed)}` : ''],
+    [
+      'NIST SP 800-53',
+      r.nist
+        .map(
+          (n) =>
+            `[${n.control}](./nist-pairs.md#${anchor(r.citation, n.control)}) (${provenanceLabel(n.source)})`,
+        )
+        .join(', '),
+    ],
+    ['APIs', r.apis.map((a) => apiLink(a.package, a.api)).join(', ')],
+    ['Configuration', esc(r.config.join('; '))],
+    ['Evidence', esc(r.evidence.join('; '))],
+    ['Verified by', r.tests.map((t) => `\`${t}\``).join(', ')],
+    ["App team's responsibility", esc(r.appResponsibility.join(' '))],
+  ]
+  return [
+    `### ${r.citation} ${esc(displayTitle(r))} {#details-${citationId(r.citation)}}`,
+    '',
+    ...items.filter(([, v]) => v !== '').map(([k, v]) => `- **${k}**: ${v}`),
+  ].join('\n')
+})
 const counts = coverage.rows.reduce<Record<string, number>>((acc, r) => {
   acc[r.coverage] = (acc[r.coverage] ?? 0) + 1
   return acc
@@ -66,23 +96,36 @@ pageClass: wide
 Generated from \`@safeguards/controls\` coverage (SDK ${coverage.version}), which the build derives
 from the TSDoc control tags on every export. Do not edit this page by hand.
 
-- **Coverage**: *implements* means an SDK API performs the specification's technical function on
-  its own; *supports* means it helps but the app team's work is needed to meet it; *app team only*
-  means no SDK API serves it; *not applicable* means it cannot apply to a software library.
-- **NIST provenance**, per (paragraph, control) pair: *NIST* marks a pair in NIST's own mapping
-  (SP 800-66r2 in CPRT, recorded in the repository); *ours* is the maintainers' engineering
-  judgement, each with a one-line rationale on the [SP 800-53 pairs](./nist-pairs.md) page.
+- **Coverage**: ${badge('implements')} means an SDK API performs the specification's technical
+  function on its own; ${badge('supports')} means it helps but the app team's work is needed to
+  meet it; ${badge('app-team')} means no SDK API serves it; ${badge('not-applicable')} means it
+  cannot apply to a software library.
+- **NIST provenance** (in each citation's section), per (paragraph, control) pair: *NIST* marks a
+  pair in NIST's own mapping (SP 800-66r2 in CPRT, recorded in the repository); *ours* is the
+  maintainers' engineering judgement, each with a one-line rationale on the
+  [SP 800-53 pairs](./nist-pairs.md) page.
 - **R/A**: Required/Addressable per §164.306(d) for implementation specifications;
   §164.308(b)(2) is a provision of a standard and §164.502(b) a Privacy Rule standard, neither of
   which has an R/A label. *[no heading]* marks a paragraph the regulation gives no heading.
-- **Proposed rule**: changes in the HHS NPRM of 6 January 2025 (90 FR 898) are proposed and
-  **not in force**; the Required/Addressable column is the rule in force.
+- **Proposed rule**: *(NPRM)* marks a specification that the HHS NPRM of 6 January 2025
+  (90 FR 898) would change; those changes are proposed and **not in force**, and the R/A column is
+  the rule in force.
 
 Totals: ${coverageStatuses.map((k) => `${counts[k] ?? 0} ${coverageLabel(k)}`).join(', ')} across ${coverage.rows.length} citations.
+Each citation links to its section: NIST SP 800-53 controls, configuration, evidence, the tests
+that verify it and the app team's part.
 
-| citation | title | R/A | proposed rule | coverage | NIST SP 800-53 | APIs | configuration | evidence | verified by | app team's responsibility |
-|---|---|---|---|---|---|---|---|---|---|---|
+<div class="matrix">
+
+| citation | title | R/A | coverage | APIs |
+|---|---|---|---|---|
 ${rows.map((r) => `| ${r} |`).join('\n')}
+
+</div>
+
+## Citations
+
+${details.join('\n\n')}
 `
 mkdirSync(resolve(docs, 'compliance'), { recursive: true })
 writeFileSync(resolve(docs, 'compliance/hipaa-matrix.md'), matrix)

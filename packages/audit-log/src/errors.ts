@@ -186,11 +186,11 @@ export class AuditKeyError extends SafeguardsError<'ERR_AUDIT_KEY'> {
 
 /**
  * A checkpoint failed verification where a report cannot be returned (for example
- * {@link verifyCheckpoint} or a proof bundle check): bad signature, unknown key, malformed body.
+ * {@link Keyring.verify} or a proof bundle check): bad signature, unknown key, malformed body.
  *
  * @example
  * ```ts
- * await verifyCheckpoint(tamperedJws, keyring) // throws CheckpointError
+ * await keyring.verify(tamperedJws) // throws CheckpointError
  * ```
  */
 export class CheckpointError extends SafeguardsError<'ERR_AUDIT_CHECKPOINT'> {

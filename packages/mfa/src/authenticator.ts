@@ -17,9 +17,9 @@ import {
   randomBytes,
   Secret,
 } from '@safeguards/core'
-import { createPasswordHasher } from '@safeguards/password'
 import { MfaStoreError } from './errors.js'
 import { toClock } from './internal/clock.js'
+import { lazyPasswordHasher } from './internal/default-hasher.js'
 import { uriFor } from './internal/uri-for.js'
 import { qrPngDataUrl, qrSvg } from './qr.js'
 import {
@@ -56,7 +56,11 @@ export interface TotpAuthenticatorOptions extends TotpParameters {
   secretBytes?: number
   /** How long an unconfirmed enrollment stays usable (default 10 minutes). */
   pendingTtlMs?: number
-  /** Hashes recovery codes (default `createPasswordHasher()`: argon2id, m=19456 KiB, t=2). */
+  /**
+   * Hashes recovery codes (default `createPasswordHasher()` from the optional peer
+   * `@safeguards/password`: argon2id, m=19456 KiB, t=2, loaded on first use; without it, recovery
+   * codes throw `MfaDependencyError`).
+   */
   recoveryHasher?: RecoveryCodeHasher
   /**
    * Called synchronously for every security event, for the audit log and user notifications.
@@ -238,7 +242,7 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
   })
   let hasher = options.recoveryHasher
   const getHasher = (): RecoveryCodeHasher => {
-    hasher ??= createPasswordHasher()
+    hasher ??= lazyPasswordHasher()
     return hasher
   }
   const onEvent = options.onEvent
