@@ -11,8 +11,8 @@
  * reads half a checkpoint. The {@link AnchorSink} interface admits S3 Object Lock, an RFC 3161 timestamping
  * authority or a C2SP witness later.
  *
- * HIPAA: 164.312(c)(1) integrity (tamper evidence that survives a compromised writer),
- * 164.308(a)(7)(ii)(A) data backup (checkpoints kept apart from the log).
+ * HIPAA: 164.312(b) audit controls: protection of the trail itself (SP 800-53 AU-9), tamper
+ * evidence that survives a compromised writer, with checkpoints kept apart from the log.
  *
  * @module
  */
@@ -30,6 +30,7 @@ import {
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { canonicalize } from '@safeguards/core'
+import { fsyncDirSync } from '@safeguards/core/node'
 import { AuditStoreError, CheckpointError } from './errors.js'
 import { assertStreamId } from './record.js'
 import type { StoredCheckpoint } from './store.js'
@@ -73,18 +74,6 @@ function writeSynced(path: string, text: string): void {
   }
 }
 
-function fsyncDir(dir: string): void {
-  let fd = -1
-  try {
-    fd = openSync(dir, 'r')
-    fsyncSync(fd)
-  } catch {
-    // Some platforms refuse fsync on a directory; the file itself is synced.
-  } finally {
-    if (fd >= 0) closeSync(fd)
-  }
-}
-
 /**
  * Creates `path` with `text` whole or not at all: the text goes to a temporary file first, which is
  * then hard-linked to `path` (`link` fails with `EEXIST` when `path` exists: exclusive create).
@@ -107,14 +96,14 @@ function createWhole(dir: string, path: string, text: string): void {
       /* already gone */
     }
   }
-  fsyncDir(dir)
+  fsyncDirSync(dir)
 }
 
 /**
  * An anchor in a directory: `<dir>/<origin>/<index, 20 digits>.json`, each created exclusively and
  * atomically (a reader never sees a partly written file).
  *
- * HIPAA: 164.312(c)(1) integrity.
+ * HIPAA: 164.312(b) audit controls (protection of the trail, SP 800-53 AU-9).
  *
  * @throws {TypeError} when `dir` is not a non-empty string.
  * @example

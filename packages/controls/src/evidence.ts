@@ -9,14 +9,22 @@
  *
  * @module
  */
-import { canonicalize, parseJson, SafeguardsError } from '@safeguards/core'
+import { canonicalize, parseJson, SafeguardsError, type SafeguardsErrorOptions } from '@safeguards/core'
 import { CompactSign, compactVerify, importJWK, type JWK } from 'jose'
 
 /** Stable codes of {@link EvidenceError}. */
 export type EvidenceErrorCode = 'ERR_EVIDENCE_INPUT' | 'ERR_EVIDENCE_KEY'
 
 /** Bad input to the evidence builder or signer (a misuse, not a failed check). */
-export class EvidenceError extends SafeguardsError<EvidenceErrorCode> {}
+export class EvidenceError extends SafeguardsError<EvidenceErrorCode> {
+  /** @param code - which failure; @param message - a safe description; @param options - the cause. */
+  constructor(code: EvidenceErrorCode, message: string, options?: SafeguardsErrorOptions) {
+    super(code, message, {
+      category: code === 'ERR_EVIDENCE_KEY' ? 'invalid-argument' : 'invalid-input',
+      ...options,
+    })
+  }
+}
 
 /** The fields of an `@safeguards/audit-log` `VerifyReport` the evidence uses. */
 export interface AuditLogVerifyInput {
@@ -192,9 +200,9 @@ function ageOf(createdAt: string | null, now: number): number | null {
  *
  * @hipaa 164.308(a)(8) supports
  * @hipaa 164.316(b)(1) supports
- * @nist AU-6 engineering
+ * @nist CA-7 164.308(a)(8)
  * @evidence a signed evidence report: audit log verified through a sequence number, backups verified and their age, key versions and their ages, session and password policies in force
- * @appResponsibility Run it on a schedule, keep the signed reports for six years (164.316(b)(2)), and review the failures.
+ * @appResponsibility Run it on a schedule and review the failures; the reports document an evaluation, so keep them six years from creation (164.316(b)(2)(i)).
  * @verifiedBy packages/controls/test/evidence.test.ts
  * @verifiedBy packages/cli/test/evidence.test.ts
  * @throws {EvidenceError} `ERR_EVIDENCE_INPUT` for an invalid date.
@@ -327,7 +335,6 @@ async function importKey(jwk: JWK, wantPrivate: boolean): Promise<CryptoKey | Ui
  * HIPAA: 164.316(b)(1) documentation (the record is attributable and tamper-evident).
  *
  * @hipaa 164.316(b)(1) supports
- * @nist AU-10 engineering
  * @evidence a JWS over the canonical evidence report, with the signing key's kid
  * @appResponsibility Keep the signing key apart from the systems it reports on; publish its public JWK to auditors.
  * @verifiedBy packages/controls/test/evidence.test.ts
