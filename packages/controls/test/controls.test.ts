@@ -35,6 +35,7 @@ import {
 } from '../tools/readme.js'
 
 const pkgDir = resolve(import.meta.dirname, '..')
+const root = resolve(pkgDir, '../..')
 const schemaPath = resolve(pkgDir, 'test/vectors/oscal/oscal_component_schema-1.0.6.json')
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 
