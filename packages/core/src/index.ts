@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-export { assertBytes, assertInteger, assertString } from './assert.js'
+export { assertBytes, assertInteger, assertKnownOptions, assertString } from './assert.js'
 export {
   base64ToBytes,
   base64urlToBytes,

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest'
 import {
   assertBytes,
   assertInteger,
+  assertKnownOptions,
   assertString,
   CanonicalJsonError,
   InvalidArgumentError,
@@ -144,5 +145,25 @@ describe('assertions', () => {
     assertString('abc', 'id', 3)
     assertInteger(6, 'digits', 6, 8)
     assertBytes(new Uint8Array(32), 'k', 32)
+  })
+
+  it('assertKnownOptions throws the error of the caller, naming the unknown key and the nearest known one', () => {
+    const known = new Set(['pepper', 'memoryCost', 'timeCost'])
+    const fail = (m: string) => new InvalidArgumentError(m)
+    assertKnownOptions({ pepper: 1, timeCost: 2 }, known, fail)
+    assertKnownOptions({}, known, fail)
+    expect(() => assertKnownOptions({ peper: 1 }, known, fail)).toThrow(
+      new InvalidArgumentError('unknown option "peper" (did you mean "pepper"?)'),
+    )
+    expect(() => assertKnownOptions({ MEMORYCOST: 1 }, known, fail)).toThrow('(did you mean "memoryCost"?)')
+    expect(() => assertKnownOptions({ timeCost: 1, salt: 1 }, known, fail)).toThrow(
+      new InvalidArgumentError('unknown option "salt"'),
+    )
+    // The key is shortened and escaped: a message never carries control characters or a long value.
+    expect(() => assertKnownOptions({ [`\u001b]0;x\u0007${'a'.repeat(100)}`]: 1 }, known, fail)).toThrow(
+      /^unknown option "\\u001b\]0;x\\u0007a{34}"$/,
+    )
+    expect(() => assertKnownOptions(null, known, fail)).toThrow(TypeError)
+    expect(() => assertKnownOptions('x', known, fail)).toThrow(TypeError)
   })
 })

@@ -13,7 +13,14 @@
  *
  * @module
  */
-import { assertInteger, assertString, type Clock, type RandomSource, randomBytes } from '@safeguards/core'
+import {
+  assertInteger,
+  assertKnownOptions,
+  assertString,
+  type Clock,
+  type RandomSource,
+  randomBytes,
+} from '@safeguards/core'
 import {
   ReauthRequiredError,
   SessionConfigError,
@@ -125,7 +132,7 @@ export interface SessionManager {
 
 const MAX_USER_ID = 256
 const ROLE_RE = /^[A-Za-z0-9_.:-]{1,64}$/
-const KNOWN_OPTIONS = new Set([
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'store',
   'clock',
   'now',
@@ -137,7 +144,7 @@ const KNOWN_OPTIONS = new Set([
   'roles',
   'maxSessionsPerUser',
   'onSessionLimit',
-])
+] satisfies (keyof SessionManagerOptions)[])
 
 const NULL: Promise<null> = Promise.resolve(null)
 
@@ -195,8 +202,7 @@ function view(r: SessionRecord): Session {
  * ```
  */
 export function createSessionManager(options: SessionManagerOptions = {}): SessionManager {
-  for (const key of Object.keys(options))
-    if (!KNOWN_OPTIONS.has(key)) throw new SessionConfigError(`unknown option "${key.slice(0, 40)}"`)
+  assertKnownOptions(options, KNOWN_OPTIONS, (message) => new SessionConfigError(message))
   const {
     store = createMemoryStore(),
     clock,
