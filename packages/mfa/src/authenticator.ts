@@ -20,6 +20,7 @@ import {
 import { createPasswordHasher } from '@safeguards/password'
 import { MfaStoreError } from './errors.js'
 import { toClock } from './internal/clock.js'
+import { checkOptions } from './internal/options.js'
 import { uriFor } from './internal/uri-for.js'
 import { qrPngDataUrl, qrSvg } from './qr.js'
 import {
@@ -34,7 +35,7 @@ import { generateTotpSecret, secretToBase32 } from './secret.js'
 import type { MfaStore } from './store.js'
 import { resolveThrottlePolicy, type ThrottlePolicy, type ThrottleStatus } from './throttle.js'
 import { resolveTotp, type TotpParameters } from './totp.js'
-import { createTotpVerifier, type TotpVerifyResult } from './verifier.js'
+import { createTotpVerifier, type TotpVerifyResult, VERIFIER_OPTIONS } from './verifier.js'
 
 /** Options of {@link createTotpAuthenticator}. */
 export interface TotpAuthenticatorOptions extends TotpParameters {
@@ -198,7 +199,8 @@ function parseRecord(raw: string | null): Record_ {
  * @verifiedBy packages/mfa/test/authenticator.test.ts
  * @verifiedBy packages/mfa/test/verifier.test.ts
  * @verifiedBy packages/mfa/test/vectors.test.ts
- * @throws {MfaConfigError} (code `ERR_MFA_CONFIG`) on an invalid window or throttle policy;
+ * @throws {MfaConfigError} (code `ERR_MFA_CONFIG`) on an unknown option (here or in `throttle`), an
+ *   invalid window or throttle policy;
  *   {TypeError}/{RangeError} on options of the wrong type or range.
  * @example
  * ```ts
@@ -209,6 +211,16 @@ function parseRecord(raw: string | null): Record_ {
  * ```
  */
 export function createTotpAuthenticator(options: TotpAuthenticatorOptions): TotpAuthenticator {
+  checkOptions(options, [
+    ...VERIFIER_OPTIONS,
+    'sealer',
+    'issuer',
+    'random',
+    'secretBytes',
+    'pendingTtlMs',
+    'recoveryHasher',
+    'onEvent',
+  ])
   const params = resolveTotp(options)
   const { store, sealer } = options
   if (typeof store?.get !== 'function' || typeof store.compareAndSet !== 'function')

@@ -7,6 +7,7 @@
  */
 import { assertInteger, assertString, bytesToBase64 } from '@safeguards/core'
 import encodeQR from 'qr'
+import { checkOptions } from './internal/options.js'
 import { encodeMonochromePng } from './internal/png.js'
 
 /** Options of {@link qrPngDataUrl}. */
@@ -49,6 +50,7 @@ export function qrSvg(text: string): string {
  */
 export async function qrPngDataUrl(text: string, options: QrPngOptions = {}): Promise<string> {
   assertString(text, 'text', MAX_TEXT)
+  checkOptions(options, ['scale', 'border'] satisfies (keyof QrPngOptions)[])
   const scale = options.scale ?? 6
   const border = options.border ?? 4
   assertInteger(scale, 'scale', 1, 32)

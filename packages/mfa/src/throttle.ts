@@ -11,6 +11,7 @@
  */
 import { assertInteger } from '@safeguards/core'
 import { MfaConfigError, MfaStoreError } from './errors.js'
+import { checkOptions } from './internal/options.js'
 import type { MfaStore } from './store.js'
 
 /** The throttling policy. */
@@ -63,6 +64,7 @@ export interface ThrottleStatus {
 
 /** @internal */
 export function resolveThrottlePolicy(p: Partial<ThrottlePolicy> = {}): ThrottlePolicy {
+  checkOptions(p, Object.keys(DEFAULT_THROTTLE_POLICY))
   const policy = { ...DEFAULT_THROTTLE_POLICY, ...p }
   for (const [k, v] of Object.entries(policy)) assertInteger(v, k, 0, 365 * 24 * 3600 * 1000)
   if (policy.disableAfter < 1 || policy.disableAfter > 100)

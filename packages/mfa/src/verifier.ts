@@ -8,6 +8,7 @@
 import { assertBytes, assertInteger, assertString, type Clock } from '@safeguards/core'
 import { MfaConfigError, MfaStoreError } from './errors.js'
 import { toClock } from './internal/clock.js'
+import { checkOptions } from './internal/options.js'
 import { createMemoryStore, type MfaStore } from './store.js'
 import {
   beginAttempt,
@@ -68,6 +69,17 @@ export interface TotpVerifier {
   reset(key: string): Promise<void>
 }
 
+/** @internal the option names of {@link createTotpVerifier}. */
+export const VERIFIER_OPTIONS: readonly string[] = [
+  'algorithm',
+  'digits',
+  'period',
+  'store',
+  'now',
+  'window',
+  'throttle',
+] satisfies (keyof TotpVerifierOptions)[]
+
 const stepKey = (credentialId: string): string => `step:${credentialId}`
 
 function parseStep(raw: string | null): number | undefined {
@@ -90,8 +102,8 @@ function parseStep(raw: string | null): number | undefined {
  * @evidence { valid, reason } per attempt: replayed, malformed, locked, disabled
  * @appResponsibility Keep server clocks synchronized (NTP).
  * @verifiedBy packages/mfa/test/verifier.test.ts
- * @throws {MfaConfigError} (code `ERR_MFA_CONFIG`) when `window` is above 2 or the throttle policy
- *   is invalid; {TypeError}/{RangeError} on parameters of the wrong type or range.
+ * @throws {MfaConfigError} (code `ERR_MFA_CONFIG`) on an unknown option (here or in `throttle`), when
+ *   `window` is above 2 or when the throttle policy is invalid; {TypeError}/{RangeError} on parameters of the wrong type or range.
  * @example
  * ```ts
  * const verifier = createTotpVerifier({ store: createRedisStore({ client }) })
@@ -100,6 +112,7 @@ function parseStep(raw: string | null): number | undefined {
  * ```
  */
 export function createTotpVerifier(options: TotpVerifierOptions = {}): TotpVerifier {
+  checkOptions(options, VERIFIER_OPTIONS)
   const params = resolveTotp(options)
   const clock = toClock(options.now)
   const store = options.store ?? createMemoryStore({ clock })

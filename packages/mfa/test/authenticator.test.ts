@@ -5,10 +5,13 @@ import {
   createMemoryStore,
   createRedisStore,
   createTotpAuthenticator,
+  createTotpVerifier,
+  MfaConfigError,
   type MfaEvent,
   MfaSealError,
   type MfaStore,
   MfaStoreError,
+  qrPngDataUrl,
   secretFromBase32,
   totpCode,
 } from '../src/index.js'
@@ -147,6 +150,42 @@ describe('enrollment', () => {
     expect(() => createTotpAuthenticator({ store, sealer: {} as never, issuer: 'x' })).toThrow(TypeError)
     const mfa = createTotpAuthenticator({ store, sealer, issuer: 'x' })
     await expect(mfa.verify('', '123456')).rejects.toBeInstanceOf(RangeError)
+  })
+})
+
+describe('unknown options', () => {
+  it('are refused with ERR_MFA_CONFIG everywhere an app configures the factor, naming the nearest option', async () => {
+    // A typo must not fall back to a default: "widnow: 0" would silently keep ±1 step, a
+    // misspelt throttle key the default lockout.
+    const sealer = await createAesGcmSealer(new Uint8Array(32))
+    const store = createMemoryStore()
+    const base = { store, sealer, issuer: 'x' }
+    const cases: [() => unknown, string, string | undefined][] = [
+      [() => createTotpAuthenticator({ ...base, widnow: 0 } as never), 'widnow', 'window'],
+      [() => createTotpAuthenticator({ ...base, onevent: () => {} } as never), 'onevent', 'onEvent'],
+      [() => createTotpAuthenticator({ ...base, throttle: { lockMS: 1 } } as never), 'lockMS', 'lockMs'],
+      [() => createTotpVerifier({ digit: 8 } as never), 'digit', 'digits'],
+      [
+        () => createTotpVerifier({ throttle: { disableAfterr: 3 } } as never),
+        'disableAfterr',
+        'disableAfter',
+      ],
+      [() => createMemoryStore({ clok: undefined } as never), 'clok', 'clock'],
+      [() => createRedisStore({ client: {} as never, prefx: 'a:' } as never), 'prefx', 'prefix'],
+    ]
+    for (const [make, named, near] of cases) {
+      let err: unknown
+      try {
+        make()
+      } catch (e) {
+        err = e
+      }
+      expect(err, named).toBeInstanceOf(MfaConfigError)
+      expect((err as Error).message).toBe(
+        `unknown option "${named}"${near === undefined ? '' : ` (did you mean "${near}"?)`}`,
+      )
+    }
+    await expect(qrPngDataUrl('x', { scael: 2 } as never)).rejects.toBeInstanceOf(MfaConfigError)
   })
 })
 
