@@ -13,6 +13,7 @@ import {
   base64urlToBytes,
   bytesToBase64url,
   type Clock,
+  notifyListener,
   type RandomSource,
   randomBytes,
   Secret,
@@ -61,9 +62,16 @@ export interface TotpAuthenticatorOptions extends TotpParameters {
   recoveryHasher?: RecoveryCodeHasher
   /**
    * Called synchronously for every security event, for the audit log and user notifications.
-   * Events carry ids, reasons and counts, never secrets or codes. Keep it fast; queue the I/O.
+   * Events carry ids, reasons and counts, never secrets or codes. Keep it fast; queue the I/O. It
+   * may be async; its result is not awaited. A listener that throws or rejects never changes the
+   * outcome of a call: its error goes to `onEventError`.
    */
   onEvent?: (event: MfaEvent) => void
+  /**
+   * Receives errors thrown (or rejected) by `onEvent`, with the event. Default: ignored. Errors it
+   * throws itself are ignored too.
+   */
+  onEventError?: (error: unknown, event: MfaEvent) => void
 }
 
 /** A security event of the TOTP factor (for 164.312(b) audit and 164.308(a)(5)(ii)(C) monitoring). */
@@ -220,6 +228,7 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
     'pendingTtlMs',
     'recoveryHasher',
     'onEvent',
+    'onEventError',
   ])
   const params = resolveTotp(options)
   const { store, sealer } = options
@@ -249,14 +258,21 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
     hasher ??= createPasswordHasher()
     return hasher
   }
-  const onEvent = options.onEvent
+  const { onEvent, onEventError } = options
   if (onEvent !== undefined && typeof onEvent !== 'function')
     throw new TypeError('"onEvent" expected a function')
+  if (onEventError !== undefined && typeof onEventError !== 'function')
+    throw new TypeError('"onEventError" expected a function')
+  // The listener is the app's: whatever it does, the authentication result stands (the same
+  // contract as @safeguards/session's onEvent/onEventError).
   const emit = (
     type: MfaEvent['type'],
     userId: string,
     extra: Omit<MfaEvent, 'type' | 'userId' | 'at'> = {},
-  ): void => onEvent?.({ type, userId, at: clock.now(), ...extra })
+  ): void => {
+    if (onEvent !== undefined)
+      notifyListener(onEvent, onEventError, { type, userId, at: clock.now(), ...extra })
+  }
   const checkUser = (userId: string): void => {
     assertString(userId, 'userId', 256)
     if (userId.length === 0) throw new RangeError('"userId" must not be empty')

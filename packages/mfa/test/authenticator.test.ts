@@ -1,5 +1,5 @@
-import { manualClock } from '@safeguards/core'
-import { describe, expect, it } from 'vitest'
+import { manualClock, sha256, utf8Encode } from '@safeguards/core'
+import { describe, expect, it, vi } from 'vitest'
 import {
   createAesGcmSealer,
   createMemoryStore,
@@ -240,6 +240,100 @@ describe('events', () => {
         onEvent: 1 as never,
       }),
     ).toThrow(TypeError)
+  })
+})
+
+/** Deterministic bytes that differ per call (so runs can be compared), never for production. */
+function counterRandom(): (n: number) => Uint8Array {
+  let i = 0
+  return (n) => {
+    const out = new Uint8Array(n)
+    for (let o = 0; o < n; o += 32) out.set(sha256(utf8Encode(`rnd-${i++}`)).subarray(0, n - o), o)
+    return out
+  }
+}
+
+describe('event listener failures', () => {
+  async function flow(
+    onEvent?: (e: MfaEvent) => unknown,
+    onEventError?: (err: unknown, e: MfaEvent) => void,
+  ) {
+    const clock = manualClock(T0)
+    const mfa = createTotpAuthenticator({
+      store: createMemoryStore({ clock }),
+      sealer: await createAesGcmSealer(new Uint8Array(32).fill(1)),
+      issuer: 'Acme Clinic',
+      now: clock,
+      random: counterRandom(),
+      recoveryHasher: { hash: async (c) => `h:${c}`, verify: async (h, c) => ({ valid: h === `h:${c}` }) },
+      ...(onEvent === undefined ? {} : { onEvent: onEvent as (e: MfaEvent) => void }),
+      ...(onEventError === undefined ? {} : { onEventError }),
+    })
+    const e = await mfa.beginEnrollment('u-1', 'jane')
+    const s = secretOf(e.manualKey.reveal())
+    const out: unknown[] = [e.credentialId, e.uri.reveal()]
+    out.push(await mfa.confirmEnrollment('u-1', e.credentialId, '000000'))
+    clock.advance(1000)
+    out.push(await mfa.confirmEnrollment('u-1', e.credentialId, code(s, clock.now())))
+    clock.advance(30_000)
+    out.push(await mfa.verify('u-1', code(s, clock.now())))
+    out.push(await mfa.verify('u-1', code(s, clock.now())))
+    const codes = await mfa.generateRecoveryCodes('u-1')
+    out.push(codes, await mfa.redeemRecoveryCode('u-1', codes[0]), await mfa.redeemRecoveryCode('u-1', 'x'))
+    await mfa.resetLockout('u-1')
+    await mfa.removeCredential('u-1')
+    out.push(await mfa.isEnrolled('u-1'))
+    return { out, secret: e.manualKey.reveal() }
+  }
+
+  it('a throwing or rejecting listener never changes the outcome; errors go to onEventError', async () => {
+    const expected = (await flow()).out
+    // Throwing synchronously on every event: every call still returns what it returns without a listener.
+    expect(
+      (
+        await flow(() => {
+          throw new Error('audit sink down')
+        })
+      ).out,
+    ).toEqual(expected)
+    // Rejecting asynchronously: no unhandled rejection (Vitest fails the run on one), same results.
+    expect((await flow(async () => Promise.reject(new Error('queue full')))).out).toEqual(expected)
+    // Reported to onEventError with the event (ids and reasons, no secret or code)...
+    const reported: [string, MfaEvent][] = []
+    const r = await flow(
+      (e) => {
+        if (e.type === 'mfa.verified' || e.type === 'mfa.enrolled') throw new Error(`sync ${e.type}`)
+        return Promise.reject(new Error(`async ${e.type}`))
+      },
+      (err, e) => reported.push([(err as Error).message, e]),
+    )
+    expect(r.out).toEqual(expected)
+    await vi.waitFor(() => expect(reported).toHaveLength(10))
+    expect(reported.map(([m]) => m)).toContain('sync mfa.verified')
+    expect(reported.map(([m]) => m)).toContain('async mfa.rejected')
+    for (const [m, e] of reported) expect(m).toMatch(new RegExp(`${e.type}$`))
+    expect(JSON.stringify(reported.map(([, e]) => e))).not.toContain(r.secret)
+    // ...and an onEventError that throws itself changes nothing either.
+    const bad = () => {
+      throw new Error('reporter down')
+    }
+    expect(
+      (
+        await flow(() => {
+          throw new Error('x')
+        }, bad)
+      ).out,
+    ).toEqual(expected)
+    expect((await flow(async () => Promise.reject(new Error('y')), bad)).out).toEqual(expected)
+    await expect(
+      (async () =>
+        createTotpAuthenticator({
+          store: createMemoryStore(),
+          sealer: await createAesGcmSealer(new Uint8Array(32)),
+          issuer: 'x',
+          onEventError: 'log' as never,
+        }))(),
+    ).rejects.toBeInstanceOf(TypeError)
   })
 })
 

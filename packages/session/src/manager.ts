@@ -18,6 +18,7 @@ import {
   assertKnownOptions,
   assertString,
   type Clock,
+  notifyListener,
   type RandomSource,
   randomBytes,
 } from '@safeguards/core'
@@ -60,7 +61,7 @@ export interface SessionManagerOptions extends SessionPolicyOptions {
   random?: RandomSource
   /** Receives every session event (audit trail). */
   onEvent?: SessionEventHook
-  /** Receives errors thrown (or rejected) by `onEvent`. Default: ignored. */
+  /** Receives errors thrown (or rejected) by `onEvent`. Default: ignored. Errors it throws itself are ignored too. */
   onEventError?: (error: unknown, event: SessionEvent) => void
 }
 
@@ -224,15 +225,8 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     throw new SessionConfigError('"now" must be a function')
   const now: () => number = clock ? () => clock.now() : (nowOpt ?? (() => Date.now()))
 
-  const emit = (event: SessionEvent): void => {
-    if (onEvent === undefined) return
-    try {
-      const r = onEvent(event)
-      if (r instanceof Promise) r.catch((e: unknown) => onEventError?.(e, event))
-    } catch (e) {
-      onEventError?.(e, event)
-    }
-  }
+  // Nothing the hook (or its error reporter) does changes the outcome of the call.
+  const emit = (event: SessionEvent): void => notifyListener(onEvent, onEventError, event)
   const base = (
     r: SessionRecord,
     at: number,
