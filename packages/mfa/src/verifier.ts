@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { assertBytes, assertInteger, assertString, type Clock } from '@safeguards/core'
+import { assertInteger, assertString, type Clock } from '@safeguards/core'
 import { MfaConfigError, MfaStoreError } from './errors.js'
 import { toClock } from './internal/clock.js'
 import { checkOptions } from './internal/options.js'
@@ -20,7 +20,7 @@ import {
   type ThrottleReason,
   type ThrottleStatus,
 } from './throttle.js'
-import { isWellFormedCode, matchStep, resolveTotp, type TotpParameters } from './totp.js'
+import { checkSecret, isWellFormedCode, matchStep, resolveTotp, type TotpParameters } from './totp.js'
 
 /** Options of {@link createTotpVerifier}. */
 export interface TotpVerifierOptions extends TotpParameters {
@@ -133,8 +133,7 @@ export function createTotpVerifier(options: TotpVerifierOptions = {}): TotpVerif
       opts: TotpVerifyOptions = {},
     ): Promise<TotpVerifyResult> {
       checkKey(credentialId, 'credentialId')
-      assertBytes(secret, 'secret')
-      if (secret.length < 16 || secret.length > 128) throw new RangeError('"secret" expected 16 to 128 bytes')
+      checkSecret(secret)
       const key = opts.throttleKey ?? credentialId
       checkKey(key, 'throttleKey')
       const now = clock.now()
