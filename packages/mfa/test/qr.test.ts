@@ -1,8 +1,9 @@
 import { inflateSync } from 'node:zlib'
 import { base64ToBytes, utf8Encode } from '@safeguards/core'
+import fc from 'fast-check'
 import decodeQR from 'qr/decode.js'
 import { describe, expect, it } from 'vitest'
-import { qrPngDataUrl, qrSvg, totpUri } from '../src/index.js'
+import { qrPngDataUrl, qrSvg, secretToBase32, type TotpAlgorithm, totpUri } from '../src/index.js'
 import { crc32 } from '../src/internal/png.js'
 
 /** A small PNG reader for what our encoder writes (1-bit greyscale, filter 0): chunks, CRCs, pixels. */
@@ -41,6 +42,40 @@ function readPng(png: Uint8Array): { width: number; height: number; rgba: Uint8A
     }
   }
   return { width, height, rgba }
+}
+
+/**
+ * A parser written from the Key Uri Format (google/google-authenticator wiki): `otpauth://TYPE/LABEL?PARAMS`,
+ * LABEL = issuer ":" account, every component percent-encoded per RFC 3986 (here: strictly, so only
+ * unreserved characters and %XX appear raw).
+ */
+function parseKeyUri(uri: string): {
+  type: string
+  issuerPrefix: string
+  account: string
+  params: Record<string, string>
+} {
+  const m = /^otpauth:\/\/(totp|hotp)\/([^?#]*)\?([^#]*)$/.exec(uri)
+  if (m === null) throw new Error(`not a key URI: ${uri}`)
+  const strict = /^(?:[A-Za-z0-9\-._~]|%[0-9A-F]{2})+$/
+  const label = (m[2] as string).split(':')
+  expect(label).toHaveLength(2)
+  for (const part of label) expect(part).toMatch(strict)
+  const params: Record<string, string> = {}
+  for (const pair of (m[3] as string).split('&')) {
+    const [k, v, ...rest] = pair.split('=')
+    expect(rest).toEqual([])
+    expect(k).toMatch(/^[a-z]+$/)
+    expect(v).toMatch(strict)
+    expect(Object.hasOwn(params, k as string)).toBe(false)
+    params[k as string] = decodeURIComponent(v as string)
+  }
+  return {
+    type: m[1] as string,
+    issuerPrefix: decodeURIComponent(label[0] as string),
+    account: decodeURIComponent(label[1] as string),
+    params,
+  }
 }
 
 const uri = totpUri({
@@ -102,10 +137,80 @@ describe('otpauth URI', () => {
     })
   })
 
+  it('always writes algorithm, digits and period, defaults included (SHA1, 6, 30)', () => {
+    // Some authenticator apps mishandle omitted parameters; the README promises all three.
+    const u = new URL(totpUri({ secret: utf8Encode('12345678901234567890'), issuer: 'Acme', account: 'j' }))
+    expect([...u.searchParams]).toEqual([
+      ['secret', 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ'],
+      ['issuer', 'Acme'],
+      ['algorithm', 'SHA1'],
+      ['digits', '6'],
+      ['period', '30'],
+    ])
+  })
+
+  it('follows the Key Uri Format: issuer prefix equal to the issuer parameter, strict percent-encoding (property)', () => {
+    // Printable ASCII (every reserved character) and any Unicode scalar value; fast-check's own
+    // full-Unicode unit is much slower.
+    const unit = fc.oneof(
+      fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+      fc
+        .integer({ min: 0, max: 0x10ffff })
+        .filter((c) => c < 0xd800 || c > 0xdfff)
+        .map((c) => String.fromCodePoint(c)),
+    )
+    const label = fc.string({ unit, minLength: 1, maxLength: 40 }).filter((x) => !x.includes(':'))
+    fc.assert(
+      fc.property(
+        label,
+        label,
+        fc.uint8Array({ minLength: 16, maxLength: 64 }),
+        fc.constantFrom('SHA1', 'SHA256', 'SHA512') as fc.Arbitrary<TotpAlgorithm>,
+        fc.integer({ min: 6, max: 8 }),
+        fc.integer({ min: 15, max: 120 }),
+        (issuer, account, secret, algorithm, digits, period) => {
+          const uri = totpUri({ secret, issuer, account, algorithm, digits, period })
+          expect(parseKeyUri(uri)).toEqual({
+            type: 'totp',
+            issuerPrefix: issuer,
+            account,
+            params: {
+              secret: secretToBase32(secret),
+              issuer,
+              algorithm,
+              digits: String(digits),
+              period: String(period),
+            },
+          })
+        },
+      ),
+      { numRuns: 200 },
+    )
+  })
+
+  it('percent-encodes reserved and non-ASCII characters in the label and the issuer parameter', () => {
+    const uri = totpUri({
+      secret: utf8Encode('12345678901234567890'),
+      issuer: "Ärzte & Co (Zürich) #1 50%/100% it's",
+      account: 'jane+doe@acme.org?x=1',
+    })
+    expect(uri).toBe(
+      'otpauth://totp/%C3%84rzte%20%26%20Co%20%28Z%C3%BCrich%29%20%231%2050%25%2F100%25%20it%27s:jane%2Bdoe%40acme.org%3Fx%3D1' +
+        '?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ' +
+        '&issuer=%C3%84rzte%20%26%20Co%20%28Z%C3%BCrich%29%20%231%2050%25%2F100%25%20it%27s&algorithm=SHA1&digits=6&period=30',
+    )
+    // Text that has no UTF-8 form cannot be percent-encoded: refused like other bad labels.
+    const secret = new Uint8Array(20)
+    expect(() => totpUri({ secret, issuer: 'A\ud800', account: 'x' })).toThrow(RangeError)
+    expect(() => totpUri({ secret, issuer: 'A', account: '\udc00x' })).toThrow(RangeError)
+  })
+
   it('refuses colons and empty labels', () => {
     const secret = new Uint8Array(20)
     expect(() => totpUri({ secret, issuer: 'A:B', account: 'x' })).toThrow(RangeError)
     expect(() => totpUri({ secret, issuer: 'A', account: '' })).toThrow(RangeError)
     expect(() => totpUri({ secret, issuer: 'A', account: 'x'.repeat(300) })).toThrow(RangeError)
+    expect(() => totpUri({ secret: new Uint8Array(15), issuer: 'A', account: 'x' })).toThrow(RangeError)
+    expect(() => totpUri({ secret: new Uint8Array(129), issuer: 'A', account: 'x' })).toThrow(RangeError)
   })
 })
