@@ -137,11 +137,11 @@ export function createTotpVerifier(options: TotpVerifierOptions = {}): TotpVerif
       const key = opts.throttleKey ?? credentialId
       checkKey(key, 'throttleKey')
       const now = clock.now()
-      const blocked = await beginAttempt(store, key, now, policy)
-      if (blocked !== null)
-        return { valid: false, reason: blocked.blocked as ThrottleReason, retryAfterMs: blocked.retryAfterMs }
+      const attempt = await beginAttempt(store, key, now, policy)
+      if (!attempt.allowed)
+        return { valid: false, reason: attempt.status.blocked, retryAfterMs: attempt.status.retryAfterMs }
       if (!isWellFormedCode(code, params.digits)) return { valid: false, reason: 'malformed' }
-      for (let attempt = 0; attempt < 64; attempt++) {
+      for (let round = 0; round < 64; round++) {
         const raw = await store.get(stepKey(credentialId))
         const last = parseStep(raw)
         const step = matchStep(secret, code, now, window, last, params)
@@ -152,7 +152,7 @@ export function createTotpVerifier(options: TotpVerifierOptions = {}): TotpVerif
           return { valid: false, reason: replayed ? 'replayed' : 'invalid' }
         }
         if (await store.compareAndSet(stepKey(credentialId), raw, String(step))) {
-          await recordSuccess(store, key, policy)
+          await recordSuccess(store, key, policy, attempt.counted)
           return { valid: true, step, delta: step - Math.floor(now / 1000 / params.period) }
         }
         // Lost a race: another request moved the step; re-read and decide again.
