@@ -211,14 +211,9 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     random = randomBytes,
     onEvent,
     onEventError,
+    ...policyOptions
   } = options
-  const policy = parsePolicy({
-    ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
-    ...(options.absoluteTimeoutMs === undefined ? {} : { absoluteTimeoutMs: options.absoluteTimeoutMs }),
-    ...(options.roles === undefined ? {} : { roles: options.roles }),
-    ...(options.maxSessionsPerUser === undefined ? {} : { maxSessionsPerUser: options.maxSessionsPerUser }),
-    ...(options.onSessionLimit === undefined ? {} : { onSessionLimit: options.onSessionLimit }),
-  })
+  const policy = parsePolicy(policyOptions)
   if (clock !== undefined && typeof clock.now !== 'function')
     throw new SessionConfigError('"clock" must have now()')
   if (nowOpt !== undefined && typeof nowOpt !== 'function')

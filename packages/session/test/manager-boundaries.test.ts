@@ -162,8 +162,12 @@ describe('rotation at the absolute deadline', () => {
         const e = await sessions.rotate(token, { role: 'admin' }).catch((x: unknown) => x)
         expect(e).toBeInstanceOf(ReauthRequiredError)
         expect(e).toMatchObject({ code: 'ERR_SESSION_REAUTH_REQUIRED', maxAgeMs: HOUR })
-        // Nothing was replaced: the old session lives on, with its role.
+        // Nothing was replaced or touched: the old session lives on, its activity where it was.
         expect(events.length).toBe(before)
+        expect((await sessions.list('u-1'))[0]).toMatchObject({
+          id: session.id,
+          lastActivityAt: T0 + 50 * MIN,
+        })
         expect((await sessions.validate(token))?.id).toBe(session.id)
       }
     }
@@ -369,6 +373,81 @@ describe('revocation', () => {
     expect(await sessions.isRevoked(a.session.id)).toBe(true)
     for (const bad of [a.session.id.toUpperCase(), '0'.repeat(63), '0'.repeat(65), 5 as never])
       expect(await sessions.isRevoked(bad)).toBe(true)
+  })
+})
+
+describe('checks before the store', () => {
+  /** An async store that counts calls. */
+  function countingStore(): { store: SessionStore; calls: string[] } {
+    const inner = asyncStore()
+    const calls: string[] = []
+    const store = Object.fromEntries(
+      Object.entries(inner).map(([k, f]) => [
+        k,
+        (...a: unknown[]) => {
+          calls.push(k)
+          return (f as (...x: unknown[]) => unknown)(...a)
+        },
+      ]),
+    ) as unknown as SessionStore
+    return { store, calls }
+  }
+
+  it('malformed session ids never reach the store (revokeById, isRevoked)', async () => {
+    const { store, calls } = countingStore()
+    const { sessions } = setup({ store })
+    const hexish = { toString: () => '0'.repeat(64) }
+    for (const bad of [
+      '0'.repeat(63),
+      'A'.repeat(64),
+      `x${'0'.repeat(64)}`,
+      `${'0'.repeat(64)}x`,
+      hexish,
+      7,
+    ]) {
+      expect(await sessions.revokeById('u-1', bad as never)).toBe(false)
+      expect(await sessions.isRevoked(bad as never)).toBe(true)
+    }
+    expect(calls).toEqual([])
+    await sessions.revokeById('u-1', '0'.repeat(64))
+    await sessions.isRevoked('0'.repeat(64))
+    expect(calls).toEqual(['list', 'isRevoked'])
+  })
+
+  it('revokeById when the session goes between list and revoke: false, no event; a failing revoke is named', async () => {
+    const inner = createMemoryStore()
+    const racing = setup({
+      store: {
+        ...asyncStore(inner),
+        revoke: async (id, now) => {
+          await inner.revoke(id, now) // a logout elsewhere lands first
+          return inner.revoke(id, now)
+        },
+      },
+    })
+    const { session } = await racing.sessions.create('u-1')
+    const n = racing.events.length
+    expect(await racing.sessions.revokeById('u-1', session.id)).toBe(false)
+    expect(racing.events).toHaveLength(n)
+    const failing = setup({
+      store: { ...asyncStore(inner), revoke: () => Promise.reject(new Error('down')) },
+    })
+    const b = await failing.sessions.create('u-2')
+    await expect(failing.sessions.revokeById('u-2', b.session.id)).rejects.toThrow(
+      'session store unavailable during revoke',
+    )
+  })
+
+  it('argument errors name the argument', async () => {
+    const { sessions } = setup()
+    await expect(sessions.create(5 as never)).rejects.toThrow(new TypeError('"userId" expected a string'))
+    await expect(sessions.create('u', { role: 5 as never })).rejects.toThrow(
+      new TypeError('"role" expected a string'),
+    )
+    const { session } = await sessions.create('u')
+    expect(() => sessions.requireRecentAuth(session, -1)).toThrow(
+      new RangeError(`"maxAgeMs" expected an integer in [0, ${Number.MAX_SAFE_INTEGER}]`),
+    )
   })
 })
 
