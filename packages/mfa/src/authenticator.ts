@@ -269,10 +269,7 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
     type: MfaEvent['type'],
     userId: string,
     extra: Omit<MfaEvent, 'type' | 'userId' | 'at'> = {},
-  ): void => {
-    if (onEvent !== undefined)
-      notifyListener(onEvent, onEventError, { type, userId, at: clock.now(), ...extra })
-  }
+  ): void => notifyListener(onEvent, onEventError, { type, userId, at: clock.now(), ...extra })
   const checkUser = (userId: string): void => {
     assertString(userId, 'userId', 256)
     if (userId.length === 0) throw new RangeError('"userId" must not be empty')

@@ -293,21 +293,26 @@ describe('throttle boundaries', () => {
   })
 
   it('throttle records this package did not write are refused', async () => {
-    for (const bad of [
-      'nope',
-      'null',
-      '[]',
-      '{"f":-1,"t":0}',
-      '{"f":1.5,"t":0}',
-      '{"f":1}',
-      '{"t":0}',
-      '{"f":"1","t":0}',
-    ]) {
+    const shape = 'throttle record has an unexpected shape'
+    for (const [bad, message] of [
+      ['nope', 'throttle record is not valid JSON'],
+      ['null', shape],
+      ['[]', shape],
+      ['{"f":-1,"t":0}', shape],
+      ['{"f":1.5,"t":0}', shape],
+      ['{"f":1}', shape],
+      ['{"t":0}', shape],
+      ['{"f":"1","t":0}', shape],
+      ['{"f":1,"t":0.5}', shape],
+    ] as const) {
       const { verifier, store } = setup()
       await store.compareAndSet('throttle:c', null, bad)
-      await expect(verifier.status('c'), bad).rejects.toBeInstanceOf(MfaStoreError)
-      await expect(verifier.verify('c', secret, codeAt(T)), bad).rejects.toBeInstanceOf(MfaStoreError)
+      await expect(verifier.status('c'), bad).rejects.toThrow(new MfaStoreError(message))
+      await expect(verifier.verify('c', secret, codeAt(T)), bad).rejects.toThrow(new MfaStoreError(message))
     }
+    const { verifier, store } = setup()
+    await store.compareAndSet('throttle:c', null, '{"f":0,"t":-5}')
+    expect(await verifier.status('c')).toEqual({ failures: 0, blocked: null, retryAfterMs: 0 })
   })
 
   it('throttle compare-and-set that keeps losing fails with a typed error after bounded retries', async () => {
