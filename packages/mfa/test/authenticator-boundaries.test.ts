@@ -254,7 +254,9 @@ describe('user ids', () => {
     }
     expect(await store.get('throttle:user:')).toBeNull()
     expect(await mfa.isEnrolled('u'.repeat(256))).toBe(false)
-    await expect(mfa.confirmEnrollment('u-1', 5 as never, '123456')).rejects.toThrow(TypeError)
+    await expect(mfa.confirmEnrollment('u-1', 5 as never, '123456')).rejects.toThrow(
+      new TypeError('"credentialId" expected a string'),
+    )
     await expect(mfa.confirmEnrollment('u-1', 'c'.repeat(257), '123456')).rejects.toThrow(RangeError)
   })
 })

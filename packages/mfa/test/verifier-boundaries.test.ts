@@ -327,6 +327,21 @@ describe('throttle boundaries', () => {
     await expect(verifier.verify('c', secret, codeAt(T))).rejects.toThrow(new MfaStoreError(msg))
     await inner.compareAndSet('throttle:c', null, JSON.stringify({ f: 1, t: T }))
     await expect(verifier.reset('c')).rejects.toThrow(new MfaStoreError(msg))
+    // Counting succeeds but clearing the count after a success keeps losing.
+    let clears = 0
+    const clearing: MfaStore = {
+      get: (k) => inner.get(k),
+      compareAndSet: async (k, e, n, t) => {
+        if (k === 'throttle:d' && n === null) {
+          clears++
+          return false
+        }
+        return inner.compareAndSet(k, e, n, t)
+      },
+    }
+    const v2 = createTotpVerifier({ store: clearing, now: () => T })
+    await expect(v2.verify('d', secret, codeAt(T))).rejects.toThrow(new MfaStoreError(msg))
+    expect(clears).toBe(64)
   })
 
   it('the policy: defaults, validation, and thresholds in order', () => {
@@ -363,7 +378,9 @@ describe('verifier checks', () => {
     expect(() => createTotpVerifier({ window: 3 })).toThrow(
       new MfaConfigError('"window" must be at most 2 steps'),
     )
-    expect(() => createTotpVerifier({ window: -1 })).toThrow(RangeError)
+    expect(() => createTotpVerifier({ window: -1 })).toThrow(
+      new RangeError(`"window" expected an integer in [0, ${Number.MAX_SAFE_INTEGER}]`),
+    )
     expect(() => createTotpVerifier({ window: 1.5 })).toThrow(TypeError)
   })
 
