@@ -69,6 +69,7 @@ export default defineConfig({
           text: 'Compliance',
           items: [
             { text: 'HIPAA matrix', link: '/compliance/hipaa-matrix' },
+            { text: 'SP 800-53 pairs', link: '/compliance/nist-pairs' },
             { text: 'OSCAL component definition', link: '/compliance/oscal' },
           ],
         },

@@ -11,8 +11,8 @@
  * reads half a checkpoint. The {@link AnchorSink} interface admits S3 Object Lock, an RFC 3161 timestamping
  * authority or a C2SP witness later.
  *
- * HIPAA: 164.312(c)(1) integrity (tamper evidence that survives a compromised writer),
- * 164.308(a)(7)(ii)(A) data backup (checkpoints kept apart from the log).
+ * HIPAA: 164.312(b) audit controls: protection of the trail itself (SP 800-53 AU-9), tamper
+ * evidence that survives a compromised writer, with checkpoints kept apart from the log.
  *
  * @module
  */
@@ -103,7 +103,7 @@ function createWhole(dir: string, path: string, text: string): void {
  * An anchor in a directory: `<dir>/<origin>/<index, 20 digits>.json`, each created exclusively and
  * atomically (a reader never sees a partly written file).
  *
- * HIPAA: 164.312(c)(1) integrity.
+ * HIPAA: 164.312(b) audit controls (protection of the trail, SP 800-53 AU-9).
  *
  * @throws {TypeError} when `dir` is not a non-empty string.
  * @example

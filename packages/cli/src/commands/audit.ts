@@ -2,8 +2,8 @@
  * `safeguards audit`: append to, verify, checkpoint, prove and export a tamper-evident audit log
  * (`@safeguards/audit-log`).
  *
- * HIPAA: 164.312(b) audit controls, 164.312(c)(1) integrity, 164.308(a)(1)(ii)(D) information
- * system activity review.
+ * HIPAA: 164.312(b) audit controls (including the trail's own integrity) and 164.308(a)(1)(ii)(D)
+ * information system activity review.
  *
  * @module
  */
@@ -44,7 +44,7 @@ Subcommands:
               records and on exit) and copies them to --anchor.
   verify      --log LOG [--anchor DIR] [--public-key JWK]... [--deep] [--json] [--workers N|auto]
               Checks records, hash links, checkpoints and anchors. Exit 0 intact,
-              1 integrity finding, 2 usage or I/O error. Progress on stderr. Records are
+              1 integrity finding, 2 usage, 74 I/O error. Progress on stderr. Records are
               checked on worker threads too (auto: one per core but one, none for small
               logs; 0: the main thread only); the report is the same.
   checkpoint  --log LOG --key JWK [--anchor DIR]
@@ -351,11 +351,11 @@ const SUBCOMMANDS: Record<string, (argv: string[], io: CliIO) => Promise<number>
 }
 
 /**
- * The `safeguards audit` command: `append`, `verify` (exit 0 intact, 1 integrity finding, 2 usage
- * or I/O error), `checkpoint`, `prove`, `check-proof`, `export --format fhir-r4`, `keygen`.
+ * The `safeguards audit` command: `append`, `verify` (exit 0 intact, 1 integrity finding, 2 usage,
+ * 74 I/O error), `checkpoint`, `prove`, `check-proof`, `export --format fhir-r4`, `keygen`.
  *
- * HIPAA: 164.312(b) audit controls, 164.312(c)(1) integrity, 164.308(a)(1)(ii)(D) information
- * system activity review.
+ * HIPAA: 164.312(b) audit controls (including the trail's own integrity) and 164.308(a)(1)(ii)(D)
+ * information system activity review.
  *
  * @throws {UsageError} for a missing or unknown subcommand or bad options (exit 2).
  * @example

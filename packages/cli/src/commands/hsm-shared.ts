@@ -94,7 +94,9 @@ export async function openHsm(values: ParsedValues, io: CliIO): Promise<Pkcs11Ke
 export async function mapTokenError(error: unknown): Promise<unknown> {
   const { Pkcs11Error } = await import('@safeguards/pkcs11')
   if (error instanceof Pkcs11Error && error.code !== 'ERR_PKCS11_KEY_POLICY') {
-    return new CliExit(EXIT_KEY_UNAVAILABLE, `token unavailable: ${error.message} (${error.code})`)
+    return new CliExit(EXIT_KEY_UNAVAILABLE, `token unavailable: ${error.message} (${error.code})`, {
+      cause: error,
+    })
   }
   return error
 }
