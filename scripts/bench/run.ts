@@ -1,13 +1,16 @@
 /**
  * `pnpm bench`: runs every `packages/* /bench/*.bench.ts` (and `examples/* /bench`), side by side
- * with its anchor in the same process and run, and prints a Markdown table: scenario, ours, the
- * anchor's figure, their ratio, the target and whether it is met. Results also go to
- * `.reports/bench.json`. Filter with `pnpm bench <substring>`.
+ * with its peer (`anchor`: what a user would pick instead) and its limit (the fastest plain loop
+ * doing the same work in the same process) in the same run, and prints a Markdown table: scenario,
+ * ours, the peer's figure and ours/peer, the limit's figure and ours/limit, the target (set against
+ * the limit when there is one) and whether it is met. Results also go to `.reports/bench.json`.
+ * Filter with `pnpm bench <substring>`. The load average at the start and end is printed too.
  *
- * Timing method: each side runs in alternating rounds (ours, anchor, ours, anchor…) after a warm-up,
- * so drift in CPU frequency or background load affects both; the figure is the median round rate.
+ * Timing method: each side runs in alternating rounds (ours, peer, limit, ours, …) after a warm-up,
+ * so drift in CPU frequency or background load affects all; the figure is the median round rate.
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { CustomSide, OpSide, Scenario, Side } from './types.ts'
@@ -56,42 +59,6 @@ const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)] as number
 }
 
-async function measurePair(
-  sc: Scenario,
-): Promise<{ ours: number; anchor?: number; extra: Record<string, string> }> {
-  const extra: Record<string, string> = {}
-  const budget = sc.timeMs ?? 1500
-  const rounds = 5
-  const scale = (rate: number): number => (sc.unit === 'MB/s' ? (rate * (sc.bytesPerOp ?? 0)) / 1e6 : rate)
-  const sides = [sc.ours, ...(sc.anchor ? [sc.anchor] : [])]
-  const custom = sides.filter(isCustom)
-  if (custom.length > 0) {
-    const results: number[] = []
-    for (const side of sides) {
-      if (isCustom(side)) {
-        const r = await side.measure()
-        for (const [k, v] of Object.entries(r.extra ?? {}))
-          extra[`${side === sc.ours ? 'ours' : 'anchor'} ${k}`] = v
-        results.push(r.value)
-      } else {
-        const rates: number[] = []
-        await timeRound(side, budget / 5)
-        for (let i = 0; i < rounds; i++) rates.push(await timeRound(side, budget / rounds))
-        results.push(scale(median(rates)))
-      }
-    }
-    return { ours: results[0] as number, ...(results[1] === undefined ? {} : { anchor: results[1] }), extra }
-  }
-  const opSides = sides as OpSide[]
-  for (const side of opSides) await timeRound(side, budget / 5) // warm-up
-  const rates: number[][] = opSides.map(() => [])
-  for (let i = 0; i < rounds; i++) {
-    for (let s = 0; s < opSides.length; s++) rates[s]!.push(await timeRound(opSides[s]!, budget / rounds))
-  }
-  const [ours, anchor] = rates.map((r) => scale(median(r)))
-  return { ours: ours as number, ...(anchor === undefined ? {} : { anchor }), extra }
-}
-
 const fmt = (n: number): string =>
   n >= 1e6
     ? `${(n / 1e6).toFixed(2)}M`
@@ -101,33 +68,110 @@ const fmt = (n: number): string =>
         ? n.toFixed(0)
         : n.toFixed(2)
 
+type Role = 'ours' | 'anchor' | 'limit'
+
+/**
+ * Measures ours, the peer (`anchor`) and the limit. Op sides run in alternating rounds (ours,
+ * anchor, limit, ours, …) after a warm-up of each (unless `warmup: false`); custom sides measure
+ * themselves, in that order, `rounds` times.
+ */
+async function measureSides(
+  sc: Scenario,
+): Promise<{ values: Partial<Record<Role, number>>; extra: Record<string, string> }> {
+  const extra: Record<string, string> = {}
+  const budget = sc.timeMs ?? 1500
+  const rounds = sc.rounds ?? 5
+  const scale = (rate: number): number => (sc.unit === 'MB/s' ? (rate * (sc.bytesPerOp ?? 0)) / 1e6 : rate)
+  const sides: [Role, Side][] = [['ours', sc.ours]]
+  if (sc.anchor) sides.push(['anchor', sc.anchor])
+  if (sc.limit) sides.push(['limit', sc.limit])
+  const values: Partial<Record<Role, number>> = {}
+  if (sides.some(([, side]) => isCustom(side))) {
+    const figures: number[][] = sides.map(() => [])
+    const customRounds = sc.rounds ?? 1
+    const opRounds = 5
+    for (let round = 0; round < customRounds; round++) {
+      for (const [s, [role, side]] of sides.entries()) {
+        if (isCustom(side)) {
+          const r = await side.measure()
+          for (const [k, v] of Object.entries(r.extra ?? {})) extra[`${role} ${k}`] = v
+          figures[s]!.push(r.value)
+        } else {
+          const rates: number[] = []
+          await timeRound(side, budget / 5)
+          for (let i = 0; i < opRounds; i++) rates.push(await timeRound(side, budget / opRounds))
+          figures[s]!.push(scale(median(rates)))
+        }
+      }
+    }
+    for (const [s, [role]] of sides.entries()) {
+      values[role] = median(figures[s]!)
+      if (customRounds > 1)
+        extra[`${role} rounds`] =
+          `${fmt(Math.min(...figures[s]!))}–${fmt(Math.max(...figures[s]!))} ${sc.unit}`
+    }
+    return { values, extra }
+  }
+  const opSides = sides as [Role, OpSide][]
+  if (sc.warmup !== false) for (const [, side] of opSides) await timeRound(side, budget / 5)
+  const rates: number[][] = opSides.map(() => [])
+  for (let i = 0; i < rounds; i++) {
+    for (let s = 0; s < opSides.length; s++) rates[s]!.push(await timeRound(opSides[s]![1], budget / rounds))
+  }
+  opSides.forEach(([role], s) => {
+    const scaled = rates[s]!.map(scale)
+    values[role] = median(scaled)
+    extra[`${role} rounds`] = `${fmt(Math.min(...scaled))}–${fmt(Math.max(...scaled))} ${sc.unit}`
+  })
+  return { values, extra }
+}
+
 interface Row {
   file: string
   scenario: string
   unit: string
   ours: number
   oursName: string
+  /** The peer's figure and ours/peer. */
   anchor?: number
   anchorName?: string
   ratio?: number
+  /** The limit's figure and ours/limit (what the target is set against when present). */
+  limit?: number
+  limitName?: string
+  limitRatio?: number
   target: string
   met: boolean | null
   extra: Record<string, string>
+  /** `os.loadavg()` (1, 5, 15 min) when the scenario started: other work on the machine. */
+  loadAverage: string
 }
 
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ')
+const loadAtStart = load()
 const rows: Row[] = []
 for (const file of benchFiles()) {
   const mod = (await import(pathToFileURL(file).href)) as { default: Scenario[] }
   for (const sc of mod.default) {
     const rel = file.slice(root.length + 1)
     if (filter && !`${rel} ${sc.name}`.includes(filter)) continue
-    process.stderr.write(`bench: ${rel} · ${sc.name}\n`)
+    const loadAverage = load()
+    process.stderr.write(`bench: ${rel} · ${sc.name} (load average ${loadAverage})\n`)
     await sc.setup?.()
     try {
-      const { ours, anchor, extra } = await measurePair(sc)
-      const ratio = anchor === undefined ? undefined : sc.lowerIsBetter ? anchor / ours : ours / anchor
+      const { values, extra } = await measureSides(sc)
+      const ours = values.ours as number
+      const { anchor, limit } = values
+      const versus = (other: number | undefined): number | undefined =>
+        other === undefined ? undefined : sc.lowerIsBetter ? other / ours : ours / other
+      const ratio = versus(anchor)
+      const limitRatio = versus(limit)
+      const targeted = sc.limit ? limitRatio : ratio
       let met: boolean | null = null
-      if (sc.target?.ratio !== undefined && ratio !== undefined) met = ratio >= sc.target.ratio
+      if (sc.target?.ratio !== undefined && targeted !== undefined) met = targeted >= sc.target.ratio
       if (sc.target?.value !== undefined) {
         const ok = sc.lowerIsBetter ? ours <= sc.target.value : ours >= sc.target.value
         met = (met ?? true) && ok
@@ -138,11 +182,16 @@ for (const file of benchFiles()) {
         unit: sc.unit,
         ours,
         oursName: sc.ours.name,
-        ...(anchor === undefined ? {} : { anchor, anchorName: sc.anchor?.name as string }),
-        ...(ratio === undefined ? {} : { ratio }),
+        ...(anchor === undefined || ratio === undefined
+          ? {}
+          : { anchor, anchorName: sc.anchor?.name as string, ratio }),
+        ...(limit === undefined || limitRatio === undefined
+          ? {}
+          : { limit, limitName: sc.limit?.name as string, limitRatio }),
         target: sc.target?.text ?? '',
         met,
         extra,
+        loadAverage,
       })
     } finally {
       await sc.teardown?.()
@@ -150,17 +199,22 @@ for (const file of benchFiles()) {
   }
 }
 
+const figure = (v: number | undefined, unit: string): string => (v === undefined ? '—' : `${fmt(v)} ${unit}`)
+const times = (v: number | undefined): string => (v === undefined ? '—' : `${v.toFixed(2)}×`)
 const lines = [
-  '| scenario | ours | anchor | anchor figure | ratio | target | met | notes |',
-  '|---|---:|---|---:|---:|---|:-:|---|',
+  '| scenario | ours | peer | peer figure | vs peer | limit | limit figure | vs limit | target | met | notes |',
+  '|---|---:|---|---:|---:|---|---:|---:|---|:-:|---|',
   ...rows.map((r) =>
     [
       '',
       r.scenario,
       `${fmt(r.ours)} ${r.unit}`,
       r.anchorName ?? '—',
-      r.anchor === undefined ? '—' : `${fmt(r.anchor)} ${r.unit}`,
-      r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}×`,
+      figure(r.anchor, r.unit),
+      times(r.ratio),
+      r.limitName ?? '—',
+      figure(r.limit, r.unit),
+      times(r.limitRatio),
       r.target || '—',
       r.met === null ? '—' : r.met ? '✅' : '❌',
       Object.entries(r.extra)
@@ -173,5 +227,6 @@ const lines = [
   ),
 ]
 console.log(lines.join('\n'))
+console.log(`\nload average (1, 5, 15 min): ${loadAtStart} at the start, ${load()} at the end`)
 mkdirSync(join(root, '.reports'), { recursive: true })
 writeFileSync(join(root, '.reports/bench.json'), `${JSON.stringify(rows, null, 2)}\n`)

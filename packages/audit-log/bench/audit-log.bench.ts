@@ -276,10 +276,13 @@ async function hashCallCosts(): Promise<Record<string, string>> {
   }
 }
 
-/** node:crypto SHA-256 over the segment files, read in 1 MiB chunks: 5 runs, the median. */
+/**
+ * The limit: node:crypto SHA-256 over the segment files in a synchronous loop, read in 1 MiB chunks
+ * into one buffer (see sha-rates.ts): 5 runs, the median.
+ */
 async function measureRawSha(): Promise<{ value: number }> {
   const runs: number[] = []
-  for (let i = 0; i < 5; i++) runs.push(await rawFileRate(verifyDir, verifyBytes))
+  for (let i = 0; i < 5; i++) runs.push(rawFileRate(verifyDir, verifyBytes))
   return { value: median(runs) }
 }
 
@@ -394,24 +397,32 @@ const scenarios: Scenario[] = [
     name: `verify a ${VERIFY_RECORDS / 1000}k-record log, one thread`,
     unit: 'MB/s',
     ours: { name: '@safeguards/audit-log verifyLog (workers: 0)', measure: () => measureVerify(0) },
-    anchor: { name: 'node:crypto SHA-256 over the same file bytes', measure: measureRawSha },
-    target: { ratio: 0.5, text: '≥ 0.5× raw SHA-256' },
+    limit: {
+      name: 'read + SHA-256 loop over the same file bytes (sync, one thread)',
+      measure: measureRawSha,
+    },
+    rounds: 3,
+    target: { ratio: 0.5, text: '≥ 0.5× limit (raw SHA-256)' },
     setup: setupVerify,
   },
   {
     name: `verify a ${VERIFY_RECORDS / 1000}k-record log, worker threads (the default)`,
     unit: 'MB/s',
     ours: { name: "@safeguards/audit-log verifyLog (workers: 'auto')", measure: () => measureVerify('auto') },
-    anchor: { name: 'node:crypto SHA-256 over the same file bytes (one thread)', measure: measureRawSha },
-    target: { ratio: 0.5, text: '≥ 0.5× raw SHA-256' },
+    limit: {
+      name: 'read + SHA-256 loop over the same file bytes (sync, one thread)',
+      measure: measureRawSha,
+    },
+    rounds: 3,
+    target: { ratio: 0.5, text: '≥ 0.5× limit (raw SHA-256)' },
     setup: setupVerify,
   },
   {
     name: `verify a ${VERIFY_RECORDS / 1000}k-record log, worker threads, both sides WITHOUT SHA extensions (OPENSSL_ia32cap=:~0x20000000)`,
     unit: 'MB/s',
     ours: { name: "@safeguards/audit-log verifyLog (workers: 'auto'), SHA-NI off", measure: measureNoShaNi },
-    anchor: {
-      name: 'node:crypto SHA-256 over the same file bytes, SHA-NI off',
+    limit: {
+      name: 'read + SHA-256 loop over the same file bytes (sync, one thread), SHA-NI off',
       measure: async () => ({ value: noShaNi!.raw }),
     },
     target: { text: "reported (hardware like the issue author's: ~330 MB/s SHA-256)" },

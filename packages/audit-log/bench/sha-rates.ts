@@ -1,23 +1,30 @@
-/** Raw node:crypto SHA-256 rates, the verify scenarios' anchor (used in-process and by verify-child.ts). */
+/**
+ * Raw node:crypto SHA-256 rates: the verify scenarios' limit (used in-process and by
+ * verify-child.ts).
+ *
+ * The limit is the fastest plain loop that reads the same bytes and hashes them in the same
+ * process: synchronous reads into one reusable 1 MiB buffer, one running SHA-256. (An earlier
+ * version awaited `FileHandle.read` into a fresh buffer per chunk: a promise round trip and a 1 MiB
+ * allocation per read held it near 410–460 MB/s while this loop reaches about 1,230 MB/s on the same
+ * machine, so verify looked about 0.6× raw when it was about 0.23×.)
+ */
 import * as nodeCrypto from 'node:crypto'
-import { readdirSync } from 'node:fs'
-import { open } from 'node:fs/promises'
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs'
 import { join } from 'node:path'
 
 /** SHA-256 over every segment file of a log, read in 1 MiB chunks, in MB/s (`bytes`: their total). */
-export async function rawFileRate(dir: string, bytes: number): Promise<number> {
+export function rawFileRate(dir: string, bytes: number): number {
   const segs = join(dir, 'segments')
+  const buf = new Uint8Array(1 << 20)
   const t = performance.now()
   const h = nodeCrypto.createHash('sha256')
   for (const f of readdirSync(segs).sort()) {
-    const fh = await open(join(segs, f), 'r')
-    for (;;) {
-      const buf = new Uint8Array(1 << 20)
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null)
-      if (bytesRead === 0) break
-      h.update(buf.subarray(0, bytesRead))
+    const fd = openSync(join(segs, f), 'r')
+    try {
+      for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) h.update(buf.subarray(0, n))
+    } finally {
+      closeSync(fd)
     }
-    await fh.close()
   }
   h.digest()
   return bytes / 1e6 / ((performance.now() - t) / 1000)

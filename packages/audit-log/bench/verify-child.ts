@@ -1,6 +1,6 @@
 /**
  * `verify-child.ts <logDir> <bytes>`: verifyLog (workers: 'auto') and raw node:crypto SHA-256 over
- * the same segment files, interleaved, 5 rounds each after an untimed verification; prints the
+ * the same segment files (the limit: a synchronous read-and-hash loop), interleaved, 5 rounds each after an untimed verification; prints the
  * medians in MB/s as JSON, with the best in-memory SHA-256 rate (no I/O) so the parent can tell
  * whether SHA-NI was off. The bench starts it with `OPENSSL_ia32cap=:~0x20000000` (SHA extensions
  * off), which OpenSSL reads when the process starts.
@@ -17,7 +17,7 @@ await verifyLog(store, { workers: 'auto' }) // untimed: compiles the hot code, s
 const v: number[] = []
 const r: number[] = []
 for (let i = 0; i < 5; i++) {
-  r.push(await rawFileRate(dir, bytes))
+  r.push(rawFileRate(dir, bytes))
   const t = performance.now()
   const report = await verifyLog(store, { workers: 'auto' })
   if (!report.ok) throw new Error('bench log does not verify')

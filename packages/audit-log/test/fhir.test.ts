@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { checkFhirAuditEvent, fhirBundle, openAuditLog, openFileStore, storedToFhir } from '../src/index.js'
 import { event, tempDir } from './helpers.js'
 
-const SCHEMA = join(import.meta.dirname, '../../../../shared/vectors/fhir/fhir.schema.v4.json')
+const SCHEMA = join(import.meta.dirname, 'vectors/fhir/fhir.schema.v4.json')
 
 let validate: (v: unknown) => boolean
 let errors: () => unknown

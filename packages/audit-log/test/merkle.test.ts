@@ -13,7 +13,7 @@ import {
   verifyInclusion,
 } from '../src/index.js'
 
-const VECTORS = join(import.meta.dirname, '../../../../shared/vectors/merkle')
+const VECTORS = join(import.meta.dirname, 'vectors/merkle')
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {

@@ -26,6 +26,7 @@ import {
   ATTESTATION_FILE,
   type AttestationPayload,
   DEFAULT_ALGORITHMS,
+  decodeAttestationUnverified,
   type SignatureAlgorithm,
   type VerificationKey,
   verifyAttestation,
@@ -63,9 +64,17 @@ export interface VerifyProgress {
 
 /** Options for {@link verifyBag}. */
 export interface VerifyOptions {
-  /** Public keys (from `importVerificationKeys`). Without keys an attestation cannot be checked. */
+  /**
+   * Public keys (from `importVerificationKeys`, at least one). Giving keys means a valid signature
+   * by one of them is required: a bag without `attestation.jws` then fails with
+   * `E_SIGNATURE_MISSING` (exit 3). Without keys the signature cannot be checked (see
+   * `W_SIGNATURE_UNVERIFIED`).
+   */
   publicKeys?: readonly VerificationKey[]
-  /** Fail (exit 3) when the bag has no attestation or it cannot be verified. */
+  /**
+   * Fail (exit 3) when the bag has no attestation or it cannot be verified. Implied by
+   * `publicKeys`: `false` does not turn the requirement off when keys are given.
+   */
   requireSignature?: boolean
   /** Allowed signature algorithms (a subset of EdDSA, Ed25519, ES256). */
   algorithms?: readonly SignatureAlgorithm[]
@@ -165,7 +174,8 @@ function algorithmOf(name: string, prefix: string): string | null {
  * @verifiedBy packages/backup/test/verify.test.ts
  * @verifiedBy packages/backup/test/state-and-hooks.test.ts
  * @verifiedBy packages/backup/test/alerts.test.ts
- * @throws {TypeError} for malformed options; never for a malformed or hostile bag.
+ * @throws {TypeError} for malformed options (including `publicKeys: []`); never for a malformed or
+ *   hostile bag.
  * @example
  * ```ts
  * const { report, state } = await verifyBag('/backups/2026-11-22', {
@@ -177,6 +187,10 @@ function algorithmOf(name: string, prefix: string): string | null {
  */
 export async function verifyBag(bagDir: string, options: VerifyOptions = {}): Promise<VerifyResult> {
   if (typeof bagDir !== 'string' || bagDir === '') throw new TypeError('"bagDir" expected a path')
+  if (options.publicKeys !== undefined) {
+    if (!Array.isArray(options.publicKeys) || options.publicKeys.length === 0)
+      throw new TypeError('"publicKeys" expected at least one key')
+  }
   const clock = options.clock ?? systemClock
   const started = clock.now()
   const run = new Run()
@@ -497,10 +511,15 @@ async function signatureStage(
     run.add('E_ATTESTATION_MALFORMED', ATTESTATION_FILE, 'too large')
     return 'passed'
   }
+  // A key means a valid signature by it is required (publicKeys is non-empty when given).
+  const keys = options.publicKeys ?? []
+  const signatureRequired = options.requireSignature === true || keys.length > 0
   if (bytes === null) {
-    if (options.requireSignature) run.add('E_SIGNATURE_MISSING')
+    // Without attestation.jws a bag signed and then stripped looks exactly like an unsigned one:
+    // only a verifier that was given a key (or requireSignature) can tell, and it fails here.
+    if (signatureRequired) run.add('E_SIGNATURE_MISSING')
     else run.add('W_UNSIGNED')
-    return options.requireSignature ? 'passed' : 'skipped'
+    return signatureRequired ? 'passed' : 'skipped'
   }
   let jws: string
   try {
@@ -511,12 +530,21 @@ async function signatureStage(
   }
   ctx.attestationJws = jws
   ctx.attestationDigestRaw = createHash('sha256').update(jws).digest('hex')
-  if (!options.publicKeys || options.publicKeys.length === 0) {
-    if (options.requireSignature) run.add('E_SIGNATURE_MISSING', undefined, 'no public key')
-    else run.add('W_SIGNATURE_UNVERIFIED')
-    return options.requireSignature ? 'passed' : 'skipped'
+  const algorithms = options.algorithms ?? DEFAULT_ALGORITHMS
+  if (keys.length === 0) {
+    // The bag says it is signed (attestation.jws is present), but there is no key to check it.
+    // Check everything that needs no key, so a broken claim is not waved through as "unverified":
+    // verifyAttestation with no keys runs its key-independent header checks (compact form, typ,
+    // crit/b64, allow-listed alg) and then stops at E_UNKNOWN_KEY; the payload is then parsed
+    // strictly without trusting it. Nothing read here is used later: the bag stays unsigned.
+    const header = await verifyAttestation(jws, [], algorithms)
+    const problem = header.valid ? null : header.code === 'E_UNKNOWN_KEY' ? payloadProblem(jws) : header.code
+    if (problem !== null) run.add(problem, ATTESTATION_FILE)
+    else if (options.requireSignature) run.add('E_SIGNATURE_MISSING', undefined, 'no public key')
+    else run.add('W_SIGNATURE_UNVERIFIED', undefined, 'signature not checked: no key given')
+    return options.requireSignature || problem !== null ? 'passed' : 'skipped'
   }
-  const check = await verifyAttestation(jws, options.publicKeys, options.algorithms ?? DEFAULT_ALGORITHMS)
+  const check = await verifyAttestation(jws, keys, algorithms)
   if (!check.valid) {
     run.add(check.code, ATTESTATION_FILE)
     return 'passed'
@@ -570,6 +598,16 @@ async function signatureStage(
   ctx.attestationDigest = check.digest
   ctx.signed = true
   return 'passed'
+}
+
+/** `E_ATTESTATION_MALFORMED` when the attestation's payload is not a well-formed one, else null. */
+function payloadProblem(jws: string): 'E_ATTESTATION_MALFORMED' | null {
+  try {
+    decodeAttestationUnverified(jws)
+    return null
+  } catch {
+    return 'E_ATTESTATION_MALFORMED'
+  }
 }
 
 /** Checks every tag-manifest line against the tag file (signed bags: in the signature stage). */

@@ -202,9 +202,58 @@ describe('tampering with payload files', () => {
     const strict = await verifyBag(bag, { publicKeys, requireSignature: true })
     expect(codes(strict.report)).toEqual(['E_SIGNATURE_MISSING'])
     expect(strict.report.exitCode).toBe(3)
-    const lax = await verifyBag(bag, { publicKeys })
+    const lax = await verifyBag(bag)
     expect(lax.report.exitCode).toBe(0)
     expect(lax.report.findings.map((f) => f.code)).toContain('W_UNSIGNED')
+  })
+
+  it('giving a key requires a valid signature by it: a removed attestation fails without requireSignature', async () => {
+    const { bag, publicKeys } = await signedBag()
+    unlinkSync(join(bag, 'attestation.jws'))
+    const { report } = await verifyBag(bag, { publicKeys })
+    expect(codes(report)).toEqual(['E_SIGNATURE_MISSING'])
+    expect(report.findings.map((f) => f.code)).not.toContain('W_UNSIGNED')
+    expect(report.exitCode).toBe(3)
+    expect(report.status).toBe('failed')
+    // requireSignature: false does not switch it off; an empty key list is a mistake, not "no key".
+    const stillStrict = await verifyBag(bag, { publicKeys, requireSignature: false })
+    expect(codes(stillStrict.report)).toEqual(['E_SIGNATURE_MISSING'])
+    await expect(verifyBag(bag, { publicKeys: [] })).rejects.toBeInstanceOf(TypeError)
+  })
+
+  it('a signed bag verified without a key: "signature not checked: no key given", not "unsigned"', async () => {
+    const { bag } = await signedBag()
+    const { report } = await verifyBag(bag)
+    expect(report.exitCode).toBe(0)
+    expect(report.findings.map((f) => f.code)).not.toContain('W_UNSIGNED')
+    expect(report.findings).toContainEqual({
+      code: 'W_SIGNATURE_UNVERIFIED',
+      severity: 'warning',
+      stage: 'signature',
+      detail: 'signature not checked: no key given',
+    })
+    expect(report.attestation).toMatchObject({ verified: false })
+  })
+
+  it('without a key the attestation is still parsed: a malformed or alg "none" one fails (exit 3)', async () => {
+    const { bag, attestation } = await signedBag()
+    const [header, payload, signature] = attestation.split('.') as [string, string, string]
+    const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url')
+    const decoded = JSON.parse(Buffer.from(header, 'base64url').toString()) as Record<string, unknown>
+    for (const [jws, code] of [
+      ['not a jws', 'E_ATTESTATION_MALFORMED'],
+      [
+        `${header}.${b64({ typ: 'safeguards.backup.attestation', v: 1 })}.${signature}`,
+        'E_ATTESTATION_MALFORMED',
+      ],
+      [`${b64({ ...decoded, typ: 'JWT' })}.${payload}.${signature}`, 'E_ATTESTATION_MALFORMED'],
+      [`${b64({ ...decoded, alg: 'none' })}.${payload}.`, 'E_ALGORITHM_NOT_ALLOWED'],
+    ] as const) {
+      writeFileSync(join(bag, 'attestation.jws'), jws)
+      const { report } = await verifyBag(bag)
+      expect(codes(report), jws).toEqual([code])
+      expect(report.exitCode).toBe(3)
+    }
   })
 
   it('an attestation from an unknown key fails (exit 3)', async () => {

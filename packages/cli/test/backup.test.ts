@@ -250,6 +250,38 @@ describe('safeguards backup', () => {
 
   it('verify of something that is not a bag is exit 1', async () => {
     expect((await cli(['backup', 'verify', 'src'])).code).toBe(1)
-    expect((await cli(['backup', 'verify', 'does-not-exist'])).code).toBe(1)
+  })
+
+  it('verify of a path that does not exist is a usage error (exit 2) naming the path', async () => {
+    for (const path of ['does-not-exist', 'src/readme.txt/below-a-file']) {
+      const r = await cli(['backup', 'verify', path, '--json'])
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain(`${JSON.stringify(path)} does not exist`)
+    }
+  })
+
+  it('--public-key alone requires the signature: a signed bag with attestation.jws deleted is exit 3', async () => {
+    const bag = await freshBag()
+    unlinkSync(join(root, bag, 'attestation.jws'))
+    const r = await cli(['backup', 'verify', bag, '--public-key', 'k.public.jwk'])
+    expect(r.code).toBe(3)
+    expect(r.stdout).toContain('error E_SIGNATURE_MISSING')
+    expect(r.stdout).not.toContain('W_UNSIGNED')
+    const json = await cli(['backup', 'verify', bag, '--public-key', 'k.public.jwk', '--json'])
+    expect(json.code).toBe(3)
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'failed', exitCode: 3, attestation: null })
+  })
+
+  it('a signed bag verified without a key says the signature was not checked, not that it is unsigned', async () => {
+    const bag = await freshBag()
+    const r = await cli(['backup', 'verify', bag])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toContain('warning W_SIGNATURE_UNVERIFIED (signature not checked: no key given)')
+    expect(r.stdout).toMatch(/^ok: .*, signature not checked: no key given$/m)
+    expect(r.stdout).not.toContain('not signed')
+    const unsigned = await cli(['backup', 'verify', await freshBag(false)])
+    expect(unsigned.code).toBe(0)
+    expect(unsigned.stdout).toContain('warning W_UNSIGNED')
+    expect(unsigned.stdout).toMatch(/^ok: .*, not signed$/m)
   })
 })

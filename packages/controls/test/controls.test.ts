@@ -36,7 +36,7 @@ import {
 
 const pkgDir = resolve(import.meta.dirname, '..')
 const root = resolve(pkgDir, '../..')
-const schemaPath = resolve(root, '../shared/vectors/oscal/oscal_component_schema-1.0.6.json')
+const schemaPath = resolve(pkgDir, 'test/vectors/oscal/oscal_component_schema-1.0.6.json')
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 
 function validator(): (doc: unknown) => { ok: boolean; errors: string } {

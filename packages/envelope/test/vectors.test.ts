@@ -1,5 +1,5 @@
 /**
- * Wycheproof AES-GCM and HKDF vectors (read at run time from ../shared/vectors/wycheproof) through
+ * Wycheproof AES-GCM and HKDF vectors (copied into test/vectors/wycheproof; see its README) through
  * the envelope's own AEAD and KDF layers, on every backend.
  */
 import { readFileSync } from 'node:fs'
@@ -10,7 +10,7 @@ import { EnvelopeDecryptionError } from '../src/errors.js'
 import { type AeadBackendName, getAead } from '../src/internal/aead.js'
 import { hkdf, type KdfBackendName } from '../src/internal/kdf.js'
 
-const dir = join(import.meta.dirname, '../../../../shared/vectors/wycheproof')
+const dir = join(import.meta.dirname, 'vectors/wycheproof')
 const load = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8'))
 
 interface AeadTest {

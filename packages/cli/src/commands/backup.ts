@@ -3,13 +3,14 @@
  * fixed fail-closed order, with alerts.
  *
  * Exit codes of `verify`: 0 ok; 1 integrity (missing, extra or changed files, unsafe paths);
- * 2 usage; 3 authenticity (bad, missing when required, or replayed attestation); 4 stale;
+ * 2 usage (including a BAG path that does not exist); 3 authenticity (bad or replayed attestation,
+ * or none although --public-key or --require-signature was given); 4 stale;
  * 5 not decryptable or restore test failed; 6 unreadable files. A failed alert never turns a
  * failure into 0.
  *
  * @module
  */
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
   type AlertSink,
@@ -28,6 +29,7 @@ import {
   sendAlerts,
   stderrSink,
   type VerifyOptions,
+  type VerifyReport,
   verifyBag,
   webhookSink,
 } from '@safeguards/backup'
@@ -53,13 +55,16 @@ create   bags SRC into a new BagIt 1.0 bag BAG (SHA-512 + SHA-256 manifests, tag
          with "kid"). --previous chains to the previous bag (seq + 1, prev = its attestation hash).
 verify   checks BAG in order: paths, signature, completeness, integrity, decryptability,
          freshness (--max-age, the RPO), restore test (--restore-test, run by /bin/sh with
-         SAFEGUARDS_BAG and SAFEGUARDS_DATA set). --public-key is a JWK or JWK Set. --state keeps
-         the last accepted attestation per backup set (replay/rollback detection) and per-file
-         coverage for --budget/--budget-bytes (sampled verification, least recently verified
-         first). --digest checks only that manifest's digests (repeatable; default: every
-         manifest; such a run reports status "partial"). Alerts carry codes and counts only: --alert-webhook POSTs JSON signed with
-         HMAC-SHA256 using the secret in SAFEGUARDS_ALERT_SECRET (>= 32 bytes); --prometheus
-         writes a node_exporter textfile atomically on every run; failures also go to stderr.
+         SAFEGUARDS_BAG and SAFEGUARDS_DATA set). --public-key is a JWK or JWK Set; giving it
+         requires a valid signature by one of its keys, as --require-signature does (a bag
+         without attestation.jws is then exit 3). --state keeps the last accepted attestation
+         per backup set (replay/rollback detection) and per-file coverage for
+         --budget/--budget-bytes (sampled verification, least recently verified first).
+         --digest checks only that manifest's digests (repeatable; default: every manifest;
+         such a run reports status "partial"). Alerts carry codes and counts only:
+         --alert-webhook POSTs JSON signed with HMAC-SHA256 using the secret in
+         SAFEGUARDS_ALERT_SECRET (>= 32 bytes); --prometheus writes a node_exporter textfile
+         atomically on every run; failures also go to stderr.
 keygen   writes a new signing key pair (private JWK mode 0600, public JWK).
 
 Encryption (create and verify): with --keyring, create encrypts every payload file with
@@ -68,8 +73,8 @@ ciphertext, so verify without --keyring still checks integrity), and verify also
 file decrypts (exit 5 if not, or if the keyring cannot be opened).
 ${keyringHelp}
 
-Exit codes (verify): 0 ok, 1 integrity, 2 usage, 3 authenticity, 4 stale,
-                     5 not decryptable / restore test failed, 6 unreadable files.
+Exit codes (verify): 0 ok, 1 integrity, 2 usage (also: BAG does not exist), 3 authenticity,
+                     4 stale, 5 not decryptable / restore test failed, 6 unreadable files.
 `
 
 async function readJwk(io: CliIO, path: string, flag: string): Promise<Record<string, unknown>> {
@@ -205,6 +210,11 @@ async function verify(ctx: CommandContext, argv: string[]): Promise<number> {
     [1, 1],
   )
   const bag = resolve(io.cwd, positionals[0] as string)
+  await stat(bag).catch((error: { code?: unknown }) => {
+    // Nothing there is a mistyped or wrong argument (exit 2), not a bag that failed its checks.
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR')
+      throw new UsageError(`BAG: ${JSON.stringify(positionals[0])} does not exist`)
+  })
   const options: VerifyOptions = { requireSignature: values['require-signature'] === true }
   const cipher = await cipherOf(values, io, BackupExitCode.NOT_DECRYPTABLE)
   if (cipher !== undefined) options.cipher = cipher
@@ -292,11 +302,7 @@ async function verify(ctx: CommandContext, argv: string[]): Promise<number> {
     const c = report.coverage
     writeLine(
       io,
-      `${report.status}: ${c.filesVerified}/${c.filesTotal} files, ${c.bytesVerified} bytes hashed${
-        report.attestation?.verified
-          ? `, signed by ${report.attestation.kid} (seq ${report.attestation.seq})`
-          : ', not signed'
-      }`,
+      `${report.status}: ${c.filesVerified}/${c.filesTotal} files, ${c.bytesVerified} bytes hashed, ${signatureSummary(report)}`,
     )
   }
   const outcome = await sendAlerts(alertFromReport(report), sinks)
@@ -304,6 +310,16 @@ async function verify(ctx: CommandContext, argv: string[]): Promise<number> {
     io.stderr.write(`safeguards backup: alert sink ${f.sink} failed: ${f.message} (${f.code})\n`)
   // A failed alert never masks a failed verification: the exit code is the verification's.
   return report.exitCode === BackupExitCode.OK ? 0 : report.exitCode
+}
+
+/** What the summary line says about the signature. */
+function signatureSummary(report: VerifyReport): string {
+  const a = report.attestation
+  if (a === null) return 'not signed'
+  if (a.verified) return `signed by ${a.kid} (seq ${a.seq})`
+  if (report.findings.some((f) => f.code === 'W_SIGNATURE_UNVERIFIED'))
+    return 'signature not checked: no key given'
+  return 'signature not verified'
 }
 
 async function keygen(ctx: CommandContext, argv: string[]): Promise<number> {
