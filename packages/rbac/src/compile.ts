@@ -2,7 +2,7 @@
  * `compilePolicy(document).decide(request)`: a synchronous policy decision point.
  *
  * Decision rules (the README states them for auditors):
- * 1. A malformed request is denied (`invalid_request`).
+ * 1. A malformed request, or one that throws when read, is denied (`invalid_request`).
  * 2. Default deny. Any applicable deny rule wins (`explicit_deny`); a deny rule whose condition
  *    cannot be evaluated counts as applicable (`deny_condition_error`). Emergency access never
  *    lifts a deny rule.
@@ -85,7 +85,7 @@ export interface CompileOptions {
 
 /** A compiled policy. */
 export interface DecisionPoint {
-  /** Decides one request. Synchronous, never throws for a malformed request (it is denied). */
+  /** Decides one request. Synchronous; never throws: a malformed or unreadable request is denied. */
   decide(request: AccessRequest): Decision
   /** SHA-256 (hex) of the policy's canonical JSON. */
   readonly policyHash: string
@@ -461,7 +461,16 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
     return out
   }
 
+  /** Anything that throws while deciding (a getter or Proxy trap in the request, a clock) denies. */
   const decide = (req: AccessRequest): Decision => {
+    try {
+      return decideOrThrow(req)
+    } catch {
+      return INVALID
+    }
+  }
+
+  const decideOrThrow = (req: AccessRequest): Decision => {
     if (!wellFormed(req)) return INVALID
     const subject = req.subject
     const resource = req.resource
