@@ -405,7 +405,7 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
     const s = req.subject
     const res = req.resource
     const inScope =
-      grant.subject === s.id &&
+      grant.subject === s.id && // exact: a match grants (internal/subject-id.ts)
       grant.tenant === s.tenant &&
       res.tenant === s.tenant &&
       typeof res.patient === 'string' &&

@@ -6,6 +6,7 @@ import {
   createMemoryEmergencyStore,
   type DecisionPoint,
   EmergencyAccessError,
+  type EmergencyGrant,
   type EmergencyGrantRequest,
   isEmergencyGrant,
   parseSmartScopes,
@@ -340,5 +341,107 @@ describe('emergency access: revocation and review', () => {
     expect(p2.decide(access(g.id)).allowed).toBe(true)
     clock.set(g.expiresAt)
     expect(p2.emergency.pendingReviews().map((x) => x.id)).toEqual([g.id])
+  })
+})
+
+describe('emergency access: subject ids (issue 13 §1b)', () => {
+  const u1 = { id: 'u1', tenant: 'clinic-a', roles: ['nurse'] }
+  const ended = (): { pdp: DecisionPoint; clock: ManualClock; id: string } => {
+    const { pdp, clock } = setup()
+    const g = pdp.emergency.grant(request({ subject: u1, minutes: 10 }))
+    clock.set(g.expiresAt)
+    return { pdp, clock, id: g.id }
+  }
+  const review = (reviewer: string) => ({ reviewer, outcome: 'appropriate' as const, notes: 'checked' })
+
+  it('the holder cannot review under another spelling: case, padding, zero-width, fullwidth', () => {
+    const { pdp, id } = ended()
+    expectCode(() => pdp.emergency.review(id, review('U1')), 'ERR_RBAC_EMERGENCY_STATE', /holder/)
+    for (const spelling of [
+      ' u1',
+      'u1 ',
+      '\tu1',
+      'u1\u200b',
+      '\u200bu1',
+      'u\u200d1',
+      '\uff551',
+      'u\uff11',
+      'u1\u00ad',
+    ])
+      expectCode(
+        () => pdp.emergency.review(id, review(spelling)),
+        'ERR_RBAC_EMERGENCY_REQUEST_INVALID',
+        /malformed/,
+      )
+    expect(pdp.emergency.pendingReviews().map((g) => g.id)).toEqual([id])
+    expect(pdp.emergency.review(id, review('u-privacy')).review?.reviewer).toBe('u-privacy')
+  })
+
+  it('requesters and revokers follow the same grammar', () => {
+    const { pdp } = setup()
+    for (const id of [' u1', 'u1\u200b', '\uff551', 'u 1', 'x'.repeat(256), 'é', '']) {
+      expectCode(
+        () => pdp.emergency.grant(request({ subject: { ...u1, id } })),
+        'ERR_RBAC_EMERGENCY_REQUEST_INVALID',
+        /subject\/id/,
+      )
+    }
+    const g = pdp.emergency.grant(request({ subject: u1 }))
+    for (const by of [' u-admin', 'u-admin\u200b', '\uff55-admin'])
+      expectCode(() => pdp.emergency.revoke(g.id, by), 'ERR_RBAC_EMERGENCY_REQUEST_INVALID', /user id/)
+    expect(pdp.emergency.active().map((x) => x.id)).toEqual([g.id])
+    for (const id of [
+      'Practitioner/123',
+      'jane.doe+ed@example.org',
+      'auth0|5f7c8ec7c33c6c004bbafe82',
+      'x'.repeat(255),
+    ])
+      expect(pdp.emergency.grant(request({ subject: { ...u1, id } })).subject).toBe(id)
+  })
+
+  it('a grant is used only by its holder, spelled exactly', () => {
+    const { pdp } = setup()
+    const g = pdp.emergency.grant(request({ subject: u1 }))
+    expect(pdp.decide(access(g.id, {}, u1)).reason).toBe('emergency_access')
+    for (const id of ['U1', ' u1', 'u1\u200b', '\uff551']) {
+      expect(pdp.decide(access(g.id, {}, { ...u1, id })), id).toMatchObject({
+        allowed: false,
+        emergencyAccess: { status: 'out_of_scope', used: false },
+      })
+    }
+  })
+
+  it('a stored grant whose holder id breaks the grammar is malformed', () => {
+    const good = setup().pdp.emergency.grant(request({ subject: u1 }))
+    expect(isEmergencyGrant(good)).toBe(true)
+    for (const subject of ['u1\u200b', ' u1', '', '\uff551'])
+      expect(isEmergencyGrant({ ...good, subject })).toBe(false)
+  })
+
+  it('a reviewed grant never grants again when the clock is wound back into its window', () => {
+    const { pdp, clock, id } = ended()
+    const g = pdp.emergency.get(id) as EmergencyGrant
+    pdp.emergency.review(id, review('u-privacy'))
+    clock.set(g.issuedAt + MIN, true)
+    expect(pdp.decide(access(id, {}, u1))).toMatchObject({
+      allowed: false,
+      emergencyAccess: { status: 'expired', used: false },
+    })
+    expect(pdp.emergency.active()).toEqual([])
+    expect(pdp.emergency.pendingReviews()).toEqual([])
+  })
+
+  it('a revoked grant never grants again when the clock is wound back before the revocation', () => {
+    const { pdp, clock } = setup()
+    const g = pdp.emergency.grant(request({ subject: u1 }))
+    clock.advance(5 * MIN)
+    pdp.emergency.revoke(g.id, 'u-supervisor')
+    clock.set(g.issuedAt + MIN, true)
+    expect(pdp.decide(access(g.id, {}, u1))).toMatchObject({
+      allowed: false,
+      emergencyAccess: { status: 'revoked', used: false },
+    })
+    expect(pdp.emergency.state(pdp.emergency.get(g.id) as EmergencyGrant)).toBe('revoked')
+    expect(pdp.emergency.active()).toEqual([])
   })
 })
