@@ -43,8 +43,9 @@ function getter(path: string): Getter {
   const rest = segs.slice(1)
   return (env) => {
     const req = env.req
+    // `action` is read as the decision reads it (own or not); the other roots must be own.
     if (root !== 'action' && !Object.hasOwn(req, root)) return MISSING
-    let cur: unknown = root === 'action' ? req.action : (req as unknown as Record<string, unknown>)[root]
+    let cur: unknown = (req as unknown as Record<string, unknown>)[root]
     for (const seg of rest) {
       if (typeof cur !== 'object' || cur === null || Array.isArray(cur) || !Object.hasOwn(cur, seg))
         return MISSING
@@ -196,7 +197,7 @@ export function compileCondition(c: Condition): CondFn {
         try {
           r = fn(env.req)
         } catch {
-          return fail(env, 'resolver_failed', name)
+          // A throw leaves `r` undefined: a failure, like any other non-boolean result below.
         }
         if (r === true) return 1
         if (r === false) return 0
