@@ -1,6 +1,6 @@
 import { manualClock } from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
-import { type AccessRequest, compilePolicy, type PolicyDocument } from '../src/index.js'
+import { type AccessRequest, compilePolicy, type PolicyDocument, parseSmartScopes } from '../src/index.js'
 import { MONDAY_10AM } from './helpers.js'
 
 // The decision point has a fast path (unconditional hits of at most two roles, precomputed) and a
@@ -175,5 +175,301 @@ describe('decide: an emergency request keeps its emergency record on every path'
       reason: 'emergency_access',
     })
     expect(pdp.decide(inB).emergencyAccess?.status).toBe('out_of_scope')
+  })
+})
+
+describe('decide: cached decisions never leak between roles, pairs or effects', () => {
+  const roles = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5']
+  const deniers = new Set(['p0', 'p2', 'p4'])
+  const doc: PolicyDocument = {
+    version: 1,
+    roles: roles.map((id) => ({ id })),
+    rules: roles.map((r) => ({
+      id: `rule-${r}`,
+      effect: deniers.has(r) ? ('deny' as const) : ('allow' as const),
+      roles: [r],
+      actions: ['read'],
+      resources: ['X'],
+    })),
+  }
+
+  it('every ordered pair, twice, in one bucket', () => {
+    const pdp = compilePolicy(doc)
+    for (let round = 0; round < 2; round++)
+      for (const x of roles)
+        for (const y of roles) {
+          const held = [x, y]
+          const denying = held.filter((r) => deniers.has(r))
+          const deciding = denying.length > 0 ? denying : held
+          const d = pdp.decide(ask(held, 'read'))
+          expect(d.allowed, held.join()).toBe(denying.length === 0)
+          expect(d.rules.map((r) => r.id)).toEqual([...new Set(deciding)].sort().map((r) => `rule-${r}`))
+        }
+  })
+
+  it('the simple case allocates nothing: the same frozen decision every time, labels [] included', () => {
+    const pdp = compilePolicy(doc)
+    const one = pdp.decide(ask(['p1'], 'read'))
+    expect(pdp.decide(ask(['p1'], 'read'))).toBe(one)
+    const empty = ask(['p1'], 'read')
+    expect(pdp.decide({ ...empty, resource: { ...empty.resource, labels: [] } })).toBe(one)
+    expect(pdp.decide(ask(['p0'], 'read'))).toBe(pdp.decide(ask(['p0', 'p0'], 'read')))
+    expect(pdp.decide(ask(['ghost'], 'read'))).toBe(pdp.decide(ask([], 'read')))
+  })
+})
+
+describe('decide: rules reached through several roles are evaluated once', () => {
+  it('one resolver call and one error per rule, errors sorted by rule id', () => {
+    let calls = 0
+    const pdp = compilePolicy(
+      {
+        version: 1,
+        relationships: ['flaky'],
+        roles: [{ id: 'base' }, { id: 'x', inherits: ['base'] }, { id: 'y', inherits: ['base'] }],
+        rules: [
+          {
+            id: 'z-rel',
+            effect: 'allow',
+            roles: ['base'],
+            actions: ['read'],
+            resources: ['X'],
+            when: { relation: 'flaky' },
+          },
+          {
+            id: 'a-attr',
+            effect: 'allow',
+            roles: ['base'],
+            actions: ['read'],
+            resources: ['X'],
+            when: { eq: [{ ref: 'context.k' }, 1] },
+          },
+        ],
+      },
+      {
+        resolvers: {
+          flaky: () => {
+            calls++
+            throw new Error('down')
+          },
+        },
+      },
+    )
+    const d = pdp.decide(ask(['x', 'y', 'base'], 'read'))
+    expect(calls).toBe(1)
+    expect(d.errors).toEqual([
+      { rule: 'a-attr', code: 'missing_attribute', detail: 'context.k' },
+      { rule: 'z-rel', code: 'resolver_failed', detail: 'flaky' },
+    ])
+    expect(Object.isFrozen(d.errors) && Object.isFrozen(d.errors[0])).toBe(true)
+  })
+
+  it('a clean deny is explicit_deny even beside a deny whose condition failed; both are listed', () => {
+    const pdp = compilePolicy({
+      version: 1,
+      roles: [{ id: 'a' }],
+      rules: [
+        { id: 'allow', effect: 'allow', roles: ['a'], actions: ['read'], resources: ['X'] },
+        {
+          id: 'd-err',
+          effect: 'deny',
+          roles: ['a'],
+          actions: ['read'],
+          resources: ['X'],
+          when: { eq: [{ ref: 'context.k' }, 1] },
+        },
+        {
+          id: 'd-clean',
+          effect: 'deny',
+          roles: ['a'],
+          actions: ['read'],
+          resources: ['X'],
+          when: { eq: [1, 1] },
+        },
+        {
+          id: 'd-false',
+          effect: 'deny',
+          roles: ['a'],
+          actions: ['read'],
+          resources: ['X'],
+          when: { eq: [1, 2] },
+        },
+      ],
+    })
+    const d = pdp.decide(ask(['a'], 'read'))
+    expect(d).toMatchObject({ allowed: false, reason: 'explicit_deny', obligations: [] })
+    expect(d.rules.map((r) => r.id)).toEqual(['d-clean', 'd-err'])
+    expect(d.errors.map((e) => e.rule)).toEqual(['d-err'])
+  })
+})
+
+describe('decide: tenant filters on rules', () => {
+  const pdp = compilePolicy({
+    version: 1,
+    tenants: ['a', 'b', 'c'],
+    roles: [{ id: 'r' }],
+    rules: [
+      { id: 'read-all', effect: 'allow', roles: ['r'], actions: ['read'], resources: ['X'] },
+      {
+        id: 'no-b-records',
+        effect: 'deny',
+        roles: ['r'],
+        actions: ['read'],
+        resources: ['X'],
+        tenants: ['b'],
+      },
+      {
+        id: 'no-c-staff',
+        effect: 'deny',
+        roles: ['r'],
+        actions: ['read'],
+        resources: ['X'],
+        subjectTenants: ['c'],
+      },
+      { id: 'write-a', effect: 'allow', roles: ['r'], actions: ['write'], resources: ['X'], tenants: ['a'] },
+      {
+        id: 'write-cond',
+        effect: 'allow',
+        roles: ['r'],
+        actions: ['write'],
+        resources: ['Y'],
+        when: { eq: [1, 1] },
+      },
+      {
+        id: 'cross',
+        effect: 'allow',
+        roles: ['r'],
+        actions: ['copy'],
+        resources: ['X'],
+        subjectTenants: ['a'],
+        tenants: ['b'],
+      },
+    ],
+  })
+  const from = (
+    subjectTenant: string,
+    resourceTenant: string,
+    action = 'read',
+    type = 'X',
+  ): AccessRequest => ({
+    subject: { id: 'u', tenant: subjectTenant, roles: ['r'] },
+    action,
+    resource: { type, tenant: resourceTenant },
+  })
+
+  it('a deny rule with tenants denies only resources there; with subjectTenants, only subjects from there', () => {
+    expect(pdp.decide(from('a', 'a')).reason).toBe('allow')
+    expect(pdp.decide(from('b', 'b'))).toMatchObject({
+      reason: 'explicit_deny',
+      rules: [{ id: 'no-b-records' }],
+    })
+    expect(pdp.decide(from('a', 'b'))).toMatchObject({
+      reason: 'explicit_deny',
+      rules: [{ id: 'no-b-records' }],
+    })
+    expect(pdp.decide(from('c', 'c'))).toMatchObject({
+      reason: 'explicit_deny',
+      rules: [{ id: 'no-c-staff' }],
+    })
+    expect(pdp.decide(from('c', 'a'))).toMatchObject({
+      reason: 'explicit_deny',
+      rules: [{ id: 'no-c-staff' }],
+    })
+  })
+
+  it('an allow rule with tenants grants only there, and only to the same tenant; conditions do not change that', () => {
+    expect(pdp.decide(from('a', 'a', 'write')).reason).toBe('allow')
+    expect(pdp.decide(from('b', 'b', 'write')).reason).toBe('no_matching_allow')
+    expect(pdp.decide(from('b', 'a', 'write')).reason).toBe('tenant_mismatch')
+    expect(pdp.decide(from('b', 'b', 'write', 'Y')).reason).toBe('allow')
+    expect(pdp.decide(from('a', 'b', 'write', 'Y')).reason).toBe('tenant_mismatch')
+  })
+
+  it('a cross-tenant grant works in the direction it names only', () => {
+    expect(pdp.decide(from('a', 'b', 'copy'))).toMatchObject({ allowed: true, rules: [{ id: 'cross' }] })
+    expect(pdp.decide(from('b', 'b', 'copy')).allowed).toBe(false)
+    expect(pdp.decide(from('a', 'a', 'copy')).allowed).toBe(false)
+    expect(pdp.decide(from('c', 'b', 'copy')).allowed).toBe(false)
+  })
+})
+
+describe('decide: each action needs its own SMART permission letter', () => {
+  const actions = [
+    'create',
+    'read',
+    'vread',
+    'history',
+    'search',
+    'update',
+    'patch',
+    'delete',
+    'export',
+    'print',
+  ]
+  const pdp = compilePolicy({
+    version: 1,
+    roles: [{ id: 'r' }],
+    rules: [{ id: 'all', effect: 'allow', roles: ['r'], actions, resources: ['X'] }],
+    smartActions: { export: 's', create: 'd' },
+  })
+  const letters: Record<string, string> = {
+    create: 'd', // remapped by smartActions
+    read: 'r',
+    vread: 'r',
+    history: 'r',
+    search: 's',
+    update: 'u',
+    patch: 'u',
+    delete: 'd',
+    export: 's',
+  }
+  it.each(['c', 'r', 'u', 'd', 's'])('user/X.%s permits exactly the actions mapped to it', (letter) => {
+    const scopes = parseSmartScopes(`user/X.${letter}`)
+    for (const action of actions) {
+      const d = pdp.decide({ ...ask(['r'], action), scopes })
+      expect(d.allowed, action).toBe(letters[action] === letter)
+      if (!d.allowed) expect(d.reason).toBe('scope_exceeded')
+    }
+  })
+})
+
+describe('decide: request shape checks, at their limits', () => {
+  const pdp = compilePolicy(simple)
+  const good = ask(['nurse'], 'read', 'Chart')
+  const reason = (r: unknown) => pdp.decide(r as AccessRequest).reason
+
+  it('1,000 roles, labels or consents pass; 1,001 do not', () => {
+    const roles = [...Array(999).fill('ghost'), 'nurse']
+    expect(reason({ ...good, subject: { ...good.subject, roles } })).toBe('allow')
+    expect(reason({ ...good, subject: { ...good.subject, roles: [...roles, 'r1'] } })).toBe('invalid_request')
+    const consent = Array(1000).fill('vip')
+    expect(reason({ ...good, consent })).toBe('allow')
+    expect(reason({ ...good, consent: [...consent, 'vip'] })).toBe('invalid_request')
+    const labels = Array(1000).fill('vip')
+    expect(reason({ ...good, resource: { ...good.resource, labels } })).toBe('sensitivity_label')
+    expect(reason({ ...good, resource: { ...good.resource, labels: [...labels, 'vip'] } })).toBe(
+      'invalid_request',
+    )
+  })
+
+  it.each([
+    ['a numeric subject id', { ...good, subject: { ...good.subject, id: 7 } }],
+    ['a numeric subject tenant', { ...good, subject: { ...good.subject, tenant: 7 } }],
+    ['a null subject', { ...good, subject: null }],
+    ['a null resource', { ...good, resource: null }],
+    ['a resource without a type', { ...good, resource: { tenant: 'a' } }],
+    ['an empty resource tenant', { ...good, resource: { ...good.resource, tenant: '' } }],
+    ['a numeric resource tenant', { ...good, resource: { ...good.resource, tenant: 1 } }],
+    ['consent with a number', { ...good, consent: ['vip', 1] }],
+    ['scopes that are a string', { ...good, scopes: 'user/*.cruds' }],
+  ])('%s is invalid', (_name, r) => {
+    expect(reason(r)).toBe('invalid_request')
+  })
+
+  it('what may be absent or empty', () => {
+    expect(reason({ ...good, consent: [] })).toBe('allow')
+    expect(reason({ ...good, resource: { type: 'Chart', tenant: 'a' } })).toBe('allow')
+    expect(reason({ ...good, subject: { ...good.subject, roles: [] } })).toBe('no_matching_allow')
+    expect(reason({ ...good, action: '' })).toBe('no_matching_allow')
+    expect(reason({ ...good, resource: { ...good.resource, type: '' } })).toBe('no_matching_allow')
   })
 })
