@@ -90,6 +90,15 @@ const stryker = new Stryker({
 try {
   await stryker.runMutationTest()
   console.error(`mutate: reports in ${reports}/ (index.html, mutation.json)`)
+  // The Vitest runner reports a mutant that breaks every test file while it loads (for example
+  // one in code a describe block runs) as survived with no test completed: name those.
+  const report = JSON.parse(readFileSync(`${reports}/mutation.json`, 'utf8'))
+  for (const [file, { mutants }] of Object.entries(report.files))
+    for (const m of mutants)
+      if (m.status === 'Survived' && m.testsCompleted === 0)
+        console.error(
+          `mutate: ${file}:${m.location.start.line} ${m.mutatorName} "survived" without running a test: check it by hand`,
+        )
 } catch (e) {
   console.error(`mutate: Stryker failed: ${e instanceof Error ? e.message : String(e)}`)
   process.exit(1)

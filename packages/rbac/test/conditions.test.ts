@@ -20,15 +20,9 @@ function run(
   now = 0,
   resolvers: Record<string, Resolver> = {},
 ): { r: 0 | 1 | 2; code: string | undefined; detail: string } {
-  const env: EvalEnv = {
-    req,
-    now: () => now,
-    resolvers: new Map(Object.entries(resolvers)),
-    errCode: undefined,
-    errDetail: '',
-  }
+  const env: EvalEnv = { req, now: () => now, resolvers: new Map(Object.entries(resolvers)), err: undefined }
   const r = compileCondition(c)(env)
-  return { r, code: env.errCode, detail: env.errDetail }
+  return { r, code: env.err?.code, detail: env.err?.detail ?? '' }
 }
 const value = (c: Condition, attributes: Attrs = {}): 0 | 1 | 2 => run(c, request(attributes)).r
 /** `{ [op]: [x, y] }`, for tables over operators. */

@@ -1,6 +1,14 @@
 import { manualClock } from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
-import { type AccessRequest, compilePolicy, type PolicyDocument, parseSmartScopes } from '../src/index.js'
+import {
+  type AccessRequest,
+  compilePolicy,
+  createMemoryEmergencyStore,
+  type DecisionPoint,
+  type EmergencyGrant,
+  type PolicyDocument,
+  parseSmartScopes,
+} from '../src/index.js'
 import { MONDAY_10AM } from './helpers.js'
 
 // The decision point has a fast path (unconditional hits of at most two roles, precomputed) and a
@@ -28,6 +36,17 @@ const simple: PolicyDocument = {
   ],
   emergencyAccess: EMERGENCY,
 }
+
+/** A grant to u (nurse, tenant a) for patient p. */
+const grantFor = (pdp: DecisionPoint, actions: string[], minutes: number): EmergencyGrant =>
+  pdp.emergency.grant({
+    subject: { id: 'u', tenant: 'a', roles: ['nurse'] },
+    patient: 'p',
+    actions,
+    reasonCode: 'emergency',
+    justification: 'Patient unresponsive, chart needed now.',
+    minutes,
+  })
 
 const ask = (roles: string[], action: string, type = 'X', tenant = 'a'): AccessRequest => ({
   subject: { id: 'u', tenant, roles },
@@ -102,14 +121,7 @@ describe('decide: an emergency request keeps its emergency record on every path'
   const setup = () => {
     const clock = manualClock(MONDAY_10AM)
     const pdp = compilePolicy(simple, { clock })
-    const grant = pdp.emergency.grant({
-      subject: { id: 'u', tenant: 'a', roles: ['nurse'] },
-      patient: 'p',
-      actions: ['read', 'delete'],
-      reasonCode: 'emergency',
-      justification: 'Patient unresponsive, chart needed now.',
-      minutes: 10,
-    })
+    const grant = grantFor(pdp, ['read', 'delete'], 10)
     return { pdp, clock, grant }
   }
 
@@ -180,8 +192,8 @@ describe('decide: an emergency request keeps its emergency record on every path'
 
 describe('decide: cached decisions never leak between roles, pairs or effects', () => {
   const roles = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5']
-  const deniers = new Set(['p0', 'p2', 'p4'])
-  const doc: PolicyDocument = {
+  /** One unconditional rule per role on (read, X): deny for the roles in `deniers`, else allow. */
+  const layout = (deniers: ReadonlySet<string>): PolicyDocument => ({
     version: 1,
     roles: roles.map((id) => ({ id })),
     rules: roles.map((r) => ({
@@ -191,30 +203,91 @@ describe('decide: cached decisions never leak between roles, pairs or effects', 
       actions: ['read'],
       resources: ['X'],
     })),
-  }
+  })
+  const evens = new Set(['p0', 'p2', 'p4'])
+  const odds = new Set(['p1', 'p3', 'p5'])
 
-  it('every ordered pair, twice, in one bucket', () => {
-    const pdp = compilePolicy(doc)
+  it.each([
+    ['even roles deny', evens],
+    ['odd roles deny', odds],
+  ])('every ordered pair and triple, twice, in one bucket (%s)', (_name, deniers) => {
+    const pdp = compilePolicy(layout(deniers))
+    const sets = roles.flatMap((x) => roles.flatMap((y) => [[x, y], ...roles.map((z) => [x, y, z])]))
     for (let round = 0; round < 2; round++)
-      for (const x of roles)
-        for (const y of roles) {
-          const held = [x, y]
-          const denying = held.filter((r) => deniers.has(r))
-          const deciding = denying.length > 0 ? denying : held
-          const d = pdp.decide(ask(held, 'read'))
-          expect(d.allowed, held.join()).toBe(denying.length === 0)
-          expect(d.rules.map((r) => r.id)).toEqual([...new Set(deciding)].sort().map((r) => `rule-${r}`))
-        }
+      for (const held of sets) {
+        const denying = held.filter((r) => deniers.has(r))
+        const deciding = denying.length > 0 ? denying : held
+        const d = pdp.decide(ask(held, 'read'))
+        expect(d.allowed, held.join()).toBe(denying.length === 0)
+        expect(d.rules.map((r) => r.id)).toEqual([...new Set(deciding)].sort().map((r) => `rule-${r}`))
+      }
   })
 
-  it('the simple case allocates nothing: the same frozen decision every time, labels [] included', () => {
-    const pdp = compilePolicy(doc)
+  it('the simple case allocates nothing: one frozen decision per role set, whatever the order or repeats', () => {
+    const pdp = compilePolicy(layout(evens))
     const one = pdp.decide(ask(['p1'], 'read'))
     expect(pdp.decide(ask(['p1'], 'read'))).toBe(one)
+    expect(pdp.decide(ask(['p1', 'p1'], 'read'))).toBe(one)
     const empty = ask(['p1'], 'read')
     expect(pdp.decide({ ...empty, resource: { ...empty.resource, labels: [] } })).toBe(one)
     expect(pdp.decide(ask(['p0'], 'read'))).toBe(pdp.decide(ask(['p0', 'p0'], 'read')))
     expect(pdp.decide(ask(['ghost'], 'read'))).toBe(pdp.decide(ask([], 'read')))
+    for (const [a, b] of [
+      ['p1', 'p3'],
+      ['p0', 'p2'],
+    ]) {
+      const pair = pdp.decide(ask([a as string, b as string], 'read'))
+      expect(pdp.decide(ask([b as string, a as string], 'read'))).toBe(pair)
+      expect(pdp.decide(ask([a as string, b as string, b as string], 'read'))).toBe(pair)
+      expect(pdp.decide(ask([a as string, a as string, b as string], 'read'))).toBe(pair)
+      expect(pdp.decide(ask([a as string, 'ghost', b as string, 'p9'], 'read'))).toBe(pair)
+    }
+  })
+
+  it('names no rule uses share one fallback bucket each, so junk requests do not grow the cache', () => {
+    const pdp = compilePolicy({
+      version: 1,
+      roles: [{ id: 'r' }],
+      rules: [
+        { id: 'any-read', effect: 'allow', roles: ['r'], actions: ['read'], resources: ['*'] },
+        { id: 'x-anything', effect: 'allow', roles: ['r'], actions: ['*'], resources: ['X'] },
+        { id: 'all', effect: 'deny', roles: ['r'], actions: ['*'], resources: ['*'] },
+        { id: 'y-only', effect: 'allow', roles: ['r'], actions: ['write'], resources: ['Y'] },
+      ],
+    })
+    const at = (action: string, type: string) => pdp.decide(ask(['r'], action, type))
+    // Known action, unknown types; unknown actions, known type; both unknown.
+    expect(at('read', 'Junk1')).toBe(at('read', 'Junk2'))
+    expect(at('junk1', 'X')).toBe(at('junk2', 'X'))
+    expect(at('junk1', 'Junk1')).toBe(at('junk2', 'Junk2'))
+    expect(at('read', 'Junk1')).not.toBe(at('junk1', 'Junk1'))
+    expect(at('read', 'Junk1').rules.map((r) => r.id)).toEqual(['all'])
+    expect(at('junk', 'X').rules.map((r) => r.id)).toEqual(['all'])
+    expect(at('read', 'Y')).toBe(at('read', 'Y'))
+  })
+
+  it('past the pair-cache cap (1,024 per bucket), pairs are built per request and stay correct', () => {
+    const many = Array.from({ length: 48 }, (_, i) => `m${String(i).padStart(2, '0')}`)
+    const pdp = compilePolicy({
+      version: 1,
+      roles: many.map((id) => ({ id })),
+      rules: many.map((r) => ({
+        id: `rule-${r}`,
+        effect: 'allow' as const,
+        roles: [r],
+        actions: ['read'],
+        resources: ['X'],
+      })),
+    })
+    const pairs = many.flatMap((x, i) => many.slice(i + 1).map((y) => [x, y]))
+    expect(pairs.length).toBeGreaterThan(1025)
+    const first = pairs.map((held) => pdp.decide(ask(held, 'read')))
+    pairs.forEach((held, i) => {
+      const again = pdp.decide(ask(held, 'read'))
+      expect(again.rules.map((r) => r.id)).toEqual(held.map((r) => `rule-${r}`))
+      if (i < 1024) expect(again, held.join()).toBe(first[i])
+      else expect(again, held.join()).not.toBe(first[i])
+    })
   })
 })
 
@@ -471,5 +544,194 @@ describe('decide: request shape checks, at their limits', () => {
     expect(reason({ ...good, subject: { ...good.subject, roles: [] } })).toBe('no_matching_allow')
     expect(reason({ ...good, action: '' })).toBe('no_matching_allow')
     expect(reason({ ...good, resource: { ...good.resource, type: '' } })).toBe('no_matching_allow')
+  })
+})
+
+describe('decide: compile-time details that show in decisions', () => {
+  it('a resolver that is not a function is refused by name', () => {
+    expect(() => compilePolicy(simple, { resolvers: { careTeam: 42 as unknown as () => boolean } })).toThrow(
+      new TypeError('resolver "careTeam" is not a function'),
+    )
+  })
+
+  it('role chains do not depend on the order of inherits: the shortest chain, ties by role id', () => {
+    for (const inherits of [
+      ['zed', 'amy'],
+      ['amy', 'zed'],
+    ]) {
+      const pdp = compilePolicy({
+        version: 1,
+        roles: [
+          { id: 'q' },
+          { id: 'zed', inherits: ['q'] },
+          { id: 'amy', inherits: ['q'] },
+          { id: 'top', inherits },
+        ],
+        rules: [{ id: 'on-q', effect: 'allow', roles: ['q'], actions: ['read'], resources: ['X'] }],
+      })
+      expect(pdp.decide(ask(['top'], 'read')).rules).toEqual([
+        { id: 'on-q', effect: 'allow', via: [['top', 'amy', 'q']] },
+      ])
+    }
+  })
+
+  it('two chains are two chains even when their ids run together', () => {
+    // ['a', 'b', 'x'] and ['ab', 'x'] both read "abx" without a separator.
+    const pdp = compilePolicy({
+      version: 1,
+      roles: [
+        { id: 'x' },
+        { id: 'b', inherits: ['x'] },
+        { id: 'a', inherits: ['b'] },
+        { id: 'ab', inherits: ['x'] },
+      ],
+      rules: [{ id: 'on-x', effect: 'allow', roles: ['x'], actions: ['read'], resources: ['X'] }],
+    })
+    expect(pdp.decide(ask(['a', 'ab'], 'read')).rules[0]?.via).toEqual([
+      ['a', 'b', 'x'],
+      ['ab', 'x'],
+    ])
+  })
+
+  it('obligations from several rules are merged and sorted on the general path too', () => {
+    const pdp = compilePolicy({
+      version: 1,
+      roles: [{ id: 'a' }, { id: 'b' }, { id: 'c' }],
+      rules: [
+        {
+          id: 'r1',
+          effect: 'allow',
+          roles: ['a'],
+          actions: ['read'],
+          resources: ['X'],
+          obligations: ['zz', 'mm'],
+        },
+        {
+          id: 'r2',
+          effect: 'allow',
+          roles: ['b'],
+          actions: ['read'],
+          resources: ['X'],
+          obligations: ['aa', 'mm'],
+        },
+        {
+          id: 'r3',
+          effect: 'allow',
+          roles: ['c'],
+          actions: ['read'],
+          resources: ['X'],
+          when: { eq: [1, 1] },
+        },
+      ],
+    })
+    const expected = [{ id: 'aa' }, { id: 'mm' }, { id: 'zz' }]
+    expect(pdp.decide(ask(['a', 'b'], 'read')).obligations).toEqual(expected) // fast path
+    expect(pdp.decide(ask(['a', 'b', 'c'], 'read')).obligations).toEqual(expected) // general path
+    expect(pdp.decide(ask(['c'], 'read'))).toMatchObject({ allowed: true, obligations: [] })
+  })
+
+  it('the compiled policy is frozen all the way down', () => {
+    const pdp = compilePolicy({
+      ...simple,
+      rules: [
+        ...simple.rules,
+        {
+          id: 'cond',
+          effect: 'allow',
+          roles: ['r1'],
+          actions: ['x'],
+          resources: ['X'],
+          when: { in: [null, [1, null]] },
+        },
+      ],
+    })
+    const rule = pdp.policy.rules.at(-1) as unknown as { when: { in: [null, unknown[]] }; actions: string[] }
+    expect(Object.isFrozen(pdp.policy.roles[3]?.inherits)).toBe(true)
+    expect(
+      Object.isFrozen(rule.actions) && Object.isFrozen(rule.when) && Object.isFrozen(rule.when.in[1]),
+    ).toBe(true)
+    expect(Object.isFrozen(pdp.policy.emergencyAccess?.reasonCodes)).toBe(true)
+  })
+
+  it('an eligible role declared last is eligible', () => {
+    const doc: PolicyDocument = {
+      ...simple,
+      roles: [...simple.roles.filter((r) => r.id !== 'nurse'), { id: 'nurse' }],
+    }
+    const pdp = compilePolicy(doc, { clock: manualClock(MONDAY_10AM) })
+    const g = grantFor(pdp, ['read'], 5)
+    expect(
+      pdp.decide({ ...ask(['nurse'], 'read', 'Chart'), emergencyAccess: g.id }).emergencyAccess?.status,
+    ).toBe('active')
+  })
+
+  it('without an emergency-access policy, no grant is found, even in a shared store', () => {
+    const store = createMemoryEmergencyStore()
+    const withEa = compilePolicy(simple, { clock: manualClock(MONDAY_10AM), emergencyStore: store })
+    const g = grantFor(withEa, ['read'], 5)
+    const { emergencyAccess: _, ...noEa } = simple
+    const without = compilePolicy(noEa, { clock: manualClock(MONDAY_10AM), emergencyStore: store })
+    expect(without.emergency.enabled).toBe(false)
+    expect(without.decide({ ...ask(['r1'], 'read', 'Chart'), emergencyAccess: g.id })).toMatchObject({
+      allowed: false,
+      reason: 'no_matching_allow',
+      emergencyAccess: { grant: g.id, status: 'not_found', used: false },
+    })
+  })
+
+  it('one decision reads the clock once, for its time windows and its grant alike', () => {
+    let reads = 0
+    let t = MONDAY_10AM
+    // Each read moves the clock a minute on: two reads in one decision would disagree.
+    const clock = {
+      now: () => {
+        reads++
+        const now = t
+        t += 60_000
+        return now
+      },
+    }
+    const pdp = compilePolicy(
+      {
+        ...simple,
+        rules: [
+          ...simple.rules,
+          {
+            id: 'never-now',
+            effect: 'allow',
+            roles: ['nurse'],
+            actions: ['read'],
+            resources: ['Other'],
+            when: { timeWindow: { from: '03:00', to: '04:00' } },
+          },
+        ],
+        emergencyAccess: { ...EMERGENCY, resources: ['Chart', 'Other'] },
+      },
+      { clock },
+    )
+    const g = grantFor(pdp, ['read'], 2)
+    reads = 0
+    // The grant was issued at 10:00 and ends at 10:02; this decision reads 10:01 once.
+    const d = pdp.decide({ ...ask(['nurse'], 'read', 'Other'), emergencyAccess: g.id })
+    expect(reads).toBe(1)
+    expect(d).toMatchObject({ allowed: true, reason: 'emergency_access' })
+  })
+
+  it('a label lifted by emergency access says emergency access lifts it', () => {
+    const pdp = compilePolicy(
+      { ...simple, labels: [{ id: 'vip', emergencyAccess: 'lifts' }] },
+      { clock: manualClock(MONDAY_10AM) },
+    )
+    const g = grantFor(pdp, ['read'], 5)
+    const r = ask(['nurse'], 'read', 'Chart')
+    expect(
+      pdp.decide({ ...r, resource: { ...r.resource, labels: ['vip'] }, emergencyAccess: g.id }),
+    ).toMatchObject({
+      allowed: true,
+      reason: 'emergency_access',
+      labels: [{ label: 'vip', outcome: 'lifted_by_emergency_access', emergencyAccessLifts: true }],
+      obligations: [{ id: 'audit:emergency-access', grant: g.id, reasonCode: 'emergency' }],
+      emergencyAccess: { status: 'active', used: true },
+    })
   })
 })

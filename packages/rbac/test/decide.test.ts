@@ -200,8 +200,13 @@ describe('decide: bounded memory', () => {
         const d = p.decide({ subject, action, resource: { type, tenant: 't' } })
         expect(d.allowed).toBe(action !== 'a7')
       }
-    const again = p.decide({ subject, action: 'a129', resource: { type: 'T129', tenant: 't' } })
-    expect(again.rules).toEqual([{ id: 'wide', effect: 'allow', via: [['r'], ['s']] }])
+    const at = (a: number, t: number) =>
+      p.decide({ subject, action: `a${a}`, resource: { type: `T${t}`, tenant: 't' } })
+    expect(at(129, 129).rules).toEqual([{ id: 'wide', effect: 'allow', via: [['r'], ['s']] }])
+    // Buckets were built in request order: the 16,384th (a126, T3) is cached, the next is not.
+    expect(at(126, 3)).toBe(at(126, 3))
+    expect(at(126, 4)).not.toBe(at(126, 4))
+    expect(at(126, 4)).toEqual(at(126, 4))
   })
 })
 

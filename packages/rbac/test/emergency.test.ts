@@ -638,3 +638,66 @@ describe('emergency access: limits, defaults and ordering', () => {
     expect(isEmergencyGrant('grant')).toBe(false)
   })
 })
+
+describe('emergency access: the registry at its edges', () => {
+  it('says whether it is enabled, and why a grant is refused when it is not', () => {
+    expect(setup().pdp.emergency.enabled).toBe(true)
+    const { emergencyAccess: _, ...doc } = clinic
+    const off = compilePolicy(doc)
+    expectCode(
+      () => off.emergency.grant(request()),
+      'ERR_RBAC_EMERGENCY_STATE',
+      /^emergency access is not enabled/,
+    )
+  })
+
+  it('a refused request names the first bad field and the kind of problem', () => {
+    const { pdp } = setup()
+    expectCode(
+      () => pdp.emergency.grant(request({ subject: { ...who.nurse, roles: ['x'.repeat(65)] } })),
+      'ERR_RBAC_EMERGENCY_REQUEST_INVALID',
+      /^malformed request at \/subject\/roles\/0: too_big$/,
+    )
+    expectCode(
+      () => pdp.emergency.grant(request({ subject: { ...who.nurse, id: ' u' } })),
+      'ERR_RBAC_EMERGENCY_REQUEST_INVALID',
+      /^malformed request at \/subject\/id: custom$/,
+    )
+  })
+
+  it('unknown ids are not found, and only strings reach the store', () => {
+    const asked: unknown[] = []
+    const inner = createMemoryEmergencyStore()
+    const store = {
+      get: (id: string) => {
+        asked.push(id)
+        return inner.get(id)
+      },
+      set: inner.set,
+      list: inner.list,
+    }
+    const pdp = compilePolicy(clinic, { clock: manualClock(T0), emergencyStore: store })
+    expectCode(
+      () => pdp.emergency.revoke('nope', 'u-admin'),
+      'ERR_RBAC_EMERGENCY_NOT_FOUND',
+      /^no such grant$/,
+    )
+    expectCode(
+      () => pdp.emergency.review('nope', { reviewer: 'u-privacy', outcome: 'appropriate', notes: '' }),
+      'ERR_RBAC_EMERGENCY_NOT_FOUND',
+    )
+    for (const id of [7, null, { id: 'x' }] as unknown as string[]) {
+      expect(pdp.emergency.get(id)).toBeUndefined()
+      expectCode(() => pdp.emergency.revoke(id, 'u-admin'), 'ERR_RBAC_EMERGENCY_NOT_FOUND')
+    }
+    expect(asked.every((id) => typeof id === 'string')).toBe(true)
+    expect(asked).toEqual(['nope', 'nope'])
+  })
+
+  it('a function carrying the fields of a grant is not a grant', () => {
+    const good = setup().pdp.emergency.grant(request())
+    const fn = Object.assign(() => true, good)
+    expect(isEmergencyGrant(fn)).toBe(false)
+    expect(isEmergencyGrant(Object.assign(Object.create(null), good))).toBe(true)
+  })
+})

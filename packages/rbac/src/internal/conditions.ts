@@ -18,9 +18,14 @@ export interface EvalEnv {
   req: AccessRequest
   now: () => number
   resolvers: ReadonlyMap<string, Resolver>
-  /** Set on the first error. */
-  errCode: ConditionErrorCode | undefined
-  errDetail: string
+  /** The first error of the condition being evaluated (the caller resets it). */
+  err: ConditionErr | undefined
+}
+
+/** Why a condition could not be evaluated, and the path or resolver name involved. */
+export interface ConditionErr {
+  readonly code: ConditionErrorCode
+  readonly detail: string
 }
 
 /** A compiled condition. */
@@ -30,10 +35,7 @@ const MISSING: unique symbol = Symbol('missing')
 type Getter = (env: EvalEnv) => unknown
 
 function fail(env: EvalEnv, code: ConditionErrorCode, detail: string): 2 {
-  if (env.errCode === undefined) {
-    env.errCode = code
-    env.errDetail = detail
-  }
+  env.err ??= { code, detail }
   return 2
 }
 
