@@ -208,6 +208,13 @@ const reviewSchema = z.strictObject({
   notes: z.string().max(LIMITS.text),
 })
 
+/** Oldest first; grants issued at the same time by id. */
+function byIssueTime(a: EmergencyGrant, b: EmergencyGrant): number {
+  if (a.issuedAt !== b.issuedAt) return a.issuedAt - b.issuedAt
+  // Stryker disable next-line EqualityOperator: equivalent, ids are unique in a store (Map keys), never equal here
+  return a.id < b.id ? -1 : 1
+}
+
 /** Builds the registry for one compiled policy (internal to `compilePolicy`). */
 export function createEmergencyAccess(
   config: EmergencyConfig | undefined,
@@ -235,10 +242,7 @@ export function createEmergencyAccess(
     return g
   }
   const sorted = (pred: (g: EmergencyGrant) => boolean): EmergencyGrant[] =>
-    [...store.list()]
-      .filter((g) => isEmergencyGrant(g) && pred(g))
-      // Stryker disable next-line EqualityOperator: equivalent, ids are unique in a store (a Map key)
-      .sort((a, b) => a.issuedAt - b.issuedAt || (a.id < b.id ? -1 : 1))
+    [...store.list()].filter((g) => isEmergencyGrant(g) && pred(g)).sort(byIssueTime)
 
   return Object.freeze({
     enabled: config !== undefined,

@@ -482,10 +482,10 @@ describe('decide: each action needs its own SMART permission letter', () => {
     version: 1,
     roles: [{ id: 'r' }],
     rules: [{ id: 'all', effect: 'allow', roles: ['r'], actions, resources: ['X'] }],
-    smartActions: { export: 's', create: 'd' },
+    smartActions: { export: 's' },
   })
   const letters: Record<string, string> = {
-    create: 'd', // remapped by smartActions
+    create: 'c',
     read: 'r',
     vread: 'r',
     history: 'r',
@@ -495,6 +495,12 @@ describe('decide: each action needs its own SMART permission letter', () => {
     delete: 'd',
     export: 's',
   }
+  it('smartActions can remap a FHIR action too', () => {
+    const remapped = compilePolicy({ ...pdp.policy, smartActions: { create: 'd' } })
+    const d = (s: string) => remapped.decide({ ...ask(['r'], 'create'), scopes: parseSmartScopes(s) }).allowed
+    expect([d('user/X.d'), d('user/X.c')]).toEqual([true, false])
+  })
+
   it.each(['c', 'r', 'u', 'd', 's'])('user/X.%s permits exactly the actions mapped to it', (letter) => {
     const scopes = parseSmartScopes(`user/X.${letter}`)
     for (const action of actions) {
@@ -534,6 +540,9 @@ describe('decide: request shape checks, at their limits', () => {
     ['a numeric resource tenant', { ...good, resource: { ...good.resource, tenant: 1 } }],
     ['consent with a number', { ...good, consent: ['vip', 1] }],
     ['scopes that are a string', { ...good, scopes: 'user/*.cruds' }],
+    ['a function carrying the request', Object.assign(() => {}, good)],
+    ['a function carrying the subject', { ...good, subject: Object.assign(() => {}, good.subject) }],
+    ['a function carrying the resource', { ...good, resource: Object.assign(() => {}, good.resource) }],
   ])('%s is invalid', (_name, r) => {
     expect(reason(r)).toBe('invalid_request')
   })

@@ -580,6 +580,17 @@ describe('emergency access: limits, defaults and ordering', () => {
     })
   })
 
+  it('grants issued at the same time are listed by id', () => {
+    const ids = [9, 3, 7, 1, 5, 8, 2, 6, 4, 0]
+    let n = 0
+    const pdp = compilePolicy(clinic, {
+      clock: manualClock(T0),
+      random: (len) => new Uint8Array(len).fill(ids[n++ % ids.length] as number),
+    })
+    const made = ids.map(() => pdp.emergency.grant(request()).id)
+    expect(pdp.emergency.active().map((g) => g.id)).toEqual([...made].sort())
+  })
+
   it('revoking a grant that is not yet valid ends it; state() reads the clock or the time given', () => {
     const { pdp, clock } = setup()
     const g = pdp.emergency.grant(request({ minutes: 10 }))

@@ -73,10 +73,7 @@ function operand(o: Operand): { get: Getter; path: string } {
  * fails to load a counter must not get a silent allow). Policy literals are finite by the schema.
  */
 const isLiteral = (v: unknown): v is Literal =>
-  v === null ||
-  typeof v === 'string' ||
-  typeof v === 'boolean' ||
-  (typeof v === 'number' && Number.isFinite(v))
+  v === null || typeof v === 'string' || typeof v === 'boolean' || Number.isFinite(v) // false for anything but a finite number (no coercion)
 
 function compare(
   op: 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte' | 'in',
