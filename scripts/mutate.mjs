@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Mutation testing of one package with StrykerJS 9 and its Vitest runner (StrykerJS 10 needs Node 22).
 //
-//   pnpm mutate <package> [file…] [--concurrency N] [--incremental]
+//   pnpm mutate <package> [file…] [--concurrency N] [--incremental] [--bail]
 //
 // <package> is a folder under packages/ (the Vitest project of the same name). The files to mutate
 // are listed in packages/<package>/mutate.json (`{ "mutate": ["src/…"] }`, whole files, paths
 // relative to the package); files given on the command line replace that list for one run.
+// Each mutant runs every test that covers it: with --bail (faster) the Vitest runner stops at the
+// first failure and sometimes keeps no test result, and then reports a killed mutant as survived.
 // Reports go to .reports/mutation/<package>/ (clear text on stdout, HTML and JSON on disk).
 // Too slow for CI: run it by hand on the files you change. Exit status: 0 when the run completes
 // (whatever the score), 1 when Stryker fails, 2 for a usage error.
@@ -18,7 +20,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 process.chdir(root)
 
 const usage = (message) => {
-  console.error(`mutate: ${message}\nusage: pnpm mutate <package> [file…] [--concurrency N] [--incremental]`)
+  console.error(
+    `mutate: ${message}\nusage: pnpm mutate <package> [file…] [--concurrency N] [--incremental] [--bail]`,
+  )
   process.exit(2)
 }
 
@@ -26,7 +30,7 @@ let args
 try {
   args = parseArgs({
     allowPositionals: true,
-    options: { concurrency: { type: 'string' }, incremental: { type: 'boolean' } },
+    options: { concurrency: { type: 'string' }, incremental: { type: 'boolean' }, bail: { type: 'boolean' } },
   })
 } catch (e) {
   usage(e.message)
@@ -76,6 +80,7 @@ const stryker = new Stryker({
     '**/bench',
   ],
   concurrency,
+  disableBail: args.values.bail !== true,
   timeoutMS: 10_000,
   incremental: args.values.incremental === true,
   incrementalFile: `${reports}/incremental.json`,
