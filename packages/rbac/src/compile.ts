@@ -2,7 +2,7 @@
  * `compilePolicy(document).decide(request)`: a synchronous policy decision point.
  *
  * Decision rules (the README states them for auditors):
- * 1. A malformed request is denied (`invalid_request`).
+ * 1. A malformed request, or one that throws when read, is denied (`invalid_request`).
  * 2. Default deny. Any applicable deny rule wins (`explicit_deny`); a deny rule whose condition
  *    cannot be evaluated counts as applicable (`deny_condition_error`). Emergency access never
  *    lifts a deny rule.
@@ -58,7 +58,13 @@ import {
   isEmergencyGrant,
 } from './emergency-access.js'
 import { PolicyError } from './errors.js'
-import { type CondFn, compileCondition, type EvalEnv, type Resolver } from './internal/conditions.js'
+import {
+  type CondFn,
+  type ConditionErr,
+  compileCondition,
+  type EvalEnv,
+  type Resolver,
+} from './internal/conditions.js'
 import { roleClosure } from './internal/roles.js'
 import { LIMITS } from './internal/tokens.js'
 import { validatePolicy } from './internal/validate.js'
@@ -85,7 +91,7 @@ export interface CompileOptions {
 
 /** A compiled policy. */
 export interface DecisionPoint {
-  /** Decides one request. Synchronous, never throws for a malformed request (it is denied). */
+  /** Decides one request. Synchronous; never throws: a malformed or unreadable request is denied. */
   decide(request: AccessRequest): Decision
   /** SHA-256 (hex) of the policy's canonical JSON. */
   readonly policyHash: string
@@ -219,7 +225,7 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   /** holders[q] = roles r whose closure contains q. */
   const holders: number[][] = roleNames.map(() => [])
   chains.forEach((m, r) => {
-    for (const q of m.keys()) holders[q]?.push(r)
+    for (const q of m.keys()) (holders[q] as number[]).push(r)
   })
 
   // ---- rules -------------------------------------------------------------------------------
@@ -241,22 +247,23 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   const byType = new Map<string, Set<number>>()
   doc.rules.forEach((r, i) => {
     for (const a of r.actions) {
-      const list = byAction.get(a) ?? []
-      list.push(i)
-      byAction.set(a, list)
+      const list = byAction.get(a)
+      if (list === undefined) byAction.set(a, [i])
+      else list.push(i)
     }
     for (const t of r.resources) {
-      const set = byType.get(t) ?? new Set<number>()
-      set.add(i)
-      byType.set(t, set)
+      const set = byType.get(t)
+      if (set === undefined) byType.set(t, new Set([i]))
+      else set.add(i)
     }
   })
-  const wildAction = byAction.get('*') ?? []
-  const wildType = byType.get('*') ?? new Set<number>()
+  const wildAction = byAction.get('*') ?? EMPTY
+  const wildType = byType.get('*')
 
+  /** The bucket of an action and a type; `undefined` (never a key) stands for one no rule names. */
   const buildBucket = (action: string | undefined, type: string | undefined): Bucket => {
-    const candidates = [...(action === undefined ? [] : (byAction.get(action) ?? [])), ...wildAction]
-    const typeSet = type === undefined ? undefined : byType.get(type)
+    const candidates = new Set([...(byAction.get(action as string) ?? EMPTY), ...wildAction])
+    const typeSet = byType.get(type as string)
     const allow = new Map<number, Hit[]>()
     const deny = new Map<number, Hit[]>()
     const filtered = new Map<number, Hit[]>()
@@ -265,8 +272,8 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
       if (list === undefined) m.set(r, [hit])
       else list.push(hit)
     }
-    for (const i of [...new Set(candidates)].sort((a, b) => a - b)) {
-      if (!wildType.has(i) && !typeSet?.has(i)) continue
+    for (const i of candidates) {
+      if (!wildType?.has(i) && !typeSet?.has(i)) continue
       const rule = rules[i] as CRule
       const def = doc.rules[i] as PolicyDocument['rules'][number]
       const target = !rule.simple ? filtered : rule.allow ? allow : deny
@@ -314,19 +321,21 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   const actionFallback = new Map<string, Bucket>() // explicit action, unknown type
   const unknownActionByType = new Map<string, Bucket>() // unknown action, explicit type
   let unknownBoth: Bucket | undefined
-  const explicitActions = new Set([...byAction.keys()].filter((a) => a !== '*'))
-  const explicitTypes = new Set([...byType.keys()].filter((t) => t !== '*'))
+  /** The bucket under `key` in `cache`, built on first use. */
+  const cached = (cache: Map<string, Bucket>, key: string, build: () => Bucket): Bucket => {
+    let b = cache.get(key)
+    if (b === undefined) {
+      b = build()
+      cache.set(key, b)
+    }
+    return b
+  }
 
   let cachedBuckets = 0
   const bucketFor = (action: string, type: string): Bucket => {
-    const hit = typeLevels.get(action)?.get(type)
-    if (hit !== undefined) return hit
-    const knownAction = explicitActions.has(action)
-    const knownType = explicitTypes.has(type)
+    const knownAction = byAction.has(action)
+    const knownType = byType.has(type)
     if (knownAction && knownType) {
-      // Bounded memory: past the cap (a huge vocabulary), buckets are built per request instead.
-      if (cachedBuckets >= MAX_CACHED_BUCKETS) return buildBucket(action, type)
-      cachedBuckets++
       let level = typeLevels.get(action)
       if (level === undefined) {
         level = new Map()
@@ -335,49 +344,40 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
       let b = level.get(type)
       if (b === undefined) {
         b = buildBucket(action, type)
-        level.set(type, b)
+        // Bounded memory: past the cap (a huge vocabulary), buckets are built per request instead.
+        if (cachedBuckets < MAX_CACHED_BUCKETS) {
+          cachedBuckets++
+          level.set(type, b)
+        }
       }
       return b
     }
-    if (knownAction) {
-      let b = actionFallback.get(action)
-      if (b === undefined) {
-        b = buildBucket(action, undefined)
-        actionFallback.set(action, b)
-      }
-      return b
-    }
-    if (knownType) {
-      let b = unknownActionByType.get(type)
-      if (b === undefined) {
-        b = buildBucket(undefined, type)
-        unknownActionByType.set(type, b)
-      }
-      return b
-    }
+    // Names no rule uses share fallbacks, so junk requests do not grow the cache.
+    if (knownAction) return cached(actionFallback, action, () => buildBucket(action, undefined))
+    if (knownType) return cached(unknownActionByType, type, () => buildBucket(undefined, type))
     unknownBoth ??= buildBucket(undefined, undefined)
     return unknownBoth
   }
 
   // ---- emergency access --------------------------------------------------------------------
   const ea = doc.emergencyAccess
-  const eligibleRoles = new Uint8Array(nRoles + 1)
+  const eligibleRoles = new Uint8Array(nRoles)
   if (ea) {
     for (const name of ea.roles)
       for (const r of holders[roleIndex.get(name) as number] as number[]) eligibleRoles[r] = 1
   }
-  const roleUsable = (name: unknown, tenant: string): number => {
-    if (typeof name !== 'string') return -1
-    const r = roleIndex.get(name)
-    if (r === undefined) return -1
-    const t = roleTenants[r]
-    return t === undefined || t.has(tenant) ? r : -1
+  /**
+   * The index of a role the subject may use in `tenant`, or undefined. An unknown name (or a
+   * non-string) has no index, so its tenants lookup is undefined too; indexing `state`,
+   * `eligibleRoles` or a bucket map with undefined finds nothing, so callers need no check.
+   */
+  const roleUsable = (name: unknown, tenant: string): number | undefined => {
+    const r = roleIndex.get(name as string)
+    return roleTenants[r as number]?.has(tenant) === false ? undefined : r
   }
   const isEligible = (subject: { tenant: string; roles: readonly string[] }): boolean => {
-    for (const name of subject.roles) {
-      const r = roleUsable(name, subject.tenant)
-      if (r >= 0 && eligibleRoles[r] === 1) return true
-    }
+    for (const name of subject.roles)
+      if (eligibleRoles[roleUsable(name, subject.tenant) as number] === 1) return true
     return false
   }
   const emergencyConfig: EmergencyConfig | undefined = ea
@@ -409,11 +409,10 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
     const s = req.subject
     const res = req.resource
     const inScope =
-      grant.subject === s.id &&
+      grant.subject === s.id && // exact: a match grants (internal/subject-id.ts)
       grant.tenant === s.tenant &&
       res.tenant === s.tenant &&
-      typeof res.patient === 'string' &&
-      grant.patient === res.patient &&
+      grant.patient === res.patient && // a string (isEmergencyGrant), so the resource names one
       grant.actions.includes(req.action) &&
       emergencyConfig.actions.has(req.action) &&
       grant.resources.includes(res.type) &&
@@ -423,7 +422,7 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   }
 
   // ---- labels, SMART -----------------------------------------------------------------------
-  const labels = new Map((doc.labels ?? []).map((l) => [l.id, l]))
+  const labels = new Map((doc.labels ?? EMPTY).map((l) => [l.id, l]))
   const smartLetters = new Map<string, number>([
     ['create', SMART_BITS.c],
     ['read', SMART_BITS.r],
@@ -455,17 +454,26 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   const TENANT_MISMATCH = constant('tenant_mismatch')
 
   // ---- the decision ------------------------------------------------------------------------
-  /** The held roles, deduplicated and tenant-checked, plus the virtual ANY (general path only). */
-  const heldRoles = (subject: AccessRequest['subject']): number[] => {
-    const out = [ANY]
-    for (const name of subject.roles) {
-      const r = roleUsable(name, subject.tenant)
-      if (r >= 0 && !out.includes(r)) out.push(r)
-    }
+  /**
+   * The held roles, deduplicated and tenant-checked, plus the virtual ANY (general path only). An
+   * unusable role is undefined, which no bucket map holds.
+   */
+  const heldRoles = (subject: AccessRequest['subject']): ReadonlySet<number | undefined> => {
+    const out = new Set<number | undefined>([ANY])
+    for (const name of subject.roles) out.add(roleUsable(name, subject.tenant))
     return out
   }
 
+  /** Anything that throws while deciding (a getter or Proxy trap in the request, a clock) denies. */
   const decide = (req: AccessRequest): Decision => {
+    try {
+      return decideOrThrow(req)
+    } catch {
+      return INVALID
+    }
+  }
+
+  const decideOrThrow = (req: AccessRequest): Decision => {
     if (!wellFormed(req)) return INVALID
     const subject = req.subject
     const resource = req.resource
@@ -479,16 +487,9 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
     let a2 = -1
     let d1 = flags & DENY ? ANY : -1
     let d2 = -1
-    const roles = subject.roles
-    for (let i = 0; i < roles.length; i++) {
-      const name = roles[i]
-      if (typeof name !== 'string') continue
-      const r = roleIndex.get(name)
-      if (r === undefined) continue
-      const s = state[r] as number
-      if (s === 0) continue
-      const t = roleTenants[r]
-      if (t !== undefined && !t.has(tenant)) continue
+    for (const name of subject.roles) {
+      const r = roleUsable(name, tenant) as number
+      const s = state[r] as number // undefined for an unusable role: no bits
       if (s & ALLOW) {
         if (a1 < 0 || a1 === r) a1 = r
         else if (a2 < 0 || a2 === r) a2 = r
@@ -521,7 +522,9 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
     if (y < 0) return (allow ? bucket.allowDecision : bucket.denyDecision).get(x) as Decision
     const lo = Math.min(x, y)
     const hi = Math.max(x, y)
-    const key = (lo * (nRoles + 1) + hi) * 2 + (allow ? 1 : 0)
+    // No effect bit: a pair is always a deny pair (both roles deny) or an allow pair (neither does).
+    // Stryker disable next-line ArithmeticOperator: equivalent, each mutant is still injective over lo < hi ≤ nRoles
+    const key = lo * (nRoles + 1) + hi
     let d = bucket.pairs.get(key)
     if (d === undefined) {
       const hits = allow ? bucket.allow : bucket.deny
@@ -535,15 +538,14 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   const evaluate = (
     req: AccessRequest,
     bucket: Bucket,
-    roles: readonly number[],
+    roles: ReadonlySet<number | undefined>,
     sameTenant: boolean,
   ): Decision => {
-    const n = roles.length
     const subject = req.subject
     const resource = req.resource
     const denyHits: Hit[] = []
     const allowHits: Hit[] = []
-    const errors: ConditionError[] = []
+    const errors = new Map<string, ConditionError>()
     let cleanDeny = false
     let now: number | undefined
     const env: EvalEnv = {
@@ -553,20 +555,18 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
         return now
       },
       resolvers,
-      errCode: undefined,
-      errDetail: '',
+      err: undefined,
     }
     const results = new Map<CRule, 0 | 1 | 2>()
-    for (let i = 0; i < n; i++) {
-      const r = roles[i] as number
-      const d = bucket.deny.get(r)
+    for (const r of roles) {
+      const d = bucket.deny.get(r as number)
       if (d) {
         denyHits.push(...d)
         cleanDeny = true
       }
-      const a = bucket.allow.get(r)
+      const a = bucket.allow.get(r as number)
       if (a && sameTenant) allowHits.push(...a)
-      const f = bucket.filtered.get(r)
+      const f = bucket.filtered.get(r as number)
       if (!f) continue
       for (const hit of f) {
         const rule = hit.rule
@@ -578,12 +578,10 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
         if (result === undefined) {
           if (rule.cond === undefined) result = 1
           else {
-            env.errCode = undefined
+            env.err = undefined
             result = rule.cond(env)
             if (result === 2)
-              errors.push(
-                Object.freeze({ rule: rule.id, code: env.errCode ?? 'type_mismatch', detail: env.errDetail }),
-              )
+              errors.set(rule.id, Object.freeze({ rule: rule.id, ...(env.err as unknown as ConditionErr) }))
           }
           results.set(rule, result)
         }
@@ -596,8 +594,9 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
         }
       }
     }
-    errors.sort((x, y) => (x.rule < y.rule ? -1 : x.rule > y.rule ? 1 : 0))
-    const frozenErrors = Object.freeze(errors)
+    const frozenErrors = Object.freeze(
+      [...errors.keys()].sort().map((id) => errors.get(id) as ConditionError),
+    )
 
     // Emergency access, looked up once.
     let grant: EmergencyGrant | undefined
@@ -607,7 +606,7 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
       try {
         grant = emergency.get(id)
       } catch {
-        grant = undefined // a failing store fails closed
+        // A failing store fails closed: `grant` stays undefined (not_found).
       }
       if (grant !== undefined && grant.id !== id) grant = undefined
       now ??= clock.now()
@@ -670,10 +669,8 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
         blocked = true
       }
     }
-    if (blocked) {
-      emergencyUsed = false
-      return finish(false, 'sensitivity_label', EMPTY, labelOutcomes)
-    }
+    // A denial never reports the grant as used (`used` is `allowed && emergencyUsed`).
+    if (blocked) return finish(false, 'sensitivity_label', EMPTY, labelOutcomes)
 
     if (allowHits.length === 0) {
       if (grant === undefined) {
@@ -686,10 +683,8 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
     const scopes = req.scopes
     if (scopes !== undefined) {
       const letter = smartLetters.get(req.action) ?? 0
-      if (!smartScopesPermit(scopes, letter, resource)) {
-        emergencyUsed = false
+      if (!smartScopesPermit(scopes, letter, resource))
         return finish(false, 'scope_exceeded', EMPTY, labelOutcomes)
-      }
     }
     return finish(true, emergencyUsed ? 'emergency_access' : 'allow', allowHits, labelOutcomes)
   }
@@ -704,10 +699,10 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
 
 /** Request shape checks: cheap `typeof` tests; anything else is `invalid_request`. */
 function wellFormed(req: AccessRequest): boolean {
-  if (typeof req !== 'object' || req === null) return false
+  if (!isRecord(req)) return false
   const s = req.subject
   const r = req.resource
-  if (typeof s !== 'object' || s === null || typeof r !== 'object' || r === null) return false
+  if (!isRecord(s) || !isRecord(r)) return false
   if (typeof s.id !== 'string' || s.id === '' || typeof s.tenant !== 'string' || s.tenant === '') return false
   if (!Array.isArray(s.roles) || s.roles.length > LIMITS.listItems) return false
   if (typeof req.action !== 'string' || typeof r.type !== 'string') return false
@@ -720,6 +715,13 @@ function wellFormed(req: AccessRequest): boolean {
   return true
 }
 
+/** An object that is not null (functions and primitives are not requests). */
+function isRecord(v: unknown): boolean {
+  if (typeof v !== 'object') return false
+  // Stryker disable next-line all: equivalent, a field of null throws and decide() denies whatever throws
+  return v !== null
+}
+
 function isStringArray(v: unknown): v is readonly string[] {
   if (!Array.isArray(v) || v.length > LIMITS.listItems) return false
   for (const x of v) if (typeof x !== 'string') return false
@@ -728,7 +730,6 @@ function isStringArray(v: unknown): v is readonly string[] {
 
 /** Deciding rules: unique by id, sorted; chains unique and sorted. */
 function decidingRules(hits: readonly Hit[]): readonly DecidingRule[] {
-  if (hits.length === 0) return EMPTY
   const byId = new Map<string, { rule: CRule; via: Map<string, readonly string[]> }>()
   for (const h of hits) {
     let e = byId.get(h.rule.id)
@@ -736,7 +737,7 @@ function decidingRules(hits: readonly Hit[]): readonly DecidingRule[] {
       e = { rule: h.rule, via: new Map() }
       byId.set(h.rule.id, e)
     }
-    e.via.set(h.via.join(' '), h.via)
+    e.via.set(h.via.join(' '), h.via) // role ids hold no spaces
   }
   return Object.freeze(
     [...byId.keys()].sort().map((id) => {
@@ -753,14 +754,14 @@ function decidingRules(hits: readonly Hit[]): readonly DecidingRule[] {
 function ruleObligations(hits: readonly Hit[]): readonly Obligation[] {
   const ids = new Set<string>()
   for (const h of hits) for (const o of h.rule.obligations) ids.add(o.id)
-  if (ids.size === 0) return EMPTY
   return Object.freeze([...ids].sort().map((id) => Object.freeze({ id })))
 }
 
+/** Freezes a JSON value (a tree: structuredClone of a validated document) all the way down. */
 function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
+  if (typeof value === 'object' && value !== null) {
     for (const k of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[k])
+    Object.freeze(value)
   }
   return value
 }

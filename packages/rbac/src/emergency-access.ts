@@ -14,11 +14,15 @@
 import { bytesToBase64url, type Clock, type RandomSource } from '@safeguards/core'
 import { z } from 'zod'
 import { EmergencyAccessError } from './errors.js'
+import { isSubjectId, maySameSubject } from './internal/subject-id.js'
 import { isToken, LIMITS } from './internal/tokens.js'
 
 /** A request for an emergency-access grant. */
 export interface EmergencyGrantRequest {
-  /** The requester: unique id, tenant and roles held there (one must be eligible). */
+  /**
+   * The requester: unique id (1 to 255 printable ASCII characters, no spaces: the IdP's stable
+   * user id), tenant and roles held there (one must be eligible).
+   */
   readonly subject: { readonly id: string; readonly tenant: string; readonly roles: readonly string[] }
   /** The one patient the grant covers. */
   readonly patient: string
@@ -53,7 +57,10 @@ export interface EmergencyGrant {
   readonly resources: readonly string[]
   readonly reasonCode: string
   readonly justification: string
-  /** Milliseconds since the epoch; the grant is active for `issuedAt ≤ now < expiresAt`. */
+  /**
+   * Milliseconds since the epoch; the grant is active for `issuedAt ≤ now < expiresAt` until it is
+   * revoked or reviewed (both final, whatever the clock says later).
+   */
   readonly issuedAt: number
   readonly expiresAt: number
   readonly revoked: { readonly at: number; readonly by: string } | null
@@ -82,7 +89,7 @@ export interface EmergencyAccess {
   grant(request: EmergencyGrantRequest): EmergencyGrant
   /** The grant with this id, or undefined. */
   get(id: string): EmergencyGrant | undefined
-  /** The state of a grant now (or at `at`). */
+  /** The state of a grant now (or at `at`); a revoked or reviewed grant stays ended at any time. */
   state(grant: EmergencyGrant, at?: number): EmergencyGrantState
   /**
    * Ends a grant early.
@@ -94,7 +101,8 @@ export interface EmergencyAccess {
   /** Grants active now, oldest first. */
   active(): EmergencyGrant[]
   /**
-   * Records the review of an ended grant, by someone other than its holder.
+   * Records the review of an ended grant, by someone other than its holder (ids compared without
+   * regard to ASCII case, so `U1` cannot review the grant of `u1`).
    * @throws {EmergencyAccessError} `ERR_RBAC_EMERGENCY_NOT_FOUND`; `ERR_RBAC_EMERGENCY_STATE` when
    *   the grant is still active, already reviewed, or the reviewer is the holder;
    *   `ERR_RBAC_EMERGENCY_REQUEST_INVALID` for a malformed review.
@@ -149,7 +157,8 @@ export function isEmergencyGrant(g: unknown): g is EmergencyGrant {
   const x = g as Record<string, unknown>
   const revoked = x.revoked as { at?: unknown } | null | undefined
   return (
-    ['id', 'subject', 'tenant', 'patient', 'reasonCode'].every((k) => typeof x[k] === 'string') &&
+    ['id', 'tenant', 'patient', 'reasonCode'].every((k) => typeof x[k] === 'string') &&
+    isSubjectId(x.subject) &&
     Number.isSafeInteger(x.issuedAt) &&
     Number.isSafeInteger(x.expiresAt) &&
     isStrings(x.actions) &&
@@ -168,23 +177,20 @@ export interface EmergencyConfig {
   readonly isEligible: (subject: EmergencyGrantRequest['subject']) => boolean
 }
 
+// Refusals report the path and the zod issue code only, so the refinements carry no message.
+/** Patient ids: 1 to 256 characters, no C0 control character or DEL. */
 const idText = z
   .string()
   .min(1)
   .max(256)
-  .refine((s) => !hasControl(s), 'no control characters')
-function hasControl(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c < 0x20 || c === 0x7f) return true
-  }
-  return false
-}
-const tokenSchema = z.string().refine(isToken, 'expected a plain token')
+  .refine((s) => ![...s].some((ch) => ch < ' ' || ch === '\x7f'))
+const tokenSchema = z.string().refine(isToken)
+/** Requesters, revokers and reviewers: see `internal/subject-id.ts` for the grammar and why. */
+const subjectId = z.string().refine(isSubjectId)
 
 const requestSchema = z.strictObject({
   subject: z.strictObject({
-    id: idText,
+    id: subjectId,
     tenant: tokenSchema,
     roles: z.array(z.string().max(64)).max(LIMITS.listItems),
   }),
@@ -197,10 +203,17 @@ const requestSchema = z.strictObject({
 })
 
 const reviewSchema = z.strictObject({
-  reviewer: idText,
+  reviewer: subjectId,
   outcome: z.enum(['appropriate', 'inappropriate']),
   notes: z.string().max(LIMITS.text),
 })
+
+/** Oldest first; grants issued at the same time by id. */
+function byIssueTime(a: EmergencyGrant, b: EmergencyGrant): number {
+  if (a.issuedAt !== b.issuedAt) return a.issuedAt - b.issuedAt
+  // Stryker disable next-line EqualityOperator: equivalent, ids are unique in a store (Map keys), never equal here
+  return a.id < b.id ? -1 : 1
+}
 
 /** Builds the registry for one compiled policy (internal to `compilePolicy`). */
 export function createEmergencyAccess(
@@ -213,7 +226,10 @@ export function createEmergencyAccess(
     throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_REQUEST_INVALID', message)
   }
   const stateOf = (g: EmergencyGrant, at: number): EmergencyGrantState => {
-    if (g.revoked !== null && g.revoked.at <= at) return 'revoked'
+    // Revocation and review are final: a clock wound back into the window never revives a grant
+    // (a review needs an ended grant, so a reviewed one that was not revoked had expired).
+    if (g.revoked !== null) return 'revoked'
+    if (g.review !== null) return 'expired'
     if (at < g.issuedAt) return 'not_yet_valid'
     if (at >= g.expiresAt) return 'expired'
     return 'active'
@@ -226,9 +242,7 @@ export function createEmergencyAccess(
     return g
   }
   const sorted = (pred: (g: EmergencyGrant) => boolean): EmergencyGrant[] =>
-    [...store.list()]
-      .filter((g) => isEmergencyGrant(g) && pred(g))
-      .sort((a, b) => a.issuedAt - b.issuedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    [...store.list()].filter((g) => isEmergencyGrant(g) && pred(g)).sort(byIssueTime)
 
   return Object.freeze({
     enabled: config !== undefined,
@@ -240,8 +254,8 @@ export function createEmergencyAccess(
         )
       const parsed = requestSchema.safeParse(request)
       if (!parsed.success) {
-        const first = parsed.error.issues[0]
-        return invalid(`malformed request at /${first?.path.join('/') ?? ''}: ${first?.code ?? 'invalid'}`)
+        const first = parsed.error.issues[0]!
+        return invalid(`malformed request at /${first.path.join('/')}: ${first.code}`)
       }
       const r = parsed.data
       if (!config.reasonCodes.has(r.reasonCode)) invalid('unknown reason code')
@@ -288,7 +302,7 @@ export function createEmergencyAccess(
     },
     revoke(id: string, by: string): EmergencyGrant {
       const g = mustGet(id)
-      if (!idText.safeParse(by).success) invalid('"by" must be a user id')
+      if (!isSubjectId(by)) invalid('"by" must be a user id')
       const now = clock.now()
       const s = stateOf(g, now)
       if (s === 'revoked' || s === 'expired')
@@ -321,7 +335,7 @@ export function createEmergencyAccess(
         throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', 'grant is still active: revoke it first')
       if (g.review !== null)
         throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', 'grant already reviewed')
-      if (parsed.data.reviewer === g.subject)
+      if (maySameSubject(parsed.data.reviewer, g.subject))
         throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', 'a grant cannot be reviewed by its holder')
       const next: EmergencyGrant = Object.freeze({ ...g, review: Object.freeze({ ...parsed.data, at: now }) })
       store.set(next)

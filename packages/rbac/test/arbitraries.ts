@@ -42,6 +42,7 @@ const leaf: fc.Arbitrary<Condition> = fc.oneof(
   fc.tuple(attrRef, fc.integer({ min: 0, max: 3 })).map(([p, v]): Condition => ({ lt: [ref(p), v] })),
   fc.tuple(attrRef, fc.integer({ min: 0, max: 3 })).map(([p, v]): Condition => ({ gte: [ref(p), v] })),
   fc.tuple(attrRef, fc.array(literal, { maxLength: 3 })).map(([p, v]): Condition => ({ in: [ref(p), v] })),
+  fc.tuple(literal, attrRef).map(([v, p]): Condition => ({ in: [v, ref(p)] })),
   attrRef.map((p): Condition => ({ exists: p })),
   fc.constantFrom<Condition>({ relation: 'careTeam' }, { relation: 'unregistered' }),
 )
@@ -99,9 +100,13 @@ export const policy: fc.Arbitrary<PolicyDocument> = fc
     }),
   )
 
-const attrs = fc.dictionary(fc.constantFrom('unit', 'level'), fc.oneof(literal, fc.constant(['a'])), {
-  maxKeys: 2,
-})
+/** Request values: literals, lists (one holding NaN), NaN and ±Infinity (condition errors). */
+const value = fc.oneof(
+  { weight: 6, arbitrary: literal },
+  { weight: 1, arbitrary: fc.constantFrom<unknown>(['a'], [1, Number.NaN]) },
+  { weight: 1, arbitrary: fc.constantFrom(Number.NaN, Infinity, -Infinity) },
+)
+const attrs = fc.dictionary(fc.constantFrom('unit', 'level'), value, { maxKeys: 2 })
 
 export const request: fc.Arbitrary<AccessRequest> = fc
   .record(
@@ -126,7 +131,7 @@ export const request: fc.Arbitrary<AccessRequest> = fc
         },
         { requiredKeys: ['type', 'tenant'] },
       ),
-      context: fc.dictionary(fc.constantFrom('purpose', 'level'), literal, { maxKeys: 2 }),
+      context: fc.dictionary(fc.constantFrom('purpose', 'level'), value, { maxKeys: 2 }),
       consent: fc.subarray(['psy', 'sud', 'vip']),
     },
     { requiredKeys: ['subject', 'action', 'resource'] },

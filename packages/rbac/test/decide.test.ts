@@ -200,8 +200,13 @@ describe('decide: bounded memory', () => {
         const d = p.decide({ subject, action, resource: { type, tenant: 't' } })
         expect(d.allowed).toBe(action !== 'a7')
       }
-    const again = p.decide({ subject, action: 'a129', resource: { type: 'T129', tenant: 't' } })
-    expect(again.rules).toEqual([{ id: 'wide', effect: 'allow', via: [['r'], ['s']] }])
+    const at = (a: number, t: number) =>
+      p.decide({ subject, action: `a${a}`, resource: { type: `T${t}`, tenant: 't' } })
+    expect(at(129, 129).rules).toEqual([{ id: 'wide', effect: 'allow', via: [['r'], ['s']] }])
+    // Buckets were built in request order: the 16,384th (a126, T3) is cached, the next is not.
+    expect(at(126, 3)).toBe(at(126, 3))
+    expect(at(126, 4)).not.toBe(at(126, 4))
+    expect(at(126, 4)).toEqual(at(126, 4))
   })
 })
 
@@ -347,6 +352,185 @@ describe('decide: condition errors fail closed', () => {
     })
     expect(inner).toBe(false)
     expect(d.rules.map((r) => r.id)).toEqual(['ra', 'rc'])
+  })
+})
+
+/** Allow nurse read Observation; deny * when subject.attributes.failedLogins >= 5. */
+const LOCKOUT: PolicyDocument = {
+  version: 1,
+  roles: [{ id: 'nurse' }],
+  rules: [
+    { id: 'nurse-read', effect: 'allow', roles: ['nurse'], actions: ['read'], resources: ['Observation'] },
+    {
+      id: 'locked-out',
+      effect: 'deny',
+      roles: ['*'],
+      actions: ['*'],
+      resources: ['*'],
+      when: { gte: [{ ref: 'subject.attributes.failedLogins' }, 5] },
+    },
+  ],
+}
+
+describe('decide: NaN and other non-finite numbers are condition errors (issue 13 §1b)', () => {
+  const lockout = compilePolicy(LOCKOUT)
+  const read = (failedLogins: unknown): AccessRequest => ({
+    subject: { id: 'u', tenant: 't', roles: ['nurse'], attributes: { failedLogins } },
+    action: 'read',
+    resource: { type: 'Observation', tenant: 't' },
+  })
+
+  it('a NaN counter (Number(undefined), parseInt("")) fails closed instead of switching the deny rule off', () => {
+    expect(lockout.decide(read(0)).allowed).toBe(true)
+    expect(lockout.decide(read(7)).reason).toBe('explicit_deny')
+    expect(lockout.decide(read('7')).reason).toBe('deny_condition_error')
+    for (const bad of [Number.NaN, Number(undefined), Number.parseInt('', 10), Infinity, -Infinity]) {
+      expect(lockout.decide(read(bad)), String(bad)).toMatchObject({
+        allowed: false,
+        reason: 'deny_condition_error',
+        rules: [{ id: 'locked-out', effect: 'deny' }],
+        errors: [{ rule: 'locked-out', code: 'type_mismatch', detail: 'subject.attributes.failedLogins' }],
+      })
+    }
+  })
+
+  it('ne, not-lt, eq and in with a non-finite operand never grant', () => {
+    const conds = {
+      ne: { ne: [{ ref: 'subject.attributes.n' }, 3] },
+      notLt: { not: { lt: [{ ref: 'subject.attributes.n' }, 3] } },
+      eqRight: { eq: [3, { ref: 'subject.attributes.n' }] },
+      neRight: { ne: ['x', { ref: 'subject.attributes.n' }] },
+      inList: { not: { in: [3, { ref: 'subject.attributes.list' }] } },
+    } as const
+    for (const [name, when] of Object.entries(conds)) {
+      const p = compilePolicy({
+        version: 1,
+        roles: [{ id: 'a' }],
+        rules: [{ id: name, effect: 'allow', roles: ['a'], actions: ['read'], resources: ['*'], when }],
+      })
+      for (const bad of [Number.NaN, Infinity, -Infinity]) {
+        const d = p.decide({
+          subject: { id: 'u', tenant: 't', roles: ['a'], attributes: { n: bad, list: [1, bad] } },
+          action: 'read',
+          resource: { type: 'X', tenant: 't' },
+        })
+        expect(d, `${name} ${bad}`).toMatchObject({
+          allowed: false,
+          reason: 'no_matching_allow',
+          errors: [{ rule: name, code: 'type_mismatch' }],
+        })
+      }
+    }
+  })
+
+  it('arbitrary non-finite attribute values never turn a deny into an allow (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(Number.NaN, Infinity, -Infinity),
+        fc.constantFrom('eq', 'ne', 'lt', 'lte', 'gt', 'gte'),
+        fc.boolean(),
+        fc.boolean(),
+        (bad, op, negate, attributeOnLeft) => {
+          const cmp = {
+            [op]: attributeOnLeft
+              ? [{ ref: 'subject.attributes.n' }, 5]
+              : [5, { ref: 'subject.attributes.n' }],
+          }
+          const when = negate ? { not: cmp } : cmp
+          const p = compilePolicy({
+            version: 1,
+            roles: [{ id: 'a' }],
+            rules: [
+              { id: 'base', effect: 'allow', roles: ['a'], actions: ['read'], resources: ['*'] },
+              { id: 'guard', effect: 'deny', roles: ['*'], actions: ['*'], resources: ['*'], when },
+            ],
+          } as PolicyDocument)
+          const d = p.decide({
+            subject: { id: 'u', tenant: 't', roles: ['a'], attributes: { n: bad } },
+            action: 'read',
+            resource: { type: 'X', tenant: 't' },
+          })
+          expect(d.allowed).toBe(false)
+          expect(d.reason).toBe('deny_condition_error')
+        },
+      ),
+    )
+  })
+})
+
+describe('decide: a request that throws when read is denied, never thrown (issue 13 §1b)', () => {
+  const { pdp } = clinicPdp()
+  const good = req(who.nurse, 'read', 'Observation')
+  const trap = (): never => {
+    throw new Error('trap')
+  }
+  const hostile = (target: object): object =>
+    new Proxy(target, {
+      get: trap,
+      has: trap,
+      ownKeys: trap,
+      getOwnPropertyDescriptor: trap,
+      getPrototypeOf: trap,
+    })
+  const revoked = (target: object): object => {
+    const r = Proxy.revocable(target, {})
+    r.revoke()
+    return r.proxy
+  }
+  const lockout = compilePolicy(LOCKOUT)
+  const nurse = { id: 'u', tenant: 't', roles: ['nurse'] }
+  const labelled = req(who.nurse, 'read', 'Observation', { labels: ['vip'] }, { consent: ['vip'] })
+  const billing = req(who.billing, 'read', 'Encounter', {}, { context: { purposeOfUse: 'HPAYMT' } })
+  const id = (o: object): object => o
+  // Each request is allowed as a plain object; wrapped, it must be denied without a throw.
+  const cases: [string, (wrap: (o: object) => object) => unknown][] = [
+    ['the request', (w) => w(good)],
+    ['the subject', (w) => ({ ...good, subject: w(good.subject) })],
+    ['the roles array', (w) => ({ ...good, subject: { ...good.subject, roles: w(['charge_nurse']) } })],
+    ['the resource', (w) => ({ ...good, resource: w(good.resource) })],
+    ['the labels', (w) => ({ ...labelled, resource: { ...labelled.resource, labels: w(['vip']) } })],
+    ['the consent list', (w) => ({ ...labelled, consent: w(['vip']) })],
+    ['the context', (w) => ({ ...billing, context: w({ purposeOfUse: 'HPAYMT' }) })],
+  ]
+  for (const [what, make] of cases)
+    for (const [kind, wrap] of [
+      ['throwing traps', hostile],
+      ['a revoked proxy', revoked],
+    ] as const)
+      it(`${what} as ${kind}`, () => {
+        expect(pdp.decide(make(id) as AccessRequest).allowed).toBe(true)
+        let d: ReturnType<typeof pdp.decide> | undefined
+        expect(() => {
+          d = pdp.decide(make(wrap) as AccessRequest)
+        }).not.toThrow()
+        expect(d?.allowed).toBe(false)
+      })
+
+  it('attributes that throw when read deny under a deny rule that reads them', () => {
+    const plain = {
+      subject: { ...nurse, attributes: { failedLogins: 0 } },
+      action: 'read',
+      resource: { type: 'Observation', tenant: 't' },
+    }
+    expect(lockout.decide(plain).allowed).toBe(true)
+    for (const wrap of [hostile, revoked]) {
+      const attributes = wrap({ failedLogins: 0 }) as Record<string, unknown>
+      const d = lockout.decide({
+        subject: { ...nurse, attributes },
+        action: 'read',
+        resource: { type: 'Observation', tenant: 't' },
+      })
+      expect(d.allowed).toBe(false)
+    }
+    const getter = {
+      subject: {
+        ...nurse,
+        attributes: Object.defineProperty({}, 'failedLogins', { enumerable: true, get: trap }),
+      },
+      action: 'read',
+      resource: { type: 'Observation', tenant: 't' },
+    }
+    expect(lockout.decide(getter).allowed).toBe(false)
   })
 })
 

@@ -6,6 +6,7 @@ import {
   createMemoryEmergencyStore,
   type DecisionPoint,
   EmergencyAccessError,
+  type EmergencyGrant,
   type EmergencyGrantRequest,
   isEmergencyGrant,
   parseSmartScopes,
@@ -340,5 +341,374 @@ describe('emergency access: revocation and review', () => {
     expect(p2.decide(access(g.id)).allowed).toBe(true)
     clock.set(g.expiresAt)
     expect(p2.emergency.pendingReviews().map((x) => x.id)).toEqual([g.id])
+  })
+})
+
+describe('emergency access: subject ids (issue 13 §1b)', () => {
+  const u1 = { id: 'u1', tenant: 'clinic-a', roles: ['nurse'] }
+  const ended = (): { pdp: DecisionPoint; clock: ManualClock; id: string } => {
+    const { pdp, clock } = setup()
+    const g = pdp.emergency.grant(request({ subject: u1, minutes: 10 }))
+    clock.set(g.expiresAt)
+    return { pdp, clock, id: g.id }
+  }
+  const review = (reviewer: string) => ({ reviewer, outcome: 'appropriate' as const, notes: 'checked' })
+
+  it('the holder cannot review under another spelling: case, padding, zero-width, fullwidth', () => {
+    const { pdp, id } = ended()
+    expectCode(() => pdp.emergency.review(id, review('U1')), 'ERR_RBAC_EMERGENCY_STATE', /holder/)
+    for (const spelling of [
+      ' u1',
+      'u1 ',
+      '\tu1',
+      'u1\u200b',
+      '\u200bu1',
+      'u\u200d1',
+      '\uff551',
+      'u\uff11',
+      'u1\u00ad',
+    ])
+      expectCode(
+        () => pdp.emergency.review(id, review(spelling)),
+        'ERR_RBAC_EMERGENCY_REQUEST_INVALID',
+        /malformed/,
+      )
+    expect(pdp.emergency.pendingReviews().map((g) => g.id)).toEqual([id])
+    expect(pdp.emergency.review(id, review('u-privacy')).review?.reviewer).toBe('u-privacy')
+  })
+
+  it('requesters and revokers follow the same grammar', () => {
+    const { pdp } = setup()
+    for (const id of [' u1', 'u1\u200b', '\uff551', 'u 1', 'x'.repeat(256), 'é', '']) {
+      expectCode(
+        () => pdp.emergency.grant(request({ subject: { ...u1, id } })),
+        'ERR_RBAC_EMERGENCY_REQUEST_INVALID',
+        /subject\/id/,
+      )
+    }
+    const g = pdp.emergency.grant(request({ subject: u1 }))
+    for (const by of [' u-admin', 'u-admin\u200b', '\uff55-admin'])
+      expectCode(() => pdp.emergency.revoke(g.id, by), 'ERR_RBAC_EMERGENCY_REQUEST_INVALID', /user id/)
+    expect(pdp.emergency.active().map((x) => x.id)).toEqual([g.id])
+    for (const id of [
+      'Practitioner/123',
+      'jane.doe+ed@example.org',
+      'auth0|5f7c8ec7c33c6c004bbafe82',
+      'x'.repeat(255),
+    ])
+      expect(pdp.emergency.grant(request({ subject: { ...u1, id } })).subject).toBe(id)
+  })
+
+  it('a grant is used only by its holder, spelled exactly', () => {
+    const { pdp } = setup()
+    const g = pdp.emergency.grant(request({ subject: u1 }))
+    expect(pdp.decide(access(g.id, {}, u1)).reason).toBe('emergency_access')
+    for (const id of ['U1', ' u1', 'u1\u200b', '\uff551']) {
+      expect(pdp.decide(access(g.id, {}, { ...u1, id })), id).toMatchObject({
+        allowed: false,
+        emergencyAccess: { status: 'out_of_scope', used: false },
+      })
+    }
+  })
+
+  it('a stored grant whose holder id breaks the grammar is malformed', () => {
+    const good = setup().pdp.emergency.grant(request({ subject: u1 }))
+    expect(isEmergencyGrant(good)).toBe(true)
+    for (const subject of ['u1\u200b', ' u1', '', '\uff551'])
+      expect(isEmergencyGrant({ ...good, subject })).toBe(false)
+  })
+
+  it('a reviewed grant never grants again when the clock is wound back into its window', () => {
+    const { pdp, clock, id } = ended()
+    const g = pdp.emergency.get(id) as EmergencyGrant
+    pdp.emergency.review(id, review('u-privacy'))
+    clock.set(g.issuedAt + MIN, true)
+    expect(pdp.decide(access(id, {}, u1))).toMatchObject({
+      allowed: false,
+      emergencyAccess: { status: 'expired', used: false },
+    })
+    expect(pdp.emergency.active()).toEqual([])
+    expect(pdp.emergency.pendingReviews()).toEqual([])
+  })
+
+  it('a revoked grant never grants again when the clock is wound back before the revocation', () => {
+    const { pdp, clock } = setup()
+    const g = pdp.emergency.grant(request({ subject: u1 }))
+    clock.advance(5 * MIN)
+    pdp.emergency.revoke(g.id, 'u-supervisor')
+    clock.set(g.issuedAt + MIN, true)
+    expect(pdp.decide(access(g.id, {}, u1))).toMatchObject({
+      allowed: false,
+      emergencyAccess: { status: 'revoked', used: false },
+    })
+    expect(pdp.emergency.state(pdp.emergency.get(g.id) as EmergencyGrant)).toBe('revoked')
+    expect(pdp.emergency.active()).toEqual([])
+  })
+})
+
+describe('emergency access: limits, defaults and ordering', () => {
+  it('the bounds of a request are inclusive', () => {
+    const { pdp } = setup()
+    const ok = (over: Partial<EmergencyGrantRequest>) =>
+      expect(pdp.emergency.grant(request(over)).id).toBeTruthy()
+    const bad = (over: Partial<EmergencyGrantRequest>, message: RegExp) =>
+      expectCode(() => pdp.emergency.grant(request(over)), 'ERR_RBAC_EMERGENCY_REQUEST_INVALID', message)
+    ok({ minutes: 1 })
+    ok({ minutes: 60 })
+    bad({ minutes: 61 }, /minutes must be between 1 and 60/)
+    ok({ justification: ` ${'j'.repeat(20)} ` })
+    bad({ justification: ` ${'j'.repeat(19)} ` }, /justification shorter than 20 characters/)
+    bad({ justification: 'j'.repeat(2001) }, /malformed request at \/justification/)
+    ok({ patient: 'p'.repeat(256) })
+    bad({ patient: 'p'.repeat(257) }, /malformed request at \/patient/)
+    bad({ patient: '' }, /malformed request at \/patient/)
+    ok({ patient: 'MRN 00042 é' }) // patients are not subject ids: spaces and non-ASCII pass
+    for (const c of ['\x00', '\x1f', '\x7f']) bad({ patient: `p${c}` }, /malformed request at \/patient/)
+    ok({ patient: 'p\x80' })
+    bad({ actions: Array(65).fill('read') }, /malformed request at \/actions/)
+    bad({ resources: [] }, /malformed request at \/resources/)
+    bad({ resources: ['Observation', 'Observation'] }, /resources repeat/)
+    bad({ subject: { ...who.nurse, roles: ['x'.repeat(65)] } }, /malformed request at \/subject\/roles\/0/)
+    bad(
+      { subject: { ...who.nurse, roles: Array(1001).fill('nurse') } },
+      /malformed request at \/subject\/roles/,
+    )
+    bad({ subject: { ...who.nurse, tenant: 'clinic a' } }, /malformed request at \/subject\/tenant/)
+    bad({ reasonCode: 'clinical emergency' }, /malformed request at \/reasonCode/)
+    bad({ minutes: '5' as unknown as number }, /malformed request at \/minutes/)
+    expectCode(
+      () => pdp.emergency.grant(null as unknown as EmergencyGrantRequest),
+      'ERR_RBAC_EMERGENCY_REQUEST_INVALID',
+      /malformed request at \/:/,
+    )
+  })
+
+  it('the policy defaults are 60 minutes and 20 characters; its own limits replace them', () => {
+    const ea = clinic.emergencyAccess as NonNullable<typeof clinic.emergencyAccess>
+    const { maxMinutes: _, ...rest } = ea
+    const clock = manualClock(T0)
+    const byDefault = compilePolicy({ ...clinic, emergencyAccess: rest }, { clock })
+    expect(byDefault.emergency.grant(request({ minutes: 60 })).expiresAt).toBe(T0 + 60 * MIN)
+    expectCode(
+      () => byDefault.emergency.grant(request({ minutes: 61 })),
+      'ERR_RBAC_EMERGENCY_REQUEST_INVALID',
+    )
+    const custom = compilePolicy(
+      { ...clinic, emergencyAccess: { ...rest, maxMinutes: 5, minJustificationLength: 3 } },
+      { clock },
+    )
+    expect(custom.emergency.grant(request({ minutes: 5, justification: 'abc' })).expiresAt).toBe(T0 + 5 * MIN)
+    expectCode(
+      () => custom.emergency.grant(request({ minutes: 6 })),
+      'ERR_RBAC_EMERGENCY_REQUEST_INVALID',
+      /between 1 and 5/,
+    )
+    expectCode(
+      () => custom.emergency.grant(request({ justification: 'ab' })),
+      'ERR_RBAC_EMERGENCY_REQUEST_INVALID',
+      /shorter than 3/,
+    )
+  })
+
+  it('actions are stored sorted; resources default to the policy list, sorted, and keep the order given', () => {
+    const { pdp } = setup()
+    const g = pdp.emergency.grant(request({ actions: ['search', 'read'] }))
+    expect(g.actions).toEqual(['read', 'search'])
+    expect(Object.isFrozen(g.actions) && Object.isFrozen(g.resources)).toBe(true)
+    expect(g.resources).toEqual([
+      'Condition',
+      'DocumentReference',
+      'Encounter',
+      'MedicationRequest',
+      'Observation',
+      'Patient',
+    ])
+    expect(pdp.emergency.grant(request({ resources: ['Observation', 'Condition'] })).resources).toEqual([
+      'Observation',
+      'Condition',
+    ])
+  })
+
+  it('eligibility follows inheritance and role tenants', () => {
+    const { pdp } = setup()
+    expect(
+      pdp.emergency.grant(request({ subject: { ...who.nurse, roles: ['billing', 'charge_nurse'] } })).subject,
+    ).toBe('u-nurse')
+    expect(pdp.emergency.grant(request({ subject: who.doc })).subject).toBe('u-doc')
+    const p = compilePolicy(
+      { ...clinic, roles: clinic.roles.map((r) => (r.id === 'nurse' ? { ...r, tenants: ['clinic-b'] } : r)) },
+      { clock: manualClock(T0) },
+    )
+    const plainNurse = { id: 'u-n', tenant: 'clinic-a', roles: ['nurse'] }
+    expectCode(
+      () => p.emergency.grant(request({ subject: plainNurse })),
+      'ERR_RBAC_EMERGENCY_REQUEST_INVALID',
+      /eligible/,
+    )
+    expect(p.emergency.grant(request({ subject: { ...plainNurse, tenant: 'clinic-b' } })).tenant).toBe(
+      'clinic-b',
+    )
+    expectCode(
+      () => p.emergency.grant(request({ subject: { ...plainNurse, roles: [42 as unknown as string] } })),
+      'ERR_RBAC_EMERGENCY_REQUEST_INVALID',
+    )
+  })
+
+  it('lists are ordered by issue time, then id, and skip what is not in their state', () => {
+    let n = 0
+    const clock = manualClock(T0)
+    // Ids from a counter that runs backwards, so id order and issue order disagree.
+    const random = (len: number) => new Uint8Array(len).fill(200 - n++)
+    const pdp = compilePolicy(clinic, { clock, random })
+    const a = pdp.emergency.grant(request({ minutes: 10 }))
+    const b = pdp.emergency.grant(request({ minutes: 10 }))
+    clock.advance(MIN)
+    const c = pdp.emergency.grant(request({ minutes: 20 }))
+    expect(a.id > b.id).toBe(true)
+    expect(pdp.emergency.active().map((g) => g.id)).toEqual([b.id, a.id, c.id])
+    expect(pdp.emergency.pendingReviews()).toEqual([])
+    clock.set(T0 + 10 * MIN)
+    expect(pdp.emergency.active().map((g) => g.id)).toEqual([c.id])
+    expect(pdp.emergency.pendingReviews().map((g) => g.id)).toEqual([b.id, a.id])
+    pdp.emergency.review(b.id, { reviewer: 'u-privacy', outcome: 'inappropriate', notes: 'no reason found' })
+    expect(pdp.emergency.pendingReviews().map((g) => g.id)).toEqual([a.id])
+    expect(pdp.emergency.get(b.id)?.review).toEqual({
+      reviewer: 'u-privacy',
+      outcome: 'inappropriate',
+      notes: 'no reason found',
+      at: T0 + 10 * MIN,
+    })
+  })
+
+  it('grants issued at the same time are listed by id', () => {
+    const ids = [9, 3, 7, 1, 5, 8, 2, 6, 4, 0]
+    let n = 0
+    const pdp = compilePolicy(clinic, {
+      clock: manualClock(T0),
+      random: (len) => new Uint8Array(len).fill(ids[n++ % ids.length] as number),
+    })
+    const made = ids.map(() => pdp.emergency.grant(request()).id)
+    expect(pdp.emergency.active().map((g) => g.id)).toEqual([...made].sort())
+  })
+
+  it('revoking a grant that is not yet valid ends it; state() reads the clock or the time given', () => {
+    const { pdp, clock } = setup()
+    const g = pdp.emergency.grant(request({ minutes: 10 }))
+    expect(pdp.emergency.state(g)).toBe('active')
+    expect(pdp.emergency.state(g, T0 - 1)).toBe('not_yet_valid')
+    expect(pdp.emergency.state(g, T0)).toBe('active')
+    expect(pdp.emergency.state(g, T0 + 10 * MIN - 1)).toBe('active')
+    expect(pdp.emergency.state(g, T0 + 10 * MIN)).toBe('expired')
+    clock.set(T0 - MIN, true)
+    expect(pdp.emergency.state(g)).toBe('not_yet_valid')
+    expectCode(
+      () => pdp.emergency.review(g.id, { reviewer: 'u-privacy', outcome: 'appropriate', notes: '' }),
+      'ERR_RBAC_EMERGENCY_STATE',
+      /still active/,
+    )
+    const r = pdp.emergency.revoke(g.id, 'u-supervisor')
+    expect(r.revoked).toEqual({ at: T0 - MIN, by: 'u-supervisor' })
+    expect(pdp.emergency.get(g.id)).toBe(r)
+    expect(pdp.emergency.state(r, T0 + MIN)).toBe('revoked')
+  })
+
+  it('the in-memory store keeps the latest version of each grant', () => {
+    const store = createMemoryEmergencyStore()
+    const pdp = compilePolicy(clinic, { clock: manualClock(T0), emergencyStore: store })
+    const g = pdp.emergency.grant(request())
+    expect(store.get(g.id)).toBe(g)
+    const r = pdp.emergency.revoke(g.id, 'u-supervisor')
+    expect(store.get(g.id)).toBe(r)
+    expect([...store.list()]).toEqual([r])
+    expect(store.get('nope')).toBeUndefined()
+    expect(pdp.emergency.get(42 as unknown as string)).toBeUndefined()
+    expectCode(() => pdp.emergency.revoke(42 as unknown as string, 'u'), 'ERR_RBAC_EMERGENCY_NOT_FOUND')
+  })
+
+  it('only well-formed grant records count', () => {
+    const good = setup().pdp.emergency.grant(request())
+    expect(isEmergencyGrant(good)).toBe(true)
+    expect(isEmergencyGrant({ ...good, revoked: { at: 5, by: 'u' } })).toBe(true)
+    for (const [k, v] of [
+      ['id', 1],
+      ['tenant', null],
+      ['patient', 2],
+      ['reasonCode', undefined],
+      ['issuedAt', 1.5],
+      ['issuedAt', '1'],
+      ['expiresAt', 2 ** 53],
+      ['actions', ['read', 1]],
+      ['actions', Array(1001).fill('read')],
+      ['resources', 'Observation'],
+      ['revoked', undefined],
+      ['revoked', 'yes'],
+      ['revoked', { at: 1.5 }],
+    ] as const)
+      expect(isEmergencyGrant({ ...good, [k]: v }), `${k}=${String(v)}`).toBe(false)
+    expect(isEmergencyGrant({ ...good, actions: Array(1000).fill('read') })).toBe(true)
+    expect(isEmergencyGrant('grant')).toBe(false)
+  })
+})
+
+describe('emergency access: the registry at its edges', () => {
+  it('says whether it is enabled, and why a grant is refused when it is not', () => {
+    expect(setup().pdp.emergency.enabled).toBe(true)
+    const { emergencyAccess: _, ...doc } = clinic
+    const off = compilePolicy(doc)
+    expectCode(
+      () => off.emergency.grant(request()),
+      'ERR_RBAC_EMERGENCY_STATE',
+      /^emergency access is not enabled/,
+    )
+  })
+
+  it('a refused request names the first bad field and the kind of problem', () => {
+    const { pdp } = setup()
+    expectCode(
+      () => pdp.emergency.grant(request({ subject: { ...who.nurse, roles: ['x'.repeat(65)] } })),
+      'ERR_RBAC_EMERGENCY_REQUEST_INVALID',
+      /^malformed request at \/subject\/roles\/0: too_big$/,
+    )
+    expectCode(
+      () => pdp.emergency.grant(request({ subject: { ...who.nurse, id: ' u' } })),
+      'ERR_RBAC_EMERGENCY_REQUEST_INVALID',
+      /^malformed request at \/subject\/id: custom$/,
+    )
+  })
+
+  it('unknown ids are not found, and only strings reach the store', () => {
+    const asked: unknown[] = []
+    const inner = createMemoryEmergencyStore()
+    const store = {
+      get: (id: string) => {
+        asked.push(id)
+        return inner.get(id)
+      },
+      set: inner.set,
+      list: inner.list,
+    }
+    const pdp = compilePolicy(clinic, { clock: manualClock(T0), emergencyStore: store })
+    expectCode(
+      () => pdp.emergency.revoke('nope', 'u-admin'),
+      'ERR_RBAC_EMERGENCY_NOT_FOUND',
+      /^no such grant$/,
+    )
+    expectCode(
+      () => pdp.emergency.review('nope', { reviewer: 'u-privacy', outcome: 'appropriate', notes: '' }),
+      'ERR_RBAC_EMERGENCY_NOT_FOUND',
+    )
+    for (const id of [7, null, { id: 'x' }] as unknown as string[]) {
+      expect(pdp.emergency.get(id)).toBeUndefined()
+      expectCode(() => pdp.emergency.revoke(id, 'u-admin'), 'ERR_RBAC_EMERGENCY_NOT_FOUND')
+    }
+    expect(asked.every((id) => typeof id === 'string')).toBe(true)
+    expect(asked).toEqual(['nope', 'nope'])
+  })
+
+  it('a function carrying the fields of a grant is not a grant', () => {
+    const good = setup().pdp.emergency.grant(request())
+    const fn = Object.assign(() => true, good)
+    expect(isEmergencyGrant(fn)).toBe(false)
+    expect(isEmergencyGrant(Object.assign(Object.create(null), good))).toBe(true)
   })
 })

@@ -36,7 +36,9 @@ function operand(req: AccessRequest, o: Operand): { found: boolean; value?: unkn
   return { found: true, value: o }
 }
 
-const prim = (v: unknown): boolean => v === null || ['string', 'number', 'boolean'].includes(typeof v)
+/** Comparable: null, a string, a boolean or a finite number (NaN and ±Infinity are errors). */
+const prim = (v: unknown): boolean =>
+  v === null || ['string', 'boolean'].includes(typeof v) || Number.isFinite(v)
 
 export function refCondition(
   c: Condition,
@@ -73,7 +75,7 @@ export function refCondition(
   const x = operand(req, a)
   const y = operand(req, b)
   if (!x.found || !y.found || !prim(x.value)) return 'error'
-  if (op === 'in') return Array.isArray(y.value) ? y.value.includes(x.value) : 'error'
+  if (op === 'in') return Array.isArray(y.value) && y.value.every(prim) ? y.value.includes(x.value) : 'error'
   if (!prim(y.value)) return 'error'
   if (op === 'eq') return x.value === y.value
   if (op === 'ne') return x.value !== y.value

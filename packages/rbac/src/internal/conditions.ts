@@ -3,8 +3,8 @@
  * node becomes a function that reads attributes through own-property checks only, so a request's
  * `__proto__`, `constructor` or inherited members are never reached.
  *
- * Three-valued results: 0 false, 1 true, 2 error (missing attribute, type mismatch, resolver
- * missing or failing). Kleene logic: `all` is false if any child is false, `any` is true if any
+ * Three-valued results: 0 false, 1 true, 2 error (missing attribute, type mismatch including NaN
+ * and ±Infinity, resolver missing or failing). Kleene logic: `all` is false if any child is false, `any` is true if any
  * child is true, otherwise an error propagates; `not` keeps an error an error.
  */
 import type { AccessRequest, ConditionErrorCode } from '../decision.js'
@@ -18,9 +18,14 @@ export interface EvalEnv {
   req: AccessRequest
   now: () => number
   resolvers: ReadonlyMap<string, Resolver>
-  /** Set on the first error. */
-  errCode: ConditionErrorCode | undefined
-  errDetail: string
+  /** The first error of the condition being evaluated (the caller resets it). */
+  err: ConditionErr | undefined
+}
+
+/** Why a condition could not be evaluated, and the path or resolver name involved. */
+export interface ConditionErr {
+  readonly code: ConditionErrorCode
+  readonly detail: string
 }
 
 /** A compiled condition. */
@@ -30,10 +35,7 @@ const MISSING: unique symbol = Symbol('missing')
 type Getter = (env: EvalEnv) => unknown
 
 function fail(env: EvalEnv, code: ConditionErrorCode, detail: string): 2 {
-  if (env.errCode === undefined) {
-    env.errCode = code
-    env.errDetail = detail
-  }
+  env.err ??= { code, detail }
   return 2
 }
 
@@ -43,8 +45,9 @@ function getter(path: string): Getter {
   const rest = segs.slice(1)
   return (env) => {
     const req = env.req
+    // `action` is read as the decision reads it (own or not); the other roots must be own.
     if (root !== 'action' && !Object.hasOwn(req, root)) return MISSING
-    let cur: unknown = root === 'action' ? req.action : (req as unknown as Record<string, unknown>)[root]
+    let cur: unknown = (req as unknown as Record<string, unknown>)[root]
     for (const seg of rest) {
       if (typeof cur !== 'object' || cur === null || Array.isArray(cur) || !Object.hasOwn(cur, seg))
         return MISSING
@@ -63,8 +66,14 @@ function operand(o: Operand): { get: Getter; path: string } {
   return { get: () => value, path: '(literal)' }
 }
 
-const isPrimitive = (v: unknown): v is Literal =>
-  v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+/**
+ * A value a condition can compare: null, a boolean, a string or a finite number. NaN and ±Infinity
+ * are not: NaN compares false with everything, so `ne` and `not { lt … }` would come out true and a
+ * `gte` deny rule would never apply (`Number(undefined)` and `parseInt('')` are NaN: an app that
+ * fails to load a counter must not get a silent allow). Policy literals are finite by the schema.
+ */
+const isLiteral = (v: unknown): v is Literal =>
+  v === null || typeof v === 'string' || typeof v === 'boolean' || Number.isFinite(v) // false for anything but a finite number (no coercion)
 
 function compare(
   op: 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte' | 'in',
@@ -77,13 +86,19 @@ function compare(
     if (x === MISSING) return fail(env, 'missing_attribute', a.path)
     const y = b.get(env)
     if (y === MISSING) return fail(env, 'missing_attribute', b.path)
-    if (!isPrimitive(x)) return fail(env, 'type_mismatch', a.path)
+    if (!isLiteral(x)) return fail(env, 'type_mismatch', a.path)
     if (op === 'in') {
+      // A list of literals only: a string would otherwise match by substring somewhere else, and
+      // a NaN in the list would make `not { in … }` true.
       if (!Array.isArray(y)) return fail(env, 'type_mismatch', b.path)
-      for (const item of y) if (item === x) return 1
-      return 0
+      let found = false
+      for (const item of y) {
+        if (!isLiteral(item)) return fail(env, 'type_mismatch', b.path)
+        if (item === x) found = true
+      }
+      return found ? 1 : 0
     }
-    if (!isPrimitive(y)) return fail(env, 'type_mismatch', b.path)
+    if (!isLiteral(y)) return fail(env, 'type_mismatch', b.path)
     if (op === 'eq') return x === y ? 1 : 0
     if (op === 'ne') return x !== y ? 1 : 0
     const bothNumbers = typeof x === 'number' && typeof y === 'number'
@@ -181,7 +196,7 @@ export function compileCondition(c: Condition): CondFn {
         try {
           r = fn(env.req)
         } catch {
-          return fail(env, 'resolver_failed', name)
+          // A throw leaves `r` undefined: a failure, like any other non-boolean result below.
         }
         if (r === true) return 1
         if (r === false) return 0
