@@ -247,12 +247,13 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
       }
       return { source, position, stored, body, root, trusted: options.keyring !== undefined, matched: null }
     } catch (e) {
-      const msg = e instanceof Error ? e.message : ''
-      const code: FindingCode = msg.startsWith('unknown key')
+      // The error code says what failed (never the message: custom keyrings word it their own way).
+      const code: FindingCode = isSafeguardsError(e, 'ERR_AUDIT_UNKNOWN_KEY')
         ? 'UNKNOWN_KEY'
-        : msg.includes('signature') || msg.includes('not valid at')
+        : isSafeguardsError(e, 'ERR_AUDIT_CHECKPOINT_SIGNATURE')
           ? 'CHECKPOINT_SIG_INVALID'
           : 'CHECKPOINT_MALFORMED'
+      const msg = e instanceof Error ? e.message : 'not readable'
       add({
         seq: at,
         code,

@@ -141,7 +141,12 @@ describe('checkpoints', () => {
     const o = JSON.parse(jws)
     const sig = o.signature as string
     o.signature = (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1)
+    await expect(keyring.verify(JSON.stringify(o))).rejects.toMatchObject({
+      code: 'ERR_AUDIT_CHECKPOINT_SIGNATURE',
+    })
     await expect(keyring.verify(JSON.stringify(o))).rejects.toThrow(CheckpointError)
+    const stranger = await createKeyring([{ publicJwk: (await generateCheckpointKey()).publicJwk }])
+    await expect(stranger.verify(jws)).rejects.toMatchObject({ code: 'ERR_AUDIT_UNKNOWN_KEY' })
     await expect(keyring.verify('not json')).rejects.toThrow(CheckpointError)
     await expect(keyring.verify('{"payload":"e30","protected":"e30","signature":""}')).rejects.toThrow(
       CheckpointError,
