@@ -3,16 +3,22 @@
  * classification by error code (never by message text), anchors that are empty or missing,
  * empty logs, and the checkpoint chain checks (splices, rollbacks, truncation, unanchored tails).
  */
+import { readdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
+  type AnchoredCheckpoint,
+  type AnchorSink,
   CheckpointError,
   CheckpointSignatureError,
+  directoryAnchor,
   type Keyring,
   openFileStore,
   readCheckpointUnverified,
   UnknownCheckpointKeyError,
+  verifyLog,
 } from '../src/index.js'
-import { signedLog, verifyEveryWay } from './helpers.js'
+import { signedLog, tempDir, verifyEveryWay } from './helpers.js'
 
 /** A keyring that reads checkpoints without checking them, and refuses the one at `size` with `error`. */
 function refusingKeyring(size: number, error: Error): Keyring {
@@ -61,3 +67,93 @@ function withMessage<E extends Error>(e: E, message: string): E {
   e.message = message
   return e
 }
+
+describe('anchors that hold nothing', () => {
+  it('an anchor with no checkpoint of the stream, while the log has checkpoints, is an error', async () => {
+    const anchorDir = tempDir()
+    const { dir, keyring } = await signedLog(6, { every: 3, anchor: anchorDir })
+    const store = await openFileStore({ dir, readOnly: true })
+    expect(await verifyEveryWay(store, { keyring, anchor: directoryAnchor(anchorDir) })).toMatchObject({
+      ok: true,
+      anchoredThrough: 5,
+    })
+    // the anchor is wiped (an empty directory), or was never written for this stream
+    rmSync(join(anchorDir, 's'), { recursive: true })
+    for (const anchor of [directoryAnchor(anchorDir), directoryAnchor(tempDir())]) {
+      const r = await verifyEveryWay(store, { keyring, anchor, anchorGraceMs: 0 })
+      expect(r.ok).toBe(false)
+      expect(r.anchoredThrough).toBeNull()
+      expect(r.findings[0]).toMatchObject({ code: 'ANCHOR_EMPTY', severity: 'error', seq: 0 })
+    }
+  })
+
+  it('an anchor that was empty only while the first checkpoint was being anchored is no finding', async () => {
+    const anchorDir = tempDir()
+    const { dir, keyring } = await signedLog(6, { every: 3, anchor: anchorDir })
+    const real = directoryAnchor(anchorDir)
+    const store = await openFileStore({ dir, readOnly: true })
+    // the writer stored its first checkpoint, and anchors it only after the verifier's first lists
+    const late = (emptyLists: number): AnchorSink & { lists: number } => {
+      const sink = {
+        lists: 0,
+        put: (o: string, c: AnchoredCheckpoint) => real.put(o, c),
+        list: async (o: string) => (sink.lists++ < emptyLists ? [] : real.list(o)),
+      }
+      return sink
+    }
+    for (const emptyLists of [1, 3]) {
+      const anchor = late(emptyLists)
+      const r = await verifyLog(store, { keyring, anchor, anchorGraceMs: 60_000 })
+      expect(anchor.lists).toBe(emptyLists + 1)
+      expect(r.ok).toBe(true)
+      expect(r.findings).toEqual([
+        expect.objectContaining({ code: 'UNANCHORED_TAIL', severity: 'warning', seq: 0 }),
+      ])
+    }
+    // an anchor that stays empty past the grace period is reported, after listing again
+    const never = late(Number.POSITIVE_INFINITY)
+    const r = await verifyLog(store, { keyring, anchor: never, anchorGraceMs: 120 })
+    expect(r.findings[0]).toMatchObject({ code: 'ANCHOR_EMPTY', severity: 'error' })
+    expect(never.lists).toBeGreaterThanOrEqual(3)
+    const none = late(Number.POSITIVE_INFINITY)
+    expect((await verifyLog(store, { keyring, anchor: none, anchorGraceMs: 0 })).ok).toBe(false)
+    expect(none.lists).toBe(2)
+    await expect(verifyLog(store, { anchorGraceMs: -1 })).rejects.toThrow(RangeError)
+    await expect(verifyLog(store, { anchorGraceMs: 0.5 })).rejects.toThrow(RangeError)
+  })
+
+  it('a directory anchor that does not exist cannot be listed (a mistyped path is no empty anchor)', async () => {
+    const { dir, keyring } = await signedLog(3)
+    const missing = directoryAnchor(join(tempDir(), 'no-such-dir'))
+    await expect(missing.list('s')).rejects.toMatchObject({ code: 'ERR_AUDIT_STORE' })
+    await expect(
+      verifyLog(await openFileStore({ dir, readOnly: true }), { keyring, anchor: missing }),
+    ).rejects.toMatchObject({ code: 'ERR_AUDIT_STORE' })
+  })
+})
+
+describe('an empty log', () => {
+  it('whose records and checkpoints were all removed says it is empty and unanchored', async () => {
+    const { dir, keyring } = await signedLog(6, { every: 3 })
+    for (const f of readdirSync(join(dir, 'segments'))) rmSync(join(dir, 'segments', f))
+    rmSync(join(dir, 'checkpoints.jsonl'))
+    const r = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring })
+    expect(r).toMatchObject({ ok: true, records: 0, anchoredThrough: null, checkpointedThrough: null })
+    expect(r.findings).toEqual([expect.objectContaining({ code: 'EMPTY_LOG', severity: 'warning', seq: 0 })])
+    expect(r.findings[0]!.message).toMatch(/empty/)
+    expect(r.findings[0]!.message).toMatch(/unanchored|no anchor/)
+  })
+
+  it('checked against an anchor that holds its checkpoints, is truncated', async () => {
+    const anchorDir = tempDir()
+    const { dir, keyring } = await signedLog(6, { every: 3, anchor: anchorDir })
+    for (const f of readdirSync(join(dir, 'segments'))) rmSync(join(dir, 'segments', f))
+    rmSync(join(dir, 'checkpoints.jsonl'))
+    const r = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), {
+      keyring,
+      anchor: directoryAnchor(anchorDir),
+    })
+    expect(r.ok).toBe(false)
+    expect(r.findings.map((f) => f.code)).toEqual(expect.arrayContaining(['TRUNCATED', 'EMPTY_LOG']))
+  })
+})
