@@ -6,6 +6,7 @@ import {
   CheckpointError,
   createCheckpointSigner,
   createKeyring,
+  directoryAnchor,
   generateCheckpointKey,
   openAuditLog,
   openFileStore,
@@ -39,7 +40,7 @@ function fakeTimers(): Timers & { fire(): void; active: number } {
 }
 
 describe('checkpoints', () => {
-  it('writes a checkpoint every T even when idle, and on close', async () => {
+  it('writes a checkpoint every T and on close, but never one of an unchanged log', async () => {
     const dir = tempDir()
     const key = await generateCheckpointKey()
     const timers = fakeTimers()
@@ -56,21 +57,55 @@ describe('checkpoints', () => {
     await log.append(event(0))
     clock.advance(30_000)
     timers.fire()
-    await log.checkpoint() // queued behind the timer's checkpoint
+    const first = await log.checkpoint() // queued behind the timer's: the log has not grown since
+    expect(first?.size).toBe(1)
     clock.advance(30_000)
-    timers.fire() // idle: still a checkpoint
+    timers.fire() // idle: no checkpoint of the same size again
+    expect(await log.checkpoint()).toEqual(first)
+    await log.append(event(1))
     await log.close()
     expect(timers.active).toBe(0)
     const cps = await (await openFileStore({ dir, readOnly: true })).readCheckpoints()
-    expect(cps.length).toBe(4)
     const bodies = cps.map((c) => readCheckpointUnverified(c.jws).body)
-    expect(bodies.map((b) => b.size)).toEqual([1, 1, 1, 1])
-    expect(bodies.map((b) => b.index)).toEqual([0, 1, 2, 3])
+    expect(bodies.map((b) => b.size)).toEqual([1, 2])
+    expect(bodies.map((b) => b.index)).toEqual([0, 1])
     expect(bodies[0]!.timestamp).toBe('2023-11-14T22:13:50.000Z')
     const keyring = await createKeyring([{ publicJwk: key.publicJwk }])
     const report = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring })
-    expect(report).toMatchObject({ ok: true, findings: [], checkpoints: { total: 4, verified: 4 } })
-    await expect(log.append(event(1))).rejects.toThrow(AuditClosedError)
+    expect(report).toMatchObject({ ok: true, findings: [], checkpoints: { total: 2, verified: 2 } })
+    await expect(log.append(event(2))).rejects.toThrow(AuditClosedError)
+  })
+
+  it('an empty log gets no checkpoint, not even on close, and nothing is anchored', async () => {
+    const dir = tempDir()
+    const anchorDir = tempDir()
+    const key = await generateCheckpointKey()
+    const log = await openAuditLog({
+      store: await openFileStore({ dir, stream: 's' }),
+      signer: await createCheckpointSigner(key.privateJwk),
+      anchor: directoryAnchor(anchorDir),
+      checkpointEvery: { records: 1, ms: 0 },
+    })
+    expect(await log.checkpoint()).toBeNull()
+    await log.close()
+    expect(await (await openFileStore({ dir, readOnly: true })).readCheckpoints()).toEqual([])
+    expect(await directoryAnchor(anchorDir).list('s')).toEqual([])
+  })
+
+  it('a checkpoint stored but never anchored (a crash in between) is anchored by the next request', async () => {
+    const dir = tempDir()
+    const anchorDir = tempDir()
+    const key = await generateCheckpointKey()
+    const signer = await createCheckpointSigner(key.privateJwk)
+    const unanchored = await openAuditLog({ store: await openFileStore({ dir, stream: 's' }), signer })
+    await unanchored.append(event(0))
+    await unanchored.close()
+    const anchor = directoryAnchor(anchorDir)
+    const log = await openAuditLog({ store: await openFileStore({ dir }), signer, anchor })
+    const cp = await log.checkpoint()
+    await log.close()
+    expect(await (await openFileStore({ dir, readOnly: true })).readCheckpoints()).toEqual([cp])
+    expect(await anchor.list('s')).toEqual([{ ...cp, index: 0 }])
   })
 
   it('rotates keys: old checkpoints stay verifiable with the old public key', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -122,6 +122,39 @@ describe('safeguards audit', () => {
     expect(r.err).toContain('ERR_AUDIT_NON_CANONICAL')
     const v = await run(['audit', 'verify', '--log', 'log', '--json'], '', dir)
     expect(JSON.parse(v.out).records).toBe(2)
+  })
+
+  it('append checkpoints only a grown log: an invalid first line writes and anchors nothing', async () => {
+    const dir = tempDir()
+    expect((await run(['audit', 'keygen', '--out', 'key.jwk'], '', dir)).code).toBe(0)
+    const args = ['audit', 'append', '--log', 'log', '--key', 'key.jwk', '--anchor', 'anchor']
+    const bad = await run([...args, '--checkpoint-every', '5'], '{"type":"rest"}\n', dir)
+    expect(bad.code).toBe(2)
+    expect(existsSync(join(dir, 'log', 'checkpoints.jsonl'))).toBe(false)
+    expect(existsSync(join(dir, 'anchor', 'log'))).toBe(false)
+    const lines = (from: number, n: number) =>
+      `${Array.from({ length: n }, (_, i) => ev(from + i)).join('\n')}\n`
+    expect((await run([...args, '--checkpoint-every', '5'], lines(0, 5), dir)).code).toBe(0)
+    expect((await run([...args, '--checkpoint-every', '5'], lines(5, 7), dir)).code).toBe(0)
+    expect((await run([...args, '--checkpoint-every', '5'], '', dir)).code).toBe(0)
+    const sizes = () =>
+      readFileSync(join(dir, 'log', 'checkpoints.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).size)
+    // batches decide where the checkpoints in between fall; sizes only ever grow
+    const seen = sizes()
+    expect(seen[0]).toBe(5)
+    expect(seen.at(-1)).toBe(12)
+    for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThan(seen[i - 1])
+    const cp = await run(
+      ['audit', 'checkpoint', '--log', 'log', '--key', 'key.jwk', '--anchor', 'anchor'],
+      '',
+      dir,
+    )
+    expect(cp.code).toBe(0)
+    expect(cp.out).toMatch(/unchanged since the checkpoint of 12 records/)
+    expect(sizes()).toEqual(seen)
   })
 
   it('prove and check-proof, checkpoint, export fhir-r4', async () => {

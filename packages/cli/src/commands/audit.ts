@@ -41,14 +41,16 @@ Subcommands:
   append      --log LOG [--stream ID] [--key JWK] [--anchor DIR] [--checkpoint-every N]
               Reads events as JSON, one per line, on stdin; prints each record's sequence
               number once it is durable. With --key, writes signed checkpoints (every N
-              records and on exit) and copies them to --anchor.
+              records and on exit, never one of an unchanged or empty log) and copies them
+              to --anchor.
   verify      --log LOG [--anchor DIR] [--public-key JWK]... [--deep] [--json] [--workers N|auto]
               Checks records, hash links, checkpoints and anchors. Exit 0 intact,
               1 integrity finding, 2 usage or I/O error. Progress on stderr. Records are
               checked on worker threads too (auto: one per core but one, none for small
               logs; 0: the main thread only); the report is the same.
   checkpoint  --log LOG --key JWK [--anchor DIR]
-              Writes a signed checkpoint of the log now.
+              Writes a signed checkpoint of the log now, unless the log is empty or has not
+              grown since its newest checkpoint (then nothing is written).
   prove       --log LOG --seq N
               Prints an inclusion proof bundle (JSON) for record N that an auditor can check
               offline with 'safeguards audit check-proof'.
@@ -240,8 +242,12 @@ async function checkpoint(argv: string[], io: CliIO): Promise<number> {
     checkpointEvery: { ms: 0 },
   })
   try {
+    const before = (await store.checkpointHead()).count
     const cp = await log.checkpoint()
-    writeLine(io, `checkpoint of ${cp?.size ?? 0} records written (key ${signer.kid})`)
+    if (cp === null) writeLine(io, 'the log is empty: no checkpoint written')
+    else if ((await store.checkpointHead()).count === before)
+      writeLine(io, `the log is unchanged since the checkpoint of ${cp.size} records: none written`)
+    else writeLine(io, `checkpoint of ${cp.size} records written (key ${signer.kid})`)
   } finally {
     await log.close()
   }
