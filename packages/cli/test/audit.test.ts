@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -88,26 +88,78 @@ describe('safeguards audit', () => {
     const report = JSON.parse(v.out)
     expect(report.ok).toBe(false)
     expect(report.findings[0]).toMatchObject({ seq: 3, code: 'HASH_MISMATCH' })
-    const h = await run(['audit', 'verify', '--log', 'log'], '', dir)
+    const h = await run(['audit', 'verify', '--log', 'log', '--public-key', 'pub.jwk'], '', dir)
     expect(h.code).toBe(1)
     expect(h.out).toContain('seq 3\tHASH_MISMATCH')
     expect(h.out).toMatch(/FAILED: 8 records verified/)
     // on worker threads: the same report
     for (const workers of ['0', '2', 'auto']) {
-      const t = await run(['audit', 'verify', '--log', 'log', '--workers', workers], '', dir)
+      const t = await run(
+        ['audit', 'verify', '--log', 'log', '--public-key', 'pub.jwk', '--workers', workers],
+        '',
+        dir,
+      )
       expect({ code: t.code, out: t.out }).toEqual({ code: 1, out: h.out })
     }
-    expect((await run(['audit', 'verify', '--log', 'log', '--workers', 'many'], '', dir)).code).toBe(2)
+    expect(
+      (
+        await run(
+          ['audit', 'verify', '--log', 'log', '--public-key', 'pub.jwk', '--workers', 'many'],
+          '',
+          dir,
+        )
+      ).code,
+    ).toBe(2)
+  })
+
+  it('verify without --public-key is a usage error, unless --no-signatures opts out', async () => {
+    const dir = await setup(6)
+    const base = ['audit', 'verify', '--log', 'log', '--anchor', 'anchor']
+    const forgot = await run(base, '', dir)
+    expect(forgot.code).toBe(2)
+    expect(forgot.err).toContain('--public-key')
+    expect(forgot.err).toContain('--no-signatures')
+    expect(forgot.out).toBe('')
+    const both = await run([...base, '--public-key', 'pub.jwk', '--no-signatures'], '', dir)
+    expect(both.code).toBe(2)
+    const optedOut = await run([...base, '--no-signatures'], '', dir)
+    expect(optedOut.code).toBe(0)
+    expect(optedOut.out).toContain('CHECKPOINT_UNVERIFIED')
+    expect(optedOut.out).toMatch(/^OK: 6 records verified, signatures not checked \(--no-signatures\), .*$/m)
+    const json = JSON.parse((await run([...base, '--no-signatures', '--json'], '', dir)).out)
+    expect(json.findings).toEqual([
+      expect.objectContaining({ code: 'CHECKPOINT_UNVERIFIED', severity: 'warning' }),
+    ])
+    expect(json.checkpoints.verified).toBe(0)
+  })
+
+  it('verify --anchor: a missing directory is a usage error, an empty one an integrity failure', async () => {
+    const dir = await setup(6)
+    const base = ['audit', 'verify', '--log', 'log', '--public-key', 'pub.jwk']
+    const typo = await run([...base, '--anchor', 'anchr'], '', dir)
+    expect(typo.code).toBe(2)
+    expect(typo.err).toContain('--anchor')
+    expect(typo.out).toBe('')
+    writeFileSync(join(dir, 'a-file'), '')
+    expect((await run([...base, '--anchor', 'a-file'], '', dir)).code).toBe(2)
+    mkdirSync(join(dir, 'wiped'))
+    const wiped = await run([...base, '--anchor', 'wiped', '--json'], '', dir)
+    expect(wiped.code).toBe(1)
+    expect(JSON.parse(wiped.out).findings[0]).toMatchObject({ code: 'ANCHOR_EMPTY', severity: 'error' })
   })
 
   it('usage and I/O errors exit 2', async () => {
     const dir = tempDir()
     expect((await run(['audit', 'verify'], '', dir)).code).toBe(2)
     expect((await run(['audit', 'frobnicate'], '', dir)).code).toBe(2)
-    const pg = await run(['audit', 'verify', '--log', 'postgres://localhost/db?stream=s'], '', dir)
+    const pg = await run(
+      ['audit', 'verify', '--log', 'postgres://localhost/db?stream=s', '--no-signatures'],
+      '',
+      dir,
+    )
     expect(pg.code).toBe(2)
     expect(pg.err).toContain('audit-log-postgres')
-    const missing = await run(['audit', 'verify', '--log', 'nope'], '', dir)
+    const missing = await run(['audit', 'verify', '--log', 'nope', '--no-signatures'], '', dir)
     expect(missing.code).toBe(2)
     expect(missing.err).toContain('ERR_AUDIT_STORE')
   })
@@ -120,7 +172,7 @@ describe('safeguards audit', () => {
     expect(r.out).toBe('0\n1\n')
     expect(r.err).toContain('line 3')
     expect(r.err).toContain('ERR_AUDIT_NON_CANONICAL')
-    const v = await run(['audit', 'verify', '--log', 'log', '--json'], '', dir)
+    const v = await run(['audit', 'verify', '--log', 'log', '--no-signatures', '--json'], '', dir)
     expect(JSON.parse(v.out).records).toBe(2)
   })
 

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import {
@@ -43,11 +43,16 @@ Subcommands:
               number once it is durable. With --key, writes signed checkpoints (every N
               records and on exit, never one of an unchanged or empty log) and copies them
               to --anchor.
-  verify      --log LOG [--anchor DIR] [--public-key JWK]... [--deep] [--json] [--workers N|auto]
-              Checks records, hash links, checkpoints and anchors. Exit 0 intact,
-              1 integrity finding, 2 usage or I/O error. Progress on stderr. Records are
-              checked on worker threads too (auto: one per core but one, none for small
-              logs; 0: the main thread only); the report is the same.
+  verify      --log LOG (--public-key JWK... | --no-signatures) [--anchor DIR] [--deep]
+              [--json] [--workers N|auto]
+              Checks records, hash links, checkpoints and anchors. --public-key (repeat it,
+              or give a JWKS) is required: exit 0 means the checkpoint signatures were
+              checked, unless --no-signatures opts out. --anchor must be an existing
+              directory; one holding none of the log's checkpoints is a finding. Exit 0
+              intact, 1 integrity finding, 2 usage or I/O error (also: no --public-key,
+              no such --anchor). Progress on stderr. Records are checked on worker threads
+              too (auto: one per core but one, none for small logs; 0: the main thread
+              only); the report is the same.
   checkpoint  --log LOG --key JWK [--anchor DIR]
               Writes a signed checkpoint of the log now, unless the log is empty or has not
               grown since its newest checkpoint (then nothing is written).
@@ -174,30 +179,57 @@ async function append(argv: string[], io: CliIO): Promise<number> {
   return ExitCode.OK
 }
 
+/**
+ * The directory an `--anchor DIR` names, which must exist: a mistyped anchor would otherwise read
+ * as one that holds nothing, dropping the only protection against tail truncation.
+ */
+function existingAnchorDir(io: CliIO, values: ParsedValues): string | undefined {
+  const anchor = optionalString(values, 'anchor')
+  if (anchor === undefined) return undefined
+  const dir = resolve(io.cwd, anchor)
+  let isDir = false
+  try {
+    isDir = statSync(dir).isDirectory()
+  } catch {
+    // reported below
+  }
+  if (!isDir) throw new UsageError('--anchor: no such directory (the anchor must exist to be checked)')
+  return dir
+}
+
 async function verify(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...LOG_OPTS,
     anchor: { type: 'string' },
     'public-key': { type: 'string', multiple: true },
+    'no-signatures': { type: 'boolean' },
     deep: { type: 'boolean' },
     json: { type: 'boolean' },
     workers: { type: 'string' },
   })
   const spec = requireString(values, 'log')
+  // Exit 0 means the checkpoint signatures were checked, unless the caller opted out explicitly.
+  const skipSignatures = values['no-signatures'] === true
+  const hasKeys = Array.isArray(values['public-key']) && values['public-key'].length > 0
+  if (skipSignatures && hasKeys) throw new UsageError('--public-key and --no-signatures exclude each other')
+  if (!skipSignatures && !hasKeys)
+    throw new UsageError(
+      '--public-key is required (every public key that ever signed checkpoints); pass --no-signatures to verify without checking signatures',
+    )
   const w = optionalString(values, 'workers')
   if (w !== undefined && w !== 'auto' && !/^\d{1,3}$/.test(w))
     throw new UsageError('--workers expects a number of threads or auto')
   const workers = w === undefined || w === 'auto' ? 'auto' : Number(w)
   if (workers !== 'auto' && workers > 256) throw new UsageError('--workers expects at most 256')
   const keyring = await keyringFrom(io, values)
-  const anchorDir = optionalString(values, 'anchor')
+  const anchorDir = existingAnchorDir(io, values)
   const store = await openLogStore(spec, io, { readOnly: true })
   try {
     const progress = createProgress(io, { label: 'records' })
     let last = 0
     const report = await verifyLog(store, {
       ...(keyring === undefined ? {} : { keyring }),
-      ...(anchorDir === undefined ? {} : { anchor: directoryAnchor(resolve(io.cwd, anchorDir)) }),
+      ...(anchorDir === undefined ? {} : { anchor: directoryAnchor(anchorDir) }),
       deep: values.deep === true,
       workers,
       onProgress: (done, total) => {
@@ -213,9 +245,12 @@ async function verify(argv: string[], io: CliIO): Promise<number> {
       for (const f of report.findings) writeLine(io, `${f.severity}\tseq ${f.seq}\t${f.code}\t${f.message}`)
       const anchored =
         report.anchoredThrough === null ? 'not anchored' : `anchored through seq ${report.anchoredThrough}`
+      const signatures = skipSignatures
+        ? 'signatures not checked (--no-signatures)'
+        : `${report.checkpoints.verified}/${report.checkpoints.total} checkpoints verified`
       writeLine(
         io,
-        `${report.ok ? 'OK' : 'FAILED'}: ${report.records} records verified, ${report.checkpoints.verified}/${report.checkpoints.total} checkpoints verified, ${anchored}`,
+        `${report.ok ? 'OK' : 'FAILED'}: ${report.records} records verified, ${signatures}, ${anchored}`,
       )
     }
     return report.ok ? ExitCode.OK : ExitCode.CHECK_FAILED
