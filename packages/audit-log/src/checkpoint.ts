@@ -1,7 +1,9 @@
 /**
  * Signed checkpoints: a tree head (origin, size, RFC 6962 root) in the spirit of C2SP
  * tlog-checkpoint, plus chaining metadata, as the payload of a flattened JWS (RFC 7515) signed with
- * Ed25519 (RFC 8037 / RFC 9864 `alg: "Ed25519"`) through `jose`.
+ * Ed25519 through `jose`. Algorithm names, the SDK-wide policy: sign as `alg: "Ed25519"`, the
+ * fully-specified name RFC 9864 registers; verify `Ed25519` and the polymorphic `EdDSA` of RFC 8037
+ * (deprecated by RFC 9864), both only with Ed25519 keys.
  *
  * Payload (canonical JSON, RFC 8785):
  * `{ index, origin, prev, root, size, timestamp, typ: "safeguards.audit-checkpoint", v: 1 }` where

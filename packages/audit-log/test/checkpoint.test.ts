@@ -1,4 +1,5 @@
-import { manualClock } from '@safeguards/core'
+import { canonicalize, manualClock } from '@safeguards/core'
+import { decodeProtectedHeader, FlattenedSign, importJWK } from 'jose'
 import { describe, expect, it } from 'vitest'
 import {
   AuditClosedError,
@@ -186,6 +187,39 @@ describe('checkpoints', () => {
     await expect(keyring.verify('{"payload":"e30","protected":"e30","signature":""}')).rejects.toThrow(
       CheckpointError,
     )
+  })
+})
+
+describe('checkpoint signature algorithms', () => {
+  it('signs with alg Ed25519 (RFC 9864) and verifies the deprecated EdDSA too, nothing else', async () => {
+    const k = await generateCheckpointKey()
+    const keyring = await createKeyring([{ publicJwk: k.publicJwk }])
+    const body = {
+      index: 0,
+      origin: 's',
+      prev: '0'.repeat(64),
+      root: `${'A'.repeat(43)}=`,
+      size: 1,
+      timestamp: '2026-01-01T00:00:00.000Z',
+      typ: 'safeguards.audit-checkpoint',
+      v: 1,
+    }
+    const payload = new TextEncoder().encode(canonicalize(body))
+    const jws = await (await createCheckpointSigner(k.privateJwk)).sign(payload)
+    expect(decodeProtectedHeader(JSON.parse(jws))).toMatchObject({ alg: 'Ed25519', kid: k.kid })
+    const signWith = async (alg: string, key: Parameters<FlattenedSign['sign']>[0]) => {
+      const f = await new FlattenedSign(payload)
+        .setProtectedHeader({ alg, kid: k.kid, typ: 'audit-checkpoint+jws' })
+        .sign(key)
+      return JSON.stringify({ payload: f.payload, protected: f.protected, signature: f.signature })
+    }
+    for (const alg of ['Ed25519', 'EdDSA']) {
+      const v = await keyring.verify(await signWith(alg, await importJWK(k.privateJwk, alg)))
+      expect(v.body.size).toBe(1)
+    }
+    // an HMAC keyed with the public key's bytes, and any other algorithm, are refused
+    const hs = await signWith('HS256', new TextEncoder().encode(String(k.publicJwk.x)))
+    await expect(keyring.verify(hs)).rejects.toMatchObject({ code: 'ERR_AUDIT_CHECKPOINT_SIGNATURE' })
   })
 })
 
