@@ -14,4 +14,7 @@ export const base: Options = {
   splitting: false,
   treeshake: true,
   tsconfig: 'tsconfig.json',
+  // Keep `node:` specifiers as written (tsup strips them by default; Deno and Bun need them).
+  removeNodeProtocol: false,
+  external: [/^node:/],
 }

@@ -29,7 +29,7 @@ export type AuditPgErrorCode = 'ERR_AUDIT_PG_MIGRATION'
 export class AuditPgMigrationError extends SafeguardsError<'ERR_AUDIT_PG_MIGRATION'> {
   /** @param message - names the schema and migration version, nothing else. */
   constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_AUDIT_PG_MIGRATION', message, options)
+    super('ERR_AUDIT_PG_MIGRATION', message, { ...options, category: 'conflict' })
   }
 }
 

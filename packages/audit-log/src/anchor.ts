@@ -31,6 +31,7 @@ import {
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { canonicalize } from '@safeguards/core'
+import { fsyncDirSync } from '@safeguards/core/node'
 import { AuditStoreError, CheckpointError } from './errors.js'
 import { assertStreamId } from './record.js'
 import type { StoredCheckpoint } from './store.js'
@@ -79,18 +80,6 @@ function writeSynced(path: string, text: string): void {
   }
 }
 
-function fsyncDir(dir: string): void {
-  let fd = -1
-  try {
-    fd = openSync(dir, 'r')
-    fsyncSync(fd)
-  } catch {
-    // Some platforms refuse fsync on a directory; the file itself is synced.
-  } finally {
-    if (fd >= 0) closeSync(fd)
-  }
-}
-
 /**
  * Creates `path` with `text` whole or not at all: the text goes to a temporary file first, which is
  * then hard-linked to `path` (`link` fails with `EEXIST` when `path` exists: exclusive create).
@@ -113,7 +102,7 @@ function createWhole(dir: string, path: string, text: string): void {
       /* already gone */
     }
   }
-  fsyncDir(dir)
+  fsyncDirSync(dir)
 }
 
 function isDirectory(path: string): boolean {

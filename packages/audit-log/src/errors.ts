@@ -63,7 +63,10 @@ export class NonCanonicalInputError extends SafeguardsError<'ERR_AUDIT_NON_CANON
   readonly path: string
   /** @param message - the rule broken; @param path - where. */
   constructor(message: string, path: string, options?: { cause?: unknown }) {
-    super('ERR_AUDIT_NON_CANONICAL', `${message} at ${path === '' ? '(root)' : path}`, options)
+    super('ERR_AUDIT_NON_CANONICAL', `${message} at ${path === '' ? '(root)' : path}`, {
+      ...options,
+      category: 'invalid-input',
+    })
     this.path = path
   }
 }
@@ -85,7 +88,9 @@ export class AuditConflictError extends SafeguardsError<'ERR_AUDIT_CONFLICT'> {
   readonly actualSize: number
   /** @param expectedSize - what the writer assumed; @param actualSize - what the store has. */
   constructor(expectedSize: number, actualSize: number) {
-    super('ERR_AUDIT_CONFLICT', `log head moved: expected size ${expectedSize}, store has ${actualSize}`)
+    super('ERR_AUDIT_CONFLICT', `log head moved: expected size ${expectedSize}, store has ${actualSize}`, {
+      category: 'conflict',
+    })
     this.actualSize = actualSize
   }
 }
@@ -105,7 +110,9 @@ export class AuditCorruptionError extends SafeguardsError<'ERR_AUDIT_CORRUPT'> {
   readonly seq: number | undefined
   /** @param message - what is wrong (no record contents); @param seq - where, if known. */
   constructor(message: string, seq?: number) {
-    super('ERR_AUDIT_CORRUPT', seq === undefined ? message : `${message} at seq ${seq}`)
+    super('ERR_AUDIT_CORRUPT', seq === undefined ? message : `${message} at seq ${seq}`, {
+      category: 'integrity',
+    })
     this.seq = seq
   }
 }
@@ -122,7 +129,7 @@ export class AuditCorruptionError extends SafeguardsError<'ERR_AUDIT_CORRUPT'> {
 export class AuditStoreError extends SafeguardsError<'ERR_AUDIT_STORE'> {
   /** @param message - the operation that failed and the system error code, never paths with PHI. */
   constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_AUDIT_STORE', message, options)
+    super('ERR_AUDIT_STORE', message, { ...options, category: 'io' })
   }
 }
 
@@ -135,9 +142,17 @@ export class AuditStoreError extends SafeguardsError<'ERR_AUDIT_STORE'> {
  * ```
  */
 export class AuditLockTimeoutError extends SafeguardsError<'ERR_AUDIT_LOCK_TIMEOUT'> {
-  /** @param timeoutMs - how long the writer waited. */
-  constructor(timeoutMs: number) {
-    super('ERR_AUDIT_LOCK_TIMEOUT', `log lock not acquired within ${timeoutMs} ms`)
+  /**
+   * @param timeoutMs - how long the writer waited.
+   * @param options - the cause: the `LockTimeoutError` of `@safeguards/core`, which names the holder.
+   */
+  constructor(timeoutMs: number, options?: { cause?: unknown }) {
+    const holder = (options?.cause as { holder?: { pid: number; host: string } } | undefined)?.holder
+    super(
+      'ERR_AUDIT_LOCK_TIMEOUT',
+      `log lock not acquired within ${timeoutMs} ms${holder ? ` (held by pid ${holder.pid} on ${holder.host})` : ''}`,
+      { ...options, category: 'unavailable' },
+    )
   }
 }
 
@@ -151,7 +166,7 @@ export class AuditLockTimeoutError extends SafeguardsError<'ERR_AUDIT_LOCK_TIMEO
  */
 export class AuditClosedError extends SafeguardsError<'ERR_AUDIT_CLOSED'> {
   constructor() {
-    super('ERR_AUDIT_CLOSED', 'audit log is closed')
+    super('ERR_AUDIT_CLOSED', 'audit log is closed', { category: 'conflict' })
   }
 }
 
@@ -193,7 +208,7 @@ export type CheckpointErrorCode =
 export class CheckpointError extends SafeguardsError<CheckpointErrorCode> {
   /** @param message - the rule broken (no key material); @param options - `cause`, and `code` for subclasses. */
   constructor(message: string, options?: { cause?: unknown; code?: CheckpointErrorCode }) {
-    super(options?.code ?? 'ERR_AUDIT_CHECKPOINT', message, options)
+    super(options?.code ?? 'ERR_AUDIT_CHECKPOINT', message, { cause: options?.cause, category: 'integrity' })
   }
 }
 

@@ -47,6 +47,7 @@ import {
 import { open as openAsync } from 'node:fs/promises'
 import { join } from 'node:path'
 import { bytesToHex, canonicalize, utf8Encode } from '@safeguards/core'
+import { fsyncDirSync } from '@safeguards/core/node'
 import {
   AuditClosedError,
   AuditConflictError,
@@ -115,18 +116,6 @@ function ioError(op: string, e: unknown): AuditStoreError {
   return new AuditStoreError(`${op} failed (${(e as { code?: string }).code ?? 'unknown'})`, { cause: e })
 }
 
-function fsyncDir(dir: string): void {
-  let fd = -1
-  try {
-    fd = openSync(dir, 'r')
-    fdatasyncSync(fd)
-  } catch {
-    // Some platforms refuse fsync on a directory; the data files themselves are synced.
-  } finally {
-    if (fd >= 0) closeSync(fd)
-  }
-}
-
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
@@ -185,7 +174,7 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
           fdatasyncSync(fd)
           closeSync(fd)
           renameSync(tmp, metaPath)
-          fsyncDir(dir)
+          fsyncDirSync(dir)
           meta = readFileSync(metaPath, 'utf8')
         }
       } finally {
@@ -489,7 +478,7 @@ class FileStoreImpl implements FileStore {
           const path = join(this.#segDir, segName(seg))
           try {
             closeSync(openSync(path, 'a'))
-            fsyncDir(this.#segDir)
+            fsyncDirSync(this.#segDir)
           } catch (e) {
             throw ioError('create segment', e)
           }
@@ -504,6 +493,8 @@ class FileStoreImpl implements FileStore {
           at += r.bytes.length
           buf[at++] = NL
         }
+        // Never write under a lock that is no longer ours (see @safeguards/core/node's file lock).
+        this.#held?.assertHeld()
         const fd = this.#segmentFd(seg)
         const before = this.#tail.offset
         try {
@@ -724,10 +715,11 @@ class FileStoreImpl implements FileStore {
           const count = this.#readCheckpointLines().length
           if (count !== expectedCount) throw new AuditConflictError(expectedCount, count)
           const line = utf8Encode(`${canonicalize({ jws: checkpoint.jws, size: checkpoint.size })}\n`)
+          this.#held?.assertHeld()
           let written = 0
           while (written < line.length) written += writeSync(fd, line, written, line.length - written)
           if (this.#durable) await datasync(fd)
-          if (size === 0) fsyncDir(this.dir)
+          if (size === 0) fsyncDirSync(this.dir)
         } finally {
           closeSync(fd)
         }

@@ -42,13 +42,34 @@ describe('inter-process lock', () => {
       checkpointEvery: { ms: 0 },
     })
     await log.append(event(0))
+    await log.close()
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
       encoding: 'utf8',
     })
     const { hostname } = await import('node:os')
+    // A lock left by a writer of the previous release (its format) that was killed.
     writeFileSync(join(dir, 'lock'), `${dead.stdout}\n${hostname()}\nstale-nonce`)
-    expect((await log.append(event(1))).seq).toBe(1)
-    await log.close()
+    const again = await openAuditLog({
+      store: await openFileStore({ dir, stream: 's' }),
+      checkpointEvery: { ms: 0 },
+    })
+    expect((await again.append(event(1))).seq).toBe(1)
+    await again.close()
+  })
+
+  it('a writer whose lock was taken away writes nothing (LockLostError)', async () => {
+    const dir = join(tempDir(), 'log')
+    const log = await openAuditLog({
+      store: await openFileStore({ dir, stream: 's' }),
+      checkpointEvery: { ms: 0 },
+    })
+    await log.append(event(0))
+    // The writer keeps its lock between batches; replace it behind its back.
+    writeFileSync(join(dir, 'lock'), `${process.pid}\nsomewhere-else\nother-nonce`)
+    await expect(log.append(event(1))).rejects.toMatchObject({ code: 'ERR_LOCK_LOST' })
+    await log.close().catch(() => undefined)
+    const store = await openFileStore({ dir, stream: 's', readOnly: true })
+    expect((await store.head()).size).toBe(1)
   })
 
   it('waits for a live holder and times out with a typed error', async () => {

@@ -61,7 +61,7 @@ export class BackupKeyError extends BackupError<'ERR_BACKUP_KEY'> {
 export class BackupSourceError extends BackupError<'ERR_BACKUP_SOURCE'> {
   /** @param message - counts and codes only. */
   constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_BACKUP_SOURCE', message, options)
+    super('ERR_BACKUP_SOURCE', message, { ...options, category: 'io' })
   }
 }
 
@@ -76,7 +76,7 @@ export class BackupSourceError extends BackupError<'ERR_BACKUP_SOURCE'> {
 export class BackupDestinationError extends BackupError<'ERR_BACKUP_DESTINATION'> {
   /** @param message - safe description. */
   constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_BACKUP_DESTINATION', message, options)
+    super('ERR_BACKUP_DESTINATION', message, { ...options, category: 'io' })
   }
 }
 
@@ -92,7 +92,7 @@ export class BackupDestinationError extends BackupError<'ERR_BACKUP_DESTINATION'
 export class BackupAttestationError extends BackupError<'ERR_BACKUP_ATTESTATION'> {
   /** @param message - safe description. */
   constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_BACKUP_ATTESTATION', message, options)
+    super('ERR_BACKUP_ATTESTATION', message, { ...options, category: 'integrity' })
   }
 }
 
@@ -107,7 +107,7 @@ export class BackupAttestationError extends BackupError<'ERR_BACKUP_ATTESTATION'
 export class BackupStateError extends BackupError<'ERR_BACKUP_STATE'> {
   /** @param message - safe description. */
   constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_BACKUP_STATE', message, options)
+    super('ERR_BACKUP_STATE', message, { ...options, category: 'invalid-input' })
   }
 }
 
@@ -123,6 +123,6 @@ export class BackupStateError extends BackupError<'ERR_BACKUP_STATE'> {
 export class BackupAlertError extends BackupError<'ERR_BACKUP_ALERT'> {
   /** @param message - the sink name and a status code, never the alert body. */
   constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_BACKUP_ALERT', message, options)
+    super('ERR_BACKUP_ALERT', message, { ...options, category: 'unavailable' })
   }
 }

@@ -9,14 +9,22 @@
  *
  * @module
  */
-import { canonicalize, parseJson, SafeguardsError } from '@safeguards/core'
+import { canonicalize, parseJson, SafeguardsError, type SafeguardsErrorOptions } from '@safeguards/core'
 import { CompactSign, compactVerify, importJWK, type JWK } from 'jose'
 
 /** Stable codes of {@link EvidenceError}. */
 export type EvidenceErrorCode = 'ERR_EVIDENCE_INPUT' | 'ERR_EVIDENCE_KEY'
 
 /** Bad input to the evidence builder or signer (a misuse, not a failed check). */
-export class EvidenceError extends SafeguardsError<EvidenceErrorCode> {}
+export class EvidenceError extends SafeguardsError<EvidenceErrorCode> {
+  /** @param code - which failure; @param message - a safe description; @param options - the cause. */
+  constructor(code: EvidenceErrorCode, message: string, options?: SafeguardsErrorOptions) {
+    super(code, message, {
+      category: code === 'ERR_EVIDENCE_KEY' ? 'invalid-argument' : 'invalid-input',
+      ...options,
+    })
+  }
+}
 
 /** The fields of an `@safeguards/audit-log` `VerifyReport` the evidence uses. */
 export interface AuditLogVerifyInput {

@@ -19,12 +19,48 @@ export type CoreErrorCode =
   | 'ERR_CANONICAL_JSON'
   | 'ERR_JSON_PARSE'
   | 'ERR_UNSUPPORTED_RUNTIME'
+  | 'ERR_LOCK_TIMEOUT'
+  | 'ERR_LOCK_LOST'
+  | 'ERR_IO'
+
+/**
+ * What kind of failure an error is, so that a caller (an HTTP handler, the CLI, a job runner) can
+ * react without knowing every code. Stable like the codes.
+ *
+ * | category | meaning | typical reaction |
+ * | --- | --- | --- |
+ * | `invalid-argument` | the caller passed a wrong argument or configuration | fix the call (HTTP 500, CLI exit 2) |
+ * | `invalid-input` | data to be parsed is malformed (not evidence of tampering by itself) | reject the input (HTTP 400, CLI exit 2) |
+ * | `integrity` | authentication or an integrity check failed: tampering, a wrong key, corruption | treat as an incident (CLI exit 1) |
+ * | `key-unavailable` | a key, token, PIN or secret needed is not available | restore access to the key (CLI exit 3) |
+ * | `conflict` | the current state forbids the operation (a lifecycle rule, a concurrent change, a lost lock) | re-read and decide |
+ * | `limit` | a configured limit was reached (usage budget, size, concurrency) | raise the limit or rotate |
+ * | `unavailable` | a dependency did not answer in time or is down (a store, a lock holder) | retry later; fail closed meanwhile |
+ * | `io` | reading or writing a file or a store failed | check the path, permissions, disk |
+ */
+export type ErrorCategory =
+  | 'invalid-argument'
+  | 'invalid-input'
+  | 'integrity'
+  | 'key-unavailable'
+  | 'conflict'
+  | 'limit'
+  | 'unavailable'
+  | 'io'
 
 /** Options accepted by every {@link SafeguardsError} constructor. */
 export interface SafeguardsErrorOptions {
   /** The underlying error. Kept for debugging; never serialised by {@link SafeguardsError.toJSON}. */
   cause?: unknown
+  /** The failure's {@link ErrorCategory}; subclasses set it (default `invalid-argument`). */
+  category?: ErrorCategory
 }
+
+/**
+ * The brand every {@link SafeguardsError} carries. A registered symbol (`Symbol.for`), so errors from
+ * another copy of this package (two versions in one `node_modules`, another realm) are recognised.
+ */
+const BRAND: unique symbol = Symbol.for('@safeguards/core/error')
 
 /**
  * Base class of every error the SDK throws on purpose.
@@ -50,21 +86,25 @@ export interface SafeguardsErrorOptions {
 export class SafeguardsError<Code extends string = string> extends Error {
   /** Stable machine-readable code, for example `ERR_JSON_PARSE`. */
   readonly code: Code
+  /** What kind of failure this is (stable, like the code). */
+  readonly category: ErrorCategory
 
   /**
    * @param code - the stable code.
    * @param message - a safe, human-readable message (no secrets, tokens or PHI).
-   * @param options - optional `cause`.
+   * @param options - optional `cause` and `category`.
    */
   constructor(code: Code, message: string, options?: SafeguardsErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
+    this.category = options?.category ?? 'invalid-argument'
     this.name = new.target.name
+    Object.defineProperty(this, BRAND, { value: true })
   }
 
   /** A serialisable form with `name`, `code` and `message` only: no stack, no cause. */
-  toJSON(): { name: string; code: Code; message: string } {
-    return { name: this.name, code: this.code, message: this.message }
+  toJSON(): { name: string; code: Code; category: ErrorCategory; message: string } {
+    return { name: this.name, code: this.code, category: this.category, message: this.message }
   }
 }
 
@@ -96,7 +136,7 @@ export class InvalidArgumentError extends SafeguardsError<'ERR_INVALID_ARGUMENT'
 export class EncodingError extends SafeguardsError<'ERR_ENCODING'> {
   /** @param message - names the encoding and the position, never the input. */
   constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_ENCODING', message, options)
+    super('ERR_ENCODING', message, { ...options, category: 'invalid-input' })
   }
 }
 
@@ -134,14 +174,106 @@ export class JsonParseError extends SafeguardsError<'ERR_JSON_PARSE'> {
   readonly offset: number
   /** @param message - describes the problem; @param offset - where it is. */
   constructor(message: string, offset: number) {
-    super('ERR_JSON_PARSE', `${message} at offset ${offset}`)
+    super('ERR_JSON_PARSE', `${message} at offset ${offset}`, { category: 'invalid-input' })
     this.offset = offset
   }
 }
 
 /**
- * True when `error` is a {@link SafeguardsError}, optionally with the given code. Works across
- * duplicated copies of the package (checks the shape, not only `instanceof`).
+ * The inter-process lock was not acquired in time: another live process holds it. A lock is never
+ * broken for its age alone, so a holder that is alive but stopped (or slow) makes waiters time out
+ * here instead of both writing. `holder` describes the holder as its lock file records it (process
+ * id, host and when it took the lock), or is `undefined` when the lock file names no holder.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await withFileLock('/var/lib/app/keyring.json.lock', update)
+ * } catch (e) {
+ *   if (isSafeguardsError(e, 'ERR_LOCK_TIMEOUT')) console.error(e.message) // names pid and host
+ * }
+ * ```
+ */
+export class LockTimeoutError extends SafeguardsError<'ERR_LOCK_TIMEOUT'> {
+  /** The holder recorded in the lock file, when it could be read. */
+  readonly holder: { pid: number; host: string; acquiredAt: string } | undefined
+  /** The lock file, when known. */
+  readonly path: string | undefined
+  /**
+   * @param timeoutMs - how long the caller waited; @param holder - the recorded holder;
+   * @param path - the lock file.
+   */
+  constructor(timeoutMs: number, holder?: { pid: number; host: string; acquiredAt: string }, path?: string) {
+    const where = path === undefined ? 'lock' : `lock ${path}`
+    super(
+      'ERR_LOCK_TIMEOUT',
+      holder === undefined
+        ? `${where} not acquired within ${timeoutMs} ms; the lock file names no holder (left by an older version or a crash while it was being created): remove it once no process uses it`
+        : `${where} not acquired within ${timeoutMs} ms: held by pid ${holder.pid} on ${holder.host} since ${holder.acquiredAt} (a lock is broken only when its holder is provably dead)`,
+      { category: 'unavailable' },
+    )
+    this.holder = holder
+    this.path = path
+  }
+}
+
+/**
+ * A lock this process held is no longer its own (its lock file was removed or replaced), so the
+ * operation it protected is abandoned before it writes anything.
+ *
+ * @example
+ * ```ts
+ * await withFileLock(path, async (lock) => {
+ *   const next = compute()
+ *   lock.assertHeld() // throws LockLostError instead of writing over another holder's work
+ *   await save(next)
+ * })
+ * ```
+ */
+export class LockLostError extends SafeguardsError<'ERR_LOCK_LOST'> {
+  constructor() {
+    super('ERR_LOCK_LOST', 'the lock is no longer held by this process; nothing was written', {
+      category: 'conflict',
+    })
+  }
+}
+
+/**
+ * A file-system operation failed. `path` names the file and `operation` what was attempted
+ * (`read`, `write`, `create`, `rename`, `lock`…); `cause` keeps the system error (its `code`, for
+ * example `ENOENT` or `EACCES`, is in `syscallCode`).
+ *
+ * @example
+ * ```ts
+ * throw new IoError('write', '/var/lib/app/keyring.json', { cause: e })
+ * ```
+ */
+export class IoError extends SafeguardsError<'ERR_IO'> {
+  /** What was attempted. */
+  readonly operation: string
+  /** The path it was attempted on. */
+  readonly path: string
+  /** The system error code (`ENOENT`, `EACCES`, `ENOSPC`…), when there is one. */
+  readonly syscallCode: string | undefined
+  /** @param operation - what was attempted; @param path - on which file; @param options - the cause. */
+  constructor(operation: string, path: string, options?: SafeguardsErrorOptions) {
+    const c = (options?.cause as { code?: unknown } | null | undefined)?.code
+    const syscallCode = typeof c === 'string' ? c : undefined
+    super('ERR_IO', `cannot ${operation} ${path}${syscallCode ? ` (${syscallCode})` : ''}`, {
+      ...options,
+      category: 'io',
+    })
+    this.operation = operation
+    this.path = path
+    this.syscallCode = syscallCode
+  }
+}
+
+/**
+ * True when `error` is an error the SDK threw on purpose (a {@link SafeguardsError}), optionally with
+ * the given code. SDK errors are recognised by a brand (a registered symbol), so this works across
+ * duplicated copies of the package and never mistakes another library's error (Node's own
+ * `ERR_INVALID_ARG_TYPE`, say) for one of ours.
  *
  * @example
  * ```ts
@@ -152,8 +284,8 @@ export function isSafeguardsError<C extends string = string>(
   error: unknown,
   code?: C,
 ): error is SafeguardsError<C> {
-  if (error instanceof SafeguardsError) return code === undefined || error.code === code
-  if (typeof error !== 'object' || error === null || !(error instanceof Error)) return false
-  const c = (error as { code?: unknown }).code
-  return typeof c === 'string' && c.startsWith('ERR_') && (code === undefined || c === code)
+  if (typeof error !== 'object' || error === null) return false
+  const e = error as { [BRAND]?: unknown; code?: unknown }
+  if (e[BRAND] !== true || typeof e.code !== 'string') return false
+  return code === undefined || e.code === code
 }

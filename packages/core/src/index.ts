@@ -20,13 +20,16 @@ export type { CanonicalizeOptions, JsonValue, ParseJsonOptions } from './canonic
 export { canonicalBytes, canonicalize, parseJson, serializeJcsNumber } from './canonical-json.js'
 export type { Clock, ManualClock } from './clock.js'
 export { manualClock, systemClock } from './clock.js'
-export type { CoreErrorCode, SafeguardsErrorOptions } from './errors.js'
+export type { CoreErrorCode, ErrorCategory, SafeguardsErrorOptions } from './errors.js'
 export {
   CanonicalJsonError,
   EncodingError,
   InvalidArgumentError,
+  IoError,
   isSafeguardsError,
   JsonParseError,
+  LockLostError,
+  LockTimeoutError,
   SafeguardsError,
 } from './errors.js'
 export type { HashAlgorithm, HashBackend, Hasher } from './hash.js'

@@ -5,9 +5,13 @@ import {
   assertInteger,
   assertString,
   CanonicalJsonError,
+  EncodingError,
   InvalidArgumentError,
+  IoError,
   isSafeguardsError,
   JsonParseError,
+  LockLostError,
+  LockTimeoutError,
   manualClock,
   randomBytes,
   SafeguardsError,
@@ -112,23 +116,46 @@ describe('errors', () => {
     expect(e).toBeInstanceOf(SafeguardsError)
     expect(e).toBeInstanceOf(Error)
     expect(JSON.stringify(e)).toBe(
-      '{"name":"InvalidArgumentError","code":"ERR_INVALID_ARGUMENT","message":"\\"x\\" must be positive"}',
+      '{"name":"InvalidArgumentError","code":"ERR_INVALID_ARGUMENT","category":"invalid-argument","message":"\\"x\\" must be positive"}',
     )
     expect(e.cause).toBeInstanceOf(Error)
     expect(new SafeguardsError('ERR_X', 'm').cause).toBeUndefined()
     expect(new CanonicalJsonError('bad', '').message).toBe('bad at (root)')
     expect(new JsonParseError('bad', 3).offset).toBe(3)
   })
-  it('isSafeguardsError matches by class or by shape', () => {
+  it('isSafeguardsError recognises SDK errors by their brand, also from another copy of core', () => {
     expect(isSafeguardsError(new InvalidArgumentError('m'))).toBe(true)
     expect(isSafeguardsError(new InvalidArgumentError('m'), 'ERR_INVALID_ARGUMENT')).toBe(true)
     expect(isSafeguardsError(new InvalidArgumentError('m'), 'ERR_ENCODING')).toBe(false)
-    const foreign = Object.assign(new Error('x'), { code: 'ERR_FROM_OTHER_COPY' })
-    expect(isSafeguardsError(foreign)).toBe(true)
-    expect(isSafeguardsError(foreign, 'ERR_FROM_OTHER_COPY')).toBe(true)
+    // Another copy of @safeguards/core brands its errors with the same registered symbol.
+    const otherCopy = Object.assign(new Error('x'), { code: 'ERR_FROM_OTHER_COPY' })
+    Object.defineProperty(otherCopy, Symbol.for('@safeguards/core/error'), { value: true })
+    expect(isSafeguardsError(otherCopy)).toBe(true)
+    expect(isSafeguardsError(otherCopy, 'ERR_FROM_OTHER_COPY')).toBe(true)
     expect(isSafeguardsError(Object.assign(new Error('x'), { code: 'ENOENT' }))).toBe(false)
     expect(isSafeguardsError({ code: 'ERR_X' })).toBe(false)
     expect(isSafeguardsError(null)).toBe(false)
+  })
+  it("isSafeguardsError does not take Node's own ERR_ errors for SDK errors (regression)", () => {
+    let nodeError: unknown
+    try {
+      new TextDecoder().decode('not bytes' as never)
+    } catch (e) {
+      nodeError = e
+    }
+    expect((nodeError as { code?: string }).code).toBe('ERR_INVALID_ARG_TYPE')
+    expect(isSafeguardsError(nodeError)).toBe(false)
+    expect(isSafeguardsError(Object.assign(new Error('x'), { code: 'ERR_INVALID_ARG_TYPE' }))).toBe(false)
+  })
+  it('every error has a category; subclasses set theirs', () => {
+    expect(new InvalidArgumentError('m').category).toBe('invalid-argument')
+    expect(new EncodingError('m').category).toBe('invalid-input')
+    expect(new JsonParseError('m', 1).category).toBe('invalid-input')
+    expect(new LockTimeoutError(5).category).toBe('unavailable')
+    expect(new LockLostError().category).toBe('conflict')
+    const io = new IoError('write', '/x/y', { cause: Object.assign(new Error('e'), { code: 'EACCES' }) })
+    expect([io.category, io.syscallCode, io.path, io.operation]).toEqual(['io', 'EACCES', '/x/y', 'write'])
+    expect(io.message).toBe('cannot write /x/y (EACCES)')
   })
 })
 

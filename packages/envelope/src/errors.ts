@@ -54,7 +54,7 @@ export type EnvelopeErrorCode =
 export class EnvelopeDecryptionError extends SafeguardsError<'ERR_ENVELOPE_DECRYPTION_FAILED'> {
   /** The message is always `decryption failed`; `cause` is never set, so nothing distinguishes failures. */
   constructor() {
-    super('ERR_ENVELOPE_DECRYPTION_FAILED', 'decryption failed')
+    super('ERR_ENVELOPE_DECRYPTION_FAILED', 'decryption failed', { category: 'integrity' })
   }
 }
 
@@ -93,7 +93,10 @@ export class KeyUnavailableError extends SafeguardsError<'ERR_ENVELOPE_KEY_UNAVA
    * @param reason - why it cannot be used.
    */
   constructor(keyRef: string, reason: KeyUnavailableReason, options?: SafeguardsErrorOptions) {
-    super('ERR_ENVELOPE_KEY_UNAVAILABLE', `key ${keyRef} is unavailable (${reason})`, options)
+    super('ERR_ENVELOPE_KEY_UNAVAILABLE', `key ${keyRef} is unavailable (${reason})`, {
+      ...options,
+      category: 'key-unavailable',
+    })
     this.keyRef = keyRef
     this.reason = reason
   }
@@ -112,7 +115,7 @@ export class KeyUnavailableError extends SafeguardsError<'ERR_ENVELOPE_KEY_UNAVA
 export class EnvelopeFormatError extends SafeguardsError<'ERR_ENVELOPE_FORMAT'> {
   /** @param message - names the field, never its contents. */
   constructor(message: string) {
-    super('ERR_ENVELOPE_FORMAT', message)
+    super('ERR_ENVELOPE_FORMAT', message, { category: 'invalid-input' })
   }
 }
 
@@ -128,7 +131,7 @@ export class EnvelopeFormatError extends SafeguardsError<'ERR_ENVELOPE_FORMAT'> 
 export class UnsupportedFormatError extends SafeguardsError<'ERR_ENVELOPE_UNSUPPORTED'> {
   /** @param message - names the field and the numeric value. */
   constructor(message: string) {
-    super('ERR_ENVELOPE_UNSUPPORTED', message)
+    super('ERR_ENVELOPE_UNSUPPORTED', message, { category: 'invalid-input' })
   }
 }
 
@@ -144,7 +147,7 @@ export class UnsupportedFormatError extends SafeguardsError<'ERR_ENVELOPE_UNSUPP
 export class EnvelopeLimitError extends SafeguardsError<'ERR_ENVELOPE_LIMIT'> {
   /** @param message - names the limit and the counts. */
   constructor(message: string) {
-    super('ERR_ENVELOPE_LIMIT', message)
+    super('ERR_ENVELOPE_LIMIT', message, { category: 'limit' })
   }
 }
 
@@ -182,7 +185,9 @@ export class UsageLimitError extends SafeguardsError<'ERR_ENVELOPE_USAGE_LIMIT'>
 
   /** @param keyRef - the exhausted key; @param limit - the cap that was reached. */
   constructor(keyRef: string, limit: bigint | number) {
-    super('ERR_ENVELOPE_USAGE_LIMIT', `key ${keyRef} reached its usage limit of ${limit}`)
+    super('ERR_ENVELOPE_USAGE_LIMIT', `key ${keyRef} reached its usage limit of ${limit}`, {
+      category: 'limit',
+    })
     this.keyRef = keyRef
   }
 }
@@ -203,7 +208,7 @@ export class KekProviderError extends SafeguardsError<'ERR_KEK_PROVIDER'> {
 
   /** @param providerId - the provider; @param message - safe detail (codes, not secrets). */
   constructor(providerId: string, message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_KEK_PROVIDER', `${providerId}: ${message}`, options)
+    super('ERR_KEK_PROVIDER', `${providerId}: ${message}`, { ...options, category: 'unavailable' })
     this.providerId = providerId
   }
 }
@@ -220,7 +225,7 @@ export class KekProviderError extends SafeguardsError<'ERR_KEK_PROVIDER'> {
 export class KeyringStateError extends SafeguardsError<'ERR_KEYRING_STATE'> {
   /** @param message - names the version and the states involved. */
   constructor(message: string) {
-    super('ERR_KEYRING_STATE', message)
+    super('ERR_KEYRING_STATE', message, { category: 'conflict' })
   }
 }
 
@@ -234,9 +239,13 @@ export class KeyringStateError extends SafeguardsError<'ERR_KEYRING_STATE'> {
  * ```
  */
 export class KeyringFileError extends SafeguardsError<'ERR_KEYRING_FILE'> {
-  /** @param message - names the problem (the path is the caller's, not a secret). */
+  /**
+   * @param message - names the path and what was attempted (the path is the caller's, not a secret).
+   * @param options - the cause; `category` is `io` (default: the file cannot be read, written or
+   * locked) or `invalid-input` (the file's contents are malformed or its permissions unsafe).
+   */
   constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_KEYRING_FILE', message, options)
+    super('ERR_KEYRING_FILE', message, { category: 'io', ...options })
   }
 }
 
@@ -252,6 +261,6 @@ export class KeyringFileError extends SafeguardsError<'ERR_KEYRING_FILE'> {
 export class KeyringSealedError extends SafeguardsError<'ERR_KEYRING_SEALED'> {
   /** @param message - defaults to a generic message. */
   constructor(message = 'keyring is sealed: the master secret is missing or wrong') {
-    super('ERR_KEYRING_SEALED', message)
+    super('ERR_KEYRING_SEALED', message, { category: 'key-unavailable' })
   }
 }

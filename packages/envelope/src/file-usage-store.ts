@@ -16,20 +16,20 @@ async function readCounts(path: string): Promise<Record<string, string>> {
     text = utf8Decode(await f.readFile(path))
   } catch (e) {
     if (isNotFound(e)) return {}
-    throw new KeyringFileError('cannot read usage file', { cause: e })
+    throw new KeyringFileError(`cannot read the usage file ${path}`, { cause: e })
   }
   let v: unknown
   try {
     v = parseJson(text)
   } catch (e) {
-    throw new KeyringFileError('usage file is malformed', { cause: e })
+    throw new KeyringFileError(`usage file ${path} is malformed`, { cause: e, category: 'invalid-input' })
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v))
-    throw new KeyringFileError('usage file is malformed')
+    throw new KeyringFileError(`usage file ${path} is malformed`, { category: 'invalid-input' })
   const out: Record<string, string> = {}
   for (const [k, n] of Object.entries(v)) {
     if (typeof n !== 'string' || !/^[0-9]{1,20}$/.test(n))
-      throw new KeyringFileError('usage file is malformed')
+      throw new KeyringFileError(`usage file ${path} is malformed`, { category: 'invalid-input' })
     out[k] = n
   }
   return out
@@ -54,11 +54,11 @@ export function fileUsageStore(path: string): UsageStore {
     reserve(keyRef, count) {
       if (typeof count !== 'bigint' || count < 0n)
         throw new RangeError('"count" expected a non-negative bigint')
-      return withFileLock(path, async () => {
+      return withFileLock(path, async (lock) => {
         const counts = await readCounts(path)
         const before = BigInt(counts[keyRef] ?? '0')
         counts[keyRef] = (before + count).toString()
-        await writeAtomic(path, utf8Encode(JSON.stringify(counts)))
+        await writeAtomic(path, utf8Encode(JSON.stringify(counts)), false, lock)
         return before
       })
     },

@@ -30,6 +30,7 @@ import {
   utf8Decode,
   utf8Encode,
 } from '@safeguards/core'
+import type { FileLock } from '@safeguards/core/node'
 import {
   EnvelopeDecryptionError,
   KeyringFileError,
@@ -40,7 +41,7 @@ import {
 } from './errors.js'
 import { fileUsageStore } from './file-usage-store.js'
 import { type Aead, type AeadKey, getAead } from './internal/aead.js'
-import { fs, isNotFound, withFileLock, writeAtomic } from './internal/fs.js'
+import { fs, isNotFound, LOCK_TIMEOUT_MS, withFileLock, writeAtomic } from './internal/fs.js'
 import { hkdf } from './internal/kdf.js'
 import { pooledRandom } from './internal/random-pool.js'
 import type { KekProvider, KeyDescription, KeyState, WrapOptions, WrappedKey } from './kek-provider.js'
@@ -104,6 +105,13 @@ export interface LocalKeyringOptions {
    * Default 5000; 0 checks before every operation. Ignored by in-memory keyrings.
    */
   refreshMs?: number
+  /**
+   * For a keyring file: how long a key command waits, in milliseconds, for another process that
+   * holds the keyring's lock (`<path>.lock`) before failing with `LockTimeoutError`
+   * (`ERR_LOCK_TIMEOUT`). A lock is broken only when its holder is provably dead (same host, process
+   * gone), never for its age. Default 15000.
+   */
+  lockTimeoutMs?: number
   /** Clock for `createdAt` and the refresh interval (default the system clock). */
   clock?: Clock
   /** Randomness for keys, IVs and salts (default the platform CSPRNG). */
@@ -121,6 +129,13 @@ interface KeyMeta {
   state: KeyState
   createdAt: number
   retired?: boolean
+}
+
+/** A mutation's result and the state it leads to, not yet live. */
+interface Staged<T> {
+  keys: KeyMeta[]
+  material: Map<number, Uint8Array>
+  result: T
 }
 
 interface SealMeta {
@@ -186,7 +201,10 @@ async function deriveMasterKey(
     const mod = (await import('argon2')) as unknown as Argon2Module & { default?: Argon2Module }
     argon2 = typeof mod.hash === 'function' ? mod : (mod.default as Argon2Module)
   } catch (e) {
-    throw new KeyringFileError('passphrase sealing needs the optional "argon2" package', { cause: e })
+    throw new KeyringFileError('passphrase sealing needs the optional "argon2" package', {
+      cause: e,
+      category: 'key-unavailable',
+    })
   }
   const raw = await argon2.hash(pass, {
     ...seal.argon2,
@@ -204,7 +222,7 @@ function keyRefOf(name: string, version: number): string {
 
 function checkDoc(v: unknown): KeyringDoc {
   const bad = (what: string): never => {
-    throw new KeyringFileError(`keyring file is malformed (${what})`)
+    throw new KeyringFileError(`keyring file is malformed (${what})`, { category: 'invalid-input' })
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return bad('not an object')
   const d = v as Record<string, unknown>
@@ -303,6 +321,7 @@ export class LocalKeyring implements KekProvider {
   #queue: Promise<unknown> = Promise.resolve()
   #epoch = 0
   readonly #refreshMs: number
+  readonly #lockTimeoutMs: number
   /** When the file was last checked for changes by another process, and what it looked like. */
   #checkedAt = 0
   #fileSig = ''
@@ -320,6 +339,10 @@ export class LocalKeyring implements KekProvider {
     if (!Number.isSafeInteger(refreshMs) || refreshMs < 0 || refreshMs > 86_400_000)
       throw new RangeError('"refreshMs" expected an integer from 0 to 86400000')
     this.#refreshMs = refreshMs
+    const lockTimeoutMs = options.lockTimeoutMs ?? LOCK_TIMEOUT_MS
+    if (!Number.isSafeInteger(lockTimeoutMs) || lockTimeoutMs < 0 || lockTimeoutMs > 3_600_000)
+      throw new RangeError('"lockTimeoutMs" expected an integer from 0 to 3600000')
+    this.#lockTimeoutMs = lockTimeoutMs
     const u = options.usage ?? {}
     this.#store = u.store ?? (path === undefined ? memoryUsageStore() : fileUsageStore(`${path}.usage`))
     this.#limit = u.limit ?? DEFAULT_USAGE_LIMIT
@@ -432,24 +455,34 @@ export class LocalKeyring implements KekProvider {
     let text: string
     try {
       const st = await f.stat(path)
+      if (!st.isFile())
+        throw new KeyringFileError(`cannot read the keyring ${path}: not a regular file`, {
+          category: 'invalid-input',
+        })
       const platform = (globalThis as { process?: { platform?: string } }).process?.platform
       if (platform !== 'win32' && (st.mode & 0o077) !== 0) {
-        throw new KeyringFileError('keyring file is accessible by group or others (chmod 600 it)')
+        throw new KeyringFileError(`keyring file ${path} is accessible by group or others (chmod 600 it)`, {
+          category: 'invalid-input',
+        })
       }
-      if (st.size > MAX_FILE_BYTES) throw new KeyringFileError('keyring file is too large')
+      if (st.size > MAX_FILE_BYTES)
+        throw new KeyringFileError(`keyring file ${path} is too large`, { category: 'invalid-input' })
       text = utf8Decode(await f.readFile(path))
       this.#fileSig = fileSig(st)
       this.#checkedAt = this.#clock.now()
     } catch (e) {
       if (e instanceof KeyringFileError) throw e
-      if (isNotFound(e)) throw new KeyringFileError('keyring file not found')
-      throw new KeyringFileError('cannot read keyring file', { cause: e })
+      if (isNotFound(e)) throw new KeyringFileError(`keyring file not found: ${path}`, { cause: e })
+      throw new KeyringFileError(`cannot read the keyring ${path}`, { cause: e })
     }
     let parsed: unknown
     try {
       parsed = parseJson(text)
     } catch (e) {
-      throw new KeyringFileError('keyring file is malformed (not JSON)', { cause: e })
+      throw new KeyringFileError('keyring file is malformed (not JSON)', {
+        cause: e,
+        category: 'invalid-input',
+      })
     }
     const doc = checkDoc(parsed)
     const material = new Map<number, Uint8Array>()
@@ -475,20 +508,27 @@ export class LocalKeyring implements KekProvider {
         pt.fill(0)
       } catch (e) {
         if (e instanceof EnvelopeDecryptionError) throw new KeyringSealedError()
-        throw new KeyringFileError('keyring file is malformed (sealed material)', { cause: e })
+        throw new KeyringFileError('keyring file is malformed (sealed material)', {
+          cause: e,
+          category: 'invalid-input',
+        })
       }
     } else {
-      if (this.#options.masterSecret !== undefined) throw new KeyringFileError('keyring file is not sealed')
+      if (this.#options.masterSecret !== undefined)
+        throw new KeyringFileError('keyring file is not sealed', { category: 'invalid-input' })
       plain = doc.material as Record<string, string>
     }
     for (const k of doc.keys) {
       if (k.state === 'destroyed') continue
       const b64 = plain[String(k.version)]
       if (typeof b64 !== 'string' || !B64_RE.test(b64)) {
-        throw new KeyringFileError('keyring file is malformed (missing material)')
+        throw new KeyringFileError('keyring file is malformed (missing material)', {
+          category: 'invalid-input',
+        })
       }
       const raw = base64ToBytes(b64)
-      if (raw.length !== 32) throw new KeyringFileError('keyring file is malformed (key length)')
+      if (raw.length !== 32)
+        throw new KeyringFileError('keyring file is malformed (key length)', { category: 'invalid-input' })
       material.set(k.version, raw)
     }
     if (this.#differs(doc, material)) this.#epoch++
@@ -518,52 +558,92 @@ export class LocalKeyring implements KekProvider {
     return canonicalBytes({ format: 'safeguards-keyring', version: 1, name, keys, seal })
   }
 
-  async #persist(exclusive = false): Promise<void> {
+  async #persist(
+    exclusive = false,
+    lock?: FileLock,
+    state: { keys: KeyMeta[]; material: Map<number, Uint8Array> } = {
+      keys: this.#keys,
+      material: this.#material,
+    },
+  ): Promise<void> {
     if (this.#path === undefined) return
     const material: Record<string, string> = {}
-    for (const [v, raw] of this.#material) material[String(v)] = bytesToBase64(raw)
-    const doc: KeyringDoc = { format: 'safeguards-keyring', version: 1, name: this.#name, keys: this.#keys }
+    for (const [v, raw] of state.material) material[String(v)] = bytesToBase64(raw)
+    const doc: KeyringDoc = { format: 'safeguards-keyring', version: 1, name: this.#name, keys: state.keys }
     if (this.#seal !== undefined && this.#masterKey !== undefined) {
       const iv = this.#random(12)
       const mk = this.#aead.importKey(this.#masterKey)
       const ct = await this.#aead.seal(
         mk,
         iv,
-        this.#sealAad(this.#name, this.#keys, this.#seal),
+        this.#sealAad(this.#name, state.keys, this.#seal),
         utf8Encode(JSON.stringify(material)),
       )
       doc.seal = { ...this.#seal, iv: bytesToBase64(iv), ct: bytesToBase64(ct) }
     } else {
       doc.material = material
     }
-    await writeAtomic(this.#path, utf8Encode(`${JSON.stringify(doc, null, 2)}\n`), exclusive)
+    await writeAtomic(this.#path, utf8Encode(`${JSON.stringify(doc, null, 2)}\n`), exclusive, lock)
     // Our own write is not another process's change: remember it so the next check does not reload.
     const st = await (await fs()).stat(this.#path).catch(() => undefined)
     if (st !== undefined) this.#fileSig = fileSig(st)
   }
 
-  /** Serialises mutations in this process, and across processes through the file lock. */
+  /**
+   * Serialises mutations in this process, and across processes through the file lock. `fn` runs on
+   * a staged copy of the state, which replaces the live state only once it is on disk: no wrap ever
+   * uses a version that a failed write (a lost lock, a full disk) left unsaved.
+   */
   #mutate<T>(fn: () => T): Promise<T> {
-    // Every mutation moves the state epoch as it takes effect (data-key caches drop their keys).
-    const apply = (): T => {
-      try {
-        return fn()
-      } finally {
-        this.#epoch++
-      }
-    }
     const run = async (): Promise<T> => {
-      if (this.#path === undefined) return apply()
-      return withFileLock(this.#path, async () => {
-        await this.#load()
-        const r = apply()
-        await this.#persist()
-        return r
-      })
+      if (this.#path === undefined) return this.#commit(this.#stage(fn))
+      return withFileLock(
+        this.#path,
+        async (lock) => {
+          await this.#load()
+          const staged = this.#stage(fn)
+          try {
+            await this.#persist(false, lock, staged)
+          } catch (e) {
+            for (const [v, raw] of staged.material) if (this.#material.get(v) !== raw) raw.fill(0)
+            throw e
+          }
+          return this.#commit(staged)
+        },
+        this.#lockTimeoutMs,
+      )
     }
     const p = this.#queue.then(run, run)
     this.#queue = p.catch(() => undefined)
     return p
+  }
+
+  /** Runs the synchronous `fn` against copies of the keys and material, leaving the live state as it was. */
+  #stage<T>(fn: () => T): Staged<T> {
+    const live = { keys: this.#keys, material: this.#material }
+    this.#keys = live.keys.map((k) => ({ ...k }))
+    this.#material = new Map(live.material)
+    try {
+      const result = fn()
+      return { keys: this.#keys, material: this.#material, result }
+    } finally {
+      this.#keys = live.keys
+      this.#material = live.material
+    }
+  }
+
+  /** Makes a staged state live; material it dropped (a destroyed version) is zeroed. */
+  #commit<T>(staged: Staged<T>): T {
+    for (const [v, raw] of this.#material) {
+      if (staged.material.get(v) === raw) continue
+      raw.fill(0)
+      this.#aeadKeys.delete(v)
+    }
+    this.#keys = staged.keys
+    this.#material = staged.material
+    // Every mutation moves the state epoch as it takes effect (data-key caches drop their keys).
+    this.#epoch++
+    return staged.result
   }
 
   #addKey(state: KeyState): KeyMeta {
@@ -739,9 +819,8 @@ export class LocalKeyring implements KekProvider {
       if (k.state === 'primary')
         throw new KeyringStateError(`version ${version} is the primary; promote another first`)
       k.state = 'destroyed'
-      this.#material.get(version)?.fill(0)
+      // Staged: the material is zeroed when the destruction is on disk (see #commit).
       this.#material.delete(version)
-      this.#aeadKeys.delete(version)
       return this.#describe(k)
     })
   }

@@ -33,7 +33,7 @@ export class MfaError<C extends MfaErrorCode = MfaErrorCode> extends SafeguardsE
  */
 export class MfaSealError extends MfaError<'ERR_MFA_SEAL'> {
   constructor(options?: SafeguardsErrorOptions) {
-    super('ERR_MFA_SEAL', 'sealed secret could not be opened', options)
+    super('ERR_MFA_SEAL', 'sealed secret could not be opened', { ...options, category: 'integrity' })
   }
 }
 
@@ -50,7 +50,7 @@ export class MfaSealError extends MfaError<'ERR_MFA_SEAL'> {
 export class MfaStoreError extends MfaError<'ERR_MFA_STORE'> {
   /** @param message - what is wrong, never the stored value. */
   constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_MFA_STORE', message, options)
+    super('ERR_MFA_STORE', message, { ...options, category: 'unavailable' })
   }
 }
 

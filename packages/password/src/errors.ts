@@ -39,7 +39,7 @@ export class PasswordError<C extends PasswordErrorCode = PasswordErrorCode> exte
 export class PasswordTooLargeError extends PasswordError<'ERR_PASSWORD_TOO_LARGE'> {
   /** @param maxBytes - the cap that was exceeded. */
   constructor(maxBytes: number) {
-    super('ERR_PASSWORD_TOO_LARGE', `password exceeds ${maxBytes} bytes`)
+    super('ERR_PASSWORD_TOO_LARGE', `password exceeds ${maxBytes} bytes`, { category: 'invalid-input' })
   }
 }
 
@@ -54,7 +54,7 @@ export class PasswordTooLargeError extends PasswordError<'ERR_PASSWORD_TOO_LARGE
  */
 export class PasswordInvalidTextError extends PasswordError<'ERR_PASSWORD_INVALID_TEXT'> {
   constructor() {
-    super('ERR_PASSWORD_INVALID_TEXT', 'password is not well-formed Unicode')
+    super('ERR_PASSWORD_INVALID_TEXT', 'password is not well-formed Unicode', { category: 'invalid-input' })
   }
 }
 
@@ -69,7 +69,10 @@ export class PasswordInvalidTextError extends PasswordError<'ERR_PASSWORD_INVALI
 export class PasswordHashFormatError extends PasswordError<'ERR_PASSWORD_HASH_FORMAT'> {
   /** @param detail - which part is malformed (never the hash itself). */
   constructor(detail: string, options?: SafeguardsErrorOptions) {
-    super('ERR_PASSWORD_HASH_FORMAT', `malformed password hash: ${detail}`, options)
+    super('ERR_PASSWORD_HASH_FORMAT', `malformed password hash: ${detail}`, {
+      ...options,
+      category: 'invalid-input',
+    })
   }
 }
 
@@ -85,7 +88,9 @@ export class PasswordHashFormatError extends PasswordError<'ERR_PASSWORD_HASH_FO
  */
 export class PepperKeyMissingError extends PasswordError<'ERR_PASSWORD_PEPPER_UNKNOWN'> {
   constructor() {
-    super('ERR_PASSWORD_PEPPER_UNKNOWN', 'the pepper key named by the hash is not configured')
+    super('ERR_PASSWORD_PEPPER_UNKNOWN', 'the pepper key named by the hash is not configured', {
+      category: 'key-unavailable',
+    })
   }
 }
 
@@ -101,7 +106,7 @@ export class PepperKeyMissingError extends PasswordError<'ERR_PASSWORD_PEPPER_UN
 export class PasswordHasherBusyError extends PasswordError<'ERR_PASSWORD_BUSY'> {
   /** @param queued - how many calls were already waiting. */
   constructor(queued: number) {
-    super('ERR_PASSWORD_BUSY', `password hasher busy (${queued} queued)`)
+    super('ERR_PASSWORD_BUSY', `password hasher busy (${queued} queued)`, { category: 'unavailable' })
   }
 }
 

@@ -54,7 +54,7 @@ export class Pkcs11Error<C extends Pkcs11ErrorCode = Pkcs11ErrorCode> extends Sa
 export class Pkcs11ModuleError extends Pkcs11Error<'ERR_PKCS11_MODULE'> {
   /** @param message - names the library path and the PKCS#11 return value. */
   constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_PKCS11_MODULE', message, options)
+    super('ERR_PKCS11_MODULE', message, { ...options, category: 'key-unavailable' })
   }
 }
 
@@ -70,7 +70,7 @@ export class Pkcs11ModuleError extends Pkcs11Error<'ERR_PKCS11_MODULE'> {
 export class Pkcs11TokenNotFoundError extends Pkcs11Error<'ERR_PKCS11_TOKEN_NOT_FOUND'> {
   /** @param message - names the label or serial searched and the count found. */
   constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_PKCS11_TOKEN_NOT_FOUND', message, options)
+    super('ERR_PKCS11_TOKEN_NOT_FOUND', message, { ...options, category: 'key-unavailable' })
   }
 }
 
@@ -96,7 +96,7 @@ export class Pkcs11LoginError extends Pkcs11Error<'ERR_PKCS11_LOGIN'> {
 
   /** @param reason - why; @param message - names the token and the PKCS#11 return value. */
   constructor(reason: Pkcs11LoginReason, message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_PKCS11_LOGIN', message, options)
+    super('ERR_PKCS11_LOGIN', message, { ...options, category: 'key-unavailable' })
     this.reason = reason
   }
 }
@@ -135,7 +135,7 @@ export class Pkcs11KeyPolicyError extends Pkcs11Error<'ERR_PKCS11_KEY_POLICY'> {
 
   /** @param keyRef - the version concerned; @param message - names the attribute that fails. */
   constructor(keyRef: string, message: string) {
-    super('ERR_PKCS11_KEY_POLICY', `${keyRef}: ${message}`)
+    super('ERR_PKCS11_KEY_POLICY', `${keyRef}: ${message}`, { category: 'key-unavailable' })
     this.keyRef = keyRef
   }
 }
@@ -152,6 +152,6 @@ export class Pkcs11KeyPolicyError extends Pkcs11Error<'ERR_PKCS11_KEY_POLICY'> {
  */
 export class Pkcs11ClosedError extends Pkcs11Error<'ERR_PKCS11_CLOSED'> {
   constructor() {
-    super('ERR_PKCS11_CLOSED', 'the PKCS#11 provider is closed')
+    super('ERR_PKCS11_CLOSED', 'the PKCS#11 provider is closed', { category: 'conflict' })
   }
 }

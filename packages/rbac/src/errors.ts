@@ -48,6 +48,7 @@ export class PolicyError extends SafeguardsError<'ERR_RBAC_POLICY_INVALID'> {
     super(
       'ERR_RBAC_POLICY_INVALID',
       `invalid policy: ${problems.length} problem(s)${first ? `; first at ${first.path || '(root)'}: ${first.message}` : ''}`,
+      { category: 'invalid-input' },
     )
     this.problems = Object.freeze([...problems])
   }
@@ -74,7 +75,9 @@ export class EmergencyAccessError extends SafeguardsError<
     code: 'ERR_RBAC_EMERGENCY_REQUEST_INVALID' | 'ERR_RBAC_EMERGENCY_NOT_FOUND' | 'ERR_RBAC_EMERGENCY_STATE',
     message: string,
   ) {
-    super(code, message)
+    super(code, message, {
+      category: code === 'ERR_RBAC_EMERGENCY_REQUEST_INVALID' ? 'invalid-argument' : 'conflict',
+    })
   }
 }
 
@@ -91,7 +94,7 @@ export class SmartScopeError extends SafeguardsError<'ERR_RBAC_SMART_SCOPE_INVAL
   readonly index: number
   /** @param message - safe description; @param index - which scope. */
   constructor(message: string, index: number) {
-    super('ERR_RBAC_SMART_SCOPE_INVALID', `${message} (scope #${index})`)
+    super('ERR_RBAC_SMART_SCOPE_INVALID', `${message} (scope #${index})`, { category: 'invalid-input' })
     this.index = index
   }
 }

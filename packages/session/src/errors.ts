@@ -59,7 +59,10 @@ export class SessionConfigError extends SafeguardsError<'ERR_SESSION_CONFIG'> {
 export class SessionStoreUnavailableError extends SafeguardsError<'ERR_SESSION_STORE_UNAVAILABLE'> {
   /** @param operation - the store operation that failed, for example `touch`. */
   constructor(operation: string, options?: SafeguardsErrorOptions) {
-    super('ERR_SESSION_STORE_UNAVAILABLE', `session store unavailable during ${operation}`, options)
+    super('ERR_SESSION_STORE_UNAVAILABLE', `session store unavailable during ${operation}`, {
+      ...options,
+      category: 'unavailable',
+    })
   }
 }
 
@@ -80,7 +83,7 @@ export class SessionLimitError extends SafeguardsError<'ERR_SESSION_LIMIT'> {
   readonly max: number
   /** @param max - the configured cap. */
   constructor(max: number) {
-    super('ERR_SESSION_LIMIT', `concurrent session limit reached (max ${max})`)
+    super('ERR_SESSION_LIMIT', `concurrent session limit reached (max ${max})`, { category: 'limit' })
     this.max = max
   }
 }
@@ -101,7 +104,9 @@ export class ReauthRequiredError extends SafeguardsError<'ERR_SESSION_REAUTH_REQ
   readonly maxAgeMs: number
   /** @param maxAgeMs - the required maximum age. */
   constructor(maxAgeMs: number) {
-    super('ERR_SESSION_REAUTH_REQUIRED', `reauthentication required (max age ${maxAgeMs} ms)`)
+    super('ERR_SESSION_REAUTH_REQUIRED', `reauthentication required (max age ${maxAgeMs} ms)`, {
+      category: 'conflict',
+    })
     this.maxAgeMs = maxAgeMs
   }
 }
