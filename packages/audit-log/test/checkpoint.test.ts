@@ -241,6 +241,8 @@ describe('inclusion proof bundles', () => {
       expect(await verifyInclusionBundle(bundle, keyring)).toMatchObject({ valid: true, kid: key.kid })
       const forged = { ...bundle, record: bundle.record.replace(`Patient/${seq}`, 'Patient/999') }
       expect((await verifyInclusionBundle(forged, keyring)).valid).toBe(false)
+      const wrongSize = { ...bundle, checkpoint: { ...bundle.checkpoint, size: bundle.checkpoint.size + 1 } }
+      expect((await verifyInclusionBundle(wrongSize, keyring)).valid).toBe(false)
       const wrongSeq = { ...bundle, seq: seq + 1 }
       expect((await verifyInclusionBundle(wrongSeq, keyring)).valid).toBe(false)
       if (bundle.proof.length > 0) {
@@ -258,6 +260,11 @@ describe('inclusion proof bundles', () => {
     ] as const) {
       const c = await proveConsistency(store, a, b)
       expect(await verifyConsistencyBundle(c, keyring)).toMatchObject({ valid: true })
+      for (const resized of [
+        { ...c, from: { ...c.from, size: c.from.size + 1 } },
+        { ...c, to: { ...c.to, size: c.to.size - 1 } },
+      ])
+        expect(await verifyConsistencyBundle(resized, keyring)).toMatchObject({ valid: false })
       if (a.size < b.size) {
         const swapped = { ...c, from: c.to, to: c.from }
         expect((await verifyConsistencyBundle(swapped, keyring)).valid).toBe(false)

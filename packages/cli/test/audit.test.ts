@@ -209,6 +209,70 @@ describe('safeguards audit', () => {
     expect(sizes()).toEqual(seen)
   })
 
+  it('prove --from-size/--to-size and check-proof: a consistency proof between two checkpoints', async () => {
+    const dir = await setup(4)
+    const more = (from: number, n: number) =>
+      run(
+        ['audit', 'append', '--log', 'log', '--key', 'key.jwk', '--anchor', 'anchor'],
+        `${Array.from({ length: n }, (_, i) => ev(from + i)).join('\n')}\n`,
+        dir,
+      )
+    expect((await more(4, 4)).code).toBe(0)
+    expect((await more(8, 2)).code).toBe(0) // checkpoints of 4, 8 and 10 records
+    const prove = (...a: string[]) => run(['audit', 'prove', '--log', 'log', ...a], '', dir)
+    const check = async (bundle: unknown) => {
+      writeFileSync(join(dir, 'c.json'), JSON.stringify(bundle))
+      return run(['audit', 'check-proof', '--proof', 'c.json', '--public-key', 'pub.jwk'], '', dir)
+    }
+    const p = await prove('--from-size', '4', '--to-size', '10')
+    expect(p.code).toBe(0)
+    const bundle = JSON.parse(p.out)
+    expect(bundle).toMatchObject({
+      typ: 'safeguards.audit-consistency-proof',
+      v: 1,
+      stream: 'log',
+      from: { size: 4 },
+      to: { size: 10 },
+    })
+    const ok = await check(bundle)
+    expect(ok.code).toBe(0)
+    const { kid } = JSON.parse(readFileSync(join(dir, 'pub.jwk'), 'utf8'))
+    expect(ok.out).toBe(
+      `valid: the checkpoint of 10 records of log extends the checkpoint of 4 records (signed by ${kid})\n`,
+    )
+    // --to-size defaults to the newest checkpoint; equal sizes prove with an empty path
+    expect(JSON.parse((await prove('--from-size', '8')).out).to.size).toBe(10)
+    expect(JSON.parse((await prove('--from-size', '8', '--to-size', '8')).out).proof).toEqual([])
+    // forged bundles fail with exit 1
+    const flipped = bundle.proof.map((h: string, i: number) =>
+      i === 0 ? h.replace(/^./, h[0] === 'A' ? 'B' : 'A') : h,
+    )
+    for (const forged of [
+      { ...bundle, from: bundle.to, to: bundle.from },
+      { ...bundle, proof: flipped },
+      { ...bundle, from: { ...bundle.from, size: 5 } },
+    ]) {
+      const r = await check(forged)
+      expect(r.code, JSON.stringify(forged).slice(0, 80)).toBe(1)
+      expect(r.err).toContain('invalid')
+    }
+    // usage: no checkpoint of that size, sizes in the wrong order, both or neither of --seq/--from-size
+    for (const args of [
+      ['--from-size', '5'],
+      ['--from-size', '8', '--to-size', '4'],
+      ['--from-size', '0'],
+      ['--from-size', '4', '--to-size', '9'],
+      ['--seq', '1', '--from-size', '4'],
+      ['--to-size', '8'],
+      [],
+    ]) {
+      const r = await prove(...args)
+      expect(r.code, args.join(' ')).toBe(2)
+      expect(r.out).toBe('')
+    }
+    expect((await prove('--from-size', '5')).err).toContain('4, 8, 10')
+  })
+
   it('prove and check-proof, checkpoint, export fhir-r4', async () => {
     const dir = await setup(6)
     const p = await run(['audit', 'prove', '--log', 'log', '--seq', '4'], '', dir)

@@ -7,33 +7,28 @@
  *
  * @module
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs'
+import { statSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import {
   type AppendResult,
-  type AuditStore,
   createCheckpointSigner,
-  createKeyring,
   directoryAnchor,
   fhirBundle,
   generateCheckpointKey,
-  type InclusionBundle,
-  type Keyring,
-  type KeyringEntry,
   openAuditLog,
-  proveInclusion,
   storedToFhir,
   validateEvent,
-  verifyInclusionBundle,
   verifyLog,
 } from '@safeguards/audit-log'
-import { isSafeguardsError, parseJson } from '@safeguards/core'
+import { isSafeguardsError } from '@safeguards/core'
 import { optionalString, type ParsedValues, parseCommandArgs, requireString } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { CliExit, ExitCode, UsageError } from '../errors.js'
 import { createProgress, writeJson, writeLine } from '../output.js'
 import { openLogStore } from './audit-open-log.js'
+import { checkProof, prove } from './audit-proof.js'
+import { keyringFrom, LOG_OPTS, nonNegative, readJsonFile, withReadOnly } from './audit-shared.js'
 
 const USAGE = `Usage: safeguards audit <subcommand> [options]
 
@@ -59,8 +54,12 @@ Subcommands:
   prove       --log LOG --seq N
               Prints an inclusion proof bundle (JSON) for record N that an auditor can check
               offline with 'safeguards audit check-proof'.
+  prove       --log LOG --from-size N [--to-size M]
+              Prints a consistency proof bundle (JSON): the stored checkpoint of M records
+              (default: the newest) extends the one of N records, so none of the first N
+              records was rewritten in between. N and M must be sizes of stored checkpoints.
   check-proof --proof FILE --public-key JWK...
-              Checks an inclusion proof bundle. Exit 0 valid, 1 invalid.
+              Checks an inclusion or a consistency proof bundle. Exit 0 valid, 1 invalid.
   export      --log LOG --format fhir-r4 [--bundle] [--from N] [--to N]
               Prints FHIR R4 AuditEvent resources as NDJSON (or one Bundle).
   keygen      --out FILE
@@ -68,39 +67,6 @@ Subcommands:
               its public JWK.
 
 LOG is a log directory or a postgres://…?stream=NAME URL. JWK files hold one JWK or a JWKS.`
-
-function readJsonFile(io: CliIO, path: string, what: string): unknown {
-  let text: string
-  try {
-    text = readFileSync(resolve(io.cwd, path), 'utf8')
-  } catch (e) {
-    throw new UsageError(`cannot read ${what} (${(e as { code?: string }).code ?? 'error'})`, { cause: e })
-  }
-  try {
-    return parseJson(text)
-  } catch (e) {
-    throw new UsageError(`${what} is not valid JSON`, { cause: e })
-  }
-}
-
-async function keyringFrom(io: CliIO, values: ParsedValues): Promise<Keyring | undefined> {
-  const files = values['public-key']
-  if (!Array.isArray(files) || files.length === 0) return undefined
-  const entries: KeyringEntry[] = []
-  for (const f of files) {
-    const v = readJsonFile(io, f, '--public-key') as { keys?: unknown }
-    const list = Array.isArray(v.keys) ? v.keys : [v]
-    for (const jwk of list) {
-      const { d: _d, ...pub } = jwk as Record<string, unknown>
-      entries.push({ publicJwk: pub })
-    }
-  }
-  try {
-    return await createKeyring(entries)
-  } catch (e) {
-    throw new UsageError(`--public-key: ${e instanceof Error ? e.message : 'invalid key'}`, { cause: e })
-  }
-}
 
 async function signerFrom(io: CliIO, values: ParsedValues) {
   const path = optionalString(values, 'key')
@@ -112,15 +78,6 @@ async function signerFrom(io: CliIO, values: ParsedValues) {
     throw new UsageError(`--key: ${e instanceof Error ? e.message : 'invalid key'}`, { cause: e })
   }
 }
-
-function nonNegative(values: ParsedValues, name: string): number | undefined {
-  const v = optionalString(values, name)
-  if (v === undefined) return undefined
-  if (!/^\d{1,15}$/.test(v)) throw new UsageError(`--${name} expects a non-negative integer`)
-  return Number(v)
-}
-
-const LOG_OPTS = { log: { type: 'string' } } as const
 
 async function append(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
@@ -286,52 +243,6 @@ async function checkpoint(argv: string[], io: CliIO): Promise<number> {
   } finally {
     await log.close()
   }
-  return ExitCode.OK
-}
-
-async function withReadOnly<T>(io: CliIO, spec: string, f: (s: AuditStore) => Promise<T>): Promise<T> {
-  const store = await openLogStore(spec, io, { readOnly: true })
-  try {
-    return await f(store)
-  } finally {
-    await store.close()
-  }
-}
-
-async function prove(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseCommandArgs(argv, { ...LOG_OPTS, seq: { type: 'string' } })
-  const spec = requireString(values, 'log')
-  const seq = nonNegative(values, 'seq')
-  if (seq === undefined) throw new UsageError('--seq is required')
-  return withReadOnly(io, spec, async (store) => {
-    let bundle: InclusionBundle
-    try {
-      bundle = await proveInclusion(store, seq)
-    } catch (e) {
-      if (e instanceof RangeError) throw new UsageError(`--seq ${seq}: ${e.message}`)
-      if (isSafeguardsError(e, 'ERR_AUDIT_CORRUPT')) throw new CliExit(ExitCode.CHECK_FAILED, e.message)
-      throw e
-    }
-    writeJson(io, bundle)
-    return ExitCode.OK
-  })
-}
-
-async function checkProof(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    proof: { type: 'string' },
-    'public-key': { type: 'string', multiple: true },
-  })
-  const bundle = readJsonFile(io, requireString(values, 'proof'), '--proof') as InclusionBundle
-  const keyring = await keyringFrom(io, values)
-  if (keyring === undefined) throw new UsageError('--public-key is required')
-  const verdict = await verifyInclusionBundle(bundle, keyring)
-  if (!verdict.valid)
-    throw new CliExit(ExitCode.CHECK_FAILED, `invalid: ${verdict.reason ?? 'proof rejected'}`)
-  writeLine(
-    io,
-    `valid: record ${bundle.seq} of ${bundle.stream} is in the checkpoint of ${bundle.checkpoint.size} records signed by ${verdict.kid}`,
-  )
   return ExitCode.OK
 }
 
