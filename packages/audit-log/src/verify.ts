@@ -561,11 +561,17 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
 
   const config: RunConfig = { stream, deep: options.deep === true }
   const treeEnd = needed.length === 0 ? 0 : needed[needed.length - 1]!
+  // Positions count the records as read, in order (runs are made into tasks in read order): a
+  // damaged store's own positions can skip or repeat (a file store numbers a segment's lines from
+  // the segment's name), and the Merkle leaves, like the findings, follow what was read.
+  let nextFrom = 0
   const task = (run: RecordRun): RunTask => {
-    const to = run.from + run.ends.length
+    const from = nextFrom
+    const to = from + run.ends.length
+    nextFrom = to
     const cuts: number[] = []
-    for (const s of needed) if (s > run.from && s < to) cuts.push(s)
-    return { from: run.from, bytes: run.bytes, ends: run.ends, cuts, treeEnd }
+    for (const s of needed) if (s > from && s < to) cuts.push(s)
+    return { from, bytes: run.bytes, ends: run.ends, cuts, treeEnd }
   }
   const read = (alloc: (size: number) => Uint8Array): AsyncIterable<RecordRun> =>
     readRuns(store, 0, Number.MAX_SAFE_INTEGER, {

@@ -81,12 +81,22 @@ export interface SignedLog {
  */
 export async function signedLog(
   n: number,
-  options: { every?: number; stream?: string; anchor?: string; maxBatch?: number } = {},
+  options: {
+    every?: number
+    stream?: string
+    anchor?: string
+    maxBatch?: number
+    segmentMaxBytes?: number
+  } = {},
 ): Promise<SignedLog> {
   const dir = tempDir()
   const key = await generateCheckpointKey()
   const log = await openAuditLog({
-    store: await openFileStore({ dir, stream: options.stream ?? 's' }),
+    store: await openFileStore({
+      dir,
+      stream: options.stream ?? 's',
+      ...(options.segmentMaxBytes === undefined ? {} : { segmentMaxBytes: options.segmentMaxBytes }),
+    }),
     signer: await createCheckpointSigner(key.privateJwk),
     ...(options.anchor === undefined ? {} : { anchor: directoryAnchor(options.anchor) }),
     checkpointEvery: { records: options.every ?? 1000, ms: 0 },

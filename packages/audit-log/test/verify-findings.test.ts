@@ -3,7 +3,7 @@
  * classification by error code (never by message text), anchors that are empty or missing,
  * empty logs, and the checkpoint chain checks (splices, rollbacks, truncation, unanchored tails).
  */
-import { readdirSync, rmSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
@@ -155,5 +155,26 @@ describe('an empty log', () => {
     })
     expect(r.ok).toBe(false)
     expect(r.findings.map((f) => f.code)).toEqual(expect.arrayContaining(['TRUNCATED', 'EMPTY_LOG']))
+  })
+})
+
+describe('a damaged multi-segment file log', () => {
+  it('a record deleted from an earlier segment is a finding, not a crash', async () => {
+    // segments of about 4 records; record positions then no longer match the segment names
+    const { dir, keyring } = await signedLog(24, { every: 8, segmentMaxBytes: 1500, maxBatch: 1 })
+    const segments = readdirSync(join(dir, 'segments')).sort()
+    expect(segments.length).toBeGreaterThan(3)
+    const first = join(dir, 'segments', segments[0]!)
+    const lines = readFileSync(first, 'utf8').split('\n')
+    writeFileSync(first, lines.filter((_, i) => i !== 1).join('\n'))
+    const r = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring })
+    expect(r.ok).toBe(false)
+    expect(r.records).toBe(23)
+    expect(r.findings[0]).toMatchObject({ code: 'SEQ_GAP', seq: 1 })
+    // a duplicated line shifts the later positions the other way
+    writeFileSync(first, [lines[0], ...lines].join('\n'))
+    const d = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring })
+    expect(d.ok).toBe(false)
+    expect(d.findings[0]).toMatchObject({ code: 'SEQ_DUP', seq: 0 })
   })
 })
