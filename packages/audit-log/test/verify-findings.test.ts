@@ -11,14 +11,23 @@ import {
   type AnchorSink,
   CheckpointError,
   CheckpointSignatureError,
+  checkpointHash,
+  createCheckpointSigner,
   directoryAnchor,
+  type Finding,
   type Keyring,
+  leafHash,
+  MerkleTree,
+  openAuditLog,
   openFileStore,
   readCheckpointUnverified,
+  type StoredCheckpoint,
+  signCheckpoint,
   UnknownCheckpointKeyError,
+  type VerifyReport,
   verifyLog,
 } from '../src/index.js'
-import { signedLog, tempDir, verifyEveryWay } from './helpers.js'
+import { event, signedLog, tempDir, verifyEveryWay } from './helpers.js'
 
 /** A keyring that reads checkpoints without checking them, and refuses the one at `size` with `error`. */
 function refusingKeyring(size: number, error: Error): Keyring {
@@ -176,5 +185,164 @@ describe('a damaged multi-segment file log', () => {
     const d = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring })
     expect(d.ok).toBe(false)
     expect(d.findings[0]).toMatchObject({ code: 'SEQ_DUP', seq: 0 })
+  })
+})
+
+/** The records of a file log, their tree, and a way to sign checkpoints over them as the writer would. */
+async function forger(dir: string, privateJwk: Parameters<typeof createCheckpointSigner>[0]) {
+  const store = await openFileStore({ dir, readOnly: true })
+  const tree = new MerkleTree()
+  for await (const r of store.read(0)) tree.append(leafHash(r.bytes))
+  const stored = await store.readCheckpoints()
+  await store.close()
+  const signer = await createCheckpointSigner(privateJwk)
+  return {
+    stored,
+    /** Signs a checkpoint; defaults continue the chain after `after` with the true root at `size`. */
+    async sign(fields: {
+      index: number
+      size: number
+      after: StoredCheckpoint | null
+      prev?: string
+      root?: Uint8Array
+      timestamp?: string
+    }): Promise<StoredCheckpoint> {
+      const jws = await signCheckpoint(signer, {
+        index: fields.index,
+        origin: 's',
+        prev: fields.prev ?? (fields.after === null ? '0'.repeat(64) : checkpointHash(fields.after.jws)),
+        root: fields.root ?? tree.root(fields.size),
+        size: fields.size,
+        timestamp: fields.timestamp ?? '2026-01-01T00:00:00.000Z',
+      })
+      return { size: fields.size, jws }
+    },
+    /** Replaces the stored checkpoints. */
+    write(cps: readonly StoredCheckpoint[]): void {
+      writeFileSync(
+        join(dir, 'checkpoints.jsonl'),
+        cps.map((c) => `${JSON.stringify({ jws: c.jws, size: c.size })}\n`).join(''),
+      )
+    },
+  }
+}
+
+const errorsOf = (r: VerifyReport): Finding[] => r.findings.filter((f) => f.severity === 'error')
+
+describe('the checkpoint chain, finding by finding', () => {
+  it('a checkpoint at the right index with a prev from elsewhere (a splice) is out of its chain', async () => {
+    const { dir, key, keyring } = await signedLog(6, { every: 3 })
+    const f = await forger(dir, key.privateJwk)
+    expect(f.stored.map((c) => c.size)).toEqual([3, 6])
+    const cases: [string, StoredCheckpoint][] = [
+      ['right index, wrong prev', await f.sign({ index: 1, size: 6, after: null, prev: 'a'.repeat(64) })],
+      ['wrong index, right prev', await f.sign({ index: 2, size: 6, after: f.stored[0]! })],
+    ]
+    for (const [name, second] of cases) {
+      f.write([f.stored[0]!, second])
+      const r = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring })
+      expect(errorsOf(r), name).toEqual([
+        expect.objectContaining({ code: 'CHECKPOINT_REPLAY', seq: 5, checkpoint: 1, severity: 'error' }),
+      ])
+    }
+    // the untouched chain verifies, so the finding came from the splice
+    f.write(f.stored)
+    expect(errorsOf(await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring }))).toEqual(
+      [],
+    )
+  })
+
+  it('a chained checkpoint of fewer records than the one before, or dated before it, is a rollback', async () => {
+    const { dir, key, keyring } = await signedLog(6, { every: 3 })
+    const f = await forger(dir, key.privateJwk)
+    const big = await f.sign({ index: 0, size: 6, after: null, timestamp: '2026-01-01T00:00:10.000Z' })
+    const shrunk = await f.sign({ index: 1, size: 3, after: big, timestamp: '2026-01-01T00:00:20.000Z' })
+    const earlier = await f.sign({ index: 1, size: 6, after: big, timestamp: '2026-01-01T00:00:09.999Z' })
+    const same = await f.sign({ index: 1, size: 6, after: big, timestamp: '2026-01-01T00:00:10.000Z' })
+    for (const [second, expected] of [
+      [
+        shrunk,
+        {
+          code: 'ROLLBACK',
+          seq: 2,
+          checkpoint: 1,
+          message: expect.stringMatching(/size 3, below the previous 6/),
+        },
+      ],
+      [earlier, { code: 'ROLLBACK', seq: 5, checkpoint: 1, message: expect.stringMatching(/dated before/) }],
+    ] as const) {
+      f.write([big, second])
+      const r = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring })
+      expect(errorsOf(r)).toEqual([expect.objectContaining({ ...expected, severity: 'error' })])
+    }
+    // equal sizes and equal times are no rollback (a writer never signs them, a verifier accepts them)
+    f.write([big, same])
+    const r = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring })
+    expect(r).toMatchObject({ ok: true, findings: [], checkpointedThrough: 5 })
+  })
+
+  it('TRUNCATED alone: records cut below a stored checkpoint, nothing else wrong', async () => {
+    const { dir, keyring } = await signedLog(10, { every: 5 })
+    const seg = join(dir, 'segments', readdirSync(join(dir, 'segments'))[0]!)
+    const lines = readFileSync(seg, 'utf8').split('\n')
+    writeFileSync(seg, `${lines.slice(0, 7).join('\n')}\n`)
+    const r = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring })
+    expect(r.ok).toBe(false)
+    expect(r.records).toBe(7)
+    expect(r.findings).toEqual([
+      expect.objectContaining({ code: 'TRUNCATED', severity: 'error', seq: 7, checkpoint: 1 }),
+      expect.objectContaining({ code: 'UNANCHORED_TAIL', severity: 'warning', seq: 5 }),
+    ])
+    expect(r.checkpointedThrough).toBe(4)
+  })
+
+  it('a checkpoint whose root does not match counts toward neither checkpointed nor anchored coverage', async () => {
+    const anchorDir = tempDir()
+    const { dir, key, keyring } = await signedLog(10, { every: 5, anchor: anchorDir })
+    const f = await forger(dir, key.privateJwk)
+    const forged = await f.sign({ index: 1, size: 10, after: f.stored[0]!, root: new Uint8Array(32).fill(9) })
+    f.write([f.stored[0]!, forged])
+    // the anchor holds the same forgery at index 1, so only the root is wrong
+    rmSync(join(anchorDir, 's', `${'1'.padStart(20, '0')}.json`))
+    await directoryAnchor(anchorDir).put('s', { ...forged, index: 1 })
+    for (const anchor of [undefined, directoryAnchor(anchorDir)]) {
+      const r = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), {
+        keyring,
+        ...(anchor === undefined ? {} : { anchor }),
+      })
+      expect(errorsOf(r).map((e) => e.code)).toEqual(
+        anchor === undefined ? ['ROOT_MISMATCH'] : ['ROOT_MISMATCH', 'ROOT_MISMATCH'],
+      )
+      expect(r.checkpointedThrough).toBe(4)
+      expect(r.anchoredThrough).toBe(anchor === undefined ? null : 4)
+      expect(r.checkpoints).toEqual({
+        total: anchor === undefined ? 2 : 4,
+        verified: anchor === undefined ? 1 : 2,
+      })
+      expect(r.findings.at(-1)).toMatchObject({ code: 'UNANCHORED_TAIL', seq: 5 })
+    }
+  })
+
+  it('stored checkpoints past the newest anchored one leave an unanchored tail', async () => {
+    const anchorDir = tempDir()
+    const { dir, key, keyring } = await signedLog(3, { anchor: anchorDir })
+    // the writer goes on without its anchor (misconfigured, or the anchor was unreachable)
+    const log = await openAuditLog({
+      store: await openFileStore({ dir }),
+      signer: await createCheckpointSigner(key.privateJwk),
+      checkpointEvery: { ms: 0 },
+    })
+    for (let i = 3; i < 6; i++) await log.append(event(i))
+    await log.close()
+    const store = await openFileStore({ dir, readOnly: true })
+    expect((await store.readCheckpoints()).map((c) => c.size)).toEqual([3, 6])
+    const anchored = await verifyEveryWay(store, { keyring, anchor: directoryAnchor(anchorDir) })
+    expect(anchored).toMatchObject({ ok: true, anchoredThrough: 2, checkpointedThrough: 5 })
+    expect(anchored.findings).toEqual([
+      expect.objectContaining({ code: 'UNANCHORED_TAIL', severity: 'warning', seq: 3 }),
+    ])
+    expect(anchored.findings[0]!.message).toMatch(/records 3\.\.5 are not covered by an anchored checkpoint/)
+    const bare = await verifyEveryWay(store, { keyring })
+    expect(bare).toMatchObject({ ok: true, findings: [], anchoredThrough: null, checkpointedThrough: 5 })
   })
 })
