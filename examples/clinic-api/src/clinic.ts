@@ -44,6 +44,7 @@ import {
   bytesToBase64,
   bytesToHex,
   type Clock,
+  isSafeguardsError,
   randomBytes,
   sha256,
   systemClock,
@@ -478,12 +479,28 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     })
     const record = loadRecord(id)
     const emergency = decision.reason === 'emergency_access'
+    // Decrypt first, then record what really happened, then answer: no field leaves without its
+    // audit record (an append that fails throws here and the client gets no data), and a read
+    // that failed is recorded as a failure (FHIR AuditEvent.outcome 8, serious failure).
+    let fields: Record<string, string> | undefined
+    let failure: string | undefined
+    if (decision.allowed && record) {
+      try {
+        const out: Record<string, string> = {}
+        for (const [k, v] of Object.entries(record.fields))
+          if (FIELD_RESOURCE[k] === type)
+            out[k] = utf8Decode(await envelope.decrypt(base64ToBytes(v), ctx(id, k)))
+        fields = out
+      } catch (e) {
+        failure = isSafeguardsError(e) ? e.code : 'read_failed'
+      }
+    }
     await audit({
       type: 'rest',
       subtype: ['read'],
       action: 'R',
-      outcome: decision.allowed && record ? 0 : 4,
-      outcomeCode: record ? decision.reason : 'not_found',
+      outcome: !decision.allowed || !record ? 4 : failure === undefined ? 0 : 8,
+      outcomeCode: !record ? 'not_found' : (failure ?? decision.reason),
       agents: [{ who: `Practitioner/${user.id}`, requestor: true }],
       patient: pseudonyms.pseudonym(id),
       entities: [{ what: `${type}/${pseudonyms.pseudonym(id).slice(0, 16)}` }],
@@ -492,10 +509,8 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     })
     if (!decision.allowed) return c.json({ error: 'forbidden', reason: decision.reason }, 403)
     if (!record) return c.json({ error: 'not_found' }, 404)
-    const out: Record<string, string> = {}
-    for (const [k, v] of Object.entries(record.fields))
-      if (FIELD_RESOURCE[k] === type)
-        out[k] = utf8Decode(await envelope.decrypt(base64ToBytes(v), ctx(id, k)))
+    if (fields === undefined) return c.json({ error: 'read_failed', code: failure }, 500)
+    const out = fields
     return c.json({
       patient: id,
       section,

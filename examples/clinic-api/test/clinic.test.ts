@@ -4,7 +4,7 @@
  * PHI encrypted at rest, the audit log verifying, and the demo entry point exiting 0.
  */
 import { execFileSync } from 'node:child_process'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { manualClock } from '@safeguards/core'
 import { secretFromBase32, totpCode } from '@safeguards/mfa'
@@ -197,6 +197,41 @@ describe('at rest', () => {
 })
 
 describe('audit', () => {
+  it('records a chart read that failed to decrypt as a failure, after the attempt, and returns no data', async () => {
+    // Regression: the read was recorded with outcome 0 before decryption, so a failed read
+    // stood in the log as a successful one.
+    const nurse = await signIn(clinic, 'nora.nurse')
+    const file = join(clinic.paths.records, 'p-1.json')
+    const original = readFileSync(file, 'utf8')
+    const rec = JSON.parse(original) as { fields: Record<string, string> }
+    const ct = Buffer.from(rec.fields.diagnosis!, 'base64')
+    ct[ct.length - 1]! ^= 1
+    rec.fields.diagnosis = ct.toString('base64')
+    writeFileSync(file, JSON.stringify(rec))
+    try {
+      const r = await call('GET', '/api/patients/p-1/clinical', nurse)
+      expect(r.status).toBe(500)
+      expect(r.body).toEqual({ error: 'read_failed', code: 'ERR_ENVELOPE_DECRYPTION_FAILED' })
+    } finally {
+      writeFileSync(file, original)
+    }
+    const lines = readAll(clinic.paths.audit)
+      .filter((f) => f.includes('segments') && f.endsWith('.jsonl'))
+      .sort()
+      .flatMap((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean))
+    const reads = lines
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            event: { type: string; subtype?: string[]; outcome: number; outcomeCode?: string }
+          },
+      )
+      .filter((r) => r.event.type === 'rest' && r.event.subtype?.[0] === 'read')
+    expect(reads.at(-1)!.event).toMatchObject({ outcome: 8, outcomeCode: 'ERR_ENVELOPE_DECRYPTION_FAILED' })
+    // And a good read after it is recorded as a success.
+    expect((await call('GET', '/api/patients/p-1/clinical', nurse)).status).toBe(200)
+  })
+
   it('records every access and the log verifies', async () => {
     const auditor = await signIn(clinic, 'ada.auditor')
     const v = await call('GET', '/api/audit/verify', auditor)

@@ -1,7 +1,9 @@
 /**
  * Typed errors of `@safeguards/audit-log-postgres`. Store failures reuse the codes of
  * `@safeguards/audit-log` (`ERR_AUDIT_STORE`, `ERR_AUDIT_CONFLICT`, `ERR_AUDIT_CORRUPT`,
- * `ERR_AUDIT_CLOSED`), so code that handles the file store handles this one. Messages carry codes,
+ * `ERR_AUDIT_LOCK_TIMEOUT`, `ERR_AUDIT_CLOSED`), so code that handles the file store handles this
+ * one. `ERR_AUDIT_LOCK_TIMEOUT` (`AuditLockTimeoutError`): a lock an append needed was not granted
+ * within the store's `lockTimeoutMs` (SQLSTATE `55P03`); nothing was written. Messages carry codes,
  * counts, SQLSTATEs and schema identifiers only: never record bodies, connection strings or passwords.
  *
  * HIPAA: 164.312(b) audit controls (failures of the audit trail itself are distinguishable by code

@@ -5,7 +5,8 @@
  * transaction-level advisory lock, so concurrent deployments serialise and a failed migration
  * leaves nothing behind.
  *
- * Schema (version 1; version 2 rewrites the link trigger's query, same rule):
+ * Schema (version 1; version 2 rewrites the link trigger's query, same rule; version 3 adds the lock
+ * table and bounds lock waits):
  * - `audit_stream (stream PK, created_at)`: one row per stream, written once.
  * - `audit_entry (stream, seq, prev_hash, entry_hash, body)`: `PRIMARY KEY (stream, seq)`,
  *   `UNIQUE (stream, prev_hash)`, `CHECK (entry_hash = sha256('\x00' || body))`; `body` holds the
@@ -16,8 +17,13 @@
  *   contiguous `idx`, non-decreasing `size`.
  * - Statement triggers on every table refuse UPDATE, DELETE and TRUNCATE (SQLSTATE `SGA01`) for
  *   every role, the owner included.
+ * - `audit_stream_lock (stream, scope)`: rows `entries` and `checkpoints` per stream, added by a
+ *   trigger when the stream is registered. Writers lock them `FOR UPDATE`, which needs the `UPDATE`
+ *   privilege only writer roles hold (the append-only trigger refuses an actual UPDATE).
  * - `audit_append(...)` and `audit_append_checkpoint(...)`: conditional appends under the stream's
- *   transaction-level advisory lock (see the README for why not `SELECT … FOR UPDATE`).
+ *   lock row, every lock wait bounded by their last argument (`lock_timeout` for their own
+ *   transaction; SQLSTATE `55P03` past it). Versions 1 and 2 used a transaction-level advisory lock,
+ *   which any role could take (see the README).
  *
  * HIPAA: 164.312(b) audit controls; 164.312(c)(1) integrity (append-only tables);
  * 164.316(b)(2) documentation (the schema history is itself recorded).
@@ -240,6 +246,161 @@ $fn$;
 REVOKE ALL ON FUNCTION {{schema}}.audit_entry_link() FROM PUBLIC;
 `
 
+// Schema version 2 serialised writers with pg_advisory_xact_lock on a key anyone could compute.
+// Advisory locks need no privilege at all, and the keys held are listed to every role in pg_locks
+// (so a secret key would not stay secret either): any role that may connect could take the key and
+// hang every writer. Version 3 locks a row instead. SELECT … FOR UPDATE (and every other row lock)
+// needs the UPDATE privilege on the table, which only writer roles hold on audit_stream_lock (the
+// append-only trigger refuses an actual UPDATE even to them); a role with SELECT only may take
+// ACCESS SHARE on the table, which conflicts with nothing the writers take. Every lock wait of an
+// append is bounded: the functions set lock_timeout for their own transaction (SET LOCAL, through
+// set_config(…, true)) to p_lock_timeout_ms, so a held lock fails the append with SQLSTATE 55P03
+// instead of hanging it. The functions are recreated with that extra parameter (DEFAULT 5000, so a
+// caller of version 2 still works); the roles that could execute them, and only those, get the new
+// ones and the lock table's privileges, so existing deployments need nothing but migrate().
+const V3 = String.raw`
+CREATE TABLE {{schema}}.audit_stream_lock (
+  stream text NOT NULL REFERENCES {{schema}}.audit_stream (stream),
+  scope  text NOT NULL CHECK (scope IN ('entries', 'checkpoints')),
+  PRIMARY KEY (stream, scope)
+);
+
+CREATE TRIGGER audit_stream_lock_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {{schema}}.audit_stream_lock
+  FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.audit_refuse_change();
+
+INSERT INTO {{schema}}.audit_stream_lock (stream, scope)
+  SELECT s.stream, x.scope FROM {{schema}}.audit_stream s CROSS JOIN (VALUES ('entries'), ('checkpoints')) AS x (scope);
+
+-- Every stream registered from now on gets its two lock rows in the same statement. SECURITY
+-- INVOKER: the writer that registers the stream inserts them with its own INSERT privilege.
+CREATE FUNCTION {{schema}}.audit_stream_lock_rows() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+  INSERT INTO {{schema}}.audit_stream_lock (stream, scope) VALUES (NEW.stream, 'entries'), (NEW.stream, 'checkpoints');
+  RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER audit_stream_lock_rows AFTER INSERT ON {{schema}}.audit_stream
+  FOR EACH ROW EXECUTE FUNCTION {{schema}}.audit_stream_lock_rows();
+
+-- Renamed, not dropped yet: their grants say who may append (the DO block below).
+ALTER FUNCTION {{schema}}.audit_append(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[]) RENAME TO audit_append_v2;
+ALTER FUNCTION {{schema}}.audit_append_checkpoint(text, bigint, bigint, bytea) RENAME TO audit_append_checkpoint_v2;
+
+-- Conditional append, one round trip, as in version 1, with the stream's lock row in place of the
+-- advisory lock: FOR UPDATE to append, FOR KEY SHARE (which only FOR UPDATE blocks) for a stale
+-- writer waiting for the append in flight. A VOLATILE plpgsql function runs each statement on a
+-- fresh READ COMMITTED snapshot, so the head read after the lock includes every append committed
+-- before the lock was granted.
+CREATE FUNCTION {{schema}}.audit_append(
+    p_stream text, p_expected_size bigint, p_expected_hash bytea,
+    p_seq bigint[], p_prev bytea[], p_hash bytea[], p_body bytea[],
+    p_lock_timeout_ms integer DEFAULT 5000)
+  RETURNS TABLE (ok boolean, size bigint, hash bytea)
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  h_seq  bigint;
+  h_hash bytea;
+  caller_lock_timeout text := current_setting('lock_timeout');
+BEGIN
+  IF p_lock_timeout_ms IS NULL OR p_lock_timeout_ms < 1 THEN
+    RAISE EXCEPTION 'lock timeout must be at least 1 ms' USING ERRCODE = '22023';
+  END IF;
+  PERFORM set_config('lock_timeout', p_lock_timeout_ms::text, true);
+  -- Already stale? (Heads only grow, so a committed head that differs stays different.)
+  SELECT e.seq INTO h_seq FROM {{schema}}.audit_entry e WHERE e.stream = p_stream ORDER BY e.seq DESC LIMIT 1;
+  IF coalesce(h_seq, -1) + 1 > p_expected_size THEN
+    -- Wait (shared) for the append in flight, if any, so the writer catches up to a head that is not
+    -- about to move again; stale writers do not block each other.
+    PERFORM 1 FROM {{schema}}.audit_stream_lock l WHERE l.stream = p_stream AND l.scope = 'entries' FOR KEY SHARE;
+    SELECT e.seq INTO h_seq FROM {{schema}}.audit_entry e WHERE e.stream = p_stream ORDER BY e.seq DESC LIMIT 1;
+    PERFORM set_config('lock_timeout', caller_lock_timeout, true);
+    RETURN QUERY SELECT false, h_seq + 1, NULL::bytea;
+    RETURN;
+  END IF;
+  PERFORM 1 FROM {{schema}}.audit_stream_lock l WHERE l.stream = p_stream AND l.scope = 'entries' FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'audit stream % is not registered', p_stream USING ERRCODE = 'SGA02';
+  END IF;
+  SELECT e.seq, e.entry_hash INTO h_seq, h_hash
+    FROM {{schema}}.audit_entry e WHERE e.stream = p_stream ORDER BY e.seq DESC LIMIT 1;
+  IF h_seq IS NULL THEN
+    h_seq := -1;
+    h_hash := '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea;
+  END IF;
+  IF h_seq + 1 IS DISTINCT FROM p_expected_size OR h_hash IS DISTINCT FROM p_expected_hash THEN
+    PERFORM set_config('lock_timeout', caller_lock_timeout, true);
+    RETURN QUERY SELECT false, h_seq + 1, h_hash;
+    RETURN;
+  END IF;
+  INSERT INTO {{schema}}.audit_entry (stream, seq, prev_hash, entry_hash, body)
+    SELECT p_stream, u.seq, u.prev, u.hash, u.body
+      FROM unnest(p_seq, p_prev, p_hash, p_body) AS u (seq, prev, hash, body);
+  PERFORM set_config('lock_timeout', caller_lock_timeout, true);
+  RETURN QUERY SELECT true, p_seq[array_upper(p_seq, 1)] + 1, p_hash[array_upper(p_hash, 1)];
+END
+$fn$;
+
+-- Conditional checkpoint append under the stream's checkpoint lock row (records are not behind it).
+CREATE FUNCTION {{schema}}.audit_append_checkpoint(
+    p_stream text, p_expected_count bigint, p_size bigint, p_body bytea,
+    p_lock_timeout_ms integer DEFAULT 5000)
+  RETURNS TABLE (ok boolean, count bigint)
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  n bigint;
+  caller_lock_timeout text := current_setting('lock_timeout');
+BEGIN
+  IF p_lock_timeout_ms IS NULL OR p_lock_timeout_ms < 1 THEN
+    RAISE EXCEPTION 'lock timeout must be at least 1 ms' USING ERRCODE = '22023';
+  END IF;
+  PERFORM set_config('lock_timeout', p_lock_timeout_ms::text, true);
+  PERFORM 1 FROM {{schema}}.audit_stream_lock l WHERE l.stream = p_stream AND l.scope = 'checkpoints' FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'audit stream % is not registered', p_stream USING ERRCODE = 'SGA02';
+  END IF;
+  SELECT coalesce(max(c.idx) + 1, 0) INTO n FROM {{schema}}.audit_checkpoint c WHERE c.stream = p_stream;
+  IF n IS DISTINCT FROM p_expected_count THEN
+    PERFORM set_config('lock_timeout', caller_lock_timeout, true);
+    RETURN QUERY SELECT false, n;
+    RETURN;
+  END IF;
+  INSERT INTO {{schema}}.audit_checkpoint (stream, idx, size, body) VALUES (p_stream, n, p_size, p_body);
+  PERFORM set_config('lock_timeout', caller_lock_timeout, true);
+  RETURN QUERY SELECT true, n + 1;
+END
+$fn$;
+
+REVOKE ALL ON FUNCTION {{schema}}.audit_append(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[], integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION {{schema}}.audit_append_checkpoint(text, bigint, bigint, bytea, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION {{schema}}.audit_stream_lock_rows() FROM PUBLIC;
+
+-- Every role that could append under version 2 (EXECUTE on its functions) can append under
+-- version 3 without running grantAppRole again: the lock table's privileges and the new functions.
+DO $do$
+DECLARE
+  w text;
+BEGIN
+  FOR w IN
+    SELECT DISTINCT a.grantee::regrole::text
+      FROM pg_catalog.pg_proc p CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
+     WHERE p.oid IN ('{{schema}}.audit_append_v2(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[])'::regprocedure,
+                     '{{schema}}.audit_append_checkpoint_v2(text, bigint, bigint, bytea)'::regprocedure)
+       AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0 AND a.grantee <> p.proowner
+  LOOP
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE ON TABLE {{schema}}.audit_stream_lock TO %s', w);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION
+      {{schema}}.audit_append(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[], integer),
+      {{schema}}.audit_append_checkpoint(text, bigint, bigint, bytea, integer) TO %s', w);
+  END LOOP;
+END
+$do$;
+
+DROP FUNCTION {{schema}}.audit_append_v2(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[]);
+DROP FUNCTION {{schema}}.audit_append_checkpoint_v2(text, bigint, bigint, bytea);
+`
+
 /**
  * Every migration this version ships, in order (for review, or to apply through your own migration
  * tool: record `version` and `sha256(version \n name \n sql)` as {@link migrate} does).
@@ -254,6 +415,11 @@ REVOKE ALL ON FUNCTION {{schema}}.audit_entry_link() FROM PUBLIC;
 export const migrations: readonly Migration[] = Object.freeze([
   Object.freeze({ version: 1, name: 'audit streams, entries, checkpoints; append-only triggers', sql: V1 }),
   Object.freeze({ version: 2, name: 'chain-link trigger in one pass over the inserted rows', sql: V2 }),
+  Object.freeze({
+    version: 3,
+    name: 'writers lock a row only writer roles may lock; bounded lock waits',
+    sql: V3,
+  }),
 ])
 
 /**
@@ -305,7 +471,7 @@ function render(sql: string, schema: string): string {
  * @throws {RangeError} when `schema` is not a lower-case SQL identifier.
  * @throws {AuditPgMigrationError} (code `ERR_AUDIT_PG_MIGRATION`) when an applied migration's checksum
  *   differs from the shipped one, or the database is newer than this package.
- * @throws {AuditPgDatabaseError} (code `ERR_AUDIT_PG_DATABASE`) when PostgreSQL refuses (SQLSTATE only).
+ * @throws {AuditPgStoreError} (code `ERR_AUDIT_STORE`) when PostgreSQL refuses (SQLSTATE only).
  * @example
  * ```ts
  * import pg from 'pg'
@@ -316,7 +482,16 @@ function render(sql: string, schema: string): string {
  * ```
  */
 export async function migrate(db: Queryable, options: MigrateOptions = {}): Promise<MigrateResult> {
-  const schema = options.schema ?? DEFAULT_SCHEMA
+  return migrateTo(db, options.schema ?? DEFAULT_SCHEMA, SCHEMA_VERSION)
+}
+
+/**
+ * {@link migrate}, stopping at version `target` (tests build a deployment of an older version with it,
+ * then upgrade it). Not part of the package's exports.
+ *
+ * @internal
+ */
+export async function migrateTo(db: Queryable, schema: string, target: number): Promise<MigrateResult> {
   const q = quoteIdentifier(schema, 'schema')
   return withConnection(db, async (client) => {
     try {
@@ -347,6 +522,7 @@ export async function migrate(db: Queryable, options: MigrateOptions = {}): Prom
         }
         const applied: number[] = []
         for (const migration of migrations) {
+          if (migration.version > target) break
           const sum = checksum(migration)
           const recorded = done.get(migration.version)
           if (recorded !== undefined) {
@@ -364,7 +540,7 @@ export async function migrate(db: Queryable, options: MigrateOptions = {}): Prom
           )
           applied.push(migration.version)
         }
-        return { schema, applied, version: SCHEMA_VERSION }
+        return { schema, applied, version: Math.max(target, ...done.keys()) }
       })
     } catch (error) {
       if (error instanceof AuditPgMigrationError) throw error

@@ -1,8 +1,11 @@
 /**
  * Least privilege for the application: the role the app connects as may INSERT and SELECT the
- * audit tables and call the two conditional-append functions, nothing else. It cannot UPDATE, DELETE or
- * TRUNCATE (no privilege, and the triggers refuse those for every role anyway), cannot alter or
- * drop the tables, and cannot disable the triggers (only the owner can).
+ * audit tables, lock its stream's rows in the lock table, and call the two conditional-append
+ * functions, nothing else. It cannot UPDATE, DELETE or TRUNCATE the audit tables (no privilege, and
+ * the triggers refuse those for every role anyway; it holds UPDATE on the lock table only because
+ * `SELECT … FOR UPDATE` requires it, and the trigger refuses the UPDATE itself), cannot alter or
+ * drop the tables, and cannot disable the triggers (only the owner can). A verifier role gets
+ * nothing on the lock table, so it cannot hold up the writers.
  *
  * HIPAA: 164.312(b) audit controls; 164.312(c)(1) integrity (the writer cannot rewrite history);
  * 164.308(a)(4) information access management (least privilege).
@@ -27,11 +30,14 @@ const TABLES = ['audit_stream', 'audit_entry', 'audit_checkpoint'] as const
 
 /**
  * Grants `role` exactly what an audit writer needs on a migrated schema: `USAGE` on the schema,
- * `SELECT, INSERT` on the stream, entry and checkpoint tables, `SELECT` on the migrations table
- * and `EXECUTE` on the two conditional-append functions. Everything else the role held on those objects is
- * revoked first, so running it again converges to the same state.
+ * `SELECT, INSERT` on the stream, entry and checkpoint tables, `SELECT, INSERT, UPDATE` on the lock
+ * table `audit_stream_lock` (`UPDATE` because `SELECT … FOR UPDATE` requires it; the append-only
+ * trigger refuses an actual UPDATE), `SELECT` on the migrations table and `EXECUTE` on the two
+ * conditional-append functions. Everything else the role held on those objects is revoked first, so
+ * running it again converges to the same state.
  *
- * With `readOnly: true` it grants a verifier's access instead: `USAGE` and `SELECT` only.
+ * With `readOnly: true` it grants a verifier's access instead: `USAGE` and `SELECT` only, and
+ * nothing on the lock table, so a verifier cannot hold up the writers.
  *
  * Creating the role stays the DBA's job (`CREATE ROLE audit_writer LOGIN PASSWORD …`): roles are
  * cluster-wide and their authentication belongs to your database operations.
@@ -48,7 +54,7 @@ const TABLES = ['audit_stream', 'audit_entry', 'audit_checkpoint'] as const
  * @throws {RangeError} when `role` or `schema` is not a lower-case SQL identifier.
  * @throws {InvalidArgumentError} (code `ERR_INVALID_ARGUMENT`) when the role does not exist, is a
  *   superuser, may bypass row security, or owns the schema: such a role could rewrite history.
- * @throws {AuditPgDatabaseError} (code `ERR_AUDIT_PG_DATABASE`) when PostgreSQL refuses.
+ * @throws {AuditPgStoreError} (code `ERR_AUDIT_STORE`) when PostgreSQL refuses.
  * @example
  * ```ts
  * await migrate(ownerPool, { schema: 'audit' })
@@ -93,9 +99,12 @@ export async function grantAppRole(db: Queryable, options: GrantAppRoleOptions):
         )
         await client.query(`GRANT SELECT ON ${s}.audit_schema_migrations TO ${r}`)
         if (options.readOnly !== true) {
+          // UPDATE only so the writer may lock its stream's row (SELECT … FOR UPDATE needs it); the
+          // append-only trigger refuses an actual UPDATE. INSERT for the rows of a new stream.
+          await client.query(`GRANT SELECT, INSERT, UPDATE ON ${s}.audit_stream_lock TO ${r}`)
           await client.query(
-            `GRANT EXECUTE ON FUNCTION ${s}.audit_append(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[]),
-                                       ${s}.audit_append_checkpoint(text, bigint, bigint, bytea) TO ${r}`,
+            `GRANT EXECUTE ON FUNCTION ${s}.audit_append(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[], integer),
+                                       ${s}.audit_append_checkpoint(text, bigint, bigint, bytea, integer) TO ${r}`,
           )
         }
       })

@@ -3,9 +3,13 @@
  * processes.
  *
  * Concurrency: an append is one statement, `SELECT … FROM audit_append(…)`, run in autocommit.
- * The function takes the stream's transaction-level advisory lock, reads the head on a fresh
- * snapshot, refuses when it is not the writer's expected head, and otherwise inserts the batch; the
- * lock is released when the statement's transaction commits, after the rows are visible.
+ * The function locks the stream's row in `audit_stream_lock` (`FOR UPDATE`: only roles holding
+ * `UPDATE` on that table, the writers, can take it; schema version 2's advisory lock could be taken
+ * by any role that may connect), reads the head on a fresh snapshot, refuses when it is not the
+ * writer's expected head, and otherwise inserts the batch; the lock is released when the statement's
+ * transaction commits, after the rows are visible. Every lock wait is bounded by `lockTimeoutMs`
+ * (`SET LOCAL lock_timeout` for the append's own transaction): a held lock fails the append with
+ * `AuditLockTimeoutError` (`ERR_AUDIT_LOCK_TIMEOUT`), nothing written, and the caller decides.
  *
  * Contention is optimistic: a refused writer catches up (`read`) and retries. Holding the lock
  * across the writer's catch-up was measured too (see the README) and was slower on a loaded host,
@@ -30,6 +34,7 @@ import {
   AuditClosedError,
   AuditConflictError,
   AuditCorruptionError,
+  AuditLockTimeoutError,
   type AuditStore,
   AuditStoreError,
   assertStreamId,
@@ -69,6 +74,15 @@ export interface PostgresStoreOptions {
   /** Milliseconds to wait for a new connection of the store's own pool (default 10 000). */
   connectTimeoutMs?: number
   /**
+   * Longest wait, in milliseconds, for each lock an append takes (default 5000, at most 3 600 000):
+   * the stream's lock row, held by another writer's append in flight, or a table lock queued behind
+   * the owner's DDL. Past it the append fails with `AuditLockTimeoutError`
+   * (`ERR_AUDIT_LOCK_TIMEOUT`) and writes nothing, so request paths that wait on `append` fail
+   * closed instead of hanging. Set per append with `SET LOCAL lock_timeout` semantics: it never
+   * changes the session of a pool you pass in.
+   */
+  lockTimeoutMs?: number
+  /**
    * Run {@link migrate} before opening (default false). Needs a role allowed to create the schema;
    * applications connecting as the insert-only role leave this off and migrate at deploy time.
    */
@@ -82,6 +96,12 @@ export interface PostgresAuditStore extends AuditStore {
 }
 
 const toBytes = (value: Uint8Array): Uint8Array => new Uint8Array(value) // copy out of the driver's Buffer
+
+/** Default of {@link PostgresStoreOptions.lockTimeoutMs}; also the SQL default of the append functions. */
+const DEFAULT_LOCK_TIMEOUT_MS = 5000
+
+/** SQLSTATE 55P03 lock_not_available: `lock_timeout` expired while waiting for a lock. */
+const LOCK_NOT_AVAILABLE = '55P03'
 
 const LEAF_PREFIX = new Uint8Array([0])
 
@@ -152,8 +172,11 @@ async function checkSchema(pool: pg.Pool, schema: string, q: string): Promise<vo
 
 /**
  * Opens (and registers) a stream in a migrated schema. Appends from any number of stores, in any
- * number of processes, on the same stream are serialised by PostgreSQL; a writer whose head is stale
- * gets an {@link AuditConflictError} and the log catches up and retries.
+ * number of processes, on the same stream are serialised by PostgreSQL on the stream's lock row,
+ * which only writer roles may lock; a writer whose head is stale gets an {@link AuditConflictError}
+ * and the log catches up and retries. An append or checkpoint append that cannot get a lock within
+ * `lockTimeoutMs` (default 5000) throws `AuditLockTimeoutError` (code `ERR_AUDIT_LOCK_TIMEOUT`)
+ * having written nothing; the log passes it to the caller without retrying (fail closed).
  *
  * HIPAA: 164.312(b) audit controls; 164.312(c)(1) integrity; 164.316(b)(2)(i) retention.
  *
@@ -163,10 +186,11 @@ async function checkSchema(pool: pg.Pool, schema: string, q: string): Promise<vo
  * @nist AU-12 cprt
  * @evidence the hash-chained audit_entry table; UPDATE, DELETE and TRUNCATE refused by triggers
  * @appResponsibility Run the application as a role with INSERT and SELECT only (grantAppRole); anchor checkpoints outside the database; set retention for six years.
- * @config schema, stream, synchronous_commit must stay on
+ * @config schema, stream, lockTimeoutMs, synchronous_commit must stay on
  * @verifiedBy packages/audit-log-postgres/test/store.test.ts
  * @verifiedBy packages/audit-log-postgres/test/concurrency.test.ts
  * @verifiedBy packages/audit-log-postgres/test/privileges.test.ts
+ * @verifiedBy packages/audit-log-postgres/test/lock-denial.test.ts
  * @throws {TypeError} / {RangeError} for a malformed stream id, schema name or option.
  * @throws {AuditPgMigrationError} (code `ERR_AUDIT_PG_MIGRATION`) when the schema is missing or at
  *   another version.
@@ -179,7 +203,7 @@ async function checkSchema(pool: pg.Pool, schema: string, q: string): Promise<vo
  * import { openPostgresStore } from '@safeguards/audit-log-postgres'
  *
  * const pool = new pg.Pool({ connectionString: process.env.AUDIT_DATABASE_URL })
- * const store = await openPostgresStore({ pool, schema: 'audit', stream: 'ehr-prod' })
+ * const store = await openPostgresStore({ pool, schema: 'audit', stream: 'ehr-prod', lockTimeoutMs: 2000 })
  * const head = await store.head() // { size, hash }
  * ```
  */
@@ -195,6 +219,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   assertInteger(maxConnections, 'maxConnections', 1, 1000)
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000
   assertInteger(connectTimeoutMs, 'connectTimeoutMs', 1, 3_600_000)
+  const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS
+  assertInteger(lockTimeoutMs, 'lockTimeoutMs', 1, 3_600_000)
   const readOnly = options.readOnly === true
   if (readOnly && options.migrate === true) throw new TypeError('"readOnly" and "migrate" exclude each other')
   let pool: pg.Pool
@@ -240,7 +266,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     if (error instanceof AuditPgMigrationError || error instanceof AuditStoreError) throw error
     throw dbError(`@safeguards/audit-log-postgres: opening stream ${stream} in schema ${schema}`, error)
   }
-  return new PgStore({ pool, ownPool, stream, schema, q, readBatch, readOnly })
+  return new PgStore({ pool, ownPool, stream, schema, q, readBatch, readOnly, lockTimeoutMs })
 }
 
 const ignore = (): void => {}
@@ -256,6 +282,7 @@ interface PgStoreInit {
   q: string
   readBatch: number
   readOnly: boolean
+  lockTimeoutMs: number
 }
 
 class PgStore implements PostgresAuditStore {
@@ -266,6 +293,7 @@ class PgStore implements PostgresAuditStore {
   readonly #q: string
   readonly #readBatch: number
   readonly #readOnly: boolean
+  readonly #lockTimeoutMs: number
   #closed = false
 
   constructor(init: PgStoreInit) {
@@ -276,6 +304,7 @@ class PgStore implements PostgresAuditStore {
     this.#q = init.q
     this.#readBatch = init.readBatch
     this.#readOnly = init.readOnly
+    this.#lockTimeoutMs = init.lockTimeoutMs
     // Bound, so wrappers (metrics decorators, Object.create, Proxy) can call them with another `this`.
     this.head = this.head.bind(this)
     this.append = this.append.bind(this)
@@ -294,6 +323,13 @@ class PgStore implements PostgresAuditStore {
   #writable(): void {
     this.#live()
     if (this.#readOnly) throw new AuditStoreError('the store was opened read-only')
+  }
+
+  /** A lock wait past `lockTimeoutMs` is its own typed error (nothing was written); the rest are store errors. */
+  #failure(operation: string, error: unknown): Error {
+    if (sqlState(error) === LOCK_NOT_AVAILABLE)
+      return new AuditLockTimeoutError(this.#lockTimeoutMs, { cause: error })
+    return dbError(operation, error)
   }
 
   async head(): Promise<StoreHead> {
@@ -340,15 +376,16 @@ class PgStore implements PostgresAuditStore {
       records.map((r) => r.prevHash),
       records.map((r) => r.hash),
       records.map((r) => r.bytes),
+      this.#lockTimeoutMs,
     ]
-    const sql = `SELECT ok, size::text AS size, hash FROM ${this.#q}.audit_append($1, $2, $3, $4, $5, $6, $7)`
+    const sql = `SELECT ok, size::text AS size, hash FROM ${this.#q}.audit_append($1, $2, $3, $4, $5, $6, $7, $8)`
     let status: AppendStatus | undefined
     try {
       status = (await this.#pool.query<AppendStatus>(sql, args)).rows[0]
     } catch (error) {
       // A writer that bypassed audit_append() took the slot first: the head moved.
       if (sqlState(error) === '23505') throw new AuditConflictError(expected.size, (await this.head()).size)
-      throw dbError('appending records', error)
+      throw this.#failure('appending records', error)
     }
     if (status === undefined) throw new AuditStoreError('appending records returned no status')
     const size = toSafeInteger(status.size, 'head size')
@@ -450,12 +487,12 @@ class PgStore implements PostgresAuditStore {
     let row: { ok: boolean; count: string } | undefined
     try {
       const res = await this.#pool.query<{ ok: boolean; count: string }>(
-        `SELECT ok, count::text AS count FROM ${this.#q}.audit_append_checkpoint($1, $2, $3, $4)`,
-        [this.stream, expectedCount, checkpoint.size, utf8Encode(checkpoint.jws)],
+        `SELECT ok, count::text AS count FROM ${this.#q}.audit_append_checkpoint($1, $2, $3, $4, $5)`,
+        [this.stream, expectedCount, checkpoint.size, utf8Encode(checkpoint.jws), this.#lockTimeoutMs],
       )
       row = res.rows[0]
     } catch (error) {
-      throw dbError('appending a checkpoint', error)
+      throw this.#failure('appending a checkpoint', error)
     }
     if (row === undefined) throw new AuditStoreError('appending a checkpoint returned no status')
     if (!row.ok) throw new AuditConflictError(expectedCount, toSafeInteger(row.count, 'checkpoint count'))

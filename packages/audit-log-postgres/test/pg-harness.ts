@@ -34,6 +34,14 @@ if (reason !== undefined) {
 /** True when the server answered; use with `describe.skipIf(!pgAvailable)`. */
 export const pgAvailable: boolean = reason === undefined
 
+/** The SQLSTATE a query fails with, or undefined when it succeeds. */
+export function sqlStateOf(query: Promise<unknown>): Promise<string | undefined> {
+  return query.then(
+    () => undefined,
+    (e: { code?: string }) => e.code,
+  )
+}
+
 /** A unique lower-case identifier: `prefix_<pid>_<12 hex>`. */
 export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${randomBytes(6).toString('hex')}`
