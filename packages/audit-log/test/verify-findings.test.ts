@@ -346,3 +346,199 @@ describe('the checkpoint chain, finding by finding', () => {
     expect(bare).toMatchObject({ ok: true, findings: [], anchoredThrough: null, checkpointedThrough: 5 })
   })
 })
+
+describe('checkpoints that cannot be taken at their word', () => {
+  it('without a keyring: one CHECKPOINT_UNVERIFIED warning, none verified; no warning for a log without checkpoints', async () => {
+    const { dir } = await signedLog(4)
+    const r = await verifyEveryWay(await openFileStore({ dir, readOnly: true }))
+    expect(r).toMatchObject({ ok: true, checkpoints: { total: 1, verified: 0 }, checkpointedThrough: 3 })
+    expect(r.findings).toEqual([
+      expect.objectContaining({ code: 'CHECKPOINT_UNVERIFIED', severity: 'warning', seq: 0 }),
+    ])
+    const bare = tempDir()
+    const log = await openAuditLog({ store: await openFileStore({ dir: bare, stream: 's' }) })
+    await log.append(event(0))
+    await log.close()
+    const u = await verifyEveryWay(await openFileStore({ dir: bare, readOnly: true }))
+    expect(u.findings.map((f) => f.code)).toEqual(['UNANCHORED_TAIL'])
+  })
+
+  it('a checkpoint signed for another stream, or stored under another size, is malformed', async () => {
+    const { dir, key, keyring } = await signedLog(6, { every: 3 })
+    const f = await forger(dir, key.privateJwk)
+    const other = await signCheckpoint(await createCheckpointSigner(key.privateJwk), {
+      index: 1,
+      origin: 'other',
+      prev: checkpointHash(f.stored[0]!.jws),
+      root: new Uint8Array(32),
+      size: 6,
+      timestamp: '2026-01-01T00:00:00.000Z',
+    })
+    for (const [second, message] of [
+      [{ size: 6, jws: other }, /another stream/],
+      [{ ...f.stored[1]!, size: 5 }, /size does not match its signed size/],
+    ] as const) {
+      f.write([f.stored[0]!, second])
+      const r = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring })
+      expect(errorsOf(r)).toEqual([
+        expect.objectContaining({
+          code: 'CHECKPOINT_MALFORMED',
+          checkpoint: 1,
+          message: expect.stringMatching(message),
+        }),
+      ])
+      expect(r.checkpointedThrough).toBe(2)
+    }
+  })
+
+  it('a stored checkpoint file that does not parse is one CHECKPOINT_MALFORMED, and records are still checked', async () => {
+    const { dir, keyring } = await signedLog(4)
+    writeFileSync(join(dir, 'checkpoints.jsonl'), 'not a checkpoint\n')
+    const r = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring })
+    expect(r.records).toBe(4)
+    expect(r.findings).toEqual([
+      expect.objectContaining({
+        code: 'CHECKPOINT_MALFORMED',
+        severity: 'error',
+        seq: 0,
+        message: 'stored checkpoints are unreadable',
+      }),
+      expect.objectContaining({ code: 'UNANCHORED_TAIL', seq: 0 }),
+    ])
+  })
+
+  it('a checkpoint repeated later in the chain is a replay, at its own position', async () => {
+    const { dir, key, keyring } = await signedLog(6, { every: 3 })
+    const f = await forger(dir, key.privateJwk)
+    f.write([...f.stored, f.stored[1]!])
+    const r = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring })
+    expect(errorsOf(r)).toEqual([
+      expect.objectContaining({ code: 'CHECKPOINT_REPLAY', checkpoint: 2, seq: 5 }),
+    ])
+  })
+
+  it('an anchored checkpoint filed under another index, or differing from the stored one, is refused', async () => {
+    const anchorDir = tempDir()
+    const { dir, key, keyring } = await signedLog(6, { every: 3, anchor: anchorDir })
+    const f = await forger(dir, key.privateJwk)
+    const file = (i: number) => join(anchorDir, 's', `${String(i).padStart(20, '0')}.json`)
+    const verify = async () =>
+      verifyEveryWay(await openFileStore({ dir, readOnly: true }), {
+        keyring,
+        anchor: directoryAnchor(anchorDir),
+      })
+    // checkpoint 0 filed as checkpoint 1
+    rmSync(file(1))
+    writeFileSync(file(1), `${JSON.stringify({ index: 1, jws: f.stored[0]!.jws, size: 3 })}\n`)
+    let r = await verify()
+    expect(errorsOf(r)).toEqual([
+      expect.objectContaining({
+        code: 'CHECKPOINT_REPLAY',
+        checkpoint: 1,
+        seq: 2,
+        message: expect.stringMatching(/carries index 0/),
+      }),
+    ])
+    expect(r.anchoredThrough).toBe(2)
+    // a validly signed checkpoint at index 1 that is not the stored one
+    rmSync(file(1))
+    const twin = await f.sign({
+      index: 1,
+      size: 6,
+      after: f.stored[0]!,
+      timestamp: '2026-06-01T00:00:00.000Z',
+    })
+    await directoryAnchor(anchorDir).put('s', { ...twin, index: 1 })
+    r = await verify()
+    expect(errorsOf(r)).toEqual([expect.objectContaining({ code: 'ANCHOR_MISMATCH', checkpoint: 1, seq: 5 })])
+  })
+
+  it('two signed roots for one size: EQUIVOCATION names the second checkpoint, ROOT_MISMATCH the wrong one', async () => {
+    const anchorDir = tempDir()
+    const { dir, key, keyring } = await signedLog(6, { every: 3, anchor: anchorDir })
+    const f = await forger(dir, key.privateJwk)
+    const wrong = await f.sign({ index: 2, size: 6, after: f.stored[1]!, root: new Uint8Array(32).fill(1) })
+    f.write([...f.stored, wrong])
+    const r = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), {
+      keyring,
+      anchor: directoryAnchor(anchorDir),
+    })
+    expect(errorsOf(r)).toEqual([
+      expect.objectContaining({ code: 'EQUIVOCATION', seq: 5, checkpoint: 2 }),
+      expect.objectContaining({ code: 'ROOT_MISMATCH', seq: 5, checkpoint: 2 }),
+    ])
+    expect(r.anchoredThrough).toBe(5)
+  })
+
+  it('a checkpoint of zero records (as older writers made) matches the empty tree', async () => {
+    const { dir, key, keyring } = await signedLog(3)
+    const f = await forger(dir, key.privateJwk)
+    const zero = await f.sign({ index: 0, size: 0, after: null })
+    const three = await f.sign({ index: 1, size: 3, after: zero })
+    f.write([zero, three])
+    const r = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring })
+    expect(r).toMatchObject({ ok: true, findings: [], checkpoints: { total: 2, verified: 2 } })
+  })
+})
+
+describe('the report', () => {
+  it('puts errors before warnings, each by seq, and record findings before checkpoint findings at one seq', async () => {
+    const { dir, key, keyring } = await signedLog(8, { every: 4, maxBatch: 1 })
+    const f = await forger(dir, key.privateJwk)
+    // record 3 altered: its HASH_MISMATCH and the ROOT_MISMATCH of the checkpoint of 4 are both at seq 3
+    const seg = join(dir, 'segments', readdirSync(join(dir, 'segments'))[0]!)
+    const lines = readFileSync(seg, 'utf8').split('\n')
+    lines[3] = lines[3]!.replace('Patient/3"', 'Patient/9"')
+    writeFileSync(seg, lines.join('\n'))
+    const r = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring })
+    expect(r.findings.map((x) => [x.severity, x.seq, x.code])).toEqual([
+      ['error', 3, 'HASH_MISMATCH'],
+      ['error', 3, 'ROOT_MISMATCH'],
+      ['error', 7, 'ROOT_MISMATCH'],
+      ['warning', 0, 'UNANCHORED_TAIL'],
+    ])
+    expect(f.stored.map((c) => c.size)).toEqual([4, 8])
+  })
+
+  it('keeps at most maxFindings findings, and counts every record', async () => {
+    const { dir, keyring } = await signedLog(6)
+    const seg = join(dir, 'segments', readdirSync(join(dir, 'segments'))[0]!)
+    // every record but the last (a store refuses to open on a bad last record) names another stream
+    const lines = readFileSync(seg, 'utf8').split('\n')
+    writeFileSync(
+      seg,
+      lines.map((l, i) => (i < 5 ? l.replace('"stream":"s"', '"stream":"t"') : l)).join('\n'),
+    )
+    const all = await verifyLog(await openFileStore({ dir, readOnly: true }), { keyring, workers: 0 })
+    expect(all.findings.filter((x) => x.code === 'STREAM_MISMATCH')).toHaveLength(5)
+    const two = await verifyLog(await openFileStore({ dir, readOnly: true }), {
+      keyring,
+      workers: 0,
+      maxFindings: 2,
+    })
+    expect(two.findings).toHaveLength(2)
+    expect(two.records).toBe(6)
+    expect(two.ok).toBe(false)
+  })
+
+  it('an abort while waiting for an empty anchor throws the reason', async () => {
+    const { dir, keyring } = await signedLog(3)
+    const ac = new AbortController()
+    const empty: AnchorSink = {
+      put: async () => undefined,
+      list: async () => {
+        setTimeout(() => ac.abort(new Error('stop')), 0)
+        return []
+      },
+    }
+    await expect(
+      verifyLog(await openFileStore({ dir, readOnly: true }), {
+        keyring,
+        anchor: empty,
+        anchorGraceMs: 60_000,
+        signal: ac.signal,
+        workers: 0,
+      }),
+    ).rejects.toThrow('stop')
+  })
+})
