@@ -14,8 +14,11 @@ export default defineConfig({
   cleanUrls: false,
   lastUpdated: false,
   ignoreDeadLinks: false,
-  srcExclude: ['test/**', 'scripts/**', 'node_modules/**', '.examples/**', 'README.md'],
-  head: [['meta', { name: 'referrer', content: 'no-referrer' }]],
+  srcExclude: ['test/**', 'scripts/**', 'node_modules/**', 'README.md'],
+  head: [
+    ['meta', { name: 'referrer', content: 'no-referrer' }],
+    ['link', { rel: 'icon', type: 'image/svg+xml', href: '/favicon.svg' }],
+  ],
   themeConfig: {
     search: { provider: 'local' },
     nav: [
@@ -69,6 +72,7 @@ export default defineConfig({
           text: 'Compliance',
           items: [
             { text: 'HIPAA matrix', link: '/compliance/hipaa-matrix' },
+            { text: 'SP 800-53 pairs', link: '/compliance/nist-pairs' },
             { text: 'OSCAL component definition', link: '/compliance/oscal' },
           ],
         },

@@ -1,13 +1,16 @@
 /**
  * The docs site in a real browser: build output served on localhost, driven through Debian's
- * Chromium with playwright-core. Asserts the home page renders, the HIPAA matrix lists every
- * 164.312 specification with working API links, local search finds "automatic logoff", and no
- * request leaves localhost. Keeps a screenshot of the matrix page in .reports/.
+ * Chromium with playwright-core. Asserts the home page renders with its favicon, the HIPAA matrix
+ * lists every 164.312 specification with working API links, no table or figure on any hand-written
+ * page is wider than its column, every diagram's text fits inside its boxes (measured with the
+ * fonts this machine has, no emoji font among them), no page relies on an emoji glyph, local
+ * search finds "automatic logoff", and no request leaves localhost. Keeps a screenshot of the
+ * matrix page in .reports/.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { extname, join, normalize, resolve } from 'node:path'
+import { extname, join, normalize, relative, resolve } from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -23,6 +26,16 @@ const missing = !existsSync(join(dist, 'index.html'))
     ? `Chromium is not installed at ${CHROMIUM}`
     : undefined
 if (missing && !ci) console.warn(`docs browser test skipped: ${missing}`)
+
+/** Every built page, as a site path (`/guide/getting-started.html`). */
+function builtPages(dir = dist): string[] {
+  if (!existsSync(dir)) return []
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name)
+    if (e.isDirectory()) return e.name === 'assets' ? [] : builtPages(p)
+    return e.name.endsWith('.html') && e.name !== '404.html' ? [`/${relative(dist, p)}`] : []
+  })
+}
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -90,10 +103,16 @@ describe.skipIf(missing !== undefined && !ci)('docs site in Chromium', () => {
     await new Promise<void>((ok) => (server ? server.close(() => ok()) : ok()))
   })
 
-  it('renders the home page', async () => {
+  it('renders the home page, with an SVG favicon', async () => {
     await page.goto(`${base}/`)
     await expect(page.title()).resolves.toContain('Safeguards')
     expect(await page.locator('.VPHero .text').textContent()).toContain('HIPAA-grade safeguard primitives')
+    const icon = await page.locator('head link[rel="icon"]').getAttribute('href')
+    expect(icon).toBe('/favicon.svg')
+    const res = await page.request.get(`${base}${icon}`)
+    expect(res.status()).toBe(200)
+    expect(res.headers()['content-type']).toBe('image/svg+xml')
+    expect(await res.text()).toMatch(/^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)
   })
 
   it('the matrix lists every 164.312 specification, and its API links work', async () => {
@@ -124,8 +143,126 @@ describe.skipIf(missing !== undefined && !ci)('docs site in Chromium', () => {
       expect(res.status(), href).toBe(200)
       expect(await res.text(), href).not.toContain('PAGE NOT FOUND')
     }
+    // Compact rows: the long columns live in each citation's section, linked from the citation.
+    const heights = await page
+      .locator('main .matrix tbody tr')
+      .evaluateAll((rows) => rows.map((r) => r.getBoundingClientRect().height))
+    expect(heights.length).toBeGreaterThan(50)
+    expect(Math.max(...heights)).toBeLessThan(160)
+    const first = page.locator('main .matrix tbody tr td:first-child a').first()
+    const target = (await first.getAttribute('href')) ?? ''
+    expect(target).toMatch(/^#details-/)
+    expect(await page.locator(`main [id="${target.slice(1)}"]`).count()).toBe(1)
+    // Coverage is a CSS badge, not an emoji.
+    expect(await page.locator('main .matrix .VPBadge').count()).toBe(heights.length)
     mkdirSync(resolve(root, '.reports'), { recursive: true })
     await page.screenshot({ path: resolve(root, '.reports/docs-hipaa-matrix.png'), fullPage: true })
+  })
+
+  it('no table or figure on a hand-written page is wider than its column', async () => {
+    const pages = builtPages().filter((p) => !p.startsWith('/api/'))
+    expect(pages.length).toBeGreaterThan(20)
+    const overflowing: string[] = []
+    for (const path of pages) {
+      await page.goto(`${base}${path}`)
+      const found = await page.evaluate(() => {
+        const doc = document.querySelector('.vp-doc')
+        if (!doc) return []
+        const column = doc.getBoundingClientRect()
+        const out: string[] = []
+        for (const el of Array.from(doc.querySelectorAll('table, img, svg, figure, pre'))) {
+          const r = el.getBoundingClientRect()
+          if (r.width === 0) continue
+          // A table is a scroll box in the default theme: its content must not need the scrollbar.
+          const scrolls = el.tagName === 'TABLE' && el.scrollWidth > el.clientWidth + 1
+          // Nor may a cell's content run past the cell (fixed layouts, nowrap cells).
+          const cell = Array.from(el.querySelectorAll('td, th')).find(
+            (c) => c.scrollWidth > c.clientWidth + 1,
+          )
+          if (cell)
+            out.push(
+              `a cell of a table is ${cell.scrollWidth}px wide in ${cell.clientWidth}px: ${cell.textContent}`,
+            )
+          if (scrolls || r.left < column.left - 1 || r.right > column.right + 1) {
+            const label =
+              el.tagName === 'IMG' ? (el as HTMLImageElement).src : (el.textContent ?? '').slice(0, 60)
+            out.push(
+              `${el.tagName.toLowerCase()} ${Math.round(Math.max(r.width, el.scrollWidth))}px in a ${Math.round(column.width)}px column: ${label}`,
+            )
+          }
+        }
+        return out
+      })
+      overflowing.push(...found.map((f) => `${path}: ${f}`))
+    }
+    expect(overflowing).toEqual([])
+  }, 180_000)
+
+  it("every diagram's text fits inside its box, and text between boxes touches none", async () => {
+    const diagrams = readdirSync(join(dist, 'diagrams')).filter((f) => f.endsWith('.svg'))
+    expect(diagrams.length).toBeGreaterThan(0)
+    const problems: string[] = []
+    for (const file of diagrams) {
+      await page.goto(`${base}/diagrams/${file}`)
+      const found = await page.evaluate(() => {
+        const out: string[] = []
+        const svg = document.documentElement as unknown as SVGSVGElement
+        const view = svg.viewBox.baseVal
+        const rects = Array.from(document.querySelectorAll('rect')).map((r) => r.getBBox())
+        const PAD = 2 // the text's ink box must keep this far from the border
+        const inside = (
+          b: DOMRect,
+          r: { x: number; y: number; width: number; height: number },
+          pad: number,
+        ) =>
+          b.x >= r.x + pad &&
+          b.y >= r.y + pad &&
+          b.x + b.width <= r.x + r.width - pad &&
+          b.y + b.height <= r.y + r.height - pad
+        const touches = (a: DOMRect, b: DOMRect) =>
+          a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
+        for (const t of Array.from(document.querySelectorAll('text'))) {
+          const b = t.getBBox()
+          const x = t.x.baseVal.numberOfItems > 0 ? t.x.baseVal.getItem(0).value : b.x
+          const y = t.y.baseVal.numberOfItems > 0 ? t.y.baseVal.getItem(0).value : b.y
+          // The box a text belongs to is the smallest rect containing its anchor point.
+          const owner = rects
+            .filter((r) => x >= r.x && x <= r.x + r.width && y >= r.y && y <= r.y + r.height)
+            .sort((p, q) => p.width * p.height - q.width * q.height)[0]
+          const span = `"${t.textContent}" (${b.x.toFixed(1)}–${(b.x + b.width).toFixed(1)})`
+          if (owner !== undefined) {
+            if (!inside(b, owner, PAD))
+              out.push(`${span} leaves its box (${owner.x}–${owner.x + owner.width})`)
+          } else {
+            if (!inside(b, view, 0)) out.push(`${span} leaves the picture`)
+            const hit = rects.find((r) => touches(b, r))
+            if (hit) out.push(`${span} runs into the box at ${hit.x}–${hit.x + hit.width}`)
+          }
+        }
+        return out
+      })
+      problems.push(...found.map((f) => `${file}: ${f}`))
+    }
+    expect(problems).toEqual([])
+  })
+
+  it('no page needs an emoji font: status marks are text or CSS badges', () => {
+    const pages = builtPages()
+    expect(pages.length).toBeGreaterThan(20)
+    const emoji = /\p{Emoji_Presentation}|\u{FE0F}/gu
+    const found: string[] = []
+    for (const path of pages) {
+      const html = readFileSync(join(dist, path), 'utf8')
+      const text = html
+        .replace(/<script[\s\S]*?<\/script>/g, '')
+        .replace(/<style[\s\S]*?<\/style>/g, '')
+        .replace(/<[^>]+>/g, ' ')
+      for (const m of text.matchAll(emoji))
+        found.push(
+          `${path}: ${m[0]} in "…${text.slice(Math.max(0, (m.index ?? 0) - 30), (m.index ?? 0) + 10).replace(/\s+/g, ' ')}…"`,
+        )
+    }
+    expect(found).toEqual([])
   })
 
   it('local search finds "automatic logoff"', async () => {

@@ -7,6 +7,7 @@
  */
 export type { AuditPgErrorCode } from './errors.js'
 export { AuditPgMigrationError, AuditPgStoreError } from './errors.js'
+export type { Queryable } from './internal/db.js'
 export type { MigrateOptions, MigrateResult, Migration } from './migrations.js'
 export { migrate, migrations, SCHEMA_VERSION } from './migrations.js'
 export type { GrantAppRoleOptions } from './role.js'

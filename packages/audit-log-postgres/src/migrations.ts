@@ -25,8 +25,8 @@
  *   transaction; SQLSTATE `55P03` past it). Versions 1 and 2 used a transaction-level advisory lock,
  *   which any role could take (see the README).
  *
- * HIPAA: 164.312(b) audit controls; 164.312(c)(1) integrity (append-only tables);
- * 164.316(b)(2) documentation (the schema history is itself recorded).
+ * HIPAA: 164.312(b) audit controls, including the trail's integrity (append-only tables);
+ * 164.316(b)(1) documentation (the schema history is itself recorded).
  *
  * @module
  */
@@ -463,7 +463,7 @@ function render(sql: string, schema: string): string {
  * several processes at once (they serialise on an advisory lock). Needs a role that may create the
  * schema (or owns it); the application's role should NOT be that role (see {@link grantAppRole}).
  *
- * HIPAA: 164.312(b) audit controls (the tables that hold the trail); 164.316(b)(2) documentation
+ * HIPAA: 164.312(b) audit controls (the tables that hold the trail); 164.316(b)(1) documentation
  * (each applied version is recorded with its checksum, role and time).
  *
  * @param db - a `pg.Pool` or a connected client.

@@ -7,7 +7,7 @@
  * drop the tables, and cannot disable the triggers (only the owner can). A verifier role gets
  * nothing on the lock table, so it cannot hold up the writers.
  *
- * HIPAA: 164.312(b) audit controls; 164.312(c)(1) integrity (the writer cannot rewrite history);
+ * HIPAA: 164.312(b) audit controls, including the trail's integrity (the writer cannot rewrite history);
  * 164.308(a)(4) information access management (least privilege).
  *
  * @module
@@ -46,8 +46,8 @@ const TABLES = ['audit_stream', 'audit_entry', 'audit_checkpoint'] as const
  *
  * @param db - a pool or client connected as the schema owner (or a superuser).
  * @hipaa 164.312(b) supports
- * @nist AU-9 engineering
- * @nist AC-6 engineering
+ * @nist AU-9 164.312(b): the application role cannot UPDATE or DELETE audit rows, so a compromised application cannot rewrite history
+ * @nist AC-6 164.312(b): the writer gets INSERT and SELECT on the audit tables and nothing else
  * @evidence an application role limited to INSERT and SELECT on the audit tables
  * @appResponsibility Create the role and keep the owner credentials away from the application.
  * @verifiedBy packages/audit-log-postgres/test/privileges.test.ts

@@ -24,8 +24,8 @@
  * forces `synchronous_commit=on`; a pool you pass in is checked at open, and `off` is refused.
  *
  * HIPAA: 164.312(b) audit controls (durable, append-only recording from every app instance);
- * 164.312(c)(1) integrity (exact bytes; no UPDATE/DELETE path); 164.316(b)(2)(i) retention (no
- * pruning API).
+ * the trail's integrity (exact bytes; no UPDATE/DELETE path); no pruning API, so retention is
+ * the operator's choice (HIPAA sets no period for audit logs).
  *
  * @module
  */
@@ -178,14 +178,14 @@ async function checkSchema(pool: pg.Pool, schema: string, q: string): Promise<vo
  * `lockTimeoutMs` (default 5000) throws `AuditLockTimeoutError` (code `ERR_AUDIT_LOCK_TIMEOUT`)
  * having written nothing; the log passes it to the caller without retrying (fail closed).
  *
- * HIPAA: 164.312(b) audit controls; 164.312(c)(1) integrity; 164.316(b)(2)(i) retention.
+ * HIPAA: supports 164.312(b) audit controls (durable, append-only recording from every instance).
  *
- * @hipaa 164.312(b) implements
- * @hipaa 164.316(b)(2)(i) supports
- * @nist AU-9 engineering
- * @nist AU-12 cprt
+ * @hipaa 164.312(b) supports
+ * @nist AU-9 164.312(b): UPDATE, DELETE and TRUNCATE are refused by triggers and chain links are checked by the database
+ * @nist AU-11 164.312(b): the store has no deletion or pruning path, so records last as long as the retention you set
  * @evidence the hash-chained audit_entry table; UPDATE, DELETE and TRUNCATE refused by triggers
- * @appResponsibility Run the application as a role with INSERT and SELECT only (grantAppRole); anchor checkpoints outside the database; set retention for six years.
+ * @appResponsibility Run the application as a role with INSERT and SELECT only (grantAppRole); anchor checkpoints outside the database.
+ * @appResponsibility Set retention yourself (HIPAA sets no period for audit logs; state law, your policy and the activity-review records that rely on the log decide) and back the database up.
  * @config schema, stream, lockTimeoutMs, synchronous_commit must stay on
  * @verifiedBy packages/audit-log-postgres/test/store.test.ts
  * @verifiedBy packages/audit-log-postgres/test/concurrency.test.ts

@@ -11,8 +11,8 @@
  * reads half a checkpoint. The {@link AnchorSink} interface admits S3 Object Lock, an RFC 3161 timestamping
  * authority or a C2SP witness later.
  *
- * HIPAA: 164.312(c)(1) integrity (tamper evidence that survives a compromised writer),
- * 164.308(a)(7)(ii)(A) data backup (checkpoints kept apart from the log).
+ * HIPAA: 164.312(b) audit controls: protection of the trail itself (SP 800-53 AU-9), tamper
+ * evidence that survives a compromised writer, with checkpoints kept apart from the log.
  *
  * @module
  */
@@ -119,7 +119,7 @@ function isDirectory(path: string): boolean {
  * `list` refuses a `dir` that does not exist (a mistyped anchor path must not pass for an anchor
  * that holds nothing), and returns no checkpoint when `dir` exists without `<origin>`.
  *
- * HIPAA: 164.312(c)(1) integrity.
+ * HIPAA: 164.312(b) audit controls (protection of the trail, SP 800-53 AU-9).
  *
  * @throws {TypeError} when `dir` is not a non-empty string.
  * @example

@@ -15,8 +15,8 @@
  * Keys rotate by giving the log a new signer; a {@link Keyring} with every public key that ever
  * signed (and optional validity windows) keeps old checkpoints verifiable.
  *
- * HIPAA: 164.312(c)(1) integrity, 164.312(c)(2) mechanism to authenticate, 164.312(b) audit
- * controls.
+ * HIPAA: 164.312(b) audit controls (signed checkpoints protect the trail itself: SP 800-53
+ * AU-9(3); the log's integrity is not the ePHI integrity of 164.312(c)).
  *
  * @module
  */
@@ -131,7 +131,7 @@ function checkPublicEd25519(jwk: unknown, name: string): asserts jwk is JWK {
 /**
  * Generates an Ed25519 checkpoint key pair (extractable, as JWKs) with its RFC 7638 key id.
  *
- * HIPAA: 164.312(c)(2) mechanism to authenticate.
+ * HIPAA: 164.312(b) audit controls (SP 800-53 AU-9(3): signed checkpoints).
  *
  * @throws {AuditKeyError} when the runtime lacks Ed25519 in WebCrypto.
  * @example
@@ -154,7 +154,7 @@ export async function generateCheckpointKey(): Promise<{ privateJwk: JWK; public
 /**
  * A local signer for an Ed25519 private JWK.
  *
- * HIPAA: 164.312(c)(2) mechanism to authenticate.
+ * HIPAA: 164.312(b) audit controls (SP 800-53 AU-9(3): signed checkpoints).
  *
  * @param privateJwk - Ed25519 private JWK (with `d`).
  * @param options - `kid` (default: the JWK's `kid`, then the RFC 7638 thumbprint).
@@ -193,7 +193,7 @@ export async function createCheckpointSigner(
 /**
  * Builds a keyring from public keys (current and retired).
  *
- * HIPAA: 164.312(c)(2) mechanism to authenticate (old checkpoints stay verifiable after rotation).
+ * HIPAA: 164.312(b) audit controls (old checkpoints stay verifiable after rotation).
  *
  * @throws {AuditKeyError} for a non-Ed25519 key, a private key, or a duplicate key id.
  * @example

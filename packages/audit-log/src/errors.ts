@@ -9,7 +9,7 @@
  * timeout, I/O) and for tampering met on a path that cannot return a report (opening a log whose
  * tail was changed).
  *
- * HIPAA: 164.312(b) audit controls and 164.312(c)(1) integrity (every refusal carries a code that
+ * HIPAA: 164.312(b) audit controls, including the trail's own integrity (every refusal carries a code that
  * can itself be logged).
  *
  * @module

@@ -209,7 +209,7 @@ export function toFhirAuditEvent(record: AuditRecord, entryHash: string): FhirAu
  * Parses a stored record and maps it to a FHIR R4 AuditEvent.
  *
  * @hipaa 164.308(a)(1)(ii)(D) supports
- * @nist AU-7 engineering
+ * @nist AU-7 164.308(a)(1)(ii)(D)
  * @evidence FHIR R4 AuditEvent resources (NDJSON or a Bundle) validated against the R4 schema
  * @verifiedBy packages/audit-log/test/fhir.test.ts
  * @throws {SyntaxError} when the bytes are not JSON (verify the log first).

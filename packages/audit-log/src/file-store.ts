@@ -24,7 +24,7 @@
  * line that is not a valid record, or that does not chain, is tampering or corruption: the store
  * refuses to append (fail closed) and `verifyLog` locates it.
  *
- * HIPAA: 164.312(b) audit controls, 164.312(c)(1) integrity, 164.316(b)(2)(i) retention.
+ * HIPAA: 164.312(b) audit controls (the trail and its integrity; no pruning: retention is yours).
  *
  * @module
  */
@@ -125,7 +125,7 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 /**
  * Opens (or creates) a JSON Lines audit log directory.
  *
- * HIPAA: 164.312(b) audit controls (durable, append-only recording), 164.312(c)(1) integrity.
+ * HIPAA: 164.312(b) audit controls (durable, append-only recording).
  *
  * @throws {TypeError} / {RangeError} for bad options.
  * @throws {AuditStoreError} when the directory cannot be read or created, or the stream id differs.

@@ -13,8 +13,8 @@
  * are appended to the store conditionally (one checkpoint chain, sizes never decreasing, dates
  * never going back) and anchored only once stored.
  *
- * HIPAA: 164.312(b) audit controls, 164.312(c)(1) integrity, 164.308(a)(1)(ii)(D) information
- * system activity review.
+ * HIPAA: 164.312(b) audit controls (recording, and the trail's own integrity) and
+ * 164.308(a)(1)(ii)(D) information system activity review.
  *
  * @module
  */
@@ -113,22 +113,23 @@ const SYSTEM_AGENT = [{ who: 'safeguards-audit-log', requestor: false, type: 'ap
  * Opens an audit log on a store. Reads the existing records once to rebuild the Merkle state and
  * check that the chain is intact; a damaged log is refused (run `verifyLog` to locate the damage).
  *
- * HIPAA: 164.312(b) audit controls (record and examine activity), 164.312(c)(1) integrity.
+ * HIPAA: supports 164.312(b) audit controls (the recording side: what is recorded, and examining
+ * it, stay the application's).
  *
- * @hipaa 164.312(b) implements
+ * @hipaa 164.312(b) supports
  * @hipaa 164.308(a)(1)(ii)(D) supports
  * @hipaa 164.308(a)(5)(ii)(C) supports
- * @hipaa 164.312(c)(1) supports
- * @hipaa 164.316(b)(2)(i) supports
- * @nist AU-2 cprt
- * @nist AU-3 cprt
- * @nist AU-8 cprt
- * @nist AU-12 engineering
- * @nist AU-9 engineering
- * @nist AU-9(3) engineering
- * @nist AU-10 engineering
+ * @nist AU-2 164.312(b)
+ * @nist AU-3 164.312(b)
+ * @nist AU-8 164.312(b)
+ * @nist AU-12 164.312(b): every append is generated as one canonical record at the point of the event, with sequence number and time
+ * @nist AU-9 164.312(b): the hash chain and signed checkpoints make any change to stored records detectable
+ * @nist AU-9(3) 164.312(b): records are protected by SHA-256 chaining and Ed25519-signed Merkle checkpoints
+ * @nist AU-11 164.312(b): no deletion or pruning path, and checkpoints stay verifiable after key rotation, so records last as long as the retention you set
  * @evidence hash-chained canonical records with sequence numbers, and Ed25519-signed Merkle checkpoints copied to an anchor
- * @appResponsibility Decide which events to record; anchor checkpoints outside the host (WORM storage or a witness); keep clocks synchronized; retain logs six years and review them regularly.
+ * @evidence sign-in events (for example DICOM 110122 Login) recorded with outcome, user and source, when the application appends them
+ * @appResponsibility Decide which events to record, including sign-in attempts; anchor checkpoints outside the host (WORM storage or a witness); keep clocks synchronized; review the log regularly.
+ * @appResponsibility Set log retention yourself: HIPAA sets no period for audit logs (164.316(b)(2)(i)'s six years apply to the Security Rule's required documentation, such as the records of your activity reviews); state law and your policy decide, and the logs must outlast the reviews that rely on them.
  * @config store (file or PostgreSQL), checkpoint every N records and T ms, signing keys, anchor, pseudonym key
  * @verifiedBy packages/audit-log/test/log.test.ts
  * @verifiedBy packages/audit-log/test/reliability.test.ts

@@ -5,8 +5,8 @@
  * stricter rules of transparency-dev/merkle (size1 = 0 is refused, hashes must be 32 bytes).
  * Checked against the transparency-dev vectors.
  *
- * HIPAA: 164.312(c)(1) integrity and 164.312(c)(2) mechanism to authenticate (a checkpoint root
- * commits to every record; proofs let an auditor check one record, or that a later log extends an
+ * HIPAA: 164.312(b) audit controls, protection of the trail itself (SP 800-53 AU-9): a checkpoint
+ * root commits to every record; proofs let an auditor check one record, or that a later log extends an
  * earlier one, without the whole log).
  *
  * @module
@@ -57,7 +57,7 @@ function largestPowerOfTwoBelow(n: number): number {
  * An append-only RFC 6962 Merkle tree over leaf hashes. Level `k` keeps the hash of every complete
  * subtree of 2^k leaves, in one growable buffer per level (64 bytes per leaf in total).
  *
- * HIPAA: 164.312(c)(1) integrity.
+ * HIPAA: 164.312(b) audit controls (protection of the trail, SP 800-53 AU-9).
  *
  * @example
  * ```ts
@@ -242,7 +242,7 @@ function is32(h: unknown): h is Uint8Array {
 /**
  * Verifies an inclusion proof (RFC 9162 §2.1.3.2). Returns false for any malformed or wrong proof.
  *
- * HIPAA: 164.312(c)(1) integrity (an auditor checks one record against a signed root).
+ * HIPAA: 164.312(b) audit controls (an auditor checks one record against a signed root).
  *
  * @throws never (a malformed proof is a `false`).
  * @example
@@ -279,7 +279,7 @@ export function verifyInclusion(
  * leaves extends the tree of `size1` leaves. Returns false for any malformed or wrong proof,
  * including `size1 = 0` and `size1 > size2`.
  *
- * HIPAA: 164.312(c)(1) integrity (a later checkpoint provably extends an earlier one: no history
+ * HIPAA: 164.312(b) audit controls (a later checkpoint provably extends an earlier one: no history
  * was rewritten in between).
  *
  * @throws never (a malformed proof is a `false`).
@@ -331,7 +331,7 @@ export function verifyConsistency(
  * make up the tree (one per set bit of `size`), O(log n) memory. Enough to append and to compute the
  * root at the current size, which is what a writer and a streaming verifier need.
  *
- * HIPAA: 164.312(c)(1) integrity.
+ * HIPAA: 164.312(b) audit controls (protection of the trail, SP 800-53 AU-9).
  *
  * @example
  * ```ts

@@ -4,7 +4,7 @@
  * nothing else) the auditor recomputes the leaf hash, folds the path to the root, and checks the
  * checkpoint's signature.
  *
- * HIPAA: 164.312(c)(1) integrity and 164.308(a)(1)(ii)(D) information system activity review (an
+ * HIPAA: 164.312(b) audit controls and 164.308(a)(1)(ii)(D) information system activity review (an
  * auditor verifies one disclosure record without receiving the whole log).
  *
  * @module
@@ -49,7 +49,7 @@ export interface BundleVerdict {
  * Builds an inclusion proof for record `seq` against the newest stored checkpoint that covers it
  * (or the one given). Reads the records up to the checkpoint's size once.
  *
- * HIPAA: 164.312(c)(1) integrity.
+ * HIPAA: 164.312(b) audit controls (protection of the trail, SP 800-53 AU-9).
  *
  * @throws {RangeError} when no checkpoint covers `seq`.
  * @throws {AuditCorruptionError} when the records do not match the checkpoint's root.
@@ -104,7 +104,7 @@ export async function proveInclusion(
  * Checks an inclusion bundle offline: signature (with the keyring), stream, the bundle's checkpoint
  * size against the signed one, the record's own seq, and the audit path to the signed root. A wrong bundle is `{ valid: false, reason }`.
  *
- * HIPAA: 164.312(c)(1) integrity, 164.312(c)(2) mechanism to authenticate.
+ * HIPAA: 164.312(b) audit controls (protection of the trail, SP 800-53 AU-9(3)).
  *
  * @throws {TypeError} when `bundle` is not an object.
  * @example
@@ -171,7 +171,7 @@ export interface ConsistencyBundle {
  * Builds a consistency proof that checkpoint `to` extends checkpoint `from` (nothing before
  * `from.size` was rewritten). Reads the records up to `to.size` once.
  *
- * HIPAA: 164.312(c)(1) integrity.
+ * HIPAA: 164.312(b) audit controls (protection of the trail, SP 800-53 AU-9).
  *
  * @throws {RangeError} unless `0 < from.size <= to.size`.
  * @throws {AuditCorruptionError} when the records do not match either checkpoint's root.
@@ -209,7 +209,7 @@ export async function proveConsistency(
  * bundle's sizes against the signed ones, and the RFC 9162 consistency proof between the two signed
  * roots.
  *
- * HIPAA: 164.312(c)(1) integrity, 164.312(c)(2) mechanism to authenticate.
+ * HIPAA: 164.312(b) audit controls (protection of the trail, SP 800-53 AU-9(3)).
  *
  * @throws {TypeError} when `bundle` is not an object.
  * @example

@@ -33,7 +33,7 @@ const DOMAIN = 'safeguards.audit.pseudonym.v1\0'
  * @param key - at least 32 random bytes, kept secret.
  * @param options - `keyId`: 1-16 characters of `[A-Za-z0-9_-]` (default: derived from the key).
  * @hipaa 164.312(b) supports
- * @nist AU-3 engineering
+ * @nist AU-3(3) 164.312(b): audit records carry keyed pseudonyms instead of patient and user identifiers
  * @appResponsibility Keep the pseudonym key secret and separate from the log; rotate it with a key id.
  * @verifiedBy packages/audit-log/test/record.test.ts
  * @throws {TypeError} when `key` is not a Uint8Array. @throws {RangeError} when it is shorter than 32

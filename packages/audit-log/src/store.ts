@@ -15,8 +15,8 @@
  * - Checkpoints are stored in write order, and appending one is also conditional (on the number
  *   already stored), so concurrent writers cannot fork the checkpoint chain.
  *
- * HIPAA: 164.312(b) audit controls, 164.312(c)(1) integrity, 164.316(b)(2)(i) retention (stores keep
- * records and checkpoints; pruning is not part of this interface).
+ * HIPAA: 164.312(b) audit controls, including the trail's integrity (stores keep records and
+ * checkpoints; pruning is not part of this interface, so retention is the operator's choice).
  *
  * @module
  */
@@ -84,8 +84,8 @@ export interface ReadOptions {
  * The storage interface a log runs on. Implementations: {@link openFileStore} (this package),
  * `openPostgresStore` (`@safeguards/audit-log-postgres`).
  *
- * HIPAA: 164.312(b) audit controls (durable recording), 164.312(c)(1) integrity (exact bytes, no
- * overwrite), 164.316(b)(2)(i) retention.
+ * HIPAA: 164.312(b) audit controls (durable recording; the trail's integrity: exact bytes, no
+ * overwrite).
  *
  * @example
  * ```ts

@@ -18,8 +18,9 @@
  * stored checkpoints), or rewrite a suffix and re-sign nothing; only the unanchored tail is exposed
  * to that, and the report says which records it is.
  *
- * HIPAA: 164.312(b) audit controls, 164.312(c)(1) integrity, 164.308(a)(1)(ii)(D) information
- * system activity review (evidence that the reviewed records are complete and unaltered).
+ * HIPAA: 164.312(b) audit controls (the trail's own integrity, SP 800-53 AU-9) and
+ * 164.308(a)(1)(ii)(D) information system activity review (evidence that the reviewed records are
+ * complete and unaltered).
  *
  * @module
  */
@@ -152,14 +153,14 @@ function rootsEqual(a: Uint8Array, b: Uint8Array): boolean {
  * Verifies a log and returns a report. A normal "no" is a report with `ok: false`; only I/O
  * failures throw.
  *
- * HIPAA: 164.312(b) audit controls, 164.312(c)(1) integrity, 164.308(a)(1)(ii)(D) activity review.
+ * HIPAA: supports 164.312(b) audit controls (examining the log's integrity) and
+ * 164.308(a)(1)(ii)(D) activity review.
  *
- * @hipaa 164.312(b) implements
+ * @hipaa 164.312(b) supports
  * @hipaa 164.308(a)(1)(ii)(D) supports
- * @hipaa 164.312(c)(1) implements
- * @nist AU-6 cprt
- * @nist AU-9 engineering
- * @nist SI-7(6) engineering
+ * @nist AU-6 164.308(a)(1)(ii)(D)
+ * @nist AU-9 164.312(b): finds altered, removed, reordered or truncated records and names the first one
+ * @nist AU-9(3) 164.312(b): checks the SHA-256 chain and the Ed25519 checkpoint signatures against trusted keys
  * @evidence a verification report: records and checkpoints verified, anchored through which sequence number, and each finding at its record
  * @appResponsibility Run verification on a schedule and investigate every finding.
  * @verifiedBy packages/audit-log/test/checkpoint.test.ts

@@ -113,7 +113,7 @@ export interface WebhookSinkOptions {
  * HIPAA: 164.308(a)(7)(ii)(A)-(B) (staff are alerted when a backup fails); 164.312(c)(2)
  * (the receiver can authenticate the alert).
  *
- * @throws {RangeError} when the secret is shorter than 32 bytes; {@link TypeError} for a bad URL.
+ * @throws {RangeError} when the secret is shorter than 32 bytes; `TypeError` for a bad URL.
  * @example
  * ```ts
  * const sink = webhookSink('https://ops.example/hooks/backup', { secret })

@@ -101,15 +101,16 @@ async function prepareDestination(bagDir: string): Promise<void> {
  * moves, or encrypts) every file into `data/`, hashes them in parallel with SHA-512 and SHA-256
  * in one pass, writes the manifests, bag-info.txt and tag manifests, and signs the attestation.
  *
- * HIPAA: 164.308(a)(7)(ii)(A) data backup plan; 164.310(d)(2)(iv) data backup and storage;
- * 164.312(c)(1) integrity; 164.312(a)(2)(iv) encryption (with a cipher).
+ * HIPAA: supports 164.308(a)(7)(ii)(A) data backup plan, 164.310(d)(2)(iv) data backup and
+ * storage, and 164.312(c)(2) (it records the digests and signature that {@link verifyBag} checks).
  *
  * @hipaa 164.308(a)(7)(ii)(A) supports
  * @hipaa 164.310(d)(2)(iv) supports
- * @hipaa 164.312(c)(2) implements
- * @nist CP-9 cprt
- * @nist CP-9(8) engineering
- * @nist SI-7 engineering
+ * @hipaa 164.312(c)(2) supports
+ * @nist CP-9 164.308(a)(7)(ii)(A)
+ * @nist CP-9 164.310(d)(2)(iv)
+ * @nist CP-9(8) 164.308(a)(7)(ii)(A): with a payload cipher, backup files are encrypted under the envelope keyring
+ * @nist SI-7 164.312(c)(2)
  * @evidence a BagIt 1.0 bag with SHA-512 and SHA-256 manifests and a signed attestation chained to the previous backup
  * @appResponsibility Decide what is backed up and how often (RPO); keep off-site copies; keep signing keys separate from the backup storage.
  * @config signing key and kid, previous attestation, payload cipher (envelope keyring)

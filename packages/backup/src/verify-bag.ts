@@ -144,20 +144,21 @@ function algorithmOf(name: string, prefix: string): string | null {
  * `report.exitCode` gives the CLI's exit code (0 ok, 1 integrity, 3 authenticity, 4 stale,
  * 5 not decryptable or restore failed, 6 unreadable).
  *
- * HIPAA: 164.308(a)(7)(ii)(A) data backup plan, (B) disaster recovery plan and (D) testing and
- * revision procedures; 164.310(d)(2)(iv) data backup and storage; 164.312(c)(1) integrity and
- * (c)(2) mechanism to authenticate ePHI.
+ * HIPAA: implements 164.312(c)(2) mechanism to authenticate ePHI for backups (digests and
+ * signature); supports 164.308(a)(7)(ii)(A) data backup plan, (B) disaster recovery plan and
+ * (D) testing and revision procedures (it is one test step; testing and revising the plan stay
+ * yours), and 164.312(c)(1) integrity.
  *
- * @hipaa 164.308(a)(7)(ii)(D) implements
+ * @hipaa 164.308(a)(7)(ii)(D) supports
  * @hipaa 164.308(a)(7)(ii)(B) supports
  * @hipaa 164.308(a)(7)(ii)(A) supports
  * @hipaa 164.312(c)(2) implements
  * @hipaa 164.312(c)(1) supports
- * @nist CP-9(1) cprt
- * @nist CP-4 cprt
- * @nist CP-10 engineering
- * @nist SI-7 engineering
- * @nist SI-7(6) engineering
+ * @nist CP-9(1) 164.308(a)(7)(ii)(A)
+ * @nist CP-10 164.308(a)(7)(ii)(B): checks that a backup can be decrypted and restored (restore-test hook) before it is needed
+ * @nist SI-7 164.312(c)(2)
+ * @nist SI-7(6) 164.312(c)(2): SHA-512 and SHA-256 manifests and an Ed25519-signed attestation are checked
+ * @nist SI-7 164.312(c)(1)
  * @evidence a versioned JSON verification report (paths, signature, completeness, integrity, decryptability, freshness, restore tests) and failure alerts carrying codes and counts only
  * @appResponsibility Run verification on a schedule, act on alerts immediately, and run full restore drills; the verifier is evidence, not the disaster-recovery plan.
  * @config maxAgeMs (RPO), requireSignature, budget, restore-test hook, alert sinks

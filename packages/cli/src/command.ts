@@ -37,7 +37,9 @@ export interface Command {
   usage: string
   /**
    * Runs the command and resolves to its exit code. Throw `UsageError` for usage errors and
-   * `CliExit` for other documented failures; the runner prints them without a stack trace.
+   * `CliExit` for other documented failures, and let other SDK errors propagate: the runner prints
+   * one line without a stack trace, exits by the error's category, and writes the `--json` failure
+   * document.
    */
   run(context: CommandContext): Promise<number>
 }

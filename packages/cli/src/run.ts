@@ -3,11 +3,33 @@
  *
  * @module
  */
-import { isSafeguardsError } from '@safeguards/core'
+import { didYouMean, hasJsonFlag } from './args.js'
 import type { CliIO, Command } from './command.js'
 import { type CommandEntry, commandEntries } from './commands/index.js'
-import { CliExit, ExitCode, UsageError } from './errors.js'
+import { ExitCode, UsageError } from './errors.js'
+import { describeFailure, failureDocument } from './failure.js'
+import { type RunState, withRunState } from './internal/run-state.js'
+import { safeText, writeJson } from './output.js'
 import { cliVersion } from './version.js'
+
+/** The global exit-code table, as `safeguards --help` prints it. */
+export const EXIT_CODES_HELP: string = [
+  'Exit codes (every command; a command may document more, see safeguards <command> --help):',
+  '  0   success',
+  '  1   a check failed: tampering, a failed verification or decryption (integrity)',
+  '  2   usage error, malformed input, a forbidden state change or a limit reached',
+  '  3   a key, token, PIN or secret is unavailable',
+  '  70  internal error (a bug: please report it; SAFEGUARDS_DEBUG=1 prints the stack)',
+  '  74  I/O error: a file or store could not be read or written (the message names the path)',
+  '  75  temporarily unavailable: a lock held by another process, a store that is down; retry',
+].join('\n')
+
+/** How `--json` reports a failure, as `safeguards --help` prints it. */
+export const JSON_FAILURE_HELP: string = [
+  'With --json, a command that fails prints one JSON document on stdout as well (unless it already',
+  'printed its result document), and the message on stderr:',
+  '  { "ok": false, "error": { "code": "ERR_…", "category": "…", "message": "…" }, "exitCode": N }',
+].join('\n')
 
 function help(commands: readonly Command[]): string {
   const width = Math.max(8, ...commands.map((c) => c.name.length))
@@ -25,8 +47,9 @@ function help(commands: readonly Command[]): string {
     '  -h, --help     show this help',
     '  -v, --version  print the version',
     '',
-    'Exit codes: 0 success; 1 a check failed (tampering, denied verification); 2 usage or malformed input;',
-    'commands document any others.',
+    EXIT_CODES_HELP,
+    '',
+    JSON_FAILURE_HELP,
     '',
   ].join('\n')
 }
@@ -38,9 +61,26 @@ export interface RunCliOptions {
 }
 
 /**
+ * Reports a failure: one line on stderr (control characters escaped) and, when the command took
+ * `--json` (or never got as far as parsing its options and `--json` was given), the failure document
+ * on stdout unless a JSON document was already written. Returns the exit code.
+ */
+function report(io: CliIO, prefix: string, error: unknown, argv: readonly string[], state: RunState): number {
+  const failure = describeFailure(error)
+  if (failure.exitCode === ExitCode.SOFTWARE && io.env.SAFEGUARDS_DEBUG === '1' && error instanceof Error)
+    io.stderr.write(`${error.stack ?? error.message}\n`)
+  if (failure.line !== '') io.stderr.write(`${prefix}: ${safeText(failure.line)}\n`)
+  const json = state.json === 'yes' || (state.json === 'unknown' && hasJsonFlag(argv))
+  if (json && !state.documentWritten) writeJson(io, failureDocument(failure))
+  return failure.exitCode
+}
+
+/**
  * Runs `safeguards` with `argv` (without the node and script paths) and resolves to the exit code.
  * Usage errors and documented failures print one line to stderr, never a stack trace; set
- * `SAFEGUARDS_DEBUG=1` to print the stack of an unexpected error.
+ * `SAFEGUARDS_DEBUG=1` to print the stack of an unexpected error. SDK errors exit by their
+ * category (integrity 1; invalid argument or input, conflict, limit 2; key unavailable 3; I/O 74;
+ * unavailable 75), unexpected errors with 70.
  *
  * @example
  * ```ts
@@ -60,12 +100,17 @@ export async function runCli(argv: string[], io: CliIO, options?: RunCliOptions)
     io.stdout.write(`${cliVersion()}\n`)
     return ExitCode.OK
   }
+  const state: RunState = { json: 'unknown', documentWritten: false }
   const entry = entries.find((e) => e.name === first)
   if (!entry) {
-    io.stderr.write(
-      `safeguards: unknown command ${JSON.stringify(first.slice(0, 64))}; see safeguards --help\n`,
+    const hint = didYouMean(
+      first,
+      entries.map((e) => e.name),
     )
-    return ExitCode.USAGE
+    const error = new UsageError(
+      `unknown command ${JSON.stringify(first.slice(0, 64))}${hint}; see safeguards --help`,
+    )
+    return report(io, 'safeguards', error, rest, state)
   }
   const command = await entry.load()
   if (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h')) {
@@ -73,27 +118,8 @@ export async function runCli(argv: string[], io: CliIO, options?: RunCliOptions)
     return ExitCode.OK
   }
   try {
-    return await command.run({ argv: rest, io })
+    return await withRunState(state, () => command.run({ argv: rest, io }))
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr.write(`safeguards ${command.name}: ${error.message}\n`)
-      return ExitCode.USAGE
-    }
-    if (error instanceof CliExit) {
-      if (error.message !== '') io.stderr.write(`safeguards ${command.name}: ${error.message}\n`)
-      return error.exitCode
-    }
-    if (io.env.SAFEGUARDS_DEBUG === '1' && error instanceof Error && error.stack)
-      io.stderr.write(`${error.stack}\n`)
-    if (isSafeguardsError(error)) {
-      io.stderr.write(`safeguards ${command.name}: ${error.message} (${error.code})\n`)
-      return ExitCode.USAGE
-    }
-    const code = (error as { code?: unknown } | null)?.code
-    const detail = typeof code === 'string' ? ` (${code})` : ''
-    io.stderr.write(
-      `safeguards ${command.name}: unexpected error${detail}; set SAFEGUARDS_DEBUG=1 for details\n`,
-    )
-    return ExitCode.USAGE
+    return report(io, `safeguards ${command.name}`, error, rest, state)
   }
 }

@@ -71,13 +71,13 @@ describe('safeguards access lint', () => {
     })
   })
 
-  it('exit 1 for syntax errors; exit 2 for a missing file or option', async () => {
+  it('exit 1 for syntax errors; exit 74 for a missing file; exit 2 for a missing option', async () => {
     const s = await run('lint', '--policy', file('dup.json', '{"version":1,"version":1}'))
     expect(s.code).toBe(1)
     expect(s.out).toContain('(root)')
     const m = await run('lint', '--policy', join(dir, 'nope.json'))
-    expect(m.code).toBe(2)
-    expect(m.err).toContain('cannot read --policy (ENOENT)')
+    expect(m.code).toBe(74)
+    expect(m.err).toContain(`cannot read --policy ${join(dir, 'nope.json')} (ENOENT)`)
     expect((await run('lint')).code).toBe(2)
     expect((await run('lint', '--policy', clinicFile, '--bogus')).code).toBe(2)
   })
@@ -192,13 +192,19 @@ describe('safeguards access explain', () => {
       'non-boolean relationships',
       ['--request', JSON.stringify({ ...readObs(), relationships: { careTeam: 'yes' } })],
     ],
-    ['a missing request file', ['--request', '@/nonexistent/req.json']],
     ['a bad --now', ['--request', JSON.stringify(readObs()), '--now', 'yesterday']],
     ['no --request', []],
     ['malformed grants', ['--request', JSON.stringify(readObs()), '--grants', file('g.json', [{ id: 1 }])]],
   ])('exit 2 on %s', async (_name, args) => {
     const r = await run('explain', '--policy', clinicFile, ...(args as string[]))
     expect(r.code).toBe(2)
+    expect(r.out).toBe('')
+  })
+
+  it('exit 74 on a missing request file, naming it', async () => {
+    const r = await run('explain', '--policy', clinicFile, '--request', '@/nonexistent/req.json')
+    expect(r.code).toBe(74)
+    expect(r.err).toBe('safeguards access: cannot read --request /nonexistent/req.json (ENOENT) (ERR_IO)\n')
     expect(r.out).toBe('')
   })
 

@@ -171,7 +171,7 @@ describe.skipIf(reason !== undefined)('safeguards audit with a postgres:// log',
 
   it('verify of a stream that does not exist is an error, not an empty success', async () => {
     const v = await run(['audit', 'verify', '--log', logUrl('nobody'), '--public-key', 'pub.jwk'])
-    expect(v.code).toBe(2)
+    expect(v.code).toBe(74) // ERR_AUDIT_STORE, category io
     expect(v.err).toContain('does not exist')
     const { rowCount } = await admin.query(`SELECT 1 FROM "${schema}".audit_stream WHERE stream = 'nobody'`)
     expect(rowCount).toBe(0)

@@ -148,7 +148,7 @@ describe('safeguards audit', () => {
     expect(JSON.parse(wiped.out).findings[0]).toMatchObject({ code: 'ANCHOR_EMPTY', severity: 'error' })
   })
 
-  it('usage and I/O errors exit 2', async () => {
+  it('usage errors exit 2, I/O errors 74 (the global table)', async () => {
     const dir = tempDir()
     expect((await run(['audit', 'verify'], '', dir)).code).toBe(2)
     expect((await run(['audit', 'frobnicate'], '', dir)).code).toBe(2)
@@ -157,10 +157,10 @@ describe('safeguards audit', () => {
       '',
       dir,
     )
-    expect(pg.code).toBe(2)
+    expect(pg.code).toBe(74) // the store cannot be opened: ERR_AUDIT_STORE, category io
     expect(pg.err).toContain('audit-log-postgres')
     const missing = await run(['audit', 'verify', '--log', 'nope', '--no-signatures'], '', dir)
-    expect(missing.code).toBe(2)
+    expect(missing.code).toBe(74)
     expect(missing.err).toContain('ERR_AUDIT_STORE')
   })
 

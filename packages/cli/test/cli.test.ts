@@ -1,11 +1,14 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { IoError, LockTimeoutError, SafeguardsError } from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
 import {
   CliExit,
   type Command,
+  categoryExitCodes,
   createProgress,
+  describeFailure,
   ExitCode,
   keyValues,
   optionalString,
@@ -121,9 +124,9 @@ describe('runCli', () => {
     expect(() => new CliExit(126, 'x')).toThrow(RangeError)
   })
 
-  it('unexpected errors print a code, never the message or a stack, unless SAFEGUARDS_DEBUG=1', async () => {
+  it('unexpected errors exit 70 (never 2) with a code, never the message or a stack, unless SAFEGUARDS_DEBUG=1', async () => {
     const f = fakeIO()
-    expect(await runCli(['echo', '--throw', 'plain'], f.io, { commands: [echo] })).toBe(2)
+    expect(await runCli(['echo', '--throw', 'plain'], f.io, { commands: [echo] })).toBe(70)
     expect(f.stderr()).toBe(
       'safeguards echo: unexpected error (ENOENT); set SAFEGUARDS_DEBUG=1 for details\n',
     )
@@ -142,6 +145,85 @@ describe('runCli', () => {
     const f = fakeIO()
     expect(await runCli(['boom'], f.io, { commands: [boom] })).toBe(2)
     expect(f.stderr()).toBe('safeguards boom: bad "x" (ERR_INVALID_ARGUMENT)\n')
+  })
+
+  const thrower = (error: unknown): Command => ({
+    ...echo,
+    name: 'boom',
+    run: async () => Promise.reject(error),
+  })
+
+  it.each([
+    ['integrity', 1],
+    ['invalid-argument', 2],
+    ['invalid-input', 2],
+    ['conflict', 2],
+    ['limit', 2],
+    ['key-unavailable', 3],
+    ['io', 74],
+    ['unavailable', 75],
+  ] as const)('an SDK error of category %s exits %i', async (category, exitCode) => {
+    const f = fakeIO()
+    const error = new SafeguardsError('ERR_TEST', 'it failed', { category })
+    expect(await runCli(['boom'], f.io, { commands: [thrower(error)] })).toBe(exitCode)
+    expect(f.stderr()).toBe('safeguards boom: it failed (ERR_TEST)\n')
+    expect(categoryExitCodes[category]).toBe(exitCode)
+  })
+
+  it('I/O errors exit 74 and lock timeouts 75, naming the path; foreign ERR_ errors are bugs (70)', async () => {
+    const f = fakeIO()
+    const io = new IoError('read the input', '/data/in.bin', {
+      cause: Object.assign(new Error('x'), { code: 'ENOENT' }),
+    })
+    expect(await runCli(['boom'], f.io, { commands: [thrower(io)] })).toBe(74)
+    expect(f.stderr()).toBe('safeguards boom: cannot read the input /data/in.bin (ENOENT) (ERR_IO)\n')
+    const g = fakeIO()
+    const held = new LockTimeoutError(
+      50,
+      { pid: 7, host: 'h', acquiredAt: '2026-01-01T00:00:00Z' },
+      '/k.lock',
+    )
+    expect(await runCli(['boom'], g.io, { commands: [thrower(held)] })).toBe(75)
+    expect(g.stderr()).toContain('held by pid 7 on h')
+    // Node's own ERR_INVALID_ARG_TYPE is not an SDK error: an internal error, exit 70, not a usage error.
+    const h = fakeIO()
+    const nodeError = Object.assign(new TypeError('The "path" argument must be of type string'), {
+      code: 'ERR_INVALID_ARG_TYPE',
+    })
+    expect(await runCli(['boom'], h.io, { commands: [thrower(nodeError)] })).toBe(70)
+    expect(h.stderr()).toBe(
+      'safeguards boom: unexpected error (ERR_INVALID_ARG_TYPE); set SAFEGUARDS_DEBUG=1 for details\n',
+    )
+  })
+
+  it('CliExit keeps its own exit code and reports the category of its cause', () => {
+    const cause = new IoError('read', '/x')
+    expect(describeFailure(new CliExit(5, 'not decryptable', { cause }))).toMatchObject({
+      exitCode: 5,
+      code: 'ERR_IO',
+      category: 'io',
+      line: 'not decryptable',
+    })
+    expect(describeFailure(new CliExit(3, 'key unavailable'))).toMatchObject({
+      code: 'ERR_CLI_EXIT',
+      category: 'key-unavailable',
+    })
+    expect(describeFailure(new CliExit(4, 'stale')).category).toBe('integrity')
+  })
+
+  it('--help lists the global exit codes and the --json failure document', async () => {
+    const f = fakeIO()
+    expect(await runCli(['--help'], f.io, { commands: [echo] })).toBe(0)
+    for (const line of [
+      /^ {2}1 {3}a check failed/m,
+      /^ {2}2 {3}usage error, malformed input/m,
+      /^ {2}3 {3}a key, token, PIN or secret is unavailable/m,
+      /^ {2}70 {2}internal error/m,
+      /^ {2}74 {2}I\/O error/m,
+      /^ {2}75 {2}temporarily unavailable/m,
+      /"ok": false, "error": \{ "code"/,
+    ])
+      expect(f.stdout()).toMatch(line)
   })
 })
 
@@ -186,6 +268,30 @@ describe('helpers', () => {
     q.tick(0)
     q.done()
     expect(plain.stderr()).toBe('15 files\n50% 15/30 files\n')
+  })
+
+  it('progress counts bytes in MiB, and with final: true always shows the final state', () => {
+    const tty = fakeIO('', { tty: true })
+    const p = createProgress(tty.io, {
+      label: 'ignored',
+      unit: 'bytes',
+      total: 4 * 1048576,
+      final: true,
+      now: () => 0,
+    })
+    p.tick(1048576) // never redrawn: no time passes
+    p.done()
+    expect(tty.stderr()).toBe('\r[######------------------] 25% 1.0/4.0 MiB\x1b[K\n')
+    const plain = fakeIO()
+    const q = createProgress(plain.io, { label: 'x', unit: 'bytes', final: true, now: () => 0 })
+    q.tick(3 * 524288)
+    q.done()
+    expect(plain.stderr()).toBe('1.5 MiB\n')
+    const quiet = fakeIO('', { tty: true })
+    const r = createProgress(quiet.io, { label: 'records', now: () => 0 })
+    r.tick()
+    r.done()
+    expect(quiet.stderr()).toBe('') // without final, a run too short to draw stays silent
   })
 })
 

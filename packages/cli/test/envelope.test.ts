@@ -149,7 +149,7 @@ describe('safeguards encrypt/decrypt/rewrap/inspect', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([])
   })
 
-  it('exit 3 naming the key reference when the key is unavailable; exit 2 for malformed input', async () => {
+  it('exit 3 naming the key reference when the key is unavailable; 2 for malformed input; 74 for I/O', async () => {
     await cli(['keys', 'init', '--keyring', 'k4.json', '--name', 'lab'])
     writeFileSync(p('p4.bin'), pattern(10))
     await cli(['encrypt', '--keyring', 'k4.json', '--in', 'p4.bin', '--out', 'c4.hge'])
@@ -167,12 +167,12 @@ describe('safeguards encrypt/decrypt/rewrap/inspect', () => {
     writeFileSync(p('junk.bin'), 'this is not an envelope at all')
     expect((await cli(['decrypt', '--keyring', 'k4.json', '--in', 'junk.bin'])).code).toBe(2)
     expect((await cli(['inspect', '--in', 'junk.bin'])).code).toBe(2)
-    expect((await cli(['decrypt', '--keyring', 'k4.json', '--in', 'missing.bin'])).code).toBe(2)
+    expect((await cli(['decrypt', '--keyring', 'k4.json', '--in', 'missing.bin'])).code).toBe(74)
     expect((await cli(['encrypt', '--keyring', 'k4.json', '--context', 'novalue'])).code).toBe(2)
     expect(
       (await cli(['encrypt', '--keyring', 'k4.json', '--context', 'hge:x=1'], { stdin: pattern(3) })).code,
     ).toBe(2)
     expect((await cli(['encrypt', '--in', 'p4.bin'])).code).toBe(2)
-    expect((await cli(['encrypt', '--keyring', 'nope.json', '--in', 'p4.bin'])).code).toBe(2)
+    expect((await cli(['encrypt', '--keyring', 'nope.json', '--in', 'p4.bin'])).code).toBe(74)
   })
 })

@@ -58,9 +58,10 @@ describe('safeguards session', () => {
     expect(f.stderr()).toMatch(pattern)
   })
 
-  it('policy refuses a missing or non-UTF-8 file', async () => {
+  it('policy refuses a missing file (74, naming it) or a non-UTF-8 one (2)', async () => {
     const f = fakeIO()
-    expect(await runCli(['session', 'policy', '--file', join(dir, 'missing.json')], f.io)).toBe(2)
+    expect(await runCli(['session', 'policy', '--file', join(dir, 'missing.json')], f.io)).toBe(74)
+    expect(f.stderr()).toContain(`cannot read the --file ${join(dir, 'missing.json')} (ENOENT)`)
     const p = join(dir, 'latin1.json')
     writeFileSync(p, new Uint8Array([0x7b, 0xff, 0x7d]))
     expect(await runCli(['session', 'policy', '--file', p], fakeIO().io)).toBe(2)

@@ -1,24 +1,45 @@
 /**
  * The HIPAA Security Rule as data: every standard and implementation specification in
- * 45 CFR 164.308, 164.310, 164.312 and 164.316 (the final rule in force, 2003 text with the 2013
- * Omnibus amendments), with Required/Addressable designations per §164.306(d), plus the Privacy
- * Rule's minimum-necessary standard (§164.502(b)), which access control serves.
+ * 45 CFR 164.308, 164.310, 164.312, 164.314 and 164.316 (the final rule in force, 2003 text with
+ * the 2013 Omnibus amendments), with Required/Addressable designations per §164.306(d), plus
+ * §164.308(b)(2), a provision of the business-associate standard with no heading and no R/A label,
+ * and the Privacy Rule's minimum-necessary standard (§164.502(b)), which access control serves and
+ * to which the Security Rule's Required/Addressable scheme does not apply.
  *
  * Changes proposed by the HHS NPRM of 6 January 2025 (90 FR 898, RIN 0945-AA22) are recorded in
  * `proposed` and are **proposed, not in force**: until a final rule is published, the designations
  * here are the law. Paragraph letters of the proposed rule are deliberately not used.
  *
- * Sources: the CFR text (Cornell LII / GPO e-CFR). Counts: 39 implementation specifications across
- * the four sections, 17 Required and 22 Addressable.
+ * Sources: the CFR text (Cornell LII / GPO e-CFR). Counts: 46 implementation specifications across
+ * the five sections, 24 Required and 22 Addressable (164.308: 10 R, 11 A; 164.310: 2 R, 6 A;
+ * 164.312: 2 R, 5 A; 164.314: 7 R; 164.316: 3 R).
  *
  * @module
  */
 
-/** Required (R), Addressable (A), or a standard: with specifications (`standard`) or without, which must be met as written (`standard-required`). */
-export type Designation = 'required' | 'addressable' | 'standard' | 'standard-required'
+/**
+ * Required (R) or Addressable (A) implementation specification; a Security Rule standard with
+ * specifications (`standard`) or without, which must be met as written (`standard-required`); a
+ * paragraph of a standard's text that is neither a standard nor a specification and has no R/A
+ * label (`provision`, §164.308(b)(2)); or a Privacy Rule standard, to which §164.306(d)'s
+ * Required/Addressable scheme does not apply (`privacy-standard`, §164.502(b)).
+ */
+export type Designation =
+  | 'required'
+  | 'addressable'
+  | 'standard'
+  | 'standard-required'
+  | 'provision'
+  | 'privacy-standard'
 
 /** Which part of the rule a citation belongs to. */
-export type Safeguard = 'administrative' | 'physical' | 'technical' | 'documentation' | 'privacy'
+export type Safeguard =
+  | 'administrative'
+  | 'physical'
+  | 'technical'
+  | 'organizational'
+  | 'documentation'
+  | 'privacy'
 
 /** What the SDK can do for a citation that no API serves. */
 export type UncoveredReason = 'app-team' | 'not-applicable'
@@ -27,8 +48,13 @@ export type UncoveredReason = 'app-team' | 'not-applicable'
 export interface HipaaCitation {
   /** The CFR paragraph, for example `164.312(a)(2)(iii)`. */
   readonly id: string
-  /** The official title, for example `Automatic logoff`. */
+  /**
+   * The official heading, for example `Automatic logoff`; for a paragraph the regulation gives no
+   * heading (`untitled`), a short description of its text.
+   */
   readonly title: string
+  /** True when the regulation gives the paragraph no heading: `title` is our description. */
+  readonly untitled?: true
   readonly designation: Designation
   readonly safeguard: Safeguard
   /** The standard an implementation specification belongs to (its `id`). */
@@ -50,7 +76,7 @@ const c = (
   safeguard: Safeguard,
   uncovered: UncoveredReason,
   appResponsibility: string,
-  extra: { standard?: string; proposed?: string } = {},
+  extra: { standard?: string; proposed?: string; untitled?: true } = {},
 ): HipaaCitation =>
   Object.freeze({
     id,
@@ -283,12 +309,14 @@ export const hipaaCatalog: readonly HipaaCitation[] = Object.freeze([
     undefined,
     'Obtain satisfactory assurances from business associates.',
   ),
-  S308(
+  c(
     '164.308(b)(2)',
-    'Business associates and subcontractors',
-    'standard',
-    undefined,
-    'Obtain assurances from subcontractor business associates.',
+    'A business associate may let a subcontractor handle ePHI only with satisfactory assurances (§164.314(a))',
+    'provision',
+    'administrative',
+    'app-team',
+    'As a business associate, obtain satisfactory assurances from subcontractors before they handle ePHI.',
+    { standard: '164.308(b)(1)', untitled: true },
   ),
   S308(
     '164.308(b)(3)',
@@ -530,6 +558,86 @@ export const hipaaCatalog: readonly HipaaCitation[] = Object.freeze([
       proposed: 'NPRM 2025 would require encryption of ePHI in transit, with limited exceptions.',
     },
   ),
+  // 164.314 Organizational requirements
+  c(
+    '164.314(a)(1)',
+    'Business associate contracts or other arrangements',
+    'standard',
+    'organizational',
+    'app-team',
+    'Make the contract or other arrangement required by §164.308(b)(3) meet (a)(2)(i), (ii) or (iii).',
+  ),
+  c(
+    '164.314(a)(2)(i)',
+    'Business associate contracts',
+    'required',
+    'organizational',
+    'app-team',
+    'Contracts require the business associate to comply with the subpart, bind its subcontractors, and report security incidents, including breaches of unsecured PHI.',
+    { standard: '164.314(a)(1)' },
+  ),
+  c(
+    '164.314(a)(2)(ii)',
+    'Other arrangements',
+    'required',
+    'organizational',
+    'app-team',
+    'Where no contract is possible, have another arrangement that meets §164.504(e)(3).',
+    { standard: '164.314(a)(1)' },
+  ),
+  c(
+    '164.314(a)(2)(iii)',
+    'Business associate contracts with subcontractors',
+    'required',
+    'organizational',
+    'app-team',
+    'Business associates apply (a)(2)(i) and (ii) to their contracts with subcontractors.',
+    { standard: '164.314(a)(1)' },
+  ),
+  c(
+    '164.314(b)(1)',
+    'Requirements for group health plans',
+    'standard',
+    'organizational',
+    'app-team',
+    'Group health plans: plan documents require the plan sponsor to safeguard ePHI.',
+  ),
+  c(
+    '164.314(b)(2)(i)',
+    'Plan sponsor implements administrative, physical and technical safeguards',
+    'required',
+    'organizational',
+    'app-team',
+    'Amend the plan documents to require the plan sponsor to implement safeguards for the ePHI it handles for the plan.',
+    { standard: '164.314(b)(1)', untitled: true },
+  ),
+  c(
+    '164.314(b)(2)(ii)',
+    'Adequate separation (§164.504(f)(2)(iii)) supported by security measures',
+    'required',
+    'organizational',
+    'app-team',
+    'Amend the plan documents to require security measures that support the separation between plan and sponsor.',
+    { standard: '164.314(b)(1)', untitled: true },
+  ),
+  c(
+    '164.314(b)(2)(iii)',
+    'Agents given the information agree to implement security measures',
+    'required',
+    'organizational',
+    'app-team',
+    "Amend the plan documents to require the sponsor's agents to agree to reasonable and appropriate security measures.",
+    { standard: '164.314(b)(1)', untitled: true },
+  ),
+  c(
+    '164.314(b)(2)(iv)',
+    'Plan sponsor reports security incidents to the plan',
+    'required',
+    'organizational',
+    'app-team',
+    'Amend the plan documents to require the sponsor to report security incidents to the group health plan.',
+    { standard: '164.314(b)(1)', untitled: true },
+  ),
   // 164.316 Policies and procedures and documentation requirements
   c(
     '164.316(a)',
@@ -553,7 +661,7 @@ export const hipaaCatalog: readonly HipaaCitation[] = Object.freeze([
     'required',
     'documentation',
     'app-team',
-    'Retain documentation six years from creation or last effective date; set log retention accordingly.',
+    'Retain the documentation the Security Rule requires (policies, and records of required actions, activities and assessments such as your activity reviews) six years from creation or last effective date. HIPAA sets no retention period for audit logs themselves: set it from state law, your policy and what your review records rely on.',
     { standard: '164.316(b)(1)' },
   ),
   c(
@@ -578,11 +686,11 @@ export const hipaaCatalog: readonly HipaaCitation[] = Object.freeze([
       standard: '164.316(b)(1)',
     },
   ),
-  // Privacy Rule standard that access control serves
+  // Privacy Rule standard that access control serves (no R/A label: §164.306(d) is Security Rule only)
   c(
     '164.502(b)',
     'Minimum necessary',
-    'standard-required',
+    'privacy-standard',
     'privacy',
     'app-team',
     'Define minimum-necessary policies per role and purpose.',

@@ -200,9 +200,9 @@ function ageOf(createdAt: string | null, now: number): number | null {
  *
  * @hipaa 164.308(a)(8) supports
  * @hipaa 164.316(b)(1) supports
- * @nist AU-6 engineering
+ * @nist CA-7 164.308(a)(8)
  * @evidence a signed evidence report: audit log verified through a sequence number, backups verified and their age, key versions and their ages, session and password policies in force
- * @appResponsibility Run it on a schedule, keep the signed reports for six years (164.316(b)(2)), and review the failures.
+ * @appResponsibility Run it on a schedule and review the failures; the reports document an evaluation, so keep them six years from creation (164.316(b)(2)(i)).
  * @verifiedBy packages/controls/test/evidence.test.ts
  * @verifiedBy packages/cli/test/evidence.test.ts
  * @throws {EvidenceError} `ERR_EVIDENCE_INPUT` for an invalid date.
@@ -335,7 +335,6 @@ async function importKey(jwk: JWK, wantPrivate: boolean): Promise<CryptoKey | Ui
  * HIPAA: 164.316(b)(1) documentation (the record is attributable and tamper-evident).
  *
  * @hipaa 164.316(b)(1) supports
- * @nist AU-10 engineering
  * @evidence a JWS over the canonical evidence report, with the signing key's kid
  * @appResponsibility Keep the signing key apart from the systems it reports on; publish its public JWK to auditors.
  * @verifiedBy packages/controls/test/evidence.test.ts

@@ -6,7 +6,7 @@
  */
 export type { Designation, HipaaCitation, Safeguard, UncoveredReason } from './catalog.js'
 export { findCitation, hipaaCatalog, hipaaControlId } from './catalog.js'
-export type { ApiMapping, CoverageDocument, CoverageRow, CoverageStatus } from './coverage.js'
+export type { ApiMapping, CoverageDocument, CoverageRow, CoverageStatus, NistPair } from './coverage.js'
 export { buildCoverage, CoverageError } from './coverage.js'
 export type {
   AuditLogVerifyInput,
@@ -30,10 +30,19 @@ export {
   verifyEvidence,
 } from './evidence.js'
 export { coverage } from './generated/coverage.js'
+export {
+  coverageLabel,
+  coverageStatuses,
+  designationLabel,
+  displayTitle,
+  provenanceLabel,
+} from './labels.js'
 export type { MatrixFormat } from './matrix.js'
 export { renderMatrix } from './matrix.js'
 export { nistControls, nistOscalId } from './nist.js'
 export type { OscalJson, OscalOptions } from './oscal.js'
-export { OSCAL_PROPS_NS, toOscalComponentDefinition } from './oscal.js'
-export type { ControlTags, CoverageLevel, MappingSource } from './tags.js'
+export { OSCAL_PAIR_CLASS, OSCAL_PROPS_NS, toOscalComponentDefinition } from './oscal.js'
+export type { MappingSource, NistPairsSource } from './provenance.js'
+export { mappingSource, nistOwnControls, nistPairsSource } from './provenance.js'
+export type { ControlTags, CoverageLevel, NistTag } from './tags.js'
 export { ControlTagError, parseControlTags } from './tags.js'

@@ -4,24 +4,11 @@
  *
  * @module
  */
-import type { CoverageDocument, CoverageRow } from './coverage.js'
+import type { CoverageDocument } from './coverage.js'
+import { coverageLabel, coverageStatuses, designationLabel, displayTitle, provenanceLabel } from './labels.js'
 
 /** Output format of {@link renderMatrix}. */
 export type MatrixFormat = 'text' | 'markdown'
-
-const RA: Record<CoverageRow['designation'], string> = {
-  required: 'R',
-  addressable: 'A',
-  standard: 'Std',
-  'standard-required': 'Std (R)',
-}
-
-const COVERAGE: Record<CoverageRow['coverage'], string> = {
-  implements: 'implements',
-  supports: 'supports',
-  'app-team': 'app team only',
-  'not-applicable': 'not applicable',
-}
 
 /**
  * Renders the matrix.
@@ -44,12 +31,12 @@ export function renderMatrix(coverage: CoverageDocument, format: MatrixFormat = 
     'APIs',
   ]
   const rows = coverage.rows.map((r) => [
-    `164.${r.citation.slice(4)}`,
-    r.title,
-    RA[r.designation],
+    r.citation,
+    displayTitle(r),
+    designationLabel(r.designation),
     r.proposed ? 'changes proposed (not in force)' : '',
-    COVERAGE[r.coverage],
-    r.nist.map((n) => `${n.control} (${n.source})`).join(', '),
+    coverageLabel(r.coverage),
+    r.nist.map((n) => `${n.control} (${provenanceLabel(n.source)})`).join(', '),
     r.apis.map((a) => `${a.package.replace('@safeguards/', '')}.${a.api}`).join(', '),
   ])
   if (format === 'markdown') {
@@ -73,8 +60,6 @@ export function renderMatrix(coverage: CoverageDocument, format: MatrixFormat = 
     acc[r.coverage] = (acc[r.coverage] ?? 0) + 1
     return acc
   }, {})
-  const summary = Object.entries(COVERAGE)
-    .map(([k, label]) => `${counts[k] ?? 0} ${label}`)
-    .join(', ')
+  const summary = coverageStatuses.map((k) => `${counts[k] ?? 0} ${coverageLabel(k)}`).join(', ')
   return `${[line(header), ...rows.map(line), '', `${coverage.rows.length} citations: ${summary}.`].join('\n')}\n`
 }

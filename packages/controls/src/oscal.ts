@@ -1,8 +1,11 @@
 /**
  * The OSCAL 1.0.6 component definition of the SDK, generated from the coverage document: one
  * `software` component per package, each with two control implementations (NIST SP 800-53 Rev. 5,
- * and the HIPAA Security Rule catalog in this package). Identifiers are version-5 UUIDs derived from
- * names, and nothing depends on the clock, so regenerating gives identical bytes.
+ * and the HIPAA Security Rule catalog in this package). Every (HIPAA paragraph, SP 800-53 control)
+ * pair appears on both sides as a property whose `class` is its provenance (`nist-own` when the
+ * pair is in NIST's own table, `engineering` otherwise) and whose `remarks` name the source or
+ * give the rationale. Identifiers are version-5 UUIDs derived from names, and nothing depends on
+ * the clock, so regenerating gives identical bytes.
  *
  * @module
  */
@@ -10,9 +13,16 @@ import { findCitation, hipaaControlId } from './catalog.js'
 import type { CoverageDocument } from './coverage.js'
 import { uuidv5 } from './internal/uuid.js'
 import { nistOscalId } from './nist.js'
+import { type MappingSource, nistPairsSource } from './provenance.js'
 
 /** The namespace of Safeguards-specific OSCAL properties. */
 export const OSCAL_PROPS_NS = 'https://safeguards.dev/ns/oscal'
+
+/** The `class` of a pair property: NIST's own pair, or engineering judgement. */
+export const OSCAL_PAIR_CLASS: Readonly<Record<MappingSource, string>> = Object.freeze({
+  cprt: 'nist-own',
+  engineering: 'engineering',
+})
 
 const NIST_800_53_R5 =
   'https://raw.githubusercontent.com/usnistgov/oscal-content/main/nist.gov/SP800-53/rev5/json/NIST_SP-800-53_rev5_catalog.json'
@@ -27,7 +37,25 @@ export interface OscalOptions {
 /** A JSON object, as the OSCAL document is rendered. */
 export type OscalJson = Record<string, unknown>
 
+interface Pair {
+  citation: string
+  control: string
+  source: MappingSource
+  rationale: string[]
+}
+
 const prop = (name: string, value: string): OscalJson => ({ name, ns: OSCAL_PROPS_NS, value })
+
+const pairProp = (name: string, value: string, pair: Pair): OscalJson => ({
+  ...prop(name, value),
+  class: OSCAL_PAIR_CLASS[pair.source],
+  remarks:
+    pair.source === 'cprt'
+      ? `NIST's own pair (NIST SP 800-66 Rev. 2 in CPRT, ${nistPairsSource.export}).${pair.rationale.map((r) => ` ${r}`).join('')}`
+      : `Engineering judgement: ${pair.rationale.join('; ')}`,
+})
+
+const byCitation = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true })
 
 /**
  * Renders the OSCAL component definition (a JSON-ready object).
@@ -36,7 +64,7 @@ const prop = (name: string, value: string): OscalJson => ({ name, ns: OSCAL_PROP
  * evidence of which controls each package implements, for GRC tools).
  *
  * @hipaa 164.316(b)(1) supports
- * @evidence an OSCAL 1.0.6 component definition validated against NIST's schema
+ * @evidence an OSCAL 1.0.6 component definition validated against NIST's schema, each (HIPAA paragraph, SP 800-53 control) pair labelled nist-own or engineering with its source or rationale
  * @verifiedBy packages/controls/test/controls.test.ts
  * @example
  * ```ts
@@ -46,17 +74,36 @@ const prop = (name: string, value: string): OscalJson => ({ name, ns: OSCAL_PROP
  */
 export function toOscalComponentDefinition(coverage: CoverageDocument, options: OscalOptions): OscalJson {
   const hipaaResource = uuidv5('resource:hipaa-security-rule')
+  const cprtResource = uuidv5('resource:nist-sp800-66r2-cprt')
   const packages = [
     ...new Set(coverage.apis.filter((a) => a.tags.hipaa.length > 0).map((a) => a.package)),
   ].sort()
   const components = packages.map((pkg) => {
     const apis = coverage.apis.filter((a) => a.package === pkg && a.tags.hipaa.length > 0)
-    const nist = new Map<string, { source: string; apis: string[]; responsibility: string[] }>()
+    const short = pkg.replace('@safeguards/', '')
+    // The pairs of this package, with provenance from the coverage rows (one source of truth).
+    const pairs: Pair[] = []
+    for (const row of coverage.rows) {
+      for (const n of row.nist) {
+        const mine = apis.filter((a) => n.apis.includes(`${short}.${a.api}`))
+        if (mine.length === 0) continue
+        const rationale = [
+          ...new Set(
+            mine.flatMap((a) =>
+              a.tags.nist
+                .filter((t) => t.citation === row.citation && t.control === n.control && t.rationale !== null)
+                .map((t) => t.rationale as string),
+            ),
+          ),
+        ].sort()
+        pairs.push({ citation: row.citation, control: n.control, source: n.source, rationale })
+      }
+    }
+    const nist = new Map<string, { apis: string[]; responsibility: string[] }>()
     const hipaa = new Map<string, { level: string; apis: string[]; responsibility: string[] }>()
     for (const api of apis) {
       for (const n of api.tags.nist) {
-        const e = nist.get(n.control) ?? { source: n.source, apis: [], responsibility: [] }
-        if (n.source === 'cprt') e.source = 'cprt'
+        const e = nist.get(n.control) ?? { apis: [], responsibility: [] }
         e.apis.push(api.api)
         e.responsibility.push(...api.tags.appResponsibility)
         nist.set(n.control, e)
@@ -100,13 +147,16 @@ export function toOscalComponentDefinition(coverage: CoverageDocument, options: 
           source: NIST_800_53_R5,
           description: `NIST SP 800-53 Rev. 5 controls served by ${pkg}.`,
           'implemented-requirements': [...nist.entries()]
-            .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+            .sort(([a], [b]) => byCitation(a, b))
             .map(([control, e]) =>
               requirement(
                 nistOscalId(control),
                 `nist:${control}`,
                 e.apis,
-                [prop('mapping-source', e.source)],
+                pairs
+                  .filter((p) => p.control === control)
+                  .sort((a, b) => byCitation(a.citation, b.citation))
+                  .map((p) => pairProp('hipaa-pair', p.citation, p)),
                 e.responsibility,
               ),
             ),
@@ -116,7 +166,7 @@ export function toOscalComponentDefinition(coverage: CoverageDocument, options: 
           source: `#${hipaaResource}`,
           description: `HIPAA Security Rule specifications served by ${pkg}.`,
           'implemented-requirements': [...hipaa.entries()]
-            .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+            .sort(([a], [b]) => byCitation(a, b))
             .map(([citation, e]) => {
               const entry = findCitation(citation)
               return requirement(
@@ -127,6 +177,10 @@ export function toOscalComponentDefinition(coverage: CoverageDocument, options: 
                   prop('coverage', e.level),
                   prop('designation', entry?.designation ?? 'unknown'),
                   prop('cfr-citation', `45 CFR ${citation}`),
+                  ...pairs
+                    .filter((p) => p.citation === citation)
+                    .sort((a, b) => byCitation(a.control, b.control))
+                    .map((p) => pairProp('nist-800-53-pair', p.control, p)),
                 ],
                 e.responsibility,
               )
@@ -148,7 +202,7 @@ export function toOscalComponentDefinition(coverage: CoverageDocument, options: 
           { id: 'customer', title: 'Application team (covered entity or business associate)' },
         ],
         remarks:
-          'Generated from TSDoc control tags. NIST mappings marked mapping-source=cprt are NIST’s own (SP 800-66r2 / CPRT); engineering mappings are the maintainers’ judgement.',
+          'Generated from TSDoc control tags. Each (HIPAA paragraph, SP 800-53 control) pair is a property (hipaa-pair on SP 800-53 requirements, nist-800-53-pair on HIPAA requirements) whose class is nist-own when the pair is in NIST’s own mapping (NIST SP 800-66 Rev. 2 in CPRT, recorded in @safeguards/controls data/nist-sp800-66r2.json) and engineering when it is the maintainers’ judgement, with the rationale in its remarks. coverage=implements means the API performs the specification’s technical function on its own; supports means the specification is met only with the customer’s work.',
       },
       components,
       'back-matter': {
@@ -157,6 +211,11 @@ export function toOscalComponentDefinition(coverage: CoverageDocument, options: 
             uuid: hipaaResource,
             title: 'HIPAA Security Rule, 45 CFR Part 164 Subpart C (catalog in @safeguards/controls)',
             rlinks: [{ href: ECFR_SUBPART_C }],
+          },
+          {
+            uuid: cprtResource,
+            title: `NIST SP 800-66 Rev. 2 in CPRT (${nistPairsSource.export}): HIPAA Security Rule to NIST SP 800-53 Rev. 5`,
+            rlinks: [{ href: nistPairsSource.url }],
           },
         ],
       },

@@ -3,17 +3,21 @@
  *
  * ```
  *  * @hipaa 164.312(a)(2)(iii) implements
- *  * @nist AC-12 cprt
- *  * @nist AC-12(1) engineering
+ *  * @nist AC-12 164.312(a)(2)(iii)
+ *  * @nist AC-12(1) 164.312(a)(2)(iii): logout and revokeAll end sessions on demand
  *  * @evidence a `session.expired` event with the session id digest and the reason
  *  * @appResponsibility Choose the idle timeout from your risk analysis.
  *  * @config idleTimeoutMs, absoluteTimeoutMs, roles
  *  * @verifiedBy packages/session/test/manager.test.ts
  * ```
  *
- * `@hipaa` takes a CFR paragraph and `implements` or `supports`. `@nist` takes a SP 800-53 Rev. 5
- * id and its provenance: `cprt` when NIST's own mapping (SP 800-66r2 / the CPRT HIPAA mapping)
- * relates the HIPAA paragraph to that control, `engineering` when the mapping is our judgement.
+ * `@hipaa` takes a CFR paragraph and `implements` (the API performs the specification's technical
+ * function on its own) or `supports` (it helps; the specification is met only with the app team's
+ * work). `@nist` takes one (SP 800-53 Rev. 5 control, HIPAA paragraph) pair, the paragraph being
+ * one of the API's `@hipaa` paragraphs, and after a colon a one-line rationale. Provenance is
+ * not written in the tag: the coverage builder looks the pair up in NIST's own table
+ * (`data/nist-sp800-66r2.json`); a pair that is not there is engineering judgement and must
+ * carry the rationale.
  *
  * @module
  */
@@ -21,13 +25,18 @@
 /** How an API serves a HIPAA paragraph. */
 export type CoverageLevel = 'implements' | 'supports'
 
-/** Where a NIST mapping comes from. */
-export type MappingSource = 'cprt' | 'engineering'
+/** One `@nist` tag: a (control, HIPAA paragraph) pair with an optional rationale. */
+export interface NistTag {
+  control: string
+  citation: string
+  /** Why the API serves this control for this paragraph; required unless the pair is NIST's own. */
+  rationale: string | null
+}
 
 /** The tags of one exported API. */
 export interface ControlTags {
   hipaa: { citation: string; level: CoverageLevel }[]
-  nist: { control: string; source: MappingSource }[]
+  nist: NistTag[]
   evidence: string[]
   appResponsibility: string[]
   config: string[]
@@ -57,7 +66,7 @@ const TAGS = ['hipaa', 'nist', 'evidence', 'appResponsibility', 'config', 'verif
  * @throws {ControlTagError} for a malformed `@hipaa` or `@nist` line.
  * @example
  * ```ts
- * parseControlTags('@hipaa 164.312(b) implements\n@nist AU-2 cprt').hipaa // [{ citation: '164.312(b)', level: 'implements' }]
+ * parseControlTags('@hipaa 164.312(b) supports\n@nist AU-2 164.312(b)').nist // [{ control: 'AU-2', citation: '164.312(b)', rationale: null }]
  * ```
  */
 export function parseControlTags(comment: string): ControlTags {
@@ -87,9 +96,12 @@ export function parseControlTags(comment: string): ControlTags {
         break
       }
       case 'nist': {
-        const m = /^([A-Z]{2}-\d+(?:\(\d+\))?)\s+(cprt|engineering)$/.exec(text)
-        if (!m) throw new ControlTagError('expected "@nist <SP 800-53 id> cprt|engineering"', line)
-        out.nist.push({ control: m[1] as string, source: m[2] as MappingSource })
+        const m = /^([A-Z]{2}-\d+(?:\(\d+\))?)\s+(\d{3}\.\d{3}(?:\([0-9a-zA-Z]+\))+)(?::\s*(\S.*))?$/.exec(
+          text,
+        )
+        if (!m)
+          throw new ControlTagError('expected "@nist <SP 800-53 id> <CFR paragraph>[: rationale]"', line)
+        out.nist.push({ control: m[1] as string, citation: m[2] as string, rationale: m[3] ?? null })
         break
       }
       case 'config':

@@ -4,8 +4,8 @@
  * one framed format for records and streams. The format is specified in
  * `docs/formats/envelope-v1.md`.
  *
- * HIPAA: 164.312(a)(2)(iv) encryption and decryption, 164.312(e)(2)(ii) encryption (the same
- * envelopes protect data in transit and in files), 164.312(c)(2) mechanism to authenticate ePHI.
+ * HIPAA: 164.312(a)(2)(iv) encryption and decryption, 164.312(c)(2) mechanism to authenticate
+ * ePHI. Transmission security (164.312(e)) is TLS's job: an envelope protects what is stored.
  *
  * @module
  */
@@ -155,23 +155,26 @@ function codeOf(e: unknown): string {
 /**
  * Creates an envelope encryptor/decryptor over one or more KEK providers.
  *
- * HIPAA: 164.312(a)(2)(iv) encryption and decryption; 164.312(e)(2)(ii) encryption;
- * 164.312(c)(2) integrity; 164.312(b) audit controls through `onEvent`. The opt-in data-key cache
+ * HIPAA: implements 164.312(a)(2)(iv) encryption and decryption and 164.312(c)(2) (every byte is
+ * authenticated); supports 164.312(b) audit controls through `onEvent`. Transmission encryption
+ * (164.312(e)(2)(ii)) is TLS's job, not this API's. The opt-in data-key cache
  * (`dataKeyCache`) trades KEK calls for data keys held in memory within age, message and byte
  * limits (164.308(a)(1)(ii)(B): a risk-analysis decision; see {@link DataKeyCacheOptions}).
  *
  * @hipaa 164.312(a)(2)(iv) implements
  * @hipaa 164.312(c)(2) implements
  * @hipaa 164.312(c)(1) supports
- * @hipaa 164.312(e)(2)(ii) supports
- * @hipaa 164.310(d)(2)(i) supports
- * @nist SC-13 cprt
- * @nist SC-28 engineering
- * @nist SC-28(1) engineering
- * @nist SI-7 cprt
- * @nist SC-8 engineering
+ * @hipaa 164.312(b) supports
+ * @nist SC-13 164.312(a)(2)(iv)
+ * @nist SC-28 164.312(a)(2)(iv): fields, files and backups are stored encrypted
+ * @nist SC-28(1) 164.312(a)(2)(iv): AES-256-GCM with a data key per message, wrapped by a KEK kept apart from the data
+ * @nist SI-7 164.312(c)(2)
+ * @nist SI-7 164.312(c)(1)
+ * @nist AU-2 164.312(b)
  * @evidence audit events per operation (op, key reference and version, message id, context key names, outcome), never values or plaintext
- * @appResponsibility Keep KEKs in an HSM or KMS separate from the data; choose the encryption context (bind record ids); use TLS in transit; use a FIPS 140-validated module where required.
+ * @appResponsibility Keep KEKs in an HSM or KMS separate from the data; choose the encryption context (bind record ids); use a FIPS 140-validated module where required.
+ * @appResponsibility Protect ePHI in transit with TLS (164.312(e)); an envelope protects what is stored, not the channel.
+ * @appResponsibility Pass onEvent and write its events to your audit log.
  * @appResponsibility If you enable the data-key cache, decide its limits from your risk analysis (a memory disclosure exposes cached data keys for up to maxAge), keep core dumps and heap snapshots off those hosts, and close() retired envelopes.
  * @config providers, frame length, stored context keys, crypto backend, data-key cache (maxAge, maxMessages, maxBytes, maxEntries)
  * @verifiedBy packages/envelope/test/envelope.test.ts

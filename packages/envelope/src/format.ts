@@ -299,7 +299,7 @@ export function bodyShape(
  * @param bytes - the envelope, or at least its header.
  * @param limits - parse bounds (`maxEdks`, default 4).
  * @hipaa 164.312(a)(2)(iv) supports
- * @nist SC-12 engineering
+ * @nist SC-12 164.312(a)(2)(iv): finds the ciphertexts still under an old key version, without any key, so they can be rewrapped before the version is retired
  * @evidence format, suite and key references of a ciphertext without any key, to find rows under old key versions
  * @verifiedBy packages/envelope/test/format.test.ts
  * @throws {EnvelopeFormatError} when the bytes are not an envelope header.

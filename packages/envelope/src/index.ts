@@ -49,6 +49,8 @@ export {
   MIN_FRAME_LENGTH,
   SUITE_AES256GCM_HKDF_SHA512_COMMIT,
 } from './format.js'
+export type { AeadBackendName } from './internal/aead.js'
+export type { KdfBackendName } from './internal/kdf.js'
 export type {
   KekProvider,
   KeyDescription,

@@ -271,12 +271,14 @@ function checkDoc(v: unknown): KeyringDoc {
 /**
  * A file-backed (or in-memory) keyring of KEK versions; a {@link KekProvider} with id `local`.
  *
- * HIPAA: 164.312(a)(2)(iv) encryption and decryption (KEK lifecycle: rotate, retire, destroy).
+ * HIPAA: supports 164.312(a)(2)(iv) encryption and decryption (KEK lifecycle: rotate, retire,
+ * destroy) and 164.310(d)(2)(i) disposal (`destroy` erases a version's key material).
  *
- * @hipaa 164.312(a)(2)(iv) implements
+ * @hipaa 164.312(a)(2)(iv) supports
  * @hipaa 164.310(d)(2)(i) supports
- * @nist SC-12 cprt
- * @nist SC-12(1) engineering
+ * @nist SC-12 164.312(a)(2)(iv): versioned KEKs with add, promote, retire, disable and destroy, and usage budgets
+ * @nist SC-12(1) 164.312(a)(2)(iv): retired versions stay decrypt-only until rewrap, so rotation never strands data
+ * @nist MP-6 164.310(d)(2)(i): destroy() erases a version's key material, so every ciphertext under it becomes unreadable (cryptographic erase)
  * @evidence key versions with state (primary, decrypt-only, disabled, destroyed), creation time and usage counts (safeguards keys list --json)
  * @appResponsibility Production keeps KEKs in an HSM or KMS; protect the master secret; rotate on a schedule and rewrap, then retire old versions.
  * @config file path (mode 0600), master secret or passphrase seal, usage budget and policy

@@ -17,9 +17,9 @@ import {
   randomBytes,
   Secret,
 } from '@safeguards/core'
-import { createPasswordHasher } from '@safeguards/password'
 import { MfaStoreError } from './errors.js'
 import { toClock } from './internal/clock.js'
+import { lazyPasswordHasher } from './internal/default-hasher.js'
 import { uriFor } from './internal/uri-for.js'
 import { qrPngDataUrl, qrSvg } from './qr.js'
 import {
@@ -56,7 +56,11 @@ export interface TotpAuthenticatorOptions extends TotpParameters {
   secretBytes?: number
   /** How long an unconfirmed enrollment stays usable (default 10 minutes). */
   pendingTtlMs?: number
-  /** Hashes recovery codes (default `createPasswordHasher()`: argon2id, m=19456 KiB, t=2). */
+  /**
+   * Hashes recovery codes (default `createPasswordHasher()` from the optional peer
+   * `@safeguards/password`: argon2id, m=19456 KiB, t=2, loaded on first use; without it, recovery
+   * codes throw `MfaDependencyError`).
+   */
   recoveryHasher?: RecoveryCodeHasher
   /**
    * Called synchronously for every security event, for the audit log and user notifications.
@@ -181,19 +185,23 @@ function parseRecord(raw: string | null): Record_ {
  * Enrollment flow: `beginEnrollment` → show the QR code → the user types the first code →
  * `confirmEnrollment` (which consumes that code's time step) → `generateRecoveryCodes`, shown once.
  *
- * HIPAA: 164.312(d) person or entity authentication; 164.308(a)(5)(ii)(C) log-in monitoring
- * (failures counted, throttled and reported); 164.312(a)(2)(iv) encryption (secrets sealed at rest).
+ * HIPAA: supports 164.312(d) person or entity authentication (a second factor; the procedure
+ * around it is yours), 164.308(a)(5)(ii)(C) log-in monitoring (failures counted, throttled and
+ * reported as events) and 164.308(a)(3)(ii)(C) termination procedures (`removeCredential`).
  *
- * @hipaa 164.312(d) implements
+ * @hipaa 164.312(d) supports
  * @hipaa 164.308(a)(5)(ii)(C) supports
- * @nist IA-2 cprt
- * @nist IA-2(1) engineering
- * @nist IA-2(2) engineering
- * @nist IA-2(8) engineering
- * @nist IA-5 engineering
- * @nist AC-7 engineering
- * @evidence security events (enrolled, confirmed, verified, failed, locked, disabled, recovery code used) without secrets or codes
+ * @hipaa 164.308(a)(3)(ii)(C) supports
+ * @nist IA-2 164.312(d)
+ * @nist IA-2(1) 164.312(d): a TOTP second factor for privileged accounts
+ * @nist IA-2(2) 164.312(d): a TOTP second factor for non-privileged accounts
+ * @nist IA-2(8) 164.312(d): a code accepted once is refused when replayed in its time step
+ * @nist IA-5 164.312(d): TOTP secrets are sealed at rest, enrollment is confirmed by a first code, recovery codes are stored only as hashes
+ * @nist AC-7 164.312(d): backoff, lock and disable after repeated failures
+ * @nist PS-4 164.308(a)(3)(ii)(C): removeCredential takes a departing user's factor away, with an mfa.credential_removed event
+ * @evidence security events (enrolled, confirmed, verified, failed, locked, disabled, credential removed, recovery code used) without secrets or codes
  * @appResponsibility Proof identities before enrollment; require MFA on every path to ePHI; monitor lockout events; handle recovery through a verified support process.
+ * @appResponsibility When access ends, call removeCredential as part of your termination procedure, and write the events to your audit log.
  * @config issuer, window (±1 step default, ±2 maximum), throttle (backoff, lock, disable at 100 failures), sealer
  * @verifiedBy packages/mfa/test/authenticator.test.ts
  * @verifiedBy packages/mfa/test/verifier.test.ts
@@ -234,7 +242,7 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
   })
   let hasher = options.recoveryHasher
   const getHasher = (): RecoveryCodeHasher => {
-    hasher ??= createPasswordHasher()
+    hasher ??= lazyPasswordHasher()
     return hasher
   }
   const onEvent = options.onEvent

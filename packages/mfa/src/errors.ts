@@ -10,7 +10,7 @@
 import { SafeguardsError, type SafeguardsErrorOptions } from '@safeguards/core'
 
 /** The error codes raised by `@safeguards/mfa`. Stable: match on them, never on messages. */
-export type MfaErrorCode = 'ERR_MFA_SEAL' | 'ERR_MFA_STORE' | 'ERR_MFA_CONFIG'
+export type MfaErrorCode = 'ERR_MFA_SEAL' | 'ERR_MFA_STORE' | 'ERR_MFA_CONFIG' | 'ERR_MFA_DEPENDENCY'
 
 /**
  * Base class of every error this package throws on purpose.
@@ -67,5 +67,32 @@ export class MfaConfigError extends MfaError<'ERR_MFA_CONFIG'> {
   /** @param message - names the option. */
   constructor(message: string) {
     super('ERR_MFA_CONFIG', message)
+  }
+}
+
+/**
+ * An optional dependency the requested feature needs is not installed: recovery codes hash with
+ * argon2id through `@safeguards/password` (and its native `argon2`), which TOTP alone does not
+ * need. Install the package named by {@link MfaDependencyError.dependency}, or pass your own
+ * `recoveryHasher`.
+ *
+ * @example
+ * ```ts
+ * // an app that installed @safeguards/mfa without @safeguards/password
+ * await mfa.generateRecoveryCodes('u-1') // throws MfaDependencyError (ERR_MFA_DEPENDENCY)
+ * ```
+ */
+export class MfaDependencyError extends MfaError<'ERR_MFA_DEPENDENCY'> {
+  /** The package to install. */
+  readonly dependency: string
+  /** @param dependency - the npm package to install. */
+  constructor(dependency: string, cause?: unknown) {
+    super(
+      'ERR_MFA_DEPENDENCY',
+      `recovery codes need ${dependency} (argon2id), which is not installed: npm install ${dependency}, or pass recoveryHasher`,
+      // A deployment's configuration to fix (install the package), not a runtime outage.
+      { category: 'invalid-argument', ...(cause === undefined ? {} : { cause }) },
+    )
+    this.dependency = dependency
   }
 }

@@ -13,7 +13,7 @@ export type {
 } from './authenticator.js'
 export { createTotpAuthenticator } from './authenticator.js'
 export type { MfaErrorCode } from './errors.js'
-export { MfaConfigError, MfaError, MfaSealError, MfaStoreError } from './errors.js'
+export { MfaConfigError, MfaDependencyError, MfaError, MfaSealError, MfaStoreError } from './errors.js'
 export type { QrPngOptions } from './qr.js'
 export { qrPngDataUrl, qrSvg } from './qr.js'
 export type { RecoveryCodeHasher, RecoveryRedeemResult } from './recovery-codes.js'

@@ -51,7 +51,7 @@ export const DEFAULT_THROTTLE_POLICY: Readonly<ThrottlePolicy> = Object.freeze({
 /** Why an attempt was refused before its code was checked. */
 export type ThrottleReason = 'throttled' | 'locked' | 'disabled'
 
-/** The state of one throttle key, as {@link readThrottle} reports it. */
+/** The state of one throttle key (what `status` reports). */
 export interface ThrottleStatus {
   /** Consecutive failures so far. */
   failures: number

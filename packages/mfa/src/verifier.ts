@@ -81,12 +81,12 @@ function parseStep(raw: string | null): number | undefined {
 /**
  * Creates a TOTP verifier.
  *
- * HIPAA: 164.312(d) person or entity authentication, 164.308(a)(5)(ii)(C) log-in monitoring
- * (failures are counted and throttled; reasons can be audited).
+ * HIPAA: supports 164.312(d) person or entity authentication (failures are counted and
+ * throttled; reasons can be audited).
  *
- * @hipaa 164.312(d) implements
- * @nist IA-2(8) engineering
- * @nist AC-7 engineering
+ * @hipaa 164.312(d) supports
+ * @nist IA-2(8) 164.312(d): a code accepted once is refused when replayed in its time step
+ * @nist AC-7 164.312(d): backoff, lock and disable after repeated failures
  * @evidence { valid, reason } per attempt: replayed, malformed, locked, disabled
  * @appResponsibility Keep server clocks synchronized (NTP).
  * @verifiedBy packages/mfa/test/verifier.test.ts

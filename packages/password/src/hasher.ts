@@ -142,11 +142,10 @@ function checkPepper(p: PepperKey, name: string): void {
  *
  * @hipaa 164.308(a)(5)(ii)(D) supports
  * @hipaa 164.312(d) supports
- * @nist IA-5(1) engineering
- * @nist SC-13 engineering
- * @nist AT-2 cprt
+ * @nist IA-5(1) 164.308(a)(5)(ii)(D): passwords are stored only as salted argon2id verifiers, optionally peppered, and rehashed when costs rise
  * @evidence PHC strings with algorithm, version, costs and pepper key id; needsRehash when policy rises
- * @appResponsibility Keep the pepper in a KMS or HSM; tune costs with calibrate() on production hardware; train users (NIST AT-2/AT-3 remain yours); throttle sign-in attempts.
+ * @appResponsibility Keep the pepper in a KMS or HSM; tune costs with calibrate() on production hardware; throttle sign-in attempts.
+ * @appResponsibility Train users on creating and safeguarding passwords: NIST's own mapping of password management is training (AT-2, AT-3), which no library provides.
  * @config memoryCost, timeCost, parallelism, pepper and key id, maxConcurrent
  * @verifiedBy packages/password/test/hasher.test.ts
  * @verifiedBy packages/password/test/rfc9106.test.ts

@@ -121,7 +121,7 @@ function contextTokens(context: readonly string[]): { whole: string[]; tokens: s
  * safeguarding passwords").
  *
  * @hipaa 164.308(a)(5)(ii)(D) supports
- * @nist IA-5(1) engineering
+ * @nist IA-5(1) 164.308(a)(5)(ii)(D): length, blocklist and context-word checks when a password is created or changed (SP 800-63B)
  * @evidence { ok, problems } codes per NIST SP 800-63B rev 4 (length, blocklist, context words)
  * @appResponsibility Show the problems to users without echoing the password; pass the user's context words.
  * @verifiedBy packages/password/test/policy.test.ts

@@ -13,8 +13,8 @@
  * would add no protection here; `C_Encrypt` keeps the one property that matters: the KEK never
  * leaves the token. See the package README for the full reasoning.
  *
- * HIPAA: 164.312(a)(2)(iv) encryption and decryption; 164.312(e)(2)(ii) encryption (the keys that
- * protect ePHI in transit and at rest are held in a hardware security module).
+ * HIPAA: 164.312(a)(2)(iv) encryption and decryption (the keys that protect stored ePHI are held
+ * in a hardware security module).
  *
  * @module
  */
@@ -169,14 +169,15 @@ function call<T>(fn: (cb: (error: Error | null, value: T) => void) => void): Pro
  * `destroy` erases it (explicit opt-in). Operations share a bounded pool of sessions and are safe
  * to run concurrently.
  *
- * HIPAA: 164.312(a)(2)(iv) encryption and decryption (KEKs in an HSM, rotation without
- * re-encrypting data); 164.312(a)(1) access control (the token's user PIN gates every use).
+ * HIPAA: supports 164.312(a)(2)(iv) encryption and decryption (KEKs in an HSM, rotation without
+ * re-encrypting data) and 164.310(d)(2)(i) disposal (`destroy` erases a version in the token).
  *
- * @hipaa 164.312(a)(2)(iv) implements
+ * @hipaa 164.312(a)(2)(iv) supports
  * @hipaa 164.310(d)(2)(i) supports
- * @nist SC-12 cprt
- * @nist SC-13 cprt
- * @nist SC-12(1) engineering
+ * @nist SC-12 164.312(a)(2)(iv): KEK versions are generated and kept in the token, with rotation, retire, disable and destroy
+ * @nist SC-13 164.312(a)(2)(iv)
+ * @nist SC-12(1) 164.312(a)(2)(iv): retired versions stay decrypt-only until rewrap, so rotation never strands data
+ * @nist MP-6 164.310(d)(2)(i): destroy() erases a version's key object in the token, so every ciphertext under it becomes unreadable (cryptographic erase)
  * @evidence key versions, states and creation times kept in the token; wrap and unwrap never expose the KEK
  * @appResponsibility Use a FIPS 140-validated HSM where required; manage PINs and HSM backups by the vendor's procedure; set a rotation cadence.
  * @config module path, token label, PIN (Secret), key label

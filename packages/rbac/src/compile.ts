@@ -142,23 +142,27 @@ const freezeDecision = (d: Decision): Decision => Object.freeze(d)
 /**
  * Compiles a policy document into a decision point.
  *
- * HIPAA: 164.312(a)(1) access control, 164.308(a)(4) access authorization, 164.502(b) minimum
- * necessary, 164.312(a)(2)(ii) emergency access procedure.
+ * HIPAA: supports 164.312(a)(1) access control, 164.308(a)(4) access authorization, 164.502(b)
+ * minimum necessary and 164.312(a)(2)(ii) emergency access procedure: it enforces the policy you
+ * write; unique user ids, the emergency procedure itself and access reviews stay yours.
  *
  * @param document - a policy document (validated here; pass the parsed JSON/YAML value).
  * @param options - clock, randomness, relationship resolvers, emergency-access store.
  * @returns the decision point.
- * @hipaa 164.312(a)(1) implements
+ * @hipaa 164.312(a)(1) supports
  * @hipaa 164.308(a)(4)(ii)(B) supports
  * @hipaa 164.308(a)(4)(ii)(C) supports
  * @hipaa 164.308(a)(3)(ii)(A) supports
- * @hipaa 164.312(a)(2)(ii) implements
+ * @hipaa 164.312(a)(2)(ii) supports
  * @hipaa 164.502(b) supports
- * @nist AC-3 cprt
- * @nist AC-6 cprt
- * @nist AC-5 cprt
- * @nist AC-3(7) engineering
- * @nist AC-6(9) engineering
+ * @nist AC-3 164.312(a)(1)
+ * @nist AC-6 164.312(a)(1)
+ * @nist AC-5 164.312(a)(1)
+ * @nist AC-3(7) 164.312(a)(1): every request is decided by roles with inheritance, default deny
+ * @nist AC-3 164.308(a)(4)(ii)(B)
+ * @nist AC-3 164.312(a)(2)(ii)
+ * @nist AC-6(9) 164.312(a)(2)(ii): every emergency-access decision carries an audit:emergency-access obligation and waits in pendingReviews until reviewed
+ * @nist AC-6 164.502(b): per-role, per-resource-type and conditional rules grant the least access a task needs
  * @evidence a decision with the deciding rule ids, the role chain behind each, condition errors, and obligations such as audit:emergency-access
  * @evidence pendingReviews(): emergency-access grants awaiting review, with reason code and justification
  * @appResponsibility Design roles and minimum-necessary rules from your workflows; provision, deprovision and periodically review role assignments; unique user ids come from your identity provider; review every emergency-access use promptly.

@@ -97,7 +97,7 @@ const MAX_TEXT = 16384
  * @param options - the launch-context patient.
  * @returns the clinical scopes and the ignored ones.
  * @hipaa 164.502(b) supports
- * @nist AC-6 engineering
+ * @nist AC-6 164.502(b): SMART scopes only narrow a decision, never widen it
  * @evidence the parsed scopes narrowing each decision (never widening it)
  * @appResponsibility Request only the scopes each SMART app needs.
  * @verifiedBy packages/rbac/test/smart-scopes.test.ts

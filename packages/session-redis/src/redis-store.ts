@@ -69,8 +69,8 @@ type Script = { readonly source: string; sha: string | null }
  * (only token hashes stored).
  *
  * @hipaa 164.312(a)(2)(iii) supports
- * @nist AC-12 engineering
- * @nist AC-12(1) engineering
+ * @nist AC-12 164.312(a)(2)(iii)
+ * @nist AC-12(1) 164.312(a)(2)(iii): tombstones keep a logged-out session revoked on every app instance
  * @evidence tombstones that keep revoked sessions revoked across every app instance
  * @appResponsibility Run Redis with authentication and TLS on a private network; size memory for the session count.
  * @config keyPrefix, activityWriteIntervalMs

@@ -91,7 +91,7 @@ const MIN_SECRET: Record<string, number> = { HS256: 32, HS384: 48, HS512: 64 }
  * never outlive the server session's deadline, and revocation is honoured).
  *
  * @hipaa 164.312(a)(2)(iii) supports
- * @nist SC-23 engineering
+ * @nist SC-23 164.312(a)(2)(iii): short-lived signed tokens bound to a live server session never outlive its deadline
  * @appResponsibility Keep access-token lifetimes short; they bound how late a revocation takes effect between issues.
  * @verifiedBy packages/session/test/access-token.test.ts
  * @throws {SessionConfigError} for an unsupported algorithm, a short HMAC secret (shorter than the

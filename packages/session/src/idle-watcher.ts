@@ -94,8 +94,7 @@ const MAX_DELAY = 2 ** 31 - 1 // setTimeout's limit
  * session at the server's deadline).
  *
  * @hipaa 164.312(a)(2)(iii) supports
- * @nist AC-12 engineering
- * @nist AC-11 engineering
+ * @nist AC-12 164.312(a)(2)(iii)
  * @evidence a warning before the idle logoff and a sign-out at the deadline in the browser
  * @appResponsibility Render the warning, and clear PHI from the page at sign-out.
  * @verifiedBy packages/session/test/idle-watcher.test.ts

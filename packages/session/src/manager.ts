@@ -166,19 +166,27 @@ function view(r: SessionRecord): Session {
 /**
  * Creates a session manager.
  *
- * HIPAA: 164.312(a)(2)(iii) automatic logoff (idle and absolute deadlines, enforced on every
- * validation); 164.312(d) person or entity authentication (unguessable tokens, rotation,
- * reauthentication for step-up); 164.312(b) audit controls (events without secrets);
- * 164.308(a)(5)(ii)(C) log-in monitoring (created, revoked and expired events).
+ * HIPAA: implements 164.312(a)(2)(iii) automatic logoff (idle and absolute deadlines, enforced on
+ * every validation); supports 164.312(d) person or entity authentication (unguessable tokens,
+ * rotation, reauthentication for step-up), 164.312(b) audit controls (events without secrets),
+ * 164.308(a)(5)(ii)(C) log-in monitoring (sign-in, revocation and expiry events) and
+ * 164.308(a)(3)(ii)(C) termination procedures (`revokeAll` ends every session of a user).
  *
  * @hipaa 164.312(a)(2)(iii) implements
  * @hipaa 164.312(d) supports
- * @nist AC-12 cprt
- * @nist AC-12(1) engineering
- * @nist IA-11 engineering
- * @nist SC-23 engineering
+ * @hipaa 164.312(b) supports
+ * @hipaa 164.308(a)(5)(ii)(C) supports
+ * @hipaa 164.308(a)(3)(ii)(C) supports
+ * @nist AC-12 164.312(a)(2)(iii)
+ * @nist AC-12(1) 164.312(a)(2)(iii): logout and revokeAll let users and operators end sessions on demand
+ * @nist IA-11 164.312(d): reauthenticate records a fresh proof of identity: both deadlines restart and the token rotates
+ * @nist SC-23 164.312(d): 256-bit random tokens, stored only as SHA-256 hashes; rotate issues a new token and kills the old one
+ * @nist AU-2 164.312(b)
+ * @nist AU-3 164.312(b)
+ * @nist PS-4 164.308(a)(3)(ii)(C): revokeAll ends every session of a departing user at once, with a session.revoked event each
  * @evidence session events (created, rotated, expired with idle or absolute reason, revoked) carrying the session id digest, user, role and time, never the token
  * @appResponsibility Choose the timeouts from your risk analysis; call validate with activity only on real user actions; lock the client UI and clear its state at logoff; serve tokens only in HttpOnly, Secure cookies.
+ * @appResponsibility Write the session events to your audit log and review sign-ins; call revokeAll as part of your termination procedure.
  * @config idleTimeoutMs, absoluteTimeoutMs, roles (per-role timeouts), maxSessionsPerUser
  * @verifiedBy packages/session/test/manager.test.ts
  * @throws {SessionConfigError} when the policy options are invalid.

@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { manualClock, parseJson } from '@safeguards/core'
+import { IoError, manualClock, parseJson } from '@safeguards/core'
 import {
   type AccessRequest,
   compilePolicy,
@@ -27,20 +27,20 @@ import {
   parsePolicyText,
   parseSmartScopes,
 } from '@safeguards/rbac'
-import { optionalString, parseCommandArgs, requireString } from '../args.js'
+import { optionalString, parseCommandArgs, requireString, unknownSubcommand } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { CliExit, ExitCode, UsageError } from '../errors.js'
-import { writeJson, writeLine } from '../output.js'
+import { safeText, writeJson, writeLine } from '../output.js'
 
 const MAX_FILE = 8 * 1024 * 1024
 
 function readText(io: CliIO, file: string, what: string): string {
+  const path = resolve(io.cwd, file)
   let text: string
   try {
-    text = readFileSync(resolve(io.cwd, file), 'utf8')
+    text = readFileSync(path, 'utf8')
   } catch (e) {
-    const code = (e as { code?: unknown }).code
-    throw new UsageError(`cannot read ${what} (${typeof code === 'string' ? code : 'error'})`)
+    throw new IoError(`read ${what}`, path, { cause: e })
   }
   if (text.length > MAX_FILE) throw new UsageError(`${what} is larger than ${MAX_FILE} bytes`)
   return text
@@ -50,17 +50,22 @@ function readJson(text: string, what: string): unknown {
   try {
     return parseJson(text, { maxDepth: 64 })
   } catch (e) {
-    throw new UsageError(`${what} is not valid JSON: ${(e as Error).message}`)
+    throw new UsageError(`${what} is not valid JSON: ${(e as Error).message}`, {
+      cause: e,
+      category: 'invalid-input',
+    })
   }
 }
 
-const formatProblem = (p: PolicyProblem): string => `${p.path || '(root)'}: ${p.message} [${p.code}]`
+/** One problem, printable: the JSON path and message quote the policy file, so they are escaped. */
+const formatProblem = (p: PolicyProblem): string =>
+  `${safeText(p.path || '(root)')}: ${safeText(p.message)} [${p.code}]`
 
 /** Reads and validates the policy; `invalidExit` decides the exit code (lint: 1, others: 2). */
 function loadPolicy(io: CliIO, file: string, invalidExit: 1 | 2): PolicyDocument {
   const r = parsePolicyText(readText(io, file, '--policy'))
   if (!r.ok) {
-    for (const p of r.problems) io.stderr.write(`${file}: ${formatProblem(p)}\n`)
+    for (const p of r.problems) io.stderr.write(`${safeText(file)}: ${formatProblem(p)}\n`)
     throw invalidExit === 1
       ? new CliExit(1, `policy invalid: ${r.problems.length} problem(s)`)
       : new UsageError(`--policy is invalid: ${r.problems.length} problem(s)`)
@@ -154,6 +159,8 @@ const USAGE = [
   '  "context"?, "consent"?, "emergencyAccess"?, "relationships"?: { "careTeam": true },',
   '  "scopes"?: { "scope": "patient/Observation.rs", "patient": "p-1" } }',
   'A cases file: [{ "name", "request", "expect": { "allowed", "reason"?, "rules"?, "obligations"? }, "now"? }]',
+  '',
+  'Exit codes: as above; 74 when a file cannot be read (names the path); see safeguards --help.',
 ].join('\n')
 
 async function lint(argv: string[], io: CliIO): Promise<number> {
@@ -165,10 +172,13 @@ async function lint(argv: string[], io: CliIO): Promise<number> {
     return r.ok ? ExitCode.OK : ExitCode.CHECK_FAILED
   }
   if (r.ok) {
-    writeLine(io, `ok: ${file} is valid (${r.policy.roles.length} roles, ${r.policy.rules.length} rules)`)
+    writeLine(
+      io,
+      `ok: ${safeText(file)} is valid (${r.policy.roles.length} roles, ${r.policy.rules.length} rules)`,
+    )
     return ExitCode.OK
   }
-  for (const p of r.problems) writeLine(io, `${file}: ${formatProblem(p)}`)
+  for (const p of r.problems) writeLine(io, `${safeText(file)}: ${formatProblem(p)}`)
   io.stderr.write(`safeguards access lint: ${r.problems.length} problem(s)\n`)
   return ExitCode.CHECK_FAILED
 }
@@ -298,8 +308,8 @@ async function test(argv: string[], io: CliIO): Promise<number> {
     })
   } else {
     for (const r of results) {
-      writeLine(io, `${r.passed ? 'ok  ' : 'FAIL'} ${r.name}`)
-      if (!r.passed) for (const p of [...r.problems, ...r.notes]) writeLine(io, `     ${p}`)
+      writeLine(io, `${r.passed ? 'ok  ' : 'FAIL'} ${safeText(r.name)}`)
+      if (!r.passed) for (const p of [...r.problems, ...r.notes]) writeLine(io, `     ${safeText(p)}`)
     }
     writeLine(io, `${results.length - failed.length} passed, ${failed.length} failed`)
   }
@@ -316,10 +326,6 @@ export const accessCommand: Command = {
     if (sub === 'lint') return lint(rest, io)
     if (sub === 'explain') return explain(rest, io)
     if (sub === 'test') return test(rest, io)
-    throw new UsageError(
-      sub === undefined
-        ? 'expected lint, explain or test'
-        : `unknown subcommand ${JSON.stringify(sub.slice(0, 32))}`,
-    )
+    throw unknownSubcommand('access', sub, ['lint', 'explain', 'test'])
   },
 }

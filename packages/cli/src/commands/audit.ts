@@ -2,8 +2,8 @@
  * `safeguards audit`: append to, verify, checkpoint, prove and export a tamper-evident audit log
  * (`@safeguards/audit-log`).
  *
- * HIPAA: 164.312(b) audit controls, 164.312(c)(1) integrity, 164.308(a)(1)(ii)(D) information
- * system activity review.
+ * HIPAA: 164.312(b) audit controls (including the trail's own integrity) and 164.308(a)(1)(ii)(D)
+ * information system activity review.
  *
  * @module
  */
@@ -44,10 +44,10 @@ Subcommands:
               or give a JWKS) is required: exit 0 means the checkpoint signatures were
               checked, unless --no-signatures opts out. --anchor must be an existing
               directory; one holding none of the log's checkpoints is a finding. Exit 0
-              intact, 1 integrity finding, 2 usage or I/O error (also: no --public-key,
-              no such --anchor). Progress on stderr. Records are checked on worker threads
-              too (auto: one per core but one, none for small logs; 0: the main thread
-              only); the report is the same.
+              intact, 1 integrity finding, 2 usage (also: no --public-key, no such
+              --anchor), 74 I/O error. Progress on stderr. Records are checked on worker
+              threads too (auto: one per core but one, none for small logs; 0: the main
+              thread only); the report is the same.
   checkpoint  --log LOG --key JWK [--anchor DIR]
               Writes a signed checkpoint of the log now, unless the log is empty or has not
               grown since its newest checkpoint (then nothing is written).
@@ -303,11 +303,11 @@ const SUBCOMMANDS: Record<string, (argv: string[], io: CliIO) => Promise<number>
 }
 
 /**
- * The `safeguards audit` command: `append`, `verify` (exit 0 intact, 1 integrity finding, 2 usage
- * or I/O error), `checkpoint`, `prove`, `check-proof`, `export --format fhir-r4`, `keygen`.
+ * The `safeguards audit` command: `append`, `verify` (exit 0 intact, 1 integrity finding, 2 usage,
+ * 74 I/O error), `checkpoint`, `prove`, `check-proof`, `export --format fhir-r4`, `keygen`.
  *
- * HIPAA: 164.312(b) audit controls, 164.312(c)(1) integrity, 164.308(a)(1)(ii)(D) information
- * system activity review.
+ * HIPAA: 164.312(b) audit controls (including the trail's own integrity) and 164.308(a)(1)(ii)(D)
+ * information system activity review.
  *
  * @throws {UsageError} for a missing or unknown subcommand or bad options (exit 2).
  * @example

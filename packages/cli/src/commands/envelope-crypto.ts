@@ -10,12 +10,12 @@ import { createEnvelope, type Envelope, type KekProvider, toNodeStream } from '@
 import { keyValues, type ParsedValues, parseCommandArgs } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { ExitCode, UsageError } from '../errors.js'
+import { createProgress, type Progress } from '../output.js'
 import {
-  inputError,
-  inputOf,
   keyringHelp,
   keyringOptions,
   mapEnvelopeError,
+  openInput,
   openKeyring,
   pipeToOutput,
 } from './envelope-shared.js'
@@ -32,7 +32,7 @@ const SUMMARIES: Record<Mode, string> = {
 function usage(mode: Mode): string {
   return [
     `Usage: safeguards ${mode} (--keyring PATH | --key-name NAME --token-label LABEL) [--context KEY=VALUE]...`,
-    `                          [--in FILE] [--out FILE]${mode === 'rewrap' ? ' [--to KEYREF]' : ''}`,
+    `                          [--in FILE] [--out FILE] [--progress]${mode === 'rewrap' ? ' [--to KEYREF]' : ''}`,
     '',
     SUMMARIES[mode],
     '',
@@ -41,7 +41,9 @@ function usage(mode: Mode): string {
     hsmHelp,
     '  --context KEY=VALUE      encryption context (repeatable); decrypt and rewrap need the same pairs',
     '  --in FILE                input (default stdin)',
-    '  --out FILE               output (default stdout); written to a temp file and renamed on success',
+    '  --out FILE               output (default stdout); written to a temp file, fsynced and renamed on success',
+    '  --progress               show progress on stderr even when it is not a terminal (on a terminal it',
+    '                           is shown anyway; never on stdout)',
     ...(mode === 'rewrap'
       ? ['  --to KEYREF              wrap under this version instead of the primary']
       : []),
@@ -51,7 +53,9 @@ function usage(mode: Mode): string {
     '',
     'Exit codes: 0 ok; 1 decryption failed (any cryptographic failure: wrong key, wrong context,',
     'tampering, truncation); 2 usage or malformed input; 3 key unavailable (names the key reference),',
-    'or the token, its library or the PIN unavailable.',
+    'or the token, its library or the PIN unavailable; 74 I/O error (names the path and whether',
+    'reading the input, creating or writing the output, or reading the keyring failed); 75 the',
+    'keyring lock is held by another process or was lost (retry).',
   ].join('\n')
 }
 
@@ -77,6 +81,7 @@ async function run(mode: Mode, argv: string[], io: CliIO): Promise<number> {
     context: { type: 'string', multiple: true },
     in: { type: 'string' },
     out: { type: 'string' },
+    progress: { type: 'boolean' },
     ...(mode === 'rewrap' ? { to: { type: 'string' } } : {}),
     ...(mode === 'encrypt' ? { 'frame-length': { type: 'string' } } : {}),
   })
@@ -87,6 +92,7 @@ async function run(mode: Mode, argv: string[], io: CliIO): Promise<number> {
     if (!Number.isSafeInteger(frameLength)) throw new UsageError('--frame-length expects an integer')
   }
   const providers: KekProvider[] = []
+  let progress: Progress | undefined
   try {
     await openProviders(values, io, providers)
     const env = createEnvelope({
@@ -94,13 +100,28 @@ async function run(mode: Mode, argv: string[], io: CliIO): Promise<number> {
       ...(frameLength === undefined ? {} : { frameLength }),
     })
     const to = typeof values.to === 'string' ? values.to : undefined
-    const input = inputOf(values, io)
-    await pipeToOutput(values, io, input, toNodeStream(transformFor(mode, env, context, to))).catch(
-      inputError,
+    const input = await openInput(values, io)
+    // Progress only where someone watches (a terminal) or when asked for: never on stdout.
+    if (io.stderr.isTTY === true || values.progress === true) {
+      progress = createProgress(io, {
+        label: 'bytes',
+        unit: 'bytes',
+        final: true,
+        ...(input.size === undefined ? {} : { total: input.size }),
+      })
+    }
+    const tick = progress === undefined ? undefined : progress.tick.bind(progress)
+    await pipeToOutput(
+      values,
+      io,
+      input,
+      toNodeStream(transformFor(mode, env, context, to)),
+      tick === undefined ? undefined : { onBytes: tick },
     )
   } catch (error) {
     mapEnvelopeError(wantsHsm(values) ? await mapTokenError(error) : error)
   } finally {
+    progress?.done() // ends the bar's line before an error message
     await Promise.all(providers.map((p) => p.close?.()))
   }
   return ExitCode.OK

@@ -4,15 +4,14 @@
  *
  * @module
  */
-import { stat } from 'node:fs/promises'
-import { resolve } from 'node:path'
 import type { Readable } from 'node:stream'
-import { EnvelopeFormatError, inspectEnvelope } from '@safeguards/envelope'
-import { optionalString, parseCommandArgs } from '../args.js'
+import { IoError, isSafeguardsError } from '@safeguards/core'
+import { inspectEnvelope } from '@safeguards/envelope'
+import { parseCommandArgs } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { ExitCode, UsageError } from '../errors.js'
-import { writeJson, writeLine } from '../output.js'
-import { inputError, inputOf } from './envelope-shared.js'
+import { safeText, writeJson, writeLine } from '../output.js'
+import { openInput } from './envelope-shared.js'
 
 /** Reads at most `limit` bytes; reports whether the input ended within them. */
 async function readPrefix(input: Readable, limit: number): Promise<{ bytes: Uint8Array; complete: boolean }> {
@@ -43,14 +42,13 @@ const MAX_HEADER = 44 + 32 * 5189 + 2 + 65536 + 48
 
 async function run(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, { in: { type: 'string' }, json: { type: 'boolean' } })
+  const input = await openInput(values, io)
+  let totalLength = input.size
   let prefix: { bytes: Uint8Array; complete: boolean }
-  let totalLength: number | undefined
   try {
-    const file = optionalString(values, 'in')
-    if (file !== undefined) totalLength = (await stat(resolve(io.cwd, file))).size
-    prefix = await readPrefix(inputOf(values, io), MAX_HEADER)
+    prefix = await readPrefix(input.stream, MAX_HEADER)
   } catch (error) {
-    inputError(error)
+    throw new IoError('read the input', input.path ?? 'stdin', { cause: error })
   }
   if (prefix.complete) totalLength = prefix.bytes.length
   let info: ReturnType<typeof inspectEnvelope>
@@ -60,22 +58,27 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       ...(totalLength === undefined ? {} : { totalLength }),
     })
   } catch (error) {
-    if (
-      error instanceof EnvelopeFormatError ||
-      (error as { code?: string }).code?.startsWith('ERR_ENVELOPE')
-    ) {
-      throw new UsageError(`not a valid envelope: ${(error as Error).message}`)
-    }
+    // A malformed, unsupported or over-limit header is bad input to this command (exit 2).
+    if (isSafeguardsError(error))
+      throw new UsageError(`not a valid envelope: ${error.message}`, {
+        cause: error,
+        category: 'invalid-input',
+      })
     throw error
   }
+  // Every header field is untrusted input: key references, provider ids and stored context are
+  // escaped (jsonText escapes what JSON.stringify leaves raw), so a crafted header cannot drive
+  // the terminal or forge lines.
   if (values.json === true) writeJson(io, info)
   else {
     writeLine(io, `format: hge v${info.formatVersion}`)
-    writeLine(io, `suite: ${info.suite} (0x${info.suiteId.toString(16).padStart(4, '0')})`)
+    writeLine(io, `suite: ${safeText(info.suite)} (0x${info.suiteId.toString(16).padStart(4, '0')})`)
     writeLine(io, `frame length: ${info.frameLength}`)
-    writeLine(io, `message id: ${info.messageId}`)
-    for (const k of info.keys) writeLine(io, `key: ${k.keyRef} (provider ${k.providerId})`)
-    for (const [k, v] of Object.entries(info.storedContext)) writeLine(io, `stored context: ${k}=${v}`)
+    writeLine(io, `message id: ${safeText(info.messageId)}`)
+    for (const k of info.keys)
+      writeLine(io, `key: ${safeText(k.keyRef)} (provider ${safeText(k.providerId)})`)
+    for (const [k, v] of Object.entries(info.storedContext))
+      writeLine(io, `stored context: ${safeText(k)}=${safeText(v)}`)
     if (info.body) writeLine(io, `frames: ${info.body.frames}, plaintext bytes: ${info.body.plaintextLength}`)
   }
   return ExitCode.OK
@@ -88,7 +91,10 @@ export const inspectCommand: Command = {
   usage: [
     'Usage: safeguards inspect [--in FILE] [--json]',
     '',
-    'Reads only the header. Exit codes: 0 ok; 2 not an envelope, or usage.',
+    'Reads only the header. Header fields are printed with control and bidirectional characters',
+    'escaped (\\x1b, \\u202e); --json escapes them as \\u001b, \\u202e in the JSON text.',
+    '',
+    'Exit codes: 0 ok; 2 not an envelope, or usage; 74 the input cannot be read (names the path).',
   ].join('\n'),
   run: ({ argv, io }) => run(argv, io),
 }

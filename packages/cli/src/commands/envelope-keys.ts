@@ -5,11 +5,12 @@
  *
  * @module
  */
+import { lstat } from 'node:fs/promises'
 import { LocalKeyring } from '@safeguards/envelope'
-import { parseCommandArgs, requireString } from '../args.js'
+import { parseCommandArgs, requireString, unknownSubcommand } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { ExitCode, UsageError } from '../errors.js'
-import { writeJson, writeLine } from '../output.js'
+import { safeText, writeJson, writeLine } from '../output.js'
 import {
   keyringHelp,
   keyringOptions,
@@ -31,7 +32,9 @@ const usage = [
   '',
   keyringHelp,
   '',
-  'Exit codes: 0 ok; 2 usage, malformed keyring or a forbidden transition; 3 key unavailable (sealed keyring, no secret).',
+  'Exit codes: 0 ok; 2 usage, malformed keyring, a keyring that already exists (init) or a forbidden',
+  'transition; 3 key unavailable (sealed keyring, no secret); 74 the keyring cannot be read or',
+  'written (names the path); 75 the keyring lock is held by another process or was lost (retry).',
 ].join('\n')
 
 function version(values: Record<string, unknown>): number {
@@ -54,30 +57,39 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     switch (sub) {
       case 'init': {
         const name = typeof values.name === 'string' ? values.name : undefined
-        const kr = await LocalKeyring.create(keyringPath(values, io), {
+        const path = keyringPath(values, io)
+        // Say so plainly (exit 2); create() refuses an existing file atomically in any case.
+        if (
+          await lstat(path).then(
+            () => true,
+            () => false,
+          )
+        )
+          throw new UsageError(`--keyring ${path} already exists; refusing to overwrite it`)
+        const kr = await LocalKeyring.create(path, {
           ...keyringOpts(values, io),
           ...(name === undefined ? {} : { name }),
         })
         writeLine(
           io,
-          `created keyring ${kr.name}: primary ${(await kr.primary()).keyRef}${kr.sealed ? ' (sealed)' : ''}`,
+          `created keyring ${safeText(kr.name)}: primary ${safeText((await kr.primary()).keyRef)}${kr.sealed ? ' (sealed)' : ''}`,
         )
         return ExitCode.OK
       }
       case 'rotate': {
         const kr = await openKeyring(values, io)
         const d = values.stage === true ? await kr.addVersion() : await kr.rotate()
-        writeLine(io, `${d.keyRef} added (${d.state})`)
+        writeLine(io, `${safeText(d.keyRef)} added (${d.state})`)
         return ExitCode.OK
       }
       case 'promote': {
         const d = await (await openKeyring(values, io)).promote(version(values))
-        writeLine(io, `${d.keyRef} is the primary`)
+        writeLine(io, `${safeText(d.keyRef)} is the primary`)
         return ExitCode.OK
       }
       case 'retire': {
         const d = await (await openKeyring(values, io)).retire(version(values))
-        writeLine(io, `${d.keyRef} retired`)
+        writeLine(io, `${safeText(d.keyRef)} retired`)
         return ExitCode.OK
       }
       case 'destroy': {
@@ -86,7 +98,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
           throw new UsageError('destroy erases the key for good; add --allow-destroy to confirm')
         }
         const d = await (await openKeyring(values, io)).destroy(v, { allowDestroy: true })
-        writeLine(io, `${d.keyRef} destroyed`)
+        writeLine(io, `${safeText(d.keyRef)} destroyed`)
         return ExitCode.OK
       }
       case 'list': {
@@ -116,14 +128,14 @@ async function run(argv: string[], io: CliIO): Promise<number> {
             const created = k.createdAt === undefined ? '-' : new Date(k.createdAt).toISOString()
             writeLine(
               io,
-              `${k.keyRef}\t${k.retired ? 'retired' : k.state}\t${created}\t${k.usage?.wraps ?? 0n} wraps`,
+              `${safeText(k.keyRef)}\t${k.retired ? 'retired' : k.state}\t${created}\t${k.usage?.wraps ?? 0n} wraps`,
             )
           }
         }
         return ExitCode.OK
       }
       default:
-        throw new UsageError('expected a subcommand: init, rotate, promote, list, retire or destroy')
+        throw unknownSubcommand('keys', sub, ['init', 'rotate', 'promote', 'list', 'retire', 'destroy'])
     }
   } catch (error) {
     mapEnvelopeError(error)

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { createKeyring, directoryAnchor, type KeyringEntry, verifyLog } from '@safeguards/audit-log'
 import { importVerificationKeys, type VerifyOptions, verifyBag } from '@safeguards/backup'
@@ -18,13 +18,14 @@ import {
   renderEvidenceMarkdown,
   signEvidence,
 } from '@safeguards/controls'
-import { isSafeguardsError, parseJson } from '@safeguards/core'
+import { IoError, isSafeguardsError, parseJson, utf8Encode } from '@safeguards/core'
+import { writeFileAtomic } from '@safeguards/core/node'
 import { DEFAULT_MAX_PASSWORD_BYTES } from '@safeguards/password'
 import { parsePolicy, type SessionPolicyOptions } from '@safeguards/session'
 import { optionalString, type ParsedValues, parseCommandArgs, parseDuration } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { ExitCode, UsageError } from '../errors.js'
-import { writeJson } from '../output.js'
+import { safeText, writeJson } from '../output.js'
 import { openLogStore } from './audit-open-log.js'
 import { keyringHelp, keyringOptions, mapEnvelopeError, openKeyring } from './envelope-shared.js'
 
@@ -46,24 +47,31 @@ evidence.jws (EdDSA over the canonical JSON). Prints the Markdown, or the JSON w
 The report holds codes, counts, sequence numbers, timestamps and key references only.
 ${keyringHelp}
 
-Exit codes: 0 every check passed, 1 a check failed (the report says which), 2 usage or I/O error.`
+Exit codes: 0 every check passed, 1 a check failed (the report says which), 2 usage or malformed
+input, 3 a sealed keyring's secret is missing or wrong, 74 a file, log or store cannot be read or
+written (names the path), 75 the log store or keyring lock is unavailable (retry).`
 
 const MAX_FILE_BYTES = 1 << 20
 
-async function readJsonFile(io: CliIO, path: string, flag: string): Promise<unknown> {
+async function readJsonFile(io: CliIO, file: string, flag: string): Promise<unknown> {
+  const path = resolve(io.cwd, file)
+  let bytes: Uint8Array
+  try {
+    bytes = await readFile(path)
+  } catch (e) {
+    throw new IoError(`read --${flag}`, path, { cause: e })
+  }
+  if (bytes.length > MAX_FILE_BYTES) throw new UsageError(`--${flag} is larger than 1 MiB`)
   let text: string
   try {
-    const bytes = await readFile(resolve(io.cwd, path))
-    if (bytes.length > MAX_FILE_BYTES) throw new UsageError(`--${flag} is larger than 1 MiB`)
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
   } catch (e) {
-    if (e instanceof UsageError) throw e
-    throw new UsageError(`--${flag}: file cannot be read`, { cause: e })
+    throw new UsageError(`--${flag}: not UTF-8 text`, { cause: e, category: 'invalid-input' })
   }
   try {
     return parseJson(text)
   } catch (e) {
-    throw new UsageError(`--${flag}: not valid JSON`, { cause: e })
+    throw new UsageError(`--${flag}: not valid JSON`, { cause: e, category: 'invalid-input' })
   }
 }
 
@@ -217,20 +225,28 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       : await signEvidence(report, signKey).catch((e) => usageOf('sign-key', e))
   if (outDir !== undefined) {
     const dir = resolve(io.cwd, outDir)
-    await mkdir(dir, { recursive: true })
-    await writeFile(resolve(dir, 'evidence.json'), `${JSON.stringify(report, null, 2)}\n`)
-    await writeFile(resolve(dir, 'evidence.md'), markdown)
-    if (jws !== undefined) await writeFile(resolve(dir, 'evidence.jws'), `${jws}\n`)
+    try {
+      await mkdir(dir, { recursive: true })
+    } catch (e) {
+      throw new IoError('create --out-dir', dir, { cause: e })
+    }
+    // Durable and atomic: a reader (or a crash) never sees half a report.
+    const write = (name: string, text: string): Promise<void> =>
+      writeFileAtomic(resolve(dir, name), utf8Encode(text), { mode: 0o644 })
+    await write('evidence.json', `${JSON.stringify(report, null, 2)}\n`)
+    await write('evidence.md', markdown)
+    if (jws !== undefined) await write('evidence.jws', `${jws}\n`)
   }
   if (values.json === true) writeJson(io, report)
-  else io.stdout.write(markdown)
+  else io.stdout.write(safeText(markdown, { multiline: true }))
   if (!report.ok) io.stderr.write(`safeguards evidence: failed checks: ${report.failures.join(', ')}\n`)
   return report.ok ? ExitCode.OK : ExitCode.CHECK_FAILED
 }
 
 /**
  * The `safeguards evidence` command: exit 0 when every check passed, 1 when one failed (the
- * report is still written and names the failed checks), 2 usage or I/O error.
+ * report is still written and names the failed checks), 2 usage or malformed input, 3 a sealed
+ * keyring's secret unavailable, 74 I/O error, 75 a store or lock unavailable.
  *
  * HIPAA: 164.308(a)(8) evaluation, 164.316(b)(1) documentation.
  *

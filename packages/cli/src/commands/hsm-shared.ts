@@ -2,12 +2,15 @@
  * Shared plumbing for the commands that reach a KEK in an HSM token through PKCS#11: `hsm` (the
  * key lifecycle) and `encrypt|decrypt|rewrap` (with `--key-name`, the data keys are wrapped and
  * unwrapped inside the token). The PIN comes from an environment variable, never from the command
- * line, and `@safeguards/pkcs11` (a native binding) is imported only when a command asks for a
- * token, so keyring-only runs never load it.
+ * line. `@safeguards/pkcs11` (and its native `pkcs11js` binding) is an optional peer dependency,
+ * imported only when a command asks for a token: keyring-only users never install or build it, and
+ * a command that needs it while it is absent exits 3 (key or token unavailable) with one line
+ * naming the package to install.
  *
  * @module
  */
 import { Secret } from '@safeguards/core'
+import type * as Pkcs11Package from '@safeguards/pkcs11'
 import type { Pkcs11KekProvider, Pkcs11ProviderOptions } from '@safeguards/pkcs11'
 import { type OptionSpec, optionalString, type ParsedValues, requireString } from '../args.js'
 import type { CliIO } from '../command.js'
@@ -37,6 +40,28 @@ export const hsmHelp: string = [
   `  --pin-env NAME           environment variable holding the user PIN (default ${DEFAULT_PIN_ENV})`,
   '  --provider-id ID         provider id in key references (default pkcs11)',
 ].join('\n')
+
+/** The one line printed when the optional HSM provider is not installed. */
+export const PKCS11_MISSING: string =
+  'the HSM token support is not installed: npm install @safeguards/pkcs11 (it builds the native pkcs11js)'
+
+/**
+ * Imports the optional `@safeguards/pkcs11`.
+ *
+ * @throws {CliExit} (exit 3, {@link PKCS11_MISSING}) when it (or `pkcs11js`) cannot be resolved.
+ */
+export async function loadPkcs11(): Promise<typeof Pkcs11Package> {
+  try {
+    return await import('@safeguards/pkcs11')
+  } catch (e) {
+    const code = (e as { code?: unknown } | null)?.code
+    const message = String((e as { message?: unknown } | null)?.message)
+    if (code === 'ERR_MODULE_NOT_FOUND' && /'(@safeguards\/pkcs11|pkcs11js)'/.test(message)) {
+      throw new CliExit(EXIT_KEY_UNAVAILABLE, PKCS11_MISSING, { cause: e })
+    }
+    throw e
+  }
+}
 
 /** True when the command line names a token key (any of the HSM options is present). */
 export function wantsHsm(values: ParsedValues): boolean {
@@ -72,12 +97,13 @@ export function hsmProviderOptions(values: ParsedValues, io: CliIO): Pkcs11Provi
 /**
  * Opens the token named on the command line. The caller closes the provider.
  *
+ * @throws {CliExit} (exit 3) when `@safeguards/pkcs11` is not installed (checked first), or when
+ *   the library, the token or the PIN is unavailable.
  * @throws {UsageError} on missing or malformed options.
- * @throws {CliExit} (exit 3) when the library, the token or the PIN is unavailable.
  */
 export async function openHsm(values: ParsedValues, io: CliIO): Promise<Pkcs11KekProvider> {
+  const { Pkcs11KekProvider } = await loadPkcs11()
   const options = hsmProviderOptions(values, io)
-  const { Pkcs11KekProvider } = await import('@safeguards/pkcs11')
   try {
     return await Pkcs11KekProvider.open(options)
   } catch (e) {
@@ -92,9 +118,13 @@ export async function openHsm(values: ParsedValues, io: CliIO): Promise<Pkcs11Ke
  * caller's own mapping.
  */
 export async function mapTokenError(error: unknown): Promise<unknown> {
-  const { Pkcs11Error } = await import('@safeguards/pkcs11')
-  if (error instanceof Pkcs11Error && error.code !== 'ERR_PKCS11_KEY_POLICY') {
-    return new CliExit(EXIT_KEY_UNAVAILABLE, `token unavailable: ${error.message} (${error.code})`)
+  if (error instanceof CliExit || error instanceof UsageError) return error
+  // Not installed: the error cannot be a PKCS#11 one.
+  const pkcs11 = await loadPkcs11().catch(() => undefined)
+  if (pkcs11 !== undefined && error instanceof pkcs11.Pkcs11Error && error.code !== 'ERR_PKCS11_KEY_POLICY') {
+    return new CliExit(EXIT_KEY_UNAVAILABLE, `token unavailable: ${error.message} (${error.code})`, {
+      cause: error,
+    })
   }
   return error
 }

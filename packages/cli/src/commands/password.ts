@@ -6,7 +6,7 @@
  * @module
  */
 import { calibrate, checkPasswordPolicy, createPasswordHasher, PasswordError } from '@safeguards/password'
-import { type ParsedValues, parseCommandArgs } from '../args.js'
+import { type ParsedValues, parseCommandArgs, unknownSubcommand } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { ExitCode, UsageError } from '../errors.js'
 import { writeJson, writeLine } from '../output.js'
@@ -22,6 +22,9 @@ hash       prints an argon2id PHC string (defaults m=19456 KiB, t=2, p=1)
 calibrate  measures this host and prints argon2id costs that reach the time target (default 250 ms)
 
 The password is the first line of stdin.
+
+Exit codes: 0 ok; 1 the password does not meet the policy (check); 2 usage, or stdin is not a
+password; other failures follow the table in safeguards --help.
 `
 
 const MAX_STDIN = 64 * 1024
@@ -124,6 +127,6 @@ export const passwordCommand: Command = {
       io.stdout.write(USAGE)
       return sub === undefined ? ExitCode.USAGE : ExitCode.OK
     }
-    throw new UsageError(`unknown subcommand: password ${sub}`)
+    throw unknownSubcommand('password', sub, ['check', 'hash', 'calibrate'])
   },
 }

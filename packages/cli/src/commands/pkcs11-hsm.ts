@@ -9,10 +9,10 @@
 import { bytesToHex, randomBytes, timingSafeEqual, utf8Encode } from '@safeguards/core'
 import { KeyringStateError } from '@safeguards/envelope'
 import type { Pkcs11KekProvider } from '@safeguards/pkcs11'
-import { parseCommandArgs, requireString } from '../args.js'
+import { parseCommandArgs, requireString, unknownSubcommand } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { CliExit, ExitCode, UsageError } from '../errors.js'
-import { writeJson, writeLine } from '../output.js'
+import { safeText, writeJson, writeLine } from '../output.js'
 import { mapEnvelopeError } from './envelope-shared.js'
 import { DEFAULT_PIN_ENV, hsmOptions, MODULE_ENV, mapTokenError, openHsm } from './hsm-shared.js'
 
@@ -32,7 +32,8 @@ const usage = [
   `  --pin-env NAME       environment variable holding the user PIN (default ${DEFAULT_PIN_ENV})`,
   '  --provider-id ID     provider id in key references (default pkcs11)',
   '',
-  'Exit codes: 0 ok; 2 usage or a forbidden transition; 3 key or token unavailable (library, token, PIN).',
+  'Exit codes: 0 ok; 1 check failed (the unwrapped key differs); 2 usage or a forbidden transition;',
+  '3 key or token unavailable (library, token, PIN).',
 ].join('\n')
 
 function versionOf(values: Record<string, unknown>): number {
@@ -83,7 +84,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
           } else {
             for (const k of keys) {
               const created = k.createdAt === undefined ? '-' : new Date(k.createdAt).toISOString()
-              writeLine(io, `${k.keyRef}\t${k.retired ? 'retired' : k.state}\t${created}`)
+              writeLine(io, `${safeText(k.keyRef)}\t${k.retired ? 'retired' : k.state}\t${created}`)
             }
           }
           return ExitCode.OK
@@ -91,7 +92,10 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       case 'rotate':
         return await withProvider(values, io, async (hsm) => {
           const d = values.stage === true ? await hsm.addVersion() : await hsm.rotate()
-          writeLine(io, `${d.keyRef} generated in token "${hsm.token.label}" (${d.state})`)
+          writeLine(
+            io,
+            `${safeText(d.keyRef)} generated in token "${safeText(hsm.token.label)}" (${d.state})`,
+          )
           return ExitCode.OK
         })
       case 'promote':
@@ -101,7 +105,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
         const version = versionOf(values)
         return await withProvider(values, io, async (hsm) => {
           const d = await hsm[sub](version)
-          writeLine(io, `${d.keyRef} ${d.retired ? 'retired' : d.state}`)
+          writeLine(io, `${safeText(d.keyRef)} ${d.retired ? 'retired' : d.state}`)
           return ExitCode.OK
         })
       }
@@ -112,7 +116,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
         }
         return await withProvider(values, io, async (hsm) => {
           const d = await hsm.destroy(version, { allowDestroy: true })
-          writeLine(io, `${d.keyRef} destroyed`)
+          writeLine(io, `${safeText(d.keyRef)} destroyed`)
           return ExitCode.OK
         })
       }
@@ -123,16 +127,26 @@ async function run(argv: string[], io: CliIO): Promise<number> {
           const { keyRef, edk } = await hsm.wrap(dek, aad)
           const back = await hsm.unwrap(edk, keyRef, aad)
           if (!timingSafeEqual(back, dek)) throw new CliExit(1, 'check failed: the unwrapped key differs')
-          writeLine(io, `ok: wrapped and unwrapped under ${keyRef} in token "${hsm.token.label}"`)
+          writeLine(
+            io,
+            `ok: wrapped and unwrapped under ${safeText(keyRef)} in token "${safeText(hsm.token.label)}"`,
+          )
           return ExitCode.OK
         })
       default:
-        throw new UsageError(
-          'expected a subcommand: list, rotate, promote, retire, disable, enable, destroy or check',
-        )
+        throw unknownSubcommand('hsm', sub, [
+          'list',
+          'rotate',
+          'promote',
+          'retire',
+          'disable',
+          'enable',
+          'destroy',
+          'check',
+        ])
     }
   } catch (error) {
-    if (error instanceof KeyringStateError) throw new CliExit(ExitCode.USAGE, error.message)
+    if (error instanceof KeyringStateError) throw new CliExit(ExitCode.USAGE, error.message, { cause: error })
     return mapEnvelopeError(await mapTokenError(error))
   }
 }

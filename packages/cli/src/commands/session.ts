@@ -13,12 +13,12 @@
  */
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { isSafeguardsError, parseJson } from '@safeguards/core'
+import { IoError, isSafeguardsError, parseJson } from '@safeguards/core'
 import { parsePolicy, type SessionPolicy, type SessionPolicyOptions, sessionIdOf } from '@safeguards/session'
-import { optionalString, parseCommandArgs } from '../args.js'
+import { optionalString, parseCommandArgs, unknownSubcommand } from '../args.js'
 import type { Command, CommandContext } from '../command.js'
 import { CliExit, ExitCode, UsageError } from '../errors.js'
-import { writeJson, writeLine } from '../output.js'
+import { safeText, writeJson, writeLine } from '../output.js'
 
 const USAGE = `Usage:
   safeguards session policy [--file FILE] [--json]
@@ -28,7 +28,8 @@ const USAGE = `Usage:
   safeguards session id [--json] < token
       Reads a session token on stdin and prints its session id (SHA-256, hex).
 
-Exit codes: 0 ok, 1 not a well-formed token, 2 usage error or invalid policy.`
+Exit codes: 0 ok, 1 not a well-formed token, 2 usage error or invalid policy,
+74 --file cannot be read (names the path).`
 
 const MAX_POLICY_BYTES = 1 << 20
 
@@ -40,20 +41,26 @@ function human(ms: number): string {
 }
 
 async function readPolicy(file: string, cwd: string): Promise<SessionPolicyOptions> {
+  const path = resolve(cwd, file)
+  let bytes: Uint8Array
+  try {
+    bytes = await readFile(path)
+  } catch (e) {
+    throw new IoError('read the --file', path, { cause: e })
+  }
+  if (bytes.length > MAX_POLICY_BYTES) throw new UsageError('--file is larger than 1 MiB')
   let text: string
   try {
-    const bytes = await readFile(resolve(cwd, file))
-    if (bytes.length > MAX_POLICY_BYTES) throw new UsageError('--file is larger than 1 MiB')
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
   } catch (e) {
-    if (e instanceof UsageError) throw e
-    throw new UsageError('--file cannot be read as UTF-8 text', { cause: e })
+    throw new UsageError('--file is not UTF-8 text', { cause: e, category: 'invalid-input' })
   }
   try {
     return parseJson(text) as SessionPolicyOptions
   } catch (e) {
     throw new UsageError(`--file is not valid JSON (${isSafeguardsError(e) ? e.message : 'parse error'})`, {
       cause: e,
+      category: 'invalid-input',
     })
   }
 }
@@ -63,7 +70,9 @@ function describe(policy: SessionPolicy): string[] {
     `default: idle ${human(policy.defaults.idleTimeoutMs)}, absolute ${human(policy.defaults.absoluteTimeoutMs)}`,
   ]
   for (const [role, t] of Object.entries(policy.roles).sort(([a], [b]) => (a < b ? -1 : 1)))
-    lines.push(`role ${role}: idle ${human(t.idleTimeoutMs)}, absolute ${human(t.absoluteTimeoutMs)}`)
+    lines.push(
+      `role ${safeText(role)}: idle ${human(t.idleTimeoutMs)}, absolute ${human(t.absoluteTimeoutMs)}`,
+    )
   lines.push(`sessions per user: at most ${policy.maxSessionsPerUser}, then ${policy.onSessionLimit}`)
   return lines
 }
@@ -116,8 +125,6 @@ export const sessionCommand: Command = {
       else writeLine(ctx.io, id)
       return ExitCode.OK
     }
-    throw new UsageError(
-      sub === undefined ? 'expected a subcommand: policy or id' : 'unknown subcommand (policy or id)',
-    )
+    throw unknownSubcommand('session', sub, ['policy', 'id'])
   },
 }

@@ -47,7 +47,7 @@ export async function writeAtomic(
     })
   } catch (e) {
     if (errorCode((e as { cause?: unknown }).cause) === 'EEXIST' && exclusive)
-      throw new KeyringFileError(`keyring file already exists: ${path}`)
+      throw new KeyringFileError(`keyring file already exists: ${path}`, { category: 'conflict' })
     if ((e as { code?: unknown }).code === 'ERR_LOCK_LOST') throw e
     throw new KeyringFileError(`cannot write ${path}`, { cause: e })
   }

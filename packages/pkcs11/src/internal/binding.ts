@@ -89,7 +89,15 @@ export function loadBinding(): Promise<Pkcs11Module> {
     (m) => ((m as { default?: unknown }).default ?? m) as Pkcs11Module,
     (e: unknown) => {
       bindingPromise = undefined
-      throw new Pkcs11ModuleError('the pkcs11js native binding cannot be loaded', { cause: e })
+      const missing =
+        (e as { code?: unknown } | null)?.code === 'ERR_MODULE_NOT_FOUND' &&
+        String((e as { message?: unknown }).message).includes("'pkcs11js'")
+      throw new Pkcs11ModuleError(
+        missing
+          ? 'the pkcs11js native binding is not installed: npm install pkcs11js'
+          : 'the pkcs11js native binding cannot be loaded',
+        { cause: e },
+      )
     },
   )
   return bindingPromise
