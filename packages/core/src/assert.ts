@@ -66,3 +66,66 @@ export function assertString(
   if (typeof value !== 'string') throw new TypeError(`"${name}" expected a string`)
   if (value.length > maxLength) throw new RangeError(`"${name}" expected at most ${maxLength} characters`)
 }
+
+/**
+ * Refuses option objects with keys outside `known`: a mistyped option must not silently fall
+ * back to its default (a dropped pepper, a default window). The error comes from `fail`, so each
+ * package throws its own typed configuration error; the message names the key (shortened and
+ * escaped) and, when one is close, the known option it probably meant.
+ *
+ * @param options - the options object (only its own enumerable keys are checked).
+ * @param known - the option names the function accepts.
+ * @param fail - builds the error to throw from a safe message.
+ * @throws {TypeError} when `options` is not an object.
+ * @throws whatever `fail` returns, on the first unknown key.
+ * @example
+ * ```ts
+ * assertKnownOptions({ peper: p }, KNOWN, (m) => new PasswordConfigError(m))
+ * // PasswordConfigError: unknown option "peper" (did you mean "pepper"?)
+ * ```
+ */
+export function assertKnownOptions(
+  options: unknown,
+  known: ReadonlySet<string>,
+  fail: (message: string) => Error,
+): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object')
+  for (const key of Object.keys(options)) {
+    if (known.has(key)) continue
+    const near = nearestName(key, known)
+    throw fail(
+      `unknown option ${JSON.stringify(key.slice(0, 40))}${near === undefined ? '' : ` (did you mean "${near}"?)`}`,
+    )
+  }
+}
+
+/** The known name nearest to `key` (case-insensitive), if one is within edit distance 2. */
+function nearestName(key: string, known: ReadonlySet<string>): string | undefined {
+  if (key.length > 64) return undefined
+  const k = key.toLowerCase()
+  let best: string | undefined
+  let bestDistance = 3
+  for (const name of known) {
+    const d = editDistance(k, name.toLowerCase())
+    if (d < bestDistance) {
+      best = name
+      bestDistance = d
+    }
+  }
+  return best
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(
+        (prev[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      )
+    prev = row
+  }
+  return prev[b.length] as number
+}

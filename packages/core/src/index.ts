@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-export { assertBytes, assertInteger, assertString } from './assert.js'
+export { assertBytes, assertInteger, assertKnownOptions, assertString } from './assert.js'
 export {
   base64ToBytes,
   base64urlToBytes,
@@ -34,6 +34,7 @@ export {
 } from './errors.js'
 export type { HashAlgorithm, HashBackend, Hasher } from './hash.js'
 export { createHasher, hash, hashBackend, hmac, sha256, sha512 } from './hash.js'
+export { notifyListener } from './listener.js'
 export type { RandomSource } from './random.js'
 export { randomBytes } from './random.js'
 export { Secret } from './secret.js'

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest'
 import {
   assertBytes,
   assertInteger,
+  assertKnownOptions,
   assertString,
   CanonicalJsonError,
   EncodingError,
@@ -13,6 +14,7 @@ import {
   LockLostError,
   LockTimeoutError,
   manualClock,
+  notifyListener,
   randomBytes,
   SafeguardsError,
   Secret,
@@ -159,6 +161,47 @@ describe('errors', () => {
   })
 })
 
+describe('notifyListener', () => {
+  it('passes the event, routes throws and rejections to onError, and never throws itself', async () => {
+    const seen: unknown[] = []
+    notifyListener((e: number) => seen.push(e), undefined, 1)
+    notifyListener(undefined, () => seen.push('never'), 2)
+    const errors: [string, number][] = []
+    const onError = (err: unknown, e: number) => errors.push([(err as Error).message, e])
+    notifyListener(
+      () => {
+        throw new Error('sync')
+      },
+      onError,
+      3,
+    )
+    notifyListener(() => Promise.reject(new Error('async')), onError, 4)
+    notifyListener(async () => {}, onError, 5)
+    expect(seen).toEqual([1])
+    expect(errors).toEqual([['sync', 3]])
+    await new Promise((r) => setTimeout(r, 0))
+    expect(errors).toEqual([
+      ['sync', 3],
+      ['async', 4],
+    ])
+    const boom = () => {
+      throw new Error('reporter down')
+    }
+    expect(() =>
+      notifyListener(
+        () => {
+          throw new Error('x')
+        },
+        boom,
+        6,
+      ),
+    ).not.toThrow()
+    notifyListener(() => Promise.reject(new Error('y')), boom, 7)
+    notifyListener(() => Promise.reject(new Error('z')), undefined, 8)
+    await new Promise((r) => setTimeout(r, 0)) // an unhandled rejection here would fail the run
+  })
+})
+
 describe('assertions', () => {
   it('use TypeError for types and RangeError for ranges, naming the argument', () => {
     expect(() => assertBytes(new Uint8Array(16), 'kek', 32)).toThrow('"kek" expected 32 bytes, got 16')
@@ -171,5 +214,25 @@ describe('assertions', () => {
     assertString('abc', 'id', 3)
     assertInteger(6, 'digits', 6, 8)
     assertBytes(new Uint8Array(32), 'k', 32)
+  })
+
+  it('assertKnownOptions throws the error of the caller, naming the unknown key and the nearest known one', () => {
+    const known = new Set(['pepper', 'memoryCost', 'timeCost'])
+    const fail = (m: string) => new InvalidArgumentError(m)
+    assertKnownOptions({ pepper: 1, timeCost: 2 }, known, fail)
+    assertKnownOptions({}, known, fail)
+    expect(() => assertKnownOptions({ peper: 1 }, known, fail)).toThrow(
+      new InvalidArgumentError('unknown option "peper" (did you mean "pepper"?)'),
+    )
+    expect(() => assertKnownOptions({ MEMORYCOST: 1 }, known, fail)).toThrow('(did you mean "memoryCost"?)')
+    expect(() => assertKnownOptions({ timeCost: 1, salt: 1 }, known, fail)).toThrow(
+      new InvalidArgumentError('unknown option "salt"'),
+    )
+    // The key is shortened and escaped: a message never carries control characters or a long value.
+    expect(() => assertKnownOptions({ [`\u001b]0;x\u0007${'a'.repeat(100)}`]: 1 }, known, fail)).toThrow(
+      /^unknown option "\\u001b\]0;x\\u0007a{34}"$/,
+    )
+    expect(() => assertKnownOptions(null, known, fail)).toThrow(TypeError)
+    expect(() => assertKnownOptions('x', known, fail)).toThrow(TypeError)
   })
 })

@@ -13,6 +13,7 @@ import {
   base64urlToBytes,
   bytesToBase64url,
   type Clock,
+  notifyListener,
   type RandomSource,
   randomBytes,
   Secret,
@@ -20,6 +21,7 @@ import {
 import { MfaStoreError } from './errors.js'
 import { toClock } from './internal/clock.js'
 import { lazyPasswordHasher } from './internal/default-hasher.js'
+import { checkOptions } from './internal/options.js'
 import { uriFor } from './internal/uri-for.js'
 import { qrPngDataUrl, qrSvg } from './qr.js'
 import {
@@ -34,7 +36,7 @@ import { generateTotpSecret, secretToBase32 } from './secret.js'
 import type { MfaStore } from './store.js'
 import { resolveThrottlePolicy, type ThrottlePolicy, type ThrottleStatus } from './throttle.js'
 import { resolveTotp, type TotpParameters } from './totp.js'
-import { createTotpVerifier, type TotpVerifyResult } from './verifier.js'
+import { createTotpVerifier, type TotpVerifyResult, VERIFIER_OPTIONS } from './verifier.js'
 
 /** Options of {@link createTotpAuthenticator}. */
 export interface TotpAuthenticatorOptions extends TotpParameters {
@@ -64,9 +66,16 @@ export interface TotpAuthenticatorOptions extends TotpParameters {
   recoveryHasher?: RecoveryCodeHasher
   /**
    * Called synchronously for every security event, for the audit log and user notifications.
-   * Events carry ids, reasons and counts, never secrets or codes. Keep it fast; queue the I/O.
+   * Events carry ids, reasons and counts, never secrets or codes. Keep it fast; queue the I/O. It
+   * may be async; its result is not awaited. A listener that throws or rejects never changes the
+   * outcome of a call: its error goes to `onEventError`.
    */
   onEvent?: (event: MfaEvent) => void
+  /**
+   * Receives errors thrown (or rejected) by `onEvent`, with the event. Default: ignored. Errors it
+   * throws itself are ignored too.
+   */
+  onEventError?: (error: unknown, event: MfaEvent) => void
 }
 
 /** A security event of the TOTP factor (for 164.312(b) audit and 164.308(a)(5)(ii)(C) monitoring). */
@@ -206,7 +215,8 @@ function parseRecord(raw: string | null): Record_ {
  * @verifiedBy packages/mfa/test/authenticator.test.ts
  * @verifiedBy packages/mfa/test/verifier.test.ts
  * @verifiedBy packages/mfa/test/vectors.test.ts
- * @throws {MfaConfigError} (code `ERR_MFA_CONFIG`) on an invalid window or throttle policy;
+ * @throws {MfaConfigError} (code `ERR_MFA_CONFIG`) on an unknown option (here or in `throttle`), an
+ *   invalid window or throttle policy;
  *   {TypeError}/{RangeError} on options of the wrong type or range.
  * @example
  * ```ts
@@ -217,6 +227,17 @@ function parseRecord(raw: string | null): Record_ {
  * ```
  */
 export function createTotpAuthenticator(options: TotpAuthenticatorOptions): TotpAuthenticator {
+  checkOptions(options, [
+    ...VERIFIER_OPTIONS,
+    'sealer',
+    'issuer',
+    'random',
+    'secretBytes',
+    'pendingTtlMs',
+    'recoveryHasher',
+    'onEvent',
+    'onEventError',
+  ])
   const params = resolveTotp(options)
   const { store, sealer } = options
   if (typeof store?.get !== 'function' || typeof store.compareAndSet !== 'function')
@@ -245,14 +266,18 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
     hasher ??= lazyPasswordHasher()
     return hasher
   }
-  const onEvent = options.onEvent
+  const { onEvent, onEventError } = options
   if (onEvent !== undefined && typeof onEvent !== 'function')
     throw new TypeError('"onEvent" expected a function')
+  if (onEventError !== undefined && typeof onEventError !== 'function')
+    throw new TypeError('"onEventError" expected a function')
+  // The listener is the app's: whatever it does, the authentication result stands (the same
+  // contract as @safeguards/session's onEvent/onEventError).
   const emit = (
     type: MfaEvent['type'],
     userId: string,
     extra: Omit<MfaEvent, 'type' | 'userId' | 'at'> = {},
-  ): void => onEvent?.({ type, userId, at: clock.now(), ...extra })
+  ): void => notifyListener(onEvent, onEventError, { type, userId, at: clock.now(), ...extra })
   const checkUser = (userId: string): void => {
     assertString(userId, 'userId', 256)
     if (userId.length === 0) throw new RangeError('"userId" must not be empty')

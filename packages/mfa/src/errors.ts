@@ -55,8 +55,10 @@ export class MfaStoreError extends MfaError<'ERR_MFA_STORE'> {
 }
 
 /**
- * Options are invalid: a window above ±2 steps, a throttle policy that allows more than 100
- * consecutive failures, a key of the wrong size.
+ * Options are invalid: an unknown option (a typo never falls back to a default), a window above
+ * ±2 steps, a throttle policy that allows more than 100 consecutive failures, a sealing key that is
+ * not AES-256 (for example a short or empty environment variable). Messages name the option, never
+ * a key.
  *
  * @example
  * ```ts

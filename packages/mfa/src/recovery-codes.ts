@@ -109,9 +109,9 @@ export async function redeemRecoveryCode(
   policy: ThrottlePolicy,
 ): Promise<RecoveryRedeemResult> {
   const throttleKey = `recovery:${userId}`
-  const blocked = await beginAttempt(store, throttleKey, now, policy)
-  if (blocked !== null)
-    return { valid: false, reason: blocked.blocked as ThrottleReason, retryAfterMs: blocked.retryAfterMs }
+  const attempt = await beginAttempt(store, throttleKey, now, policy)
+  if (!attempt.allowed)
+    return { valid: false, reason: attempt.status.blocked, retryAfterMs: attempt.status.retryAfterMs }
   const code = normalizeRecoveryCode(input)
   if (code === undefined) return { valid: false, reason: 'malformed' }
   const selector = code.slice(0, SELECTOR)
@@ -130,7 +130,7 @@ export async function redeemRecoveryCode(
     if (current.u !== null) return { valid: false, reason: 'replayed' }
     current.u = now
     if (await store.compareAndSet(recoveryKey(userId), raw, JSON.stringify({ codes: entries }))) {
-      await recordSuccess(store, throttleKey, policy)
+      await recordSuccess(store, throttleKey, policy, attempt.counted)
       return { valid: true, remaining: entries.filter((e) => e.u === null).length }
     }
   }

@@ -8,6 +8,7 @@
  */
 import { assertString } from '@safeguards/core'
 import { MfaStoreError } from './errors.js'
+import { checkOptions } from './internal/options.js'
 import type { MfaStore } from './store.js'
 
 /** The two Redis commands the store needs, in node-redis's calling convention. */
@@ -49,6 +50,7 @@ return 1
  * app server).
  *
  * @throws {TypeError} when `client` lacks `get`/`eval` or `prefix` is not a string.
+ * @throws {MfaConfigError} (code `ERR_MFA_CONFIG`) on an unknown option.
  * @example
  * ```ts
  * import { createClient } from 'redis'
@@ -57,6 +59,7 @@ return 1
  * ```
  */
 export function createRedisStore(options: RedisStoreOptions): MfaStore {
+  checkOptions(options, ['client', 'prefix'] satisfies (keyof RedisStoreOptions)[])
   const { client } = options
   if (typeof client?.get !== 'function' || typeof client.eval !== 'function')
     throw new TypeError('"client" expected get() and eval()')

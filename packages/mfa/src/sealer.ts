@@ -11,7 +11,8 @@
  * @module
  */
 import { assertBytes, canonicalBytes, concatBytes, type RandomSource, randomBytes } from '@safeguards/core'
-import { MfaSealError } from './errors.js'
+import { MfaConfigError, MfaSealError } from './errors.js'
+import { checkOptions } from './internal/options.js'
 
 /** Encrypts and decrypts small secrets bound to a context (authenticated, never stored in clear). */
 export interface SecretSealer {
@@ -54,8 +55,12 @@ export interface AesGcmSealerOptions {
  *
  * HIPAA: 164.312(a)(2)(iv) encryption and decryption (authenticator secrets encrypted at rest).
  *
- * @param key - 32 raw bytes (copied and imported as non-extractable), or an AES-GCM `CryptoKey`.
- * @throws {TypeError} / {RangeError} when `key` is not 32 bytes or a CryptoKey.
+ * @param key - 32 raw bytes (copied and imported as non-extractable), or a 256-bit AES-GCM
+ *   `CryptoKey` usable for `encrypt` and `decrypt`.
+ * @throws {MfaConfigError} (code `ERR_MFA_CONFIG`) when `key` is bytes of another length (a short or
+ *   empty environment variable, say), an AES-GCM `CryptoKey` of another size or without both
+ *   usages, or `options` has an unknown key. The message never contains key material.
+ * @throws {TypeError} when `key` is neither a `Uint8Array` nor an AES-GCM `CryptoKey`.
  * @example
  * ```ts
  * const sealer = await createAesGcmSealer(kekFromKms)
@@ -66,10 +71,11 @@ export async function createAesGcmSealer(
   key: Uint8Array | CryptoKey,
   options: AesGcmSealerOptions = {},
 ): Promise<SecretSealer> {
+  checkOptions(options, ['random'] satisfies (keyof AesGcmSealerOptions)[])
   const subtle = globalThis.crypto.subtle
   let cryptoKey: CryptoKey
   if (key instanceof Uint8Array) {
-    assertBytes(key, 'key', 32)
+    if (key.length !== 32) throw new MfaConfigError(`"key" must be 32 bytes (AES-256), got ${key.length}`)
     cryptoKey = await subtle.importKey('raw', key.slice() as BufferSource, { name: 'AES-GCM' }, false, [
       'encrypt',
       'decrypt',
@@ -79,6 +85,10 @@ export async function createAesGcmSealer(
     key instanceof CryptoKey &&
     key.algorithm.name === 'AES-GCM'
   ) {
+    const bits = (key.algorithm as AesKeyAlgorithm).length
+    if (bits !== 256) throw new MfaConfigError(`"key" must be an AES-256-GCM key, got ${bits} bits`)
+    if (!key.usages.includes('encrypt') || !key.usages.includes('decrypt'))
+      throw new MfaConfigError('"key" must be usable for encrypt and decrypt')
     cryptoKey = key
   } else {
     throw new TypeError('"key" expected 32 bytes or an AES-GCM CryptoKey')

@@ -7,6 +7,7 @@
  * @module
  */
 import { type Clock, systemClock } from '@safeguards/core'
+import { checkOptions } from './internal/options.js'
 
 /** An atomic key-value store. Values are opaque strings; keys are chosen by this package. */
 export interface MfaStore {
@@ -40,6 +41,7 @@ export interface MemoryStoreOptions {
  * ```
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): MfaStore {
+  checkOptions(options, ['clock'] satisfies (keyof MemoryStoreOptions)[])
   const clock = options.clock ?? systemClock
   const now = (): number => clock.now()
   const map = new Map<string, { value: string; expiresAt: number }>()

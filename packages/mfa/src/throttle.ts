@@ -11,6 +11,7 @@
  */
 import { assertInteger } from '@safeguards/core'
 import { MfaConfigError, MfaStoreError } from './errors.js'
+import { checkOptions } from './internal/options.js'
 import type { MfaStore } from './store.js'
 
 /** The throttling policy. */
@@ -63,6 +64,7 @@ export interface ThrottleStatus {
 
 /** @internal */
 export function resolveThrottlePolicy(p: Partial<ThrottlePolicy> = {}): ThrottlePolicy {
+  checkOptions(p, Object.keys(DEFAULT_THROTTLE_POLICY))
   const policy = { ...DEFAULT_THROTTLE_POLICY, ...p }
   for (const [k, v] of Object.entries(policy)) assertInteger(v, k, 0, 365 * 24 * 3600 * 1000)
   if (policy.disableAfter < 1 || policy.disableAfter > 100)
@@ -127,33 +129,50 @@ export async function readThrottle(
   return status(parse(await store.get(throttleKey(key))), now, p)
 }
 
+/** @internal The answer of {@link beginAttempt}: refused with the key's status, or allowed. */
+export type Attempt =
+  | { readonly allowed: false; readonly status: ThrottleStatus & { blocked: ThrottleReason } }
+  | { readonly allowed: true; readonly counted: number }
+
 /**
  * @internal Atomically refuses the attempt if `key` is throttled, else counts it as a failure in
- * advance. Resolves to null when the attempt may proceed.
+ * advance; `counted` is the failure count this attempt wrote (for {@link recordSuccess}).
  */
 export async function beginAttempt(
   store: MfaStore,
   key: string,
   now: number,
   p: ThrottlePolicy,
-): Promise<ThrottleStatus | null> {
+): Promise<Attempt> {
   for (let i = 0; i < MAX_RETRIES; i++) {
     const raw = await store.get(throttleKey(key))
     const s = parse(raw)
     const st = status(s, now, p)
-    if (st.blocked !== null) return st
-    if (await store.compareAndSet(throttleKey(key), raw, JSON.stringify({ f: s.f + 1, t: now }))) return null
+    if (st.blocked !== null) return { allowed: false, status: { ...st, blocked: st.blocked } }
+    const counted = s.f + 1
+    if (await store.compareAndSet(throttleKey(key), raw, JSON.stringify({ f: counted, t: now })))
+      return { allowed: true, counted }
   }
   throw new MfaStoreError('throttle update did not converge')
 }
 
-/** @internal A success: the consecutive-failure count goes back to zero (a disabled key stays disabled). */
-export async function recordSuccess(store: MfaStore, key: string, p: ThrottlePolicy): Promise<void> {
+/**
+ * @internal A success of the attempt that counted `counted`: the consecutive-failure count goes
+ * back to zero. The attempt that reaches `disableAfter` is itself checked, so when it succeeds the
+ * count resets too; but when other attempts failed meanwhile and disabled the key, it stays
+ * disabled (only an operator reset lifts that).
+ */
+export async function recordSuccess(
+  store: MfaStore,
+  key: string,
+  p: ThrottlePolicy,
+  counted: number,
+): Promise<void> {
   for (let i = 0; i < MAX_RETRIES; i++) {
     const raw = await store.get(throttleKey(key))
     if (raw === null) return
     const s = parse(raw)
-    if (s.f > p.disableAfter) return
+    if (s.f > counted && s.f >= p.disableAfter) return
     if (await store.compareAndSet(throttleKey(key), raw, null)) return
   }
   throw new MfaStoreError('throttle update did not converge')

@@ -6,7 +6,7 @@
  */
 import { NodeCryptoPlugin } from '@otplib/plugin-crypto-node'
 import { assertBytes, assertInteger } from '@safeguards/core'
-import { generateSync, verifySync } from 'otplib'
+import { createGuardrails, generateSync, verifySync } from 'otplib'
 
 /** HMAC algorithms of RFC 6238, spelled as in `otpauth://` URIs. */
 export type TotpAlgorithm = 'SHA1' | 'SHA256' | 'SHA512'
@@ -23,7 +23,7 @@ export interface TotpParameters {
 
 /** Options of {@link totpCode}. */
 export interface TotpCodeOptions extends TotpParameters {
-  /** The shared secret (raw bytes, at least 16). */
+  /** The shared secret (raw bytes, 16 to 128). */
   secret: Uint8Array
   /** Milliseconds since the Unix epoch. */
   time: number
@@ -37,6 +37,10 @@ export interface ResolvedTotp {
 }
 
 const crypto = new NodeCryptoPlugin()
+/** Our secret limits, 16 to 128 bytes (otplib caps at 64 by default; 128 is SHA-512's block size). */
+const MIN_SECRET = 16
+const MAX_SECRET = 128
+const guardrails = createGuardrails({ MIN_SECRET_BYTES: MIN_SECRET, MAX_SECRET_BYTES: MAX_SECRET })
 const ALGORITHMS = { SHA1: 'sha1', SHA256: 'sha256', SHA512: 'sha512' } as const
 
 /** @internal */
@@ -51,9 +55,11 @@ export function resolveTotp(p: TotpParameters = {}): ResolvedTotp {
   return { algorithm: ALGORITHMS[algorithm], digits: digits as 6 | 7 | 8, period }
 }
 
-function checkSecret(secret: Uint8Array): void {
+/** @internal refuses a secret that is not 16 to 128 bytes (TypeError, RangeError). */
+export function checkSecret(secret: unknown): asserts secret is Uint8Array {
   assertBytes(secret, 'secret')
-  if (secret.length < 16 || secret.length > 128) throw new RangeError('"secret" expected 16 to 128 bytes')
+  if (secret.length < MIN_SECRET || secret.length > MAX_SECRET)
+    throw new RangeError('"secret" expected 16 to 128 bytes')
 }
 
 /**
@@ -63,7 +69,7 @@ function checkSecret(secret: Uint8Array): void {
  *
  * @throws {TypeError} when `secret` is not a Uint8Array or `time` not an integer.
  * @throws {RangeError} when `digits` ∉ 6..8, `period` ∉ 15..120, the algorithm is unknown, the
- *   secret is shorter than 16 bytes or `time` is negative.
+ *   secret is shorter than 16 or longer than 128 bytes, or `time` is negative.
  * @example
  * ```ts
  * totpCode({ secret: utf8Encode('12345678901234567890'), time: 59_000, digits: 8 }) // '94287082'
@@ -80,6 +86,7 @@ export function totpCode(options: TotpCodeOptions): string {
     digits: p.digits,
     period: p.period,
     crypto,
+    guardrails,
   })
 }
 
@@ -117,6 +124,7 @@ export function matchStep(
     epochTolerance: window * p.period,
     ...(afterStep !== undefined && afterStep >= 0 ? { afterTimeStep: afterStep } : {}),
     crypto,
+    guardrails,
   })
   return r.valid ? (r as { timeStep: number }).timeStep : undefined
 }

@@ -5,9 +5,10 @@
  *
  * @module
  */
-import { assertBytes, assertInteger, assertString, type Clock } from '@safeguards/core'
+import { assertInteger, assertString, type Clock } from '@safeguards/core'
 import { MfaConfigError, MfaStoreError } from './errors.js'
 import { toClock } from './internal/clock.js'
+import { checkOptions } from './internal/options.js'
 import { createMemoryStore, type MfaStore } from './store.js'
 import {
   beginAttempt,
@@ -19,7 +20,7 @@ import {
   type ThrottleReason,
   type ThrottleStatus,
 } from './throttle.js'
-import { isWellFormedCode, matchStep, resolveTotp, type TotpParameters } from './totp.js'
+import { checkSecret, isWellFormedCode, matchStep, resolveTotp, type TotpParameters } from './totp.js'
 
 /** Options of {@link createTotpVerifier}. */
 export interface TotpVerifierOptions extends TotpParameters {
@@ -68,6 +69,17 @@ export interface TotpVerifier {
   reset(key: string): Promise<void>
 }
 
+/** @internal the option names of {@link createTotpVerifier}. */
+export const VERIFIER_OPTIONS: readonly string[] = [
+  'algorithm',
+  'digits',
+  'period',
+  'store',
+  'now',
+  'window',
+  'throttle',
+] satisfies (keyof TotpVerifierOptions)[]
+
 const stepKey = (credentialId: string): string => `step:${credentialId}`
 
 function parseStep(raw: string | null): number | undefined {
@@ -90,8 +102,8 @@ function parseStep(raw: string | null): number | undefined {
  * @evidence { valid, reason } per attempt: replayed, malformed, locked, disabled
  * @appResponsibility Keep server clocks synchronized (NTP).
  * @verifiedBy packages/mfa/test/verifier.test.ts
- * @throws {MfaConfigError} (code `ERR_MFA_CONFIG`) when `window` is above 2 or the throttle policy
- *   is invalid; {TypeError}/{RangeError} on parameters of the wrong type or range.
+ * @throws {MfaConfigError} (code `ERR_MFA_CONFIG`) on an unknown option (here or in `throttle`), when
+ *   `window` is above 2 or when the throttle policy is invalid; {TypeError}/{RangeError} on parameters of the wrong type or range.
  * @example
  * ```ts
  * const verifier = createTotpVerifier({ store: createRedisStore({ client }) })
@@ -100,6 +112,7 @@ function parseStep(raw: string | null): number | undefined {
  * ```
  */
 export function createTotpVerifier(options: TotpVerifierOptions = {}): TotpVerifier {
+  checkOptions(options, VERIFIER_OPTIONS)
   const params = resolveTotp(options)
   const clock = toClock(options.now)
   const store = options.store ?? createMemoryStore({ clock })
@@ -120,16 +133,15 @@ export function createTotpVerifier(options: TotpVerifierOptions = {}): TotpVerif
       opts: TotpVerifyOptions = {},
     ): Promise<TotpVerifyResult> {
       checkKey(credentialId, 'credentialId')
-      assertBytes(secret, 'secret')
-      if (secret.length < 16 || secret.length > 128) throw new RangeError('"secret" expected 16 to 128 bytes')
+      checkSecret(secret)
       const key = opts.throttleKey ?? credentialId
       checkKey(key, 'throttleKey')
       const now = clock.now()
-      const blocked = await beginAttempt(store, key, now, policy)
-      if (blocked !== null)
-        return { valid: false, reason: blocked.blocked as ThrottleReason, retryAfterMs: blocked.retryAfterMs }
+      const attempt = await beginAttempt(store, key, now, policy)
+      if (!attempt.allowed)
+        return { valid: false, reason: attempt.status.blocked, retryAfterMs: attempt.status.retryAfterMs }
       if (!isWellFormedCode(code, params.digits)) return { valid: false, reason: 'malformed' }
-      for (let attempt = 0; attempt < 64; attempt++) {
+      for (let round = 0; round < 64; round++) {
         const raw = await store.get(stepKey(credentialId))
         const last = parseStep(raw)
         const step = matchStep(secret, code, now, window, last, params)
@@ -140,7 +152,7 @@ export function createTotpVerifier(options: TotpVerifierOptions = {}): TotpVerif
           return { valid: false, reason: replayed ? 'replayed' : 'invalid' }
         }
         if (await store.compareAndSet(stepKey(credentialId), raw, String(step))) {
-          await recordSuccess(store, key, policy)
+          await recordSuccess(store, key, policy, attempt.counted)
           return { valid: true, step, delta: step - Math.floor(now / 1000 / params.period) }
         }
         // Lost a race: another request moved the step; re-read and decide again.

@@ -1,17 +1,21 @@
 import { manualClock } from '@safeguards/core'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
   createAesGcmSealer,
   createMemoryStore,
   createRedisStore,
   createTotpAuthenticator,
+  createTotpVerifier,
+  MfaConfigError,
   type MfaEvent,
   MfaSealError,
   type MfaStore,
   MfaStoreError,
+  qrPngDataUrl,
   secretFromBase32,
   totpCode,
 } from '../src/index.js'
+import { counterRandom, plainHasher } from './fixtures.js'
 import { describeRedis } from './helpers.js'
 
 const T0 = Date.UTC(2026, 10, 22, 9, 0, 1)
@@ -150,6 +154,42 @@ describe('enrollment', () => {
   })
 })
 
+describe('unknown options', () => {
+  it('are refused with ERR_MFA_CONFIG everywhere an app configures the factor, naming the nearest option', async () => {
+    // A typo must not fall back to a default: "widnow: 0" would silently keep ±1 step, a
+    // misspelt throttle key the default lockout.
+    const sealer = await createAesGcmSealer(new Uint8Array(32))
+    const store = createMemoryStore()
+    const base = { store, sealer, issuer: 'x' }
+    const cases: [() => unknown, string, string | undefined][] = [
+      [() => createTotpAuthenticator({ ...base, widnow: 0 } as never), 'widnow', 'window'],
+      [() => createTotpAuthenticator({ ...base, onevent: () => {} } as never), 'onevent', 'onEvent'],
+      [() => createTotpAuthenticator({ ...base, throttle: { lockMS: 1 } } as never), 'lockMS', 'lockMs'],
+      [() => createTotpVerifier({ digit: 8 } as never), 'digit', 'digits'],
+      [
+        () => createTotpVerifier({ throttle: { disableAfterr: 3 } } as never),
+        'disableAfterr',
+        'disableAfter',
+      ],
+      [() => createMemoryStore({ clok: undefined } as never), 'clok', 'clock'],
+      [() => createRedisStore({ client: {} as never, prefx: 'a:' } as never), 'prefx', 'prefix'],
+    ]
+    for (const [make, named, near] of cases) {
+      let err: unknown
+      try {
+        make()
+      } catch (e) {
+        err = e
+      }
+      expect(err, named).toBeInstanceOf(MfaConfigError)
+      expect((err as Error).message).toBe(
+        `unknown option "${named}"${near === undefined ? '' : ` (did you mean "${near}"?)`}`,
+      )
+    }
+    await expect(qrPngDataUrl('x', { scael: 2 } as never)).rejects.toBeInstanceOf(MfaConfigError)
+  })
+})
+
 describe('events', () => {
   it('reports enrollment, verification, refusals, recovery and resets without secrets', async () => {
     const clock = manualClock(T0)
@@ -192,15 +232,81 @@ describe('events', () => {
     expect(text).not.toContain(e.manualKey.reveal())
     expect(text).not.toContain(c)
     expect(text).not.toContain(codes[0]!.slice(5))
-    const sealer = await createAesGcmSealer(new Uint8Array(32))
-    expect(() =>
-      createTotpAuthenticator({
-        store: createMemoryStore(),
-        sealer,
-        issuer: 'x',
-        onEvent: 1 as never,
-      }),
-    ).toThrow(TypeError)
+  })
+})
+
+describe('event listener failures', () => {
+  async function flow(
+    onEvent?: (e: MfaEvent) => unknown,
+    onEventError?: (err: unknown, e: MfaEvent) => void,
+  ) {
+    const clock = manualClock(T0)
+    const mfa = createTotpAuthenticator({
+      store: createMemoryStore({ clock }),
+      sealer: await createAesGcmSealer(new Uint8Array(32).fill(1)),
+      issuer: 'Acme Clinic',
+      now: clock,
+      random: counterRandom(),
+      recoveryHasher: plainHasher,
+      ...(onEvent === undefined ? {} : { onEvent: onEvent as (e: MfaEvent) => void }),
+      ...(onEventError === undefined ? {} : { onEventError }),
+    })
+    const e = await mfa.beginEnrollment('u-1', 'jane')
+    const s = secretOf(e.manualKey.reveal())
+    const out: unknown[] = [e.credentialId, e.uri.reveal()]
+    out.push(await mfa.confirmEnrollment('u-1', e.credentialId, '000000'))
+    clock.advance(1000)
+    out.push(await mfa.confirmEnrollment('u-1', e.credentialId, code(s, clock.now())))
+    clock.advance(30_000)
+    out.push(await mfa.verify('u-1', code(s, clock.now())))
+    out.push(await mfa.verify('u-1', code(s, clock.now())))
+    const codes = await mfa.generateRecoveryCodes('u-1')
+    out.push(codes, await mfa.redeemRecoveryCode('u-1', codes[0]), await mfa.redeemRecoveryCode('u-1', 'x'))
+    await mfa.resetLockout('u-1')
+    await mfa.removeCredential('u-1')
+    out.push(await mfa.isEnrolled('u-1'))
+    return { out, secret: e.manualKey.reveal() }
+  }
+
+  it('a throwing or rejecting listener never changes the outcome; errors go to onEventError', async () => {
+    const expected = (await flow()).out
+    // Throwing synchronously on every event: every call still returns what it returns without a listener.
+    expect(
+      (
+        await flow(() => {
+          throw new Error('audit sink down')
+        })
+      ).out,
+    ).toEqual(expected)
+    // Rejecting asynchronously: no unhandled rejection (Vitest fails the run on one), same results.
+    expect((await flow(async () => Promise.reject(new Error('queue full')))).out).toEqual(expected)
+    // Reported to onEventError with the event (ids and reasons, no secret or code)...
+    const reported: [string, MfaEvent][] = []
+    const r = await flow(
+      (e) => {
+        if (e.type === 'mfa.verified' || e.type === 'mfa.enrolled') throw new Error(`sync ${e.type}`)
+        return Promise.reject(new Error(`async ${e.type}`))
+      },
+      (err, e) => reported.push([(err as Error).message, e]),
+    )
+    expect(r.out).toEqual(expected)
+    await vi.waitFor(() => expect(reported).toHaveLength(10))
+    expect(reported.map(([m]) => m)).toContain('sync mfa.verified')
+    expect(reported.map(([m]) => m)).toContain('async mfa.rejected')
+    for (const [m, e] of reported) expect(m).toMatch(new RegExp(`${e.type}$`))
+    expect(JSON.stringify(reported.map(([, e]) => e))).not.toContain(r.secret)
+    // ...and an onEventError that throws itself changes nothing either.
+    const bad = () => {
+      throw new Error('reporter down')
+    }
+    expect(
+      (
+        await flow(() => {
+          throw new Error('x')
+        }, bad)
+      ).out,
+    ).toEqual(expected)
+    expect((await flow(async () => Promise.reject(new Error('y')), bad)).out).toEqual(expected)
   })
 })
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createAesGcmSealer, MfaSealError, totpSealContext } from '../src/index.js'
+import { createAesGcmSealer, MfaConfigError, MfaSealError, totpSealContext } from '../src/index.js'
 
 const key = new Uint8Array(32).fill(5)
 const secret = new Uint8Array(20).fill(9)
@@ -39,7 +39,6 @@ describe('createAesGcmSealer', () => {
     const a = await sealer.encrypt(secret, totpSealContext('u', 'c'))
     const b = await sealer.encrypt(secret, totpSealContext('u', 'c'))
     expect(a).not.toEqual(b)
-    await expect(createAesGcmSealer(new Uint8Array(16))).rejects.toBeInstanceOf(RangeError)
     await expect(createAesGcmSealer('k' as never)).rejects.toBeInstanceOf(TypeError)
     await expect(sealer.encrypt('s' as never, {})).rejects.toBeInstanceOf(TypeError)
     await expect(sealer.encrypt(secret, { n: 1 } as never)).rejects.toBeInstanceOf(TypeError)
@@ -49,5 +48,32 @@ describe('createAesGcmSealer', () => {
     ])
     const s2 = await createAesGcmSealer(ck)
     expect(await s2.decrypt(await s2.encrypt(secret, { a: 'b' }), { a: 'b' })).toEqual(secret)
+  })
+
+  it('a key that is not a 256-bit AES-GCM key is a typed configuration error (ERR_MFA_CONFIG)', async () => {
+    // What an app gets from a short or empty environment variable or KMS response: never a bare
+    // RangeError, and never a silently weaker key.
+    const weak: (Uint8Array | CryptoKey)[] = [
+      new Uint8Array(0),
+      new Uint8Array(16).fill(0xab),
+      new Uint8Array(31).fill(0xab),
+      new Uint8Array(33).fill(0xab),
+      new Uint8Array(64).fill(0xab),
+      await crypto.subtle.generateKey({ name: 'AES-GCM', length: 128 }, false, ['encrypt', 'decrypt']),
+      await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt']),
+    ]
+    for (const k of weak) {
+      const e = await createAesGcmSealer(k).then(
+        () => null,
+        (err: unknown) => err,
+      )
+      expect(e).toBeInstanceOf(MfaConfigError)
+      expect(e).toMatchObject({ code: 'ERR_MFA_CONFIG' })
+      expect((e as Error).message).toMatch(/^"key" /)
+      expect((e as Error).message).not.toMatch(/abab|171/i)
+    }
+    await expect(createAesGcmSealer(key, { nonce: 1 } as never)).rejects.toMatchObject({
+      code: 'ERR_MFA_CONFIG',
+    })
   })
 })

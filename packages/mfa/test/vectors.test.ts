@@ -1,7 +1,8 @@
+import { createHmac } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { utf8Encode } from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
-import { type TotpAlgorithm, totpCode } from '../src/index.js'
+import { createTotpVerifier, type TotpAlgorithm, totpCode } from '../src/index.js'
 
 const load = <T>(name: string): T =>
   JSON.parse(readFileSync(new URL(`./vectors/${name}`, import.meta.url), 'utf8')) as T
@@ -60,6 +61,47 @@ describe('RFC 6238 Appendix B', () => {
     expect(() => totpCode({ secret: 'abc' as unknown as Uint8Array, time: 0 })).toThrow(TypeError)
     expect(() => totpCode({ secret, time: -1 })).toThrow(RangeError)
     expect(() => totpCode({ secret, time: 1.5 })).toThrow(TypeError)
+  })
+})
+
+/** RFC 4226 §5.3 / RFC 6238 §4, written from the RFCs with node:crypto: an independent reference. */
+function referenceTotp(secret: Uint8Array, timeMs: number, algorithm: 'sha1' | 'sha256' | 'sha512'): string {
+  const counter = new Uint8Array(8)
+  new DataView(counter.buffer).setBigUint64(0, BigInt(Math.floor(timeMs / 1000 / 30)))
+  const mac = createHmac(algorithm, secret).update(counter).digest()
+  const offset = (mac[mac.length - 1] as number) & 0x0f
+  const bin = mac.readUInt32BE(offset) & 0x7fffffff
+  return String(bin % 1_000_000).padStart(6, '0')
+}
+
+describe('secret size limits (16 to 128 bytes, as documented)', () => {
+  const T = 1_111_111_111_000
+  it('every size from 16 to 128 bytes computes and verifies the RFC code, for each algorithm', async () => {
+    // 65 to 128 bytes used to throw otplib's untyped SecretTooLongError (its default cap is 64),
+    // after the verifier had already counted the attempt as a failure.
+    for (const n of [16, 17, 20, 32, 63, 64, 65, 100, 127, 128]) {
+      const secret = new Uint8Array(n).map((_, i) => (i * 7 + n) & 0xff)
+      for (const algorithm of ['SHA1', 'SHA256', 'SHA512'] as const) {
+        const expected = referenceTotp(secret, T, algorithm.toLowerCase() as 'sha1')
+        expect(totpCode({ secret, time: T, algorithm }), `${n} bytes ${algorithm}`).toBe(expected)
+        const v = createTotpVerifier({ now: () => T, algorithm })
+        expect(await v.verify('c', secret, expected), `${n} bytes ${algorithm}`).toMatchObject({
+          valid: true,
+        })
+        expect((await v.status('c')).failures).toBe(0)
+      }
+    }
+  })
+
+  it('15 and 129 bytes are refused with RangeError before any attempt is counted', async () => {
+    const v = createTotpVerifier({ now: () => T })
+    for (const n of [0, 15, 129, 256]) {
+      expect(() => totpCode({ secret: new Uint8Array(n), time: T }), `${n}`).toThrow(RangeError)
+      await expect(v.verify('c', new Uint8Array(n), '123456'), `${n}`).rejects.toThrow(
+        new RangeError('"secret" expected 16 to 128 bytes'),
+      )
+    }
+    expect((await v.status('c')).failures).toBe(0)
   })
 })
 

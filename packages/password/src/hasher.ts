@@ -10,7 +10,14 @@
  * @module
  */
 import { availableParallelism } from 'node:os'
-import { assertBytes, assertInteger, type RandomSource, randomBytes, timingSafeEqual } from '@safeguards/core'
+import {
+  assertBytes,
+  assertInteger,
+  assertKnownOptions,
+  type RandomSource,
+  randomBytes,
+  timingSafeEqual,
+} from '@safeguards/core'
 import {
   PasswordConfigError,
   PasswordHasherBusyError,
@@ -125,6 +132,20 @@ export const DEFAULT_ARGON2ID_COSTS: Readonly<{
 }> = Object.freeze({ memoryCost: 19456, timeCost: 2, parallelism: 1, hashLength: 32, saltLength: 16 })
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,8}$/
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
+  'memoryCost',
+  'timeCost',
+  'parallelism',
+  'hashLength',
+  'saltLength',
+  'pepper',
+  'previousPeppers',
+  'acceptUnpeppered',
+  'maxPasswordBytes',
+  'maxConcurrent',
+  'maxQueue',
+  'random',
+] satisfies (keyof PasswordHasherOptions)[])
 
 function checkPepper(p: PepperKey, name: string): void {
   if (typeof p !== 'object' || p === null) throw new TypeError(`"${name}" expected an object`)
@@ -149,8 +170,9 @@ function checkPepper(p: PepperKey, name: string): void {
  * @config memoryCost, timeCost, parallelism, pepper and key id, maxConcurrent
  * @verifiedBy packages/password/test/hasher.test.ts
  * @verifiedBy packages/password/test/rfc9106.test.ts
- * @throws {PasswordConfigError} (code `ERR_PASSWORD_CONFIG`) when costs are below the OWASP floor or
- *   a pepper is malformed.
+ * @throws {PasswordConfigError} (code `ERR_PASSWORD_CONFIG`) on an unknown option (a typo never
+ *   falls back to a default), when costs are below the OWASP floor, or when a pepper is malformed
+ *   or shorter than 32 bytes.
  * @throws {TypeError} / {RangeError} on options of the wrong type or range.
  * @example
  * ```ts
@@ -161,6 +183,7 @@ function checkPepper(p: PepperKey, name: string): void {
  * ```
  */
 export function createPasswordHasher(options: PasswordHasherOptions = {}): PasswordHasher {
+  assertKnownOptions(options, KNOWN_OPTIONS, (message) => new PasswordConfigError(message))
   const memoryCost = options.memoryCost ?? DEFAULT_ARGON2ID_COSTS.memoryCost
   const timeCost = options.timeCost ?? DEFAULT_ARGON2ID_COSTS.timeCost
   const parallelism = options.parallelism ?? DEFAULT_ARGON2ID_COSTS.parallelism

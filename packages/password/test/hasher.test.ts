@@ -175,6 +175,28 @@ describe('configuration floor', () => {
     expect(() => createPasswordHasher({ memoryCost: 19456, parallelism: 4000 })).toThrow(RangeError)
     expect(() => createPasswordHasher({ hashLength: 8 })).toThrow(RangeError)
   })
+
+  it('refuses unknown options with ERR_PASSWORD_CONFIG, naming the option and the nearest known one', () => {
+    // A typo must not silently fall back to a default (here: the pepper would be dropped).
+    for (const [options, named, suggested] of [
+      [{ peper: pepper1 }, 'peper', 'pepper'],
+      [{ memorycost: 65536 }, 'memorycost', 'memoryCost'],
+      [{ timeCost: 3, saltBytes: 32 }, 'saltBytes', undefined],
+    ] as const) {
+      let err: unknown
+      try {
+        createPasswordHasher(options as never)
+      } catch (e) {
+        err = e
+      }
+      expect(err).toBeInstanceOf(PasswordConfigError)
+      expect(err).toMatchObject({ code: 'ERR_PASSWORD_CONFIG' })
+      expect((err as Error).message).toContain(`"${named}"`)
+      if (suggested) expect((err as Error).message).toContain(`did you mean "${suggested}"`)
+      else expect((err as Error).message).not.toContain('did you mean')
+    }
+    expect(() => createPasswordHasher({ memoryCost: undefined, pepper: undefined } as never)).not.toThrow()
+  })
 })
 
 describe('dummy verify and concurrency', () => {

@@ -13,7 +13,15 @@
  *
  * @module
  */
-import { assertInteger, assertString, type Clock, type RandomSource, randomBytes } from '@safeguards/core'
+import {
+  assertInteger,
+  assertKnownOptions,
+  assertString,
+  type Clock,
+  notifyListener,
+  type RandomSource,
+  randomBytes,
+} from '@safeguards/core'
 import {
   ReauthRequiredError,
   SessionConfigError,
@@ -53,7 +61,7 @@ export interface SessionManagerOptions extends SessionPolicyOptions {
   random?: RandomSource
   /** Receives every session event (audit trail). */
   onEvent?: SessionEventHook
-  /** Receives errors thrown (or rejected) by `onEvent`. Default: ignored. */
+  /** Receives errors thrown (or rejected) by `onEvent`. Default: ignored. Errors it throws itself are ignored too. */
   onEventError?: (error: unknown, event: SessionEvent) => void
 }
 
@@ -125,7 +133,7 @@ export interface SessionManager {
 
 const MAX_USER_ID = 256
 const ROLE_RE = /^[A-Za-z0-9_.:-]{1,64}$/
-const KNOWN_OPTIONS = new Set([
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'store',
   'clock',
   'now',
@@ -137,7 +145,7 @@ const KNOWN_OPTIONS = new Set([
   'roles',
   'maxSessionsPerUser',
   'onSessionLimit',
-])
+] satisfies (keyof SessionManagerOptions)[])
 
 const NULL: Promise<null> = Promise.resolve(null)
 
@@ -203,8 +211,7 @@ function view(r: SessionRecord): Session {
  * ```
  */
 export function createSessionManager(options: SessionManagerOptions = {}): SessionManager {
-  for (const key of Object.keys(options))
-    if (!KNOWN_OPTIONS.has(key)) throw new SessionConfigError(`unknown option "${key.slice(0, 40)}"`)
+  assertKnownOptions(options, KNOWN_OPTIONS, (message) => new SessionConfigError(message))
   const {
     store = createMemoryStore(),
     clock,
@@ -212,29 +219,17 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     random = randomBytes,
     onEvent,
     onEventError,
+    ...policyOptions
   } = options
-  const policy = parsePolicy({
-    ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
-    ...(options.absoluteTimeoutMs === undefined ? {} : { absoluteTimeoutMs: options.absoluteTimeoutMs }),
-    ...(options.roles === undefined ? {} : { roles: options.roles }),
-    ...(options.maxSessionsPerUser === undefined ? {} : { maxSessionsPerUser: options.maxSessionsPerUser }),
-    ...(options.onSessionLimit === undefined ? {} : { onSessionLimit: options.onSessionLimit }),
-  })
+  const policy = parsePolicy(policyOptions)
   if (clock !== undefined && typeof clock.now !== 'function')
     throw new SessionConfigError('"clock" must have now()')
   if (nowOpt !== undefined && typeof nowOpt !== 'function')
     throw new SessionConfigError('"now" must be a function')
   const now: () => number = clock ? () => clock.now() : (nowOpt ?? (() => Date.now()))
 
-  const emit = (event: SessionEvent): void => {
-    if (onEvent === undefined) return
-    try {
-      const r = onEvent(event)
-      if (r instanceof Promise) r.catch((e: unknown) => onEventError?.(e, event))
-    } catch (e) {
-      onEventError?.(e, event)
-    }
-  }
+  // Nothing the hook (or its error reporter) does changes the outcome of the call.
+  const emit = (event: SessionEvent): void => notifyListener(onEvent, onEventError, event)
   const base = (
     r: SessionRecord,
     at: number,

@@ -269,4 +269,29 @@ describe('manager details', () => {
     const quiet = createSessionManager({ now: () => T0, onEvent: () => Promise.reject(new Error('x')) })
     await expect(quiet.create('u')).resolves.toBeDefined()
   })
+
+  it('an onEventError that throws (or a hook that rejects into it) never breaks the call either', async () => {
+    const boom = (): never => {
+      throw new Error('reporter down')
+    }
+    const sync = createSessionManager({
+      now: () => T0,
+      onEvent: () => {
+        throw new Error('sink down')
+      },
+      onEventError: boom,
+    })
+    const a = await sync.create('u')
+    expect(await sync.validate(a.token)).not.toBeNull()
+    expect(await sync.rotate(a.token)).not.toBeNull()
+    const async_ = createSessionManager({
+      now: () => T0,
+      onEvent: () => Promise.reject(new Error('queue full')),
+      onEventError: boom,
+    })
+    const b = await async_.create('u')
+    expect(await async_.revoke(b.token)).toBe(true)
+    // Vitest fails the run on an unhandled rejection: give the rejected hooks a turn to settle.
+    await new Promise((r) => setTimeout(r, 10))
+  })
 })
