@@ -221,6 +221,45 @@ describe.skipIf(!pgAvailable)('the audit log on PostgreSQL', () => {
     expect(report.findings.map((f) => f.code)).toContain('UNANCHORED_TAIL')
   })
 
+  it('a stream emptied by TRUNCATE as superuser (stream row kept) says it is empty and unanchored', async () => {
+    // its own schema: TRUNCATE empties the tables of every stream
+    const own = await freshSchema()
+    try {
+      const store = await openPostgresStore({ pool: own.admin, schema: own.schema, stream: 'wiped' })
+      const log = await openAuditLog({
+        store,
+        signer,
+        checkpointEvery: { records: 5, ms: 0 },
+        closeStore: false,
+      })
+      for (let i = 0; i < 12; i++) await log.append(ev(i))
+      await log.close()
+      const client = await own.admin.connect()
+      try {
+        await client.query('BEGIN')
+        await client.query('SET LOCAL session_replication_role = replica')
+        await client.query(`TRUNCATE "${own.schema}".audit_entry, "${own.schema}".audit_checkpoint`)
+        await client.query('COMMIT')
+      } finally {
+        client.release()
+      }
+      const reader = await openPostgresStore({
+        pool: own.admin,
+        schema: own.schema,
+        stream: 'wiped',
+        readOnly: true,
+      })
+      const report = await verifyEveryWay(reader, { keyring })
+      expect(report).toMatchObject({ ok: true, records: 0, checkpoints: { total: 0 } })
+      expect(report.findings).toEqual([expect.objectContaining({ code: 'EMPTY_LOG', severity: 'warning' })])
+      expect(report.findings[0]!.message).toMatch(/empty and unanchored/)
+      await store.close()
+      await reader.close()
+    } finally {
+      await own.drop()
+    }
+  })
+
   it('a checkpoint rolled back or rewritten as superuser is found', async () => {
     const store = await populate('tamper-ckpt', 40)
     await asSuperuser(

@@ -24,6 +24,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs'
@@ -54,7 +55,12 @@ export interface AnchorSink {
    * @throws {AuditStoreError} on I/O failure.
    */
   put(origin: string, checkpoint: AnchoredCheckpoint): Promise<void>
-  /** Every anchored checkpoint of `origin`, by index. @throws {AuditStoreError} on I/O failure. */
+  /**
+   * Every anchored checkpoint of `origin`, by index (empty when none was anchored).
+   *
+   * @throws {AuditStoreError} on I/O failure, or when the anchor itself is missing (a directory
+   *   anchor whose directory does not exist).
+   */
   list(origin: string): Promise<readonly AnchoredCheckpoint[]>
 }
 
@@ -99,9 +105,19 @@ function createWhole(dir: string, path: string, text: string): void {
   fsyncDirSync(dir)
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false
+  }
+}
+
 /**
  * An anchor in a directory: `<dir>/<origin>/<index, 20 digits>.json`, each created exclusively and
- * atomically (a reader never sees a partly written file).
+ * atomically (a reader never sees a partly written file). `put` creates the directories it needs;
+ * `list` refuses a `dir` that does not exist (a mistyped anchor path must not pass for an anchor
+ * that holds nothing), and returns no checkpoint when `dir` exists without `<origin>`.
  *
  * HIPAA: 164.312(b) audit controls (protection of the trail, SP 800-53 AU-9).
  *
@@ -139,8 +155,14 @@ export function directoryAnchor(dir: string): AnchorSink {
       try {
         names = readdirSync(sub)
       } catch (e) {
-        if ((e as { code?: string }).code === 'ENOENT') return []
-        throw new AuditStoreError('anchor read failed', { cause: e })
+        const code = (e as { code?: string }).code
+        // No checkpoint of this stream was ever anchored here; but a missing anchor directory is a
+        // wrong path (a typo must not read as an empty anchor).
+        if (code === 'ENOENT' && isDirectory(dir)) return []
+        throw new AuditStoreError(
+          code === 'ENOENT' ? 'anchor directory does not exist' : `anchor read failed (${code ?? 'unknown'})`,
+          { cause: e },
+        )
       }
       const out: AnchoredCheckpoint[] = []
       for (const n of names.filter((x) => /^\d{20}\.json$/.test(x)).sort()) {

@@ -1,7 +1,9 @@
 /**
  * Signed checkpoints: a tree head (origin, size, RFC 6962 root) in the spirit of C2SP
  * tlog-checkpoint, plus chaining metadata, as the payload of a flattened JWS (RFC 7515) signed with
- * Ed25519 (RFC 8037 / RFC 9864 `alg: "Ed25519"`) through `jose`.
+ * Ed25519 through `jose`. Algorithm names, the SDK-wide policy: sign as `alg: "Ed25519"`, the
+ * fully-specified name RFC 9864 registers; verify `Ed25519` and the polymorphic `EdDSA` of RFC 8037
+ * (deprecated by RFC 9864), both only with Ed25519 keys.
  *
  * Payload (canonical JSON, RFC 8785):
  * `{ index, origin, prev, root, size, timestamp, typ: "safeguards.audit-checkpoint", v: 1 }` where
@@ -38,7 +40,12 @@ import {
   importJWK,
   type JWK,
 } from 'jose'
-import { AuditKeyError, CheckpointError } from './errors.js'
+import {
+  AuditKeyError,
+  CheckpointError,
+  CheckpointSignatureError,
+  UnknownCheckpointKeyError,
+} from './errors.js'
 import { sha256Fast } from './internal/sha256.js'
 
 /** The `typ` of a checkpoint payload. */
@@ -103,8 +110,10 @@ export interface Keyring {
   /**
    * Verifies a checkpoint's signature and body.
    *
-   * @throws {CheckpointError} for a malformed JWS or body, an unknown key id (message starts with
-   *   `unknown key`), a bad signature, or a timestamp outside the key's window.
+   * @throws {CheckpointError} (`ERR_AUDIT_CHECKPOINT`) for a malformed JWS, header or body.
+   * @throws {UnknownCheckpointKeyError} (`ERR_AUDIT_UNKNOWN_KEY`) for a key id the keyring lacks.
+   * @throws {CheckpointSignatureError} (`ERR_AUDIT_CHECKPOINT_SIGNATURE`) for a bad signature or a
+   *   timestamp outside the key's validity window.
    */
   verify(jws: string): Promise<VerifiedCheckpoint>
 }
@@ -223,12 +232,12 @@ export async function createKeyring(entries: readonly KeyringEntry[]): Promise<K
       }
       if (typeof kid !== 'string') throw new CheckpointError('checkpoint has no key id')
       const k = keys.get(kid)
-      if (k === undefined) throw new CheckpointError(`unknown key id ${kid}`)
+      if (k === undefined) throw new UnknownCheckpointKeyError(kid)
       let payload: Uint8Array
       try {
         payload = (await flattenedVerify(input, k.key, { algorithms: ['Ed25519', 'EdDSA'] })).payload
       } catch (e) {
-        throw new CheckpointError('checkpoint signature is invalid', { cause: e })
+        throw new CheckpointSignatureError('checkpoint signature is invalid', { cause: e })
       }
       const v = decodeCheckpointPayload(payload)
       const t = Date.parse(v.body.timestamp)
@@ -236,7 +245,7 @@ export async function createKeyring(entries: readonly KeyringEntry[]): Promise<K
         (k.entry.notBefore !== undefined && t < k.entry.notBefore) ||
         (k.entry.notAfter !== undefined && t >= k.entry.notAfter)
       )
-        throw new CheckpointError(`key ${kid} was not valid at the checkpoint's time`)
+        throw new CheckpointSignatureError(`key ${kid} was not valid at the checkpoint's time`)
       return { ...v, kid, jws }
     },
   }

@@ -27,6 +27,8 @@ export type AuditErrorCode =
   | 'ERR_AUDIT_CLOSED'
   | 'ERR_AUDIT_KEY'
   | 'ERR_AUDIT_CHECKPOINT'
+  | 'ERR_AUDIT_UNKNOWN_KEY'
+  | 'ERR_AUDIT_CHECKPOINT_SIGNATURE'
 
 /**
  * An event lacks a required field, has a field of the wrong type, an unknown field, or a string
@@ -184,18 +186,62 @@ export class AuditKeyError extends SafeguardsError<'ERR_AUDIT_KEY'> {
   }
 }
 
+/** The codes a {@link CheckpointError} (or one of its subclasses) carries. */
+export type CheckpointErrorCode =
+  | 'ERR_AUDIT_CHECKPOINT'
+  | 'ERR_AUDIT_UNKNOWN_KEY'
+  | 'ERR_AUDIT_CHECKPOINT_SIGNATURE'
+
 /**
  * A checkpoint failed verification where a report cannot be returned (for example
- * {@link Keyring.verify} or a proof bundle check): bad signature, unknown key, malformed body.
+ * `Keyring.verify` or a proof bundle check). The `code` says why, and is the only contract
+ * (messages are for people and may change): `ERR_AUDIT_CHECKPOINT` for a malformed checkpoint (JWS,
+ * header or body), `ERR_AUDIT_UNKNOWN_KEY` ({@link UnknownCheckpointKeyError}) for a key id the
+ * keyring does not hold, `ERR_AUDIT_CHECKPOINT_SIGNATURE` ({@link CheckpointSignatureError}) for a
+ * signature that does not verify or a key used outside its validity window.
  *
  * @example
  * ```ts
- * await keyring.verify(tamperedJws) // throws CheckpointError
+ * await keyring.verify('{"payload":"e30","protected":"e30","signature":""}') // throws CheckpointError
  * ```
  */
-export class CheckpointError extends SafeguardsError<'ERR_AUDIT_CHECKPOINT'> {
-  /** @param message - the rule broken (no key material). */
+export class CheckpointError extends SafeguardsError<CheckpointErrorCode> {
+  /** @param message - the rule broken (no key material); @param options - `cause`, and `code` for subclasses. */
+  constructor(message: string, options?: { cause?: unknown; code?: CheckpointErrorCode }) {
+    super(options?.code ?? 'ERR_AUDIT_CHECKPOINT', message, { cause: options?.cause, category: 'integrity' })
+  }
+}
+
+/**
+ * A checkpoint names a key id (`kid`) that the keyring does not hold: signed by a key the verifier
+ * was not given, or forged.
+ *
+ * @example
+ * ```ts
+ * await keyring.verify(jwsSignedByAnotherKey) // throws UnknownCheckpointKeyError (ERR_AUDIT_UNKNOWN_KEY)
+ * ```
+ */
+export class UnknownCheckpointKeyError extends CheckpointError {
+  declare readonly code: 'ERR_AUDIT_UNKNOWN_KEY'
+  /** @param kid - the key id the checkpoint names. */
+  constructor(kid: string) {
+    super(`unknown key id ${kid}`, { code: 'ERR_AUDIT_UNKNOWN_KEY' })
+  }
+}
+
+/**
+ * A checkpoint's signature does not verify under the key its `kid` names, or its timestamp lies
+ * outside that key's validity window.
+ *
+ * @example
+ * ```ts
+ * await keyring.verify(jwsWithAFlippedSignatureBit) // throws CheckpointSignatureError (ERR_AUDIT_CHECKPOINT_SIGNATURE)
+ * ```
+ */
+export class CheckpointSignatureError extends CheckpointError {
+  declare readonly code: 'ERR_AUDIT_CHECKPOINT_SIGNATURE'
+  /** @param message - what failed (no key material). */
   constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_AUDIT_CHECKPOINT', message, { ...options, category: 'integrity' })
+    super(message, { ...options, code: 'ERR_AUDIT_CHECKPOINT_SIGNATURE' })
   }
 }

@@ -5,6 +5,13 @@
  * data (stream, seq, entry hash, prev) an extension, so an exported event can be traced back to the
  * signed log.
  *
+ * Codes keep their own systems: DICOM event IDs (PS3.16 CID 400) as `type`, DICOM event type codes
+ * (CID 401) and FHIR restful interactions as `subtype`, DICOM participant roles (CID 402) as
+ * `agent.type`, all under `http://dicom.nema.org/resources/ontology/DCM` or their HL7 system; a
+ * code of none of these goes under a `urn:safeguards:audit-log:` system, never under DICOM's. The
+ * resource id is a name-based UUID of the record's stream and seq; Bundle entries are
+ * `urn:uuid:<id>`.
+ *
  * The R4 JSON schema does not enforce `recorded` or `agent.requestor` (both 1..1 in the spec);
  * {@link checkFhirAuditEvent} checks them in code.
  *
@@ -13,8 +20,8 @@
  *
  * @module
  */
-import { bytesToHex, utf8Decode } from '@safeguards/core'
-import { leafHashOf } from './internal/sha256.js'
+import { bytesToHex, utf8Decode, utf8Encode } from '@safeguards/core'
+import { leafHashOf, sha256Fast } from './internal/sha256.js'
 import type { AuditEvent, AuditRecord } from './record.js'
 import type { StoredRecord } from './store.js'
 
@@ -26,7 +33,43 @@ export const INTEGRITY_EXTENSION = 'urn:safeguards:audit-log:integrity' as const
 
 const HL7 = 'http://terminology.hl7.org/CodeSystem'
 const DCM = 'http://dicom.nema.org/resources/ontology/DCM'
+const RESTFUL = 'http://hl7.org/fhir/restful-interaction'
+const PRIVATE = 'urn:safeguards:audit-log'
 const REFERENCE = /^[A-Z][A-Za-z]{1,63}\/[A-Za-z0-9\-.]{1,64}$/
+
+/** DICOM PS3.16 CID 400 "Audit Event ID" (110100..110114): FHIR R4 `audit-event-type`. */
+const DICOM_EVENT_ID = /^1101(0\d|1[0-4])$/
+/** DICOM PS3.16 CID 401 "Audit Event Type Code" (110120..110142): FHIR R4 `audit-event-sub-type`. */
+const DICOM_EVENT_TYPE_CODE = /^1101([23]\d|4[0-2])$/
+/** DICOM PS3.16 CID 402 "Audit Active Participant Role ID" (110150..110155): R4 `participation-role-type`. */
+const DICOM_ROLE_ID = /^11015[0-5]$/
+/** FHIR R4 `restful-interaction` codes (the other half of `audit-event-sub-type`). */
+const RESTFUL_INTERACTIONS: ReadonlySet<string> = new Set([
+  'read',
+  'vread',
+  'update',
+  'patch',
+  'delete',
+  'history',
+  'history-instance',
+  'history-type',
+  'history-system',
+  'create',
+  'search',
+  'search-type',
+  'search-system',
+  'capabilities',
+  'transaction',
+  'batch',
+  'operation',
+])
+/** FHIR R4 `extra-security-role-type` codes. */
+const SECURITY_ROLE_TYPES: ReadonlySet<string> = new Set([
+  'humanuser',
+  'datacollector',
+  'dataprocessor',
+  'datasubject',
+])
 
 function coding(system: string, code: string): { system: string; code: string } {
   return { system, code }
@@ -36,11 +79,46 @@ function refOrId(v: string): Record<string, unknown> {
   return REFERENCE.test(v) ? { reference: v } : { identifier: { value: v } }
 }
 
+/** `AuditEvent.type`: `rest` (HL7) or a DICOM event ID; any other code is ours, not DICOM's. */
 function eventTypeSystem(type: string): string {
   if (type === 'rest') return `${HL7}/audit-event-type`
-  if (/^1101\d\d$/.test(type)) return DCM
-  return 'urn:safeguards:audit-log:event-type'
+  if (DICOM_EVENT_ID.test(type)) return DCM
+  return `${PRIVATE}:event-type`
 }
+
+/** `AuditEvent.subtype`: a DICOM event type code or a FHIR restful interaction; else ours. */
+function subtypeSystem(code: string): string {
+  if (DICOM_EVENT_TYPE_CODE.test(code)) return DCM
+  if (RESTFUL_INTERACTIONS.has(code)) return RESTFUL
+  return `${PRIVATE}:subtype`
+}
+
+/** `AuditEvent.agent.type`: an HL7 security role type or a DICOM participant role; else ours. */
+function agentTypeSystem(code: string): string {
+  if (SECURITY_ROLE_TYPES.has(code)) return `${HL7}/extra-security-role-type`
+  if (DICOM_ROLE_ID.test(code)) return DCM
+  return `${PRIVATE}:agent-type`
+}
+
+/**
+ * The resource id of record `seq` of `stream`: a name-based UUID (RFC 9562 §5.8, version 8, from
+ * SHA-256 as in its Appendix B.2) of `"safeguards.audit-log/fhir-id\n" ‖ stream ‖ "\n" ‖ seq`. Stable
+ * (re-exports overwrite rather than duplicate) and distinct for distinct records, where a sanitised
+ * stream name would not be (`ehr_prod` and `ehr-prod`).
+ */
+function resourceId(stream: string, seq: number): string {
+  return nameUuid(`safeguards.audit-log/fhir-id\n${stream}\n${seq}`)
+}
+
+function nameUuid(name: string): string {
+  const h = sha256Fast(utf8Encode(name)).subarray(0, 16)
+  h[6] = (h[6]! & 0x0f) | 0x80 // version 8
+  h[8] = (h[8]! & 0x3f) | 0x80 // variant 10
+  const x = bytesToHex(h)
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /**
  * Maps one record to a FHIR R4 AuditEvent.
@@ -59,7 +137,7 @@ export function toFhirAuditEvent(record: AuditRecord, entryHash: string): FhirAu
   const e: AuditEvent = record.event
   const out: FhirAuditEvent = {
     resourceType: 'AuditEvent',
-    id: `${record.stream.replace(/[^A-Za-z0-9\-.]/g, '-').slice(0, 40)}-${record.seq}`,
+    id: resourceId(record.stream, record.seq),
     extension: [
       {
         url: INTEGRITY_EXTENSION,
@@ -77,9 +155,8 @@ export function toFhirAuditEvent(record: AuditRecord, entryHash: string): FhirAu
     outcome: String(e.outcome),
     agent: e.agents.map((a) => {
       const agent: Record<string, unknown> = { who: refOrId(a.who), requestor: a.requestor }
-      if (a.type !== undefined) agent.type = { coding: [coding(`${HL7}/extra-security-role-type`, a.type)] }
-      if (a.role !== undefined)
-        agent.role = a.role.map((r) => ({ coding: [coding('urn:safeguards:audit-log:role', r)] }))
+      if (a.type !== undefined) agent.type = { coding: [coding(agentTypeSystem(a.type), a.type)] }
+      if (a.role !== undefined) agent.role = a.role.map((r) => ({ coding: [coding(`${PRIVATE}:role`, r)] }))
       if (a.altId !== undefined) agent.altId = a.altId
       if (a.network !== undefined)
         agent.network = a.network.type === undefined ? { address: a.network.address } : { ...a.network }
@@ -95,13 +172,7 @@ export function toFhirAuditEvent(record: AuditRecord, entryHash: string): FhirAu
         : { type: e.source.type.map((t) => coding(`${HL7}/security-source-type`, t)) }),
     },
   }
-  if (e.subtype !== undefined)
-    out.subtype = e.subtype.map((s) =>
-      coding(
-        e.type === 'rest' ? 'http://hl7.org/fhir/restful-interaction' : 'urn:safeguards:audit-log:subtype',
-        s,
-      ),
-    )
+  if (e.subtype !== undefined) out.subtype = e.subtype.map((s) => coding(subtypeSystem(s), s))
   if (e.occurred !== undefined) out.period = { start: e.occurred, end: e.occurred }
   if (e.outcomeCode !== undefined) out.outcomeDesc = e.outcomeCode
   const entity: Record<string, unknown>[] = []
@@ -200,7 +271,9 @@ export function fhirBundle(resources: readonly FhirAuditEvent[], timestamp: stri
     type: 'collection',
     timestamp,
     entry: resources.map((resource) => ({
-      fullUrl: `urn:safeguards:audit-log:${String(resource.id)}`,
+      // FHIR R4 §2.36.4: fullUrl is an absolute URL or a urn:uuid. The resource ids this module
+      // makes are UUIDs; any other id gets a name-based UUID of its own.
+      fullUrl: `urn:uuid:${typeof resource.id === 'string' && UUID.test(resource.id) ? resource.id : nameUuid(`safeguards.audit-log/fhir-id\n${String(resource.id)}`)}`,
       resource,
     })),
   }

@@ -24,7 +24,7 @@ export {
   readCheckpointUnverified,
   signCheckpoint,
 } from './checkpoint.js'
-export type { AuditErrorCode } from './errors.js'
+export type { AuditErrorCode, CheckpointErrorCode } from './errors.js'
 export {
   AuditClosedError,
   AuditConflictError,
@@ -34,7 +34,9 @@ export {
   AuditLockTimeoutError,
   AuditStoreError,
   CheckpointError,
+  CheckpointSignatureError,
   NonCanonicalInputError,
+  UnknownCheckpointKeyError,
 } from './errors.js'
 export type { FhirAuditEvent } from './fhir.js'
 export {

@@ -1,6 +1,8 @@
 /**
  * The audit log writer: validates events, chains them, commits them in groups, and writes signed
- * checkpoints every N records, every T milliseconds (even when idle) and on close.
+ * checkpoints every N records, every T milliseconds and on close, but never one of a log that has
+ * not grown since its newest checkpoint (nor of an empty log): a second checkpoint of one size adds
+ * nothing a verifier can check.
  *
  * Group commit: `append` queues the event; one batch is in flight at a time, and every event that
  * arrives while it syncs joins the next batch, so one fsync acknowledges many events. An append's
@@ -49,7 +51,10 @@ export interface AuditLogOptions {
   signer?: CheckpointSigner
   /** Where checkpoints are also copied (recommended: off-host, write-once). */
   anchor?: AnchorSink
-  /** Checkpoint policy: every `records` appended (default 1000) and every `ms` (default 60 000; 0 off). */
+  /**
+   * Checkpoint policy: every `records` appended (default 1000) and every `ms` (default 60 000; 0
+   * off). A log that has not grown since its newest checkpoint gets none.
+   */
   checkpointEvery?: { records?: number; ms?: number }
   /** The clock for `recorded` and checkpoint timestamps (default the system clock). */
   clock?: Clock
@@ -86,8 +91,10 @@ export interface AuditLog {
    */
   append(event: AuditEvent | string): Promise<AppendResult>
   /**
-   * Writes a signed checkpoint now (and anchors it). Resolves with the stored checkpoint, or null
-   * when the log has no signer.
+   * Writes a signed checkpoint now (and anchors it), unless the log has not grown since its newest
+   * checkpoint: then nothing is written (the newest is anchored if this writer has not yet done so).
+   * Resolves with the newest stored checkpoint, which covers the log as this writer sees it, or
+   * null when the log has no signer, or is empty and has no checkpoint.
    */
   checkpoint(): Promise<StoredCheckpoint | null>
   /** Flushes, writes a final checkpoint, stops the timer and (by default) closes the store. */
@@ -175,6 +182,8 @@ class Log implements AuditLog {
   #pump: Promise<void> | null = null
   #chain: Promise<unknown> = Promise.resolve()
   #sinceCheckpoint = 0
+  /** The highest checkpoint index this writer anchored (-1: none yet). */
+  #anchored = -1
   #timer: unknown = undefined
   #closed = false
 
@@ -393,6 +402,12 @@ class Log implements AuditLog {
           )
       }
       const size = this.#range.size
+      if (size === (head.latest?.size ?? 0)) {
+        // Unchanged since the newest checkpoint (or empty with none): nothing new to commit to.
+        this.#sinceCheckpoint = 0
+        if (head.latest !== null) await this.#anchorOnce(index - 1, head.latest)
+        return head.latest
+      }
       const jws = await signCheckpoint(signer, {
         index,
         origin: this.stream,
@@ -409,10 +424,17 @@ class Log implements AuditLog {
         throw e
       }
       this.#sinceCheckpoint = 0
-      if (this.#anchor !== undefined) await this.#anchor.put(this.stream, { ...cp, index })
+      await this.#anchorOnce(index, cp)
       return cp
     }
     throw new AuditConflictError(-1, -1)
+  }
+
+  /** Anchors checkpoint `index` unless this writer already anchored it (or a later one). */
+  async #anchorOnce(index: number, cp: StoredCheckpoint): Promise<void> {
+    if (this.#anchor === undefined || index <= this.#anchored) return
+    await this.#anchor.put(this.stream, { ...cp, index })
+    this.#anchored = index
   }
 
   async close(): Promise<void> {

@@ -101,8 +101,8 @@ export async function proveInclusion(
 }
 
 /**
- * Checks an inclusion bundle offline: signature (with the keyring), stream, the record's own seq,
- * and the audit path to the signed root. A wrong bundle is `{ valid: false, reason }`.
+ * Checks an inclusion bundle offline: signature (with the keyring), stream, the bundle's checkpoint
+ * size against the signed one, the record's own seq, and the audit path to the signed root. A wrong bundle is `{ valid: false, reason }`.
  *
  * HIPAA: 164.312(b) audit controls (protection of the trail, SP 800-53 AU-9(3)).
  *
@@ -133,6 +133,9 @@ export async function verifyInclusionBundle(
     return { valid: false, reason: e instanceof CheckpointError ? e.message : 'checkpoint does not verify' }
   }
   if (cp.body.origin !== bundle.stream) return { valid: false, reason: 'checkpoint is for another stream' }
+  // `checkpoint.size` is outside the signature: it must say what the signed body says.
+  if (bundle.checkpoint.size !== cp.body.size)
+    return { valid: false, reason: 'checkpoint size differs from the signed size' }
   const bytes = utf8Encode(bundle.record)
   const header = readRecordHeader(bytes)
   if (header === null || header.seq !== bundle.seq || header.stream !== bundle.stream)
@@ -202,8 +205,9 @@ export async function proveConsistency(
 }
 
 /**
- * Checks a consistency bundle offline: both signatures (with the keyring), same stream, and the
- * RFC 9162 consistency proof between the two signed roots.
+ * Checks a consistency bundle offline: both signatures (with the keyring), same stream, the
+ * bundle's sizes against the signed ones, and the RFC 9162 consistency proof between the two signed
+ * roots.
  *
  * HIPAA: 164.312(b) audit controls (protection of the trail, SP 800-53 AU-9(3)).
  *
@@ -230,6 +234,9 @@ export async function verifyConsistencyBundle(
   }
   if (a.body.origin !== bundle.stream || b.body.origin !== bundle.stream)
     return { valid: false, reason: 'checkpoints are for another stream' }
+  // `from.size` and `to.size` are outside the signatures: they must say what the signed bodies say.
+  if (bundle.from.size !== a.body.size || bundle.to.size !== b.body.size)
+    return { valid: false, reason: 'checkpoint sizes differ from the signed sizes' }
   let path: Uint8Array[]
   try {
     path = bundle.proof.map((p) => base64ToBytes(p))

@@ -64,6 +64,8 @@ export type FindingCode =
   | 'UNKNOWN_KEY'
   | 'CHECKPOINT_UNVERIFIED'
   | 'ANCHOR_MISMATCH'
+  | 'ANCHOR_EMPTY'
+  | 'EMPTY_LOG'
 
 /** One problem, at one record. */
 export interface Finding {
@@ -103,6 +105,13 @@ export interface VerifyOptions {
   keyring?: Keyring
   /** The anchor to compare against (strongly recommended). */
   anchor?: AnchorSink
+  /**
+   * When the anchor holds none of the log's checkpoints, how long (ms) to wait for one to appear
+   * before reporting `ANCHOR_EMPTY` (default 2000): a writer anchors each checkpoint just after
+   * storing it, so a verifier racing the very first checkpoint may see it stored but not yet
+   * anchored. Only that case waits.
+   */
+  anchorGraceMs?: number
   /** Also parse every event, check schema v1 and exact canonical form (slower). Default false. */
   deep?: boolean
   /** Progress callback, called every 65 536 records and at the end. */
@@ -134,6 +143,7 @@ interface Cp {
 }
 
 const ZERO_HEX = '0'.repeat(64)
+const ANCHOR_POLL_MS = 50
 
 function rootsEqual(a: Uint8Array, b: Uint8Array): boolean {
   return bytesToHex(a) === bytesToHex(b)
@@ -157,7 +167,7 @@ function rootsEqual(a: Uint8Array, b: Uint8Array): boolean {
  * @verifiedBy packages/audit-log/test/log.test.ts
  * @throws {AuditStoreError} on I/O failure, or when the worker threads asked for cannot start.
  * @throws the signal's reason when aborted.
- * @throws {RangeError} when `workers` or `chunkRecords` is out of range.
+ * @throws {RangeError} when `workers`, `chunkRecords` or `anchorGraceMs` is out of range.
  * @example
  * ```ts
  * const report = await verifyLog(await openFileStore({ dir, readOnly: true }), {
@@ -173,6 +183,11 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
   const workers = options.workers ?? 'auto'
   if (workers !== 'auto' && (!Number.isSafeInteger(workers) || workers < 0 || workers > 256))
     throw new RangeError('"workers" expected an integer 0..256 or "auto"')
+  if (
+    options.anchorGraceMs !== undefined &&
+    (!Number.isSafeInteger(options.anchorGraceMs) || options.anchorGraceMs < 0)
+  )
+    throw new RangeError('"anchorGraceMs" expected a non-negative integer')
   const chunkRecords = options.chunkRecords ?? 16_384
   if (!Number.isSafeInteger(chunkRecords) || chunkRecords < 1)
     throw new RangeError('"chunkRecords" expected a positive integer')
@@ -248,12 +263,13 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
       }
       return { source, position, stored, body, root, trusted: options.keyring !== undefined, matched: null }
     } catch (e) {
-      const msg = e instanceof Error ? e.message : ''
-      const code: FindingCode = msg.startsWith('unknown key')
+      // The error code says what failed (never the message: custom keyrings word it their own way).
+      const code: FindingCode = isSafeguardsError(e, 'ERR_AUDIT_UNKNOWN_KEY')
         ? 'UNKNOWN_KEY'
-        : msg.includes('signature') || msg.includes('not valid at')
+        : isSafeguardsError(e, 'ERR_AUDIT_CHECKPOINT_SIGNATURE')
           ? 'CHECKPOINT_SIG_INVALID'
           : 'CHECKPOINT_MALFORMED'
+      const msg = e instanceof Error ? e.message : 'not readable'
       add({
         seq: at,
         code,
@@ -546,11 +562,17 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
 
   const config: RunConfig = { stream, deep: options.deep === true }
   const treeEnd = needed.length === 0 ? 0 : needed[needed.length - 1]!
+  // Positions count the records as read, in order (runs are made into tasks in read order): a
+  // damaged store's own positions can skip or repeat (a file store numbers a segment's lines from
+  // the segment's name), and the Merkle leaves, like the findings, follow what was read.
+  let nextFrom = 0
   const task = (run: RecordRun): RunTask => {
-    const to = run.from + run.ends.length
+    const from = nextFrom
+    const to = from + run.ends.length
+    nextFrom = to
     const cuts: number[] = []
-    for (const s of needed) if (s > run.from && s < to) cuts.push(s)
-    return { from: run.from, bytes: run.bytes, ends: run.ends, cuts, treeEnd }
+    for (const s of needed) if (s > from && s < to) cuts.push(s)
+    return { from, bytes: run.bytes, ends: run.ends, cuts, treeEnd }
   }
   const read = (alloc: (size: number) => Uint8Array): AsyncIterable<RecordRun> =>
     readRuns(store, 0, Number.MAX_SAFE_INTEGER, {
@@ -578,6 +600,37 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
     })
 
   // ---- coverage ---------------------------------------------------------------------------------
+  if (options.anchor !== undefined && rawAnchored.length === 0 && rawStored.length > 0) {
+    // The log has checkpoints but the anchor holds none of them: wiped, or never written there. A
+    // writer anchors each checkpoint just after storing it, so the very first one may have been
+    // stored after the anchor was listed: give it `anchorGraceMs` before calling it an attack. The
+    // checks above keep using the first listing (the consistent cut).
+    const anchor = options.anchor
+    const graceMs = options.anchorGraceMs ?? 2000
+    let empty = (await anchor.list(stream)).length === 0
+    for (let waited = 0; empty && waited < graceMs; waited += ANCHOR_POLL_MS) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(ANCHOR_POLL_MS, graceMs - waited)))
+      options.signal?.throwIfAborted()
+      empty = (await anchor.list(stream)).length === 0
+    }
+    if (empty)
+      add({
+        seq: 0,
+        code: 'ANCHOR_EMPTY',
+        severity: 'error',
+        message: `the anchor holds no checkpoint of this stream, but the log has ${rawStored.length}: the anchor was wiped, or this log was never anchored there`,
+      })
+  }
+  if (position === 0)
+    add({
+      seq: 0,
+      code: 'EMPTY_LOG',
+      severity: 'warning',
+      message:
+        rawAnchored.length > 0
+          ? 'the log is empty'
+          : `the log is empty and unanchored: a log whose records and checkpoints were all removed looks the same${options.anchor === undefined ? ' (verify against an anchor)' : ''}`,
+    })
   for (const c of valid) {
     if (c.body.size > position)
       add({

@@ -1,4 +1,5 @@
-import { manualClock } from '@safeguards/core'
+import { canonicalize, manualClock } from '@safeguards/core'
+import { decodeProtectedHeader, FlattenedSign, importJWK } from 'jose'
 import { describe, expect, it } from 'vitest'
 import {
   AuditClosedError,
@@ -6,6 +7,7 @@ import {
   CheckpointError,
   createCheckpointSigner,
   createKeyring,
+  directoryAnchor,
   generateCheckpointKey,
   openAuditLog,
   openFileStore,
@@ -39,7 +41,7 @@ function fakeTimers(): Timers & { fire(): void; active: number } {
 }
 
 describe('checkpoints', () => {
-  it('writes a checkpoint every T even when idle, and on close', async () => {
+  it('writes a checkpoint every T and on close, but never one of an unchanged log', async () => {
     const dir = tempDir()
     const key = await generateCheckpointKey()
     const timers = fakeTimers()
@@ -56,21 +58,55 @@ describe('checkpoints', () => {
     await log.append(event(0))
     clock.advance(30_000)
     timers.fire()
-    await log.checkpoint() // queued behind the timer's checkpoint
+    const first = await log.checkpoint() // queued behind the timer's: the log has not grown since
+    expect(first?.size).toBe(1)
     clock.advance(30_000)
-    timers.fire() // idle: still a checkpoint
+    timers.fire() // idle: no checkpoint of the same size again
+    expect(await log.checkpoint()).toEqual(first)
+    await log.append(event(1))
     await log.close()
     expect(timers.active).toBe(0)
     const cps = await (await openFileStore({ dir, readOnly: true })).readCheckpoints()
-    expect(cps.length).toBe(4)
     const bodies = cps.map((c) => readCheckpointUnverified(c.jws).body)
-    expect(bodies.map((b) => b.size)).toEqual([1, 1, 1, 1])
-    expect(bodies.map((b) => b.index)).toEqual([0, 1, 2, 3])
+    expect(bodies.map((b) => b.size)).toEqual([1, 2])
+    expect(bodies.map((b) => b.index)).toEqual([0, 1])
     expect(bodies[0]!.timestamp).toBe('2023-11-14T22:13:50.000Z')
     const keyring = await createKeyring([{ publicJwk: key.publicJwk }])
     const report = await verifyEveryWay(await openFileStore({ dir, readOnly: true }), { keyring })
-    expect(report).toMatchObject({ ok: true, findings: [], checkpoints: { total: 4, verified: 4 } })
-    await expect(log.append(event(1))).rejects.toThrow(AuditClosedError)
+    expect(report).toMatchObject({ ok: true, findings: [], checkpoints: { total: 2, verified: 2 } })
+    await expect(log.append(event(2))).rejects.toThrow(AuditClosedError)
+  })
+
+  it('an empty log gets no checkpoint, not even on close, and nothing is anchored', async () => {
+    const dir = tempDir()
+    const anchorDir = tempDir()
+    const key = await generateCheckpointKey()
+    const log = await openAuditLog({
+      store: await openFileStore({ dir, stream: 's' }),
+      signer: await createCheckpointSigner(key.privateJwk),
+      anchor: directoryAnchor(anchorDir),
+      checkpointEvery: { records: 1, ms: 0 },
+    })
+    expect(await log.checkpoint()).toBeNull()
+    await log.close()
+    expect(await (await openFileStore({ dir, readOnly: true })).readCheckpoints()).toEqual([])
+    expect(await directoryAnchor(anchorDir).list('s')).toEqual([])
+  })
+
+  it('a checkpoint stored but never anchored (a crash in between) is anchored by the next request', async () => {
+    const dir = tempDir()
+    const anchorDir = tempDir()
+    const key = await generateCheckpointKey()
+    const signer = await createCheckpointSigner(key.privateJwk)
+    const unanchored = await openAuditLog({ store: await openFileStore({ dir, stream: 's' }), signer })
+    await unanchored.append(event(0))
+    await unanchored.close()
+    const anchor = directoryAnchor(anchorDir)
+    const log = await openAuditLog({ store: await openFileStore({ dir }), signer, anchor })
+    const cp = await log.checkpoint()
+    await log.close()
+    expect(await (await openFileStore({ dir, readOnly: true })).readCheckpoints()).toEqual([cp])
+    expect(await anchor.list('s')).toEqual([{ ...cp, index: 0 }])
   })
 
   it('rotates keys: old checkpoints stay verifiable with the old public key', async () => {
@@ -141,11 +177,49 @@ describe('checkpoints', () => {
     const o = JSON.parse(jws)
     const sig = o.signature as string
     o.signature = (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1)
+    await expect(keyring.verify(JSON.stringify(o))).rejects.toMatchObject({
+      code: 'ERR_AUDIT_CHECKPOINT_SIGNATURE',
+    })
     await expect(keyring.verify(JSON.stringify(o))).rejects.toThrow(CheckpointError)
+    const stranger = await createKeyring([{ publicJwk: (await generateCheckpointKey()).publicJwk }])
+    await expect(stranger.verify(jws)).rejects.toMatchObject({ code: 'ERR_AUDIT_UNKNOWN_KEY' })
     await expect(keyring.verify('not json')).rejects.toThrow(CheckpointError)
     await expect(keyring.verify('{"payload":"e30","protected":"e30","signature":""}')).rejects.toThrow(
       CheckpointError,
     )
+  })
+})
+
+describe('checkpoint signature algorithms', () => {
+  it('signs with alg Ed25519 (RFC 9864) and verifies the deprecated EdDSA too, nothing else', async () => {
+    const k = await generateCheckpointKey()
+    const keyring = await createKeyring([{ publicJwk: k.publicJwk }])
+    const body = {
+      index: 0,
+      origin: 's',
+      prev: '0'.repeat(64),
+      root: `${'A'.repeat(43)}=`,
+      size: 1,
+      timestamp: '2026-01-01T00:00:00.000Z',
+      typ: 'safeguards.audit-checkpoint',
+      v: 1,
+    }
+    const payload = new TextEncoder().encode(canonicalize(body))
+    const jws = await (await createCheckpointSigner(k.privateJwk)).sign(payload)
+    expect(decodeProtectedHeader(JSON.parse(jws))).toMatchObject({ alg: 'Ed25519', kid: k.kid })
+    const signWith = async (alg: string, key: Parameters<FlattenedSign['sign']>[0]) => {
+      const f = await new FlattenedSign(payload)
+        .setProtectedHeader({ alg, kid: k.kid, typ: 'audit-checkpoint+jws' })
+        .sign(key)
+      return JSON.stringify({ payload: f.payload, protected: f.protected, signature: f.signature })
+    }
+    for (const alg of ['Ed25519', 'EdDSA']) {
+      const v = await keyring.verify(await signWith(alg, await importJWK(k.privateJwk, alg)))
+      expect(v.body.size).toBe(1)
+    }
+    // an HMAC keyed with the public key's bytes, and any other algorithm, are refused
+    const hs = await signWith('HS256', new TextEncoder().encode(String(k.publicJwk.x)))
+    await expect(keyring.verify(hs)).rejects.toMatchObject({ code: 'ERR_AUDIT_CHECKPOINT_SIGNATURE' })
   })
 })
 
@@ -167,6 +241,8 @@ describe('inclusion proof bundles', () => {
       expect(await verifyInclusionBundle(bundle, keyring)).toMatchObject({ valid: true, kid: key.kid })
       const forged = { ...bundle, record: bundle.record.replace(`Patient/${seq}`, 'Patient/999') }
       expect((await verifyInclusionBundle(forged, keyring)).valid).toBe(false)
+      const wrongSize = { ...bundle, checkpoint: { ...bundle.checkpoint, size: bundle.checkpoint.size + 1 } }
+      expect((await verifyInclusionBundle(wrongSize, keyring)).valid).toBe(false)
       const wrongSeq = { ...bundle, seq: seq + 1 }
       expect((await verifyInclusionBundle(wrongSeq, keyring)).valid).toBe(false)
       if (bundle.proof.length > 0) {
@@ -184,6 +260,11 @@ describe('inclusion proof bundles', () => {
     ] as const) {
       const c = await proveConsistency(store, a, b)
       expect(await verifyConsistencyBundle(c, keyring)).toMatchObject({ valid: true })
+      for (const resized of [
+        { ...c, from: { ...c.from, size: c.from.size + 1 } },
+        { ...c, to: { ...c.to, size: c.to.size - 1 } },
+      ])
+        expect(await verifyConsistencyBundle(resized, keyring)).toMatchObject({ valid: false })
       if (a.size < b.size) {
         const swapped = { ...c, from: c.to, to: c.from }
         expect((await verifyConsistencyBundle(swapped, keyring)).valid).toBe(false)

@@ -197,11 +197,14 @@ describe('timer checkpoints', () => {
     expect(signed).toBe(1) // one in flight; the other four ticks were skipped
     gate = null
     release()
+    await log.append(event(1))
     await log.checkpoint() // runs after the timer's
+    await log.append(event(2))
     tick() // the timer is free again
+    await log.append(event(3))
     await log.close()
     const cps = await (await openFileStore({ dir, readOnly: true })).readCheckpoints()
-    expect(cps.length).toBe(4) // timer, explicit, timer, close
+    expect(cps.map((c) => c.size)).toEqual([1, 2, 3, 4]) // timer, explicit, timer, close
   })
 })
 

@@ -1,10 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { manualClock } from '@safeguards/core'
 import { afterEach, expect } from 'vitest'
 import {
   type AuditEvent,
   type AuditStore,
+  createCheckpointSigner,
+  createKeyring,
+  directoryAnchor,
+  generateCheckpointKey,
+  type Keyring,
+  openAuditLog,
+  openFileStore,
   type VerifyOptions,
   type VerifyReport,
   verifyLog,
@@ -55,4 +63,47 @@ export async function verifyEveryWay(
     expect(threaded, `workers: 2, chunkRecords: ${chunkRecords}`).toEqual(alone)
   }
   return alone
+}
+
+/** What {@link signedLog} made. */
+export interface SignedLog {
+  /** The log directory. */
+  dir: string
+  /** The checkpoint key pair. */
+  key: Awaited<ReturnType<typeof generateCheckpointKey>>
+  /** A keyring with the public key. */
+  keyring: Keyring
+}
+
+/**
+ * A signed file log of `n` records ({@link event} 0..n-1), a checkpoint every `every` records (and
+ * on close), on a fixed clock, anchored to `anchor` when given.
+ */
+export async function signedLog(
+  n: number,
+  options: {
+    every?: number
+    stream?: string
+    anchor?: string
+    maxBatch?: number
+    segmentMaxBytes?: number
+  } = {},
+): Promise<SignedLog> {
+  const dir = tempDir()
+  const key = await generateCheckpointKey()
+  const log = await openAuditLog({
+    store: await openFileStore({
+      dir,
+      stream: options.stream ?? 's',
+      ...(options.segmentMaxBytes === undefined ? {} : { segmentMaxBytes: options.segmentMaxBytes }),
+    }),
+    signer: await createCheckpointSigner(key.privateJwk),
+    ...(options.anchor === undefined ? {} : { anchor: directoryAnchor(options.anchor) }),
+    checkpointEvery: { records: options.every ?? 1000, ms: 0 },
+    clock: manualClock(1_700_000_000_000),
+    ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
+  })
+  for (let i = 0; i < n; i++) await log.append(event(i))
+  await log.close()
+  return { dir, key, keyring: await createKeyring([{ publicJwk: key.publicJwk }]) }
 }

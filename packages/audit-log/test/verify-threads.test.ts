@@ -6,42 +6,22 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { bytesToHex, manualClock } from '@safeguards/core'
+import { bytesToHex } from '@safeguards/core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import {
-  createCheckpointSigner,
-  createKeyring,
-  type FindingCode,
-  generateCheckpointKey,
-  leafHash,
-  openAuditLog,
-  openFileStore,
-  type VerifyReport,
-  verifyLog,
-} from '../src/index.js'
+import { type FindingCode, leafHash, openFileStore, type VerifyReport, verifyLog } from '../src/index.js'
 import { isHexOf, matchRecord, recordTail, scanRecord } from '../src/internal/record-header.js'
-import { event, tempDir, verifyEveryWay } from './helpers.js'
+import { signedLog, verifyEveryWay } from './helpers.js'
 
 /** Runs of 8 records: [0, 8), [8, 16), [16, 24); checkpoints every 8 need roots at the boundaries. */
 const RUN = 8
 const SIZE = 24
 
 async function makeLog() {
-  const dir = tempDir()
-  const key = await generateCheckpointKey()
-  const log = await openAuditLog({
-    store: await openFileStore({ dir, stream: 'ehr-test' }),
-    signer: await createCheckpointSigner(key.privateJwk),
-    checkpointEvery: { records: RUN, ms: 0 },
-    clock: manualClock(1_700_000_000_000),
-    maxBatch: 1,
-  })
-  for (let i = 0; i < SIZE; i++) await log.append(event(i))
-  await log.close()
+  const { dir, keyring } = await signedLog(SIZE, { every: RUN, stream: 'ehr-test', maxBatch: 1 })
   const path = join(dir, 'segments', `${'0'.repeat(20)}.jsonl`)
   const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1)
-  return { dir, path, lines, keyring: await createKeyring([{ publicJwk: key.publicJwk }]) }
+  return { dir, path, lines, keyring }
 }
 
 type Log = Awaited<ReturnType<typeof makeLog>>

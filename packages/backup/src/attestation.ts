@@ -8,7 +8,9 @@
  * or deleted backup. `attestation.jws` is deliberately not listed in the tag manifests (that would
  * be circular; RFC 8493 §2.2.4 allows unlisted tag files).
  *
- * Algorithms: Ed25519 (`EdDSA`, or the fully-specified `Ed25519` of RFC 9864) and ES256 (P-256).
+ * Algorithms: Ed25519 and ES256 (P-256). Ed25519 keys sign as `alg: "Ed25519"`, the fully-specified
+ * name RFC 9864 (2025) registers; the polymorphic `EdDSA` (RFC 8037), which it deprecates, is still
+ * accepted when verifying (the SDK-wide policy: write `Ed25519`, read both).
  * Nothing else is accepted: no `none`, no HMAC, no RSA; the key id (`kid`) selects the key and the
  * key's type must match the algorithm, so a key cannot be used with an algorithm it was not made
  * for.
@@ -149,8 +151,10 @@ export async function importSigningKey(jwk: JWK): Promise<SigningKey> {
   const kty = keyKind(jwk)
   const kid = checkKid(jwk.kid)
   if (typeof jwk.d !== 'string') throw new BackupKeyError('signing JWK has no private part')
-  const alg: SignatureAlgorithm = kty === 'EC' ? 'ES256' : jwk.alg === 'Ed25519' ? 'Ed25519' : 'EdDSA'
-  if (jwk.alg !== undefined && jwk.alg !== alg)
+  // RFC 9864: Ed25519 keys sign as the fully-specified `Ed25519`, also when the JWK still names the
+  // deprecated `EdDSA` (the same operation on an Ed25519 key).
+  const alg: SignatureAlgorithm = kty === 'EC' ? 'ES256' : 'Ed25519'
+  if (jwk.alg !== undefined && !algorithmFits(jwk.alg as SignatureAlgorithm, kty))
     throw new BackupKeyError('JWK "alg" does not fit its key type')
   try {
     const key = (await importJWK({ ...jwk, alg }, alg)) as CryptoKey
@@ -199,22 +203,24 @@ export async function importVerificationKeys(jwkOrSet: JWK | { keys: JWK[] }): P
  *
  * HIPAA: 164.312(c)(2) mechanism to authenticate ePHI (signed backups).
  *
- * @throws {BackupKeyError} for an algorithm other than `EdDSA` or `ES256`.
+ * @param alg - `Ed25519` or `ES256`; `EdDSA`, the deprecated name (RFC 9864), makes the same
+ *   Ed25519 key, whose JWK says `alg: "Ed25519"`.
+ * @throws {BackupKeyError} for another algorithm.
  * @example
  * ```ts
- * const { privateJwk, publicJwk } = await generateSigningKeyPair('EdDSA', 'backup-2026')
+ * const { privateJwk, publicJwk } = await generateSigningKeyPair('Ed25519', 'backup-2026')
  * ```
  */
 export async function generateSigningKeyPair(
-  alg: 'EdDSA' | 'ES256',
+  alg: 'Ed25519' | 'EdDSA' | 'ES256',
   kid: string,
 ): Promise<{ privateJwk: JWK; publicJwk: JWK }> {
-  if (alg !== 'EdDSA' && alg !== 'ES256') throw new BackupKeyError('alg must be EdDSA or ES256')
+  if (alg !== 'Ed25519' && alg !== 'EdDSA' && alg !== 'ES256')
+    throw new BackupKeyError('alg must be Ed25519 (or EdDSA) or ES256')
   checkKid(kid)
-  const { privateKey, publicKey } = await generateKeyPair(alg === 'EdDSA' ? 'Ed25519' : 'ES256', {
-    extractable: true,
-  })
-  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: alg === 'EdDSA' ? 'EdDSA' : 'ES256' }
+  const ed = alg !== 'ES256'
+  const { privateKey, publicKey } = await generateKeyPair(ed ? 'Ed25519' : 'ES256', { extractable: true })
+  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: ed ? 'Ed25519' : 'ES256' }
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: privateJwk.alg }
   return { privateJwk, publicJwk }
 }

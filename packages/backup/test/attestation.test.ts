@@ -47,9 +47,30 @@ describe('attestation', () => {
     const { signingKey, keys } = await setup()
     const jws = await signAttestation(payload, signingKey)
     const check = await verifyAttestation(jws, keys)
-    expect(check).toMatchObject({ valid: true, kid: 'k1', alg: 'EdDSA', payload })
+    expect(check).toMatchObject({ valid: true, kid: 'k1', alg: 'Ed25519', payload })
     expect(check.valid && check.digest).toBe(attestationDigest(jws))
     expect(decodeAttestationUnverified(jws)).toEqual(payload)
+  })
+
+  it('signs Ed25519 keys as alg Ed25519 (RFC 9864), whatever name the JWK gives, and verifies both names', async () => {
+    const { privateJwk, keys } = await setup()
+    expect(privateJwk.alg).toBe('Ed25519')
+    for (const alg of [undefined, 'Ed25519', 'EdDSA']) {
+      const { alg: _alg, ...bare } = privateJwk
+      const signingKey = await importSigningKey(alg === undefined ? bare : { ...bare, alg })
+      expect(signingKey.alg).toBe('Ed25519')
+      const jws = await signAttestation(payload, signingKey)
+      expect(JSON.parse(utf8Decode(base64urlToBytes(jws.split('.')[0]!))).alg).toBe('Ed25519')
+      expect(await verifyAttestation(jws, keys)).toMatchObject({ valid: true, alg: 'Ed25519' })
+    }
+    expect((await generateSigningKeyPair('Ed25519', 'k2')).privateJwk.alg).toBe('Ed25519')
+    // an attestation written under the deprecated polymorphic name still verifies
+    const signingKey = await importSigningKey(privateJwk)
+    const legacy = await new CompactSign(canonicalBytes(payload))
+      .setProtectedHeader({ alg: 'EdDSA', kid: 'k1', typ: ATTESTATION_TYPE })
+      .sign(signingKey.key)
+    expect(await verifyAttestation(legacy, keys)).toMatchObject({ valid: true, alg: 'EdDSA' })
+    expect((await verifyAttestation(legacy, keys, ['Ed25519'])).valid).toBe(false) // an explicit allow-list rules
   })
 
   it('refuses alg "none", HS256 keyed with the public key, and RS256 before touching keys', async () => {

@@ -69,7 +69,7 @@ describe('createBag + verifyBag: a clean signed bag', () => {
     expect(report.status).toBe('ok')
     expect(report.exitCode).toBe(0)
     expect(report.schemaVersion).toBe(REPORT_SCHEMA_VERSION)
-    expect(report.attestation).toMatchObject({ verified: true, kid: 'backup-test-1', alg: 'EdDSA', seq: 1 })
+    expect(report.attestation).toMatchObject({ verified: true, kid: 'backup-test-1', alg: 'Ed25519', seq: 1 })
     expect(report.coverage).toMatchObject({ filesVerified: 3, filesTotal: 3, complete: true, ratio: 1 })
     expect(report.stages.map((s) => s.status)).toEqual([
       'passed',

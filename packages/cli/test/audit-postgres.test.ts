@@ -76,7 +76,7 @@ describe.skipIf(reason !== undefined)('safeguards audit with a postgres:// log',
     const un = await run(['audit', 'append', '--log', logUrl('ehr')], `${ev(0)}\n`)
     expect(un.code).toBe(2)
     expect(un.err).toContain('ERR_AUDIT_PG_MIGRATION')
-    const nostream = await run(['audit', 'verify', '--log', DATABASE_URL])
+    const nostream = await run(['audit', 'verify', '--log', DATABASE_URL, '--public-key', 'pub.jwk'])
     expect(nostream.code).toBe(2)
     expect(nostream.err).toContain('stream')
     expect(nostream.err).not.toContain('postgres://')
@@ -164,13 +164,13 @@ describe.skipIf(reason !== undefined)('safeguards audit with a postgres:// log',
     const report = JSON.parse(v.out)
     expect(report.ok).toBe(false)
     expect(report.findings[0]).toMatchObject({ seq: 5 })
-    const human = await run(['audit', 'verify', '--log', logUrl('tamper')])
+    const human = await run(['audit', 'verify', '--log', logUrl('tamper'), '--public-key', 'pub.jwk'])
     expect(human.code).toBe(1)
     expect(human.out).toContain('seq 5\t')
   })
 
   it('verify of a stream that does not exist is an error, not an empty success', async () => {
-    const v = await run(['audit', 'verify', '--log', logUrl('nobody')])
+    const v = await run(['audit', 'verify', '--log', logUrl('nobody'), '--public-key', 'pub.jwk'])
     expect(v.code).toBe(74) // ERR_AUDIT_STORE, category io
     expect(v.err).toContain('does not exist')
     const { rowCount } = await admin.query(`SELECT 1 FROM "${schema}".audit_stream WHERE stream = 'nobody'`)

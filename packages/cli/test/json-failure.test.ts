@@ -139,8 +139,9 @@ describe('every command that accepts --json reports failures as a document', () 
     [['access', 'test', '--json', '--policy', missing, '--cases', missing], 74, 'ERR_IO'],
     [['evidence', '--json'], 2, 'ERR_CLI_USAGE'],
     [['evidence', '--json', '--keyring', missing], 74, 'ERR_KEYRING_FILE'],
-    [['audit', 'verify', '--json', '--log', missing], 74, 'ERR_AUDIT_STORE'],
+    [['audit', 'verify', '--json', '--no-signatures', '--log', missing], 74, 'ERR_AUDIT_STORE'],
     [['audit', 'verify', '--json', '--lgo', missing], 2, 'ERR_CLI_USAGE'],
+    [['audit', 'verify', '--json', '--log', missing], 2, 'ERR_CLI_USAGE'], // no --public-key
     [['backup', 'create', missing, join(dir, 'bag'), '--json', '--bogus'], 2, 'ERR_CLI_USAGE'],
     [['backup', 'verify', missing, '--json', '--max-age', 'soon'], 2, 'ERR_CLI_USAGE'],
   ]

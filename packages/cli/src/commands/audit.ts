@@ -7,33 +7,28 @@
  *
  * @module
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { statSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import {
   type AppendResult,
-  type AuditStore,
   createCheckpointSigner,
-  createKeyring,
   directoryAnchor,
   fhirBundle,
   generateCheckpointKey,
-  type InclusionBundle,
-  type Keyring,
-  type KeyringEntry,
   openAuditLog,
-  proveInclusion,
   storedToFhir,
   validateEvent,
-  verifyInclusionBundle,
   verifyLog,
 } from '@safeguards/audit-log'
-import { isSafeguardsError, parseJson } from '@safeguards/core'
+import { isSafeguardsError } from '@safeguards/core'
 import { optionalString, type ParsedValues, parseCommandArgs, requireString } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { CliExit, ExitCode, UsageError } from '../errors.js'
 import { createProgress, writeJson, writeLine } from '../output.js'
 import { openLogStore } from './audit-open-log.js'
+import { checkProof, prove } from './audit-proof.js'
+import { keyringFrom, LOG_OPTS, nonNegative, readJsonFile, withReadOnly } from './audit-shared.js'
 
 const USAGE = `Usage: safeguards audit <subcommand> [options]
 
@@ -41,19 +36,30 @@ Subcommands:
   append      --log LOG [--stream ID] [--key JWK] [--anchor DIR] [--checkpoint-every N]
               Reads events as JSON, one per line, on stdin; prints each record's sequence
               number once it is durable. With --key, writes signed checkpoints (every N
-              records and on exit) and copies them to --anchor.
-  verify      --log LOG [--anchor DIR] [--public-key JWK]... [--deep] [--json] [--workers N|auto]
-              Checks records, hash links, checkpoints and anchors. Exit 0 intact,
-              1 integrity finding, 2 usage, 74 I/O error. Progress on stderr. Records are
-              checked on worker threads too (auto: one per core but one, none for small
-              logs; 0: the main thread only); the report is the same.
+              records and on exit, never one of an unchanged or empty log) and copies them
+              to --anchor.
+  verify      --log LOG (--public-key JWK... | --no-signatures) [--anchor DIR] [--deep]
+              [--json] [--workers N|auto]
+              Checks records, hash links, checkpoints and anchors. --public-key (repeat it,
+              or give a JWKS) is required: exit 0 means the checkpoint signatures were
+              checked, unless --no-signatures opts out. --anchor must be an existing
+              directory; one holding none of the log's checkpoints is a finding. Exit 0
+              intact, 1 integrity finding, 2 usage (also: no --public-key, no such
+              --anchor), 74 I/O error. Progress on stderr. Records are checked on worker
+              threads too (auto: one per core but one, none for small logs; 0: the main
+              thread only); the report is the same.
   checkpoint  --log LOG --key JWK [--anchor DIR]
-              Writes a signed checkpoint of the log now.
+              Writes a signed checkpoint of the log now, unless the log is empty or has not
+              grown since its newest checkpoint (then nothing is written).
   prove       --log LOG --seq N
               Prints an inclusion proof bundle (JSON) for record N that an auditor can check
               offline with 'safeguards audit check-proof'.
+  prove       --log LOG --from-size N [--to-size M]
+              Prints a consistency proof bundle (JSON): the stored checkpoint of M records
+              (default: the newest) extends the one of N records, so none of the first N
+              records was rewritten in between. N and M must be sizes of stored checkpoints.
   check-proof --proof FILE --public-key JWK...
-              Checks an inclusion proof bundle. Exit 0 valid, 1 invalid.
+              Checks an inclusion or a consistency proof bundle. Exit 0 valid, 1 invalid.
   export      --log LOG --format fhir-r4 [--bundle] [--from N] [--to N]
               Prints FHIR R4 AuditEvent resources as NDJSON (or one Bundle).
   keygen      --out FILE
@@ -61,39 +67,6 @@ Subcommands:
               its public JWK.
 
 LOG is a log directory or a postgres://…?stream=NAME URL. JWK files hold one JWK or a JWKS.`
-
-function readJsonFile(io: CliIO, path: string, what: string): unknown {
-  let text: string
-  try {
-    text = readFileSync(resolve(io.cwd, path), 'utf8')
-  } catch (e) {
-    throw new UsageError(`cannot read ${what} (${(e as { code?: string }).code ?? 'error'})`, { cause: e })
-  }
-  try {
-    return parseJson(text)
-  } catch (e) {
-    throw new UsageError(`${what} is not valid JSON`, { cause: e })
-  }
-}
-
-async function keyringFrom(io: CliIO, values: ParsedValues): Promise<Keyring | undefined> {
-  const files = values['public-key']
-  if (!Array.isArray(files) || files.length === 0) return undefined
-  const entries: KeyringEntry[] = []
-  for (const f of files) {
-    const v = readJsonFile(io, f, '--public-key') as { keys?: unknown }
-    const list = Array.isArray(v.keys) ? v.keys : [v]
-    for (const jwk of list) {
-      const { d: _d, ...pub } = jwk as Record<string, unknown>
-      entries.push({ publicJwk: pub })
-    }
-  }
-  try {
-    return await createKeyring(entries)
-  } catch (e) {
-    throw new UsageError(`--public-key: ${e instanceof Error ? e.message : 'invalid key'}`, { cause: e })
-  }
-}
 
 async function signerFrom(io: CliIO, values: ParsedValues) {
   const path = optionalString(values, 'key')
@@ -105,15 +78,6 @@ async function signerFrom(io: CliIO, values: ParsedValues) {
     throw new UsageError(`--key: ${e instanceof Error ? e.message : 'invalid key'}`, { cause: e })
   }
 }
-
-function nonNegative(values: ParsedValues, name: string): number | undefined {
-  const v = optionalString(values, name)
-  if (v === undefined) return undefined
-  if (!/^\d{1,15}$/.test(v)) throw new UsageError(`--${name} expects a non-negative integer`)
-  return Number(v)
-}
-
-const LOG_OPTS = { log: { type: 'string' } } as const
 
 async function append(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
@@ -172,30 +136,57 @@ async function append(argv: string[], io: CliIO): Promise<number> {
   return ExitCode.OK
 }
 
+/**
+ * The directory an `--anchor DIR` names, which must exist: a mistyped anchor would otherwise read
+ * as one that holds nothing, dropping the only protection against tail truncation.
+ */
+function existingAnchorDir(io: CliIO, values: ParsedValues): string | undefined {
+  const anchor = optionalString(values, 'anchor')
+  if (anchor === undefined) return undefined
+  const dir = resolve(io.cwd, anchor)
+  let isDir = false
+  try {
+    isDir = statSync(dir).isDirectory()
+  } catch {
+    // reported below
+  }
+  if (!isDir) throw new UsageError('--anchor: no such directory (the anchor must exist to be checked)')
+  return dir
+}
+
 async function verify(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...LOG_OPTS,
     anchor: { type: 'string' },
     'public-key': { type: 'string', multiple: true },
+    'no-signatures': { type: 'boolean' },
     deep: { type: 'boolean' },
     json: { type: 'boolean' },
     workers: { type: 'string' },
   })
   const spec = requireString(values, 'log')
+  // Exit 0 means the checkpoint signatures were checked, unless the caller opted out explicitly.
+  const skipSignatures = values['no-signatures'] === true
+  const hasKeys = Array.isArray(values['public-key']) && values['public-key'].length > 0
+  if (skipSignatures && hasKeys) throw new UsageError('--public-key and --no-signatures exclude each other')
+  if (!skipSignatures && !hasKeys)
+    throw new UsageError(
+      '--public-key is required (every public key that ever signed checkpoints); pass --no-signatures to verify without checking signatures',
+    )
   const w = optionalString(values, 'workers')
   if (w !== undefined && w !== 'auto' && !/^\d{1,3}$/.test(w))
     throw new UsageError('--workers expects a number of threads or auto')
   const workers = w === undefined || w === 'auto' ? 'auto' : Number(w)
   if (workers !== 'auto' && workers > 256) throw new UsageError('--workers expects at most 256')
   const keyring = await keyringFrom(io, values)
-  const anchorDir = optionalString(values, 'anchor')
+  const anchorDir = existingAnchorDir(io, values)
   const store = await openLogStore(spec, io, { readOnly: true })
   try {
     const progress = createProgress(io, { label: 'records' })
     let last = 0
     const report = await verifyLog(store, {
       ...(keyring === undefined ? {} : { keyring }),
-      ...(anchorDir === undefined ? {} : { anchor: directoryAnchor(resolve(io.cwd, anchorDir)) }),
+      ...(anchorDir === undefined ? {} : { anchor: directoryAnchor(anchorDir) }),
       deep: values.deep === true,
       workers,
       onProgress: (done, total) => {
@@ -211,9 +202,12 @@ async function verify(argv: string[], io: CliIO): Promise<number> {
       for (const f of report.findings) writeLine(io, `${f.severity}\tseq ${f.seq}\t${f.code}\t${f.message}`)
       const anchored =
         report.anchoredThrough === null ? 'not anchored' : `anchored through seq ${report.anchoredThrough}`
+      const signatures = skipSignatures
+        ? 'signatures not checked (--no-signatures)'
+        : `${report.checkpoints.verified}/${report.checkpoints.total} checkpoints verified`
       writeLine(
         io,
-        `${report.ok ? 'OK' : 'FAILED'}: ${report.records} records verified, ${report.checkpoints.verified}/${report.checkpoints.total} checkpoints verified, ${anchored}`,
+        `${report.ok ? 'OK' : 'FAILED'}: ${report.records} records verified, ${signatures}, ${anchored}`,
       )
     }
     return report.ok ? ExitCode.OK : ExitCode.CHECK_FAILED
@@ -240,57 +234,15 @@ async function checkpoint(argv: string[], io: CliIO): Promise<number> {
     checkpointEvery: { ms: 0 },
   })
   try {
+    const before = (await store.checkpointHead()).count
     const cp = await log.checkpoint()
-    writeLine(io, `checkpoint of ${cp?.size ?? 0} records written (key ${signer.kid})`)
+    if (cp === null) writeLine(io, 'the log is empty: no checkpoint written')
+    else if ((await store.checkpointHead()).count === before)
+      writeLine(io, `the log is unchanged since the checkpoint of ${cp.size} records: none written`)
+    else writeLine(io, `checkpoint of ${cp.size} records written (key ${signer.kid})`)
   } finally {
     await log.close()
   }
-  return ExitCode.OK
-}
-
-async function withReadOnly<T>(io: CliIO, spec: string, f: (s: AuditStore) => Promise<T>): Promise<T> {
-  const store = await openLogStore(spec, io, { readOnly: true })
-  try {
-    return await f(store)
-  } finally {
-    await store.close()
-  }
-}
-
-async function prove(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseCommandArgs(argv, { ...LOG_OPTS, seq: { type: 'string' } })
-  const spec = requireString(values, 'log')
-  const seq = nonNegative(values, 'seq')
-  if (seq === undefined) throw new UsageError('--seq is required')
-  return withReadOnly(io, spec, async (store) => {
-    let bundle: InclusionBundle
-    try {
-      bundle = await proveInclusion(store, seq)
-    } catch (e) {
-      if (e instanceof RangeError) throw new UsageError(`--seq ${seq}: ${e.message}`)
-      if (isSafeguardsError(e, 'ERR_AUDIT_CORRUPT')) throw new CliExit(ExitCode.CHECK_FAILED, e.message)
-      throw e
-    }
-    writeJson(io, bundle)
-    return ExitCode.OK
-  })
-}
-
-async function checkProof(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    proof: { type: 'string' },
-    'public-key': { type: 'string', multiple: true },
-  })
-  const bundle = readJsonFile(io, requireString(values, 'proof'), '--proof') as InclusionBundle
-  const keyring = await keyringFrom(io, values)
-  if (keyring === undefined) throw new UsageError('--public-key is required')
-  const verdict = await verifyInclusionBundle(bundle, keyring)
-  if (!verdict.valid)
-    throw new CliExit(ExitCode.CHECK_FAILED, `invalid: ${verdict.reason ?? 'proof rejected'}`)
-  writeLine(
-    io,
-    `valid: record ${bundle.seq} of ${bundle.stream} is in the checkpoint of ${bundle.checkpoint.size} records signed by ${verdict.kid}`,
-  )
   return ExitCode.OK
 }
 
