@@ -1,5 +1,13 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -248,4 +256,118 @@ describe('file lock: many processes', () => {
       expect(acked.length).toBeGreaterThan(0)
     }
   }, 180_000)
+})
+
+describe('file lock: every window, in one process', () => {
+  const dead = (): string => selfRecord({ pid: deadPid() })
+
+  it('takes the right to break over from a breaker that died holding its claim', async () => {
+    const dir = tempDir()
+    const path = join(dir, 'x.lock')
+    writeFileSync(path, dead())
+    const x = JSON.parse(readFileSync(path, 'utf8')).nonce as string
+    const breaker = selfRecord({ pid: deadPid(), nonce: '12'.repeat(16) })
+    writeFileSync(`${path}.break-${x}`, breaker)
+    const lock = await acquireFileLock(path, { timeoutMs: 2000 })
+    expect(lock.held()).toBe(true)
+    lock.release()
+    expect(readdirSync(dir)).toEqual([])
+  })
+
+  it('waits while a live breaker (or an unreadable claim) holds the right to break, and times out', async () => {
+    for (const claim of [selfRecord({ pid: process.ppid, nonce: '34'.repeat(16) }), 'not a holder']) {
+      const dir = tempDir()
+      const path = join(dir, 'x.lock')
+      const record = dead()
+      writeFileSync(path, record)
+      const x = JSON.parse(record).nonce as string
+      writeFileSync(`${path}.break-${x}`, claim)
+      const err = await acquireFileLock(path, { timeoutMs: 60 }).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(LockTimeoutError)
+      expect(readFileSync(path, 'utf8')).toBe(record)
+    }
+  })
+
+  it('a lock released between the failed create and the read is simply retried', async () => {
+    const path = join(tempDir(), 'x.lock')
+    writeFileSync(path, selfRecord({ pid: process.ppid }))
+    lockHooks.pause = async (point) => {
+      if (point === 'after-eexist') rmSync(path, { force: true })
+    }
+    const lock = await acquireFileLock(path, { timeoutMs: 2000 })
+    expect(lock.held()).toBe(true)
+    lock.release()
+  })
+
+  it('removes a dead holder only if the lock still names it after the claim (re-read)', async () => {
+    const path = join(tempDir(), 'x.lock')
+    writeFileSync(path, dead())
+    // Between the claim and the re-read, the lock changes hands (here: to another dead holder).
+    const second = selfRecord({ pid: deadPid(), nonce: '56'.repeat(16) })
+    let swapped = false
+    lockHooks.pause = async (point) => {
+      if (point === 'after-claim' && !swapped) {
+        swapped = true
+        writeFileSync(path, second)
+      }
+    }
+    const seen: string[] = []
+    const pause = lockHooks.pause
+    lockHooks.pause = async (point) => {
+      seen.push(point)
+      await pause(point)
+    }
+    const lock = await acquireFileLock(path, { timeoutMs: 2000 })
+    // The first break found another holder and left it; the second judged that one and broke it.
+    expect(seen.filter((p) => p === 'after-judged-dead').length).toBe(2)
+    lock.release()
+  })
+
+  it('sweeps what crashed processes left beside the lock after a break, and only that', async () => {
+    const dir = tempDir()
+    const path = join(dir, 'x.lock')
+    writeFileSync(path, dead())
+    writeFileSync(`${path}.break-${'78'.repeat(16)}`, dead())
+    writeFileSync(
+      join(dir, `.x.lock.${'9a'.repeat(16)}.holder`),
+      selfRecord({ pid: deadPid(), nonce: '9a'.repeat(16) }),
+    )
+    const live = `.x.lock.${'bc'.repeat(16)}.holder`
+    writeFileSync(join(dir, live), selfRecord({ pid: process.ppid, nonce: 'bc'.repeat(16) }))
+    writeFileSync(join(dir, 'unrelated.txt'), 'x')
+    const lock = await acquireFileLock(path, { timeoutMs: 2000 })
+    expect(readdirSync(dir).sort()).toEqual([live, 'unrelated.txt', 'x.lock'].sort())
+    lock.release()
+    expect(lock.contended()).toBe(false)
+  })
+
+  it('refuses a bad timeout and reports file-system failures as IoError naming the lock', async () => {
+    await expect(acquireFileLock(join(tempDir(), 'x.lock'), { timeoutMs: -1 })).rejects.toThrow(RangeError)
+    await expect(acquireFileLock(join(tempDir(), 'x.lock'), { timeoutMs: Number.NaN })).rejects.toThrow(
+      RangeError,
+    )
+    const missing = join(tempDir(), 'no-such-dir', 'x.lock')
+    await expect(acquireFileLock(missing)).rejects.toMatchObject({
+      code: 'ERR_IO',
+      path: missing,
+      syscallCode: 'ENOENT',
+    })
+    // A legacy record with a malformed nonce names no holder: never broken.
+    const path = join(tempDir(), 'lock')
+    writeFileSync(path, `${deadPid()}\n${hostname()}\nbad nonce!`)
+    await expect(acquireFileLock(path, { timeoutMs: 40 })).rejects.toBeInstanceOf(LockTimeoutError)
+  })
+
+  it('queued callers in one process time out in the queue, in order, naming the holder', async () => {
+    const path = join(tempDir(), 'x.lock')
+    const a = await acquireFileLock(path)
+    const b = acquireFileLock(path, { timeoutMs: 30 })
+    const c = acquireFileLock(path, { timeoutMs: 5000 })
+    const err = await b.catch((e: unknown) => e)
+    expect((err as LockTimeoutError).holder?.pid).toBe(process.pid)
+    a.release()
+    const lockC = await c
+    expect(lockC.held()).toBe(true)
+    lockC.release()
+  })
 })
