@@ -32,10 +32,14 @@ export {
   LockTimeoutError,
   SafeguardsError,
 } from './errors.js'
+export type * from './events.js'
+export { createEmitter, criticalSink, EventSinkError, safeguardEventTypes } from './events.js'
 export type { HashAlgorithm, HashBackend, Hasher } from './hash.js'
-export { createHasher, hash, hashBackend, hmac, sha256, sha512 } from './hash.js'
+export { createHasher, hash, hashBackend, hmac, sha256, sha256Hex, sha512 } from './hash.js'
 export { notifyListener } from './listener.js'
 export type { RandomSource } from './random.js'
 export { randomBytes } from './random.js'
 export { Secret } from './secret.js'
+export type { Semaphore, SemaphoreOptions } from './semaphore.js'
+export { createSemaphore } from './semaphore.js'
 export { timingSafeEqual } from './timing-safe-equal.js'

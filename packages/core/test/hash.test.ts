@@ -102,3 +102,46 @@ describe('backends agree (property)', () => {
     expect(() => createHasher('sha256', 'noble').update([1] as unknown as Uint8Array)).toThrow(TypeError)
   })
 })
+
+describe('sha256Hex', () => {
+  it('matches sha256 for bytes and UTF-8 strings, on both paths', async () => {
+    const { sha256Hex, sha256, bytesToHex, utf8Encode } = await import('../src/index.js')
+    expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+    for (const s of ['', 'abc', 'é漢字🙂', 'x'.repeat(10_000)]) {
+      expect(sha256Hex(s)).toBe(bytesToHex(sha256(utf8Encode(s))))
+      expect(sha256Hex(utf8Encode(s))).toBe(bytesToHex(sha256(utf8Encode(s))))
+    }
+    expect(() => sha256Hex(1 as never)).toThrow(TypeError)
+  })
+})
+
+describe('createSemaphore', () => {
+  it('runs at most max tasks, FIFO, and refuses beyond maxQueue', async () => {
+    const { createSemaphore } = await import('../src/index.js')
+    const sem = createSemaphore(2, { maxQueue: 1, onFull: (n) => new Error(`full ${n}`) })
+    const order: number[] = []
+    const gates: Array<() => void> = []
+    const task = (i: number) => () =>
+      new Promise<number>((r) => {
+        order.push(i)
+        gates.push(() => r(i))
+      })
+    const a = sem.run(task(1))
+    const b = sem.run(task(2))
+    const c = sem.run(task(3))
+    await expect(sem.run(task(4))).rejects.toThrow('full 1')
+    expect([sem.active, sem.queued]).toEqual([2, 1])
+    gates.shift()!()
+    expect(await a).toBe(1)
+    await new Promise((r) => setTimeout(r, 0))
+    expect(order).toEqual([1, 2, 3])
+    gates.shift()!()
+    gates.shift()!()
+    expect([await b, await c]).toEqual([2, 3])
+    expect([sem.active, sem.queued]).toEqual([0, 0])
+    await expect(sem.run(() => Promise.reject(new Error('task')))).rejects.toThrow('task')
+    expect(sem.active).toBe(0)
+    expect(() => createSemaphore(0)).toThrow(RangeError)
+    await expect(createSemaphore(1, { maxQueue: 0 }).run(async () => 1)).resolves.toBe(1)
+  })
+})

@@ -14,6 +14,8 @@ export interface NativeHash {
 export interface NativeCrypto {
   createHash(algorithm: string): NativeHash
   createHmac(algorithm: string, key: Uint8Array): NativeHash
+  /** One-shot hash (Node >= 20.12, 21.7): no Hash object per call. */
+  hash?: (algorithm: string, data: Uint8Array | string, outputEncoding: 'hex') => string
 }
 
 interface ProcessLike {
