@@ -110,6 +110,37 @@ export class SafeguardsError<Code extends string = string> extends Error {
 }
 
 /**
+ * The jose-style base of most SDK errors: a subclass is data, not code. It declares its stable
+ * `code` and its {@link ErrorCategory} as statics, and inherits a `(message, options?)` constructor:
+ *
+ * ```ts
+ * export class EnvelopeFormatError extends CodedError<'ERR_ENVELOPE_FORMAT'> {
+ *   static readonly code = 'ERR_ENVELOPE_FORMAT'
+ *   static readonly category: ErrorCategory = 'invalid-input'
+ * }
+ * ```
+ *
+ * A subclass whose message is fixed (one message for every failure, so it is no oracle) or built
+ * from fields declares its own constructor instead.
+ *
+ * @example
+ * ```ts
+ * throw new EnvelopeFormatError('truncated header')
+ * ```
+ */
+export class CodedError<Code extends string = string> extends SafeguardsError<Code> {
+  /** The stable code of every instance of this class. */
+  static readonly code: string = 'ERR_UNSPECIFIED'
+  /** The category of every instance of this class. */
+  static readonly category: ErrorCategory = 'invalid-argument'
+  /** @param message - safe, human-readable (no secrets, tokens or PHI); @param options - the cause. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    const kind = new.target as unknown as { code: Code; category: ErrorCategory }
+    super(kind.code, message, { ...options, category: kind.category })
+  }
+}
+
+/**
  * A caller passed an argument of the wrong shape or range to a core function. Arguments of the
  * wrong JavaScript type throw `TypeError` and wrong lengths or ranges throw `RangeError`, as in
  * noble; this class is for everything else that is the caller's mistake.
@@ -119,11 +150,8 @@ export class SafeguardsError<Code extends string = string> extends Error {
  * throw new InvalidArgumentError('"length" must be a positive integer')
  * ```
  */
-export class InvalidArgumentError extends SafeguardsError<'ERR_INVALID_ARGUMENT'> {
-  /** @param message - names the argument, never its value. */
-  constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_INVALID_ARGUMENT', message, options)
-  }
+export class InvalidArgumentError extends CodedError<'ERR_INVALID_ARGUMENT'> {
+  static override readonly code = 'ERR_INVALID_ARGUMENT'
 }
 
 /**
@@ -134,11 +162,9 @@ export class InvalidArgumentError extends SafeguardsError<'ERR_INVALID_ARGUMENT'
  * hexToBytes('zz') // throws EncodingError (code ERR_ENCODING)
  * ```
  */
-export class EncodingError extends SafeguardsError<'ERR_ENCODING'> {
-  /** @param message - names the encoding and the position, never the input. */
-  constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_ENCODING', message, { ...options, category: 'invalid-input' })
-  }
+export class EncodingError extends CodedError<'ERR_ENCODING'> {
+  static override readonly code = 'ERR_ENCODING'
+  static override readonly category: ErrorCategory = 'invalid-input'
 }
 
 /**

@@ -23,6 +23,7 @@ export { manualClock, systemClock } from './clock.js'
 export type { CoreErrorCode, ErrorCategory, SafeguardsErrorOptions } from './errors.js'
 export {
   CanonicalJsonError,
+  CodedError,
   EncodingError,
   InvalidArgumentError,
   IoError,

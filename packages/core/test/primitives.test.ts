@@ -236,3 +236,24 @@ describe('assertions', () => {
     expect(() => assertKnownOptions('x', known, fail)).toThrow(TypeError)
   })
 })
+
+describe('CodedError', () => {
+  it('takes code and category from the subclass statics', async () => {
+    const { CodedError } = await import('../src/index.js')
+    class DemoError extends CodedError<'ERR_DEMO'> {
+      static override readonly code = 'ERR_DEMO'
+      static override readonly category = 'integrity' as const
+    }
+    const e = new DemoError('bad', { cause: 1 })
+    expect([e.code, e.category, e.message, e.name, e.cause]).toEqual([
+      'ERR_DEMO',
+      'integrity',
+      'bad',
+      'DemoError',
+      1,
+    ])
+    expect(isSafeguardsError(e, 'ERR_DEMO')).toBe(true)
+    expect(new InvalidArgumentError('x').code).toBe(InvalidArgumentError.code)
+    expect(new EncodingError('x').category).toBe('invalid-input')
+  })
+})
