@@ -26,5 +26,10 @@ export const projects: TestProjectConfiguration[] = [
     name: dir === 'docs' ? 'docs-site' : dir.replace(/^(packages|examples)\//, ''),
     root: dir,
     include: ['test/**/*.test.ts'],
+    // Type tests (`*.test-d.ts`): the public API's signatures, checked with tsc against the
+    // package's test tsconfig, so that a breaking change to an export fails CI.
+    typecheck: existsSync(`${dir}/tsconfig.test.json`)
+      ? { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: 'tsconfig.test.json' }
+      : undefined,
   },
 }))

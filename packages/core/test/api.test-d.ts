@@ -1,0 +1,42 @@
+/**
+ * The public API's types, checked by Vitest typecheck (and by `tsc -p tsconfig.test.json`): a
+ * breaking change to an exported signature fails CI here before a user's build does.
+ */
+import { describe, expectTypeOf, test } from 'vitest'
+import {
+  type Clock,
+  createEmitter,
+  criticalSink,
+  type Emitter,
+  type ErrorCategory,
+  type EventSink,
+  isSafeguardsError,
+  type SafeguardEvent,
+  type SafeguardEventOf,
+  type SafeguardsError,
+  sha256Hex,
+} from '../src/index.js'
+import { errorCode, withFileLock, writeFileAtomic } from '../src/node/index.js'
+
+describe('@safeguards/core public types', () => {
+  test('events', () => {
+    expectTypeOf(createEmitter)
+      .parameter(0)
+      .toMatchTypeOf<{ events?: EventSink | readonly EventSink[] } | undefined>()
+    expectTypeOf(createEmitter).returns.toEqualTypeOf<Emitter>()
+    expectTypeOf(criticalSink).returns.toEqualTypeOf<EventSink>()
+    expectTypeOf<SafeguardEventOf<'session.expired.idle'>['type']>().toEqualTypeOf<'session.expired.idle'>()
+    expectTypeOf<SafeguardEvent['outcome']>().toEqualTypeOf<'success' | 'failure'>()
+  })
+  test('errors', () => {
+    expectTypeOf(isSafeguardsError).guards.toEqualTypeOf<SafeguardsError<string>>()
+    expectTypeOf<SafeguardsError['category']>().toEqualTypeOf<ErrorCategory>()
+    expectTypeOf(errorCode).returns.toEqualTypeOf<string | undefined>()
+  })
+  test('clock and hashing', () => {
+    expectTypeOf<Clock['now']>().returns.toBeNumber()
+    expectTypeOf(sha256Hex).returns.toEqualTypeOf<string>()
+    expectTypeOf(writeFileAtomic).returns.resolves.toBeVoid()
+    expectTypeOf(withFileLock<number>).returns.resolves.toBeNumber()
+  })
+})
