@@ -75,6 +75,8 @@ export type {
   AuditSource,
 } from './record.js'
 export { assertStreamId, encodeRecord, formatRecorded, RECORD_VERSION, validateEvent } from './record.js'
+export type { AuditSinkOptions, AuditSinkRow } from './sink.js'
+export { auditEventOf, auditSink, auditSinkTable } from './sink.js'
 export type {
   AppendRecord,
   AuditStore,

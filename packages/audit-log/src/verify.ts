@@ -24,7 +24,15 @@
  *
  * @module
  */
-import { bytesToHex, isSafeguardsError } from '@safeguards/core'
+import {
+  bytesToHex,
+  type Clock,
+  createEmitter,
+  type Emitter,
+  type EventOptions,
+  isSafeguardsError,
+  systemClock,
+} from '@safeguards/core'
 import type { AnchorSink } from './anchor.js'
 import { type CheckpointBody, checkpointHash, type Keyring, readCheckpointUnverified } from './checkpoint.js'
 import { type RecordRun, readRuns } from './internal/runs.js'
@@ -99,8 +107,13 @@ export interface VerifyReport {
   findings: Finding[]
 }
 
-/** Options for {@link verifyLog}. */
-export interface VerifyOptions {
+/**
+ * Options for {@link verifyLog}. `events` receives `audit.finding` for each finding and then
+ * `audit.verified` (`counts.records`, `counts.checkpoints`; `outcome` failure when not ok).
+ */
+export interface VerifyOptions extends EventOptions {
+  /** The clock for the events' `at` (default the system clock). */
+  clock?: Clock
   /** Trusted checkpoint keys. Without it, signatures are not checked (a warning says so). */
   keyring?: Keyring
   /** The anchor to compare against (strongly recommended). */
@@ -168,6 +181,7 @@ function rootsEqual(a: Uint8Array, b: Uint8Array): boolean {
  * @throws {AuditStoreError} on I/O failure, or when the worker threads asked for cannot start.
  * @throws the signal's reason when aborted.
  * @throws {RangeError} when `workers`, `chunkRecords` or `anchorGraceMs` is out of range.
+ * @throws {EventSinkError} (`ERR_EVENT_SINK`) when a critical `events` sink fails.
  * @example
  * ```ts
  * const report = await verifyLog(await openFileStore({ dir, readOnly: true }), {
@@ -179,6 +193,7 @@ function rootsEqual(a: Uint8Array, b: Uint8Array): boolean {
  */
 export async function verifyLog(store: AuditStore, options: VerifyOptions = {}): Promise<VerifyReport> {
   const stream = store.stream
+  const emitter = createEmitter(options)
   const maxFindings = options.maxFindings ?? 1000
   const workers = options.workers ?? 'auto'
   if (workers !== 'auto' && (!Number.isSafeInteger(workers) || workers < 0 || workers > 256))
@@ -661,7 +676,7 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
     const eb = b.severity === 'error' ? 0 : 1
     return ea !== eb ? ea - eb : a.seq !== b.seq ? a.seq - b.seq : rank(a) - rank(b)
   })
-  return {
+  const report: VerifyReport = {
     ok: !findings.some((f) => f.severity === 'error'),
     stream,
     records: position,
@@ -673,4 +688,32 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
     checkpointedThrough: checkpointedSize > 0 ? checkpointedSize - 1 : null,
     findings,
   }
+  if (emitter.active) await emitReport(emitter, options.clock ?? systemClock, report)
+  return report
+}
+
+const SOURCE = '@safeguards/audit-log'
+
+/** `audit.finding` per finding, then `audit.verified` (critical sinks awaited in order). */
+async function emitReport(emitter: Emitter, clock: Clock, report: VerifyReport): Promise<void> {
+  const { stream } = report
+  for (const f of report.findings)
+    await emitter.emit({
+      type: 'audit.finding',
+      at: clock.now(),
+      source: SOURCE,
+      outcome: 'failure',
+      stream,
+      severity: f.severity,
+      code: f.code,
+      counts: { seq: f.seq },
+    })
+  await emitter.emit({
+    type: 'audit.verified',
+    at: clock.now(),
+    source: SOURCE,
+    outcome: report.ok ? 'success' : 'failure',
+    stream,
+    counts: { records: report.records, checkpoints: report.checkpoints.total },
+  })
 }
