@@ -9,7 +9,17 @@
  *
  * @module
  */
-import { assertBytes, assertInteger, bytesToHex, type RandomSource, randomBytes } from '@safeguards/core'
+import {
+  assertBytes,
+  assertInteger,
+  type Clock,
+  createEmitter,
+  type EventOptions,
+  type RandomSource,
+  randomBytes,
+  SafeguardsError,
+  systemClock,
+} from '@safeguards/core'
 import type { DataKeyCacheOptions } from './data-key-cache.js'
 import { EnvelopeDecryptionError, InvalidContextError } from './errors.js'
 import {
@@ -41,22 +51,14 @@ import type { KekProvider } from './kek-provider.js'
 
 export type { EncryptionContext } from './internal/context.js'
 
-/** An audit event: operation, key references, message id, context key names, outcome. Never values. */
-export interface EnvelopeAuditEvent {
-  /** The operation. */
-  op: 'encrypt' | 'decrypt' | 'rewrap' | 'reencrypt'
-  /** Key references involved (written or named by the header). */
-  keyRefs: string[]
-  /** The message id, hex (absent when the header could not be parsed). */
-  messageId?: string
-  /** The names of the context keys (never the values: they may be PHI identifiers). */
-  contextKeys: string[]
-  /** `ok`, or the error code. */
-  outcome: string
-}
-
-/** Options of {@link createEnvelope}. */
-export interface EnvelopeOptions {
+/**
+ * Options of {@link createEnvelope}. `events` receives an `envelope.decrypt.failed` event (core's
+ * `SafeguardEvent`) whenever `decrypt`, `reencrypt` or `rewrap` cannot open a ciphertext: the
+ * error code, the key references its header names and the names of the context keys supplied,
+ * never their values. A critical sink that fails turns the rejection into `EventSinkError`
+ * (`ERR_EVENT_SINK`, its `cause` the sink's error).
+ */
+export interface EnvelopeOptions extends EventOptions {
   /** The KEK provider (for example a {@link LocalKeyring}). Give `provider` or `providers`. */
   provider?: KekProvider
   /**
@@ -79,8 +81,8 @@ export interface EnvelopeOptions {
   kdfBackend?: KdfBackendName
   /** Randomness for data keys and message ids (default: the platform CSPRNG). */
   random?: RandomSource
-  /** Receives an audit event per operation (HIPAA 164.312(b)). Must not throw. */
-  onEvent?: (event: EnvelopeAuditEvent) => void
+  /** Clock for the events' `at` (default the system clock). */
+  clock?: Clock
   /**
    * Opt-in data-key cache (off by default): reuse a data key across messages with the same
    * context, and keep unwrapped data keys for repeated decryptions, within age, message and byte
@@ -143,20 +145,28 @@ function contextKeys(context: EncryptionContext): string[] {
   return typeof context === 'object' && context !== null ? Object.keys(context).sort() : []
 }
 
+/** The key references a ciphertext's header names, or none when the header does not parse. */
+function headerKeyRefs(ciphertext: unknown, maxEdks: number): string[] {
+  try {
+    return inspectEnvelope(ciphertext as Uint8Array, { maxEdks }).keys.map((k) => k.keyRef)
+  } catch {
+    return []
+  }
+}
+
 function resultValue<T>(r: { value: T }): T {
   return r.value
 }
 
 function codeOf(e: unknown): string {
-  const c = (e as { code?: unknown } | null)?.code
-  return typeof c === 'string' ? c : 'ERR_UNKNOWN'
+  return e instanceof SafeguardsError ? e.code : 'ERR_UNKNOWN'
 }
 
 /**
  * Creates an envelope encryptor/decryptor over one or more KEK providers.
  *
  * HIPAA: implements 164.312(a)(2)(iv) encryption and decryption and 164.312(c)(2) (every byte is
- * authenticated); supports 164.312(b) audit controls through `onEvent`. Transmission encryption
+ * authenticated); supports 164.312(b) audit controls through `events` (`envelope.decrypt.failed`). Transmission encryption
  * (164.312(e)(2)(ii)) is TLS's job, not this API's. The opt-in data-key cache
  * (`dataKeyCache`) trades KEK calls for data keys held in memory within age, message and byte
  * limits (164.308(a)(1)(ii)(B): a risk-analysis decision; see {@link DataKeyCacheOptions}).
@@ -171,10 +181,10 @@ function codeOf(e: unknown): string {
  * @nist SI-7 164.312(c)(2)
  * @nist SI-7 164.312(c)(1)
  * @nist AU-2 164.312(b)
- * @evidence audit events per operation (op, key reference and version, message id, context key names, outcome), never values or plaintext
+ * @evidence envelope.decrypt.failed events (error code, key references named by the header, context key names), never context values or plaintext
  * @appResponsibility Keep KEKs in an HSM or KMS separate from the data; choose the encryption context (bind record ids); use a FIPS 140-validated module where required.
  * @appResponsibility Protect ePHI in transit with TLS (164.312(e)); an envelope protects what is stored, not the channel.
- * @appResponsibility Pass onEvent and write its events to your audit log.
+ * @appResponsibility Pass events (for example the audit log's auditSink) and write them to your audit log.
  * @appResponsibility If you enable the data-key cache, decide its limits from your risk analysis (a memory disclosure exposes cached data keys for up to maxAge), keep core dumps and heap snapshots off those hosts, and close() retired envelopes.
  * @config providers, frame length, stored context keys, crypto backend, data-key cache (maxAge, maxMessages, maxBytes, maxEntries)
  * @verifiedBy packages/envelope/test/envelope.test.ts
@@ -233,55 +243,36 @@ export function createEnvelope(options: EnvelopeOptions): Envelope {
     random: options.random ?? pooledRandom(randomBytes),
     cache: createDataKeyCache(options.dataKeyCache, providers),
   }
-  const onEvent = options.onEvent
-  const emit = (e: EnvelopeAuditEvent): void => {
-    if (onEvent === undefined) return
-    try {
-      onEvent(e)
-    } catch {
-      // an audit sink failure must not change the cryptographic outcome
-    }
-  }
-  const audited = async <T>(
-    op: EnvelopeAuditEvent['op'],
+  const emitter = createEmitter(options)
+  const clock = options.clock ?? systemClock
+  /**
+   * Reports a failure to open `ciphertext` (only called when a sink listens), then rethrows it,
+   * or throws `EventSinkError` when a critical sink fails.
+   */
+  const reportFailure = async (
+    e: unknown,
+    ciphertext: unknown,
     context: EncryptionContext,
-    ciphertext: Uint8Array | undefined,
-    run: () => Promise<{ value: T; keyRefs: readonly string[]; messageId?: Uint8Array | string }>,
-  ): Promise<T> => {
-    if (onEvent === undefined) return (await run()).value
-    try {
-      const r = await run()
-      const id = r.messageId
-      emit({
-        op,
-        keyRefs: [...r.keyRefs],
-        ...(id === undefined ? {} : { messageId: typeof id === 'string' ? id : bytesToHex(id) }),
-        contextKeys: contextKeys(context),
-        outcome: 'ok',
-      })
-      return r.value
-    } catch (e) {
-      let keyRefs: string[] = []
-      let messageId: string | undefined
-      if (ciphertext !== undefined) {
-        try {
-          const info = inspectEnvelope(ciphertext, { maxEdks })
-          keyRefs = info.keys.map((k) => k.keyRef)
-          messageId = info.messageId
-        } catch {
-          // unparseable header: no key references to report
-        }
-      }
-      emit({
-        op,
-        keyRefs,
-        ...(messageId === undefined ? {} : { messageId }),
-        contextKeys: contextKeys(context),
-        outcome: codeOf(e),
-      })
-      throw e
-    }
+  ): Promise<never> => {
+    await emitter.emit({
+      type: 'envelope.decrypt.failed',
+      at: clock.now(),
+      source: '@safeguards/envelope',
+      outcome: 'failure',
+      code: codeOf(e),
+      keyRefs: headerKeyRefs(ciphertext, maxEdks),
+      contextKeys: contextKeys(context),
+    })
+    throw e
   }
+  /** `open` as is when nothing listens (the hot path pays nothing), else with its failures reported. */
+  const reported = <A extends unknown[], T>(
+    open: (ciphertext: Uint8Array, context: EncryptionContext, ...rest: A) => Promise<T>,
+  ): ((ciphertext: Uint8Array, context: EncryptionContext, ...rest: A) => Promise<T>) =>
+    emitter.active
+      ? (ciphertext, context, ...rest) =>
+          open(ciphertext, context, ...rest).catch((e: unknown) => reportFailure(e, ciphertext, context))
+      : open
 
   interface Sealed {
     value: Uint8Array
@@ -380,16 +371,7 @@ export function createEnvelope(options: EnvelopeOptions): Envelope {
     })
   }
 
-  /** Runs a maybe-synchronous operation as a promise (synchronous throws become rejections). */
-  const run = <T>(op: () => T | Promise<T>): Promise<T> => {
-    try {
-      return Promise.resolve(op())
-    } catch (e) {
-      return Promise.reject(e)
-    }
-  }
-
-  /** As {@link run}, resolving to the bytes alone (no audit: one promise, no extra hop). */
+  /** Runs a maybe-synchronous operation as a promise resolving to the bytes alone (one promise, no extra hop). */
   const bytesOf = (op: () => Sealed | Promise<Sealed>): Promise<Uint8Array> => {
     try {
       const r = op()
@@ -398,29 +380,22 @@ export function createEnvelope(options: EnvelopeOptions): Envelope {
       return Promise.reject(e)
     }
   }
+  const decryptOnce = reported((ciphertext, context) => bytesOf(() => decryptRaw(ciphertext, context)))
 
   return {
-    encrypt: (plaintext, context) =>
-      onEvent === undefined
-        ? bytesOf(() => encryptRaw(plaintext, context))
-        : audited('encrypt', context, undefined, () => run(() => encryptRaw(plaintext, context))),
-    decrypt: (ciphertext, context) =>
-      onEvent === undefined
-        ? bytesOf(() => decryptRaw(ciphertext, context))
-        : audited('decrypt', context, ciphertext, () => run(() => decryptRaw(ciphertext, context))),
+    encrypt: (plaintext, context) => bytesOf(() => encryptRaw(plaintext, context)),
+    decrypt: reported((ciphertext, context) => bytesOf(() => decryptRaw(ciphertext, context))),
     encryptStream: (context) => encryptTransform(cfg, context),
     decryptStream: (context) => decryptTransform(cfg, context),
-    rewrap: (ciphertext, context, opts) =>
-      audited('rewrap', context, ciphertext, async () => {
-        assertBytes(ciphertext, 'ciphertext')
-        const header = parseHeader(ciphertext, { maxEdks })
-        const fresh = await rewrapHeader(cfg, header, context, opts?.to)
-        const out = new Uint8Array(fresh.length + ciphertext.length - header.length)
-        out.set(fresh, 0)
-        out.set(ciphertext.subarray(header.length), fresh.length)
-        const info = inspectEnvelope(fresh, { maxEdks })
-        return { value: out, keyRefs: info.keys.map((k) => k.keyRef), messageId: info.messageId }
-      }),
+    rewrap: reported(async (ciphertext, context, opts?: RewrapOptions) => {
+      assertBytes(ciphertext, 'ciphertext')
+      const header = parseHeader(ciphertext, { maxEdks })
+      const fresh = await rewrapHeader(cfg, header, context, opts?.to)
+      const out = new Uint8Array(fresh.length + ciphertext.length - header.length)
+      out.set(fresh, 0)
+      out.set(ciphertext.subarray(header.length), fresh.length)
+      return out
+    }),
     rewrapStream: (context, opts) => rewrapTransform(cfg, context, opts?.to),
     async needsRewrap(ciphertext) {
       const info = inspectEnvelope(ciphertext, { maxEdks })
@@ -431,15 +406,14 @@ export function createEnvelope(options: EnvelopeOptions): Envelope {
       }
       return false
     },
-    reencrypt: (ciphertext, context, opts) =>
-      audited('reencrypt', context, ciphertext, async () => {
-        const pt = (await decryptRaw(ciphertext, context)).value
-        try {
-          return await encryptRaw(pt, opts?.context ?? context)
-        } finally {
-          pt.fill(0)
-        }
-      }),
+    async reencrypt(ciphertext, context, opts) {
+      const pt = await decryptOnce(ciphertext, context)
+      try {
+        return (await encryptRaw(pt, opts?.context ?? context)).value
+      } finally {
+        pt.fill(0)
+      }
+    },
     inspect: (ciphertext) => inspectEnvelope(ciphertext, { maxEdks }),
     clearCache: () => cfg.cache?.clear(),
     close: () => cfg.cache?.close(),

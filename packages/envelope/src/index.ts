@@ -15,7 +15,6 @@ export {
 export type {
   EncryptionContext,
   Envelope,
-  EnvelopeAuditEvent,
   EnvelopeOptions,
   ReencryptOptions,
   RewrapOptions,

@@ -21,6 +21,9 @@ import {
   type Clock,
   canonicalBytes,
   concatBytes,
+  createEmitter,
+  type Emitter,
+  type EventOptions,
   parseJson,
   type RandomSource,
   randomBytes,
@@ -82,12 +85,18 @@ export interface KeyringUsageOptions {
   store?: UsageStore
   /** Wraps reserved per store round trip (default 1024; lower wastes less on restarts). */
   reserveBlock?: number
-  /** Called once per version and instance when its usage reaches `warnAt`. */
-  onWarning?: (key: KeyDescription) => void
 }
 
-/** Options of {@link LocalKeyring.create}, {@link LocalKeyring.open} and {@link LocalKeyring.inMemory}. */
-export interface LocalKeyringOptions {
+/**
+ * Options of {@link LocalKeyring.create}, {@link LocalKeyring.open} and {@link LocalKeyring.inMemory}.
+ *
+ * `events` receives the key lifecycle events (`key.created`, `key.rotated`, `key.retired`,
+ * `key.disabled`, `key.enabled`, `key.destroyed`) once the change is on disk, and
+ * `key.budget.warning` once per version and instance when its reserved usage reaches `warnAt`.
+ * A critical sink is awaited: when it fails, the call rejects with `EventSinkError`
+ * (`ERR_EVENT_SINK`) but the change stands (it was committed before the event was delivered).
+ */
+export interface LocalKeyringOptions extends EventOptions {
   /** Keyring name, used in key references `local:<name>@v<N>` (create only; default `default`). */
   name?: string
   /** Seals the key material (create) or unseals it (open). */
@@ -123,6 +132,18 @@ export interface DestroyOptions {
   /** Must be `true`: destroying a version makes everything under it unreadable forever. */
   allowDestroy: boolean
 }
+
+/** A committed lifecycle change to announce: the event type and the version. */
+type KeyChange = readonly [
+  'key.created' | 'key.rotated' | 'key.retired' | 'key.disabled' | 'key.enabled' | 'key.destroyed',
+  number,
+]
+
+/** The changes of a new keyring: version 1, created as the primary. */
+const FIRST_VERSION: readonly KeyChange[] = [
+  ['key.created', 1],
+  ['key.rotated', 1],
+]
 
 interface KeyMeta {
   version: number
@@ -311,6 +332,7 @@ export class LocalKeyring implements KekProvider {
   readonly #warnAt: bigint
   readonly #policy: UsagePolicy
   readonly #block: bigint
+  readonly #emitter: Emitter
   #name: string
   #keys: KeyMeta[]
   #material = new Map<number, Uint8Array>()
@@ -359,6 +381,21 @@ export class LocalKeyring implements KekProvider {
     const block = u.reserveBlock ?? 1024
     assertInteger(block, 'usage.reserveBlock', 1, 2 ** 20)
     this.#block = BigInt(block)
+    this.#emitter = createEmitter(options)
+  }
+
+  /** Delivers the events of committed changes, in order (awaiting critical sinks). */
+  async #announce(changes: readonly KeyChange[]): Promise<void> {
+    if (!this.#emitter.active) return
+    for (const [type, version] of changes) {
+      await this.#emitter.emit({
+        type,
+        at: this.#clock.now(),
+        source: '@safeguards/envelope',
+        outcome: 'success',
+        keyRef: keyRefOf(this.#name, version),
+      })
+    }
   }
 
   /**
@@ -378,6 +415,7 @@ export class LocalKeyring implements KekProvider {
       throw new TypeError('"path" expected a non-empty string')
     const kr = await LocalKeyring.#fresh(path, options)
     await kr.#persist(true)
+    await kr.#announce(FIRST_VERSION)
     return kr
   }
 
@@ -390,7 +428,9 @@ export class LocalKeyring implements KekProvider {
    * ```
    */
   static async inMemory(options: LocalKeyringOptions = {}): Promise<LocalKeyring> {
-    return LocalKeyring.#fresh(undefined, options)
+    const kr = await LocalKeyring.#fresh(undefined, options)
+    await kr.#announce(FIRST_VERSION)
+    return kr
   }
 
   static async #fresh(path: string | undefined, options: LocalKeyringOptions): Promise<LocalKeyring> {
@@ -596,28 +636,36 @@ export class LocalKeyring implements KekProvider {
    * a staged copy of the state, which replaces the live state only once it is on disk: no wrap ever
    * uses a version that a failed write (a lost lock, a full disk) left unsaved.
    */
-  #mutate<T>(fn: () => T): Promise<T> {
+  #mutate<T>(fn: (changes: KeyChange[]) => T): Promise<T> {
+    const changes: KeyChange[] = []
     const run = async (): Promise<T> => {
-      if (this.#path === undefined) return this.#commit(this.#stage(fn))
-      return withFileLock(
-        this.#path,
-        async (lock) => {
-          await this.#load()
-          const staged = this.#stage(fn)
-          try {
-            await this.#persist(false, lock, staged)
-          } catch (e) {
-            for (const [v, raw] of staged.material) if (this.#material.get(v) !== raw) raw.fill(0)
-            throw e
-          }
-          return this.#commit(staged)
-        },
-        this.#lockTimeoutMs,
-      )
+      changes.length = 0
+      const result = await this.#mutateLocked(() => fn(changes))
+      await this.#announce(changes)
+      return result
     }
     const p = this.#queue.then(run, run)
     this.#queue = p.catch(() => undefined)
     return p
+  }
+
+  #mutateLocked<T>(fn: () => T): Promise<T> {
+    if (this.#path === undefined) return Promise.resolve(this.#commit(this.#stage(fn)))
+    return withFileLock(
+      this.#path,
+      async (lock) => {
+        await this.#load()
+        const staged = this.#stage(fn)
+        try {
+          await this.#persist(false, lock, staged)
+        } catch (e) {
+          for (const [v, raw] of staged.material) if (this.#material.get(v) !== raw) raw.fill(0)
+          throw e
+        }
+        return this.#commit(staged)
+      },
+      this.#lockTimeoutMs,
+    )
   }
 
   /** Runs the synchronous `fn` against copies of the keys and material, leaving the live state as it was. */
@@ -697,11 +745,12 @@ export class LocalKeyring implements KekProvider {
    * ```
    */
   addVersion(): Promise<KeyDescription> {
-    return this.#mutate(() =>
-      this.#describe(
-        this.#addKey(this.#keys.some((k) => k.state === 'primary') ? 'decrypt-only' : 'primary'),
-      ),
-    )
+    return this.#mutate((changes) => {
+      const k = this.#addKey(this.#keys.some((x) => x.state === 'primary') ? 'decrypt-only' : 'primary')
+      changes.push(['key.created', k.version])
+      if (k.state === 'primary') changes.push(['key.rotated', k.version])
+      return this.#describe(k)
+    })
   }
 
   /**
@@ -714,13 +763,14 @@ export class LocalKeyring implements KekProvider {
    * ```
    */
   promote(version: number): Promise<KeyDescription> {
-    return this.#mutate(() => {
+    return this.#mutate((changes) => {
       const k = this.#find(version)
       if (k.state === 'primary') return this.#describe(k)
       if (k.state !== 'decrypt-only')
         throw new KeyringStateError(`version ${version} is ${k.state} and cannot be promoted`)
       for (const o of this.#keys) if (o.state === 'primary') o.state = 'decrypt-only'
       k.state = 'primary'
+      changes.push(['key.rotated', version])
       return this.#describe(k)
     })
   }
@@ -736,9 +786,11 @@ export class LocalKeyring implements KekProvider {
    * ```
    */
   rotate(): Promise<KeyDescription> {
-    return this.#mutate(() => {
+    return this.#mutate((changes) => {
       for (const o of this.#keys) if (o.state === 'primary') o.state = 'decrypt-only'
-      return this.#describe(this.#addKey('primary'))
+      const k = this.#addKey('primary')
+      changes.push(['key.created', k.version], ['key.rotated', k.version])
+      return this.#describe(k)
     })
   }
 
@@ -771,13 +823,14 @@ export class LocalKeyring implements KekProvider {
   }
 
   #setDisabled(version: number, retired: boolean): Promise<KeyDescription> {
-    return this.#mutate(() => {
+    return this.#mutate((changes) => {
       const k = this.#find(version)
       if (k.state === 'primary')
         throw new KeyringStateError(`version ${version} is the primary; promote another first`)
       if (k.state === 'destroyed') throw new KeyringStateError(`version ${version} is destroyed`)
       k.state = 'disabled'
       if (retired) k.retired = true
+      changes.push([retired ? 'key.retired' : 'key.disabled', version])
       return this.#describe(k)
     })
   }
@@ -792,12 +845,13 @@ export class LocalKeyring implements KekProvider {
    * ```
    */
   enable(version: number): Promise<KeyDescription> {
-    return this.#mutate(() => {
+    return this.#mutate((changes) => {
       const k = this.#find(version)
       if (k.state !== 'disabled')
         throw new KeyringStateError(`version ${version} is ${k.state}, not disabled`)
       k.state = 'decrypt-only'
       delete k.retired
+      changes.push(['key.enabled', version])
       return this.#describe(k)
     })
   }
@@ -816,11 +870,12 @@ export class LocalKeyring implements KekProvider {
     if (options?.allowDestroy !== true) {
       return Promise.reject(new KeyringStateError('destroy requires { allowDestroy: true }'))
     }
-    return this.#mutate(() => {
+    return this.#mutate((changes) => {
       const k = this.#find(version)
       if (k.state === 'primary')
         throw new KeyringStateError(`version ${version} is the primary; promote another first`)
       k.state = 'destroyed'
+      changes.push(['key.destroyed', version])
       // Staged: the material is zeroed when the destruction is on disk (see #commit).
       this.#material.delete(version)
       return this.#describe(k)
@@ -978,12 +1033,15 @@ export class LocalKeyring implements KekProvider {
     this.#blocks.set(version, { next: before, end })
     if (end >= this.#warnAt && !this.#warned.has(version)) {
       this.#warned.add(version)
-      const k = this.#keys.find((x) => x.version === version)
-      try {
-        if (k) this.#options.usage?.onWarning?.(this.#describe(k, end))
-      } catch {
-        // a warning sink failure must not block encryption
-      }
+      if (this.#emitter.active)
+        await this.#emitter.emit({
+          type: 'key.budget.warning',
+          at: this.#clock.now(),
+          source: '@safeguards/envelope',
+          outcome: 'success',
+          keyRef,
+          counts: { wraps: Number(end), limit: Number(this.#limit) },
+        })
     }
     return true
   }

@@ -1,9 +1,10 @@
 /** createEnvelope options, audit events, provider contract enforcement. */
+import { criticalSink, EventSinkError, manualClock, type SafeguardEvent } from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
 import {
   createEnvelope,
-  type EnvelopeAuditEvent,
   EnvelopeDecryptionError,
+  EnvelopeFormatError,
   EnvelopeLimitError,
   InvalidContextError,
   type KekProvider,
@@ -25,31 +26,71 @@ describe('createEnvelope options', () => {
     expect(() => createEnvelope(null as unknown as object)).toThrow(TypeError)
   })
 
-  it('emits audit events with key references and context key names, never values', async () => {
-    const events: EnvelopeAuditEvent[] = []
-    const env = createEnvelope({ provider: await LocalKeyring.inMemory(), onEvent: (e) => events.push(e) })
+  it('emits envelope.decrypt.failed with the code, key references and context key names, never values', async () => {
+    const events: SafeguardEvent[] = []
+    const clock = manualClock(1_700_000_000_000)
+    const env = createEnvelope({
+      provider: await LocalKeyring.inMemory(),
+      events: (e) => void events.push(e),
+      clock,
+    })
     const ct = await env.encrypt(enc('x'), { mrn: 'MRN-123', table: 'labs' })
     await env.decrypt(ct, { mrn: 'MRN-123', table: 'labs' })
-    await env.decrypt(ct, { mrn: 'MRN-999', table: 'labs' }).catch(() => undefined)
-    await env.decrypt(enc('junk'), {}).catch(() => undefined)
-    expect(events.map((e) => [e.op, e.outcome])).toEqual([
-      ['encrypt', 'ok'],
-      ['decrypt', 'ok'],
-      ['decrypt', 'ERR_ENVELOPE_DECRYPTION_FAILED'],
-      ['decrypt', 'ERR_ENVELOPE_FORMAT'],
+    await expect(env.decrypt(ct, { mrn: 'MRN-999', table: 'labs' })).rejects.toThrow(EnvelopeDecryptionError)
+    await expect(env.decrypt(enc('junk'), {})).rejects.toThrow(EnvelopeFormatError)
+    await expect(env.reencrypt(ct, { table: 'labs', mrn: 'MRN-9' })).rejects.toThrow(EnvelopeDecryptionError)
+    await expect(env.rewrap(ct, { mrn: 'MRN-8' })).rejects.toThrow(EnvelopeDecryptionError)
+    const base = {
+      type: 'envelope.decrypt.failed',
+      at: 1_700_000_000_000,
+      source: '@safeguards/envelope',
+      outcome: 'failure',
+    }
+    expect(events).toEqual([
+      {
+        ...base,
+        code: 'ERR_ENVELOPE_DECRYPTION_FAILED',
+        keyRefs: ['local:default@v1'],
+        contextKeys: ['mrn', 'table'],
+      },
+      { ...base, code: 'ERR_ENVELOPE_FORMAT', keyRefs: [], contextKeys: [] },
+      {
+        ...base,
+        code: 'ERR_ENVELOPE_DECRYPTION_FAILED',
+        keyRefs: ['local:default@v1'],
+        contextKeys: ['mrn', 'table'],
+      },
+      {
+        ...base,
+        code: 'ERR_ENVELOPE_DECRYPTION_FAILED',
+        keyRefs: ['local:default@v1'],
+        contextKeys: ['mrn'],
+      },
     ])
-    expect(events[0]).toMatchObject({ keyRefs: ['local:default@v1'], contextKeys: ['mrn', 'table'] })
-    expect(events[0]?.messageId).toBe(env.inspect(ct).messageId)
-    expect(events[2]?.keyRefs).toEqual(['local:default@v1'])
     expect(JSON.stringify(events)).not.toContain('MRN-')
-    // a failing audit sink does not change the result
+    // an isolated sink that throws does not change the result; its error goes to onSinkError
+    const sinkErrors: unknown[] = []
     const env2 = createEnvelope({
       provider: await LocalKeyring.inMemory(),
-      onEvent: () => {
+      events: () => {
         throw new Error('sink down')
       },
+      onSinkError: (e) => sinkErrors.push(e),
     })
-    expect(sameBytes(await env2.decrypt(await env2.encrypt(enc('y'), {}), {}), enc('y'))).toBe(true)
+    const ct2 = await env2.encrypt(enc('y'), {})
+    expect(sameBytes(await env2.decrypt(ct2, {}), enc('y'))).toBe(true)
+    await expect(env2.decrypt(ct2, { a: 'b' })).rejects.toThrow(EnvelopeDecryptionError)
+    expect(sinkErrors).toHaveLength(1)
+    // a critical sink that fails turns the rejection into ERR_EVENT_SINK
+    const env3 = createEnvelope({
+      provider: await LocalKeyring.inMemory(),
+      events: criticalSink(() => {
+        throw new Error('audit store down')
+      }),
+    })
+    const ct3 = await env3.encrypt(enc('z'), {})
+    expect(sameBytes(await env3.decrypt(ct3, {}), enc('z'))).toBe(true)
+    await expect(env3.decrypt(ct3, { a: 'b' })).rejects.toBeInstanceOf(EventSinkError)
   })
 
   it('the webcrypto backend streams too', async () => {

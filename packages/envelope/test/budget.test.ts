@@ -2,11 +2,11 @@
 import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { manualClock, type SafeguardEvent } from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
 import {
   createEnvelope,
   fileUsageStore,
-  type KeyDescription,
   LocalKeyring,
   memoryUsageStore,
   UsageLimitError,
@@ -17,16 +17,29 @@ const dir = tempDir()
 
 describe('usage budget', () => {
   it('allows exactly `limit` wraps, warns once at the threshold, then throws', async () => {
-    const warnings: KeyDescription[] = []
+    const warnings: SafeguardEvent[] = []
     const kr = await LocalKeyring.inMemory({
-      usage: { limit: 10n, warnAt: 6n, reserveBlock: 3, onWarning: (k) => warnings.push(k) },
+      usage: { limit: 10n, warnAt: 6n, reserveBlock: 3 },
+      events: (e) => {
+        if (e.type === 'key.budget.warning') warnings.push(e)
+      },
+      clock: manualClock(5),
     })
     const env = createEnvelope({ provider: kr })
     for (let i = 0; i < 10; i++) await env.encrypt(enc('x'), {})
     const err = await env.encrypt(enc('x'), {}).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(UsageLimitError)
     expect((err as UsageLimitError).keyRef).toBe('local:default@v1')
-    expect(warnings.map((w) => w.keyRef)).toEqual(['local:default@v1'])
+    expect(warnings).toEqual([
+      {
+        type: 'key.budget.warning',
+        at: 5,
+        source: '@safeguards/envelope',
+        outcome: 'success',
+        keyRef: 'local:default@v1',
+        counts: { wraps: 6, limit: 10 },
+      },
+    ])
     expect((await kr.list())[0]?.usage).toMatchObject({ limit: 10n, warnAt: 6n })
   })
 

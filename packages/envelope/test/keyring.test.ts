@@ -1,7 +1,7 @@
 /** LocalKeyring: lifecycle, rotation, rewrap, retire, destroy; the keyring file (mode, sealing). */
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { manualClock, Secret } from '@safeguards/core'
+import { criticalSink, EventSinkError, manualClock, type SafeguardEvent, Secret } from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
 import {
   createEnvelope,
@@ -77,6 +77,62 @@ describe('LocalKeyring lifecycle', () => {
     expect(readFileSync(p, 'utf8')).not.toContain('"1":')
     await expect(kr.enable(1)).rejects.toBeInstanceOf(KeyringStateError)
     await expect(kr.promote(1)).rejects.toBeInstanceOf(KeyringStateError)
+  })
+
+  it('emits each committed lifecycle change as a key event, in order', async () => {
+    const events: SafeguardEvent[] = []
+    const clock = manualClock(1000)
+    const path = join(dir, 'events.json')
+    const kr = await LocalKeyring.create(path, { name: 'ev', events: (e) => void events.push(e), clock })
+    await kr.addVersion()
+    await kr.promote(2)
+    await kr.promote(2) // already primary: no change, no event
+    await kr.rotate()
+    await kr.disable(1)
+    await kr.enable(1)
+    await kr.retire(1)
+    await kr.destroy(1, { allowDestroy: true })
+    await expect(kr.disable(3)).rejects.toThrow(KeyringStateError) // refused: no event
+    const ev = (type: string, v: number) => ({
+      type,
+      at: 1000,
+      source: '@safeguards/envelope',
+      outcome: 'success',
+      keyRef: `local:ev@v${v}`,
+    })
+    expect(events).toEqual([
+      ev('key.created', 1),
+      ev('key.rotated', 1),
+      ev('key.created', 2),
+      ev('key.rotated', 2),
+      ev('key.created', 3),
+      ev('key.rotated', 3),
+      ev('key.disabled', 1),
+      ev('key.enabled', 1),
+      ev('key.retired', 1),
+      ev('key.destroyed', 1),
+    ])
+  })
+
+  it('a failing critical sink rejects the call with ERR_EVENT_SINK after the change is on disk', async () => {
+    const path = join(dir, 'events-critical.json')
+    await LocalKeyring.create(path)
+    const kr = await LocalKeyring.open(path, {
+      events: criticalSink(() => {
+        throw new Error('audit store down')
+      }),
+    })
+    await expect(kr.addVersion()).rejects.toBeInstanceOf(EventSinkError)
+    // the change stands, in this instance and on disk
+    expect((await kr.list()).map((k) => k.state)).toEqual(['primary', 'decrypt-only'])
+    expect((await (await LocalKeyring.open(path)).list()).map((k) => k.version)).toEqual([1, 2])
+    // isolated sinks never fail the call
+    const isolated = await LocalKeyring.inMemory({
+      events: () => {
+        throw new Error('down')
+      },
+    })
+    await expect(isolated.rotate()).resolves.toMatchObject({ version: 2, state: 'primary' })
   })
 
   it('enforces the lifecycle invariants', async () => {

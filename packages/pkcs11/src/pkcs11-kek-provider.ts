@@ -22,7 +22,10 @@ import {
   assertBytes,
   assertInteger,
   type Clock,
+  createEmitter,
   randomBytes as defaultRandom,
+  type Emitter,
+  type EventOptions,
   type RandomSource,
   SafeguardsError,
   Secret,
@@ -84,8 +87,16 @@ import { UsageBudget, usageSettings } from './internal/usage.js'
 /** Which token to use: by label (as `softhsm2-util --init-token --label` sets it) or by serial number. */
 export type TokenSelector = { label: string; serial?: never } | { serial: string; label?: never }
 
-/** Options of {@link Pkcs11KekProvider.open}. */
-export interface Pkcs11ProviderOptions {
+/**
+ * Options of {@link Pkcs11KekProvider.open}.
+ *
+ * `events` receives the key lifecycle events (`key.created`, `key.rotated`, `key.retired`,
+ * `key.disabled`, `key.enabled`, `key.destroyed`) once the change is made in the token and read
+ * back, and `key.budget.warning` once per version and provider when its reserved usage reaches
+ * `usage.warnAt`. A critical sink is awaited: when it fails, the call rejects with
+ * `EventSinkError` (`ERR_EVENT_SINK`) but the change stands (the token already holds it).
+ */
+export interface Pkcs11ProviderOptions extends EventOptions {
   /** Path of the PKCS#11 library, for example `/usr/lib/softhsm/libsofthsm2.so`. */
   module: string
   /** The token. */
@@ -109,7 +120,7 @@ export interface Pkcs11ProviderOptions {
   allowImportedKeys?: boolean
   /**
    * Usage budget per version, as for the envelope's `LocalKeyring`: hard `limit` (default 2^32 wraps,
-   * SP 800-38D §8.3 for random IVs), `warnAt` (default 2^23) with `onWarning`, `policy` at the limit
+   * SP 800-38D §8.3 for random IVs), `warnAt` (default 2^23, a `key.budget.warning` event), `policy` at the limit
    * (`throw`, or `rotate`: add and promote a new HSM version, then go on), and the `store` that
    * counts (default in memory, per process: give a shared store, e.g. on PostgreSQL or Redis, when
    * several hosts wrap under the same HSM key).
@@ -212,7 +223,7 @@ export class Pkcs11KekProvider implements KekProvider {
   readonly #cacheTtlMs: number
   readonly #allowImportedKeys: boolean
   readonly #budget: UsageBudget
-  readonly #onUsageWarning: ((d: KeyDescription) => void) | undefined
+  readonly #emitter: Emitter
   readonly #clock: Clock
   readonly #random: RandomSource
   #state: TokenState | undefined
@@ -238,7 +249,7 @@ export class Pkcs11KekProvider implements KekProvider {
       >
     > & {
       budget: UsageBudget
-      onUsageWarning: ((d: KeyDescription) => void) | undefined
+      emitter: Emitter
       lease: LibraryLease
       pool: SessionPool
       token: TokenDescription
@@ -252,7 +263,7 @@ export class Pkcs11KekProvider implements KekProvider {
     this.#cacheTtlMs = options.cacheTtlMs
     this.#allowImportedKeys = options.allowImportedKeys
     this.#budget = options.budget
-    this.#onUsageWarning = options.onUsageWarning
+    this.#emitter = options.emitter
     this.#clock = options.clock
     this.#random = options.random
   }
@@ -343,7 +354,7 @@ export class Pkcs11KekProvider implements KekProvider {
       keyRef = this.#ref(version)
       object = this.#usable(state, version, keyRef)
       const v = version
-      if (await this.#budget.reserve(keyRef, (n) => this.#warn(state, v, n))) break
+      if (await this.#budget.reserve(keyRef, (n) => this.#warn(v, n))) break
       const { policy, limit } = this.#budget.settings
       if (policy === 'rotate' && attempt === 0 && options?.keyRef === undefined) {
         // Another host may have rotated already: rotate only if the primary is still this version.
@@ -531,7 +542,7 @@ export class Pkcs11KekProvider implements KekProvider {
         const doc = cloneDoc(state.doc)
         doc.versions[String(next)] = { createdAt: this.#clock.now() }
         writeDoc(ctx, this.keyName, state, doc)
-        return next
+        return [next, 'key.created']
       }
       throw new KekProviderError(this.id, 'another writer keeps creating the same version numbers')
     })
@@ -552,10 +563,11 @@ export class Pkcs11KekProvider implements KekProvider {
       if (!object.decrypt) throw new KeyringStateError(`cannot promote version ${version}: it is disabled`)
       assertSafe(object, this.#ref(version))
       if (!object.encrypt) setUsable(ctx, object.handle, true)
+      const was = state.doc.primary === version && object.encrypt
       const doc = cloneDoc(state.doc)
       doc.primary = version
       writeDoc(ctx, this.keyName, state, doc)
-      return version
+      return [version, was ? undefined : 'key.rotated']
     })
   }
 
@@ -627,7 +639,7 @@ export class Pkcs11KekProvider implements KekProvider {
       // Record first: if the destroy below fails, the version reads as destroyed and is not used.
       writeDoc(ctx, this.keyName, state, doc)
       ctx.library.C_DestroyObject(ctx.session, object.handle)
-      return version
+      return [version, 'key.destroyed']
     })
   }
 
@@ -820,9 +832,16 @@ export class Pkcs11KekProvider implements KekProvider {
     return this.#describeWith(state, version, s, await this.#budget.used(this.#ref(version)))
   }
 
-  #warn(state: TokenState, version: number, reserved: bigint): void {
-    const s = this.#stateOf(state, version)
-    if (s !== undefined) this.#onUsageWarning?.(this.#describeWith(state, version, s, reserved))
+  #warn(version: number, reserved: bigint): Promise<void> | undefined {
+    if (!this.#emitter.active) return undefined
+    return this.#emitter.emit({
+      type: 'key.budget.warning',
+      at: this.#clock.now(),
+      source: '@safeguards/pkcs11',
+      outcome: 'success',
+      keyRef: this.#ref(version),
+      counts: { wraps: Number(reserved), limit: Number(this.#budget.settings.limit) },
+    })
   }
 
   #gcm(
@@ -939,19 +958,20 @@ export class Pkcs11KekProvider implements KekProvider {
       else delete meta.retired
       doc.versions[String(version)] = meta
       writeDoc(ctx, this.keyName, state, doc)
-      return version
+      return [version, enabled ? 'key.enabled' : retired ? 'key.retired' : 'key.disabled']
     })
   }
 
   /** Serialises lifecycle changes in this process, each on a freshly read state, and re-reads after. */
-  #mutate(fn: (ctx: TokenContext, state: TokenState) => number): Promise<KeyDescription> {
+  #mutate(fn: (ctx: TokenContext, state: TokenState) => KeyChange): Promise<KeyDescription> {
     const run = async (): Promise<KeyDescription> => {
       if (this.#closed) throw new Pkcs11ClosedError()
       // Before the token changes: a data-key cache stops serving keys from this moment.
       this.#epoch++
       let version: number
+      let type: KeyChange[1]
       try {
-        version = await this.#withSession(async (ctx) => {
+        ;[version, type] = await this.#withSession(async (ctx) => {
           const state = loadState(ctx, this.keyName, { allowImportedKeys: this.#allowImportedKeys })
           return fn(ctx, state)
         }, false)
@@ -968,13 +988,37 @@ export class Pkcs11KekProvider implements KekProvider {
         this.#state = undefined
       }
       const state = await this.#reload(true)
-      return this.#describe(state, version, this.#stateOf(state, version) ?? 'destroyed')
+      const described = await this.#describe(state, version, this.#stateOf(state, version) ?? 'destroyed')
+      // After the change is in the token and read back: a failing critical sink rejects, the change stands.
+      if (type !== undefined && this.#emitter.active)
+        await this.#emitter.emit({
+          type,
+          at: this.#clock.now(),
+          source: '@safeguards/pkcs11',
+          outcome: 'success',
+          keyRef: described.keyRef,
+        })
+      return described
     }
     const next = this.#lifecycle.then(run, run)
     this.#lifecycle = next.catch(() => undefined)
     return next
   }
 }
+
+/** A lifecycle change's version and the event it announces (none when nothing changed). */
+type KeyChange = readonly [
+  number,
+  (
+    | 'key.created'
+    | 'key.rotated'
+    | 'key.retired'
+    | 'key.disabled'
+    | 'key.enabled'
+    | 'key.destroyed'
+    | undefined
+  ),
+]
 
 function cloneDoc(doc: StateDoc): StateDoc {
   const versions: StateDoc['versions'] = {}
@@ -999,7 +1043,7 @@ interface ValidOptions {
   cacheTtlMs: number
   allowImportedKeys: boolean
   budget: UsageBudget
-  onUsageWarning: ((d: KeyDescription) => void) | undefined
+  emitter: Emitter
   clock: Clock
   random: RandomSource
 }
@@ -1039,7 +1083,7 @@ function validateOptions(options: Pkcs11ProviderOptions): ValidOptions {
     cacheTtlMs,
     allowImportedKeys: options.allowImportedKeys === true,
     budget,
-    onUsageWarning: options.usage?.onWarning,
+    emitter: createEmitter(options),
     clock: options.clock ?? systemClock,
     random: options.random ?? defaultRandom,
   }

@@ -1,7 +1,16 @@
 import { execFile } from 'node:child_process'
 import { resolve } from 'node:path'
 import { promisify } from 'node:util'
-import { bytesToHex, hexToBytes, manualClock, randomBytes, utf8Encode } from '@safeguards/core'
+import {
+  bytesToHex,
+  criticalSink,
+  EventSinkError,
+  hexToBytes,
+  manualClock,
+  randomBytes,
+  type SafeguardEvent,
+  utf8Encode,
+} from '@safeguards/core'
 import { KeyringStateError, KeyUnavailableError } from '@safeguards/envelope'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { Pkcs11KekProvider } from '../src/index.js'
@@ -44,10 +53,28 @@ describeHsm('Pkcs11KekProvider: key versions, rotation and lifecycle in the toke
   let hsm: SoftHsm
   let admin: Pkcs11KekProvider
   const clock = manualClock(Date.UTC(2026, 10, 22, 12))
+  const events: SafeguardEvent[] = []
+  /** Takes the events seen so far as `type vN` strings, checking their common fields. */
+  const taken = (): string[] => {
+    const out = events.map((e) => {
+      expect(e).toEqual({
+        type: e.type,
+        at: clock.now(),
+        source: '@safeguards/pkcs11',
+        outcome: 'success',
+        keyRef: (e as { keyRef: string }).keyRef,
+      })
+      return `${e.type} ${(e as { keyRef: string }).keyRef}`
+    })
+    events.length = 0
+    return out
+  }
 
   beforeAll(async () => {
     hsm = createSoftHsm(['lifecycle'])
-    admin = await Pkcs11KekProvider.open(hsm.options('lifecycle', 'claims', { clock, cacheTtlMs: 0 }))
+    admin = await Pkcs11KekProvider.open(
+      hsm.options('lifecycle', 'claims', { clock, cacheTtlMs: 0, events: (e) => void events.push(e) }),
+    )
   })
 
   afterAll(async () => {
@@ -64,6 +91,7 @@ describeHsm('Pkcs11KekProvider: key versions, rotation and lifecycle in the toke
   it('rotates in two phases, and every version keeps unwrapping what it wrapped', async () => {
     const v1 = await admin.rotate()
     expect(v1).toMatchObject({ keyRef: 'pkcs11:claims@v1', state: 'primary', createdAt: clock.now() })
+    expect(taken()).toEqual(['key.created pkcs11:claims@v1', 'key.rotated pkcs11:claims@v1'])
     const dek1 = randomBytes(32)
     const w1 = await admin.wrap(dek1, aad)
 
@@ -78,6 +106,8 @@ describeHsm('Pkcs11KekProvider: key versions, rotation and lifecycle in the toke
     expect(await admin.unwrap(early.edk, early.keyRef, aad)).toEqual(dek1)
 
     await admin.promote(2)
+    await admin.promote(2) // already the primary: nothing changes, no event
+    expect(taken()).toEqual(['key.created pkcs11:claims@v2', 'key.rotated pkcs11:claims@v2'])
     const dek2 = randomBytes(32)
     const w2 = await admin.wrap(dek2, aad)
     expect(w2.keyRef).toBe('pkcs11:claims@v2')
@@ -122,13 +152,42 @@ describeHsm('Pkcs11KekProvider: key versions, rotation and lifecycle in the toke
     await expect(admin.promote(7)).rejects.toBeInstanceOf(KeyringStateError)
     await expect(admin.promote(0)).rejects.toThrow(RangeError)
 
+    expect(taken()).toEqual([
+      'key.retired pkcs11:claims@v1',
+      'key.enabled pkcs11:claims@v1',
+      'key.disabled pkcs11:claims@v1',
+      'key.enabled pkcs11:claims@v1',
+      'key.retired pkcs11:claims@v1',
+      'key.destroyed pkcs11:claims@v1',
+    ])
+
     // A destroyed version's number is never reused.
     expect((await admin.addVersion()).version).toBe(3)
+    expect(taken()).toEqual(['key.created pkcs11:claims@v3'])
     expect((await admin.list()).map((d) => `${d.version}:${d.state}`)).toEqual([
       '1:destroyed',
       '2:primary',
       '3:decrypt-only',
     ])
+  })
+
+  it('a failing critical sink rejects with ERR_EVENT_SINK after the change is in the token', async () => {
+    const strict = await Pkcs11KekProvider.open(
+      hsm.options('lifecycle', 'strict', {
+        cacheTtlMs: 0,
+        events: criticalSink(() => {
+          throw new Error('audit store down')
+        }),
+      }),
+    )
+    try {
+      await expect(strict.addVersion()).rejects.toBeInstanceOf(EventSinkError)
+      // the change stands: version 1 is in the token
+      expect((await strict.list()).map((d) => `${d.version}:${d.state}`)).toEqual(['1:decrypt-only'])
+      expect(taken()).toEqual([]) // another provider's sinks hear nothing
+    } finally {
+      await strict.close()
+    }
   })
 
   it('shares state between providers through the token, and the token itself enforces a disable', async () => {

@@ -1,7 +1,6 @@
-import { bytesToHex, randomBytes, utf8Encode } from '@safeguards/core'
+import { bytesToHex, randomBytes, type SafeguardEvent, utf8Encode } from '@safeguards/core'
 import {
   EnvelopeDecryptionError,
-  type KeyDescription,
   KeyUnavailableError,
   memoryUsageStore,
   UsageLimitError,
@@ -188,15 +187,17 @@ describeHsm('Pkcs11KekProvider: wrap and unwrap inside the token', () => {
   it('enforces the usage budget per version, shared through a UsageStore, and warns once', async () => {
     const warnings: string[] = []
     const store = memoryUsageStore()
-    const usage = {
-      limit: 3n,
-      warnAt: 2n,
-      reserveBlock: 1,
-      store,
-      onWarning: (d: KeyDescription) => warnings.push(`${d.keyRef}:${d.usage?.wraps}`),
+    const usage = { limit: 3n, warnAt: 2n, reserveBlock: 1, store }
+    const events = (e: SafeguardEvent) => {
+      expect(e).toMatchObject({
+        type: 'key.budget.warning',
+        source: '@safeguards/pkcs11',
+        outcome: 'success',
+      })
+      if (e.type === 'key.budget.warning') warnings.push(`${e.keyRef}:${e.counts?.wraps}/${e.counts?.limit}`)
     }
-    const a = await Pkcs11KekProvider.open(hsm.options('wrap-tests', 'patients', { usage }))
-    const b = await Pkcs11KekProvider.open(hsm.options('wrap-tests', 'patients', { usage }))
+    const a = await Pkcs11KekProvider.open(hsm.options('wrap-tests', 'patients', { usage, events }))
+    const b = await Pkcs11KekProvider.open(hsm.options('wrap-tests', 'patients', { usage, events }))
     try {
       await a.wrap(randomBytes(32), aadFor('u'))
       await b.wrap(randomBytes(32), aadFor('u'))
@@ -206,7 +207,7 @@ describeHsm('Pkcs11KekProvider: wrap and unwrap inside the token', () => {
       expect(error).toBeInstanceOf(UsageLimitError)
       expect((error as UsageLimitError).keyRef).toBe('pkcs11:patients@v1')
       // Once per instance: b reserved the 2nd wrap, a the 3rd.
-      expect(warnings).toEqual(['pkcs11:patients@v1:2', 'pkcs11:patients@v1:3'])
+      expect(warnings).toEqual(['pkcs11:patients@v1:2/3', 'pkcs11:patients@v1:3/3'])
       expect((await a.primary()).usage?.limit).toBe(3n)
       expect((await a.primary()).usage?.warnAt).toBe(2n)
       expect(await store.get('pkcs11:patients@v1')).toBeGreaterThanOrEqual(3n)

@@ -46,7 +46,10 @@ export function usageSettings(u: KeyringUsageOptions | undefined): UsageSettings
   return { limit, warnAt, policy, store: o.store ?? memoryUsageStore(), block: BigInt(block) }
 }
 
-/** Reserves wraps per key reference in blocks; calls `onWarn` once per key when a block crosses `warnAt`. */
+/**
+ * Reserves wraps per key reference in blocks; calls `onWarn` once per key when a block crosses
+ * `warnAt`, and awaits what it returns (a critical event sink).
+ */
 export class UsageBudget {
   readonly #s: UsageSettings
   readonly #blocks = new Map<string, { next: bigint; end: bigint }>()
@@ -61,7 +64,7 @@ export class UsageBudget {
   }
 
   /** Reserves one wrap; false when the version reached its hard limit. */
-  async reserve(keyRef: string, onWarn: (reserved: bigint) => void): Promise<boolean> {
+  async reserve(keyRef: string, onWarn: (reserved: bigint) => Promise<void> | undefined): Promise<boolean> {
     const b = this.#blocks.get(keyRef)
     if (b !== undefined && b.next < b.end) {
       b.next++
@@ -74,11 +77,8 @@ export class UsageBudget {
     this.#blocks.set(keyRef, { next: before + 1n, end })
     if (end >= this.#s.warnAt && !this.#warned.has(keyRef)) {
       this.#warned.add(keyRef)
-      try {
-        onWarn(end)
-      } catch {
-        // A failing warning sink must not block encryption.
-      }
+      // Isolated sinks never throw here; a critical one that fails fails this wrap.
+      await onWarn(end)
     }
     return true
   }
