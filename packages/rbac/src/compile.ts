@@ -31,6 +31,7 @@ import {
   bytesToHex,
   type Clock,
   canonicalize,
+  type EventOptions,
   type RandomSource,
   randomBytes,
   sha256,
@@ -58,6 +59,7 @@ import {
   isEmergencyGrant,
 } from './emergency-access.js'
 import { PolicyError } from './errors.js'
+import { emitDecision, syncEmitter } from './internal/access-events.js'
 import {
   type CondFn,
   type ConditionErr,
@@ -74,8 +76,12 @@ import { isSmartScopes, SMART_BITS, smartScopesPermit } from './smart-scopes.js'
 /** A relationship resolver the app registers, for example "is on the patient's care team". */
 export type RelationshipResolver = (request: AccessRequest) => boolean
 
-/** Options for {@link compilePolicy}. */
-export interface CompileOptions {
+/**
+ * Options for {@link compilePolicy}. `events` receives `access.denied`, `access.emergency.used`,
+ * `access.emergency.granted`, `.revoked` and `.reviewed` (and `access.allowed` with
+ * `emitAllowed`). Every rbac API is synchronous, so sinks are isolated: a critical sink is refused.
+ */
+export interface CompileOptions extends EventOptions {
   /** Clock for time windows and emergency-access expiry (default the system clock). */
   clock?: Clock
   /** Randomness for emergency-access grant ids (default core's `randomBytes`). */
@@ -87,6 +93,11 @@ export interface CompileOptions {
   resolvers?: Readonly<Record<string, RelationshipResolver>>
   /** Where emergency-access grants live (default a new in-memory store). */
   emergencyStore?: EmergencyAccessStore
+  /**
+   * Also emit `access.allowed` for allowed decisions (default false: on the hot path they are too
+   * frequent for most sinks). Denials and uses of emergency grants are always emitted.
+   */
+  emitAllowed?: boolean
 }
 
 /** A compiled policy. */
@@ -153,7 +164,7 @@ const freezeDecision = (d: Decision): Decision => Object.freeze(d)
  * write; unique user ids, the emergency procedure itself and access reviews stay yours.
  *
  * @param document - a policy document (validated here; pass the parsed JSON/YAML value).
- * @param options - clock, randomness, relationship resolvers, emergency-access store.
+ * @param options - clock, randomness, relationship resolvers, emergency-access store, event sinks.
  * @returns the decision point.
  * @hipaa 164.312(a)(1) supports
  * @hipaa 164.308(a)(4)(ii)(B) supports
@@ -177,6 +188,7 @@ const freezeDecision = (d: Decision): Decision => Object.freeze(d)
  * @verifiedBy packages/rbac/test/differential.test.ts
  * @verifiedBy packages/rbac/test/emergency.test.ts
  * @throws {PolicyError} (code `ERR_RBAC_POLICY_INVALID`) listing every problem, with JSON Pointers.
+ * @throws {InvalidArgumentError} (code `ERR_INVALID_ARGUMENT`) when an event sink is critical.
  * @example
  * ```ts
  * const pdp = compilePolicy(policy, { resolvers: { careTeam: (r) => careTeams.has(r.subject.id, r.resource.patient) } })
@@ -195,6 +207,8 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   const policyHash = bytesToHex(sha256(utf8Encode(canonicalize(doc))))
   const clock = options.clock ?? systemClock
   const random = options.random ?? randomBytes
+  const emitter = syncEmitter(options)
+  const emitAllowed = options.emitAllowed === true
   const resolvers = new Map<string, Resolver>()
   if (options.resolvers !== undefined) {
     for (const name of Object.keys(options.resolvers)) {
@@ -395,6 +409,7 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
     options.emergencyStore ?? createMemoryEmergencyStore(),
     clock,
     random,
+    emitter,
   )
 
   const grantStatus = (
@@ -466,11 +481,14 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
 
   /** Anything that throws while deciding (a getter or Proxy trap in the request, a clock) denies. */
   const decide = (req: AccessRequest): Decision => {
+    let d: Decision
     try {
-      return decideOrThrow(req)
+      d = decideOrThrow(req)
     } catch {
-      return INVALID
+      d = INVALID
     }
+    if (emitter.active) emitDecision(emitter, clock, emitAllowed, req, d)
+    return d
   }
 
   const decideOrThrow = (req: AccessRequest): Decision => {

@@ -3,17 +3,20 @@
  * only with a reason code and a written justification, honoured by the decision point only while
  * active, and kept for review afterwards.
  *
- * Lifecycle: `grant` → (decisions carry an `audit:emergency-access` obligation) → expiry at
- * `expiresAt` (exclusive) or `revoke` → `pendingReviews` → `review`.
+ * Lifecycle: `grant` → (decisions carry an `audit:emergency-access` obligation, and emit
+ * `access.emergency.used` when events are configured) → expiry at `expiresAt` (exclusive) or
+ * `revoke` → `pendingReviews` → `review`. Grant, revoke and review emit
+ * `access.emergency.granted`, `.revoked` and `.reviewed`.
  *
  * HIPAA: 164.312(a)(2)(ii) emergency access procedure; 164.312(b) audit controls (every use is an
  * audit obligation, every grant is reviewed); 164.308(a)(1)(ii)(D) information system activity review.
  *
  * @module
  */
-import { bytesToBase64url, type Clock, type RandomSource } from '@safeguards/core'
+import { bytesToBase64url, type Clock, type Emitter, type RandomSource } from '@safeguards/core'
 import { z } from 'zod'
 import { EmergencyAccessError } from './errors.js'
+import { grantEvent } from './internal/access-events.js'
 import { isSubjectId, maySameSubject } from './internal/subject-id.js'
 import { isToken, LIMITS } from './internal/tokens.js'
 
@@ -221,6 +224,7 @@ export function createEmergencyAccess(
   store: EmergencyAccessStore,
   clock: Clock,
   random: RandomSource,
+  emitter: Emitter,
 ): EmergencyAccess {
   const invalid = (message: string): never => {
     throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_REQUEST_INVALID', message)
@@ -292,6 +296,7 @@ export function createEmergencyAccess(
           'grant id collision (broken random source)',
         )
       store.set(grant)
+      if (emitter.active) void emitter.emit(grantEvent('access.emergency.granted', grant))
       return grant
     },
     get(id: string): EmergencyGrant | undefined {
@@ -309,6 +314,7 @@ export function createEmergencyAccess(
         throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', `grant already ${s}`)
       const next: EmergencyGrant = Object.freeze({ ...g, revoked: Object.freeze({ at: now, by }) })
       store.set(next)
+      if (emitter.active) void emitter.emit(grantEvent('access.emergency.revoked', next))
       return next
     },
     pendingReviews(): EmergencyGrant[] {
@@ -339,6 +345,7 @@ export function createEmergencyAccess(
         throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', 'a grant cannot be reviewed by its holder')
       const next: EmergencyGrant = Object.freeze({ ...g, review: Object.freeze({ ...parsed.data, at: now }) })
       store.set(next)
+      if (emitter.active) void emitter.emit(grantEvent('access.emergency.reviewed', next))
       return next
     },
   })

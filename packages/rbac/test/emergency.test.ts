@@ -11,7 +11,7 @@ import {
   isEmergencyGrant,
   parseSmartScopes,
 } from '../src/index.js'
-import { clinic, MONDAY_10AM, req, who } from './helpers.js'
+import { clinic, emergencyRequest, MONDAY_10AM, req, who } from './helpers.js'
 
 const T0 = MONDAY_10AM
 const MIN = 60_000
@@ -23,15 +23,7 @@ function setup(): { pdp: DecisionPoint; clock: ManualClock } {
   return { pdp, clock }
 }
 
-const request = (over: Partial<EmergencyGrantRequest> = {}): EmergencyGrantRequest => ({
-  subject: who.nurse,
-  patient: 'p-2',
-  actions: ['read'],
-  reasonCode: 'clinical-emergency',
-  justification: 'Unresponsive patient in the ED; no care-team assignment yet.',
-  minutes: 30,
-  ...over,
-})
+const request = emergencyRequest
 
 const access = (
   grant: string,

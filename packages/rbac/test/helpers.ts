@@ -6,6 +6,7 @@ import {
   type CompileOptions,
   compilePolicy,
   type DecisionPoint,
+  type EmergencyGrantRequest,
   type PolicyDocument,
 } from '../src/index.js'
 
@@ -49,3 +50,14 @@ export function req(
 ): AccessRequest {
   return { subject, action, resource: { type, tenant: 'clinic-a', patient: 'p-1', ...extra }, ...more }
 }
+
+/** The nurse's emergency-access request for p-2 (no care-team relationship), with overrides. */
+export const emergencyRequest = (over: Partial<EmergencyGrantRequest> = {}): EmergencyGrantRequest => ({
+  subject: who.nurse,
+  patient: 'p-2',
+  actions: ['read'],
+  reasonCode: 'clinical-emergency',
+  justification: 'Unresponsive patient in the ED; no care-team assignment yet.',
+  minutes: 30,
+  ...over,
+})
