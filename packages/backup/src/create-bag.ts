@@ -12,12 +12,15 @@ import { dirname, join, resolve } from 'node:path'
 import {
   bytesToHex,
   type Clock,
+  createEmitter,
+  type EventOptions,
   type RandomSource,
   randomBytes,
   sha256,
   sha512,
   systemClock,
 } from '@safeguards/core'
+import { errorCode } from '@safeguards/core/node'
 import {
   ATTESTATION_FILE,
   type AttestationPayload,
@@ -36,8 +39,11 @@ import { walk } from './internal/walk.js'
 import { type PayloadCipher, payloadContext } from './payload-cipher.js'
 import { BACKUP_VERSION } from './version.js'
 
-/** Options for {@link createBag}. */
-export interface CreateBagOptions {
+/**
+ * Options for {@link createBag}. `events` receives a `backup.failed` event when the bag cannot be
+ * made (see the README's Events section).
+ */
+export interface CreateBagOptions extends EventOptions {
   /** Signs the attestation. Without it the bag is a plain (unsigned) BagIt bag. */
   signingKey?: SigningKey
   /** The previous bag's `attestation.jws` text, to chain `seq` and `prev`. */
@@ -91,7 +97,7 @@ async function prepareDestination(bagDir: string): Promise<void> {
     if (!st.isDirectory()) throw new BackupDestinationError('destination exists and is not a directory')
     if ((await readdir(bagDir)).length > 0) throw new BackupDestinationError('destination is not empty')
   } catch (error) {
-    if ((error as { code?: string }).code !== 'ENOENT') throw error
+    if (errorCode(error) !== 'ENOENT') throw error
   }
   await mkdir(join(bagDir, 'data'), { recursive: true })
 }
@@ -120,6 +126,8 @@ async function prepareDestination(bagDir: string): Promise<void> {
  *   unsafe or colliding names, or a file too large for the cipher.
  * @throws {BackupDestinationError} (`ERR_BACKUP_DESTINATION`) when `bagDir` is not empty.
  * @throws {BackupAttestationError} (`ERR_BACKUP_ATTESTATION`) for a malformed previous attestation.
+ * @throws {EventSinkError} (`ERR_EVENT_SINK`) when a critical event sink fails on the
+ *   `backup.failed` event of a failed creation.
  * @example
  * ```ts
  * const result = await createBag('/srv/dump', '/backups/2026-11-22', { signingKey, previousAttestation })
@@ -130,6 +138,29 @@ export async function createBag(
   sourceDir: string,
   bagDir: string,
   options: CreateBagOptions = {},
+): Promise<CreateBagResult> {
+  const emitter = createEmitter(options)
+  try {
+    return await makeBag(sourceDir, bagDir, options)
+  } catch (error) {
+    // One event per failed creation: the error's code (codes and counts only, never names).
+    const code = errorCode(error)
+    if (emitter.active)
+      await emitter.emit({
+        type: 'backup.failed',
+        at: (options.clock ?? systemClock).now(),
+        source: '@safeguards/backup',
+        outcome: 'failure',
+        ...(code === undefined ? {} : { code }),
+      })
+    throw error
+  }
+}
+
+async function makeBag(
+  sourceDir: string,
+  bagDir: string,
+  options: CreateBagOptions,
 ): Promise<CreateBagResult> {
   const clock = options.clock ?? systemClock
   const random = options.random ?? randomBytes

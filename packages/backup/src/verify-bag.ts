@@ -21,7 +21,15 @@
 import { createHash } from 'node:crypto'
 import { lstat, realpath } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Clock, systemClock, timingSafeEqual, utf8Encode } from '@safeguards/core'
+import {
+  type Clock,
+  createEmitter,
+  type Emitter,
+  type EventOptions,
+  systemClock,
+  timingSafeEqual,
+  utf8Encode,
+} from '@safeguards/core'
 import {
   ATTESTATION_FILE,
   type AttestationPayload,
@@ -62,8 +70,11 @@ export interface VerifyProgress {
   bytesTotal: number
 }
 
-/** Options for {@link verifyBag}. */
-export interface VerifyOptions {
+/**
+ * Options for {@link verifyBag}. `events` receives one `backup.verified` or `backup.failed` event
+ * per run (see the README's Events section).
+ */
+export interface VerifyOptions extends EventOptions {
   /**
    * Public keys (from `importVerificationKeys`, at least one). Giving keys means a valid signature
    * by one of them is required: a bag without `attestation.jws` then fails with
@@ -158,6 +169,10 @@ function algorithmOf(name: string, prefix: string): string | null {
  * (D) testing and revision procedures (it is one test step; testing and revising the plan stay
  * yours), and 164.312(c)(1) integrity.
  *
+ * Events: one `backup.verified` (`counts.files`, `counts.bytes`, `counts.filesVerified`,
+ * `counts.bytesVerified`, `bagId`) when the report's exit code is 0, otherwise one `backup.failed`
+ * (`code`: the first error finding, `counts.findings`: the error findings, `bagId`).
+ *
  * @hipaa 164.308(a)(7)(ii)(D) supports
  * @hipaa 164.308(a)(7)(ii)(B) supports
  * @hipaa 164.308(a)(7)(ii)(A) supports
@@ -176,6 +191,8 @@ function algorithmOf(name: string, prefix: string): string | null {
  * @verifiedBy packages/backup/test/alerts.test.ts
  * @throws {TypeError} for malformed options (including `publicKeys: []`); never for a malformed or
  *   hostile bag.
+ * @throws {EventSinkError} (`ERR_EVENT_SINK`) when a critical event sink fails (the report is
+ *   then not returned: fail closed).
  * @example
  * ```ts
  * const { report, state } = await verifyBag('/backups/2026-11-22', {
@@ -192,6 +209,7 @@ export async function verifyBag(bagDir: string, options: VerifyOptions = {}): Pr
       throw new TypeError('"publicKeys" expected at least one key')
   }
   const clock = options.clock ?? systemClock
+  const emitter = createEmitter(options)
   const started = clock.now()
   const run = new Run()
   const state: VerifyState = structuredClone(options.state ?? emptyVerifyState())
@@ -316,7 +334,41 @@ export async function verifyBag(bagDir: string, options: VerifyOptions = {}): Pr
     },
     restoreTests: ctx.restore,
   }
+  await emitOutcome(emitter, report, clock)
   return { report, state }
+}
+
+/** Emits the run's one event: `backup.verified` when the exit code is 0, else `backup.failed`. */
+async function emitOutcome(emitter: Emitter, report: VerifyReport, clock: Clock): Promise<void> {
+  if (!emitter.active) return
+  const bagId = report.bag.bagId === null ? {} : { bagId: report.bag.bagId }
+  const source = '@safeguards/backup'
+  if (report.exitCode === 0) {
+    await emitter.emit({
+      type: 'backup.verified',
+      at: clock.now(),
+      source,
+      outcome: 'success',
+      ...bagId,
+      counts: {
+        files: report.bag.payloadFiles,
+        bytes: report.bag.payloadBytes,
+        filesVerified: report.coverage.filesVerified,
+        bytesVerified: report.coverage.bytesVerified,
+      },
+    })
+    return
+  }
+  const errors = report.findings.filter((f) => f.severity === 'error')
+  await emitter.emit({
+    type: 'backup.failed',
+    at: clock.now(),
+    source,
+    outcome: 'failure',
+    ...bagId,
+    ...(errors[0] === undefined ? {} : { code: errors[0].code }),
+    counts: { findings: errors.length },
+  })
 }
 
 interface Matched {
