@@ -169,6 +169,10 @@ function algorithmOf(name: string, prefix: string): string | null {
  * (D) testing and revision procedures (it is one test step; testing and revising the plan stay
  * yours), and 164.312(c)(1) integrity.
  *
+ * Events: one `backup.verified` (`counts.files`, `counts.bytes`, `counts.filesVerified`,
+ * `counts.bytesVerified`, `bagId`) when the report's exit code is 0, otherwise one `backup.failed`
+ * (`code`: the first error finding, `counts.findings`: the error findings, `bagId`).
+ *
  * @hipaa 164.308(a)(7)(ii)(D) supports
  * @hipaa 164.308(a)(7)(ii)(B) supports
  * @hipaa 164.308(a)(7)(ii)(A) supports
