@@ -164,14 +164,14 @@ function algorithmOf(name: string, prefix: string): string | null {
  * `report.exitCode` gives the CLI's exit code (0 ok, 1 integrity, 3 authenticity, 4 stale,
  * 5 not decryptable or restore failed, 6 unreadable).
  *
+ * Events: one `backup.verified` (`counts.files`, `counts.bytes`, `counts.filesVerified`,
+ * `counts.bytesVerified`, `bagId`) when the report's exit code is 0, otherwise one `backup.failed`
+ * (`code`: the first error finding, `counts.findings`: the error findings, `bagId`).
+ *
  * HIPAA: implements 164.312(c)(2) mechanism to authenticate ePHI for backups (digests and
  * signature); supports 164.308(a)(7)(ii)(A) data backup plan, (B) disaster recovery plan and
  * (D) testing and revision procedures (it is one test step; testing and revising the plan stay
  * yours), and 164.312(c)(1) integrity.
- *
- * Events: one `backup.verified` (`counts.files`, `counts.bytes`, `counts.filesVerified`,
- * `counts.bytesVerified`, `bagId`) when the report's exit code is 0, otherwise one `backup.failed`
- * (`code`: the first error finding, `counts.findings`: the error findings, `bagId`).
  *
  * @hipaa 164.308(a)(7)(ii)(D) supports
  * @hipaa 164.308(a)(7)(ii)(B) supports
@@ -189,9 +189,6 @@ function algorithmOf(name: string, prefix: string): string | null {
  * @verifiedBy packages/backup/test/verify.test.ts
  * @verifiedBy packages/backup/test/state-and-hooks.test.ts
  * @verifiedBy packages/backup/test/alerts.test.ts
- * Events: one `backup.verified` (`counts.files`, `counts.bytes`, `counts.filesVerified`,
- * `counts.bytesVerified`, `bagId`) when the report's exit code is 0, otherwise one `backup.failed`
- * (`code`: the first error finding, `counts.findings`: the error findings, `bagId`).
  *
  * @throws {TypeError} for malformed options (including `publicKeys: []`); never for a malformed or
  *   hostile bag.
