@@ -307,15 +307,18 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     idleTimeoutMs: 15 * MIN,
     absoluteTimeoutMs: 12 * 60 * MIN,
     roles: { admin: { idleTimeoutMs: 5 * MIN, absoluteTimeoutMs: 4 * 60 * MIN } },
-    onEvent: (e) =>
-      audit({
+    events: (e) => {
+      // An expiry's reason is in its type (session.expired.idle): keep it as the outcome code.
+      const code = e.type.startsWith('session.expired.') ? e.type.slice('session.expired.'.length) : e.code
+      return audit({
         type: 'session',
         subtype: [e.type],
         action: 'E',
         outcome: 0,
-        ...('reason' in e && typeof e.reason === 'string' ? { outcomeCode: e.reason } : {}),
-        agents: [{ who: `Practitioner/${e.userId}`, requestor: true }],
-      }),
+        ...(code === undefined ? {} : { outcomeCode: code }),
+        agents: [{ who: `Practitioner/${e.actor}`, requestor: true }],
+      })
+    },
   })
 
   // TOTP: each code is accepted once per user (the used time step is kept in the store: in Redis
