@@ -7,6 +7,7 @@
  * and ±Infinity, resolver missing or failing). Kleene logic: `all` is false if any child is false, `any` is true if any
  * child is true, otherwise an error propagates; `not` keeps an error an error.
  */
+import type { Clock } from '@safeguards/core'
 import type { AccessRequest, ConditionErrorCode } from '../decision.js'
 import type { Condition, Literal, Operand, TimeWindow } from '../policy.js'
 
@@ -16,7 +17,8 @@ export type Resolver = (request: AccessRequest) => boolean
 /** Per-decision evaluation state. */
 export interface EvalEnv {
   req: AccessRequest
-  now: () => number
+  /** The time of this decision (read once per decision by the caller's clock). */
+  clock: Clock
   resolvers: ReadonlyMap<string, Resolver>
   /** The first error of the condition being evaluated (the caller resets it). */
   err: ConditionErr | undefined
@@ -128,7 +130,7 @@ function timeWindow(w: TimeWindow): CondFn {
   const offset = (w.utcOffsetMinutes ?? 0) * 60_000
   const days = w.days ? new Set<string>(w.days) : undefined
   return (env) => {
-    const local = env.now() + offset
+    const local = env.clock.now() + offset
     const dayMs = 86_400_000
     const minuteOfDay = Math.floor((((local % dayMs) + dayMs) % dayMs) / 60_000)
     // The day the window opened on: for a window that wraps midnight, the early-morning part

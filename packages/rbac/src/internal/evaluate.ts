@@ -303,7 +303,7 @@ function finish(
 /** The general path: conditions, tenant filters, labels, emergency access, scopes. */
 function general(policy: CompiledPolicy, req: AccessRequest, bucket: Bucket, clock: Clock): Decision {
   const time = onceClock(clock)
-  const env: EvalEnv = { req, now: () => time.now(), resolvers: policy.resolvers, err: undefined }
+  const env: EvalEnv = { req, clock: time, resolvers: policy.resolvers, err: undefined }
   const hits = collectHits(policy, req, bucket, env)
   // Emergency access, looked up once.
   const invoked = req.emergencyAccess === undefined ? undefined : policy.grants(req, time.now())
