@@ -149,35 +149,32 @@ function timeWindow(w: TimeWindow): CondFn {
   }
 }
 
+/**
+ * `all` (`decisive` 0) or `any` (`decisive` 1): the decisive value short-circuits; otherwise an
+ * error among the children makes the result an error, and no error gives the other value.
+ */
+function junction(kids: readonly CondFn[], decisive: 0 | 1): CondFn {
+  const otherwise = decisive === 0 ? 1 : 0
+  return (env) => {
+    let err = false
+    for (const k of kids) {
+      const r = k(env)
+      if (r === decisive) return decisive
+      if (r === 2) err = true
+    }
+    return err ? 2 : otherwise
+  }
+}
+
 /** Compiles a validated condition. */
 export function compileCondition(c: Condition): CondFn {
   const op = Object.keys(c)[0] as string
   const v = (c as Record<string, unknown>)[op]
   switch (op) {
-    case 'all': {
-      const kids = (v as Condition[]).map(compileCondition)
-      return (env) => {
-        let err = false
-        for (const k of kids) {
-          const r = k(env)
-          if (r === 0) return 0
-          if (r === 2) err = true
-        }
-        return err ? 2 : 1
-      }
-    }
-    case 'any': {
-      const kids = (v as Condition[]).map(compileCondition)
-      return (env) => {
-        let err = false
-        for (const k of kids) {
-          const r = k(env)
-          if (r === 1) return 1
-          if (r === 2) err = true
-        }
-        return err ? 2 : 0
-      }
-    }
+    case 'all': // Kleene: false if any child is false
+      return junction((v as Condition[]).map(compileCondition), 0)
+    case 'any': // Kleene: true if any child is true
+      return junction((v as Condition[]).map(compileCondition), 1)
     case 'not': {
       const kid = compileCondition(v as Condition)
       return (env) => {
