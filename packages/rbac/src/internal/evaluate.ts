@@ -78,11 +78,11 @@ export function constantDecision(reason: DecisionReason, policyHash: string): De
   })
 }
 
-/** The decision function of one compiled policy: `(request, clock) → decision`. */
-export type Evaluate = (req: AccessRequest, clock: Clock) => Decision
+/** The decision function of one compiled policy and clock: `request → decision`. */
+export type Evaluate = (req: AccessRequest) => Decision
 
 /**
- * The decision function of `policy`: a pure function of the request and the time (no state of
+ * The decision function of `policy`: a pure function of the request and the time (`clock`; no state of
  * its own; the policy's memo caches never change a result). Never throws: anything that throws
  * while deciding (a getter or Proxy trap in the request, a clock, a store) denies with
  * `invalid_request` (rule 1).
@@ -91,12 +91,12 @@ export type Evaluate = (req: AccessRequest, clock: Clock) => Decision
  * parts from its closure, as the unsplit `compilePolicy` did (measured: reading them from a
  * parameter on every call cost throughput).
  */
-export function createEvaluate(policy: CompiledPolicy): Evaluate {
+export function createEvaluate(policy: CompiledPolicy, clock: Clock): Evaluate {
   const { roles, index, bucketFor, invalid, noMatch, tenantMismatch } = policy
   const ANY = roles.count
   const roleIndex = roles.index
   const roleTenants = roles.tenants
-  const decideOrThrow = (req: AccessRequest, clock: Clock): Decision => {
+  const decideOrThrow = (req: AccessRequest): Decision => {
     if (!wellFormed(req)) return invalid
     const subject = req.subject
     const resource = req.resource
@@ -140,9 +140,9 @@ export function createEvaluate(policy: CompiledPolicy): Evaluate {
     }
     return general(policy, req, bucket, clock)
   }
-  return (req, clock) => {
+  return (req) => {
     try {
-      return decideOrThrow(req, clock)
+      return decideOrThrow(req)
     } catch {
       return invalid
     }
