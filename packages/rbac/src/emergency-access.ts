@@ -15,7 +15,11 @@
  */
 import { bytesToBase64url, type Clock, type Emitter, type RandomSource } from '@safeguards/core'
 import { z } from 'zod'
-import { EmergencyAccessError } from './errors.js'
+import {
+  EmergencyGrantNotFoundError,
+  EmergencyGrantStateError,
+  EmergencyRequestInvalidError,
+} from './errors.js'
 import { grantEvent } from './internal/access-events.js'
 import { isSubjectId, maySameSubject } from './internal/subject-id.js'
 import { isToken, LIMITS } from './internal/tokens.js'
@@ -227,7 +231,7 @@ export function createEmergencyAccess(
   emitter: Emitter,
 ): EmergencyAccess {
   const invalid = (message: string): never => {
-    throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_REQUEST_INVALID', message)
+    throw new EmergencyRequestInvalidError(message)
   }
   const stateOf = (g: EmergencyGrant, at: number): EmergencyGrantState => {
     // Revocation and review are final: a clock wound back into the window never revives a grant
@@ -240,9 +244,8 @@ export function createEmergencyAccess(
   }
   const mustGet = (id: string): EmergencyGrant => {
     const g = typeof id === 'string' ? store.get(id) : undefined
-    if (g === undefined) throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_NOT_FOUND', 'no such grant')
-    if (!isEmergencyGrant(g))
-      throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', 'grant record is malformed')
+    if (g === undefined) throw new EmergencyGrantNotFoundError('no such grant')
+    if (!isEmergencyGrant(g)) throw new EmergencyGrantStateError('grant record is malformed')
     return g
   }
   const sorted = (pred: (g: EmergencyGrant) => boolean): EmergencyGrant[] =>
@@ -252,10 +255,7 @@ export function createEmergencyAccess(
     enabled: config !== undefined,
     grant(request: EmergencyGrantRequest): EmergencyGrant {
       if (config === undefined)
-        throw new EmergencyAccessError(
-          'ERR_RBAC_EMERGENCY_STATE',
-          'emergency access is not enabled by this policy',
-        )
+        throw new EmergencyGrantStateError('emergency access is not enabled by this policy')
       const parsed = requestSchema.safeParse(request)
       if (!parsed.success) {
         const first = parsed.error.issues[0]!
@@ -291,10 +291,7 @@ export function createEmergencyAccess(
         review: null,
       })
       if (store.get(grant.id) !== undefined)
-        throw new EmergencyAccessError(
-          'ERR_RBAC_EMERGENCY_STATE',
-          'grant id collision (broken random source)',
-        )
+        throw new EmergencyGrantStateError('grant id collision (broken random source)')
       store.set(grant)
       if (emitter.active) void emitter.emit(grantEvent('access.emergency.granted', grant))
       return grant
@@ -310,8 +307,7 @@ export function createEmergencyAccess(
       if (!isSubjectId(by)) invalid('"by" must be a user id')
       const now = clock.now()
       const s = stateOf(g, now)
-      if (s === 'revoked' || s === 'expired')
-        throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', `grant already ${s}`)
+      if (s === 'revoked' || s === 'expired') throw new EmergencyGrantStateError(`grant already ${s}`)
       const next: EmergencyGrant = Object.freeze({ ...g, revoked: Object.freeze({ at: now, by }) })
       store.set(next)
       if (emitter.active) void emitter.emit(grantEvent('access.emergency.revoked', next))
@@ -338,11 +334,10 @@ export function createEmergencyAccess(
       const now = clock.now()
       const s = stateOf(g, now)
       if (s === 'active' || s === 'not_yet_valid')
-        throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', 'grant is still active: revoke it first')
-      if (g.review !== null)
-        throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', 'grant already reviewed')
+        throw new EmergencyGrantStateError('grant is still active: revoke it first')
+      if (g.review !== null) throw new EmergencyGrantStateError('grant already reviewed')
       if (maySameSubject(parsed.data.reviewer, g.subject))
-        throw new EmergencyAccessError('ERR_RBAC_EMERGENCY_STATE', 'a grant cannot be reviewed by its holder')
+        throw new EmergencyGrantStateError('a grant cannot be reviewed by its holder')
       const next: EmergencyGrant = Object.freeze({ ...g, review: Object.freeze({ ...parsed.data, at: now }) })
       store.set(next)
       if (emitter.active) void emitter.emit(grantEvent('access.emergency.reviewed', next))

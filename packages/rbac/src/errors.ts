@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { SafeguardsError } from '@safeguards/core'
+import { CodedError, type ErrorCategory } from '@safeguards/core'
 
 /** Error codes raised by `@safeguards/rbac`. Stable: adding one is minor, removing one is major. */
 export type RbacErrorCode =
@@ -39,46 +39,62 @@ export interface PolicyProblem {
  * }
  * ```
  */
-export class PolicyError extends SafeguardsError<'ERR_RBAC_POLICY_INVALID'> {
+export class PolicyError extends CodedError<'ERR_RBAC_POLICY_INVALID'> {
+  static override readonly code = 'ERR_RBAC_POLICY_INVALID'
+  static override readonly category: ErrorCategory = 'invalid-input'
   /** Every problem, in document order. */
   readonly problems: readonly PolicyProblem[]
   /** @param problems - at least one problem. */
   constructor(problems: readonly PolicyProblem[]) {
     const first = problems[0]
-    super(
-      'ERR_RBAC_POLICY_INVALID',
-      `invalid policy: ${problems.length} problem(s)${first ? `; first at ${first.path || '(root)'}: ${first.message}` : ''}`,
-      { category: 'invalid-input' },
-    )
+    const where = first ? `; first at ${first.path || '(root)'}: ${first.message}` : ''
+    super(`invalid policy: ${problems.length} problem(s)${where}`)
     this.problems = Object.freeze([...problems])
   }
 }
 
+/** The codes of {@link EmergencyAccessError}. */
+export type EmergencyAccessErrorCode =
+  | 'ERR_RBAC_EMERGENCY_REQUEST_INVALID'
+  | 'ERR_RBAC_EMERGENCY_NOT_FOUND'
+  | 'ERR_RBAC_EMERGENCY_STATE'
+
 /**
- * An emergency-access (break-glass) request was refused: missing or unknown reason code, a
- * justification that is too short, a duration beyond the policy's maximum, actions outside the
- * policy's emergency scope, or a requester without an eligible role.
+ * An emergency-access (break-glass) operation was refused. Catch this class and branch on `code`;
+ * each code has its own subclass: {@link EmergencyRequestInvalidError} (a missing or unknown reason
+ * code, a justification that is too short, a duration beyond the policy's maximum, actions outside
+ * the policy's emergency scope, a requester without an eligible role, a malformed review),
+ * {@link EmergencyGrantNotFoundError} and {@link EmergencyGrantStateError}.
  *
  * @example
  * ```ts
  * pdp.emergency.grant({ ...request, justification: 'x' }) // throws EmergencyAccessError
  * ```
  */
-export class EmergencyAccessError extends SafeguardsError<
-  'ERR_RBAC_EMERGENCY_REQUEST_INVALID' | 'ERR_RBAC_EMERGENCY_NOT_FOUND' | 'ERR_RBAC_EMERGENCY_STATE'
-> {
-  /**
-   * @param code - which failure.
-   * @param message - safe description (field names, never values).
-   */
-  constructor(
-    code: 'ERR_RBAC_EMERGENCY_REQUEST_INVALID' | 'ERR_RBAC_EMERGENCY_NOT_FOUND' | 'ERR_RBAC_EMERGENCY_STATE',
-    message: string,
-  ) {
-    super(code, message, {
-      category: code === 'ERR_RBAC_EMERGENCY_REQUEST_INVALID' ? 'invalid-argument' : 'conflict',
-    })
-  }
+export abstract class EmergencyAccessError extends CodedError<EmergencyAccessErrorCode> {}
+
+/** An emergency-access request or review is malformed or outside the policy. */
+export class EmergencyRequestInvalidError extends EmergencyAccessError {
+  static override readonly code = 'ERR_RBAC_EMERGENCY_REQUEST_INVALID'
+  static override readonly category: ErrorCategory = 'invalid-argument'
+  declare readonly code: 'ERR_RBAC_EMERGENCY_REQUEST_INVALID'
+}
+
+/** No emergency grant has this id (revoke, review). */
+export class EmergencyGrantNotFoundError extends EmergencyAccessError {
+  static override readonly code = 'ERR_RBAC_EMERGENCY_NOT_FOUND'
+  static override readonly category: ErrorCategory = 'conflict'
+  declare readonly code: 'ERR_RBAC_EMERGENCY_NOT_FOUND'
+}
+
+/**
+ * The grant's state forbids the operation: emergency access disabled, grant still active (review),
+ * already ended (revoke), already reviewed, self-review, malformed record, id collision.
+ */
+export class EmergencyGrantStateError extends EmergencyAccessError {
+  static override readonly code = 'ERR_RBAC_EMERGENCY_STATE'
+  static override readonly category: ErrorCategory = 'conflict'
+  declare readonly code: 'ERR_RBAC_EMERGENCY_STATE'
 }
 
 /**
@@ -89,12 +105,14 @@ export class EmergencyAccessError extends SafeguardsError<
  * parseSmartScopes('patient/Observation.dus') // throws SmartScopeError
  * ```
  */
-export class SmartScopeError extends SafeguardsError<'ERR_RBAC_SMART_SCOPE_INVALID'> {
+export class SmartScopeError extends CodedError<'ERR_RBAC_SMART_SCOPE_INVALID'> {
+  static override readonly code = 'ERR_RBAC_SMART_SCOPE_INVALID'
+  static override readonly category: ErrorCategory = 'invalid-input'
   /** Index of the offending scope in the space-separated list. */
   readonly index: number
   /** @param message - safe description; @param index - which scope. */
   constructor(message: string, index: number) {
-    super('ERR_RBAC_SMART_SCOPE_INVALID', `${message} (scope #${index})`, { category: 'invalid-input' })
+    super(`${message} (scope #${index})`)
     this.index = index
   }
 }

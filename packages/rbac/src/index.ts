@@ -30,8 +30,15 @@ export type {
   EmergencyReview,
 } from './emergency-access.js'
 export { createMemoryEmergencyStore, isEmergencyGrant } from './emergency-access.js'
-export type { PolicyProblem, RbacErrorCode } from './errors.js'
-export { EmergencyAccessError, PolicyError, SmartScopeError } from './errors.js'
+export type { EmergencyAccessErrorCode, PolicyProblem, RbacErrorCode } from './errors.js'
+export {
+  EmergencyAccessError,
+  EmergencyGrantNotFoundError,
+  EmergencyGrantStateError,
+  EmergencyRequestInvalidError,
+  PolicyError,
+  SmartScopeError,
+} from './errors.js'
 export type { PolicyFormat, PolicyParseResult } from './parse.js'
 export { assertPolicy, parsePolicy, parsePolicyText } from './parse.js'
 export type {

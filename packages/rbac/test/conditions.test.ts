@@ -20,7 +20,12 @@ function run(
   now = 0,
   resolvers: Record<string, Resolver> = {},
 ): { r: 0 | 1 | 2; code: string | undefined; detail: string } {
-  const env: EvalEnv = { req, now: () => now, resolvers: new Map(Object.entries(resolvers)), err: undefined }
+  const env: EvalEnv = {
+    req,
+    clock: { now: () => now },
+    resolvers: new Map(Object.entries(resolvers)),
+    err: undefined,
+  }
   const r = compileCondition(c)(env)
   return { r, code: env.err?.code, detail: env.err?.detail ?? '' }
 }

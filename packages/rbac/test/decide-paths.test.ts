@@ -9,7 +9,7 @@ import {
   type PolicyDocument,
   parseSmartScopes,
 } from '../src/index.js'
-import { MONDAY_10AM } from './helpers.js'
+import { MONDAY_10AM, rule } from './helpers.js'
 
 // The decision point has a fast path (unconditional hits of at most two roles, precomputed) and a
 // general path. These pin what must not depend on which one a request takes.
@@ -300,22 +300,8 @@ describe('decide: rules reached through several roles are evaluated once', () =>
         relationships: ['flaky'],
         roles: [{ id: 'base' }, { id: 'x', inherits: ['base'] }, { id: 'y', inherits: ['base'] }],
         rules: [
-          {
-            id: 'z-rel',
-            effect: 'allow',
-            roles: ['base'],
-            actions: ['read'],
-            resources: ['X'],
-            when: { relation: 'flaky' },
-          },
-          {
-            id: 'a-attr',
-            effect: 'allow',
-            roles: ['base'],
-            actions: ['read'],
-            resources: ['X'],
-            when: { eq: [{ ref: 'context.k' }, 1] },
-          },
+          rule('z-rel', 'allow', ['base'], ['read'], ['X'], { when: { relation: 'flaky' } }),
+          rule('a-attr', 'allow', ['base'], ['read'], ['X'], { when: { eq: [{ ref: 'context.k' }, 1] } }),
         ],
       },
       {
@@ -342,30 +328,9 @@ describe('decide: rules reached through several roles are evaluated once', () =>
       roles: [{ id: 'a' }],
       rules: [
         { id: 'allow', effect: 'allow', roles: ['a'], actions: ['read'], resources: ['X'] },
-        {
-          id: 'd-err',
-          effect: 'deny',
-          roles: ['a'],
-          actions: ['read'],
-          resources: ['X'],
-          when: { eq: [{ ref: 'context.k' }, 1] },
-        },
-        {
-          id: 'd-clean',
-          effect: 'deny',
-          roles: ['a'],
-          actions: ['read'],
-          resources: ['X'],
-          when: { eq: [1, 1] },
-        },
-        {
-          id: 'd-false',
-          effect: 'deny',
-          roles: ['a'],
-          actions: ['read'],
-          resources: ['X'],
-          when: { eq: [1, 2] },
-        },
+        rule('d-err', 'deny', ['a'], ['read'], ['X'], { when: { eq: [{ ref: 'context.k' }, 1] } }),
+        rule('d-clean', 'deny', ['a'], ['read'], ['X'], { when: { eq: [1, 1] } }),
+        rule('d-false', 'deny', ['a'], ['read'], ['X'], { when: { eq: [1, 2] } }),
       ],
     })
     const d = pdp.decide(ask(['a'], 'read'))
@@ -382,40 +347,11 @@ describe('decide: tenant filters on rules', () => {
     roles: [{ id: 'r' }],
     rules: [
       { id: 'read-all', effect: 'allow', roles: ['r'], actions: ['read'], resources: ['X'] },
-      {
-        id: 'no-b-records',
-        effect: 'deny',
-        roles: ['r'],
-        actions: ['read'],
-        resources: ['X'],
-        tenants: ['b'],
-      },
-      {
-        id: 'no-c-staff',
-        effect: 'deny',
-        roles: ['r'],
-        actions: ['read'],
-        resources: ['X'],
-        subjectTenants: ['c'],
-      },
+      rule('no-b-records', 'deny', ['r'], ['read'], ['X'], { tenants: ['b'] }),
+      rule('no-c-staff', 'deny', ['r'], ['read'], ['X'], { subjectTenants: ['c'] }),
       { id: 'write-a', effect: 'allow', roles: ['r'], actions: ['write'], resources: ['X'], tenants: ['a'] },
-      {
-        id: 'write-cond',
-        effect: 'allow',
-        roles: ['r'],
-        actions: ['write'],
-        resources: ['Y'],
-        when: { eq: [1, 1] },
-      },
-      {
-        id: 'cross',
-        effect: 'allow',
-        roles: ['r'],
-        actions: ['copy'],
-        resources: ['X'],
-        subjectTenants: ['a'],
-        tenants: ['b'],
-      },
+      rule('write-cond', 'allow', ['r'], ['write'], ['Y'], { when: { eq: [1, 1] } }),
+      rule('cross', 'allow', ['r'], ['copy'], ['X'], { subjectTenants: ['a'], tenants: ['b'] }),
     ],
   })
   const from = (
@@ -607,30 +543,9 @@ describe('decide: compile-time details that show in decisions', () => {
       version: 1,
       roles: [{ id: 'a' }, { id: 'b' }, { id: 'c' }],
       rules: [
-        {
-          id: 'r1',
-          effect: 'allow',
-          roles: ['a'],
-          actions: ['read'],
-          resources: ['X'],
-          obligations: ['zz', 'mm'],
-        },
-        {
-          id: 'r2',
-          effect: 'allow',
-          roles: ['b'],
-          actions: ['read'],
-          resources: ['X'],
-          obligations: ['aa', 'mm'],
-        },
-        {
-          id: 'r3',
-          effect: 'allow',
-          roles: ['c'],
-          actions: ['read'],
-          resources: ['X'],
-          when: { eq: [1, 1] },
-        },
+        rule('r1', 'allow', ['a'], ['read'], ['X'], { obligations: ['zz', 'mm'] }),
+        rule('r2', 'allow', ['b'], ['read'], ['X'], { obligations: ['aa', 'mm'] }),
+        rule('r3', 'allow', ['c'], ['read'], ['X'], { when: { eq: [1, 1] } }),
       ],
     })
     const expected = [{ id: 'aa' }, { id: 'mm' }, { id: 'zz' }]
@@ -644,20 +559,13 @@ describe('decide: compile-time details that show in decisions', () => {
       ...simple,
       rules: [
         ...simple.rules,
-        {
-          id: 'cond',
-          effect: 'allow',
-          roles: ['r1'],
-          actions: ['x'],
-          resources: ['X'],
-          when: { in: [null, [1, null]] },
-        },
+        rule('cond', 'allow', ['r1'], ['x'], ['X'], { when: { in: [null, [1, null]] } }),
       ],
     })
-    const rule = pdp.policy.rules.at(-1) as unknown as { when: { in: [null, unknown[]] }; actions: string[] }
+    const last = pdp.policy.rules.at(-1) as unknown as { when: { in: [null, unknown[]] }; actions: string[] }
     expect(Object.isFrozen(pdp.policy.roles[3]?.inherits)).toBe(true)
     expect(
-      Object.isFrozen(rule.actions) && Object.isFrozen(rule.when) && Object.isFrozen(rule.when.in[1]),
+      Object.isFrozen(last.actions) && Object.isFrozen(last.when) && Object.isFrozen(last.when.in[1]),
     ).toBe(true)
     expect(Object.isFrozen(pdp.policy.emergencyAccess?.reasonCodes)).toBe(true)
   })
@@ -705,14 +613,9 @@ describe('decide: compile-time details that show in decisions', () => {
         ...simple,
         rules: [
           ...simple.rules,
-          {
-            id: 'never-now',
-            effect: 'allow',
-            roles: ['nurse'],
-            actions: ['read'],
-            resources: ['Other'],
+          rule('never-now', 'allow', ['nurse'], ['read'], ['Other'], {
             when: { timeWindow: { from: '03:00', to: '04:00' } },
-          },
+          }),
         ],
         emergencyAccess: { ...EMERGENCY, resources: ['Chart', 'Other'] },
       },

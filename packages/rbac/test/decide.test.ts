@@ -2,7 +2,7 @@ import { manualClock } from '@safeguards/core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type AccessRequest, compilePolicy, type PolicyDocument, parseSmartScopes } from '../src/index.js'
-import { clinic, clinicPdp, MONDAY_10AM, req, who } from './helpers.js'
+import { clinic, clinicPdp, MONDAY_10AM, req, rule, who } from './helpers.js'
 
 describe('decide: the clinic policy (minimum necessary)', () => {
   const { pdp } = clinicPdp()
@@ -71,15 +71,10 @@ describe('decide: the clinic policy (minimum necessary)', () => {
       ...clinic,
       rules: [
         ...clinic.rules,
-        {
-          id: 'referral-read',
-          effect: 'allow',
-          roles: ['front_desk'],
-          actions: ['read'],
-          resources: ['Patient'],
+        rule('referral-read', 'allow', ['front_desk'], ['read'], ['Patient'], {
           tenants: ['clinic-b'],
           subjectTenants: ['clinic-a'],
-        },
+        }),
       ],
     }
     const p2 = compilePolicy(doc)
@@ -130,14 +125,9 @@ describe('decide: the clinic policy (minimum necessary)', () => {
       version: 1,
       roles: [{ id: 'night' }],
       rules: [
-        {
-          id: 'night-shift',
-          effect: 'allow',
-          roles: ['night'],
-          actions: ['read'],
-          resources: ['*'],
+        rule('night-shift', 'allow', ['night'], ['read'], ['*'], {
           when: { timeWindow: { from: '22:00', to: '06:00', days: ['fri'], utcOffsetMinutes: -300 } },
-        },
+        }),
       ],
     }
     const p = compilePolicy(doc, { clock })
@@ -163,14 +153,9 @@ describe('decide: the clinic policy (minimum necessary)', () => {
       version: 1,
       roles: [{ id: 'psych' }],
       rules: [
-        {
-          id: 'notes',
-          effect: 'allow',
-          roles: ['psych'],
-          actions: ['read'],
-          resources: ['Note'],
+        rule('notes', 'allow', ['psych'], ['read'], ['Note'], {
           obligations: ['audit:psychotherapy', 'watermark'],
-        },
+        }),
       ],
     }
     const d = compilePolicy(doc).decide({
@@ -293,14 +278,9 @@ describe('decide: condition errors fail closed', () => {
       version: 1,
       roles: [{ id: 'a' }],
       rules: [
-        {
-          id: 'lvl',
-          effect: 'allow',
-          roles: ['a'],
-          actions: ['read'],
-          resources: ['*'],
+        rule('lvl', 'allow', ['a'], ['read'], ['*'], {
           when: { gte: [{ ref: 'subject.attributes.level' }, 3] },
-        },
+        }),
       ],
     })
     const at = (level: unknown) =>
@@ -321,14 +301,7 @@ describe('decide: condition errors fail closed', () => {
       relationships: ['inner'],
       roles: [{ id: 'a' }, { id: 'b' }, { id: 'c' }],
       rules: [
-        {
-          id: 'ra',
-          effect: 'allow',
-          roles: ['a'],
-          actions: ['read'],
-          resources: ['X'],
-          when: { relation: 'inner' },
-        },
+        rule('ra', 'allow', ['a'], ['read'], ['X'], { when: { relation: 'inner' } }),
         { id: 'rc', effect: 'allow', roles: ['c'], actions: ['read'], resources: ['X'] },
       ],
     }
@@ -361,14 +334,9 @@ const LOCKOUT: PolicyDocument = {
   roles: [{ id: 'nurse' }],
   rules: [
     { id: 'nurse-read', effect: 'allow', roles: ['nurse'], actions: ['read'], resources: ['Observation'] },
-    {
-      id: 'locked-out',
-      effect: 'deny',
-      roles: ['*'],
-      actions: ['*'],
-      resources: ['*'],
+    rule('locked-out', 'deny', ['*'], ['*'], ['*'], {
       when: { gte: [{ ref: 'subject.attributes.failedLogins' }, 5] },
-    },
+    }),
   ],
 }
 
@@ -621,14 +589,9 @@ describe('decide: prototype-pollution payloads stay inert', () => {
     version: 1,
     roles: [{ id: 'user' }],
     rules: [
-      {
-        id: 'admin-only',
-        effect: 'allow',
-        roles: ['user'],
-        actions: ['read'],
-        resources: ['*'],
+      rule('admin-only', 'allow', ['user'], ['read'], ['*'], {
         when: { eq: [{ ref: 'subject.attributes.isAdmin' }, true] },
-      },
+      }),
     ],
   }
   const p = compilePolicy(doc)

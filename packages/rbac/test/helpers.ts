@@ -6,8 +6,10 @@ import {
   type CompileOptions,
   compilePolicy,
   type DecisionPoint,
+  type Effect,
   type EmergencyGrantRequest,
   type PolicyDocument,
+  type RuleDefinition,
 } from '../src/index.js'
 
 export const clinic: PolicyDocument = JSON.parse(
@@ -61,3 +63,13 @@ export const emergencyRequest = (over: Partial<EmergencyGrantRequest> = {}): Eme
   minutes: 30,
   ...over,
 })
+
+/** A rule, positionally: id, effect, roles, actions, resources, then any other fields. */
+export const rule = (
+  id: string,
+  effect: Effect,
+  roles: readonly string[],
+  actions: readonly string[],
+  resources: readonly string[],
+  more: Partial<RuleDefinition> = {},
+): RuleDefinition => ({ id, effect, roles, actions, resources, ...more })

@@ -7,6 +7,7 @@
  * and ±Infinity, resolver missing or failing). Kleene logic: `all` is false if any child is false, `any` is true if any
  * child is true, otherwise an error propagates; `not` keeps an error an error.
  */
+import type { Clock } from '@safeguards/core'
 import type { AccessRequest, ConditionErrorCode } from '../decision.js'
 import type { Condition, Literal, Operand, TimeWindow } from '../policy.js'
 
@@ -16,7 +17,8 @@ export type Resolver = (request: AccessRequest) => boolean
 /** Per-decision evaluation state. */
 export interface EvalEnv {
   req: AccessRequest
-  now: () => number
+  /** The time of this decision (read once per decision by the caller's clock). */
+  clock: Clock
   resolvers: ReadonlyMap<string, Resolver>
   /** The first error of the condition being evaluated (the caller resets it). */
   err: ConditionErr | undefined
@@ -128,7 +130,7 @@ function timeWindow(w: TimeWindow): CondFn {
   const offset = (w.utcOffsetMinutes ?? 0) * 60_000
   const days = w.days ? new Set<string>(w.days) : undefined
   return (env) => {
-    const local = env.now() + offset
+    const local = env.clock.now() + offset
     const dayMs = 86_400_000
     const minuteOfDay = Math.floor((((local % dayMs) + dayMs) % dayMs) / 60_000)
     // The day the window opened on: for a window that wraps midnight, the early-morning part
@@ -147,35 +149,32 @@ function timeWindow(w: TimeWindow): CondFn {
   }
 }
 
+/**
+ * `all` (`decisive` 0) or `any` (`decisive` 1): the decisive value short-circuits; otherwise an
+ * error among the children makes the result an error, and no error gives the other value.
+ */
+function junction(kids: readonly CondFn[], decisive: 0 | 1): CondFn {
+  const otherwise = decisive === 0 ? 1 : 0
+  return (env) => {
+    let err = false
+    for (const k of kids) {
+      const r = k(env)
+      if (r === decisive) return decisive
+      if (r === 2) err = true
+    }
+    return err ? 2 : otherwise
+  }
+}
+
 /** Compiles a validated condition. */
 export function compileCondition(c: Condition): CondFn {
   const op = Object.keys(c)[0] as string
   const v = (c as Record<string, unknown>)[op]
   switch (op) {
-    case 'all': {
-      const kids = (v as Condition[]).map(compileCondition)
-      return (env) => {
-        let err = false
-        for (const k of kids) {
-          const r = k(env)
-          if (r === 0) return 0
-          if (r === 2) err = true
-        }
-        return err ? 2 : 1
-      }
-    }
-    case 'any': {
-      const kids = (v as Condition[]).map(compileCondition)
-      return (env) => {
-        let err = false
-        for (const k of kids) {
-          const r = k(env)
-          if (r === 1) return 1
-          if (r === 2) err = true
-        }
-        return err ? 2 : 0
-      }
-    }
+    case 'all': // Kleene: false if any child is false
+      return junction((v as Condition[]).map(compileCondition), 0)
+    case 'any': // Kleene: true if any child is true
+      return junction((v as Condition[]).map(compileCondition), 1)
     case 'not': {
       const kid = compileCondition(v as Condition)
       return (env) => {

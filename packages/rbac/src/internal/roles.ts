@@ -108,3 +108,59 @@ export function longestChain(graph: RoleGraph): number {
   }
   return best
 }
+
+// --- Compiled roles (the decision point's view) ---------------------------------------------------
+
+/** The roles of a policy, compiled: indexes, closures with their chains, tenant restrictions. */
+export interface CompiledRoles {
+  /** How many roles; index `count` is the virtual "any role" holder of `*` rules. */
+  readonly count: number
+  /** Role id → index. */
+  readonly index: ReadonlyMap<string, number>
+  /** tenants[r] = the tenants role r is restricted to, or undefined (every tenant). */
+  readonly tenants: readonly (ReadonlySet<string> | undefined)[]
+  /** holders[q] = the roles r whose closure contains q (r itself included). */
+  readonly holders: readonly (readonly number[])[]
+  /** chains[r].get(q) = the role ids from r up to q, for explanations. */
+  readonly chains: readonly ReadonlyMap<number, readonly string[]>[]
+  /**
+   * The index of a role the subject may use in `tenant`, or undefined. An unknown name (or a
+   * non-string) has no index, so its tenants lookup is undefined too; indexing a per-role array
+   * or map with undefined finds nothing, so callers need no check.
+   */
+  usable(name: unknown, tenant: string): number | undefined
+}
+
+/** Compiles validated role definitions: indexes, inheritance closures (with chains), tenants. */
+export function compileRoles(
+  roles: readonly { id: string; inherits?: readonly string[]; tenants?: readonly string[] }[],
+): CompiledRoles {
+  const index = new Map<string, number>()
+  roles.forEach((r, i) => {
+    index.set(r.id, i)
+  })
+  const names = roles.map((r) => r.id)
+  const tenants: (ReadonlySet<string> | undefined)[] = roles.map((r) =>
+    r.tenants ? new Set(r.tenants) : undefined,
+  )
+  const graph = roles.map((r) => [...new Set(r.inherits ?? [])].sort().map((id) => index.get(id) as number))
+  const { chains } = roleClosure(graph)
+  const chainNames = chains.map(
+    (m) => new Map([...m].map(([q, c]) => [q, Object.freeze(c.map((i) => names[i] as string))])),
+  )
+  const holders: number[][] = names.map(() => [])
+  chains.forEach((m, r) => {
+    for (const q of m.keys()) (holders[q] as number[]).push(r)
+  })
+  return {
+    count: roles.length,
+    index,
+    tenants,
+    holders,
+    chains: chainNames,
+    usable(name: unknown, tenant: string): number | undefined {
+      const r = index.get(name as string)
+      return tenants[r as number]?.has(tenant) === false ? undefined : r
+    },
+  }
+}
