@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -174,6 +183,19 @@ describe('safeguards audit', () => {
     expect(r.err).toContain('ERR_AUDIT_NON_CANONICAL')
     const v = await run(['audit', 'verify', '--log', 'log', '--no-signatures', '--json'], '', dir)
     expect(JSON.parse(v.out).records).toBe(2)
+  })
+
+  it('keygen never replaces an existing key: exit 2, the old key intact, no temporary file', async () => {
+    const dir = tempDir()
+    expect((await run(['audit', 'keygen', '--out', 'key.jwk'], '', dir)).code).toBe(0)
+    expect(statSync(join(dir, 'key.jwk')).mode & 0o777).toBe(0o600)
+    const before = readFileSync(join(dir, 'key.jwk'))
+    const again = await run(['audit', 'keygen', '--out', 'key.jwk'], '', dir)
+    expect(again.code).toBe(2)
+    expect(again.err).toBe('safeguards audit: cannot write --out (EEXIST)\n')
+    expect(again.out).toBe('')
+    expect(Buffer.compare(readFileSync(join(dir, 'key.jwk')), before)).toBe(0)
+    expect(readdirSync(dir)).toEqual(['key.jwk'])
   })
 
   it('append checkpoints only a grown log: an invalid first line writes and anchors nothing', async () => {

@@ -1,4 +1,13 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -43,7 +52,21 @@ describe('safeguards backup', () => {
       kty: 'OKP',
     })
     expect(JSON.parse(readFileSync(join(root, 'k.public.jwk'), 'utf8')).d).toBeUndefined()
-    expect((await cli(['backup', 'keygen', 'k.private.jwk', 'x.jwk'])).code).toBe(2)
+    const before = readFileSync(join(root, 'k.private.jwk'))
+    const again = await cli(['backup', 'keygen', 'k.private.jwk', 'x.jwk'])
+    expect(again.code).toBe(2)
+    expect(again.stderr).toBe('safeguards backup: refusing to overwrite an existing key file\n')
+    expect(Buffer.compare(readFileSync(join(root, 'k.private.jwk')), before)).toBe(0)
+    expect(readdirSync(root).filter((f) => f.includes('.tmp'))).toEqual([])
+  })
+
+  it('keygen into a missing folder: exit 74 naming the path, nothing written', async () => {
+    const r = await cli(['backup', 'keygen', 'no-such-dir/k.jwk', 'no-such-dir/p.jwk'])
+    expect(r.code).toBe(74)
+    expect(r.stderr).toBe(
+      `safeguards backup: cannot create a temporary file beside ${join(root, 'no-such-dir/k.jwk')} (ENOENT) (ERR_IO)\n`,
+    )
+    expect(readdirSync(root).filter((f) => f.includes('.tmp'))).toEqual([])
   })
 
   it('create + verify: exit 0, JSON report with a schema version', async () => {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { type AuditStore, createKeyring, type Keyring, type KeyringEntry } from '@safeguards/audit-log'
 import { parseJson } from '@safeguards/core'
+import { errorCode } from '@safeguards/core/node'
 import { optionalString, type ParsedValues } from '../args.js'
 import type { CliIO } from '../command.js'
 import { UsageError } from '../errors.js'
@@ -30,7 +31,7 @@ export function readJsonFile(io: CliIO, path: string, what: string): unknown {
   try {
     text = readFileSync(resolve(io.cwd, path), 'utf8')
   } catch (e) {
-    throw new UsageError(`cannot read ${what} (${(e as { code?: string }).code ?? 'error'})`, { cause: e })
+    throw new UsageError(`cannot read ${what} (${errorCode(e) ?? 'error'})`, { cause: e })
   }
   try {
     return parseJson(text)

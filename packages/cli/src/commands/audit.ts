@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { statSync, writeFileSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import {
@@ -21,7 +21,8 @@ import {
   validateEvent,
   verifyLog,
 } from '@safeguards/audit-log'
-import { isSafeguardsError } from '@safeguards/core'
+import { IoError, isSafeguardsError, utf8Encode } from '@safeguards/core'
+import { errorCode, writeFileAtomic } from '@safeguards/core/node'
 import { optionalString, type ParsedValues, parseCommandArgs, requireString } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { CliExit, ExitCode, UsageError } from '../errors.js'
@@ -284,9 +285,14 @@ async function keygen(argv: string[], io: CliIO): Promise<number> {
   const out = resolve(io.cwd, requireString(values, 'out'))
   const { privateJwk, publicJwk } = await generateCheckpointKey()
   try {
-    writeFileSync(out, `${JSON.stringify(privateJwk)}\n`, { flag: 'wx', mode: 0o600 })
+    // Durable, and created whole or not at all (never over an existing file).
+    await writeFileAtomic(out, utf8Encode(`${JSON.stringify(privateJwk)}\n`), {
+      mode: 0o600,
+      exclusive: true,
+    })
   } catch (e) {
-    throw new UsageError(`cannot write --out (${(e as { code?: string }).code ?? 'error'})`, { cause: e })
+    const code = e instanceof IoError ? e.syscallCode : errorCode(e)
+    throw new UsageError(`cannot write --out (${code ?? 'error'})`, { cause: e })
   }
   writeJson(io, publicJwk)
   return ExitCode.OK

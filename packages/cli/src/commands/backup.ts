@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { readFile, stat, writeFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
   type AlertSink,
@@ -33,7 +33,8 @@ import {
   verifyBag,
   webhookSink,
 } from '@safeguards/backup'
-import { isSafeguardsError, parseJson, utf8Encode } from '@safeguards/core'
+import { IoError, isSafeguardsError, parseJson, utf8Encode } from '@safeguards/core'
+import { errorCode, writeFileAtomic } from '@safeguards/core/node'
 import { createEnvelope } from '@safeguards/envelope'
 import { optionalString, type ParsedValues, parseCommandArgs, parseDuration } from '../args.js'
 import type { CliIO, Command, CommandContext } from '../command.js'
@@ -210,9 +211,10 @@ async function verify(ctx: CommandContext, argv: string[]): Promise<number> {
     [1, 1],
   )
   const bag = resolve(io.cwd, positionals[0] as string)
-  await stat(bag).catch((error: { code?: unknown }) => {
+  await stat(bag).catch((error: unknown) => {
     // Nothing there is a mistyped or wrong argument (exit 2), not a bag that failed its checks.
-    if (error.code === 'ENOENT' || error.code === 'ENOTDIR')
+    const code = errorCode(error)
+    if (code === 'ENOENT' || code === 'ENOTDIR')
       throw new UsageError(`BAG: ${JSON.stringify(positionals[0])} does not exist`)
   })
   const options: VerifyOptions = { requireSignature: values['require-signature'] === true }
@@ -339,18 +341,15 @@ async function keygen(ctx: CommandContext, argv: string[]): Promise<number> {
     keyError('kid', e)
   }
   const [privatePath, publicPath] = positionals as [string, string]
+  // Durable, and created whole or not at all: a crash never leaves half a key file behind.
+  const writeNew = (path: string, jwk: object, mode: number): Promise<void> =>
+    writeFileAtomic(resolve(io.cwd, path), utf8Encode(`${JSON.stringify(jwk)}\n`), { mode, exclusive: true })
   try {
-    await writeFile(resolve(io.cwd, privatePath), `${JSON.stringify(pair.privateJwk)}\n`, {
-      flag: 'wx',
-      mode: 0o600,
-    })
-    await writeFile(resolve(io.cwd, publicPath), `${JSON.stringify(pair.publicJwk)}\n`, {
-      flag: 'wx',
-      mode: 0o644,
-    })
+    await writeNew(privatePath, pair.privateJwk, 0o600)
+    await writeNew(publicPath, pair.publicJwk, 0o644)
   } catch (error) {
-    if ((error as { code?: string }).code === 'EEXIST')
-      throw new UsageError('refusing to overwrite an existing key file')
+    if (error instanceof IoError && error.syscallCode === 'EEXIST')
+      throw new UsageError('refusing to overwrite an existing key file', { cause: error })
     throw error
   }
   writeLine(io, `wrote ${alg} key pair "${kid}"`)

@@ -210,7 +210,9 @@ async function runPipeline(
  * Pipes `input` through `transform` to `--out FILE` or stdout. With `--out`, the output goes to a
  * temporary file (mode 0600) in the same folder, which is fsynced and renamed over FILE only on
  * success, and the folder is fsynced after the rename: a failed decryption leaves nothing at FILE,
- * and a crash leaves the old FILE or the complete new one.
+ * and a crash leaves the old FILE or the complete new one. This is `writeFileAtomic`'s sequence
+ * (`@safeguards/core/node`) for a stream: the output can be far larger than memory, and
+ * `writeFileAtomic` takes the whole content as bytes.
  *
  * @throws {IoError} naming the path and what was attempted (reading the input, creating or writing
  * the output) when the file system refuses.

@@ -10,6 +10,7 @@
  * @module
  */
 import { Secret } from '@safeguards/core'
+import { errorCode } from '@safeguards/core/node'
 import type * as Pkcs11Package from '@safeguards/pkcs11'
 import type { Pkcs11KekProvider, Pkcs11ProviderOptions } from '@safeguards/pkcs11'
 import { type OptionSpec, optionalString, type ParsedValues, requireString } from '../args.js'
@@ -54,9 +55,8 @@ export async function loadPkcs11(): Promise<typeof Pkcs11Package> {
   try {
     return await import('@safeguards/pkcs11')
   } catch (e) {
-    const code = (e as { code?: unknown } | null)?.code
-    const message = String((e as { message?: unknown } | null)?.message)
-    if (code === 'ERR_MODULE_NOT_FOUND' && /'(@safeguards\/pkcs11|pkcs11js)'/.test(message)) {
+    const message = e instanceof Error ? e.message : ''
+    if (errorCode(e) === 'ERR_MODULE_NOT_FOUND' && /'(@safeguards\/pkcs11|pkcs11js)'/.test(message)) {
       throw new CliExit(EXIT_KEY_UNAVAILABLE, PKCS11_MISSING, { cause: e })
     }
     throw e
