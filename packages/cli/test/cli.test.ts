@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { IoError, LockTimeoutError, SafeguardsError } from '@safeguards/core'
+import { CodedError, IoError, isSafeguardsError, LockTimeoutError, SafeguardsError } from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
 import {
   CliExit,
@@ -209,6 +209,31 @@ describe('runCli', () => {
       category: 'key-unavailable',
     })
     expect(describeFailure(new CliExit(4, 'stale')).category).toBe('integrity')
+  })
+
+  it('UsageError and CliExit are coded SDK errors: static and instance code, category, cause, brand', () => {
+    const cause = new IoError('read', '/x')
+    const usage = new UsageError('--file is not valid JSON', { cause, category: 'invalid-input' })
+    expect(UsageError.code).toBe('ERR_CLI_USAGE')
+    expect(usage).toBeInstanceOf(CodedError)
+    expect(usage).toMatchObject({ name: 'UsageError', code: 'ERR_CLI_USAGE', category: 'invalid-input' })
+    expect(usage.exitCode).toBe(2)
+    expect(usage.cause).toBe(cause)
+    expect(isSafeguardsError(usage, 'ERR_CLI_USAGE')).toBe(true)
+    expect(new UsageError('--x is required').category).toBe('invalid-argument')
+    expect(new UsageError('--x is required').cause).toBeUndefined()
+    expect(new UsageError('--x').toJSON()).toEqual({
+      name: 'UsageError',
+      code: 'ERR_CLI_USAGE',
+      category: 'invalid-argument',
+      message: '--x',
+    })
+    const exit = new CliExit(3, 'key unavailable', { cause })
+    expect(CliExit.code).toBe('ERR_CLI_EXIT')
+    expect(exit).toBeInstanceOf(CodedError)
+    expect(exit).toMatchObject({ name: 'CliExit', code: 'ERR_CLI_EXIT', category: 'io', exitCode: 3 })
+    expect(new CliExit(2, 'x', { cause, category: 'conflict' }).category).toBe('conflict')
+    expect(isSafeguardsError(exit, 'ERR_CLI_EXIT')).toBe(true)
   })
 
   it('--help lists the global exit codes and the --json failure document', async () => {
