@@ -1,7 +1,14 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { CodedError, IoError, isSafeguardsError, LockTimeoutError, SafeguardsError } from '@safeguards/core'
+import {
+  CodedError,
+  IoError,
+  isSafeguardsError,
+  LockTimeoutError,
+  manualClock,
+  SafeguardsError,
+} from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
 import {
   CliExit,
@@ -270,11 +277,11 @@ describe('helpers', () => {
   })
 
   it('progress draws a bar on a terminal and lines elsewhere, always on stderr', () => {
-    let t = 0
+    const clock = manualClock(0)
     const tty = fakeIO('', { tty: true })
-    const p = createProgress(tty.io, { label: 'records', total: 4, now: () => t })
+    const p = createProgress(tty.io, { label: 'records', total: 4, clock })
     for (let i = 0; i < 4; i++) {
-      t += 200
+      clock.advance(200)
       p.tick()
     }
     p.done()
@@ -282,14 +289,14 @@ describe('helpers', () => {
     expect(tty.stderr()).toContain('100% 4/4 records')
     expect(tty.stdout()).toBe('')
 
-    t = 0
+    clock.set(0, true)
     const plain = fakeIO()
-    const q = createProgress(plain.io, { label: 'files', now: () => t })
+    const q = createProgress(plain.io, { label: 'files', clock })
     q.tick(10)
-    t += 6000
+    clock.advance(6000)
     q.tick(5)
     q.setTotal(30)
-    t += 6000
+    clock.advance(6000)
     q.tick(0)
     q.done()
     expect(plain.stderr()).toBe('15 files\n50% 15/30 files\n')
@@ -302,18 +309,18 @@ describe('helpers', () => {
       unit: 'bytes',
       total: 4 * 1048576,
       final: true,
-      now: () => 0,
+      clock: manualClock(0),
     })
     p.tick(1048576) // never redrawn: no time passes
     p.done()
     expect(tty.stderr()).toBe('\r[######------------------] 25% 1.0/4.0 MiB\x1b[K\n')
     const plain = fakeIO()
-    const q = createProgress(plain.io, { label: 'x', unit: 'bytes', final: true, now: () => 0 })
+    const q = createProgress(plain.io, { label: 'x', unit: 'bytes', final: true, clock: manualClock(0) })
     q.tick(3 * 524288)
     q.done()
     expect(plain.stderr()).toBe('1.5 MiB\n')
     const quiet = fakeIO('', { tty: true })
-    const r = createProgress(quiet.io, { label: 'records', now: () => 0 })
+    const r = createProgress(quiet.io, { label: 'records', clock: manualClock(0) })
     r.tick()
     r.done()
     expect(quiet.stderr()).toBe('') // without final, a run too short to draw stays silent
