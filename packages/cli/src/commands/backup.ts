@@ -37,8 +37,10 @@ import { IoError, isSafeguardsError, parseJson, utf8Encode } from '@safeguards/c
 import { errorCode, writeFileAtomic } from '@safeguards/core/node'
 import { createEnvelope } from '@safeguards/envelope'
 import { optionalString, type ParsedValues, parseCommandArgs, parseDuration } from '../args.js'
-import type { CliIO, Command, CommandContext } from '../command.js'
+import type { CliIO, Command } from '../command.js'
 import { CliExit, UsageError } from '../errors.js'
+import { FLAG, integerOption, optionSpecs, STRING } from '../internal/options.js'
+import { commandOf } from '../internal/subcommands.js'
 import { createProgress, writeJson, writeLine } from '../output.js'
 import { keyringHelp, keyringOptions, openKeyring } from './envelope-shared.js'
 
@@ -121,20 +123,10 @@ async function cipherOf(
   }
 }
 
-async function create(ctx: CommandContext, argv: string[]): Promise<number> {
-  const { io } = ctx
-  const { values, positionals } = parseCommandArgs(
-    argv,
-    {
-      'sign-key': { type: 'string' },
-      previous: { type: 'string' },
-      'backup-set': { type: 'string' },
-      ...keyringOptions,
-      move: { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-    [2, 2],
-  )
+const CREATE_OPTIONS = { 'sign-key': STRING, previous: STRING, 'backup-set': STRING, move: FLAG, json: FLAG }
+
+async function create(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, { ...CREATE_OPTIONS, ...keyringOptions }, [2, 2])
   const cipher = await cipherOf(values, io, 1)
   const [src, bag] = positionals as [string, string]
   const signPath = optionalString(values, 'sign-key')
@@ -189,27 +181,19 @@ async function create(ctx: CommandContext, argv: string[]): Promise<number> {
   }
 }
 
-async function verify(ctx: CommandContext, argv: string[]): Promise<number> {
-  const { io } = ctx
-  const { values, positionals } = parseCommandArgs(
-    argv,
-    {
-      'public-key': { type: 'string' },
-      'require-signature': { type: 'boolean' },
-      ...keyringOptions,
-      'max-age': { type: 'string' },
-      budget: { type: 'string' },
-      'budget-bytes': { type: 'string' },
-      state: { type: 'string' },
-      'restore-test': { type: 'string' },
-      digest: { type: 'string', multiple: true },
-      json: { type: 'boolean' },
-      'alert-webhook': { type: 'string' },
-      prometheus: { type: 'string' },
-      concurrency: { type: 'string' },
-    },
-    [1, 1],
-  )
+/** verify's options: what to check, how much of it (sampling, speed), and where to report. */
+const VERIFY_OPTIONS = {
+  ...keyringOptions,
+  ...optionSpecs({
+    strings: ['public-key', 'max-age', 'state', 'restore-test'],
+    flags: ['require-signature'],
+  }),
+  ...optionSpecs({ strings: ['budget', 'budget-bytes', 'concurrency'], repeated: ['digest'] }),
+  ...optionSpecs({ strings: ['alert-webhook', 'prometheus'], flags: ['json'] }),
+}
+
+async function verify(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, VERIFY_OPTIONS, [1, 1])
   const bag = resolve(io.cwd, positionals[0] as string)
   await stat(bag).catch((error: unknown) => {
     // Nothing there is a mistyped or wrong argument (exit 2), not a bag that failed its checks.
@@ -228,20 +212,18 @@ async function verify(ctx: CommandContext, argv: string[]): Promise<number> {
   const maxAge = optionalString(values, 'max-age')
   if (maxAge !== undefined) options.maxAgeMs = parseDuration(maxAge, 'max-age')
   const budget = optionalString(values, 'budget')
-  const budgetBytes = optionalString(values, 'budget-bytes')
-  if (budgetBytes !== undefined && !/^\d{1,15}$/.test(budgetBytes))
-    throw new UsageError('--budget-bytes expects a number of bytes')
-  if (budget !== undefined || budgetBytes !== undefined)
+  const maxBytes = integerOption(values, 'budget-bytes', { expects: 'a number of bytes' })
+  if (budget !== undefined || maxBytes !== undefined)
     options.budget = {
       ...(budget === undefined ? {} : { maxMs: parseDuration(budget, 'budget') }),
-      ...(budgetBytes === undefined ? {} : { maxBytes: Number(budgetBytes) }),
+      ...(maxBytes === undefined ? {} : { maxBytes }),
     }
-  const concurrency = optionalString(values, 'concurrency')
-  if (concurrency !== undefined) {
-    if (!/^\d{1,3}$/.test(concurrency) || Number(concurrency) < 1)
-      throw new UsageError('--concurrency expects a positive integer')
-    options.concurrency = Number(concurrency)
-  }
+  const concurrency = integerOption(values, 'concurrency', {
+    min: 1,
+    max: 999,
+    expects: 'a positive integer',
+  })
+  if (concurrency !== undefined) options.concurrency = concurrency
   const digests = values.digest as string[] | undefined
   if (digests !== undefined) {
     for (const d of digests)
@@ -324,13 +306,8 @@ function signatureSummary(report: VerifyReport): string {
   return 'signature not verified'
 }
 
-async function keygen(ctx: CommandContext, argv: string[]): Promise<number> {
-  const { io } = ctx
-  const { values, positionals } = parseCommandArgs(
-    argv,
-    { alg: { type: 'string' }, kid: { type: 'string' } },
-    [2, 2],
-  )
+async function keygen(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, { alg: STRING, kid: STRING }, [2, 2])
   const alg = optionalString(values, 'alg') ?? 'EdDSA'
   if (alg !== 'EdDSA' && alg !== 'ES256') throw new UsageError('--alg must be EdDSA or ES256')
   const kid = optionalString(values, 'kid') ?? `backup-${new Date().toISOString().slice(0, 10)}`
@@ -357,15 +334,9 @@ async function keygen(ctx: CommandContext, argv: string[]): Promise<number> {
 }
 
 /** `safeguards backup`. */
-export const backupCommand: Command = {
+export const backupCommand: Command = commandOf({
   name: 'backup',
   summary: 'create and verify signed BagIt backups; alert on failure',
   usage: USAGE,
-  async run(ctx: CommandContext): Promise<number> {
-    const [sub, ...rest] = ctx.argv
-    if (sub === 'create') return create(ctx, rest)
-    if (sub === 'verify') return verify(ctx, rest)
-    if (sub === 'keygen') return keygen(ctx, rest)
-    throw new UsageError('expected create, verify or keygen; see safeguards backup --help')
-  },
-}
+  subcommands: { create, verify, keygen },
+})

@@ -28,16 +28,15 @@ import {
 import { type OptionSpec, optionalString, type ParsedValues, requireString } from '../args.js'
 import type { CliIO } from '../command.js'
 import { CliExit, ExitCode, UsageError } from '../errors.js'
+import { optionSpecs } from '../internal/options.js'
 
 /** Exit code 3: the key is unavailable. */
 export const EXIT_KEY_UNAVAILABLE: 3 = ExitCode.KEY_UNAVAILABLE
 
 /** Options every keyring-using command accepts. */
-export const keyringOptions: Record<string, OptionSpec> = {
-  keyring: { type: 'string' },
-  'master-env': { type: 'string' },
-  'passphrase-env': { type: 'string' },
-}
+export const keyringOptions: Record<string, OptionSpec> = optionSpecs({
+  strings: ['keyring', 'master-env', 'passphrase-env'],
+})
 
 /** Help text for the keyring options. */
 export const keyringHelp: string = [

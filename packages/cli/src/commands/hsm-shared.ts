@@ -16,6 +16,7 @@ import type { Pkcs11KekProvider, Pkcs11ProviderOptions } from '@safeguards/pkcs1
 import { type OptionSpec, optionalString, type ParsedValues, requireString } from '../args.js'
 import type { CliIO } from '../command.js'
 import { CliExit, UsageError } from '../errors.js'
+import { optionSpecs } from '../internal/options.js'
 import { EXIT_KEY_UNAVAILABLE } from './envelope-shared.js'
 
 /** The default environment variable holding the user PIN. */
@@ -24,14 +25,9 @@ export const DEFAULT_PIN_ENV = 'SAFEGUARDS_HSM_PIN'
 export const MODULE_ENV = 'SAFEGUARDS_PKCS11_MODULE'
 
 /** The options that select a token and a key in it. */
-export const hsmOptions: Record<string, OptionSpec> = {
-  module: { type: 'string' },
-  'token-label': { type: 'string' },
-  'token-serial': { type: 'string' },
-  'key-name': { type: 'string' },
-  'pin-env': { type: 'string' },
-  'provider-id': { type: 'string' },
-}
+export const hsmOptions: Record<string, OptionSpec> = optionSpecs({
+  strings: ['module', 'token-label', 'token-serial', 'key-name', 'pin-env', 'provider-id'],
+})
 
 /** Help text for {@link hsmOptions}. */
 export const hsmHelp: string = [
