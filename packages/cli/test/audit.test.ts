@@ -1,18 +1,9 @@
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runCli } from '../src/index.js'
-import { fakeIO } from './helpers.js'
+import { auditEvent, fakeIO, filesIn, words } from './helpers.js'
 
 const dirs: string[] = []
 function tempDir(): string {
@@ -24,16 +15,9 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
-function ev(i: number): string {
-  return JSON.stringify({
-    type: 'rest',
-    action: 'R',
-    outcome: 0,
-    agents: [{ who: `Practitioner/${i}`, requestor: true }],
-    source: { observer: 'ehr-api' },
-    patient: `Patient/${i}`,
-  })
-}
+const ev = auditEvent
+/** `audit verify` of the log `setup` writes, with its anchor and key. */
+const VERIFY_ANCHORED = words`audit verify --log log --anchor anchor --public-key pub.jwk`
 
 async function run(argv: string[], stdin = '', cwd?: string) {
   const f = fakeIO(stdin)
@@ -62,20 +46,12 @@ async function setup(n: number) {
 describe('safeguards audit', () => {
   it('append then verify: exit 0, --json shape, summary', async () => {
     const dir = await setup(10)
-    const v = await run(
-      ['audit', 'verify', '--log', 'log', '--anchor', 'anchor', '--public-key', 'pub.jwk', '--json'],
-      '',
-      dir,
-    )
+    const v = await run([...VERIFY_ANCHORED, '--json'], '', dir)
     expect(v.code).toBe(0)
     const report = JSON.parse(v.out)
     expect(report).toMatchObject({ ok: true, records: 10, findings: [] })
     expect(report.anchoredThrough).toBe(9)
-    const h = await run(
-      ['audit', 'verify', '--log', 'log', '--anchor', 'anchor', '--public-key', 'pub.jwk'],
-      '',
-      dir,
-    )
+    const h = await run([...VERIFY_ANCHORED], '', dir)
     expect(h.code).toBe(0)
     expect(h.out).toMatch(
       /^OK: 10 records verified, \d+\/\d+ checkpoints verified, anchored through seq 9\n$/,
@@ -88,11 +64,7 @@ describe('safeguards audit', () => {
     const lines = readFileSync(seg, 'utf8').split('\n')
     lines[3] = lines[3]!.replace('Patient/3', 'Patient/9')
     writeFileSync(seg, lines.join('\n'))
-    const v = await run(
-      ['audit', 'verify', '--log', 'log', '--anchor', 'anchor', '--public-key', 'pub.jwk', '--json'],
-      '',
-      dir,
-    )
+    const v = await run([...VERIFY_ANCHORED, '--json'], '', dir)
     expect(v.code).toBe(1)
     const report = JSON.parse(v.out)
     expect(report.ok).toBe(false)
@@ -195,7 +167,7 @@ describe('safeguards audit', () => {
     expect(again.err).toBe('safeguards audit: cannot write --out (EEXIST)\n')
     expect(again.out).toBe('')
     expect(Buffer.compare(readFileSync(join(dir, 'key.jwk')), before)).toBe(0)
-    expect(readdirSync(dir)).toEqual(['key.jwk'])
+    expect(filesIn(dir)).toEqual(['key.jwk'])
   })
 
   it('append checkpoints only a grown log: an invalid first line writes and anchors nothing', async () => {

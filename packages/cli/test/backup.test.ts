@@ -1,20 +1,11 @@
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../src/index.js'
-import { fakeIO } from './helpers.js'
+import { fakeIO, filesIn, words } from './helpers.js'
 
 let root = ''
 beforeAll(() => {
@@ -57,7 +48,7 @@ describe('safeguards backup', () => {
     expect(again.code).toBe(2)
     expect(again.stderr).toBe('safeguards backup: refusing to overwrite an existing key file\n')
     expect(Buffer.compare(readFileSync(join(root, 'k.private.jwk')), before)).toBe(0)
-    expect(readdirSync(root).filter((f) => f.includes('.tmp'))).toEqual([])
+    expect(filesIn(root).filter((f) => f.includes('.tmp'))).toEqual([])
   })
 
   it('keygen into a missing folder: exit 74 naming the path, nothing written', async () => {
@@ -66,20 +57,12 @@ describe('safeguards backup', () => {
     expect(r.stderr).toBe(
       `safeguards backup: cannot create a temporary file beside ${join(root, 'no-such-dir/k.jwk')} (ENOENT) (ERR_IO)\n`,
     )
-    expect(readdirSync(root).filter((f) => f.includes('.tmp'))).toEqual([])
+    expect(filesIn(root).filter((f) => f.includes('.tmp'))).toEqual([])
   })
 
   it('create + verify: exit 0, JSON report with a schema version', async () => {
     const bag = await freshBag()
-    const r = await cli([
-      'backup',
-      'verify',
-      bag,
-      '--public-key',
-      'k.public.jwk',
-      '--require-signature',
-      '--json',
-    ])
+    const r = await cli(words`backup verify ${bag} --public-key k.public.jwk --require-signature --json`)
     expect(r.code, r.stderr).toBe(0)
     const report = JSON.parse(r.stdout)
     expect(report).toMatchObject({ schemaVersion: 1, status: 'ok', exitCode: 0 })
@@ -125,29 +108,16 @@ describe('safeguards backup', () => {
 
   it('a stale backup is exit 4', async () => {
     const bag = await freshBag()
-    const r = await cli([
-      'backup',
-      'verify',
-      bag,
-      '--public-key',
-      'k.public.jwk',
-      '--max-age',
-      '0ms',
-      '--json',
-    ])
+    const r = await cli(words`backup verify ${bag} --public-key k.public.jwk --max-age 0ms --json`)
     // createdAt is in the past by the time verify runs; with 0 ms allowed it is stale.
     expect(r.code).toBe(4)
   })
 
   it('a failing restore test is exit 5, a passing one exit 0', async () => {
     const bag = await freshBag()
-    const ok = await cli([
-      'backup',
-      'verify',
-      bag,
-      '--restore-test',
-      'grep -q "CREATE TABLE" "$SAFEGUARDS_DATA/db/dump.sql"',
-    ])
+    const ok = await cli(
+      words`backup verify ${bag} --restore-test ${'grep -q "CREATE TABLE" "$SAFEGUARDS_DATA/db/dump.sql"'}`,
+    )
     expect(ok.code, ok.stdout).toBe(0)
     const bad = await cli(['backup', 'verify', bag, '--restore-test', 'exit 3'])
     expect(bad.code).toBe(5)
@@ -206,44 +176,20 @@ describe('safeguards backup', () => {
     expect((await cli(['keys', 'init', '--keyring', 'ring.json'])).code).toBe(0)
     expect((await cli(['keys', 'init', '--keyring', 'other-ring.json'])).code).toBe(0)
     const bag = `bag${n++}`
-    const made = await cli([
-      'backup',
-      'create',
-      'src',
-      bag,
-      '--sign-key',
-      'k.private.jwk',
-      '--keyring',
-      'ring.json',
-    ])
+    const made = await cli(words`backup create src ${bag} --sign-key k.private.jwk --keyring ring.json`)
     expect(made.code, made.stderr).toBe(0)
     expect(readFileSync(join(root, bag, 'data/db/dump.sql')).includes('CREATE TABLE')).toBe(false)
     expect(readFileSync(join(root, bag, 'bag-info.txt'), 'utf8')).toContain(
       'Safeguards-Payload-Encryption: envelope',
     )
-    const storage = await cli([
-      'backup',
-      'verify',
-      bag,
-      '--public-key',
-      'k.public.jwk',
-      '--require-signature',
-      '--json',
-    ])
+    const storage = await cli(
+      words`backup verify ${bag} --public-key k.public.jwk --require-signature --json`,
+    )
     expect(storage.code).toBe(0)
-    expect(JSON.parse(storage.stdout).findings.map((f: { code: string }) => f.code)).toEqual([
-      'W_DECRYPTABILITY_UNCHECKED',
-    ])
-    const full = await cli([
-      'backup',
-      'verify',
-      bag,
-      '--public-key',
-      'k.public.jwk',
-      '--keyring',
-      'ring.json',
-      '--json',
-    ])
+    expect(JSON.parse(storage.stdout).findings.map((f: { code: string }) => f.code)).toEqual(
+      words`W_DECRYPTABILITY_UNCHECKED`,
+    )
+    const full = await cli(words`backup verify ${bag} --public-key k.public.jwk --keyring ring.json --json`)
     expect(full.code, full.stdout).toBe(0)
     expect(JSON.parse(full.stdout).findings).toEqual([])
     const wrong = await cli(['backup', 'verify', bag, '--keyring', 'other-ring.json'])
