@@ -41,7 +41,7 @@ import type { CliIO, Command } from '../command.js'
 import { CliExit, UsageError } from '../errors.js'
 import { FLAG, integerOption, optionSpecs, STRING } from '../internal/options.js'
 import { commandOf } from '../internal/subcommands.js'
-import { createProgress, writeJson, writeLine } from '../output.js'
+import { createProgress, type Progress, writeJson, writeLine } from '../output.js'
 import { keyringHelp, keyringOptions, openKeyring } from './envelope-shared.js'
 
 const USAGE: string = `Usage:
@@ -192,15 +192,8 @@ const VERIFY_OPTIONS = {
   ...optionSpecs({ strings: ['alert-webhook', 'prometheus'], flags: ['json'] }),
 }
 
-async function verify(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, VERIFY_OPTIONS, [1, 1])
-  const bag = resolve(io.cwd, positionals[0] as string)
-  await stat(bag).catch((error: unknown) => {
-    // Nothing there is a mistyped or wrong argument (exit 2), not a bag that failed its checks.
-    const code = errorCode(error)
-    if (code === 'ENOENT' || code === 'ENOTDIR')
-      throw new UsageError(`BAG: ${JSON.stringify(positionals[0])} does not exist`)
-  })
+/** What to check and how (`VerifyOptions`), from the command line; the alert sinks are apart. */
+async function verifyOptions(values: ParsedValues, io: CliIO): Promise<VerifyOptions> {
   const options: VerifyOptions = { requireSignature: values['require-signature'] === true }
   const cipher = await cipherOf(values, io, BackupExitCode.NOT_DECRYPTABLE)
   if (cipher !== undefined) options.cipher = cipher
@@ -236,6 +229,11 @@ async function verify(argv: string[], io: CliIO): Promise<number> {
     const test: RestoreTest = commandRestoreTest('restore-test', ['/bin/sh', '-c', restore])
     options.restoreTests = [test]
   }
+  return options
+}
+
+/** Where alerts go: stderr always, the webhook and the Prometheus textfile when given. */
+function alertSinks(values: ParsedValues, io: CliIO): AlertSink[] {
   const sinks: AlertSink[] = [stderrSink((line) => io.stderr.write(`safeguards backup: ${line}`))]
   const webhook = optionalString(values, 'alert-webhook')
   if (webhook !== undefined) {
@@ -252,16 +250,22 @@ async function verify(argv: string[], io: CliIO): Promise<number> {
   }
   const prom = optionalString(values, 'prometheus')
   if (prom !== undefined) sinks.push(prometheusTextfileSink(resolve(io.cwd, prom)))
-  const statePath = optionalString(values, 'state')
-  if (statePath !== undefined) {
-    try {
-      options.state = await loadVerifyState(resolve(io.cwd, statePath))
-    } catch (error) {
-      if (isSafeguardsError(error)) throw new UsageError(`--state: ${error.message}`)
-      throw error
-    }
-  }
+  return sinks
+}
 
+/** The `--state` file's content, when given. */
+async function loadState(path: string | undefined): Promise<VerifyOptions['state']> {
+  if (path === undefined) return undefined
+  try {
+    return await loadVerifyState(path)
+  } catch (error) {
+    if (isSafeguardsError(error)) throw new UsageError(`--state: ${error.message}`)
+    throw error
+  }
+}
+
+/** Shows verifyBag's progress on stderr (see {@link createProgress}); returns the display. */
+function showProgress(io: CliIO, options: VerifyOptions): Progress {
   // Redraw on every batch (at most one per 128 files): even a small bag shows its bar on a terminal.
   const progress = createProgress(io, { label: 'files', intervalMs: 0 })
   let done = 0
@@ -272,23 +276,45 @@ async function verify(argv: string[], io: CliIO): Promise<number> {
       done = p.filesDone
     }
   }
-  const { report, state } = await verifyBag(bag, options)
-  progress.done()
-  if (statePath !== undefined) await saveVerifyState(resolve(io.cwd, statePath), state)
+  return progress
+}
 
-  if (values.json === true) writeJson(io, report)
-  else {
-    for (const f of report.findings)
-      writeLine(
-        io,
-        `${f.severity === 'error' ? 'error' : 'warning'} ${f.code}${f.path === undefined ? '' : ` ${JSON.stringify(f.path)}`}${f.detail === undefined ? '' : ` (${f.detail})`}`,
-      )
-    const c = report.coverage
+/** The human report: one line per finding, then the summary. */
+function printReport(io: CliIO, report: VerifyReport): void {
+  for (const f of report.findings)
     writeLine(
       io,
-      `${report.status}: ${c.filesVerified}/${c.filesTotal} files, ${c.bytesVerified} bytes hashed, ${signatureSummary(report)}`,
+      `${f.severity === 'error' ? 'error' : 'warning'} ${f.code}${f.path === undefined ? '' : ` ${JSON.stringify(f.path)}`}${f.detail === undefined ? '' : ` (${f.detail})`}`,
     )
-  }
+  const c = report.coverage
+  writeLine(
+    io,
+    `${report.status}: ${c.filesVerified}/${c.filesTotal} files, ${c.bytesVerified} bytes hashed, ${signatureSummary(report)}`,
+  )
+}
+
+async function verify(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, VERIFY_OPTIONS, [1, 1])
+  const bag = resolve(io.cwd, positionals[0] as string)
+  await stat(bag).catch((error: unknown) => {
+    // Nothing there is a mistyped or wrong argument (exit 2), not a bag that failed its checks.
+    const code = errorCode(error)
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw new UsageError(`BAG: ${JSON.stringify(positionals[0])} does not exist`)
+  })
+  const options = await verifyOptions(values, io)
+  const sinks = alertSinks(values, io)
+  const statePath = optionalString(values, 'state')
+  const state = await loadState(statePath === undefined ? undefined : resolve(io.cwd, statePath))
+  if (state !== undefined) options.state = state
+
+  const progress = showProgress(io, options)
+  const result = await verifyBag(bag, options)
+  progress.done()
+  if (statePath !== undefined) await saveVerifyState(resolve(io.cwd, statePath), result.state)
+  const { report } = result
+  if (values.json === true) writeJson(io, report)
+  else printReport(io, report)
   const outcome = await sendAlerts(alertFromReport(report), sinks)
   for (const f of outcome.failed)
     io.stderr.write(`safeguards backup: alert sink ${f.sink} failed: ${f.message} (${f.code})\n`)
