@@ -71,7 +71,7 @@ function categoryOfExit(exitCode: number): ErrorCategory {
  * ```
  */
 export class UsageError extends CodedError<'ERR_CLI_USAGE'> {
-  static override readonly code = 'ERR_CLI_USAGE'
+  static override readonly code: 'ERR_CLI_USAGE' = 'ERR_CLI_USAGE'
   static override readonly category: ErrorCategory = 'invalid-argument'
   /** `invalid-argument` (a bad option), or `invalid-input` (a malformed file or document). */
   override readonly category: 'invalid-argument' | 'invalid-input'
@@ -101,7 +101,7 @@ export class UsageError extends CodedError<'ERR_CLI_USAGE'> {
  * ```
  */
 export class CliExit extends CodedError<'ERR_CLI_EXIT'> {
-  static override readonly code = 'ERR_CLI_EXIT'
+  static override readonly code: 'ERR_CLI_EXIT' = 'ERR_CLI_EXIT'
   /** The category of an exit code that stands for none in {@link categoryExitCodes}. */
   static override readonly category: ErrorCategory = 'integrity'
   /** The given category, else the cause's, else the one the exit code stands for. */
