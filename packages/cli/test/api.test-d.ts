@@ -5,98 +5,61 @@
  */
 import type { Clock, ErrorCategory } from '@safeguards/core'
 import { describe, expectTypeOf, test } from 'vitest'
-import {
-  type CliErrorCode,
-  CliExit,
-  type CliFailure,
-  type CliIO,
-  type Command,
-  type CommandContext,
-  type CommandEntry,
-  categoryExitCodes,
-  cliVersion,
-  commandEntries,
-  createProgress,
-  describeFailure,
-  ExitCode,
-  type FailureCategory,
-  type FailureDocument,
-  failureDocument,
-  INTERNAL_ERROR_CODE,
-  jsonText,
-  keyValues,
-  loadCommands,
-  optionalString,
-  type ParsedArgs,
-  type ParsedValues,
-  type Progress,
-  type ProgressOptions,
-  parseCommandArgs,
-  parseDuration,
-  type RunCliOptions,
-  requireString,
-  runCli,
-  safeText,
-  suggest,
-  UsageError,
-  unknownSubcommand,
-  writeJson,
-  writeLine,
-} from '../src/index.js'
+import * as cli from '../src/index.js'
 
 describe('@safeguards/cli public types', () => {
   test('the runner and the command contract', () => {
-    expectTypeOf(runCli).parameters.toEqualTypeOf<[string[], CliIO, RunCliOptions?]>()
-    expectTypeOf(runCli).returns.resolves.toBeNumber()
-    expectTypeOf<RunCliOptions['commands']>().toEqualTypeOf<readonly Command[] | undefined>()
-    expectTypeOf<Command['run']>().parameters.toEqualTypeOf<[CommandContext]>()
-    expectTypeOf<Command['run']>().returns.resolves.toBeNumber()
-    expectTypeOf<CommandContext>().toEqualTypeOf<{ argv: string[]; io: CliIO }>()
-    expectTypeOf(commandEntries).toEqualTypeOf<readonly CommandEntry[]>()
-    expectTypeOf<CommandEntry['load']>().returns.resolves.toEqualTypeOf<Command>()
-    expectTypeOf(loadCommands).returns.resolves.toEqualTypeOf<readonly Command[]>()
-    expectTypeOf(cliVersion).returns.toBeString()
+    expectTypeOf(cli.runCli).parameters.toEqualTypeOf<[string[], cli.CliIO, cli.RunCliOptions?]>()
+    expectTypeOf(cli.runCli).returns.resolves.toBeNumber()
+    expectTypeOf<cli.RunCliOptions['commands']>().toEqualTypeOf<readonly cli.Command[] | undefined>()
+    expectTypeOf<cli.Command['run']>().parameters.toEqualTypeOf<[cli.CommandContext]>()
+    expectTypeOf<cli.Command['run']>().returns.resolves.toBeNumber()
+    expectTypeOf<cli.CommandContext>().toEqualTypeOf<{ argv: string[]; io: cli.CliIO }>()
+    expectTypeOf(cli.commandEntries).toEqualTypeOf<readonly cli.CommandEntry[]>()
+    expectTypeOf<cli.CommandEntry['load']>().returns.resolves.toEqualTypeOf<cli.Command>()
+    expectTypeOf(cli.loadCommands).returns.resolves.toEqualTypeOf<readonly cli.Command[]>()
+    expectTypeOf(cli.cliVersion).returns.toBeString()
   })
 
   test('argument helpers', () => {
-    expectTypeOf(parseCommandArgs).returns.toEqualTypeOf<ParsedArgs>()
-    expectTypeOf(parseCommandArgs).parameter(2).toEqualTypeOf<[number, number] | undefined>()
-    expectTypeOf<ParsedValues[string]>().toEqualTypeOf<string | string[] | boolean | undefined>()
-    expectTypeOf(requireString).returns.toBeString()
-    expectTypeOf(optionalString).returns.toEqualTypeOf<string | undefined>()
-    expectTypeOf(keyValues).returns.toEqualTypeOf<Record<string, string>>()
-    expectTypeOf(parseDuration).returns.toBeNumber()
-    expectTypeOf(suggest).returns.toEqualTypeOf<string | undefined>()
-    expectTypeOf(unknownSubcommand).returns.toEqualTypeOf<UsageError>()
+    expectTypeOf(cli.parseCommandArgs).returns.toEqualTypeOf<cli.ParsedArgs>()
+    expectTypeOf(cli.parseCommandArgs).parameter(2).toEqualTypeOf<[number, number] | undefined>()
+    expectTypeOf<cli.ParsedValues[string]>().toEqualTypeOf<string | string[] | boolean | undefined>()
+    expectTypeOf(cli.requireString).returns.toBeString()
+    expectTypeOf(cli.optionalString).returns.toEqualTypeOf<string | undefined>()
+    expectTypeOf(cli.keyValues).returns.toEqualTypeOf<Record<string, string>>()
+    expectTypeOf(cli.parseDuration).returns.toBeNumber()
+    expectTypeOf(cli.suggest).returns.toEqualTypeOf<string | undefined>()
+    expectTypeOf(cli.unknownSubcommand).returns.toEqualTypeOf<cli.UsageError>()
   })
 
   test('output helpers', () => {
-    expectTypeOf(safeText).returns.toBeString()
-    expectTypeOf(jsonText).returns.toBeString()
-    expectTypeOf(writeJson).returns.toBeVoid()
-    expectTypeOf(writeLine).returns.toBeVoid()
-    expectTypeOf(createProgress).returns.toEqualTypeOf<Progress>()
-    expectTypeOf<ProgressOptions['clock']>().toEqualTypeOf<Clock | undefined>()
-    expectTypeOf<ProgressOptions>().not.toHaveProperty('now')
+    expectTypeOf(cli.safeText).returns.toBeString()
+    expectTypeOf(cli.jsonText).returns.toBeString()
+    expectTypeOf(cli.writeJson).returns.toBeVoid()
+    expectTypeOf(cli.writeLine).returns.toBeVoid()
+    expectTypeOf(cli.createProgress).returns.toEqualTypeOf<cli.Progress>()
+    expectTypeOf<cli.ProgressOptions['clock']>().toEqualTypeOf<Clock | undefined>()
+    expectTypeOf<cli.ProgressOptions>().not.toHaveProperty('now')
   })
 
   test('errors, failures and exit codes', () => {
-    expectTypeOf<CliErrorCode>().toEqualTypeOf<'ERR_CLI_USAGE' | 'ERR_CLI_EXIT'>()
-    expectTypeOf(UsageError.code).toEqualTypeOf<'ERR_CLI_USAGE'>()
-    expectTypeOf<UsageError['code']>().toEqualTypeOf<'ERR_CLI_USAGE'>()
-    expectTypeOf<UsageError['category']>().toEqualTypeOf<'invalid-argument' | 'invalid-input'>()
-    expectTypeOf<UsageError['exitCode']>().toEqualTypeOf<2>()
-    expectTypeOf(CliExit.code).toEqualTypeOf<'ERR_CLI_EXIT'>()
-    expectTypeOf<CliExit['code']>().toEqualTypeOf<'ERR_CLI_EXIT'>()
-    expectTypeOf<CliExit['category']>().toEqualTypeOf<ErrorCategory>()
-    expectTypeOf<CliExit['exitCode']>().toBeNumber()
-    expectTypeOf(ExitCode.USAGE).toEqualTypeOf<2>()
-    expectTypeOf(ExitCode.TEMPFAIL).toEqualTypeOf<75>()
-    expectTypeOf(categoryExitCodes).toEqualTypeOf<Readonly<Record<ErrorCategory, number>>>()
-    expectTypeOf(describeFailure).returns.toEqualTypeOf<CliFailure>()
-    expectTypeOf(failureDocument).returns.toEqualTypeOf<FailureDocument>()
-    expectTypeOf<FailureDocument['ok']>().toEqualTypeOf<false>()
-    expectTypeOf<FailureCategory>().toEqualTypeOf<ErrorCategory | 'internal'>()
-    expectTypeOf(INTERNAL_ERROR_CODE).toBeString()
+    expectTypeOf<cli.CliErrorCode>().toEqualTypeOf<'ERR_CLI_USAGE' | 'ERR_CLI_EXIT'>()
+    expectTypeOf(cli.UsageError.code).toEqualTypeOf<'ERR_CLI_USAGE'>()
+    expectTypeOf<cli.UsageError['code']>().toEqualTypeOf<'ERR_CLI_USAGE'>()
+    expectTypeOf<cli.UsageError['category']>().toEqualTypeOf<'invalid-argument' | 'invalid-input'>()
+    expectTypeOf<cli.UsageError['exitCode']>().toEqualTypeOf<2>()
+    expectTypeOf(cli.CliExit.code).toEqualTypeOf<'ERR_CLI_EXIT'>()
+    expectTypeOf<cli.CliExit['code']>().toEqualTypeOf<'ERR_CLI_EXIT'>()
+    expectTypeOf<cli.CliExit['category']>().toEqualTypeOf<ErrorCategory>()
+    expectTypeOf<cli.CliExit['exitCode']>().toBeNumber()
+    expectTypeOf(cli.ExitCode.USAGE).toEqualTypeOf<2>()
+    expectTypeOf(cli.ExitCode.TEMPFAIL).toEqualTypeOf<75>()
+    expectTypeOf(cli.categoryExitCodes).toEqualTypeOf<Readonly<Record<ErrorCategory, number>>>()
+    expectTypeOf(cli.describeFailure).returns.toEqualTypeOf<cli.CliFailure>()
+    expectTypeOf(cli.failureDocument).returns.toEqualTypeOf<cli.FailureDocument>()
+    expectTypeOf<cli.FailureDocument['ok']>().toEqualTypeOf<false>()
+    expectTypeOf<cli.FailureCategory>().toEqualTypeOf<ErrorCategory | 'internal'>()
+    expectTypeOf(cli.INTERNAL_ERROR_CODE).toBeString()
   })
 })

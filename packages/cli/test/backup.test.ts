@@ -33,6 +33,13 @@ async function freshBag(signed = true): Promise<string> {
   return bag
 }
 
+/** `backup verify --public-key` of a fresh signed bag from which `file` was deleted. */
+async function verifyWithout(file: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const bag = await freshBag()
+  unlinkSync(join(root, bag, file))
+  return cli(words`backup verify ${bag} --public-key k.public.jwk`)
+}
+
 describe('safeguards backup', () => {
   it('keygen writes a private JWK (0600) and a public JWK, and refuses to overwrite', async () => {
     const r = await cli(['backup', 'keygen', 'k.private.jwk', 'k.public.jwk', '--kid', 'cli-test'])
@@ -89,9 +96,7 @@ describe('safeguards backup', () => {
   })
 
   it('tampering: exit 1, the finding names the file on stdout, the alert line on stderr has codes only', async () => {
-    const bag = await freshBag()
-    unlinkSync(join(root, bag, 'data/readme.txt'))
-    const r = await cli(['backup', 'verify', bag, '--public-key', 'k.public.jwk'])
+    const r = await verifyWithout('data/readme.txt')
     expect(r.code).toBe(1)
     expect(r.stdout).toContain('error E_MISSING "data/readme.txt"')
     expect(r.stderr).toContain('E_MISSING=1')
@@ -100,9 +105,8 @@ describe('safeguards backup', () => {
 
   it('a missing signature is exit 3 when required', async () => {
     const bag = await freshBag(false)
-    expect(
-      (await cli(['backup', 'verify', bag, '--public-key', 'k.public.jwk', '--require-signature'])).code,
-    ).toBe(3)
+    const strict = words`backup verify ${bag} --public-key k.public.jwk --require-signature`
+    expect((await cli(strict)).code).toBe(3)
     expect((await cli(['backup', 'verify', bag])).code).toBe(0)
   })
 
@@ -232,7 +236,7 @@ describe('safeguards backup', () => {
   it('--public-key alone requires the signature: a signed bag with attestation.jws deleted is exit 3', async () => {
     const bag = await freshBag()
     unlinkSync(join(root, bag, 'attestation.jws'))
-    const r = await cli(['backup', 'verify', bag, '--public-key', 'k.public.jwk'])
+    const r = await cli(words`backup verify ${bag} --public-key k.public.jwk`)
     expect(r.code).toBe(3)
     expect(r.stdout).toContain('error E_SIGNATURE_MISSING')
     expect(r.stdout).not.toContain('W_UNSIGNED')
