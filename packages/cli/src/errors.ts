@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { type ErrorCategory, isSafeguardsError, SafeguardsError } from '@safeguards/core'
+import { CodedError, type ErrorCategory, isSafeguardsError } from '@safeguards/core'
 
 /** Error codes raised by `@safeguards/cli`. */
 export type CliErrorCode = 'ERR_CLI_USAGE' | 'ERR_CLI_EXIT'
@@ -57,7 +57,7 @@ export const categoryExitCodes: Readonly<Record<ErrorCategory, number>> = Object
 function categoryOfExit(exitCode: number): ErrorCategory {
   for (const [category, code] of Object.entries(categoryExitCodes) as [ErrorCategory, number][])
     if (code === exitCode) return category
-  return 'integrity' // a command's own code: a check of some kind failed (backup verify 3..6)
+  return CliExit.category // a command's own code: a check of some kind failed (backup verify 3..6)
 }
 
 /**
@@ -67,24 +67,26 @@ function categoryOfExit(exitCode: number): ErrorCategory {
  * @example
  * ```ts
  * throw new UsageError('--keyring is required')
+ * throw new UsageError('--file is not valid JSON', { cause: e, category: 'invalid-input' })
  * ```
  */
-export class UsageError extends SafeguardsError<'ERR_CLI_USAGE'> {
+export class UsageError extends CodedError<'ERR_CLI_USAGE'> {
+  static override readonly code: 'ERR_CLI_USAGE' = 'ERR_CLI_USAGE'
+  static override readonly category: ErrorCategory = 'invalid-argument'
+  /** `invalid-argument` (a bad option), or `invalid-input` (a malformed file or document). */
+  override readonly category: 'invalid-argument' | 'invalid-input'
   /** Always 2. */
-  readonly exitCode: 2 = 2
+  readonly exitCode: 2 = ExitCode.USAGE
   /**
    * @param message - one line naming the bad argument.
-   * @param options - the cause; `category` `invalid-argument` (default) or `invalid-input` (a
-   * malformed file or document).
+   * @param options - the cause; `category` `invalid-argument` (default) or `invalid-input`.
    */
   constructor(
     message: string,
     options?: { cause?: unknown; category?: 'invalid-argument' | 'invalid-input' },
   ) {
-    super('ERR_CLI_USAGE', message, {
-      cause: options?.cause,
-      category: options?.category ?? 'invalid-argument',
-    })
+    super(message, { cause: options?.cause })
+    this.category = options?.category ?? 'invalid-argument'
   }
 }
 
@@ -98,7 +100,12 @@ export class UsageError extends SafeguardsError<'ERR_CLI_USAGE'> {
  * throw new CliExit(3, 'key unavailable: local/2', { cause: error })
  * ```
  */
-export class CliExit extends SafeguardsError<'ERR_CLI_EXIT'> {
+export class CliExit extends CodedError<'ERR_CLI_EXIT'> {
+  static override readonly code: 'ERR_CLI_EXIT' = 'ERR_CLI_EXIT'
+  /** The category of an exit code that stands for none in {@link categoryExitCodes}. */
+  static override readonly category: ErrorCategory = 'integrity'
+  /** The given category, else the cause's, else the one the exit code stands for. */
+  override readonly category: ErrorCategory
   /** The process exit code. */
   readonly exitCode: number
   /**
@@ -112,10 +119,9 @@ export class CliExit extends SafeguardsError<'ERR_CLI_EXIT'> {
     if (!Number.isInteger(exitCode) || exitCode < 1 || exitCode > 125)
       throw new RangeError('"exitCode" expected 1..125')
     const cause = options?.cause
-    super('ERR_CLI_EXIT', message, {
-      cause,
-      category: options?.category ?? (isSafeguardsError(cause) ? cause.category : categoryOfExit(exitCode)),
-    })
+    super(message, { cause })
+    this.category =
+      options?.category ?? (isSafeguardsError(cause) ? cause.category : categoryOfExit(exitCode))
     this.exitCode = exitCode
   }
 }

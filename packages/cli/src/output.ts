@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { type Clock, systemClock } from '@safeguards/core'
 import type { CliIO } from './command.js'
 import { currentRunState } from './internal/run-state.js'
 
@@ -143,8 +144,8 @@ export interface ProgressOptions {
   intervalMs?: number
   /** Milliseconds between lines when stderr is not a terminal (default 5000). */
   lineIntervalMs?: number
-  /** Clock, for tests. */
-  now?: () => number
+  /** Where the time between redraws is read (default `systemClock`; a `manualClock` in tests). */
+  clock?: Clock
 }
 
 /**
@@ -159,13 +160,13 @@ export interface ProgressOptions {
  * ```
  */
 export function createProgress(io: CliIO, options: ProgressOptions): Progress {
-  const now = options.now ?? Date.now
+  const clock = options.clock ?? systemClock
   const tty = io.stderr.isTTY === true
   const interval = tty ? (options.intervalMs ?? 100) : (options.lineIntervalMs ?? 5000)
   const bytes = options.unit === 'bytes'
   const label = bytes ? 'MiB' : options.label
   const show = (n: number): string => (bytes ? (n / 1048576).toFixed(1) : String(n))
-  const started = now()
+  const started = clock.now()
   let total = options.total
   let count = 0
   let last = started
@@ -189,7 +190,7 @@ export function createProgress(io: CliIO, options: ProgressOptions): Progress {
   return {
     tick(n = 1): void {
       count += n
-      const t = now()
+      const t = clock.now()
       if (t - last >= interval) {
         last = t
         draw()

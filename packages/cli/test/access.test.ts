@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runCli } from '../src/index.js'
-import { fakeIO } from './helpers.js'
+import { fakeIO, words } from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'sg-access-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -146,33 +146,15 @@ describe('safeguards access explain', () => {
       },
     ])
     const req = JSON.stringify(readObs('p-2', { emergencyAccess: 'g-1' }))
-    const ok = await run(
-      'explain',
-      '--policy',
-      clinicFile,
-      '--request',
-      req,
-      '--grants',
-      grants,
-      '--now',
-      '2026-11-23T10:29:59Z',
-    )
+    const explainAt = (now: string) =>
+      run(...words`explain --policy ${clinicFile} --request ${req} --grants ${grants} --now ${now}`)
+    const ok = await explainAt('2026-11-23T10:29:59Z')
     expect(JSON.parse(ok.out)).toMatchObject({
       allowed: true,
       reason: 'emergency_access',
       obligations: [{ id: 'audit:emergency-access', grant: 'g-1' }],
     })
-    const late = await run(
-      'explain',
-      '--policy',
-      clinicFile,
-      '--request',
-      req,
-      '--grants',
-      grants,
-      '--now',
-      '2026-11-23T10:30:00Z',
-    )
+    const late = await explainAt('2026-11-23T10:30:00Z')
     expect(JSON.parse(late.out)).toMatchObject({ allowed: false, emergencyAccess: { status: 'expired' } })
   })
 

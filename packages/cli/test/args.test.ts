@@ -82,6 +82,48 @@ describe('parseCommandArgs messages', () => {
   })
 })
 
+describe('commands made of subcommands', () => {
+  it.each(['access', 'audit', 'backup', 'hsm', 'keys', 'password', 'session'])(
+    '%s: a missing or mistyped subcommand is exit 2 naming the nearest; help and SUB --help print the usage',
+    async (name) => {
+      const none = fakeIO()
+      expect(await runCli([name], none.io)).toBe(2)
+      expect(none.stderr()).toMatch(
+        new RegExp(`^safeguards ${name}: expected a subcommand: [a-z-]+(, [a-z-]+)*( or [a-z-]+)?\\n$`),
+      )
+      const typo = fakeIO()
+      expect(await runCli([name, 'zzzz'], typo.io)).toBe(2)
+      expect(typo.stderr()).toMatch(
+        new RegExp(`^safeguards ${name}: unknown subcommand ${name} zzzz \\(expected `),
+      )
+      const help = fakeIO()
+      expect(await runCli([name, 'help'], help.io)).toBe(0)
+      expect(help.stdout()).toMatch(/^Usage/)
+      const first = /expected a subcommand: ([a-z-]+)/.exec(none.stderr())?.[1] as string
+      const subHelp = fakeIO()
+      expect(await runCli([name, first, '--help'], subHelp.io)).toBe(0)
+      expect(subHelp.stdout()).toBe(help.stdout())
+      expect(subHelp.stderr() + help.stderr()).toBe('')
+    },
+  )
+})
+
+describe('integer options', () => {
+  it('take decimal digits only, within the range the message names', async () => {
+    for (const bad of ['0', '-1', '1e3', '0x10', ' 5', '5 ', '1000', '']) {
+      const f = fakeIO()
+      expect(await runCli(['backup', 'verify', '.', `--concurrency=${bad}`], f.io), bad).toBe(2)
+      expect(f.stderr()).toBe('safeguards backup: --concurrency expects a positive integer\n')
+    }
+    const v = fakeIO()
+    expect(await runCli(['keys', 'promote', '--keyring', 'k.json', '--version', '1.5'], v.io)).toBe(2)
+    expect(v.stderr()).toBe('safeguards keys: --version expects a positive integer\n')
+    const missing = fakeIO()
+    expect(await runCli(['keys', 'promote', '--keyring', 'k.json'], missing.io)).toBe(2)
+    expect(missing.stderr()).toBe('safeguards keys: --version is required\n')
+  })
+})
+
 describe('suggest', () => {
   it('suggests only close words', () => {
     expect(suggest('publc-key', ['public-key', 'keyring'])).toBe('public-key')

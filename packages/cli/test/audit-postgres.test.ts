@@ -3,47 +3,19 @@
  * of this run's own (unique name, dropped afterwards).
  */
 
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DATABASE_URL, pgAvailable, uniqueName } from '../../audit-log-postgres/test/pg-harness.js'
 import { runCli } from '../src/index.js'
-import { fakeIO } from './helpers.js'
+import { auditEvent, fakeIO } from './helpers.js'
 
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const ev = auditEvent
 
-async function probe(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000 })
-  try {
-    await client.connect()
-    return undefined
-  } catch (e) {
-    return `PostgreSQL unreachable at DATABASE_URL (${(e as Error).message})`
-  } finally {
-    await client.end().catch(() => {})
-  }
-}
-const reason = await probe()
-if (reason !== undefined) {
-  if (process.env.CI === 'true') throw new Error(`${reason}; CI=true requires the server`)
-  console.warn(`skipping CLI PostgreSQL tests: ${reason}`)
-}
-
-function ev(i: number): string {
-  return JSON.stringify({
-    type: 'rest',
-    action: 'R',
-    outcome: 0,
-    agents: [{ who: `Practitioner/${i}`, requestor: true }],
-    source: { observer: 'ehr-api' },
-    patient: `Patient/${i}`,
-  })
-}
-
-describe.skipIf(reason !== undefined)('safeguards audit with a postgres:// log', () => {
-  const schema = `sg_cli_pg_${process.pid}_${randomBytes(5).toString('hex')}`
+describe.skipIf(!pgAvailable)('safeguards audit with a postgres:// log', () => {
+  const schema = uniqueName('sg_cli_pg')
   let admin: pg.Pool
   let dir: string
   const logUrl = (stream: string, extra = ''): string => {

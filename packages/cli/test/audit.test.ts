@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runCli } from '../src/index.js'
-import { fakeIO } from './helpers.js'
+import { auditEvent, fakeIO, filesIn, words } from './helpers.js'
 
 const dirs: string[] = []
 function tempDir(): string {
@@ -15,16 +15,9 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
-function ev(i: number): string {
-  return JSON.stringify({
-    type: 'rest',
-    action: 'R',
-    outcome: 0,
-    agents: [{ who: `Practitioner/${i}`, requestor: true }],
-    source: { observer: 'ehr-api' },
-    patient: `Patient/${i}`,
-  })
-}
+const ev = auditEvent
+/** `audit verify` of the log `setup` writes, with its anchor and key. */
+const VERIFY_ANCHORED = words`audit verify --log log --anchor anchor --public-key pub.jwk`
 
 async function run(argv: string[], stdin = '', cwd?: string) {
   const f = fakeIO(stdin)
@@ -53,20 +46,12 @@ async function setup(n: number) {
 describe('safeguards audit', () => {
   it('append then verify: exit 0, --json shape, summary', async () => {
     const dir = await setup(10)
-    const v = await run(
-      ['audit', 'verify', '--log', 'log', '--anchor', 'anchor', '--public-key', 'pub.jwk', '--json'],
-      '',
-      dir,
-    )
+    const v = await run([...VERIFY_ANCHORED, '--json'], '', dir)
     expect(v.code).toBe(0)
     const report = JSON.parse(v.out)
     expect(report).toMatchObject({ ok: true, records: 10, findings: [] })
     expect(report.anchoredThrough).toBe(9)
-    const h = await run(
-      ['audit', 'verify', '--log', 'log', '--anchor', 'anchor', '--public-key', 'pub.jwk'],
-      '',
-      dir,
-    )
+    const h = await run([...VERIFY_ANCHORED], '', dir)
     expect(h.code).toBe(0)
     expect(h.out).toMatch(
       /^OK: 10 records verified, \d+\/\d+ checkpoints verified, anchored through seq 9\n$/,
@@ -79,11 +64,7 @@ describe('safeguards audit', () => {
     const lines = readFileSync(seg, 'utf8').split('\n')
     lines[3] = lines[3]!.replace('Patient/3', 'Patient/9')
     writeFileSync(seg, lines.join('\n'))
-    const v = await run(
-      ['audit', 'verify', '--log', 'log', '--anchor', 'anchor', '--public-key', 'pub.jwk', '--json'],
-      '',
-      dir,
-    )
+    const v = await run([...VERIFY_ANCHORED, '--json'], '', dir)
     expect(v.code).toBe(1)
     const report = JSON.parse(v.out)
     expect(report.ok).toBe(false)
@@ -174,6 +155,19 @@ describe('safeguards audit', () => {
     expect(r.err).toContain('ERR_AUDIT_NON_CANONICAL')
     const v = await run(['audit', 'verify', '--log', 'log', '--no-signatures', '--json'], '', dir)
     expect(JSON.parse(v.out).records).toBe(2)
+  })
+
+  it('keygen never replaces an existing key: exit 2, the old key intact, no temporary file', async () => {
+    const dir = tempDir()
+    expect((await run(['audit', 'keygen', '--out', 'key.jwk'], '', dir)).code).toBe(0)
+    expect(statSync(join(dir, 'key.jwk')).mode & 0o777).toBe(0o600)
+    const before = readFileSync(join(dir, 'key.jwk'))
+    const again = await run(['audit', 'keygen', '--out', 'key.jwk'], '', dir)
+    expect(again.code).toBe(2)
+    expect(again.err).toBe('safeguards audit: cannot write --out (EEXIST)\n')
+    expect(again.out).toBe('')
+    expect(Buffer.compare(readFileSync(join(dir, 'key.jwk')), before)).toBe(0)
+    expect(filesIn(dir)).toEqual(['key.jwk'])
   })
 
   it('append checkpoints only a grown log: an invalid first line writes and anchors nothing', async () => {

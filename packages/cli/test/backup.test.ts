@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../src/index.js'
-import { fakeIO } from './helpers.js'
+import { fakeIO, filesIn, words } from './helpers.js'
 
 let root = ''
 beforeAll(() => {
@@ -33,6 +33,13 @@ async function freshBag(signed = true): Promise<string> {
   return bag
 }
 
+/** `backup verify --public-key` of a fresh signed bag from which `file` was deleted. */
+async function verifyWithout(file: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const bag = await freshBag()
+  unlinkSync(join(root, bag, file))
+  return cli(words`backup verify ${bag} --public-key k.public.jwk`)
+}
+
 describe('safeguards backup', () => {
   it('keygen writes a private JWK (0600) and a public JWK, and refuses to overwrite', async () => {
     const r = await cli(['backup', 'keygen', 'k.private.jwk', 'k.public.jwk', '--kid', 'cli-test'])
@@ -43,20 +50,26 @@ describe('safeguards backup', () => {
       kty: 'OKP',
     })
     expect(JSON.parse(readFileSync(join(root, 'k.public.jwk'), 'utf8')).d).toBeUndefined()
-    expect((await cli(['backup', 'keygen', 'k.private.jwk', 'x.jwk'])).code).toBe(2)
+    const before = readFileSync(join(root, 'k.private.jwk'))
+    const again = await cli(['backup', 'keygen', 'k.private.jwk', 'x.jwk'])
+    expect(again.code).toBe(2)
+    expect(again.stderr).toBe('safeguards backup: refusing to overwrite an existing key file\n')
+    expect(Buffer.compare(readFileSync(join(root, 'k.private.jwk')), before)).toBe(0)
+    expect(filesIn(root).filter((f) => f.includes('.tmp'))).toEqual([])
+  })
+
+  it('keygen into a missing folder: exit 74 naming the path, nothing written', async () => {
+    const r = await cli(['backup', 'keygen', 'no-such-dir/k.jwk', 'no-such-dir/p.jwk'])
+    expect(r.code).toBe(74)
+    expect(r.stderr).toBe(
+      `safeguards backup: cannot create a temporary file beside ${join(root, 'no-such-dir/k.jwk')} (ENOENT) (ERR_IO)\n`,
+    )
+    expect(filesIn(root).filter((f) => f.includes('.tmp'))).toEqual([])
   })
 
   it('create + verify: exit 0, JSON report with a schema version', async () => {
     const bag = await freshBag()
-    const r = await cli([
-      'backup',
-      'verify',
-      bag,
-      '--public-key',
-      'k.public.jwk',
-      '--require-signature',
-      '--json',
-    ])
+    const r = await cli(words`backup verify ${bag} --public-key k.public.jwk --require-signature --json`)
     expect(r.code, r.stderr).toBe(0)
     const report = JSON.parse(r.stdout)
     expect(report).toMatchObject({ schemaVersion: 1, status: 'ok', exitCode: 0 })
@@ -83,9 +96,7 @@ describe('safeguards backup', () => {
   })
 
   it('tampering: exit 1, the finding names the file on stdout, the alert line on stderr has codes only', async () => {
-    const bag = await freshBag()
-    unlinkSync(join(root, bag, 'data/readme.txt'))
-    const r = await cli(['backup', 'verify', bag, '--public-key', 'k.public.jwk'])
+    const r = await verifyWithout('data/readme.txt')
     expect(r.code).toBe(1)
     expect(r.stdout).toContain('error E_MISSING "data/readme.txt"')
     expect(r.stderr).toContain('E_MISSING=1')
@@ -94,37 +105,23 @@ describe('safeguards backup', () => {
 
   it('a missing signature is exit 3 when required', async () => {
     const bag = await freshBag(false)
-    expect(
-      (await cli(['backup', 'verify', bag, '--public-key', 'k.public.jwk', '--require-signature'])).code,
-    ).toBe(3)
+    const strict = words`backup verify ${bag} --public-key k.public.jwk --require-signature`
+    expect((await cli(strict)).code).toBe(3)
     expect((await cli(['backup', 'verify', bag])).code).toBe(0)
   })
 
   it('a stale backup is exit 4', async () => {
     const bag = await freshBag()
-    const r = await cli([
-      'backup',
-      'verify',
-      bag,
-      '--public-key',
-      'k.public.jwk',
-      '--max-age',
-      '0ms',
-      '--json',
-    ])
+    const r = await cli(words`backup verify ${bag} --public-key k.public.jwk --max-age 0ms --json`)
     // createdAt is in the past by the time verify runs; with 0 ms allowed it is stale.
     expect(r.code).toBe(4)
   })
 
   it('a failing restore test is exit 5, a passing one exit 0', async () => {
     const bag = await freshBag()
-    const ok = await cli([
-      'backup',
-      'verify',
-      bag,
-      '--restore-test',
-      'grep -q "CREATE TABLE" "$SAFEGUARDS_DATA/db/dump.sql"',
-    ])
+    const ok = await cli(
+      words`backup verify ${bag} --restore-test ${'grep -q "CREATE TABLE" "$SAFEGUARDS_DATA/db/dump.sql"'}`,
+    )
     expect(ok.code, ok.stdout).toBe(0)
     const bad = await cli(['backup', 'verify', bag, '--restore-test', 'exit 3'])
     expect(bad.code).toBe(5)
@@ -183,44 +180,20 @@ describe('safeguards backup', () => {
     expect((await cli(['keys', 'init', '--keyring', 'ring.json'])).code).toBe(0)
     expect((await cli(['keys', 'init', '--keyring', 'other-ring.json'])).code).toBe(0)
     const bag = `bag${n++}`
-    const made = await cli([
-      'backup',
-      'create',
-      'src',
-      bag,
-      '--sign-key',
-      'k.private.jwk',
-      '--keyring',
-      'ring.json',
-    ])
+    const made = await cli(words`backup create src ${bag} --sign-key k.private.jwk --keyring ring.json`)
     expect(made.code, made.stderr).toBe(0)
     expect(readFileSync(join(root, bag, 'data/db/dump.sql')).includes('CREATE TABLE')).toBe(false)
     expect(readFileSync(join(root, bag, 'bag-info.txt'), 'utf8')).toContain(
       'Safeguards-Payload-Encryption: envelope',
     )
-    const storage = await cli([
-      'backup',
-      'verify',
-      bag,
-      '--public-key',
-      'k.public.jwk',
-      '--require-signature',
-      '--json',
-    ])
+    const storage = await cli(
+      words`backup verify ${bag} --public-key k.public.jwk --require-signature --json`,
+    )
     expect(storage.code).toBe(0)
-    expect(JSON.parse(storage.stdout).findings.map((f: { code: string }) => f.code)).toEqual([
-      'W_DECRYPTABILITY_UNCHECKED',
-    ])
-    const full = await cli([
-      'backup',
-      'verify',
-      bag,
-      '--public-key',
-      'k.public.jwk',
-      '--keyring',
-      'ring.json',
-      '--json',
-    ])
+    expect(JSON.parse(storage.stdout).findings.map((f: { code: string }) => f.code)).toEqual(
+      words`W_DECRYPTABILITY_UNCHECKED`,
+    )
+    const full = await cli(words`backup verify ${bag} --public-key k.public.jwk --keyring ring.json --json`)
     expect(full.code, full.stdout).toBe(0)
     expect(JSON.parse(full.stdout).findings).toEqual([])
     const wrong = await cli(['backup', 'verify', bag, '--keyring', 'other-ring.json'])
@@ -263,7 +236,7 @@ describe('safeguards backup', () => {
   it('--public-key alone requires the signature: a signed bag with attestation.jws deleted is exit 3', async () => {
     const bag = await freshBag()
     unlinkSync(join(root, bag, 'attestation.jws'))
-    const r = await cli(['backup', 'verify', bag, '--public-key', 'k.public.jwk'])
+    const r = await cli(words`backup verify ${bag} --public-key k.public.jwk`)
     expect(r.code).toBe(3)
     expect(r.stdout).toContain('error E_SIGNATURE_MISSING')
     expect(r.stdout).not.toContain('W_UNSIGNED')

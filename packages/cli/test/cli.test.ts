@@ -1,7 +1,14 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { IoError, LockTimeoutError, SafeguardsError } from '@safeguards/core'
+import {
+  CodedError,
+  IoError,
+  isSafeguardsError,
+  LockTimeoutError,
+  manualClock,
+  SafeguardsError,
+} from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
 import {
   CliExit,
@@ -211,6 +218,31 @@ describe('runCli', () => {
     expect(describeFailure(new CliExit(4, 'stale')).category).toBe('integrity')
   })
 
+  it('UsageError and CliExit are coded SDK errors: static and instance code, category, cause, brand', () => {
+    const cause = new IoError('read', '/x')
+    const usage = new UsageError('--file is not valid JSON', { cause, category: 'invalid-input' })
+    expect(UsageError.code).toBe('ERR_CLI_USAGE')
+    expect(usage).toBeInstanceOf(CodedError)
+    expect(usage).toMatchObject({ name: 'UsageError', code: 'ERR_CLI_USAGE', category: 'invalid-input' })
+    expect(usage.exitCode).toBe(2)
+    expect(usage.cause).toBe(cause)
+    expect(isSafeguardsError(usage, 'ERR_CLI_USAGE')).toBe(true)
+    expect(new UsageError('--x is required').category).toBe('invalid-argument')
+    expect(new UsageError('--x is required').cause).toBeUndefined()
+    expect(new UsageError('--x').toJSON()).toEqual({
+      name: 'UsageError',
+      code: 'ERR_CLI_USAGE',
+      category: 'invalid-argument',
+      message: '--x',
+    })
+    const exit = new CliExit(3, 'key unavailable', { cause })
+    expect(CliExit.code).toBe('ERR_CLI_EXIT')
+    expect(exit).toBeInstanceOf(CodedError)
+    expect(exit).toMatchObject({ name: 'CliExit', code: 'ERR_CLI_EXIT', category: 'io', exitCode: 3 })
+    expect(new CliExit(2, 'x', { cause, category: 'conflict' }).category).toBe('conflict')
+    expect(isSafeguardsError(exit, 'ERR_CLI_EXIT')).toBe(true)
+  })
+
   it('--help lists the global exit codes and the --json failure document', async () => {
     const f = fakeIO()
     expect(await runCli(['--help'], f.io, { commands: [echo] })).toBe(0)
@@ -245,11 +277,11 @@ describe('helpers', () => {
   })
 
   it('progress draws a bar on a terminal and lines elsewhere, always on stderr', () => {
-    let t = 0
+    const clock = manualClock(0)
     const tty = fakeIO('', { tty: true })
-    const p = createProgress(tty.io, { label: 'records', total: 4, now: () => t })
+    const p = createProgress(tty.io, { label: 'records', total: 4, clock })
     for (let i = 0; i < 4; i++) {
-      t += 200
+      clock.advance(200)
       p.tick()
     }
     p.done()
@@ -257,14 +289,14 @@ describe('helpers', () => {
     expect(tty.stderr()).toContain('100% 4/4 records')
     expect(tty.stdout()).toBe('')
 
-    t = 0
+    clock.set(0, true)
     const plain = fakeIO()
-    const q = createProgress(plain.io, { label: 'files', now: () => t })
+    const q = createProgress(plain.io, { label: 'files', clock })
     q.tick(10)
-    t += 6000
+    clock.advance(6000)
     q.tick(5)
     q.setTotal(30)
-    t += 6000
+    clock.advance(6000)
     q.tick(0)
     q.done()
     expect(plain.stderr()).toBe('15 files\n50% 15/30 files\n')
@@ -277,18 +309,18 @@ describe('helpers', () => {
       unit: 'bytes',
       total: 4 * 1048576,
       final: true,
-      now: () => 0,
+      clock: manualClock(0),
     })
     p.tick(1048576) // never redrawn: no time passes
     p.done()
     expect(tty.stderr()).toBe('\r[######------------------] 25% 1.0/4.0 MiB\x1b[K\n')
     const plain = fakeIO()
-    const q = createProgress(plain.io, { label: 'x', unit: 'bytes', final: true, now: () => 0 })
+    const q = createProgress(plain.io, { label: 'x', unit: 'bytes', final: true, clock: manualClock(0) })
     q.tick(3 * 524288)
     q.done()
     expect(plain.stderr()).toBe('1.5 MiB\n')
     const quiet = fakeIO('', { tty: true })
-    const r = createProgress(quiet.io, { label: 'records', now: () => 0 })
+    const r = createProgress(quiet.io, { label: 'records', clock: manualClock(0) })
     r.tick()
     r.done()
     expect(quiet.stderr()).toBe('') // without final, a run too short to draw stays silent

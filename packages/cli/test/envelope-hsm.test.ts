@@ -8,20 +8,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough, Readable } from 'node:stream'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import {
-  createSoftHsm,
-  describeHsm,
-  SOFTHSM_MODULE,
-  type SoftHsm,
-  USER_PIN,
-} from '../../pkcs11/test/softhsm.js'
 import type { CliIO } from '../src/index.js'
 import { runCli } from '../src/index.js'
-import { fakeIO } from './helpers.js'
+import { fakeIO, words } from './helpers.js'
+import { describeHsm, PIN_ENV, tokenOptions, useSoftHsm } from './softhsm.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'sg-cli-envelope-hsm-'))
 const p = (name: string): string => join(dir, name)
-const PIN_ENV = { SAFEGUARDS_HSM_PIN: USER_PIN }
 
 async function cli(argv: string[], env: Record<string, string> = PIN_ENV) {
   const f = fakeIO('', { env })
@@ -33,7 +26,7 @@ async function cli(argv: string[], env: Record<string, string> = PIN_ENV) {
   return { code, stdout: Buffer.concat(out), stderr: f.stderr() }
 }
 
-const token = ['--module', SOFTHSM_MODULE, '--token-label', 'cli-env', '--key-name', 'phi']
+const token = tokenOptions('cli-env', 'phi')
 const ctx = ['--context', 'table=patients', '--context', 'id=7']
 const data = new Uint8Array(700_000).map((_, i) => (i * 31 + 7) & 0xff)
 
@@ -43,17 +36,13 @@ async function keyRefs(file: string): Promise<string[]> {
 }
 
 describeHsm('safeguards encrypt/decrypt/rewrap with an HSM key', () => {
-  let hsm: SoftHsm
+  useSoftHsm(['cli-env'])
 
   beforeAll(async () => {
-    hsm = createSoftHsm(['cli-env'])
     writeFileSync(p('plain.bin'), data)
     expect((await cli(['hsm', 'rotate', ...token])).code).toBe(0)
   })
-  afterAll(() => {
-    hsm?.cleanup()
-    rmSync(dir, { recursive: true, force: true })
-  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
   it('encrypts and decrypts with the data key wrapped inside the token', async () => {
     expect((await cli(['encrypt', ...token, ...ctx, '--in', 'plain.bin', '--out', 'ct.hge'])).code).toBe(0)
@@ -62,16 +51,7 @@ describeHsm('safeguards encrypt/decrypt/rewrap with an HSM key', () => {
     expect(dec.code).toBe(0)
     expect(Buffer.compare(dec.stdout, data)).toBe(0)
     // The one generic failure for a wrong context, and nothing left at --out.
-    const wrong = await cli([
-      'decrypt',
-      ...token,
-      '--context',
-      'table=patients',
-      '--in',
-      'ct.hge',
-      '--out',
-      'x',
-    ])
+    const wrong = await cli(words`decrypt ${token} --context table=patients --in ct.hge --out x`)
     expect(wrong.code).toBe(1)
     expect(wrong.stderr).toContain('decryption failed')
     expect(existsSync(p('x'))).toBe(false)
@@ -115,17 +95,7 @@ describeHsm('safeguards encrypt/decrypt/rewrap with an HSM key', () => {
     expect(badPin.code).toBe(3)
     expect(badPin.stderr).toContain('ERR_PKCS11_LOGIN')
     expect(badPin.stderr).not.toContain('11112222')
-    const noToken = await cli([
-      'encrypt',
-      '--module',
-      SOFTHSM_MODULE,
-      '--token-label',
-      'absent',
-      '--key-name',
-      'phi',
-      '--in',
-      'plain.bin',
-    ])
+    const noToken = await cli(words`encrypt ${tokenOptions('absent', 'phi')} --in plain.bin`)
     expect(noToken.code).toBe(3)
     expect(noToken.stderr).toContain('ERR_PKCS11_TOKEN_NOT_FOUND')
     const none = await cli(['encrypt', ...ctx, '--in', 'plain.bin'])

@@ -2,7 +2,7 @@
  * `encrypt|decrypt|rewrap|inspect|keys`: I/O failures say which path failed and what was attempted
  * (exit 74), and long streams show progress on stderr (on a terminal, or with --progress).
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough, Readable, Writable } from 'node:stream'
@@ -118,6 +118,28 @@ describe('I/O failures name the path and what was attempted (exit 74)', () => {
     expect(e.stderr).toBe(
       `safeguards keys: --keyring ${p('k.json')} already exists; refusing to overwrite it\n`,
     )
+  })
+})
+
+describe('--out is replaced atomically', () => {
+  it('a decryption that fails mid-stream leaves the old --out intact and no temporary file', async () => {
+    const ct = readFileSync(p('ct.hge'))
+    const bad = Buffer.from(ct)
+    const at = Math.floor(bad.length / 2) // a frame in the middle: the frames before it were written
+    bad[at] = (bad[at] as number) ^ 1
+    writeFileSync(p('bad.hge'), bad)
+    const old = new TextEncoder().encode('the previous plaintext\n')
+    writeFileSync(p('kept.bin'), old)
+    const r = await cli(['decrypt', '--keyring', 'k.json', '--in', 'bad.hge', '--out', 'kept.bin'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe('safeguards decrypt: decryption failed\n')
+    expect(Buffer.compare(readFileSync(p('kept.bin')), old)).toBe(0)
+    expect(tmpLeft(dir)).toEqual([])
+    // and a run that succeeds replaces it whole
+    const ok = await cli(['decrypt', '--keyring', 'k.json', '--in', 'ct.hge', '--out', 'kept.bin'])
+    expect(ok.code).toBe(0)
+    expect(Buffer.compare(readFileSync(p('kept.bin')), data)).toBe(0)
+    expect(tmpLeft(dir)).toEqual([])
   })
 })
 

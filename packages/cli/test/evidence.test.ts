@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { verifyEvidence } from '@safeguards/controls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../src/index.js'
-import { fakeIO } from './helpers.js'
+import { auditEvent, fakeIO, words } from './helpers.js'
 
 const env = { SG_MASTER: 'm'.repeat(44) }
 let root = ''
@@ -16,16 +16,7 @@ async function cli(argv: string[], stdin = '') {
   return { code, out: f.stdout(), err: f.stderr() }
 }
 
-function ev(i: number): string {
-  return JSON.stringify({
-    type: 'rest',
-    action: 'R',
-    outcome: 0,
-    agents: [{ who: `Practitioner/${i}`, requestor: true }],
-    source: { observer: 'ehr-api' },
-    patient: `Patient/secret-${i}`,
-  })
-}
+const ev = (i: number): string => auditEvent(i, `Patient/secret-${i}`)
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'sg-cli-evidence-'))
@@ -34,18 +25,7 @@ beforeAll(async () => {
   writeFileSync(join(root, 'log.pub.jwk'), kg.out)
   const events = Array.from({ length: 10 }, (_, i) => ev(i)).join('\n')
   const ap = await cli(
-    [
-      'audit',
-      'append',
-      '--log',
-      'log',
-      '--key',
-      'log.key.jwk',
-      '--anchor',
-      'anchor',
-      '--checkpoint-every',
-      '4',
-    ],
+    words`audit append --log log --key log.key.jwk --anchor anchor --checkpoint-every 4`,
     `${events}\n`,
   )
   expect(ap.code, ap.err).toBe(0)
@@ -58,16 +38,7 @@ beforeAll(async () => {
     expect((await cli(['backup', 'keygen', priv, pub, '--kid', kid])).code).toBe(0)
   const bag = await cli(['backup', 'create', 'src', 'bag1', '--sign-key', 'bag.key.jwk'])
   expect(bag.code, bag.err).toBe(0)
-  const kr = await cli([
-    'keys',
-    'init',
-    '--keyring',
-    'keys.json',
-    '--name',
-    'clinic',
-    '--master-env',
-    'SG_MASTER',
-  ])
+  const kr = await cli(words`keys init --keyring keys.json --name clinic --master-env SG_MASTER`)
   expect(kr.code, kr.err).toBe(0)
   writeFileSync(
     join(root, 'session.json'),
@@ -79,28 +50,10 @@ beforeAll(async () => {
 })
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 
-const all = (log: string, out: string) => [
-  'evidence',
-  '--log',
-  log,
-  '--anchor',
-  'anchor',
-  '--public-key',
-  'log.pub.jwk',
-  '--bag',
-  'bag1',
-  '--bag-public-key',
-  'bag.pub.jwk',
-  '--keyring',
-  'keys.json',
-  '--master-env',
-  'SG_MASTER',
-  '--session-policy',
-  'session.json',
-  '--sign-key',
-  'ev.key.jwk',
-  '--out-dir',
-  out,
+const all = (log: string, out: string): string[] => [
+  ...words`evidence --log ${log} --anchor anchor --public-key log.pub.jwk`,
+  ...words`--bag bag1 --bag-public-key bag.pub.jwk --keyring keys.json --master-env SG_MASTER`,
+  ...words`--session-policy session.json --sign-key ev.key.jwk --out-dir ${out}`,
 ]
 
 describe('safeguards evidence', () => {
@@ -160,15 +113,7 @@ describe('safeguards evidence', () => {
     expect(report.failures).toEqual(['backups'])
     expect(bad.out).not.toContain('jane-doe')
     await new Promise((r) => setTimeout(r, 5))
-    const old = await cli([
-      'evidence',
-      '--keyring',
-      'keys.json',
-      '--master-env',
-      'SG_MASTER',
-      '--max-key-age',
-      '1ms',
-    ])
+    const old = await cli(words`evidence --keyring keys.json --master-env SG_MASTER --max-key-age 1ms`)
     expect(old.code).toBe(1)
     expect(old.err).toContain('failed checks: keys')
   })

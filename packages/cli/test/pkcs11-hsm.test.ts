@@ -1,30 +1,19 @@
 /** `safeguards hsm …`: the lifecycle of a KEK in a SoftHSM2 token, and exit codes. */
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import {
-  createSoftHsm,
-  describeHsm,
-  SOFTHSM_MODULE,
-  type SoftHsm,
-  USER_PIN,
-} from '../../pkcs11/test/softhsm.js'
+import { expect, it } from 'vitest'
 import { runCli } from '../src/index.js'
-import { fakeIO } from './helpers.js'
+import { fakeIO, words } from './helpers.js'
+import { describeHsm, PIN_ENV, SOFTHSM_MODULE, tokenOptions, USER_PIN, useSoftHsm } from './softhsm.js'
 
-async function cli(argv: string[], env: Record<string, string> = { SAFEGUARDS_HSM_PIN: USER_PIN }) {
+async function cli(argv: string[], env: Record<string, string> = PIN_ENV) {
   const f = fakeIO('', { env })
   const code = await runCli(argv, f.io)
   return { code, stdout: f.stdout(), stderr: f.stderr() }
 }
 
-const base = ['--module', SOFTHSM_MODULE, '--token-label', 'cli-hsm', '--key-name', 'patients']
+const base = tokenOptions('cli-hsm', 'patients')
 
 describeHsm('safeguards hsm', () => {
-  let hsm: SoftHsm
-
-  beforeAll(() => {
-    hsm = createSoftHsm(['cli-hsm'])
-  })
-  afterAll(() => hsm?.cleanup())
+  const hsm = useSoftHsm(['cli-hsm'])
 
   it('rotates (staged and direct), promotes, retires, destroys and lists a KEK in the token', async () => {
     expect((await cli(['hsm', 'list', ...base])).stdout).toBe('')
@@ -55,16 +44,9 @@ describeHsm('safeguards hsm', () => {
       '2:primary',
     ])
     const serial = hsm.serials.get('cli-hsm') as string
-    const bySerial = await cli([
-      'hsm',
-      'list',
-      '--module',
-      SOFTHSM_MODULE,
-      '--token-serial',
-      serial,
-      '--key-name',
-      'patients',
-    ])
+    const bySerial = await cli(
+      words`hsm list --module ${SOFTHSM_MODULE} --token-serial ${serial} --key-name patients`,
+    )
     expect(bySerial.stdout).toContain('pkcs11:patients@v2\tprimary')
   })
 
@@ -76,15 +58,7 @@ describeHsm('safeguards hsm', () => {
     expect(badPin.code).toBe(3)
     expect(badPin.stderr).toContain('ERR_PKCS11_LOGIN')
     expect(badPin.stderr + badPin.stdout).not.toContain('99999999')
-    const noToken = await cli([
-      'hsm',
-      'list',
-      ...base.slice(0, 2),
-      '--token-label',
-      'nope',
-      '--key-name',
-      'x',
-    ])
+    const noToken = await cli(words`hsm list ${base.slice(0, 2)} --token-label nope --key-name x`)
     expect(noToken.code).toBe(3)
     expect(noToken.stderr).toContain('ERR_PKCS11_TOKEN_NOT_FOUND')
     const noModule = await cli(['hsm', 'list', ...base.slice(2), '--module', '/nonexistent.so'])

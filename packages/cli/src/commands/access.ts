@@ -27,9 +27,11 @@ import {
   parsePolicyText,
   parseSmartScopes,
 } from '@safeguards/rbac'
-import { optionalString, parseCommandArgs, requireString, unknownSubcommand } from '../args.js'
+import { optionalString, parseCommandArgs, requireString } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { CliExit, ExitCode, UsageError } from '../errors.js'
+import { FLAG, optionSpecs, STRING } from '../internal/options.js'
+import { commandOf } from '../internal/subcommands.js'
 import { safeText, writeJson, writeLine } from '../output.js'
 
 const MAX_FILE = 8 * 1024 * 1024
@@ -164,7 +166,7 @@ const USAGE = [
 ].join('\n')
 
 async function lint(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseCommandArgs(argv, { policy: { type: 'string' }, json: { type: 'boolean' } })
+  const { values } = parseCommandArgs(argv, { policy: STRING, json: FLAG })
   const file = requireString(values, 'policy')
   const r = parsePolicyText(readText(io, file, '--policy'))
   if (values.json) {
@@ -198,12 +200,7 @@ function decideOne(
 }
 
 async function explain(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    policy: { type: 'string' },
-    request: { type: 'string' },
-    now: { type: 'string' },
-    grants: { type: 'string' },
-  })
+  const { values } = parseCommandArgs(argv, optionSpecs({ strings: ['policy', 'request', 'now', 'grants'] }))
   const policy = loadPolicy(io, requireString(values, 'policy'), 2)
   const arg = requireString(values, 'request')
   const text = arg.startsWith('@') ? readText(io, arg.slice(1), '--request') : arg
@@ -278,12 +275,10 @@ function parseCase(
 }
 
 async function test(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    policy: { type: 'string' },
-    cases: { type: 'string' },
-    grants: { type: 'string' },
-    json: { type: 'boolean' },
-  })
+  const { values } = parseCommandArgs(
+    argv,
+    optionSpecs({ strings: ['policy', 'cases', 'grants'], flags: ['json'] }),
+  )
   const policy = loadPolicy(io, requireString(values, 'policy'), 2)
   const raw = readJson(readText(io, requireString(values, 'cases'), '--cases'), '--cases')
   const list = isObject(raw) && Array.isArray(raw.cases) ? raw.cases : raw
@@ -317,15 +312,9 @@ async function test(argv: string[], io: CliIO): Promise<number> {
 }
 
 /** The `access` command. */
-export const accessCommand: Command = {
+export const accessCommand: Command = commandOf({
   name: 'access',
   summary: 'lint an access policy, explain a decision, run policy test cases',
   usage: USAGE,
-  async run({ argv, io }) {
-    const [sub, ...rest] = argv
-    if (sub === 'lint') return lint(rest, io)
-    if (sub === 'explain') return explain(rest, io)
-    if (sub === 'test') return test(rest, io)
-    throw unknownSubcommand('access', sub, ['lint', 'explain', 'test'])
-  },
-}
+  subcommands: { lint, explain, test },
+})

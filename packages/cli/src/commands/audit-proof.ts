@@ -24,6 +24,7 @@ import { isSafeguardsError } from '@safeguards/core'
 import { parseCommandArgs, requireString } from '../args.js'
 import type { CliIO } from '../command.js'
 import { CliExit, ExitCode, UsageError } from '../errors.js'
+import { optionSpecs, REPEATED, STRING } from '../internal/options.js'
 import { writeJson, writeLine } from '../output.js'
 import { keyringFrom, LOG_OPTS, nonNegative, readJsonFile, withReadOnly } from './audit-shared.js'
 
@@ -66,9 +67,7 @@ async function consistency(store: AuditStore, fromSize: number, toSize: number |
 export async function prove(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...LOG_OPTS,
-    seq: { type: 'string' },
-    'from-size': { type: 'string' },
-    'to-size': { type: 'string' },
+    ...optionSpecs({ strings: ['seq', 'from-size', 'to-size'] }),
   })
   const spec = requireString(values, 'log')
   const seq = nonNegative(values, 'seq')
@@ -96,10 +95,7 @@ export async function prove(argv: string[], io: CliIO): Promise<number> {
  * @throws {CliExit} (exit 1) when the proof does not hold.
  */
 export async function checkProof(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    proof: { type: 'string' },
-    'public-key': { type: 'string', multiple: true },
-  })
+  const { values } = parseCommandArgs(argv, { proof: STRING, 'public-key': REPEATED })
   const bundle = readJsonFile(io, requireString(values, 'proof'), '--proof') as { typ?: unknown }
   const keyring = await keyringFrom(io, values)
   if (keyring === undefined) throw new UsageError('--public-key is required')

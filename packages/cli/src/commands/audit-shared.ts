@@ -8,13 +8,15 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { type AuditStore, createKeyring, type Keyring, type KeyringEntry } from '@safeguards/audit-log'
 import { parseJson } from '@safeguards/core'
-import { optionalString, type ParsedValues } from '../args.js'
+import { errorCode } from '@safeguards/core/node'
+import type { OptionSpec, ParsedValues } from '../args.js'
 import type { CliIO } from '../command.js'
 import { UsageError } from '../errors.js'
+import { integerOption, STRING } from '../internal/options.js'
 import { openLogStore } from './audit-open-log.js'
 
 /** The `--log` option every subcommand that reads a log takes. */
-export const LOG_OPTS: { readonly log: { readonly type: 'string' } } = { log: { type: 'string' } }
+export const LOG_OPTS: Readonly<Record<'log', OptionSpec>> = { log: STRING }
 
 /**
  * Reads and parses a JSON file named on the command line.
@@ -30,7 +32,7 @@ export function readJsonFile(io: CliIO, path: string, what: string): unknown {
   try {
     text = readFileSync(resolve(io.cwd, path), 'utf8')
   } catch (e) {
-    throw new UsageError(`cannot read ${what} (${(e as { code?: string }).code ?? 'error'})`, { cause: e })
+    throw new UsageError(`cannot read ${what} (${errorCode(e) ?? 'error'})`, { cause: e })
   }
   try {
     return parseJson(text)
@@ -78,10 +80,7 @@ export async function keyringFrom(io: CliIO, values: ParsedValues): Promise<Keyr
  * ```
  */
 export function nonNegative(values: ParsedValues, name: string): number | undefined {
-  const v = optionalString(values, name)
-  if (v === undefined) return undefined
-  if (!/^\d{1,15}$/.test(v)) throw new UsageError(`--${name} expects a non-negative integer`)
-  return Number(v)
+  return integerOption(values, name, { expects: 'a non-negative integer' })
 }
 
 /**

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { statSync, writeFileSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import {
@@ -21,10 +21,13 @@ import {
   validateEvent,
   verifyLog,
 } from '@safeguards/audit-log'
-import { isSafeguardsError } from '@safeguards/core'
+import { IoError, isSafeguardsError, utf8Encode } from '@safeguards/core'
+import { errorCode, writeFileAtomic } from '@safeguards/core/node'
 import { optionalString, type ParsedValues, parseCommandArgs, requireString } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { CliExit, ExitCode, UsageError } from '../errors.js'
+import { optionSpecs, REPEATED, STRING } from '../internal/options.js'
+import { commandOf } from '../internal/subcommands.js'
 import { createProgress, writeJson, writeLine } from '../output.js'
 import { openLogStore } from './audit-open-log.js'
 import { checkProof, prove } from './audit-proof.js'
@@ -82,10 +85,7 @@ async function signerFrom(io: CliIO, values: ParsedValues) {
 async function append(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...LOG_OPTS,
-    stream: { type: 'string' },
-    key: { type: 'string' },
-    anchor: { type: 'string' },
-    'checkpoint-every': { type: 'string' },
+    ...optionSpecs({ strings: ['stream', 'key', 'anchor', 'checkpoint-every'] }),
   })
   const spec = requireString(values, 'log')
   const signer = await signerFrom(io, values)
@@ -157,12 +157,8 @@ function existingAnchorDir(io: CliIO, values: ParsedValues): string | undefined 
 async function verify(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...LOG_OPTS,
-    anchor: { type: 'string' },
-    'public-key': { type: 'string', multiple: true },
-    'no-signatures': { type: 'boolean' },
-    deep: { type: 'boolean' },
-    json: { type: 'boolean' },
-    workers: { type: 'string' },
+    ...optionSpecs({ strings: ['anchor', 'workers'], flags: ['no-signatures', 'deep', 'json'] }),
+    'public-key': REPEATED,
   })
   const spec = requireString(values, 'log')
   // Exit 0 means the checkpoint signatures were checked, unless the caller opted out explicitly.
@@ -217,11 +213,7 @@ async function verify(argv: string[], io: CliIO): Promise<number> {
 }
 
 async function checkpoint(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    ...LOG_OPTS,
-    key: { type: 'string' },
-    anchor: { type: 'string' },
-  })
+  const { values } = parseCommandArgs(argv, { ...LOG_OPTS, key: STRING, anchor: STRING })
   const spec = requireString(values, 'log')
   requireString(values, 'key')
   const signer = (await signerFrom(io, values))!
@@ -249,10 +241,7 @@ async function checkpoint(argv: string[], io: CliIO): Promise<number> {
 async function exportFhir(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...LOG_OPTS,
-    format: { type: 'string' },
-    bundle: { type: 'boolean' },
-    from: { type: 'string' },
-    to: { type: 'string' },
+    ...optionSpecs({ strings: ['format', 'from', 'to'], flags: ['bundle'] }),
   })
   const spec = requireString(values, 'log')
   if (requireString(values, 'format') !== 'fhir-r4') throw new UsageError('--format must be fhir-r4')
@@ -280,26 +269,21 @@ async function exportFhir(argv: string[], io: CliIO): Promise<number> {
 }
 
 async function keygen(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseCommandArgs(argv, { out: { type: 'string' } })
+  const { values } = parseCommandArgs(argv, { out: STRING })
   const out = resolve(io.cwd, requireString(values, 'out'))
   const { privateJwk, publicJwk } = await generateCheckpointKey()
   try {
-    writeFileSync(out, `${JSON.stringify(privateJwk)}\n`, { flag: 'wx', mode: 0o600 })
+    // Durable, and created whole or not at all (never over an existing file).
+    await writeFileAtomic(out, utf8Encode(`${JSON.stringify(privateJwk)}\n`), {
+      mode: 0o600,
+      exclusive: true,
+    })
   } catch (e) {
-    throw new UsageError(`cannot write --out (${(e as { code?: string }).code ?? 'error'})`, { cause: e })
+    const code = e instanceof IoError ? e.syscallCode : errorCode(e)
+    throw new UsageError(`cannot write --out (${code ?? 'error'})`, { cause: e })
   }
   writeJson(io, publicJwk)
   return ExitCode.OK
-}
-
-const SUBCOMMANDS: Record<string, (argv: string[], io: CliIO) => Promise<number>> = {
-  append,
-  verify,
-  checkpoint,
-  prove,
-  'check-proof': checkProof,
-  export: exportFhir,
-  keygen,
 }
 
 /**
@@ -315,19 +299,9 @@ const SUBCOMMANDS: Record<string, (argv: string[], io: CliIO) => Promise<number>
  * safeguards audit verify --log /var/lib/ehr/audit --anchor /mnt/worm/anchors --public-key log.jwk --json
  * ```
  */
-export const auditCommand: Command = {
+export const auditCommand: Command = commandOf({
   name: 'audit',
   summary: 'append to, verify, checkpoint, prove and export a tamper-evident audit log',
   usage: USAGE,
-  async run({ argv, io }) {
-    const [sub, ...rest] = argv
-    if (sub === undefined) throw new UsageError('missing subcommand; see safeguards audit --help')
-    const f = Object.hasOwn(SUBCOMMANDS, sub) ? SUBCOMMANDS[sub] : undefined
-    if (f === undefined) throw new UsageError(`unknown subcommand ${JSON.stringify(sub.slice(0, 32))}`)
-    if (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h')) {
-      writeLine(io, USAGE)
-      return ExitCode.OK
-    }
-    return f(rest, io)
-  },
-}
+  subcommands: { append, verify, checkpoint, prove, 'check-proof': checkProof, export: exportFhir, keygen },
+})

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { readFile, stat, writeFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
   type AlertSink,
@@ -33,12 +33,15 @@ import {
   verifyBag,
   webhookSink,
 } from '@safeguards/backup'
-import { isSafeguardsError, parseJson, utf8Encode } from '@safeguards/core'
+import { IoError, isSafeguardsError, parseJson, utf8Encode } from '@safeguards/core'
+import { errorCode, writeFileAtomic } from '@safeguards/core/node'
 import { createEnvelope } from '@safeguards/envelope'
 import { optionalString, type ParsedValues, parseCommandArgs, parseDuration } from '../args.js'
-import type { CliIO, Command, CommandContext } from '../command.js'
+import type { CliIO, Command } from '../command.js'
 import { CliExit, UsageError } from '../errors.js'
-import { createProgress, writeJson, writeLine } from '../output.js'
+import { FLAG, integerOption, optionSpecs, STRING } from '../internal/options.js'
+import { commandOf } from '../internal/subcommands.js'
+import { createProgress, type Progress, writeJson, writeLine } from '../output.js'
 import { keyringHelp, keyringOptions, openKeyring } from './envelope-shared.js'
 
 const USAGE: string = `Usage:
@@ -120,20 +123,10 @@ async function cipherOf(
   }
 }
 
-async function create(ctx: CommandContext, argv: string[]): Promise<number> {
-  const { io } = ctx
-  const { values, positionals } = parseCommandArgs(
-    argv,
-    {
-      'sign-key': { type: 'string' },
-      previous: { type: 'string' },
-      'backup-set': { type: 'string' },
-      ...keyringOptions,
-      move: { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-    [2, 2],
-  )
+const CREATE_OPTIONS = { 'sign-key': STRING, previous: STRING, 'backup-set': STRING, move: FLAG, json: FLAG }
+
+async function create(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, { ...CREATE_OPTIONS, ...keyringOptions }, [2, 2])
   const cipher = await cipherOf(values, io, 1)
   const [src, bag] = positionals as [string, string]
   const signPath = optionalString(values, 'sign-key')
@@ -188,33 +181,19 @@ async function create(ctx: CommandContext, argv: string[]): Promise<number> {
   }
 }
 
-async function verify(ctx: CommandContext, argv: string[]): Promise<number> {
-  const { io } = ctx
-  const { values, positionals } = parseCommandArgs(
-    argv,
-    {
-      'public-key': { type: 'string' },
-      'require-signature': { type: 'boolean' },
-      ...keyringOptions,
-      'max-age': { type: 'string' },
-      budget: { type: 'string' },
-      'budget-bytes': { type: 'string' },
-      state: { type: 'string' },
-      'restore-test': { type: 'string' },
-      digest: { type: 'string', multiple: true },
-      json: { type: 'boolean' },
-      'alert-webhook': { type: 'string' },
-      prometheus: { type: 'string' },
-      concurrency: { type: 'string' },
-    },
-    [1, 1],
-  )
-  const bag = resolve(io.cwd, positionals[0] as string)
-  await stat(bag).catch((error: { code?: unknown }) => {
-    // Nothing there is a mistyped or wrong argument (exit 2), not a bag that failed its checks.
-    if (error.code === 'ENOENT' || error.code === 'ENOTDIR')
-      throw new UsageError(`BAG: ${JSON.stringify(positionals[0])} does not exist`)
-  })
+/** verify's options: what to check, how much of it (sampling, speed), and where to report. */
+const VERIFY_OPTIONS = {
+  ...keyringOptions,
+  ...optionSpecs({
+    strings: ['public-key', 'max-age', 'state', 'restore-test'],
+    flags: ['require-signature'],
+  }),
+  ...optionSpecs({ strings: ['budget', 'budget-bytes', 'concurrency'], repeated: ['digest'] }),
+  ...optionSpecs({ strings: ['alert-webhook', 'prometheus'], flags: ['json'] }),
+}
+
+/** What to check and how (`VerifyOptions`), from the command line; the alert sinks are apart. */
+async function verifyOptions(values: ParsedValues, io: CliIO): Promise<VerifyOptions> {
   const options: VerifyOptions = { requireSignature: values['require-signature'] === true }
   const cipher = await cipherOf(values, io, BackupExitCode.NOT_DECRYPTABLE)
   if (cipher !== undefined) options.cipher = cipher
@@ -226,20 +205,18 @@ async function verify(ctx: CommandContext, argv: string[]): Promise<number> {
   const maxAge = optionalString(values, 'max-age')
   if (maxAge !== undefined) options.maxAgeMs = parseDuration(maxAge, 'max-age')
   const budget = optionalString(values, 'budget')
-  const budgetBytes = optionalString(values, 'budget-bytes')
-  if (budgetBytes !== undefined && !/^\d{1,15}$/.test(budgetBytes))
-    throw new UsageError('--budget-bytes expects a number of bytes')
-  if (budget !== undefined || budgetBytes !== undefined)
+  const maxBytes = integerOption(values, 'budget-bytes', { expects: 'a number of bytes' })
+  if (budget !== undefined || maxBytes !== undefined)
     options.budget = {
       ...(budget === undefined ? {} : { maxMs: parseDuration(budget, 'budget') }),
-      ...(budgetBytes === undefined ? {} : { maxBytes: Number(budgetBytes) }),
+      ...(maxBytes === undefined ? {} : { maxBytes }),
     }
-  const concurrency = optionalString(values, 'concurrency')
-  if (concurrency !== undefined) {
-    if (!/^\d{1,3}$/.test(concurrency) || Number(concurrency) < 1)
-      throw new UsageError('--concurrency expects a positive integer')
-    options.concurrency = Number(concurrency)
-  }
+  const concurrency = integerOption(values, 'concurrency', {
+    min: 1,
+    max: 999,
+    expects: 'a positive integer',
+  })
+  if (concurrency !== undefined) options.concurrency = concurrency
   const digests = values.digest as string[] | undefined
   if (digests !== undefined) {
     for (const d of digests)
@@ -252,6 +229,11 @@ async function verify(ctx: CommandContext, argv: string[]): Promise<number> {
     const test: RestoreTest = commandRestoreTest('restore-test', ['/bin/sh', '-c', restore])
     options.restoreTests = [test]
   }
+  return options
+}
+
+/** Where alerts go: stderr always, the webhook and the Prometheus textfile when given. */
+function alertSinks(values: ParsedValues, io: CliIO): AlertSink[] {
   const sinks: AlertSink[] = [stderrSink((line) => io.stderr.write(`safeguards backup: ${line}`))]
   const webhook = optionalString(values, 'alert-webhook')
   if (webhook !== undefined) {
@@ -268,16 +250,22 @@ async function verify(ctx: CommandContext, argv: string[]): Promise<number> {
   }
   const prom = optionalString(values, 'prometheus')
   if (prom !== undefined) sinks.push(prometheusTextfileSink(resolve(io.cwd, prom)))
-  const statePath = optionalString(values, 'state')
-  if (statePath !== undefined) {
-    try {
-      options.state = await loadVerifyState(resolve(io.cwd, statePath))
-    } catch (error) {
-      if (isSafeguardsError(error)) throw new UsageError(`--state: ${error.message}`)
-      throw error
-    }
-  }
+  return sinks
+}
 
+/** The `--state` file's content, when given. */
+async function loadState(path: string | undefined): Promise<VerifyOptions['state']> {
+  if (path === undefined) return undefined
+  try {
+    return await loadVerifyState(path)
+  } catch (error) {
+    if (isSafeguardsError(error)) throw new UsageError(`--state: ${error.message}`)
+    throw error
+  }
+}
+
+/** Shows verifyBag's progress on stderr (see {@link createProgress}); returns the display. */
+function showProgress(io: CliIO, options: VerifyOptions): Progress {
   // Redraw on every batch (at most one per 128 files): even a small bag shows its bar on a terminal.
   const progress = createProgress(io, { label: 'files', intervalMs: 0 })
   let done = 0
@@ -288,23 +276,45 @@ async function verify(ctx: CommandContext, argv: string[]): Promise<number> {
       done = p.filesDone
     }
   }
-  const { report, state } = await verifyBag(bag, options)
-  progress.done()
-  if (statePath !== undefined) await saveVerifyState(resolve(io.cwd, statePath), state)
+  return progress
+}
 
-  if (values.json === true) writeJson(io, report)
-  else {
-    for (const f of report.findings)
-      writeLine(
-        io,
-        `${f.severity === 'error' ? 'error' : 'warning'} ${f.code}${f.path === undefined ? '' : ` ${JSON.stringify(f.path)}`}${f.detail === undefined ? '' : ` (${f.detail})`}`,
-      )
-    const c = report.coverage
+/** The human report: one line per finding, then the summary. */
+function printReport(io: CliIO, report: VerifyReport): void {
+  for (const f of report.findings)
     writeLine(
       io,
-      `${report.status}: ${c.filesVerified}/${c.filesTotal} files, ${c.bytesVerified} bytes hashed, ${signatureSummary(report)}`,
+      `${f.severity === 'error' ? 'error' : 'warning'} ${f.code}${f.path === undefined ? '' : ` ${JSON.stringify(f.path)}`}${f.detail === undefined ? '' : ` (${f.detail})`}`,
     )
-  }
+  const c = report.coverage
+  writeLine(
+    io,
+    `${report.status}: ${c.filesVerified}/${c.filesTotal} files, ${c.bytesVerified} bytes hashed, ${signatureSummary(report)}`,
+  )
+}
+
+async function verify(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, VERIFY_OPTIONS, [1, 1])
+  const bag = resolve(io.cwd, positionals[0] as string)
+  await stat(bag).catch((error: unknown) => {
+    // Nothing there is a mistyped or wrong argument (exit 2), not a bag that failed its checks.
+    const code = errorCode(error)
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw new UsageError(`BAG: ${JSON.stringify(positionals[0])} does not exist`)
+  })
+  const options = await verifyOptions(values, io)
+  const sinks = alertSinks(values, io)
+  const statePath = optionalString(values, 'state')
+  const state = await loadState(statePath === undefined ? undefined : resolve(io.cwd, statePath))
+  if (state !== undefined) options.state = state
+
+  const progress = showProgress(io, options)
+  const result = await verifyBag(bag, options)
+  progress.done()
+  if (statePath !== undefined) await saveVerifyState(resolve(io.cwd, statePath), result.state)
+  const { report } = result
+  if (values.json === true) writeJson(io, report)
+  else printReport(io, report)
   const outcome = await sendAlerts(alertFromReport(report), sinks)
   for (const f of outcome.failed)
     io.stderr.write(`safeguards backup: alert sink ${f.sink} failed: ${f.message} (${f.code})\n`)
@@ -322,13 +332,8 @@ function signatureSummary(report: VerifyReport): string {
   return 'signature not verified'
 }
 
-async function keygen(ctx: CommandContext, argv: string[]): Promise<number> {
-  const { io } = ctx
-  const { values, positionals } = parseCommandArgs(
-    argv,
-    { alg: { type: 'string' }, kid: { type: 'string' } },
-    [2, 2],
-  )
+async function keygen(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, { alg: STRING, kid: STRING }, [2, 2])
   const alg = optionalString(values, 'alg') ?? 'EdDSA'
   if (alg !== 'EdDSA' && alg !== 'ES256') throw new UsageError('--alg must be EdDSA or ES256')
   const kid = optionalString(values, 'kid') ?? `backup-${new Date().toISOString().slice(0, 10)}`
@@ -339,18 +344,15 @@ async function keygen(ctx: CommandContext, argv: string[]): Promise<number> {
     keyError('kid', e)
   }
   const [privatePath, publicPath] = positionals as [string, string]
+  // Durable, and created whole or not at all: a crash never leaves half a key file behind.
+  const writeNew = (path: string, jwk: object, mode: number): Promise<void> =>
+    writeFileAtomic(resolve(io.cwd, path), utf8Encode(`${JSON.stringify(jwk)}\n`), { mode, exclusive: true })
   try {
-    await writeFile(resolve(io.cwd, privatePath), `${JSON.stringify(pair.privateJwk)}\n`, {
-      flag: 'wx',
-      mode: 0o600,
-    })
-    await writeFile(resolve(io.cwd, publicPath), `${JSON.stringify(pair.publicJwk)}\n`, {
-      flag: 'wx',
-      mode: 0o644,
-    })
+    await writeNew(privatePath, pair.privateJwk, 0o600)
+    await writeNew(publicPath, pair.publicJwk, 0o644)
   } catch (error) {
-    if ((error as { code?: string }).code === 'EEXIST')
-      throw new UsageError('refusing to overwrite an existing key file')
+    if (error instanceof IoError && error.syscallCode === 'EEXIST')
+      throw new UsageError('refusing to overwrite an existing key file', { cause: error })
     throw error
   }
   writeLine(io, `wrote ${alg} key pair "${kid}"`)
@@ -358,15 +360,9 @@ async function keygen(ctx: CommandContext, argv: string[]): Promise<number> {
 }
 
 /** `safeguards backup`. */
-export const backupCommand: Command = {
+export const backupCommand: Command = commandOf({
   name: 'backup',
   summary: 'create and verify signed BagIt backups; alert on failure',
   usage: USAGE,
-  async run(ctx: CommandContext): Promise<number> {
-    const [sub, ...rest] = ctx.argv
-    if (sub === 'create') return create(ctx, rest)
-    if (sub === 'verify') return verify(ctx, rest)
-    if (sub === 'keygen') return keygen(ctx, rest)
-    throw new UsageError('expected create, verify or keygen; see safeguards backup --help')
-  },
-}
+  subcommands: { create, verify, keygen },
+})

@@ -7,6 +7,7 @@ import { coverage, renderMatrix, toOscalComponentDefinition } from '@safeguards/
 import { parseCommandArgs } from '../args.js'
 import type { Command } from '../command.js'
 import { ExitCode, UsageError } from '../errors.js'
+import { FLAG } from '../internal/options.js'
 import { writeJson } from '../output.js'
 
 const RELEASE_TIMESTAMP = '2026-11-22T00:00:00Z'
@@ -27,11 +28,7 @@ export const controlsCommand: Command = {
     '  --markdown  the matrix as a Markdown table',
   ].join('\n'),
   async run({ argv, io }) {
-    const { values } = parseCommandArgs(argv, {
-      json: { type: 'boolean' },
-      oscal: { type: 'boolean' },
-      markdown: { type: 'boolean' },
-    })
+    const { values } = parseCommandArgs(argv, { json: FLAG, oscal: FLAG, markdown: FLAG })
     if ([values.json, values.oscal, values.markdown].filter(Boolean).length > 1) {
       throw new UsageError('choose one of --json, --oscal, --markdown')
     }

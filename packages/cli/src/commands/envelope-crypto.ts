@@ -10,6 +10,7 @@ import { createEnvelope, type Envelope, type KekProvider, toNodeStream } from '@
 import { keyValues, type ParsedValues, parseCommandArgs } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { ExitCode, UsageError } from '../errors.js'
+import { optionSpecs, STRING } from '../internal/options.js'
 import { createProgress, type Progress } from '../output.js'
 import {
   keyringHelp,
@@ -78,12 +79,9 @@ async function run(mode: Mode, argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...keyringOptions,
     ...hsmOptions,
-    context: { type: 'string', multiple: true },
-    in: { type: 'string' },
-    out: { type: 'string' },
-    progress: { type: 'boolean' },
-    ...(mode === 'rewrap' ? { to: { type: 'string' } } : {}),
-    ...(mode === 'encrypt' ? { 'frame-length': { type: 'string' } } : {}),
+    ...optionSpecs({ strings: ['in', 'out'], flags: ['progress'], repeated: ['context'] }),
+    ...(mode === 'rewrap' ? { to: STRING } : {}),
+    ...(mode === 'encrypt' ? { 'frame-length': STRING } : {}),
   })
   const context = { ...keyValues(values.context as string[] | undefined, 'context') }
   let frameLength: number | undefined

@@ -4,51 +4,30 @@
  *
  * @module
  */
-import type { Readable } from 'node:stream'
 import { IoError, isSafeguardsError } from '@safeguards/core'
 import { inspectEnvelope } from '@safeguards/envelope'
 import { parseCommandArgs } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { ExitCode, UsageError } from '../errors.js'
+import { FLAG, STRING } from '../internal/options.js'
+import { type Prefix, readAtMost } from '../internal/stdin.js'
 import { safeText, writeJson, writeLine } from '../output.js'
 import { openInput } from './envelope-shared.js'
-
-/** Reads at most `limit` bytes; reports whether the input ended within them. */
-async function readPrefix(input: Readable, limit: number): Promise<{ bytes: Uint8Array; complete: boolean }> {
-  const parts: Uint8Array[] = []
-  let size = 0
-  let complete = true
-  for await (const chunk of input) {
-    const c = chunk as Uint8Array
-    parts.push(c)
-    size += c.length
-    if (size > limit) {
-      complete = false
-      break
-    }
-  }
-  input.destroy()
-  const bytes = new Uint8Array(size)
-  let o = 0
-  for (const p of parts) {
-    bytes.set(p, o)
-    o += p.length
-  }
-  return { bytes: bytes.subarray(0, Math.min(size, limit)), complete }
-}
 
 /** Longest possible v1 header (32 wrapped keys of maximal size, 64 KiB stored context). */
 const MAX_HEADER = 44 + 32 * 5189 + 2 + 65536 + 48
 
 async function run(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseCommandArgs(argv, { in: { type: 'string' }, json: { type: 'boolean' } })
+  const { values } = parseCommandArgs(argv, { in: STRING, json: FLAG })
   const input = await openInput(values, io)
   let totalLength = input.size
-  let prefix: { bytes: Uint8Array; complete: boolean }
+  let prefix: Prefix
   try {
-    prefix = await readPrefix(input.stream, MAX_HEADER)
+    prefix = await readAtMost(input.stream, MAX_HEADER)
   } catch (error) {
     throw new IoError('read the input', input.path ?? 'stdin', { cause: error })
+  } finally {
+    input.stream.destroy() // closes the file; only the header is read
   }
   if (prefix.complete) totalLength = prefix.bytes.length
   let info: ReturnType<typeof inspectEnvelope>

@@ -6,10 +6,12 @@
  * @module
  */
 import { lstat } from 'node:fs/promises'
-import { LocalKeyring } from '@safeguards/envelope'
-import { parseCommandArgs, requireString, unknownSubcommand } from '../args.js'
+import { type KeyDescription, LocalKeyring } from '@safeguards/envelope'
+import { optionalString, type ParsedValues, parseCommandArgs } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { ExitCode, UsageError } from '../errors.js'
+import { FLAG, STRING, versionOption } from '../internal/options.js'
+import { commandOf, type Subcommand } from '../internal/subcommands.js'
 import { safeText, writeJson, writeLine } from '../output.js'
 import {
   keyringHelp,
@@ -19,6 +21,7 @@ import {
   mapEnvelopeError,
   openKeyring,
 } from './envelope-shared.js'
+import { keyVersionDocument, keyVersionLine } from './key-versions.js'
 
 const usage = [
   'Usage: safeguards keys <init|rotate|promote|list|retire|destroy> --keyring PATH [options]',
@@ -37,115 +40,92 @@ const usage = [
   'written (names the path); 75 the keyring lock is held by another process or was lost (retry).',
 ].join('\n')
 
-function version(values: Record<string, unknown>): number {
-  const v = Number(requireString(values as Record<string, string>, 'version'))
-  if (!Number.isSafeInteger(v) || v < 1) throw new UsageError('--version expects a positive integer')
-  return v
+const OPTIONS = {
+  ...keyringOptions,
+  name: STRING,
+  stage: FLAG,
+  version: STRING,
+  json: FLAG,
+  'allow-destroy': FLAG,
 }
 
-async function run(argv: string[], io: CliIO): Promise<number> {
-  const [sub, ...rest] = argv
-  const { values } = parseCommandArgs(rest, {
-    ...keyringOptions,
-    name: { type: 'string' },
-    stage: { type: 'boolean' },
-    version: { type: 'string' },
-    json: { type: 'boolean' },
-    'allow-destroy': { type: 'boolean' },
-  })
-  try {
-    switch (sub) {
-      case 'init': {
-        const name = typeof values.name === 'string' ? values.name : undefined
-        const path = keyringPath(values, io)
-        // Say so plainly (exit 2); create() refuses an existing file atomically in any case.
-        if (
-          await lstat(path).then(
-            () => true,
-            () => false,
-          )
-        )
-          throw new UsageError(`--keyring ${path} already exists; refusing to overwrite it`)
-        const kr = await LocalKeyring.create(path, {
-          ...keyringOpts(values, io),
-          ...(name === undefined ? {} : { name }),
-        })
-        writeLine(
-          io,
-          `created keyring ${safeText(kr.name)}: primary ${safeText((await kr.primary()).keyRef)}${kr.sealed ? ' (sealed)' : ''}`,
-        )
-        return ExitCode.OK
-      }
-      case 'rotate': {
-        const kr = await openKeyring(values, io)
-        const d = values.stage === true ? await kr.addVersion() : await kr.rotate()
-        writeLine(io, `${safeText(d.keyRef)} added (${d.state})`)
-        return ExitCode.OK
-      }
-      case 'promote': {
-        const d = await (await openKeyring(values, io)).promote(version(values))
-        writeLine(io, `${safeText(d.keyRef)} is the primary`)
-        return ExitCode.OK
-      }
-      case 'retire': {
-        const d = await (await openKeyring(values, io)).retire(version(values))
-        writeLine(io, `${safeText(d.keyRef)} retired`)
-        return ExitCode.OK
-      }
-      case 'destroy': {
-        const v = version(values)
-        if (values['allow-destroy'] !== true) {
-          throw new UsageError('destroy erases the key for good; add --allow-destroy to confirm')
-        }
-        const d = await (await openKeyring(values, io)).destroy(v, { allowDestroy: true })
-        writeLine(io, `${safeText(d.keyRef)} destroyed`)
-        return ExitCode.OK
-      }
-      case 'list': {
-        const kr = await openKeyring(values, io)
-        const keys = await kr.list()
-        if (values.json === true) {
-          writeJson(io, {
-            name: kr.name,
-            sealed: kr.sealed,
-            keys: keys.map((k) => ({
-              keyRef: k.keyRef,
-              version: k.version,
-              state: k.state,
-              retired: k.retired === true,
-              createdAt: k.createdAt === undefined ? null : new Date(k.createdAt).toISOString(),
-              usage: k.usage
-                ? {
-                    wraps: k.usage.wraps.toString(),
-                    limit: k.usage.limit.toString(),
-                    warnAt: k.usage.warnAt.toString(),
-                  }
-                : null,
-            })),
-          })
-        } else {
-          for (const k of keys) {
-            const created = k.createdAt === undefined ? '-' : new Date(k.createdAt).toISOString()
-            writeLine(
-              io,
-              `${safeText(k.keyRef)}\t${k.retired ? 'retired' : k.state}\t${created}\t${k.usage?.wraps ?? 0n} wraps`,
-            )
-          }
-        }
-        return ExitCode.OK
-      }
-      default:
-        throw unknownSubcommand('keys', sub, ['init', 'rotate', 'promote', 'list', 'retire', 'destroy'])
+/** A `keys` subcommand: its options parsed, envelope errors mapped to the documented exit codes. */
+function keysStep(step: (values: ParsedValues, io: CliIO) => Promise<string[] | undefined>): Subcommand {
+  return async (argv, io) => {
+    const { values } = parseCommandArgs(argv, OPTIONS)
+    try {
+      for (const line of (await step(values, io)) ?? []) writeLine(io, line)
+    } catch (error) {
+      mapEnvelopeError(error)
     }
-  } catch (error) {
-    mapEnvelopeError(error)
+    return ExitCode.OK
   }
 }
 
+async function init(values: ParsedValues, io: CliIO): Promise<string[]> {
+  const name = optionalString(values, 'name')
+  const path = keyringPath(values, io)
+  // Say so plainly (exit 2); create() refuses an existing file atomically in any case.
+  const exists = await lstat(path).then(
+    () => true,
+    () => false,
+  )
+  if (exists) throw new UsageError(`--keyring ${path} already exists; refusing to overwrite it`)
+  const kr = await LocalKeyring.create(path, {
+    ...keyringOpts(values, io),
+    ...(name === undefined ? {} : { name }),
+  })
+  const primary = safeText((await kr.primary()).keyRef)
+  return [`created keyring ${safeText(kr.name)}: primary ${primary}${kr.sealed ? ' (sealed)' : ''}`]
+}
+
+async function list(values: ParsedValues, io: CliIO): Promise<undefined> {
+  const kr = await openKeyring(values, io)
+  const keys = await kr.list()
+  if (values.json !== true) {
+    for (const k of keys) writeLine(io, `${keyVersionLine(k)}\t${k.usage?.wraps ?? 0n} wraps`)
+    return undefined
+  }
+  const usageOf = ({ usage }: KeyDescription) =>
+    usage === undefined
+      ? null
+      : { wraps: usage.wraps.toString(), limit: usage.limit.toString(), warnAt: usage.warnAt.toString() }
+  const versions = keys.map((k) => ({ ...keyVersionDocument(k), usage: usageOf(k) }))
+  writeJson(io, { name: kr.name, sealed: kr.sealed, keys: versions })
+  return undefined
+}
+
+async function destroy(values: ParsedValues, io: CliIO): Promise<string[]> {
+  const v = versionOption(values)
+  if (values['allow-destroy'] !== true)
+    throw new UsageError('destroy erases the key for good; add --allow-destroy to confirm')
+  const d = await (await openKeyring(values, io)).destroy(v, { allowDestroy: true })
+  return [`${safeText(d.keyRef)} destroyed`]
+}
+
 /** `safeguards keys`. */
-export const keysCommand: Command = {
+export const keysCommand: Command = commandOf({
   name: 'keys',
   summary: 'manage the local keyring: init, rotate, promote, list, retire, destroy',
   usage,
-  run: ({ argv, io }) => run(argv, io),
-}
+  subcommands: {
+    init: keysStep(init),
+    rotate: keysStep(async (values, io) => {
+      const kr = await openKeyring(values, io)
+      const d = values.stage === true ? await kr.addVersion() : await kr.rotate()
+      return [`${safeText(d.keyRef)} added (${d.state})`]
+    }),
+    promote: keysStep(async (values, io) => {
+      const version = versionOption(values) // a usage error before the keyring is read
+      const d = await (await openKeyring(values, io)).promote(version)
+      return [`${safeText(d.keyRef)} is the primary`]
+    }),
+    list: keysStep(list),
+    retire: keysStep(async (values, io) => {
+      const version = versionOption(values)
+      const d = await (await openKeyring(values, io)).retire(version)
+      return [`${safeText(d.keyRef)} retired`]
+    }),
+    destroy: keysStep(destroy),
+  },
+})

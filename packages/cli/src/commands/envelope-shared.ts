@@ -28,16 +28,15 @@ import {
 import { type OptionSpec, optionalString, type ParsedValues, requireString } from '../args.js'
 import type { CliIO } from '../command.js'
 import { CliExit, ExitCode, UsageError } from '../errors.js'
+import { optionSpecs } from '../internal/options.js'
 
 /** Exit code 3: the key is unavailable. */
 export const EXIT_KEY_UNAVAILABLE: 3 = ExitCode.KEY_UNAVAILABLE
 
 /** Options every keyring-using command accepts. */
-export const keyringOptions: Record<string, OptionSpec> = {
-  keyring: { type: 'string' },
-  'master-env': { type: 'string' },
-  'passphrase-env': { type: 'string' },
-}
+export const keyringOptions: Record<string, OptionSpec> = optionSpecs({
+  strings: ['keyring', 'master-env', 'passphrase-env'],
+})
 
 /** Help text for the keyring options. */
 export const keyringHelp: string = [
@@ -210,7 +209,9 @@ async function runPipeline(
  * Pipes `input` through `transform` to `--out FILE` or stdout. With `--out`, the output goes to a
  * temporary file (mode 0600) in the same folder, which is fsynced and renamed over FILE only on
  * success, and the folder is fsynced after the rename: a failed decryption leaves nothing at FILE,
- * and a crash leaves the old FILE or the complete new one.
+ * and a crash leaves the old FILE or the complete new one. This is `writeFileAtomic`'s sequence
+ * (`@safeguards/core/node`) for a stream: the output can be far larger than memory, and
+ * `writeFileAtomic` takes the whole content as bytes.
  *
  * @throws {IoError} naming the path and what was attempted (reading the input, creating or writing
  * the output) when the file system refuses.

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { createKeyring, directoryAnchor, type KeyringEntry, verifyLog } from '@safeguards/audit-log'
 import { importVerificationKeys, type VerifyOptions, verifyBag } from '@safeguards/backup'
@@ -18,13 +18,15 @@ import {
   renderEvidenceMarkdown,
   signEvidence,
 } from '@safeguards/controls'
-import { IoError, isSafeguardsError, parseJson, utf8Encode } from '@safeguards/core'
+import { IoError, isSafeguardsError, utf8Encode } from '@safeguards/core'
 import { writeFileAtomic } from '@safeguards/core/node'
 import { DEFAULT_MAX_PASSWORD_BYTES } from '@safeguards/password'
 import { parsePolicy, type SessionPolicyOptions } from '@safeguards/session'
 import { optionalString, type ParsedValues, parseCommandArgs, parseDuration } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { ExitCode, UsageError } from '../errors.js'
+import { readJsonOption } from '../internal/files.js'
+import { integerOption, optionSpecs } from '../internal/options.js'
 import { safeText, writeJson } from '../output.js'
 import { openLogStore } from './audit-open-log.js'
 import { keyringHelp, keyringOptions, mapEnvelopeError, openKeyring } from './envelope-shared.js'
@@ -51,30 +53,6 @@ Exit codes: 0 every check passed, 1 a check failed (the report says which), 2 us
 input, 3 a sealed keyring's secret is missing or wrong, 74 a file, log or store cannot be read or
 written (names the path), 75 the log store or keyring lock is unavailable (retry).`
 
-const MAX_FILE_BYTES = 1 << 20
-
-async function readJsonFile(io: CliIO, file: string, flag: string): Promise<unknown> {
-  const path = resolve(io.cwd, file)
-  let bytes: Uint8Array
-  try {
-    bytes = await readFile(path)
-  } catch (e) {
-    throw new IoError(`read --${flag}`, path, { cause: e })
-  }
-  if (bytes.length > MAX_FILE_BYTES) throw new UsageError(`--${flag} is larger than 1 MiB`)
-  let text: string
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
-  } catch (e) {
-    throw new UsageError(`--${flag}: not UTF-8 text`, { cause: e, category: 'invalid-input' })
-  }
-  try {
-    return parseJson(text)
-  } catch (e) {
-    throw new UsageError(`--${flag}: not valid JSON`, { cause: e, category: 'invalid-input' })
-  }
-}
-
 function usageOf(flag: string, e: unknown): never {
   if (isSafeguardsError(e) && !(e instanceof UsageError))
     throw new UsageError(`--${flag}: ${e.message}`, { cause: e })
@@ -86,7 +64,7 @@ async function auditSection(io: CliIO, values: ParsedValues): Promise<EvidenceIn
   if (spec === undefined) return undefined
   const entries: KeyringEntry[] = []
   for (const f of (values['public-key'] as string[] | undefined) ?? []) {
-    const v = (await readJsonFile(io, f, 'public-key')) as { keys?: unknown }
+    const v = (await readJsonOption(io, f, 'public-key')) as { keys?: unknown }
     for (const jwk of Array.isArray(v?.keys) ? v.keys : [v]) {
       const { d: _d, ...pub } = jwk as Record<string, unknown>
       entries.push({ publicJwk: pub })
@@ -114,7 +92,7 @@ async function backupSection(io: CliIO, values: ParsedValues): Promise<EvidenceI
   const pub = optionalString(values, 'bag-public-key')
   if (pub !== undefined) {
     options.publicKeys = await importVerificationKeys(
-      (await readJsonFile(io, pub, 'bag-public-key')) as Record<string, unknown>,
+      (await readJsonOption(io, pub, 'bag-public-key')) as Record<string, unknown>,
     ).catch((e) => usageOf('bag-public-key', e))
     options.requireSignature = true
   }
@@ -141,7 +119,7 @@ async function sessionSection(
 ): Promise<NonNullable<EvidenceInputs['sessionPolicy']>> {
   const file = optionalString(values, 'session-policy')
   const options =
-    file === undefined ? {} : ((await readJsonFile(io, file, 'session-policy')) as SessionPolicyOptions)
+    file === undefined ? {} : ((await readJsonOption(io, file, 'session-policy')) as SessionPolicyOptions)
   try {
     return parsePolicy(options)
   } catch (e) {
@@ -151,11 +129,13 @@ async function sessionSection(
 
 function passwordSection(values: ParsedValues): NonNullable<EvidenceInputs['passwordPolicy']> {
   const mfa = values['password-mfa'] === true
-  const min = optionalString(values, 'password-min-length')
-  if (min !== undefined && (!/^\d{1,3}$/.test(min) || Number(min) < 8))
-    throw new UsageError('--password-min-length expects an integer of at least 8')
+  const min = integerOption(values, 'password-min-length', {
+    min: 8,
+    max: 999,
+    expects: 'an integer of at least 8',
+  })
   return {
-    minLength: min === undefined ? (mfa ? 8 : 15) : Number(min),
+    minLength: min ?? (mfa ? 8 : 15),
     maxLength: 128,
     maxBytes: DEFAULT_MAX_PASSWORD_BYTES,
     mfa,
@@ -163,23 +143,17 @@ function passwordSection(values: ParsedValues): NonNullable<EvidenceInputs['pass
   }
 }
 
+/** The sources of evidence (audit log, backups, keyring), the policies in force, and the output. */
+const OPTIONS = {
+  ...optionSpecs({ strings: ['log', 'anchor'], repeated: ['public-key', 'bag'] }),
+  ...optionSpecs({ strings: ['bag-public-key', 'max-backup-age', 'max-key-age'] }),
+  ...keyringOptions,
+  ...optionSpecs({ strings: ['session-policy', 'password-min-length'], flags: ['password-mfa'] }),
+  ...optionSpecs({ strings: ['sign-key', 'out-dir'], flags: ['json'] }),
+}
+
 async function run(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    log: { type: 'string' },
-    anchor: { type: 'string' },
-    'public-key': { type: 'string', multiple: true },
-    bag: { type: 'string', multiple: true },
-    'bag-public-key': { type: 'string' },
-    'max-backup-age': { type: 'string' },
-    ...keyringOptions,
-    'max-key-age': { type: 'string' },
-    'session-policy': { type: 'string' },
-    'password-mfa': { type: 'boolean' },
-    'password-min-length': { type: 'string' },
-    'sign-key': { type: 'string' },
-    'out-dir': { type: 'string' },
-    json: { type: 'boolean' },
-  })
+  const { values } = parseCommandArgs(argv, OPTIONS)
   if (values.log === undefined && values.bag === undefined && values.keyring === undefined)
     throw new UsageError('give at least one of --log, --bag or --keyring')
   const needs: [string, string][] = [
@@ -199,7 +173,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const signKey =
     signPath === undefined
       ? undefined
-      : ((await readJsonFile(io, signPath, 'sign-key')) as Record<string, unknown>)
+      : ((await readJsonOption(io, signPath, 'sign-key')) as Record<string, unknown>)
   const maxKeyAge = optionalString(values, 'max-key-age')
   const sessionPolicy = await sessionSection(io, values)
   const passwordPolicy = passwordSection(values)

@@ -10,11 +10,13 @@
  * @module
  */
 import { Secret } from '@safeguards/core'
+import { errorCode } from '@safeguards/core/node'
 import type * as Pkcs11Package from '@safeguards/pkcs11'
 import type { Pkcs11KekProvider, Pkcs11ProviderOptions } from '@safeguards/pkcs11'
 import { type OptionSpec, optionalString, type ParsedValues, requireString } from '../args.js'
 import type { CliIO } from '../command.js'
 import { CliExit, UsageError } from '../errors.js'
+import { optionSpecs } from '../internal/options.js'
 import { EXIT_KEY_UNAVAILABLE } from './envelope-shared.js'
 
 /** The default environment variable holding the user PIN. */
@@ -23,14 +25,9 @@ export const DEFAULT_PIN_ENV = 'SAFEGUARDS_HSM_PIN'
 export const MODULE_ENV = 'SAFEGUARDS_PKCS11_MODULE'
 
 /** The options that select a token and a key in it. */
-export const hsmOptions: Record<string, OptionSpec> = {
-  module: { type: 'string' },
-  'token-label': { type: 'string' },
-  'token-serial': { type: 'string' },
-  'key-name': { type: 'string' },
-  'pin-env': { type: 'string' },
-  'provider-id': { type: 'string' },
-}
+export const hsmOptions: Record<string, OptionSpec> = optionSpecs({
+  strings: ['module', 'token-label', 'token-serial', 'key-name', 'pin-env', 'provider-id'],
+})
 
 /** Help text for {@link hsmOptions}. */
 export const hsmHelp: string = [
@@ -54,9 +51,8 @@ export async function loadPkcs11(): Promise<typeof Pkcs11Package> {
   try {
     return await import('@safeguards/pkcs11')
   } catch (e) {
-    const code = (e as { code?: unknown } | null)?.code
-    const message = String((e as { message?: unknown } | null)?.message)
-    if (code === 'ERR_MODULE_NOT_FOUND' && /'(@safeguards\/pkcs11|pkcs11js)'/.test(message)) {
+    const message = e instanceof Error ? e.message : ''
+    if (errorCode(e) === 'ERR_MODULE_NOT_FOUND' && /'(@safeguards\/pkcs11|pkcs11js)'/.test(message)) {
       throw new CliExit(EXIT_KEY_UNAVAILABLE, PKCS11_MISSING, { cause: e })
     }
     throw e

@@ -6,9 +6,12 @@
  * @module
  */
 import { calibrate, checkPasswordPolicy, createPasswordHasher, PasswordError } from '@safeguards/password'
-import { type ParsedValues, parseCommandArgs, unknownSubcommand } from '../args.js'
+import { type ParsedValues, parseCommandArgs } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { ExitCode, UsageError } from '../errors.js'
+import { FLAG, integerOption, REPEATED, STRING } from '../internal/options.js'
+import { readAtMost } from '../internal/stdin.js'
+import { commandOf } from '../internal/subcommands.js'
 import { writeJson, writeLine } from '../output.js'
 
 const USAGE = `Usage:
@@ -30,23 +33,11 @@ password; other failures follow the table in safeguards --help.
 const MAX_STDIN = 64 * 1024
 
 async function readPassword(io: CliIO): Promise<string> {
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for await (const chunk of io.stdin) {
-    const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : (chunk as Uint8Array)
-    size += bytes.length
-    if (size > MAX_STDIN) throw new UsageError('stdin is too large for a password')
-    chunks.push(bytes)
-  }
-  const all = new Uint8Array(size)
-  let o = 0
-  for (const c of chunks) {
-    all.set(c, o)
-    o += c.length
-  }
+  const stdin = await readAtMost(io.stdin, MAX_STDIN)
+  if (!stdin.complete) throw new UsageError('stdin is too large for a password')
   let text: string
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(all)
+    text = new TextDecoder('utf-8', { fatal: true }).decode(stdin.bytes)
   } catch {
     throw new UsageError('stdin is not valid UTF-8')
   }
@@ -55,78 +46,58 @@ async function readPassword(io: CliIO): Promise<string> {
   return line
 }
 
-function intOption(values: ParsedValues, name: string): number | undefined {
-  const v = values[name]
-  if (v === undefined) return undefined
-  if (typeof v !== 'string' || !/^\d{1,9}$/.test(v))
-    throw new UsageError(`--${name} expects a positive integer`)
-  return Number(v)
+/** A cost option: a decimal integer (the hasher checks the range). */
+const costOption = (values: ParsedValues, name: string): number | undefined =>
+  integerOption(values, name, { max: 999_999_999, expects: 'a positive integer' })
+
+async function check(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs(argv, { mfa: FLAG, context: REPEATED, json: FLAG })
+  const password = await readPassword(io)
+  const result = checkPasswordPolicy(password, {
+    mfa: values.mfa === true,
+    context: (values.context as string[] | undefined) ?? [],
+  })
+  if (values.json === true) writeJson(io, result)
+  else if (result.ok) writeLine(io, 'ok: the password meets the policy')
+  else for (const p of result.problems) writeLine(io, `${p.code}: ${p.message}`)
+  return result.ok ? ExitCode.OK : ExitCode.CHECK_FAILED
+}
+
+async function hash(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs(argv, { 'memory-cost': STRING, 'time-cost': STRING })
+  const memoryCost = costOption(values, 'memory-cost')
+  const timeCost = costOption(values, 'time-cost')
+  const password = await readPassword(io)
+  try {
+    const hasher = createPasswordHasher({
+      ...(memoryCost === undefined ? {} : { memoryCost }),
+      ...(timeCost === undefined ? {} : { timeCost }),
+    })
+    writeLine(io, await hasher.hash(password))
+  } catch (e) {
+    if (e instanceof PasswordError || e instanceof RangeError) throw new UsageError(e.message, { cause: e })
+    throw e
+  }
+  return ExitCode.OK
+}
+
+async function calibrateCosts(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs(argv, { 'target-ms': STRING, json: FLAG })
+  const targetMs = integerOption(values, 'target-ms', { min: 1, max: 60_000, expects: '1 to 60000' }) ?? 250
+  const r = await calibrate({ targetMs })
+  if (values.json === true) writeJson(io, r)
+  else
+    writeLine(
+      io,
+      `memoryCost=${r.memoryCost} timeCost=${r.timeCost} parallelism=${r.parallelism} (${r.ms.toFixed(0)} ms per hash)`,
+    )
+  return ExitCode.OK
 }
 
 /** The `safeguards password` command. */
-export const passwordCommand: Command = {
+export const passwordCommand: Command = commandOf({
   name: 'password',
   summary: 'check a password against the NIST 800-63B policy, hash it with argon2id, calibrate costs',
   usage: USAGE,
-  async run({ argv, io }): Promise<number> {
-    const [sub, ...rest] = argv
-    if (sub === 'check') {
-      const { values } = parseCommandArgs(rest, {
-        mfa: { type: 'boolean' },
-        context: { type: 'string', multiple: true },
-        json: { type: 'boolean' },
-      })
-      const password = await readPassword(io)
-      const result = checkPasswordPolicy(password, {
-        mfa: values.mfa === true,
-        context: (values.context as string[] | undefined) ?? [],
-      })
-      if (values.json === true) writeJson(io, result)
-      else if (result.ok) writeLine(io, 'ok: the password meets the policy')
-      else for (const p of result.problems) writeLine(io, `${p.code}: ${p.message}`)
-      return result.ok ? ExitCode.OK : ExitCode.CHECK_FAILED
-    }
-    if (sub === 'hash') {
-      const { values } = parseCommandArgs(rest, {
-        'memory-cost': { type: 'string' },
-        'time-cost': { type: 'string' },
-      })
-      const memoryCost = intOption(values, 'memory-cost')
-      const timeCost = intOption(values, 'time-cost')
-      const password = await readPassword(io)
-      try {
-        const hasher = createPasswordHasher({
-          ...(memoryCost === undefined ? {} : { memoryCost }),
-          ...(timeCost === undefined ? {} : { timeCost }),
-        })
-        writeLine(io, await hasher.hash(password))
-      } catch (e) {
-        if (e instanceof PasswordError || e instanceof RangeError)
-          throw new UsageError(e.message, { cause: e })
-        throw e
-      }
-      return ExitCode.OK
-    }
-    if (sub === 'calibrate') {
-      const { values } = parseCommandArgs(rest, {
-        'target-ms': { type: 'string' },
-        json: { type: 'boolean' },
-      })
-      const targetMs = intOption(values, 'target-ms') ?? 250
-      if (targetMs < 1 || targetMs > 60_000) throw new UsageError('--target-ms expects 1 to 60000')
-      const r = await calibrate({ targetMs })
-      if (values.json === true) writeJson(io, r)
-      else
-        writeLine(
-          io,
-          `memoryCost=${r.memoryCost} timeCost=${r.timeCost} parallelism=${r.parallelism} (${r.ms.toFixed(0)} ms per hash)`,
-        )
-      return ExitCode.OK
-    }
-    if (sub === undefined || sub === '--help' || sub === 'help') {
-      io.stdout.write(USAGE)
-      return sub === undefined ? ExitCode.USAGE : ExitCode.OK
-    }
-    throw unknownSubcommand('password', sub, ['check', 'hash', 'calibrate'])
-  },
-}
+  subcommands: { check, hash, calibrate: calibrateCosts },
+})

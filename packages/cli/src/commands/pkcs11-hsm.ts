@@ -9,12 +9,15 @@
 import { bytesToHex, randomBytes, timingSafeEqual, utf8Encode } from '@safeguards/core'
 import { KeyringStateError } from '@safeguards/envelope'
 import type { Pkcs11KekProvider } from '@safeguards/pkcs11'
-import { parseCommandArgs, requireString, unknownSubcommand } from '../args.js'
+import { type ParsedValues, parseCommandArgs } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { CliExit, ExitCode, UsageError } from '../errors.js'
+import { FLAG, STRING, versionOption } from '../internal/options.js'
+import { commandOf, type Subcommand } from '../internal/subcommands.js'
 import { safeText, writeJson, writeLine } from '../output.js'
 import { mapEnvelopeError } from './envelope-shared.js'
 import { DEFAULT_PIN_ENV, hsmOptions, MODULE_ENV, mapTokenError, openHsm } from './hsm-shared.js'
+import { keyVersionDocument, keyVersionLine } from './key-versions.js'
 
 const usage = [
   'Usage: safeguards hsm <list|rotate|promote|retire|disable|enable|destroy|check> --key-name NAME',
@@ -36,125 +39,93 @@ const usage = [
   '3 key or token unavailable (library, token, PIN).',
 ].join('\n')
 
-function versionOf(values: Record<string, unknown>): number {
-  const v = Number(requireString(values as Record<string, string>, 'version'))
-  if (!Number.isSafeInteger(v) || v < 1) throw new UsageError('--version expects a positive integer')
-  return v
-}
+const OPTIONS = { ...hsmOptions, version: STRING, stage: FLAG, json: FLAG, 'allow-destroy': FLAG }
 
-async function withProvider<T>(
-  values: Record<string, unknown>,
-  io: CliIO,
-  fn: (hsm: Pkcs11KekProvider) => Promise<T>,
-): Promise<T> {
-  const hsm = await openHsm(values as Record<string, string>, io)
-  try {
-    return await fn(hsm)
-  } finally {
-    await hsm.close()
-  }
-}
+/** What a subcommand does with the token, once its options are checked. */
+type TokenStep = (hsm: Pkcs11KekProvider) => Promise<string[]>
 
-async function run(argv: string[], io: CliIO): Promise<number> {
-  const [sub, ...rest] = argv
-  const { values } = parseCommandArgs(rest, {
-    ...hsmOptions,
-    version: { type: 'string' },
-    stage: { type: 'boolean' },
-    json: { type: 'boolean' },
-    'allow-destroy': { type: 'boolean' },
-  })
-  try {
-    switch (sub) {
-      case 'list':
-        return await withProvider(values, io, async (hsm) => {
-          const keys = await hsm.list()
-          if (values.json === true) {
-            writeJson(io, {
-              token: hsm.token,
-              keyName: hsm.keyName,
-              keys: keys.map((k) => ({
-                keyRef: k.keyRef,
-                version: k.version,
-                state: k.state,
-                retired: k.retired === true,
-                createdAt: k.createdAt === undefined ? null : new Date(k.createdAt).toISOString(),
-              })),
-            })
-          } else {
-            for (const k of keys) {
-              const created = k.createdAt === undefined ? '-' : new Date(k.createdAt).toISOString()
-              writeLine(io, `${safeText(k.keyRef)}\t${k.retired ? 'retired' : k.state}\t${created}`)
-            }
-          }
-          return ExitCode.OK
-        })
-      case 'rotate':
-        return await withProvider(values, io, async (hsm) => {
-          const d = values.stage === true ? await hsm.addVersion() : await hsm.rotate()
-          writeLine(
-            io,
-            `${safeText(d.keyRef)} generated in token "${safeText(hsm.token.label)}" (${d.state})`,
-          )
-          return ExitCode.OK
-        })
-      case 'promote':
-      case 'retire':
-      case 'disable':
-      case 'enable': {
-        const version = versionOf(values)
-        return await withProvider(values, io, async (hsm) => {
-          const d = await hsm[sub](version)
-          writeLine(io, `${safeText(d.keyRef)} ${d.retired ? 'retired' : d.state}`)
-          return ExitCode.OK
-        })
+/**
+ * An `hsm` subcommand: its options parsed and checked by `prepare` before the token is opened (a
+ * usage error needs no PIN), the token opened for the step and closed after it, the lines printed,
+ * and token and envelope errors mapped to the documented exit codes.
+ */
+function tokenSubcommand(prepare: (values: ParsedValues, io: CliIO) => TokenStep): Subcommand {
+  return async (argv, io) => {
+    const { values } = parseCommandArgs(argv, OPTIONS)
+    try {
+      const step = prepare(values, io)
+      const hsm = await openHsm(values, io)
+      try {
+        for (const line of await step(hsm)) writeLine(io, line)
+      } finally {
+        await hsm.close()
       }
-      case 'destroy': {
-        const version = versionOf(values)
-        if (values['allow-destroy'] !== true) {
-          throw new UsageError('destroy erases the key in the token for good; add --allow-destroy to confirm')
-        }
-        return await withProvider(values, io, async (hsm) => {
-          const d = await hsm.destroy(version, { allowDestroy: true })
-          writeLine(io, `${safeText(d.keyRef)} destroyed`)
-          return ExitCode.OK
-        })
-      }
-      case 'check':
-        return await withProvider(values, io, async (hsm) => {
-          const dek = randomBytes(32)
-          const aad = utf8Encode(`safeguards hsm check ${bytesToHex(randomBytes(8))}`)
-          const { keyRef, edk } = await hsm.wrap(dek, aad)
-          const back = await hsm.unwrap(edk, keyRef, aad)
-          if (!timingSafeEqual(back, dek)) throw new CliExit(1, 'check failed: the unwrapped key differs')
-          writeLine(
-            io,
-            `ok: wrapped and unwrapped under ${safeText(keyRef)} in token "${safeText(hsm.token.label)}"`,
-          )
-          return ExitCode.OK
-        })
-      default:
-        throw unknownSubcommand('hsm', sub, [
-          'list',
-          'rotate',
-          'promote',
-          'retire',
-          'disable',
-          'enable',
-          'destroy',
-          'check',
-        ])
+    } catch (error) {
+      if (error instanceof KeyringStateError)
+        throw new CliExit(ExitCode.USAGE, error.message, { cause: error })
+      mapEnvelopeError(await mapTokenError(error))
     }
-  } catch (error) {
-    if (error instanceof KeyringStateError) throw new CliExit(ExitCode.USAGE, error.message, { cause: error })
-    return mapEnvelopeError(await mapTokenError(error))
+    return ExitCode.OK
   }
+}
+
+const list =
+  (values: ParsedValues, io: CliIO): TokenStep =>
+  async (hsm) => {
+    const keys = await hsm.list()
+    if (values.json !== true) return keys.map(keyVersionLine)
+    writeJson(io, { token: hsm.token, keyName: hsm.keyName, keys: keys.map(keyVersionDocument) })
+    return []
+  }
+
+const rotate =
+  (values: ParsedValues): TokenStep =>
+  async (hsm) => {
+    const d = values.stage === true ? await hsm.addVersion() : await hsm.rotate()
+    return [`${safeText(d.keyRef)} generated in token "${safeText(hsm.token.label)}" (${d.state})`]
+  }
+
+/** `promote`, `retire`, `disable` or `enable` of `--version N`. */
+const transition =
+  (op: 'promote' | 'retire' | 'disable' | 'enable') =>
+  (values: ParsedValues): TokenStep => {
+    const version = versionOption(values)
+    return async (hsm) => {
+      const d = await hsm[op](version)
+      return [`${safeText(d.keyRef)} ${d.retired ? 'retired' : d.state}`]
+    }
+  }
+
+const destroy = (values: ParsedValues): TokenStep => {
+  const version = versionOption(values)
+  if (values['allow-destroy'] !== true)
+    throw new UsageError('destroy erases the key in the token for good; add --allow-destroy to confirm')
+  return async (hsm) => [`${safeText((await hsm.destroy(version, { allowDestroy: true })).keyRef)} destroyed`]
+}
+
+/** Wraps and unwraps a random key through the token: the unwrapped key must be the same. */
+const check = (): TokenStep => async (hsm) => {
+  const dek = randomBytes(32)
+  const aad = utf8Encode(`safeguards hsm check ${bytesToHex(randomBytes(8))}`)
+  const { keyRef, edk } = await hsm.wrap(dek, aad)
+  const back = await hsm.unwrap(edk, keyRef, aad)
+  if (!timingSafeEqual(back, dek)) throw new CliExit(1, 'check failed: the unwrapped key differs')
+  return [`ok: wrapped and unwrapped under ${safeText(keyRef)} in token "${safeText(hsm.token.label)}"`]
 }
 
 /** `safeguards hsm`. */
-export const hsmCommand: Command = {
+export const hsmCommand: Command = commandOf({
   name: 'hsm',
   summary: 'manage a KEK in an HSM token (PKCS#11): list, rotate, promote, retire, destroy, check',
   usage,
-  run: ({ argv, io }) => run(argv, io),
-}
+  subcommands: {
+    list: tokenSubcommand(list),
+    rotate: tokenSubcommand(rotate),
+    promote: tokenSubcommand(transition('promote')),
+    retire: tokenSubcommand(transition('retire')),
+    disable: tokenSubcommand(transition('disable')),
+    enable: tokenSubcommand(transition('enable')),
+    destroy: tokenSubcommand(destroy),
+    check: tokenSubcommand(check),
+  },
+})
