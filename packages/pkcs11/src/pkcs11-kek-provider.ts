@@ -27,6 +27,7 @@ import {
   type Emitter,
   type EventOptions,
   type RandomSource,
+  type SafeguardEventType,
   SafeguardsError,
   Secret,
   systemClock,
@@ -1009,15 +1010,7 @@ export class Pkcs11KekProvider implements KekProvider {
 /** A lifecycle change's version and the event it announces (none when nothing changed). */
 type KeyChange = readonly [
   number,
-  (
-    | 'key.created'
-    | 'key.rotated'
-    | 'key.retired'
-    | 'key.disabled'
-    | 'key.enabled'
-    | 'key.destroyed'
-    | undefined
-  ),
+  Exclude<Extract<SafeguardEventType, `key.${string}`>, 'key.budget.warning'> | undefined,
 ]
 
 function cloneDoc(doc: StateDoc): StateDoc {
