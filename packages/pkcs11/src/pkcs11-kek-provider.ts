@@ -18,20 +18,7 @@
  *
  * @module
  */
-import {
-  assertBytes,
-  assertInteger,
-  type Clock,
-  createEmitter,
-  randomBytes as defaultRandom,
-  type Emitter,
-  type EventOptions,
-  type RandomSource,
-  type SafeguardEventType,
-  SafeguardsError,
-  Secret,
-  systemClock,
-} from '@safeguards/core'
+import { assertBytes, type Clock, type Emitter, type RandomSource, SafeguardsError } from '@safeguards/core'
 import {
   type DestroyOptions,
   EnvelopeDecryptionError,
@@ -39,137 +26,48 @@ import {
   KekProviderError,
   type KeyDescription,
   KeyringStateError,
-  type KeyringUsageOptions,
   type KeyState,
   KeyUnavailableError,
-  type KeyUnavailableReason,
   UsageLimitError,
   type WrapOptions,
   type WrappedKey,
 } from '@safeguards/envelope'
-import { Pkcs11ClosedError, Pkcs11MechanismError, Pkcs11TokenNotFoundError } from './errors.js'
-import {
-  acquireLibrary,
-  ckrName,
-  constant,
-  type Handle,
-  type LibraryLease,
-  type Pkcs11Library,
-  type Pkcs11Module,
-} from './internal/binding.js'
+import { Pkcs11ClosedError, Pkcs11MechanismError } from './errors.js'
+import { acquireLibrary, ckrName, constant, type Handle, type LibraryLease } from './internal/binding.js'
 import {
   DEK_BYTES,
   decodeEdk,
   encodeEdk,
   formatKeyRef,
   IV_BYTES,
-  KEY_NAME,
   MAX_AAD_BYTES,
-  MAX_VERSION,
-  PROVIDER_ID,
   parseKeyRef,
   TAG_BYTES,
   tokenAad,
 } from './internal/codec.js'
+import { call, KEY_GONE, keepSession, SESSION_FAULTS } from './internal/faults.js'
+import { decryptable, fingerprintOf, stateOf, unavailable, usable } from './internal/key-state.js'
+import {
+  addVersionIn,
+  destroyIn,
+  type KeyChange,
+  type LifecycleScope,
+  promoteIn,
+  setEnabledIn,
+} from './internal/lifecycle.js'
+import { assertMechanism, findToken, validateOptions } from './internal/open.js'
 import { SessionPool } from './internal/session-pool.js'
 import {
   assertSafe,
-  generateVersion,
   loadState,
-  type StateDoc,
-  setUsable,
   type TokenContext,
   type TokenState,
   type VersionObject,
-  writeDoc,
 } from './internal/token-store.js'
-import { UsageBudget, usageSettings } from './internal/usage.js'
+import type { UsageBudget } from './internal/usage.js'
+import type { Pkcs11ProviderOptions, TokenDescription } from './options.js'
 
-/** Which token to use: by label (as `softhsm2-util --init-token --label` sets it) or by serial number. */
-export type TokenSelector = { label: string; serial?: never } | { serial: string; label?: never }
-
-/**
- * Options of {@link Pkcs11KekProvider.open}.
- *
- * `events` receives the key lifecycle events (`key.created`, `key.rotated`, `key.retired`,
- * `key.disabled`, `key.enabled`, `key.destroyed`) once the change is made in the token and read
- * back, and `key.budget.warning` once per version and provider when its reserved usage reaches
- * `usage.warnAt`. A critical sink is awaited: when it fails, the call rejects with
- * `EventSinkError` (`ERR_EVENT_SINK`) but the change stands (the token already holds it).
- */
-export interface Pkcs11ProviderOptions extends EventOptions {
-  /** Path of the PKCS#11 library, for example `/usr/lib/softhsm/libsofthsm2.so`. */
-  module: string
-  /** The token. */
-  token: TokenSelector
-  /** The user PIN, as a `Secret` so that it never prints. */
-  pin: Secret<string>
-  /** The key name: `CKA_LABEL` of every version of this KEK (`[A-Za-z0-9._-]`, 1..64 characters). */
-  keyName: string
-  /** Provider id written into envelopes (default `pkcs11`). */
-  providerId?: string
-  /** Most sessions open at once, 1..64 (default 4). Each wrap or unwrap holds one exclusively. */
-  maxSessions?: number
-  /**
-   * How long the key state read from the token is trusted before it is read again, in ms
-   * (default 5000; 0 reads it on every operation). Lifecycle changes made through this provider
-   * apply at once; changes made elsewhere are seen within this time, and a version the token
-   * has disabled is refused by the token itself regardless.
-   */
-  cacheTtlMs?: number
-  /** Accept key versions that were imported (not `CKA_ALWAYS_SENSITIVE` / `CKA_NEVER_EXTRACTABLE`). Default false. */
-  allowImportedKeys?: boolean
-  /**
-   * Usage budget per version, as for the envelope's `LocalKeyring`: hard `limit` (default 2^32 wraps,
-   * SP 800-38D §8.3 for random IVs), `warnAt` (default 2^23, a `key.budget.warning` event), `policy` at the limit
-   * (`throw`, or `rotate`: add and promote a new HSM version, then go on), and the `store` that
-   * counts (default in memory, per process: give a shared store, e.g. on PostgreSQL or Redis, when
-   * several hosts wrap under the same HSM key).
-   */
-  usage?: KeyringUsageOptions
-  /** Clock for creation times (default the system clock). */
-  clock?: Clock
-  /** Source of the GCM IVs (default the platform CSPRNG). */
-  random?: RandomSource
-}
-
-/** Non-secret facts about the token a provider uses. */
-export interface TokenDescription {
-  label: string
-  serialNumber: string
-  manufacturer: string
-  model: string
-}
-
-/** Return values after which the session (or the whole token login) cannot be trusted any more. */
-const SESSION_FAULTS = new Set([
-  'CKR_SESSION_HANDLE_INVALID',
-  'CKR_SESSION_CLOSED',
-  'CKR_USER_NOT_LOGGED_IN',
-  'CKR_DEVICE_REMOVED',
-  'CKR_DEVICE_ERROR',
-  'CKR_DEVICE_MEMORY',
-  'CKR_TOKEN_NOT_PRESENT',
-  'CKR_TOKEN_NOT_RECOGNIZED',
-  'CKR_CRYPTOKI_NOT_INITIALIZED',
-  'CKR_OPERATION_ACTIVE',
-])
-const KEY_GONE = new Set(['CKR_KEY_HANDLE_INVALID', 'CKR_OBJECT_HANDLE_INVALID'])
-
-/** Keep the session after an error only when the token answered with an ordinary, operation-level code. */
-const keepSession = (e: unknown): boolean => {
-  if (e instanceof KeyUnavailableError || e instanceof EnvelopeDecryptionError) return true
-  const rv = ckrName(e)
-  return rv !== undefined && !SESSION_FAULTS.has(rv)
-}
-
-const trimPadded = (s: string): string => s.replace(/[ \0]+$/, '')
-
-function call<T>(fn: (cb: (error: Error | null, value: T) => void) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    fn((error, value) => (error ? reject(error) : resolve(value)))
-  })
-}
+export type { Pkcs11ProviderOptions, TokenDescription, TokenSelector } from './options.js'
 
 /**
  * A KEK provider backed by a PKCS#11 token (an HSM, a cloud HSM, or SoftHSM2 in tests).
@@ -220,6 +118,7 @@ export class Pkcs11KekProvider implements KekProvider {
   readonly token: TokenDescription
 
   readonly #lease: LibraryLease
+  readonly #scope: LifecycleScope
   readonly #pool: SessionPool
   readonly #cacheTtlMs: number
   readonly #allowImportedKeys: boolean
@@ -260,6 +159,7 @@ export class Pkcs11KekProvider implements KekProvider {
     this.keyName = options.keyName
     this.token = options.token
     this.#lease = options.lease
+    this.#scope = { providerId: this.id, keyName: this.keyName, keyRef: (v) => this.#ref(v) }
     this.#pool = options.pool
     this.#cacheTtlMs = options.cacheTtlMs
     this.#allowImportedKeys = options.allowImportedKeys
@@ -347,13 +247,13 @@ export class Pkcs11KekProvider implements KekProvider {
         version = this.#versionOf(options.keyRef)
       } else {
         const primary = state.doc.primary
-        if (primary === undefined || this.#stateOf(state, primary) !== 'primary') {
+        if (primary === undefined || stateOf(state, primary) !== 'primary') {
           throw new KeyUnavailableError(this.#familyRef(), 'no-primary')
         }
         version = primary
       }
       keyRef = this.#ref(version)
-      object = this.#usable(state, version, keyRef)
+      object = usable(state, version, keyRef)
       const v = version
       if (await this.#budget.reserve(keyRef, (n) => this.#warn(v, n))) break
       const { policy, limit } = this.#budget.settings
@@ -407,7 +307,7 @@ export class Pkcs11KekProvider implements KekProvider {
     if (!state.keys.has(version) && !state.doc.destroyed.includes(version)) {
       state = await this.#reload() // perhaps added since: read the token once more
     }
-    const object = this.#decryptable(state, version, keyRef)
+    const object = decryptable(state, version, keyRef)
     const parts = decodeEdk(edk)
     if (parts === undefined) throw new EnvelopeDecryptionError()
     return this.#run(object, keyRef, 'unwrap', async (ctx, handle) => {
@@ -454,7 +354,7 @@ export class Pkcs11KekProvider implements KekProvider {
   async describe(keyRef: string): Promise<KeyDescription> {
     const version = this.#versionOf(keyRef)
     const state = await this.#fresh()
-    const s = this.#stateOf(state, version)
+    const s = stateOf(state, version)
     if (s === undefined) throw new KeyUnavailableError(keyRef, 'unknown')
     return this.#describe(state, version, s)
   }
@@ -471,7 +371,7 @@ export class Pkcs11KekProvider implements KekProvider {
   async primary(): Promise<KeyDescription> {
     const state = await this.#fresh()
     const primary = state.doc.primary
-    if (primary === undefined || this.#stateOf(state, primary) !== 'primary') {
+    if (primary === undefined || stateOf(state, primary) !== 'primary') {
       throw new KeyUnavailableError(this.#familyRef(), 'no-primary')
     }
     return this.#describe(state, primary, 'primary')
@@ -493,7 +393,7 @@ export class Pkcs11KekProvider implements KekProvider {
     return Promise.all(
       [...versions]
         .sort((a, b) => a - b)
-        .map((v) => this.#describe(state, v, this.#stateOf(state, v) ?? 'destroyed')),
+        .map((v) => this.#describe(state, v, stateOf(state, v) ?? 'destroyed')),
     )
   }
 
@@ -529,24 +429,7 @@ export class Pkcs11KekProvider implements KekProvider {
    * ```
    */
   addVersion(): Promise<KeyDescription> {
-    return this.#mutate((ctx, state) => {
-      let next = Math.max(
-        0,
-        ...state.keys.keys(),
-        ...state.doc.destroyed,
-        ...Object.keys(state.doc.versions).map(Number),
-      )
-      for (let attempt = 0; attempt < 5; attempt++) {
-        next++
-        if (next > MAX_VERSION) throw new KeyringStateError('no version number left')
-        if (generateVersion(ctx, this.keyName, next) === undefined) continue
-        const doc = cloneDoc(state.doc)
-        doc.versions[String(next)] = { createdAt: this.#clock.now() }
-        writeDoc(ctx, this.keyName, state, doc)
-        return [next, 'key.created']
-      }
-      throw new KekProviderError(this.id, 'another writer keeps creating the same version numbers')
-    })
+    return this.#mutate((ctx, state) => addVersionIn(this.#scope, ctx, state, this.#clock.now()))
   }
 
   /**
@@ -559,17 +442,7 @@ export class Pkcs11KekProvider implements KekProvider {
    * ```
    */
   promote(version: number): Promise<KeyDescription> {
-    return this.#mutate((ctx, state) => {
-      const object = this.#lifecycleTarget(state, version)
-      if (!object.decrypt) throw new KeyringStateError(`cannot promote version ${version}: it is disabled`)
-      assertSafe(object, this.#ref(version))
-      if (!object.encrypt) setUsable(ctx, object.handle, true)
-      const was = state.doc.primary === version && object.encrypt
-      const doc = cloneDoc(state.doc)
-      doc.primary = version
-      writeDoc(ctx, this.keyName, state, doc)
-      return [version, was ? undefined : 'key.rotated']
-    })
+    return this.#mutate((ctx, state) => promoteIn(this.#scope, ctx, state, version))
   }
 
   /**
@@ -631,16 +504,7 @@ export class Pkcs11KekProvider implements KekProvider {
       if (options?.allowDestroy !== true) {
         throw new KeyringStateError(`destroying version ${version} requires { allowDestroy: true }`)
       }
-      const object = this.#lifecycleTarget(state, version)
-      if (object.decrypt || object.encrypt) {
-        throw new KeyringStateError(`cannot destroy version ${version}: disable or retire it first`)
-      }
-      const doc = cloneDoc(state.doc)
-      doc.destroyed.push(version)
-      // Record first: if the destroy below fails, the version reads as destroyed and is not used.
-      writeDoc(ctx, this.keyName, state, doc)
-      ctx.library.C_DestroyObject(ctx.session, object.handle)
-      return [version, 'key.destroyed']
+      return destroyIn(this.#scope, ctx, state, version)
     })
   }
 
@@ -685,7 +549,7 @@ export class Pkcs11KekProvider implements KekProvider {
           if (this.#loading === loading) this.#loading = undefined
           if (seq < this.#appliedSeq) return state
           this.#appliedSeq = seq
-          const fingerprint = this.#fingerprintOf(state)
+          const fingerprint = fingerprintOf(state)
           if (fingerprint !== this.#fingerprint) {
             this.#fingerprint = fingerprint
             this.#epoch++
@@ -750,15 +614,6 @@ export class Pkcs11KekProvider implements KekProvider {
     return version
   }
 
-  /** The primary and every version's state, as one comparable string. */
-  #fingerprintOf(state: TokenState): string {
-    const versions = new Set<number>([...state.keys.keys(), ...state.doc.destroyed])
-    return [...versions]
-      .sort((a, b) => a - b)
-      .map((v) => `${v}:${this.#stateOf(state, v)}:${state.doc.versions[String(v)]?.retired === true}`)
-      .join(',')
-  }
-
   /**
    * The key-state epoch ({@link KekProvider.stateEpoch}), read by an envelope's data-key cache on
    * every lookup: it changes when a lifecycle change made through this provider starts (before
@@ -784,39 +639,6 @@ export class Pkcs11KekProvider implements KekProvider {
       this.#reload().catch(() => undefined)
     }
     return this.#epoch
-  }
-
-  #stateOf(state: TokenState, version: number): KeyState | undefined {
-    const object = state.keys.get(version)
-    if (object === undefined) return state.doc.destroyed.includes(version) ? 'destroyed' : undefined
-    if (state.doc.destroyed.includes(version)) return 'destroyed'
-    if (!object.decrypt) return 'disabled'
-    if (state.doc.primary === version && object.encrypt) return 'primary'
-    return 'decrypt-only'
-  }
-
-  #unavailable(state: TokenState, version: number, keyRef: string): KeyUnavailableError | undefined {
-    const s = this.#stateOf(state, version)
-    let reason: KeyUnavailableReason | undefined
-    if (s === undefined) reason = 'unknown'
-    else if (s === 'destroyed') reason = 'destroyed'
-    else if (s === 'disabled')
-      reason = state.doc.versions[String(version)]?.retired === true ? 'retired' : 'disabled'
-    return reason === undefined ? undefined : new KeyUnavailableError(keyRef, reason)
-  }
-
-  #decryptable(state: TokenState, version: number, keyRef: string): VersionObject {
-    const error = this.#unavailable(state, version, keyRef)
-    if (error !== undefined) throw error
-    const object = state.keys.get(version) as VersionObject
-    assertSafe(object, keyRef)
-    return object
-  }
-
-  #usable(state: TokenState, version: number, keyRef: string): VersionObject {
-    const object = this.#decryptable(state, version, keyRef)
-    if (!object.encrypt) throw new KeyUnavailableError(keyRef, 'disabled')
-    return object
   }
 
   #describeWith(state: TokenState, version: number, s: KeyState, wraps: bigint): KeyDescription {
@@ -913,7 +735,7 @@ export class Pkcs11KekProvider implements KekProvider {
         if (rv === 'CKR_KEY_FUNCTION_NOT_PERMITTED' || (rv !== undefined && KEY_GONE.has(rv))) {
           // Someone changed the key in the token: re-read the state and act on it as it now is.
           const state = await this.#reload()
-          const error = this.#unavailable(state, object.version, keyRef)
+          const error = unavailable(state, object.version, keyRef)
           if (error !== undefined) throw error
           const now = state.keys.get(object.version) as VersionObject
           assertSafe(now, keyRef)
@@ -935,32 +757,8 @@ export class Pkcs11KekProvider implements KekProvider {
     }
   }
 
-  #lifecycleTarget(state: TokenState, version: number): VersionObject {
-    assertInteger(version, 'version', 1, MAX_VERSION)
-    const object = state.keys.get(version)
-    if (object === undefined || state.doc.destroyed.includes(version)) {
-      throw new KeyringStateError(`version ${version} of ${this.keyName} does not exist`)
-    }
-    return object
-  }
-
   #setEnabled(version: number, enabled: boolean, retired: boolean): Promise<KeyDescription> {
-    return this.#mutate((ctx, state) => {
-      const object = this.#lifecycleTarget(state, version)
-      if (!enabled && state.doc.primary === version) {
-        throw new KeyringStateError(
-          `cannot ${retired ? 'retire' : 'disable'} version ${version}: it is the primary`,
-        )
-      }
-      setUsable(ctx, object.handle, enabled)
-      const doc = cloneDoc(state.doc)
-      const meta = { ...doc.versions[String(version)] }
-      if (retired) meta.retired = true
-      else delete meta.retired
-      doc.versions[String(version)] = meta
-      writeDoc(ctx, this.keyName, state, doc)
-      return [version, enabled ? 'key.enabled' : retired ? 'key.retired' : 'key.disabled']
-    })
+    return this.#mutate((ctx, state) => setEnabledIn(this.#scope, ctx, state, { version, enabled, retired }))
   }
 
   /** Serialises lifecycle changes in this process, each on a freshly read state, and re-reads after. */
@@ -989,7 +787,7 @@ export class Pkcs11KekProvider implements KekProvider {
         this.#state = undefined
       }
       const state = await this.#reload(true)
-      const described = await this.#describe(state, version, this.#stateOf(state, version) ?? 'destroyed')
+      const described = await this.#describe(state, version, stateOf(state, version) ?? 'destroyed')
       // After the change is in the token and read back: a failing critical sink rejects, the change stands.
       if (type !== undefined && this.#emitter.active)
         await this.#emitter.emit({
@@ -1007,123 +805,7 @@ export class Pkcs11KekProvider implements KekProvider {
   }
 }
 
-/** A lifecycle change's version and the event it announces (none when nothing changed). */
-type KeyChange = readonly [
-  number,
-  Exclude<Extract<SafeguardEventType, `key.${string}`>, 'key.budget.warning'> | undefined,
-]
-
-function cloneDoc(doc: StateDoc): StateDoc {
-  const versions: StateDoc['versions'] = {}
-  for (const [k, v] of Object.entries(doc.versions)) versions[k] = { ...v }
-  const out: StateDoc = { seq: doc.seq, versions, destroyed: [...doc.destroyed] }
-  if (doc.primary !== undefined) out.primary = doc.primary
-  return out
-}
-
 function assertAad(aad: unknown): asserts aad is Uint8Array {
   assertBytes(aad, 'aad')
   if (aad.length > MAX_AAD_BYTES) throw new RangeError(`"aad" expected at most ${MAX_AAD_BYTES} bytes`)
-}
-
-interface ValidOptions {
-  module: string
-  token: TokenSelector
-  pin: Secret<string>
-  keyName: string
-  providerId: string
-  maxSessions: number
-  cacheTtlMs: number
-  allowImportedKeys: boolean
-  budget: UsageBudget
-  emitter: Emitter
-  clock: Clock
-  random: RandomSource
-}
-
-function validateOptions(options: Pkcs11ProviderOptions): ValidOptions {
-  if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object')
-  const { module, token, pin, keyName } = options
-  if (typeof module !== 'string' || module.length === 0)
-    throw new TypeError('"module" expected a library path')
-  if (typeof token !== 'object' || token === null)
-    throw new TypeError('"token" expected { label } or { serial }')
-  const hasLabel = typeof token.label === 'string'
-  const hasSerial = typeof token.serial === 'string'
-  if (hasLabel === hasSerial) throw new TypeError('"token" expected exactly one of { label } or { serial }')
-  if (!Secret.isSecret(pin) || typeof pin.reveal() !== 'string') {
-    throw new TypeError('"pin" expected a Secret<string> (wrap it with Secret.of)')
-  }
-  if (typeof keyName !== 'string' || !KEY_NAME.test(keyName)) {
-    throw new TypeError('"keyName" expected 1..64 characters of [A-Za-z0-9._-]')
-  }
-  const providerId = options.providerId ?? 'pkcs11'
-  if (typeof providerId !== 'string' || !PROVIDER_ID.test(providerId)) {
-    throw new TypeError('"providerId" expected 1..64 characters of [A-Za-z0-9._-]')
-  }
-  const maxSessions = options.maxSessions ?? 4
-  assertInteger(maxSessions, 'maxSessions', 1, 64)
-  const cacheTtlMs = options.cacheTtlMs ?? 5000
-  assertInteger(cacheTtlMs, 'cacheTtlMs', 0, 3_600_000)
-  const budget = new UsageBudget(usageSettings(options.usage))
-  return {
-    module,
-    token,
-    pin,
-    keyName,
-    providerId,
-    maxSessions,
-    cacheTtlMs,
-    allowImportedKeys: options.allowImportedKeys === true,
-    budget,
-    emitter: createEmitter(options),
-    clock: options.clock ?? systemClock,
-    random: options.random ?? defaultRandom,
-  }
-}
-
-function findToken(
-  library: Pkcs11Library,
-  binding: Pkcs11Module,
-  selector: TokenSelector,
-): { slot: Handle; info: TokenDescription } {
-  const wanted = selector.label !== undefined ? `label "${selector.label}"` : `serial "${selector.serial}"`
-  const matches: { slot: Handle; info: TokenDescription; flags: number }[] = []
-  for (const slot of library.C_GetSlotList(true)) {
-    const t = library.C_GetTokenInfo(slot)
-    const info: TokenDescription = {
-      label: trimPadded(t.label),
-      serialNumber: trimPadded(t.serialNumber),
-      manufacturer: trimPadded(t.manufacturerID),
-      model: trimPadded(t.model),
-    }
-    if (
-      selector.label !== undefined ? info.label === selector.label : info.serialNumber === selector.serial
-    ) {
-      matches.push({ slot, info, flags: Number(t.flags) })
-    }
-  }
-  if (matches.length !== 1) {
-    throw new Pkcs11TokenNotFoundError(`${matches.length} tokens match ${wanted}, expected exactly 1`)
-  }
-  const match = matches[0] as { slot: Handle; info: TokenDescription; flags: number }
-  const initialised =
-    constant(binding, 'CKF_TOKEN_INITIALIZED') | constant(binding, 'CKF_USER_PIN_INITIALIZED')
-  if ((match.flags & initialised) !== initialised) {
-    throw new Pkcs11TokenNotFoundError(`the token with ${wanted} is not initialised (no user PIN)`)
-  }
-  return { slot: match.slot, info: match.info }
-}
-
-function assertMechanism(library: Pkcs11Library, binding: Pkcs11Module, slot: Handle): void {
-  const needed = constant(binding, 'CKF_ENCRYPT') | constant(binding, 'CKF_DECRYPT')
-  let flags = 0
-  try {
-    flags = Number(library.C_GetMechanismInfo(slot, constant(binding, 'CKM_AES_GCM')).flags)
-  } catch {
-    flags = 0
-  }
-  if ((flags & needed) !== needed) {
-    throw new Pkcs11MechanismError('the token does not offer CKM_AES_GCM for encryption and decryption')
-  }
 }
