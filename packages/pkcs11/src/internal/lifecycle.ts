@@ -23,11 +23,17 @@ export type KeyChange = readonly [
   Exclude<Extract<SafeguardEventType, `key.${string}`>, 'key.budget.warning'> | undefined,
 ]
 
-/** What a change needs besides the session and the state. */
+/** Which key a change concerns. */
 export interface LifecycleScope {
   providerId: string
   keyName: string
   keyRef: (version: number) => string
+}
+
+/** Where a change is made: the key, a session, and the state freshly read in it. */
+export interface LifecycleSite extends LifecycleScope {
+  ctx: TokenContext
+  state: TokenState
 }
 
 function cloneDoc(doc: StateDoc): StateDoc {
@@ -38,23 +44,27 @@ function cloneDoc(doc: StateDoc): StateDoc {
   return out
 }
 
+/** Writes the state document as `edit` changes a copy of it. */
+function editDoc(site: LifecycleSite, edit: (doc: StateDoc) => void): void {
+  const doc = cloneDoc(site.state.doc)
+  edit(doc)
+  writeDoc(site.ctx, site.keyName, site.state, doc)
+}
+
 /** The key object of an existing, not destroyed version. */
-function target(scope: LifecycleScope, state: TokenState, version: number): VersionObject {
+function target(site: LifecycleSite, version: number): VersionObject {
+  const { state } = site
   assertInteger(version, 'version', 1, MAX_VERSION)
   const object = state.keys.get(version)
   if (object === undefined || state.doc.destroyed.includes(version)) {
-    throw new KeyringStateError(`version ${version} of ${scope.keyName} does not exist`)
+    throw new KeyringStateError(`version ${version} of ${site.keyName} does not exist`)
   }
   return object
 }
 
 /** Generates the next version in the token (decrypt-only), never reusing a number. */
-export function addVersionIn(
-  scope: LifecycleScope,
-  ctx: TokenContext,
-  state: TokenState,
-  now: number,
-): KeyChange {
+export function addVersionIn(site: LifecycleSite, now: number): KeyChange {
+  const { ctx, state } = site
   let next = Math.max(
     0,
     ...state.keys.keys(),
@@ -64,72 +74,63 @@ export function addVersionIn(
   for (let attempt = 0; attempt < 5; attempt++) {
     next++
     if (next > MAX_VERSION) throw new KeyringStateError('no version number left')
-    if (generateVersion(ctx, scope.keyName, next) === undefined) continue
-    const doc = cloneDoc(state.doc)
-    doc.versions[String(next)] = { createdAt: now }
-    writeDoc(ctx, scope.keyName, state, doc)
+    if (generateVersion(ctx, site.keyName, next) === undefined) continue
+    editDoc(site, (doc) => {
+      doc.versions[String(next)] = { createdAt: now }
+    })
     return [next, 'key.created']
   }
-  throw new KekProviderError(scope.providerId, 'another writer keeps creating the same version numbers')
+  throw new KekProviderError(site.providerId, 'another writer keeps creating the same version numbers')
 }
 
 /** Makes an enabled version the primary. */
-export function promoteIn(
-  scope: LifecycleScope,
-  ctx: TokenContext,
-  state: TokenState,
-  version: number,
-): KeyChange {
-  const object = target(scope, state, version)
+export function promoteIn(site: LifecycleSite, version: number): KeyChange {
+  const { ctx, state } = site
+  const object = target(site, version)
   if (!object.decrypt) throw new KeyringStateError(`cannot promote version ${version}: it is disabled`)
-  assertSafe(object, scope.keyRef(version))
+  assertSafe(object, site.keyRef(version))
   if (!object.encrypt) setUsable(ctx, object.handle, true)
   const was = state.doc.primary === version && object.encrypt
-  const doc = cloneDoc(state.doc)
-  doc.primary = version
-  writeDoc(ctx, scope.keyName, state, doc)
+  editDoc(site, (doc) => {
+    doc.primary = version
+  })
   return [version, was ? undefined : 'key.rotated']
 }
 
 /** Enables a version (decrypt-only), or disables it in the token, recording a retirement. */
 export function setEnabledIn(
-  scope: LifecycleScope,
-  ctx: TokenContext,
-  state: TokenState,
+  site: LifecycleSite,
   change: { version: number; enabled: boolean; retired: boolean },
 ): KeyChange {
+  const { ctx, state } = site
   const { version, enabled, retired } = change
-  const object = target(scope, state, version)
+  const object = target(site, version)
   if (!enabled && state.doc.primary === version) {
     throw new KeyringStateError(
       `cannot ${retired ? 'retire' : 'disable'} version ${version}: it is the primary`,
     )
   }
   setUsable(ctx, object.handle, enabled)
-  const doc = cloneDoc(state.doc)
-  const meta = { ...doc.versions[String(version)] }
-  if (retired) meta.retired = true
-  else delete meta.retired
-  doc.versions[String(version)] = meta
-  writeDoc(ctx, scope.keyName, state, doc)
+  editDoc(site, (doc) => {
+    const meta = { ...doc.versions[String(version)] }
+    if (retired) meta.retired = true
+    else delete meta.retired
+    doc.versions[String(version)] = meta
+  })
   return [version, enabled ? 'key.enabled' : retired ? 'key.retired' : 'key.disabled']
 }
 
 /** Destroys a disabled version's key object, recording it as destroyed first. */
-export function destroyIn(
-  scope: LifecycleScope,
-  ctx: TokenContext,
-  state: TokenState,
-  version: number,
-): KeyChange {
-  const object = target(scope, state, version)
+export function destroyIn(site: LifecycleSite, version: number): KeyChange {
+  const { ctx } = site
+  const object = target(site, version)
   if (object.decrypt || object.encrypt) {
     throw new KeyringStateError(`cannot destroy version ${version}: disable or retire it first`)
   }
-  const doc = cloneDoc(state.doc)
-  doc.destroyed.push(version)
   // Record first: if the destroy below fails, the version reads as destroyed and is not used.
-  writeDoc(ctx, scope.keyName, state, doc)
+  editDoc(site, (doc) => {
+    doc.destroyed.push(version)
+  })
   ctx.library.C_DestroyObject(ctx.session, object.handle)
   return [version, 'key.destroyed']
 }
