@@ -10,7 +10,6 @@
  * @module
  */
 import {
-  assertBytes,
   assertInteger,
   type Clock,
   createEmitter,
@@ -21,31 +20,21 @@ import {
   systemClock,
 } from '@safeguards/core'
 import type { DataKeyCacheOptions } from './data-key-cache.js'
-import { EnvelopeDecryptionError, InvalidContextError } from './errors.js'
+import { InvalidContextError } from './errors.js'
 import {
-  bodyShape,
   checkFrameLength,
   DEFAULT_FRAME_LENGTH,
   DEFAULT_MAX_EDKS,
   type EnvelopeInfo,
   inspectEnvelope,
-  parseHeader,
 } from './format.js'
 import { type AeadBackendName, getAead } from './internal/aead.js'
-import { type EncryptionContext, encodeContext } from './internal/context.js'
+import type { EncryptionContext } from './internal/context.js'
 import { defaultKdfBackend, type KdfBackendName } from './internal/kdf.js'
-import { createDataKeyCache, type HeaderMaterial } from './internal/key-cache.js'
-import {
-  type EnvelopeConfig,
-  mergeContext,
-  rewrapHeader,
-  storedContextFor,
-  withDataKey,
-  wrapMaterial,
-} from './internal/message.js'
+import { createDataKeyCache } from './internal/key-cache.js'
+import type { EnvelopeConfig } from './internal/message.js'
+import { decryptRecord, encryptRecord, rewrapRecord, settle } from './internal/one-shot.js'
 import { pooledRandom } from './internal/random-pool.js'
-import { frameCount, openRecord, sealRecord } from './internal/record.js'
-import { contextDigest, MAX_FRAMES } from './internal/schedule.js'
 import { decryptTransform, encryptTransform, rewrapTransform } from './internal/streams.js'
 import type { KekProvider } from './kek-provider.js'
 
@@ -154,10 +143,6 @@ function headerKeyRefs(ciphertext: unknown, maxEdks: number): string[] {
   }
 }
 
-function resultValue<T>(r: { value: T }): T {
-  return r.value
-}
-
 function codeOf(e: unknown): string {
   return e instanceof SafeguardsError ? e.code : 'ERR_UNKNOWN'
 }
@@ -211,38 +196,8 @@ function codeOf(e: unknown): string {
  * ```
  */
 export function createEnvelope(options: EnvelopeOptions): Envelope {
-  if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object')
-  const providers = options.providers ?? (options.provider ? [options.provider] : [])
-  if (providers.length === 0) throw new TypeError('"provider" or "providers" is required')
-  const ids = new Set<string>()
-  for (const p of providers) {
-    if (typeof p?.wrap !== 'function' || typeof p.unwrap !== 'function') {
-      throw new TypeError('"providers" must implement KekProvider')
-    }
-    if (ids.has(p.id)) throw new TypeError('"providers" ids must be unique')
-    ids.add(p.id)
-  }
-  const frameLength = options.frameLength ?? DEFAULT_FRAME_LENGTH
-  checkFrameLength(frameLength)
-  const maxEdks = options.maxEdks ?? DEFAULT_MAX_EDKS
-  assertInteger(maxEdks, 'maxEdks', 1, 32)
-  if (providers.length > maxEdks) throw new RangeError('"providers" exceeds maxEdks')
-  const storedKeys = [...(options.storedKeys ?? [])]
-  for (const k of storedKeys) {
-    if (typeof k !== 'string' || k.length === 0 || k.startsWith('hge:')) {
-      throw new InvalidContextError('storedKeys must be non-empty strings without the hge: prefix')
-    }
-  }
-  const cfg: EnvelopeConfig = {
-    providers,
-    aead: getAead(options.backend),
-    kdf: options.kdfBackend ?? defaultKdfBackend,
-    frameLength,
-    storedKeys,
-    maxEdks,
-    random: options.random ?? pooledRandom(randomBytes),
-    cache: createDataKeyCache(options.dataKeyCache, providers),
-  }
+  const cfg = resolveConfig(options)
+  const { maxEdks, providers } = cfg
   const emitter = createEmitter(options)
   const clock = options.clock ?? systemClock
   /**
@@ -273,129 +228,16 @@ export function createEnvelope(options: EnvelopeOptions): Envelope {
       ? (ciphertext, context, ...rest) =>
           open(ciphertext, context, ...rest).catch((e: unknown) => reportFailure(e, ciphertext, context))
       : open
-
-  interface Sealed {
-    value: Uint8Array
-    keyRefs: readonly string[]
-    messageId: Uint8Array
-  }
-
-  /**
-   * Encrypts a buffer as one envelope. With the data-key cache, a hit is handled synchronously
-   * from lookup to output (the cached key is used before anything can evict it).
-   */
-  function encryptRaw(plaintext: Uint8Array, context: EncryptionContext): Sealed | Promise<Sealed> {
-    assertBytes(plaintext, 'plaintext')
-    if (frameCount(plaintext.length, cfg.frameLength) > MAX_FRAMES)
-      throw new RangeError('"plaintext" is too long for one envelope')
-    const canonical = encodeContext(context)
-    const cache = cfg.cache?.encrypt ? cfg.cache : undefined
-    const key = cache?.contextKey(canonical, contextDigest)
-    if (cache !== undefined && key !== undefined) {
-      const hit = cache.takeWrite(key, plaintext.length)
-      if (hit !== undefined) {
-        const messageId = cfg.random(32)
-        const value = sealRecord(cfg, hit.material, messageId, plaintext, canonical, hit.owned)
-        return settle(value, hit.material.keyRefs, messageId)
-      }
-    }
-    return encryptMiss(plaintext, context, canonical, key)
-  }
-
-  function settle(
-    value: Uint8Array | Promise<Uint8Array>,
-    keyRefs: readonly string[],
-    messageId: Uint8Array,
-  ): Sealed | Promise<Sealed> {
-    return value instanceof Promise
-      ? value.then((v) => ({ value: v, keyRefs, messageId }))
-      : { value, keyRefs, messageId }
-  }
-
-  async function encryptMiss(
-    plaintext: Uint8Array,
-    context: EncryptionContext,
-    canonical: Uint8Array,
-    key: string | undefined,
-  ): Promise<Sealed> {
-    const cache = key === undefined ? undefined : cfg.cache
-    if (cache !== undefined && key !== undefined) {
-      // another call is wrapping a data key for this context: wait for it rather than wrap too
-      const pending = cache.pendingWrite(key)
-      if (pending !== undefined) {
-        await pending.catch(() => undefined)
-        const hit = cache.takeWrite(key, plaintext.length)
-        if (hit !== undefined) {
-          const messageId = cfg.random(32)
-          const value = sealRecord(cfg, hit.material, messageId, plaintext, canonical, hit.owned)
-          return settle(value, hit.material.keyRefs, messageId)
-        }
-      }
-    }
-    const generation = cache?.generation() ?? 0
-    const rnd = cfg.random(64) // data key ‖ message id
-    const dek = rnd.slice(0, 32)
-    const messageId = rnd.slice(32, 64)
-    rnd.fill(0)
-    let material: HeaderMaterial
-    try {
-      const fill = wrapMaterial(cfg, canonical, storedContextFor(cfg, context), dek, messageId)
-      if (cache !== undefined && key !== undefined) cache.trackWrite(key, fill)
-      material = await fill
-    } catch (e) {
-      dek.fill(0)
-      throw e
-    }
-    const kept =
-      cache !== undefined && key !== undefined && cache.putWrite(key, material, plaintext.length, generation)
-    return settle(
-      sealRecord(cfg, material, messageId, plaintext, canonical, !kept),
-      material.keyRefs,
-      messageId,
-    )
-  }
-
-  function decryptRaw(ciphertext: Uint8Array, context: EncryptionContext): Sealed | Promise<Sealed> {
-    assertBytes(ciphertext, 'ciphertext')
-    const header = parseHeader(ciphertext, { maxEdks })
-    const keyRefs = header.edks.map((e) => e.keyRef)
-    const shape = bodyShape(ciphertext.length - header.length, header.frameLength)
-    const canonical = mergeContext(header, context)
-    return withDataKey(cfg, header, canonical, (dek, info) => {
-      if (shape === undefined || shape.frames > MAX_FRAMES) throw new EnvelopeDecryptionError()
-      return settle(
-        openRecord(cfg, header, canonical, dek, info, ciphertext, shape),
-        keyRefs,
-        header.messageId,
-      )
-    })
-  }
-
-  /** Runs a maybe-synchronous operation as a promise resolving to the bytes alone (one promise, no extra hop). */
-  const bytesOf = (op: () => Sealed | Promise<Sealed>): Promise<Uint8Array> => {
-    try {
-      const r = op()
-      return r instanceof Promise ? r.then(resultValue) : Promise.resolve(r.value)
-    } catch (e) {
-      return Promise.reject(e)
-    }
-  }
-  const decryptOnce = reported((ciphertext, context) => bytesOf(() => decryptRaw(ciphertext, context)))
+  const decrypt = reported((ciphertext, context) => settle(() => decryptRecord(cfg, ciphertext, context)))
 
   return {
-    encrypt: (plaintext, context) => bytesOf(() => encryptRaw(plaintext, context)),
-    decrypt: reported((ciphertext, context) => bytesOf(() => decryptRaw(ciphertext, context))),
+    encrypt: (plaintext, context) => settle(() => encryptRecord(cfg, plaintext, context)),
+    decrypt,
     encryptStream: (context) => encryptTransform(cfg, context),
     decryptStream: (context) => decryptTransform(cfg, context),
-    rewrap: reported(async (ciphertext, context, opts?: RewrapOptions) => {
-      assertBytes(ciphertext, 'ciphertext')
-      const header = parseHeader(ciphertext, { maxEdks })
-      const fresh = await rewrapHeader(cfg, header, context, opts?.to)
-      const out = new Uint8Array(fresh.length + ciphertext.length - header.length)
-      out.set(fresh, 0)
-      out.set(ciphertext.subarray(header.length), fresh.length)
-      return out
-    }),
+    rewrap: reported((ciphertext, context, opts?: RewrapOptions) =>
+      rewrapRecord(cfg, ciphertext, context, opts?.to),
+    ),
     rewrapStream: (context, opts) => rewrapTransform(cfg, context, opts?.to),
     async needsRewrap(ciphertext) {
       const info = inspectEnvelope(ciphertext, { maxEdks })
@@ -407,9 +249,9 @@ export function createEnvelope(options: EnvelopeOptions): Envelope {
       return false
     },
     async reencrypt(ciphertext, context, opts) {
-      const pt = await decryptOnce(ciphertext, context)
+      const pt = await decrypt(ciphertext, context)
       try {
-        return (await encryptRaw(pt, opts?.context ?? context)).value
+        return await encryptRecord(cfg, pt, opts?.context ?? context)
       } finally {
         pt.fill(0)
       }
@@ -417,5 +259,41 @@ export function createEnvelope(options: EnvelopeOptions): Envelope {
     inspect: (ciphertext) => inspectEnvelope(ciphertext, { maxEdks }),
     clearCache: () => cfg.cache?.clear(),
     close: () => cfg.cache?.close(),
+  }
+}
+
+/** Checks the options and resolves the defaults. */
+function resolveConfig(options: EnvelopeOptions): EnvelopeConfig {
+  if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object')
+  const providers = options.providers ?? (options.provider ? [options.provider] : [])
+  if (providers.length === 0) throw new TypeError('"provider" or "providers" is required')
+  const ids = new Set<string>()
+  for (const p of providers) {
+    if (typeof p?.wrap !== 'function' || typeof p.unwrap !== 'function') {
+      throw new TypeError('"providers" must implement KekProvider')
+    }
+    if (ids.has(p.id)) throw new TypeError('"providers" ids must be unique')
+    ids.add(p.id)
+  }
+  const frameLength = options.frameLength ?? DEFAULT_FRAME_LENGTH
+  checkFrameLength(frameLength)
+  const maxEdks = options.maxEdks ?? DEFAULT_MAX_EDKS
+  assertInteger(maxEdks, 'maxEdks', 1, 32)
+  if (providers.length > maxEdks) throw new RangeError('"providers" exceeds maxEdks')
+  const storedKeys = [...(options.storedKeys ?? [])]
+  for (const k of storedKeys) {
+    if (typeof k !== 'string' || k.length === 0 || k.startsWith('hge:')) {
+      throw new InvalidContextError('storedKeys must be non-empty strings without the hge: prefix')
+    }
+  }
+  return {
+    providers,
+    aead: getAead(options.backend),
+    kdf: options.kdfBackend ?? defaultKdfBackend,
+    frameLength,
+    storedKeys,
+    maxEdks,
+    random: options.random ?? pooledRandom(randomBytes),
+    cache: createDataKeyCache(options.dataKeyCache, providers),
   }
 }

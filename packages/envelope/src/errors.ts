@@ -17,7 +17,12 @@
  *
  * @module
  */
-import { SafeguardsError, type SafeguardsErrorOptions } from '@safeguards/core'
+import {
+  CodedError,
+  type ErrorCategory,
+  SafeguardsError,
+  type SafeguardsErrorOptions,
+} from '@safeguards/core'
 
 /** Every code `@safeguards/envelope` raises. Stable: adding a code is minor, removing one is major. */
 export type EnvelopeErrorCode =
@@ -51,10 +56,12 @@ export type EnvelopeErrorCode =
  * }
  * ```
  */
-export class EnvelopeDecryptionError extends SafeguardsError<'ERR_ENVELOPE_DECRYPTION_FAILED'> {
+export class EnvelopeDecryptionError extends CodedError<'ERR_ENVELOPE_DECRYPTION_FAILED'> {
+  static override readonly code = 'ERR_ENVELOPE_DECRYPTION_FAILED'
+  static override readonly category: ErrorCategory = 'integrity'
   /** The message is always `decryption failed`; `cause` is never set, so nothing distinguishes failures. */
   constructor() {
-    super('ERR_ENVELOPE_DECRYPTION_FAILED', 'decryption failed', { category: 'integrity' })
+    super('decryption failed')
   }
 }
 
@@ -82,7 +89,9 @@ export type KeyUnavailableReason =
  * // message: 'key local:default@v3 is unavailable (disabled)'
  * ```
  */
-export class KeyUnavailableError extends SafeguardsError<'ERR_ENVELOPE_KEY_UNAVAILABLE'> {
+export class KeyUnavailableError extends CodedError<'ERR_ENVELOPE_KEY_UNAVAILABLE'> {
+  static override readonly code = 'ERR_ENVELOPE_KEY_UNAVAILABLE'
+  static override readonly category: ErrorCategory = 'key-unavailable'
   /** The key reference, for example `local:default@v3`. */
   readonly keyRef: string
   /** Why it is unavailable. */
@@ -91,12 +100,10 @@ export class KeyUnavailableError extends SafeguardsError<'ERR_ENVELOPE_KEY_UNAVA
   /**
    * @param keyRef - the key reference (not secret).
    * @param reason - why it cannot be used.
+   * @param options - the cause.
    */
   constructor(keyRef: string, reason: KeyUnavailableReason, options?: SafeguardsErrorOptions) {
-    super('ERR_ENVELOPE_KEY_UNAVAILABLE', `key ${keyRef} is unavailable (${reason})`, {
-      ...options,
-      category: 'key-unavailable',
-    })
+    super(`key ${keyRef} is unavailable (${reason})`, { cause: options?.cause })
     this.keyRef = keyRef
     this.reason = reason
   }
@@ -112,11 +119,9 @@ export class KeyUnavailableError extends SafeguardsError<'ERR_ENVELOPE_KEY_UNAVA
  * inspectEnvelope(new Uint8Array([1, 2, 3])) // throws EnvelopeFormatError (ERR_ENVELOPE_FORMAT)
  * ```
  */
-export class EnvelopeFormatError extends SafeguardsError<'ERR_ENVELOPE_FORMAT'> {
-  /** @param message - names the field, never its contents. */
-  constructor(message: string) {
-    super('ERR_ENVELOPE_FORMAT', message, { category: 'invalid-input' })
-  }
+export class EnvelopeFormatError extends CodedError<'ERR_ENVELOPE_FORMAT'> {
+  static override readonly code = 'ERR_ENVELOPE_FORMAT'
+  static override readonly category: ErrorCategory = 'invalid-input'
 }
 
 /**
@@ -128,11 +133,9 @@ export class EnvelopeFormatError extends SafeguardsError<'ERR_ENVELOPE_FORMAT'> 
  * // an envelope with formatVersion 2 -> UnsupportedFormatError (ERR_ENVELOPE_UNSUPPORTED)
  * ```
  */
-export class UnsupportedFormatError extends SafeguardsError<'ERR_ENVELOPE_UNSUPPORTED'> {
-  /** @param message - names the field and the numeric value. */
-  constructor(message: string) {
-    super('ERR_ENVELOPE_UNSUPPORTED', message, { category: 'invalid-input' })
-  }
+export class UnsupportedFormatError extends CodedError<'ERR_ENVELOPE_UNSUPPORTED'> {
+  static override readonly code = 'ERR_ENVELOPE_UNSUPPORTED'
+  static override readonly category: ErrorCategory = 'invalid-input'
 }
 
 /**
@@ -144,11 +147,9 @@ export class UnsupportedFormatError extends SafeguardsError<'ERR_ENVELOPE_UNSUPP
  * // an envelope listing 9 wrapped keys when maxEdks is 4 -> EnvelopeLimitError (ERR_ENVELOPE_LIMIT)
  * ```
  */
-export class EnvelopeLimitError extends SafeguardsError<'ERR_ENVELOPE_LIMIT'> {
-  /** @param message - names the limit and the counts. */
-  constructor(message: string) {
-    super('ERR_ENVELOPE_LIMIT', message, { category: 'limit' })
-  }
+export class EnvelopeLimitError extends CodedError<'ERR_ENVELOPE_LIMIT'> {
+  static override readonly code = 'ERR_ENVELOPE_LIMIT'
+  static override readonly category: ErrorCategory = 'limit'
 }
 
 /**
@@ -161,11 +162,8 @@ export class EnvelopeLimitError extends SafeguardsError<'ERR_ENVELOPE_LIMIT'> {
  * await envelope.encrypt(data, { 'hge:x': '1' }) // throws InvalidContextError (ERR_ENVELOPE_CONTEXT)
  * ```
  */
-export class InvalidContextError extends SafeguardsError<'ERR_ENVELOPE_CONTEXT'> {
-  /** @param message - names the problem, never a context value. */
-  constructor(message: string) {
-    super('ERR_ENVELOPE_CONTEXT', message)
-  }
+export class InvalidContextError extends CodedError<'ERR_ENVELOPE_CONTEXT'> {
+  static override readonly code = 'ERR_ENVELOPE_CONTEXT'
 }
 
 /**
@@ -179,15 +177,15 @@ export class InvalidContextError extends SafeguardsError<'ERR_ENVELOPE_CONTEXT'>
  * // policy 'throw', limit reached -> UsageLimitError (ERR_ENVELOPE_USAGE_LIMIT), keyRef set
  * ```
  */
-export class UsageLimitError extends SafeguardsError<'ERR_ENVELOPE_USAGE_LIMIT'> {
+export class UsageLimitError extends CodedError<'ERR_ENVELOPE_USAGE_LIMIT'> {
+  static override readonly code = 'ERR_ENVELOPE_USAGE_LIMIT'
+  static override readonly category: ErrorCategory = 'limit'
   /** The exhausted key reference. */
   readonly keyRef: string
 
   /** @param keyRef - the exhausted key; @param limit - the cap that was reached. */
   constructor(keyRef: string, limit: bigint | number) {
-    super('ERR_ENVELOPE_USAGE_LIMIT', `key ${keyRef} reached its usage limit of ${limit}`, {
-      category: 'limit',
-    })
+    super(`key ${keyRef} reached its usage limit of ${limit}`)
     this.keyRef = keyRef
   }
 }
@@ -202,13 +200,15 @@ export class UsageLimitError extends SafeguardsError<'ERR_ENVELOPE_USAGE_LIMIT'>
  * throw new KekProviderError('pkcs11', 'C_WrapKey failed (CKR_DEVICE_ERROR)', { cause: e })
  * ```
  */
-export class KekProviderError extends SafeguardsError<'ERR_KEK_PROVIDER'> {
+export class KekProviderError extends CodedError<'ERR_KEK_PROVIDER'> {
+  static override readonly code = 'ERR_KEK_PROVIDER'
+  static override readonly category: ErrorCategory = 'unavailable'
   /** The provider id, for example `local` or `pkcs11`. */
   readonly providerId: string
 
-  /** @param providerId - the provider; @param message - safe detail (codes, not secrets). */
+  /** @param providerId - the provider; @param message - safe detail (codes, not secrets); @param options - the cause. */
   constructor(providerId: string, message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_KEK_PROVIDER', `${providerId}: ${message}`, { ...options, category: 'unavailable' })
+    super(`${providerId}: ${message}`, { cause: options?.cause })
     this.providerId = providerId
   }
 }
@@ -222,11 +222,9 @@ export class KekProviderError extends SafeguardsError<'ERR_KEK_PROVIDER'> {
  * await keyring.destroy(1) // throws KeyringStateError unless { allowDestroy: true }
  * ```
  */
-export class KeyringStateError extends SafeguardsError<'ERR_KEYRING_STATE'> {
-  /** @param message - names the version and the states involved. */
-  constructor(message: string) {
-    super('ERR_KEYRING_STATE', message, { category: 'conflict' })
-  }
+export class KeyringStateError extends CodedError<'ERR_KEYRING_STATE'> {
+  static override readonly code = 'ERR_KEYRING_STATE'
+  static override readonly category: ErrorCategory = 'conflict'
 }
 
 /**
@@ -239,6 +237,9 @@ export class KeyringStateError extends SafeguardsError<'ERR_KEYRING_STATE'> {
  * ```
  */
 export class KeyringFileError extends SafeguardsError<'ERR_KEYRING_FILE'> {
+  // Not a CodedError: the category is per instance (`io`, `invalid-input`, `conflict`,
+  // `key-unavailable`), which CodedError's static category cannot express.
+  static readonly code = 'ERR_KEYRING_FILE'
   /**
    * @param message - names the path and what was attempted (the path is the caller's, not a secret).
    * @param options - the cause; `category` is `io` (default: the file cannot be read, written or
@@ -258,9 +259,11 @@ export class KeyringFileError extends SafeguardsError<'ERR_KEYRING_FILE'> {
  * await LocalKeyring.open(path, { passphrase: Secret.of('wrong') }) // throws KeyringSealedError
  * ```
  */
-export class KeyringSealedError extends SafeguardsError<'ERR_KEYRING_SEALED'> {
+export class KeyringSealedError extends CodedError<'ERR_KEYRING_SEALED'> {
+  static override readonly code = 'ERR_KEYRING_SEALED'
+  static override readonly category: ErrorCategory = 'key-unavailable'
   /** @param message - defaults to a generic message. */
   constructor(message = 'keyring is sealed: the master secret is missing or wrong') {
-    super('ERR_KEYRING_SEALED', message, { category: 'key-unavailable' })
+    super(message)
   }
 }

@@ -145,6 +145,7 @@ export function checkFrameLength(frameLength: number): void {
 export function parseHeaderPrefix(bytes: Uint8Array, limits: ParseLimits = {}): EnvelopeHeader {
   const maxEdks = Math.min(limits.maxEdks ?? DEFAULT_MAX_EDKS, HARD_MAX_EDKS)
   const r = new Reader(bytes)
+  // envelope-v1 §2: magic "HGE", format version, suite (§3), frame length (§8, §11), message id
   const magic = r.bytes(3)
   if (magic[0] !== 0x48 || magic[1] !== 0x47 || magic[2] !== 0x45) {
     throw new EnvelopeFormatError('not an envelope (bad magic)')
@@ -157,6 +158,7 @@ export function parseHeaderPrefix(bytes: Uint8Array, limits: ParseLimits = {}): 
   const frameLength = r.u32()
   checkFrameLength(frameLength)
   const messageId = r.bytes(MESSAGE_ID_LENGTH)
+  // §7: the wrapped data keys, each `u8 len ‖ provider id ‖ u16 len ‖ key ref ‖ u16 len ‖ edk`
   const edkCount = r.u16()
   if (edkCount === 0) throw new EnvelopeFormatError('envelope has no wrapped key')
   if (edkCount > maxEdks)
@@ -183,6 +185,7 @@ export function parseHeaderPrefix(bytes: Uint8Array, limits: ParseLimits = {}): 
     }
     edks.push({ providerId: utf8Decode(p), keyRef, edk })
   }
+  // §4: the stored part of the encryption context; §5: the key commitment; §6: the header tag
   const sLen = r.u16()
   if (sLen > MAX_CONTEXT_BYTES) throw new EnvelopeLimitError('stored context too long')
   const storedContext = r.bytes(sLen)

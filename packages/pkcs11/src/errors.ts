@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { SafeguardsError, type SafeguardsErrorOptions } from '@safeguards/core'
+import { CodedError, type ErrorCategory, type SafeguardsErrorOptions } from '@safeguards/core'
 
 /** Every code `@safeguards/pkcs11` raises itself. Stable: adding a code is minor, removing one is major. */
 export type Pkcs11ErrorCode =
@@ -40,7 +40,7 @@ export type Pkcs11ErrorCode =
  * }
  * ```
  */
-export class Pkcs11Error<C extends Pkcs11ErrorCode = Pkcs11ErrorCode> extends SafeguardsError<C> {}
+export class Pkcs11Error<C extends Pkcs11ErrorCode = Pkcs11ErrorCode> extends CodedError<C> {}
 
 /**
  * The PKCS#11 library (or the Node binding) cannot be loaded or initialised: a wrong path, a
@@ -52,10 +52,8 @@ export class Pkcs11Error<C extends Pkcs11ErrorCode = Pkcs11ErrorCode> extends Sa
  * ```
  */
 export class Pkcs11ModuleError extends Pkcs11Error<'ERR_PKCS11_MODULE'> {
-  /** @param message - names the library path and the PKCS#11 return value. */
-  constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_PKCS11_MODULE', message, { ...options, category: 'key-unavailable' })
-  }
+  static override readonly code = 'ERR_PKCS11_MODULE'
+  static override readonly category: ErrorCategory = 'key-unavailable'
 }
 
 /**
@@ -68,10 +66,8 @@ export class Pkcs11ModuleError extends Pkcs11Error<'ERR_PKCS11_MODULE'> {
  * ```
  */
 export class Pkcs11TokenNotFoundError extends Pkcs11Error<'ERR_PKCS11_TOKEN_NOT_FOUND'> {
-  /** @param message - names the label or serial searched and the count found. */
-  constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_PKCS11_TOKEN_NOT_FOUND', message, { ...options, category: 'key-unavailable' })
-  }
+  static override readonly code = 'ERR_PKCS11_TOKEN_NOT_FOUND'
+  static override readonly category: ErrorCategory = 'key-unavailable'
 }
 
 /** Why a login failed. */
@@ -91,12 +87,13 @@ export type Pkcs11LoginReason = 'pin-incorrect' | 'pin-locked' | 'pin-invalid' |
  * ```
  */
 export class Pkcs11LoginError extends Pkcs11Error<'ERR_PKCS11_LOGIN'> {
+  static override readonly code = 'ERR_PKCS11_LOGIN'
+  static override readonly category: ErrorCategory = 'key-unavailable'
   /** Why the login failed. */
   readonly reason: Pkcs11LoginReason
-
   /** @param reason - why; @param message - names the token and the PKCS#11 return value. */
   constructor(reason: Pkcs11LoginReason, message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_PKCS11_LOGIN', message, { ...options, category: 'key-unavailable' })
+    super(message, { cause: options?.cause })
     this.reason = reason
   }
 }
@@ -111,10 +108,7 @@ export class Pkcs11LoginError extends Pkcs11Error<'ERR_PKCS11_LOGIN'> {
  * ```
  */
 export class Pkcs11MechanismError extends Pkcs11Error<'ERR_PKCS11_MECHANISM'> {
-  /** @param message - names the mechanism and what is missing. */
-  constructor(message: string) {
-    super('ERR_PKCS11_MECHANISM', message)
-  }
+  static override readonly code = 'ERR_PKCS11_MECHANISM'
 }
 
 /**
@@ -130,12 +124,13 @@ export class Pkcs11MechanismError extends Pkcs11Error<'ERR_PKCS11_MECHANISM'> {
  * ```
  */
 export class Pkcs11KeyPolicyError extends Pkcs11Error<'ERR_PKCS11_KEY_POLICY'> {
+  static override readonly code = 'ERR_PKCS11_KEY_POLICY'
+  static override readonly category: ErrorCategory = 'key-unavailable'
   /** The key reference concerned. */
   readonly keyRef: string
-
   /** @param keyRef - the version concerned; @param message - names the attribute that fails. */
   constructor(keyRef: string, message: string) {
-    super('ERR_PKCS11_KEY_POLICY', `${keyRef}: ${message}`, { category: 'key-unavailable' })
+    super(`${keyRef}: ${message}`)
     this.keyRef = keyRef
   }
 }
@@ -151,7 +146,10 @@ export class Pkcs11KeyPolicyError extends Pkcs11Error<'ERR_PKCS11_KEY_POLICY'> {
  * ```
  */
 export class Pkcs11ClosedError extends Pkcs11Error<'ERR_PKCS11_CLOSED'> {
+  static override readonly code = 'ERR_PKCS11_CLOSED'
+  static override readonly category: ErrorCategory = 'conflict'
+  /** The message is always `the PKCS#11 provider is closed`. */
   constructor() {
-    super('ERR_PKCS11_CLOSED', 'the PKCS#11 provider is closed', { category: 'conflict' })
+    super('the PKCS#11 provider is closed')
   }
 }

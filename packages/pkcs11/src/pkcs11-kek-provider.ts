@@ -18,157 +18,36 @@
  *
  * @module
  */
-import {
-  assertBytes,
-  assertInteger,
-  type Clock,
-  createEmitter,
-  randomBytes as defaultRandom,
-  type Emitter,
-  type EventOptions,
-  type RandomSource,
-  SafeguardsError,
-  Secret,
-  systemClock,
-} from '@safeguards/core'
+import { assertBytes, type Clock, type RandomSource } from '@safeguards/core'
 import {
   type DestroyOptions,
   EnvelopeDecryptionError,
   type KekProvider,
-  KekProviderError,
   type KeyDescription,
   KeyringStateError,
-  type KeyringUsageOptions,
-  type KeyState,
   KeyUnavailableError,
-  type KeyUnavailableReason,
-  UsageLimitError,
   type WrapOptions,
   type WrappedKey,
 } from '@safeguards/envelope'
-import { Pkcs11ClosedError, Pkcs11MechanismError, Pkcs11TokenNotFoundError } from './errors.js'
+import { Pkcs11ClosedError } from './errors.js'
+import { acquireLibrary, type LibraryLease } from './internal/binding.js'
+import { DEK_BYTES, decodeEdk, encodeEdk, formatKeyRef, IV_BYTES } from './internal/codec.js'
+import { decryptable, stateOf } from './internal/key-state.js'
 import {
-  acquireLibrary,
-  ckrName,
-  constant,
-  type Handle,
-  type LibraryLease,
-  type Pkcs11Library,
-  type Pkcs11Module,
-} from './internal/binding.js'
-import {
-  DEK_BYTES,
-  decodeEdk,
-  encodeEdk,
-  formatKeyRef,
-  IV_BYTES,
-  KEY_NAME,
-  MAX_AAD_BYTES,
-  MAX_VERSION,
-  PROVIDER_ID,
-  parseKeyRef,
-  TAG_BYTES,
-  tokenAad,
-} from './internal/codec.js'
+  addVersionIn,
+  destroyIn,
+  type LifecycleScope,
+  promoteIn,
+  setEnabledIn,
+} from './internal/lifecycle.js'
+import { assertMechanism, findToken, type ValidOptions, validateOptions } from './internal/open.js'
+import { ProviderKeys } from './internal/provider-keys.js'
 import { SessionPool } from './internal/session-pool.js'
-import {
-  assertSafe,
-  generateVersion,
-  loadState,
-  type StateDoc,
-  setUsable,
-  type TokenContext,
-  type TokenState,
-  type VersionObject,
-  writeDoc,
-} from './internal/token-store.js'
-import { UsageBudget, usageSettings } from './internal/usage.js'
+import { TokenAccess } from './internal/token-access.js'
+import { assertAad, decryptInToken, encryptInToken, gcmMechanism } from './internal/wrap.js'
+import type { Pkcs11ProviderOptions, TokenDescription } from './options.js'
 
-/** Which token to use: by label (as `softhsm2-util --init-token --label` sets it) or by serial number. */
-export type TokenSelector = { label: string; serial?: never } | { serial: string; label?: never }
-
-/**
- * Options of {@link Pkcs11KekProvider.open}.
- *
- * `events` receives the key lifecycle events (`key.created`, `key.rotated`, `key.retired`,
- * `key.disabled`, `key.enabled`, `key.destroyed`) once the change is made in the token and read
- * back, and `key.budget.warning` once per version and provider when its reserved usage reaches
- * `usage.warnAt`. A critical sink is awaited: when it fails, the call rejects with
- * `EventSinkError` (`ERR_EVENT_SINK`) but the change stands (the token already holds it).
- */
-export interface Pkcs11ProviderOptions extends EventOptions {
-  /** Path of the PKCS#11 library, for example `/usr/lib/softhsm/libsofthsm2.so`. */
-  module: string
-  /** The token. */
-  token: TokenSelector
-  /** The user PIN, as a `Secret` so that it never prints. */
-  pin: Secret<string>
-  /** The key name: `CKA_LABEL` of every version of this KEK (`[A-Za-z0-9._-]`, 1..64 characters). */
-  keyName: string
-  /** Provider id written into envelopes (default `pkcs11`). */
-  providerId?: string
-  /** Most sessions open at once, 1..64 (default 4). Each wrap or unwrap holds one exclusively. */
-  maxSessions?: number
-  /**
-   * How long the key state read from the token is trusted before it is read again, in ms
-   * (default 5000; 0 reads it on every operation). Lifecycle changes made through this provider
-   * apply at once; changes made elsewhere are seen within this time, and a version the token
-   * has disabled is refused by the token itself regardless.
-   */
-  cacheTtlMs?: number
-  /** Accept key versions that were imported (not `CKA_ALWAYS_SENSITIVE` / `CKA_NEVER_EXTRACTABLE`). Default false. */
-  allowImportedKeys?: boolean
-  /**
-   * Usage budget per version, as for the envelope's `LocalKeyring`: hard `limit` (default 2^32 wraps,
-   * SP 800-38D §8.3 for random IVs), `warnAt` (default 2^23, a `key.budget.warning` event), `policy` at the limit
-   * (`throw`, or `rotate`: add and promote a new HSM version, then go on), and the `store` that
-   * counts (default in memory, per process: give a shared store, e.g. on PostgreSQL or Redis, when
-   * several hosts wrap under the same HSM key).
-   */
-  usage?: KeyringUsageOptions
-  /** Clock for creation times (default the system clock). */
-  clock?: Clock
-  /** Source of the GCM IVs (default the platform CSPRNG). */
-  random?: RandomSource
-}
-
-/** Non-secret facts about the token a provider uses. */
-export interface TokenDescription {
-  label: string
-  serialNumber: string
-  manufacturer: string
-  model: string
-}
-
-/** Return values after which the session (or the whole token login) cannot be trusted any more. */
-const SESSION_FAULTS = new Set([
-  'CKR_SESSION_HANDLE_INVALID',
-  'CKR_SESSION_CLOSED',
-  'CKR_USER_NOT_LOGGED_IN',
-  'CKR_DEVICE_REMOVED',
-  'CKR_DEVICE_ERROR',
-  'CKR_DEVICE_MEMORY',
-  'CKR_TOKEN_NOT_PRESENT',
-  'CKR_TOKEN_NOT_RECOGNIZED',
-  'CKR_CRYPTOKI_NOT_INITIALIZED',
-  'CKR_OPERATION_ACTIVE',
-])
-const KEY_GONE = new Set(['CKR_KEY_HANDLE_INVALID', 'CKR_OBJECT_HANDLE_INVALID'])
-
-/** Keep the session after an error only when the token answered with an ordinary, operation-level code. */
-const keepSession = (e: unknown): boolean => {
-  if (e instanceof KeyUnavailableError || e instanceof EnvelopeDecryptionError) return true
-  const rv = ckrName(e)
-  return rv !== undefined && !SESSION_FAULTS.has(rv)
-}
-
-const trimPadded = (s: string): string => s.replace(/[ \0]+$/, '')
-
-function call<T>(fn: (cb: (error: Error | null, value: T) => void) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    fn((error, value) => (error ? reject(error) : resolve(value)))
-  })
-}
+export type { Pkcs11ProviderOptions, TokenDescription, TokenSelector } from './options.js'
 
 /**
  * A KEK provider backed by a PKCS#11 token (an HSM, a cloud HSM, or SoftHSM2 in tests).
@@ -219,51 +98,35 @@ export class Pkcs11KekProvider implements KekProvider {
   readonly token: TokenDescription
 
   readonly #lease: LibraryLease
+  readonly #scope: LifecycleScope
   readonly #pool: SessionPool
-  readonly #cacheTtlMs: number
-  readonly #allowImportedKeys: boolean
-  readonly #budget: UsageBudget
-  readonly #emitter: Emitter
+  readonly #token: TokenAccess
+  readonly #keys: ProviderKeys
   readonly #clock: Clock
   readonly #random: RandomSource
-  #state: TokenState | undefined
-  #loadedAt = 0
-  /** Key-state epoch: bumped when a lifecycle change starts and when a read finds the states changed. */
-  #epoch = 0
-  /** The version states of the last read, to tell whether a read found a change. */
-  #fingerprint = ''
-  /** Numbers of the last read started and of the last read whose state was kept. */
-  #readSeq = 0
-  #appliedSeq = 0
-  #loading: Promise<TokenState> | undefined
-  #lifecycle: Promise<unknown> = Promise.resolve()
   #closed = false
   #inflight = 0
   #drained: (() => void) | undefined
 
   private constructor(
-    options: Required<
-      Pick<
-        Pkcs11ProviderOptions,
-        'keyName' | 'providerId' | 'cacheTtlMs' | 'allowImportedKeys' | 'clock' | 'random'
-      >
-    > & {
-      budget: UsageBudget
-      emitter: Emitter
-      lease: LibraryLease
-      pool: SessionPool
-      token: TokenDescription
-    },
+    options: ValidOptions & { lease: LibraryLease; pool: SessionPool; token: TokenDescription },
   ) {
     this.id = options.providerId
     this.keyName = options.keyName
     this.token = options.token
     this.#lease = options.lease
+    this.#scope = {
+      providerId: this.id,
+      keyName: this.keyName,
+      keyRef: (v) => formatKeyRef(this.id, this.keyName, v),
+    }
     this.#pool = options.pool
-    this.#cacheTtlMs = options.cacheTtlMs
-    this.#allowImportedKeys = options.allowImportedKeys
-    this.#budget = options.budget
-    this.#emitter = options.emitter
+    this.#token = new TokenAccess({ ...options, lease: options.lease, pool: options.pool })
+    this.#keys = new ProviderKeys({
+      ...options,
+      token: this.#token,
+      isClosed: () => this.#closed,
+    })
     this.#clock = options.clock
     this.#random = options.random
   }
@@ -337,44 +200,13 @@ export class Pkcs11KekProvider implements KekProvider {
   async #wrap(dek: Uint8Array, aad: Uint8Array, options?: WrapOptions): Promise<WrappedKey> {
     assertBytes(dek, 'dek', DEK_BYTES)
     assertAad(aad)
-    let version: number
-    let object: VersionObject
-    let keyRef: string
-    for (let attempt = 0; ; attempt++) {
-      const state = await this.#fresh()
-      if (options?.keyRef !== undefined) {
-        version = this.#versionOf(options.keyRef)
-      } else {
-        const primary = state.doc.primary
-        if (primary === undefined || this.#stateOf(state, primary) !== 'primary') {
-          throw new KeyUnavailableError(this.#familyRef(), 'no-primary')
-        }
-        version = primary
-      }
-      keyRef = this.#ref(version)
-      object = this.#usable(state, version, keyRef)
-      const v = version
-      if (await this.#budget.reserve(keyRef, (n) => this.#warn(v, n))) break
-      const { policy, limit } = this.#budget.settings
-      if (policy === 'rotate' && attempt === 0 && options?.keyRef === undefined) {
-        // Another host may have rotated already: rotate only if the primary is still this version.
-        const now = await this.#reload()
-        if (now.doc.primary === version) await this.rotate()
-        continue
-      }
-      throw new UsageLimitError(keyRef, limit)
-    }
+    const { keyRef, object } = await this.#keys.reserveWrap(options?.keyRef, () => this.rotate())
     const iv = this.#random(IV_BYTES)
     assertBytes(iv, 'random(12)', IV_BYTES)
-    const sealed = await this.#run(object, keyRef, 'wrap', async (ctx, handle) => {
-      ctx.library.C_EncryptInit(ctx.session, this.#gcm(iv, keyRef, aad), handle)
-      const out = new Uint8Array(DEK_BYTES + TAG_BYTES)
-      const result = await call<Uint8Array>((cb) => ctx.library.C_Encrypt(ctx.session, dek, out, cb))
-      if (result.length !== DEK_BYTES + TAG_BYTES) {
-        throw new KekProviderError(this.id, `C_Encrypt returned ${result.length} bytes, expected 48`)
-      }
-      return result.slice()
-    })
+    const mechanism = gcmMechanism(this.#lease.binding, iv, keyRef, aad)
+    const sealed = await this.#token.run(object, keyRef, 'wrap', (ctx, handle) =>
+      encryptInToken(ctx, handle, mechanism, dek, this.id),
+    )
     return { keyRef, edk: encodeEdk(iv, sealed) }
   }
 
@@ -401,43 +233,18 @@ export class Pkcs11KekProvider implements KekProvider {
   async #unwrap(edk: Uint8Array, keyRef: string, aad: Uint8Array): Promise<Uint8Array> {
     assertBytes(edk, 'edk')
     assertAad(aad)
-    const version = this.#versionOf(keyRef)
-    let state = await this.#fresh()
+    const version = this.#keys.versionOf(keyRef)
+    let state = await this.#keys.fresh()
     if (!state.keys.has(version) && !state.doc.destroyed.includes(version)) {
-      state = await this.#reload() // perhaps added since: read the token once more
+      state = await this.#token.reload() // perhaps added since: read the token once more
     }
-    const object = this.#decryptable(state, version, keyRef)
+    const object = decryptable(state, version, keyRef)
     const parts = decodeEdk(edk)
     if (parts === undefined) throw new EnvelopeDecryptionError()
-    return this.#run(object, keyRef, 'unwrap', async (ctx, handle) => {
-      try {
-        ctx.library.C_DecryptInit(ctx.session, this.#gcm(parts.iv, keyRef, aad), handle)
-      } catch (e) {
-        const rv = ckrName(e)
-        if (
-          rv !== undefined &&
-          (SESSION_FAULTS.has(rv) || KEY_GONE.has(rv) || rv === 'CKR_KEY_FUNCTION_NOT_PERMITTED')
-        )
-          throw e
-        throw new EnvelopeDecryptionError()
-      }
-      const out = new Uint8Array(DEK_BYTES + TAG_BYTES)
-      let result: Uint8Array
-      try {
-        result = await call<Uint8Array>((cb) => ctx.library.C_Decrypt(ctx.session, parts.sealed, out, cb))
-      } catch (e) {
-        const rv = ckrName(e)
-        if (rv !== undefined && SESSION_FAULTS.has(rv)) throw e
-        throw new EnvelopeDecryptionError()
-      }
-      const dek = result.slice()
-      out.fill(0)
-      if (dek.length !== DEK_BYTES) {
-        dek.fill(0)
-        throw new EnvelopeDecryptionError()
-      }
-      return dek
-    })
+    const mechanism = gcmMechanism(this.#lease.binding, parts.iv, keyRef, aad)
+    return this.#token.run(object, keyRef, 'unwrap', (ctx, handle) =>
+      decryptInToken(ctx, handle, mechanism, parts.sealed),
+    )
   }
 
   /**
@@ -451,11 +258,11 @@ export class Pkcs11KekProvider implements KekProvider {
    * ```
    */
   async describe(keyRef: string): Promise<KeyDescription> {
-    const version = this.#versionOf(keyRef)
-    const state = await this.#fresh()
-    const s = this.#stateOf(state, version)
+    const version = this.#keys.versionOf(keyRef)
+    const state = await this.#keys.fresh()
+    const s = stateOf(state, version)
     if (s === undefined) throw new KeyUnavailableError(keyRef, 'unknown')
-    return this.#describe(state, version, s)
+    return this.#keys.describe(state, version, s)
   }
 
   /**
@@ -468,12 +275,12 @@ export class Pkcs11KekProvider implements KekProvider {
    * ```
    */
   async primary(): Promise<KeyDescription> {
-    const state = await this.#fresh()
+    const state = await this.#keys.fresh()
     const primary = state.doc.primary
-    if (primary === undefined || this.#stateOf(state, primary) !== 'primary') {
-      throw new KeyUnavailableError(this.#familyRef(), 'no-primary')
+    if (primary === undefined || stateOf(state, primary) !== 'primary') {
+      throw new KeyUnavailableError(this.#keys.familyRef(), 'no-primary')
     }
-    return this.#describe(state, primary, 'primary')
+    return this.#keys.describe(state, primary, 'primary')
   }
 
   /**
@@ -487,12 +294,12 @@ export class Pkcs11KekProvider implements KekProvider {
    * ```
    */
   async list(): Promise<KeyDescription[]> {
-    const state = await this.#reload()
+    const state = await this.#token.reload()
     const versions = new Set<number>([...state.keys.keys(), ...state.doc.destroyed])
     return Promise.all(
       [...versions]
         .sort((a, b) => a - b)
-        .map((v) => this.#describe(state, v, this.#stateOf(state, v) ?? 'destroyed')),
+        .map((v) => this.#keys.describe(state, v, stateOf(state, v) ?? 'destroyed')),
     )
   }
 
@@ -528,24 +335,7 @@ export class Pkcs11KekProvider implements KekProvider {
    * ```
    */
   addVersion(): Promise<KeyDescription> {
-    return this.#mutate((ctx, state) => {
-      let next = Math.max(
-        0,
-        ...state.keys.keys(),
-        ...state.doc.destroyed,
-        ...Object.keys(state.doc.versions).map(Number),
-      )
-      for (let attempt = 0; attempt < 5; attempt++) {
-        next++
-        if (next > MAX_VERSION) throw new KeyringStateError('no version number left')
-        if (generateVersion(ctx, this.keyName, next) === undefined) continue
-        const doc = cloneDoc(state.doc)
-        doc.versions[String(next)] = { createdAt: this.#clock.now() }
-        writeDoc(ctx, this.keyName, state, doc)
-        return [next, 'key.created']
-      }
-      throw new KekProviderError(this.id, 'another writer keeps creating the same version numbers')
-    })
+    return this.#keys.mutate((ctx, state) => addVersionIn({ ...this.#scope, ctx, state }, this.#clock.now()))
   }
 
   /**
@@ -558,17 +348,7 @@ export class Pkcs11KekProvider implements KekProvider {
    * ```
    */
   promote(version: number): Promise<KeyDescription> {
-    return this.#mutate((ctx, state) => {
-      const object = this.#lifecycleTarget(state, version)
-      if (!object.decrypt) throw new KeyringStateError(`cannot promote version ${version}: it is disabled`)
-      assertSafe(object, this.#ref(version))
-      if (!object.encrypt) setUsable(ctx, object.handle, true)
-      const was = state.doc.primary === version && object.encrypt
-      const doc = cloneDoc(state.doc)
-      doc.primary = version
-      writeDoc(ctx, this.keyName, state, doc)
-      return [version, was ? undefined : 'key.rotated']
-    })
+    return this.#keys.mutate((ctx, state) => promoteIn({ ...this.#scope, ctx, state }, version))
   }
 
   /**
@@ -626,20 +406,11 @@ export class Pkcs11KekProvider implements KekProvider {
    * ```
    */
   destroy(version: number, options: DestroyOptions): Promise<KeyDescription> {
-    return this.#mutate((ctx, state) => {
+    return this.#keys.mutate((ctx, state) => {
       if (options?.allowDestroy !== true) {
         throw new KeyringStateError(`destroying version ${version} requires { allowDestroy: true }`)
       }
-      const object = this.#lifecycleTarget(state, version)
-      if (object.decrypt || object.encrypt) {
-        throw new KeyringStateError(`cannot destroy version ${version}: disable or retire it first`)
-      }
-      const doc = cloneDoc(state.doc)
-      doc.destroyed.push(version)
-      // Record first: if the destroy below fails, the version reads as destroyed and is not used.
-      writeDoc(ctx, this.keyName, state, doc)
-      ctx.library.C_DestroyObject(ctx.session, object.handle)
-      return [version, 'key.destroyed']
+      return destroyIn({ ...this.#scope, ctx, state }, version)
     })
   }
 
@@ -655,51 +426,7 @@ export class Pkcs11KekProvider implements KekProvider {
    * ```
    */
   async refresh(): Promise<void> {
-    await this.#reload(true)
-  }
-
-  /**
-   * Reads the key state from the token, sharing a read already in flight unless `fresh` (after a
-   * lifecycle change, a read started before it must not answer). Reads are numbered, and a read
-   * never replaces the state of a read that started after it.
-   */
-  #reload(fresh = false): Promise<TokenState> {
-    if (this.#loading !== undefined && !fresh) return this.#loading
-    const seq = ++this.#readSeq
-    const loading = this.#withSession((ctx) =>
-      loadState(ctx, this.keyName, { allowImportedKeys: this.#allowImportedKeys }),
-    )
-      .catch((e: unknown) => {
-        if (e instanceof SafeguardsError) throw e
-        const rv = ckrName(e)
-        if (rv !== undefined && SESSION_FAULTS.has(rv)) {
-          throw new KeyUnavailableError(this.#familyRef(), 'unreachable', { cause: e })
-        }
-        throw new KekProviderError(this.id, `reading the key state failed (${rv ?? 'native error'})`, {
-          cause: e,
-        })
-      })
-      .then(
-        (state) => {
-          if (this.#loading === loading) this.#loading = undefined
-          if (seq < this.#appliedSeq) return state
-          this.#appliedSeq = seq
-          const fingerprint = this.#fingerprintOf(state)
-          if (fingerprint !== this.#fingerprint) {
-            this.#fingerprint = fingerprint
-            this.#epoch++
-          }
-          this.#state = state
-          this.#loadedAt = this.#clock.now()
-          return state
-        },
-        (e: unknown) => {
-          if (this.#loading === loading) this.#loading = undefined
-          throw e
-        },
-      )
-    this.#loading = loading
-    return loading
+    await this.#token.reload(true)
   }
 
   /**
@@ -715,7 +442,7 @@ export class Pkcs11KekProvider implements KekProvider {
     if (this.#closed) return
     this.#closed = true
     if (this.#inflight > 0) await new Promise<void>((resolve) => (this.#drained = resolve))
-    await this.#lifecycle
+    await this.#keys.settled()
     await this.#pool.close()
     this.#lease.release()
   }
@@ -734,30 +461,6 @@ export class Pkcs11KekProvider implements KekProvider {
     }
   }
 
-  #ref(version: number): string {
-    return formatKeyRef(this.id, this.keyName, version)
-  }
-
-  #familyRef(): string {
-    return `${this.id}:${this.keyName}`
-  }
-
-  #versionOf(keyRef: string): number {
-    if (typeof keyRef !== 'string') throw new TypeError('"keyRef" expected a string')
-    const version = parseKeyRef(keyRef, this.id, this.keyName)
-    if (version === undefined) throw new KeyUnavailableError(keyRef, 'unknown')
-    return version
-  }
-
-  /** The primary and every version's state, as one comparable string. */
-  #fingerprintOf(state: TokenState): string {
-    const versions = new Set<number>([...state.keys.keys(), ...state.doc.destroyed])
-    return [...versions]
-      .sort((a, b) => a - b)
-      .map((v) => `${v}:${this.#stateOf(state, v)}:${state.doc.versions[String(v)]?.retired === true}`)
-      .join(',')
-  }
-
   /**
    * The key-state epoch ({@link KekProvider.stateEpoch}), read by an envelope's data-key cache on
    * every lookup: it changes when a lifecycle change made through this provider starts (before
@@ -774,363 +477,16 @@ export class Pkcs11KekProvider implements KekProvider {
    * ```
    */
   stateEpoch(): number {
-    if (
-      !this.#closed &&
-      this.#loading === undefined &&
-      this.#clock.now() - this.#loadedAt >= this.#cacheTtlMs
-    ) {
+    if (!this.#closed && this.#token.stale()) {
       // Background refresh: errors surface on the next wrap or unwrap, which reads the state itself.
-      this.#reload().catch(() => undefined)
+      this.#token.reload().catch(() => undefined)
     }
-    return this.#epoch
-  }
-
-  #stateOf(state: TokenState, version: number): KeyState | undefined {
-    const object = state.keys.get(version)
-    if (object === undefined) return state.doc.destroyed.includes(version) ? 'destroyed' : undefined
-    if (state.doc.destroyed.includes(version)) return 'destroyed'
-    if (!object.decrypt) return 'disabled'
-    if (state.doc.primary === version && object.encrypt) return 'primary'
-    return 'decrypt-only'
-  }
-
-  #unavailable(state: TokenState, version: number, keyRef: string): KeyUnavailableError | undefined {
-    const s = this.#stateOf(state, version)
-    let reason: KeyUnavailableReason | undefined
-    if (s === undefined) reason = 'unknown'
-    else if (s === 'destroyed') reason = 'destroyed'
-    else if (s === 'disabled')
-      reason = state.doc.versions[String(version)]?.retired === true ? 'retired' : 'disabled'
-    return reason === undefined ? undefined : new KeyUnavailableError(keyRef, reason)
-  }
-
-  #decryptable(state: TokenState, version: number, keyRef: string): VersionObject {
-    const error = this.#unavailable(state, version, keyRef)
-    if (error !== undefined) throw error
-    const object = state.keys.get(version) as VersionObject
-    assertSafe(object, keyRef)
-    return object
-  }
-
-  #usable(state: TokenState, version: number, keyRef: string): VersionObject {
-    const object = this.#decryptable(state, version, keyRef)
-    if (!object.encrypt) throw new KeyUnavailableError(keyRef, 'disabled')
-    return object
-  }
-
-  #describeWith(state: TokenState, version: number, s: KeyState, wraps: bigint): KeyDescription {
-    const meta = state.doc.versions[String(version)]
-    const d: KeyDescription = { keyRef: this.#ref(version), providerId: this.id, version, state: s }
-    if (s === 'disabled' && meta?.retired === true) d.retired = true
-    if (meta?.createdAt !== undefined) d.createdAt = meta.createdAt
-    const { limit, warnAt } = this.#budget.settings
-    d.usage = { wraps, limit, warnAt }
-    return d
-  }
-
-  async #describe(state: TokenState, version: number, s: KeyState): Promise<KeyDescription> {
-    return this.#describeWith(state, version, s, await this.#budget.used(this.#ref(version)))
-  }
-
-  #warn(version: number, reserved: bigint): Promise<void> | undefined {
-    if (!this.#emitter.active) return undefined
-    return this.#emitter.emit({
-      type: 'key.budget.warning',
-      at: this.#clock.now(),
-      source: '@safeguards/pkcs11',
-      outcome: 'success',
-      keyRef: this.#ref(version),
-      counts: { wraps: Number(reserved), limit: Number(this.#budget.settings.limit) },
-    })
-  }
-
-  #gcm(
-    iv: Uint8Array,
-    keyRef: string,
-    aad: Uint8Array,
-  ): { mechanism: number; parameter: { type: number; [k: string]: unknown } } {
-    const b = this.#lease.binding
-    return {
-      mechanism: constant(b, 'CKM_AES_GCM'),
-      parameter: {
-        type: constant(b, 'CK_PARAMS_AES_GCM'),
-        iv,
-        aad: tokenAad(keyRef, aad),
-        ivBits: 96,
-        tagBits: 128,
-      },
-    }
-  }
-
-  async #fresh(): Promise<TokenState> {
-    if (this.#closed) throw new Pkcs11ClosedError()
-    const state = this.#state
-    if (state !== undefined && this.#clock.now() - this.#loadedAt < this.#cacheTtlMs) return state
-    return this.#reload()
-  }
-
-  /**
-   * Runs `fn` on a pooled session. When the session turns out to be dead (closed by the token, a
-   * token reset, a lost login), it is discarded and, if `retry`, `fn` runs once more on a fresh
-   * session (logging in again): wrap, unwrap and reads are idempotent; lifecycle changes are not
-   * retried.
-   */
-  async #withSession<T>(fn: (ctx: TokenContext) => Promise<T> | T, retry = true): Promise<T> {
-    const { library, binding } = this.#lease
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.#pool.use((session) => fn({ library, binding, session }), keepSession)
-      } catch (e) {
-        const rv = ckrName(e)
-        if (rv === undefined || !SESSION_FAULTS.has(rv)) throw e
-        this.#pool.discardIdle()
-        if (!retry || attempt > 0) throw e
-      }
-    }
-  }
-
-  /**
-   * Runs a wrap or unwrap with the version's key handle and maps token failures onto the provider
-   * contract. When the token says the handle is invalid (the object was replaced or the token
-   * renumbered its handles, for example after an HA failover), the state is read again and, if the
-   * version is still usable, the call runs once more with the new handle.
-   */
-  async #run<T>(
-    object: VersionObject,
-    keyRef: string,
-    op: 'wrap' | 'unwrap',
-    fn: (ctx: TokenContext, handle: Handle) => Promise<T>,
-  ): Promise<T> {
-    let current = object
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const handle = current.handle
-        return await this.#withSession((ctx) => fn(ctx, handle))
-      } catch (e) {
-        if (e instanceof SafeguardsError) throw e
-        const rv = ckrName(e)
-        if (rv === 'CKR_KEY_FUNCTION_NOT_PERMITTED' || (rv !== undefined && KEY_GONE.has(rv))) {
-          // Someone changed the key in the token: re-read the state and act on it as it now is.
-          const state = await this.#reload()
-          const error = this.#unavailable(state, object.version, keyRef)
-          if (error !== undefined) throw error
-          const now = state.keys.get(object.version) as VersionObject
-          assertSafe(now, keyRef)
-          if (op === 'wrap' && !now.encrypt) throw new KeyUnavailableError(keyRef, 'disabled')
-          if (attempt === 0 && rv !== 'CKR_KEY_FUNCTION_NOT_PERMITTED') {
-            current = now
-            continue
-          }
-          throw new KeyUnavailableError(
-            keyRef,
-            rv === 'CKR_KEY_FUNCTION_NOT_PERMITTED' ? 'disabled' : 'unknown',
-          )
-        }
-        if (rv !== undefined && SESSION_FAULTS.has(rv)) {
-          throw new KeyUnavailableError(keyRef, 'unreachable', { cause: e })
-        }
-        throw new KekProviderError(this.id, `${op} failed (${rv ?? 'native error'})`, { cause: e })
-      }
-    }
-  }
-
-  #lifecycleTarget(state: TokenState, version: number): VersionObject {
-    assertInteger(version, 'version', 1, MAX_VERSION)
-    const object = state.keys.get(version)
-    if (object === undefined || state.doc.destroyed.includes(version)) {
-      throw new KeyringStateError(`version ${version} of ${this.keyName} does not exist`)
-    }
-    return object
+    return this.#token.epoch
   }
 
   #setEnabled(version: number, enabled: boolean, retired: boolean): Promise<KeyDescription> {
-    return this.#mutate((ctx, state) => {
-      const object = this.#lifecycleTarget(state, version)
-      if (!enabled && state.doc.primary === version) {
-        throw new KeyringStateError(
-          `cannot ${retired ? 'retire' : 'disable'} version ${version}: it is the primary`,
-        )
-      }
-      setUsable(ctx, object.handle, enabled)
-      const doc = cloneDoc(state.doc)
-      const meta = { ...doc.versions[String(version)] }
-      if (retired) meta.retired = true
-      else delete meta.retired
-      doc.versions[String(version)] = meta
-      writeDoc(ctx, this.keyName, state, doc)
-      return [version, enabled ? 'key.enabled' : retired ? 'key.retired' : 'key.disabled']
-    })
-  }
-
-  /** Serialises lifecycle changes in this process, each on a freshly read state, and re-reads after. */
-  #mutate(fn: (ctx: TokenContext, state: TokenState) => KeyChange): Promise<KeyDescription> {
-    const run = async (): Promise<KeyDescription> => {
-      if (this.#closed) throw new Pkcs11ClosedError()
-      // Before the token changes: a data-key cache stops serving keys from this moment.
-      this.#epoch++
-      let version: number
-      let type: KeyChange[1]
-      try {
-        ;[version, type] = await this.#withSession(async (ctx) => {
-          const state = loadState(ctx, this.keyName, { allowImportedKeys: this.#allowImportedKeys })
-          return fn(ctx, state)
-        }, false)
-      } catch (e) {
-        if (e instanceof SafeguardsError || e instanceof TypeError || e instanceof RangeError) throw e
-        const rv = ckrName(e)
-        if (rv === 'CKR_MECHANISM_INVALID' || rv === 'CKR_TEMPLATE_INCONSISTENT') {
-          throw new Pkcs11MechanismError(`the token refused to create or change the key (${rv})`)
-        }
-        throw new KekProviderError(this.id, `key lifecycle change failed (${rv ?? 'native error'})`, {
-          cause: e,
-        })
-      } finally {
-        this.#state = undefined
-      }
-      const state = await this.#reload(true)
-      const described = await this.#describe(state, version, this.#stateOf(state, version) ?? 'destroyed')
-      // After the change is in the token and read back: a failing critical sink rejects, the change stands.
-      if (type !== undefined && this.#emitter.active)
-        await this.#emitter.emit({
-          type,
-          at: this.#clock.now(),
-          source: '@safeguards/pkcs11',
-          outcome: 'success',
-          keyRef: described.keyRef,
-        })
-      return described
-    }
-    const next = this.#lifecycle.then(run, run)
-    this.#lifecycle = next.catch(() => undefined)
-    return next
-  }
-}
-
-/** A lifecycle change's version and the event it announces (none when nothing changed). */
-type KeyChange = readonly [
-  number,
-  (
-    | 'key.created'
-    | 'key.rotated'
-    | 'key.retired'
-    | 'key.disabled'
-    | 'key.enabled'
-    | 'key.destroyed'
-    | undefined
-  ),
-]
-
-function cloneDoc(doc: StateDoc): StateDoc {
-  const versions: StateDoc['versions'] = {}
-  for (const [k, v] of Object.entries(doc.versions)) versions[k] = { ...v }
-  const out: StateDoc = { seq: doc.seq, versions, destroyed: [...doc.destroyed] }
-  if (doc.primary !== undefined) out.primary = doc.primary
-  return out
-}
-
-function assertAad(aad: unknown): asserts aad is Uint8Array {
-  assertBytes(aad, 'aad')
-  if (aad.length > MAX_AAD_BYTES) throw new RangeError(`"aad" expected at most ${MAX_AAD_BYTES} bytes`)
-}
-
-interface ValidOptions {
-  module: string
-  token: TokenSelector
-  pin: Secret<string>
-  keyName: string
-  providerId: string
-  maxSessions: number
-  cacheTtlMs: number
-  allowImportedKeys: boolean
-  budget: UsageBudget
-  emitter: Emitter
-  clock: Clock
-  random: RandomSource
-}
-
-function validateOptions(options: Pkcs11ProviderOptions): ValidOptions {
-  if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object')
-  const { module, token, pin, keyName } = options
-  if (typeof module !== 'string' || module.length === 0)
-    throw new TypeError('"module" expected a library path')
-  if (typeof token !== 'object' || token === null)
-    throw new TypeError('"token" expected { label } or { serial }')
-  const hasLabel = typeof token.label === 'string'
-  const hasSerial = typeof token.serial === 'string'
-  if (hasLabel === hasSerial) throw new TypeError('"token" expected exactly one of { label } or { serial }')
-  if (!Secret.isSecret(pin) || typeof pin.reveal() !== 'string') {
-    throw new TypeError('"pin" expected a Secret<string> (wrap it with Secret.of)')
-  }
-  if (typeof keyName !== 'string' || !KEY_NAME.test(keyName)) {
-    throw new TypeError('"keyName" expected 1..64 characters of [A-Za-z0-9._-]')
-  }
-  const providerId = options.providerId ?? 'pkcs11'
-  if (typeof providerId !== 'string' || !PROVIDER_ID.test(providerId)) {
-    throw new TypeError('"providerId" expected 1..64 characters of [A-Za-z0-9._-]')
-  }
-  const maxSessions = options.maxSessions ?? 4
-  assertInteger(maxSessions, 'maxSessions', 1, 64)
-  const cacheTtlMs = options.cacheTtlMs ?? 5000
-  assertInteger(cacheTtlMs, 'cacheTtlMs', 0, 3_600_000)
-  const budget = new UsageBudget(usageSettings(options.usage))
-  return {
-    module,
-    token,
-    pin,
-    keyName,
-    providerId,
-    maxSessions,
-    cacheTtlMs,
-    allowImportedKeys: options.allowImportedKeys === true,
-    budget,
-    emitter: createEmitter(options),
-    clock: options.clock ?? systemClock,
-    random: options.random ?? defaultRandom,
-  }
-}
-
-function findToken(
-  library: Pkcs11Library,
-  binding: Pkcs11Module,
-  selector: TokenSelector,
-): { slot: Handle; info: TokenDescription } {
-  const wanted = selector.label !== undefined ? `label "${selector.label}"` : `serial "${selector.serial}"`
-  const matches: { slot: Handle; info: TokenDescription; flags: number }[] = []
-  for (const slot of library.C_GetSlotList(true)) {
-    const t = library.C_GetTokenInfo(slot)
-    const info: TokenDescription = {
-      label: trimPadded(t.label),
-      serialNumber: trimPadded(t.serialNumber),
-      manufacturer: trimPadded(t.manufacturerID),
-      model: trimPadded(t.model),
-    }
-    if (
-      selector.label !== undefined ? info.label === selector.label : info.serialNumber === selector.serial
-    ) {
-      matches.push({ slot, info, flags: Number(t.flags) })
-    }
-  }
-  if (matches.length !== 1) {
-    throw new Pkcs11TokenNotFoundError(`${matches.length} tokens match ${wanted}, expected exactly 1`)
-  }
-  const match = matches[0] as { slot: Handle; info: TokenDescription; flags: number }
-  const initialised =
-    constant(binding, 'CKF_TOKEN_INITIALIZED') | constant(binding, 'CKF_USER_PIN_INITIALIZED')
-  if ((match.flags & initialised) !== initialised) {
-    throw new Pkcs11TokenNotFoundError(`the token with ${wanted} is not initialised (no user PIN)`)
-  }
-  return { slot: match.slot, info: match.info }
-}
-
-function assertMechanism(library: Pkcs11Library, binding: Pkcs11Module, slot: Handle): void {
-  const needed = constant(binding, 'CKF_ENCRYPT') | constant(binding, 'CKF_DECRYPT')
-  let flags = 0
-  try {
-    flags = Number(library.C_GetMechanismInfo(slot, constant(binding, 'CKM_AES_GCM')).flags)
-  } catch {
-    flags = 0
-  }
-  if ((flags & needed) !== needed) {
-    throw new Pkcs11MechanismError('the token does not offer CKM_AES_GCM for encryption and decryption')
+    return this.#keys.mutate((ctx, state) =>
+      setEnabledIn({ ...this.#scope, ctx, state }, { version, enabled, retired }),
+    )
   }
 }

@@ -8,7 +8,7 @@
  * Every authentication failure throws {@link EnvelopeDecryptionError}: one error, no detail.
  */
 import { gcm } from '@noble/ciphers/aes.js'
-import { assertBytes } from '@safeguards/core'
+import { assertBytes, concatBytes } from '@safeguards/core'
 import { EnvelopeDecryptionError } from '../errors.js'
 import { nodeCrypto, subtle } from './native.js'
 
@@ -93,15 +93,12 @@ function checkArgs(iv: Uint8Array, aad: Uint8Array, data: Uint8Array): void {
   assertBytes(data, 'data')
 }
 
+/** The synchronous operations of the node and noble backends (always present there). */
+type SyncOps = Required<Pick<Aead, 'sealPartsSync' | 'sealToSync' | 'tagSync' | 'openSync'>>
+
+/** The parts as one array (the one part itself when there is only one: no copy). */
 function joinParts(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
+  return parts.length === 1 ? (parts[0] as Uint8Array) : concatBytes(...parts)
 }
 
 function split(sealed: Uint8Array): [Uint8Array, Uint8Array] {
@@ -116,12 +113,7 @@ function plain(bytes: Uint8Array): Uint8Array {
 function createNodeAead(): Aead {
   const nc = nodeCrypto
   if (nc === undefined) throw new TypeError('node:crypto is not available')
-  const sealPartsSync = (
-    key: AeadKey,
-    iv: Uint8Array,
-    aad: Uint8Array,
-    plaintext: Uint8Array,
-  ): [Uint8Array, Uint8Array] => {
+  const sealPartsSync: SyncOps['sealPartsSync'] = (key, iv, aad, plaintext) => {
     checkArgs(iv, aad, plaintext)
     const c = nc.createCipheriv(ALG, key.handle, iv, TAG_OPTIONS)
     if (aad.length > 0) c.setAAD(aad)
@@ -129,14 +121,7 @@ function createNodeAead(): Aead {
     c.final()
     return [plain(ct), plain(c.getAuthTag())]
   }
-  const sealToSync = (
-    key: AeadKey,
-    iv: Uint8Array,
-    aad: Uint8Array,
-    plaintext: Uint8Array,
-    out: Uint8Array,
-    at: number,
-  ): void => {
+  const sealToSync: SyncOps['sealToSync'] = (key, iv, aad, plaintext, out, at) => {
     checkArgs(iv, aad, plaintext)
     const c = nc.createCipheriv(ALG, key.handle, iv, TAG_OPTIONS)
     if (aad.length > 0) c.setAAD(aad)
@@ -145,7 +130,7 @@ function createNodeAead(): Aead {
     out.set(ct, at)
     out.set(c.getAuthTag(), at + ct.length)
   }
-  const tagSync = (key: AeadKey, iv: Uint8Array, aad: readonly Uint8Array[]): Uint8Array => {
+  const tagSync: SyncOps['tagSync'] = (key, iv, aad) => {
     const c = nc.createCipheriv(ALG, key.handle, iv, TAG_OPTIONS)
     for (const a of aad) {
       checkArgs(iv, a, EMPTY)
@@ -154,7 +139,7 @@ function createNodeAead(): Aead {
     c.final()
     return plain(c.getAuthTag())
   }
-  const openSync = (key: AeadKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array => {
+  const openSync: SyncOps['openSync'] = (key, iv, aad, sealed) => {
     checkArgs(iv, aad, sealed)
     if (sealed.length < TAG) throw new EnvelopeDecryptionError()
     const split = sealed.length - TAG
@@ -293,31 +278,19 @@ function createWebCryptoAead(): Aead {
 }
 
 function createNobleAead(): Aead {
-  const sealPartsSync = (
-    key: AeadKey,
-    iv: Uint8Array,
-    aad: Uint8Array,
-    plaintext: Uint8Array,
-  ): [Uint8Array, Uint8Array] => {
+  const sealPartsSync: SyncOps['sealPartsSync'] = (key, iv, aad, plaintext) => {
     checkArgs(iv, aad, plaintext)
     return split(gcm(key.handle as Uint8Array, iv, aad).encrypt(plaintext))
   }
-  const sealToSync = (
-    key: AeadKey,
-    iv: Uint8Array,
-    aad: Uint8Array,
-    plaintext: Uint8Array,
-    out: Uint8Array,
-    at: number,
-  ): void => {
+  const sealToSync: SyncOps['sealToSync'] = (key, iv, aad, plaintext, out, at) => {
     checkArgs(iv, aad, plaintext)
     out.set(gcm(key.handle as Uint8Array, iv, aad).encrypt(plaintext), at)
   }
-  const tagSync = (key: AeadKey, iv: Uint8Array, aad: readonly Uint8Array[]): Uint8Array => {
+  const tagSync: SyncOps['tagSync'] = (key, iv, aad) => {
     for (const a of aad) checkArgs(iv, a, EMPTY)
     return gcm(key.handle as Uint8Array, iv, joinParts(aad)).encrypt(EMPTY)
   }
-  const openSync = (key: AeadKey, iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array => {
+  const openSync: SyncOps['openSync'] = (key, iv, aad, sealed) => {
     checkArgs(iv, aad, sealed)
     try {
       return gcm(key.handle as Uint8Array, iv, aad).decrypt(sealed)

@@ -3,6 +3,8 @@
  * replace (temp file, fsync, rename, fsync directory) and the SDK's inter-process lock. node:fs is
  * imported lazily so the package stays loadable where there is no file system.
  */
+
+import { isSafeguardsError } from '@safeguards/core'
 import type { FileLock } from '@safeguards/core/node'
 import { KeyringFileError } from '../errors.js'
 
@@ -24,7 +26,7 @@ function node(): Promise<CoreNode> {
 
 /** True when the error is ENOENT. */
 export function isNotFound(e: unknown): boolean {
-  return (e as { code?: unknown } | null)?.code === 'ENOENT'
+  return e instanceof Error && 'code' in e && e.code === 'ENOENT'
 }
 
 /**
@@ -46,9 +48,9 @@ export async function writeAtomic(
       ...(lock === undefined ? {} : { beforeCommit: () => lock.assertHeld() }),
     })
   } catch (e) {
-    if (errorCode((e as { cause?: unknown }).cause) === 'EEXIST' && exclusive)
+    if (exclusive && e instanceof Error && errorCode(e.cause) === 'EEXIST')
       throw new KeyringFileError(`keyring file already exists: ${path}`, { category: 'conflict' })
-    if ((e as { code?: unknown }).code === 'ERR_LOCK_LOST') throw e
+    if (isSafeguardsError(e, 'ERR_LOCK_LOST')) throw e
     throw new KeyringFileError(`cannot write ${path}`, { cause: e })
   }
 }

@@ -84,15 +84,17 @@ function hkdfOneShot(
   const outer = scratchOuter.subarray(0, bl + hl)
   const prk = scratchKey.subarray(0, hl)
   try {
-    // Extract. RFC 2104: keys longer than the block are hashed first; shorter ones (and an empty
-    // salt, which RFC 5869 replaces by HashLen zeros: the same padded block) are zero-padded.
+    // RFC 5869 §2.2 Extract: PRK = HMAC-Hash(salt, IKM). RFC 2104 §2: keys longer than the block
+    // are hashed first; shorter ones (and an empty salt, which RFC 5869 §2.2 replaces by HashLen
+    // zeros: the same padded block) are zero-padded.
     if (salt.length > bl) {
       put(prk, 0, h(alg, salt, 'latin1'), hl)
       hmacPads(prk, bl, inner, outer)
     } else hmacPads(salt, bl, inner, outer)
     inner.set(ikm, bl)
     put(prk, 0, hmacOver(h, alg, bl, hl, inner, outer, ikm.length), hl)
-    // Expand
+    // RFC 5869 §2.3 Expand: N = ceil(L/HashLen); T(0) = empty string;
+    // T(i) = HMAC-Hash(PRK, T(i-1) ‖ info ‖ i); OKM = first L octets of T(1) ‖ T(2) ‖ …
     hmacPads(prk, bl, inner, outer)
     let t: string | undefined
     for (let i = 1, o = 0; o < length; i++) {
@@ -102,7 +104,7 @@ function hkdfOneShot(
         m = hl
       }
       inner.set(info, bl + m)
-      inner[bl + m + info.length] = i
+      inner[bl + m + info.length] = i // RFC 5869 §2.3: the counter octet, 0x01..0xff
       t = hmacOver(h, alg, bl, hl, inner, outer, m + info.length + 1)
       const n = Math.min(hl, length - o)
       put(out, o, t, n)

@@ -74,8 +74,11 @@ export function deriveMessageKeys(
   info: Uint8Array,
   ephemeral = false,
 ): MessageKeys {
+  // envelope-v1 §5: PRK = HKDF-Extract(SHA-512, salt = messageId, IKM = DEK) (RFC 5869 §2.2);
+  // OKM = HKDF-Expand(PRK, info = "hge/v1" ‖ u16 suiteId ‖ D, L = 71) (RFC 5869 §2.3)
   const okm = hkdf('sha512', dek, messageId, info, 71, kdf)
   try {
+    // §5: encKey = OKM[0..32), noncePrefix = OKM[32..39), commitment = OKM[39..71)
     const key = aead.importKey(okm.subarray(0, 32), ephemeral)
     return { aead, key, noncePrefix: okm.slice(32, 39), commitment: okm.slice(39, 71) }
   } finally {

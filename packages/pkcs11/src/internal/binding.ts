@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { errorCode } from '@safeguards/core/node'
 import { Pkcs11ModuleError } from '../errors.js'
 
 /** An opaque PKCS#11 handle (slot, session or object): `CK_ULONG` bytes. */
@@ -90,7 +91,7 @@ export function loadBinding(): Promise<Pkcs11Module> {
     (e: unknown) => {
       bindingPromise = undefined
       const missing =
-        (e as { code?: unknown } | null)?.code === 'ERR_MODULE_NOT_FOUND' &&
+        errorCode(e) === 'ERR_MODULE_NOT_FOUND' &&
         String((e as { message?: unknown }).message).includes("'pkcs11js'")
       throw new Pkcs11ModuleError(
         missing
