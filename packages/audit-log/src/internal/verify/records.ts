@@ -69,6 +69,7 @@ export class RecordChecker {
     return { from, bytes: run.bytes, ends: run.ends, cuts, treeEnd }
   }
 
+  /** RFC 9162 §2.1.2: the root recomputed from the first `size` entries must be the signed root. */
   #checkRootsAt(size: number): void {
     const root = this.range.root()
     for (const c of this.#ctx.bySize.get(size) ?? []) {
