@@ -32,7 +32,7 @@ import {
   isSafeguardsError,
   systemClock,
 } from '@safeguards/core'
-import type { AnchorSink } from './anchor.js'
+import type { AnchoredCheckpoint, AnchorSink } from './anchor.js'
 import type { Keyring } from './checkpoint.js'
 import { type RecordRun, readRuns } from './internal/runs.js'
 import { anchorStaysEmpty, coverageFindings } from './internal/verify/anchors.js'
@@ -184,28 +184,7 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
   const head = await store.head()
   const total = head.size
 
-  // ---- checkpoints: parse and check signatures and chain -------------------------------------
-  // Read order matters while other writers are live. A writer stores a checkpoint (after its
-  // records) and only then anchors it, so reading the anchor first, then the stored checkpoints,
-  // then the records gives a consistent cut: every anchored checkpoint read is among the stored ones
-  // read after it, and every stored checkpoint covers records that are read after it. Read the
-  // other way round, a checkpoint stored and anchored between the two reads shows up as "anchored
-  // but missing from the log" (a false ROLLBACK).
-  const rawAnchored = options.anchor === undefined ? [] : await options.anchor.list(stream)
-  const rawStored = await readStoredCheckpoints(store, add)
-  if (options.keyring === undefined && rawStored.length + rawAnchored.length > 0)
-    add({
-      seq: 0,
-      code: 'CHECKPOINT_UNVERIFIED',
-      severity: 'warning',
-      message: 'no public keys given: checkpoint signatures were not checked',
-    })
-  const ctx = { stream, keyring: options.keyring, add }
-  const { storeCps, anchorCps } = await loadCheckpoints(rawStored, rawAnchored, ctx)
-  checkStoredChain(storeCps, rawStored, add)
-  checkAnchored(anchorCps, rawStored, add)
-  const valid: Cp[] = [...storeCps, ...anchorCps].filter((c): c is Cp => c !== null)
-  const bySize = rootsBySize(valid, add)
+  const { rawStored, rawAnchored, valid, bySize } = await checkpointStage(store, options, add)
 
   // ---- records ----------------------------------------------------------------------------------
   const records = new RecordChecker({
@@ -278,6 +257,42 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
   }
   if (emitter.active) await emitReport(emitter, options.clock ?? systemClock, report)
   return report
+}
+
+/** The checkpoint stage: what the anchor and the store hold, parsed and checked against each other. */
+async function checkpointStage(
+  store: AuditStore,
+  options: VerifyOptions,
+  add: (f: Finding) => void,
+): Promise<{
+  rawStored: readonly StoredCheckpoint[]
+  rawAnchored: readonly AnchoredCheckpoint[]
+  valid: Cp[]
+  bySize: Map<number, Cp[]>
+}> {
+  const stream = store.stream
+  // ---- checkpoints: parse and check signatures and chain -------------------------------------
+  // Read order matters while other writers are live. A writer stores a checkpoint (after its
+  // records) and only then anchors it, so reading the anchor first, then the stored checkpoints,
+  // then the records gives a consistent cut: every anchored checkpoint read is among the stored ones
+  // read after it, and every stored checkpoint covers records that are read after it. Read the
+  // other way round, a checkpoint stored and anchored between the two reads shows up as "anchored
+  // but missing from the log" (a false ROLLBACK).
+  const rawAnchored = options.anchor === undefined ? [] : await options.anchor.list(stream)
+  const rawStored = await readStoredCheckpoints(store, add)
+  if (options.keyring === undefined && rawStored.length + rawAnchored.length > 0)
+    add({
+      seq: 0,
+      code: 'CHECKPOINT_UNVERIFIED',
+      severity: 'warning',
+      message: 'no public keys given: checkpoint signatures were not checked',
+    })
+  const ctx = { stream, keyring: options.keyring, add }
+  const { storeCps, anchorCps } = await loadCheckpoints(rawStored, rawAnchored, ctx)
+  checkStoredChain(storeCps, rawStored, add)
+  checkAnchored(anchorCps, rawStored, add)
+  const valid: Cp[] = [...storeCps, ...anchorCps].filter((c): c is Cp => c !== null)
+  return { rawStored, rawAnchored, valid, bySize: rootsBySize(valid, add) }
 }
 
 function checkOptions(options: VerifyOptions): {
