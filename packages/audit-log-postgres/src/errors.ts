@@ -12,7 +12,7 @@
  * @module
  */
 import { AuditStoreError } from '@safeguards/audit-log'
-import { SafeguardsError } from '@safeguards/core'
+import { CodedError, type ErrorCategory } from '@safeguards/core'
 
 /** Error codes raised by this package in addition to those of `@safeguards/audit-log`. */
 export type AuditPgErrorCode = 'ERR_AUDIT_PG_MIGRATION'
@@ -28,11 +28,9 @@ export type AuditPgErrorCode = 'ERR_AUDIT_PG_MIGRATION'
  * catch (e) { if (isSafeguardsError(e, 'ERR_AUDIT_PG_MIGRATION')) alertOps(e.code) }
  * ```
  */
-export class AuditPgMigrationError extends SafeguardsError<'ERR_AUDIT_PG_MIGRATION'> {
-  /** @param message - names the schema and migration version, nothing else. */
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_AUDIT_PG_MIGRATION', message, { ...options, category: 'conflict' })
-  }
+export class AuditPgMigrationError extends CodedError<'ERR_AUDIT_PG_MIGRATION'> {
+  static override readonly code = 'ERR_AUDIT_PG_MIGRATION'
+  static override readonly category: ErrorCategory = 'conflict'
 }
 
 /**
@@ -56,10 +54,7 @@ export class AuditPgStoreError extends AuditStoreError {
    *   failure was not a server error.
    */
   constructor(operation: string, sqlState: string, options?: { cause?: unknown; detail?: string }) {
-    super(
-      `${operation} failed (${options?.detail ?? `SQLSTATE ${sqlState}`})`,
-      options?.cause === undefined ? undefined : { cause: options.cause },
-    )
+    super(`${operation} failed (${options?.detail ?? `SQLSTATE ${sqlState}`})`, { cause: options?.cause })
     this.sqlState = sqlState
   }
 }

@@ -39,18 +39,30 @@ import {
   AuditStoreError,
   assertStreamId,
   type CheckpointHead,
+  leafHash,
   type ReadOptions,
   type StoredCheckpoint,
   type StoredRecord,
   type StoreHead,
   ZERO_HASH,
 } from '@safeguards/audit-log'
-import { assertBytes, assertInteger, sha256, timingSafeEqual, utf8Decode, utf8Encode } from '@safeguards/core'
+import { assertInteger, timingSafeEqual, utf8Encode } from '@safeguards/core'
 import pg from 'pg'
 import { AuditPgMigrationError } from './errors.js'
 import { dbError, sqlState } from './internal/db.js'
 import { DEFAULT_SCHEMA, quoteIdentifier } from './internal/identifiers.js'
-import { migrate, SCHEMA_VERSION } from './migrations.js'
+import {
+  type CheckpointRow,
+  checkHead,
+  checkRecords,
+  checkSchema,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  LOCK_NOT_AVAILABLE,
+  toBytes,
+  toCheckpoint,
+  toSafeInteger,
+} from './internal/store-checks.js'
+import { migrate } from './migrations.js'
 
 /** Options for {@link openPostgresStore}: a `pool` you own, or a `connectionString` for a pool the store owns. */
 export interface PostgresStoreOptions {
@@ -93,81 +105,6 @@ export interface PostgresStoreOptions {
 export interface PostgresAuditStore extends AuditStore {
   /** The schema holding the tables. */
   readonly schema: string
-}
-
-const toBytes = (value: Uint8Array): Uint8Array => new Uint8Array(value) // copy out of the driver's Buffer
-
-/** Default of {@link PostgresStoreOptions.lockTimeoutMs}; also the SQL default of the append functions. */
-const DEFAULT_LOCK_TIMEOUT_MS = 5000
-
-/** SQLSTATE 55P03 lock_not_available: `lock_timeout` expired while waiting for a lock. */
-const LOCK_NOT_AVAILABLE = '55P03'
-
-const LEAF_PREFIX = new Uint8Array([0])
-
-function leafHash(body: Uint8Array): Uint8Array {
-  const input = new Uint8Array(body.length + 1)
-  input.set(LEAF_PREFIX, 0)
-  input.set(body, 1)
-  return sha256(input)
-}
-
-function toSafeInteger(value: string | number, what: string): number {
-  const n = typeof value === 'number' ? value : Number(value)
-  if (!Number.isSafeInteger(n) || n < 0) throw new AuditCorruptionError(`${what} is not a safe integer`)
-  return n
-}
-
-function checkHead(head: unknown, name: string): asserts head is StoreHead {
-  if (typeof head !== 'object' || head === null) throw new TypeError(`"${name}" expected a StoreHead`)
-  const h = head as StoreHead
-  assertInteger(h.size, `${name}.size`, 0)
-  assertBytes(h.hash, `${name}.hash`, 32)
-}
-
-function checkRecords(expected: StoreHead, records: readonly AppendRecord[]): void {
-  if (!Array.isArray(records)) throw new TypeError('"records" expected an array')
-  let prev = expected.hash
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i] as AppendRecord
-    if (typeof r !== 'object' || r === null) throw new TypeError(`"records[${i}]" expected an AppendRecord`)
-    assertInteger(r.seq, `records[${i}].seq`, expected.size + i, expected.size + i)
-    assertBytes(r.bytes, `records[${i}].bytes`)
-    assertBytes(r.hash, `records[${i}].hash`, 32)
-    assertBytes(r.prevHash, `records[${i}].prevHash`, 32)
-    if (!timingSafeEqual(r.prevHash, prev)) {
-      throw new RangeError(`"records[${i}].prevHash" does not continue the chain`)
-    }
-    prev = r.hash
-  }
-}
-
-async function checkSchema(pool: pg.Pool, schema: string, q: string): Promise<void> {
-  let version: number
-  try {
-    const { rows } = await pool.query<{ v: number | null }>(
-      `SELECT max(version) AS v FROM ${q}.audit_schema_migrations`,
-    )
-    version = rows[0]?.v ?? 0
-  } catch (error) {
-    const state = sqlState(error)
-    if (state === '42P01' || state === '3F000') {
-      throw new AuditPgMigrationError(`schema ${schema} is not migrated: run migrate() first`, {
-        cause: error,
-      })
-    }
-    throw error
-  }
-  if (version < SCHEMA_VERSION) {
-    throw new AuditPgMigrationError(
-      `schema ${schema} is at version ${version}, this package needs ${SCHEMA_VERSION}: run migrate()`,
-    )
-  }
-  if (version > SCHEMA_VERSION) {
-    throw new AuditPgMigrationError(
-      `schema ${schema} is at version ${version}, newer than this package (${SCHEMA_VERSION})`,
-    )
-  }
 }
 
 /**
@@ -536,17 +473,4 @@ class PgStore implements PostgresAuditStore {
     if (this.#ownPool) await this.#pool.end().catch(ignore)
     else this.#pool.off('error', ignore)
   }
-}
-
-type CheckpointRow = { idx: string; size: string; body: Uint8Array }
-
-function toCheckpoint(row: CheckpointRow): StoredCheckpoint {
-  const size = toSafeInteger(row.size, 'checkpoint size')
-  let jws: string
-  try {
-    jws = utf8Decode(toBytes(row.body))
-  } catch {
-    throw new AuditCorruptionError(`checkpoint ${row.idx} is not UTF-8`)
-  }
-  return { size, jws }
 }

@@ -356,6 +356,22 @@ async function measureProof(): Promise<{ value: number; extra?: Record<string, s
   return { value: p50, extra: { p99: `${p99.toFixed(3)} ms` } }
 }
 
+/** Verifying the bench log with `workers`, against reading and hashing its bytes in one thread. */
+function verifyCase(what: string, ours: string, workers: 0 | 'auto'): Scenario {
+  return {
+    name: `verify a ${VERIFY_RECORDS / 1000}k-record log, ${what}`,
+    unit: 'MB/s',
+    ours: { name: ours, measure: () => measureVerify(workers) },
+    limit: {
+      name: 'read + SHA-256 loop over the same file bytes (sync, one thread)',
+      measure: measureRawSha,
+    },
+    rounds: 3,
+    target: { ratio: 0.5, text: '≥ 0.5× limit (raw SHA-256)' },
+    setup: setupVerify,
+  }
+}
+
 const scenarios: Scenario[] = [
   {
     name: 'append, file store, durable group commit, 64 concurrent appenders',
@@ -393,30 +409,8 @@ const scenarios: Scenario[] = [
       for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
     },
   },
-  {
-    name: `verify a ${VERIFY_RECORDS / 1000}k-record log, one thread`,
-    unit: 'MB/s',
-    ours: { name: '@safeguards/audit-log verifyLog (workers: 0)', measure: () => measureVerify(0) },
-    limit: {
-      name: 'read + SHA-256 loop over the same file bytes (sync, one thread)',
-      measure: measureRawSha,
-    },
-    rounds: 3,
-    target: { ratio: 0.5, text: '≥ 0.5× limit (raw SHA-256)' },
-    setup: setupVerify,
-  },
-  {
-    name: `verify a ${VERIFY_RECORDS / 1000}k-record log, worker threads (the default)`,
-    unit: 'MB/s',
-    ours: { name: "@safeguards/audit-log verifyLog (workers: 'auto')", measure: () => measureVerify('auto') },
-    limit: {
-      name: 'read + SHA-256 loop over the same file bytes (sync, one thread)',
-      measure: measureRawSha,
-    },
-    rounds: 3,
-    target: { ratio: 0.5, text: '≥ 0.5× limit (raw SHA-256)' },
-    setup: setupVerify,
-  },
+  verifyCase('one thread', '@safeguards/audit-log verifyLog (workers: 0)', 0),
+  verifyCase('worker threads (the default)', "@safeguards/audit-log verifyLog (workers: 'auto')", 'auto'),
   {
     name: `verify a ${VERIFY_RECORDS / 1000}k-record log, worker threads, both sides WITHOUT SHA extensions (OPENSSL_ia32cap=:~0x20000000)`,
     unit: 'MB/s',

@@ -31,7 +31,7 @@ import {
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { canonicalize } from '@safeguards/core'
-import { fsyncDirSync } from '@safeguards/core/node'
+import { errorCode, fsyncDirSync } from '@safeguards/core/node'
 import { AuditStoreError, CheckpointError } from './errors.js'
 import { assertStreamId } from './record.js'
 import type { StoredCheckpoint } from './store.js'
@@ -92,7 +92,7 @@ function createWhole(dir: string, path: string, text: string): void {
   try {
     linkSync(tmp, path)
   } catch (e) {
-    const code = (e as { code?: string }).code
+    const code = errorCode(e)
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw e
     writeSynced(path, text)
   } finally {
@@ -140,10 +140,9 @@ export function directoryAnchor(dir: string): AnchorSink {
         mkdirSync(sub, { recursive: true })
         createWhole(sub, path, text)
       } catch (e) {
-        if ((e as { code?: string }).code !== 'EEXIST')
-          throw new AuditStoreError(`anchor write failed (${(e as { code?: string }).code ?? 'unknown'})`, {
-            cause: e,
-          })
+        const code = errorCode(e)
+        if (code !== 'EEXIST')
+          throw new AuditStoreError(`anchor write failed (${code ?? 'unknown'})`, { cause: e })
         if (readFileSync(path, 'utf8') !== text)
           throw new CheckpointError(`a different checkpoint is already anchored at index ${checkpoint.index}`)
       }
@@ -155,7 +154,7 @@ export function directoryAnchor(dir: string): AnchorSink {
       try {
         names = readdirSync(sub)
       } catch (e) {
-        const code = (e as { code?: string }).code
+        const code = errorCode(e)
         // No checkpoint of this stream was ever anchored here; but a missing anchor directory is a
         // wrong path (a typo must not read as an empty anchor).
         if (code === 'ENOENT' && isDirectory(dir)) return []

@@ -221,6 +221,7 @@ export async function createKeyring(entries: readonly KeyringEntry[]): Promise<K
   return {
     kids: [...keys.keys()],
     async verify(jws: string): Promise<VerifiedCheckpoint> {
+      // RFC 7515 §7.2.1 flattened JSON serialization; §5.2 validation: header, key, signature.
       const input = parseJws(jws)
       let kid: unknown
       try {
@@ -235,11 +236,13 @@ export async function createKeyring(entries: readonly KeyringEntry[]): Promise<K
       if (k === undefined) throw new UnknownCheckpointKeyError(kid)
       let payload: Uint8Array
       try {
+        // RFC 8725 §3.1: an algorithm allowlist, and the key decides (Ed25519 only: RFC 9864, RFC 8037).
         payload = (await flattenedVerify(input, k.key, { algorithms: ['Ed25519', 'EdDSA'] })).payload
       } catch (e) {
         throw new CheckpointSignatureError('checkpoint signature is invalid', { cause: e })
       }
       const v = decodeCheckpointPayload(payload)
+      // Key validity windows: a checkpoint signed outside its key's window does not verify.
       const t = Date.parse(v.body.timestamp)
       if (
         (k.entry.notBefore !== undefined && t < k.entry.notBefore) ||
@@ -272,6 +275,10 @@ function parseJws(jws: string): { payload: string; protected: string; signature:
   return { payload: o.payload, protected: o.protected, signature: o.signature }
 }
 
+/**
+ * The signed tree head of the payload: tree size and 32-byte root hash (RFC 6962 §3.5, RFC 9162
+ * §4.10), with this package's chaining metadata.
+ */
 function decodeCheckpointPayload(payload: Uint8Array): { body: CheckpointBody; root: Uint8Array } {
   let text: string
   let v: unknown

@@ -1,8 +1,9 @@
 /**
  * Typed errors of `@safeguards/audit-log`.
  *
- * Following jose's `JOSEError` pattern: one stable code union, one class per failure, safe messages
- * (codes, counts, field paths and sequence numbers; never event values, keys or PHI).
+ * Following jose's `JOSEError` pattern: one stable code union, one class per failure (a static `code`
+ * and `category` on `CodedError` of `@safeguards/core`), safe messages (codes, counts, field paths
+ * and sequence numbers; never event values, keys or PHI).
  *
  * A failed verification is not an error: {@link verifyLog} returns a report with findings. Errors
  * are for misuse (a malformed event), for a store that cannot be used as it is (corrupt tail, lock
@@ -14,7 +15,7 @@
  *
  * @module
  */
-import { SafeguardsError } from '@safeguards/core'
+import { CodedError, type ErrorCategory } from '@safeguards/core'
 
 /** Codes raised by `@safeguards/audit-log`. Stable: adding a code is minor, removing one is major. */
 export type AuditErrorCode =
@@ -30,6 +31,11 @@ export type AuditErrorCode =
   | 'ERR_AUDIT_UNKNOWN_KEY'
   | 'ERR_AUDIT_CHECKPOINT_SIGNATURE'
 
+/** Where a field is: its pointer, or `(root)`. */
+function at(path: string): string {
+  return path === '' ? '(root)' : path
+}
+
 /**
  * An event lacks a required field, has a field of the wrong type, an unknown field, or a string
  * that is not identifier-shaped (free text is refused so PHI stays out of the log).
@@ -39,12 +45,13 @@ export type AuditErrorCode =
  * await log.append({ type: 'rest' }) // throws AuditEventError: "agents" is required
  * ```
  */
-export class AuditEventError extends SafeguardsError<'ERR_AUDIT_INVALID_EVENT'> {
+export class AuditEventError extends CodedError<'ERR_AUDIT_INVALID_EVENT'> {
+  static override readonly code = 'ERR_AUDIT_INVALID_EVENT'
   /** RFC 6901 JSON Pointer of the offending field inside the event. */
   readonly path: string
   /** @param message - names the field, never its value; @param path - pointer to it. */
   constructor(message: string, path: string) {
-    super('ERR_AUDIT_INVALID_EVENT', `${message} at ${path === '' ? '(root)' : path}`)
+    super(`${message} at ${at(path)}`)
     this.path = path
   }
 }
@@ -58,15 +65,14 @@ export class AuditEventError extends SafeguardsError<'ERR_AUDIT_INVALID_EVENT'> 
  * await log.append('{"type":"rest","type":"login"}') // throws NonCanonicalInputError
  * ```
  */
-export class NonCanonicalInputError extends SafeguardsError<'ERR_AUDIT_NON_CANONICAL'> {
+export class NonCanonicalInputError extends CodedError<'ERR_AUDIT_NON_CANONICAL'> {
+  static override readonly code = 'ERR_AUDIT_NON_CANONICAL'
+  static override readonly category: ErrorCategory = 'invalid-input'
   /** RFC 6901 JSON Pointer (object input) or `@<offset>` (JSON text) of the problem. */
   readonly path: string
   /** @param message - the rule broken; @param path - where. */
   constructor(message: string, path: string, options?: { cause?: unknown }) {
-    super('ERR_AUDIT_NON_CANONICAL', `${message} at ${path === '' ? '(root)' : path}`, {
-      ...options,
-      category: 'invalid-input',
-    })
+    super(`${message} at ${at(path)}`, options)
     this.path = path
   }
 }
@@ -83,14 +89,14 @@ export class NonCanonicalInputError extends SafeguardsError<'ERR_AUDIT_NON_CANON
  * }
  * ```
  */
-export class AuditConflictError extends SafeguardsError<'ERR_AUDIT_CONFLICT'> {
+export class AuditConflictError extends CodedError<'ERR_AUDIT_CONFLICT'> {
+  static override readonly code = 'ERR_AUDIT_CONFLICT'
+  static override readonly category: ErrorCategory = 'conflict'
   /** The size (next sequence number) the store actually has. */
   readonly actualSize: number
   /** @param expectedSize - what the writer assumed; @param actualSize - what the store has. */
   constructor(expectedSize: number, actualSize: number) {
-    super('ERR_AUDIT_CONFLICT', `log head moved: expected size ${expectedSize}, store has ${actualSize}`, {
-      category: 'conflict',
-    })
+    super(`log head moved: expected size ${expectedSize}, store has ${actualSize}`)
     this.actualSize = actualSize
   }
 }
@@ -105,14 +111,14 @@ export class AuditConflictError extends SafeguardsError<'ERR_AUDIT_CONFLICT'> {
  * await openFileStore({ dir }) // throws AuditCorruptionError when the last line was altered
  * ```
  */
-export class AuditCorruptionError extends SafeguardsError<'ERR_AUDIT_CORRUPT'> {
+export class AuditCorruptionError extends CodedError<'ERR_AUDIT_CORRUPT'> {
+  static override readonly code = 'ERR_AUDIT_CORRUPT'
+  static override readonly category: ErrorCategory = 'integrity'
   /** The sequence number where the damage was found, when known. */
   readonly seq: number | undefined
   /** @param message - what is wrong (no record contents); @param seq - where, if known. */
   constructor(message: string, seq?: number) {
-    super('ERR_AUDIT_CORRUPT', seq === undefined ? message : `${message} at seq ${seq}`, {
-      category: 'integrity',
-    })
+    super(seq === undefined ? message : `${message} at seq ${seq}`)
     this.seq = seq
   }
 }
@@ -126,11 +132,9 @@ export class AuditCorruptionError extends SafeguardsError<'ERR_AUDIT_CORRUPT'> {
  * await openFileStore({ dir: '/read-only' }) // throws AuditStoreError
  * ```
  */
-export class AuditStoreError extends SafeguardsError<'ERR_AUDIT_STORE'> {
-  /** @param message - the operation that failed and the system error code, never paths with PHI. */
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_AUDIT_STORE', message, { ...options, category: 'io' })
-  }
+export class AuditStoreError extends CodedError<'ERR_AUDIT_STORE'> {
+  static override readonly code = 'ERR_AUDIT_STORE'
+  static override readonly category: ErrorCategory = 'io'
 }
 
 /**
@@ -141,19 +145,26 @@ export class AuditStoreError extends SafeguardsError<'ERR_AUDIT_STORE'> {
  * await openFileStore({ dir, lockTimeoutMs: 10 }) // may throw AuditLockTimeoutError under load
  * ```
  */
-export class AuditLockTimeoutError extends SafeguardsError<'ERR_AUDIT_LOCK_TIMEOUT'> {
+export class AuditLockTimeoutError extends CodedError<'ERR_AUDIT_LOCK_TIMEOUT'> {
+  static override readonly code = 'ERR_AUDIT_LOCK_TIMEOUT'
+  static override readonly category: ErrorCategory = 'unavailable'
   /**
    * @param timeoutMs - how long the writer waited.
    * @param options - the cause: the `LockTimeoutError` of `@safeguards/core`, which names the holder.
    */
   constructor(timeoutMs: number, options?: { cause?: unknown }) {
-    const holder = (options?.cause as { holder?: { pid: number; host: string } } | undefined)?.holder
-    super(
-      'ERR_AUDIT_LOCK_TIMEOUT',
-      `log lock not acquired within ${timeoutMs} ms${holder ? ` (held by pid ${holder.pid} on ${holder.host})` : ''}`,
-      { ...options, category: 'unavailable' },
-    )
+    const holder = holderOf(options?.cause)
+    const by = holder === undefined ? '' : ` (held by pid ${holder.pid} on ${holder.host})`
+    super(`log lock not acquired within ${timeoutMs} ms${by}`, options)
   }
+}
+
+/** The lock holder a core `LockTimeoutError` names, if `cause` is one that does. */
+function holderOf(cause: unknown): { pid: number; host: string } | undefined {
+  if (typeof cause !== 'object' || cause === null || !('holder' in cause)) return undefined
+  const h = cause.holder
+  if (typeof h !== 'object' || h === null || !('pid' in h) || !('host' in h)) return undefined
+  return typeof h.pid === 'number' && typeof h.host === 'string' ? { pid: h.pid, host: h.host } : undefined
 }
 
 /**
@@ -164,9 +175,11 @@ export class AuditLockTimeoutError extends SafeguardsError<'ERR_AUDIT_LOCK_TIMEO
  * await log.close(); await log.append(event) // throws AuditClosedError
  * ```
  */
-export class AuditClosedError extends SafeguardsError<'ERR_AUDIT_CLOSED'> {
+export class AuditClosedError extends CodedError<'ERR_AUDIT_CLOSED'> {
+  static override readonly code = 'ERR_AUDIT_CLOSED'
+  static override readonly category: ErrorCategory = 'conflict'
   constructor() {
-    super('ERR_AUDIT_CLOSED', 'audit log is closed', { category: 'conflict' })
+    super('audit log is closed')
   }
 }
 
@@ -179,11 +192,8 @@ export class AuditClosedError extends SafeguardsError<'ERR_AUDIT_CLOSED'> {
  * await createKeyring([{ kid: 'a', publicJwk: rsaJwk }]) // throws AuditKeyError
  * ```
  */
-export class AuditKeyError extends SafeguardsError<'ERR_AUDIT_KEY'> {
-  /** @param message - names the key id and the rule, never key material. */
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_AUDIT_KEY', message, options)
-  }
+export class AuditKeyError extends CodedError<'ERR_AUDIT_KEY'> {
+  static override readonly code = 'ERR_AUDIT_KEY'
 }
 
 /** The codes a {@link CheckpointError} (or one of its subclasses) carries. */
@@ -205,11 +215,9 @@ export type CheckpointErrorCode =
  * await keyring.verify('{"payload":"e30","protected":"e30","signature":""}') // throws CheckpointError
  * ```
  */
-export class CheckpointError extends SafeguardsError<CheckpointErrorCode> {
-  /** @param message - the rule broken (no key material); @param options - `cause`, and `code` for subclasses. */
-  constructor(message: string, options?: { cause?: unknown; code?: CheckpointErrorCode }) {
-    super(options?.code ?? 'ERR_AUDIT_CHECKPOINT', message, { cause: options?.cause, category: 'integrity' })
-  }
+export class CheckpointError extends CodedError<CheckpointErrorCode> {
+  static override readonly code: CheckpointErrorCode = 'ERR_AUDIT_CHECKPOINT'
+  static override readonly category: ErrorCategory = 'integrity'
 }
 
 /**
@@ -222,10 +230,11 @@ export class CheckpointError extends SafeguardsError<CheckpointErrorCode> {
  * ```
  */
 export class UnknownCheckpointKeyError extends CheckpointError {
+  static override readonly code = 'ERR_AUDIT_UNKNOWN_KEY'
   declare readonly code: 'ERR_AUDIT_UNKNOWN_KEY'
   /** @param kid - the key id the checkpoint names. */
   constructor(kid: string) {
-    super(`unknown key id ${kid}`, { code: 'ERR_AUDIT_UNKNOWN_KEY' })
+    super(`unknown key id ${kid}`)
   }
 }
 
@@ -239,9 +248,6 @@ export class UnknownCheckpointKeyError extends CheckpointError {
  * ```
  */
 export class CheckpointSignatureError extends CheckpointError {
+  static override readonly code = 'ERR_AUDIT_CHECKPOINT_SIGNATURE'
   declare readonly code: 'ERR_AUDIT_CHECKPOINT_SIGNATURE'
-  /** @param message - what failed (no key material). */
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, { ...options, code: 'ERR_AUDIT_CHECKPOINT_SIGNATURE' })
-  }
 }

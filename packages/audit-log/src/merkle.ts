@@ -25,6 +25,7 @@ import { leafHashOf, nodeHashAt, nodeHashOf, sha256Fast } from './internal/sha25
  */
 export function leafHash(data: Uint8Array): Uint8Array {
   if (!(data instanceof Uint8Array)) throw new TypeError('"data" expected Uint8Array')
+  // RFC 6962 §2.1 / RFC 9162 §2.1.1: MTH({d(0)}) = SHA-256(0x00 || d(0)).
   return leafHashOf(data)
 }
 
@@ -40,14 +41,15 @@ export function leafHash(data: Uint8Array): Uint8Array {
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   if (!(left instanceof Uint8Array) || left.length !== 32) throw new RangeError('"left" expected 32 bytes')
   if (!(right instanceof Uint8Array) || right.length !== 32) throw new RangeError('"right" expected 32 bytes')
+  // RFC 6962 §2.1 / RFC 9162 §2.1.1: MTH(D[n]) = SHA-256(0x01 || MTH(D[0:k]) || MTH(D[k:n])).
   return nodeHashOf(left, right)
 }
 
-/** The root of the empty tree, `SHA-256("")`. */
+/** The root of the empty tree, `SHA-256("")` (RFC 6962 §2.1: MTH({}) = SHA-256()). */
 export const EMPTY_ROOT: Uint8Array = sha256Fast(new Uint8Array(0))
 
 function largestPowerOfTwoBelow(n: number): number {
-  // n >= 2; the largest power of two strictly smaller than n.
+  // RFC 6962 §2.1: for n > 1, k is the largest power of two smaller than n (k < n <= 2k).
   let k = 1
   while (k * 2 < n) k *= 2
   return k
@@ -85,6 +87,8 @@ export class MerkleTree {
     if (!(leaf instanceof Uint8Array) || leaf.length !== 32) throw new RangeError('"leaf" expected 32 bytes')
     let h = leaf
     let level = 0
+    // Each completed pair of level-k subtrees is one level-(k+1) subtree: RFC 6962 §2.1 MTH of
+    // 2^(k+1) leaves = SHA-256(0x01 || left || right).
     for (;;) {
       this.#put(level, h)
       const count = this.#counts[level] ?? 0
@@ -123,13 +127,15 @@ export class MerkleTree {
     if (!Number.isSafeInteger(n) || n < 0 || n > this.size) throw new RangeError(`"${name}" out of range`)
   }
 
-  /** MTH(D[start : start + n]), n >= 1. */
+  /** MTH(D[start : start + n]), n >= 1 (RFC 6962 §2.1). */
   #hash(start: number, n: number): Uint8Array {
+    // An aligned power-of-two range is a stored complete subtree.
     if ((n & (n - 1)) === 0 && start % n === 0) {
       const level = Math.log2(n)
       const i = start / n
       return this.#levels[level]!.subarray(i * 32, i * 32 + 32)
     }
+    // RFC 6962 §2.1: MTH(D[n]) = SHA-256(0x01 || MTH(D[0:k]) || MTH(D[k:n])).
     const k = largestPowerOfTwoBelow(n)
     return nodeHashOf(this.#hash(start, k), this.#hash(start + k, n - k))
   }
@@ -154,23 +160,49 @@ export class MerkleTree {
     this.#checkSize(size, 'size')
     if (!Number.isSafeInteger(index) || index < 0 || index >= size)
       throw new RangeError('"index" out of range')
+    // RFC 6962 §2.1.1 (RFC 9162 §2.1.3.1): PATH(m, D[n]) for n > 1 =
+    //   PATH(m, D[0:k]) : MTH(D[k:n])        for m < k
+    //   PATH(m - k, D[k:n]) : MTH(D[0:k])    for m >= k
+    // and PATH(0, {d(0)}) = {}.
+    return this.#descend(
+      index,
+      size,
+      (_m, n) => n <= 1,
+      (m, k) => m < k,
+    ).out
+  }
+
+  /**
+   * The RFC 6962 §2.1.1/§2.1.2 recursions unrolled: from the whole range down to the subrange
+   * holding `m`, collecting the sibling subtree of each step (nearest the root first; the proofs
+   * list them leaf side first, hence the reverse). `goLeft(m, k)` says whether `m` lies in D[0:k].
+   */
+  #descend(
+    m0: number,
+    n0: number,
+    stop: (m: number, n: number) => boolean,
+    goLeft: (m: number, k: number) => boolean,
+  ): { out: Uint8Array[]; start: number; n: number; wentRight: boolean } {
     const out: Uint8Array[] = []
     let start = 0
-    let n = size
-    let m = index
-    while (n > 1) {
+    let n = n0
+    let m = m0
+    let wentRight = false
+    while (!stop(m, n)) {
       const k = largestPowerOfTwoBelow(n)
-      if (m < k) {
-        out.push(this.#hash(start + k, n - k).slice())
+      if (goLeft(m, k)) {
+        out.push(this.#hash(start + k, n - k).slice()) // : MTH(D[k:n])
         n = k
       } else {
-        out.push(this.#hash(start, k).slice())
+        out.push(this.#hash(start, k).slice()) // : MTH(D[0:k])
         start += k
         n -= k
         m -= k
+        wentRight = true
       }
     }
-    return out.reverse()
+    out.reverse()
+    return { out, start, n, wentRight }
   }
 
   /**
@@ -182,32 +214,25 @@ export class MerkleTree {
     this.#checkSize(size2, 'size2')
     if (!Number.isSafeInteger(size1) || size1 < 1 || size1 > size2)
       throw new RangeError('"size1" out of range')
-    const out: Uint8Array[] = []
-    let m = size1
-    let start = 0
-    let n = size2
-    let b = true
-    while (m !== n) {
-      const k = largestPowerOfTwoBelow(n)
-      if (m <= k) {
-        out.push(this.#hash(start + k, n - k).slice())
-        n = k
-      } else {
-        out.push(this.#hash(start, k).slice())
-        start += k
-        n -= k
-        m -= k
-        b = false
-      }
-    }
-    if (!b) out.push(this.#hash(start, n).slice())
-    return out.reverse()
+    // RFC 6962 §2.1.2 (RFC 9162 §2.1.4.1): PROOF(m, D[n]) = SUBPROOF(m, D[n], true), where for m < n
+    //   SUBPROOF(m, D[n], b) = SUBPROOF(m, D[0:k], b) : MTH(D[k:n])          for m <= k
+    //   SUBPROOF(m, D[n], b) = SUBPROOF(m - k, D[k:n], false) : MTH(D[0:k])  for m > k
+    // and SUBPROOF(m, D[m], true) = {}, SUBPROOF(m, D[m], false) = {MTH(D[m])}.
+    const d = this.#descend(
+      size1,
+      size2,
+      (m, n) => m === n,
+      (m, k) => m <= k,
+    )
+    if (d.wentRight) d.out.unshift(this.#hash(d.start, d.n).slice())
+    return d.out
   }
 }
 
 /**
- * The proof walk shared by RFC 9162 §2.1.3.2 and §2.1.4.2: for each proof hash, the sibling is on
- * the left (`left`) or the right (`right`) of the running hash. True when the walk ends at the root.
+ * The proof walk shared by RFC 9162 §2.1.3.2 (step 4) and §2.1.4.2 (step 6): for each proof hash,
+ * the sibling is on the left (`left`) or the right (`right`) of the running hash. True when the walk
+ * ends at the root (sn = 0).
  */
 function walkProof(
   fn0: number,
@@ -219,19 +244,25 @@ function walkProof(
   let fn = fn0
   let sn = sn0
   for (const p of proof) {
+    // a. If sn is 0, stop the iteration and fail the proof verification.
     if (sn === 0) return false
+    // b. If LSB(fn) is set, or if fn is equal to sn: r = HASH(0x01 || p || r) ...
     if (fn % 2 === 1 || fn === sn) {
       left(p)
+      // ... then, if LSB(fn) is not set, right-shift fn and sn until LSB(fn) is set or fn is 0.
       while (fn % 2 === 0 && fn !== 0) {
         fn = Math.floor(fn / 2)
         sn = Math.floor(sn / 2)
       }
     } else {
+      // Otherwise: r = HASH(0x01 || r || p).
       right(p)
     }
+    // c. Finally, right-shift both fn and sn one time.
     fn = Math.floor(fn / 2)
     sn = Math.floor(sn / 2)
   }
+  // §2.1.3.2 step 5 / §2.1.4.2 step 7: sn must be 0.
   return sn === 0
 }
 
@@ -258,7 +289,9 @@ export function verifyInclusion(
   root: Uint8Array,
 ): boolean {
   if (!is32(leaf) || !is32(root) || !Array.isArray(proof) || !proof.every(is32)) return false
+  // RFC 9162 §2.1.3.2 step 1: leaf_index >= tree_size fails.
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) return false
+  // Steps 2-3: fn = leaf_index, sn = tree_size - 1, r = hash.
   let r = leaf
   const ok = walkProof(
     index,
@@ -271,6 +304,7 @@ export function verifyInclusion(
       r = nodeHashOf(r, p)
     },
   )
+  // Step 5: r must equal root_hash.
   return ok && timingSafeEqual(r, root)
 }
 
@@ -297,18 +331,25 @@ export function verifyConsistency(
 ): boolean {
   if (!Number.isSafeInteger(size1) || !Number.isSafeInteger(size2) || !Array.isArray(proof)) return false
   if (!(root1 instanceof Uint8Array) || !(root2 instanceof Uint8Array)) return false
+  // transparency-dev/merkle: size1 = 0 is refused (nothing to be consistent with).
   if (size1 < 1 || size2 < size1) return false
+  // RFC 9162 §2.1.4.2 (before step 1): equal sizes need an empty proof and equal roots.
   if (size1 === size2) {
     return proof.length === 0 && root1.length === root2.length && timingSafeEqual(root1, root2)
   }
+  // Step 1: an empty consistency_path fails.
   if (!is32(root1) || !is32(root2) || proof.length === 0 || !proof.every(is32)) return false
+  // Step 2: if first is an exact power of 2, prepend first_hash to the path.
   const path = (size1 & (size1 - 1)) === 0 ? [root1, ...proof] : [...proof]
+  // Step 3: fn = first - 1, sn = second - 1.
   let fn = size1 - 1
   let sn = size2 - 1
+  // Step 4: if LSB(fn) is set, right-shift fn and sn equally until it is not.
   while (fn % 2 === 1) {
     fn = Math.floor(fn / 2)
     sn = Math.floor(sn / 2)
   }
+  // Step 5: fr and sr start at the first value of the path; step 6 walks the rest.
   let fr = path[0]!
   let sr = path[0]!
   const ok = walkProof(
@@ -323,6 +364,7 @@ export function verifyConsistency(
       sr = nodeHashOf(sr, c)
     },
   )
+  // Step 7: fr must equal first_hash, sr second_hash, and sn be 0.
   return ok && timingSafeEqual(fr, root1) && timingSafeEqual(sr, root2)
 }
 
@@ -356,7 +398,8 @@ export class CompactRange {
     const slots = this.#slots
     let h = leaf
     let height = 0
-    // Carry: every set low bit of size is a complete subtree that merges with the new one.
+    // RFC 9162 §2.1.2 step 2: push the leaf, then merge merge_count times, merge_count being the
+    // number of low set bits of the old size (each is a complete subtree the new one completes).
     for (let s = this.#size; s % 2 === 1; s = (s - 1) / 2) {
       h = nodeHashAt(slots, height * 32, h)
       height++
@@ -401,7 +444,10 @@ export class CompactRange {
 
   /** The root of the tree of all appended leaves (the empty root for none). */
   root(): Uint8Array {
+    // RFC 6962 §2.1: MTH({}) = SHA-256().
     if (this.#size === 0) return EMPTY_ROOT.slice()
+    // RFC 9162 §2.1.2 step 3: merge what is left on the stack, smallest subtree first (right), into
+    // one root (step 4).
     const slots = this.#slots
     let r: Uint8Array | null = null
     let height = 0

@@ -96,7 +96,7 @@ export async function proveInclusion(
     seq,
     record: utf8Decode(record),
     checkpoint: { size: cp.size, jws: cp.jws },
-    proof: tree.inclusionProof(seq, cp.size).map(bytesToBase64),
+    proof: tree.inclusionProof(seq, cp.size).map(bytesToBase64), // RFC 6962 §2.1.1 PATH(seq, D[size])
   }
 }
 
@@ -140,15 +140,22 @@ export async function verifyInclusionBundle(
   const header = readRecordHeader(bytes)
   if (header === null || header.seq !== bundle.seq || header.stream !== bundle.stream)
     return { valid: false, reason: 'record does not carry the claimed stream and seq' }
-  let path: Uint8Array[]
-  try {
-    path = bundle.proof.map((p) => base64ToBytes(p))
-  } catch {
-    return { valid: false, reason: 'proof is not base64' }
-  }
+  const path = decodePath(bundle.proof)
+  if (path === null) return { valid: false, reason: 'proof is not base64' }
+  // RFC 9162 §2.1.3.2: the leaf hash (RFC 6962 §2.1, SHA-256(0x00 || record)), folded along the
+  // audit path, must give the signed root of the tree of `size` leaves.
   if (!verifyInclusion(leafHashOf(bytes), bundle.seq, cp.body.size, path, cp.root))
     return { valid: false, reason: 'audit path does not lead to the signed root' }
   return { valid: true, kid: cp.kid }
+}
+
+/** The proof's hashes, or null when one is not base64. */
+function decodePath(proof: readonly string[]): Uint8Array[] | null {
+  try {
+    return proof.map((p) => base64ToBytes(p))
+  } catch {
+    return null
+  }
 }
 
 /** An offline-checkable consistency proof between two signed checkpoints of one log. */
@@ -200,6 +207,7 @@ export async function proveConsistency(
     stream: store.stream,
     from: { size: from.size, jws: from.jws },
     to: { size: to.size, jws: to.jws },
+    // RFC 6962 §2.1.2 PROOF(from.size, D[to.size]); equal sizes need none (RFC 9162 §2.1.4.2).
     proof: from.size === to.size ? [] : tree.consistencyProof(from.size, to.size).map(bytesToBase64),
   }
 }
@@ -237,12 +245,9 @@ export async function verifyConsistencyBundle(
   // `from.size` and `to.size` are outside the signatures: they must say what the signed bodies say.
   if (bundle.from.size !== a.body.size || bundle.to.size !== b.body.size)
     return { valid: false, reason: 'checkpoint sizes differ from the signed sizes' }
-  let path: Uint8Array[]
-  try {
-    path = bundle.proof.map((p) => base64ToBytes(p))
-  } catch {
-    return { valid: false, reason: 'proof is not base64' }
-  }
+  const path = decodePath(bundle.proof)
+  if (path === null) return { valid: false, reason: 'proof is not base64' }
+  // RFC 9162 §2.1.4.2: the proof must give both signed roots.
   if (!verifyConsistency(a.body.size, b.body.size, a.root, b.root, path))
     return { valid: false, reason: 'the later checkpoint does not extend the earlier one' }
   return { valid: true, kid: b.kid }

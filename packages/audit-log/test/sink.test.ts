@@ -120,44 +120,44 @@ function sample<T extends SafeguardEventType>(type: T): SafeguardEventOf<T> {
   return { ...base, type, ...samples[type] } as unknown as SafeguardEventOf<T>
 }
 
-/** The codes each type must get (the table written out again, independently of the source). */
-const expected: Record<
-  SafeguardEventType,
-  { type: string; subtype?: string[]; action: string; outcome: number; btg?: true }
-> = {
-  'session.created': { type: '110114', subtype: ['110122'], action: 'E', outcome: 0 },
-  'session.rotated': { type: '110114', subtype: ['110122'], action: 'E', outcome: 0 },
-  'session.expired.idle': { type: '110114', subtype: ['110123'], action: 'E', outcome: 0 },
-  'session.expired.absolute': { type: '110114', subtype: ['110123'], action: 'E', outcome: 0 },
-  'session.revoked': { type: '110114', subtype: ['110123'], action: 'E', outcome: 0 },
-  'auth.password.succeeded': { type: '110114', subtype: ['110122'], action: 'E', outcome: 0 },
-  'auth.password.failed': { type: '110114', subtype: ['110122'], action: 'E', outcome: 4 },
-  'auth.totp.succeeded': { type: '110114', subtype: ['110122'], action: 'E', outcome: 0 },
-  'auth.totp.failed': { type: '110114', subtype: ['110122'], action: 'E', outcome: 4 },
-  'auth.totp.replayed': { type: '110113', action: 'E', outcome: 8 },
-  'auth.locked': { type: '110113', subtype: ['110137'], action: 'U', outcome: 0 },
-  'auth.recovery-code.used': { type: '110114', subtype: ['110122'], action: 'E', outcome: 0 },
-  'auth.factor.enrolled': { type: '110113', subtype: ['110137'], action: 'C', outcome: 0 },
-  'auth.factor.removed': { type: '110113', subtype: ['110137'], action: 'D', outcome: 0 },
-  'access.allowed': { type: 'rest', subtype: ['read'], action: 'R', outcome: 0 },
-  'access.denied': { type: 'rest', subtype: ['read'], action: 'R', outcome: 4 },
-  'record.accessed': { type: 'rest', subtype: ['update'], action: 'U', outcome: 0 },
-  'access.emergency.granted': { type: '110113', subtype: ['110127'], action: 'E', outcome: 0, btg: true },
-  'access.emergency.used': { type: 'rest', subtype: ['read'], action: 'R', outcome: 0, btg: true },
-  'access.emergency.reviewed': { type: '110113', action: 'E', outcome: 0, btg: true },
-  'access.emergency.revoked': { type: '110113', subtype: ['110138'], action: 'E', outcome: 0, btg: true },
-  'key.created': { type: '110113', subtype: ['110129'], action: 'C', outcome: 0 },
-  'key.rotated': { type: '110113', subtype: ['110129'], action: 'U', outcome: 0 },
-  'key.retired': { type: '110113', subtype: ['110129'], action: 'U', outcome: 0 },
-  'key.disabled': { type: '110113', subtype: ['110129'], action: 'U', outcome: 0 },
-  'key.enabled': { type: '110113', subtype: ['110129'], action: 'U', outcome: 0 },
-  'key.destroyed': { type: '110113', subtype: ['110129'], action: 'D', outcome: 0 },
-  'key.budget.warning': { type: '110113', action: 'E', outcome: 0 },
-  'envelope.decrypt.failed': { type: '110113', action: 'E', outcome: 8 },
-  'backup.verified': { type: '110100', action: 'E', outcome: 0 },
-  'backup.failed': { type: '110113', action: 'E', outcome: 8 },
-  'audit.verified': { type: '110101', action: 'R', outcome: 0 },
-  'audit.finding': { type: '110113', action: 'E', outcome: 8 },
+/**
+ * The codes each type must get (the table written out again, independently of the source):
+ * type, DICOM subtype or interaction (null: none), action, outcome of the sample, BTG.
+ */
+const expected: Record<SafeguardEventType, readonly [string, string | null, string, number, true?]> = {
+  'session.created': ['110114', '110122', 'E', 0],
+  'session.rotated': ['110114', '110122', 'E', 0],
+  'session.expired.idle': ['110114', '110123', 'E', 0],
+  'session.expired.absolute': ['110114', '110123', 'E', 0],
+  'session.revoked': ['110114', '110123', 'E', 0],
+  'auth.password.succeeded': ['110114', '110122', 'E', 0],
+  'auth.password.failed': ['110114', '110122', 'E', 4],
+  'auth.totp.succeeded': ['110114', '110122', 'E', 0],
+  'auth.totp.failed': ['110114', '110122', 'E', 4],
+  'auth.totp.replayed': ['110113', null, 'E', 8],
+  'auth.locked': ['110113', '110137', 'U', 0],
+  'auth.recovery-code.used': ['110114', '110122', 'E', 0],
+  'auth.factor.enrolled': ['110113', '110137', 'C', 0],
+  'auth.factor.removed': ['110113', '110137', 'D', 0],
+  'access.allowed': ['rest', 'read', 'R', 0],
+  'access.denied': ['rest', 'read', 'R', 4],
+  'record.accessed': ['rest', 'update', 'U', 0],
+  'access.emergency.granted': ['110113', '110127', 'E', 0, true],
+  'access.emergency.used': ['rest', 'read', 'R', 0, true],
+  'access.emergency.reviewed': ['110113', null, 'E', 0, true],
+  'access.emergency.revoked': ['110113', '110138', 'E', 0, true],
+  'key.created': ['110113', '110129', 'C', 0],
+  'key.rotated': ['110113', '110129', 'U', 0],
+  'key.retired': ['110113', '110129', 'U', 0],
+  'key.disabled': ['110113', '110129', 'U', 0],
+  'key.enabled': ['110113', '110129', 'U', 0],
+  'key.destroyed': ['110113', '110129', 'D', 0],
+  'key.budget.warning': ['110113', null, 'E', 0],
+  'envelope.decrypt.failed': ['110113', null, 'E', 8],
+  'backup.verified': ['110100', null, 'E', 0],
+  'backup.failed': ['110113', null, 'E', 8],
+  'audit.verified': ['110101', null, 'R', 0],
+  'audit.finding': ['110113', null, 'E', 8],
 }
 
 /** An audit log on a fresh file store; the records it holds, parsed. */
@@ -183,13 +183,13 @@ describe('auditSinkTable', () => {
 
   it.each(safeguardEventTypes.map((t) => [t]))('maps %s to its codes', (type) => {
     const e = auditEventOf(sample(type), { source: 'ehr-api' })
-    const want = expected[type]
-    expect(e.type).toBe(want.type)
-    expect(e.subtype).toEqual(want.subtype)
-    expect(e.action).toBe(want.action)
-    expect(e.outcome).toBe(want.outcome)
+    const [wantType, wantSubtype, wantAction, wantOutcome, btg] = expected[type]
+    expect(e.type).toBe(wantType)
+    expect(e.subtype).toEqual(wantSubtype === null ? undefined : [wantSubtype])
+    expect(e.action).toBe(wantAction)
+    expect(e.outcome).toBe(wantOutcome)
     expect(e.agents).toEqual([
-      { who: 'user/u-1', requestor: true, ...(want.btg === true ? { purposeOfUse: ['BTG'] } : {}) },
+      { who: 'user/u-1', requestor: true, ...(btg === true ? { purposeOfUse: ['BTG'] } : {}) },
     ])
     expect(e.source).toEqual({ observer: 'ehr-api' })
     expect(e.occurred).toBe('2026-01-02T03:04:05.006Z')
@@ -270,7 +270,7 @@ describe('auditSink', () => {
     const stored = await events()
     expect(stored.map((e) => e.details?.event)).toEqual([...safeguardEventTypes])
     stored.forEach((e, i) => {
-      expect(e.type).toBe(expected[safeguardEventTypes[i]!].type)
+      expect(e.type).toBe(expected[safeguardEventTypes[i]!][0])
     })
     await log.close()
   })

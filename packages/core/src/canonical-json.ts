@@ -70,18 +70,21 @@ function hasLoneSurrogateFast(text: string): boolean {
 function serialize(value: unknown, path: string, depth: number, maxDepth: number, seen: Set<object>): string {
   switch (typeof value) {
     case 'string':
+      // RFC 8785 §3.1 (I-JSON, RFC 7493 §2.1): no lone surrogates.
       if (hasLoneSurrogateFast(value)) throw new CanonicalJsonError('lone surrogate in string', path)
+      // RFC 8785 §3.2.2.2: JSON.stringify emits exactly the minimal escapes the RFC prescribes.
       return JSON.stringify(value)
     case 'number':
       if (!Number.isFinite(value)) throw new CanonicalJsonError('NaN and Infinity are not JSON', path)
+      // RFC 8785 §3.1 (I-JSON, RFC 7493 §2.2): integers within ±(2^53-1).
       if (Number.isInteger(value) && Math.abs(value) > Number.MAX_SAFE_INTEGER) {
         throw new CanonicalJsonError('integer beyond 2^53-1 is not I-JSON', path)
       }
-      return String(value)
+      return String(value) // RFC 8785 §3.2.2.3: ECMAScript Number::toString
     case 'boolean':
-      return value ? 'true' : 'false'
+      return value ? 'true' : 'false' // RFC 8785 §3.2.2.1: literals as is
     case 'object': {
-      if (value === null) return 'null'
+      if (value === null) return 'null' // RFC 8785 §3.2.2.1
       if (depth >= maxDepth) throw new CanonicalJsonError(`nesting deeper than ${maxDepth}`, path)
       if (seen.has(value)) throw new CanonicalJsonError('cycle', path)
       seen.add(value)
@@ -92,7 +95,7 @@ function serialize(value: unknown, path: string, depth: number, maxDepth: number
           if (!(i in value)) throw new CanonicalJsonError('sparse array', `${path}/${i}`)
           parts.push(serialize(value[i], `${path}/${i}`, depth + 1, maxDepth, seen))
         }
-        out = `[${parts.join(',')}]`
+        out = `[${parts.join(',')}]` // RFC 8785 §3.2.1: no whitespace between tokens
       } else {
         if (!isPlainObject(value)) throw new CanonicalJsonError('not a plain object or array', path)
         if (Object.getOwnPropertySymbols(value).length > 0) {
@@ -105,6 +108,7 @@ function serialize(value: unknown, path: string, depth: number, maxDepth: number
           const childPath = `${path}/${escapePointer(key)}`
           if (hasLoneSurrogateFast(key))
             throw new CanonicalJsonError('lone surrogate in member name', childPath)
+          // RFC 8785 §3.2.2.2 for the member name, §3.2.1 no whitespace around ':' and ','.
           parts.push(`${JSON.stringify(key)}:${serialize(record[key], childPath, depth + 1, maxDepth, seen)}`)
         }
         out = `{${parts.join(',')}}`
@@ -148,7 +152,7 @@ export function canonicalize(value: unknown, options?: CanonicalizeOptions): str
  * ```
  */
 export function canonicalBytes(value: unknown, options?: CanonicalizeOptions): Uint8Array {
-  return utf8Encode(canonicalize(value, options))
+  return utf8Encode(canonicalize(value, options)) // RFC 8785 §3.2.4: UTF-8 generation
 }
 
 /** Options for {@link parseJson}. */
@@ -226,6 +230,7 @@ class Parser {
       if (this.s.charCodeAt(this.i) !== 0x22) this.fail('expected a member name')
       const keyAt = this.i
       const key = this.string()
+      // RFC 8785 §3.1 (I-JSON, RFC 7493 §2.3): member names must be unique.
       if (Object.hasOwn(out, key)) this.fail('duplicate member name', keyAt)
       this.ws()
       if (this.s.charCodeAt(this.i) !== 0x3a) this.fail("expected ':'")

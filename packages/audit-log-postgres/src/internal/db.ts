@@ -2,6 +2,7 @@
  * The slice of node-postgres this package uses, and helpers to run work on one connection and to
  * turn driver errors into typed, value-free errors.
  */
+import { errorCode } from '@safeguards/core/node'
 import type { ClientBase, Pool, PoolClient } from 'pg'
 import { AuditPgStoreError } from '../errors.js'
 
@@ -30,13 +31,13 @@ export async function withConnection<T>(db: Queryable, fn: (client: ClientBase) 
 
 /** The SQLSTATE of a server error, or undefined. */
 export function sqlState(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code
+  const code = errorCode(error)
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined
 }
 
 /** A Node system error code such as `ECONNREFUSED`, or undefined. */
 function systemCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code
+  const code = errorCode(error)
   return typeof code === 'string' && /^E[A-Z0-9_]{1,40}$/.test(code) ? code : undefined
 }
 

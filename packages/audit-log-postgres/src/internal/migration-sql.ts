@@ -1,0 +1,364 @@
+/**
+ * The SQL of the schema migrations (data: its text is checksummed into
+ * `audit_schema_migrations`, so a shipped version's text never changes). `{{schema}}` stands for
+ * the quoted schema name, `{{schema_literal}}` for it as a string literal. What each version does:
+ * see `migrations.ts`.
+ *
+ * @module
+ */
+
+export const V1: string = String.raw`
+CREATE FUNCTION {{schema}}.audit_refuse_change() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+  RAISE EXCEPTION 'audit table %.% is append-only: % refused', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP
+    USING ERRCODE = 'SGA01';
+END
+$fn$;
+
+CREATE TABLE {{schema}}.audit_stream (
+  stream     text        PRIMARY KEY CHECK (stream ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'),
+  created_at timestamptz NOT NULL DEFAULT statement_timestamp()
+);
+
+-- body: the record's exact canonical JSON bytes. entry_hash is its RFC 6962 leaf hash, checked
+-- here so a row can never disagree with its own bytes. seq is assigned by the writer under the
+-- stream lock (never a sequence/bigserial: those have gaps on rollback and are not the chain order).
+CREATE TABLE {{schema}}.audit_entry (
+  stream     text   NOT NULL,
+  seq        bigint NOT NULL CHECK (seq >= 0 AND seq <= 9007199254740991),
+  prev_hash  bytea  NOT NULL CHECK (octet_length(prev_hash) = 32),
+  entry_hash bytea  NOT NULL,
+  body       bytea  NOT NULL CHECK (octet_length(body) BETWEEN 2 AND 1048576),
+  PRIMARY KEY (stream, seq),
+  CONSTRAINT audit_entry_one_successor UNIQUE (stream, prev_hash),
+  CONSTRAINT audit_entry_leaf_hash CHECK (entry_hash = sha256('\x00'::bytea || body)),
+  CONSTRAINT audit_entry_genesis CHECK (seq > 0 OR prev_hash = '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea)
+);
+
+-- body: the checkpoint's flattened JWS (UTF-8 bytes, exactly as the log produced them).
+CREATE TABLE {{schema}}.audit_checkpoint (
+  stream     text        NOT NULL REFERENCES {{schema}}.audit_stream (stream),
+  idx        bigint      NOT NULL CHECK (idx >= 0 AND idx <= 9007199254740991),
+  size       bigint      NOT NULL CHECK (size >= 0 AND size <= 9007199254740991),
+  body       bytea       NOT NULL CHECK (octet_length(body) BETWEEN 2 AND 262144),
+  created_at timestamptz NOT NULL DEFAULT statement_timestamp(),
+  PRIMARY KEY (stream, idx)
+);
+
+-- Refuses records that do not extend their stream's chain: record seq - 1 must exist with
+-- entry_hash = prev_hash, and record 0 must belong to a registered stream. Together with the primary
+-- key and UNIQUE (stream, prev_hash) the table cannot hold a fork or a gap, whatever a writer does.
+-- One statement-level check per INSERT (a transition table), not one function call per row.
+CREATE FUNCTION {{schema}}.audit_entry_link() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  bad bigint;
+BEGIN
+  -- A predecessor inserted by the same statement is checked in the transition table (hash join);
+  -- only the first record of a batch needs an index probe into the table.
+  SELECT n.seq INTO bad FROM new_rows n
+    LEFT JOIN new_rows p ON p.stream = n.stream AND p.seq = n.seq - 1
+   WHERE (n.seq > 0 AND p.seq IS NOT NULL AND p.entry_hash <> n.prev_hash)
+      OR (n.seq > 0 AND p.seq IS NULL AND NOT EXISTS (
+            SELECT 1 FROM {{schema}}.audit_entry e
+             WHERE e.stream = n.stream AND e.seq = n.seq - 1 AND e.entry_hash = n.prev_hash))
+      OR (n.seq = 0 AND NOT EXISTS (SELECT 1 FROM {{schema}}.audit_stream s WHERE s.stream = n.stream))
+   ORDER BY n.seq LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'audit entry % does not extend the chain of its stream', bad USING ERRCODE = 'SGA02';
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER audit_entry_link AFTER INSERT ON {{schema}}.audit_entry
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.audit_entry_link();
+
+-- Checkpoints are numbered contiguously and never commit to fewer records than their predecessor.
+CREATE FUNCTION {{schema}}.audit_checkpoint_link() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+  IF NEW.idx > 0 THEN
+    PERFORM 1 FROM {{schema}}.audit_checkpoint c
+      WHERE c.stream = NEW.stream AND c.idx = NEW.idx - 1 AND c.size <= NEW.size;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'audit checkpoint % does not follow its predecessor', NEW.idx USING ERRCODE = 'SGA02';
+    END IF;
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER audit_checkpoint_link AFTER INSERT ON {{schema}}.audit_checkpoint
+  FOR EACH ROW EXECUTE FUNCTION {{schema}}.audit_checkpoint_link();
+
+CREATE TRIGGER audit_stream_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {{schema}}.audit_stream
+  FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.audit_refuse_change();
+CREATE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {{schema}}.audit_entry
+  FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.audit_refuse_change();
+CREATE TRIGGER audit_checkpoint_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {{schema}}.audit_checkpoint
+  FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.audit_refuse_change();
+CREATE TRIGGER audit_schema_migrations_append_only BEFORE UPDATE OR DELETE OR TRUNCATE
+  ON {{schema}}.audit_schema_migrations
+  FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.audit_refuse_change();
+
+-- Conditional append, one round trip. Takes the stream's transaction-level advisory lock (held
+-- until the caller's transaction commits), then reads the head: a VOLATILE plpgsql function runs
+-- each statement on a fresh READ COMMITTED snapshot, so the head includes every append committed
+-- before the lock was granted. Refuses (ok = false, nothing written) when the head is not the
+-- expected one. SECURITY INVOKER: the rows are inserted with the caller's own INSERT privilege.
+CREATE FUNCTION {{schema}}.audit_append(
+    p_stream text, p_expected_size bigint, p_expected_hash bytea,
+    p_seq bigint[], p_prev bytea[], p_hash bytea[], p_body bytea[])
+  RETURNS TABLE (ok boolean, size bigint, hash bytea)
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  h_seq  bigint;
+  h_hash bytea;
+BEGIN
+  -- Already stale? (Heads only grow, so a committed head that differs stays different.) Refuse
+  -- without queueing for the lock behind the writer that moved it.
+  SELECT e.seq INTO h_seq FROM {{schema}}.audit_entry e WHERE e.stream = p_stream ORDER BY e.seq DESC LIMIT 1;
+  IF coalesce(h_seq, -1) + 1 > p_expected_size THEN
+    -- Wait (shared) for the append in flight, if any, so the writer catches up to a head that is not
+    -- about to move again; readers of the lock do not block each other.
+    PERFORM pg_advisory_xact_lock_shared(hashtextextended('safeguards-audit:' || {{schema_literal}} || ':' || p_stream, 0));
+    SELECT e.seq INTO h_seq FROM {{schema}}.audit_entry e WHERE e.stream = p_stream ORDER BY e.seq DESC LIMIT 1;
+    RETURN QUERY SELECT false, h_seq + 1, NULL::bytea;
+    RETURN;
+  END IF;
+  PERFORM pg_advisory_xact_lock(hashtextextended('safeguards-audit:' || {{schema_literal}} || ':' || p_stream, 0));
+  SELECT e.seq, e.entry_hash INTO h_seq, h_hash
+    FROM {{schema}}.audit_entry e WHERE e.stream = p_stream ORDER BY e.seq DESC LIMIT 1;
+  IF h_seq IS NULL THEN
+    h_seq := -1;
+    h_hash := '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea;
+  END IF;
+  IF h_seq + 1 IS DISTINCT FROM p_expected_size OR h_hash IS DISTINCT FROM p_expected_hash THEN
+    RETURN QUERY SELECT false, h_seq + 1, h_hash;
+    RETURN;
+  END IF;
+  INSERT INTO {{schema}}.audit_entry (stream, seq, prev_hash, entry_hash, body)
+    SELECT p_stream, u.seq, u.prev, u.hash, u.body
+      FROM unnest(p_seq, p_prev, p_hash, p_body) AS u (seq, prev, hash, body);
+  RETURN QUERY SELECT true, p_seq[array_upper(p_seq, 1)] + 1, p_hash[array_upper(p_hash, 1)];
+END
+$fn$;
+
+-- Conditional checkpoint append: stored only when exactly p_expected_count checkpoints exist.
+CREATE FUNCTION {{schema}}.audit_append_checkpoint(
+    p_stream text, p_expected_count bigint, p_size bigint, p_body bytea)
+  RETURNS TABLE (ok boolean, count bigint)
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  n bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended('safeguards-audit-checkpoint:' || {{schema_literal}} || ':' || p_stream, 0));
+  SELECT coalesce(max(c.idx) + 1, 0) INTO n FROM {{schema}}.audit_checkpoint c WHERE c.stream = p_stream;
+  IF n IS DISTINCT FROM p_expected_count THEN
+    RETURN QUERY SELECT false, n;
+    RETURN;
+  END IF;
+  INSERT INTO {{schema}}.audit_checkpoint (stream, idx, size, body) VALUES (p_stream, n, p_size, p_body);
+  RETURN QUERY SELECT true, n + 1;
+END
+$fn$;
+
+REVOKE ALL ON FUNCTION {{schema}}.audit_append(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION {{schema}}.audit_append_checkpoint(text, bigint, bigint, bytea) FROM PUBLIC;
+REVOKE ALL ON FUNCTION {{schema}}.audit_refuse_change() FROM PUBLIC;
+REVOKE ALL ON FUNCTION {{schema}}.audit_entry_link() FROM PUBLIC;
+REVOKE ALL ON FUNCTION {{schema}}.audit_checkpoint_link() FROM PUBLIC;
+`
+
+// The link trigger of V1 cost time in proportion to the whole table: the transition table has no
+// statistics, so PostgreSQL planned its NOT EXISTS probe of audit_entry as a hashed subplan, a
+// sequential scan of every stored record on every INSERT (8 ms per append at 20,000 records, and
+// growing). Same rule, checked in one pass and by index only: each new row is compared with the
+// previous new row of its stream (lag over the rows sorted by seq); a row whose predecessor is not
+// in the statement (the first of a batch) looks it up by primary key, as a scalar subquery, which
+// is never hashed. Sequence numbers are unique within a statement (the primary key is checked
+// before AFTER triggers fire), so "the previous new row has seq - 1" is exactly "the predecessor
+// was inserted by this statement".
+export const V2: string = `
+CREATE OR REPLACE FUNCTION {{schema}}.audit_entry_link() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  bad bigint;
+BEGIN
+  SELECT x.seq INTO bad FROM (
+      SELECT n.stream, n.seq, n.prev_hash,
+             lag(n.seq) OVER w AS p_seq, lag(n.entry_hash) OVER w AS p_hash
+        FROM new_rows n WINDOW w AS (PARTITION BY n.stream ORDER BY n.seq)) x
+   WHERE CASE
+           WHEN x.seq = 0 THEN (SELECT true FROM {{schema}}.audit_stream s WHERE s.stream = x.stream) IS NULL
+           WHEN x.p_seq = x.seq - 1 THEN x.p_hash <> x.prev_hash
+           ELSE (SELECT e.entry_hash FROM {{schema}}.audit_entry e
+                  WHERE e.stream = x.stream AND e.seq = x.seq - 1) IS DISTINCT FROM x.prev_hash
+         END
+   ORDER BY x.seq LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'audit entry % does not extend the chain of its stream', bad USING ERRCODE = 'SGA02';
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+
+REVOKE ALL ON FUNCTION {{schema}}.audit_entry_link() FROM PUBLIC;
+`
+
+// Schema version 2 serialised writers with pg_advisory_xact_lock on a key anyone could compute.
+// Advisory locks need no privilege at all, and the keys held are listed to every role in pg_locks
+// (so a secret key would not stay secret either): any role that may connect could take the key and
+// hang every writer. Version 3 locks a row instead. SELECT … FOR UPDATE (and every other row lock)
+// needs the UPDATE privilege on the table, which only writer roles hold on audit_stream_lock (the
+// append-only trigger refuses an actual UPDATE even to them); a role with SELECT only may take
+// ACCESS SHARE on the table, which conflicts with nothing the writers take. Every lock wait of an
+// append is bounded: the functions set lock_timeout for their own transaction (SET LOCAL, through
+// set_config(…, true)) to p_lock_timeout_ms, so a held lock fails the append with SQLSTATE 55P03
+// instead of hanging it. The functions are recreated with that extra parameter (DEFAULT 5000, so a
+// caller of version 2 still works); the roles that could execute them, and only those, get the new
+// ones and the lock table's privileges, so existing deployments need nothing but migrate().
+export const V3: string = String.raw`
+CREATE TABLE {{schema}}.audit_stream_lock (
+  stream text NOT NULL REFERENCES {{schema}}.audit_stream (stream),
+  scope  text NOT NULL CHECK (scope IN ('entries', 'checkpoints')),
+  PRIMARY KEY (stream, scope)
+);
+
+CREATE TRIGGER audit_stream_lock_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {{schema}}.audit_stream_lock
+  FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.audit_refuse_change();
+
+INSERT INTO {{schema}}.audit_stream_lock (stream, scope)
+  SELECT s.stream, x.scope FROM {{schema}}.audit_stream s CROSS JOIN (VALUES ('entries'), ('checkpoints')) AS x (scope);
+
+-- Every stream registered from now on gets its two lock rows in the same statement. SECURITY
+-- INVOKER: the writer that registers the stream inserts them with its own INSERT privilege.
+CREATE FUNCTION {{schema}}.audit_stream_lock_rows() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+  INSERT INTO {{schema}}.audit_stream_lock (stream, scope) VALUES (NEW.stream, 'entries'), (NEW.stream, 'checkpoints');
+  RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER audit_stream_lock_rows AFTER INSERT ON {{schema}}.audit_stream
+  FOR EACH ROW EXECUTE FUNCTION {{schema}}.audit_stream_lock_rows();
+
+-- Renamed, not dropped yet: their grants say who may append (the DO block below).
+ALTER FUNCTION {{schema}}.audit_append(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[]) RENAME TO audit_append_v2;
+ALTER FUNCTION {{schema}}.audit_append_checkpoint(text, bigint, bigint, bytea) RENAME TO audit_append_checkpoint_v2;
+
+-- Conditional append, one round trip, as in version 1, with the stream's lock row in place of the
+-- advisory lock: FOR UPDATE to append, FOR KEY SHARE (which only FOR UPDATE blocks) for a stale
+-- writer waiting for the append in flight. A VOLATILE plpgsql function runs each statement on a
+-- fresh READ COMMITTED snapshot, so the head read after the lock includes every append committed
+-- before the lock was granted.
+CREATE FUNCTION {{schema}}.audit_append(
+    p_stream text, p_expected_size bigint, p_expected_hash bytea,
+    p_seq bigint[], p_prev bytea[], p_hash bytea[], p_body bytea[],
+    p_lock_timeout_ms integer DEFAULT 5000)
+  RETURNS TABLE (ok boolean, size bigint, hash bytea)
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  h_seq  bigint;
+  h_hash bytea;
+  caller_lock_timeout text := current_setting('lock_timeout');
+BEGIN
+  IF p_lock_timeout_ms IS NULL OR p_lock_timeout_ms < 1 THEN
+    RAISE EXCEPTION 'lock timeout must be at least 1 ms' USING ERRCODE = '22023';
+  END IF;
+  PERFORM set_config('lock_timeout', p_lock_timeout_ms::text, true);
+  -- Already stale? (Heads only grow, so a committed head that differs stays different.)
+  SELECT e.seq INTO h_seq FROM {{schema}}.audit_entry e WHERE e.stream = p_stream ORDER BY e.seq DESC LIMIT 1;
+  IF coalesce(h_seq, -1) + 1 > p_expected_size THEN
+    -- Wait (shared) for the append in flight, if any, so the writer catches up to a head that is not
+    -- about to move again; stale writers do not block each other.
+    PERFORM 1 FROM {{schema}}.audit_stream_lock l WHERE l.stream = p_stream AND l.scope = 'entries' FOR KEY SHARE;
+    SELECT e.seq INTO h_seq FROM {{schema}}.audit_entry e WHERE e.stream = p_stream ORDER BY e.seq DESC LIMIT 1;
+    PERFORM set_config('lock_timeout', caller_lock_timeout, true);
+    RETURN QUERY SELECT false, h_seq + 1, NULL::bytea;
+    RETURN;
+  END IF;
+  PERFORM 1 FROM {{schema}}.audit_stream_lock l WHERE l.stream = p_stream AND l.scope = 'entries' FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'audit stream % is not registered', p_stream USING ERRCODE = 'SGA02';
+  END IF;
+  SELECT e.seq, e.entry_hash INTO h_seq, h_hash
+    FROM {{schema}}.audit_entry e WHERE e.stream = p_stream ORDER BY e.seq DESC LIMIT 1;
+  IF h_seq IS NULL THEN
+    h_seq := -1;
+    h_hash := '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea;
+  END IF;
+  IF h_seq + 1 IS DISTINCT FROM p_expected_size OR h_hash IS DISTINCT FROM p_expected_hash THEN
+    PERFORM set_config('lock_timeout', caller_lock_timeout, true);
+    RETURN QUERY SELECT false, h_seq + 1, h_hash;
+    RETURN;
+  END IF;
+  INSERT INTO {{schema}}.audit_entry (stream, seq, prev_hash, entry_hash, body)
+    SELECT p_stream, u.seq, u.prev, u.hash, u.body
+      FROM unnest(p_seq, p_prev, p_hash, p_body) AS u (seq, prev, hash, body);
+  PERFORM set_config('lock_timeout', caller_lock_timeout, true);
+  RETURN QUERY SELECT true, p_seq[array_upper(p_seq, 1)] + 1, p_hash[array_upper(p_hash, 1)];
+END
+$fn$;
+
+-- Conditional checkpoint append under the stream's checkpoint lock row (records are not behind it).
+CREATE FUNCTION {{schema}}.audit_append_checkpoint(
+    p_stream text, p_expected_count bigint, p_size bigint, p_body bytea,
+    p_lock_timeout_ms integer DEFAULT 5000)
+  RETURNS TABLE (ok boolean, count bigint)
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  n bigint;
+  caller_lock_timeout text := current_setting('lock_timeout');
+BEGIN
+  IF p_lock_timeout_ms IS NULL OR p_lock_timeout_ms < 1 THEN
+    RAISE EXCEPTION 'lock timeout must be at least 1 ms' USING ERRCODE = '22023';
+  END IF;
+  PERFORM set_config('lock_timeout', p_lock_timeout_ms::text, true);
+  PERFORM 1 FROM {{schema}}.audit_stream_lock l WHERE l.stream = p_stream AND l.scope = 'checkpoints' FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'audit stream % is not registered', p_stream USING ERRCODE = 'SGA02';
+  END IF;
+  SELECT coalesce(max(c.idx) + 1, 0) INTO n FROM {{schema}}.audit_checkpoint c WHERE c.stream = p_stream;
+  IF n IS DISTINCT FROM p_expected_count THEN
+    PERFORM set_config('lock_timeout', caller_lock_timeout, true);
+    RETURN QUERY SELECT false, n;
+    RETURN;
+  END IF;
+  INSERT INTO {{schema}}.audit_checkpoint (stream, idx, size, body) VALUES (p_stream, n, p_size, p_body);
+  PERFORM set_config('lock_timeout', caller_lock_timeout, true);
+  RETURN QUERY SELECT true, n + 1;
+END
+$fn$;
+
+REVOKE ALL ON FUNCTION {{schema}}.audit_append(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[], integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION {{schema}}.audit_append_checkpoint(text, bigint, bigint, bytea, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION {{schema}}.audit_stream_lock_rows() FROM PUBLIC;
+
+-- Every role that could append under version 2 (EXECUTE on its functions) can append under
+-- version 3 without running grantAppRole again: the lock table's privileges and the new functions.
+DO $do$
+DECLARE
+  w text;
+BEGIN
+  FOR w IN
+    SELECT DISTINCT a.grantee::regrole::text
+      FROM pg_catalog.pg_proc p CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
+     WHERE p.oid IN ('{{schema}}.audit_append_v2(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[])'::regprocedure,
+                     '{{schema}}.audit_append_checkpoint_v2(text, bigint, bigint, bytea)'::regprocedure)
+       AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0 AND a.grantee <> p.proowner
+  LOOP
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE ON TABLE {{schema}}.audit_stream_lock TO %s', w);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION
+      {{schema}}.audit_append(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[], integer),
+      {{schema}}.audit_append_checkpoint(text, bigint, bigint, bytea, integer) TO %s', w);
+  END LOOP;
+END
+$do$;
+
+DROP FUNCTION {{schema}}.audit_append_v2(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[]);
+DROP FUNCTION {{schema}}.audit_append_checkpoint_v2(text, bigint, bigint, bytea);
+`

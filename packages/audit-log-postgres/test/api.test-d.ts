@@ -1,0 +1,44 @@
+/**
+ * The public API's types, checked by Vitest typecheck (and by `tsc -p tsconfig.test.json`): a
+ * breaking change to an exported signature fails CI here before a user's build does.
+ */
+import type { AuditStore, AuditStoreError } from '@safeguards/audit-log'
+import { describe, expectTypeOf, test } from 'vitest'
+import {
+  type AuditPgMigrationError,
+  type AuditPgStoreError,
+  grantAppRole,
+  type MigrateOptions,
+  type MigrateResult,
+  type Migration,
+  migrate,
+  migrations,
+  openPostgresStore,
+  openPostgresStoreFromUrl,
+  type PostgresAuditStore,
+  type PostgresStoreOptions,
+  type Queryable,
+  SCHEMA_VERSION,
+} from '../src/index.js'
+
+describe('@safeguards/audit-log-postgres public types', () => {
+  test('store', () => {
+    expectTypeOf(openPostgresStore).parameter(0).toEqualTypeOf<PostgresStoreOptions>()
+    expectTypeOf(openPostgresStore).returns.resolves.toEqualTypeOf<PostgresAuditStore>()
+    expectTypeOf<PostgresAuditStore>().toMatchTypeOf<AuditStore>()
+    expectTypeOf(openPostgresStoreFromUrl).returns.resolves.toEqualTypeOf<PostgresAuditStore>()
+  })
+  test('migrations and roles', () => {
+    expectTypeOf(migrate).parameters.toEqualTypeOf<[Queryable, MigrateOptions?]>()
+    expectTypeOf(migrate).returns.resolves.toEqualTypeOf<MigrateResult>()
+    expectTypeOf(migrations).toEqualTypeOf<readonly Migration[]>()
+    expectTypeOf(SCHEMA_VERSION).toBeNumber()
+    expectTypeOf(grantAppRole).returns.resolves.toBeVoid()
+  })
+  test('error codes', () => {
+    expectTypeOf<AuditPgMigrationError['code']>().toEqualTypeOf<'ERR_AUDIT_PG_MIGRATION'>()
+    expectTypeOf<AuditPgStoreError['code']>().toEqualTypeOf<'ERR_AUDIT_STORE'>()
+    expectTypeOf<AuditPgStoreError['sqlState']>().toBeString()
+    expectTypeOf<AuditPgStoreError>().toMatchTypeOf<AuditStoreError>()
+  })
+})

@@ -1,0 +1,95 @@
+/**
+ * The public API's types, checked by Vitest typecheck (and by `tsc -p tsconfig.test.json`): a
+ * breaking change to an exported signature fails CI here before a user's build does.
+ */
+import type { EventSink, SafeguardEventType } from '@safeguards/core'
+import { describe, expectTypeOf, test } from 'vitest'
+import {
+  type AppendResult,
+  type AuditClosedError,
+  type AuditConflictError,
+  type AuditCorruptionError,
+  type AuditEvent,
+  type AuditEventError,
+  type AuditKeyError,
+  type AuditLockTimeoutError,
+  type AuditLog,
+  type AuditSinkOptions,
+  type AuditSinkRow,
+  type AuditStore,
+  type AuditStoreError,
+  auditEventOf,
+  auditSink,
+  auditSinkTable,
+  type BundleVerdict,
+  type CheckpointError,
+  type CheckpointErrorCode,
+  type CheckpointSignatureError,
+  createPseudonymizer,
+  type FhirAuditEvent,
+  type FileStore,
+  type FileStoreOptions,
+  type InclusionBundle,
+  type Keyring,
+  type NonCanonicalInputError,
+  openAuditLog,
+  openFileStore,
+  type Pseudonymizer,
+  proveInclusion,
+  type StoredRecord,
+  storedToFhir,
+  type UnknownCheckpointKeyError,
+  type VerifyOptions,
+  type VerifyReport,
+  validateEvent,
+  verifyInclusion,
+  verifyInclusionBundle,
+  verifyLog,
+} from '../src/index.js'
+
+describe('@safeguards/audit-log public types', () => {
+  test('audit sink', () => {
+    expectTypeOf(auditSink).parameters.toEqualTypeOf<[Pick<AuditLog, 'append'>, AuditSinkOptions]>()
+    expectTypeOf(auditSink).returns.toEqualTypeOf<EventSink>()
+    expectTypeOf(auditEventOf).returns.toEqualTypeOf<AuditEvent>()
+    expectTypeOf(auditSinkTable).toEqualTypeOf<Readonly<Record<SafeguardEventType, AuditSinkRow>>>()
+    expectTypeOf<AuditSinkOptions['source']>().toEqualTypeOf<string>()
+    expectTypeOf<AuditSinkOptions['pseudonymize']>().toEqualTypeOf<Pseudonymizer | undefined>()
+    expectTypeOf<AuditSinkOptions['critical']>().toEqualTypeOf<boolean | undefined>()
+  })
+  test('log and stores', () => {
+    expectTypeOf(openAuditLog).returns.resolves.toEqualTypeOf<AuditLog>()
+    expectTypeOf<AuditLog['append']>().parameters.toEqualTypeOf<[AuditEvent | string]>()
+    expectTypeOf<AuditLog['append']>().returns.resolves.toEqualTypeOf<AppendResult>()
+    expectTypeOf(openFileStore).parameter(0).toEqualTypeOf<FileStoreOptions>()
+    expectTypeOf(openFileStore).returns.resolves.toEqualTypeOf<FileStore>()
+    expectTypeOf<FileStore>().toMatchTypeOf<AuditStore>()
+    expectTypeOf(validateEvent).returns.toEqualTypeOf<AuditEvent>()
+    expectTypeOf(createPseudonymizer).returns.toEqualTypeOf<Pseudonymizer>()
+  })
+  test('verification and proofs', () => {
+    expectTypeOf(verifyLog).parameters.toEqualTypeOf<[AuditStore, VerifyOptions?]>()
+    expectTypeOf(verifyLog).returns.resolves.toEqualTypeOf<VerifyReport>()
+    expectTypeOf<VerifyOptions['events']>().toEqualTypeOf<EventSink | readonly EventSink[] | undefined>()
+    expectTypeOf<VerifyOptions['keyring']>().toEqualTypeOf<Keyring | undefined>()
+    expectTypeOf(proveInclusion).returns.resolves.toEqualTypeOf<InclusionBundle>()
+    expectTypeOf(verifyInclusionBundle).returns.resolves.toEqualTypeOf<BundleVerdict>()
+    expectTypeOf(verifyInclusion).returns.toBeBoolean()
+    expectTypeOf(storedToFhir).parameter(0).toEqualTypeOf<StoredRecord>()
+    expectTypeOf(storedToFhir).returns.toEqualTypeOf<FhirAuditEvent>()
+  })
+  test('error codes', () => {
+    expectTypeOf<AuditEventError['code']>().toEqualTypeOf<'ERR_AUDIT_INVALID_EVENT'>()
+    expectTypeOf<NonCanonicalInputError['code']>().toEqualTypeOf<'ERR_AUDIT_NON_CANONICAL'>()
+    expectTypeOf<AuditConflictError['code']>().toEqualTypeOf<'ERR_AUDIT_CONFLICT'>()
+    expectTypeOf<AuditCorruptionError['code']>().toEqualTypeOf<'ERR_AUDIT_CORRUPT'>()
+    expectTypeOf<AuditStoreError['code']>().toEqualTypeOf<'ERR_AUDIT_STORE'>()
+    expectTypeOf<AuditLockTimeoutError['code']>().toEqualTypeOf<'ERR_AUDIT_LOCK_TIMEOUT'>()
+    expectTypeOf<AuditClosedError['code']>().toEqualTypeOf<'ERR_AUDIT_CLOSED'>()
+    expectTypeOf<AuditKeyError['code']>().toEqualTypeOf<'ERR_AUDIT_KEY'>()
+    expectTypeOf<CheckpointError['code']>().toEqualTypeOf<CheckpointErrorCode>()
+    expectTypeOf<UnknownCheckpointKeyError['code']>().toEqualTypeOf<'ERR_AUDIT_UNKNOWN_KEY'>()
+    expectTypeOf<CheckpointSignatureError['code']>().toEqualTypeOf<'ERR_AUDIT_CHECKPOINT_SIGNATURE'>()
+    expectTypeOf<AuditCorruptionError['seq']>().toEqualTypeOf<number | undefined>()
+  })
+})
