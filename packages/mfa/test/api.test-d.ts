@@ -4,75 +4,55 @@
  */
 import type { Clock, EventSink, Secret } from '@safeguards/core'
 import { describe, expectTypeOf, test } from 'vitest'
-import {
-  createAesGcmSealer,
-  createMemoryStore,
-  createRedisStore,
-  createTotpAuthenticator,
-  createTotpVerifier,
-  type MfaConfigError,
-  type MfaDependencyError,
-  type MfaError,
-  type MfaSealError,
-  type MfaStore,
-  type MfaStoreError,
-  type RecoveryRedeemResult,
-  type SecretSealer,
-  secretFromBase32,
-  type TotpAuthenticator,
-  type TotpAuthenticatorOptions,
-  type TotpEnrollment,
-  type TotpUserFailure,
-  type TotpVerifier,
-  type TotpVerifierOptions,
-  type TotpVerifyOptions,
-  type TotpVerifyResult,
-  totpCode,
-} from '../src/index.js'
+import * as api from '../src/index.js'
 
 describe('@safeguards/mfa public types', () => {
   test('the authenticator', () => {
-    expectTypeOf(createTotpAuthenticator).parameter(0).toEqualTypeOf<TotpAuthenticatorOptions>()
-    expectTypeOf(createTotpAuthenticator).returns.toEqualTypeOf<TotpAuthenticator>()
-    expectTypeOf<TotpAuthenticator['beginEnrollment']>().returns.resolves.toEqualTypeOf<TotpEnrollment>()
-    expectTypeOf<TotpEnrollment['manualKey']>().toEqualTypeOf<Secret<string>>()
-    expectTypeOf<TotpAuthenticator['verify']>().parameters.toEqualTypeOf<[userId: string, code: unknown]>()
-    expectTypeOf<TotpAuthenticator['verify']>().returns.resolves.toEqualTypeOf<
-      TotpVerifyResult | TotpUserFailure
+    expectTypeOf(api.createTotpAuthenticator).parameter(0).toEqualTypeOf<api.TotpAuthenticatorOptions>()
+    expectTypeOf(api.createTotpAuthenticator).returns.toEqualTypeOf<api.TotpAuthenticator>()
+    expectTypeOf<
+      api.TotpAuthenticator['beginEnrollment']
+    >().returns.resolves.toEqualTypeOf<api.TotpEnrollment>()
+    expectTypeOf<api.TotpEnrollment['manualKey']>().toEqualTypeOf<Secret<string>>()
+    expectTypeOf<api.TotpAuthenticator['verify']>().parameters.toEqualTypeOf<
+      [userId: string, code: unknown]
+    >()
+    expectTypeOf<api.TotpAuthenticator['verify']>().returns.resolves.toEqualTypeOf<
+      api.TotpVerifyResult | api.TotpUserFailure
     >()
     expectTypeOf<
-      TotpAuthenticator['redeemRecoveryCode']
-    >().returns.resolves.toEqualTypeOf<RecoveryRedeemResult>()
-    expectTypeOf<TotpAuthenticator['generateRecoveryCodes']>().returns.resolves.toEqualTypeOf<string[]>()
+      api.TotpAuthenticator['redeemRecoveryCode']
+    >().returns.resolves.toEqualTypeOf<api.RecoveryRedeemResult>()
+    expectTypeOf<api.TotpAuthenticator['generateRecoveryCodes']>().returns.resolves.toEqualTypeOf<string[]>()
   })
   test('options: one clock, core events', () => {
-    expectTypeOf<TotpAuthenticatorOptions['clock']>().toEqualTypeOf<Clock | undefined>()
-    expectTypeOf<TotpVerifierOptions['clock']>().toEqualTypeOf<Clock | undefined>()
-    expectTypeOf<TotpAuthenticatorOptions['events']>().toEqualTypeOf<
+    expectTypeOf<api.TotpAuthenticatorOptions['clock']>().toEqualTypeOf<Clock | undefined>()
+    expectTypeOf<api.TotpVerifierOptions['clock']>().toEqualTypeOf<Clock | undefined>()
+    expectTypeOf<api.TotpAuthenticatorOptions['events']>().toEqualTypeOf<
       EventSink | readonly EventSink[] | undefined
     >()
-    expectTypeOf<TotpVerifierOptions['events']>().toEqualTypeOf<
+    expectTypeOf<api.TotpVerifierOptions['events']>().toEqualTypeOf<
       EventSink | readonly EventSink[] | undefined
     >()
-    expectTypeOf<TotpAuthenticatorOptions>().not.toHaveProperty('now')
-    expectTypeOf<TotpAuthenticatorOptions>().not.toHaveProperty('onEvent')
-    expectTypeOf<TotpVerifyOptions['actor']>().toEqualTypeOf<string | undefined>()
+    expectTypeOf<api.TotpAuthenticatorOptions>().not.toHaveProperty('now')
+    expectTypeOf<api.TotpAuthenticatorOptions>().not.toHaveProperty('onEvent')
+    expectTypeOf<api.TotpVerifyOptions['actor']>().toEqualTypeOf<string | undefined>()
   })
   test('the verifier, stores, sealer, codes', () => {
-    expectTypeOf(createTotpVerifier).returns.toEqualTypeOf<TotpVerifier>()
-    expectTypeOf<TotpVerifier['verify']>().returns.resolves.toEqualTypeOf<TotpVerifyResult>()
-    expectTypeOf(createMemoryStore).returns.toEqualTypeOf<MfaStore>()
-    expectTypeOf(createRedisStore).returns.toEqualTypeOf<MfaStore>()
-    expectTypeOf(createAesGcmSealer).returns.resolves.toEqualTypeOf<SecretSealer>()
-    expectTypeOf(secretFromBase32).returns.toEqualTypeOf<Uint8Array>()
-    expectTypeOf(totpCode).returns.toBeString()
+    expectTypeOf(api.createTotpVerifier).returns.toEqualTypeOf<api.TotpVerifier>()
+    expectTypeOf<api.TotpVerifier['verify']>().returns.resolves.toEqualTypeOf<api.TotpVerifyResult>()
+    expectTypeOf(api.createMemoryStore).returns.toEqualTypeOf<api.MfaStore>()
+    expectTypeOf(api.createRedisStore).returns.toEqualTypeOf<api.MfaStore>()
+    expectTypeOf(api.createAesGcmSealer).returns.resolves.toEqualTypeOf<api.SecretSealer>()
+    expectTypeOf(api.secretFromBase32).returns.toEqualTypeOf<Uint8Array>()
+    expectTypeOf(api.totpCode).returns.toBeString()
   })
   test('error codes', () => {
-    expectTypeOf<MfaSealError['code']>().toEqualTypeOf<'ERR_MFA_SEAL'>()
-    expectTypeOf<MfaStoreError['code']>().toEqualTypeOf<'ERR_MFA_STORE'>()
-    expectTypeOf<MfaConfigError['code']>().toEqualTypeOf<'ERR_MFA_CONFIG'>()
-    expectTypeOf<MfaDependencyError['code']>().toEqualTypeOf<'ERR_MFA_DEPENDENCY'>()
-    expectTypeOf<MfaDependencyError['dependency']>().toBeString()
-    expectTypeOf<MfaSealError>().toMatchTypeOf<MfaError>()
+    expectTypeOf<api.MfaSealError['code']>().toEqualTypeOf<'ERR_MFA_SEAL'>()
+    expectTypeOf<api.MfaStoreError['code']>().toEqualTypeOf<'ERR_MFA_STORE'>()
+    expectTypeOf<api.MfaConfigError['code']>().toEqualTypeOf<'ERR_MFA_CONFIG'>()
+    expectTypeOf<api.MfaDependencyError['code']>().toEqualTypeOf<'ERR_MFA_DEPENDENCY'>()
+    expectTypeOf<api.MfaDependencyError['dependency']>().toBeString()
+    expectTypeOf<api.MfaSealError>().toMatchTypeOf<api.MfaError>()
   })
 })

@@ -4,64 +4,46 @@
  */
 import type { Clock, EventSink, SafeguardEvent } from '@safeguards/core'
 import { describe, expectTypeOf, test } from 'vitest'
-import {
-  createAccessTokens,
-  createIdleWatcher,
-  createMemoryStore,
-  createSessionManager,
-  generateToken,
-  type IdleWatcher,
-  type IssuedSession,
-  type MemorySessionStore,
-  type ReauthRequiredError,
-  type Session,
-  type SessionConfigError,
-  type SessionLimitError,
-  type SessionManager,
-  type SessionManagerOptions,
-  type SessionStore,
-  type SessionStoreUnavailableError,
-  sessionIdOf,
-} from '../src/index.js'
+import * as api from '../src/index.js'
 
 describe('@safeguards/session public types', () => {
   test('the manager', () => {
-    expectTypeOf(createSessionManager).parameter(0).toEqualTypeOf<SessionManagerOptions | undefined>()
-    expectTypeOf(createSessionManager).returns.toEqualTypeOf<SessionManager>()
-    expectTypeOf<SessionManager['create']>().parameters.toEqualTypeOf<
+    expectTypeOf(api.createSessionManager).parameter(0).toEqualTypeOf<api.SessionManagerOptions | undefined>()
+    expectTypeOf(api.createSessionManager).returns.toEqualTypeOf<api.SessionManager>()
+    expectTypeOf<api.SessionManager['create']>().parameters.toEqualTypeOf<
       [userId: string, options?: { role?: string | null; previousToken?: string | null }]
     >()
-    expectTypeOf<SessionManager['create']>().returns.resolves.toEqualTypeOf<IssuedSession>()
-    expectTypeOf<SessionManager['validate']>().returns.resolves.toEqualTypeOf<Session | null>()
-    expectTypeOf<SessionManager['revokeAll']>().returns.resolves.toBeNumber()
-    expectTypeOf<IssuedSession['token']>().toBeString()
+    expectTypeOf<api.SessionManager['create']>().returns.resolves.toEqualTypeOf<api.IssuedSession>()
+    expectTypeOf<api.SessionManager['validate']>().returns.resolves.toEqualTypeOf<api.Session | null>()
+    expectTypeOf<api.SessionManager['revokeAll']>().returns.resolves.toBeNumber()
+    expectTypeOf<api.IssuedSession['token']>().toBeString()
   })
   test('options: one clock, core events', () => {
-    expectTypeOf<SessionManagerOptions['clock']>().toEqualTypeOf<Clock | undefined>()
-    expectTypeOf<SessionManagerOptions['events']>().toEqualTypeOf<
+    expectTypeOf<api.SessionManagerOptions['clock']>().toEqualTypeOf<Clock | undefined>()
+    expectTypeOf<api.SessionManagerOptions['events']>().toEqualTypeOf<
       EventSink | readonly EventSink[] | undefined
     >()
-    expectTypeOf<SessionManagerOptions['onSinkError']>().toEqualTypeOf<
+    expectTypeOf<api.SessionManagerOptions['onSinkError']>().toEqualTypeOf<
       ((error: unknown, event: SafeguardEvent) => void) | undefined
     >()
-    expectTypeOf<SessionManagerOptions>().not.toHaveProperty('now')
-    expectTypeOf<SessionManagerOptions>().not.toHaveProperty('onEvent')
+    expectTypeOf<api.SessionManagerOptions>().not.toHaveProperty('now')
+    expectTypeOf<api.SessionManagerOptions>().not.toHaveProperty('onEvent')
   })
   test('stores, tokens, helpers', () => {
-    expectTypeOf(createMemoryStore).returns.toEqualTypeOf<MemorySessionStore>()
-    expectTypeOf<MemorySessionStore>().toMatchTypeOf<SessionStore>()
-    expectTypeOf(sessionIdOf).parameter(0).toBeUnknown()
-    expectTypeOf(sessionIdOf).returns.toEqualTypeOf<string | null>()
-    expectTypeOf(generateToken).returns.toBeString()
-    expectTypeOf(createIdleWatcher).returns.toEqualTypeOf<IdleWatcher>()
-    expectTypeOf(createAccessTokens).toBeFunction()
+    expectTypeOf(api.createMemoryStore).returns.toEqualTypeOf<api.MemorySessionStore>()
+    expectTypeOf<api.MemorySessionStore>().toMatchTypeOf<api.SessionStore>()
+    expectTypeOf(api.sessionIdOf).parameter(0).toBeUnknown()
+    expectTypeOf(api.sessionIdOf).returns.toEqualTypeOf<string | null>()
+    expectTypeOf(api.generateToken).returns.toBeString()
+    expectTypeOf(api.createIdleWatcher).returns.toEqualTypeOf<api.IdleWatcher>()
+    expectTypeOf(api.createAccessTokens).toBeFunction()
   })
   test('error codes', () => {
-    expectTypeOf<SessionConfigError['code']>().toEqualTypeOf<'ERR_SESSION_CONFIG'>()
-    expectTypeOf<SessionStoreUnavailableError['code']>().toEqualTypeOf<'ERR_SESSION_STORE_UNAVAILABLE'>()
-    expectTypeOf<SessionLimitError['code']>().toEqualTypeOf<'ERR_SESSION_LIMIT'>()
-    expectTypeOf<SessionLimitError['max']>().toBeNumber()
-    expectTypeOf<ReauthRequiredError['code']>().toEqualTypeOf<'ERR_SESSION_REAUTH_REQUIRED'>()
-    expectTypeOf<ReauthRequiredError['maxAgeMs']>().toBeNumber()
+    expectTypeOf<api.SessionConfigError['code']>().toEqualTypeOf<'ERR_SESSION_CONFIG'>()
+    expectTypeOf<api.SessionStoreUnavailableError['code']>().toEqualTypeOf<'ERR_SESSION_STORE_UNAVAILABLE'>()
+    expectTypeOf<api.SessionLimitError['code']>().toEqualTypeOf<'ERR_SESSION_LIMIT'>()
+    expectTypeOf<api.SessionLimitError['max']>().toBeNumber()
+    expectTypeOf<api.ReauthRequiredError['code']>().toEqualTypeOf<'ERR_SESSION_REAUTH_REQUIRED'>()
+    expectTypeOf<api.ReauthRequiredError['maxAgeMs']>().toBeNumber()
   })
 })
