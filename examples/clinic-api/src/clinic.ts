@@ -328,7 +328,7 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
       redis && shared
         ? createRedisStore({ client: redis, prefix: `${shared.redisPrefix}mfa:` })
         : createMemoryStore({ clock }),
-    now: clock,
+    clock,
   })
   const challenges =
     redis && shared ? redisChallenges(redis, `${shared.redisPrefix}challenge:`) : memoryChallenges(clock)

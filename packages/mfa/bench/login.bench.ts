@@ -45,7 +45,7 @@ const scenarios: Scenario[] = [
         store: createMemoryStore({ clock }),
         sealer: await createAesGcmSealer(new Uint8Array(32).fill(3)),
         issuer: 'Bench Clinic',
-        now: clock,
+        clock,
       })
       for (let u = 0; u < USERS; u++) {
         const password = `user ${u} long passphrase here`

@@ -14,7 +14,7 @@ for (let i = 0; i < N; i++) codes.push(totpCode({ secret, time: START + i * 30_0
 
 const clock = manualClock(START)
 let store = createMemoryStore({ clock })
-let verifier = createTotpVerifier({ store, now: clock })
+let verifier = createTotpVerifier({ store, clock })
 let i = 0
 let round = 0
 const crypto = new NodeCryptoPlugin()
@@ -32,7 +32,7 @@ const scenarios: Scenario[] = [
           i = 0
           round++
           store = createMemoryStore({ clock })
-          verifier = createTotpVerifier({ store, now: clock })
+          verifier = createTotpVerifier({ store, clock })
         }
         clock.set(START + i * 30_000, true)
         const r = await verifier.verify(`cred-${round}`, secret, codes[i++])

@@ -18,9 +18,9 @@ import {
   type RandomSource,
   randomBytes,
   Secret,
+  systemClock,
 } from '@safeguards/core'
 import { MfaStoreError } from './errors.js'
-import { toClock } from './internal/clock.js'
 import { lazyPasswordHasher } from './internal/default-hasher.js'
 import { checkOptions } from './internal/options.js'
 import { uriFor } from './internal/uri-for.js'
@@ -53,8 +53,8 @@ export interface TotpAuthenticatorOptions extends TotpParameters, EventOptions {
   sealer: SecretSealer
   /** The service name shown in authenticator apps. */
   issuer: string
-  /** The server clock, a `Clock` or `() => ms` (default the system clock). */
-  now?: Clock | (() => number)
+  /** The server clock (default the system clock). */
+  clock?: Clock
   /** Randomness for secrets, ids and recovery codes (default the platform CSPRNG). */
   random?: RandomSource
   /** Steps accepted either side of now: 0, 1 (default) or 2. */
@@ -218,7 +218,8 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
   if (typeof sealer?.encrypt !== 'function' || typeof sealer.decrypt !== 'function')
     throw new TypeError('"sealer" expected a SecretSealer')
   assertString(options.issuer, 'issuer', 256)
-  const clock = toClock(options.now)
+  const clock = options.clock ?? systemClock
+  if (typeof clock?.now !== 'function') throw new TypeError('"clock" expected a Clock')
   const random = options.random ?? randomBytes
   const secretBytes = options.secretBytes ?? 20
   assertInteger(secretBytes, 'secretBytes', 20, 64)
@@ -230,7 +231,7 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
     digits: params.digits,
     period: params.period,
     store,
-    now: clock,
+    clock,
     ...(options.window === undefined ? {} : { window: options.window }),
     throttle: policy,
   })

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { SafeguardsError, type SafeguardsErrorOptions } from '@safeguards/core'
+import { CodedError, type ErrorCategory } from '@safeguards/core'
 
 /** The error codes raised by `@safeguards/mfa`. Stable: match on them, never on messages. */
 export type MfaErrorCode = 'ERR_MFA_SEAL' | 'ERR_MFA_STORE' | 'ERR_MFA_CONFIG' | 'ERR_MFA_DEPENDENCY'
@@ -20,7 +20,7 @@ export type MfaErrorCode = 'ERR_MFA_SEAL' | 'ERR_MFA_STORE' | 'ERR_MFA_CONFIG' |
  * if (e instanceof MfaError) log.error({ code: e.code })
  * ```
  */
-export class MfaError<C extends MfaErrorCode = MfaErrorCode> extends SafeguardsError<C> {}
+export class MfaError<C extends MfaErrorCode = MfaErrorCode> extends CodedError<C> {}
 
 /**
  * A sealed TOTP secret could not be opened: wrong key, wrong user or credential (the context is
@@ -32,8 +32,11 @@ export class MfaError<C extends MfaErrorCode = MfaErrorCode> extends SafeguardsE
  * ```
  */
 export class MfaSealError extends MfaError<'ERR_MFA_SEAL'> {
-  constructor(options?: SafeguardsErrorOptions) {
-    super('ERR_MFA_SEAL', 'sealed secret could not be opened', { ...options, category: 'integrity' })
+  static override readonly code = 'ERR_MFA_SEAL'
+  static override readonly category: ErrorCategory = 'integrity'
+  /** @param options - the cause (kept for debugging; the message is always the same). */
+  constructor(options?: { cause?: unknown }) {
+    super('sealed secret could not be opened', options)
   }
 }
 
@@ -48,10 +51,8 @@ export class MfaSealError extends MfaError<'ERR_MFA_SEAL'> {
  * ```
  */
 export class MfaStoreError extends MfaError<'ERR_MFA_STORE'> {
-  /** @param message - what is wrong, never the stored value. */
-  constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_MFA_STORE', message, { ...options, category: 'unavailable' })
-  }
+  static override readonly code = 'ERR_MFA_STORE'
+  static override readonly category: ErrorCategory = 'unavailable'
 }
 
 /**
@@ -66,10 +67,7 @@ export class MfaStoreError extends MfaError<'ERR_MFA_STORE'> {
  * ```
  */
 export class MfaConfigError extends MfaError<'ERR_MFA_CONFIG'> {
-  /** @param message - names the option. */
-  constructor(message: string) {
-    super('ERR_MFA_CONFIG', message)
-  }
+  static override readonly code = 'ERR_MFA_CONFIG'
 }
 
 /**
@@ -85,15 +83,16 @@ export class MfaConfigError extends MfaError<'ERR_MFA_CONFIG'> {
  * ```
  */
 export class MfaDependencyError extends MfaError<'ERR_MFA_DEPENDENCY'> {
+  static override readonly code = 'ERR_MFA_DEPENDENCY'
+  // A deployment's configuration to fix (install the package), not a runtime outage.
+  static override readonly category: ErrorCategory = 'invalid-argument'
   /** The package to install. */
   readonly dependency: string
-  /** @param dependency - the npm package to install. */
+  /** @param dependency - the npm package to install; @param cause - the resolution failure. */
   constructor(dependency: string, cause?: unknown) {
     super(
-      'ERR_MFA_DEPENDENCY',
       `recovery codes need ${dependency} (argon2id), which is not installed: npm install ${dependency}, or pass recoveryHasher`,
-      // A deployment's configuration to fix (install the package), not a runtime outage.
-      { category: 'invalid-argument', ...(cause === undefined ? {} : { cause }) },
+      cause === undefined ? undefined : { cause },
     )
     this.dependency = dependency
   }

@@ -12,9 +12,9 @@ import {
   createEmitter,
   type Emitter,
   type EventOptions,
+  systemClock,
 } from '@safeguards/core'
 import { MfaConfigError, MfaStoreError } from './errors.js'
-import { toClock } from './internal/clock.js'
 import { checkOptions } from './internal/options.js'
 import { createMemoryStore, type MfaStore } from './store.js'
 import {
@@ -33,8 +33,8 @@ import { checkSecret, isWellFormedCode, matchStep, resolveTotp, type TotpParamet
 export interface TotpVerifierOptions extends TotpParameters, EventOptions {
   /** Where used steps and failure counts live (default: a new in-memory store). */
   store?: MfaStore
-  /** The server clock, a `Clock` or `() => ms` (default the system clock). Client-supplied times are never used. */
-  now?: Clock | (() => number)
+  /** The server clock (default the system clock). Client-supplied times are never used. */
+  clock?: Clock
   /** Steps accepted either side of the current one: 0, 1 (default) or 2. */
   window?: number
   /** Throttling policy (defaults: backoff after 5, lock after 10, disabled at 100). */
@@ -84,7 +84,7 @@ export const VERIFIER_OPTIONS: readonly string[] = [
   'digits',
   'period',
   'store',
-  'now',
+  'clock',
   'window',
   'throttle',
   'events',
@@ -152,7 +152,8 @@ export async function reportCheck(
 /** @internal Builds the checks of {@link createTotpVerifier} from validated options. */
 export function createVerifierCore(options: TotpVerifierOptions): VerifierCore {
   const params = resolveTotp(options)
-  const clock = toClock(options.now)
+  const clock = options.clock ?? systemClock
+  if (typeof clock?.now !== 'function') throw new TypeError('"clock" expected a Clock')
   const store = options.store ?? createMemoryStore({ clock })
   const window = options.window ?? 1
   assertInteger(window, 'window', 0, Number.MAX_SAFE_INTEGER)

@@ -52,7 +52,7 @@ async function setup(extra: Partial<TotpAuthenticatorOptions> = {}) {
     store,
     sealer: spy.sealer,
     issuer: 'Acme Clinic',
-    now: clock,
+    clock,
     random: counterRandom(),
     recoveryHasher: plainHasher,
     events: (e) => {
@@ -87,7 +87,7 @@ describe('options and defaults', () => {
         algorithm: 'SHA256',
         digits: 8,
         period: 60,
-        now: () => T0,
+        clock: manualClock(T0),
         random: counterRandom(),
         window: 0,
         throttle: { lockMs: 1000 },
@@ -121,7 +121,7 @@ describe('options and defaults', () => {
     expect(make({ events: () => {}, onSinkError: 'x' as never })).toThrow(
       new TypeError('"onSinkError" expected a function'),
     )
-    expect(make({ now: 'x' as never })).toThrow(TypeError)
+    expect(make({ clock: 'x' as never })).toThrow(TypeError)
   })
 
   it('secretBytes: 20 by default, 20 to 64', async () => {

@@ -27,7 +27,7 @@ async function setup(store?: MfaStore, extra: Partial<TotpAuthenticatorOptions> 
     store: s,
     sealer: await createAesGcmSealer(new Uint8Array(32).fill(1)),
     issuer: 'Acme Clinic',
-    now: clock,
+    clock,
     ...extra,
   })
   return { clock, store: s, mfa }
@@ -241,7 +241,7 @@ describe('event listener failures', () => {
       store: createMemoryStore({ clock }),
       sealer: await createAesGcmSealer(new Uint8Array(32).fill(1)),
       issuer: 'Acme Clinic',
-      now: clock,
+      clock,
       random: counterRandom(),
       recoveryHasher: plainHasher,
       ...(sink === undefined ? {} : { events: sink as (e: SafeguardEvent) => void }),

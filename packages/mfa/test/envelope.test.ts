@@ -21,7 +21,7 @@ describe('sealing through @safeguards/envelope', () => {
     const sealer: SecretSealer = createEnvelope({ provider: keyring })
     const clock = manualClock(Date.UTC(2026, 10, 22, 9, 0, 1))
     const store = createMemoryStore({ clock })
-    const mfa = createTotpAuthenticator({ store, sealer, issuer: 'Acme Clinic', now: clock })
+    const mfa = createTotpAuthenticator({ store, sealer, issuer: 'Acme Clinic', clock })
     const e = await mfa.beginEnrollment('u-1', 'jane@acme.org')
     const secret = secretFromBase32(e.manualKey.reveal())
     expect(

@@ -25,7 +25,7 @@ function setup(options: { window?: number; throttle?: Partial<ThrottlePolicy>; s
   const store = options.store ?? createMemoryStore({ clock })
   const verifier = createTotpVerifier({
     store,
-    now: clock,
+    clock,
     ...(options.window === undefined ? {} : { window: options.window }),
     ...(options.throttle === undefined ? {} : { throttle: options.throttle }),
   })
@@ -125,7 +125,7 @@ describe('replay and wrong codes', () => {
 
   it('digits: 8-digit verifiers take exactly 8 digits', async () => {
     const clock = manualClock(T)
-    const v = createTotpVerifier({ now: clock, digits: 8 })
+    const v = createTotpVerifier({ clock, digits: 8 })
     expect(await v.verify('c', secret, codeAt(T))).toEqual({ valid: false, reason: 'malformed' })
     expect((await v.verify('c', secret, codeAt(T, 8))).valid).toBe(true)
   })
@@ -228,7 +228,7 @@ describe('throttle boundaries', () => {
         return ok
       },
     }
-    const verifier = createTotpVerifier({ store, now: () => T })
+    const verifier = createTotpVerifier({ store, clock: manualClock(T) })
     expect(await verifier.verify('c', secret, codeAt(T), { throttleKey: 'u' })).toMatchObject({ valid: true })
     return verifier.status('u')
   }
@@ -339,7 +339,7 @@ describe('throttle boundaries', () => {
         return inner.compareAndSet(k, e, n, t)
       },
     }
-    const v2 = createTotpVerifier({ store: clearing, now: () => T })
+    const v2 = createTotpVerifier({ store: clearing, clock: manualClock(T) })
     await expect(v2.verify('d', secret, codeAt(T))).rejects.toThrow(new MfaStoreError(msg))
     expect(clears).toBe(64)
   })
@@ -423,8 +423,8 @@ describe('verifier checks', () => {
   })
 
   it('uses its own in-memory store when none is given, per verifier', async () => {
-    const a = createTotpVerifier({ now: () => T })
-    const b = createTotpVerifier({ now: () => T })
+    const a = createTotpVerifier({ clock: manualClock(T) })
+    const b = createTotpVerifier({ clock: manualClock(T) })
     expect((await a.verify('c', secret, codeAt(T))).valid).toBe(true)
     expect((await b.verify('c', secret, codeAt(T))).valid).toBe(true)
     expect(await a.verify('c', secret, codeAt(T))).toEqual({ valid: false, reason: 'replayed' })

@@ -19,7 +19,7 @@ const codeAt = (ms: number): string => totpCode({ secret, time: ms })
 function setup(store?: MfaStore, window?: number) {
   const clock = manualClock(T)
   const s = store ?? createMemoryStore({ clock })
-  const verifier = createTotpVerifier({ store: s, now: clock, ...(window === undefined ? {} : { window }) })
+  const verifier = createTotpVerifier({ store: s, clock, ...(window === undefined ? {} : { window }) })
   return { clock, store: s, verifier }
 }
 
@@ -28,7 +28,7 @@ describe('events', () => {
     const clock = manualClock(T)
     const events: SafeguardEvent[] = []
     const verifier = createTotpVerifier({
-      now: clock,
+      clock,
       events: (e) => {
         events.push(e)
       },
@@ -52,7 +52,7 @@ describe('events', () => {
     ])
     expect(JSON.stringify(events)).not.toContain(c)
     const closed = createTotpVerifier({
-      now: clock,
+      clock,
       events: criticalSink(() => Promise.reject(new Error('down'))),
     })
     await expect(closed.verify('c1', secret, c)).rejects.toMatchObject({
@@ -269,8 +269,8 @@ describe('throttling', () => {
 await describeRedis('on Redis', ({ client, prefix }) => {
   it('concurrent submissions of one code from two app instances succeed exactly once', async () => {
     const clock = manualClock(T)
-    const a = createTotpVerifier({ store: createRedisStore({ client: client, prefix }), now: clock })
-    const b = createTotpVerifier({ store: createRedisStore({ client: client, prefix }), now: clock })
+    const a = createTotpVerifier({ store: createRedisStore({ client: client, prefix }), clock })
+    const b = createTotpVerifier({ store: createRedisStore({ client: client, prefix }), clock })
     const code = codeAt(T)
     const results = await Promise.all(
       Array.from({ length: 16 }, (_, i) => (i % 2 ? a : b).verify('redis-cred', secret, code)),
@@ -281,19 +281,20 @@ await describeRedis('on Redis', ({ client, prefix }) => {
 
   it('failure counts are shared and atomic', async () => {
     const clock = manualClock(T)
-    const v = createTotpVerifier({ store: createRedisStore({ client: client, prefix }), now: clock })
+    const v = createTotpVerifier({ store: createRedisStore({ client: client, prefix }), clock })
     await Promise.all(Array.from({ length: 30 }, () => v.verify('redis-throttle', secret, '47164x')))
     expect((await v.status('redis-throttle')).failures).toBe(5)
   })
 })
 
 describe('clock option', () => {
-  it('accepts a function as well as a Clock, and nothing else', async () => {
+  it('reads the injected Clock at each call, and refuses anything else', async () => {
     let t = T
-    const v = createTotpVerifier({ now: () => t })
+    const v = createTotpVerifier({ clock: { now: () => t } })
     expect((await v.verify('c', secret, codeAt(T))).valid).toBe(true)
     t += 30_000
     expect((await v.verify('c', secret, codeAt(T + 30_000))).valid).toBe(true)
-    expect(() => createTotpVerifier({ now: 5 as never })).toThrow(TypeError)
+    expect(() => createTotpVerifier({ clock: 5 as never })).toThrow(TypeError)
+    expect(() => createTotpVerifier({ clock: (() => T) as never })).toThrow(TypeError)
   })
 })

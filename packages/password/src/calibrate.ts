@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { assertInteger, utf8Encode } from '@safeguards/core'
+import { assertInteger, type Clock, utf8Encode } from '@safeguards/core'
 import { DEFAULT_ARGON2ID_COSTS } from './hasher.js'
 import { argon2Raw } from './internal/argon2.js'
 
@@ -18,9 +18,12 @@ export interface CalibrateOptions {
   parallelism?: number
   /** Highest pass count to try (default 20). */
   maxTimeCost?: number
-  /** A monotonic clock in ms (default `performance.now`). */
-  now?: () => number
+  /** The clock that times each hash, in ms (default a monotonic one, `performance.now`). */
+  clock?: Clock
 }
+
+// Durations, not instants: a monotonic clock, which NTP adjustments cannot move.
+const monotonic: Clock = { now: (): number => performance.now() }
 
 /** Costs chosen by {@link calibrate}. */
 export interface CalibrateResult {
@@ -50,7 +53,8 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
   const memoryCost = options.memoryCost ?? DEFAULT_ARGON2ID_COSTS.memoryCost
   const parallelism = options.parallelism ?? 1
   const maxTimeCost = options.maxTimeCost ?? 20
-  const now = options.now ?? ((): number => performance.now())
+  const clock = options.clock ?? monotonic
+  if (typeof clock?.now !== 'function') throw new TypeError('"clock" expected a Clock')
   assertInteger(targetMs, 'targetMs', 1, 60_000)
   assertInteger(memoryCost, 'memoryCost', DEFAULT_ARGON2ID_COSTS.memoryCost, 4 * 1024 * 1024)
   assertInteger(parallelism, 'parallelism', 1, 64)
@@ -60,7 +64,7 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
   const measure = async (timeCost: number): Promise<number> => {
     const times: number[] = []
     for (let i = 0; i < 3; i++) {
-      const t0 = now()
+      const t0 = clock.now()
       await argon2Raw({
         type: 'argon2id',
         version: 19,
@@ -71,7 +75,7 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
         parallelism,
         hashLength: 32,
       })
-      times.push(now() - t0)
+      times.push(clock.now() - t0)
     }
     return times.sort((a, b) => a - b)[1] as number
   }

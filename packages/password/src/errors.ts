@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { SafeguardsError, type SafeguardsErrorOptions } from '@safeguards/core'
+import { CodedError, type ErrorCategory } from '@safeguards/core'
 
 /** The error codes raised by `@safeguards/password`. Stable: match on them, never on messages. */
 export type PasswordErrorCode =
@@ -25,7 +25,7 @@ export type PasswordErrorCode =
  * if (e instanceof PasswordError) log.warn({ code: e.code })
  * ```
  */
-export class PasswordError<C extends PasswordErrorCode = PasswordErrorCode> extends SafeguardsError<C> {}
+export class PasswordError<C extends PasswordErrorCode = PasswordErrorCode> extends CodedError<C> {}
 
 /**
  * The password is longer than the byte cap (1 KiB of UTF-8 by default). Raised before any hashing,
@@ -37,9 +37,11 @@ export class PasswordError<C extends PasswordErrorCode = PasswordErrorCode> exte
  * ```
  */
 export class PasswordTooLargeError extends PasswordError<'ERR_PASSWORD_TOO_LARGE'> {
+  static override readonly code = 'ERR_PASSWORD_TOO_LARGE'
+  static override readonly category: ErrorCategory = 'invalid-input'
   /** @param maxBytes - the cap that was exceeded. */
   constructor(maxBytes: number) {
-    super('ERR_PASSWORD_TOO_LARGE', `password exceeds ${maxBytes} bytes`, { category: 'invalid-input' })
+    super(`password exceeds ${maxBytes} bytes`)
   }
 }
 
@@ -53,8 +55,10 @@ export class PasswordTooLargeError extends PasswordError<'ERR_PASSWORD_TOO_LARGE
  * ```
  */
 export class PasswordInvalidTextError extends PasswordError<'ERR_PASSWORD_INVALID_TEXT'> {
+  static override readonly code = 'ERR_PASSWORD_INVALID_TEXT'
+  static override readonly category: ErrorCategory = 'invalid-input'
   constructor() {
-    super('ERR_PASSWORD_INVALID_TEXT', 'password is not well-formed Unicode', { category: 'invalid-input' })
+    super('password is not well-formed Unicode')
   }
 }
 
@@ -67,12 +71,11 @@ export class PasswordInvalidTextError extends PasswordError<'ERR_PASSWORD_INVALI
  * ```
  */
 export class PasswordHashFormatError extends PasswordError<'ERR_PASSWORD_HASH_FORMAT'> {
-  /** @param detail - which part is malformed (never the hash itself). */
-  constructor(detail: string, options?: SafeguardsErrorOptions) {
-    super('ERR_PASSWORD_HASH_FORMAT', `malformed password hash: ${detail}`, {
-      ...options,
-      category: 'invalid-input',
-    })
+  static override readonly code = 'ERR_PASSWORD_HASH_FORMAT'
+  static override readonly category: ErrorCategory = 'invalid-input'
+  /** @param detail - which part is malformed (never the hash itself); @param options - the cause. */
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(`malformed password hash: ${detail}`, options)
   }
 }
 
@@ -87,10 +90,10 @@ export class PasswordHashFormatError extends PasswordError<'ERR_PASSWORD_HASH_FO
  * ```
  */
 export class PepperKeyMissingError extends PasswordError<'ERR_PASSWORD_PEPPER_UNKNOWN'> {
+  static override readonly code = 'ERR_PASSWORD_PEPPER_UNKNOWN'
+  static override readonly category: ErrorCategory = 'key-unavailable'
   constructor() {
-    super('ERR_PASSWORD_PEPPER_UNKNOWN', 'the pepper key named by the hash is not configured', {
-      category: 'key-unavailable',
-    })
+    super('the pepper key named by the hash is not configured')
   }
 }
 
@@ -104,9 +107,11 @@ export class PepperKeyMissingError extends PasswordError<'ERR_PASSWORD_PEPPER_UN
  * ```
  */
 export class PasswordHasherBusyError extends PasswordError<'ERR_PASSWORD_BUSY'> {
+  static override readonly code = 'ERR_PASSWORD_BUSY'
+  static override readonly category: ErrorCategory = 'unavailable'
   /** @param queued - how many calls were already waiting. */
   constructor(queued: number) {
-    super('ERR_PASSWORD_BUSY', `password hasher busy (${queued} queued)`, { category: 'unavailable' })
+    super(`password hasher busy (${queued} queued)`)
   }
 }
 
@@ -119,8 +124,5 @@ export class PasswordHasherBusyError extends PasswordError<'ERR_PASSWORD_BUSY'> 
  * ```
  */
 export class PasswordConfigError extends PasswordError<'ERR_PASSWORD_CONFIG'> {
-  /** @param message - names the option, never a key. */
-  constructor(message: string) {
-    super('ERR_PASSWORD_CONFIG', message)
-  }
+  static override readonly code = 'ERR_PASSWORD_CONFIG'
 }

@@ -16,6 +16,7 @@ import {
   assertKnownOptions,
   type Clock,
   createEmitter,
+  createSemaphore,
   type EventOptions,
   type RandomSource,
   randomBytes,
@@ -30,7 +31,6 @@ import {
   PepperKeyMissingError,
 } from './errors.js'
 import { argon2Raw } from './internal/argon2.js'
-import { createSemaphore } from './internal/semaphore.js'
 import { DEFAULT_MAX_PASSWORD_BYTES, normalizePassword } from './normalize.js'
 import { formatPhc, type PhcHash, parsePhc } from './phc.js'
 import { passwordNeedsRehash, type RehashPolicy } from './rehash.js'
@@ -238,7 +238,10 @@ export function createPasswordHasher(options: PasswordHasherOptions = {}): Passw
   const maxQueue = options.maxQueue ?? 256
   assertInteger(maxConcurrent, 'maxConcurrent', 1, 1024)
   assertInteger(maxQueue, 'maxQueue', 0, 1_000_000)
-  const semaphore = createSemaphore(maxConcurrent, maxQueue, (q) => new PasswordHasherBusyError(q))
+  const semaphore = createSemaphore(maxConcurrent, {
+    maxQueue,
+    onFull: (queued) => new PasswordHasherBusyError(queued),
+  })
   const currentKeyId = options.pepper?.keyId
   const policy: RehashPolicy = Object.freeze({
     memoryCost,

@@ -1,3 +1,4 @@
+import type { Clock } from '@safeguards/core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { calibrate, checkPasswordPolicy, commonPasswords, type PasswordPolicyOptions } from '../src/index.js'
@@ -94,27 +95,30 @@ describe('checkPasswordPolicy (NIST SP 800-63B rev 4)', () => {
 
 describe('calibrate', () => {
   it('keeps the floor when it already meets the target, and raises passes when it does not', async () => {
-    const ticking = (step: number): (() => number) => {
+    const ticking = (step: number): Clock => {
       let t = 0
-      return () => {
-        t += step
-        return t
+      return {
+        now: () => {
+          t += step
+          return t
+        },
       }
     }
     // Each hash "takes" 300 ms on this clock: the floor (t=2) already meets a 250 ms target.
-    expect(await calibrate({ targetMs: 250, now: ticking(300) })).toEqual({
+    expect(await calibrate({ targetMs: 250, clock: ticking(300) })).toEqual({
       memoryCost: 19456,
       timeCost: 2,
       parallelism: 1,
       ms: 300,
     })
     // 100 ms per hash: passes rise, bounded by maxTimeCost.
-    const r = await calibrate({ targetMs: 250, maxTimeCost: 3, now: ticking(100) })
+    const r = await calibrate({ targetMs: 250, maxTimeCost: 3, clock: ticking(100) })
     expect(r.timeCost).toBe(3)
   })
 
   it('stays at or above the floor', async () => {
     await expect(calibrate({ memoryCost: 4096 })).rejects.toBeInstanceOf(RangeError)
     await expect(calibrate({ maxTimeCost: 1 })).rejects.toBeInstanceOf(RangeError)
+    await expect(calibrate({ clock: (() => 0) as never })).rejects.toBeInstanceOf(TypeError)
   })
 })

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { SafeguardsError, type SafeguardsErrorOptions } from '@safeguards/core'
+import { CodedError, type ErrorCategory } from '@safeguards/core'
 
 /** Every code `@safeguards/session` (and its stores) can throw. */
 export type SessionErrorCode =
@@ -32,11 +32,8 @@ export type SessionErrorCode =
  * createSessionManager({ idleTimeoutMs: 0 }) // throws SessionConfigError (ERR_SESSION_CONFIG)
  * ```
  */
-export class SessionConfigError extends SafeguardsError<'ERR_SESSION_CONFIG'> {
-  /** @param message - names the option path, never its value. */
-  constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_SESSION_CONFIG', message, options)
-  }
+export class SessionConfigError extends CodedError<'ERR_SESSION_CONFIG'> {
+  static override readonly code = 'ERR_SESSION_CONFIG'
 }
 
 /**
@@ -56,13 +53,12 @@ export class SessionConfigError extends SafeguardsError<'ERR_SESSION_CONFIG'> {
  * }
  * ```
  */
-export class SessionStoreUnavailableError extends SafeguardsError<'ERR_SESSION_STORE_UNAVAILABLE'> {
-  /** @param operation - the store operation that failed, for example `touch`. */
-  constructor(operation: string, options?: SafeguardsErrorOptions) {
-    super('ERR_SESSION_STORE_UNAVAILABLE', `session store unavailable during ${operation}`, {
-      ...options,
-      category: 'unavailable',
-    })
+export class SessionStoreUnavailableError extends CodedError<'ERR_SESSION_STORE_UNAVAILABLE'> {
+  static override readonly code = 'ERR_SESSION_STORE_UNAVAILABLE'
+  static override readonly category: ErrorCategory = 'unavailable'
+  /** @param operation - the store operation that failed, for example `touch`; @param options - the cause. */
+  constructor(operation: string, options?: { cause?: unknown }) {
+    super(`session store unavailable during ${operation}`, options)
   }
 }
 
@@ -78,12 +74,14 @@ export class SessionStoreUnavailableError extends SafeguardsError<'ERR_SESSION_S
  * await sessions.create('u-1') // the fourth: throws SessionLimitError (ERR_SESSION_LIMIT)
  * ```
  */
-export class SessionLimitError extends SafeguardsError<'ERR_SESSION_LIMIT'> {
+export class SessionLimitError extends CodedError<'ERR_SESSION_LIMIT'> {
+  static override readonly code = 'ERR_SESSION_LIMIT'
+  static override readonly category: ErrorCategory = 'limit'
   /** The configured maximum. */
   readonly max: number
   /** @param max - the configured cap. */
   constructor(max: number) {
-    super('ERR_SESSION_LIMIT', `concurrent session limit reached (max ${max})`, { category: 'limit' })
+    super(`concurrent session limit reached (max ${max})`)
     this.max = max
   }
 }
@@ -99,14 +97,14 @@ export class SessionLimitError extends SafeguardsError<'ERR_SESSION_LIMIT'> {
  * sessions.requireRecentAuth(session, 5 * 60_000) // throws ReauthRequiredError after 5 minutes
  * ```
  */
-export class ReauthRequiredError extends SafeguardsError<'ERR_SESSION_REAUTH_REQUIRED'> {
+export class ReauthRequiredError extends CodedError<'ERR_SESSION_REAUTH_REQUIRED'> {
+  static override readonly code = 'ERR_SESSION_REAUTH_REQUIRED'
+  static override readonly category: ErrorCategory = 'conflict'
   /** The maximum authentication age that was required, in ms. */
   readonly maxAgeMs: number
   /** @param maxAgeMs - the required maximum age. */
   constructor(maxAgeMs: number) {
-    super('ERR_SESSION_REAUTH_REQUIRED', `reauthentication required (max age ${maxAgeMs} ms)`, {
-      category: 'conflict',
-    })
+    super(`reauthentication required (max age ${maxAgeMs} ms)`)
     this.maxAgeMs = maxAgeMs
   }
 }

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { type Clock, systemClock } from '@safeguards/core'
 
 /** The remaining time the server reports (durations, so client clock skew does not matter). */
 export interface RemainingTime {
@@ -70,8 +71,8 @@ export interface IdleWatcherOptions {
   events?: readonly string[]
   /** Timers (default: globalThis). */
   timers?: Timers
-  /** Clock in ms (default `Date.now`). */
-  now?: () => number
+  /** The clock (default the system clock, `Date.now`). */
+  clock?: Clock
 }
 
 /** A running watcher. */
@@ -131,7 +132,9 @@ export function createIdleWatcher(options: IdleWatcherOptions): IdleWatcher {
     setTimeout: (cb, ms) => globalThis.setTimeout(cb, ms),
     clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof globalThis.setTimeout>),
   }
-  const now = options.now ?? (() => Date.now())
+  const clock = options.clock ?? systemClock
+  if (typeof clock?.now !== 'function') throw new TypeError('"clock" expected a Clock')
+  const now = (): number => clock.now()
   const events = options.events ?? DEFAULT_EVENTS
 
   let idleAt = 0

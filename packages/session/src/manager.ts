@@ -22,6 +22,7 @@ import {
   type EventOptions,
   type RandomSource,
   randomBytes,
+  systemClock,
 } from '@safeguards/core'
 import {
   ReauthRequiredError,
@@ -53,10 +54,8 @@ export interface IssuedSession {
 export interface SessionManagerOptions extends SessionPolicyOptions, EventOptions {
   /** The store. Default: a new in-memory store (one process only). */
   store?: SessionStore
-  /** The clock. Default: `now` if given, else the system clock. */
+  /** The clock. Default: the system clock. */
   clock?: Clock
-  /** A time source in ms, an alternative to `clock`. */
-  now?: () => number
   /** Randomness for tokens. Default: the platform CSPRNG. Inject only in tests. */
   random?: RandomSource
 }
@@ -132,7 +131,6 @@ const ROLE_RE = /^[A-Za-z0-9_.:-]{1,64}$/
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'store',
   'clock',
-  'now',
   'random',
   'events',
   'onSinkError',
@@ -222,19 +220,15 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
   assertKnownOptions(options, KNOWN_OPTIONS, (message) => new SessionConfigError(message))
   const {
     store = createMemoryStore(),
-    clock,
-    now: nowOpt,
+    clock = systemClock,
     random = randomBytes,
     events: _events,
     onSinkError: _onSinkError,
     ...policyOptions
   } = options
   const policy = parsePolicy(policyOptions)
-  if (clock !== undefined && typeof clock.now !== 'function')
-    throw new SessionConfigError('"clock" must have now()')
-  if (nowOpt !== undefined && typeof nowOpt !== 'function')
-    throw new SessionConfigError('"now" must be a function')
-  const now: () => number = clock ? () => clock.now() : (nowOpt ?? (() => Date.now()))
+  if (typeof clock?.now !== 'function') throw new SessionConfigError('"clock" must have now()')
+  const now = (): number => clock.now()
 
   // Isolated sinks never change the outcome of a call; a critical sink that fails fails it.
   const emitter = createEmitter(options)

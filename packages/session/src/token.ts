@@ -6,8 +6,7 @@
  *
  * @module
  */
-import { bytesToBase64url, type RandomSource } from '@safeguards/core'
-import { sha256Hex } from './internal/sha256-hex.js'
+import { bytesToBase64url, type RandomSource, sha256Hex } from '@safeguards/core'
 
 /** Bytes of randomness in a session token. */
 export const TOKEN_BYTES = 32

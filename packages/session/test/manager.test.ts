@@ -50,7 +50,7 @@ function downStore(): SessionStore {
 
 describe('tokens', () => {
   it('are 256-bit base64url, distinct, and only their hash identifies the session', async () => {
-    const sessions = createSessionManager({ now: () => T0 })
+    const sessions = createSessionManager({ clock: manualClock(T0) })
     const seen = new Set<string>()
     for (let i = 0; i < 200; i++) {
       const { token, session } = await sessions.create('u')
@@ -102,7 +102,7 @@ describe('bad input', () => {
   ]
   it('malformed or oversized tokens give null without reaching the store', async () => {
     const { store, calls } = spyStore()
-    const sessions = createSessionManager({ store, now: () => T0 })
+    const sessions = createSessionManager({ store, clock: manualClock(T0) })
     for (const t of bad) {
       expect(await sessions.validate(t)).toBeNull()
       expect(await sessions.rotate(t)).toBeNull()
@@ -113,7 +113,7 @@ describe('bad input', () => {
   })
 
   it('arbitrary strings give null, never a throw (property)', async () => {
-    const sessions = createSessionManager({ store: downStore(), now: () => T0 })
+    const sessions = createSessionManager({ store: downStore(), clock: manualClock(T0) })
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 200 }), async (s) => {
         fc.pre(sessionIdOf(s) === null)
@@ -123,7 +123,7 @@ describe('bad input', () => {
   })
 
   it('a store that is down fails closed with a typed error that leaks nothing', async () => {
-    const sessions = createSessionManager({ store: downStore(), now: () => T0 })
+    const sessions = createSessionManager({ store: downStore(), clock: manualClock(T0) })
     const token = generateToken(() => new Uint8Array(32).fill(7))
     const ops = [
       () => sessions.validate(token),
@@ -149,12 +149,12 @@ describe('bad input', () => {
   it('a store error thrown as a typed error passes through unchanged', async () => {
     const typed = new SessionStoreUnavailableError('touch (timeout)')
     const store = { ...downStore(), touch: async () => Promise.reject(typed) }
-    const sessions = createSessionManager({ store, now: () => T0 })
+    const sessions = createSessionManager({ store, clock: manualClock(T0) })
     await expect(sessions.validate(generateToken(() => new Uint8Array(32)))).rejects.toBe(typed)
   })
 
   it('checks userId and role at the boundary', async () => {
-    const sessions = createSessionManager({ now: () => T0 })
+    const sessions = createSessionManager({ clock: manualClock(T0) })
     await expect(sessions.create('')).rejects.toThrow(RangeError)
     await expect(sessions.create('x'.repeat(257))).rejects.toThrow(RangeError)
     await expect(sessions.create(7 as unknown as string)).rejects.toThrow(TypeError)
@@ -203,9 +203,9 @@ describe('policy (zod)', () => {
     expect((err as Error).message).toContain(path)
   })
 
-  it('refuses a bad clock or now', () => {
+  it('refuses a bad clock, and the old now option', () => {
     expect(() => createSessionManager({ clock: {} as never })).toThrow(SessionConfigError)
-    expect(() => createSessionManager({ now: 5 as never })).toThrow(SessionConfigError)
+    expect(() => createSessionManager({ now: () => 5 } as never)).toThrow(SessionConfigError)
   })
 })
 
@@ -249,7 +249,7 @@ describe('manager details', () => {
   })
 
   it('isRevoked treats a malformed id as revoked', async () => {
-    const sessions = createSessionManager({ now: () => T0 })
+    const sessions = createSessionManager({ clock: manualClock(T0) })
     expect(await sessions.isRevoked('nope')).toBe(true)
   })
 
@@ -257,7 +257,7 @@ describe('manager details', () => {
     const errors: string[] = []
     const seen: unknown[] = []
     const sessions = createSessionManager({
-      now: () => T0,
+      clock: manualClock(T0),
       events: (e) => {
         if (e.type === 'session.created') throw new Error('sync')
         return Promise.reject(new Error('async'))
@@ -271,7 +271,10 @@ describe('manager details', () => {
     expect(await sessions.revoke(token)).toBe(true)
     await vi.waitFor(() => expect(errors.sort()).toEqual(['async', 'sync']))
     expect(seen.sort()).toEqual(['session.created', 'session.revoked'])
-    const quiet = createSessionManager({ now: () => T0, events: () => Promise.reject(new Error('x')) })
+    const quiet = createSessionManager({
+      clock: manualClock(T0),
+      events: () => Promise.reject(new Error('x')),
+    })
     await expect(quiet.create('u')).resolves.toBeDefined()
   })
 
@@ -280,7 +283,7 @@ describe('manager details', () => {
       throw new Error('reporter down')
     }
     const sync = createSessionManager({
-      now: () => T0,
+      clock: manualClock(T0),
       events: () => {
         throw new Error('sink down')
       },
@@ -290,7 +293,7 @@ describe('manager details', () => {
     expect(await sync.validate(a.token)).not.toBeNull()
     expect(await sync.rotate(a.token)).not.toBeNull()
     const async_ = createSessionManager({
-      now: () => T0,
+      clock: manualClock(T0),
       events: () => Promise.reject(new Error('queue full')),
       onSinkError: boom,
     })
@@ -334,7 +337,7 @@ describe('manager details', () => {
     const reported: string[] = []
     const delivered: string[] = []
     const sessions = createSessionManager({
-      now: () => T0,
+      clock: manualClock(T0),
       events: [
         () => {
           throw new Error('isolated down')

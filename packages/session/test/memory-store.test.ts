@@ -10,7 +10,7 @@ describe('memory store bounds', () => {
     const store = createMemoryStore()
     const sessions = createSessionManager({
       store,
-      now: () => now,
+      clock: { now: () => now },
       idleTimeoutMs: 1000,
       absoluteTimeoutMs: 5000,
     })
@@ -27,7 +27,10 @@ describe('memory store bounds', () => {
 
   it('fails closed with a typed error when full', async () => {
     const now = T0
-    const sessions = createSessionManager({ store: createMemoryStore({ maxEntries: 2 }), now: () => now })
+    const sessions = createSessionManager({
+      store: createMemoryStore({ maxEntries: 2 }),
+      clock: { now: () => now },
+    })
     await sessions.create('a')
     await sessions.create('b')
     await expect(sessions.create('c')).rejects.toBeInstanceOf(SessionStoreUnavailableError)

@@ -29,7 +29,7 @@ export const loginStep: TourStep = {
       store: createMemoryStore({ clock }),
       sealer: await createAesGcmSealer(randomBytes(32)),
       issuer: 'St Marys Clinic',
-      now: clock,
+      clock,
     })
     const enrollment = await mfa.beginEnrollment('u-17', 'jane.doe@stmarys.example')
     say(

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { errorCode } from '@safeguards/core/node'
 import { MfaDependencyError } from '../errors.js'
 import type { RecoveryCodeHasher } from '../recovery-codes.js'
 
@@ -13,8 +14,8 @@ type PasswordHasher = ReturnType<typeof import('@safeguards/password').createPas
 
 /** The one of `names` that `e` says is not installed (not something failing inside it), if any. */
 function missingPackage(e: unknown, names: readonly string[]): string | undefined {
-  if ((e as { code?: unknown } | null)?.code !== 'ERR_MODULE_NOT_FOUND') return undefined
-  const message = String((e as { message?: unknown }).message)
+  if (errorCode(e) !== 'ERR_MODULE_NOT_FOUND') return undefined
+  const message = e instanceof Error ? e.message : ''
   return names.find((n) => message.includes(`'${n}'`))
 }
 
