@@ -22,6 +22,7 @@ import {
   timingSafeEqual,
   utf8Encode,
 } from '@safeguards/core'
+import { errorCode } from '@safeguards/core/node'
 import { BackupAlertError } from './errors.js'
 import { writeFileAtomic } from './internal/atomic-write.js'
 import type { VerifyReport } from './report.js'
@@ -320,11 +321,10 @@ export async function sendAlerts(alert: Alert, sinks: readonly AlertSink[]): Pro
     const name = (chosen[i] as AlertSink).name
     if (r.status === 'fulfilled') outcome.delivered.push(name)
     else {
-      const e = r.reason as { code?: unknown; message?: unknown }
       outcome.failed.push({
         sink: name,
-        code: typeof e?.code === 'string' ? e.code : 'ERR_BACKUP_ALERT',
-        message: e instanceof BackupAlertError ? e.message : 'delivery failed',
+        code: errorCode(r.reason) ?? 'ERR_BACKUP_ALERT',
+        message: r.reason instanceof BackupAlertError ? r.reason.message : 'delivery failed',
       })
     }
   })

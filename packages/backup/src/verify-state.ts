@@ -8,6 +8,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { parseJson } from '@safeguards/core'
+import { errorCode } from '@safeguards/core/node'
 import { BackupStateError } from './errors.js'
 import { writeFileAtomic } from './internal/atomic-write.js'
 
@@ -70,7 +71,7 @@ export async function loadVerifyState(path: string): Promise<VerifyState> {
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    if ((error as { code?: string }).code === 'ENOENT') return emptyVerifyState()
+    if (errorCode(error) === 'ENOENT') return emptyVerifyState()
     throw new BackupStateError('state file cannot be read', { cause: error })
   }
   let value: unknown
