@@ -1,29 +1,21 @@
 import { isSafeguardsError, SafeguardsError } from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
-import {
-  BackupAlertError,
-  BackupAttestationError,
-  BackupDestinationError,
-  BackupError,
-  BackupKeyError,
-  BackupSourceError,
-  BackupStateError,
-} from '../src/index.js'
+import * as backup from '../src/index.js'
 
 describe('backup errors', () => {
   it.each([
-    [BackupKeyError, 'ERR_BACKUP_KEY', 'invalid-argument'],
-    [BackupSourceError, 'ERR_BACKUP_SOURCE', 'io'],
-    [BackupDestinationError, 'ERR_BACKUP_DESTINATION', 'io'],
-    [BackupAttestationError, 'ERR_BACKUP_ATTESTATION', 'integrity'],
-    [BackupStateError, 'ERR_BACKUP_STATE', 'invalid-input'],
-    [BackupAlertError, 'ERR_BACKUP_ALERT', 'unavailable'],
+    [backup.BackupKeyError, 'ERR_BACKUP_KEY', 'invalid-argument'],
+    [backup.BackupSourceError, 'ERR_BACKUP_SOURCE', 'io'],
+    [backup.BackupDestinationError, 'ERR_BACKUP_DESTINATION', 'io'],
+    [backup.BackupAttestationError, 'ERR_BACKUP_ATTESTATION', 'integrity'],
+    [backup.BackupStateError, 'ERR_BACKUP_STATE', 'invalid-input'],
+    [backup.BackupAlertError, 'ERR_BACKUP_ALERT', 'unavailable'],
   ] as const)(
     '%o keeps its code and category, its name, the message and the cause',
     (Class, code, category) => {
       const cause = new Error('underlying')
       const e = new Class('safe message', { cause })
-      expect(e).toBeInstanceOf(BackupError)
+      expect(e).toBeInstanceOf(backup.BackupError)
       expect(e).toBeInstanceOf(SafeguardsError)
       expect(isSafeguardsError(e, code)).toBe(true)
       expect({
