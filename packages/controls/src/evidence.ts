@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { type Clock, systemClock } from '@safeguards/core'
 import { EvidenceError } from './errors.js'
 
 /** The fields of an `@safeguards/audit-log` `VerifyReport` the evidence uses. */
@@ -83,8 +84,8 @@ export interface PasswordPolicyInput {
 
 /** What {@link buildEvidenceReport} gathers. Omit a section that was not examined. */
 export interface EvidenceInputs {
-  /** When the report is made (injected clock). */
-  now: Date
+  /** The clock that dates the report and ages backups and keys (default `systemClock`). */
+  clock?: Clock
   /** The audit log verification, with when it ran. */
   auditLog?: { report: AuditLogVerifyInput; verifiedAt: Date }
   /** One backup verification per bag. */
@@ -190,16 +191,18 @@ function ageOf(createdAt: string | null, now: number): number | null {
  * @appResponsibility Run it on a schedule and review the failures; the reports document an evaluation, so keep them six years from creation (164.316(b)(2)(i)).
  * @verifiedBy packages/controls/test/evidence.test.ts
  * @verifiedBy packages/cli/test/evidence.test.ts
- * @throws {EvidenceError} `ERR_EVIDENCE_INPUT` for an invalid date.
+ * @throws {EvidenceError} `ERR_EVIDENCE_INPUT` for an invalid date (including a clock that
+ *   returns no valid time).
  * @example
  * ```ts
- * const report = buildEvidenceReport({ now: new Date(), auditLog: { report: await verifyLog(store), verifiedAt: new Date() } })
+ * const report = buildEvidenceReport({ auditLog: { report: await verifyLog(store), verifiedAt: new Date() } })
  * report.ok // true when every check passed
  * ```
  */
 export function buildEvidenceReport(inputs: EvidenceInputs): EvidenceReport {
-  const generatedAt = iso(inputs.now, 'now')
-  const now = inputs.now.getTime()
+  const clock = inputs.clock ?? systemClock
+  const now = clock.now()
+  const generatedAt = iso(new Date(now), 'clock.now()')
   const auditLog = inputs.auditLog === undefined ? null : gatherAuditLog(inputs.auditLog)
   const backups = (inputs.backups ?? []).map((b) => gatherBackup(b, now))
   const keys = inputs.keyring === undefined ? null : gatherKeys(inputs.keyring, now, inputs.maxKeyAgeMs)
