@@ -22,8 +22,8 @@ import {
   timingSafeEqual,
   utf8Encode,
 } from '@safeguards/core'
+import { errorCode, writeFileAtomic } from '@safeguards/core/node'
 import { BackupAlertError } from './errors.js'
-import { writeFileAtomic } from './internal/atomic-write.js'
 import type { VerifyReport } from './report.js'
 
 /** An alert: codes and counts only. */
@@ -201,7 +201,8 @@ export function verifyWebhookSignature(
  *
  * HIPAA: 164.308(a)(7)(ii)(A)-(B): the staff are alerted when a backup fails.
  *
- * @throws never at construction; `send` throws the file system's error.
+ * @throws never at construction; `send` throws core's `IoError` (`ERR_IO`) when the file cannot
+ *   be written (`sendAlerts` reports it as a failed sink).
  * @example
  * ```ts
  * const sink = prometheusTextfileSink('/var/lib/node_exporter/textfile/backup.prom')
@@ -264,7 +265,8 @@ export function prometheusTextfileSink(path: string, options: { job?: string } =
           `backup_age_seconds{${l}} ${alert.backupAgeSeconds}`,
         )
       }
-      await writeFileAtomic(path, `${lines.join('\n')}\n`)
+      // Readable by node_exporter (0644), as the textfile collector needs.
+      await writeFileAtomic(path, utf8Encode(`${lines.join('\n')}\n`), { mode: 0o644 })
     },
   }
 }
@@ -320,11 +322,10 @@ export async function sendAlerts(alert: Alert, sinks: readonly AlertSink[]): Pro
     const name = (chosen[i] as AlertSink).name
     if (r.status === 'fulfilled') outcome.delivered.push(name)
     else {
-      const e = r.reason as { code?: unknown; message?: unknown }
       outcome.failed.push({
         sink: name,
-        code: typeof e?.code === 'string' ? e.code : 'ERR_BACKUP_ALERT',
-        message: e instanceof BackupAlertError ? e.message : 'delivery failed',
+        code: errorCode(r.reason) ?? 'ERR_BACKUP_ALERT',
+        message: r.reason instanceof BackupAlertError ? r.reason.message : 'delivery failed',
       })
     }
   })

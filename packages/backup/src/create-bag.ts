@@ -35,7 +35,7 @@ import { formatManifest } from './internal/manifest.js'
 import { nfc, pathProblem } from './internal/paths.js'
 import { streamThrough } from './internal/stream-file.js'
 import { type BagInfoEntry, formatBagInfo } from './internal/tag-files.js'
-import { walk } from './internal/walk.js'
+import { type WalkEntry, walk } from './internal/walk.js'
 import { type PayloadCipher, payloadContext } from './payload-cipher.js'
 import { BACKUP_VERSION } from './version.js'
 
@@ -168,7 +168,41 @@ async function makeBag(
   const dest = resolve(bagDir)
   if (dest === src || dest.startsWith(`${src}/`))
     throw new BackupDestinationError('destination must not be inside the source')
+  const chain = chainPosition(options)
+  const entries = await scanSource(src)
+  await prepareDestination(dest)
+  const bagId = bytesToHex(random(16))
+  await fillPayload(src, dest, entries, bagId, options)
+  const { files, bytes, lines } = await hashPayload(dest, options)
+  const createdAt = new Date(clock.now()).toISOString()
+  const payloadOxum = `${bytes}.${files}`
+  const info = bagInfo(createdAt, payloadOxum, bagId, chain.backupSetId, options)
+  const tagManifests = await writeTagFiles(dest, info, lines)
+  let attestation: string | null = null
+  if (options.signingKey) {
+    const statement: AttestationPayload = {
+      typ: 'safeguards.backup.attestation',
+      v: 1,
+      bagId,
+      backupSetId: chain.backupSetId,
+      seq: chain.seq,
+      prev: chain.prev,
+      createdAt,
+      tagManifests,
+      payloadOxum,
+      encrypted: options.cipher !== undefined,
+    }
+    attestation = await signAttestation(statement, options.signingKey)
+    // Written last: its presence marks a complete bag (and, RFC 8493 §2.2.4, it is a tag file no
+    // tag manifest lists, since the tag manifests' digests are inside it).
+    await writeFile(join(dest, ATTESTATION_FILE), `${attestation}\n`, { flag: 'wx' })
+  }
+  const { backupSetId, seq } = chain
+  return { bagDir: dest, bagId, backupSetId, files, bytes, seq, attestation, createdAt }
+}
 
+/** The backup set, `seq` and `prev` of the new bag, from the options and the previous attestation. */
+function chainPosition(options: CreateBagOptions): { backupSetId: string; seq: number; prev: string | null } {
   let seq = 1
   let prev: string | null = null
   let backupSetId = options.backupSetId
@@ -185,7 +219,11 @@ async function makeBag(
     throw new BackupSourceError('backup set id must match [A-Za-z0-9._:-]{1,128}')
   for (const label of Object.keys(options.bagInfo ?? {}))
     if (!LABEL.test(label)) throw new BackupSourceError('bag-info label must match [A-Za-z0-9-]')
+  return { backupSetId, seq, prev }
+}
 
+/** Walks the source: regular files only, at names that bag safely and do not collide after NFC. */
+async function scanSource(src: string): Promise<WalkEntry[]> {
   let st: Awaited<ReturnType<typeof lstat>>
   try {
     st = await lstat(src)
@@ -196,6 +234,7 @@ async function makeBag(
   const entries = await walk(src)
   const bad = entries.filter((e) => e.kind !== 'file').length
   if (bad > 0) throw new BackupSourceError(`source has ${bad} symlink(s) or special file(s)`)
+  // RFC 8493 §5.1: no name a verifier would refuse (absolute, "..", "~", control characters…).
   const unsafe = entries.filter((e) => pathProblem(e.path) !== null).length
   if (unsafe > 0) throw new BackupSourceError(`source has ${unsafe} name(s) that cannot be bagged safely`)
   const seen = new Set<string>()
@@ -204,10 +243,17 @@ async function makeBag(
     if (seen.has(key)) throw new BackupSourceError('source has names that collide after NFC normalisation')
     seen.add(key)
   }
-  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+}
 
-  await prepareDestination(dest)
-  const bagId = bytesToHex(random(16))
+/** Copies (or moves, or encrypts) every source file into `data/` (RFC 8493 §2.1.2). */
+async function fillPayload(
+  src: string,
+  dest: string,
+  entries: readonly WalkEntry[],
+  bagId: string,
+  options: CreateBagOptions,
+): Promise<void> {
   const maxEncrypt = options.maxEncryptBytes ?? 1024 * 1024 * 1024
   const made = new Set<string>()
   for (const e of entries) {
@@ -233,7 +279,15 @@ async function makeBag(
       copyFileSync(from, to)
     }
   }
+}
 
+type ManifestLines = Record<'sha512' | 'sha256', { path: string; digest: string }[]>
+
+/** Hashes the payload as stored, SHA-512 and SHA-256 in one pass per file, in parallel. */
+async function hashPayload(
+  dest: string,
+  options: CreateBagOptions,
+): Promise<{ files: number; bytes: number; lines: ManifestLines }> {
   const payload = (await walk(join(dest, 'data'))).filter((e) => e.kind === 'file')
   const algorithms = ['sha512', 'sha256'] as const
   const outcomes = await hashFiles(
@@ -250,18 +304,26 @@ async function makeBag(
     },
   )
   let bytes = 0
-  const lines: Record<'sha512' | 'sha256', { path: string; digest: string }[]> = { sha512: [], sha256: [] }
+  const lines: ManifestLines = { sha512: [], sha256: [] }
   payload.forEach((e, i) => {
     const outcome = outcomes.get(i)
     if (!outcome?.ok) throw new BackupSourceError('a payload file could not be read while bagging')
     bytes += outcome.size
+    // RFC 8493 §2.1.3: one "<checksum> data/<path>" line per payload file in each manifest.
     for (const a of algorithms)
       lines[a].push({ path: `data/${e.path}`, digest: outcome.digests[a] as string })
   })
+  return { files: payload.length, bytes, lines }
+}
 
-  const now = clock.now()
-  const createdAt = new Date(now).toISOString()
-  const payloadOxum = `${bytes}.${payload.length}`
+/** The bag-info.txt elements we write (RFC 8493 §2.2.2), then the caller's. */
+function bagInfo(
+  createdAt: string,
+  payloadOxum: string,
+  bagId: string,
+  backupSetId: string,
+  options: CreateBagOptions,
+): BagInfoEntry[] {
   const info: BagInfoEntry[] = [
     { label: 'Bag-Software-Agent', value: `@safeguards/backup ${BACKUP_VERSION}` },
     { label: 'Bagging-Date', value: createdAt.slice(0, 10) },
@@ -271,39 +333,35 @@ async function makeBag(
   ]
   if (options.cipher) info.push({ label: 'Safeguards-Payload-Encryption', value: 'envelope' })
   for (const [label, value] of Object.entries(options.bagInfo ?? {})) info.push({ label, value })
+  return info
+}
 
+/**
+ * Writes bagit.txt, bag-info.txt, the payload manifests and the two tag manifests; returns the
+ * tag manifests' digests (what the attestation signs).
+ */
+async function writeTagFiles(
+  dest: string,
+  info: readonly BagInfoEntry[],
+  lines: ManifestLines,
+): Promise<AttestationPayload['tagManifests']> {
+  const encode = (text: string): Uint8Array => new TextEncoder().encode(text)
   const tagFiles: Record<string, Uint8Array> = {
-    'bagit.txt': new TextEncoder().encode('BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n'),
-    'bag-info.txt': new TextEncoder().encode(formatBagInfo(info)),
-    'manifest-sha512.txt': new TextEncoder().encode(formatManifest(lines.sha512)),
-    'manifest-sha256.txt': new TextEncoder().encode(formatManifest(lines.sha256)),
+    // RFC 8493 §2.1.1: the bag declaration, exactly these two lines.
+    'bagit.txt': encode('BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n'),
+    'bag-info.txt': encode(formatBagInfo(info)),
+    'manifest-sha512.txt': encode(formatManifest(lines.sha512)),
+    'manifest-sha256.txt': encode(formatManifest(lines.sha256)),
   }
   for (const [name, data] of Object.entries(tagFiles)) await writeFile(join(dest, name), data, { flag: 'wx' })
-  const tag512 = new TextEncoder().encode(
-    formatManifest(Object.entries(tagFiles).map(([path, d]) => ({ path, digest: bytesToHex(sha512(d)) }))),
-  )
-  const tag256 = new TextEncoder().encode(
-    formatManifest(Object.entries(tagFiles).map(([path, d]) => ({ path, digest: bytesToHex(sha256(d)) }))),
-  )
+  // RFC 8493 §2.2.1: each tag manifest lists every tag file above, never the payload.
+  const tagManifest = (digest: (d: Uint8Array) => Uint8Array): Uint8Array =>
+    encode(
+      formatManifest(Object.entries(tagFiles).map(([path, d]) => ({ path, digest: bytesToHex(digest(d)) }))),
+    )
+  const tag512 = tagManifest(sha512)
+  const tag256 = tagManifest(sha256)
   await writeFile(join(dest, 'tagmanifest-sha512.txt'), tag512, { flag: 'wx' })
   await writeFile(join(dest, 'tagmanifest-sha256.txt'), tag256, { flag: 'wx' })
-
-  let attestation: string | null = null
-  if (options.signingKey) {
-    const statement: AttestationPayload = {
-      typ: 'safeguards.backup.attestation',
-      v: 1,
-      bagId,
-      backupSetId,
-      seq,
-      prev,
-      createdAt,
-      tagManifests: { sha512: bytesToHex(sha512(tag512)), sha256: bytesToHex(sha256(tag256)) },
-      payloadOxum,
-      encrypted: options.cipher !== undefined,
-    }
-    attestation = await signAttestation(statement, options.signingKey)
-    await writeFile(join(dest, ATTESTATION_FILE), `${attestation}\n`, { flag: 'wx' })
-  }
-  return { bagDir: dest, bagId, backupSetId, files: payload.length, bytes, seq, attestation, createdAt }
+  return { sha512: bytesToHex(sha512(tag512)), sha256: bytesToHex(sha256(tag256)) }
 }

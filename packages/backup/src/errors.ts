@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { SafeguardsError, type SafeguardsErrorOptions } from '@safeguards/core'
+import { CodedError, type ErrorCategory } from '@safeguards/core'
 
 /** Error codes thrown by `@safeguards/backup`. Stable: match on them, never on messages. */
 export type BackupErrorCode =
@@ -31,7 +31,7 @@ export type BackupErrorCode =
  * }
  * ```
  */
-export class BackupError<C extends BackupErrorCode = BackupErrorCode> extends SafeguardsError<C> {}
+export class BackupError<C extends BackupErrorCode = BackupErrorCode> extends CodedError<C> {}
 
 /**
  * A signing or verification key is unusable: wrong type, missing `kid`, or an algorithm outside
@@ -43,10 +43,8 @@ export class BackupError<C extends BackupErrorCode = BackupErrorCode> extends Sa
  * ```
  */
 export class BackupKeyError extends BackupError<'ERR_BACKUP_KEY'> {
-  /** @param message - names the problem, never key material. */
-  constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_BACKUP_KEY', message, options)
-  }
+  static override readonly code = 'ERR_BACKUP_KEY'
+  static override readonly category: ErrorCategory = 'invalid-argument'
 }
 
 /**
@@ -59,10 +57,8 @@ export class BackupKeyError extends BackupError<'ERR_BACKUP_KEY'> {
  * ```
  */
 export class BackupSourceError extends BackupError<'ERR_BACKUP_SOURCE'> {
-  /** @param message - counts and codes only. */
-  constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_BACKUP_SOURCE', message, { ...options, category: 'io' })
-  }
+  static override readonly code = 'ERR_BACKUP_SOURCE'
+  static override readonly category: ErrorCategory = 'io'
 }
 
 /**
@@ -74,10 +70,8 @@ export class BackupSourceError extends BackupError<'ERR_BACKUP_SOURCE'> {
  * ```
  */
 export class BackupDestinationError extends BackupError<'ERR_BACKUP_DESTINATION'> {
-  /** @param message - safe description. */
-  constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_BACKUP_DESTINATION', message, { ...options, category: 'io' })
-  }
+  static override readonly code = 'ERR_BACKUP_DESTINATION'
+  static override readonly category: ErrorCategory = 'io'
 }
 
 /**
@@ -90,10 +84,8 @@ export class BackupDestinationError extends BackupError<'ERR_BACKUP_DESTINATION'
  * ```
  */
 export class BackupAttestationError extends BackupError<'ERR_BACKUP_ATTESTATION'> {
-  /** @param message - safe description. */
-  constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_BACKUP_ATTESTATION', message, { ...options, category: 'integrity' })
-  }
+  static override readonly code = 'ERR_BACKUP_ATTESTATION'
+  static override readonly category: ErrorCategory = 'integrity'
 }
 
 /**
@@ -105,10 +97,8 @@ export class BackupAttestationError extends BackupError<'ERR_BACKUP_ATTESTATION'
  * ```
  */
 export class BackupStateError extends BackupError<'ERR_BACKUP_STATE'> {
-  /** @param message - safe description. */
-  constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_BACKUP_STATE', message, { ...options, category: 'invalid-input' })
-  }
+  static override readonly code = 'ERR_BACKUP_STATE'
+  static override readonly category: ErrorCategory = 'invalid-input'
 }
 
 /**
@@ -121,8 +111,6 @@ export class BackupStateError extends BackupError<'ERR_BACKUP_STATE'> {
  * ```
  */
 export class BackupAlertError extends BackupError<'ERR_BACKUP_ALERT'> {
-  /** @param message - the sink name and a status code, never the alert body. */
-  constructor(message: string, options?: SafeguardsErrorOptions) {
-    super('ERR_BACKUP_ALERT', message, { ...options, category: 'unavailable' })
-  }
+  static override readonly code = 'ERR_BACKUP_ALERT'
+  static override readonly category: ErrorCategory = 'unavailable'
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { spawn } from 'node:child_process'
+import { errorCode } from '@safeguards/core/node'
 
 /** What a restore test receives. */
 export interface RestoreTestContext {
@@ -63,8 +64,11 @@ export function commandRestoreTest(
             SAFEGUARDS_DATA: ctx.payloadDir,
           },
         })
-        child.on('error', (error: Error & { code?: string }) =>
-          resolve({ ok: false, detail: error.name === 'AbortError' ? 'timeout' : (error.code ?? 'spawn') }),
+        child.on('error', (error: Error) =>
+          resolve({
+            ok: false,
+            detail: error.name === 'AbortError' ? 'timeout' : (errorCode(error) ?? 'spawn'),
+          }),
         )
         child.on('exit', (code, signal) =>
           resolve(

@@ -7,9 +7,9 @@
  * @module
  */
 import { readFile } from 'node:fs/promises'
-import { parseJson } from '@safeguards/core'
+import { parseJson, utf8Encode } from '@safeguards/core'
+import { errorCode, writeFileAtomic } from '@safeguards/core/node'
 import { BackupStateError } from './errors.js'
-import { writeFileAtomic } from './internal/atomic-write.js'
 
 /** The newest attestation accepted for one backup set. */
 export interface ChainHead {
@@ -70,7 +70,7 @@ export async function loadVerifyState(path: string): Promise<VerifyState> {
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    if ((error as { code?: string }).code === 'ENOENT') return emptyVerifyState()
+    if (errorCode(error) === 'ENOENT') return emptyVerifyState()
     throw new BackupStateError('state file cannot be read', { cause: error })
   }
   let value: unknown
@@ -104,16 +104,17 @@ export async function loadVerifyState(path: string): Promise<VerifyState> {
 }
 
 /**
- * Saves a state file atomically (temporary file, fsync, rename).
+ * Saves a state file atomically and durably (temporary file, fsync, rename, fsync of the
+ * directory: core's `writeFileAtomic`), readable by its owner only.
  *
  * HIPAA: 164.308(a)(7)(ii)(D) testing and revision procedures (coverage and chain across runs).
  *
- * @throws the file system's error when the directory is not writable.
+ * @throws {IoError} (`ERR_IO`, from `@safeguards/core`) when the directory is not writable.
  * @example
  * ```ts
  * await saveVerifyState('/var/lib/safeguards/backup-state.json', result.state)
  * ```
  */
 export async function saveVerifyState(path: string, state: VerifyState): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(state)}\n`, 0o600)
+  await writeFileAtomic(path, utf8Encode(`${JSON.stringify(state)}\n`), { mode: 0o600 })
 }

@@ -120,16 +120,18 @@ export function rewriteManifests(bag: string, rewriteTagManifests = true): void 
     readdirSync(join(bag, dir), { withFileTypes: true }).flatMap((d) =>
       d.isDirectory() ? list(join(dir, d.name), `${prefix}${d.name}/`) : [`${prefix}${d.name}`],
     )
-  const payload = list('data', 'data/').sort()
-  for (const alg of ['sha512', 'sha256']) {
-    const lines = payload.map(
-      (p) =>
-        `${createHash(alg)
+  // One manifest per algorithm: "<hex digest>  <path>" lines, as bag tools write them.
+  const writeManifests = (prefix: string, paths: readonly string[]): void => {
+    for (const alg of ['sha512', 'sha256']) {
+      const digest = (p: string): string =>
+        createHash(alg)
           .update(readFileSync(join(bag, p)))
-          .digest('hex')}  ${p}\n`,
-    )
-    writeFileSync(join(bag, `manifest-${alg}.txt`), lines.join(''))
+          .digest('hex')
+      writeFileSync(join(bag, `${prefix}-${alg}.txt`), paths.map((p) => `${digest(p)}  ${p}\n`).join(''))
+    }
   }
+  const payload = list('data', 'data/').sort()
+  writeManifests('manifest', payload)
   if (!rewriteTagManifests) return
   const bytes = payload.reduce((n, p) => n + statSync(join(bag, p)).size, 0)
   try {
@@ -148,15 +150,7 @@ export function rewriteManifests(bag: string, rewriteTagManifests = true): void 
       return false
     }
   })
-  for (const alg of ['sha512', 'sha256']) {
-    const lines = tags.map(
-      (p) =>
-        `${createHash(alg)
-          .update(readFileSync(join(bag, p)))
-          .digest('hex')}  ${p}\n`,
-    )
-    writeFileSync(join(bag, `tagmanifest-${alg}.txt`), lines.join(''))
-  }
+  writeManifests('tagmanifest', tags)
 }
 
 /** The same cipher with streaming members (buffers per file: enough to exercise the stream path). */

@@ -7,6 +7,7 @@
  * @module
  */
 import { type Designation, type HipaaCitation, hipaaCatalog, type Safeguard } from './catalog.js'
+import { CoverageError } from './errors.js'
 import { nistControls } from './nist.js'
 import { type MappingSource, mappingSource, nistOwnControls } from './provenance.js'
 import type { ControlTags, CoverageLevel } from './tags.js'
@@ -67,15 +68,6 @@ export interface CoverageDocument {
   version: string
   rows: CoverageRow[]
   apis: ApiMapping[]
-}
-
-/** A tag refers to something the catalogs do not contain, or a pair lacks its rationale. */
-export class CoverageError extends Error {
-  /** @param message - names the API and the unknown reference. */
-  constructor(message: string) {
-    super(message)
-    this.name = 'CoverageError'
-  }
 }
 
 const uniqueSorted = (xs: Iterable<string>): string[] => [...new Set(xs)].sort()

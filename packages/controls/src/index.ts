@@ -7,28 +7,24 @@
 export type { Designation, HipaaCitation, Safeguard, UncoveredReason } from './catalog.js'
 export { findCitation, hipaaCatalog, hipaaControlId } from './catalog.js'
 export type { ApiMapping, CoverageDocument, CoverageRow, CoverageStatus, NistPair } from './coverage.js'
-export { buildCoverage, CoverageError } from './coverage.js'
+export { buildCoverage } from './coverage.js'
+export type { ControlsErrorCode, EvidenceErrorCode } from './errors.js'
+export { CatalogDataError, ControlTagError, CoverageError, EvidenceError } from './errors.js'
 export type {
   AuditLogVerifyInput,
   BackupVerifyInput,
   EvidenceCheck,
-  EvidenceErrorCode,
   EvidenceInputs,
   EvidenceReport,
-  EvidenceVerifyResult,
   KeyringInput,
   KeyVersionInput,
   PasswordPolicyInput,
   SessionPolicyInput,
 } from './evidence.js'
-export {
-  buildEvidenceReport,
-  EVIDENCE_JWS_TYPE,
-  EvidenceError,
-  renderEvidenceMarkdown,
-  signEvidence,
-  verifyEvidence,
-} from './evidence.js'
+export { buildEvidenceReport } from './evidence.js'
+export { renderEvidenceMarkdown } from './evidence-render.js'
+export type { EvidenceVerifyResult } from './evidence-sign.js'
+export { EVIDENCE_JWS_TYPE, signEvidence, verifyEvidence } from './evidence-sign.js'
 export { coverage } from './generated/coverage.js'
 export {
   coverageLabel,
@@ -45,4 +41,4 @@ export { OSCAL_PAIR_CLASS, OSCAL_PROPS_NS, toOscalComponentDefinition } from './
 export type { MappingSource, NistPairsSource } from './provenance.js'
 export { mappingSource, nistOwnControls, nistPairsSource } from './provenance.js'
 export type { ControlTags, CoverageLevel, NistTag } from './tags.js'
-export { ControlTagError, parseControlTags } from './tags.js'
+export { parseControlTags } from './tags.js'

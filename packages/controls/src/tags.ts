@@ -21,6 +21,7 @@
  *
  * @module
  */
+import { ControlTagError } from './errors.js'
 
 /** How an API serves a HIPAA paragraph. */
 export type CoverageLevel = 'implements' | 'supports'
@@ -41,18 +42,6 @@ export interface ControlTags {
   appResponsibility: string[]
   config: string[]
   verifiedBy: string[]
-}
-
-/** A malformed control tag. */
-export class ControlTagError extends Error {
-  /** The offending tag line. */
-  readonly line: string
-  /** @param message - what is wrong; @param line - the tag line. */
-  constructor(message: string, line: string) {
-    super(`${message}: ${line}`)
-    this.name = 'ControlTagError'
-    this.line = line
-  }
 }
 
 const TAGS = ['hipaa', 'nist', 'evidence', 'appResponsibility', 'config', 'verifiedBy'] as const

@@ -1,3 +1,4 @@
+import { manualClock } from '@safeguards/core'
 import fc from 'fast-check'
 import { exportJWK, generateKeyPair } from 'jose'
 import { describe, expect, it } from 'vitest'
@@ -12,6 +13,7 @@ import {
 } from '../src/index.js'
 
 const now = new Date('2026-11-22T12:00:00.000Z')
+const clock = manualClock(now.getTime())
 const day = 86_400_000
 
 function backup(over: Partial<BackupVerifyInput> = {}): BackupVerifyInput {
@@ -35,7 +37,7 @@ function backup(over: Partial<BackupVerifyInput> = {}): BackupVerifyInput {
 
 function inputs(over: Partial<EvidenceInputs> = {}): EvidenceInputs {
   return {
-    now,
+    clock,
     auditLog: {
       verifiedAt: now,
       report: {
@@ -159,7 +161,7 @@ describe('buildEvidenceReport', () => {
 
   it('fails the key check without a primary, and omits sections not examined', () => {
     const r = buildEvidenceReport({
-      now,
+      clock,
       keyring: {
         name: 'k',
         sealed: false,
@@ -174,7 +176,14 @@ describe('buildEvidenceReport', () => {
   })
 
   it('rejects an invalid clock', () => {
-    expect(() => buildEvidenceReport({ now: new Date(Number.NaN) })).toThrow(EvidenceError)
+    expect(() => buildEvidenceReport({ clock: { now: () => Number.NaN } })).toThrow(EvidenceError)
+  })
+
+  it('dates the report with the system clock by default', () => {
+    const before = Date.now()
+    const r = buildEvidenceReport({})
+    expect(Date.parse(r.generatedAt)).toBeGreaterThanOrEqual(before)
+    expect(Date.parse(r.generatedAt)).toBeLessThanOrEqual(Date.now())
   })
 })
 

@@ -1,6 +1,6 @@
 /**
  * Path rules for manifest and fetch entries (untrusted input) and for names found on disk.
- * RFC 8493 §2.1.3 and §7.2 (path traversal), plus the Windows-style and control-character
+ * RFC 8493 §2.1.3 and §5.1 (special directory characters: path traversal), plus the Windows-style and control-character
  * cases that the Library of Congress conformance suite exercises.
  *
  * @module

@@ -178,7 +178,6 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const sessionPolicy = await sessionSection(io, values)
   const passwordPolicy = passwordSection(values)
   const inputs: EvidenceInputs = {
-    now: new Date(),
     sessionPolicy,
     passwordPolicy,
     ...(maxKeyAge === undefined ? {} : { maxKeyAgeMs: parseDuration(maxKeyAge, 'max-key-age') }),
@@ -189,7 +188,6 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   if (auditLog !== undefined) inputs.auditLog = auditLog
   const backups = await backupSection(io, values)
   if (backups !== undefined) inputs.backups = backups
-  inputs.now = new Date()
 
   const report = buildEvidenceReport(inputs)
   const markdown = renderEvidenceMarkdown(report)

@@ -1,0 +1,91 @@
+/**
+ * Typed errors for `@safeguards/controls`. Codes are the contract: match on them, never on
+ * messages. Messages name tags, citations and control ids (never secrets or PHI: this package
+ * sees none).
+ *
+ * @module
+ */
+import {
+  CodedError,
+  type ErrorCategory,
+  SafeguardsError,
+  type SafeguardsErrorOptions,
+} from '@safeguards/core'
+
+/** Stable codes of {@link EvidenceError}. */
+export type EvidenceErrorCode = 'ERR_EVIDENCE_INPUT' | 'ERR_EVIDENCE_KEY'
+
+/** Every code `@safeguards/controls` throws. */
+export type ControlsErrorCode =
+  | EvidenceErrorCode
+  | 'ERR_CONTROL_TAG'
+  | 'ERR_CONTROLS_COVERAGE'
+  | 'ERR_CONTROLS_DATA'
+
+/**
+ * Bad input to the evidence builder or signer (a misuse, not a failed check): `ERR_EVIDENCE_INPUT`
+ * for an invalid date, `ERR_EVIDENCE_KEY` for an unusable key.
+ *
+ * @example
+ * ```ts
+ * try { await signEvidence(report, publicJwk) } catch (e) {
+ *   if (isSafeguardsError(e, 'ERR_EVIDENCE_KEY')) console.error('a private Ed25519 JWK is needed')
+ * }
+ * ```
+ */
+export class EvidenceError extends SafeguardsError<EvidenceErrorCode> {
+  /** @param code - which failure; @param message - a safe description; @param options - the cause. */
+  constructor(code: EvidenceErrorCode, message: string, options?: SafeguardsErrorOptions) {
+    super(code, message, {
+      category: code === 'ERR_EVIDENCE_KEY' ? 'invalid-argument' : 'invalid-input',
+      ...options,
+    })
+  }
+}
+
+/**
+ * A malformed control tag (`@hipaa`, `@nist`, …) in a TSDoc comment. `line` is the tag line.
+ *
+ * @example
+ * ```ts
+ * parseControlTags('@hipaa 164.312(b) maybe') // throws ControlTagError (ERR_CONTROL_TAG)
+ * ```
+ */
+export class ControlTagError extends CodedError<'ERR_CONTROL_TAG'> {
+  static override readonly code = 'ERR_CONTROL_TAG'
+  static override readonly category: ErrorCategory = 'invalid-input'
+  /** The offending tag line. */
+  readonly line: string
+  /** @param message - what is wrong; @param line - the tag line. */
+  constructor(message: string, line: string) {
+    super(`${message}: ${line}`)
+    this.line = line
+  }
+}
+
+/**
+ * A tag refers to something the catalogs do not contain, or a pair lacks its rationale.
+ *
+ * @example
+ * ```ts
+ * buildCoverage(apis, '1.0.0') // throws CoverageError (ERR_CONTROLS_COVERAGE) for @hipaa 164.312(z)
+ * ```
+ */
+export class CoverageError extends CodedError<'ERR_CONTROLS_COVERAGE'> {
+  static override readonly code = 'ERR_CONTROLS_COVERAGE'
+  static override readonly category: ErrorCategory = 'invalid-input'
+}
+
+/**
+ * A data file of this package (`data/*.json`) does not have the expected shape. Thrown when the
+ * package loads; it means the installed package is damaged.
+ *
+ * @example
+ * ```ts
+ * throw new CatalogDataError('data/hipaa-catalog.json: citation 3: unknown designation')
+ * ```
+ */
+export class CatalogDataError extends CodedError<'ERR_CONTROLS_DATA'> {
+  static override readonly code = 'ERR_CONTROLS_DATA'
+  static override readonly category: ErrorCategory = 'invalid-input'
+}
