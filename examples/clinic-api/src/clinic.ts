@@ -6,9 +6,9 @@
  *
  * This file is the wiring: every package gets the audit sink of `@safeguards/audit-log` as its
  * `events` option (critical, so that an access that cannot be recorded fails closed, except for
- * rbac, which decides synchronously and takes it isolated), and the routes (`src/routes/`) emit
- * the clinic's own `record.accessed` and `auth.*` events through the same sink. No event is mapped
- * to an audit record here: the sink's table does it.
+ * rbac, which decides synchronously and takes it isolated), and the chart route emits the clinic's
+ * own `record.accessed` events through the same sink. No event is mapped to an audit record here:
+ * the sink's table does it.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
@@ -43,7 +43,6 @@ import { mountAuthRoutes } from './routes/auth.js'
 import { mountChartRoutes } from './routes/charts.js'
 import { mountEmergencyRoutes } from './routes/emergency.js'
 import { type ClinicSecrets, generateClinicSecrets } from './secrets.js'
-import { sessionEventsTo } from './session-events.js'
 import { MIN, STAFF, STAFF_USERNAMES, type StaffSeed } from './staff.js'
 
 export { STAFF_USERNAMES, type StaffSeed } from './staff.js'
@@ -240,8 +239,8 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     clock,
     events: audit,
   })
-  const envelope = createEnvelope({ provider: keyring, events: audit })
-  const hasher = createPasswordHasher()
+  const envelope = createEnvelope({ provider: keyring, clock, events: audit })
+  const hasher = createPasswordHasher({ clock, events: audit })
   const seeded = await seedStaff(secrets, hasher)
   const careTeam = new Set(STAFF.flatMap((s) => s.careTeam.map((p) => `${s.id}:${p}`)))
   const services: ClinicServices = {
@@ -266,8 +265,7 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
       idleTimeoutMs: 15 * MIN,
       absoluteTimeoutMs: 12 * 60 * MIN,
       roles: { admin: { idleTimeoutMs: 5 * MIN, absoluteTimeoutMs: 4 * 60 * MIN } },
-      onEvent: sessionEventsTo(isolated),
-      onEventError: onSinkError,
+      events: audit,
     }),
     // TOTP: each code is accepted once per user (the used time step is kept in the store: in Redis
     // when shared, so a code used on one instance is refused on the others), failures throttled.
@@ -277,6 +275,7 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
           ? createRedisStore({ client: redis, prefix: `${shared.redisPrefix}mfa:` })
           : createMemoryStore({ clock }),
       now: clock,
+      events: audit,
     }),
     hasher,
     challenges:

@@ -21,11 +21,11 @@ export type ClinicApp = Hono<{ Variables: { user: Staff; requestId: string } }>
 export interface ClinicServices {
   readonly clock: Clock
   /**
-   * The clinic's own events (record accesses, sign-in steps), delivered to the critical audit
-   * sink: `await events.emit(...)` rejects with `ERR_EVENT_SINK` when the record was not written.
+   * The clinic's own events (record accesses, a refused emergency-access request), delivered to
+   * the critical audit sink: `await events.emit(...)` rejects with `ERR_EVENT_SINK` when the record was not written.
    */
   readonly events: Emitter
-  /** The critical audit sink, for the packages whose operations are async (keys, backups, verification). */
+  /** The critical audit sink, for the routes' calls that take `events` (backups, log verification). */
   readonly audit: EventSink
   readonly log: AuditLog
   readonly store: AuditStore

@@ -241,7 +241,8 @@ describe('audit', () => {
     expect(text).toContain('"outcomeCode":"no_matching_allow"')
     expect(text).toContain('"outcomeCode":"emergency_access"')
     expect(text).toContain('"outcomeCode":"replayed"')
-    expect(text).toContain('"outcomeCode":"idle"')
+    // The idle logoff: the session package's session.expired.idle, coded 110114 / 110123 Logout.
+    expect(text).toMatch(/"details":\{"emitter":"@safeguards\/session","event":"session\.expired\.idle"[^}]*\}[^\n]*"subtype":\["110123"\],"type":"110114"/)
     expect(text).not.toContain('"patient":"p-1"') // patients appear as keyed pseudonyms only
   })
 })

@@ -14,7 +14,6 @@ import {
   LockLostError,
   LockTimeoutError,
   manualClock,
-  notifyListener,
   randomBytes,
   SafeguardsError,
   Secret,
@@ -158,47 +157,6 @@ describe('errors', () => {
     const io = new IoError('write', '/x/y', { cause: Object.assign(new Error('e'), { code: 'EACCES' }) })
     expect([io.category, io.syscallCode, io.path, io.operation]).toEqual(['io', 'EACCES', '/x/y', 'write'])
     expect(io.message).toBe('cannot write /x/y (EACCES)')
-  })
-})
-
-describe('notifyListener', () => {
-  it('passes the event, routes throws and rejections to onError, and never throws itself', async () => {
-    const seen: unknown[] = []
-    notifyListener((e: number) => seen.push(e), undefined, 1)
-    notifyListener(undefined, () => seen.push('never'), 2)
-    const errors: [string, number][] = []
-    const onError = (err: unknown, e: number) => errors.push([(err as Error).message, e])
-    notifyListener(
-      () => {
-        throw new Error('sync')
-      },
-      onError,
-      3,
-    )
-    notifyListener(() => Promise.reject(new Error('async')), onError, 4)
-    notifyListener(async () => {}, onError, 5)
-    expect(seen).toEqual([1])
-    expect(errors).toEqual([['sync', 3]])
-    await new Promise((r) => setTimeout(r, 0))
-    expect(errors).toEqual([
-      ['sync', 3],
-      ['async', 4],
-    ])
-    const boom = () => {
-      throw new Error('reporter down')
-    }
-    expect(() =>
-      notifyListener(
-        () => {
-          throw new Error('x')
-        },
-        boom,
-        6,
-      ),
-    ).not.toThrow()
-    notifyListener(() => Promise.reject(new Error('y')), boom, 7)
-    notifyListener(() => Promise.reject(new Error('z')), undefined, 8)
-    await new Promise((r) => setTimeout(r, 0)) // an unhandled rejection here would fail the run
   })
 })
 

@@ -13,7 +13,8 @@ import {
   base64urlToBytes,
   bytesToBase64url,
   type Clock,
-  notifyListener,
+  createEmitter,
+  type EventOptions,
   type RandomSource,
   randomBytes,
   Secret,
@@ -36,10 +37,16 @@ import { generateTotpSecret, secretToBase32 } from './secret.js'
 import type { MfaStore } from './store.js'
 import { resolveThrottlePolicy, type ThrottlePolicy, type ThrottleStatus } from './throttle.js'
 import { resolveTotp, type TotpParameters } from './totp.js'
-import { createTotpVerifier, type TotpVerifyResult, VERIFIER_OPTIONS } from './verifier.js'
+import {
+  type CheckedCode,
+  createVerifierCore,
+  reportCheck,
+  type TotpVerifyResult,
+  VERIFIER_OPTIONS,
+} from './verifier.js'
 
 /** Options of {@link createTotpAuthenticator}. */
-export interface TotpAuthenticatorOptions extends TotpParameters {
+export interface TotpAuthenticatorOptions extends TotpParameters, EventOptions {
   /** Credentials, used steps, failure counts and recovery codes. */
   store: MfaStore
   /** Seals secrets at rest (`createAesGcmSealer(key)`, or an `@safeguards/envelope` envelope). */
@@ -64,40 +71,6 @@ export interface TotpAuthenticatorOptions extends TotpParameters {
    * codes throw `MfaDependencyError`).
    */
   recoveryHasher?: RecoveryCodeHasher
-  /**
-   * Called synchronously for every security event, for the audit log and user notifications.
-   * Events carry ids, reasons and counts, never secrets or codes. Keep it fast; queue the I/O. It
-   * may be async; its result is not awaited. A listener that throws or rejects never changes the
-   * outcome of a call: its error goes to `onEventError`.
-   */
-  onEvent?: (event: MfaEvent) => void
-  /**
-   * Receives errors thrown (or rejected) by `onEvent`, with the event. Default: ignored. Errors it
-   * throws itself are ignored too.
-   */
-  onEventError?: (error: unknown, event: MfaEvent) => void
-}
-
-/** A security event of the TOTP factor (for 164.312(b) audit and 164.308(a)(5)(ii)(C) monitoring). */
-export interface MfaEvent {
-  type:
-    | 'mfa.enrollment_started'
-    | 'mfa.enrolled'
-    | 'mfa.verified'
-    | 'mfa.rejected'
-    | 'mfa.credential_removed'
-    | 'mfa.lockout_reset'
-    | 'mfa.recovery_codes_issued'
-    | 'mfa.recovery_used'
-    | 'mfa.recovery_rejected'
-  userId: string
-  /** Server time of the event (ms since the epoch). */
-  at: number
-  credentialId?: string
-  /** Why a code was refused (`invalid`, `replayed`, `throttled`, `locked`, `disabled`, …). */
-  reason?: string
-  /** Unused recovery codes left, on `mfa.recovery_used`. */
-  remaining?: number
 }
 
 /** What {@link TotpAuthenticator.beginEnrollment} returns. Every field but the id holds the secret. */
@@ -157,6 +130,7 @@ interface Record_ {
   pending?: Cred & { expiresAt: number }
 }
 
+const SOURCE = '@safeguards/mfa'
 const credKey = (userId: string): string => `cred:${userId}`
 const userThrottle = (userId: string): string => `user:${userId}`
 
@@ -207,8 +181,8 @@ function parseRecord(raw: string | null): Record_ {
  * @nist IA-2(8) 164.312(d): a code accepted once is refused when replayed in its time step
  * @nist IA-5 164.312(d): TOTP secrets are sealed at rest, enrollment is confirmed by a first code, recovery codes are stored only as hashes
  * @nist AC-7 164.312(d): backoff, lock and disable after repeated failures
- * @nist PS-4 164.308(a)(3)(ii)(C): removeCredential takes a departing user's factor away, with an mfa.credential_removed event
- * @evidence security events (enrolled, confirmed, verified, failed, locked, disabled, credential removed, recovery code used) without secrets or codes
+ * @nist PS-4 164.308(a)(3)(ii)(C): removeCredential takes a departing user's factor away, with an auth.factor.removed event
+ * @evidence security events (auth.factor.enrolled, auth.totp.succeeded, auth.totp.failed, auth.totp.replayed, auth.locked, auth.recovery-code.used, auth.factor.removed) without secrets or codes
  * @appResponsibility Proof identities before enrollment; require MFA on every path to ePHI; monitor lockout events; handle recovery through a verified support process.
  * @appResponsibility When access ends, call removeCredential as part of your termination procedure, and write the events to your audit log.
  * @config issuer, window (±1 step default, ±2 maximum), throttle (backoff, lock, disable at 100 failures), sealer
@@ -217,7 +191,8 @@ function parseRecord(raw: string | null): Record_ {
  * @verifiedBy packages/mfa/test/vectors.test.ts
  * @throws {MfaConfigError} (code `ERR_MFA_CONFIG`) on an unknown option (here or in `throttle`), an
  *   invalid window or throttle policy;
- *   {TypeError}/{RangeError} on options of the wrong type or range.
+ *   {TypeError}/{RangeError} on options of the wrong type or range (and when `events` holds
+ *   something that is not a function).
  * @example
  * ```ts
  * const mfa = createTotpAuthenticator({ store, sealer: await createAesGcmSealer(key), issuer: 'Acme Clinic' })
@@ -235,8 +210,6 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
     'secretBytes',
     'pendingTtlMs',
     'recoveryHasher',
-    'onEvent',
-    'onEventError',
   ])
   const params = resolveTotp(options)
   const { store, sealer } = options
@@ -252,7 +225,7 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
   const pendingTtlMs = options.pendingTtlMs ?? 10 * 60_000
   assertInteger(pendingTtlMs, 'pendingTtlMs', 1000, 24 * 3600_000)
   const policy = resolveThrottlePolicy(options.throttle)
-  const verifier = createTotpVerifier({
+  const verifier = createVerifierCore({
     algorithm: options.algorithm ?? 'SHA1',
     digits: params.digits,
     period: params.period,
@@ -266,18 +239,22 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
     hasher ??= lazyPasswordHasher()
     return hasher
   }
-  const { onEvent, onEventError } = options
-  if (onEvent !== undefined && typeof onEvent !== 'function')
-    throw new TypeError('"onEvent" expected a function')
-  if (onEventError !== undefined && typeof onEventError !== 'function')
-    throw new TypeError('"onEventError" expected a function')
-  // The listener is the app's: whatever it does, the authentication result stands (the same
-  // contract as @safeguards/session's onEvent/onEventError).
-  const emit = (
-    type: MfaEvent['type'],
-    userId: string,
-    extra: Omit<MfaEvent, 'type' | 'userId' | 'at'> = {},
-  ): void => notifyListener(onEvent, onEventError, { type, userId, at: clock.now(), ...extra })
+  // Isolated sinks never change an authentication result; a critical sink that fails fails the call.
+  const emitter = createEmitter(options)
+  const fields = (actor: string): { at: number; source: string; actor: string } => ({
+    at: clock.now(),
+    source: SOURCE,
+    actor,
+  })
+  // auth.factor.enrolled / removed: `code` names the factor (`totp`, `recovery-codes`).
+  const factorEvent = async (
+    type: 'auth.factor.enrolled' | 'auth.factor.removed',
+    actor: string,
+    code: 'totp' | 'recovery-codes',
+    extra: { credentialId?: string; counts?: { remaining: number } } = {},
+  ): Promise<void> => {
+    if (emitter.active) await emitter.emit({ type, ...fields(actor), outcome: 'success', code, ...extra })
+  }
   const checkUser = (userId: string): void => {
     assertString(userId, 'userId', 256)
     if (userId.length === 0) throw new RangeError('"userId" must not be empty')
@@ -297,13 +274,23 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
     throw new MfaStoreError('credential update did not converge')
   }
 
-  async function check(userId: string, cred: Cred, code: unknown): Promise<TotpVerifyResult> {
+  async function check(
+    userId: string,
+    cred: Cred,
+    code: unknown,
+    confirming: boolean,
+  ): Promise<TotpVerifyResult> {
     const secret = await sealer.decrypt(base64urlToBytes(cred.sealed), totpSealContext(userId, cred.id))
+    let c: CheckedCode
     try {
-      return await verifier.verify(cred.id, secret, code, { throttleKey: userThrottle(userId) })
+      c = await verifier.check(cred.id, secret, code, userThrottle(userId))
     } finally {
       secret.fill(0)
     }
+    // A confirmation's success is reported as auth.factor.enrolled, once the credential is active.
+    if (emitter.active && !(confirming && c.result.valid))
+      await reportCheck(emitter, clock.now(), { actor: userId, credentialId: cred.id }, c, policy)
+    return c.result
   }
 
   return {
@@ -318,7 +305,6 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
         const uri = uriFor(secret, options.issuer, account, options)
         const pending = { id: credentialId, sealed: bytesToBase64url(sealed), createdAt: now, expiresAt }
         await update(userId, (r) => ({ ...r, pending }))
-        emit('mfa.enrollment_started', userId, { credentialId })
         return {
           credentialId,
           manualKey: Secret.of(secretToBase32(secret)),
@@ -339,18 +325,15 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
       const pending = record.pending
       if (pending === undefined || pending.id !== credentialId || pending.expiresAt <= clock.now())
         return { valid: false, reason: 'no-pending-enrollment' } as const
-      const result = await check(userId, pending, code)
-      if (!result.valid) {
-        emit('mfa.rejected', userId, { credentialId, reason: result.reason })
-        return result
-      }
+      const result = await check(userId, pending, code, true)
+      if (!result.valid) return result
       const done = await update(userId, (r) => {
         if (r.pending?.id !== credentialId) return undefined
         const { expiresAt: _, ...active } = r.pending
         return { active }
       })
       if (done === undefined) return { valid: false, reason: 'no-pending-enrollment' } as const
-      emit('mfa.enrolled', userId, { credentialId })
+      await factorEvent('auth.factor.enrolled', userId, 'totp', { credentialId })
       return result
     },
 
@@ -358,10 +341,7 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
       checkUser(userId)
       const active = parseRecord(await store.get(credKey(userId))).active
       if (active === undefined) return { valid: false, reason: 'not-enrolled' } as const
-      const result = await check(userId, active, code)
-      if (result.valid) emit('mfa.verified', userId, { credentialId: active.id })
-      else emit('mfa.rejected', userId, { credentialId: active.id, reason: result.reason })
-      return result
+      return check(userId, active, code, false)
     },
 
     async isEnrolled(userId: string): Promise<boolean> {
@@ -377,27 +357,34 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
     async resetLockout(userId: string): Promise<void> {
       checkUser(userId)
       await verifier.reset(userThrottle(userId))
-      emit('mfa.lockout_reset', userId)
     },
 
     async removeCredential(userId: string): Promise<void> {
       checkUser(userId)
       await update(userId, () => ({}))
-      emit('mfa.credential_removed', userId)
+      await factorEvent('auth.factor.removed', userId, 'totp')
     },
 
     async generateRecoveryCodes(userId: string): Promise<string[]> {
       checkUser(userId)
       const codes = await issueRecoveryCodes(store, getHasher(), userId, 10, random)
-      emit('mfa.recovery_codes_issued', userId, { remaining: codes.length })
+      await factorEvent('auth.factor.enrolled', userId, 'recovery-codes', {
+        counts: { remaining: codes.length },
+      })
       return codes
     },
 
     async redeemRecoveryCode(userId: string, code: unknown): Promise<RecoveryRedeemResult> {
       checkUser(userId)
       const r = await redeemRecoveryCode(store, getHasher(), userId, code, clock.now(), policy)
-      if (r.valid) emit('mfa.recovery_used', userId, { remaining: r.remaining })
-      else emit('mfa.recovery_rejected', userId, { reason: r.reason })
+      if (emitter.active) {
+        const type = 'auth.recovery-code.used'
+        await emitter.emit(
+          r.valid
+            ? { type, ...fields(userId), outcome: 'success', counts: { remaining: r.remaining } }
+            : { type, ...fields(userId), outcome: 'failure', code: r.reason },
+        )
+      }
       return r
     },
 

@@ -5,7 +5,6 @@
  * @packageDocumentation
  */
 export type {
-  MfaEvent,
   TotpAuthenticator,
   TotpAuthenticatorOptions,
   TotpEnrollment,

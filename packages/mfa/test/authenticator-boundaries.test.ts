@@ -3,13 +3,12 @@
  * (StrykerJS on src/authenticator.ts) found no test for. Options and their defaults, the stored
  * record's shape, the sealing context, events in full, races on the credential record.
  */
-import { base64urlToBytes, bytesToBase64url, manualClock } from '@safeguards/core'
+import { base64urlToBytes, bytesToBase64url, manualClock, type SafeguardEvent } from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
 import {
   createAesGcmSealer,
   createMemoryStore,
   createTotpAuthenticator,
-  type MfaEvent,
   type MfaStore,
   MfaStoreError,
   type SecretSealer,
@@ -46,7 +45,7 @@ async function spySealer() {
 
 async function setup(extra: Partial<TotpAuthenticatorOptions> = {}) {
   const clock = manualClock(T0)
-  const events: MfaEvent[] = []
+  const events: SafeguardEvent[] = []
   const store = extra.store ?? createMemoryStore({ clock })
   const spy = await spySealer()
   const mfa = createTotpAuthenticator({
@@ -56,7 +55,7 @@ async function setup(extra: Partial<TotpAuthenticatorOptions> = {}) {
     now: clock,
     random: counterRandom(),
     recoveryHasher: plainHasher,
-    onEvent: (e) => {
+    events: (e) => {
       events.push(e)
     },
     ...extra,
@@ -95,8 +94,8 @@ describe('options and defaults', () => {
         secretBytes: 32,
         pendingTtlMs: 5000,
         recoveryHasher: plainHasher,
-        onEvent: () => {},
-        onEventError: () => {},
+        events: () => {},
+        onSinkError: () => {},
       }),
     ).not.toThrow()
   })
@@ -118,8 +117,10 @@ describe('options and defaults', () => {
     expect(make({ issuer: 5 as never })).toThrow(new TypeError('"issuer" expected a string'))
     expect(make({ issuer: 'i'.repeat(257) })).toThrow(RangeError)
     expect(make({ issuer: 'i'.repeat(256) })).not.toThrow()
-    expect(make({ onEvent: 'x' as never })).toThrow(new TypeError('"onEvent" expected a function'))
-    expect(make({ onEventError: 'x' as never })).toThrow(new TypeError('"onEventError" expected a function'))
+    expect(make({ events: 'x' as never })).toThrow(new TypeError('"events" expected functions'))
+    expect(make({ events: () => {}, onSinkError: 'x' as never })).toThrow(
+      new TypeError('"onSinkError" expected a function'),
+    )
     expect(make({ now: 'x' as never })).toThrow(TypeError)
   })
 
@@ -353,7 +354,8 @@ describe('enrollment details', () => {
       reason: 'no-pending-enrollment',
     })
     expect(await s.mfa.isEnrolled('u-1')).toBe(false)
-    expect(s.events.map((x) => x.type)).toEqual(['mfa.enrollment_started'])
+    // The code was right but the enrollment it confirmed is gone: no success is reported.
+    expect(s.events).toEqual([])
   })
 
   it('removeCredential deletes the record (active and pending) and keeps the failure count', async () => {
@@ -419,7 +421,7 @@ describe('enrollment details', () => {
 })
 
 describe('events in full', () => {
-  it('carry the type, user, server time, credential id and reason or count, exactly', async () => {
+  it('carry the type, actor, server time, credential id and code or counts, exactly', async () => {
     const s = await setup({ throttle: { backoffAfter: 5 } })
     const e = await s.mfa.beginEnrollment('u-1', 'jane')
     const key = e.manualKey.reveal()
@@ -438,17 +440,76 @@ describe('events in full', () => {
     await s.mfa.removeCredential('u-1')
     const t1 = T0 + 1000
     const t2 = t1 + 30_000
+    const ev = { source: '@safeguards/mfa', actor: 'u-1' }
     expect(s.events).toEqual([
-      { type: 'mfa.enrollment_started', userId: 'u-1', at: T0, credentialId: id },
-      { type: 'mfa.rejected', userId: 'u-1', at: t1, credentialId: id, reason: 'invalid' },
-      { type: 'mfa.enrolled', userId: 'u-1', at: t1, credentialId: id },
-      { type: 'mfa.verified', userId: 'u-1', at: t2, credentialId: id },
-      { type: 'mfa.rejected', userId: 'u-1', at: t2, credentialId: id, reason: 'malformed' },
-      { type: 'mfa.recovery_codes_issued', userId: 'u-1', at: t2, remaining: 10 },
-      { type: 'mfa.recovery_used', userId: 'u-1', at: t2, remaining: 9 },
-      { type: 'mfa.recovery_rejected', userId: 'u-1', at: t2, reason: 'malformed' },
-      { type: 'mfa.lockout_reset', userId: 'u-1', at: t2 + 1 },
-      { type: 'mfa.credential_removed', userId: 'u-1', at: t2 + 1 },
+      {
+        type: 'auth.totp.failed',
+        ...ev,
+        at: t1,
+        credentialId: id,
+        outcome: 'failure',
+        code: 'invalid',
+        counts: { failures: 1 },
+      },
+      { type: 'auth.factor.enrolled', ...ev, at: t1, credentialId: id, outcome: 'success', code: 'totp' },
+      { type: 'auth.totp.succeeded', ...ev, at: t2, credentialId: id, outcome: 'success' },
+      {
+        type: 'auth.totp.failed',
+        ...ev,
+        at: t2,
+        credentialId: id,
+        outcome: 'failure',
+        code: 'malformed',
+        counts: { failures: 1 },
+      },
+      {
+        type: 'auth.factor.enrolled',
+        ...ev,
+        at: t2,
+        outcome: 'success',
+        code: 'recovery-codes',
+        counts: { remaining: 10 },
+      },
+      { type: 'auth.recovery-code.used', ...ev, at: t2, outcome: 'success', counts: { remaining: 9 } },
+      { type: 'auth.recovery-code.used', ...ev, at: t2, outcome: 'failure', code: 'malformed' },
+      { type: 'auth.factor.removed', ...ev, at: t2 + 1, outcome: 'success', code: 'totp' },
+    ])
+  })
+
+  it('auth.locked when a failure locks the factor, and again when one disables it; refusals only fail', async () => {
+    const s = await setup({ throttle: { backoffAfter: 2, lockAfter: 2, disableAfter: 3, lockMs: 1000 } })
+    const { e } = await enrolled(s)
+    s.events.length = 0
+    const at = s.clock.now()
+    const ev = { source: '@safeguards/mfa', actor: 'u-1', credentialId: e.credentialId }
+    const failed = (code: string, failures: number, t = at) => ({
+      type: 'auth.totp.failed',
+      ...ev,
+      at: t,
+      outcome: 'failure',
+      code,
+      counts: { failures },
+    })
+    const locked = (code: string, failures: number, t = at) => ({
+      type: 'auth.locked',
+      ...ev,
+      at: t,
+      outcome: 'success',
+      code,
+      counts: { failures },
+    })
+    await s.mfa.verify('u-1', '000000')
+    await s.mfa.verify('u-1', '000000')
+    await s.mfa.verify('u-1', '000000')
+    s.clock.advance(1000)
+    await s.mfa.verify('u-1', '000000')
+    expect(s.events).toEqual([
+      failed('invalid', 1),
+      failed('invalid', 2),
+      locked('locked', 2),
+      failed('locked', 2),
+      failed('invalid', 3, at + 1000),
+      locked('disabled', 3, at + 1000),
     ])
   })
 

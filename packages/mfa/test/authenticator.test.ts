@@ -1,4 +1,4 @@
-import { manualClock } from '@safeguards/core'
+import { criticalSink, EventSinkError, manualClock, type SafeguardEvent } from '@safeguards/core'
 import { describe, expect, it, vi } from 'vitest'
 import {
   createAesGcmSealer,
@@ -7,12 +7,12 @@ import {
   createTotpAuthenticator,
   createTotpVerifier,
   MfaConfigError,
-  type MfaEvent,
   MfaSealError,
   type MfaStore,
   MfaStoreError,
   qrPngDataUrl,
   secretFromBase32,
+  type TotpAuthenticatorOptions,
   totpCode,
 } from '../src/index.js'
 import { counterRandom, plainHasher } from './fixtures.js'
@@ -20,7 +20,7 @@ import { describeRedis } from './helpers.js'
 
 const T0 = Date.UTC(2026, 10, 22, 9, 0, 1)
 
-async function setup(store?: MfaStore) {
+async function setup(store?: MfaStore, extra: Partial<TotpAuthenticatorOptions> = {}) {
   const clock = manualClock(T0)
   const s = store ?? createMemoryStore({ clock })
   const mfa = createTotpAuthenticator({
@@ -28,6 +28,7 @@ async function setup(store?: MfaStore) {
     sealer: await createAesGcmSealer(new Uint8Array(32).fill(1)),
     issuer: 'Acme Clinic',
     now: clock,
+    ...extra,
   })
   return { clock, store: s, mfa }
 }
@@ -163,7 +164,7 @@ describe('unknown options', () => {
     const base = { store, sealer, issuer: 'x' }
     const cases: [() => unknown, string, string | undefined][] = [
       [() => createTotpAuthenticator({ ...base, widnow: 0 } as never), 'widnow', 'window'],
-      [() => createTotpAuthenticator({ ...base, onevent: () => {} } as never), 'onevent', 'onEvent'],
+      [() => createTotpAuthenticator({ ...base, event: () => {} } as never), 'event', 'events'],
       [() => createTotpAuthenticator({ ...base, throttle: { lockMS: 1 } } as never), 'lockMS', 'lockMs'],
       [() => createTotpVerifier({ digit: 8 } as never), 'digit', 'digits'],
       [
@@ -192,14 +193,11 @@ describe('unknown options', () => {
 
 describe('events', () => {
   it('reports enrollment, verification, refusals, recovery and resets without secrets', async () => {
-    const clock = manualClock(T0)
-    const events: MfaEvent[] = []
-    const mfa = createTotpAuthenticator({
-      store: createMemoryStore({ clock }),
-      sealer: await createAesGcmSealer(new Uint8Array(32).fill(1)),
-      issuer: 'Acme Clinic',
-      now: clock,
-      onEvent: (e) => events.push(e),
+    const events: SafeguardEvent[] = []
+    const { mfa, clock } = await setup(undefined, {
+      events: (e) => {
+        events.push(e)
+      },
     })
     const e = await mfa.beginEnrollment('u-1', 'jane')
     const s = secretOf(e.manualKey.reveal())
@@ -215,19 +213,17 @@ describe('events', () => {
     await mfa.redeemRecoveryCode('u-1', codes[0])
     await mfa.resetLockout('u-1')
     await mfa.removeCredential('u-1')
-    expect(events.map((x) => [x.type, x.reason ?? x.remaining ?? null])).toEqual([
-      ['mfa.enrollment_started', null],
-      ['mfa.rejected', 'invalid'],
-      ['mfa.enrolled', null],
-      ['mfa.verified', null],
-      ['mfa.rejected', 'replayed'],
-      ['mfa.recovery_codes_issued', 10],
-      ['mfa.recovery_used', 9],
-      ['mfa.recovery_rejected', 'replayed'],
-      ['mfa.lockout_reset', null],
-      ['mfa.credential_removed', null],
+    expect(events.map((x) => [x.type, x.outcome, x.code ?? null, x.counts ?? null])).toEqual([
+      ['auth.totp.failed', 'failure', 'invalid', { failures: 1 }],
+      ['auth.factor.enrolled', 'success', 'totp', null],
+      ['auth.totp.succeeded', 'success', null, null],
+      ['auth.totp.replayed', 'failure', 'replayed', { failures: 1 }],
+      ['auth.factor.enrolled', 'success', 'recovery-codes', { remaining: 10 }],
+      ['auth.recovery-code.used', 'success', null, { remaining: 9 }],
+      ['auth.recovery-code.used', 'failure', 'replayed', null],
+      ['auth.factor.removed', 'success', 'totp', null],
     ])
-    for (const x of events) expect(x).toMatchObject({ userId: 'u-1' })
+    for (const x of events) expect(x).toMatchObject({ actor: 'u-1', source: '@safeguards/mfa' })
     const text = JSON.stringify(events)
     expect(text).not.toContain(e.manualKey.reveal())
     expect(text).not.toContain(c)
@@ -237,8 +233,8 @@ describe('events', () => {
 
 describe('event listener failures', () => {
   async function flow(
-    onEvent?: (e: MfaEvent) => unknown,
-    onEventError?: (err: unknown, e: MfaEvent) => void,
+    sink?: (e: SafeguardEvent) => unknown,
+    onSinkError?: (err: unknown, e: SafeguardEvent) => void,
   ) {
     const clock = manualClock(T0)
     const mfa = createTotpAuthenticator({
@@ -248,8 +244,8 @@ describe('event listener failures', () => {
       now: clock,
       random: counterRandom(),
       recoveryHasher: plainHasher,
-      ...(onEvent === undefined ? {} : { onEvent: onEvent as (e: MfaEvent) => void }),
-      ...(onEventError === undefined ? {} : { onEventError }),
+      ...(sink === undefined ? {} : { events: sink as (e: SafeguardEvent) => void }),
+      ...(onSinkError === undefined ? {} : { onSinkError }),
     })
     const e = await mfa.beginEnrollment('u-1', 'jane')
     const s = secretOf(e.manualKey.reveal())
@@ -268,7 +264,7 @@ describe('event listener failures', () => {
     return { out, secret: e.manualKey.reveal() }
   }
 
-  it('a throwing or rejecting listener never changes the outcome; errors go to onEventError', async () => {
+  it('a throwing or rejecting isolated sink never changes the outcome; errors go to onSinkError', async () => {
     const expected = (await flow()).out
     // Throwing synchronously on every event: every call still returns what it returns without a listener.
     expect(
@@ -280,22 +276,23 @@ describe('event listener failures', () => {
     ).toEqual(expected)
     // Rejecting asynchronously: no unhandled rejection (Vitest fails the run on one), same results.
     expect((await flow(async () => Promise.reject(new Error('queue full')))).out).toEqual(expected)
-    // Reported to onEventError with the event (ids and reasons, no secret or code)...
-    const reported: [string, MfaEvent][] = []
+    // Reported to onSinkError with the event (ids and reasons, no secret or code)...
+    const reported: [string, SafeguardEvent][] = []
     const r = await flow(
       (e) => {
-        if (e.type === 'mfa.verified' || e.type === 'mfa.enrolled') throw new Error(`sync ${e.type}`)
+        if (e.type === 'auth.totp.succeeded' || e.type === 'auth.factor.enrolled')
+          throw new Error(`sync ${e.type}`)
         return Promise.reject(new Error(`async ${e.type}`))
       },
       (err, e) => reported.push([(err as Error).message, e]),
     )
     expect(r.out).toEqual(expected)
-    await vi.waitFor(() => expect(reported).toHaveLength(10))
-    expect(reported.map(([m]) => m)).toContain('sync mfa.verified')
-    expect(reported.map(([m]) => m)).toContain('async mfa.rejected')
+    await vi.waitFor(() => expect(reported).toHaveLength(8))
+    expect(reported.map(([m]) => m)).toContain('sync auth.totp.succeeded')
+    expect(reported.map(([m]) => m)).toContain('async auth.totp.failed')
     for (const [m, e] of reported) expect(m).toMatch(new RegExp(`${e.type}$`))
     expect(JSON.stringify(reported.map(([, e]) => e))).not.toContain(r.secret)
-    // ...and an onEventError that throws itself changes nothing either.
+    // ...and an onSinkError that throws itself changes nothing either.
     const bad = () => {
       throw new Error('reporter down')
     }
@@ -307,6 +304,34 @@ describe('event listener failures', () => {
       ).out,
     ).toEqual(expected)
     expect((await flow(async () => Promise.reject(new Error('y')), bad)).out).toEqual(expected)
+  })
+
+  it('a critical sink that fails fails the call with ERR_EVENT_SINK; an isolated one beside it does not', async () => {
+    let down = false
+    const reported: string[] = []
+    const { mfa, clock } = await setup(undefined, {
+      recoveryHasher: plainHasher,
+      events: [
+        () => {
+          throw new Error('isolated down')
+        },
+        criticalSink(() => {
+          if (down) throw new Error('SIEM down')
+        }),
+      ],
+      onSinkError: (err, e) => reported.push(`${(err as Error).message} ${e.type}`),
+    })
+    const e = await mfa.beginEnrollment('u-1', 'jane')
+    const s = secretOf(e.manualKey.reveal())
+    expect((await mfa.confirmEnrollment('u-1', e.credentialId, code(s, clock.now()))).valid).toBe(true)
+    expect(reported).toEqual(['isolated down auth.factor.enrolled'])
+    down = true
+    clock.advance(30_000)
+    const failed = await mfa.verify('u-1', code(s, clock.now())).catch((x: unknown) => x)
+    expect(failed).toBeInstanceOf(EventSinkError)
+    expect(failed).toMatchObject({ code: 'ERR_EVENT_SINK', eventType: 'auth.totp.succeeded' })
+    await expect(mfa.generateRecoveryCodes('u-1')).rejects.toMatchObject({ code: 'ERR_EVENT_SINK' })
+    await expect(mfa.removeCredential('u-1')).rejects.toMatchObject({ code: 'ERR_EVENT_SINK' })
   })
 })
 

@@ -1,4 +1,4 @@
-import { manualClock, utf8Encode } from '@safeguards/core'
+import { criticalSink, manualClock, type SafeguardEvent, utf8Encode } from '@safeguards/core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
@@ -22,6 +22,45 @@ function setup(store?: MfaStore, window?: number) {
   const verifier = createTotpVerifier({ store: s, now: clock, ...(window === undefined ? {} : { window }) })
   return { clock, store: s, verifier }
 }
+
+describe('events', () => {
+  it('reports each check with the actor and credential, never the code; critical sinks fail closed', async () => {
+    const clock = manualClock(T)
+    const events: SafeguardEvent[] = []
+    const verifier = createTotpVerifier({
+      now: clock,
+      events: (e) => {
+        events.push(e)
+      },
+    })
+    const c = codeAt(T)
+    expect((await verifier.verify('c1', secret, c, { actor: 'u-1' })).valid).toBe(true)
+    expect((await verifier.verify('c1', secret, c, { actor: 'u-1' })).valid).toBe(false)
+    expect((await verifier.verify('c1', secret, '12')).valid).toBe(false)
+    const ev = { at: T, source: '@safeguards/mfa', credentialId: 'c1' }
+    expect(events).toEqual([
+      { type: 'auth.totp.succeeded', ...ev, actor: 'u-1', outcome: 'success' },
+      {
+        type: 'auth.totp.replayed',
+        ...ev,
+        actor: 'u-1',
+        outcome: 'failure',
+        code: 'replayed',
+        counts: { failures: 1 },
+      },
+      { type: 'auth.totp.failed', ...ev, outcome: 'failure', code: 'malformed', counts: { failures: 2 } },
+    ])
+    expect(JSON.stringify(events)).not.toContain(c)
+    const closed = createTotpVerifier({
+      now: clock,
+      events: criticalSink(() => Promise.reject(new Error('down'))),
+    })
+    await expect(closed.verify('c1', secret, c)).rejects.toMatchObject({
+      code: 'ERR_EVENT_SINK',
+      eventType: 'auth.totp.succeeded',
+    })
+  })
+})
 
 describe('window and clock', () => {
   it('accepts ±1 step by default and not ±2', async () => {

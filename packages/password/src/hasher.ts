@@ -14,8 +14,12 @@ import {
   assertBytes,
   assertInteger,
   assertKnownOptions,
+  type Clock,
+  createEmitter,
+  type EventOptions,
   type RandomSource,
   randomBytes,
+  systemClock,
   timingSafeEqual,
 } from '@safeguards/core'
 import {
@@ -40,7 +44,7 @@ export interface PepperKey {
 }
 
 /** Options of {@link createPasswordHasher}. */
-export interface PasswordHasherOptions {
+export interface PasswordHasherOptions extends EventOptions {
   /** Memory in KiB (default 19456). */
   memoryCost?: number
   /** Passes (default 2). */
@@ -68,6 +72,14 @@ export interface PasswordHasherOptions {
   maxQueue?: number
   /** Salt source (default the platform CSPRNG). */
   random?: RandomSource
+  /** The clock of the events' `at` (default the system clock). */
+  clock?: Clock
+}
+
+/** Options of one {@link PasswordHasher.verify} (or `dummyVerify`). */
+export interface PasswordVerifyOptions {
+  /** Who is signing in (a user id): the `actor` of the `auth.password.*` event. Default: none. */
+  actor?: string
 }
 
 /** The result of verifying a password. */
@@ -82,10 +94,13 @@ export interface PasswordVerifyResult {
 export interface PasswordHasher {
   /** Hashes a password (NFKC-normalised) into an argon2id PHC string. */
   hash(password: string): Promise<string>
-  /** Verifies a password against a stored PHC string. */
-  verify(hash: string, password: string): Promise<PasswordVerifyResult>
-  /** Costs the same as {@link PasswordHasher.verify} and always fails: use it for unknown accounts. */
-  dummyVerify(password: string): Promise<PasswordVerifyResult>
+  /** Verifies a password against a stored PHC string; emits `auth.password.succeeded` or `.failed`. */
+  verify(hash: string, password: string, options?: PasswordVerifyOptions): Promise<PasswordVerifyResult>
+  /**
+   * Costs the same as {@link PasswordHasher.verify} and always fails: use it for unknown accounts
+   * (it emits `auth.password.failed` with `code: 'unknown-account'`).
+   */
+  dummyVerify(password: string, options?: PasswordVerifyOptions): Promise<PasswordVerifyResult>
   /** Our rehash check against this hasher's policy. */
   needsRehash(hash: string): boolean
   /** The policy new hashes are made with. */
@@ -145,7 +160,11 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'maxConcurrent',
   'maxQueue',
   'random',
+  'clock',
+  'events',
+  'onSinkError',
 ] satisfies (keyof PasswordHasherOptions)[])
+const SOURCE = '@safeguards/password'
 
 function checkPepper(p: PepperKey, name: string): void {
   if (typeof p !== 'object' || p === null) throw new TypeError(`"${name}" expected an object`)
@@ -173,7 +192,8 @@ function checkPepper(p: PepperKey, name: string): void {
  * @throws {PasswordConfigError} (code `ERR_PASSWORD_CONFIG`) on an unknown option (a typo never
  *   falls back to a default), when costs are below the OWASP floor, or when a pepper is malformed
  *   or shorter than 32 bytes.
- * @throws {TypeError} / {RangeError} on options of the wrong type or range.
+ * @throws {TypeError} / {RangeError} on options of the wrong type or range (and when `events`
+ *   holds something that is not a function).
  * @example
  * ```ts
  * const hasher = createPasswordHasher({ pepper: { keyId: 'p1', key: pepperFromKms } })
@@ -291,6 +311,22 @@ export function createPasswordHasher(options: PasswordHasherOptions = {}): Passw
 
   let decoy: Promise<PhcHash> | undefined
   const fail: PasswordVerifyResult = Object.freeze({ valid: false, needsRehash: false })
+  // Isolated sinks never change a verification's result; a critical sink that fails fails the call.
+  const emitter = createEmitter(options)
+  const clock = options.clock ?? systemClock
+  if (typeof clock?.now !== 'function') throw new TypeError('"clock" expected a Clock')
+  const report = async (
+    opts: PasswordVerifyOptions | undefined,
+    code: 'mismatch' | 'malformed' | 'unknown-account' | undefined,
+  ): Promise<void> => {
+    const actor = opts?.actor
+    const base = { at: clock.now(), source: SOURCE, ...(actor === undefined ? {} : { actor }) }
+    await emitter.emit(
+      code === undefined
+        ? { type: 'auth.password.succeeded', ...base, outcome: 'success' }
+        : { type: 'auth.password.failed', ...base, outcome: 'failure', code },
+    )
+  }
 
   function tryNormalize(password: string): Uint8Array | undefined {
     try {
@@ -309,21 +345,27 @@ export function createPasswordHasher(options: PasswordHasherOptions = {}): Passw
     async hash(password: string): Promise<string> {
       return hashBytes(normalizePassword(password, maxBytes))
     },
-    async verify(hash: string, password: string): Promise<PasswordVerifyResult> {
+    async verify(
+      hash: string,
+      password: string,
+      opts?: PasswordVerifyOptions,
+    ): Promise<PasswordVerifyResult> {
       const h = parsePhc(hash)
       const secret = secretFor(h)
       const bytes = tryNormalize(password)
       // Oversized or malformed input is refused before any hashing: a normal "no".
-      if (bytes === undefined) return fail
-      if (!(await verifyParsed(h, bytes, secret))) return fail
-      return { valid: true, needsRehash: passwordNeedsRehash(hash, policy) }
+      const ok = bytes !== undefined && (await verifyParsed(h, bytes, secret))
+      if (emitter.active) await report(opts, ok ? undefined : bytes === undefined ? 'malformed' : 'mismatch')
+      return ok ? { valid: true, needsRehash: passwordNeedsRehash(hash, policy) } : fail
     },
-    async dummyVerify(password: string): Promise<PasswordVerifyResult> {
+    async dummyVerify(password: string, opts?: PasswordVerifyOptions): Promise<PasswordVerifyResult> {
       const bytes = tryNormalize(password)
-      if (bytes === undefined) return fail
-      decoy ??= hashBytes(random(32)).then(parsePhc)
-      const h = await decoy
-      await verifyParsed(h, bytes, currentKeyId === undefined ? undefined : peppers.get(currentKeyId))
+      if (bytes !== undefined) {
+        decoy ??= hashBytes(random(32)).then(parsePhc)
+        const h = await decoy
+        await verifyParsed(h, bytes, currentKeyId === undefined ? undefined : peppers.get(currentKeyId))
+      }
+      if (emitter.active) await report(opts, 'unknown-account')
       return fail
     },
     needsRehash(hash: string): boolean {

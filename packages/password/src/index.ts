@@ -18,7 +18,13 @@ export {
   PasswordTooLargeError,
   PepperKeyMissingError,
 } from './errors.js'
-export type { PasswordHasher, PasswordHasherOptions, PasswordVerifyResult, PepperKey } from './hasher.js'
+export type {
+  PasswordHasher,
+  PasswordHasherOptions,
+  PasswordVerifyOptions,
+  PasswordVerifyResult,
+  PepperKey,
+} from './hasher.js'
 export {
   createPasswordHasher,
   DEFAULT_ARGON2ID_COSTS,

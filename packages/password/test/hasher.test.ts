@@ -1,3 +1,4 @@
+import { criticalSink, EventSinkError, manualClock, type SafeguardEvent } from '@safeguards/core'
 import argon2 from 'argon2'
 import { describe, expect, it } from 'vitest'
 import {
@@ -223,5 +224,61 @@ describe('dummy verify and concurrency', () => {
     const [a, b] = await Promise.all([h.hash('same password!'), h.hash('same password!')])
     expect(a).toBe(b)
     expect(await createPasswordHasher().hash('same password!')).not.toBe(a)
+  })
+})
+
+describe('events', () => {
+  it('verify and dummyVerify report auth.password.* with the actor, the clock and a code, never the password', async () => {
+    const events: SafeguardEvent[] = []
+    const clock = manualClock(Date.UTC(2026, 0, 1))
+    const hasher = createPasswordHasher({
+      clock,
+      events: (e) => {
+        events.push(e)
+      },
+    })
+    const phc = await hasher.hash('correct horse battery staple')
+    expect(events).toEqual([]) // hashing is not an authentication
+    await hasher.verify(phc, 'correct horse battery staple', { actor: 'u-1' })
+    clock.advance(1)
+    await hasher.verify(phc, 'wrong horse battery staple', { actor: 'u-1' })
+    await hasher.verify(phc, 'x'.repeat(2000))
+    await hasher.dummyVerify('guess', { actor: 'u-404' })
+    const ev = { source: '@safeguards/password' }
+    const t = clock.now()
+    expect(events).toEqual([
+      { type: 'auth.password.succeeded', ...ev, at: t - 1, actor: 'u-1', outcome: 'success' },
+      { type: 'auth.password.failed', ...ev, at: t, actor: 'u-1', outcome: 'failure', code: 'mismatch' },
+      { type: 'auth.password.failed', ...ev, at: t, outcome: 'failure', code: 'malformed' },
+      {
+        type: 'auth.password.failed',
+        ...ev,
+        at: t,
+        actor: 'u-404',
+        outcome: 'failure',
+        code: 'unknown-account',
+      },
+    ])
+    expect(JSON.stringify(events)).not.toContain('horse')
+  })
+
+  it('a critical sink that fails fails verify with ERR_EVENT_SINK; an isolated one goes to onSinkError', async () => {
+    const phc = await hashPassword('correct horse battery staple')
+    const closed = createPasswordHasher({ events: criticalSink(() => Promise.reject(new Error('down'))) })
+    await expect(closed.verify(phc, 'correct horse battery staple')).rejects.toBeInstanceOf(EventSinkError)
+    await expect(closed.dummyVerify('x')).rejects.toMatchObject({
+      code: 'ERR_EVENT_SINK',
+      eventType: 'auth.password.failed',
+    })
+    const reported: unknown[] = []
+    const open = createPasswordHasher({
+      events: () => {
+        throw new Error('isolated down')
+      },
+      onSinkError: (err, e) => reported.push([(err as Error).message, e.type]),
+    })
+    expect((await open.verify(phc, 'correct horse battery staple')).valid).toBe(true)
+    expect(reported).toEqual([['isolated down', 'auth.password.succeeded']])
+    expect(() => createPasswordHasher({ clock: {} as never })).toThrow(TypeError)
   })
 })

@@ -19,15 +19,6 @@ export {
   SessionStoreUnavailableError,
 } from './errors.js'
 export type {
-  SessionCreatedEvent,
-  SessionEvent,
-  SessionEventBase,
-  SessionEventHook,
-  SessionExpiredEvent,
-  SessionRevokedEvent,
-  SessionRotatedEvent,
-} from './events.js'
-export type {
   ActivityEvent,
   ActivityTarget,
   IdleWatcher,

@@ -18,7 +18,8 @@ import {
   assertKnownOptions,
   assertString,
   type Clock,
-  notifyListener,
+  createEmitter,
+  type EventOptions,
   type RandomSource,
   randomBytes,
 } from '@safeguards/core'
@@ -28,7 +29,6 @@ import {
   SessionLimitError,
   SessionStoreUnavailableError,
 } from './errors.js'
-import type { SessionEvent, SessionEventHook } from './events.js'
 import { createMemoryStore } from './memory-store.js'
 import { parsePolicy, type SessionPolicy, type SessionPolicyOptions, timeoutsFor } from './policy.js'
 import type { SessionRecord, SessionStore, TouchResult } from './store.js'
@@ -50,7 +50,7 @@ export interface IssuedSession {
 }
 
 /** Options of {@link createSessionManager}. */
-export interface SessionManagerOptions extends SessionPolicyOptions {
+export interface SessionManagerOptions extends SessionPolicyOptions, EventOptions {
   /** The store. Default: a new in-memory store (one process only). */
   store?: SessionStore
   /** The clock. Default: `now` if given, else the system clock. */
@@ -59,10 +59,6 @@ export interface SessionManagerOptions extends SessionPolicyOptions {
   now?: () => number
   /** Randomness for tokens. Default: the platform CSPRNG. Inject only in tests. */
   random?: RandomSource
-  /** Receives every session event (audit trail). */
-  onEvent?: SessionEventHook
-  /** Receives errors thrown (or rejected) by `onEvent`. Default: ignored. Errors it throws itself are ignored too. */
-  onEventError?: (error: unknown, event: SessionEvent) => void
 }
 
 /** Options of {@link SessionManager.create}. */
@@ -138,8 +134,8 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'clock',
   'now',
   'random',
-  'onEvent',
-  'onEventError',
+  'events',
+  'onSinkError',
   'idleTimeoutMs',
   'absoluteTimeoutMs',
   'roles',
@@ -148,6 +144,17 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
 ] satisfies (keyof SessionManagerOptions)[])
 
 const NULL: Promise<null> = Promise.resolve(null)
+const SOURCE = '@safeguards/session'
+type RotateReason = 'rotate' | 'privilege-change' | 'reauthentication'
+type RevokeReason = 'logout' | 'revoke-all' | 'evicted' | 'login'
+
+/** The fields every session event has: the session by its id (the token's SHA-256), never the token. */
+function fields(
+  r: SessionRecord,
+  at: number,
+): { at: number; source: string; outcome: 'success'; actor: string; sessionId: string; role: string | null } {
+  return { at, source: SOURCE, outcome: 'success', actor: r.userId, sessionId: r.id, role: r.role }
+}
 
 function storeError(operation: string, e: unknown): SessionStoreUnavailableError {
   return e instanceof SessionStoreUnavailableError
@@ -192,19 +199,20 @@ function view(r: SessionRecord): Session {
  * @nist AU-2 164.312(b)
  * @nist AU-3 164.312(b)
  * @nist PS-4 164.308(a)(3)(ii)(C): revokeAll ends every session of a departing user at once, with a session.revoked event each
- * @evidence session events (created, rotated, expired with idle or absolute reason, revoked) carrying the session id digest, user, role and time, never the token
+ * @evidence session events (session.created, session.rotated, session.expired.idle, session.expired.absolute, session.revoked with its code) carrying the session id digest, actor, role and time, never the token
  * @appResponsibility Choose the timeouts from your risk analysis; call validate with activity only on real user actions; lock the client UI and clear its state at logoff; serve tokens only in HttpOnly, Secure cookies.
  * @appResponsibility Write the session events to your audit log and review sign-ins; call revokeAll as part of your termination procedure.
  * @config idleTimeoutMs, absoluteTimeoutMs, roles (per-role timeouts), maxSessionsPerUser
  * @verifiedBy packages/session/test/manager.test.ts
  * @throws {SessionConfigError} when the policy options are invalid.
+ * @throws {TypeError} when `events` holds something that is not a function.
  * @example
  * ```ts
  * import { createSessionManager } from '@safeguards/session'
  *
  * const sessions = createSessionManager({
  *   roles: { admin: { idleTimeoutMs: 5 * 60_000, absoluteTimeoutMs: 4 * 3_600_000 } },
- *   onEvent: (e) => audit.write(e),
+ *   events: (e) => audit.write(e), // session.created, session.expired.idle, …
  * })
  * const { token } = await sessions.create('u-17', { role: 'admin' })
  * const session = await sessions.validate(token) // null once expired or revoked
@@ -217,8 +225,8 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     clock,
     now: nowOpt,
     random = randomBytes,
-    onEvent,
-    onEventError,
+    events: _events,
+    onSinkError: _onSinkError,
     ...policyOptions
   } = options
   const policy = parsePolicy(policyOptions)
@@ -228,17 +236,10 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     throw new SessionConfigError('"now" must be a function')
   const now: () => number = clock ? () => clock.now() : (nowOpt ?? (() => Date.now()))
 
-  // Nothing the hook (or its error reporter) does changes the outcome of the call.
-  const emit = (event: SessionEvent): void => notifyListener(onEvent, onEventError, event)
-  const base = (
-    r: SessionRecord,
-    at: number,
-  ): { sessionId: string; userId: string; role: string | null; at: number } => ({
-    sessionId: r.id,
-    userId: r.userId,
-    role: r.role,
-    at,
-  })
+  // Isolated sinks never change the outcome of a call; a critical sink that fails fails it.
+  const emitter = createEmitter(options)
+  const revoked = (r: SessionRecord, code: RevokeReason, at: number): Promise<void> | undefined =>
+    emitter.active ? emitter.emit({ type: 'session.revoked', ...fields(r, at), code }) : undefined
   const call = async <T>(operation: string, f: () => T | Promise<T>): Promise<T> => {
     try {
       return await f()
@@ -246,11 +247,16 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
       throw storeError(operation, e)
     }
   }
-  const reportTouch = (res: TouchResult, at: number): Session | null => {
+  // The session for a touch result; an expiry is reported once, by the call that found it.
+  const reportExpiry = (res: TouchResult, at: number): Promise<void> | undefined => {
+    if (res.status !== 'expired' || !emitter.active) return undefined
+    const type = res.reason === 'idle' ? 'session.expired.idle' : 'session.expired.absolute'
+    return emitter.emit({ type, ...fields(res.record, at) })
+  }
+  const settle = (res: TouchResult, at: number): Session | null | Promise<null> => {
     if (res.status === 'active') return view(res.record)
-    if (res.status === 'expired')
-      emit({ type: 'session.expired', reason: res.reason, ...base(res.record, at) })
-    return null
+    const delivered = reportExpiry(res, at)
+    return delivered === undefined ? null : delivered.then(() => null)
   }
   const checkUserId = (userId: unknown): void => {
     assertString(userId, 'userId', MAX_USER_ID)
@@ -264,7 +270,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
 
   const rotateWith = async (
     token: unknown,
-    reason: 'rotate' | 'privilege-change' | 'reauthentication',
+    reason: RotateReason,
     roleOpt: string | null | undefined,
   ): Promise<IssuedSession | null> => {
     const oldId = sessionIdOf(token)
@@ -273,7 +279,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     const at = now()
     const current = await call('touch', () => store.touch(oldId, at, false))
     if (current.status !== 'active') {
-      reportTouch(current, at)
+      await reportExpiry(current, at)
       return null
     }
     const old = current.record
@@ -299,10 +305,16 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     }
     const res = await call('replace', () => store.replace(oldId, next, at))
     if (res.status !== 'active') {
-      reportTouch(res, at)
+      await reportExpiry(res, at)
       return null
     }
-    emit({ type: 'session.rotated', reason, previousSessionId: oldId, ...base(next, at) })
+    if (emitter.active)
+      await emitter.emit({
+        type: 'session.rotated',
+        ...fields(next, at),
+        code: reason,
+        previousSessionId: oldId,
+      })
     return { token: newToken, session: view(next) }
   }
 
@@ -318,7 +330,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
       const prevId = sessionIdOf(opts.previousToken)
       if (prevId !== null) {
         const prev = await call('revoke', () => store.revoke(prevId, at))
-        if (prev !== null) emit({ type: 'session.revoked', reason: 'login', ...base(prev, at) })
+        if (prev !== null) await revoked(prev, 'login', at)
       }
       const token = generateToken(random)
       const record: SessionRecord = {
@@ -335,8 +347,8 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
         store.create(record, policy.maxSessionsPerUser, policy.onSessionLimit, at),
       )
       if (!res.created) throw new SessionLimitError(policy.maxSessionsPerUser)
-      for (const e of res.evicted) emit({ type: 'session.revoked', reason: 'evicted', ...base(e, at) })
-      emit({ type: 'session.created', ...base(record, at) })
+      for (const e of res.evicted) await revoked(e, 'evicted', at)
+      if (emitter.active) await emitter.emit({ type: 'session.created', ...fields(record, at) })
       return { token, session: view(record) }
     },
     validate(token: unknown, opts?: ValidateOptions): Promise<Session | null> {
@@ -352,12 +364,12 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
       }
       if (res instanceof Promise)
         return res.then(
-          (r) => reportTouch(r, at),
+          (r) => settle(r, at),
           (e: unknown) => {
             throw storeError('touch', e)
           },
         )
-      return Promise.resolve(reportTouch(res, at))
+      return Promise.resolve(settle(res, at))
     },
     rotate(token: unknown, opts: RotateOptions = {}): Promise<IssuedSession | null> {
       return rotateWith(token, opts.role === undefined ? 'rotate' : 'privilege-change', opts.role)
@@ -371,7 +383,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
       const at = now()
       const r = await call('revoke', () => store.revoke(id, at))
       if (r === null) return false
-      emit({ type: 'session.revoked', reason: 'logout', ...base(r, at) })
+      await revoked(r, 'logout', at)
       return true
     },
     async revokeById(userId: string, sessionId: string): Promise<boolean> {
@@ -382,16 +394,16 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
       if (!live.some((r) => r.id === sessionId)) return false
       const r = await call('revoke', () => store.revoke(sessionId, at))
       if (r === null) return false
-      emit({ type: 'session.revoked', reason: 'logout', ...base(r, at) })
+      await revoked(r, 'logout', at)
       return true
     },
     async revokeAll(userId: string, opts: { exceptToken?: string } = {}): Promise<number> {
       checkUserId(userId)
       const at = now()
       const except = sessionIdOf(opts.exceptToken) ?? undefined
-      const revoked = await call('revokeUser', () => store.revokeUser(userId, at, except))
-      for (const r of revoked) emit({ type: 'session.revoked', reason: 'revoke-all', ...base(r, at) })
-      return revoked.length
+      const gone = await call('revokeUser', () => store.revokeUser(userId, at, except))
+      for (const r of gone) await revoked(r, 'revoke-all', at)
+      return gone.length
     },
     async list(userId: string): Promise<Session[]> {
       checkUserId(userId)

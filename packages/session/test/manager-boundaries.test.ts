@@ -3,13 +3,12 @@
  * (StrykerJS on src/manager.ts) found no test for. Roles through rotation, rotation at the
  * absolute deadline, revocation by id among several sessions, the revoke events, an async store.
  */
-import { bytesToBase64url, manualClock } from '@safeguards/core'
+import { bytesToBase64url, manualClock, type SafeguardEvent } from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
 import {
   createMemoryStore,
   createSessionManager,
   ReauthRequiredError,
-  type SessionEvent,
   SessionLimitError,
   type SessionManagerOptions,
   type SessionStore,
@@ -21,14 +20,16 @@ const MIN = 60_000
 const HOUR = 60 * MIN
 const T0 = Date.UTC(2026, 2, 1, 8, 0, 0)
 const ADMIN = { idleTimeoutMs: 5 * MIN, absoluteTimeoutMs: HOUR }
+/** The fields every event of this package carries besides its own. */
+const EV = { source: '@safeguards/session', outcome: 'success' } as const
 
 function setup(extra: Partial<SessionManagerOptions> = {}) {
   const clock = manualClock(T0)
-  const events: SessionEvent[] = []
+  const events: SafeguardEvent[] = []
   const store = extra.store ?? createMemoryStore()
   const sessions = createSessionManager({
     clock,
-    onEvent: (e) => {
+    events: (e) => {
       events.push(e)
     },
     roles: { admin: ADMIN },
@@ -71,10 +72,11 @@ describe('rotation keeps what it must', () => {
     })
     expect(events.at(-1)).toEqual({
       type: 'session.rotated',
-      reason: 'rotate',
+      code: 'rotate',
       previousSessionId: first.session.id,
       sessionId: r?.session.id,
-      userId: 'u-1',
+      ...EV,
+      actor: 'u-1',
       role: 'admin',
       at: T0 + 2 * MIN,
     })
@@ -88,7 +90,7 @@ describe('rotation keeps what it must', () => {
       absoluteExpiresAt: T0 + 3 * MIN + HOUR,
       idleTimeoutMs: 5 * MIN,
     })
-    expect(events.at(-1)).toMatchObject({ reason: 'reauthentication', role: 'admin' })
+    expect(events.at(-1)).toMatchObject({ code: 'reauthentication', role: 'admin' })
     expect(await sessions.validate(r?.token)).toBeNull()
     expect((await sessions.validate(again?.token))?.role).toBe('admin')
   })
@@ -104,7 +106,7 @@ describe('rotation keeps what it must', () => {
       authAt: T0,
       absoluteExpiresAt: T0 + HOUR, // the defaults would allow 12 h; the session keeps its 1 h
     })
-    expect(events.at(-1)).toMatchObject({ type: 'session.rotated', reason: 'privilege-change', role: null })
+    expect(events.at(-1)).toMatchObject({ type: 'session.rotated', code: 'privilege-change', role: null })
   })
 
   it('reauthenticating with a role applies it and is reported as a reauthentication', async () => {
@@ -122,7 +124,7 @@ describe('rotation keeps what it must', () => {
       idleTimeoutMs: 5 * MIN,
       lastActivityAt: T0 + 30 * MIN,
     })
-    expect(events.at(-1)).toMatchObject({ reason: 'reauthentication', role: 'admin' })
+    expect(events.at(-1)).toMatchObject({ code: 'reauthentication', role: 'admin' })
   })
 
   it('an invalid role is refused before the store is asked; a malformed token gives null first', async () => {
@@ -183,26 +185,26 @@ describe('rotation at the absolute deadline', () => {
     clock.set(T0 + HOUR)
     expect(await sessions.rotate(b.token)).toBeNull()
     expect(await sessions.reauthenticate(r?.token)).toBeNull()
-    expect(events.filter((e) => e.type === 'session.expired')).toEqual([
+    expect(events.filter((e) => e.type.startsWith('session.expired'))).toEqual([
       {
-        type: 'session.expired',
-        reason: 'absolute',
+        type: 'session.expired.absolute',
         sessionId: b.session.id,
-        userId: 'u-1',
+        ...EV,
+        actor: 'u-1',
         role: null,
         at: T0 + HOUR,
       },
       {
-        type: 'session.expired',
-        reason: 'absolute',
+        type: 'session.expired.absolute',
         sessionId: r?.session.id,
-        userId: 'u-1',
+        ...EV,
+        actor: 'u-1',
         role: null,
         at: T0 + HOUR,
       },
     ])
     expect(await sessions.rotate(b.token)).toBeNull()
-    expect(events.filter((e) => e.type === 'session.expired')).toHaveLength(2)
+    expect(events.filter((e) => e.type.startsWith('session.expired'))).toHaveLength(2)
   })
 
   it('rotation of a revoked or unknown session gives null and emits nothing', async () => {
@@ -245,9 +247,10 @@ describe('revocation', () => {
     expect(await sessions.revokeById('u-1', b.session.id)).toBe(true)
     expect(events.at(-1)).toEqual({
       type: 'session.revoked',
-      reason: 'logout',
+      code: 'logout',
       sessionId: b.session.id,
-      userId: 'u-1',
+      ...EV,
+      actor: 'u-1',
       role: 'admin',
       at: T0 + 3,
     })
@@ -285,9 +288,10 @@ describe('revocation', () => {
     expect(await sessions.revoke(a.token)).toBe(true)
     expect(events.at(-1)).toEqual({
       type: 'session.revoked',
-      reason: 'logout',
+      code: 'logout',
       sessionId: a.session.id,
-      userId: 'u-1',
+      ...EV,
+      actor: 'u-1',
       role: 'admin',
       at: T0 + MIN,
     })
@@ -305,15 +309,16 @@ describe('revocation', () => {
     expect(events).toEqual(
       [b, c].map((s) => ({
         type: 'session.revoked',
-        reason: 'revoke-all',
+        code: 'revoke-all',
         sessionId: s.session.id,
-        userId: 'u-1',
+        ...EV,
+        actor: 'u-1',
         role: null,
         at: T0 + 2 * MIN,
       })),
     )
     expect(await sessions.revokeAll('u-1', { exceptToken: 'malformed' })).toBe(1)
-    expect(events.at(-1)).toMatchObject({ reason: 'revoke-all', sessionId: d.session.id })
+    expect(events.at(-1)).toMatchObject({ code: 'revoke-all', sessionId: d.session.id })
     expect(await sessions.revokeAll('u-1')).toBe(0)
 
     const e = await sessions.create('u-3')
@@ -322,13 +327,14 @@ describe('revocation', () => {
     expect(events).toEqual([
       {
         type: 'session.revoked',
-        reason: 'login',
+        code: 'login',
         sessionId: e.session.id,
-        userId: 'u-3',
+        ...EV,
+        actor: 'u-3',
         role: null,
         at: T0 + 2 * MIN,
       },
-      { type: 'session.created', sessionId: f.session.id, userId: 'u-4', role: null, at: T0 + 2 * MIN },
+      { type: 'session.created', sessionId: f.session.id, ...EV, actor: 'u-4', role: null, at: T0 + 2 * MIN },
     ])
     events.length = 0
     await sessions.create('u-4', { previousToken: e.token }) // already revoked: no second event
@@ -347,13 +353,14 @@ describe('revocation', () => {
     expect(events).toEqual([
       {
         type: 'session.revoked',
-        reason: 'evicted',
+        code: 'evicted',
         sessionId: a.session.id,
-        userId: 'u-1',
+        ...EV,
+        actor: 'u-1',
         role: null,
         at: T0 + 2,
       },
-      { type: 'session.created', sessionId: c.session.id, userId: 'u-1', role: null, at: T0 + 2 },
+      { type: 'session.created', sessionId: c.session.id, ...EV, actor: 'u-1', role: null, at: T0 + 2 },
     ])
     const strict = setup({ maxSessionsPerUser: 1, onSessionLimit: 'reject' })
     await strict.sessions.create('u-1')
@@ -463,15 +470,15 @@ describe('an async store', () => {
     clock.advance(15 * MIN)
     expect(await sessions.validate(token)).toBeNull()
     expect(events.at(-1)).toEqual({
-      type: 'session.expired',
-      reason: 'idle',
+      type: 'session.expired.idle',
       sessionId: session.id,
-      userId: 'u-1',
+      ...EV,
+      actor: 'u-1',
       role: null,
       at: T0 + 25 * MIN,
     })
     expect(await sessions.validate(token)).toBeNull()
-    expect(events.filter((e) => e.type === 'session.expired')).toHaveLength(1)
+    expect(events.filter((e) => e.type.startsWith('session.expired'))).toHaveLength(1)
     expect(await sessions.validate('A'.repeat(43))).toBeNull()
   })
 
@@ -597,8 +604,8 @@ describe('options', () => {
         clock: manualClock(T0),
         now: () => T0,
         random: (n) => new Uint8Array(n),
-        onEvent: () => {},
-        onEventError: () => {},
+        events: () => {},
+        onSinkError: () => {},
         idleTimeoutMs: MIN,
         absoluteTimeoutMs: HOUR,
         roles: { admin: ADMIN },

@@ -1,4 +1,4 @@
-import { isSafeguardsError, manualClock } from '@safeguards/core'
+import { criticalSink, EventSinkError, isSafeguardsError, manualClock } from '@safeguards/core'
 import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
 import {
@@ -253,45 +253,110 @@ describe('manager details', () => {
     expect(await sessions.isRevoked('nope')).toBe(true)
   })
 
-  it('event hook errors, sync or async, go to onEventError and never break the call', async () => {
+  it('isolated sink errors, sync or async, go to onSinkError and never break the call', async () => {
     const errors: string[] = []
+    const seen: unknown[] = []
     const sessions = createSessionManager({
       now: () => T0,
-      onEvent: (e) => {
+      events: (e) => {
         if (e.type === 'session.created') throw new Error('sync')
         return Promise.reject(new Error('async'))
       },
-      onEventError: (err) => errors.push((err as Error).message),
+      onSinkError: (err, e) => {
+        errors.push((err as Error).message)
+        seen.push(e.type)
+      },
     })
     const { token } = await sessions.create('u')
     expect(await sessions.revoke(token)).toBe(true)
     await vi.waitFor(() => expect(errors.sort()).toEqual(['async', 'sync']))
-    const quiet = createSessionManager({ now: () => T0, onEvent: () => Promise.reject(new Error('x')) })
+    expect(seen.sort()).toEqual(['session.created', 'session.revoked'])
+    const quiet = createSessionManager({ now: () => T0, events: () => Promise.reject(new Error('x')) })
     await expect(quiet.create('u')).resolves.toBeDefined()
   })
 
-  it('an onEventError that throws (or a hook that rejects into it) never breaks the call either', async () => {
+  it('an onSinkError that throws (or a sink that rejects into it) never breaks the call either', async () => {
     const boom = (): never => {
       throw new Error('reporter down')
     }
     const sync = createSessionManager({
       now: () => T0,
-      onEvent: () => {
+      events: () => {
         throw new Error('sink down')
       },
-      onEventError: boom,
+      onSinkError: boom,
     })
     const a = await sync.create('u')
     expect(await sync.validate(a.token)).not.toBeNull()
     expect(await sync.rotate(a.token)).not.toBeNull()
     const async_ = createSessionManager({
       now: () => T0,
-      onEvent: () => Promise.reject(new Error('queue full')),
-      onEventError: boom,
+      events: () => Promise.reject(new Error('queue full')),
+      onSinkError: boom,
     })
     const b = await async_.create('u')
     expect(await async_.revoke(b.token)).toBe(true)
-    // Vitest fails the run on an unhandled rejection: give the rejected hooks a turn to settle.
+    // Vitest fails the run on an unhandled rejection: give the rejected sinks a turn to settle.
     await new Promise((r) => setTimeout(r, 10))
+  })
+
+  it('a critical sink that fails fails the operation with ERR_EVENT_SINK (fail closed)', async () => {
+    const clock = manualClock(T0)
+    let down = true
+    const delivered: string[] = []
+    const sink = criticalSink(async (e) => {
+      if (down) throw new Error('SIEM unreachable')
+      delivered.push(e.type)
+    })
+    const sessions = createSessionManager({ clock, idleTimeoutMs: 60_000, events: sink })
+    const failed = await sessions.create('u').catch((e: unknown) => e)
+    expect(failed).toBeInstanceOf(EventSinkError)
+    expect(failed).toMatchObject({ code: 'ERR_EVENT_SINK', eventType: 'session.created' })
+    expect(((failed as Error).cause as Error).message).toBe('SIEM unreachable')
+    down = false
+    const { token } = await sessions.create('u')
+    down = true
+    await expect(sessions.rotate(token)).rejects.toMatchObject({ code: 'ERR_EVENT_SINK' })
+    await expect(sessions.revokeAll('u')).rejects.toMatchObject({ code: 'ERR_EVENT_SINK' })
+    down = false
+    const live = await sessions.create('u')
+    clock.advance(60_000)
+    down = true
+    // The expiry that validate finds must be recorded before validate answers.
+    await expect(sessions.validate(live.token)).rejects.toMatchObject({
+      code: 'ERR_EVENT_SINK',
+      eventType: 'session.expired.idle',
+    })
+    expect(delivered).toEqual(['session.created', 'session.created'])
+  })
+
+  it('a throwing isolated sink next to a critical one: the call succeeds, the error is reported', async () => {
+    const reported: string[] = []
+    const delivered: string[] = []
+    const sessions = createSessionManager({
+      now: () => T0,
+      events: [
+        () => {
+          throw new Error('isolated down')
+        },
+        criticalSink((e) => {
+          delivered.push(e.type)
+        }),
+      ],
+      onSinkError: (err) => reported.push((err as Error).message),
+    })
+    const { token } = await sessions.create('u')
+    expect(await sessions.revoke(token)).toBe(true)
+    expect(reported).toEqual(['isolated down', 'isolated down'])
+    expect(delivered).toEqual(['session.created', 'session.revoked'])
+  })
+
+  it('validate builds no event when nothing listens, and refuses a sink that is not a function', async () => {
+    const clock = manualClock(T0)
+    const sessions = createSessionManager({ clock, idleTimeoutMs: 60_000 })
+    const { token } = await sessions.create('u')
+    clock.advance(60_000)
+    expect(await sessions.validate(token)).toBeNull()
+    expect(() => createSessionManager({ events: [5 as never] })).toThrow(TypeError)
   })
 })

@@ -2,12 +2,11 @@
  * The behaviour every SessionStore must show, driven through the manager with a manual clock.
  * Run against the in-memory store here and against Redis in @safeguards/session-redis.
  */
-import { manualClock } from '@safeguards/core'
+import { manualClock, type SafeguardEvent, type SessionCreatedEvent } from '@safeguards/core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   createSessionManager,
-  type SessionEvent,
   SessionLimitError,
   type SessionManagerOptions,
   type SessionStore,
@@ -31,12 +30,12 @@ export function storeContract(
   describe(`${name}: session store contract`, () => {
     async function setup(extra: Partial<SessionManagerOptions> = {}) {
       const clock = manualClock(T0)
-      const events: SessionEvent[] = []
+      const events: SafeguardEvent[] = []
       const store = await makeStore()
       const sessions = createSessionManager({
         store,
         clock,
-        onEvent: (e) => {
+        events: (e) => {
           events.push(e)
         },
         roles: { admin: { idleTimeoutMs: 5 * MIN, absoluteTimeoutMs: 4 * HOUR } },
@@ -112,8 +111,8 @@ export function storeContract(
       expect(await sessions.validate(a.token)).toBeNull()
       clock.set(T0 + 15 * MIN + 1)
       expect(await sessions.validate(b.token)).toBeNull()
-      const expired = events.filter((e) => e.type === 'session.expired')
-      expect(expired.map((e) => (e.type === 'session.expired' ? e.reason : ''))).toEqual(['idle', 'idle'])
+      const expired = events.filter((e) => e.type.startsWith('session.expired'))
+      expect(expired.map((e) => e.type)).toEqual(['session.expired.idle', 'session.expired.idle'])
       expect(await sessions.validate(a.token)).toBeNull()
     })
 
@@ -132,7 +131,7 @@ export function storeContract(
       expect(last?.expiresAt).toBe(T0 + 12 * HOUR)
       clock.set(T0 + 12 * HOUR)
       expect(await sessions.validate(token)).toBeNull()
-      expect(events.at(-1)).toMatchObject({ type: 'session.expired', reason: 'absolute', userId: 'u-abs' })
+      expect(events.at(-1)).toMatchObject({ type: 'session.expired.absolute', actor: 'u-abs' })
     })
 
     it('polling (activity: false) does not extend the idle deadline; activity does', async () => {
@@ -159,7 +158,7 @@ export function storeContract(
       clock.set(T0 + 15 * MIN)
       const results = await Promise.all(Array.from({ length: 50 }, () => sessions.validate(token)))
       expect(results.every((r) => r === null)).toBe(true)
-      expect(events.filter((e) => e.type === 'session.expired')).toHaveLength(1)
+      expect(events.filter((e) => e.type.startsWith('session.expired'))).toHaveLength(1)
       clock.set(T0 + 15 * MIN + 1)
       expect(await sessions.validate(token)).toBeNull()
     })
@@ -221,7 +220,7 @@ export function storeContract(
       const login = await sessions.create('victim', { previousToken: planted })
       expect(login.token).not.toBe(planted)
       expect(await sessions.validate(planted)).toBeNull()
-      expect(events).toContainEqual(expect.objectContaining({ type: 'session.revoked', reason: 'login' }))
+      expect(events).toContainEqual(expect.objectContaining({ type: 'session.revoked', code: 'login' }))
       const again = await sessions.create('victim', { previousToken: forged })
       expect(again.token).not.toBe(forged)
       expect(await sessions.validate(forged)).toBeNull()
@@ -243,9 +242,10 @@ export function storeContract(
       expect(admin?.session.role).toBe('admin')
       expect(admin?.session.idleTimeoutMs).toBe(5 * MIN)
       expect(admin?.session.absoluteExpiresAt).toBe(T0 + 4 * HOUR)
-      expect(
-        events.filter((e) => e.type === 'session.rotated').map((e) => (e as { reason: string }).reason),
-      ).toEqual(['rotate', 'privilege-change'])
+      expect(events.filter((e) => e.type === 'session.rotated').map((e) => e.code)).toEqual([
+        'rotate',
+        'privilege-change',
+      ])
     })
 
     it('reauthenticate: rotates, restarts both deadlines; requireRecentAuth gates step-up', async () => {
@@ -277,7 +277,7 @@ export function storeContract(
       expect(events).toContainEqual(
         expect.objectContaining({
           type: 'session.revoked',
-          reason: 'evicted',
+          code: 'evicted',
           sessionId: made[0]?.session.id,
         }),
       )
@@ -320,7 +320,7 @@ export function storeContract(
       expect(await sessions.revokeById('u-mine', 'not-an-id')).toBe(false)
     })
 
-    it('events carry ids, users and reasons, never a token', async () => {
+    it('events carry ids, actors and codes, never a token', async () => {
       const { clock, sessions, events } = await setup()
       const tokens: string[] = []
       const a = await sessions.create('u-ev')
@@ -342,10 +342,21 @@ export function storeContract(
         'session.rotated',
         'session.revoked',
         'session.created',
-        'session.expired',
+        'session.expired.idle',
       ])
-      for (const e of events) expect(e.sessionId).toMatch(/^[0-9a-f]{64}$/)
-      expect(events[0]?.sessionId).toBe(sessionIdOf(a.token))
+      for (const e of events as SessionCreatedEvent[]) {
+        expect(e.sessionId).toMatch(/^[0-9a-f]{64}$/)
+        expect(e).toMatchObject({ source: '@safeguards/session', actor: 'u-ev', outcome: 'success' })
+      }
+      expect(events[0]).toEqual({
+        type: 'session.created',
+        at: T0,
+        source: '@safeguards/session',
+        outcome: 'success',
+        actor: 'u-ev',
+        sessionId: sessionIdOf(a.token),
+        role: null,
+      })
     })
   })
 }

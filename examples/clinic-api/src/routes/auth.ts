@@ -1,10 +1,11 @@
 /**
  * Sign-in (a password, then a TOTP code), the session check on every `/api/*` request, and
- * logout. Each step is a core `auth.*` event delivered to the critical audit sink before the
- * answer leaves (110114 User Authentication / 110122 Login in the log).
+ * logout. The password hasher, the TOTP verifier and the session manager record each step
+ * themselves (`auth.*` and `session.*` events, given the critical audit sink in `clinic.ts`:
+ * 110114 User Authentication with 110122 Login or 110123 Logout in the log).
  */
 import { bytesToHex, randomBytes } from '@safeguards/core'
-import { CLINIC_SOURCE, type ClinicApp, type ClinicServices } from '../context.js'
+import type { ClinicApp, ClinicServices } from '../context.js'
 import { MIN, STAFF } from '../staff.js'
 
 const byUsername = new Map(STAFF.map((s) => [s.username, s]))
@@ -24,16 +25,8 @@ export function mountAuthRoutes(app: ClinicApp, s: ClinicServices): void {
     const stored = user ? s.verifiers.get(username) : undefined
     // An unknown user costs the same argon2id work as a known one (no user enumeration by timing).
     let ok = false
-    if (stored) ok = (await s.hasher.verify(stored, password)).valid
+    if (stored && user) ok = (await s.hasher.verify(stored, password, { actor: user.id })).valid
     else await s.hasher.dummyVerify(password)
-    await s.events.emit({
-      type: ok ? 'auth.password.succeeded' : 'auth.password.failed',
-      at: s.clock.now(),
-      source: CLINIC_SOURCE,
-      outcome: ok ? 'success' : 'failure',
-      ...(user ? { actor: user.id } : {}),
-      ...(ok ? {} : { code: 'bad_credentials' }),
-    })
     if (!ok || !user) return c.json({ error: 'invalid_credentials' }, 401)
     const challenge = bytesToHex(randomBytes(32))
     await s.challenges.put(challenge, user.id, 5 * MIN)
@@ -47,23 +40,11 @@ export function mountAuthRoutes(app: ClinicApp, s: ClinicServices): void {
     const userId = challenge === '' ? null : await s.challenges.take(challenge)
     const user = userId === null ? undefined : byId.get(userId)
     if (!user) return c.json({ error: 'invalid_challenge' }, 401)
-    const credentialId = `totp-${user.id}`
-    const r = await s.totp.verify(credentialId, s.totpSecrets.get(user.id)!, code, { throttleKey: user.id })
-    const reason = r.valid ? undefined : String((r as { reason?: string }).reason ?? 'invalid')
-    await s.events.emit({
-      type: r.valid
-        ? 'auth.totp.succeeded'
-        : reason === 'replayed'
-          ? 'auth.totp.replayed'
-          : 'auth.totp.failed',
-      at: s.clock.now(),
-      source: CLINIC_SOURCE,
-      outcome: r.valid ? 'success' : 'failure',
+    const r = await s.totp.verify(`totp-${user.id}`, s.totpSecrets.get(user.id)!, code, {
+      throttleKey: user.id,
       actor: user.id,
-      credentialId,
-      ...(reason === undefined ? {} : { code: reason }),
     })
-    if (!r.valid) return c.json({ error: 'invalid_code', reason }, 401)
+    if (!r.valid) return c.json({ error: 'invalid_code', reason: r.reason }, 401)
     const { token, session } = await s.sessions.create(user.id, { role: user.role })
     return c.json({ token, role: user.role, idleExpiresAt: session.idleExpiresAt })
   })

@@ -1,5 +1,5 @@
-import { manualClock } from '@safeguards/core'
-import { createSessionManager, type SessionEvent } from '@safeguards/session'
+import { manualClock, type SafeguardEvent, type SessionExpiredIdleEvent } from '@safeguards/core'
+import { createSessionManager } from '@safeguards/session'
 import type { TourStep } from '../step.js'
 
 const MIN = 60_000
@@ -14,11 +14,11 @@ export const sessionStep: TourStep = {
   ],
   async run(say) {
     const clock = manualClock(Date.UTC(2026, 10, 22, 9, 0, 0))
-    const events: SessionEvent[] = []
+    const events: SafeguardEvent[] = []
     const sessions = createSessionManager({
       clock,
       roles: { admin: { idleTimeoutMs: 5 * MIN, absoluteTimeoutMs: 4 * 60 * MIN } },
-      onEvent: (e) => {
+      events: (e) => {
         events.push(e)
       },
     })
@@ -56,11 +56,9 @@ export const sessionStep: TourStep = {
       `${at()} an admin idle for 5 minutes: ${(await sessions.validate(admin.token)) ? 'valid' : 'signed out'}`,
     )
 
-    const expired = events.filter((e) => e.type === 'session.expired')
+    const expired = events.filter((e) => e.type.startsWith('session.expired')) as SessionExpiredIdleEvent[]
     for (const e of expired)
-      say(
-        `audit event: ${e.type} ${e.reason} user=${e.userId} session=${e.sessionId.slice(0, 12)}… (no token)`,
-      )
+      say(`audit event: ${e.type} user=${e.actor} session=${e.sessionId.slice(0, 12)}… (no token)`)
     say(`token in any audit event: ${JSON.stringify(events).includes(token)}`)
   },
 }
