@@ -242,7 +242,9 @@ describe('audit', () => {
     expect(text).toContain('"outcomeCode":"emergency_access"')
     expect(text).toContain('"outcomeCode":"replayed"')
     // The idle logoff: the session package's session.expired.idle, coded 110114 / 110123 Logout.
-    expect(text).toMatch(/"details":\{"emitter":"@safeguards\/session","event":"session\.expired\.idle"[^}]*\}[^\n]*"subtype":\["110123"\],"type":"110114"/)
+    expect(text).toMatch(
+      /"details":\{"emitter":"@safeguards\/session","event":"session\.expired\.idle"[^}]*\}[^\n]*"subtype":\["110123"\],"type":"110114"/,
+    )
     expect(text).not.toContain('"patient":"p-1"') // patients appear as keyed pseudonyms only
   })
 })
