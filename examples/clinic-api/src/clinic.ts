@@ -21,6 +21,7 @@ import {
   bytesToHex,
   type Clock,
   createEmitter,
+  type EventSink,
   isSafeguardsError,
   randomBytes,
   systemClock,
@@ -155,6 +156,38 @@ async function seedStaff(secrets: ClinicSecrets, hasher: ReturnType<typeof creat
   return { staff, verifiers, totpSecrets }
 }
 
+/**
+ * Sessions, TOTP replay state and sign-in challenges: in Redis when shared (a logout or a used code
+ * on one instance holds on every other), else in memory. Sessions and TOTP report to `audit`.
+ */
+function signInState(
+  redis: RedisClient | undefined,
+  shared: SharedStateOptions | undefined,
+  clock: Clock,
+  audit: EventSink,
+) {
+  const r = redis && shared ? { redis, prefix: shared.redisPrefix } : undefined
+  return {
+    sessions: createSessionManager({
+      ...(r ? { store: createRedisSessionStore({ client: r.redis, prefix: `${r.prefix}sessions:` }) } : {}),
+      clock,
+      idleTimeoutMs: 15 * MIN,
+      absoluteTimeoutMs: 12 * 60 * MIN,
+      roles: { admin: { idleTimeoutMs: 5 * MIN, absoluteTimeoutMs: 4 * 60 * MIN } },
+      events: audit,
+    }),
+    // TOTP: each code is accepted once per user (the used time step is kept in the store), failures throttled.
+    totp: createTotpVerifier({
+      store: r
+        ? createRedisStore({ client: r.redis, prefix: `${r.prefix}mfa:` })
+        : createMemoryStore({ clock }),
+      now: clock,
+      events: audit,
+    }),
+    challenges: r ? redisChallenges(r.redis, `${r.prefix}challenge:`) : memoryChallenges(clock),
+  }
+}
+
 /** The Hono app: a request id on every request, the routes, and 503 when an audit record failed. */
 function clinicApp(
   s: ClinicServices,
@@ -257,29 +290,8 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     }),
     keyring,
     records: await openRecords(paths.records, envelope),
-    sessions: createSessionManager({
-      ...(redis && shared
-        ? { store: createRedisSessionStore({ client: redis, prefix: `${shared.redisPrefix}sessions:` }) }
-        : {}),
-      clock,
-      idleTimeoutMs: 15 * MIN,
-      absoluteTimeoutMs: 12 * 60 * MIN,
-      roles: { admin: { idleTimeoutMs: 5 * MIN, absoluteTimeoutMs: 4 * 60 * MIN } },
-      events: audit,
-    }),
-    // TOTP: each code is accepted once per user (the used time step is kept in the store: in Redis
-    // when shared, so a code used on one instance is refused on the others), failures throttled.
-    totp: createTotpVerifier({
-      store:
-        redis && shared
-          ? createRedisStore({ client: redis, prefix: `${shared.redisPrefix}mfa:` })
-          : createMemoryStore({ clock }),
-      now: clock,
-      events: audit,
-    }),
+    ...signInState(redis, shared, clock, audit),
     hasher,
-    challenges:
-      redis && shared ? redisChallenges(redis, `${shared.redisPrefix}challenge:`) : memoryChallenges(clock),
     verifiers: seeded.verifiers,
     totpSecrets: seeded.totpSecrets,
   }
