@@ -11,6 +11,7 @@ import { secretFromBase32, totpCode } from '@safeguards/mfa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RunningClinic, startClinic } from '../src/clinic.js'
 import { client, signIn } from '../src/demo.js'
+import { nurseEmergencyRequest } from './requests.js'
 
 const clock = manualClock(Date.UTC(2026, 10, 22, 9, 0, 0))
 let clinic: RunningClinic
@@ -99,12 +100,7 @@ describe('access control', () => {
       justification: 'Front desk is not eligible for emergency access.',
     })
     expect(refused.status).toBe(403)
-    const grant = await call('POST', '/api/emergency-access', nurse, {
-      patient: 'p-2',
-      reasonCode: 'clinical-emergency',
-      justification: 'Patient collapsed in the waiting room; not yet on a care team.',
-      minutes: 30,
-    })
+    const grant = await call('POST', '/api/emergency-access', nurse, nurseEmergencyRequest)
     expect(grant.status).toBe(200)
     const id = grant.body.id as string
     const r = await call('GET', '/api/patients/p-2/clinical', nurse, undefined, { 'x-emergency-access': id })
@@ -245,7 +241,10 @@ describe('audit', () => {
     expect(text).toContain('"outcomeCode":"no_matching_allow"')
     expect(text).toContain('"outcomeCode":"emergency_access"')
     expect(text).toContain('"outcomeCode":"replayed"')
-    expect(text).toContain('"outcomeCode":"idle"')
+    // The idle logoff: the session package's session.expired.idle, coded 110114 / 110123 Logout.
+    expect(text).toMatch(
+      /"details":\{"emitter":"@safeguards\/session","event":"session\.expired\.idle"[^}]*\}[^\n]*"subtype":\["110123"\],"type":"110114"/,
+    )
     expect(text).not.toContain('"patient":"p-1"') // patients appear as keyed pseudonyms only
   })
 })

@@ -1,2 +1,9 @@
 export type { SafeguardsLocals } from './middleware.js'
-export { auditRequests, readCookie, requireAccess, requireSession } from './middleware.js'
+export {
+  auditRequests,
+  readCookie,
+  requestRecord,
+  requireAccess,
+  requireSession,
+  SOURCE,
+} from './middleware.js'

@@ -9,7 +9,7 @@ import { compilePolicy } from '@safeguards/rbac'
 import { createSessionManager, type SessionManager } from '@safeguards/session'
 import express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { auditRequests, readCookie, requireAccess, requireSession } from '../src/index.js'
+import { auditRequests, readCookie, requireAccess, requireSession, SOURCE } from '../src/index.js'
 
 const MIN = 60_000
 const clock = manualClock(Date.UTC(2026, 10, 22, 9, 0, 0))
@@ -51,6 +51,7 @@ beforeAll(async () => {
   app.use(
     auditRequests(log, {
       observer: 'clinic-api',
+      clock,
       patient: (req) => (typeof req.params.patient === 'string' ? req.params.patient : undefined),
     }),
   )
@@ -121,13 +122,57 @@ describe('express middleware', () => {
     expect(records).toHaveLength(audited.length)
     expect(records.length).toBeGreaterThanOrEqual(6)
     const codes = records.map((r) => r.event.outcomeCode)
-    expect(codes).toEqual(expect.arrayContaining(['200', '401', '403']))
-    const denied = records.find((r) => r.event.outcomeCode === '403')?.event
-    expect(denied).toMatchObject({ action: 'R', outcome: 4, agents: [{ who: 'user/u-3' }], patient: 'p-1' })
+    expect(codes).toEqual(
+      expect.arrayContaining(['allow', 'no_session', 'invalid_session', 'no_matching_allow']),
+    )
+    const denied = records.find((r) => r.event.outcomeCode === 'no_matching_allow')?.event
+    expect(denied).toMatchObject({
+      type: 'rest',
+      subtype: ['read'],
+      action: 'R',
+      outcome: 4,
+      agents: [{ who: 'u-3', requestor: true }],
+      patient: 'p-1',
+      entities: [{ what: 'Observation', type: '2', role: '4' }],
+      details: { event: 'access.denied', emitter: SOURCE, tenant: 'clinic-a', 'counts.status': 403 },
+    })
+    const read = records.find((r) => r.event.outcomeCode === 'allow')?.event
+    expect(read).toMatchObject({
+      outcome: 0,
+      agents: [{ who: 'u-17', requestor: true }],
+      details: { event: 'record.accessed', emitter: SOURCE, tenant: 'clinic-a', 'counts.status': 200 },
+    })
     const json = JSON.stringify(records)
     expect(json).not.toContain('forged-token')
     const report = await verifyLog(await openFileStore({ dir, readOnly: true }))
     expect(report.records).toBe(records.length)
     expect(report.findings.filter((f) => f.severity === 'error')).toEqual([])
+  })
+
+  it('503 instead of the data when the audit record cannot be written', async () => {
+    const errors: unknown[] = []
+    const failing = express()
+    failing.use(
+      auditRequests(
+        { append: () => Promise.reject(new Error('audit store down')) },
+        { observer: 'clinic-api', onError: (e) => errors.push(e) },
+      ),
+    )
+    failing.get('/data', (_req, res) => {
+      res.json({ observations: [{ code: 'HbA1c', value: 7.9 }] })
+    })
+    const s = await new Promise<Server>((resolve) => {
+      const srv = failing.listen(0, '127.0.0.1', () => resolve(srv))
+    })
+    try {
+      const res = await fetch(`http://127.0.0.1:${(s.address() as AddressInfo).port}/data`)
+      expect(res.status).toBe(503)
+      const text = await res.text()
+      expect(JSON.parse(text)).toEqual({ error: 'audit_unavailable' })
+      expect(text).not.toContain('HbA1c')
+      expect(errors).toMatchObject([{ code: 'ERR_EVENT_SINK' }])
+    } finally {
+      await new Promise((r) => s.close(r))
+    }
   })
 })

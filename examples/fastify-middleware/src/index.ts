@@ -1,5 +1,5 @@
 export type { AuthnFailure, RequestFacts } from './audit-event.js'
-export { requestEvent } from './audit-event.js'
+export { requestRecord } from './audit-event.js'
 export { clearedSessionCookie, readCookie, sessionCookie } from './cookie.js'
 export type { AccessHook, AccessTarget, SafeguardsPluginOptions } from './plugin.js'
 export { safeguardsPlugin } from './plugin.js'

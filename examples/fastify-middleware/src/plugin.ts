@@ -1,15 +1,17 @@
 /**
  * A Fastify 5 plugin for the three checks every PHI route needs: a valid session (automatic
- * logoff), an access decision with a reason (RBAC), and an audit event per request, written
- * before the response leaves (fail closed: no audit record, no data).
+ * logoff), an access decision with a reason (RBAC), and an audit record per request, written
+ * before the response leaves (fail closed: no audit record, no data). The record is a core
+ * `SafeguardEvent` (`record.accessed`, `access.denied` or `access.emergency.used`) emitted to
+ * `auditSink(log, …)` of `@safeguards/audit-log` as a critical sink: the sink's table codes it.
  *
  * It is wrapped with `fastify-plugin`, so its request decorators and its audit hook reach the
  * whole app; the session and access checks are hooks the app attaches where it wants them, to an
  * encapsulated context (`api.addHook('onRequest', api.requireSession)`) or to one route
  * (`{ preHandler: app.requireAccess('read', …) }`).
  */
-import type { AuditLog, Pseudonymizer } from '@safeguards/audit-log'
-import { isSafeguardsError } from '@safeguards/core'
+import { type AuditLog, auditSink, type Pseudonymizer } from '@safeguards/audit-log'
+import { type Clock, createEmitter, isSafeguardsError, systemClock } from '@safeguards/core'
 import type { AccessRequest, Decision, DecisionPoint, Subject } from '@safeguards/rbac'
 import type { Session, SessionManager } from '@safeguards/session'
 import type {
@@ -24,7 +26,7 @@ import type {
   RouteGenericInterface,
 } from 'fastify'
 import fp from 'fastify-plugin'
-import { type AuthnFailure, requestEvent } from './audit-event.js'
+import { type AuthnFailure, requestRecord } from './audit-event.js'
 import { clearedSessionCookie, readCookie } from './cookie.js'
 
 /** What an access check decides on, besides the subject (from the session) and the action. */
@@ -80,12 +82,14 @@ export interface SafeguardsPluginOptions {
   sessions: SessionManager
   /** The compiled policy (`compilePolicy`). */
   pdp: DecisionPoint
-  /** The audit log every request is recorded in. */
+  /** The audit log every request is recorded in (through `auditSink`, critical). */
   log: AuditLog
   /** Keyed pseudonyms for patient ids, so that the audit log holds no patient identifier. */
   pseudonymizer: Pseudonymizer
-  /** The audit source: this application's name. */
+  /** The audit source (`source.observer`): this application's name. */
   observer: string
+  /** The clock of the records' time (default the system clock). */
+  clock?: Clock
   /** The tenant the subject's roles are held in. */
   tenant: string | ((session: Session) => string)
   /** The subject's roles (from your directory); may be async. */
@@ -102,12 +106,14 @@ export interface SafeguardsPluginOptions {
 
 interface Facts {
   authn?: AuthnFailure
-  access?: { action: string; decision: Decision }
+  access?: { action: string; resource: AccessTarget['resource']; decision: Decision }
   patient?: string
 }
 
 const safeguards: FastifyPluginAsync<SafeguardsPluginOptions> = async (fastify, options) => {
   const { sessions, pdp, log, pseudonymizer, observer, tenant } = options
+  const clock = options.clock ?? systemClock
+  const records = createEmitter({ events: auditSink(log, { source: observer, pseudonymize: pseudonymizer }) })
   const cookie = options.cookie ?? '__Host-sid'
   const tenantOf = typeof tenant === 'string' ? () => tenant : tenant
   const onAuditError =
@@ -168,7 +174,7 @@ const safeguards: FastifyPluginAsync<SafeguardsPluginOptions> = async (fastify, 
         const decision = pdp.decide({ ...t, subject: request.subject, action })
         request.decision = decision
         const f = note(request)
-        f.access = { action, decision }
+        f.access = { action, resource: t.resource, decision }
         if (t.resource.patient) f.patient = t.resource.patient
         if (!decision.allowed) return forbid(reply, decision)
       },
@@ -180,20 +186,17 @@ const safeguards: FastifyPluginAsync<SafeguardsPluginOptions> = async (fastify, 
     const f = facts.get(request) ?? {}
     try {
       const patient = f.patient ?? options.patient?.(request)
-      await log.append(
-        requestEvent(
-          {
-            method: request.method,
-            route: request.routeOptions.url,
-            status: reply.statusCode,
-            requestId: request.id,
-            userId: request.session?.userId,
-            authn: f.authn,
-            access: f.access,
-            patient: patient ? pseudonymizer.pseudonym(patient) : undefined,
-          },
-          observer,
-        ),
+      await records.emit(
+        requestRecord({
+          at: clock.now(),
+          method: request.method,
+          route: request.routeOptions.url,
+          status: reply.statusCode,
+          userId: request.session?.userId,
+          authn: f.authn,
+          access: f.access,
+          patient,
+        }),
       )
       return payload
     } catch (e) {

@@ -122,6 +122,7 @@ beforeAll(async () => {
     log,
     pseudonymizer,
     observer: 'clinic-api',
+    clock,
     tenant: 'clinic-a',
     roles: (s) => directory[s.userId] ?? [],
     patient: (request) => (request.params as { patient?: string }).patient,
@@ -254,51 +255,85 @@ describe('fastify plugin', () => {
     for await (const r of store.read(0)) records.push(JSON.parse(new TextDecoder().decode(r.bytes)))
     await store.close()
     expect(records).toHaveLength(sent)
-    const events = records.map((r) => r.event as { outcomeCode: string; details: Record<string, string> })
+    type Rec = {
+      type: string
+      subtype?: string[]
+      outcome: number
+      outcomeCode?: string
+      agents: { who: string; purposeOfUse?: string[] }[]
+      entities?: { what: string }[]
+      details: Record<string, string | number>
+    }
+    const events = records.map((r) => r.event as unknown as Rec)
     const p1 = pseudonymizer.pseudonym('p-1')
     const p2 = pseudonymizer.pseudonym('p-2')
+    const emitter = '@safeguards-examples/fastify-middleware'
+    // A refusal by the access check: access.denied (FHIR rest read, minor failure 4, the reason).
     expect(events).toContainEqual(
       expect.objectContaining({
+        type: 'rest',
+        subtype: ['read'],
         action: 'R',
         outcome: 4,
-        outcomeCode: '403',
-        agents: [{ requestor: true, who: 'user/u-3' }],
+        outcomeCode: 'no_matching_allow',
+        agents: [{ requestor: true, who: 'u-3' }],
         patient: p1,
-        details: {
-          route: '/api/patients/:patient/observations',
-          access: 'read',
-          decision: 'no_matching_allow',
-        },
+        entities: [{ what: 'Observation', type: '2', role: '4' }],
+        details: { event: 'access.denied', emitter, tenant: 'clinic-a', 'counts.status': 403 },
       }),
     )
+    // An allowed read: record.accessed, success, the decision's reason.
     expect(events).toContainEqual(
       expect.objectContaining({
-        outcomeCode: '200',
+        type: 'rest',
+        subtype: ['read'],
+        outcome: 0,
+        outcomeCode: 'allow',
+        agents: [{ requestor: true, who: 'u-17' }],
         patient: p1,
-        details: { route: '/api/patients/:patient/observations', access: 'read', decision: 'allow' },
+        details: { event: 'record.accessed', emitter, tenant: 'clinic-a', 'counts.status': 200 },
       }),
     )
+    // No session: access.denied on the route pattern, no actor but the emitter.
     expect(events).toContainEqual(
       expect.objectContaining({
-        outcomeCode: '401',
-        agents: [{ requestor: true, who: 'anonymous' }],
+        outcome: 4,
+        outcomeCode: 'no_session',
+        agents: [{ requestor: true, who: emitter }],
         patient: p1,
-        details: { route: '/api/patients/:patient/observations', authn: 'no_session' },
+        entities: [{ what: '/api/patients/:patient/observations', type: '2', role: '4' }],
+        details: { event: 'access.denied', emitter, 'counts.status': 401 },
       }),
     )
-    expect(events.filter((e) => e.details.authn === 'invalid_session').length).toBeGreaterThanOrEqual(4)
-    const emergency = events.find((e) => e.details.decision === 'emergency_access')
+    expect(events.filter((e) => e.outcomeCode === 'invalid_session').length).toBeGreaterThanOrEqual(4)
+    // The emergency read: its audit:emergency-access obligation met with a BTG record.
+    const emergency = events.find((e) => e.details.event === 'access.emergency.used')
     expect(emergency).toMatchObject({
-      outcomeCode: '200',
+      type: 'rest',
+      subtype: ['read'],
+      outcome: 0,
+      outcomeCode: 'emergency_access',
+      agents: [{ requestor: true, who: 'u-17', purposeOfUse: ['BTG'] }],
       patient: p2,
-      details: { emergencyReason: 'clinical-emergency' },
+      details: { 'counts.status': 200 },
     })
-    expect(emergency?.details.emergencyGrant).toMatch(/^[A-Za-z0-9_-]{22}$/)
+    expect(emergency?.details.grantId).toMatch(/^[A-Za-z0-9_-]{22}$/)
     expect(events).toContainEqual(
-      expect.objectContaining({ outcomeCode: '404', details: { route: 'unmatched' } }),
+      expect.objectContaining({
+        outcome: 8,
+        outcomeCode: '404',
+        entities: [{ what: 'unmatched', type: '2', role: '4' }],
+        details: { event: 'record.accessed', emitter, 'counts.status': 404 },
+      }),
     )
     expect(events).toContainEqual(
-      expect.objectContaining({ outcomeCode: '204', details: { route: '/login' } }),
+      expect.objectContaining({
+        subtype: ['create'],
+        action: 'C',
+        outcome: 0,
+        outcomeCode: '204',
+        entities: [{ what: '/login', type: '2', role: '4' }],
+      }),
     )
     // Nothing in the file is a token or a raw patient id.
     const file = readdirSync(join(dir, 'segments'))
@@ -336,12 +371,13 @@ describe('fastify plugin, failing closed', () => {
       expect(res.statusCode).toBe(503)
       expect(res.json()).toEqual({ error: 'session_store_unavailable' })
       const store = await openFileStore({ dir: d, readOnly: true })
-      const events: { event: { outcomeCode: string; details: Record<string, string> } }[] = []
+      const events: { event: { outcome: number; outcomeCode: string; details: Record<string, unknown> } }[] =
+        []
       for await (const r of store.read(0)) events.push(JSON.parse(new TextDecoder().decode(r.bytes)))
       await store.close()
-      expect(events.map((e) => [e.event.outcomeCode, e.event.details.authn])).toEqual([
-        ['503', 'session_store_unavailable'],
-      ])
+      expect(
+        events.map((e) => [e.event.outcome, e.event.outcomeCode, e.event.details['counts.status']]),
+      ).toEqual([[4, 'session_store_unavailable', 503]])
     } finally {
       await fastify.close()
       await auditLog.close()
@@ -372,7 +408,8 @@ describe('fastify plugin, failing closed', () => {
       expect(res.json()).toEqual({ error: 'audit_unavailable' })
       expect(res.body).not.toContain('HbA1c')
       expect(errors).toHaveLength(1)
-      expect(errors[0]).toMatchObject({ code: 'ERR_AUDIT_CLOSED' })
+      // The critical audit sink failed: EventSinkError, caused by the closed log.
+      expect(errors[0]).toMatchObject({ code: 'ERR_EVENT_SINK', cause: { code: 'ERR_AUDIT_CLOSED' } })
     } finally {
       await fastify.close()
       rmSync(d, { recursive: true, force: true })

@@ -1,0 +1,96 @@
+/**
+ * The records the clinic's accesses leave in the audit log, written through `auditSink` (no hand
+ * mapping): a chart read is a `rest` read with the real outcome; a read relying on an emergency
+ * grant meets its `audit:emergency-access` obligation with a `BTG` record, written before the data
+ * leaves; and when the audit log cannot be written, the read fails closed (503, no data).
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { AuditEvent } from '@safeguards/audit-log'
+import { manualClock } from '@safeguards/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type RunningClinic, startClinic } from '../src/clinic.js'
+import { client, signIn } from '../src/demo.js'
+import { nurseEmergencyRequest } from './requests.js'
+
+const clock = manualClock(Date.UTC(2026, 10, 22, 9, 0, 0))
+let clinic: RunningClinic
+let call: ReturnType<typeof client>
+let failing = false
+
+beforeAll(async () => {
+  clinic = await startClinic({
+    clock,
+    demo: { advance: (ms) => clock.advance(ms) },
+    wrapAuditLog: (log) => ({
+      append: (e) => (failing ? Promise.reject(new Error('audit store unavailable')) : log.append(e)),
+    }),
+  })
+  call = client(clinic.url)
+})
+afterAll(async () => {
+  failing = false
+  await clinic?.stop()
+})
+
+const records = (): AuditEvent[] => {
+  const dir = join(clinic.paths.audit, 'segments')
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .sort()
+    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean))
+    .map((l) => (JSON.parse(l) as { event: AuditEvent }).event)
+}
+
+describe('access records', () => {
+  it('records a chart read as a FHIR rest read by the clinic, the patient pseudonymised', async () => {
+    const nurse = await signIn(clinic, 'nora.nurse')
+    expect((await call('GET', '/api/patients/p-1/clinical', nurse)).status).toBe(200)
+    const read = records().at(-1)!
+    expect(read).toMatchObject({
+      type: 'rest',
+      subtype: ['read'],
+      action: 'R',
+      outcome: 0,
+      outcomeCode: 'allow',
+      agents: [{ who: 'u-nurse', requestor: true }],
+      source: { observer: 'clinic-api' },
+      entities: [{ what: 'Clinical', type: '2', role: '4' }],
+      details: { event: 'record.accessed', emitter: 'clinic-api', tenant: 'clinic-a' },
+    })
+    expect(read.patient).toMatch(/^ps:clinic:/)
+    expect(read.agents[0]!.purposeOfUse).toBeUndefined()
+  })
+
+  it('an emergency read writes a BTG record before the data leaves, and fails closed without it', async () => {
+    const nurse = await signIn(clinic, 'nora.nurse')
+    const grant = await call('POST', '/api/emergency-access', nurse, nurseEmergencyRequest)
+    expect(grant.status).toBe(200)
+    const headers = { 'x-emergency-access': grant.body.id as string }
+    const ok = await call('GET', '/api/patients/p-2/clinical', nurse, undefined, headers)
+    expect(ok.status).toBe(200)
+    const used = records().filter((r) => r.details?.event === 'access.emergency.used')
+    // rbac's record of the decision (isolated) and the clinic's record of the access (critical).
+    expect(used.map((r) => r.details?.emitter).sort()).toEqual(['@safeguards/rbac', 'clinic-api'])
+    expect(used.find((r) => r.details?.emitter === 'clinic-api')).toMatchObject({
+      type: 'rest',
+      subtype: ['read'],
+      outcome: 0,
+      outcomeCode: 'emergency_access',
+      agents: [{ who: 'u-nurse', requestor: true, purposeOfUse: ['BTG'] }],
+      details: { grantId: grant.body.id },
+    })
+
+    const before = records().length
+    failing = true
+    try {
+      const refused = await call('GET', '/api/patients/p-2/clinical', nurse, undefined, headers)
+      expect(refused.status).toBe(503)
+      expect(refused.body).toEqual({ error: 'audit_unavailable' })
+      expect(JSON.stringify(refused.body)).not.toContain('I48.91')
+    } finally {
+      failing = false
+    }
+    expect(records().length).toBe(before)
+  })
+})
