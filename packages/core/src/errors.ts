@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { errorCode } from './error-code.js'
 
 /** The error codes raised by `@safeguards/core`. Stable: adding a code is a minor change, removing one is major. */
 export type CoreErrorCode =
@@ -284,8 +285,7 @@ export class IoError extends SafeguardsError<'ERR_IO'> {
   readonly syscallCode: string | undefined
   /** @param operation - what was attempted; @param path - on which file; @param options - the cause. */
   constructor(operation: string, path: string, options?: SafeguardsErrorOptions) {
-    const c = (options?.cause as { code?: unknown } | null | undefined)?.code
-    const syscallCode = typeof c === 'string' ? c : undefined
+    const syscallCode = errorCode(options?.cause)
     super('ERR_IO', `cannot ${operation} ${path}${syscallCode ? ` (${syscallCode})` : ''}`, {
       ...options,
       category: 'io',

@@ -1,26 +1,7 @@
 /**
- * The `code` of a thrown value: Node's system errors (`ENOENT`, `EACCES`…), Node's own `ERR_*`
- * errors and SDK errors all carry one. One helper instead of `(e as { code?: string }).code` casts.
+ * `errorCode` on the Node subpath, where the I/O code that needs it lives. The one implementation
+ * is in the root entry's modules (it imports nothing from `node:`), so `IoError` shares it.
  *
  * @module
  */
-
-/**
- * Returns `error.code` when `error` is an object with a string `code`, otherwise `undefined`.
- *
- * @example
- * ```ts
- * import { readFile } from 'node:fs/promises'
- * import { errorCode } from '@safeguards/core/node'
- *
- * const text = await readFile('/etc/app.json', 'utf8').catch((e: unknown) => {
- *   if (errorCode(e) === 'ENOENT') return '{}'
- *   throw e
- * })
- * ```
- */
-export function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined
-  const code = (error as { code?: unknown }).code
-  return typeof code === 'string' ? code : undefined
-}
+export { errorCode } from '../error-code.js'

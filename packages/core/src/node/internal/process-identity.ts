@@ -5,6 +5,7 @@
  */
 import { readFileSync, readlinkSync } from 'node:fs'
 import { hostname } from 'node:os'
+import { errorCode } from '../error-code.js'
 
 /** A process as recorded in a lock file. */
 export interface ProcessIdentity {
@@ -65,7 +66,7 @@ function pidExists(pid: number): boolean {
     return true
   } catch (e) {
     // EPERM: the process exists but belongs to another user.
-    return (e as { code?: unknown }).code === 'EPERM'
+    return errorCode(e) === 'EPERM'
   }
 }
 
