@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export { assertBytes, assertInteger, assertKnownOptions, assertString } from './assert.js'
+export { builtinModule } from './builtin-module.js'
 export {
   base64ToBytes,
   base64urlToBytes,

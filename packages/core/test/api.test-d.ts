@@ -4,6 +4,7 @@
  */
 import { describe, expectTypeOf, test } from 'vitest'
 import {
+  builtinModule,
   type Clock,
   createEmitter,
   criticalSink,
@@ -36,6 +37,7 @@ describe('@safeguards/core public types', () => {
   test('clock and hashing', () => {
     expectTypeOf<Clock['now']>().returns.toBeNumber()
     expectTypeOf(sha256Hex).returns.toEqualTypeOf<string>()
+    expectTypeOf(builtinModule<{ a(): void }>).returns.toEqualTypeOf<{ a(): void } | undefined>()
     expectTypeOf(writeFileAtomic).returns.resolves.toBeVoid()
     expectTypeOf(withFileLock<number>).returns.resolves.toBeNumber()
   })

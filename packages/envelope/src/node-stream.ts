@@ -6,6 +6,7 @@
  * @module
  */
 import type { Duplex } from 'node:stream'
+import { builtinModule } from '@safeguards/core'
 
 interface StreamModule {
   Duplex: { fromWeb(pair: { readable: ReadableStream; writable: WritableStream }, options?: object): Duplex }
@@ -26,8 +27,7 @@ interface StreamModule {
  * ```
  */
 export function toNodeStream(transform: TransformStream<Uint8Array, Uint8Array>): Duplex {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
-  const mod = proc?.getBuiltinModule?.('node:stream') as StreamModule | undefined
+  const mod = builtinModule<StreamModule>('node:stream', ['Duplex'])
   if (mod === undefined) throw new TypeError('toNodeStream needs Node.js (node:stream)')
   return mod.Duplex.fromWeb(transform, { objectMode: false })
 }

@@ -1,8 +1,8 @@
 /**
- * Finds node:crypto at run time without a static import, so core stays loadable in browsers and
- * edge runtimes. `process.getBuiltinModule` exists from Node 20.16 and 22.3 (and in Deno and Bun).
- * Only the slice of the API core uses is typed here; src has no `@types/node`.
+ * node:crypto found at run time (through {@link builtinModule}), so core stays loadable in browsers
+ * and edge runtimes. Only the slice of the API core uses is typed here; src has no `@types/node`.
  */
+import { builtinModule } from '../builtin-module.js'
 
 /** The part of a node:crypto Hash/Hmac object we use. */
 export interface NativeHash {
@@ -18,21 +18,8 @@ export interface NativeCrypto {
   hash?: (algorithm: string, data: Uint8Array | string, outputEncoding: 'hex') => string
 }
 
-interface ProcessLike {
-  getBuiltinModule?: (id: string) => unknown
-}
-
-function load(): NativeCrypto | undefined {
-  try {
-    const proc = (globalThis as { process?: ProcessLike }).process
-    const mod = proc?.getBuiltinModule?.('node:crypto') as Partial<NativeCrypto> | undefined
-    if (mod && typeof mod.createHash === 'function' && typeof mod.createHmac === 'function')
-      return mod as NativeCrypto
-  } catch {
-    // fall through to the portable implementation
-  }
-  return undefined
-}
-
 /** node:crypto when the runtime has it, otherwise undefined. Resolved once. */
-export const nativeCrypto: NativeCrypto | undefined = load()
+export const nativeCrypto: NativeCrypto | undefined = builtinModule<NativeCrypto>('node:crypto', [
+  'createHash',
+  'createHmac',
+])

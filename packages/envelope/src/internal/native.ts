@@ -1,9 +1,9 @@
 /**
- * Finds node:crypto at run time without a static import (the pattern of core's
- * `internal/native-crypto.ts`), so the package stays loadable in browsers and edge runtimes, where
- * Web Crypto or the portable noble backend runs instead. Only the slice of the API used here is
- * typed.
+ * node:crypto found at run time (core's `builtinModule`), so the package stays loadable in browsers
+ * and edge runtimes, where Web Crypto or the portable noble backend runs instead. Only the slice of
+ * the API used here is typed.
  */
+import { builtinModule } from '@safeguards/core'
 
 /** A node:crypto GCM cipher. */
 export interface NodeGcmCipher {
@@ -42,30 +42,13 @@ export interface NodeCrypto {
   hash?: OneShotHash
 }
 
-interface ProcessLike {
-  getBuiltinModule?: (id: string) => unknown
-}
-
-function load(): NodeCrypto | undefined {
-  try {
-    const proc = (globalThis as { process?: ProcessLike }).process
-    const mod = proc?.getBuiltinModule?.('node:crypto') as Partial<NodeCrypto> | undefined
-    if (
-      mod &&
-      typeof mod.createCipheriv === 'function' &&
-      typeof mod.createDecipheriv === 'function' &&
-      typeof mod.createSecretKey === 'function' &&
-      typeof mod.hkdfSync === 'function'
-    )
-      return mod as NodeCrypto
-  } catch {
-    // fall through: Web Crypto or noble
-  }
-  return undefined
-}
-
 /** node:crypto when the runtime has it, otherwise undefined. Resolved once. */
-export const nodeCrypto: NodeCrypto | undefined = load()
+export const nodeCrypto: NodeCrypto | undefined = builtinModule<NodeCrypto>('node:crypto', [
+  'createCipheriv',
+  'createDecipheriv',
+  'createSecretKey',
+  'hkdfSync',
+])
 
 /** Web Crypto's SubtleCrypto when the runtime has it. */
 export const subtle: SubtleCrypto | undefined = (globalThis as { crypto?: Crypto }).crypto?.subtle
