@@ -64,6 +64,15 @@ export { proveConsistency, proveInclusion, verifyConsistencyBundle, verifyInclus
 export type { Pseudonymizer } from './pseudonym.js'
 export { createPseudonymizer } from './pseudonym.js'
 export type {
+  AuditQuery,
+  IndexAnswer,
+  IndexQuery,
+  QueriedRecord,
+  QueryOptions,
+  QueryResult,
+} from './query.js'
+export { queryLog } from './query.js'
+export type {
   AuditAction,
   AuditAgent,
   AuditDetailValue,

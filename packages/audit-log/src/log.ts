@@ -32,6 +32,7 @@ import { eventText, hex, hexInto, RecordArena, recordText } from './internal/enc
 import { bytesAt, scanRecord } from './internal/record-header.js'
 import { leafHashOf, sha256Fast } from './internal/sha256.js'
 import { CompactRange } from './merkle.js'
+import { type AuditQuery, type QueryOptions, type QueryResult, queryLog } from './query.js'
 import { type AuditEvent, formatRecorded, validateEvent } from './record.js'
 import type { AppendRecord, AuditStore, StoredCheckpoint, TailRecovery } from './store.js'
 
@@ -97,6 +98,15 @@ export interface AuditLog {
    * null when the log has no signer, or is empty and has no checkpoint.
    */
   checkpoint(): Promise<StoredCheckpoint | null>
+  /**
+   * Finds stored records by patient, user, type, action, outcome or time, in sequence order, over a
+   * snapshot of the store (see {@link queryLog}): records this writer has queued but not yet made
+   * durable are not part of it.
+   *
+   * @throws {TypeError} / {RangeError} for a malformed query. @throws {AuditCorruptionError} when a
+   * record in the range does not parse. @throws {AuditClosedError} after `close`.
+   */
+  query(query: AuditQuery, options?: QueryOptions): Promise<QueryResult>
   /** Flushes, writes a final checkpoint, stops the timer and (by default) closes the store. */
   close(): Promise<void>
 }
@@ -375,6 +385,11 @@ class Log implements AuditLog {
 
   checkpoint(): Promise<StoredCheckpoint | null> {
     return this.#serial(() => this.#checkpointNow())
+  }
+
+  query(query: AuditQuery, options?: QueryOptions): Promise<QueryResult> {
+    if (this.#closed) return Promise.reject(new AuditClosedError())
+    return queryLog(this.#store, query, options)
   }
 
   async #checkpointNow(): Promise<StoredCheckpoint | null> {

@@ -21,6 +21,8 @@
  * @module
  */
 
+import type { IndexAnswer, IndexQuery } from './query.js'
+
 /** The hash of "no record": the `prev` of sequence number 0, 32 zero bytes. */
 export const ZERO_HASH: Uint8Array = new Uint8Array(32)
 
@@ -153,6 +155,17 @@ export interface AuditStore {
    * record for each. Stores whose appends are transactional never have any and may omit this.
    */
   takeRecoveries?(): readonly TailRecovery[]
+
+  /**
+   * Optional index for {@link queryLog}: the stored records with `after < seq < through` that may
+   * match `query.patient` and `query.who` (every key given), ascending, where `through <= query.size`
+   * is how far the index reaches; `undefined` when it cannot help (the query then reads every
+   * record). It may return extra candidates (each is checked against the whole query) but must never
+   * leave a match out. An index is derived data: losing it loses nothing.
+   *
+   * @throws {AuditStoreError} on I/O failure.
+   */
+  queryIndex?(query: IndexQuery): Promise<IndexAnswer | undefined>
 
   /**
    * Bytes after the last complete record left by a writer that crashed mid-write and not yet cut

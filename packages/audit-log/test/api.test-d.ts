@@ -14,6 +14,7 @@ import {
   type AuditKeyError,
   type AuditLockTimeoutError,
   type AuditLog,
+  type AuditQuery,
   type AuditSinkOptions,
   type AuditSinkRow,
   type AuditStore,
@@ -30,12 +31,18 @@ import {
   type FileStore,
   type FileStoreOptions,
   type InclusionBundle,
+  type IndexAnswer,
+  type IndexQuery,
   type Keyring,
   type NonCanonicalInputError,
   openAuditLog,
   openFileStore,
   type Pseudonymizer,
   proveInclusion,
+  type QueriedRecord,
+  type QueryOptions,
+  type QueryResult,
+  queryLog,
   type StoredRecord,
   storedToFhir,
   type UnknownCheckpointKeyError,
@@ -66,6 +73,15 @@ describe('@safeguards/audit-log public types', () => {
     expectTypeOf<FileStore>().toMatchTypeOf<AuditStore>()
     expectTypeOf(validateEvent).returns.toEqualTypeOf<AuditEvent>()
     expectTypeOf(createPseudonymizer).returns.toEqualTypeOf<Pseudonymizer>()
+  })
+  test('queries', () => {
+    expectTypeOf(queryLog).parameters.toEqualTypeOf<[AuditStore, AuditQuery, QueryOptions?]>()
+    expectTypeOf(queryLog).returns.resolves.toEqualTypeOf<QueryResult>()
+    expectTypeOf<AuditLog['query']>().returns.resolves.toEqualTypeOf<QueryResult>()
+    expectTypeOf<QueryResult>().toMatchTypeOf<AsyncIterable<QueriedRecord>>()
+    expectTypeOf<AuditStore['queryIndex']>().toEqualTypeOf<
+      ((query: IndexQuery) => Promise<IndexAnswer | undefined>) | undefined
+    >()
   })
   test('verification and proofs', () => {
     expectTypeOf(verifyLog).parameters.toEqualTypeOf<[AuditStore, VerifyOptions?]>()
