@@ -1,10 +1,21 @@
 import { describe, expect, it } from 'vitest'
-import { compileRules, createMonitor, DETECTOR_NAMES, type Finding, formatResult } from '../src/index.js'
+import {
+  compileRules,
+  createMonitor,
+  DETECTOR_NAMES,
+  type Finding,
+  formatResult,
+  type Resolvers,
+} from '../src/index.js'
 import { type Clinic, generateClinic } from './support/clinic.js'
 import { STREAM, toRecords } from './support/records.js'
 
-async function review(clinic: Clinic, chunk = 997): Promise<{ findings: readonly Finding[]; json: string }> {
-  const m = createMonitor({ stream: STREAM, rules: compileRules(clinic.rules), resolvers: clinic.resolvers })
+async function review(
+  clinic: Clinic,
+  chunk = 997,
+  resolvers: Resolvers = clinic.resolvers,
+): Promise<{ findings: readonly Finding[]; json: string }> {
+  const m = createMonitor({ stream: STREAM, rules: compileRules(clinic.rules), resolvers })
   const records = toRecords(clinic.events)
   for (let i = 0; i < records.length; i += chunk) await m.feed(records.slice(i, i + chunk))
   m.flush()
@@ -48,6 +59,21 @@ describe('a seeded clinic with planted incidents', () => {
       [],
     )
     for (const d of DETECTOR_NAMES) expect(rows[d]?.planted, d).toBeGreaterThanOrEqual(2)
+  })
+})
+
+describe('batch and follow agree', () => {
+  it('one feed, chunks of 1 and of 4,096, and asynchronous resolvers give byte-identical output', async () => {
+    const clinic = generateClinic(7)
+    const batch = await review(clinic, Number.MAX_SAFE_INTEGER)
+    expect(batch.findings.length).toBeGreaterThanOrEqual(clinic.expectations.length)
+    expect((await review(clinic, 1)).json).toBe(batch.json)
+    const { careRelationship, staffPatient } = clinic.resolvers
+    const slow: Resolvers = {
+      careRelationship: async (w, p) => careRelationship(w, p),
+      staffPatient: async (p) => staffPatient(p),
+    }
+    expect((await review(clinic, 4096, slow)).json).toBe(batch.json)
   })
 })
 
