@@ -19,16 +19,16 @@ import type { DetectorName } from './detectors.js'
 import { MonitorOrderError } from './errors.js'
 import { compareFindings, type Finding } from './finding.js'
 import { type AccessQuestions, decide, pending, settle, settled, type Verdicts } from './internal/access.js'
-import { DetectorEpisodes, type Signal } from './internal/episodes.js'
+import { DetectorEpisodes } from './internal/episodes.js'
 import { Resolver, type UnknownReason } from './internal/resolve.js'
 import { type NormalEvent, normalizeStored, type RecordProblem } from './normalize.js'
 import { defaultRules, type RuleSet } from './rules.js'
-import { inRange, type LocalTime, localTimeIn, type Shift, shiftsCover } from './schedule.js'
+import { inRange, type LocalClock, localTimeIn, type Shift, shiftsCover } from './schedule.js'
 
 /**
  * The app's explanations. Each may answer synchronously or with a promise; a resolver that throws,
  * rejects or exceeds `resolverTimeoutMs` makes its detector report `unknown` for that event.
- * Answers are cached per arguments (up to 65,536), so they should come from a stable snapshot.
+ * Asynchronous answers are cached per arguments (up to 65,536): serve them from a stable snapshot.
  *
  * HIPAA: 164.308(a)(1)(ii)(D) activity review (explain first, then flag).
  *
@@ -65,6 +65,11 @@ export interface MonitorOptions {
   resolverTimeoutMs?: number
   /** Called with each finding when its episode closes. */
   onFinding?: (finding: Finding) => void
+  /**
+   * Keep every finding for `result()` (default true). A long follow sets false: findings then only
+   * go to `onFinding` and `feed`'s answer, and memory stays flat however many there are.
+   */
+  keepFindings?: boolean
   /** Review only events at or after this time (ms since the epoch); earlier ones are skipped. */
   since?: number
 }
@@ -98,7 +103,7 @@ export interface MonitorResult {
   readonly lastSeq: number | null
   /** Records more than two minutes behind the stream time. */
   readonly late: number
-  /** Closed findings, in output order. */
+  /** Closed findings, in output order (none kept with `keepFindings: false`). */
   readonly findings: readonly Finding[]
   /** Damaged records. */
   readonly problems: readonly RecordProblem[]
@@ -140,6 +145,13 @@ export interface Monitor {
 }
 
 const LATENESS_MS = 120_000
+/** The detectors decided per access from the resolvers (and the rules' lists and schedules). */
+const RESOLVED: readonly DetectorName[] = [
+  'off-hours-access',
+  'no-care-relationship',
+  'restricted-patient',
+  'self-or-coworker',
+]
 const SWEEP_EVERY = 4096
 const MAX_UNKNOWN_LISTED = 1000
 const MAX_PROBLEMS_LISTED = 1000
@@ -155,12 +167,14 @@ class MonitorEngine implements Monitor {
   private readonly lastSeen = new Map<string, number>()
   private readonly unknownBy: Partial<Record<DetectorName, number>> = {}
   private readonly unknownEvents: UnknownEvent[] = []
-  private readonly localTime: (t: number) => LocalTime
+  private readonly localTime: LocalClock
   private readonly care: Resolver<boolean> | undefined
   private readonly staff: Resolver<string | undefined> | undefined
   private readonly schedule: Resolver<readonly Shift[] | undefined> | undefined
   private readonly restricted: Resolver<readonly string[] | undefined> | undefined
   private readonly resolverChecks: boolean
+  /** The rules' restricted patients (a Map: no property lookup by an arbitrary string per access). */
+  private readonly restrictedList: Map<string, readonly string[]>
   private now = Number.NEGATIVE_INFINITY
   private records = 0
   private late = 0
@@ -174,14 +188,16 @@ class MonitorEngine implements Monitor {
   constructor(options: MonitorOptions) {
     this.options = options
     this.rules = options.rules ?? defaultRules()
+    const keep = options.keepFindings ?? true
     const emit = (f: Finding): void => {
-      this.found.push(f)
+      if (keep) this.found.push(f)
       this.closed.push(f)
       options.onFinding?.(f)
     }
     for (const rule of Object.values(this.rules.detectors))
       if (rule.enabled) this.det[rule.name] = new DetectorEpisodes(rule, options.stream, emit)
     this.localTime = localTimeIn(this.rules.timeZone)
+    this.restrictedList = new Map(Object.entries(this.rules.restricted))
     const ms = options.resolverTimeoutMs ?? 5000
     const r = options.resolvers ?? {}
     const wrap = <T>(f: ((...a: never[]) => T | Promise<T>) | undefined): Resolver<T> | undefined =>
@@ -256,8 +272,17 @@ class MonitorEngine implements Monitor {
     return n
   }
 
-  private signal(name: DetectorName, t: number, seq: number, s: Signal): void {
-    this.det[name]?.signal(t, seq, s)
+  private signal(
+    name: DetectorName,
+    t: number,
+    seq: number,
+    key: string,
+    value: string,
+    who: string | undefined,
+    address?: string,
+    patient?: string,
+  ): void {
+    this.det[name]?.signal(t, seq, key, value, who, address, patient)
   }
 
   private step(ev: NormalEvent): undefined | Promise<void> {
@@ -272,25 +297,25 @@ class MonitorEngine implements Monitor {
     if (ev.kind !== 'access' || ev.patient === undefined) return undefined
     const patient = ev.patient
     if (ev.failed) {
-      this.signal('denied-burst', t, ev.seq, { key: who, value: patient, who, patient })
+      this.signal('denied-burst', t, ev.seq, who, patient, who, undefined, patient)
       return undefined
     }
     if (ev.outcome !== 0) return undefined
-    this.signal('bulk-access', t, ev.seq, { key: who, value: patient, who })
-    if (ev.btg) this.signal('emergency-access-overuse', t, ev.seq, { key: who, value: patient, who })
+    this.signal('bulk-access', t, ev.seq, who, patient, who)
+    if (ev.btg) this.signal('emergency-access-overuse', t, ev.seq, who, patient, who)
     return this.resolverChecks ? this.access(ev, t, who, patient) : undefined
   }
 
   private signIn(ev: NormalEvent, t: number, who: string): void {
     if (ev.failed) {
-      this.signal('failed-sign-in-burst', t, ev.seq, { key: who, value: '', who })
+      this.signal('failed-sign-in-burst', t, ev.seq, who, '', who)
       if (ev.address !== undefined)
-        this.signal('password-spray', t, ev.seq, { key: ev.address, value: who, address: ev.address })
+        this.signal('password-spray', t, ev.seq, ev.address, who, undefined, ev.address)
     } else if (ev.outcome === 0) {
       const dormant = this.rules.detectors['dormant-account']
       const prev = this.lastSeen.get(who)
       if (prev !== undefined && t - prev >= dormant.windowMs)
-        this.signal('dormant-account', t, ev.seq, { key: who, value: '', who })
+        this.signal('dormant-account', t, ev.seq, who, '', who)
     }
   }
 
@@ -298,60 +323,52 @@ class MonitorEngine implements Monitor {
     const d = this.det
     const q: AccessQuestions = {}
     if (d['off-hours-access'] !== undefined) {
-      const local = this.localTime(ev.t)
-      if (inRange(local.minute, this.rules.night.from, this.rules.night.to)) {
+      if (inRange(this.localTime.minute(ev.t), this.rules.night.from, this.rules.night.to)) {
         const roles = ev.roles ?? []
-        q.shifts = this.schedule?.ask(`${who}\n${roles.join('\n')}`, who, roles.join('\n')) ?? {
-          v: undefined,
-        }
+        q.shifts = this.schedule?.ask(who, roles.join('\n')) ?? { v: undefined }
       }
     }
     if (d['restricted-patient'] !== undefined) {
-      const listed = this.rules.restricted[patient]
+      const listed = this.restrictedList.get(patient)
       if (listed !== undefined) q.allow = { v: listed }
-      else if (this.restricted !== undefined) q.allow = this.restricted.ask(patient, patient)
+      else if (this.restricted !== undefined) q.allow = this.restricted.ask(patient)
     }
     const coworker = d['self-or-coworker'] !== undefined && this.staff !== undefined
-    if (coworker && this.staff !== undefined) q.staff = this.staff.ask(patient, patient)
+    if (coworker && this.staff !== undefined) q.staff = this.staff.ask(patient)
     if (this.care !== undefined && ((d['no-care-relationship'] !== undefined && !ev.btg) || coworker))
-      q.care = this.care.ask(`${who}\n${patient}`, who, patient)
+      q.care = this.care.ask(who, patient)
     return q
   }
 
   private access(ev: NormalEvent, t: number, who: string, patient: string): undefined | Promise<void> {
     const q = this.questions(ev, who, patient)
     if (!pending(q)) {
-      this.apply(
-        ev,
-        t,
-        who,
-        patient,
-        decide(ev, who, settled(q), this.covered(ev, who), this.care !== undefined),
-      )
+      this.apply(ev, t, who, patient, decide(ev, who, settled(q), this.covered, this.care !== undefined))
       return undefined
     }
     return settle(q).then((s) =>
-      this.apply(ev, t, who, patient, decide(ev, who, s, this.covered(ev, who), this.care !== undefined)),
+      this.apply(ev, t, who, patient, decide(ev, who, s, this.covered, this.care !== undefined)),
     )
   }
 
   /** Whether given shifts (or, when none, the rules' shifts for the user and roles) cover the event. */
-  private covered(ev: NormalEvent, who: string): (shifts: readonly Shift[] | undefined) => boolean {
-    return (shifts) => {
-      const s = this.rules.schedules
-      const all = shifts ?? [...(s.users[who] ?? []), ...(ev.roles ?? []).flatMap((r) => s.roles[r] ?? [])]
-      if (all.length === 0) return false
-      const local = this.localTime(ev.t)
-      return shiftsCover(all, local.minute, local.day)
-    }
+  private readonly covered = (
+    ev: NormalEvent,
+    who: string,
+    shifts: readonly Shift[] | undefined,
+  ): boolean => {
+    const s = this.rules.schedules
+    const all = shifts ?? [...(s.users[who] ?? []), ...(ev.roles ?? []).flatMap((r) => s.roles[r] ?? [])]
+    if (all.length === 0) return false
+    return shiftsCover(all, this.localTime.minute(ev.t), this.localTime.day(ev.t))
   }
 
   private apply(ev: NormalEvent, t: number, who: string, patient: string, verdicts: Verdicts): void {
-    for (const name of Object.keys(verdicts) as DetectorName[]) {
+    for (const name of RESOLVED) {
       const v = verdicts[name]
       if (v === true) {
         const key = name === 'off-hours-access' ? who : JSON.stringify([who, patient])
-        this.signal(name, t, ev.seq, { key, value: patient, who, patient })
+        this.signal(name, t, ev.seq, key, patient, who, undefined, patient)
       } else if (v === 'error' || v === 'timeout') {
         this.unknownTotal++
         this.unknownBy[name] = (this.unknownBy[name] ?? 0) + 1

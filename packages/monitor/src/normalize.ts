@@ -95,8 +95,9 @@ function requestorOf(agents: unknown): Json | undefined {
   return undefined
 }
 
-function stringsOf(v: unknown): readonly string[] | undefined {
-  return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined
+/** An array of codes as stored (entries that are not strings simply never match a code). */
+function codesOf(v: unknown): readonly string[] | undefined {
+  return Array.isArray(v) ? (v as string[]) : undefined
 }
 
 function eventTime(event: Json, recorded: number): number {
@@ -149,11 +150,11 @@ export function normalizeRecord(record: unknown, seq: number, stream?: string): 
       kind,
       who,
       address: isObject(network) && typeof network.address === 'string' ? network.address : undefined,
-      roles: stringsOf(agent?.role),
+      roles: codesOf(agent?.role),
       outcome,
       failed: outcome === 4 || outcome === 8,
       patient: kind === 'access' ? (event.patient as string) : undefined,
-      btg: stringsOf(agent?.purposeOfUse)?.includes('BTG') === true,
+      btg: codesOf(agent?.purposeOfUse)?.includes('BTG') === true,
     },
   }
 }

@@ -84,10 +84,10 @@ export function inRange(minute: number, from: number, to: number): boolean {
   return from <= to ? minute >= from && minute < to : minute >= from || minute < to
 }
 
-/** Local wall-clock time of an instant: minutes after midnight and the weekday (0 Sunday). */
-export interface LocalTime {
-  readonly minute: number
-  readonly day: number
+/** Local wall-clock time of instants in one zone: minutes after midnight, and the weekday (0 Sunday). */
+export interface LocalClock {
+  minute(t: number): number
+  day(t: number): number
 }
 
 const BUCKET_MS = 900_000 // UTC offsets change on quarter hours only
@@ -96,7 +96,7 @@ const BUCKET_MS = 900_000 // UTC offsets change on quarter hours only
  * A converter from instants to local time in one IANA zone. The zone offset is computed once per
  * quarter hour of UTC and cached (bounded), so a million events cost a few thousand `Intl` calls.
  */
-export function localTimeIn(timeZone: string): (t: number) => LocalTime {
+export function localTimeIn(timeZone: string): LocalClock {
   const fmt = new Intl.DateTimeFormat('en-US', {
     timeZone,
     hourCycle: 'h23',
@@ -107,8 +107,11 @@ export function localTimeIn(timeZone: string): (t: number) => LocalTime {
     minute: 'numeric',
   })
   const offsets = new Map<number, number>()
-  const offsetAt = (t: number): number => {
+  let lastBucket = Number.NaN
+  let lastOffset = 0
+  const local = (t: number): number => {
     const bucket = Math.floor(t / BUCKET_MS)
+    if (bucket === lastBucket) return t + lastOffset
     let off = offsets.get(bucket)
     if (off === undefined) {
       const at = bucket * BUCKET_MS
@@ -118,11 +121,15 @@ export function localTimeIn(timeZone: string): (t: number) => LocalTime {
       if (offsets.size >= 4096) offsets.clear()
       offsets.set(bucket, off)
     }
-    return off
+    lastBucket = bucket
+    lastOffset = off
+    return t + off
   }
-  return (t: number): LocalTime => {
-    const local = t + offsetAt(t)
-    const minute = Math.floor(local / 60_000) % 1440
-    return { minute: minute < 0 ? minute + 1440 : minute, day: new Date(local).getUTCDay() }
+  return {
+    minute: (t) => {
+      const m = Math.floor(local(t) / 60_000) % 1440
+      return m < 0 ? m + 1440 : m
+    },
+    day: (t) => new Date(local(t)).getUTCDay(),
   }
 }

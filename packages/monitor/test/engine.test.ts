@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { prng } from '../../../scripts/test-support/prng.js'
 import {
+  compareFindings,
   compileRules,
   createMonitor,
   type Finding,
@@ -249,6 +250,25 @@ describe('input', () => {
     ])
     expect(r.findings.map((f) => f.seqs)).toEqual([[0, 1, 7, 8, 9]])
     expect(r.records).toBe(10)
+  })
+
+  it('keepFindings: false hands every finding to onFinding and feed, and keeps none', async () => {
+    const records = toRecords(traffic(3, 400))
+    const kept = (await run(records, [], LOW)).findings
+    const seen: Finding[] = []
+    const returned: Finding[] = []
+    const m = createMonitor({
+      stream: STREAM,
+      rules: compileRules(LOW),
+      keepFindings: false,
+      onFinding: (f) => seen.push(f),
+    })
+    for (let i = 0; i < records.length; i += 50) returned.push(...(await m.feed(records.slice(i, i + 50))))
+    returned.push(...m.flush())
+    expect(kept.length).toBeGreaterThan(0)
+    expect(m.result().findings).toEqual([])
+    expect([...seen].sort(compareFindings)).toEqual(kept)
+    expect(returned).toEqual(seen)
   })
 
   it('refuses records fed out of seq order', async () => {

@@ -37,11 +37,12 @@ export function decide(
   ev: NormalEvent,
   who: string,
   q: SettledQuestions,
-  covered: (shifts: readonly Shift[] | undefined) => boolean,
+  covered: (ev: NormalEvent, who: string, shifts: readonly Shift[] | undefined) => boolean,
   hasCare: boolean,
 ): Verdicts {
   const out: Verdicts = {}
-  if (q.shifts !== undefined) out['off-hours-access'] = 'u' in q.shifts ? q.shifts.u : !covered(q.shifts.v)
+  if (q.shifts !== undefined)
+    out['off-hours-access'] = 'u' in q.shifts ? q.shifts.u : !covered(ev, who, q.shifts.v)
   if (q.allow !== undefined) {
     if ('u' in q.allow) out['restricted-patient'] = q.allow.u
     else if (q.allow.v !== undefined) out['restricted-patient'] = !q.allow.v.includes(who)

@@ -9,17 +9,6 @@ import { findingId, MAX_CITED } from '../finding.js'
 import type { DetectorRule } from '../rules.js'
 import { WindowDeque } from './window.js'
 
-/** One qualifying event for a detector. */
-export interface Signal {
-  /** Groups signals: account, address, user, or user + patient. */
-  readonly key: string
-  /** What distinct detectors count (account or patient); unused by the others. */
-  readonly value: string
-  readonly who?: string | undefined
-  readonly address?: string | undefined
-  readonly patient?: string | undefined
-}
-
 interface Episode {
   readonly firstSeq: number
   readonly fromT: number
@@ -67,23 +56,34 @@ export class DetectorEpisodes {
     return this.keys.size
   }
 
-  /** A qualifying event at stream time `t` (non-decreasing across calls). */
-  signal(t: number, seq: number, s: Signal): void {
+  /**
+   * A qualifying event at stream time `t` (non-decreasing across calls), grouped by `key` (account,
+   * address, user, or user and patient); `value` is what a distinct detector counts.
+   */
+  signal(
+    t: number,
+    seq: number,
+    key: string,
+    value: string,
+    who: string | undefined,
+    address: string | undefined,
+    patient: string | undefined,
+  ): void {
     const w = this.rule.windowMs
-    let st = this.keys.get(s.key)
+    let st = this.keys.get(key)
     if (st === undefined) {
       const win = this.rule.kind === 'event' ? undefined : new WindowDeque(this.rule.kind === 'distinct')
-      st = { win, lastT: t, episode: undefined, who: s.who, address: s.address }
-      this.keys.set(s.key, st)
+      st = { win, lastT: t, episode: undefined, who, address }
+      this.keys.set(key, st)
     }
-    if (st.episode !== undefined && t - st.episode.lastT >= w) this.close(s.key, st)
+    if (st.episode !== undefined && t - st.episode.lastT >= w) this.close(key, st)
     st.lastT = t
-    st.win?.push(t, seq, s.value, w)
+    st.win?.push(t, seq, value, w)
     if (st.episode !== undefined) {
       st.episode.lastT = t
-      cite(st.episode, seq, s.patient)
+      cite(st.episode, seq, patient)
     } else if ((st.win === undefined ? 1 : st.win.measure) >= this.rule.threshold) {
-      st.episode = this.open(st, t, seq, s.patient)
+      st.episode = this.open(st, t, seq, patient)
     }
   }
 
