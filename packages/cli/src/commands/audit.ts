@@ -31,6 +31,7 @@ import { commandOf } from '../internal/subcommands.js'
 import { createProgress, writeJson, writeLine } from '../output.js'
 import { openLogStore } from './audit-open-log.js'
 import { checkProof, prove } from './audit-proof.js'
+import { REVIEW_USAGE, review } from './audit-review.js'
 import { keyringFrom, LOG_OPTS, nonNegative, readJsonFile, withReadOnly } from './audit-shared.js'
 
 const USAGE = `Usage: safeguards audit <subcommand> [options]
@@ -68,6 +69,7 @@ Subcommands:
   keygen      --out FILE
               Writes a new Ed25519 checkpoint signing key (private JWK, mode 0600) and prints
               its public JWK.
+${REVIEW_USAGE}
 
 LOG is a log directory or a postgres://…?stream=NAME URL. JWK files hold one JWK or a JWKS.`
 
@@ -288,7 +290,8 @@ async function keygen(argv: string[], io: CliIO): Promise<number> {
 
 /**
  * The `safeguards audit` command: `append`, `verify` (exit 0 intact, 1 integrity finding, 2 usage,
- * 74 I/O error), `checkpoint`, `prove`, `check-proof`, `export --format fhir-r4`, `keygen`.
+ * 74 I/O error), `checkpoint`, `prove`, `check-proof`, `export --format fhir-r4`, `keygen`, `review`
+ * (exit 0 nothing at or above `--fail-on`, 1 found, 2 usage or I/O).
  *
  * HIPAA: 164.312(b) audit controls (including the trail's own integrity) and 164.308(a)(1)(ii)(D)
  * information system activity review.
@@ -301,7 +304,16 @@ async function keygen(argv: string[], io: CliIO): Promise<number> {
  */
 export const auditCommand: Command = commandOf({
   name: 'audit',
-  summary: 'append to, verify, checkpoint, prove and export a tamper-evident audit log',
+  summary: 'append to, verify, checkpoint, prove, export and review a tamper-evident audit log',
   usage: USAGE,
-  subcommands: { append, verify, checkpoint, prove, 'check-proof': checkProof, export: exportFhir, keygen },
+  subcommands: {
+    append,
+    verify,
+    checkpoint,
+    prove,
+    'check-proof': checkProof,
+    export: exportFhir,
+    keygen,
+    review,
+  },
 })
