@@ -66,6 +66,11 @@ export interface MonitorOptions {
   /** Called with each finding when its episode closes. */
   onFinding?: (finding: Finding) => void
   /**
+   * Called when an episode opens, with the finding as it stands then (its id is final; `to`,
+   * `count` and `seqs` may still grow). For alerts that should not wait for the window to pass.
+   */
+  onOpen?: (finding: Finding) => void
+  /**
    * Keep every finding for `result()` (default true). A long follow sets false: findings then only
    * go to `onFinding` and `feed`'s answer, and memory stays flat however many there are.
    */
@@ -195,7 +200,7 @@ class MonitorEngine implements Monitor {
       options.onFinding?.(f)
     }
     for (const rule of Object.values(this.rules.detectors))
-      if (rule.enabled) this.det[rule.name] = new DetectorEpisodes(rule, options.stream, emit)
+      if (rule.enabled) this.det[rule.name] = new DetectorEpisodes(rule, options.stream, emit, options.onOpen)
     this.localTime = localTimeIn(this.rules.timeZone)
     this.restrictedList = new Map(Object.entries(this.rules.restricted))
     const ms = options.resolverTimeoutMs ?? 5000

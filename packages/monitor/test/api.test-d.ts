@@ -22,6 +22,9 @@ describe('@safeguards/monitor public types', () => {
     })
     expectTypeOf(api.reviewLog).returns.resolves.toEqualTypeOf<api.MonitorResult>()
     expectTypeOf(api.formatResult).returns.toBeString()
+    expectTypeOf(api.followLog).parameters.toEqualTypeOf<[store: AuditStore, options: api.FollowOptions]>()
+    expectTypeOf(api.followLog).returns.resolves.toEqualTypeOf<api.MonitorResult>()
+    expectTypeOf<api.FollowOptions['signal']>().toEqualTypeOf<AbortSignal>()
   })
   test('findings carry codes, identifiers and numbers only', () => {
     expectTypeOf<api.Finding['detector']>().toEqualTypeOf<api.DetectorName>()

@@ -44,11 +44,18 @@ export class DetectorEpisodes {
   private readonly rule: DetectorRule
   private readonly stream: string
   private readonly emit: (f: Finding) => void
+  private readonly announce: ((f: Finding) => void) | undefined
 
-  constructor(rule: DetectorRule, stream: string, emit: (f: Finding) => void) {
+  constructor(
+    rule: DetectorRule,
+    stream: string,
+    emit: (f: Finding) => void,
+    announce?: (f: Finding) => void,
+  ) {
     this.rule = rule
     this.stream = stream
     this.emit = emit
+    this.announce = announce
   }
 
   /** Number of keys held (the state size). */
@@ -84,6 +91,7 @@ export class DetectorEpisodes {
       cite(st.episode, seq, patient)
     } else if ((st.win === undefined ? 1 : st.win.measure) >= this.rule.threshold) {
       st.episode = this.open(st, t, seq, patient)
+      this.announce?.(this.finding(key, st, st.episode))
     }
   }
 
@@ -109,19 +117,23 @@ export class DetectorEpisodes {
   private close(key: string, st: KeyState): void {
     const e = st.episode as Episode
     st.episode = undefined
+    this.emit(this.finding(key, st, e))
+  }
+
+  private finding(key: string, st: KeyState, e: Episode): Finding {
     const { name, hash, severity } = this.rule
-    this.emit({
+    return {
       id: findingId(this.stream, name, hash, key, e.firstSeq),
       detector: name,
       severity,
       ...(st.who !== undefined ? { who: st.who } : {}),
       ...(st.address !== undefined ? { address: st.address } : {}),
-      ...(e.patients.length > 0 ? { patients: e.patients } : {}),
+      ...(e.patients.length > 0 ? { patients: [...e.patients] } : {}),
       from: iso(e.fromT),
       to: iso(e.lastT),
       count: e.count,
-      seqs: e.seqs,
-    })
+      seqs: [...e.seqs],
+    }
   }
 
   /** Closes the episodes, and forgets the keys, that nothing at or after stream time `t` can extend. */
