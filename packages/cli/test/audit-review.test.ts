@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runCli } from '../src/index.js'
 import { fakeIO } from './helpers.js'
@@ -112,6 +113,48 @@ describe('safeguards audit review', () => {
     expect(r.out).toMatch(/\tpassword-spray\t.*\t11\tseqs 0,1,2,4,/)
   })
 
+  it('--follow reports episodes as the log grows, until SIGTERM; then the summary and the exit code', async () => {
+    const dir = await setup()
+    const bin = resolve(import.meta.dirname, '../src/bin.ts')
+    const argv = ['audit', 'review', '--log', join(dir, 'log'), '--follow']
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@safeguards/source', '--import', 'tsx', bin, ...argv],
+      {
+        cwd: resolve(import.meta.dirname, '../../..'), // tsx resolves from the repository
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+    })
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString()
+    })
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)))
+    const until = async (re: RegExp) => {
+      for (let i = 0; i < 400 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 50))
+      expect(out, err).toMatch(re)
+    }
+    await until(/^open\thigh\tpassword-spray\tfnd_/m)
+    const more = Array.from({ length: 5 }, (_, i) => failedSignIn('Practitioner/9', '10.0.0.9', 40 + i))
+    expect((await run(['audit', 'append', '--log', 'log'], `${more.join('\n')}\n`, dir)).code).toBe(0)
+    await until(/^open\tmedium\tfailed-sign-in-burst\tfnd_\w+\tPractitioner\/9\t5\tseqs 20,21,22,23,24$/m)
+    child.kill('SIGTERM')
+    expect(await exited).toBe(1) // the spray is high
+    const batch = await run(['audit', 'review', '--log', 'log'], '', dir)
+    const closed = out.split('\n').filter((l) => /^(high|medium|low|critical)\t/.test(l))
+    expect(closed.sort()).toEqual(
+      batch.out
+        .split('\n')
+        .filter((l) => /^(high|medium|low|critical)\t/.test(l))
+        .sort(),
+    )
+    expect(out).toMatch(/^3 findings, 0 damaged records, over 25 records \(seqs 0–24\)$/m)
+  }, 25_000)
+
   it('exit 2: a rules file that does not validate names its pointer; bad options; an unreadable log', async () => {
     const dir = await setup()
     writeFileSync(join(dir, 'bad.json'), '{"detectors":{"bulk-access":{"threshold":0}}}')
@@ -123,6 +166,7 @@ describe('safeguards audit review', () => {
       ['--since', 'yesterday'],
       ['--from', '1', '--since', '2026-03-02T12:00:00Z'],
       ['--rules', 'missing.json'],
+      ['--follow', '--json'],
     ])
       expect((await run(['audit', 'review', '--log', 'log', ...argv], '', dir)).code, argv.join(' ')).toBe(2)
     expect((await run(['audit', 'review', '--log', 'nowhere'], '', dir)).code).toBe(2)

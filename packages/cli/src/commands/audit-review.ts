@@ -10,12 +10,16 @@
  */
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import type { AuditStore } from '@safeguards/audit-log'
 import { isSafeguardsError } from '@safeguards/core'
 import {
   defaultRules,
+  type Finding,
+  followLog,
   type MonitorResult,
   MonitorRulesError,
   parseRules,
+  type ReviewOptions,
   type RuleSet,
   reviewLog,
   SEVERITIES,
@@ -30,7 +34,7 @@ import { openLogStore } from './audit-open-log.js'
 import { LOG_OPTS, nonNegative } from './audit-shared.js'
 
 /** The usage lines of `audit review`, for the `audit` command's usage text. */
-export const REVIEW_USAGE = `  review      --log LOG [--rules FILE] [--from SEQ | --since TIME] [--json]
+export const REVIEW_USAGE = `  review      --log LOG [--rules FILE] [--from SEQ | --since TIME] [--json | --follow]
               [--fail-on low|medium|high|critical]
               Runs the activity-review detectors (failed sign-in bursts, password spray,
               bulk access, denials, off-hours, emergency access, dormant accounts,
@@ -39,7 +43,11 @@ export const REVIEW_USAGE = `  review      --log LOG [--rules FILE] [--from SEQ 
               count, seqs), or the result as JSON (the same bytes for the same log and
               rules). Damaged records are listed as verify lists them. Exit 0 nothing at
               or above --fail-on (default high) and no damaged record, 1 otherwise,
-              2 usage (a rules file that does not validate names its JSON pointer) or I/O.`
+              2 usage (a rules file that does not validate names its JSON pointer) or I/O.
+              --follow keeps reviewing as the log grows (the same findings as a batch
+              review), printing a line when an episode opens ("open", with its final id)
+              and when it closes, until SIGINT or SIGTERM; then the summary and the exit
+              code as above.`
 
 function rulesFrom(io: CliIO, values: ParsedValues): RuleSet {
   const path = optionalString(values, 'rules')
@@ -74,16 +82,16 @@ function failOn(values: ParsedValues): Severity {
   return s as Severity
 }
 
-function printText(io: CliIO, r: MonitorResult): void {
+/** One finding as a line: severity, detector, id, who or address, count, seqs. */
+function findingLine(f: Finding): string {
+  const more = f.count > f.seqs.length ? ',…' : ''
+  const subject = safeText(f.who ?? f.address ?? '-')
+  return `${f.severity}\t${f.detector}\t${f.id}\t${subject}\t${f.count}\tseqs ${f.seqs.join(',')}${more}`
+}
+
+function printText(io: CliIO, r: MonitorResult, findings: boolean): void {
   for (const p of r.problems) writeLine(io, `${p.severity}\tseq ${p.seq}\t${p.code}\t${p.message}`)
-  for (const f of r.findings) {
-    const more = f.count > f.seqs.length ? ',…' : ''
-    const subject = safeText(f.who ?? f.address ?? '-')
-    writeLine(
-      io,
-      `${f.severity}\t${f.detector}\t${f.id}\t${subject}\t${f.count}\tseqs ${f.seqs.join(',')}${more}`,
-    )
-  }
+  if (findings) for (const f of r.findings) writeLine(io, findingLine(f))
   for (const [detector, n] of Object.entries(r.unknown.byDetector))
     writeLine(io, `unknown\t${detector}\t${n} events undecided (a resolver failed)`)
   const range = r.firstSeq === null ? 'an empty range' : `seqs ${r.firstSeq}–${r.lastSeq}`
@@ -91,6 +99,25 @@ function printText(io: CliIO, r: MonitorResult): void {
     io,
     `${r.findings.length} findings, ${r.problems.length} damaged records, over ${r.records} records (${range})`,
   )
+}
+
+/** Follows the log until SIGINT or SIGTERM, printing episodes as they open and close. */
+async function follow(io: CliIO, store: AuditStore, options: ReviewOptions): Promise<MonitorResult> {
+  const stop = new AbortController()
+  const onSignal = (): void => stop.abort()
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  try {
+    return await followLog(store, {
+      ...options,
+      signal: stop.signal,
+      onOpen: (f) => writeLine(io, `open\t${findingLine(f)}`),
+      onFinding: (f) => writeLine(io, findingLine(f)),
+    })
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
 }
 
 /**
@@ -108,23 +135,27 @@ function printText(io: CliIO, r: MonitorResult): void {
 export async function review(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...LOG_OPTS,
-    ...optionSpecs({ strings: ['rules', 'from', 'since', 'fail-on'], flags: ['json'] }),
+    ...optionSpecs({ strings: ['rules', 'from', 'since', 'fail-on'], flags: ['json', 'follow'] }),
   })
   const spec = requireString(values, 'log')
   const rules = rulesFrom(io, values)
   const from = nonNegative(values, 'from')
   const since = sinceFrom(values)
   if (from !== undefined && since !== undefined) throw new UsageError('--from and --since exclude each other')
+  const following = values.follow === true
+  if (following && values.json === true)
+    throw new UsageError('--follow prints lines as episodes open and close: it excludes --json')
   const threshold = SEVERITIES.indexOf(failOn(values))
   let result: MonitorResult
   try {
     const store = await openLogStore(spec, io, { readOnly: true })
     try {
-      result = await reviewLog(store, {
+      const options: ReviewOptions = {
         rules,
         ...(from === undefined ? {} : { from }),
         ...(since === undefined ? {} : { since }),
-      })
+      }
+      result = following ? await follow(io, store, options) : await reviewLog(store, options)
     } finally {
       await store.close()
     }
@@ -134,7 +165,7 @@ export async function review(argv: string[], io: CliIO): Promise<number> {
     throw e
   }
   if (values.json === true) writeJson(io, result)
-  else printText(io, result)
+  else printText(io, result, !following)
   const found = result.findings.some((f) => SEVERITIES.indexOf(f.severity) >= threshold)
   return found || result.problems.length > 0 ? ExitCode.CHECK_FAILED : ExitCode.OK
 }
