@@ -6,14 +6,16 @@
  * quarter of the log (flat: state is bounded by the windows; run with `NODE_OPTIONS=--expose-gc`
  * for heaps after a full GC) and the findings count (findings are output, not kept).
  */
+import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type AuditEvent, openAuditLog, openFileStore } from '@safeguards/audit-log'
+import { fileURLToPath } from 'node:url'
+import { type AuditEvent, type AuditStore, openAuditLog, openFileStore } from '@safeguards/audit-log'
 import { manualClock } from '@safeguards/core'
 import type { Scenario } from '../../../scripts/bench/types.ts'
 import { prng } from '../../../scripts/test-support/prng.ts'
-import { createMonitor } from '../src/index.js'
+import { createMonitor, followLog } from '../src/index.js'
 
 const RECORDS = Number(process.env.MONITOR_BENCH_RECORDS ?? 1_000_000)
 const USERS = 400
@@ -146,6 +148,96 @@ async function limit(): Promise<{ value: number }> {
   return { value: RECORDS / ((performance.now() - t) / 1000) }
 }
 
+// ---- follow: lag behind a writer at 5,000 appends/s -----------------------------------------------
+const FOLLOW_RATE = 5000
+const FOLLOW_SECONDS = Number(process.env.MONITOR_FOLLOW_SECONDS ?? 8)
+const pct = (xs: number[], p: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * p)] ?? 0
+
+/**
+ * Runs the writer in a child process for FOLLOW_SECONDS while `follow` follows the same log in
+ * this process; the lag of a record is when the follower had reviewed it minus its `occurred`
+ * (set when the writer handed it to `append`). Returns the p99 lag in ms.
+ */
+async function followLag(
+  follow: (store: AuditStore, signal: AbortSignal, progress: (next: number) => void) => Promise<unknown>,
+): Promise<{ value: number; extra?: Record<string, string> }> {
+  const logDir = mkdtempSync(join(tmpdir(), 'sg-monitor-follow-'))
+  try {
+    const writer = fileURLToPath(new URL('./follow-writer.ts', import.meta.url))
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=@safeguards/source',
+        '--import',
+        'tsx',
+        writer,
+        logDir,
+        String(FOLLOW_RATE),
+        String(FOLLOW_SECONDS),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    )
+    let out = ''
+    child.stdout.on('data', (d: Uint8Array) => {
+      out += new TextDecoder().decode(d)
+    })
+    const done = new Promise<void>((res) => child.on('exit', () => res()))
+    while (!existsSync(join(logDir, 'stream.json'))) await new Promise((r) => setTimeout(r, 20))
+    const store = await openFileStore({ dir: logDir, readOnly: true })
+    const stop = new AbortController()
+    const reviewedAt: [number, number][] = [] // (next seq, wall clock)
+    const following = follow(store, stop.signal, (next) => reviewedAt.push([next, Date.now()]))
+    await done
+    const { records, rate } = JSON.parse(out) as { records: number; rate: number }
+    while ((reviewedAt[reviewedAt.length - 1]?.[0] ?? 0) < records)
+      await new Promise((r) => setTimeout(r, 20))
+    stop.abort()
+    await following
+    const lags: number[] = []
+    let k = 0
+    for await (const r of store.read(0)) {
+      while ((reviewedAt[k]?.[0] ?? Number.POSITIVE_INFINITY) <= r.seq) k++
+      const occurred = Date.parse(
+        (JSON.parse(new TextDecoder().decode(r.bytes)) as { event: { occurred: string } }).event.occurred,
+      )
+      lags.push((reviewedAt[k]?.[1] ?? Date.now()) - occurred)
+    }
+    await store.close()
+    return {
+      value: pct(lags, 0.99),
+      extra: {
+        'p50 lag ms': String(pct(lags, 0.5)),
+        'max lag ms': String(pct(lags, 1)),
+        'append rate': `${rate.toFixed(0)}/s over ${records} records`,
+      },
+    }
+  } finally {
+    rmSync(logDir, { recursive: true, force: true })
+  }
+}
+
+/** The limit: a bare follower, polling the head and JSON.parsing new records, nothing else. */
+async function bareFollow(
+  store: AuditStore,
+  signal: AbortSignal,
+  progress: (next: number) => void,
+): Promise<void> {
+  let next = 0
+  while (!signal.aborted) {
+    const head = await store.head()
+    if (head.size <= next) {
+      await new Promise((r) => setTimeout(r, 200))
+      continue
+    }
+    for await (const batch of store.readBatches?.(next, head.size) ?? []) {
+      for (const r of batch) JSON.parse(new TextDecoder().decode(r.bytes))
+      next = (batch[batch.length - 1]?.seq ?? next - 1) + 1
+      progress(next)
+    }
+  }
+}
+
 const scenarios: Scenario[] = [
   {
     name: `review a ${RECORDS / 1e6}M-event file log, every detector, one thread`,
@@ -155,6 +247,23 @@ const scenarios: Scenario[] = [
     limit: { name: 'read the segments + JSON.parse each line', measure: limit },
     rounds: 5,
     target: { ratio: 0.3, value: 100_000, text: '≥ 100,000 events/s and ≥ 0.3× limit' },
+  },
+  {
+    name: `follow a file log written at ${FOLLOW_RATE} appends/s for ${FOLLOW_SECONDS} s, p99 lag`,
+    unit: 'ms',
+    lowerIsBetter: true,
+    ours: {
+      name: '@safeguards/monitor followLog (every detector, 200 ms polls)',
+      measure: () =>
+        followLag((store, signal, onProgress) =>
+          followLog(store, { signal, onProgress, keepFindings: false }),
+        ),
+    },
+    limit: {
+      name: 'a bare follower: poll the head, read and JSON.parse new records',
+      measure: () => followLag(bareFollow),
+    },
+    target: { value: 1000, text: 'p99 lag ≤ 1,000 ms' },
   },
 ]
 export default scenarios
