@@ -19,7 +19,7 @@ export type { Monitor, MonitorOptions, MonitorResult, Resolvers, UnknownEvent } 
 export { createMonitor } from './monitor.js'
 export type { EventKind, NormalEvent, NormalizeResult, RecordProblem } from './normalize.js'
 export { MAX_FUTURE_SKEW_MS, normalizeRecord, normalizeStored } from './normalize.js'
-export type { ReviewOptions } from './review.js'
+export type { ReviewOptions, ReviewSource } from './review.js'
 export { formatResult, reviewLog } from './review.js'
 export type { DetectorRule, RuleSet } from './rules.js'
 export { compileRules, defaultRules, parseRules } from './rules.js'

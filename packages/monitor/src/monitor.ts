@@ -20,7 +20,7 @@ import { MonitorOrderError } from './errors.js'
 import { compareFindings, type Finding } from './finding.js'
 import { type AccessQuestions, decide, pending, settle, settled, type Verdicts } from './internal/access.js'
 import { DetectorEpisodes } from './internal/episodes.js'
-import { Resolver, type UnknownReason } from './internal/resolve.js'
+import { Resolver } from './internal/resolve.js'
 import { type NormalEvent, normalizeStored, type RecordProblem } from './normalize.js'
 import { defaultRules, type RuleSet } from './rules.js'
 import { inRange, type LocalClock, localTimeIn, type Shift, shiftsCover } from './schedule.js'
@@ -83,7 +83,8 @@ export interface MonitorOptions {
 export interface UnknownEvent {
   readonly detector: DetectorName
   readonly seq: number
-  readonly reason: UnknownReason
+  /** The resolver threw or rejected (`error`), or did not answer in time (`timeout`). */
+  readonly reason: 'error' | 'timeout'
 }
 
 /**

@@ -23,11 +23,15 @@ export interface ReviewOptions extends Omit<MonitorOptions, 'stream'> {
   signal?: AbortSignal
 }
 
-type Source = AuditStore | AsyncIterable<StoredRecord | readonly StoredRecord[]>
+/** What {@link reviewLog} reads: a store, or records (one by one or in arrays) in seq order. */
+export type ReviewSource = AuditStore | AsyncIterable<StoredRecord | readonly StoredRecord[]>
 
-const isStore = (s: Source): s is AuditStore => typeof (s as AuditStore).read === 'function'
+const isStore = (s: ReviewSource): s is AuditStore => typeof (s as AuditStore).read === 'function'
 
-async function* batches(source: Source, options: ReviewOptions): AsyncIterable<readonly StoredRecord[]> {
+async function* batches(
+  source: ReviewSource,
+  options: ReviewOptions,
+): AsyncIterable<readonly StoredRecord[]> {
   if (!isStore(source)) {
     for await (const r of source)
       yield Array.isArray(r) ? (r as readonly StoredRecord[]) : [r as StoredRecord]
@@ -77,7 +81,7 @@ async function* batches(source: Source, options: ReviewOptions): AsyncIterable<r
  * process.stdout.write(formatResult(result))
  * ```
  */
-export async function reviewLog(source: Source, options: ReviewOptions = {}): Promise<MonitorResult> {
+export async function reviewLog(source: ReviewSource, options: ReviewOptions = {}): Promise<MonitorResult> {
   const stream = isStore(source) ? source.stream : options.stream
   if (stream === undefined) throw new TypeError('"stream" is required when the source is not a store')
   const { from: _f, to: _t, signal: _s, ...rest } = options
