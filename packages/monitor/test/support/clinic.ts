@@ -50,6 +50,8 @@ export interface Clinic {
   expectations: Expectation[]
   /** Near misses planted (for the report). */
   nearMisses: number
+  /** Events written by the planted incidents and near misses. */
+  plantedEvents: number
   resolvers: Required<Pick<Resolvers, 'careRelationship' | 'staffPatient'>>
   rules: Record<string, unknown>
 }
@@ -404,6 +406,7 @@ export function generateClinic(seed: number, days = 100): Clinic {
   }
   for (let t = 0; t < TEAMS; t++) b.staffPatient.set(staffPatientOf(t), `Practitioner/d${t}-0`)
   background(b, days)
+  const before = b.raw.length
   PLANTS.forEach(([name, plant], k) => {
     for (let round = 0; round < 3; round++) {
       const variant = (['hit', 'below', 'edge'] as const)[round] as 'hit' | 'below' | 'edge'
@@ -414,6 +417,7 @@ export function generateClinic(seed: number, days = 100): Clinic {
       if (name !== 'dormant-account' && round === 0) plant(b, 5 + ((day + 40) % (days - 10)), 'hit')
     }
   })
+  const plantedEvents = b.raw.length - before
   b.raw.sort((x, y) => x.e.t - y.e.t)
   const events = b.raw.map((r) => r.e)
   const index = new Map(events.map((e, i) => [e, i]))
@@ -429,6 +433,7 @@ export function generateClinic(seed: number, days = 100): Clinic {
       label: x.label,
     })),
     nearMisses: b.nearMisses,
+    plantedEvents,
     resolvers: {
       careRelationship: (who, patient) => teamOfWho(who) === Number(/^Patient\/(\d)/.exec(patient)?.[1]),
       staffPatient: (patient) => b.staffPatient.get(patient),
