@@ -192,6 +192,10 @@ class MonitorEngine implements Monitor {
   private readonly options: MonitorOptions
 
   constructor(options: MonitorOptions) {
+    if (typeof options.stream !== 'string') throw new TypeError('"stream" expected a string')
+    const ms = options.resolverTimeoutMs ?? 5000
+    if (!(ms > 0 && ms <= 2_147_483_647))
+      throw new RangeError('"resolverTimeoutMs" expected 1 ms to 2^31 - 1 ms')
     this.options = options
     this.rules = options.rules ?? defaultRules()
     const keep = options.keepFindings ?? true
@@ -204,7 +208,6 @@ class MonitorEngine implements Monitor {
       if (rule.enabled) this.det[rule.name] = new DetectorEpisodes(rule, options.stream, emit, options.onOpen)
     this.localTime = localTimeIn(this.rules.timeZone)
     this.restrictedList = new Map(Object.entries(this.rules.restricted))
-    const ms = options.resolverTimeoutMs ?? 5000
     const r = options.resolvers ?? {}
     const wrap = <T>(f: ((...a: never[]) => T | Promise<T>) | undefined): Resolver<T> | undefined =>
       f === undefined ? undefined : new Resolver<T>(ms, f as (...a: string[]) => T | Promise<T>)
@@ -391,7 +394,8 @@ class MonitorEngine implements Monitor {
  * HIPAA: 164.308(a)(1)(ii)(D) information system activity review; 164.308(a)(5)(ii)(C) log-in
  * monitoring; 164.308(a)(6)(ii) identifying suspected security incidents.
  *
- * @throws never (misuse surfaces from `feed`).
+ * @throws {TypeError} when `stream` is not a string.
+ * @throws {RangeError} when `resolverTimeoutMs` is not between 1 ms and 2^31 − 1 ms.
  * @example
  * ```ts
  * const monitor = createMonitor({ stream: 'ehr-prod', rules: parseRules(text) })

@@ -271,6 +271,12 @@ describe('input', () => {
     expect(returned).toEqual(seen)
   })
 
+  it('refuses misuse: a stream that is not a string, a resolver timeout out of range', () => {
+    expect(() => createMonitor({ stream: 1 as unknown as string })).toThrow(TypeError)
+    for (const ms of [0, -1, Number.NaN, 2 ** 31])
+      expect(() => createMonitor({ stream: STREAM, resolverTimeoutMs: ms })).toThrow(RangeError)
+  })
+
   it('refuses records fed out of seq order', async () => {
     const m = createMonitor({ stream: STREAM })
     const records = toRecords(failures([[0, 0]]))
