@@ -29,8 +29,15 @@ export type DetectorName =
 /** How severe a finding is, in increasing order. */
 export type Severity = 'low' | 'medium' | 'high' | 'critical'
 
-/** The severities in increasing order. */
-export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical']
+/**
+ * The severities in increasing order.
+ *
+ * @example
+ * ```ts
+ * SEVERITIES.indexOf(f.severity) >= SEVERITIES.indexOf('high') // at or above high
+ * ```
+ */
+export const SEVERITIES: readonly Severity[] = Object.freeze(['low', 'medium', 'high', 'critical'])
 
 /** How a detector groups events (see the module comment). */
 export type DetectorKind = 'count' | 'distinct' | 'event'
@@ -60,18 +67,27 @@ const DAY = 24 * HOUR
  * for (const d of DETECTORS) console.log(d.name, d.threshold, d.windowMs)
  * ```
  */
-export const DETECTORS: readonly DetectorSpec[] = [
-  { name: 'failed-sign-in-burst', kind: 'count', severity: 'medium', threshold: 5, windowMs: 10 * MIN },
-  { name: 'password-spray', kind: 'distinct', severity: 'high', threshold: 10, windowMs: 10 * MIN },
-  { name: 'bulk-access', kind: 'distinct', severity: 'high', threshold: 50, windowMs: HOUR },
-  { name: 'denied-burst', kind: 'count', severity: 'medium', threshold: 10, windowMs: 10 * MIN },
-  { name: 'off-hours-access', kind: 'event', severity: 'low', threshold: 1, windowMs: HOUR },
-  { name: 'emergency-access-overuse', kind: 'distinct', severity: 'high', threshold: 3, windowMs: DAY },
-  { name: 'dormant-account', kind: 'event', severity: 'medium', threshold: 1, windowMs: 90 * DAY },
-  { name: 'no-care-relationship', kind: 'event', severity: 'medium', threshold: 1, windowMs: DAY },
-  { name: 'restricted-patient', kind: 'event', severity: 'high', threshold: 1, windowMs: DAY },
-  { name: 'self-or-coworker', kind: 'event', severity: 'high', threshold: 1, windowMs: DAY },
-]
+export const DETECTORS: readonly DetectorSpec[] = Object.freeze(
+  [
+    { name: 'failed-sign-in-burst', kind: 'count', severity: 'medium', threshold: 5, windowMs: 10 * MIN },
+    { name: 'password-spray', kind: 'distinct', severity: 'high', threshold: 10, windowMs: 10 * MIN },
+    { name: 'bulk-access', kind: 'distinct', severity: 'high', threshold: 50, windowMs: HOUR },
+    { name: 'denied-burst', kind: 'count', severity: 'medium', threshold: 10, windowMs: 10 * MIN },
+    { name: 'off-hours-access', kind: 'event', severity: 'low', threshold: 1, windowMs: HOUR },
+    { name: 'emergency-access-overuse', kind: 'distinct', severity: 'high', threshold: 3, windowMs: DAY },
+    { name: 'dormant-account', kind: 'event', severity: 'medium', threshold: 1, windowMs: 90 * DAY },
+    { name: 'no-care-relationship', kind: 'event', severity: 'medium', threshold: 1, windowMs: DAY },
+    { name: 'restricted-patient', kind: 'event', severity: 'high', threshold: 1, windowMs: DAY },
+    { name: 'self-or-coworker', kind: 'event', severity: 'high', threshold: 1, windowMs: DAY },
+  ].map((d) => Object.freeze(d as DetectorSpec)),
+)
 
-/** The names of the built-in detectors, in order. */
-export const DETECTOR_NAMES: readonly DetectorName[] = DETECTORS.map((d) => d.name)
+/**
+ * The names of the built-in detectors, in order (the output order of findings with the same seq).
+ *
+ * @example
+ * ```ts
+ * DETECTOR_NAMES.includes('bulk-access') // true
+ * ```
+ */
+export const DETECTOR_NAMES: readonly DetectorName[] = Object.freeze(DETECTORS.map((d) => d.name))

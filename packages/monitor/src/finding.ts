@@ -15,7 +15,14 @@ import { canonicalBytes, sha256 } from '@safeguards/core'
 import { DETECTOR_NAMES, type DetectorName, type Severity } from './detectors.js'
 import { base32 } from './internal/base32.js'
 
-/** How many seqs (and patients) a finding lists; `count` is the total. */
+/**
+ * How many seqs (and patients) a finding lists; `count` is the total.
+ *
+ * @example
+ * ```ts
+ * if (f.count > MAX_CITED) console.log(`${f.count - MAX_CITED} more records not listed`)
+ * ```
+ */
 export const MAX_CITED = 100
 
 /**

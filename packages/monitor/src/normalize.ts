@@ -75,7 +75,15 @@ export interface RecordProblem {
 /** Outcome of {@link normalizeRecord}. */
 export type NormalizeResult = { ok: true; event: NormalEvent } | { ok: false; problem: RecordProblem }
 
-/** An `occurred` later than `recorded` by more than this (5 minutes) is distrusted. */
+/**
+ * An `occurred` later than `recorded` by more than this (5 minutes) is distrusted: `recorded` is
+ * used instead (a client clock in the future cannot push the stream time ahead).
+ *
+ * @example
+ * ```ts
+ * MAX_FUTURE_SKEW_MS // 300000
+ * ```
+ */
 export const MAX_FUTURE_SKEW_MS = 300_000
 
 const SIGN_IN_TYPE = '110114'

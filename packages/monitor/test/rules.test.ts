@@ -28,6 +28,7 @@ describe('rules', () => {
     expect(d['dormant-account'].windowMs).toBe(90 * 86_400_000)
     expect(Object.values(d).every((x) => x.enabled)).toBe(true)
     expect(Object.keys(d)).toEqual(DETECTORS.map((x) => x.name))
+    expect(Object.isFrozen(DETECTORS) && DETECTORS.every(Object.isFrozen)).toBe(true) // defaults cannot be altered
   })
 
   it.each([
