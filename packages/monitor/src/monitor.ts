@@ -111,8 +111,10 @@ export interface MonitorResult {
   readonly late: number
   /** Closed findings, in output order (none kept with `keepFindings: false`). */
   readonly findings: readonly Finding[]
-  /** Damaged records. */
+  /** Damaged records: the first 1,000. */
   readonly problems: readonly RecordProblem[]
+  /** How many records were damaged in all. */
+  readonly damaged: number
   /** Events left undecided by failing resolvers: counts per detector and the first 1,000. */
   readonly unknown: {
     readonly total: number
@@ -137,7 +139,8 @@ export interface MonitorResult {
 export interface Monitor {
   /**
    * Reviews records, in increasing seq order (any chunking). Resolves with the findings whose
-   * episodes closed meanwhile.
+   * episodes closed meanwhile. Await each call before the next: with asynchronous resolvers, two
+   * feeds running at once would interleave.
    *
    * @throws {MonitorOrderError} when a seq is not greater than the last one fed.
    */
@@ -184,6 +187,7 @@ class MonitorEngine implements Monitor {
   private now = Number.NEGATIVE_INFINITY
   private records = 0
   private late = 0
+  private damaged = 0
   private unknownTotal = 0
   private firstSeq: number | null = null
   private lastSeq: number | null = null
@@ -218,7 +222,7 @@ class MonitorEngine implements Monitor {
     this.schedule =
       sched === undefined
         ? undefined
-        : new Resolver(ms, (who: string, roles: string) => sched(who, roles.split('\n')))
+        : new Resolver(ms, (who: string, roles: string) => sched(who, roles === '' ? [] : roles.split('\n')))
     const d = this.det
     this.resolverChecks =
       d['off-hours-access'] !== undefined ||
@@ -235,6 +239,7 @@ class MonitorEngine implements Monitor {
       this.records++
       const n = normalizeStored(rec, this.options.stream)
       if (!n.ok) {
+        this.damaged++
         if (this.problems.length < MAX_PROBLEMS_LISTED) this.problems.push(n.problem)
       } else {
         const p = this.step(n.event)
@@ -267,6 +272,7 @@ class MonitorEngine implements Monitor {
       late: this.late,
       findings: [...this.found].sort(compareFindings),
       problems: [...this.problems],
+      damaged: this.damaged,
       unknown: {
         total: this.unknownTotal,
         byDetector: { ...this.unknownBy },

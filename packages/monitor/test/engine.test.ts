@@ -250,6 +250,7 @@ describe('input', () => {
     ])
     expect(r.findings.map((f) => f.seqs)).toEqual([[0, 1, 7, 8, 9]])
     expect(r.records).toBe(10)
+    expect(r.damaged).toBe(5)
   })
 
   it('keepFindings: false hands every finding to onFinding and feed, and keeps none', async () => {

@@ -97,7 +97,7 @@ function printText(io: CliIO, r: MonitorResult, findings: boolean): void {
   const range = r.firstSeq === null ? 'an empty range' : `seqs ${r.firstSeq}–${r.lastSeq}`
   writeLine(
     io,
-    `${r.findings.length} findings, ${r.problems.length} damaged records, over ${r.records} records (${range})`,
+    `${r.findings.length} findings, ${r.damaged} damaged records, over ${r.records} records (${range})`,
   )
 }
 
@@ -167,5 +167,5 @@ export async function review(argv: string[], io: CliIO): Promise<number> {
   if (values.json === true) writeJson(io, result)
   else printText(io, result, !following)
   const found = result.findings.some((f) => SEVERITIES.indexOf(f.severity) >= threshold)
-  return found || result.problems.length > 0 ? ExitCode.CHECK_FAILED : ExitCode.OK
+  return found || result.damaged > 0 ? ExitCode.CHECK_FAILED : ExitCode.OK
 }
