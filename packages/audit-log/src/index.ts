@@ -60,7 +60,13 @@ export {
   verifyInclusion,
 } from './merkle.js'
 export type { BundleVerdict, ConsistencyBundle, InclusionBundle } from './prove.js'
-export { proveConsistency, proveInclusion, verifyConsistencyBundle, verifyInclusionBundle } from './prove.js'
+export {
+  proveConsistency,
+  proveInclusion,
+  proveInclusions,
+  verifyConsistencyBundle,
+  verifyInclusionBundle,
+} from './prove.js'
 export type { Pseudonymizer } from './pseudonym.js'
 export { createPseudonymizer } from './pseudonym.js'
 export type {
@@ -84,6 +90,8 @@ export type {
   AuditSource,
 } from './record.js'
 export { assertStreamId, encodeRecord, formatRecorded, RECORD_VERSION, validateEvent } from './record.js'
+export type { AccessReport, AccessReportOptions, AccessReportQuery, AccessRow } from './report.js'
+export { accessReport } from './report.js'
 export type { AuditSinkOptions, AuditSinkRow } from './sink.js'
 export { auditEventOf, auditSink, auditSinkTable } from './sink.js'
 export type {

@@ -55,6 +55,11 @@ export interface QueryOptions {
   scan?: boolean
   /** Stop early: the iteration ends by throwing the signal's reason. */
   signal?: AbortSignal
+  /**
+   * Answer over the first `size` records only (at most the head; default the head), for example the
+   * size of a signed checkpoint, so every row can be proven against it.
+   */
+  size?: number
 }
 
 /** One record a query found. */
@@ -242,7 +247,8 @@ async function* run(
  *
  * @param store - any audit store (file, PostgreSQL, or your own).
  * @param query - the filters (see the module description for what each matches).
- * @param options - `scan: true` to bypass the index; `signal` to stop early.
+ * @param options - `scan: true` to bypass the index; `signal` to stop early; `size` to answer over a
+ *   prefix of the log.
  * @returns the snapshot size and an async iterable of the matching records.
  * @throws {TypeError} / {RangeError} for a malformed query (an unknown key, a bad time, a bad limit).
  * @throws {AuditCorruptionError} when a record in the range does not parse (run `verifyLog`), or an
@@ -261,7 +267,10 @@ export async function queryLog(
   options: QueryOptions = {},
 ): Promise<QueryResult> {
   const q = checkQuery(query)
-  const { size } = await store.head()
+  const head = (await store.head()).size
+  const size = options.size ?? head
+  if (!Number.isSafeInteger(size) || size < 0 || size > head)
+    throw new RangeError('"size" expected an integer from 0 to the log size')
   const keyed = q.patient !== undefined || q.who !== undefined
   const index =
     options.scan !== true && keyed && store.queryIndex !== undefined

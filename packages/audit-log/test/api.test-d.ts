@@ -5,6 +5,7 @@
 import type { EventSink, SafeguardEventType } from '@safeguards/core'
 import { describe, expectTypeOf, test } from 'vitest'
 import {
+  type AccessReport,
   type AppendResult,
   type AuditClosedError,
   type AuditConflictError,
@@ -19,6 +20,7 @@ import {
   type AuditSinkRow,
   type AuditStore,
   type AuditStoreError,
+  accessReport,
   auditEventOf,
   auditSink,
   auditSinkTable,
@@ -39,6 +41,7 @@ import {
   openFileStore,
   type Pseudonymizer,
   proveInclusion,
+  proveInclusions,
   type QueriedRecord,
   type QueryOptions,
   type QueryResult,
@@ -79,6 +82,8 @@ describe('@safeguards/audit-log public types', () => {
     expectTypeOf(queryLog).returns.resolves.toEqualTypeOf<QueryResult>()
     expectTypeOf<AuditLog['query']>().returns.resolves.toEqualTypeOf<QueryResult>()
     expectTypeOf<QueryResult>().toMatchTypeOf<AsyncIterable<QueriedRecord>>()
+    expectTypeOf(accessReport).returns.resolves.toEqualTypeOf<AccessReport>()
+    expectTypeOf(proveInclusions).returns.resolves.toEqualTypeOf<InclusionBundle[]>()
     expectTypeOf<AuditStore['queryIndex']>().toEqualTypeOf<
       ((query: IndexQuery) => Promise<IndexAnswer | undefined>) | undefined
     >()

@@ -7,22 +7,20 @@
  * node_exporter's textfile collector; it is written on every run so a dead-man's-switch alert on
  * `backup_verify_last_success_timestamp_seconds` fires even when the verifier stops running), and
  * stderr. {@link sendAlerts} never throws: a failed sink is reported in its outcome, and callers
- * keep the verification's failure exit code whatever happens to the alert.
+ * keep the verification's failure exit code whatever happens to the alert. The channels themselves
+ * are the SDK's shared ones (`@safeguards/core/node`: `webhookChannel`, `writePrometheusTextfile`,
+ * `deliverAlert`); this module builds the backup payload and metrics on them.
  *
  * @module
  */
-import { readFile } from 'node:fs/promises'
 import {
-  bytesToHex,
-  type Clock,
-  hmac,
-  type RandomSource,
-  randomBytes,
-  systemClock,
-  timingSafeEqual,
-  utf8Encode,
-} from '@safeguards/core'
-import { errorCode, writeFileAtomic } from '@safeguards/core/node'
+  deliverAlert,
+  type PrometheusMetric,
+  readPrometheusSample,
+  type WebhookChannelOptions,
+  webhookChannel,
+  writePrometheusTextfile,
+} from '@safeguards/core/node'
 import { BackupAlertError } from './errors.js'
 import type { VerifyReport } from './report.js'
 
@@ -89,21 +87,8 @@ export function alertFromReport(report: VerifyReport): Alert {
   }
 }
 
-/** Options for {@link webhookSink}. */
-export interface WebhookSinkOptions {
-  /** HMAC key (at least 32 bytes). */
-  secret: Uint8Array
-  /** Per-attempt timeout (default 10 s). */
-  timeoutMs?: number
-  /** Attempts (default 3). */
-  attempts?: number
-  /** Clock for the timestamp header. */
-  clock?: Clock
-  /** Randomness for the idempotency key. */
-  random?: RandomSource
-  /** `fetch` implementation (default: the global one). */
-  fetch?: typeof fetch
-}
+/** Options for {@link webhookSink}: those of core's `webhookChannel`. */
+export type WebhookSinkOptions = WebhookChannelOptions
 
 /**
  * A webhook sink: `POST` of the alert as JSON with `X-Safeguards-Timestamp: <unix seconds>` and
@@ -120,75 +105,19 @@ export interface WebhookSinkOptions {
  * ```
  */
 export function webhookSink(url: string, options: WebhookSinkOptions): AlertSink {
-  const target = new URL(url)
-  if (target.protocol !== 'https:' && target.protocol !== 'http:')
-    throw new TypeError('"url" must be http(s)')
-  if (!(options.secret instanceof Uint8Array)) throw new TypeError('"secret" expected Uint8Array')
-  if (options.secret.length < 32) throw new RangeError('"secret" expected at least 32 bytes')
-  const secret = options.secret.slice()
-  const clock = options.clock ?? systemClock
-  const random = options.random ?? randomBytes
-  const doFetch = options.fetch ?? fetch
+  const channel = webhookChannel<Alert>(url, options)
   return {
     name: 'webhook',
     always: false,
     async send(alert: Alert): Promise<void> {
-      const body = JSON.stringify(alert)
-      const timestamp = String(Math.floor(clock.now() / 1000))
-      const signature = bytesToHex(hmac('sha256', secret, utf8Encode(`${timestamp}.${body}`)))
-      const idempotencyKey = bytesToHex(random(16))
-      let last = 'no attempt'
-      for (let attempt = 0; attempt < (options.attempts ?? 3); attempt++) {
-        try {
-          const res = await doFetch(target, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              'x-safeguards-timestamp': timestamp,
-              'x-safeguards-signature': `v1=${signature}`,
-              'idempotency-key': idempotencyKey,
-            },
-            body,
-            redirect: 'error',
-            signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-          })
-          await res.arrayBuffer().catch(() => undefined)
-          if (res.ok) return
-          last = `HTTP ${res.status}`
-        } catch (error) {
-          last = (error as { name?: string }).name ?? 'error'
-        }
+      try {
+        await channel.send(alert)
+      } catch (e) {
+        // the backup package's own code, as before the channel moved to core
+        throw new BackupAlertError(e instanceof Error ? e.message : 'webhook delivery failed', { cause: e })
       }
-      throw new BackupAlertError(`webhook delivery failed (${last})`)
     },
   }
-}
-
-/**
- * Verifies a webhook alert on the receiving side: recomputes the HMAC over `timestamp.body` and
- * compares in constant time; rejects timestamps older than `toleranceMs` (replay).
- *
- * HIPAA: 164.308(a)(7)(ii)(A)-(B): the staff are alerted when a backup fails.
- *
- * @throws never; returns false for any mismatch.
- * @example
- * ```ts
- * verifyWebhookSignature(secret, req.headers['x-safeguards-timestamp'], req.headers['x-safeguards-signature'], rawBody, Date.now())
- * ```
- */
-export function verifyWebhookSignature(
-  secret: Uint8Array,
-  timestamp: string | undefined,
-  signature: string | undefined,
-  body: string,
-  nowMs: number,
-  toleranceMs: number = 5 * 60_000,
-): boolean {
-  if (typeof timestamp !== 'string' || typeof signature !== 'string' || !/^\d{1,12}$/.test(timestamp))
-    return false
-  if (Math.abs(nowMs - Number(timestamp) * 1000) > toleranceMs) return false
-  const expected = `v1=${bytesToHex(hmac('sha256', secret, utf8Encode(`${timestamp}.${body}`)))}`
-  return timingSafeEqual(utf8Encode(expected), utf8Encode(signature))
 }
 
 /**
@@ -215,60 +144,60 @@ export function prometheusTextfileSink(path: string, options: { job?: string } =
     always: true,
     async send(alert: Alert): Promise<void> {
       const runAt = Date.parse(alert.at) / 1000
-      let lastSuccess: number | null = alert.status === 'failed' ? null : runAt
-      if (lastSuccess === null) {
-        try {
-          const old = await readFile(path, 'utf8')
-          const m = /^backup_verify_last_success_timestamp_seconds\{[^}]*\} (\d+(?:\.\d+)?)$/m.exec(old)
-          if (m) lastSuccess = Number(m[1])
-        } catch {
-          // no previous file
-        }
-      }
-      const l = `job="${job}"`
-      const lines = [
-        '# HELP backup_verify_last_run_timestamp_seconds When the backup verifier last finished.',
-        '# TYPE backup_verify_last_run_timestamp_seconds gauge',
-        `backup_verify_last_run_timestamp_seconds{${l}} ${runAt}`,
-        '# HELP backup_verify_last_success_timestamp_seconds When a verification last passed.',
-        '# TYPE backup_verify_last_success_timestamp_seconds gauge',
-        ...(lastSuccess === null
-          ? []
-          : [`backup_verify_last_success_timestamp_seconds{${l}} ${lastSuccess}`]),
-        '# HELP backup_verify_success 1 when the last verification passed.',
-        '# TYPE backup_verify_success gauge',
-        `backup_verify_success{${l}} ${alert.status === 'failed' ? 0 : 1}`,
-        '# HELP backup_verify_exit_code Exit code of the last verification.',
-        '# TYPE backup_verify_exit_code gauge',
-        `backup_verify_exit_code{${l}} ${alert.exitCode}`,
-        '# HELP backup_verify_findings Findings of the last verification, by code.',
-        '# TYPE backup_verify_findings gauge',
-        ...Object.entries(alert.codes).map(([code, n]) => `backup_verify_findings{${l},code="${code}"} ${n}`),
-        '# HELP backup_verify_bytes_hashed Bytes hashed by the last verification.',
-        '# TYPE backup_verify_bytes_hashed gauge',
-        `backup_verify_bytes_hashed{${l}} ${alert.counts.bytesHashed}`,
-        '# HELP backup_verify_coverage_ratio Share of payload files hashed by the last verification.',
-        '# TYPE backup_verify_coverage_ratio gauge',
-        `backup_verify_coverage_ratio{${l}} ${alert.coverageRatio}`,
-      ]
-      if (alert.backupTimestamp !== null) {
-        lines.push(
-          '# HELP backup_newest_timestamp_seconds Creation time of the verified backup (signed when available).',
-          '# TYPE backup_newest_timestamp_seconds gauge',
-          `backup_newest_timestamp_seconds{${l},signed="${alert.timestampSigned}"} ${Date.parse(alert.backupTimestamp) / 1000}`,
-        )
-      }
-      if (alert.backupAgeSeconds !== null) {
-        lines.push(
-          '# HELP backup_age_seconds Age of the verified backup at verification time.',
-          '# TYPE backup_age_seconds gauge',
-          `backup_age_seconds{${l}} ${alert.backupAgeSeconds}`,
-        )
-      }
-      // Readable by node_exporter (0644), as the textfile collector needs.
-      await writeFileAtomic(path, utf8Encode(`${lines.join('\n')}\n`), { mode: 0o644 })
+      const lastSuccess =
+        alert.status === 'failed'
+          ? await readPrometheusSample(path, 'backup_verify_last_success_timestamp_seconds')
+          : runAt
+      await writePrometheusTextfile(path, backupMetrics(alert, { job }, runAt, lastSuccess))
     },
   }
+}
+
+/** The metric families of one verification (see {@link prometheusTextfileSink}). */
+function backupMetrics(
+  alert: Alert,
+  l: Record<string, string>,
+  runAt: number,
+  lastSuccess: number | undefined,
+): PrometheusMetric[] {
+  const gauge = (name: string, help: string, value: number | undefined, labels = l): PrometheusMetric => ({
+    name,
+    help,
+    type: 'gauge',
+    samples: value === undefined ? [] : [{ labels, value }],
+  })
+  const metrics = [
+    gauge('backup_verify_last_run_timestamp_seconds', 'When the backup verifier last finished.', runAt),
+    gauge('backup_verify_last_success_timestamp_seconds', 'When a verification last passed.', lastSuccess),
+    gauge('backup_verify_success', '1 when the last verification passed.', alert.status === 'failed' ? 0 : 1),
+    gauge('backup_verify_exit_code', 'Exit code of the last verification.', alert.exitCode),
+    {
+      name: 'backup_verify_findings',
+      help: 'Findings of the last verification, by code.',
+      type: 'gauge' as const,
+      samples: Object.entries(alert.codes).map(([code, value]) => ({ labels: { ...l, code }, value })),
+    },
+    gauge('backup_verify_bytes_hashed', 'Bytes hashed by the last verification.', alert.counts.bytesHashed),
+    gauge(
+      'backup_verify_coverage_ratio',
+      'Share of payload files hashed by the last verification.',
+      alert.coverageRatio,
+    ),
+  ]
+  if (alert.backupTimestamp !== null)
+    metrics.push(
+      gauge(
+        'backup_newest_timestamp_seconds',
+        'Creation time of the verified backup (signed when available).',
+        Date.parse(alert.backupTimestamp) / 1000,
+        { ...l, signed: String(alert.timestampSigned) },
+      ),
+    )
+  if (alert.backupAgeSeconds !== null)
+    metrics.push(
+      gauge('backup_age_seconds', 'Age of the verified backup at verification time.', alert.backupAgeSeconds),
+    )
+  return metrics
 }
 
 /**
@@ -316,18 +245,9 @@ export interface AlertOutcome {
  */
 export async function sendAlerts(alert: Alert, sinks: readonly AlertSink[]): Promise<AlertOutcome> {
   const chosen = sinks.filter((s) => s.always || alert.status === 'failed')
-  const results = await Promise.allSettled(chosen.map((s) => s.send(alert)))
-  const outcome: AlertOutcome = { delivered: [], failed: [] }
-  results.forEach((r, i) => {
-    const name = (chosen[i] as AlertSink).name
-    if (r.status === 'fulfilled') outcome.delivered.push(name)
-    else {
-      outcome.failed.push({
-        sink: name,
-        code: errorCode(r.reason) ?? 'ERR_BACKUP_ALERT',
-        message: r.reason instanceof BackupAlertError ? r.reason.message : 'delivery failed',
-      })
-    }
-  })
-  return outcome
+  const delivery = await deliverAlert(alert, chosen)
+  return {
+    delivered: delivery.delivered,
+    failed: delivery.failed.map((f) => ({ sink: f.channel, code: f.code, message: f.message })),
+  }
 }

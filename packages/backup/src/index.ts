@@ -5,13 +5,15 @@
  *
  * @packageDocumentation
  */
+
+/** The receiving side of {@link webhookSink}: core's `verifyWebhookSignature`, re-exported. */
+export { verifyWebhookSignature } from '@safeguards/core'
 export type { Alert, AlertOutcome, AlertSink, WebhookSinkOptions } from './alerts.js'
 export {
   alertFromReport,
   prometheusTextfileSink,
   sendAlerts,
   stderrSink,
-  verifyWebhookSignature,
   webhookSink,
 } from './alerts.js'
 export type {

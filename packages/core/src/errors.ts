@@ -24,6 +24,7 @@ export type CoreErrorCode =
   | 'ERR_LOCK_LOST'
   | 'ERR_IO'
   | 'ERR_EVENT_SINK'
+  | 'ERR_ALERT_DELIVERY'
 
 /**
  * What kind of failure an error is, so that a caller (an HTTP handler, the CLI, a job runner) can

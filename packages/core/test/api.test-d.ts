@@ -17,7 +17,15 @@ import {
   type SafeguardsError,
   sha256Hex,
 } from '../src/index.js'
-import { errorCode, withFileLock, writeFileAtomic } from '../src/node/index.js'
+import {
+  type AlertChannel,
+  type AlertDelivery,
+  deliverAlert,
+  errorCode,
+  webhookChannel,
+  withFileLock,
+  writeFileAtomic,
+} from '../src/node/index.js'
 
 describe('@safeguards/core public types', () => {
   test('events', () => {
@@ -40,5 +48,7 @@ describe('@safeguards/core public types', () => {
     expectTypeOf(builtinModule<{ a(): void }>).returns.toEqualTypeOf<{ a(): void } | undefined>()
     expectTypeOf(writeFileAtomic).returns.resolves.toBeVoid()
     expectTypeOf(withFileLock<number>).returns.resolves.toBeNumber()
+    expectTypeOf(webhookChannel<{ id: string }>).returns.toEqualTypeOf<AlertChannel<{ id: string }>>()
+    expectTypeOf(deliverAlert<number>).returns.resolves.toEqualTypeOf<AlertDelivery>()
   })
 })

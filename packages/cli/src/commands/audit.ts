@@ -31,6 +31,7 @@ import { commandOf } from '../internal/subcommands.js'
 import { createProgress, writeJson, writeLine } from '../output.js'
 import { openLogStore } from './audit-open-log.js'
 import { checkProof, prove } from './audit-proof.js'
+import { report } from './audit-report.js'
 import { REVIEW_USAGE, review } from './audit-review.js'
 import { keyringFrom, LOG_OPTS, nonNegative, readJsonFile, withReadOnly } from './audit-shared.js'
 
@@ -64,6 +65,15 @@ Subcommands:
               records was rewritten in between. N and M must be sizes of stored checkpoints.
   check-proof --proof FILE --public-key JWK...
               Checks an inclusion or a consistency proof bundle. Exit 0 valid, 1 invalid.
+  report      --log LOG (--patient ID | --who ID) [--from T] [--to T]
+              [--json | --csv | --fhir] [--prove] [--scan] [--by ID]
+              Lists every access to one patient's record (or one user's activity), a row
+              per record: seq, time, who, role, action, interaction, outcome, purpose of
+              use, emergency. --prove (with --json) attaches to every row an inclusion
+              proof against the newest signed checkpoint, which then bounds the report;
+              check one with check-proof. --scan reads every record instead of the index
+              (same rows). The run is recorded in the log (by --by ID) before the report
+              is printed. Identifiers are shown as stored. Exit 0, 1 damaged log, 2 usage.
   export      --log LOG --format fhir-r4 [--bundle] [--from N] [--to N]
               Prints FHIR R4 AuditEvent resources as NDJSON (or one Bundle).
   keygen      --out FILE
@@ -290,8 +300,8 @@ async function keygen(argv: string[], io: CliIO): Promise<number> {
 
 /**
  * The `safeguards audit` command: `append`, `verify` (exit 0 intact, 1 integrity finding, 2 usage,
- * 74 I/O error), `checkpoint`, `prove`, `check-proof`, `export --format fhir-r4`, `keygen`, `review`
- * (exit 0 nothing at or above `--fail-on`, 1 found, 2 usage or I/O).
+ * 74 I/O error), `checkpoint`, `prove`, `check-proof`, `report`, `export --format fhir-r4`, `keygen`,
+ * `review` (exit 0 nothing at or above `--fail-on`, 1 found, 2 usage or I/O).
  *
  * HIPAA: 164.312(b) audit controls (including the trail's own integrity) and 164.308(a)(1)(ii)(D)
  * information system activity review.
@@ -304,7 +314,7 @@ async function keygen(argv: string[], io: CliIO): Promise<number> {
  */
 export const auditCommand: Command = commandOf({
   name: 'audit',
-  summary: 'append to, verify, checkpoint, prove, export and review a tamper-evident audit log',
+  summary: 'append to, verify, checkpoint, prove, report on, export and review a tamper-evident audit log',
   usage: USAGE,
   subcommands: {
     append,
@@ -312,6 +322,7 @@ export const auditCommand: Command = commandOf({
     checkpoint,
     prove,
     'check-proof': checkProof,
+    report,
     export: exportFhir,
     keygen,
     review,
