@@ -100,6 +100,34 @@ describe('safeguards audit review', () => {
     expect(tuned.out).toMatch(/^medium\tfailed-sign-in-burst\t/)
   })
 
+  it('--prove: an inclusion proof of every cited record that check-proof accepts; later ones unproven', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sg-cli-review-'))
+    dirs.push(dir)
+    const kg = await run(['audit', 'keygen', '--out', 'key.jwk'], '', dir)
+    writeFileSync(join(dir, 'pub.jwk'), kg.out)
+    const spray = Array.from({ length: 12 }, (_, i) => failedSignIn(`acct-${i}`, '203.0.113.9', i))
+    const signed = await run(
+      ['audit', 'append', '--log', 'log', '--key', 'key.jwk'],
+      `${spray.join('\n')}\n`,
+      dir,
+    )
+    expect(signed.code).toBe(0)
+    const late = Array.from({ length: 3 }, (_, i) => failedSignIn(`acct-${12 + i}`, '203.0.113.9', 12 + i))
+    expect((await run(['audit', 'append', '--log', 'log'], `${late.join('\n')}\n`, dir)).code).toBe(0)
+    const r = await run(['audit', 'review', '--log', 'log', '--json', '--prove'], '', dir)
+    expect(r.code).toBe(1)
+    const doc = JSON.parse(r.out)
+    expect(doc.findings[0].seqs).toEqual(Array.from({ length: 15 }, (_, i) => i))
+    expect(doc.proofs.bundles.map((b: { seq: number }) => b.seq)).toEqual(
+      Array.from({ length: 12 }, (_, i) => i),
+    )
+    expect(doc.proofs.unproven).toEqual([12, 13, 14])
+    writeFileSync(join(dir, 'p.json'), JSON.stringify(doc.proofs.bundles[7]))
+    const check = await run(['audit', 'check-proof', '--proof', 'p.json', '--public-key', 'pub.jwk'], '', dir)
+    expect(check.code).toBe(0)
+    expect((await run(['audit', 'review', '--log', 'log', '--prove'], '', dir)).code).toBe(2) // needs --json
+  })
+
   it('a damaged record is listed as verify lists it, the review goes on, exit 1', async () => {
     const dir = await setup()
     const segs = join(dir, 'log', 'segments')
@@ -167,6 +195,7 @@ describe('safeguards audit review', () => {
       ['--from', '1', '--since', '2026-03-02T12:00:00Z'],
       ['--rules', 'missing.json'],
       ['--follow', '--json'],
+      ['--json', '--prove'], // no checkpoint in this log
     ])
       expect((await run(['audit', 'review', '--log', 'log', ...argv], '', dir)).code, argv.join(' ')).toBe(2)
     expect((await run(['audit', 'review', '--log', 'nowhere'], '', dir)).code).toBe(2)

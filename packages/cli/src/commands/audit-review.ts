@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import type { AuditStore } from '@safeguards/audit-log'
+import { type AuditStore, type InclusionBundle, proveInclusions } from '@safeguards/audit-log'
 import { isSafeguardsError } from '@safeguards/core'
 import {
   defaultRules,
@@ -34,14 +34,16 @@ import { openLogStore } from './audit-open-log.js'
 import { LOG_OPTS, nonNegative } from './audit-shared.js'
 
 /** The usage lines of `audit review`, for the `audit` command's usage text. */
-export const REVIEW_USAGE = `  review      --log LOG [--rules FILE] [--from SEQ | --since TIME] [--json | --follow]
-              [--fail-on low|medium|high|critical]
+export const REVIEW_USAGE = `  review      --log LOG [--rules FILE] [--from SEQ | --since TIME]
+              [--json [--prove] | --follow] [--fail-on low|medium|high|critical]
               Runs the activity-review detectors (failed sign-in bursts, password spray,
               bulk access, denials, off-hours, emergency access, dormant accounts,
               restricted patients) over the log, or from seq SEQ, or from the ISO 8601
               time TIME. One line per finding (severity, detector, id, who or address,
               count, seqs), or the result as JSON (the same bytes for the same log and
-              rules). Damaged records are listed as verify lists them. Exit 0 nothing at
+              rules); --prove adds an inclusion proof of every cited record against the
+              newest signed checkpoint (check one with check-proof; records past it are
+              listed as unproven). Damaged records are listed as verify lists them. Exit 0 nothing at
               or above --fail-on (default high) and no damaged record, 1 otherwise,
               2 usage (a rules file that does not validate names its JSON pointer) or I/O.
               --follow keeps reviewing as the log grows (the same findings as a batch
@@ -101,6 +103,26 @@ function printText(io: CliIO, r: MonitorResult, findings: boolean): void {
   )
 }
 
+/** The proofs of a result's cited records: those under the newest checkpoint, and the others. */
+interface Proofs {
+  /** Inclusion bundles (check one with `safeguards audit check-proof`), by ascending seq. */
+  bundles: InclusionBundle[]
+  /** Cited seqs past the newest checkpoint: not provable until the next one. */
+  unproven: number[]
+}
+
+async function proofsOf(store: AuditStore, r: MonitorResult): Promise<Proofs> {
+  const cp = (await store.readCheckpoints()).at(-1)
+  if (cp === undefined) throw new UsageError('--prove: the log has no checkpoint to prove against')
+  const cited = [...new Set(r.findings.flatMap((f) => f.seqs))].sort((a, b) => a - b)
+  const bundles = await proveInclusions(
+    store,
+    cited.filter((s) => s < cp.size),
+    cp,
+  )
+  return { bundles, unproven: cited.filter((s) => s >= cp.size) }
+}
+
 /** Follows the log until SIGINT or SIGTERM, printing episodes as they open and close. */
 async function follow(io: CliIO, store: AuditStore, options: ReviewOptions): Promise<MonitorResult> {
   const stop = new AbortController()
@@ -135,7 +157,7 @@ async function follow(io: CliIO, store: AuditStore, options: ReviewOptions): Pro
 export async function review(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...LOG_OPTS,
-    ...optionSpecs({ strings: ['rules', 'from', 'since', 'fail-on'], flags: ['json', 'follow'] }),
+    ...optionSpecs({ strings: ['rules', 'from', 'since', 'fail-on'], flags: ['json', 'follow', 'prove'] }),
   })
   const spec = requireString(values, 'log')
   const rules = rulesFrom(io, values)
@@ -145,8 +167,11 @@ export async function review(argv: string[], io: CliIO): Promise<number> {
   const following = values.follow === true
   if (following && values.json === true)
     throw new UsageError('--follow prints lines as episodes open and close: it excludes --json')
+  if (values.prove === true && values.json !== true)
+    throw new UsageError('--prove needs --json: the proof bundles are JSON')
   const threshold = SEVERITIES.indexOf(failOn(values))
   let result: MonitorResult
+  let proofs: Proofs | undefined
   try {
     const store = await openLogStore(spec, io, { readOnly: true })
     try {
@@ -156,6 +181,7 @@ export async function review(argv: string[], io: CliIO): Promise<number> {
         ...(since === undefined ? {} : { since }),
       }
       result = following ? await follow(io, store, options) : await reviewLog(store, options)
+      if (values.prove === true) proofs = await proofsOf(store, result)
     } finally {
       await store.close()
     }
@@ -164,7 +190,7 @@ export async function review(argv: string[], io: CliIO): Promise<number> {
       throw new CliExit(ExitCode.USAGE, `cannot read --log (${e.code})`, { cause: e })
     throw e
   }
-  if (values.json === true) writeJson(io, result)
+  if (values.json === true) writeJson(io, proofs === undefined ? result : { ...result, proofs })
   else printText(io, result, !following)
   const found = result.findings.some((f) => SEVERITIES.indexOf(f.severity) >= threshold)
   return found || result.damaged > 0 ? ExitCode.CHECK_FAILED : ExitCode.OK
