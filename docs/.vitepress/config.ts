@@ -45,6 +45,7 @@ export default defineConfig({
             { text: 'pkcs11', link: '/guide/packages/pkcs11' },
             { text: 'audit-log', link: '/guide/packages/audit-log' },
             { text: 'audit-log-postgres', link: '/guide/packages/audit-log-postgres' },
+            { text: 'monitor', link: '/guide/packages/monitor' },
             { text: 'rbac', link: '/guide/packages/rbac' },
             { text: 'session', link: '/guide/packages/session' },
             { text: 'session-redis', link: '/guide/packages/session-redis' },

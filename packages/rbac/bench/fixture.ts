@@ -4,6 +4,8 @@
  * to one or two roles, 10,000 users holding one or two roles, and random requests. The same data is
  * expressed as an `@safeguards/rbac` policy, a Casbin RBAC model + policy, and CASL rules.
  */
+
+import { prng } from '../../../scripts/test-support/prng.js'
 import type { AccessRequest, PolicyDocument } from '../src/index.js'
 
 export const TYPES = [
@@ -51,16 +53,7 @@ export const TYPES = [
 export const ACTIONS = ['read', 'search', 'create', 'update', 'delete'] as const
 
 /** mulberry32: a small seeded PRNG so every run uses the same policy and requests. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { prng }
 
 export interface BenchData {
   policy: PolicyDocument

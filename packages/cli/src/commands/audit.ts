@@ -32,6 +32,7 @@ import { createProgress, writeJson, writeLine } from '../output.js'
 import { openLogStore } from './audit-open-log.js'
 import { checkProof, prove } from './audit-proof.js'
 import { report } from './audit-report.js'
+import { REVIEW_USAGE, review } from './audit-review.js'
 import { keyringFrom, LOG_OPTS, nonNegative, readJsonFile, withReadOnly } from './audit-shared.js'
 
 const USAGE = `Usage: safeguards audit <subcommand> [options]
@@ -78,6 +79,7 @@ Subcommands:
   keygen      --out FILE
               Writes a new Ed25519 checkpoint signing key (private JWK, mode 0600) and prints
               its public JWK.
+${REVIEW_USAGE}
 
 LOG is a log directory or a postgres://…?stream=NAME URL. JWK files hold one JWK or a JWKS.`
 
@@ -298,7 +300,8 @@ async function keygen(argv: string[], io: CliIO): Promise<number> {
 
 /**
  * The `safeguards audit` command: `append`, `verify` (exit 0 intact, 1 integrity finding, 2 usage,
- * 74 I/O error), `checkpoint`, `prove`, `check-proof`, `report`, `export --format fhir-r4`, `keygen`.
+ * 74 I/O error), `checkpoint`, `prove`, `check-proof`, `report`, `export --format fhir-r4`, `keygen`,
+ * `review` (exit 0 nothing at or above `--fail-on`, 1 found, 2 usage or I/O).
  *
  * HIPAA: 164.312(b) audit controls (including the trail's own integrity) and 164.308(a)(1)(ii)(D)
  * information system activity review.
@@ -311,7 +314,7 @@ async function keygen(argv: string[], io: CliIO): Promise<number> {
  */
 export const auditCommand: Command = commandOf({
   name: 'audit',
-  summary: 'append to, verify, checkpoint, prove, report on and export a tamper-evident audit log',
+  summary: 'append to, verify, checkpoint, prove, report on, export and review a tamper-evident audit log',
   usage: USAGE,
   subcommands: {
     append,
@@ -322,5 +325,6 @@ export const auditCommand: Command = commandOf({
     report,
     export: exportFhir,
     keygen,
+    review,
   },
 })

@@ -1,0 +1,197 @@
+/**
+ * `safeguards audit review`: the activity-review detectors of `@safeguards/monitor` over a log (or
+ * the range from a seq or a time), with the findings printed one per line or as one JSON document
+ * (the same bytes for the same log and rules).
+ *
+ * HIPAA: 164.308(a)(1)(ii)(D) information system activity review; 164.308(a)(5)(ii)(C) log-in
+ * monitoring; 164.308(a)(6)(ii) identifying suspected security incidents.
+ *
+ * @module
+ */
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { type AuditStore, type InclusionBundle, proveInclusions } from '@safeguards/audit-log'
+import { isSafeguardsError } from '@safeguards/core'
+import {
+  defaultRules,
+  type Finding,
+  followLog,
+  type MonitorResult,
+  MonitorRulesError,
+  parseRules,
+  type ReviewOptions,
+  type RuleSet,
+  reviewLog,
+  SEVERITIES,
+  type Severity,
+} from '@safeguards/monitor'
+import { optionalString, type ParsedValues, parseCommandArgs, requireString } from '../args.js'
+import type { CliIO } from '../command.js'
+import { CliExit, ExitCode, UsageError } from '../errors.js'
+import { optionSpecs } from '../internal/options.js'
+import { safeText, writeJson, writeLine } from '../output.js'
+import { openLogStore } from './audit-open-log.js'
+import { LOG_OPTS, nonNegative } from './audit-shared.js'
+
+/** The usage lines of `audit review`, for the `audit` command's usage text. */
+export const REVIEW_USAGE = `  review      --log LOG [--rules FILE] [--from SEQ | --since TIME]
+              [--json [--prove] | --follow] [--fail-on low|medium|high|critical]
+              Runs the activity-review detectors (failed sign-in bursts, password spray,
+              bulk access, denials, off-hours, emergency access, dormant accounts,
+              restricted patients) over the log, or from seq SEQ, or from the ISO 8601
+              time TIME. One line per finding (severity, detector, id, who or address,
+              count, seqs), or the result as JSON (the same bytes for the same log and
+              rules); --prove adds an inclusion proof of every cited record against the
+              newest signed checkpoint (check one with check-proof; records past it are
+              listed as unproven). Damaged records are listed as verify lists them. Exit 0 nothing at
+              or above --fail-on (default high) and no damaged record, 1 otherwise,
+              2 usage (a rules file that does not validate names its JSON pointer) or I/O.
+              --follow keeps reviewing as the log grows (the same findings as a batch
+              review), printing a line when an episode opens ("open", with its final id)
+              and when it closes, until SIGINT or SIGTERM; then the summary and the exit
+              code as above.`
+
+function rulesFrom(io: CliIO, values: ParsedValues): RuleSet {
+  const path = optionalString(values, 'rules')
+  if (path === undefined) return defaultRules()
+  let text: string
+  try {
+    text = readFileSync(resolve(io.cwd, path), 'utf8')
+  } catch (e) {
+    throw new UsageError('cannot read --rules', { cause: e })
+  }
+  try {
+    return parseRules(text)
+  } catch (e) {
+    if (e instanceof MonitorRulesError) throw new UsageError(`--rules: ${e.message}`, { cause: e })
+    throw e
+  }
+}
+
+function sinceFrom(values: ParsedValues): number | undefined {
+  const text = optionalString(values, 'since')
+  if (text === undefined) return undefined
+  const t = Date.parse(text)
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(t))
+    throw new UsageError('--since expects an ISO 8601 date-time')
+  return t
+}
+
+function failOn(values: ParsedValues): Severity {
+  const s = optionalString(values, 'fail-on') ?? 'high'
+  if (!SEVERITIES.includes(s as Severity))
+    throw new UsageError(`--fail-on expects one of ${SEVERITIES.join(', ')}`)
+  return s as Severity
+}
+
+/** One finding as a line: severity, detector, id, who or address, count, seqs. */
+function findingLine(f: Finding): string {
+  const more = f.count > f.seqs.length ? ',…' : ''
+  const subject = safeText(f.who ?? f.address ?? '-')
+  return `${f.severity}\t${f.detector}\t${f.id}\t${subject}\t${f.count}\tseqs ${f.seqs.join(',')}${more}`
+}
+
+function printText(io: CliIO, r: MonitorResult, findings: boolean): void {
+  for (const p of r.problems) writeLine(io, `${p.severity}\tseq ${p.seq}\t${p.code}\t${p.message}`)
+  if (findings) for (const f of r.findings) writeLine(io, findingLine(f))
+  for (const [detector, n] of Object.entries(r.unknown.byDetector))
+    writeLine(io, `unknown\t${detector}\t${n} events undecided (a resolver failed)`)
+  const range = r.firstSeq === null ? 'an empty range' : `seqs ${r.firstSeq}–${r.lastSeq}`
+  writeLine(
+    io,
+    `${r.findings.length} findings, ${r.damaged} damaged records, over ${r.records} records (${range})`,
+  )
+}
+
+/** The proofs of a result's cited records: those under the newest checkpoint, and the others. */
+interface Proofs {
+  /** Inclusion bundles (check one with `safeguards audit check-proof`), by ascending seq. */
+  bundles: InclusionBundle[]
+  /** Cited seqs past the newest checkpoint: not provable until the next one. */
+  unproven: number[]
+}
+
+async function proofsOf(store: AuditStore, r: MonitorResult): Promise<Proofs> {
+  const cp = (await store.readCheckpoints()).at(-1)
+  if (cp === undefined) throw new UsageError('--prove: the log has no checkpoint to prove against')
+  const cited = [...new Set(r.findings.flatMap((f) => f.seqs))].sort((a, b) => a - b)
+  const bundles = await proveInclusions(
+    store,
+    cited.filter((s) => s < cp.size),
+    cp,
+  )
+  return { bundles, unproven: cited.filter((s) => s >= cp.size) }
+}
+
+/** Follows the log until SIGINT or SIGTERM, printing episodes as they open and close. */
+async function follow(io: CliIO, store: AuditStore, options: ReviewOptions): Promise<MonitorResult> {
+  const stop = new AbortController()
+  const onSignal = (): void => stop.abort()
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  try {
+    return await followLog(store, {
+      ...options,
+      signal: stop.signal,
+      onOpen: (f) => writeLine(io, `open\t${findingLine(f)}`),
+      onFinding: (f) => writeLine(io, findingLine(f)),
+    })
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
+/**
+ * `audit review`: exit 0 when nothing at or above `--fail-on` was found and no record is damaged,
+ * 1 when something was, 2 on usage or I/O errors.
+ *
+ * HIPAA: 164.308(a)(1)(ii)(D) activity review; 164.308(a)(5)(ii)(C) log-in monitoring.
+ *
+ * @throws {UsageError} for bad options or rules, and {@link CliExit} (exit 2) when the log cannot be read.
+ * @example
+ * ```sh
+ * safeguards audit review --log /var/lib/ehr/audit --rules rules.yaml --since 2026-12-01T00:00:00Z --json
+ * ```
+ */
+export async function review(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    ...LOG_OPTS,
+    ...optionSpecs({ strings: ['rules', 'from', 'since', 'fail-on'], flags: ['json', 'follow', 'prove'] }),
+  })
+  const spec = requireString(values, 'log')
+  const rules = rulesFrom(io, values)
+  const from = nonNegative(values, 'from')
+  const since = sinceFrom(values)
+  if (from !== undefined && since !== undefined) throw new UsageError('--from and --since exclude each other')
+  const following = values.follow === true
+  if (following && values.json === true)
+    throw new UsageError('--follow prints lines as episodes open and close: it excludes --json')
+  if (values.prove === true && values.json !== true)
+    throw new UsageError('--prove needs --json: the proof bundles are JSON')
+  const threshold = SEVERITIES.indexOf(failOn(values))
+  let result: MonitorResult
+  let proofs: Proofs | undefined
+  try {
+    const store = await openLogStore(spec, io, { readOnly: true })
+    try {
+      const options: ReviewOptions = {
+        rules,
+        ...(from === undefined ? {} : { from }),
+        ...(since === undefined ? {} : { since }),
+      }
+      result = following ? await follow(io, store, options) : await reviewLog(store, options)
+      if (values.prove === true) proofs = await proofsOf(store, result)
+    } finally {
+      await store.close()
+    }
+  } catch (e) {
+    if (isSafeguardsError(e) && (e.category === 'io' || e.category === 'unavailable'))
+      throw new CliExit(ExitCode.USAGE, `cannot read --log (${e.code})`, { cause: e })
+    throw e
+  }
+  if (values.json === true) writeJson(io, proofs === undefined ? result : { ...result, proofs })
+  else printText(io, result, !following)
+  const found = result.findings.some((f) => SEVERITIES.indexOf(f.severity) >= threshold)
+  return found || result.damaged > 0 ? ExitCode.CHECK_FAILED : ExitCode.OK
+}

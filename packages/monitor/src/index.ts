@@ -1,0 +1,27 @@
+/**
+ * `@safeguards/monitor`: activity review over the audit log. Deterministic, explainable detectors
+ * (sign-in bursts, password spray, bulk access, denials, off-hours, emergency-access overuse,
+ * dormant accounts, care relationship, restricted patients, self or coworker) whose every finding
+ * cites the seqs of its records.
+ *
+ * @packageDocumentation
+ */
+
+export type { DetectorKind, DetectorName, DetectorSpec, Severity } from './detectors.js'
+export { DETECTOR_NAMES, DETECTORS, SEVERITIES } from './detectors.js'
+export type { MonitorErrorCode } from './errors.js'
+export { MonitorError, MonitorOrderError, MonitorRulesError } from './errors.js'
+export type { Finding } from './finding.js'
+export { compareFindings, findingId, MAX_CITED } from './finding.js'
+export type { FollowOptions } from './follow.js'
+export { followLog } from './follow.js'
+export type { Monitor, MonitorOptions, MonitorResult, Resolvers, UnknownEvent } from './monitor.js'
+export { createMonitor } from './monitor.js'
+export type { EventKind, NormalEvent, NormalizeResult, RecordProblem } from './normalize.js'
+export { MAX_FUTURE_SKEW_MS, normalizeRecord, normalizeStored } from './normalize.js'
+export type { ReviewOptions, ReviewSource } from './review.js'
+export { formatResult, reviewLog } from './review.js'
+export type { DetectorRule, RuleSet } from './rules.js'
+export { compileRules, defaultRules, parseRules } from './rules.js'
+export type { Shift } from './schedule.js'
+export { shiftsCover } from './schedule.js'
