@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -77,8 +77,10 @@ describe('safeguards audit review', () => {
 
   it('--json is the result, byte-identical on every run; --since and --rules', async () => {
     const dir = await setup()
+    // each run is recorded in the log it reviewed, so the second run reviews a copy of the same bytes
+    cpSync(join(dir, 'log'), join(dir, 'copy'), { recursive: true })
     const a = await run(['audit', 'review', '--log', 'log', '--json'], '', dir)
-    const b = await run(['audit', 'review', '--log', 'log', '--json'], '', dir)
+    const b = await run(['audit', 'review', '--log', 'copy', '--json'], '', dir)
     expect(a.out).toBe(b.out)
     const doc = JSON.parse(a.out)
     expect(doc).toMatchObject({ records: 20, firstSeq: 0, lastSeq: 19, problems: [] })

@@ -71,11 +71,13 @@ describe('safeguards evidence', () => {
       keys: { ok: true, keyring: 'clinic', sealed: true },
       sessionPolicy: { defaults: { idleTimeoutMs: 600_000 } },
       passwordPolicy: { minLength: 15 },
+      activityReview: { ran: false },
     })
     expect(report.keys.versions).toHaveLength(1)
     expect(report.backups[0].ageMs).toBeGreaterThanOrEqual(0)
     const md = readFileSync(join(root, 'out-ok/evidence.md'), 'utf8')
     expect(md).toContain('10 records; verified through seq 9')
+    expect(md).toContain('No activity review has been recorded in the audit log.')
     const jws = readFileSync(join(root, 'out-ok/evidence.jws'), 'utf8')
     const pub = JSON.parse(readFileSync(join(root, 'ev.pub.jwk'), 'utf8'))
     const v = await verifyEvidence(jws, pub)
@@ -128,5 +130,30 @@ describe('safeguards evidence', () => {
     const pubAsSigner = await cli(['evidence', '--log', 'log', '--sign-key', 'ev.pub.jwk', '--out-dir', 'o'])
     expect(pubAsSigner.code).toBe(2)
     expect(pubAsSigner.err).toContain('--sign-key')
+  })
+
+  it('reports the newest activity review recorded in the log: when, what it covered, findings by detector', async () => {
+    // the detectors' findings depend on the wall-clock time the log was written (off-hours), so the
+    // evidence is compared with what the review itself printed
+    const review = await cli(words`audit review --log log --by po-1 --json`)
+    expect([0, 1]).toContain(review.code)
+    const byDetector: Record<string, number> = {}
+    for (const f of JSON.parse(review.out).findings as { detector: string }[])
+      byDetector[f.detector] = (byDetector[f.detector] ?? 0) + 1
+    const r = await cli(words`evidence --log log --public-key log.pub.jwk --out-dir out-review`)
+    expect(r.code, r.err).toBe(0)
+    const report = JSON.parse(readFileSync(join(root, 'out-review/evidence.json'), 'utf8'))
+    expect(report.activityReview).toMatchObject({
+      ran: true,
+      from: 0,
+      through: 10,
+      logSize: 10,
+      findings: byDetector,
+    })
+    expect(report.activityReview.seq).toBeGreaterThanOrEqual(10)
+    expect(report.activityReview.ageMs).toBeGreaterThanOrEqual(0)
+    expect(readFileSync(join(root, 'out-review/evidence.md'), 'utf8')).toContain(
+      '- Reviewed records 0 to 9 of 10',
+    )
   })
 })

@@ -42,6 +42,7 @@ export function renderEvidenceMarkdown(report: EvidenceReport): string {
     ['Encryption keys (164.312(a)(2)(iv), 164.312(e)(2)(ii))', keysSection(report.keys)],
     ['Session policy (164.312(a)(2)(iii) automatic logoff)', sessionSection(report.sessionPolicy)],
     ['Password policy (164.308(a)(5)(ii)(D))', passwordSection(report.passwordPolicy)],
+    ['Activity review (164.308(a)(1)(ii)(D))', reviewSection(report.activityReview)],
   ]
   const verdict = `Generated ${report.generatedAt}. Result: **${report.ok ? 'PASS' : 'FAIL'}**${
     report.failures.length === 0 ? '' : ` (failed: ${report.failures.join(', ')})`
@@ -91,6 +92,22 @@ function keysSection(k: EvidenceReport['keys']): string[] {
       (v) =>
         `| ${cell(v.keyRef)} | ${cell(v.state)} | ${cell(v.createdAt)} | ${human(v.ageMs)} | ${cell(v.wraps)} |`,
     ),
+  ]
+}
+
+function reviewSection(r: EvidenceReport['activityReview']): string[] {
+  if (r === null) return ['Not examined.']
+  if (!r.ran) return ['**No activity review has been recorded in the audit log.**']
+  return [
+    `- Last run ${r.ranAt} (${human(r.ageMs)} before this report), recorded at seq ${r.seq}`,
+    `- Reviewed records ${r.from} to ${r.through - 1} of ${r.logSize}`,
+    `- Findings of that run: ${r.totalFindings}${
+      r.totalFindings === 0
+        ? ''
+        : ` (${Object.entries(r.findings)
+            .map(([d, n]) => `\`${cell(d)}\` ${n}`)
+            .join(', ')})`
+    }`,
   ]
 }
 

@@ -82,6 +82,24 @@ export interface PasswordPolicyInput {
   basis: string
 }
 
+/**
+ * The newest activity-review run recorded in the audit log (what `safeguards audit review` appends:
+ * the range it reviewed and its findings per detector), or `null` when the log holds none.
+ */
+export interface ActivityReviewInput {
+  /** When the run was recorded. */
+  ranAt: Date
+  /** The run's own record. */
+  seq: number
+  /** The records it reviewed: `from <= seq < through`. */
+  from: number
+  through: number
+  /** The log's size when it ran. */
+  logSize: number
+  /** Findings of that run, by detector. */
+  findings: Readonly<Record<string, number>>
+}
+
 /** What {@link buildEvidenceReport} gathers. Omit a section that was not examined. */
 export interface EvidenceInputs {
   /** The clock that dates the report and ages backups and keys (default `systemClock`). */
@@ -93,6 +111,8 @@ export interface EvidenceInputs {
   keyring?: KeyringInput
   sessionPolicy?: SessionPolicyInput
   passwordPolicy?: PasswordPolicyInput
+  /** The newest activity review found in the log (`null`: the log was examined and has none). */
+  activityReview?: ActivityReviewInput | null
   /** Keys older than this fail the key check (default: no limit). */
   maxKeyAgeMs?: number
 }
@@ -158,6 +178,25 @@ export interface EvidenceReport {
   } | null
   sessionPolicy: SessionPolicyInput | null
   passwordPolicy: PasswordPolicyInput | null
+  /**
+   * The newest activity review (164.308(a)(1)(ii)(D)): when it ran and how old it is, the records it
+   * covered, and its findings by detector; `ran: false` when the log holds no review run; the
+   * section is `null` when the log was not examined.
+   */
+  activityReview:
+    | { ran: false }
+    | {
+        ran: true
+        ranAt: string
+        ageMs: number
+        seq: number
+        from: number
+        through: number
+        logSize: number
+        findings: Record<string, number>
+        totalFindings: number
+      }
+    | null
 }
 
 function iso(d: Date, what: string): string {
@@ -230,6 +269,29 @@ export function buildEvidenceReport(inputs: EvidenceInputs): EvidenceReport {
             onSessionLimit: inputs.sessionPolicy.onSessionLimit,
           },
     passwordPolicy: inputs.passwordPolicy === undefined ? null : { ...inputs.passwordPolicy },
+    activityReview: gatherReview(inputs.activityReview, now),
+  }
+}
+
+/** The activity-review section: the newest run, its age and coverage, its findings by detector. */
+function gatherReview(
+  input: EvidenceInputs['activityReview'],
+  now: number,
+): EvidenceReport['activityReview'] {
+  if (input === undefined) return null
+  if (input === null) return { ran: false }
+  const ranAt = iso(input.ranAt, 'activityReview.ranAt')
+  const findings = Object.fromEntries(Object.entries(input.findings).sort(([a], [b]) => (a < b ? -1 : 1)))
+  return {
+    ran: true,
+    ranAt,
+    ageMs: Math.max(0, now - input.ranAt.getTime()),
+    seq: input.seq,
+    from: input.from,
+    through: input.through,
+    logSize: input.logSize,
+    findings,
+    totalFindings: Object.values(findings).reduce((a, b) => a + b, 0),
   }
 }
 

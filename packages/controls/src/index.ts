@@ -11,6 +11,7 @@ export { buildCoverage } from './coverage.js'
 export type { ControlsErrorCode, EvidenceErrorCode } from './errors.js'
 export { CatalogDataError, ControlTagError, CoverageError, EvidenceError } from './errors.js'
 export type {
+  ActivityReviewInput,
   AuditLogVerifyInput,
   BackupVerifyInput,
   EvidenceCheck,

@@ -172,7 +172,45 @@ describe('buildEvidenceReport', () => {
     expect(r.auditLog).toBeNull()
     expect(r.backups).toEqual([])
     expect(r.sessionPolicy).toBeNull()
+    expect(r.activityReview).toBeNull()
     expect(renderEvidenceMarkdown(r)).toContain('Not examined.')
+  })
+
+  it('reports the newest activity review: never run, or when, what it covered and its findings by detector', () => {
+    expect(buildEvidenceReport({ clock, activityReview: null }).activityReview).toEqual({ ran: false })
+    const ranAt = new Date(clock.now() - 3_600_000)
+    const r = buildEvidenceReport({
+      clock,
+      activityReview: {
+        ranAt,
+        seq: 120,
+        from: 0,
+        through: 120,
+        logSize: 120,
+        findings: { 'bulk-access': 1, 'denied-burst': 2 },
+      },
+    })
+    expect(r.activityReview).toEqual({
+      ran: true,
+      ranAt: ranAt.toISOString(),
+      ageMs: 3_600_000,
+      seq: 120,
+      from: 0,
+      through: 120,
+      logSize: 120,
+      findings: { 'bulk-access': 1, 'denied-burst': 2 },
+      totalFindings: 3,
+    })
+    const md = renderEvidenceMarkdown(r)
+    expect(md).toContain('## Activity review (164.308(a)(1)(ii)(D))')
+    expect(md).toContain('- Reviewed records 0 to 119 of 120')
+    expect(md).toContain('- Findings of that run: 3 (`bulk-access` 1, `denied-burst` 2)')
+    expect(() =>
+      buildEvidenceReport({
+        clock,
+        activityReview: { ...r.activityReview, ranAt: new Date(Number.NaN) } as never,
+      }),
+    ).toThrow(EvidenceError)
   })
 
   it('rejects an invalid clock', () => {

@@ -16,10 +16,8 @@ import {
   type AuditStore,
   accessReport,
   fhirBundle,
-  openAuditLog,
   queryLog,
   storedToFhir,
-  validateEvent,
 } from '@safeguards/audit-log'
 import { optionalString, type ParsedValues, parseCommandArgs, requireString } from '../args.js'
 import type { CliIO } from '../command.js'
@@ -27,7 +25,7 @@ import { ExitCode, UsageError } from '../errors.js'
 import { optionSpecs } from '../internal/options.js'
 import { writeJson, writeLine } from '../output.js'
 import { openLogStore } from './audit-open-log.js'
-import { LOG_OPTS } from './audit-shared.js'
+import { LOG_OPTS, recordRun, runAgent } from './audit-shared.js'
 
 type Format = 'text' | 'json' | 'csv' | 'fhir'
 
@@ -90,13 +88,10 @@ function cells(row: AccessRow): string[] {
 function reportEvent(by: string | undefined, report: AccessReport, who: string | undefined): AuditEvent {
   const event: AuditEvent = {
     type: '110112', // DICOM "Query" (DCM 110112), as FHIR AuditEvent.type
+    subtype: ['access-report'],
     action: 'E',
     outcome: 0,
-    agents: [
-      by === undefined
-        ? { who: 'safeguards-cli', requestor: true, type: 'application' }
-        : { who: by, requestor: true, type: 'humanuser' },
-    ],
+    agents: [runAgent(by)],
     source: { observer: 'safeguards-cli' },
     details: {
       report: 'access',
@@ -107,18 +102,7 @@ function reportEvent(by: string | undefined, report: AccessReport, who: string |
   }
   if (report.query.patient !== undefined) event.patient = report.query.patient
   if (who !== undefined) event.entities = [{ what: who, type: '1', role: '6' }] // FHIR: a person, in the role of user
-  return validateEvent(event)
-}
-
-/** Appends the report-run record; the report is printed only once it is durable. */
-async function recordRun(spec: string, io: CliIO, event: AuditEvent): Promise<number> {
-  const store = await openLogStore(spec, io, { readOnly: false })
-  const log = await openAuditLog({ store, checkpointEvery: { ms: 0 } })
-  try {
-    return (await log.append(event)).seq
-  } finally {
-    await log.close()
-  }
+  return event
 }
 
 async function fhirRows(store: AuditStore, report: AccessReport, scan: boolean): Promise<unknown> {

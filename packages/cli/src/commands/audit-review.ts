@@ -10,7 +10,12 @@
  */
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { type AuditStore, type InclusionBundle, proveInclusions } from '@safeguards/audit-log'
+import {
+  type AuditEvent,
+  type AuditStore,
+  type InclusionBundle,
+  proveInclusions,
+} from '@safeguards/audit-log'
 import { isSafeguardsError } from '@safeguards/core'
 import {
   defaultRules,
@@ -31,10 +36,10 @@ import { CliExit, ExitCode, UsageError } from '../errors.js'
 import { optionSpecs } from '../internal/options.js'
 import { safeText, writeJson, writeLine } from '../output.js'
 import { openLogStore } from './audit-open-log.js'
-import { LOG_OPTS, nonNegative } from './audit-shared.js'
+import { LOG_OPTS, nonNegative, REVIEW_AGENT, recordRun, runAgent } from './audit-shared.js'
 
 /** The usage lines of `audit review`, for the `audit` command's usage text. */
-export const REVIEW_USAGE = `  review      --log LOG [--rules FILE] [--from SEQ | --since TIME]
+export const REVIEW_USAGE = `  review      --log LOG [--rules FILE] [--from SEQ | --since TIME] [--by ID]
               [--json [--prove] | --follow] [--fail-on low|medium|high|critical]
               Runs the activity-review detectors (failed sign-in bursts, password spray,
               bulk access, denials, off-hours, emergency access, dormant accounts,
@@ -49,7 +54,8 @@ export const REVIEW_USAGE = `  review      --log LOG [--rules FILE] [--from SEQ 
               --follow keeps reviewing as the log grows (the same findings as a batch
               review), printing a line when an episode opens ("open", with its final id)
               and when it closes, until SIGINT or SIGTERM; then the summary and the exit
-              code as above.`
+              code as above. Each run is recorded in the log (by --by ID; the range
+              covered and the findings per detector), which safeguards evidence reports.`
 
 function rulesFrom(io: CliIO, values: ParsedValues): RuleSet {
   const path = optionalString(values, 'rules')
@@ -143,6 +149,32 @@ async function follow(io: CliIO, store: AuditStore, options: ReviewOptions): Pro
 }
 
 /**
+ * The record of a review run: who ran it, the range it covered and the findings per detector
+ * (counts only). It names the agent {@link REVIEW_AGENT}, so the newest run is found by index.
+ */
+function reviewEvent(by: string | undefined, r: MonitorResult, logSize: number): AuditEvent {
+  const byDetector: Record<string, number> = {}
+  for (const f of r.findings) byDetector[f.detector] = (byDetector[f.detector] ?? 0) + 1
+  return {
+    type: '110112', // DICOM "Query" (DCM 110112)
+    subtype: ['activity-review'],
+    action: 'E',
+    outcome: 0,
+    agents: [runAgent(by), { who: REVIEW_AGENT, requestor: false, type: 'application' }],
+    source: { observer: 'safeguards-cli' },
+    details: {
+      ...byDetector,
+      from: r.firstSeq ?? logSize,
+      through: r.lastSeq === null ? logSize : r.lastSeq + 1,
+      size: logSize,
+      findings: r.findings.length,
+      damaged: r.damaged,
+      unknown: r.unknown.total,
+    },
+  }
+}
+
+/**
  * `audit review`: exit 0 when nothing at or above `--fail-on` was found and no record is damaged,
  * 1 when something was, 2 on usage or I/O errors.
  *
@@ -157,7 +189,10 @@ async function follow(io: CliIO, store: AuditStore, options: ReviewOptions): Pro
 export async function review(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...LOG_OPTS,
-    ...optionSpecs({ strings: ['rules', 'from', 'since', 'fail-on'], flags: ['json', 'follow', 'prove'] }),
+    ...optionSpecs({
+      strings: ['rules', 'from', 'since', 'fail-on', 'by'],
+      flags: ['json', 'follow', 'prove'],
+    }),
   })
   const spec = requireString(values, 'log')
   const rules = rulesFrom(io, values)
@@ -172,6 +207,7 @@ export async function review(argv: string[], io: CliIO): Promise<number> {
   const threshold = SEVERITIES.indexOf(failOn(values))
   let result: MonitorResult
   let proofs: Proofs | undefined
+  let logSize = 0
   try {
     const store = await openLogStore(spec, io, { readOnly: true })
     try {
@@ -182,6 +218,7 @@ export async function review(argv: string[], io: CliIO): Promise<number> {
       }
       result = following ? await follow(io, store, options) : await reviewLog(store, options)
       if (values.prove === true) proofs = await proofsOf(store, result)
+      logSize = (await store.head()).size
     } finally {
       await store.close()
     }
@@ -192,6 +229,8 @@ export async function review(argv: string[], io: CliIO): Promise<number> {
   }
   if (values.json === true) writeJson(io, proofs === undefined ? result : { ...result, proofs })
   else printText(io, result, !following)
+  // Recorded after the findings are shown: a log that cannot take the record must not hide them.
+  await recordRun(spec, io, reviewEvent(optionalString(values, 'by'), result, logSize))
   const found = result.findings.some((f) => SEVERITIES.indexOf(f.severity) >= threshold)
   return found || result.damaged > 0 ? ExitCode.CHECK_FAILED : ExitCode.OK
 }

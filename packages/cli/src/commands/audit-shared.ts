@@ -6,7 +6,15 @@
  */
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { type AuditStore, createKeyring, type Keyring, type KeyringEntry } from '@safeguards/audit-log'
+import {
+  type AuditEvent,
+  type AuditStore,
+  createKeyring,
+  type Keyring,
+  type KeyringEntry,
+  openAuditLog,
+  validateEvent,
+} from '@safeguards/audit-log'
 import { parseJson } from '@safeguards/core'
 import { errorCode } from '@safeguards/core/node'
 import type { OptionSpec, ParsedValues } from '../args.js'
@@ -98,5 +106,43 @@ export async function withReadOnly<T>(io: CliIO, spec: string, f: (s: AuditStore
     return await f(store)
   } finally {
     await store.close()
+  }
+}
+
+/**
+ * The requesting agent of a report or review run: the person named by `--by`, else the CLI itself.
+ *
+ * @example
+ * ```ts
+ * runAgent('Practitioner/privacy-1') // { who: 'Practitioner/privacy-1', requestor: true, type: 'humanuser' }
+ * ```
+ */
+export function runAgent(by: string | undefined): AuditEvent['agents'][number] {
+  return by === undefined
+    ? { who: 'safeguards-cli', requestor: true, type: 'application' }
+    : { who: by, requestor: true, type: 'humanuser' }
+}
+
+/** The agent every run of the SDK's review tools adds to its record, so reviews are found by index. */
+export const REVIEW_AGENT = 'safeguards-monitor'
+
+/**
+ * Appends the record of a report or review run (validated first) and resolves with its seq once it
+ * is durable. The log takes its lock per batch, so this works beside the running application.
+ *
+ * @throws {AuditEventError} for an invalid event; whatever opening or appending throws.
+ * @example
+ * ```ts
+ * const seq = await recordRun('./audit', io, event)
+ * ```
+ */
+export async function recordRun(spec: string, io: CliIO, event: AuditEvent): Promise<number> {
+  const checked = validateEvent(event)
+  const store = await openLogStore(spec, io, { readOnly: false })
+  const log = await openAuditLog({ store, checkpointEvery: { ms: 0 } })
+  try {
+    return (await log.append(checked)).seq
+  } finally {
+    await log.close()
   }
 }

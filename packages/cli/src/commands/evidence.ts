@@ -10,9 +10,17 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { createKeyring, directoryAnchor, type KeyringEntry, verifyLog } from '@safeguards/audit-log'
+import {
+  type AuditStore,
+  createKeyring,
+  directoryAnchor,
+  type KeyringEntry,
+  queryLog,
+  verifyLog,
+} from '@safeguards/audit-log'
 import { importVerificationKeys, type VerifyOptions, verifyBag } from '@safeguards/backup'
 import {
+  type ActivityReviewInput,
   buildEvidenceReport,
   type EvidenceInputs,
   renderEvidenceMarkdown,
@@ -29,6 +37,7 @@ import { readJsonOption } from '../internal/files.js'
 import { integerOption, optionSpecs } from '../internal/options.js'
 import { safeText, writeJson } from '../output.js'
 import { openLogStore } from './audit-open-log.js'
+import { REVIEW_AGENT } from './audit-shared.js'
 import { keyringHelp, keyringOptions, mapEnvelopeError, openKeyring } from './envelope-shared.js'
 
 const USAGE = `Usage: safeguards evidence [--log LOG [--anchor DIR] [--public-key JWK]...]
@@ -59,7 +68,10 @@ function usageOf(flag: string, e: unknown): never {
   throw e
 }
 
-async function auditSection(io: CliIO, values: ParsedValues): Promise<EvidenceInputs['auditLog']> {
+async function auditSection(
+  io: CliIO,
+  values: ParsedValues,
+): Promise<(NonNullable<EvidenceInputs['auditLog']> & { review: ActivityReviewInput | null }) | undefined> {
   const spec = optionalString(values, 'log')
   if (spec === undefined) return undefined
   const entries: KeyringEntry[] = []
@@ -79,11 +91,35 @@ async function auditSection(io: CliIO, values: ParsedValues): Promise<EvidenceIn
       ...(keyring === undefined ? {} : { keyring }),
       ...(anchorDir === undefined ? {} : { anchor: directoryAnchor(resolve(io.cwd, anchorDir)) }),
     })
-    return { report, verifiedAt: new Date() }
+    return { report, verifiedAt: new Date(), review: await newestReview(store) }
   } finally {
     await store.close()
   }
 }
+
+/** The newest review run in the log (found by its agent through the index), or null. */
+async function newestReview(store: AuditStore): Promise<ActivityReviewInput | null> {
+  let newest: ActivityReviewInput | null = null
+  for await (const { seq, record } of await queryLog(store, { who: REVIEW_AGENT, type: '110112' })) {
+    const d = record.event.details ?? {}
+    if (!record.event.subtype?.includes('activity-review')) continue
+    const findings: Record<string, number> = {}
+    for (const [k, v] of Object.entries(d))
+      if (typeof v === 'number' && !REVIEW_FIELDS.has(k)) findings[k] = v
+    const num = (k: string): number => (typeof d[k] === 'number' ? (d[k] as number) : 0)
+    newest = {
+      ranAt: new Date(record.recorded),
+      seq,
+      from: num('from'),
+      through: num('through'),
+      logSize: num('size'),
+      findings,
+    }
+  }
+  return newest
+}
+
+const REVIEW_FIELDS = new Set(['from', 'through', 'size', 'findings', 'damaged', 'unknown'])
 
 async function backupSection(io: CliIO, values: ParsedValues): Promise<EvidenceInputs['backups']> {
   const bags = (values.bag as string[] | undefined) ?? []
@@ -184,8 +220,11 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   }
   const keyring = await keyringSection(io, values)
   if (keyring !== undefined) inputs.keyring = keyring
-  const auditLog = await auditSection(io, values)
-  if (auditLog !== undefined) inputs.auditLog = auditLog
+  const audit = await auditSection(io, values)
+  if (audit !== undefined) {
+    inputs.auditLog = { report: audit.report, verifiedAt: audit.verifiedAt }
+    inputs.activityReview = audit.review
+  }
   const backups = await backupSection(io, values)
   if (backups !== undefined) inputs.backups = backups
 
