@@ -64,6 +64,7 @@ export default defineConfig({
             { text: 'Key rotation and rewrap', link: '/runbooks/key-rotation' },
             { text: 'Audit verification', link: '/runbooks/audit-verification' },
             { text: 'Patient access report', link: '/runbooks/patient-access-report' },
+            { text: 'Activity review', link: '/runbooks/activity-review' },
             { text: 'Backup restore test', link: '/runbooks/backup-restore-test' },
             { text: 'Emergency-access review', link: '/runbooks/emergency-access-review' },
           ],
