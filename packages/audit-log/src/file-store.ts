@@ -33,10 +33,11 @@ import { join } from 'node:path'
 import { canonicalize, utf8Encode } from '@safeguards/core'
 import { errorCode, fsyncDirSync, writeFileAtomic } from '@safeguards/core/node'
 import { AuditClosedError, AuditConflictError, AuditCorruptionError, AuditStoreError } from './errors.js'
+import { FileIndex } from './internal/file-index/file-index.js'
 import { acquireDirLock } from './internal/file-lock.js'
 import { appendCheckpointLine, readCheckpointLines } from './internal/file-store/checkpoints.js'
 import { LockLease } from './internal/file-store/lease.js'
-import { readSegmentRuns } from './internal/file-store/run-reader.js'
+import { type KnownLine, readSegmentRuns } from './internal/file-store/run-reader.js'
 import {
   bytesEqual,
   checkBatch,
@@ -49,6 +50,7 @@ import {
 } from './internal/file-store/segments.js'
 import { SegmentTail } from './internal/file-store/tail.js'
 import { READ_RUNS, type RecordRun, type RunReadOptions, recordsOf } from './internal/runs.js'
+import type { IndexAnswer, IndexQuery } from './query.js'
 import { assertStreamId } from './record.js'
 import type * as S from './store.js'
 
@@ -169,6 +171,7 @@ class FileStoreImpl implements FileStore {
   readonly #durable: boolean
   readonly #tail: SegmentTail
   readonly #lease: LockLease
+  readonly #index: FileIndex
   #fd = -1
   #fdSeg = -1
   #closed = false
@@ -189,7 +192,15 @@ class FileStoreImpl implements FileStore {
     this.#segmentMaxBytes = segmentMaxBytes
     this.#readOnly = readOnly
     this.#durable = durable
-    this.#tail = new SegmentTail(this.#segDir, stream)
+    this.#index = new FileIndex({
+      dir,
+      stream,
+      readOnly,
+      read: (from, to, signal) => this.read(from, to, signal === undefined ? {} : { signal }),
+    })
+    this.#tail = new SegmentTail(this.#segDir, stream, (seg, seq, offset, line) =>
+      this.#index.observe(seg, seq, offset, line),
+    )
     this.#lease = new LockLease(dir, lockTimeoutMs, (f) => this.#serial(f))
   }
 
@@ -199,6 +210,8 @@ class FileStoreImpl implements FileStore {
 
   init(): void {
     this.#tail.init()
+    const t = this.#tail.tail
+    this.#index.start(t.segStart, t.size, t.offset)
   }
 
   #serial<T>(f: () => Promise<T>): Promise<T> {
@@ -300,6 +313,11 @@ class FileStoreImpl implements FileStore {
       hash: last.hash.slice(),
     }
     this.#tail.remember(last.seq + 1, seg, before + buf.length)
+    let offset = before
+    for (const r of records) {
+      this.#index.observe(seg, r.seq, offset, r.bytes)
+      offset += r.bytes.length + 1
+    }
   }
 
   #segmentFd(seg: number): number {
@@ -345,9 +363,24 @@ class FileStoreImpl implements FileStore {
       starts: segmentStarts(this.#segDir),
       from,
       end,
-      known: this.#tail.positions.get(from),
+      known: this.#known(from),
     }
     yield* readSegmentRuns(range, options)
+  }
+
+  #known(from: number): KnownLine | undefined {
+    const p = this.#tail.positions.get(from)
+    return p === undefined ? this.#index.known(from) : { seg: p.seg, seq: from, offset: p.offset }
+  }
+
+  queryIndex(query: IndexQuery): Promise<IndexAnswer | undefined> {
+    this.#check()
+    return this.#index.query(query)
+  }
+
+  async checkIndex(size: number, options?: S.ReadOptions): Promise<readonly S.IndexProblem[]> {
+    this.#check()
+    return this.#index.check(size, options?.signal)
   }
 
   async tornTailBytes(): Promise<number> {
@@ -391,6 +424,7 @@ class FileStoreImpl implements FileStore {
     return this.#serial(async () => {
       if (this.#closed) return
       this.#closed = true
+      await this.#index.idle()
       this.#lease.release()
       if (this.#fd >= 0) closeSync(this.#fd)
       this.#fd = -1

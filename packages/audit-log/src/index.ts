@@ -90,6 +90,7 @@ export type {
   AppendRecord,
   AuditStore,
   CheckpointHead,
+  IndexProblem,
   ReadOptions,
   StoredCheckpoint,
   StoredRecord,

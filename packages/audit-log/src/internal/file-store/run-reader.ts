@@ -10,7 +10,6 @@ import { open as openAsync } from 'node:fs/promises'
 import { join } from 'node:path'
 import { indexOfByte, type RecordRun, type RunReadOptions } from '../runs.js'
 import { ioError, NL, segName } from './segments.js'
-import type { Position } from './tail.js'
 
 const CHUNK = 4 << 20
 
@@ -22,8 +21,18 @@ export interface RunRange {
   starts: readonly number[]
   from: number
   end: number
-  /** A known position of `from`, if any (saves reading the segment from its start). */
-  known: Position | undefined
+  /**
+   * A known line start at or before `from` in its segment, if any (saves reading the segment from
+   * its start): the tail's last positions, or the file index's offset table.
+   */
+  known: KnownLine | undefined
+}
+
+/** Record `seq` starts at byte `offset` of the segment whose first seq is `seg`. */
+export interface KnownLine {
+  seg: number
+  seq: number
+  offset: number
 }
 
 /** The runs of `range`. */
@@ -35,8 +44,8 @@ export async function* readSegmentRuns(range: RunRange, options: RunReadOptions)
     const seg = starts[i]!
     if (seg >= end) return
     const at =
-      known !== undefined && known.seg === seg && from >= seg
-        ? { seq: from, offset: known.offset }
+      known !== undefined && known.seg === seg && known.seq >= seg && known.seq <= from
+        ? { seq: known.seq, offset: known.offset }
         : { seq: seg, offset: 0 }
     let fh: FileHandle
     try {

@@ -1,0 +1,300 @@
+/**
+ * The file index format (v1): one immutable file per sealed segment, `index/<first seq>.idx`.
+ *
+ * ```
+ * "SGAIDX" 0x01                       magic and version
+ * uleb(n) header                      canonical JSON: {count, every, firstSeq, lastEntryHash,
+ *                                     segmentBytes, stream, terms, v:1}
+ * ceil(count / every) × uleb          byte offset of record firstSeq + k·every: the first as is,
+ *                                     then the (positive) differences
+ * terms × { uleb(len) term            UTF-8, strictly ascending by bytes
+ *           uleb(n) uleb(bytes)       postings count and their encoded length
+ *           n × uleb }                seq − firstSeq of the first, then the (positive) gaps
+ * 32 bytes                            SHA-256 of everything before
+ * ```
+ *
+ * Postings are delta + unsigned LEB128 (as Lucene's), the offsets a sparse seq → byte table so a
+ * candidate record is read from at most `every − 1` lines before it. Decoding checks every bound
+ * and throws {@link IndexFormatError} on anything it would otherwise have to guess.
+ *
+ * @module
+ */
+import { canonicalize, utf8Decode, utf8Encode } from '@safeguards/core'
+import { sha256Fast } from '../sha256.js'
+
+/** Records between two entries of the offset table. */
+export const EVERY = 64
+
+const MAGIC = utf8Encode('SGAIDX\u0001')
+
+/** What an index file says it covers: checked against the segment before the file is used. */
+export interface IndexHeader {
+  readonly v: 1
+  readonly stream: string
+  readonly firstSeq: number
+  readonly count: number
+  /** The segment file's size in bytes. */
+  readonly segmentBytes: number
+  /** Lowercase hex of the entry (leaf) hash of the segment's last record. */
+  readonly lastEntryHash: string
+  readonly every: number
+  readonly terms: number
+}
+
+/** An index file that cannot be decoded (damaged, truncated, or not one). */
+export class IndexFormatError extends Error {
+  override readonly name = 'IndexFormatError'
+}
+
+/** The content of an index: postings (absolute seqs, ascending) by term, and the offset table. */
+export interface IndexContent {
+  readonly terms: ReadonlyMap<string, readonly number[]>
+  /** Offset of record `firstSeq + k·EVERY`, for every k below `ceil(count / EVERY)`. */
+  readonly offsets: readonly number[]
+}
+
+class Writer {
+  buf = new Uint8Array(1 << 16)
+  len = 0
+  reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return
+    let size = this.buf.length * 2
+    while (size < this.len + n) size *= 2
+    const bigger = new Uint8Array(size)
+    bigger.set(this.buf.subarray(0, this.len))
+    this.buf = bigger
+  }
+  uleb(v: number): void {
+    this.reserve(8)
+    while (v >= 0x80) {
+      this.buf[this.len++] = (v % 0x80) | 0x80
+      v = Math.floor(v / 0x80)
+    }
+    this.buf[this.len++] = v
+  }
+  bytes(b: Uint8Array): void {
+    this.reserve(b.length)
+    this.buf.set(b, this.len)
+    this.len += b.length
+  }
+}
+
+/** Unsigned LEB128 of `v` (a safe integer ≥ 0). */
+export function encodeUleb(v: number): Uint8Array {
+  const w = new Writer()
+  w.uleb(v)
+  return w.buf.slice(0, w.len)
+}
+
+/** Byte order of two UTF-8 strings (the order of terms in a file). */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!
+  return a.length - b.length
+}
+
+function sortedTerms(terms: ReadonlyMap<string, readonly number[]>): [Uint8Array, readonly number[]][] {
+  const out: [Uint8Array, readonly number[]][] = []
+  for (const [t, p] of terms) if (p.length > 0) out.push([utf8Encode(t), p])
+  return out.sort((a, b) => compareBytes(a[0], b[0]))
+}
+
+/** Encodes an index file. `header.terms` and `header.every` are filled in here. */
+export function encodeIndex(
+  header: Omit<IndexHeader, 'v' | 'every' | 'terms'>,
+  content: IndexContent,
+): Uint8Array {
+  const terms = sortedTerms(content.terms)
+  const full: IndexHeader = { ...header, v: 1, every: EVERY, terms: terms.length }
+  const w = new Writer()
+  w.bytes(MAGIC)
+  const h = utf8Encode(canonicalize(full))
+  w.uleb(h.length)
+  w.bytes(h)
+  const slots = Math.ceil(header.count / EVERY)
+  if (content.offsets.length !== slots) throw new RangeError('offset table does not cover the segment')
+  let prevOffset = 0
+  for (let k = 0; k < slots; k++) {
+    const o = content.offsets[k]!
+    w.uleb(k === 0 ? o : o - prevOffset)
+    prevOffset = o
+  }
+  const p = new Writer()
+  for (const [term, postings] of terms) {
+    w.uleb(term.length)
+    w.bytes(term)
+    p.len = 0
+    let prev = header.firstSeq
+    for (let i = 0; i < postings.length; i++) {
+      p.uleb(i === 0 ? postings[i]! - header.firstSeq : postings[i]! - prev)
+      prev = postings[i]!
+    }
+    w.uleb(postings.length)
+    w.uleb(p.len)
+    w.bytes(p.buf.subarray(0, p.len))
+  }
+  w.bytes(sha256Fast(w.buf.subarray(0, w.len)))
+  return w.buf.slice(0, w.len)
+}
+
+/** A reader over an index file's bytes; every read is bounds-checked. */
+class Reader {
+  at: number
+  readonly b: Uint8Array
+  readonly end: number
+  constructor(b: Uint8Array, at: number, end: number) {
+    this.b = b
+    this.at = at
+    this.end = end
+  }
+  uleb(): number {
+    let v = 0
+    let scale = 1
+    for (let i = 0; i < 8; i++) {
+      if (this.at >= this.end) throw new IndexFormatError('truncated')
+      const c = this.b[this.at++]!
+      v += (c & 0x7f) * scale
+      if (c < 0x80) {
+        if (!Number.isSafeInteger(v)) break
+        return v
+      }
+      scale *= 0x80
+    }
+    throw new IndexFormatError('bad number')
+  }
+  take(n: number): Uint8Array {
+    if (n > this.end - this.at) throw new IndexFormatError('truncated')
+    const s = this.b.subarray(this.at, this.at + n)
+    this.at += n
+    return s
+  }
+}
+
+function checkHeader(h: unknown): IndexHeader {
+  const x = h as Partial<IndexHeader> | null
+  const int = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0
+  if (
+    typeof x !== 'object' ||
+    x === null ||
+    x.v !== 1 ||
+    typeof x.stream !== 'string' ||
+    !int(x.firstSeq) ||
+    !int(x.count) ||
+    !int(x.segmentBytes) ||
+    !int(x.terms) ||
+    x.every !== EVERY ||
+    typeof x.lastEntryHash !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(x.lastEntryHash)
+  )
+    throw new IndexFormatError('bad header')
+  return x as IndexHeader
+}
+
+/** Reads only the header of an index file (checksum included), or throws {@link IndexFormatError}. */
+function openFile(bytes: Uint8Array): { header: IndexHeader; r: Reader } {
+  if (bytes.length < MAGIC.length + 33) throw new IndexFormatError('truncated')
+  for (let i = 0; i < MAGIC.length; i++) if (bytes[i] !== MAGIC[i]) throw new IndexFormatError('not an index')
+  const end = bytes.length - 32
+  const sum = sha256Fast(bytes.subarray(0, end))
+  for (let i = 0; i < 32; i++) if (sum[i] !== bytes[end + i]) throw new IndexFormatError('checksum')
+  const r = new Reader(bytes, MAGIC.length, end)
+  let header: IndexHeader
+  try {
+    header = checkHeader(JSON.parse(utf8Decode(r.take(r.uleb()))))
+  } catch (e) {
+    if (e instanceof IndexFormatError) throw e
+    throw new IndexFormatError('bad header')
+  }
+  return { header, r }
+}
+
+/** A decoded index file: lookups decode one term's postings on demand. */
+export class IndexFile {
+  readonly header: IndexHeader
+  readonly offsets: Float64Array
+  readonly #bytes: Uint8Array
+  readonly #term: Uint32Array
+  readonly #termLen: Uint32Array
+  readonly #post: Uint32Array
+  readonly #postLen: Uint32Array
+  readonly #count: Uint32Array
+
+  /** @throws {IndexFormatError} when the bytes are not a whole, consistent v1 index file. */
+  constructor(bytes: Uint8Array) {
+    const { header, r } = openFile(bytes)
+    this.header = header
+    this.#bytes = bytes
+    const slots = Math.ceil(header.count / EVERY)
+    this.offsets = new Float64Array(slots)
+    for (let k = 0; k < slots; k++) {
+      const d = r.uleb()
+      if (k > 0 && d === 0) throw new IndexFormatError('offsets')
+      this.offsets[k] = k === 0 ? d : this.offsets[k - 1]! + d
+    }
+    if (slots > 0 && this.offsets[slots - 1]! >= header.segmentBytes) throw new IndexFormatError('offsets')
+    const n = header.terms
+    if (n > r.end - r.at) throw new IndexFormatError('terms')
+    this.#term = new Uint32Array(n)
+    this.#termLen = new Uint32Array(n)
+    this.#post = new Uint32Array(n)
+    this.#postLen = new Uint32Array(n)
+    this.#count = new Uint32Array(n)
+    for (let i = 0; i < n; i++) {
+      const len = r.uleb()
+      this.#term[i] = r.at
+      this.#termLen[i] = len
+      const t = r.take(len)
+      if (i > 0 && compareBytes(this.#termAt(i - 1), t) >= 0) throw new IndexFormatError('term order')
+      const count = r.uleb()
+      const size = r.uleb()
+      if (count === 0 || count > header.count || size < count) throw new IndexFormatError('postings')
+      this.#count[i] = count
+      this.#postLen[i] = size
+      this.#post[i] = r.at
+      r.take(size)
+    }
+    if (r.at !== r.end) throw new IndexFormatError('trailing bytes')
+  }
+
+  #termAt(i: number): Uint8Array {
+    return this.#bytes.subarray(this.#term[i]!, this.#term[i]! + this.#termLen[i]!)
+  }
+
+  /** The postings of term `i`, absolute seqs ascending. @throws {IndexFormatError} */
+  #postingsAt(i: number): number[] {
+    const { firstSeq, count } = this.header
+    const r = new Reader(this.#bytes, this.#post[i]!, this.#post[i]! + this.#postLen[i]!)
+    const out: number[] = new Array(this.#count[i]!)
+    let seq = firstSeq
+    for (let k = 0; k < out.length; k++) {
+      const d = r.uleb()
+      if (k > 0 && d === 0) throw new IndexFormatError('postings order')
+      seq += d
+      out[k] = seq
+    }
+    if (r.at !== r.end || seq >= firstSeq + count) throw new IndexFormatError('postings')
+    return out
+  }
+
+  /** The postings of `term` (absolute seqs, ascending; empty when absent). @throws {IndexFormatError} */
+  postings(term: string): number[] {
+    const t = utf8Encode(term)
+    let lo = 0
+    let hi = this.#term.length - 1
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1
+      const c = compareBytes(this.#termAt(mid), t)
+      if (c === 0) return this.#postingsAt(mid)
+      if (c < 0) lo = mid + 1
+      else hi = mid - 1
+    }
+    return []
+  }
+
+  /** Every term and its postings, in file order (verification and tests). @throws {IndexFormatError} */
+  content(): IndexContent {
+    const terms = new Map<string, number[]>()
+    for (let i = 0; i < this.#term.length; i++) terms.set(utf8Decode(this.#termAt(i)), this.#postingsAt(i))
+    return { terms, offsets: [...this.offsets] }
+  }
+}

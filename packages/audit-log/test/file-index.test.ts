@@ -1,0 +1,308 @@
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { canonicalize, manualClock, utf8Encode } from '@safeguards/core'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { type FileStore, openAuditLog, openFileStore, queryLog, verifyLog } from '../src/index.js'
+import { SegmentBuilder } from '../src/internal/file-index/builder.js'
+import { EVERY, encodeIndex, IndexFile } from '../src/internal/file-index/format.js'
+import { patientTerm, termsOf, UNINDEXED, whoTerm } from '../src/internal/file-index/terms.js'
+import { tempDir } from './helpers.js'
+import { appendMix, conformanceQueries, expectQueriesMatchScan, rows } from './query-conformance.js'
+
+const SEGMENT = 16 * 1024
+
+/** A log of `n` mixed events over segments of 16 KiB (about 35 records each), closed. */
+async function build(n: number, dir = tempDir()): Promise<string> {
+  const clock = manualClock(Date.parse('2026-03-01T08:00:00.000Z'))
+  const store = await openFileStore({ dir, stream: 'ix', durability: 'none', segmentMaxBytes: SEGMENT })
+  const log = await openAuditLog({ store, clock })
+  for (let i = 0; i < n; i += 20) {
+    await appendMix(log, Math.min(20, n - i), i)
+    clock.advance(60_000)
+  }
+  await log.close()
+  return dir
+}
+
+function indexFiles(dir: string): string[] {
+  const d = join(dir, 'index')
+  return existsSync(d) ? readdirSync(d).sort() : []
+}
+
+function snapshot(dir: string): Map<string, string> {
+  return new Map(indexFiles(dir).map((f) => [f, readFileSync(join(dir, 'index', f)).toString('hex')]))
+}
+
+/** Every conformance query's rows, by query. */
+async function answers(store: FileStore): Promise<string[]> {
+  const out: string[] = []
+  for (const q of conformanceQueries([])) out.push(JSON.stringify(await rows(store, q, false)))
+  return out
+}
+
+const open = (dir: string, readOnly = false): Promise<FileStore> =>
+  openFileStore({ dir, readOnly, segmentMaxBytes: SEGMENT, durability: 'none' })
+
+describe('file store index', () => {
+  it('answers every conformance query as the scan does, over sealed segments and the open tail', async () => {
+    const dir = await build(400)
+    const store = await open(dir)
+    const segments = store.segments().length
+    expect(segments).toBeGreaterThan(5)
+    // Written when each segment was sealed: one file per sealed segment.
+    expect(indexFiles(dir)).toHaveLength(segments - 1)
+    expect(await expectQueriesMatchScan(store)).toBe(16)
+    const result = await queryLog(store, { patient: 'Patient/3' })
+    expect(result.indexed).toBe(result.size)
+    // Appends after opening are indexed in memory and answered too.
+    const log = await openAuditLog({ store, closeStore: false })
+    await appendMix(log, 45, 400)
+    expect(await expectQueriesMatchScan(store)).toBe(16)
+    await log.close()
+    await store.close()
+  })
+
+  it('a deleted index is rebuilt with the same answers and the same bytes', async () => {
+    const dir = await build(300)
+    const store = await open(dir)
+    const before = await answers(store)
+    const files = snapshot(dir)
+    await store.close()
+    rmSync(join(dir, 'index'), { recursive: true })
+    const again = await open(dir)
+    expect(await answers(again)).toEqual(before)
+    expect(snapshot(dir)).toEqual(files)
+    await again.close()
+  })
+
+  it('a damaged, truncated or stale index file is not trusted: answers equal the scan, and it is rebuilt', async () => {
+    const dir = await build(300)
+    const files = indexFiles(dir)
+    const good = snapshot(dir)
+    const path = (i: number): string => join(dir, 'index', files[i]!)
+    const flipped = readFileSync(path(0))
+    flipped[flipped.length - 40]! ^= 1
+    writeFileSync(path(0), flipped)
+    writeFileSync(path(1), readFileSync(path(1)).subarray(0, 30))
+    writeFileSync(path(2), readFileSync(path(3))) // a whole, valid file of another segment
+    writeFileSync(path(4), new Uint8Array(0))
+    const store = await open(dir)
+    expect(await expectQueriesMatchScan(store)).toBe(16)
+    expect(snapshot(dir)).toEqual(good)
+    await store.close()
+  })
+
+  it('recovers from a crash mid index write (a torn temporary file, no index file)', async () => {
+    const dir = await build(200)
+    const files = indexFiles(dir)
+    const name = files[1]!
+    const bytes = readFileSync(join(dir, 'index', name))
+    rmSync(join(dir, 'index', name))
+    const torn = join(dir, 'index', `.${name}.tmp-0123456789abcdef`)
+    writeFileSync(torn, bytes.subarray(0, bytes.length >> 1))
+    const store = await open(dir)
+    expect(await expectQueriesMatchScan(store)).toBe(16)
+    expect(readFileSync(join(dir, 'index', name))).toEqual(bytes)
+    expect(existsSync(torn)).toBe(false)
+    await store.close()
+  })
+
+  it('a read-only store uses the index files and writes nothing; without them it reads the records', async () => {
+    const dir = await build(300)
+    const files = indexFiles(dir)
+    // Forge a valid file that leaves out one patient: a read-only store that trusts it loses those rows.
+    const seg = Number(files[0]!.slice(0, 20))
+    const real = new IndexFile(readFileSync(join(dir, 'index', files[0]!)))
+    const content = real.content()
+    const [term, lost] = [...content.terms].find(([t]) => t.startsWith('p:'))!
+    const patient = term.slice(2)
+    const terms = new Map(content.terms)
+    terms.delete(term)
+    const { v: _v, every: _e, terms: _t, ...header } = real.header
+    writeFileSync(join(dir, 'index', files[0]!), encodeIndex(header, { terms, offsets: content.offsets }))
+    const before = snapshot(dir)
+    const ro = await open(dir, true)
+    const scanned = await rows(ro, { patient }, true)
+    const indexed = await rows(ro, { patient }, false)
+    expect(lost.length).toBeGreaterThan(0)
+    expect(lost.every((s) => s >= seg && scanned.includes(s))).toBe(true)
+    expect(indexed).toEqual(scanned.filter((s) => !lost.includes(s)))
+    expect(snapshot(dir)).toEqual(before)
+    await ro.close()
+
+    rmSync(join(dir, 'index'), { recursive: true })
+    const bare = await open(dir, true)
+    expect(await expectQueriesMatchScan(bare)).toBe(16)
+    expect(existsSync(join(dir, 'index'))).toBe(false)
+    await bare.close()
+  })
+
+  it('verify --deep reports a tampered index (INDEX_MISMATCH, error) and a damaged one (warning)', async () => {
+    const dir = await build(300)
+    const store = await open(dir, true)
+    const clean = await verifyLog(store, { deep: true, workers: 0 })
+    expect(clean.findings.filter((f) => f.code === 'INDEX_MISMATCH')).toEqual([])
+    const files = indexFiles(dir)
+    const real = new IndexFile(readFileSync(join(dir, 'index', files[1]!)))
+    const content = real.content()
+    const terms = new Map(content.terms)
+    const [term, list] = [...terms].find(([t]) => t.startsWith('w:'))!
+    terms.set(term, list.slice(1)) // one posting missing
+    const { v: _v, every: _e, terms: _t, ...header } = real.header
+    writeFileSync(join(dir, 'index', files[1]!), encodeIndex(header, { terms, offsets: content.offsets }))
+    const damaged = readFileSync(join(dir, 'index', files[2]!))
+    damaged[20]! ^= 0xff
+    writeFileSync(join(dir, 'index', files[2]!), damaged)
+    const report = await verifyLog(store, { deep: true, workers: 0 })
+    const found = report.findings.filter((f) => f.code === 'INDEX_MISMATCH')
+    expect(found.map((f) => [f.severity, f.seq])).toEqual([
+      ['error', list[0]],
+      ['warning', real.header.firstSeq + real.header.count],
+    ])
+    expect(report.ok).toBe(false)
+    expect(found[0]!.message).toContain('1 missing and 0 extra')
+    // Without deep, the index is not looked at.
+    expect((await verifyLog(store, { workers: 0 })).findings.some((f) => f.code === 'INDEX_MISMATCH')).toBe(
+      false,
+    )
+    await store.close()
+  })
+
+  it('two writers on one directory: each one answers every query as the scan does', async () => {
+    const dir = await build(60)
+    const a = await open(dir)
+    const b = await open(dir)
+    const logA = await openAuditLog({ store: a, closeStore: false })
+    const logB = await openAuditLog({ store: b, closeStore: false })
+    for (let i = 0; i < 6; i++) {
+      await appendMix(i % 2 === 0 ? logA : logB, 30, 60 + i * 30)
+      // The other writer sees these records at its next append (refresh), or at its next query.
+    }
+    expect(await expectQueriesMatchScan(a)).toBe(16)
+    expect(await expectQueriesMatchScan(b)).toBe(16)
+    await logA.close()
+    await logB.close()
+    await a.close()
+    await b.close()
+  })
+
+  it('reads from a seq without reading its segment from the start (offset table)', async () => {
+    const dir = await build(300)
+    const store = await open(dir)
+    await queryLog(store, { patient: 'Patient/3' }) // loads the index files
+    const seqs: number[] = []
+    for await (const r of store.read(150, 153)) seqs.push(r.seq)
+    expect(seqs).toEqual([150, 151, 152])
+    const all: number[] = []
+    for await (const r of store.read(0, 300)) all.push(r.seq)
+    expect(all).toEqual([...Array(300).keys()])
+    await store.close()
+  })
+})
+
+describe('index format and terms', () => {
+  const records = fc.array(
+    fc.record({
+      patient: fc.option(fc.constantFrom('Patient/1', 'Patient/2', 'Pätient/ü', 'P"x', 'P\\y'), {
+        nil: undefined,
+      }),
+      who: fc.array(fc.constantFrom('Practitioner/1', 'Device/gw', 'who', 'patient', '😀/1'), {
+        maxLength: 3,
+      }),
+      len: fc.integer({ min: 0, max: 300 }),
+    }),
+    { maxLength: 300 },
+  )
+
+  function line(seq: number, r: { patient: string | undefined; who: string[]; len: number }): Uint8Array {
+    const event = {
+      action: 'R',
+      agents: r.who.map((who) => ({ requestor: true, role: ['patient'], who })),
+      detail: 'x'.repeat(r.len),
+      ...(r.patient === undefined ? {} : { patient: r.patient }),
+      type: 'rest',
+    }
+    return utf8Encode(
+      canonicalize({
+        event,
+        prev: '0'.repeat(64),
+        recorded: '2026-03-01T08:00:00.000Z',
+        seq,
+        stream: 's',
+        v: 1,
+      }),
+    )
+  }
+
+  it('terms are at least the event patient and every agent who (property)', () => {
+    fc.assert(
+      fc.property(records, (rs) => {
+        rs.forEach((r, seq) => {
+          const t = new Set(termsOf(line(seq, r)))
+          if (r.patient !== undefined) expect(t.has(patientTerm(r.patient))).toBe(true)
+          for (const w of r.who) expect(t.has(whoTerm(w))).toBe(true)
+          expect(t.has(UNINDEXED)).toBe(false)
+        })
+      }),
+    )
+    expect(termsOf(utf8Encode('{"event":{"patient":"x"'))).toEqual([UNINDEXED])
+  })
+
+  it('encode/decode round-trips, and postings equal a naive oracle (property)', () => {
+    fc.assert(
+      fc.property(records, fc.integer({ min: 0, max: 1e9 }), (rs, first) => {
+        const b = new SegmentBuilder(first, first, 0)
+        const oracle = new Map<string, number[]>()
+        const offsets: number[] = []
+        let offset = 0
+        rs.forEach((r, i) => {
+          const bytes = line(first + i, r)
+          if (i % EVERY === 0) offsets.push(offset)
+          expect(b.add(first + i, offset, bytes)).toBe(true)
+          for (const t of new Set(termsOf(bytes))) oracle.set(t, [...(oracle.get(t) ?? []), first + i])
+          offset += bytes.length + 1
+        })
+        const header = {
+          stream: 's',
+          firstSeq: first,
+          count: rs.length,
+          segmentBytes: offset + 1,
+          lastEntryHash: 'ab'.repeat(32),
+        }
+        const file = new IndexFile(encodeIndex(header, b.content()))
+        expect(file.header).toMatchObject(header)
+        const content = file.content()
+        expect(new Map([...content.terms].map(([t, p]) => [t, [...p]]))).toEqual(oracle)
+        expect(content.offsets).toEqual(offsets)
+        for (const [t, p] of oracle) expect(file.postings(t)).toEqual(p)
+        expect(file.postings('p:nobody')).toEqual([])
+      }),
+    )
+  })
+
+  it('a damaged file never decodes (property: any one byte flipped, any truncation)', () => {
+    const b = new SegmentBuilder(0, 0, 0)
+    let offset = 0
+    for (let i = 0; i < 200; i++) {
+      const bytes = line(i, { patient: `Patient/${i % 7}`, who: [`Practitioner/${i % 3}`], len: 10 })
+      b.add(i, offset, bytes)
+      offset += bytes.length + 1
+    }
+    const header = {
+      stream: 's',
+      firstSeq: 0,
+      count: 200,
+      segmentBytes: offset,
+      lastEntryHash: '00'.repeat(32),
+    }
+    const bytes = encodeIndex(header, b.content())
+    fc.assert(
+      fc.property(fc.nat(bytes.length - 1), fc.integer({ min: 1, max: 255 }), fc.boolean(), (at, x, cut) => {
+        const bad = cut ? bytes.slice(0, at) : bytes.slice()
+        if (!cut) bad[at]! ^= x
+        expect(() => new IndexFile(bad)).toThrow()
+      }),
+    )
+  })
+})
