@@ -73,6 +73,12 @@ export interface FileStoreOptions {
    * tests and throw-away logs, never for audit data you must keep.
    */
   durability?: 'fsync' | 'none'
+  /**
+   * Keep the sidecar index (`index/`) that {@link queryLog} uses for `patient` and `who` (default
+   * true). Derived data: deleting the directory loses nothing (it is rebuilt). `false`: queries
+   * read every record.
+   */
+  index?: boolean
 }
 
 /** A file store: an {@link AuditStore} plus file-specific details. */
@@ -106,6 +112,8 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
   const segmentMaxBytes = options.segmentMaxBytes ?? 128 * 1024 * 1024
   if (!Number.isSafeInteger(segmentMaxBytes) || segmentMaxBytes < 1)
     throw new RangeError('"segmentMaxBytes" expected a positive integer')
+  if (options.index !== undefined && typeof options.index !== 'boolean')
+    throw new TypeError('"index" expected a boolean')
   const lockTimeoutMs = options.lockTimeoutMs ?? 30_000
   const readOnly = options.readOnly === true
   const create = options.create ?? !readOnly
@@ -157,6 +165,7 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
     throw new AuditStoreError('stream id does not match the log at this path')
 
   const store = new FileStoreImpl(dir, stream, segmentMaxBytes, lockTimeoutMs, readOnly, durable)
+  if (options.index === false) store.dropIndex()
   store.init()
   return store
 }
@@ -171,7 +180,7 @@ class FileStoreImpl implements FileStore {
   readonly #durable: boolean
   readonly #tail: SegmentTail
   readonly #lease: LockLease
-  readonly #index: FileIndex
+  #index: FileIndex | undefined
   #fd = -1
   #fdSeg = -1
   #closed = false
@@ -199,7 +208,7 @@ class FileStoreImpl implements FileStore {
       read: (from, to, signal) => this.read(from, to, signal === undefined ? {} : { signal }),
     })
     this.#tail = new SegmentTail(this.#segDir, stream, (seg, seq, offset, line) =>
-      this.#index.observe(seg, seq, offset, line),
+      this.#index?.observe(seg, seq, offset, line),
     )
     this.#lease = new LockLease(dir, lockTimeoutMs, (f) => this.#serial(f))
   }
@@ -211,7 +220,12 @@ class FileStoreImpl implements FileStore {
   init(): void {
     this.#tail.init()
     const t = this.#tail.tail
-    this.#index.start(t.segStart, t.size, t.offset)
+    this.#index?.start(t.segStart, t.size, t.offset)
+  }
+
+  /** No index upkeep and no index answers (`index: false`). */
+  dropIndex(): void {
+    this.#index = undefined
   }
 
   #serial<T>(f: () => Promise<T>): Promise<T> {
@@ -313,10 +327,13 @@ class FileStoreImpl implements FileStore {
       hash: last.hash.slice(),
     }
     this.#tail.remember(last.seq + 1, seg, before + buf.length)
-    let offset = before
-    for (const r of records) {
-      this.#index.observe(seg, r.seq, offset, r.bytes)
-      offset += r.bytes.length + 1
+    const index = this.#index
+    if (index !== undefined) {
+      let offset = before
+      for (const r of records) {
+        index.observe(seg, r.seq, offset, r.bytes)
+        offset += r.bytes.length + 1
+      }
     }
   }
 
@@ -370,17 +387,17 @@ class FileStoreImpl implements FileStore {
 
   #known(from: number): KnownLine | undefined {
     const p = this.#tail.positions.get(from)
-    return p === undefined ? this.#index.known(from) : { seg: p.seg, seq: from, offset: p.offset }
+    return p === undefined ? this.#index?.known(from) : { seg: p.seg, seq: from, offset: p.offset }
   }
 
   queryIndex(query: IndexQuery): Promise<IndexAnswer | undefined> {
     this.#check()
-    return this.#index.query(query)
+    return this.#index === undefined ? Promise.resolve(undefined) : this.#index.query(query)
   }
 
   async checkIndex(size: number, options?: S.ReadOptions): Promise<readonly S.IndexProblem[]> {
     this.#check()
-    return this.#index.check(size, options?.signal)
+    return this.#index === undefined ? [] : this.#index.check(size, options?.signal)
   }
 
   async tornTailBytes(): Promise<number> {
@@ -424,7 +441,7 @@ class FileStoreImpl implements FileStore {
     return this.#serial(async () => {
       if (this.#closed) return
       this.#closed = true
-      await this.#index.idle()
+      await this.#index?.idle()
       this.#lease.release()
       if (this.#fd >= 0) closeSync(this.#fd)
       this.#fd = -1

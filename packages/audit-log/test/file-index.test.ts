@@ -4,7 +4,7 @@ import { canonicalize, manualClock, utf8Encode } from '@safeguards/core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type FileStore, openAuditLog, openFileStore, queryLog, verifyLog } from '../src/index.js'
-import { SegmentBuilder } from '../src/internal/file-index/builder.js'
+import { RUN, SegmentBuilder } from '../src/internal/file-index/builder.js'
 import { EVERY, encodeIndex, IndexFile } from '../src/internal/file-index/format.js'
 import { patientTerm, termsOf, UNINDEXED, whoTerm } from '../src/internal/file-index/terms.js'
 import { tempDir } from './helpers.js'
@@ -185,6 +185,53 @@ describe('file store index', () => {
     await logB.close()
     await a.close()
     await b.close()
+  })
+
+  it('the open segment keeps a partial file per run: a fresh reader reads only the last run; verify checks them', async () => {
+    const dir = tempDir()
+    const store = await openFileStore({ dir, stream: 'ix', durability: 'none' })
+    const log = await openAuditLog({ store, closeStore: false })
+    const n = 2 * RUN + 300
+    for (let i = 0; i < n; i += 2048) await appendMix(log, Math.min(2048, n - i), i)
+    await log.close()
+    await store.close()
+    const parts = indexFiles(dir)
+    expect(parts).toEqual([
+      `${'0'.repeat(20)}-${'0'.repeat(20)}.idx`,
+      `${'0'.repeat(20)}-${String(RUN).padStart(20, '0')}.idx`,
+    ])
+    const ro = await open(dir, true)
+    for (const q of [
+      { patient: 'Patient/3' },
+      { who: 'Device/gateway', after: RUN + 5 },
+      { patient: 'Patient/7', who: 'Practitioner/1' },
+    ])
+      expect(await rows(ro, q, false)).toEqual(await rows(ro, q, true))
+    expect(
+      (await verifyLog(ro, { deep: true, workers: 0 })).findings.filter((f) => f.code === 'INDEX_MISMATCH'),
+    ).toEqual([])
+    // A part that lost a posting: a fresh reader trusts it (it is whole and matches), verify finds it.
+    const path = join(dir, 'index', parts[1]!)
+    const real = new IndexFile(readFileSync(path))
+    const content = real.content()
+    const terms = new Map(content.terms)
+    const [term, list] = [...terms].find(([t]) => t === patientTerm('Patient/3'))!
+    terms.set(term, list.slice(0, -1))
+    const { v: _v, every: _e, terms: _t, ...header } = real.header
+    writeFileSync(path, encodeIndex(header, { terms, offsets: content.offsets }))
+    const fresh = await open(dir, true)
+    expect(await rows(fresh, { patient: 'Patient/3' }, false)).not.toContain(list[list.length - 1])
+    const found = (await verifyLog(fresh, { deep: true, workers: 0 })).findings.filter(
+      (f) => f.code === 'INDEX_MISMATCH',
+    )
+    expect(found.map((f) => [f.severity, f.seq])).toEqual([['error', list[list.length - 1]]])
+    // A damaged part is not used: the reader reads that run (and the ones after it) instead.
+    writeFileSync(path, readFileSync(path).subarray(0, 100))
+    const third = await open(dir, true)
+    expect(await rows(third, { patient: 'Patient/3' }, false)).toEqual(
+      await rows(third, { patient: 'Patient/3' }, true),
+    )
+    await Promise.all([ro.close(), fresh.close(), third.close()])
   })
 
   it('reads from a seq without reading its segment from the start (offset table)', async () => {

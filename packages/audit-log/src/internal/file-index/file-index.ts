@@ -23,9 +23,9 @@ import { errorCode, writeFileAtomic } from '@safeguards/core/node'
 import type { IndexAnswer, IndexQuery } from '../../query.js'
 import type { IndexProblem, StoredRecord } from '../../store.js'
 import { type KnownLine, readSegmentRuns } from '../file-store/run-reader.js'
-import { ioError, lastLine, segmentStarts, segName } from '../file-store/segments.js'
+import { ioError, lastLine, lineEndingAt, segmentStarts, segName } from '../file-store/segments.js'
 import { leafHashOf } from '../sha256.js'
-import { fileLookup, SegmentBuilder, type SegmentLookup } from './builder.js'
+import { fileLookup, RUN, SegmentBuilder, type SegmentLookup } from './builder.js'
 import { fetchRecords } from './fetch.js'
 import { encodeIndex, type IndexContent, IndexFile, IndexFormatError, type IndexHeader } from './format.js'
 import { compareContent, mergeCandidates } from './postings.js'
@@ -45,6 +45,11 @@ export interface FileIndexOptions {
 /** The name of the index file of the segment starting at `seg`. */
 export function indexName(seg: number): string {
   return `${String(seg).padStart(20, '0')}.idx`
+}
+
+/** The name of the partial index file of the open segment `seg` for the run starting at `first`. */
+export function partName(seg: number, first: number): string {
+  return `${String(seg).padStart(20, '0')}-${String(first).padStart(20, '0')}.idx`
 }
 
 interface Cached {
@@ -73,6 +78,9 @@ export class FileIndex {
   readonly #cache: Map<number, Cached> = new Map()
   readonly #building: Map<number, Promise<Cached | null>> = new Map()
   readonly #pending: Set<Promise<unknown>> = new Set()
+  /** The open segment's runs below this seq have a partial file (written or being written). */
+  #flushed = -1
+  #filling = false
 
   constructor(options: FileIndexOptions) {
     this.#o = options
@@ -93,17 +101,51 @@ export class FileIndex {
       if (b !== undefined) this.#seal(b, seg)
       b = new SegmentBuilder(seg, seq, offset)
       this.#open = b
+      this.#flushed = -1
     }
-    b.add(seq, offset, line)
+    if (b.add(seq, offset, line) && !this.#o.readOnly && (b.to - b.seg) % RUN === 1) this.#flush(b)
+  }
+
+  /**
+   * Writes the partial files of the open segment's whole runs not written yet (a fresh reader then
+   * reads at most one run of the open segment). A builder that does not cover its segment's start
+   * (records written before this process opened the store) is filled first, in the background.
+   */
+  #flush(b: SegmentBuilder): void {
+    if (b.from !== b.seg) {
+      if (this.#filling) return
+      this.#filling = true
+      this.#track(this.#fillFront(b).finally(() => (this.#filling = false)))
+      return
+    }
+    if (this.#flushed < b.ownFrom) this.#flushed = b.ownFrom
+    while (b.to > this.#flushed + RUN) {
+      const lo = this.#flushed
+      this.#flushed += RUN
+      const content = b.runContent(lo)
+      const end = b.offsetOf(lo + RUN)
+      if (end === undefined) return
+      this.#track(this.#writePart(b.seg, lo, end, content))
+    }
+  }
+
+  #track(p: Promise<unknown>): void {
+    const q = p.catch(() => undefined)
+    this.#pending.add(q)
+    void q.finally(() => this.#pending.delete(q))
+  }
+
+  async #writePart(seg: number, lo: number, end: number, content: IndexContent): Promise<void> {
+    const lastEntryHash = lineHash(join(this.#segDir, segName(seg)), end)
+    if (lastEntryHash === null) return
+    const header = { stream: this.#o.stream, firstSeq: lo, count: RUN, segmentBytes: end, lastEntryHash }
+    await this.#write(partName(seg, lo), encodeIndex(header, content))
   }
 
   /** The open segment's builder became sealed at `end`: keep it, and write its file (writable). */
   #seal(b: SegmentBuilder, end: number): void {
     this.#sealed.set(b.seg, b)
-    if (this.#o.readOnly) return
-    const p = this.#sealedIndex(b.seg, end).catch(() => null)
-    this.#pending.add(p)
-    void p.finally(() => this.#pending.delete(p))
+    if (!this.#o.readOnly) this.#track(this.#sealedIndex(b.seg, end))
   }
 
   /** Waits for background index writes (close). */
@@ -173,17 +215,66 @@ export class FileIndex {
   /** The open segment's index, caught up to `end` by reading what it has not seen. */
   async #openIndex(seg: number, end: number): Promise<SegmentLookup | null> {
     let b = this.#open
+    if (b !== undefined && b.seg > seg) return this.#sealedLookup(seg, b.seg)
     if (b === undefined || b.seg < seg) {
-      b = new SegmentBuilder(seg, seg, 0)
+      if (b !== undefined) this.#seal(b, seg)
+      b = this.#prefix(seg)
       this.#open = b
-    } else if (b.seg > seg) return this.#sealedLookup(seg, b.seg)
-    if (b.from > seg) {
-      const prefix = new SegmentBuilder(seg, seg, 0)
-      await this.#readInto(prefix, b.from)
-      if (prefix.to === b.from && b.from > seg) b.absorb(prefix)
+      this.#flushed = -1
     }
+    if (!(await this.#fillFront(b))) return null
     if (b.to < end) await this.#readInto(b, end)
     return b.from === seg && b.to >= end ? b : null
+  }
+
+  /** Makes `b` cover its segment from the start (partial files, then reading); false if it cannot. */
+  async #fillFront(b: SegmentBuilder): Promise<boolean> {
+    if (b.from === b.seg) return true
+    let p = this.#prefix(b.seg)
+    if (p.to > b.from) p = new SegmentBuilder(b.seg, b.seg, 0)
+    await this.#readInto(p, b.from)
+    if (p.to !== b.from) return false
+    if (b.from > b.seg) b.absorb(p)
+    return true
+  }
+
+  /**
+   * A builder for segment `seg` starting after its partial files (the chain of runs from the
+   * segment's start whose files are whole and match the segment), or at the segment's start.
+   */
+  #prefix(seg: number): SegmentBuilder {
+    const parts: IndexFile[] = []
+    let first = seg
+    let offset = 0
+    for (;;) {
+      const file = this.#partFile(seg, first, offset)
+      if (file === null) break
+      parts.push(file)
+      first += RUN
+      offset = file.header.segmentBytes
+    }
+    return new SegmentBuilder(seg, first, offset, parts)
+  }
+
+  /** The partial file for the run at `first` if it is whole and matches the segment. */
+  #partFile(seg: number, first: number, offset: number): IndexFile | null {
+    const bytes = this.#readFile(partName(seg, first))
+    if (bytes === null) return null
+    try {
+      const file = new IndexFile(bytes)
+      const h = file.header
+      if (
+        h.stream !== this.#o.stream ||
+        h.firstSeq !== first ||
+        h.count !== RUN ||
+        file.offsets[0] !== offset
+      )
+        return null
+      return lineHash(join(this.#segDir, segName(seg)), h.segmentBytes) === h.lastEntryHash ? file : null
+    } catch (e) {
+      if (e instanceof IndexFormatError) return null
+      throw e
+    }
   }
 
   /** Reads records `[b.to, end)` of b's segment into `b`. */
@@ -244,9 +335,9 @@ export class FileIndex {
   }
 
   /** The bytes of an index file, or null when there is none. */
-  #readFile(seg: number): Uint8Array | null {
+  #readFile(name: string): Uint8Array | null {
     try {
-      return readFileSync(join(this.#idxDir, indexName(seg)))
+      return readFileSync(join(this.#idxDir, name))
     } catch (e) {
       if (errorCode(e) === 'ENOENT' || errorCode(e) === 'ENOTDIR') return null
       throw ioError('read index', e)
@@ -255,7 +346,7 @@ export class FileIndex {
 
   /** The index file of a sealed segment if it is whole and its header matches the segment. */
   #load(seg: number, next: number): Cached | null {
-    const bytes = this.#readFile(seg)
+    const bytes = this.#readFile(indexName(seg))
     if (bytes === null) return null
     const expected = this.#expectedHeader(seg, next)
     if (expected === null) return null
@@ -285,7 +376,7 @@ export class FileIndex {
   async #build(seg: number, next: number): Promise<Cached | null> {
     const existing = this.#load(seg, next)
     if (existing !== null) return existing
-    const b = this.#sealed.get(seg) ?? new SegmentBuilder(seg, seg, 0)
+    const b = this.#sealed.get(seg) ?? this.#prefix(seg)
     const content = await this.#complete(b, next)
     const expected = this.#expectedHeader(seg, next)
     if (content === null || expected === null || expected.segmentBytes !== b.nextOffset) return null
@@ -294,25 +385,22 @@ export class FileIndex {
     const c = { lookup: fileLookup(file), header: file.header }
     this.#cache.set(seg, c)
     this.#sealed.delete(seg)
-    if (!this.#o.readOnly) await this.#write(seg, bytes)
+    if (!this.#o.readOnly) {
+      await this.#write(indexName(seg), bytes)
+      await this.#removeParts(seg)
+    }
     return c
   }
 
   /** Fills `b` to cover `[seg, next)`; its content, or null when the segment holds fewer records. */
   async #complete(b: SegmentBuilder, next: number): Promise<IndexContent | null> {
-    if (b.from > b.seg) {
-      const prefix = new SegmentBuilder(b.seg, b.seg, 0)
-      await this.#readInto(prefix, b.from)
-      if (prefix.to !== b.from) return null
-      b.absorb(prefix)
-    }
+    if (!(await this.#fillFront(b))) return null
     if (b.to < next) await this.#readInto(b, next)
     return b.to === next ? b.content() : null
   }
 
   /** Writes an index file crash-safely; a failure leaves the index to be rebuilt later. */
-  async #write(seg: number, bytes: Uint8Array): Promise<void> {
-    const name = indexName(seg)
+  async #write(name: string, bytes: Uint8Array): Promise<void> {
     try {
       await mkdir(this.#idxDir, { recursive: true })
       await writeFileAtomic(join(this.#idxDir, name), bytes, { mode: 0o666 })
@@ -322,15 +410,29 @@ export class FileIndex {
     await this.#removeTemporaries(name)
   }
 
+  /** Removes the partial files of a segment once its whole file is written. */
+  async #removeParts(seg: number): Promise<void> {
+    const prefix = `${String(seg).padStart(20, '0')}-`
+    for (const n of await this.#list())
+      if (n.startsWith(prefix) && n.endsWith('.idx'))
+        try {
+          unlinkSync(join(this.#idxDir, n))
+        } catch {
+          /* gone already */
+        }
+  }
+
+  async #list(): Promise<string[]> {
+    try {
+      return await readdir(this.#idxDir)
+    } catch {
+      return []
+    }
+  }
+
   /** Removes temporary files of `name` left by a crash (or by a racing writer, whose write then fails harmlessly). */
   async #removeTemporaries(name: string): Promise<void> {
-    let names: string[]
-    try {
-      names = await readdir(this.#idxDir)
-    } catch {
-      return
-    }
-    for (const n of names)
+    for (const n of await this.#list())
       if (n.startsWith(`.${name}.tmp-`))
         try {
           unlinkSync(join(this.#idxDir, n))
@@ -346,59 +448,86 @@ export class FileIndex {
    */
   async check(size: number, signal?: AbortSignal): Promise<IndexProblem[]> {
     const out: IndexProblem[] = []
-    const starts = segmentStarts(this.#segDir)
-    for (let i = 0; i + 1 < starts.length && starts[i + 1]! <= size; i++) {
+    const starts = segmentStarts(this.#segDir).filter((s) => s < size)
+    const names = await this.#list()
+    for (let i = 0; i < starts.length; i++) {
       signal?.throwIfAborted()
       const seg = starts[i]!
-      const next = starts[i + 1]!
-      const bytes = this.#readFile(seg)
-      if (bytes === null) continue
-      let file: IndexFile
-      try {
-        file = new IndexFile(bytes)
-      } catch (e) {
-        if (!(e instanceof IndexFormatError)) throw e
-        out.push({
-          seq: seg,
-          severity: 'warning',
-          message: `${problemAt(seg)} is damaged (${e.message}); not used`,
+      const next = starts[i + 1]
+      if (next !== undefined && next <= size)
+        await this.#checkFile(indexName(seg), seg, out, {
+          matches: (h) => {
+            const e = this.#expectedHeader(seg, next)
+            return e !== null && sameHeader(h, e)
+          },
+          truth: () => this.#complete(new SegmentBuilder(seg, seg, 0), next),
         })
-        continue
-      }
-      const expected = this.#expectedHeader(seg, next)
-      if (expected === null || !sameHeader(file.header, expected)) {
-        out.push({
-          seq: seg,
-          severity: 'warning',
-          message: `${problemAt(seg)} does not match its segment (stale); not used`,
+      const prefix = `${String(seg).padStart(20, '0')}-`
+      for (const n of names.filter((x) => x.startsWith(prefix) && x.endsWith('.idx')).sort()) {
+        const first = Number(n.slice(21, 41))
+        await this.#checkFile(n, first, out, {
+          matches: (h, file) =>
+            h.stream === this.#o.stream &&
+            h.firstSeq === first &&
+            h.count === RUN &&
+            file.offsets[0] !== undefined &&
+            lineHash(join(this.#segDir, segName(seg)), h.segmentBytes) === h.lastEntryHash,
+          truth: async (file) => {
+            const b = new SegmentBuilder(seg, first, file.offsets[0]!)
+            await this.#readInto(b, first + RUN)
+            return b.to === first + RUN && b.nextOffset === file.header.segmentBytes
+              ? b.runContent(first)
+              : null
+          },
         })
-        continue
       }
-      const b = new SegmentBuilder(seg, seg, 0)
-      const truth = await this.#complete(b, next)
-      if (truth === null) continue // the segment itself is damaged: the record checks report it
-      let actual: IndexContent
-      try {
-        actual = file.content()
-      } catch (e) {
-        if (!(e instanceof IndexFormatError)) throw e
-        out.push({ seq: seg, severity: 'error', message: `${problemAt(seg)} has undecodable postings` })
-        continue
-      }
-      const d = compareContent(truth, actual)
-      if (d !== null)
-        out.push({
-          seq: d.seq < 0 ? seg : d.seq,
-          severity: 'error',
-          message: `${problemAt(seg)} disagrees with the records: ${d.missing} missing and ${d.extra} extra postings, ${d.offsets} wrong offsets`,
-        })
     }
     return out
   }
+
+  /** Checks one index file: whole and matching (else a warning), then its content (else an error). */
+  async #checkFile(
+    name: string,
+    seq: number,
+    out: IndexProblem[],
+    how: {
+      matches: (h: IndexHeader, file: IndexFile) => boolean
+      truth: (file: IndexFile) => Promise<IndexContent | null>
+    },
+  ): Promise<void> {
+    const bytes = this.#readFile(name)
+    if (bytes === null) return
+    const what = `the index file ${name}`
+    let file: IndexFile
+    let actual: IndexContent
+    try {
+      file = new IndexFile(bytes)
+      actual = file.content()
+    } catch (e) {
+      if (!(e instanceof IndexFormatError)) throw e
+      out.push({ seq, severity: 'warning', message: `${what} is damaged (${e.message}); not used` })
+      return
+    }
+    if (!how.matches(file.header, file)) {
+      out.push({ seq, severity: 'warning', message: `${what} does not match its segment (stale); not used` })
+      return
+    }
+    const truth = await how.truth(file)
+    if (truth === null) return // the segment itself is damaged: the record checks report it
+    const d = compareContent(truth, actual)
+    if (d !== null)
+      out.push({
+        seq: d.seq < 0 ? seq : d.seq,
+        severity: 'error',
+        message: `${what} disagrees with the records: ${d.missing} missing and ${d.extra} extra postings, ${d.offsets} wrong offsets`,
+      })
+  }
 }
 
-function problemAt(seg: number): string {
-  return `the index file of the segment starting at seq ${seg}`
+/** Lowercase hex of the entry hash of the line ending at `end`, or null. */
+function lineHash(path: string, end: number): string | null {
+  const line = lineEndingAt(path, end)
+  return line === null ? null : bytesToHex(leafHashOf(line))
 }
 
 function sameHeader(h: IndexHeader, e: Omit<IndexHeader, 'v' | 'every' | 'terms'>): boolean {
