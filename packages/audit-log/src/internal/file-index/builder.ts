@@ -22,7 +22,7 @@ export interface Anchor {
 /** What a query needs of a segment's index, in memory or from a file. */
 export interface SegmentLookup {
   /** Absolute seqs that may hold `term`, ascending. */
-  postings(term: string): readonly number[]
+  postings(term: number): readonly number[]
   /** A line start at or before `seq`. */
   anchor(seq: number): Anchor
 }
@@ -44,25 +44,34 @@ export function fileLookup(file: IndexFile): SegmentLookup {
   }
 }
 
-function slice(list: readonly number[], lo: number, hi: number): number[] {
-  let a = 0
-  let b = list.length
-  while (a < b) {
-    const m = (a + b) >>> 1
-    if (list[m]! < lo) a = m + 1
-    else b = m
+/** A growable array of 32-bit integers. */
+class U32List {
+  a: Uint32Array = new Uint32Array(1024)
+  n = 0
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const bigger = new Uint32Array(this.a.length * 2)
+      bigger.set(this.a)
+      this.a = bigger
+    }
+    this.a[this.n++] = v
   }
-  const start = a
-  b = list.length
-  while (a < b) {
-    const m = (a + b) >>> 1
-    if (list[m]! < hi) a = m + 1
-    else b = m
+  concat(other: U32List): U32List {
+    const out = new U32List()
+    out.a = new Uint32Array(Math.max(1024, this.n + other.n))
+    out.a.set(this.a.subarray(0, this.n))
+    out.a.set(other.a.subarray(0, other.n), this.n)
+    out.n = this.n + other.n
+    return out
   }
-  return list.slice(start, a)
 }
 
-/** The in-memory index of records `[from, to)` of the segment starting at `seg`. */
+/**
+ * The in-memory index of records `[from, to)` of the segment starting at `seg`: (term, record)
+ * pairs in record order, two integers per term of a record, so the append path allocates nothing
+ * per record. A lookup scans the pairs (fast enough for one segment); a run or a segment written
+ * to a file is sorted by term then.
+ */
 export class SegmentBuilder implements SegmentLookup {
   readonly seg: number
   /** First record covered (the segment's first when `base` covers the start). */
@@ -74,10 +83,10 @@ export class SegmentBuilder implements SegmentLookup {
   #base: readonly IndexFile[]
   #ownFrom: number
   #ownFromOffset: number
-  #terms: Map<string, number[]> = new Map()
+  /** Terms, and the record (seq − seg) of each, in record order. */
+  #terms: U32List = new U32List()
+  #recs: U32List = new U32List()
   readonly #offsets: (number | undefined)[] = []
-  /** The terms first seen in each run (by its first seq): a run's partial file holds only those. */
-  readonly #runTerms: Map<number, string[]> = new Map()
 
   constructor(seg: number, from: number, fromOffset: number, base: readonly IndexFile[] = []) {
     this.seg = seg
@@ -94,21 +103,9 @@ export class SegmentBuilder implements SegmentLookup {
     if (seq !== this.to || offset !== this.nextOffset) return false
     const rel = seq - this.seg
     if (rel % EVERY === 0) this.#offsets[rel / EVERY] = offset
-    const run = seq - (rel % RUN)
-    let runTerms = this.#runTerms.get(run)
-    if (runTerms === undefined) {
-      runTerms = []
-      this.#runTerms.set(run, runTerms)
-    }
     for (const t of termsOf(line)) {
-      const list = this.#terms.get(t)
-      if (list === undefined) {
-        this.#terms.set(t, [seq])
-        runTerms.push(t)
-      } else if (list[list.length - 1]! < seq) {
-        if (list[list.length - 1]! < run) runTerms.push(t)
-        list.push(seq)
-      }
+      this.#terms.push(t)
+      this.#recs.push(rel)
     }
     this.to = seq + 1
     this.nextOffset = offset + line.length + 1
@@ -119,14 +116,8 @@ export class SegmentBuilder implements SegmentLookup {
   absorb(prefix: SegmentBuilder): void {
     if (prefix.seg !== this.seg || prefix.from !== this.seg || prefix.to !== this.from)
       throw new RangeError('prefix does not meet the range')
-    const terms = prefix.#terms
-    for (const [t, list] of this.#terms) {
-      const cur = terms.get(t)
-      terms.set(t, cur === undefined ? list : cur.concat(list))
-    }
-    this.#terms = terms
-    for (const [run, list] of prefix.#runTerms)
-      this.#runTerms.set(run, list.concat(this.#runTerms.get(run) ?? []))
+    this.#terms = prefix.#terms.concat(this.#terms)
+    this.#recs = prefix.#recs.concat(this.#recs)
     prefix.#offsets.forEach((o, k) => {
       if (this.#offsets[k] === undefined) this.#offsets[k] = o
     })
@@ -136,12 +127,17 @@ export class SegmentBuilder implements SegmentLookup {
     this.from = this.seg
   }
 
-  postings(term: string): readonly number[] {
-    const own = this.#terms.get(term) ?? []
-    if (this.#base.length === 0) return own
+  postings(term: number): readonly number[] {
     const out: number[] = []
     for (const f of this.#base) for (const s of f.postings(term)) out.push(s)
-    for (const s of own) out.push(s)
+    const t = this.#terms.a
+    const r = this.#recs.a
+    let last = -1
+    for (let i = 0; i < this.#terms.n; i++)
+      if (t[i] === term && r[i] !== last) {
+        last = r[i]!
+        out.push(this.seg + last)
+      }
     return out
   }
 
@@ -165,34 +161,49 @@ export class SegmentBuilder implements SegmentLookup {
     return this.#ownFrom
   }
 
-  /**
-   * The content of records `[lo, lo + RUN)`, one whole run this builder added itself (`lo` a
-   * multiple of RUN from the segment's start); forgets which terms the run touched.
-   */
-  runContent(lo: number): IndexContent {
-    const hi = lo + RUN
-    const terms = new Map<string, number[]>()
-    for (const t of this.#runTerms.get(lo) ?? []) {
-      const part = slice(this.#terms.get(t)!, lo, hi)
-      if (part.length > 0) terms.set(t, part)
+  /** Postings by term of the pairs of records `[lo, hi)` this builder added itself. */
+  #own(lo: number, hi: number, into: Map<number, number[]>): void {
+    const r = this.#recs.a
+    const n = this.#recs.n
+    const bound = (rel: number): number => {
+      let a = 0
+      let b = n
+      while (a < b) {
+        const m = (a + b) >>> 1
+        if (r[m]! < rel) a = m + 1
+        else b = m
+      }
+      return a
     }
-    this.#runTerms.delete(lo)
+    const t = this.#terms.a
+    for (let i = bound(lo - this.seg), end = bound(hi - this.seg); i < end; i++) {
+      const seq = this.seg + r[i]!
+      const list = into.get(t[i]!)
+      if (list === undefined) into.set(t[i]!, [seq])
+      else if (list[list.length - 1] !== seq) list.push(seq)
+    }
+  }
+
+  /** The content of records `[lo, lo + RUN)`, one whole run this builder added itself. */
+  runContent(lo: number): IndexContent {
+    const terms = new Map<number, number[]>()
+    this.#own(lo, lo + RUN, terms)
     const offsets: number[] = []
-    for (let s = lo; s < hi; s += EVERY) offsets.push(this.#offsets[(s - this.seg) / EVERY]!)
+    for (let s = lo; s < lo + RUN; s += EVERY) offsets.push(this.#offsets[(s - this.seg) / EVERY]!)
     return { terms, offsets }
   }
 
   /** The content for a whole segment's index file; the builder must cover the segment from its start. */
   content(): IndexContent {
     if (this.from !== this.seg) throw new RangeError('the builder does not cover the segment')
-    const terms = new Map<string, number[]>()
+    const terms = new Map<number, number[]>()
     const offsets: number[] = []
     for (const f of this.#base) {
       const c = f.content()
       for (const [t, list] of c.terms) terms.set(t, (terms.get(t) ?? []).concat(list))
       offsets.push(...c.offsets)
     }
-    for (const [t, list] of this.#terms) terms.set(t, (terms.get(t) ?? []).concat(list))
+    this.#own(this.#ownFrom, this.to, terms)
     for (let s = this.#ownFrom; s < this.to; s += EVERY) offsets.push(this.#offsets[(s - this.seg) / EVERY]!)
     return { terms, offsets }
   }

@@ -165,7 +165,7 @@ export class FileIndex {
 
   /** The answer to `q` ({@link AuditStore.queryIndex}), or undefined when no key is given. */
   async query(q: IndexQuery, signal?: AbortSignal): Promise<IndexAnswer | undefined> {
-    const terms: string[] = []
+    const terms: number[] = []
     if (q.patient !== undefined) terms.push(patientTerm(q.patient))
     if (q.who !== undefined) terms.push(whoTerm(q.who))
     if (terms.length === 0) return undefined
@@ -185,7 +185,7 @@ export class FileIndex {
     seg: number,
     end: number,
     next: number | undefined,
-    terms: string[],
+    terms: number[],
     after: number,
   ): Promise<Part> {
     const lookup = next === undefined ? await this.#openIndex(seg, end) : await this.#sealedLookup(seg, next)

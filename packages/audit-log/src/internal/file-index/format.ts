@@ -7,7 +7,8 @@
  *                                     segmentBytes, stream, terms, v:1}
  * ceil(count / every) × uleb          byte offset of record firstSeq + k·every: the first as is,
  *                                     then the (positive) differences
- * terms × { uleb(len) term            UTF-8, strictly ascending by bytes
+ * terms × { uleb term                 32-bit term hashes, strictly ascending: the first as is, then
+ *                                     the (positive) differences
  *           uleb(n) uleb(bytes)       postings count and their encoded length
  *           n × uleb }                seq − firstSeq of the first, then the (positive) gaps
  * 32 bytes                            SHA-256 of everything before
@@ -48,7 +49,7 @@ export class IndexFormatError extends Error {
 
 /** The content of an index: postings (absolute seqs, ascending) by term, and the offset table. */
 export interface IndexContent {
-  readonly terms: ReadonlyMap<string, readonly number[]>
+  readonly terms: ReadonlyMap<number, readonly number[]>
   /** Offset of record `firstSeq + k·EVERY`, for every k below `ceil(count / EVERY)`. */
   readonly offsets: readonly number[]
 }
@@ -86,25 +87,12 @@ export function encodeUleb(v: number): Uint8Array {
   return w.buf.slice(0, w.len)
 }
 
-/** Byte order of two UTF-8 strings (the order of terms in a file). */
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length)
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!
-  return a.length - b.length
-}
-
-function sortedTerms(terms: ReadonlyMap<string, readonly number[]>): [Uint8Array, readonly number[]][] {
-  const out: [Uint8Array, readonly number[]][] = []
-  for (const [t, p] of terms) if (p.length > 0) out.push([utf8Encode(t), p])
-  return out.sort((a, b) => compareBytes(a[0], b[0]))
-}
-
 /** Encodes an index file. `header.terms` and `header.every` are filled in here. */
 export function encodeIndex(
   header: Omit<IndexHeader, 'v' | 'every' | 'terms'>,
   content: IndexContent,
 ): Uint8Array {
-  const terms = sortedTerms(content.terms)
+  const terms = [...content.terms].filter(([, p]) => p.length > 0).sort((a, b) => a[0] - b[0])
   const full: IndexHeader = { ...header, v: 1, every: EVERY, terms: terms.length }
   const w = new Writer()
   w.bytes(MAGIC)
@@ -120,9 +108,11 @@ export function encodeIndex(
     prevOffset = o
   }
   const p = new Writer()
+  let prevTerm = 0
   for (const [term, postings] of terms) {
-    w.uleb(term.length)
-    w.bytes(term)
+    if (!Number.isInteger(term) || term < 0 || term > 0xffffffff) throw new RangeError('term out of range')
+    w.uleb(term - prevTerm)
+    prevTerm = term
     p.len = 0
     let prev = header.firstSeq
     for (let i = 0; i < postings.length; i++) {
@@ -214,7 +204,6 @@ export class IndexFile {
   readonly offsets: Float64Array
   readonly #bytes: Uint8Array
   readonly #term: Uint32Array
-  readonly #termLen: Uint32Array
   readonly #post: Uint32Array
   readonly #postLen: Uint32Array
   readonly #count: Uint32Array
@@ -235,16 +224,15 @@ export class IndexFile {
     const n = header.terms
     if (n > r.end - r.at) throw new IndexFormatError('terms')
     this.#term = new Uint32Array(n)
-    this.#termLen = new Uint32Array(n)
     this.#post = new Uint32Array(n)
     this.#postLen = new Uint32Array(n)
     this.#count = new Uint32Array(n)
+    let term = 0
     for (let i = 0; i < n; i++) {
-      const len = r.uleb()
-      this.#term[i] = r.at
-      this.#termLen[i] = len
-      const t = r.take(len)
-      if (i > 0 && compareBytes(this.#termAt(i - 1), t) >= 0) throw new IndexFormatError('term order')
+      const d = r.uleb()
+      term += d
+      if ((i > 0 && d === 0) || term > 0xffffffff) throw new IndexFormatError('term order')
+      this.#term[i] = term
       const count = r.uleb()
       const size = r.uleb()
       if (count === 0 || count > header.count || size < count) throw new IndexFormatError('postings')
@@ -254,10 +242,6 @@ export class IndexFile {
       r.take(size)
     }
     if (r.at !== r.end) throw new IndexFormatError('trailing bytes')
-  }
-
-  #termAt(i: number): Uint8Array {
-    return this.#bytes.subarray(this.#term[i]!, this.#term[i]! + this.#termLen[i]!)
   }
 
   /** The postings of term `i`, absolute seqs ascending. @throws {IndexFormatError} */
@@ -277,15 +261,14 @@ export class IndexFile {
   }
 
   /** The postings of `term` (absolute seqs, ascending; empty when absent). @throws {IndexFormatError} */
-  postings(term: string): number[] {
-    const t = utf8Encode(term)
+  postings(term: number): number[] {
     let lo = 0
     let hi = this.#term.length - 1
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1
-      const c = compareBytes(this.#termAt(mid), t)
-      if (c === 0) return this.#postingsAt(mid)
-      if (c < 0) lo = mid + 1
+      const t = this.#term[mid]!
+      if (t === term) return this.#postingsAt(mid)
+      if (t < term) lo = mid + 1
       else hi = mid - 1
     }
     return []
@@ -293,8 +276,8 @@ export class IndexFile {
 
   /** Every term and its postings, in file order (verification and tests). @throws {IndexFormatError} */
   content(): IndexContent {
-    const terms = new Map<string, number[]>()
-    for (let i = 0; i < this.#term.length; i++) terms.set(utf8Decode(this.#termAt(i)), this.#postingsAt(i))
+    const terms = new Map<number, number[]>()
+    for (let i = 0; i < this.#term.length; i++) terms.set(this.#term[i]!, this.#postingsAt(i))
     return { terms, offsets: [...this.offsets] }
   }
 }
