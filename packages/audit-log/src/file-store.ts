@@ -6,6 +6,8 @@
  * - `segments/<first seq, 20 digits>.jsonl`: the records. A segment is never rewritten; when one
  *   passes `segmentMaxBytes` the next batch starts a new one, and the chain continues across files.
  * - `checkpoints.jsonl`: signed checkpoints, one per line, in write order.
+ * - `index/`: the sidecar index `queryLog` uses for `patient` and `who` (derived data, rebuilt
+ *   when missing, damaged or stale; see the README's "Queries").
  * - `lock/`: the inter-process lock (see below).
  *
  * Durability: an append writes the whole batch with one `write` on an `O_APPEND` descriptor and one
@@ -74,7 +76,7 @@ export interface FileStoreOptions {
    */
   durability?: 'fsync' | 'none'
   /**
-   * Keep the sidecar index (`index/`) that {@link queryLog} uses for `patient` and `who` (default
+   * Keep the sidecar index (`index/`) that `queryLog` uses for `patient` and `who` (default
    * true). Derived data: deleting the directory loses nothing (it is rebuilt). `false`: queries
    * read every record.
    */

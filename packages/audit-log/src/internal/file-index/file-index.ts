@@ -10,8 +10,13 @@
  *   store rebuilds it, a read-only store reads that segment's records instead.
  * - The open segment is indexed in memory, line by line as this process writes records or reads
  *   other writers' records at the tail, and caught up by reading whatever it has not seen (the
- *   records before the store was opened, at the first query) up to the query's snapshot.
+ *   records before the store was opened) up to the query's snapshot. A writable store also writes
+ *   it out as one partial file per run of {@link RUN} records (`index/<segment>-<first seq>.idx`,
+ *   the same format, its header checked against the line its last record ends at), so a reader
+ *   that opens the store later reads at most one run of the open segment.
  * - A temporary file left by a crash is never read; the next write of that file removes it.
+ * - A failed index write is not an error of the append or query that caused it: the index is
+ *   rebuilt later, and nothing is logged (no identifiers leave the store this way).
  *
  * @module
  */
