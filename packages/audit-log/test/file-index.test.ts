@@ -238,6 +238,30 @@ describe('file store index', () => {
     await Promise.all([ro.close(), fresh.close(), third.close()])
   })
 
+  it('a record the index cannot read is a candidate of every query: it stops there as the scan does', async () => {
+    const dir = await build(120, tempDir())
+    const store = await open(dir)
+    const last = store.segments().at(-1)!
+    await store.close()
+    // A record of the open segment (indexed by reading it) that no longer parses.
+    const bad = Number(last.slice(0, 20)) + 2
+    const seg = join(dir, 'segments', last)
+    const bytes = readFileSync(seg)
+    let at = 0
+    for (let k = 0; k < 2; k++) at = bytes.indexOf(0x0a, at) + 1
+    bytes.set(utf8Encode('XXXXXXXXXX'), at)
+    writeFileSync(seg, bytes)
+    const ro = await open(dir, true)
+    for (const q of [{ patient: 'Patient/404' }, { who: 'Practitioner/5' }]) {
+      await expect(rows(ro, q, true)).rejects.toMatchObject({ code: 'ERR_AUDIT_CORRUPT', seq: bad })
+      await expect(rows(ro, q, false)).rejects.toMatchObject({ code: 'ERR_AUDIT_CORRUPT', seq: bad })
+    }
+    // Past it, the index answers as the scan does.
+    const after = { who: 'Practitioner/5', after: bad }
+    expect(await rows(ro, after, false)).toEqual(await rows(ro, after, true))
+    await ro.close()
+  })
+
   it('reads from a seq without reading its segment from the start (offset table)', async () => {
     const dir = await build(300)
     const store = await open(dir)
