@@ -13,9 +13,9 @@ import { appendMix, conformanceQueries, expectQueriesMatchScan, rows } from './q
 const SEGMENT = 16 * 1024
 
 /** A log of `n` mixed events over segments of 16 KiB (about 35 records each), closed. */
-async function build(n: number, dir = tempDir()): Promise<string> {
+async function build(n: number, dir = tempDir(), segmentMaxBytes = SEGMENT): Promise<string> {
   const clock = manualClock(Date.parse('2026-03-01T08:00:00.000Z'))
-  const store = await openFileStore({ dir, stream: 'ix', durability: 'none', segmentMaxBytes: SEGMENT })
+  const store = await openFileStore({ dir, stream: 'ix', durability: 'none', segmentMaxBytes })
   const log = await openAuditLog({ store, clock })
   for (let i = 0; i < n; i += 20) {
     await appendMix(log, Math.min(20, n - i), i)
@@ -263,14 +263,58 @@ describe('file store index', () => {
   })
 
   it('reads from a seq without reading its segment from the start (offset table)', async () => {
-    const dir = await build(300)
-    const store = await open(dir)
-    await queryLog(store, { patient: 'Patient/3' }) // loads the index files
+    const dir = await build(400, tempDir(), 128 * 1024)
+    const store = await open(dir, true)
     const seqs: number[] = []
     for await (const r of store.read(150, 153)) seqs.push(r.seq)
     expect(seqs).toEqual([150, 151, 152])
+    await store.close()
+    // A read starts at the index file's line for record 128, but checks it first: a forged table
+    // whose entry points one line later costs reading from the segment's start, never a wrong record.
+    const name = indexFiles(dir)[0]!
+    const real = new IndexFile(readFileSync(join(dir, 'index', name)))
+    expect(real.header.firstSeq).toBe(0)
+    expect(real.header.count).toBeGreaterThan(160)
+    const content = real.content()
+    const offsets = [...content.offsets]
+    const seg = readFileSync(join(dir, 'segments', `${'0'.repeat(20)}.jsonl`))
+    offsets[2] = seg.indexOf(0x0a, offsets[2]!) + 1
+    const { v: _v, every: _e, terms: _t, ...header } = real.header
+    writeFileSync(join(dir, 'index', name), encodeIndex(header, { terms: content.terms, offsets }))
+    const forged = await open(dir, true)
+    const got: number[] = []
+    for await (const r of forged.read(150, 151)) got.push(JSON.parse(new TextDecoder().decode(r.bytes)).seq)
+    expect(got).toEqual([150])
+    const all: number[] = []
+    for await (const r of forged.read(0, 400)) all.push(r.seq)
+    expect(all).toEqual([...Array(400).keys()])
+    await forged.close()
+    // With the real table, a read from 150 starts at record 128's line: join two lines before it
+    // (same size, same last record) and counting from the segment's start would be one record off.
+    writeFileSync(join(dir, 'index', name), encodeIndex(header, content))
+    seg[seg.indexOf(0x0a, 100)] = 0x20
+    writeFileSync(join(dir, 'segments', `${'0'.repeat(20)}.jsonl`), seg)
+    const joined = await open(dir, true)
+    const at150: number[] = []
+    for await (const r of joined.read(150, 151)) at150.push(JSON.parse(new TextDecoder().decode(r.bytes)).seq)
+    expect(at150).toEqual([150])
+    // (the check is real: counting from the start, line 20 is record 21 now)
+    const line20: number[] = []
+    for await (const r of joined.read(20, 21))
+      line20.push(Number(/"seq":(\d+),"stream"/.exec(new TextDecoder().decode(r.bytes))?.[1]))
+    expect(line20).toEqual([21])
+    await joined.close()
+  })
+
+  it('reads the whole log in order', async () => {
+    const dir = await build(300)
+    const store = await open(dir)
     const all: number[] = []
     for await (const r of store.read(0, 300)) all.push(r.seq)
+    await queryLog(store, { patient: 'Patient/3' })
+    const again: number[] = []
+    for await (const r of store.read(0, 300)) again.push(r.seq)
+    expect(again).toEqual(all)
     expect(all).toEqual([...Array(300).keys()])
     await store.close()
   })

@@ -158,14 +158,24 @@ export class FileIndex {
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending])
   }
 
-  /** A line start at or before `from`, from what is in memory, or undefined. */
+  /**
+   * A line start at or before `from` (so `read(from)` skips most of its segment): from the open
+   * segment's index, or the sealed segment's index file (loaded, checked and kept), or undefined.
+   */
   known(from: number): KnownLine | undefined {
     const b = this.#open
     if (b !== undefined && b.from === b.seg && from >= b.seg && from < b.to)
       return { seg: b.seg, ...b.anchor(from) }
     for (const [seg, c] of this.#cache)
       if (from >= seg && from < seg + c.header.count) return { seg, ...c.lookup.anchor(from) }
-    return undefined
+    const starts = segmentStarts(this.#segDir)
+    let i = starts.length - 1
+    while (i >= 0 && starts[i]! > from) i--
+    const seg = starts[i]
+    const next = starts[i + 1]
+    if (seg === undefined || next === undefined || from >= next) return undefined
+    const c = this.#load(seg, next)
+    return c === null ? undefined : { seg, ...c.lookup.anchor(from) }
   }
 
   /** The answer to `q` ({@link AuditStore.queryIndex}), or undefined when no key is given. */
