@@ -6,9 +6,9 @@
  * @module
  */
 import { open } from 'node:fs/promises'
-import { AuditCorruptionError } from '../../errors.js'
 import type { StoredRecord } from '../../store.js'
 import { ioError, NL } from '../file-store/segments.js'
+import { readRecordHeader } from '../record-header.js'
 import { indexOfByte } from '../runs.js'
 import type { SegmentLookup } from './builder.js'
 
@@ -26,8 +26,8 @@ class Window {
     this.fh = fh
   }
 
-  /** The line starting at `offset`: [index in buf of its first byte, index of its newline]. */
-  async line(offset: number, seq: number): Promise<[number, number]> {
+  /** The line at `offset`: [index in buf of its first byte, of its newline], or null at the end. */
+  async line(offset: number): Promise<[number, number] | null> {
     const rel = offset - this.start
     if (this.start >= 0 && rel >= 0 && rel < this.len) {
       const nl = indexOfByte(this.buf.subarray(0, this.len), NL, rel)
@@ -40,17 +40,22 @@ class Window {
       this.len = bytesRead
       const nl = indexOfByte(this.buf.subarray(0, bytesRead), NL, 0)
       if (nl >= 0) return [0, nl]
-      if (bytesRead < size)
-        throw new AuditCorruptionError('the index points past the end of a segment (rebuild it)', seq)
+      if (bytesRead < size) return null
     }
   }
 }
 
-/** The records `seqs` (ascending, all in the segment) of the segment file at `path`. */
+/**
+ * The records `seqs` (ascending, all in the segment) of the segment file at `path`. Each line found
+ * must be the record wanted (its own `seq`): an index that points elsewhere or past the end
+ * (damaged, forged) is not followed further, and `rest(seq)` (the store's read from that seq,
+ * which counts lines) gives the remaining records instead, every one a candidate.
+ */
 export async function* fetchRecords(
   path: string,
   seqs: readonly number[],
   lookup: SegmentLookup,
+  rest: (from: number) => AsyncIterable<StoredRecord>,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<StoredRecord> {
   if (seqs.length === 0) return
@@ -72,8 +77,20 @@ export async function* fetchRecords(
         offset = a.offset
       }
       for (;;) {
-        const [from, nl] = await w.line(offset, seq)
-        if (seq === want) yield { seq, bytes: w.buf.slice(from, nl) }
+        const line = await w.line(offset)
+        if (line === null) {
+          yield* rest(want)
+          return
+        }
+        const [from, nl] = line
+        if (seq === want) {
+          const bytes = w.buf.slice(from, nl)
+          if (readRecordHeader(bytes)?.seq !== want) {
+            yield* rest(want)
+            return
+          }
+          yield { seq, bytes }
+        }
         offset = w.start + nl + 1
         if (++seq > want) break
       }

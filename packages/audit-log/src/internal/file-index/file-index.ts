@@ -223,7 +223,10 @@ export class FileIndex {
   async *#records(parts: readonly Part[], after: number, signal?: AbortSignal): AsyncGenerator<StoredRecord> {
     for (const p of parts) {
       if (p.lookup === null) yield* this.#o.read(Math.max(p.seg, after + 1), p.end, signal)
-      else yield* fetchRecords(join(this.#segDir, segName(p.seg)), p.seqs, p.lookup, signal)
+      else {
+        const rest = (from: number): AsyncIterable<StoredRecord> => this.#o.read(from, p.end, signal)
+        yield* fetchRecords(join(this.#segDir, segName(p.seg)), p.seqs, p.lookup, rest, signal)
+      }
     }
   }
 
