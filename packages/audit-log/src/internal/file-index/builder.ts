@@ -184,12 +184,15 @@ export class SegmentBuilder implements SegmentLookup {
     }
   }
 
-  /** The content of records `[lo, lo + RUN)`, one whole run this builder added itself. */
-  runContent(lo: number): IndexContent {
+  /**
+   * The content of records `[lo, hi)` this builder added itself: one run (`lo` a multiple of RUN
+   * from the segment's start, `hi` at most `lo + RUN`).
+   */
+  runContent(lo: number, hi: number = lo + RUN): IndexContent {
     const terms = new Map<number, number[]>()
-    this.#own(lo, lo + RUN, terms)
+    this.#own(lo, hi, terms)
     const offsets: number[] = []
-    for (let s = lo; s < lo + RUN; s += EVERY) offsets.push(this.#offsets[(s - this.seg) / EVERY]!)
+    for (let s = lo; s < hi; s += EVERY) offsets.push(this.#offsets[(s - this.seg) / EVERY]!)
     return { terms, offsets }
   }
 

@@ -2,25 +2,25 @@
  * The file store's sidecar index (`index/` beside `segments/`): derived data, rebuilt from the
  * records whenever it is missing or does not match them, never trusted blindly.
  *
- * - A sealed segment (one a newer segment follows) gets an immutable file `index/<first seq>.idx`
- *   ({@link encodeIndex}), written crash-safely (temporary file, fsync, rename, directory fsync) when
- *   the segment is sealed, or when a query finds it missing. Before a file is used, its checksum
- *   and its header are checked against the segment: stream, first seq, record count, the segment's
- *   size in bytes and the entry hash of its last record. A file that fails is not used: a writable
- *   store rebuilds it, a read-only store reads that segment's records instead.
+ * - A segment's index is a chain of immutable files, one per run of {@link RUN} records,
+ *   `index/<segment>-<first seq>.idx` ({@link encodeIndex}); a sealed segment's last run is
+ *   shorter. Each is written crash-safely (temporary file, fsync, rename, directory fsync) when its
+ *   run is complete (or its segment is sealed), in the background, from what is in memory: the
+ *   cost of a run is paid once, and sealing a segment costs no more than one run.
+ * - Before a file is used, its checksum and header are checked: stream, first seq, record count,
+ *   its first record's offset (the previous file's end), and the entry hash of the line its last
+ *   record ends at. The chain stops at the first file that fails; the records after it are read.
+ *   A writable store then writes the missing files; a read-only store writes nothing.
  * - The open segment is indexed in memory, line by line as this process writes records or reads
- *   other writers' records at the tail, and caught up by reading whatever it has not seen (the
- *   records before the store was opened) up to the query's snapshot. A writable store also writes
- *   it out as one partial file per run of {@link RUN} records (`index/<segment>-<first seq>.idx`,
- *   the same format, its header checked against the line its last record ends at), so a reader
- *   that opens the store later reads at most one run of the open segment.
+ *   other writers' records at the tail, and caught up by reading whatever it has not seen up to a
+ *   query's snapshot.
  * - A temporary file left by a crash is never read; the next write of that file removes it.
  * - A failed index write is not an error of the append or query that caused it: the index is
  *   rebuilt later, and nothing is logged (no identifiers leave the store this way).
  *
  * @module
  */
-import { readFileSync, statSync, unlinkSync } from 'node:fs'
+import { readFileSync, unlinkSync } from 'node:fs'
 import { mkdir, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { bytesToHex } from '@safeguards/core'
@@ -28,11 +28,11 @@ import { errorCode, writeFileAtomic } from '@safeguards/core/node'
 import type { IndexAnswer, IndexQuery } from '../../query.js'
 import type { IndexProblem, StoredRecord } from '../../store.js'
 import { type KnownLine, readSegmentRuns } from '../file-store/run-reader.js'
-import { ioError, lastLine, lineEndingAt, segmentStarts, segName } from '../file-store/segments.js'
+import { ioError, lineEndingAt, segmentStarts, segName } from '../file-store/segments.js'
 import { leafHashOf } from '../sha256.js'
-import { fileLookup, RUN, SegmentBuilder, type SegmentLookup } from './builder.js'
+import { RUN, SegmentBuilder, type SegmentLookup } from './builder.js'
 import { fetchRecords } from './fetch.js'
-import { encodeIndex, type IndexContent, IndexFile, IndexFormatError, type IndexHeader } from './format.js'
+import { encodeIndex, type IndexContent, IndexFile, IndexFormatError } from './format.js'
 import { compareContent, mergeCandidates } from './postings.js'
 import { patientTerm, UNINDEXED, whoTerm } from './terms.js'
 
@@ -43,24 +43,17 @@ export interface FileIndexOptions {
   readonly stream: string
   /** Never write (a read-only store). */
   readonly readOnly: boolean
-  /** The store's `read`, for segments the index cannot answer for. */
+  /** The store's `read`, for records the index cannot answer for. */
   readonly read: (from: number, to: number, signal?: AbortSignal) => AsyncIterable<StoredRecord>
 }
 
-/** The name of the index file of the segment starting at `seg`. */
-export function indexName(seg: number): string {
-  return `${String(seg).padStart(20, '0')}.idx`
-}
-
-/** The name of the partial index file of the open segment `seg` for the run starting at `first`. */
-export function partName(seg: number, first: number): string {
+/** The name of the index file of segment `seg` for the run starting at `first`. */
+export function runName(seg: number, first: number): string {
   return `${String(seg).padStart(20, '0')}-${String(first).padStart(20, '0')}.idx`
 }
 
-interface Cached {
-  readonly lookup: SegmentLookup
-  readonly header: IndexHeader
-}
+/** Sealed segments whose indexes stay in memory (most recently used). */
+const KEEP = 16
 
 /** One segment of a query's snapshot and what answers for it (null: read every record). */
 interface Part {
@@ -77,15 +70,12 @@ export class FileIndex {
   readonly #idxDir: string
   /** The newest segment's in-memory index. */
   #open: SegmentBuilder | undefined
-  /** Sealed segments' in-memory indexes whose files are not written yet. */
+  /** Sealed segments' indexes (files, and what is not in files yet), least recently used first. */
   readonly #sealed: Map<number, SegmentBuilder> = new Map()
-  /** Index files (or complete in-memory indexes) checked against their sealed segment. */
-  readonly #cache: Map<number, Cached> = new Map()
-  readonly #building: Map<number, Promise<Cached | null>> = new Map()
+  /** Per segment: the runs below this seq have a file (written or being written). */
+  readonly #flushed: Map<number, number> = new Map()
+  readonly #filling: Set<number> = new Set()
   readonly #pending: Set<Promise<unknown>> = new Set()
-  /** The open segment's runs below this seq have a partial file (written or being written). */
-  #flushed = -1
-  #filling = false
 
   constructor(options: FileIndexOptions) {
     this.#o = options
@@ -106,32 +96,45 @@ export class FileIndex {
       if (b !== undefined) this.#seal(b, seg)
       b = new SegmentBuilder(seg, seq, offset)
       this.#open = b
-      this.#flushed = -1
     }
-    if (b.add(seq, offset, line) && !this.#o.readOnly && (b.to - b.seg) % RUN === 1) this.#flush(b)
+    if (b.add(seq, offset, line) && !this.#o.readOnly && (b.to - b.seg) % RUN === 1) this.#flush(b, undefined)
+  }
+
+  /** The open segment ended at `end`: keep its index, and write its last run (writable). */
+  #seal(b: SegmentBuilder, end: number): void {
+    this.#keep(b)
+    if (!this.#o.readOnly) this.#track(this.#complete(b, end).then((ok) => ok && this.#flush(b, end)))
+  }
+
+  #keep(b: SegmentBuilder): void {
+    this.#sealed.delete(b.seg)
+    this.#sealed.set(b.seg, b)
+    if (this.#sealed.size > KEEP) this.#sealed.delete(this.#sealed.keys().next().value!)
   }
 
   /**
-   * Writes the partial files of the open segment's whole runs not written yet (a fresh reader then
-   * reads at most one run of the open segment). A builder that does not cover its segment's start
-   * (records written before this process opened the store) is filled first, in the background.
+   * Writes the files of `b`'s complete runs not written yet, and with `end` (a sealed segment) the
+   * last, shorter one. A builder that does not cover its segment's start (records written before
+   * this process opened the store) is filled first, in the background.
    */
-  #flush(b: SegmentBuilder): void {
+  #flush(b: SegmentBuilder, end: number | undefined): void {
     if (b.from !== b.seg) {
-      if (this.#filling) return
-      this.#filling = true
-      this.#track(this.#fillFront(b).finally(() => (this.#filling = false)))
+      if (this.#filling.has(b.seg)) return
+      this.#filling.add(b.seg)
+      const fill = this.#fillFront(b).finally(() => this.#filling.delete(b.seg))
+      this.#track(fill.then((ok) => ok && this.#flush(b, end)))
       return
     }
-    if (this.#flushed < b.ownFrom) this.#flushed = b.ownFrom
-    while (b.to > this.#flushed + RUN) {
-      const lo = this.#flushed
-      this.#flushed += RUN
-      const content = b.runContent(lo)
-      const end = b.offsetOf(lo + RUN)
-      if (end === undefined) return
-      this.#track(this.#writePart(b.seg, lo, end, content))
+    let lo = Math.max(this.#flushed.get(b.seg) ?? b.ownFrom, b.ownFrom)
+    for (;;) {
+      const hi = end === undefined ? lo + RUN : Math.min(lo + RUN, end)
+      if (end === undefined ? b.to <= hi : b.to < hi || lo >= end) break
+      const endOffset = hi === b.to ? b.nextOffset : b.offsetOf(hi)
+      if (endOffset === undefined) break
+      this.#track(this.#writeRun(b.seg, lo, hi - lo, endOffset, b.runContent(lo, hi)))
+      lo = hi
     }
+    this.#flushed.set(b.seg, lo)
   }
 
   #track(p: Promise<unknown>): void {
@@ -140,17 +143,17 @@ export class FileIndex {
     void q.finally(() => this.#pending.delete(q))
   }
 
-  async #writePart(seg: number, lo: number, end: number, content: IndexContent): Promise<void> {
+  async #writeRun(
+    seg: number,
+    first: number,
+    count: number,
+    end: number,
+    content: IndexContent,
+  ): Promise<void> {
     const lastEntryHash = lineHash(join(this.#segDir, segName(seg)), end)
     if (lastEntryHash === null) return
-    const header = { stream: this.#o.stream, firstSeq: lo, count: RUN, segmentBytes: end, lastEntryHash }
-    await this.#write(partName(seg, lo), encodeIndex(header, content))
-  }
-
-  /** The open segment's builder became sealed at `end`: keep it, and write its file (writable). */
-  #seal(b: SegmentBuilder, end: number): void {
-    this.#sealed.set(b.seg, b)
-    if (!this.#o.readOnly) this.#track(this.#sealedIndex(b.seg, end))
+    const header = { stream: this.#o.stream, firstSeq: first, count, segmentBytes: end, lastEntryHash }
+    await this.#write(runName(seg, first), encodeIndex(header, content))
   }
 
   /** Waits for background index writes (close). */
@@ -159,23 +162,20 @@ export class FileIndex {
   }
 
   /**
-   * A line start at or before `from` (so `read(from)` skips most of its segment): from the open
-   * segment's index, or the sealed segment's index file (loaded, checked and kept), or undefined.
+   * A line start at or before `from` (so `read(from)` skips most of its segment): from an index in
+   * memory, or the segment's index files (loaded and checked), or undefined.
    */
   known(from: number): KnownLine | undefined {
-    const b = this.#open
-    if (b !== undefined && b.from === b.seg && from >= b.seg && from < b.to)
-      return { seg: b.seg, ...b.anchor(from) }
-    for (const [seg, c] of this.#cache)
-      if (from >= seg && from < seg + c.header.count) return { seg, ...c.lookup.anchor(from) }
     const starts = segmentStarts(this.#segDir)
     let i = starts.length - 1
     while (i >= 0 && starts[i]! > from) i--
     const seg = starts[i]
-    const next = starts[i + 1]
-    if (seg === undefined || next === undefined || from >= next) return undefined
-    const c = this.#load(seg, next)
-    return c === null ? undefined : { seg, ...c.lookup.anchor(from) }
+    if (seg === undefined) return undefined
+    const b =
+      this.#open?.seg === seg ? this.#open : (this.#sealed.get(seg) ?? this.#chain(seg, starts[i + 1]))
+    if (b.from !== seg || from >= b.to) return undefined
+    if (b !== this.#open && !this.#sealed.has(seg)) this.#keep(b)
+    return { seg, ...b.anchor(from) }
   }
 
   /** The answer to `q` ({@link AuditStore.queryIndex}), or undefined when no key is given. */
@@ -203,19 +203,15 @@ export class FileIndex {
     terms: number[],
     after: number,
   ): Promise<Part> {
-    const lookup = next === undefined ? await this.#openIndex(seg, end) : await this.#sealedLookup(seg, next)
+    const lookup = await this.#lookup(seg, end, next)
     if (lookup === null) return { seg, end, lookup, seqs: [] }
     try {
-      const seqs = mergeCandidates(
-        terms.map((t) => lookup.postings(t)),
-        lookup.postings(UNINDEXED),
-        after,
-        end,
-      )
+      const keys = terms.map((t) => lookup.postings(t))
+      const seqs = mergeCandidates(keys, lookup.postings(UNINDEXED), after, end)
       return { seg, end, lookup, seqs }
     } catch (e) {
       if (!(e instanceof IndexFormatError)) throw e
-      this.#cache.delete(seg)
+      this.#sealed.delete(seg)
       return { seg, end, lookup: null, seqs: [] }
     }
   }
@@ -230,25 +226,38 @@ export class FileIndex {
     }
   }
 
-  /** The open segment's index, caught up to `end` by reading what it has not seen. */
-  async #openIndex(seg: number, end: number): Promise<SegmentLookup | null> {
-    let b = this.#open
-    if (b !== undefined && b.seg > seg) return this.#sealedLookup(seg, b.seg)
-    if (b === undefined || b.seg < seg) {
-      if (b !== undefined) this.#seal(b, seg)
-      b = this.#prefix(seg)
-      this.#open = b
-      this.#flushed = -1
+  /**
+   * The index of records `[seg, end)` of segment `seg` (`next`: the segment after it, if any):
+   * its files, then what is in memory, caught up by reading. A read-only store reads a sealed
+   * segment whose files do not cover it instead (null), keeping nothing of it in memory.
+   */
+  async #lookup(seg: number, end: number, next: number | undefined): Promise<SegmentLookup | null> {
+    let b = this.#open?.seg === seg ? this.#open : this.#sealed.get(seg)
+    if (b === undefined) {
+      b = this.#chain(seg, next)
+      const open = this.#open
+      if (open === undefined || seg > open.seg) {
+        if (open !== undefined) this.#seal(open, seg)
+        this.#open = b
+      } else if (b.to < end && this.#o.readOnly) return null
+      else this.#keep(b)
     }
-    if (!(await this.#fillFront(b))) return null
-    if (b.to < end) await this.#readInto(b, end)
-    return b.from === seg && b.to >= end ? b : null
+    if (!(await this.#complete(b, end))) return null
+    if (!this.#o.readOnly && next !== undefined && b.to === next) this.#flush(b, next)
+    return b
   }
 
-  /** Makes `b` cover its segment from the start (partial files, then reading); false if it cannot. */
+  /** Fills `b` to cover `[seg, end)` (its front, then reading); false if the segment holds fewer. */
+  async #complete(b: SegmentBuilder, end: number): Promise<boolean> {
+    if (!(await this.#fillFront(b))) return false
+    if (b.to < end) await this.#readInto(b, end)
+    return b.from === b.seg && b.to >= end
+  }
+
+  /** Makes `b` cover its segment from the start (its files, then reading); false if it cannot. */
   async #fillFront(b: SegmentBuilder): Promise<boolean> {
     if (b.from === b.seg) return true
-    let p = this.#prefix(b.seg)
+    let p = this.#chain(b.seg, undefined)
     if (p.to > b.from) p = new SegmentBuilder(b.seg, b.seg, 0)
     await this.#readInto(p, b.from)
     if (p.to !== b.from) return false
@@ -257,42 +266,47 @@ export class FileIndex {
   }
 
   /**
-   * A builder for segment `seg` starting after its partial files (the chain of runs from the
-   * segment's start whose files are whole and match the segment), or at the segment's start.
+   * A builder for segment `seg` over its index files: the chain of runs from the segment's start
+   * whose files are whole and match the segment; the builder continues after the last one.
    */
-  #prefix(seg: number): SegmentBuilder {
-    const parts: IndexFile[] = []
+  #chain(seg: number, next: number | undefined): SegmentBuilder {
+    const files: IndexFile[] = []
     let first = seg
     let offset = 0
-    for (;;) {
-      const file = this.#partFile(seg, first, offset)
+    while (next === undefined || first < next) {
+      const file = this.#runFile(seg, first, offset, next)
       if (file === null) break
-      parts.push(file)
-      first += RUN
+      files.push(file)
+      first += file.header.count
       offset = file.header.segmentBytes
+      if (file.header.count < RUN) break
     }
-    return new SegmentBuilder(seg, first, offset, parts)
+    return new SegmentBuilder(seg, first, offset, files)
   }
 
-  /** The partial file for the run at `first` if it is whole and matches the segment. */
-  #partFile(seg: number, first: number, offset: number): IndexFile | null {
-    const bytes = this.#readFile(partName(seg, first))
+  /** The file of the run at `first` if it is whole and matches the segment, else null. */
+  #runFile(seg: number, first: number, offset: number, next: number | undefined): IndexFile | null {
+    const bytes = this.#readFile(runName(seg, first))
     if (bytes === null) return null
     try {
       const file = new IndexFile(bytes)
-      const h = file.header
-      if (
-        h.stream !== this.#o.stream ||
-        h.firstSeq !== first ||
-        h.count !== RUN ||
-        file.offsets[0] !== offset
-      )
-        return null
-      return lineHash(join(this.#segDir, segName(seg)), h.segmentBytes) === h.lastEntryHash ? file : null
+      return this.#matches(seg, first, offset, next, file) ? file : null
     } catch (e) {
       if (e instanceof IndexFormatError) return null
       throw e
     }
+  }
+
+  /** Whether a run file's header fits its place in the segment (a short run ends a sealed one). */
+  #matches(seg: number, first: number, offset: number, next: number | undefined, file: IndexFile): boolean {
+    const h = file.header
+    const fits =
+      h.stream === this.#o.stream &&
+      h.firstSeq === first &&
+      file.offsets[0] === offset &&
+      h.count > 0 &&
+      (h.count === RUN ? next === undefined || first + RUN <= next : first + h.count === next)
+    return fits && lineHash(join(this.#segDir, segName(seg)), h.segmentBytes) === h.lastEntryHash
   }
 
   /** Reads records `[b.to, end)` of b's segment into `b`. */
@@ -317,41 +331,6 @@ export class FileIndex {
     }
   }
 
-  /** A sealed segment's index: cached, in memory, from its file, or (writable) rebuilt and written. */
-  async #sealedLookup(seg: number, next: number): Promise<SegmentLookup | null> {
-    const cached = this.#cache.get(seg)
-    if (cached !== undefined && this.#segmentBytes(seg) === cached.header.segmentBytes) return cached.lookup
-    this.#cache.delete(seg)
-    const loaded = this.#load(seg, next)
-    if (loaded !== null) return loaded.lookup
-    if (this.#o.readOnly) {
-      const b = this.#sealed.get(seg)
-      return b !== undefined && b.from === seg && b.to === next ? b : null
-    }
-    return (await this.#sealedIndex(seg, next))?.lookup ?? null
-  }
-
-  #segmentBytes(seg: number): number {
-    try {
-      return statSync(join(this.#segDir, segName(seg))).size
-    } catch (e) {
-      throw ioError('stat segment', e)
-    }
-  }
-
-  /** What a sealed segment's index file must say. */
-  #expectedHeader(seg: number, next: number): Omit<IndexHeader, 'v' | 'every' | 'terms'> | null {
-    const { line, offset, torn } = lastLine(join(this.#segDir, segName(seg)))
-    if (line === null || torn !== 0) return null
-    return {
-      stream: this.#o.stream,
-      firstSeq: seg,
-      count: next - seg,
-      segmentBytes: offset,
-      lastEntryHash: bytesToHex(leafHashOf(line)),
-    }
-  }
-
   /** The bytes of an index file, or null when there is none. */
   #readFile(name: string): Uint8Array | null {
     try {
@@ -360,61 +339,6 @@ export class FileIndex {
       if (errorCode(e) === 'ENOENT' || errorCode(e) === 'ENOTDIR') return null
       throw ioError('read index', e)
     }
-  }
-
-  /** The index file of a sealed segment if it is whole and its header matches the segment. */
-  #load(seg: number, next: number): Cached | null {
-    const bytes = this.#readFile(indexName(seg))
-    if (bytes === null) return null
-    const expected = this.#expectedHeader(seg, next)
-    if (expected === null) return null
-    let file: IndexFile
-    try {
-      file = new IndexFile(bytes)
-    } catch (e) {
-      if (e instanceof IndexFormatError) return null
-      throw e
-    }
-    if (!sameHeader(file.header, expected)) return null
-    const c = { lookup: fileLookup(file), header: file.header }
-    this.#cache.set(seg, c)
-    return c
-  }
-
-  /** Builds (from memory, or by reading the segment) and writes a sealed segment's index, once. */
-  #sealedIndex(seg: number, next: number): Promise<Cached | null> {
-    let p = this.#building.get(seg)
-    if (p === undefined) {
-      p = this.#build(seg, next).finally(() => this.#building.delete(seg))
-      this.#building.set(seg, p)
-    }
-    return p
-  }
-
-  async #build(seg: number, next: number): Promise<Cached | null> {
-    const existing = this.#load(seg, next)
-    if (existing !== null) return existing
-    const b = this.#sealed.get(seg) ?? this.#prefix(seg)
-    const content = await this.#complete(b, next)
-    const expected = this.#expectedHeader(seg, next)
-    if (content === null || expected === null || expected.segmentBytes !== b.nextOffset) return null
-    const bytes = encodeIndex(expected, content)
-    const file = new IndexFile(bytes)
-    const c = { lookup: fileLookup(file), header: file.header }
-    this.#cache.set(seg, c)
-    this.#sealed.delete(seg)
-    if (!this.#o.readOnly) {
-      await this.#write(indexName(seg), bytes)
-      await this.#removeParts(seg)
-    }
-    return c
-  }
-
-  /** Fills `b` to cover `[seg, next)`; its content, or null when the segment holds fewer records. */
-  async #complete(b: SegmentBuilder, next: number): Promise<IndexContent | null> {
-    if (!(await this.#fillFront(b))) return null
-    if (b.to < next) await this.#readInto(b, next)
-    return b.to === next ? b.content() : null
   }
 
   /** Writes an index file crash-safely; a failure leaves the index to be rebuilt later. */
@@ -426,18 +350,6 @@ export class FileIndex {
       return // derived data: the next query rebuilds it
     }
     await this.#removeTemporaries(name)
-  }
-
-  /** Removes the partial files of a segment once its whole file is written. */
-  async #removeParts(seg: number): Promise<void> {
-    const prefix = `${String(seg).padStart(20, '0')}-`
-    for (const n of await this.#list())
-      if (n.startsWith(prefix) && n.endsWith('.idx'))
-        try {
-          unlinkSync(join(this.#idxDir, n))
-        } catch {
-          /* gone already */
-        }
   }
 
   async #list(): Promise<string[]> {
@@ -460,58 +372,33 @@ export class FileIndex {
   }
 
   /**
-   * Checks every sealed segment's index file against the records (`verifyLog` with `deep`): a file
-   * the store would use whose postings or offsets disagree is an error; a file it would not use (a
-   * damaged or stale one) a warning. Writes nothing.
+   * Checks every index file of the first `size` records against the records (`verifyLog` with
+   * `deep`): a file the store would use whose postings or offsets disagree is an error; a file it
+   * would not use (damaged, or not matching its segment) a warning. Writes nothing.
    */
   async check(size: number, signal?: AbortSignal): Promise<IndexProblem[]> {
     const out: IndexProblem[] = []
     const starts = segmentStarts(this.#segDir).filter((s) => s < size)
     const names = await this.#list()
     for (let i = 0; i < starts.length; i++) {
-      signal?.throwIfAborted()
       const seg = starts[i]!
       const next = starts[i + 1]
-      if (next !== undefined && next <= size)
-        await this.#checkFile(indexName(seg), seg, out, {
-          matches: (h) => {
-            const e = this.#expectedHeader(seg, next)
-            return e !== null && sameHeader(h, e)
-          },
-          truth: () => this.#complete(new SegmentBuilder(seg, seg, 0), next),
-        })
       const prefix = `${String(seg).padStart(20, '0')}-`
       for (const n of names.filter((x) => x.startsWith(prefix) && x.endsWith('.idx')).sort()) {
-        const first = Number(n.slice(21, 41))
-        await this.#checkFile(n, first, out, {
-          matches: (h, file) =>
-            h.stream === this.#o.stream &&
-            h.firstSeq === first &&
-            h.count === RUN &&
-            file.offsets[0] !== undefined &&
-            lineHash(join(this.#segDir, segName(seg)), h.segmentBytes) === h.lastEntryHash,
-          truth: async (file) => {
-            const b = new SegmentBuilder(seg, first, file.offsets[0]!)
-            await this.#readInto(b, first + RUN)
-            return b.to === first + RUN && b.nextOffset === file.header.segmentBytes
-              ? b.runContent(first)
-              : null
-          },
-        })
+        signal?.throwIfAborted()
+        await this.#checkFile(n, seg, Number(n.slice(21, 41)), next, out)
       }
     }
     return out
   }
 
-  /** Checks one index file: whole and matching (else a warning), then its content (else an error). */
+  /** Checks one run file: whole and fitting (else a warning), then its content (else an error). */
   async #checkFile(
     name: string,
-    seq: number,
+    seg: number,
+    first: number,
+    next: number | undefined,
     out: IndexProblem[],
-    how: {
-      matches: (h: IndexHeader, file: IndexFile) => boolean
-      truth: (file: IndexFile) => Promise<IndexContent | null>
-    },
   ): Promise<void> {
     const bytes = this.#readFile(name)
     if (bytes === null) return
@@ -523,19 +410,26 @@ export class FileIndex {
       actual = file.content()
     } catch (e) {
       if (!(e instanceof IndexFormatError)) throw e
-      out.push({ seq, severity: 'warning', message: `${what} is damaged (${e.message}); not used` })
+      out.push({ seq: first, severity: 'warning', message: `${what} is damaged (${e.message}); not used` })
       return
     }
-    if (!how.matches(file.header, file)) {
-      out.push({ seq, severity: 'warning', message: `${what} does not match its segment (stale); not used` })
+    const offset = file.offsets[0] ?? -1
+    if (!this.#matches(seg, first, offset, next, file)) {
+      out.push({
+        seq: first,
+        severity: 'warning',
+        message: `${what} does not match its segment (stale); not used`,
+      })
       return
     }
-    const truth = await how.truth(file)
-    if (truth === null) return // the segment itself is damaged: the record checks report it
-    const d = compareContent(truth, actual)
+    const b = new SegmentBuilder(seg, first, offset)
+    const hi = first + file.header.count
+    await this.#readInto(b, hi)
+    if (b.to !== hi || b.nextOffset !== file.header.segmentBytes) return // a damaged segment: the record checks report it
+    const d = compareContent(b.runContent(first, hi), actual)
     if (d !== null)
       out.push({
-        seq: d.seq < 0 ? seq : d.seq,
+        seq: d.seq < 0 ? first : d.seq,
         severity: 'error',
         message: `${what} disagrees with the records: ${d.missing} missing and ${d.extra} extra postings, ${d.offsets} wrong offsets`,
       })
@@ -546,14 +440,4 @@ export class FileIndex {
 function lineHash(path: string, end: number): string | null {
   const line = lineEndingAt(path, end)
   return line === null ? null : bytesToHex(leafHashOf(line))
-}
-
-function sameHeader(h: IndexHeader, e: Omit<IndexHeader, 'v' | 'every' | 'terms'>): boolean {
-  return (
-    h.stream === e.stream &&
-    h.firstSeq === e.firstSeq &&
-    h.count === e.count &&
-    h.segmentBytes === e.segmentBytes &&
-    h.lastEntryHash === e.lastEntryHash
-  )
 }

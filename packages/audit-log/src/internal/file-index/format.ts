@@ -66,6 +66,10 @@ class Writer {
     this.buf = bigger
   }
   uleb(v: number): void {
+    if (v < 0x80 && this.len < this.buf.length) {
+      this.buf[this.len++] = v
+      return
+    }
     this.reserve(8)
     while (v >= 0x80) {
       this.buf[this.len++] = (v % 0x80) | 0x80
@@ -80,6 +84,16 @@ class Writer {
   }
 }
 
+/** Bytes of the unsigned LEB128 of `v`. */
+function ulebSize(v: number): number {
+  let n = 1
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80)
+    n++
+  }
+  return n
+}
+
 /** Unsigned LEB128 of `v` (a safe integer ≥ 0). */
 export function encodeUleb(v: number): Uint8Array {
   const w = new Writer()
@@ -92,8 +106,14 @@ export function encodeIndex(
   header: Omit<IndexHeader, 'v' | 'every' | 'terms'>,
   content: IndexContent,
 ): Uint8Array {
-  const terms = [...content.terms].filter(([, p]) => p.length > 0).sort((a, b) => a[0] - b[0])
-  const full: IndexHeader = { ...header, v: 1, every: EVERY, terms: terms.length }
+  const sorted = new Float64Array(content.terms.size)
+  let n = 0
+  for (const [t, p] of content.terms) {
+    if (!Number.isInteger(t) || t < 0 || t > 0xffffffff) throw new RangeError('term out of range')
+    if (p.length > 0) sorted[n++] = t
+  }
+  const terms = sorted.subarray(0, n).sort()
+  const full: IndexHeader = { ...header, v: 1, every: EVERY, terms: n }
   const w = new Writer()
   w.bytes(MAGIC)
   const h = utf8Encode(canonicalize(full))
@@ -107,21 +127,25 @@ export function encodeIndex(
     w.uleb(k === 0 ? o : o - prevOffset)
     prevOffset = o
   }
-  const p = new Writer()
   let prevTerm = 0
-  for (const [term, postings] of terms) {
-    if (!Number.isInteger(term) || term < 0 || term > 0xffffffff) throw new RangeError('term out of range')
+  for (const term of terms) {
+    const postings = content.terms.get(term)!
     w.uleb(term - prevTerm)
     prevTerm = term
-    p.len = 0
+    let size = 0
     let prev = header.firstSeq
-    for (let i = 0; i < postings.length; i++) {
-      p.uleb(i === 0 ? postings[i]! - header.firstSeq : postings[i]! - prev)
-      prev = postings[i]!
+    for (const seq of postings) {
+      size += ulebSize(seq - prev)
+      prev = seq
     }
     w.uleb(postings.length)
-    w.uleb(p.len)
-    w.bytes(p.buf.subarray(0, p.len))
+    w.uleb(size)
+    w.reserve(size)
+    prev = header.firstSeq
+    for (const seq of postings) {
+      w.uleb(seq - prev)
+      prev = seq
+    }
   }
   w.bytes(sha256Fast(w.buf.subarray(0, w.len)))
   return w.buf.slice(0, w.len)
