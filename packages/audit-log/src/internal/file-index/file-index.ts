@@ -334,7 +334,8 @@ export class FileIndex {
   /** The bytes of an index file, or null when there is none. */
   #readFile(name: string): Uint8Array | null {
     try {
-      return readFileSync(join(this.#idxDir, name))
+      const b = readFileSync(join(this.#idxDir, name))
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength) // a plain view: no Buffer methods
     } catch (e) {
       if (errorCode(e) === 'ENOENT' || errorCode(e) === 'ENOTDIR') return null
       throw ioError('read index', e)
@@ -404,10 +405,8 @@ export class FileIndex {
     if (bytes === null) return
     const what = `the index file ${name}`
     let file: IndexFile
-    let actual: IndexContent
     try {
       file = new IndexFile(bytes)
-      actual = file.content()
     } catch (e) {
       if (!(e instanceof IndexFormatError)) throw e
       out.push({ seq: first, severity: 'warning', message: `${what} is damaged (${e.message}); not used` })
@@ -419,6 +418,19 @@ export class FileIndex {
         seq: first,
         severity: 'warning',
         message: `${what} does not match its segment (stale); not used`,
+      })
+      return
+    }
+    let actual: IndexContent
+    try {
+      actual = file.content()
+    } catch (e) {
+      if (!(e instanceof IndexFormatError)) throw e
+      // Whole and fitting, so a query would use it: its table is wrong, not merely damaged.
+      out.push({
+        seq: first,
+        severity: 'error',
+        message: `${what} has a malformed term table (${e.message})`,
       })
       return
     }

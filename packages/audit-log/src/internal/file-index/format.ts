@@ -1,5 +1,6 @@
 /**
- * The file index format (v1): one immutable file per sealed segment, `index/<first seq>.idx`.
+ * The file index format (v1): one immutable file per run of records of a segment,
+ * `index/<segment>-<first seq>.idx`.
  *
  * ```
  * "SGAIDX" 0x01                       magic and version
@@ -7,16 +8,19 @@
  *                                     segmentBytes, stream, terms, v:1}
  * ceil(count / every) × uleb          byte offset of record firstSeq + k·every: the first as is,
  *                                     then the (positive) differences
- * terms × { uleb term                 32-bit term hashes, strictly ascending: the first as is, then
- *                                     the (positive) differences
- *           uleb(n) uleb(bytes)       postings count and their encoded length
- *           n × uleb }                seq − firstSeq of the first, then the (positive) gaps
+ * terms × { u32 term, u32 at }        big-endian: 32-bit term hashes, strictly ascending, and where
+ *                                     each one's postings start in the area below
+ * postings area, per term:            uleb(n), then n × uleb: seq − firstSeq of the first, then the
+ *                                     (positive) gaps
  * 32 bytes                            SHA-256 of everything before
  * ```
  *
- * Postings are delta + unsigned LEB128 (as Lucene's), the offsets a sparse seq → byte table so a
- * candidate record is read from at most `every − 1` lines before it. Decoding checks every bound
- * and throws {@link IndexFormatError} on anything it would otherwise have to guess.
+ * Postings are delta + unsigned LEB128 (as Lucene's), the term table fixed-width so a lookup is a
+ * binary search over the file's bytes with nothing decoded beforehand (a query opens one file per
+ * run), the offsets a sparse seq → byte table so a candidate record is read from at most
+ * `every − 1` lines before it. Decoding checks every bound it reads and throws
+ * {@link IndexFormatError} on anything it would otherwise have to guess; the order of the whole
+ * term table is checked by {@link IndexFile.content} (what verification reads).
  *
  * @module
  */
@@ -84,16 +88,6 @@ class Writer {
   }
 }
 
-/** Bytes of the unsigned LEB128 of `v`. */
-function ulebSize(v: number): number {
-  let n = 1
-  while (v >= 0x80) {
-    v = Math.floor(v / 0x80)
-    n++
-  }
-  return n
-}
-
 /** Unsigned LEB128 of `v` (a safe integer ≥ 0). */
 export function encodeUleb(v: number): Uint8Array {
   const w = new Writer()
@@ -127,21 +121,20 @@ export function encodeIndex(
     w.uleb(k === 0 ? o : o - prevOffset)
     prevOffset = o
   }
-  let prevTerm = 0
-  for (const term of terms) {
+  const table = w.len
+  w.reserve(n * 8)
+  w.len += n * 8
+  const area = w.len
+  for (let i = 0; i < n; i++) {
+    const term = terms[i]!
     const postings = content.terms.get(term)!
-    w.uleb(term - prevTerm)
-    prevTerm = term
-    let size = 0
-    let prev = header.firstSeq
-    for (const seq of postings) {
-      size += ulebSize(seq - prev)
-      prev = seq
+    const at = w.len - area
+    for (let k = 0; k < 4; k++) {
+      w.buf[table + i * 8 + k] = (term >>> (24 - 8 * k)) & 0xff
+      w.buf[table + i * 8 + 4 + k] = (at >>> (24 - 8 * k)) & 0xff
     }
     w.uleb(postings.length)
-    w.uleb(size)
-    w.reserve(size)
-    prev = header.firstSeq
+    let prev = header.firstSeq
     for (const seq of postings) {
       w.uleb(seq - prev)
       prev = seq
@@ -175,6 +168,10 @@ class Reader {
       scale *= 0x80
     }
     throw new IndexFormatError('bad number')
+  }
+  skip(n: number): void {
+    if (n > this.end - this.at) throw new IndexFormatError('truncated')
+    this.at += n
   }
   take(n: number): Uint8Array {
     if (n > this.end - this.at) throw new IndexFormatError('truncated')
@@ -227,12 +224,12 @@ export class IndexFile {
   readonly header: IndexHeader
   readonly offsets: Float64Array
   readonly #bytes: Uint8Array
-  readonly #term: Uint32Array
-  readonly #post: Uint32Array
-  readonly #postLen: Uint32Array
-  readonly #count: Uint32Array
+  /** Where the term table starts, and the postings area (which ends at `#end`). */
+  readonly #table: number
+  readonly #area: number
+  readonly #end: number
 
-  /** @throws {IndexFormatError} when the bytes are not a whole, consistent v1 index file. */
+  /** @throws {IndexFormatError} when the bytes are not a whole v1 index file with a sound header. */
   constructor(bytes: Uint8Array) {
     const { header, r } = openFile(bytes)
     this.header = header
@@ -245,36 +242,38 @@ export class IndexFile {
       this.offsets[k] = k === 0 ? d : this.offsets[k - 1]! + d
     }
     if (slots > 0 && this.offsets[slots - 1]! >= header.segmentBytes) throw new IndexFormatError('offsets')
-    const n = header.terms
-    if (n > r.end - r.at) throw new IndexFormatError('terms')
-    this.#term = new Uint32Array(n)
-    this.#post = new Uint32Array(n)
-    this.#postLen = new Uint32Array(n)
-    this.#count = new Uint32Array(n)
-    let term = 0
-    for (let i = 0; i < n; i++) {
-      const d = r.uleb()
-      term += d
-      if ((i > 0 && d === 0) || term > 0xffffffff) throw new IndexFormatError('term order')
-      this.#term[i] = term
-      const count = r.uleb()
-      const size = r.uleb()
-      if (count === 0 || count > header.count || size < count) throw new IndexFormatError('postings')
-      this.#count[i] = count
-      this.#postLen[i] = size
-      this.#post[i] = r.at
-      r.take(size)
-    }
-    if (r.at !== r.end) throw new IndexFormatError('trailing bytes')
+    if (header.terms * 8 > r.end - r.at) throw new IndexFormatError('terms')
+    this.#table = r.at
+    this.#area = r.at + header.terms * 8
+    this.#end = r.end
+    if (header.terms > 0 && this.#at(0) !== 0) throw new IndexFormatError('postings')
+  }
+
+  #u32(at: number): number {
+    const b = this.#bytes
+    return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0
+  }
+
+  #termAt(i: number): number {
+    return this.#u32(this.#table + i * 8)
+  }
+
+  #at(i: number): number {
+    return this.#u32(this.#table + i * 8 + 4)
   }
 
   /** The postings of term `i`, absolute seqs ascending. @throws {IndexFormatError} */
   #postingsAt(i: number): number[] {
     const { firstSeq, count } = this.header
-    const r = new Reader(this.#bytes, this.#post[i]!, this.#post[i]! + this.#postLen[i]!)
-    const out: number[] = new Array(this.#count[i]!)
+    const start = this.#area + this.#at(i)
+    const stop = i + 1 < this.header.terms ? this.#area + this.#at(i + 1) : this.#end
+    if (start >= stop || stop > this.#end) throw new IndexFormatError('postings')
+    const r = new Reader(this.#bytes, start, stop)
+    const n = r.uleb()
+    if (n === 0 || n > count || n > stop - r.at) throw new IndexFormatError('postings')
+    const out: number[] = new Array(n)
     let seq = firstSeq
-    for (let k = 0; k < out.length; k++) {
+    for (let k = 0; k < n; k++) {
       const d = r.uleb()
       if (k > 0 && d === 0) throw new IndexFormatError('postings order')
       seq += d
@@ -287,10 +286,10 @@ export class IndexFile {
   /** The postings of `term` (absolute seqs, ascending; empty when absent). @throws {IndexFormatError} */
   postings(term: number): number[] {
     let lo = 0
-    let hi = this.#term.length - 1
+    let hi = this.header.terms - 1
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1
-      const t = this.#term[mid]!
+      const t = this.#termAt(mid)
       if (t === term) return this.#postingsAt(mid)
       if (t < term) lo = mid + 1
       else hi = mid - 1
@@ -298,10 +297,20 @@ export class IndexFile {
     return []
   }
 
-  /** Every term and its postings, in file order (verification and tests). @throws {IndexFormatError} */
+  /**
+   * Every term and its postings (verification and tests), after checking the whole file: terms
+   * strictly ascending, postings areas in order and covering the area exactly.
+   *
+   * @throws {IndexFormatError}
+   */
   content(): IndexContent {
     const terms = new Map<number, number[]>()
-    for (let i = 0; i < this.#term.length; i++) terms.set(this.#term[i]!, this.#postingsAt(i))
+    for (let i = 0; i < this.header.terms; i++) {
+      if (i > 0 && (this.#termAt(i) <= this.#termAt(i - 1) || this.#at(i) <= this.#at(i - 1)))
+        throw new IndexFormatError('term order')
+      terms.set(this.#termAt(i), this.#postingsAt(i))
+    }
+    if (this.header.terms === 0 && this.#area !== this.#end) throw new IndexFormatError('trailing bytes')
     return { terms, offsets: [...this.offsets] }
   }
 }
