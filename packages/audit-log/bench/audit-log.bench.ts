@@ -407,7 +407,7 @@ const scenarios: Scenario[] = [
       measure: () => measureOurs('fsync', APPENDERS, true),
     },
     anchor: { name: 'file store with index: false', measure: () => measureOurs('fsync', APPENDERS, false) },
-    rounds: 5,
+    rounds: 7,
     target: { ratio: 0.9, text: '≥ 0.9× without the index (upkeep ≤ 10%)' },
     teardown: () => {
       for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })

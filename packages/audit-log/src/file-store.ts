@@ -308,9 +308,13 @@ class FileStoreImpl implements FileStore {
       }
       throw ioError('write', e)
     }
+    // The index's share of the batch (reading each record's terms) is done while the disk syncs.
+    let terms: readonly (readonly number[])[] | undefined
     if (this.#durable) {
+      const synced = datasync(fd)
+      terms = this.#index?.termsOf(records)
       try {
-        await datasync(fd)
+        await synced
       } catch (e) {
         // Not acknowledged: take the batch back out so a retry cannot duplicate it.
         try {
@@ -332,8 +336,9 @@ class FileStoreImpl implements FileStore {
     const index = this.#index
     if (index !== undefined) {
       let offset = before
-      for (const r of records) {
-        index.observe(seg, r.seq, offset, r.bytes)
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!
+        index.observe(seg, r.seq, offset, r.bytes, terms?.[i])
         offset += r.bytes.length + 1
       }
     }

@@ -98,12 +98,15 @@ export class SegmentBuilder implements SegmentLookup {
     this.#ownFromOffset = fromOffset
   }
 
-  /** Adds record `seq` (its line, without the newline, starting at `offset`) if it continues the range. */
-  add(seq: number, offset: number, line: Uint8Array): boolean {
+  /**
+   * Adds record `seq` (its line, without the newline, starting at `offset`; its terms if known) if
+   * it continues the range.
+   */
+  add(seq: number, offset: number, line: Uint8Array, terms: readonly number[] = termsOf(line)): boolean {
     if (seq !== this.to || offset !== this.nextOffset) return false
     const rel = seq - this.seg
     if (rel % EVERY === 0) this.#offsets[rel / EVERY] = offset
-    for (const t of termsOf(line)) {
+    for (const t of terms) {
       this.#terms.push(t)
       this.#recs.push(rel)
     }

@@ -34,7 +34,7 @@ import { RUN, SegmentBuilder, type SegmentLookup } from './builder.js'
 import { fetchRecords } from './fetch.js'
 import { encodeIndex, type IndexContent, IndexFile, IndexFormatError } from './format.js'
 import { compareContent, mergeCandidates } from './postings.js'
-import { patientTerm, UNINDEXED, whoTerm } from './terms.js'
+import { patientTerm, termsOf, UNINDEXED, whoTerm } from './terms.js'
 
 /** What the index needs of its store. */
 export interface FileIndexOptions {
@@ -88,8 +88,17 @@ export class FileIndex {
     if (seg >= 0) this.#open = new SegmentBuilder(seg, size, offset)
   }
 
-  /** A complete line the store wrote or read at the tail: record `seq` at `offset` of segment `seg`. */
-  observe(seg: number, seq: number, offset: number, line: Uint8Array): void {
+  /** The terms of each record (what {@link observe} takes, worked out ahead, during a sync). */
+  termsOf(records: readonly { readonly bytes: Uint8Array }[]): number[][] {
+    return records.map((r) => termsOf(r.bytes))
+  }
+
+  /**
+   * A complete line the store wrote or read at the tail: record `seq` at `offset` of segment `seg`
+   * (with its terms when they were worked out ahead). A run it completes is written out after the
+   * current task (so not in the append that completed it).
+   */
+  observe(seg: number, seq: number, offset: number, line: Uint8Array, terms?: readonly number[]): void {
     let b = this.#open
     if (b === undefined || b.seg !== seg) {
       if (b !== undefined && seg < b.seg) return
@@ -97,7 +106,12 @@ export class FileIndex {
       b = new SegmentBuilder(seg, seq, offset)
       this.#open = b
     }
-    if (b.add(seq, offset, line) && !this.#o.readOnly && (b.to - b.seg) % RUN === 1) this.#flush(b, undefined)
+    if (b.add(seq, offset, line, terms) && !this.#o.readOnly && (b.to - b.seg) % RUN === 1) {
+      const open = b
+      this.#track(
+        new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#flush(open, undefined)),
+      )
+    }
   }
 
   /** The open segment ended at `end`: keep its index, and write its last run (writable). */
