@@ -262,6 +262,13 @@ describe('file store index', () => {
     const report = await verifyLog(ro, { deep: true, workers: 0 })
     expect(report.findings.filter((f) => f.code === 'INDEX_MISMATCH')).toEqual([])
     await ro.close()
+    // Without its last file, a read-only reader uses the first and reads the rest, writing nothing.
+    rmSync(join(dir, 'index', files[1]!))
+    const partial = await open(dir, true)
+    for (const q of [{ patient: 'Patient/3' }, { who: 'Device/gateway', after: RUN - 5 }])
+      expect(await rows(partial, q, false)).toEqual(await rows(partial, q, true))
+    await partial.close()
+    expect(indexFiles(dir)).toEqual([files[0]])
   })
 
   it('a record the index cannot read is a candidate of every query: it stops there as the scan does', async () => {

@@ -242,8 +242,9 @@ export class FileIndex {
 
   /**
    * The index of records `[seg, end)` of segment `seg` (`next`: the segment after it, if any):
-   * its files, then what is in memory, caught up by reading. A read-only store reads a sealed
-   * segment whose files do not cover it instead (null), keeping nothing of it in memory.
+   * its files, then what is in memory, caught up by reading. A read-only store keeps in memory
+   * only what files cover: the rest of a sealed segment is read for one query, and a sealed
+   * segment without files is read as a scan would (null).
    */
   async #lookup(seg: number, end: number, next: number | undefined): Promise<SegmentLookup | null> {
     let b = this.#open?.seg === seg ? this.#open : this.#sealed.get(seg)
@@ -253,8 +254,9 @@ export class FileIndex {
       if (open === undefined || seg > open.seg) {
         if (open !== undefined) this.#seal(open, seg)
         this.#open = b
-      } else if (b.to < end && this.#o.readOnly) return null
-      else this.#keep(b)
+      } else if (!this.#o.readOnly || b.to >= end) this.#keep(b)
+      else if (b.to === seg) return null // no files at all: read the segment as a scan would
+      // else: the files cover most of it; the rest is read for this query only (kept nowhere)
     }
     if (!(await this.#complete(b, end))) return null
     if (!this.#o.readOnly && next !== undefined && b.to === next) this.#flush(b, next)
