@@ -6,6 +6,8 @@
  * - `segments/<first seq, 20 digits>.jsonl`: the records. A segment is never rewritten; when one
  *   passes `segmentMaxBytes` the next batch starts a new one, and the chain continues across files.
  * - `checkpoints.jsonl`: signed checkpoints, one per line, in write order.
+ * - `index/`: the sidecar index `queryLog` uses for `patient` and `who` (derived data, rebuilt
+ *   when missing, damaged or stale; see the README's "Queries").
  * - `lock/`: the inter-process lock (see below).
  *
  * Durability: an append writes the whole batch with one `write` on an `O_APPEND` descriptor and one
@@ -33,10 +35,11 @@ import { join } from 'node:path'
 import { canonicalize, utf8Encode } from '@safeguards/core'
 import { errorCode, fsyncDirSync, writeFileAtomic } from '@safeguards/core/node'
 import { AuditClosedError, AuditConflictError, AuditCorruptionError, AuditStoreError } from './errors.js'
+import { FileIndex } from './internal/file-index/file-index.js'
 import { acquireDirLock } from './internal/file-lock.js'
 import { appendCheckpointLine, readCheckpointLines } from './internal/file-store/checkpoints.js'
 import { LockLease } from './internal/file-store/lease.js'
-import { readSegmentRuns } from './internal/file-store/run-reader.js'
+import { type KnownLine, readSegmentRuns } from './internal/file-store/run-reader.js'
 import {
   bytesEqual,
   checkBatch,
@@ -49,6 +52,7 @@ import {
 } from './internal/file-store/segments.js'
 import { SegmentTail } from './internal/file-store/tail.js'
 import { READ_RUNS, type RecordRun, type RunReadOptions, recordsOf } from './internal/runs.js'
+import type { IndexAnswer, IndexQuery } from './query.js'
 import { assertStreamId } from './record.js'
 import type * as S from './store.js'
 
@@ -71,6 +75,12 @@ export interface FileStoreOptions {
    * tests and throw-away logs, never for audit data you must keep.
    */
   durability?: 'fsync' | 'none'
+  /**
+   * Keep the sidecar index (`index/`) that `queryLog` uses for `patient` and `who` (default
+   * true). Derived data: deleting the directory loses nothing (it is rebuilt). `false`: queries
+   * read every record.
+   */
+  index?: boolean
 }
 
 /** A file store: an {@link AuditStore} plus file-specific details. */
@@ -104,6 +114,8 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
   const segmentMaxBytes = options.segmentMaxBytes ?? 128 * 1024 * 1024
   if (!Number.isSafeInteger(segmentMaxBytes) || segmentMaxBytes < 1)
     throw new RangeError('"segmentMaxBytes" expected a positive integer')
+  if (options.index !== undefined && typeof options.index !== 'boolean')
+    throw new TypeError('"index" expected a boolean')
   const lockTimeoutMs = options.lockTimeoutMs ?? 30_000
   const readOnly = options.readOnly === true
   const create = options.create ?? !readOnly
@@ -155,6 +167,7 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
     throw new AuditStoreError('stream id does not match the log at this path')
 
   const store = new FileStoreImpl(dir, stream, segmentMaxBytes, lockTimeoutMs, readOnly, durable)
+  if (options.index === false) store.dropIndex()
   store.init()
   return store
 }
@@ -169,6 +182,7 @@ class FileStoreImpl implements FileStore {
   readonly #durable: boolean
   readonly #tail: SegmentTail
   readonly #lease: LockLease
+  #index: FileIndex | undefined
   #fd = -1
   #fdSeg = -1
   #closed = false
@@ -189,7 +203,15 @@ class FileStoreImpl implements FileStore {
     this.#segmentMaxBytes = segmentMaxBytes
     this.#readOnly = readOnly
     this.#durable = durable
-    this.#tail = new SegmentTail(this.#segDir, stream)
+    this.#index = new FileIndex({
+      dir,
+      stream,
+      readOnly,
+      read: (from, to, signal) => this.read(from, to, signal === undefined ? {} : { signal }),
+    })
+    this.#tail = new SegmentTail(this.#segDir, stream, (seg, seq, offset, line) =>
+      this.#index?.observe(seg, seq, offset, line),
+    )
     this.#lease = new LockLease(dir, lockTimeoutMs, (f) => this.#serial(f))
   }
 
@@ -199,6 +221,13 @@ class FileStoreImpl implements FileStore {
 
   init(): void {
     this.#tail.init()
+    const t = this.#tail.tail
+    this.#index?.start(t.segStart, t.size, t.offset)
+  }
+
+  /** No index upkeep and no index answers (`index: false`). */
+  dropIndex(): void {
+    this.#index = undefined
   }
 
   #serial<T>(f: () => Promise<T>): Promise<T> {
@@ -279,9 +308,13 @@ class FileStoreImpl implements FileStore {
       }
       throw ioError('write', e)
     }
+    // The index's share of the batch (reading each record's terms) is done while the disk syncs.
+    let terms: readonly (readonly number[])[] | undefined
     if (this.#durable) {
+      const synced = datasync(fd)
+      terms = this.#index?.termsOf(records)
       try {
-        await datasync(fd)
+        await synced
       } catch (e) {
         // Not acknowledged: take the batch back out so a retry cannot duplicate it.
         try {
@@ -300,6 +333,15 @@ class FileStoreImpl implements FileStore {
       hash: last.hash.slice(),
     }
     this.#tail.remember(last.seq + 1, seg, before + buf.length)
+    const index = this.#index
+    if (index !== undefined) {
+      let offset = before
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!
+        index.observe(seg, r.seq, offset, r.bytes, terms?.[i])
+        offset += r.bytes.length + 1
+      }
+    }
   }
 
   #segmentFd(seg: number): number {
@@ -345,9 +387,24 @@ class FileStoreImpl implements FileStore {
       starts: segmentStarts(this.#segDir),
       from,
       end,
-      known: this.#tail.positions.get(from),
+      known: this.#known(from),
     }
     yield* readSegmentRuns(range, options)
+  }
+
+  #known(from: number): KnownLine | undefined {
+    const p = this.#tail.positions.get(from)
+    return p === undefined ? this.#index?.known(from) : { seg: p.seg, seq: from, offset: p.offset }
+  }
+
+  queryIndex(query: IndexQuery): Promise<IndexAnswer | undefined> {
+    this.#check()
+    return this.#index === undefined ? Promise.resolve(undefined) : this.#index.query(query)
+  }
+
+  async checkIndex(size: number, options?: S.ReadOptions): Promise<readonly S.IndexProblem[]> {
+    this.#check()
+    return this.#index === undefined ? [] : this.#index.check(size, options?.signal)
   }
 
   async tornTailBytes(): Promise<number> {
@@ -391,6 +448,7 @@ class FileStoreImpl implements FileStore {
     return this.#serial(async () => {
       if (this.#closed) return
       this.#closed = true
+      await this.#index?.idle()
       this.#lease.release()
       if (this.#fd >= 0) closeSync(this.#fd)
       this.#fd = -1

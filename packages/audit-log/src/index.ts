@@ -98,6 +98,7 @@ export type {
   AppendRecord,
   AuditStore,
   CheckpointHead,
+  IndexProblem,
   ReadOptions,
   StoredCheckpoint,
   StoredRecord,

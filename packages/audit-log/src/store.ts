@@ -76,6 +76,23 @@ export interface TailRecovery {
   readonly discardedSha256: Uint8Array
 }
 
+/**
+ * A disagreement between a store's index and its records, found by {@link AuditStore.checkIndex}.
+ * `verifyLog` with `deep: true` reports each as an `INDEX_MISMATCH` finding.
+ */
+export interface IndexProblem {
+  /** The first record concerned (for a whole index file: the first seq it covers). */
+  readonly seq: number
+  /**
+   * `error`: the store would use this index and answer queries wrongly (a posting missing, one too
+   * many, a wrong offset); `warning`: a damaged or stale index the store does not use (it rebuilds
+   * it, or reads the records instead).
+   */
+  readonly severity: 'error' | 'warning'
+  /** One safe line (no record contents, no keys). */
+  readonly message: string
+}
+
 /** Options for {@link AuditStore.read}. */
 export interface ReadOptions {
   /** Stop early when aborted (the iterator ends by throwing the signal's reason). */
@@ -166,6 +183,15 @@ export interface AuditStore {
    * @throws {AuditStoreError} on I/O failure.
    */
   queryIndex?(query: IndexQuery): Promise<IndexAnswer | undefined>
+
+  /**
+   * Optional: checks the store's index against its records (the first `size` of them), without
+   * changing anything. `verifyLog` runs it with `deep: true` and reports each problem as an
+   * `INDEX_MISMATCH` finding. Stores without an index omit it.
+   *
+   * @throws {AuditStoreError} on I/O failure.
+   */
+  checkIndex?(size: number, options?: ReadOptions): Promise<readonly IndexProblem[]>
 
   /**
    * Bytes after the last complete record left by a writer that crashed mid-write and not yet cut

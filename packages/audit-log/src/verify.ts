@@ -72,6 +72,7 @@ export type FindingCode =
   | 'ANCHOR_MISMATCH'
   | 'ANCHOR_EMPTY'
   | 'EMPTY_LOG'
+  | 'INDEX_MISMATCH'
 
 /** One problem, at one record. */
 export interface Finding {
@@ -123,7 +124,10 @@ export interface VerifyOptions extends EventOptions {
    * anchored. Only that case waits.
    */
   anchorGraceMs?: number
-  /** Also parse every event, check schema v1 and exact canonical form (slower). Default false. */
+  /**
+   * Also parse every event, check schema v1 and exact canonical form, and check the store's index
+   * against the records ({@link AuditStore.checkIndex}: `INDEX_MISMATCH`) (slower). Default false.
+   */
   deep?: boolean
   /** Progress callback, called every 65 536 records and at the end. */
   onProgress?: (done: number, total: number) => void
@@ -213,6 +217,12 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
   )
   records.finish()
   const position = records.position
+
+  if (options.deep === true && store.checkIndex !== undefined) {
+    const signal = options.signal === undefined ? {} : { signal: options.signal }
+    for (const p of await store.checkIndex(position, signal))
+      add({ seq: p.seq, code: 'INDEX_MISMATCH', severity: p.severity, message: p.message })
+  }
 
   const torn = store.tornTailBytes === undefined ? 0 : await store.tornTailBytes()
   if (torn > 0)

@@ -32,8 +32,10 @@ import {
   type FhirAuditEvent,
   type FileStore,
   type FileStoreOptions,
+  type Finding,
   type InclusionBundle,
   type IndexAnswer,
+  type IndexProblem,
   type IndexQuery,
   type Keyring,
   type NonCanonicalInputError,
@@ -46,6 +48,7 @@ import {
   type QueryOptions,
   type QueryResult,
   queryLog,
+  type ReadOptions,
   type StoredRecord,
   storedToFhir,
   type UnknownCheckpointKeyError,
@@ -87,6 +90,12 @@ describe('@safeguards/audit-log public types', () => {
     expectTypeOf<AuditStore['queryIndex']>().toEqualTypeOf<
       ((query: IndexQuery) => Promise<IndexAnswer | undefined>) | undefined
     >()
+    expectTypeOf<AuditStore['checkIndex']>().toEqualTypeOf<
+      ((size: number, options?: ReadOptions) => Promise<readonly IndexProblem[]>) | undefined
+    >()
+    expectTypeOf<FileStoreOptions['index']>().toEqualTypeOf<boolean | undefined>()
+    expectTypeOf<IndexProblem['severity']>().toEqualTypeOf<'error' | 'warning'>()
+    expectTypeOf<'INDEX_MISMATCH'>().toMatchTypeOf<Finding['code']>()
   })
   test('verification and proofs', () => {
     expectTypeOf(verifyLog).parameters.toEqualTypeOf<[AuditStore, VerifyOptions?]>()

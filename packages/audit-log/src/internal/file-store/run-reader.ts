@@ -8,9 +8,9 @@
  */
 import { open as openAsync } from 'node:fs/promises'
 import { join } from 'node:path'
+import { readRecordHeader } from '../record-header.js'
 import { indexOfByte, type RecordRun, type RunReadOptions } from '../runs.js'
 import { ioError, NL, segName } from './segments.js'
-import type { Position } from './tail.js'
 
 const CHUNK = 4 << 20
 
@@ -22,8 +22,18 @@ export interface RunRange {
   starts: readonly number[]
   from: number
   end: number
-  /** A known position of `from`, if any (saves reading the segment from its start). */
-  known: Position | undefined
+  /**
+   * A known line start at or before `from` in its segment, if any (saves reading the segment from
+   * its start): the tail's last positions, or the file index's offset table.
+   */
+  known: KnownLine | undefined
+}
+
+/** Record `seq` starts at byte `offset` of the segment whose first seq is `seg`. */
+export interface KnownLine {
+  seg: number
+  seq: number
+  offset: number
 }
 
 /** The runs of `range`. */
@@ -34,9 +44,9 @@ export async function* readSegmentRuns(range: RunRange, options: RunReadOptions)
   for (; i < starts.length; i++) {
     const seg = starts[i]!
     if (seg >= end) return
-    const at =
-      known !== undefined && known.seg === seg && from >= seg
-        ? { seq: from, offset: known.offset }
+    let at =
+      known !== undefined && known.seg === seg && known.seq >= seg && known.seq <= from
+        ? { seq: known.seq, offset: known.offset }
         : { seq: seg, offset: 0 }
     let fh: FileHandle
     try {
@@ -45,12 +55,27 @@ export async function* readSegmentRuns(range: RunRange, options: RunReadOptions)
       throw ioError('open segment', e)
     }
     try {
+      if (at.offset > 0 && !(await startsRecord(fh, at))) at = { seq: seg, offset: 0 }
       const done = yield* segmentRuns(fh, at, from, end, options)
       if (done) return
     } finally {
       await fh.close()
     }
   }
+}
+
+/**
+ * Whether record `at.seq` starts at `at.offset` (a known position is a hint, never trusted: an
+ * index file that names a wrong offset only costs reading the segment from its start).
+ */
+async function startsRecord(fh: FileHandle, at: { seq: number; offset: number }): Promise<boolean> {
+  const buf = new Uint8Array(64 * 1024)
+  const { bytesRead } = await fh.read(buf, 0, buf.length, at.offset - 1)
+  if (bytesRead < 2 || buf[0] !== NL) return false
+  const nl = indexOfByte(buf.subarray(0, bytesRead), NL, 1)
+  // A line longer than the window: accept the position only when its line start is certain.
+  if (nl < 0) return false
+  return readRecordHeader(buf.subarray(1, nl))?.seq === at.seq
 }
 
 /** The lines of one chunk from `from` on: where they end, and where the next read starts. */

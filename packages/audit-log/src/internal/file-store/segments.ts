@@ -87,13 +87,7 @@ export function joinLines(records: readonly AppendRecord[]): Uint8Array {
 
 /** The last complete line of a file, its end offset, and how many torn bytes follow it. */
 export function lastLine(path: string): { line: Uint8Array | null; offset: number; torn: number } {
-  let fd: number
-  try {
-    fd = openSync(path, 'r')
-  } catch (e) {
-    throw ioError('open segment', e)
-  }
-  try {
+  return readingSegment(path, (fd) => {
     const size = statSync(path).size
     let window = 64 * 1024
     for (;;) {
@@ -117,6 +111,36 @@ export function lastLine(path: string): { line: Uint8Array | null; offset: numbe
         torn: size - (start + lastNl + 1),
       }
     }
+  })
+}
+
+/**
+ * The line that ends (with its newline) exactly at byte `end` of a file, or null when the byte
+ * before `end` is not a newline or the file is shorter.
+ */
+export function lineEndingAt(path: string, end: number): Uint8Array | null {
+  if (end < 1) return null
+  return readingSegment(path, (fd) => {
+    for (let window = 64 * 1024; ; window *= 4) {
+      const start = Math.max(0, end - window)
+      const buf = new Uint8Array(end - start)
+      if (readSync(fd, buf, 0, buf.length, start) !== buf.length || buf[buf.length - 1] !== NL) return null
+      const prevNl = buf.length > 1 ? buf.lastIndexOf(NL, buf.length - 2) : -1
+      if (prevNl >= 0 || start === 0) return buf.slice(prevNl + 1, buf.length - 1)
+    }
+  })
+}
+
+/** Runs `f` on a read descriptor of the segment file at `path`, closed afterwards. */
+function readingSegment<T>(path: string, f: (fd: number) => T): T {
+  let fd: number
+  try {
+    fd = openSync(path, 'r')
+  } catch (e) {
+    throw ioError('open segment', e)
+  }
+  try {
+    return f(fd)
   } finally {
     closeSync(fd)
   }

@@ -26,6 +26,9 @@ export interface Tail {
   hash: Uint8Array
 }
 
+/** Sees record `seq` (its line, without the newline) at byte `offset` of the segment `seg`. */
+export type LineObserver = (seg: number, seq: number, offset: number, line: Uint8Array) => void
+
 /** A known position: record `seq` starts at `offset` of segment `seg`. */
 export interface Position {
   seg: number
@@ -44,10 +47,13 @@ export class SegmentTail {
   readonly positions: Map<number, Position> = new Map()
   readonly #segDir: string
   readonly #stream: string
+  /** Called for each complete line taken at the tail (records other writers appended). */
+  readonly #onLine: LineObserver | undefined
 
-  constructor(segDir: string, stream: string) {
+  constructor(segDir: string, stream: string, onLine?: LineObserver) {
     this.#segDir = segDir
     this.#stream = stream
+    this.#onLine = onLine
   }
 
   /** A copy of the head. */
@@ -175,6 +181,7 @@ export class SegmentTail {
         throw new AuditCorruptionError('log tail is not a valid record', this.tail.size)
       if (header.prev !== bytesToHex(this.tail.hash))
         throw new AuditCorruptionError('log tail does not chain', this.tail.size)
+      this.#onLine?.(seg, this.tail.size, pos + start, line)
       this.tail = { segStart: seg, offset: pos + nl + 1, size: this.tail.size + 1, hash: leafHashOf(line) }
       start = nl + 1
     }
