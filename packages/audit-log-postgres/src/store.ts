@@ -39,6 +39,8 @@ import {
   AuditStoreError,
   assertStreamId,
   type CheckpointHead,
+  type IndexAnswer,
+  type IndexQuery,
   leafHash,
   type ReadOptions,
   type StoredCheckpoint,
@@ -51,6 +53,7 @@ import pg from 'pg'
 import { AuditPgMigrationError } from './errors.js'
 import { dbError, sqlState } from './internal/db.js'
 import { DEFAULT_SCHEMA, quoteIdentifier } from './internal/identifiers.js'
+import { keyIndexAnswer } from './internal/query-index.js'
 import {
   type CheckpointRow,
   checkHead,
@@ -105,6 +108,11 @@ export interface PostgresStoreOptions {
 export interface PostgresAuditStore extends AuditStore {
   /** The schema holding the tables. */
   readonly schema: string
+  /**
+   * The candidates of a patient or user query from the key table (schema version 4), read in
+   * pages in sequence order; complete for the whole snapshot (`through = query.size`).
+   */
+  queryIndex(query: IndexQuery): Promise<IndexAnswer | undefined>
 }
 
 /**
@@ -250,6 +258,7 @@ class PgStore implements PostgresAuditStore {
     this.appendCheckpoint = this.appendCheckpoint.bind(this)
     this.checkpointHead = this.checkpointHead.bind(this)
     this.readCheckpoints = this.readCheckpoints.bind(this)
+    this.queryIndex = this.queryIndex.bind(this)
     this.close = this.close.bind(this)
   }
 
@@ -465,6 +474,24 @@ class PgStore implements PostgresAuditStore {
       throw dbError('reading checkpoints', error)
     }
     return rows.map(toCheckpoint)
+  }
+
+  /**
+   * {@link AuditStore.queryIndex} through the key table (schema version 4): complete for every
+   * committed record, since its rows are written in the append's transaction.
+   */
+  async queryIndex(query: IndexQuery): Promise<IndexAnswer | undefined> {
+    this.#live()
+    return keyIndexAnswer(
+      {
+        pool: this.#pool,
+        q: this.#q,
+        stream: this.stream,
+        pageSize: this.#readBatch,
+        live: () => this.#live(),
+      },
+      query,
+    )
   }
 
   async close(): Promise<void> {

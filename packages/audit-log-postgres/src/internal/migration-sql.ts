@@ -362,3 +362,75 @@ $do$;
 DROP FUNCTION {{schema}}.audit_append_v2(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[]);
 DROP FUNCTION {{schema}}.audit_append_checkpoint_v2(text, bigint, bigint, bytea);
 `
+
+// Query keys (issue 16): the record body is bytea and convert_from is only STABLE, so PostgreSQL
+// refuses an expression index over it. Version 4 keeps the keys a query narrows by in a table of
+// their own, audit_entry_key, one row per (record, key): kind 'p' for the event's patient, 'a' for
+// the who of each agent (once per distinct who). Its primary key (stream, kind, value, seq) is the
+// index: a patient's or a user's records are one range scan, in seq order. An AFTER INSERT
+// statement trigger fills it from the inserted rows' JSON in the same transaction as the append,
+// whoever inserts them, so the table is exactly as complete as audit_entry (a failed append leaves
+// no key rows; no separate watermark to keep). The trigger function is SECURITY DEFINER (the owner
+// inserts the keys): writer roles need no privilege on the key table, so they cannot forge keys.
+// The keys are derived data, append-only like the rest; existing records are keyed by this
+// migration (same extraction, one INSERT … SELECT). A body that is not JSON cannot be stored by the
+// log (it writes canonical JSON of validated events, whose strings are printable ASCII), so the
+// extraction does not guard against one: such an insert fails, as would the migration.
+export const V4: string = `
+CREATE TABLE {{schema}}.audit_entry_key (
+  stream text   NOT NULL,
+  kind   "char" NOT NULL CHECK (kind IN ('p', 'a')),
+  value  text   NOT NULL,
+  seq    bigint NOT NULL,
+  PRIMARY KEY (stream, kind, value, seq)
+);
+
+CREATE TRIGGER audit_entry_key_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {{schema}}.audit_entry_key
+  FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.audit_refuse_change();
+
+-- The keys of one record body: its event's patient, and the distinct who of its agents.
+CREATE FUNCTION {{schema}}.audit_record_keys(p_body bytea) RETURNS TABLE (kind "char", value text)
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+  WITH e AS (SELECT convert_from(p_body, 'UTF8')::jsonb -> 'event' AS ev)
+  SELECT 'p'::"char", e.ev ->> 'patient' FROM e WHERE jsonb_typeof(e.ev -> 'patient') = 'string'
+  UNION
+  SELECT 'a'::"char", a ->> 'who' FROM e,
+    jsonb_array_elements(CASE WHEN jsonb_typeof(e.ev -> 'agents') = 'array' THEN e.ev -> 'agents' ELSE '[]'::jsonb END) a
+   WHERE jsonb_typeof(a -> 'who') = 'string'
+$fn$;
+
+CREATE FUNCTION {{schema}}.audit_entry_keys() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+  INSERT INTO {{schema}}.audit_entry_key (stream, kind, value, seq)
+    SELECT n.stream, k.kind, k.value, n.seq FROM new_rows n, {{schema}}.audit_record_keys(n.body) k;
+  RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER audit_entry_keys AFTER INSERT ON {{schema}}.audit_entry
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.audit_entry_keys();
+
+INSERT INTO {{schema}}.audit_entry_key (stream, kind, value, seq)
+  SELECT e.stream, k.kind, k.value, e.seq FROM {{schema}}.audit_entry e, {{schema}}.audit_record_keys(e.body) k;
+
+REVOKE ALL ON FUNCTION {{schema}}.audit_record_keys(bytea) FROM PUBLIC;
+REVOKE ALL ON FUNCTION {{schema}}.audit_entry_keys() FROM PUBLIC;
+REVOKE ALL ON TABLE {{schema}}.audit_entry_key FROM PUBLIC;
+
+-- Every role that may read the records may read their keys (queries run as the application role).
+DO $do$
+DECLARE
+  r text;
+BEGIN
+  FOR r IN
+    SELECT DISTINCT a.grantee::regrole::text
+      FROM pg_catalog.pg_class c CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) a
+     WHERE c.oid = '{{schema}}.audit_entry'::regclass
+       AND a.privilege_type = 'SELECT' AND a.grantee <> 0 AND a.grantee <> c.relowner
+  LOOP
+    EXECUTE format('GRANT SELECT ON TABLE {{schema}}.audit_entry_key TO %s', r);
+  END LOOP;
+END
+$do$;
+`
