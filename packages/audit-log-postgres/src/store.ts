@@ -53,6 +53,7 @@ import pg from 'pg'
 import { AuditPgMigrationError } from './errors.js'
 import { dbError, sqlState } from './internal/db.js'
 import { DEFAULT_SCHEMA, quoteIdentifier } from './internal/identifiers.js'
+import { appendUnderLock } from './internal/locked-append.js'
 import { keyIndexAnswer } from './internal/query-index.js'
 import {
   type CheckpointRow,
@@ -113,6 +114,15 @@ export interface PostgresAuditStore extends AuditStore {
    * pages in sequence order; complete for the whole snapshot (`through = query.size`).
    */
   queryIndex(query: IndexQuery): Promise<IndexAnswer | undefined>
+  /**
+   * Appends on the head the stream's lock is held for (the audit log uses it instead of `append`):
+   * `build` gets the entry hashes of the records stored after `known` and returns the records to
+   * append on that head; it may be called twice (each call replaces the last).
+   */
+  appendLocked(
+    known: StoreHead,
+    build: (missed: readonly Uint8Array[]) => readonly AppendRecord[],
+  ): Promise<StoreHead>
 }
 
 /**
@@ -240,6 +250,8 @@ class PgStore implements PostgresAuditStore {
   readonly #readOnly: boolean
   readonly #lockTimeoutMs: number
   #closed = false
+  /** Whether the last append met another writer's records (then the next one locks first). */
+  #contended = false
 
   constructor(init: PgStoreInit) {
     this.stream = init.stream
@@ -259,6 +271,7 @@ class PgStore implements PostgresAuditStore {
     this.checkpointHead = this.checkpointHead.bind(this)
     this.readCheckpoints = this.readCheckpoints.bind(this)
     this.queryIndex = this.queryIndex.bind(this)
+    this.appendLocked = this.appendLocked.bind(this)
     this.close = this.close.bind(this)
   }
 
@@ -337,6 +350,49 @@ class PgStore implements PostgresAuditStore {
     const size = toSafeInteger(status.size, 'head size')
     if (!status.ok) throw new AuditConflictError(expected.size, size)
     return { size, hash: toBytes(status.hash) }
+  }
+
+  /**
+   * Appends on the head the stream's lock is held for: `build` is called with the entry hashes of
+   * the records stored after `known` (checked to continue it) and returns the records to append on
+   * that head. Used by the audit log instead of `append`. While this store sees no other writer, it
+   * tries the one-round-trip conditional append first (`build([])`); once a turn is refused, or a
+   * locked turn finds records of other writers, it takes the lock before building, so concurrent
+   * writers take turns without conflicts or retries and each turn carries every event its log
+   * queued while waiting. `build` may therefore be called twice; each call replaces the last.
+   *
+   * @throws {AuditLockTimeoutError} when the lock is not granted in time (nothing written).
+   * @throws {AuditCorruptionError} when the stored log does not continue `known`.
+   * @throws {AuditConflictError} when a writer that bypassed the lock took a slot first.
+   * @throws {AuditPgStoreError} when PostgreSQL refuses or cannot be reached.
+   */
+  async appendLocked(
+    known: StoreHead,
+    build: (missed: readonly Uint8Array[]) => readonly AppendRecord[],
+  ): Promise<StoreHead> {
+    this.#writable()
+    checkHead(known, 'known')
+    if (!this.#contended) {
+      try {
+        return await this.append(known, build([]))
+      } catch (error) {
+        if (!(error instanceof AuditConflictError)) throw error
+        this.#contended = true
+      }
+    }
+    const { head, missed } = await appendUnderLock(
+      {
+        pool: this.#pool,
+        q: this.#q,
+        stream: this.stream,
+        lockTimeoutMs: this.#lockTimeoutMs,
+        failure: (operation, error) => this.#failure(operation, error),
+      },
+      known,
+      build,
+    )
+    this.#contended = missed > 0
+    return head
   }
 
   read(from: number, to?: number, readOptions?: ReadOptions): AsyncIterable<StoredRecord> {

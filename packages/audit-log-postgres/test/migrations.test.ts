@@ -123,6 +123,18 @@ describe.skipIf(!pgAvailable)('migrate', () => {
           const store = await openPostgresStore({ pool: app, schema: v2.schema, stream })
           const head = await store.head()
           expect((await store.append(head, buildRecords(stream, head, 2, 'v3'))).size).toBe(head.size + 2)
+          // version 4's lock-first append, from a stale head: the lock function was granted too
+          const missed: number[] = []
+          const after = await store.appendLocked(head, (hashes) => {
+            missed.push(hashes.length)
+            const last = hashes[hashes.length - 1]
+            return last === undefined
+              ? []
+              : buildRecords(stream, { size: head.size + 2, hash: last }, 1, 'v4')
+          })
+          expect(missed).toEqual([0, 2])
+          expect(after).toEqual(await store.head())
+          expect(after.size).toBe(head.size + 3)
           await store.appendCheckpoint(0, { size: head.size + 2, jws: '{"x":1}' })
           await store.close()
         }

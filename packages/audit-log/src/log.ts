@@ -34,7 +34,7 @@ import { leafHashOf, sha256Fast } from './internal/sha256.js'
 import { CompactRange } from './merkle.js'
 import { type AuditQuery, type QueryOptions, type QueryResult, queryLog } from './query.js'
 import { type AuditEvent, formatRecorded, validateEvent } from './record.js'
-import type { AppendRecord, AuditStore, StoredCheckpoint, TailRecovery } from './store.js'
+import type { AppendRecord, AuditStore, StoredCheckpoint, StoreHead, TailRecovery } from './store.js'
 
 /** Timer functions (inject fakes in tests). */
 export interface Timers {
@@ -109,6 +109,32 @@ export interface AuditLog {
   query(query: AuditQuery, options?: QueryOptions): Promise<QueryResult>
   /** Flushes, writes a final checkpoint, stops the timer and (by default) closes the store. */
   close(): Promise<void>
+}
+
+/**
+ * A store that can append under its writer lock, taken before the batch is built (the PostgreSQL
+ * store): `appendLocked(known, build)` waits for the lock, calls `build` with the entry hashes of
+ * the records stored after `known` (the store has checked that they continue it), appends what
+ * `build` returns on that head and releases the lock. Concurrent writers then take turns instead of
+ * conflicting, and each turn carries every event its writer queued while it waited.
+ */
+interface LockingStore {
+  appendLocked(
+    known: StoreHead,
+    build: (missed: readonly Uint8Array[]) => readonly AppendRecord[],
+  ): Promise<StoreHead>
+}
+
+function lockingStore(store: AuditStore): LockingStore | undefined {
+  const s = store as Partial<LockingStore>
+  return typeof s.appendLocked === 'function' ? (s as LockingStore) : undefined
+}
+
+/** A batch encoded on a head: its records, their entry hashes as hex, and the new head hash. */
+interface Encoded {
+  out: AppendRecord[]
+  hexes: string[]
+  last: Uint8Array
 }
 
 interface Pending {
@@ -295,6 +321,8 @@ class Log implements AuditLog {
   }
 
   async #drain(): Promise<void> {
+    const locking = lockingStore(this.#store)
+    if (locking !== undefined) return this.#drainLocked(locking)
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#maxBatch)
       try {
@@ -307,6 +335,79 @@ class Log implements AuditLog {
         await this.#checkpointNow().catch(this.#onError)
       }
     }
+  }
+
+  /**
+   * {@link Log.#drain} on a store that locks first: the batch is taken from the queue once the lock
+   * is held (so it holds everything queued while this writer waited), built on the head the store
+   * reports, and never refused for a moved head.
+   */
+  async #drainLocked(store: LockingStore): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch: Pending[] = []
+      try {
+        let encoded: Encoded | undefined
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await store.appendLocked({ size: this.#range.size, hash: this.#hash }, (missed) => {
+              for (const h of missed) this.#range.append(h)
+              this.#hash = missed[missed.length - 1] ?? this.#hash
+              if (batch.length === 0) batch.push(...this.#queue.splice(0, this.#maxBatch))
+              encoded = this.#encode(batch.map((p) => p.event))
+              return encoded.out
+            })
+            break
+          } catch (e) {
+            // Only a writer that bypassed the lock can make the insert conflict; the next turn rebuilds.
+            if (!isSafeguardsError(e, 'ERR_AUDIT_CONFLICT') || attempt > 100) throw e
+          }
+        }
+        const results = this.#commit(encoded as Encoded, 0)
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!)
+      } catch (e) {
+        for (const p of batch) p.reject(e)
+        // The lock was not granted (or the store failed) before any event was taken: the queue is
+        // what this turn would have carried, and it fails the same way (fail closed).
+        if (batch.length === 0) for (const p of this.#queue.splice(0, this.#maxBatch)) p.reject(e)
+      }
+      if (this.#signer !== undefined && this.#sinceCheckpoint >= this.#everyRecords) {
+        await this.#checkpointNow().catch(this.#onError)
+      }
+    }
+  }
+
+  /** Encodes events as records continuing this writer's head. */
+  #encode(all: readonly string[]): Encoded {
+    const recorded = formatRecorded(this.#clock.now())
+    const out: AppendRecord[] = []
+    let prev = this.#hash
+    let seq = this.#range.size
+    let capacity = 0
+    for (const event of all) capacity += event.length + 201 + this.stream.length
+    const arena = new RecordArena(capacity)
+    // The hex of each entry hash is both the next record's `prev` and this record's result.
+    const hexes: string[] = []
+    let prevHex = hex(prev)
+    for (const event of all) {
+      const [leafInput, bytes] = arena.put(recordText(event, prevHex, recorded, seq, this.stream))
+      const hash = sha256Fast(leafInput)
+      out.push({ seq, bytes, hash, prevHash: prev })
+      prevHex = hex(hash)
+      hexes.push(prevHex)
+      prev = hash
+      seq++
+    }
+    return { out, hexes, last: prev }
+  }
+
+  /** Takes a stored batch into this writer's state; the results of its last `out.length - skip` records. */
+  #commit({ out, hexes, last }: Encoded, skip: number): AppendResult[] {
+    for (const r of out) this.#range.append(r.hash)
+    this.#hash = last
+    this.#sinceCheckpoint += out.length
+    const results: AppendResult[] = []
+    for (let i = skip; i < out.length; i++) results.push({ seq: out[i]!.seq, hash: hexes[i]! })
+    return results
   }
 
   #recoveryEvent(r: TailRecovery): string {
@@ -332,27 +433,9 @@ class Log implements AuditLog {
     for (let attempt = 0; ; attempt++) {
       const all = recoveries.length > 0 ? [...recoveries, ...events] : events
       const expected = { size: this.#range.size, hash: this.#hash }
-      const recorded = formatRecorded(this.#clock.now())
-      const out: AppendRecord[] = []
-      let prev = this.#hash
-      let seq = expected.size
-      let capacity = 0
-      for (const event of all) capacity += event.length + 201 + this.stream.length
-      const arena = new RecordArena(capacity)
-      // The hex of each entry hash is both the next record's `prev` and this record's result.
-      const hexes: string[] = []
-      let prevHex = hex(prev)
-      for (const event of all) {
-        const [leafInput, bytes] = arena.put(recordText(event, prevHex, recorded, seq, this.stream))
-        const hash = sha256Fast(leafInput)
-        out.push({ seq, bytes, hash, prevHash: prev })
-        prevHex = hex(hash)
-        hexes.push(prevHex)
-        prev = hash
-        seq++
-      }
+      const encoded = this.#encode(all)
       try {
-        await this.#store.append(expected, out)
+        await this.#store.append(expected, encoded.out)
       } catch (e) {
         const more = this.#store.takeRecoveries?.() ?? []
         recoveries = [...recoveries, ...more.map((r) => this.#recoveryEvent(r))]
@@ -363,9 +446,7 @@ class Log implements AuditLog {
         }
         throw e
       }
-      for (const r of out) this.#range.append(r.hash)
-      this.#hash = prev
-      this.#sinceCheckpoint += out.length
+      const results = this.#commit(encoded, encoded.out.length - events.length)
       const more = this.#store.takeRecoveries?.() ?? []
       if (more.length > 0) {
         // The store cut a torn tail while taking its lock; record that right away.
@@ -376,9 +457,6 @@ class Log implements AuditLog {
             reject: this.#onError,
           })
       }
-      const skip = out.length - events.length
-      const results: AppendResult[] = []
-      for (let i = skip; i < out.length; i++) results.push({ seq: out[i]!.seq, hash: hexes[i]! })
       return results
     }
   }

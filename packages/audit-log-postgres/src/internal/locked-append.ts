@@ -1,0 +1,133 @@
+/**
+ * The lock-first append of the PostgreSQL store: one transaction that takes the stream's lock row,
+ * learns the head it holds the lock for, lets the writer build its batch on it, inserts and commits.
+ *
+ * Round trips while the lock is held are what limit many writers on one stream (every other writer
+ * waits through them), so there are two: `BEGIN` and the lock in one simple-protocol message (the
+ * answer arrives once the lock is granted), then the `INSERT` and `COMMIT` in another. The simple
+ * protocol takes no parameters, so the values are written into the SQL text, each from a checked
+ * form that cannot leave its literal: the stream id (`[A-Za-z0-9._-]`, checked at open), integers
+ * (checked safe), and bytes as hexadecimal inside `decode('…', 'hex')`.
+ *
+ * @module
+ */
+import {
+  type AppendRecord,
+  AuditConflictError,
+  AuditCorruptionError,
+  type StoreHead,
+} from '@safeguards/audit-log'
+import { bytesToHex, timingSafeEqual } from '@safeguards/core'
+import type pg from 'pg'
+import { sqlState } from './db.js'
+import { checkRecords, toBytes, toSafeInteger } from './store-checks.js'
+
+/** What the locked append needs from the store. */
+export interface LockedAppendContext {
+  readonly pool: pg.Pool
+  /** The quoted schema name. */
+  readonly q: string
+  /** The stream id, checked by `assertStreamId`. */
+  readonly stream: string
+  readonly lockTimeoutMs: number
+  /** Turns a driver error into the store's typed error. */
+  readonly failure: (operation: string, error: unknown) => Error
+}
+
+/** The outcome of a locked append: the new head, and how many records other writers had added. */
+export interface LockedAppendResult {
+  readonly head: StoreHead
+  readonly missed: number
+}
+
+type HashRow = { seq: string; hash: Uint8Array }
+
+/** The rows of the last statement of a simple-protocol query. */
+function lastRows<R>(result: pg.QueryResult | pg.QueryResult[]): R[] {
+  const last = Array.isArray(result) ? result[result.length - 1] : result
+  return (last?.rows ?? []) as R[]
+}
+
+/** The head the lock was granted on and the hashes stored after `known`, checked to continue it. */
+function heldHead(rows: readonly HashRow[], known: StoreHead): StoreHead & { missed: Uint8Array[] } {
+  let at = 0
+  if (known.size > 0) {
+    const first = rows[0]
+    if (
+      first === undefined ||
+      toSafeInteger(first.seq, 'sequence number') !== known.size - 1 ||
+      !timingSafeEqual(toBytes(first.hash), known.hash)
+    )
+      throw new AuditCorruptionError("the stored log does not continue the writer's head", known.size - 1)
+    at = 1
+  }
+  const missed: Uint8Array[] = []
+  for (; at < rows.length; at++) {
+    const row = rows[at] as HashRow
+    if (toSafeInteger(row.seq, 'sequence number') !== known.size + missed.length)
+      throw new AuditCorruptionError('the stored log has a gap', known.size + missed.length)
+    missed.push(toBytes(row.hash))
+  }
+  return { size: known.size + missed.length, hash: missed[missed.length - 1] ?? known.hash, missed }
+}
+
+function insertSql(ctx: LockedAppendContext, records: readonly AppendRecord[]): string {
+  const values = records.map(
+    (r) =>
+      `('${ctx.stream}', ${r.seq}, decode('${bytesToHex(r.prevHash)}', 'hex'), decode('${bytesToHex(r.hash)}', 'hex'), decode('${bytesToHex(r.bytes)}', 'hex'))`,
+  )
+  return `INSERT INTO ${ctx.q}.audit_entry (stream, seq, prev_hash, entry_hash, body) VALUES ${values.join(', ')}; COMMIT`
+}
+
+/**
+ * Takes the stream's lock, calls `build` with the hashes of the records stored after `known`, and
+ * appends what it returns on that head in the same transaction.
+ *
+ * @throws {AuditLockTimeoutError} (through `ctx.failure`) when the lock is not granted in time.
+ * @throws {AuditCorruptionError} when the stored log does not continue `known`.
+ * @throws {AuditConflictError} when a writer that bypassed the lock took a slot first.
+ */
+export async function appendUnderLock(
+  ctx: LockedAppendContext,
+  known: StoreHead,
+  build: (missed: readonly Uint8Array[]) => readonly AppendRecord[],
+): Promise<LockedAppendResult> {
+  let client: pg.PoolClient
+  try {
+    client = await ctx.pool.connect()
+  } catch (error) {
+    throw ctx.failure('connecting', error)
+  }
+  // A connection that failed below the SQL level is discarded, not returned to the pool.
+  let broken: Error | undefined
+  const run = async (sql: string, step: string): Promise<pg.QueryResult | pg.QueryResult[]> => {
+    try {
+      return (await client.query(sql)) as pg.QueryResult | pg.QueryResult[]
+    } catch (error) {
+      const state = sqlState(error)
+      if (state === undefined) broken = error instanceof Error ? error : new Error(step)
+      if (state === '23505') throw new AuditConflictError(known.size, known.size)
+      throw ctx.failure(step, error)
+    }
+  }
+  let open = true
+  try {
+    const locked = await run(
+      `BEGIN; SELECT seq::text AS seq, hash FROM ${ctx.q}.audit_lock_entries('${ctx.stream}', ${known.size}, ${ctx.lockTimeoutMs})`,
+      'locking the stream',
+    )
+    const head = heldHead(lastRows<HashRow>(locked), known)
+    const records = build(head.missed)
+    checkRecords(head, records)
+    await run(records.length === 0 ? 'COMMIT' : insertSql(ctx, records), 'appending records')
+    open = false
+    const last = records[records.length - 1]
+    return {
+      head: last === undefined ? head : { size: last.seq + 1, hash: last.hash },
+      missed: head.missed.length,
+    }
+  } finally {
+    if (open && broken === undefined) await client.query('ROLLBACK').catch(() => undefined)
+    client.release(broken)
+  }
+}
