@@ -40,7 +40,7 @@ export interface LockedAppendResult {
   readonly missed: number
 }
 
-type HashRow = { seq: string; hash: Uint8Array }
+type HashRow = { first: string | null; last: string | null; n: string; hashes: Uint8Array | null }
 
 /** The rows of the last statement of a simple-protocol query. */
 function lastRows<R>(result: pg.QueryResult | pg.QueryResult[]): R[] {
@@ -48,26 +48,29 @@ function lastRows<R>(result: pg.QueryResult | pg.QueryResult[]): R[] {
   return (last?.rows ?? []) as R[]
 }
 
-/** The head the lock was granted on and the hashes stored after `known`, checked to continue it. */
-function heldHead(rows: readonly HashRow[], known: StoreHead): StoreHead & { missed: Uint8Array[] } {
+/**
+ * The head the lock was granted on and the hashes stored after `known`, checked to continue it:
+ * `row` holds the hashes from seq `known.size - 1` on (from 0 for an empty head), concatenated.
+ */
+function heldHead(row: HashRow | undefined, known: StoreHead): StoreHead & { missed: Uint8Array[] } {
+  const n = row === undefined ? 0 : toSafeInteger(row.n, 'record count')
+  const from = Math.max(known.size - 1, 0)
+  const all = n === 0 || row?.hashes == null ? new Uint8Array(0) : toBytes(row.hashes)
+  if (
+    n > 0 &&
+    (toSafeInteger(row?.first ?? '', 'sequence number') !== from ||
+      toSafeInteger(row?.last ?? '', 'sequence number') !== from + n - 1 ||
+      all.length !== n * 32)
+  )
+    throw new AuditCorruptionError('the stored log has a gap', from)
   let at = 0
   if (known.size > 0) {
-    const first = rows[0]
-    if (
-      first === undefined ||
-      toSafeInteger(first.seq, 'sequence number') !== known.size - 1 ||
-      !timingSafeEqual(toBytes(first.hash), known.hash)
-    )
+    if (n === 0 || !timingSafeEqual(all.subarray(0, 32), known.hash))
       throw new AuditCorruptionError("the stored log does not continue the writer's head", known.size - 1)
-    at = 1
+    at = 32
   }
   const missed: Uint8Array[] = []
-  for (; at < rows.length; at++) {
-    const row = rows[at] as HashRow
-    if (toSafeInteger(row.seq, 'sequence number') !== known.size + missed.length)
-      throw new AuditCorruptionError('the stored log has a gap', known.size + missed.length)
-    missed.push(toBytes(row.hash))
-  }
+  for (; at < all.length; at += 32) missed.push(all.subarray(at, at + 32))
   return { size: known.size + missed.length, hash: missed[missed.length - 1] ?? known.hash, missed }
 }
 
@@ -113,10 +116,10 @@ export async function appendUnderLock(
   let open = true
   try {
     const locked = await run(
-      `BEGIN; SELECT seq::text AS seq, hash FROM ${ctx.q}.audit_lock_entries('${ctx.stream}', ${known.size}, ${ctx.lockTimeoutMs})`,
+      `BEGIN; SELECT first_seq::text AS first, last_seq::text AS last, n::text AS n, hashes FROM ${ctx.q}.audit_lock_entries('${ctx.stream}', ${known.size}, ${ctx.lockTimeoutMs})`,
       'locking the stream',
     )
-    const head = heldHead(lastRows<HashRow>(locked), known)
+    const head = heldHead(lastRows<HashRow>(locked)[0], known)
     const records = build(head.missed)
     checkRecords(head, records)
     await run(records.length === 0 ? 'COMMIT' : insertSql(ctx, records), 'appending records')

@@ -418,12 +418,15 @@ INSERT INTO {{schema}}.audit_entry_key (stream, kind, value, seq)
 -- finding the head moved, catching up and rebuilding): in their own transaction, this function
 -- waits for the lock (bounded by p_lock_timeout_ms, SQLSTATE 55P03 past it; the bound stays set
 -- for the rest of the transaction, the insert included), then returns, on a snapshot taken after
--- the lock was granted, the entry hashes from seq p_known - 1 on: the writer checks that its head
--- is the stored one and chains on without reading the bodies it missed (the leaf hash CHECK and
--- the link trigger vouch for those hashes). The caller inserts and commits; the commit releases
--- the lock. Meanwhile its log keeps queueing events, so batches grow with contention.
+-- the lock was granted, the entry hashes from seq p_known - 1 on, concatenated in seq order, with
+-- the first and last seq and the count: the writer checks that its head is the stored one and
+-- chains on without reading the bodies it missed (the leaf hash CHECK and the link trigger vouch
+-- for those hashes). One row, not one per record: with many writers every writer receives every
+-- other writer's hashes, and per-row costs would grow with their number. The caller inserts and
+-- commits; the commit releases the lock. Meanwhile its log keeps queueing events, so batches grow
+-- with contention.
 CREATE FUNCTION {{schema}}.audit_lock_entries(p_stream text, p_known bigint, p_lock_timeout_ms integer)
-  RETURNS TABLE (seq bigint, hash bytea)
+  RETURNS TABLE (first_seq bigint, last_seq bigint, n bigint, hashes bytea)
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
   IF p_lock_timeout_ms IS NULL OR p_lock_timeout_ms < 1 THEN
@@ -434,8 +437,8 @@ BEGIN
   IF NOT FOUND THEN
     RAISE EXCEPTION 'audit stream % is not registered', p_stream USING ERRCODE = 'SGA02';
   END IF;
-  RETURN QUERY SELECT e.seq, e.entry_hash FROM {{schema}}.audit_entry e
-    WHERE e.stream = p_stream AND e.seq >= p_known - 1 ORDER BY e.seq;
+  RETURN QUERY SELECT min(e.seq), max(e.seq), count(*), string_agg(e.entry_hash, ''::bytea ORDER BY e.seq)
+    FROM {{schema}}.audit_entry e WHERE e.stream = p_stream AND e.seq >= p_known - 1;
 END
 $fn$;
 
