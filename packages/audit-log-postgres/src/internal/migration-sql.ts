@@ -388,15 +388,20 @@ CREATE TABLE {{schema}}.audit_entry_key (
 CREATE TRIGGER audit_entry_key_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {{schema}}.audit_entry_key
   FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.audit_refuse_change();
 
--- The keys of one record body: its event's patient, and the distinct who of its agents.
+-- The keys of one record body: its event's patient, and the distinct who of its agents. No SET
+-- clause, so PostgreSQL inlines it into the statements that call it (a per-row call with a SET
+-- clause doubled the cost of an append); those pin search_path themselves, and the names it uses
+-- are schema-qualified.
 CREATE FUNCTION {{schema}}.audit_record_keys(p_body bytea) RETURNS TABLE (kind "char", value text)
-  LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
-  WITH e AS (SELECT convert_from(p_body, 'UTF8')::jsonb -> 'event' AS ev)
-  SELECT 'p'::"char", e.ev ->> 'patient' FROM e WHERE jsonb_typeof(e.ev -> 'patient') = 'string'
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+  WITH e AS (SELECT pg_catalog.convert_from(p_body, 'UTF8')::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'event' AS ev)
+  SELECT 'p'::"char", e.ev OPERATOR(pg_catalog.->>) 'patient' FROM e
+   WHERE pg_catalog.jsonb_typeof(e.ev OPERATOR(pg_catalog.->) 'patient') = 'string'
   UNION
-  SELECT 'a'::"char", a ->> 'who' FROM e,
-    jsonb_array_elements(CASE WHEN jsonb_typeof(e.ev -> 'agents') = 'array' THEN e.ev -> 'agents' ELSE '[]'::jsonb END) a
-   WHERE jsonb_typeof(a -> 'who') = 'string'
+  SELECT 'a'::"char", a OPERATOR(pg_catalog.->>) 'who'
+    FROM e, pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof(e.ev OPERATOR(pg_catalog.->) 'agents') = 'array'
+                                 THEN e.ev OPERATOR(pg_catalog.->) 'agents' ELSE '[]'::pg_catalog.jsonb END) a
+   WHERE pg_catalog.jsonb_typeof(a OPERATOR(pg_catalog.->) 'who') = 'string'
 $fn$;
 
 CREATE FUNCTION {{schema}}.audit_entry_keys() RETURNS trigger
