@@ -2,6 +2,11 @@
  * The lock-first append of the PostgreSQL store: one transaction that takes the stream's lock row,
  * learns the head it holds the lock for, lets the writer build its batch on it, inserts and commits.
  *
+ * A writer holds the lock across a round trip, so a stalled one (a paused process, a lost network)
+ * must not hold it for long: the transaction sets `idle_in_transaction_session_timeout` to the
+ * store's `lockTimeoutMs`, so the server ends the session of a writer that holds the lock idle for
+ * longer than other writers wait for it, which rolls its append back and releases the lock.
+ *
  * Round trips while the lock is held are what limit many writers on one stream (every other writer
  * waits through them), so there are two: `BEGIN` and the lock in one simple-protocol message (the
  * answer arrives once the lock is granted), then the `INSERT` and `COMMIT` in another. The simple
@@ -101,8 +106,14 @@ export async function appendUnderLock(
   } catch (error) {
     throw ctx.failure('connecting', error)
   }
-  // A connection that failed below the SQL level is discarded, not returned to the pool.
+  // A connection that failed below the SQL level is discarded, not returned to the pool. The server
+  // may end it while no query is pending (the idle bound below): that error event must not go
+  // unhandled (it would crash the process), it only marks the connection broken.
   let broken: Error | undefined
+  const onError = (error: Error): void => {
+    broken = error
+  }
+  client.on('error', onError)
   const run = async (sql: string, step: string): Promise<pg.QueryResult | pg.QueryResult[]> => {
     try {
       return (await client.query(sql)) as pg.QueryResult | pg.QueryResult[]
@@ -116,7 +127,7 @@ export async function appendUnderLock(
   let open = true
   try {
     const locked = await run(
-      `BEGIN; SELECT first_seq::text AS first, last_seq::text AS last, n::text AS n, hashes FROM ${ctx.q}.audit_lock_entries('${ctx.stream}', ${known.size}, ${ctx.lockTimeoutMs})`,
+      `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${ctx.lockTimeoutMs}; SELECT first_seq::text AS first, last_seq::text AS last, n::text AS n, hashes FROM ${ctx.q}.audit_lock_entries('${ctx.stream}', ${known.size}, ${ctx.lockTimeoutMs})`,
       'locking the stream',
     )
     const head = heldHead(lastRows<HashRow>(locked)[0], known)
@@ -129,8 +140,14 @@ export async function appendUnderLock(
       head: last === undefined ? head : { size: last.seq + 1, hash: last.hash },
       missed: head.missed.length,
     }
-  } finally {
+  } catch (error) {
+    // The transaction failed: roll back, and do not reuse the connection (the server may have ended
+    // it: a writer idle past the bound while holding the lock loses its session, and the lock).
     if (open && broken === undefined) await client.query('ROLLBACK').catch(() => undefined)
+    broken ??= error instanceof Error ? error : new Error('append failed')
+    throw error
+  } finally {
+    client.off('error', onError)
     client.release(broken)
   }
 }
