@@ -11,9 +11,11 @@
  * (`SET LOCAL lock_timeout` for the append's own transaction): a held lock fails the append with
  * `AuditLockTimeoutError` (`ERR_AUDIT_LOCK_TIMEOUT`), nothing written, and the caller decides.
  *
- * Contention is optimistic: a refused writer catches up (`read`) and retries. Holding the lock
- * across the writer's catch-up was measured too (see the README) and was slower on a loaded host,
- * because the lock is then held while the writer waits for CPU. Behind
+ * `append` is optimistic: a refused writer catches up (`read`) and retries. The audit log uses
+ * `appendLocked` instead, which keeps that one-round-trip append while the store meets no other
+ * writer and otherwise takes the stream's lock before the batch is built (see
+ * `internal/locked-append.ts`): writers take turns, none is refused, and each turn carries what its
+ * log queued while it waited. Behind
  * the lock the table itself refuses forks and gaps: `PRIMARY KEY (stream, seq)`,
  * `UNIQUE (stream, prev_hash)`, a link trigger (record `seq - 1` must have `entry_hash = prev_hash`)
  * and `CHECK (entry_hash = sha256(0x00 || body))`. Sequence numbers come from the chain, never from
