@@ -13,8 +13,8 @@ export const CONCURRENCY = 64 // appends in flight per process
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url))
 const worker = fileURLToPath(new URL('./worker.ts', import.meta.url))
 
-/** What a worker runs: the log as shipped, the log without the lock-first path, or raw INSERTs. */
-export type WorkerMode = 'ours' | 'optimistic' | 'anchor'
+/** What a worker runs: the log as shipped, earlier protocols of it (see worker.ts), or raw INSERTs. */
+export type WorkerMode = 'ours' | 'lockfirst' | 'optimistic' | 'anchor'
 
 function lines(child: ChildProcessWithoutNullStreams, onLine: (line: string) => void): void {
   let buf = ''

@@ -107,7 +107,8 @@ export async function grantAppRole(db: Queryable, options: GrantAppRoleOptions):
           await client.query(
             `GRANT EXECUTE ON FUNCTION ${s}.audit_append(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[], integer),
                                        ${s}.audit_append_checkpoint(text, bigint, bigint, bytea, integer),
-                                       ${s}.audit_lock_entries(text, bigint, integer) TO ${r}`,
+                                       ${s}.audit_lock_entries(text, bigint, integer),
+                                       ${s}.audit_append_events(text, bigint, bytea, bytea[], text, integer) TO ${r}`,
           )
         }
       })

@@ -125,6 +125,15 @@ export interface PostgresAuditStore extends AuditStore {
     known: StoreHead,
     build: (missed: readonly Uint8Array[]) => readonly AppendRecord[],
   ): Promise<StoreHead>
+  /**
+   * Appends events as the next records, built by the database under the stream's lock; the entry
+   * hashes of the records the caller had not seen and of the new ones (the audit log uses it).
+   */
+  appendEvents(
+    known: StoreHead,
+    events: readonly string[],
+    recorded: string,
+  ): Promise<{ missed: Uint8Array[]; hashes: Uint8Array[] }>
 }
 
 /**
@@ -274,6 +283,7 @@ class PgStore implements PostgresAuditStore {
     this.readCheckpoints = this.readCheckpoints.bind(this)
     this.queryIndex = this.queryIndex.bind(this)
     this.appendLocked = this.appendLocked.bind(this)
+    this.appendEvents = this.appendEvents.bind(this)
     this.close = this.close.bind(this)
   }
 
@@ -352,6 +362,68 @@ class PgStore implements PostgresAuditStore {
     const size = toSafeInteger(status.size, 'head size')
     if (!status.ok) throw new AuditConflictError(expected.size, size)
     return { size, hash: toBytes(status.hash) }
+  }
+
+  /**
+   * Appends `events` (canonical JSON texts) as the next records, built by the database under the
+   * stream's lock on the head it holds (one statement, so no round trip while the lock is held and
+   * never a refusal for a moved head): returns the entry hashes of the records stored after `known`
+   * that the caller had not seen, and those of the new records, in order. The audit log uses it and
+   * recomputes every new record from what it sent to check the returned hashes.
+   *
+   * @throws {AuditLockTimeoutError} when the lock is not granted in time (nothing written).
+   * @throws {AuditCorruptionError} when the stored log does not continue `known`.
+   * @throws {AuditPgStoreError} when PostgreSQL refuses or cannot be reached.
+   */
+  async appendEvents(
+    known: StoreHead,
+    events: readonly string[],
+    recorded: string,
+  ): Promise<{ missed: Uint8Array[]; hashes: Uint8Array[] }> {
+    this.#writable()
+    checkHead(known, 'known')
+    type EventsRow = {
+      ok: boolean
+      size: string | null
+      missed: Uint8Array | null
+      hashes: Uint8Array | null
+    }
+    let row: EventsRow | undefined
+    try {
+      ;({
+        rows: [row],
+      } = await this.#pool.query<EventsRow>(
+        `SELECT ok, size::text AS size, missed, hashes FROM ${this.#q}.audit_append_events($1, $2, $3, $4, $5, $6)`,
+        [
+          this.stream,
+          known.size,
+          known.hash,
+          events.map((e) => utf8Encode(e)),
+          recorded,
+          this.#lockTimeoutMs,
+        ],
+      ))
+    } catch (error) {
+      throw this.#failure('appending records', error)
+    }
+    if (row === undefined) throw new AuditStoreError('appending records returned no status')
+    if (!row.ok)
+      throw new AuditCorruptionError("the stored log does not continue the writer's head", known.size)
+    const split = (b: Uint8Array | null): Uint8Array[] => {
+      const all = b === null ? new Uint8Array(0) : toBytes(b)
+      if (all.length % 32 !== 0) throw new AuditCorruptionError('a stored entry hash is malformed')
+      const out: Uint8Array[] = []
+      for (let at = 0; at < all.length; at += 32) out.push(all.subarray(at, at + 32))
+      return out
+    }
+    const missed = split(row.missed)
+    const hashes = split(row.hashes)
+    if (
+      toSafeInteger(row.size ?? '', 'head size') !== known.size + missed.length ||
+      hashes.length !== events.length
+    )
+      throw new AuditCorruptionError('the store answered an append with the wrong number of records')
+    return { missed, hashes }
   }
 
   /**

@@ -18,7 +18,14 @@
  *
  * @module
  */
-import { bytesToHex, type Clock, isSafeguardsError, systemClock, utf8Encode } from '@safeguards/core'
+import {
+  bytesToHex,
+  type Clock,
+  isSafeguardsError,
+  systemClock,
+  timingSafeEqual,
+  utf8Encode,
+} from '@safeguards/core'
 import type { AnchorSink } from './anchor.js'
 import {
   type CheckpointSigner,
@@ -128,6 +135,25 @@ interface LockingStore {
 function lockingStore(store: AuditStore): LockingStore | undefined {
   const s = store as Partial<LockingStore>
   return typeof s.appendLocked === 'function' ? (s as LockingStore) : undefined
+}
+
+/**
+ * A store that builds the records itself, under its writer lock, from the events and the recorded
+ * time (the PostgreSQL store): `appendEvents` returns the entry hashes of the records stored after
+ * `known` that this writer had not seen, then those of the new records. The log recomputes the new
+ * records from what it sent and checks those hashes.
+ */
+interface BuildingStore {
+  appendEvents(
+    known: StoreHead,
+    events: readonly string[],
+    recorded: string,
+  ): Promise<{ missed: readonly Uint8Array[]; hashes: readonly Uint8Array[] }>
+}
+
+function buildingStore(store: AuditStore): BuildingStore | undefined {
+  const s = store as Partial<BuildingStore>
+  return typeof s.appendEvents === 'function' ? (s as BuildingStore) : undefined
 }
 
 /** A batch encoded on a head: its records, their entry hashes as hex, and the new head hash. */
@@ -321,6 +347,8 @@ class Log implements AuditLog {
   }
 
   async #drain(): Promise<void> {
+    const building = buildingStore(this.#store)
+    if (building !== undefined) return this.#drainBuilt(building)
     const locking = lockingStore(this.#store)
     if (locking !== undefined) return this.#drainLocked(locking)
     while (this.#queue.length > 0) {
@@ -376,9 +404,41 @@ class Log implements AuditLog {
     }
   }
 
+  /**
+   * {@link Log.#drain} on a store that builds the records under its lock: one call per batch, never
+   * refused for a moved head; the records the store built are recomputed here and their hashes
+   * compared, so the store can only make the append fail, never record something else.
+   */
+  async #drainBuilt(store: BuildingStore): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, this.#maxBatch)
+      try {
+        const events = batch.map((p) => p.event)
+        const recorded = formatRecorded(this.#clock.now())
+        const known = { size: this.#range.size, hash: this.#hash }
+        const { missed, hashes } = await store.appendEvents(known, events, recorded)
+        for (const h of missed) this.#range.append(h)
+        this.#hash = missed[missed.length - 1] ?? this.#hash
+        const encoded = this.#encode(events, recorded)
+        for (let i = 0; i < encoded.out.length; i++) {
+          const r = encoded.out[i]!
+          const h = hashes[i]
+          if (h === undefined || !timingSafeEqual(h, r.hash))
+            throw new AuditCorruptionError('the store recorded something other than the event sent', r.seq)
+        }
+        const results = this.#commit(encoded, 0)
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!)
+      } catch (e) {
+        for (const p of batch) p.reject(e)
+      }
+      if (this.#signer !== undefined && this.#sinceCheckpoint >= this.#everyRecords) {
+        await this.#checkpointNow().catch(this.#onError)
+      }
+    }
+  }
+
   /** Encodes events as records continuing this writer's head. */
-  #encode(all: readonly string[]): Encoded {
-    const recorded = formatRecorded(this.#clock.now())
+  #encode(all: readonly string[], recorded = formatRecorded(this.#clock.now())): Encoded {
     const out: AppendRecord[] = []
     let prev = this.#hash
     let seq = this.#range.size
