@@ -14,7 +14,7 @@ const repoRoot = fileURLToPath(new URL('../../..', import.meta.url))
 const worker = fileURLToPath(new URL('./worker.ts', import.meta.url))
 
 /** What a worker runs: the log as shipped, earlier protocols of it (see worker.ts), or raw INSERTs. */
-export type WorkerMode = 'ours' | 'lockfirst' | 'optimistic' | 'anchor'
+export type WorkerMode = 'ours' | 'optimistic' | 'anchor'
 
 function lines(child: ChildProcessWithoutNullStreams, onLine: (line: string) => void): void {
   let buf = ''

@@ -23,9 +23,10 @@
  * - `audit_entry_key (stream, kind, value, seq)` (version 4): the keys queries narrow by, `p` for the
  *   event's patient and `a` for each agent's `who`, filled by an AFTER INSERT trigger in the append's
  *   transaction (SECURITY DEFINER: writers hold only SELECT on it); its primary key is the index.
- * - `audit_lock_entries(stream, known, lock_timeout_ms)` (version 4): takes the stream's lock row in
- *   the caller's transaction and returns the entry hashes from `known - 1` on, so a writer builds its
- *   batch on the head it holds the lock for (no conflict, no retry).
+ * - `audit_append_events(stream, known, known_hash, events, recorded, lock_timeout_ms)` (version 4):
+ *   the log's append: under the stream's lock, in one statement, builds the records from the events
+ *   exactly as the log does, inserts them and returns the entry hashes the writer had not seen and
+ *   the new ones (no round trip while the lock is held, never a refusal for a moved head).
  * - `audit_append(...)` and `audit_append_checkpoint(...)`: conditional appends under the stream's
  *   lock row, every lock wait bounded by their last argument (`lock_timeout` for their own
  *   transaction; SQLSTATE `55P03` past it). Versions 1 and 2 used a transaction-level advisory lock,
@@ -73,7 +74,7 @@ export const migrations: readonly Migration[] = Object.freeze([
   }),
   Object.freeze({
     version: 4,
-    name: 'query keys (patient, agent) kept by a trigger in the append transaction, existing rows keyed; writers lock before building',
+    name: 'query keys (patient, agent) kept by a trigger in the append transaction, existing rows keyed; server-built appends',
     sql: V4,
   }),
 ])

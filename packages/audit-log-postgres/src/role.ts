@@ -34,7 +34,7 @@ const TABLES = ['audit_stream', 'audit_entry', 'audit_checkpoint'] as const
  * table `audit_stream_lock` (`UPDATE` because `SELECT … FOR UPDATE` requires it; the append-only
  * trigger refuses an actual UPDATE), `SELECT` on the migrations table and the query-key table `audit_entry_key` (its rows are written
  * by a trigger, never by the role), and `EXECUTE` on the two
- * conditional-append functions and on `audit_lock_entries` (the log's lock-first append). Everything else the role held on those objects is revoked first, so
+ * conditional-append functions and on `audit_append_events` (the log's server-built append). Everything else the role held on those objects is revoked first, so
  * running it again converges to the same state.
  *
  * With `readOnly: true` it grants a verifier's access instead: `USAGE` and `SELECT` only, and
@@ -107,7 +107,6 @@ export async function grantAppRole(db: Queryable, options: GrantAppRoleOptions):
           await client.query(
             `GRANT EXECUTE ON FUNCTION ${s}.audit_append(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[], integer),
                                        ${s}.audit_append_checkpoint(text, bigint, bigint, bytea, integer),
-                                       ${s}.audit_lock_entries(text, bigint, integer),
                                        ${s}.audit_append_events(text, bigint, bytea, bytea[], text, integer) TO ${r}`,
           )
         }

@@ -12,10 +12,10 @@
  * `AuditLockTimeoutError` (`ERR_AUDIT_LOCK_TIMEOUT`), nothing written, and the caller decides.
  *
  * `append` is optimistic: a refused writer catches up (`read`) and retries. The audit log uses
- * `appendLocked` instead, which keeps that one-round-trip append while the store meets no other
- * writer and otherwise takes the stream's lock before the batch is built (see
- * `internal/locked-append.ts`): writers take turns, none is refused, and each turn carries what its
- * log queued while it waited. Behind
+ * `appendEvents` instead: one statement that takes the stream's lock, has the database build the
+ * records on the head it holds (exactly as the log would; the log recomputes them and compares the
+ * hashes) and inserts them, so writers take turns, none is refused, no lock is held across a round
+ * trip, and each turn carries what its log queued while the previous call was in flight. Behind
  * the lock the table itself refuses forks and gaps: `PRIMARY KEY (stream, seq)`,
  * `UNIQUE (stream, prev_hash)`, a link trigger (record `seq - 1` must have `entry_hash = prev_hash`)
  * and `CHECK (entry_hash = sha256(0x00 || body))`. Sequence numbers come from the chain, never from
@@ -55,7 +55,6 @@ import pg from 'pg'
 import { AuditPgMigrationError } from './errors.js'
 import { dbError, sqlState } from './internal/db.js'
 import { DEFAULT_SCHEMA, quoteIdentifier } from './internal/identifiers.js'
-import { appendUnderLock } from './internal/locked-append.js'
 import { keyIndexAnswer } from './internal/query-index.js'
 import {
   type CheckpointRow,
@@ -116,15 +115,6 @@ export interface PostgresAuditStore extends AuditStore {
    * pages in sequence order; complete for the whole snapshot (`through = query.size`).
    */
   queryIndex(query: IndexQuery): Promise<IndexAnswer | undefined>
-  /**
-   * Appends on the head the stream's lock is held for (the audit log uses it instead of `append`):
-   * `build` gets the entry hashes of the records stored after `known` and returns the records to
-   * append on that head; it may be called twice (each call replaces the last).
-   */
-  appendLocked(
-    known: StoreHead,
-    build: (missed: readonly Uint8Array[]) => readonly AppendRecord[],
-  ): Promise<StoreHead>
   /**
    * Appends events as the next records, built by the database under the stream's lock; the entry
    * hashes of the records the caller had not seen and of the new ones (the audit log uses it).
@@ -261,8 +251,6 @@ class PgStore implements PostgresAuditStore {
   readonly #readOnly: boolean
   readonly #lockTimeoutMs: number
   #closed = false
-  /** Whether the last append met another writer's records (then the next one locks first). */
-  #contended = false
 
   constructor(init: PgStoreInit) {
     this.stream = init.stream
@@ -282,7 +270,6 @@ class PgStore implements PostgresAuditStore {
     this.checkpointHead = this.checkpointHead.bind(this)
     this.readCheckpoints = this.readCheckpoints.bind(this)
     this.queryIndex = this.queryIndex.bind(this)
-    this.appendLocked = this.appendLocked.bind(this)
     this.appendEvents = this.appendEvents.bind(this)
     this.close = this.close.bind(this)
   }
@@ -424,49 +411,6 @@ class PgStore implements PostgresAuditStore {
     )
       throw new AuditCorruptionError('the store answered an append with the wrong number of records')
     return { missed, hashes }
-  }
-
-  /**
-   * Appends on the head the stream's lock is held for: `build` is called with the entry hashes of
-   * the records stored after `known` (checked to continue it) and returns the records to append on
-   * that head. Used by the audit log instead of `append`. While this store sees no other writer, it
-   * tries the one-round-trip conditional append first (`build([])`); once a turn is refused, or a
-   * locked turn finds records of other writers, it takes the lock before building, so concurrent
-   * writers take turns without conflicts or retries and each turn carries every event its log
-   * queued while waiting. `build` may therefore be called twice; each call replaces the last.
-   *
-   * @throws {AuditLockTimeoutError} when the lock is not granted in time (nothing written).
-   * @throws {AuditCorruptionError} when the stored log does not continue `known`.
-   * @throws {AuditConflictError} when a writer that bypassed the lock took a slot first.
-   * @throws {AuditPgStoreError} when PostgreSQL refuses or cannot be reached.
-   */
-  async appendLocked(
-    known: StoreHead,
-    build: (missed: readonly Uint8Array[]) => readonly AppendRecord[],
-  ): Promise<StoreHead> {
-    this.#writable()
-    checkHead(known, 'known')
-    if (!this.#contended) {
-      try {
-        return await this.append(known, build([]))
-      } catch (error) {
-        if (!(error instanceof AuditConflictError)) throw error
-        this.#contended = true
-      }
-    }
-    const { head, missed } = await appendUnderLock(
-      {
-        pool: this.#pool,
-        q: this.#q,
-        stream: this.stream,
-        lockTimeoutMs: this.#lockTimeoutMs,
-        failure: (operation, error) => this.#failure(operation, error),
-      },
-      known,
-      build,
-    )
-    this.#contended = missed > 0
-    return head
   }
 
   read(from: number, to?: number, readOptions?: ReadOptions): AsyncIterable<StoredRecord> {

@@ -6,6 +6,9 @@ import { migrateTo } from '../src/migrations.js'
 import { freshSchema, pgAvailable, type TestDb, urlFor } from './pg-harness.js'
 import { buildRecords } from './records.js'
 
+const EVENT =
+  '{"action":"R","agents":[{"requestor":true,"who":"user-9"}],"outcome":0,"patient":"patient-7","source":{"observer":"clinic-api"},"type":"rest"}'
+
 describe.skipIf(!pgAvailable)('migrate', () => {
   let db: TestDb
   beforeAll(async () => {
@@ -123,18 +126,11 @@ describe.skipIf(!pgAvailable)('migrate', () => {
           const store = await openPostgresStore({ pool: app, schema: v2.schema, stream })
           const head = await store.head()
           expect((await store.append(head, buildRecords(stream, head, 2, 'v3'))).size).toBe(head.size + 2)
-          // version 4's lock-first append, from a stale head: the lock function was granted too
-          const missed: number[] = []
-          const after = await store.appendLocked(head, (hashes) => {
-            missed.push(hashes.length)
-            const last = hashes[hashes.length - 1]
-            return last === undefined
-              ? []
-              : buildRecords(stream, { size: head.size + 2, hash: last }, 1, 'v4')
-          })
-          expect(missed).toEqual([0, 2])
-          expect(after).toEqual(await store.head())
-          expect(after.size).toBe(head.size + 3)
+          // version 4's server-built append, from a stale head: the function was granted too
+          const built = await store.appendEvents(head, [EVENT], '2026-12-06T12:00:00.000Z')
+          expect(built.missed).toHaveLength(2)
+          expect(built.hashes).toHaveLength(1)
+          expect(await store.head()).toEqual({ size: head.size + 3, hash: built.hashes[0] })
           await store.appendCheckpoint(0, { size: head.size + 2, jws: '{"x":1}' })
           await store.close()
         }

@@ -20,13 +20,14 @@ export function leafHash(bytes: Uint8Array): Uint8Array {
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 
-/** `n` records continuing `head` on `stream` (events from `eventOf` when given). */
+/** `n` records continuing `head` on `stream` (events from `eventOf` when given, `recorded` at that time). */
 export function buildRecords(
   stream: string,
   head: StoreHead,
   n: number,
   tag = 'w0',
   eventOf?: (seq: number) => AuditEvent,
+  recorded = '2026-11-22T12:00:00.000Z',
 ): AppendRecord[] {
   const out: AppendRecord[] = []
   let prev = head.hash
@@ -37,7 +38,7 @@ export function buildRecords(
       stream,
       seq,
       prev: hex(prev),
-      recorded: '2026-11-22T12:00:00.000Z',
+      recorded,
       event: eventOf?.(seq) ?? { ...event, requestId: `${tag}-${seq}` },
     })
     const hash = leafHash(bytes)

@@ -119,25 +119,6 @@ export interface AuditLog {
 }
 
 /**
- * A store that can append under its writer lock, taken before the batch is built (the PostgreSQL
- * store): `appendLocked(known, build)` waits for the lock, calls `build` with the entry hashes of
- * the records stored after `known` (the store has checked that they continue it), appends what
- * `build` returns on that head and releases the lock. Concurrent writers then take turns instead of
- * conflicting, and each turn carries every event its writer queued while it waited.
- */
-interface LockingStore {
-  appendLocked(
-    known: StoreHead,
-    build: (missed: readonly Uint8Array[]) => readonly AppendRecord[],
-  ): Promise<StoreHead>
-}
-
-function lockingStore(store: AuditStore): LockingStore | undefined {
-  const s = store as Partial<LockingStore>
-  return typeof s.appendLocked === 'function' ? (s as LockingStore) : undefined
-}
-
-/**
  * A store that builds the records itself, under its writer lock, from the events and the recorded
  * time (the PostgreSQL store): `appendEvents` returns the entry hashes of the records stored after
  * `known` that this writer had not seen, then those of the new records. The log recomputes the new
@@ -349,8 +330,6 @@ class Log implements AuditLog {
   async #drain(): Promise<void> {
     const building = buildingStore(this.#store)
     if (building !== undefined) return this.#drainBuilt(building)
-    const locking = lockingStore(this.#store)
-    if (locking !== undefined) return this.#drainLocked(locking)
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#maxBatch)
       try {
@@ -358,45 +337,6 @@ class Log implements AuditLog {
         for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!)
       } catch (e) {
         for (const p of batch) p.reject(e)
-      }
-      if (this.#signer !== undefined && this.#sinceCheckpoint >= this.#everyRecords) {
-        await this.#checkpointNow().catch(this.#onError)
-      }
-    }
-  }
-
-  /**
-   * {@link Log.#drain} on a store that locks first: the batch is taken from the queue once the lock
-   * is held (so it holds everything queued while this writer waited), built on the head the store
-   * reports, and never refused for a moved head.
-   */
-  async #drainLocked(store: LockingStore): Promise<void> {
-    while (this.#queue.length > 0) {
-      const batch: Pending[] = []
-      try {
-        let encoded: Encoded | undefined
-        for (let attempt = 0; ; attempt++) {
-          try {
-            await store.appendLocked({ size: this.#range.size, hash: this.#hash }, (missed) => {
-              for (const h of missed) this.#range.append(h)
-              this.#hash = missed[missed.length - 1] ?? this.#hash
-              if (batch.length === 0) batch.push(...this.#queue.splice(0, this.#maxBatch))
-              encoded = this.#encode(batch.map((p) => p.event))
-              return encoded.out
-            })
-            break
-          } catch (e) {
-            // Only a writer that bypassed the lock can make the insert conflict; the next turn rebuilds.
-            if (!isSafeguardsError(e, 'ERR_AUDIT_CONFLICT') || attempt > 100) throw e
-          }
-        }
-        const results = this.#commit(encoded as Encoded, 0)
-        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!)
-      } catch (e) {
-        for (const p of batch) p.reject(e)
-        // The lock was not granted (or the store failed) before any event was taken: the queue is
-        // what this turn would have carried, and it fails the same way (fail closed).
-        if (batch.length === 0) for (const p of this.#queue.splice(0, this.#maxBatch)) p.reject(e)
       }
       if (this.#signer !== undefined && this.#sinceCheckpoint >= this.#everyRecords) {
         await this.#checkpointNow().catch(this.#onError)

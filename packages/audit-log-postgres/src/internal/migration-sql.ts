@@ -419,34 +419,6 @@ CREATE TRIGGER audit_entry_keys AFTER INSERT ON {{schema}}.audit_entry
 INSERT INTO {{schema}}.audit_entry_key (stream, kind, value, seq)
   SELECT e.stream, k.kind, k.value, e.seq FROM {{schema}}.audit_entry e, {{schema}}.audit_record_keys(e.body) k;
 
--- Writers take the stream's lock row before they build their batch (instead of building it, then
--- finding the head moved, catching up and rebuilding): in their own transaction, this function
--- waits for the lock (bounded by p_lock_timeout_ms, SQLSTATE 55P03 past it; the bound stays set
--- for the rest of the transaction, the insert included), then returns, on a snapshot taken after
--- the lock was granted, the entry hashes from seq p_known - 1 on, concatenated in seq order, with
--- the first and last seq and the count: the writer checks that its head is the stored one and
--- chains on without reading the bodies it missed (the leaf hash CHECK and the link trigger vouch
--- for those hashes). One row, not one per record: with many writers every writer receives every
--- other writer's hashes, and per-row costs would grow with their number. The caller inserts and
--- commits; the commit releases the lock. Meanwhile its log keeps queueing events, so batches grow
--- with contention.
-CREATE FUNCTION {{schema}}.audit_lock_entries(p_stream text, p_known bigint, p_lock_timeout_ms integer)
-  RETURNS TABLE (first_seq bigint, last_seq bigint, n bigint, hashes bytea)
-  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
-BEGIN
-  IF p_lock_timeout_ms IS NULL OR p_lock_timeout_ms < 1 THEN
-    RAISE EXCEPTION 'lock timeout must be at least 1 ms' USING ERRCODE = '22023';
-  END IF;
-  PERFORM set_config('lock_timeout', p_lock_timeout_ms::text, true);
-  PERFORM 1 FROM {{schema}}.audit_stream_lock l WHERE l.stream = p_stream AND l.scope = 'entries' FOR UPDATE;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'audit stream % is not registered', p_stream USING ERRCODE = 'SGA02';
-  END IF;
-  RETURN QUERY SELECT min(e.seq), max(e.seq), count(*), string_agg(e.entry_hash, ''::bytea ORDER BY e.seq)
-    FROM {{schema}}.audit_entry e WHERE e.stream = p_stream AND e.seq >= p_known - 1;
-END
-$fn$;
-
 -- Server-built append: the writer sends its events (canonical JSON), the recorded time and the head
 -- it knows; under the stream's lock the function reads the head, builds each record exactly as the
 -- log does ({"event":…,"prev":"…","recorded":"…","seq":…,"stream":"…","v":1}, RFC 8785 order) with
@@ -521,13 +493,12 @@ END
 $fn$;
 
 REVOKE ALL ON FUNCTION {{schema}}.audit_append_events(text, bigint, bytea, bytea[], text, integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION {{schema}}.audit_lock_entries(text, bigint, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION {{schema}}.audit_record_keys(bytea) FROM PUBLIC;
 REVOKE ALL ON FUNCTION {{schema}}.audit_entry_keys() FROM PUBLIC;
 REVOKE ALL ON TABLE {{schema}}.audit_entry_key FROM PUBLIC;
 
 -- Every role that may read the records may read their keys (queries run as the application role),
--- and every role that may append may take the lock first: no need to run grantAppRole again.
+-- and every role that may append may append server-built: no need to run grantAppRole again.
 DO $do$
 DECLARE
   g record;
@@ -538,7 +509,7 @@ BEGIN
      WHERE c.oid = '{{schema}}.audit_entry'::regclass
        AND a.privilege_type = 'SELECT' AND a.grantee <> 0 AND a.grantee <> c.relowner
     UNION
-    SELECT a.grantee::regrole::text, 'EXECUTE ON FUNCTION {{schema}}.audit_lock_entries(text, bigint, integer), {{schema}}.audit_append_events(text, bigint, bytea, bytea[], text, integer)'
+    SELECT a.grantee::regrole::text, 'EXECUTE ON FUNCTION {{schema}}.audit_append_events(text, bigint, bytea, bytea[], text, integer)'
       FROM pg_catalog.pg_proc p CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
      WHERE p.oid = '{{schema}}.audit_append(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[], integer)'::regprocedure
        AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0 AND a.grantee <> p.proowner
