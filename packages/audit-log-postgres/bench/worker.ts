@@ -1,9 +1,11 @@
 /**
- * One bench process: `worker.ts <ours|anchor> <databaseUrl> <schema> <stream> <concurrency> <ms>`.
+ * One bench process: `worker.ts <ours|optimistic|anchor> <databaseUrl> <schema> <stream> <concurrency> <ms>`.
  * Connects (one connection), prints `ready`, waits for a line on stdin, then appends for `ms`
  * milliseconds with `concurrency` appends in flight and prints `{ "count": n }`.
  *
  * - ours: `openAuditLog` on `openPostgresStore` (durable: each append resolves after COMMIT).
+ * - optimistic: the same, on the store without its `appendEvents` (the log builds each batch on the
+ *   head it knows and, refused, catches up and rebuilds: how writers shared a stream before).
  * - anchor: raw single-row `INSERT INTO anchor_insert (body) VALUES ($1)` in autocommit through the
  *   same node-postgres client, the same event bytes, the same concurrency.
  */
@@ -44,13 +46,17 @@ const event = {
 
 let appendOne: (i: number) => Promise<unknown>
 let close: () => Promise<void>
-if (mode === 'ours') {
-  const store = await openPostgresStore({
+if (mode === 'ours' || mode === 'optimistic') {
+  const pgStore = await openPostgresStore({
     connectionString: url,
     schema,
     stream,
     maxConnections: 1,
   })
+  // The store's methods are bound own properties: a copy without appendEvents is a plain AuditStore
+  // (the log then builds each batch on the head it knows and, refused, catches up and rebuilds).
+  const { appendEvents: _, ...optimistic } = pgStore
+  const store = mode === 'ours' ? pgStore : optimistic
   const log = await openAuditLog({ store })
   appendOne = (i) => log.append({ ...event, requestId: `req-${process.pid}-${i}` })
   close = () => log.close()

@@ -6,7 +6,7 @@
  * leaves nothing behind.
  *
  * Schema (version 1; version 2 rewrites the link trigger's query, same rule; version 3 adds the lock
- * table and bounds lock waits):
+ * table and bounds lock waits; version 4 adds the query keys):
  * - `audit_stream (stream PK, created_at)`: one row per stream, written once.
  * - `audit_entry (stream, seq, prev_hash, entry_hash, body)`: `PRIMARY KEY (stream, seq)`,
  *   `UNIQUE (stream, prev_hash)`, `CHECK (entry_hash = sha256('\x00' || body))`; `body` holds the
@@ -20,6 +20,13 @@
  * - `audit_stream_lock (stream, scope)`: rows `entries` and `checkpoints` per stream, added by a
  *   trigger when the stream is registered. Writers lock them `FOR UPDATE`, which needs the `UPDATE`
  *   privilege only writer roles hold (the append-only trigger refuses an actual UPDATE).
+ * - `audit_entry_key (stream, kind, value, seq)` (version 4): the keys queries narrow by, `p` for the
+ *   event's patient and `a` for each agent's `who`, filled by an AFTER INSERT trigger in the append's
+ *   transaction (SECURITY DEFINER: writers hold only SELECT on it); its primary key is the index.
+ * - `audit_append_events(stream, known, known_hash, events, recorded, lock_timeout_ms)` (version 4):
+ *   the log's append: under the stream's lock, in one statement, builds the records from the events
+ *   exactly as the log does, inserts them and returns the entry hashes the writer had not seen and
+ *   the new ones (no round trip while the lock is held, never a refusal for a moved head).
  * - `audit_append(...)` and `audit_append_checkpoint(...)`: conditional appends under the stream's
  *   lock row, every lock wait bounded by their last argument (`lock_timeout` for their own
  *   transaction; SQLSTATE `55P03` past it). Versions 1 and 2 used a transaction-level advisory lock,
@@ -34,7 +41,7 @@ import { bytesToHex, sha256, utf8Encode } from '@safeguards/core'
 import { AuditPgMigrationError } from './errors.js'
 import { dbError, inTransaction, type Queryable, withConnection } from './internal/db.js'
 import { DEFAULT_SCHEMA, quoteIdentifier } from './internal/identifiers.js'
-import { V1, V2, V3 } from './internal/migration-sql.js'
+import { V1, V2, V3, V4 } from './internal/migration-sql.js'
 
 /** One schema migration. `sql` uses `{{schema}}` where the quoted schema name goes. */
 export interface Migration {
@@ -64,6 +71,11 @@ export const migrations: readonly Migration[] = Object.freeze([
     version: 3,
     name: 'writers lock a row only writer roles may lock; bounded lock waits',
     sql: V3,
+  }),
+  Object.freeze({
+    version: 4,
+    name: 'query keys (patient, agent) kept by a trigger in the append transaction, existing rows keyed; server-built appends',
+    sql: V4,
   }),
 ])
 

@@ -32,8 +32,9 @@ const TABLES = ['audit_stream', 'audit_entry', 'audit_checkpoint'] as const
  * Grants `role` exactly what an audit writer needs on a migrated schema: `USAGE` on the schema,
  * `SELECT, INSERT` on the stream, entry and checkpoint tables, `SELECT, INSERT, UPDATE` on the lock
  * table `audit_stream_lock` (`UPDATE` because `SELECT … FOR UPDATE` requires it; the append-only
- * trigger refuses an actual UPDATE), `SELECT` on the migrations table and `EXECUTE` on the two
- * conditional-append functions. Everything else the role held on those objects is revoked first, so
+ * trigger refuses an actual UPDATE), `SELECT` on the migrations table and the query-key table `audit_entry_key` (its rows are written
+ * by a trigger, never by the role), and `EXECUTE` on the two
+ * conditional-append functions and on `audit_append_events` (the log's server-built append). Everything else the role held on those objects is revoked first, so
  * running it again converges to the same state.
  *
  * With `readOnly: true` it grants a verifier's access instead: `USAGE` and `SELECT` only, and
@@ -97,14 +98,16 @@ export async function grantAppRole(db: Queryable, options: GrantAppRoleOptions):
         await client.query(
           `GRANT ${options.readOnly === true ? 'SELECT' : 'SELECT, INSERT'} ON ${tables} TO ${r}`,
         )
-        await client.query(`GRANT SELECT ON ${s}.audit_schema_migrations TO ${r}`)
+        // SELECT only, also for writers: the keys are written by the entry table's trigger.
+        await client.query(`GRANT SELECT ON ${s}.audit_schema_migrations, ${s}.audit_entry_key TO ${r}`)
         if (options.readOnly !== true) {
           // UPDATE only so the writer may lock its stream's row (SELECT … FOR UPDATE needs it); the
           // append-only trigger refuses an actual UPDATE. INSERT for the rows of a new stream.
           await client.query(`GRANT SELECT, INSERT, UPDATE ON ${s}.audit_stream_lock TO ${r}`)
           await client.query(
             `GRANT EXECUTE ON FUNCTION ${s}.audit_append(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[], integer),
-                                       ${s}.audit_append_checkpoint(text, bigint, bigint, bytea, integer) TO ${r}`,
+                                       ${s}.audit_append_checkpoint(text, bigint, bigint, bytea, integer),
+                                       ${s}.audit_append_events(text, bigint, bytea, bytea[], text, integer) TO ${r}`,
           )
         }
       })

@@ -11,9 +11,11 @@
  * (`SET LOCAL lock_timeout` for the append's own transaction): a held lock fails the append with
  * `AuditLockTimeoutError` (`ERR_AUDIT_LOCK_TIMEOUT`), nothing written, and the caller decides.
  *
- * Contention is optimistic: a refused writer catches up (`read`) and retries. Holding the lock
- * across the writer's catch-up was measured too (see the README) and was slower on a loaded host,
- * because the lock is then held while the writer waits for CPU. Behind
+ * `append` is optimistic: a refused writer catches up (`read`) and retries. The audit log uses
+ * `appendEvents` instead: one statement that takes the stream's lock, has the database build the
+ * records on the head it holds (exactly as the log would; the log recomputes them and compares the
+ * hashes) and inserts them, so writers take turns, none is refused, no lock is held across a round
+ * trip, and each turn carries what its log queued while the previous call was in flight. Behind
  * the lock the table itself refuses forks and gaps: `PRIMARY KEY (stream, seq)`,
  * `UNIQUE (stream, prev_hash)`, a link trigger (record `seq - 1` must have `entry_hash = prev_hash`)
  * and `CHECK (entry_hash = sha256(0x00 || body))`. Sequence numbers come from the chain, never from
@@ -39,6 +41,8 @@ import {
   AuditStoreError,
   assertStreamId,
   type CheckpointHead,
+  type IndexAnswer,
+  type IndexQuery,
   leafHash,
   type ReadOptions,
   type StoredCheckpoint,
@@ -51,6 +55,7 @@ import pg from 'pg'
 import { AuditPgMigrationError } from './errors.js'
 import { dbError, sqlState } from './internal/db.js'
 import { DEFAULT_SCHEMA, quoteIdentifier } from './internal/identifiers.js'
+import { keyIndexAnswer } from './internal/query-index.js'
 import {
   type CheckpointRow,
   checkHead,
@@ -105,6 +110,20 @@ export interface PostgresStoreOptions {
 export interface PostgresAuditStore extends AuditStore {
   /** The schema holding the tables. */
   readonly schema: string
+  /**
+   * The candidates of a patient or user query from the key table (schema version 4), read in
+   * pages in sequence order; complete for the whole snapshot (`through = query.size`).
+   */
+  queryIndex(query: IndexQuery): Promise<IndexAnswer | undefined>
+  /**
+   * Appends events as the next records, built by the database under the stream's lock; the entry
+   * hashes of the records the caller had not seen and of the new ones (the audit log uses it).
+   */
+  appendEvents(
+    known: StoreHead,
+    events: readonly string[],
+    recorded: string,
+  ): Promise<{ missed: Uint8Array[]; hashes: Uint8Array[] }>
 }
 
 /**
@@ -250,6 +269,8 @@ class PgStore implements PostgresAuditStore {
     this.appendCheckpoint = this.appendCheckpoint.bind(this)
     this.checkpointHead = this.checkpointHead.bind(this)
     this.readCheckpoints = this.readCheckpoints.bind(this)
+    this.queryIndex = this.queryIndex.bind(this)
+    this.appendEvents = this.appendEvents.bind(this)
     this.close = this.close.bind(this)
   }
 
@@ -328,6 +349,68 @@ class PgStore implements PostgresAuditStore {
     const size = toSafeInteger(status.size, 'head size')
     if (!status.ok) throw new AuditConflictError(expected.size, size)
     return { size, hash: toBytes(status.hash) }
+  }
+
+  /**
+   * Appends `events` (canonical JSON texts) as the next records, built by the database under the
+   * stream's lock on the head it holds (one statement, so no round trip while the lock is held and
+   * never a refusal for a moved head): returns the entry hashes of the records stored after `known`
+   * that the caller had not seen, and those of the new records, in order. The audit log uses it and
+   * recomputes every new record from what it sent to check the returned hashes.
+   *
+   * @throws {AuditLockTimeoutError} when the lock is not granted in time (nothing written).
+   * @throws {AuditCorruptionError} when the stored log does not continue `known`.
+   * @throws {AuditPgStoreError} when PostgreSQL refuses or cannot be reached.
+   */
+  async appendEvents(
+    known: StoreHead,
+    events: readonly string[],
+    recorded: string,
+  ): Promise<{ missed: Uint8Array[]; hashes: Uint8Array[] }> {
+    this.#writable()
+    checkHead(known, 'known')
+    type EventsRow = {
+      ok: boolean
+      size: string | null
+      missed: Uint8Array | null
+      hashes: Uint8Array | null
+    }
+    let row: EventsRow | undefined
+    try {
+      ;({
+        rows: [row],
+      } = await this.#pool.query<EventsRow>(
+        `SELECT ok, size::text AS size, missed, hashes FROM ${this.#q}.audit_append_events($1, $2, $3, $4, $5, $6)`,
+        [
+          this.stream,
+          known.size,
+          known.hash,
+          events.map((e) => utf8Encode(e)),
+          recorded,
+          this.#lockTimeoutMs,
+        ],
+      ))
+    } catch (error) {
+      throw this.#failure('appending records', error)
+    }
+    if (row === undefined) throw new AuditStoreError('appending records returned no status')
+    if (!row.ok)
+      throw new AuditCorruptionError("the stored log does not continue the writer's head", known.size)
+    const split = (b: Uint8Array | null): Uint8Array[] => {
+      const all = b === null ? new Uint8Array(0) : toBytes(b)
+      if (all.length % 32 !== 0) throw new AuditCorruptionError('a stored entry hash is malformed')
+      const out: Uint8Array[] = []
+      for (let at = 0; at < all.length; at += 32) out.push(all.subarray(at, at + 32))
+      return out
+    }
+    const missed = split(row.missed)
+    const hashes = split(row.hashes)
+    if (
+      toSafeInteger(row.size ?? '', 'head size') !== known.size + missed.length ||
+      hashes.length !== events.length
+    )
+      throw new AuditCorruptionError('the store answered an append with the wrong number of records')
+    return { missed, hashes }
   }
 
   read(from: number, to?: number, readOptions?: ReadOptions): AsyncIterable<StoredRecord> {
@@ -465,6 +548,24 @@ class PgStore implements PostgresAuditStore {
       throw dbError('reading checkpoints', error)
     }
     return rows.map(toCheckpoint)
+  }
+
+  /**
+   * {@link AuditStore.queryIndex} through the key table (schema version 4): complete for every
+   * committed record, since its rows are written in the append's transaction.
+   */
+  async queryIndex(query: IndexQuery): Promise<IndexAnswer | undefined> {
+    this.#live()
+    return keyIndexAnswer(
+      {
+        pool: this.#pool,
+        q: this.#q,
+        stream: this.stream,
+        pageSize: this.#readBatch,
+        live: () => this.#live(),
+      },
+      query,
+    )
   }
 
   async close(): Promise<void> {

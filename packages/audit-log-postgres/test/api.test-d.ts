@@ -2,7 +2,7 @@
  * The public API's types, checked by Vitest typecheck (and by `tsc -p tsconfig.test.json`): a
  * breaking change to an exported signature fails CI here before a user's build does.
  */
-import type { AuditStore, AuditStoreError } from '@safeguards/audit-log'
+import type { AuditStore, AuditStoreError, IndexAnswer, IndexQuery } from '@safeguards/audit-log'
 import { describe, expectTypeOf, test } from 'vitest'
 import {
   type AuditPgMigrationError,
@@ -27,6 +27,14 @@ describe('@safeguards/audit-log-postgres public types', () => {
     expectTypeOf(openPostgresStore).returns.resolves.toEqualTypeOf<PostgresAuditStore>()
     expectTypeOf<PostgresAuditStore>().toMatchTypeOf<AuditStore>()
     expectTypeOf(openPostgresStoreFromUrl).returns.resolves.toEqualTypeOf<PostgresAuditStore>()
+    // the key-table index is always there (AuditStore makes it optional)
+    expectTypeOf<PostgresAuditStore['queryIndex']>().toEqualTypeOf<
+      (query: IndexQuery) => Promise<IndexAnswer | undefined>
+    >()
+    expectTypeOf<PostgresAuditStore['appendEvents']>().returns.resolves.toEqualTypeOf<{
+      missed: Uint8Array[]
+      hashes: Uint8Array[]
+    }>()
   })
   test('migrations and roles', () => {
     expectTypeOf(migrate).parameters.toEqualTypeOf<[Queryable, MigrateOptions?]>()

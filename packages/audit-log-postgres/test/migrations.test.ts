@@ -6,6 +6,9 @@ import { migrateTo } from '../src/migrations.js'
 import { freshSchema, pgAvailable, type TestDb, urlFor } from './pg-harness.js'
 import { buildRecords } from './records.js'
 
+const EVENT =
+  '{"action":"R","agents":[{"requestor":true,"who":"user-9"}],"outcome":0,"patient":"patient-7","source":{"observer":"clinic-api"},"type":"rest"}'
+
 describe.skipIf(!pgAvailable)('migrate', () => {
   let db: TestDb
   beforeAll(async () => {
@@ -89,7 +92,7 @@ describe.skipIf(!pgAvailable)('migrate', () => {
         await app.query(`INSERT INTO ${s}.audit_stream (stream) VALUES ('old')`)
         expect((await v2Append({ size: 0, hash: ZERO_HASH }, 2)).rows[0]).toMatchObject({ ok: true })
 
-        expect(await migrate(v2.admin, { schema: v2.schema })).toMatchObject({ applied: [3], version: 3 })
+        expect(await migrate(v2.admin, { schema: v2.schema })).toMatchObject({ applied: [3, 4], version: 4 })
 
         // the existing stream has its lock rows; the writer may lock them, the reader and PUBLIC may not
         const { rows } = await v2.admin.query(
@@ -123,6 +126,11 @@ describe.skipIf(!pgAvailable)('migrate', () => {
           const store = await openPostgresStore({ pool: app, schema: v2.schema, stream })
           const head = await store.head()
           expect((await store.append(head, buildRecords(stream, head, 2, 'v3'))).size).toBe(head.size + 2)
+          // version 4's server-built append, from a stale head: the function was granted too
+          const built = await store.appendEvents(head, [EVENT], '2026-12-06T12:00:00.000Z')
+          expect(built.missed).toHaveLength(2)
+          expect(built.hashes).toHaveLength(1)
+          expect(await store.head()).toEqual({ size: head.size + 3, hash: built.hashes[0] })
           await store.appendCheckpoint(0, { size: head.size + 2, jws: '{"x":1}' })
           await store.close()
         }

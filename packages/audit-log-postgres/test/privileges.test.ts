@@ -5,6 +5,9 @@ import { grantAppRole, openPostgresStore } from '../src/index.js'
 import { freshSchema, pgAvailable, sqlStateOf as state, type TestDb, urlFor } from './pg-harness.js'
 import { buildRecords, leafHash } from './records.js'
 
+const EVENT =
+  '{"action":"R","agents":[{"requestor":true,"who":"user-9"}],"outcome":0,"patient":"patient-99812","source":{"observer":"clinic-api"},"type":"rest"}'
+
 const TABLES = [
   'audit_entry',
   'audit_stream',
@@ -43,6 +46,27 @@ describe.skipIf(!pgAvailable)('least privilege and append-only triggers', () => 
     await store.close()
   })
 
+  it('the application role appends server-built and queries the key table, but cannot write keys', async () => {
+    const store = await openPostgresStore({ pool: app, schema: db.schema, stream: 'keyed' })
+    const h0 = await store.head()
+    await store.append(h0, buildRecords('keyed', h0, 2))
+    // the server-built append, from a stale head: it answers with the two records missed
+    const built = await store.appendEvents(h0, [EVENT], '2026-12-06T12:00:00.000Z')
+    expect(built.missed).toHaveLength(2)
+    expect(await store.head()).toEqual({ size: 3, hash: built.hashes[0] })
+    const answer = await store.queryIndex({ patient: 'patient-99812', after: -1, size: 3 })
+    const seqs: number[] = []
+    for await (const r of answer!.records) seqs.push(r.seq)
+    expect(seqs).toEqual([0, 1, 2])
+    expect(
+      await state(app.query(`INSERT INTO ${s}.audit_entry_key VALUES ('keyed', 'p', 'Patient/forged', 0)`)),
+    ).toBe('42501')
+    const keys = `${s}.audit_entry_key`
+    for (const op of [`UPDATE ${keys} SET value = value`, `DELETE FROM ${keys}`, `TRUNCATE ${keys}`])
+      expect(await state(app.query(op))).toBe('42501')
+    await store.close()
+  })
+
   it('the application role cannot UPDATE, DELETE, TRUNCATE, disable triggers or change the schema', async () => {
     for (const t of TABLES) {
       // The writer holds UPDATE on the lock table only to lock its rows; the trigger refuses the UPDATE.
@@ -65,7 +89,7 @@ describe.skipIf(!pgAvailable)('least privilege and append-only triggers', () => 
     ).toBe('42501')
     expect(await state(app.query(`CREATE TABLE ${s}.evil (x int)`))).toBe('42501')
     expect(await state(app.query(`SET session_replication_role = replica`))).toBe('42501')
-    const { rows } = await app.query(`SELECT count(*)::int AS n FROM ${s}.audit_entry`)
+    const { rows } = await app.query(`SELECT count(*)::int AS n FROM ${s}.audit_entry WHERE stream = 'app'`)
     expect(rows[0].n).toBe(3)
   })
 

@@ -20,8 +20,15 @@ export function leafHash(bytes: Uint8Array): Uint8Array {
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 
-/** `n` records continuing `head` on `stream`. */
-export function buildRecords(stream: string, head: StoreHead, n: number, tag = 'w0'): AppendRecord[] {
+/** `n` records continuing `head` on `stream` (events from `eventOf` when given, `recorded` at that time). */
+export function buildRecords(
+  stream: string,
+  head: StoreHead,
+  n: number,
+  tag = 'w0',
+  eventOf?: (seq: number) => AuditEvent,
+  recorded = '2026-11-22T12:00:00.000Z',
+): AppendRecord[] {
   const out: AppendRecord[] = []
   let prev = head.hash
   for (let i = 0; i < n; i++) {
@@ -31,8 +38,8 @@ export function buildRecords(stream: string, head: StoreHead, n: number, tag = '
       stream,
       seq,
       prev: hex(prev),
-      recorded: '2026-11-22T12:00:00.000Z',
-      event: { ...event, requestId: `${tag}-${seq}` },
+      recorded,
+      event: eventOf?.(seq) ?? { ...event, requestId: `${tag}-${seq}` },
     })
     const hash = leafHash(bytes)
     out.push({ seq, bytes, hash, prevHash: prev })

@@ -1,9 +1,16 @@
-import { AuditClosedError, AuditConflictError, ZERO_HASH } from '@safeguards/audit-log'
+import {
+  AuditClosedError,
+  AuditConflictError,
+  openAuditLog,
+  type StoredRecord,
+  verifyLog,
+  ZERO_HASH,
+} from '@safeguards/audit-log'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AuditPgMigrationError, AuditPgStoreError, openPostgresStore } from '../src/index.js'
 import { DATABASE_URL, freshSchema, pgAvailable, type TestDb, uniqueName } from './pg-harness.js'
-import { buildRecords, headAfter, leafHash } from './records.js'
+import { buildRecords, event, headAfter, leafHash } from './records.js'
 
 describe.skipIf(!pgAvailable)('openPostgresStore: the AuditStore contract', () => {
   let db: TestDb
@@ -122,6 +129,42 @@ describe.skipIf(!pgAvailable)('openPostgresStore: the AuditStore contract', () =
     await b.close() // idempotent
     await expect(b.head()).rejects.toBeInstanceOf(AuditClosedError)
     expect(() => b.read(0)).toThrow(AuditClosedError)
+  })
+
+  it('builds server-side exactly the records the log builds, and the log refuses a store that builds others', async () => {
+    const store = await openPostgresStore({ pool: db.admin, schema: db.schema, stream: 'built' })
+    // through the log (server-built): every stored record is the one the log would have written
+    const log = await openAuditLog({
+      store,
+      closeStore: false,
+      clock: { now: () => Date.parse('2026-12-06T12:00:00Z') },
+    })
+    await Promise.all([1, 2, 3].map((i) => log.append({ ...event, requestId: `b-${i}` })))
+    await log.close()
+    const stored: StoredRecord[] = []
+    for await (const r of store.read(0)) stored.push(r)
+    const expected = buildRecords(
+      'built',
+      { size: 0, hash: ZERO_HASH },
+      3,
+      'x',
+      (seq) => ({ ...event, requestId: `b-${seq + 1}` }),
+      '2026-12-06T12:00:00.000Z',
+    ).map((r) => Buffer.from(r.bytes).toString())
+    expect(stored.map((r) => Buffer.from(r.bytes).toString())).toEqual(expected)
+    expect((await verifyLog(store)).ok).toBe(true)
+    // a store whose server-built hashes differ from what the log computes is refused, fail closed
+    const lying = {
+      ...store,
+      appendEvents: async (...args: Parameters<typeof store.appendEvents>) => {
+        const answer = await store.appendEvents(...args)
+        return { missed: answer.missed, hashes: answer.hashes.map(() => new Uint8Array(32)) }
+      },
+    }
+    const liar = await openAuditLog({ store: lying, closeStore: false })
+    await expect(liar.append(event)).rejects.toMatchObject({ code: 'ERR_AUDIT_CORRUPT' })
+    await liar.close().catch(() => undefined)
+    await store.close()
   })
 
   it('rejects malformed appends before touching the database', async () => {

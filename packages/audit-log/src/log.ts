@@ -18,7 +18,14 @@
  *
  * @module
  */
-import { bytesToHex, type Clock, isSafeguardsError, systemClock, utf8Encode } from '@safeguards/core'
+import {
+  bytesToHex,
+  type Clock,
+  isSafeguardsError,
+  systemClock,
+  timingSafeEqual,
+  utf8Encode,
+} from '@safeguards/core'
 import type { AnchorSink } from './anchor.js'
 import {
   type CheckpointSigner,
@@ -34,7 +41,7 @@ import { leafHashOf, sha256Fast } from './internal/sha256.js'
 import { CompactRange } from './merkle.js'
 import { type AuditQuery, type QueryOptions, type QueryResult, queryLog } from './query.js'
 import { type AuditEvent, formatRecorded, validateEvent } from './record.js'
-import type { AppendRecord, AuditStore, StoredCheckpoint, TailRecovery } from './store.js'
+import type { AppendRecord, AuditStore, StoredCheckpoint, StoreHead, TailRecovery } from './store.js'
 
 /** Timer functions (inject fakes in tests). */
 export interface Timers {
@@ -109,6 +116,32 @@ export interface AuditLog {
   query(query: AuditQuery, options?: QueryOptions): Promise<QueryResult>
   /** Flushes, writes a final checkpoint, stops the timer and (by default) closes the store. */
   close(): Promise<void>
+}
+
+/**
+ * A store that builds the records itself, under its writer lock, from the events and the recorded
+ * time (the PostgreSQL store): `appendEvents` returns the entry hashes of the records stored after
+ * `known` that this writer had not seen, then those of the new records. The log recomputes the new
+ * records from what it sent and checks those hashes.
+ */
+interface BuildingStore {
+  appendEvents(
+    known: StoreHead,
+    events: readonly string[],
+    recorded: string,
+  ): Promise<{ missed: readonly Uint8Array[]; hashes: readonly Uint8Array[] }>
+}
+
+function buildingStore(store: AuditStore): BuildingStore | undefined {
+  const s = store as Partial<BuildingStore>
+  return typeof s.appendEvents === 'function' ? (s as BuildingStore) : undefined
+}
+
+/** A batch encoded on a head: its records, their entry hashes as hex, and the new head hash. */
+interface Encoded {
+  out: AppendRecord[]
+  hexes: string[]
+  last: Uint8Array
 }
 
 interface Pending {
@@ -295,6 +328,8 @@ class Log implements AuditLog {
   }
 
   async #drain(): Promise<void> {
+    const building = buildingStore(this.#store)
+    if (building !== undefined) return this.#drainBuilt(building)
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#maxBatch)
       try {
@@ -307,6 +342,72 @@ class Log implements AuditLog {
         await this.#checkpointNow().catch(this.#onError)
       }
     }
+  }
+
+  /**
+   * {@link Log.#drain} on a store that builds the records under its lock: one call per batch, never
+   * refused for a moved head; the records the store built are recomputed here and their hashes
+   * compared, so the store can only make the append fail, never record something else.
+   */
+  async #drainBuilt(store: BuildingStore): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, this.#maxBatch)
+      try {
+        const events = batch.map((p) => p.event)
+        const recorded = formatRecorded(this.#clock.now())
+        const known = { size: this.#range.size, hash: this.#hash }
+        const { missed, hashes } = await store.appendEvents(known, events, recorded)
+        for (const h of missed) this.#range.append(h)
+        this.#hash = missed[missed.length - 1] ?? this.#hash
+        const encoded = this.#encode(events, recorded)
+        for (let i = 0; i < encoded.out.length; i++) {
+          const r = encoded.out[i]!
+          const h = hashes[i]
+          if (h === undefined || !timingSafeEqual(h, r.hash))
+            throw new AuditCorruptionError('the store recorded something other than the event sent', r.seq)
+        }
+        const results = this.#commit(encoded, 0)
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!)
+      } catch (e) {
+        for (const p of batch) p.reject(e)
+      }
+      if (this.#signer !== undefined && this.#sinceCheckpoint >= this.#everyRecords) {
+        await this.#checkpointNow().catch(this.#onError)
+      }
+    }
+  }
+
+  /** Encodes events as records continuing this writer's head. */
+  #encode(all: readonly string[], recorded = formatRecorded(this.#clock.now())): Encoded {
+    const out: AppendRecord[] = []
+    let prev = this.#hash
+    let seq = this.#range.size
+    let capacity = 0
+    for (const event of all) capacity += event.length + 201 + this.stream.length
+    const arena = new RecordArena(capacity)
+    // The hex of each entry hash is both the next record's `prev` and this record's result.
+    const hexes: string[] = []
+    let prevHex = hex(prev)
+    for (const event of all) {
+      const [leafInput, bytes] = arena.put(recordText(event, prevHex, recorded, seq, this.stream))
+      const hash = sha256Fast(leafInput)
+      out.push({ seq, bytes, hash, prevHash: prev })
+      prevHex = hex(hash)
+      hexes.push(prevHex)
+      prev = hash
+      seq++
+    }
+    return { out, hexes, last: prev }
+  }
+
+  /** Takes a stored batch into this writer's state; the results of its last `out.length - skip` records. */
+  #commit({ out, hexes, last }: Encoded, skip: number): AppendResult[] {
+    for (const r of out) this.#range.append(r.hash)
+    this.#hash = last
+    this.#sinceCheckpoint += out.length
+    const results: AppendResult[] = []
+    for (let i = skip; i < out.length; i++) results.push({ seq: out[i]!.seq, hash: hexes[i]! })
+    return results
   }
 
   #recoveryEvent(r: TailRecovery): string {
@@ -332,27 +433,9 @@ class Log implements AuditLog {
     for (let attempt = 0; ; attempt++) {
       const all = recoveries.length > 0 ? [...recoveries, ...events] : events
       const expected = { size: this.#range.size, hash: this.#hash }
-      const recorded = formatRecorded(this.#clock.now())
-      const out: AppendRecord[] = []
-      let prev = this.#hash
-      let seq = expected.size
-      let capacity = 0
-      for (const event of all) capacity += event.length + 201 + this.stream.length
-      const arena = new RecordArena(capacity)
-      // The hex of each entry hash is both the next record's `prev` and this record's result.
-      const hexes: string[] = []
-      let prevHex = hex(prev)
-      for (const event of all) {
-        const [leafInput, bytes] = arena.put(recordText(event, prevHex, recorded, seq, this.stream))
-        const hash = sha256Fast(leafInput)
-        out.push({ seq, bytes, hash, prevHash: prev })
-        prevHex = hex(hash)
-        hexes.push(prevHex)
-        prev = hash
-        seq++
-      }
+      const encoded = this.#encode(all)
       try {
-        await this.#store.append(expected, out)
+        await this.#store.append(expected, encoded.out)
       } catch (e) {
         const more = this.#store.takeRecoveries?.() ?? []
         recoveries = [...recoveries, ...more.map((r) => this.#recoveryEvent(r))]
@@ -363,9 +446,7 @@ class Log implements AuditLog {
         }
         throw e
       }
-      for (const r of out) this.#range.append(r.hash)
-      this.#hash = prev
-      this.#sinceCheckpoint += out.length
+      const results = this.#commit(encoded, encoded.out.length - events.length)
       const more = this.#store.takeRecoveries?.() ?? []
       if (more.length > 0) {
         // The store cut a torn tail while taking its lock; record that right away.
@@ -376,9 +457,6 @@ class Log implements AuditLog {
             reject: this.#onError,
           })
       }
-      const skip = out.length - events.length
-      const results: AppendResult[] = []
-      for (let i = skip; i < out.length; i++) results.push({ seq: out[i]!.seq, hash: hexes[i]! })
       return results
     }
   }

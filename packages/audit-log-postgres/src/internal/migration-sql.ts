@@ -362,3 +362,160 @@ $do$;
 DROP FUNCTION {{schema}}.audit_append_v2(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[]);
 DROP FUNCTION {{schema}}.audit_append_checkpoint_v2(text, bigint, bigint, bytea);
 `
+
+// Query keys (issue 16): the record body is bytea and convert_from is only STABLE, so PostgreSQL
+// refuses an expression index over it. Version 4 keeps the keys a query narrows by in a table of
+// their own, audit_entry_key, one row per (record, key): kind 'p' for the event's patient, 'a' for
+// the who of each agent (once per distinct who). Its primary key (stream, kind, value, seq) is the
+// index: a patient's or a user's records are one range scan, in seq order. An AFTER INSERT
+// statement trigger fills it from the inserted rows' JSON in the same transaction as the append,
+// whoever inserts them, so the table is exactly as complete as audit_entry (a failed append leaves
+// no key rows; no separate watermark to keep). The trigger function is SECURITY DEFINER (the owner
+// inserts the keys): writer roles need no privilege on the key table, so they cannot forge keys.
+// The keys are derived data, append-only like the rest; existing records are keyed by this
+// migration (same extraction, one INSERT … SELECT). A body that is not JSON cannot be stored by the
+// log (it writes canonical JSON of validated events, whose strings are printable ASCII), so the
+// extraction does not guard against one: such an insert fails, as would the migration.
+export const V4: string = String.raw`
+CREATE TABLE {{schema}}.audit_entry_key (
+  stream text   NOT NULL,
+  kind   "char" NOT NULL CHECK (kind IN ('p', 'a')),
+  value  text   NOT NULL,
+  seq    bigint NOT NULL,
+  PRIMARY KEY (stream, kind, value, seq)
+);
+
+CREATE TRIGGER audit_entry_key_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {{schema}}.audit_entry_key
+  FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.audit_refuse_change();
+
+-- The keys of one record body: its event's patient, and the distinct who of its agents. No SET
+-- clause, so PostgreSQL inlines it into the statements that call it (a per-row call with a SET
+-- clause doubled the cost of an append); those pin search_path themselves, and the names it uses
+-- are schema-qualified.
+CREATE FUNCTION {{schema}}.audit_record_keys(p_body bytea) RETURNS TABLE (kind "char", value text)
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+  WITH e AS (SELECT pg_catalog.convert_from(p_body, 'UTF8')::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'event' AS ev)
+  SELECT 'p'::"char", e.ev OPERATOR(pg_catalog.->>) 'patient' FROM e
+   WHERE pg_catalog.jsonb_typeof(e.ev OPERATOR(pg_catalog.->) 'patient') = 'string'
+  UNION
+  SELECT 'a'::"char", a OPERATOR(pg_catalog.->>) 'who'
+    FROM e, pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof(e.ev OPERATOR(pg_catalog.->) 'agents') = 'array'
+                                 THEN e.ev OPERATOR(pg_catalog.->) 'agents' ELSE '[]'::pg_catalog.jsonb END) a
+   WHERE pg_catalog.jsonb_typeof(a OPERATOR(pg_catalog.->) 'who') = 'string'
+$fn$;
+
+CREATE FUNCTION {{schema}}.audit_entry_keys() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+  INSERT INTO {{schema}}.audit_entry_key (stream, kind, value, seq)
+    SELECT n.stream, k.kind, k.value, n.seq FROM new_rows n, {{schema}}.audit_record_keys(n.body) k;
+  RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER audit_entry_keys AFTER INSERT ON {{schema}}.audit_entry
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.audit_entry_keys();
+
+INSERT INTO {{schema}}.audit_entry_key (stream, kind, value, seq)
+  SELECT e.stream, k.kind, k.value, e.seq FROM {{schema}}.audit_entry e, {{schema}}.audit_record_keys(e.body) k;
+
+-- Server-built append: the writer sends its events (canonical JSON), the recorded time and the head
+-- it knows; under the stream's lock the function reads the head, builds each record exactly as the
+-- log does ({"event":…,"prev":"…","recorded":"…","seq":…,"stream":"…","v":1}, RFC 8785 order) with
+-- its leaf hash, inserts them and returns the hashes of the records the writer had not seen and
+-- of the new ones (concatenated). One autocommit statement: no round trip while the lock is held,
+-- and never a refusal for a moved head. ok = false (nothing written) only when the writer's head
+-- is not in the stored log at all. The writer recomputes the records from what it sent and
+-- compares the hashes, so a server that built anything else is caught.
+CREATE FUNCTION {{schema}}.audit_append_events(
+    p_stream text, p_known bigint, p_known_hash bytea, p_events bytea[], p_recorded text,
+    p_lock_timeout_ms integer DEFAULT 5000)
+  RETURNS TABLE (ok boolean, size bigint, missed bytea, hashes bytea)
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  caller_lock_timeout text := current_setting('lock_timeout');
+  m_first bigint;
+  m_last bigint;
+  m_n bigint;
+  m_all bytea;
+  tail bytea;
+  head bytea;
+  n_size bigint;
+  seqs bigint[] := '{}';
+  prevs bytea[] := '{}';
+  hs bytea[] := '{}';
+  bodies bytea[] := '{}';
+  all_h bytea := ''::bytea;
+  body bytea;
+  h bytea;
+BEGIN
+  IF p_lock_timeout_ms IS NULL OR p_lock_timeout_ms < 1 THEN
+    RAISE EXCEPTION 'lock timeout must be at least 1 ms' USING ERRCODE = '22023';
+  END IF;
+  IF p_recorded IS NULL OR p_recorded !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$'
+     OR p_known IS NULL OR p_known < 0 OR octet_length(p_known_hash) IS DISTINCT FROM 32 THEN
+    RAISE EXCEPTION 'malformed append' USING ERRCODE = '22023';
+  END IF;
+  PERFORM set_config('lock_timeout', p_lock_timeout_ms::text, true);
+  PERFORM 1 FROM {{schema}}.audit_stream_lock l WHERE l.stream = p_stream AND l.scope = 'entries' FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'audit stream % is not registered', p_stream USING ERRCODE = 'SGA02';
+  END IF;
+  SELECT min(e.seq), max(e.seq), count(*), string_agg(e.entry_hash, ''::bytea ORDER BY e.seq)
+    INTO m_first, m_last, m_n, m_all
+    FROM {{schema}}.audit_entry e WHERE e.stream = p_stream AND e.seq >= p_known - 1;
+  IF (m_n > 0 AND (m_first <> greatest(p_known - 1, 0) OR m_last - m_first + 1 <> m_n))
+     OR (p_known > 0 AND (m_n = 0 OR substring(m_all from 1 for 32) <> p_known_hash)) THEN
+    PERFORM set_config('lock_timeout', caller_lock_timeout, true);
+    RETURN QUERY SELECT false, m_last + 1, NULL::bytea, NULL::bytea;
+    RETURN;
+  END IF;
+  tail := CASE WHEN p_known > 0 THEN substring(m_all from 33) ELSE coalesce(m_all, ''::bytea) END;
+  n_size := p_known + octet_length(tail) / 32;
+  head := CASE WHEN octet_length(tail) > 0 THEN substring(tail from octet_length(tail) - 31) ELSE p_known_hash END;
+  FOR i IN 1 .. coalesce(array_length(p_events, 1), 0) LOOP
+    body := convert_to('{"event":', 'UTF8') || p_events[i] || convert_to(format(
+      ',"prev":"%s","recorded":"%s","seq":%s,"stream":"%s","v":1}',
+      encode(head, 'hex'), p_recorded, n_size + i - 1, p_stream), 'UTF8');
+    h := sha256('\x00'::bytea || body);
+    seqs[i] := n_size + i - 1;
+    prevs[i] := head;
+    hs[i] := h;
+    bodies[i] := body;
+    all_h := all_h || h;
+    head := h;
+  END LOOP;
+  INSERT INTO {{schema}}.audit_entry (stream, seq, prev_hash, entry_hash, body)
+    SELECT p_stream, u.seq, u.prev, u.hash, u.body FROM unnest(seqs, prevs, hs, bodies) AS u (seq, prev, hash, body);
+  PERFORM set_config('lock_timeout', caller_lock_timeout, true);
+  RETURN QUERY SELECT true, n_size, tail, all_h;
+END
+$fn$;
+
+REVOKE ALL ON FUNCTION {{schema}}.audit_append_events(text, bigint, bytea, bytea[], text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION {{schema}}.audit_record_keys(bytea) FROM PUBLIC;
+REVOKE ALL ON FUNCTION {{schema}}.audit_entry_keys() FROM PUBLIC;
+REVOKE ALL ON TABLE {{schema}}.audit_entry_key FROM PUBLIC;
+
+-- Every role that may read the records may read their keys (queries run as the application role),
+-- and every role that may append may append server-built: no need to run grantAppRole again.
+DO $do$
+DECLARE
+  g record;
+BEGIN
+  FOR g IN
+    SELECT a.grantee::regrole::text AS role, 'SELECT ON TABLE {{schema}}.audit_entry_key' AS what
+      FROM pg_catalog.pg_class c CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) a
+     WHERE c.oid = '{{schema}}.audit_entry'::regclass
+       AND a.privilege_type = 'SELECT' AND a.grantee <> 0 AND a.grantee <> c.relowner
+    UNION
+    SELECT a.grantee::regrole::text, 'EXECUTE ON FUNCTION {{schema}}.audit_append_events(text, bigint, bytea, bytea[], text, integer)'
+      FROM pg_catalog.pg_proc p CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
+     WHERE p.oid = '{{schema}}.audit_append(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[], integer)'::regprocedure
+       AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0 AND a.grantee <> p.proowner
+  LOOP
+    EXECUTE format('GRANT %s TO %s', g.what, g.role);
+  END LOOP;
+END
+$do$;
+`

@@ -1,0 +1,136 @@
+/**
+ * Writer scaling on one PostgreSQL stream (issue 16 §1), every figure durable (acknowledged after
+ * COMMIT), 64 appends in flight per process, side by side in one run with alternating rounds:
+ * - eight writer processes against one, both with the query keys kept (target: eight ≥ one);
+ * - the cost of keeping the query keys: the same writers on a schema whose key trigger is disabled
+ *   (target: ≥ 0.9×, so upkeep costs ≤ 10%), with one process and with eight;
+ * - eight writers appending server-built (the database builds each batch under the stream's lock,
+ *   one statement) against the optimistic protocol used before (build on the known head; refused,
+ *   catch up, rebuild, retry).
+ * - the key upkeep again without the writers' own work and their handoffs: one connection appending
+ *   64-record batches through `store.append`, keyed schema against unkeyed, in many short
+ *   alternating rounds (the busy shared host makes the process fleets above noisy).
+ * Each of our fleet runs is checked afterwards: no fork, no gap, `verifyLog` passes.
+ */
+import { randomBytes } from 'node:crypto'
+import { type StoreHead, ZERO_HASH } from '@safeguards/audit-log'
+import pg from 'pg'
+import type { CustomSide, OpSide, Scenario } from '../../../scripts/bench/types.ts'
+import { migrate, openPostgresStore, type PostgresAuditStore } from '../src/index.js'
+import { buildRecords } from '../test/records.js'
+import { checkStream, DATABASE_URL, fleet, type WorkerMode } from './fleet.js'
+
+const MS = Number(process.env.SG_BENCH_MS ?? 4000)
+const ROUNDS = Number(process.env.SG_BENCH_ROUNDS ?? 3)
+const tag = `${process.pid}_${randomBytes(4).toString('hex')}`
+const keyed = `sg_alp_wbench_${tag}`
+const unkeyed = `sg_alp_wbench_nokeys_${tag}`
+let admin: pg.Pool | undefined
+let run = 0
+
+function side(label: string, mode: WorkerMode, schema: () => string, processes: number): CustomSide {
+  return {
+    name: `${label}: ${processes} process(es) × 64 in flight`,
+    async measure() {
+      const stream = `w-${++run}`
+      const rate = await fleet(mode, schema(), stream, processes, MS)
+      return { value: rate, extra: await checkStream(admin!, schema(), stream) }
+    },
+  }
+}
+
+const stores: PostgresAuditStore[] = []
+
+/** Appends one 64-record batch per op through `store.append` (records built like the log's). */
+function batchSide(label: string, schema: () => string): OpSide {
+  let store: PostgresAuditStore | undefined
+  let head: StoreHead = { size: 0, hash: ZERO_HASH }
+  return {
+    name: `${label}: store.append, 64-record batches, one connection`,
+    async op() {
+      store ??= await openPostgresStore({ pool: admin!, schema: schema(), stream: 'batches' })
+      if (!stores.includes(store)) stores.push(store)
+      const out = buildRecords(
+        'batches',
+        head,
+        64,
+        'b',
+        (seq) => ({
+          type: 'rest',
+          action: 'R',
+          outcome: 0,
+          agents: [{ who: `Practitioner/${seq % 2000}`, requestor: true, role: ['doctor'] }],
+          source: { observer: 'ehr-api', site: 'clinic-7' },
+          patient: `Patient/${seq % 50_000}`,
+          entities: [{ what: `Observation/${seq}`, type: '2', role: '4' }],
+        }),
+        '2026-12-06T12:00:00.000Z',
+      )
+      head = await store.append(head, out)
+    },
+  }
+}
+
+async function setup(): Promise<void> {
+  if (admin !== undefined) return
+  admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 })
+  await migrate(admin, { schema: keyed })
+  await migrate(admin, { schema: unkeyed })
+  await admin.query(`ALTER TABLE "${unkeyed}".audit_entry DISABLE TRIGGER audit_entry_keys`)
+}
+
+async function teardown(): Promise<void> {
+  if (admin === undefined) return
+  for (const store of stores.splice(0)) await store.close()
+  await admin.query(`DROP SCHEMA IF EXISTS "${keyed}" CASCADE`)
+  await admin.query(`DROP SCHEMA IF EXISTS "${unkeyed}" CASCADE`)
+  await admin.end()
+  admin = undefined
+}
+
+const withKeys = (): string => keyed
+const withoutKeys = (): string => unkeyed
+const common = { unit: 'events/s', rounds: ROUNDS, setup, teardown }
+
+const scenarios: Scenario[] = [
+  {
+    name: 'PostgreSQL writers: 8 processes vs 1 (query keys kept)',
+    ...common,
+    ours: side('audit log, server-built, with keys', 'ours', withKeys, 8),
+    anchor: side('audit log, server-built, with keys', 'ours', withKeys, 1),
+    target: { ratio: 1, text: '8 writers ≥ 1 writer' },
+  },
+  {
+    name: 'PostgreSQL writers: query-key upkeep, 1 process',
+    ...common,
+    ours: side('with keys', 'ours', withKeys, 1),
+    anchor: side('key trigger disabled', 'ours', withoutKeys, 1),
+    target: { ratio: 0.9, text: 'upkeep ≤ 10%' },
+  },
+  {
+    name: 'PostgreSQL writers: query-key upkeep, 8 processes',
+    ...common,
+    ours: side('with keys', 'ours', withKeys, 8),
+    anchor: side('key trigger disabled', 'ours', withoutKeys, 8),
+    target: { ratio: 0.9, text: 'upkeep ≤ 10%' },
+  },
+  {
+    name: 'PostgreSQL writers: server-built vs optimistic retries, 8 processes',
+    ...common,
+    ours: side('server-built', 'ours', withKeys, 8),
+    anchor: side('optimistic (before)', 'optimistic', withKeys, 8),
+  },
+  {
+    name: 'PostgreSQL writers: query-key upkeep, 64-record durable appends on one connection',
+    unit: 'batches/s',
+    ours: batchSide('with keys', withKeys),
+    anchor: batchSide('key trigger disabled', withoutKeys),
+    target: { ratio: 0.9, text: 'upkeep ≤ 10%' },
+    timeMs: 12_000,
+    rounds: 12,
+    setup,
+    teardown,
+  },
+]
+
+export default scenarios
