@@ -22,9 +22,11 @@ import {
   type Clock,
   createEmitter,
   type EventSink,
+  hmac,
   isSafeguardsError,
   randomBytes,
   systemClock,
+  utf8Encode,
 } from '@safeguards/core'
 import { errorCode } from '@safeguards/core/node'
 import { createEnvelope, KeyringFileError, LocalKeyring } from '@safeguards/envelope'
@@ -39,6 +41,8 @@ import { connectRedis, memoryChallenges, type RedisClient, redisChallenges } fro
 import { CLINIC_SOURCE, type ClinicApp, type ClinicServices } from './context.js'
 import { clinicPolicy } from './policy.js'
 import { openRecords } from './records.js'
+import { type RequestContexts, requestContexts } from './request-context.js'
+import { type ClinicReview, clinicReview } from './review.js'
 import { mountAdminRoutes } from './routes/admin.js'
 import { mountAuthRoutes } from './routes/auth.js'
 import { mountChartRoutes } from './routes/charts.js'
@@ -101,6 +105,8 @@ export interface Clinic {
   readonly staff: readonly StaffSeed[]
   /** Paths an operator (the demo) uses: the file audit log (embedded mode), its anchor, the records, the backups. */
   readonly paths: { audit: string; anchor: string; records: string; backups: string }
+  /** Activity review of the audit log: the monitor, and patients' access reports with proofs. */
+  readonly review: ClinicReview
   /** Verifies an audit log directory (for example a copy) with this clinic's checkpoint key. */
   verifyAuditDir(dir: string): Promise<VerifyReport>
   /**
@@ -124,6 +130,19 @@ async function openOrCreateKeyring(
     if (e instanceof KeyringFileError && existsSync(path)) return LocalKeyring.open(path, options)
     throw e
   }
+}
+
+/**
+ * How a sign-in for an account that does not exist is recorded: as a keyed pseudonym of the name
+ * typed, never the name itself (people type their password into the username field). Distinct names
+ * stay distinct, so a password spray over made-up names is still counted account by account. The
+ * key is derived from the pseudonym key for this one use (a username never shares a pseudonym with
+ * a patient id).
+ */
+function unknownAccounts(pseudonymKey: Uint8Array): (username: string) => string {
+  const key = hmac('sha256', pseudonymKey, utf8Encode('clinic-api.unknown-account.v1'))
+  const ps = createPseudonymizer(key, { keyId: 'login' })
+  return (username) => ps.pseudonym(`username:${username}`)
 }
 
 /** The directories of a clinic, created if missing (the file log's only in embedded mode). */
@@ -193,8 +212,11 @@ function clinicApp(
   s: ClinicServices,
   admin: Parameters<typeof mountAdminRoutes>[2],
   demo: ClinicOptions['demo'],
+  requests: RequestContexts,
 ) {
   const app: ClinicApp = new Hono()
+  // First: the caller's address, for the audit records the request's operations write.
+  app.use('*', requests.middleware)
   app.use('*', async (c, next) => {
     c.set('requestId', bytesToHex(randomBytes(8)))
     await next()
@@ -245,11 +267,11 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     clock,
   })
   const { log } = auditLog
-  // The one audit sink (patients recorded as keyed pseudonyms), critical; rbac takes it isolated.
-  const sinkOptions = {
-    source: CLINIC_SOURCE,
-    pseudonymize: createPseudonymizer(secrets.pseudonymKey, { keyId: 'clinic' }),
-  }
+  // The one audit sink (patients recorded as keyed pseudonyms, the caller's address on every
+  // record written while serving a request), critical; rbac takes it isolated.
+  const requests = requestContexts()
+  const pseudonymize = createPseudonymizer(secrets.pseudonymKey, { keyId: 'clinic' })
+  const sinkOptions = { source: CLINIC_SOURCE, pseudonymize, network: requests.network }
   const target = options.wrapAuditLog?.(log) ?? log
   const audit = auditSink(target, sinkOptions)
   const isolated = auditSink(target, { ...sinkOptions, critical: false })
@@ -294,6 +316,7 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     hasher,
     verifiers: seeded.verifiers,
     totpSecrets: seeded.totpSecrets,
+    unknownAccount: unknownAccounts(secrets.pseudonymKey),
   }
   const app = clinicApp(
     services,
@@ -306,6 +329,7 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
       backupPublic: await importVerificationKeys(secrets.backupKey.publicJwk),
     },
     options.demo,
+    requests,
   )
 
   return {
@@ -313,6 +337,12 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     dataDir,
     staff: seeded.staff,
     paths,
+    review: clinicReview({
+      log,
+      store: auditLog.store,
+      pseudonymize,
+      checkpointKey: secrets.checkpointKey.publicJwk,
+    }),
     verifyAuditDir: (dir) => auditLog.verifyDir(dir),
     copyAuditLog: (dir) => auditLog.copyTo(dir),
     async close() {

@@ -40,6 +40,8 @@ export interface ClinicServices {
   readonly verifiers: ReadonlyMap<string, string>
   /** The TOTP secret of each seeded user, by user id. */
   readonly totpSecrets: ReadonlyMap<string, Uint8Array>
+  /** The recorded actor of a sign-in for an unknown username (a keyed pseudonym of the name). */
+  readonly unknownAccount: (username: string) => string
 }
 
 /** The source of the events the clinic emits itself. */

@@ -6,6 +6,10 @@
  * sessions in memory). With `DATABASE_URL` and `REDIS_URL` set it starts TWO instances on
  * PostgreSQL and Redis (a schema and a key prefix of its own, removed at the end) and also shows a
  * session and a logout crossing instances and one audit chain written by both.
+ *
+ * It ends at night: a nurse browses charts outside her care team and a password spray hits the
+ * sign-in; the monitor flags both, the privacy officer dispositions them, and a patient's access
+ * report lists every access to the chart, each row with a proof checked offline.
  */
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -14,6 +18,13 @@ import { pathToFileURL } from 'node:url'
 import { bytesToHex, manualClock, randomBytes } from '@safeguards/core'
 import { secretFromBase32, totpCode } from '@safeguards/mfa'
 import { type RunningClinic, type SharedStateOptions, STAFF_USERNAMES, startClinic } from './clinic.js'
+import {
+  advanceToNight,
+  browseAtNight,
+  checkedAccessReport,
+  SPRAYED_USERNAMES,
+  sprayPasswords,
+} from './night.js'
 import { generateClinicSecrets } from './secrets.js'
 import { redactUrl } from './server.js'
 import { removeSharedState } from './shared-state.js'
@@ -72,6 +83,56 @@ export function demoShared(
       `${db === '' ? 'REDIS_URL is set but DATABASE_URL is not' : 'DATABASE_URL is set but REDIS_URL is not'}: set both to run on PostgreSQL and Redis, or neither for the embedded defaults`,
     )
   return db === '' ? null : { databaseUrl: db, redisUrl: redis }
+}
+
+type Step = (title: string, hipaa: string) => void
+
+/** The night, the activity review and the access report (issue 16 §4; the scenario is `night.ts`). */
+async function nightReview(clinic: RunningClinic, step: Step, say: (s: string) => void): Promise<void> {
+  step(
+    'At night: a nurse browses charts outside her care team; a password spray hits the sign-in',
+    '164.308(a)(5)(ii)(C) log-in monitoring; 164.502(b) minimum necessary; 164.308(a)(3)(ii)(A) workforce supervision',
+  )
+  say(`the demo clock moves to ${new Date(await advanceToNight(clinic)).toISOString()}`)
+  for (const r of await browseAtNight(clinic)) say(`nurse GET ${r.path}: HTTP ${r.status}`)
+  const statuses = await sprayPasswords(clinic)
+  say(
+    `password spray: ${SPRAYED_USERNAMES.length} usernames (real and made up), one common password each, from one address: HTTP ${[...new Set(statuses)].join(', ')}; every attempt recorded with the caller's address, a made-up name as a keyed pseudonym`,
+  )
+
+  step(
+    'Activity review: the monitor flags both; the privacy officer dispositions the findings',
+    '164.308(a)(1)(ii)(D) information system activity review; 164.308(a)(6)(ii) response and reporting',
+  )
+  const result = await clinic.review.run()
+  say(
+    `reviewed ${result.records} records (seq ${result.firstSeq}-${result.lastSeq}) with the care-team resolver: ${result.findings.length} findings, ${result.damaged} damaged, ${result.unknown.total} undecided`,
+  )
+  for (const f of result.findings)
+    say(
+      `${f.detector} (${f.severity}) ${f.who ?? f.address}: ${f.count} record(s), seqs ${f.seqs.join(',')}${f.patients ? `, ${f.patients.length} patient(s)` : ''}, id ${f.id}`,
+    )
+  // DISPOSITION: the findings lifecycle store (issue 16 §3, being built in @safeguards/monitor)
+  // records the privacy officer's disposition of each finding; wire it in here when it lands.
+  say(
+    `privacy officer: each finding's disposition is recorded in the case system (${result.findings.length} findings)`,
+  )
+
+  step(
+    "A patient's access report: every access to the chart, each row with a proof checked offline",
+    '164.312(b) audit controls; 164.308(a)(1)(ii)(D) activity review; 164.528 accounting (access report)',
+  )
+  const { report, verdicts, tampered } = await checkedAccessReport(clinic, 'p-2')
+  say(
+    `access report for p-2 (stored as a pseudonym): ${report.rows.length} rows, proven against the signed checkpoint of size ${report.checkpoint?.size}`,
+  )
+  for (const [i, r] of report.rows.entries())
+    say(
+      `seq ${r.seq} ${r.time} ${r.who} ${r.action} ${r.interaction.join('/') || r.type} outcome ${r.outcome}${r.emergency ? ' BTG' : ''}: proof ${verdicts[i]?.valid ? 'ok' : 'REFUSED'}`,
+    )
+  say(
+    `offline check with the checkpoint public key only: ${verdicts.filter((v) => v.valid).length}/${verdicts.length} proofs hold; a row with its outcome rewritten: ${tampered?.valid === false ? `refused (${tampered.reason})` : 'ACCEPTED'}`,
+  )
 }
 
 /** Runs the walkthrough; `print` receives each line. */
@@ -304,6 +365,7 @@ export async function runDemo(
     say(
       `a copy with a file lost: ${d.body.status} (exit ${d.body.exitCode}), alert codes ${JSON.stringify(d.body.alert)}`,
     )
+    await nightReview(clinic, step, say)
     print('\nwalkthrough complete.')
   } finally {
     for (const c of instances) await c.stop()

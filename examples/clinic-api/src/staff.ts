@@ -1,6 +1,6 @@
 /**
- * The clinic's seeded data: staff (with their roles and care teams) and two patients, whose PHI
- * fields are encrypted at rest by `records.ts`.
+ * The clinic's seeded data: staff (with their roles and care teams) and four patients (fictitious),
+ * whose PHI fields are encrypted at rest by `records.ts`.
  */
 import type { Role } from './policy.js'
 
@@ -67,5 +67,21 @@ export const PATIENTS: Readonly<Record<string, Readonly<Record<string, string>>>
     diagnosis: 'Atrial fibrillation (I48.91)',
     notes: 'Apixaban 5 mg twice daily; last INR n/a',
     insuranceId: 'MBR-7730-1184',
+  },
+  'p-3': {
+    name: 'Mary Major',
+    birthDate: '1991-07-30',
+    phone: '+1-555-0142',
+    diagnosis: 'Mild persistent asthma (J45.30)',
+    notes: 'Budesonide inhaler; spirometry due',
+    insuranceId: 'MBR-2208-5531',
+  },
+  'p-4': {
+    name: 'Richard Miles',
+    birthDate: '1947-01-19',
+    phone: '+1-555-0177',
+    diagnosis: 'Essential hypertension (I10)',
+    notes: 'Lisinopril 10 mg daily; BP 138/86',
+    insuranceId: 'MBR-6615-0407',
   },
 }

@@ -93,4 +93,30 @@ describe('access records', () => {
     }
     expect(records().length).toBe(before)
   })
+
+  it("records a failed sign-in with the caller's address, for a known account and for a made-up name", async () => {
+    const before = records().length
+    const wrong = await call('POST', '/login', null, { username: 'nora.nurse', password: 'wrong' })
+    const unknown = await call('POST', '/login', null, { username: 'no.such.user', password: 'Winter2026!' })
+    const empty = await call('POST', '/login', null, { password: 'x' })
+    expect([wrong.status, unknown.status, empty.status]).toEqual([401, 401, 401])
+    const failed = records().slice(before)
+    expect(failed).toHaveLength(3)
+    const signIn = { type: '110114', subtype: ['110122'], action: 'E', outcome: 4 }
+    const network = { address: '127.0.0.1', type: '2' } // the TCP peer: the test calls over loopback
+    expect(failed[0]).toMatchObject({
+      ...signIn,
+      outcomeCode: 'mismatch',
+      agents: [{ who: 'u-nurse', requestor: true, network }],
+    })
+    // An unknown name is recorded as a keyed pseudonym of itself, never as typed (it may be a password).
+    expect(failed[1]).toMatchObject({ ...signIn, outcomeCode: 'unknown-account', agents: [{ network }] })
+    const who = failed.slice(1).map((r) => r.agents[0]!.who)
+    for (const w of who) expect(w).toMatch(/^ps:login:[A-Za-z0-9_-]+$/)
+    expect(new Set(who).size).toBe(2) // distinct names stay distinct accounts
+    expect(JSON.stringify(failed)).not.toMatch(/no\.such\.user|Winter2026/)
+    // The same name gives the same pseudonym (a spray over the same names is counted per name).
+    await call('POST', '/login', null, { username: 'no.such.user', password: 'other' })
+    expect(records().at(-1)!.agents[0]!.who).toBe(who[0])
+  })
 })

@@ -11,6 +11,8 @@ import { secretFromBase32, totpCode } from '@safeguards/mfa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RunningClinic, startClinic } from '../src/clinic.js'
 import { client, signIn } from '../src/demo.js'
+import { PATIENTS } from '../src/staff.js'
+import { expectNightInDemo } from './night-output.js'
 import { nurseEmergencyRequest } from './requests.js'
 
 const clock = manualClock(Date.UTC(2026, 10, 22, 9, 0, 0))
@@ -166,7 +168,7 @@ describe('at rest', () => {
     const admin = await signIn(clinic, 'alan.admin')
     const rot = await call('POST', '/api/admin/keys/rotate', admin)
     expect(rot.status).toBe(200)
-    expect(rot.body.rewrapped).toBe(12)
+    expect(rot.body.rewrapped).toBe(6 * Object.keys(PATIENTS).length) // every field of every patient
     const backup = await call('POST', '/api/admin/backups', admin)
     expect(backup.body.exitCode).toBe(0)
     const phi = [
@@ -178,6 +180,7 @@ describe('at rest', () => {
       'metformin',
       'MBR-4411-9920',
       '+1-555-0100',
+      ...Object.values(PATIENTS).flatMap((fields) => Object.values(fields)), // every seeded value
     ]
     const files = readAll(clinic.dataDir)
     expect(files.length).toBeGreaterThan(10)
@@ -263,5 +266,6 @@ describe('demo entry point', () => {
     expect(out).toContain('reason no_matching_allow')
     expect(out).toContain('verify the copy: ok=false')
     expect(out).toContain('alert codes {"E_MISSING":1}')
+    expectNightInDemo(out) // the monitor's findings, the proofs checked offline
   }, 55_000)
 })

@@ -15,6 +15,7 @@ import { type RunningClinic, type SharedStateOptions, STAFF_USERNAMES, startClin
 import { client, signIn } from '../src/demo.js'
 import { generateClinicSecrets } from '../src/secrets.js'
 import { removeSharedState } from '../src/shared-state.js'
+import { expectNightInDemo } from './night-output.js'
 import { databaseUrl, missingServices, redisUrl } from './services.js'
 
 const id = bytesToHex(randomBytes(4))
@@ -89,6 +90,7 @@ describe.skipIf(missing !== null)('the walkthrough with DATABASE_URL and REDIS_U
     expect(out).toMatch(/verify the live log \(one PostgreSQL stream, written by both instances\): ok=true/)
     expect(out).toContain('the same chain verified through B: ok=true')
     expect(out).toContain('verify the copy: ok=false')
+    expectNightInDemo(out) // the monitor's findings, the proofs checked offline
     expect(out).toContain('walkthrough complete.')
     const demoSchema = /schema (clinic_demo_[0-9a-f]+)/.exec(out)?.[1]
     const demoPrefix = /prefix (clinic-demo-[0-9a-f]+:)/.exec(out)?.[1]

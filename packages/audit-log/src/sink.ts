@@ -15,7 +15,8 @@
  *   password) or 8 (serious failure: a security alert, a failed access to a record).
  *
  * What a record carries: the actor as the requestor agent (or the emitting package when there is
- * no actor), the subject as `patient` (pseudonymised when a {@link Pseudonymizer} is given), the
+ * no actor), with the network access point the app's `network` option names for the event (the
+ * caller's address: the packages that emit events do not see the request, the app does), the subject as `patient` (pseudonymised when a {@link Pseudonymizer} is given), the
  * event's `code` as `outcomeCode`, its time as `occurred`, the resource or key as an entity, and
  * in `details` the event type (`event`), the emitting package (`emitter`), the counts
  * (`counts.<name>`) and the row's listed fields. Nothing else of the event is read, so a field the
@@ -36,6 +37,7 @@ import {
   type AuditDetailValue,
   type AuditEntity,
   type AuditEvent,
+  type AuditNetwork,
   type AuditOutcome,
   formatRecorded,
 } from './record.js'
@@ -141,6 +143,16 @@ export interface AuditSinkOptions {
    * to PHI that could not be recorded should not happen. `false` makes an isolated sink.
    */
   critical?: boolean
+  /**
+   * The network access point of the event's requestor (`agent.network`), or `undefined` for none:
+   * typically the remote address of the request being served, which the app keeps in a
+   * per-request context (`AsyncLocalStorage`) because the packages emitting the events never see
+   * the request. Called once per event, synchronously, in the emitting operation's async context.
+   * The address must be identifier-shaped (the record schema's token: printable ASCII, no spaces,
+   * at most 256 characters), or the append is refused. It is what the monitor's `password-spray`
+   * detector groups failed sign-ins by.
+   */
+  network?: (event: SafeguardEvent) => AuditNetwork | undefined
 }
 
 /** FHIR restful interactions and actions of the access verbs; any other verb is `E`. */
@@ -187,6 +199,7 @@ function detailsOf(event: SafeguardEvent, row: AuditSinkRow): Record<string, Aud
  * The audit event that {@link auditSink} appends for `event` (pure; for tests and custom sinks).
  *
  * @throws {RangeError} when `event.at` is not a time in years 0000-9999.
+ * @throws whatever `options.network` throws.
  * @example
  * ```ts
  * const e = auditEventOf(
@@ -211,6 +224,9 @@ export function auditEventOf(event: SafeguardEvent, options: AuditSinkOptions): 
     subtype = row.subtype === undefined ? undefined : [row.subtype]
   }
   const agent: AuditAgent = { who: event.actor ?? event.source, requestor: true }
+  const network = options.network?.(event)
+  if (network !== undefined)
+    agent.network = network.type === undefined ? { address: network.address } : { ...network }
   if (row.btg === true) agent.purposeOfUse = ['BTG']
   const out: AuditEvent = {
     type: row.type,
@@ -244,15 +260,24 @@ export function auditEventOf(event: SafeguardEvent, options: AuditSinkOptions): 
  * @nist AU-2 164.312(b): every SDK event (sign-ins, sign-outs, access decisions, emergency access, key changes, verification results) becomes an audit record through one documented table
  * @nist AU-5 164.312(b): the sink is critical by default, so an event that cannot be recorded fails the operation that emitted it
  * @evidence audit records coded with DICOM and FHIR R4 codes (110114 User Authentication with 110122 Login and 110123 Logout, 110113 Security Alert, rest interactions, BTG purpose of use)
- * @appResponsibility Give the sink to every package's `events` option; keep the sink critical for access to PHI; give a pseudonymizer when subject ids are sensitive.
+ * @appResponsibility Give the sink to every package's `events` option; keep the sink critical for access to PHI; give a pseudonymizer when subject ids are sensitive; give a `network` hook returning the caller's address, so that sign-in records say where they came from (log-in monitoring groups password spraying by it).
  * @verifiedBy packages/audit-log/test/sink.test.ts
  * @param log - the audit log to append to.
  * @param options - the observer id, and pseudonymisation and criticality.
- * @throws {TypeError} when `log` has no `append` or `options.source` is not a string.
+ * @throws {TypeError} when `log` has no `append`, `options.source` is not a string or
+ *   `options.network` is given and not a function.
  * @example
  * ```ts
  * const events = auditSink(log, { source: 'ehr-api', pseudonymize: createPseudonymizer(psKey) })
  * const sessions = createSessionManager({ store, events })
+ * // The caller's address on every record, from a per-request AsyncLocalStorage the app fills:
+ * const withAddress = auditSink(log, {
+ *   source: 'ehr-api',
+ *   network: () => {
+ *     const address = requestContext.getStore()?.address
+ *     return address === undefined ? undefined : { address, type: '2' } // 2: IP address
+ *   },
+ * })
  * ```
  */
 export function auditSink(log: Pick<AuditLog, 'append'>, options: AuditSinkOptions): EventSink {
@@ -260,6 +285,8 @@ export function auditSink(log: Pick<AuditLog, 'append'>, options: AuditSinkOptio
     throw new TypeError('"log" expected an AuditLog')
   if (typeof options !== 'object' || options === null || typeof options.source !== 'string')
     throw new TypeError('"options.source" expected a string')
+  if (options.network !== undefined && typeof options.network !== 'function')
+    throw new TypeError('"options.network" expected a function')
   const opts: AuditSinkOptions = { ...options }
   const write = async (event: SafeguardEvent): Promise<void> => {
     await log.append(auditEventOf(event, opts))

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
@@ -248,6 +249,29 @@ describe('auditEventOf', () => {
     expect(auditEventOf(sample('record.accessed'), { source: 's' }).patient).toBe('MRN-1')
   })
 
+  it('records the address the network hook names on the requestor agent, and none when it names none', () => {
+    const seen: SafeguardEvent[] = []
+    const failed = auditEventOf(sample('auth.password.failed'), {
+      source: 's',
+      network: (e) => {
+        seen.push(e)
+        return { address: '203.0.113.7', type: '2' }
+      },
+    })
+    expect(seen).toEqual([sample('auth.password.failed')])
+    expect(failed.agents).toEqual([
+      { who: 'user/u-1', requestor: true, network: { address: '203.0.113.7', type: '2' } },
+    ])
+    expect(validateEvent(failed)).toEqual(failed)
+    const bare = auditEventOf(sample('auth.password.failed'), {
+      source: 's',
+      network: () => ({ address: '::1' }),
+    })
+    expect(bare.agents[0]?.network).toEqual({ address: '::1' })
+    const none = auditEventOf(sample('record.accessed'), { source: 's', network: () => undefined })
+    expect(none.agents).toEqual([{ who: 'user/u-1', requestor: true }])
+  })
+
   it('copies no field the table does not name', () => {
     for (const type of safeguardEventTypes) {
       const leaky = {
@@ -304,7 +328,50 @@ describe('auditSink', () => {
     expect(isSafeguardsError(seen[0], 'ERR_AUDIT_CLOSED')).toBe(true)
   })
 
+  it("writes the address of the operation in progress, read from the app's per-request context", async () => {
+    const { log, events } = await fileLog()
+    const request = new AsyncLocalStorage<{ address: string }>()
+    const sink = auditSink(log, {
+      source: 'ehr-api',
+      network: () => {
+        const address = request.getStore()?.address
+        return address === undefined ? undefined : { address, type: '2' }
+      },
+    })
+    const emitter = createEmitter({ events: sink })
+    const signIn = async (): Promise<void> => {
+      await Promise.resolve() // an await between the request's start and the event, as in a real handler
+      await emitter.emit(sample('auth.password.failed'))
+    }
+    await Promise.all([
+      request.run({ address: '198.51.100.1' }, signIn),
+      request.run({ address: '2001:db8::9' }, signIn),
+    ])
+    await emitter.emit(sample('auth.password.failed'))
+    const agents = (await events()).map((e) => e.agents[0]?.network?.address)
+    expect(agents.slice(0, 2).sort()).toEqual(['198.51.100.1', '2001:db8::9'])
+    expect(agents[2]).toBeUndefined()
+    await log.close()
+  })
+
+  it('fails the operation when the network hook names an address that is not identifier-shaped', async () => {
+    const { log, events } = await fileLog()
+    const emitter = createEmitter({
+      events: auditSink(log, { source: 'ehr-api', network: () => ({ address: 'not an address' }) }),
+    })
+    const e = await emitter.emit(sample('auth.password.failed'))!.then(
+      () => null,
+      (x: unknown) => x,
+    )
+    expect(isSafeguardsError(e, 'ERR_EVENT_SINK')).toBe(true)
+    expect(await events()).toEqual([])
+    await log.close()
+  })
+
   it('refuses a missing log or source', () => {
+    expect(() =>
+      auditSink({ append: async () => ({ seq: 0, hash: '' }) }, { source: 's', network: 'x' as never }),
+    ).toThrow(TypeError)
     expect(() => auditSink({} as AuditLog, { source: 's' })).toThrow(TypeError)
     expect(() => auditSink({ append: async () => ({ seq: 0, hash: '' }) }, {} as { source: string })).toThrow(
       TypeError,

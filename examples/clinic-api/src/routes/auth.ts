@@ -23,10 +23,11 @@ export function mountAuthRoutes(app: ClinicApp, s: ClinicServices): void {
     const password = typeof body?.password === 'string' ? body.password : ''
     const user = byUsername.get(username)
     const stored = user ? s.verifiers.get(username) : undefined
-    // An unknown user costs the same argon2id work as a known one (no user enumeration by timing).
+    // An unknown user costs the same argon2id work as a known one (no user enumeration by timing),
+    // and is recorded too (a failed sign-in, `unknown-account`), under a pseudonym of the name typed.
     let ok = false
     if (stored && user) ok = (await s.hasher.verify(stored, password, { actor: user.id })).valid
-    else await s.hasher.dummyVerify(password)
+    else await s.hasher.dummyVerify(password, { actor: s.unknownAccount(username) })
     if (!ok || !user) return c.json({ error: 'invalid_credentials' }, 401)
     const challenge = bytesToHex(randomBytes(32))
     await s.challenges.put(challenge, user.id, 5 * MIN)
