@@ -250,6 +250,28 @@ describe('safeguards audit findings', () => {
   })
 })
 
+describe('safeguards evidence --findings', () => {
+  it('reports the findings still open, by detector, in the activity-review section', async () => {
+    const dir = await setup()
+    const spray = ids((await review(dir)).out)['password-spray'] as string
+    const ack = await findingsRun(dir, 'ack', { id: spray, disposition: 'appropriate', by: 'po-1' })
+    expect(ack.code).toBe(0)
+    const r = await run(['evidence', '--log', 'log', '--findings', 'findings', '--json'], '', dir)
+    expect(r.code, r.err).toBe(0)
+    expect(JSON.parse(r.out).activityReview).toMatchObject({
+      ran: true,
+      findings: { 'failed-sign-in-burst': 1, 'password-spray': 1 },
+      openFindings: { 'failed-sign-in-burst': 1 },
+      totalOpenFindings: 1,
+    })
+    const md = await run(['evidence', '--log', 'log', '--findings', 'findings'], '', dir)
+    expect(md.out).toContain(
+      '- Open findings (not yet acknowledged or suppressed): 1 (`failed-sign-in-burst` 1)',
+    )
+    expect((await run(['evidence', '--findings', 'findings', '--bag', 'x'], '', dir)).code).toBe(2) // needs --log
+  })
+})
+
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const probe = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000 })
 const pgUp = await probe.connect().then(
