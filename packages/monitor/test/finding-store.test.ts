@@ -183,11 +183,13 @@ for (const kind of [fileKind, pgKind]) {
       expect(raw).toContain(a.id)
     })
 
-    it('two processes admitting the same findings at once: each id is new exactly once', async () => {
+    it('two processes admitting the same findings at once (behind a barrier): each id is new exactly once', async () => {
       await open()
-      const n = 60
-      const args =
-        kind.name === 'file' ? ['file', tmp[0]!, String(n)] : ['pg', DATABASE_URL, schemas[0]!, String(n)]
+      const n = 150
+      const where = kind.name === 'file' ? ['file', tmp[0]!] : ['pg', DATABASE_URL, schemas[0]!]
+      const barrier = mkdtempSync(join(tmpdir(), 'sg-barrier-'))
+      tmp.push(barrier)
+      const args = [barrier, ...where, String(n)]
       const [x, y] = await Promise.all([runAdmitter(args), runAdmitter(args)])
       expect(x.filter((id) => y.includes(id))).toEqual([])
       expect(new Set([...x, ...y]).size).toBe(n)
