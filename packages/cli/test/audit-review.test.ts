@@ -98,7 +98,8 @@ describe('safeguards audit review', () => {
   it('--follow reports episodes as the log grows, until SIGTERM; then the summary and the exit code', async () => {
     const dir = await setup()
     const bin = resolve(import.meta.dirname, '../src/bin.ts')
-    const argv = ['audit', 'review', '--log', join(dir, 'log'), '--follow']
+    const findings = ['--findings', join(dir, 'findings'), '--alert-stderr']
+    const argv = ['audit', 'review', '--log', join(dir, 'log'), '--follow', ...findings]
     const child = spawn(
       process.execPath,
       ['--conditions=@safeguards/source', '--import', 'tsx', bin, ...argv],
@@ -134,7 +135,16 @@ describe('safeguards audit review', () => {
         .filter((l) => /^(high|medium|low|critical)\t/.test(l))
         .sort(),
     )
-    expect(out).toMatch(/^3 findings, 0 damaged records, over 25 records \(seqs 0–24\)$/m)
+    expect(out).toMatch(/^3 findings \(3 new\), 0 damaged records, over 25 records \(seqs 0–24\)$/m)
+    // each episode was admitted and alerted once, when it opened; a batch run then finds nothing new
+    expect(err.match(/^safeguards audit review: alert /gm)).toHaveLength(3)
+    const again = await run(
+      ['audit', 'review', '--log', 'log', '--findings', 'findings', '--alert-stderr'],
+      '',
+      dir,
+    )
+    expect(again.out).toMatch(/^3 findings \(0 new\)/m)
+    expect(again.err).not.toContain('alert ')
   }, 25_000)
 
   it('exit 2: a rules file that does not validate names its pointer; bad options; an unreadable log', async () => {

@@ -154,6 +154,8 @@ async function proofsOf(store: AuditStore, r: MonitorResult): Promise<Proofs> {
 interface Lifecycle {
   opened: OpenedFindings
   alerts: ReviewAlerts
+  /** With --follow: the findings admitted as new when their episodes opened. */
+  followed: Finding[]
 }
 
 /**
@@ -168,7 +170,9 @@ async function admitRun(
 ): Promise<{ fresh: Finding[]; open: Finding[] }> {
   const { store } = lifecycle.opened
   // A follow run admitted each episode as it opened; its closing findings are the same ids.
-  const fresh = following ? [] : await admitAndAlert(io, store, result.findings, lifecycle.alerts)
+  const fresh = following
+    ? lifecycle.followed
+    : await admitAndAlert(io, store, result.findings, lifecycle.alerts)
   const now = Date.now()
   const open = await stillOpen(store, result.findings, now)
   if (lifecycle.alerts.textfile !== undefined) await writeReviewGauges(lifecycle.alerts.textfile, store, now)
@@ -200,7 +204,9 @@ async function follow(
         writeLine(io, `open\t${findingLine(f)}`)
         // Alerted as soon as the episode opens (its id is final), once per id across runs.
         if (lifecycle !== undefined)
-          admitted = admitted.then(() => admitAndAlert(io, lifecycle.opened.store, [f], lifecycle.alerts))
+          admitted = admitted
+            .then(() => admitAndAlert(io, lifecycle.opened.store, [f], lifecycle.alerts))
+            .then((fresh) => lifecycle.followed.push(...fresh))
       },
       onFinding: (f) => writeLine(io, findingLine(f)),
     })
@@ -278,7 +284,7 @@ export async function review(argv: string[], io: CliIO): Promise<number> {
   }
   const opened = findingsSpec === undefined ? undefined : await openFindings(findingsSpec, io)
   try {
-    const lifecycle = opened === undefined ? undefined : { opened, alerts }
+    const lifecycle = opened === undefined ? undefined : { opened, alerts, followed: [] }
     const run = await readLog(io, spec, options, { following, prove: values.prove === true, lifecycle })
     const { result, proofs } = run
     const admitted = lifecycle === undefined ? undefined : await admitRun(io, lifecycle, result, following)
