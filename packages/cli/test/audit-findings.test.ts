@@ -245,6 +245,7 @@ describe('safeguards audit findings', () => {
       ['ack', '--findings', 'findings', '--id', spray, '--by', 'x'],
       ['suppress', '--findings', 'findings', '--id', spray, '--until', 'tomorrow', '--by', 'x'],
       ['list'],
+      ['list', '--findings', 'nowhere'], // only a review creates a store
     ])
       expect((await run(['audit', 'findings', ...argv], '', dir)).code, argv.join(' ')).toBe(2)
   })
@@ -269,6 +270,7 @@ describe('safeguards evidence --findings', () => {
       '- Open findings (not yet acknowledged or suppressed): 1 (`failed-sign-in-burst` 1)',
     )
     expect((await run(['evidence', '--findings', 'findings', '--bag', 'x'], '', dir)).code).toBe(2) // needs --log
+    expect((await run(['evidence', '--log', 'log', '--findings', 'nowhere'], '', dir)).code).toBe(2)
   })
 })
 

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { open, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { type Clock, systemClock, utf8Encode } from '@safeguards/core'
@@ -80,8 +80,10 @@ export async function openFindingStore(options: FileFindingStoreOptions): Promis
   const lockOptions = options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs }
   let torn: TornTail | undefined
   try {
+    // Created empty and durably (the directory entry fsynced) the first time; exclusive, so two
+    // processes opening a new store at once cannot replace each other's first transitions.
     mkdirSync(dir, { recursive: true, mode: 0o700 })
-    await writeFileAtomic(path, new Uint8Array(0), { exclusive: true })
+    if (!existsSync(path)) await writeFileAtomic(path, new Uint8Array(0), { exclusive: true })
   } catch (e) {
     if ((e as { syscallCode?: string }).syscallCode !== 'EEXIST')
       throw new MonitorFindingStoreError('cannot create the findings store', { cause: e })

@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import type { AuditEvent } from '@safeguards/audit-log'
 import {
   DISPOSITIONS,
@@ -48,21 +49,31 @@ export interface OpenedFindings {
 }
 
 /**
- * Opens the findings store named by `--findings`: a directory (created when missing) or a
- * `postgres://…[?schema=NAME]` URL (schema default `safeguards_monitor`, created when missing).
+ * Opens the findings store named by `--findings`: a directory (created when missing, unless
+ * `create` is false) or a `postgres://…[?schema=NAME]` URL (schema default `safeguards_monitor`,
+ * created when missing).
  *
  * HIPAA: 164.308(a)(1)(ii)(D) activity review.
  *
- * @throws {UsageError} for an empty value or a malformed URL; the store's own errors otherwise.
+ * @throws {UsageError} for an empty value, a malformed URL, or a missing directory store when
+ * `create` is false; the store's own errors otherwise.
  * @example
  * ```ts
  * const { store, close } = await openFindings('./findings', io)
  * ```
  */
-export async function openFindings(spec: string, io: CliIO): Promise<OpenedFindings> {
+export async function openFindings(
+  spec: string,
+  io: CliIO,
+  options: { create: boolean } = { create: true },
+): Promise<OpenedFindings> {
   if (spec === '') throw new UsageError('--findings is empty')
   if (!isPostgresUrl(spec)) {
-    const store = await openFindingStore({ dir: resolve(io.cwd, spec) })
+    const dir = resolve(io.cwd, spec)
+    // Only a review creates a store: a mistyped path elsewhere must not report an empty one.
+    if (!options.create && !existsSync(join(dir, 'findings.jsonl')))
+      throw new UsageError('--findings: no findings store there (audit review --findings creates one)')
+    const store = await openFindingStore({ dir })
     return { store, close: () => store.close() }
   }
   let url: URL
@@ -93,7 +104,7 @@ async function withFindings<T>(
   values: ParsedValues,
   f: (s: FindingStore) => Promise<T>,
 ): Promise<T> {
-  const { store, close } = await openFindings(requireString(values, 'findings'), io)
+  const { store, close } = await openFindings(requireString(values, 'findings'), io, { create: false })
   try {
     return await f(store)
   } finally {

@@ -130,7 +130,7 @@ async function openFindingsSection(
 ): Promise<Record<string, number> | undefined> {
   const spec = optionalString(values, 'findings')
   if (spec === undefined) return undefined
-  const { store, close } = await openFindings(spec, io)
+  const { store, close } = await openFindings(spec, io, { create: false })
   try {
     const now = Date.now()
     const counts: Record<string, number> = {}
