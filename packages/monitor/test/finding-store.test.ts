@@ -188,9 +188,10 @@ for (const kind of [fileKind, pgKind]) {
       const n = 150
       const where = kind.name === 'file' ? ['file', tmp[0]!] : ['pg', DATABASE_URL, schemas[0]!]
       const barrier = mkdtempSync(join(tmpdir(), 'sg-barrier-'))
-      tmp.push(barrier)
       const args = [barrier, ...where, String(n)]
-      const [x, y] = await Promise.all([runAdmitter(args), runAdmitter(args)])
+      const [x, y] = await Promise.all([runAdmitter(args), runAdmitter(args)]).finally(() =>
+        rmSync(barrier, { recursive: true, force: true }),
+      )
       expect(x.filter((id) => y.includes(id))).toEqual([])
       expect(new Set([...x, ...y]).size).toBe(n)
       expect(x.length + y.length).toBe(n)
