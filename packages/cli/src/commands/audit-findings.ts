@@ -39,8 +39,10 @@ export const FINDINGS_USAGE = `  findings    list --findings STORE [--open] [--j
               to review. ack: disposition D (appropriate, inappropriate, false-positive).
               suppress: quiet until the ISO 8601 time TIME, then it alerts again. The
               reviewer may not be the finding's subject. With --log, the disposition is
-              appended to the audit log (the finding id and the disposition only). Exit 0,
-              1 damaged store, 2 usage (also: unknown id, self-review), 74 I/O.`
+              appended to the audit log (the finding id, detector and disposition or
+              time only). A directory STORE must exist (audit review --findings makes
+              it). Exit 0, 1 damaged store, 2 usage (also: unknown id, self-review, no
+              store), 74 I/O.`
 
 /** A store opened for one command, and how to let it go. */
 export interface OpenedFindings {

@@ -51,6 +51,8 @@ import { LOG_OPTS, nonNegative, REVIEW_AGENT, recordRun, runAgent } from './audi
 /** The usage lines of `audit review`, for the `audit` command's usage text. */
 export const REVIEW_USAGE = `  review      --log LOG [--rules FILE] [--from SEQ | --since TIME] [--by ID]
               [--json [--prove] | --follow] [--fail-on low|medium|high|critical]
+              [--findings STORE [--alert-webhook URL --alert-secret-env NAME]
+               [--alert-stderr] [--alert-textfile PATH]]
               Runs the activity-review detectors (failed sign-in bursts, password spray,
               bulk access, denials, off-hours, emergency access, dormant accounts,
               restricted patients) over the log, or from seq SEQ, or from the ISO 8601
@@ -69,7 +71,7 @@ export const REVIEW_USAGE = `  review      --log LOG [--rules FILE] [--from SEQ 
               --findings STORE (a directory or a postgres:// URL, see audit findings)
               admits the findings to the lifecycle store and shows and alerts only the
               new ones (a re-run never alerts twice; a suppressed finding stays quiet
-              until its time); the exit code then counts only findings still open (not
+              until its time; --json lists their ids as "new"); the exit code then counts only findings still open (not
               acknowledged, not suppressed). Alerts, one per new finding, carry only
               { findingId, detector, severity, count, from, to }: --alert-webhook URL
               (HMAC-SHA256 signed with the hex or base64 secret, at least 32 bytes, in
