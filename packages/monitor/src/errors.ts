@@ -108,9 +108,9 @@ export class MonitorFindingUnknownError extends MonitorError<'ERR_MONITOR_FINDIN
 }
 
 /**
- * The findings store is damaged (a complete line that is not a valid transition, in the middle of
- * the file) or cannot be read or written. A torn last line left by a crash is not this error: it is
- * ignored and reported. The message names the line number or the operation, never a value.
+ * The findings store is damaged: a complete line that is not a valid transition. A torn last line
+ * left by a crash is not this error (it is ignored and reported), nor is a store that cannot be
+ * read or written (core's `IoError`). The message names the line number, never a value.
  *
  * @example
  * ```ts

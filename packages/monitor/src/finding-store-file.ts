@@ -14,9 +14,9 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { open, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { type Clock, systemClock, utf8Encode } from '@safeguards/core'
-import { errorCode, type FileLock, withFileLock, writeFileAtomic } from '@safeguards/core/node'
-import { MonitorFindingStoreError, MonitorFindingUnknownError } from './errors.js'
+import { type Clock, IoError, systemClock, utf8Encode } from '@safeguards/core'
+import { type FileLock, withFileLock, writeFileAtomic } from '@safeguards/core/node'
+import { MonitorFindingUnknownError } from './errors.js'
 import type { Finding } from './finding.js'
 import {
   checkReview,
@@ -63,7 +63,7 @@ const FILE = 'findings.jsonl'
  * HIPAA: 164.308(a)(1)(ii)(D) activity review; 164.308(a)(6)(ii) response and reporting.
  *
  * @throws {MonitorFindingStoreError} when the file is damaged (a complete line that is not a
- * transition) or the directory cannot be created or read.
+ * transition). @throws {IoError} (`ERR_IO`) when the store cannot be created, read or written.
  * @example
  * ```ts
  * const store = await openFindingStore({ dir: '/var/lib/ehr/findings' })
@@ -86,7 +86,7 @@ export async function openFindingStore(options: FileFindingStoreOptions): Promis
     if (!existsSync(path)) await writeFileAtomic(path, new Uint8Array(0), { exclusive: true })
   } catch (e) {
     if ((e as { syscallCode?: string }).syscallCode !== 'EEXIST')
-      throw new MonitorFindingStoreError('cannot create the findings store', { cause: e })
+      throw new IoError('create the findings store', path, { cause: e })
   }
 
   async function load(): Promise<Replayed> {
@@ -94,9 +94,7 @@ export async function openFindingStore(options: FileFindingStoreOptions): Promis
     try {
       bytes = await readFile(path)
     } catch (e) {
-      throw new MonitorFindingStoreError(`cannot read the findings store (${errorCode(e) ?? 'error'})`, {
-        cause: e,
-      })
+      throw new IoError('read the findings store', path, { cause: e })
     }
     const r = replay(bytes)
     torn = r.torn === 0 ? undefined : { offset: r.end, bytes: r.torn }
@@ -114,7 +112,7 @@ export async function openFindingStore(options: FileFindingStoreOptions): Promis
       await fh.write(utf8Encode(text), 0, undefined, r.end)
       await fh.sync()
     } catch (e) {
-      throw new MonitorFindingStoreError('cannot write the findings store', { cause: e })
+      throw new IoError('write the findings store', path, { cause: e })
     } finally {
       await fh.close()
     }

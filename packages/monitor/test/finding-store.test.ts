@@ -1,4 +1,12 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type ManualClock, manualClock } from '@safeguards/core'
@@ -243,5 +251,13 @@ describe('the file store on disk', () => {
     expect((err as Error).message).toContain('line 2')
     writeFileSync(path, `not json\n`)
     await expect(store.admit([finding(2)])).rejects.toMatchObject({ code: 'ERR_MONITOR_FINDING_STORE' })
+  })
+
+  it('a store that cannot be read is an I/O error (ERR_IO), not damage', async () => {
+    const d = join(dir, 'unreadable')
+    mkdirSync(join(d, 'findings.jsonl'), { recursive: true }) // a directory where the file belongs
+    const store = await openFindingStore({ dir: d })
+    await expect(store.list()).rejects.toMatchObject({ code: 'ERR_IO', category: 'io' })
+    await expect(store.admit([finding(1)])).rejects.toMatchObject({ code: 'ERR_IO' })
   })
 })
