@@ -1,59 +1,11 @@
 import { spawn } from 'node:child_process'
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { runCli } from '../src/index.js'
-import { fakeIO } from './helpers.js'
+import { cleanup, dirs, failedSignIn, run, setup, T0 } from './review-log.js'
 
-const dirs: string[] = []
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
-
-async function run(argv: string[], stdin = '', cwd?: string) {
-  const f = fakeIO(stdin)
-  if (cwd !== undefined) f.io.cwd = cwd
-  const code = await runCli(argv, f.io)
-  return { code, out: f.stdout(), err: f.stderr() }
-}
-
-const T0 = Date.parse('2026-03-02T12:00:00.000Z')
-const source = { observer: 'ehr-api' }
-const failedSignIn = (who: string, address: string, i: number) =>
-  JSON.stringify({
-    type: '110114',
-    subtype: ['110122'],
-    action: 'E',
-    outcome: 4,
-    occurred: new Date(T0 + i * 10_000).toISOString(),
-    agents: [{ who, requestor: true, network: { address, type: '2' } }],
-    source,
-  })
-const read = (who: string, patient: string, i: number) =>
-  JSON.stringify({
-    type: 'rest',
-    action: 'R',
-    outcome: 0,
-    patient,
-    occurred: new Date(T0 + i * 10_000).toISOString(),
-    agents: [{ who, requestor: true }],
-    source,
-  })
-
-/** A log with a password spray (high) from seq 0 and a failed sign-in burst (medium) from seq 12. */
-async function setup(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'sg-cli-review-'))
-  dirs.push(dir)
-  const lines = [
-    ...Array.from({ length: 12 }, (_, i) => failedSignIn(`acct-${i}`, '203.0.113.9', i)),
-    ...Array.from({ length: 5 }, (_, i) => failedSignIn('Practitioner/2', '10.0.0.2', 12 + i)),
-    ...Array.from({ length: 3 }, (_, i) => read('Practitioner/3', `Patient/${i}`, 20 + i)),
-  ]
-  const ap = await run(['audit', 'append', '--log', 'log'], `${lines.join('\n')}\n`, dir)
-  expect(ap.code).toBe(0)
-  return dir
-}
+afterEach(cleanup)
 
 describe('safeguards audit review', () => {
   it('prints one line per finding and exits 1 on a finding at or above --fail-on (default high)', async () => {
@@ -146,7 +98,8 @@ describe('safeguards audit review', () => {
   it('--follow reports episodes as the log grows, until SIGTERM; then the summary and the exit code', async () => {
     const dir = await setup()
     const bin = resolve(import.meta.dirname, '../src/bin.ts')
-    const argv = ['audit', 'review', '--log', join(dir, 'log'), '--follow']
+    const findings = ['--findings', join(dir, 'findings'), '--alert-stderr']
+    const argv = ['audit', 'review', '--log', join(dir, 'log'), '--follow', ...findings]
     const child = spawn(
       process.execPath,
       ['--conditions=@safeguards/source', '--import', 'tsx', bin, ...argv],
@@ -182,7 +135,16 @@ describe('safeguards audit review', () => {
         .filter((l) => /^(high|medium|low|critical)\t/.test(l))
         .sort(),
     )
-    expect(out).toMatch(/^3 findings, 0 damaged records, over 25 records \(seqs 0–24\)$/m)
+    expect(out).toMatch(/^3 findings \(3 new\), 0 damaged records, over 25 records \(seqs 0–24\)$/m)
+    // each episode was admitted and alerted once, when it opened; a batch run then finds nothing new
+    expect(err.match(/^safeguards audit review: alert /gm)).toHaveLength(3)
+    const again = await run(
+      ['audit', 'review', '--log', 'log', '--findings', 'findings', '--alert-stderr'],
+      '',
+      dir,
+    )
+    expect(again.out).toMatch(/^3 findings \(0 new\)/m)
+    expect(again.err).not.toContain('alert ')
   }, 25_000)
 
   it('exit 2: a rules file that does not validate names its pointer; bad options; an unreadable log', async () => {

@@ -95,19 +95,28 @@ function keysSection(k: EvidenceReport['keys']): string[] {
   ]
 }
 
+/** ` (\`detector\` n, …)`, or nothing when the total is 0. */
+function byDetector(counts: Record<string, number>, total: number): string {
+  if (total === 0) return ''
+  return ` (${Object.entries(counts)
+    .map(([d, n]) => `\`${cell(d)}\` ${n}`)
+    .join(', ')})`
+}
+
+function openSection(r: NonNullable<EvidenceReport['activityReview']>): string[] {
+  if (r.openFindings === undefined) return []
+  const n = r.totalOpenFindings ?? 0
+  return [`- Open findings (not yet acknowledged or suppressed): ${n}${byDetector(r.openFindings, n)}`]
+}
+
 function reviewSection(r: EvidenceReport['activityReview']): string[] {
   if (r === null) return ['Not examined.']
-  if (!r.ran) return ['**No activity review has been recorded in the audit log.**']
+  if (!r.ran) return ['**No activity review has been recorded in the audit log.**', ...openSection(r)]
   return [
     `- Last run ${r.ranAt} (${human(r.ageMs)} before this report), recorded at seq ${r.seq}`,
     `- Reviewed records ${r.from} to ${r.through - 1} of ${r.logSize}`,
-    `- Findings of that run: ${r.totalFindings}${
-      r.totalFindings === 0
-        ? ''
-        : ` (${Object.entries(r.findings)
-            .map(([d, n]) => `\`${cell(d)}\` ${n}`)
-            .join(', ')})`
-    }`,
+    `- Findings of that run: ${r.totalFindings}${byDetector(r.findings, r.totalFindings)}`,
+    ...openSection(r),
   ]
 }
 

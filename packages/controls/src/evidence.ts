@@ -113,6 +113,11 @@ export interface EvidenceInputs {
   passwordPolicy?: PasswordPolicyInput
   /** The newest activity review found in the log (`null`: the log was examined and has none). */
   activityReview?: ActivityReviewInput | null
+  /**
+   * The findings still open in the findings store (new, or their suppression passed), by detector;
+   * reported in the activity-review section (which needs `activityReview`).
+   */
+  openFindings?: Readonly<Record<string, number>>
   /** Keys older than this fail the key check (default: no limit). */
   maxKeyAgeMs?: number
 }
@@ -181,11 +186,12 @@ export interface EvidenceReport {
   /**
    * The newest activity review (164.308(a)(1)(ii)(D)): when it ran and how old it is, the records it
    * covered, and its findings by detector; `ran: false` when the log holds no review run; the
-   * section is `null` when the log was not examined.
+   * section is `null` when the log was not examined. With a findings store, `openFindings` (by
+   * detector) and `totalOpenFindings` say what is still to be reviewed.
    */
   activityReview:
-    | { ran: false }
-    | {
+    | ({ ran: false } & OpenFindings)
+    | ({
         ran: true
         ranAt: string
         ageMs: number
@@ -195,8 +201,22 @@ export interface EvidenceReport {
         logSize: number
         findings: Record<string, number>
         totalFindings: number
-      }
+      } & OpenFindings)
     | null
+}
+
+/**
+ * The open findings of the findings store, when one was examined (both members, or neither).
+ *
+ * @example
+ * ```ts
+ * if (report.activityReview?.totalOpenFindings) console.log(report.activityReview.openFindings)
+ * ```
+ */
+export interface OpenFindings {
+  /** Findings still open (new, or their suppression passed), by detector. */
+  openFindings?: Record<string, number>
+  totalOpenFindings?: number
 }
 
 function iso(d: Date, what: string): string {
@@ -269,7 +289,7 @@ export function buildEvidenceReport(inputs: EvidenceInputs): EvidenceReport {
             onSessionLimit: inputs.sessionPolicy.onSessionLimit,
           },
     passwordPolicy: inputs.passwordPolicy === undefined ? null : { ...inputs.passwordPolicy },
-    activityReview: gatherReview(inputs.activityReview, now),
+    activityReview: gatherReview(inputs.activityReview, now, inputs.openFindings),
   }
 }
 
@@ -277,11 +297,17 @@ export function buildEvidenceReport(inputs: EvidenceInputs): EvidenceReport {
 function gatherReview(
   input: EvidenceInputs['activityReview'],
   now: number,
+  open: EvidenceInputs['openFindings'],
 ): EvidenceReport['activityReview'] {
   if (input === undefined) return null
-  if (input === null) return { ran: false }
+  const sorted = (m: Readonly<Record<string, number>>): Record<string, number> =>
+    Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : 1)))
+  const total = (m: Record<string, number>): number => Object.values(m).reduce((a, b) => a + b, 0)
+  const openPart: OpenFindings =
+    open === undefined ? {} : { openFindings: sorted(open), totalOpenFindings: total(sorted(open)) }
+  if (input === null) return { ran: false, ...openPart }
   const ranAt = iso(input.ranAt, 'activityReview.ranAt')
-  const findings = Object.fromEntries(Object.entries(input.findings).sort(([a], [b]) => (a < b ? -1 : 1)))
+  const findings = sorted(input.findings)
   return {
     ran: true,
     ranAt,
@@ -291,7 +317,8 @@ function gatherReview(
     through: input.through,
     logSize: input.logSize,
     findings,
-    totalFindings: Object.values(findings).reduce((a, b) => a + b, 0),
+    totalFindings: total(findings),
+    ...openPart,
   }
 }
 

@@ -19,6 +19,7 @@ export type {
   EvidenceReport,
   KeyringInput,
   KeyVersionInput,
+  OpenFindings,
   PasswordPolicyInput,
   SessionPolicyInput,
 } from './evidence.js'

@@ -213,6 +213,31 @@ describe('buildEvidenceReport', () => {
     ).toThrow(EvidenceError)
   })
 
+  it('adds the open findings of a findings store by detector, sorted, to the activity-review section', () => {
+    const open = { 'password-spray': 1, 'bulk-access': 2 }
+    const none = buildEvidenceReport({ clock, activityReview: null, openFindings: open })
+    expect(none.activityReview).toEqual({
+      ran: false,
+      openFindings: { 'bulk-access': 2, 'password-spray': 1 },
+      totalOpenFindings: 3,
+    })
+    expect(Object.keys(none.activityReview as object)).toEqual(['ran', 'openFindings', 'totalOpenFindings'])
+    expect(renderEvidenceMarkdown(none)).toContain(
+      '- Open findings (not yet acknowledged or suppressed): 3 (`bulk-access` 2, `password-spray` 1)',
+    )
+    const ranAt = new Date(clock.now() - 60_000)
+    const review = { ranAt, seq: 9, from: 0, through: 9, logSize: 9, findings: {} }
+    const r = buildEvidenceReport({ clock, activityReview: review, openFindings: {} })
+    expect(r.activityReview).toMatchObject({
+      ran: true,
+      totalFindings: 0,
+      openFindings: {},
+      totalOpenFindings: 0,
+    })
+    expect(renderEvidenceMarkdown(r)).toContain('- Open findings (not yet acknowledged or suppressed): 0\n')
+    expect(buildEvidenceReport({ clock, openFindings: open }).activityReview).toBeNull() // log not examined
+  })
+
   it('rejects an invalid clock', () => {
     expect(() => buildEvidenceReport({ clock: { now: () => Number.NaN } })).toThrow(EvidenceError)
   })

@@ -1,9 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  type Received,
+  startWebhookReceiver,
+  type WebhookReceiver,
+} from '../../../scripts/test-support/webhook-receiver.js'
 import { manualClock, verifyWebhookSignature, webhookSignature } from '../src/index.js'
 import {
   type AlertChannel,
@@ -15,29 +18,16 @@ import {
   writePrometheusTextfile,
 } from '../src/node/index.js'
 
-let server: Server
+let receiver: WebhookReceiver
 let base = ''
-const received: { path: string; headers: IncomingHttpHeaders; body: string }[] = []
-const answers: number[] = []
+let received: Received[] = []
+let answers: number[] = []
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = ''
-    req.on('data', (c: Uint8Array) => {
-      body += new TextDecoder().decode(c)
-    })
-    req.on('end', () => {
-      received.push({ path: req.url ?? '', headers: req.headers, body })
-      const status = answers.shift() ?? 204
-      if (status === 302) res.setHeader('location', '/elsewhere')
-      res.statusCode = status
-      res.end()
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  receiver = await startWebhookReceiver()
+  ;({ base, received, answers } = receiver)
 })
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+afterAll(() => receiver.close())
 
 const secret = new Uint8Array(32).fill(9)
 const T = 1_767_225_600_000

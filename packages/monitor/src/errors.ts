@@ -10,7 +10,12 @@
 import { CodedError, type ErrorCategory } from '@safeguards/core'
 
 /** The error codes raised by `@safeguards/monitor`. Stable: match on them, never on messages. */
-export type MonitorErrorCode = 'ERR_MONITOR_RULES' | 'ERR_MONITOR_ORDER'
+export type MonitorErrorCode =
+  | 'ERR_MONITOR_RULES'
+  | 'ERR_MONITOR_ORDER'
+  | 'ERR_MONITOR_SELF_REVIEW'
+  | 'ERR_MONITOR_FINDING_UNKNOWN'
+  | 'ERR_MONITOR_FINDING_STORE'
 
 /**
  * Base class of every error this package throws on purpose.
@@ -63,4 +68,56 @@ export class MonitorOrderError extends MonitorError<'ERR_MONITOR_ORDER'> {
   constructor(seq: number, last: number) {
     super(`seq ${seq} fed after seq ${last}: records must be fed in increasing seq order`)
   }
+}
+
+/**
+ * A reviewer tried to acknowledge or suppress a finding about themselves (the finding's `who`).
+ * Review must be done by someone other than its subject.
+ *
+ * @example
+ * ```ts
+ * await store.acknowledge(f.id, { disposition: 'appropriate', by: f.who! })
+ * // throws MonitorSelfReviewError (ERR_MONITOR_SELF_REVIEW)
+ * ```
+ */
+export class MonitorSelfReviewError extends MonitorError<'ERR_MONITOR_SELF_REVIEW'> {
+  static override readonly code = 'ERR_MONITOR_SELF_REVIEW'
+  static override readonly category: ErrorCategory = 'conflict'
+  /** @param id - the finding id (an identifier, never PHI). */
+  constructor(id: string) {
+    super(`finding ${id}: a reviewer may not review a finding about themselves`)
+  }
+}
+
+/**
+ * The finding id is not in the store (it was never admitted).
+ *
+ * @example
+ * ```ts
+ * await store.acknowledge('fnd_unknown', { disposition: 'appropriate', by: 'Practitioner/po-1' })
+ * // throws MonitorFindingUnknownError (ERR_MONITOR_FINDING_UNKNOWN)
+ * ```
+ */
+export class MonitorFindingUnknownError extends MonitorError<'ERR_MONITOR_FINDING_UNKNOWN'> {
+  static override readonly code = 'ERR_MONITOR_FINDING_UNKNOWN'
+  static override readonly category: ErrorCategory = 'invalid-argument'
+  /** @param id - the finding id. */
+  constructor(id: string) {
+    super(`finding ${id} is not in the store`)
+  }
+}
+
+/**
+ * The findings store is damaged: a complete line that is not a valid transition. A torn last line
+ * left by a crash is not this error (it is ignored and reported), nor is a store that cannot be
+ * read or written (core's `IoError`). The message names the line number, never a value.
+ *
+ * @example
+ * ```ts
+ * await openFindingStore({ dir }) // throws MonitorFindingStoreError (ERR_MONITOR_FINDING_STORE)
+ * ```
+ */
+export class MonitorFindingStoreError extends MonitorError<'ERR_MONITOR_FINDING_STORE'> {
+  static override readonly code = 'ERR_MONITOR_FINDING_STORE'
+  static override readonly category: ErrorCategory = 'integrity'
 }

@@ -10,11 +10,31 @@
 export type { DetectorKind, DetectorName, DetectorSpec, Severity } from './detectors.js'
 export { DETECTOR_NAMES, DETECTORS, SEVERITIES } from './detectors.js'
 export type { MonitorErrorCode } from './errors.js'
-export { MonitorError, MonitorOrderError, MonitorRulesError } from './errors.js'
+export {
+  MonitorError,
+  MonitorFindingStoreError,
+  MonitorFindingUnknownError,
+  MonitorOrderError,
+  MonitorRulesError,
+  MonitorSelfReviewError,
+} from './errors.js'
 export type { Finding } from './finding.js'
 export { compareFindings, findingId, MAX_CITED } from './finding.js'
+export type { FileFindingStore, FileFindingStoreOptions, TornTail } from './finding-store-file.js'
+export { openFindingStore } from './finding-store-file.js'
+export type { PostgresFindingStoreOptions, SqlClient } from './finding-store-postgres.js'
+export { openPostgresFindingStore } from './finding-store-postgres.js'
 export type { FollowOptions } from './follow.js'
 export { followLog } from './follow.js'
+export type {
+  AcknowledgeOptions,
+  Disposition,
+  FindingState,
+  FindingStatus,
+  FindingStore,
+  SuppressOptions,
+} from './lifecycle.js'
+export { DISPOSITIONS, isOpen } from './lifecycle.js'
 export type { Monitor, MonitorOptions, MonitorResult, Resolvers, UnknownEvent } from './monitor.js'
 export { createMonitor } from './monitor.js'
 export type { EventKind, NormalEvent, NormalizeResult, RecordProblem } from './normalize.js'

@@ -32,6 +32,23 @@ describe('@safeguards/monitor public types', () => {
     expectTypeOf<api.Finding['seqs']>().toEqualTypeOf<readonly number[]>()
     expectTypeOf<api.Finding['count']>().toBeNumber()
   })
+  test('the findings lifecycle stores', () => {
+    expectTypeOf(api.openFindingStore).returns.resolves.toEqualTypeOf<api.FileFindingStore>()
+    expectTypeOf(api.openPostgresFindingStore).returns.resolves.toEqualTypeOf<api.FindingStore>()
+    expectTypeOf<api.FileFindingStore>().toExtend<api.FindingStore>()
+    expectTypeOf<api.FindingStore['admit']>().returns.resolves.toEqualTypeOf<api.Finding[]>()
+    expectTypeOf<api.FindingStore['acknowledge']>().returns.resolves.toEqualTypeOf<api.FindingStatus>()
+    expectTypeOf<api.AcknowledgeOptions['disposition']>().toEqualTypeOf<api.Disposition>()
+    expectTypeOf<api.FindingStatus['state']>().toEqualTypeOf<api.FindingState>()
+    expectTypeOf<api.SuppressOptions['until']>().toBeNumber()
+    // a pg.Pool-shaped client fits without a driver dependency
+    expectTypeOf(api.openPostgresFindingStore).toBeCallableWith({
+      client: { query: async (_t: string, _v?: unknown[]) => ({ rows: [] }) },
+    })
+    expectTypeOf<api.MonitorSelfReviewError['code']>().toEqualTypeOf<'ERR_MONITOR_SELF_REVIEW'>()
+    expectTypeOf<api.MonitorFindingUnknownError['code']>().toEqualTypeOf<'ERR_MONITOR_FINDING_UNKNOWN'>()
+    expectTypeOf<api.MonitorFindingStoreError['code']>().toEqualTypeOf<'ERR_MONITOR_FINDING_STORE'>()
+  })
   test('rules and errors', () => {
     expectTypeOf(api.parseRules).parameters.toEqualTypeOf<[text: string]>()
     expectTypeOf(api.parseRules).returns.toEqualTypeOf<api.RuleSet>()

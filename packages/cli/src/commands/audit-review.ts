@@ -20,7 +20,9 @@ import { isSafeguardsError } from '@safeguards/core'
 import {
   defaultRules,
   type Finding,
+  type FindingStore,
   followLog,
+  isOpen,
   type MonitorResult,
   MonitorRulesError,
   parseRules,
@@ -35,12 +37,22 @@ import type { CliIO } from '../command.js'
 import { CliExit, ExitCode, UsageError } from '../errors.js'
 import { optionSpecs } from '../internal/options.js'
 import { safeText, writeJson, writeLine } from '../output.js'
+import {
+  ALERT_STRINGS,
+  admitAndAlert,
+  type ReviewAlerts,
+  reviewAlerts,
+  writeReviewGauges,
+} from './audit-alerts.js'
+import { type OpenedFindings, openFindings } from './audit-findings.js'
 import { openLogStore } from './audit-open-log.js'
 import { LOG_OPTS, nonNegative, REVIEW_AGENT, recordRun, runAgent } from './audit-shared.js'
 
 /** The usage lines of `audit review`, for the `audit` command's usage text. */
 export const REVIEW_USAGE = `  review      --log LOG [--rules FILE] [--from SEQ | --since TIME] [--by ID]
               [--json [--prove] | --follow] [--fail-on low|medium|high|critical]
+              [--findings STORE [--alert-webhook URL --alert-secret-env NAME]
+               [--alert-stderr] [--alert-textfile PATH]]
               Runs the activity-review detectors (failed sign-in bursts, password spray,
               bulk access, denials, off-hours, emergency access, dormant accounts,
               restricted patients) over the log, or from seq SEQ, or from the ISO 8601
@@ -55,7 +67,18 @@ export const REVIEW_USAGE = `  review      --log LOG [--rules FILE] [--from SEQ 
               review), printing a line when an episode opens ("open", with its final id)
               and when it closes, until SIGINT or SIGTERM; then the summary and the exit
               code as above. Each run is recorded in the log (by --by ID; the range
-              covered and the findings per detector), which safeguards evidence reports.`
+              covered and the findings per detector), which safeguards evidence reports.
+              --findings STORE (a directory or a postgres:// URL, see audit findings)
+              admits the findings to the lifecycle store and shows and alerts only the
+              new ones (a re-run never alerts twice; a suppressed finding stays quiet
+              until its time; --json lists their ids as "new"); the exit code then counts only findings still open (not
+              acknowledged, not suppressed). Alerts, one per new finding, carry only
+              { findingId, detector, severity, count, from, to }: --alert-webhook URL
+              (HMAC-SHA256 signed with the hex or base64 secret, at least 32 bytes, in
+              the variable named by --alert-secret-env NAME), --alert-stderr.
+              --alert-textfile PATH writes Prometheus gauges (open findings by detector
+              and severity, the time of the review). A failed alert is reported on
+              stderr and does not change the exit code.`
 
 function rulesFrom(io: CliIO, values: ParsedValues): RuleSet {
   const path = optionalString(values, 'rules')
@@ -97,15 +120,15 @@ function findingLine(f: Finding): string {
   return `${f.severity}\t${f.detector}\t${f.id}\t${subject}\t${f.count}\tseqs ${f.seqs.join(',')}${more}`
 }
 
-function printText(io: CliIO, r: MonitorResult, findings: boolean): void {
+function printText(io: CliIO, r: MonitorResult, shown: readonly Finding[], fresh?: number): void {
   for (const p of r.problems) writeLine(io, `${p.severity}\tseq ${p.seq}\t${p.code}\t${p.message}`)
-  if (findings) for (const f of r.findings) writeLine(io, findingLine(f))
+  for (const f of shown) writeLine(io, findingLine(f))
   for (const [detector, n] of Object.entries(r.unknown.byDetector))
     writeLine(io, `unknown\t${detector}\t${n} events undecided (a resolver failed)`)
   const range = r.firstSeq === null ? 'an empty range' : `seqs ${r.firstSeq}–${r.lastSeq}`
   writeLine(
     io,
-    `${r.findings.length} findings, ${r.damaged} damaged records, over ${r.records} records (${range})`,
+    `${r.findings.length} findings${fresh === undefined ? '' : ` (${fresh} new)`}, ${r.damaged} damaged records, over ${r.records} records (${range})`,
   )
 }
 
@@ -129,19 +152,68 @@ async function proofsOf(store: AuditStore, r: MonitorResult): Promise<Proofs> {
   return { bundles, unproven: cited.filter((s) => s >= cp.size) }
 }
 
+/** The findings store of a run and where its alerts go (`--findings`). */
+interface Lifecycle {
+  opened: OpenedFindings
+  alerts: ReviewAlerts
+  /** With --follow: the findings admitted as new when their episodes opened. */
+  followed: Finding[]
+}
+
+/**
+ * Admits a batch run's findings (alerting the new ones) and writes the gauges. Resolves with the
+ * new findings and the run's findings still open (what the exit code counts).
+ */
+async function admitRun(
+  io: CliIO,
+  lifecycle: Lifecycle,
+  result: MonitorResult,
+  following: boolean,
+): Promise<{ fresh: Finding[]; open: Finding[] }> {
+  const { store } = lifecycle.opened
+  // A follow run admitted each episode as it opened; its closing findings are the same ids.
+  const fresh = following
+    ? lifecycle.followed
+    : await admitAndAlert(io, store, result.findings, lifecycle.alerts)
+  const now = Date.now()
+  const open = await stillOpen(store, result.findings, now)
+  if (lifecycle.alerts.textfile !== undefined) await writeReviewGauges(lifecycle.alerts.textfile, store, now)
+  return { fresh, open }
+}
+
+async function stillOpen(store: FindingStore, findings: readonly Finding[], now: number): Promise<Finding[]> {
+  const open = new Set((await store.list()).filter((s) => isOpen(s, now)).map((s) => s.id))
+  return findings.filter((f) => open.has(f.id))
+}
+
 /** Follows the log until SIGINT or SIGTERM, printing episodes as they open and close. */
-async function follow(io: CliIO, store: AuditStore, options: ReviewOptions): Promise<MonitorResult> {
+async function follow(
+  io: CliIO,
+  store: AuditStore,
+  options: ReviewOptions,
+  lifecycle?: Lifecycle,
+): Promise<MonitorResult> {
   const stop = new AbortController()
+  let admitted: Promise<unknown> = Promise.resolve()
   const onSignal = (): void => stop.abort()
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   try {
-    return await followLog(store, {
+    const result = await followLog(store, {
       ...options,
       signal: stop.signal,
-      onOpen: (f) => writeLine(io, `open\t${findingLine(f)}`),
+      onOpen: (f) => {
+        writeLine(io, `open\t${findingLine(f)}`)
+        // Alerted as soon as the episode opens (its id is final), once per id across runs.
+        if (lifecycle !== undefined)
+          admitted = admitted
+            .then(() => admitAndAlert(io, lifecycle.opened.store, [f], lifecycle.alerts))
+            .then((fresh) => lifecycle.followed.push(...fresh))
+      },
       onFinding: (f) => writeLine(io, findingLine(f)),
     })
+    await admitted
+    return result
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
@@ -190,8 +262,8 @@ export async function review(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...LOG_OPTS,
     ...optionSpecs({
-      strings: ['rules', 'from', 'since', 'fail-on', 'by'],
-      flags: ['json', 'follow', 'prove'],
+      strings: ['rules', 'from', 'since', 'fail-on', 'by', 'findings', ...ALERT_STRINGS],
+      flags: ['json', 'follow', 'prove', 'alert-stderr'],
     }),
   })
   const spec = requireString(values, 'log')
@@ -205,20 +277,57 @@ export async function review(argv: string[], io: CliIO): Promise<number> {
   if (values.prove === true && values.json !== true)
     throw new UsageError('--prove needs --json: the proof bundles are JSON')
   const threshold = SEVERITIES.indexOf(failOn(values))
-  let result: MonitorResult
-  let proofs: Proofs | undefined
-  let logSize = 0
+  const findingsSpec = optionalString(values, 'findings')
+  const alerts = reviewAlerts(io, values, findingsSpec !== undefined)
+  const options: ReviewOptions = {
+    rules,
+    ...(from === undefined ? {} : { from }),
+    ...(since === undefined ? {} : { since }),
+  }
+  const opened = findingsSpec === undefined ? undefined : await openFindings(findingsSpec, io)
+  try {
+    const lifecycle = opened === undefined ? undefined : { opened, alerts, followed: [] }
+    const run = await readLog(io, spec, options, { following, prove: values.prove === true, lifecycle })
+    const { result, proofs } = run
+    const admitted = lifecycle === undefined ? undefined : await admitRun(io, lifecycle, result, following)
+    if (values.json === true) {
+      const fresh = admitted === undefined ? {} : { new: admitted.fresh.map((f) => f.id) }
+      writeJson(io, { ...result, ...(proofs === undefined ? {} : { proofs }), ...fresh })
+    } else
+      printText(io, result, following ? [] : (admitted?.fresh ?? result.findings), admitted?.fresh.length)
+    // Recorded after the findings are shown: a log that cannot take the record must not hide them.
+    await recordRun(spec, io, reviewEvent(optionalString(values, 'by'), result, run.logSize))
+    const counted = admitted?.open ?? result.findings
+    const found = counted.some((f) => SEVERITIES.indexOf(f.severity) >= threshold)
+    return found || result.damaged > 0 ? ExitCode.CHECK_FAILED : ExitCode.OK
+  } finally {
+    await opened?.close()
+  }
+}
+
+/** What {@link readLog} read. */
+interface LogRun {
+  result: MonitorResult
+  proofs?: Proofs
+  logSize: number
+}
+
+/** Reviews (or follows) the log read-only; a log that cannot be read is exit 2. */
+async function readLog(
+  io: CliIO,
+  spec: string,
+  options: ReviewOptions,
+  how: { following: boolean; prove: boolean; lifecycle: Lifecycle | undefined },
+): Promise<LogRun> {
   try {
     const store = await openLogStore(spec, io, { readOnly: true })
     try {
-      const options: ReviewOptions = {
-        rules,
-        ...(from === undefined ? {} : { from }),
-        ...(since === undefined ? {} : { since }),
-      }
-      result = following ? await follow(io, store, options) : await reviewLog(store, options)
-      if (values.prove === true) proofs = await proofsOf(store, result)
-      logSize = (await store.head()).size
+      const result = how.following
+        ? await follow(io, store, options, how.lifecycle)
+        : await reviewLog(store, options)
+      const proofs = how.prove ? await proofsOf(store, result) : undefined
+      const logSize = (await store.head()).size
+      return { result, logSize, ...(proofs === undefined ? {} : { proofs }) }
     } finally {
       await store.close()
     }
@@ -227,10 +336,4 @@ export async function review(argv: string[], io: CliIO): Promise<number> {
       throw new CliExit(ExitCode.USAGE, `cannot read --log (${e.code})`, { cause: e })
     throw e
   }
-  if (values.json === true) writeJson(io, proofs === undefined ? result : { ...result, proofs })
-  else printText(io, result, !following)
-  // Recorded after the findings are shown: a log that cannot take the record must not hide them.
-  await recordRun(spec, io, reviewEvent(optionalString(values, 'by'), result, logSize))
-  const found = result.findings.some((f) => SEVERITIES.indexOf(f.severity) >= threshold)
-  return found || result.damaged > 0 ? ExitCode.CHECK_FAILED : ExitCode.OK
 }

@@ -29,6 +29,7 @@ import { CliExit, ExitCode, UsageError } from '../errors.js'
 import { optionSpecs, REPEATED, STRING } from '../internal/options.js'
 import { commandOf } from '../internal/subcommands.js'
 import { createProgress, writeJson, writeLine } from '../output.js'
+import { FINDINGS_USAGE, findings } from './audit-findings.js'
 import { openLogStore } from './audit-open-log.js'
 import { checkProof, prove } from './audit-proof.js'
 import { report } from './audit-report.js'
@@ -80,6 +81,7 @@ Subcommands:
               Writes a new Ed25519 checkpoint signing key (private JWK, mode 0600) and prints
               its public JWK.
 ${REVIEW_USAGE}
+${FINDINGS_USAGE}
 
 LOG is a log directory or a postgres://…?stream=NAME URL. JWK files hold one JWK or a JWKS.`
 
@@ -301,7 +303,8 @@ async function keygen(argv: string[], io: CliIO): Promise<number> {
 /**
  * The `safeguards audit` command: `append`, `verify` (exit 0 intact, 1 integrity finding, 2 usage,
  * 74 I/O error), `checkpoint`, `prove`, `check-proof`, `report`, `export --format fhir-r4`, `keygen`,
- * `review` (exit 0 nothing at or above `--fail-on`, 1 found, 2 usage or I/O).
+ * `review` (exit 0 nothing at or above `--fail-on`, 1 found, 2 usage or I/O), `findings list|ack|suppress`
+ * (exit 0, 1 damaged store, 2 usage, unknown id or self-review, 74 I/O).
  *
  * HIPAA: 164.312(b) audit controls (including the trail's own integrity) and 164.308(a)(1)(ii)(D)
  * information system activity review.
@@ -326,5 +329,6 @@ export const auditCommand: Command = commandOf({
     export: exportFhir,
     keygen,
     review,
+    findings,
   },
 })

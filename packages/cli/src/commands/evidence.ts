@@ -28,6 +28,7 @@ import {
 } from '@safeguards/controls'
 import { IoError, isSafeguardsError, utf8Encode } from '@safeguards/core'
 import { writeFileAtomic } from '@safeguards/core/node'
+import { isOpen } from '@safeguards/monitor'
 import { DEFAULT_MAX_PASSWORD_BYTES } from '@safeguards/password'
 import { parsePolicy, type SessionPolicyOptions } from '@safeguards/session'
 import { optionalString, type ParsedValues, parseCommandArgs, parseDuration } from '../args.js'
@@ -36,11 +37,12 @@ import { ExitCode, UsageError } from '../errors.js'
 import { readJsonOption } from '../internal/files.js'
 import { integerOption, optionSpecs } from '../internal/options.js'
 import { safeText, writeJson } from '../output.js'
+import { openFindings } from './audit-findings.js'
 import { openLogStore } from './audit-open-log.js'
 import { REVIEW_AGENT } from './audit-shared.js'
 import { keyringHelp, keyringOptions, mapEnvelopeError, openKeyring } from './envelope-shared.js'
 
-const USAGE = `Usage: safeguards evidence [--log LOG [--anchor DIR] [--public-key JWK]...]
+const USAGE = `Usage: safeguards evidence [--log LOG [--anchor DIR] [--public-key JWK]... [--findings STORE]]
                            [--bag BAG]... [--bag-public-key JWK] [--max-backup-age DURATION]
                            [--keyring PATH [--master-env VAR|--passphrase-env VAR]] [--max-key-age DURATION]
                            [--session-policy FILE] [--password-mfa] [--password-min-length N]
@@ -51,7 +53,9 @@ holds trusted checkpoint keys, --anchor the anchor directory), each --bag (signa
 --bag-public-key; --max-backup-age fails a bag older than the RPO), lists the keyring's key versions
 (--max-key-age fails a live version older than the cryptoperiod), and records the session policy
 (--session-policy FILE, else the defaults) and the password policy (NIST SP 800-63B rev 4: 15
-characters, 8 with --password-mfa, or --password-min-length) in force.
+characters, 8 with --password-mfa, or --password-min-length) in force. The log's newest activity
+review is reported; --findings STORE (see safeguards audit findings) adds the findings still open,
+by detector.
 
 --out-dir writes evidence.json, evidence.md and, with --sign-key (a private Ed25519 JWK with "kid"),
 evidence.jws (EdDSA over the canonical JSON). Prints the Markdown, or the JSON with --json.
@@ -119,6 +123,24 @@ async function newestReview(store: AuditStore): Promise<ActivityReviewInput | nu
   return newest
 }
 
+/** The findings still open in the store named by `--findings`, by detector. */
+async function openFindingsSection(
+  io: CliIO,
+  values: ParsedValues,
+): Promise<Record<string, number> | undefined> {
+  const spec = optionalString(values, 'findings')
+  if (spec === undefined) return undefined
+  const { store, close } = await openFindings(spec, io, { create: false })
+  try {
+    const now = Date.now()
+    const counts: Record<string, number> = {}
+    for (const s of await store.list()) if (isOpen(s, now)) counts[s.detector] = (counts[s.detector] ?? 0) + 1
+    return counts
+  } finally {
+    await close()
+  }
+}
+
 const REVIEW_FIELDS = new Set(['from', 'through', 'size', 'findings', 'damaged', 'unknown'])
 
 async function backupSection(io: CliIO, values: ParsedValues): Promise<EvidenceInputs['backups']> {
@@ -181,7 +203,7 @@ function passwordSection(values: ParsedValues): NonNullable<EvidenceInputs['pass
 
 /** The sources of evidence (audit log, backups, keyring), the policies in force, and the output. */
 const OPTIONS = {
-  ...optionSpecs({ strings: ['log', 'anchor'], repeated: ['public-key', 'bag'] }),
+  ...optionSpecs({ strings: ['log', 'anchor', 'findings'], repeated: ['public-key', 'bag'] }),
   ...optionSpecs({ strings: ['bag-public-key', 'max-backup-age', 'max-key-age'] }),
   ...keyringOptions,
   ...optionSpecs({ strings: ['session-policy', 'password-min-length'], flags: ['password-mfa'] }),
@@ -195,6 +217,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const needs: [string, string][] = [
     ['anchor', 'log'],
     ['public-key', 'log'],
+    ['findings', 'log'],
     ['bag-public-key', 'bag'],
     ['max-backup-age', 'bag'],
     ['max-key-age', 'keyring'],
@@ -224,6 +247,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   if (audit !== undefined) {
     inputs.auditLog = { report: audit.report, verifiedAt: audit.verifiedAt }
     inputs.activityReview = audit.review
+    const open = await openFindingsSection(io, values)
+    if (open !== undefined) inputs.openFindings = open
   }
   const backups = await backupSection(io, values)
   if (backups !== undefined) inputs.backups = backups

@@ -1,0 +1,197 @@
+/**
+ * The file {@link FindingStore}: `findings.jsonl` in a directory, an append-only JSON Lines file of
+ * transitions (admit, ack, suppress), written under the SDK's inter-process lock and fsynced before
+ * a call returns. The state is rebuilt by replaying the file, under the lock, before every change,
+ * so several processes (a review per cron run, a reviewer acknowledging) can share it. A crash during
+ * an append leaves at most an incomplete last line: it is ignored and reported ({@link
+ * FileFindingStore.tornTail}), cut off by the next write, and no earlier transition is lost.
+ *
+ * HIPAA: 164.308(a)(1)(ii)(D) information system activity review; 164.312(c)(1) integrity (the
+ * dispositions survive crashes and concurrent writers).
+ *
+ * @module
+ */
+import { existsSync, mkdirSync } from 'node:fs'
+import { open, readFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { type Clock, IoError, systemClock, utf8Encode } from '@safeguards/core'
+import { type FileLock, withFileLock, writeFileAtomic } from '@safeguards/core/node'
+import { MonitorFindingUnknownError } from './errors.js'
+import type { Finding } from './finding.js'
+import {
+  checkReview,
+  checkUntil,
+  compareStatus,
+  distinctFindings,
+  iso,
+  refuseSelfReview,
+} from './internal/lifecycle-rules.js'
+import { apply, type Replayed, replay, type Transition } from './internal/transitions.js'
+import type { AcknowledgeOptions, FindingStatus, FindingStore, SuppressOptions } from './lifecycle.js'
+
+/** Options of {@link openFindingStore}. */
+export interface FileFindingStoreOptions {
+  /** The store's directory (created when missing). */
+  dir: string
+  /** Clock for transition times and suppression expiry. */
+  clock?: Clock
+  /** How long to wait for another process's lock (default 15 s). */
+  lockTimeoutMs?: number
+}
+
+/** An incomplete last line found by the latest read (ignored; cut off by the next write). */
+export interface TornTail {
+  /** Where the complete lines end. */
+  readonly offset: number
+  /** Bytes of the incomplete line. */
+  readonly bytes: number
+}
+
+/** The file store: a {@link FindingStore} plus what it found on disk. */
+export interface FileFindingStore extends FindingStore {
+  /** The JSON Lines file. */
+  readonly path: string
+  /** The incomplete last line the latest read found and ignored, or undefined. */
+  tornTail(): TornTail | undefined
+}
+
+const FILE = 'findings.jsonl'
+
+/**
+ * Opens (creating when missing) the file finding store in `dir`.
+ *
+ * HIPAA: 164.308(a)(1)(ii)(D) activity review; 164.308(a)(6)(ii) response and reporting.
+ *
+ * @throws {MonitorFindingStoreError} when the file is damaged (a complete line that is not a
+ * transition). @throws {IoError} (`ERR_IO`) when the store cannot be created, read or written.
+ * @example
+ * ```ts
+ * const store = await openFindingStore({ dir: '/var/lib/ehr/findings' })
+ * const fresh = await store.admit(result.findings)
+ * for (const f of fresh) console.log('new', f.id, f.detector)
+ * ```
+ */
+export async function openFindingStore(options: FileFindingStoreOptions): Promise<FileFindingStore> {
+  if (typeof options?.dir !== 'string' || options.dir === '') throw new TypeError('"dir" expected a path')
+  const dir = resolve(options.dir)
+  const path = join(dir, FILE)
+  const lockPath = join(dir, `${FILE}.lock`)
+  const clock = options.clock ?? systemClock
+  const lockOptions = options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs }
+  let torn: TornTail | undefined
+  try {
+    // Created empty and durably (the directory entry fsynced) the first time; exclusive, so two
+    // processes opening a new store at once cannot replace each other's first transitions.
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    if (!existsSync(path)) await writeFileAtomic(path, new Uint8Array(0), { exclusive: true })
+  } catch (e) {
+    if ((e as { syscallCode?: string }).syscallCode !== 'EEXIST')
+      throw new IoError('create the findings store', path, { cause: e })
+  }
+
+  async function load(): Promise<Replayed> {
+    let bytes: Uint8Array
+    try {
+      bytes = await readFile(path)
+    } catch (e) {
+      throw new IoError('read the findings store', path, { cause: e })
+    }
+    const r = replay(bytes)
+    torn = r.torn === 0 ? undefined : { offset: r.end, bytes: r.torn }
+    return r
+  }
+
+  /** Appends `lines` after the complete lines (cutting off a torn tail), durably, under the lock. */
+  async function append(lock: FileLock, r: Replayed, lines: readonly Transition[]): Promise<void> {
+    if (lines.length === 0) return
+    lock.assertHeld()
+    const fh = await open(path, 'r+')
+    try {
+      if (r.torn > 0) await fh.truncate(r.end)
+      const text = lines.map((t) => `${JSON.stringify(t)}\n`).join('')
+      await fh.write(utf8Encode(text), 0, undefined, r.end)
+      await fh.sync()
+    } catch (e) {
+      throw new IoError('write the findings store', path, { cause: e })
+    } finally {
+      await fh.close()
+    }
+    torn = undefined
+  }
+
+  /** Runs `f` on the current state under the lock; it returns the transitions to append. */
+  function change<T>(f: (r: Replayed) => { lines: Transition[]; value: T }): Promise<T> {
+    return withFileLock(
+      lockPath,
+      async (lock) => {
+        const r = await load()
+        const { lines, value } = f(r)
+        await append(lock, r, lines)
+        return value
+      },
+      lockOptions,
+    )
+  }
+
+  function review(id: string, by: string, r: Replayed, t: Transition): FindingStatus {
+    const status = r.state.get(id)
+    if (status === undefined) throw new MonitorFindingUnknownError(id)
+    refuseSelfReview(status, by)
+    apply(r.state, t)
+    return r.state.get(id) as FindingStatus
+  }
+
+  return {
+    path,
+    tornTail: () => torn,
+    async admit(findings: readonly Finding[]): Promise<Finding[]> {
+      const list = distinctFindings(findings)
+      return change((r) => {
+        const now = clock.now()
+        const at = iso(now)
+        const fresh = list.filter((f) => {
+          const s = r.state.get(f.id)
+          return s === undefined || (s.state === 'suppressed' && Date.parse(s.until ?? '') <= now)
+        })
+        const lines: Transition[] = fresh.map((f) => ({
+          op: 'admit',
+          id: f.id,
+          detector: f.detector,
+          severity: f.severity,
+          ...(f.who === undefined ? {} : { who: f.who }),
+          at,
+        }))
+        return { lines, value: fresh }
+      })
+    },
+    async acknowledge(id: string, options: AcknowledgeOptions): Promise<FindingStatus> {
+      checkReview(id, options?.by, options?.disposition)
+      return change((r) => {
+        const t: Transition = {
+          op: 'ack',
+          id,
+          disposition: options.disposition,
+          by: options.by,
+          at: iso(clock.now()),
+        }
+        return { lines: [t], value: review(id, options.by, r, t) }
+      })
+    },
+    async suppress(id: string, options: SuppressOptions): Promise<FindingStatus> {
+      checkReview(id, options?.by)
+      return change((r) => {
+        const now = clock.now()
+        checkUntil(options.until, now)
+        const t: Transition = { op: 'suppress', id, until: iso(options.until), by: options.by, at: iso(now) }
+        return { lines: [t], value: review(id, options.by, r, t) }
+      })
+    },
+    async get(id: string): Promise<FindingStatus | undefined> {
+      return (await load()).state.get(id)
+    },
+    async list(): Promise<FindingStatus[]> {
+      return [...(await load()).state.values()].sort(compareStatus)
+    },
+    async close(): Promise<void> {},
+  }
+}
