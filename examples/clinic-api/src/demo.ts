@@ -15,8 +15,9 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, wri
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { bytesToHex, manualClock, randomBytes } from '@safeguards/core'
+import { bytesToHex, isSafeguardsError, manualClock, randomBytes } from '@safeguards/core'
 import { secretFromBase32, totpCode } from '@safeguards/mfa'
+import { openFindingStore } from '@safeguards/monitor'
 import { type RunningClinic, type SharedStateOptions, STAFF_USERNAMES, startClinic } from './clinic.js'
 import {
   advanceToNight,
@@ -112,11 +113,27 @@ async function nightReview(clinic: RunningClinic, step: Step, say: (s: string) =
     say(
       `${f.detector} (${f.severity}) ${f.who ?? f.address}: ${f.count} record(s), seqs ${f.seqs.join(',')}${f.patients ? `, ${f.patients.length} patient(s)` : ''}, id ${f.id}`,
     )
-  // DISPOSITION: the findings lifecycle store (issue 16 §3, being built in @safeguards/monitor)
-  // records the privacy officer's disposition of each finding; wire it in here when it lands.
-  say(
-    `privacy officer: each finding's disposition is recorded in the case system (${result.findings.length} findings)`,
-  )
+  // The privacy officer's dispositions, kept in the findings store beside the clinic's data: a
+  // re-run admits nothing new (no second alert), and nobody reviews a finding about themselves.
+  const findings = await openFindingStore({ dir: join(clinic.dataDir, 'findings') })
+  try {
+    const fresh = await findings.admit(result.findings)
+    const own = result.findings.find((f) => f.who === 'u-nurse')
+    if (own !== undefined) {
+      const refused = await findings.acknowledge(own.id, { disposition: 'appropriate', by: 'u-nurse' }).then(
+        () => 'accepted',
+        (e: unknown) => (isSafeguardsError(e) ? e.code : 'error'),
+      )
+      say(`the nurse tries to clear her own finding: ${refused}`)
+    }
+    for (const f of fresh) await findings.acknowledge(f.id, { disposition: 'inappropriate', by: 'u-auditor' })
+    const again = await findings.admit((await clinic.review.run()).findings)
+    say(
+      `privacy officer (u-auditor) dispositions ${fresh.length} new findings as inappropriate; a second review admits ${again.length} new (no second alert)`,
+    )
+  } finally {
+    await findings.close()
+  }
 
   step(
     "A patient's access report: every access to the chart, each row with a proof checked offline",

@@ -85,7 +85,7 @@ export async function openFindingStore(options: FileFindingStoreOptions): Promis
     mkdirSync(dir, { recursive: true, mode: 0o700 })
     if (!existsSync(path)) await writeFileAtomic(path, new Uint8Array(0), { exclusive: true })
   } catch (e) {
-    if ((e as { syscallCode?: string }).syscallCode !== 'EEXIST')
+    if (!(e instanceof IoError && e.syscallCode === 'EEXIST'))
       throw new IoError('create the findings store', path, { cause: e })
   }
 
