@@ -91,6 +91,14 @@ function rowStatus(r: Record<string, unknown>): FindingStatus {
  *
  * HIPAA: 164.308(a)(1)(ii)(D) activity review; 164.308(a)(6)(ii) response and reporting.
  *
+ * @hipaa 164.308(a)(1)(ii)(D) supports
+ * @hipaa 164.308(a)(6)(ii) supports
+ * @nist AU-6 164.308(a)(1)(ii)(D): keeps each finding's review outcome (disposition, reviewer, time), so review is documented and a re-run never alerts twice
+ * @nist IR-5 164.308(a)(6)(ii): tracks suspected incidents by stable finding id from new to acknowledged or suppressed, and refuses a review by the finding's own subject
+ * @evidence the findings store: every finding's status, disposition, reviewer and time, as an append-only history
+ * @appResponsibility Disposition every finding within your policy's time, by reviewers independent of the people reviewed; escalate inappropriate accesses under your incident procedures and sanction policy.
+ * @verifiedBy packages/monitor/test/finding-store.test.ts
+ *
  * @throws {RangeError} for a schema name that is not a plain lower-case identifier.
  * @throws whatever the client throws (connection, permissions).
  * @example
