@@ -42,6 +42,7 @@ import {
   assertStreamId,
   type CheckpointHead,
   type IndexAnswer,
+  type IndexProblem,
   type IndexQuery,
   leafHash,
   type ReadOptions,
@@ -53,9 +54,10 @@ import {
 import { assertInteger, timingSafeEqual, utf8Encode } from '@safeguards/core'
 import pg from 'pg'
 import { AuditPgMigrationError } from './errors.js'
+import { checkKeyIndex } from './internal/check-index.js'
 import { dbError, sqlState } from './internal/db.js'
 import { DEFAULT_SCHEMA, quoteIdentifier } from './internal/identifiers.js'
-import { keyIndexAnswer } from './internal/query-index.js'
+import { type KeyIndexContext, keyIndexAnswer } from './internal/query-index.js'
 import {
   type CheckpointRow,
   checkHead,
@@ -115,6 +117,11 @@ export interface PostgresAuditStore extends AuditStore {
    * pages in sequence order; complete for the whole snapshot (`through = query.size`).
    */
   queryIndex(query: IndexQuery): Promise<IndexAnswer | undefined>
+  /**
+   * The key table against the records below `size`, the keys recomputed from the stored bytes
+   * (`verifyLog` with `deep: true` reports each disagreement as `INDEX_MISMATCH`).
+   */
+  checkIndex(size: number, options?: ReadOptions): Promise<readonly IndexProblem[]>
   /**
    * Appends events as the next records, built by the database under the stream's lock; the entry
    * hashes of the records the caller had not seen and of the new ones (the audit log uses it).
@@ -270,6 +277,7 @@ class PgStore implements PostgresAuditStore {
     this.checkpointHead = this.checkpointHead.bind(this)
     this.readCheckpoints = this.readCheckpoints.bind(this)
     this.queryIndex = this.queryIndex.bind(this)
+    this.checkIndex = this.checkIndex.bind(this)
     this.appendEvents = this.appendEvents.bind(this)
     this.close = this.close.bind(this)
   }
@@ -556,16 +564,26 @@ class PgStore implements PostgresAuditStore {
    */
   async queryIndex(query: IndexQuery): Promise<IndexAnswer | undefined> {
     this.#live()
-    return keyIndexAnswer(
-      {
-        pool: this.#pool,
-        q: this.#q,
-        stream: this.stream,
-        pageSize: this.#readBatch,
-        live: () => this.#live(),
-      },
-      query,
-    )
+    return keyIndexAnswer(this.#keyContext(), query)
+  }
+
+  /**
+   * {@link AuditStore.checkIndex}: the key table against the records below `size`, with the keys
+   * recomputed from the stored bytes (`verifyLog` with `deep: true` reports `INDEX_MISMATCH`).
+   */
+  async checkIndex(size: number, readOptions?: ReadOptions): Promise<readonly IndexProblem[]> {
+    this.#live()
+    return checkKeyIndex(this.#keyContext(), this.readBatches, size, readOptions)
+  }
+
+  #keyContext(): KeyIndexContext {
+    return {
+      pool: this.#pool,
+      q: this.#q,
+      stream: this.stream,
+      pageSize: this.#readBatch,
+      live: () => this.#live(),
+    }
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,14 @@
  * answers every conformance query exactly as a scan does; a migration keys the records stored
  * before it; concurrent writer processes keep the key table exact; a failed append leaves no keys.
  */
-import { type AppendRecord, openAuditLog, queryLog, type StoreHead, ZERO_HASH } from '@safeguards/audit-log'
+import {
+  type AppendRecord,
+  openAuditLog,
+  queryLog,
+  type StoreHead,
+  verifyLog,
+  ZERO_HASH,
+} from '@safeguards/audit-log'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { appendMix, expectQueriesMatchScan, mixedEvent } from '../../audit-log/test/query-conformance.js'
 import { migrate, openPostgresStore } from '../src/index.js'
@@ -110,6 +117,61 @@ describe.skipIf(!pgAvailable)('queries on the PostgreSQL store', () => {
       const matched: number[] = []
       for await (const r of both) matched.push(r.seq)
       expect(candidates).toEqual(matched)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('verify --deep checks the key table against the records: a key removed or forged is INDEX_MISMATCH', async () => {
+    const store = await openPostgresStore({
+      connectionString: DATABASE_URL,
+      schema: db.schema,
+      stream: 'deep',
+      readBatch: 16,
+    })
+    const log = await openAuditLog({ store, closeStore: false })
+    await appendMix(log, 120)
+    await log.close()
+    const s = `"${db.schema}"`
+    const mismatches = async () =>
+      (await verifyLog(store, { deep: true, workers: 0 })).findings.filter((f) => f.code === 'INDEX_MISMATCH')
+    try {
+      expect(await store.checkIndex(120)).toEqual([])
+      expect(await mismatches()).toEqual([])
+      // someone with superuser rights (the append-only triggers bypassed) hides a record from a
+      // patient's access report and files seq 119 under another user
+      const { rows } = await db.admin.query<{ seq: string }>(
+        `SELECT seq::text AS seq FROM ${s}.audit_entry_key WHERE stream = 'deep' AND kind = 'p' ORDER BY seq LIMIT 1`,
+      )
+      const hidden = Number(rows[0]?.seq)
+      expect(hidden).toBeLessThan(119)
+      const client = await db.admin.connect()
+      try {
+        await client.query('BEGIN')
+        await client.query('SET LOCAL session_replication_role = replica')
+        await client.query(
+          `DELETE FROM ${s}.audit_entry_key WHERE stream = 'deep' AND seq = $1 AND kind = 'p'`,
+          [hidden],
+        )
+        await client.query(
+          `INSERT INTO ${s}.audit_entry_key (stream, kind, value, seq) VALUES ('deep', 'a', 'Practitioner/999', 119)`,
+        )
+        await client.query('COMMIT')
+      } finally {
+        client.release()
+      }
+      expect((await store.checkIndex(120)).map((p) => [p.seq, p.severity])).toEqual([
+        [hidden, 'error'],
+        [119, 'error'],
+      ])
+      const found = await mismatches()
+      expect(found.map((f) => [f.seq, f.severity])).toEqual([
+        [hidden, 'error'],
+        [119, 'error'],
+      ])
+      // without deep, the index is not read
+      const shallow = await verifyLog(store, { deep: false, workers: 0 })
+      expect(shallow.findings.filter((f) => f.code === 'INDEX_MISMATCH')).toEqual([])
     } finally {
       await store.close()
     }
