@@ -237,7 +237,7 @@ class MonitorEngine implements Monitor {
       this.lastSeq = rec.seq
       this.firstSeq ??= rec.seq
       this.records++
-      const n = normalizeStored(rec, this.options.stream)
+      const n = normalizeStored(rec, this.options.stream, this.rules.vocabulary)
       if (!n.ok) {
         this.damaged++
         if (this.problems.length < MAX_PROBLEMS_LISTED) this.problems.push(n.problem)

@@ -10,6 +10,8 @@
  * - the time of an event is its `occurred`, else its `recorded`; an `occurred` more than
  *   {@link MAX_FUTURE_SKEW_MS} after `recorded` is distrusted and `recorded` is used.
  *
+ * Other vocabularies map their codes through the rules file's `vocabulary` ({@link Vocabulary}).
+ *
  * A record that does not parse, or lacks what every record has, is a {@link RecordProblem}, never
  * an exception.
  *
@@ -86,9 +88,9 @@ export type NormalizeResult = { ok: true; event: NormalEvent } | { ok: false; pr
  */
 export const MAX_FUTURE_SKEW_MS = 300_000
 
-const SIGN_IN_TYPE = '110114'
-const SIGN_IN_SUBTYPE = '110122'
 const ACTIONS = new Set(['C', 'R', 'U', 'D', 'E'])
+
+import { DEFAULT_VOCABULARY, type Vocabulary } from './vocabulary.js'
 
 type Json = Record<string, unknown>
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -115,12 +117,13 @@ function eventTime(event: Json, recorded: number): number {
   return occurred
 }
 
-function kindOf(event: Json): EventKind {
+function kindOf(event: Json, v: Vocabulary): EventKind {
   if (typeof event.patient === 'string' && typeof event.action === 'string' && ACTIONS.has(event.action))
     return 'access'
-  if (event.type === SIGN_IN_TYPE) {
+  if (typeof event.type === 'string' && v.signIn.types.includes(event.type)) {
+    if (v.signIn.subtypes.length === 0) return 'sign-in'
     const sub = event.subtype
-    if (Array.isArray(sub) && sub.includes(SIGN_IN_SUBTYPE)) return 'sign-in'
+    if (Array.isArray(sub) && sub.some((c) => v.signIn.subtypes.includes(c as string))) return 'sign-in'
   }
   return 'other'
 }
@@ -137,7 +140,12 @@ function kindOf(event: Json): EventKind {
  * const n = normalizeRecord(JSON.parse(line), 41)
  * ```
  */
-export function normalizeRecord(record: unknown, seq: number, stream?: string): NormalizeResult {
+export function normalizeRecord(
+  record: unknown,
+  seq: number,
+  stream?: string,
+  vocabulary: Vocabulary = DEFAULT_VOCABULARY,
+): NormalizeResult {
   if (!isObject(record) || !isObject(record.event)) return problem(seq, 'MALFORMED', 'not an audit record')
   if (record.seq !== seq) return problem(seq, 'MALFORMED', 'the record names another seq')
   if (stream !== undefined && record.stream !== stream)
@@ -149,7 +157,7 @@ export function normalizeRecord(record: unknown, seq: number, stream?: string): 
   const agent = requestorOf(event.agents)
   const who = typeof agent?.who === 'string' ? agent.who : undefined
   const network = agent?.network
-  const kind = kindOf(event)
+  const kind = kindOf(event, vocabulary)
   return {
     ok: true,
     event: {
@@ -160,9 +168,9 @@ export function normalizeRecord(record: unknown, seq: number, stream?: string): 
       address: isObject(network) && typeof network.address === 'string' ? network.address : undefined,
       roles: codesOf(agent?.role),
       outcome,
-      failed: outcome === 4 || outcome === 8,
+      failed: vocabulary.failureOutcomes.includes(outcome),
       patient: kind === 'access' ? (event.patient as string) : undefined,
-      btg: codesOf(agent?.purposeOfUse)?.includes('BTG') === true,
+      btg: codesOf(agent?.purposeOfUse)?.some((c) => vocabulary.emergencyPurposes.includes(c)) === true,
     },
   }
 }
@@ -185,6 +193,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true })
 export function normalizeStored(
   record: { readonly seq: number; readonly bytes: Uint8Array },
   stream?: string,
+  vocabulary: Vocabulary = DEFAULT_VOCABULARY,
 ): NormalizeResult {
   let parsed: unknown
   try {
@@ -192,5 +201,5 @@ export function normalizeStored(
   } catch {
     return problem(record.seq, 'MALFORMED', 'the record does not parse')
   }
-  return normalizeRecord(parsed, record.seq, stream)
+  return normalizeRecord(parsed, record.seq, stream, vocabulary)
 }

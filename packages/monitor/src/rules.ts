@@ -28,6 +28,7 @@ import { parse as parseYaml } from 'yaml'
 import { DETECTORS, type DetectorKind, type DetectorName, SEVERITIES, type Severity } from './detectors.js'
 import { MonitorRulesError } from './errors.js'
 import { parseClock, type Shift, validateShifts } from './schedule.js'
+import { isDefaultVocabulary, type Vocabulary, vocabularyAt } from './vocabulary.js'
 
 /** One detector's effective settings. */
 export interface DetectorRule {
@@ -66,6 +67,8 @@ export interface RuleSet {
   }
   /** Restricted patients and, for each, the users allowed to access them. */
   readonly restricted: Readonly<Record<string, readonly string[]>>
+  /** How events are read (sign-ins, failures, emergencies); the default unless the file maps codes. */
+  readonly vocabulary: Vocabulary
   /** SHA-256 (hex) of the whole effective rule set. */
   readonly hash: string
 }
@@ -136,6 +139,7 @@ function shiftMap(v: unknown, path: string): Record<string, readonly Shift[]> {
 }
 
 interface RuleContext {
+  vocabulary: Vocabulary
   timeZone: string
   night: { from: number; to: number }
   schedules: RuleSet['schedules']
@@ -144,6 +148,14 @@ interface RuleContext {
 
 /** What else, beyond its own settings, decides a detector's findings (part of its hash). */
 function extraOf(name: DetectorName, ctx: RuleContext): unknown {
+  // A mapped vocabulary changes what every detector sees; the default is left out of the hashes, so
+  // finding ids stay what they were before vocabularies could be mapped.
+  if (!isDefaultVocabulary(ctx.vocabulary))
+    return { vocabulary: ctx.vocabulary, of: extraOfDefault(name, ctx) }
+  return extraOfDefault(name, ctx)
+}
+
+function extraOfDefault(name: DetectorName, ctx: RuleContext): unknown {
   if (name === 'off-hours-access')
     return { timeZone: ctx.timeZone, night: ctx.night, schedules: ctx.schedules }
   if (name === 'restricted-patient') return { restricted: ctx.restricted }
@@ -192,11 +204,12 @@ function detectorRule(name: DetectorName, raw: unknown, path: string, ctx: RuleC
  */
 export function compileRules(doc: unknown): RuleSet {
   const o = objectAt(doc, '')
-  only(o, ['version', 'timeZone', 'detectors', 'schedules', 'restricted'], '')
+  only(o, ['version', 'timeZone', 'detectors', 'schedules', 'restricted', 'vocabulary'], '')
   if (o.version !== undefined && o.version !== 1) throw new MonitorRulesError('version must be 1', '/version')
   const sched = o.schedules === undefined ? {} : objectAt(o.schedules, '/schedules')
   only(sched, ['users', 'roles'], '/schedules')
   const ctx: RuleContext = {
+    vocabulary: vocabularyAt(o.vocabulary, '/vocabulary'),
     timeZone: o.timeZone === undefined ? 'UTC' : timeZoneAt(o.timeZone, '/timeZone'),
     night: { from: 22 * 60, to: 6 * 60 },
     schedules: {
@@ -213,8 +226,10 @@ export function compileRules(doc: unknown): RuleSet {
   const detectors = {} as Record<DetectorName, DetectorRule>
   for (const d of DETECTORS)
     detectors[d.name] = detectorRule(d.name, given[d.name], `/detectors/${d.name}`, ctx)
-  const body = { version: 1 as const, ...ctx, detectors }
-  return { ...body, hash: sha256Hex(canonicalize(body)) }
+  const { vocabulary, ...rest } = ctx
+  const body = { version: 1 as const, ...rest, detectors }
+  const hashed = isDefaultVocabulary(vocabulary) ? body : { ...body, vocabulary }
+  return { ...body, vocabulary, hash: sha256Hex(canonicalize(hashed)) }
 }
 
 /**
