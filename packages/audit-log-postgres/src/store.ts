@@ -58,6 +58,7 @@ import { checkKeyIndex } from './internal/check-index.js'
 import { dbError, sqlState } from './internal/db.js'
 import { DEFAULT_SCHEMA, quoteIdentifier } from './internal/identifiers.js'
 import { type KeyIndexContext, keyIndexAnswer } from './internal/query-index.js'
+import { readPages } from './internal/read-pages.js'
 import {
   type CheckpointRow,
   checkHead,
@@ -70,68 +71,9 @@ import {
   toSafeInteger,
 } from './internal/store-checks.js'
 import { migrate } from './migrations.js'
+import type { PostgresAuditStore, PostgresStoreOptions } from './store-types.js'
 
-/** Options for {@link openPostgresStore}: a `pool` you own, or a `connectionString` for a pool the store owns. */
-export interface PostgresStoreOptions {
-  /** Stream identifier: 1-128 characters of `[A-Za-z0-9._-]`, starting alphanumeric. */
-  stream: string
-  /** Schema holding the audit tables (default `safeguards_audit`). */
-  schema?: string
-  /** A pool to use. The store never ends it. Takes precedence over `connectionString`. */
-  pool?: pg.Pool
-  /** Connection string for a pool the store creates and ends on `close()`. */
-  connectionString?: string
-  /** Size of the pool the store creates (default 4). */
-  maxConnections?: number
-  /** Rows fetched per query by `read` (default 2000). */
-  readBatch?: number
-  /**
-   * Open for reading only (verifiers, exports): the stream must already exist, nothing is written,
-   * and `append`/`appendCheckpoint` throw `AuditStoreError`. Default false.
-   */
-  readOnly?: boolean
-  /** Milliseconds to wait for a new connection of the store's own pool (default 10 000). */
-  connectTimeoutMs?: number
-  /**
-   * Longest wait, in milliseconds, for each lock an append takes (default 5000, at most 3 600 000):
-   * the stream's lock row, held by another writer's append in flight, or a table lock queued behind
-   * the owner's DDL. Past it the append fails with `AuditLockTimeoutError`
-   * (`ERR_AUDIT_LOCK_TIMEOUT`) and writes nothing, so request paths that wait on `append` fail
-   * closed instead of hanging. Set per append with `SET LOCAL lock_timeout` semantics: it never
-   * changes the session of a pool you pass in.
-   */
-  lockTimeoutMs?: number
-  /**
-   * Run {@link migrate} before opening (default false). Needs a role allowed to create the schema;
-   * applications connecting as the insert-only role leave this off and migrate at deploy time.
-   */
-  migrate?: boolean
-}
-
-/** An {@link AuditStore} on PostgreSQL. */
-export interface PostgresAuditStore extends AuditStore {
-  /** The schema holding the tables. */
-  readonly schema: string
-  /**
-   * The candidates of a patient or user query from the key table (schema version 4), read in
-   * pages in sequence order; complete for the whole snapshot (`through = query.size`).
-   */
-  queryIndex(query: IndexQuery): Promise<IndexAnswer | undefined>
-  /**
-   * The key table against the records below `size`, the keys recomputed from the stored bytes
-   * (`verifyLog` with `deep: true` reports each disagreement as `INDEX_MISMATCH`).
-   */
-  checkIndex(size: number, options?: ReadOptions): Promise<readonly IndexProblem[]>
-  /**
-   * Appends events as the next records, built by the database under the stream's lock; the entry
-   * hashes of the records the caller had not seen and of the new ones (the audit log uses it).
-   */
-  appendEvents(
-    known: StoreHead,
-    events: readonly string[],
-    recorded: string,
-  ): Promise<{ missed: Uint8Array[]; hashes: Uint8Array[] }>
-}
+export type { PostgresAuditStore, PostgresStoreOptions } from './store-types.js'
 
 /**
  * Opens (and registers) a stream in a migrated schema. Appends from any number of stores, in any
@@ -234,7 +176,6 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
 const ignore = (): void => {}
 
-type Row = { seq: string; body: Uint8Array }
 type AppendStatus = { ok: boolean; size: string; hash: Uint8Array }
 
 interface PgStoreInit {
@@ -445,60 +386,8 @@ class PgStore implements PostgresAuditStore {
     const store = this
     return {
       async *[Symbol.asyncIterator](): AsyncGenerator<readonly StoredRecord[], void, undefined> {
-        yield* store.#pages(from, to, signal)
+        yield* readPages(store.#context(), from, to, signal)
       },
-    }
-  }
-
-  async *#pages(
-    from: number,
-    to: number | undefined,
-    signal: AbortSignal | undefined,
-  ): AsyncGenerator<readonly StoredRecord[]> {
-    let next = from
-    // Without `to`, the first page also returns the head (same snapshot): the read stops there.
-    let end = to ?? Number.MAX_SAFE_INTEGER
-    let bounded = to !== undefined
-    while (next < end) {
-      signal?.throwIfAborted()
-      this.#live()
-      let rows: (Row & { head?: string | null })[]
-      try {
-        ;({ rows } = await this.#pool.query<Row & { head?: string | null }>(
-          `SELECT e.seq::text AS seq, e.body${
-            bounded
-              ? ''
-              : `, (SELECT max(x.seq) FROM ${this.#q}.audit_entry x WHERE x.stream = $1)::text AS head`
-          } FROM ${this.#q}.audit_entry e
-            WHERE e.stream = $1 AND e.seq >= $2 AND e.seq < $3 ORDER BY e.seq LIMIT $4`,
-          [this.stream, next, end, this.#readBatch],
-        ))
-      } catch (error) {
-        throw dbError('reading records', error)
-      }
-      if (!bounded) {
-        bounded = true
-        const head = rows[0]?.head
-        end = head === undefined || head === null ? next : toSafeInteger(head, 'head sequence number') + 1
-      }
-      // The page's bodies are copied out of the driver's Buffers into one plain buffer (one
-      // allocation per page, not per record); each record is a view of its own bytes in it.
-      let bytes = 0
-      for (const row of rows) bytes += row.body.length
-      const arena = new Uint8Array(bytes)
-      const page: StoredRecord[] = []
-      let at = 0
-      for (const row of rows) {
-        const seq = toSafeInteger(row.seq, 'sequence number')
-        if (seq >= end) break
-        arena.set(row.body, at)
-        page.push({ seq, bytes: arena.subarray(at, at + row.body.length) })
-        at += row.body.length
-        next = seq + 1
-      }
-      signal?.throwIfAborted()
-      if (page.length > 0) yield page
-      if (rows.length < this.#readBatch || page.length < rows.length) return
     }
   }
 
@@ -564,7 +453,7 @@ class PgStore implements PostgresAuditStore {
    */
   async queryIndex(query: IndexQuery): Promise<IndexAnswer | undefined> {
     this.#live()
-    return keyIndexAnswer(this.#keyContext(), query)
+    return keyIndexAnswer(this.#context(), query)
   }
 
   /**
@@ -573,10 +462,10 @@ class PgStore implements PostgresAuditStore {
    */
   async checkIndex(size: number, readOptions?: ReadOptions): Promise<readonly IndexProblem[]> {
     this.#live()
-    return checkKeyIndex(this.#keyContext(), this.readBatches, size, readOptions)
+    return checkKeyIndex(this.#context(), this.readBatches, size, readOptions)
   }
 
-  #keyContext(): KeyIndexContext {
+  #context(): KeyIndexContext {
     return {
       pool: this.#pool,
       q: this.#q,

@@ -38,85 +38,13 @@ import { readInBatches } from './internal/batches.js'
 import { eventText, hex, hexInto, RecordArena, recordText } from './internal/encode.js'
 import { bytesAt, scanRecord } from './internal/record-header.js'
 import { leafHashOf, sha256Fast } from './internal/sha256.js'
+import type { AppendResult, AuditLog, AuditLogOptions, Timers } from './log-types.js'
 import { CompactRange } from './merkle.js'
 import { type AuditQuery, type QueryOptions, type QueryResult, queryLog } from './query.js'
 import { type AuditEvent, formatRecorded, validateEvent } from './record.js'
 import type { AppendRecord, AuditStore, StoredCheckpoint, StoreHead, TailRecovery } from './store.js'
 
-/** Timer functions (inject fakes in tests). */
-export interface Timers {
-  /** Like the global `setInterval`. */
-  setInterval(callback: () => void, ms: number): unknown
-  /** Like the global `clearInterval`. */
-  clearInterval(handle: unknown): void
-}
-
-/** Options for {@link openAuditLog}. */
-export interface AuditLogOptions {
-  /** Where records live. */
-  store: AuditStore
-  /** Signs checkpoints. Without one, no checkpoints are written (verify then warns). */
-  signer?: CheckpointSigner
-  /** Where checkpoints are also copied (recommended: off-host, write-once). */
-  anchor?: AnchorSink
-  /**
-   * Checkpoint policy: every `records` appended (default 1000) and every `ms` (default 60 000; 0
-   * off). A log that has not grown since its newest checkpoint gets none.
-   */
-  checkpointEvery?: { records?: number; ms?: number }
-  /** The clock for `recorded` and checkpoint timestamps (default the system clock). */
-  clock?: Clock
-  /** Timer functions for the periodic checkpoint (default the globals). */
-  timers?: Timers
-  /** Most events per batch (default 4096). */
-  maxBatch?: number
-  /** Close the store on `close()` (default true). */
-  closeStore?: boolean
-  /** Called with errors of background checkpoints (timer-driven); default: ignored. */
-  onError?: (error: unknown) => void
-}
-
-/** What `append` resolves with, once the record is durable. */
-export interface AppendResult {
-  /** The record's sequence number. */
-  seq: number
-  /** The record's entry hash (hex). */
-  hash: string
-}
-
-/** An open audit log. */
-export interface AuditLog {
-  /** The stream id. */
-  readonly stream: string
-  /** Records acknowledged by this writer's view of the log (may lag other writers). */
-  readonly size: number
-  /**
-   * Appends an event (an object, or JSON text) and resolves once it is durable.
-   *
-   * @throws {AuditEventError} / {NonCanonicalInputError} for a bad event (nothing is queued).
-   * @throws {AuditStoreError} / {AuditCorruptionError} when the store fails.
-   * @throws {AuditClosedError} after `close`.
-   */
-  append(event: AuditEvent | string): Promise<AppendResult>
-  /**
-   * Writes a signed checkpoint now (and anchors it), unless the log has not grown since its newest
-   * checkpoint: then nothing is written (the newest is anchored if this writer has not yet done so).
-   * Resolves with the newest stored checkpoint, which covers the log as this writer sees it, or
-   * null when the log has no signer, or is empty and has no checkpoint.
-   */
-  checkpoint(): Promise<StoredCheckpoint | null>
-  /**
-   * Finds stored records by patient, user, type, action, outcome or time, in sequence order, over a
-   * snapshot of the store (see {@link queryLog}): records this writer has queued but not yet made
-   * durable are not part of it.
-   *
-   * @throws {TypeError} / {RangeError} for a malformed query. @throws {AuditCorruptionError} when a
-   * record in the range does not parse. @throws {AuditClosedError} after `close`.
-   */
-  query(query: AuditQuery, options?: QueryOptions): Promise<QueryResult>
-  /** Flushes, writes a final checkpoint, stops the timer and (by default) closes the store. */
-  close(): Promise<void>
-}
+export type { AppendResult, AuditLog, AuditLogOptions, Timers } from './log-types.js'
 
 /**
  * A store that builds the records itself, under its writer lock, from the events and the recorded
