@@ -18,7 +18,7 @@ import {
   SessionStoreUnavailableError,
   type TouchResult,
 } from '@safeguards/session'
-import { CREATE, LIST, REPLACE, REVOKE, REVOKE_USER, TOUCH } from './internal/scripts.js'
+import { CREATE, LIST, REPLACE, REVOKE, REVOKE_USER, TOUCH, UPDATE } from './internal/scripts.js'
 import { createTimeoutGuard } from './internal/timeouts.js'
 
 /**
@@ -108,6 +108,7 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
     revoke: { source: REVOKE, sha: null } as Script,
     revokeUser: { source: REVOKE_USER, sha: null } as Script,
     list: { source: LIST, sha: null } as Script,
+    update: { source: UPDATE, sha: null } as Script,
   }
 
   const timeouts = createTimeoutGuard(timeout)
@@ -149,6 +150,8 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
 
   const sKey = (id: string): string => `${prefix}s:${id}`
   const tKey = (id: string): string => `${prefix}t:${id}`
+  const dKey = (id: string): string => `${prefix}d:${id}`
+  const dataArg = (data: string | undefined): string => (data === undefined ? '-' : `+${data}`)
   const uKey = (userId: string): string => `${prefix}u:${bytesToHex(sha256(utf8Encode(userId)))}`
   const role = (r: SessionRecord): string => (r.role === null ? '-' : `+${r.role}`)
   const ttl = (r: SessionRecord, now: number): string =>
@@ -180,6 +183,7 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
           `${head(record, now)}${uKey(record.userId)}|${record.userId}`,
           String(record.createdAt),
           ttl(record, now),
+          dataArg(record.data),
         ],
       )
       if (reply[0] === 0) return { created: false }
@@ -192,9 +196,10 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
       const args = [
         'EVALSHA',
         sha,
-        '2',
+        '3',
         sKey(id),
         tKey(id),
+        dKey(id),
         String(now),
         activity ? '1' : '0',
         grace,
@@ -206,9 +211,14 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
         (e: unknown) => {
           if (String((e as { message?: unknown })?.message).startsWith('NOSCRIPT')) {
             scripts.touch.sha = null // the server restarted or SCRIPT FLUSH ran: load it again
-            return run('touch', scripts.touch, [sKey(id), tKey(id)], args.slice(5), false, false).then((r) =>
-              compactTouchResult(r, id),
-            )
+            return run(
+              'touch',
+              scripts.touch,
+              [sKey(id), tKey(id), dKey(id)],
+              args.slice(6),
+              false,
+              false,
+            ).then((r) => compactTouchResult(r, id))
           }
           throw new SessionStoreUnavailableError('touch', { cause: e })
         },
@@ -255,6 +265,17 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
       const reply = await send('isRevoked', ['EXISTS', tKey(id)])
       return reply === 1
     },
+    async update(id: string, data: string | undefined, now: number): Promise<TouchResult> {
+      const reply = await run(
+        'update',
+        scripts.update,
+        [sKey(id), tKey(id), dKey(id)],
+        [String(now), dataArg(data), '', id],
+        true,
+        false,
+      )
+      return compactTouchResult(reply, id)
+    },
   }
   return store
 }
@@ -270,12 +291,39 @@ function positive(value: unknown, name: string, allowZero = false): number {
 const UNKNOWN: TouchResult = Object.freeze({ status: 'unknown' })
 const REVOKED: TouchResult = Object.freeze({ status: 'revoked' })
 
-/** Parses TOUCH's one-string answer: 'U', 'R', or '<A|X>|<reason>|l|e|i|x|c|a|r|k|u'. */
+/**
+ * Parses TOUCH's and UPDATE's one-string answer: 'U', 'R', or '<A|X>|<reason>|l|e|i|x|c|a|r|k|u',
+ * the active one preceded by 'D<length>|<data>' when the session carries data.
+ */
 function compactTouchResult(reply: unknown, id: string): TouchResult {
   if (reply === 'U') return UNKNOWN
   if (reply === 'R') return REVOKED
   if (typeof reply !== 'string') throw new SessionStoreUnavailableError('touch (unexpected reply)')
-  const text = reply
+  if (reply[0] !== 'D') return parseRecordReply(reply, id, undefined)
+  const bar = reply.indexOf('|')
+  const length = Number(reply.slice(1, bar))
+  // Lua's string.len counts bytes: the JSON text is ASCII-safe only if the app's data is, so
+  // measure in UTF-8 rather than trusting string length.
+  const rest = reply.slice(bar + 1)
+  const data = utf8Prefix(rest, length)
+  if (bar < 0 || !Number.isSafeInteger(length) || data === null)
+    throw new SessionStoreUnavailableError('touch (unexpected reply)')
+  return parseRecordReply(rest.slice(data.length), id, data)
+}
+
+/** The leading characters of `text` whose UTF-8 encoding is exactly `bytes` long, or null. */
+function utf8Prefix(text: string, bytes: number): string | null {
+  let n = 0
+  let i = 0
+  while (n < bytes && i < text.length) {
+    const c = text.codePointAt(i) as number
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4
+    i += c >= 0x10000 ? 2 : 1
+  }
+  return n === bytes ? text.slice(0, i) : null
+}
+
+function parseRecordReply(text: string, id: string, data: string | undefined): TouchResult {
   // kind | why | l | e | i | x | c | a | role | indexKey | userId (userId last: it may contain '|')
   const cut: number[] = []
   let from = 0
@@ -317,6 +365,7 @@ function compactTouchResult(reply: unknown, id: string): TouchResult {
     lastActivityAt,
     idleTimeoutMs,
     absoluteExpiresAt,
+    ...(data === undefined ? {} : { data }),
   }
   if (kind === 'A') return { status: 'active', record }
   const why = field(1)

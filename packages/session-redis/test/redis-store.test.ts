@@ -4,6 +4,7 @@ import { createInterface, type Interface } from 'node:readline'
 import { base64urlToBytes, bytesToHex, manualClock, utf8Encode } from '@safeguards/core'
 import { createSessionManager, type SessionStore, SessionStoreUnavailableError } from '@safeguards/session'
 import { afterAll, describe, expect, it } from 'vitest'
+import { schema as dataSchema, sessionDataContract } from '../../session/test/data-contract.js'
 import { storeContract } from '../../session/test/store-contract.js'
 import { createRedisSessionStore, type RedisCommandClient } from '../src/index.js'
 import { cleanup, connect, keysUnder, REDIS_URL, runPrefix } from './helpers.js'
@@ -35,6 +36,11 @@ describe.skipIf(client === null)('redis store', () => {
     () => createRedisSessionStore({ client: redis, prefix: fresh('contract-default') }),
     40,
     1000,
+  )
+
+  sessionDataContract('redis', () => createRedisSessionStore({ client: redis, prefix: fresh('data') }))
+  sessionDataContract('redis (activity written at most once a second)', () =>
+    createRedisSessionStore({ client: redis, prefix: fresh('data-default'), activityWriteIntervalMs: 1000 }),
   )
 
   it('keeps no raw token anywhere in Redis (keys, hashes, sets, tombstones)', async () => {
@@ -123,10 +129,10 @@ describe.skipIf(client === null)('redis store', () => {
     let lines: Interface
     let prefix: string
     const pending: ((v: unknown) => void)[] = []
-    const ask = (op: string, arg = ''): Promise<unknown> =>
+    const ask = (op: string, arg = '', data?: unknown): Promise<unknown> =>
       new Promise((res) => {
         pending.push(res)
-        peer.stdin.write(`${JSON.stringify({ op, arg })}\n`)
+        peer.stdin.write(`${JSON.stringify({ op, arg, data })}\n`)
       })
 
     it('starts the peer', async () => {
@@ -175,6 +181,30 @@ describe.skipIf(client === null)('redis store', () => {
       const d = await here.create('u-all')
       expect(await here.revokeAll('u-all')).toBe(1)
       expect(await ask('validate', d.token)).toEqual({ result: false })
+    })
+
+    it('session data written in one process is read, updated and kept on rotation in the other', async () => {
+      const here = createSessionManager({
+        store: createRedisSessionStore({ client: redis, prefix }),
+        data: { schema: dataSchema },
+      })
+      const mine = await here.create('u-data', { data: { tenant: 't-here' } })
+      expect(await ask('data', mine.token)).toEqual({ result: { tenant: 't-here' } })
+      expect(await ask('update', mine.token, { tenant: 't-peer', csrf: 'x' })).toEqual({
+        result: { tenant: 't-peer', csrf: 'x' },
+      })
+      expect((await here.validate(mine.token))?.data).toEqual({ tenant: 't-peer', csrf: 'x' })
+      const { result: theirs } = (await ask('create', 'u-data', { tenant: 'ünïcødé-✓' })) as {
+        result: string
+      }
+      const rotated = await here.rotate(theirs)
+      expect(rotated?.session.data).toEqual({ tenant: 'ünïcødé-✓' })
+      expect(await ask('data', rotated?.token)).toEqual({ result: { tenant: 'ünïcødé-✓' } })
+      expect(await ask('data', theirs)).toEqual({ result: null })
+      expect(await here.revoke(rotated?.token)).toBe(true)
+      expect(await ask('update', rotated?.token, { tenant: 'back' })).toEqual({ result: null })
+      const keys = await keysUnder(redis, prefix)
+      expect(keys.filter((k) => k.includes(':d:'))).toHaveLength(1) // mine's; the revoked one is gone
     })
 
     it('stops the peer', async () => {

@@ -19,6 +19,7 @@ export type SessionErrorCode =
   | 'ERR_SESSION_STORE_UNAVAILABLE'
   | 'ERR_SESSION_LIMIT'
   | 'ERR_SESSION_REAUTH_REQUIRED'
+  | 'ERR_SESSION_DATA'
 
 /**
  * Invalid options: timeouts out of range, idle longer than absolute, an unknown role, a weak or
@@ -107,4 +108,19 @@ export class ReauthRequiredError extends CodedError<'ERR_SESSION_REAUTH_REQUIRED
     super(`reauthentication required (max age ${maxAgeMs} ms)`)
     this.maxAgeMs = maxAgeMs
   }
+}
+
+/**
+ * Session data was refused: it failed the app's schema, has no JSON form, or is over the size
+ * cap. The message names the failing paths and the sizes, never a value (data may be sensitive).
+ *
+ * HIPAA: 164.312(a)(1) access control (a session carries only what the app declared).
+ *
+ * @example
+ * ```ts
+ * await sessions.update(token, { tenant: 42 }) // schema wants a string: throws SessionDataError (ERR_SESSION_DATA)
+ * ```
+ */
+export class SessionDataError extends CodedError<'ERR_SESSION_DATA'> {
+  static override readonly code = 'ERR_SESSION_DATA'
 }

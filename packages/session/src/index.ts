@@ -15,6 +15,7 @@ export type { SessionErrorCode } from './errors.js'
 export {
   ReauthRequiredError,
   SessionConfigError,
+  SessionDataError,
   SessionLimitError,
   SessionStoreUnavailableError,
 } from './errors.js'
@@ -49,6 +50,14 @@ export {
   parsePolicy,
   timeoutsFor,
 } from './policy.js'
+export type {
+  SessionDataIssue,
+  SessionDataOf,
+  SessionDataOptions,
+  SessionDataResult,
+  SessionDataSchema,
+} from './session-data.js'
+export { DEFAULT_SESSION_DATA_MAX_BYTES } from './session-data.js'
 export type { CreateResult, SessionLimitPolicy, SessionRecord, SessionStore, TouchResult } from './store.js'
 export { expiryReason, idleExpiresAt } from './store.js'
 export { generateToken, sessionIdOf, TOKEN_BYTES } from './token.js'

@@ -32,36 +32,55 @@ import {
 } from './errors.js'
 import { createMemoryStore } from './memory-store.js'
 import { parsePolicy, type SessionPolicy, type SessionPolicyOptions, timeoutsFor } from './policy.js'
+import {
+  type SessionDataCodec,
+  type SessionDataOf,
+  type SessionDataOptions,
+  type SessionDataSchema,
+  sessionDataCodec,
+} from './session-data.js'
 import type { SessionRecord, SessionStore, TouchResult } from './store.js'
 import { generateToken, sessionIdOf } from './token.js'
 
-/** A live session as the manager returns it: the stored record plus its computed deadlines. */
-export interface Session extends SessionRecord {
+/**
+ * A live session as the manager returns it: the stored record plus its computed deadlines, and
+ * the app's data (`D`, the output type of the manager's `data.schema`) when it carries any.
+ */
+export interface Session<D = unknown> extends Omit<SessionRecord, 'data'> {
   /** `lastActivityAt + idleTimeoutMs`. */
   readonly idleExpiresAt: number
   /** The earlier of the idle and absolute deadlines: the session is over at this instant. */
   readonly expiresAt: number
+  /** The app's data, parsed (a fresh copy per call), or `undefined` when the session has none. */
+  readonly data?: D
 }
 
 /** What `create`, `rotate` and `reauthenticate` return. The token goes to the client only. */
-export interface IssuedSession {
+export interface IssuedSession<D = unknown> {
   /** The bearer token (43 base64url characters). Send it in a `__Host-` cookie; never log it. */
   readonly token: string
-  readonly session: Session
+  readonly session: Session<D>
 }
 
 /** Options of {@link createSessionManager}. */
-export interface SessionManagerOptions extends SessionPolicyOptions, EventOptions {
+export interface SessionManagerOptions<S extends SessionDataSchema = SessionDataSchema>
+  extends SessionPolicyOptions,
+    EventOptions {
   /** The store. Default: a new in-memory store (one process only). */
   store?: SessionStore
   /** The clock. Default: the system clock. */
   clock?: Clock
   /** Randomness for tokens. Default: the platform CSPRNG. Inject only in tests. */
   random?: RandomSource
+  /**
+   * Session data: the schema every value must pass and its size cap. Without it, `create` and
+   * `update` refuse data. Needs a store with `update` (the memory and Redis stores have it).
+   */
+  data?: SessionDataOptions<S>
 }
 
 /** Options of {@link SessionManager.create}. */
-export interface CreateOptions {
+export interface CreateOptions<D = unknown> {
   /** The role whose timeouts apply. Default `null` (the default timeouts). */
   role?: string | null
   /**
@@ -69,6 +88,8 @@ export interface CreateOptions {
    * a login always issues a fresh token (session fixation defence).
    */
   previousToken?: string | null
+  /** The session's initial data, checked against the manager's `data.schema`. */
+  data?: D | undefined
 }
 
 /** Options of {@link SessionManager.validate}. */
@@ -96,30 +117,38 @@ export interface SessionTimeLeft {
   readonly remainingMs: number
 }
 
-/** The manager. Every method that takes a token returns `null` for an unusable one. */
-export interface SessionManager {
+/**
+ * The manager. Every method that takes a token returns `null` for an unusable one. `D` is the
+ * type of the session data (the output of the `data.schema` option).
+ */
+export interface SessionManager<D = unknown> {
   /** The validated policy in force. */
   readonly policy: SessionPolicy
   /** Logs `userId` in: a fresh token and session. */
-  create(userId: string, options?: CreateOptions): Promise<IssuedSession>
+  create(userId: string, options?: CreateOptions<D>): Promise<IssuedSession<D>>
   /** The live session for `token`, or `null` (unknown, malformed, oversized, expired, revoked). */
-  validate(token: unknown, options?: ValidateOptions): Promise<Session | null>
-  /** A new token for the same session; the old token is dead at once. */
-  rotate(token: unknown, options?: RotateOptions): Promise<IssuedSession | null>
+  validate(token: unknown, options?: ValidateOptions): Promise<Session<D> | null>
+  /**
+   * Replaces the session's data (`undefined` removes it) after checking it against the schema;
+   * not user activity (the idle deadline does not move). `null` when the session is not live.
+   */
+  update(token: unknown, data: D | undefined): Promise<Session<D> | null>
+  /** A new token for the same session (its data kept); the old token is dead at once. */
+  rotate(token: unknown, options?: RotateOptions): Promise<IssuedSession<D> | null>
   /** Records a reauthentication: both deadlines restart and the token rotates. */
-  reauthenticate(token: unknown, options?: RotateOptions): Promise<IssuedSession | null>
+  reauthenticate(token: unknown, options?: RotateOptions): Promise<IssuedSession<D> | null>
   /** Logs out one session. True when it was live. */
   revoke(token: unknown): Promise<boolean>
   /** Revokes one of `userId`'s sessions by id (a "your sessions" page). True when it was live. */
   revokeById(userId: string, sessionId: string): Promise<boolean>
   /** Logs `userId` out everywhere (optionally except the session of `exceptToken`). Returns the count. */
   revokeAll(userId: string, options?: { exceptToken?: string }): Promise<number>
-  /** The live sessions of `userId`, oldest first, without touching them. */
-  list(userId: string): Promise<Session[]>
+  /** The live sessions of `userId`, oldest first, without touching them (and without data). */
+  list(userId: string): Promise<Session<D>[]>
   /** Throws unless the session (re)authenticated less than `maxAgeMs` ago (step-up). */
-  requireRecentAuth(session: Session, maxAgeMs: number): void
+  requireRecentAuth(session: Session<D>, maxAgeMs: number): void
   /** Remaining idle and absolute time of `session` now. */
-  timeLeft(session: Session): SessionTimeLeft
+  timeLeft(session: Session<D>): SessionTimeLeft
   /** True when the session id was revoked (tombstone present): used by the stateless mode. */
   isRevoked(sessionId: string): Promise<boolean>
   /** The clock reading the manager uses. */
@@ -139,6 +168,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'roles',
   'maxSessionsPerUser',
   'onSessionLimit',
+  'data',
 ] satisfies (keyof SessionManagerOptions)[])
 
 const NULL: Promise<null> = Promise.resolve(null)
@@ -160,9 +190,9 @@ function storeError(operation: string, e: unknown): SessionStoreUnavailableError
     : new SessionStoreUnavailableError(operation, { cause: e })
 }
 
-function view(r: SessionRecord): Session {
+function viewOf(r: SessionRecord, codec: SessionDataCodec): Session<never> {
   const idle = r.lastActivityAt + r.idleTimeoutMs
-  return {
+  const base = {
     id: r.id,
     userId: r.userId,
     role: r.role,
@@ -174,6 +204,7 @@ function view(r: SessionRecord): Session {
     idleExpiresAt: idle,
     expiresAt: Math.min(idle, r.absoluteExpiresAt),
   }
+  return r.data === undefined ? base : { ...base, data: codec.decode(r.data) as never }
 }
 
 /**
@@ -216,7 +247,9 @@ function view(r: SessionRecord): Session {
  * const session = await sessions.validate(token) // null once expired or revoked
  * ```
  */
-export function createSessionManager(options: SessionManagerOptions = {}): SessionManager {
+export function createSessionManager<S extends SessionDataSchema = SessionDataSchema>(
+  options: SessionManagerOptions<S> = {},
+): SessionManager<SessionDataOf<S>> {
   assertKnownOptions(options, KNOWN_OPTIONS, (message) => new SessionConfigError(message))
   const {
     store = createMemoryStore(),
@@ -224,10 +257,15 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     random = randomBytes,
     events: _events,
     onSinkError: _onSinkError,
+    data: dataOptions,
     ...policyOptions
   } = options
   const policy = parsePolicy(policyOptions)
   if (typeof clock?.now !== 'function') throw new SessionConfigError('"clock" must have now()')
+  const codec = sessionDataCodec(dataOptions)
+  if (dataOptions !== undefined && typeof store.update !== 'function')
+    throw new SessionConfigError('"data" needs a store with update() (the memory and Redis stores have it)')
+  const view = (r: SessionRecord): Session<SessionDataOf<S>> => viewOf(r, codec)
   const now = (): number => clock.now()
 
   // Isolated sinks never change the outcome of a call; a critical sink that fails fails it.
@@ -247,7 +285,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     const type = res.reason === 'idle' ? 'session.expired.idle' : 'session.expired.absolute'
     return emitter.emit({ type, ...fields(res.record, at) })
   }
-  const settle = (res: TouchResult, at: number): Session | null | Promise<null> => {
+  const settle = (res: TouchResult, at: number): Session<SessionDataOf<S>> | null | Promise<null> => {
     if (res.status === 'active') return view(res.record)
     const delivered = reportExpiry(res, at)
     return delivered === undefined ? null : delivered.then(() => null)
@@ -266,7 +304,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     token: unknown,
     reason: RotateReason,
     roleOpt: string | null | undefined,
-  ): Promise<IssuedSession | null> => {
+  ): Promise<IssuedSession<SessionDataOf<S>> | null> => {
     const oldId = sessionIdOf(token)
     if (oldId === null) return null
     checkRole(roleOpt)
@@ -296,6 +334,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
       lastActivityAt: at,
       idleTimeoutMs: t.idleTimeoutMs,
       absoluteExpiresAt,
+      ...(old.data === undefined ? {} : { data: old.data }),
     }
     const res = await call('replace', () => store.replace(oldId, next, at))
     if (res.status !== 'active') {
@@ -312,14 +351,18 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     return { token: newToken, session: view(next) }
   }
 
-  const manager: SessionManager = {
+  const manager: SessionManager<SessionDataOf<S>> = {
     policy,
     now,
-    async create(userId: string, opts: CreateOptions = {}): Promise<IssuedSession> {
+    async create(
+      userId: string,
+      opts: CreateOptions<SessionDataOf<S>> = {},
+    ): Promise<IssuedSession<SessionDataOf<S>>> {
       checkUserId(userId)
       const role = opts.role ?? null
       checkRole(role)
       const t = timeoutsFor(policy, role)
+      const data = await codec.encode(opts.data)
       const at = now()
       const prevId = sessionIdOf(opts.previousToken)
       if (prevId !== null) {
@@ -336,6 +379,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
         lastActivityAt: at,
         idleTimeoutMs: t.idleTimeoutMs,
         absoluteExpiresAt: at + t.absoluteTimeoutMs,
+        ...(data === undefined ? {} : { data }),
       }
       const res = await call('create', () =>
         store.create(record, policy.maxSessionsPerUser, policy.onSessionLimit, at),
@@ -345,7 +389,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
       if (emitter.active) await emitter.emit({ type: 'session.created', ...fields(record, at) })
       return { token, session: view(record) }
     },
-    validate(token: unknown, opts?: ValidateOptions): Promise<Session | null> {
+    validate(token: unknown, opts?: ValidateOptions): Promise<Session<SessionDataOf<S>> | null> {
       // The hot path: no async layers beyond the store's own.
       const id = sessionIdOf(token)
       if (id === null) return NULL
@@ -365,10 +409,27 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
         )
       return Promise.resolve(settle(res, at))
     },
-    rotate(token: unknown, opts: RotateOptions = {}): Promise<IssuedSession | null> {
+    async update(
+      token: unknown,
+      value: SessionDataOf<S> | undefined,
+    ): Promise<Session<SessionDataOf<S>> | null> {
+      const id = sessionIdOf(token)
+      if (id === null) return null
+      const data = await codec.encode(value)
+      if (store.update === undefined) throw new SessionConfigError('"update" needs the manager option "data"')
+      const at = now()
+      const res = await call('update', () =>
+        (store.update as NonNullable<SessionStore['update']>)(id, data, at),
+      )
+      return settle(res, at)
+    },
+    rotate(token: unknown, opts: RotateOptions = {}): Promise<IssuedSession<SessionDataOf<S>> | null> {
       return rotateWith(token, opts.role === undefined ? 'rotate' : 'privilege-change', opts.role)
     },
-    reauthenticate(token: unknown, opts: RotateOptions = {}): Promise<IssuedSession | null> {
+    reauthenticate(
+      token: unknown,
+      opts: RotateOptions = {},
+    ): Promise<IssuedSession<SessionDataOf<S>> | null> {
       return rotateWith(token, 'reauthentication', opts.role)
     },
     async revoke(token: unknown): Promise<boolean> {
@@ -399,16 +460,16 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
       for (const r of gone) await revoked(r, 'revoke-all', at)
       return gone.length
     },
-    async list(userId: string): Promise<Session[]> {
+    async list(userId: string): Promise<Session<SessionDataOf<S>>[]> {
       checkUserId(userId)
       const at = now()
       return (await call('list', () => store.list(userId, at))).map(view)
     },
-    requireRecentAuth(session: Session, maxAgeMs: number): void {
+    requireRecentAuth(session: Session<SessionDataOf<S>>, maxAgeMs: number): void {
       assertInteger(maxAgeMs, 'maxAgeMs', 0)
       if (now() >= session.authAt + maxAgeMs) throw new ReauthRequiredError(maxAgeMs)
     },
-    timeLeft(session: Session): SessionTimeLeft {
+    timeLeft(session: Session<SessionDataOf<S>>): SessionTimeLeft {
       const at = now()
       const idleRemainingMs = Math.max(0, session.idleExpiresAt - at)
       const absoluteRemainingMs = Math.max(0, session.absoluteExpiresAt - at)

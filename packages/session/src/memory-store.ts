@@ -184,6 +184,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemorySessi
     async isRevoked(id: string, now: number): Promise<boolean> {
       return tombstoned(id, now)
     },
+    async update(id: string, data: string | undefined, now: number): Promise<TouchResult> {
+      const res = check(id, now)
+      if (res.status !== 'active') return res
+      const next: SessionRecord = { ...res.record }
+      if (data === undefined) delete (next as { data?: string }).data
+      else (next as { data?: string }).data = data
+      sessions.set(id, next)
+      return { status: 'active', record: next }
+    },
   }
   return store
 }

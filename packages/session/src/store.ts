@@ -30,6 +30,12 @@ export interface SessionRecord {
   readonly idleTimeoutMs: number
   /** The absolute deadline (ms since the epoch); no activity moves it. */
   readonly absoluteExpiresAt: number
+  /**
+   * The app's session data as JSON text, already validated and size-capped by the manager;
+   * absent when the session carries none. Stores keep it opaque, drop it with the session, and
+   * return it from `touch` and `replace`/`update` (other methods may omit it).
+   */
+  readonly data?: string
 }
 
 /** Why a touch or replace did not return an active session. */
@@ -78,6 +84,13 @@ export interface SessionStore {
   list(userId: string, now: number): Promise<readonly SessionRecord[]>
   /** True when `id` was revoked and its tombstone is still there (used by the stateless mode). */
   isRevoked(id: string, now: number): Promise<boolean>
+  /**
+   * Replaces the data of the active session `id` (`undefined` removes it), only if it is active
+   * at `now`; never creates a record and does not move `lastActivityAt`. Returns the status of
+   * `id`, with the updated record when active. Optional for stores written before session data:
+   * a manager configured with `data` refuses a store without it.
+   */
+  update?(id: string, data: string | undefined, now: number): Promise<TouchResult>
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { Clock, EventSink, SafeguardEvent } from '@safeguards/core'
 import { describe, expectTypeOf, test } from 'vitest'
+import { z } from 'zod'
 import * as api from '../src/index.js'
 
 describe('@safeguards/session public types', () => {
@@ -11,12 +12,28 @@ describe('@safeguards/session public types', () => {
     expectTypeOf(api.createSessionManager).parameter(0).toEqualTypeOf<api.SessionManagerOptions | undefined>()
     expectTypeOf(api.createSessionManager).returns.toEqualTypeOf<api.SessionManager>()
     expectTypeOf<api.SessionManager['create']>().parameters.toEqualTypeOf<
-      [userId: string, options?: { role?: string | null; previousToken?: string | null }]
+      [
+        userId: string,
+        options?: { role?: string | null; previousToken?: string | null; data?: unknown | undefined },
+      ]
     >()
     expectTypeOf<api.SessionManager['create']>().returns.resolves.toEqualTypeOf<api.IssuedSession>()
     expectTypeOf<api.SessionManager['validate']>().returns.resolves.toEqualTypeOf<api.Session | null>()
     expectTypeOf<api.SessionManager['revokeAll']>().returns.resolves.toBeNumber()
     expectTypeOf<api.IssuedSession['token']>().toBeString()
+  })
+  test('session data: typed by the schema the app gives', () => {
+    const schema = z.object({ tenant: z.string(), mfaAt: z.number().optional() })
+    const sessions = api.createSessionManager({ data: { schema } })
+    type Data = { tenant: string; mfaAt?: number | undefined }
+    expectTypeOf(sessions).toEqualTypeOf<api.SessionManager<Data>>()
+    expectTypeOf<api.Session<Data>['data']>().toEqualTypeOf<Data | undefined>()
+    expectTypeOf(sessions.update).parameter(1).toEqualTypeOf<Data | undefined>()
+    expectTypeOf(sessions.update).returns.resolves.toEqualTypeOf<api.Session<Data> | null>()
+    expectTypeOf<api.SessionDataOf<typeof schema>>().toEqualTypeOf<Data>()
+    expectTypeOf<api.SessionStore['update']>().toEqualTypeOf<
+      ((id: string, data: string | undefined, now: number) => Promise<api.TouchResult>) | undefined
+    >()
   })
   test('options: one clock, core events', () => {
     expectTypeOf<api.SessionManagerOptions['clock']>().toEqualTypeOf<Clock | undefined>()

@@ -7,6 +7,8 @@
  *                     last set, idleTimeoutMs, absoluteExpiresAt, createdAt, authAt, role ('-' none,
  *                     '+name'), index key, userId (last: it may contain '|')
  *   P t:<id>   STRING tombstone of a revoked session, until its absolute deadline (+ grace)
+ *   P d:<id>   STRING the session's app data (JSON text), when it has any: written with the same
+ *                     TTL as s:<id>, deleted with it, moved with it on rotation
  *   P u:<h>    ZSET   the user's session ids scored by createdAt (h = SHA-256 of the user id)
  *
  * One string rather than a hash: on this project's Redis 7.0, an HMGET of nine fields inside Lua
@@ -14,6 +16,9 @@
  * hot path.
  *
  * Records go back to the client as 8 strings: id, u, r, c, a, l, i, x.
+ *
+ * Session data lives in its own key so the record string (and sessions stored before data
+ * existed) keeps its layout; the hot path reads it with one extra GET inside the same script.
  *
  * @module
  */
@@ -39,7 +44,7 @@ local function out(t, id, v)
   for j = 1, 7 do t[#t + 1] = v[j] end
 end
 local function bury(prefix, id, v, now, grace)
-  redis.call('DEL', prefix .. 's:' .. id)
+  redis.call('DEL', prefix .. 's:' .. id, prefix .. 'd:' .. id)
   redis.call('ZREM', v[8], id)
   local ttl = tonumber(v[7]) - now + grace
   if ttl > 0 then redis.call('SET', prefix .. 't:' .. id, '1', 'PX', ttl) end
@@ -51,11 +56,11 @@ end
 `
 
 /**
- * The hot path, kept small (no shared library) and answering with one string: 'U' unknown,
- * 'R' revoked, or '<A|X>|<reason>|<record>' (A active, X expired; reason '-' when active).
- * KEYS: s:id, t:id. ARGV: now, activity (1/0), grace, id, write interval (ms).
+ * The head of TOUCH and UPDATE: read the record and answer 'U' unknown, 'R' revoked, or
+ * 'X|<reason>|<record>' after deleting an expired one (KEYS s:id, t:id, d:id; ARGV[1] now,
+ * ARGV[4] id). Leaves s, e, i, x, rest, now, last, idle, abs for the rest of the script.
  */
-export const TOUCH: string = `
+const READ_LIVE = `
 local s = redis.call('GET', KEYS[1])
 if not s then
   if redis.call('EXISTS', KEYS[2]) == 1 then return 'R' end
@@ -66,11 +71,20 @@ local now, last, idle, abs = tonumber(ARGV[1]), tonumber(l), tonumber(i), tonumb
 local why = nil
 if now >= abs then why = 'absolute' elseif now >= last + idle then why = 'idle' end
 if why then
-  redis.call('DEL', KEYS[1])
+  redis.call('DEL', KEYS[1], KEYS[3])
   local k = string.match(rest, '^%d+|%d+|[^|]*|([^|]*)|')
   redis.call('ZREM', k, ARGV[4])
   return 'X|' .. why .. '|' .. s
-end
+end`
+
+/**
+ * The hot path, kept small (no shared library) and answering with one string: 'U' unknown,
+ * 'R' revoked, or '<A|X>|<reason>|<record>' (A active, X expired; reason '-' when active), an
+ * active answer preceded by 'D<length>|<data>' when the session carries data.
+ * KEYS: s:id, t:id, d:id. ARGV: now, activity (1/0), grace, id, write interval (ms).
+ */
+export const TOUCH: string = `${READ_LIVE}
+local d = redis.call('GET', KEYS[3])
 -- Activity is written when it moves lastActivityAt by at least the write interval (0: always),
 -- so the stored idle deadline is never later than the exact one, at most one interval earlier.
 if ARGV[2] == '1' and now > last and now - last >= tonumber(ARGV[5]) then
@@ -79,18 +93,36 @@ if ARGV[2] == '1' and now > last and now - last >= tonumber(ARGV[5]) then
   -- always outlives the idle deadline: last < e + grace, so last + idle < the TTL's end.
   if now - tonumber(e) >= grace then
     s = ARGV[1] .. '|' .. ARGV[1] .. '|' .. i .. '|' .. x .. '|' .. rest
-    redis.call('SET', KEYS[1], s, 'PX', math.min(now + idle, abs) - now + grace)
+    local ttl = math.min(now + idle, abs) - now + grace
+    redis.call('SET', KEYS[1], s, 'PX', ttl)
+    if d then redis.call('PEXPIRE', KEYS[3], ttl) end
   else
     s = ARGV[1] .. '|' .. e .. '|' .. i .. '|' .. x .. '|' .. rest
     redis.call('SET', KEYS[1], s, 'KEEPTTL')
   end
 end
+if d then return 'D' .. string.len(d) .. '|' .. d .. 'A|-|' .. s end
 return 'A|-|' .. s
 `
 
 /**
+ * Replaces a live session's data without touching its activity. Answers like TOUCH.
+ * KEYS: s:id, t:id, d:id. ARGV: now, data ('-' none, '+' then the JSON text), (unused), id.
+ */
+export const UPDATE: string = `${READ_LIVE}
+if ARGV[2] == '-' then
+  redis.call('DEL', KEYS[3])
+  return 'A|-|' .. s
+end
+local d = string.sub(ARGV[2], 2)
+redis.call('SET', KEYS[3], d, 'PX', math.max(1, redis.call('PTTL', KEYS[1])))
+return 'D' .. string.len(d) .. '|' .. d .. 'A|-|' .. s
+`
+
+/**
  * KEYS: s:id (new), index. ARGV: now, max, onLimit ('e'|'r'), grace, prefix, id, record string,
- * createdAt, TTL (ms). Returns {0} when refused, else {1, evicted records...}.
+ * createdAt, TTL (ms), data ('-' none, '+' then the JSON text). Returns {0} when refused, else
+ * {1, evicted records...}.
  */
 export const CREATE: string = `${LIB}
 local now = tonumber(ARGV[1])
@@ -103,7 +135,7 @@ for _, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
   if not v then
     redis.call('ZREM', KEYS[2], m)
   elseif expired(v, now) then
-    redis.call('DEL', prefix .. 's:' .. m)
+    redis.call('DEL', prefix .. 's:' .. m, prefix .. 'd:' .. m)
     redis.call('ZREM', KEYS[2], m)
   else
     live[#live + 1] = {m, v}
@@ -119,6 +151,7 @@ if #live >= max then
   end
 end
 redis.call('SET', KEYS[1], ARGV[7], 'PX', ARGV[9])
+if ARGV[10] ~= '-' then redis.call('SET', prefix .. 'd:' .. ARGV[6], string.sub(ARGV[10], 2), 'PX', ARGV[9]) end
 redis.call('ZADD', KEYS[2], ARGV[8], ARGV[6])
 local _, _, _, x = string.match(ARGV[7], '^(%d+)|(%d+)|(%d+)|(%d+)|')
 bumpIndex(KEYS[2], tonumber(x), now, grace)
@@ -128,7 +161,8 @@ return t
 /**
  * KEYS: s:old, t:old, s:new. ARGV: now, grace, prefix, oldId, newId, new record string without
  * its index key ('l|e|i|x|c|a|r|' and '|u' around it), createdAt, TTL (ms), absoluteExpiresAt.
- * Returns the old session's status as an array: {'active', record} and so on.
+ * The old session's data moves to the new id. Returns the old session's status as an array:
+ * {'active', record} and so on.
  */
 export const REPLACE: string = `${LIB}
 local now = tonumber(ARGV[1])
@@ -139,15 +173,18 @@ if not v then
   return {'unknown'}
 end
 local why = expired(v, now)
+local dOld = ARGV[3] .. 'd:' .. ARGV[4]
 if why then
-  redis.call('DEL', KEYS[1])
+  redis.call('DEL', KEYS[1], dOld)
   redis.call('ZREM', v[8], ARGV[4])
   local t = {'expired', why}
   out(t, ARGV[4], v)
   return t
 end
+local d = redis.call('GET', dOld)
 bury(ARGV[3], ARGV[4], v, now, grace)
 redis.call('SET', KEYS[3], ARGV[6] .. v[8] .. ARGV[7], 'PX', ARGV[9])
+if d then redis.call('SET', ARGV[3] .. 'd:' .. ARGV[5], d, 'PX', ARGV[9]) end
 redis.call('ZADD', v[8], ARGV[8], ARGV[5])
 bumpIndex(v[8], tonumber(ARGV[10]), now, grace)
 local t = {'active'}
@@ -162,7 +199,7 @@ local v = rec(KEYS[1])
 if not v then return {} end
 local t = {}
 if expired(v, now) then
-  redis.call('DEL', KEYS[1])
+  redis.call('DEL', KEYS[1], ARGV[3] .. 'd:' .. ARGV[4])
   redis.call('ZREM', v[8], ARGV[4])
   return t
 end
@@ -183,7 +220,7 @@ for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
     if not v then
       redis.call('ZREM', KEYS[1], m)
     elseif expired(v, now) then
-      redis.call('DEL', prefix .. 's:' .. m)
+      redis.call('DEL', prefix .. 's:' .. m, prefix .. 'd:' .. m)
       redis.call('ZREM', KEYS[1], m)
     else
       bury(prefix, m, v, now, grace)
