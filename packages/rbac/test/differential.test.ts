@@ -1,16 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { compilePolicy, type Decision } from '../src/index.js'
+import { compilePolicy } from '../src/index.js'
 import { policy, request, resolvers } from './arbitraries.js'
-import { refDecide } from './reference.js'
-
-const summary = (d: Decision) => ({
-  allowed: d.allowed,
-  reason: d.reason,
-  rules: d.rules.map((r) => r.id),
-  errors: d.errors.map((e) => e.rule),
-  labels: d.labels.map((l) => ({ label: l.label, outcome: l.outcome })),
-})
+import { refDecide, summary } from './reference.js'
 
 /** Fisher–Yates with a fast-check-provided seed list, so shrinking works. */
 function shuffle<T>(xs: readonly T[], keys: readonly number[]): T[] {

@@ -4,7 +4,7 @@
  * conditions from the AST. Slow and obvious, so the compiled engine can be checked against it.
  * (Emergency access and SMART scopes are covered by their own tests.)
  */
-import type { AccessRequest, Condition, Operand, PolicyDocument } from '../src/index.js'
+import type { AccessRequest, Condition, Decision, Operand, PolicyDocument } from '../src/index.js'
 
 type Tri = true | false | 'error'
 
@@ -152,3 +152,12 @@ export function refDecide(
     }
   return { allowed: true, reason: 'allow', rules: allows.map((r) => r.id).sort(), errors, labels }
 }
+
+/** The part of a compiled decision the reference computes, for comparison. */
+export const summary = (d: Decision): RefDecision => ({
+  allowed: d.allowed,
+  reason: d.reason,
+  rules: d.rules.map((r) => r.id),
+  errors: d.errors.map((e) => e.rule),
+  labels: d.labels.map((l) => ({ label: l.label, outcome: l.outcome })),
+})

@@ -33,15 +33,18 @@ export interface ConditionErr {
 /** A compiled condition. */
 export type CondFn = (env: EvalEnv) => 0 | 1 | 2
 
-const MISSING: unique symbol = Symbol('missing')
-type Getter = (env: EvalEnv) => unknown
+/** What a getter returns for an attribute the request does not have. */
+export const MISSING: unique symbol = Symbol('missing')
+/** Reads one attribute path of the request (own properties only), or {@link MISSING}. */
+export type Getter = (env: EvalEnv) => unknown
 
 function fail(env: EvalEnv, code: ConditionErrorCode, detail: string): 2 {
   env.err ??= { code, detail }
   return 2
 }
 
-function getter(path: string): Getter {
+/** The reader of an attribute path such as `resource.attributes.unit`. */
+export function getter(path: string): Getter {
   const segs = path.split('.')
   const root = segs[0] as 'subject' | 'resource' | 'context' | 'action'
   const rest = segs.slice(1)
@@ -74,7 +77,7 @@ function operand(o: Operand): { get: Getter; path: string } {
  * `gte` deny rule would never apply (`Number(undefined)` and `parseInt('')` are NaN: an app that
  * fails to load a counter must not get a silent allow). Policy literals are finite by the schema.
  */
-const isLiteral = (v: unknown): v is Literal =>
+export const isLiteral = (v: unknown): v is Literal =>
   v === null || typeof v === 'string' || typeof v === 'boolean' || Number.isFinite(v) // false for anything but a finite number (no coercion)
 
 function compare(

@@ -29,7 +29,7 @@ import type {
 import type { LabelDefinition } from '../policy.js'
 import { isSmartScopes, smartScopesPermit } from '../smart-scopes.js'
 import { type BucketLookup, pairDecision } from './bucket-cache.js'
-import type { ConditionErr, EvalEnv, Resolver } from './conditions.js'
+import { type ConditionErr, type EvalEnv, isLiteral, type Resolver } from './conditions.js'
 import type { GrantLookup, InvokedGrant } from './emergency-scope.js'
 import type { CompiledRoles } from './roles.js'
 import {
@@ -179,54 +179,81 @@ function heldRoles(roles: CompiledRoles, subject: AccessRequest['subject']): Rea
   return out
 }
 
+/** The accumulator of {@link collectHits}. */
+interface HitState {
+  readonly req: AccessRequest
+  readonly env: EvalEnv
+  readonly sameTenant: boolean
+  readonly deny: Hit[]
+  readonly allow: Hit[]
+  readonly errors: Map<string, ConditionError>
+  readonly results: Map<CRule, 0 | 1 | 2>
+  cleanDeny: boolean
+}
+
 /** Collects the applicable rules (rules 2 and 4): unconditional hits, then filtered ones evaluated. */
 function collectHits(policy: CompiledPolicy, req: AccessRequest, bucket: Bucket, env: EvalEnv): Hits {
-  const subject = req.subject
-  const resource = req.resource
-  const sameTenant = subject.tenant === resource.tenant
-  const deny: Hit[] = []
-  const allow: Hit[] = []
-  const errors = new Map<string, ConditionError>()
-  let cleanDeny = false
-  const results = new Map<CRule, 0 | 1 | 2>()
-  for (const r of heldRoles(policy.roles, subject)) {
+  const st: HitState = {
+    req,
+    env,
+    sameTenant: req.subject.tenant === req.resource.tenant,
+    deny: [],
+    allow: [],
+    errors: new Map(),
+    results: new Map(),
+    cleanDeny: false,
+  }
+  for (const r of heldRoles(policy.roles, req.subject)) {
     const d = bucket.deny.get(r as number)
     if (d) {
-      deny.push(...d)
-      cleanDeny = true
+      st.deny.push(...d)
+      st.cleanDeny = true
     }
     const a = bucket.allow.get(r as number)
-    if (a && sameTenant) allow.push(...a)
+    if (a && st.sameTenant) st.allow.push(...a)
     const f = bucket.filtered.get(r as number)
     if (!f) continue
-    for (const hit of f) {
-      const rule = hit.rule
-      if (rule.tenants !== undefined && !rule.tenants.has(resource.tenant)) continue
-      if (rule.subjectTenants === undefined) {
-        if (rule.allow && !sameTenant) continue
-      } else if (!rule.subjectTenants.has(subject.tenant)) continue
-      let result = results.get(rule)
-      if (result === undefined) {
-        if (rule.cond === undefined) result = 1
-        else {
-          env.err = undefined
-          result = rule.cond(env)
-          if (result === 2)
-            errors.set(rule.id, Object.freeze({ rule: rule.id, ...(env.err as unknown as ConditionErr) }))
-        }
-        results.set(rule, result)
-      }
-      if (result === 0) continue
-      if (rule.allow) {
-        if (result === 1) allow.push(hit)
-      } else {
-        deny.push(hit)
-        if (result === 1) cleanDeny = true
-      }
+    evaluateHits(f.unguarded, st)
+    // Guarded rules: only those whose guard literal the attribute holds can apply (condition-guard.ts).
+    for (const g of f.groups) {
+      const x = g.get(env)
+      evaluateHits(isLiteral(x) ? (g.byValue.get(x) ?? EMPTY) : g.all, st)
     }
   }
+  const errors = st.errors
   const sorted = Object.freeze([...errors.keys()].sort().map((id) => errors.get(id) as ConditionError))
-  return { deny, allow, cleanDeny, errors: sorted }
+  return { deny: st.deny, allow: st.allow, cleanDeny: st.cleanDeny, errors: sorted }
+}
+
+/** Evaluates filtered hits (tenant filters, then the condition, once per rule per decision). */
+function evaluateHits(hits: readonly Hit[], st: HitState): void {
+  const resource = st.req.resource
+  const subjectTenant = st.req.subject.tenant
+  for (const hit of hits) {
+    const rule = hit.rule
+    if (rule.tenants !== undefined && !rule.tenants.has(resource.tenant)) continue
+    if (rule.subjectTenants === undefined) {
+      if (rule.allow && !st.sameTenant) continue
+    } else if (!rule.subjectTenants.has(subjectTenant)) continue
+    let result = st.results.get(rule)
+    if (result === undefined) {
+      if (rule.cond === undefined) result = 1
+      else {
+        st.env.err = undefined
+        result = rule.cond(st.env)
+        if (result === 2)
+          st.errors.set(rule.id, Object.freeze({ rule: rule.id, ...(st.env.err as unknown as ConditionErr) }))
+      }
+      st.results.set(rule, result)
+    }
+    if (result === 0) continue
+    if (rule.allow) {
+      if (result === 1) st.allow.push(hit)
+    } else {
+      st.deny.push(hit)
+      if (result === 1) st.cleanDeny = true
+    }
+  }
 }
 
 /** Sensitivity labels as deny overlays (rule 3): each lifted by consent or an active grant. */

@@ -7,8 +7,9 @@
  * HIPAA: 164.312(a)(1) access control; 164.308(a)(4) access authorization.
  */
 import type { DecidingRule, Decision, Obligation } from '../decision.js'
-import type { PolicyDocument } from '../policy.js'
-import { type CondFn, compileCondition } from './conditions.js'
+import type { Literal, PolicyDocument } from '../policy.js'
+import { conditionGuard, type Guard } from './condition-guard.js'
+import { type CondFn, compileCondition, type Getter } from './conditions.js'
 import type { CompiledRoles } from './roles.js'
 
 export const EMPTY: readonly never[] = Object.freeze([])
@@ -32,6 +33,22 @@ export interface CRule {
   readonly obligations: readonly Obligation[]
   /** No condition and no tenant filters. */
   readonly simple: boolean
+  /** What lets a bucket skip the rule without evaluating it (see `condition-guard.ts`). */
+  readonly guard: Guard | undefined
+}
+
+/** Hits of one attribute's guards, by the literal that lets them through. */
+export interface GuardGroup {
+  readonly get: Getter
+  readonly byValue: ReadonlyMap<Literal, readonly Hit[]>
+  /** Every hit of the group: evaluated in turn when the attribute is missing or not a literal. */
+  readonly all: readonly Hit[]
+}
+
+/** A role's filtered hits: those without a guard, and the guarded ones grouped by attribute. */
+export interface FilteredHits {
+  readonly unguarded: readonly Hit[]
+  readonly groups: readonly GuardGroup[]
 }
 
 /** A rule reached through a role, with the chain from the held role to the role the rule names. */
@@ -45,7 +62,7 @@ export interface Bucket {
   /** Keyed by role index (index `roles.count` is the virtual "any role" holder); only roles with hits. */
   readonly allow: ReadonlyMap<number, readonly Hit[]>
   readonly deny: ReadonlyMap<number, readonly Hit[]>
-  readonly filtered: ReadonlyMap<number, readonly Hit[]>
+  readonly filtered: ReadonlyMap<number, FilteredHits>
   readonly allowDecision: ReadonlyMap<number, Decision>
   readonly denyDecision: ReadonlyMap<number, Decision>
   /** Decisions for two roles' unconditional hits, built on first use (bounded). */
@@ -124,6 +141,7 @@ function compileRule(r: PolicyDocument['rules'][number]): CRule {
   const tenants = r.tenants ? new Set(r.tenants) : undefined
   const subjectTenants = r.subjectTenants ? new Set(r.subjectTenants) : undefined
   const cond = r.when ? compileCondition(r.when) : undefined
+  const guard = r.when ? conditionGuard(r.when) : undefined
   return {
     id: r.id,
     allow: r.effect === 'allow',
@@ -132,6 +150,7 @@ function compileRule(r: PolicyDocument['rules'][number]): CRule {
     subjectTenants,
     obligations: Object.freeze((r.obligations ?? []).map((id) => Object.freeze({ id }))),
     simple: cond === undefined && tenants === undefined && subjectTenants === undefined,
+    guard,
   }
 }
 
@@ -179,8 +198,37 @@ function finishBucket(
     state[r] = (state[r] as number) | DENY
     denyDecision.set(r, simpleDecision(hits, false))
   }
-  for (const r of filtered.keys()) state[r] = (state[r] as number) | FILTERED
-  return { allow, deny, filtered, allowDecision, denyDecision, pairs: new Map(), state }
+  const indexed = new Map<number, FilteredHits>()
+  for (const [r, hits] of filtered) {
+    state[r] = (state[r] as number) | FILTERED
+    indexed.set(r, groupByGuard(hits))
+  }
+  return { allow, deny, filtered: indexed, allowDecision, denyDecision, pairs: new Map(), state }
+}
+
+/** Splits filtered hits into unguarded ones and guard groups (one per attribute path). */
+function groupByGuard(hits: readonly Hit[]): FilteredHits {
+  const unguarded: Hit[] = []
+  const groups = new Map<string, { get: Getter; byValue: Map<Literal, Hit[]>; all: Hit[] }>()
+  for (const hit of hits) {
+    const guard = hit.rule.guard
+    if (guard === undefined) {
+      unguarded.push(hit)
+      continue
+    }
+    let g = groups.get(guard.path)
+    if (g === undefined) {
+      g = { get: guard.get, byValue: new Map(), all: [] }
+      groups.set(guard.path, g)
+    }
+    g.all.push(hit)
+    for (const v of new Set(guard.values)) {
+      const list = g.byValue.get(v)
+      if (list === undefined) g.byValue.set(v, [hit])
+      else list.push(hit)
+    }
+  }
+  return { unguarded, groups: [...groups.values()] }
 }
 
 /** Deciding rules: unique by id, sorted; chains unique and sorted. */
