@@ -15,6 +15,7 @@
  */
 import { bytesToBase64url, type Clock, type Emitter, type RandomSource } from '@safeguards/core'
 import { z } from 'zod'
+import { commitGrant, fetchGrant } from './emergency-shared.js'
 import {
   EmergencyGrantNotFoundError,
   EmergencyGrantStateError,
@@ -118,6 +119,21 @@ export interface EmergencyAccess {
     id: string,
     review: { reviewer: string; outcome: 'appropriate' | 'inappropriate'; notes: string },
   ): EmergencyGrant
+  /**
+   * {@link EmergencyAccess.grant} for any store, and the only way for a shared one (PostgreSQL,
+   * Redis): resolves once the grant is stored where every instance sees it.
+   */
+  grantAsync(request: EmergencyGrantRequest): Promise<EmergencyGrant>
+  /**
+   * {@link EmergencyAccess.revoke}, atomic across instances: of concurrent revocations and
+   * reviews of one grant, exactly one is stored; the others fail with `ERR_RBAC_EMERGENCY_STATE`.
+   */
+  revokeAsync(id: string, by: string): Promise<EmergencyGrant>
+  /** {@link EmergencyAccess.review}, atomic across instances like {@link EmergencyAccess.revokeAsync}. */
+  reviewAsync(
+    id: string,
+    review: { reviewer: string; outcome: 'appropriate' | 'inappropriate'; notes: string },
+  ): Promise<EmergencyGrant>
 }
 
 /**
@@ -215,6 +231,8 @@ const reviewSchema = z.strictObject({
   notes: z.string().max(LIMITS.text),
 })
 
+type ReviewInput = { reviewer: string; outcome: 'appropriate' | 'inappropriate'; notes: string }
+
 /** Oldest first; grants issued at the same time by id. */
 function byIssueTime(a: EmergencyGrant, b: EmergencyGrant): number {
   if (a.issuedAt !== b.issuedAt) return a.issuedAt - b.issuedAt
@@ -242,58 +260,101 @@ export function createEmergencyAccess(
     if (at >= g.expiresAt) return 'expired'
     return 'active'
   }
-  const mustGet = (id: string): EmergencyGrant => {
-    const g = typeof id === 'string' ? store.get(id) : undefined
+  const checked = (g: EmergencyGrant | undefined): EmergencyGrant => {
     if (g === undefined) throw new EmergencyGrantNotFoundError('no such grant')
     if (!isEmergencyGrant(g)) throw new EmergencyGrantStateError('grant record is malformed')
     return g
   }
+  const mustGet = (id: string): EmergencyGrant => checked(typeof id === 'string' ? store.get(id) : undefined)
   const sorted = (pred: (g: EmergencyGrant) => boolean): EmergencyGrant[] =>
     [...store.list()].filter((g) => isEmergencyGrant(g) && pred(g)).sort(byIssueTime)
+
+  const planGrant = (request: EmergencyGrantRequest): EmergencyGrant => {
+    if (config === undefined)
+      throw new EmergencyGrantStateError('emergency access is not enabled by this policy')
+    const parsed = requestSchema.safeParse(request)
+    if (!parsed.success) {
+      const first = parsed.error.issues[0]!
+      return invalid(`malformed request at /${first.path.join('/')}: ${first.code}`)
+    }
+    const r = parsed.data
+    if (!config.reasonCodes.has(r.reasonCode)) invalid('unknown reason code')
+    if (r.justification.trim().length < config.minJustificationLength)
+      invalid(`justification shorter than ${config.minJustificationLength} characters`)
+    if (r.minutes < 1 || r.minutes > config.maxMinutes)
+      invalid(`minutes must be between 1 and ${config.maxMinutes}`)
+    if (new Set(r.actions).size !== r.actions.length) invalid('actions repeat')
+    for (const a of r.actions)
+      if (!config.actions.has(a)) invalid('an action is outside the emergency-access policy')
+    const resources = r.resources ?? [...config.resources].sort()
+    if (new Set(resources).size !== resources.length) invalid('resources repeat')
+    for (const t of resources)
+      if (!config.resources.has(t)) invalid('a resource type is outside the emergency-access policy')
+    if (!config.isEligible(r.subject)) invalid('the requester holds no role eligible for emergency access')
+    const issuedAt = clock.now()
+    return Object.freeze({
+      id: bytesToBase64url(random(16)),
+      subject: r.subject.id,
+      tenant: r.subject.tenant,
+      patient: r.patient,
+      actions: Object.freeze([...r.actions].sort()),
+      resources: Object.freeze([...resources]),
+      reasonCode: r.reasonCode,
+      justification: r.justification,
+      issuedAt,
+      expiresAt: issuedAt + r.minutes * 60_000,
+      revoked: null,
+      review: null,
+    })
+  }
+  const planRevoke = (g: EmergencyGrant, by: string): EmergencyGrant => {
+    if (!isSubjectId(by)) invalid('"by" must be a user id')
+    const now = clock.now()
+    const s = stateOf(g, now)
+    if (s === 'revoked' || s === 'expired') throw new EmergencyGrantStateError(`grant already ${s}`)
+    return Object.freeze({ ...g, revoked: Object.freeze({ at: now, by }) })
+  }
+  const planReview = (g: EmergencyGrant, review: ReviewInput): EmergencyGrant => {
+    const parsed = reviewSchema.safeParse(review)
+    if (!parsed.success) return invalid('malformed review')
+    const now = clock.now()
+    const s = stateOf(g, now)
+    if (s === 'active' || s === 'not_yet_valid')
+      throw new EmergencyGrantStateError('grant is still active: revoke it first')
+    if (g.review !== null) throw new EmergencyGrantStateError('grant already reviewed')
+    if (maySameSubject(parsed.data.reviewer, g.subject))
+      throw new EmergencyGrantStateError('a grant cannot be reviewed by its holder')
+    return Object.freeze({ ...g, review: Object.freeze({ ...parsed.data, at: now }) })
+  }
+  const emit = (type: Parameters<typeof grantEvent>[0], g: EmergencyGrant): void => {
+    if (emitter.active) void emitter.emit(grantEvent(type, g))
+  }
+  // Compare-and-set, then the event; lost races re-read the grant and plan again (where the plan
+  // now refuses: already revoked, already reviewed).
+  const change = async (
+    id: string,
+    plan: (g: EmergencyGrant) => EmergencyGrant,
+    type: Parameters<typeof grantEvent>[0],
+  ): Promise<EmergencyGrant> => {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const g = checked(await fetchGrant(store, id))
+      const next = plan(g)
+      if (await commitGrant(store, next, g)) {
+        emit(type, next)
+        return next
+      }
+    }
+    throw new EmergencyGrantStateError('grant changed concurrently, try again')
+  }
 
   return Object.freeze({
     enabled: config !== undefined,
     grant(request: EmergencyGrantRequest): EmergencyGrant {
-      if (config === undefined)
-        throw new EmergencyGrantStateError('emergency access is not enabled by this policy')
-      const parsed = requestSchema.safeParse(request)
-      if (!parsed.success) {
-        const first = parsed.error.issues[0]!
-        return invalid(`malformed request at /${first.path.join('/')}: ${first.code}`)
-      }
-      const r = parsed.data
-      if (!config.reasonCodes.has(r.reasonCode)) invalid('unknown reason code')
-      if (r.justification.trim().length < config.minJustificationLength)
-        invalid(`justification shorter than ${config.minJustificationLength} characters`)
-      if (r.minutes < 1 || r.minutes > config.maxMinutes)
-        invalid(`minutes must be between 1 and ${config.maxMinutes}`)
-      if (new Set(r.actions).size !== r.actions.length) invalid('actions repeat')
-      for (const a of r.actions)
-        if (!config.actions.has(a)) invalid('an action is outside the emergency-access policy')
-      const resources = r.resources ?? [...config.resources].sort()
-      if (new Set(resources).size !== resources.length) invalid('resources repeat')
-      for (const t of resources)
-        if (!config.resources.has(t)) invalid('a resource type is outside the emergency-access policy')
-      if (!config.isEligible(r.subject)) invalid('the requester holds no role eligible for emergency access')
-      const issuedAt = clock.now()
-      const grant: EmergencyGrant = Object.freeze({
-        id: bytesToBase64url(random(16)),
-        subject: r.subject.id,
-        tenant: r.subject.tenant,
-        patient: r.patient,
-        actions: Object.freeze([...r.actions].sort()),
-        resources: Object.freeze([...resources]),
-        reasonCode: r.reasonCode,
-        justification: r.justification,
-        issuedAt,
-        expiresAt: issuedAt + r.minutes * 60_000,
-        revoked: null,
-        review: null,
-      })
+      const grant = planGrant(request)
       if (store.get(grant.id) !== undefined)
         throw new EmergencyGrantStateError('grant id collision (broken random source)')
       store.set(grant)
-      if (emitter.active) void emitter.emit(grantEvent('access.emergency.granted', grant))
+      emit('access.emergency.granted', grant)
       return grant
     },
     get(id: string): EmergencyGrant | undefined {
@@ -303,14 +364,9 @@ export function createEmergencyAccess(
       return stateOf(grant, at ?? clock.now())
     },
     revoke(id: string, by: string): EmergencyGrant {
-      const g = mustGet(id)
-      if (!isSubjectId(by)) invalid('"by" must be a user id')
-      const now = clock.now()
-      const s = stateOf(g, now)
-      if (s === 'revoked' || s === 'expired') throw new EmergencyGrantStateError(`grant already ${s}`)
-      const next: EmergencyGrant = Object.freeze({ ...g, revoked: Object.freeze({ at: now, by }) })
+      const next = planRevoke(mustGet(id), by)
       store.set(next)
-      if (emitter.active) void emitter.emit(grantEvent('access.emergency.revoked', next))
+      emit('access.emergency.revoked', next)
       return next
     },
     pendingReviews(): EmergencyGrant[] {
@@ -324,24 +380,24 @@ export function createEmergencyAccess(
       const now = clock.now()
       return sorted((g) => stateOf(g, now) === 'active')
     },
-    review(
-      id: string,
-      review: { reviewer: string; outcome: 'appropriate' | 'inappropriate'; notes: string },
-    ) {
-      const g = mustGet(id)
-      const parsed = reviewSchema.safeParse(review)
-      if (!parsed.success) return invalid('malformed review')
-      const now = clock.now()
-      const s = stateOf(g, now)
-      if (s === 'active' || s === 'not_yet_valid')
-        throw new EmergencyGrantStateError('grant is still active: revoke it first')
-      if (g.review !== null) throw new EmergencyGrantStateError('grant already reviewed')
-      if (maySameSubject(parsed.data.reviewer, g.subject))
-        throw new EmergencyGrantStateError('a grant cannot be reviewed by its holder')
-      const next: EmergencyGrant = Object.freeze({ ...g, review: Object.freeze({ ...parsed.data, at: now }) })
+    review(id: string, review: ReviewInput) {
+      const next = planReview(mustGet(id), review)
       store.set(next)
-      if (emitter.active) void emitter.emit(grantEvent('access.emergency.reviewed', next))
+      emit('access.emergency.reviewed', next)
       return next
+    },
+    async grantAsync(request: EmergencyGrantRequest): Promise<EmergencyGrant> {
+      const grant = planGrant(request)
+      if (!(await commitGrant(store, grant, null)))
+        throw new EmergencyGrantStateError('grant id collision (broken random source)')
+      emit('access.emergency.granted', grant)
+      return grant
+    },
+    revokeAsync(id: string, by: string): Promise<EmergencyGrant> {
+      return change(id, (g) => planRevoke(g, by), 'access.emergency.revoked')
+    },
+    reviewAsync(id: string, review: ReviewInput): Promise<EmergencyGrant> {
+      return change(id, (g) => planReview(g, review), 'access.emergency.reviewed')
     },
   })
 }

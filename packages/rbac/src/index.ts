@@ -30,6 +30,14 @@ export type {
   EmergencyReview,
 } from './emergency-access.js'
 export { createMemoryEmergencyStore, isEmergencyGrant } from './emergency-access.js'
+export type { SharedEmergencyStore } from './emergency-shared.js'
+export { isSharedEmergencyStore } from './emergency-shared.js'
+export type {
+  GrantSqlClient,
+  GrantSqlListener,
+  PostgresEmergencyStoreOptions,
+} from './emergency-store-postgres.js'
+export { openPostgresEmergencyStore } from './emergency-store-postgres.js'
 export type { EmergencyAccessErrorCode, PolicyProblem, RbacErrorCode } from './errors.js'
 export {
   EmergencyAccessError,

@@ -1,9 +1,8 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import { resolve } from 'node:path'
-import { createInterface, type Interface } from 'node:readline'
 import { base64urlToBytes, bytesToHex, manualClock, utf8Encode } from '@safeguards/core'
 import { createSessionManager, type SessionStore, SessionStoreUnavailableError } from '@safeguards/session'
 import { afterAll, describe, expect, it } from 'vitest'
+import { type LinePeer, startLinePeer } from '../../../scripts/test-support/line-peer.js'
 import { schema as dataSchema, sessionDataContract } from '../../session/test/data-contract.js'
 import { storeContract } from '../../session/test/store-contract.js'
 import { createRedisSessionStore, type RedisCommandClient } from '../src/index.js'
@@ -125,34 +124,18 @@ describe.skipIf(client === null)('redis store', () => {
   })
 
   describe('two app instances in two processes', () => {
-    let peer: ChildProcessWithoutNullStreams
-    let lines: Interface
+    let peer: LinePeer
     let prefix: string
-    const pending: ((v: unknown) => void)[] = []
-    const ask = (op: string, arg = '', data?: unknown): Promise<unknown> =>
-      new Promise((res) => {
-        pending.push(res)
-        peer.stdin.write(`${JSON.stringify({ op, arg, data })}\n`)
-      })
+    const ask = (op: string, arg = '', data?: unknown): Promise<unknown> => peer.ask(op, arg, data)
 
     it('starts the peer', async () => {
       prefix = fresh('peer')
-      peer = spawn(
-        process.execPath,
-        [
-          '--conditions=@safeguards/source',
-          '--import',
-          'tsx',
-          resolve(import.meta.dirname, 'fixtures/peer.ts'),
-          REDIS_URL,
-          prefix,
-        ],
-        { cwd: resolve(import.meta.dirname, '..'), env: { ...process.env, NODE_OPTIONS: '' } },
+      peer = startLinePeer(
+        resolve(import.meta.dirname, 'fixtures/peer.ts'),
+        [REDIS_URL, prefix],
+        resolve(import.meta.dirname, '..'),
       )
-      lines = createInterface({ input: peer.stdout })
-      const ready = new Promise((res) => pending.push(res))
-      lines.on('line', (l) => pending.shift()?.(JSON.parse(l)))
-      expect(await ready).toEqual({ ready: true })
+      expect(await peer.ready).toEqual({ ready: true })
     })
 
     it('a logout in one instance is honoured at once by the other, both ways', async () => {
@@ -208,8 +191,8 @@ describe.skipIf(client === null)('redis store', () => {
     })
 
     it('stops the peer', async () => {
-      const exited = new Promise((res) => peer.on('exit', res))
-      peer.stdin.write(`${JSON.stringify({ op: 'quit' })}\n`)
+      const exited = new Promise((res) => peer.child.on('exit', res))
+      peer.child.stdin.write(`${JSON.stringify({ op: 'quit' })}\n`)
       expect(await exited).toBe(0)
     })
   })
