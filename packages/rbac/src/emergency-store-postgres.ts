@@ -56,7 +56,8 @@ const IDENT = /^[a-z_][a-z0-9_]{0,62}$/
  * HIPAA: 164.312(a)(2)(ii) emergency access procedure.
  *
  * @hipaa 164.312(a)(2)(ii) supports
- * @nist AC-2(2) 164.312(a)(2)(ii): emergency grants expire on every instance at their deadline and stay pending review across restarts
+ * @nist AC-3 164.312(a)(2)(ii)
+ * @nist AC-6(9) 164.312(a)(2)(ii): a grant made on any instance is honoured by all and stays pending review across restarts
  * @evidence the emergency_grant table: every grant with its revocation and review, shared by all instances
  * @appResponsibility Give the store its own listening connection; restrict the table to the app's role; review pending grants.
  * @config schema, resyncIntervalMs, maxStalenessMs
