@@ -39,6 +39,7 @@ import { Hono } from 'hono'
 import { openClinicAudit } from './audit.js'
 import { connectRedis, memoryChallenges, type RedisClient, redisChallenges } from './challenges.js'
 import { CLINIC_SOURCE, type ClinicApp, type ClinicServices } from './context.js'
+import { openGrantStore } from './grants.js'
 import { clinicPolicy } from './policy.js'
 import { openRecords } from './records.js'
 import { type RequestContexts, requestContexts } from './request-context.js'
@@ -278,9 +279,12 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
   const onSinkError = (e: unknown) => console.error(`audit record not written (${errorCode(e) ?? 'error'})`)
 
   let redis: RedisClient | undefined
+  let grants: Awaited<ReturnType<typeof openGrantStore>>
   try {
     redis = shared ? await connectRedis(shared.redisUrl) : undefined
+    grants = await openGrantStore(shared)
   } catch (e) {
+    await redis?.close()
     await log.close()
     throw e
   }
@@ -307,6 +311,7 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     pdp: compilePolicy(clinicPolicy, {
       clock,
       resolvers: { careTeam: (r) => careTeam.has(`${r.subject.id}:${r.resource.patient}`) },
+      ...(grants.store ? { emergencyStore: grants.store } : {}),
       events: isolated,
       onSinkError,
     }),
@@ -349,6 +354,7 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
       try {
         await log.close()
       } finally {
+        await grants.close()
         await redis?.close()
         if (ownDir) rmSync(dataDir, { recursive: true, force: true })
       }

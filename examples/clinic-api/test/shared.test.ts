@@ -58,6 +58,36 @@ describe.skipIf(missing !== null)('two instances on PostgreSQL and Redis', () =>
     expect((await client(b.url)('GET', '/api/patients/p-1/clinical', token)).status).toBe(401)
   })
 
+  it('an emergency grant made on one instance opens the chart on the other, and is reviewed once', async () => {
+    const nurse = await signIn(a, 'nora.nurse')
+    const grant = await client(a.url)('POST', '/api/emergency-access', nurse, {
+      patient: 'p-2',
+      reasonCode: 'clinical-emergency',
+      justification: 'Patient collapsed in the waiting room; not yet assigned to a care team.',
+      minutes: 30,
+    })
+    expect(grant.status).toBe(200)
+    const grantId = grant.body.id as string
+    let onB = await client(b.url)('GET', '/api/patients/p-2/clinical', nurse, undefined, {
+      'x-emergency-access': grantId,
+    })
+    for (let i = 0; onB.status !== 200 && i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 20)) // the notification from A, usually already there
+      onB = await client(b.url)('GET', '/api/patients/p-2/clinical', nurse, undefined, {
+        'x-emergency-access': grantId,
+      })
+    }
+    expect(onB.status).toBe(200)
+    expect((await client(b.url)('POST', `/api/emergency-access/${grantId}/end`, nurse)).status).toBe(200)
+    const auditor = await signIn(b, 'ada.auditor')
+    const review = { outcome: 'appropriate', notes: 'ED record confirms the collapse.' }
+    const [ra, rb] = await Promise.all([
+      client(a.url)('POST', `/api/emergency-access/${grantId}/review`, auditor, review),
+      client(b.url)('POST', `/api/emergency-access/${grantId}/review`, auditor, review),
+    ])
+    expect([ra.status, rb.status].sort()).toEqual([200, 409]) // one review, whichever instance
+  })
+
   it('both instances append to one audit chain that verifies', async () => {
     const front = await signIn(b, 'frank.front')
     expect((await client(a.url)('GET', '/api/patients/p-1/clinical', front)).status).toBe(403)

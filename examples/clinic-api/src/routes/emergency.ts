@@ -2,6 +2,7 @@
  * Emergency access (break-glass): one patient, a coded reason, a justification, reviewed later by
  * someone else. rbac reports each grant's issue, end and review (`access.emergency.*`, purpose of
  * use `BTG` in the audit table) to the audit sink itself; the route records only a refused request.
+ * The async methods are atomic across instances when grants are shared (PostgreSQL in shared mode).
  */
 import { errorCode } from '@safeguards/core/node'
 import { CLINIC_SOURCE, type ClinicApp, type ClinicServices } from '../context.js'
@@ -24,7 +25,7 @@ export function mountEmergencyRoutes(app: ClinicApp, s: ClinicServices): void {
       minutes?: unknown
     } | null
     try {
-      const grant = s.pdp.emergency.grant({
+      const grant = await s.pdp.emergency.grantAsync({
         subject: subjectOf(user),
         patient: String(body?.patient ?? ''),
         actions: ['read'],
@@ -55,7 +56,7 @@ export function mountEmergencyRoutes(app: ClinicApp, s: ClinicServices): void {
     const grant = s.pdp.emergency.get(c.req.param('id'))
     if (!grant || grant.subject !== user.id) return c.json({ error: 'not_found' }, 404)
     try {
-      s.pdp.emergency.revoke(grant.id, user.id)
+      await s.pdp.emergency.revokeAsync(grant.id, user.id)
     } catch (e) {
       return c.json({ error: 'conflict', code: errorCode(e) }, 409)
     }
@@ -84,7 +85,7 @@ export function mountEmergencyRoutes(app: ClinicApp, s: ClinicServices): void {
     if (!d.allowed) return c.json({ error: 'forbidden', reason: d.reason }, 403)
     const body = (await c.req.json().catch(() => null)) as { outcome?: unknown; notes?: unknown } | null
     try {
-      const r = s.pdp.emergency.review(c.req.param('id'), {
+      const r = await s.pdp.emergency.reviewAsync(c.req.param('id'), {
         reviewer: user.id,
         outcome: body?.outcome === 'inappropriate' ? 'inappropriate' : 'appropriate',
         notes: String(body?.notes ?? ''),
