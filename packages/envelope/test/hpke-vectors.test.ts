@@ -11,7 +11,7 @@ import { expand, extract } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { shake128 } from '@noble/hashes/sha3.js'
 import { concatBytes, hexToBytes, utf8Encode } from '@safeguards/core'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { hpkeOpen, hpkeSeal, hpkeSuite, importPrivateKey, importPublicKey } from '../src/internal/hpke.js'
 
 interface Vector {
@@ -75,7 +75,10 @@ function exporterSecret(v: Vector): Uint8Array {
 describe.each(
   vectors.map((v) => [`mode ${v.mode} kem ${v.kem_id} kdf ${v.kdf_id} aead ${v.aead_id}`, v] as const),
 )('RFC 9180 %s', (_, v) => {
-  const suite = hpkeSuite()
+  let suite: Awaited<ReturnType<typeof hpkeSuite>>
+  beforeAll(async () => {
+    suite = await hpkeSuite()
+  })
 
   it('is the provider suite', () => {
     expect([v.mode, v.kem_id, v.kdf_id, v.aead_id]).toEqual([0, 0x20, 0x01, 0x02])

@@ -7,7 +7,7 @@
  *
  * The X25519 operations run in Web Crypto (`crypto.subtle`, Node ≥ 20, current browsers).
  */
-import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core'
+import type { CipherSuite } from '@hpke/core'
 import { EnvelopeDecryptionError } from '../errors.js'
 
 /** Lengths of the suite (RFC 9180 §7.1: Nenc = Npk = Nsk = 32; §7.3: Nt = 16). */
@@ -15,15 +15,17 @@ export const X25519_KEY_LENGTH = 32
 export const HPKE_ENC_LENGTH = 32
 export const HPKE_TAG_LENGTH = 16
 
-let suite: CipherSuite | undefined
+let suite: Promise<CipherSuite> | undefined
 
-/** The pinned suite (created on first use, so importing the package does no Web Crypto work). */
-export function hpkeSuite(): CipherSuite {
-  suite ??= new CipherSuite({
-    kem: new DhkemX25519HkdfSha256(),
-    kdf: new HkdfSha256(),
-    aead: new Aes256Gcm(),
-  })
+/**
+ * The pinned suite, created on first use: `@hpke/core` is imported only then, so an application
+ * that never seals to recipients never loads it.
+ */
+export function hpkeSuite(): Promise<CipherSuite> {
+  suite ??= import('@hpke/core').then(
+    ({ Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 }) =>
+      new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() }),
+  )
   return suite
 }
 
@@ -44,7 +46,7 @@ export async function hpkeSeal(
   plaintext: Uint8Array,
   ekm: Uint8Array,
 ): Promise<HpkeSealed> {
-  const s = hpkeSuite()
+  const s = await hpkeSuite()
   const ephemeral = await s.kem.deriveKeyPair(ekm)
   const sealed = await s.seal({ recipientPublicKey: recipient, info, ekm: ephemeral }, plaintext, aad)
   return { enc: new Uint8Array(sealed.enc), ct: new Uint8Array(sealed.ct) }
@@ -62,18 +64,19 @@ export async function hpkeOpen(
   ct: Uint8Array,
 ): Promise<Uint8Array> {
   try {
-    return new Uint8Array(await hpkeSuite().open({ recipientKey: recipient, enc, info }, ct, aad))
+    const s = await hpkeSuite()
+    return new Uint8Array(await s.open({ recipientKey: recipient, enc, info }, ct, aad))
   } catch {
     throw new EnvelopeDecryptionError()
   }
 }
 
 /** Imports a 32-byte X25519 public key for sealing. */
-export function importPublicKey(raw: Uint8Array): Promise<CryptoKey> {
-  return hpkeSuite().kem.deserializePublicKey(raw)
+export async function importPublicKey(raw: Uint8Array): Promise<CryptoKey> {
+  return (await hpkeSuite()).kem.deserializePublicKey(raw)
 }
 
 /** Imports a 32-byte X25519 private key for opening. */
-export function importPrivateKey(raw: Uint8Array): Promise<CryptoKey> {
-  return hpkeSuite().kem.deserializePrivateKey(raw)
+export async function importPrivateKey(raw: Uint8Array): Promise<CryptoKey> {
+  return (await hpkeSuite()).kem.deserializePrivateKey(raw)
 }
