@@ -37,7 +37,7 @@ export const labContext = (patient: string, message: string) => ({
 /** The clinic's sealed lab-result mailbox. */
 export interface LabResults {
   /** Registers (or replaces) a patient's public key; returns its recipient id. */
-  registerKey(patient: string, publicKey: string | object): Promise<string>
+  registerKey(patient: string, publicKey: string | JsonWebKey): Promise<string>
   /** Seals `result` to the patient and the archive; returns the message id and the recipient ids. */
   send(patient: string, result: string): Promise<{ message: string; recipients: readonly string[] }>
   /** The sealed message `id`, or null. */
@@ -62,7 +62,7 @@ export async function openLabResults(dir: string): Promise<LabResults> {
   return {
     archive,
     async registerKey(patient, publicKey) {
-      const key = await RecipientPublicKey.import(publicKey as string)
+      const key = await RecipientPublicKey.import(publicKey)
       await writeFileAtomic(keyFile(patient), utf8Encode(key.toPem()))
       return key.id
     },
@@ -108,7 +108,7 @@ export function mountLabResultRoutes(app: ClinicApp, s: ClinicServices, lab: Lab
     if (typeof key !== 'string' && (typeof key !== 'object' || key === null))
       return c.json({ error: 'bad_request' }, 400)
     try {
-      return c.json({ patient, recipientId: await lab.registerKey(patient, key) })
+      return c.json({ patient, recipientId: await lab.registerKey(patient, key as string | JsonWebKey) })
     } catch {
       return c.json({ error: 'bad_key' }, 400)
     }
