@@ -343,6 +343,9 @@ describe('recipient keys', () => {
       RecipientKeyError,
     )
     expect(() => RecipientPublicKey.fromRaw(new Uint8Array(31))).toThrow(RangeError)
+    await expect(
+      RecipientPublicKey.import(`-----BEGIN PUBLIC KEY-----\n${'A'.repeat(9000)}`),
+    ).rejects.toThrow(/too long/)
     const err = await failure(RecipientPublicKey.import('x'))
     expect((err as RecipientKeyError).code).toBe('ERR_RECIPIENT_KEY')
   })

@@ -41,6 +41,8 @@ const PKCS8_PREFIX = Uint8Array.of(
 )
 const PUBLIC_LABEL = 'PUBLIC KEY'
 const PRIVATE_LABEL = 'PRIVATE KEY'
+/** Longest key text accepted (characters). */
+const MAX_KEY_TEXT = 8192
 /** Bytes of the recipient id (128 bits: ids are public, collisions only cost a failed try). */
 export const RECIPIENT_ID_LENGTH = 16
 
@@ -131,6 +133,8 @@ function fromJwk(jwk: unknown): ParsedKey {
  */
 export function parseKey(input: string | object): ParsedKey {
   if (typeof input !== 'string') return fromJwk(input)
+  // An X25519 key is under 300 bytes as PEM or JWK; the cap bounds the parsing of hostile input.
+  if (input.length > MAX_KEY_TEXT) throw new RecipientKeyError('the key text is too long')
   const text = input.trim()
   if (text.startsWith('{')) {
     let jwk: unknown
