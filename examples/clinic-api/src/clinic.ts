@@ -40,6 +40,7 @@ import { openClinicAudit } from './audit.js'
 import { connectRedis, memoryChallenges, type RedisClient, redisChallenges } from './challenges.js'
 import { CLINIC_SOURCE, type ClinicApp, type ClinicServices } from './context.js'
 import { openGrantStore } from './grants.js'
+import { mountLabResultRoutes, openLabResults } from './lab-results.js'
 import { clinicPolicy } from './policy.js'
 import { openRecords } from './records.js'
 import { type RequestContexts, requestContexts } from './request-context.js'
@@ -336,6 +337,8 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     options.demo,
     requests,
   )
+  // Lab results sent to patients, sealed to their public key and the archive (HPKE).
+  mountLabResultRoutes(app, services, await openLabResults(join(sharedDir, 'lab-results')))
 
   return {
     app,

@@ -37,6 +37,7 @@ export type EnvelopeErrorCode =
   | 'ERR_KEYRING_STATE'
   | 'ERR_KEYRING_FILE'
   | 'ERR_KEYRING_SEALED'
+  | 'ERR_RECIPIENT_KEY'
 
 /**
  * Decryption failed. One error, one message, for every cryptographic failure: a wrong KEK, a wrong
@@ -266,4 +267,20 @@ export class KeyringSealedError extends CodedError<'ERR_KEYRING_SEALED'> {
   constructor(message = 'keyring is sealed: the master secret is missing or wrong') {
     super(message)
   }
+}
+
+/**
+ * A recipient key (an X25519 public key or identity for sealing to recipients) cannot be
+ * imported: not PEM (SPKI `PUBLIC KEY` or PKCS#8 `PRIVATE KEY`) or JWK (`OKP`, `X25519`), the
+ * wrong algorithm or length, or a JWK whose `x` does not belong to its `d`. The message names the
+ * problem, never key bytes.
+ *
+ * @example
+ * ```ts
+ * await RecipientPublicKey.import('not a key') // throws RecipientKeyError (ERR_RECIPIENT_KEY)
+ * ```
+ */
+export class RecipientKeyError extends CodedError<'ERR_RECIPIENT_KEY'> {
+  static override readonly code = 'ERR_RECIPIENT_KEY'
+  static override readonly category: ErrorCategory = 'invalid-input'
 }

@@ -31,6 +31,7 @@ export {
   KeyringSealedError,
   KeyringStateError,
   KeyUnavailableError,
+  RecipientKeyError,
   UnsupportedFormatError,
   UsageLimitError,
 } from './errors.js'
@@ -67,5 +68,14 @@ export type {
 } from './local-keyring.js'
 export { LocalKeyring } from './local-keyring.js'
 export { toNodeStream } from './node-stream.js'
+export type { GenerateIdentityOptions, X25519Jwk } from './recipient-keys.js'
+export { RecipientIdentity, RecipientPublicKey } from './recipient-keys.js'
+export type { RecipientsProvider, RecipientsProviderOptions } from './recipients.js'
+export {
+  createRecipientsProvider,
+  HPKE_SUITE,
+  MAX_RECIPIENTS_PER_MESSAGE,
+  RECIPIENTS_PROVIDER_ID,
+} from './recipients.js'
 export type { UsagePolicy, UsageStore } from './usage-budget.js'
 export { DEFAULT_USAGE_LIMIT, DEFAULT_USAGE_WARN_AT, memoryUsageStore } from './usage-budget.js'

@@ -13,6 +13,14 @@ import { ExitCode, UsageError } from '../errors.js'
 import { optionSpecs, STRING } from '../internal/options.js'
 import { createProgress, type Progress } from '../output.js'
 import {
+  checkRecipientOptions,
+  identityHelp,
+  openRecipients,
+  recipientHelp,
+  recipientOptions,
+  wantsRecipients,
+} from './envelope-recipients.js'
+import {
   keyringHelp,
   keyringOptions,
   mapEnvelopeError,
@@ -32,14 +40,18 @@ const SUMMARIES: Record<Mode, string> = {
 
 function usage(mode: Mode): string {
   return [
-    `Usage: safeguards ${mode} (--keyring PATH | --key-name NAME --token-label LABEL) [--context KEY=VALUE]...`,
+    `Usage: safeguards ${mode} (--keyring PATH | --key-name NAME --token-label LABEL | ${mode === 'decrypt' ? '--identity KEYFILE' : mode === 'encrypt' ? '--recipient PUBKEY' : '--identity KEYFILE --recipient PUBKEY'}...)`,
+    '                          [--context KEY=VALUE]...',
     `                          [--in FILE] [--out FILE] [--progress]${mode === 'rewrap' ? ' [--to KEYREF]' : ''}`,
     '',
     SUMMARIES[mode],
     '',
-    'Keys: the local keyring, a KEK in an HSM token through PKCS#11, or both (one wrapped key each).',
+    "Keys: the local keyring, a KEK in an HSM token through PKCS#11, recipients' X25519 public keys",
+    '(HPKE), or several of these (one wrapped key each; any one opens).',
     keyringHelp,
     hsmHelp,
+    ...(mode === 'decrypt' ? [] : [recipientHelp]),
+    ...(mode === 'encrypt' ? [] : [identityHelp]),
     '  --context KEY=VALUE      encryption context (repeatable); decrypt and rewrap need the same pairs',
     '  --in FILE                input (default stdin)',
     '  --out FILE               output (default stdout); written to a temp file, fsynced and renamed on success',
@@ -70,19 +82,24 @@ function transformFor(mode: Mode, env: Envelope, context: Record<string, string>
 async function openProviders(values: ParsedValues, io: CliIO, opened: KekProvider[]): Promise<void> {
   const local = values.keyring !== undefined
   const hsm = wantsHsm(values)
-  if (!local && !hsm) throw new UsageError('give --keyring PATH, or --key-name with a token, or both')
+  if (!local && !hsm && !wantsRecipients(values))
+    throw new UsageError('give --keyring PATH, --key-name with a token, --recipient or --identity')
   if (local) opened.push(await openKeyring(values, io))
   if (hsm) opened.push(await openHsm(values, io))
+  const recipients = await openRecipients(values, io)
+  if (recipients !== undefined) opened.push(recipients)
 }
 
 async function run(mode: Mode, argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...keyringOptions,
     ...hsmOptions,
+    ...recipientOptions,
     ...optionSpecs({ strings: ['in', 'out'], flags: ['progress'], repeated: ['context'] }),
     ...(mode === 'rewrap' ? { to: STRING } : {}),
     ...(mode === 'encrypt' ? { 'frame-length': STRING } : {}),
   })
+  checkRecipientOptions(mode, values)
   const context = { ...keyValues(values.context as string[] | undefined, 'context') }
   let frameLength: number | undefined
   if (typeof values['frame-length'] === 'string') {

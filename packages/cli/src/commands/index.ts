@@ -26,6 +26,7 @@ export const commandEntries: readonly CommandEntry[] = [
   { name: 'encrypt', load: async () => (await import('./envelope-crypto.js')).encryptCommand },
   { name: 'evidence', load: async () => (await import('./evidence.js')).evidenceCommand },
   { name: 'hsm', load: async () => (await import('./pkcs11-hsm.js')).hsmCommand },
+  { name: 'identity', load: async () => (await import('./envelope-recipients.js')).identityCommand },
   { name: 'inspect', load: async () => (await import('./envelope-inspect.js')).inspectCommand },
   { name: 'keys', load: async () => (await import('./envelope-keys.js')).keysCommand },
   { name: 'password', load: async () => (await import('./password.js')).passwordCommand },
