@@ -8,7 +8,7 @@ import { createServer as createTcpServer } from 'node:net'
 import { join } from 'node:path'
 import { securityHeaders, tlsServerOptions } from '@safeguards/transport'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makePki, type Pki, requireOpenssl, sServer } from '../../transport/test/support/pki.js'
+import { makePki, type Pki, requireOpenssl, withPeer } from '../../transport/test/support/pki.js'
 import { runCli } from '../src/index.js'
 import { fakeIO } from './helpers.js'
 
@@ -33,6 +33,19 @@ afterAll(async () => {
   pki?.cleanup()
 })
 
+/** `transit check` of an s_server peer (which answers GET only, so no HEAD for HSTS). */
+const checkArgv = (peerPort: number, extra: string[]): string[] => [
+  'transit',
+  'check',
+  `127.0.0.1:${peerPort}`,
+  '--servername',
+  'localhost',
+  '--ca',
+  ca,
+  '--no-http',
+  ...extra,
+]
+
 describe('safeguards transit check', () => {
   it('passes the Node server built with tlsServerOptions(): exit 0 and a readable report', async () => {
     const f = fakeIO()
@@ -54,20 +67,9 @@ describe('safeguards transit check', () => {
   })
 
   it('fails a server that accepts TLS 1.0: exit 1, and --json prints the transit-check/1 document', async () => {
-    const peer = await sServer(pki.dir, 'good', ['-tls1', '-cipher', 'ALL:@SECLEVEL=0'])
-    try {
+    await withPeer(pki, 'good', ['-tls1', '-cipher', 'ALL:@SECLEVEL=0'], async (peer) => {
       const f = fakeIO()
-      const argv = [
-        'transit',
-        'check',
-        `127.0.0.1:${peer.port}`,
-        '--servername',
-        'localhost',
-        '--ca',
-        ca,
-        '--no-http',
-        '--json',
-      ]
+      const argv = checkArgv(peer.port, ['--json'])
       expect(await runCli(argv, f.io)).toBe(1)
       const doc = JSON.parse(f.stdout())
       expect(doc).toMatchObject({
@@ -77,34 +79,20 @@ describe('safeguards transit check', () => {
       })
       expect(doc.findings.map((x: { code: string }) => x.code)).toContain('PROTO_TLS10')
       expect(f.stderr()).toBe('')
-    } finally {
-      await peer.stop()
-    }
+    })
   })
 
   it('warns on a CBC-only TLS 1.2 server: exit 0 with the warning and its fix printed', async () => {
-    const peer = await sServer(pki.dir, 'good', ['-tls1_2', '-cipher', 'ECDHE-RSA-AES128-SHA256'])
-    try {
+    await withPeer(pki, 'good', ['-tls1_2', '-cipher', 'ECDHE-RSA-AES128-SHA256'], async (peer) => {
       const f = fakeIO()
-      const argv = [
-        'transit',
-        'check',
-        `127.0.0.1:${peer.port}`,
-        '--servername',
-        'localhost',
-        '--ca',
-        ca,
-        '--no-http',
-      ]
+      const argv = checkArgv(peer.port, [])
       expect(await runCli(argv, f.io)).toBe(0)
       expect(f.stdout()).toContain(
         'WARN SUITE_CBC: CBC (non-AEAD) suites accepted: TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256',
       )
       expect(f.stdout()).toContain('fix: offer only AES-GCM suites for TLS 1.2')
       expect(f.stdout()).toMatch(/verdict: warn\n$/)
-    } finally {
-      await peer.stop()
-    }
+    })
   })
 
   it('exit 2 for an unreachable host and for usage errors; 74 for an unreadable --ca', async () => {

@@ -13,7 +13,7 @@ import {
   TransportUnreachableError,
   tlsServerOptions,
 } from '../src/index.js'
-import { makePki, type Peer, type Pki, requireOpenssl, sServer } from './support/pki.js'
+import { makePki, type Peer, type Pki, withPeer as peerOf, requireOpenssl } from './support/pki.js'
 
 let pki: Pki
 beforeAll(() => {
@@ -24,14 +24,8 @@ afterAll(() => pki?.cleanup())
 
 const codes = (r: TlsCheckResult): string[] => r.findings.map((f) => f.code)
 
-async function withPeer(name: string, args: string[], run: (peer: Peer) => Promise<void>): Promise<void> {
-  const peer = await sServer(pki.dir, name, args)
-  try {
-    await run(peer)
-  } finally {
-    await peer.stop()
-  }
-}
+const withPeer = (name: string, args: string[], run: (peer: Peer) => Promise<void>): Promise<void> =>
+  peerOf(pki, name, args, run)
 
 /** s_server -www answers GET only, so the HEAD for HSTS is left out for these peers. */
 const check = (port: number, extra: Parameters<typeof checkTls>[2] = {}): Promise<TlsCheckResult> =>

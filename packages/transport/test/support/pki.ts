@@ -212,3 +212,18 @@ export function sServer(dir: string, name: string, args: string[]): Promise<Peer
     })
   })
 }
+
+/** Runs `run` with an s_server peer of `name`'s certificate and `args`, then stops the peer. */
+export async function withPeer(
+  pki: Pki,
+  name: string,
+  args: string[],
+  run: (peer: Peer) => Promise<void>,
+): Promise<void> {
+  const peer = await sServer(pki.dir, name, args)
+  try {
+    await run(peer)
+  } finally {
+    await peer.stop()
+  }
+}
