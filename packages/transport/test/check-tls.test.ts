@@ -13,7 +13,7 @@ import {
   TransportUnreachableError,
   tlsServerOptions,
 } from '../src/index.js'
-import { makePki, type Peer, type Pki, withPeer as peerOf, requireOpenssl } from './support/pki.js'
+import { makePki, openssl, type Peer, type Pki, withPeer as peerOf, requireOpenssl } from './support/pki.js'
 
 let pki: Pki
 beforeAll(() => {
@@ -134,6 +134,36 @@ describe('checkTls against openssl s_server', () => {
       expect(codes(lastWeek)).toContain('CERT_EXPIRY_7D')
       expect(lastWeek.verdict).toBe('fail')
       expect(lastWeek.checkedAt).toBe(new Date(expiry - 7 * 86_400_000 + 1).toISOString())
+    })
+  })
+
+  it('sees a stapled OCSP response (openssl ocsp, served with s_server -status_file)', async () => {
+    openssl(
+      [
+        'ocsp',
+        '-index',
+        'index.txt',
+        '-CA',
+        'ca.pem',
+        '-rsigner',
+        'ca.pem',
+        '-rkey',
+        'ca.key',
+        '-issuer',
+        'ca.pem',
+        '-cert',
+        'good.pem',
+        '-ndays',
+        '1',
+        '-respout',
+        'good.ocsp.der',
+      ],
+      pki.dir,
+    )
+    await withPeer('good', ['-status_file', 'good.ocsp.der'], async (peer) => {
+      const r = await check(peer.port)
+      expect(r.ocsp).toEqual({ stapled: true })
+      expect(codes(r)).not.toContain('NO_OCSP_STAPLE')
     })
   })
 

@@ -67,6 +67,14 @@ describe('tlsServerOptions', () => {
     expect(bits & constants.SSL_OP_NO_RENEGOTIATION).toBeTruthy()
     expect(bits & constants.SSL_OP_NO_COMPRESSION).toBeTruthy()
     expect(bits).toBe(SERVER_SECURE_OPTIONS)
+    // the checker's @SECLEVEL=0 never leaks into the profiles
+    for (const c of [
+      tlsClientOptions(),
+      mtlsClientOptions({ key: pki.pem('client.key'), cert: pki.pem('client.pem'), ca: pki.caCert }),
+    ]) {
+      expect(c).toMatchObject({ minVersion: 'TLSv1.2', rejectUnauthorized: true, ciphers: PROFILE_CIPHERS })
+      expect(c.checkServerIdentity).toBeUndefined()
+    }
     // bytes read from a file are accepted and decoded once
     const fromBytes = tlsServerOptions({
       key: new TextEncoder().encode(pki.pem('good.key')),
