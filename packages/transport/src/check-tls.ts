@@ -20,7 +20,7 @@ import { TransportConfigError, TransportTargetError, TransportUnreachableError }
 import { finding, TLS_FINDINGS, type TlsFinding, verdictOf } from './findings.js'
 import { certificateReport } from './internal/certificate.js'
 import { WEAK_SIGNATURES } from './internal/der.js'
-import { type HandshakeOutcome, type HandshakeRequest, handshake } from './internal/handshake.js'
+import { type Accepted, type HandshakeRequest, handshake } from './internal/handshake.js'
 import { readHsts } from './internal/hsts.js'
 import { type Pem, pemList } from './internal/pem.js'
 import { TLS_VERSIONS, type TlsVersion } from './profile.js'
@@ -40,7 +40,10 @@ export interface CheckTlsOptions {
   http?: boolean
 }
 
-const LEGACY_CIPHERS = 'ALL:COMPLEMENTOFALL:@SECLEVEL=0'
+/** Every suite this runtime's OpenSSL has, for TLS 1.2 and before. */
+const ALL_SUITES = 'ALL:COMPLEMENTOFALL'
+/** OpenSSL 3 speaks TLS 1.0 and 1.1 (SHA-1 signatures) only at security level 0: for probes only. */
+const LEGACY_CIPHERS = `${ALL_SUITES}:@SECLEVEL=0`
 /** Every TLS 1.3 suite (RFC 8446 §B.4). */
 const TLS13_ALL = [
   'TLS_AES_256_GCM_SHA384',
@@ -52,7 +55,10 @@ const TLS13_ALL = [
 /** Suite families Node's OpenSSL cannot offer: named so a report says they were not tried. */
 const UNTESTABLE = ['RC4', '3DES (DES-CBC3)', 'EXPORT', 'SSLv2', 'SSLv3']
 const MAX_SUITES_PER_VERSION = 64
-const WEAK_SUITE = /_(NULL|anon|EXPORT|RC4|DES|3DES|IDEA|RC2|MD5)_|_WITH_NULL_|_DES_|_3DES_|_MD5$/
+/** IANA suite names with a broken or missing part: NULL, anonymous, export, RC4, DES, 3DES, IDEA, RC2, MD5. */
+const WEAK_SUITE = /_(NULL|anon|EXPORT|EXPORT1024|RC4|DES|DES40|3DES|IDEA|RC2)_|_NULL$|_MD5$/
+/** IANA suite names with authenticated encryption. */
+const AEAD_SUITE = /_GCM_|_CCM(_8)?(_|$)|_POLY1305_/
 const CURVE_OK: ReadonlySet<string> = new Set(['prime256v1', 'secp384r1', 'secp521r1'])
 
 /**
@@ -79,7 +85,7 @@ export function parseTarget(text: string): { host: string; port: number } {
   return { host, port }
 }
 
-function suiteInfo(version: TlsVersion, a: HandshakeOutcome<unknown> & { kind: 'accepted' }): SuiteInfo {
+function suiteInfo(version: TlsVersion, a: Accepted<unknown>): SuiteInfo {
   const name = a.standardName
   const e = a.ephemeral
   const fs = version === 'TLSv1.3' || /_(ECDHE|DHE)_/.test(name)
@@ -88,7 +94,7 @@ function suiteInfo(version: TlsVersion, a: HandshakeOutcome<unknown> & { kind: '
     name,
     openssl: a.cipher,
     forwardSecrecy: fs,
-    aead: /_(GCM|CCM|CCM_8|POLY1305)_|CHACHA20_POLY1305|_CCM(_8)?$|_GCM_/.test(name),
+    aead: AEAD_SUITE.test(name),
     group,
   }
 }
@@ -104,7 +110,7 @@ async function enumerate(
   for (let i = 0; i < MAX_SUITES_PER_VERSION; i++) {
     const ciphers = tls13
       ? TLS13_ALL.filter((s) => !excluded.includes(s)).join(':')
-      : [LEGACY_CIPHERS.replace(':@SECLEVEL=0', ''), ...excluded.map((s) => `!${s}`), '@SECLEVEL=0'].join(':')
+      : [ALL_SUITES, ...excluded.map((s) => `!${s}`), '@SECLEVEL=0'].join(':')
     if (ciphers === '') break
     const out = await handshake(
       { ...base, minVersion: version, maxVersion: version, ciphers },
@@ -299,24 +305,17 @@ export async function checkTls(
   let certificate: CertificateReport | null = null
   let ocsp: { stapled: boolean } | null = null
   if (best !== undefined) {
-    const inspect = (
-      socket: TLSSocket,
-      staple: { response: Uint8Array | null },
-    ): CertificateReport | null => {
-      ocsp = { stapled: staple.response !== null && staple.response.length > 0 }
-      return certificateReport(
-        socket,
-        servername ?? host,
-        ca === undefined ? 'default' : 'given',
-        clock.now(),
-      )
-    }
     const out = await handshake(
       { ...base, minVersion: best, maxVersion: best, ciphers: probeCiphers(best), requestOCSP: true },
-      inspect,
+      (socket, staple) => ({
+        certificate: certificateReport(socket, servername ?? host, ca, clock.now()),
+        stapled: staple.response !== null && staple.response.length > 0,
+      }),
     )
-    if (out.kind === 'accepted') certificate = out.extra
-    else inconclusive = true
+    if (out.kind === 'accepted') {
+      certificate = out.extra.certificate
+      ocsp = { stapled: out.extra.stapled }
+    } else inconclusive = true
   }
 
   let hsts: HstsReport = { status: 'skipped' }
@@ -333,8 +332,7 @@ export async function checkTls(
   judgeProtocols(protocols, findings)
   judgeSuites(suites, findings)
   if (certificate !== null) judgeCertificate(certificate, findings)
-  if (ocsp !== null && !(ocsp as { stapled: boolean }).stapled)
-    findings.push(finding('NO_OCSP_STAPLE', 'no OCSP response stapled'))
+  if (ocsp !== null && !ocsp.stapled) findings.push(finding('NO_OCSP_STAPLE', 'no OCSP response stapled'))
   judgeHsts(hsts, findings)
   if (inconclusive) findings.push(finding('INCONCLUSIVE', 'some probes got no answer within the time limit'))
   findings.sort((a, b) => ORDER[a.severity] - ORDER[b.severity])

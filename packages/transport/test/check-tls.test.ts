@@ -96,6 +96,14 @@ describe('checkTls against openssl s_server', () => {
     })
   })
 
+  it('an expired certificate from an untrusted CA is both expired and untrusted (OpenSSL reports only the expiry)', async () => {
+    await withPeer('expired-stranger', [], async (peer) => {
+      const r = await check(peer.port)
+      expect(r.certificate?.trusted).toBe(false)
+      expect(codes(r)).toEqual(expect.arrayContaining(['CERT_EXPIRED', 'CERT_UNTRUSTED']))
+    })
+  })
+
   it('fails a self-signed certificate, which is trusted once given as the CA', async () => {
     await withPeer('self', [], async (peer) => {
       const r = await check(peer.port)

@@ -9,7 +9,7 @@
 
 import { X509Certificate } from 'node:crypto'
 import { isIP } from 'node:net'
-import type { DetailedPeerCertificate, TLSSocket } from 'node:tls'
+import { type DetailedPeerCertificate, rootCertificates, type TLSSocket } from 'node:tls'
 import type { CertificateReport, KeyInfo } from '../result.js'
 import { signatureAlgorithm } from './der.js'
 
@@ -60,18 +60,41 @@ function chainOf(socket: TLSSocket): X509Certificate[] {
   return out
 }
 
+/**
+ * Whether `chain` (leaf first) leads to one of `anchors` by issuer names and signatures, dates
+ * aside. OpenSSL reports only its last verification error, so for an expired certificate it says
+ * `CERT_HAS_EXPIRED` even when the chain is also untrusted: this walk decides trust in that case.
+ */
+function anchored(chain: readonly X509Certificate[], anchors: readonly X509Certificate[]): boolean {
+  for (const [i, cert] of chain.entries()) {
+    if (anchors.some((a) => a.fingerprint256 === cert.fingerprint256)) return true
+    if (anchors.some((a) => cert.checkIssued(a) && cert.verify(a.publicKey))) return true
+    const next = chain[i + 1]
+    if (next === undefined || !cert.checkIssued(next) || !cert.verify(next.publicKey)) return false
+  }
+  return false
+}
+
 /** Reads the certificate report from a socket that completed its handshake. */
 export function certificateReport(
   socket: TLSSocket,
   name: string,
-  trustStore: 'default' | 'given',
+  anchors: readonly string[] | undefined,
   now: number,
 ): CertificateReport | null {
   const chain = chainOf(socket)
   const leaf = chain[0]
   if (leaf === undefined) return null
   const error = socket.authorizationError === null ? null : String(socket.authorizationError)
-  const trusted = socket.authorized || (error !== null && JUDGED_ELSEWHERE.has(error))
+  const trusted =
+    socket.authorized ||
+    (error !== null &&
+      JUDGED_ELSEWHERE.has(error) &&
+      anchored(
+        chain,
+        (anchors ?? rootCertificates).map((pem) => new X509Certificate(pem)),
+      ))
+  const trustStore = anchors === undefined ? 'default' : 'given'
   const hostnameMatch =
     isIP(name) !== 0 ? leaf.checkIP(name) !== undefined : leaf.checkHost(name) !== undefined
   const validTo = Date.parse(leaf.validTo)

@@ -68,7 +68,6 @@ export function handshake<T>(
       maxVersion: req.maxVersion,
       ciphers: req.ciphers,
       rejectUnauthorized: false, // the checker judges the certificate itself; it sends nothing but a HEAD
-      ALPNProtocols: ['http/1.1'],
     }
     if (req.servername !== undefined) options.servername = req.servername
     if (req.ca !== undefined) options.ca = req.ca

@@ -123,26 +123,30 @@ export function makePki(): Pki {
   leaf('wrong-host', 'DNS:other.test', 365)
   leaf('client', 'DNS:billing.service.test', 365, 'ec')
   leaf('stranger', 'DNS:stranger.service.test', 365, 'ec', 'other-ca')
-  csr('expired', 'DNS:localhost', 'rsa')
-  run(
-    'ca',
-    '-batch',
-    '-config',
-    'ca.cnf',
-    '-cert',
-    'ca.pem',
-    '-keyfile',
-    'ca.key',
-    '-in',
-    'expired.csr',
-    '-startdate',
-    '20240101000000Z',
-    '-enddate',
-    '20240201000000Z',
-    '-notext',
-    '-out',
-    'expired.pem',
-  )
+  // certificates for January 2024 (openssl ca can backdate; x509 -not_before needs OpenSSL 3.4)
+  for (const [name, ca] of [
+    ['expired', 'ca'],
+    ['expired-stranger', 'other-ca'],
+  ] as const) {
+    csr(name, 'DNS:localhost', 'rsa')
+    const dates = ['-startdate', '20240101000000Z', '-enddate', '20240201000000Z']
+    run(
+      'ca',
+      '-batch',
+      '-config',
+      'ca.cnf',
+      '-cert',
+      `${ca}.pem`,
+      '-keyfile',
+      `${ca}.key`,
+      '-in',
+      `${name}.csr`,
+      ...dates,
+      '-notext',
+      '-out',
+      `${name}.pem`,
+    )
+  }
   run(
     'req',
     '-x509',
