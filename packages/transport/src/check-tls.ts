@@ -52,8 +52,21 @@ const TLS13_ALL = [
   'TLS_AES_128_CCM_SHA256',
   'TLS_AES_128_CCM_8_SHA256',
 ]
-/** Suite families Node's OpenSSL cannot offer: named so a report says they were not tried. */
-const UNTESTABLE = ['RC4', '3DES (DES-CBC3)', 'EXPORT', 'SSLv2', 'SSLv3']
+/** Legacy suite families, and how to spot them in `tls.getCiphers()`. */
+const LEGACY_FAMILIES: readonly (readonly [string, RegExp])[] = [
+  ['RC4', /rc4/],
+  ['3DES', /des-cbc3|3des/],
+  ['DES', /(^|-)des-cbc-/],
+  ['NULL', /null/],
+  ['EXPORT', /exp/],
+]
+
+/** What this runtime cannot offer, so was not tried: SSL 2 and 3, and the legacy families its OpenSSL lacks. */
+function untestable(): string[] {
+  const have = getCiphers()
+  const missing = LEGACY_FAMILIES.filter(([, re]) => !have.some((c) => re.test(c))).map(([name]) => name)
+  return ['SSLv2', 'SSLv3', ...missing, ...TLS13_ALL.filter((s) => !have.includes(s.toLowerCase()))]
+}
 const MAX_SUITES_PER_VERSION = 64
 /** IANA suite names with a broken or missing part: NULL, anonymous, export, RC4, DES, 3DES, IDEA, RC2, MD5. */
 const WEAK_SUITE = /_(NULL|anon|EXPORT|EXPORT1024|RC4|DES|DES40|3DES|IDEA|RC2)_|_NULL$|_MD5$/
@@ -345,7 +358,7 @@ export async function checkTls(
     target: { host, address, port, servername: servername ?? null },
     protocols,
     suites,
-    untested: [...UNTESTABLE, ...TLS13_ALL.filter((s) => !getCiphers().includes(s.toLowerCase()))],
+    untested: untestable(),
     forwardSecrecy: all.length === 0 ? null : all.every((s) => s.forwardSecrecy),
     certificate,
     ocsp,
