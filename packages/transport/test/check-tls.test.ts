@@ -27,9 +27,18 @@ const codes = (r: TlsCheckResult): string[] => r.findings.map((f) => f.code)
 const withPeer = (name: string, args: string[], run: (peer: Peer) => Promise<void>): Promise<void> =>
   peerOf(pki, name, args, run)
 
+/** A generous per-handshake limit: the machine is shared, and a slow handshake must not read as no answer. */
+const SLOW_MACHINE_MS = 10_000
+
 /** s_server -www answers GET only, so the HEAD for HSTS is left out for these peers. */
 const check = (port: number, extra: Parameters<typeof checkTls>[2] = {}): Promise<TlsCheckResult> =>
-  checkTls('127.0.0.1', port, { servername: 'localhost', ca: pki.caCert, http: false, ...extra })
+  checkTls('127.0.0.1', port, {
+    servername: 'localhost',
+    ca: pki.caCert,
+    http: false,
+    timeoutMs: SLOW_MACHINE_MS,
+    ...extra,
+  })
 
 describe('checkTls against openssl s_server', () => {
   it('fails a server that accepts TLS 1.0 (probed with @SECLEVEL=0), and lists its suites', async () => {
@@ -200,7 +209,11 @@ describe('checkTls against a Node server built with tlsServerOptions()', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
 
   it('passes: TLS 1.2 and 1.3 only, ECDHE + AES-GCM only, good certificate, HSTS of two years', async () => {
-    const r = await checkTls('127.0.0.1', port, { servername: 'localhost', ca: pki.caCert })
+    const r = await checkTls('127.0.0.1', port, {
+      servername: 'localhost',
+      ca: pki.caCert,
+      timeoutMs: SLOW_MACHINE_MS,
+    })
     expect(r.verdict).toBe('pass')
     expect(r.protocols).toEqual({
       TLSv1: 'rejected',
