@@ -43,6 +43,8 @@ const checkArgv = (peerPort: number, extra: string[]): string[] => [
   '--ca',
   ca,
   '--no-http',
+  '--timeout',
+  '10000', // a loaded machine must not turn a slow handshake into 'inconclusive'
   ...extra,
 ]
 
@@ -50,7 +52,20 @@ describe('safeguards transit check', () => {
   it('passes the Node server built with tlsServerOptions(): exit 0 and a readable report', async () => {
     const f = fakeIO()
     expect(
-      await runCli(['transit', 'check', `127.0.0.1:${port}`, '--servername', 'localhost', '--ca', ca], f.io),
+      await runCli(
+        [
+          'transit',
+          'check',
+          `127.0.0.1:${port}`,
+          '--servername',
+          'localhost',
+          '--ca',
+          ca,
+          '--timeout',
+          '10000',
+        ],
+        f.io,
+      ),
     ).toBe(0)
     const out = f.stdout()
     expect(out).toContain('protocols: TLSv1 rejected, TLSv1.1 rejected, TLSv1.2 accepted, TLSv1.3 accepted')
