@@ -52,6 +52,7 @@ export default defineConfig({
             { text: 'mfa', link: '/guide/packages/mfa' },
             { text: 'password', link: '/guide/packages/password' },
             { text: 'backup', link: '/guide/packages/backup' },
+            { text: 'transport', link: '/guide/packages/transport' },
             { text: 'controls', link: '/guide/packages/controls' },
             { text: 'cli', link: '/guide/packages/cli' },
           ],

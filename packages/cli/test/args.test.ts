@@ -83,7 +83,7 @@ describe('parseCommandArgs messages', () => {
 })
 
 describe('commands made of subcommands', () => {
-  it.each(['access', 'audit', 'backup', 'hsm', 'keys', 'password', 'session'])(
+  it.each(['access', 'audit', 'backup', 'hsm', 'keys', 'password', 'session', 'transit'])(
     '%s: a missing or mistyped subcommand is exit 2 naming the nearest; help and SUB --help print the usage',
     async (name) => {
       const none = fakeIO()

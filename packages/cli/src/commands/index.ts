@@ -32,6 +32,7 @@ export const commandEntries: readonly CommandEntry[] = [
   { name: 'password', load: async () => (await import('./password.js')).passwordCommand },
   { name: 'rewrap', load: async () => (await import('./envelope-crypto.js')).rewrapCommand },
   { name: 'session', load: async () => (await import('./session.js')).sessionCommand },
+  { name: 'transit', load: async () => (await import('./transit.js')).transitCommand },
 ]
 
 /**
