@@ -24,10 +24,11 @@
  *
  * @module
  */
-import { bytesToHex, hasLoneSurrogate, hmac, utf8Encode } from '@safeguards/core'
+import { hasLoneSurrogate, utf8Encode } from '@safeguards/core'
 import type { BlindIndexKey } from './blind-index-key.js'
 import type { BlindIndexNormalizer } from './blind-index-normalize.js'
 import { BlindIndexInputError, KeyUnavailableError } from './errors.js'
+import { type TruncatedHmac, truncatedHmac } from './internal/blind-index-hmac.js'
 import { blindIndexKeyBytes } from './internal/blind-index-keys.js'
 import { hkdf } from './internal/kdf.js'
 
@@ -162,19 +163,14 @@ export function createBlindIndex<T>(options: BlindIndexOptions<T>): BlindIndex<T
   const nameBytes = labelBytes(name, 'name')
   const tenantBytes = tenant === undefined ? undefined : labelBytes(tenant, 'tenant')
   const root = blindIndexKeyBytes(options.key)
-  let key: Uint8Array | undefined = hkdf(
-    'sha256',
-    root,
-    new Uint8Array(0),
-    blindIndexInfo(nameBytes, bits, tenantBytes),
-    32,
+  let mac: TruncatedHmac | undefined = truncatedHmac(
+    hkdf('sha256', root, new Uint8Array(0), blindIndexInfo(nameBytes, bits, tenantBytes), 32),
+    bits,
   )
-  const length = Math.ceil(bits / 8)
-  const mask = bits % 8 === 0 ? 0xff : (0xff << (8 - (bits % 8))) & 0xff
   const keyRef = options.key.keyRef
 
   const compute = (value: T): string => {
-    if (key === undefined) throw new KeyUnavailableError(`blind-index:${name}`, 'destroyed')
+    if (mac === undefined) throw new KeyUnavailableError(`blind-index:${name}`, 'destroyed')
     const n = normalize(value)
     let message: Uint8Array
     if (typeof n === 'string') {
@@ -184,9 +180,7 @@ export function createBlindIndex<T>(options: BlindIndexOptions<T>): BlindIndex<T
     } else if (n instanceof Uint8Array) message = n
     else throw new TypeError('"normalize" expected to return a string or a Uint8Array')
     if (message.length === 0) throw new BlindIndexInputError('index', 'normalised value is empty')
-    const tag = hmac('sha256', key, message).subarray(0, length)
-    tag[length - 1] = (tag[length - 1] as number) & mask
-    return bytesToHex(tag)
+    return mac(message)
   }
   return Object.freeze({
     name,
@@ -195,8 +189,8 @@ export function createBlindIndex<T>(options: BlindIndexOptions<T>): BlindIndex<T
     compute,
     lookup: (value: T): string[] => [compute(value)],
     destroy(): void {
-      key?.fill(0)
-      key = undefined
+      mac?.destroy()
+      mac = undefined
     },
     toJSON: (): object => ({ name, bits, tenant, keyRef }),
   })

@@ -29,6 +29,7 @@ import {
   suggestBlindIndexBits,
   type WrappedBlindIndexKey,
 } from '../src/index.js'
+import { truncatedHmac } from '../src/internal/blind-index-hmac.js'
 
 interface Vector {
   name: string
@@ -396,6 +397,33 @@ describe('blind index: false candidates and the bits planner', () => {
         if (max < 32) expect(rows / 2 ** (max + 1)).toBeLessThan(2)
         if (min > 1) expect(rows / 2 ** (min - 1)).toBeGreaterThan(Math.sqrt(rows))
       }),
+    )
+  })
+})
+
+describe('blind index: HMAC paths', () => {
+  it('the one-shot path and core hmac give the same values', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.integer({ min: 1, max: 32 }),
+        fc.uint8Array({ minLength: 1, maxLength: 400 }),
+        (key, bits, message) => {
+          const fast = truncatedHmac(key.slice(), bits)
+          const portable = truncatedHmac(key.slice(), bits, 'hmac')
+          const expected = createHmac('sha256', key)
+            .update(message)
+            .digest()
+            .subarray(0, Math.ceil(bits / 8))
+          if (bits % 8 !== 0)
+            expected[expected.length - 1] =
+              (expected[expected.length - 1] as number) & ((0xff << (8 - (bits % 8))) & 0xff)
+          expect(fast(message)).toBe(expected.toString('hex'))
+          expect(portable(message)).toBe(expected.toString('hex'))
+          fast.destroy()
+        },
+      ),
+      { numRuns: 300 },
     )
   })
 })
