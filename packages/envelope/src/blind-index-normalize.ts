@@ -83,6 +83,7 @@ export interface PhoneNormalizerOptions {
  *
  * @throws {TypeError} when `defaultCountryCode` is not a string.
  * @throws {RangeError} when it is not 1 to 3 digits without a leading 0.
+ * @throws {BlindIndexInputError} (from the returned function; normalizer `phone`) for letters, an extension or a wrong length.
  * @example
  * ```ts
  * const normalizeUkPhone = phoneNormalizer({ defaultCountryCode: '44' })
@@ -230,6 +231,7 @@ function monthOf(name: string): number {
  * `12 Mar 1980`, `March 12, 1980`.
  *
  * @throws {RangeError} when `order` is not `mdy` or `dmy`.
+ * @throws {BlindIndexInputError} (from the returned function; normalizer `date`) for an unrecognised form or a day that does not exist.
  * @example
  * ```ts
  * const normalizeEuDate = dateNormalizer({ order: 'dmy' })
@@ -289,6 +291,8 @@ export interface TextNormalizerOptions {
  * optionally case-folded. Empty results are refused (index a missing value as NULL, not as an
  * empty string: every empty value would share one index entry).
  *
+ * @throws {TypeError} (from the returned function) when the value is not a string.
+ * @throws {BlindIndexInputError} (from the returned function; normalizer `text`) when nothing remains.
  * @example
  * ```ts
  * textNormalizer({ caseFold: true })('  O’Brien ') // 'o’brien'
