@@ -27,7 +27,7 @@ import {
   utf8Encode,
 } from '@safeguards/core'
 import { EnvelopeFormatError, KekProviderError, KeyUnavailableError } from './errors.js'
-import { type BlindIndexKeyHandle, makeBlindIndexKey } from './internal/blind-index-keys.js'
+import { makeBlindIndexKey } from './internal/blind-index-keys.js'
 import type { KekProvider } from './kek-provider.js'
 
 /** The `format` tag of a {@link WrappedBlindIndexKey}. */
@@ -42,7 +42,15 @@ const MAX_EDK_BYTES = 4096
  * (printing or serialising it shows only `keyRef`). Made by {@link generateBlindIndexKey},
  * {@link openBlindIndexKey} or {@link importBlindIndexKey}; passed to `createBlindIndex`.
  */
-export type BlindIndexKey = BlindIndexKeyHandle
+export interface BlindIndexKey {
+  /** The key reference of the KEK that wrapped it, or undefined for an imported key. */
+  readonly keyRef: string | undefined
+  /**
+   * Zeroises the root key: no new index can be made from it. Indexes already made keep their own
+   * derived keys until their own `destroy()`.
+   */
+  destroy(): void
+}
 
 /**
  * A wrapped root key as stored (JSON-safe; not secret, but keep it with the application's

@@ -1,24 +1,17 @@
 /**
  * Where the bytes of a blind-index root key live: a module-private WeakMap from the opaque
- * {@link BlindIndexKeyHandle} to its 32 bytes, so no public object carries key material (nothing
+ * `BlindIndexKey` handle to its 32 bytes, so no public object carries key material (nothing
  * to print, serialise or read by accident), and a destroyed handle has no bytes left to find.
  */
+import type { BlindIndexKey } from '../blind-index-key.js'
 import { KeyUnavailableError } from '../errors.js'
 
-/** The public face of a root key: no key material, only a non-secret reference. */
-export interface BlindIndexKeyHandle {
-  /** The key reference of the KEK that wrapped it, or undefined for an imported key. */
-  readonly keyRef: string | undefined
-  /** Zeroises the key; every index made from it stops working (its derived keys stay in those indexes). */
-  destroy(): void
-}
-
-const bytesOf = new WeakMap<BlindIndexKeyHandle, Uint8Array>()
+const bytesOf = new WeakMap<BlindIndexKey, Uint8Array>()
 const issued = new WeakSet<object>()
 
 /** Makes a handle over `bytes` (taken over: the caller must not keep or reuse them). */
-export function makeBlindIndexKey(bytes: Uint8Array, keyRef: string | undefined): BlindIndexKeyHandle {
-  const handle: BlindIndexKeyHandle = Object.freeze({
+export function makeBlindIndexKey(bytes: Uint8Array, keyRef: string | undefined): BlindIndexKey {
+  const handle: BlindIndexKey = Object.freeze({
     keyRef,
     destroy(): void {
       const b = bytesOf.get(handle)
@@ -42,9 +35,9 @@ export function blindIndexKeyBytes(handle: unknown, name = 'key'): Uint8Array {
   if (typeof handle !== 'object' || handle === null || !issued.has(handle)) {
     throw new TypeError(`"${name}" expected a blind-index key (openBlindIndexKey, importBlindIndexKey)`)
   }
-  const bytes = bytesOf.get(handle as BlindIndexKeyHandle)
+  const bytes = bytesOf.get(handle as BlindIndexKey)
   if (bytes === undefined) {
-    const ref = (handle as BlindIndexKeyHandle).keyRef ?? 'blind-index-key'
+    const ref = (handle as BlindIndexKey).keyRef ?? 'blind-index-key'
     throw new KeyUnavailableError(ref, 'destroyed')
   }
   return bytes
