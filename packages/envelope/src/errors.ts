@@ -284,3 +284,32 @@ export class RecipientKeyError extends CodedError<'ERR_RECIPIENT_KEY'> {
   static override readonly code = 'ERR_RECIPIENT_KEY'
   static override readonly category: ErrorCategory = 'invalid-input'
 }
+
+/** Codes of the blind-index API (issue 17 §2); also raised by `@safeguards/envelope`. */
+export type BlindIndexErrorCode = 'ERR_BLIND_INDEX_INPUT'
+
+/**
+ * A blind-index normaliser refused a value: an SSN without exactly nine digits, a phone number
+ * with letters or too few digits, an email without one `@`, a date that does not exist or is not
+ * in a recognised form, an empty value, a compound value missing a field. Raised before any
+ * hashing. The message names the normaliser and the rule, never the value (it is PHI).
+ *
+ * HIPAA: 164.312(a)(2)(iv) (a value is indexed only in its one canonical form, so a lookup finds it).
+ *
+ * @example
+ * ```ts
+ * normalizeSsn('12-345') // throws BlindIndexInputError (ERR_BLIND_INDEX_INPUT), normalizer 'ssn'
+ * ```
+ */
+export class BlindIndexInputError extends CodedError<'ERR_BLIND_INDEX_INPUT'> {
+  static override readonly code = 'ERR_BLIND_INDEX_INPUT'
+  static override readonly category: ErrorCategory = 'invalid-input'
+  /** The normaliser that refused the value: `ssn`, `phone`, `email`, `date`, `text`, `compound`, or `index`. */
+  readonly normalizer: string
+
+  /** @param normalizer - which normaliser; @param message - the rule broken (never the value). */
+  constructor(normalizer: string, message: string) {
+    super(`${normalizer}: ${message}`)
+    this.normalizer = normalizer
+  }
+}

@@ -5,6 +5,55 @@
  * @packageDocumentation
  */
 
+export type {
+  BlindIndex,
+  BlindIndexBitsRange,
+  BlindIndexOptions,
+  BlindIndexSet,
+  BlindIndexTerm,
+  SuggestBitsOptions,
+} from './blind-index.js'
+export {
+  BLIND_INDEX_MAX_BITS,
+  BLIND_INDEX_MIN_BITS,
+  blindIndexes,
+  blindIndexFalseCandidates,
+  createBlindIndex,
+  suggestBlindIndexBits,
+} from './blind-index.js'
+export type {
+  BlindIndexKey,
+  GenerateBlindIndexKeyOptions,
+  RewrapBlindIndexKeyOptions,
+  WrappedBlindIndexKey,
+} from './blind-index-key.js'
+export {
+  BLIND_INDEX_KEY_FORMAT,
+  generateBlindIndexKey,
+  importBlindIndexKey,
+  openBlindIndexKey,
+  rewrapBlindIndexKey,
+} from './blind-index-key.js'
+export type {
+  BlindIndexNormalizer,
+  CompoundInput,
+  DateNormalizerOptions,
+  PhoneNormalizerOptions,
+  TextNormalizerOptions,
+} from './blind-index-normalize.js'
+export {
+  compoundNormalizer,
+  dateNormalizer,
+  MAX_NORMALIZER_INPUT,
+  normalizeDate,
+  normalizeEmail,
+  normalizeName,
+  normalizePhone,
+  normalizeSsn,
+  normalizeText,
+  phoneNormalizer,
+  textNormalizer,
+} from './blind-index-normalize.js'
 export type { DataKeyCacheOptions } from './data-key-cache.js'
 export {
   DEFAULT_CACHE_MAX_AGE_MS,
@@ -20,8 +69,9 @@ export type {
   RewrapOptions,
 } from './envelope.js'
 export { createEnvelope } from './envelope.js'
-export type { EnvelopeErrorCode, KeyUnavailableReason } from './errors.js'
+export type { BlindIndexErrorCode, EnvelopeErrorCode, KeyUnavailableReason } from './errors.js'
 export {
+  BlindIndexInputError,
   EnvelopeDecryptionError,
   EnvelopeFormatError,
   EnvelopeLimitError,
