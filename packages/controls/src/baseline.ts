@@ -105,7 +105,11 @@ const DEFAULTS: Readonly<Record<ThresholdId, readonly [ThresholdKind, ThresholdV
   'keys.budgetShare': ['max-share', 0.8, 'NIST SP 800-38D §8.3 (2^32 random-IV invocations per key)'],
   'auditLog.signatures': ['required', true, 'HIPAA 164.312(b), 164.312(c)(1); NIST SP 800-53 AU-9(3)'],
   'auditLog.anchor': ['required', true, 'HIPAA 164.312(b); NIST SP 800-53 AU-9(2), AU-10'],
-  'auditLog.anchorLag': ['max', 1000, 'HIPAA 164.312(b); NIST SP 800-53 AU-9(2) (records not yet anchored)'],
+  'auditLog.anchorLag': [
+    'max',
+    1000,
+    'engineering default: about one checkpoint interval of records not yet anchored',
+  ],
   'activityReview.period': ['max-ms', 7 * DAY, 'HIPAA 164.308(a)(1)(ii)(D) ("regularly review")'],
   'activityReview.openFindings': ['max', 0, 'HIPAA 164.308(a)(1)(ii)(D), 164.308(a)(6)(ii)'],
   'backup.rpo': ['max-ms', 24 * HOUR, 'HIPAA 164.308(a)(7)(ii)(A); NIST SP 800-53 CP-9'],

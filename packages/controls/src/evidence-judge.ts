@@ -445,7 +445,7 @@ function auditLog(a: Sections['auditLog'], t: T): Verdict[] {
           ? 'no anchored checkpoint verified'
           : `anchored through seq ${a.anchoredThroughSeq}; ${lag} records not yet anchored`,
       threshold: `anchored; at most ${lagMax} records behind the anchor`,
-      source: `${t('auditLog.anchor').source}; ${t('auditLog.anchorLag').source}`,
+      source: `${t('auditLog.anchor').source}; lag: ${t('auditLog.anchorLag').source}`,
       remediation:
         lag === null
           ? 'Anchor checkpoints outside the log host (WORM) and verify against the anchor (--anchor).'

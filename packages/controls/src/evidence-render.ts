@@ -28,7 +28,7 @@ export function renderEvidenceMarkdown(report: EvidenceReport): string {
   const sections: [heading: string, lines: string[]][] = [
     ['Audit log (164.312(b), 164.312(c)(1))', auditLogSection(report.auditLog)],
     ['Backups (164.308(a)(7)(ii)(A), 164.310(d)(2)(iv))', backupsSection(report.backups)],
-    ['Encryption keys (164.312(a)(2)(iv), 164.312(e)(2)(ii))', keysSection(report.keys)],
+    ['Encryption keys (164.312(a)(2)(iv))', keysSection(report.keys)],
     ['Session policy (164.312(a)(2)(iii) automatic logoff)', sessionSection(report.sessionPolicy)],
     ['Password policy (164.308(a)(5)(ii)(D))', passwordSection(report.passwordPolicy)],
     ['Activity review (164.308(a)(1)(ii)(D))', reviewSection(report.activityReview)],
