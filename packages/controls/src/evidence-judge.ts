@@ -76,7 +76,8 @@ export interface Judgement {
   summary: Record<SafeguardFamily, VerdictCounts>
 }
 
-type Sections = Pick<
+/** The report sections {@link judgeEvidence} reads. */
+export type JudgedSections = Pick<
   EvidenceReport,
   'auditLog' | 'backups' | 'keys' | 'sessionPolicy' | 'passwordPolicy' | 'activityReview' | 'mfa' | 'transit'
 >
@@ -105,7 +106,7 @@ const dur = (ms: number): string => `${human(ms)} (${ms} ms)`
  * specifications.filter((s) => s.status === 'not met')
  * ```
  */
-export function judgeEvidence(sections: Sections, baseline: Baseline): Judgement {
+export function judgeEvidence(sections: JudgedSections, baseline: Baseline): Judgement {
   const t = (id: ThresholdId): { value: number | boolean | string; source: string } => baseline.thresholds[id]
   const verdicts: Verdict[] = [
     ...session(sections.sessionPolicy, baseline),
@@ -146,7 +147,7 @@ function perSpecification(verdicts: readonly Verdict[]): Omit<Judgement, 'verdic
 
 type T = (id: ThresholdId) => { value: number | boolean | string; source: string }
 
-function session(s: Sections['sessionPolicy'], b: Baseline): Verdict[] {
+function session(s: JudgedSections['sessionPolicy'], b: Baseline): Verdict[] {
   if (s === null) return []
   const roles = b.phiRoles === '*' ? ['*', ...Object.keys(s.roles).sort()] : [...b.phiRoles]
   const out: Verdict[] = []
@@ -183,7 +184,7 @@ function session(s: Sections['sessionPolicy'], b: Baseline): Verdict[] {
   return out
 }
 
-function password(p: Sections['passwordPolicy'], t: T): Verdict[] {
+function password(p: JudgedSections['passwordPolicy'], t: T): Verdict[] {
   if (p === null) return []
   const declared = p.declared !== false
   const basis = declared ? ('declared' as const) : ('measured' as const)
@@ -251,7 +252,7 @@ function password(p: Sections['passwordPolicy'], t: T): Verdict[] {
   return out
 }
 
-function mfa(s: Sections, b: Baseline): Verdict[] {
+function mfa(s: JudgedSections, b: Baseline): Verdict[] {
   const m = s.mfa
   if (m === null) return []
   const hipaa = ['164.312(d)']
@@ -308,7 +309,7 @@ function mfa(s: Sections, b: Baseline): Verdict[] {
   return out
 }
 
-function keys(k: Sections['keys'], t: T): Verdict[] {
+function keys(k: JudgedSections['keys'], t: T): Verdict[] {
   if (k === null) return []
   const hipaa = ['164.312(a)(2)(iv)']
   const period = t('keys.rotationPeriod').value as number
@@ -391,7 +392,7 @@ function keys(k: Sections['keys'], t: T): Verdict[] {
   return out
 }
 
-function auditLog(a: Sections['auditLog'], t: T): Verdict[] {
+function auditLog(a: JudgedSections['auditLog'], t: T): Verdict[] {
   if (a === null) return []
   const hipaa = ['164.312(b)']
   const firstError = a.findings.find((f) => f.severity === 'error')
@@ -457,7 +458,7 @@ function auditLog(a: Sections['auditLog'], t: T): Verdict[] {
   return out
 }
 
-function review(r: Sections['activityReview'], t: T): Verdict[] {
+function review(r: JudgedSections['activityReview'], t: T): Verdict[] {
   if (r === null) return []
   const hipaa = ['164.308(a)(1)(ii)(D)']
   const period = t('activityReview.period').value as number
@@ -500,7 +501,7 @@ function review(r: Sections['activityReview'], t: T): Verdict[] {
   return out
 }
 
-function backups(bags: Sections['backups'], t: T): Verdict[] {
+function backups(bags: JudgedSections['backups'], t: T): Verdict[] {
   if (bags.length === 0) return []
   const out: Verdict[] = bags.map((b) => {
     const bad = b.status !== 'ok' || !b.signed
@@ -582,7 +583,7 @@ function backups(bags: Sections['backups'], t: T): Verdict[] {
   return out
 }
 
-function transit(rows: Sections['transit'], t: T): Verdict[] {
+function transit(rows: JudgedSections['transit'], t: T): Verdict[] {
   if (rows === null) return []
   const min = t('transit.minTls').value as string
   return rows.map((r) => {

@@ -38,6 +38,7 @@ export { buildEvidenceReport } from './evidence.js'
 export { renderEvidenceHtml } from './evidence-html.js'
 export type {
   EvidenceArea,
+  JudgedSections,
   Judgement,
   SafeguardFamily,
   SpecificationVerdict,
