@@ -38,11 +38,11 @@ h1{font-size:1.6rem;margin:0 0 .25rem}h2{font-size:1.2rem;margin:2rem 0 .5rem;bo
 .pass{background:#e7f5ec;color:#1b7f3b}.fail{background:#fbeaea;color:#b3261e}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:.875rem}
-th,td{border:1px solid #e5e7eb;padding:.35rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th,td{border:1px solid #e5e7eb;padding:.35rem .5rem;text-align:left;vertical-align:top;overflow-wrap:break-word}
 th{background:#f9fafb}
 .s{font-weight:600;white-space:nowrap}
 .s-met{color:#1b7f3b}.s-partly-met{color:#b36b00}.s-not-met{color:#b3261e}.s-app-team{color:#6b7280}
-code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em;overflow-wrap:anywhere}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em;overflow-wrap:break-word}
 .legend span{display:inline-block;margin-right:1rem}.legend i{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:-.1rem}
 @media print{.scroll{overflow:visible}}
 `

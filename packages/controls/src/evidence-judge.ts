@@ -489,7 +489,7 @@ function review(r: JudgedSections['activityReview'], t: T): Verdict[] {
       hipaa: ['164.308(a)(1)(ii)(D)', '164.308(a)(6)(ii)'],
       status: r.totalOpenFindings > max ? 'partly met' : 'met',
       basis: 'measured',
-      measured: `${r.totalOpenFindings} findings open`,
+      measured: `${r.totalOpenFindings} finding${r.totalOpenFindings === 1 ? '' : 's'} open`,
       threshold: `≤ ${max} open findings`,
       source: t('activityReview.openFindings').source,
       remediation:
