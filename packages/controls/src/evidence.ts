@@ -26,6 +26,7 @@ import {
   type VerdictCounts,
 } from './evidence-judge.js'
 import type { TransitCheckInput } from './evidence-transit.js'
+import { AREAS, copyMfa, copyPassword, copySession, copyTransit } from './internal/evidence-copy.js'
 
 /** The fields of an `@safeguards/audit-log` `VerifyReport` the evidence uses. */
 export interface AuditLogVerifyInput {
@@ -332,12 +333,11 @@ function ageOf(createdAt: string | null, now: number): number | null {
  * Then judges every section against the baseline (`judgeEvidence`): one verdict per check with
  * the measured value, the threshold, its source and the fix, the worst status per HIPAA
  * specification, and the counts per safeguard family. `ok` is false, and `failures` names the
- * area, when a check is `not met`: a log that does not verify, a bag partial, altered or unsigned,
- * no primary key or a live version past its rotation period, a timeout or password length beyond
- * its threshold, a PHI role without MFA, no activity review within its period, a failed transit check.
+ * area, when a check is `not met`: a log that does not verify, a partial, altered or unsigned bag, a
+ * key version past its rotation period, a timeout or password length beyond its threshold, a PHI
+ * role without MFA, no activity review within its period, a failed transit check.
  *
- * HIPAA: 164.308(a)(8) evaluation, 164.316(b)(1) documentation (and the evidence behind
- * 164.312(b) audit controls and 164.308(a)(7)(ii)(A) data backup).
+ * HIPAA: 164.308(a)(8) evaluation, 164.316(b)(1) documentation (of every specification judged).
  *
  * @hipaa 164.308(a)(8) supports
  * @hipaa 164.316(b)(1) supports
@@ -391,59 +391,6 @@ export function buildEvidenceReport(inputs: EvidenceInputs): EvidenceReport {
     specifications: judged.specifications,
     summary: judged.summary,
     ...sections,
-  }
-}
-
-const AREAS: readonly EvidenceArea[] = [
-  'audit-log',
-  'backups',
-  'keys',
-  'session',
-  'password',
-  'mfa',
-  'activity-review',
-  'transit',
-]
-
-function copySession(s: SessionPolicyInput): NonNullable<EvidenceReport['sessionPolicy']> {
-  return {
-    defaults: { ...s.defaults },
-    roles: Object.fromEntries(Object.entries(s.roles).map(([r, t]) => [r, { ...t }])),
-    maxSessionsPerUser: s.maxSessionsPerUser,
-    onSessionLimit: s.onSessionLimit,
-    declared: s.declared === true,
-  }
-}
-
-function copyPassword(p: PasswordPolicyInput): NonNullable<EvidenceReport['passwordPolicy']> {
-  return { ...p, declared: p.declared !== false }
-}
-
-function copyMfa(m: MfaInput): NonNullable<EvidenceReport['mfa']> {
-  const e = m.enrollment
-  if (
-    e !== undefined &&
-    !(
-      Number.isSafeInteger(e.users) &&
-      Number.isSafeInteger(e.enrolled) &&
-      e.enrolled >= 0 &&
-      e.enrolled <= e.users
-    )
-  )
-    throw new EvidenceError('ERR_EVIDENCE_INPUT', 'mfa.enrollment expects integers 0 <= enrolled <= users')
-  return {
-    requiredRoles: m.requiredRoles === '*' ? '*' : [...m.requiredRoles],
-    declared: m.declared !== false,
-    enrollment: e === undefined ? null : { users: e.users, enrolled: e.enrolled },
-  }
-}
-
-function copyTransit(t: TransitCheckInput): TransitCheckInput {
-  return {
-    endpoint: t.endpoint,
-    verdict: t.verdict,
-    ...(t.acceptedProtocols === undefined ? {} : { acceptedProtocols: [...t.acceptedProtocols] }),
-    reasons: [...t.reasons],
   }
 }
 
