@@ -76,6 +76,8 @@ export default defineConfig({
           text: 'Compliance',
           items: [
             { text: 'HIPAA matrix', link: '/compliance/hipaa-matrix' },
+            { text: 'Coverage map', link: '/compliance/coverage-map' },
+            { text: 'Sample evidence report', link: '/compliance/sample-evidence' },
             { text: 'SP 800-53 pairs', link: '/compliance/nist-pairs' },
             { text: 'OSCAL component definition', link: '/compliance/oscal' },
           ],
