@@ -329,7 +329,7 @@ class PgStore implements PostgresAuditStore {
       ;({
         rows: [row],
       } = await this.#pool.query<EventsRow>(
-        `SELECT ok, size::text AS size, missed, hashes FROM ${this.#q}.audit_append_events($1, $2, $3, $4, $5, $6)`,
+        `CALL ${this.#q}.audit_append_queued($1, $2, $3, $4, $5, $6, NULL, NULL, NULL, NULL)`,
         [
           this.stream,
           known.size,
