@@ -6,7 +6,8 @@
  * leaves nothing behind.
  *
  * Schema (version 1; version 2 rewrites the link trigger's query, same rule; version 3 adds the lock
- * table and bounds lock waits; version 4 adds the query keys; version 5 adds group commit):
+ * table and bounds lock waits; version 4 adds the query keys; version 5 adds group commit and
+ * compares the key table's text bytewise):
  * - `audit_stream (stream PK, created_at)`: one row per stream, written once.
  * - `audit_entry (stream, seq, prev_hash, entry_hash, body)`: `PRIMARY KEY (stream, seq)`,
  *   `UNIQUE (stream, prev_hash)`, `CHECK (entry_hash = sha256('\x00' || body))`; `body` holds the
@@ -86,7 +87,7 @@ export const migrations: readonly Migration[] = Object.freeze([
   }),
   Object.freeze({
     version: 5,
-    name: 'group commit: queued server-built appends, drained by whoever holds the stream gate',
+    name: 'group commit: queued server-built appends, drained by whoever holds the stream gate; key table compared bytewise',
     sql: V5,
   }),
 ])
