@@ -551,6 +551,26 @@ ALTER TABLE {{schema}}.audit_entry_key
   ALTER COLUMN stream TYPE text COLLATE "C",
   ALTER COLUMN value TYPE text COLLATE "C";
 
+-- The same keys as audit_record_keys, extracted per statement instead of per row: each body parsed
+-- once into a materialised set, the patients read from it, the agents' distinct who deduplicated by
+-- one aggregate over the whole statement (audit_record_keys ran a UNION, with its own hash table,
+-- for every row: about a fifth of the trigger's time). The same (kind, value) pairs for every body.
+CREATE OR REPLACE FUNCTION {{schema}}.audit_entry_keys() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+  WITH x AS MATERIALIZED (
+    SELECT n.stream, n.seq, convert_from(n.body, 'UTF8')::jsonb -> 'event' AS ev FROM new_rows n)
+  INSERT INTO {{schema}}.audit_entry_key (stream, kind, value, seq)
+    SELECT x.stream, 'p'::"char", x.ev ->> 'patient', x.seq FROM x WHERE jsonb_typeof(x.ev -> 'patient') = 'string'
+    UNION ALL
+    SELECT DISTINCT x.stream, 'a'::"char", a ->> 'who', x.seq
+      FROM x, jsonb_array_elements(CASE WHEN jsonb_typeof(x.ev -> 'agents') = 'array'
+                                        THEN x.ev -> 'agents' ELSE '[]'::jsonb END) a
+     WHERE jsonb_typeof(a -> 'who') = 'string';
+  RETURN NULL;
+END
+$fn$;
+
 CREATE UNLOGGED TABLE {{schema}}.audit_stream_gate (
   stream text COLLATE "C" PRIMARY KEY
 );
