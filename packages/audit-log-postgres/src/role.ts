@@ -112,6 +112,7 @@ export async function grantAppRole(db: Queryable, options: GrantAppRoleOptions):
                                        ${s}.audit_queue_add(text, bigint, bytea, bytea[], text),
                                        ${s}.audit_queue_drain(text, xid8, integer),
                                        ${s}.audit_queue_withdraw(xid8, integer),
+                                       ${s}.audit_queue_direct(text, bigint, bytea, bytea[], text, integer),
                                        ${s}.audit_queue_result(text, xid8, bigint, bytea) TO ${r}`,
           )
           await client.query(

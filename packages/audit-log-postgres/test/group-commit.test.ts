@@ -9,7 +9,7 @@ import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { grantAppRole, migrate, openPostgresStore, type PostgresAuditStore } from '../src/index.js'
 import { migrateTo } from '../src/migrations.js'
-import { freshSchema, pgAvailable, sqlStateOf, type TestDb, urlFor } from './pg-harness.js'
+import { DATABASE_URL, freshSchema, pgAvailable, sqlStateOf, type TestDb, urlFor } from './pg-harness.js'
 import { event } from './records.js'
 
 const EVENT = (n: number): string =>
@@ -44,6 +44,17 @@ describe.skipIf(!pgAvailable)('group commit (schema version 5)', () => {
       await holder.query('COMMIT')
     }
   }
+  /** Holds the stream's gate (as the owner: no writer role may touch it) until the returned function is called. */
+  const holdGate = async (stream: string): Promise<() => Promise<void>> => {
+    const holder = new pg.Client({ connectionString: DATABASE_URL })
+    await holder.connect()
+    held.push(holder)
+    await holder.query('BEGIN')
+    await holder.query(`SELECT 1 FROM ${s}.audit_stream_gate WHERE stream = $1 FOR UPDATE`, [stream])
+    return async () => {
+      await holder.query('COMMIT')
+    }
+  }
   const queued = async (stream: string): Promise<number> =>
     (
       await db.admin.query<{ n: number }>(
@@ -74,7 +85,7 @@ describe.skipIf(!pgAvailable)('group commit (schema version 5)', () => {
   it('whoever holds the gate stores every queued batch in one transaction, each writer getting its own records', async () => {
     const stream = `g${++n}`
     const writers = await Promise.all(Array.from({ length: 4 }, () => open(stream)))
-    const release = await holdStreamLock(stream)
+    const release = await holdGate(stream)
     const appends = writers.map((w, i) =>
       w.appendEvents({ size: 0, hash: ZERO_HASH }, [EVENT(i), EVENT(i + 10)], RECORDED),
     )
@@ -105,7 +116,7 @@ describe.skipIf(!pgAvailable)('group commit (schema version 5)', () => {
   it('a batch that cannot be stored fails its own writer only', async () => {
     const stream = `g${++n}`
     const [good, bad, other] = await Promise.all([open(stream), open(stream), open(stream)])
-    const release = await holdStreamLock(stream)
+    const release = await holdGate(stream)
     const head = { size: 0, hash: ZERO_HASH }
     const a = good!.appendEvents(head, [EVENT(1)], RECORDED)
     await untilQueued(stream, 1)
@@ -122,6 +133,20 @@ describe.skipIf(!pgAvailable)('group commit (schema version 5)', () => {
     expect((await c).missed).toHaveLength(1)
     expect(await good!.head()).toMatchObject({ size: 2 })
     expect((await verifyLog(good!)).ok).toBe(true)
+  })
+
+  it('a lone writer appends at once, without queuing', async () => {
+    const stream = `g${++n}`
+    const store = await open(stream)
+    const answer = await store.appendEvents({ size: 0, hash: ZERO_HASH }, [EVENT(1), EVENT(2)], RECORDED)
+    expect(answer.hashes).toHaveLength(2)
+    const { rows } = await db.admin.query(
+      `SELECT n_tup_ins::int AS n FROM pg_stat_xact_user_tables WHERE relid = $1::regclass`,
+      [`${s}.audit_append_queue`],
+    )
+    expect(rows[0]?.n ?? 0).toBe(0)
+    expect(await queued(stream)).toBe(0)
+    expect(await store.head()).toEqual({ size: 2, hash: answer.hashes[1] })
   })
 
   it('writers whose lock wait times out withdraw their batches: nothing is written, the queue is empty', async () => {

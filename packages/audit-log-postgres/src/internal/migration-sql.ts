@@ -591,6 +591,20 @@ CREATE INDEX audit_append_queue_stream ON {{schema}}.audit_append_queue (stream,
 
 INSERT INTO {{schema}}.audit_stream_gate (stream) SELECT s.stream FROM {{schema}}.audit_stream s;
 
+-- Every stream registered from now on gets its gate row in the same statement (SECURITY DEFINER:
+-- writers hold nothing on the gate table). Crash recovery empties the table; the drain recreates
+-- a missing row.
+CREATE FUNCTION {{schema}}.audit_stream_gate_row() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+  INSERT INTO {{schema}}.audit_stream_gate (stream) VALUES (NEW.stream) ON CONFLICT DO NOTHING;
+  RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER audit_stream_gate_row AFTER INSERT ON {{schema}}.audit_stream
+  FOR EACH ROW EXECUTE FUNCTION {{schema}}.audit_stream_gate_row();
+
 -- A record's canonical bytes, exactly as the log builds them ({"event":…,"prev":"…","recorded":"…",
 -- "seq":…,"stream":"…","v":1}, RFC 8785 order). No SET clause, so it is inlined where it is called.
 CREATE FUNCTION {{schema}}.audit_record_body(
@@ -763,6 +777,34 @@ BEGIN
 END
 $fn$;
 
+-- The lone writer's shortcut: when nobody holds the gate and nothing is queued for the stream, the
+-- batch is appended at once by version 4's audit_append_events (under the gate and the stream's lock
+-- row, one transaction, no queue row). No rows: the gate is busy or batches are queued (the caller
+-- queues its batch; a gate taken here is released by the queue's COMMIT).
+CREATE FUNCTION {{schema}}.audit_queue_direct(
+    p_stream text, p_known bigint, p_known_hash bytea, p_events bytea[], p_recorded text,
+    p_lock_timeout_ms integer)
+  RETURNS TABLE (ok boolean, size bigint, missed bytea, hashes bytea)
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+  PERFORM set_config('synchronous_commit', 'on', true);
+  BEGIN
+    PERFORM 1 FROM {{schema}}.audit_stream_gate g WHERE g.stream = p_stream FOR UPDATE NOWAIT;
+    IF NOT FOUND THEN
+      RETURN;
+    END IF;
+  EXCEPTION WHEN lock_not_available THEN
+    RETURN;
+  END;
+  PERFORM 1 FROM {{schema}}.audit_append_queue q WHERE q.stream = p_stream AND q.first_seq IS NULL LIMIT 1;
+  IF FOUND THEN
+    RETURN;
+  END IF;
+  RETURN QUERY SELECT r.ok, r.size, r.missed, r.hashes
+    FROM {{schema}}.audit_append_events(p_stream, p_known, p_known_hash, p_events, p_recorded, p_lock_timeout_ms) r;
+END
+$fn$;
+
 -- After a timed-out wait: deletes the batch if it is still queued (waiting for a drainer that took
 -- it, if any). true: withdrawn, nothing written; false: it was sequenced after all.
 CREATE FUNCTION {{schema}}.audit_queue_withdraw(p_ticket xid8, p_lock_timeout_ms integer)
@@ -828,7 +870,8 @@ BEGIN
 END
 $fn$;
 
--- The log's append (one round trip): queue, commit, drain or wait, commit, answer. No SET clause (a
+-- The log's append (one round trip): the lone writer's shortcut, or queue, commit, drain or wait,
+-- commit, answer. No SET clause (a
 -- procedure with one cannot COMMIT); it only calls the functions above, schema-qualified.
 CREATE PROCEDURE {{schema}}.audit_append_queued(
     p_stream text, p_known bigint, p_known_hash bytea, p_events bytea[], p_recorded text,
@@ -839,6 +882,11 @@ CREATE PROCEDURE {{schema}}.audit_append_queued(
 DECLARE
   t xid8;
 BEGIN
+  SELECT r.ok, r.size, r.missed, r.hashes INTO ok, size, missed, hashes
+    FROM {{schema}}.audit_queue_direct(p_stream, p_known, p_known_hash, p_events, p_recorded, p_lock_timeout_ms) r;
+  IF FOUND THEN
+    RETURN;
+  END IF;
   t := {{schema}}.audit_queue_add(p_stream, p_known, p_known_hash, p_events, p_recorded);
   IF t IS NOT NULL THEN
     COMMIT;
@@ -858,9 +906,11 @@ $fn$;
 
 REVOKE ALL ON TABLE {{schema}}.audit_stream_gate, {{schema}}.audit_append_queue FROM PUBLIC;
 REVOKE ALL ON FUNCTION {{schema}}.audit_record_body(bytea, bytea, text, bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION {{schema}}.audit_stream_gate_row() FROM PUBLIC;
 REVOKE ALL ON FUNCTION {{schema}}.audit_queue_add(text, bigint, bytea, bytea[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION {{schema}}.audit_queue_drain(text, xid8, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION {{schema}}.audit_queue_withdraw(xid8, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION {{schema}}.audit_queue_direct(text, bigint, bytea, bytea[], text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION {{schema}}.audit_queue_result(text, xid8, bigint, bytea) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE {{schema}}.audit_append_queued(text, bigint, bytea, bytea[], text, integer, boolean, bigint, bytea, bytea) FROM PUBLIC;
 
@@ -877,6 +927,7 @@ BEGIN
   LOOP
     EXECUTE format('GRANT EXECUTE ON FUNCTION {{schema}}.audit_queue_add(text, bigint, bytea, bytea[], text),
       {{schema}}.audit_queue_drain(text, xid8, integer), {{schema}}.audit_queue_withdraw(xid8, integer),
+      {{schema}}.audit_queue_direct(text, bigint, bytea, bytea[], text, integer),
       {{schema}}.audit_queue_result(text, xid8, bigint, bytea) TO %s', w);
     EXECUTE format('GRANT EXECUTE ON PROCEDURE {{schema}}.audit_append_queued(text, bigint, bytea, bytea[], text, integer, boolean, bigint, bytea, bytea) TO %s', w);
   END LOOP;
