@@ -29,7 +29,8 @@
  *   exactly as the log does, inserts them and returns the entry hashes the writer had not seen and
  *   the new ones (no round trip while the lock is held, never a refusal for a moved head).
  * - `audit_append_queued(...)` (version 5, a procedure): the log's append with group commit. The
- *   writer queues its batch in the UNLOGGED `audit_append_queue` and commits; whoever holds the
+ *   writer alone (gate free, nothing queued) appends at once under the gate; otherwise it
+ *   queues its batch in the UNLOGGED `audit_append_queue` and commits; whoever holds the
  *   stream's gate (a row of the UNLOGGED `audit_stream_gate`, locked `FOR UPDATE`) sequences every
  *   queued batch of the stream in one transaction under the stream's lock row, so N writers cost
  *   one lock turn and one WAL flush per round instead of one per batch; each writer reads its

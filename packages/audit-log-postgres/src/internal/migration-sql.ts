@@ -524,7 +524,8 @@ $do$;
 // one writer's batch and held it through its COMMIT: eight writer processes handed the lock around
 // once per batch and reached 0.6× the throughput of one. Version 5 lets whoever holds the lock
 // sequence the batches of every writer waiting for it, in one transaction (flat combining):
-// - a writer queues its batch in audit_append_queue (UNLOGGED: a transaction that writes only
+// - a writer alone (gate free, nothing queued) appends at once under the gate, as version 4 did;
+// - otherwise a writer queues its batch in audit_append_queue (UNLOGGED: a transaction that writes only
 //   unlogged tables commits without waiting for a WAL flush) and commits, so the lock holder can see
 //   it;
 // - it then takes the stream's gate, a row of the UNLOGGED audit_stream_gate locked FOR UPDATE (a row
