@@ -31,9 +31,13 @@ export {
   KeyringSealedError,
   KeyringStateError,
   KeyUnavailableError,
+  SubjectKeyStoreError,
+  SubjectShreddedError,
   UnsupportedFormatError,
   UsageLimitError,
 } from './errors.js'
+export type { FileSubjectKeyStoreOptions } from './file-subject-key-store.js'
+export { fileSubjectKeyStore } from './file-subject-key-store.js'
 export { fileUsageStore } from './file-usage-store.js'
 export type { EncryptedDataKey, EnvelopeInfo, ParseLimits } from './format.js'
 export {
@@ -67,5 +71,29 @@ export type {
 } from './local-keyring.js'
 export { LocalKeyring } from './local-keyring.js'
 export { toNodeStream } from './node-stream.js'
+export type { SubjectEnvelope, SubjectEnvelopeOptions } from './subject-envelope.js'
+export { createSubjectEnvelope } from './subject-envelope.js'
+export type {
+  NewSubjectKey,
+  ShredOutcome,
+  SubjectKeyRecord,
+  SubjectKeyState,
+  SubjectKeyStore,
+  WrappedSubjectKey,
+} from './subject-key-store.js'
+export { assertSubjectRef, memorySubjectKeyStore } from './subject-key-store.js'
+export type {
+  ShredOptions,
+  ShredResult,
+  SubjectKeys,
+  SubjectKeysOptions,
+  SubjectRewrapResult,
+  SubjectStatus,
+} from './subject-keys.js'
+export {
+  createSubjectKeys,
+  DEFAULT_SUBJECT_KEY_CACHE_ENTRIES,
+  DEFAULT_SUBJECT_KEY_CACHE_TTL_MS,
+} from './subject-keys.js'
 export type { UsagePolicy, UsageStore } from './usage-budget.js'
 export { DEFAULT_USAGE_LIMIT, DEFAULT_USAGE_WARN_AT, memoryUsageStore } from './usage-budget.js'
