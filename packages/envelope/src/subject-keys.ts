@@ -200,7 +200,7 @@ function checkOptions(options: SubjectKeysOptions): { id: string; ttl: number; m
  * it wrapped under the KEK version of that time: rotate the KEK, run `rewrapSubjectKeys`, then
  * retire and destroy the old KEK version to make those copies unreadable too.
  *
- * @hipaa 164.310(d)(2)(i) implements
+ * @hipaa 164.310(d)(2)(i) supports
  * @hipaa 164.310(d)(2)(ii) supports
  * @hipaa 164.312(a)(2)(iv) supports
  * @nist SC-12 164.312(a)(2)(iv): a random subject key per subject between the KEK and the data keys, wrapped under the KEK; KEK rotation rewraps subject keys without touching data
