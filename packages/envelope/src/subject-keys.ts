@@ -234,6 +234,13 @@ export function createSubjectKeys(options: SubjectKeysOptions): SubjectKeys {
   const cache = new SubjectKeyCache(ttl, max, clock, aead)
   const loading = new Map<string, Promise<AeadKey>>()
   let kekEpoch = kek.stateEpoch?.()
+  /** Counts shreds made or seen here: with the KEK's epoch, the providers' `stateEpoch`. */
+  let shredEpoch = 0
+  const stateEpoch = (): number => (kek.stateEpoch?.() ?? 0) + shredEpoch
+  const markShredded = (ref: string): void => {
+    if (!cache.isShredded(ref)) shredEpoch++
+    cache.markShredded(ref)
+  }
   let namespaceKey: Promise<Uint8Array> | undefined
 
   /** Drops cached keys when the KEK provider reports a key state change. */
@@ -264,7 +271,7 @@ export function createSubjectKeys(options: SubjectKeysOptions): SubjectKeys {
   const openRecord = async (rec: SubjectKeyRecord | undefined, keyRef: string): Promise<Uint8Array> => {
     if (rec === undefined) throw new KeyUnavailableError(keyRef, 'unknown')
     if (rec.state === 'shredded') {
-      cache.markShredded(rec.ref)
+      markShredded(rec.ref)
       throw new SubjectShreddedError(keyRef)
     }
     const w = rec.wrapped
@@ -385,7 +392,7 @@ export function createSubjectKeys(options: SubjectKeysOptions): SubjectKeys {
     unwrap,
     describe: describeRef,
     primary: () => noPrimary(),
-    stateEpoch: () => kek.stateEpoch?.() ?? 0,
+    stateEpoch,
   }
 
   const forSubject = (subjectId: string): KekProvider => {
@@ -407,7 +414,7 @@ export function createSubjectKeys(options: SubjectKeysOptions): SubjectKeys {
         const ref = await refP()
         return { keyRef: subjectKeyRef(id, ref), providerId: id, version: 1, state: 'primary' }
       },
-      stateEpoch: () => kek.stateEpoch?.() ?? 0,
+      stateEpoch,
     }
   }
 
@@ -447,7 +454,7 @@ export function createSubjectKeys(options: SubjectKeysOptions): SubjectKeys {
             })
       const mine = new Map(entries.map((e) => [e.ref, e.wrapped]))
       for (const rec of stored) {
-        if (rec.state === 'shredded') cache.markShredded(rec.ref)
+        if (rec.state === 'shredded') markShredded(rec.ref)
         const raw = raws.get(rec.ref)
         const ours = mine.get(rec.ref)
         // Cache only the keys this call stored (a concurrent creator's record has other bytes).
@@ -468,7 +475,7 @@ export function createSubjectKeys(options: SubjectKeysOptions): SubjectKeys {
       const ref = await refOf(subjectId)
       const keyRef = subjectKeyRef(id, ref)
       const outcome = await storeCall('shred', () => store.shred(ref, clock.now()))
-      cache.markShredded(ref)
+      markShredded(ref)
       if (emitter.active) {
         await emitter.emit({
           type: 'key.destroyed',

@@ -164,7 +164,11 @@ describe('per-subject keys', () => {
       'ERR_ENVELOPE_KEY_UNAVAILABLE',
     )
     expect((await subjects.provider.describe(await subjects.keyRefOf('p-1'))).state).toBe('primary')
+    // an envelope's data-key cache drops its keys when this instance shreds (stateEpoch changes)
+    const cached = createEnvelope({ provider: subjects.provider, dataKeyCache: { maxAge: 60_000 } })
+    expect(dec(await cached.decrypt(ct, {}))).toBe('x')
     await subjects.shredSubject('p-1')
+    expect(await codeOf(cached.decrypt(ct, {}))).toBe('ERR_SUBJECT_SHREDDED')
     expect((await subjects.provider.describe(await subjects.keyRefOf('p-1'))).state).toBe('destroyed')
   })
 
