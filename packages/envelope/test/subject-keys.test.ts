@@ -114,6 +114,19 @@ describe('per-subject keys', () => {
     expect(await codeOf(cachedEnv.decrypt(ct, {}))).toBe('ERR_SUBJECT_SHREDDED')
   })
 
+  it('a key evicted while concurrent callers still hold it is not zeroised under them (noble, tiny cache)', async () => {
+    const kek = await LocalKeyring.inMemory()
+    const store = memorySubjectKeyStore()
+    const subjects = createSubjectKeys({ kek, store, backend: 'noble', maxCacheEntries: 2 })
+    const env = createSubjectEnvelope({ subjects, backend: 'noble' })
+    const ids = Array.from({ length: 30 }, (_, i) => `p-${i}`)
+    const cts = await Promise.all(ids.flatMap((id) => [env.encrypt(id, enc(id), {}), env.encrypt(id, enc(id), {})]))
+    const reader = createSubjectEnvelope({ subjects: createSubjectKeys({ kek, store, cacheTtlMs: 0 }) })
+    const out = await Promise.all(cts.map(async (ct) => dec(await reader.decrypt(ct, {}))))
+    expect(out).toEqual(ids.flatMap((id) => [id, id]))
+    expect(await Promise.all(cts.map(async (ct) => dec(await env.decrypt(ct, {}))))).toEqual(out)
+  })
+
   it('a tampered wrapped key is a decryption failure, not a shred', async () => {
     const { envelope } = await setup()
     const ct = await envelope.encrypt('p-1', enc('x'), {})

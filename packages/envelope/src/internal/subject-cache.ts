@@ -2,6 +2,7 @@
  * The subject-key cache of `createSubjectKeys`: unwrapped subject keys for at most `ttlMs` (0: no
  * caching), least recently used evicted beyond `maxEntries`, zeroised (best effort) when dropped;
  * and the references known to be shredded (tombstones are permanent, so that set has no TTL).
+ * A dropped key is zeroised on the next macrotask (see `#drop`).
  */
 import type { Clock } from '@safeguards/core'
 import { type Aead, type AeadKey, destroyKey } from './aead.js'
@@ -23,6 +24,8 @@ export class SubjectKeyCache {
   readonly #max: number
   readonly #clock: Clock
   readonly #aead: Aead
+  /** Dropped entries waiting for zeroisation. */
+  readonly #dropped: Entry[] = []
 
   /** @param ttlMs - 0 disables caching; @param maxEntries - LRU bound. */
   constructor(ttlMs: number, maxEntries: number, clock: Clock, aead: Aead) {
@@ -92,7 +95,15 @@ export class SubjectKeyCache {
 
   #drop(ref: string, e: Entry): void {
     this.#entries.delete(ref)
-    e.raw.fill(0)
-    destroyKey(e.key)
+    // Zeroised on the next macrotask, not now: a caller that got this key from a shared load
+    // (resolved before the eviction, continuing in a microtask) still uses it synchronously.
+    this.#dropped.push(e)
+    if (this.#dropped.length === 1)
+      setTimeout(() => {
+        for (const d of this.#dropped.splice(0)) {
+          d.raw.fill(0)
+          destroyKey(d.key)
+        }
+      }, 0)
   }
 }
