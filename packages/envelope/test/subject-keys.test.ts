@@ -120,7 +120,9 @@ describe('per-subject keys', () => {
     const subjects = createSubjectKeys({ kek, store, backend: 'noble', maxCacheEntries: 2 })
     const env = createSubjectEnvelope({ subjects, backend: 'noble' })
     const ids = Array.from({ length: 30 }, (_, i) => `p-${i}`)
-    const cts = await Promise.all(ids.flatMap((id) => [env.encrypt(id, enc(id), {}), env.encrypt(id, enc(id), {})]))
+    const cts = await Promise.all(
+      ids.flatMap((id) => [env.encrypt(id, enc(id), {}), env.encrypt(id, enc(id), {})]),
+    )
     const reader = createSubjectEnvelope({ subjects: createSubjectKeys({ kek, store, cacheTtlMs: 0 }) })
     const out = await Promise.all(cts.map(async (ct) => dec(await reader.decrypt(ct, {}))))
     expect(out).toEqual(ids.flatMap((id) => [id, id]))
