@@ -135,7 +135,11 @@ export interface SubjectKeys {
   keyRefOf(subjectId: string): Promise<string>
   /** Whether `subjectId` has a key, a tombstone, or neither (reads the store). */
   status(subjectId: string): Promise<SubjectStatus>
-  /** Creates the keys of many subjects at once (batched when the store has `createMany`). */
+  /**
+   * Creates the keys of many subjects at once (batched when the store has `createMany`) and caches
+   * them, for bulk loads. Subjects that already have a key keep it; shredded subjects are skipped
+   * (their encrypts still fail).
+   */
   ensureSubjects(subjectIds: readonly string[]): Promise<void>
   /** Destroys `subjectId`'s key for good and keeps a tombstone. */
   shredSubject(subjectId: string, options?: ShredOptions): Promise<ShredResult>
