@@ -117,13 +117,12 @@ describe.skipIf(!pgAvailable)('crypto-shredding on PostgreSQL', () => {
   }, 120_000)
 
   it('100,000 patients × 5 fields: shred one, its 5 fields fail with ERR_SUBJECT_SHREDDED, the other 499,995 decrypt', async () => {
+    // The subject keys live in PostgreSQL; the 500,000 ciphertexts stay in memory (where they are
+    // stored does not matter to the keys, and it keeps the run within the machine's budget).
     const N = 100_000
-    const table = `"${db.schema}".patient`
-    await db.admin.query(
-      `CREATE TABLE ${table} (id text PRIMARY KEY, ssn bytea NOT NULL, phone bytea NOT NULL, email bytea NOT NULL, dob bytea NOT NULL, address bytea NOT NULL)`,
-    )
     const ids = Array.from({ length: N }, (_, i) => `patient-${String(i).padStart(6, '0')}`)
     const value = (id: string, f: string): string => `${f}:${id}`
+    const contextOf = (id: string, f: string) => ({ table: 'patient', id, column: f })
     const subjects = createSubjectKeys({
       kek,
       store: await openStore(),
@@ -134,92 +133,69 @@ describe.skipIf(!pgAvailable)('crypto-shredding on PostgreSQL', () => {
     const t0 = performance.now()
     for (let i = 0; i < N; i += 10_000) await subjects.ensureSubjects(ids.slice(i, i + 10_000))
     const tKeys = performance.now()
-    const BATCH = 2_000
-    for (let i = 0; i < N; i += BATCH) {
-      const batch = ids.slice(i, i + BATCH)
-      const cols: Uint8Array[][] = FIELDS.map(() => [])
-      for (const id of batch)
-        for (const [j, f] of FIELDS.entries())
-          cols[j]?.push(await envelope.encrypt(id, enc(value(id, f)), { table: 'patient', id, column: f }))
-      await db.admin.query(
-        `INSERT INTO ${table} SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::bytea[], $5::bytea[], $6::bytea[])`,
-        [batch, ...cols],
-      )
-    }
+    const cts: Uint8Array[] = []
+    for (const id of ids)
+      for (const f of FIELDS) cts.push(await envelope.encrypt(id, enc(value(id, f)), contextOf(id, f)))
     const tWrite = performance.now()
+    expect(
+      Number(
+        (await db.admin.query(`SELECT count(*) AS n FROM "${db.schema}".subject_key WHERE ref <> 'ns'`))
+          .rows[0].n,
+      ),
+    ).toBeGreaterThanOrEqual(N)
     const victim = 'patient-042424'
     expect(await subjects.shredSubject(victim, { actor: 'test' })).toMatchObject({ outcome: 'destroyed' })
 
-    // every row, read back from PostgreSQL, by the instance that shredded (its cache is warm)
+    // every field, by the instance that shredded (its cache is warm for the others)
     let ok = 0
     const shredded: string[] = []
-    const victimRows: { ct: string; context: Record<string, string> }[] = []
-    let last = ''
-    for (;;) {
-      const page = await db.admin.query<Record<string, Uint8Array> & { id: string }>(
-        `SELECT * FROM ${table} WHERE id > $1 ORDER BY id LIMIT 10000`,
-        [last],
-      )
-      if (page.rows.length === 0) break
-      for (const row of page.rows) {
-        for (const f of FIELDS) {
-          const context = { table: 'patient', id: row.id, column: f }
-          const ct = row[f] as Uint8Array
-          try {
-            const pt = dec(await envelope.decrypt(ct, context))
-            if (pt !== value(row.id, f)) throw new Error(`wrong plaintext for ${row.id}/${f}`)
-            ok++
-          } catch (e) {
-            shredded.push(`${row.id}/${f}:${codeOf(e)}`)
-            if (row.id === victim) victimRows.push({ ct: Buffer.from(ct).toString('hex'), context })
-          }
+    for (const [i, id] of ids.entries()) {
+      for (const [j, f] of FIELDS.entries()) {
+        try {
+          const pt = dec(await envelope.decrypt(cts[i * 5 + j] as Uint8Array, contextOf(id, f)))
+          if (pt !== value(id, f)) throw new Error(`wrong plaintext for ${id}/${f}`)
+          ok++
+        } catch (e) {
+          shredded.push(`${id}/${f}:${codeOf(e)}`)
         }
       }
-      last = page.rows[page.rows.length - 1]?.id as string
     }
     const tRead = performance.now()
     expect(ok).toBe(499_995)
     expect(shredded).toEqual(FIELDS.map((f) => `${victim}/${f}:ERR_SUBJECT_SHREDDED`))
 
-    // a restart: a new pool and new subject keys, then a new process, read from the database
+    // a restart: a new pool and new subject keys (a sample of 2,000 subjects and the victim), then a new process
     const restarted = createSubjectEnvelope({
       subjects: createSubjectKeys({ kek, store: await openStore() }),
     })
-    const sample = await db.admin.query<Record<string, Uint8Array> & { id: string }>(
-      `SELECT * FROM ${table} WHERE id = $1 OR id IN (SELECT id FROM ${table} ORDER BY md5(id) LIMIT 2000)`,
-      [victim],
-    )
+    const victimIndex = ids.indexOf(victim)
+    const sample = [victimIndex, ...Array.from({ length: 2_000 }, (_, k) => (k * 49_999 + 7) % N)]
     let sampleOk = 0
     const sampleFailures: string[] = []
-    for (const row of sample.rows)
-      for (const f of FIELDS) {
+    for (const i of sample)
+      for (const [j, f] of FIELDS.entries()) {
+        const id = ids[i] as string
         const r = await restarted
-          .decrypt(row[f] as Uint8Array, { table: 'patient', id: row.id, column: f })
-          .then((pt) => dec(pt) === value(row.id, f), codeOf)
+          .decrypt(cts[i * 5 + j] as Uint8Array, contextOf(id, f))
+          .then((pt) => dec(pt) === value(id, f), codeOf)
         if (r === true) sampleOk++
-        else sampleFailures.push(`${row.id}:${r}`)
+        else sampleFailures.push(`${id}:${r}`)
       }
     expect(sampleFailures).toEqual(FIELDS.map(() => `${victim}:ERR_SUBJECT_SHREDDED`))
-    expect(sampleOk).toBe((sample.rows.length - 1) * 5)
-    const other = await db.admin.query<Record<string, Uint8Array> & { id: string }>(
-      `SELECT * FROM ${table} WHERE id = 'patient-000007'`,
-    )
-    const otherRow = other.rows[0] as Record<string, Uint8Array> & { id: string }
+    expect(sampleOk).toBe((sample.length - 1) * 5)
+    const hex = (i: number) => Buffer.from(cts[i] as Uint8Array).toString('hex')
     const child = await runChild<{ results: string[] }>('subject-child.ts', {
       mode: 'decrypt',
       keyring: keyringPath,
       schema: db.schema,
       items: [
-        ...victimRows,
-        {
-          ct: Buffer.from(otherRow.ssn as Uint8Array).toString('hex'),
-          context: { table: 'patient', id: otherRow.id, column: 'ssn' },
-        },
+        ...FIELDS.map((f, j) => ({ ct: hex(victimIndex * 5 + j), context: contextOf(victim, f) })),
+        { ct: hex(7 * 5), context: contextOf('patient-000007', 'ssn') },
       ],
     })
     expect(child.results).toEqual([...FIELDS.map(() => 'ERR_SUBJECT_SHREDDED'), 'ok:ssn:patient-000007'])
     console.info(
-      `100k×5: subject keys ${((tKeys - t0) / 1000).toFixed(1)} s, encrypt+insert 500k ${((tWrite - tKeys) / 1000).toFixed(1)} s, read+decrypt 500k ${((tRead - tWrite) / 1000).toFixed(1)} s`,
+      `100k×5: subject keys ${((tKeys - t0) / 1000).toFixed(1)} s, encrypt 500k ${((tWrite - tKeys) / 1000).toFixed(1)} s, decrypt 500k ${((tRead - tWrite) / 1000).toFixed(1)} s`,
     )
-  }, 900_000)
+  }, 1_800_000)
 })

@@ -10,10 +10,13 @@
  * @module
  */
 import { randomBytes } from '@safeguards/core'
-import { createEnvelope, type EncryptionContext, type EnvelopeOptions } from './envelope.js'
+import { createEnvelope, type EncryptionContext, type Envelope, type EnvelopeOptions } from './envelope.js'
 import type { EnvelopeInfo } from './format.js'
 import { pooledRandom } from './internal/random-pool.js'
 import type { SubjectKeys } from './subject-keys.js'
+
+/** How many per-subject envelopes {@link createSubjectEnvelope} keeps (they hold no keys). */
+const RECENT_SUBJECTS = 256
 
 /**
  * Options of {@link createSubjectEnvelope}: those of `createEnvelope` except the providers (the
@@ -65,15 +68,27 @@ export function createSubjectEnvelope(options: SubjectEnvelopeOptions): SubjectE
   // One random pool for every per-subject envelope this creates (each encrypt builds a light one).
   const base: EnvelopeOptions = { ...rest, random: rest.random ?? pooledRandom(randomBytes) }
   const opener = createEnvelope({ ...base, provider: subjects.provider })
+  // The envelopes of the subjects encrypted most recently (a field-by-field loop over one subject
+  // builds one envelope and computes its reference once). They hold no key material.
+  const recent = new Map<string, Envelope>()
+  const envelopeOf = (subjectId: string): Envelope => {
+    let env = recent.get(subjectId)
+    if (env === undefined) {
+      env = createEnvelope({ ...base, provider: subjects.forSubject(subjectId) })
+      if (recent.size >= RECENT_SUBJECTS) recent.delete(recent.keys().next().value as string)
+      recent.set(subjectId, env)
+    }
+    return env
+  }
   return {
     encrypt(subjectId, plaintext, context) {
-      let provider: ReturnType<SubjectKeys['forSubject']>
+      let env: Envelope
       try {
-        provider = subjects.forSubject(subjectId)
+        env = envelopeOf(subjectId)
       } catch (e) {
         return Promise.reject(e)
       }
-      return createEnvelope({ ...base, provider }).encrypt(plaintext, context)
+      return env.encrypt(plaintext, context)
     },
     decrypt: (ciphertext, context) => opener.decrypt(ciphertext, context),
     inspect: (ciphertext) => opener.inspect(ciphertext),

@@ -401,7 +401,15 @@ export function createSubjectKeys(options: SubjectKeysOptions): SubjectKeys {
 
   const forSubject = (subjectId: string): KekProvider => {
     assertSubjectId(subjectId)
-    const refP = (): Promise<string> => refOf(subjectId)
+    // The reference is computed once per provider (one HMAC), then reused by every wrap.
+    let ref: Promise<string> | undefined
+    const refP = (): Promise<string> => {
+      ref ??= refOf(subjectId)
+      ref.catch(() => {
+        ref = undefined
+      })
+      return ref
+    }
     return {
       id,
       async wrap(dek: Uint8Array, aad: Uint8Array, opts?: WrapOptions): Promise<WrappedKey> {
