@@ -42,6 +42,7 @@ export default defineConfig({
           items: [
             { text: 'core', link: '/guide/packages/core' },
             { text: 'envelope', link: '/guide/packages/envelope' },
+            { text: 'envelope-postgres', link: '/guide/packages/envelope-postgres' },
             { text: 'pkcs11', link: '/guide/packages/pkcs11' },
             { text: 'audit-log', link: '/guide/packages/audit-log' },
             { text: 'audit-log-postgres', link: '/guide/packages/audit-log-postgres' },
