@@ -22,7 +22,7 @@ import {
   MAX_CACHE_MAX_AGE_MS,
   MAX_CACHE_MAX_MESSAGES,
 } from '../data-key-cache.js'
-import type { EncryptedDataKey } from '../format.js'
+import type { EncryptedDataKey, FormatVersion } from '../format.js'
 import type { KekProvider } from '../kek-provider.js'
 
 /** Everything a header needs besides the message id, the commitment and the tag. */
@@ -31,10 +31,17 @@ export interface HeaderMaterial {
   readonly dek: Uint8Array
   /** The key references of the wrapped keys, in header order. */
   readonly keyRefs: readonly string[]
-  /** The header from the magic through the commitment, with a zero message id and commitment. */
+  /**
+   * The header with a zero message id and commitment: v1 from the magic through the commitment
+   * (the header tag follows); v2 the whole header (it has no tag).
+   */
   readonly template: Uint8Array
-  /** The HKDF info `"hge/v1" ‖ suite ‖ D`. */
+  /** The HKDF info `"hge/v1" ‖ suite ‖ D` (v1), or the info's constant prefix `"hge/v2" ‖ suite ‖ D` (v2). */
   readonly info: Uint8Array
+  /** The format version of the template. */
+  readonly version: FormatVersion
+  /** Bytes of the template from the magic through the commitment (v2: the frames' AAD). */
+  readonly authLength: number
 }
 
 /** A cached data key taken for one message; `owned`: the caller zeroises it after use. */
