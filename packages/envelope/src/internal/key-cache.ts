@@ -73,6 +73,23 @@ interface Limits {
   clock: Clock
 }
 
+/** The most recent read hit: its identity (public header fields and context) and map key. */
+interface LastRead {
+  readonly suiteId: number
+  readonly providerId: string
+  readonly keyRef: string
+  readonly edk: Uint8Array
+  readonly canonical: Uint8Array
+  readonly key: string
+}
+
+/** Equality of public bytes (wrapped keys, canonical contexts: no secret, no constant time needed). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
 /** Canonical contexts up to this size key the cache as is; longer ones by their digest. */
 const MAX_INLINE_CONTEXT = 1024
 
@@ -120,6 +137,8 @@ export class DataKeyCache {
   readonly #write = new Map<string, WriteEntry>()
   readonly #read = new Map<string, ReadEntry>()
   readonly #pending = new Map<string, Promise<unknown>>()
+  /** The last read hit, matched byte for byte before any key string is built (bulk reads). */
+  #last: LastRead | undefined
   #generation = 0
   #closed = false
   #timer: unknown
@@ -224,6 +243,37 @@ export class DataKeyCache {
     return e
   }
 
+  /**
+   * The read entry of the last hit when `edk` under `canonical` is the same wrapped key and context
+   * (compared byte for byte, without building a key string): consecutive decryptions under one
+   * cached data key, the common case of a bulk read. Same checks as {@link DataKeyCache.getRead}.
+   */
+  getLastRead(suiteId: number, e: EncryptedDataKey, canonical: Uint8Array): ReadEntry | undefined {
+    const l = this.#last
+    if (
+      l === undefined ||
+      l.suiteId !== suiteId ||
+      l.providerId !== e.providerId ||
+      l.keyRef !== e.keyRef ||
+      !sameBytes(l.edk, e.edk) ||
+      !sameBytes(l.canonical, canonical)
+    )
+      return undefined
+    return this.getRead(l.key)
+  }
+
+  /** Remembers a read hit for {@link DataKeyCache.getLastRead} (copies of the public bytes). */
+  noteRead(suiteId: number, e: EncryptedDataKey, canonical: Uint8Array, key: string): void {
+    this.#last = {
+      suiteId,
+      providerId: e.providerId,
+      keyRef: e.keyRef,
+      edk: e.edk.slice(),
+      canonical: canonical.slice(),
+      key,
+    }
+  }
+
   /** Caches an unwrapped data key; false (the caller zeroises it) as for {@link DataKeyCache.putWrite}. */
   putRead(key: string, dek: Uint8Array, info: Uint8Array, generation: number): boolean {
     if (!this.decrypt || this.generation() !== generation || this.#read.has(key)) return false
@@ -240,6 +290,7 @@ export class DataKeyCache {
     for (const e of this.#read.values()) e.dek.fill(0)
     this.#write.clear()
     this.#read.clear()
+    this.#last = undefined
     if (this.#timer !== undefined) clearTimeout(this.#timer as ReturnType<typeof setTimeout>)
     this.#timer = undefined
   }

@@ -199,6 +199,12 @@ export async function writeHeader(
   }
 }
 
+/** True when a provider with this id is registered. */
+function hasProvider(cfg: EnvelopeConfig, id: string): boolean {
+  for (const p of cfg.providers) if (p.id === id) return true
+  return false
+}
+
 /** Unwraps the data key from the first wrapped key a registered provider can open. */
 async function unwrapDek(
   cfg: EnvelopeConfig,
@@ -238,22 +244,33 @@ export function withDataKey<T>(
   use: (dek: Uint8Array, info: Uint8Array) => T | Promise<T>,
 ): T | Promise<T> {
   const cache = cfg.cache?.decrypt ? cfg.cache : undefined
+  if (cache !== undefined) {
+    // the last hit again (bulk reads under one data key): no key string to build
+    const first = header.edks[0]
+    const last = first === undefined ? undefined : cache.getLastRead(header.suiteId, first, canonical)
+    if (last !== undefined) return use(last.dek, last.info)
+  }
   const contextKey = cache?.contextKey(canonical, contextDigest)
   if (cache !== undefined && contextKey !== undefined) {
     for (const e of header.edks) {
-      if (!cfg.providers.some((p) => p.id === e.providerId)) continue
-      const hit = cache.getRead(cache.readKey(header.suiteId, e, contextKey))
-      if (hit !== undefined) return use(hit.dek, hit.info)
+      if (!hasProvider(cfg, e.providerId)) continue
+      const key = cache.readKey(header.suiteId, e, contextKey)
+      const hit = cache.getRead(key)
+      if (hit === undefined) continue
+      cache.noteRead(header.suiteId, e, canonical, key)
+      return use(hit.dek, hit.info)
     }
   }
   const generation = cache?.generation() ?? 0
   const digest = contextDigest(canonical)
   return unwrapDek(cfg, header, wrapAad(header.suiteId, digest)).then(async ({ dek, edk }): Promise<T> => {
     const info = scheduleInfo(header.suiteId, digest)
-    const kept =
-      cache !== undefined &&
-      contextKey !== undefined &&
-      cache.putRead(cache.readKey(header.suiteId, edk, contextKey), dek, info, generation)
+    const readKey =
+      cache === undefined || contextKey === undefined
+        ? undefined
+        : cache.readKey(header.suiteId, edk, contextKey)
+    const kept = readKey !== undefined && cache?.putRead(readKey, dek, info, generation) === true
+    if (kept && readKey !== undefined) cache?.noteRead(header.suiteId, edk, canonical, readKey)
     try {
       return await use(dek, info)
     } finally {
