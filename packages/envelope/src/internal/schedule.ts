@@ -32,10 +32,6 @@ const EMPTY = new Uint8Array(0)
 /** Frames per message are numbered 0..2^32-1. */
 export const MAX_FRAMES: number = 2 ** 32
 
-function u16(v: number): Uint8Array {
-  return Uint8Array.of(v >>> 8, v & 0xff)
-}
-
 /** The SHA-256 digest of a canonical context, used in the KDF info and the wrap AAD. */
 export function contextDigest(canonicalContext: Uint8Array): Uint8Array {
   // node:crypto's one-shot hash beats both a createHash object and JS for every size, and returns
@@ -56,7 +52,17 @@ export function contextDigest(canonicalContext: Uint8Array): Uint8Array {
  * `"hge/v2/wrap" ‖ …` for the v2 suite (each suite belongs to one format version).
  */
 export function wrapAad(suiteId: number, digest: Uint8Array): Uint8Array {
-  return concatBytes(suiteId === SUITE_V2 ? WRAP_LABEL_V2 : WRAP_LABEL, u16(suiteId), digest)
+  return labelled(suiteId === SUITE_V2 ? WRAP_LABEL_V2 : WRAP_LABEL, suiteId, digest)
+}
+
+/** `label ‖ u16 suiteId ‖ digest`, in one allocation. */
+function labelled(label: Uint8Array, suiteId: number, digest: Uint8Array): Uint8Array {
+  const out = new Uint8Array(label.length + 2 + digest.length)
+  out.set(label, 0)
+  out[label.length] = suiteId >>> 8
+  out[label.length + 1] = suiteId & 0xff
+  out.set(digest, label.length + 2)
+  return out
 }
 
 /**
@@ -64,7 +70,7 @@ export function wrapAad(suiteId: number, digest: Uint8Array): Uint8Array {
  * constant prefix `"hge/v2" ‖ u16 suiteId ‖ D` of an info that ends with the message id.
  */
 export function scheduleInfo(suiteId: number, digest: Uint8Array): Uint8Array {
-  return concatBytes(suiteId === SUITE_V2 ? INFO_LABEL_V2 : INFO_LABEL, u16(suiteId), digest)
+  return labelled(suiteId === SUITE_V2 ? INFO_LABEL_V2 : INFO_LABEL, suiteId, digest)
 }
 
 /** The per-message keys. */
