@@ -193,6 +193,8 @@ function codeOf(e: unknown): string {
  * @config providers, frame length, stored context keys, crypto backend, data-key cache (maxAge, maxMessages, maxBytes, maxEntries)
  * @verifiedBy packages/envelope/test/envelope.test.ts
  * @verifiedBy packages/envelope/test/vectors.test.ts
+ * @verifiedBy packages/envelope/test/format-v2-vectors.test.ts
+ * @verifiedBy packages/envelope/test/properties-v2.test.ts
  * @verifiedBy packages/envelope/test/properties.test.ts
  * @verifiedBy packages/envelope/test/streams.test.ts
  * @verifiedBy packages/envelope/test/data-key-cache.test.ts
