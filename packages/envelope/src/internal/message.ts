@@ -205,8 +205,45 @@ function hasProvider(cfg: EnvelopeConfig, id: string): boolean {
   return false
 }
 
-/** Unwraps the data key from the first wrapped key a registered provider can open. */
-async function unwrapDek(
+/** The data key a provider returned, or the generic error for anything else. */
+function checkedDek(dek: unknown): Uint8Array {
+  if (!(dek instanceof Uint8Array) || dek.length !== 32) throw new EnvelopeDecryptionError()
+  return dek
+}
+
+/** A provider's failure as the caller sees it: authentication failures all look the same. */
+function unwrapFailure(err: unknown): unknown {
+  return err instanceof EnvelopeDecryptionError ? new EnvelopeDecryptionError() : err
+}
+
+/**
+ * Unwraps the data key from the first wrapped key a registered provider can open. One wrapped key
+ * (the common case) takes one promise step; several are tried in order by {@link unwrapDekAny}.
+ */
+function unwrapDek(
+  cfg: EnvelopeConfig,
+  header: EnvelopeHeader,
+  aad: Uint8Array,
+): Promise<{ dek: Uint8Array; edk: EncryptedDataKey }> {
+  const e = header.edks.length === 1 ? header.edks[0] : undefined
+  const p = e === undefined ? undefined : cfg.providers.find((x) => x.id === e.providerId)
+  if (e === undefined || p === undefined) return unwrapDekAny(cfg, header, aad)
+  let pending: Uint8Array | Promise<Uint8Array>
+  try {
+    pending = p.unwrap(e.edk, e.keyRef, aad)
+  } catch (err) {
+    return Promise.reject(unwrapFailure(err))
+  }
+  return Promise.resolve(pending).then(
+    (dek) => ({ dek: checkedDek(dek), edk: e }),
+    (err: unknown) => {
+      throw unwrapFailure(err)
+    },
+  )
+}
+
+/** {@link unwrapDek} over every wrapped key, in header order. */
+async function unwrapDekAny(
   cfg: EnvelopeConfig,
   header: EnvelopeHeader,
   aad: Uint8Array,
@@ -217,9 +254,7 @@ async function unwrapDek(
     const p = cfg.providers.find((x) => x.id === e.providerId)
     if (p === undefined) continue
     try {
-      const dek = await p.unwrap(e.edk, e.keyRef, aad)
-      if (!(dek instanceof Uint8Array) || dek.length !== 32) throw new EnvelopeDecryptionError()
-      return { dek, edk: e }
+      return { dek: checkedDek(await p.unwrap(e.edk, e.keyRef, aad)), edk: e }
     } catch (err) {
       if (err instanceof EnvelopeDecryptionError) failed = true
       else if (unavailable === undefined) unavailable = err
@@ -263,7 +298,7 @@ export function withDataKey<T>(
   }
   const generation = cache?.generation() ?? 0
   const digest = contextDigest(canonical)
-  return unwrapDek(cfg, header, wrapAad(header.suiteId, digest)).then(async ({ dek, edk }): Promise<T> => {
+  return unwrapDek(cfg, header, wrapAad(header.suiteId, digest)).then(({ dek, edk }): T | Promise<T> => {
     const info = scheduleInfo(header.suiteId, digest)
     const readKey =
       cache === undefined || contextKey === undefined
@@ -271,11 +306,21 @@ export function withDataKey<T>(
         : cache.readKey(header.suiteId, edk, contextKey)
     const kept = readKey !== undefined && cache?.putRead(readKey, dek, info, generation) === true
     if (kept && readKey !== undefined) cache?.noteRead(header.suiteId, edk, canonical, readKey)
+    // no extra promise step when `use` is synchronous (records on node:crypto and noble)
+    let r: T | Promise<T>
     try {
-      return await use(dek, info)
-    } finally {
+      r = use(dek, info)
+    } catch (e) {
       if (!kept) dek.fill(0)
+      throw e
     }
+    if (!(r instanceof Promise)) {
+      if (!kept) dek.fill(0)
+      return r
+    }
+    return r.finally(() => {
+      if (!kept) dek.fill(0)
+    })
   })
 }
 
