@@ -90,17 +90,19 @@ export {
 export type { FileSubjectKeyStoreOptions } from './file-subject-key-store.js'
 export { fileSubjectKeyStore } from './file-subject-key-store.js'
 export { fileUsageStore } from './file-usage-store.js'
-export type { EncryptedDataKey, EnvelopeInfo, ParseLimits } from './format.js'
+export type { EncryptedDataKey, EnvelopeInfo, FormatVersion, ParseLimits } from './format.js'
 export {
   DEFAULT_FRAME_LENGTH,
   DEFAULT_MAX_EDKS,
   ENVELOPE_MAGIC,
   FORMAT_VERSION,
+  FORMAT_VERSION_2,
   inspectEnvelope,
   MAX_EDK_LENGTH,
   MAX_FRAME_LENGTH,
   MAX_KEY_REF_LENGTH,
   MIN_FRAME_LENGTH,
+  SUITE_AES256GCM_HKDF_EXPAND_SHA256_COMMIT,
   SUITE_AES256GCM_HKDF_SHA512_COMMIT,
 } from './format.js'
 export type { AeadBackendName } from './internal/aead.js'
