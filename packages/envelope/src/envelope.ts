@@ -62,7 +62,8 @@ export interface EnvelopeOptions extends EventOptions {
   /**
    * The format version new ciphertexts are written in: 2 (default; `docs/formats/envelope-v2.md`)
    * or 1, for readers that do not know v2 yet (a rolling upgrade: write v1 until every reader is
-   * upgraded). Decryption reads both whatever this says.
+   * upgraded). The default is 1 when a provider sets `authenticateWrappedKeys` (sealing to
+   * recipients: every entry tamper-evident to every reader). Decryption reads both whatever this says.
    */
   formatVersion?: FormatVersion
   /**
@@ -303,7 +304,9 @@ function resolveConfig(options: EnvelopeOptions): EnvelopeConfig {
   const maxEdks = options.maxEdks ?? DEFAULT_MAX_EDKS
   assertInteger(maxEdks, 'maxEdks', 1, 32)
   if (providers.length > maxEdks) throw new RangeError('"providers" exceeds maxEdks')
-  const formatVersion = options.formatVersion ?? 2
+  // v1 by default when a provider's entries must be tamper-evident to every reader (kek-provider.ts).
+  const formatVersion =
+    options.formatVersion ?? (providers.some((p) => p.authenticateWrappedKeys === true) ? 1 : 2)
   if (formatVersion !== 1 && formatVersion !== 2) throw new TypeError('"formatVersion" expected 1 or 2')
   const storedKeys = [...(options.storedKeys ?? [])]
   for (const k of storedKeys) {

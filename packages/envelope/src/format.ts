@@ -29,7 +29,7 @@ import { decodeContext, MAX_CONTEXT_BYTES } from './internal/context.js'
 
 /** The magic bytes that open every envelope: ASCII `HGE`. */
 export const ENVELOPE_MAGIC: Uint8Array = Uint8Array.of(0x48, 0x47, 0x45)
-/** Format version 1: read forever; written only when asked (`createEnvelope({ formatVersion: 1 })`). */
+/** Format version 1: read forever; written when asked (`createEnvelope({ formatVersion: 1 })`) or over a provider that sets `authenticateWrappedKeys`. */
 export const FORMAT_VERSION = 1
 /** Format version 2, written by default: one HKDF-Expand, the header as the frames' AAD, no header tag. */
 export const FORMAT_VERSION_2 = 2

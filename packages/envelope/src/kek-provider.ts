@@ -100,6 +100,13 @@ export interface WrappedKey {
 export interface KekProvider {
   /** Provider id written into each envelope next to the key reference, for example `local`. */
   readonly id: string
+  /**
+   * True for a provider whose wrapped key holds independent entries for several parties (sealing
+   * to recipients): an envelope then defaults to format v1, whose header tag makes every entry
+   * tamper-evident to every reader. Format v2 leaves wrapped keys outside the authenticated header
+   * so that rewrap stays a header rewrite (docs/formats/envelope-v2.md §7).
+   */
+  readonly authenticateWrappedKeys?: boolean
 
   /**
    * Wraps a 32-byte data key under the primary KEK version (or `options.keyRef`), bound to `aad`.

@@ -221,6 +221,9 @@ export function createRecipientsProvider(options: RecipientsProviderOptions): Re
 
   return {
     id: PROVIDER_ID,
+    // Several recipients' entries in one wrapped key: every reader must notice a changed entry,
+    // so envelopes over this provider default to format v1 (its header tag covers the entries).
+    authenticateWrappedKeys: true,
     recipients: recipientIds,
     identities: identities.map((i) => i.id),
     wrap,

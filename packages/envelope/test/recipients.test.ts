@@ -75,6 +75,14 @@ describe('sealing to recipients', () => {
     expect((err as KeyUnavailableError).keyRef).toContain(patient.id)
   })
 
+  it('writes format v1 by default, so every recipient notices a changed entry; v2 only when asked', async () => {
+    const sealer = createRecipientsProvider({ recipients: [patient.publicKey, partner.publicKey] })
+    expect(inspectEnvelope(await createEnvelope({ provider: sealer }).encrypt(enc('x'), {})).formatVersion).toBe(1)
+    const v2 = await createEnvelope({ provider: sealer, formatVersion: 2 }).encrypt(enc('x'), {})
+    expect(inspectEnvelope(v2).formatVersion).toBe(2)
+    expect(dec(await opener(partner).decrypt(v2, {}))).toBe('x')
+  })
+
   it('a sealer without identities cannot open what it sealed', async () => {
     const sealer = createRecipientsProvider({ recipients: [patient.publicKey] })
     const env = createEnvelope({ provider: sealer })
