@@ -179,7 +179,8 @@ describe('at rest', () => {
       'I48.91',
       'metformin',
       'MBR-4411-9920',
-      '+1-555-0100',
+      '+1-202-555-0100',
+      '2025550100', // the phone's digits (the blind index never holds them)
       ...Object.values(PATIENTS).flatMap((fields) => Object.values(fields)), // every seeded value
     ]
     const files = readAll(clinic.dataDir)
