@@ -152,8 +152,14 @@ export async function openPatientSearch(options: {
     if (record.phone_bidx === undefined) {
       const phone = await decryptPhone(record)
       if (phone === null) continue // no phone: not findable by phone
-      record.phone_bidx = index.compute(utf8Decode(phone))
-      phone.fill(0)
+      try {
+        record.phone_bidx = index.compute(utf8Decode(phone))
+      } catch (e) {
+        if (isSafeguardsError(e, 'ERR_BLIND_INDEX_INPUT')) continue // not a phone number: not findable
+        throw e
+      } finally {
+        phone.fill(0)
+      }
       await writeFileAtomic(path, utf8Encode(JSON.stringify(record)), { mode: 0o600 })
     }
     byValue.set(record.phone_bidx, [...(byValue.get(record.phone_bidx) ?? []), record.id])

@@ -5,16 +5,16 @@
  * collides but whose phone differs is not returned; the root key survives a KEK rotation and a
  * restart, and two instances starting together on one shared directory share one root key.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { manualClock } from '@safeguards/core'
+import { bytesToBase64, manualClock, utf8Encode } from '@safeguards/core'
 import { createEnvelope, importBlindIndexKey, LocalKeyring, normalizePhone } from '@safeguards/envelope'
 import { describe, expect, it } from 'vitest'
 import { type RunningClinic, STAFF_USERNAMES, startClinic } from '../src/clinic.js'
 import { client, signIn } from '../src/demo.js'
 import { BLIND_INDEX_KEY_FILE, openPatientSearch, PHONE_INDEX_BITS } from '../src/patient-search.js'
-import { openRecords } from '../src/records.js'
+import { context, openRecords } from '../src/records.js'
 import { generateClinicSecrets } from '../src/secrets.js'
 import { PATIENTS } from '../src/staff.js'
 import { failableClinic } from './audit-helpers.js'
@@ -128,6 +128,12 @@ describe('openPatientSearch', () => {
     try {
       const envelope = createEnvelope({ provider: await LocalKeyring.inMemory() })
       await openRecords(dir, envelope)
+      // A record whose phone is not a phone number stays unindexed (not findable), without failing the open.
+      const odd = await envelope.encrypt(utf8Encode('ask at the desk'), context('p-9', 'phone'))
+      writeFileSync(
+        join(dir, 'p-9.json'),
+        JSON.stringify({ id: 'p-9', fields: { phone: bytesToBase64(odd) } }),
+      )
       // One bit: four patients in two index values, so some value is shared by two or more.
       const s = await openPatientSearch({
         dir,
@@ -150,6 +156,7 @@ describe('openPatientSearch', () => {
       const stranger = await s.byPhone('(202) 555-0111')
       expect(stranger.ids).toEqual([])
       expect(normalizePhone(PATIENTS['p-1']!.phone!)).toBe('+12025550100')
+      expect(JSON.parse(readFileSync(join(dir, 'p-9.json'), 'utf8')).phone_bidx).toBeUndefined()
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
