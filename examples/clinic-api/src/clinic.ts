@@ -42,6 +42,13 @@ import { CLINIC_SOURCE, type ClinicApp, type ClinicServices } from './context.js
 import { CLINIC_SESSION_POLICY } from './evidence.js'
 import { openGrantStore } from './grants.js'
 import { mountLabResultRoutes, openLabResults } from './lab-results.js'
+import {
+  BLIND_INDEX_KEY_FILE,
+  mountPatientSearchRoutes,
+  openOrCreateIndexKey,
+  openPatientSearch,
+  rewrapIndexKey,
+} from './patient-search.js'
 import { clinicPolicy } from './policy.js'
 import { openRecords } from './records.js'
 import { type RequestContexts, requestContexts } from './request-context.js'
@@ -323,6 +330,11 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     totpSecrets: seeded.totpSecrets,
     unknownAccount: unknownAccounts(secrets.pseudonymKey),
   }
+  // Lookup by phone through a blind index; its root key wrapped by the keyring, beside it.
+  const indexKeyFile = join(sharedDir, BLIND_INDEX_KEY_FILE)
+  const indexKey = await openOrCreateIndexKey(indexKeyFile, keyring)
+  const search = await openPatientSearch({ dir: paths.records, key: indexKey, envelope })
+  indexKey.destroy() // the phone index keeps its own derived key
   const app = clinicApp(
     services,
     {
@@ -332,12 +344,14 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
       // Backups: the clinic's signing key (shared, so any instance verifies any bag).
       backupSigning: await importSigningKey(secrets.backupKey.privateJwk),
       backupPublic: await importVerificationKeys(secrets.backupKey.publicJwk),
+      rewrapIndexKey: () => rewrapIndexKey(indexKeyFile, keyring),
     },
     options.demo,
     requests,
   )
   // Lab results sent to patients, sealed to their public key and the archive (HPKE).
   mountLabResultRoutes(app, services, await openLabResults(join(sharedDir, 'lab-results')))
+  mountPatientSearchRoutes(app, services, search)
 
   return {
     app,

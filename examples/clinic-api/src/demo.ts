@@ -247,6 +247,16 @@ export async function runDemo(
     await show('nurse', nurse, '/api/patients/p-2/clinical')
 
     step(
+      'Lookup by phone number through a blind index over the encrypted phone',
+      '164.312(a)(2)(iv) encryption and decryption; 164.502(b) minimum necessary; 164.312(b) audit controls',
+    )
+    const found = await call('GET', `/api/patients?phone=${encodeURIComponent('(202) 555-0100')}`, front)
+    const p1 = JSON.parse(readFileSync(join(clinic.paths.records, 'p-1.json'), 'utf8')) as Json
+    say(
+      `front desk searches "(202) 555-0100": HTTP ${found.status}, patients ${JSON.stringify(found.body.patients)} (p-1's record holds phone_bidx "${p1.phone_bidx}" beside the encrypted phone; candidates are decrypted and compared; the audit record counts matches, never the number)`,
+    )
+
+    step(
       'Emergency access (break-glass): one patient, a reason, time-boxed, reviewed afterwards',
       '164.312(a)(2)(ii) emergency access procedure; 164.308(a)(1)(ii)(D) activity review',
     )

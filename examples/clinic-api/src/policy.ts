@@ -7,6 +7,8 @@ export type Role = (typeof ROLES)[number]
 /**
  * Minimum necessary, per role (45 CFR 164.502(b), 164.514(d)):
  * - `Demographics` (name, date of birth, phone): front desk, nurses, physicians, billing.
+ * - `search` on `Patient` (finding a patient's id by phone number): front desk, nurses, physicians
+ *   (billing works from claims, which carry the patient id).
  * - `Clinical` (diagnosis, notes): nurses and physicians on the patient's care team only.
  * - `Billing` (insurance member id): billing only.
  * - `AuditEvent`: auditors and admins read; nobody updates or deletes.
@@ -34,6 +36,13 @@ export const clinicPolicy: PolicyDocument = {
       roles: ['front_desk', 'nurse', 'physician', 'billing'],
       actions: ['read'],
       resources: ['Demographics'],
+    },
+    {
+      id: 'patient-search-for-desk-and-care',
+      effect: 'allow',
+      roles: ['front_desk', 'nurse', 'physician'],
+      actions: ['search'],
+      resources: ['Patient'],
     },
     {
       id: 'clinical-for-care-team',

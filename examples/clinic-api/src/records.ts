@@ -29,7 +29,8 @@ export interface Records {
   rewrapAll(): Promise<number>
 }
 
-const context = (row: string, column: string) => ({ table: 'patients', column, row })
+/** The encryption context of one field: the ciphertext cannot move to another row or column. */
+export const context = (row: string, column: string) => ({ table: 'patients', column, row })
 
 /**
  * Opens the records in `dir`, seeding the demo patients once (the first instance to start writes

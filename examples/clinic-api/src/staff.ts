@@ -55,7 +55,7 @@ export const PATIENTS: Readonly<Record<string, Readonly<Record<string, string>>>
   'p-1': {
     name: 'Jane Doe',
     birthDate: '1984-03-12',
-    phone: '+1-555-0100',
+    phone: '+1-202-555-0100',
     diagnosis: 'Type 2 diabetes mellitus (E11.9)',
     notes: 'HbA1c 7.9%; metformin 500 mg twice daily',
     insuranceId: 'MBR-4411-9920',
@@ -63,7 +63,7 @@ export const PATIENTS: Readonly<Record<string, Readonly<Record<string, string>>>
   'p-2': {
     name: 'John Roe',
     birthDate: '1959-11-02',
-    phone: '+1-555-0199',
+    phone: '+1-202-555-0199',
     diagnosis: 'Atrial fibrillation (I48.91)',
     notes: 'Apixaban 5 mg twice daily; last INR n/a',
     insuranceId: 'MBR-7730-1184',
@@ -71,7 +71,7 @@ export const PATIENTS: Readonly<Record<string, Readonly<Record<string, string>>>
   'p-3': {
     name: 'Mary Major',
     birthDate: '1991-07-30',
-    phone: '+1-555-0142',
+    phone: '+1-202-555-0142',
     diagnosis: 'Mild persistent asthma (J45.30)',
     notes: 'Budesonide inhaler; spirometry due',
     insuranceId: 'MBR-2208-5531',
@@ -79,7 +79,7 @@ export const PATIENTS: Readonly<Record<string, Readonly<Record<string, string>>>
   'p-4': {
     name: 'Richard Miles',
     birthDate: '1947-01-19',
-    phone: '+1-555-0177',
+    phone: '+1-202-555-0177',
     diagnosis: 'Essential hypertension (I10)',
     notes: 'Lisinopril 10 mg daily; BP 138/86',
     insuranceId: 'MBR-6615-0407',

@@ -4,49 +4,20 @@
  * grant meets its `audit:emergency-access` obligation with a `BTG` record, written before the data
  * leaves; and when the audit log cannot be written, the read fails closed (503, no data).
  */
-import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import type { AuditEvent } from '@safeguards/audit-log'
 import { manualClock } from '@safeguards/core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RunningClinic, startClinic } from '../src/clinic.js'
-import { client, signIn } from '../src/demo.js'
+import { describe, expect, it } from 'vitest'
+import { signIn } from '../src/demo.js'
+import { failableClinic } from './audit-helpers.js'
 import { nurseEmergencyRequest } from './requests.js'
 
 const clock = manualClock(Date.UTC(2026, 10, 22, 9, 0, 0))
-let clinic: RunningClinic
-let call: ReturnType<typeof client>
-let failing = false
-
-beforeAll(async () => {
-  clinic = await startClinic({
-    clock,
-    demo: { advance: (ms) => clock.advance(ms) },
-    wrapAuditLog: (log) => ({
-      append: (e) => (failing ? Promise.reject(new Error('audit store unavailable')) : log.append(e)),
-    }),
-  })
-  call = client(clinic.url)
-})
-afterAll(async () => {
-  failing = false
-  await clinic?.stop()
-})
-
-const records = (): AuditEvent[] => {
-  const dir = join(clinic.paths.audit, 'segments')
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.jsonl'))
-    .sort()
-    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean))
-    .map((l) => (JSON.parse(l) as { event: AuditEvent }).event)
-}
+const t = failableClinic(clock)
 
 describe('access records', () => {
   it('records a chart read as a FHIR rest read by the clinic, the patient pseudonymised', async () => {
-    const nurse = await signIn(clinic, 'nora.nurse')
-    expect((await call('GET', '/api/patients/p-1/clinical', nurse)).status).toBe(200)
-    const read = records().at(-1)!
+    const nurse = await signIn(t.clinic, 'nora.nurse')
+    expect((await t.call('GET', '/api/patients/p-1/clinical', nurse)).status).toBe(200)
+    const read = t.records().at(-1)!
     expect(read).toMatchObject({
       type: 'rest',
       subtype: ['read'],
@@ -63,13 +34,13 @@ describe('access records', () => {
   })
 
   it('an emergency read writes a BTG record before the data leaves, and fails closed without it', async () => {
-    const nurse = await signIn(clinic, 'nora.nurse')
-    const grant = await call('POST', '/api/emergency-access', nurse, nurseEmergencyRequest)
+    const nurse = await signIn(t.clinic, 'nora.nurse')
+    const grant = await t.call('POST', '/api/emergency-access', nurse, nurseEmergencyRequest)
     expect(grant.status).toBe(200)
     const headers = { 'x-emergency-access': grant.body.id as string }
-    const ok = await call('GET', '/api/patients/p-2/clinical', nurse, undefined, headers)
+    const ok = await t.call('GET', '/api/patients/p-2/clinical', nurse, undefined, headers)
     expect(ok.status).toBe(200)
-    const used = records().filter((r) => r.details?.event === 'access.emergency.used')
+    const used = t.records().filter((r) => r.details?.event === 'access.emergency.used')
     // rbac's record of the decision (isolated) and the clinic's record of the access (critical).
     expect(used.map((r) => r.details?.emitter).sort()).toEqual(['@safeguards/rbac', 'clinic-api'])
     expect(used.find((r) => r.details?.emitter === 'clinic-api')).toMatchObject({
@@ -81,26 +52,29 @@ describe('access records', () => {
       details: { grantId: grant.body.id },
     })
 
-    const before = records().length
-    failing = true
+    const before = t.records().length
+    t.failing = true
     try {
-      const refused = await call('GET', '/api/patients/p-2/clinical', nurse, undefined, headers)
+      const refused = await t.call('GET', '/api/patients/p-2/clinical', nurse, undefined, headers)
       expect(refused.status).toBe(503)
       expect(refused.body).toEqual({ error: 'audit_unavailable' })
       expect(JSON.stringify(refused.body)).not.toContain('I48.91')
     } finally {
-      failing = false
+      t.failing = false
     }
-    expect(records().length).toBe(before)
+    expect(t.records().length).toBe(before)
   })
 
   it("records a failed sign-in with the caller's address, for a known account and for a made-up name", async () => {
-    const before = records().length
-    const wrong = await call('POST', '/login', null, { username: 'nora.nurse', password: 'wrong' })
-    const unknown = await call('POST', '/login', null, { username: 'no.such.user', password: 'Winter2026!' })
-    const empty = await call('POST', '/login', null, { password: 'x' })
+    const before = t.records().length
+    const wrong = await t.call('POST', '/login', null, { username: 'nora.nurse', password: 'wrong' })
+    const unknown = await t.call('POST', '/login', null, {
+      username: 'no.such.user',
+      password: 'Winter2026!',
+    })
+    const empty = await t.call('POST', '/login', null, { password: 'x' })
     expect([wrong.status, unknown.status, empty.status]).toEqual([401, 401, 401])
-    const failed = records().slice(before)
+    const failed = t.records().slice(before)
     expect(failed).toHaveLength(3)
     const signIn = { type: '110114', subtype: ['110122'], action: 'E', outcome: 4 }
     const network = { address: '127.0.0.1', type: '2' } // the TCP peer: the test calls over loopback
@@ -116,7 +90,7 @@ describe('access records', () => {
     expect(new Set(who).size).toBe(2) // distinct names stay distinct accounts
     expect(JSON.stringify(failed)).not.toMatch(/no\.such\.user|Winter2026/)
     // The same name gives the same pseudonym (a spray over the same names is counted per name).
-    await call('POST', '/login', null, { username: 'no.such.user', password: 'other' })
-    expect(records().at(-1)!.agents[0]!.who).toBe(who[0])
+    await t.call('POST', '/login', null, { username: 'no.such.user', password: 'other' })
+    expect(t.records().at(-1)!.agents[0]!.who).toBe(who[0])
   })
 })

@@ -179,7 +179,8 @@ describe('at rest', () => {
       'I48.91',
       'metformin',
       'MBR-4411-9920',
-      '+1-555-0100',
+      '+1-202-555-0100',
+      '2025550100', // the phone's digits (the blind index never holds them)
       ...Object.values(PATIENTS).flatMap((fields) => Object.values(fields)), // every seeded value
     ]
     const files = readAll(clinic.dataDir)
@@ -264,6 +265,7 @@ describe('demo entry point', () => {
     expect(out).toContain('mode: embedded')
     expect(out).toContain('walkthrough complete.')
     expect(out).toContain('reason no_matching_allow')
+    expect(out).toMatch(/front desk searches "\(202\) 555-0100": HTTP 200, patients \["p-1"\]/)
     expect(out).toContain('verify the copy: ok=false')
     expect(out).toContain('alert codes {"E_MISSING":1}')
     expectNightInDemo(out) // the monitor's findings, the proofs checked offline

@@ -26,6 +26,8 @@ export interface AdminDeps {
   readonly paths: { readonly records: string; readonly backups: string }
   readonly backupSigning: NonNullable<CreateBagOptions['signingKey']>
   readonly backupPublic: NonNullable<VerifyOptions['publicKeys']>
+  /** Rewraps the blind-index root key under the new primary KEK (before the old one is retired). */
+  readonly rewrapIndexKey?: () => Promise<string>
 }
 
 /** Mounts `GET /api/audit/verify`, `POST /api/admin/keys/rotate` and the backup routes. */
@@ -44,13 +46,15 @@ export function mountAdminRoutes(app: ClinicApp, s: ClinicServices, a: AdminDeps
     })
   })
 
-  // Key rotation: add and promote a new KEK version, then rewrap every field (headers only).
+  // Key rotation: add and promote a new KEK version, then rewrap every field (headers only) and
+  // the blind-index root key.
   app.post('/api/admin/keys/rotate', async (c) => {
     const d = allowed(s, c.get('user'), 'rotate', 'Key')
     if (!d.allowed) return c.json({ error: 'forbidden', reason: d.reason }, 403)
     const next = await s.keyring.addVersion()
     await s.keyring.promote(next.version)
     const rewrapped = await s.records.rewrapAll()
+    await a.rewrapIndexKey?.()
     const retired = next.version - 1
     await s.keyring.retire(retired)
     return c.json({ primary: next.keyRef, rewrapped, retiredVersion: retired })
