@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { collectOutput } from '../../../scripts/test-support/child-process.js'
 import {
   AuditCorruptionError,
   createCheckpointSigner,
@@ -20,18 +21,6 @@ function child(args: string[]): ChildProcess {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-}
-
-function collect(p: ChildProcess): Promise<{ code: number | null; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  p.stdout!.on('data', (d: Uint8Array) => {
-    out += new TextDecoder().decode(d)
-  })
-  p.stderr!.on('data', (d: Uint8Array) => {
-    err += new TextDecoder().decode(d)
-  })
-  return new Promise((res) => p.on('close', (code) => res({ code, out, err })))
 }
 
 async function keyFiles(dir: string) {
@@ -65,7 +54,7 @@ describe('reliability', () => {
     const { keyFile, keyring } = await keyFiles(base)
     const per = 60
     const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => collect(child([dir, keyFile, `p${i}`, String(per), '6']))),
+      Array.from({ length: 8 }, (_, i) => collectOutput(child([dir, keyFile, `p${i}`, String(per), '6']))),
     )
     for (const r of results) expect(r.err, r.err).toBe('')
     const acked = results.flatMap((r) =>
@@ -90,7 +79,7 @@ describe('reliability', () => {
     const dir = join(base, 'log')
     const { keyFile, keyring } = await keyFiles(base)
     const p = child([dir, keyFile, 'k', '0', '32'])
-    const done = collect(p)
+    const done = collectOutput(p)
     const acked = new Map<number, string>()
     let buf = ''
     await new Promise<void>((res) => {
