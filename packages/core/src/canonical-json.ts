@@ -242,17 +242,7 @@ class Parser {
       } else {
         out[key] = v
       }
-      this.ws()
-      const c = this.s.charCodeAt(this.i)
-      if (c === 0x2c) {
-        this.i++
-        continue
-      }
-      if (c === 0x7d) {
-        this.i++
-        return out
-      }
-      this.fail("expected ',' or '}'")
+      if (!this.more(0x7d)) return out
     }
   }
 
@@ -268,18 +258,17 @@ class Parser {
     for (;;) {
       this.ws()
       out.push(this.value(depth + 1))
-      this.ws()
-      const c = this.s.charCodeAt(this.i)
-      if (c === 0x2c) {
-        this.i++
-        continue
-      }
-      if (c === 0x5d) {
-        this.i++
-        return out
-      }
-      this.fail("expected ',' or ']'")
+      if (!this.more(0x5d)) return out
     }
+  }
+
+  /** After a member or an element: consumes ',' (true: another follows) or `close` (false). */
+  more(close: 0x5d | 0x7d): boolean {
+    this.ws()
+    const c = this.s.charCodeAt(this.i)
+    if (c !== 0x2c && c !== close) this.fail(`expected ',' or '${String.fromCharCode(close)}'`)
+    this.i++
+    return c === 0x2c
   }
 
   string(): string {

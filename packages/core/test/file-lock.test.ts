@@ -189,7 +189,7 @@ describe('file lock: many processes', () => {
           { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
         ),
       )
-      const results = await Promise.all(waiters.map(finished))
+      const results = await Promise.all(waiters.map(collectOutput))
       for (const r of results) expect([r.code, r.err]).toEqual([7, 'ERR_LOCK_TIMEOUT'])
       const err = await acquireFileLock(path, { timeoutMs: 500 }).catch((e: unknown) => e)
       expect((err as LockTimeoutError).holder?.pid).toBe(holder.pid)
@@ -227,7 +227,7 @@ describe('file lock: many processes', () => {
           String(maxDelay),
         ]),
       )
-      const results = await Promise.all(kids.map(finished))
+      const results = await Promise.all(kids.map(collectOutput))
       for (const r of results) {
         // 0 done, or killed by its own SIGKILL; never 3 (overlap) or 4 (lock lost).
         expect(r.code === 0 || r.signal === 'SIGKILL', `${r.code} ${r.signal} ${r.err}`).toBe(true)

@@ -35,26 +35,13 @@ describe('hashPassword / verifyPassword (defaults)', () => {
   })
 
   it('verifies hashes written by argon2 itself, and flags weaker ones for rehash', async () => {
-    const strong = await argon2.hash('pw-1234567890', {
-      type: argon2.argon2id,
-      memoryCost: 19456,
-      timeCost: 3,
-      parallelism: 1,
-    })
+    const hash = (type: 0 | 1 | 2, memoryCost: number, timeCost: number) =>
+      argon2.hash('pw-1234567890', { type, memoryCost, timeCost, parallelism: 1 })
+    const strong = await hash(argon2.argon2id, 19456, 3)
     expect(await verifyPassword(strong, 'pw-1234567890')).toEqual({ valid: true, needsRehash: false })
-    const weak = await argon2.hash('pw-1234567890', {
-      type: argon2.argon2id,
-      memoryCost: 4096,
-      timeCost: 2,
-      parallelism: 1,
-    })
+    const weak = await hash(argon2.argon2id, 4096, 2)
     expect(await verifyPassword(weak, 'pw-1234567890')).toEqual({ valid: true, needsRehash: true })
-    const argon2i = await argon2.hash('pw-1234567890', {
-      type: argon2.argon2i,
-      memoryCost: 19456,
-      timeCost: 2,
-      parallelism: 1,
-    })
+    const argon2i = await hash(argon2.argon2i, 19456, 2)
     expect(await verifyPassword(argon2i, 'pw-1234567890')).toEqual({ valid: true, needsRehash: true })
     expect(await verifyPassword(argon2i, 'nope')).toEqual({ valid: false, needsRehash: false })
   })
