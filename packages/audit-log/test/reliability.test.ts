@@ -47,6 +47,18 @@ function storedRecords(dir: string): { seq: number; requestId: string }[] {
   return out
 }
 
+/** A log of `n` events in a fresh directory, closed; its directory and its only segment file. */
+async function firstSegment(n: number): Promise<{ dir: string; seg: string }> {
+  const dir = tempDir()
+  const log = await openAuditLog({
+    store: await openFileStore({ dir, stream: 's' }),
+    checkpointEvery: { ms: 0 },
+  })
+  for (let i = 0; i < n; i++) await log.append(event(i))
+  await log.close()
+  return { dir, seg: join(dir, 'segments', `${'0'.repeat(20)}.jsonl`) }
+}
+
 describe('reliability', () => {
   it('eight processes append to one file log: contiguous, no fork, verifies', async () => {
     const base = tempDir()
@@ -114,14 +126,7 @@ describe('reliability', () => {
   }, 120_000)
 
   it('cuts a torn tail, records a recovery record, and verifies', async () => {
-    const dir = tempDir()
-    const log = await openAuditLog({
-      store: await openFileStore({ dir, stream: 's' }),
-      checkpointEvery: { ms: 0 },
-    })
-    for (let i = 0; i < 5; i++) await log.append(event(i))
-    await log.close()
-    const seg = join(dir, 'segments', `${'0'.repeat(20)}.jsonl`)
+    const { dir, seg } = await firstSegment(5)
     appendFileSync(seg, '{"event":{"action":"R","agen')
     const torn = await verifyEveryWay(await openFileStore({ dir, readOnly: true }))
     expect(torn.ok).toBe(true)
@@ -141,14 +146,7 @@ describe('reliability', () => {
   })
 
   it('fails closed on a complete but altered last line', async () => {
-    const dir = tempDir()
-    const log = await openAuditLog({
-      store: await openFileStore({ dir, stream: 's' }),
-      checkpointEvery: { ms: 0 },
-    })
-    for (let i = 0; i < 3; i++) await log.append(event(i))
-    await log.close()
-    const seg = join(dir, 'segments', `${'0'.repeat(20)}.jsonl`)
+    const { dir, seg } = await firstSegment(3)
     const text = readFileSync(seg, 'utf8')
     writeFileSync(
       seg,
