@@ -76,19 +76,7 @@ function rawKey(
 
 /** A key generated with the same attributes as the provider's own versions. */
 function rawKeyLikeOurs(p: pkcs11js.PKCS11, s: Buffer, label: string, id: number[]): Buffer {
-  return p.C_GenerateKey(s, { mechanism: k.CKM_AES_KEY_GEN }, [
-    { type: k.CKA_CLASS, value: k.CKO_SECRET_KEY },
-    { type: k.CKA_KEY_TYPE, value: k.CKK_AES },
-    { type: k.CKA_VALUE_LEN, value: 32 },
-    { type: k.CKA_TOKEN, value: true },
-    { type: k.CKA_PRIVATE, value: true },
-    { type: k.CKA_SENSITIVE, value: true },
-    { type: k.CKA_EXTRACTABLE, value: false },
-    { type: k.CKA_ENCRYPT, value: true },
-    { type: k.CKA_DECRYPT, value: true },
-    { type: k.CKA_LABEL, value: label },
-    { type: k.CKA_ID, value: Buffer.from(id) },
-  ])
+  return rawKey(p, s, label, id, { sensitive: true, extractable: false })
 }
 
 const rv = (fn: () => unknown): string => {
