@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll } from 'vitest'
 
 /** One request the receiver took. */
 export interface Received {
@@ -24,9 +25,10 @@ export interface WebhookReceiver {
 }
 
 /** Starts a receiver on a free port of 127.0.0.1. */
-export async function startWebhookReceiver(): Promise<WebhookReceiver> {
-  const received: Received[] = []
-  const answers: number[] = []
+export async function startWebhookReceiver(
+  received: Received[] = [],
+  answers: number[] = [],
+): Promise<WebhookReceiver> {
   const server = createServer((req, res) => {
     let body = ''
     req.on('data', (c: Uint8Array) => {
@@ -47,4 +49,19 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     answers,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
+}
+
+/**
+ * A receiver for the whole test file: started before its tests, closed after them. `received` and
+ * `answers` are the same arrays throughout; `url(path)` works once the tests run.
+ */
+export function useWebhookReceiver(): { received: Received[]; answers: number[]; url(path: string): string } {
+  const received: Received[] = []
+  const answers: number[] = []
+  let receiver: WebhookReceiver | undefined
+  beforeAll(async () => {
+    receiver = await startWebhookReceiver(received, answers)
+  })
+  afterAll(() => receiver?.close())
+  return { received, answers, url: (path) => `${receiver?.base}${path}` }
 }

@@ -1,9 +1,9 @@
 import { type AuditLog, openAuditLog, verifyLog } from '@safeguards/audit-log'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openPostgresStore, type PostgresAuditStore } from '../src/index.js'
+import { describe, expect, it } from 'vitest'
+import type { PostgresAuditStore } from '../src/index.js'
 import { walkChain } from './chain.js'
 import { fixture, runChild } from './child.js'
-import { DATABASE_URL, freshSchema, pgAvailable, type TestDb } from './pg-harness.js'
+import { DATABASE_URL, openTestStore, pgAvailable, type TestDb, useFreshSchema } from './pg-harness.js'
 import { event } from './records.js'
 import { runWriter } from './writer.js'
 
@@ -19,26 +19,13 @@ async function noFork(db: TestDb, stream: string, n: number): Promise<void> {
 }
 
 describe.skipIf(!pgAvailable)('many writers on one stream that starts empty', () => {
-  let db: TestDb
-  beforeAll(async () => {
-    db = await freshSchema()
-  })
-  afterAll(async () => {
-    await db?.drop()
-  })
+  const db = useFreshSchema()
 
   it('50 connections, each its own audit log, appending concurrently: all present, contiguous, no fork, verify passes', async () => {
     const writers = 50
     const perWriter = 12
     const stores: PostgresAuditStore[] = await Promise.all(
-      Array.from({ length: writers }, () =>
-        openPostgresStore({
-          connectionString: DATABASE_URL,
-          schema: db.schema,
-          stream: 'fifty',
-          maxConnections: 1,
-        }),
-      ),
+      Array.from({ length: writers }, () => openTestStore(db, { stream: 'fifty', maxConnections: 1 })),
     )
     try {
       expect((await stores[0]!.head()).size).toBe(0)
@@ -78,14 +65,7 @@ describe.skipIf(!pgAvailable)('many writers on one stream that starts empty', ()
 
   it('50 connections driving the store interface directly (conditional appends, catch-up on conflict)', async () => {
     const stores: PostgresAuditStore[] = await Promise.all(
-      Array.from({ length: 50 }, () =>
-        openPostgresStore({
-          connectionString: DATABASE_URL,
-          schema: db.schema,
-          stream: 'raw',
-          maxConnections: 1,
-        }),
-      ),
+      Array.from({ length: 50 }, () => openTestStore(db, { stream: 'raw', maxConnections: 1 })),
     )
     try {
       const results = await Promise.all(stores.map((s, i) => runWriter(s, `r${i}`, 4)))
@@ -111,7 +91,7 @@ describe.skipIf(!pgAvailable)('many writers on one stream that starts empty', ()
     const results = await Promise.all(Array.from({ length: processes }, (_, i) => run(i)))
     const seqs = results.flatMap((r) => r.seqs)
     expect(new Set(seqs).size).toBe(processes * perProcess)
-    const store = await openPostgresStore({ pool: db.admin, schema: db.schema, stream: 'procs' })
+    const store = await openTestStore(db, { pool: db.admin, stream: 'procs' })
     const { size, requestIds } = await walkChain(store)
     expect(size).toBe(processes * perProcess)
     const want = Array.from({ length: processes }, (_, p) =>

@@ -1,22 +1,16 @@
 import { ZERO_HASH } from '@safeguards/audit-log'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { AuditPgMigrationError, migrate, openPostgresStore, SCHEMA_VERSION } from '../src/index.js'
 import { migrateTo } from '../src/migrations.js'
-import { freshSchema, pgAvailable, type TestDb, urlFor } from './pg-harness.js'
+import { freshSchema, pgAvailable, urlFor, useFreshSchema } from './pg-harness.js'
 import { buildRecords } from './records.js'
 
 const EVENT =
   '{"action":"R","agents":[{"requestor":true,"who":"user-9"}],"outcome":0,"patient":"patient-7","source":{"observer":"clinic-api"},"type":"rest"}'
 
 describe.skipIf(!pgAvailable)('migrate', () => {
-  let db: TestDb
-  beforeAll(async () => {
-    db = await freshSchema({ migrateIt: false })
-  })
-  afterAll(async () => {
-    await db?.drop()
-  })
+  const db = useFreshSchema({ migrateIt: false })
 
   it('creates the schema once, records it, and is idempotent under concurrency', async () => {
     const results = await Promise.all([1, 2, 3].map(() => migrate(db.admin, { schema: db.schema })))

@@ -8,7 +8,13 @@
  */
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { migrate } from '../src/index.js'
+import { afterAll, beforeAll } from 'vitest'
+import {
+  migrate,
+  openPostgresStore,
+  type PostgresAuditStore,
+  type PostgresStoreOptions,
+} from '../src/index.js'
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
@@ -88,4 +94,27 @@ export async function freshSchema(options: { migrateIt?: boolean } = {}): Promis
       await admin.end()
     },
   }
+}
+
+/**
+ * A fresh schema for the enclosing `describe`: made before its tests (see {@link freshSchema}) and
+ * dropped after them. The object is filled in by the `beforeAll` hook.
+ */
+export function useFreshSchema(options: { migrateIt?: boolean } = {}): TestDb {
+  const db = {} as TestDb
+  beforeAll(async () => {
+    Object.assign(db, await freshSchema(options))
+  })
+  afterAll(async () => {
+    await db.drop?.()
+  })
+  return db
+}
+
+/** `openPostgresStore` on the test's schema, with a pool of its own on DATABASE_URL unless `pool` is given. */
+export function openTestStore(
+  db: TestDb,
+  options: Omit<PostgresStoreOptions, 'schema'>,
+): Promise<PostgresAuditStore> {
+  return openPostgresStore({ connectionString: DATABASE_URL, ...options, schema: db.schema })
 }

@@ -11,12 +11,12 @@ import {
   verifyLog,
   ZERO_HASH,
 } from '@safeguards/audit-log'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { appendMix, expectQueriesMatchScan, mixedEvent } from '../../audit-log/test/query-conformance.js'
-import { migrate, openPostgresStore } from '../src/index.js'
+import { migrate } from '../src/index.js'
 import { migrateTo } from '../src/migrations.js'
 import { fixture, runChild } from './child.js'
-import { DATABASE_URL, freshSchema, pgAvailable, type TestDb } from './pg-harness.js'
+import { DATABASE_URL, openTestStore, pgAvailable, type TestDb, useFreshSchema } from './pg-harness.js'
 import { buildRecords, headAfter } from './records.js'
 
 type Key = [kind: string, value: string, seq: number]
@@ -77,23 +77,11 @@ async function expectKeysExact(db: TestDb, stream: string, records: number): Pro
 }
 
 describe.skipIf(!pgAvailable)('queries on the PostgreSQL store', () => {
-  let db: TestDb
-  beforeAll(async () => {
-    db = await freshSchema()
-  })
-  afterAll(async () => {
-    await db?.drop()
-  })
+  const db = useFreshSchema()
 
   it('answers every conformance query through the key table exactly as a scan, in pages', async () => {
     // readBatch 7: the index answers in many keyset pages, so paging is exercised.
-    const store = await openPostgresStore({
-      connectionString: DATABASE_URL,
-      schema: db.schema,
-      stream: 'mix',
-      maxConnections: 2,
-      readBatch: 7,
-    })
+    const store = await openTestStore(db, { stream: 'mix', maxConnections: 2, readBatch: 7 })
     const log = await openAuditLog({ store, closeStore: false, maxBatch: 50 })
     await appendMix(log, 600)
     await log.close()
@@ -123,12 +111,7 @@ describe.skipIf(!pgAvailable)('queries on the PostgreSQL store', () => {
   })
 
   it('verify --deep checks the key table against the records: a key removed or forged is INDEX_MISMATCH', async () => {
-    const store = await openPostgresStore({
-      connectionString: DATABASE_URL,
-      schema: db.schema,
-      stream: 'deep',
-      readBatch: 16,
-    })
+    const store = await openTestStore(db, { stream: 'deep', readBatch: 16 })
     const log = await openAuditLog({ store, closeStore: false })
     await appendMix(log, 120)
     await log.close()
@@ -178,11 +161,7 @@ describe.skipIf(!pgAvailable)('queries on the PostgreSQL store', () => {
   })
 
   it('a failed append leaves no key rows (the keys are written in its transaction)', async () => {
-    const store = await openPostgresStore({
-      connectionString: DATABASE_URL,
-      schema: db.schema,
-      stream: 'fail',
-    })
+    const store = await openTestStore(db, { stream: 'fail' })
     try {
       const good = buildRecords('fail', { size: 0, hash: ZERO_HASH }, 3, 'ok', mixedEvent)
       await store.append({ size: 0, hash: ZERO_HASH }, good)
@@ -210,11 +189,7 @@ describe.skipIf(!pgAvailable)('queries on the PostgreSQL store', () => {
     const args = (from: number) => [DATABASE_URL, db.schema, 'two', String(from), '300']
     await Promise.all([runChild('writer A', script, args(0)), runChild('writer B', script, args(300))])
     await expectKeysExact(db, 'two', 600)
-    const store = await openPostgresStore({
-      connectionString: DATABASE_URL,
-      schema: db.schema,
-      stream: 'two',
-    })
+    const store = await openTestStore(db, { stream: 'two' })
     try {
       await expectQueriesMatchScan(store)
     } finally {
@@ -224,13 +199,7 @@ describe.skipIf(!pgAvailable)('queries on the PostgreSQL store', () => {
 })
 
 describe.skipIf(!pgAvailable)('migrating a version 3 schema that holds records', () => {
-  let db: TestDb
-  beforeAll(async () => {
-    db = await freshSchema({ migrateIt: false })
-  })
-  afterAll(async () => {
-    await db?.drop()
-  })
+  const db = useFreshSchema({ migrateIt: false })
 
   it('keys every existing record, and queries then equal the scan', async () => {
     expect(await migrateTo(db.admin, db.schema, 3)).toMatchObject({ version: 3 })
@@ -247,11 +216,7 @@ describe.skipIf(!pgAvailable)('migrating a version 3 schema that holds records',
     expect(await migrate(db.admin, { schema: db.schema })).toMatchObject({ applied: [4, 5], version: 5 })
     await expectKeysExact(db, 'old', 400)
     await expectKeysExact(db, 'other', 400)
-    const store = await openPostgresStore({
-      connectionString: DATABASE_URL,
-      schema: db.schema,
-      stream: 'old',
-    })
+    const store = await openTestStore(db, { stream: 'old' })
     try {
       expect(await expectQueriesMatchScan(store)).toBeGreaterThan(10)
       // appends after the migration are keyed by the trigger

@@ -7,22 +7,16 @@ import {
   ZERO_HASH,
 } from '@safeguards/audit-log'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { AuditPgMigrationError, AuditPgStoreError, openPostgresStore } from '../src/index.js'
-import { DATABASE_URL, freshSchema, pgAvailable, type TestDb, uniqueName } from './pg-harness.js'
+import { DATABASE_URL, openTestStore, pgAvailable, uniqueName, useFreshSchema } from './pg-harness.js'
 import { buildRecords, event, headAfter, leafHash } from './records.js'
 
 describe.skipIf(!pgAvailable)('openPostgresStore: the AuditStore contract', () => {
-  let db: TestDb
-  beforeAll(async () => {
-    db = await freshSchema()
-  })
-  afterAll(async () => {
-    await db?.drop()
-  })
+  const db = useFreshSchema()
 
   it('starts empty, appends atomically, reads back the exact bytes', async () => {
-    const store = await openPostgresStore({ pool: db.admin, schema: db.schema, stream: 'ehr-prod' })
+    const store = await openTestStore(db, { pool: db.admin, stream: 'ehr-prod' })
     const empty = await store.head()
     expect(empty).toEqual({ size: 0, hash: ZERO_HASH })
     const batch = buildRecords('ehr-prod', empty, 5)
@@ -48,12 +42,7 @@ describe.skipIf(!pgAvailable)('openPostgresStore: the AuditStore contract', () =
   })
 
   it('reads in pages and honours an abort signal', async () => {
-    const store = await openPostgresStore({
-      pool: db.admin,
-      schema: db.schema,
-      stream: 'paged',
-      readBatch: 3,
-    })
+    const store = await openTestStore(db, { pool: db.admin, stream: 'paged', readBatch: 3 })
     const head0 = await store.head()
     const head = await store.append(head0, buildRecords('paged', head0, 10))
     const seqs: number[] = []
@@ -81,12 +70,7 @@ describe.skipIf(!pgAvailable)('openPostgresStore: the AuditStore contract', () =
   })
 
   it('orders numerically across digit boundaries (9 < 10 < 100)', async () => {
-    const store = await openPostgresStore({
-      pool: db.admin,
-      schema: db.schema,
-      stream: 'digits',
-      readBatch: 7,
-    })
+    const store = await openTestStore(db, { pool: db.admin, stream: 'digits', readBatch: 7 })
     let head = await store.head()
     for (const n of [9, 1, 90, 5]) head = await store.append(head, buildRecords('digits', head, n))
     expect(head.size).toBe(105)
@@ -103,12 +87,8 @@ describe.skipIf(!pgAvailable)('openPostgresStore: the AuditStore contract', () =
   })
 
   it('refuses a stale head with AuditConflictError and writes nothing', async () => {
-    const a = await openPostgresStore({ pool: db.admin, schema: db.schema, stream: 'conflict' })
-    const b = await openPostgresStore({
-      connectionString: DATABASE_URL,
-      schema: db.schema,
-      stream: 'conflict',
-    })
+    const a = await openTestStore(db, { pool: db.admin, stream: 'conflict' })
+    const b = await openTestStore(db, { stream: 'conflict' })
     const h0 = await a.head()
     const h1 = await a.append(h0, buildRecords('conflict', h0, 2, 'a'))
     const stale = buildRecords('conflict', h0, 1, 'b')
@@ -132,7 +112,7 @@ describe.skipIf(!pgAvailable)('openPostgresStore: the AuditStore contract', () =
   })
 
   it('builds server-side exactly the records the log builds, and the log refuses a store that builds others', async () => {
-    const store = await openPostgresStore({ pool: db.admin, schema: db.schema, stream: 'built' })
+    const store = await openTestStore(db, { pool: db.admin, stream: 'built' })
     // through the log (server-built): every stored record is the one the log would have written
     const log = await openAuditLog({
       store,
@@ -168,7 +148,7 @@ describe.skipIf(!pgAvailable)('openPostgresStore: the AuditStore contract', () =
   })
 
   it('rejects malformed appends before touching the database', async () => {
-    const store = await openPostgresStore({ pool: db.admin, schema: db.schema, stream: 'misuse' })
+    const store = await openTestStore(db, { pool: db.admin, stream: 'misuse' })
     const h0 = await store.head()
     const [r0, r1] = buildRecords('misuse', h0, 2)
     await expect(store.append(h0, [r1!])).rejects.toBeInstanceOf(RangeError) // wrong seq
@@ -189,7 +169,7 @@ describe.skipIf(!pgAvailable)('openPostgresStore: the AuditStore contract', () =
   })
 
   it('stores checkpoints conditionally, in order, never shrinking', async () => {
-    const store = await openPostgresStore({ pool: db.admin, schema: db.schema, stream: 'ckpt' })
+    const store = await openTestStore(db, { pool: db.admin, stream: 'ckpt' })
     expect(await store.checkpointHead()).toEqual({ count: 0, latest: null })
     await store.appendCheckpoint(0, { size: 0, jws: '{"payload":"a"}' })
     await store.appendCheckpoint(1, { size: 10, jws: '{"payload":"b"}' })
@@ -213,9 +193,7 @@ describe.skipIf(!pgAvailable)('openPostgresStore: the AuditStore contract', () =
     await expect(
       openPostgresStore({ pool: db.admin, schema: uniqueName('sg_alp_none'), stream: 's' }),
     ).rejects.toBeInstanceOf(AuditPgMigrationError)
-    await expect(
-      openPostgresStore({ pool: db.admin, schema: db.schema, stream: '-bad' }),
-    ).rejects.toBeInstanceOf(RangeError)
+    await expect(openTestStore(db, { pool: db.admin, stream: '-bad' })).rejects.toBeInstanceOf(RangeError)
     await expect(openPostgresStore({ schema: db.schema, stream: 's' })).rejects.toBeInstanceOf(TypeError)
     const lazy = new pg.Pool({ connectionString: DATABASE_URL, max: 1, options: '-c synchronous_commit=off' })
     await expect(openPostgresStore({ pool: lazy, schema: db.schema, stream: 's' })).rejects.toThrow(
@@ -225,15 +203,10 @@ describe.skipIf(!pgAvailable)('openPostgresStore: the AuditStore contract', () =
   })
 
   it('read-only stores never write and refuse unknown streams', async () => {
-    const writer = await openPostgresStore({ pool: db.admin, schema: db.schema, stream: 'ro' })
+    const writer = await openTestStore(db, { pool: db.admin, stream: 'ro' })
     const h0 = await writer.head()
     const h1 = await writer.append(h0, buildRecords('ro', h0, 2))
-    const reader = await openPostgresStore({
-      pool: db.admin,
-      schema: db.schema,
-      stream: 'ro',
-      readOnly: true,
-    })
+    const reader = await openTestStore(db, { pool: db.admin, stream: 'ro', readOnly: true })
     expect(await reader.head()).toEqual(h1)
     await expect(reader.append(h1, buildRecords('ro', h1, 1))).rejects.toMatchObject({
       code: 'ERR_AUDIT_STORE',
@@ -241,24 +214,23 @@ describe.skipIf(!pgAvailable)('openPostgresStore: the AuditStore contract', () =
     await expect(reader.appendCheckpoint(0, { size: 2, jws: '{}' })).rejects.toMatchObject({
       code: 'ERR_AUDIT_STORE',
     })
-    await expect(
-      openPostgresStore({ pool: db.admin, schema: db.schema, stream: 'ro-missing', readOnly: true }),
-    ).rejects.toThrow(/does not exist/)
+    await expect(openTestStore(db, { pool: db.admin, stream: 'ro-missing', readOnly: true })).rejects.toThrow(
+      /does not exist/,
+    )
     const { rowCount } = await db.admin.query(
       `SELECT 1 FROM "${db.schema}".audit_stream WHERE stream = 'ro-missing'`,
     )
     expect(rowCount).toBe(0)
     await expect(
-      openPostgresStore({ pool: db.admin, schema: db.schema, stream: 'ro', readOnly: true, migrate: true }),
+      openTestStore(db, { pool: db.admin, stream: 'ro', readOnly: true, migrate: true }),
     ).rejects.toBeInstanceOf(TypeError)
     await reader.close()
     await writer.close()
   })
 
   it('reports an unreachable server by its error code, without the connection string', async () => {
-    const err = await openPostgresStore({
+    const err = await openTestStore(db, {
       connectionString: 'postgres://u:hunter2@127.0.0.1:1/none',
-      schema: db.schema,
       stream: 's',
       connectTimeoutMs: 2000,
     }).catch((e: unknown) => e)

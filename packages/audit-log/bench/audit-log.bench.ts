@@ -33,6 +33,10 @@ import { event } from './events.ts'
 import { memoryRate, rawFileRate } from './sha-rates.ts'
 
 const dirs: string[] = []
+/** Removes the directories the measurements made. */
+function removeDirs(): void {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+}
 function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'sg-audit-bench-'))
   dirs.push(d)
@@ -369,9 +373,7 @@ const scenarios: Scenario[] = [
     ours: { name: '@safeguards/audit-log file store (fdatasync)', measure: () => measureOurs('fsync') },
     anchor: { name: 'pino to a file, no fsync', measure: measurePino },
     target: { ratio: 0.25, value: 50_000, text: '≥ 50k/s and ≥ 0.25× pino' },
-    teardown: () => {
-      for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-    },
+    teardown: removeDirs,
   },
   {
     name: 'append, file store, durable group commit, 1024 concurrent appenders (more events in flight)',
@@ -382,9 +384,7 @@ const scenarios: Scenario[] = [
     },
     anchor: { name: 'pino to a file, no fsync', measure: measurePino },
     target: { text: 'reported only (not the issue workload: shows the in-flight ÷ commit bound)' },
-    teardown: () => {
-      for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-    },
+    teardown: removeDirs,
   },
   {
     name: 'append, file store WITHOUT fsync (CPU side only), 64 concurrent appenders',
@@ -395,9 +395,7 @@ const scenarios: Scenario[] = [
     },
     anchor: { name: 'pino to a file, no fsync', measure: measurePino },
     target: { text: 'reported only (shows the fsync share)' },
-    teardown: () => {
-      for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-    },
+    teardown: removeDirs,
   },
   {
     name: 'append, file store, durable group commit, 64 concurrent appenders: index upkeep on vs off',
@@ -409,9 +407,7 @@ const scenarios: Scenario[] = [
     anchor: { name: 'file store with index: false', measure: () => measureOurs('fsync', APPENDERS, false) },
     rounds: 7,
     target: { ratio: 0.9, text: '≥ 0.9× without the index (upkeep ≤ 10%)' },
-    teardown: () => {
-      for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-    },
+    teardown: removeDirs,
   },
   {
     name: 'append, file store WITHOUT fsync (CPU side only), 64 concurrent appenders: index upkeep on vs off',
@@ -423,9 +419,7 @@ const scenarios: Scenario[] = [
     anchor: { name: 'file store with index: false', measure: () => measureOurs('none', APPENDERS, false) },
     rounds: 5,
     target: { text: "reported only (the upkeep's CPU share, which fsync hides)" },
-    teardown: () => {
-      for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-    },
+    teardown: removeDirs,
   },
   verifyCase('one thread', '@safeguards/audit-log verifyLog (workers: 0)', 0),
   verifyCase('worker threads (the default)', "@safeguards/audit-log verifyLog (workers: 'auto')", 'auto'),
@@ -438,9 +432,7 @@ const scenarios: Scenario[] = [
       measure: async () => ({ value: noShaNi!.raw }),
     },
     target: { text: "reported (hardware like the issue author's: ~330 MB/s SHA-256)" },
-    teardown: () => {
-      for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-    },
+    teardown: removeDirs,
   },
   {
     name: 'inclusion proof, one record of a 1,000,000-record log (produce + check)',

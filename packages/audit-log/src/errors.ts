@@ -37,6 +37,28 @@ function at(path: string): string {
 }
 
 /**
+ * The base of this package's coded errors (not exported): it holds the {@link ErrorCategory} of
+ * each code, so that each class declares its code only.
+ *
+ * @internal
+ */
+class AuditCodedError<C extends AuditErrorCode> extends CodedError<C> {
+  static override readonly categories: Readonly<Record<AuditErrorCode, ErrorCategory>> = {
+    ERR_AUDIT_INVALID_EVENT: 'invalid-argument',
+    ERR_AUDIT_NON_CANONICAL: 'invalid-input',
+    ERR_AUDIT_CONFLICT: 'conflict',
+    ERR_AUDIT_CORRUPT: 'integrity',
+    ERR_AUDIT_STORE: 'io',
+    ERR_AUDIT_LOCK_TIMEOUT: 'unavailable',
+    ERR_AUDIT_CLOSED: 'conflict',
+    ERR_AUDIT_KEY: 'invalid-argument',
+    ERR_AUDIT_CHECKPOINT: 'integrity',
+    ERR_AUDIT_UNKNOWN_KEY: 'integrity',
+    ERR_AUDIT_CHECKPOINT_SIGNATURE: 'integrity',
+  }
+}
+
+/**
  * An event lacks a required field, has a field of the wrong type, an unknown field, or a string
  * that is not identifier-shaped (free text is refused so PHI stays out of the log).
  *
@@ -45,7 +67,7 @@ function at(path: string): string {
  * await log.append({ type: 'rest' }) // throws AuditEventError: "agents" is required
  * ```
  */
-export class AuditEventError extends CodedError<'ERR_AUDIT_INVALID_EVENT'> {
+export class AuditEventError extends AuditCodedError<'ERR_AUDIT_INVALID_EVENT'> {
   static override readonly code = 'ERR_AUDIT_INVALID_EVENT'
   /** RFC 6901 JSON Pointer of the offending field inside the event. */
   readonly path: string
@@ -65,9 +87,8 @@ export class AuditEventError extends CodedError<'ERR_AUDIT_INVALID_EVENT'> {
  * await log.append('{"type":"rest","type":"login"}') // throws NonCanonicalInputError
  * ```
  */
-export class NonCanonicalInputError extends CodedError<'ERR_AUDIT_NON_CANONICAL'> {
+export class NonCanonicalInputError extends AuditCodedError<'ERR_AUDIT_NON_CANONICAL'> {
   static override readonly code = 'ERR_AUDIT_NON_CANONICAL'
-  static override readonly category: ErrorCategory = 'invalid-input'
   /** RFC 6901 JSON Pointer (object input) or `@<offset>` (JSON text) of the problem. */
   readonly path: string
   /** @param message - the rule broken; @param path - where. */
@@ -89,9 +110,8 @@ export class NonCanonicalInputError extends CodedError<'ERR_AUDIT_NON_CANONICAL'
  * }
  * ```
  */
-export class AuditConflictError extends CodedError<'ERR_AUDIT_CONFLICT'> {
+export class AuditConflictError extends AuditCodedError<'ERR_AUDIT_CONFLICT'> {
   static override readonly code = 'ERR_AUDIT_CONFLICT'
-  static override readonly category: ErrorCategory = 'conflict'
   /** The size (next sequence number) the store actually has. */
   readonly actualSize: number
   /** @param expectedSize - what the writer assumed; @param actualSize - what the store has. */
@@ -111,9 +131,8 @@ export class AuditConflictError extends CodedError<'ERR_AUDIT_CONFLICT'> {
  * await openFileStore({ dir }) // throws AuditCorruptionError when the last line was altered
  * ```
  */
-export class AuditCorruptionError extends CodedError<'ERR_AUDIT_CORRUPT'> {
+export class AuditCorruptionError extends AuditCodedError<'ERR_AUDIT_CORRUPT'> {
   static override readonly code = 'ERR_AUDIT_CORRUPT'
-  static override readonly category: ErrorCategory = 'integrity'
   /** The sequence number where the damage was found, when known. */
   readonly seq: number | undefined
   /** @param message - what is wrong (no record contents); @param seq - where, if known. */
@@ -132,9 +151,8 @@ export class AuditCorruptionError extends CodedError<'ERR_AUDIT_CORRUPT'> {
  * await openFileStore({ dir: '/read-only' }) // throws AuditStoreError
  * ```
  */
-export class AuditStoreError extends CodedError<'ERR_AUDIT_STORE'> {
+export class AuditStoreError extends AuditCodedError<'ERR_AUDIT_STORE'> {
   static override readonly code = 'ERR_AUDIT_STORE'
-  static override readonly category: ErrorCategory = 'io'
 }
 
 /**
@@ -145,9 +163,8 @@ export class AuditStoreError extends CodedError<'ERR_AUDIT_STORE'> {
  * await openFileStore({ dir, lockTimeoutMs: 10 }) // may throw AuditLockTimeoutError under load
  * ```
  */
-export class AuditLockTimeoutError extends CodedError<'ERR_AUDIT_LOCK_TIMEOUT'> {
+export class AuditLockTimeoutError extends AuditCodedError<'ERR_AUDIT_LOCK_TIMEOUT'> {
   static override readonly code = 'ERR_AUDIT_LOCK_TIMEOUT'
-  static override readonly category: ErrorCategory = 'unavailable'
   /**
    * @param timeoutMs - how long the writer waited.
    * @param options - the cause: the `LockTimeoutError` of `@safeguards/core`, which names the holder.
@@ -175,9 +192,8 @@ function holderOf(cause: unknown): { pid: number; host: string } | undefined {
  * await log.close(); await log.append(event) // throws AuditClosedError
  * ```
  */
-export class AuditClosedError extends CodedError<'ERR_AUDIT_CLOSED'> {
+export class AuditClosedError extends AuditCodedError<'ERR_AUDIT_CLOSED'> {
   static override readonly code = 'ERR_AUDIT_CLOSED'
-  static override readonly category: ErrorCategory = 'conflict'
   constructor() {
     super('audit log is closed')
   }
@@ -192,7 +208,7 @@ export class AuditClosedError extends CodedError<'ERR_AUDIT_CLOSED'> {
  * await createKeyring([{ kid: 'a', publicJwk: rsaJwk }]) // throws AuditKeyError
  * ```
  */
-export class AuditKeyError extends CodedError<'ERR_AUDIT_KEY'> {
+export class AuditKeyError extends AuditCodedError<'ERR_AUDIT_KEY'> {
   static override readonly code = 'ERR_AUDIT_KEY'
 }
 
@@ -215,9 +231,8 @@ export type CheckpointErrorCode =
  * await keyring.verify('{"payload":"e30","protected":"e30","signature":""}') // throws CheckpointError
  * ```
  */
-export class CheckpointError extends CodedError<CheckpointErrorCode> {
+export class CheckpointError extends AuditCodedError<CheckpointErrorCode> {
   static override readonly code: CheckpointErrorCode = 'ERR_AUDIT_CHECKPOINT'
-  static override readonly category: ErrorCategory = 'integrity'
 }
 
 /**

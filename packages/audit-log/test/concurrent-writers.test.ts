@@ -15,7 +15,6 @@ import { describe, expect, it } from 'vitest'
 import {
   type AnchorSink,
   type AuditLog,
-  type AuditStore,
   type CheckpointSigner,
   createCheckpointSigner,
   createKeyring,
@@ -27,7 +26,7 @@ import {
   type Timers,
   verifyLog,
 } from '../src/index.js'
-import { event, tempDir } from './helpers.js'
+import { event, plainStore, tempDir } from './helpers.js'
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url))
 const anchorWriter = fileURLToPath(new URL('./fixtures/anchor-writer.ts', import.meta.url))
@@ -67,20 +66,13 @@ describe('a verifier running while another writer checkpoints', () => {
       await other.checkpoint()
     }
     const store = await openFileStore({ dir, readOnly: true })
-    const racingStore: AuditStore = {
-      stream: store.stream,
-      head: () => store.head(),
-      append: (expected, records) => store.append(expected, records),
-      read: (from, to, options) => store.read(from, to, options),
-      appendCheckpoint: (n, cp) => store.appendCheckpoint(n, cp),
-      checkpointHead: () => store.checkpointHead(),
+    const racingStore = plainStore(store, {
       async readCheckpoints() {
         const cps = await store.readCheckpoints()
         await move()
         return cps
       },
-      close: () => store.close(),
-    }
+    })
     const anchor = directoryAnchor(anchorDir)
     const racingAnchor: AnchorSink = {
       put: (o, c) => anchor.put(o, c),

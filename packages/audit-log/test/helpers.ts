@@ -107,3 +107,21 @@ export async function signedLog(
   await log.close()
   return { dir, key, keyring: await createKeyring([{ publicJwk: key.publicJwk }]) }
 }
+
+/**
+ * A store that forwards the methods every `AuditStore` has to `inner`, and none of its optional fast
+ * paths (no `readBatches`, no index), with `parts` replaced.
+ */
+export function plainStore(inner: AuditStore, parts: Partial<AuditStore> = {}): AuditStore {
+  return {
+    stream: inner.stream,
+    head: () => inner.head(),
+    append: (expected, records) => inner.append(expected, records),
+    read: (from, to, options) => inner.read(from, to, options),
+    appendCheckpoint: (n, cp) => inner.appendCheckpoint(n, cp),
+    checkpointHead: () => inner.checkpointHead(),
+    readCheckpoints: () => inner.readCheckpoints(),
+    close: () => inner.close(),
+    ...parts,
+  }
+}

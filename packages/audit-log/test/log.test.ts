@@ -3,7 +3,6 @@ import { join } from 'node:path'
 import { bytesToHex, manualClock } from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
 import {
-  type AuditStore,
   createCheckpointSigner,
   createKeyring,
   directoryAnchor,
@@ -13,7 +12,7 @@ import {
   openFileStore,
   readCheckpointUnverified,
 } from '../src/index.js'
-import { event, tempDir, verifyEveryWay } from './helpers.js'
+import { event, plainStore, tempDir, verifyEveryWay } from './helpers.js'
 
 async function makeLog(n: number, opts: { every?: number; anchor?: string } = {}) {
   const dir = tempDir()
@@ -67,16 +66,7 @@ describe('append and verify (file store)', () => {
   it('works with a store that has no readBatches fast path', async () => {
     const { dir, keyring } = await makeLog(12, { every: 5 })
     const inner = await openFileStore({ dir })
-    const plain: AuditStore = {
-      stream: inner.stream,
-      head: () => inner.head(),
-      append: (e, r) => inner.append(e, r),
-      read: (f, t, o) => inner.read(f, t, o),
-      appendCheckpoint: (n, c) => inner.appendCheckpoint(n, c),
-      checkpointHead: () => inner.checkpointHead(),
-      readCheckpoints: () => inner.readCheckpoints(),
-      close: () => inner.close(),
-    }
+    const plain = plainStore(inner)
     const log = await openAuditLog({ store: plain, checkpointEvery: { ms: 0 }, closeStore: false })
     expect(log.size).toBe(12)
     await log.append(event(12))

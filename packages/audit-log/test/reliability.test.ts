@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { collectOutput } from '../../../scripts/test-support/child-process.js'
 import {
   AuditCorruptionError,
   createCheckpointSigner,
@@ -20,18 +21,6 @@ function child(args: string[]): ChildProcess {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-}
-
-function collect(p: ChildProcess): Promise<{ code: number | null; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  p.stdout!.on('data', (d: Uint8Array) => {
-    out += new TextDecoder().decode(d)
-  })
-  p.stderr!.on('data', (d: Uint8Array) => {
-    err += new TextDecoder().decode(d)
-  })
-  return new Promise((res) => p.on('close', (code) => res({ code, out, err })))
 }
 
 async function keyFiles(dir: string) {
@@ -58,6 +47,18 @@ function storedRecords(dir: string): { seq: number; requestId: string }[] {
   return out
 }
 
+/** A log of `n` events in a fresh directory, closed; its directory and its only segment file. */
+async function firstSegment(n: number): Promise<{ dir: string; seg: string }> {
+  const dir = tempDir()
+  const log = await openAuditLog({
+    store: await openFileStore({ dir, stream: 's' }),
+    checkpointEvery: { ms: 0 },
+  })
+  for (let i = 0; i < n; i++) await log.append(event(i))
+  await log.close()
+  return { dir, seg: join(dir, 'segments', `${'0'.repeat(20)}.jsonl`) }
+}
+
 describe('reliability', () => {
   it('eight processes append to one file log: contiguous, no fork, verifies', async () => {
     const base = tempDir()
@@ -65,7 +66,7 @@ describe('reliability', () => {
     const { keyFile, keyring } = await keyFiles(base)
     const per = 60
     const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => collect(child([dir, keyFile, `p${i}`, String(per), '6']))),
+      Array.from({ length: 8 }, (_, i) => collectOutput(child([dir, keyFile, `p${i}`, String(per), '6']))),
     )
     for (const r of results) expect(r.err, r.err).toBe('')
     const acked = results.flatMap((r) =>
@@ -90,7 +91,7 @@ describe('reliability', () => {
     const dir = join(base, 'log')
     const { keyFile, keyring } = await keyFiles(base)
     const p = child([dir, keyFile, 'k', '0', '32'])
-    const done = collect(p)
+    const done = collectOutput(p)
     const acked = new Map<number, string>()
     let buf = ''
     await new Promise<void>((res) => {
@@ -125,14 +126,7 @@ describe('reliability', () => {
   }, 120_000)
 
   it('cuts a torn tail, records a recovery record, and verifies', async () => {
-    const dir = tempDir()
-    const log = await openAuditLog({
-      store: await openFileStore({ dir, stream: 's' }),
-      checkpointEvery: { ms: 0 },
-    })
-    for (let i = 0; i < 5; i++) await log.append(event(i))
-    await log.close()
-    const seg = join(dir, 'segments', `${'0'.repeat(20)}.jsonl`)
+    const { dir, seg } = await firstSegment(5)
     appendFileSync(seg, '{"event":{"action":"R","agen')
     const torn = await verifyEveryWay(await openFileStore({ dir, readOnly: true }))
     expect(torn.ok).toBe(true)
@@ -152,14 +146,7 @@ describe('reliability', () => {
   })
 
   it('fails closed on a complete but altered last line', async () => {
-    const dir = tempDir()
-    const log = await openAuditLog({
-      store: await openFileStore({ dir, stream: 's' }),
-      checkpointEvery: { ms: 0 },
-    })
-    for (let i = 0; i < 3; i++) await log.append(event(i))
-    await log.close()
-    const seg = join(dir, 'segments', `${'0'.repeat(20)}.jsonl`)
+    const { dir, seg } = await firstSegment(3)
     const text = readFileSync(seg, 'utf8')
     writeFileSync(
       seg,

@@ -129,46 +129,13 @@ function sample<T extends SafeguardEventType>(type: T): SafeguardEventOf<T> {
 }
 
 /**
- * The codes each type must get (the table written out again, independently of the source):
- * type, DICOM subtype or interaction (null: none), action, outcome of the sample, BTG.
+ * The codes each type must get (the table written out again, independently of the source, in
+ * `vectors/safeguard-event-codes.json`): type, DICOM subtype or interaction (null: none), action,
+ * outcome of the sample, BTG.
  */
-const expected: Record<SafeguardEventType, readonly [string, string | null, string, number, true?]> = {
-  'session.created': ['110114', '110122', 'E', 0],
-  'session.rotated': ['110114', '110122', 'E', 0],
-  'session.expired.idle': ['110114', '110123', 'E', 0],
-  'session.expired.absolute': ['110114', '110123', 'E', 0],
-  'session.revoked': ['110114', '110123', 'E', 0],
-  'auth.password.succeeded': ['110114', '110122', 'E', 0],
-  'auth.password.failed': ['110114', '110122', 'E', 4],
-  'auth.totp.succeeded': ['110114', '110122', 'E', 0],
-  'auth.totp.failed': ['110114', '110122', 'E', 4],
-  'auth.totp.replayed': ['110113', null, 'E', 8],
-  'auth.locked': ['110113', '110137', 'U', 0],
-  'auth.recovery-code.used': ['110114', '110122', 'E', 0],
-  'auth.factor.enrolled': ['110113', '110137', 'C', 0],
-  'auth.factor.removed': ['110113', '110137', 'D', 0],
-  'access.allowed': ['rest', 'read', 'R', 0],
-  'access.denied': ['rest', 'read', 'R', 4],
-  'record.accessed': ['rest', 'update', 'U', 0],
-  'access.emergency.granted': ['110113', '110127', 'E', 0, true],
-  'access.emergency.used': ['rest', 'read', 'R', 0, true],
-  'access.emergency.reviewed': ['110113', null, 'E', 0, true],
-  'access.emergency.revoked': ['110113', '110138', 'E', 0, true],
-  'access.emergency.approved': ['110113', '110127', 'E', 0, true],
-  'access.emergency.review-overdue': ['110113', null, 'E', 4, true],
-  'key.created': ['110113', '110129', 'C', 0],
-  'key.rotated': ['110113', '110129', 'U', 0],
-  'key.retired': ['110113', '110129', 'U', 0],
-  'key.disabled': ['110113', '110129', 'U', 0],
-  'key.enabled': ['110113', '110129', 'U', 0],
-  'key.destroyed': ['110113', '110129', 'D', 0],
-  'key.budget.warning': ['110113', null, 'E', 0],
-  'envelope.decrypt.failed': ['110113', null, 'E', 8],
-  'backup.verified': ['110100', null, 'E', 0],
-  'backup.failed': ['110113', null, 'E', 8],
-  'audit.verified': ['110101', null, 'R', 0],
-  'audit.finding': ['110113', null, 'E', 8],
-}
+const expected = JSON.parse(
+  readFileSync(join(import.meta.dirname, 'vectors/safeguard-event-codes.json'), 'utf8'),
+) as Record<SafeguardEventType, readonly [string, string | null, string, number, true?]>
 
 /** An audit log on a fresh file store; the records it holds, parsed. */
 async function fileLog(): Promise<{ log: AuditLog; events: () => Promise<AuditEvent[]> }> {
@@ -189,6 +156,7 @@ describe('auditSinkTable', () => {
   it('has exactly one row per SafeguardEvent type', () => {
     expect(Object.keys(auditSinkTable).sort()).toEqual([...safeguardEventTypes].sort())
     expect(Object.keys(samples).sort()).toEqual([...safeguardEventTypes].sort())
+    expect(Object.keys(expected).sort()).toEqual([...safeguardEventTypes].sort())
   })
 
   it.each(safeguardEventTypes.map((t) => [t]))('maps %s to its codes', (type) => {

@@ -31,7 +31,17 @@ export type BackupErrorCode =
  * }
  * ```
  */
-export class BackupError<C extends BackupErrorCode = BackupErrorCode> extends CodedError<C> {}
+export class BackupError<C extends BackupErrorCode = BackupErrorCode> extends CodedError<C> {
+  /** The {@link ErrorCategory} of each code, read by every subclass (the type keeps it complete). */
+  static override readonly categories: Readonly<Record<BackupErrorCode, ErrorCategory>> = {
+    ERR_BACKUP_KEY: 'invalid-argument',
+    ERR_BACKUP_SOURCE: 'io',
+    ERR_BACKUP_DESTINATION: 'io',
+    ERR_BACKUP_ATTESTATION: 'integrity',
+    ERR_BACKUP_STATE: 'invalid-input',
+    ERR_BACKUP_ALERT: 'unavailable',
+  }
+}
 
 /**
  * A signing or verification key is unusable: wrong type, missing `kid`, or an algorithm outside
@@ -44,7 +54,6 @@ export class BackupError<C extends BackupErrorCode = BackupErrorCode> extends Co
  */
 export class BackupKeyError extends BackupError<'ERR_BACKUP_KEY'> {
   static override readonly code = 'ERR_BACKUP_KEY'
-  static override readonly category: ErrorCategory = 'invalid-argument'
 }
 
 /**
@@ -58,7 +67,6 @@ export class BackupKeyError extends BackupError<'ERR_BACKUP_KEY'> {
  */
 export class BackupSourceError extends BackupError<'ERR_BACKUP_SOURCE'> {
   static override readonly code = 'ERR_BACKUP_SOURCE'
-  static override readonly category: ErrorCategory = 'io'
 }
 
 /**
@@ -71,7 +79,6 @@ export class BackupSourceError extends BackupError<'ERR_BACKUP_SOURCE'> {
  */
 export class BackupDestinationError extends BackupError<'ERR_BACKUP_DESTINATION'> {
   static override readonly code = 'ERR_BACKUP_DESTINATION'
-  static override readonly category: ErrorCategory = 'io'
 }
 
 /**
@@ -85,7 +92,6 @@ export class BackupDestinationError extends BackupError<'ERR_BACKUP_DESTINATION'
  */
 export class BackupAttestationError extends BackupError<'ERR_BACKUP_ATTESTATION'> {
   static override readonly code = 'ERR_BACKUP_ATTESTATION'
-  static override readonly category: ErrorCategory = 'integrity'
 }
 
 /**
@@ -98,7 +104,6 @@ export class BackupAttestationError extends BackupError<'ERR_BACKUP_ATTESTATION'
  */
 export class BackupStateError extends BackupError<'ERR_BACKUP_STATE'> {
   static override readonly code = 'ERR_BACKUP_STATE'
-  static override readonly category: ErrorCategory = 'invalid-input'
 }
 
 /**
@@ -112,5 +117,4 @@ export class BackupStateError extends BackupError<'ERR_BACKUP_STATE'> {
  */
 export class BackupAlertError extends BackupError<'ERR_BACKUP_ALERT'> {
   static override readonly code = 'ERR_BACKUP_ALERT'
-  static override readonly category: ErrorCategory = 'unavailable'
 }

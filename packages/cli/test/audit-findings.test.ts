@@ -3,26 +3,13 @@ import { join } from 'node:path'
 import { openFileStore } from '@safeguards/audit-log'
 import { bytesToHex, verifyWebhookSignature } from '@safeguards/core'
 import pg from 'pg'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import {
-  type Received,
-  startWebhookReceiver,
-  type WebhookReceiver,
-} from '../../../scripts/test-support/webhook-receiver.js'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { useWebhookReceiver } from '../../../scripts/test-support/webhook-receiver.js'
 import { cleanup, run, setup } from './review-log.js'
 
 afterEach(cleanup)
 
-let receiver: WebhookReceiver
-let hook = ''
-let received: Received[] = []
-let answers: number[] = []
-beforeAll(async () => {
-  receiver = await startWebhookReceiver()
-  ;({ received, answers } = receiver)
-  hook = `${receiver.base}/hook`
-})
-afterAll(() => receiver.close())
+const { received, answers, url } = useWebhookReceiver()
 
 const secret = new Uint8Array(32).fill(7)
 const env = { REVIEW_HOOK_SECRET: bytesToHex(secret) }
@@ -101,7 +88,13 @@ describe('safeguards audit review --findings', () => {
   it('alerts each new finding once through the signed webhook, stderr and the textfile', async () => {
     const dir = await setup()
     received.length = 0
-    const alerting = ['--alert-webhook', hook, '--alert-secret-env', 'REVIEW_HOOK_SECRET', '--alert-stderr']
+    const alerting = [
+      '--alert-webhook',
+      url('/hook'),
+      '--alert-secret-env',
+      'REVIEW_HOOK_SECRET',
+      '--alert-stderr',
+    ]
     const first = await review(dir, ...alerting, '--alert-textfile', 'review.prom')
     expect(first.code).toBe(1)
     expect(received).toHaveLength(2)
@@ -142,7 +135,7 @@ describe('safeguards audit review --findings', () => {
   it('a failing webhook is reported on stderr and leaves the exit code alone', async () => {
     const dir = await setup()
     answers.push(...Array(6).fill(500))
-    const r = await review(dir, '--alert-webhook', hook, '--alert-secret-env', 'REVIEW_HOOK_SECRET')
+    const r = await review(dir, '--alert-webhook', url('/hook'), '--alert-secret-env', 'REVIEW_HOOK_SECRET')
     expect(r.code).toBe(1)
     expect(r.err).toContain(
       'alert channel webhook failed: webhook delivery failed (HTTP 500) (ERR_ALERT_DELIVERY)',
@@ -153,10 +146,10 @@ describe('safeguards audit review --findings', () => {
   it('refuses bad alert and findings options with exit 2', async () => {
     const dir = await setup()
     const bad: [string[], Record<string, string>][] = [
-      [['--alert-webhook', hook], env], // no --alert-secret-env
-      [['--alert-webhook', hook, '--alert-secret-env', 'NOPE'], env],
-      [['--alert-webhook', hook, '--alert-secret-env', 'S'], { S: 'ab'.repeat(31) }], // 31 bytes
-      [['--alert-webhook', hook, '--alert-secret-env', 'S'], { S: '%%%not-base64' }],
+      [['--alert-webhook', url('/hook')], env], // no --alert-secret-env
+      [['--alert-webhook', url('/hook'), '--alert-secret-env', 'NOPE'], env],
+      [['--alert-webhook', url('/hook'), '--alert-secret-env', 'S'], { S: 'ab'.repeat(31) }], // 31 bytes
+      [['--alert-webhook', url('/hook'), '--alert-secret-env', 'S'], { S: '%%%not-base64' }],
       [['--alert-webhook', 'ftp://x', '--alert-secret-env', 'REVIEW_HOOK_SECRET'], env],
       [['--alert-secret-env', 'REVIEW_HOOK_SECRET'], env],
     ]
@@ -179,7 +172,7 @@ describe('safeguards audit review --findings', () => {
             '--findings',
             'f',
             '--alert-webhook',
-            hook,
+            url('/hook'),
             '--alert-secret-env',
             'S',
           ],

@@ -45,6 +45,22 @@ export class EvidenceError extends SafeguardsError<EvidenceErrorCode> {
 }
 
 /**
+ * The base of this package's coded errors (not exported): it holds the {@link ErrorCategory} of
+ * each code, so that each class declares its code only.
+ *
+ * @internal
+ */
+class ControlsCodedError<C extends ControlsErrorCode> extends CodedError<C> {
+  static override readonly categories: Readonly<
+    Record<Exclude<ControlsErrorCode, EvidenceErrorCode>, ErrorCategory>
+  > = {
+    ERR_CONTROL_TAG: 'invalid-input',
+    ERR_CONTROLS_COVERAGE: 'invalid-input',
+    ERR_CONTROLS_DATA: 'invalid-input',
+  }
+}
+
+/**
  * A malformed control tag (`@hipaa`, `@nist`, …) in a TSDoc comment. `line` is the tag line.
  *
  * @example
@@ -52,9 +68,8 @@ export class EvidenceError extends SafeguardsError<EvidenceErrorCode> {
  * parseControlTags('@hipaa 164.312(b) maybe') // throws ControlTagError (ERR_CONTROL_TAG)
  * ```
  */
-export class ControlTagError extends CodedError<'ERR_CONTROL_TAG'> {
+export class ControlTagError extends ControlsCodedError<'ERR_CONTROL_TAG'> {
   static override readonly code = 'ERR_CONTROL_TAG'
-  static override readonly category: ErrorCategory = 'invalid-input'
   /** The offending tag line. */
   readonly line: string
   /** @param message - what is wrong; @param line - the tag line. */
@@ -72,9 +87,8 @@ export class ControlTagError extends CodedError<'ERR_CONTROL_TAG'> {
  * buildCoverage(apis, '1.0.0') // throws CoverageError (ERR_CONTROLS_COVERAGE) for @hipaa 164.312(z)
  * ```
  */
-export class CoverageError extends CodedError<'ERR_CONTROLS_COVERAGE'> {
+export class CoverageError extends ControlsCodedError<'ERR_CONTROLS_COVERAGE'> {
   static override readonly code = 'ERR_CONTROLS_COVERAGE'
-  static override readonly category: ErrorCategory = 'invalid-input'
 }
 
 /**
@@ -86,9 +100,8 @@ export class CoverageError extends CodedError<'ERR_CONTROLS_COVERAGE'> {
  * throw new CatalogDataError('data/hipaa-catalog.json: citation 3: unknown designation')
  * ```
  */
-export class CatalogDataError extends CodedError<'ERR_CONTROLS_DATA'> {
+export class CatalogDataError extends ControlsCodedError<'ERR_CONTROLS_DATA'> {
   static override readonly code = 'ERR_CONTROLS_DATA'
-  static override readonly category: ErrorCategory = 'invalid-input'
 }
 
 /**

@@ -217,14 +217,8 @@ class Parser {
   }
 
   object(depth: number): Record<string, unknown> {
-    if (depth >= this.maxDepth) this.fail(`nesting deeper than ${this.maxDepth}`)
-    this.i++ // {
     const out: Record<string, unknown> = {}
-    this.ws()
-    if (this.s.charCodeAt(this.i) === 0x7d) {
-      this.i++
-      return out
-    }
+    if (this.opens(depth, 0x7d)) return out
     for (;;) {
       this.ws()
       if (this.s.charCodeAt(this.i) !== 0x22) this.fail('expected a member name')
@@ -242,44 +236,37 @@ class Parser {
       } else {
         out[key] = v
       }
-      this.ws()
-      const c = this.s.charCodeAt(this.i)
-      if (c === 0x2c) {
-        this.i++
-        continue
-      }
-      if (c === 0x7d) {
-        this.i++
-        return out
-      }
-      this.fail("expected ',' or '}'")
+      if (!this.more(0x7d)) return out
     }
   }
 
   array(depth: number): unknown[] {
-    if (depth >= this.maxDepth) this.fail(`nesting deeper than ${this.maxDepth}`)
-    this.i++ // [
     const out: unknown[] = []
-    this.ws()
-    if (this.s.charCodeAt(this.i) === 0x5d) {
-      this.i++
-      return out
-    }
+    if (this.opens(depth, 0x5d)) return out
     for (;;) {
       this.ws()
       out.push(this.value(depth + 1))
-      this.ws()
-      const c = this.s.charCodeAt(this.i)
-      if (c === 0x2c) {
-        this.i++
-        continue
-      }
-      if (c === 0x5d) {
-        this.i++
-        return out
-      }
-      this.fail("expected ',' or ']'")
+      if (!this.more(0x5d)) return out
     }
+  }
+
+  /** Enters an object or an array at `depth`: true when it is empty (its `close` consumed). */
+  opens(depth: number, close: 0x5d | 0x7d): boolean {
+    if (depth >= this.maxDepth) this.fail(`nesting deeper than ${this.maxDepth}`)
+    this.i++ // '{' or '['
+    this.ws()
+    if (this.s.charCodeAt(this.i) !== close) return false
+    this.i++
+    return true
+  }
+
+  /** After a member or an element: consumes ',' (true: another follows) or `close` (false). */
+  more(close: 0x5d | 0x7d): boolean {
+    this.ws()
+    const c = this.s.charCodeAt(this.i)
+    if (c !== 0x2c && c !== close) this.fail(`expected ',' or '${String.fromCharCode(close)}'`)
+    this.i++
+    return c === 0x2c
   }
 
   string(): string {

@@ -113,17 +113,24 @@ export class SafeguardsError<Code extends string = string> extends Error {
 
 /**
  * The jose-style base of most SDK errors: a subclass is data, not code. It declares its stable
- * `code` and its {@link ErrorCategory} as statics, and inherits a `(message, options?)` constructor:
+ * `code` as a static and inherits a `(message, options?)` constructor; its {@link ErrorCategory}
+ * comes from the `categories` table of the package's base class, one table per package:
  *
  * ```ts
- * export class EnvelopeFormatError extends CodedError<'ERR_ENVELOPE_FORMAT'> {
- *   static readonly code = 'ERR_ENVELOPE_FORMAT'
- *   static readonly category: ErrorCategory = 'invalid-input'
+ * export class EnvelopeError<C extends EnvelopeErrorCode = EnvelopeErrorCode> extends CodedError<C> {
+ *   static override readonly categories: Readonly<Record<EnvelopeErrorCode, ErrorCategory>> = {
+ *     ERR_ENVELOPE_FORMAT: 'invalid-input',
+ *     // one entry per code: the type makes the table complete
+ *   }
+ * }
+ * export class EnvelopeFormatError extends EnvelopeError<'ERR_ENVELOPE_FORMAT'> {
+ *   static override readonly code = 'ERR_ENVELOPE_FORMAT'
  * }
  * ```
  *
- * A subclass whose message is fixed (one message for every failure, so it is no oracle) or built
- * from fields declares its own constructor instead.
+ * A subclass may still set `static override readonly category` itself. A subclass whose message is
+ * fixed (one message for every failure, so it is no oracle) or built from fields declares its own
+ * constructor instead.
  *
  * @example
  * ```ts
@@ -133,8 +140,14 @@ export class SafeguardsError<Code extends string = string> extends Error {
 export class CodedError<Code extends string = string> extends SafeguardsError<Code> {
   /** The stable code of every instance of this class. */
   static readonly code: string = 'ERR_UNSPECIFIED'
-  /** The category of every instance of this class. */
-  static readonly category: ErrorCategory = 'invalid-argument'
+  /** The category of each code of a package: set once, on the package's base class. */
+  static readonly categories: Readonly<Record<string, ErrorCategory>> = {}
+  /** The category of every instance of this class: its code's entry in `categories`, else `invalid-argument`. */
+  static get category(): ErrorCategory {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass whose code and table are read
+    const { code, categories } = this
+    return Object.hasOwn(categories, code) ? (categories[code] as ErrorCategory) : 'invalid-argument'
+  }
   /** @param message - safe, human-readable (no secrets, tokens or PHI); @param options - the cause. */
   constructor(message: string, options?: { cause?: unknown }) {
     const kind = new.target as unknown as { code: Code; category: ErrorCategory }

@@ -1,12 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  type Received,
-  startWebhookReceiver,
-  type WebhookReceiver,
-} from '../../../scripts/test-support/webhook-receiver.js'
+import { describe, expect, it } from 'vitest'
+import { useWebhookReceiver } from '../../../scripts/test-support/webhook-receiver.js'
 import { manualClock, verifyWebhookSignature, webhookSignature } from '../src/index.js'
 import {
   type AlertChannel,
@@ -18,16 +14,7 @@ import {
   writePrometheusTextfile,
 } from '../src/node/index.js'
 
-let receiver: WebhookReceiver
-let base = ''
-let received: Received[] = []
-let answers: number[] = []
-
-beforeAll(async () => {
-  receiver = await startWebhookReceiver()
-  ;({ base, received, answers } = receiver)
-})
-afterAll(() => receiver.close())
+const { received, answers, url } = useWebhookReceiver()
 
 const secret = new Uint8Array(32).fill(9)
 const T = 1_767_225_600_000
@@ -36,7 +23,7 @@ describe('webhookChannel', () => {
   it('POSTs the payload signed, retries with the same idempotency key, and fails with ERR_ALERT_DELIVERY', async () => {
     received.length = 0
     answers.push(500, 503, 204)
-    const channel = webhookChannel<{ finding: string }>(`${base}/hook`, { secret, clock: manualClock(T) })
+    const channel = webhookChannel<{ finding: string }>(url('/hook'), { secret, clock: manualClock(T) })
     await channel.send({ finding: 'fnd_1' })
     expect(received).toHaveLength(3)
     const keys = new Set(received.map((r) => r.headers['idempotency-key']))
@@ -55,7 +42,7 @@ describe('webhookChannel', () => {
     expect(verifyWebhookSignature(secret, ts, 'v1=00', last.body, T + 10 * 60_000)).toBe(false)
 
     answers.push(500, 500)
-    const two = webhookChannel(`${base}/hook`, { secret, attempts: 2 })
+    const two = webhookChannel(url('/hook'), { secret, attempts: 2 })
     await expect(two.send({})).rejects.toMatchObject({
       code: 'ERR_ALERT_DELIVERY',
       category: 'unavailable',
@@ -66,12 +53,12 @@ describe('webhookChannel', () => {
   it('refuses a redirect (the alert must not go elsewhere), and bad URLs or short secrets at construction', async () => {
     received.length = 0
     answers.push(302, 302, 302)
-    await expect(webhookChannel(`${base}/hook`, { secret }).send({})).rejects.toMatchObject({
+    await expect(webhookChannel(url('/hook'), { secret }).send({})).rejects.toMatchObject({
       code: 'ERR_ALERT_DELIVERY',
     })
     expect(received.every((r) => r.path === '/hook')).toBe(true)
     expect(() => webhookChannel('ftp://example.com/', { secret })).toThrow(TypeError)
-    expect(() => webhookChannel(`${base}/hook`, { secret: new Uint8Array(31) })).toThrow(RangeError)
+    expect(() => webhookChannel(url('/hook'), { secret: new Uint8Array(31) })).toThrow(RangeError)
   })
 })
 
@@ -147,7 +134,7 @@ describe('deliverAlert', () => {
         (p: { n: number }) => `found ${p.n}`,
       ),
       throwsPlain,
-      webhookChannel(`${base}/hook`, {
+      webhookChannel(url('/hook'), {
         secret,
         attempts: 1,
         fetch: async () => new Response(null, { status: 500 }),

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import {
   existsSync,
   mkdtempSync,
@@ -11,6 +11,7 @@ import {
 import { hostname, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { collectOutput, deadPid } from '../../../scripts/test-support/child-process.js'
 import { isSafeguardsError, LockLostError, LockTimeoutError } from '../src/index.js'
 import { acquireFileLock, withFileLock } from '../src/node/index.js'
 import { lockHooks } from '../src/node/internal/lock-hooks.js'
@@ -31,14 +32,6 @@ function child(script: string, args: string[]): ChildProcess {
   )
 }
 
-function finished(p: ChildProcess): Promise<{ code: number | null; signal: string | null; err: string }> {
-  let err = ''
-  p.stderr!.on('data', (d: Uint8Array) => {
-    err += new TextDecoder().decode(d)
-  })
-  return new Promise((res) => p.on('close', (code, signal) => res({ code, signal, err })))
-}
-
 function firstLine(p: ChildProcess): Promise<string> {
   return new Promise((res, rej) => {
     let out = ''
@@ -49,14 +42,6 @@ function firstLine(p: ChildProcess): Promise<string> {
     })
     p.on('close', () => rej(new Error(`child ended before a line: ${out}`)))
   })
-}
-
-/** The pid of a process that has exited (a stale holder). */
-function deadPid(): number {
-  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
-    encoding: 'utf8',
-  })
-  return Number(r.stdout)
 }
 
 function selfRecord(over: Record<string, unknown>): string {
@@ -184,7 +169,7 @@ describe('file lock: many processes', () => {
     const dir = tempDir()
     const path = join(dir, 'x.lock')
     const holder = child('lock-holder.ts', [path])
-    const done = finished(holder)
+    const done = collectOutput(holder)
     expect(await firstLine(holder)).toBe(`held ${holder.pid}`)
     holder.kill('SIGSTOP')
     try {
@@ -204,7 +189,7 @@ describe('file lock: many processes', () => {
           { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
         ),
       )
-      const results = await Promise.all(waiters.map(finished))
+      const results = await Promise.all(waiters.map(collectOutput))
       for (const r of results) expect([r.code, r.err]).toEqual([7, 'ERR_LOCK_TIMEOUT'])
       const err = await acquireFileLock(path, { timeoutMs: 500 }).catch((e: unknown) => e)
       expect((err as LockTimeoutError).holder?.pid).toBe(holder.pid)
@@ -242,7 +227,7 @@ describe('file lock: many processes', () => {
           String(maxDelay),
         ]),
       )
-      const results = await Promise.all(kids.map(finished))
+      const results = await Promise.all(kids.map(collectOutput))
       for (const r of results) {
         // 0 done, or killed by its own SIGKILL; never 3 (overlap) or 4 (lock lost).
         expect(r.code === 0 || r.signal === 'SIGKILL', `${r.code} ${r.signal} ${r.err}`).toBe(true)

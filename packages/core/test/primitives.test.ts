@@ -1,5 +1,6 @@
 import { inspect } from 'node:util'
 import { describe, expect, it, vi } from 'vitest'
+import type { ErrorCategory } from '../src/index.js'
 import {
   assertBytes,
   assertInteger,
@@ -213,5 +214,29 @@ describe('CodedError', () => {
     expect(isSafeguardsError(e, 'ERR_DEMO')).toBe(true)
     expect(new InvalidArgumentError('x').code).toBe(InvalidArgumentError.code)
     expect(new EncodingError('x').category).toBe('invalid-input')
+  })
+
+  it("reads the category from the package base's table, unless the class sets its own", async () => {
+    const { CodedError } = await import('../src/index.js')
+    class PkgError<C extends 'ERR_A' | 'ERR_B' | 'ERR_C'> extends CodedError<C> {
+      static override readonly categories: Readonly<Record<'ERR_A' | 'ERR_B', ErrorCategory>> = {
+        ERR_A: 'io',
+        ERR_B: 'limit',
+      }
+    }
+    class AError extends PkgError<'ERR_A'> {
+      static override readonly code = 'ERR_A'
+    }
+    class BError extends PkgError<'ERR_B'> {
+      static override readonly code = 'ERR_B'
+      static override readonly category: ErrorCategory = 'conflict'
+    }
+    class CError extends PkgError<'ERR_C'> {
+      static override readonly code = 'ERR_C'
+    }
+    expect([AError.category, new AError('x').category]).toEqual(['io', 'io'])
+    expect([BError.category, new BError('x').category]).toEqual(['conflict', 'conflict'])
+    expect([CError.category, new CError('x').category]).toEqual(['invalid-argument', 'invalid-argument'])
+    expect(new AError('x')).toBeInstanceOf(PkgError)
   })
 })

@@ -42,6 +42,29 @@ export type EnvelopeErrorCode =
   | 'ERR_SUBJECT_KEY_STORE'
 
 /**
+ * The base of this package's coded errors (not exported): it holds the {@link ErrorCategory} of
+ * each code, so that each class declares its code only.
+ *
+ * @internal
+ */
+class EnvelopeCodedError<C extends EnvelopeErrorCode> extends CodedError<C> {
+  static override readonly categories: Readonly<
+    Record<Exclude<EnvelopeErrorCode, 'ERR_KEYRING_FILE'>, ErrorCategory>
+  > = {
+    ERR_ENVELOPE_DECRYPTION_FAILED: 'integrity',
+    ERR_ENVELOPE_KEY_UNAVAILABLE: 'key-unavailable',
+    ERR_ENVELOPE_FORMAT: 'invalid-input',
+    ERR_ENVELOPE_UNSUPPORTED: 'invalid-input',
+    ERR_ENVELOPE_LIMIT: 'limit',
+    ERR_ENVELOPE_CONTEXT: 'invalid-argument',
+    ERR_ENVELOPE_USAGE_LIMIT: 'limit',
+    ERR_KEK_PROVIDER: 'unavailable',
+    ERR_KEYRING_STATE: 'conflict',
+    ERR_KEYRING_SEALED: 'key-unavailable',
+  }
+}
+
+/**
  * Decryption failed. One error, one message, for every cryptographic failure: a wrong KEK, a wrong
  * encryption context, a failed key commitment, a bad header tag or frame tag, truncation,
  * reordering, splicing, extension. KEK providers throw it from `unwrap` when the wrapped key does
@@ -59,9 +82,8 @@ export type EnvelopeErrorCode =
  * }
  * ```
  */
-export class EnvelopeDecryptionError extends CodedError<'ERR_ENVELOPE_DECRYPTION_FAILED'> {
+export class EnvelopeDecryptionError extends EnvelopeCodedError<'ERR_ENVELOPE_DECRYPTION_FAILED'> {
   static override readonly code = 'ERR_ENVELOPE_DECRYPTION_FAILED'
-  static override readonly category: ErrorCategory = 'integrity'
   /** The message is always `decryption failed`; `cause` is never set, so nothing distinguishes failures. */
   constructor() {
     super('decryption failed')
@@ -92,9 +114,8 @@ export type KeyUnavailableReason =
  * // message: 'key local:default@v3 is unavailable (disabled)'
  * ```
  */
-export class KeyUnavailableError extends CodedError<'ERR_ENVELOPE_KEY_UNAVAILABLE'> {
+export class KeyUnavailableError extends EnvelopeCodedError<'ERR_ENVELOPE_KEY_UNAVAILABLE'> {
   static override readonly code = 'ERR_ENVELOPE_KEY_UNAVAILABLE'
-  static override readonly category: ErrorCategory = 'key-unavailable'
   /** The key reference, for example `local:default@v3`. */
   readonly keyRef: string
   /** Why it is unavailable. */
@@ -122,9 +143,8 @@ export class KeyUnavailableError extends CodedError<'ERR_ENVELOPE_KEY_UNAVAILABL
  * inspectEnvelope(new Uint8Array([1, 2, 3])) // throws EnvelopeFormatError (ERR_ENVELOPE_FORMAT)
  * ```
  */
-export class EnvelopeFormatError extends CodedError<'ERR_ENVELOPE_FORMAT'> {
+export class EnvelopeFormatError extends EnvelopeCodedError<'ERR_ENVELOPE_FORMAT'> {
   static override readonly code = 'ERR_ENVELOPE_FORMAT'
-  static override readonly category: ErrorCategory = 'invalid-input'
 }
 
 /**
@@ -136,9 +156,8 @@ export class EnvelopeFormatError extends CodedError<'ERR_ENVELOPE_FORMAT'> {
  * // an envelope with formatVersion 2 -> UnsupportedFormatError (ERR_ENVELOPE_UNSUPPORTED)
  * ```
  */
-export class UnsupportedFormatError extends CodedError<'ERR_ENVELOPE_UNSUPPORTED'> {
+export class UnsupportedFormatError extends EnvelopeCodedError<'ERR_ENVELOPE_UNSUPPORTED'> {
   static override readonly code = 'ERR_ENVELOPE_UNSUPPORTED'
-  static override readonly category: ErrorCategory = 'invalid-input'
 }
 
 /**
@@ -150,9 +169,8 @@ export class UnsupportedFormatError extends CodedError<'ERR_ENVELOPE_UNSUPPORTED
  * // an envelope listing 9 wrapped keys when maxEdks is 4 -> EnvelopeLimitError (ERR_ENVELOPE_LIMIT)
  * ```
  */
-export class EnvelopeLimitError extends CodedError<'ERR_ENVELOPE_LIMIT'> {
+export class EnvelopeLimitError extends EnvelopeCodedError<'ERR_ENVELOPE_LIMIT'> {
   static override readonly code = 'ERR_ENVELOPE_LIMIT'
-  static override readonly category: ErrorCategory = 'limit'
 }
 
 /**
@@ -165,7 +183,7 @@ export class EnvelopeLimitError extends CodedError<'ERR_ENVELOPE_LIMIT'> {
  * await envelope.encrypt(data, { 'hge:x': '1' }) // throws InvalidContextError (ERR_ENVELOPE_CONTEXT)
  * ```
  */
-export class InvalidContextError extends CodedError<'ERR_ENVELOPE_CONTEXT'> {
+export class InvalidContextError extends EnvelopeCodedError<'ERR_ENVELOPE_CONTEXT'> {
   static override readonly code = 'ERR_ENVELOPE_CONTEXT'
 }
 
@@ -180,9 +198,8 @@ export class InvalidContextError extends CodedError<'ERR_ENVELOPE_CONTEXT'> {
  * // policy 'throw', limit reached -> UsageLimitError (ERR_ENVELOPE_USAGE_LIMIT), keyRef set
  * ```
  */
-export class UsageLimitError extends CodedError<'ERR_ENVELOPE_USAGE_LIMIT'> {
+export class UsageLimitError extends EnvelopeCodedError<'ERR_ENVELOPE_USAGE_LIMIT'> {
   static override readonly code = 'ERR_ENVELOPE_USAGE_LIMIT'
-  static override readonly category: ErrorCategory = 'limit'
   /** The exhausted key reference. */
   readonly keyRef: string
 
@@ -203,9 +220,8 @@ export class UsageLimitError extends CodedError<'ERR_ENVELOPE_USAGE_LIMIT'> {
  * throw new KekProviderError('pkcs11', 'C_WrapKey failed (CKR_DEVICE_ERROR)', { cause: e })
  * ```
  */
-export class KekProviderError extends CodedError<'ERR_KEK_PROVIDER'> {
+export class KekProviderError extends EnvelopeCodedError<'ERR_KEK_PROVIDER'> {
   static override readonly code = 'ERR_KEK_PROVIDER'
-  static override readonly category: ErrorCategory = 'unavailable'
   /** The provider id, for example `local` or `pkcs11`. */
   readonly providerId: string
 
@@ -225,9 +241,8 @@ export class KekProviderError extends CodedError<'ERR_KEK_PROVIDER'> {
  * await keyring.destroy(1) // throws KeyringStateError unless { allowDestroy: true }
  * ```
  */
-export class KeyringStateError extends CodedError<'ERR_KEYRING_STATE'> {
+export class KeyringStateError extends EnvelopeCodedError<'ERR_KEYRING_STATE'> {
   static override readonly code = 'ERR_KEYRING_STATE'
-  static override readonly category: ErrorCategory = 'conflict'
 }
 
 /**
@@ -262,9 +277,8 @@ export class KeyringFileError extends SafeguardsError<'ERR_KEYRING_FILE'> {
  * await LocalKeyring.open(path, { passphrase: Secret.of('wrong') }) // throws KeyringSealedError
  * ```
  */
-export class KeyringSealedError extends CodedError<'ERR_KEYRING_SEALED'> {
+export class KeyringSealedError extends EnvelopeCodedError<'ERR_KEYRING_SEALED'> {
   static override readonly code = 'ERR_KEYRING_SEALED'
-  static override readonly category: ErrorCategory = 'key-unavailable'
   /** @param message - defaults to a generic message. */
   constructor(message = 'keyring is sealed: the master secret is missing or wrong') {
     super(message)

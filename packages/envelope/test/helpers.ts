@@ -32,15 +32,7 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Concatenates byte arrays. */
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
-}
+export { concatBytes as concat } from '@safeguards/core'
 
 /** A ReadableStream that yields exactly these chunks (Blob.stream() would re-chunk them). */
 export function streamOf(parts: readonly Uint8Array[]): ReadableStream<Uint8Array> {

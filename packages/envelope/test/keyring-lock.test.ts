@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync, readlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { LockTimeoutError } from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
+import { collectOutput, deadPid } from '../../../scripts/test-support/child-process.js'
 import { createEnvelope, LocalKeyring } from '../src/index.js'
 import { tempDir } from './helpers.js'
 
@@ -21,25 +22,6 @@ function lockRecord(pid: number): string {
     nonce: 'ef'.repeat(16),
     acquiredAt: '2026-01-01T00:00:00.000Z',
   })
-}
-
-function deadPid(): number {
-  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
-    encoding: 'utf8',
-  })
-  return Number(r.stdout)
-}
-
-function run(p: ChildProcess): Promise<{ code: number | null; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  p.stdout!.on('data', (d: Uint8Array) => {
-    out += new TextDecoder().decode(d)
-  })
-  p.stderr!.on('data', (d: Uint8Array) => {
-    err += new TextDecoder().decode(d)
-  })
-  return new Promise((res) => p.on('close', (code) => res({ code, out, err })))
 }
 
 describe('keyring lock (issue 13 §1)', () => {
@@ -85,7 +67,7 @@ describe('keyring lock (issue 13 §1)', () => {
       const n = 6
       const results = await Promise.all(
         Array.from({ length: n }, (_, i) =>
-          run(
+          collectOutput(
             spawn(
               process.execPath,
               [

@@ -20,7 +20,16 @@ export type MfaErrorCode = 'ERR_MFA_SEAL' | 'ERR_MFA_STORE' | 'ERR_MFA_CONFIG' |
  * if (e instanceof MfaError) log.error({ code: e.code })
  * ```
  */
-export class MfaError<C extends MfaErrorCode = MfaErrorCode> extends CodedError<C> {}
+export class MfaError<C extends MfaErrorCode = MfaErrorCode> extends CodedError<C> {
+  /** The {@link ErrorCategory} of each code, read by every subclass (the type keeps it complete). */
+  static override readonly categories: Readonly<Record<MfaErrorCode, ErrorCategory>> = {
+    ERR_MFA_SEAL: 'integrity',
+    ERR_MFA_STORE: 'unavailable',
+    ERR_MFA_CONFIG: 'invalid-argument',
+    // A deployment's configuration to fix (install the package), not a runtime outage.
+    ERR_MFA_DEPENDENCY: 'invalid-argument',
+  }
+}
 
 /**
  * A sealed TOTP secret could not be opened: wrong key, wrong user or credential (the context is
@@ -33,7 +42,6 @@ export class MfaError<C extends MfaErrorCode = MfaErrorCode> extends CodedError<
  */
 export class MfaSealError extends MfaError<'ERR_MFA_SEAL'> {
   static override readonly code = 'ERR_MFA_SEAL'
-  static override readonly category: ErrorCategory = 'integrity'
   /** @param options - the cause (kept for debugging; the message is always the same). */
   constructor(options?: { cause?: unknown }) {
     super('sealed secret could not be opened', options)
@@ -52,7 +60,6 @@ export class MfaSealError extends MfaError<'ERR_MFA_SEAL'> {
  */
 export class MfaStoreError extends MfaError<'ERR_MFA_STORE'> {
   static override readonly code = 'ERR_MFA_STORE'
-  static override readonly category: ErrorCategory = 'unavailable'
 }
 
 /**
@@ -84,8 +91,6 @@ export class MfaConfigError extends MfaError<'ERR_MFA_CONFIG'> {
  */
 export class MfaDependencyError extends MfaError<'ERR_MFA_DEPENDENCY'> {
   static override readonly code = 'ERR_MFA_DEPENDENCY'
-  // A deployment's configuration to fix (install the package), not a runtime outage.
-  static override readonly category: ErrorCategory = 'invalid-argument'
   /** The package to install. */
   readonly dependency: string
   /** @param dependency - the npm package to install; @param cause - the resolution failure. */

@@ -72,12 +72,8 @@ export function createRedisStore(options: RedisStoreOptions): MfaStore {
       if (typeof v !== 'string') throw new MfaStoreError('unexpected reply type from Redis GET')
       return v
     },
-    async compareAndSet(
-      key: string,
-      expected: string | null,
-      next: string | null,
-      ttlMs?: number,
-    ): Promise<boolean> {
+    // parameters typed by the store interface
+    async compareAndSet(key, expected, next, ttlMs): Promise<boolean> {
       const r = await client.eval(CAS, {
         keys: [prefix + key],
         arguments: [

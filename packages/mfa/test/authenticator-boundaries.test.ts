@@ -16,7 +16,7 @@ import {
   type TotpAuthenticatorOptions,
   totpCode,
 } from '../src/index.js'
-import { counterRandom, plainHasher } from './fixtures.js'
+import { counterRandom, losingStore, plainHasher } from './fixtures.js'
 
 const T0 = Date.UTC(2026, 10, 22, 9, 0, 1)
 const MIN = 60_000
@@ -372,21 +372,12 @@ describe('enrollment details', () => {
   })
 
   it('a credential record whose compare-and-set keeps losing fails with a typed error', async () => {
-    const inner = createMemoryStore()
-    let tries = 0
-    const store: MfaStore = {
-      get: (k) => inner.get(k),
-      compareAndSet: async (k, e, n, t) => {
-        if (!k.startsWith('cred:')) return inner.compareAndSet(k, e, n, t)
-        tries++
-        return false
-      },
-    }
+    const { store, losses } = losingStore('cred:')
     const { mfa } = await setup({ store })
     await expect(mfa.beginEnrollment('u-1', 'jane')).rejects.toThrow(
       new MfaStoreError('credential update did not converge'),
     )
-    expect(tries).toBe(64)
+    expect(losses()).toBe(64)
   })
 
   it('credential records this package did not write are refused, field by field', async () => {

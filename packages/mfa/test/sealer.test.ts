@@ -25,12 +25,8 @@ describe('createAesGcmSealer', () => {
       () => other.decrypt(sealed, ctx),
     ]
     for (const f of failures) {
-      const e = await f().then(
-        () => null,
-        (err: unknown) => err,
-      )
-      expect(e).toBeInstanceOf(MfaSealError)
-      expect((e as MfaSealError).message).toBe('sealed secret could not be opened')
+      await expect(f()).rejects.toBeInstanceOf(MfaSealError)
+      await expect(f()).rejects.toThrow(/^sealed secret could not be opened$/)
     }
   })
 

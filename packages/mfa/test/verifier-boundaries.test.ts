@@ -14,6 +14,7 @@ import {
   type ThrottlePolicy,
   totpCode,
 } from '../src/index.js'
+import { losingStore } from './fixtures.js'
 
 const secret = utf8Encode('12345678901234567890')
 const T = 1_111_111_111_000 // mid-step: step 37037037 starts at 1_111_111_110_000
@@ -131,23 +132,12 @@ describe('replay and wrong codes', () => {
   })
 
   it('a step compare-and-set that keeps losing fails with a typed error after bounded retries', async () => {
-    const inner = createMemoryStore()
-    let stepWrites = 0
-    const store: MfaStore = {
-      get: (k) => inner.get(k),
-      compareAndSet: async (k, expected, next, ttl) => {
-        if (k.startsWith('step:')) {
-          stepWrites++
-          return false
-        }
-        return inner.compareAndSet(k, expected, next, ttl)
-      },
-    }
+    const { store, losses } = losingStore('step:')
     const { verifier } = setup({ store })
     await expect(verifier.verify('c', secret, codeAt(T))).rejects.toThrow(
       new MfaStoreError('step update did not converge'),
     )
-    expect(stepWrites).toBe(64)
+    expect(losses()).toBe(64)
   })
 
   it('losing a step race once re-reads and decides again', async () => {

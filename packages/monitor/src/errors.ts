@@ -25,7 +25,16 @@ export type MonitorErrorCode =
  * if (e instanceof MonitorError) console.error(e.code)
  * ```
  */
-export class MonitorError<C extends MonitorErrorCode = MonitorErrorCode> extends CodedError<C> {}
+export class MonitorError<C extends MonitorErrorCode = MonitorErrorCode> extends CodedError<C> {
+  /** The {@link ErrorCategory} of each code, read by every subclass (the type keeps it complete). */
+  static override readonly categories: Readonly<Record<MonitorErrorCode, ErrorCategory>> = {
+    ERR_MONITOR_RULES: 'invalid-input',
+    ERR_MONITOR_ORDER: 'invalid-argument',
+    ERR_MONITOR_SELF_REVIEW: 'conflict',
+    ERR_MONITOR_FINDING_UNKNOWN: 'invalid-argument',
+    ERR_MONITOR_FINDING_STORE: 'integrity',
+  }
+}
 
 const at = (pointer: string): string => (pointer === '' ? 'the document root' : pointer)
 
@@ -42,7 +51,6 @@ const at = (pointer: string): string => (pointer === '' ? 'the document root' : 
  */
 export class MonitorRulesError extends MonitorError<'ERR_MONITOR_RULES'> {
   static override readonly code = 'ERR_MONITOR_RULES'
-  static override readonly category: ErrorCategory = 'invalid-input'
   /** RFC 6901 JSON Pointer of the offending member ('' for the whole document). */
   readonly pointer: string
   /** @param message - names the rule, never a value; @param pointer - where it is. */
@@ -82,7 +90,6 @@ export class MonitorOrderError extends MonitorError<'ERR_MONITOR_ORDER'> {
  */
 export class MonitorSelfReviewError extends MonitorError<'ERR_MONITOR_SELF_REVIEW'> {
   static override readonly code = 'ERR_MONITOR_SELF_REVIEW'
-  static override readonly category: ErrorCategory = 'conflict'
   /** @param id - the finding id (an identifier, never PHI). */
   constructor(id: string) {
     super(`finding ${id}: a reviewer may not review a finding about themselves`)
@@ -100,7 +107,6 @@ export class MonitorSelfReviewError extends MonitorError<'ERR_MONITOR_SELF_REVIE
  */
 export class MonitorFindingUnknownError extends MonitorError<'ERR_MONITOR_FINDING_UNKNOWN'> {
   static override readonly code = 'ERR_MONITOR_FINDING_UNKNOWN'
-  static override readonly category: ErrorCategory = 'invalid-argument'
   /** @param id - the finding id. */
   constructor(id: string) {
     super(`finding ${id} is not in the store`)
@@ -119,5 +125,4 @@ export class MonitorFindingUnknownError extends MonitorError<'ERR_MONITOR_FINDIN
  */
 export class MonitorFindingStoreError extends MonitorError<'ERR_MONITOR_FINDING_STORE'> {
   static override readonly code = 'ERR_MONITOR_FINDING_STORE'
-  static override readonly category: ErrorCategory = 'integrity'
 }

@@ -25,7 +25,17 @@ export type PasswordErrorCode =
  * if (e instanceof PasswordError) log.warn({ code: e.code })
  * ```
  */
-export class PasswordError<C extends PasswordErrorCode = PasswordErrorCode> extends CodedError<C> {}
+export class PasswordError<C extends PasswordErrorCode = PasswordErrorCode> extends CodedError<C> {
+  /** The {@link ErrorCategory} of each code, read by every subclass (the type keeps it complete). */
+  static override readonly categories: Readonly<Record<PasswordErrorCode, ErrorCategory>> = {
+    ERR_PASSWORD_TOO_LARGE: 'invalid-input',
+    ERR_PASSWORD_INVALID_TEXT: 'invalid-input',
+    ERR_PASSWORD_HASH_FORMAT: 'invalid-input',
+    ERR_PASSWORD_PEPPER_UNKNOWN: 'key-unavailable',
+    ERR_PASSWORD_BUSY: 'unavailable',
+    ERR_PASSWORD_CONFIG: 'invalid-argument',
+  }
+}
 
 /**
  * The password is longer than the byte cap (1 KiB of UTF-8 by default). Raised before any hashing,
@@ -38,7 +48,6 @@ export class PasswordError<C extends PasswordErrorCode = PasswordErrorCode> exte
  */
 export class PasswordTooLargeError extends PasswordError<'ERR_PASSWORD_TOO_LARGE'> {
   static override readonly code = 'ERR_PASSWORD_TOO_LARGE'
-  static override readonly category: ErrorCategory = 'invalid-input'
   /** @param maxBytes - the cap that was exceeded. */
   constructor(maxBytes: number) {
     super(`password exceeds ${maxBytes} bytes`)
@@ -56,7 +65,6 @@ export class PasswordTooLargeError extends PasswordError<'ERR_PASSWORD_TOO_LARGE
  */
 export class PasswordInvalidTextError extends PasswordError<'ERR_PASSWORD_INVALID_TEXT'> {
   static override readonly code = 'ERR_PASSWORD_INVALID_TEXT'
-  static override readonly category: ErrorCategory = 'invalid-input'
   constructor() {
     super('password is not well-formed Unicode')
   }
@@ -72,7 +80,6 @@ export class PasswordInvalidTextError extends PasswordError<'ERR_PASSWORD_INVALI
  */
 export class PasswordHashFormatError extends PasswordError<'ERR_PASSWORD_HASH_FORMAT'> {
   static override readonly code = 'ERR_PASSWORD_HASH_FORMAT'
-  static override readonly category: ErrorCategory = 'invalid-input'
   /** @param detail - which part is malformed (never the hash itself); @param options - the cause. */
   constructor(detail: string, options?: { cause?: unknown }) {
     super(`malformed password hash: ${detail}`, options)
@@ -91,7 +98,6 @@ export class PasswordHashFormatError extends PasswordError<'ERR_PASSWORD_HASH_FO
  */
 export class PepperKeyMissingError extends PasswordError<'ERR_PASSWORD_PEPPER_UNKNOWN'> {
   static override readonly code = 'ERR_PASSWORD_PEPPER_UNKNOWN'
-  static override readonly category: ErrorCategory = 'key-unavailable'
   constructor() {
     super('the pepper key named by the hash is not configured')
   }
@@ -108,7 +114,6 @@ export class PepperKeyMissingError extends PasswordError<'ERR_PASSWORD_PEPPER_UN
  */
 export class PasswordHasherBusyError extends PasswordError<'ERR_PASSWORD_BUSY'> {
   static override readonly code = 'ERR_PASSWORD_BUSY'
-  static override readonly category: ErrorCategory = 'unavailable'
   /** @param queued - how many calls were already waiting. */
   constructor(queued: number) {
     super(`password hasher busy (${queued} queued)`)

@@ -40,7 +40,17 @@ export type Pkcs11ErrorCode =
  * }
  * ```
  */
-export class Pkcs11Error<C extends Pkcs11ErrorCode = Pkcs11ErrorCode> extends CodedError<C> {}
+export class Pkcs11Error<C extends Pkcs11ErrorCode = Pkcs11ErrorCode> extends CodedError<C> {
+  /** The {@link ErrorCategory} of each code, read by every subclass (the type keeps it complete). */
+  static override readonly categories: Readonly<Record<Pkcs11ErrorCode, ErrorCategory>> = {
+    ERR_PKCS11_MODULE: 'key-unavailable',
+    ERR_PKCS11_TOKEN_NOT_FOUND: 'key-unavailable',
+    ERR_PKCS11_LOGIN: 'key-unavailable',
+    ERR_PKCS11_MECHANISM: 'invalid-argument',
+    ERR_PKCS11_KEY_POLICY: 'key-unavailable',
+    ERR_PKCS11_CLOSED: 'conflict',
+  }
+}
 
 /**
  * The PKCS#11 library (or the Node binding) cannot be loaded or initialised: a wrong path, a
@@ -53,7 +63,6 @@ export class Pkcs11Error<C extends Pkcs11ErrorCode = Pkcs11ErrorCode> extends Co
  */
 export class Pkcs11ModuleError extends Pkcs11Error<'ERR_PKCS11_MODULE'> {
   static override readonly code = 'ERR_PKCS11_MODULE'
-  static override readonly category: ErrorCategory = 'key-unavailable'
 }
 
 /**
@@ -67,7 +76,6 @@ export class Pkcs11ModuleError extends Pkcs11Error<'ERR_PKCS11_MODULE'> {
  */
 export class Pkcs11TokenNotFoundError extends Pkcs11Error<'ERR_PKCS11_TOKEN_NOT_FOUND'> {
   static override readonly code = 'ERR_PKCS11_TOKEN_NOT_FOUND'
-  static override readonly category: ErrorCategory = 'key-unavailable'
 }
 
 /** Why a login failed. */
@@ -88,7 +96,6 @@ export type Pkcs11LoginReason = 'pin-incorrect' | 'pin-locked' | 'pin-invalid' |
  */
 export class Pkcs11LoginError extends Pkcs11Error<'ERR_PKCS11_LOGIN'> {
   static override readonly code = 'ERR_PKCS11_LOGIN'
-  static override readonly category: ErrorCategory = 'key-unavailable'
   /** Why the login failed. */
   readonly reason: Pkcs11LoginReason
   /** @param reason - why; @param message - names the token and the PKCS#11 return value. */
@@ -125,7 +132,6 @@ export class Pkcs11MechanismError extends Pkcs11Error<'ERR_PKCS11_MECHANISM'> {
  */
 export class Pkcs11KeyPolicyError extends Pkcs11Error<'ERR_PKCS11_KEY_POLICY'> {
   static override readonly code = 'ERR_PKCS11_KEY_POLICY'
-  static override readonly category: ErrorCategory = 'key-unavailable'
   /** The key reference concerned. */
   readonly keyRef: string
   /** @param keyRef - the version concerned; @param message - names the attribute that fails. */
@@ -147,7 +153,6 @@ export class Pkcs11KeyPolicyError extends Pkcs11Error<'ERR_PKCS11_KEY_POLICY'> {
  */
 export class Pkcs11ClosedError extends Pkcs11Error<'ERR_PKCS11_CLOSED'> {
   static override readonly code = 'ERR_PKCS11_CLOSED'
-  static override readonly category: ErrorCategory = 'conflict'
   /** The message is always `the PKCS#11 provider is closed`. */
   constructor() {
     super('the PKCS#11 provider is closed')

@@ -1,4 +1,4 @@
-import { randomBytes, type SafeguardEvent, utf8Decode, utf8Encode } from '@safeguards/core'
+import { concatBytes, randomBytes, type SafeguardEvent, utf8Decode, utf8Encode } from '@safeguards/core'
 import {
   createEnvelope,
   EnvelopeDecryptionError,
@@ -14,13 +14,7 @@ const context = { patient: 'p-1042', purpose: 'treatment' }
 async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = []
   for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) parts.push(chunk)
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
+  return concatBytes(...parts)
 }
 
 describeHsm('@safeguards/envelope over the HSM: encrypt, rotate, rewrap, retire', () => {

@@ -14,7 +14,14 @@ import {
 import { KeyringStateError, KeyUnavailableError } from '@safeguards/envelope'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { Pkcs11KekProvider } from '../src/index.js'
-import { createSoftHsm, describeHsm, SOFTHSM_MODULE, type SoftHsm, USER_PIN } from './softhsm.js'
+import {
+  createSoftHsm,
+  describeHsm,
+  SOFTHSM_MODULE,
+  type SoftHsm,
+  USER_PIN,
+  withProvider,
+} from './softhsm.js'
 
 const run = promisify(execFile)
 
@@ -192,8 +199,7 @@ describeHsm('Pkcs11KekProvider: key versions, rotation and lifecycle in the toke
 
   it('shares state between providers through the token, and the token itself enforces a disable', async () => {
     // A second provider (another app instance) with a long cache: it does not re-read the state.
-    const app = await Pkcs11KekProvider.open(hsm.options('lifecycle', 'claims', { cacheTtlMs: 3_600_000 }))
-    try {
+    await withProvider(hsm.options('lifecycle', 'claims', { cacheTtlMs: 3_600_000 }), async (app) => {
       const dek = randomBytes(32)
       const w3 = await admin.wrap(dek, aad, { keyRef: 'pkcs11:claims@v3' })
       expect(await app.unwrap(w3.edk, w3.keyRef, aad)).toEqual(dek) // v3 added before app opened
@@ -211,9 +217,7 @@ describeHsm('Pkcs11KekProvider: key versions, rotation and lifecycle in the toke
       await app.refresh()
       expect((await app.primary()).version).toBe(4)
       expect((await app.wrap(dek, aad)).keyRef).toBe('pkcs11:claims@v4')
-    } finally {
-      await app.close()
-    }
+    })
   })
 
   it('serialises concurrent lifecycle changes without losing one', async () => {

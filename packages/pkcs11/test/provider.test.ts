@@ -8,7 +8,7 @@ import {
 import fc from 'fast-check'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { Pkcs11ClosedError, Pkcs11KekProvider } from '../src/index.js'
-import { createSoftHsm, describeHsm, type SoftHsm } from './softhsm.js'
+import { createSoftHsm, describeHsm, type SoftHsm, withProvider } from './softhsm.js'
 
 const aadFor = (context: string): Uint8Array => utf8Encode(`hge/v1/wrap\u0000\u0001${context}`)
 
@@ -58,16 +58,11 @@ describeHsm('Pkcs11KekProvider: wrap and unwrap inside the token', () => {
 
   it('uses the injected IV source', async () => {
     const iv = new Uint8Array(12).fill(0xab)
-    const fixed = await Pkcs11KekProvider.open(
-      hsm.options('wrap-tests', 'patients', { random: () => iv.slice() }),
-    )
-    try {
+    await withProvider(hsm.options('wrap-tests', 'patients', { random: () => iv.slice() }), async (fixed) => {
       const { edk } = await fixed.wrap(new Uint8Array(32), aadFor('x'))
       expect(edk.subarray(1, 13)).toEqual(iv)
       expect(await provider.unwrap(edk, 'pkcs11:patients@v1', aadFor('x'))).toEqual(new Uint8Array(32))
-    } finally {
-      await fixed.close()
-    }
+    })
   })
 
   it('fails the same way for a wrong context, a wrong version, and every changed, cut or added byte', async () => {
@@ -157,8 +152,7 @@ describeHsm('Pkcs11KekProvider: wrap and unwrap inside the token', () => {
   })
 
   it('wraps and unwraps concurrently through a bounded session pool', async () => {
-    const pooled = await Pkcs11KekProvider.open(hsm.options('wrap-tests', 'patients', { maxSessions: 3 }))
-    try {
+    await withProvider(hsm.options('wrap-tests', 'patients', { maxSessions: 3 }), async (pooled) => {
       const jobs = Array.from({ length: 120 }, (_, i) => ({ dek: randomBytes(32), aad: aadFor(`row=${i}`) }))
       const wrapped = await Promise.all(jobs.map((j) => pooled.wrap(j.dek, j.aad)))
       expect(new Set(wrapped.map((w) => bytesToHex(w.edk.subarray(1, 13)))).size).toBe(jobs.length)
@@ -179,9 +173,7 @@ describeHsm('Pkcs11KekProvider: wrap and unwrap inside the token', () => {
         expect(mixed[3 * i + 2]?.status).toBe('fulfilled')
       })
       expect((await pooled.primary()).usage?.wraps).toBeGreaterThanOrEqual(240n)
-    } finally {
-      await pooled.close()
-    }
+    })
   })
 
   it('enforces the usage budget per version, shared through a UsageStore, and warns once', async () => {
@@ -218,29 +210,31 @@ describeHsm('Pkcs11KekProvider: wrap and unwrap inside the token', () => {
   })
 
   it('rotates in the token when the budget is spent and the policy is rotate', async () => {
-    const rotating = await Pkcs11KekProvider.open(
+    await withProvider(
       hsm.options('wrap-tests', 'budget', { usage: { limit: 2n, reserveBlock: 1, policy: 'rotate' } }),
+      async (rotating) => {
+        await rotating.rotate()
+        const refs: string[] = []
+        const dek = randomBytes(32)
+        for (let i = 0; i < 5; i++) refs.push((await rotating.wrap(dek, aadFor('r'))).keyRef)
+        expect(refs).toEqual([
+          'pkcs11:budget@v1',
+          'pkcs11:budget@v1',
+          'pkcs11:budget@v2',
+          'pkcs11:budget@v2',
+          'pkcs11:budget@v3',
+        ])
+        expect((await rotating.list()).map((d) => d.state)).toEqual([
+          'decrypt-only',
+          'decrypt-only',
+          'primary',
+        ])
+        // An explicit keyRef never rotates: it throws.
+        await expect(rotating.wrap(dek, aadFor('r'), { keyRef: 'pkcs11:budget@v1' })).rejects.toBeInstanceOf(
+          UsageLimitError,
+        )
+      },
     )
-    try {
-      await rotating.rotate()
-      const refs: string[] = []
-      const dek = randomBytes(32)
-      for (let i = 0; i < 5; i++) refs.push((await rotating.wrap(dek, aadFor('r'))).keyRef)
-      expect(refs).toEqual([
-        'pkcs11:budget@v1',
-        'pkcs11:budget@v1',
-        'pkcs11:budget@v2',
-        'pkcs11:budget@v2',
-        'pkcs11:budget@v3',
-      ])
-      expect((await rotating.list()).map((d) => d.state)).toEqual(['decrypt-only', 'decrypt-only', 'primary'])
-      // An explicit keyRef never rotates: it throws.
-      await expect(rotating.wrap(dek, aadFor('r'), { keyRef: 'pkcs11:budget@v1' })).rejects.toBeInstanceOf(
-        UsageLimitError,
-      )
-    } finally {
-      await rotating.close()
-    }
   })
 
   it('finishes operations in flight on close, then refuses new ones', async () => {

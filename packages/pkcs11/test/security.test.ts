@@ -10,7 +10,14 @@ import {
   Pkcs11ModuleError,
   Pkcs11TokenNotFoundError,
 } from '../src/index.js'
-import { createSoftHsm, describeHsm, SOFTHSM_MODULE, type SoftHsm, USER_PIN } from './softhsm.js'
+import {
+  createSoftHsm,
+  describeHsm,
+  SOFTHSM_MODULE,
+  type SoftHsm,
+  USER_PIN,
+  withProvider,
+} from './softhsm.js'
 
 const aad = utf8Encode('hge/v1/wrap|digest')
 const k = ((pkcs11js as unknown as { default?: typeof pkcs11js }).default ?? pkcs11js) as typeof pkcs11js
@@ -69,19 +76,7 @@ function rawKey(
 
 /** A key generated with the same attributes as the provider's own versions. */
 function rawKeyLikeOurs(p: pkcs11js.PKCS11, s: Buffer, label: string, id: number[]): Buffer {
-  return p.C_GenerateKey(s, { mechanism: k.CKM_AES_KEY_GEN }, [
-    { type: k.CKA_CLASS, value: k.CKO_SECRET_KEY },
-    { type: k.CKA_KEY_TYPE, value: k.CKK_AES },
-    { type: k.CKA_VALUE_LEN, value: 32 },
-    { type: k.CKA_TOKEN, value: true },
-    { type: k.CKA_PRIVATE, value: true },
-    { type: k.CKA_SENSITIVE, value: true },
-    { type: k.CKA_EXTRACTABLE, value: false },
-    { type: k.CKA_ENCRYPT, value: true },
-    { type: k.CKA_DECRYPT, value: true },
-    { type: k.CKA_LABEL, value: label },
-    { type: k.CKA_ID, value: Buffer.from(id) },
-  ])
+  return rawKey(p, s, label, id, { sensitive: true, extractable: false })
 }
 
 const rv = (fn: () => unknown): string => {
@@ -177,31 +172,23 @@ describeHsm(
       expect((await provider.addVersion()).version).toBe(11)
 
       // An operator who restored keys from an HSM backup may accept imported keys explicitly.
-      const lenient = await Pkcs11KekProvider.open(
-        hsm.options('vault', 'records', { allowImportedKeys: true }),
-      )
-      try {
+      await withProvider(hsm.options('vault', 'records', { allowImportedKeys: true }), async (lenient) => {
         const w = await lenient.wrap(dek, aad, { keyRef: 'pkcs11:records@v10' })
         expect(await lenient.unwrap(w.edk, w.keyRef, aad)).toEqual(dek)
         await expect(lenient.wrap(dek, aad, { keyRef: 'pkcs11:records@v9' })).rejects.toThrow(
           /CKA_SENSITIVE is false/,
         )
-      } finally {
-        await lenient.close()
-      }
+      })
     })
 
     it('refuses a version that two key objects claim', async () => {
-      const dupes = await Pkcs11KekProvider.open(hsm.options('vault', 'dupes', { cacheTtlMs: 0 }))
-      try {
+      await withProvider(hsm.options('vault', 'dupes', { cacheTtlMs: 0 }), async (dupes) => {
         await dupes.rotate()
         const { p, s } = rawSession('vault')
         rawKey(p, s, 'dupes', [0, 0, 0, 1], { sensitive: true, extractable: false })
         p.C_CloseSession(s)
         await expect(dupes.wrap(randomBytes(32), aad)).rejects.toThrow(/two key objects claim this version/)
-      } finally {
-        await dupes.close()
-      }
+      })
     })
 
     it('reports a wrong PIN as Pkcs11LoginError, without the PIN anywhere', async () => {
@@ -224,8 +211,7 @@ describeHsm(
     })
 
     it('refuses a different PIN while the token is logged in for this process', async () => {
-      const good = await Pkcs11KekProvider.open(hsm.options('pin-tests', 'k'))
-      try {
+      await withProvider(hsm.options('pin-tests', 'k'), async (good) => {
         // PKCS#11 answers CKR_USER_ALREADY_LOGGED_IN before checking a PIN: the provider checks it.
         const error = await Pkcs11KekProvider.open(
           hsm.options('pin-tests', 'k', { pin: Secret.of('0000') }),
@@ -234,9 +220,7 @@ describeHsm(
         const second = await Pkcs11KekProvider.open(hsm.options('pin-tests', 'k'))
         await second.close()
         expect(inspect(good)).not.toContain(USER_PIN)
-      } finally {
-        await good.close()
-      }
+      })
     })
 
     it('finds the token by serial number, and reports a missing token', async () => {
@@ -296,46 +280,42 @@ describeHsm(
     })
 
     it('recovers when the token drops every session and the login (C_CloseAllSessions)', async () => {
-      const pooled = await Pkcs11KekProvider.open(
+      await withProvider(
         hsm.options('vault', 'records', { maxSessions: 4, cacheTtlMs: 0 }),
+        async (pooled) => {
+          const dek = randomBytes(32)
+          const before = await Promise.all(Array.from({ length: 8 }, () => pooled.wrap(dek, aad)))
+          const { p, s } = rawSession('vault')
+          const slot = p.C_GetSessionInfo(s).slotID
+          p.C_CloseAllSessions(slot) // every session of this process on the token, and with them the login
+          // The next operations discard the dead sessions, open new ones and log in again.
+          const after = await Promise.all(Array.from({ length: 8 }, () => pooled.wrap(dek, aad)))
+          for (const w of [...before, ...after])
+            expect(await pooled.unwrap(w.edk, w.keyRef, aad)).toEqual(dek)
+          // The other provider on the same token recovers the same way.
+          const w = await provider.wrap(dek, aad)
+          expect(await provider.unwrap(w.edk, w.keyRef, aad)).toEqual(dek)
+        },
       )
-      try {
-        const dek = randomBytes(32)
-        const before = await Promise.all(Array.from({ length: 8 }, () => pooled.wrap(dek, aad)))
-        const { p, s } = rawSession('vault')
-        const slot = p.C_GetSessionInfo(s).slotID
-        p.C_CloseAllSessions(slot) // every session of this process on the token, and with them the login
-        // The next operations discard the dead sessions, open new ones and log in again.
-        const after = await Promise.all(Array.from({ length: 8 }, () => pooled.wrap(dek, aad)))
-        for (const w of [...before, ...after]) expect(await pooled.unwrap(w.edk, w.keyRef, aad)).toEqual(dek)
-        // The other provider on the same token recovers the same way.
-        const w = await provider.wrap(dek, aad)
-        expect(await provider.unwrap(w.edk, w.keyRef, aad)).toEqual(dek)
-      } finally {
-        await pooled.close()
-      }
     })
 
     it('hands a fresh session to the callers queued behind a session that died', async () => {
-      const single = await Pkcs11KekProvider.open(
+      await withProvider(
         hsm.options('vault', 'records', { maxSessions: 1, cacheTtlMs: 3_600_000 }),
+        async (single) => {
+          const dek = randomBytes(32)
+          const jobs = Array.from({ length: 10 }, () => single.wrap(dek, aad))
+          // Before any of them reaches the token, its only (idle) session dies.
+          const { p, s } = rawSession('vault')
+          p.C_CloseAllSessions(p.C_GetSessionInfo(s).slotID)
+          const done = await Promise.all(jobs)
+          for (const w of done) expect(await single.unwrap(w.edk, w.keyRef, aad)).toEqual(dek)
+        },
       )
-      try {
-        const dek = randomBytes(32)
-        const jobs = Array.from({ length: 10 }, () => single.wrap(dek, aad))
-        // Before any of them reaches the token, its only (idle) session dies.
-        const { p, s } = rawSession('vault')
-        p.C_CloseAllSessions(p.C_GetSessionInfo(s).slotID)
-        const done = await Promise.all(jobs)
-        for (const w of done) expect(await single.unwrap(w.edk, w.keyRef, aad)).toEqual(dek)
-      } finally {
-        await single.close()
-      }
     })
 
     it('follows a key object replaced behind its back, and reports one removed behind its back', async () => {
-      const app = await Pkcs11KekProvider.open(hsm.options('vault', 'swap', { cacheTtlMs: 3_600_000 }))
-      try {
+      await withProvider(hsm.options('vault', 'swap', { cacheTtlMs: 3_600_000 }), async (app) => {
         await app.rotate()
         await app.rotate() // v2 primary, v1 decrypt-only
         const dek = randomBytes(32)
@@ -358,9 +338,7 @@ describeHsm(
         const error = await app.unwrap(old.edk, old.keyRef, aad).catch((e: unknown) => e)
         expect(error).toBeInstanceOf(KeyUnavailableError)
         expect((error as KeyUnavailableError).reason).toBe('unknown')
-      } finally {
-        await app.close()
-      }
+      })
     })
 
     it('keeps unknown versions unknown after a re-read', async () => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Secret } from '@safeguards/core'
 import { describe } from 'vitest'
-import type { Pkcs11ProviderOptions } from '../src/index.js'
+import { Pkcs11KekProvider, type Pkcs11ProviderOptions } from '../src/index.js'
 
 export const SOFTHSM_MODULE = process.env.SOFTHSM2_MODULE ?? '/usr/lib/softhsm/libsofthsm2.so'
 export const USER_PIN = '246813579'
@@ -87,5 +87,18 @@ export function createSoftHsm(labels: string[]): SoftHsm {
       ...extra,
     }),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  }
+}
+
+/** Opens a provider, runs `f` on it and closes it, also when `f` throws. */
+export async function withProvider(
+  options: Pkcs11ProviderOptions,
+  f: (provider: Pkcs11KekProvider) => Promise<void>,
+): Promise<void> {
+  const provider = await Pkcs11KekProvider.open(options)
+  try {
+    await f(provider)
+  } finally {
+    await provider.close()
   }
 }

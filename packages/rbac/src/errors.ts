@@ -28,6 +28,22 @@ export interface PolicyProblem {
 }
 
 /**
+ * The base of this package's coded errors (not exported): it holds the {@link ErrorCategory} of
+ * each code, so that each class declares its code only.
+ *
+ * @internal
+ */
+class RbacCodedError<C extends RbacErrorCode> extends CodedError<C> {
+  static override readonly categories: Readonly<Record<RbacErrorCode, ErrorCategory>> = {
+    ERR_RBAC_POLICY_INVALID: 'invalid-input',
+    ERR_RBAC_EMERGENCY_REQUEST_INVALID: 'invalid-argument',
+    ERR_RBAC_EMERGENCY_NOT_FOUND: 'conflict',
+    ERR_RBAC_EMERGENCY_STATE: 'conflict',
+    ERR_RBAC_SMART_SCOPE_INVALID: 'invalid-input',
+  }
+}
+
+/**
  * A policy document is invalid. `problems` lists every problem found, each with its JSON Pointer.
  *
  * @example
@@ -39,9 +55,8 @@ export interface PolicyProblem {
  * }
  * ```
  */
-export class PolicyError extends CodedError<'ERR_RBAC_POLICY_INVALID'> {
+export class PolicyError extends RbacCodedError<'ERR_RBAC_POLICY_INVALID'> {
   static override readonly code = 'ERR_RBAC_POLICY_INVALID'
-  static override readonly category: ErrorCategory = 'invalid-input'
   /** Every problem, in document order. */
   readonly problems: readonly PolicyProblem[]
   /** @param problems - at least one problem. */
@@ -71,19 +86,17 @@ export type EmergencyAccessErrorCode =
  * pdp.emergency.grant({ ...request, justification: 'x' }) // throws EmergencyAccessError
  * ```
  */
-export abstract class EmergencyAccessError extends CodedError<EmergencyAccessErrorCode> {}
+export abstract class EmergencyAccessError extends RbacCodedError<EmergencyAccessErrorCode> {}
 
 /** An emergency-access request or review is malformed or outside the policy. */
 export class EmergencyRequestInvalidError extends EmergencyAccessError {
   static override readonly code = 'ERR_RBAC_EMERGENCY_REQUEST_INVALID'
-  static override readonly category: ErrorCategory = 'invalid-argument'
   declare readonly code: 'ERR_RBAC_EMERGENCY_REQUEST_INVALID'
 }
 
 /** No emergency grant has this id (revoke, review). */
 export class EmergencyGrantNotFoundError extends EmergencyAccessError {
   static override readonly code = 'ERR_RBAC_EMERGENCY_NOT_FOUND'
-  static override readonly category: ErrorCategory = 'conflict'
   declare readonly code: 'ERR_RBAC_EMERGENCY_NOT_FOUND'
 }
 
@@ -93,7 +106,6 @@ export class EmergencyGrantNotFoundError extends EmergencyAccessError {
  */
 export class EmergencyGrantStateError extends EmergencyAccessError {
   static override readonly code = 'ERR_RBAC_EMERGENCY_STATE'
-  static override readonly category: ErrorCategory = 'conflict'
   declare readonly code: 'ERR_RBAC_EMERGENCY_STATE'
 }
 
@@ -105,9 +117,8 @@ export class EmergencyGrantStateError extends EmergencyAccessError {
  * parseSmartScopes('patient/Observation.dus') // throws SmartScopeError
  * ```
  */
-export class SmartScopeError extends CodedError<'ERR_RBAC_SMART_SCOPE_INVALID'> {
+export class SmartScopeError extends RbacCodedError<'ERR_RBAC_SMART_SCOPE_INVALID'> {
   static override readonly code = 'ERR_RBAC_SMART_SCOPE_INVALID'
-  static override readonly category: ErrorCategory = 'invalid-input'
   /** Index of the offending scope in the space-separated list. */
   readonly index: number
   /** @param message - safe description; @param index - which scope. */

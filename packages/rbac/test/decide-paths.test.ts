@@ -367,22 +367,17 @@ describe('decide: tenant filters on rules', () => {
 
   it('a deny rule with tenants denies only resources there; with subjectTenants, only subjects from there', () => {
     expect(pdp.decide(from('a', 'a')).reason).toBe('allow')
-    expect(pdp.decide(from('b', 'b'))).toMatchObject({
-      reason: 'explicit_deny',
-      rules: [{ id: 'no-b-records' }],
-    })
-    expect(pdp.decide(from('a', 'b'))).toMatchObject({
-      reason: 'explicit_deny',
-      rules: [{ id: 'no-b-records' }],
-    })
-    expect(pdp.decide(from('c', 'c'))).toMatchObject({
-      reason: 'explicit_deny',
-      rules: [{ id: 'no-c-staff' }],
-    })
-    expect(pdp.decide(from('c', 'a'))).toMatchObject({
-      reason: 'explicit_deny',
-      rules: [{ id: 'no-c-staff' }],
-    })
+    const denials = [
+      ['b', 'b', 'no-b-records'],
+      ['a', 'b', 'no-b-records'],
+      ['c', 'c', 'no-c-staff'],
+      ['c', 'a', 'no-c-staff'],
+    ] as const
+    for (const [subjectTenant, resourceTenant, rule] of denials)
+      expect(pdp.decide(from(subjectTenant, resourceTenant))).toMatchObject({
+        reason: 'explicit_deny',
+        rules: [{ id: rule }],
+      })
   })
 
   it('an allow rule with tenants grants only there, and only to the same tenant; conditions do not change that', () => {

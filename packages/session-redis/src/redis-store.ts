@@ -12,7 +12,6 @@
 import { bytesToHex, sha256, utf8Encode } from '@safeguards/core'
 import {
   type CreateResult,
-  type SessionLimitPolicy,
   type SessionRecord,
   type SessionStore,
   SessionStoreUnavailableError,
@@ -163,12 +162,8 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
     `${r.lastActivityAt}|${now}|${r.idleTimeoutMs}|${r.absoluteExpiresAt}|${r.createdAt}|${r.authAt}|${role(r)}|`
 
   const store: SessionStore = {
-    async create(
-      record: SessionRecord,
-      max: number,
-      onLimit: SessionLimitPolicy,
-      now: number,
-    ): Promise<CreateResult> {
+    // parameters typed by SessionStore
+    async create(record, max, onLimit, now): Promise<CreateResult> {
       const reply = await run(
         'create',
         scripts.create,
@@ -339,34 +334,9 @@ function parseRecordReply(text: string, id: string, data: string | undefined): T
     return f === '' ? Number.NaN : Number(f)
   }
   const kind = field(0)
-  const role = field(8)
-  const lastActivityAt = num(2)
-  const idleTimeoutMs = num(4)
-  const absoluteExpiresAt = num(5)
-  const createdAt = num(6)
-  const authAt = num(7)
-  if (
-    !(
-      Number.isSafeInteger(lastActivityAt) &&
-      Number.isSafeInteger(idleTimeoutMs) &&
-      Number.isSafeInteger(absoluteExpiresAt) &&
-      Number.isSafeInteger(createdAt) &&
-      Number.isSafeInteger(authAt)
-    ) ||
-    (role !== '-' && role[0] !== '+')
-  )
-    throw new SessionStoreUnavailableError('touch (unexpected reply)')
-  const record: SessionRecord = {
-    id,
-    userId: text.slice(from),
-    role: role === '-' ? null : role.slice(1),
-    createdAt,
-    authAt,
-    lastActivityAt,
-    idleTimeoutMs,
-    absoluteExpiresAt,
-    ...(data === undefined ? {} : { data }),
-  }
+  const parsed = recordOf(id, text.slice(from), field(8), [num(6), num(7), num(2), num(4), num(5)])
+  if (parsed === undefined) throw new SessionStoreUnavailableError('touch (unexpected reply)')
+  const record: SessionRecord = data === undefined ? parsed : { ...parsed, data }
   if (kind === 'A') return { status: 'active', record }
   const why = field(1)
   if (kind === 'X' && (why === 'idle' || why === 'absolute'))
@@ -400,33 +370,32 @@ function records(operation: string, reply: unknown[], start: number): SessionRec
   if ((reply.length - start) % 8 !== 0)
     throw new SessionStoreUnavailableError(`${operation} (unexpected reply)`)
   for (let i = start; i < reply.length; i += 8) {
-    const [id, userId, role, c, a, l, idle, x] = reply.slice(i, i + 8)
-    const nums = [c, a, l, idle, x].map((v) => (typeof v === 'string' ? Number(v) : Number.NaN))
-    if (
-      typeof id !== 'string' ||
-      typeof userId !== 'string' ||
-      typeof role !== 'string' ||
-      (role[0] !== '-' && role[0] !== '+') ||
-      !nums.every(Number.isSafeInteger)
-    )
-      throw new SessionStoreUnavailableError(`${operation} (unexpected reply)`)
-    const [createdAt, authAt, lastActivityAt, idleTimeoutMs, absoluteExpiresAt] = nums as [
-      number,
-      number,
-      number,
-      number,
-      number,
-    ]
-    out.push({
-      id,
-      userId,
-      role: role === '-' ? null : role.slice(1),
-      createdAt,
-      authAt,
-      lastActivityAt,
-      idleTimeoutMs,
-      absoluteExpiresAt,
-    })
+    const [id, userId, role, ...times] = reply.slice(i, i + 8)
+    const nums = times.map((v) => (typeof v === 'string' ? Number(v) : Number.NaN))
+    const record =
+      typeof id === 'string' && typeof userId === 'string' && typeof role === 'string'
+        ? recordOf(id, userId, role, nums)
+        : undefined
+    if (record === undefined) throw new SessionStoreUnavailableError(`${operation} (unexpected reply)`)
+    out.push(record)
   }
   return out
+}
+
+/**
+ * A record from a reply's fields: `role` is `-` (none) or `+<role>`, `times` are createdAt, authAt,
+ * lastActivityAt, idleTimeoutMs and absoluteExpiresAt. Undefined when a field is malformed.
+ */
+function recordOf(id: string, userId: string, role: string, times: number[]): SessionRecord | undefined {
+  if ((role !== '-' && role[0] !== '+') || times.length !== 5 || !times.every(Number.isSafeInteger))
+    return undefined
+  const [createdAt, authAt, lastActivityAt, idleTimeoutMs, absoluteExpiresAt] = times as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ]
+  const roleName = role === '-' ? null : role.slice(1)
+  return { id, userId, role: roleName, createdAt, authAt, lastActivityAt, idleTimeoutMs, absoluteExpiresAt }
 }

@@ -22,6 +22,21 @@ export type SessionErrorCode =
   | 'ERR_SESSION_DATA'
 
 /**
+ * The base of this package's coded errors (not exported): it holds the {@link ErrorCategory} of
+ * each code, so that each class declares its code only.
+ *
+ * @internal
+ */
+class SessionCodedError<C extends SessionErrorCode> extends CodedError<C> {
+  static override readonly categories: Readonly<Record<SessionErrorCode, ErrorCategory>> = {
+    ERR_SESSION_CONFIG: 'invalid-argument',
+    ERR_SESSION_STORE_UNAVAILABLE: 'unavailable',
+    ERR_SESSION_LIMIT: 'limit',
+    ERR_SESSION_REAUTH_REQUIRED: 'conflict',
+  }
+}
+
+/**
  * Invalid options: timeouts out of range, idle longer than absolute, an unknown role, a weak or
  * mismatched JWT key. The message names the option path, never its value.
  *
@@ -33,7 +48,7 @@ export type SessionErrorCode =
  * createSessionManager({ idleTimeoutMs: 0 }) // throws SessionConfigError (ERR_SESSION_CONFIG)
  * ```
  */
-export class SessionConfigError extends CodedError<'ERR_SESSION_CONFIG'> {
+export class SessionConfigError extends SessionCodedError<'ERR_SESSION_CONFIG'> {
   static override readonly code = 'ERR_SESSION_CONFIG'
 }
 
@@ -54,9 +69,8 @@ export class SessionConfigError extends CodedError<'ERR_SESSION_CONFIG'> {
  * }
  * ```
  */
-export class SessionStoreUnavailableError extends CodedError<'ERR_SESSION_STORE_UNAVAILABLE'> {
+export class SessionStoreUnavailableError extends SessionCodedError<'ERR_SESSION_STORE_UNAVAILABLE'> {
   static override readonly code = 'ERR_SESSION_STORE_UNAVAILABLE'
-  static override readonly category: ErrorCategory = 'unavailable'
   /** @param operation - the store operation that failed, for example `touch`; @param options - the cause. */
   constructor(operation: string, options?: { cause?: unknown }) {
     super(`session store unavailable during ${operation}`, options)
@@ -75,9 +89,8 @@ export class SessionStoreUnavailableError extends CodedError<'ERR_SESSION_STORE_
  * await sessions.create('u-1') // the fourth: throws SessionLimitError (ERR_SESSION_LIMIT)
  * ```
  */
-export class SessionLimitError extends CodedError<'ERR_SESSION_LIMIT'> {
+export class SessionLimitError extends SessionCodedError<'ERR_SESSION_LIMIT'> {
   static override readonly code = 'ERR_SESSION_LIMIT'
-  static override readonly category: ErrorCategory = 'limit'
   /** The configured maximum. */
   readonly max: number
   /** @param max - the configured cap. */
@@ -98,9 +111,8 @@ export class SessionLimitError extends CodedError<'ERR_SESSION_LIMIT'> {
  * sessions.requireRecentAuth(session, 5 * 60_000) // throws ReauthRequiredError after 5 minutes
  * ```
  */
-export class ReauthRequiredError extends CodedError<'ERR_SESSION_REAUTH_REQUIRED'> {
+export class ReauthRequiredError extends SessionCodedError<'ERR_SESSION_REAUTH_REQUIRED'> {
   static override readonly code = 'ERR_SESSION_REAUTH_REQUIRED'
-  static override readonly category: ErrorCategory = 'conflict'
   /** The maximum authentication age that was required, in ms. */
   readonly maxAgeMs: number
   /** @param maxAgeMs - the required maximum age. */

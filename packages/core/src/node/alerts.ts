@@ -106,7 +106,7 @@ export function webhookChannel<T>(url: string, options: WebhookChannelOptions): 
           if (res.ok) return
           last = `HTTP ${res.status}`
         } catch (error) {
-          last = (error as { name?: string }).name ?? 'error'
+          last = error instanceof Error ? error.name : 'error' // TypeError, AbortError, TimeoutError
         }
       }
       throw new AlertDeliveryError(`webhook delivery failed (${last})`)

@@ -2,6 +2,8 @@
  * A minimal PNG encoder (ISO/IEC 15948) for 1-bit greyscale images, enough for QR codes:
  * IHDR, one zlib-compressed IDAT (Web `CompressionStream('deflate')`), IEND, CRC-32 per chunk.
  */
+import { concatBytes } from '@safeguards/core'
+
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256)
   for (let n = 0; n < 256; n++) {
@@ -60,17 +62,10 @@ export async function encodeMonochromePng(
   v.setUint32(4, size)
   ihdr[8] = 1 // bit depth
   ihdr[9] = 0 // greyscale
-  const parts = [
+  return concatBytes(
     new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),
     chunk('IDAT', await deflate(raw)),
     chunk('IEND', new Uint8Array(0)),
-  ]
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
+  )
 }

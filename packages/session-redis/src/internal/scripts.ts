@@ -25,7 +25,8 @@
 
 const PATTERN = "'^(%d+)|(%d+)|(%d+)|(%d+)|(%d+)|(%d+)|([^|]*)|([^|]*)|(.*)$'"
 
-// Shared Lua: read a record, classify it, bury it (delete + tombstone), bump the index TTL.
+// Shared Lua: read a record, classify it, bury it (delete + tombstone), list an index's live
+// members (dropping the dead ones, except `skip`), bump the index TTL.
 const LIB = `
 local function rec(key)
   local s = redis.call('GET', key)
@@ -48,6 +49,23 @@ local function bury(prefix, id, v, now, grace)
   redis.call('ZREM', v[8], id)
   local ttl = tonumber(v[7]) - now + grace
   if ttl > 0 then redis.call('SET', prefix .. 't:' .. id, '1', 'PX', ttl) end
+end
+local function live(idx, prefix, now, skip)
+  local l = {}
+  for _, m in ipairs(redis.call('ZRANGE', idx, 0, -1)) do
+    if m ~= skip then
+      local v = rec(prefix .. 's:' .. m)
+      if not v then
+        redis.call('ZREM', idx, m)
+      elseif expired(v, now) then
+        redis.call('DEL', prefix .. 's:' .. m, prefix .. 'd:' .. m)
+        redis.call('ZREM', idx, m)
+      else
+        l[#l + 1] = {m, v}
+      end
+    end
+  end
+  return l
 end
 local function bumpIndex(idx, abs, now, grace)
   local want = abs - now + grace
@@ -129,18 +147,7 @@ local now = tonumber(ARGV[1])
 local max = tonumber(ARGV[2])
 local grace = tonumber(ARGV[4])
 local prefix = ARGV[5]
-local live = {}
-for _, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-  local v = rec(prefix .. 's:' .. m)
-  if not v then
-    redis.call('ZREM', KEYS[2], m)
-  elseif expired(v, now) then
-    redis.call('DEL', prefix .. 's:' .. m, prefix .. 'd:' .. m)
-    redis.call('ZREM', KEYS[2], m)
-  else
-    live[#live + 1] = {m, v}
-  end
-end
+local live = live(KEYS[2], prefix, now, nil)
 local t = {1}
 if #live >= max then
   if ARGV[3] == 'r' then return {0} end
@@ -214,19 +221,9 @@ local now = tonumber(ARGV[1])
 local grace = tonumber(ARGV[2])
 local prefix = ARGV[3]
 local t = {}
-for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if m ~= ARGV[4] then
-    local v = rec(prefix .. 's:' .. m)
-    if not v then
-      redis.call('ZREM', KEYS[1], m)
-    elseif expired(v, now) then
-      redis.call('DEL', prefix .. 's:' .. m, prefix .. 'd:' .. m)
-      redis.call('ZREM', KEYS[1], m)
-    else
-      bury(prefix, m, v, now, grace)
-      out(t, m, v)
-    end
-  end
+for _, e in ipairs(live(KEYS[1], prefix, now, ARGV[4])) do
+  bury(prefix, e[1], e[2], now, grace)
+  out(t, e[1], e[2])
 end
 return t
 `

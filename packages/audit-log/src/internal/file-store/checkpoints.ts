@@ -5,12 +5,12 @@
  *
  * @module
  */
-import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, fstatSync, ftruncateSync, readFileSync } from 'node:fs'
 import { canonicalize, utf8Encode } from '@safeguards/core'
 import { errorCode, fsyncDirSync } from '@safeguards/core/node'
 import { AuditConflictError, CheckpointError } from '../../errors.js'
 import type { StoredCheckpoint } from '../../store.js'
-import { datasync, ioError, NL, writeAll } from './segments.js'
+import { datasync, ioError, NL, openOrFail, writeAll } from './segments.js'
 
 /** The stored checkpoints of `cpPath` (none when the file does not exist). */
 export function readCheckpointLines(cpPath: string): StoredCheckpoint[] {
@@ -57,12 +57,7 @@ export async function appendCheckpointLine(
   checkpoint: StoredCheckpoint,
   how: CheckpointWrite,
 ): Promise<void> {
-  let fd: number
-  try {
-    fd = openSync(cpPath, 'a+')
-  } catch (e) {
-    throw ioError('open checkpoints', e)
-  }
+  const fd = openOrFail(cpPath, 'a+', 'checkpoints')
   try {
     // Cut a torn last line first, so the new line starts clean.
     const size = fstatSync(fd).size

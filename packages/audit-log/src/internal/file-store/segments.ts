@@ -22,6 +22,15 @@ export function ioError(op: string, e: unknown): AuditStoreError {
   return new AuditStoreError(`${op} failed (${errorCode(e) ?? 'unknown'})`, { cause: e })
 }
 
+/** `openSync`, failing with {@link ioError} (`open <what>`). */
+export function openOrFail(path: string, flags: string, what: string): number {
+  try {
+    return openSync(path, flags)
+  } catch (e) {
+    throw ioError(`open ${what}`, e)
+  }
+}
+
 /** Byte equality (hashes: not secret, no constant time needed). */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
@@ -133,12 +142,7 @@ export function lineEndingAt(path: string, end: number): Uint8Array | null {
 
 /** Runs `f` on a read descriptor of the segment file at `path`, closed afterwards. */
 function readingSegment<T>(path: string, f: (fd: number) => T): T {
-  let fd: number
-  try {
-    fd = openSync(path, 'r')
-  } catch (e) {
-    throw ioError('open segment', e)
-  }
+  const fd = openOrFail(path, 'r', 'segment')
   try {
     return f(fd)
   } finally {

@@ -7,14 +7,14 @@
  *
  * @module
  */
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync } from 'node:fs'
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, readSync } from 'node:fs'
 import { join } from 'node:path'
 import { bytesToHex } from '@safeguards/core'
 import { AuditCorruptionError } from '../../errors.js'
 import { type StoreHead, type TailRecovery, ZERO_HASH } from '../../store.js'
 import { readRecordHeader } from '../record-header.js'
 import { leafHashOf, sha256Fast } from '../sha256.js'
-import { ioError, lastLine, NL, segmentStarts, segName } from './segments.js'
+import { lastLine, NL, openOrFail, segmentStarts, segName } from './segments.js'
 
 /** The end of the log as this process knows it. */
 export interface Tail {
@@ -129,12 +129,7 @@ export class SegmentTail {
   }
 
   #scanFrom(seg: number, cutTorn: boolean): void {
-    let fd: number
-    try {
-      fd = openSync(join(this.#segDir, segName(seg)), cutTorn ? 'r+' : 'r')
-    } catch (e) {
-      throw ioError('open segment', e)
-    }
+    const fd = openOrFail(join(this.#segDir, segName(seg)), cutTorn ? 'r+' : 'r', 'segment')
     try {
       const end = fstatSync(fd).size
       const pos = this.tail.offset
