@@ -57,6 +57,7 @@ class ControlsCodedError<C extends ControlsErrorCode> extends CodedError<C> {
     ERR_CONTROL_TAG: 'invalid-input',
     ERR_CONTROLS_COVERAGE: 'invalid-input',
     ERR_CONTROLS_DATA: 'invalid-input',
+    ERR_EVIDENCE_BASELINE: 'invalid-input',
   }
 }
 
@@ -114,9 +115,8 @@ export class CatalogDataError extends ControlsCodedError<'ERR_CONTROLS_DATA'> {
  * // throws BaselineError, pointer '/thresholds/backup.rpo/reason'
  * ```
  */
-export class BaselineError extends CodedError<'ERR_EVIDENCE_BASELINE'> {
+export class BaselineError extends ControlsCodedError<'ERR_EVIDENCE_BASELINE'> {
   static override readonly code = 'ERR_EVIDENCE_BASELINE'
-  static override readonly category: ErrorCategory = 'invalid-input'
   /** RFC 6901 JSON Pointer of the offending member ('' for the whole document). */
   readonly pointer: string
   /** @param message - what is wrong (never a value); @param pointer - where it is. */

@@ -61,6 +61,9 @@ class EnvelopeCodedError<C extends EnvelopeErrorCode> extends CodedError<C> {
     ERR_KEK_PROVIDER: 'unavailable',
     ERR_KEYRING_STATE: 'conflict',
     ERR_KEYRING_SEALED: 'key-unavailable',
+    ERR_RECIPIENT_KEY: 'invalid-input',
+    ERR_SUBJECT_SHREDDED: 'key-unavailable',
+    ERR_SUBJECT_KEY_STORE: 'io',
   }
 }
 
@@ -296,9 +299,8 @@ export class KeyringSealedError extends EnvelopeCodedError<'ERR_KEYRING_SEALED'>
  * await RecipientPublicKey.import('not a key') // throws RecipientKeyError (ERR_RECIPIENT_KEY)
  * ```
  */
-export class RecipientKeyError extends CodedError<'ERR_RECIPIENT_KEY'> {
+export class RecipientKeyError extends EnvelopeCodedError<'ERR_RECIPIENT_KEY'> {
   static override readonly code = 'ERR_RECIPIENT_KEY'
-  static override readonly category: ErrorCategory = 'invalid-input'
 }
 
 /** Codes of the blind-index API (issue 17 §2); also raised by `@safeguards/envelope`. */
@@ -350,9 +352,8 @@ export class BlindIndexInputError extends CodedError<'ERR_BLIND_INDEX_INPUT'> {
  * }
  * ```
  */
-export class SubjectShreddedError extends CodedError<'ERR_SUBJECT_SHREDDED'> {
+export class SubjectShreddedError extends EnvelopeCodedError<'ERR_SUBJECT_SHREDDED'> {
   static override readonly code = 'ERR_SUBJECT_SHREDDED'
-  static override readonly category: ErrorCategory = 'key-unavailable'
   /** The subject key's reference, for example `subject:3q2-7w…@v1` (opaque: no subject id). */
   readonly keyRef: string
 
@@ -373,7 +374,6 @@ export class SubjectShreddedError extends CodedError<'ERR_SUBJECT_SHREDDED'> {
  * // a subject-key file edited by hand into invalid JSON -> SubjectKeyStoreError (ERR_SUBJECT_KEY_STORE)
  * ```
  */
-export class SubjectKeyStoreError extends CodedError<'ERR_SUBJECT_KEY_STORE'> {
+export class SubjectKeyStoreError extends EnvelopeCodedError<'ERR_SUBJECT_KEY_STORE'> {
   static override readonly code = 'ERR_SUBJECT_KEY_STORE'
-  static override readonly category: ErrorCategory = 'io'
 }

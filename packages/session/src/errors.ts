@@ -33,6 +33,7 @@ class SessionCodedError<C extends SessionErrorCode> extends CodedError<C> {
     ERR_SESSION_STORE_UNAVAILABLE: 'unavailable',
     ERR_SESSION_LIMIT: 'limit',
     ERR_SESSION_REAUTH_REQUIRED: 'conflict',
+    ERR_SESSION_DATA: 'invalid-argument',
   }
 }
 
@@ -133,6 +134,6 @@ export class ReauthRequiredError extends SessionCodedError<'ERR_SESSION_REAUTH_R
  * await sessions.update(token, { tenant: 42 }) // schema wants a string: throws SessionDataError (ERR_SESSION_DATA)
  * ```
  */
-export class SessionDataError extends CodedError<'ERR_SESSION_DATA'> {
+export class SessionDataError extends SessionCodedError<'ERR_SESSION_DATA'> {
   static override readonly code = 'ERR_SESSION_DATA'
 }
