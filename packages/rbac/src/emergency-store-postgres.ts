@@ -18,6 +18,7 @@
  */
 import { type EmergencyGrant, isEmergencyGrant } from './emergency-access.js'
 import { type SharedEmergencyStore, sharedSetError } from './emergency-shared.js'
+import { deepFreeze } from './internal/deep-freeze.js'
 
 /** What the store needs of a query client: node-postgres's `Pool` and `Client` fit. */
 export interface GrantSqlClient {
@@ -200,12 +201,4 @@ export async function openPostgresEmergencyStore(
       await listener.query(`UNLISTEN ${channel}`).catch(() => {})
     },
   }
-}
-
-function deepFreeze(v: unknown): unknown {
-  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
-    for (const x of Object.values(v)) deepFreeze(x)
-    Object.freeze(v)
-  }
-  return v
 }
