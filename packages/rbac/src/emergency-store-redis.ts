@@ -86,7 +86,7 @@ type Script = { readonly source: string; sha: string | null }
  * @nist AC-3 164.312(a)(2)(ii)
  * @nist AC-6(9) 164.312(a)(2)(ii): a grant made on any instance is honoured by all and stays pending review across restarts
  * @evidence the Redis hash of grants: every grant with its revocation and review, shared by all instances
- * @appResponsibility Run Redis with persistence (AOF), authentication and TLS on a private network; review pending grants.
+ * @appResponsibility Run Redis with persistence (AOF, appendfsync everysec or always), authentication and TLS on a private network; limit the app's ACL to its prefix; review pending grants.
  * @config prefix, pollIntervalMs, resyncIntervalMs, maxStalenessMs, commandTimeoutMs
  * @verifiedBy packages/rbac/test/emergency-shared-redis.test.ts
  * @throws {TypeError} when `client` has no `sendCommand`, or `prefix` is not a string.
@@ -97,7 +97,7 @@ type Script = { readonly source: string; sha: string | null }
  * import { createClient } from 'redis'
  * import { compilePolicy, openRedisEmergencyStore } from '@safeguards/rbac'
  *
- * const client = await createClient({ url: process.env.REDIS_URL }).connect()
+ * const client = await createClient({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }).connect()
  * const emergencyStore = await openRedisEmergencyStore({ client, prefix: 'clinic:rbac:' })
  * const pdp = compilePolicy(policy, { emergencyStore })
  * const grant = await pdp.emergency.grantAsync(request) // honoured by every instance
