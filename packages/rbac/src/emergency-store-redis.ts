@@ -22,9 +22,10 @@
  * @module
  */
 import { type EmergencyGrant, isEmergencyGrant } from './emergency-access.js'
-import { type SharedEmergencyStore, sharedSetError } from './emergency-shared.js'
+import type { SharedEmergencyStore } from './emergency-shared.js'
 import { EmergencyStoreUnavailableError } from './errors.js'
 import { deepFreeze } from './internal/deep-freeze.js'
+import { sharedView } from './internal/shared-view.js'
 
 /**
  * The one method the store needs from a Redis client: node-redis (`redis`/`@redis/client` v5 or
@@ -253,17 +254,7 @@ export async function openRedisEmergencyStore(
   schedule()
 
   return {
-    shared: true,
-    get(id: string): EmergencyGrant | undefined {
-      if (clock.now() - freshAt > maxStaleness) return undefined
-      return view.get(id)
-    },
-    set(): void {
-      throw sharedSetError()
-    },
-    list(): Iterable<EmergencyGrant> {
-      return view.values()
-    },
+    ...sharedView(view, () => clock.now() - freshAt <= maxStaleness),
     async commit(next: EmergencyGrant, expected: EmergencyGrant | null): Promise<boolean> {
       const json = JSON.stringify(next)
       const version = expected === null ? 0 : (versions.get(expected) ?? -1)
