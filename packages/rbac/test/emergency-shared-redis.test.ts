@@ -13,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startLinePeer } from '../../../scripts/test-support/line-peer.js'
 import {
   compilePolicy,
-  type DecisionPoint,
   EmergencyStoreUnavailableError,
   type GrantRedisClient,
   isSharedEmergencyStore,
@@ -21,7 +20,17 @@ import {
   type RedisEmergencyStoreOptions,
   type SharedEmergencyStore,
 } from '../src/index.js'
-import { clinic, emergencyRequest, MONDAY_10AM, req, who } from './helpers.js'
+import { clinic, emergencyRequest, MONDAY_10AM } from './helpers.js'
+import {
+  concurrentReviews,
+  expectExpiryEverywhere,
+  expectGrantSurvivesKill,
+  expectSyncRefused,
+  grantDelays,
+  readP2,
+  type SharedInstance,
+  until,
+} from './shared-store-cases.js'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const prefix = `sgtest:rbac:${process.pid}:${randomBytes(6).toString('hex')}:`
@@ -39,11 +48,8 @@ const connect = async (): Promise<Client> => {
   return client
 }
 
-interface Instance {
-  pdp: DecisionPoint
-  store: SharedEmergencyStore
+interface Instance extends SharedInstance {
   client: Client
-  clock: ReturnType<typeof manualClock>
 }
 
 const stores: SharedEmergencyStore[] = []
@@ -56,17 +62,6 @@ async function instance(options: Partial<RedisEmergencyStoreOptions> = {}): Prom
   const clock = manualClock(MONDAY_10AM)
   const pdp = compilePolicy(clinic, { clock, emergencyStore: store, resolvers: { careTeam: () => false } })
   return { pdp, store, client, clock }
-}
-
-const readP2 = (grant: string) =>
-  req(who.nurse, 'read', 'Observation', { patient: 'p-2' }, { emergencyAccess: grant })
-const until = async (what: string, done: () => boolean, ms = 2000): Promise<number> => {
-  const t0 = performance.now()
-  while (!done()) {
-    if (performance.now() - t0 > ms) throw new Error(`${what} not seen within ${ms} ms`)
-    await new Promise((r) => setTimeout(r, 1))
-  }
-  return performance.now() - t0
 }
 
 beforeAll(async () => {
@@ -96,62 +91,26 @@ describe('emergency grants shared on Redis', () => {
   })
 
   it('a grant made on A is honoured on B within 100 ms (median of 5), and a revocation too', async () => {
-    const delays: number[] = []
-    for (let i = 0; i < 5; i++) {
-      const g = await a.pdp.emergency.grantAsync(emergencyRequest())
-      delays.push(await until('grant', () => b.pdp.decide(readP2(g.id)).reason === 'emergency_access'))
-      await a.pdp.emergency.revokeAsync(g.id, 'u-adm')
-      await until('revocation', () => b.pdp.decide(readP2(g.id)).reason !== 'emergency_access')
-    }
-    delays.sort((x, y) => x - y)
+    const delays = await grantDelays(a, b)
     expect(delays[2]).toBeLessThan(100)
   })
 
   it('a grant expires on every instance at its deadline (no message needed)', async () => {
-    const g = await a.pdp.emergency.grantAsync(emergencyRequest({ minutes: 5 }))
-    await b.store.fetch(g.id)
-    for (const x of [a, b]) x.clock.set(g.expiresAt - 1)
-    expect(a.pdp.decide(readP2(g.id)).reason).toBe('emergency_access')
-    expect(b.pdp.decide(readP2(g.id)).reason).toBe('emergency_access')
-    for (const x of [a, b]) x.clock.set(g.expiresAt)
-    expect(a.pdp.decide(readP2(g.id)).reason).toBe('no_matching_allow')
-    expect(b.pdp.decide(readP2(g.id)).reason).toBe('no_matching_allow')
-    expect(b.pdp.emergency.pendingReviews().map((x) => x.id)).toContain(g.id)
+    await expectExpiryEverywhere(a, b)
   })
 
   it('20 concurrent reviews of one grant, on two instances, store exactly one', async () => {
-    const g = await a.pdp.emergency.grantAsync(emergencyRequest())
-    await a.pdp.emergency.revokeAsync(g.id, 'u-adm')
     const counter = Number(await redis.sendCommand(['GET', `${prefix}version`]))
-    const outcomes = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) =>
-        (i % 2 === 0 ? a : b).pdp.emergency.reviewAsync(g.id, {
-          reviewer: `u-rev${i}`,
-          outcome: 'appropriate',
-          notes: 'Checked against the ED record.',
-        }),
-      ),
-    )
-    const won = outcomes.filter((o) => o.status === 'fulfilled')
-    expect(won).toHaveLength(1)
-    for (const o of outcomes)
-      if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: 'ERR_RBAC_EMERGENCY_STATE' })
+    const { grant: g, reviewer } = await concurrentReviews(a, b)
     const entry = String(await redis.sendCommand(['HGET', `${prefix}grants`, g.id]))
     expect(entry.slice(0, 2)).toBe('3|') // granted, revoked, reviewed once
-    expect(JSON.parse(entry.slice(2)).review.reviewer).toBe(
-      (won[0] as PromiseFulfilledResult<{ review: { reviewer: string } }>).value.review.reviewer,
-    )
-    expect(Number(await redis.sendCommand(['GET', `${prefix}version`]))).toBe(counter + 1)
+    expect(JSON.parse(entry.slice(2)).review.reviewer).toBe(reviewer)
+    expect(Number(await redis.sendCommand(['GET', `${prefix}version`]))).toBe(counter + 3)
   })
 
   it('refuses the synchronous methods (they cannot be atomic across instances)', () => {
     expect(isSharedEmergencyStore(a.store)).toBe(true)
-    expect(() => a.pdp.emergency.grant(emergencyRequest())).toThrow(
-      expect.objectContaining({ code: 'ERR_RBAC_EMERGENCY_STATE' }),
-    )
-    expect(() => a.store.set({} as never)).toThrow(
-      expect.objectContaining({ code: 'ERR_RBAC_EMERGENCY_STATE' }),
-    )
+    expectSyncRefused(a)
   })
 
   it('a corrupted entry never grants, whatever is wrong with it', async () => {
@@ -265,23 +224,7 @@ describe('emergency grants shared on Redis', () => {
     })
 
     it('a grant made by a killed instance still awaits review after a restart', async () => {
-      const first = await start()
-      const { result: id } = (await first.ask('grant', emergencyRequest())) as { result: string }
-      expect(await first.ask('decide', readP2(id))).toEqual({ result: 'emergency_access' })
-      const exited = new Promise((res) => first.child.on('exit', (_code, signal) => res(signal)))
-      first.child.kill('SIGKILL')
-      expect(await exited).toBe('SIGKILL')
-      await a.pdp.emergency.revokeAsync(id, 'u-adm') // seen from here, though its maker is gone
-      const second = await start()
-      expect(((await second.ask('pending')) as { result: string[] }).result).toContain(id)
-      expect(
-        await second.ask('review', {
-          id,
-          review: { reviewer: 'u-priv', outcome: 'appropriate', notes: 'ok' },
-        }),
-      ).toEqual({ result: 'u-priv' })
-      // The review reaches this instance by the next poll.
-      await until('review', () => !a.pdp.emergency.pendingReviews().some((g) => g.id === id))
+      await expectGrantSurvivesKill(start, a)
     }, 60_000)
   })
 })
