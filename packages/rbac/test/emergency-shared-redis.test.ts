@@ -136,6 +136,14 @@ describe('emergency grants shared on Redis', () => {
     }
   })
 
+  it('the periodic resync picks up a change made without the counter (a hand edit, a restore)', async () => {
+    const c = await instance({ resyncIntervalMs: 100 })
+    const g = await c.pdp.emergency.grantAsync(emergencyRequest())
+    await until('grant', () => c.pdp.decide(readP2(g.id)).reason === 'emergency_access')
+    await redis.sendCommand(['HDEL', `${prefix}grants`, g.id])
+    await until('deletion', () => c.pdp.decide(readP2(g.id)).reason === 'no_matching_allow', 1000)
+  })
+
   it('Redis unreachable: decisions deny emergency access, the async methods throw a typed error', async () => {
     const c = await instance({ maxStalenessMs: 300 })
     const g = await c.pdp.emergency.grantAsync(emergencyRequest())
