@@ -42,6 +42,7 @@ export default defineConfig({
           items: [
             { text: 'core', link: '/guide/packages/core' },
             { text: 'envelope', link: '/guide/packages/envelope' },
+            { text: 'envelope-postgres', link: '/guide/packages/envelope-postgres' },
             { text: 'pkcs11', link: '/guide/packages/pkcs11' },
             { text: 'audit-log', link: '/guide/packages/audit-log' },
             { text: 'audit-log-postgres', link: '/guide/packages/audit-log-postgres' },
@@ -76,6 +77,8 @@ export default defineConfig({
           text: 'Compliance',
           items: [
             { text: 'HIPAA matrix', link: '/compliance/hipaa-matrix' },
+            { text: 'Coverage map', link: '/compliance/coverage-map' },
+            { text: 'Sample evidence report', link: '/compliance/sample-evidence' },
             { text: 'SP 800-53 pairs', link: '/compliance/nist-pairs' },
             { text: 'OSCAL component definition', link: '/compliance/oscal' },
           ],

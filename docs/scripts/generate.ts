@@ -5,6 +5,7 @@
  *                                and NIST's own mapping (SP 800-66r2) for every paragraph
  *   compliance/oscal-download.md the OSCAL download link and its sha256
  *   public/oscal/component-definition.json
+ *   the reviewer pages: coverage map, one page per specification, sample evidence report (reviewers.ts)
  */
 import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -20,6 +21,7 @@ import {
   nistPairsSource,
   provenanceLabel,
 } from '@safeguards/controls'
+import { writeReviewerPages } from './reviewers.ts'
 
 const docs = resolve(import.meta.dirname, '..')
 const controlsDir = resolve(docs, '../packages/controls')
@@ -187,4 +189,6 @@ writeFileSync(
   resolve(docs, 'compliance/oscal-download.md'),
   `Download: <a href="/oscal/component-definition.json" download>component-definition.json</a> (${oscal.length} bytes)\n\nsha256: \`${sha}\`\n`,
 )
+const specPages = writeReviewerPages(docs)
+console.error(`docs: coverage map with ${specPages} specification pages, sample evidence report`)
 console.error(`docs: matrix with ${coverage.rows.length} citations, OSCAL ${sha.slice(0, 12)}…`)

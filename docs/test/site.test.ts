@@ -4,8 +4,9 @@
  * lists every 164.312 specification with working API links, no table or figure on any hand-written
  * page is wider than its column, every diagram's text fits inside its boxes (measured with the
  * fonts this machine has, no emoji font among them), no page relies on an emoji glyph, local
- * search finds "automatic logoff", and no request leaves localhost. Keeps a screenshot of the
- * matrix page in .reports/.
+ * search finds "automatic logoff", the coverage map's filters work and every link from it
+ * resolves, and no request leaves localhost. Keeps screenshots of the matrix page and the coverage
+ * map in .reports/.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
@@ -158,6 +159,82 @@ describe.skipIf(missing !== undefined && !ci)('docs site in Chromium', () => {
     mkdirSync(resolve(root, '.reports'), { recursive: true })
     await page.screenshot({ path: resolve(root, '.reports/docs-hipaa-matrix.png'), fullPage: true })
   })
+
+  it('the coverage map: 39 specifications coloured by coverage, filters that work, links that resolve', async () => {
+    await page.goto(`${base}/compliance/coverage-map.html`)
+    const tiles = page.locator('main .cmap a.cmap-tile')
+    expect(await tiles.count()).toBe(39)
+    const colour = await tiles.evaluateAll((ts) =>
+      Object.fromEntries(ts.map((t) => [t.getAttribute('data-status'), getComputedStyle(t).backgroundColor])),
+    )
+    expect(Object.keys(colour).sort()).toEqual(['app-team', 'implements', 'not-applicable', 'supports'])
+    expect(new Set([colour.implements, colour.supports, colour['app-team']]).size).toBe(3)
+    const shown = () =>
+      tiles.evaluateAll((ts) => ts.map((t) => [t.getAttribute('data-status'), t.getAttribute('data-family')]))
+    await page.locator('select[data-filter="status"]').selectOption('supports')
+    await page.locator('select[data-filter="family"]').selectOption('technical')
+    const filtered = await shown()
+    expect(filtered.length).toBeGreaterThan(0)
+    expect(filtered.length).toBeLessThan(39)
+    expect(filtered.every(([s, f]) => s === 'supports' && f === 'technical')).toBe(true)
+    expect(await page.locator('main [data-count]').textContent()).toBe(`${filtered.length} of 39`)
+    await page.locator('select[data-filter="status"]').selectOption('all')
+    await page.locator('select[data-filter="family"]').selectOption('physical')
+    expect((await shown()).map(([, f]) => f)).toEqual(Array(8).fill('physical'))
+    await page.locator('select[data-filter="family"]').selectOption('all')
+    expect(await tiles.count()).toBe(39)
+    const overflow = await page.evaluate(() => [
+      ...(document.documentElement.scrollWidth > document.documentElement.clientWidth + 1
+        ? ['the page']
+        : []),
+      ...Array.from(document.querySelectorAll('.cmap-tile'))
+        .filter((t) => t.scrollWidth > t.clientWidth + 1)
+        .map((t) => t.textContent ?? ''),
+    ])
+    expect(overflow).toEqual([])
+    mkdirSync(resolve(root, '.reports'), { recursive: true })
+    await page.screenshot({ path: resolve(root, '.reports/docs-coverage-map.png'), fullPage: true })
+    console.log(`coverage map screenshot: ${resolve(root, '.reports/docs-coverage-map.png')}`)
+
+    // Every link on the map, on each specification page and on the sample report resolves,
+    // fragments included.
+    const linksOf = async (path: string): Promise<string[]> => {
+      await page.goto(`${base}${path}`)
+      return page.locator('main a[href]').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href))
+    }
+    const specPages = (await linksOf('/compliance/coverage-map.html')).filter((h) =>
+      h.includes('/compliance/specs/'),
+    )
+    expect(new Set(specPages).size).toBe(39)
+    const links = new Set<string>(specPages)
+    for (const spec of specPages) for (const h of await linksOf(new URL(spec).pathname)) links.add(h)
+    for (const h of await linksOf('/compliance/sample-evidence.html')) links.add(h)
+    const fragments = new Map<string, Set<string>>()
+    for (const href of links) {
+      const u = new URL(href)
+      expect(u.host, href).toBe(new URL(base).host)
+      const res = await page.request.get(`${u.origin}${u.pathname}`)
+      expect(res.status(), href).toBe(200)
+      expect(await res.text(), href).not.toContain('PAGE NOT FOUND')
+      if (u.hash)
+        fragments.set(
+          u.pathname,
+          (fragments.get(u.pathname) ?? new Set()).add(decodeURIComponent(u.hash.slice(1))),
+        )
+    }
+    for (const [path, ids] of fragments) {
+      await page.goto(`${base}${path}`)
+      for (const id of ids) expect(await page.locator(`[id="${id}"]`).count(), `${path}#${id}`).toBe(1)
+    }
+    // The sample report: judged, with the failing control, and its offline HTML page with a chart.
+    await page.goto(`${base}/compliance/sample-evidence.html`)
+    const sample = (await page.locator('main').textContent()) ?? ''
+    expect(sample).toContain('not met')
+    expect(sample).toContain('session.idleTimeout[nurse]')
+    const html = await page.request.get(`${base}/evidence/sample-report.html`)
+    expect(html.status()).toBe(200)
+    expect(await html.text()).toContain('<svg')
+  }, 300_000)
 
   it('no table or figure on a hand-written page is wider than its column', async () => {
     const pages = builtPages().filter((p) => !p.startsWith('/api/'))

@@ -39,6 +39,7 @@ import { Hono } from 'hono'
 import { openClinicAudit } from './audit.js'
 import { connectRedis, memoryChallenges, type RedisClient, redisChallenges } from './challenges.js'
 import { CLINIC_SOURCE, type ClinicApp, type ClinicServices } from './context.js'
+import { CLINIC_SESSION_POLICY } from './evidence.js'
 import { openGrantStore } from './grants.js'
 import { mountLabResultRoutes, openLabResults } from './lab-results.js'
 import { clinicPolicy } from './policy.js'
@@ -192,9 +193,7 @@ function signInState(
     sessions: createSessionManager({
       ...(r ? { store: createRedisSessionStore({ client: r.redis, prefix: `${r.prefix}sessions:` }) } : {}),
       clock,
-      idleTimeoutMs: 15 * MIN,
-      absoluteTimeoutMs: 12 * 60 * MIN,
-      roles: { admin: { idleTimeoutMs: 5 * MIN, absoluteTimeoutMs: 4 * 60 * MIN } },
+      ...CLINIC_SESSION_POLICY, // the policy the evidence step judges (evidence.ts)
       events: audit,
     }),
     // TOTP: each code is accepted once per user (the used time step is kept in the store), failures throttled.

@@ -7,6 +7,8 @@
  * - eight writers appending server-built (the database builds each batch under the stream's lock,
  *   one statement) against the optimistic protocol used before (build on the known head; refused,
  *   catch up, rebuild, retry).
+ * - what group commit costs a lone writer: one connection, 64-event server-built appends through
+ *   version 5's queued procedure against version 4's single-statement function (same schema).
  * - the key upkeep again without the writers' own work and their handoffs: one connection appending
  *   64-record batches through `store.append`, keyed schema against unkeyed, in many short
  *   alternating rounds (the busy shared host makes the process fleets above noisy).
@@ -71,6 +73,43 @@ function batchSide(label: string, schema: () => string): OpSide {
   }
 }
 
+const encoder = new TextEncoder()
+
+/**
+ * One 64-event server-built append per op on one connection (no other writer): schema version 5's
+ * queued procedure (queue, gate, drain, answer: three transactions in one call) against version 4's
+ * single-statement function, still shipped, on the same schema. What group commit costs a lone writer.
+ */
+function builtSide(label: string, how: 'queued' | 'direct'): OpSide {
+  const stream = `built-${how}`
+  let head: StoreHead = { size: 0, hash: ZERO_HASH }
+  let n = 0
+  const sql =
+    how === 'queued'
+      ? `CALL "${keyed}".audit_append_queued($1, $2, $3, $4, $5, 5000, NULL, NULL, NULL, NULL)`
+      : `SELECT hashes FROM "${keyed}".audit_append_events($1, $2, $3, $4, $5, 5000)`
+  return {
+    name: `${label}: 64-event server-built appends, one connection`,
+    async op() {
+      if (n === 0) await admin!.query(`INSERT INTO "${keyed}".audit_stream (stream) VALUES ($1)`, [stream])
+      const events = Array.from({ length: 64 }, () =>
+        encoder.encode(
+          `{"action":"R","agents":[{"requestor":true,"who":"Practitioner/${n % 2000}"}],"outcome":0,"patient":"Patient/${n++ % 50_000}","source":{"observer":"ehr-api"},"type":"rest"}`,
+        ),
+      )
+      const { rows } = await admin!.query<{ hashes: Uint8Array }>(sql, [
+        stream,
+        head.size,
+        head.hash,
+        events,
+        '2026-12-06T12:00:00.000Z',
+      ])
+      const hashes = rows[0]!.hashes
+      head = { size: head.size + 64, hash: new Uint8Array(hashes.subarray(hashes.length - 32)) }
+    },
+  }
+}
+
 async function setup(): Promise<void> {
   if (admin !== undefined) return
   admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 })
@@ -119,6 +158,16 @@ const scenarios: Scenario[] = [
     ...common,
     ours: side('server-built', 'ours', withKeys, 8),
     anchor: side('optimistic (before)', 'optimistic', withKeys, 8),
+  },
+  {
+    name: 'PostgreSQL writers: one writer, group-commit procedure (v5) vs single statement (v4)',
+    unit: 'batches/s',
+    ours: builtSide('audit_append_queued (v5)', 'queued'),
+    anchor: builtSide('audit_append_events (v4)', 'direct'),
+    timeMs: 8000,
+    rounds: 8,
+    setup,
+    teardown,
   },
   {
     name: 'PostgreSQL writers: query-key upkeep, 64-record durable appends on one connection',

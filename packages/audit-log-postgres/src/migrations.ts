@@ -6,7 +6,8 @@
  * leaves nothing behind.
  *
  * Schema (version 1; version 2 rewrites the link trigger's query, same rule; version 3 adds the lock
- * table and bounds lock waits; version 4 adds the query keys):
+ * table and bounds lock waits; version 4 adds the query keys; version 5 adds group commit and
+ * compares the key table's text bytewise):
  * - `audit_stream (stream PK, created_at)`: one row per stream, written once.
  * - `audit_entry (stream, seq, prev_hash, entry_hash, body)`: `PRIMARY KEY (stream, seq)`,
  *   `UNIQUE (stream, prev_hash)`, `CHECK (entry_hash = sha256('\x00' || body))`; `body` holds the
@@ -27,6 +28,14 @@
  *   the log's append: under the stream's lock, in one statement, builds the records from the events
  *   exactly as the log does, inserts them and returns the entry hashes the writer had not seen and
  *   the new ones (no round trip while the lock is held, never a refusal for a moved head).
+ * - `audit_append_queued(...)` (version 5, a procedure): the log's append with group commit. The
+ *   writer alone (gate free, nothing queued) appends at once under the gate; otherwise it
+ *   queues its batch in the UNLOGGED `audit_append_queue` and commits; whoever holds the
+ *   stream's gate (a row of the UNLOGGED `audit_stream_gate`, locked `FOR UPDATE`) sequences every
+ *   queued batch of the stream in one transaction under the stream's lock row, so N writers cost
+ *   one lock turn and one WAL flush per round instead of one per batch; each writer reads its
+ *   records' hashes once their batch is committed. Writer roles hold only EXECUTE on it and its
+ *   SECURITY DEFINER steps, nothing on the two unlogged tables.
  * - `audit_append(...)` and `audit_append_checkpoint(...)`: conditional appends under the stream's
  *   lock row, every lock wait bounded by their last argument (`lock_timeout` for their own
  *   transaction; SQLSTATE `55P03` past it). Versions 1 and 2 used a transaction-level advisory lock,
@@ -41,7 +50,7 @@ import { bytesToHex, sha256, utf8Encode } from '@safeguards/core'
 import { AuditPgMigrationError } from './errors.js'
 import { dbError, inTransaction, type Queryable, withConnection } from './internal/db.js'
 import { DEFAULT_SCHEMA, quoteIdentifier } from './internal/identifiers.js'
-import { V1, V2, V3, V4 } from './internal/migration-sql.js'
+import { V1, V2, V3, V4, V5 } from './internal/migration-sql.js'
 
 /** One schema migration. `sql` uses `{{schema}}` where the quoted schema name goes. */
 export interface Migration {
@@ -76,6 +85,11 @@ export const migrations: readonly Migration[] = Object.freeze([
     version: 4,
     name: 'query keys (patient, agent) kept by a trigger in the append transaction, existing rows keyed; server-built appends',
     sql: V4,
+  }),
+  Object.freeze({
+    version: 5,
+    name: 'group commit: queued server-built appends, drained by whoever holds the stream gate; key table compared bytewise',
+    sql: V5,
   }),
 ])
 

@@ -34,7 +34,8 @@ const TABLES = ['audit_stream', 'audit_entry', 'audit_checkpoint'] as const
  * table `audit_stream_lock` (`UPDATE` because `SELECT … FOR UPDATE` requires it; the append-only
  * trigger refuses an actual UPDATE), `SELECT` on the migrations table and the query-key table `audit_entry_key` (its rows are written
  * by a trigger, never by the role), and `EXECUTE` on the two
- * conditional-append functions and on `audit_append_events` (the log's server-built append). Everything else the role held on those objects is revoked first, so
+ * conditional-append functions, on `audit_append_events` (the log's server-built append) and on
+ * the procedure `audit_append_queued` and its steps (the same append with group commit). Everything else the role held on those objects is revoked first, so
  * running it again converges to the same state.
  *
  * With `readOnly: true` it grants a verifier's access instead: `USAGE` and `SELECT` only, and
@@ -107,7 +108,15 @@ export async function grantAppRole(db: Queryable, options: GrantAppRoleOptions):
           await client.query(
             `GRANT EXECUTE ON FUNCTION ${s}.audit_append(text, bigint, bytea, bigint[], bytea[], bytea[], bytea[], integer),
                                        ${s}.audit_append_checkpoint(text, bigint, bigint, bytea, integer),
-                                       ${s}.audit_append_events(text, bigint, bytea, bytea[], text, integer) TO ${r}`,
+                                       ${s}.audit_append_events(text, bigint, bytea, bytea[], text, integer),
+                                       ${s}.audit_queue_add(text, bigint, bytea, bytea[], text),
+                                       ${s}.audit_queue_drain(text, xid8, integer),
+                                       ${s}.audit_queue_withdraw(xid8, integer),
+                                       ${s}.audit_queue_direct(text, bigint, bytea, bytea[], text, integer),
+                                       ${s}.audit_queue_result(text, xid8, bigint, bytea) TO ${r}`,
+          )
+          await client.query(
+            `GRANT EXECUTE ON PROCEDURE ${s}.audit_append_queued(text, bigint, bytea, bytea[], text, integer, boolean, bigint, bytea, bytea) TO ${r}`,
           )
         }
       })

@@ -12,10 +12,13 @@
  * `AuditLockTimeoutError` (`ERR_AUDIT_LOCK_TIMEOUT`), nothing written, and the caller decides.
  *
  * `append` is optimistic: a refused writer catches up (`read`) and retries. The audit log uses
- * `appendEvents` instead: one statement that takes the stream's lock, has the database build the
- * records on the head it holds (exactly as the log would; the log recomputes them and compares the
- * hashes) and inserts them, so writers take turns, none is refused, no lock is held across a round
- * trip, and each turn carries what its log queued while the previous call was in flight. Behind
+ * `appendEvents` instead: one call (`CALL audit_append_queued(…)`, schema version 5) that queues the
+ * batch, and whoever holds the stream's gate then has the database build the records of every
+ * queued batch, from every writer, on the head it holds (exactly as the log would; each log
+ * recomputes its records and compares the hashes) and inserts them in one transaction (group
+ * commit: one lock turn and one WAL flush for all the writers waiting), so none is refused, no lock
+ * is held across a round trip, and each call carries what its log queued while the previous call
+ * was in flight. Behind
  * the lock the table itself refuses forks and gaps: `PRIMARY KEY (stream, seq)`,
  * `UNIQUE (stream, prev_hash)`, a link trigger (record `seq - 1` must have `entry_hash = prev_hash`)
  * and `CHECK (entry_hash = sha256(0x00 || body))`. Sequence numbers come from the chain, never from
@@ -302,8 +305,9 @@ class PgStore implements PostgresAuditStore {
 
   /**
    * Appends `events` (canonical JSON texts) as the next records, built by the database under the
-   * stream's lock on the head it holds (one statement, so no round trip while the lock is held and
-   * never a refusal for a moved head): returns the entry hashes of the records stored after `known`
+   * stream's lock on the head it holds, together with the batches other writers queued meanwhile
+   * (one call, so no round trip while the lock is held and never a refusal for a moved head;
+   * durable when it resolves): returns the entry hashes of the records stored after `known`
    * that the caller had not seen, and those of the new records, in order. The audit log uses it and
    * recomputes every new record from what it sent to check the returned hashes.
    *
@@ -329,7 +333,7 @@ class PgStore implements PostgresAuditStore {
       ;({
         rows: [row],
       } = await this.#pool.query<EventsRow>(
-        `SELECT ok, size::text AS size, missed, hashes FROM ${this.#q}.audit_append_events($1, $2, $3, $4, $5, $6)`,
+        `CALL ${this.#q}.audit_append_queued($1, $2, $3, $4, $5, $6, NULL, NULL, NULL, NULL)`,
         [
           this.stream,
           known.size,

@@ -2,8 +2,8 @@
  * Runs a test fixture (TypeScript, through tsx, with the source condition) in its own Node process
  * and resolves with the JSON it prints on stdout; rejects with its stderr when it exits non-zero.
  */
-import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { runTsChild } from '../../../scripts/test-support/postgres.js'
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url))
 
@@ -18,23 +18,5 @@ export function runChild<T>(
   args: readonly string[],
   env: Record<string, string> = {},
 ): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=@safeguards/source', '--import', 'tsx', script, ...args],
-      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
-    )
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (c) => {
-      out += c
-    })
-    child.stderr.on('data', (c) => {
-      err += c
-    })
-    child.on('error', reject)
-    child.on('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out) as T) : reject(new Error(`${label} exited ${code}: ${err}`)),
-    )
-  })
+  return runTsChild<T>(label, script, { cwd: repoRoot, args, env })
 }

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough, Readable } from 'node:stream'
+import { createEnvelope, LocalKeyring } from '@safeguards/envelope'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { CliIO } from '../src/index.js'
 import { runCli } from '../src/index.js'
@@ -98,7 +99,8 @@ describe('safeguards encrypt/decrypt/rewrap/inspect', () => {
 
     const info = await cli(['inspect', '--in', 'ct.hge', '--json'])
     expect(JSON.parse(info.stdout.toString())).toMatchObject({
-      formatVersion: 1,
+      formatVersion: 2,
+      suite: 'AES-256-GCM/HKDF-Expand-SHA-256/commit',
       keys: [{ keyRef: 'local:default@v1' }],
       body: { plaintextLength: 300_000 },
     })
@@ -120,6 +122,30 @@ describe('safeguards encrypt/decrypt/rewrap/inspect', () => {
         data,
       ),
     ).toBe(0)
+  })
+
+  it('inspect --json tells format v1 from v2; decrypt reads v1, rewrap keeps it v1 (issue 17)', async () => {
+    await cli(['keys', 'init', '--keyring', 'kv.json'])
+    const data = pattern(5000)
+    const ctx = { table: 'patients', id: '7' }
+    const flags = ['--context', 'table=patients', '--context', 'id=7']
+    const v1 = createEnvelope({ provider: await LocalKeyring.open(p('kv.json')), formatVersion: 1 })
+    writeFileSync(p('v1.hge'), await v1.encrypt(data, ctx))
+    const info = JSON.parse((await cli(['inspect', '--in', 'v1.hge', '--json'])).stdout.toString())
+    expect(info).toMatchObject({ formatVersion: 1, suiteId: 1, suite: 'AES-256-GCM/HKDF-SHA-512/commit' })
+    expect((await cli(['inspect', '--in', 'v1.hge'])).stdout.toString()).toContain('format: hge v1')
+    const dec = await cli(['decrypt', '--keyring', 'kv.json', ...flags, '--in', 'v1.hge'])
+    expect(Buffer.compare(dec.stdout, data)).toBe(0)
+    await cli(['keys', 'rotate', '--keyring', 'kv.json'])
+    expect(
+      (await cli(['rewrap', '--keyring', 'kv.json', ...flags, '--in', 'v1.hge', '--out', 'v1r.hge'])).code,
+    ).toBe(0)
+    const rewrapped = JSON.parse((await cli(['inspect', '--in', 'v1r.hge', '--json'])).stdout.toString())
+    expect(rewrapped).toMatchObject({ formatVersion: 1, keys: [{ keyRef: 'local:default@v2' }] })
+    // what the CLI writes is v2
+    writeFileSync(p('pv.bin'), data)
+    await cli(['encrypt', '--keyring', 'kv.json', ...flags, '--in', 'pv.bin', '--out', 'v2.hge'])
+    expect((await cli(['inspect', '--in', 'v2.hge'])).stdout.toString()).toContain('format: hge v2')
   })
 
   it('exit 1 with one generic message for every cryptographic failure; --out left absent', async () => {

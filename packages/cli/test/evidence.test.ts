@@ -57,8 +57,11 @@ const all = (log: string, out: string): string[] => [
 ]
 
 describe('safeguards evidence', () => {
-  it('exit 0: writes evidence.json, a JWS that verifies, and Markdown; no PHI or bag file names', async () => {
-    const r = await cli(all('log', 'out-ok'))
+  it('exit 0: writes evidence.json, a JWS that verifies, Markdown and HTML; no PHI or bag file names', async () => {
+    // Since issue 18 §2 a log without an activity review is "not met" (164.308(a)(1)(ii)(D)): review a copy first.
+    cpSync(join(root, 'log'), join(root, 'log-reviewed'), { recursive: true })
+    expect([0, 1]).toContain((await cli(words`audit review --log log-reviewed --by po-1`)).code)
+    const r = await cli(all('log-reviewed', 'out-ok'))
     expect(r.code, r.err).toBe(0)
     expect(r.out).toContain('Result: **PASS**')
     const json = readFileSync(join(root, 'out-ok/evidence.json'), 'utf8')
@@ -66,24 +69,42 @@ describe('safeguards evidence', () => {
     expect(report).toMatchObject({
       ok: true,
       failures: [],
-      auditLog: { ok: true, records: 10, verifiedThroughSeq: 9, anchoredThroughSeq: 9 },
+      auditLog: {
+        ok: true,
+        signaturesChecked: true,
+        checkpoint: { size: 10, kid: expect.any(String) },
+      },
       backups: [{ ok: true, signed: true, signingKid: 'backup-test', payloadFiles: 1 }],
       keys: { ok: true, keyring: 'clinic', sealed: true },
       sessionPolicy: { defaults: { idleTimeoutMs: 600_000 } },
       passwordPolicy: { minLength: 15 },
-      activityReview: { ran: false },
+      activityReview: { ran: true, from: 0, through: 10 },
     })
+    expect(report.schemaVersion).toBe(2)
+    expect(report.auditLog.records).toBeGreaterThan(10) // the review run is recorded in the log
+    expect(report.auditLog.verifiedThroughSeq).toBe(report.auditLog.records - 1)
+    expect(report.sessionPolicy.declared).toBe(false) // read from --session-policy
+    expect(report.passwordPolicy.declared).toBe(true) // from flags
+    expect(report.verdicts.find((v: { check: string }) => v.check === 'password.minLength')).toMatchObject({
+      status: 'partly met',
+      basis: 'declared',
+    })
+    expect(report.verdicts.filter((v: { status: string }) => v.status === 'not met')).toEqual([])
     expect(report.keys.versions).toHaveLength(1)
     expect(report.backups[0].ageMs).toBeGreaterThanOrEqual(0)
     const md = readFileSync(join(root, 'out-ok/evidence.md'), 'utf8')
-    expect(md).toContain('10 records; verified through seq 9')
-    expect(md).toContain('No activity review has been recorded in the audit log.')
+    expect(md).toContain(`verified through seq ${report.auditLog.records - 1}`)
+    expect(md).toContain(`- Log state judged: size 10, root \`${report.auditLog.checkpoint.root}\``)
+    expect(md).toContain('- Reviewed records 0 to 9 of 10')
+    const html = readFileSync(join(root, 'out-ok/evidence.html'), 'utf8')
+    expect(html).toContain('PASS: nothing is not met')
+    expect(html).toContain('<svg')
     const jws = readFileSync(join(root, 'out-ok/evidence.jws'), 'utf8')
     const pub = JSON.parse(readFileSync(join(root, 'ev.pub.jwk'), 'utf8'))
     const v = await verifyEvidence(jws, pub)
     expect(v.valid).toBe(true)
     if (v.valid) expect(v.report).toEqual(report)
-    for (const text of [json, md, jws, r.out]) {
+    for (const text of [json, md, html, jws, r.out]) {
       expect(text).not.toMatch(/secret-|jane-doe|Practitioner/)
       expect(text).not.toContain(env.SG_MASTER)
     }
@@ -97,10 +118,14 @@ describe('safeguards evidence', () => {
     writeFileSync(seg, lines.join('\n'))
     const r = await cli([...all('log-copy', 'out-bad'), '--json'])
     expect(r.code).toBe(1)
-    expect(r.err).toContain('failed checks: audit-log')
+    // issue 18 §2: the copy holds no activity review, which is now judged "not met" as well
+    expect(r.err).toContain('failed checks: audit-log, activity-review')
+    expect(r.err).toContain(
+      'not met: 164.312(b), 164.312(c)(1) auditLog.integrity: verification failed at seq 5 (HASH_MISMATCH)',
+    )
     const report = JSON.parse(readFileSync(join(root, 'out-bad/evidence.json'), 'utf8'))
     expect(JSON.parse(r.out)).toEqual(report)
-    expect(report.failures).toEqual(['audit-log'])
+    expect(report.failures).toEqual(['audit-log', 'activity-review'])
     expect(report.auditLog).toMatchObject({ ok: false, verifiedThroughSeq: 4 })
     expect(report.auditLog.findings[0]).toMatchObject({ seq: 5, code: 'HASH_MISMATCH' })
     expect(readFileSync(join(root, 'out-bad/evidence.md'), 'utf8')).toContain('Result: **FAIL**')
@@ -155,5 +180,69 @@ describe('safeguards evidence', () => {
     expect(readFileSync(join(root, 'out-review/evidence.md'), 'utf8')).toContain(
       '- Reviewed records 0 to 9 of 10',
     )
+  })
+
+  it('exit 1 with a 24-hour idle timeout: names the control, the value, the threshold and the fix', async () => {
+    writeFileSync(
+      join(root, 'session-24h.json'),
+      JSON.stringify({ roles: { nurse: { idleTimeoutMs: 86_400_000, absoluteTimeoutMs: 86_400_000 } } }),
+    )
+    const r = await cli(
+      words`evidence --keyring keys.json --master-env SG_MASTER --session-policy session-24h.json`,
+    )
+    expect(r.code).toBe(1)
+    expect(r.err).toContain('failed checks: session')
+    expect(r.err).toContain(
+      'not met: 164.312(a)(2)(iii) session.idleTimeout[nurse]: role nurse: idle 1 d (86400000 ms); threshold idle ≤ 15 min (900000 ms) for roles with PHI access (NIST SP 800-63B rev 4 §2.3.3 (AAL3 inactivity); HIPAA 164.312(a)(2)(iii)); fix: Set idleTimeoutMs of role "nurse" to at most 900000 (15 min) in the session policy.',
+    )
+    expect(r.out).toContain('| ✗ not met | 164.312(a)(2)(iii) | `session.idleTimeout\\[nurse\\]` |')
+  })
+
+  it('a baseline file loosens a threshold with its reason; a bad one is a usage error naming the pointer', async () => {
+    writeFileSync(
+      join(root, 'baseline.yaml'),
+      'name: night-shift\nphiRoles: [nurse]\nthresholds:\n  session.idleTimeout: { value: 24h, reason: kiosk in a locked room }\n  session.absoluteTimeout: { value: 24h, reason: kiosk in a locked room }\n',
+    )
+    const r = await cli(
+      words`evidence --keyring keys.json --master-env SG_MASTER --session-policy session-24h.json --baseline baseline.yaml --json`,
+    )
+    expect(r.code, r.err).toBe(0)
+    const report = JSON.parse(r.out)
+    expect(report.baseline).toMatchObject({
+      name: 'night-shift',
+      phiRoles: ['nurse'],
+      adjustments: [
+        { id: 'session.idleTimeout', direction: 'loosened', reason: 'kiosk in a locked room' },
+        { id: 'session.absoluteTimeout', direction: 'loosened', reason: 'kiosk in a locked room' },
+      ],
+    })
+    writeFileSync(join(root, 'bad-baseline.json'), '{"thresholds":{"backup.rpo":{"value":"1d"}}}')
+    const bad = await cli(
+      words`evidence --keyring keys.json --master-env SG_MASTER --baseline bad-baseline.json`,
+    )
+    expect(bad.code).toBe(2)
+    expect(bad.err).toContain('/thresholds/backup.rpo/reason')
+    expect((await cli(words`evidence --keyring keys.json --master-env SG_MASTER --json --html`)).code).toBe(2)
+  })
+
+  it('labels flags and library defaults as declared; --mfa-roles names the roles; --html prints the page', async () => {
+    const r = await cli(
+      words`evidence --keyring keys.json --master-env SG_MASTER --session-policy session.json --mfa-roles physician --html`,
+    )
+    expect(r.code).toBe(1) // nurse, a PHI role, without MFA
+    expect(r.err).toContain('mfa.phiRoles: MFA required for physician; not for nurse')
+    expect(r.out.startsWith('<!doctype html>')).toBe(true)
+    const d = await cli(
+      words`evidence --keyring keys.json --master-env SG_MASTER --password-blocklist --json`,
+    )
+    const report = JSON.parse(d.out)
+    expect(report.sessionPolicy.declared).toBe(true)
+    expect(
+      report.verdicts.find((v: { check: string }) => v.check === 'session.idleTimeout[*]'),
+    ).toMatchObject({
+      status: 'partly met',
+      basis: 'declared',
+    })
+    expect(report.passwordPolicy).toMatchObject({ blocklist: true, declared: true })
   })
 })

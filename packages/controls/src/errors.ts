@@ -21,6 +21,7 @@ export type ControlsErrorCode =
   | 'ERR_CONTROL_TAG'
   | 'ERR_CONTROLS_COVERAGE'
   | 'ERR_CONTROLS_DATA'
+  | 'ERR_EVIDENCE_BASELINE'
 
 /**
  * Bad input to the evidence builder or signer (a misuse, not a failed check): `ERR_EVIDENCE_INPUT`
@@ -88,4 +89,26 @@ export class CoverageError extends CodedError<'ERR_CONTROLS_COVERAGE'> {
 export class CatalogDataError extends CodedError<'ERR_CONTROLS_DATA'> {
   static override readonly code = 'ERR_CONTROLS_DATA'
   static override readonly category: ErrorCategory = 'invalid-input'
+}
+
+/**
+ * A baseline file (or object) does not validate: unknown threshold or member, a value of the wrong
+ * kind, a change without its reason. `pointer` is the RFC 6901 JSON Pointer of the member.
+ *
+ * @example
+ * ```ts
+ * parseBaseline('{"thresholds":{"backup.rpo":{"value":"36h"}}}')
+ * // throws BaselineError, pointer '/thresholds/backup.rpo/reason'
+ * ```
+ */
+export class BaselineError extends CodedError<'ERR_EVIDENCE_BASELINE'> {
+  static override readonly code = 'ERR_EVIDENCE_BASELINE'
+  static override readonly category: ErrorCategory = 'invalid-input'
+  /** RFC 6901 JSON Pointer of the offending member ('' for the whole document). */
+  readonly pointer: string
+  /** @param message - what is wrong (never a value); @param pointer - where it is. */
+  constructor(message: string, pointer: string) {
+    super(`${message} at ${pointer === '' ? 'the document root' : pointer}`)
+    this.pointer = pointer
+  }
 }

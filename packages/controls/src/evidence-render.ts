@@ -5,18 +5,7 @@
  * @module
  */
 import type { EvidenceReport } from './evidence.js'
-
-function human(ms: number | null): string {
-  if (ms === null) return 'unknown'
-  const units: [number, string][] = [
-    [86_400_000, 'd'],
-    [3_600_000, 'h'],
-    [60_000, 'min'],
-    [1000, 's'],
-  ]
-  for (const [size, unit] of units) if (ms >= size) return `${Math.floor(ms / size)} ${unit}`
-  return `${ms} ms`
-}
+import { human } from './internal/human.js'
 
 const cell = (v: unknown): string =>
   String(v ?? '-').replace(/[|\\`*_<>[\]\r\n]/g, (c) => (c === '\n' || c === '\r' ? ' ' : `\\${c}`))
@@ -39,21 +28,81 @@ export function renderEvidenceMarkdown(report: EvidenceReport): string {
   const sections: [heading: string, lines: string[]][] = [
     ['Audit log (164.312(b), 164.312(c)(1))', auditLogSection(report.auditLog)],
     ['Backups (164.308(a)(7)(ii)(A), 164.310(d)(2)(iv))', backupsSection(report.backups)],
-    ['Encryption keys (164.312(a)(2)(iv), 164.312(e)(2)(ii))', keysSection(report.keys)],
+    ['Encryption keys (164.312(a)(2)(iv))', keysSection(report.keys)],
     ['Session policy (164.312(a)(2)(iii) automatic logoff)', sessionSection(report.sessionPolicy)],
     ['Password policy (164.308(a)(5)(ii)(D))', passwordSection(report.passwordPolicy)],
     ['Activity review (164.308(a)(1)(ii)(D))', reviewSection(report.activityReview)],
   ]
   const verdict = `Generated ${report.generatedAt}. Result: **${report.ok ? 'PASS' : 'FAIL'}**${
-    report.failures.length === 0 ? '' : ` (failed: ${report.failures.join(', ')})`
+    report.failures.length === 0 ? '' : ` (not met: ${report.failures.join(', ')})`
   }.`
   return [
     '# Safeguards evidence report',
     '',
     verdict,
     '',
+    '## Summary per safeguard family',
+    '',
+    ...summaryTable(report),
+    '',
+    '## Verdicts',
+    '',
+    ...verdictTable(report),
+    '',
+    '## Baseline',
+    '',
+    ...baselineSection(report.baseline),
+    '',
     ...sections.flatMap(([heading, lines]) => [`## ${heading}`, '', ...lines, '']),
   ].join('\n')
+}
+
+/** The statuses, worst first, with the marks used in the tables. */
+const MARK: Readonly<Record<string, string>> = {
+  'not met': '✗ not met',
+  'partly met': '◐ partly met',
+  met: '✓ met',
+  'app team': '○ app team',
+}
+const ORDER = ['not met', 'partly met', 'met']
+
+function summaryTable(report: EvidenceReport): string[] {
+  return [
+    '| family | met | partly met | not met | app team |',
+    '| --- | --- | --- | --- | --- |',
+    ...Object.entries(report.summary).map(
+      ([f, c]) => `| ${f} | ${c.met} | ${c.partlyMet} | ${c.notMet} | ${c.appTeam} |`,
+    ),
+  ]
+}
+
+function verdictTable(report: EvidenceReport): string[] {
+  if (report.verdicts.length === 0) return ['Nothing was examined.']
+  const sorted = [...report.verdicts].sort((a, b) => ORDER.indexOf(a.status) - ORDER.indexOf(b.status))
+  return [
+    '| verdict | HIPAA | check | measured | threshold | source | remediation |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...sorted.map(
+      (v) =>
+        `| ${MARK[v.status]} | ${v.hipaa.map(cell).join(', ')} | \`${cell(v.check)}\` | ${v.basis === 'declared' ? '(declared) ' : ''}${cell(v.measured)} | ${cell(v.threshold)} | ${cell(v.source)} | ${cell(v.remediation || '-')} |`,
+    ),
+  ]
+}
+
+function baselineSection(b: EvidenceReport['baseline']): string[] {
+  return [
+    `Baseline \`${cell(b.name)}\` (sha256 ${b.hash}); roles with PHI access: ${b.phiRoles === '*' ? 'every role' : b.phiRoles.map(cell).join(', ')}.`,
+    ...(b.adjustments.length === 0
+      ? ['', 'Every threshold is at its source value.']
+      : [
+          '',
+          '| threshold | source value | in force | change | reason |',
+          '| --- | --- | --- | --- | --- |',
+          ...b.adjustments.map(
+            (a) => `| \`${a.id}\` | ${cell(a.from)} | ${cell(a.to)} | ${a.direction} | ${cell(a.reason)} |`,
+          ),
+        ]),
+  ]
 }
 
 function auditLogSection(a: EvidenceReport['auditLog']): string[] {
@@ -64,6 +113,9 @@ function auditLogSection(a: EvidenceReport['auditLog']): string[] {
     `- Checkpoints: ${a.checkpoints.verified}/${a.checkpoints.total} verified; checkpointed through seq ${
       a.checkpointedThroughSeq ?? 'none'
     }; anchored through seq ${a.anchoredThroughSeq ?? 'none'}`,
+    a.checkpoint === null
+      ? '- No checkpoint verified with a trusted key: the report is not tied to a log state'
+      : `- Log state judged: size ${a.checkpoint.size}, root \`${cell(a.checkpoint.root)}\` (checkpoint of ${a.checkpoint.timestamp}, key \`${cell(a.checkpoint.kid)}\`)`,
     ...a.findings.map((f) => `- ${f.severity} \`${cell(f.code)}\` at seq ${f.seq}`),
   ]
 }
@@ -78,6 +130,14 @@ function backupsSection(backups: EvidenceReport['backups']): string[] {
         `| ${cell(b.bagId)} | ${cell(b.backupSetId)} | ${b.ok ? b.status : `**${b.status}**`} | ${b.filesVerified}/${b.payloadFiles} | ${b.payloadBytes} | ${b.encrypted ? 'yes' : 'no'} | ${b.signed ? cell(b.signingKid) : 'not signed'} | ${cell(b.attestationSeq)} | ${cell(b.createdAt)} | ${human(b.ageMs)} | ${b.verifiedAt} |`,
     ),
     ...backups.flatMap((b) => b.findings.map((f) => `- ${cell(b.bagId)}: ${f.severity} \`${cell(f.code)}\``)),
+    ...backups.map(
+      (b) =>
+        `- ${cell(b.bagId)}: attestation sha256 ${b.attestationSha256 === null ? 'none' : `\`${cell(b.attestationSha256)}\``}${
+          b.restoreTests.length === 0
+            ? ''
+            : `; restore tests ${b.restoreTests.map((t) => `${cell(t.name)} ${t.ok ? 'passed' : 'FAILED'}`).join(', ')}`
+        }`,
+    ),
   ]
 }
 

@@ -104,7 +104,7 @@ export async function verifyEvidence(jws: string, publicJwk: JWK): Promise<Evide
     return { valid: false, reason: 'malformed' }
   }
   if (canonicalize(report) !== text) return { valid: false, reason: 'not-canonical' }
-  if ((report as { schemaVersion?: unknown } | null)?.schemaVersion !== 1)
+  if ((report as { schemaVersion?: unknown } | null)?.schemaVersion !== 2)
     return { valid: false, reason: 'malformed' }
   return { valid: true, kid, report: report as EvidenceReport }
 }

@@ -10,7 +10,23 @@
  * @module
  */
 import { type Clock, systemClock } from '@safeguards/core'
+import {
+  type Baseline,
+  type BaselineAdjustment,
+  defaultBaseline,
+  type Threshold,
+  withThreshold,
+} from './baseline.js'
 import { EvidenceError } from './errors.js'
+import {
+  type EvidenceArea,
+  judgeEvidence,
+  type SpecificationVerdict,
+  type Verdict,
+  type VerdictCounts,
+} from './evidence-judge.js'
+import type { TransitCheckInput } from './evidence-transit.js'
+import { AREAS, copyMfa, copyPassword, copySession, copyTransit } from './internal/evidence-copy.js'
 
 /** The fields of an `@safeguards/audit-log` `VerifyReport` the evidence uses. */
 export interface AuditLogVerifyInput {
@@ -44,6 +60,8 @@ export interface BackupVerifyInput {
   } | null
   findings: readonly { code: string; severity: string }[]
   coverage: { filesVerified: number; filesTotal: number }
+  /** The restore tests run during the verification (their names and outcomes), if any. */
+  restoreTests?: readonly { name: string; ok: boolean }[]
 }
 
 /** One key version, as `LocalKeyring.list()` describes it. */
@@ -70,6 +88,8 @@ export interface SessionPolicyInput {
   roles: Readonly<Record<string, { idleTimeoutMs: number; absoluteTimeoutMs: number }>>
   maxSessionsPerUser: number
   onSessionLimit: string
+  /** True when these are assumed (library defaults), not the policy the application loads. */
+  declared?: boolean
 }
 
 /** Password policy in force (the options given to `checkPasswordPolicy`, resolved). */
@@ -80,6 +100,37 @@ export interface PasswordPolicyInput {
   mfa: boolean
   /** The policy's basis, for example `NIST SP 800-63B rev 4`. */
   basis: string
+  /** New passwords are checked against a blocklist (undefined: not stated). */
+  blocklist?: boolean
+  /** Hashes are upgraded on sign-in when their parameters are outdated (undefined: not stated). */
+  rehash?: boolean
+  /** True (the default) when self-attested (flags); false when read from the running configuration. */
+  declared?: boolean
+}
+
+/**
+ * Which roles must pass a second factor, and (from the MFA store) how many users with PHI access
+ * are enrolled.
+ */
+export interface MfaInput {
+  /** Roles that require MFA, or `'*'` for every role. */
+  requiredRoles: readonly string[] | '*'
+  /** True (the default) when the roles are self-attested rather than read from the policy in force. */
+  declared?: boolean
+  /** Counted in the MFA store: users with PHI access, and those of them enrolled. */
+  enrollment?: { users: number; enrolled: number }
+}
+
+/** A checkpoint verified with a trusted key: the log state the report is tied to. */
+export interface VerifiedCheckpointInput {
+  /** Records committed to. */
+  size: number
+  /** Base64 RFC 6962 root of the first `size` records. */
+  root: string
+  /** When it was made (RFC 3339). */
+  timestamp: string
+  /** The key id that signed it. */
+  kid: string
 }
 
 /**
@@ -104,8 +155,11 @@ export interface ActivityReviewInput {
 export interface EvidenceInputs {
   /** The clock that dates the report and ages backups and keys (default `systemClock`). */
   clock?: Clock
-  /** The audit log verification, with when it ran. */
-  auditLog?: { report: AuditLogVerifyInput; verifiedAt: Date }
+  /**
+   * The audit log verification, with when it ran, and the newest checkpoint verified with a trusted
+   * key (its size and root tie the report to the log state it judged).
+   */
+  auditLog?: { report: AuditLogVerifyInput; verifiedAt: Date; checkpoint?: VerifiedCheckpointInput }
   /** One backup verification per bag. */
   backups?: readonly BackupVerifyInput[]
   keyring?: KeyringInput
@@ -118,21 +172,44 @@ export interface EvidenceInputs {
    * reported in the activity-review section (which needs `activityReview`).
    */
   openFindings?: Readonly<Record<string, number>>
-  /** Keys older than this fail the key check (default: no limit). */
+  /**
+   * The primary key version must be younger than this: overrides the baseline's
+   * `keys.rotationPeriod` (recorded as a change with the reason `maxKeyAgeMs option`).
+   */
   maxKeyAgeMs?: number
+  /** The multi-factor policy, and the enrolment counted in the MFA store. */
+  mfa?: MfaInput
+  /** Each configured endpoint's transit check ({@link runTransitChecks}). */
+  transit?: readonly TransitCheckInput[]
+  /** The thresholds to judge by (default {@link defaultBaseline}). */
+  baseline?: Baseline
 }
 
-/** A check's name in {@link EvidenceReport.failures}. */
-export type EvidenceCheck = 'audit-log' | 'backups' | 'keys'
+/** An area with a `not met` verdict, in {@link EvidenceReport.failures}. */
+export type EvidenceCheck = EvidenceArea
 
-/** The evidence report (JSON; schema version 1). */
+/** The evidence report (JSON; schema version 2: verdicts, baseline and summary added). */
 export interface EvidenceReport {
-  schemaVersion: 1
+  schemaVersion: 2
   generatedAt: string
-  /** True when every check present passed. */
+  /** True when no check is `not met`. */
   ok: boolean
-  /** The checks that failed. */
+  /** The areas with a `not met` check. */
   failures: EvidenceCheck[]
+  /** The baseline judged by: its name and hash, every threshold with its source, and the team's changes with their reasons. */
+  baseline: {
+    name: string
+    hash: string
+    phiRoles: string[] | '*'
+    thresholds: Threshold[]
+    adjustments: BaselineAdjustment[]
+  }
+  /** One verdict per check, with the measured value, the threshold, its source and the fix. */
+  verdicts: Verdict[]
+  /** The worst status per HIPAA specification (administrative, physical, technical). */
+  specifications: SpecificationVerdict[]
+  /** Specification statuses counted per safeguard family. */
+  summary: Record<'administrative' | 'physical' | 'technical', VerdictCounts>
   auditLog: {
     ok: boolean
     stream: string
@@ -143,6 +220,12 @@ export interface EvidenceReport {
     checkpoints: { total: number; verified: number }
     anchoredThroughSeq: number | null
     checkpointedThroughSeq: number | null
+    /** True when checkpoint signatures were checked against trusted keys. */
+    signaturesChecked: boolean
+    /** Records after the last anchored one (null: nothing anchored). */
+    anchorLagRecords: number | null
+    /** The newest checkpoint verified with a trusted key: size and root of the log judged. */
+    checkpoint: VerifiedCheckpointInput | null
     findings: { seq: number; code: string; severity: string }[]
   } | null
   backups: {
@@ -164,6 +247,10 @@ export interface EvidenceReport {
     /** Age of the backup at `generatedAt`, in milliseconds, when its creation time is known. */
     ageMs: number | null
     findings: { code: string; severity: string }[]
+    /** Restore tests run with this verification. */
+    restoreTests: { name: string; ok: boolean }[]
+    /** Age of that verification (the restore test) at `generatedAt`, when one ran. */
+    restoreTestAgeMs: number | null
   }[]
   keys: {
     ok: boolean
@@ -183,6 +270,12 @@ export interface EvidenceReport {
   } | null
   sessionPolicy: SessionPolicyInput | null
   passwordPolicy: PasswordPolicyInput | null
+  mfa: {
+    requiredRoles: string[] | '*'
+    declared: boolean
+    enrollment: { users: number; enrolled: number } | null
+  } | null
+  transit: TransitCheckInput[] | null
   /**
    * The newest activity review (164.308(a)(1)(ii)(D)): when it ran and how old it is, the records it
    * covered, and its findings by detector; `ran: false` when the log holds no review run; the
@@ -237,11 +330,14 @@ function ageOf(createdAt: string | null, now: number): number | null {
  * password policy options. Copies codes, counts, sequence numbers, timestamps and key references
  * only: finding messages and bag file paths are dropped.
  *
- * Checks: `audit-log` fails when the log report is not ok; `backups` when any bag failed; `keys`
- * when there is no active primary version or one is older than `maxKeyAgeMs`.
+ * Then judges every section against the baseline (`judgeEvidence`): one verdict per check with
+ * the measured value, the threshold, its source and the fix, the worst status per HIPAA
+ * specification, and the counts per safeguard family. `ok` is false, and `failures` names the
+ * area, when a check is `not met`: a log that does not verify, a partial, altered or unsigned bag, a
+ * key version past its rotation period, a timeout or password length beyond its threshold, a PHI
+ * role without MFA, no activity review within its period, a failed transit check.
  *
- * HIPAA: 164.308(a)(8) evaluation, 164.316(b)(1) documentation (and the evidence behind
- * 164.312(b) audit controls and 164.308(a)(7)(ii)(A) data backup).
+ * HIPAA: 164.308(a)(8) evaluation, 164.316(b)(1) documentation (of every specification judged).
  *
  * @hipaa 164.308(a)(8) supports
  * @hipaa 164.316(b)(1) supports
@@ -262,34 +358,39 @@ export function buildEvidenceReport(inputs: EvidenceInputs): EvidenceReport {
   const clock = inputs.clock ?? systemClock
   const now = clock.now()
   const generatedAt = iso(new Date(now), 'clock.now()')
-  const auditLog = inputs.auditLog === undefined ? null : gatherAuditLog(inputs.auditLog)
-  const backups = (inputs.backups ?? []).map((b) => gatherBackup(b, now))
-  const keys = inputs.keyring === undefined ? null : gatherKeys(inputs.keyring, now, inputs.maxKeyAgeMs)
-  const failures: EvidenceCheck[] = []
-  if (auditLog !== null && !auditLog.ok) failures.push('audit-log')
-  if (backups.some((b) => !b.ok)) failures.push('backups')
-  if (keys !== null && !keys.ok) failures.push('keys')
+  let baseline = inputs.baseline ?? defaultBaseline()
+  if (inputs.maxKeyAgeMs !== undefined)
+    baseline = withThreshold(baseline, 'keys.rotationPeriod', inputs.maxKeyAgeMs, 'maxKeyAgeMs option')
+  const sections = {
+    auditLog: inputs.auditLog === undefined ? null : gatherAuditLog(inputs.auditLog),
+    backups: (inputs.backups ?? []).map((b) => gatherBackup(b, now)),
+    keys: inputs.keyring === undefined ? null : gatherKeys(inputs.keyring, now),
+    sessionPolicy: inputs.sessionPolicy === undefined ? null : copySession(inputs.sessionPolicy),
+    passwordPolicy: inputs.passwordPolicy === undefined ? null : copyPassword(inputs.passwordPolicy),
+    mfa: inputs.mfa === undefined ? null : copyMfa(inputs.mfa),
+    transit: inputs.transit === undefined ? null : inputs.transit.map(copyTransit),
+    activityReview: gatherReview(inputs.activityReview, now, inputs.openFindings),
+  }
+  const judged = judgeEvidence(sections, baseline)
+  const failing = new Set(judged.verdicts.filter((v) => v.status === 'not met').map((v) => v.area))
+  const failures = AREAS.filter((a) => failing.has(a))
+  if (sections.keys !== null) sections.keys.ok = !failing.has('keys')
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     generatedAt,
     ok: failures.length === 0,
     failures,
-    auditLog,
-    backups,
-    keys,
-    sessionPolicy:
-      inputs.sessionPolicy === undefined
-        ? null
-        : {
-            defaults: { ...inputs.sessionPolicy.defaults },
-            roles: Object.fromEntries(
-              Object.entries(inputs.sessionPolicy.roles).map(([r, t]) => [r, { ...t }]),
-            ),
-            maxSessionsPerUser: inputs.sessionPolicy.maxSessionsPerUser,
-            onSessionLimit: inputs.sessionPolicy.onSessionLimit,
-          },
-    passwordPolicy: inputs.passwordPolicy === undefined ? null : { ...inputs.passwordPolicy },
-    activityReview: gatherReview(inputs.activityReview, now, inputs.openFindings),
+    baseline: {
+      name: baseline.name,
+      hash: baseline.hash,
+      phiRoles: baseline.phiRoles === '*' ? '*' : [...baseline.phiRoles],
+      thresholds: Object.values(baseline.thresholds).map((t) => ({ ...t })),
+      adjustments: baseline.adjustments.map((a) => ({ ...a })),
+    },
+    verdicts: judged.verdicts,
+    specifications: judged.specifications,
+    summary: judged.summary,
+    ...sections,
   }
 }
 
@@ -338,6 +439,9 @@ function gatherAuditLog(
     checkpoints: { total: r.checkpoints.total, verified: r.checkpoints.verified },
     anchoredThroughSeq: r.anchoredThrough,
     checkpointedThroughSeq: r.checkpointedThrough,
+    signaturesChecked: !r.findings.some((f) => f.code === 'CHECKPOINT_UNVERIFIED') && r.checkpoints.total > 0,
+    anchorLagRecords: r.anchoredThrough === null ? null : Math.max(0, r.records - 1 - r.anchoredThrough),
+    checkpoint: input.checkpoint === undefined ? null : { ...input.checkpoint },
     findings: r.findings.map((f) => ({ seq: f.seq, code: f.code, severity: f.severity })),
   }
 }
@@ -346,7 +450,7 @@ function gatherAuditLog(
 function gatherBackup(b: BackupVerifyInput, now: number): EvidenceReport['backups'][number] {
   const createdAt = b.attestation?.createdAt ?? null
   return {
-    ok: b.status !== 'failed',
+    ok: b.status === 'ok' && b.attestation?.verified === true,
     status: b.status,
     exitCode: b.exitCode,
     verifiedAt: b.finishedAt,
@@ -363,15 +467,13 @@ function gatherBackup(b: BackupVerifyInput, now: number): EvidenceReport['backup
     createdAt,
     ageMs: ageOf(createdAt, now),
     findings: b.findings.map((f) => ({ code: f.code, severity: f.severity })),
+    restoreTests: (b.restoreTests ?? []).map((t) => ({ name: t.name, ok: t.ok })),
+    restoreTestAgeMs: (b.restoreTests ?? []).length === 0 ? null : ageOf(b.finishedAt, now),
   }
 }
 
-/** The keys section: fails without an active primary, or with a live version older than the limit. */
-function gatherKeys(
-  k: KeyringInput,
-  now: number,
-  maxKeyAgeMs: number | undefined,
-): NonNullable<EvidenceReport['keys']> {
+/** The keys section: every version with its age (null when unknown: not measured) and usage. */
+function gatherKeys(k: KeyringInput, now: number): NonNullable<EvidenceReport['keys']> {
   const versions = [...k.keys]
     .sort((a, b) => a.version - b.version)
     .map((v) => {
@@ -388,9 +490,11 @@ function gatherKeys(
       }
     })
   const primary = versions.find((v) => v.state === 'primary') ?? null
-  const tooOld =
-    maxKeyAgeMs !== undefined &&
-    versions.some((v) => !v.retired && v.state !== 'destroyed' && (v.ageMs ?? 0) > maxKeyAgeMs)
-  const ok = primary !== null && !tooOld
-  return { ok, keyring: k.name, sealed: k.sealed, primary: primary?.keyRef ?? null, versions }
+  return {
+    ok: primary !== null,
+    keyring: k.name,
+    sealed: k.sealed,
+    primary: primary?.keyRef ?? null,
+    versions,
+  }
 }

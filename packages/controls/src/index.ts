@@ -4,12 +4,21 @@
  *
  * @packageDocumentation
  */
+export type {
+  Baseline,
+  BaselineAdjustment,
+  Threshold,
+  ThresholdId,
+  ThresholdKind,
+  ThresholdValue,
+} from './baseline.js'
+export { compileBaseline, defaultBaseline, parseBaseline, THRESHOLD_IDS, withThreshold } from './baseline.js'
 export type { Designation, HipaaCitation, Safeguard, UncoveredReason } from './catalog.js'
 export { findCitation, hipaaCatalog, hipaaControlId } from './catalog.js'
 export type { ApiMapping, CoverageDocument, CoverageRow, CoverageStatus, NistPair } from './coverage.js'
 export { buildCoverage } from './coverage.js'
 export type { ControlsErrorCode, EvidenceErrorCode } from './errors.js'
-export { CatalogDataError, ControlTagError, CoverageError, EvidenceError } from './errors.js'
+export { BaselineError, CatalogDataError, ControlTagError, CoverageError, EvidenceError } from './errors.js'
 export type {
   ActivityReviewInput,
   AuditLogVerifyInput,
@@ -19,14 +28,30 @@ export type {
   EvidenceReport,
   KeyringInput,
   KeyVersionInput,
+  MfaInput,
   OpenFindings,
   PasswordPolicyInput,
   SessionPolicyInput,
+  VerifiedCheckpointInput,
 } from './evidence.js'
 export { buildEvidenceReport } from './evidence.js'
+export { renderEvidenceHtml } from './evidence-html.js'
+export type {
+  EvidenceArea,
+  JudgedSections,
+  Judgement,
+  SafeguardFamily,
+  SpecificationVerdict,
+  Verdict,
+  VerdictCounts,
+  VerdictStatus,
+} from './evidence-judge.js'
+export { judgeEvidence } from './evidence-judge.js'
 export { renderEvidenceMarkdown } from './evidence-render.js'
 export type { EvidenceVerifyResult } from './evidence-sign.js'
 export { EVIDENCE_JWS_TYPE, signEvidence, verifyEvidence } from './evidence-sign.js'
+export type { TransitChecker, TransitCheckInput, TransitCheckResult } from './evidence-transit.js'
+export { runTransitChecks } from './evidence-transit.js'
 export { coverage } from './generated/coverage.js'
 export {
   coverageLabel,

@@ -47,6 +47,24 @@ describe('@safeguards/controls public types', () => {
     expectTypeOf(controls.renderEvidenceMarkdown).returns.toBeString()
   })
 
+  test('evidence that judges: baseline, verdicts, HTML, injected transit checker', () => {
+    expectTypeOf(controls.parseBaseline).parameters.toEqualTypeOf<[string]>()
+    expectTypeOf(controls.parseBaseline).returns.toEqualTypeOf<controls.Baseline>()
+    expectTypeOf(controls.compileBaseline).parameters.toEqualTypeOf<[unknown]>()
+    expectTypeOf<controls.EvidenceInputs['baseline']>().toEqualTypeOf<controls.Baseline | undefined>()
+    expectTypeOf<controls.EvidenceReport['schemaVersion']>().toEqualTypeOf<2>()
+    expectTypeOf<controls.Verdict['status']>().toEqualTypeOf<'met' | 'partly met' | 'not met'>()
+    expectTypeOf<controls.SpecificationVerdict['status']>().toEqualTypeOf<controls.VerdictStatus>()
+    expectTypeOf<controls.Verdict['basis']>().toEqualTypeOf<'measured' | 'declared'>()
+    expectTypeOf(controls.renderEvidenceHtml).returns.toBeString()
+    expectTypeOf(controls.runTransitChecks).parameters.toEqualTypeOf<
+      [readonly string[], controls.TransitChecker]
+    >()
+    expectTypeOf<controls.BaselineError['code']>().toEqualTypeOf<'ERR_EVIDENCE_BASELINE'>()
+    expectTypeOf<controls.BaselineError['pointer']>().toBeString()
+    expectTypeOf<'ERR_EVIDENCE_BASELINE'>().toExtend<controls.ControlsErrorCode>()
+  })
+
   test('errors: stable code literals', () => {
     expectTypeOf<controls.EvidenceError['code']>().toEqualTypeOf<controls.EvidenceErrorCode>()
     expectTypeOf<controls.EvidenceErrorCode>().toEqualTypeOf<'ERR_EVIDENCE_INPUT' | 'ERR_EVIDENCE_KEY'>()

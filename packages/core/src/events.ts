@@ -138,6 +138,16 @@ export interface EmergencyReviewedEvent extends EventBase<'access.emergency.revi
 export interface EmergencyRevokedEvent extends EventBase<'access.emergency.revoked'> {
   readonly grantId: string
 }
+/** A second person approved a break-glass grant that needs approval (dual control). */
+export interface EmergencyApprovedEvent extends EventBase<'access.emergency.approved'> {
+  readonly grantId: string
+}
+/** A break-glass grant ended and was not reviewed by its review deadline (`outcome: 'failure'`). */
+export interface EmergencyReviewOverdueEvent extends EventBase<'access.emergency.review-overdue'> {
+  readonly grantId: string
+  /** When the review was due, ms since the epoch. */
+  readonly reviewDueAt: number
+}
 
 // --- Keys and encryption (@safeguards/envelope, @safeguards/pkcs11) ------------------------------
 
@@ -211,6 +221,8 @@ export type SafeguardEvent =
   | EmergencyUsedEvent
   | EmergencyReviewedEvent
   | EmergencyRevokedEvent
+  | EmergencyApprovedEvent
+  | EmergencyReviewOverdueEvent
   | KeyCreatedEvent
   | KeyRotatedEvent
   | KeyRetiredEvent
@@ -253,6 +265,8 @@ export const safeguardEventTypes: readonly SafeguardEventType[] = Object.freeze(
   'access.emergency.used',
   'access.emergency.reviewed',
   'access.emergency.revoked',
+  'access.emergency.approved',
+  'access.emergency.review-overdue',
   'key.created',
   'key.rotated',
   'key.retired',

@@ -1,21 +1,21 @@
 /**
- * Envelope benchmarks, each side by side with the anchor the issue names:
- * - 64 MiB streaming encrypt/decrypt vs raw node:crypto AES-256-GCM over the same bytes (≥ 0.85×);
- * - 1 KiB records vs a raw createCipheriv/createDecipheriv call (≥ 0.4×) and vs the AWS Encryption
- *   SDK for JavaScript with a raw AES keyring and its committing, unsigned suite (≥ 3×);
+ * Envelope benchmarks, each side by side with its anchor in the same run (alternating rounds):
+ * - 64 MiB streams (format v2, the default) vs raw node:crypto AES-256-GCM over the same bytes
+ *   (≥ 0.85×), and v2 streams vs v1 streams (the issue 17 decision: streams move to v2);
+ * - 1 KiB records, format v2, vs one raw createCipheriv/createDecipheriv call: uncached ≥ 0.35×,
+ *   with the opt-in data-key cache ≥ 0.5× (issue 17 §1); and vs the AWS Encryption SDK for
+ *   JavaScript (raw AES keyring, committing unsigned suite; its caching CMM with the same limits
+ *   for the cached rows) ≥ 10×;
+ * - the floor of each record target: only the node:crypto calls a v2 record cannot do without
+ *   (uncached: the KEK unwrap or wrap, SHA-256 of the context, HKDF-Expand-SHA-256, the frame GCM;
+ *   cached: HKDF-Expand-SHA-256 and the frame GCM), timed bare against the same anchor: the
+ *   ceiling of any v2 implementation on node:crypto;
+ * - v2 records vs v1 records (same instance settings), to show what the format change buys;
  * - the CLI, 1 GiB through `safeguards encrypt | safeguards decrypt`: peak RSS (< 128 MiB), a
- *   custom-measure scenario defined in `cli-rss.ts`;
- * - for the record targets, the floor: the node:crypto primitives one v1 record cannot do without
- *   (the KEK wrap, HKDF-SHA-512, the header tag, the frame), timed bare against the same anchor.
- *   Its ratio is the ceiling any v1 implementation on node:crypto can reach;
- * - the same record targets with the opt-in data-key cache (same limits on both sides: 5 min,
- *   2^16 messages, 4 GiB per data key, 1000 entries): against raw node:crypto, and against the
- *   AWS Encryption SDK with its own caching CMM (NodeCachingMaterialsManager over
- *   getLocalCryptographicMaterialsCache), decrypting a rotating set of 256 distinct records that
- *   share a cached data key; and the floor with a cached data key (HKDF-SHA-512, header GMAC,
- *   frame GCM: no wrap, no unwrap).
+ *   custom-measure scenario defined in `cli-rss.ts`.
+ * The cached scenarios decrypt a rotating set of 256 distinct records sharing one cached data key.
  */
-import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createSecretKey, hash, randomBytes } from 'node:crypto'
 import {
   AlgorithmSuiteIdentifier,
   buildClient,
@@ -25,27 +25,23 @@ import {
   RawAesKeyringNode,
   RawAesWrappingSuiteIdentifier,
 } from '@aws-crypto/client-node'
-import type { Scenario } from '../../../scripts/bench/types.ts'
-import { createEnvelope, type Envelope, LocalKeyring } from '../src/index.js'
-import { hkdf } from '../src/internal/kdf.js'
+import type { OpSide, Scenario } from '../../../scripts/bench/types.ts'
+import { createEnvelope, type Envelope, type FormatVersion, LocalKeyring } from '../src/index.js'
+import { hkdfExpandSha256Into } from '../src/internal/kdf.js'
 import { cliRssScenario } from './cli-rss.js'
 
 const MiB = 1024 * 1024
 const STREAM_BYTES = 64 * MiB
 const CHUNK = 256 * 1024
+const ROTATION = 256
 const streamChunk = new Uint8Array(CHUNK).fill(0x5a)
 const record = new Uint8Array(randomBytes(1024))
 const context = { table: 'patients', column: 'notes', tenant: 'clinic-7' }
 const rawKey = randomBytes(32)
+// The data-key cache limits, the same on both sides.
+const CACHE = { maxAge: 300_000, maxMessages: 65_536, maxBytes: 2 ** 32, maxEntries: 1000 }
 
-let env: Envelope
-let streamCiphertext: Uint8Array[] = []
-let recordCiphertext: Uint8Array
-let rawStreamCt: Uint8Array[] = []
-let rawStreamTag: Uint8Array
-let rawRecord: { iv: Uint8Array; ct: Uint8Array; tag: Uint8Array }
-let esdkCiphertext: Uint8Array
-
+// ---- the AWS Encryption SDK ----
 const { encrypt: esdkEncrypt, decrypt: esdkDecrypt } = buildClient(
   CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
 )
@@ -56,9 +52,6 @@ const esdkKeyring = new RawAesKeyringNode({
   wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
 })
 const esdkSuite = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY
-
-// The data-key cache limits, the same on both sides.
-const CACHE = { maxAge: 300_000, maxMessages: 65_536, maxBytes: 2 ** 32, maxEntries: 1000 }
 const esdkCachingCmm = new NodeCachingMaterialsManager({
   backingMaterials: esdkKeyring,
   cache: getLocalCryptographicMaterialsCache(CACHE.maxEntries),
@@ -67,12 +60,20 @@ const esdkCachingCmm = new NodeCachingMaterialsManager({
   maxBytesEncrypted: CACHE.maxBytes,
   partition: 'bench',
 })
-const ROTATION = 256
-let cachedEnv: Envelope
-let cachedRecords: Uint8Array[] = []
+
+/** One envelope instance under test with its ciphertexts (filled by `setup`). */
+interface Subject {
+  env: Envelope
+  /** One record, or for a cached subject `ROTATION` records sharing a cached data key. */
+  records: Uint8Array[]
+  at: number
+  stream: Uint8Array[]
+}
+const subjects = new Map<string, Subject>()
+const subject = (name: string): Subject => subjects.get(name) as Subject
+let esdkRecord: Uint8Array
 let esdkCachedRecords: Uint8Array[] = []
-let cachedAt = 0
-let esdkCachedAt = 0
+let esdkAt = 0
 
 async function pump(
   ts: TransformStream<Uint8Array, Uint8Array>,
@@ -101,31 +102,32 @@ function* plainChunks(): Iterator<Uint8Array> {
   for (let o = 0; o < STREAM_BYTES; o += CHUNK) yield streamChunk
 }
 
-function rawStreamEncrypt(): void {
-  const c = createCipheriv('aes-256-gcm', rawKey, randomBytes(12))
-  for (let o = 0; o < STREAM_BYTES; o += CHUNK) c.update(streamChunk)
-  c.final()
-  c.getAuthTag()
+/** Encrypts the 64 MiB stream and re-chunks the ciphertext as a file read would deliver it. */
+async function streamCiphertext(env: Envelope): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = []
+  await new ReadableStream<Uint8Array>({
+    start(c) {
+      for (let o = 0; o < STREAM_BYTES; o += CHUNK) c.enqueue(streamChunk)
+      c.close()
+    },
+  })
+    .pipeThrough(env.encryptStream(context))
+    .pipeTo(new WritableStream({ write: (c) => void out.push(c) }))
+  const all = new Uint8Array(out.reduce((n, c) => n + c.length, 0))
+  let o = 0
+  for (const c of out) {
+    all.set(c, o)
+    o += c.length
+  }
+  const chunks: Uint8Array[] = []
+  for (let i = 0; i < all.length; i += CHUNK) chunks.push(all.subarray(i, i + CHUNK))
+  return chunks
 }
 
-// The floor of one record: what v1 needs from node:crypto and nothing else (no parsing, no
-// context encoding, no allocation of the output, no provider, no promise).
-const kek = createSecretKey(randomBytes(32))
-const wrapAadBytes = randomBytes(2 + 16 + 11 + 2 + 32) // u16 len ‖ keyRef ‖ "hge/v1/wrap" ‖ suite ‖ digest
-const infoBytes = randomBytes(6 + 2 + 32) // "hge/v1" ‖ suite ‖ SHA-256(context)
-const headerAad = randomBytes(150 + 49) // header through the commitment ‖ canonical context
-const HEADER_IV = new Uint8Array(12).fill(0xff)
-const pool = randomBytes(64 * 4096)
-let poolAt = 0
-function take(n: number): Uint8Array {
-  if (poolAt + n > pool.length) poolAt = 0
-  const out = pool.subarray(poolAt, poolAt + n)
-  poolAt += n
-  return out
-}
-let floorEdk: Uint8Array
-let floorTag: Uint8Array
-let floorFrame: { ct: Uint8Array; tag: Uint8Array }
+// ---- raw node:crypto: the anchors and the floors ----
+let rawStream: { iv: Uint8Array; ct: Uint8Array[]; tag: Uint8Array }
+let rawRecord: { iv: Uint8Array; ct: Uint8Array; tag: Uint8Array }
+
 function gcmSeal(
   key: Uint8Array | ReturnType<typeof createSecretKey>,
   iv: Uint8Array,
@@ -133,7 +135,7 @@ function gcmSeal(
   pt: Uint8Array,
 ) {
   const c = createCipheriv('aes-256-gcm', key, iv)
-  c.setAAD(aad)
+  if (aad.length > 0) c.setAAD(aad)
   const ct = c.update(pt)
   c.final()
   return { ct, tag: c.getAuthTag() }
@@ -144,293 +146,245 @@ function gcmOpen(
   aad: Uint8Array,
   ct: Uint8Array,
   tag: Uint8Array,
-) {
+): Uint8Array {
   const d = createDecipheriv('aes-256-gcm', key, iv)
-  d.setAAD(aad)
+  if (aad.length > 0) d.setAAD(aad)
   d.setAuthTag(tag)
   const pt = d.update(ct)
   d.final()
   return pt
 }
-function floorEncrypt(): Uint8Array {
-  const rnd = take(64 + 12) // DEK, message id, wrap IV
-  const dek = rnd.subarray(0, 32)
-  gcmSeal(kek, rnd.subarray(64, 76), wrapAadBytes, dek)
-  const okm = hkdf('sha512', dek, rnd.subarray(32, 64), infoBytes, 71)
-  const key = okm.subarray(0, 32)
-  gcmSeal(key, HEADER_IV, headerAad, new Uint8Array(0))
-  return gcmSeal(key, okm.subarray(32, 44), okm.subarray(44, 50), record).tag
+
+const rawStreamEncrypt = (): void => {
+  const c = createCipheriv('aes-256-gcm', rawKey, randomBytes(12))
+  for (let o = 0; o < STREAM_BYTES; o += CHUNK) c.update(streamChunk)
+  c.final()
+  c.getAuthTag()
 }
-function floorDecrypt(): Uint8Array {
-  const dek = gcmOpen(
-    kek,
-    floorEdk.subarray(0, 12),
-    wrapAadBytes,
-    floorEdk.subarray(12, 44),
-    floorEdk.subarray(44),
-  )
-  const okm = hkdf('sha512', dek, infoBytes.subarray(0, 32), infoBytes, 71)
-  const key = okm.subarray(0, 32)
-  gcmOpen(key, HEADER_IV, headerAad, new Uint8Array(0), floorTag)
-  return gcmOpen(key, okm.subarray(32, 44), okm.subarray(44, 50), floorFrame.ct, floorFrame.tag)
+const rawStreamDecrypt = (): void => {
+  const d = createDecipheriv('aes-256-gcm', rawKey, rawStream.iv)
+  d.setAuthTag(rawStream.tag)
+  for (const c of rawStream.ct) d.update(c)
+  d.final()
 }
-function floorSetup(): void {
-  const dek = randomBytes(32)
-  floorDek = dek
-  const iv = randomBytes(12)
-  const w = gcmSeal(kek, iv, wrapAadBytes, dek)
-  floorEdk = new Uint8Array([...iv, ...w.ct, ...w.tag])
-  const okm = hkdf('sha512', dek, infoBytes.subarray(0, 32), infoBytes, 71)
+// The record anchors: one raw AES-256-GCM call over the same 1 KiB (encryption draws its IV).
+const rawRecordEncrypt: OpSide = {
+  name: 'node:crypto createCipheriv (raw GCM)',
+  op: () => gcmSeal(rawKey, randomBytes(12), new Uint8Array(0), record).tag,
+}
+const rawRecordDecrypt: OpSide = {
+  name: 'node:crypto createDecipheriv (raw GCM)',
+  op: () => gcmOpen(rawKey, rawRecord.iv, new Uint8Array(0), rawRecord.ct, rawRecord.tag),
+}
+
+// The floor of one v2 record: what it needs from node:crypto and nothing else (no parsing, no
+// context encoding, no output assembly, no provider, no promise).
+const kek = createSecretKey(randomBytes(32))
+const wrapAad = randomBytes(2 + 16 + 11 + 2 + 32) // u16 len ‖ keyRef ‖ "hge/v2/wrap" ‖ suite ‖ D
+const canonical = randomBytes(49) // the canonical context of `context`
+const info = randomBytes(6 + 2 + 32 + 32) // "hge/v2" ‖ suite ‖ D ‖ messageId
+const A = randomBytes(76) // the header's authenticated part: the frame's AAD
+const NONCE = new Uint8Array(12).fill(0, 0, 11).fill(1, 11) // 00×7 ‖ u32 0 ‖ final
+const okm = new Uint8Array(64)
+const pool = randomBytes(64 * 4096)
+let poolAt = 0
+function take(n: number): Uint8Array {
+  if (poolAt + n > pool.length) poolAt = 0
+  const out = pool.subarray(poolAt, poolAt + n)
+  poolAt += n
+  return out
+}
+let floor: { dek: Uint8Array; edk: Uint8Array; frame: { ct: Uint8Array; tag: Uint8Array } }
+/** HKDF-Expand-SHA-256 (our node path: four one-shot hashes) and the frame, sealed or opened. */
+function floorMessage(dek: Uint8Array, open: boolean): Uint8Array {
+  hkdfExpandSha256Into(okm, dek, info, 'node')
   const key = okm.subarray(0, 32)
-  floorTag = gcmSeal(key, HEADER_IV, headerAad, new Uint8Array(0)).tag
-  floorFrame = gcmSeal(key, okm.subarray(32, 44), okm.subarray(44, 50), record)
+  return open ? gcmOpen(key, NONCE, A, floor.frame.ct, floor.frame.tag) : gcmSeal(key, NONCE, A, record).tag
+}
+const floors = {
+  encrypt: (): Uint8Array => {
+    const rnd = take(64 + 12) // DEK, message id, wrap IV
+    hash('sha256', canonical, 'latin1' as 'hex') // D, one-shot as the library does (latin1 string)
+    gcmSeal(kek, rnd.subarray(64, 76), wrapAad, rnd.subarray(0, 32))
+    return floorMessage(rnd.subarray(0, 32), false)
+  },
+  decrypt: (): Uint8Array => {
+    hash('sha256', canonical, 'latin1' as 'hex') // D, one-shot as the library does (latin1 string)
+    const e = floor.edk
+    const dek = gcmOpen(kek, e.subarray(0, 12), wrapAad, e.subarray(12, 44), e.subarray(44))
+    return floorMessage(dek, true)
+  },
+  cachedEncrypt: (): Uint8Array => floorMessage(take(32), false),
+  cachedDecrypt: (): Uint8Array => floorMessage(floor.dek, true),
 }
 
 let ready: Promise<void> | undefined
-/** Shared by every scenario; runs once (a second 64 MiB encryption per scenario only adds heap churn). */
+/** Shared by every scenario; runs once. */
 function setup(): Promise<void> {
   ready ??= setupOnce()
   return ready
 }
 
 async function setupOnce(): Promise<void> {
-  floorSetup()
-  env = createEnvelope({ provider: await LocalKeyring.inMemory() })
-  const out: Uint8Array[] = []
-  const src = new ReadableStream<Uint8Array>({
-    start(c) {
-      for (let o = 0; o < STREAM_BYTES; o += CHUNK) c.enqueue(streamChunk)
-      c.close()
-    },
-  })
-  await src
-    .pipeThrough(env.encryptStream(context))
-    .pipeTo(new WritableStream({ write: (c) => void out.push(c) }))
-  // re-chunk the ciphertext like a file read would deliver it
-  const total = out.reduce((n, c) => n + c.length, 0)
-  const all = new Uint8Array(total)
-  let o = 0
-  for (const c of out) {
-    all.set(c, o)
-    o += c.length
-  }
-  streamCiphertext = []
-  for (let i = 0; i < total; i += CHUNK) streamCiphertext.push(all.subarray(i, i + CHUNK))
+  const dek = randomBytes(32)
   const iv = randomBytes(12)
-  const c = createCipheriv('aes-256-gcm', rawKey, iv)
-  rawStreamCt = []
-  for (let i = 0; i < STREAM_BYTES; i += CHUNK) rawStreamCt.push(c.update(streamChunk))
-  c.final()
-  rawStreamTag = c.getAuthTag()
-  rawStreamIv = iv
-  recordCiphertext = await env.encrypt(record, context)
+  const w = gcmSeal(kek, iv, wrapAad, dek)
+  hkdfExpandSha256Into(okm, dek, info, 'node')
+  floor = {
+    dek,
+    edk: new Uint8Array([...iv, ...w.ct, ...w.tag]),
+    frame: gcmSeal(okm.subarray(0, 32), NONCE, A, record),
+  }
   const riv = randomBytes(12)
-  const rc = createCipheriv('aes-256-gcm', rawKey, riv)
-  const rct = rc.update(record)
-  rc.final()
-  rawRecord = { iv: riv, ct: rct, tag: rc.getAuthTag() }
-  esdkCiphertext = (
-    await esdkEncrypt(esdkKeyring, record, { encryptionContext: context, suiteId: esdkSuite })
-  ).result
-  cachedEnv = createEnvelope({ provider: await LocalKeyring.inMemory(), dataKeyCache: CACHE })
-  cachedRecords = []
+  rawRecord = { iv: riv, ...gcmSeal(rawKey, riv, new Uint8Array(0), record) }
+  const siv = randomBytes(12)
+  const c = createCipheriv('aes-256-gcm', rawKey, siv)
+  const sct: Uint8Array[] = []
+  for (let i = 0; i < STREAM_BYTES; i += CHUNK) sct.push(c.update(streamChunk))
+  c.final()
+  rawStream = { iv: siv, ct: sct, tag: c.getAuthTag() }
+  for (const formatVersion of [1, 2] as FormatVersion[]) {
+    for (const cached of [false, true]) {
+      const env = createEnvelope({
+        provider: await LocalKeyring.inMemory(),
+        formatVersion,
+        ...(cached ? { dataKeyCache: CACHE } : {}),
+      })
+      const records: Uint8Array[] = []
+      for (let i = 0; i < (cached ? ROTATION : 1); i++) records.push(await env.encrypt(record, context))
+      const stream = cached ? [] : await streamCiphertext(env)
+      subjects.set(`v${formatVersion}${cached ? ' cached' : ''}`, { env, records, at: 0, stream })
+    }
+  }
+  esdkRecord = (await esdkEncrypt(esdkKeyring, record, { encryptionContext: context, suiteId: esdkSuite }))
+    .result
   esdkCachedRecords = []
-  for (let i = 0; i < ROTATION; i++) {
-    cachedRecords.push(await cachedEnv.encrypt(record, context))
+  for (let i = 0; i < ROTATION; i++)
     esdkCachedRecords.push(
       (await esdkEncrypt(esdkCachingCmm, record, { encryptionContext: context, suiteId: esdkSuite })).result,
     )
+}
+
+type Dir = 'encrypt' | 'decrypt'
+/** A record operation of a subject (`v2`, `v2 cached`, `v1`, `v1 cached`). */
+function recordOp(name: string, dir: Dir): OpSide {
+  const cached = name.endsWith('cached')
+  const what = cached ? `, cached data key${dir === 'decrypt' ? `, ${ROTATION} distinct records` : ''}` : ''
+  return {
+    name: `envelope.${dir} (format ${name.slice(0, 2)}${what})`,
+    op:
+      dir === 'encrypt'
+        ? () => subject(name).env.encrypt(record, context)
+        : () => {
+            const s = subject(name)
+            return s.env.decrypt(s.records[s.at++ % s.records.length] as Uint8Array, context)
+          },
   }
 }
+const rawAnchor = (dir: Dir): OpSide => (dir === 'encrypt' ? rawRecordEncrypt : rawRecordDecrypt)
+const esdkAnchor = (dir: Dir, cached: boolean): OpSide => ({
+  name: cached
+    ? '@aws-crypto/client-node NodeCachingMaterialsManager over a raw AES keyring, same limits'
+    : '@aws-crypto/client-node raw AES keyring (committing, unsigned suite)',
+  op:
+    dir === 'encrypt'
+      ? () =>
+          esdkEncrypt(cached ? esdkCachingCmm : esdkKeyring, record, {
+            encryptionContext: context,
+            suiteId: esdkSuite,
+          })
+      : () =>
+          cached
+            ? esdkDecrypt(esdkCachingCmm, esdkCachedRecords[esdkAt++ % ROTATION] as Uint8Array)
+            : esdkDecrypt(esdkKeyring, esdkRecord),
+})
 
-const cachedEncrypt = () => cachedEnv.encrypt(record, context)
-const cachedDecrypt = () => cachedEnv.decrypt(cachedRecords[cachedAt++ % ROTATION] as Uint8Array, context)
+/** The record scenarios of one direction, with and without the data-key cache. */
+function recordScenarios(dir: Dir): Scenario[] {
+  const out: Scenario[] = []
+  for (const cached of [false, true]) {
+    const v2 = cached ? 'v2 cached' : 'v2'
+    const label = `envelope ${dir}, 1 KiB record${cached ? ', data-key cache' : ''}`
+    const target = cached ? 0.5 : 0.35
+    const floorOp = floors[cached ? (dir === 'encrypt' ? 'cachedEncrypt' : 'cachedDecrypt') : dir]
+    out.push(
+      {
+        name: label,
+        unit: 'ops/s',
+        setup,
+        ours: recordOp(v2, dir),
+        anchor: rawAnchor(dir),
+        target: {
+          ratio: target,
+          text: `≥ ${target}× raw ${dir === 'encrypt' ? 'createCipheriv' : 'createDecipheriv'}`,
+        },
+      },
+      {
+        name: `${label}, vs AWS Encryption SDK`,
+        unit: 'ops/s',
+        setup,
+        ours: recordOp(v2, dir),
+        anchor: esdkAnchor(dir, cached),
+        target: { ratio: 10, text: '≥ 10× AWS Encryption SDK' },
+      },
+      {
+        name: `${label}: floor of the v2 primitives`,
+        unit: 'ops/s',
+        setup,
+        ours: {
+          name: `bare node:crypto: ${cached ? '' : `${dir === 'encrypt' ? 'wrap' : 'unwrap'} GCM + SHA-256 + `}HKDF-Expand-SHA-256 + frame GCM`,
+          op: floorOp,
+        },
+        anchor: rawAnchor(dir),
+        target: { text: `none: the ceiling of the ${target}× target for format v2` },
+      },
+      {
+        name: `${label}: format v2 vs v1`,
+        unit: 'ops/s',
+        setup,
+        ours: recordOp(v2, dir),
+        anchor: recordOp(cached ? 'v1 cached' : 'v1', dir),
+        target: { text: 'none: what the format change buys' },
+      },
+    )
+  }
+  return out
+}
 
-// The floor with a cached data key: what each message still needs (no wrap, no unwrap).
-function floorCachedEncrypt(): Uint8Array {
-  const rnd = take(64) // stands in for the cached data key and this message's id
-  const okm = hkdf('sha512', rnd.subarray(0, 32), rnd.subarray(32, 64), infoBytes, 71)
-  const key = okm.subarray(0, 32)
-  gcmSeal(key, HEADER_IV, headerAad, new Uint8Array(0))
-  return gcmSeal(key, okm.subarray(32, 44), okm.subarray(44, 50), record).tag
-}
-let floorDek: Uint8Array
-function floorCachedDecrypt(): Uint8Array {
-  const okm = hkdf('sha512', floorDek, infoBytes.subarray(0, 32), infoBytes, 71)
-  const key = okm.subarray(0, 32)
-  gcmOpen(key, HEADER_IV, headerAad, new Uint8Array(0), floorTag)
-  return gcmOpen(key, okm.subarray(32, 44), okm.subarray(44, 50), floorFrame.ct, floorFrame.tag)
-}
-let rawStreamIv: Uint8Array
-
-function rawStreamDecrypt(): void {
-  const d = createDecipheriv('aes-256-gcm', rawKey, rawStreamIv)
-  d.setAuthTag(rawStreamTag)
-  for (const c of rawStreamCt) d.update(c)
-  d.final()
-}
-
-// The record anchors: one raw AES-256-GCM call over the same 1 KiB.
-const rawRecordEncrypt = {
-  name: 'node:crypto createCipheriv (raw GCM)',
-  op: (): Uint8Array => {
-    const c = createCipheriv('aes-256-gcm', rawKey, randomBytes(12))
-    c.update(record)
-    c.final()
-    return c.getAuthTag()
-  },
-}
-const rawRecordDecrypt = {
-  name: 'node:crypto createDecipheriv (raw GCM)',
-  op: (): Uint8Array => {
-    const d = createDecipheriv('aes-256-gcm', rawKey, rawRecord.iv)
-    d.setAuthTag(rawRecord.tag)
-    d.update(rawRecord.ct)
-    return d.final()
-  },
+/** The stream scenarios of one direction: v2 vs raw node:crypto, and v2 vs v1. */
+function streamScenarios(dir: Dir): Scenario[] {
+  const op = (name: string): OpSide => ({
+    name: `${dir}Stream (format ${name}, default 256 KiB frames)`,
+    op:
+      dir === 'encrypt'
+        ? () => pump(subject(name).env.encryptStream(context), plainChunks)
+        : () => pump(subject(name).env.decryptStream(context), () => subject(name).stream[Symbol.iterator]()),
+  })
+  const base = { unit: 'MB/s', bytesPerOp: STREAM_BYTES, setup, timeMs: 10_000, ours: op('v2') }
+  return [
+    {
+      ...base,
+      name: `envelope stream ${dir}, 64 MiB`,
+      anchor: {
+        name: 'node:crypto AES-256-GCM, one message',
+        op: dir === 'encrypt' ? rawStreamEncrypt : rawStreamDecrypt,
+      },
+      target: { ratio: 0.85, text: '≥ 0.85× node:crypto' },
+    },
+    {
+      ...base,
+      name: `envelope stream ${dir}, 64 MiB: format v2 vs v1`,
+      anchor: op('v1'),
+      target: { text: 'none: the v2 decision for streams' },
+    },
+  ]
 }
 
 const scenarios: Scenario[] = [
-  {
-    name: 'envelope stream encrypt, 64 MiB',
-    unit: 'MB/s',
-    bytesPerOp: STREAM_BYTES,
-    setup,
-    ours: {
-      name: 'encryptStream (default 256 KiB frames)',
-      op: () => pump(env.encryptStream(context), plainChunks),
-    },
-    anchor: { name: 'node:crypto AES-256-GCM, one message', op: rawStreamEncrypt },
-    target: { ratio: 0.85, text: '≥ 0.85× node:crypto' },
-    timeMs: 10_000,
-  },
-  {
-    name: 'envelope stream decrypt, 64 MiB',
-    unit: 'MB/s',
-    bytesPerOp: STREAM_BYTES,
-    setup,
-    ours: {
-      name: 'decryptStream (default 256 KiB frames)',
-      op: () => pump(env.decryptStream(context), () => streamCiphertext[Symbol.iterator]()),
-    },
-    anchor: { name: 'node:crypto AES-256-GCM, one message', op: rawStreamDecrypt },
-    target: { ratio: 0.85, text: '≥ 0.85× node:crypto' },
-    timeMs: 10_000,
-  },
-  {
-    name: 'envelope encrypt, 1 KiB record',
-    unit: 'ops/s',
-    setup,
-    ours: { name: 'envelope.encrypt (fresh DEK, wrap, commit)', op: () => env.encrypt(record, context) },
-    anchor: rawRecordEncrypt,
-    target: { ratio: 0.4, text: '≥ 0.4× raw createCipheriv' },
-  },
-  {
-    name: 'envelope decrypt, 1 KiB record',
-    unit: 'ops/s',
-    setup,
-    ours: { name: 'envelope.decrypt', op: () => env.decrypt(recordCiphertext, context) },
-    anchor: rawRecordDecrypt,
-    target: { ratio: 0.4, text: '≥ 0.4× raw createDecipheriv' },
-  },
-  {
-    name: 'envelope encrypt, 1 KiB record, vs AWS Encryption SDK',
-    unit: 'ops/s',
-    setup,
-    ours: { name: 'envelope.encrypt', op: () => env.encrypt(record, context) },
-    anchor: {
-      name: '@aws-crypto/client-node raw AES keyring (committing, unsigned suite)',
-      op: () => esdkEncrypt(esdkKeyring, record, { encryptionContext: context, suiteId: esdkSuite }),
-    },
-    target: { ratio: 3, text: '≥ 3× AWS Encryption SDK' },
-  },
-  {
-    name: 'envelope decrypt, 1 KiB record, vs AWS Encryption SDK',
-    unit: 'ops/s',
-    setup,
-    ours: { name: 'envelope.decrypt', op: () => env.decrypt(recordCiphertext, context) },
-    anchor: {
-      name: '@aws-crypto/client-node raw AES keyring (committing, unsigned suite)',
-      op: () => esdkDecrypt(esdkKeyring, esdkCiphertext),
-    },
-    target: { ratio: 3, text: '≥ 3× AWS Encryption SDK' },
-  },
-  {
-    name: 'envelope encrypt, 1 KiB record: floor of the v1 primitives',
-    unit: 'ops/s',
-    setup,
-    ours: {
-      name: 'bare node:crypto: wrap GCM + HKDF-SHA-512 + header GMAC + frame GCM',
-      op: floorEncrypt,
-    },
-    anchor: rawRecordEncrypt,
-    target: { text: 'none: the ceiling of the 0.4× target for format v1' },
-  },
-  {
-    name: 'envelope decrypt, 1 KiB record: floor of the v1 primitives',
-    unit: 'ops/s',
-    setup,
-    ours: {
-      name: 'bare node:crypto: unwrap GCM + HKDF-SHA-512 + header GMAC + frame GCM',
-      op: floorDecrypt,
-    },
-    anchor: rawRecordDecrypt,
-    target: { text: 'none: the ceiling of the 0.4× target for format v1' },
-  },
-  {
-    name: 'envelope encrypt, 1 KiB record, data-key cache',
-    unit: 'ops/s',
-    setup,
-    ours: { name: 'envelope.encrypt, cached data key (5 min, 2^16 messages)', op: cachedEncrypt },
-    anchor: rawRecordEncrypt,
-    target: { ratio: 0.4, text: '≥ 0.4× raw createCipheriv' },
-  },
-  {
-    name: 'envelope decrypt, 1 KiB record, data-key cache',
-    unit: 'ops/s',
-    setup,
-    ours: { name: 'envelope.decrypt, cached data key, 256 distinct records', op: cachedDecrypt },
-    anchor: rawRecordDecrypt,
-    target: { ratio: 0.4, text: '≥ 0.4× raw createDecipheriv' },
-  },
-  {
-    name: 'envelope encrypt, 1 KiB record, data-key cache, vs AWS Encryption SDK caching CMM',
-    unit: 'ops/s',
-    setup,
-    ours: { name: 'envelope.encrypt, cached data key', op: cachedEncrypt },
-    anchor: {
-      name: '@aws-crypto/client-node NodeCachingMaterialsManager over a raw AES keyring, same limits',
-      op: () => esdkEncrypt(esdkCachingCmm, record, { encryptionContext: context, suiteId: esdkSuite }),
-    },
-    target: { ratio: 3, text: '≥ 3× AWS Encryption SDK' },
-  },
-  {
-    name: 'envelope decrypt, 1 KiB record, data-key cache, vs AWS Encryption SDK caching CMM',
-    unit: 'ops/s',
-    setup,
-    ours: { name: 'envelope.decrypt, cached data key, 256 distinct records', op: cachedDecrypt },
-    anchor: {
-      name: '@aws-crypto/client-node NodeCachingMaterialsManager, 256 distinct records',
-      op: () => esdkDecrypt(esdkCachingCmm, esdkCachedRecords[esdkCachedAt++ % ROTATION] as Uint8Array),
-    },
-    target: { ratio: 3, text: '≥ 3× AWS Encryption SDK' },
-  },
-  {
-    name: 'envelope encrypt, 1 KiB record: floor of the v1 primitives, cached data key',
-    unit: 'ops/s',
-    setup,
-    ours: { name: 'bare node:crypto: HKDF-SHA-512 + header GMAC + frame GCM', op: floorCachedEncrypt },
-    anchor: rawRecordEncrypt,
-    target: { text: 'none: the ceiling of the cached 0.4× target for format v1' },
-  },
-  {
-    name: 'envelope decrypt, 1 KiB record: floor of the v1 primitives, cached data key',
-    unit: 'ops/s',
-    setup,
-    ours: { name: 'bare node:crypto: HKDF-SHA-512 + header GMAC + frame GCM', op: floorCachedDecrypt },
-    anchor: rawRecordDecrypt,
-    target: { text: 'none: the ceiling of the cached 0.4× target for format v1' },
-  },
+  ...streamScenarios('encrypt'),
+  ...streamScenarios('decrypt'),
+  ...recordScenarios('encrypt'),
+  ...recordScenarios('decrypt'),
   cliRssScenario,
 ]
 export default scenarios

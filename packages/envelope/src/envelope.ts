@@ -1,8 +1,9 @@
 /**
  * Envelope encryption: a fresh 256-bit data key per message, wrapped by one or more KEK providers
  * and bound to the caller's encryption context; a per-message key schedule with key commitment;
- * one framed format for records and streams. The format is specified in
- * `docs/formats/envelope-v1.md`.
+ * one framed format for records and streams. The formats are specified in
+ * `docs/formats/envelope-v2.md` (written by default) and `docs/formats/envelope-v1.md` (read
+ * always, written with `formatVersion: 1`).
  *
  * HIPAA: 164.312(a)(2)(iv) encryption and decryption, 164.312(c)(2) mechanism to authenticate
  * ePHI. Transmission security (164.312(e)) is TLS's job: an envelope protects what is stored.
@@ -26,13 +27,14 @@ import {
   DEFAULT_FRAME_LENGTH,
   DEFAULT_MAX_EDKS,
   type EnvelopeInfo,
+  type FormatVersion,
   inspectEnvelope,
 } from './format.js'
 import { type AeadBackendName, getAead } from './internal/aead.js'
 import type { EncryptionContext } from './internal/context.js'
 import { defaultKdfBackend, type KdfBackendName } from './internal/kdf.js'
 import { createDataKeyCache } from './internal/key-cache.js'
-import type { EnvelopeConfig } from './internal/message.js'
+import { type EnvelopeConfig, writeVersion } from './internal/message.js'
 import { decryptRecord, encryptRecord, rewrapRecord, settle } from './internal/one-shot.js'
 import { pooledRandom } from './internal/random-pool.js'
 import { decryptTransform, encryptTransform, rewrapTransform } from './internal/streams.js'
@@ -57,6 +59,12 @@ export interface EnvelopeOptions extends EventOptions {
   providers?: readonly KekProvider[]
   /** Plaintext bytes per frame, 4 KiB..16 MiB (default 256 KiB). */
   frameLength?: number
+  /**
+   * The format version new ciphertexts are written in: 2 (default; `docs/formats/envelope-v2.md`)
+   * or 1, for readers that do not know v2 yet (a rolling upgrade: write v1 until every reader is
+   * upgraded). Decryption reads both whatever this says.
+   */
+  formatVersion?: FormatVersion
   /**
    * Context keys whose values are stored in the header (non-sensitive metadata such as `purpose`
    * or `tenant`). Nothing is stored by default: the caller supplies the context again at decrypt.
@@ -91,6 +99,11 @@ export interface RewrapOptions {
 export interface ReencryptOptions {
   /** The context for the new ciphertext (default: the same context). */
   context?: EncryptionContext
+  /**
+   * The format version of the new ciphertext (default: the instance's `formatVersion`, 2 unless
+   * set): `reencrypt(v1, ctx, { formatVersion: 2 })` moves a v1 ciphertext to v2.
+   */
+  formatVersion?: FormatVersion
 }
 
 /** An envelope encryptor/decryptor bound to its KEK providers. */
@@ -107,13 +120,19 @@ export interface Envelope {
    * the Streams contract allows: do not modify a chunk's memory after writing it.
    */
   decryptStream(context: EncryptionContext): TransformStream<Uint8Array, Uint8Array>
-  /** Moves a ciphertext to the primary KEK (or `options.to`): rewrites only the header. */
+  /**
+   * Moves a ciphertext to the primary KEK (or `options.to`): rewrites only the header, keeping
+   * the format version (v1 stays v1, v2 stays v2; `reencrypt` changes versions).
+   */
   rewrap(ciphertext: Uint8Array, context: EncryptionContext, options?: RewrapOptions): Promise<Uint8Array>
   /** The streaming form of {@link Envelope.rewrap}: rewrites the header, passes the body through. */
   rewrapStream(context: EncryptionContext, options?: RewrapOptions): TransformStream<Uint8Array, Uint8Array>
   /** True when some wrapped key in the header is not under its provider's current primary. */
   needsRewrap(ciphertext: Uint8Array): Promise<boolean>
-  /** Decrypts and encrypts again under a fresh data key, the current suite and this instance's settings. */
+  /**
+   * Decrypts and encrypts again under a fresh data key, in this instance's format version (or
+   * `options.formatVersion`) and settings: the way to move v1 ciphertexts to v2.
+   */
   reencrypt(
     ciphertext: Uint8Array,
     context: EncryptionContext,
@@ -174,6 +193,8 @@ function codeOf(e: unknown): string {
  * @config providers, frame length, stored context keys, crypto backend, data-key cache (maxAge, maxMessages, maxBytes, maxEntries)
  * @verifiedBy packages/envelope/test/envelope.test.ts
  * @verifiedBy packages/envelope/test/vectors.test.ts
+ * @verifiedBy packages/envelope/test/format-v2-vectors.test.ts
+ * @verifiedBy packages/envelope/test/properties-v2.test.ts
  * @verifiedBy packages/envelope/test/properties.test.ts
  * @verifiedBy packages/envelope/test/streams.test.ts
  * @verifiedBy packages/envelope/test/data-key-cache.test.ts
@@ -249,9 +270,11 @@ export function createEnvelope(options: EnvelopeOptions): Envelope {
       return false
     },
     async reencrypt(ciphertext, context, opts) {
+      const version = opts?.formatVersion ?? writeVersion(cfg)
+      if (version !== 1 && version !== 2) throw new TypeError('"formatVersion" expected 1 or 2')
       const pt = await decrypt(ciphertext, context)
       try {
-        return await encryptRecord(cfg, pt, opts?.context ?? context)
+        return await encryptRecord(cfg, pt, opts?.context ?? context, version)
       } finally {
         pt.fill(0)
       }
@@ -280,6 +303,8 @@ function resolveConfig(options: EnvelopeOptions): EnvelopeConfig {
   const maxEdks = options.maxEdks ?? DEFAULT_MAX_EDKS
   assertInteger(maxEdks, 'maxEdks', 1, 32)
   if (providers.length > maxEdks) throw new RangeError('"providers" exceeds maxEdks')
+  const formatVersion = options.formatVersion ?? 2
+  if (formatVersion !== 1 && formatVersion !== 2) throw new TypeError('"formatVersion" expected 1 or 2')
   const storedKeys = [...(options.storedKeys ?? [])]
   for (const k of storedKeys) {
     if (typeof k !== 'string' || k.length === 0 || k.startsWith('hge:')) {
@@ -295,5 +320,6 @@ function resolveConfig(options: EnvelopeOptions): EnvelopeConfig {
     maxEdks,
     random: options.random ?? pooledRandom(randomBytes),
     cache: createDataKeyCache(options.dataKeyCache, providers),
+    formatVersion,
   }
 }

@@ -38,6 +38,8 @@ export type EnvelopeErrorCode =
   | 'ERR_KEYRING_FILE'
   | 'ERR_KEYRING_SEALED'
   | 'ERR_RECIPIENT_KEY'
+  | 'ERR_SUBJECT_SHREDDED'
+  | 'ERR_SUBJECT_KEY_STORE'
 
 /**
  * Decryption failed. One error, one message, for every cryptographic failure: a wrong KEK, a wrong
@@ -312,4 +314,52 @@ export class BlindIndexInputError extends CodedError<'ERR_BLIND_INDEX_INPUT'> {
     super(`${normalizer}: ${message}`)
     this.normalizer = normalizer
   }
+}
+
+/**
+ * The subject's key was destroyed by `shredSubject` (crypto-shredding): every message of that
+ * subject is unreadable for good, and no new key can be created for the subject. Decided from the
+ * subject-key store's tombstone before any cryptography, so it is distinct from tampering
+ * ({@link EnvelopeDecryptionError}). The key reference is the subject's opaque reference (a keyed
+ * hash), never the subject id.
+ *
+ * HIPAA: 164.310(d)(2)(i) disposal (the data of a disposed subject stays unreadable);
+ * 164.312(a)(2)(iv) decryption.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await subjectEnvelope.decrypt(ct, { table: 'patients', column: 'ssn' })
+ * } catch (e) {
+ *   if (isSafeguardsError(e, 'ERR_SUBJECT_SHREDDED')) return gone() // the patient's data was erased
+ *   throw e
+ * }
+ * ```
+ */
+export class SubjectShreddedError extends CodedError<'ERR_SUBJECT_SHREDDED'> {
+  static override readonly code = 'ERR_SUBJECT_SHREDDED'
+  static override readonly category: ErrorCategory = 'key-unavailable'
+  /** The subject key's reference, for example `subject:3q2-7w…@v1` (opaque: no subject id). */
+  readonly keyRef: string
+
+  /** @param keyRef - the shredded subject key's reference (not secret, not the subject id). */
+  constructor(keyRef: string) {
+    super(`subject key ${keyRef} was shredded`)
+    this.keyRef = keyRef
+  }
+}
+
+/**
+ * A subject-key store failed or holds something it should not: a file that cannot be read or is
+ * malformed, a database error, a record that breaks the store's invariants. The native error is
+ * the `cause`; the message names the operation, never key material or subject ids.
+ *
+ * @example
+ * ```ts
+ * // a subject-key file edited by hand into invalid JSON -> SubjectKeyStoreError (ERR_SUBJECT_KEY_STORE)
+ * ```
+ */
+export class SubjectKeyStoreError extends CodedError<'ERR_SUBJECT_KEY_STORE'> {
+  static override readonly code = 'ERR_SUBJECT_KEY_STORE'
+  static override readonly category: ErrorCategory = 'io'
 }

@@ -1,11 +1,14 @@
 /**
- * The envelope wire format, version 1 (specified in `docs/formats/envelope-v1.md`). All integers
- * big-endian.
+ * The envelope wire formats, versions 1 and 2 (specified in `docs/formats/envelope-v1.md` and
+ * `docs/formats/envelope-v2.md`). All integers big-endian.
  *
  * ```
- * header = "HGE" ‖ u8 formatVersion (0x01) ‖ u16 suiteId (0x0001) ‖ u32 frameLength
- *        ‖ messageId[32] ‖ u16 edkCount ‖ edk* ‖ u16 storedContextLen ‖ storedContext
- *        ‖ commitment[32] ‖ headerTag[16]
+ * v1 header = "HGE" ‖ u8 0x01 ‖ u16 suiteId (0x0001) ‖ u32 frameLength
+ *           ‖ messageId[32] ‖ u16 edkCount ‖ edk* ‖ u16 storedContextLen ‖ storedContext
+ *           ‖ commitment[32] ‖ headerTag[16]
+ * v2 header = "HGE" ‖ u8 0x02 ‖ u16 suiteId (0x0002) ‖ u32 frameLength ‖ messageId[32]
+ *           ‖ u16 storedContextLen ‖ storedContext ‖ commitment[32]     (A: every frame's AAD)
+ *           ‖ u16 edkCount ‖ edk*                                      (rewrap replaces only this)
  * edk    = u8 providerIdLen ‖ providerId ‖ u16 keyRefLen ‖ keyRef ‖ u16 edkLen ‖ edk
  * body   = frame* ‖ finalFrame;  frame = ct[frameLength] ‖ tag[16];  finalFrame = ct[0..frameLength-1] ‖ tag[16]
  * ```
@@ -26,10 +29,19 @@ import { decodeContext, MAX_CONTEXT_BYTES } from './internal/context.js'
 
 /** The magic bytes that open every envelope: ASCII `HGE`. */
 export const ENVELOPE_MAGIC: Uint8Array = Uint8Array.of(0x48, 0x47, 0x45)
-/** The format version this library writes and reads. */
+/** Format version 1: read forever; written only when asked (`createEnvelope({ formatVersion: 1 })`). */
 export const FORMAT_VERSION = 1
-/** Suite 0x0001: AES-256-GCM, HKDF-SHA-512 key schedule, key commitment, 12-byte IV, 16-byte tag. */
+/** Format version 2, written by default: one HKDF-Expand, the header as the frames' AAD, no header tag. */
+export const FORMAT_VERSION_2 = 2
+/** The format versions this library reads (and can write). */
+export type FormatVersion = 1 | 2
+/** Suite 0x0001 (format v1 only): AES-256-GCM, HKDF-SHA-512 key schedule, key commitment, 12-byte IV, 16-byte tag. */
 export const SUITE_AES256GCM_HKDF_SHA512_COMMIT = 0x0001
+/**
+ * Suite 0x0002 (format v2 only): AES-256-GCM with a 12-byte IV and 16-byte tag, HKDF-Expand-SHA-256
+ * key schedule (RFC 5869 §2.3 alone: the data key is uniform, §3.3), 256-bit key commitment.
+ */
+export const SUITE_AES256GCM_HKDF_EXPAND_SHA256_COMMIT = 0x0002
 /**
  * Default frame length: 256 KiB of plaintext per frame. Larger than the 64 KiB of age or C2SP
  * chunked encryption because each frame costs a fresh AES-GCM context on node:crypto; at 256 KiB
@@ -77,7 +89,10 @@ export interface EnvelopeHeader {
   storedContext: Uint8Array
   commitment: Uint8Array
   headerTag: Uint8Array
-  /** The bytes the header tag authenticates: from the magic through the commitment. */
+  /**
+   * v1: the bytes the header tag authenticates (from the magic through the commitment); v2: the
+   * bytes every frame takes as AAD (from the magic through the commitment, the wrapped keys after).
+   */
   authenticated: Uint8Array
   /** Total header length in bytes, including the tag. */
   length: number
@@ -87,9 +102,9 @@ export interface EnvelopeHeader {
 export interface EnvelopeInfo {
   /** Always `hge`. */
   format: 'hge'
-  /** The format version (1). */
+  /** The format version (1 or 2). */
   formatVersion: number
-  /** The suite id (1). */
+  /** The suite id (1 in format v1, 2 in format v2). */
   suiteId: number
   /** The suite's name, for example `AES-256-GCM/HKDF-SHA-512/commit`. */
   suite: string
@@ -120,12 +135,21 @@ export interface ParseLimits {
 
 const SUITE_NAMES: Record<number, string> = {
   [SUITE_AES256GCM_HKDF_SHA512_COMMIT]: 'AES-256-GCM/HKDF-SHA-512/commit',
+  [SUITE_AES256GCM_HKDF_EXPAND_SHA256_COMMIT]: 'AES-256-GCM/HKDF-Expand-SHA-256/commit',
+}
+
+/** The one suite each format version allows (a suite never crosses versions: no v1/v2 confusion). */
+export const SUITE_OF_VERSION: Readonly<Record<FormatVersion, number>> = {
+  1: SUITE_AES256GCM_HKDF_SHA512_COMMIT,
+  2: SUITE_AES256GCM_HKDF_EXPAND_SHA256_COMMIT,
 }
 
 function isPrintableAscii(b: Uint8Array): boolean {
   for (const c of b) if (c < 0x21 || c > 0x7e) return false
   return true
 }
+
+const NO_TAG: Uint8Array = new Uint8Array(0)
 
 /** Checks a frame length against the allowed range. */
 export function checkFrameLength(frameLength: number): void {
@@ -151,14 +175,46 @@ export function parseHeaderPrefix(bytes: Uint8Array, limits: ParseLimits = {}): 
     throw new EnvelopeFormatError('not an envelope (bad magic)')
   }
   const formatVersion = r.u8()
-  if (formatVersion !== FORMAT_VERSION)
+  if (formatVersion !== FORMAT_VERSION && formatVersion !== FORMAT_VERSION_2)
     throw new UnsupportedFormatError(`unsupported format version ${formatVersion}`)
   const suiteId = r.u16()
-  if (SUITE_NAMES[suiteId] === undefined) throw new UnsupportedFormatError(`unsupported suite ${suiteId}`)
+  if (SUITE_OF_VERSION[formatVersion] !== suiteId)
+    throw new UnsupportedFormatError(`unsupported suite ${suiteId} for format version ${formatVersion}`)
   const frameLength = r.u32()
   checkFrameLength(frameLength)
   const messageId = r.bytes(MESSAGE_ID_LENGTH)
-  // §7: the wrapped data keys, each `u8 len ‖ provider id ‖ u16 len ‖ key ref ‖ u16 len ‖ edk`
+  let edks: EncryptedDataKey[] = []
+  let headerTag: Uint8Array = NO_TAG
+  // v1 (envelope-v1 §7, §4, §5, §6): wrapped keys, stored context, commitment, header tag;
+  // v2 (envelope-v2 §2): stored context and commitment (A ends there), then the wrapped keys
+  if (formatVersion === FORMAT_VERSION) edks = readEdks(r, maxEdks)
+  const storedContext = readStoredContext(r)
+  const commitment = r.bytes(COMMITMENT_LENGTH)
+  const authEnd = r.offset
+  if (formatVersion === FORMAT_VERSION) headerTag = r.bytes(TAG_LENGTH)
+  else edks = readEdks(r, maxEdks)
+  return {
+    formatVersion,
+    suiteId,
+    frameLength,
+    messageId,
+    edks,
+    storedContext,
+    commitment,
+    headerTag,
+    authenticated: bytes.subarray(0, authEnd),
+    length: r.offset,
+  }
+}
+
+/** Provider ids are ASCII, key references usually are: decoded without TextDecoder when they are. */
+function decodeName(b: Uint8Array): string {
+  for (const c of b) if (c > 0x7f) return utf8Decode(b)
+  return String.fromCharCode.apply(null, b as unknown as number[])
+}
+
+/** Reads `u16 edkCount ‖ edk*` (envelope-v1 §2 and §7, the same encoding in v2). */
+function readEdks(r: Reader, maxEdks: number): EncryptedDataKey[] {
   const edkCount = r.u16()
   if (edkCount === 0) throw new EnvelopeFormatError('envelope has no wrapped key')
   if (edkCount > maxEdks)
@@ -179,32 +235,22 @@ export function parseHeaderPrefix(bytes: Uint8Array, limits: ParseLimits = {}): 
     const edk = r.bytes(eLen)
     let keyRef: string
     try {
-      keyRef = utf8Decode(k)
+      keyRef = decodeName(k)
     } catch {
       throw new EnvelopeFormatError('key reference is not UTF-8')
     }
-    edks.push({ providerId: utf8Decode(p), keyRef, edk })
+    edks.push({ providerId: decodeName(p), keyRef, edk })
   }
-  // §4: the stored part of the encryption context; §5: the key commitment; §6: the header tag
+  return edks
+}
+
+/** Reads `u16 storedContextLen ‖ storedContext`, validated now (its values are used at decrypt). */
+function readStoredContext(r: Reader): Uint8Array {
   const sLen = r.u16()
   if (sLen > MAX_CONTEXT_BYTES) throw new EnvelopeLimitError('stored context too long')
   const storedContext = r.bytes(sLen)
-  if (sLen > 0) decodeContext(storedContext) // validate now; values are used at decrypt
-  const commitment = r.bytes(COMMITMENT_LENGTH)
-  const authEnd = r.offset
-  const headerTag = r.bytes(TAG_LENGTH)
-  return {
-    formatVersion,
-    suiteId,
-    frameLength,
-    messageId,
-    edks,
-    storedContext,
-    commitment,
-    headerTag,
-    authenticated: bytes.subarray(0, authEnd),
-    length: r.offset,
-  }
+  if (sLen > 0) decodeContext(storedContext)
+  return storedContext
 }
 
 /** Parses the header of a complete envelope (or a header alone). */
@@ -230,7 +276,10 @@ function encodedName(s: string): Uint8Array {
   return b
 }
 
-/** Serialises the authenticated part of a header (magic through commitment), in one allocation. */
+/**
+ * Serialises a header without its tag, in one allocation: v1 from the magic through the
+ * commitment (the header tag follows); v2 the whole header (A, then the wrapped keys).
+ */
 export function serializeHeaderBody(
   h: Omit<EnvelopeHeader, 'headerTag' | 'authenticated' | 'length'>,
 ): Uint8Array {
@@ -259,24 +308,34 @@ export function serializeHeaderBody(
   dv.setUint32(6, h.frameLength)
   out.set(h.messageId, 10)
   let o = 10 + h.messageId.length
-  dv.setUint16(o, h.edks.length)
-  o += 2
-  for (const [p, k, edk] of encoded) {
-    out[o] = p.length
-    out.set(p, o + 1)
-    o += 1 + p.length
-    dv.setUint16(o, k.length)
-    out.set(k, o + 2)
-    o += 2 + k.length
-    dv.setUint16(o, edk.length)
-    out.set(edk, o + 2)
-    o += 2 + edk.length
+  const writeEdks = (): void => {
+    dv.setUint16(o, h.edks.length)
+    o += 2
+    for (const [p, k, edk] of encoded) {
+      out[o] = p.length
+      out.set(p, o + 1)
+      o += 1 + p.length
+      dv.setUint16(o, k.length)
+      out.set(k, o + 2)
+      o += 2 + k.length
+      dv.setUint16(o, edk.length)
+      out.set(edk, o + 2)
+      o += 2 + edk.length
+    }
   }
+  if (h.formatVersion !== FORMAT_VERSION_2) writeEdks()
   dv.setUint16(o, h.storedContext.length)
   out.set(h.storedContext, o + 2)
   o += 2 + h.storedContext.length
   out.set(h.commitment, o)
+  o += h.commitment.length
+  if (h.formatVersion === FORMAT_VERSION_2) writeEdks()
   return out
+}
+
+/** The length of a v2 header's authenticated part A for a stored context of `storedLength` bytes. */
+export function authLengthV2(storedLength: number): number {
+  return 10 + MESSAGE_ID_LENGTH + 2 + storedLength + COMMITMENT_LENGTH
 }
 
 /** Number of frames and plaintext length implied by a body length, or undefined if impossible. */

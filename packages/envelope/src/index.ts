@@ -82,21 +82,27 @@ export {
   KeyringStateError,
   KeyUnavailableError,
   RecipientKeyError,
+  SubjectKeyStoreError,
+  SubjectShreddedError,
   UnsupportedFormatError,
   UsageLimitError,
 } from './errors.js'
+export type { FileSubjectKeyStoreOptions } from './file-subject-key-store.js'
+export { fileSubjectKeyStore } from './file-subject-key-store.js'
 export { fileUsageStore } from './file-usage-store.js'
-export type { EncryptedDataKey, EnvelopeInfo, ParseLimits } from './format.js'
+export type { EncryptedDataKey, EnvelopeInfo, FormatVersion, ParseLimits } from './format.js'
 export {
   DEFAULT_FRAME_LENGTH,
   DEFAULT_MAX_EDKS,
   ENVELOPE_MAGIC,
   FORMAT_VERSION,
+  FORMAT_VERSION_2,
   inspectEnvelope,
   MAX_EDK_LENGTH,
   MAX_FRAME_LENGTH,
   MAX_KEY_REF_LENGTH,
   MIN_FRAME_LENGTH,
+  SUITE_AES256GCM_HKDF_EXPAND_SHA256_COMMIT,
   SUITE_AES256GCM_HKDF_SHA512_COMMIT,
 } from './format.js'
 export type { AeadBackendName } from './internal/aead.js'
@@ -127,5 +133,29 @@ export {
   MAX_RECIPIENTS_PER_MESSAGE,
   RECIPIENTS_PROVIDER_ID,
 } from './recipients.js'
+export type { SubjectEnvelope, SubjectEnvelopeOptions } from './subject-envelope.js'
+export { createSubjectEnvelope } from './subject-envelope.js'
+export type {
+  NewSubjectKey,
+  ShredOutcome,
+  SubjectKeyRecord,
+  SubjectKeyState,
+  SubjectKeyStore,
+  WrappedSubjectKey,
+} from './subject-key-store.js'
+export { assertSubjectRef, memorySubjectKeyStore } from './subject-key-store.js'
+export type {
+  ShredOptions,
+  ShredResult,
+  SubjectKeys,
+  SubjectKeysOptions,
+  SubjectRewrapResult,
+  SubjectStatus,
+} from './subject-keys.js'
+export {
+  createSubjectKeys,
+  DEFAULT_SUBJECT_KEY_CACHE_ENTRIES,
+  DEFAULT_SUBJECT_KEY_CACHE_TTL_MS,
+} from './subject-keys.js'
 export type { UsagePolicy, UsageStore } from './usage-budget.js'
 export { DEFAULT_USAGE_LIMIT, DEFAULT_USAGE_WARN_AT, memoryUsageStore } from './usage-budget.js'

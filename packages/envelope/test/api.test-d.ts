@@ -14,6 +14,9 @@ import {
   type EnvelopeInfo,
   type EnvelopeLimitError,
   type EnvelopeOptions,
+  FORMAT_VERSION,
+  FORMAT_VERSION_2,
+  type FormatVersion,
   fileUsageStore,
   type InvalidContextError,
   inspectEnvelope,
@@ -29,6 +32,9 @@ import {
   LocalKeyring,
   type LocalKeyringOptions,
   memoryUsageStore,
+  type ReencryptOptions,
+  SUITE_AES256GCM_HKDF_EXPAND_SHA256_COMMIT,
+  SUITE_AES256GCM_HKDF_SHA512_COMMIT,
   type UnsupportedFormatError,
   type UsageLimitError,
   type UsageStore,
@@ -50,6 +56,15 @@ describe('@safeguards/envelope public types', () => {
     expectTypeOf<Envelope['needsRewrap']>().returns.toEqualTypeOf<Promise<boolean>>()
     expectTypeOf<Envelope['inspect']>().returns.toEqualTypeOf<EnvelopeInfo>()
     expectTypeOf(inspectEnvelope).returns.toEqualTypeOf<EnvelopeInfo>()
+  })
+
+  test('format versions (issue 17): v2 written by default, v1 on request', () => {
+    expectTypeOf<FormatVersion>().toEqualTypeOf<1 | 2>()
+    expectTypeOf<EnvelopeOptions['formatVersion']>().toEqualTypeOf<FormatVersion | undefined>()
+    expectTypeOf<ReencryptOptions['formatVersion']>().toEqualTypeOf<FormatVersion | undefined>()
+    for (const id of [FORMAT_VERSION, FORMAT_VERSION_2]) expectTypeOf(id).toEqualTypeOf<number>()
+    expectTypeOf(SUITE_AES256GCM_HKDF_SHA512_COMMIT).toEqualTypeOf<number>()
+    expectTypeOf(SUITE_AES256GCM_HKDF_EXPAND_SHA256_COMMIT).toEqualTypeOf<number>()
   })
 
   test('LocalKeyring', () => {

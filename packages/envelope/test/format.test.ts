@@ -9,8 +9,13 @@ import {
   UnsupportedFormatError,
 } from '../src/index.js'
 
+/** A v1 envelope (the offsets below are v1's; `format-v2.test.ts` covers the v2 layout). */
 async function sample(): Promise<Uint8Array> {
-  const env = createEnvelope({ provider: await LocalKeyring.inMemory(), storedKeys: ['purpose'] })
+  const env = createEnvelope({
+    provider: await LocalKeyring.inMemory(),
+    storedKeys: ['purpose'],
+    formatVersion: 1,
+  })
   return env.encrypt(new Uint8Array(5), { purpose: 'test' })
 }
 

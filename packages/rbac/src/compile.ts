@@ -47,6 +47,7 @@ import {
   createMemoryEmergencyStore,
   type EmergencyAccess,
   type EmergencyAccessStore,
+  type EmergencyGrantNotice,
 } from './emergency-access.js'
 import { PolicyError } from './errors.js'
 import { emitDecision, syncEmitter } from './internal/access-events.js'
@@ -80,6 +81,12 @@ export interface CompileOptions extends EventOptions {
   resolvers?: Readonly<Record<string, RelationshipResolver>>
   /** Where emergency-access grants live (default a new in-memory store). */
   emergencyStore?: EmergencyAccessStore
+  /**
+   * Called on every new emergency grant (page the privacy officer, post to a channel) with codes
+   * and ids only: no patient, no justification. Its failure never fails the grant: it goes to
+   * `onSinkError`.
+   */
+  onEmergencyGrant?: (notice: EmergencyGrantNotice) => void | Promise<void>
   /**
    * Also emit `access.allowed` for allowed decisions (default false: on the hot path they are too
    * frequent for most sinks). Denials and uses of emergency grants are always emitted.
@@ -157,7 +164,10 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   const index = compileRuleIndex(doc, roles, policyHash)
   const emergencyConfig = compileEmergencyConfig(doc, roles)
   const store = options.emergencyStore ?? createMemoryEmergencyStore()
-  const emergency = createEmergencyAccess(emergencyConfig, store, clock, random, emitter)
+  const emergency = createEmergencyAccess(emergencyConfig, store, clock, random, emitter, {
+    ...(options.onEmergencyGrant ? { onGrant: options.onEmergencyGrant } : {}),
+    ...(options.onSinkError ? { onError: options.onSinkError } : {}),
+  })
   const policy: CompiledPolicy = Object.freeze({
     policyHash,
     roles,

@@ -113,6 +113,7 @@ export type EmergencyGrantStatus =
   | 'not_yet_valid'
   | 'revoked'
   | 'out_of_scope'
+  | 'pending_approval'
 
 /** What the decision point made of the emergency-access grant the request invoked. */
 export interface EmergencyAccessUse {

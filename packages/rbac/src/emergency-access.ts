@@ -13,7 +13,13 @@
  *
  * @module
  */
-import { bytesToBase64url, type Clock, type Emitter, type RandomSource } from '@safeguards/core'
+import {
+  bytesToBase64url,
+  type Clock,
+  type Emitter,
+  type RandomSource,
+  type SafeguardEvent,
+} from '@safeguards/core'
 import { z } from 'zod'
 import { commitGrant, fetchGrant } from './emergency-shared.js'
 import {
@@ -73,6 +79,23 @@ export interface EmergencyGrant {
   readonly expiresAt: number
   readonly revoked: { readonly at: number; readonly by: string } | null
   readonly review: EmergencyReview | null
+  /** Dual control: approvals needed before the grant opens anything (absent: none). */
+  readonly approvalsRequired?: number
+  /** Approvals so far, by users other than the holder. */
+  readonly approvals?: readonly { readonly by: string; readonly at: number }[]
+}
+
+/** What `onEmergencyGrant` receives: codes and ids only (no patient, no justification). */
+export interface EmergencyGrantNotice {
+  readonly grantId: string
+  /** The holder's user id. */
+  readonly subject: string
+  readonly tenant: string
+  readonly reasonCode: string
+  readonly issuedAt: number
+  readonly expiresAt: number
+  /** Approvals still needed before the grant opens anything (dual control). */
+  readonly approvalsRequired: number
 }
 
 /** Where grants are kept. Synchronous, because decisions are. Share one store across recompiles. */
@@ -83,7 +106,7 @@ export interface EmergencyAccessStore {
 }
 
 /** The lifecycle state of a grant at a given time. */
-export type EmergencyGrantState = 'active' | 'not_yet_valid' | 'expired' | 'revoked'
+export type EmergencyGrantState = 'active' | 'not_yet_valid' | 'expired' | 'revoked' | 'pending_approval'
 
 /** Emergency access bound to one compiled policy. */
 export interface EmergencyAccess {
@@ -108,6 +131,20 @@ export interface EmergencyAccess {
   pendingReviews(): EmergencyGrant[]
   /** Grants active now, oldest first. */
   active(): EmergencyGrant[]
+  /**
+   * Ended grants not reviewed within the policy's `reviewWithinHours` of their end, oldest first.
+   * Emits `access.emergency.review-overdue` once per grant per registry (run it on a schedule).
+   */
+  overdueReviews(): EmergencyGrant[]
+  /**
+   * Dual control: records an approval of a grant awaiting one, by a user other than the holder
+   * (and other than earlier approvers). The grant opens records once it has the policy's number.
+   * @throws {EmergencyAccessError} `ERR_RBAC_EMERGENCY_NOT_FOUND`; `ERR_RBAC_EMERGENCY_STATE` when
+   *   the grant awaits no approval, has ended, or the approver is the holder or approved already.
+   */
+  approve(id: string, by: string): EmergencyGrant
+  /** {@link EmergencyAccess.approve}, atomic across instances. */
+  approveAsync(id: string, by: string): Promise<EmergencyGrant>
   /**
    * Records the review of an ended grant, by someone other than its holder (ids compared without
    * regard to ASCII case, so `U1` cannot review the grant of `u1`).
@@ -186,7 +223,27 @@ export function isEmergencyGrant(g: unknown): g is EmergencyGrant {
     Number.isSafeInteger(x.expiresAt) &&
     isStrings(x.actions) &&
     isStrings(x.resources) &&
-    (revoked === null || (typeof revoked === 'object' && Number.isSafeInteger(revoked.at)))
+    (revoked === null || (typeof revoked === 'object' && Number.isSafeInteger(revoked.at))) &&
+    approvalsWellFormed(x.approvalsRequired, x.approvals)
+  )
+}
+
+/** Dual-control fields: both absent, or a count of 0 to 3 with a list of approvals. */
+function approvalsWellFormed(required: unknown, approvals: unknown): boolean {
+  if (required === undefined && approvals === undefined) return true
+  return (
+    Number.isSafeInteger(required) &&
+    (required as number) >= 0 &&
+    (required as number) <= 3 &&
+    Array.isArray(approvals) &&
+    approvals.length <= 3 &&
+    approvals.every(
+      (a: unknown) =>
+        typeof a === 'object' &&
+        a !== null &&
+        isSubjectId((a as { by?: unknown }).by) &&
+        Number.isSafeInteger((a as { at?: unknown }).at),
+    )
   )
 }
 
@@ -197,6 +254,10 @@ export interface EmergencyConfig {
   readonly reasonCodes: ReadonlySet<string>
   readonly maxMinutes: number
   readonly minJustificationLength: number
+  /** Approvals a grant needs before it opens anything (dual control; 0: none). */
+  readonly approvers: number
+  /** How long after its end a grant must be reviewed. */
+  readonly reviewWithinMs: number
   readonly isEligible: (subject: EmergencyGrantRequest['subject']) => boolean
 }
 
@@ -231,6 +292,9 @@ const reviewSchema = z.strictObject({
   notes: z.string().max(LIMITS.text),
 })
 
+/** When a grant ended: its revocation, or its expiry. */
+const endOf = (g: EmergencyGrant): number => Math.min(g.revoked?.at ?? g.expiresAt, g.expiresAt)
+
 type ReviewInput = { reviewer: string; outcome: 'appropriate' | 'inappropriate'; notes: string }
 
 /** Oldest first; grants issued at the same time by id. */
@@ -247,6 +311,10 @@ export function createEmergencyAccess(
   clock: Clock,
   random: RandomSource,
   emitter: Emitter,
+  hooks: {
+    onGrant?: (notice: EmergencyGrantNotice) => void | Promise<void>
+    onError?: (error: unknown, event: SafeguardEvent) => void
+  } = {},
 ): EmergencyAccess {
   const invalid = (message: string): never => {
     throw new EmergencyRequestInvalidError(message)
@@ -258,6 +326,7 @@ export function createEmergencyAccess(
     if (g.review !== null) return 'expired'
     if (at < g.issuedAt) return 'not_yet_valid'
     if (at >= g.expiresAt) return 'expired'
+    if ((g.approvalsRequired ?? 0) > (g.approvals?.length ?? 0)) return 'pending_approval'
     return 'active'
   }
   const checked = (g: EmergencyGrant | undefined): EmergencyGrant => {
@@ -305,8 +374,41 @@ export function createEmergencyAccess(
       expiresAt: issuedAt + r.minutes * 60_000,
       revoked: null,
       review: null,
+      ...(config.approvers > 0 ? { approvalsRequired: config.approvers, approvals: Object.freeze([]) } : {}),
     })
   }
+  const planApprove = (g: EmergencyGrant, by: string): EmergencyGrant => {
+    if (!isSubjectId(by)) invalid('"by" must be a user id')
+    const s = stateOf(g, clock.now())
+    if (s !== 'pending_approval') throw new EmergencyGrantStateError(`grant awaits no approval (${s})`)
+    if (maySameSubject(by, g.subject))
+      throw new EmergencyGrantStateError('a grant cannot be approved by its holder')
+    if ((g.approvals ?? []).some((a) => maySameSubject(by, a.by)))
+      throw new EmergencyGrantStateError('this user approved the grant already')
+    const approvals = Object.freeze([...(g.approvals ?? []), Object.freeze({ by, at: clock.now() })])
+    return Object.freeze({ ...g, approvals })
+  }
+  const notify = (g: EmergencyGrant): void => {
+    const hook = hooks.onGrant
+    if (hook === undefined) return
+    const notice: EmergencyGrantNotice = Object.freeze({
+      grantId: g.id,
+      subject: g.subject,
+      tenant: g.tenant,
+      reasonCode: g.reasonCode,
+      issuedAt: g.issuedAt,
+      expiresAt: g.expiresAt,
+      approvalsRequired: g.approvalsRequired ?? 0,
+    })
+    const fail = (e: unknown): void => hooks.onError?.(e, grantEvent('access.emergency.granted', g))
+    try {
+      const r = hook(notice)
+      if (r instanceof Promise) r.catch(fail)
+    } catch (e) {
+      fail(e)
+    }
+  }
+  const overdueReported = new Set<string>()
   const planRevoke = (g: EmergencyGrant, by: string): EmergencyGrant => {
     if (!isSubjectId(by)) invalid('"by" must be a user id')
     const now = clock.now()
@@ -355,6 +457,7 @@ export function createEmergencyAccess(
         throw new EmergencyGrantStateError('grant id collision (broken random source)')
       store.set(grant)
       emit('access.emergency.granted', grant)
+      notify(grant)
       return grant
     },
     get(id: string): EmergencyGrant | undefined {
@@ -391,6 +494,7 @@ export function createEmergencyAccess(
       if (!(await commitGrant(store, grant, null)))
         throw new EmergencyGrantStateError('grant id collision (broken random source)')
       emit('access.emergency.granted', grant)
+      notify(grant)
       return grant
     },
     revokeAsync(id: string, by: string): Promise<EmergencyGrant> {
@@ -398,6 +502,39 @@ export function createEmergencyAccess(
     },
     reviewAsync(id: string, review: ReviewInput): Promise<EmergencyGrant> {
       return change(id, (g) => planReview(g, review), 'access.emergency.reviewed')
+    },
+    approve(id: string, by: string): EmergencyGrant {
+      const next = planApprove(mustGet(id), by)
+      store.set(next)
+      emit('access.emergency.approved', next)
+      return next
+    },
+    approveAsync(id: string, by: string): Promise<EmergencyGrant> {
+      return change(id, (g) => planApprove(g, by), 'access.emergency.approved')
+    },
+    overdueReviews(): EmergencyGrant[] {
+      const now = clock.now()
+      const within = config?.reviewWithinMs ?? 24 * 3_600_000
+      const overdue = sorted((g) => {
+        const s = stateOf(g, now)
+        return g.review === null && (s === 'expired' || s === 'revoked') && now >= endOf(g) + within
+      })
+      for (const g of overdue) {
+        if (overdueReported.has(g.id)) continue
+        overdueReported.add(g.id)
+        if (emitter.active)
+          void emitter.emit({
+            type: 'access.emergency.review-overdue',
+            at: now,
+            source: '@safeguards/rbac',
+            outcome: 'failure',
+            actor: g.subject,
+            subject: g.patient,
+            grantId: g.id,
+            reviewDueAt: endOf(g) + within,
+          })
+      }
+      return overdue
     },
   })
 }

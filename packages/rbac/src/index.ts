@@ -68,3 +68,5 @@ export type {
 } from './policy.js'
 export type { SmartScope, SmartScopeOptions, SmartScopes } from './smart-scopes.js'
 export { isSmartScopes, parseSmartScopes, SMART_BITS, smartScopesPermit } from './smart-scopes.js'
+export type { AccessPath, GrantPath, WhoCanQuery, WhoCanResult } from './who-can.js'
+export { whoCan } from './who-can.js'

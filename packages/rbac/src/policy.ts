@@ -112,6 +112,13 @@ export interface EmergencyAccessPolicy {
   readonly maxMinutes?: number
   /** Shortest justification in characters after trimming (default 20). */
   readonly minJustificationLength?: number
+  /**
+   * Dual control: how many other users must approve a grant before it opens anything (0 to 3,
+   * default 0). Approvers are never the holder.
+   */
+  readonly approvers?: number
+  /** Hours after a grant ends within which it must be reviewed (default 24, at most 720). */
+  readonly reviewWithinHours?: number
 }
 
 /** SMART on FHIR permission letters. */

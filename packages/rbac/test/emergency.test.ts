@@ -1,4 +1,4 @@
-import { type ManualClock, manualClock } from '@safeguards/core'
+import { type ManualClock, manualClock, type SafeguardEvent } from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
 import {
   type AccessRequest,
@@ -702,5 +702,110 @@ describe('emergency access: the registry at its edges', () => {
     const fn = Object.assign(() => true, good)
     expect(isEmergencyGrant(fn)).toBe(false)
     expect(isEmergencyGrant(Object.assign(Object.create(null), good))).toBe(true)
+  })
+})
+
+describe('dual control, review deadlines and the grant notice (issue 19 §3)', () => {
+  const dual = (over: Partial<NonNullable<typeof clinic.emergencyAccess>> = {}) => ({
+    ...clinic,
+    emergencyAccess: { ...(clinic.emergencyAccess as NonNullable<typeof clinic.emergencyAccess>), ...over },
+  })
+
+  it('with approvers: 1 a grant opens nothing until another user approves it', () => {
+    const clock = manualClock(T0)
+    const pdp = compilePolicy(dual({ approvers: 1 }), { clock, resolvers: { careTeam: () => false } })
+    const g = pdp.emergency.grant(request())
+    expect(g.approvalsRequired).toBe(1)
+    expect(pdp.emergency.state(g)).toBe('pending_approval')
+    const before = pdp.decide(access(g.id))
+    expect(before.allowed).toBe(false)
+    expect(before.emergencyAccess?.status).toBe('pending_approval')
+    expectCode(() => pdp.emergency.approve(g.id, 'u-nurse'), 'ERR_RBAC_EMERGENCY_STATE', /holder/)
+    expectCode(() => pdp.emergency.approve(g.id, 'U-NURSE'), 'ERR_RBAC_EMERGENCY_STATE', /holder/)
+    const approved = pdp.emergency.approve(g.id, 'u-charge')
+    expect(approved.approvals?.map((a) => a.by)).toEqual(['u-charge'])
+    expect(pdp.decide(access(g.id)).reason).toBe('emergency_access')
+    expectCode(() => pdp.emergency.approve(g.id, 'u-other'), 'ERR_RBAC_EMERGENCY_STATE', /no approval/)
+  })
+
+  it('with approvers: 2 the same approver counts once; an ended grant cannot be approved', async () => {
+    const clock = manualClock(T0)
+    const pdp = compilePolicy(dual({ approvers: 2 }), { clock, resolvers: { careTeam: () => false } })
+    const g = await pdp.emergency.grantAsync(request())
+    await pdp.emergency.approveAsync(g.id, 'u-a1')
+    await expect(pdp.emergency.approveAsync(g.id, 'u-a1')).rejects.toMatchObject({
+      code: 'ERR_RBAC_EMERGENCY_STATE',
+    })
+    expect(pdp.decide(access(g.id)).allowed).toBe(false)
+    await pdp.emergency.approveAsync(g.id, 'u-a2')
+    expect(pdp.decide(access(g.id)).allowed).toBe(true)
+    const h = await pdp.emergency.grantAsync(request())
+    clock.advance(31 * MIN)
+    expectCode(() => pdp.emergency.approve(h.id, 'u-a1'), 'ERR_RBAC_EMERGENCY_STATE', /expired/)
+    expect(pdp.emergency.pendingReviews().map((x) => x.id)).toContain(h.id)
+  })
+
+  it('reports a grant not reviewed within reviewWithinHours once, as access.emergency.review-overdue', () => {
+    const clock = manualClock(T0)
+    const events: SafeguardEvent[] = []
+    const pdp = compilePolicy(dual({ reviewWithinHours: 2 }), {
+      clock,
+      resolvers: { careTeam: () => false },
+      events: (e) => {
+        events.push(e)
+      },
+    })
+    const g = pdp.emergency.grant(request())
+    pdp.emergency.revoke(g.id, 'u-nurse')
+    clock.advance(2 * 60 * MIN - 1)
+    expect(pdp.emergency.overdueReviews()).toEqual([])
+    clock.advance(1)
+    expect(pdp.emergency.overdueReviews().map((x) => x.id)).toEqual([g.id])
+    expect(pdp.emergency.overdueReviews().map((x) => x.id)).toEqual([g.id])
+    const overdue = events.filter((e) => e.type === 'access.emergency.review-overdue')
+    expect(overdue).toEqual([
+      expect.objectContaining({ grantId: g.id, outcome: 'failure', reviewDueAt: T0 + 2 * 60 * MIN }),
+    ])
+    pdp.emergency.review(g.id, { reviewer: 'u-priv', outcome: 'appropriate', notes: 'Late but checked.' })
+    expect(pdp.emergency.overdueReviews()).toEqual([])
+  })
+
+  it('notifies on grant with codes and ids only, and a failing hook never fails the grant', async () => {
+    const notices: unknown[] = []
+    const errors: unknown[] = []
+    const pdp = compilePolicy(clinic, {
+      clock: manualClock(T0),
+      resolvers: { careTeam: () => false },
+      onEmergencyGrant: (n) => {
+        notices.push(n)
+      },
+    })
+    const g = await pdp.emergency.grantAsync(request())
+    expect(notices).toEqual([
+      {
+        grantId: g.id,
+        subject: 'u-nurse',
+        tenant: 'clinic-a',
+        reasonCode: 'clinical-emergency',
+        issuedAt: T0,
+        expiresAt: g.expiresAt,
+        approvalsRequired: 0,
+      },
+    ])
+    expect(JSON.stringify(notices)).not.toContain('p-2')
+    expect(JSON.stringify(notices)).not.toContain('Unresponsive')
+    const failing = compilePolicy(clinic, {
+      clock: manualClock(T0),
+      resolvers: { careTeam: () => false },
+      onEmergencyGrant: async () => {
+        throw new Error('pager down')
+      },
+      onSinkError: (e) => {
+        errors.push(e)
+      },
+    })
+    expect(failing.emergency.grant(request()).id).toBeTruthy()
+    await new Promise((r) => setTimeout(r, 0))
+    expect(errors).toHaveLength(1)
   })
 })

@@ -14,7 +14,7 @@ import { type Prefix, readAtMost } from '../internal/stdin.js'
 import { safeText, writeJson, writeLine } from '../output.js'
 import { openInput } from './envelope-shared.js'
 
-/** Longest possible v1 header (32 wrapped keys of maximal size, 64 KiB stored context). */
+/** Longest possible header, v1 or v2 (32 wrapped keys of maximal size, 64 KiB stored context; v2 has no tag). */
 const MAX_HEADER = 44 + 32 * 5189 + 2 + 65536 + 48
 
 async function run(argv: string[], io: CliIO): Promise<number> {
@@ -70,8 +70,9 @@ export const inspectCommand: Command = {
   usage: [
     'Usage: safeguards inspect [--in FILE] [--json]',
     '',
-    'Reads only the header. Header fields are printed with control and bidirectional characters',
-    'escaped (\\x1b, \\u202e); --json escapes them as \\u001b, \\u202e in the JSON text.',
+    'Reads only the header, of format v1 or v2 (--json: formatVersion). Header fields are printed',
+    'with control and bidirectional characters escaped (\\x1b, \\u202e); --json escapes them as',
+    '\\u001b, \\u202e in the JSON text.',
     '',
     'Exit codes: 0 ok; 2 not an envelope, or usage; 74 the input cannot be read (names the path).',
   ].join('\n'),

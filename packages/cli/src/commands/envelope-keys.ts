@@ -1,5 +1,6 @@
 /**
- * `safeguards keys init|rotate|promote|list|retire|destroy`: the local keyring's lifecycle.
+ * `safeguards keys init|rotate|promote|list|retire|destroy|shred`: the local keyring's lifecycle, and
+ * crypto-shredding of one subject's key (`shred`, in `subject-shred.ts`).
  * Rotation is two-phase when needed: `rotate --stage` adds a decrypt-only version (distribute the
  * keyring), `promote --version N` makes it primary; plain `rotate` does both at once.
  *
@@ -22,9 +23,10 @@ import {
   openKeyring,
 } from './envelope-shared.js'
 import { keyVersionDocument, keyVersionLine } from './key-versions.js'
+import { shredSubcommand, shredUsage } from './subject-shred.js'
 
 const usage = [
-  'Usage: safeguards keys <init|rotate|promote|list|retire|destroy> --keyring PATH [options]',
+  'Usage: safeguards keys <init|rotate|promote|list|retire|destroy|shred> --keyring PATH [options]',
   '',
   '  init [--name NAME]                create a keyring with version 1 as primary (mode 0600)',
   '  rotate [--stage]                  add a version and promote it; --stage only adds it (decrypt-only)',
@@ -32,6 +34,7 @@ const usage = [
   '  list [--json]                     versions, states, created-at and usage',
   '  retire --version N                disable a version once everything is rewrapped',
   '  destroy --version N --allow-destroy   erase a version for good (its data becomes unreadable)',
+  shredUsage,
   '',
   keyringHelp,
   '',
@@ -106,7 +109,7 @@ async function destroy(values: ParsedValues, io: CliIO): Promise<string[]> {
 /** `safeguards keys`. */
 export const keysCommand: Command = commandOf({
   name: 'keys',
-  summary: 'manage the local keyring: init, rotate, promote, list, retire, destroy',
+  summary: 'manage the local keyring (init, rotate, promote, list, retire, destroy) and shred a subject',
   usage,
   subcommands: {
     init: keysStep(init),
@@ -127,5 +130,6 @@ export const keysCommand: Command = commandOf({
       return [`${safeText(d.keyRef)} retired`]
     }),
     destroy: keysStep(destroy),
+    shred: shredSubcommand,
   },
 })

@@ -8,23 +8,29 @@
  *
  * @module
  */
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import {
   type AuditStore,
   createKeyring,
   directoryAnchor,
+  type Keyring,
   type KeyringEntry,
   queryLog,
   verifyLog,
 } from '@safeguards/audit-log'
-import { importVerificationKeys, type VerifyOptions, verifyBag } from '@safeguards/backup'
+import { commandRestoreTest, importVerificationKeys, type VerifyOptions, verifyBag } from '@safeguards/backup'
 import {
   type ActivityReviewInput,
+  type Baseline,
   buildEvidenceReport,
   type EvidenceInputs,
+  type EvidenceReport,
+  parseBaseline,
+  renderEvidenceHtml,
   renderEvidenceMarkdown,
   signEvidence,
+  type VerifiedCheckpointInput,
 } from '@safeguards/controls'
 import { IoError, isSafeguardsError, utf8Encode } from '@safeguards/core'
 import { writeFileAtomic } from '@safeguards/core/node'
@@ -34,7 +40,7 @@ import { parsePolicy, type SessionPolicyOptions } from '@safeguards/session'
 import { optionalString, type ParsedValues, parseCommandArgs, parseDuration } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { ExitCode, UsageError } from '../errors.js'
-import { readJsonOption } from '../internal/files.js'
+import { MAX_JSON_OPTION_BYTES, readJsonOption } from '../internal/files.js'
 import { integerOption, optionSpecs } from '../internal/options.js'
 import { safeText, writeJson } from '../output.js'
 import { openFindings } from './audit-findings.js'
@@ -43,27 +49,38 @@ import { REVIEW_AGENT } from './audit-shared.js'
 import { keyringHelp, keyringOptions, mapEnvelopeError, openKeyring } from './envelope-shared.js'
 
 const USAGE = `Usage: safeguards evidence [--log LOG [--anchor DIR] [--public-key JWK]... [--findings STORE]]
-                           [--bag BAG]... [--bag-public-key JWK] [--max-backup-age DURATION]
+                           [--bag BAG]... [--bag-public-key JWK] [--max-backup-age DURATION] [--restore-test CMD]
                            [--keyring PATH [--master-env VAR|--passphrase-env VAR]] [--max-key-age DURATION]
                            [--session-policy FILE] [--password-mfa] [--password-min-length N]
-                           [--sign-key JWK] [--out-dir DIR] [--json]
+                           [--password-blocklist] [--password-rehash] [--mfa-roles all|ROLE,...]
+                           [--baseline FILE] [--sign-key JWK] [--out-dir DIR] [--json|--html]
+
+Gathers the evidence and judges it against a baseline (--baseline FILE, JSON or YAML: thresholds
+that tighten or loosen the defaults, each with its reason, and the roles with PHI access; default:
+NIST SP 800-63B rev 4, NIST SP 800-52r2, NIST SP 800-57, HIPAA and OWASP values). Each check is met,
+partly met or not met, with the measured value, the threshold, its source and the fix; each HIPAA
+specification gets the worst status of its checks, or app team when nothing was measured.
 
 Verifies the audit log (LOG is a log directory or a postgres://…?stream=NAME URL; --public-key
-holds trusted checkpoint keys, --anchor the anchor directory), each --bag (signatures checked with
---bag-public-key; --max-backup-age fails a bag older than the RPO), lists the keyring's key versions
-(--max-key-age fails a live version older than the cryptoperiod), and records the session policy
-(--session-policy FILE, else the defaults) and the password policy (NIST SP 800-63B rev 4: 15
-characters, 8 with --password-mfa, or --password-min-length) in force. The log's newest activity
-review is reported; --findings STORE (see safeguards audit findings) adds the findings still open,
-by detector.
+holds trusted checkpoint keys, and the newest verified checkpoint's size and root are recorded;
+--anchor the anchor directory), each --bag (signatures checked with --bag-public-key; a partial or
+unsigned bag is not met; --max-backup-age sets the RPO; --restore-test runs CMD with /bin/sh in the
+bag), lists the keyring's key versions (--max-key-age sets the rotation period), and judges the
+session policy (--session-policy FILE; without it the library defaults, labelled declared), the
+password policy (15 characters, 8 with --password-mfa, or --password-min-length; --password-blocklist
+and --password-rehash state the rest) and --mfa-roles (roles that require MFA): values given by
+flags are declared, never met on their own. The log's newest activity review is judged against its
+period; --findings STORE (see safeguards audit findings) adds the findings still open, by detector.
 
---out-dir writes evidence.json, evidence.md and, with --sign-key (a private Ed25519 JWK with "kid"),
-evidence.jws (EdDSA over the canonical JSON). Prints the Markdown, or the JSON with --json.
+--out-dir writes evidence.json, evidence.md, evidence.html (one offline page with a chart) and, with
+--sign-key (a private Ed25519 JWK with "kid"), evidence.jws (EdDSA over the canonical JSON). Prints
+the Markdown, the JSON with --json, the HTML with --html; each check not met is named on stderr.
 The report holds codes, counts, sequence numbers, timestamps and key references only.
 ${keyringHelp}
 
-Exit codes: 0 every check passed, 1 a check failed (the report says which), 2 usage or malformed
-input, 3 a sealed keyring's secret is missing or wrong, 74 a file, log or store cannot be read or
+Exit codes: 0 nothing is not met, 1 a check is not met (the report and stderr say which, with the
+value, the threshold and the fix), 2 usage or malformed input (a baseline error names its JSON
+pointer), 3 a sealed keyring's secret is missing or wrong, 74 a file, log or store cannot be read or
 written (names the path), 75 the log store or keyring lock is unavailable (retry).`
 
 function usageOf(flag: string, e: unknown): never {
@@ -95,9 +112,36 @@ async function auditSection(
       ...(keyring === undefined ? {} : { keyring }),
       ...(anchorDir === undefined ? {} : { anchor: directoryAnchor(resolve(io.cwd, anchorDir)) }),
     })
-    return { report, verifiedAt: new Date(), review: await newestReview(store) }
+    const checkpoint = keyring === undefined ? undefined : await verifiedCheckpoint(store, keyring, report)
+    return {
+      report,
+      verifiedAt: new Date(),
+      review: await newestReview(store),
+      ...(checkpoint === undefined ? {} : { checkpoint }),
+    }
   } finally {
     await store.close()
+  }
+}
+
+/**
+ * The newest stored checkpoint whose root the verification matched, verified again with the trusted
+ * keys: the log size and root the report is tied to.
+ */
+async function verifiedCheckpoint(
+  store: AuditStore,
+  keyring: Keyring,
+  report: { checkpointedThrough: number | null },
+): Promise<VerifiedCheckpointInput | undefined> {
+  if (report.checkpointedThrough === null) return undefined
+  const size = report.checkpointedThrough + 1
+  const stored = (await store.readCheckpoints()).filter((c) => c.size === size).at(-1)
+  if (stored === undefined) return undefined
+  try {
+    const { body, kid } = await keyring.verify(stored.jws)
+    return { size: body.size, root: body.root, timestamp: body.timestamp, kid }
+  } catch {
+    return undefined // the verification already reported it
   }
 }
 
@@ -156,6 +200,9 @@ async function backupSection(io: CliIO, values: ParsedValues): Promise<EvidenceI
   }
   const maxAge = optionalString(values, 'max-backup-age')
   if (maxAge !== undefined) options.maxAgeMs = parseDuration(maxAge, 'max-backup-age')
+  const restore = optionalString(values, 'restore-test')
+  if (restore !== undefined)
+    options.restoreTests = [commandRestoreTest('restore-test', ['/bin/sh', '-c', restore])]
   const reports = []
   for (const bag of bags) reports.push((await verifyBag(resolve(io.cwd, bag), options)).report)
   return reports
@@ -179,7 +226,7 @@ async function sessionSection(
   const options =
     file === undefined ? {} : ((await readJsonOption(io, file, 'session-policy')) as SessionPolicyOptions)
   try {
-    return parsePolicy(options)
+    return { ...parsePolicy(options), ...(file === undefined ? { declared: true } : {}) }
   } catch (e) {
     usageOf('session-policy', e)
   }
@@ -198,16 +245,60 @@ function passwordSection(values: ParsedValues): NonNullable<EvidenceInputs['pass
     maxBytes: DEFAULT_MAX_PASSWORD_BYTES,
     mfa,
     basis: 'NIST SP 800-63B rev 4',
+    ...(values['password-blocklist'] === true ? { blocklist: true } : {}),
+    ...(values['password-rehash'] === true ? { rehash: true } : {}),
+    declared: true,
   }
+}
+
+/** `--mfa-roles all` or `ROLE,ROLE`: the roles declared to require a second factor. */
+function mfaSection(values: ParsedValues): EvidenceInputs['mfa'] {
+  const spec = optionalString(values, 'mfa-roles')
+  if (spec === undefined) return undefined
+  if (spec === 'all') return { requiredRoles: '*', declared: true }
+  const roles = spec.split(',').map((r) => r.trim())
+  if (roles.some((r) => r === '' || r.length > 128))
+    throw new UsageError('--mfa-roles expects all or ROLE,ROLE')
+  return { requiredRoles: roles, declared: true }
+}
+
+async function baselineSection(io: CliIO, values: ParsedValues): Promise<Baseline | undefined> {
+  const file = optionalString(values, 'baseline')
+  if (file === undefined) return undefined
+  const path = resolve(io.cwd, file)
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (e) {
+    throw new IoError('read --baseline', path, { cause: e })
+  }
+  if (text.length > MAX_JSON_OPTION_BYTES) throw new UsageError('--baseline is larger than 1 MiB')
+  try {
+    return parseBaseline(text)
+  } catch (e) {
+    usageOf('baseline', e)
+  }
+}
+
+/** One line per check not met: the specification, the check, the value, the threshold and the fix. */
+function notMetLines(report: EvidenceReport): string {
+  return report.verdicts
+    .filter((v) => v.status === 'not met')
+    .map(
+      (v) =>
+        `not met: ${v.hipaa.join(', ')} ${v.check}: ${v.measured}; threshold ${v.threshold} (${v.source}); fix: ${v.remediation}\n`,
+    )
+    .join('')
 }
 
 /** The sources of evidence (audit log, backups, keyring), the policies in force, and the output. */
 const OPTIONS = {
   ...optionSpecs({ strings: ['log', 'anchor', 'findings'], repeated: ['public-key', 'bag'] }),
-  ...optionSpecs({ strings: ['bag-public-key', 'max-backup-age', 'max-key-age'] }),
+  ...optionSpecs({ strings: ['bag-public-key', 'max-backup-age', 'restore-test', 'max-key-age'] }),
   ...keyringOptions,
   ...optionSpecs({ strings: ['session-policy', 'password-min-length'], flags: ['password-mfa'] }),
-  ...optionSpecs({ strings: ['sign-key', 'out-dir'], flags: ['json'] }),
+  ...optionSpecs({ strings: ['mfa-roles', 'baseline'], flags: ['password-blocklist', 'password-rehash'] }),
+  ...optionSpecs({ strings: ['sign-key', 'out-dir'], flags: ['json', 'html'] }),
 }
 
 async function run(argv: string[], io: CliIO): Promise<number> {
@@ -220,6 +311,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     ['findings', 'log'],
     ['bag-public-key', 'bag'],
     ['max-backup-age', 'bag'],
+    ['restore-test', 'bag'],
     ['max-key-age', 'keyring'],
   ]
   for (const [flag, needed] of needs)
@@ -228,6 +320,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const signPath = optionalString(values, 'sign-key')
   const outDir = optionalString(values, 'out-dir')
   if (signPath !== undefined && outDir === undefined) throw new UsageError('--sign-key needs --out-dir')
+  if (values.json === true && values.html === true) throw new UsageError('give --json or --html, not both')
   // Read the signing key and the policies first: a usage error must not come after minutes of verifying.
   const signKey =
     signPath === undefined
@@ -236,16 +329,24 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const maxKeyAge = optionalString(values, 'max-key-age')
   const sessionPolicy = await sessionSection(io, values)
   const passwordPolicy = passwordSection(values)
+  const mfa = mfaSection(values)
+  const baseline = await baselineSection(io, values)
   const inputs: EvidenceInputs = {
     sessionPolicy,
     passwordPolicy,
+    ...(mfa === undefined ? {} : { mfa }),
+    ...(baseline === undefined ? {} : { baseline }),
     ...(maxKeyAge === undefined ? {} : { maxKeyAgeMs: parseDuration(maxKeyAge, 'max-key-age') }),
   }
   const keyring = await keyringSection(io, values)
   if (keyring !== undefined) inputs.keyring = keyring
   const audit = await auditSection(io, values)
   if (audit !== undefined) {
-    inputs.auditLog = { report: audit.report, verifiedAt: audit.verifiedAt }
+    inputs.auditLog = {
+      report: audit.report,
+      verifiedAt: audit.verifiedAt,
+      ...(audit.checkpoint === undefined ? {} : { checkpoint: audit.checkpoint }),
+    }
     inputs.activityReview = audit.review
     const open = await openFindingsSection(io, values)
     if (open !== undefined) inputs.openFindings = open
@@ -271,17 +372,24 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       writeFileAtomic(resolve(dir, name), utf8Encode(text), { mode: 0o644 })
     await write('evidence.json', `${JSON.stringify(report, null, 2)}\n`)
     await write('evidence.md', markdown)
+    await write('evidence.html', renderEvidenceHtml(report))
     if (jws !== undefined) await write('evidence.jws', `${jws}\n`)
   }
   if (values.json === true) writeJson(io, report)
+  else if (values.html === true) io.stdout.write(renderEvidenceHtml(report))
   else io.stdout.write(safeText(markdown, { multiline: true }))
-  if (!report.ok) io.stderr.write(`safeguards evidence: failed checks: ${report.failures.join(', ')}\n`)
+  if (!report.ok)
+    io.stderr.write(
+      safeText(`safeguards evidence: failed checks: ${report.failures.join(', ')}\n${notMetLines(report)}`, {
+        multiline: true,
+      }),
+    )
   return report.ok ? ExitCode.OK : ExitCode.CHECK_FAILED
 }
 
 /**
- * The `safeguards evidence` command: exit 0 when every check passed, 1 when one failed (the
- * report is still written and names the failed checks), 2 usage or malformed input, 3 a sealed
+ * The `safeguards evidence` command: exit 0 when nothing is not met, 1 when a check is not met (the
+ * report is still written; stderr names each such check with its value, threshold and fix), 2 usage or malformed input, 3 a sealed
  * keyring's secret unavailable, 74 I/O error, 75 a store or lock unavailable.
  *
  * HIPAA: 164.308(a)(8) evaluation, 164.316(b)(1) documentation.
@@ -294,7 +402,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
  */
 export const evidenceCommand: Command = {
   name: 'evidence',
-  summary: 'gather a signed evidence report: audit log, backups, keys, session and password policy',
+  summary: 'judge the evidence against a baseline: signed report, per HIPAA specification, with fixes',
   usage: USAGE,
   run: ({ argv, io }) => run(argv, io),
 }

@@ -1,12 +1,13 @@
 /**
- * HKDF (RFC 5869) with SHA-256 or SHA-512: on Node, HMAC (RFC 2104) composed over node:crypto's
+ * HKDF (RFC 5869) with SHA-256 or SHA-512, and HKDF-Expand alone for format v2 (whose PRK is the
+ * uniformly random data key, RFC 5869 §3.3): on Node, HMAC (RFC 2104) composed over node:crypto's
  * one-shot `hash` (six native calls for the 71 bytes of a message key schedule, returning strings,
  * with no other allocation: about 2× faster than `hkdfSync`, which sets up an OpenSSL KDF
  * context and imports its input as a KeyObject on every call, and remains the fallback where
  * `hash` is missing); @noble/hashes elsewhere.
  * All give identical bytes (Wycheproof vectors run through both backends in the tests).
  */
-import { hkdf as nobleHkdf } from '@noble/hashes/hkdf.js'
+import { expand as nobleExpand, hkdf as nobleHkdf } from '@noble/hashes/hkdf.js'
 import { sha256, sha512 } from '@noble/hashes/sha2.js'
 import { assertBytes, assertInteger } from '@safeguards/core'
 import { nodeCrypto } from './native.js'
@@ -57,6 +58,48 @@ function hmacOver(
   return h(alg, outer, 'latin1')
 }
 
+/** Sizes of a hash: output (HashLen) and block length (the HMAC pad length). */
+function sizes(alg: 'sha256' | 'sha512'): [hl: number, bl: number] {
+  return alg === 'sha256' ? [32, 64] : [64, 128]
+}
+
+/** Scratch blocks large enough for a message of `msgLength` bytes after a `bl`-byte pad. */
+function scratchFor(bl: number, msgLength: number): Uint8Array {
+  if (scratchInner.length < bl + msgLength) scratchInner = new Uint8Array(bl + msgLength)
+  return scratchInner
+}
+
+/**
+ * RFC 5869 §2.3 Expand over a one-shot hash, with the HMAC pads of the PRK already in `inner` and
+ * `outer`: N = ceil(L/HashLen); T(0) = empty string; T(i) = HMAC-Hash(PRK, T(i-1) ‖ info ‖ i);
+ * OKM = first L octets of T(1) ‖ T(2) ‖ …, written into `out`.
+ */
+function expandWithPads(
+  h: OneShot,
+  alg: 'sha256' | 'sha512',
+  info: Uint8Array,
+  out: Uint8Array,
+  inner: Uint8Array,
+  outer: Uint8Array,
+): void {
+  const [hl, bl] = sizes(alg)
+  const length = out.length
+  let t: string | undefined
+  for (let i = 1, o = 0; o < length; i++) {
+    let m = 0
+    if (t !== undefined) {
+      put(inner, bl, t, hl)
+      m = hl
+    }
+    inner.set(info, bl + m)
+    inner[bl + m + info.length] = i // RFC 5869 §2.3: the counter octet, 0x01..0xff
+    t = hmacOver(h, alg, bl, hl, inner, outer, m + info.length + 1)
+    const n = Math.min(hl, length - o)
+    put(out, o, t, n)
+    o += n
+  }
+}
+
 /**
  * HKDF over a one-shot hash: HMAC(K, m) = H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m)), written into `out`.
  *
@@ -75,12 +118,9 @@ function hkdfOneShot(
   info: Uint8Array,
   out: Uint8Array,
 ): void {
-  const length = out.length
-  const hl = alg === 'sha256' ? 32 : 64
-  const bl = alg === 'sha256' ? 64 : 128
+  const [hl, bl] = sizes(alg)
   const need = bl + Math.max(ikm.length, hl + info.length + 1)
-  if (scratchInner.length < need) scratchInner = new Uint8Array(need)
-  const inner = scratchInner
+  const inner = scratchFor(bl, need - bl)
   const outer = scratchOuter.subarray(0, bl + hl)
   const prk = scratchKey.subarray(0, hl)
   try {
@@ -93,28 +133,84 @@ function hkdfOneShot(
     } else hmacPads(salt, bl, inner, outer)
     inner.set(ikm, bl)
     put(prk, 0, hmacOver(h, alg, bl, hl, inner, outer, ikm.length), hl)
-    // RFC 5869 §2.3 Expand: N = ceil(L/HashLen); T(0) = empty string;
-    // T(i) = HMAC-Hash(PRK, T(i-1) ‖ info ‖ i); OKM = first L octets of T(1) ‖ T(2) ‖ …
     hmacPads(prk, bl, inner, outer)
-    let t: string | undefined
-    for (let i = 1, o = 0; o < length; i++) {
-      let m = 0
-      if (t !== undefined) {
-        put(inner, bl, t, hl)
-        m = hl
-      }
-      inner.set(info, bl + m)
-      inner[bl + m + info.length] = i // RFC 5869 §2.3: the counter octet, 0x01..0xff
-      t = hmacOver(h, alg, bl, hl, inner, outer, m + info.length + 1)
-      const n = Math.min(hl, length - o)
-      put(out, o, t, n)
-      o += n
-    }
+    expandWithPads(h, alg, info, out, inner, outer)
   } finally {
     inner.fill(0, 0, need)
     outer.fill(0)
     prk.fill(0)
   }
+}
+
+/** Expand alone over a one-shot hash, PRK at most one block long (zero-padded as an HMAC key). */
+function expandOneShot(
+  h: OneShot,
+  alg: 'sha256' | 'sha512',
+  prk: Uint8Array,
+  info: Uint8Array,
+  out: Uint8Array,
+): void {
+  const [hl, bl] = sizes(alg)
+  const need = hl + info.length + 1
+  const inner = scratchFor(bl, need)
+  const outer = scratchOuter.subarray(0, bl + hl)
+  try {
+    hmacPads(prk, bl, inner, outer)
+    expandWithPads(h, alg, info, out, inner, outer)
+  } finally {
+    inner.fill(0, 0, bl + need)
+    outer.fill(0)
+  }
+}
+
+/**
+ * HKDF-Expand alone (RFC 5869 §2.3) with SHA-256 into `out`, for a PRK that is already a uniformly
+ * random key of HashLen bytes (RFC 5869 §3.3: the Extract step may then be skipped), without
+ * argument checks: the format v2 key schedule, where PRK is the 32-byte data key and `out` is 64
+ * bytes (T(1) ‖ T(2): two HMAC-SHA-256, four native hash calls on Node). Same bytes as
+ * {@link hkdfExpand}.
+ */
+export function hkdfExpandSha256Into(
+  out: Uint8Array,
+  prk: Uint8Array,
+  info: Uint8Array,
+  backend: KdfBackendName,
+): void {
+  const h = backend === 'node' ? nodeCrypto?.hash : undefined
+  if (typeof h === 'function' && prk.length <= 64) {
+    expandOneShot(h, 'sha256', prk, info, out)
+    return
+  }
+  const okm = nobleExpand(sha256, prk, info, out.length)
+  out.set(okm)
+  okm.fill(0)
+}
+
+/**
+ * HKDF-Expand alone (RFC 5869 §2.3), for a PRK that is already uniformly random (§3.3).
+ *
+ * @throws {TypeError} for non-byte arguments or an unknown hash.
+ * @throws {RangeError} when `length` is not in 1..255×HashLen or the PRK is shorter than HashLen.
+ */
+export function hkdfExpand(
+  hashName: 'sha256' | 'sha512',
+  prk: Uint8Array,
+  info: Uint8Array,
+  length: number,
+  backend: KdfBackendName = defaultKdfBackend,
+): Uint8Array {
+  assertBytes(prk, 'prk')
+  assertBytes(info, 'info')
+  if (hashName !== 'sha256' && hashName !== 'sha512') throw new TypeError('"hash" expected sha256 or sha512')
+  const [hl, bl] = sizes(hashName)
+  assertInteger(length, 'length', 1, 255 * hl)
+  if (prk.length < hl) throw new RangeError(`"prk" expected at least ${hl} bytes, got ${prk.length}`)
+  const h = backend === 'node' ? nodeCrypto?.hash : undefined
+  if (typeof h !== 'function' || prk.length > bl)
+    return nobleExpand(hashName === 'sha256' ? sha256 : sha512, prk, info, length)
+  const out = new Uint8Array(length)
+  expandOneShot(h, hashName, prk, info, out)
+  return out
 }
 
 /**

@@ -22,7 +22,7 @@ import {
   MAX_CACHE_MAX_AGE_MS,
   MAX_CACHE_MAX_MESSAGES,
 } from '../data-key-cache.js'
-import type { EncryptedDataKey } from '../format.js'
+import type { EncryptedDataKey, FormatVersion } from '../format.js'
 import type { KekProvider } from '../kek-provider.js'
 
 /** Everything a header needs besides the message id, the commitment and the tag. */
@@ -31,10 +31,17 @@ export interface HeaderMaterial {
   readonly dek: Uint8Array
   /** The key references of the wrapped keys, in header order. */
   readonly keyRefs: readonly string[]
-  /** The header from the magic through the commitment, with a zero message id and commitment. */
+  /**
+   * The header with a zero message id and commitment: v1 from the magic through the commitment
+   * (the header tag follows); v2 the whole header (it has no tag).
+   */
   readonly template: Uint8Array
-  /** The HKDF info `"hge/v1" ‖ suite ‖ D`. */
+  /** The HKDF info `"hge/v1" ‖ suite ‖ D` (v1), or the info's constant prefix `"hge/v2" ‖ suite ‖ D` (v2). */
   readonly info: Uint8Array
+  /** The format version of the template. */
+  readonly version: FormatVersion
+  /** Bytes of the template from the magic through the commitment (v2: the frames' AAD). */
+  readonly authLength: number
 }
 
 /** A cached data key taken for one message; `owned`: the caller zeroises it after use. */
@@ -64,6 +71,23 @@ interface Limits {
   encrypt: boolean
   decrypt: boolean
   clock: Clock
+}
+
+/** The most recent read hit: its identity (public header fields and context) and map key. */
+interface LastRead {
+  readonly suiteId: number
+  readonly providerId: string
+  readonly keyRef: string
+  readonly edk: Uint8Array
+  readonly canonical: Uint8Array
+  readonly key: string
+}
+
+/** Equality of public bytes (wrapped keys, canonical contexts: no secret, no constant time needed). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 /** Canonical contexts up to this size key the cache as is; longer ones by their digest. */
@@ -113,6 +137,8 @@ export class DataKeyCache {
   readonly #write = new Map<string, WriteEntry>()
   readonly #read = new Map<string, ReadEntry>()
   readonly #pending = new Map<string, Promise<unknown>>()
+  /** The last read hit, matched byte for byte before any key string is built (bulk reads). */
+  #last: LastRead | undefined
   #generation = 0
   #closed = false
   #timer: unknown
@@ -217,6 +243,37 @@ export class DataKeyCache {
     return e
   }
 
+  /**
+   * The read entry of the last hit when `edk` under `canonical` is the same wrapped key and context
+   * (compared byte for byte, without building a key string): consecutive decryptions under one
+   * cached data key, the common case of a bulk read. Same checks as {@link DataKeyCache.getRead}.
+   */
+  getLastRead(suiteId: number, e: EncryptedDataKey, canonical: Uint8Array): ReadEntry | undefined {
+    const l = this.#last
+    if (
+      l === undefined ||
+      l.suiteId !== suiteId ||
+      l.providerId !== e.providerId ||
+      l.keyRef !== e.keyRef ||
+      !sameBytes(l.edk, e.edk) ||
+      !sameBytes(l.canonical, canonical)
+    )
+      return undefined
+    return this.getRead(l.key)
+  }
+
+  /** Remembers a read hit for {@link DataKeyCache.getLastRead} (copies of the public bytes). */
+  noteRead(suiteId: number, e: EncryptedDataKey, canonical: Uint8Array, key: string): void {
+    this.#last = {
+      suiteId,
+      providerId: e.providerId,
+      keyRef: e.keyRef,
+      edk: e.edk.slice(),
+      canonical: canonical.slice(),
+      key,
+    }
+  }
+
   /** Caches an unwrapped data key; false (the caller zeroises it) as for {@link DataKeyCache.putWrite}. */
   putRead(key: string, dek: Uint8Array, info: Uint8Array, generation: number): boolean {
     if (!this.decrypt || this.generation() !== generation || this.#read.has(key)) return false
@@ -233,6 +290,7 @@ export class DataKeyCache {
     for (const e of this.#read.values()) e.dek.fill(0)
     this.#write.clear()
     this.#read.clear()
+    this.#last = undefined
     if (this.#timer !== undefined) clearTimeout(this.#timer as ReturnType<typeof setTimeout>)
     this.#timer = undefined
   }

@@ -1,15 +1,18 @@
 /**
- * Header-level operations shared by one-shot and streaming encryption: wrapping a data key into a
- * header template, writing a header (derive the message keys, tag the header), obtaining a
- * header's data key (from the data-key cache or by unwrapping), opening a header (commitment in
- * constant time, header tag), and rewrapping one.
+ * Header-level operations shared by one-shot and streaming encryption, for both format versions:
+ * wrapping a data key into a header template, writing a header (derive the message keys; v1 also
+ * tags the header, v2 makes it the frames' AAD), obtaining a header's data key (from the data-key
+ * cache or by unwrapping), opening a header (commitment in constant time; v1 also the header
+ * tag), and rewrapping one.
  */
 import type { RandomSource } from '@safeguards/core'
 import { EnvelopeDecryptionError, KekProviderError, KeyUnavailableError } from '../errors.js'
 import {
+  authLengthV2,
   type EncryptedDataKey,
   type EnvelopeHeader,
-  SUITE_AES256GCM_HKDF_SHA512_COMMIT,
+  type FormatVersion,
+  SUITE_OF_VERSION,
   serializeHeaderBody,
   TAG_LENGTH,
 } from '../format.js'
@@ -29,6 +32,7 @@ import {
   verifyHeaderTag,
   wrapAad,
 } from './schedule.js'
+import { deriveMessageKeysV2 } from './schedule-v2.js'
 
 /** Resolved configuration of an envelope instance. */
 export interface EnvelopeConfig {
@@ -41,9 +45,33 @@ export interface EnvelopeConfig {
   random: RandomSource
   /** The instance's data-key cache, when configured. */
   cache: DataKeyCache | undefined
+  /** The format version new messages are written in (default 2). */
+  formatVersion?: FormatVersion
 }
 
-/** Where the message id sits in a header: after magic, version, suite and frame length. */
+/** The format version `cfg` writes. */
+export function writeVersion(cfg: EnvelopeConfig): FormatVersion {
+  return cfg.formatVersion ?? 2
+}
+
+/**
+ * Derives a message's keys into their own handles for `version` (`info`: v1 the HKDF info, v2 its
+ * constant prefix). v2 keys get their frame AAD once the header's authenticated part is known.
+ */
+export function deriveKeysFor(
+  version: FormatVersion,
+  cfg: EnvelopeConfig,
+  dek: Uint8Array,
+  messageId: Uint8Array,
+  info: Uint8Array,
+  ephemeral = false,
+): MessageKeys {
+  return version === 2
+    ? deriveMessageKeysV2(cfg.aead, cfg.kdf, dek, messageId, info, ephemeral)
+    : deriveMessageKeys(cfg.aead, cfg.kdf, dek, messageId, info, ephemeral)
+}
+
+/** Where the message id sits in a header (both versions): after magic, version, suite and frame length. */
 const MESSAGE_ID_OFFSET = 10
 const COMMITMENT_LENGTH = 32
 const ZERO_ID = new Uint8Array(32)
@@ -101,12 +129,13 @@ export async function wrapMaterial(
   storedContext: Uint8Array,
   dek: Uint8Array,
   messageId: Uint8Array,
+  version: FormatVersion = writeVersion(cfg),
 ): Promise<HeaderMaterial> {
-  const suiteId = SUITE_AES256GCM_HKDF_SHA512_COMMIT
+  const suiteId = SUITE_OF_VERSION[version]
   const digest = contextDigest(canonical)
   const edks = await wrapAll(cfg, dek, wrapAad(suiteId, digest), messageId)
   const template = serializeHeaderBody({
-    formatVersion: 1,
+    formatVersion: version,
     suiteId,
     frameLength: cfg.frameLength,
     messageId: ZERO_ID,
@@ -114,22 +143,29 @@ export async function wrapMaterial(
     storedContext,
     commitment: ZERO_ID,
   })
-  return { dek, keyRefs: edks.map((e) => e.keyRef), template, info: scheduleInfo(suiteId, digest) }
+  return {
+    dek,
+    keyRefs: edks.map((e) => e.keyRef),
+    template,
+    info: scheduleInfo(suiteId, digest),
+    version,
+    authLength: version === 2 ? authLengthV2(storedContext.length) : template.length,
+  }
 }
 
 /**
- * Writes a header body (magic through commitment) into `out` at 0: the template with the message
- * id and the commitment in place. The tag follows at `template.length`.
+ * Writes a header into `out` at 0: the template of `m` with the message id and the commitment in
+ * place (the commitment ends the authenticated part). In v1 the header tag follows the template.
  */
 export function placeHeader(
   out: Uint8Array,
-  template: Uint8Array,
+  m: Pick<HeaderMaterial, 'template' | 'authLength'>,
   messageId: Uint8Array,
   commitment: Uint8Array,
 ): void {
-  out.set(template, 0)
+  out.set(m.template, 0)
   out.set(messageId, MESSAGE_ID_OFFSET)
-  out.set(commitment, template.length - COMMITMENT_LENGTH)
+  out.set(commitment, m.authLength - COMMITMENT_LENGTH)
 }
 
 /** Writes a new header (streams: a fresh data key, never cached); returns it and the message keys. */
@@ -144,10 +180,16 @@ export async function writeHeader(
   const messageId = rnd.slice(32, 64)
   try {
     const m = await wrapMaterial(cfg, canonical, storedContext, dek, messageId)
-    const keys = deriveMessageKeys(cfg.aead, cfg.kdf, dek, messageId, m.info)
+    const keys = deriveKeysFor(m.version, cfg, dek, messageId, m.info)
     const bodyLength = m.template.length
+    if (m.version === 2) {
+      const header = new Uint8Array(bodyLength)
+      placeHeader(header, m, messageId, keys.commitment)
+      keys.frameAad = header.slice(0, m.authLength) // a copy: the header itself goes downstream
+      return { header, keys, messageId, keyRefs: m.keyRefs }
+    }
     const header = new Uint8Array(bodyLength + TAG_LENGTH)
-    placeHeader(header, m.template, messageId, keys.commitment)
+    placeHeader(header, m, messageId, keys.commitment)
     let tag = headerTag(keys, header.subarray(0, bodyLength), canonical)
     if (tag instanceof Promise) tag = await tag
     header.set(tag, bodyLength)
@@ -157,8 +199,51 @@ export async function writeHeader(
   }
 }
 
-/** Unwraps the data key from the first wrapped key a registered provider can open. */
-async function unwrapDek(
+/** True when a provider with this id is registered. */
+function hasProvider(cfg: EnvelopeConfig, id: string): boolean {
+  for (const p of cfg.providers) if (p.id === id) return true
+  return false
+}
+
+/** The data key a provider returned, or the generic error for anything else. */
+function checkedDek(dek: unknown): Uint8Array {
+  if (!(dek instanceof Uint8Array) || dek.length !== 32) throw new EnvelopeDecryptionError()
+  return dek
+}
+
+/** A provider's failure as the caller sees it: authentication failures all look the same. */
+function unwrapFailure(err: unknown): unknown {
+  return err instanceof EnvelopeDecryptionError ? new EnvelopeDecryptionError() : err
+}
+
+/**
+ * Unwraps the data key from the first wrapped key a registered provider can open. One wrapped key
+ * (the common case) takes one promise step; several are tried in order by {@link unwrapDekAny}.
+ */
+function unwrapDek(
+  cfg: EnvelopeConfig,
+  header: EnvelopeHeader,
+  aad: Uint8Array,
+): Promise<{ dek: Uint8Array; edk: EncryptedDataKey }> {
+  const e = header.edks.length === 1 ? header.edks[0] : undefined
+  const p = e === undefined ? undefined : cfg.providers.find((x) => x.id === e.providerId)
+  if (e === undefined || p === undefined) return unwrapDekAny(cfg, header, aad)
+  let pending: Uint8Array | Promise<Uint8Array>
+  try {
+    pending = p.unwrap(e.edk, e.keyRef, aad)
+  } catch (err) {
+    return Promise.reject(unwrapFailure(err))
+  }
+  return Promise.resolve(pending).then(
+    (dek) => ({ dek: checkedDek(dek), edk: e }),
+    (err: unknown) => {
+      throw unwrapFailure(err)
+    },
+  )
+}
+
+/** {@link unwrapDek} over every wrapped key, in header order. */
+async function unwrapDekAny(
   cfg: EnvelopeConfig,
   header: EnvelopeHeader,
   aad: Uint8Array,
@@ -169,9 +254,7 @@ async function unwrapDek(
     const p = cfg.providers.find((x) => x.id === e.providerId)
     if (p === undefined) continue
     try {
-      const dek = await p.unwrap(e.edk, e.keyRef, aad)
-      if (!(dek instanceof Uint8Array) || dek.length !== 32) throw new EnvelopeDecryptionError()
-      return { dek, edk: e }
+      return { dek: checkedDek(await p.unwrap(e.edk, e.keyRef, aad)), edk: e }
     } catch (err) {
       if (err instanceof EnvelopeDecryptionError) failed = true
       else if (unavailable === undefined) unavailable = err
@@ -196,27 +279,48 @@ export function withDataKey<T>(
   use: (dek: Uint8Array, info: Uint8Array) => T | Promise<T>,
 ): T | Promise<T> {
   const cache = cfg.cache?.decrypt ? cfg.cache : undefined
+  if (cache !== undefined) {
+    // the last hit again (bulk reads under one data key): no key string to build
+    const first = header.edks[0]
+    const last = first === undefined ? undefined : cache.getLastRead(header.suiteId, first, canonical)
+    if (last !== undefined) return use(last.dek, last.info)
+  }
   const contextKey = cache?.contextKey(canonical, contextDigest)
   if (cache !== undefined && contextKey !== undefined) {
     for (const e of header.edks) {
-      if (!cfg.providers.some((p) => p.id === e.providerId)) continue
-      const hit = cache.getRead(cache.readKey(header.suiteId, e, contextKey))
-      if (hit !== undefined) return use(hit.dek, hit.info)
+      if (!hasProvider(cfg, e.providerId)) continue
+      const key = cache.readKey(header.suiteId, e, contextKey)
+      const hit = cache.getRead(key)
+      if (hit === undefined) continue
+      cache.noteRead(header.suiteId, e, canonical, key)
+      return use(hit.dek, hit.info)
     }
   }
   const generation = cache?.generation() ?? 0
   const digest = contextDigest(canonical)
-  return unwrapDek(cfg, header, wrapAad(header.suiteId, digest)).then(async ({ dek, edk }): Promise<T> => {
+  return unwrapDek(cfg, header, wrapAad(header.suiteId, digest)).then(({ dek, edk }): T | Promise<T> => {
     const info = scheduleInfo(header.suiteId, digest)
-    const kept =
-      cache !== undefined &&
-      contextKey !== undefined &&
-      cache.putRead(cache.readKey(header.suiteId, edk, contextKey), dek, info, generation)
+    const readKey =
+      cache === undefined || contextKey === undefined
+        ? undefined
+        : cache.readKey(header.suiteId, edk, contextKey)
+    const kept = readKey !== undefined && cache?.putRead(readKey, dek, info, generation) === true
+    if (kept && readKey !== undefined) cache?.noteRead(header.suiteId, edk, canonical, readKey)
+    // no extra promise step when `use` is synchronous (records on node:crypto and noble)
+    let r: T | Promise<T>
     try {
-      return await use(dek, info)
-    } finally {
+      r = use(dek, info)
+    } catch (e) {
       if (!kept) dek.fill(0)
+      throw e
     }
+    if (!(r instanceof Promise)) {
+      if (!kept) dek.fill(0)
+      return r
+    }
+    return r.finally(() => {
+      if (!kept) dek.fill(0)
+    })
   })
 }
 
@@ -228,13 +332,17 @@ export async function openHeader(
 ): Promise<MessageKeys> {
   const canonical = mergeContext(header, context)
   // derive (copying the key into its own handle) while the data key is certainly alive
+  const version = header.formatVersion as FormatVersion
   const keys = await withDataKey(cfg, header, canonical, (dek, info) =>
-    deriveMessageKeys(cfg.aead, cfg.kdf, dek, header.messageId, info),
+    deriveKeysFor(version, cfg, dek, header.messageId, info),
   )
   try {
     checkCommitment(keys, header.commitment)
-    const pending = verifyHeaderTag(keys, header.authenticated, canonical, header.headerTag)
-    if (pending !== undefined) await pending
+    if (version === 2) keys.frameAad = header.authenticated
+    else {
+      const pending = verifyHeaderTag(keys, header.authenticated, canonical, header.headerTag)
+      if (pending !== undefined) await pending
+    }
   } catch (e) {
     destroyMessageKeys(keys)
     throw e
@@ -242,7 +350,11 @@ export async function openHeader(
   return keys
 }
 
-/** Rewraps a header: same data key, message id and commitment; new wrapped keys and header tag. */
+/**
+ * Rewraps a header: same data key, message id and commitment; new wrapped keys (and in v1 a new
+ * header tag). The version is kept; a v2 header's authenticated part is unchanged, so the frames
+ * (which authenticate it) stay valid.
+ */
 export async function rewrapHeader(
   cfg: EnvelopeConfig,
   header: EnvelopeHeader,
@@ -254,18 +366,14 @@ export async function rewrapHeader(
   const canonical = mergeContext(header, context)
   const digest = contextDigest(canonical)
   const { dek } = await unwrapDek(cfg, header, wrapAad(header.suiteId, digest))
-  const keys = deriveMessageKeys(
-    cfg.aead,
-    cfg.kdf,
-    dek,
-    header.messageId,
-    scheduleInfo(header.suiteId, digest),
-    true,
-  )
+  const version = header.formatVersion as FormatVersion
+  const keys = deriveKeysFor(version, cfg, dek, header.messageId, scheduleInfo(header.suiteId, digest), true)
   try {
     checkCommitment(keys, header.commitment)
-    const pending = verifyHeaderTag(keys, header.authenticated, canonical, header.headerTag)
-    if (pending !== undefined) await pending
+    if (version === 1) {
+      const pending = verifyHeaderTag(keys, header.authenticated, canonical, header.headerTag)
+      if (pending !== undefined) await pending
+    }
     const edks = await wrapAll(cfg, dek, wrapAad(header.suiteId, digest), header.messageId, to)
     const body = serializeHeaderBody({
       formatVersion: header.formatVersion,
@@ -276,6 +384,7 @@ export async function rewrapHeader(
       storedContext: header.storedContext,
       commitment: header.commitment,
     })
+    if (version === 2) return body
     let tag = headerTag(keys, body, canonical)
     if (tag instanceof Promise) tag = await tag
     const out = new Uint8Array(body.length + tag.length)

@@ -2,11 +2,12 @@
  * One-shot envelopes (a buffer in, a buffer out): encryption under a fresh or cached data key,
  * decryption, and rewrapping a header. The data-key cache path is handled synchronously from
  * lookup to output (the cached key is used before anything can evict it), so a cache hit costs
- * no extra promise hop. Format: `docs/formats/envelope-v1.md`.
+ * no extra promise hop. Formats: `docs/formats/envelope-v2.md` (written by default) and
+ * `docs/formats/envelope-v1.md` (read always, written on request).
  */
 import { assertBytes } from '@safeguards/core'
 import { EnvelopeDecryptionError } from '../errors.js'
-import { bodyShape, parseHeader } from '../format.js'
+import { bodyShape, type FormatVersion, parseHeader } from '../format.js'
 import { type EncryptionContext, encodeContext } from './context.js'
 import type { HeaderMaterial } from './key-cache.js'
 import {
@@ -16,6 +17,7 @@ import {
   storedContextFor,
   withDataKey,
   wrapMaterial,
+  writeVersion,
 } from './message.js'
 import { frameCount, openRecord, sealRecord } from './record.js'
 import { contextDigest, MAX_FRAMES } from './schedule.js'
@@ -33,24 +35,30 @@ export function settle<T>(op: () => MaybeAsync<T>): Promise<T> {
   }
 }
 
-/** Encrypts `plaintext` as one envelope (§4-§6 of the format), under a cached data key when one fits. */
+/**
+ * Encrypts `plaintext` as one envelope in format `version` (default the instance's), under a
+ * cached data key when one fits.
+ */
 export function encryptRecord(
   cfg: EnvelopeConfig,
   plaintext: Uint8Array,
   context: EncryptionContext,
+  version: FormatVersion = writeVersion(cfg),
 ): MaybeAsync<Uint8Array> {
   assertBytes(plaintext, 'plaintext')
   if (frameCount(plaintext.length, cfg.frameLength) > MAX_FRAMES)
     throw new RangeError('"plaintext" is too long for one envelope')
   const canonical = encodeContext(context)
   const cache = cfg.cache?.encrypt ? cfg.cache : undefined
-  const key = cache?.contextKey(canonical, contextDigest)
+  const contextKey = cache?.contextKey(canonical, contextDigest)
+  // a cached data key serves one format version (its header template and HKDF info are per version)
+  const key = contextKey === undefined || version === 2 ? contextKey : `v${version}${contextKey}`
   if (cache !== undefined && key !== undefined) {
     const hit = cache.takeWrite(key, plaintext.length)
     if (hit !== undefined)
       return sealRecord(cfg, hit.material, cfg.random(32), plaintext, canonical, hit.owned)
   }
-  return encryptMiss(cfg, plaintext, context, canonical, key)
+  return encryptMiss(cfg, plaintext, context, canonical, key, version)
 }
 
 /** Encryption without a cached data key: waits for a wrap in flight for the same context, else wraps. */
@@ -60,6 +68,7 @@ async function encryptMiss(
   context: EncryptionContext,
   canonical: Uint8Array,
   key: string | undefined,
+  version: FormatVersion,
 ): Promise<Uint8Array> {
   const cache = key === undefined ? undefined : cfg.cache
   if (cache !== undefined && key !== undefined) {
@@ -79,7 +88,7 @@ async function encryptMiss(
   rnd.fill(0)
   let material: HeaderMaterial
   try {
-    const fill = wrapMaterial(cfg, canonical, storedContextFor(cfg, context), dek, messageId)
+    const fill = wrapMaterial(cfg, canonical, storedContextFor(cfg, context), dek, messageId, version)
     if (cache !== undefined && key !== undefined) cache.trackWrite(key, fill)
     material = await fill
   } catch (e) {
@@ -91,7 +100,7 @@ async function encryptMiss(
   return sealRecord(cfg, material, messageId, plaintext, canonical, !kept)
 }
 
-/** Decrypts one envelope: header (§3), data key (cached or unwrapped), frames (§6). */
+/** Decrypts one envelope of either version: header, data key (cached or unwrapped), frames. */
 export function decryptRecord(
   cfg: EnvelopeConfig,
   ciphertext: Uint8Array,
@@ -107,7 +116,10 @@ export function decryptRecord(
   })
 }
 
-/** Rewrites only the header of one envelope, under the primary KEK or `to`; the body is copied. */
+/**
+ * Rewrites only the header of one envelope, under the primary KEK or `to`, keeping its format
+ * version; the body is copied unchanged.
+ */
 export async function rewrapRecord(
   cfg: EnvelopeConfig,
   ciphertext: Uint8Array,

@@ -1,5 +1,6 @@
 /**
- * One-shot encryption and decryption (a record or any buffer in memory), given the data key.
+ * One-shot encryption and decryption (a record or any buffer in memory), given the data key, in
+ * format v1 (header tag, HKDF-SHA-512) or v2 (the header as every frame's AAD, one HKDF-Expand).
  *
  * On synchronous backends (node:crypto, noble) the whole message is processed without yielding:
  * the message keys are derived into a scratch buffer, used for the header tag and the frames, and
@@ -10,10 +11,9 @@
 import { EnvelopeDecryptionError } from '../errors.js'
 import { type EnvelopeHeader, TAG_LENGTH } from '../format.js'
 import type { HeaderMaterial } from './key-cache.js'
-import { type EnvelopeConfig, placeHeader } from './message.js'
+import { deriveKeysFor, type EnvelopeConfig, placeHeader } from './message.js'
 import {
   checkCommitment,
-  deriveMessageKeys,
   deriveScratchKeys,
   destroyMessageKeys,
   headerTag,
@@ -27,6 +27,7 @@ import {
   verifyHeaderTagSync,
   wipeScratchKeys,
 } from './schedule.js'
+import { deriveScratchKeysV2, scratchKeysV2, wipeScratchKeysV2 } from './schedule-v2.js'
 
 /** Frames of a body: `frames` of `frameLength` plaintext bytes, the last one strictly shorter. */
 export interface BodyShape {
@@ -71,32 +72,42 @@ export function sealRecord(
   canonical: Uint8Array,
   owned: boolean,
 ): Uint8Array | Promise<Uint8Array> {
+  const v2 = m.version === 2
   const frames = frameCount(plaintext.length, cfg.frameLength)
   const bodyLength = m.template.length
-  const headerLength = bodyLength + TAG_LENGTH
+  const headerLength = v2 ? bodyLength : bodyLength + TAG_LENGTH
   const out = new Uint8Array(headerLength + plaintext.length + frames * TAG_LENGTH)
   let keys: MessageKeys
   try {
-    const k = scratchKeys(cfg.aead)
+    const k = v2 ? scratchKeysV2(cfg.aead) : scratchKeys(cfg.aead)
     if (k !== undefined) {
       try {
-        deriveScratchKeys(cfg.kdf, m.dek, messageId, m.info)
-        placeHeader(out, m.template, messageId, k.commitment)
-        out.set(headerTag(k, out.subarray(0, bodyLength), canonical) as Uint8Array, bodyLength)
+        if (v2) {
+          // v2: one HKDF-Expand; the header through the commitment is every frame's AAD
+          deriveScratchKeysV2(cfg.kdf, m.dek, messageId, m.info)
+          placeHeader(out, m, messageId, k.commitment)
+          k.frameAad = out.subarray(0, m.authLength)
+        } else {
+          deriveScratchKeys(cfg.kdf, m.dek, messageId, m.info)
+          placeHeader(out, m, messageId, k.commitment)
+          out.set(headerTag(k, out.subarray(0, bodyLength), canonical) as Uint8Array, bodyLength)
+        }
         sealFramesSync(k, cfg.frameLength, plaintext, out, headerLength)
         return out
       } finally {
-        wipeScratchKeys()
+        if (v2) wipeScratchKeysV2(k)
+        else wipeScratchKeys()
       }
     }
-    keys = deriveMessageKeys(cfg.aead, cfg.kdf, m.dek, messageId, m.info, true)
+    keys = deriveKeysFor(m.version, cfg, m.dek, messageId, m.info, true)
   } finally {
     if (owned) m.dek.fill(0)
   }
   return (async () => {
     try {
-      placeHeader(out, m.template, messageId, keys.commitment)
-      out.set(await headerTag(keys, out.subarray(0, bodyLength), canonical), bodyLength)
+      placeHeader(out, m, messageId, keys.commitment)
+      if (v2) keys.frameAad = out.subarray(0, m.authLength)
+      else out.set(await headerTag(keys, out.subarray(0, bodyLength), canonical), bodyLength)
       let o = headerLength
       for (let i = 0; i < frames; i++) {
         const final = i === frames - 1
@@ -156,27 +167,37 @@ export function openRecord(
   ciphertext: Uint8Array,
   shape: BodyShape,
 ): Uint8Array | Promise<Uint8Array> {
-  const k = scratchKeys(cfg.aead)
+  const v2 = header.formatVersion === 2
+  const k = v2 ? scratchKeysV2(cfg.aead) : scratchKeys(cfg.aead)
   if (k !== undefined) {
     try {
-      deriveScratchKeys(cfg.kdf, dek, header.messageId, info)
-      checkCommitment(k, header.commitment)
-      if (!verifyHeaderTagSync(k, header.authenticated, canonical, header.headerTag))
-        throw new EnvelopeDecryptionError() // unreachable: scratch keys need a synchronous backend
+      if (v2) {
+        // v2 §8: the commitment in constant time, before any frame is opened
+        deriveScratchKeysV2(cfg.kdf, dek, header.messageId, info)
+        checkCommitment(k, header.commitment)
+        k.frameAad = header.authenticated
+      } else {
+        deriveScratchKeys(cfg.kdf, dek, header.messageId, info)
+        checkCommitment(k, header.commitment)
+        if (!verifyHeaderTagSync(k, header.authenticated, canonical, header.headerTag))
+          throw new EnvelopeDecryptionError() // unreachable: scratch keys need a synchronous backend
+      }
       return openFrames(header, ciphertext, shape, (i, final, sealed) => {
         const pt = openFrameSync(k, i, final, sealed)
         if (pt === undefined) throw new EnvelopeDecryptionError()
         return pt
       })
     } finally {
-      wipeScratchKeys()
+      if (v2) wipeScratchKeysV2(k)
+      else wipeScratchKeys()
     }
   }
-  const keys = deriveMessageKeys(cfg.aead, cfg.kdf, dek, header.messageId, info, true)
+  const keys = deriveKeysFor(v2 ? 2 : 1, cfg, dek, header.messageId, info, true)
   return (async () => {
     try {
       checkCommitment(keys, header.commitment)
-      await verifyHeaderTag(keys, header.authenticated, canonical, header.headerTag)
+      if (v2) keys.frameAad = header.authenticated
+      else await verifyHeaderTag(keys, header.authenticated, canonical, header.headerTag)
       // frames are opened one after another; collect them first (no await inside openFrames)
       const pts: Uint8Array[] = []
       try {

@@ -9,6 +9,9 @@
  * nonce_i   = noncePrefix ‖ u32 i ‖ u8 isFinal;  frameAAD_i = 0x01 ‖ u32 i ‖ u8 isFinal
  * wrapAAD   = "hge/v1/wrap" ‖ u16 suiteId ‖ SHA-256(canonicalContext)
  * ```
+ *
+ * Format v2 (`schedule-v2.ts`) shares the frame functions: its message keys carry the header's
+ * authenticated part as `frameAad` and a zero nonce prefix, and its labels are `hge/v2…`.
  */
 import { concatBytes, hash, hashBackend, timingSafeEqual, utf8Encode } from '@safeguards/core'
 import { EnvelopeDecryptionError, EnvelopeLimitError } from '../errors.js'
@@ -16,17 +19,18 @@ import { type Aead, type AeadKey, destroyKey } from './aead.js'
 import { hkdf, hkdfSha512Into, type KdfBackendName } from './kdf.js'
 import { nodeCrypto } from './native.js'
 
+/** The v2 suite id (`SUITE_AES256GCM_HKDF_EXPAND_SHA256_COMMIT`; format.ts imports nothing from here). */
+const SUITE_V2 = 0x0002
+
 const INFO_LABEL = utf8Encode('hge/v1')
 const WRAP_LABEL = utf8Encode('hge/v1/wrap')
+const INFO_LABEL_V2 = utf8Encode('hge/v2')
+const WRAP_LABEL_V2 = utf8Encode('hge/v2/wrap')
 /** The header tag's fixed IV, FF×12 (never a frame nonce: those end in 00 or 01). */
 export const HEADER_IV: Uint8Array = new Uint8Array(12).fill(0xff)
 const EMPTY = new Uint8Array(0)
 /** Frames per message are numbered 0..2^32-1. */
 export const MAX_FRAMES: number = 2 ** 32
-
-function u16(v: number): Uint8Array {
-  return Uint8Array.of(v >>> 8, v & 0xff)
-}
 
 /** The SHA-256 digest of a canonical context, used in the KDF info and the wrap AAD. */
 export function contextDigest(canonicalContext: Uint8Array): Uint8Array {
@@ -43,14 +47,30 @@ export function contextDigest(canonicalContext: Uint8Array): Uint8Array {
   return hash('sha256', canonicalContext, canonicalContext.length <= 512 ? 'noble' : hashBackend)
 }
 
-/** The AAD a KEK provider binds the wrapped data key to. */
+/**
+ * The AAD a KEK provider binds the wrapped data key to: `"hge/v1/wrap" ‖ u16 suiteId ‖ D`, or
+ * `"hge/v2/wrap" ‖ …` for the v2 suite (each suite belongs to one format version).
+ */
 export function wrapAad(suiteId: number, digest: Uint8Array): Uint8Array {
-  return concatBytes(WRAP_LABEL, u16(suiteId), digest)
+  return labelled(suiteId === SUITE_V2 ? WRAP_LABEL_V2 : WRAP_LABEL, suiteId, digest)
 }
 
-/** The HKDF info of the message key schedule: `"hge/v1" ‖ u16 suiteId ‖ D`. */
+/** `label ‖ u16 suiteId ‖ digest`, in one allocation. */
+function labelled(label: Uint8Array, suiteId: number, digest: Uint8Array): Uint8Array {
+  const out = new Uint8Array(label.length + 2 + digest.length)
+  out.set(label, 0)
+  out[label.length] = suiteId >>> 8
+  out[label.length + 1] = suiteId & 0xff
+  out.set(digest, label.length + 2)
+  return out
+}
+
+/**
+ * The HKDF info of the message key schedule: `"hge/v1" ‖ u16 suiteId ‖ D`; for the v2 suite the
+ * constant prefix `"hge/v2" ‖ u16 suiteId ‖ D` of an info that ends with the message id.
+ */
 export function scheduleInfo(suiteId: number, digest: Uint8Array): Uint8Array {
-  return concatBytes(INFO_LABEL, u16(suiteId), digest)
+  return labelled(suiteId === SUITE_V2 ? INFO_LABEL_V2 : INFO_LABEL, suiteId, digest)
 }
 
 /** The per-message keys. */
@@ -59,6 +79,11 @@ export interface MessageKeys {
   key: AeadKey
   noncePrefix: Uint8Array
   commitment: Uint8Array
+  /**
+   * Format v2: every frame's AAD (the header's authenticated part A); the nonce prefix is then
+   * seven zero bytes. Absent in v1, whose frame AAD is `0x01 ‖ u32 i ‖ u8 final`.
+   */
+  frameAad?: Uint8Array | undefined
 }
 
 /**
@@ -203,7 +228,7 @@ function frameParams(keys: MessageKeys, index: number, final: boolean): [Uint8Ar
   const nonce = new Uint8Array(12)
   const aad = new Uint8Array(6)
   writeFrameParams(keys.noncePrefix, index, final, nonce, aad)
-  return [nonce, aad]
+  return [nonce, keys.frameAad ?? aad]
 }
 
 /** Encrypts frame `index`; returns `[ciphertext, tag]` (the frame is their concatenation). */
@@ -233,7 +258,7 @@ export function sealFrameInto(
   if (sync === undefined) return false
   if (index >= MAX_FRAMES) throw new EnvelopeLimitError('message has too many frames')
   writeFrameParams(keys.noncePrefix, index, final, SYNC_NONCE, SYNC_AAD)
-  sync(keys.key, SYNC_NONCE, SYNC_AAD, plaintext, out, at)
+  sync(keys.key, SYNC_NONCE, keys.frameAad ?? SYNC_AAD, plaintext, out, at)
   return true
 }
 
@@ -251,7 +276,7 @@ export function openFrameSync(
   if (sync === undefined) return undefined
   if (index >= MAX_FRAMES) throw new EnvelopeDecryptionError()
   writeFrameParams(keys.noncePrefix, index, final, SYNC_NONCE, SYNC_AAD)
-  return sync(keys.key, SYNC_NONCE, SYNC_AAD, sealed)
+  return sync(keys.key, SYNC_NONCE, keys.frameAad ?? SYNC_AAD, sealed)
 }
 
 /** Decrypts and authenticates frame `index`; throws the generic error on any failure. */

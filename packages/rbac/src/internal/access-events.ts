@@ -110,7 +110,11 @@ export function emitDecision(
 
 /** The grant lifecycle events, built from the grant as stored. */
 export function grantEvent(
-  type: 'access.emergency.granted' | 'access.emergency.revoked' | 'access.emergency.reviewed',
+  type:
+    | 'access.emergency.granted'
+    | 'access.emergency.revoked'
+    | 'access.emergency.reviewed'
+    | 'access.emergency.approved',
   g: EmergencyGrant,
 ): SafeguardEvent {
   const common = { source: SOURCE, outcome: 'success' as const, subject: g.patient, grantId: g.id }
@@ -126,6 +130,10 @@ export function grantEvent(
       }
     case 'access.emergency.revoked':
       return { ...common, type, at: g.revoked?.at as number, actor: g.revoked?.by as string }
+    case 'access.emergency.approved': {
+      const last = g.approvals?.at(-1) as { by: string; at: number }
+      return { ...common, type, at: last.at, actor: last.by }
+    }
     case 'access.emergency.reviewed':
       return {
         ...common,

@@ -36,6 +36,8 @@ export function compileEmergencyConfig(
     reasonCodes: new Set(ea.reasonCodes),
     maxMinutes: ea.maxMinutes ?? 60,
     minJustificationLength: ea.minJustificationLength ?? 20,
+    approvers: ea.approvers ?? 0,
+    reviewWithinMs: (ea.reviewWithinHours ?? 24) * 3_600_000,
     isEligible,
   }
 }

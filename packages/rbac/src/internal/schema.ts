@@ -115,6 +115,8 @@ export const policySchema: z.ZodType<unknown> = z.strictObject({
       reasonCodes: nonEmptyList(token),
       maxMinutes: z.number().int().min(1).max(1440).optional(),
       minJustificationLength: z.number().int().min(1).max(LIMITS.text).optional(),
+      approvers: z.number().int().min(0).max(3).optional(),
+      reviewWithinHours: z.number().int().min(1).max(720).optional(),
     })
     .optional(),
   smartActions: z
