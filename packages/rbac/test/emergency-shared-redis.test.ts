@@ -17,6 +17,7 @@ import {
   type GrantRedisClient,
   isSharedEmergencyStore,
   openRedisEmergencyStore,
+  type PolicyDocument,
   type RedisEmergencyStoreOptions,
   type SharedEmergencyStore,
 } from '../src/index.js'
@@ -55,12 +56,15 @@ interface Instance extends SharedInstance {
 const stores: SharedEmergencyStore[] = []
 let redis: Client
 
-async function instance(options: Partial<RedisEmergencyStoreOptions> = {}): Promise<Instance> {
+async function instance(
+  options: Partial<RedisEmergencyStoreOptions> = {},
+  policy: PolicyDocument = clinic,
+): Promise<Instance> {
   const client = await connect()
   const store = await openRedisEmergencyStore({ client, prefix, ...options })
   stores.push(store)
   const clock = manualClock(MONDAY_10AM)
-  const pdp = compilePolicy(clinic, { clock, emergencyStore: store, resolvers: { careTeam: () => false } })
+  const pdp = compilePolicy(policy, { clock, emergencyStore: store, resolvers: { careTeam: () => false } })
   return { pdp, store, client, clock }
 }
 
@@ -142,6 +146,23 @@ describe('emergency grants shared on Redis', () => {
     await until('grant', () => c.pdp.decide(readP2(g.id)).reason === 'emergency_access')
     await redis.sendCommand(['HDEL', `${prefix}grants`, g.id])
     await until('deletion', () => c.pdp.decide(readP2(g.id)).reason === 'no_matching_allow', 1000)
+  })
+
+  it('dual control across instances: approved on B, honoured on A; of two approvals one is stored', async () => {
+    const dual = { ...clinic, emergencyAccess: { ...clinic.emergencyAccess, approvers: 1 } } as PolicyDocument
+    const [c, d] = [await instance({}, dual), await instance({}, dual)]
+    const g = await c.pdp.emergency.grantAsync(emergencyRequest())
+    await until('grant', () => d.store.get(g.id) !== undefined)
+    expect(d.pdp.decide(readP2(g.id)).emergencyAccess?.status).toBe('pending_approval')
+    const outcomes = await Promise.allSettled([
+      d.pdp.emergency.approveAsync(g.id, 'u-charge'),
+      c.pdp.emergency.approveAsync(g.id, 'u-charge2'),
+    ])
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1)
+    await until('approval', () => c.pdp.decide(readP2(g.id)).reason === 'emergency_access', 100)
+    const entry = String(await redis.sendCommand(['HGET', `${prefix}grants`, g.id]))
+    expect(entry.slice(0, 2)).toBe('2|')
+    expect(JSON.parse(entry.slice(2)).approvals).toHaveLength(1)
   })
 
   it('Redis unreachable: decisions deny emergency access, the async methods throw a typed error', async () => {
