@@ -159,7 +159,7 @@ describe('emergency grants shared on Redis', () => {
       c.pdp.emergency.approveAsync(g.id, 'u-charge2'),
     ])
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1)
-    await until('approval', () => c.pdp.decide(readP2(g.id)).reason === 'emergency_access', 100)
+    await until('approval', () => c.pdp.decide(readP2(g.id)).reason === 'emergency_access')
     const entry = String(await redis.sendCommand(['HGET', `${prefix}grants`, g.id]))
     expect(entry.slice(0, 2)).toBe('2|')
     expect(JSON.parse(entry.slice(2)).approvals).toHaveLength(1)
