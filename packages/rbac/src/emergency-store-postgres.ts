@@ -17,7 +17,9 @@
  * @module
  */
 import { type EmergencyGrant, isEmergencyGrant } from './emergency-access.js'
-import { type SharedEmergencyStore, sharedSetError } from './emergency-shared.js'
+import type { SharedEmergencyStore } from './emergency-shared.js'
+import { deepFreeze } from './internal/deep-freeze.js'
+import { sharedView } from './internal/shared-view.js'
 
 /** What the store needs of a query client: node-postgres's `Pool` and `Client` fit. */
 export interface GrantSqlClient {
@@ -158,17 +160,7 @@ export async function openPostgresEmergencyStore(
   if (typeof timer === 'object') (timer as unknown as { unref(): void }).unref()
 
   return {
-    shared: true,
-    get(id: string): EmergencyGrant | undefined {
-      if (clock.now() - freshAt > maxStaleness) return undefined
-      return view.get(id)
-    },
-    set(): void {
-      throw sharedSetError()
-    },
-    list(): Iterable<EmergencyGrant> {
-      return view.values()
-    },
+    ...sharedView(view, () => clock.now() - freshAt <= maxStaleness),
     async commit(next: EmergencyGrant, expected: EmergencyGrant | null): Promise<boolean> {
       const body = JSON.stringify(next)
       const { rows } =
@@ -200,12 +192,4 @@ export async function openPostgresEmergencyStore(
       await listener.query(`UNLISTEN ${channel}`).catch(() => {})
     },
   }
-}
-
-function deepFreeze(v: unknown): unknown {
-  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
-    for (const x of Object.values(v)) deepFreeze(x)
-    Object.freeze(v)
-  }
-  return v
 }

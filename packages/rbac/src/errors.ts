@@ -16,6 +16,7 @@ export type RbacErrorCode =
   | 'ERR_RBAC_EMERGENCY_NOT_FOUND'
   | 'ERR_RBAC_EMERGENCY_STATE'
   | 'ERR_RBAC_SMART_SCOPE_INVALID'
+  | 'ERR_RBAC_EMERGENCY_STORE_UNAVAILABLE'
 
 /** One problem found in a policy document. */
 export interface PolicyProblem {
@@ -73,6 +74,7 @@ export type EmergencyAccessErrorCode =
   | 'ERR_RBAC_EMERGENCY_REQUEST_INVALID'
   | 'ERR_RBAC_EMERGENCY_NOT_FOUND'
   | 'ERR_RBAC_EMERGENCY_STATE'
+  | 'ERR_RBAC_EMERGENCY_STORE_UNAVAILABLE'
 
 /**
  * An emergency-access (break-glass) operation was refused. Catch this class and branch on `code`;
@@ -126,4 +128,25 @@ export class SmartScopeError extends RbacCodedError<'ERR_RBAC_SMART_SCOPE_INVALI
     super(`${message} (scope #${index})`)
     this.index = index
   }
+}
+
+/**
+ * The shared emergency-grant store did not answer (Redis unreachable, a command timed out): the
+ * grant, revocation or review was not stored, or its outcome is unknown. Retry later; meanwhile
+ * the store fails closed (decisions find no grant). Never carries the grant or the command.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await pdp.emergency.grantAsync(request)
+ * } catch (e) {
+ *   if (isSafeguardsError(e, 'ERR_RBAC_EMERGENCY_STORE_UNAVAILABLE')) return reply.code(503).send()
+ *   throw e
+ * }
+ * ```
+ */
+export class EmergencyStoreUnavailableError extends EmergencyAccessError {
+  static override readonly code = 'ERR_RBAC_EMERGENCY_STORE_UNAVAILABLE'
+  static override readonly category: ErrorCategory = 'unavailable'
+  declare readonly code: 'ERR_RBAC_EMERGENCY_STORE_UNAVAILABLE'
 }

@@ -38,12 +38,15 @@ export type {
   PostgresEmergencyStoreOptions,
 } from './emergency-store-postgres.js'
 export { openPostgresEmergencyStore } from './emergency-store-postgres.js'
+export type { GrantRedisClient, RedisEmergencyStoreOptions } from './emergency-store-redis.js'
+export { openRedisEmergencyStore } from './emergency-store-redis.js'
 export type { EmergencyAccessErrorCode, PolicyProblem, RbacErrorCode } from './errors.js'
 export {
   EmergencyAccessError,
   EmergencyGrantNotFoundError,
   EmergencyGrantStateError,
   EmergencyRequestInvalidError,
+  EmergencyStoreUnavailableError,
   PolicyError,
   SmartScopeError,
 } from './errors.js'

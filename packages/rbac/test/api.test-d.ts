@@ -22,8 +22,11 @@ import {
   type EmergencyGrantState,
   type EmergencyGrantStateError,
   type EmergencyRequestInvalidError,
+  type EmergencyStoreUnavailableError,
+  type GrantRedisClient,
   isEmergencyGrant,
   isSmartScopes,
+  openRedisEmergencyStore,
   type PolicyDocument,
   type PolicyError,
   type PolicyParseResult,
@@ -32,6 +35,8 @@ import {
   parsePolicyText,
   parseSmartScopes,
   type RbacErrorCode,
+  type RedisEmergencyStoreOptions,
+  type SharedEmergencyStore,
   type SmartScopeError,
   type SmartScopes,
   smartScopesPermit,
@@ -85,6 +90,15 @@ describe('@safeguards/rbac public types', () => {
     expectTypeOf(smartScopesPermit).returns.toBeBoolean()
   })
 
+  test('the Redis grant store: a structural client, opened asynchronously', () => {
+    expectTypeOf(openRedisEmergencyStore).parameter(0).toEqualTypeOf<RedisEmergencyStoreOptions>()
+    expectTypeOf(openRedisEmergencyStore).returns.toEqualTypeOf<Promise<SharedEmergencyStore>>()
+    expectTypeOf<RedisEmergencyStoreOptions['client']>().toEqualTypeOf<GrantRedisClient>()
+    expectTypeOf<{
+      sendCommand(args: readonly string[]): Promise<unknown>
+    }>().toMatchTypeOf<GrantRedisClient>()
+  })
+
   test('errors: code literal types', () => {
     expectTypeOf<PolicyError['code']>().toEqualTypeOf<'ERR_RBAC_POLICY_INVALID'>()
     expectTypeOf<PolicyError['problems']>().toEqualTypeOf<readonly PolicyProblem[]>()
@@ -94,6 +108,10 @@ describe('@safeguards/rbac public types', () => {
     expectTypeOf<EmergencyRequestInvalidError['code']>().toEqualTypeOf<'ERR_RBAC_EMERGENCY_REQUEST_INVALID'>()
     expectTypeOf<EmergencyGrantNotFoundError['code']>().toEqualTypeOf<'ERR_RBAC_EMERGENCY_NOT_FOUND'>()
     expectTypeOf<EmergencyGrantStateError['code']>().toEqualTypeOf<'ERR_RBAC_EMERGENCY_STATE'>()
+    expectTypeOf<
+      EmergencyStoreUnavailableError['code']
+    >().toEqualTypeOf<'ERR_RBAC_EMERGENCY_STORE_UNAVAILABLE'>()
+    expectTypeOf<EmergencyStoreUnavailableError>().toMatchTypeOf<EmergencyAccessError>()
     expectTypeOf<EmergencyGrantStateError>().toMatchTypeOf<EmergencyAccessError>()
     expectTypeOf<EmergencyAccessErrorCode>().toMatchTypeOf<RbacErrorCode>()
   })

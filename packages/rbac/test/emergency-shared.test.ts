@@ -12,22 +12,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startLinePeer } from '../../../scripts/test-support/line-peer.js'
 import {
   compilePolicy,
-  type DecisionPoint,
   isSharedEmergencyStore,
   openPostgresEmergencyStore,
   type SharedEmergencyStore,
 } from '../src/index.js'
-import { clinic, emergencyRequest, MONDAY_10AM, req, who } from './helpers.js'
+import { clinic, emergencyRequest, MONDAY_10AM } from './helpers.js'
+import {
+  concurrentReviews,
+  expectExpiryEverywhere,
+  expectGrantSurvivesKill,
+  expectSyncRefused,
+  grantDelays,
+  readP2,
+  type SharedInstance,
+} from './shared-store-cases.js'
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const schema = `sg_rbac_${process.pid}_${randomBytes(5).toString('hex')}`
 const MIN = 60_000
 
-interface Instance {
-  pdp: DecisionPoint
-  store: SharedEmergencyStore
+interface Instance extends SharedInstance {
   listener: pg.Client
-  clock: ReturnType<typeof manualClock>
 }
 
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 12 })
@@ -45,9 +50,6 @@ async function instance(): Promise<Instance> {
   return { pdp, store, listener, clock }
 }
 
-const readP2 = (grant: string) =>
-  req(who.nurse, 'read', 'Observation', { patient: 'p-2' }, { emergencyAccess: grant })
-
 afterAll(async () => {
   for (const s of stores) await s.close()
   for (const l of listeners) await l.end().catch(() => {})
@@ -64,70 +66,26 @@ describe('emergency grants shared on PostgreSQL', () => {
   })
 
   it('a grant made on A is honoured on B within 100 ms (median of 5), and a revocation too', async () => {
-    const delays: number[] = []
-    for (let i = 0; i < 5; i++) {
-      const g = await a.pdp.emergency.grantAsync(emergencyRequest())
-      const t0 = performance.now()
-      while (b.pdp.decide(readP2(g.id)).reason !== 'emergency_access') {
-        if (performance.now() - t0 > 2000) throw new Error('grant not seen on B within 2 s')
-        await new Promise((r) => setTimeout(r, 1))
-      }
-      delays.push(performance.now() - t0)
-      await a.pdp.emergency.revokeAsync(g.id, 'u-adm')
-      const t1 = performance.now()
-      while (b.pdp.decide(readP2(g.id)).reason === 'emergency_access') {
-        if (performance.now() - t1 > 2000) throw new Error('revocation not seen on B within 2 s')
-        await new Promise((r) => setTimeout(r, 1))
-      }
-    }
-    delays.sort((x, y) => x - y)
+    const delays = await grantDelays(a, b)
     expect(delays[2]).toBeLessThan(100)
   })
 
   it('a grant expires on every instance at its deadline (no message needed)', async () => {
-    const g = await a.pdp.emergency.grantAsync(emergencyRequest({ minutes: 5 }))
-    await b.store.fetch(g.id)
-    for (const x of [a, b]) x.clock.set(g.expiresAt - 1)
-    expect(a.pdp.decide(readP2(g.id)).reason).toBe('emergency_access')
-    expect(b.pdp.decide(readP2(g.id)).reason).toBe('emergency_access')
-    for (const x of [a, b]) x.clock.set(g.expiresAt)
-    expect(a.pdp.decide(readP2(g.id)).reason).toBe('no_matching_allow')
-    expect(b.pdp.decide(readP2(g.id)).reason).toBe('no_matching_allow')
-    expect(b.pdp.emergency.pendingReviews().map((x) => x.id)).toContain(g.id)
+    await expectExpiryEverywhere(a, b)
   })
 
   it('20 concurrent reviews of one grant, on two instances, store exactly one', async () => {
-    const g = await a.pdp.emergency.grantAsync(emergencyRequest())
-    await a.pdp.emergency.revokeAsync(g.id, 'u-adm')
-    const reviewers = Array.from({ length: 20 }, (_, i) => `u-rev${i}`)
-    const outcomes = await Promise.allSettled(
-      reviewers.map((reviewer, i) =>
-        (i % 2 === 0 ? a : b).pdp.emergency.reviewAsync(g.id, {
-          reviewer,
-          outcome: 'appropriate',
-          notes: 'Checked against the ED record.',
-        }),
-      ),
-    )
-    const won = outcomes.filter((o) => o.status === 'fulfilled')
-    expect(won).toHaveLength(1)
-    for (const o of outcomes)
-      if (o.status === 'rejected')
-        expect((o.reason as { code: string }).code).toBe('ERR_RBAC_EMERGENCY_STATE')
+    const { grant: g, reviewer } = await concurrentReviews(a, b)
     const { rows } = await pool.query(`SELECT version, body FROM ${schema}.emergency_grant WHERE id = $1`, [
       g.id,
     ])
     expect(rows[0].version).toBe('3') // granted, revoked, reviewed once
-    expect(rows[0].body.review.reviewer).toBe(
-      (won[0] as PromiseFulfilledResult<{ review: { reviewer: string } }>).value.review.reviewer,
-    )
+    expect(rows[0].body.review.reviewer).toBe(reviewer)
   })
 
   it('refuses the synchronous methods (they cannot be atomic across instances)', () => {
     expect(isSharedEmergencyStore(a.store)).toBe(true)
-    expect(() => a.pdp.emergency.grant(emergencyRequest())).toThrow(
-      expect.objectContaining({ code: 'ERR_RBAC_EMERGENCY_STATE' }),
-    )
+    expectSyncRefused(a)
   })
 
   it('a corrupted row never grants; a lost listening connection fails closed', async () => {
@@ -163,28 +121,7 @@ describe('emergency grants shared on PostgreSQL', () => {
     })
 
     it('a grant made by a killed instance still awaits review after a restart', async () => {
-      const first = await start()
-      const { result: id } = (await first.ask('grant', emergencyRequest())) as { result: string }
-      expect(await first.ask('decide', readP2(id))).toEqual({ result: 'emergency_access' })
-      const exited = new Promise((res) => first.child.on('exit', (_code, signal) => res(signal)))
-      first.child.kill('SIGKILL')
-      expect(await exited).toBe('SIGKILL')
-      await a.pdp.emergency.revokeAsync(id, 'u-adm') // seen from here, though its maker is gone
-      const second = await start()
-      expect(((await second.ask('pending')) as { result: string[] }).result).toContain(id)
-      expect(
-        await second.ask('review', {
-          id,
-          review: { reviewer: 'u-priv', outcome: 'appropriate', notes: 'ok' },
-        }),
-      ).toEqual({
-        result: 'u-priv',
-      })
-      const t0 = performance.now() // the review reaches this instance by notification
-      while (a.pdp.emergency.pendingReviews().some((g) => g.id === id)) {
-        if (performance.now() - t0 > 2000) throw new Error('review not seen within 2 s')
-        await new Promise((r) => setTimeout(r, 5))
-      }
+      await expectGrantSurvivesKill(start, a)
     }, 60_000)
   })
 })

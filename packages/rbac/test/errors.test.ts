@@ -40,6 +40,13 @@ describe('errors: codes and categories (the contract)', () => {
       'grant already reviewed',
     ],
     [
+      new rbac.EmergencyStoreUnavailableError('emergency store: commit failed'),
+      'EmergencyStoreUnavailableError',
+      'ERR_RBAC_EMERGENCY_STORE_UNAVAILABLE',
+      'unavailable',
+      'emergency store: commit failed',
+    ],
+    [
       new rbac.SmartScopeError('bad resource type', 2),
       'SmartScopeError',
       'ERR_RBAC_SMART_SCOPE_INVALID',
