@@ -77,7 +77,9 @@ describe('sealing to recipients', () => {
 
   it('writes format v1 by default, so every recipient notices a changed entry; v2 only when asked', async () => {
     const sealer = createRecipientsProvider({ recipients: [patient.publicKey, partner.publicKey] })
-    expect(inspectEnvelope(await createEnvelope({ provider: sealer }).encrypt(enc('x'), {})).formatVersion).toBe(1)
+    expect(
+      inspectEnvelope(await createEnvelope({ provider: sealer }).encrypt(enc('x'), {})).formatVersion,
+    ).toBe(1)
     const v2 = await createEnvelope({ provider: sealer, formatVersion: 2 }).encrypt(enc('x'), {})
     expect(inspectEnvelope(v2).formatVersion).toBe(2)
     expect(dec(await opener(partner).decrypt(v2, {}))).toBe('x')

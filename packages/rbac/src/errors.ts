@@ -41,6 +41,7 @@ class RbacCodedError<C extends RbacErrorCode> extends CodedError<C> {
     ERR_RBAC_EMERGENCY_NOT_FOUND: 'conflict',
     ERR_RBAC_EMERGENCY_STATE: 'conflict',
     ERR_RBAC_SMART_SCOPE_INVALID: 'invalid-input',
+    ERR_RBAC_EMERGENCY_STORE_UNAVAILABLE: 'unavailable',
   }
 }
 
