@@ -1,4 +1,5 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { type AddressInfo, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { verifyEvidence } from '@safeguards/controls'
@@ -196,6 +197,29 @@ describe('safeguards evidence', () => {
       'not met: 164.312(a)(2)(iii) session.idleTimeout[nurse]: role nurse: idle 1 d (86400000 ms); threshold idle ≤ 15 min (900000 ms) for roles with PHI access (NIST SP 800-63B rev 4 §2.3.3 (AAL3 inactivity); HIPAA 164.312(a)(2)(iii)); fix: Set idleTimeoutMs of role "nurse" to at most 900000 (15 min) in the session policy.',
     )
     expect(r.out).toContain('| ✗ not met | 164.312(a)(2)(iii) | `session.idleTimeout\\[nurse\\]` |')
+  })
+
+  it('--transit checks each endpoint with the TLS checker: one that cannot be reached is not met (exit 1)', async () => {
+    const closed = await new Promise<number>((res) => {
+      const srv = createServer()
+      srv.listen(0, '127.0.0.1', () => {
+        const port = (srv.address() as AddressInfo).port
+        srv.close(() => res(port))
+      })
+    })
+    const r = await cli([
+      ...words`evidence --keyring keys.json --master-env SG_MASTER`,
+      '--transit',
+      `127.0.0.1:${closed}`,
+      '--json',
+    ])
+    expect(r.code, r.err).toBe(1)
+    const report = JSON.parse(r.out)
+    expect(report.transit).toEqual([
+      { endpoint: `127.0.0.1:${closed}`, verdict: 'fail', reasons: ['unreachable'] },
+    ])
+    expect(r.err).toContain('transit')
+    expect((await cli(words`evidence --transit nowhere`)).code).toBe(2)
   })
 
   it('a baseline file loosens a threshold with its reason; a bad one is a usage error naming the pointer', async () => {

@@ -29,7 +29,9 @@ import {
   parseBaseline,
   renderEvidenceHtml,
   renderEvidenceMarkdown,
+  runTransitChecks,
   signEvidence,
+  type TransitCheckResult,
   type VerifiedCheckpointInput,
 } from '@safeguards/controls'
 import { IoError, isSafeguardsError, utf8Encode } from '@safeguards/core'
@@ -37,6 +39,7 @@ import { writeFileAtomic } from '@safeguards/core/node'
 import { isOpen } from '@safeguards/monitor'
 import { DEFAULT_MAX_PASSWORD_BYTES } from '@safeguards/password'
 import { parsePolicy, type SessionPolicyOptions } from '@safeguards/session'
+import { checkTls } from '@safeguards/transport'
 import { optionalString, type ParsedValues, parseCommandArgs, parseDuration } from '../args.js'
 import type { CliIO, Command } from '../command.js'
 import { ExitCode, UsageError } from '../errors.js'
@@ -53,7 +56,8 @@ const USAGE = `Usage: safeguards evidence [--log LOG [--anchor DIR] [--public-ke
                            [--keyring PATH [--master-env VAR|--passphrase-env VAR]] [--max-key-age DURATION]
                            [--session-policy FILE] [--password-mfa] [--password-min-length N]
                            [--password-blocklist] [--password-rehash] [--mfa-roles all|ROLE,...]
-                           [--baseline FILE] [--sign-key JWK] [--out-dir DIR] [--json|--html]
+                           [--transit HOST:PORT]... [--baseline FILE] [--sign-key JWK] [--out-dir DIR]
+                           [--json|--html]
 
 Gathers the evidence and judges it against a baseline (--baseline FILE, JSON or YAML: thresholds
 that tighten or loosen the defaults, each with its reason, and the roles with PHI access; default:
@@ -71,6 +75,8 @@ password policy (15 characters, 8 with --password-mfa, or --password-min-length;
 and --password-rehash state the rest) and --mfa-roles (roles that require MFA): values given by
 flags are declared, never met on their own. The log's newest activity review is judged against its
 period; --findings STORE (see safeguards audit findings) adds the findings still open, by detector.
+Each --transit HOST:PORT is checked as safeguards transit check does (TLS versions, suites,
+certificate; only that address is contacted); an endpoint that fails or cannot be reached is not met.
 
 --out-dir writes evidence.json, evidence.md, evidence.html (one offline page with a chart) and, with
 --sign-key (a private Ed25519 JWK with "kid"), evidence.jws (EdDSA over the canonical JSON). Prints
@@ -291,9 +297,33 @@ function notMetLines(report: EvidenceReport): string {
     .join('')
 }
 
+/**
+ * One endpoint's TLS check with `@safeguards/transport` (only the address given, as
+ * `safeguards transit check` does), reduced to what the evidence records: the verdict, the
+ * versions accepted, and the codes of the findings that warn or fail.
+ */
+async function transitCheck(
+  host: string,
+  port: number,
+  options: { servername?: string },
+): Promise<TransitCheckResult> {
+  const r = await checkTls(
+    host,
+    port,
+    options.servername === undefined ? {} : { servername: options.servername },
+  )
+  return {
+    verdict: r.verdict,
+    acceptedProtocols: Object.entries(r.protocols)
+      .filter(([, status]) => status === 'accepted')
+      .map(([version]) => version),
+    reasons: r.findings.filter((f) => f.severity !== 'info').map((f) => f.code),
+  }
+}
+
 /** The sources of evidence (audit log, backups, keyring), the policies in force, and the output. */
 const OPTIONS = {
-  ...optionSpecs({ strings: ['log', 'anchor', 'findings'], repeated: ['public-key', 'bag'] }),
+  ...optionSpecs({ strings: ['log', 'anchor', 'findings'], repeated: ['public-key', 'bag', 'transit'] }),
   ...optionSpecs({ strings: ['bag-public-key', 'max-backup-age', 'restore-test', 'max-key-age'] }),
   ...keyringOptions,
   ...optionSpecs({ strings: ['session-policy', 'password-min-length'], flags: ['password-mfa'] }),
@@ -303,8 +333,13 @@ const OPTIONS = {
 
 async function run(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, OPTIONS)
-  if (values.log === undefined && values.bag === undefined && values.keyring === undefined)
-    throw new UsageError('give at least one of --log, --bag or --keyring')
+  if (
+    values.log === undefined &&
+    values.bag === undefined &&
+    values.keyring === undefined &&
+    values.transit === undefined
+  )
+    throw new UsageError('give at least one of --log, --bag, --keyring or --transit')
   const needs: [string, string][] = [
     ['anchor', 'log'],
     ['public-key', 'log'],
@@ -353,6 +388,14 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   }
   const backups = await backupSection(io, values)
   if (backups !== undefined) inputs.backups = backups
+  const endpoints = values.transit as string[] | undefined
+  if (endpoints !== undefined) {
+    try {
+      inputs.transit = await runTransitChecks(endpoints, transitCheck)
+    } catch (e) {
+      throw new UsageError(`--transit: ${(e as Error).message}`)
+    }
+  }
 
   const report = buildEvidenceReport(inputs)
   const markdown = renderEvidenceMarkdown(report)
