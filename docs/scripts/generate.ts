@@ -45,6 +45,16 @@ const badge = (c: CoverageRow['coverage']): string =>
   `<Badge type="${BADGE[c]}" text="${coverageLabel(c)}" />`
 const citationId = (citation: string): string => citation.replace(/[().]/g, '-')
 
+// A row lists at most TABLE_APIS APIs; the rest are in the citation's section, so a paragraph that
+// many APIs serve (164.312(a)(2)(iv) has a dozen) keeps its row a few lines high.
+const TABLE_APIS = 6
+const tableApis = (r: CoverageRow): string => {
+  const links = r.apis.slice(0, TABLE_APIS).map((a) => apiLink(a.package, a.api))
+  const rest = r.apis.length - TABLE_APIS
+  if (rest > 0) links.push(`[and ${rest} more](#details-${citationId(r.citation)})`)
+  return links.join(', ') || '—'
+}
+
 // The table keeps the five columns a reader scans; everything else about a citation is in its
 // section below, so the table fits the page and its rows stay a few lines high.
 const rows = coverage.rows.map((r) =>
@@ -53,7 +63,7 @@ const rows = coverage.rows.map((r) =>
     esc(displayTitle(r)),
     designationLabel(r.designation, true) + (r.proposed ? ' (NPRM)' : ''),
     badge(r.coverage),
-    r.apis.map((a) => apiLink(a.package, a.api)).join(', ') || '—',
+    tableApis(r),
   ].join(' | '),
 )
 const details = coverage.rows.map((r) => {

@@ -43,6 +43,16 @@ const BADGE: Record<CoverageRow['coverage'], 'tip' | 'warning' | 'info' | 'dange
   'not-applicable': 'info',
 }
 const FAMILIES = ['administrative', 'physical', 'technical', 'documentation'] as const
+const STATUSES = [
+  ['all', 'all'],
+  ['implements', 'implements'],
+  ['supports', 'supports'],
+  ['app-team', 'app team'],
+  ['not-applicable', 'not applicable'],
+] as const
+/** A filter button: a toggle (aria-pressed) that a keyboard reaches and presses like any button. */
+const toggle = (filter: 'status' | 'family', value: string, label: string): string =>
+  `<button type="button" data-filter="${filter}" data-value="${value}" :aria-pressed="String(${filter} === '${value}')" @click="${filter} = '${value}'">${label}</button>`
 
 /** The 39 implementation specifications (R or A) of 164.308, 164.310, 164.312 and 164.316. */
 export function specifications(): CoverageRow[] {
@@ -269,17 +279,21 @@ const shown = computed(() => specs.filter((s) => (status.value === 'all' || s.st
 </script>
 
 <div class="cmap-filters">
-<label>Status <select v-model="status" data-filter="status"><option value="all">all</option><option value="implements">implements</option><option value="supports">supports</option><option value="app-team">app team</option><option value="not-applicable">not applicable</option></select></label>
-<label>Family <select v-model="family" data-filter="family"><option value="all">all</option>${FAMILIES.map((f) => `<option value="${f}">${f}</option>`).join('')}</select></label>
-<span class="cmap-count" data-count>{{ shown.length }} of ${rows.length}</span>
+<div class="cmap-group" role="group" aria-label="Filter by status"><span class="cmap-label">Status</span>${STATUSES.map(([v, l]) => toggle('status', v, l)).join('')}</div>
+<div class="cmap-group" role="group" aria-label="Filter by safeguard family"><span class="cmap-label">Family</span>${['all', ...FAMILIES].map((f) => toggle('family', f, f)).join('')}</div>
+<span class="cmap-count" data-count role="status" aria-live="polite">{{ shown.length }} of ${rows.length}</span>
 </div>
 <div class="cmap">
 <a v-for="s in shown" :key="s.id" :class="['cmap-tile', 'cmap-' + s.status]" :href="'specs/' + s.slug + '.html'" :data-status="s.status" :data-family="s.family"><strong>{{ s.id }}</strong><span>{{ s.title }}</span><em>{{ s.label }} · {{ s.family }}</em></a>
 </div>
 
 <style>
-.cmap-filters { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; margin: 1rem 0; }
-.cmap-filters select { border: 1px solid var(--vp-c-divider); border-radius: 4px; padding: 2px 6px; margin-left: 0.4rem; background: var(--vp-c-bg); color: var(--vp-c-text-1); }
+.cmap-filters { display: flex; flex-direction: column; align-items: flex-start; gap: 0.5rem; margin: 1rem 0; }
+.cmap-group { display: flex; flex-wrap: wrap; align-items: center; gap: 0.4rem; }
+.cmap-label { font-weight: 600; min-width: 4.5em; }
+.cmap-group button { border: 1px solid var(--vp-c-divider); border-radius: 14px; padding: 0 0.75rem; font-size: 14px; line-height: 26px; background: var(--vp-c-bg); color: var(--vp-c-text-1); cursor: pointer; }
+.cmap-group button:focus-visible { outline: 2px solid var(--vp-c-brand-1); outline-offset: 2px; }
+.cmap-group button[aria-pressed="true"] { background: var(--vp-c-brand-1); border-color: var(--vp-c-brand-1); color: var(--vp-c-white); }
 .cmap { display: grid; grid-template-columns: repeat(auto-fill, minmax(11rem, 1fr)); gap: 0.5rem; }
 .vp-doc a.cmap-tile { display: flex; flex-direction: column; gap: 0.2rem; padding: 0.5rem 0.6rem; border-radius: 6px; border: 1px solid transparent; text-decoration: none; color: var(--vp-c-text-1); font-size: 13px; line-height: 1.3; min-width: 0; overflow-wrap: anywhere; }
 .vp-doc a.cmap-tile em { font-style: normal; font-size: 12px; color: var(--vp-c-text-2); }

@@ -161,7 +161,8 @@ describe.skipIf(missing !== undefined && !ci)('docs site in Chromium', () => {
   })
 
   it('the coverage map: 39 specifications coloured by coverage, filters that work, links that resolve', async () => {
-    await page.goto(`${base}/compliance/coverage-map.html`)
+    // networkidle: the page's scripts have run, so the filter buttons are live.
+    await page.goto(`${base}/compliance/coverage-map.html`, { waitUntil: 'networkidle' })
     const tiles = page.locator('main .cmap a.cmap-tile')
     expect(await tiles.count()).toBe(39)
     const colour = await tiles.evaluateAll((ts) =>
@@ -169,20 +170,39 @@ describe.skipIf(missing !== undefined && !ci)('docs site in Chromium', () => {
     )
     expect(Object.keys(colour).sort()).toEqual(['app-team', 'implements', 'not-applicable', 'supports'])
     expect(new Set([colour.implements, colour.supports, colour['app-team']]).size).toBe(3)
+    // Colour is not the only cue: every tile names its status in words.
+    const words = await tiles.evaluateAll((ts) =>
+      ts.map((t) => [t.getAttribute('data-status'), t.querySelector('em')?.textContent ?? '']),
+    )
+    for (const [s, w] of words) expect(w, `${s}`).toContain((s ?? '').replace('-', ' '))
     const shown = () =>
       tiles.evaluateAll((ts) => ts.map((t) => [t.getAttribute('data-status'), t.getAttribute('data-family')]))
-    await page.locator('select[data-filter="status"]').selectOption('supports')
-    await page.locator('select[data-filter="family"]').selectOption('technical')
+    const button = (filter: string, value: string) =>
+      page.locator(`main button[data-filter="${filter}"][data-value="${value}"]`)
+    const pressed = (filter: string, value: string) => button(filter, value).getAttribute('aria-pressed')
+    expect(await pressed('status', 'all')).toBe('true')
+    expect(await pressed('family', 'all')).toBe('true')
+    await button('status', 'supports').click()
+    await button('family', 'technical').click()
+    await expect.poll(() => pressed('status', 'supports')).toBe('true')
+    expect(await pressed('status', 'all')).toBe('false')
+    expect(await pressed('family', 'technical')).toBe('true')
     const filtered = await shown()
     expect(filtered.length).toBeGreaterThan(0)
     expect(filtered.length).toBeLessThan(39)
     expect(filtered.every(([s, f]) => s === 'supports' && f === 'technical')).toBe(true)
     expect(await page.locator('main [data-count]').textContent()).toBe(`${filtered.length} of 39`)
-    await page.locator('select[data-filter="status"]').selectOption('all')
-    await page.locator('select[data-filter="family"]').selectOption('physical')
+    // From the keyboard: focus a button and press Enter or Space.
+    await button('status', 'all').focus()
+    await page.keyboard.press('Enter')
+    await button('family', 'physical').focus()
+    await page.keyboard.press('Space')
+    await expect.poll(() => pressed('family', 'physical')).toBe('true')
+    expect(await pressed('status', 'all')).toBe('true')
     expect((await shown()).map(([, f]) => f)).toEqual(Array(8).fill('physical'))
-    await page.locator('select[data-filter="family"]').selectOption('all')
-    expect(await tiles.count()).toBe(39)
+    expect(await page.locator('main [data-count]').textContent()).toBe('8 of 39')
+    await button('family', 'all').click()
+    await expect.poll(() => tiles.count()).toBe(39)
     const overflow = await page.evaluate(() => [
       ...(document.documentElement.scrollWidth > document.documentElement.clientWidth + 1
         ? ['the page']
@@ -235,6 +255,49 @@ describe.skipIf(missing !== undefined && !ci)('docs site in Chromium', () => {
     expect(html.status()).toBe(200)
     expect(await html.text()).toContain('<svg')
   }, 300_000)
+
+  it('the coverage map, a specification page, the sample report and the matrix fit 1280 and 390 px', async () => {
+    const narrow = await browser.newPage()
+    try {
+      for (const width of [1280, 390]) {
+        await narrow.setViewportSize({ width, height: 900 })
+        for (const path of [
+          '/compliance/coverage-map.html',
+          '/compliance/specs/164-312-a-2-iii.html',
+          '/compliance/specs/164-308-a-1-ii-d.html',
+          '/compliance/sample-evidence.html',
+          '/compliance/hipaa-matrix.html',
+        ]) {
+          await narrow.goto(`${base}${path}`)
+          const over = await narrow.evaluate(() => {
+            const doc = document.documentElement
+            const out: string[] = []
+            if (doc.scrollWidth > doc.clientWidth + 1)
+              out.push(`the page: ${doc.scrollWidth}px in ${doc.clientWidth}px`)
+            const column = document.querySelector('.vp-doc')?.getBoundingClientRect()
+            for (const el of Array.from(
+              document.querySelectorAll('.vp-doc h1, .cmap-tile, .cmap-group button'),
+            )) {
+              const r = el.getBoundingClientRect()
+              if (column && r.width > 0 && (r.left < column.left - 1 || r.right > column.right + 1))
+                out.push(
+                  `${el.tagName.toLowerCase()} "${(el.textContent ?? '').slice(0, 40)}" leaves the column`,
+                )
+            }
+            return out
+          })
+          expect(over, `${path} at ${width}px`).toEqual([])
+        }
+      }
+      await narrow.goto(`${base}/compliance/coverage-map.html`)
+      const shot = resolve(root, '.reports/docs-coverage-map-390.png')
+      mkdirSync(resolve(root, '.reports'), { recursive: true })
+      await narrow.screenshot({ path: shot, fullPage: true })
+      console.log(`coverage map screenshot at 390 px: ${shot}`)
+    } finally {
+      await narrow.close()
+    }
+  }, 120_000)
 
   it('no table or figure on a hand-written page is wider than its column', async () => {
     const pages = builtPages().filter((p) => !p.startsWith('/api/'))

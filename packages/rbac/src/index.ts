@@ -25,6 +25,7 @@ export type {
   EmergencyAccess,
   EmergencyAccessStore,
   EmergencyGrant,
+  EmergencyGrantNotice,
   EmergencyGrantRequest,
   EmergencyGrantState,
   EmergencyReview,
