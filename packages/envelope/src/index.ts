@@ -144,6 +144,7 @@ export type {
   WrappedSubjectKey,
 } from './subject-key-store.js'
 export { assertSubjectRef, memorySubjectKeyStore } from './subject-key-store.js'
+export { createSubjectKeys } from './subject-keys.js'
 export type {
   ShredOptions,
   ShredResult,
@@ -151,11 +152,7 @@ export type {
   SubjectKeysOptions,
   SubjectRewrapResult,
   SubjectStatus,
-} from './subject-keys.js'
-export {
-  createSubjectKeys,
-  DEFAULT_SUBJECT_KEY_CACHE_ENTRIES,
-  DEFAULT_SUBJECT_KEY_CACHE_TTL_MS,
-} from './subject-keys.js'
+} from './subject-keys-types.js'
+export { DEFAULT_SUBJECT_KEY_CACHE_ENTRIES, DEFAULT_SUBJECT_KEY_CACHE_TTL_MS } from './subject-keys-types.js'
 export type { UsagePolicy, UsageStore } from './usage-budget.js'
 export { DEFAULT_USAGE_LIMIT, DEFAULT_USAGE_WARN_AT, memoryUsageStore } from './usage-budget.js'

@@ -13,7 +13,7 @@ import { randomBytes } from '@safeguards/core'
 import { createEnvelope, type EncryptionContext, type Envelope, type EnvelopeOptions } from './envelope.js'
 import type { EnvelopeInfo } from './format.js'
 import { pooledRandom } from './internal/random-pool.js'
-import type { SubjectKeys } from './subject-keys.js'
+import type { SubjectKeys } from './subject-keys-types.js'
 
 /** How many per-subject envelopes {@link createSubjectEnvelope} keeps (they hold no keys). */
 const RECENT_SUBJECTS = 256

@@ -20,7 +20,6 @@ import {
   type RandomSource,
   type SafeguardEvent,
 } from '@safeguards/core'
-import { z } from 'zod'
 import { commitGrant, fetchGrant } from './emergency-shared.js'
 import {
   EmergencyGrantNotFoundError,
@@ -28,8 +27,8 @@ import {
   EmergencyRequestInvalidError,
 } from './errors.js'
 import { grantEvent } from './internal/access-events.js'
+import { approvalsWellFormed, isStrings, requestSchema, reviewSchema } from './internal/grant-schema.js'
 import { isSubjectId, maySameSubject } from './internal/subject-id.js'
-import { isToken, LIMITS } from './internal/tokens.js'
 
 /** A request for an emergency-access grant. */
 export interface EmergencyGrantRequest {
@@ -197,9 +196,6 @@ export function createMemoryEmergencyStore(): EmergencyAccessStore {
   }
 }
 
-const isStrings = (v: unknown): v is readonly string[] =>
-  Array.isArray(v) && v.length <= LIMITS.listItems && v.every((x) => typeof x === 'string')
-
 /**
  * True when `g` has the shape of an {@link EmergencyGrant}. The decision point checks every grant it
  * reads from the store, so a corrupted or hand-edited record never grants.
@@ -228,25 +224,6 @@ export function isEmergencyGrant(g: unknown): g is EmergencyGrant {
   )
 }
 
-/** Dual-control fields: both absent, or a count of 0 to 3 with a list of approvals. */
-function approvalsWellFormed(required: unknown, approvals: unknown): boolean {
-  if (required === undefined && approvals === undefined) return true
-  return (
-    Number.isSafeInteger(required) &&
-    (required as number) >= 0 &&
-    (required as number) <= 3 &&
-    Array.isArray(approvals) &&
-    approvals.length <= 3 &&
-    approvals.every(
-      (a: unknown) =>
-        typeof a === 'object' &&
-        a !== null &&
-        isSubjectId((a as { by?: unknown }).by) &&
-        Number.isSafeInteger((a as { at?: unknown }).at),
-    )
-  )
-}
-
 /** The emergency-access configuration a compiled policy hands to the registry. */
 export interface EmergencyConfig {
   readonly actions: ReadonlySet<string>
@@ -260,37 +237,6 @@ export interface EmergencyConfig {
   readonly reviewWithinMs: number
   readonly isEligible: (subject: EmergencyGrantRequest['subject']) => boolean
 }
-
-// Refusals report the path and the zod issue code only, so the refinements carry no message.
-/** Patient ids: 1 to 256 characters, no C0 control character or DEL. */
-const idText = z
-  .string()
-  .min(1)
-  .max(256)
-  .refine((s) => ![...s].some((ch) => ch < ' ' || ch === '\x7f'))
-const tokenSchema = z.string().refine(isToken)
-/** Requesters, revokers and reviewers: see `internal/subject-id.ts` for the grammar and why. */
-const subjectId = z.string().refine(isSubjectId)
-
-const requestSchema = z.strictObject({
-  subject: z.strictObject({
-    id: subjectId,
-    tenant: tokenSchema,
-    roles: z.array(z.string().max(64)).max(LIMITS.listItems),
-  }),
-  patient: idText,
-  actions: z.array(tokenSchema).min(1).max(64),
-  resources: z.array(tokenSchema).min(1).max(LIMITS.listItems).optional(),
-  reasonCode: tokenSchema,
-  justification: z.string().max(LIMITS.text),
-  minutes: z.number().int(),
-})
-
-const reviewSchema = z.strictObject({
-  reviewer: subjectId,
-  outcome: z.enum(['appropriate', 'inappropriate']),
-  notes: z.string().max(LIMITS.text),
-})
 
 /** When a grant ended: its revocation, or its expiry. */
 const endOf = (g: EmergencyGrant): number => Math.min(g.revoked?.at ?? g.expiresAt, g.expiresAt)
