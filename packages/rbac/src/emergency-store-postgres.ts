@@ -93,8 +93,11 @@ export async function openPostgresEmergencyStore(
   const table = `${schema}.emergency_grant`
   const channel = `${schema}_emergency_grant`
 
+  // One statement list runs as one transaction; the advisory lock serialises instances creating
+  // the table at once (CREATE … IF NOT EXISTS races on the catalog's unique indexes otherwise).
   await client.query(
-    `CREATE SCHEMA IF NOT EXISTS ${schema};
+    `SELECT pg_advisory_xact_lock(hashtext('safeguards_rbac.emergency_grant'), hashtext('${schema}'));
+     CREATE SCHEMA IF NOT EXISTS ${schema};
      CREATE TABLE IF NOT EXISTS ${table} (
        id text PRIMARY KEY,
        version bigint NOT NULL,

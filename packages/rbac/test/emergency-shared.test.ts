@@ -138,3 +138,30 @@ it('keeps the in-process compare-and-set for the memory store (async methods wor
   )
   expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1)
 })
+
+it('instances starting at once on a new schema all open it (the table is created under a lock)', async () => {
+  const fresh = `sg_rbac_race_${process.pid}_${randomBytes(4).toString('hex')}`
+  const pools = Array.from({ length: 6 }, () => new pg.Pool({ connectionString: DATABASE_URL, max: 1 }))
+  const clients = await Promise.all(
+    pools.map(async () => {
+      const c = new pg.Client({ connectionString: DATABASE_URL })
+      await c.connect()
+      return c
+    }),
+  )
+  try {
+    const opened = await Promise.allSettled(
+      pools.map((p, i) =>
+        openPostgresEmergencyStore({ client: p, listener: clients[i] as pg.Client, schema: fresh }),
+      ),
+    )
+    expect(
+      opened.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason)),
+    ).toEqual([])
+    for (const o of opened) if (o.status === 'fulfilled') await o.value.close()
+  } finally {
+    for (const c of clients) await c.end()
+    await pools[0]?.query(`DROP SCHEMA IF EXISTS ${fresh} CASCADE`)
+    for (const p of pools) await p.end()
+  }
+})
