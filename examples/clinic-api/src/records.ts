@@ -68,6 +68,32 @@ export interface Records {
 export const context = (row: string, column: string) => ({ table: 'patients', column, row })
 
 /**
+ * Moves every field still wrapped under the keyring itself (written before per-patient keys) under
+ * its patient's subject key: decrypted and encrypted again, the record rewritten whole. Without
+ * it, shredding such a patient would leave those fields readable. Shredded records are left alone.
+ */
+async function moveToSubjectKeys(dir: string, keys: RecordKeys): Promise<void> {
+  const { envelope: legacy, providerId } = keys.legacy
+  for (const file of readdirSync(dir).filter((f) => /^p-[0-9]{1,6}\.json$/.test(f))) {
+    const rec = JSON.parse(readFileSync(join(dir, file), 'utf8')) as PatientRecord
+    if (rec.shredded) continue
+    let moved = false
+    for (const [k, v] of Object.entries(rec.fields)) {
+      const ct = base64ToBytes(v)
+      if (!legacy.inspect(ct).keys.some((e) => e.providerId === providerId)) continue
+      const pt = await keys.reader.decrypt(ct, context(rec.id, k))
+      try {
+        rec.fields[k] = bytesToBase64(await keys.subjects.encrypt(rec.id, pt, context(rec.id, k)))
+      } finally {
+        pt.fill(0)
+      }
+      moved = true
+    }
+    if (moved) await writeFileAtomic(join(dir, file), utf8Encode(JSON.stringify(rec)), { mode: 0o600 })
+  }
+}
+
+/**
  * Opens the records in `dir`, seeding the demo patients once (the first instance to start writes
  * each record whole; the others keep it), every PHI field encrypted under its own data key.
  */
@@ -80,6 +106,7 @@ export async function openRecords(dir: string, keys: RecordKeys): Promise<Record
       enc[k] = bytesToBase64(await keys.subjects.encrypt(id, utf8Encode(v), context(id, k)))
     writeOnce(path(id), utf8Encode(JSON.stringify({ id, fields: enc } satisfies PatientRecord)))
   }
+  await moveToSubjectKeys(dir, keys)
   const load = (id: string): PatientRecord | null => {
     if (!/^p-[0-9]{1,6}$/.test(id)) return null
     try {
