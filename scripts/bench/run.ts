@@ -3,10 +3,12 @@
  * with its peer (`anchor`: what a user would pick instead) and its limit (the fastest plain loop
  * doing the same work in the same process) in the same run, and prints a Markdown table: scenario,
  * ours, the peer's figure and ours/peer, the limit's figure and ours/limit, the target (set against
- * the limit when there is one) and whether it is met. Results also go to `.reports/bench.json`.
+ * the limit when there is one) and whether it is met; beside a missed target, when the scenario
+ * has a `floor` (the bare primitives the work needs, timed in the same rounds), "missed: floor X×,
+ * ours Y×". Results also go to `.reports/bench.json`.
  * Filter with `pnpm bench <substring>`. The load average at the start and end is printed too.
  *
- * Timing method: each side runs in alternating rounds (ours, peer, limit, ours, …) after a warm-up,
+ * Timing method: each side runs in alternating rounds (ours, peer, limit, floor, ours, …) after a warm-up,
  * so drift in CPU frequency or background load affects all; the figure is the median round rate.
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
@@ -68,7 +70,7 @@ const fmt = (n: number): string =>
         ? n.toFixed(0)
         : n.toFixed(2)
 
-type Role = 'ours' | 'anchor' | 'limit'
+type Role = 'ours' | 'anchor' | 'limit' | 'floor'
 
 /**
  * Measures ours, the peer (`anchor`) and the limit. Op sides run in alternating rounds (ours,
@@ -85,6 +87,7 @@ async function measureSides(
   const sides: [Role, Side][] = [['ours', sc.ours]]
   if (sc.anchor) sides.push(['anchor', sc.anchor])
   if (sc.limit) sides.push(['limit', sc.limit])
+  if (sc.floor) sides.push(['floor', sc.floor])
   const values: Partial<Record<Role, number>> = {}
   if (sides.some(([, side]) => isCustom(side))) {
     const figures: number[][] = sides.map(() => [])
@@ -140,6 +143,10 @@ interface Row {
   limit?: number
   limitName?: string
   limitRatio?: number
+  /** The floor's figure and floor/anchor (floor/limit with a limit): the best the primitives allow. */
+  floor?: number
+  floorName?: string
+  floorRatio?: number
   target: string
   met: boolean | null
   extra: Record<string, string>
@@ -164,11 +171,15 @@ for (const file of benchFiles()) {
     try {
       const { values, extra } = await measureSides(sc)
       const ours = values.ours as number
-      const { anchor, limit } = values
+      const { anchor, limit, floor } = values
       const versus = (other: number | undefined): number | undefined =>
         other === undefined ? undefined : sc.lowerIsBetter ? other / ours : ours / other
       const ratio = versus(anchor)
       const limitRatio = versus(limit)
+      // the floor's ratio against what the target is set against (the limit, else the anchor)
+      const base = sc.limit ? limit : anchor
+      const floorRatio =
+        floor === undefined || base === undefined ? undefined : sc.lowerIsBetter ? base / floor : floor / base
       const targeted = sc.limit ? limitRatio : ratio
       let met: boolean | null = null
       if (sc.target?.ratio !== undefined && targeted !== undefined) met = targeted >= sc.target.ratio
@@ -188,6 +199,9 @@ for (const file of benchFiles()) {
         ...(limit === undefined || limitRatio === undefined
           ? {}
           : { limit, limitName: sc.limit?.name as string, limitRatio }),
+        ...(floor === undefined || floorRatio === undefined
+          ? {}
+          : { floor, floorName: sc.floor?.name as string, floorRatio }),
         target: sc.target?.text ?? '',
         met,
         extra,
@@ -201,6 +215,13 @@ for (const file of benchFiles()) {
 
 const figure = (v: number | undefined, unit: string): string => (v === undefined ? '—' : `${fmt(v)} ${unit}`)
 const times = (v: number | undefined): string => (v === undefined ? '—' : `${v.toFixed(2)}×`)
+/** ✅, or ❌ and, when the scenario has a floor, "missed: floor X×, ours Y×" (same run, same base). */
+const metCell = (r: Row): string => {
+  if (r.met === null) return '—'
+  if (r.met) return '✅'
+  if (r.floorRatio === undefined) return '❌'
+  return `❌ missed: floor ${times(r.floorRatio)}, ours ${times(r.limitRatio ?? r.ratio)}`
+}
 const lines = [
   '| scenario | ours | peer | peer figure | vs peer | limit | limit figure | vs limit | target | met | notes |',
   '|---|---:|---|---:|---:|---|---:|---:|---|:-:|---|',
@@ -216,7 +237,7 @@ const lines = [
       figure(r.limit, r.unit),
       times(r.limitRatio),
       r.target || '—',
-      r.met === null ? '—' : r.met ? '✅' : '❌',
+      metCell(r),
       Object.entries(r.extra)
         .map(([k, v]) => `${k}: ${v}`)
         .join('; '),

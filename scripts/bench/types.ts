@@ -44,6 +44,14 @@ export interface Scenario {
   anchor?: Side
   /** The limit: the fastest plain loop doing the same work in the same process, same run. */
   limit?: Side
+  /**
+   * The floor: only the primitives the operation cannot do without (for an envelope record, the
+   * node:crypto calls its format requires), timed bare in the same alternating rounds. Its ratio
+   * against the anchor is the best any implementation of that work could reach: beside a missed
+   * target the table prints "missed: floor X×, ours Y×", so a miss shows how much is ours and how
+   * much is the primitives'.
+   */
+  floor?: Side
   /** What the issue asks for. */
   target?: {
     /**

@@ -29,7 +29,7 @@ import {
   utf8Encode,
 } from '@safeguards/core'
 import { errorCode } from '@safeguards/core/node'
-import { createEnvelope, KeyringFileError, LocalKeyring } from '@safeguards/envelope'
+import { createEnvelope, createSubjectEnvelope, KeyringFileError, LocalKeyring } from '@safeguards/envelope'
 import { createMemoryStore, createRedisStore, createTotpVerifier, secretFromBase32 } from '@safeguards/mfa'
 import { createPasswordHasher } from '@safeguards/password'
 import { compilePolicy } from '@safeguards/rbac'
@@ -50,7 +50,7 @@ import {
   rewrapIndexKey,
 } from './patient-search.js'
 import { clinicPolicy } from './policy.js'
-import { openRecords } from './records.js'
+import { openRecords, type RecordKeys } from './records.js'
 import { type RequestContexts, requestContexts } from './request-context.js'
 import { type ClinicReview, clinicReview } from './review.js'
 import { mountAdminRoutes } from './routes/admin.js'
@@ -58,7 +58,9 @@ import { mountAuthRoutes } from './routes/auth.js'
 import { mountChartRoutes } from './routes/charts.js'
 import { mountEmergencyRoutes } from './routes/emergency.js'
 import { type ClinicSecrets, generateClinicSecrets } from './secrets.js'
+import { mountShredRoutes } from './shred.js'
 import { MIN, STAFF, STAFF_USERNAMES, type StaffSeed } from './staff.js'
+import { openClinicSubjectKeys } from './subject-keys.js'
 
 export { STAFF_USERNAMES, type StaffSeed } from './staff.js'
 
@@ -305,7 +307,14 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     clock,
     events: audit,
   })
-  const envelope = createEnvelope({ provider: keyring, clock, events: audit })
+  // Each patient's fields under that patient's own key (crypto-shredding), wrapped by the keyring.
+  const subjectKeys = await openClinicSubjectKeys({ sharedDir, shared, kek: keyring, clock, events: audit })
+  const recordKeys: RecordKeys = {
+    subjects: createSubjectEnvelope({ subjects: subjectKeys.keys, clock, events: audit }),
+    keys: subjectKeys.keys,
+    reader: createEnvelope({ providers: [subjectKeys.keys.provider, keyring], clock, events: audit }),
+    legacy: { envelope: createEnvelope({ provider: keyring, clock, events: audit }), providerId: keyring.id },
+  }
   const hasher = createPasswordHasher({ clock, events: audit })
   const seeded = await seedStaff(secrets, hasher)
   const careTeam = new Set(STAFF.flatMap((s) => s.careTeam.map((p) => `${s.id}:${p}`)))
@@ -323,7 +332,7 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
       onSinkError,
     }),
     keyring,
-    records: await openRecords(paths.records, envelope),
+    records: await openRecords(paths.records, recordKeys),
     ...signInState(redis, shared, clock, audit),
     hasher,
     verifiers: seeded.verifiers,
@@ -333,7 +342,7 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
   // Lookup by phone through a blind index; its root key wrapped by the keyring, beside it.
   const indexKeyFile = join(sharedDir, BLIND_INDEX_KEY_FILE)
   const indexKey = await openOrCreateIndexKey(indexKeyFile, keyring)
-  const search = await openPatientSearch({ dir: paths.records, key: indexKey, envelope })
+  const search = await openPatientSearch({ dir: paths.records, key: indexKey, envelope: recordKeys.reader })
   indexKey.destroy() // the phone index keeps its own derived key
   const app = clinicApp(
     services,
@@ -352,6 +361,13 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
   // Lab results sent to patients, sealed to their public key and the archive (HPKE).
   mountLabResultRoutes(app, services, await openLabResults(join(sharedDir, 'lab-results')))
   mountPatientSearchRoutes(app, services, search)
+  // Erasure on request: the privacy officer asks, confirms, and the patient's key is destroyed.
+  mountShredRoutes(app, services, {
+    subjects: subjectKeys.keys,
+    search,
+    confirmations:
+      redis && shared ? redisChallenges(redis, `${shared.redisPrefix}shred:`) : memoryChallenges(clock),
+  })
 
   return {
     app,
@@ -370,6 +386,7 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
       try {
         await log.close()
       } finally {
+        await subjectKeys.close()
         await grants.close()
         await redis?.close()
         if (ownDir) rmSync(dataDir, { recursive: true, force: true })

@@ -29,6 +29,7 @@ import {
 import { generateClinicSecrets } from './secrets.js'
 import { redactUrl } from './server.js'
 import { removeSharedState } from './shared-state.js'
+import { shredWalkthrough } from './shred-walkthrough.js'
 
 type Json = Record<string, unknown>
 
@@ -339,7 +340,7 @@ export async function runDemo(
     const admin = await signIn(clinic, 'alan.admin')
     const rot = await call('POST', '/api/admin/keys/rotate', admin)
     say(
-      `rotate: HTTP ${rot.status}, primary ${rot.body.primary}, ${rot.body.rewrapped} fields rewrapped, v${rot.body.retiredVersion} retired`,
+      `rotate: HTTP ${rot.status}, primary ${rot.body.primary}, ${rot.body.subjectKeys} subject keys rewrapped (each patient's key and their namespace key; ${rot.body.rewrapped} fields touched), v${rot.body.retiredVersion} retired`,
     )
     const nurse2 = await signIn(clinic, 'nora.nurse')
     const after = await call('GET', '/api/patients/p-1/clinical', nurse2)
@@ -393,6 +394,7 @@ export async function runDemo(
       `a copy with a file lost: ${d.body.status} (exit ${d.body.exitCode}), alert codes ${JSON.stringify(d.body.alert)}`,
     )
     await nightReview(clinic, step, say)
+    await shredWalkthrough(clinic, other, step, say)
     print('\nwalkthrough complete.')
   } finally {
     for (const c of instances) await c.stop()

@@ -105,6 +105,11 @@ export interface PatientSearch {
    * @throws the envelope's error when a candidate's phone does not decrypt.
    */
   byPhone(phone: string): Promise<PhoneLookup>
+  /**
+   * Drops patient `id` from the lookup map (after a shred: its record no longer has a
+   * `phone_bidx`, which is what other instances check, since their maps still name it).
+   */
+  forget(id: string): void
   /** The phone index (for tests). */
   readonly index: BlindIndex<string>
 }
@@ -113,7 +118,12 @@ interface StoredRecord {
   id: string
   fields: Record<string, string>
   phone_bidx?: string
+  /** The patient was shredded (`records.ts`): not findable, its fields unreadable. */
+  shredded?: true
 }
+
+/** Whether `e` says the patient's key was destroyed (shredded, perhaps by another instance). */
+const isShredded = (e: unknown): boolean => isSafeguardsError(e, 'ERR_SUBJECT_SHREDDED')
 
 /**
  * Opens the phone search over the records in `dir`: indexes every record that has no `phone_bidx`
@@ -149,8 +159,15 @@ export async function openPatientSearch(options: {
     .sort()) {
     const path = join(dir, file)
     const record = JSON.parse(readFileSync(path, 'utf8')) as StoredRecord
+    if (record.shredded) continue // erased on request: never findable again
     if (record.phone_bidx === undefined) {
-      const phone = await decryptPhone(record)
+      let phone: Uint8Array | null
+      try {
+        phone = await decryptPhone(record)
+      } catch (e) {
+        if (isShredded(e)) continue // shredded by another instance, not yet marked
+        throw e
+      }
       if (phone === null) continue // no phone: not findable by phone
       try {
         record.phone_bidx = index.compute(utf8Decode(phone))
@@ -166,6 +183,13 @@ export async function openPatientSearch(options: {
   }
   return {
     index,
+    forget(id) {
+      for (const [value, ids] of byValue) {
+        const rest = ids.filter((x) => x !== id)
+        if (rest.length === 0) byValue.delete(value)
+        else if (rest.length !== ids.length) byValue.set(value, rest)
+      }
+    },
     async byPhone(phone) {
       const wanted = utf8Encode(normalizePhone(phone))
       const ids: string[] = []
@@ -178,8 +202,16 @@ export async function openPatientSearch(options: {
           } catch {
             continue // removed since the clinic opened
           }
+          // Shredded since this map was built (here or on another instance): not a row any more.
+          if (record.shredded || record.phone_bidx !== value) continue
           candidates++
-          const plain = await decryptPhone(record)
+          let plain: Uint8Array | null
+          try {
+            plain = await decryptPhone(record)
+          } catch (e) {
+            if (isShredded(e)) continue // its key is gone: the record is being marked
+            throw e
+          }
           if (plain === null) continue
           const normalised = utf8Encode(normalizePhone(utf8Decode(plain)))
           plain.fill(0)

@@ -1,7 +1,15 @@
 import type { PolicyDocument } from '@safeguards/rbac'
 
 /** The roles of the clinic. */
-export const ROLES = ['front_desk', 'nurse', 'physician', 'billing', 'auditor', 'admin'] as const
+export const ROLES = [
+  'front_desk',
+  'nurse',
+  'physician',
+  'billing',
+  'auditor',
+  'admin',
+  'privacy_officer',
+] as const
 export type Role = (typeof ROLES)[number]
 
 /**
@@ -13,6 +21,8 @@ export type Role = (typeof ROLES)[number]
  * - `Billing` (insurance member id): billing only.
  * - `AuditEvent`: auditors and admins read; nobody updates or deletes.
  * - `Key` and `Backup` operations: admins only.
+ * - `shred` on `Patient` (erasing a patient's data on request, by destroying the patient's key):
+ *   the privacy officer only, who reads no chart.
  * Emergency access (break-glass): nurses and physicians, clinical and demographics, read only,
  * at most 60 minutes, one patient, reviewed afterwards.
  */
@@ -27,6 +37,7 @@ export const clinicPolicy: PolicyDocument = {
     { id: 'billing', inherits: ['staff'] },
     { id: 'auditor' },
     { id: 'admin' },
+    { id: 'privacy_officer' },
   ],
   labels: [{ id: 'psychotherapy', emergencyAccess: 'never' }],
   rules: [
@@ -79,6 +90,13 @@ export const clinicPolicy: PolicyDocument = {
       roles: ['admin'],
       actions: ['rotate', 'backup'],
       resources: ['Key', 'Backup'],
+    },
+    {
+      id: 'privacy-officer-erases-on-request',
+      effect: 'allow',
+      roles: ['privacy_officer'],
+      actions: ['shred'],
+      resources: ['Patient'],
     },
     {
       id: 'audit-trail-is-append-only',

@@ -35,6 +35,7 @@ export const STAFF: readonly Staff[] = [
   { id: 'u-billing', username: 'bill.billing', role: 'billing', careTeam: [] },
   { id: 'u-auditor', username: 'ada.auditor', role: 'auditor', careTeam: [] },
   { id: 'u-admin', username: 'alan.admin', role: 'admin', careTeam: [] },
+  { id: 'u-privacy', username: 'pia.privacy', role: 'privacy_officer', careTeam: [] },
 ]
 
 /** The usernames of the seeded staff (the keys of `ClinicSecrets.staff`). */

@@ -168,7 +168,9 @@ describe('at rest', () => {
     const admin = await signIn(clinic, 'alan.admin')
     const rot = await call('POST', '/api/admin/keys/rotate', admin)
     expect(rot.status).toBe(200)
-    expect(rot.body.rewrapped).toBe(6 * Object.keys(PATIENTS).length) // every field of every patient
+    // Per-patient keys: the rotation rewraps each patient's subject key (and the namespace key), no field.
+    expect(rot.body.subjectKeys).toBe(Object.keys(PATIENTS).length + 1)
+    expect(rot.body.rewrapped).toBe(0)
     const backup = await call('POST', '/api/admin/backups', admin)
     expect(backup.body.exitCode).toBe(0)
     const phi = [
@@ -260,7 +262,7 @@ describe('demo entry point', () => {
     const out = execFileSync(
       process.execPath,
       ['--import', 'tsx', '--conditions=@safeguards/source', 'src/demo.ts'],
-      { cwd: root, encoding: 'utf8', timeout: 50_000, env },
+      { cwd: root, encoding: 'utf8', timeout: 80_000, env },
     )
     expect(out).toContain('mode: embedded')
     expect(out).toContain('walkthrough complete.')
@@ -269,5 +271,10 @@ describe('demo entry point', () => {
     expect(out).toContain('verify the copy: ok=false')
     expect(out).toContain('alert codes {"E_MISSING":1}')
     expectNightInDemo(out) // the monitor's findings, the proofs checked offline
-  }, 55_000)
+    expect(out).toContain('the admin asks to shred p-4: HTTP 403')
+    expect(out).toMatch(/confirmed: HTTP 200, subject key subject:\S+ destroyed/)
+    expect(out).toContain('front desk reads p-4: HTTP 410 gone ERR_SUBJECT_SHREDDED')
+    expect(out).toContain("front desk searches p-4's phone: patients []")
+    expect(out).toMatch(/the audit log is not rewritten: verify ok=true, .* under the pseudonym ps:clinic:/)
+  }, 85_000)
 })

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { bytesToBase64, manualClock, utf8Encode } from '@safeguards/core'
-import { createEnvelope, importBlindIndexKey, LocalKeyring, normalizePhone } from '@safeguards/envelope'
+import { importBlindIndexKey, normalizePhone } from '@safeguards/envelope'
 import { describe, expect, it } from 'vitest'
 import { type RunningClinic, STAFF_USERNAMES, startClinic } from '../src/clinic.js'
 import { client, signIn } from '../src/demo.js'
@@ -18,6 +18,7 @@ import { context, openRecords } from '../src/records.js'
 import { generateClinicSecrets } from '../src/secrets.js'
 import { PATIENTS } from '../src/staff.js'
 import { failableClinic } from './audit-helpers.js'
+import { memoryRecordKeys } from './record-keys.js'
 
 const clock = manualClock(Date.UTC(2026, 11, 7, 9, 0, 0))
 const demo = { advance: (ms: number) => clock.advance(ms) }
@@ -126,10 +127,12 @@ describe('openPatientSearch', () => {
   it('does not return a record whose index value collides but whose phone differs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sg-clinic-search-'))
     try {
-      const envelope = createEnvelope({ provider: await LocalKeyring.inMemory() })
-      await openRecords(dir, envelope)
-      // A record whose phone is not a phone number stays unindexed (not findable), without failing the open.
-      const odd = await envelope.encrypt(utf8Encode('ask at the desk'), context('p-9', 'phone'))
+      const keys = await memoryRecordKeys()
+      const envelope = keys.reader
+      await openRecords(dir, keys)
+      // A record whose phone is not a phone number stays unindexed (not findable), without failing
+      // the open; it was written under the keyring itself, before per-patient keys, and still reads.
+      const odd = await keys.legacy.envelope.encrypt(utf8Encode('ask at the desk'), context('p-9', 'phone'))
       writeFileSync(
         join(dir, 'p-9.json'),
         JSON.stringify({ id: 'p-9', fields: { phone: bytesToBase64(odd) } }),

@@ -110,7 +110,7 @@ describe.skipIf(missing !== null)('the walkthrough with DATABASE_URL and REDIS_U
       {
         cwd: join(import.meta.dirname, '..'),
         encoding: 'utf8',
-        timeout: 80_000,
+        timeout: 110_000,
         env: { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl },
       },
     )
@@ -121,6 +121,10 @@ describe.skipIf(missing !== null)('the walkthrough with DATABASE_URL and REDIS_U
     expect(out).toContain('the same chain verified through B: ok=true')
     expect(out).toContain('verify the copy: ok=false')
     expectNightInDemo(out) // the monitor's findings, the proofs checked offline
+    // The shred on A holds on B at once (the tombstone is in PostgreSQL, read on every operation).
+    expect(out).toContain('front desk reads p-4: HTTP 410 gone ERR_SUBJECT_SHREDDED')
+    expect(out).toContain('the same read on instance B: HTTP 410 ERR_SUBJECT_SHREDDED')
+    expect(out).toMatch(/the audit log is not rewritten: verify ok=true/)
     expect(out).toContain('walkthrough complete.')
     const demoSchema = /schema (clinic_demo_[0-9a-f]+)/.exec(out)?.[1]
     const demoPrefix = /prefix (clinic-demo-[0-9a-f]+:)/.exec(out)?.[1]
@@ -141,5 +145,5 @@ describe.skipIf(missing !== null)('the walkthrough with DATABASE_URL and REDIS_U
     } finally {
       await r.close()
     }
-  }, 90_000)
+  }, 120_000)
 })

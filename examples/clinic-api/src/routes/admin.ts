@@ -46,18 +46,19 @@ export function mountAdminRoutes(app: ClinicApp, s: ClinicServices, a: AdminDeps
     })
   })
 
-  // Key rotation: add and promote a new KEK version, then rewrap every field (headers only) and
-  // the blind-index root key.
+  // Key rotation: add and promote a new KEK version, then rewrap the patients' subject keys (no
+  // field changes; `rewrapped` counts fields still under the keyring itself) and the blind-index
+  // root key.
   app.post('/api/admin/keys/rotate', async (c) => {
     const d = allowed(s, c.get('user'), 'rotate', 'Key')
     if (!d.allowed) return c.json({ error: 'forbidden', reason: d.reason }, 403)
     const next = await s.keyring.addVersion()
     await s.keyring.promote(next.version)
-    const rewrapped = await s.records.rewrapAll()
+    const { fields: rewrapped, subjectKeys } = await s.records.rewrapAll()
     await a.rewrapIndexKey?.()
     const retired = next.version - 1
     await s.keyring.retire(retired)
-    return c.json({ primary: next.keyRef, rewrapped, retiredVersion: retired })
+    return c.json({ primary: next.keyRef, rewrapped, subjectKeys, retiredVersion: retired })
   })
 
   const verifyBackup = async (id: string) => {

@@ -92,6 +92,8 @@ export function mountChartRoutes(app: ClinicApp, s: ClinicServices): void {
       }),
     )
     if (!record) return c.json({ error: 'not_found' }, 404)
+    // The patient was erased on request (its key destroyed): gone for good, not a server fault.
+    if (failure === 'ERR_SUBJECT_SHREDDED') return c.json({ error: 'gone', code: failure }, 410)
     if (fields === undefined) return c.json({ error: 'read_failed', code: failure }, 500)
     return c.json({
       patient: id,
