@@ -1,8 +1,9 @@
 /**
- * The decision itself: a function of the compiled policy, the request and the time. It keeps no
- * state of its own: the compiled policy is frozen apart from its memo caches (which never change
- * a result), and the only outside reads are the clock, the app's relationship resolvers and the
- * emergency-grant store, through the compiled policy's lookup.
+ * The decision itself: a function of the compiled policy, the request and the time. Nothing it
+ * keeps changes a result: the compiled policy is frozen apart from its memo caches, and the
+ * scratch state that conditional decisions collect into (`collect.ts`) is reset by each decision;
+ * the only outside reads are the clock, the app's relationship resolvers and the emergency-grant
+ * store, through the compiled policy's lookup.
  *
  * The decision rules (numbered as in the README and in `compile.ts`):
  * 1. malformed or throwing requests deny (`invalid_request`);
