@@ -21,7 +21,9 @@
  * Compiled form: role closure precomputed (`internal/roles.ts`); rules indexed by (action,
  * resource type) into buckets holding, per held role, the unconditional allow/deny hits and the
  * conditional ones (`internal/rule-index.ts`), built on first use and kept (`internal/bucket-cache.ts`);
- * frozen decisions precomputed per bucket and role, so the common case allocates nothing. The
+ * frozen decisions precomputed per bucket and role, so the common case allocates nothing; with
+conditional rules, the applicable ones are collected into reused state (`internal/collect.ts`) and
+the common outcomes' decisions are frozen once, so that case allocates nothing either. The
  * decision itself is `internal/evaluate.ts`; emergency grants are `internal/emergency-scope.ts` and
  * `emergency-access.ts`. This file is the shell that wires them.
  *

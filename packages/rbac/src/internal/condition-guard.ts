@@ -9,6 +9,9 @@
  * makes `all` false before any other child runs (Kleene: false dominates), so the rule evaluates
  * to false with no error, no resolver call and nothing else read. When the attribute is missing or
  * not a literal (the guard would be an error), every rule of the group is evaluated as before.
+ * When the guard is the whole condition and the attribute holds one of its literals, the condition
+ * is true (`eq` is `===` on literals, which is the index's SameValueZero for anything but NaN, not a
+ * literal; `in` finds the value in a list of policy literals): the rule applies without evaluating it.
  *
  * HIPAA: 164.312(a)(1) access control (the same decisions, at a cost that does not grow with the
  * number of tenants or units a policy names).
@@ -22,6 +25,11 @@ export interface Guard {
   readonly path: string
   readonly get: Getter
   readonly values: readonly Literal[]
+  /**
+   * The guard is the whole condition (alone, or the only child of `all`): a rule reached through
+   * one of `values` applies without evaluating anything more (its condition is true).
+   */
+  readonly whole: boolean
 }
 
 const refOf = (o: Operand): string | undefined =>
@@ -53,11 +61,13 @@ function atomGuard(c: Condition): { path: string; values: readonly Literal[] } |
  * @example
  * ```ts
  * conditionGuard({ all: [{ eq: [{ ref: 'resource.attributes.unit' }, 'icu'] }, { relation: 'careTeam' }] })
- * // → { path: 'resource.attributes.unit', values: ['icu'], get }
+ * // → { path: 'resource.attributes.unit', values: ['icu'], get, whole: false }
  * ```
  */
 export function conditionGuard(c: Condition): Guard | undefined {
   const first = 'all' in c ? c.all[0] : c
   const atom = first === undefined ? undefined : atomGuard(first)
-  return atom === undefined ? undefined : { ...atom, get: getter(atom.path) }
+  if (atom === undefined) return undefined
+  const whole = first === c || ('all' in c && c.all.length === 1)
+  return { ...atom, get: getter(atom.path), whole }
 }

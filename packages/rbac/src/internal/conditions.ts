@@ -53,7 +53,8 @@ export function getter(path: string): Getter {
     // `action` is read as the decision reads it (own or not); the other roots must be own.
     if (root !== 'action' && !Object.hasOwn(req, root)) return MISSING
     let cur: unknown = (req as unknown as Record<string, unknown>)[root]
-    for (const seg of rest) {
+    for (let i = 0; i < rest.length; i++) {
+      const seg = rest[i] as string
       if (typeof cur !== 'object' || cur === null || Array.isArray(cur) || !Object.hasOwn(cur, seg))
         return MISSING
       cur = (cur as Record<string, unknown>)[seg]
@@ -160,8 +161,8 @@ function junction(kids: readonly CondFn[], decisive: 0 | 1): CondFn {
   const otherwise = decisive === 0 ? 1 : 0
   return (env) => {
     let err = false
-    for (const k of kids) {
-      const r = k(env)
+    for (let i = 0; i < kids.length; i++) {
+      const r = (kids[i] as CondFn)(env)
       if (r === decisive) return decisive
       if (r === 2) err = true
     }

@@ -1,8 +1,9 @@
 /**
- * The decision itself: a function of the compiled policy, the request and the time. It keeps no
- * state of its own: the compiled policy is frozen apart from its memo caches (which never change
- * a result), and the only outside reads are the clock, the app's relationship resolvers and the
- * emergency-grant store, through the compiled policy's lookup.
+ * The decision itself: a function of the compiled policy, the request and the time. Nothing it
+ * keeps changes a result: the compiled policy is frozen apart from its memo caches, and the
+ * scratch state that conditional decisions collect into (`collect.ts`) is reset by each decision;
+ * the only outside reads are the clock, the app's relationship resolvers and the emergency-grant
+ * store, through the compiled policy's lookup.
  *
  * The decision rules (numbered as in the README and in `compile.ts`):
  * 1. malformed or throwing requests deny (`invalid_request`);
@@ -29,18 +30,19 @@ import type {
 import type { LabelDefinition } from '../policy.js'
 import { isSmartScopes, smartScopesPermit } from '../smart-scopes.js'
 import { type BucketLookup, pairDecision } from './bucket-cache.js'
-import { type ConditionErr, type EvalEnv, isLiteral, type Resolver } from './conditions.js'
+import { type Collected, type Collector, collectHits, createCollector, sortedErrors } from './collect.js'
+import type { Resolver } from './conditions.js'
 import type { GrantLookup, InvokedGrant } from './emergency-scope.js'
 import type { CompiledRoles } from './roles.js'
 import {
   ALLOW,
   type Bucket,
-  type CRule,
   DENY,
   decidingRules,
   EMPTY,
   FILTERED,
   type Hit,
+  hitDecision,
   MANY,
   type RuleIndex,
   ruleObligations,
@@ -96,6 +98,7 @@ export function createEvaluate(policy: CompiledPolicy, clock: Clock): Evaluate {
   const ANY = roles.count
   const roleIndex = roles.index
   const roleTenants = roles.tenants
+  const collector = createCollector(ANY, index.ruleCount, policy.resolvers, clock)
   const decideOrThrow = (req: AccessRequest): Decision => {
     if (!wellFormed(req)) return invalid
     const subject = req.subject
@@ -110,9 +113,10 @@ export function createEvaluate(policy: CompiledPolicy, clock: Clock): Evaluate {
     let a2 = -1
     let d1 = flags & DENY ? ANY : -1
     let d2 = -1
-    for (const name of subject.roles) {
+    const held = subject.roles
+    for (let i = 0; i < held.length; i++) {
       // roles.usable(name, tenant), inlined: an unknown or unusable role indexes nothing.
-      const r = roleIndex.get(name as string) as number
+      const r = roleIndex.get(held[i] as string) as number
       const s = roleTenants[r]?.has(tenant) === false ? 0 : (state[r] as number) // undefined: no bits
       if (s & ALLOW) {
         if (a1 < 0 || a1 === r) a1 = r
@@ -138,120 +142,15 @@ export function createEvaluate(policy: CompiledPolicy, clock: Clock): Evaluate {
       if (a1 >= 0) return pairDecision(index, ANY, bucket, a1, a2, true)
       return noMatch
     }
-    return general(policy, req, bucket, clock)
+    return conditional(policy, req, bucket, collector)
   }
   return (req) => {
+    const depth = collector.depth
     try {
       return decideOrThrow(req)
     } catch {
+      collector.unwind(depth)
       return invalid
-    }
-  }
-}
-
-/** The time of one decision: read from the clock at most once, on first use. */
-function onceClock(clock: Clock): Clock {
-  let now: number | undefined
-  return {
-    now: () => {
-      now ??= clock.now()
-      return now
-    },
-  }
-}
-
-/** What the held roles' rules in a bucket say about a request. */
-interface Hits {
-  readonly deny: Hit[]
-  readonly allow: Hit[]
-  /** Some deny rule applied without a condition error. */
-  readonly cleanDeny: boolean
-  readonly errors: readonly ConditionError[]
-}
-
-/**
- * The held roles, deduplicated and tenant-checked, plus the virtual ANY. An unusable role is
- * undefined, which no bucket map holds.
- */
-function heldRoles(roles: CompiledRoles, subject: AccessRequest['subject']): ReadonlySet<number | undefined> {
-  const out = new Set<number | undefined>([roles.count])
-  for (const name of subject.roles) out.add(roles.usable(name, subject.tenant))
-  return out
-}
-
-/** The accumulator of {@link collectHits}. */
-interface HitState {
-  readonly req: AccessRequest
-  readonly env: EvalEnv
-  readonly sameTenant: boolean
-  readonly deny: Hit[]
-  readonly allow: Hit[]
-  readonly errors: Map<string, ConditionError>
-  readonly results: Map<CRule, 0 | 1 | 2>
-  cleanDeny: boolean
-}
-
-/** Collects the applicable rules (rules 2 and 4): unconditional hits, then filtered ones evaluated. */
-function collectHits(policy: CompiledPolicy, req: AccessRequest, bucket: Bucket, env: EvalEnv): Hits {
-  const st: HitState = {
-    req,
-    env,
-    sameTenant: req.subject.tenant === req.resource.tenant,
-    deny: [],
-    allow: [],
-    errors: new Map(),
-    results: new Map(),
-    cleanDeny: false,
-  }
-  for (const r of heldRoles(policy.roles, req.subject)) {
-    const d = bucket.deny.get(r as number)
-    if (d) {
-      st.deny.push(...d)
-      st.cleanDeny = true
-    }
-    const a = bucket.allow.get(r as number)
-    if (a && st.sameTenant) st.allow.push(...a)
-    const f = bucket.filtered.get(r as number)
-    if (!f) continue
-    evaluateHits(f.unguarded, st)
-    // Guarded rules: only those whose guard literal the attribute holds can apply (condition-guard.ts).
-    for (const g of f.groups) {
-      const x = g.get(env)
-      evaluateHits(isLiteral(x) ? (g.byValue.get(x) ?? EMPTY) : g.all, st)
-    }
-  }
-  const errors = st.errors
-  const sorted = Object.freeze([...errors.keys()].sort().map((id) => errors.get(id) as ConditionError))
-  return { deny: st.deny, allow: st.allow, cleanDeny: st.cleanDeny, errors: sorted }
-}
-
-/** Evaluates filtered hits (tenant filters, then the condition, once per rule per decision). */
-function evaluateHits(hits: readonly Hit[], st: HitState): void {
-  const resource = st.req.resource
-  const subjectTenant = st.req.subject.tenant
-  for (const hit of hits) {
-    const rule = hit.rule
-    if (rule.tenants !== undefined && !rule.tenants.has(resource.tenant)) continue
-    if (rule.subjectTenants === undefined) {
-      if (rule.allow && !st.sameTenant) continue
-    } else if (!rule.subjectTenants.has(subjectTenant)) continue
-    let result = st.results.get(rule)
-    if (result === undefined) {
-      if (rule.cond === undefined) result = 1
-      else {
-        st.env.err = undefined
-        result = rule.cond(st.env)
-        if (result === 2)
-          st.errors.set(rule.id, Object.freeze({ rule: rule.id, ...(st.env.err as unknown as ConditionErr) }))
-      }
-      st.results.set(rule, result)
-    }
-    if (result === 0) continue
-    if (rule.allow) {
-      if (result === 1) st.allow.push(hit)
-    } else {
-      st.deny.push(hit)
-      if (result === 1) st.cleanDeny = true
     }
   }
 }
@@ -327,18 +226,60 @@ function finish(
   })
 }
 
-/** The general path: conditions, tenant filters, labels, emergency access, scopes. */
-function general(policy: CompiledPolicy, req: AccessRequest, bucket: Bucket, clock: Clock): Decision {
-  const time = onceClock(clock)
-  const env: EvalEnv = { req, clock: time, resolvers: policy.resolvers, err: undefined }
-  const hits = collectHits(policy, req, bucket, env)
+/**
+ * The decision when some held role has filtered rules, or the request has labels, scopes or an
+ * emergency-access grant: the applicable rules collected into the reusable state, then the
+ * decision. A plain request (none of those) whose outcome is a common one (no rule, one rule, or
+ * one role's unconditional list, with no condition error) gets a frozen decision made once;
+ * anything else is assembled by {@link general}.
+ */
+function conditional(
+  policy: CompiledPolicy,
+  req: AccessRequest,
+  bucket: Bucket,
+  collector: Collector,
+): Decision {
+  // No try/finally (V8 allocates for it here): when deciding throws, the decision function's catch
+  // unwinds the collector instead.
+  const st = collector.acquire(req)
+  {
+    collectHits(policy.roles, bucket, st)
+    const labels = req.resource.labels
+    const plain =
+      st.nErr === 0 &&
+      (labels === undefined || labels.length === 0) &&
+      req.scopes === undefined &&
+      req.emergencyAccess === undefined
+    const d = (plain ? common(policy, bucket, st) : undefined) ?? general(policy, req, st)
+    collector.release(st)
+    return d
+  }
+}
+
+/** The frozen decision of a plain request's common outcome, or undefined to assemble one. */
+function common(policy: CompiledPolicy, bucket: Bucket, st: Collected): Decision | undefined {
+  if (st.nDeny > 0) {
+    // No condition error: every deny hit applied cleanly (explicit_deny).
+    if (st.nDeny === 1) return hitDecision(policy.index, st.deny[0] as Hit)
+    return st.denySrc >= 0 ? bucket.denyDecision.get(st.denySrc) : undefined
+  }
+  if (st.nAllow === 0) return st.sameTenant ? policy.noMatch : policy.tenantMismatch
+  if (st.nAllow === 1) return hitDecision(policy.index, st.allow[0] as Hit)
+  return st.allowSrc >= 0 ? bucket.allowDecision.get(st.allowSrc) : undefined
+}
+
+/** The general path: condition errors, labels, emergency access, scopes. */
+function general(policy: CompiledPolicy, req: AccessRequest, st: Collected): Decision {
+  const errors = sortedErrors(st)
+  const deny = st.deny.slice(0, st.nDeny)
+  const allow = st.allow.slice(0, st.nAllow)
   // Emergency access, looked up once.
-  const invoked = req.emergencyAccess === undefined ? undefined : policy.grants(req, time.now())
+  const invoked = req.emergencyAccess === undefined ? undefined : policy.grants(req, st.time.now())
   const grant = invoked?.grant
-  const done = (o: Outcome): Decision => finish(policy, o, hits.errors, invoked)
-  if (hits.deny.length > 0) {
-    const reason = hits.cleanDeny ? 'explicit_deny' : 'deny_condition_error'
-    return done({ allowed: false, reason, hits: hits.deny, labels: EMPTY, emergencyUsed: false })
+  const done = (o: Outcome): Decision => finish(policy, o, errors, invoked)
+  if (deny.length > 0) {
+    const reason = st.cleanDeny ? 'explicit_deny' : 'deny_condition_error'
+    return done({ allowed: false, reason, hits: deny, labels: EMPTY, emergencyUsed: false })
   }
   const labels = applyLabels(policy, req, grant)
   if (labels.blocked)
@@ -350,9 +291,9 @@ function general(policy: CompiledPolicy, req: AccessRequest, bucket: Bucket, clo
       emergencyUsed: false,
     })
   let emergencyUsed = labels.liftedByGrant
-  if (hits.allow.length === 0) {
+  if (allow.length === 0) {
     if (grant === undefined) {
-      const reason = req.subject.tenant === req.resource.tenant ? 'no_matching_allow' : 'tenant_mismatch'
+      const reason = st.sameTenant ? 'no_matching_allow' : 'tenant_mismatch'
       return done({ allowed: false, reason, hits: EMPTY, labels: labels.outcomes, emergencyUsed: false })
     }
     emergencyUsed = true
@@ -371,7 +312,7 @@ function general(policy: CompiledPolicy, req: AccessRequest, bucket: Bucket, clo
       })
   }
   const reason = emergencyUsed ? 'emergency_access' : 'allow'
-  return done({ allowed: true, reason, hits: hits.allow, labels: labels.outcomes, emergencyUsed })
+  return done({ allowed: true, reason, hits: allow, labels: labels.outcomes, emergencyUsed })
 }
 
 // --- Request shape (rule 1) ----------------------------------------------------------------------

@@ -24,6 +24,8 @@ export const MANY = 8
 /** A compiled rule. */
 export interface CRule {
   readonly id: string
+  /** The rule's position in the policy: its slot in a decision's per-rule scratch (`collect.ts`). */
+  readonly n: number
   readonly allow: boolean
   readonly cond: CondFn | undefined
   /** Resource tenants, or undefined for every tenant. */
@@ -55,6 +57,15 @@ export interface FilteredHits {
 export interface Hit {
   readonly rule: CRule
   readonly via: readonly string[]
+  /** `rule.allow`, kept here so a decision the guard settles reads only the hit. */
+  readonly allow: boolean
+  /**
+   * The rule's condition is its guard alone and it has no tenant filters: reached through a guard
+   * value, it applies (an allow within the tenant, a deny anywhere) with nothing evaluated.
+   */
+  readonly sure: boolean
+  /** The frozen decision when this hit alone decides, built on first use (see `hitDecision`). */
+  decision: Decision | undefined
 }
 
 /** The rules of one (action, resource type), by role. */
@@ -73,6 +84,8 @@ export interface Bucket {
 
 /** The rules of a policy, indexed. */
 export interface RuleIndex {
+  /** How many rules the policy has. */
+  readonly ruleCount: number
   /** The rules (indexes) naming each action, `*` included. */
   readonly actions: ReadonlyMap<string, readonly number[]>
   /** The rules (indexes) naming each resource type, `*` included. */
@@ -130,6 +143,7 @@ export function compileRuleIndex(doc: PolicyDocument, roles: CompiledRoles, poli
   }
 
   return {
+    ruleCount: rules.length,
     actions: byAction,
     types: byType,
     build,
@@ -137,13 +151,14 @@ export function compileRuleIndex(doc: PolicyDocument, roles: CompiledRoles, poli
   }
 }
 
-function compileRule(r: PolicyDocument['rules'][number]): CRule {
+function compileRule(r: PolicyDocument['rules'][number], n: number): CRule {
   const tenants = r.tenants ? new Set(r.tenants) : undefined
   const subjectTenants = r.subjectTenants ? new Set(r.subjectTenants) : undefined
   const cond = r.when ? compileCondition(r.when) : undefined
   const guard = r.when ? conditionGuard(r.when) : undefined
   return {
     id: r.id,
+    n,
     allow: r.effect === 'allow',
     cond,
     tenants,
@@ -161,19 +176,21 @@ function addHits(
   named: readonly string[],
   roles: CompiledRoles,
 ): void {
+  const sure = rule.guard?.whole === true && rule.tenants === undefined && rule.subjectTenants === undefined
+  const hit = (via: readonly string[]): Hit => ({ rule, via, allow: rule.allow, sure, decision: undefined })
   const push = (r: number, hit: Hit): void => {
     const list = target.get(r)
     if (list === undefined) target.set(r, [hit])
     else list.push(hit)
   }
   if (named[0] === '*') {
-    push(roles.count, { rule, via: ANY_CHAIN })
+    push(roles.count, hit(ANY_CHAIN))
     return
   }
   for (const name of named) {
     const q = roles.index.get(name) as number
     for (const r of roles.holders[q] as number[]) {
-      push(r, { rule, via: roles.chains[r]?.get(q) as readonly string[] })
+      push(r, hit(roles.chains[r]?.get(q) as readonly string[]))
     }
   }
 }
@@ -229,6 +246,19 @@ function groupByGuard(hits: readonly Hit[]): FilteredHits {
     }
   }
   return { unguarded, groups: [...groups.values()] }
+}
+
+/**
+ * The decision of `hit` alone (an allow, or an explicit deny, with nothing else to report), built
+ * on first use and kept on the hit: memoisation only, it is what `simpleDecision([hit])` gives.
+ */
+export function hitDecision(index: RuleIndex, hit: Hit): Decision {
+  let d = hit.decision
+  if (d === undefined) {
+    d = index.simpleDecision([hit], hit.rule.allow)
+    hit.decision = d
+  }
+  return d
 }
 
 /** Deciding rules: unique by id, sorted; chains unique and sorted. */
