@@ -129,6 +129,29 @@ export async function readThrottle(
   return status(parse(await store.get(throttleKey(key))), now, p)
 }
 
+/**
+ * What one step of a compare-and-set update decided: stop with `result`, or write `next` (the new
+ * record, or `null` to delete it) and answer `result` once that write wins.
+ */
+interface Step<T> {
+  readonly result: T
+  readonly next?: string | null
+}
+
+/**
+ * Applies `step` to the current record of `key` until its write wins: the one compare-and-set loop
+ * of the throttle (every store operation is a single-key compare-and-set, so no lock is needed).
+ */
+async function update<T>(store: MfaStore, key: string, step: (raw: string | null) => Step<T>): Promise<T> {
+  const k = throttleKey(key)
+  for (let i = 0; i < MAX_RETRIES; i++) {
+    const raw = await store.get(k)
+    const { result, next } = step(raw)
+    if (next === undefined || (await store.compareAndSet(k, raw, next))) return result
+  }
+  throw new MfaStoreError('throttle update did not converge')
+}
+
 /** @internal The answer of {@link beginAttempt}: refused with the key's status, or allowed. */
 export type Attempt =
   | { readonly allowed: false; readonly status: ThrottleStatus & { blocked: ThrottleReason } }
@@ -144,16 +167,13 @@ export async function beginAttempt(
   now: number,
   p: ThrottlePolicy,
 ): Promise<Attempt> {
-  for (let i = 0; i < MAX_RETRIES; i++) {
-    const raw = await store.get(throttleKey(key))
+  return update<Attempt>(store, key, (raw) => {
     const s = parse(raw)
     const st = status(s, now, p)
-    if (st.blocked !== null) return { allowed: false, status: { ...st, blocked: st.blocked } }
+    if (st.blocked !== null) return { result: { allowed: false, status: { ...st, blocked: st.blocked } } }
     const counted = s.f + 1
-    if (await store.compareAndSet(throttleKey(key), raw, JSON.stringify({ f: counted, t: now })))
-      return { allowed: true, counted }
-  }
-  throw new MfaStoreError('throttle update did not converge')
+    return { result: { allowed: true, counted }, next: JSON.stringify({ f: counted, t: now }) }
+  })
 }
 
 /**
@@ -168,21 +188,18 @@ export async function recordSuccess(
   p: ThrottlePolicy,
   counted: number,
 ): Promise<void> {
-  for (let i = 0; i < MAX_RETRIES; i++) {
-    const raw = await store.get(throttleKey(key))
-    if (raw === null) return
-    const s = parse(raw)
-    if (s.f > counted && s.f >= p.disableAfter) return
-    if (await store.compareAndSet(throttleKey(key), raw, null)) return
-  }
-  throw new MfaStoreError('throttle update did not converge')
+  return update(store, key, (raw) => {
+    if (raw === null) return { result: undefined }
+    const failures = parse(raw).f
+    // Disabled by other failures since this attempt counted: only an operator reset lifts that.
+    if (failures > counted && failures >= p.disableAfter) return { result: undefined }
+    return { result: undefined, next: null }
+  })
 }
 
 /** @internal Operator reset after identity proofing. */
 export async function resetThrottle(store: MfaStore, key: string): Promise<void> {
-  for (let i = 0; i < MAX_RETRIES; i++) {
-    const raw = await store.get(throttleKey(key))
-    if (raw === null || (await store.compareAndSet(throttleKey(key), raw, null))) return
-  }
-  throw new MfaStoreError('throttle update did not converge')
+  return update(store, key, (raw) =>
+    raw === null ? { result: undefined } : { result: undefined, next: null },
+  )
 }
