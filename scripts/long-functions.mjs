@@ -49,7 +49,8 @@ for (const pkg of readdirSync(packages)) {
       if (ts.isFunctionLike(node) && 'body' in node && node.body) {
         const start = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1
         const end = sf.getLineAndCharacterOfPosition(node.end).line + 1
-        if (end - start + 1 > minLines) functions.push({ rel, start, lines: end - start + 1, name: nameOf(node, sf) })
+        if (end - start + 1 > minLines)
+          functions.push({ rel, start, lines: end - start + 1, name: nameOf(node, sf) })
       }
       ts.forEachChild(node, visit)
     }
