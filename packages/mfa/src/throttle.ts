@@ -11,6 +11,7 @@
  */
 import { assertInteger } from '@safeguards/core'
 import { MfaConfigError, MfaStoreError } from './errors.js'
+import { casUpdate } from './internal/cas.js'
 import { checkOptions } from './internal/options.js'
 import type { MfaStore } from './store.js'
 
@@ -116,7 +117,6 @@ function status(s: State, now: number, p: ThrottlePolicy): ThrottleStatus {
   return { failures: s.f, blocked: null, retryAfterMs: 0 }
 }
 
-const MAX_RETRIES = 64
 const throttleKey = (key: string): string => `throttle:${key}`
 
 /** @internal reads the throttle state of `key`. */
@@ -127,29 +127,6 @@ export async function readThrottle(
   p: ThrottlePolicy,
 ): Promise<ThrottleStatus> {
   return status(parse(await store.get(throttleKey(key))), now, p)
-}
-
-/**
- * What one step of a compare-and-set update decided: stop with `result`, or write `next` (the new
- * record, or `null` to delete it) and answer `result` once that write wins.
- */
-interface Step<T> {
-  readonly result: T
-  readonly next?: string | null
-}
-
-/**
- * Applies `step` to the current record of `key` until its write wins: the one compare-and-set loop
- * of the throttle (every store operation is a single-key compare-and-set, so no lock is needed).
- */
-async function update<T>(store: MfaStore, key: string, step: (raw: string | null) => Step<T>): Promise<T> {
-  const k = throttleKey(key)
-  for (let i = 0; i < MAX_RETRIES; i++) {
-    const raw = await store.get(k)
-    const { result, next } = step(raw)
-    if (next === undefined || (await store.compareAndSet(k, raw, next))) return result
-  }
-  throw new MfaStoreError('throttle update did not converge')
 }
 
 /** @internal The answer of {@link beginAttempt}: refused with the key's status, or allowed. */
@@ -167,7 +144,7 @@ export async function beginAttempt(
   now: number,
   p: ThrottlePolicy,
 ): Promise<Attempt> {
-  return update<Attempt>(store, key, (raw) => {
+  return casUpdate<Attempt>(store, throttleKey(key), 'throttle', (raw) => {
     const s = parse(raw)
     const st = status(s, now, p)
     if (st.blocked !== null) return { result: { allowed: false, status: { ...st, blocked: st.blocked } } }
@@ -188,7 +165,7 @@ export async function recordSuccess(
   p: ThrottlePolicy,
   counted: number,
 ): Promise<void> {
-  return update(store, key, (raw) => {
+  return casUpdate(store, throttleKey(key), 'throttle', (raw) => {
     if (raw === null) return { result: undefined }
     const failures = parse(raw).f
     // Disabled by other failures since this attempt counted: only an operator reset lifts that.
@@ -199,7 +176,7 @@ export async function recordSuccess(
 
 /** @internal Operator reset after identity proofing. */
 export async function resetThrottle(store: MfaStore, key: string): Promise<void> {
-  return update(store, key, (raw) =>
+  return casUpdate(store, throttleKey(key), 'throttle', (raw) =>
     raw === null ? { result: undefined } : { result: undefined, next: null },
   )
 }
