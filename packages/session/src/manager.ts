@@ -24,11 +24,12 @@ import {
   systemClock,
 } from '@safeguards/core'
 import { ReauthRequiredError, SessionConfigError } from './errors.js'
-import { login, managerCore, revokeAllOf, revokeId, rotate } from './internal/operations.js'
-import { checkUserId, storeError } from './internal/records.js'
+import { login, managerCore, revokeAllOf, revokeId, revokeSessionOf, rotate } from './internal/operations.js'
+import { checkUserId, storeError, timeLeftOf } from './internal/records.js'
 import { createMemoryStore } from './memory-store.js'
 import { parsePolicy, type SessionPolicy, type SessionPolicyOptions } from './policy.js'
 import {
+  type SessionDataCodec,
   type SessionDataOf,
   type SessionDataOptions,
   type SessionDataSchema,
@@ -166,6 +167,34 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
 
 const NULL: Promise<null> = Promise.resolve(null)
 
+/** The manager's parts, checked: unknown options, the clock and the data codec's store needs fail here. */
+function configure<S extends SessionDataSchema>(
+  options: SessionManagerOptions<S>,
+): {
+  store: SessionStore
+  clock: Clock
+  random: RandomSource
+  policy: SessionPolicy
+  codec: SessionDataCodec
+} {
+  assertKnownOptions(options, KNOWN_OPTIONS, (message) => new SessionConfigError(message))
+  const {
+    store = createMemoryStore(),
+    clock = systemClock,
+    random = randomBytes,
+    events: _events,
+    onSinkError: _onSinkError,
+    data: dataOptions,
+    ...policyOptions
+  } = options
+  const policy = parsePolicy(policyOptions)
+  if (typeof clock?.now !== 'function') throw new SessionConfigError('"clock" must have now()')
+  const codec = sessionDataCodec(dataOptions)
+  if (dataOptions !== undefined && typeof store.update !== 'function')
+    throw new SessionConfigError('"data" needs a store with update() (the memory and Redis stores have it)')
+  return { store, clock, random, policy, codec }
+}
+
 /**
  * Creates a session manager.
  *
@@ -209,21 +238,7 @@ const NULL: Promise<null> = Promise.resolve(null)
 export function createSessionManager<S extends SessionDataSchema = SessionDataSchema>(
   options: SessionManagerOptions<S> = {},
 ): SessionManager<SessionDataOf<S>> {
-  assertKnownOptions(options, KNOWN_OPTIONS, (message) => new SessionConfigError(message))
-  const {
-    store = createMemoryStore(),
-    clock = systemClock,
-    random = randomBytes,
-    events: _events,
-    onSinkError: _onSinkError,
-    data: dataOptions,
-    ...policyOptions
-  } = options
-  const policy = parsePolicy(policyOptions)
-  if (typeof clock?.now !== 'function') throw new SessionConfigError('"clock" must have now()')
-  const codec = sessionDataCodec(dataOptions)
-  if (dataOptions !== undefined && typeof store.update !== 'function')
-    throw new SessionConfigError('"data" needs a store with update() (the memory and Redis stores have it)')
+  const { store, clock, random, policy, codec } = configure(options)
   type D = SessionDataOf<S>
   const now = (): number => clock.now()
   const core = managerCore<D>(store, policy, random, codec, createEmitter(options), now)
@@ -275,13 +290,8 @@ export function createSessionManager<S extends SessionDataSchema = SessionDataSc
       const id = sessionIdOf(token)
       return id === null ? false : revokeId(core, id, now(), 'logout')
     },
-    async revokeById(userId: string, sessionId: string): Promise<boolean> {
-      checkUserId(userId)
-      if (typeof sessionId !== 'string' || !/^[0-9a-f]{64}$/.test(sessionId)) return false
-      const at = now()
-      const live = await call('list', () => store.list(userId, at))
-      return live.some((r) => r.id === sessionId) ? revokeId(core, sessionId, at, 'logout') : false
-    },
+    revokeById: (userId: string, sessionId: string): Promise<boolean> =>
+      revokeSessionOf(core, userId, sessionId),
     revokeAll: (userId: string, opts: { exceptToken?: string } = {}): Promise<number> =>
       revokeAllOf(core, userId, opts.exceptToken),
     async list(userId: string): Promise<Session<D>[]> {
@@ -293,16 +303,7 @@ export function createSessionManager<S extends SessionDataSchema = SessionDataSc
       assertInteger(maxAgeMs, 'maxAgeMs', 0)
       if (now() >= session.authAt + maxAgeMs) throw new ReauthRequiredError(maxAgeMs)
     },
-    timeLeft(session: Session<D>): SessionTimeLeft {
-      const at = now()
-      const idleRemainingMs = Math.max(0, session.idleExpiresAt - at)
-      const absoluteRemainingMs = Math.max(0, session.absoluteExpiresAt - at)
-      return {
-        idleRemainingMs,
-        absoluteRemainingMs,
-        remainingMs: Math.min(idleRemainingMs, absoluteRemainingMs),
-      }
-    },
+    timeLeft: (session: Session<D>): SessionTimeLeft => timeLeftOf(session, now()),
     async isRevoked(sessionId: string): Promise<boolean> {
       if (typeof sessionId !== 'string' || !/^[0-9a-f]{64}$/.test(sessionId)) return true
       return call('isRevoked', () => store.isRevoked(sessionId, now()))

@@ -163,6 +163,19 @@ export async function revokeId<D>(
   return true
 }
 
+/** Revokes session `sessionId` of `userId` (an admin's "sign out that device"); false unless it is live and theirs. */
+export async function revokeSessionOf<D>(
+  core: ManagerCore<D>,
+  userId: string,
+  sessionId: string,
+): Promise<boolean> {
+  checkUserId(userId)
+  if (typeof sessionId !== 'string' || !/^[0-9a-f]{64}$/.test(sessionId)) return false
+  const at = core.now()
+  const live = await core.call('list', () => core.store.list(userId, at))
+  return live.some((r) => r.id === sessionId) ? revokeId(core, sessionId, at, 'logout') : false
+}
+
 /** Revokes every session of `userId` but `exceptToken`'s; the number revoked. */
 export async function revokeAllOf<D>(
   core: ManagerCore<D>,

@@ -10,7 +10,7 @@
  */
 import { assertString } from '@safeguards/core'
 import { ReauthRequiredError, SessionStoreUnavailableError } from '../errors.js'
-import type { Session } from '../manager.js'
+import type { Session, SessionTimeLeft } from '../manager.js'
 import type { RoleTimeouts } from '../policy.js'
 import type { SessionDataCodec } from '../session-data.js'
 import type { SessionRecord } from '../store.js'
@@ -115,5 +115,16 @@ export function rotatedRecord(
     idleTimeoutMs: t.idleTimeoutMs,
     absoluteExpiresAt,
     ...(old.data === undefined ? {} : { data: old.data }),
+  }
+}
+
+/** The idle, absolute and overall time left of `session` at `at` (never negative). */
+export function timeLeftOf(session: Session<unknown>, at: number): SessionTimeLeft {
+  const idleRemainingMs = Math.max(0, session.idleExpiresAt - at)
+  const absoluteRemainingMs = Math.max(0, session.absoluteExpiresAt - at)
+  return {
+    idleRemainingMs,
+    absoluteRemainingMs,
+    remainingMs: Math.min(idleRemainingMs, absoluteRemainingMs),
   }
 }
