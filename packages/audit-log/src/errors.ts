@@ -17,19 +17,23 @@
  */
 import { CodedError, type ErrorCategory } from '@safeguards/core'
 
+/** The {@link ErrorCategory} of each code this package's base class covers: the one table of its codes. */
+const categories = {
+  ERR_AUDIT_INVALID_EVENT: 'invalid-argument',
+  ERR_AUDIT_NON_CANONICAL: 'invalid-input',
+  ERR_AUDIT_CONFLICT: 'conflict',
+  ERR_AUDIT_CORRUPT: 'integrity',
+  ERR_AUDIT_STORE: 'io',
+  ERR_AUDIT_LOCK_TIMEOUT: 'unavailable',
+  ERR_AUDIT_CLOSED: 'conflict',
+  ERR_AUDIT_KEY: 'invalid-argument',
+  ERR_AUDIT_CHECKPOINT: 'integrity',
+  ERR_AUDIT_UNKNOWN_KEY: 'integrity',
+  ERR_AUDIT_CHECKPOINT_SIGNATURE: 'integrity',
+} as const
+
 /** Codes raised by `@safeguards/audit-log`. Stable: adding a code is minor, removing one is major. */
-export type AuditErrorCode =
-  | 'ERR_AUDIT_INVALID_EVENT'
-  | 'ERR_AUDIT_NON_CANONICAL'
-  | 'ERR_AUDIT_CONFLICT'
-  | 'ERR_AUDIT_CORRUPT'
-  | 'ERR_AUDIT_STORE'
-  | 'ERR_AUDIT_LOCK_TIMEOUT'
-  | 'ERR_AUDIT_CLOSED'
-  | 'ERR_AUDIT_KEY'
-  | 'ERR_AUDIT_CHECKPOINT'
-  | 'ERR_AUDIT_UNKNOWN_KEY'
-  | 'ERR_AUDIT_CHECKPOINT_SIGNATURE'
+export type AuditErrorCode = keyof typeof categories
 
 /** Where a field is: its pointer, or `(root)`. */
 function at(path: string): string {
@@ -43,19 +47,7 @@ function at(path: string): string {
  * @internal
  */
 class AuditCodedError<C extends AuditErrorCode> extends CodedError<C> {
-  static override readonly categories: Readonly<Record<AuditErrorCode, ErrorCategory>> = {
-    ERR_AUDIT_INVALID_EVENT: 'invalid-argument',
-    ERR_AUDIT_NON_CANONICAL: 'invalid-input',
-    ERR_AUDIT_CONFLICT: 'conflict',
-    ERR_AUDIT_CORRUPT: 'integrity',
-    ERR_AUDIT_STORE: 'io',
-    ERR_AUDIT_LOCK_TIMEOUT: 'unavailable',
-    ERR_AUDIT_CLOSED: 'conflict',
-    ERR_AUDIT_KEY: 'invalid-argument',
-    ERR_AUDIT_CHECKPOINT: 'integrity',
-    ERR_AUDIT_UNKNOWN_KEY: 'integrity',
-    ERR_AUDIT_CHECKPOINT_SIGNATURE: 'integrity',
-  }
+  static override readonly categories: typeof categories = categories
 }
 
 /**

@@ -10,14 +10,18 @@
  */
 import { CodedError, type ErrorCategory } from '@safeguards/core'
 
+/** The {@link ErrorCategory} of each code this package's base class covers: the one table of its codes. */
+const categories = {
+  ERR_BACKUP_KEY: 'invalid-argument',
+  ERR_BACKUP_SOURCE: 'io',
+  ERR_BACKUP_DESTINATION: 'io',
+  ERR_BACKUP_ATTESTATION: 'integrity',
+  ERR_BACKUP_STATE: 'invalid-input',
+  ERR_BACKUP_ALERT: 'unavailable',
+} as const
+
 /** Error codes thrown by `@safeguards/backup`. Stable: match on them, never on messages. */
-export type BackupErrorCode =
-  | 'ERR_BACKUP_KEY'
-  | 'ERR_BACKUP_SOURCE'
-  | 'ERR_BACKUP_DESTINATION'
-  | 'ERR_BACKUP_ATTESTATION'
-  | 'ERR_BACKUP_STATE'
-  | 'ERR_BACKUP_ALERT'
+export type BackupErrorCode = keyof typeof categories
 
 /**
  * Base class of every error thrown by `@safeguards/backup`.
@@ -33,14 +37,7 @@ export type BackupErrorCode =
  */
 export class BackupError<C extends BackupErrorCode = BackupErrorCode> extends CodedError<C> {
   /** The {@link ErrorCategory} of each code, read by every subclass (the type keeps it complete). */
-  static override readonly categories: Readonly<Record<BackupErrorCode, ErrorCategory>> = {
-    ERR_BACKUP_KEY: 'invalid-argument',
-    ERR_BACKUP_SOURCE: 'io',
-    ERR_BACKUP_DESTINATION: 'io',
-    ERR_BACKUP_ATTESTATION: 'integrity',
-    ERR_BACKUP_STATE: 'invalid-input',
-    ERR_BACKUP_ALERT: 'unavailable',
-  }
+  static override readonly categories: typeof categories = categories
 }
 
 /**

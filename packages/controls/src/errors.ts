@@ -15,13 +15,16 @@ import {
 /** Stable codes of {@link EvidenceError}. */
 export type EvidenceErrorCode = 'ERR_EVIDENCE_INPUT' | 'ERR_EVIDENCE_KEY'
 
+/** The {@link ErrorCategory} of each code this package's base class covers: the one table of its codes. */
+const categories = {
+  ERR_CONTROL_TAG: 'invalid-input',
+  ERR_CONTROLS_COVERAGE: 'invalid-input',
+  ERR_CONTROLS_DATA: 'invalid-input',
+  ERR_EVIDENCE_BASELINE: 'invalid-input',
+} as const
+
 /** Every code `@safeguards/controls` throws. */
-export type ControlsErrorCode =
-  | EvidenceErrorCode
-  | 'ERR_CONTROL_TAG'
-  | 'ERR_CONTROLS_COVERAGE'
-  | 'ERR_CONTROLS_DATA'
-  | 'ERR_EVIDENCE_BASELINE'
+export type ControlsErrorCode = EvidenceErrorCode | keyof typeof categories
 
 /**
  * Bad input to the evidence builder or signer (a misuse, not a failed check): `ERR_EVIDENCE_INPUT`
@@ -51,14 +54,7 @@ export class EvidenceError extends SafeguardsError<EvidenceErrorCode> {
  * @internal
  */
 class ControlsCodedError<C extends ControlsErrorCode> extends CodedError<C> {
-  static override readonly categories: Readonly<
-    Record<Exclude<ControlsErrorCode, EvidenceErrorCode>, ErrorCategory>
-  > = {
-    ERR_CONTROL_TAG: 'invalid-input',
-    ERR_CONTROLS_COVERAGE: 'invalid-input',
-    ERR_CONTROLS_DATA: 'invalid-input',
-    ERR_EVIDENCE_BASELINE: 'invalid-input',
-  }
+  static override readonly categories: typeof categories = categories
 }
 
 /**

@@ -117,11 +117,14 @@ export class SafeguardsError<Code extends string = string> extends Error {
  * comes from the `categories` table of the package's base class, one table per package:
  *
  * ```ts
+ * // the one table of the package's codes: the code union is its keys
+ * const categories = {
+ *   ERR_ENVELOPE_FORMAT: 'invalid-input',
+ * } as const
+ * export type EnvelopeErrorCode = keyof typeof categories
  * export class EnvelopeError<C extends EnvelopeErrorCode = EnvelopeErrorCode> extends CodedError<C> {
- *   static override readonly categories: Readonly<Record<EnvelopeErrorCode, ErrorCategory>> = {
- *     ERR_ENVELOPE_FORMAT: 'invalid-input',
- *     // one entry per code: the type makes the table complete
- *   }
+ *   // checked against `Readonly<Record<string, ErrorCategory>>`: a wrong category fails to compile
+ *   static override readonly categories: typeof categories = categories
  * }
  * export class EnvelopeFormatError extends EnvelopeError<'ERR_ENVELOPE_FORMAT'> {
  *   static override readonly code = 'ERR_ENVELOPE_FORMAT'

@@ -24,22 +24,25 @@ import {
   type SafeguardsErrorOptions,
 } from '@safeguards/core'
 
+/** The {@link ErrorCategory} of each code this package's base class covers: the one table of its codes. */
+const categories = {
+  ERR_ENVELOPE_DECRYPTION_FAILED: 'integrity',
+  ERR_ENVELOPE_KEY_UNAVAILABLE: 'key-unavailable',
+  ERR_ENVELOPE_FORMAT: 'invalid-input',
+  ERR_ENVELOPE_UNSUPPORTED: 'invalid-input',
+  ERR_ENVELOPE_LIMIT: 'limit',
+  ERR_ENVELOPE_CONTEXT: 'invalid-argument',
+  ERR_ENVELOPE_USAGE_LIMIT: 'limit',
+  ERR_KEK_PROVIDER: 'unavailable',
+  ERR_KEYRING_STATE: 'conflict',
+  ERR_KEYRING_SEALED: 'key-unavailable',
+  ERR_RECIPIENT_KEY: 'invalid-input',
+  ERR_SUBJECT_SHREDDED: 'key-unavailable',
+  ERR_SUBJECT_KEY_STORE: 'io',
+} as const
+
 /** Every code `@safeguards/envelope` raises. Stable: adding a code is minor, removing one is major. */
-export type EnvelopeErrorCode =
-  | 'ERR_ENVELOPE_DECRYPTION_FAILED'
-  | 'ERR_ENVELOPE_KEY_UNAVAILABLE'
-  | 'ERR_ENVELOPE_FORMAT'
-  | 'ERR_ENVELOPE_UNSUPPORTED'
-  | 'ERR_ENVELOPE_LIMIT'
-  | 'ERR_ENVELOPE_CONTEXT'
-  | 'ERR_ENVELOPE_USAGE_LIMIT'
-  | 'ERR_KEK_PROVIDER'
-  | 'ERR_KEYRING_STATE'
-  | 'ERR_KEYRING_FILE'
-  | 'ERR_KEYRING_SEALED'
-  | 'ERR_RECIPIENT_KEY'
-  | 'ERR_SUBJECT_SHREDDED'
-  | 'ERR_SUBJECT_KEY_STORE'
+export type EnvelopeErrorCode = keyof typeof categories | 'ERR_KEYRING_FILE'
 
 /**
  * The base of this package's coded errors (not exported): it holds the {@link ErrorCategory} of
@@ -50,21 +53,7 @@ export type EnvelopeErrorCode =
 class EnvelopeCodedError<C extends EnvelopeErrorCode> extends CodedError<C> {
   static override readonly categories: Readonly<
     Record<Exclude<EnvelopeErrorCode, 'ERR_KEYRING_FILE'>, ErrorCategory>
-  > = {
-    ERR_ENVELOPE_DECRYPTION_FAILED: 'integrity',
-    ERR_ENVELOPE_KEY_UNAVAILABLE: 'key-unavailable',
-    ERR_ENVELOPE_FORMAT: 'invalid-input',
-    ERR_ENVELOPE_UNSUPPORTED: 'invalid-input',
-    ERR_ENVELOPE_LIMIT: 'limit',
-    ERR_ENVELOPE_CONTEXT: 'invalid-argument',
-    ERR_ENVELOPE_USAGE_LIMIT: 'limit',
-    ERR_KEK_PROVIDER: 'unavailable',
-    ERR_KEYRING_STATE: 'conflict',
-    ERR_KEYRING_SEALED: 'key-unavailable',
-    ERR_RECIPIENT_KEY: 'invalid-input',
-    ERR_SUBJECT_SHREDDED: 'key-unavailable',
-    ERR_SUBJECT_KEY_STORE: 'io',
-  }
+  > = categories
 }
 
 /**

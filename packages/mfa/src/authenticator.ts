@@ -21,6 +21,7 @@ import {
   systemClock,
 } from '@safeguards/core'
 import { MfaStoreError } from './errors.js'
+import { casUpdate } from './internal/cas.js'
 import { lazyPasswordHasher } from './internal/default-hasher.js'
 import { checkOptions } from './internal/options.js'
 import { uriFor } from './internal/uri-for.js'
@@ -261,19 +262,16 @@ export function createTotpAuthenticator(options: TotpAuthenticatorOptions): Totp
     if (userId.length === 0) throw new RangeError('"userId" must not be empty')
   }
 
-  async function update(
+  const update = (
     userId: string,
     change: (r: Record_) => Record_ | undefined,
-  ): Promise<Record_ | undefined> {
-    for (let i = 0; i < 64; i++) {
-      const raw = await store.get(credKey(userId))
+  ): Promise<Record_ | undefined> =>
+    casUpdate<Record_ | undefined>(store, credKey(userId), 'credential', (raw) => {
       const next = change(parseRecord(raw))
-      if (next === undefined) return undefined
+      if (next === undefined) return { result: undefined }
       const empty = next.active === undefined && next.pending === undefined
-      if (await store.compareAndSet(credKey(userId), raw, empty ? null : JSON.stringify(next))) return next
-    }
-    throw new MfaStoreError('credential update did not converge')
-  }
+      return { result: next, next: empty ? null : JSON.stringify(next) }
+    })
 
   async function check(
     userId: string,

@@ -9,8 +9,17 @@
  */
 import { CodedError, type ErrorCategory } from '@safeguards/core'
 
+/** The {@link ErrorCategory} of each code this package's base class covers: the one table of its codes. */
+const categories = {
+  ERR_MFA_SEAL: 'integrity',
+  ERR_MFA_STORE: 'unavailable',
+  ERR_MFA_CONFIG: 'invalid-argument',
+  // A deployment's configuration to fix (install the package), not a runtime outage.
+  ERR_MFA_DEPENDENCY: 'invalid-argument',
+} as const
+
 /** The error codes raised by `@safeguards/mfa`. Stable: match on them, never on messages. */
-export type MfaErrorCode = 'ERR_MFA_SEAL' | 'ERR_MFA_STORE' | 'ERR_MFA_CONFIG' | 'ERR_MFA_DEPENDENCY'
+export type MfaErrorCode = keyof typeof categories
 
 /**
  * Base class of every error this package throws on purpose.
@@ -22,13 +31,7 @@ export type MfaErrorCode = 'ERR_MFA_SEAL' | 'ERR_MFA_STORE' | 'ERR_MFA_CONFIG' |
  */
 export class MfaError<C extends MfaErrorCode = MfaErrorCode> extends CodedError<C> {
   /** The {@link ErrorCategory} of each code, read by every subclass (the type keeps it complete). */
-  static override readonly categories: Readonly<Record<MfaErrorCode, ErrorCategory>> = {
-    ERR_MFA_SEAL: 'integrity',
-    ERR_MFA_STORE: 'unavailable',
-    ERR_MFA_CONFIG: 'invalid-argument',
-    // A deployment's configuration to fix (install the package), not a runtime outage.
-    ERR_MFA_DEPENDENCY: 'invalid-argument',
-  }
+  static override readonly categories: typeof categories = categories
 }
 
 /**

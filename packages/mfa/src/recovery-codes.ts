@@ -8,6 +8,7 @@
  */
 import { assertInteger, type RandomSource, randomBytes } from '@safeguards/core'
 import { MfaStoreError } from './errors.js'
+import { casUpdate } from './internal/cas.js'
 import type { MfaStore } from './store.js'
 import { beginAttempt, recordSuccess, type ThrottlePolicy, type ThrottleReason } from './throttle.js'
 
@@ -92,11 +93,8 @@ export async function issueRecoveryCodes(
   const entries: Entry[] = []
   for (const code of codes) entries.push({ s: code.slice(0, SELECTOR), h: await hasher.hash(code), u: null })
   const next = JSON.stringify({ codes: entries })
-  for (let i = 0; i < 64; i++) {
-    const raw = await store.get(recoveryKey(userId))
-    if (await store.compareAndSet(recoveryKey(userId), raw, next)) return codes.map(format)
-  }
-  throw new MfaStoreError('recovery-code update did not converge')
+  await casUpdate(store, recoveryKey(userId), 'recovery-code', () => ({ result: undefined, next }))
+  return codes.map(format)
 }
 
 /** @internal */
@@ -121,20 +119,18 @@ export async function redeemRecoveryCode(
     return { valid: false, reason: 'invalid' }
   }
   if (!(await hasher.verify(entry.h, code)).valid) return { valid: false, reason: 'invalid' }
-  for (let i = 0; i < 64; i++) {
-    const raw = await store.get(recoveryKey(userId))
+  const result = await casUpdate<RecoveryRedeemResult>(store, recoveryKey(userId), 'recovery-code', (raw) => {
     const entries = parse(raw)
     const current = entries.find((e) => e.s === selector && e.h === entry.h)
     // Regenerated meanwhile (old code no longer listed) or already used: refuse.
-    if (current === undefined) return { valid: false, reason: 'invalid' }
-    if (current.u !== null) return { valid: false, reason: 'replayed' }
+    if (current === undefined) return { result: { valid: false, reason: 'invalid' } }
+    if (current.u !== null) return { result: { valid: false, reason: 'replayed' } }
     current.u = now
-    if (await store.compareAndSet(recoveryKey(userId), raw, JSON.stringify({ codes: entries }))) {
-      await recordSuccess(store, throttleKey, policy, attempt.counted)
-      return { valid: true, remaining: entries.filter((e) => e.u === null).length }
-    }
-  }
-  throw new MfaStoreError('recovery-code update did not converge')
+    const remaining = entries.filter((e) => e.u === null).length
+    return { result: { valid: true, remaining }, next: JSON.stringify({ codes: entries }) }
+  })
+  if (result.valid) await recordSuccess(store, throttleKey, policy, attempt.counted)
+  return result
 }
 
 /** @internal */

@@ -11,6 +11,7 @@
  */
 import { assertInteger } from '@safeguards/core'
 import { MfaConfigError, MfaStoreError } from './errors.js'
+import { casUpdate } from './internal/cas.js'
 import { checkOptions } from './internal/options.js'
 import type { MfaStore } from './store.js'
 
@@ -116,7 +117,6 @@ function status(s: State, now: number, p: ThrottlePolicy): ThrottleStatus {
   return { failures: s.f, blocked: null, retryAfterMs: 0 }
 }
 
-const MAX_RETRIES = 64
 const throttleKey = (key: string): string => `throttle:${key}`
 
 /** @internal reads the throttle state of `key`. */
@@ -144,16 +144,13 @@ export async function beginAttempt(
   now: number,
   p: ThrottlePolicy,
 ): Promise<Attempt> {
-  for (let i = 0; i < MAX_RETRIES; i++) {
-    const raw = await store.get(throttleKey(key))
+  return casUpdate<Attempt>(store, throttleKey(key), 'throttle', (raw) => {
     const s = parse(raw)
     const st = status(s, now, p)
-    if (st.blocked !== null) return { allowed: false, status: { ...st, blocked: st.blocked } }
+    if (st.blocked !== null) return { result: { allowed: false, status: { ...st, blocked: st.blocked } } }
     const counted = s.f + 1
-    if (await store.compareAndSet(throttleKey(key), raw, JSON.stringify({ f: counted, t: now })))
-      return { allowed: true, counted }
-  }
-  throw new MfaStoreError('throttle update did not converge')
+    return { result: { allowed: true, counted }, next: JSON.stringify({ f: counted, t: now }) }
+  })
 }
 
 /**
@@ -168,21 +165,18 @@ export async function recordSuccess(
   p: ThrottlePolicy,
   counted: number,
 ): Promise<void> {
-  for (let i = 0; i < MAX_RETRIES; i++) {
-    const raw = await store.get(throttleKey(key))
-    if (raw === null) return
-    const s = parse(raw)
-    if (s.f > counted && s.f >= p.disableAfter) return
-    if (await store.compareAndSet(throttleKey(key), raw, null)) return
-  }
-  throw new MfaStoreError('throttle update did not converge')
+  return casUpdate(store, throttleKey(key), 'throttle', (raw) => {
+    if (raw === null) return { result: undefined }
+    const failures = parse(raw).f
+    // Disabled by other failures since this attempt counted: only an operator reset lifts that.
+    if (failures > counted && failures >= p.disableAfter) return { result: undefined }
+    return { result: undefined, next: null }
+  })
 }
 
 /** @internal Operator reset after identity proofing. */
 export async function resetThrottle(store: MfaStore, key: string): Promise<void> {
-  for (let i = 0; i < MAX_RETRIES; i++) {
-    const raw = await store.get(throttleKey(key))
-    if (raw === null || (await store.compareAndSet(throttleKey(key), raw, null))) return
-  }
-  throw new MfaStoreError('throttle update did not converge')
+  return casUpdate(store, throttleKey(key), 'throttle', (raw) =>
+    raw === null ? { result: undefined } : { result: undefined, next: null },
+  )
 }

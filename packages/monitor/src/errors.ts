@@ -9,13 +9,17 @@
  */
 import { CodedError, type ErrorCategory } from '@safeguards/core'
 
+/** The {@link ErrorCategory} of each code this package's base class covers: the one table of its codes. */
+const categories = {
+  ERR_MONITOR_RULES: 'invalid-input',
+  ERR_MONITOR_ORDER: 'invalid-argument',
+  ERR_MONITOR_SELF_REVIEW: 'conflict',
+  ERR_MONITOR_FINDING_UNKNOWN: 'invalid-argument',
+  ERR_MONITOR_FINDING_STORE: 'integrity',
+} as const
+
 /** The error codes raised by `@safeguards/monitor`. Stable: match on them, never on messages. */
-export type MonitorErrorCode =
-  | 'ERR_MONITOR_RULES'
-  | 'ERR_MONITOR_ORDER'
-  | 'ERR_MONITOR_SELF_REVIEW'
-  | 'ERR_MONITOR_FINDING_UNKNOWN'
-  | 'ERR_MONITOR_FINDING_STORE'
+export type MonitorErrorCode = keyof typeof categories
 
 /**
  * Base class of every error this package throws on purpose.
@@ -27,13 +31,7 @@ export type MonitorErrorCode =
  */
 export class MonitorError<C extends MonitorErrorCode = MonitorErrorCode> extends CodedError<C> {
   /** The {@link ErrorCategory} of each code, read by every subclass (the type keeps it complete). */
-  static override readonly categories: Readonly<Record<MonitorErrorCode, ErrorCategory>> = {
-    ERR_MONITOR_RULES: 'invalid-input',
-    ERR_MONITOR_ORDER: 'invalid-argument',
-    ERR_MONITOR_SELF_REVIEW: 'conflict',
-    ERR_MONITOR_FINDING_UNKNOWN: 'invalid-argument',
-    ERR_MONITOR_FINDING_STORE: 'integrity',
-  }
+  static override readonly categories: typeof categories = categories
 }
 
 const at = (pointer: string): string => (pointer === '' ? 'the document root' : pointer)

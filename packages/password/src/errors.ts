@@ -8,14 +8,18 @@
  */
 import { CodedError, type ErrorCategory } from '@safeguards/core'
 
+/** The {@link ErrorCategory} of each code this package's base class covers: the one table of its codes. */
+const categories = {
+  ERR_PASSWORD_TOO_LARGE: 'invalid-input',
+  ERR_PASSWORD_INVALID_TEXT: 'invalid-input',
+  ERR_PASSWORD_HASH_FORMAT: 'invalid-input',
+  ERR_PASSWORD_PEPPER_UNKNOWN: 'key-unavailable',
+  ERR_PASSWORD_BUSY: 'unavailable',
+  ERR_PASSWORD_CONFIG: 'invalid-argument',
+} as const
+
 /** The error codes raised by `@safeguards/password`. Stable: match on them, never on messages. */
-export type PasswordErrorCode =
-  | 'ERR_PASSWORD_TOO_LARGE'
-  | 'ERR_PASSWORD_INVALID_TEXT'
-  | 'ERR_PASSWORD_HASH_FORMAT'
-  | 'ERR_PASSWORD_PEPPER_UNKNOWN'
-  | 'ERR_PASSWORD_BUSY'
-  | 'ERR_PASSWORD_CONFIG'
+export type PasswordErrorCode = keyof typeof categories
 
 /**
  * Base class of every error this package throws on purpose.
@@ -27,14 +31,7 @@ export type PasswordErrorCode =
  */
 export class PasswordError<C extends PasswordErrorCode = PasswordErrorCode> extends CodedError<C> {
   /** The {@link ErrorCategory} of each code, read by every subclass (the type keeps it complete). */
-  static override readonly categories: Readonly<Record<PasswordErrorCode, ErrorCategory>> = {
-    ERR_PASSWORD_TOO_LARGE: 'invalid-input',
-    ERR_PASSWORD_INVALID_TEXT: 'invalid-input',
-    ERR_PASSWORD_HASH_FORMAT: 'invalid-input',
-    ERR_PASSWORD_PEPPER_UNKNOWN: 'key-unavailable',
-    ERR_PASSWORD_BUSY: 'unavailable',
-    ERR_PASSWORD_CONFIG: 'invalid-argument',
-  }
+  static override readonly categories: typeof categories = categories
 }
 
 /**

@@ -19,14 +19,18 @@
  */
 import { CodedError, type ErrorCategory, type SafeguardsErrorOptions } from '@safeguards/core'
 
+/** The {@link ErrorCategory} of each code this package's base class covers: the one table of its codes. */
+const categories = {
+  ERR_PKCS11_MODULE: 'key-unavailable',
+  ERR_PKCS11_TOKEN_NOT_FOUND: 'key-unavailable',
+  ERR_PKCS11_LOGIN: 'key-unavailable',
+  ERR_PKCS11_MECHANISM: 'invalid-argument',
+  ERR_PKCS11_KEY_POLICY: 'key-unavailable',
+  ERR_PKCS11_CLOSED: 'conflict',
+} as const
+
 /** Every code `@safeguards/pkcs11` raises itself. Stable: adding a code is minor, removing one is major. */
-export type Pkcs11ErrorCode =
-  | 'ERR_PKCS11_MODULE'
-  | 'ERR_PKCS11_TOKEN_NOT_FOUND'
-  | 'ERR_PKCS11_LOGIN'
-  | 'ERR_PKCS11_MECHANISM'
-  | 'ERR_PKCS11_KEY_POLICY'
-  | 'ERR_PKCS11_CLOSED'
+export type Pkcs11ErrorCode = keyof typeof categories
 
 /**
  * Base class of the errors this package raises itself (see {@link Pkcs11ErrorCode}).
@@ -42,14 +46,7 @@ export type Pkcs11ErrorCode =
  */
 export class Pkcs11Error<C extends Pkcs11ErrorCode = Pkcs11ErrorCode> extends CodedError<C> {
   /** The {@link ErrorCategory} of each code, read by every subclass (the type keeps it complete). */
-  static override readonly categories: Readonly<Record<Pkcs11ErrorCode, ErrorCategory>> = {
-    ERR_PKCS11_MODULE: 'key-unavailable',
-    ERR_PKCS11_TOKEN_NOT_FOUND: 'key-unavailable',
-    ERR_PKCS11_LOGIN: 'key-unavailable',
-    ERR_PKCS11_MECHANISM: 'invalid-argument',
-    ERR_PKCS11_KEY_POLICY: 'key-unavailable',
-    ERR_PKCS11_CLOSED: 'conflict',
-  }
+  static override readonly categories: typeof categories = categories
 }
 
 /**

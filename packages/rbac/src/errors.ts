@@ -9,14 +9,18 @@
  */
 import { CodedError, type ErrorCategory } from '@safeguards/core'
 
+/** The {@link ErrorCategory} of each code this package's base class covers: the one table of its codes. */
+const categories = {
+  ERR_RBAC_POLICY_INVALID: 'invalid-input',
+  ERR_RBAC_EMERGENCY_REQUEST_INVALID: 'invalid-argument',
+  ERR_RBAC_EMERGENCY_NOT_FOUND: 'conflict',
+  ERR_RBAC_EMERGENCY_STATE: 'conflict',
+  ERR_RBAC_SMART_SCOPE_INVALID: 'invalid-input',
+  ERR_RBAC_EMERGENCY_STORE_UNAVAILABLE: 'unavailable',
+} as const
+
 /** Error codes raised by `@safeguards/rbac`. Stable: adding one is minor, removing one is major. */
-export type RbacErrorCode =
-  | 'ERR_RBAC_POLICY_INVALID'
-  | 'ERR_RBAC_EMERGENCY_REQUEST_INVALID'
-  | 'ERR_RBAC_EMERGENCY_NOT_FOUND'
-  | 'ERR_RBAC_EMERGENCY_STATE'
-  | 'ERR_RBAC_SMART_SCOPE_INVALID'
-  | 'ERR_RBAC_EMERGENCY_STORE_UNAVAILABLE'
+export type RbacErrorCode = keyof typeof categories
 
 /** One problem found in a policy document. */
 export interface PolicyProblem {
@@ -35,14 +39,7 @@ export interface PolicyProblem {
  * @internal
  */
 class RbacCodedError<C extends RbacErrorCode> extends CodedError<C> {
-  static override readonly categories: Readonly<Record<RbacErrorCode, ErrorCategory>> = {
-    ERR_RBAC_POLICY_INVALID: 'invalid-input',
-    ERR_RBAC_EMERGENCY_REQUEST_INVALID: 'invalid-argument',
-    ERR_RBAC_EMERGENCY_NOT_FOUND: 'conflict',
-    ERR_RBAC_EMERGENCY_STATE: 'conflict',
-    ERR_RBAC_SMART_SCOPE_INVALID: 'invalid-input',
-    ERR_RBAC_EMERGENCY_STORE_UNAVAILABLE: 'unavailable',
-  }
+  static override readonly categories: typeof categories = categories
 }
 
 /**

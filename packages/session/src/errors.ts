@@ -13,13 +13,17 @@
  */
 import { CodedError, type ErrorCategory } from '@safeguards/core'
 
+/** The {@link ErrorCategory} of each code this package's base class covers: the one table of its codes. */
+const categories = {
+  ERR_SESSION_CONFIG: 'invalid-argument',
+  ERR_SESSION_STORE_UNAVAILABLE: 'unavailable',
+  ERR_SESSION_LIMIT: 'limit',
+  ERR_SESSION_REAUTH_REQUIRED: 'conflict',
+  ERR_SESSION_DATA: 'invalid-argument',
+} as const
+
 /** Every code `@safeguards/session` (and its stores) can throw. */
-export type SessionErrorCode =
-  | 'ERR_SESSION_CONFIG'
-  | 'ERR_SESSION_STORE_UNAVAILABLE'
-  | 'ERR_SESSION_LIMIT'
-  | 'ERR_SESSION_REAUTH_REQUIRED'
-  | 'ERR_SESSION_DATA'
+export type SessionErrorCode = keyof typeof categories
 
 /**
  * The base of this package's coded errors (not exported): it holds the {@link ErrorCategory} of
@@ -28,13 +32,7 @@ export type SessionErrorCode =
  * @internal
  */
 class SessionCodedError<C extends SessionErrorCode> extends CodedError<C> {
-  static override readonly categories: Readonly<Record<SessionErrorCode, ErrorCategory>> = {
-    ERR_SESSION_CONFIG: 'invalid-argument',
-    ERR_SESSION_STORE_UNAVAILABLE: 'unavailable',
-    ERR_SESSION_LIMIT: 'limit',
-    ERR_SESSION_REAUTH_REQUIRED: 'conflict',
-    ERR_SESSION_DATA: 'invalid-argument',
-  }
+  static override readonly categories: typeof categories = categories
 }
 
 /**

@@ -16,7 +16,6 @@
 import {
   assertInteger,
   assertKnownOptions,
-  assertString,
   type Clock,
   createEmitter,
   type EventOptions,
@@ -24,14 +23,11 @@ import {
   randomBytes,
   systemClock,
 } from '@safeguards/core'
-import {
-  ReauthRequiredError,
-  SessionConfigError,
-  SessionLimitError,
-  SessionStoreUnavailableError,
-} from './errors.js'
+import { ReauthRequiredError, SessionConfigError } from './errors.js'
+import { login, managerCore, revokeAllOf, revokeId, revokeSessionOf, rotate } from './internal/operations.js'
+import { checkUserId, storeError, timeLeftOf } from './internal/records.js'
 import { createMemoryStore } from './memory-store.js'
-import { parsePolicy, type SessionPolicy, type SessionPolicyOptions, timeoutsFor } from './policy.js'
+import { parsePolicy, type SessionPolicy, type SessionPolicyOptions } from './policy.js'
 import {
   type SessionDataCodec,
   type SessionDataOf,
@@ -40,7 +36,7 @@ import {
   sessionDataCodec,
 } from './session-data.js'
 import type { SessionRecord, SessionStore, TouchResult } from './store.js'
-import { generateToken, sessionIdOf } from './token.js'
+import { sessionIdOf } from './token.js'
 
 /**
  * A live session as the manager returns it: the stored record plus its computed deadlines, and
@@ -155,8 +151,6 @@ export interface SessionManager<D = unknown> {
   now(): number
 }
 
-const MAX_USER_ID = 256
-const ROLE_RE = /^[A-Za-z0-9_.:-]{1,64}$/
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'store',
   'clock',
@@ -172,39 +166,33 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
 ] satisfies (keyof SessionManagerOptions)[])
 
 const NULL: Promise<null> = Promise.resolve(null)
-const SOURCE = '@safeguards/session'
-type RotateReason = 'rotate' | 'privilege-change' | 'reauthentication'
-type RevokeReason = 'logout' | 'revoke-all' | 'evicted' | 'login'
 
-/** The fields every session event has: the session by its id (the token's SHA-256), never the token. */
-function fields(
-  r: SessionRecord,
-  at: number,
-): { at: number; source: string; outcome: 'success'; actor: string; sessionId: string; role: string | null } {
-  return { at, source: SOURCE, outcome: 'success', actor: r.userId, sessionId: r.id, role: r.role }
-}
-
-function storeError(operation: string, e: unknown): SessionStoreUnavailableError {
-  return e instanceof SessionStoreUnavailableError
-    ? e
-    : new SessionStoreUnavailableError(operation, { cause: e })
-}
-
-function viewOf(r: SessionRecord, codec: SessionDataCodec): Session<never> {
-  const idle = r.lastActivityAt + r.idleTimeoutMs
-  const base = {
-    id: r.id,
-    userId: r.userId,
-    role: r.role,
-    createdAt: r.createdAt,
-    authAt: r.authAt,
-    lastActivityAt: r.lastActivityAt,
-    idleTimeoutMs: r.idleTimeoutMs,
-    absoluteExpiresAt: r.absoluteExpiresAt,
-    idleExpiresAt: idle,
-    expiresAt: Math.min(idle, r.absoluteExpiresAt),
-  }
-  return r.data === undefined ? base : { ...base, data: codec.decode(r.data) as never }
+/** The manager's parts, checked: unknown options, the clock and the data codec's store needs fail here. */
+function configure<S extends SessionDataSchema>(
+  options: SessionManagerOptions<S>,
+): {
+  store: SessionStore
+  clock: Clock
+  random: RandomSource
+  policy: SessionPolicy
+  codec: SessionDataCodec
+} {
+  assertKnownOptions(options, KNOWN_OPTIONS, (message) => new SessionConfigError(message))
+  const {
+    store = createMemoryStore(),
+    clock = systemClock,
+    random = randomBytes,
+    events: _events,
+    onSinkError: _onSinkError,
+    data: dataOptions,
+    ...policyOptions
+  } = options
+  const policy = parsePolicy(policyOptions)
+  if (typeof clock?.now !== 'function') throw new SessionConfigError('"clock" must have now()')
+  const codec = sessionDataCodec(dataOptions)
+  if (dataOptions !== undefined && typeof store.update !== 'function')
+    throw new SessionConfigError('"data" needs a store with update() (the memory and Redis stores have it)')
+  return { store, clock, random, policy, codec }
 }
 
 /**
@@ -250,146 +238,18 @@ function viewOf(r: SessionRecord, codec: SessionDataCodec): Session<never> {
 export function createSessionManager<S extends SessionDataSchema = SessionDataSchema>(
   options: SessionManagerOptions<S> = {},
 ): SessionManager<SessionDataOf<S>> {
-  assertKnownOptions(options, KNOWN_OPTIONS, (message) => new SessionConfigError(message))
-  const {
-    store = createMemoryStore(),
-    clock = systemClock,
-    random = randomBytes,
-    events: _events,
-    onSinkError: _onSinkError,
-    data: dataOptions,
-    ...policyOptions
-  } = options
-  const policy = parsePolicy(policyOptions)
-  if (typeof clock?.now !== 'function') throw new SessionConfigError('"clock" must have now()')
-  const codec = sessionDataCodec(dataOptions)
-  if (dataOptions !== undefined && typeof store.update !== 'function')
-    throw new SessionConfigError('"data" needs a store with update() (the memory and Redis stores have it)')
-  const view = (r: SessionRecord): Session<SessionDataOf<S>> => viewOf(r, codec)
+  const { store, clock, random, policy, codec } = configure(options)
+  type D = SessionDataOf<S>
   const now = (): number => clock.now()
+  const core = managerCore<D>(store, policy, random, codec, createEmitter(options), now)
+  const { call, settle } = core
 
-  // Isolated sinks never change the outcome of a call; a critical sink that fails fails it.
-  const emitter = createEmitter(options)
-  const revoked = (r: SessionRecord, code: RevokeReason, at: number): Promise<void> | undefined =>
-    emitter.active ? emitter.emit({ type: 'session.revoked', ...fields(r, at), code }) : undefined
-  const call = async <T>(operation: string, f: () => T | Promise<T>): Promise<T> => {
-    try {
-      return await f()
-    } catch (e) {
-      throw storeError(operation, e)
-    }
-  }
-  // The session for a touch result; an expiry is reported once, by the call that found it.
-  const reportExpiry = (res: TouchResult, at: number): Promise<void> | undefined => {
-    if (res.status !== 'expired' || !emitter.active) return undefined
-    const type = res.reason === 'idle' ? 'session.expired.idle' : 'session.expired.absolute'
-    return emitter.emit({ type, ...fields(res.record, at) })
-  }
-  const settle = (res: TouchResult, at: number): Session<SessionDataOf<S>> | null | Promise<null> => {
-    if (res.status === 'active') return view(res.record)
-    const delivered = reportExpiry(res, at)
-    return delivered === undefined ? null : delivered.then(() => null)
-  }
-  const checkUserId = (userId: unknown): void => {
-    assertString(userId, 'userId', MAX_USER_ID)
-    if (userId.length === 0) throw new RangeError('"userId" must not be empty')
-  }
-  const checkRole = (role: unknown): void => {
-    if (role === null || role === undefined) return
-    assertString(role, 'role', 64)
-    if (!ROLE_RE.test(role)) throw new RangeError('"role" expected 1-64 of A-Z a-z 0-9 _ . : -')
-  }
-
-  const rotateWith = async (
-    token: unknown,
-    reason: RotateReason,
-    roleOpt: string | null | undefined,
-  ): Promise<IssuedSession<SessionDataOf<S>> | null> => {
-    const oldId = sessionIdOf(token)
-    if (oldId === null) return null
-    checkRole(roleOpt)
-    const at = now()
-    const current = await call('touch', () => store.touch(oldId, at, false))
-    if (current.status !== 'active') {
-      await reportExpiry(current, at)
-      return null
-    }
-    const old = current.record
-    const role = roleOpt === undefined ? old.role : roleOpt
-    const t = timeoutsFor(policy, role)
-    const newToken = generateToken(random)
-    const newId = sessionIdOf(newToken) as string
-    const reauth = reason === 'reauthentication'
-    const authAt = reauth ? at : old.authAt
-    const absoluteExpiresAt = reauth
-      ? at + t.absoluteTimeoutMs
-      : Math.min(old.absoluteExpiresAt, old.authAt + t.absoluteTimeoutMs)
-    if (absoluteExpiresAt <= at) throw new ReauthRequiredError(t.absoluteTimeoutMs)
-    const next: SessionRecord = {
-      id: newId,
-      userId: old.userId,
-      role,
-      createdAt: old.createdAt,
-      authAt,
-      lastActivityAt: at,
-      idleTimeoutMs: t.idleTimeoutMs,
-      absoluteExpiresAt,
-      ...(old.data === undefined ? {} : { data: old.data }),
-    }
-    const res = await call('replace', () => store.replace(oldId, next, at))
-    if (res.status !== 'active') {
-      await reportExpiry(res, at)
-      return null
-    }
-    if (emitter.active)
-      await emitter.emit({
-        type: 'session.rotated',
-        ...fields(next, at),
-        code: reason,
-        previousSessionId: oldId,
-      })
-    return { token: newToken, session: view(next) }
-  }
-
-  const manager: SessionManager<SessionDataOf<S>> = {
+  const manager: SessionManager<D> = {
     policy,
     now,
-    async create(
-      userId: string,
-      opts: CreateOptions<SessionDataOf<S>> = {},
-    ): Promise<IssuedSession<SessionDataOf<S>>> {
-      checkUserId(userId)
-      const role = opts.role ?? null
-      checkRole(role)
-      const t = timeoutsFor(policy, role)
-      const data = await codec.encode(opts.data)
-      const at = now()
-      const prevId = sessionIdOf(opts.previousToken)
-      if (prevId !== null) {
-        const prev = await call('revoke', () => store.revoke(prevId, at))
-        if (prev !== null) await revoked(prev, 'login', at)
-      }
-      const token = generateToken(random)
-      const record: SessionRecord = {
-        id: sessionIdOf(token) as string,
-        userId,
-        role,
-        createdAt: at,
-        authAt: at,
-        lastActivityAt: at,
-        idleTimeoutMs: t.idleTimeoutMs,
-        absoluteExpiresAt: at + t.absoluteTimeoutMs,
-        ...(data === undefined ? {} : { data }),
-      }
-      const res = await call('create', () =>
-        store.create(record, policy.maxSessionsPerUser, policy.onSessionLimit, at),
-      )
-      if (!res.created) throw new SessionLimitError(policy.maxSessionsPerUser)
-      for (const e of res.evicted) await revoked(e, 'evicted', at)
-      if (emitter.active) await emitter.emit({ type: 'session.created', ...fields(record, at) })
-      return { token, session: view(record) }
-    },
-    validate(token: unknown, opts?: ValidateOptions): Promise<Session<SessionDataOf<S>> | null> {
+    create: (userId: string, opts: CreateOptions<D> = {}): Promise<IssuedSession<D>> =>
+      login(core, userId, opts),
+    validate(token: unknown, opts?: ValidateOptions): Promise<Session<D> | null> {
       // The hot path: no async layers beyond the store's own.
       const id = sessionIdOf(token)
       if (id === null) return NULL
@@ -409,10 +269,7 @@ export function createSessionManager<S extends SessionDataSchema = SessionDataSc
         )
       return Promise.resolve(settle(res, at))
     },
-    async update(
-      token: unknown,
-      value: SessionDataOf<S> | undefined,
-    ): Promise<Session<SessionDataOf<S>> | null> {
+    async update(token: unknown, value: D | undefined): Promise<Session<D> | null> {
       const id = sessionIdOf(token)
       if (id === null) return null
       const data = await codec.encode(value)
@@ -423,62 +280,30 @@ export function createSessionManager<S extends SessionDataSchema = SessionDataSc
       )
       return settle(res, at)
     },
-    rotate(token: unknown, opts: RotateOptions = {}): Promise<IssuedSession<SessionDataOf<S>> | null> {
-      return rotateWith(token, opts.role === undefined ? 'rotate' : 'privilege-change', opts.role)
+    rotate(token: unknown, opts: RotateOptions = {}): Promise<IssuedSession<D> | null> {
+      return rotate(core, token, opts.role === undefined ? 'rotate' : 'privilege-change', opts.role)
     },
-    reauthenticate(
-      token: unknown,
-      opts: RotateOptions = {},
-    ): Promise<IssuedSession<SessionDataOf<S>> | null> {
-      return rotateWith(token, 'reauthentication', opts.role)
+    reauthenticate(token: unknown, opts: RotateOptions = {}): Promise<IssuedSession<D> | null> {
+      return rotate(core, token, 'reauthentication', opts.role)
     },
     async revoke(token: unknown): Promise<boolean> {
       const id = sessionIdOf(token)
-      if (id === null) return false
-      const at = now()
-      const r = await call('revoke', () => store.revoke(id, at))
-      if (r === null) return false
-      await revoked(r, 'logout', at)
-      return true
+      return id === null ? false : revokeId(core, id, now(), 'logout')
     },
-    async revokeById(userId: string, sessionId: string): Promise<boolean> {
-      checkUserId(userId)
-      if (typeof sessionId !== 'string' || !/^[0-9a-f]{64}$/.test(sessionId)) return false
-      const at = now()
-      const live = await call('list', () => store.list(userId, at))
-      if (!live.some((r) => r.id === sessionId)) return false
-      const r = await call('revoke', () => store.revoke(sessionId, at))
-      if (r === null) return false
-      await revoked(r, 'logout', at)
-      return true
-    },
-    async revokeAll(userId: string, opts: { exceptToken?: string } = {}): Promise<number> {
+    revokeById: (userId: string, sessionId: string): Promise<boolean> =>
+      revokeSessionOf(core, userId, sessionId),
+    revokeAll: (userId: string, opts: { exceptToken?: string } = {}): Promise<number> =>
+      revokeAllOf(core, userId, opts.exceptToken),
+    async list(userId: string): Promise<Session<D>[]> {
       checkUserId(userId)
       const at = now()
-      const except = sessionIdOf(opts.exceptToken) ?? undefined
-      const gone = await call('revokeUser', () => store.revokeUser(userId, at, except))
-      for (const r of gone) await revoked(r, 'revoke-all', at)
-      return gone.length
+      return (await call('list', () => store.list(userId, at))).map(core.view)
     },
-    async list(userId: string): Promise<Session<SessionDataOf<S>>[]> {
-      checkUserId(userId)
-      const at = now()
-      return (await call('list', () => store.list(userId, at))).map(view)
-    },
-    requireRecentAuth(session: Session<SessionDataOf<S>>, maxAgeMs: number): void {
+    requireRecentAuth(session: Session<D>, maxAgeMs: number): void {
       assertInteger(maxAgeMs, 'maxAgeMs', 0)
       if (now() >= session.authAt + maxAgeMs) throw new ReauthRequiredError(maxAgeMs)
     },
-    timeLeft(session: Session<SessionDataOf<S>>): SessionTimeLeft {
-      const at = now()
-      const idleRemainingMs = Math.max(0, session.idleExpiresAt - at)
-      const absoluteRemainingMs = Math.max(0, session.absoluteExpiresAt - at)
-      return {
-        idleRemainingMs,
-        absoluteRemainingMs,
-        remainingMs: Math.min(idleRemainingMs, absoluteRemainingMs),
-      }
-    },
+    timeLeft: (session: Session<D>): SessionTimeLeft => timeLeftOf(session, now()),
     async isRevoked(sessionId: string): Promise<boolean> {
       if (typeof sessionId !== 'string' || !/^[0-9a-f]{64}$/.test(sessionId)) return true
       return call('isRevoked', () => store.isRevoked(sessionId, now()))

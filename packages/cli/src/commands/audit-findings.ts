@@ -25,8 +25,8 @@ import { optionalString, type ParsedValues, parseCommandArgs, requireString } fr
 import type { CliIO } from '../command.js'
 import { ExitCode, UsageError } from '../errors.js'
 import { optionSpecs } from '../internal/options.js'
+import { isPostgresUrl, parsePostgresSpec } from '../internal/postgres-spec.js'
 import { safeText, writeJson, writeLine } from '../output.js'
-import { isPostgresUrl } from './audit-open-log.js'
 import { LOG_OPTS, REVIEW_AGENT, recordRun, runAgent } from './audit-shared.js'
 
 /** The usage lines of `audit findings`, for the `audit` command's usage text. */
@@ -78,15 +78,8 @@ export async function openFindings(
     const store = await openFindingStore({ dir })
     return { store, close: () => store.close() }
   }
-  let url: URL
-  try {
-    url = new URL(spec)
-  } catch (e) {
-    throw new UsageError('--findings is not a valid URL', { cause: e })
-  }
-  const schema = url.searchParams.get('schema') ?? undefined
-  url.searchParams.delete('schema')
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 2 })
+  const { connectionString, schema } = parsePostgresSpec(spec, '--findings')
+  const pool = new pg.Pool({ connectionString, max: 2 })
   try {
     const store = await openPostgresFindingStore({
       client: pool,

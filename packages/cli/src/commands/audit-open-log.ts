@@ -10,6 +10,7 @@ import { type AuditStore, openFileStore } from '@safeguards/audit-log'
 import { openPostgresStoreFromUrl } from '@safeguards/audit-log-postgres'
 import type { CliIO } from '../command.js'
 import { UsageError } from '../errors.js'
+import { isPostgresUrl } from '../internal/postgres-spec.js'
 
 /** How the log is going to be used. */
 export interface OpenLogOptions {
@@ -17,18 +18,6 @@ export interface OpenLogOptions {
   readOnly: boolean
   /** The stream id when a new file log is created (default: the directory name, sanitised). */
   stream?: string
-}
-
-/**
- * True for `postgres://` and `postgresql://` URLs.
- *
- * @example
- * ```ts
- * isPostgresUrl('postgres://db/audit?stream=ehr') // true
- * ```
- */
-export function isPostgresUrl(spec: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(spec)
 }
 
 /**

@@ -24,6 +24,7 @@ import { optionalString, parseCommandArgs, requireString } from '../args.js'
 import type { CliIO } from '../command.js'
 import { CliExit, ExitCode, UsageError } from '../errors.js'
 import { FLAG, STRING } from '../internal/options.js'
+import { isPostgresUrl, parsePostgresSpec } from '../internal/postgres-spec.js'
 import type { Subcommand } from '../internal/subcommands.js'
 import { safeText, writeJson, writeLine } from '../output.js'
 import { keyringOptions, mapEnvelopeError, openKeyring } from './envelope-shared.js'
@@ -46,20 +47,12 @@ export function confirmationToken(keyRef: string): string {
 
 async function openStore(spec: string, io: CliIO): Promise<SubjectKeyStore> {
   if (spec === '') throw new UsageError('--subject-keys is empty')
-  // The test of audit-open-log.ts, not imported: that module loads the audit store's driver.
-  if (!/^postgres(ql)?:\/\//i.test(spec)) return fileSubjectKeyStore(resolve(io.cwd, spec))
-  let url: URL
-  try {
-    url = new URL(spec)
-  } catch (e) {
-    throw new UsageError('--subject-keys is not a valid URL', { cause: e })
-  }
-  const schema = url.searchParams.get('schema') ?? undefined
-  url.searchParams.delete('schema')
+  if (!isPostgresUrl(spec)) return fileSubjectKeyStore(resolve(io.cwd, spec))
+  const { connectionString, schema } = parsePostgresSpec(spec, '--subject-keys')
   const { openPostgresSubjectKeyStore } = await import('@safeguards/envelope-postgres')
   try {
     return await openPostgresSubjectKeyStore({
-      connectionString: url.toString(),
+      connectionString,
       maxConnections: 1,
       ...(schema === undefined ? {} : { schema }),
     })

@@ -110,6 +110,113 @@ function plain(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
+/**
+ * The synchronous core of a backend that computes in the calling thread (node, noble): the
+ * promise API of {@link Aead} is derived from it by {@link syncAead}, so a failure (a wrong
+ * argument, a tag that does not verify) is always a rejection, never a synchronous throw.
+ */
+interface SyncBackend extends SyncOps {
+  readonly name: AeadBackendName
+  importKey(raw: Uint8Array, ephemeral?: boolean): AeadKey
+  /** `ciphertext ‖ tag` in one buffer (default: `sealPartsSync`, then one copy). */
+  readonly sealSync?: (key: AeadKey, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array) => Uint8Array
+  /** `open` over pieces (default: the pieces joined, then `openSync`). */
+  readonly openPartsSync?: (
+    key: AeadKey,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    parts: readonly Uint8Array[],
+  ) => Uint8Array[]
+}
+
+/** `f(key, iv, aad, x)` as a promise: its result, or a rejection with what it threw. */
+function promised<X, T>(
+  f: (key: AeadKey, iv: Uint8Array, aad: Uint8Array, x: X) => T,
+  key: AeadKey,
+  iv: Uint8Array,
+  aad: Uint8Array,
+  x: X,
+): Promise<T> {
+  try {
+    return Promise.resolve(f(key, iv, aad, x))
+  } catch (e) {
+    return Promise.reject(e)
+  }
+}
+
+/** A backend whose every operation is synchronous underneath (see {@link SyncBackend}). */
+function syncAead(b: SyncBackend): Aead {
+  const { sealPartsSync, sealToSync, tagSync, openSync } = b
+  const sealSync =
+    b.sealSync ??
+    ((key: AeadKey, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array => {
+      const [ct, tag] = sealPartsSync(key, iv, aad, plaintext)
+      const out = new Uint8Array(ct.length + TAG)
+      out.set(ct, 0)
+      out.set(tag, ct.length)
+      return out
+    })
+  const openPartsSync =
+    b.openPartsSync ??
+    ((key: AeadKey, iv: Uint8Array, aad: Uint8Array, parts: readonly Uint8Array[]): Uint8Array[] => [
+      openSync(key, iv, aad, joinParts(parts)),
+    ])
+  return {
+    name: b.name,
+    importKey: b.importKey,
+    borrowKey: (raw: Uint8Array): AeadKey => ({ handle: raw, raw: undefined }),
+    sealPartsSync,
+    sealToSync,
+    tagSync,
+    openSync,
+    seal: (key, iv, aad, plaintext) => promised(sealSync, key, iv, aad, plaintext),
+    sealParts: (key, iv, aad, plaintext) => promised(sealPartsSync, key, iv, aad, plaintext),
+    open: (key, iv, aad, sealed) => promised(openSync, key, iv, aad, sealed),
+    openParts: (key, iv, aad, parts) => promised(openPartsSync, key, iv, aad, parts),
+  }
+}
+
+/**
+ * node:crypto `open` over pieces: feeds the ciphertext pieces as they are (no reassembly copy);
+ * the tag is the last 16 bytes. Throws {@link EnvelopeDecryptionError} on any failure, after
+ * zeroising what was decrypted.
+ */
+function nodeOpenParts(
+  nc: NonNullable<typeof nodeCrypto>,
+  key: AeadKey,
+  iv: Uint8Array,
+  aad: Uint8Array,
+  parts: readonly Uint8Array[],
+): Uint8Array[] {
+  let total = 0
+  for (const p of parts) total += p.length
+  if (total < TAG) throw new EnvelopeDecryptionError()
+  // feed the ciphertext pieces as they are (no reassembly copy); the tag is the last 16 bytes
+  const ctEnd = total - TAG
+  const out: Uint8Array[] = []
+  // the tag is usually inside the last piece (a view, no copy); else it is assembled
+  const last = parts[parts.length - 1] as Uint8Array
+  const tag = last.length >= TAG ? last.subarray(last.length - TAG) : new Uint8Array(TAG)
+  try {
+    const d = nc.createDecipheriv(ALG, key.handle, iv, TAG_OPTIONS)
+    if (aad.length > 0) d.setAAD(aad)
+    let pos = 0
+    for (const p of parts) {
+      checkArgs(iv, aad, p)
+      const ctLen = Math.max(0, Math.min(p.length, ctEnd - pos))
+      if (ctLen > 0) out.push(plain(d.update(ctLen === p.length ? p : p.subarray(0, ctLen))))
+      if (ctLen < p.length && last.length < TAG) tag.set(p.subarray(ctLen), pos + ctLen - ctEnd)
+      pos += p.length
+    }
+    d.setAuthTag(tag)
+    d.final() // throws when the tag does not verify
+    return out
+  } catch {
+    for (const o of out) o.fill(0) // unauthenticated plaintext never leaves this function
+    throw new EnvelopeDecryptionError()
+  }
+}
+
 function createNodeAead(): Aead {
   const nc = nodeCrypto
   if (nc === undefined) throw new TypeError('node:crypto is not available')
@@ -156,41 +263,7 @@ function createNodeAead(): Aead {
       throw new EnvelopeDecryptionError()
     }
   }
-  const openPartsSync = (
-    key: AeadKey,
-    iv: Uint8Array,
-    aad: Uint8Array,
-    parts: readonly Uint8Array[],
-  ): Uint8Array[] => {
-    let total = 0
-    for (const p of parts) total += p.length
-    if (total < TAG) throw new EnvelopeDecryptionError()
-    // feed the ciphertext pieces as they are (no reassembly copy); the tag is the last 16 bytes
-    const ctEnd = total - TAG
-    const out: Uint8Array[] = []
-    // the tag is usually inside the last piece (a view, no copy); else it is assembled
-    const last = parts[parts.length - 1] as Uint8Array
-    const tag = last.length >= TAG ? last.subarray(last.length - TAG) : new Uint8Array(TAG)
-    try {
-      const d = nc.createDecipheriv(ALG, key.handle, iv, TAG_OPTIONS)
-      if (aad.length > 0) d.setAAD(aad)
-      let pos = 0
-      for (const p of parts) {
-        checkArgs(iv, aad, p)
-        const ctLen = Math.max(0, Math.min(p.length, ctEnd - pos))
-        if (ctLen > 0) out.push(plain(d.update(ctLen === p.length ? p : p.subarray(0, ctLen))))
-        if (ctLen < p.length && last.length < TAG) tag.set(p.subarray(ctLen), pos + ctLen - ctEnd)
-        pos += p.length
-      }
-      d.setAuthTag(tag)
-      d.final() // throws when the tag does not verify
-      return out
-    } catch {
-      for (const o of out) o.fill(0) // unauthenticated plaintext never leaves this function
-      throw new EnvelopeDecryptionError()
-    }
-  }
-  return {
+  return syncAead({
     name: 'node',
     importKey(raw: Uint8Array, ephemeral?: boolean): AeadKey {
       assertBytes(raw, 'key', 32)
@@ -200,36 +273,12 @@ function createNodeAead(): Aead {
       }
       return { handle: nc.createSecretKey(raw), raw: undefined }
     },
-    borrowKey: (raw: Uint8Array): AeadKey => ({ handle: raw, raw: undefined }),
     sealPartsSync,
     sealToSync,
     tagSync,
     openSync,
-    seal(key, iv, aad, plaintext): Promise<Uint8Array> {
-      const [ct, tag] = sealPartsSync(key, iv, aad, plaintext)
-      const out = new Uint8Array(ct.length + TAG)
-      out.set(ct, 0)
-      out.set(tag, ct.length)
-      return Promise.resolve(out)
-    },
-    sealParts(key, iv, aad, plaintext): Promise<[Uint8Array, Uint8Array]> {
-      return Promise.resolve(sealPartsSync(key, iv, aad, plaintext))
-    },
-    open(key, iv, aad, sealed): Promise<Uint8Array> {
-      try {
-        return Promise.resolve(openSync(key, iv, aad, sealed))
-      } catch (e) {
-        return Promise.reject(e)
-      }
-    },
-    openParts(key, iv, aad, parts): Promise<Uint8Array[]> {
-      try {
-        return Promise.resolve(openPartsSync(key, iv, aad, parts))
-      } catch (e) {
-        return Promise.reject(e)
-      }
-    },
-  }
+    openPartsSync: (key, iv, aad, parts) => nodeOpenParts(nc, key, iv, aad, parts),
+  })
 }
 
 function createWebCryptoAead(): Aead {
@@ -298,40 +347,22 @@ function createNobleAead(): Aead {
       throw new EnvelopeDecryptionError()
     }
   }
-  return {
+  return syncAead({
     name: 'noble',
     importKey(raw: Uint8Array): AeadKey {
       assertBytes(raw, 'key', 32)
       const copy = raw.slice()
       return { handle: copy, raw: copy }
     },
-    borrowKey: (raw: Uint8Array): AeadKey => ({ handle: raw, raw: undefined }),
     sealPartsSync,
     sealToSync,
     tagSync,
     openSync,
-    seal(key, iv, aad, plaintext): Promise<Uint8Array> {
+    sealSync(key, iv, aad, plaintext): Uint8Array {
       checkArgs(iv, aad, plaintext)
-      return Promise.resolve(gcm(key.handle as Uint8Array, iv, aad).encrypt(plaintext))
+      return gcm(key.handle as Uint8Array, iv, aad).encrypt(plaintext)
     },
-    sealParts(key, iv, aad, plaintext): Promise<[Uint8Array, Uint8Array]> {
-      try {
-        return Promise.resolve(sealPartsSync(key, iv, aad, plaintext))
-      } catch (e) {
-        return Promise.reject(e)
-      }
-    },
-    async openParts(key, iv, aad, parts): Promise<Uint8Array[]> {
-      return [await this.open(key, iv, aad, joinParts(parts))]
-    },
-    open(key, iv, aad, sealed): Promise<Uint8Array> {
-      try {
-        return Promise.resolve(openSync(key, iv, aad, sealed))
-      } catch (e) {
-        return Promise.reject(e)
-      }
-    },
-  }
+  })
 }
 
 const cache = new Map<AeadBackendName, Aead>()
