@@ -8,7 +8,7 @@ import { LockLostError, LockTimeoutError } from '@safeguards/core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { mapEnvelopeError } from '../src/commands/envelope-shared.js'
 import { CliExit, describeFailure } from '../src/index.js'
-import { type BinaryRunOptions, runBinary, workDir } from './helpers.js'
+import { type BinaryRunOptions, runBinary, words, workDir } from './helpers.js'
 
 const { dir, p } = workDir('sg-cli-envelope-io-')
 const cli = (argv: string[], opts: BinaryRunOptions = {}) => runBinary(dir, argv, opts)
@@ -145,16 +145,7 @@ describe('progress on stderr for encrypt/decrypt/rewrap', () => {
     const quiet = await cli(['rewrap', '--keyring', 'k.json', '--in', 'ct.hge', '--out', 'r.hge'])
     expect(quiet.code).toBe(0)
     expect(quiet.stderr).toBe('')
-    const loud = await cli([
-      'rewrap',
-      '--keyring',
-      'k.json',
-      '--in',
-      'ct.hge',
-      '--out',
-      'r.hge',
-      '--progress',
-    ])
+    const loud = await cli(words`rewrap --keyring k.json --in ct.hge --out r.hge --progress`)
     expect(loud.code).toBe(0)
     expect(loud.stderr).toMatch(/^(\d+% [\d.]+\/3\.0 MiB\n)+$/)
     expect(loud.stderr).toMatch(/100% 3\.0\/3\.0 MiB\n$/)

@@ -2,7 +2,7 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { type BinaryRunOptions, runBinary, workDir } from './helpers.js'
+import { type BinaryRunOptions, runBinary, words, workDir } from './helpers.js'
 
 const { dir, p } = workDir('sg-cli-recipients-')
 const cli = (argv: string[], opts: BinaryRunOptions = {}) => runBinary(dir, argv, opts)
@@ -94,15 +94,7 @@ describe('safeguards encrypt --recipient / decrypt --identity', () => {
     expect(stranger.code).toBe(3)
     expect(stranger.stderr).toContain('key unavailable: hpke:')
     // a wrong context or a flipped byte: exit 1, the one message
-    const wrong = await cli([
-      'decrypt',
-      '--identity',
-      'patient.key.pem',
-      '--context',
-      'message=lab-43',
-      '--in',
-      'lab.hge',
-    ])
+    const wrong = await cli(words`decrypt --identity patient.key.pem --context message=lab-43 --in lab.hge`)
     expect(wrong.code).toBe(1)
     expect(wrong.stderr).toBe('safeguards decrypt: decryption failed\n')
     const bad = readFileSync(p('lab.hge'))
