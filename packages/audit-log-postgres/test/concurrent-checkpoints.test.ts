@@ -8,15 +8,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  createKeyring,
-  directoryAnchor,
-  type Finding,
-  generateCheckpointKey,
-  readCheckpointUnverified,
-  verifyLog,
-} from '@safeguards/audit-log'
+import { directoryAnchor, type Finding, readCheckpointUnverified, verifyLog } from '@safeguards/audit-log'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { checkpointKeys } from '../../audit-log/test/helpers.js'
 import { openPostgresStore } from '../src/index.js'
 import { walkChain } from './chain.js'
 import { fixture, runChild } from './child.js'
@@ -39,8 +33,7 @@ describe.skipIf(!pgAvailable)('two writer processes checkpointing to one stream 
   it('every verification of the live log, and the final one, is clean', async () => {
     const stream = 'two-writers'
     const perProcess = 240
-    const key = await generateCheckpointKey()
-    const keyring = await createKeyring([{ publicJwk: key.publicJwk }])
+    const { key, keyring } = await checkpointKeys()
     const run = (tag: string) =>
       runChild<{ appended: number; seqs: number[] }>(
         `writer ${tag}`,

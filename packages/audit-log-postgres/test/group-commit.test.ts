@@ -9,7 +9,16 @@ import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { grantAppRole, migrate, openPostgresStore, type PostgresAuditStore } from '../src/index.js'
 import { migrateTo } from '../src/migrations.js'
-import { DATABASE_URL, freshSchema, pgAvailable, sqlStateOf, type TestDb, urlFor } from './pg-harness.js'
+import {
+  type AppRoleSchema,
+  appRoleSchema,
+  DATABASE_URL,
+  freshSchema,
+  pgAvailable,
+  sqlStateOf,
+  type TestDb,
+  urlFor,
+} from './pg-harness.js'
 import { event } from './records.js'
 
 const EVENT = (n: number): string =>
@@ -66,20 +75,17 @@ describe.skipIf(!pgAvailable)('group commit (schema version 5)', () => {
     while ((await queued(stream)) < count) await new Promise((resolve) => setTimeout(resolve, 10))
   }
 
+  let env: AppRoleSchema | undefined
   beforeAll(async () => {
-    db = await freshSchema()
-    s = `"${db.schema}"`
-    writer = await db.createRole()
-    await grantAppRole(db.admin, { schema: db.schema, role: writer })
-    app = new pg.Pool({ connectionString: urlFor(writer), max: 12 })
+    env = await appRoleSchema(12)
+    ;({ db, s, writer, app } = env)
   })
   afterEach(async () => {
     await Promise.all(held.splice(0).map((c) => c.end().catch(() => {})))
     await Promise.all(stores.splice(0).map((store) => store.close()))
   })
   afterAll(async () => {
-    await app?.end()
-    await db?.drop()
+    await env?.close()
   })
 
   it('whoever holds the gate stores every queued batch in one transaction, each writer getting its own records', async () => {

@@ -11,7 +11,15 @@ import { AuditLockTimeoutError, openAuditLog, type StoreHead } from '@safeguards
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { grantAppRole, openPostgresStore, type PostgresAuditStore } from '../src/index.js'
-import { DATABASE_URL, freshSchema, pgAvailable, sqlStateOf, type TestDb, urlFor } from './pg-harness.js'
+import {
+  type AppRoleSchema,
+  appRoleSchema,
+  DATABASE_URL,
+  pgAvailable,
+  sqlStateOf,
+  type TestDb,
+  urlFor,
+} from './pg-harness.js'
 import { buildRecords, event } from './records.js'
 
 const LOCK_MODES = [
@@ -50,19 +58,16 @@ describe.skipIf(!pgAvailable)('no role but a writer can stop appends (issue 13 Â
   const appendOne = async (store: PostgresAuditStore, head: StoreHead): Promise<StoreHead> =>
     store.append(head, buildRecords(store.stream, head, 1, `t${head.size}`))
 
+  let env: AppRoleSchema | undefined
   beforeAll(async () => {
-    db = await freshSchema()
-    s = `"${db.schema}"`
-    writer = await db.createRole()
-    await grantAppRole(db.admin, { schema: db.schema, role: writer })
-    app = new pg.Pool({ connectionString: urlFor(writer), max: 4 })
+    env = await appRoleSchema(4)
+    ;({ db, s, writer, app } = env)
   })
   afterEach(async () => {
     await Promise.all(held.splice(0).map((c) => c.end().catch(() => {})))
   })
   afterAll(async () => {
-    await app?.end()
-    await db?.drop()
+    await env?.close()
   })
 
   it('a role with no grants holding the advisory keys of schema version 2 does not stop appends or checkpoints', async () => {

@@ -5,10 +5,8 @@ import {
   AuditCorruptionError,
   type AuditEvent,
   type AuditStore,
-  createCheckpointSigner,
-  createKeyring,
+  type CheckpointSigner,
   directoryAnchor,
-  generateCheckpointKey,
   type Keyring,
   openAuditLog,
   openFileStore,
@@ -16,7 +14,7 @@ import {
 } from '@safeguards/audit-log'
 import { manualClock } from '@safeguards/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { verifyEveryWay } from '../../audit-log/test/helpers.js'
+import { checkpointKeys, verifyEveryWay } from '../../audit-log/test/helpers.js'
 import { openPostgresStore, type PostgresAuditStore } from '../src/index.js'
 import { freshSchema, pgAvailable, type TestDb } from './pg-harness.js'
 import { event } from './records.js'
@@ -32,14 +30,12 @@ async function all(store: AuditStore): Promise<StoredRecord[]> {
 describe.skipIf(!pgAvailable)('the audit log on PostgreSQL', () => {
   let db: TestDb
   let tmp: string
-  let signer: Awaited<ReturnType<typeof createCheckpointSigner>>
+  let signer: CheckpointSigner
   let keyring: Keyring
   beforeAll(async () => {
     db = await freshSchema()
     tmp = await mkdtemp(join(tmpdir(), 'sg-alp-'))
-    const key = await generateCheckpointKey()
-    signer = await createCheckpointSigner(key.privateJwk)
-    keyring = await createKeyring([{ publicJwk: key.publicJwk }])
+    ;({ signer, keyring } = await checkpointKeys())
   })
   afterAll(async () => {
     await db?.drop()

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, beforeAll } from 'vitest'
 import {
+  grantAppRole,
   migrate,
   openPostgresStore,
   type PostgresAuditStore,
@@ -92,6 +93,37 @@ export async function freshSchema(options: { migrateIt?: boolean } = {}): Promis
         await admin.query(`DROP ROLE IF EXISTS "${role}"`)
       }
       await admin.end()
+    },
+  }
+}
+
+/** What {@link appRoleSchema} made: the schema, its quoted name, an app role and a pool as that role. */
+export interface AppRoleSchema {
+  db: TestDb
+  /** The schema name, double-quoted for SQL. */
+  s: string
+  /** A LOGIN role given the app's privileges by `grantAppRole`. */
+  writer: string
+  /** A pool of `max` connections as `writer`. */
+  app: pg.Pool
+  /** Ends the pool, then drops the schema and the roles. */
+  close(): Promise<void>
+}
+
+/** A fresh migrated schema (see {@link freshSchema}), an app role on it and a pool connected as that role. */
+export async function appRoleSchema(max: number): Promise<AppRoleSchema> {
+  const db = await freshSchema()
+  const writer = await db.createRole()
+  await grantAppRole(db.admin, { schema: db.schema, role: writer })
+  const app = new pg.Pool({ connectionString: urlFor(writer), max })
+  return {
+    db,
+    s: `"${db.schema}"`,
+    writer,
+    app,
+    close: async () => {
+      await app.end()
+      await db.drop()
     },
   }
 }

@@ -17,16 +17,14 @@ import {
   type AuditLog,
   type CheckpointSigner,
   createCheckpointSigner,
-  createKeyring,
   directoryAnchor,
-  generateCheckpointKey,
   openAuditLog,
   openFileStore,
   readCheckpointUnverified,
   type Timers,
   verifyLog,
 } from '../src/index.js'
-import { event, plainStore, tempDir } from './helpers.js'
+import { checkpointKeys, event, plainStore, tempDir } from './helpers.js'
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url))
 const anchorWriter = fileURLToPath(new URL('./fixtures/anchor-writer.ts', import.meta.url))
@@ -51,8 +49,7 @@ describe('a verifier running while another writer checkpoints', () => {
   it('sees a consistent cut when a checkpoint is stored and anchored between its reads', async () => {
     const dir = tempDir()
     const anchorDir = tempDir()
-    const key = await generateCheckpointKey()
-    const keyring = await createKeyring([{ publicJwk: key.publicJwk }])
+    const { key, keyring } = await checkpointKeys()
     const other = await writer(dir, anchorDir, key.privateJwk)
     for (let i = 0; i < 3; i++) await other.append(event(i))
     await other.checkpoint()
@@ -94,7 +91,7 @@ describe('a verifier running while another writer checkpoints', () => {
   it('refuses an anchored checkpoint that the store really lacks (the check is still there)', async () => {
     const dir = tempDir()
     const anchorDir = tempDir()
-    const key = await generateCheckpointKey()
+    const { key, keyring } = await checkpointKeys()
     const log = await writer(dir, anchorDir, key.privateJwk)
     await log.append(event(0))
     await log.checkpoint()
@@ -108,7 +105,7 @@ describe('a verifier running while another writer checkpoints', () => {
     expect(lines.length).toBe(2)
     writeFileSync(path, `${lines[0]}\n`)
     const report = await verifyLog(await openFileStore({ dir, readOnly: true }), {
-      keyring: await createKeyring([{ publicJwk: key.publicJwk }]),
+      keyring,
       anchor: directoryAnchor(anchorDir),
     })
     expect(report.ok).toBe(false)
@@ -120,7 +117,7 @@ describe('checkpoints from writers with different clocks', () => {
   it('are never dated before the checkpoint they follow, and verify', async () => {
     const dir = tempDir()
     const anchorDir = tempDir()
-    const key = await generateCheckpointKey()
+    const { key, keyring } = await checkpointKeys()
     const ahead = manualClock(1_700_000_010_000)
     const behind = manualClock(1_700_000_000_000) // ten seconds slow
     const a = await writer(dir, anchorDir, key.privateJwk, { clock: ahead })
@@ -141,7 +138,7 @@ describe('checkpoints from writers with different clocks', () => {
     expect(stamps[1]).toBe(stamps[0]) // b's clock was behind: dated as its predecessor
     expect(stamps[2]).toBe(new Date(1_700_000_020_000).toISOString()) // b's own clock once ahead
     const report = await verifyLog(await openFileStore({ dir, readOnly: true }), {
-      keyring: await createKeyring([{ publicJwk: key.publicJwk }]),
+      keyring,
       anchor: directoryAnchor(anchorDir),
     })
     expect(report).toMatchObject({ ok: true, findings: [], records: 4, anchoredThrough: 3 })
@@ -150,8 +147,7 @@ describe('checkpoints from writers with different clocks', () => {
 
 describe('timer checkpoints', () => {
   it('skip a tick while the previous timer checkpoint is still being written', async () => {
-    const key = await generateCheckpointKey()
-    const inner = await createCheckpointSigner(key.privateJwk)
+    const { signer: inner } = await checkpointKeys()
     let release: () => void = () => undefined
     let gate: Promise<void> | null = null
     let signed = 0

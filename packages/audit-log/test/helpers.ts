@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { manualClock } from '@safeguards/core'
 import { afterEach, expect } from 'vitest'
+import { event as chartRead } from '../bench/events.js'
 import {
   type AuditEvent,
   type AuditStore,
+  type CheckpointSigner,
   createCheckpointSigner,
   createKeyring,
   directoryAnchor,
@@ -33,18 +35,7 @@ afterEach(() => {
 
 /** A valid event; `i` varies the identifiers. */
 export function event(i = 0, extra: Partial<AuditEvent> = {}): AuditEvent {
-  return {
-    type: 'rest',
-    subtype: ['read'],
-    action: 'R',
-    outcome: 0,
-    agents: [{ who: `Practitioner/${i % 97}`, requestor: true, type: 'humanuser', role: ['doctor'] }],
-    source: { observer: 'ehr-api', site: 'clinic-1' },
-    patient: `Patient/${i}`,
-    entities: [{ what: `Observation/${i * 7}`, type: '2', role: '4' }],
-    requestId: `req-${i}`,
-    ...extra,
-  }
+  return { ...chartRead(i, Number.MAX_SAFE_INTEGER, 97), ...extra }
 }
 
 /**
@@ -63,6 +54,20 @@ export async function verifyEveryWay(
     expect(threaded, `workers: 2, chunkRecords: ${chunkRecords}`).toEqual(alone)
   }
   return alone
+}
+
+/** A fresh checkpoint key pair, a signer with its private key and a keyring with its public key. */
+export async function checkpointKeys(): Promise<{
+  key: Awaited<ReturnType<typeof generateCheckpointKey>>
+  signer: CheckpointSigner
+  keyring: Keyring
+}> {
+  const key = await generateCheckpointKey()
+  return {
+    key,
+    signer: await createCheckpointSigner(key.privateJwk),
+    keyring: await createKeyring([{ publicJwk: key.publicJwk }]),
+  }
 }
 
 /** What {@link signedLog} made. */
@@ -90,14 +95,14 @@ export async function signedLog(
   } = {},
 ): Promise<SignedLog> {
   const dir = tempDir()
-  const key = await generateCheckpointKey()
+  const { key, signer, keyring } = await checkpointKeys()
   const log = await openAuditLog({
     store: await openFileStore({
       dir,
       stream: options.stream ?? 's',
       ...(options.segmentMaxBytes === undefined ? {} : { segmentMaxBytes: options.segmentMaxBytes }),
     }),
-    signer: await createCheckpointSigner(key.privateJwk),
+    signer,
     ...(options.anchor === undefined ? {} : { anchor: directoryAnchor(options.anchor) }),
     checkpointEvery: { records: options.every ?? 1000, ms: 0 },
     clock: manualClock(1_700_000_000_000),
@@ -105,7 +110,7 @@ export async function signedLog(
   })
   for (let i = 0; i < n; i++) await log.append(event(i))
   await log.close()
-  return { dir, key, keyring: await createKeyring([{ publicJwk: key.publicJwk }]) }
+  return { dir, key, keyring }
 }
 
 /**

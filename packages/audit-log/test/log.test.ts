@@ -12,13 +12,11 @@ import {
   openFileStore,
   readCheckpointUnverified,
 } from '../src/index.js'
-import { event, plainStore, tempDir, verifyEveryWay } from './helpers.js'
+import { checkpointKeys, event, plainStore, tempDir, verifyEveryWay } from './helpers.js'
 
 async function makeLog(n: number, opts: { every?: number; anchor?: string } = {}) {
   const dir = tempDir()
-  const key = await generateCheckpointKey()
-  const signer = await createCheckpointSigner(key.privateJwk)
-  const keyring = await createKeyring([{ publicJwk: key.publicJwk }])
+  const { key, signer, keyring } = await checkpointKeys()
   const store = await openFileStore({ dir, stream: 'ehr-test' })
   const anchor = opts.anchor === undefined ? undefined : directoryAnchor(opts.anchor)
   const log = await openAuditLog({

@@ -2,33 +2,16 @@
  * `encrypt|decrypt|rewrap|inspect|keys`: I/O failures say which path failed and what was attempted
  * (exit 74), and long streams show progress on stderr (on a terminal, or with --progress).
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { PassThrough, Readable, Writable } from 'node:stream'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { Readable, Writable } from 'node:stream'
 import { LockLostError, LockTimeoutError } from '@safeguards/core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { mapEnvelopeError } from '../src/commands/envelope-shared.js'
-import type { CliIO } from '../src/index.js'
-import { CliExit, describeFailure, runCli } from '../src/index.js'
-import { fakeIO } from './helpers.js'
+import { CliExit, describeFailure } from '../src/index.js'
+import { type BinaryRunOptions, runBinary, words, workDir } from './helpers.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'sg-cli-envelope-io-'))
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
-const p = (name: string) => join(dir, name)
-
-async function cli(
-  argv: string[],
-  opts: { tty?: boolean; stdin?: Readable; stdout?: Writable } = {},
-): Promise<{ code: number; stdout: Buffer; stderr: string }> {
-  const f = fakeIO('', { tty: opts.tty ?? false })
-  const out: Uint8Array[] = []
-  const stdout = opts.stdout ?? new PassThrough()
-  if (opts.stdout === undefined) stdout.on('data', (c: Uint8Array) => out.push(c))
-  const io: CliIO = { ...f.io, stdout, cwd: dir, stdin: opts.stdin ?? Readable.from([]) }
-  const code = await runCli(argv, io)
-  return { code, stdout: Buffer.concat(out), stderr: f.stderr() }
-}
+const { dir, p } = workDir('sg-cli-envelope-io-')
+const cli = (argv: string[], opts: BinaryRunOptions = {}) => runBinary(dir, argv, opts)
 
 /** The terminal sequence that ends a redrawn bar (erase to the end of the line). */
 const ERASE_LINE = '\x1b[K'
@@ -162,16 +145,7 @@ describe('progress on stderr for encrypt/decrypt/rewrap', () => {
     const quiet = await cli(['rewrap', '--keyring', 'k.json', '--in', 'ct.hge', '--out', 'r.hge'])
     expect(quiet.code).toBe(0)
     expect(quiet.stderr).toBe('')
-    const loud = await cli([
-      'rewrap',
-      '--keyring',
-      'k.json',
-      '--in',
-      'ct.hge',
-      '--out',
-      'r.hge',
-      '--progress',
-    ])
+    const loud = await cli(words`rewrap --keyring k.json --in ct.hge --out r.hge --progress`)
     expect(loud.code).toBe(0)
     expect(loud.stderr).toMatch(/^(\d+% [\d.]+\/3\.0 MiB\n)+$/)
     expect(loud.stderr).toMatch(/100% 3\.0\/3\.0 MiB\n$/)

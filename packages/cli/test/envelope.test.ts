@@ -1,27 +1,11 @@
 /** `safeguards keys|encrypt|decrypt|rewrap|inspect`: behaviour and exit codes. */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { PassThrough, Readable } from 'node:stream'
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createEnvelope, LocalKeyring } from '@safeguards/envelope'
-import { afterAll, describe, expect, it } from 'vitest'
-import type { CliIO } from '../src/index.js'
-import { runCli } from '../src/index.js'
-import { fakeIO } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { type BinaryRunOptions, runBinary, workDir } from './helpers.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'sg-cli-envelope-'))
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
-const p = (name: string) => join(dir, name)
-
-async function cli(argv: string[], opts: { env?: Record<string, string>; stdin?: Uint8Array } = {}) {
-  const f = fakeIO('', { env: opts.env ?? {} })
-  const out: Uint8Array[] = []
-  const stdout = new PassThrough()
-  stdout.on('data', (c: Uint8Array) => out.push(c))
-  const io: CliIO = { ...f.io, stdout, cwd: dir, stdin: Readable.from(opts.stdin ? [opts.stdin] : []) }
-  const code = await runCli(argv, io)
-  return { code, stdout: Buffer.concat(out), stderr: f.stderr() }
-}
+const { dir, p } = workDir('sg-cli-envelope-')
+const cli = (argv: string[], opts: BinaryRunOptions = {}) => runBinary(dir, argv, opts)
 
 const pattern = (n: number) => new Uint8Array(n).map((_, i) => (i * 13) & 0xff)
 

@@ -1,6 +1,9 @@
-import { readdirSync } from 'node:fs'
-import { PassThrough, Readable } from 'node:stream'
-import type { CliIO } from '../src/index.js'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PassThrough, Readable, type Writable } from 'node:stream'
+import { afterAll } from 'vitest'
+import { type CliIO, runCli } from '../src/index.js'
 
 /** An in-memory CliIO: captured stdout and stderr, optional stdin text. */
 export function fakeIO(
@@ -55,4 +58,39 @@ export function auditEvent(i: number, patient = `Patient/${i}`): string {
 /** The names in `dir`, sorted. */
 export function filesIn(dir: string): string[] {
   return readdirSync(dir).sort()
+}
+
+/** A temporary working folder for one test file, removed after it; `p(name)` is a path inside. */
+export function workDir(prefix: string): { dir: string; p: (name: string) => string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  return { dir, p: (name) => join(dir, name) }
+}
+
+/** Options of {@link runBinary}. */
+export interface BinaryRunOptions {
+  /** stderr is a terminal (progress bars). */
+  tty?: boolean
+  env?: Record<string, string>
+  /** The standard input: bytes, or a stream; empty when absent. */
+  stdin?: Uint8Array | Readable
+  /** Where stdout goes instead of the capture (the returned stdout is then empty). */
+  stdout?: Writable
+}
+
+/** Runs the CLI in `cwd`; stdout is captured as bytes (ciphertexts), stderr as text. */
+export async function runBinary(
+  cwd: string,
+  argv: string[],
+  opts: BinaryRunOptions = {},
+): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+  const f = fakeIO('', { tty: opts.tty ?? false, env: opts.env ?? {} })
+  const out: Uint8Array[] = []
+  const stdout = opts.stdout ?? new PassThrough()
+  if (opts.stdout === undefined) stdout.on('data', (c: Uint8Array) => out.push(c))
+  const stdin =
+    opts.stdin instanceof Uint8Array ? Readable.from([opts.stdin]) : (opts.stdin ?? Readable.from([]))
+  const io: CliIO = { ...f.io, stdout, cwd, stdin }
+  const code = await runCli(argv, io)
+  return { code, stdout: Buffer.concat(out), stderr: f.stderr() }
 }

@@ -1,27 +1,11 @@
 /** `safeguards identity`, `encrypt --recipient` and `decrypt --identity`: behaviour and exit codes. */
 import { generateKeyPairSync } from 'node:crypto'
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { PassThrough, Readable } from 'node:stream'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { CliIO } from '../src/index.js'
-import { runCli } from '../src/index.js'
-import { fakeIO } from './helpers.js'
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { type BinaryRunOptions, runBinary, words, workDir } from './helpers.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'sg-cli-recipients-'))
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
-const p = (name: string) => join(dir, name)
-
-async function cli(argv: string[], opts: { stdin?: Uint8Array } = {}) {
-  const f = fakeIO('', {})
-  const out: Uint8Array[] = []
-  const stdout = new PassThrough()
-  stdout.on('data', (c: Uint8Array) => out.push(c))
-  const io: CliIO = { ...f.io, stdout, cwd: dir, stdin: Readable.from(opts.stdin ? [opts.stdin] : []) }
-  const code = await runCli(argv, io)
-  return { code, stdout: Buffer.concat(out), stderr: f.stderr() }
-}
+const { dir, p } = workDir('sg-cli-recipients-')
+const cli = (argv: string[], opts: BinaryRunOptions = {}) => runBinary(dir, argv, opts)
 
 const RESULT = new TextEncoder().encode('HbA1c 6.1 % (2026-12-06), reference < 5.7 %\n')
 const CTX = ['--context', 'message=lab-42']
@@ -110,15 +94,7 @@ describe('safeguards encrypt --recipient / decrypt --identity', () => {
     expect(stranger.code).toBe(3)
     expect(stranger.stderr).toContain('key unavailable: hpke:')
     // a wrong context or a flipped byte: exit 1, the one message
-    const wrong = await cli([
-      'decrypt',
-      '--identity',
-      'patient.key.pem',
-      '--context',
-      'message=lab-43',
-      '--in',
-      'lab.hge',
-    ])
+    const wrong = await cli(words`decrypt --identity patient.key.pem --context message=lab-43 --in lab.hge`)
     expect(wrong.code).toBe(1)
     expect(wrong.stderr).toBe('safeguards decrypt: decryption failed\n')
     const bad = readFileSync(p('lab.hge'))

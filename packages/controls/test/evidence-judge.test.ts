@@ -29,19 +29,22 @@ const session = (idle = 15 * MIN): NonNullable<EvidenceInputs['sessionPolicy']> 
   onSessionLimit: 'evict-oldest',
 })
 
+/** A verified, signed attestation created `age` ms ago. */
+const attestation = (age: number): BackupVerifyInput['attestation'] => ({
+  verified: true,
+  kid: 'b',
+  seq: 1,
+  createdAt: new Date(now - age).toISOString(),
+  sha256: 'cd'.repeat(32),
+})
+
 function bag(over: Partial<BackupVerifyInput> = {}): BackupVerifyInput {
   return {
     status: 'ok',
     exitCode: 0,
     finishedAt: new Date(now - HOUR).toISOString(),
     bag: { bagId: 'bag-1', backupSetId: 'nightly', payloadFiles: 2, payloadBytes: 10, encrypted: true },
-    attestation: {
-      verified: true,
-      kid: 'b',
-      seq: 1,
-      createdAt: new Date(now - 2 * HOUR).toISOString(),
-      sha256: 'cd'.repeat(32),
-    },
+    attestation: attestation(2 * HOUR),
     findings: [],
     coverage: { filesVerified: 2, filesTotal: 2 },
     restoreTests: [{ name: 'pg_restore --list', ok: true }],
@@ -64,6 +67,11 @@ const find = (r: EvidenceReport, check: string): Verdict => {
   const v = r.verdicts.find((x) => x.check === check)
   if (v === undefined) throw new Error(`no verdict ${check}: ${r.verdicts.map((x) => x.check).join(', ')}`)
   return v
+}
+
+/** Asserts that each named verdict of `r` has the expected fields. */
+function expectVerdicts(r: EvidenceReport, expected: Record<string, Partial<Verdict>>): void {
+  for (const [check, fields] of Object.entries(expected)) expect(find(r, check), check).toMatchObject(fields)
 }
 
 describe('judging the evidence', () => {
@@ -119,37 +127,22 @@ describe('judging the evidence', () => {
   })
 
   it('library defaults and flags are declared, never met on their own', () => {
-    const r = buildEvidenceReport({
-      clock,
-      sessionPolicy: { ...session(), declared: true },
-      passwordPolicy: {
-        minLength: 15,
-        maxLength: 128,
-        maxBytes: 1024,
-        mfa: false,
-        basis: 'x',
-        blocklist: true,
-        rehash: true,
-      },
-    })
+    const passwordPolicy = {
+      minLength: 15,
+      maxLength: 128,
+      maxBytes: 1024,
+      mfa: false,
+      basis: 'x',
+      blocklist: true,
+      rehash: true,
+    }
+    const r = buildEvidenceReport({ clock, sessionPolicy: { ...session(), declared: true }, passwordPolicy })
     expect(r.ok).toBe(true)
     for (const v of r.verdicts) {
       expect(v.basis).toBe('declared')
       expect(v.status).toBe('partly met')
     }
-    const measured = buildEvidenceReport({
-      clock,
-      passwordPolicy: {
-        minLength: 15,
-        maxLength: 128,
-        maxBytes: 1024,
-        mfa: false,
-        basis: 'x',
-        blocklist: true,
-        rehash: true,
-        declared: false,
-      },
-    })
+    const measured = buildEvidenceReport({ clock, passwordPolicy: { ...passwordPolicy, declared: false } })
     expect(measured.verdicts.map((v) => v.status)).toEqual(['met', 'met', 'met'])
   })
 
@@ -206,54 +199,35 @@ describe('judging the evidence', () => {
   })
 
   it('keys: an unknown age is not measured (never age 0); a version past the rotation period or its budget is not met', () => {
-    const keyring = (keys: NonNullable<EvidenceInputs['keyring']>['keys']) => ({
-      name: 'k',
-      sealed: true,
-      keys,
-    })
-    const unknown = buildEvidenceReport({
-      clock,
-      keyring: keyring([
-        { keyRef: 'local:k:v1', version: 1, state: 'primary', usage: { wraps: 1n, limit: 100n } },
-      ]),
-    })
-    expect(find(unknown, 'keys.rotationPeriod')).toMatchObject({
-      status: 'partly met',
-      measured: 'local:k:v1 (primary) age unknown',
+    /** A report on a keyring of one primary key, `wraps` of 100 spent, created at `createdAt`. */
+    const withKey = (wraps: bigint, createdAt?: number): EvidenceReport =>
+      buildEvidenceReport({
+        clock,
+        keyring: {
+          name: 'k',
+          sealed: true,
+          keys: [
+            {
+              keyRef: 'local:k:v1',
+              version: 1,
+              state: 'primary',
+              ...(createdAt === undefined ? {} : { createdAt }),
+              usage: { wraps, limit: 100n },
+            },
+          ],
+        },
+      })
+    const unknown = withKey(1n)
+    expectVerdicts(unknown, {
+      'keys.rotationPeriod': { status: 'partly met', measured: 'local:k:v1 (primary) age unknown' },
     })
     expect(unknown.keys?.versions[0]?.ageMs).toBeNull()
-    const old = buildEvidenceReport({
-      clock,
-      keyring: keyring([
-        {
-          keyRef: 'local:k:v1',
-          version: 1,
-          state: 'primary',
-          createdAt: now - 1000 * DAY,
-          usage: { wraps: 90n, limit: 100n },
-        },
-      ]),
+    const old = withKey(90n, now - 1000 * DAY)
+    expectVerdicts(old, {
+      'keys.rotationPeriod': { status: 'not met', measured: 'local:k:v1 (primary) 1000 d' },
+      'keys.budgetShare': { status: 'partly met', measured: 'local:k:v1: 90 of 100 wraps (90.0000 %)' },
     })
-    expect(find(old, 'keys.rotationPeriod')).toMatchObject({
-      status: 'not met',
-      measured: 'local:k:v1 (primary) 1000 d',
-    })
-    expect(find(old, 'keys.budgetShare')).toMatchObject({
-      status: 'partly met',
-      measured: 'local:k:v1: 90 of 100 wraps (90.0000 %)',
-    })
-    const spent = buildEvidenceReport({
-      clock,
-      keyring: keyring([
-        {
-          keyRef: 'local:k:v1',
-          version: 1,
-          state: 'primary',
-          createdAt: now - DAY,
-          usage: { wraps: 100n, limit: 100n },
-        },
-      ]),
-    })
+    const spent = withKey(100n, now - DAY)
     expect(find(spent, 'keys.budgetShare').status).toBe('not met')
     expect(spent.failures).toEqual(['keys'])
   })
@@ -349,26 +323,11 @@ describe('judging the evidence', () => {
     expect(find(unsigned, 'backup.rpo').status).toBe('partly met') // no signed creation time: age unknown
     const stale = buildEvidenceReport({
       clock,
-      backups: [
-        bag({
-          attestation: {
-            verified: true,
-            kid: 'b',
-            seq: 1,
-            createdAt: new Date(now - 3 * DAY).toISOString(),
-            sha256: 'cd'.repeat(32),
-          },
-          restoreTests: [],
-        }),
-      ],
+      backups: [bag({ attestation: attestation(3 * DAY), restoreTests: [] })],
     })
-    expect(find(stale, 'backup.rpo')).toMatchObject({
-      status: 'not met',
-      measured: 'newest verified backup 3 d (259200000 ms) old',
-    })
-    expect(find(stale, 'backup.restoreTest')).toMatchObject({
-      status: 'partly met',
-      measured: 'bags verified; no restore test recorded',
+    expectVerdicts(stale, {
+      'backup.rpo': { status: 'not met', measured: 'newest verified backup 3 d (259200000 ms) old' },
+      'backup.restoreTest': { status: 'partly met', measured: 'bags verified; no restore test recorded' },
     })
     const failedTest = buildEvidenceReport({
       clock,

@@ -7,7 +7,6 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { isSafeguardsError } from '@safeguards/core'
 import {
   createSubjectEnvelope,
   createSubjectKeys,
@@ -15,12 +14,10 @@ import {
   type SubjectKeys,
 } from '@safeguards/envelope'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { dec, enc, errorCodeOf } from '../../envelope/test/helpers.js'
 import { openPostgresSubjectKeyStore, type PostgresSubjectKeyStore } from '../src/index.js'
 import { DATABASE_URL, freshSchema, pgAvailable, runChild, type TestDb } from './pg-harness.js'
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
-const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
-const codeOf = (e: unknown): string => (isSafeguardsError(e) ? e.code : String(e))
 const FIELDS = ['ssn', 'phone', 'email', 'dob', 'address'] as const
 
 describe.skipIf(!pgAvailable)('crypto-shredding on PostgreSQL', () => {
@@ -53,7 +50,7 @@ describe.skipIf(!pgAvailable)('crypto-shredding on PostgreSQL', () => {
     })
     for (const id of ids) expect(await subjects.status(id)).toBe('shredded')
     for (const ct of cts)
-      expect(await fresh.decrypt(ct, {}).then(() => 'readable', codeOf)).toBe('ERR_SUBJECT_SHREDDED')
+      expect(await fresh.decrypt(ct, {}).then(() => 'readable', errorCodeOf)).toBe('ERR_SUBJECT_SHREDDED')
   }
 
   it('an encrypt racing a shred on another connection never leaves a usable key', async () => {
@@ -66,7 +63,7 @@ describe.skipIf(!pgAvailable)('crypto-shredding on PostgreSQL', () => {
         const [ct] = await Promise.all([
           envA.encrypt(id, enc(id), {}).then(
             (c) => c,
-            (e: unknown) => codeOf(e),
+            (e: unknown) => errorCodeOf(e),
           ),
           b.shredSubject(id),
         ])
@@ -78,7 +75,7 @@ describe.skipIf(!pgAvailable)('crypto-shredding on PostgreSQL', () => {
     await assertShredded(a, ids, cts)
     // and afterwards every encrypt fails instead of creating a key
     for (const id of ids.slice(0, 10))
-      expect(await envA.encrypt(id, enc('again'), {}).then(() => 'created', codeOf)).toBe(
+      expect(await envA.encrypt(id, enc('again'), {}).then(() => 'created', errorCodeOf)).toBe(
         'ERR_SUBJECT_SHREDDED',
       )
   })
@@ -156,7 +153,7 @@ describe.skipIf(!pgAvailable)('crypto-shredding on PostgreSQL', () => {
           if (pt !== value(id, f)) throw new Error(`wrong plaintext for ${id}/${f}`)
           ok++
         } catch (e) {
-          shredded.push(`${id}/${f}:${codeOf(e)}`)
+          shredded.push(`${id}/${f}:${errorCodeOf(e)}`)
         }
       }
     }
@@ -177,7 +174,7 @@ describe.skipIf(!pgAvailable)('crypto-shredding on PostgreSQL', () => {
         const id = ids[i] as string
         const r = await restarted
           .decrypt(cts[i * 5 + j] as Uint8Array, contextOf(id, f))
-          .then((pt) => dec(pt) === value(id, f), codeOf)
+          .then((pt) => dec(pt) === value(id, f), errorCodeOf)
         if (r === true) sampleOk++
         else sampleFailures.push(`${id}:${r}`)
       }

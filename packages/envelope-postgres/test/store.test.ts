@@ -1,4 +1,3 @@
-import { isSafeguardsError } from '@safeguards/core'
 import {
   createSubjectEnvelope,
   createSubjectKeys,
@@ -7,6 +6,7 @@ import {
 } from '@safeguards/envelope'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { dec, enc, rejectionCode } from '../../envelope/test/helpers.js'
 import {
   migrateSubjectKeys,
   openPostgresSubjectKeyStore,
@@ -14,22 +14,11 @@ import {
 } from '../src/index.js'
 import { DATABASE_URL, freshSchema, pgAvailable, type TestDb, uniqueName } from './pg-harness.js'
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
-const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
 const wrapped = (n: number): WrappedSubjectKey => ({
   providerId: 'local',
   keyRef: 'local:k@v1',
   edk: new Uint8Array(60).fill(n),
 })
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p
-    return undefined
-  } catch (e) {
-    return isSafeguardsError(e) ? e.code : String(e)
-  }
-}
 
 describe.skipIf(!pgAvailable)('PostgreSQL subject-key store', () => {
   let db: TestDb
@@ -45,7 +34,7 @@ describe.skipIf(!pgAvailable)('PostgreSQL subject-key store', () => {
   it('migrates idempotently and refuses an unmigrated schema', async () => {
     expect(await migrateSubjectKeys(db.admin, { schema: db.schema })).toEqual({ from: 1, to: 1 })
     expect(
-      await codeOf(
+      await rejectionCode(
         openPostgresSubjectKeyStore({ connectionString: DATABASE_URL, schema: uniqueName('sg_none') }),
       ),
     ).toBe('ERR_ENVELOPE_PG_MIGRATION')

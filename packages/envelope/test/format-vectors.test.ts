@@ -3,46 +3,17 @@
  * randomness and (2) by an independent decoder written from docs/formats/envelope-v1.md using only
  * @noble/ciphers and @noble/hashes, as another implementation would.
  */
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { gcm } from '@noble/ciphers/aes.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256, sha512 } from '@noble/hashes/sha2.js'
 import { bytesToHex, hexToBytes } from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
-import { createEnvelope, LocalKeyring } from '../src/index.js'
-import { concat } from './helpers.js'
+import { concat as cat } from './helpers.js'
+import { canonical, parseCanonical, u16, u32 } from './spec-context.js'
+import { callerContext, type EnvelopeVector, libraryFor, loadVectors } from './spec-vectors.js'
 
-interface Vector {
-  name: string
-  kek: string
-  keyRef: string
-  dek: string
-  messageId: string
-  wrapIv: string
-  frameLength: number
-  context: Record<string, string>
-  storedKeys: string[]
-  plaintext: string
-  ciphertext: string
-}
-const { vectors } = JSON.parse(
-  readFileSync(join(import.meta.dirname, 'vectors/envelope-v1.json'), 'utf8'),
-) as {
-  vectors: Vector[]
-}
+const vectors = loadVectors<EnvelopeVector>('envelope-v1.json')
 const te = new TextEncoder()
-const cat = concat
-const u16 = (v: number) => Uint8Array.of(v >> 8, v & 255)
-const u32 = (v: number) => Uint8Array.of(v >>> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255)
-
-/** Canonical context per the spec: u16 count, pairs sorted by key bytes, u16-length-prefixed UTF-8. */
-function canonical(ctx: Record<string, string>): Uint8Array {
-  const pairs = Object.entries(ctx)
-    .map(([k, v]) => [te.encode(k), te.encode(v)] as const)
-    .sort((a, b) => Buffer.compare(a[0], b[0]))
-  return cat(u16(pairs.length), ...pairs.flatMap(([k, v]) => [u16(k.length), k, u16(v.length), v]))
-}
 
 /** A from-the-spec decoder. */
 function specDecrypt(ct: Uint8Array, kek: Uint8Array, context: Record<string, string>): Uint8Array {
@@ -79,19 +50,7 @@ function specDecrypt(ct: Uint8Array, kek: Uint8Array, context: Record<string, st
   const authenticated = ct.subarray(0, o)
   const headerTag = take(16)
   // the full context is the stored pairs plus the caller's
-  const storedPairs: Record<string, string> = {}
-  if (sLen > 0) {
-    const s = new DataView(stored.buffer, stored.byteOffset)
-    let p = 2
-    for (let i = 0; i < s.getUint16(0); i++) {
-      const kl = s.getUint16(p)
-      const k = new TextDecoder().decode(stored.subarray(p + 2, p + 2 + kl))
-      p += 2 + kl
-      const vl = s.getUint16(p)
-      storedPairs[k] = new TextDecoder().decode(stored.subarray(p + 2, p + 2 + vl))
-      p += 2 + vl
-    }
-  }
+  const storedPairs = sLen > 0 ? parseCanonical(stored) : {}
   const ctxBytes = canonical({ ...storedPairs, ...context })
   const digest = sha256(ctxBytes)
   // local keyring unwrap: AES-256-GCM(kek, iv = edk[0..12), aad = u16 len ‖ keyRef ‖ wrapAAD)
@@ -120,27 +79,14 @@ function specDecrypt(ct: Uint8Array, kek: Uint8Array, context: Record<string, st
 describe('format v1 known-answer vectors', () => {
   for (const v of vectors) {
     it(`${v.name}: the library reproduces the bytes exactly`, async () => {
-      const queue = [hexToBytes(v.kek), hexToBytes(v.dek + v.messageId), hexToBytes(v.wrapIv)]
-      const random = (n: number) => {
-        const b = queue.shift()
-        if (b?.length !== n) throw new Error(`unexpected random(${n})`)
-        return b
-      }
-      const kr = await LocalKeyring.inMemory({ random })
-      const env = createEnvelope({
-        provider: kr,
-        random,
-        frameLength: v.frameLength,
-        storedKeys: v.storedKeys,
-        formatVersion: 1, // v2 is the default since issue 17; these vectors are v1's
-      })
+      const env = await libraryFor(v, 1) // v2 is the default since issue 17; these vectors are v1's
       const ct = await env.encrypt(hexToBytes(v.plaintext), v.context)
       expect(bytesToHex(ct)).toBe(v.ciphertext)
       expect(bytesToHex(await env.decrypt(ct, v.context))).toBe(v.plaintext)
     })
 
     it(`${v.name}: an independent decoder written from the spec decrypts it`, () => {
-      const caller = Object.fromEntries(Object.entries(v.context).filter(([k]) => !v.storedKeys.includes(k)))
+      const caller = callerContext(v)
       expect(bytesToHex(specDecrypt(hexToBytes(v.ciphertext), hexToBytes(v.kek), caller))).toBe(v.plaintext)
     })
   }

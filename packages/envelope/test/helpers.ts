@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { isSafeguardsError } from '@safeguards/core'
 import { afterAll } from 'vitest'
 
 /** A temp folder removed after the test file. */
@@ -25,6 +26,13 @@ export function counterRandom(seed = 1): (n: number) => Uint8Array {
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 export const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
+
+/** An error's SDK code, or the error as text when it is not an SDK error. */
+export const errorCodeOf = (e: unknown): string => (isSafeguardsError(e) ? e.code : String(e))
+
+/** The code `p` rejects with (see {@link errorCodeOf}); undefined when it resolves. */
+export const rejectionCode = (p: Promise<unknown>): Promise<string | undefined> =>
+  p.then(() => undefined, errorCodeOf)
 
 /** Byte equality without Vitest's slow element-by-element diff on large arrays. */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -15,22 +15,17 @@ import {
   LocalKeyring,
   UnsupportedFormatError,
 } from '../src/index.js'
-import { chunked, sameBytes, streamOf } from './helpers.js'
-
-const FL = 4096
-/** Typed errors a damaged header may raise before any cryptography (parse bounds, key lookup). */
-const PRE_CRYPTO = new Set([
-  'ERR_ENVELOPE_FORMAT',
-  'ERR_ENVELOPE_UNSUPPORTED',
-  'ERR_ENVELOPE_LIMIT',
-  'ERR_ENVELOPE_KEY_UNAVAILABLE',
-])
-
-const failure = (p: Promise<unknown>): Promise<unknown> =>
-  p.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
+import { sameBytes } from './helpers.js'
+import {
+  CACHE_CASES,
+  changedByte,
+  contextArb,
+  FL,
+  failure,
+  PRE_CRYPTO,
+  piped,
+  sizeNearBoundary,
+} from './properties-support.js'
 
 /** The one decryption error: same class, code and message, no cause to tell failures apart. */
 function expectDecryptionFailed(err: unknown, where: string): void {
@@ -41,22 +36,9 @@ function expectDecryptionFailed(err: unknown, where: string): void {
   expect(e.cause).toBeUndefined()
 }
 
-const contextArb = fc.dictionary(
-  fc.string({ minLength: 1, maxLength: 8 }).filter((k) => !k.startsWith('hge:')),
-  fc.string({ maxLength: 12 }),
-  { maxKeys: 4 },
-)
-const sizeArb = fc.oneof(
-  fc.integer({ min: 0, max: 64 }),
-  fc
-    .tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: -2, max: 2 }))
-    .map(([k, d]) => Math.max(0, k * FL + d)),
-)
+const sizeArb = fc.oneof(fc.integer({ min: 0, max: 64 }), sizeNearBoundary)
 
-describe.each([
-  ['without a cache', undefined],
-  ['with the data-key cache', {}],
-] as const)('format v2 properties, %s', (_, dataKeyCache) => {
+describe.each(CACHE_CASES)('format v2 properties, %s', (_, dataKeyCache) => {
   let env: Envelope
   let v1: Envelope
   beforeAll(async () => {
@@ -73,14 +55,9 @@ describe.each([
         const ct = await env.encrypt(pt, ctx)
         expect(env.inspect(ct).formatVersion).toBe(2)
         expect(sameBytes(await env.decrypt(ct, ctx), pt)).toBe(true)
-        const streamed = new Uint8Array(
-          await new Response(streamOf(chunked(ct, chunk)).pipeThrough(env.decryptStream(ctx))).arrayBuffer(),
-        )
-        expect(sameBytes(streamed, pt)).toBe(true)
+        expect(sameBytes(await piped(ct, chunk, env.decryptStream(ctx)), pt)).toBe(true)
         // a v2 stream reads back one-shot; a v1 ciphertext still reads with either instance
-        const written = new Uint8Array(
-          await new Response(streamOf(chunked(pt, chunk)).pipeThrough(env.encryptStream(ctx))).arrayBuffer(),
-        )
+        const written = await piped(pt, chunk, env.encryptStream(ctx))
         expect(sameBytes(await v1.decrypt(written, ctx), pt)).toBe(true)
         expect(sameBytes(await env.decrypt(await v1.encrypt(pt, ctx), ctx), pt)).toBe(true)
       }),
@@ -104,19 +81,19 @@ describe.each([
       (pos >= edkBytes[0]! && pos < edkBytes[1]!)
     await fc.assert(
       fc.asyncProperty(
-        fc.integer({ min: 0, max: ct.length - 1 }),
-        fc.integer({ min: 0, max: 7 }),
-        async (pos, bit) => {
-          const bad = ct.slice()
-          bad[pos] = (bad[pos] as number) ^ (1 << bit)
+        changedByte(
+          ct,
+          fc.integer({ min: 0, max: 7 }).map((bit) => 1 << bit),
+        ),
+        async ({ pos, bad, where }) => {
           const err = await failure(env.decrypt(bad, ctx))
-          expect(err, `byte ${pos} bit ${bit}`).toBeDefined()
-          if (cryptoBound(pos)) expectDecryptionFailed(err, `byte ${pos} bit ${bit}`)
+          expect(err, where).toBeDefined()
+          if (cryptoBound(pos)) expectDecryptionFailed(err, where)
           else
             expect(
               isSafeguardsError(err) && (PRE_CRYPTO.has(err.code) || err instanceof EnvelopeDecryptionError),
             ).toBe(true)
-          if (err instanceof EnvelopeDecryptionError) expectDecryptionFailed(err, `byte ${pos}`)
+          if (err instanceof EnvelopeDecryptionError) expectDecryptionFailed(err, where)
         },
       ),
       { numRuns: 200 },

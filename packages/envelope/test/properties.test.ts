@@ -6,31 +6,19 @@ import { isSafeguardsError } from '@safeguards/core'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createEnvelope, type Envelope, EnvelopeDecryptionError, LocalKeyring } from '../src/index.js'
-import { chunked, sameBytes, streamOf } from './helpers.js'
+import { sameBytes } from './helpers.js'
+import {
+  CACHE_CASES,
+  changedByte,
+  contextArb,
+  FL,
+  failure,
+  HEADER_CODES,
+  piped,
+  sizeNearBoundary,
+} from './properties-support.js'
 
-const FL = 4096
-
-const HEADER_CODES = new Set([
-  'ERR_ENVELOPE_DECRYPTION_FAILED',
-  'ERR_ENVELOPE_FORMAT',
-  'ERR_ENVELOPE_UNSUPPORTED',
-  'ERR_ENVELOPE_LIMIT',
-  'ERR_ENVELOPE_KEY_UNAVAILABLE',
-])
-
-const sizeNearBoundary = fc
-  .tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: -2, max: 2 }))
-  .map(([k, d]) => Math.max(0, k * FL + d))
-const contextArb = fc.dictionary(
-  fc.string({ minLength: 1, maxLength: 8 }).filter((k) => !k.startsWith('hge:')),
-  fc.string({ maxLength: 12 }),
-  { maxKeys: 4 },
-)
-
-describe.each([
-  ['without a cache', undefined],
-  ['with the data-key cache', {}],
-] as const)('envelope properties, %s', (_, dataKeyCache) => {
+describe.each(CACHE_CASES)('envelope properties, %s', (_, dataKeyCache) => {
   let env: Envelope
   beforeAll(async () => {
     const provider = await LocalKeyring.inMemory()
@@ -48,12 +36,7 @@ describe.each([
           const ct = await env.encrypt(pt, ctx)
           expect(sameBytes(await env.decrypt(ct, ctx), pt)).toBe(true)
           // the streaming decryptor reads the one-shot format, in any chunking
-          const out = new Uint8Array(
-            await new Response(
-              streamOf(chunked(ct, chunk)).pipeThrough(env.decryptStream(ctx)),
-            ).arrayBuffer(),
-          )
-          expect(sameBytes(out, pt)).toBe(true)
+          expect(sameBytes(await piped(ct, chunk, env.decryptStream(ctx)), pt)).toBe(true)
         },
       ),
       { numRuns: 25 },
@@ -65,21 +48,12 @@ describe.each([
     const ct = await env.encrypt(pt, { id: 'p-1' })
     const headerLength = env.inspect(ct).headerLength
     await fc.assert(
-      fc.asyncProperty(
-        fc.integer({ min: 0, max: ct.length - 1 }),
-        fc.integer({ min: 1, max: 255 }),
-        async (pos, x) => {
-          const bad = ct.slice()
-          bad[pos] = (bad[pos] as number) ^ x
-          const err = await env.decrypt(bad, { id: 'p-1' }).then(
-            () => undefined,
-            (e: unknown) => e,
-          )
-          expect(err, `byte ${pos}`).toBeDefined()
-          expect(isSafeguardsError(err) && HEADER_CODES.has(err.code)).toBe(true)
-          if (pos >= headerLength) expect(err).toBeInstanceOf(EnvelopeDecryptionError)
-        },
-      ),
+      fc.asyncProperty(changedByte(ct, fc.integer({ min: 1, max: 255 })), async ({ pos, bad, where }) => {
+        const err = await failure(env.decrypt(bad, { id: 'p-1' }))
+        expect(err, where).toBeDefined()
+        expect(isSafeguardsError(err) && HEADER_CODES.has(err.code)).toBe(true)
+        if (pos >= headerLength) expect(err).toBeInstanceOf(EnvelopeDecryptionError)
+      }),
       { numRuns: 150 },
     )
   })
@@ -109,10 +83,7 @@ describe.each([
           }),
         ),
         async (bytes) => {
-          const err = await env.decrypt(bytes, {}).then(
-            () => undefined,
-            (e: unknown) => e,
-          )
+          const err = await failure(env.decrypt(bytes, {}))
           expect(isSafeguardsError(err) && HEADER_CODES.has(err.code)).toBe(true)
         },
       ),

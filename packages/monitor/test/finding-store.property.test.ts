@@ -1,10 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, truncateSync } from 'node:fs'
 import { join } from 'node:path'
 import { type ManualClock, manualClock } from '@safeguards/core'
 import fc from 'fast-check'
-import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import {
   type Finding,
   type FindingStatus,
@@ -12,10 +10,9 @@ import {
   MonitorFindingUnknownError,
   MonitorSelfReviewError,
   openFindingStore,
-  openPostgresFindingStore,
 } from '../src/index.js'
 import { replay } from '../src/internal/transitions.js'
-import { DATABASE_URL, pgAvailable, uniqueSchema } from './support/finding-stores.js'
+import { fileStores, pgAvailable, postgresStores } from './support/finding-stores.js'
 import { finding } from './support/findings.js'
 
 const T0 = Date.parse('2026-12-01T08:00:00.000Z')
@@ -109,19 +106,16 @@ async function runAgainstModel(store: FindingStore, clock: ManualClock, ops: rea
   )
 }
 
-const dirs: string[] = []
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
-})
+const files = fileStores('sg-findings-prop-')
+afterAll(() => files.cleanup())
 
 describe('the file finding store against a model', () => {
   it('admit, ack and suppress agree with the rules; any cut of the file replays to a prefix of the transitions', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 4, maxLength: 20 }), async (ops) => {
-        const dir = mkdtempSync(join(tmpdir(), 'sg-findings-prop-'))
-        dirs.push(dir)
         const clock = manualClock(T0)
-        const store = await openFindingStore({ dir, clock })
+        const store = await files.open(clock)
+        const dir = files.dirs.at(-1) as string
         await runAgainstModel(store, clock, ops)
         // Every byte cut replays without throwing, to the state of the complete lines before it.
         const path = join(dir, 'findings.jsonl')
@@ -153,21 +147,17 @@ describe('the file finding store against a model', () => {
 })
 
 describe.skipIf(!pgAvailable)('the PostgreSQL finding store against the same model', () => {
-  let pool: pg.Pool
-  beforeAll(() => {
-    pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 })
-  })
-  afterAll(() => pool.end())
+  const stores = postgresStores(2)
+  afterAll(() => stores.end())
 
   it('admit, ack and suppress agree with the rules', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 4, maxLength: 20 }), async (ops) => {
-        const schema = uniqueSchema()
         const clock = manualClock(T0)
         try {
-          await runAgainstModel(await openPostgresFindingStore({ client: pool, schema, clock }), clock, ops)
+          await runAgainstModel(await stores.open(clock), clock, ops)
         } finally {
-          await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+          await stores.cleanup()
         }
       }),
       { numRuns: 80 },

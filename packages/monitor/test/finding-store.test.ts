@@ -10,7 +10,6 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type ManualClock, manualClock } from '@safeguards/core'
-import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   type FindingStore,
@@ -19,54 +18,19 @@ import {
   MonitorFindingUnknownError,
   MonitorSelfReviewError,
   openFindingStore,
-  openPostgresFindingStore,
 } from '../src/index.js'
-import { DATABASE_URL, pgAvailable, runAdmitter, uniqueSchema } from './support/finding-stores.js'
+import { DATABASE_URL, fileStores, postgresStores, runAdmitter } from './support/finding-stores.js'
 import { finding } from './support/findings.js'
 
 const T0 = Date.parse('2026-12-01T08:00:00.000Z')
 const HOUR = 3_600_000
 const PO = 'Practitioner/privacy-1'
 
-interface Kind {
-  name: string
-  available: boolean
-  open(clock: ManualClock): Promise<FindingStore>
-  cleanup(): Promise<void>
-}
-
-const tmp: string[] = []
-const fileKind: Kind = {
-  name: 'file',
-  available: true,
-  async open(clock) {
-    const dir = mkdtempSync(join(tmpdir(), 'sg-findings-'))
-    tmp.push(dir)
-    return openFindingStore({ dir, clock })
-  },
-  async cleanup() {
-    for (const d of tmp.splice(0)) rmSync(d, { recursive: true, force: true })
-  },
-}
-
-let pool: pg.Pool | undefined
-const schemas: string[] = []
-const pgKind: Kind = {
-  name: 'postgres',
-  available: pgAvailable,
-  async open(clock) {
-    pool ??= new pg.Pool({ connectionString: DATABASE_URL, max: 4 })
-    const schema = uniqueSchema()
-    schemas.push(schema)
-    return openPostgresFindingStore({ client: pool, schema, clock })
-  },
-  async cleanup() {
-    for (const s of schemas.splice(0)) await pool?.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`)
-  },
-}
+const fileKind = fileStores()
+const pgKind = postgresStores(4)
 
 afterAll(async () => {
-  await pool?.end()
+  await pgKind.end()
 })
 
 for (const kind of [fileKind, pgKind]) {
@@ -184,8 +148,10 @@ for (const kind of [fileKind, pgKind]) {
       expect(dump).not.toContain('424242')
       const raw =
         kind.name === 'file'
-          ? readFileSync(join(tmp[0]!, 'findings.jsonl'), 'utf8')
-          : JSON.stringify((await pool!.query(`SELECT * FROM "${schemas[0]}".finding_transition`)).rows)
+          ? readFileSync(join(fileKind.dirs[0]!, 'findings.jsonl'), 'utf8')
+          : JSON.stringify(
+              (await pgKind.query(`SELECT * FROM "${pgKind.schemas[0]}".finding_transition`)).rows,
+            )
       expect(raw).not.toContain('secret-name')
       expect(raw).not.toContain('424242')
       expect(raw).toContain(a.id)
@@ -194,7 +160,8 @@ for (const kind of [fileKind, pgKind]) {
     it('two processes admitting the same findings at once (behind a barrier): each id is new exactly once', async () => {
       await open()
       const n = 150
-      const where = kind.name === 'file' ? ['file', tmp[0]!] : ['pg', DATABASE_URL, schemas[0]!]
+      const where =
+        kind.name === 'file' ? ['file', fileKind.dirs[0]!] : ['pg', DATABASE_URL, pgKind.schemas[0]!]
       const barrier = mkdtempSync(join(tmpdir(), 'sg-barrier-'))
       const args = [barrier, ...where, String(n)]
       const [x, y] = await Promise.all([runAdmitter(args), runAdmitter(args)]).finally(() =>

@@ -4,9 +4,9 @@
  */
 import { manualClock, utf8Encode } from '@safeguards/core'
 import { createEnvelope, KeyUnavailableError } from '@safeguards/envelope'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { Pkcs11KekProvider } from '../src/index.js'
-import { createSoftHsm, describeHsm, type SoftHsm } from './softhsm.js'
+import { expect, it } from 'vitest'
+import type { Pkcs11KekProvider } from '../src/index.js'
+import { describeHsm, useSoftHsm } from './softhsm.js'
 
 const context = { table: 'notes', column: 'body', row: '77' }
 const record = utf8Encode('{"note":"cached through the token"}')
@@ -32,26 +32,18 @@ async function settle(kek: Pkcs11KekProvider): Promise<void> {
 }
 
 describeHsm('data-key cache over Pkcs11KekProvider', () => {
-  let hsm: SoftHsm
   const clock = manualClock(Date.UTC(2026, 10, 22, 12))
   let app: Pkcs11KekProvider
   let admin: Pkcs11KekProvider
 
-  beforeAll(async () => {
-    hsm = createSoftHsm(['cache'])
+  useSoftHsm(['cache'], async (h, open) => {
     // The application's provider reads the token state at most every 5 s (the default); the
     // administrator's is another host's view of the same token.
-    app = await Pkcs11KekProvider.open(hsm.options('cache', 'notes', { clock, cacheTtlMs: 5000 }))
-    admin = await Pkcs11KekProvider.open(hsm.options('cache', 'notes', { clock, cacheTtlMs: 0 }))
+    app = await open(h.options('cache', 'notes', { clock, cacheTtlMs: 5000 }))
+    admin = await open(h.options('cache', 'notes', { clock, cacheTtlMs: 0 }))
     await admin.rotate()
     await admin.rotate()
     await app.refresh()
-  })
-
-  afterAll(async () => {
-    await app?.close()
-    await admin?.close()
-    hsm?.cleanup()
   })
 
   it('a lifecycle change through the same provider stops cached keys at once', async () => {

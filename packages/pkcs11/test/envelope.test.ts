@@ -5,9 +5,9 @@ import {
   KeyUnavailableError,
   LocalKeyring,
 } from '@safeguards/envelope'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { Pkcs11KekProvider } from '../src/index.js'
-import { createSoftHsm, describeHsm, type SoftHsm } from './softhsm.js'
+import { expect, it } from 'vitest'
+import type { Pkcs11KekProvider } from '../src/index.js'
+import { describeHsm, useSoftHsm } from './softhsm.js'
 
 const context = { patient: 'p-1042', purpose: 'treatment' }
 
@@ -18,18 +18,11 @@ async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> 
 }
 
 describeHsm('@safeguards/envelope over the HSM: encrypt, rotate, rewrap, retire', () => {
-  let hsm: SoftHsm
   let kek: Pkcs11KekProvider
 
-  beforeAll(async () => {
-    hsm = createSoftHsm(['envelope'])
-    kek = await Pkcs11KekProvider.open(hsm.options('envelope', 'phi', { cacheTtlMs: 0 }))
+  useSoftHsm(['envelope'], async (h, open) => {
+    kek = await open(h.options('envelope', 'phi', { cacheTtlMs: 0 }))
     await kek.rotate()
-  })
-
-  afterAll(async () => {
-    await kek?.close()
-    hsm?.cleanup()
   })
 
   it('encrypts and decrypts records with the KEK in the token, bound to the context', async () => {

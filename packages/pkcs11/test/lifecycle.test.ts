@@ -12,16 +12,9 @@ import {
   utf8Encode,
 } from '@safeguards/core'
 import { KeyringStateError, KeyUnavailableError } from '@safeguards/envelope'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { Pkcs11KekProvider } from '../src/index.js'
-import {
-  createSoftHsm,
-  describeHsm,
-  SOFTHSM_MODULE,
-  type SoftHsm,
-  USER_PIN,
-  withProvider,
-} from './softhsm.js'
+import { describeHsm, SOFTHSM_MODULE, type SoftHsm, USER_PIN, useSoftHsm, withProvider } from './softhsm.js'
 
 const run = promisify(execFile)
 
@@ -77,16 +70,11 @@ describeHsm('Pkcs11KekProvider: key versions, rotation and lifecycle in the toke
     return out
   }
 
-  beforeAll(async () => {
-    hsm = createSoftHsm(['lifecycle'])
-    admin = await Pkcs11KekProvider.open(
-      hsm.options('lifecycle', 'claims', { clock, cacheTtlMs: 0, events: (e) => void events.push(e) }),
+  useSoftHsm(['lifecycle'], async (h, open) => {
+    hsm = h
+    admin = await open(
+      h.options('lifecycle', 'claims', { clock, cacheTtlMs: 0, events: (e) => void events.push(e) }),
     )
-  })
-
-  afterAll(async () => {
-    await admin?.close()
-    hsm?.cleanup()
   })
 
   it('has no primary until the first rotation', async () => {

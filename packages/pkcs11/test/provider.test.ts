@@ -6,9 +6,9 @@ import {
   UsageLimitError,
 } from '@safeguards/envelope'
 import fc from 'fast-check'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { Pkcs11ClosedError, Pkcs11KekProvider } from '../src/index.js'
-import { createSoftHsm, describeHsm, type SoftHsm, withProvider } from './softhsm.js'
+import { describeHsm, type SoftHsm, useSoftHsm, withProvider } from './softhsm.js'
 
 const aadFor = (context: string): Uint8Array => utf8Encode(`hge/v1/wrap\u0000\u0001${context}`)
 
@@ -16,15 +16,10 @@ describeHsm('Pkcs11KekProvider: wrap and unwrap inside the token', () => {
   let hsm: SoftHsm
   let provider: Pkcs11KekProvider
 
-  beforeAll(async () => {
-    hsm = createSoftHsm(['wrap-tests'])
-    provider = await Pkcs11KekProvider.open(hsm.options('wrap-tests', 'patients'))
+  useSoftHsm(['wrap-tests'], async (h, open) => {
+    hsm = h
+    provider = await open(h.options('wrap-tests', 'patients'))
     await provider.rotate()
-  })
-
-  afterAll(async () => {
-    await provider?.close()
-    hsm?.cleanup()
   })
 
   it('round-trips a data key, with a fresh IV every time', async () => {

@@ -2,7 +2,7 @@ import { inspect } from 'node:util'
 import { randomBytes, Secret, utf8Encode } from '@safeguards/core'
 import { KeyUnavailableError } from '@safeguards/envelope'
 import * as pkcs11js from 'pkcs11js'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import {
   Pkcs11KekProvider,
   Pkcs11KeyPolicyError,
@@ -10,14 +10,7 @@ import {
   Pkcs11ModuleError,
   Pkcs11TokenNotFoundError,
 } from '../src/index.js'
-import {
-  createSoftHsm,
-  describeHsm,
-  SOFTHSM_MODULE,
-  type SoftHsm,
-  USER_PIN,
-  withProvider,
-} from './softhsm.js'
+import { describeHsm, SOFTHSM_MODULE, type SoftHsm, USER_PIN, useSoftHsm, withProvider } from './softhsm.js'
 
 const aad = utf8Encode('hge/v1/wrap|digest')
 const k = ((pkcs11js as unknown as { default?: typeof pkcs11js }).default ?? pkcs11js) as typeof pkcs11js
@@ -94,16 +87,11 @@ describeHsm(
     let hsm: SoftHsm
     let provider: Pkcs11KekProvider
 
-    beforeAll(async () => {
-      hsm = createSoftHsm(['vault', 'pin-tests'])
-      provider = await Pkcs11KekProvider.open(hsm.options('vault', 'records', { cacheTtlMs: 0 }))
+    useSoftHsm(['vault', 'pin-tests'], async (h, open) => {
+      hsm = h
+      provider = await open(h.options('vault', 'records', { cacheTtlMs: 0 }))
       await provider.rotate()
       await provider.addVersion()
-    })
-
-    afterAll(async () => {
-      await provider?.close()
-      hsm?.cleanup()
     })
 
     it('creates KEK versions that cannot be read, exported, copied or made extractable', () => {

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Secret } from '@safeguards/core'
-import { describe } from 'vitest'
+import { afterAll, beforeAll, describe } from 'vitest'
 import { Pkcs11KekProvider, type Pkcs11ProviderOptions } from '../src/index.js'
 
 export const SOFTHSM_MODULE = process.env.SOFTHSM2_MODULE ?? '/usr/lib/softhsm/libsofthsm2.so'
@@ -101,4 +101,33 @@ export async function withProvider(
   } finally {
     await provider.close()
   }
+}
+
+/**
+ * One test file's tokens and providers: before all tests, the tokens of `labels`, then `setup`,
+ * which opens its providers through `open`; after all tests, every provider `open` opened is closed
+ * (in order, also when `setup` failed half-way) and the tokens are removed.
+ */
+export function useSoftHsm(
+  labels: string[],
+  setup: (
+    hsm: SoftHsm,
+    open: (options: Pkcs11ProviderOptions) => Promise<Pkcs11KekProvider>,
+  ) => Promise<void>,
+): void {
+  let hsm: SoftHsm | undefined
+  const opened: Pkcs11KekProvider[] = []
+  const open = async (options: Pkcs11ProviderOptions): Promise<Pkcs11KekProvider> => {
+    const provider = await Pkcs11KekProvider.open(options)
+    opened.push(provider)
+    return provider
+  }
+  beforeAll(async () => {
+    hsm = createSoftHsm(labels)
+    await setup(hsm, open)
+  })
+  afterAll(async () => {
+    for (const p of opened) await p.close()
+    hsm?.cleanup()
+  })
 }

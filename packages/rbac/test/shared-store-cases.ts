@@ -1,11 +1,19 @@
 /**
  * The checks every shared emergency store must pass (issue 19 §3), whatever holds the grants
- * (PostgreSQL, Redis): the store-specific test files open two instances and call these.
+ * (PostgreSQL, Redis): the store-specific test files call `describeSharedStore` with a way to open
+ * an instance and add their own cases.
  */
+import type { ChildProcessWithoutNullStreams } from 'node:child_process'
+import { resolve } from 'node:path'
 import type { manualClock } from '@safeguards/core'
-import { expect } from 'vitest'
-import type { LinePeer } from '../../../scripts/test-support/line-peer.js'
-import type { DecisionPoint, EmergencyGrant, SharedEmergencyStore } from '../src/index.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type LinePeer, startLinePeer } from '../../../scripts/test-support/line-peer.js'
+import {
+  type DecisionPoint,
+  type EmergencyGrant,
+  isSharedEmergencyStore,
+  type SharedEmergencyStore,
+} from '../src/index.js'
 import { emergencyRequest, req, who } from './helpers.js'
 
 /** One app instance: a decision point on a shared store, with its own manual clock. */
@@ -108,4 +116,82 @@ export async function expectGrantSurvivesKill(
   const review = { reviewer: 'u-priv', outcome: 'appropriate', notes: 'ok' }
   expect(await second.ask('review', { id, review })).toEqual({ result: 'u-priv' })
   await until('review', () => !a.pdp.emergency.pendingReviews().some((g) => g.id === id))
+}
+
+/** What a store-specific test file gives `describeSharedStore`. */
+export interface SharedStoreSuite<I extends SharedInstance> {
+  /** Opens one more app instance on the shared store. */
+  instance: () => Promise<I>
+  /** The peer process of the SIGKILL test: its file under test/fixtures and its arguments. */
+  peer: { fixture: string; args: string[] }
+  /**
+   * Runs the 20 concurrent reviews (`run`) and checks that the store holds exactly the winning
+   * review, in the store's own representation.
+   */
+  expectOneReviewStored: (run: () => ReturnType<typeof concurrentReviews>) => Promise<void>
+  /** The store's own cases, registered inside the suite; `ab()` gives its two instances. */
+  more?: (ab: () => { a: I; b: I }) => void
+}
+
+/**
+ * The suite every shared store passes: two instances `a` and `b`; cross-instance grants and
+ * revocations, expiry, concurrent reviews, the refused synchronous methods, and a grant that
+ * survives SIGKILL and a restart, then the store's own cases.
+ */
+export function describeSharedStore<I extends SharedInstance>(
+  name: string,
+  suite: SharedStoreSuite<I>,
+): void {
+  describe(name, () => {
+    let a: I
+    let b: I
+    beforeAll(async () => {
+      a = await suite.instance()
+      b = await suite.instance()
+    })
+
+    it('a grant made on A is honoured on B (five grants, each seen), and each revocation too', async () => {
+      // Behaviour, not speed: each grant and revocation is seen (grantDelays fails after 2 s). The
+      // delay is a figure, printed for the record (the 100 ms of the issue is a benchmark's job).
+      const delays = await grantDelays(a, b)
+      expect(delays).toHaveLength(5)
+      console.log(`grant seen on B after ${delays.map((d) => d.toFixed(1)).join(' / ')} ms`)
+    })
+
+    it('a grant expires on every instance at its deadline (no message needed)', async () => {
+      await expectExpiryEverywhere(a, b)
+    })
+
+    it('20 concurrent reviews of one grant, on two instances, store exactly one', async () => {
+      await suite.expectOneReviewStored(() => concurrentReviews(a, b))
+    })
+
+    it('refuses the synchronous methods (they cannot be atomic across instances)', () => {
+      expect(isSharedEmergencyStore(a.store)).toBe(true)
+      expectSyncRefused(a)
+    })
+
+    suite.more?.(() => ({ a, b }))
+
+    describe('SIGKILL and a restart', () => {
+      const peers: ChildProcessWithoutNullStreams[] = []
+      const start = async (): Promise<LinePeer> => {
+        const peer = startLinePeer(
+          resolve(import.meta.dirname, 'fixtures', suite.peer.fixture),
+          suite.peer.args,
+          resolve(import.meta.dirname, '..'),
+        )
+        peers.push(peer.child)
+        await peer.ready
+        return peer
+      }
+      afterAll(() => {
+        for (const p of peers) p.kill('SIGKILL')
+      })
+
+      it('a grant made by a killed instance still awaits review after a restart', async () => {
+        await expectGrantSurvivesKill(start, a)
+      }, 60_000)
+    })
+  })
 }

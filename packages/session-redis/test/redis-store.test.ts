@@ -3,6 +3,7 @@ import { base64urlToBytes, bytesToHex, manualClock, utf8Encode } from '@safeguar
 import { createSessionManager, type SessionStore, SessionStoreUnavailableError } from '@safeguards/session'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type LinePeer, startLinePeer } from '../../../scripts/test-support/line-peer.js'
+import { scriptCacheFlushed } from '../../../scripts/test-support/redis.js'
 import { schema as dataSchema, sessionDataContract } from '../../session/test/data-contract.js'
 import { storeContract } from '../../session/test/store-contract.js'
 import { createRedisSessionStore, type RedisCommandClient } from '../src/index.js'
@@ -198,21 +199,13 @@ describe.skipIf(client === null)('redis store', () => {
   })
 
   it('recovers from NOSCRIPT (script cache flushed) by loading the script again', async () => {
-    const flushed = new Set<string>() // each script's first EVALSHA finds the cache flushed
-    const flaky: RedisCommandClient = {
-      sendCommand: (args) => {
-        if (args[0] === 'EVALSHA' && !flushed.has(args[1] as string)) {
-          flushed.add(args[1] as string)
-          return Promise.reject(new Error('NOSCRIPT No matching script.'))
-        }
-        return redis.sendCommand(args)
-      },
-    }
+    const { client: flaky, flushed } = scriptCacheFlushed(redis) // each script's first EVALSHA fails
     const sessions = createSessionManager({
       store: createRedisSessionStore({ client: flaky, prefix: fresh('noscript') }),
     })
     const { token } = await sessions.create('u')
     expect(await sessions.validate(token)).not.toBeNull()
+    expect(flushed.size).toBeGreaterThan(0) // the reload path ran
   })
 
   it('a closed connection fails closed with a typed error; malformed tokens still give null', async () => {

@@ -149,21 +149,23 @@ function background(b: Builder, days: number): void {
     if (day_.length === 0) continue
     const s = pick(b, day_)
     const p = `Patient/${(s.team + 2) % TEAMS}-${10 + Math.floor(b.rand() * 60)}`
-    emit(b, {
-      who: s.who,
-      address: s.address,
-      roles: ['doctor'],
-      t: zoned(day, 12, 30, b.start),
-      kind: 'access',
-      patient: p,
-      btg: true,
-    })
+    emit(b, { ...doctorRead(s, zoned(day, 12, 30, b.start), p), btg: true })
   }
 }
 
 let serial = 0
 /** The requestor fields of a staff member. */
 const by = (u: Staff): { who: string; address: string } => ({ who: u.who, address: u.address })
+
+/** A chart read by a doctor (`u`'s requestor fields) of `patient` at `t`. */
+const doctorRead = (u: { who: string; address: string }, t: number, patient: string): Ev => ({
+  who: u.who,
+  address: u.address,
+  roles: ['doctor'],
+  t,
+  kind: 'access',
+  patient,
+})
 
 function incidentUser(team: number): Staff {
   serial++
@@ -321,23 +323,9 @@ const restricted: Plant = (b, day, variant) => {
   const u = incidentUser(0)
   const t0 = zoned(day, 14, 0, b.start)
   if (variant === 'hit') {
-    const e = emit(b, {
-      ...by(u),
-      roles: ['doctor'],
-      t: t0,
-      kind: 'access',
-      patient: VIP,
-    })
+    const e = emit(b, doctorRead(u, t0, VIP))
     expect_(b, 'restricted-patient', e, `vip ${u.who}`)
-  } else
-    emit(b, {
-      who: 'Practitioner/d0-3',
-      address: '10.0.0.13',
-      roles: ['doctor'],
-      t: t0,
-      kind: 'access',
-      patient: VIP,
-    })
+  } else emit(b, doctorRead({ who: 'Practitioner/d0-3', address: '10.0.0.13' }, t0, VIP))
 }
 
 const selfOrCoworker: Plant = (b, day, variant) => {
@@ -346,36 +334,18 @@ const selfOrCoworker: Plant = (b, day, variant) => {
     const u = incidentUser(1)
     const own = `Patient/1-s${serial}` // the user's own record, cared for by the user's own team
     b.staffPatient.set(own, u.who)
-    const e = emit(b, {
-      ...by(u),
-      roles: ['doctor'],
-      t: t0,
-      kind: 'access',
-      patient: own,
-    })
+    const e = emit(b, doctorRead(u, t0, own))
     expect_(b, 'self-or-coworker', e, `self ${u.who}`)
   } else if (variant === 'below') {
     // A coworker's record read by someone outside the coworker's care team: two findings.
     const u = incidentUser(2)
-    const e = emit(b, {
-      ...by(u),
-      roles: ['doctor'],
-      t: t0,
-      kind: 'access',
-      patient: staffPatientOf(1),
-    })
+    const e = emit(b, doctorRead(u, t0, staffPatientOf(1)))
     expect_(b, 'self-or-coworker', e, `coworker ${u.who}`)
     expect_(b, 'no-care-relationship', e, `coworker ${u.who}`)
   } else {
     // Near miss: a coworker's record read by the coworker's care team (explained).
     const u = incidentUser(1)
-    emit(b, {
-      ...by(u),
-      roles: ['doctor'],
-      t: t0,
-      kind: 'access',
-      patient: staffPatientOf(1),
-    })
+    emit(b, doctorRead(u, t0, staffPatientOf(1)))
   }
 }
 
