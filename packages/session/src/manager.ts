@@ -24,16 +24,11 @@ import {
   randomBytes,
   systemClock,
 } from '@safeguards/core'
-import {
-  ReauthRequiredError,
-  SessionConfigError,
-  SessionLimitError,
-  SessionStoreUnavailableError,
-} from './errors.js'
+import { ReauthRequiredError, SessionConfigError, SessionLimitError } from './errors.js'
+import { fields, storeError, viewOf } from './internal/records.js'
 import { createMemoryStore } from './memory-store.js'
 import { parsePolicy, type SessionPolicy, type SessionPolicyOptions, timeoutsFor } from './policy.js'
 import {
-  type SessionDataCodec,
   type SessionDataOf,
   type SessionDataOptions,
   type SessionDataSchema,
@@ -107,6 +102,15 @@ export interface RotateOptions {
   role?: string | null
 }
 
+/**
+ * What {@link SessionManager.resolve} found: the live session, or why there is none: `idle` or
+ * `absolute` (a deadline passed), `revoked` (logged out, rotated away, evicted) or `unknown`
+ * (never issued, malformed, or already reported expired).
+ */
+export type SessionResolution<D = unknown> =
+  | { readonly status: 'active'; readonly session: Session<D> }
+  | { readonly status: 'idle' | 'absolute' | 'revoked' | 'unknown' }
+
 /** Remaining time, for a client-side countdown (clock-skew free: durations, not instants). */
 export interface SessionTimeLeft {
   /** Ms until the idle deadline (0 when passed). */
@@ -128,6 +132,11 @@ export interface SessionManager<D = unknown> {
   create(userId: string, options?: CreateOptions<D>): Promise<IssuedSession<D>>
   /** The live session for `token`, or `null` (unknown, malformed, oversized, expired, revoked). */
   validate(token: unknown, options?: ValidateOptions): Promise<Session<D> | null>
+  /**
+   * Like `validate`, but says why a token is not live (for a 401 with a reason code). With
+   * `activity: false` it is a peek: the idle deadline does not move (an idle-watcher poll).
+   */
+  resolve(token: unknown, options?: ValidateOptions): Promise<SessionResolution<D>>
   /**
    * Replaces the session's data (`undefined` removes it) after checking it against the schema;
    * not user activity (the idle deadline does not move). `null` when the session is not live.
@@ -172,40 +181,9 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
 ] satisfies (keyof SessionManagerOptions)[])
 
 const NULL: Promise<null> = Promise.resolve(null)
-const SOURCE = '@safeguards/session'
+const UNKNOWN: { readonly status: 'unknown' } = Object.freeze({ status: 'unknown' })
 type RotateReason = 'rotate' | 'privilege-change' | 'reauthentication'
 type RevokeReason = 'logout' | 'revoke-all' | 'evicted' | 'login'
-
-/** The fields every session event has: the session by its id (the token's SHA-256), never the token. */
-function fields(
-  r: SessionRecord,
-  at: number,
-): { at: number; source: string; outcome: 'success'; actor: string; sessionId: string; role: string | null } {
-  return { at, source: SOURCE, outcome: 'success', actor: r.userId, sessionId: r.id, role: r.role }
-}
-
-function storeError(operation: string, e: unknown): SessionStoreUnavailableError {
-  return e instanceof SessionStoreUnavailableError
-    ? e
-    : new SessionStoreUnavailableError(operation, { cause: e })
-}
-
-function viewOf(r: SessionRecord, codec: SessionDataCodec): Session<never> {
-  const idle = r.lastActivityAt + r.idleTimeoutMs
-  const base = {
-    id: r.id,
-    userId: r.userId,
-    role: r.role,
-    createdAt: r.createdAt,
-    authAt: r.authAt,
-    lastActivityAt: r.lastActivityAt,
-    idleTimeoutMs: r.idleTimeoutMs,
-    absoluteExpiresAt: r.absoluteExpiresAt,
-    idleExpiresAt: idle,
-    expiresAt: Math.min(idle, r.absoluteExpiresAt),
-  }
-  return r.data === undefined ? base : { ...base, data: codec.decode(r.data) as never }
-}
 
 /**
  * Creates a session manager.
@@ -408,6 +386,16 @@ export function createSessionManager<S extends SessionDataSchema = SessionDataSc
           },
         )
       return Promise.resolve(settle(res, at))
+    },
+    async resolve(token: unknown, opts?: ValidateOptions): Promise<SessionResolution<SessionDataOf<S>>> {
+      const id = sessionIdOf(token)
+      if (id === null) return UNKNOWN
+      const at = now()
+      const res = await call('touch', () => store.touch(id, at, opts?.activity !== false))
+      if (res.status === 'active') return { status: 'active', session: view(res.record) }
+      if (res.status !== 'expired') return { status: res.status }
+      await reportExpiry(res, at)
+      return { status: res.reason }
     },
     async update(
       token: unknown,
