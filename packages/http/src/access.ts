@@ -8,8 +8,8 @@
  *
  * @module
  */
-import type { AccessRequest, Decision, DecisionPoint, DecisionReason } from '@safeguards/rbac'
-import { type HttpRefusal, type RefusalReason, refusal } from './reply.js'
+import type { AccessRequest, Decision, DecisionPoint } from '@safeguards/rbac'
+import { type DenyReason, type HttpRefusal, type RefusalReason, refusal } from './reply.js'
 
 /** The obligation the request audit record fulfils (an emergency access, audited as such). */
 export const EMERGENCY_OBLIGATION = 'audit:emergency-access'
@@ -39,7 +39,7 @@ export type AccessOutcome =
  * @hipaa 164.312(a)(1) implements
  * @hipaa 164.312(a)(2)(ii) supports
  * @nist AC-3 164.312(a)(1): every request is decided by the compiled policy before the handler runs; a refusal is 403 with the reason code
- * @verifiedBy packages/http/test/access.test.ts
+ * @verifiedBy packages/http/test/server.test.ts
  * @throws whatever the decision point throws (a malformed request is a deny, not a throw).
  * @example
  * ```ts
@@ -54,7 +54,7 @@ export function checkAccess(
 ): AccessOutcome {
   const decision = pdp.decide(request)
   // A denial's reason is never `allow` or `emergency_access`.
-  const denied = decision.reason as Exclude<DecisionReason, 'allow' | 'emergency_access'>
+  const denied = decision.reason as DenyReason
   if (!decision.allowed) return { ok: false, decision, reason: denied, reply: refusal(403, denied) }
   const fulfils = options.fulfils ?? []
   for (const o of decision.obligations)

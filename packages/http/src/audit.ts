@@ -109,8 +109,9 @@ export interface RequestAudit {
  * @nist AU-2 164.312(b)
  * @nist AU-3 164.312(b)
  * @nist AU-5 164.312(b): an audit write that fails withholds the response (503, no data)
+ * @appResponsibility Hold every response until finish() resolves, send its 503 instead when it returns one, and never stream PHI before the record is written.
  * @evidence one audit record per request (access.denied, record.accessed, access.emergency.used with BTG) appended before the response leaves
- * @verifiedBy packages/http/test/audit.test.ts
+ * @verifiedBy packages/http/test/server.test.ts
  * @throws {TypeError} when `log` has no `append`.
  * @example
  * ```ts

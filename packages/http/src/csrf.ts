@@ -68,8 +68,10 @@ const TOKEN_RE = /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/
  * HIPAA: 164.312(c)(1) integrity (no forged state changes on a user's behalf), 164.312(d).
  *
  * @hipaa 164.312(c)(1) supports
+ * @hipaa 164.312(d) supports
  * @nist SC-23 164.312(d): state-changing requests must carry a token bound to the session by HMAC, compared in constant time
- * @verifiedBy packages/http/test/csrf.test.ts
+ * @appResponsibility Keep the CSRF key in a secret store, issue a new token at sign-in and on every rotation, and have the page echo it on every state-changing request.
+ * @verifiedBy packages/http/test/server.test.ts
  * @throws {HttpConfigError} when `key` is not a Uint8Array of at least 32 bytes, or the cookie name lacks `__Host-`.
  * @example
  * ```ts

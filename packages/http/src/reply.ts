@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { DecisionReason } from '@safeguards/rbac'
 
 /** A reply for the adapter to send as is. `headers` names are lower-case. */
 export interface HttpReply {
@@ -17,6 +18,9 @@ export interface HttpReply {
 export interface HttpRefusal extends HttpReply {
   readonly reason: RefusalReason
 }
+
+/** The reasons of an rbac denial (its decision's reason). */
+export type DenyReason = Exclude<DecisionReason, 'allow' | 'emergency_access'>
 
 /** Why the session check refused a request (401), or could not decide (503). */
 export type SessionRefusalReason =
@@ -34,13 +38,7 @@ export type RefusalReason =
   | 'csrf_missing'
   | 'csrf_invalid'
   | 'obligation_unfulfilled'
-  | 'explicit_deny'
-  | 'deny_condition_error'
-  | 'no_matching_allow'
-  | 'tenant_mismatch'
-  | 'sensitivity_label'
-  | 'scope_exceeded'
-  | 'invalid_request'
+  | DenyReason
   | 'signin_throttled_account'
   | 'signin_throttled_address'
   | 'throttle_store_unavailable'

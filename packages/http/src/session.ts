@@ -55,7 +55,8 @@ const no = <D>(status: 401 | 503, reason: SessionRefusalReason): SessionOutcome<
  * @hipaa 164.312(d) supports
  * @nist AC-12 164.312(a)(2)(iii): every request is refused once the idle or absolute deadline passed, with the reason code
  * @nist SC-23 164.312(d): the token travels only in a __Host- cookie and is never echoed
- * @verifiedBy packages/http/test/session.test.ts
+ * @appResponsibility Serve the app over HTTPS only, run resolveSession on every route that serves PHI, and call rotateSession on every role change or step-up.
+ * @verifiedBy packages/http/test/server.test.ts
  * @throws whatever the manager throws other than `SessionStoreUnavailableError` (misuse).
  * @example
  * ```ts
@@ -119,7 +120,7 @@ export async function signIn<D>(
  *
  * @hipaa 164.312(d) supports
  * @nist SC-23 164.312(d): the token is renewed on every privilege change and the old one revoked
- * @verifiedBy packages/http/test/session.test.ts
+ * @verifiedBy packages/http/test/server.test.ts
  * @throws whatever `manager.rotate` or `reauthenticate` throws (store down, reauthentication due).
  * @example
  * ```ts

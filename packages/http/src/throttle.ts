@@ -106,6 +106,7 @@ const KNOWN: ReadonlySet<string> = new Set(['store', 'account', 'address', 'cloc
  * @hipaa 164.308(a)(5)(ii)(C) implements
  * @hipaa 164.312(d) supports
  * @nist AC-7 164.308(a)(5)(ii)(C): failed password attempts are limited per account and per address in a sliding window, with a timed lockout and Retry-After
+ * @appResponsibility Call attempt() before every password check and succeeded() after a good one; behind several instances, use a shared ThrottleStore.
  * @verifiedBy packages/http/test/throttle.test.ts
  * @throws {HttpConfigError} on an unknown option or a rule value that is not a positive integer.
  * @example
