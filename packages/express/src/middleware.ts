@@ -150,7 +150,7 @@ function requestHelpers<D>(
     },
     async signOut() {
       res.append('set-cookie', await signOut(deps.sessions, req.headers, cookieOpt))
-      req.session = undefined
+      req.session = null
       state.token = undefined
     },
   }
@@ -248,7 +248,7 @@ export function safeguards(options: SafeguardsOptions): Safeguards {
       const { policy, subject } = options
       if (policy === undefined || subject === undefined)
         throw new TypeError('requireAccess needs the "policy" and "subject" options')
-      if (req.session === undefined)
+      if (req.session === undefined || req.session === null)
         return refuse(res, state, 'session_absent', refusal(401, 'session_absent'))
       const resource = resourceOf(req)
       const grant = grantOf(req)

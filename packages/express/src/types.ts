@@ -26,11 +26,10 @@ export interface RequestSafeguards {
 }
 
 declare global {
-  // biome-ignore lint/style/noNamespace: Express's request type is extended only through this global namespace
   namespace Express {
     interface Request {
-      /** The live session, set by `requireSession` (or `signIn`); `undefined` before. */
-      session?: Session | undefined
+      /** The live session, set by `requireSession` (or `signIn`); `null` or `undefined` when there is none. */
+      session?: Session | null
       /** Set by the `safeguards(...)` middleware on every request. */
       safeguards: RequestSafeguards
     }
