@@ -54,6 +54,8 @@ export default defineConfig({
             { text: 'password', link: '/guide/packages/password' },
             { text: 'backup', link: '/guide/packages/backup' },
             { text: 'transport', link: '/guide/packages/transport' },
+            { text: 'http', link: '/guide/packages/http' },
+            { text: 'express', link: '/guide/packages/express' },
             { text: 'controls', link: '/guide/packages/controls' },
             { text: 'cli', link: '/guide/packages/cli' },
           ],

@@ -1,9 +1,2 @@
-export type { SafeguardsLocals } from './middleware.js'
-export {
-  auditRequests,
-  readCookie,
-  requestRecord,
-  requireAccess,
-  requireSession,
-  SOURCE,
-} from './middleware.js'
+export type { ClinicDeps } from './app.js'
+export { createClinicApp } from './app.js'

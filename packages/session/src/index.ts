@@ -36,6 +36,7 @@ export type {
   Session,
   SessionManager,
   SessionManagerOptions,
+  SessionResolution,
   SessionTimeLeft,
   ValidateOptions,
 } from './manager.js'

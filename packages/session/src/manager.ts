@@ -97,6 +97,15 @@ export interface ValidateOptions {
   activity?: boolean
 }
 
+/**
+ * What {@link SessionManager.resolve} found: the live session, or why there is none: `idle` or
+ * `absolute` (a deadline passed), `revoked` (logged out, rotated away, evicted) or `unknown`
+ * (never issued, malformed, or already reported expired).
+ */
+export type SessionResolution<D = unknown> =
+  | { readonly status: 'active'; readonly session: Session<D> }
+  | { readonly status: 'idle' | 'absolute' | 'revoked' | 'unknown' }
+
 /** Options of {@link SessionManager.rotate} and {@link SessionManager.reauthenticate}. */
 export interface RotateOptions {
   /** A new role (a privilege change). Omit to keep the current one. */
@@ -129,6 +138,11 @@ export interface SessionManager<D = unknown> {
    * not user activity (the idle deadline does not move). `null` when the session is not live.
    */
   update(token: unknown, data: D | undefined): Promise<Session<D> | null>
+  /**
+   * Like `validate`, but says why a token is not live (for a 401 with a reason code). With
+   * `activity: false` it is a peek: the idle deadline does not move (an idle-watcher poll).
+   */
+  resolve(token: unknown, options?: ValidateOptions): Promise<SessionResolution<D>>
   /** A new token for the same session (its data kept); the old token is dead at once. */
   rotate(token: unknown, options?: RotateOptions): Promise<IssuedSession<D> | null>
   /** Records a reauthentication: both deadlines restart and the token rotates. */
@@ -166,6 +180,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
 ] satisfies (keyof SessionManagerOptions)[])
 
 const NULL: Promise<null> = Promise.resolve(null)
+const UNKNOWN: { readonly status: 'unknown' } = Object.freeze({ status: 'unknown' })
 
 /** The manager's parts, checked: unknown options, the clock and the data codec's store needs fail here. */
 function configure<S extends SessionDataSchema>(
@@ -268,6 +283,16 @@ export function createSessionManager<S extends SessionDataSchema = SessionDataSc
           },
         )
       return Promise.resolve(settle(res, at))
+    },
+    async resolve(token: unknown, opts?: ValidateOptions): Promise<SessionResolution<D>> {
+      const id = sessionIdOf(token)
+      if (id === null) return UNKNOWN
+      const at = now()
+      const res = await call('touch', () => store.touch(id, at, opts?.activity !== false))
+      if (res.status === 'active') return { status: 'active', session: core.view(res.record) }
+      if (res.status !== 'expired') return { status: res.status }
+      await core.reportExpiry(res, at)
+      return { status: res.reason }
     },
     async update(token: unknown, value: D | undefined): Promise<Session<D> | null> {
       const id = sessionIdOf(token)

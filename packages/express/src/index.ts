@@ -1,0 +1,11 @@
+/**
+ * `@safeguards/express`: Express 5 middleware over `@safeguards/http`. Importing it types
+ * `req.session` and `req.safeguards` in every handler.
+ *
+ * @packageDocumentation
+ */
+
+export type { HttpReply, RefusalReason } from '@safeguards/http'
+export type { Safeguards, SafeguardsOptions } from './middleware.js'
+export { safeguards } from './middleware.js'
+export type { RequestSafeguards } from './types.js'

@@ -1,0 +1,266 @@
+/**
+ * A real node:http server built on the neutral core: the reference for what an adapter does.
+ * Every response gets the security headers, and is held until the request's audit record is
+ * appended (503 with no data when that fails).
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { AuditEvent, AuditLog } from '@safeguards/audit-log'
+import { type ManualClock, manualClock } from '@safeguards/core'
+import { compilePolicy, type DecisionPoint, type PolicyDocument } from '@safeguards/rbac'
+import { createSessionManager, type SessionManager, type SessionStore } from '@safeguards/session'
+import {
+  type AccessOutcome,
+  CSRF_COOKIE,
+  checkAccess,
+  createCsrf,
+  createRequestAudit,
+  createSignInThrottle,
+  type HttpReply,
+  HttpThrottleStoreError,
+  idleStatus,
+  jsonReply,
+  keepAlive,
+  type RefusalReason,
+  refusal,
+  resolveSession,
+  rotateSession,
+  securityHeaders,
+  signIn,
+  signOut,
+  type ThrottleOutcome,
+  type ThrottleStore,
+} from '../../src/index.js'
+
+export const T0: number = Date.UTC(2026, 10, 23, 10, 0) // a Monday, 10:00
+export const PASSWORD = 'correct horse battery staple'
+
+export const POLICY: PolicyDocument = {
+  version: 1,
+  tenants: ['clinic-a'],
+  roles: [{ id: 'nurse' }, { id: 'front_desk' }, { id: 'admin' }],
+  rules: [
+    { id: 'nurse-read', effect: 'allow', roles: ['nurse'], actions: ['read'], resources: ['Observation'] },
+    { id: 'nurse-write', effect: 'allow', roles: ['nurse'], actions: ['create'], resources: ['Observation'] },
+    {
+      id: 'admin-export',
+      effect: 'allow',
+      roles: ['admin'],
+      actions: ['export'],
+      resources: ['Observation'],
+      obligations: ['notify:privacy-officer'],
+    },
+  ],
+  emergencyAccess: {
+    roles: ['front_desk'],
+    actions: ['read'],
+    resources: ['Observation'],
+    reasonCodes: ['emergency'],
+  },
+}
+
+export interface TestApp {
+  base: string
+  clock: ManualClock
+  sessions: SessionManager
+  pdp: DecisionPoint
+  /** The audit events appended, in order. */
+  audited: AuditEvent[]
+  /** Make the next audit appends fail. */
+  auditDown: { value: boolean }
+  storeDown: { value: boolean }
+  close(): Promise<void>
+}
+
+const ROLES: Record<string, string[]> = { 'u-nurse': ['nurse'], 'u-desk': ['front_desk'] }
+
+async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
+  let text = ''
+  for await (const chunk of req) text += String(chunk)
+  return text.length === 0 ? {} : (JSON.parse(text) as Record<string, unknown>)
+}
+
+/** Starts the server on an ephemeral port. */
+export async function startApp(options: { throttleStore?: ThrottleStore } = {}): Promise<TestApp> {
+  const clock = manualClock(T0)
+  const storeDown = { value: false }
+  const auditDown = { value: false }
+  const { createMemoryStore } = await import('@safeguards/session')
+  const inner = createMemoryStore()
+  const store = new Proxy(inner, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver)
+      if (typeof v !== 'function') return v
+      return (...args: unknown[]) => {
+        if (storeDown.value) return Promise.reject(new Error('ECONNREFUSED'))
+        return (v as (...a: unknown[]) => unknown).apply(target, args)
+      }
+    },
+  }) as SessionStore
+  const sessions = createSessionManager({ clock, store, idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 })
+  const pdp = compilePolicy(POLICY, { clock })
+  const audited: AuditEvent[] = []
+  const log = {
+    async append(e: AuditEvent) {
+      if (auditDown.value) throw new Error('disk full')
+      audited.push(e)
+      return {} as never
+    },
+  } as unknown as Pick<AuditLog, 'append'>
+  const audit = createRequestAudit(log, { observer: 'test-api', clock })
+  const csrf = createCsrf(new Uint8Array(32).fill(7))
+  const throttle = createSignInThrottle({
+    clock,
+    account: { limit: 3, windowMs: 60_000, lockoutMs: 120_000 },
+    address: { limit: 6, windowMs: 60_000, lockoutMs: 300_000 },
+    ...(options.throttleStore ? { store: options.throttleStore } : {}),
+  })
+  const headers = securityHeaders({ hsts: { maxAge: 31_536_000 } })
+
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x')
+    const method = req.method ?? 'GET'
+    let route: string | undefined
+    let actor: string | undefined
+    let refused: RefusalReason | undefined
+    let access:
+      | {
+          action: string
+          resource: { type: string; tenant: string; patient: string }
+          outcome: AccessOutcome
+        }
+      | undefined
+    const setCookie: string[] = []
+    const handle = async (): Promise<HttpReply> => {
+      if (method === 'POST' && url.pathname === '/login') {
+        route = '/login'
+        const { user, password } = await body(req)
+        let t: ThrottleOutcome
+        try {
+          t = await throttle.attempt(String(user), req.socket.remoteAddress ?? 'unknown')
+        } catch (e) {
+          if (e instanceof HttpThrottleStoreError) return refusal(503, 'throttle_store_unavailable')
+          throw e
+        }
+        if (!t.allowed) return t.reply
+        if (password !== PASSWORD)
+          return jsonReply(401, { error: 'unauthenticated', reason: 'bad_credentials' })
+        await throttle.succeeded(String(user))
+        const issued = await signIn(sessions, String(user), req.headers)
+        setCookie.push(...issued.setCookie, csrf.cookie(csrf.issue(issued.session.id)))
+        return jsonReply(200, { ok: true, idle: sessions.timeLeft(issued.session) })
+      }
+      if (url.pathname === '/session/status') return idleStatus(sessions, req.headers)
+      if (url.pathname === '/session/keep-alive') return keepAlive(sessions, req.headers)
+      if (method === 'POST' && url.pathname === '/logout') {
+        setCookie.push(await signOut(sessions, req.headers))
+        return { status: 204, headers: {}, body: '' }
+      }
+      const m = /^\/patients\/([\w-]+)\/observations(\/export)?$/.exec(url.pathname)
+      if (m === null) return jsonReply(404, { error: 'not_found' })
+      route = m[2] ? '/patients/:patient/observations/export' : '/patients/:patient/observations'
+      const s = await resolveSession(sessions, req.headers)
+      if (!s.ok) {
+        refused = s.reason
+        return s.reply
+      }
+      actor = s.session.userId
+      const check = csrf.verify(method, req.headers, s.session.id)
+      if (!check.ok) {
+        refused = check.reason
+        return check.reply
+      }
+      if (method === 'POST' && m[2] === undefined && url.searchParams.get('promote') === '1') {
+        const next = await rotateSession(sessions, s.token, { role: 'admin' })
+        if (next === null) return refusal(401, 'session_unknown')
+        setCookie.push(...next.setCookie, csrf.cookie(csrf.issue(next.session.id)))
+        return jsonReply(200, { role: next.session.role })
+      }
+      const action = m[2] ? 'export' : method === 'POST' ? 'create' : 'read'
+      const resource = { type: 'Observation', tenant: 'clinic-a', patient: String(m[1]) }
+      const grant = req.headers['x-emergency-access']
+      const roles = s.session.role === 'admin' ? ['admin'] : (ROLES[s.session.userId] ?? [])
+      const outcome = checkAccess(
+        pdp,
+        {
+          subject: { id: s.session.userId, tenant: 'clinic-a', roles },
+          action,
+          resource,
+          ...(typeof grant === 'string' ? { emergencyAccess: grant } : {}),
+        },
+        {},
+      )
+      access = { action, resource, outcome }
+      if (!outcome.ok) {
+        refused = outcome.reason
+        return outcome.reply
+      }
+      return jsonReply(200, { observations: [{ code: 'HbA1c', value: 7.9 }] })
+    }
+    let reply: HttpReply
+    try {
+      reply = await handle()
+    } catch {
+      reply = jsonReply(500, { error: 'internal' })
+    }
+    // The adapter contract: the response is held until the audit record is appended.
+    const failed = await audit.finish({
+      method,
+      route,
+      status: reply.status,
+      actor,
+      refused,
+      ...(access
+        ? { access: { action: access.action, resource: access.resource, decision: access.outcome.decision } }
+        : {}),
+      ...(access ? { patient: access.resource.patient } : {}),
+    })
+    const out = failed ?? reply
+    res.writeHead(out.status, {
+      ...headers,
+      ...out.headers,
+      ...(failed === null && setCookie.length > 0 ? { 'set-cookie': setCookie } : {}),
+    })
+    res.end(out.body)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return {
+    base,
+    clock,
+    sessions,
+    pdp,
+    audited,
+    auditDown,
+    storeDown,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  }
+}
+
+/** Cookies from a response's Set-Cookie headers, as `name=value` pairs for a Cookie header. */
+export function cookiesOf(res: Response): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const line of res.headers.getSetCookie()) {
+    const [pair] = line.split(';')
+    const eq = (pair as string).indexOf('=')
+    out[(pair as string).slice(0, eq)] = (pair as string).slice(eq + 1)
+  }
+  return out
+}
+
+export const cookieHeader = (c: Record<string, string>): string =>
+  Object.entries(c)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('; ')
+
+/** Signs in over HTTP and returns the cookies. */
+export async function login(base: string, user: string): Promise<Record<string, string>> {
+  const res = await fetch(`${base}/login`, {
+    method: 'POST',
+    body: JSON.stringify({ user, password: PASSWORD }),
+  })
+  if (res.status !== 200) throw new Error(`login ${res.status}`)
+  return cookiesOf(res)
+}
+
+export { CSRF_COOKIE }
