@@ -45,6 +45,7 @@ export interface GuardOptions extends AccessOptions {
  * const sessions = createSessionManager()
  * const pdp = compilePolicy({
  *   version: 1,
+ *   tenants: ['clinic-a'],
  *   roles: [{ id: 'nurse' }],
  *   rules: [{ id: 'r', effect: 'allow', roles: ['nurse'], actions: ['read'], resources: ['Observation'] }],
  * })
@@ -53,9 +54,9 @@ export interface GuardOptions extends AccessOptions {
  *   '/patients/:id/observations',
  *   session(sessions),
  *   guard(pdp, (c) => ({
- *     subject: { id: c.var.session.userId, roles: [c.var.session.role ?? ''] },
+ *     subject: { id: c.var.session.userId, tenant: 'clinic-a', roles: [c.var.session.role ?? ''] },
  *     action: 'read',
- *     resource: { type: 'Observation', patient: c.req.param('id') },
+ *     resource: { type: 'Observation', tenant: 'clinic-a', patient: c.req.param('id') },
  *   })),
  *   (c) => c.json({ observations: [] }),
  * )
