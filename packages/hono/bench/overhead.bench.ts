@@ -136,7 +136,7 @@ const memory = async () => ({
 
 const file = async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sg-hono-bench-'))
-  const log = await openAuditLog({ store: await openFileStore({ dir }) })
+  const log = await openAuditLog({ store: await openFileStore({ dir, stream: 'bench' }) })
   return {
     log,
     async close() {

@@ -58,7 +58,7 @@ function factsOf(c: Context<SafeguardsEnv>, patient: RequestAuditMiddlewareOptio
  * import { requestAudit, securityHeaders, type SafeguardsEnv } from '@safeguards/hono'
  * import { Hono } from 'hono'
  *
- * const log = await openAuditLog({ store: await openFileStore({ dir: './audit' }) })
+ * const log = await openAuditLog({ store: await openFileStore({ dir: './audit', stream: 'ehr-api' }) })
  * const app = new Hono<SafeguardsEnv>()
  * app.use(securityHeaders(), requestAudit(log, { observer: 'ehr-api' }))
  * ```
