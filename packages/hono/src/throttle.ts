@@ -24,7 +24,16 @@ export interface SignInThrottleMiddlewareOptions {
   address?: (c: Context) => string
 }
 
-/** The TCP peer's address under `@hono/node-server` (`c.env.incoming`), else `unknown`. */
+/**
+ * The TCP peer's address under `@hono/node-server` (`c.env.incoming`), else `unknown`: the
+ * default `address` of {@link signInThrottle}. Never a client-written header.
+ *
+ * @throws never.
+ * @example
+ * ```ts
+ * app.post('/login', signInThrottle(throttle, { account, address: peerAddress }), handler)
+ * ```
+ */
 export function peerAddress(c: Context): string {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
   return env?.incoming?.socket?.remoteAddress ?? 'unknown'
