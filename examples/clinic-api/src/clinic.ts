@@ -30,6 +30,7 @@ import {
 } from '@safeguards/core'
 import { errorCode } from '@safeguards/core/node'
 import { createEnvelope, createSubjectEnvelope, KeyringFileError, LocalKeyring } from '@safeguards/envelope'
+import { securityHeaders } from '@safeguards/hono'
 import { createMemoryStore, createRedisStore, createTotpVerifier, secretFromBase32 } from '@safeguards/mfa'
 import { createPasswordHasher } from '@safeguards/password'
 import { compilePolicy } from '@safeguards/rbac'
@@ -225,7 +226,9 @@ function clinicApp(
   requests: RequestContexts,
 ) {
   const app: ClinicApp = new Hono()
-  // First: the caller's address, for the audit records the request's operations write.
+  // HSTS, a locked-down CSP, nosniff, no-store on every response, refusals and errors included.
+  app.use('*', securityHeaders())
+  // Then: the caller's address, for the audit records the request's operations write.
   app.use('*', requests.middleware)
   app.use('*', async (c, next) => {
     c.set('requestId', bytesToHex(randomBytes(8)))

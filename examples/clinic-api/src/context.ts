@@ -5,6 +5,7 @@
 import type { AuditLog, AuditStore } from '@safeguards/audit-log'
 import type { Clock, Emitter, EventSink } from '@safeguards/core'
 import type { LocalKeyring } from '@safeguards/envelope'
+import type { SafeguardsVariables } from '@safeguards/hono'
 import type { createTotpVerifier } from '@safeguards/mfa'
 import type { PasswordHasher } from '@safeguards/password'
 import type { DecisionPoint } from '@safeguards/rbac'
@@ -14,8 +15,17 @@ import type { ChallengeStore } from './challenges.js'
 import type { Records } from './records.js'
 import type { Staff } from './staff.js'
 
-/** The clinic's Hono app: each request carries its id and, under `/api/*`, the signed-in user. */
-export type ClinicApp = Hono<{ Variables: { user: Staff; requestId: string } }>
+/**
+ * The clinic's Hono app: each request carries its id and, under `/api/*`, the live session
+ * (`c.var.session`, typed by `@safeguards/hono`), the signed-in user, and on a chart read the
+ * access decision (`c.var.access`).
+ */
+export type ClinicApp = Hono<ClinicEnv>
+
+/** The Hono `Env` of the clinic's app. */
+export interface ClinicEnv {
+  Variables: SafeguardsVariables & { user: Staff; requestId: string }
+}
 
 /** The services the routes use. */
 export interface ClinicServices {

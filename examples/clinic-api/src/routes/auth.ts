@@ -5,6 +5,7 @@
  * 110114 User Authentication with 110122 Login or 110123 Logout in the log).
  */
 import { bytesToHex, randomBytes } from '@safeguards/core'
+import { session } from '@safeguards/hono'
 import type { ClinicApp, ClinicServices } from '../context.js'
 import { MIN, STAFF } from '../staff.js'
 
@@ -50,12 +51,11 @@ export function mountAuthRoutes(app: ClinicApp, s: ClinicServices): void {
     return c.json({ token, role: user.role, idleExpiresAt: session.idleExpiresAt })
   })
 
-  // Everything below needs a live session; a real request moves the idle deadline.
-  app.use('/api/*', async (c, next) => {
-    const token = bearer(c.req.header('authorization'))
-    const session = token === null ? null : await s.sessions.validate(token)
-    if (!session) return c.json({ error: 'unauthenticated' }, 401)
-    c.set('user', byId.get(session.userId)!)
+  // Everything below needs a live session (`@safeguards/hono`: the bearer token the API clients
+  // hold; 401 with the reason it ended, 503 when the store is down); a real request moves the idle
+  // deadline. Then the staff member of the session.
+  app.use('/api/*', session(s.sessions, { from: 'authorization' }), async (c, next) => {
+    c.set('user', byId.get(c.var.session.userId)!)
     return next()
   })
 

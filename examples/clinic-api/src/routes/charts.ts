@@ -6,8 +6,9 @@
  * request closed (503, no data).
  */
 import { isSafeguardsError, type SafeguardEvent } from '@safeguards/core'
+import { guard } from '@safeguards/hono'
 import type { Decision } from '@safeguards/rbac'
-import { CLINIC_SOURCE, type ClinicApp, type ClinicServices } from '../context.js'
+import { CLINIC_SOURCE, type ClinicApp, type ClinicEnv, type ClinicServices } from '../context.js'
 import { type Staff, TENANT } from '../staff.js'
 
 /** The policy subject of a staff member. */
@@ -57,19 +58,23 @@ export function accessRecord(
 
 /** Mounts `GET /api/patients/:id/:section`. */
 export function mountChartRoutes(app: ClinicApp, s: ClinicServices): void {
-  app.get('/api/patients/:id/:section{demographics|clinical|billing}', async (c) => {
+  // The guard (`@safeguards/hono`) decides from the policy, with the emergency grant of the
+  // `x-emergency-access` header, and answers 403 with the reason; the route records the access.
+  const chartGuard = guard<ClinicEnv>(s.pdp, (c) => ({
+    subject: subjectOf(c.var.user),
+    action: 'read',
+    resource: {
+      type: SECTIONS[c.req.param('section') ?? '']!,
+      tenant: TENANT,
+      patient: c.req.param('id') ?? '',
+    },
+  }))
+  app.get('/api/patients/:id/:section{demographics|clinical|billing}', chartGuard, async (c) => {
     const user = c.get('user')
     const id = c.req.param('id')
     const section = c.req.param('section')
     const type = SECTIONS[section]!
-    const grantId = c.req.header('x-emergency-access')
-    const decision = s.pdp.decide({
-      subject: subjectOf(user),
-      action: 'read',
-      resource: { type, tenant: TENANT, patient: id },
-      ...(grantId ? { emergencyAccess: grantId } : {}),
-    })
-    if (!decision.allowed) return c.json({ error: 'forbidden', reason: decision.reason }, 403)
+    const { decision } = c.var.access
     const record = s.records.load(id)
     // Decrypt first, then record what really happened, then answer: a read that failed is
     // recorded as a failure (FHIR AuditEvent.outcome 8, serious failure).

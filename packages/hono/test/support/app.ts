@@ -1,0 +1,156 @@
+/**
+ * The reference app of `@safeguards/http` (packages/http/test/support/app.ts), rebuilt on the
+ * Hono middleware and served by `@hono/node-server` on an ephemeral port: the same routes, policy,
+ * clock, failing store and failing audit log, so the same cases run over real HTTP.
+ */
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+import type { AuditEvent, AuditLog } from '@safeguards/audit-log'
+import { type ManualClock, manualClock } from '@safeguards/core'
+import type { ThrottleStore } from '@safeguards/http'
+import { compilePolicy, type DecisionPoint } from '@safeguards/rbac'
+import { createSessionManager, type SessionManager, type SessionStore } from '@safeguards/session'
+import { Hono } from 'hono'
+import { PASSWORD, POLICY, T0 } from '../../../http/test/support/app.js'
+import {
+  createCsrf,
+  createSignInThrottle,
+  csrfProtection,
+  guard,
+  idleStatus,
+  keepAlive,
+  requestAudit,
+  rotateSession,
+  type SafeguardsEnv,
+  securityHeaders,
+  session,
+  signIn,
+  signInThrottle,
+  signOut,
+} from '../../src/index.js'
+
+export { CSRF_COOKIE, cookieHeader, cookiesOf, login, PASSWORD } from '../../../http/test/support/app.js'
+
+export interface TestApp {
+  base: string
+  clock: ManualClock
+  sessions: SessionManager
+  pdp: DecisionPoint
+  audited: AuditEvent[]
+  auditDown: { value: boolean }
+  storeDown: { value: boolean }
+  close(): Promise<void>
+}
+
+const ROLES: Record<string, string[]> = { 'u-nurse': ['nurse'], 'u-desk': ['front_desk'] }
+
+/** A session store whose every call fails while `down.value` is true. */
+export async function failableStore(down: { value: boolean }): Promise<SessionStore> {
+  const { createMemoryStore } = await import('@safeguards/session')
+  const inner = createMemoryStore()
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver)
+      if (typeof v !== 'function') return v
+      return (...args: unknown[]) =>
+        down.value
+          ? Promise.reject(new Error('ECONNREFUSED'))
+          : (v as (...a: unknown[]) => unknown).apply(target, args)
+    },
+  }) as SessionStore
+}
+
+/** The app, not yet served. */
+export async function buildApp(options: { throttleStore?: ThrottleStore } = {}) {
+  const clock = manualClock(T0)
+  const storeDown = { value: false }
+  const auditDown = { value: false }
+  const store = await failableStore(storeDown)
+  const sessions = createSessionManager({ clock, store, idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 })
+  const pdp = compilePolicy(POLICY, { clock })
+  const audited: AuditEvent[] = []
+  const log = {
+    async append(e: AuditEvent) {
+      if (auditDown.value) throw new Error('disk full')
+      audited.push(e)
+      return {} as never
+    },
+  } as unknown as Pick<AuditLog, 'append'>
+  const csrf = createCsrf(new Uint8Array(32).fill(7))
+  const throttle = createSignInThrottle({
+    clock,
+    account: { limit: 3, windowMs: 60_000, lockoutMs: 120_000 },
+    address: { limit: 6, windowMs: 60_000, lockoutMs: 300_000 },
+    ...(options.throttleStore ? { store: options.throttleStore } : {}),
+  })
+  const account = async (c: { req: { json(): Promise<unknown> } }) =>
+    String(((await c.req.json().catch(() => ({}))) as { user?: unknown }).user ?? '')
+
+  const app = new Hono<SafeguardsEnv>()
+  app.use(
+    securityHeaders({ hsts: { maxAge: 31_536_000 } }),
+    requestAudit(log, { observer: 'test-api', clock }),
+  )
+  app.post('/login', signInThrottle(throttle, { account }), async (c) => {
+    const { user, password } = (await c.req.json()) as { user: string; password: string }
+    if (password !== PASSWORD) return c.json({ error: 'unauthenticated', reason: 'bad_credentials' }, 401)
+    await throttle.succeeded(user)
+    const s = await signIn(c, sessions, user, { csrf })
+    return c.json({ ok: true, idle: sessions.timeLeft(s) })
+  })
+  app.get('/session/status', idleStatus(sessions))
+  app.post('/session/keep-alive', keepAlive(sessions))
+  app.post('/logout', async (c) => {
+    await signOut(c, sessions)
+    return c.body(null, 204)
+  })
+  app.use('/patients/*', session(sessions), csrfProtection(csrf))
+  app.post('/patients/:patient/observations/promote', async (c) => {
+    const next = await rotateSession(c, { role: 'admin', csrf })
+    return next ? c.json({ role: next.role }) : c.json({ error: 'unauthenticated' }, 401)
+  })
+  const observations = (action: string) =>
+    guard(pdp, (c) => {
+      const s = c.var.session
+      return {
+        subject: {
+          id: s.userId,
+          tenant: 'clinic-a',
+          roles: s.role === 'admin' ? ['admin'] : (ROLES[s.userId] ?? []),
+        },
+        action,
+        resource: { type: 'Observation', tenant: 'clinic-a', patient: c.req.param('patient') ?? '' },
+      }
+    })
+  const data = () => ({ observations: [{ code: 'HbA1c', value: 7.9 }] })
+  app.get('/patients/:patient/observations', observations('read'), (c) => c.json(data()))
+  app.post('/patients/:patient/observations', observations('create'), (c) => c.json(data()))
+  app.get('/patients/:patient/observations/export', observations('export'), (c) => c.json(data()))
+  app.onError((_e, c) => c.json({ error: 'internal' }, 500))
+  app.get('/boom', () => {
+    throw new Error('handler failed')
+  })
+  return { app, clock, sessions, pdp, audited, auditDown, storeDown }
+}
+
+/** Serves {@link buildApp} on 127.0.0.1, port 0. */
+export async function startApp(options: { throttleStore?: ThrottleStore } = {}): Promise<TestApp> {
+  const built = await buildApp(options)
+  const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>(
+    (resolve) => {
+      const server = serve({ fetch: built.app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) =>
+        resolve({ server, port: info.port }),
+      )
+    },
+  )
+  const { app: _app, ...rest } = built
+  return {
+    ...rest,
+    base: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r())
+        ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
+      }),
+  }
+}
