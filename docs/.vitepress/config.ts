@@ -54,6 +54,7 @@ export default defineConfig({
             { text: 'password', link: '/guide/packages/password' },
             { text: 'backup', link: '/guide/packages/backup' },
             { text: 'transport', link: '/guide/packages/transport' },
+            { text: 'fastify', link: '/guide/packages/fastify' },
             { text: 'controls', link: '/guide/packages/controls' },
             { text: 'cli', link: '/guide/packages/cli' },
           ],
