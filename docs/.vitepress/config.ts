@@ -56,6 +56,7 @@ export default defineConfig({
             { text: 'transport', link: '/guide/packages/transport' },
             { text: 'http', link: '/guide/packages/http' },
             { text: 'express', link: '/guide/packages/express' },
+            { text: 'fastify', link: '/guide/packages/fastify' },
             { text: 'hono', link: '/guide/packages/hono' },
             { text: 'controls', link: '/guide/packages/controls' },
             { text: 'cli', link: '/guide/packages/cli' },

@@ -1,5 +1,2 @@
-export type { AuthnFailure, RequestFacts } from './audit-event.js'
-export { requestRecord } from './audit-event.js'
-export { clearedSessionCookie, readCookie, sessionCookie } from './cookie.js'
-export type { AccessHook, AccessTarget, SafeguardsPluginOptions } from './plugin.js'
-export { safeguardsPlugin } from './plugin.js'
+export type { ClinicOptions } from './app.js'
+export { buildApp } from './app.js'

@@ -1,0 +1,148 @@
+/**
+ * The reference app of `@safeguards/http`'s tests (packages/http/test/support/app.ts) on Fastify
+ * with the plugin: same policy, users, clock, failure switches and routes. It takes the
+ * fixtures as an argument.
+ */
+import type { AuditEvent, AuditLog } from '@safeguards/audit-log'
+import { manualClock } from '@safeguards/core'
+import type { ThrottleStore } from '@safeguards/http'
+import { jsonReply } from '@safeguards/http'
+import { compilePolicy, type PolicyDocument } from '@safeguards/rbac'
+import { createMemoryStore, createSessionManager, type SessionStore } from '@safeguards/session'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { TestApp } from '../../../http/test/support/app.js'
+import { type SafeguardsOptions, safeguards } from '../../src/index.js'
+
+/** The fixtures of packages/http/test/support/app.ts this app needs. */
+export interface Fixtures {
+  readonly T0: number
+  readonly PASSWORD: string
+  readonly POLICY: PolicyDocument
+}
+
+const ROLES: Record<string, string[]> = { 'u-nurse': ['nurse'], 'u-desk': ['front_desk'] }
+
+/** A session store whose every call fails while `down.value` is true. */
+function switchableStore(down: { value: boolean }): SessionStore {
+  const inner = createMemoryStore()
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver)
+      if (typeof v !== 'function') return v
+      return (...args: unknown[]) =>
+        down.value ? Promise.reject(new Error('ECONNREFUSED')) : v.apply(target, args)
+    },
+  })
+}
+
+export interface FastifyTestApp extends TestApp {
+  app: FastifyInstance
+}
+
+/** Starts the app on an ephemeral port; `extra` registers more routes before it listens. */
+export async function startFastifyApp(
+  { T0, PASSWORD, POLICY }: Fixtures,
+  options: {
+    throttleStore?: ThrottleStore
+    extra?: (app: FastifyInstance) => void
+    plugin?: Partial<SafeguardsOptions>
+  } = {},
+): Promise<FastifyTestApp> {
+  const clock = manualClock(T0)
+  const storeDown = { value: false }
+  const auditDown = { value: false }
+  const sessions = createSessionManager({
+    clock,
+    store: switchableStore(storeDown),
+    idleTimeoutMs: 60_000,
+    absoluteTimeoutMs: 600_000,
+  })
+  const pdp = compilePolicy(POLICY, { clock })
+  const audited: AuditEvent[] = []
+  const log: Pick<AuditLog, 'append'> = {
+    async append(e: AuditEvent) {
+      if (auditDown.value) throw new Error('disk full')
+      audited.push(e)
+      return {} as never
+    },
+  }
+  const app = Fastify()
+  await app.register(safeguards, {
+    sessions,
+    pdp,
+    log,
+    observer: 'test-api',
+    clock,
+    csrfKey: new Uint8Array(32).fill(7),
+    headers: { hsts: { maxAge: 31_536_000 } },
+    subject: (s) => ({
+      id: s.userId,
+      tenant: 'clinic-a',
+      roles: s.role === 'admin' ? ['admin'] : (ROLES[s.userId] ?? []),
+    }),
+    throttle: {
+      account: { limit: 3, windowMs: 60_000, lockoutMs: 120_000 },
+      address: { limit: 6, windowMs: 60_000, lockoutMs: 300_000 },
+      ...(options.throttleStore ? { store: options.throttleStore } : {}),
+    },
+    onAuditError: () => {},
+    ...options.plugin,
+  })
+
+  app.post('/login', async (request, reply) => {
+    const body = (typeof request.body === 'string' ? JSON.parse(request.body) : request.body) as {
+      user: string
+      password: string
+    }
+    if (!(await reply.throttleSignIn(body.user))) return reply
+    if (body.password !== PASSWORD)
+      return reply.code(401).send({ error: 'unauthenticated', reason: 'bad_credentials' })
+    const session = await reply.signIn(body.user)
+    return { ok: true, idle: sessions.timeLeft(session) }
+  })
+  app.post('/logout', async (_request, reply) => {
+    await reply.signOut()
+    return reply.code(204).send()
+  })
+  app.setNotFoundHandler(async (_request, reply) => reply.refuse(jsonReply(404, { error: 'not_found' })))
+  app.register(async (api) => {
+    api.addHook('onRequest', api.requireSession)
+    type R = { Params: { patient: string } }
+    const target = (request: { params: { patient: string } }) => ({
+      resource: { type: 'Observation', tenant: 'clinic-a', patient: request.params.patient },
+    })
+    api.get<R>(
+      '/patients/:patient/observations',
+      { preHandler: api.requireAccess<R>('read', target) },
+      async () => ({ observations: [{ code: 'HbA1c', value: 7.9 }] }),
+    )
+    api.post<R & { Querystring: { promote?: string } }>(
+      '/patients/:patient/observations',
+      { preHandler: api.requireAccess<R>('create', target) },
+      async (request, reply) => {
+        if (request.query.promote !== '1') return { observations: [{ code: 'HbA1c', value: 7.9 }] }
+        // A privilege change: the session rotates (a new token and CSRF cookie).
+        const next = await reply.rotateSession({ role: 'admin' })
+        return next === null ? reply.code(401).send() : { role: next.role }
+      },
+    )
+    api.get<R>(
+      '/patients/:patient/observations/export',
+      { preHandler: api.requireAccess<R>('export', target) },
+      async () => ({ observations: [] }),
+    )
+  })
+  options.extra?.(app)
+  const address = await app.listen({ port: 0, host: '127.0.0.1' })
+  return {
+    app,
+    base: address,
+    clock,
+    sessions,
+    pdp,
+    audited,
+    auditDown,
+    storeDown,
+    close: () => app.close(),
+  }
+}
