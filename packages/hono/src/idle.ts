@@ -13,7 +13,8 @@ import type { SafeguardsEnv } from './env.js'
 import { refuse } from './internal/reply.js'
 import { resolveFor, type SessionOptions } from './session.js'
 
-type IdleOptions = Omit<SessionOptions, 'activity'>
+/** Options of {@link idleStatus} and {@link keepAlive}: the session options less `activity` (each handler sets it). */
+export type IdleOptions = Omit<SessionOptions, 'activity'>
 
 function timeLeft<D>(
   manager: SessionManager<D>,
