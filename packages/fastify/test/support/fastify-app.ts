@@ -3,14 +3,14 @@
  * with the plugin: same policy, users, clock, failure switches and routes. It takes the
  * fixtures as an argument.
  */
-import type { AuditEvent, AuditLog } from '@safeguards/audit-log'
+import type { AuditEvent } from '@safeguards/audit-log'
 import { manualClock } from '@safeguards/core'
 import type { ThrottleStore } from '@safeguards/http'
 import { jsonReply } from '@safeguards/http'
 import { compilePolicy, type PolicyDocument } from '@safeguards/rbac'
-import { createMemoryStore, createSessionManager, type SessionStore } from '@safeguards/session'
+import { createSessionManager } from '@safeguards/session'
 import Fastify, { type FastifyInstance } from 'fastify'
-import type { TestApp } from '../../../http/test/support/app.js'
+import { fakeLog, rolesOf, switchableStore, type TestApp } from '../../../http/test/support/fixtures.js'
 import { type SafeguardsOptions, safeguards } from '../../src/index.js'
 
 /** The fixtures of packages/http/test/support/app.ts this app needs. */
@@ -18,21 +18,6 @@ export interface Fixtures {
   readonly T0: number
   readonly PASSWORD: string
   readonly POLICY: PolicyDocument
-}
-
-const ROLES: Record<string, string[]> = { 'u-nurse': ['nurse'], 'u-desk': ['front_desk'] }
-
-/** A session store whose every call fails while `down.value` is true. */
-function switchableStore(down: { value: boolean }): SessionStore {
-  const inner = createMemoryStore()
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver)
-      if (typeof v !== 'function') return v
-      return (...args: unknown[]) =>
-        down.value ? Promise.reject(new Error('ECONNREFUSED')) : v.apply(target, args)
-    },
-  })
 }
 
 export interface FastifyTestApp extends TestApp {
@@ -59,13 +44,7 @@ export async function startFastifyApp(
   })
   const pdp = compilePolicy(POLICY, { clock })
   const audited: AuditEvent[] = []
-  const log: Pick<AuditLog, 'append'> = {
-    async append(e: AuditEvent) {
-      if (auditDown.value) throw new Error('disk full')
-      audited.push(e)
-      return {} as never
-    },
-  }
+  const log = fakeLog(audited, auditDown)
   const app = Fastify()
   await app.register(safeguards, {
     sessions,
@@ -78,7 +57,7 @@ export async function startFastifyApp(
     subject: (s) => ({
       id: s.userId,
       tenant: 'clinic-a',
-      roles: s.role === 'admin' ? ['admin'] : (ROLES[s.userId] ?? []),
+      roles: rolesOf(s),
     }),
     throttle: {
       account: { limit: 3, windowMs: 60_000, lockoutMs: 120_000 },

@@ -5,10 +5,10 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { AuditEvent, AuditLog } from '@safeguards/audit-log'
-import { type ManualClock, manualClock } from '@safeguards/core'
-import { compilePolicy, type DecisionPoint, type PolicyDocument } from '@safeguards/rbac'
-import { createSessionManager, type SessionManager, type SessionStore } from '@safeguards/session'
+import type { AuditEvent } from '@safeguards/audit-log'
+import { manualClock } from '@safeguards/core'
+import { compilePolicy } from '@safeguards/rbac'
+import { createSessionManager } from '@safeguards/session'
 import {
   type AccessOutcome,
   CSRF_COOKIE,
@@ -32,47 +32,17 @@ import {
   type ThrottleStore,
 } from '../../src/index.js'
 
-export const T0: number = Date.UTC(2026, 10, 23, 10, 0) // a Monday, 10:00
-export const PASSWORD = 'correct horse battery staple'
+import { fakeLog, PASSWORD, POLICY, rolesOf, switchableStore, T0, type TestApp } from './fixtures.js'
 
-export const POLICY: PolicyDocument = {
-  version: 1,
-  tenants: ['clinic-a'],
-  roles: [{ id: 'nurse' }, { id: 'front_desk' }, { id: 'admin' }],
-  rules: [
-    { id: 'nurse-read', effect: 'allow', roles: ['nurse'], actions: ['read'], resources: ['Observation'] },
-    { id: 'nurse-write', effect: 'allow', roles: ['nurse'], actions: ['create'], resources: ['Observation'] },
-    {
-      id: 'admin-export',
-      effect: 'allow',
-      roles: ['admin'],
-      actions: ['export'],
-      resources: ['Observation'],
-      obligations: ['notify:privacy-officer'],
-    },
-  ],
-  emergencyAccess: {
-    roles: ['front_desk'],
-    actions: ['read'],
-    resources: ['Observation'],
-    reasonCodes: ['emergency'],
-  },
-}
-
-export interface TestApp {
-  base: string
-  clock: ManualClock
-  sessions: SessionManager
-  pdp: DecisionPoint
-  /** The audit events appended, in order. */
-  audited: AuditEvent[]
-  /** Make the next audit appends fail. */
-  auditDown: { value: boolean }
-  storeDown: { value: boolean }
-  close(): Promise<void>
-}
-
-const ROLES: Record<string, string[]> = { 'u-nurse': ['nurse'], 'u-desk': ['front_desk'] }
+export {
+  cookieHeader,
+  cookiesOf,
+  login,
+  PASSWORD,
+  POLICY,
+  T0,
+  type TestApp,
+} from './fixtures.js'
 
 async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
   let text = ''
@@ -85,28 +55,11 @@ export async function startApp(options: { throttleStore?: ThrottleStore } = {}):
   const clock = manualClock(T0)
   const storeDown = { value: false }
   const auditDown = { value: false }
-  const { createMemoryStore } = await import('@safeguards/session')
-  const inner = createMemoryStore()
-  const store = new Proxy(inner, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver)
-      if (typeof v !== 'function') return v
-      return (...args: unknown[]) => {
-        if (storeDown.value) return Promise.reject(new Error('ECONNREFUSED'))
-        return (v as (...a: unknown[]) => unknown).apply(target, args)
-      }
-    },
-  }) as SessionStore
+  const store = switchableStore(storeDown)
   const sessions = createSessionManager({ clock, store, idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 })
   const pdp = compilePolicy(POLICY, { clock })
   const audited: AuditEvent[] = []
-  const log = {
-    async append(e: AuditEvent) {
-      if (auditDown.value) throw new Error('disk full')
-      audited.push(e)
-      return {} as never
-    },
-  } as unknown as Pick<AuditLog, 'append'>
+  const log = fakeLog(audited, auditDown)
   const audit = createRequestAudit(log, { observer: 'test-api', clock })
   const csrf = createCsrf(new Uint8Array(32).fill(7))
   const throttle = createSignInThrottle({
@@ -179,7 +132,7 @@ export async function startApp(options: { throttleStore?: ThrottleStore } = {}):
       const action = m[2] ? 'export' : method === 'POST' ? 'create' : 'read'
       const resource = { type: 'Observation', tenant: 'clinic-a', patient: String(m[1]) }
       const grant = req.headers['x-emergency-access']
-      const roles = s.session.role === 'admin' ? ['admin'] : (ROLES[s.session.userId] ?? [])
+      const roles = rolesOf(s.session)
       const outcome = checkAccess(
         pdp,
         {
@@ -235,32 +188,6 @@ export async function startApp(options: { throttleStore?: ThrottleStore } = {}):
     storeDown,
     close: () => new Promise<void>((r) => server.close(() => r())),
   }
-}
-
-/** Cookies from a response's Set-Cookie headers, as `name=value` pairs for a Cookie header. */
-export function cookiesOf(res: Response): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const line of res.headers.getSetCookie()) {
-    const [pair] = line.split(';')
-    const eq = (pair as string).indexOf('=')
-    out[(pair as string).slice(0, eq)] = (pair as string).slice(eq + 1)
-  }
-  return out
-}
-
-export const cookieHeader = (c: Record<string, string>): string =>
-  Object.entries(c)
-    .map(([k, v]) => `${k}=${v}`)
-    .join('; ')
-
-/** Signs in over HTTP and returns the cookies. */
-export async function login(base: string, user: string): Promise<Record<string, string>> {
-  const res = await fetch(`${base}/login`, {
-    method: 'POST',
-    body: JSON.stringify({ user, password: PASSWORD }),
-  })
-  if (res.status !== 200) throw new Error(`login ${res.status}`)
-  return cookiesOf(res)
 }
 
 export { CSRF_COOKIE }
