@@ -5,5 +5,4 @@ import { startApp } from './support/app.js'
 describeAdapterConformance('fastify', startApp, {
   cacheControl: /^no-store/,
   keepAliveCsrf: true,
-  pollsAuditReason: true,
 })

@@ -19,8 +19,14 @@ export interface ConformanceOptions {
   cacheControl?: string | RegExp
   /** The keep-alive POST is CSRF-protected: the suite sends the header with it. */
   keepAliveCsrf?: boolean
-  /** The polls are audited with the refusal reason as the outcome code. */
+  /** The polls are audited with the refusal reason as the outcome code (default true). */
   pollsAuditReason?: boolean
+  /** The sign-out POST is CSRF-protected: the suite sends the header with it. */
+  logoutCsrf?: boolean
+  /** What the CSP of a 404 contains (default `frame-ancestors 'none'`); the framework may write its own. */
+  notFoundCsp?: string
+  /** The status of an allowed create (default 200). */
+  createdStatus?: number
 }
 
 type Cookies = Record<string, string>
@@ -56,6 +62,16 @@ function describeServer(ctx: { readonly app: TestApp }, o: ConformanceOptions): 
       headers: { cookie: cookieHeader(cookies), ...headers },
     })
   const reasonOf = async (res: Response) => ((await res.json()) as Reason).reason
+  /** Signs in, turns a dependency off, reads the data: a 503 with the reason. */
+  const failClosed = async (down: 'storeDown' | 'auditDown', reason: string) => {
+    const c = await login(ctx.app.base, 'u-nurse')
+    ctx.app[down].value = true
+    const res = await get('/patients/p1/observations', c)
+    expect(res.status).toBe(503)
+    const text = await res.text()
+    expect(JSON.parse(text)).toEqual({ error: 'unavailable', reason })
+    return { c, res, text }
+  }
 
   describe('session cookie over real HTTP', () => {
     it('sign-in sets a __Host- cookie: Secure, HttpOnly, SameSite=Lax, Path=/, no Domain, no Max-Age', async () => {
@@ -66,7 +82,9 @@ function describeServer(ctx: { readonly app: TestApp }, o: ConformanceOptions): 
         /^__Host-sg-session=[A-Za-z0-9_-]{43}; Path=\/; Secure; HttpOnly; SameSite=Lax$/,
       )
       const csrf = lines.find((l) => l.startsWith(`${CSRF_COOKIE}=`)) as string
-      expect(csrf).toMatch(/; Path=\/; Secure; SameSite=Lax$/)
+      expect(csrf).toMatch(
+        /^__Host-sg-csrf=[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}; Path=\/; Secure; SameSite=Lax$/,
+      )
       expect(csrf).not.toMatch(/HttpOnly|Domain/i)
       const token = (session.split(';')[0] as string).split('=')[1] as string
       expect(await res.text()).not.toContain(token)
@@ -99,7 +117,7 @@ function describeServer(ctx: { readonly app: TestApp }, o: ConformanceOptions): 
 
     it('401 session_revoked after sign-out; session_unknown for a forged token', async () => {
       const c = await login(ctx.app.base, 'u-nurse')
-      const out = await post('/logout', c)
+      const out = await post('/logout', c, o.logoutCsrf ? csrfHeader(c) : {})
       expect(out.status).toBe(204)
       expect(out.headers.getSetCookie()[0]).toMatch(
         /^__Host-sg-session=; Path=\/; Secure; HttpOnly; SameSite=Lax; Max-Age=0$/,
@@ -121,12 +139,7 @@ function describeServer(ctx: { readonly app: TestApp }, o: ConformanceOptions): 
     })
 
     it('503 session_store_unavailable when the store is down (fail closed), the token never echoed', async () => {
-      const c = await login(ctx.app.base, 'u-nurse')
-      ctx.app.storeDown.value = true
-      const res = await get('/patients/p1/observations', c)
-      expect(res.status).toBe(503)
-      const text = await res.text()
-      expect(JSON.parse(text)).toEqual({ error: 'unavailable', reason: 'session_store_unavailable' })
+      const { c, text } = await failClosed('storeDown', 'session_store_unavailable')
       expect(text).not.toContain(c[SESSION_COOKIE] as string)
     })
 
@@ -134,8 +147,11 @@ function describeServer(ctx: { readonly app: TestApp }, o: ConformanceOptions): 
       const c = await login(ctx.app.base, 'u-nurse')
       const res = await post(o.promotePath ?? '/patients/p1/observations?promote=1', c, csrfHeader(c))
       expect(res.status).toBe(200)
+      expect(await res.clone().json()).toMatchObject({ role: 'admin' })
       const next = { ...c, ...cookiesOf(res) }
+      expect(next[SESSION_COOKIE]).toMatch(/^[A-Za-z0-9_-]{43}$/)
       expect(next[SESSION_COOKIE]).not.toBe(c[SESSION_COOKIE])
+      expect(next[CSRF_COOKIE]).not.toBe(c[CSRF_COOKIE])
       expect(await reasonOf(await get('/patients/p1/observations', c))).toMatch(/^session_(revoked|unknown)$/)
       // the new session is the admin's: export needs an obligation the app does not fulfil
       const exp = await get('/patients/p1/observations/export', next)
@@ -150,7 +166,7 @@ function describeServer(ctx: { readonly app: TestApp }, o: ConformanceOptions): 
       const none = await post('/patients/p1/observations', c)
       expect([none.status, await reasonOf(none)]).toEqual([403, 'csrf_missing'])
       const ok = await post('/patients/p1/observations', c, csrfHeader(c))
-      expect(ok.status).toBe(200)
+      expect(ok.status).toBe(o.createdStatus ?? 200)
     })
 
     it('refuses a forged token, a token of another session, and a header that differs from the cookie', async () => {
@@ -199,26 +215,30 @@ function describeServer(ctx: { readonly app: TestApp }, o: ConformanceOptions): 
       expect(last?.agents?.[0]?.purposeOfUse).toEqual(['BTG'])
       expect(last?.details?.event).toBe('access.emergency.used')
       expect(JSON.stringify(last)).toContain(grant.id)
+      expect(last?.patient).toBe('p1')
     })
   })
 
   describe('one audit record per request, before the response, fail closed', () => {
-    it('every request, allowed or refused, is recorded once', async () => {
+    it('every request, allowed or refused, is recorded once, under the route pattern, never the path', async () => {
       const c = await login(ctx.app.base, 'u-nurse')
       const before = ctx.app.audited.length
-      await get('/patients/p1/observations', c)
-      await get('/patients/p1/observations')
-      expect(ctx.app.audited.length).toBe(before + 2)
+      await get('/patients/p-secret-7/observations', c)
+      await get('/patients/p-secret-7/observations')
+      const records = ctx.app.audited.slice(before)
+      expect(records).toHaveLength(2)
+      expect(JSON.stringify(records[0]?.entities)).toContain('Observation')
+      const text = JSON.stringify(records)
+      expect(text).toContain('/patients/:patient/observations')
+      expect(text).not.toContain('/patients/p-secret-7/')
+      expect(records[1]?.details?.event).toBe('access.denied')
+      expect(records[1]?.outcomeCode).toBe('session_absent')
     })
 
     it('audit write failure → 503 audit_unavailable with none of the data and no cookie', async () => {
-      const c = await login(ctx.app.base, 'u-nurse')
-      ctx.app.auditDown.value = true
-      const res = await get('/patients/p1/observations', c)
-      expect(res.status).toBe(503)
-      const text = await res.text()
-      expect(JSON.parse(text)).toEqual({ error: 'unavailable', reason: 'audit_unavailable' })
+      const { res, text } = await failClosed('auditDown', 'audit_unavailable')
       expect(text).not.toContain('HbA1c')
+      expect(res.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains')
       const login2 = await postLogin(ctx.app.base, 'u-nurse')
       expect(login2.status).toBe(503)
       expect(login2.headers.getSetCookie()).toEqual([])
@@ -227,13 +247,17 @@ function describeServer(ctx: { readonly app: TestApp }, o: ConformanceOptions): 
 
   describe('security headers', () => {
     it('are on every response, refusals included', async () => {
-      for (const res of [await get('/patients/p1/observations'), await get('/nowhere')]) {
+      const frameAncestors = "frame-ancestors 'none'"
+      for (const [res, csp] of [
+        [await get('/patients/p1/observations'), frameAncestors],
+        [await get('/nowhere'), o.notFoundCsp ?? frameAncestors],
+      ] as const) {
         expect(res.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains')
         const cache = o.cacheControl ?? 'no-store'
         if (typeof cache === 'string') expect(res.headers.get('cache-control')).toBe(cache)
         else expect(res.headers.get('cache-control')).toMatch(cache)
         expect(res.headers.get('x-content-type-options')).toBe('nosniff')
-        expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'")
+        expect(res.headers.get('content-security-policy')).toContain(csp)
       }
     })
   })
@@ -286,7 +310,7 @@ function describeIdle(ctx: { readonly app: TestApp }, o: ConformanceOptions): vo
       app.storeDown.value = true
       expect((await call('/session/status', c)).status).toBe(503)
       expect((await call('/session/keep-alive', {}, 'POST')).body.reason).toBe('session_absent')
-      if (o.pollsAuditReason)
+      if (o.pollsAuditReason ?? true)
         expect(app.audited.slice(before).map((e) => e.outcomeCode)).toEqual([
           'session_store_unavailable',
           'session_absent',
