@@ -1,11 +1,7 @@
 /** A real Express 5 app on @safeguards/express, on an ephemeral port. */
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { AuditEvent } from '@safeguards/audit-log'
-import { manualClock } from '@safeguards/core'
 import type { ThrottleStore } from '@safeguards/http'
-import { compilePolicy } from '@safeguards/rbac'
-import { createSessionManager } from '@safeguards/session'
 import express from 'express'
 import * as fx from '../../../http/test/support/fixtures.js'
 import { safeguards } from '../../src/index.js'
@@ -26,20 +22,9 @@ export interface AppOptions {
 }
 
 export async function startApp(o: AppOptions = {}): Promise<fx.TestApp> {
-  const clock = manualClock(fx.T0)
-  const storeDown = { value: false }
-  const auditDown = { value: false }
-  const store = fx.switchableStore(storeDown)
+  const { log, ...deps } = fx.appDeps(o)
+  const { clock, sessions, pdp } = deps
   const clockOpt = o.realClock === true ? {} : { clock }
-  const sessions = createSessionManager({
-    ...clockOpt,
-    store,
-    idleTimeoutMs: o.idleTimeoutMs ?? 60_000,
-    absoluteTimeoutMs: o.absoluteTimeoutMs ?? 600_000,
-  })
-  const pdp = compilePolicy(fx.POLICY, { clock })
-  const audited: AuditEvent[] = []
-  const log = fx.fakeLog(audited, auditDown)
   const sg = safeguards({
     sessions,
     audit: { log, observer: 'test-api' },
@@ -106,13 +91,8 @@ export async function startApp(o: AppOptions = {}): Promise<fx.TestApp> {
   })
   const port = ((server as Server).address() as AddressInfo).port
   return {
+    ...deps,
     base: `http://${o.host ?? '127.0.0.1'}:${port}`,
-    clock,
-    sessions,
-    pdp,
-    audited,
-    auditDown,
-    storeDown,
     close: () => new Promise<void>((r) => server?.close(() => r())),
   }
 }

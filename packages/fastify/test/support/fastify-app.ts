@@ -1,24 +1,12 @@
 /**
  * The reference app of `@safeguards/http`'s tests (packages/http/test/support/app.ts) on Fastify
- * with the plugin: same policy, users, clock, failure switches and routes. It takes the
- * fixtures as an argument.
+ * with the plugin: same policy, users, clock, failure switches and routes (fixtures.ts).
  */
-import type { AuditEvent } from '@safeguards/audit-log'
-import { manualClock } from '@safeguards/core'
 import type { ThrottleStore } from '@safeguards/http'
 import { jsonReply } from '@safeguards/http'
-import { compilePolicy, type PolicyDocument } from '@safeguards/rbac'
-import { createSessionManager } from '@safeguards/session'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { fakeLog, rolesOf, switchableStore, type TestApp } from '../../../http/test/support/fixtures.js'
+import { appDeps, PASSWORD, rolesOf, type TestApp } from '../../../http/test/support/fixtures.js'
 import { type SafeguardsOptions, safeguards } from '../../src/index.js'
-
-/** The fixtures of packages/http/test/support/app.ts this app needs. */
-export interface Fixtures {
-  readonly T0: number
-  readonly PASSWORD: string
-  readonly POLICY: PolicyDocument
-}
 
 export interface FastifyTestApp extends TestApp {
   app: FastifyInstance
@@ -26,25 +14,14 @@ export interface FastifyTestApp extends TestApp {
 
 /** Starts the app on an ephemeral port; `extra` registers more routes before it listens. */
 export async function startFastifyApp(
-  { T0, PASSWORD, POLICY }: Fixtures,
   options: {
     throttleStore?: ThrottleStore
     extra?: (app: FastifyInstance) => void
     plugin?: Partial<SafeguardsOptions>
   } = {},
 ): Promise<FastifyTestApp> {
-  const clock = manualClock(T0)
-  const storeDown = { value: false }
-  const auditDown = { value: false }
-  const sessions = createSessionManager({
-    clock,
-    store: switchableStore(storeDown),
-    idleTimeoutMs: 60_000,
-    absoluteTimeoutMs: 600_000,
-  })
-  const pdp = compilePolicy(POLICY, { clock })
-  const audited: AuditEvent[] = []
-  const log = fakeLog(audited, auditDown)
+  const { log, ...deps } = appDeps()
+  const { clock, sessions, pdp } = deps
   const app = Fastify()
   await app.register(safeguards, {
     sessions,
@@ -113,15 +90,5 @@ export async function startFastifyApp(
   })
   options.extra?.(app)
   const address = await app.listen({ port: 0, host: '127.0.0.1' })
-  return {
-    app,
-    base: address,
-    clock,
-    sessions,
-    pdp,
-    audited,
-    auditDown,
-    storeDown,
-    close: () => app.close(),
-  }
+  return { ...deps, app, base: address, close: () => app.close() }
 }

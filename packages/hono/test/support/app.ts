@@ -5,21 +5,9 @@
  */
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
-import type { AuditEvent } from '@safeguards/audit-log'
-import { manualClock } from '@safeguards/core'
 import type { ThrottleStore } from '@safeguards/http'
-import { compilePolicy } from '@safeguards/rbac'
-import { createSessionManager } from '@safeguards/session'
 import { Hono } from 'hono'
-import {
-  fakeLog,
-  PASSWORD,
-  POLICY,
-  rolesOf,
-  switchableStore,
-  T0,
-  type TestApp,
-} from '../../../http/test/support/fixtures.js'
+import { appDeps, PASSWORD, rolesOf, type TestApp } from '../../../http/test/support/fixtures.js'
 import {
   createCsrf,
   createSignInThrottle,
@@ -42,14 +30,8 @@ export * from '../../../http/test/support/fixtures.js'
 
 /** The app, not yet served. */
 export async function buildApp(options: { throttleStore?: ThrottleStore } = {}) {
-  const clock = manualClock(T0)
-  const storeDown = { value: false }
-  const auditDown = { value: false }
-  const store = switchableStore(storeDown)
-  const sessions = createSessionManager({ clock, store, idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 })
-  const pdp = compilePolicy(POLICY, { clock })
-  const audited: AuditEvent[] = []
-  const log = fakeLog(audited, auditDown)
+  const { log, ...deps } = appDeps()
+  const { clock, sessions, pdp } = deps
   const csrf = createCsrf(new Uint8Array(32).fill(7))
   const throttle = createSignInThrottle({
     clock,
@@ -104,7 +86,7 @@ export async function buildApp(options: { throttleStore?: ThrottleStore } = {}) 
   app.get('/boom', () => {
     throw new Error('handler failed')
   })
-  return { app, clock, sessions, pdp, audited, auditDown, storeDown }
+  return { app, ...deps }
 }
 
 /** Serves {@link buildApp} on 127.0.0.1, port 0. */

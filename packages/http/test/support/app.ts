@@ -5,10 +5,6 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { AuditEvent } from '@safeguards/audit-log'
-import { manualClock } from '@safeguards/core'
-import { compilePolicy } from '@safeguards/rbac'
-import { createSessionManager } from '@safeguards/session'
 import {
   type AccessOutcome,
   CSRF_COOKIE,
@@ -32,7 +28,7 @@ import {
   type ThrottleStore,
 } from '../../src/index.js'
 
-import { fakeLog, PASSWORD, POLICY, rolesOf, switchableStore, T0, type TestApp } from './fixtures.js'
+import { appDeps, PASSWORD, rolesOf, type TestApp } from './fixtures.js'
 
 export {
   cookieHeader,
@@ -52,14 +48,8 @@ async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
 
 /** Starts the server on an ephemeral port. */
 export async function startApp(options: { throttleStore?: ThrottleStore } = {}): Promise<TestApp> {
-  const clock = manualClock(T0)
-  const storeDown = { value: false }
-  const auditDown = { value: false }
-  const store = switchableStore(storeDown)
-  const sessions = createSessionManager({ clock, store, idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 })
-  const pdp = compilePolicy(POLICY, { clock })
-  const audited: AuditEvent[] = []
-  const log = fakeLog(audited, auditDown)
+  const deps = appDeps()
+  const { clock, sessions, pdp, log } = deps
   const audit = createRequestAudit(log, { observer: 'test-api', clock })
   const csrf = createCsrf(new Uint8Array(32).fill(7))
   const throttle = createSignInThrottle({
@@ -178,16 +168,7 @@ export async function startApp(options: { throttleStore?: ThrottleStore } = {}):
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  return {
-    base,
-    clock,
-    sessions,
-    pdp,
-    audited,
-    auditDown,
-    storeDown,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  }
+  return { ...deps, base, close: () => new Promise<void>((r) => server.close(() => r())) }
 }
 
 export { CSRF_COOKIE }

@@ -32,19 +32,24 @@ export interface ConformanceOptions {
 type Cookies = Record<string, string>
 type Reason = { reason: string }
 
+/** Starts a fresh app before each test of the enclosing describe and closes it after. */
+export function withApp(start: StartApp): { readonly app: TestApp } {
+  let app: TestApp
+  beforeEach(async () => {
+    app = await start()
+  })
+  afterEach(async () => app.close())
+  return {
+    get app(): TestApp {
+      return app
+    },
+  }
+}
+
 /** Registers the whole suite for one adapter. */
 export function describeAdapterConformance(name: string, start: StartApp, o: ConformanceOptions = {}): void {
   describe(`${name}: conformance`, () => {
-    let app: TestApp
-    beforeEach(async () => {
-      app = await start()
-    })
-    afterEach(async () => app.close())
-    const ctx = {
-      get app(): TestApp {
-        return app
-      },
-    }
+    const ctx = withApp(start)
     describeServer(ctx, o)
     describeIdle(ctx, o)
   })

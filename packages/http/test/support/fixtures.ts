@@ -4,9 +4,14 @@
  * cookie/login helpers the conformance suite (conformance.ts) uses over real HTTP.
  */
 import type { AuditEvent, AuditLog } from '@safeguards/audit-log'
-import type { ManualClock } from '@safeguards/core'
-import type { DecisionPoint, PolicyDocument } from '@safeguards/rbac'
-import { createMemoryStore, type SessionManager, type SessionStore } from '@safeguards/session'
+import { type ManualClock, manualClock } from '@safeguards/core'
+import { compilePolicy, type DecisionPoint, type PolicyDocument } from '@safeguards/rbac'
+import {
+  createMemoryStore,
+  createSessionManager,
+  type SessionManager,
+  type SessionStore,
+} from '@safeguards/session'
 
 export const T0: number = Date.UTC(2026, 10, 23, 10, 0) // a Monday, 10:00
 export const PASSWORD = 'correct horse battery staple'
@@ -82,6 +87,32 @@ export function fakeLog(audited: AuditEvent[], down: { value: boolean }): Pick<A
   } as unknown as Pick<AuditLog, 'append'>
 }
 
+/** What a test app is built from: the handles of {@link TestApp} and the fake audit log. */
+export interface AppDeps extends Omit<TestApp, 'base' | 'close'> {
+  log: Pick<AuditLog, 'append'>
+}
+
+/**
+ * The clock (at T0), the session manager on a switchable store (60 s idle, 600 s absolute unless
+ * told), the compiled policy and the fake audit log. `realClock` leaves the sessions on the real clock.
+ */
+export function appDeps(
+  o: { idleTimeoutMs?: number; absoluteTimeoutMs?: number; realClock?: boolean } = {},
+): AppDeps {
+  const clock = manualClock(T0)
+  const storeDown = { value: false }
+  const auditDown = { value: false }
+  const sessions = createSessionManager({
+    ...(o.realClock === true ? {} : { clock }),
+    store: switchableStore(storeDown),
+    idleTimeoutMs: o.idleTimeoutMs ?? 60_000,
+    absoluteTimeoutMs: o.absoluteTimeoutMs ?? 600_000,
+  })
+  const audited: AuditEvent[] = []
+  const log = fakeLog(audited, auditDown)
+  return { clock, sessions, pdp: compilePolicy(POLICY, { clock }), audited, auditDown, storeDown, log }
+}
+
 /** Cookies from a response's Set-Cookie headers, as `name=value` pairs for a Cookie header. */
 export function cookiesOf(res: Response): Record<string, string> {
   const out: Record<string, string> = {}
@@ -97,6 +128,17 @@ export const cookieHeader = (c: Record<string, string>): string =>
   Object.entries(c)
     .map(([k, v]) => `${k}=${v}`)
     .join('; ')
+
+/** A request with the cookies; its status and JSON body. */
+export async function callJson(
+  base: string,
+  path: string,
+  cookies: Record<string, string>,
+  method = 'GET',
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${base}${path}`, { method, headers: { cookie: cookieHeader(cookies) } })
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+}
 
 /** POSTs the sign-in form (JSON, with its content type). */
 export const postLogin = (base: string, user: string, password: string = PASSWORD): Promise<Response> =>
