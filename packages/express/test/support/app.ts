@@ -30,11 +30,8 @@ export async function startApp(o: AppOptions = {}): Promise<fx.TestApp> {
     audit: { log, observer: 'test-api' },
     policy: pdp,
     subject: (s) => ({ id: s.userId, tenant: 'clinic-a', roles: fx.rolesOf(s) }),
-    csrf: { key: new Uint8Array(32).fill(7) },
-    throttle: {
-      account: { limit: 3, windowMs: 60_000, lockoutMs: 120_000 },
-      ...(o.throttleStore ? { store: o.throttleStore } : {}),
-    },
+    csrf: { key: fx.CSRF_KEY },
+    throttle: { account: fx.throttleRules().account, ...(o.throttleStore ? { store: o.throttleStore } : {}) },
     headers: { hsts: { maxAge: 31_536_000 } },
     ...clockOpt,
   })

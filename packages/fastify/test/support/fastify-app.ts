@@ -5,10 +5,10 @@
 import type { ThrottleStore } from '@safeguards/http'
 import { jsonReply } from '@safeguards/http'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { appDeps, PASSWORD, rolesOf, type TestApp } from '../../../http/test/support/fixtures.js'
+import * as fx from '../../../http/test/support/fixtures.js'
 import { type SafeguardsOptions, safeguards } from '../../src/index.js'
 
-export interface FastifyTestApp extends TestApp {
+export interface FastifyTestApp extends fx.TestApp {
   app: FastifyInstance
 }
 
@@ -20,7 +20,7 @@ export async function startFastifyApp(
     plugin?: Partial<SafeguardsOptions>
   } = {},
 ): Promise<FastifyTestApp> {
-  const { log, ...deps } = appDeps()
+  const { log, ...deps } = fx.appDeps()
   const { clock, sessions, pdp } = deps
   const app = Fastify()
   await app.register(safeguards, {
@@ -29,18 +29,14 @@ export async function startFastifyApp(
     log,
     observer: 'test-api',
     clock,
-    csrfKey: new Uint8Array(32).fill(7),
+    csrfKey: fx.CSRF_KEY,
     headers: { hsts: { maxAge: 31_536_000 } },
     subject: (s) => ({
       id: s.userId,
       tenant: 'clinic-a',
-      roles: rolesOf(s),
+      roles: fx.rolesOf(s),
     }),
-    throttle: {
-      account: { limit: 3, windowMs: 60_000, lockoutMs: 120_000 },
-      address: { limit: 6, windowMs: 60_000, lockoutMs: 300_000 },
-      ...(options.throttleStore ? { store: options.throttleStore } : {}),
-    },
+    throttle: fx.throttleRules(options.throttleStore),
     onAuditError: () => {},
     ...options.plugin,
   })
@@ -51,7 +47,7 @@ export async function startFastifyApp(
       password: string
     }
     if (!(await reply.throttleSignIn(body.user))) return reply
-    if (body.password !== PASSWORD)
+    if (body.password !== fx.PASSWORD)
       return reply.code(401).send({ error: 'unauthenticated', reason: 'bad_credentials' })
     const session = await reply.signIn(body.user)
     return { ok: true, idle: sessions.timeLeft(session) }

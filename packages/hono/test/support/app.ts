@@ -7,7 +7,14 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import type { ThrottleStore } from '@safeguards/http'
 import { Hono } from 'hono'
-import { appDeps, PASSWORD, rolesOf, type TestApp } from '../../../http/test/support/fixtures.js'
+import {
+  appDeps,
+  CSRF_KEY,
+  PASSWORD,
+  rolesOf,
+  type TestApp,
+  throttleRules,
+} from '../../../http/test/support/fixtures.js'
 import {
   createCsrf,
   createSignInThrottle,
@@ -32,13 +39,8 @@ export * from '../../../http/test/support/fixtures.js'
 export async function buildApp(options: { throttleStore?: ThrottleStore } = {}) {
   const { log, ...deps } = appDeps()
   const { clock, sessions, pdp } = deps
-  const csrf = createCsrf(new Uint8Array(32).fill(7))
-  const throttle = createSignInThrottle({
-    clock,
-    account: { limit: 3, windowMs: 60_000, lockoutMs: 120_000 },
-    address: { limit: 6, windowMs: 60_000, lockoutMs: 300_000 },
-    ...(options.throttleStore ? { store: options.throttleStore } : {}),
-  })
+  const csrf = createCsrf(CSRF_KEY)
+  const throttle = createSignInThrottle({ clock, ...throttleRules(options.throttleStore) })
   const account = async (c: { req: { json(): Promise<unknown> } }) =>
     String(((await c.req.json().catch(() => ({}))) as { user?: unknown }).user ?? '')
 

@@ -28,7 +28,7 @@ import {
   type ThrottleStore,
 } from '../../src/index.js'
 
-import { appDeps, PASSWORD, rolesOf, type TestApp } from './fixtures.js'
+import { appDeps, CSRF_KEY, PASSWORD, rolesOf, type TestApp, throttleRules } from './fixtures.js'
 
 export {
   cookieHeader,
@@ -51,13 +51,8 @@ export async function startApp(options: { throttleStore?: ThrottleStore } = {}):
   const deps = appDeps()
   const { clock, sessions, pdp, log } = deps
   const audit = createRequestAudit(log, { observer: 'test-api', clock })
-  const csrf = createCsrf(new Uint8Array(32).fill(7))
-  const throttle = createSignInThrottle({
-    clock,
-    account: { limit: 3, windowMs: 60_000, lockoutMs: 120_000 },
-    address: { limit: 6, windowMs: 60_000, lockoutMs: 300_000 },
-    ...(options.throttleStore ? { store: options.throttleStore } : {}),
-  })
+  const csrf = createCsrf(CSRF_KEY)
+  const throttle = createSignInThrottle({ clock, ...throttleRules(options.throttleStore) })
   const headers = securityHeaders({ hsts: { maxAge: 31_536_000 } })
 
   const server: Server = createServer(async (req, res) => {

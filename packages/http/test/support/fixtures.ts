@@ -12,6 +12,7 @@ import {
   type SessionManager,
   type SessionStore,
 } from '@safeguards/session'
+import type { ThrottleStore } from '../../src/index.js'
 
 export const T0: number = Date.UTC(2026, 10, 23, 10, 0) // a Monday, 10:00
 export const PASSWORD = 'correct horse battery staple'
@@ -39,6 +40,19 @@ export const POLICY: PolicyDocument = {
     reasonCodes: ['emergency'],
   },
 }
+
+/** The key of the CSRF tokens. */
+export const CSRF_KEY: Uint8Array = new Uint8Array(32).fill(7)
+
+/** The sign-in throttle's rules (3 per account, 6 per address a minute), with the store if given. */
+type Rule = { limit: number; windowMs: number; lockoutMs: number }
+export const throttleRules = (
+  store?: ThrottleStore,
+): { account: Rule; address: Rule; store?: ThrottleStore } => ({
+  account: { limit: 3, windowMs: 60_000, lockoutMs: 120_000 },
+  address: { limit: 6, windowMs: 60_000, lockoutMs: 300_000 },
+  ...(store ? { store } : {}),
+})
 
 /** The roles of the test users; a session rotated to `admin` has the admin role. */
 export const ROLES: Record<string, string[]> = { 'u-nurse': ['nurse'], 'u-desk': ['front_desk'] }
