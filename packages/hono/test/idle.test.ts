@@ -1,68 +1,25 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { cookieHeader, login, startApp, type TestApp } from './support/app.js'
+import { describe, expect, it } from 'vitest'
+import { withApp } from '../../http/test/support/conformance.js'
+import { callJson, login, startApp } from './support/app.js'
 
-let app: TestApp
-beforeEach(async () => {
-  app = await startApp()
-})
-afterEach(async () => app.close())
-
-const call = async (path: string, c: Record<string, string>, method = 'GET') => {
-  const res = await fetch(`${app.base}${path}`, { method, headers: { cookie: cookieHeader(c) } })
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> }
-}
-
-describe('idle-watcher endpoints over real HTTP', () => {
-  it('the status poll reports the remaining time and does not extend the session', async () => {
-    const c = await login(app.base, 'u-nurse')
-    app.clock.advance(20_000)
-    expect(await call('/session/status', c)).toEqual({
-      status: 200,
-      body: { idleRemainingMs: 40_000, absoluteRemainingMs: 580_000, remainingMs: 40_000 },
-    })
-    app.clock.advance(39_999)
-    expect((await call('/session/status', c)).body.idleRemainingMs).toBe(1)
-    app.clock.advance(1) // the polls did not move the idle deadline
-    expect(await call('/session/status', c)).toEqual({
-      status: 401,
-      body: { error: 'unauthenticated', reason: 'session_idle' },
-    })
-  })
-
-  it('the keep-alive extends the idle deadline (not the absolute one)', async () => {
-    const c = await login(app.base, 'u-nurse')
-    app.clock.advance(50_000)
-    expect((await call('/session/keep-alive', c, 'POST')).body).toEqual({
-      idleRemainingMs: 60_000,
-      absoluteRemainingMs: 550_000,
-      remainingMs: 60_000,
-    })
-    app.clock.advance(50_000)
-    expect((await call('/session/status', c)).body.idleRemainingMs).toBe(10_000)
-  })
-
-  it('503 when the store is down; 401 session_absent without a cookie', async () => {
-    const c = await login(app.base, 'u-nurse')
-    app.storeDown.value = true
-    expect((await call('/session/status', c)).status).toBe(503)
-    expect((await call('/session/keep-alive', {}, 'POST')).body.reason).toBe('session_absent')
-  })
-})
+const ctx = withApp(startApp)
+const call = (path: string, c: Record<string, string>, method = 'GET') =>
+  callJson(ctx.app.base, path, c, method)
 
 describe('the poll endpoint and the audit', () => {
   it('a poll is audited under its route and names the user; the poll after the end names the reason', async () => {
-    const c = await login(app.base, 'u-nurse')
+    const c = await login(ctx.app.base, 'u-nurse')
     await call('/session/status', c)
-    expect(app.audited.at(-1)?.agents?.[0]?.who).toBe('u-nurse')
-    app.clock.advance(60_000)
+    expect(ctx.app.audited.at(-1)?.agents?.[0]?.who).toBe('u-nurse')
+    ctx.app.clock.advance(60_000)
     await call('/session/status', c)
-    expect(app.audited.at(-1)?.outcomeCode).toBe('session_idle')
+    expect(ctx.app.audited.at(-1)?.outcomeCode).toBe('session_idle')
   })
 
   it('a malformed or absent bearer token is refused like a cookie (authorization mode)', async () => {
     const { Hono } = await import('hono')
     const { session: mw } = await import('../src/index.js')
-    const h = new Hono().use(mw(app.sessions, { from: 'authorization' })).get('/', (c) => c.text('ok'))
+    const h = new Hono().use(mw(ctx.app.sessions, { from: 'authorization' })).get('/', (c) => c.text('ok'))
     const reason = async (init: RequestInit) =>
       ((await (await h.request('/', init)).json()) as { reason: string }).reason
     expect(await reason({})).toBe('session_absent')

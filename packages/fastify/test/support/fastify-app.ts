@@ -1,71 +1,27 @@
 /**
  * The reference app of `@safeguards/http`'s tests (packages/http/test/support/app.ts) on Fastify
- * with the plugin: same policy, users, clock, failure switches and routes. It takes the
- * fixtures as an argument.
+ * with the plugin: same policy, users, clock, failure switches and routes (fixtures.ts).
  */
-import type { AuditEvent, AuditLog } from '@safeguards/audit-log'
-import { manualClock } from '@safeguards/core'
 import type { ThrottleStore } from '@safeguards/http'
 import { jsonReply } from '@safeguards/http'
-import { compilePolicy, type PolicyDocument } from '@safeguards/rbac'
-import { createMemoryStore, createSessionManager, type SessionStore } from '@safeguards/session'
 import Fastify, { type FastifyInstance } from 'fastify'
-import type { TestApp } from '../../../http/test/support/app.js'
+import * as fx from '../../../http/test/support/fixtures.js'
 import { type SafeguardsOptions, safeguards } from '../../src/index.js'
 
-/** The fixtures of packages/http/test/support/app.ts this app needs. */
-export interface Fixtures {
-  readonly T0: number
-  readonly PASSWORD: string
-  readonly POLICY: PolicyDocument
-}
-
-const ROLES: Record<string, string[]> = { 'u-nurse': ['nurse'], 'u-desk': ['front_desk'] }
-
-/** A session store whose every call fails while `down.value` is true. */
-function switchableStore(down: { value: boolean }): SessionStore {
-  const inner = createMemoryStore()
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver)
-      if (typeof v !== 'function') return v
-      return (...args: unknown[]) =>
-        down.value ? Promise.reject(new Error('ECONNREFUSED')) : v.apply(target, args)
-    },
-  })
-}
-
-export interface FastifyTestApp extends TestApp {
+export interface FastifyTestApp extends fx.TestApp {
   app: FastifyInstance
 }
 
 /** Starts the app on an ephemeral port; `extra` registers more routes before it listens. */
 export async function startFastifyApp(
-  { T0, PASSWORD, POLICY }: Fixtures,
   options: {
     throttleStore?: ThrottleStore
     extra?: (app: FastifyInstance) => void
     plugin?: Partial<SafeguardsOptions>
   } = {},
 ): Promise<FastifyTestApp> {
-  const clock = manualClock(T0)
-  const storeDown = { value: false }
-  const auditDown = { value: false }
-  const sessions = createSessionManager({
-    clock,
-    store: switchableStore(storeDown),
-    idleTimeoutMs: 60_000,
-    absoluteTimeoutMs: 600_000,
-  })
-  const pdp = compilePolicy(POLICY, { clock })
-  const audited: AuditEvent[] = []
-  const log: Pick<AuditLog, 'append'> = {
-    async append(e: AuditEvent) {
-      if (auditDown.value) throw new Error('disk full')
-      audited.push(e)
-      return {} as never
-    },
-  }
+  const { log, ...deps } = fx.appDeps()
+  const { clock, sessions, pdp } = deps
   const app = Fastify()
   await app.register(safeguards, {
     sessions,
@@ -73,18 +29,14 @@ export async function startFastifyApp(
     log,
     observer: 'test-api',
     clock,
-    csrfKey: new Uint8Array(32).fill(7),
+    csrfKey: fx.CSRF_KEY,
     headers: { hsts: { maxAge: 31_536_000 } },
     subject: (s) => ({
       id: s.userId,
       tenant: 'clinic-a',
-      roles: s.role === 'admin' ? ['admin'] : (ROLES[s.userId] ?? []),
+      roles: fx.rolesOf(s),
     }),
-    throttle: {
-      account: { limit: 3, windowMs: 60_000, lockoutMs: 120_000 },
-      address: { limit: 6, windowMs: 60_000, lockoutMs: 300_000 },
-      ...(options.throttleStore ? { store: options.throttleStore } : {}),
-    },
+    throttle: fx.throttleRules(options.throttleStore),
     onAuditError: () => {},
     ...options.plugin,
   })
@@ -95,7 +47,7 @@ export async function startFastifyApp(
       password: string
     }
     if (!(await reply.throttleSignIn(body.user))) return reply
-    if (body.password !== PASSWORD)
+    if (body.password !== fx.PASSWORD)
       return reply.code(401).send({ error: 'unauthenticated', reason: 'bad_credentials' })
     const session = await reply.signIn(body.user)
     return { ok: true, idle: sessions.timeLeft(session) }
@@ -134,15 +86,5 @@ export async function startFastifyApp(
   })
   options.extra?.(app)
   const address = await app.listen({ port: 0, host: '127.0.0.1' })
-  return {
-    app,
-    base: address,
-    clock,
-    sessions,
-    pdp,
-    audited,
-    auditDown,
-    storeDown,
-    close: () => app.close(),
-  }
+  return { ...deps, app, base: address, close: () => app.close() }
 }

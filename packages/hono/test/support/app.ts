@@ -5,13 +5,16 @@
  */
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
-import type { AuditEvent, AuditLog } from '@safeguards/audit-log'
-import { type ManualClock, manualClock } from '@safeguards/core'
 import type { ThrottleStore } from '@safeguards/http'
-import { compilePolicy, type DecisionPoint } from '@safeguards/rbac'
-import { createSessionManager, type SessionManager, type SessionStore } from '@safeguards/session'
 import { Hono } from 'hono'
-import { PASSWORD, POLICY, T0 } from '../../../http/test/support/app.js'
+import {
+  appDeps,
+  CSRF_KEY,
+  PASSWORD,
+  rolesOf,
+  type TestApp,
+  throttleRules,
+} from '../../../http/test/support/fixtures.js'
 import {
   createCsrf,
   createSignInThrottle,
@@ -29,60 +32,15 @@ import {
   signOut,
 } from '../../src/index.js'
 
-export { CSRF_COOKIE, cookieHeader, cookiesOf, login, PASSWORD } from '../../../http/test/support/app.js'
-
-export interface TestApp {
-  base: string
-  clock: ManualClock
-  sessions: SessionManager
-  pdp: DecisionPoint
-  audited: AuditEvent[]
-  auditDown: { value: boolean }
-  storeDown: { value: boolean }
-  close(): Promise<void>
-}
-
-const ROLES: Record<string, string[]> = { 'u-nurse': ['nurse'], 'u-desk': ['front_desk'] }
-
-/** A session store whose every call fails while `down.value` is true. */
-export async function failableStore(down: { value: boolean }): Promise<SessionStore> {
-  const { createMemoryStore } = await import('@safeguards/session')
-  const inner = createMemoryStore()
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver)
-      if (typeof v !== 'function') return v
-      return (...args: unknown[]) =>
-        down.value
-          ? Promise.reject(new Error('ECONNREFUSED'))
-          : (v as (...a: unknown[]) => unknown).apply(target, args)
-    },
-  }) as SessionStore
-}
+export { CSRF_COOKIE } from '@safeguards/http'
+export * from '../../../http/test/support/fixtures.js'
 
 /** The app, not yet served. */
 export async function buildApp(options: { throttleStore?: ThrottleStore } = {}) {
-  const clock = manualClock(T0)
-  const storeDown = { value: false }
-  const auditDown = { value: false }
-  const store = await failableStore(storeDown)
-  const sessions = createSessionManager({ clock, store, idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 })
-  const pdp = compilePolicy(POLICY, { clock })
-  const audited: AuditEvent[] = []
-  const log = {
-    async append(e: AuditEvent) {
-      if (auditDown.value) throw new Error('disk full')
-      audited.push(e)
-      return {} as never
-    },
-  } as unknown as Pick<AuditLog, 'append'>
-  const csrf = createCsrf(new Uint8Array(32).fill(7))
-  const throttle = createSignInThrottle({
-    clock,
-    account: { limit: 3, windowMs: 60_000, lockoutMs: 120_000 },
-    address: { limit: 6, windowMs: 60_000, lockoutMs: 300_000 },
-    ...(options.throttleStore ? { store: options.throttleStore } : {}),
-  })
+  const { log, ...deps } = appDeps()
+  const { clock, sessions, pdp } = deps
+  const csrf = createCsrf(CSRF_KEY)
+  const throttle = createSignInThrottle({ clock, ...throttleRules(options.throttleStore) })
   const account = async (c: { req: { json(): Promise<unknown> } }) =>
     String(((await c.req.json().catch(() => ({}))) as { user?: unknown }).user ?? '')
 
@@ -116,7 +74,7 @@ export async function buildApp(options: { throttleStore?: ThrottleStore } = {}) 
         subject: {
           id: s.userId,
           tenant: 'clinic-a',
-          roles: s.role === 'admin' ? ['admin'] : (ROLES[s.userId] ?? []),
+          roles: rolesOf(s),
         },
         action,
         resource: { type: 'Observation', tenant: 'clinic-a', patient: c.req.param('patient') ?? '' },
@@ -130,7 +88,7 @@ export async function buildApp(options: { throttleStore?: ThrottleStore } = {}) 
   app.get('/boom', () => {
     throw new Error('handler failed')
   })
-  return { app, clock, sessions, pdp, audited, auditDown, storeDown }
+  return { app, ...deps }
 }
 
 /** Serves {@link buildApp} on 127.0.0.1, port 0. */

@@ -5,10 +5,6 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { AuditEvent, AuditLog } from '@safeguards/audit-log'
-import { type ManualClock, manualClock } from '@safeguards/core'
-import { compilePolicy, type DecisionPoint, type PolicyDocument } from '@safeguards/rbac'
-import { createSessionManager, type SessionManager, type SessionStore } from '@safeguards/session'
 import {
   type AccessOutcome,
   CSRF_COOKIE,
@@ -32,47 +28,17 @@ import {
   type ThrottleStore,
 } from '../../src/index.js'
 
-export const T0: number = Date.UTC(2026, 10, 23, 10, 0) // a Monday, 10:00
-export const PASSWORD = 'correct horse battery staple'
+import { appDeps, CSRF_KEY, PASSWORD, rolesOf, type TestApp, throttleRules } from './fixtures.js'
 
-export const POLICY: PolicyDocument = {
-  version: 1,
-  tenants: ['clinic-a'],
-  roles: [{ id: 'nurse' }, { id: 'front_desk' }, { id: 'admin' }],
-  rules: [
-    { id: 'nurse-read', effect: 'allow', roles: ['nurse'], actions: ['read'], resources: ['Observation'] },
-    { id: 'nurse-write', effect: 'allow', roles: ['nurse'], actions: ['create'], resources: ['Observation'] },
-    {
-      id: 'admin-export',
-      effect: 'allow',
-      roles: ['admin'],
-      actions: ['export'],
-      resources: ['Observation'],
-      obligations: ['notify:privacy-officer'],
-    },
-  ],
-  emergencyAccess: {
-    roles: ['front_desk'],
-    actions: ['read'],
-    resources: ['Observation'],
-    reasonCodes: ['emergency'],
-  },
-}
-
-export interface TestApp {
-  base: string
-  clock: ManualClock
-  sessions: SessionManager
-  pdp: DecisionPoint
-  /** The audit events appended, in order. */
-  audited: AuditEvent[]
-  /** Make the next audit appends fail. */
-  auditDown: { value: boolean }
-  storeDown: { value: boolean }
-  close(): Promise<void>
-}
-
-const ROLES: Record<string, string[]> = { 'u-nurse': ['nurse'], 'u-desk': ['front_desk'] }
+export {
+  cookieHeader,
+  cookiesOf,
+  login,
+  PASSWORD,
+  POLICY,
+  T0,
+  type TestApp,
+} from './fixtures.js'
 
 async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
   let text = ''
@@ -82,39 +48,11 @@ async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
 
 /** Starts the server on an ephemeral port. */
 export async function startApp(options: { throttleStore?: ThrottleStore } = {}): Promise<TestApp> {
-  const clock = manualClock(T0)
-  const storeDown = { value: false }
-  const auditDown = { value: false }
-  const { createMemoryStore } = await import('@safeguards/session')
-  const inner = createMemoryStore()
-  const store = new Proxy(inner, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver)
-      if (typeof v !== 'function') return v
-      return (...args: unknown[]) => {
-        if (storeDown.value) return Promise.reject(new Error('ECONNREFUSED'))
-        return (v as (...a: unknown[]) => unknown).apply(target, args)
-      }
-    },
-  }) as SessionStore
-  const sessions = createSessionManager({ clock, store, idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 })
-  const pdp = compilePolicy(POLICY, { clock })
-  const audited: AuditEvent[] = []
-  const log = {
-    async append(e: AuditEvent) {
-      if (auditDown.value) throw new Error('disk full')
-      audited.push(e)
-      return {} as never
-    },
-  } as unknown as Pick<AuditLog, 'append'>
+  const deps = appDeps()
+  const { clock, sessions, pdp, log } = deps
   const audit = createRequestAudit(log, { observer: 'test-api', clock })
-  const csrf = createCsrf(new Uint8Array(32).fill(7))
-  const throttle = createSignInThrottle({
-    clock,
-    account: { limit: 3, windowMs: 60_000, lockoutMs: 120_000 },
-    address: { limit: 6, windowMs: 60_000, lockoutMs: 300_000 },
-    ...(options.throttleStore ? { store: options.throttleStore } : {}),
-  })
+  const csrf = createCsrf(CSRF_KEY)
+  const throttle = createSignInThrottle({ clock, ...throttleRules(options.throttleStore) })
   const headers = securityHeaders({ hsts: { maxAge: 31_536_000 } })
 
   const server: Server = createServer(async (req, res) => {
@@ -179,7 +117,7 @@ export async function startApp(options: { throttleStore?: ThrottleStore } = {}):
       const action = m[2] ? 'export' : method === 'POST' ? 'create' : 'read'
       const resource = { type: 'Observation', tenant: 'clinic-a', patient: String(m[1]) }
       const grant = req.headers['x-emergency-access']
-      const roles = s.session.role === 'admin' ? ['admin'] : (ROLES[s.session.userId] ?? [])
+      const roles = rolesOf(s.session)
       const outcome = checkAccess(
         pdp,
         {
@@ -225,42 +163,7 @@ export async function startApp(options: { throttleStore?: ThrottleStore } = {}):
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  return {
-    base,
-    clock,
-    sessions,
-    pdp,
-    audited,
-    auditDown,
-    storeDown,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  }
-}
-
-/** Cookies from a response's Set-Cookie headers, as `name=value` pairs for a Cookie header. */
-export function cookiesOf(res: Response): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const line of res.headers.getSetCookie()) {
-    const [pair] = line.split(';')
-    const eq = (pair as string).indexOf('=')
-    out[(pair as string).slice(0, eq)] = (pair as string).slice(eq + 1)
-  }
-  return out
-}
-
-export const cookieHeader = (c: Record<string, string>): string =>
-  Object.entries(c)
-    .map(([k, v]) => `${k}=${v}`)
-    .join('; ')
-
-/** Signs in over HTTP and returns the cookies. */
-export async function login(base: string, user: string): Promise<Record<string, string>> {
-  const res = await fetch(`${base}/login`, {
-    method: 'POST',
-    body: JSON.stringify({ user, password: PASSWORD }),
-  })
-  if (res.status !== 200) throw new Error(`login ${res.status}`)
-  return cookiesOf(res)
+  return { ...deps, base, close: () => new Promise<void>((r) => server.close(() => r())) }
 }
 
 export { CSRF_COOKIE }
