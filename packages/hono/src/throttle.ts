@@ -47,7 +47,7 @@ export function peerAddress(c: Context): string {
  * @hipaa 164.308(a)(5)(ii)(C) supports
  * @hipaa 164.312(d) supports
  * @nist AC-7 164.312(d): failed password attempts are limited per account and per address, answered 429 with Retry-After
- * @verifiedBy packages/hono/test/throttle.test.ts
+ * @verifiedBy packages/hono/test/server.test.ts
  * @throws {TypeError} when `account` is not a function; at request time, whatever `account` throws.
  * @example
  * ```ts

@@ -32,7 +32,7 @@ async function timeLeftReply<D>(
  *
  * @hipaa 164.312(a)(2)(iii) supports
  * @nist AC-12 164.312(a)(2)(iii): the idle-watcher poll reads the remaining time without extending the session
- * @verifiedBy packages/http/test/idle.test.ts
+ * @verifiedBy packages/http/test/server.test.ts
  * @throws whatever the manager throws other than a store failure.
  * @example
  * ```ts
