@@ -21,17 +21,15 @@ import {
   nistPairsSource,
   provenanceLabel,
 } from '@safeguards/controls'
-import { writeReviewerPages } from './reviewers.ts'
+import { apiKind, writeReviewerPages } from './reviewers.ts'
 
 const docs = resolve(import.meta.dirname, '..')
 const controlsDir = resolve(docs, '../packages/controls')
 const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/</g, '&lt;')
 const anchor = (citation: string, control: string): string =>
   `${citation}-${control}`.replace(/[().]/g, '-').toLowerCase()
-const apiLink = (pkg: string, api: string): string => {
-  const kind = /^[A-Z]/.test(api) ? 'classes' : 'functions'
-  return `[${pkg.replace('@safeguards/', '')}.${api}](../api/${pkg}/${kind}/${api}.md)`
-}
+const apiLink = (pkg: string, api: string): string =>
+  `[${pkg.replace('@safeguards/', '')}.${api}](../api/${pkg}/${apiKind(pkg, api)}/${api}.md)`
 
 // Coverage as the default theme's <Badge> (CSS only: no emoji, which render as empty boxes where
 // the reader has no emoji font).

@@ -9,8 +9,8 @@
  *   compliance/sample-evidence.md    a sample evidence report, judged and rendered
  *   public/evidence/sample-report.html  the same report as its self-contained HTML page
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import {
   buildEvidenceReport,
   type CoverageRow,
@@ -32,10 +32,21 @@ export const specSlug = (citation: string): string =>
     .replace(/[().]+/g, '-')
     .replace(/-+$/, '')
     .toLowerCase()
-const apiLink = (pkg: string, api: string): string => {
-  const kind = /^[A-Z]/.test(api) ? 'classes' : 'functions'
-  return `[${pkg.replace('@safeguards/', '')}.${api}](../../api/${pkg}/${kind}/${api}.md)`
+/**
+ * The TypeDoc folder of an exported API: `classes` for a class, `variables` for an exported
+ * `const` (a Fastify plugin is one), else `functions`. Read from the package's source, since the
+ * pages are generated before TypeDoc runs.
+ */
+export function apiKind(pkg: string, api: string): 'classes' | 'variables' | 'functions' {
+  if (/^[A-Z]/.test(api)) return 'classes'
+  const src = resolve(import.meta.dirname, '../../packages', pkg.replace('@safeguards/', ''), 'src')
+  const declared = new RegExp(`^export const ${api}\\b`, 'm')
+  for (const f of readdirSync(src, { recursive: true, encoding: 'utf8' }))
+    if (f.endsWith('.ts') && declared.test(readFileSync(join(src, f), 'utf8'))) return 'variables'
+  return 'functions'
 }
+const apiLink = (pkg: string, api: string): string =>
+  `[${pkg.replace('@safeguards/', '')}.${api}](../../api/${pkg}/${apiKind(pkg, api)}/${api}.md)`
 const BADGE: Record<CoverageRow['coverage'], 'tip' | 'warning' | 'info' | 'danger'> = {
   implements: 'tip',
   supports: 'warning',
