@@ -94,7 +94,19 @@ function app(name, files) {
   )
   const r = run(
     'npm',
-    ['install', '--no-audit', '--no-fund', '--foreground-scripts', '--loglevel=info', ...files],
+    // `--engine-strict=false`: npm's default for a user. The repository's .npmrc sets engine-strict
+    // (pnpm passes it on as npm_config_engine_strict), and fastify's light-my-request@6.8 now pulls
+    // cookie@2, whose engines say Node >= 22: with engine-strict a Node 20 app could not install
+    // fastify at all, which is upstream's doing, not a fault of the tarballs under test.
+    [
+      'install',
+      '--engine-strict=false',
+      '--no-audit',
+      '--no-fund',
+      '--foreground-scripts',
+      '--loglevel=info',
+      ...files,
+    ],
     dir,
   )
   const log = `${r.stdout}\n${r.stderr}`
