@@ -6,6 +6,7 @@
  */
 
 export type { HttpReply, RefusalReason } from '@safeguards/http'
+export { HttpConfigError, HttpError, type HttpErrorCode, HttpThrottleStoreError } from './errors.js'
 export type { Safeguards, SafeguardsOptions } from './middleware.js'
 export { safeguards } from './middleware.js'
 export type { RequestSafeguards } from './types.js'

@@ -35,7 +35,7 @@ import {
 import type { DecisionPoint, Resource, Subject } from '@safeguards/rbac'
 import type { Session, SessionManager } from '@safeguards/session'
 import type { Request, RequestHandler, Response } from 'express'
-import { holdResponse } from './hold.js'
+import { holdResponse } from './internal/hold.js'
 import type { RequestSafeguards } from './types.js'
 
 /** Options of {@link safeguards}. */

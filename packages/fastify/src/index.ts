@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 
+export { HttpConfigError, HttpError, type HttpErrorCode, HttpThrottleStoreError } from './errors.js'
 export type { SafeguardsOptions } from './options.js'
 export { safeguards } from './plugin.js'
 export type {

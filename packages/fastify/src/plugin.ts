@@ -38,7 +38,8 @@ import {
 import type { Decision, Resource } from '@safeguards/rbac'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { checkOptions, type SafeguardsOptions } from './options.js'
+import { checkOptions } from './internal/check-options.js'
+import type { SafeguardsOptions } from './options.js'
 import type { AccessHook, AccessTarget, RequireAccessOptions, RotateOptions, SignInOptions } from './types.js'
 
 /** What the audit record of a request needs, gathered by the hooks. Never holds content. */

@@ -3,5 +3,7 @@
  *
  * @packageDocumentation
  */
+
+export { type SessionErrorCode, SessionStoreUnavailableError } from './errors.js'
 export type { RedisCommandClient, RedisSessionStoreOptions } from './redis-store.js'
 export { createRedisSessionStore } from './redis-store.js'

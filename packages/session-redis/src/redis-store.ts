@@ -10,13 +10,8 @@
  * @module
  */
 import { bytesToHex, sha256, utf8Encode } from '@safeguards/core'
-import {
-  type CreateResult,
-  type SessionRecord,
-  type SessionStore,
-  SessionStoreUnavailableError,
-  type TouchResult,
-} from '@safeguards/session'
+import type { CreateResult, SessionRecord, SessionStore, TouchResult } from '@safeguards/session'
+import { SessionStoreUnavailableError } from './errors.js'
 import { CREATE, LIST, REPLACE, REVOKE, REVOKE_USER, TOUCH, UPDATE } from './internal/scripts.js'
 import { createTimeoutGuard } from './internal/timeouts.js'
 
