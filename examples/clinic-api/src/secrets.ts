@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { createCheckpointSigner, generateCheckpointKey } from '@safeguards/audit-log'
 import { generateSigningKeyPair, type importSigningKey } from '@safeguards/backup'
 import { base64ToBytes, bytesToBase64, bytesToHex, randomBytes, utf8Encode } from '@safeguards/core'
+import { errorCode } from '@safeguards/core/node'
 import { generateTotpSecret, secretToBase32 } from '@safeguards/mfa'
 import { writeOnce } from './write-once.js'
 
@@ -172,7 +173,7 @@ export async function loadOrCreateSecrets(
   try {
     file = readSecretsFile(path, usernames)
   } catch (e) {
-    if ((e as { code?: string }).code !== 'ENOENT') throw e
+    if (errorCode(e) !== 'ENOENT') throw e
     const backup = await generateSigningKeyPair('EdDSA', 'clinic-backup')
     const fresh: SecretsFile = {
       v: 1,

@@ -15,6 +15,7 @@
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { errorCode } from '@safeguards/core/node'
 import { type SharedStateOptions, STAFF_USERNAMES, startClinic } from './clinic.js'
 import { ClinicConfigError, loadOrCreateSecrets } from './secrets.js'
 
@@ -178,7 +179,7 @@ export async function main(): Promise<void> {
   try {
     server = await startServer(config)
   } catch (e) {
-    const code = (e as { code?: string }).code
+    const code = errorCode(e)
     console.error(
       `clinic-api: failed to start: ${e instanceof ClinicConfigError ? e.message : `${(e as Error).name}${code ? ` (${code})` : ''}: ${(e as Error).message}`}`,
     )
@@ -200,7 +201,7 @@ export async function main(): Promise<void> {
         process.exit(0)
       },
       (e: unknown) => {
-        console.error(`clinic-api: stop failed: ${(e as { code?: string }).code ?? (e as Error).name}`)
+        console.error(`clinic-api: stop failed: ${errorCode(e) ?? (e as Error).name}`)
         process.exit(1)
       },
     )

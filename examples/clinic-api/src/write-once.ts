@@ -7,6 +7,7 @@
 import { closeSync, fsyncSync, linkSync, openSync, unlinkSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { bytesToHex, randomBytes } from '@safeguards/core'
+import { errorCode } from '@safeguards/core/node'
 
 /**
  * Creates `path` with `bytes` (mode `mode`) unless it exists. Resolves true when this call created
@@ -28,7 +29,7 @@ export function writeOnce(path: string, bytes: Uint8Array, mode = 0o600): boolea
     linkSync(tmp, path)
     return true
   } catch (e) {
-    if ((e as { code?: string }).code === 'EEXIST') return false
+    if (errorCode(e) === 'EEXIST') return false
     throw e
   } finally {
     unlinkSync(tmp)

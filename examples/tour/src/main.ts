@@ -2,6 +2,7 @@
  * The Safeguards tour: runs each package's step and prints what it demonstrates and the HIPAA
  * safeguard it serves. `npm run demo` from the repository root runs it.
  */
+import { errorCode } from '@safeguards/core/node'
 import { steps } from './steps/index.js'
 
 const out = (line: string): void => {
@@ -17,8 +18,8 @@ for (const [i, step] of steps.entries()) {
     await step.run((line) => out(`   · ${line}`))
   } catch (error) {
     failed++
-    const code = (error as { code?: unknown } | null)?.code
-    out(`   ✖ step failed${typeof code === 'string' ? ` (${code})` : ''}`)
+    const code = errorCode(error)
+    out(`   ✖ step failed${code === undefined ? '' : ` (${code})`}`)
     if (process.env.SAFEGUARDS_DEBUG === '1') console.error(error)
   }
   out('')

@@ -12,6 +12,7 @@ import {
   verifyLog,
 } from '@safeguards/audit-log'
 import { randomBytes } from '@safeguards/core'
+import { errorCode } from '@safeguards/core/node'
 import type { TourStep } from '../step.js'
 
 export const auditLogStep: TourStep = {
@@ -46,7 +47,7 @@ export const auditLogStep: TourStep = {
       try {
         await log.append({ type: 'rest', action: 'R', outcome: 0, agents: [], source: { observer: 'x' } })
       } catch (e) {
-        say(`an event without agents is refused: ${(e as { code?: string }).code}`)
+        say(`an event without agents is refused: ${errorCode(e)}`)
       }
       await log.close()
       say(

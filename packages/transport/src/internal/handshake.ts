@@ -8,6 +8,7 @@
  * @module
  */
 import { type ConnectionOptions, connect, type TLSSocket } from 'node:tls'
+import { errorCode } from '@safeguards/core/node'
 
 /** What one probe asks for. */
 export interface HandshakeRequest {
@@ -43,10 +44,7 @@ export type HandshakeOutcome<T> =
   | { kind: 'timeout' }
   | { kind: 'unreachable'; code: string }
 
-const codeOf = (e: unknown): string => {
-  const code = (e as { code?: unknown } | null)?.code
-  return typeof code === 'string' ? code : 'ERR_UNKNOWN'
-}
+const codeOf = (e: unknown): string => errorCode(e) ?? 'ERR_UNKNOWN'
 
 /**
  * Runs one handshake; `inspect` reads what it needs from the connected socket (and may use it,
