@@ -6,19 +6,10 @@
  */
 import { openAuditLog, verifyLog, ZERO_HASH } from '@safeguards/audit-log'
 import pg from 'pg'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { grantAppRole, migrate, openPostgresStore, type PostgresAuditStore } from '../src/index.js'
 import { migrateTo } from '../src/migrations.js'
-import {
-  type AppRoleSchema,
-  appRoleSchema,
-  DATABASE_URL,
-  freshSchema,
-  pgAvailable,
-  sqlStateOf,
-  type TestDb,
-  urlFor,
-} from './pg-harness.js'
+import { freshSchema, pgAvailable, sqlStateOf, urlFor, useAppRoleSchema } from './pg-harness.js'
 import { event } from './records.js'
 
 const EVENT = (n: number): string =>
@@ -26,27 +17,25 @@ const EVENT = (n: number): string =>
 const RECORDED = '2026-12-07T01:00:00.000Z'
 
 describe.skipIf(!pgAvailable)('group commit (schema version 5)', () => {
-  let db: TestDb
-  let s: string
-  let writer: string
-  let app: pg.Pool
   let n = 0
-  const held: pg.Client[] = []
   const stores: PostgresAuditStore[] = []
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()))
+  })
+  // registered after the stores' hook, so a test's held connections end (releasing their locks) first
+  const env = useAppRoleSchema(12)
 
   const open = async (stream: string, lockTimeoutMs = 5000): Promise<PostgresAuditStore> => {
-    const store = await openPostgresStore({ pool: app, schema: db.schema, stream, lockTimeoutMs })
+    const store = await openPostgresStore({ pool: env.app, schema: env.db.schema, stream, lockTimeoutMs })
     stores.push(store)
     return store
   }
   /** Holds the stream's lock row (as a writer may) until the returned function is called. */
   const holdStreamLock = async (stream: string): Promise<() => Promise<void>> => {
-    const holder = new pg.Client({ connectionString: urlFor(writer) })
-    await holder.connect()
-    held.push(holder)
+    const holder = await env.connect(env.writer)
     await holder.query('BEGIN')
     await holder.query(
-      `SELECT 1 FROM ${s}.audit_stream_lock WHERE stream = $1 AND scope = 'entries' FOR UPDATE`,
+      `SELECT 1 FROM ${env.s}.audit_stream_lock WHERE stream = $1 AND scope = 'entries' FOR UPDATE`,
       [stream],
     )
     return async () => {
@@ -55,38 +44,23 @@ describe.skipIf(!pgAvailable)('group commit (schema version 5)', () => {
   }
   /** Holds the stream's gate (as the owner: no writer role may touch it) until the returned function is called. */
   const holdGate = async (stream: string): Promise<() => Promise<void>> => {
-    const holder = new pg.Client({ connectionString: DATABASE_URL })
-    await holder.connect()
-    held.push(holder)
+    const holder = await env.connect()
     await holder.query('BEGIN')
-    await holder.query(`SELECT 1 FROM ${s}.audit_stream_gate WHERE stream = $1 FOR UPDATE`, [stream])
+    await holder.query(`SELECT 1 FROM ${env.s}.audit_stream_gate WHERE stream = $1 FOR UPDATE`, [stream])
     return async () => {
       await holder.query('COMMIT')
     }
   }
   const queued = async (stream: string): Promise<number> =>
     (
-      await db.admin.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM ${s}.audit_append_queue WHERE stream = $1`,
+      await env.db.admin.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${env.s}.audit_append_queue WHERE stream = $1`,
         [stream],
       )
     ).rows[0]!.n
   const untilQueued = async (stream: string, count: number): Promise<void> => {
     while ((await queued(stream)) < count) await new Promise((resolve) => setTimeout(resolve, 10))
   }
-
-  let env: AppRoleSchema | undefined
-  beforeAll(async () => {
-    env = await appRoleSchema(12)
-    ;({ db, s, writer, app } = env)
-  })
-  afterEach(async () => {
-    await Promise.all(held.splice(0).map((c) => c.end().catch(() => {})))
-    await Promise.all(stores.splice(0).map((store) => store.close()))
-  })
-  afterAll(async () => {
-    await env?.close()
-  })
 
   it('whoever holds the gate stores every queued batch in one transaction, each writer getting its own records', async () => {
     const stream = `g${++n}`
@@ -98,8 +72,8 @@ describe.skipIf(!pgAvailable)('group commit (schema version 5)', () => {
     await untilQueued(stream, 4)
     await release()
     const answers = await Promise.all(appends)
-    const { rows } = await db.admin.query<{ seq: string; xmin: string; body: Uint8Array }>(
-      `SELECT seq::text, xmin::text, body FROM ${s}.audit_entry WHERE stream = $1 ORDER BY seq`,
+    const { rows } = await env.db.admin.query<{ seq: string; xmin: string; body: Uint8Array }>(
+      `SELECT seq::text, xmin::text, body FROM ${env.s}.audit_entry WHERE stream = $1 ORDER BY seq`,
       [stream],
     )
     expect(rows).toHaveLength(8)
@@ -146,9 +120,9 @@ describe.skipIf(!pgAvailable)('group commit (schema version 5)', () => {
     const store = await open(stream)
     const answer = await store.appendEvents({ size: 0, hash: ZERO_HASH }, [EVENT(1), EVENT(2)], RECORDED)
     expect(answer.hashes).toHaveLength(2)
-    const { rows } = await db.admin.query(
+    const { rows } = await env.db.admin.query(
       `SELECT n_tup_ins::int AS n FROM pg_stat_xact_user_tables WHERE relid = $1::regclass`,
-      [`${s}.audit_append_queue`],
+      [`${env.s}.audit_append_queue`],
     )
     expect(rows[0]?.n ?? 0).toBe(0)
     expect(await queued(stream)).toBe(0)
@@ -178,32 +152,30 @@ describe.skipIf(!pgAvailable)('group commit (schema version 5)', () => {
   })
 
   it('writer roles hold nothing on the queue and the gate; other roles cannot queue', async () => {
-    const reader = await db.createRole()
-    await grantAppRole(db.admin, { schema: db.schema, role: reader, readOnly: true })
-    const { rows } = await db.admin.query<{ role: string; queue: boolean; gate: boolean; call: boolean }>(
+    const reader = await env.db.createRole()
+    await grantAppRole(env.db.admin, { schema: env.db.schema, role: reader, readOnly: true })
+    const { rows } = await env.db.admin.query<{ role: string; queue: boolean; gate: boolean; call: boolean }>(
       `SELECT r AS role,
               has_table_privilege(r, $1, 'SELECT') OR has_table_privilege(r, $1, 'INSERT') OR has_table_privilege(r, $1, 'UPDATE') AS queue,
               has_table_privilege(r, $2, 'SELECT') OR has_table_privilege(r, $2, 'UPDATE') AS gate,
               has_function_privilege(r, $3, 'EXECUTE') AS call
          FROM unnest($4::text[]) r`,
       [
-        `${s}.audit_append_queue`,
-        `${s}.audit_stream_gate`,
-        `${s}.audit_append_queued(text, bigint, bytea, bytea[], text, integer, boolean, bigint, bytea, bytea)`,
-        [writer, reader, 'public'],
+        `${env.s}.audit_append_queue`,
+        `${env.s}.audit_stream_gate`,
+        `${env.s}.audit_append_queued(text, bigint, bytea, bytea[], text, integer, boolean, bigint, bytea, bytea)`,
+        [env.writer, reader, 'public'],
       ],
     )
     expect(rows).toEqual([
-      { role: writer, queue: false, gate: false, call: true },
+      { role: env.writer, queue: false, gate: false, call: true },
       { role: reader, queue: false, gate: false, call: false },
       { role: 'public', queue: false, gate: false, call: false },
     ])
-    const r = new pg.Client({ connectionString: urlFor(reader) })
-    await r.connect()
-    held.push(r)
+    const r = await env.connect(reader)
     expect(
       await sqlStateOf(
-        r.query(`CALL ${s}.audit_append_queued('x', 0, $1, $2, $3, 1000, NULL, NULL, NULL, NULL)`, [
+        r.query(`CALL ${env.s}.audit_append_queued('x', 0, $1, $2, $3, 1000, NULL, NULL, NULL, NULL)`, [
           ZERO_HASH,
           [new TextEncoder().encode(EVENT(0))],
           RECORDED,

@@ -8,18 +8,9 @@
  * (the first two tests hang on that code until the test times out).
  */
 import { AuditLockTimeoutError, openAuditLog, type StoreHead } from '@safeguards/audit-log'
-import pg from 'pg'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { grantAppRole, openPostgresStore, type PostgresAuditStore } from '../src/index.js'
-import {
-  type AppRoleSchema,
-  appRoleSchema,
-  DATABASE_URL,
-  pgAvailable,
-  sqlStateOf,
-  type TestDb,
-  urlFor,
-} from './pg-harness.js'
+import { pgAvailable, sqlStateOf, useAppRoleSchema } from './pg-harness.js'
 import { buildRecords, event } from './records.js'
 
 const LOCK_MODES = [
@@ -34,50 +25,27 @@ const LOCK_MODES = [
 const ROW_LOCKS = ['UPDATE', 'NO KEY UPDATE', 'SHARE', 'KEY SHARE'] as const
 
 describe.skipIf(!pgAvailable)('no role but a writer can stop appends (issue 13 ยง1b)', () => {
-  let db: TestDb
-  let s: string
-  let writer: string
-  let app: pg.Pool
+  /** Its `connect` gives the connections that hold locks; they end after each test, releasing them. */
+  const env = useAppRoleSchema(4)
   let stream = 0
-  /** Connections that hold locks; ended after each test, which releases whatever they hold. */
-  const held: pg.Client[] = []
-
-  const connectAs = async (role: string): Promise<pg.Client> => {
-    const client = new pg.Client({ connectionString: urlFor(role) })
-    await client.connect()
-    held.push(client)
-    return client
-  }
   const openStore = async (lockTimeoutMs?: number): Promise<PostgresAuditStore> =>
     openPostgresStore({
-      pool: app,
-      schema: db.schema,
+      pool: env.app,
+      schema: env.db.schema,
       stream: `s${++stream}`,
       ...(lockTimeoutMs === undefined ? {} : { lockTimeoutMs }),
     })
   const appendOne = async (store: PostgresAuditStore, head: StoreHead): Promise<StoreHead> =>
     store.append(head, buildRecords(store.stream, head, 1, `t${head.size}`))
 
-  let env: AppRoleSchema | undefined
-  beforeAll(async () => {
-    env = await appRoleSchema(4)
-    ;({ db, s, writer, app } = env)
-  })
-  afterEach(async () => {
-    await Promise.all(held.splice(0).map((c) => c.end().catch(() => {})))
-  })
-  afterAll(async () => {
-    await env?.close()
-  })
-
   it('a role with no grants holding the advisory keys of schema version 2 does not stop appends or checkpoints', async () => {
     const store = await openStore()
-    const nobody = await connectAs(await db.createRole())
+    const nobody = await env.connect(await env.db.createRole())
     await nobody.query(
       'SELECT pg_advisory_lock(hashtextextended($1, 0)), pg_advisory_lock(hashtextextended($2, 0))',
       [
-        `safeguards-audit:${db.schema}:${store.stream}`,
-        `safeguards-audit-checkpoint:${db.schema}:${store.stream}`,
+        `safeguards-audit:${env.db.schema}:${store.stream}`,
+        `safeguards-audit-checkpoint:${env.db.schema}:${store.stream}`,
       ],
     )
     const h1 = await store.append(await store.head(), buildRecords(store.stream, await store.head(), 3))
@@ -96,16 +64,16 @@ describe.skipIf(!pgAvailable)('no role but a writer can stop appends (issue 13 ย
 
   it('a role with SELECT on every table can take no lock that stops appends', async () => {
     const store = await openStore()
-    const reader = await db.createRole()
-    await grantAppRole(db.admin, { schema: db.schema, role: reader, readOnly: true })
+    const reader = await env.db.createRole()
+    await grantAppRole(env.db.admin, { schema: env.db.schema, role: reader, readOnly: true })
     // The worst case: a careless DBA also gave it SELECT on everything in the schema, lock table included.
-    await db.admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${s} TO "${reader}"`)
-    const { rows } = await db.admin.query<{ t: string }>(
+    await env.db.admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${env.s} TO "${reader}"`)
+    const { rows } = await env.db.admin.query<{ t: string }>(
       `SELECT tablename AS t FROM pg_tables WHERE schemaname = $1 ORDER BY 1`,
-      [db.schema],
+      [env.db.schema],
     )
-    const tables = rows.map((r) => `${s}."${r.t}"`)
-    const r = await connectAs(reader)
+    const tables = rows.map((r) => `${env.s}."${r.t}"`)
+    const r = await env.connect(reader)
     for (const t of tables) {
       for (const lock of ROW_LOCKS) {
         expect(await sqlStateOf(r.query(`SELECT 1 FROM ${t} FOR ${lock}`)), `${t} FOR ${lock}`).toBe('42501')
@@ -125,31 +93,31 @@ describe.skipIf(!pgAvailable)('no role but a writer can stop appends (issue 13 ย
     }
     for (const key of ['safeguards-audit', 'safeguards-audit-checkpoint']) {
       await r.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-        `${key}:${db.schema}:${store.stream}`,
+        `${key}:${env.db.schema}:${store.stream}`,
       ])
     }
     await r.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-      `safeguards-audit-migrate:${db.schema}`,
+      `safeguards-audit-migrate:${env.db.schema}`,
     ])
     let head = await store.head()
     for (let i = 0; i < 5; i++) head = await appendOne(store, head)
     expect(head.size).toBe(5)
     await store.appendCheckpoint(0, { size: 5, jws: '{"x":1}' })
     await r.query('COMMIT')
-    expect(tables).toContain(`${s}."audit_stream_lock"`)
+    expect(tables).toContain(`${env.s}."audit_stream_lock"`)
     await store.close()
   })
 
   it('the writers lock is a row only writers may lock: a verifier role gets no privilege on it', async () => {
-    const reader = await db.createRole()
-    await grantAppRole(db.admin, { schema: db.schema, role: reader, readOnly: true })
-    const { rows } = await db.admin.query<{ role: string; sel: boolean; upd: boolean }>(
+    const reader = await env.db.createRole()
+    await grantAppRole(env.db.admin, { schema: env.db.schema, role: reader, readOnly: true })
+    const { rows } = await env.db.admin.query<{ role: string; sel: boolean; upd: boolean }>(
       `SELECT r AS role, has_table_privilege(r, $1, 'SELECT') AS sel, has_table_privilege(r, $1, 'UPDATE') AS upd
          FROM unnest($2::text[]) r`,
-      [`${s}.audit_stream_lock`, [writer, reader, 'public']],
+      [`${env.s}.audit_stream_lock`, [env.writer, reader, 'public']],
     )
     expect(rows).toEqual([
-      { role: writer, sel: true, upd: true },
+      { role: env.writer, sel: true, upd: true },
       { role: reader, sel: false, upd: false },
       { role: 'public', sel: false, upd: false },
     ])
@@ -158,10 +126,10 @@ describe.skipIf(!pgAvailable)('no role but a writer can stop appends (issue 13 ย
   it('a held stream lock makes appends fail within lockTimeoutMs with ERR_AUDIT_LOCK_TIMEOUT, writing nothing', async () => {
     const store = await openStore(150)
     const h1 = await appendOne(store, await store.head())
-    const holder = await connectAs(writer)
+    const holder = await env.connect(env.writer)
     await holder.query('BEGIN')
     await holder.query(
-      `SELECT 1 FROM ${s}.audit_stream_lock WHERE stream = $1 AND scope = 'entries' FOR UPDATE`,
+      `SELECT 1 FROM ${env.s}.audit_stream_lock WHERE stream = $1 AND scope = 'entries' FOR UPDATE`,
       [store.stream],
     )
     const refused = await store.append(h1, buildRecords(store.stream, h1, 2)).catch((e: unknown) => e)
@@ -188,10 +156,10 @@ describe.skipIf(!pgAvailable)('no role but a writer can stop appends (issue 13 ย
 
   it('a held checkpoint lock makes checkpoint appends fail with ERR_AUDIT_LOCK_TIMEOUT', async () => {
     const store = await openStore(150)
-    const holder = await connectAs(writer)
+    const holder = await env.connect(env.writer)
     await holder.query('BEGIN')
     await holder.query(
-      `SELECT 1 FROM ${s}.audit_stream_lock WHERE stream = $1 AND scope = 'checkpoints' FOR UPDATE`,
+      `SELECT 1 FROM ${env.s}.audit_stream_lock WHERE stream = $1 AND scope = 'checkpoints' FOR UPDATE`,
       [store.stream],
     )
     await expect(store.appendCheckpoint(0, { size: 0, jws: '{"x":1}' })).rejects.toMatchObject({
@@ -207,24 +175,22 @@ describe.skipIf(!pgAvailable)('no role but a writer can stop appends (issue 13 ย
 
   it('a reader holding ACCESS SHARE while the owner queues DDL delays appends only up to the bound', async () => {
     const store = await openStore(150)
-    const reader = await db.createRole()
-    await grantAppRole(db.admin, { schema: db.schema, role: reader, readOnly: true })
-    const r = await connectAs(reader)
+    const reader = await env.db.createRole()
+    await grantAppRole(env.db.admin, { schema: env.db.schema, role: reader, readOnly: true })
+    const r = await env.connect(reader)
     await r.query('BEGIN')
-    await r.query(`LOCK TABLE ${s}.audit_entry IN ACCESS SHARE MODE`)
-    const owner = new pg.Client({ connectionString: DATABASE_URL })
-    await owner.connect()
-    held.push(owner)
+    await r.query(`LOCK TABLE ${env.s}.audit_entry IN ACCESS SHARE MODE`)
+    const owner = await env.connect()
     await owner.query('BEGIN')
-    const ddl = owner.query(`LOCK TABLE ${s}.audit_entry IN ACCESS EXCLUSIVE MODE`).then(
+    const ddl = owner.query(`LOCK TABLE ${env.s}.audit_entry IN ACCESS EXCLUSIVE MODE`).then(
       () => undefined,
       (e: unknown) => e,
     )
     // wait until the owner's request is queued (everything after it queues behind it)
     for (;;) {
-      const { rowCount } = await db.admin.query(
+      const { rowCount } = await env.db.admin.query(
         `SELECT 1 FROM pg_locks WHERE relation = $1::regclass AND mode = 'AccessExclusiveLock' AND NOT granted`,
-        [`${s}.audit_entry`],
+        [`${env.s}.audit_entry`],
       )
       if (rowCount !== 0) break
       await new Promise((resolve) => setTimeout(resolve, 20))

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { afterAll, beforeAll } from 'vitest'
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import {
   grantAppRole,
   migrate,
@@ -126,6 +126,41 @@ export async function appRoleSchema(max: number): Promise<AppRoleSchema> {
       await db.drop()
     },
   }
+}
+
+/** {@link appRoleSchema} for the enclosing `describe`, with connections that end after each test. */
+export interface AppRoleSuite extends AppRoleSchema {
+  /**
+   * A connection as `role` (as the owner, on DATABASE_URL, when omitted), ended after the test:
+   * ending it releases whatever locks it holds.
+   */
+  connect(role?: string): Promise<pg.Client>
+}
+
+/**
+ * {@link appRoleSchema} for the enclosing `describe`: made before its tests, closed after them.
+ * The object is filled in by the `beforeAll` hook.
+ */
+export function useAppRoleSchema(max: number): AppRoleSuite {
+  const held: pg.Client[] = []
+  const suite = {
+    connect: async (role?: string): Promise<pg.Client> => {
+      const client = new pg.Client({ connectionString: role === undefined ? DATABASE_URL : urlFor(role) })
+      await client.connect()
+      held.push(client)
+      return client
+    },
+  } as AppRoleSuite
+  beforeAll(async () => {
+    Object.assign(suite, await appRoleSchema(max))
+  })
+  afterEach(async () => {
+    await Promise.all(held.splice(0).map((c) => c.end().catch(() => {})))
+  })
+  afterAll(async () => {
+    await suite.close?.()
+  })
+  return suite
 }
 
 /**

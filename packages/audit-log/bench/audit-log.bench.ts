@@ -366,61 +366,69 @@ function verifyCase(what: string, ours: string, workers: 0 | 'auto'): Scenario {
   }
 }
 
+/** The two durabilities the append scenarios run with: how their names begin, and our side's name. */
+const APPEND_MODES = {
+  fsync: {
+    what: 'append, file store, durable group commit',
+    ours: '@safeguards/audit-log file store (fdatasync)',
+  },
+  none: {
+    what: 'append, file store WITHOUT fsync (CPU side only)',
+    ours: "@safeguards/audit-log file store (durability: 'none')",
+  },
+} as const
+
+/** Appending with `appenders` concurrent appenders, against pino writing the same events to a file. */
+function appendCase(
+  durability: keyof typeof APPEND_MODES,
+  appenders: number,
+  target: NonNullable<Scenario['target']>,
+  more = '',
+): Scenario {
+  return {
+    name: `${APPEND_MODES[durability].what}, ${appenders} concurrent appenders${more}`,
+    unit: 'events/s',
+    ours: { name: APPEND_MODES[durability].ours, measure: () => measureOurs(durability, appenders) },
+    anchor: { name: 'pino to a file, no fsync', measure: measurePino },
+    target,
+    teardown: removeDirs,
+  }
+}
+
+/** The index's upkeep: the same appends with the index (ours) and with `index: false` (the anchor). */
+function indexUpkeepCase(
+  durability: keyof typeof APPEND_MODES,
+  rounds: number,
+  target: NonNullable<Scenario['target']>,
+): Scenario {
+  return {
+    name: `${APPEND_MODES[durability].what}, ${APPENDERS} concurrent appenders: index upkeep on vs off`,
+    unit: 'events/s',
+    ours: {
+      name: 'file store with its index (the default)',
+      measure: () => measureOurs(durability, APPENDERS, true),
+    },
+    anchor: {
+      name: 'file store with index: false',
+      measure: () => measureOurs(durability, APPENDERS, false),
+    },
+    rounds,
+    target,
+    teardown: removeDirs,
+  }
+}
+
 const scenarios: Scenario[] = [
-  {
-    name: 'append, file store, durable group commit, 64 concurrent appenders',
-    unit: 'events/s',
-    ours: { name: '@safeguards/audit-log file store (fdatasync)', measure: () => measureOurs('fsync') },
-    anchor: { name: 'pino to a file, no fsync', measure: measurePino },
-    target: { ratio: 0.25, value: 50_000, text: '≥ 50k/s and ≥ 0.25× pino' },
-    teardown: removeDirs,
-  },
-  {
-    name: 'append, file store, durable group commit, 1024 concurrent appenders (more events in flight)',
-    unit: 'events/s',
-    ours: {
-      name: '@safeguards/audit-log file store (fdatasync)',
-      measure: () => measureOurs('fsync', 1024),
-    },
-    anchor: { name: 'pino to a file, no fsync', measure: measurePino },
-    target: { text: 'reported only (not the issue workload: shows the in-flight ÷ commit bound)' },
-    teardown: removeDirs,
-  },
-  {
-    name: 'append, file store WITHOUT fsync (CPU side only), 64 concurrent appenders',
-    unit: 'events/s',
-    ours: {
-      name: "@safeguards/audit-log file store (durability: 'none')",
-      measure: () => measureOurs('none'),
-    },
-    anchor: { name: 'pino to a file, no fsync', measure: measurePino },
-    target: { text: 'reported only (shows the fsync share)' },
-    teardown: removeDirs,
-  },
-  {
-    name: 'append, file store, durable group commit, 64 concurrent appenders: index upkeep on vs off',
-    unit: 'events/s',
-    ours: {
-      name: 'file store with its index (the default)',
-      measure: () => measureOurs('fsync', APPENDERS, true),
-    },
-    anchor: { name: 'file store with index: false', measure: () => measureOurs('fsync', APPENDERS, false) },
-    rounds: 7,
-    target: { ratio: 0.9, text: '≥ 0.9× without the index (upkeep ≤ 10%)' },
-    teardown: removeDirs,
-  },
-  {
-    name: 'append, file store WITHOUT fsync (CPU side only), 64 concurrent appenders: index upkeep on vs off',
-    unit: 'events/s',
-    ours: {
-      name: 'file store with its index (the default)',
-      measure: () => measureOurs('none', APPENDERS, true),
-    },
-    anchor: { name: 'file store with index: false', measure: () => measureOurs('none', APPENDERS, false) },
-    rounds: 5,
-    target: { text: "reported only (the upkeep's CPU share, which fsync hides)" },
-    teardown: removeDirs,
-  },
+  appendCase('fsync', APPENDERS, { ratio: 0.25, value: 50_000, text: '≥ 50k/s and ≥ 0.25× pino' }),
+  appendCase(
+    'fsync',
+    1024,
+    { text: 'reported only (not the issue workload: shows the in-flight ÷ commit bound)' },
+    ' (more events in flight)',
+  ),
+  appendCase('none', APPENDERS, { text: 'reported only (shows the fsync share)' }),
+  indexUpkeepCase('fsync', 7, { ratio: 0.9, text: '≥ 0.9× without the index (upkeep ≤ 10%)' }),
+  indexUpkeepCase('none', 5, { text: "reported only (the upkeep's CPU share, which fsync hides)" }),
   verifyCase('one thread', '@safeguards/audit-log verifyLog (workers: 0)', 0),
   verifyCase('worker threads (the default)', "@safeguards/audit-log verifyLog (workers: 'auto')", 'auto'),
   {

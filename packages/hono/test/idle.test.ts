@@ -1,18 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import { withApp } from '../../http/test/support/conformance.js'
-import { callJson, login, startApp } from './support/app.js'
+import { login, startApp } from './support/app.js'
 
 const ctx = withApp(startApp)
-const call = (path: string, c: Record<string, string>, method = 'GET') =>
-  callJson(ctx.app.base, path, c, method)
 
 describe('the poll endpoint and the audit', () => {
   it('a poll is audited under its route and names the user; the poll after the end names the reason', async () => {
     const c = await login(ctx.app.base, 'u-nurse')
-    await call('/session/status', c)
+    await ctx.call('/session/status', c)
     expect(ctx.app.audited.at(-1)?.agents?.[0]?.who).toBe('u-nurse')
     ctx.app.clock.advance(60_000)
-    await call('/session/status', c)
+    await ctx.call('/session/status', c)
     expect(ctx.app.audited.at(-1)?.outcomeCode).toBe('session_idle')
   })
 

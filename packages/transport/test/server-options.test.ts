@@ -5,6 +5,7 @@
  */
 import { constants } from 'node:crypto'
 import { createSecureServer, connect as h2connect } from 'node:http2'
+import type { Readable } from 'node:stream'
 import { type ConnectionOptions, connect, createServer, type Server, type TLSSocket } from 'node:tls'
 import { manualClock } from '@safeguards/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -33,6 +34,17 @@ async function listen(server: Server): Promise<number> {
 }
 const close = (server: { close(cb: () => void): unknown }): Promise<void> =>
   new Promise((resolve) => server.close(() => resolve()))
+/** Everything a stream (a TLS socket, an HTTP/2 response) gives until its end, as UTF-8 text. */
+const readText = (stream: Readable): Promise<string> =>
+  new Promise((resolve, reject) => {
+    let text = ''
+    stream.setEncoding('utf8')
+    stream.on('data', (c: string) => {
+      text += c
+    })
+    stream.once('end', () => resolve(text))
+    stream.once('error', reject)
+  })
 
 type Outcome = { ok: true; socket: TLSSocket } | { ok: false; code: string }
 
@@ -206,24 +218,14 @@ describe('tlsServerOptions', () => {
       tlsServerOptions({ key: pki.pem('good.key'), cert: pki.pem('good.pem') }),
       (_req, res) => res.end('h2'),
     )
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    const port = (server.address() as { port: number }).port
+    const port = await listen(server)
     const session = h2connect(
       `https://127.0.0.1:${port}`,
       tlsClientOptions({ ca: pki.caCert, servername: 'localhost' }),
     )
-    const body = await new Promise<string>((resolve, reject) => {
-      const req = session.request({ ':path': '/' })
-      let text = ''
-      req.setEncoding('utf8')
-      req.on('data', (c: string) => {
-        text += c
-      })
-      req.on('end', () => resolve(text))
-      req.on('error', reject)
-      req.end()
-    })
-    expect(body).toBe('h2')
+    const req = session.request({ ':path': '/' })
+    req.end()
+    expect(await readText(req)).toBe('h2')
     session.close()
     await close(server)
   })
@@ -243,17 +245,6 @@ describe('mutual TLS', () => {
   })
   afterAll(() => close(server))
 
-  const read = (socket: TLSSocket): Promise<string> =>
-    new Promise((resolve, reject) => {
-      let text = ''
-      socket.setEncoding('utf8')
-      socket.on('data', (c: string) => {
-        text += c
-      })
-      socket.once('end', () => resolve(text))
-      socket.once('error', reject)
-    })
-
   it('accepts a client whose certificate the pinned CA issued', async () => {
     const a = await attempt(
       port,
@@ -265,7 +256,7 @@ describe('mutual TLS', () => {
       }),
     )
     if (!a.ok) throw new Error(a.code)
-    expect(await read(a.socket)).toBe('hello CN=client\n')
+    expect(await readText(a.socket)).toBe('hello CN=client\n')
   })
 
   it('refuses a client without a certificate, and one from another CA', async () => {
@@ -281,7 +272,7 @@ describe('mutual TLS', () => {
       // in TLS 1.3 the server's refusal (an alert, then close) arrives after the client's side of
       // the handshake completed: refused means the handler never ran, so no byte of its answer came
       const a = await attempt(port, options)
-      const answer = a.ok ? await read(a.socket).catch(() => '') : ''
+      const answer = a.ok ? await readText(a.socket).catch(() => '') : ''
       expect(answer).toBe('')
     }
   })

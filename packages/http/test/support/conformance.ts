@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CSRF_COOKIE, SESSION_COOKIE, type ThrottleStore } from '../../src/index.js'
-import { cookieHeader, cookiesOf, login, PASSWORD, postLogin, type TestApp } from './fixtures.js'
+import { callJson, cookieHeader, cookiesOf, login, PASSWORD, postLogin, type TestApp } from './fixtures.js'
 
 /** Starts the adapter's app; `throttleStore` replaces the sign-in throttle's store. */
 export type StartApp = (options?: { throttleStore?: ThrottleStore }) => Promise<TestApp>
@@ -32,8 +32,19 @@ export interface ConformanceOptions {
 type Cookies = Record<string, string>
 type Reason = { reason: string }
 
+/** The app of the running test (see {@link withApp}) and a JSON request to it. */
+export interface AppContext {
+  readonly app: TestApp
+  /** `callJson` on the app: a request with the cookies, its status and JSON body. */
+  call(
+    path: string,
+    cookies: Cookies,
+    method?: string,
+  ): Promise<{ status: number; body: Record<string, unknown> }>
+}
+
 /** Starts a fresh app before each test of the enclosing describe and closes it after. */
-export function withApp(start: StartApp): { readonly app: TestApp } {
+export function withApp(start: StartApp): AppContext {
   let app: TestApp
   beforeEach(async () => {
     app = await start()
@@ -43,7 +54,20 @@ export function withApp(start: StartApp): { readonly app: TestApp } {
     get app(): TestApp {
       return app
     },
+    call: (path, cookies, method = 'GET') => callJson(app.base, path, cookies, method),
   }
+}
+
+/**
+ * Asserts the fail-closed answer: 503 `{ error: 'unavailable', reason }` with none of the record's
+ * data (`HbA1c`) and the security headers kept. Returns the body text.
+ */
+export async function expectUnavailable(res: Response, reason: string): Promise<string> {
+  const text = await res.text()
+  expect([res.status, JSON.parse(text)]).toEqual([503, { error: 'unavailable', reason }])
+  expect(text).not.toContain('HbA1c')
+  expect(res.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains')
+  return text
 }
 
 /** Registers the whole suite for one adapter. */
@@ -67,15 +91,12 @@ function describeServer(ctx: { readonly app: TestApp }, o: ConformanceOptions): 
       headers: { cookie: cookieHeader(cookies), ...headers },
     })
   const reasonOf = async (res: Response) => ((await res.json()) as Reason).reason
-  /** Signs in, turns a dependency off, reads the data: a 503 with the reason. */
+  /** Signs in, turns a dependency off, reads the data: a 503 with the reason (see {@link expectUnavailable}). */
   const failClosed = async (down: 'storeDown' | 'auditDown', reason: string) => {
     const c = await login(ctx.app.base, 'u-nurse')
     ctx.app[down].value = true
     const res = await get('/patients/p1/observations', c)
-    expect(res.status).toBe(503)
-    const text = await res.text()
-    expect(JSON.parse(text)).toEqual({ error: 'unavailable', reason })
-    return { c, res, text }
+    return { c, text: await expectUnavailable(res, reason) }
   }
 
   describe('session cookie over real HTTP', () => {
@@ -241,9 +262,7 @@ function describeServer(ctx: { readonly app: TestApp }, o: ConformanceOptions): 
     })
 
     it('audit write failure → 503 audit_unavailable with none of the data and no cookie', async () => {
-      const { res, text } = await failClosed('auditDown', 'audit_unavailable')
-      expect(text).not.toContain('HbA1c')
-      expect(res.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains')
+      await failClosed('auditDown', 'audit_unavailable')
       const login2 = await postLogin(ctx.app.base, 'u-nurse')
       expect(login2.status).toBe(503)
       expect(login2.headers.getSetCookie()).toEqual([])
