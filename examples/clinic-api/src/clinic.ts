@@ -362,12 +362,14 @@ export async function createClinic(options: ClinicOptions = {}): Promise<Clinic>
     requests,
   )
   // Lab results sent to patients, sealed to their public key and the archive (HPKE).
-  mountLabResultRoutes(app, services, await openLabResults(join(sharedDir, 'lab-results')))
+  const labResults = await openLabResults(join(sharedDir, 'lab-results'))
+  mountLabResultRoutes(app, services, labResults)
   mountPatientSearchRoutes(app, services, search)
   // Erasure on request: the privacy officer asks, confirms, and the patient's key is destroyed.
   mountShredRoutes(app, services, {
     subjects: subjectKeys.keys,
     search,
+    labResults,
     confirmations:
       redis && shared ? redisChallenges(redis, `${shared.redisPrefix}shred:`) : memoryChallenges(clock),
   })

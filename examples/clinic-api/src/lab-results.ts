@@ -13,6 +13,7 @@
  * recorded (`record.accessed`, action `disclose`, with its real outcome) before the answer.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { base64ToBytes, bytesToBase64, bytesToHex, randomBytes, Secret, utf8Encode } from '@safeguards/core'
 import { writeFileAtomic } from '@safeguards/core/node'
@@ -40,6 +41,8 @@ export interface LabResults {
   registerKey(patient: string, publicKey: string | JsonWebKey): Promise<string>
   /** Seals `result` to the patient and the archive; returns the message id and the recipient ids. */
   send(patient: string, result: string): Promise<{ message: string; recipients: readonly string[] }>
+  /** Deletes a patient's registered key (after a shred: nothing more is sealed to them). */
+  forget(patient: string): Promise<void>
   /** The sealed message `id`, or null. */
   load(id: string): Uint8Array | null
   /** The archive's public key (its private key is kept offline). */
@@ -78,6 +81,9 @@ export async function openLabResults(dir: string): Promise<LabResults> {
       writeOnce(messageFile(message), sealed)
       return { message, recipients: provider.recipients }
     },
+    async forget(patient) {
+      await rm(keyFile(patient), { force: true })
+    },
     load(id) {
       if (!/^[0-9a-f]{32}$/.test(id) || !existsSync(messageFile(id))) return null
       return new Uint8Array(readFileSync(messageFile(id)))
@@ -88,7 +94,8 @@ export async function openLabResults(dir: string): Promise<LabResults> {
 /**
  * `PUT /api/patients/:id/recipient-key` (staff who may read demographics), `POST
  * /api/patients/:id/lab-results` (the care team: whoever may read the clinical chart), and
- * `GET /messages/:id` (no session: the sealed bytes, base64).
+ * `GET /messages/:id` (no session: the sealed bytes, base64). A shredded patient answers 410
+ * `ERR_SUBJECT_SHREDDED` to both (the refused send is recorded with that code).
  */
 export function mountLabResultRoutes(app: ClinicApp, s: ClinicServices, lab: LabResults): void {
   const allowed = (c: { get(k: 'user'): Parameters<typeof subjectOf>[0] }, patient: string, type: string) =>
@@ -97,12 +104,20 @@ export function mountLabResultRoutes(app: ClinicApp, s: ClinicServices, lab: Lab
       action: 'read',
       resource: { type, tenant: TENANT, patient },
     })
+  /** The patient's state: unknown (404), shredded (410: nothing more is sealed to them), or live. */
+  const state = (patient: string): 'unknown' | 'shredded' | 'live' => {
+    const record = s.records.load(patient)
+    return record === null ? 'unknown' : record.shredded ? 'shredded' : 'live'
+  }
+  const GONE = { error: 'gone', code: 'ERR_SUBJECT_SHREDDED' } as const
 
   app.put('/api/patients/:id/recipient-key', async (c) => {
     const patient = c.req.param('id')
     const decision = allowed(c, patient, 'Demographics')
     if (!decision.allowed) return c.json({ error: 'forbidden', reason: decision.reason }, 403)
-    if (s.records.load(patient) === null) return c.json({ error: 'not_found' }, 404)
+    const known = state(patient)
+    if (known === 'unknown') return c.json({ error: 'not_found' }, 404)
+    if (known === 'shredded') return c.json(GONE, 410)
     const body = (await c.req.json().catch(() => null)) as { publicKey?: unknown } | null
     const key = body?.publicKey
     if (typeof key !== 'string' && (typeof key !== 'object' || key === null))
@@ -124,11 +139,15 @@ export function mountLabResultRoutes(app: ClinicApp, s: ClinicServices, lab: Lab
       return c.json({ error: 'bad_request' }, 400)
     let sent: Awaited<ReturnType<LabResults['send']>> | undefined
     let failure: string | undefined
-    try {
-      sent = await lab.send(patient, body.result)
-    } catch (e) {
-      failure = e instanceof Error && e.message === 'no_key' ? 'no_key' : 'seal_failed'
-    }
+    const known = state(patient)
+    if (known === 'unknown') return c.json({ error: 'not_found' }, 404)
+    if (known === 'shredded') failure = GONE.code
+    else
+      try {
+        sent = await lab.send(patient, body.result)
+      } catch (e) {
+        failure = e instanceof Error && e.message === 'no_key' ? 'no_key' : 'seal_failed'
+      }
     // The disclosure is recorded with its real outcome before the answer (fails closed with 503).
     await s.events.emit({
       type: 'record.accessed',
@@ -143,6 +162,7 @@ export function mountLabResultRoutes(app: ClinicApp, s: ClinicServices, lab: Lab
       ...(sent ? { resourceId: sent.message } : {}),
       tenant: TENANT,
     })
+    if (failure === GONE.code) return c.json(GONE, 410)
     if (!sent) return c.json({ error: failure }, failure === 'no_key' ? 409 : 500)
     return c.json({
       patient,

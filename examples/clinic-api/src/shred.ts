@@ -9,7 +9,8 @@
  * - `POST /api/patients/:id/shred/confirm` `{confirm}` (the same officer, the same patient) destroys
  *   the key. `@safeguards/envelope` records `key.destroyed` through the critical audit sink (the
  *   patient as the sink's keyed pseudonym, the officer as actor, the opaque key reference); then
- *   the record loses its blind index (`phone_bidx`) and is marked `shredded`.
+ *   the record loses its blind index (`phone_bidx`) and is marked `shredded`, and the patient's
+ *   lab-result recipient key is deleted (nothing more is sealed to them).
  *
  * After it: the chart routes answer 410 Gone with `ERR_SUBJECT_SHREDDED` (on every instance: the
  * shared store is read on every operation), a lookup by the patient's phone finds nothing, the
@@ -23,6 +24,7 @@ import { bytesToHex, isSafeguardsError, randomBytes } from '@safeguards/core'
 import type { SubjectKeys } from '@safeguards/envelope'
 import type { ChallengeStore } from './challenges.js'
 import type { ClinicApp, ClinicServices } from './context.js'
+import type { LabResults } from './lab-results.js'
 import type { PatientSearch } from './patient-search.js'
 import { subjectOf } from './routes/charts.js'
 import { MIN, type Staff, TENANT } from './staff.js'
@@ -34,6 +36,8 @@ export const SHRED_CONFIRM_TTL_MS = 5 * MIN
 export interface ShredDeps {
   readonly subjects: SubjectKeys
   readonly search: PatientSearch
+  /** The lab-result mailbox: the patient's recipient key is deleted with the shred. */
+  readonly labResults: Pick<LabResults, 'forget'>
   /** Pending confirmations: token → `<officer id> <patient id>`, single use. */
   readonly confirmations: ChallengeStore
 }
@@ -46,6 +50,13 @@ export function mountShredRoutes(app: ClinicApp, s: ClinicServices, d: ShredDeps
       action: 'shred',
       resource: { type: 'Patient', tenant: TENANT, patient },
     })
+
+  /** What follows the destroyed key: the record marked, its blind index and lab-result key gone. */
+  const afterShred = async (patient: string): Promise<void> => {
+    await s.records.markShredded(patient)
+    d.search.forget(patient)
+    await d.labResults.forget(patient)
+  }
 
   app.post('/api/patients/:id/shred', async (c) => {
     const user = c.get('user')
@@ -85,14 +96,10 @@ export function mountShredRoutes(app: ClinicApp, s: ClinicServices, d: ShredDeps
       result = await d.subjects.shredSubject(patient, { actor: user.id })
     } catch (e) {
       // The shred stands even when its record could not be written (503, as for any access).
-      if (isSafeguardsError(e, 'ERR_EVENT_SINK')) {
-        await s.records.markShredded(patient)
-        d.search.forget(patient)
-      }
+      if (isSafeguardsError(e, 'ERR_EVENT_SINK')) await afterShred(patient)
       throw e
     }
-    await s.records.markShredded(patient)
-    d.search.forget(patient)
+    await afterShred(patient)
     return c.json({ patient, keyRef: result.keyRef, outcome: result.outcome })
   })
 }

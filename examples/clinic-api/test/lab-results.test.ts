@@ -4,7 +4,7 @@
  * result, the patient fetches the sealed message without a session and opens it with their
  * private key; the archive opens it too; nobody else does; the send is in the audit log.
  */
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { manualClock, Secret } from '@safeguards/core'
 import { RecipientIdentity } from '@safeguards/envelope'
@@ -101,5 +101,36 @@ describe('lab results sealed to the patient', () => {
     const disclosures = lines.filter((l) => l.includes('"disclose"'))
     expect(disclosures.length).toBeGreaterThanOrEqual(1)
     expect(disclosures.join('\n')).not.toContain('HbA1c')
+  })
+
+  it('a shredded patient gets no more results: the send and the key registration answer 410, the key file goes', async () => {
+    const keyFile = join(clinic.dataDir, 'lab-results', 'keys', 'p-1.pub.pem')
+    const messages = join(clinic.dataDir, 'lab-results', 'messages')
+    expect(existsSync(keyFile)).toBe(true) // registered by the first test
+    const sentBefore = readdirSync(messages).length
+    const officer = await signIn(clinic, 'pia.privacy')
+    const ask = await call('POST', '/api/patients/p-1/shred', officer)
+    const done = await call('POST', '/api/patients/p-1/shred/confirm', officer, { confirm: ask.body.confirm })
+    expect(done.status).toBe(200)
+    // The patient asked to be erased: nothing more is sealed to them, and their key is not kept.
+    expect(existsSync(keyFile)).toBe(false)
+    const nurse = await signIn(clinic, 'nora.nurse')
+    const send = await call('POST', '/api/patients/p-1/lab-results', nurse, { result: RESULT })
+    expect(send.status).toBe(410)
+    expect(send.body).toEqual({ error: 'gone', code: 'ERR_SUBJECT_SHREDDED' })
+    expect(readdirSync(messages)).toHaveLength(sentBefore)
+    // The refused send is recorded, with its code.
+    const refused = readdirSync(clinic.paths.audit, { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile() && d.name.endsWith('.jsonl'))
+      .flatMap((d) => readFileSync(join(d.parentPath, d.name), 'utf8').split('\n').filter(Boolean))
+      .filter((l) => l.includes('"disclose"') && l.includes('"outcomeCode":"ERR_SUBJECT_SHREDDED"'))
+    expect(refused).toHaveLength(1)
+    const desk = await signIn(clinic, 'frank.front')
+    const patient = await RecipientIdentity.generate()
+    const reg = await call('PUT', '/api/patients/p-1/recipient-key', desk, {
+      publicKey: patient.publicKey.toPem(),
+    })
+    expect(reg.status).toBe(410)
+    expect(existsSync(keyFile)).toBe(false)
   })
 })
