@@ -46,4 +46,6 @@ export {
   DEFAULT_ACCOUNT_RULE,
   DEFAULT_ADDRESS_RULE,
 } from './throttle.js'
+export type { RedisEvalClient, RedisThrottleStoreOptions } from './throttle-redis.js'
+export { createRedisThrottleStore } from './throttle-redis.js'
 export type { HeaderSource } from './types.js'
