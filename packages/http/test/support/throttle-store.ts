@@ -5,18 +5,18 @@
  */
 import { manualClock } from '@safeguards/core'
 import { describe, expect, it } from 'vitest'
-import { createSignInThrottle, type ThrottleStore } from '../../src/index.js'
+import { createSignInThrottle, type SignInThrottleOptions, type ThrottleStore } from '../../src/index.js'
 
 /** Runs the scenarios with a fresh store from `make` in each (keys must not leak between them). */
 export function throttleStoreSuite(name: string, make: () => ThrottleStore): void {
+  /** A throttle on a fresh store, with a manual clock. */
+  const start = (rules: Omit<SignInThrottleOptions, 'store' | 'clock'>) => {
+    const clock = manualClock(Date.UTC(2026, 11, 7))
+    return { clock, t: createSignInThrottle({ store: make(), clock, ...rules }) }
+  }
   describe(`sign-in throttle on the ${name} store`, () => {
     it('per account: a sliding window, a lockout with Retry-After, a success forgives', async () => {
-      const clock = manualClock(Date.UTC(2026, 11, 7))
-      const t = createSignInThrottle({
-        store: make(),
-        clock,
-        account: { limit: 3, windowMs: 10_000, lockoutMs: 30_000 },
-      })
+      const { clock, t } = start({ account: { limit: 3, windowMs: 10_000, lockoutMs: 30_000 } })
       for (let i = 0; i < 3; i++) expect((await t.attempt('ann', '10.0.0.1')).allowed).toBe(true)
       const no = await t.attempt('ann', '10.0.0.2')
       expect(no).toMatchObject({ allowed: false, reason: 'signin_throttled_account', retryAfterSeconds: 30 })
@@ -33,12 +33,7 @@ export function throttleStoreSuite(name: string, make: () => ThrottleStore): voi
     })
 
     it('the window slides: old attempts fall out', async () => {
-      const clock = manualClock(Date.UTC(2026, 11, 7))
-      const t = createSignInThrottle({
-        store: make(),
-        clock,
-        account: { limit: 2, windowMs: 10_000, lockoutMs: 30_000 },
-      })
+      const { clock, t } = start({ account: { limit: 2, windowMs: 10_000, lockoutMs: 30_000 } })
       await t.attempt('ann', 'a')
       clock.advance(6_000)
       await t.attempt('ann', 'a')
@@ -48,12 +43,7 @@ export function throttleStoreSuite(name: string, make: () => ThrottleStore): voi
     })
 
     it('per address: many accounts from one address are locked by address', async () => {
-      const clock = manualClock(Date.UTC(2026, 11, 7))
-      const t = createSignInThrottle({
-        store: make(),
-        clock,
-        address: { limit: 4, windowMs: 60_000, lockoutMs: 60_000 },
-      })
+      const { t } = start({ address: { limit: 4, windowMs: 60_000, lockoutMs: 60_000 } })
       for (let i = 0; i < 4; i++) expect((await t.attempt(`u${i}`, '203.0.113.9')).allowed).toBe(true)
       expect(await t.attempt('u9', '203.0.113.9')).toMatchObject({
         allowed: false,
