@@ -4,8 +4,8 @@
  */
 import type { AuditStore, AuditStoreError, IndexAnswer, IndexQuery } from '@safeguards/audit-log'
 import { describe, expectTypeOf, test } from 'vitest'
+import type { ErrorCodes } from '../../../scripts/test-support/error-codes.js'
 import {
-  type AuditPgMigrationError,
   type AuditPgStoreError,
   grantAppRole,
   type MigrateOptions,
@@ -44,8 +44,10 @@ describe('@safeguards/audit-log-postgres public types', () => {
     expectTypeOf(grantAppRole).returns.resolves.toBeVoid()
   })
   test('error codes', () => {
-    expectTypeOf<AuditPgMigrationError['code']>().toEqualTypeOf<'ERR_AUDIT_PG_MIGRATION'>()
-    expectTypeOf<AuditPgStoreError['code']>().toEqualTypeOf<'ERR_AUDIT_STORE'>()
+    expectTypeOf<ErrorCodes<typeof import('../src/index.js')>>().toEqualTypeOf<{
+      AuditPgMigrationError: 'ERR_AUDIT_PG_MIGRATION'
+      AuditPgStoreError: 'ERR_AUDIT_STORE'
+    }>()
     expectTypeOf<AuditPgStoreError['sqlState']>().toBeString()
     expectTypeOf<AuditPgStoreError>().toMatchTypeOf<AuditStoreError>()
   })

@@ -4,30 +4,23 @@
  */
 import type { EventSink, SafeguardEventType } from '@safeguards/core'
 import { describe, expectTypeOf, test } from 'vitest'
+import type { ErrorCodes } from '../../../scripts/test-support/error-codes.js'
 import {
   type AccessReport,
   type AppendResult,
-  type AuditClosedError,
-  type AuditConflictError,
   type AuditCorruptionError,
   type AuditEvent,
-  type AuditEventError,
-  type AuditKeyError,
-  type AuditLockTimeoutError,
   type AuditLog,
   type AuditQuery,
   type AuditSinkOptions,
   type AuditSinkRow,
   type AuditStore,
-  type AuditStoreError,
   accessReport,
   auditEventOf,
   auditSink,
   auditSinkTable,
   type BundleVerdict,
-  type CheckpointError,
   type CheckpointErrorCode,
-  type CheckpointSignatureError,
   createPseudonymizer,
   type FhirAuditEvent,
   type FileStore,
@@ -38,7 +31,6 @@ import {
   type IndexProblem,
   type IndexQuery,
   type Keyring,
-  type NonCanonicalInputError,
   openAuditLog,
   openFileStore,
   type Pseudonymizer,
@@ -51,7 +43,6 @@ import {
   type ReadOptions,
   type StoredRecord,
   storedToFhir,
-  type UnknownCheckpointKeyError,
   type VerifyOptions,
   type VerifyReport,
   validateEvent,
@@ -109,17 +100,19 @@ describe('@safeguards/audit-log public types', () => {
     expectTypeOf(storedToFhir).returns.toEqualTypeOf<FhirAuditEvent>()
   })
   test('error codes', () => {
-    expectTypeOf<AuditEventError['code']>().toEqualTypeOf<'ERR_AUDIT_INVALID_EVENT'>()
-    expectTypeOf<NonCanonicalInputError['code']>().toEqualTypeOf<'ERR_AUDIT_NON_CANONICAL'>()
-    expectTypeOf<AuditConflictError['code']>().toEqualTypeOf<'ERR_AUDIT_CONFLICT'>()
-    expectTypeOf<AuditCorruptionError['code']>().toEqualTypeOf<'ERR_AUDIT_CORRUPT'>()
-    expectTypeOf<AuditStoreError['code']>().toEqualTypeOf<'ERR_AUDIT_STORE'>()
-    expectTypeOf<AuditLockTimeoutError['code']>().toEqualTypeOf<'ERR_AUDIT_LOCK_TIMEOUT'>()
-    expectTypeOf<AuditClosedError['code']>().toEqualTypeOf<'ERR_AUDIT_CLOSED'>()
-    expectTypeOf<AuditKeyError['code']>().toEqualTypeOf<'ERR_AUDIT_KEY'>()
-    expectTypeOf<CheckpointError['code']>().toEqualTypeOf<CheckpointErrorCode>()
-    expectTypeOf<UnknownCheckpointKeyError['code']>().toEqualTypeOf<'ERR_AUDIT_UNKNOWN_KEY'>()
-    expectTypeOf<CheckpointSignatureError['code']>().toEqualTypeOf<'ERR_AUDIT_CHECKPOINT_SIGNATURE'>()
+    expectTypeOf<ErrorCodes<typeof import('../src/index.js')>>().toEqualTypeOf<{
+      AuditEventError: 'ERR_AUDIT_INVALID_EVENT'
+      NonCanonicalInputError: 'ERR_AUDIT_NON_CANONICAL'
+      AuditConflictError: 'ERR_AUDIT_CONFLICT'
+      AuditCorruptionError: 'ERR_AUDIT_CORRUPT'
+      AuditStoreError: 'ERR_AUDIT_STORE'
+      AuditLockTimeoutError: 'ERR_AUDIT_LOCK_TIMEOUT'
+      AuditClosedError: 'ERR_AUDIT_CLOSED'
+      AuditKeyError: 'ERR_AUDIT_KEY'
+      CheckpointError: CheckpointErrorCode
+      UnknownCheckpointKeyError: 'ERR_AUDIT_UNKNOWN_KEY'
+      CheckpointSignatureError: 'ERR_AUDIT_CHECKPOINT_SIGNATURE'
+    }>()
     expectTypeOf<AuditCorruptionError['seq']>().toEqualTypeOf<number | undefined>()
   })
 })

@@ -4,6 +4,7 @@
  */
 import type { Clock, ErrorCategory, EventOptions, RandomSource } from '@safeguards/core'
 import { describe, expectTypeOf, test } from 'vitest'
+import type { ErrorCodes } from '../../../scripts/test-support/error-codes.js'
 import * as backup from '../src/index.js'
 
 describe('@safeguards/backup public types', () => {
@@ -66,13 +67,15 @@ describe('@safeguards/backup public types', () => {
   })
 
   test('errors: stable code literals and categories', () => {
-    expectTypeOf<backup.BackupKeyError['code']>().toEqualTypeOf<'ERR_BACKUP_KEY'>()
-    expectTypeOf<backup.BackupSourceError['code']>().toEqualTypeOf<'ERR_BACKUP_SOURCE'>()
-    expectTypeOf<backup.BackupDestinationError['code']>().toEqualTypeOf<'ERR_BACKUP_DESTINATION'>()
-    expectTypeOf<backup.BackupAttestationError['code']>().toEqualTypeOf<'ERR_BACKUP_ATTESTATION'>()
-    expectTypeOf<backup.BackupStateError['code']>().toEqualTypeOf<'ERR_BACKUP_STATE'>()
-    expectTypeOf<backup.BackupAlertError['code']>().toEqualTypeOf<'ERR_BACKUP_ALERT'>()
-    expectTypeOf<backup.BackupError['code']>().toEqualTypeOf<backup.BackupErrorCode>()
+    expectTypeOf<ErrorCodes<typeof backup>>().toEqualTypeOf<{
+      BackupError: backup.BackupErrorCode
+      BackupKeyError: 'ERR_BACKUP_KEY'
+      BackupSourceError: 'ERR_BACKUP_SOURCE'
+      BackupDestinationError: 'ERR_BACKUP_DESTINATION'
+      BackupAttestationError: 'ERR_BACKUP_ATTESTATION'
+      BackupStateError: 'ERR_BACKUP_STATE'
+      BackupAlertError: 'ERR_BACKUP_ALERT'
+    }>()
     expectTypeOf<backup.BackupError['category']>().toEqualTypeOf<ErrorCategory>()
     expectTypeOf(backup.BackupKeyError).constructorParameters.toEqualTypeOf<[string, { cause?: unknown }?]>()
     expectTypeOf(new backup.BackupSourceError('x')).toMatchTypeOf<backup.BackupError>()

@@ -5,6 +5,7 @@
  */
 import type { Clock, ErrorCategory } from '@safeguards/core'
 import { describe, expectTypeOf, test } from 'vitest'
+import type { ErrorCodes } from '../../../scripts/test-support/error-codes.js'
 import * as cli from '../src/index.js'
 
 describe('@safeguards/cli public types', () => {
@@ -45,12 +46,12 @@ describe('@safeguards/cli public types', () => {
 
   test('errors, failures and exit codes', () => {
     expectTypeOf<cli.CliErrorCode>().toEqualTypeOf<'ERR_CLI_USAGE' | 'ERR_CLI_EXIT'>()
-    expectTypeOf(cli.UsageError.code).toEqualTypeOf<'ERR_CLI_USAGE'>()
-    expectTypeOf<cli.UsageError['code']>().toEqualTypeOf<'ERR_CLI_USAGE'>()
+    expectTypeOf<ErrorCodes<typeof cli>>().toEqualTypeOf<{
+      UsageError: 'ERR_CLI_USAGE'
+      CliExit: 'ERR_CLI_EXIT'
+    }>()
     expectTypeOf<cli.UsageError['category']>().toEqualTypeOf<'invalid-argument' | 'invalid-input'>()
     expectTypeOf<cli.UsageError['exitCode']>().toEqualTypeOf<2>()
-    expectTypeOf(cli.CliExit.code).toEqualTypeOf<'ERR_CLI_EXIT'>()
-    expectTypeOf<cli.CliExit['code']>().toEqualTypeOf<'ERR_CLI_EXIT'>()
     expectTypeOf<cli.CliExit['category']>().toEqualTypeOf<ErrorCategory>()
     expectTypeOf<cli.CliExit['exitCode']>().toBeNumber()
     expectTypeOf(cli.ExitCode.USAGE).toEqualTypeOf<2>()

@@ -5,6 +5,7 @@
 import type { Clock, ErrorCategory } from '@safeguards/core'
 import type { JWK } from 'jose'
 import { describe, expectTypeOf, test } from 'vitest'
+import type { ErrorCodes } from '../../../scripts/test-support/error-codes.js'
 import * as controls from '../src/index.js'
 
 describe('@safeguards/controls public types', () => {
@@ -60,18 +61,20 @@ describe('@safeguards/controls public types', () => {
     expectTypeOf(controls.runTransitChecks).parameters.toEqualTypeOf<
       [readonly string[], controls.TransitChecker]
     >()
-    expectTypeOf<controls.BaselineError['code']>().toEqualTypeOf<'ERR_EVIDENCE_BASELINE'>()
     expectTypeOf<controls.BaselineError['pointer']>().toBeString()
     expectTypeOf<'ERR_EVIDENCE_BASELINE'>().toExtend<controls.ControlsErrorCode>()
   })
 
   test('errors: stable code literals', () => {
-    expectTypeOf<controls.EvidenceError['code']>().toEqualTypeOf<controls.EvidenceErrorCode>()
+    expectTypeOf<ErrorCodes<typeof controls>>().toEqualTypeOf<{
+      EvidenceError: controls.EvidenceErrorCode
+      ControlTagError: 'ERR_CONTROL_TAG'
+      CoverageError: 'ERR_CONTROLS_COVERAGE'
+      CatalogDataError: 'ERR_CONTROLS_DATA'
+      BaselineError: 'ERR_EVIDENCE_BASELINE'
+    }>()
     expectTypeOf<controls.EvidenceErrorCode>().toEqualTypeOf<'ERR_EVIDENCE_INPUT' | 'ERR_EVIDENCE_KEY'>()
-    expectTypeOf<controls.ControlTagError['code']>().toEqualTypeOf<'ERR_CONTROL_TAG'>()
     expectTypeOf<controls.ControlTagError['line']>().toBeString()
-    expectTypeOf<controls.CoverageError['code']>().toEqualTypeOf<'ERR_CONTROLS_COVERAGE'>()
-    expectTypeOf<controls.CatalogDataError['code']>().toEqualTypeOf<'ERR_CONTROLS_DATA'>()
     expectTypeOf<controls.CoverageError['category']>().toEqualTypeOf<ErrorCategory>()
     expectTypeOf(controls.ControlTagError).constructorParameters.toEqualTypeOf<[string, string]>()
   })

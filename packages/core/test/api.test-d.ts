@@ -3,6 +3,7 @@
  * breaking change to an exported signature fails CI here before a user's build does.
  */
 import { describe, expectTypeOf, test } from 'vitest'
+import type { ErrorCodes } from '../../../scripts/test-support/error-codes.js'
 import {
   builtinModule,
   type Clock,
@@ -40,6 +41,21 @@ describe('@safeguards/core public types', () => {
   test('errors', () => {
     expectTypeOf(isSafeguardsError).guards.toEqualTypeOf<SafeguardsError<string>>()
     expectTypeOf<SafeguardsError['category']>().toEqualTypeOf<ErrorCategory>()
+    expectTypeOf<ErrorCodes<typeof import('../src/index.js')>>().toEqualTypeOf<{
+      SafeguardsError: string
+      CodedError: string
+      InvalidArgumentError: 'ERR_INVALID_ARGUMENT'
+      EncodingError: 'ERR_ENCODING'
+      CanonicalJsonError: 'ERR_CANONICAL_JSON'
+      JsonParseError: 'ERR_JSON_PARSE'
+      LockTimeoutError: 'ERR_LOCK_TIMEOUT'
+      LockLostError: 'ERR_LOCK_LOST'
+      IoError: 'ERR_IO'
+      EventSinkError: 'ERR_EVENT_SINK'
+    }>()
+    expectTypeOf<ErrorCodes<typeof import('../src/node/index.js')>>().toEqualTypeOf<{
+      AlertDeliveryError: 'ERR_ALERT_DELIVERY'
+    }>()
     expectTypeOf(errorCode).returns.toEqualTypeOf<string | undefined>()
   })
   test('clock and hashing', () => {

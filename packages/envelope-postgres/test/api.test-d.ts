@@ -4,9 +4,9 @@
  */
 import type { SubjectKeyStore, SubjectKeyStoreError } from '@safeguards/envelope'
 import { describe, expectTypeOf, test } from 'vitest'
+import type { ErrorCodes } from '../../../scripts/test-support/error-codes.js'
 import {
   type EnvelopePgErrorCode,
-  type EnvelopePgMigrationError,
   type MigrateSubjectKeysResult,
   migrateSubjectKeys,
   openPostgresSubjectKeyStore,
@@ -27,6 +27,9 @@ describe('@safeguards/envelope-postgres public types', () => {
   test('errors', () => {
     expectTypeOf<SubjectKeyPgStoreError>().toMatchTypeOf<SubjectKeyStoreError>()
     expectTypeOf<SubjectKeyPgStoreError['sqlState']>().toBeString()
-    expectTypeOf<EnvelopePgMigrationError['code']>().toEqualTypeOf<EnvelopePgErrorCode>()
+    expectTypeOf<ErrorCodes<typeof import('../src/index.js')>>().toEqualTypeOf<{
+      EnvelopePgMigrationError: EnvelopePgErrorCode
+      SubjectKeyPgStoreError: 'ERR_SUBJECT_KEY_STORE'
+    }>()
   })
 })

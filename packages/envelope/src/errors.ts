@@ -51,9 +51,7 @@ export type EnvelopeErrorCode = keyof typeof categories | 'ERR_KEYRING_FILE'
  * @internal
  */
 class EnvelopeCodedError<C extends EnvelopeErrorCode> extends CodedError<C> {
-  static override readonly categories: Readonly<
-    Record<Exclude<EnvelopeErrorCode, 'ERR_KEYRING_FILE'>, ErrorCategory>
-  > = categories
+  static override readonly categories: typeof categories = categories
 }
 
 /**

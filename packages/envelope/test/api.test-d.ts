@@ -4,28 +4,23 @@
  */
 import type { Clock, EventOptions, EventSink, SafeguardsError } from '@safeguards/core'
 import { describe, expectTypeOf, test } from 'vitest'
+import type { ErrorCodes } from '../../../scripts/test-support/error-codes.js'
 import {
   createEnvelope,
   type EncryptionContext,
   type Envelope,
   type EnvelopeDecryptionError,
   type EnvelopeErrorCode,
-  type EnvelopeFormatError,
   type EnvelopeInfo,
-  type EnvelopeLimitError,
   type EnvelopeOptions,
   FORMAT_VERSION,
   FORMAT_VERSION_2,
   type FormatVersion,
   fileUsageStore,
-  type InvalidContextError,
   inspectEnvelope,
   type KekProvider,
-  type KekProviderError,
   type KeyDescription,
   type KeyringFileError,
-  type KeyringSealedError,
-  type KeyringStateError,
   type KeyringUsageOptions,
   type KeyUnavailableError,
   type KeyUnavailableReason,
@@ -35,8 +30,6 @@ import {
   type ReencryptOptions,
   SUITE_AES256GCM_HKDF_EXPAND_SHA256_COMMIT,
   SUITE_AES256GCM_HKDF_SHA512_COMMIT,
-  type UnsupportedFormatError,
-  type UsageLimitError,
   type UsageStore,
   type WrappedKey,
 } from '../src/index.js'
@@ -87,18 +80,24 @@ describe('@safeguards/envelope public types', () => {
   })
 
   test('errors: a literal code each, all SafeguardsErrors', () => {
-    expectTypeOf<EnvelopeDecryptionError['code']>().toEqualTypeOf<'ERR_ENVELOPE_DECRYPTION_FAILED'>()
-    expectTypeOf<KeyUnavailableError['code']>().toEqualTypeOf<'ERR_ENVELOPE_KEY_UNAVAILABLE'>()
+    expectTypeOf<ErrorCodes<typeof import('../src/index.js')>>().toEqualTypeOf<{
+      EnvelopeDecryptionError: 'ERR_ENVELOPE_DECRYPTION_FAILED'
+      KeyUnavailableError: 'ERR_ENVELOPE_KEY_UNAVAILABLE'
+      EnvelopeFormatError: 'ERR_ENVELOPE_FORMAT'
+      UnsupportedFormatError: 'ERR_ENVELOPE_UNSUPPORTED'
+      EnvelopeLimitError: 'ERR_ENVELOPE_LIMIT'
+      InvalidContextError: 'ERR_ENVELOPE_CONTEXT'
+      UsageLimitError: 'ERR_ENVELOPE_USAGE_LIMIT'
+      KekProviderError: 'ERR_KEK_PROVIDER'
+      KeyringStateError: 'ERR_KEYRING_STATE'
+      KeyringFileError: 'ERR_KEYRING_FILE'
+      KeyringSealedError: 'ERR_KEYRING_SEALED'
+      RecipientKeyError: 'ERR_RECIPIENT_KEY'
+      BlindIndexInputError: 'ERR_BLIND_INDEX_INPUT'
+      SubjectShreddedError: 'ERR_SUBJECT_SHREDDED'
+      SubjectKeyStoreError: 'ERR_SUBJECT_KEY_STORE'
+    }>()
     expectTypeOf<KeyUnavailableError['reason']>().toEqualTypeOf<KeyUnavailableReason>()
-    expectTypeOf<EnvelopeFormatError['code']>().toEqualTypeOf<'ERR_ENVELOPE_FORMAT'>()
-    expectTypeOf<UnsupportedFormatError['code']>().toEqualTypeOf<'ERR_ENVELOPE_UNSUPPORTED'>()
-    expectTypeOf<EnvelopeLimitError['code']>().toEqualTypeOf<'ERR_ENVELOPE_LIMIT'>()
-    expectTypeOf<InvalidContextError['code']>().toEqualTypeOf<'ERR_ENVELOPE_CONTEXT'>()
-    expectTypeOf<UsageLimitError['code']>().toEqualTypeOf<'ERR_ENVELOPE_USAGE_LIMIT'>()
-    expectTypeOf<KekProviderError['code']>().toEqualTypeOf<'ERR_KEK_PROVIDER'>()
-    expectTypeOf<KeyringStateError['code']>().toEqualTypeOf<'ERR_KEYRING_STATE'>()
-    expectTypeOf<KeyringFileError['code']>().toEqualTypeOf<'ERR_KEYRING_FILE'>()
-    expectTypeOf<KeyringSealedError['code']>().toEqualTypeOf<'ERR_KEYRING_SEALED'>()
     expectTypeOf<EnvelopeDecryptionError>().toMatchTypeOf<SafeguardsError<EnvelopeErrorCode>>()
     expectTypeOf<KeyringFileError>().toMatchTypeOf<SafeguardsError<EnvelopeErrorCode>>()
   })

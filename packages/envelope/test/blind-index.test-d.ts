@@ -51,7 +51,6 @@ describe('blind-index public types', () => {
       wrapped: WrappedBlindIndexKey
     }>()
     expectTypeOf(openBlindIndexKey).returns.resolves.toEqualTypeOf<BlindIndexKey>()
-    expectTypeOf<BlindIndexInputError['code']>().toEqualTypeOf<'ERR_BLIND_INDEX_INPUT'>()
     expectTypeOf<BlindIndexInputError>().toMatchTypeOf<SafeguardsError<BlindIndexErrorCode>>()
   })
 })

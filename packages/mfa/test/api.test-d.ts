@@ -4,6 +4,7 @@
  */
 import type { Clock, EventSink, Secret } from '@safeguards/core'
 import { describe, expectTypeOf, test } from 'vitest'
+import type { ErrorCodes } from '../../../scripts/test-support/error-codes.js'
 import * as api from '../src/index.js'
 
 describe('@safeguards/mfa public types', () => {
@@ -48,10 +49,13 @@ describe('@safeguards/mfa public types', () => {
     expectTypeOf(api.totpCode).returns.toBeString()
   })
   test('error codes', () => {
-    expectTypeOf<api.MfaSealError['code']>().toEqualTypeOf<'ERR_MFA_SEAL'>()
-    expectTypeOf<api.MfaStoreError['code']>().toEqualTypeOf<'ERR_MFA_STORE'>()
-    expectTypeOf<api.MfaConfigError['code']>().toEqualTypeOf<'ERR_MFA_CONFIG'>()
-    expectTypeOf<api.MfaDependencyError['code']>().toEqualTypeOf<'ERR_MFA_DEPENDENCY'>()
+    expectTypeOf<ErrorCodes<typeof api>>().toEqualTypeOf<{
+      MfaError: api.MfaErrorCode
+      MfaSealError: 'ERR_MFA_SEAL'
+      MfaStoreError: 'ERR_MFA_STORE'
+      MfaConfigError: 'ERR_MFA_CONFIG'
+      MfaDependencyError: 'ERR_MFA_DEPENDENCY'
+    }>()
     expectTypeOf<api.MfaDependencyError['dependency']>().toBeString()
     expectTypeOf<api.MfaSealError>().toMatchTypeOf<api.MfaError>()
   })

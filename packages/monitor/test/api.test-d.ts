@@ -4,6 +4,7 @@
  */
 import type { AuditStore, StoredRecord } from '@safeguards/audit-log'
 import { describe, expectTypeOf, test } from 'vitest'
+import type { ErrorCodes } from '../../../scripts/test-support/error-codes.js'
 import * as api from '../src/index.js'
 
 describe('@safeguards/monitor public types', () => {
@@ -45,14 +46,18 @@ describe('@safeguards/monitor public types', () => {
     expectTypeOf(api.openPostgresFindingStore).toBeCallableWith({
       client: { query: async (_t: string, _v?: unknown[]) => ({ rows: [] }) },
     })
-    expectTypeOf<api.MonitorSelfReviewError['code']>().toEqualTypeOf<'ERR_MONITOR_SELF_REVIEW'>()
-    expectTypeOf<api.MonitorFindingUnknownError['code']>().toEqualTypeOf<'ERR_MONITOR_FINDING_UNKNOWN'>()
-    expectTypeOf<api.MonitorFindingStoreError['code']>().toEqualTypeOf<'ERR_MONITOR_FINDING_STORE'>()
   })
   test('rules and errors', () => {
     expectTypeOf(api.parseRules).parameters.toEqualTypeOf<[text: string]>()
     expectTypeOf(api.parseRules).returns.toEqualTypeOf<api.RuleSet>()
     expectTypeOf<api.MonitorRulesError['pointer']>().toBeString()
-    expectTypeOf<api.MonitorRulesError['code']>().toEqualTypeOf<'ERR_MONITOR_RULES'>()
+    expectTypeOf<ErrorCodes<typeof api>>().toEqualTypeOf<{
+      MonitorError: api.MonitorErrorCode
+      MonitorRulesError: 'ERR_MONITOR_RULES'
+      MonitorOrderError: 'ERR_MONITOR_ORDER'
+      MonitorSelfReviewError: 'ERR_MONITOR_SELF_REVIEW'
+      MonitorFindingUnknownError: 'ERR_MONITOR_FINDING_UNKNOWN'
+      MonitorFindingStoreError: 'ERR_MONITOR_FINDING_STORE'
+    }>()
   })
 })

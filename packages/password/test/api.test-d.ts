@@ -4,6 +4,7 @@
  */
 import type { Clock, EventSink } from '@safeguards/core'
 import { describe, expectTypeOf, test } from 'vitest'
+import type { ErrorCodes } from '../../../scripts/test-support/error-codes.js'
 import * as api from '../src/index.js'
 
 describe('@safeguards/password public types', () => {
@@ -34,12 +35,15 @@ describe('@safeguards/password public types', () => {
     expectTypeOf(api.passwordNeedsRehash).returns.toBeBoolean()
   })
   test('error codes', () => {
-    expectTypeOf<api.PasswordTooLargeError['code']>().toEqualTypeOf<'ERR_PASSWORD_TOO_LARGE'>()
-    expectTypeOf<api.PasswordInvalidTextError['code']>().toEqualTypeOf<'ERR_PASSWORD_INVALID_TEXT'>()
-    expectTypeOf<api.PasswordHashFormatError['code']>().toEqualTypeOf<'ERR_PASSWORD_HASH_FORMAT'>()
-    expectTypeOf<api.PepperKeyMissingError['code']>().toEqualTypeOf<'ERR_PASSWORD_PEPPER_UNKNOWN'>()
-    expectTypeOf<api.PasswordHasherBusyError['code']>().toEqualTypeOf<'ERR_PASSWORD_BUSY'>()
-    expectTypeOf<api.PasswordConfigError['code']>().toEqualTypeOf<'ERR_PASSWORD_CONFIG'>()
+    expectTypeOf<ErrorCodes<typeof api>>().toEqualTypeOf<{
+      PasswordError: api.PasswordErrorCode
+      PasswordTooLargeError: 'ERR_PASSWORD_TOO_LARGE'
+      PasswordInvalidTextError: 'ERR_PASSWORD_INVALID_TEXT'
+      PasswordHashFormatError: 'ERR_PASSWORD_HASH_FORMAT'
+      PepperKeyMissingError: 'ERR_PASSWORD_PEPPER_UNKNOWN'
+      PasswordHasherBusyError: 'ERR_PASSWORD_BUSY'
+      PasswordConfigError: 'ERR_PASSWORD_CONFIG'
+    }>()
     expectTypeOf<api.PasswordConfigError>().toMatchTypeOf<api.PasswordError>()
   })
 })

@@ -5,18 +5,15 @@
 import type { Clock, EventOptions, SafeguardsError, Secret } from '@safeguards/core'
 import type { KekProvider, KeyDescription, KeyringUsageOptions, WrappedKey } from '@safeguards/envelope'
 import { describe, expectTypeOf, test } from 'vitest'
+import type { ErrorCodes } from '../../../scripts/test-support/error-codes.js'
 import {
   type Pkcs11ClosedError,
   type Pkcs11Error,
   type Pkcs11ErrorCode,
   Pkcs11KekProvider,
-  type Pkcs11KeyPolicyError,
   type Pkcs11LoginError,
   type Pkcs11LoginReason,
-  type Pkcs11MechanismError,
-  type Pkcs11ModuleError,
   type Pkcs11ProviderOptions,
-  type Pkcs11TokenNotFoundError,
   type TokenDescription,
   type TokenSelector,
 } from '../src/index.js'
@@ -43,13 +40,16 @@ describe('@safeguards/pkcs11 public types', () => {
   })
 
   test('errors: a literal code each, all Pkcs11Errors', () => {
-    expectTypeOf<Pkcs11ModuleError['code']>().toEqualTypeOf<'ERR_PKCS11_MODULE'>()
-    expectTypeOf<Pkcs11TokenNotFoundError['code']>().toEqualTypeOf<'ERR_PKCS11_TOKEN_NOT_FOUND'>()
-    expectTypeOf<Pkcs11LoginError['code']>().toEqualTypeOf<'ERR_PKCS11_LOGIN'>()
+    expectTypeOf<ErrorCodes<typeof import('../src/index.js')>>().toEqualTypeOf<{
+      Pkcs11Error: Pkcs11ErrorCode
+      Pkcs11ModuleError: 'ERR_PKCS11_MODULE'
+      Pkcs11TokenNotFoundError: 'ERR_PKCS11_TOKEN_NOT_FOUND'
+      Pkcs11LoginError: 'ERR_PKCS11_LOGIN'
+      Pkcs11MechanismError: 'ERR_PKCS11_MECHANISM'
+      Pkcs11KeyPolicyError: 'ERR_PKCS11_KEY_POLICY'
+      Pkcs11ClosedError: 'ERR_PKCS11_CLOSED'
+    }>()
     expectTypeOf<Pkcs11LoginError['reason']>().toEqualTypeOf<Pkcs11LoginReason>()
-    expectTypeOf<Pkcs11MechanismError['code']>().toEqualTypeOf<'ERR_PKCS11_MECHANISM'>()
-    expectTypeOf<Pkcs11KeyPolicyError['code']>().toEqualTypeOf<'ERR_PKCS11_KEY_POLICY'>()
-    expectTypeOf<Pkcs11ClosedError['code']>().toEqualTypeOf<'ERR_PKCS11_CLOSED'>()
     expectTypeOf<Pkcs11ClosedError>().toMatchTypeOf<Pkcs11Error<'ERR_PKCS11_CLOSED'>>()
     expectTypeOf<Pkcs11Error>().toMatchTypeOf<SafeguardsError<Pkcs11ErrorCode>>()
   })

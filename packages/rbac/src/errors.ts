@@ -145,6 +145,5 @@ export class SmartScopeError extends RbacCodedError<'ERR_RBAC_SMART_SCOPE_INVALI
  */
 export class EmergencyStoreUnavailableError extends EmergencyAccessError {
   static override readonly code = 'ERR_RBAC_EMERGENCY_STORE_UNAVAILABLE'
-  static override readonly category: ErrorCategory = 'unavailable'
   declare readonly code: 'ERR_RBAC_EMERGENCY_STORE_UNAVAILABLE'
 }

@@ -4,6 +4,7 @@
  */
 import type { Clock, EventSinks, RandomSource, SafeguardEvent } from '@safeguards/core'
 import { describe, expectTypeOf, test } from 'vitest'
+import type { ErrorCodes } from '../../../scripts/test-support/error-codes.js'
 import {
   type AccessRequest,
   assertPolicy,
@@ -17,11 +18,9 @@ import {
   type EmergencyAccessErrorCode,
   type EmergencyAccessStore,
   type EmergencyGrant,
-  type EmergencyGrantNotFoundError,
   type EmergencyGrantRequest,
   type EmergencyGrantState,
   type EmergencyGrantStateError,
-  type EmergencyRequestInvalidError,
   type EmergencyStoreUnavailableError,
   type GrantRedisClient,
   isEmergencyGrant,
@@ -100,17 +99,17 @@ describe('@safeguards/rbac public types', () => {
   })
 
   test('errors: code literal types', () => {
-    expectTypeOf<PolicyError['code']>().toEqualTypeOf<'ERR_RBAC_POLICY_INVALID'>()
+    expectTypeOf<ErrorCodes<typeof import('../src/index.js')>>().toEqualTypeOf<{
+      PolicyError: 'ERR_RBAC_POLICY_INVALID'
+      SmartScopeError: 'ERR_RBAC_SMART_SCOPE_INVALID'
+      EmergencyAccessError: EmergencyAccessErrorCode
+      EmergencyRequestInvalidError: 'ERR_RBAC_EMERGENCY_REQUEST_INVALID'
+      EmergencyGrantNotFoundError: 'ERR_RBAC_EMERGENCY_NOT_FOUND'
+      EmergencyGrantStateError: 'ERR_RBAC_EMERGENCY_STATE'
+      EmergencyStoreUnavailableError: 'ERR_RBAC_EMERGENCY_STORE_UNAVAILABLE'
+    }>()
     expectTypeOf<PolicyError['problems']>().toEqualTypeOf<readonly PolicyProblem[]>()
-    expectTypeOf<SmartScopeError['code']>().toEqualTypeOf<'ERR_RBAC_SMART_SCOPE_INVALID'>()
     expectTypeOf<SmartScopeError['index']>().toBeNumber()
-    expectTypeOf<EmergencyAccessError['code']>().toEqualTypeOf<EmergencyAccessErrorCode>()
-    expectTypeOf<EmergencyRequestInvalidError['code']>().toEqualTypeOf<'ERR_RBAC_EMERGENCY_REQUEST_INVALID'>()
-    expectTypeOf<EmergencyGrantNotFoundError['code']>().toEqualTypeOf<'ERR_RBAC_EMERGENCY_NOT_FOUND'>()
-    expectTypeOf<EmergencyGrantStateError['code']>().toEqualTypeOf<'ERR_RBAC_EMERGENCY_STATE'>()
-    expectTypeOf<
-      EmergencyStoreUnavailableError['code']
-    >().toEqualTypeOf<'ERR_RBAC_EMERGENCY_STORE_UNAVAILABLE'>()
     expectTypeOf<EmergencyStoreUnavailableError>().toMatchTypeOf<EmergencyAccessError>()
     expectTypeOf<EmergencyGrantStateError>().toMatchTypeOf<EmergencyAccessError>()
     expectTypeOf<EmergencyAccessErrorCode>().toMatchTypeOf<RbacErrorCode>()

@@ -5,6 +5,7 @@
 import type { Clock, EventSink, SafeguardEvent } from '@safeguards/core'
 import { describe, expectTypeOf, test } from 'vitest'
 import { z } from 'zod'
+import type { ErrorCodes } from '../../../scripts/test-support/error-codes.js'
 import * as api from '../src/index.js'
 
 describe('@safeguards/session public types', () => {
@@ -56,11 +57,14 @@ describe('@safeguards/session public types', () => {
     expectTypeOf(api.createAccessTokens).toBeFunction()
   })
   test('error codes', () => {
-    expectTypeOf<api.SessionConfigError['code']>().toEqualTypeOf<'ERR_SESSION_CONFIG'>()
-    expectTypeOf<api.SessionStoreUnavailableError['code']>().toEqualTypeOf<'ERR_SESSION_STORE_UNAVAILABLE'>()
-    expectTypeOf<api.SessionLimitError['code']>().toEqualTypeOf<'ERR_SESSION_LIMIT'>()
+    expectTypeOf<ErrorCodes<typeof api>>().toEqualTypeOf<{
+      SessionConfigError: 'ERR_SESSION_CONFIG'
+      SessionStoreUnavailableError: 'ERR_SESSION_STORE_UNAVAILABLE'
+      SessionLimitError: 'ERR_SESSION_LIMIT'
+      ReauthRequiredError: 'ERR_SESSION_REAUTH_REQUIRED'
+      SessionDataError: 'ERR_SESSION_DATA'
+    }>()
     expectTypeOf<api.SessionLimitError['max']>().toBeNumber()
-    expectTypeOf<api.ReauthRequiredError['code']>().toEqualTypeOf<'ERR_SESSION_REAUTH_REQUIRED'>()
     expectTypeOf<api.ReauthRequiredError['maxAgeMs']>().toBeNumber()
   })
 })

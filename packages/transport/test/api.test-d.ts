@@ -6,6 +6,7 @@ import { createSecureServer, connect as h2connect } from 'node:http2'
 import { createServer as createHttpsServer, request } from 'node:https'
 import { connect, createServer } from 'node:tls'
 import { describe, expectTypeOf, test } from 'vitest'
+import type { ErrorCodes } from '../../../scripts/test-support/error-codes.js'
 import * as api from '../src/index.js'
 
 describe('@safeguards/transport public types', () => {
@@ -34,7 +35,11 @@ describe('@safeguards/transport public types', () => {
     expectTypeOf<api.TlsCheckResult['verdict']>().toEqualTypeOf<'pass' | 'warn' | 'fail'>()
     expectTypeOf<api.TlsFinding['code']>().toEqualTypeOf<api.TlsFindingCode>()
     expectTypeOf<api.TlsCheckResult['protocols']['TLSv1.3']>().toEqualTypeOf<api.ProtocolStatus>()
-    expectTypeOf<api.TransportUnreachableError['code']>().toEqualTypeOf<'ERR_TRANSPORT_UNREACHABLE'>()
-    expectTypeOf<api.TransportConfigError['code']>().toEqualTypeOf<'ERR_TRANSPORT_CONFIG'>()
+    expectTypeOf<ErrorCodes<typeof api>>().toEqualTypeOf<{
+      TransportError: api.TransportErrorCode
+      TransportConfigError: 'ERR_TRANSPORT_CONFIG'
+      TransportTargetError: 'ERR_TRANSPORT_TARGET'
+      TransportUnreachableError: 'ERR_TRANSPORT_UNREACHABLE'
+    }>()
   })
 })
