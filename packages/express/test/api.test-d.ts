@@ -3,8 +3,10 @@ import type { Resource } from '@safeguards/rbac'
 import type { Session, SessionManager } from '@safeguards/session'
 import express, { type Request, type RequestHandler } from 'express'
 import { describe, expectTypeOf, it } from 'vitest'
+import type { ErrorCodes } from '../../../scripts/test-support/error-codes.js'
+import type * as api from '../src/index.js'
 import {
-  type HttpConfigError,
+  type HttpErrorCode,
   type RequestSafeguards,
   type Safeguards,
   type SafeguardsOptions,
@@ -36,7 +38,11 @@ describe('@safeguards/express public API', () => {
     })
   })
 
-  it('re-exports the http layer errors with literal codes', () => {
-    expectTypeOf<HttpConfigError['code']>().toEqualTypeOf<'ERR_HTTP_CONFIG'>()
+  it('re-exports the http layer errors', () => {
+    expectTypeOf<ErrorCodes<typeof api>>().toEqualTypeOf<{
+      HttpError: HttpErrorCode
+      HttpConfigError: 'ERR_HTTP_CONFIG'
+      HttpThrottleStoreError: 'ERR_HTTP_THROTTLE_STORE'
+    }>()
   })
 })

@@ -1,7 +1,10 @@
+import type { HttpErrorCode } from '@safeguards/http'
 import type { Decision, Subject } from '@safeguards/rbac'
 import type { Session } from '@safeguards/session'
 import Fastify from 'fastify'
 import { describe, expectTypeOf, it } from 'vitest'
+import type { ErrorCodes } from '../../../scripts/test-support/error-codes.js'
+import type * as api from '../src/index.js'
 import '../src/index.js'
 
 describe('declaration merging', () => {
@@ -26,5 +29,15 @@ describe('declaration merging', () => {
         return {}
       },
     )
+  })
+})
+
+describe('error codes', () => {
+  it('re-exports the http layer errors', () => {
+    expectTypeOf<ErrorCodes<typeof api>>().toEqualTypeOf<{
+      HttpError: HttpErrorCode
+      HttpConfigError: 'ERR_HTTP_CONFIG'
+      HttpThrottleStoreError: 'ERR_HTTP_THROTTLE_STORE'
+    }>()
   })
 })

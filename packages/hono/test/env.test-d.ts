@@ -1,7 +1,9 @@
-import type { RefusalReason } from '@safeguards/http'
+import type { HttpErrorCode, RefusalReason } from '@safeguards/http'
 import type { Session, SessionManager } from '@safeguards/session'
 import { Hono } from 'hono'
 import { expectTypeOf, test } from 'vitest'
+import type { ErrorCodes } from '../../../scripts/test-support/error-codes.js'
+import type * as api from '../src/index.js'
 import { type AccessFacts, type SafeguardsEnv, type SafeguardsVariables, session } from '../src/index.js'
 
 test('c.var.session, c.var.access and c.var.refused are typed in a SafeguardsEnv app', () => {
@@ -23,4 +25,12 @@ test('the variables merge into an app of its own', () => {
     expectTypeOf(c.get('user')).toEqualTypeOf<{ id: string }>()
     return c.text('ok')
   })
+})
+
+test('error codes: the http layer errors, re-exported', () => {
+  expectTypeOf<ErrorCodes<typeof api>>().toEqualTypeOf<{
+    HttpError: HttpErrorCode
+    HttpConfigError: 'ERR_HTTP_CONFIG'
+    HttpThrottleStoreError: 'ERR_HTTP_THROTTLE_STORE'
+  }>()
 })

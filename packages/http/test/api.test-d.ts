@@ -1,6 +1,8 @@
 import type { Decision } from '@safeguards/rbac'
 import type { Session, SessionManager } from '@safeguards/session'
 import { describe, expectTypeOf, it } from 'vitest'
+import type { ErrorCodes } from '../../../scripts/test-support/error-codes.js'
+import type * as api from '../src/index.js'
 import {
   type AccessOutcome,
   type CookieRead,
@@ -11,12 +13,9 @@ import {
   createMemoryThrottleStore,
   createRequestAudit,
   createSignInThrottle,
-  type HttpConfigError,
-  type HttpError,
   type HttpErrorCode,
   type HttpRefusal,
   type HttpReply,
-  type HttpThrottleStoreError,
   type IssuedCookie,
   idleStatus,
   keepAlive,
@@ -69,9 +68,11 @@ describe('@safeguards/http public API', () => {
     >().returns.resolves.toEqualTypeOf<HttpRefusal | null>()
   })
 
-  it('errors: codes are literal types', () => {
-    expectTypeOf<HttpError['code']>().toEqualTypeOf<HttpErrorCode>()
-    expectTypeOf<HttpConfigError['code']>().toEqualTypeOf<'ERR_HTTP_CONFIG'>()
-    expectTypeOf<HttpThrottleStoreError['code']>().toEqualTypeOf<'ERR_HTTP_THROTTLE_STORE'>()
+  it('error codes', () => {
+    expectTypeOf<ErrorCodes<typeof api>>().toEqualTypeOf<{
+      HttpError: HttpErrorCode
+      HttpConfigError: 'ERR_HTTP_CONFIG'
+      HttpThrottleStoreError: 'ERR_HTTP_THROTTLE_STORE'
+    }>()
   })
 })

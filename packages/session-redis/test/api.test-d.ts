@@ -4,6 +4,8 @@
  */
 import type { SessionStore } from '@safeguards/session'
 import { describe, expectTypeOf, test } from 'vitest'
+import type { ErrorCodes } from '../../../scripts/test-support/error-codes.js'
+import type * as api from '../src/index.js'
 import {
   createRedisSessionStore,
   type RedisCommandClient,
@@ -17,4 +19,10 @@ describe('@safeguards/session-redis public types', () => {
     expectTypeOf<RedisSessionStoreOptions['client']>().toEqualTypeOf<RedisCommandClient>()
     expectTypeOf<RedisSessionStoreOptions['prefix']>().toEqualTypeOf<string | undefined>()
   })
+})
+
+test('error codes: the session store contract, re-exported', () => {
+  expectTypeOf<ErrorCodes<typeof api>>().toEqualTypeOf<{
+    SessionStoreUnavailableError: 'ERR_SESSION_STORE_UNAVAILABLE'
+  }>()
 })
