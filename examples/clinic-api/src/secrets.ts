@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { createCheckpointSigner, generateCheckpointKey } from '@safeguards/audit-log'
 import { generateSigningKeyPair, type importSigningKey } from '@safeguards/backup'
 import { base64ToBytes, bytesToBase64, bytesToHex, randomBytes, utf8Encode } from '@safeguards/core'
-import { errorCode } from '@safeguards/core/node'
+import { errorCode, withFileLock, writeFileAtomic } from '@safeguards/core/node'
 import { generateTotpSecret, secretToBase32 } from '@safeguards/mfa'
 import { writeOnce } from './write-once.js'
 
@@ -125,7 +125,7 @@ function key32(text: string, what: string): Uint8Array {
   return b
 }
 
-function readSecretsFile(path: string, usernames: readonly string[]): SecretsFile {
+function readSecretsFile(path: string): SecretsFile {
   if (process.platform !== 'win32' && (statSync(path).mode & 0o077) !== 0)
     throw new ClinicConfigError(`${path} is accessible by group or others (chmod 600 it)`)
   let f: SecretsFile
@@ -136,12 +136,33 @@ function readSecretsFile(path: string, usernames: readonly string[]): SecretsFil
   }
   if (f?.v !== 1 || typeof f.staff !== 'object' || f.staff === null || typeof f.backupPrivateJwk !== 'object')
     throw new ClinicConfigError(`${path} is not a clinic secrets file (v1)`)
-  for (const u of usernames) {
-    const s = f.staff[u]
+  for (const s of Object.values(f.staff))
     if (typeof s?.password !== 'string' || typeof s.totpSecret !== 'string')
-      throw new ClinicConfigError(`${path} has no credentials for a seeded user`)
-  }
+      throw new ClinicConfigError(`${path} has malformed staff credentials`)
   return f
+}
+
+/**
+ * The secrets file with credentials for every seeded user. A file written by an earlier release
+ * lacks the users seeded since (the privacy officer, say): they get fresh credentials, added under
+ * the file's lock (two instances starting at once add them once, and both read the same), the
+ * rest of the file unchanged.
+ */
+async function withEveryUser(path: string, usernames: readonly string[]): Promise<SecretsFile> {
+  const lacking = (f: SecretsFile) => usernames.filter((u) => f.staff[u] === undefined)
+  const file = readSecretsFile(path)
+  if (lacking(file).length === 0) return file
+  return withFileLock(`${path}.lock`, async (lock) => {
+    const current = readSecretsFile(path)
+    const add = lacking(current)
+    if (add.length === 0) return current
+    const next: SecretsFile = { ...current, staff: { ...current.staff, ...(await newStaff(add)) } }
+    await writeFileAtomic(path, utf8Encode(`${JSON.stringify(next, null, 2)}\n`), {
+      mode: 0o600,
+      beforeCommit: () => lock.assertHeld(),
+    })
+    return next
+  })
 }
 
 /**
@@ -171,7 +192,7 @@ export async function loadOrCreateSecrets(
   let created = false
   let file: SecretsFile
   try {
-    file = readSecretsFile(path, usernames)
+    file = await withEveryUser(path, usernames)
   } catch (e) {
     if (errorCode(e) !== 'ENOENT') throw e
     const backup = await generateSigningKeyPair('EdDSA', 'clinic-backup')
@@ -186,7 +207,7 @@ export async function loadOrCreateSecrets(
     }
     created = writeOnce(path, utf8Encode(`${JSON.stringify(fresh, null, 2)}\n`))
     // Lost the race to another instance: use what it wrote.
-    file = created ? fresh : readSecretsFile(path, usernames)
+    file = created ? fresh : await withEveryUser(path, usernames)
   }
   const missing = (name: string): never => {
     throw new ClinicConfigError(`${name} is neither set nor in ${path}; every instance needs the same value`)

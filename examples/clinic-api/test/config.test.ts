@@ -137,6 +137,31 @@ describe('loadOrCreateSecrets', () => {
     expect(third.secrets.pseudonymKey).toEqual(one.secrets.pseudonymKey)
   })
 
+  it('adds credentials for users seeded since the file was written, keeping everything else', async () => {
+    // A data directory from a release before the privacy officer existed.
+    const dir = temp()
+    const older = STAFF_USERNAMES.filter((u) => u !== 'pia.privacy')
+    const before = await loadOrCreateSecrets(dir, older, {})
+    const text = readFileSync(join(dir, 'secrets.json'), 'utf8')
+    const [one, two] = await Promise.all([
+      loadOrCreateSecrets(dir, STAFF_USERNAMES, {}),
+      loadOrCreateSecrets(dir, STAFF_USERNAMES, {}),
+    ])
+    for (const r of [one, two]) {
+      expect(r.created).toBe(false)
+      expect(r.secrets.staff['pia.privacy']?.password).toEqual(expect.any(String))
+      expect(r.secrets.pseudonymKey).toEqual(before.secrets.pseudonymKey)
+      expect(r.secrets.keyringSecret).toBe(before.secrets.keyringSecret)
+      for (const u of older) expect(r.secrets.staff[u]).toEqual(before.secrets.staff[u])
+    }
+    // Two instances starting at once agree on the new user's credentials: one wrote them.
+    expect(two.secrets.staff['pia.privacy']).toEqual(one.secrets.staff['pia.privacy'])
+    const after = JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8'))
+    expect(after.staff['pia.privacy']).toEqual(one.secrets.staff['pia.privacy'])
+    expect({ ...after, staff: undefined }).toEqual({ ...JSON.parse(text), staff: undefined })
+    expect(statSync(join(dir, 'secrets.json')).mode & 0o777).toBe(0o600)
+  })
+
   it('takes secrets from the environment and does not write them to the file', async () => {
     const dir = temp()
     const key = await generateCheckpointKey()
