@@ -11,6 +11,7 @@
  * @module
  */
 import { type Clock, systemClock } from '@safeguards/core'
+import { IdleMachine } from './internal/idle-machine.js'
 
 /** The remaining time the server reports (durations, so client clock skew does not matter). */
 export interface RemainingTime {
@@ -86,7 +87,6 @@ export interface IdleWatcher {
 }
 
 const DEFAULT_EVENTS = ['pointerdown', 'keydown', 'wheel', 'touchstart'] as const
-const MAX_DELAY = 2 ** 31 - 1 // setTimeout's limit
 
 /**
  * Starts watching for user activity.
@@ -134,118 +134,25 @@ export function createIdleWatcher(options: IdleWatcherOptions): IdleWatcher {
   }
   const clock = options.clock ?? systemClock
   if (typeof clock?.now !== 'function') throw new TypeError('"clock" expected a Clock')
-  const now = (): number => clock.now()
-  const events = options.events ?? DEFAULT_EVENTS
-
-  let idleAt = 0
-  let absoluteAt = 0
-  let state: 'active' | 'warning' | 'signed-out' = 'active'
-  let warnedFor: 'idle' | 'absolute' | null = null
-  let timer: unknown
-  let lastKeepAliveAt = Number.NEGATIVE_INFINITY
-  let activitySinceKeepAlive = false
-  let inFlight: Promise<void> | null = null
-
-  const apply = (t: RemainingTime): void => {
-    const at = now()
-    idleAt = at + Math.max(0, t.idleRemainingMs)
-    absoluteAt = at + Math.max(0, t.absoluteRemainingMs)
-  }
-  const signOut = (reason: SignOutReason): void => {
-    if (state === 'signed-out') return
-    state = 'signed-out'
-    detach()
-    onSignOut(reason)
-  }
-  const sendKeepAlive = (): Promise<void> => {
-    if (inFlight !== null) return inFlight
-    activitySinceKeepAlive = false
-    lastKeepAliveAt = now()
-    inFlight = keepAlive()
-      .then(
-        (t) => {
-          if (state === 'signed-out') return
-          if (t === null) {
-            signOut('revoked')
-            return
-          }
-          apply(t)
-          if (state === 'warning' && warnedFor === 'idle' && now() < idleAt - warnBeforeMs) {
-            state = 'active'
-            warnedFor = null
-            onActive?.()
-          }
-          schedule()
-        },
-        () => {
-          // network failure: keep the current deadlines; the timer still signs out at the deadline.
-        },
-      )
-      .finally(() => {
-        inFlight = null
-      })
-    return inFlight
-  }
-  const tick = (): void => {
-    timer = undefined
-    if (state === 'signed-out') return
-    const at = now()
-    if (at >= absoluteAt || at >= idleAt) {
-      signOut(at >= absoluteAt ? 'absolute' : 'idle')
-      return
-    }
-    const deadline: 'idle' | 'absolute' = absoluteAt <= idleAt ? 'absolute' : 'idle'
-    const end = Math.min(idleAt, absoluteAt)
-    if (at >= end - warnBeforeMs) {
-      // Activity the throttle held back is real: report it instead of warning.
-      if (deadline === 'idle' && activitySinceKeepAlive) {
-        void sendKeepAlive()
-      } else if (warnedFor !== deadline) {
-        state = 'warning'
-        warnedFor = deadline
-        onWarning(end - at, deadline)
-      }
-    }
-    schedule()
-  }
-  const schedule = (): void => {
-    if (timer !== undefined) timers.clearTimeout(timer)
-    timer = undefined
-    if (state === 'signed-out') return
-    const at = now()
-    const end = Math.min(idleAt, absoluteAt)
-    const warnAt = end - warnBeforeMs
-    const next = at < warnAt && warnedFor === null ? warnAt : end
-    timer = timers.setTimeout(tick, Math.min(MAX_DELAY, Math.max(0, next - at)))
-  }
-  const onEvent = (event: ActivityEvent): void => {
-    if (state === 'signed-out' || event?.isTrusted === false) return
-    if (warnedFor === 'absolute') return // nothing extends the absolute deadline
-    activitySinceKeepAlive = true
-    if (state === 'warning' || now() - lastKeepAliveAt >= keepAliveIntervalMs) void sendKeepAlive()
-  }
-  const detach = (): void => {
-    for (const type of events) target.removeEventListener(type, onEvent)
-    if (timer !== undefined) timers.clearTimeout(timer)
-    timer = undefined
-  }
-
-  apply(options.initial)
-  for (const type of events) target.addEventListener(type, onEvent, { passive: true })
-  schedule()
-
+  const machine = new IdleMachine({
+    target,
+    keepAlive,
+    onWarning,
+    onActive,
+    onSignOut,
+    warnBeforeMs,
+    keepAliveIntervalMs,
+    events: options.events ?? DEFAULT_EVENTS,
+    timers,
+    clock,
+  })
+  machine.start(options.initial)
   return {
     get state(): 'active' | 'warning' | 'signed-out' {
-      return state
+      return machine.state
     },
-    extend(): Promise<void> {
-      if (state === 'signed-out') return Promise.resolve()
-      activitySinceKeepAlive = true
-      return sendKeepAlive()
-    },
-    stop(): void {
-      detach()
-    },
+    extend: (): Promise<void> => machine.extend(),
+    stop: (): void => machine.detach(),
   }
 }
 
