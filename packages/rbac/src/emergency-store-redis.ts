@@ -115,7 +115,7 @@ export async function openRedisEmergencyStore(
   schedule()
 
   return {
-    ...sharedView(grants.view, () => clock.now() - grants.freshAt <= maxStaleness),
+    ...sharedView(grants.view.grants, () => clock.now() - grants.freshAt <= maxStaleness),
     commit: (next, expected) => grants.commit(next, expected),
     fetch: (id) => grants.fetch(id),
     refresh(): Promise<void> {

@@ -11,10 +11,11 @@
  */
 import { type EmergencyGrant, isEmergencyGrant } from '../emergency-access.js'
 import { deepFreeze } from './deep-freeze.js'
+import { GrantView, type VersionedGrant } from './grant-view.js'
 import { type GrantCommands, unexpected } from './redis-grant-commands.js'
 
 /** Parses `version|json`; undefined unless it is a well-formed grant with this id. */
-function parseEntry(id: string, entry: unknown): { grant: EmergencyGrant; version: number } | undefined {
+function parseEntry(id: string, entry: unknown): VersionedGrant | undefined {
   if (typeof entry !== 'string') return undefined
   const bar = entry.indexOf('|')
   const version = Number(entry.slice(0, bar))
@@ -31,13 +32,12 @@ function parseEntry(id: string, entry: unknown): { grant: EmergencyGrant; versio
 
 /** The view of one store and the reads and writes that keep it. */
 export class RedisGrantView {
-  /** The grants, by id (what decisions read). */
-  readonly view: Map<string, EmergencyGrant> = new Map()
+  /** The grants and their versions (`view.grants` is what decisions read). */
+  readonly view: GrantView = new GrantView()
   /** When the last successful poll or reload started (clock ms). */
   freshAt: number = Number.NEGATIVE_INFINITY
   /** When the last full reload was due (clock ms). */
   resyncAt: number = Number.NEGATIVE_INFINITY
-  readonly #versions = new WeakMap<EmergencyGrant, number>()
   /** The change counter of the last reload. */
   #seen: string | null = null
   // Single-grant changes (commit, fetch) are numbered, so that a reload read before one does not
@@ -62,14 +62,7 @@ export class RedisGrantView {
 
   /** Applies one stored entry (`undefined`: none) to the view; the grant, if well-formed. */
   #put(id: string, entry: unknown): EmergencyGrant | undefined {
-    const g = parseEntry(id, entry)
-    if (g === undefined)
-      this.view.delete(id) // missing, hand-edited or corrupted: never grants
-    else {
-      this.#versions.set(g.grant, g.version)
-      this.view.set(id, g.grant)
-    }
-    return g?.grant
+    return this.view.put(id, parseEntry(id, entry)) // missing, hand-edited or corrupted: never grants
   }
 
   #putChange(id: string, entry: unknown): EmergencyGrant | undefined {
@@ -96,8 +89,9 @@ export class RedisGrantView {
       stored.add(id)
       if ((changedAt.get(id) ?? 0) <= before) this.#put(id, flat[i + 1])
     }
-    for (const id of this.view.keys())
-      if (!stored.has(id) && (changedAt.get(id) ?? 0) <= before) this.view.delete(id)
+    const grants = this.view.grants
+    for (const id of grants.keys())
+      if (!stored.has(id) && (changedAt.get(id) ?? 0) <= before) grants.delete(id)
     for (const [id, at] of changedAt) if (at <= before) changedAt.delete(id)
     this.#seen = counter
     this.freshAt = started
@@ -134,7 +128,7 @@ export class RedisGrantView {
     const redis = this.#redis
     const keys = [this.#grantsKey, this.#versionKey]
     const json = JSON.stringify(next)
-    const version = expected === null ? 0 : (this.#versions.get(expected) ?? -1)
+    const version = expected === null ? 0 : (this.view.versionOf(expected) ?? -1)
     const reply =
       expected === null
         ? await redis.run('commit', redis.insert, keys, [next.id, json])
