@@ -191,47 +191,8 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
   const { rawStored, rawAnchored, valid, bySize } = await checkpointStage(store, options, add)
 
   // ---- records ----------------------------------------------------------------------------------
-  const records = new RecordChecker({
-    add,
-    bySize,
-    deep: options.deep === true,
-    onProgress: options.onProgress,
-    total,
-  })
-  const config: RunConfig = { stream, deep: options.deep === true }
-  // Positions count the records as read, in order (runs are made into tasks in read order): a
-  // damaged store's own positions can skip or repeat (a file store numbers a segment's lines from
-  // the segment's name), and the Merkle leaves, like the findings, follow what was read.
-  const read = (alloc: (size: number) => Uint8Array): AsyncIterable<RecordRun> =>
-    readRuns(store, 0, Number.MAX_SAFE_INTEGER, {
-      maxRecords: chunkRecords,
-      alloc,
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    })
-  await checkRuns(
-    read,
-    (run) => records.task(run),
-    config,
-    threadsFor(workers, total),
-    (f) => records.consume(f),
-  )
-  records.finish()
-  const position = records.position
-
-  if (options.deep === true && store.checkIndex !== undefined) {
-    const signal = options.signal === undefined ? {} : { signal: options.signal }
-    for (const p of await store.checkIndex(position, signal))
-      add({ seq: p.seq, code: 'INDEX_MISMATCH', severity: p.severity, message: p.message })
-  }
-
-  const torn = store.tornTailBytes === undefined ? 0 : await store.tornTailBytes()
-  if (torn > 0)
-    add({
-      seq: position,
-      code: 'TORN_TAIL',
-      severity: 'warning',
-      message: `${torn} bytes of an unfinished write after the last record (a writer crashed; the next writer discards them)`,
-    })
+  const position = await recordStage(store, options, { add, bySize, total, chunkRecords, workers })
+  await storeFindings(store, options, position, add)
 
   // ---- coverage ---------------------------------------------------------------------------------
   if (options.anchor !== undefined && rawAnchored.length === 0 && rawStored.length > 0) {
@@ -267,6 +228,75 @@ export async function verifyLog(store: AuditStore, options: VerifyOptions = {}):
   }
   if (emitter.active) await emitReport(emitter, options.clock ?? systemClock, report)
   return report
+}
+
+/**
+ * The record stage: every record read in runs (in worker threads for a large log), its hash,
+ * link, seq and stream checked and its Merkle leaf folded into the checkpoints' trees. Returns
+ * the number of records read.
+ */
+async function recordStage(
+  store: AuditStore,
+  options: VerifyOptions,
+  s: {
+    add: (f: Finding) => void
+    bySize: ConstructorParameters<typeof RecordChecker>[0]['bySize']
+    total: number
+    chunkRecords: number
+    workers: ReturnType<typeof checkOptions>['workers']
+  },
+): Promise<number> {
+  const { add, bySize, total, chunkRecords, workers } = s
+  const stream = store.stream
+  const records = new RecordChecker({
+    add,
+    bySize,
+    deep: options.deep === true,
+    onProgress: options.onProgress,
+    total,
+  })
+  const config: RunConfig = { stream, deep: options.deep === true }
+  // Positions count the records as read, in order (runs are made into tasks in read order): a
+  // damaged store's own positions can skip or repeat (a file store numbers a segment's lines from
+  // the segment's name), and the Merkle leaves, like the findings, follow what was read.
+  const read = (alloc: (size: number) => Uint8Array): AsyncIterable<RecordRun> =>
+    readRuns(store, 0, Number.MAX_SAFE_INTEGER, {
+      maxRecords: chunkRecords,
+      alloc,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    })
+  await checkRuns(
+    read,
+    (run) => records.task(run),
+    config,
+    threadsFor(workers, total),
+    (f) => records.consume(f),
+  )
+  records.finish()
+  return records.position
+}
+
+/** What the store itself reports after the records: index mismatches (deep) and a torn tail. */
+async function storeFindings(
+  store: AuditStore,
+  options: VerifyOptions,
+  position: number,
+  add: (f: Finding) => void,
+): Promise<void> {
+  if (options.deep === true && store.checkIndex !== undefined) {
+    const signal = options.signal === undefined ? {} : { signal: options.signal }
+    for (const p of await store.checkIndex(position, signal))
+      add({ seq: p.seq, code: 'INDEX_MISMATCH', severity: p.severity, message: p.message })
+  }
+
+  const torn = store.tornTailBytes === undefined ? 0 : await store.tornTailBytes()
+  if (torn > 0)
+    add({
+      seq: position,
+      code: 'TORN_TAIL',
+      severity: 'warning',
+      message: `${torn} bytes of an unfinished write after the last record (a writer crashed; the next writer discards them)`,
+    })
 }
 
 /** The checkpoint stage: what the anchor and the store hold, parsed and checked against each other. */

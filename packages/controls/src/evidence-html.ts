@@ -108,13 +108,35 @@ function table(head: readonly string[], rows: readonly string[]): string {
  * ```
  */
 export function renderEvidenceHtml(report: EvidenceReport): string {
-  const order: readonly VerdictStatus[] = ['not met', 'partly met', 'met']
-  const verdicts = [...report.verdicts].sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status))
-  const a = report.auditLog
   const body = [
     '<h1>Safeguards evidence report</h1>',
     `<p>Generated <time>${esc(report.generatedAt)}</time> against baseline <code>${esc(report.baseline.name)}</code> (sha256 <code>${esc(report.baseline.hash)}</code>).</p>`,
     `<p class="result ${report.ok ? 'pass' : 'fail'}">${report.ok ? 'PASS: nothing is not met' : `FAIL: not met in ${esc(report.failures.join(', '))}`}</p>`,
+    ...summarySection(report),
+    ...verdictsSection(report),
+    ...specificationsSection(report),
+    ...stateSection(report),
+    ...baselineSection(report),
+  ].join('\n')
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>Safeguards evidence report ${esc(report.generatedAt)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+${body}
+</body>
+</html>
+`
+}
+
+/** The summary per safeguard family: the chart and its table. */
+function summarySection(report: EvidenceReport): string[] {
+  return [
     '<h2>Summary per safeguard family</h2>',
     chart(report.summary),
     table(
@@ -124,6 +146,14 @@ export function renderEvidenceHtml(report: EvidenceReport): string {
           `<tr><td>${esc(f)}</td><td>${c.met}</td><td>${c.partlyMet}</td><td>${c.notMet}</td><td>${c.appTeam}</td></tr>`,
       ),
     ),
+  ]
+}
+
+/** The verdicts, not met first. */
+function verdictsSection(report: EvidenceReport): string[] {
+  const order: readonly VerdictStatus[] = ['not met', 'partly met', 'met']
+  const verdicts = [...report.verdicts].sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status))
+  return [
     '<h2>Verdicts</h2>',
     verdicts.length === 0
       ? '<p>Nothing was examined.</p>'
@@ -134,6 +164,12 @@ export function renderEvidenceHtml(report: EvidenceReport): string {
               `<tr>${statusCell(v.status)}<td>${esc(v.hipaa.join(', '))}</td><td><code>${esc(v.check)}</code></td><td>${v.basis === 'declared' ? '<em>declared</em>: ' : ''}${esc(v.measured)}</td><td>${esc(v.threshold)}</td><td>${esc(v.source)}</td><td>${esc(v.remediation || '-')}</td></tr>`,
           ),
         ),
+  ]
+}
+
+/** The HIPAA specifications with their status and checks. */
+function specificationsSection(report: EvidenceReport): string[] {
+  return [
     '<h2>HIPAA specifications</h2>',
     table(
       ['specification', 'title', 'family', 'status', 'checks'],
@@ -142,6 +178,13 @@ export function renderEvidenceHtml(report: EvidenceReport): string {
           `<tr><td>${esc(s.hipaa)}</td><td>${esc(s.title)}</td><td>${esc(s.family)}</td>${statusCell(s.status)}<td>${s.checks.length === 0 ? 'evidence from the app team' : s.checks.map((c) => `<code>${esc(c)}</code>`).join(' ')}</td></tr>`,
       ),
     ),
+  ]
+}
+
+/** The state judged: the audit log, the backups, the keyring. */
+function stateSection(report: EvidenceReport): string[] {
+  const a = report.auditLog
+  return [
     '<h2>State judged</h2>',
     '<ul>',
     a === null
@@ -164,6 +207,12 @@ export function renderEvidenceHtml(report: EvidenceReport): string {
           )
           .join('; ')}.</li>`,
     '</ul>',
+  ]
+}
+
+/** The thresholds the baseline changed, with the reasons. */
+function baselineSection(report: EvidenceReport): string[] {
+  return [
     '<h2>Baseline changes</h2>',
     report.baseline.adjustments.length === 0
       ? '<p>Every threshold is at its source value.</p>'
@@ -174,19 +223,5 @@ export function renderEvidenceHtml(report: EvidenceReport): string {
               `<tr><td><code>${esc(x.id)}</code></td><td>${esc(x.from)}</td><td>${esc(x.to)}</td><td>${esc(x.direction)}</td><td>${esc(x.reason)}</td></tr>`,
           ),
         ),
-  ].join('\n')
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>Safeguards evidence report ${esc(report.generatedAt)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-${body}
-</body>
-</html>
-`
+  ]
 }

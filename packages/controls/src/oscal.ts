@@ -78,117 +78,7 @@ export function toOscalComponentDefinition(coverage: CoverageDocument, options: 
   const packages = [
     ...new Set(coverage.apis.filter((a) => a.tags.hipaa.length > 0).map((a) => a.package)),
   ].sort()
-  const components = packages.map((pkg) => {
-    const apis = coverage.apis.filter((a) => a.package === pkg && a.tags.hipaa.length > 0)
-    const short = pkg.replace('@safeguards/', '')
-    // The pairs of this package, with provenance from the coverage rows (one source of truth).
-    const pairs: Pair[] = []
-    for (const row of coverage.rows) {
-      for (const n of row.nist) {
-        const mine = apis.filter((a) => n.apis.includes(`${short}.${a.api}`))
-        if (mine.length === 0) continue
-        const rationale = [
-          ...new Set(
-            mine.flatMap((a) =>
-              a.tags.nist
-                .filter((t) => t.citation === row.citation && t.control === n.control && t.rationale !== null)
-                .map((t) => t.rationale as string),
-            ),
-          ),
-        ].sort()
-        pairs.push({ citation: row.citation, control: n.control, source: n.source, rationale })
-      }
-    }
-    const nist = new Map<string, { apis: string[]; responsibility: string[] }>()
-    const hipaa = new Map<string, { level: string; apis: string[]; responsibility: string[] }>()
-    for (const api of apis) {
-      for (const n of api.tags.nist) {
-        const e = nist.get(n.control) ?? { apis: [], responsibility: [] }
-        e.apis.push(api.api)
-        e.responsibility.push(...api.tags.appResponsibility)
-        nist.set(n.control, e)
-      }
-      for (const h of api.tags.hipaa) {
-        const e = hipaa.get(h.citation) ?? { level: h.level, apis: [], responsibility: [] }
-        if (h.level === 'implements') e.level = 'implements'
-        e.apis.push(api.api)
-        e.responsibility.push(...api.tags.appResponsibility)
-        hipaa.set(h.citation, e)
-      }
-    }
-    const requirement = (
-      controlId: string,
-      key: string,
-      apisList: string[],
-      props: OscalJson[],
-      resp: string[],
-    ): OscalJson => ({
-      uuid: uuidv5(`requirement:${pkg}:${key}`),
-      'control-id': controlId,
-      description: `Served by ${[...new Set(apisList)].sort().join(', ')} in ${pkg}.`,
-      props,
-      'responsible-roles': [
-        { 'role-id': 'provider' },
-        ...(resp.length > 0 ? [{ 'role-id': 'customer' }] : []),
-      ],
-      ...(resp.length > 0
-        ? { remarks: `Customer responsibility: ${[...new Set(resp)].sort().join(' ')}` }
-        : {}),
-    })
-    return {
-      uuid: uuidv5(`component:${pkg}`),
-      type: 'software',
-      title: pkg,
-      description: `${pkg}, a package of the Safeguards SDK.`,
-      props: [prop('version', coverage.version)],
-      'control-implementations': [
-        {
-          uuid: uuidv5(`implementation:${pkg}:nist-800-53-r5`),
-          source: NIST_800_53_R5,
-          description: `NIST SP 800-53 Rev. 5 controls served by ${pkg}.`,
-          'implemented-requirements': [...nist.entries()]
-            .sort(([a], [b]) => byCitation(a, b))
-            .map(([control, e]) =>
-              requirement(
-                nistOscalId(control),
-                `nist:${control}`,
-                e.apis,
-                pairs
-                  .filter((p) => p.control === control)
-                  .sort((a, b) => byCitation(a.citation, b.citation))
-                  .map((p) => pairProp('hipaa-pair', p.citation, p)),
-                e.responsibility,
-              ),
-            ),
-        },
-        {
-          uuid: uuidv5(`implementation:${pkg}:hipaa`),
-          source: `#${hipaaResource}`,
-          description: `HIPAA Security Rule specifications served by ${pkg}.`,
-          'implemented-requirements': [...hipaa.entries()]
-            .sort(([a], [b]) => byCitation(a, b))
-            .map(([citation, e]) => {
-              const entry = findCitation(citation)
-              return requirement(
-                hipaaControlId(citation),
-                `hipaa:${citation}`,
-                e.apis,
-                [
-                  prop('coverage', e.level),
-                  prop('designation', entry?.designation ?? 'unknown'),
-                  prop('cfr-citation', `45 CFR ${citation}`),
-                  ...pairs
-                    .filter((p) => p.citation === citation)
-                    .sort((a, b) => byCitation(a.control, b.control))
-                    .map((p) => pairProp('nist-800-53-pair', p.control, p)),
-                ],
-                e.responsibility,
-              )
-            }),
-        },
-      ].filter((ci) => (ci['implemented-requirements'] as unknown[]).length > 0),
-    }
-  })
+  const components = packages.map((pkg) => component(coverage, pkg, hipaaResource))
   return {
     'component-definition': {
       uuid: uuidv5(`component-definition:${coverage.version}`),
@@ -220,5 +110,149 @@ export function toOscalComponentDefinition(coverage: CoverageDocument, options: 
         ],
       },
     },
+  }
+}
+
+type Api = CoverageDocument['apis'][number]
+
+/** What one package's APIs serve of one requirement: the APIs and the customer's part. */
+interface Served {
+  apis: string[]
+  responsibility: string[]
+}
+
+/** The (HIPAA paragraph, SP 800-53 control) pairs of a package, with provenance from the coverage rows (one source of truth). */
+function packagePairs(coverage: CoverageDocument, short: string, apis: readonly Api[]): Pair[] {
+  const pairs: Pair[] = []
+  for (const row of coverage.rows) {
+    for (const n of row.nist) {
+      const mine = apis.filter((a) => n.apis.includes(`${short}.${a.api}`))
+      if (mine.length === 0) continue
+      const rationale = [
+        ...new Set(
+          mine.flatMap((a) =>
+            a.tags.nist
+              .filter((t) => t.citation === row.citation && t.control === n.control && t.rationale !== null)
+              .map((t) => t.rationale as string),
+          ),
+        ),
+      ].sort()
+      pairs.push({ citation: row.citation, control: n.control, source: n.source, rationale })
+    }
+  }
+  return pairs
+}
+
+/** A package's APIs grouped by the SP 800-53 control and the HIPAA paragraph they serve. */
+function servedBy(apis: readonly Api[]): {
+  nist: Map<string, Served>
+  hipaa: Map<string, Served & { level: string }>
+} {
+  const nist = new Map<string, Served>()
+  const hipaa = new Map<string, Served & { level: string }>()
+  for (const api of apis) {
+    for (const n of api.tags.nist) {
+      const e = nist.get(n.control) ?? { apis: [], responsibility: [] }
+      e.apis.push(api.api)
+      e.responsibility.push(...api.tags.appResponsibility)
+      nist.set(n.control, e)
+    }
+    for (const h of api.tags.hipaa) {
+      const e = hipaa.get(h.citation) ?? { level: h.level, apis: [], responsibility: [] }
+      if (h.level === 'implements') e.level = 'implements'
+      e.apis.push(api.api)
+      e.responsibility.push(...api.tags.appResponsibility)
+      hipaa.set(h.citation, e)
+    }
+  }
+  return { nist, hipaa }
+}
+
+/** One implemented requirement of a package. */
+function requirement(
+  pkg: string,
+  controlId: string,
+  key: string,
+  served: Served,
+  props: OscalJson[],
+): OscalJson {
+  const resp = served.responsibility
+  return {
+    uuid: uuidv5(`requirement:${pkg}:${key}`),
+    'control-id': controlId,
+    description: `Served by ${[...new Set(served.apis)].sort().join(', ')} in ${pkg}.`,
+    props,
+    'responsible-roles': [{ 'role-id': 'provider' }, ...(resp.length > 0 ? [{ 'role-id': 'customer' }] : [])],
+    ...(resp.length > 0
+      ? { remarks: `Customer responsibility: ${[...new Set(resp)].sort().join(' ')}` }
+      : {}),
+  }
+}
+
+/** The SP 800-53 requirements of a package, each with its HIPAA pairs. */
+function nistRequirements(pkg: string, nist: Map<string, Served>, pairs: readonly Pair[]): OscalJson[] {
+  return [...nist.entries()]
+    .sort(([a], [b]) => byCitation(a, b))
+    .map(([control, e]) =>
+      requirement(
+        pkg,
+        nistOscalId(control),
+        `nist:${control}`,
+        e,
+        pairs
+          .filter((p) => p.control === control)
+          .sort((a, b) => byCitation(a.citation, b.citation))
+          .map((p) => pairProp('hipaa-pair', p.citation, p)),
+      ),
+    )
+}
+
+/** The HIPAA requirements of a package, each with its coverage, designation and SP 800-53 pairs. */
+function hipaaRequirements(
+  pkg: string,
+  hipaa: Map<string, Served & { level: string }>,
+  pairs: readonly Pair[],
+): OscalJson[] {
+  return [...hipaa.entries()]
+    .sort(([a], [b]) => byCitation(a, b))
+    .map(([citation, e]) => {
+      const entry = findCitation(citation)
+      return requirement(pkg, hipaaControlId(citation), `hipaa:${citation}`, e, [
+        prop('coverage', e.level),
+        prop('designation', entry?.designation ?? 'unknown'),
+        prop('cfr-citation', `45 CFR ${citation}`),
+        ...pairs
+          .filter((p) => p.citation === citation)
+          .sort((a, b) => byCitation(a.control, b.control))
+          .map((p) => pairProp('nist-800-53-pair', p.control, p)),
+      ])
+    })
+}
+
+/** The `software` component of one package, with its two control implementations. */
+function component(coverage: CoverageDocument, pkg: string, hipaaResource: string): OscalJson {
+  const apis = coverage.apis.filter((a) => a.package === pkg && a.tags.hipaa.length > 0)
+  const pairs = packagePairs(coverage, pkg.replace('@safeguards/', ''), apis)
+  const { nist, hipaa } = servedBy(apis)
+  return {
+    uuid: uuidv5(`component:${pkg}`),
+    type: 'software',
+    title: pkg,
+    description: `${pkg}, a package of the Safeguards SDK.`,
+    props: [prop('version', coverage.version)],
+    'control-implementations': [
+      {
+        uuid: uuidv5(`implementation:${pkg}:nist-800-53-r5`),
+        source: NIST_800_53_R5,
+        description: `NIST SP 800-53 Rev. 5 controls served by ${pkg}.`,
+        'implemented-requirements': nistRequirements(pkg, nist, pairs),
+      },
+      {
+        uuid: uuidv5(`implementation:${pkg}:hipaa`),
+        source: `#${hipaaResource}`,
+        description: `HIPAA Security Rule specifications served by ${pkg}.`,
+        'implemented-requirements': hipaaRequirements(pkg, hipaa, pairs),
+      },
+    ].filter((ci) => ci['implemented-requirements'].length > 0),
   }
 }

@@ -22,18 +22,11 @@
  *
  * @module
  */
-import type {
-  NewSubjectKey,
-  ShredOutcome,
-  SubjectKeyRecord,
-  SubjectKeyStore,
-  WrappedSubjectKey,
-} from '@safeguards/envelope'
+import type { ShredOutcome, SubjectKeyRecord, SubjectKeyStore, WrappedSubjectKey } from '@safeguards/envelope'
 import { assertSubjectRef } from '@safeguards/envelope'
 import pg from 'pg'
-import { EnvelopePgMigrationError } from './errors.js'
 import { DEFAULT_SCHEMA, dbError, quoteIdentifier } from './internal/sql.js'
-import { SUBJECT_KEY_SCHEMA_VERSION, schemaVersion } from './migrations.js'
+import { SubjectKeyTable } from './internal/subject-key-table.js'
 
 /** Options of {@link openPostgresSubjectKeyStore}: a pool, or a connection string to create one. */
 export interface PostgresSubjectKeyStoreOptions {
@@ -55,34 +48,8 @@ export interface PostgresSubjectKeyStore extends SubjectKeyStore {
   close(): Promise<void>
 }
 
-interface Row {
-  ref: string
-  state: 'active' | 'shredded'
-  kek_provider: string | null
-  kek_key_ref: string | null
-  edk: Uint8Array | null
-  created_at: string
-  shredded_at: string | null
-}
-
-const COLUMNS = 'ref, state, kek_provider, kek_key_ref, edk, created_at, shredded_at'
 /** Rows per statement in `createMany`. */
 const BATCH = 5000
-
-function toRecord(r: Row): SubjectKeyRecord {
-  const createdAt = Number(r.created_at)
-  if (r.state === 'active' && r.kek_provider !== null && r.kek_key_ref !== null && r.edk !== null) {
-    const edk = new Uint8Array(r.edk.byteLength)
-    edk.set(r.edk)
-    return {
-      ref: r.ref,
-      state: 'active',
-      wrapped: { providerId: r.kek_provider, keyRef: r.kek_key_ref, edk },
-      createdAt,
-    }
-  }
-  return { ref: r.ref, state: 'shredded', createdAt, shreddedAt: Number(r.shredded_at) }
-}
 
 function checkTime(at: number): void {
   if (!Number.isSafeInteger(at) || at < 0) throw new RangeError('"at" expected ms since the epoch')
@@ -129,75 +96,23 @@ export async function openPostgresSubjectKeyStore(
       max: options.maxConnections ?? 4,
       options: '-c synchronous_commit=on',
     })
-  const table = `${schema}.subject_key`
-  const q = async <R extends pg.QueryResultRow>(op: string, sql: string, params: unknown[]): Promise<R[]> => {
-    try {
-      return (await pool.query<R>(sql, params)).rows
-    } catch (e) {
-      throw dbError(op, e)
-    }
-  }
+  const table = new SubjectKeyTable(pool, schema)
   try {
-    const version = await schemaVersion(pool, schema).catch((e: unknown) => {
-      throw dbError('open', e)
-    })
-    if (version !== SUBJECT_KEY_SCHEMA_VERSION)
-      throw new EnvelopePgMigrationError(
-        version === 0
-          ? `schema ${name} is not migrated: run migrateSubjectKeys first`
-          : `schema ${name} is at version ${version}; this package reads ${SUBJECT_KEY_SCHEMA_VERSION}`,
-      )
-    const sync = await q<{ synchronous_commit: string }>('open', 'SHOW synchronous_commit', [])
-    if (sync[0]?.synchronous_commit === 'off')
-      throw dbError('open (synchronous_commit is off: shreds would not be durable)', { code: '55000' })
+    await table.checkOpen(name)
   } catch (e) {
     if (own) await pool.end().catch(() => undefined)
     throw e
   }
-
-  const getMany = async (refs: readonly string[]): Promise<SubjectKeyRecord[]> =>
-    (await q<Row>('get', `SELECT ${COLUMNS} FROM ${table} WHERE ref = ANY($1::text[])`, [refs])).map(toRecord)
-
-  const insertMany = async (entries: readonly NewSubjectKey[], at: number): Promise<SubjectKeyRecord[]> => {
-    const rows = await q<Row>(
-      'create',
-      `INSERT INTO ${table} (ref, state, kek_provider, kek_key_ref, edk, created_at)
-       SELECT r, 'active', p, k, e, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[]) AS u(r, p, k, e)
-       ON CONFLICT (ref) DO NOTHING RETURNING ${COLUMNS}`,
-      [
-        entries.map((e) => e.ref),
-        entries.map((e) => e.wrapped.providerId),
-        entries.map((e) => e.wrapped.keyRef),
-        entries.map((e) => e.wrapped.edk),
-        at,
-      ],
-    )
-    const out = rows.map(toRecord)
-    if (out.length < entries.length) {
-      // Rows another writer (or a shred) committed first: read them in a new statement (a new
-      // snapshot under READ COMMITTED), so the caller gets the winner's key or the tombstone.
-      const mine = new Set(out.map((r) => r.ref))
-      out.push(...(await getMany(entries.map((e) => e.ref).filter((r) => !mine.has(r)))))
-    }
-    return out
-  }
-
-  const checkEntry = (ref: string, w: WrappedSubjectKey): void => {
-    assertSubjectRef(ref)
-    if (typeof w?.providerId !== 'string' || typeof w.keyRef !== 'string' || !(w.edk instanceof Uint8Array))
-      throw new TypeError('"wrapped" expected { providerId, keyRef, edk }')
-  }
-
   return {
     schema: name,
     async get(ref) {
       assertSubjectRef(ref)
-      return (await getMany([ref]))[0]
+      return (await table.getMany([ref]))[0]
     },
     async create(ref, wrapped, at) {
       checkEntry(ref, wrapped)
       checkTime(at)
-      const [rec] = await insertMany([{ ref, wrapped }], at)
+      const [rec] = await table.insertMany([{ ref, wrapped }], at)
       if (rec === undefined) throw dbError('create', { code: 'P0002' })
       return rec
     },
@@ -206,47 +121,32 @@ export async function openPostgresSubjectKeyStore(
       for (const e of entries) checkEntry(e.ref, e.wrapped)
       const out: SubjectKeyRecord[] = []
       for (let i = 0; i < entries.length; i += BATCH)
-        out.push(...(await insertMany(entries.slice(i, i + BATCH), at)))
+        out.push(...(await table.insertMany(entries.slice(i, i + BATCH), at)))
       return out
     },
     async shred(ref, at): Promise<ShredOutcome> {
       assertSubjectRef(ref)
       checkTime(at)
-      const rows = await q<{ inserted: boolean }>(
-        'shred',
-        `INSERT INTO ${table} AS t (ref, state, created_at, shredded_at) VALUES ($1, 'shredded', $2, $2)
-         ON CONFLICT (ref) DO UPDATE
-           SET state = 'shredded', kek_provider = NULL, kek_key_ref = NULL, edk = NULL, shredded_at = EXCLUDED.shredded_at
-           WHERE t.state = 'active'
-         RETURNING (xmax = 0) AS inserted`,
-        [ref, at],
-      )
-      const row = rows[0]
-      return row === undefined ? 'already-shredded' : row.inserted ? 'tombstoned' : 'destroyed'
+      return table.shred(ref, at)
     },
     async listActive(after, limit) {
       if (!Number.isSafeInteger(limit) || limit < 1)
         throw new RangeError('"limit" expected a positive integer')
-      const rows = await q<Row>(
-        'listActive',
-        `SELECT ${COLUMNS} FROM ${table} WHERE state = 'active' AND ($1::text IS NULL OR ref > $1) ORDER BY ref LIMIT $2`,
-        [after ?? null, limit],
-      )
-      return rows.map(toRecord)
+      return table.listActive(after, limit)
     },
     async replaceWrapped(ref, expected, next) {
       checkEntry(ref, expected)
       checkEntry(ref, next)
-      const rows = await q<{ ref: string }>(
-        'replaceWrapped',
-        `UPDATE ${table} SET kek_provider = $4, kek_key_ref = $5, edk = $6
-         WHERE ref = $1 AND state = 'active' AND kek_provider = $2 AND kek_key_ref = $3 AND edk = $7 RETURNING ref`,
-        [ref, expected.providerId, expected.keyRef, next.providerId, next.keyRef, next.edk, expected.edk],
-      )
-      return rows.length === 1
+      return table.replaceWrapped(ref, expected, next)
     },
     async close() {
       if (own) await pool.end()
     },
   }
+}
+
+function checkEntry(ref: string, w: WrappedSubjectKey): void {
+  assertSubjectRef(ref)
+  if (typeof w?.providerId !== 'string' || typeof w.keyRef !== 'string' || !(w.edk instanceof Uint8Array))
+    throw new TypeError('"wrapped" expected { providerId, keyRef, edk }')
 }

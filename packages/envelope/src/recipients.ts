@@ -161,29 +161,7 @@ export function createRecipientsProvider(options: RecipientsProviderOptions): Re
     if (wrapOptions?.keyRef !== undefined && wrapOptions.keyRef !== ownKeyRef) {
       throw new KeyUnavailableError(wrapOptions.keyRef, 'unknown')
     }
-    const info = stanzaInfo(aad)
-    let stanzas: Stanza[]
-    try {
-      stanzas = await Promise.all(
-        recipients.map(async (r, i): Promise<Stanza> => {
-          const ekm = random(32).slice()
-          try {
-            const { enc, ct } = await hpkeSeal(
-              await cryptoKeyOfPublic(r),
-              info,
-              stanzaAad(ownRids, i),
-              dek,
-              ekm,
-            )
-            return { rid: ownRids[i] as Uint8Array, enc, ct }
-          } finally {
-            ekm.fill(0)
-          }
-        }),
-      )
-    } catch (e) {
-      throw new KekProviderError(PROVIDER_ID, 'HPKE seal failed', { cause: e })
-    }
+    const stanzas = await sealStanzas(recipients, ownRids, stanzaInfo(aad), dek, random)
     return { keyRef: ownKeyRef, edk: encodeStanzas(stanzas) }
   }
 
@@ -194,29 +172,7 @@ export function createRecipientsProvider(options: RecipientsProviderOptions): Re
     const rids = ids === undefined ? undefined : ridBytes(ids)
     const stanzas = rids === undefined ? undefined : decodeStanzas(edk, rids)
     if (ids === undefined || rids === undefined || stanzas === undefined) throw new EnvelopeDecryptionError()
-    const mine = identities.flatMap((identity) => {
-      const index = ids.indexOf(identity.id)
-      return index < 0 ? [] : [{ identity, index }]
-    })
-    if (mine.length === 0) throw new KeyUnavailableError(keyRef, 'unknown')
-    const info = stanzaInfo(aad)
-    for (const { identity, index } of mine) {
-      const s = stanzas[index] as Stanza
-      try {
-        const dek = await hpkeOpen(
-          await cryptoKeyOfIdentity(identity),
-          s.enc,
-          info,
-          stanzaAad(rids, index),
-          s.ct,
-        )
-        if (dek.length === 32) return dek
-        dek.fill(0)
-      } catch {
-        // try the next identity; the failure is reported uniformly below
-      }
-    }
-    throw new EnvelopeDecryptionError()
+    return openStanzas(identities, ids, rids, stanzas, stanzaInfo(aad), keyRef)
   }
 
   return {
@@ -234,4 +190,65 @@ export function createRecipientsProvider(options: RecipientsProviderOptions): Re
       return describeRef(ownKeyRef)
     },
   }
+}
+
+/** Seals `dek` to every recipient (HPKE, one stanza each, bound to its place in the list). */
+async function sealStanzas(
+  recipients: readonly RecipientPublicKey[],
+  rids: readonly Uint8Array[],
+  info: Uint8Array,
+  dek: Uint8Array,
+  random: RandomSource,
+): Promise<Stanza[]> {
+  try {
+    return await Promise.all(
+      recipients.map(async (r, i): Promise<Stanza> => {
+        const ekm = random(32).slice()
+        try {
+          const { enc, ct } = await hpkeSeal(await cryptoKeyOfPublic(r), info, stanzaAad(rids, i), dek, ekm)
+          return { rid: rids[i] as Uint8Array, enc, ct }
+        } finally {
+          ekm.fill(0)
+        }
+      }),
+    )
+  } catch (e) {
+    throw new KekProviderError(PROVIDER_ID, 'HPKE seal failed', { cause: e })
+  }
+}
+
+/**
+ * Opens the data key with the first of `identities` listed in `ids` whose stanza opens; the
+ * generic decryption error when none does (uniform, whichever failed).
+ */
+async function openStanzas(
+  identities: readonly RecipientIdentity[],
+  ids: readonly string[],
+  rids: readonly Uint8Array[],
+  stanzas: readonly Stanza[],
+  info: Uint8Array,
+  keyRef: string,
+): Promise<Uint8Array> {
+  const mine = identities.flatMap((identity) => {
+    const index = ids.indexOf(identity.id)
+    return index < 0 ? [] : [{ identity, index }]
+  })
+  if (mine.length === 0) throw new KeyUnavailableError(keyRef, 'unknown')
+  for (const { identity, index } of mine) {
+    const s = stanzas[index] as Stanza
+    try {
+      const dek = await hpkeOpen(
+        await cryptoKeyOfIdentity(identity),
+        s.enc,
+        info,
+        stanzaAad(rids, index),
+        s.ct,
+      )
+      if (dek.length === 32) return dek
+      dek.fill(0)
+    } catch {
+      // try the next identity; the failure is reported uniformly below
+    }
+  }
+  throw new EnvelopeDecryptionError()
 }

@@ -26,33 +26,30 @@
  *
  * @module
  */
-import { createEmitter, isSafeguardsError, randomBytes, systemClock } from '@safeguards/core'
-import {
-  KekProviderError,
-  KeyUnavailableError,
-  SubjectKeyStoreError,
-  SubjectShreddedError,
-} from './errors.js'
-import { type Aead, type AeadKey, destroyKey, getAead } from './internal/aead.js'
+import { createEmitter, type Emitter, randomBytes, systemClock } from '@safeguards/core'
+import { KeyUnavailableError } from './errors.js'
+import { getAead } from './internal/aead.js'
 import { SubjectKeyCache } from './internal/subject-cache.js'
+import { subjectKeyRef, wrapUnderSubject } from './internal/subject-crypto.js'
+import { ensureSubjects, rewrapSubjectKeys } from './internal/subject-key-batch.js'
 import {
-  NAMESPACE_REF,
-  parseSubjectKeyRef,
-  sameWrapped,
-  subjectKeyAad,
-  subjectKeyRef,
-  subjectRefOf,
-  unwrapUnderSubject,
-  wrapUnderSubject,
-} from './internal/subject-crypto.js'
+  describeSubjectKey,
+  markShredded,
+  refOf,
+  type SubjectKeysState,
+  stateEpoch,
+  storeCall,
+  unwrapDataKey,
+  withKey,
+} from './internal/subject-key-state.js'
 import type { KekProvider, KeyDescription, WrapOptions, WrappedKey } from './kek-provider.js'
-import type { NewSubjectKey, ShredOutcome, SubjectKeyRecord, WrappedSubjectKey } from './subject-key-store.js'
 import {
   assertSubjectId,
   checkSubjectKeysOptions,
+  type ShredOptions,
+  type ShredResult,
   type SubjectKeys,
   type SubjectKeysOptions,
-  type SubjectRewrapResult,
 } from './subject-keys-types.js'
 
 /**
@@ -102,318 +99,120 @@ export function createSubjectKeys(options: SubjectKeysOptions): SubjectKeys {
   const { id, ttl, max } = checkSubjectKeysOptions(options)
   const { kek, store } = options
   const clock = options.clock ?? systemClock
-  const random = options.random ?? randomBytes
-  const aead: Aead = getAead(options.backend)
+  const aead = getAead(options.backend)
+  const s: SubjectKeysState = {
+    id,
+    kek,
+    store,
+    clock,
+    random: options.random ?? randomBytes,
+    aead,
+    cache: new SubjectKeyCache(ttl, max, clock, aead),
+    loading: new Map(),
+    kekEpoch: kek.stateEpoch?.(),
+    shredEpoch: 0,
+    namespaceKey: undefined,
+  }
   const emitter = createEmitter(options)
-  const cache = new SubjectKeyCache(ttl, max, clock, aead)
-  const loading = new Map<string, Promise<AeadKey>>()
-  let kekEpoch = kek.stateEpoch?.()
-  /** Counts shreds made or seen here: with the KEK's epoch, the providers' `stateEpoch`. */
-  let shredEpoch = 0
-  const stateEpoch = (): number => (kek.stateEpoch?.() ?? 0) + shredEpoch
-  const markShredded = (ref: string): void => {
-    if (!cache.isShredded(ref)) shredEpoch++
-    cache.markShredded(ref)
+  const shared: SharedMethods = {
+    unwrap: (edk, keyRef, aad) => unwrapDataKey(s, edk, keyRef, aad),
+    describe: (keyRef) => describeSubjectKey(s, keyRef),
+    stateEpoch: () => stateEpoch(s),
   }
-  let namespaceKey: Promise<Uint8Array> | undefined
-
-  /** Drops cached keys when the KEK provider reports a key state change. */
-  const checkKekEpoch = (): void => {
-    if (kek.stateEpoch === undefined) return
-    const now = kek.stateEpoch()
-    if (now !== kekEpoch) {
-      kekEpoch = now
-      cache.clear()
-    }
-  }
-
-  const storeCall = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
-    try {
-      return await call()
-    } catch (e) {
-      if (isSafeguardsError(e) || e instanceof TypeError || e instanceof RangeError) throw e
-      throw new SubjectKeyStoreError(`subject-key store: ${what} failed`, { cause: e })
-    }
-  }
-
-  const wrapNew = async (ref: string, key: Uint8Array): Promise<WrappedSubjectKey> => {
-    const w = await kek.wrap(key, subjectKeyAad(ref))
-    return { providerId: kek.id, keyRef: w.keyRef, edk: w.edk }
-  }
-
-  /** Unwraps a stored record's key, or throws the error its state calls for. */
-  const openRecord = async (rec: SubjectKeyRecord | undefined, keyRef: string): Promise<Uint8Array> => {
-    if (rec === undefined) throw new KeyUnavailableError(keyRef, 'unknown')
-    if (rec.state === 'shredded') {
-      markShredded(rec.ref)
-      throw new SubjectShreddedError(keyRef)
-    }
-    const w = rec.wrapped
-    if (rec.state !== 'active' || w === undefined)
-      throw new SubjectKeyStoreError(`subject-key store: record ${keyRef} is malformed`)
-    if (w.providerId !== kek.id) throw new KeyUnavailableError(w.keyRef, 'no-provider')
-    const raw = await kek.unwrap(w.edk, w.keyRef, subjectKeyAad(rec.ref))
-    if (!(raw instanceof Uint8Array) || raw.length !== 32)
-      throw new KekProviderError(kek.id, 'unwrap returned a key that is not 32 bytes')
-    return raw
-  }
-
-  const getNamespaceKey = (): Promise<Uint8Array> => {
-    namespaceKey ??= (async () => {
-      let rec = await storeCall('get', () => store.get(NAMESPACE_REF))
-      if (rec === undefined) {
-        const fresh = random(32)
-        const wrapped = await wrapNew(NAMESPACE_REF, fresh)
-        rec = await storeCall('create', () => store.create(NAMESPACE_REF, wrapped, clock.now()))
-        fresh.fill(0)
-      }
-      if (rec.state !== 'active')
-        throw new SubjectKeyStoreError('subject-key store: the namespace key is missing')
-      return openRecord(rec, `${id}:${NAMESPACE_REF}`)
-    })()
-    namespaceKey.catch(() => {
-      namespaceKey = undefined
-    })
-    return namespaceKey
-  }
-
-  const refOf = async (subjectId: string): Promise<string> => {
-    assertSubjectId(subjectId)
-    return subjectRefOf(await getNamespaceKey(), subjectId)
-  }
-
-  /** Reads `ref`'s record and unwraps its subject key (creating the key when `create` and there is none). */
-  const fetchKey = async (ref: string, create: boolean): Promise<Uint8Array> => {
-    let rec = await storeCall('get', () => store.get(ref))
-    if (rec === undefined && create) {
-      const fresh = random(32)
-      try {
-        const wrapped = await wrapNew(ref, fresh)
-        rec = await storeCall('create', () => store.create(ref, wrapped, clock.now()))
-      } finally {
-        fresh.fill(0)
-      }
-    }
-    return openRecord(rec, subjectKeyRef(id, ref))
-  }
-
-  /**
-   * Runs `use` with `ref`'s subject key: from the cache, or fetched from the store (and cached when
-   * the TTL is not 0; concurrent fetches of one reference then share one store read).
-   */
-  const withKey = async <T>(
-    ref: string,
-    create: boolean,
-    use: (key: AeadKey) => T | Promise<T>,
-  ): Promise<T> => {
-    checkKekEpoch()
-    if (cache.isShredded(ref)) throw new SubjectShreddedError(subjectKeyRef(id, ref))
-    const hit = cache.get(ref)
-    if (hit !== undefined) return use(hit)
-    if (!cache.enabled) {
-      const raw = await fetchKey(ref, create)
-      const key = aead.importKey(raw, true)
-      try {
-        return await use(key)
-      } finally {
-        raw.fill(0)
-        destroyKey(key)
-      }
-    }
-    const slot = `${create ? 'c' : 'o'}${ref}`
-    let p = loading.get(slot)
-    if (p === undefined) {
-      p = fetchKey(ref, create)
-        .then((raw) => {
-          if (cache.isShredded(ref)) {
-            raw.fill(0)
-            throw new SubjectShreddedError(subjectKeyRef(id, ref))
-          }
-          return cache.put(ref, raw)
-        })
-        .finally(() => loading.delete(slot))
-      loading.set(slot, p)
-    }
-    return use(await p)
-  }
-
-  const unwrap = (edk: Uint8Array, keyRef: string, aad: Uint8Array): Promise<Uint8Array> => {
-    const ref = parseSubjectKeyRef(id, keyRef)
-    if (ref === undefined) return Promise.reject(new KeyUnavailableError(String(keyRef), 'unknown'))
-    return withKey(ref, false, (key) => unwrapUnderSubject(aead, key, keyRef, edk, aad))
-  }
-
-  const describeRef = async (keyRef: string): Promise<KeyDescription> => {
-    const ref = parseSubjectKeyRef(id, keyRef)
-    if (ref === undefined) throw new KeyUnavailableError(String(keyRef), 'unknown')
-    const rec = await storeCall('get', () => store.get(ref))
-    if (rec === undefined) throw new KeyUnavailableError(keyRef, 'unknown')
-    return {
-      keyRef,
-      providerId: id,
-      version: 1,
-      state: rec.state === 'active' ? 'primary' : 'destroyed',
-      createdAt: rec.createdAt,
-    }
-  }
-
   const noPrimary = (): Promise<never> =>
     Promise.reject(new KeyUnavailableError(`${id}:(no subject)`, 'no-primary'))
-
-  const provider: KekProvider = {
-    id,
-    wrap: () => noPrimary(),
-    unwrap,
-    describe: describeRef,
-    primary: () => noPrimary(),
-    stateEpoch,
-  }
-
-  const forSubject = (subjectId: string): KekProvider => {
-    assertSubjectId(subjectId)
-    // The reference is computed once per provider (one HMAC), then reused by every wrap.
-    let ref: Promise<string> | undefined
-    const refP = (): Promise<string> => {
-      ref ??= refOf(subjectId)
-      ref.catch(() => {
-        ref = undefined
-      })
-      return ref
-    }
-    return {
-      id,
-      async wrap(dek: Uint8Array, aad: Uint8Array, opts?: WrapOptions): Promise<WrappedKey> {
-        const ref = await refP()
-        const keyRef = subjectKeyRef(id, ref)
-        if (opts?.keyRef !== undefined && opts.keyRef !== keyRef)
-          throw new KeyUnavailableError(opts.keyRef, 'no-primary')
-        const edk = await withKey(ref, true, (key) => wrapUnderSubject(aead, key, keyRef, dek, aad, random))
-        return { keyRef, edk }
-      },
-      unwrap,
-      describe: describeRef,
-      async primary(): Promise<KeyDescription> {
-        const ref = await refP()
-        return { keyRef: subjectKeyRef(id, ref), providerId: id, version: 1, state: 'primary' }
-      },
-      stateEpoch,
-    }
-  }
-
   return {
-    provider,
-    forSubject,
-    keyRefOf: async (subjectId) => subjectKeyRef(id, await refOf(subjectId)),
+    provider: {
+      id,
+      wrap: () => noPrimary(),
+      unwrap: shared.unwrap,
+      describe: shared.describe,
+      primary: () => noPrimary(),
+      stateEpoch: shared.stateEpoch,
+    },
+    forSubject: (subjectId) => subjectProvider(s, shared, subjectId),
+    keyRefOf: async (subjectId) => subjectKeyRef(id, await refOf(s, subjectId)),
     async status(subjectId) {
-      const rec = await storeCall('get', async () => store.get(await refOf(subjectId)))
+      const rec = await storeCall('get', async () => store.get(await refOf(s, subjectId)))
       return rec === undefined ? 'none' : rec.state
     },
-    async ensureSubjects(subjectIds) {
-      if (!Array.isArray(subjectIds)) throw new TypeError('"subjectIds" expected an array')
-      const nsKey = await getNamespaceKey()
-      const refs = new Map<string, string>()
-      for (const s of subjectIds) {
-        assertSubjectId(s)
-        refs.set(subjectRefOf(nsKey, s), s)
-      }
-      const entries: NewSubjectKey[] = []
-      const raws = new Map<string, Uint8Array>()
-      for (const ref of refs.keys()) {
-        if (cache.get(ref) !== undefined) continue
-        const raw = random(32)
-        raws.set(ref, raw)
-        entries.push({ ref, wrapped: await wrapNew(ref, raw) })
-      }
-      const at = clock.now()
-      const createMany = store.createMany?.bind(store)
-      const stored =
-        createMany !== undefined
-          ? await storeCall('createMany', () => createMany(entries, at))
-          : await storeCall('create', async () => {
-              const out: SubjectKeyRecord[] = []
-              for (const e of entries) out.push(await store.create(e.ref, e.wrapped, at))
-              return out
-            })
-      const mine = new Map(entries.map((e) => [e.ref, e.wrapped]))
-      for (const rec of stored) {
-        if (rec.state === 'shredded') markShredded(rec.ref)
-        const raw = raws.get(rec.ref)
-        const ours = mine.get(rec.ref)
-        // Cache only the keys this call stored (a concurrent creator's record has other bytes).
-        if (
-          cache.enabled &&
-          raw !== undefined &&
-          ours !== undefined &&
-          rec.wrapped !== undefined &&
-          sameWrapped(rec.wrapped, ours)
-        ) {
-          cache.put(rec.ref, raw)
-          raws.delete(rec.ref)
-        }
-      }
-      for (const raw of raws.values()) raw.fill(0)
-    },
-    async shredSubject(subjectId, opts) {
-      const ref = await refOf(subjectId)
-      const keyRef = subjectKeyRef(id, ref)
-      const outcome = await storeCall('shred', () => store.shred(ref, clock.now()))
-      markShredded(ref)
-      if (emitter.active) {
-        await emitter.emit({
-          type: 'key.destroyed',
-          at: clock.now(),
-          source: '@safeguards/envelope',
-          outcome: 'success',
-          keyRef,
-          subject: subjectId,
-          code: outcome,
-          ...(opts?.actor === undefined ? {} : { actor: opts.actor }),
-        })
-      }
-      return { keyRef, outcome }
-    },
-    async rewrapSubjectKeys(opts) {
-      const batchSize = opts?.batchSize ?? 500
-      if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 100_000)
-        throw new RangeError('"batchSize" expected an integer in 1..100000')
-      const primary = await kek.primary()
-      const result: SubjectRewrapResult = { rewrapped: 0, current: 0, skipped: 0 }
-      let after: string | undefined
-      for (;;) {
-        const page = await storeCall('listActive', () => store.listActive(after, batchSize))
-        for (const rec of page) {
-          const w = rec.wrapped
-          if (w === undefined) continue
-          if (w.providerId === kek.id && w.keyRef === primary.keyRef) {
-            result.current++
-            continue
-          }
-          if (w.providerId !== kek.id) throw new KeyUnavailableError(w.keyRef, 'no-provider')
-          const aad = subjectKeyAad(rec.ref)
-          const raw = await kek.unwrap(w.edk, w.keyRef, aad)
-          try {
-            const next = await kek.wrap(raw, aad, { keyRef: primary.keyRef })
-            const ok = await storeCall('replaceWrapped', () =>
-              store.replaceWrapped(rec.ref, w, { providerId: kek.id, keyRef: next.keyRef, edk: next.edk }),
-            )
-            if (ok) result.rewrapped++
-            else result.skipped++
-          } finally {
-            raw.fill(0)
-          }
-        }
-        if (page.length < batchSize) break
-        after = page[page.length - 1]?.ref
-      }
-      return result
-    },
-    clearCache: () => cache.clear(),
-    async close() {
-      cache.clear()
-      const ns = namespaceKey
-      namespaceKey = undefined
-      if (ns !== undefined) await ns.then((k) => k.fill(0)).catch(() => undefined)
-      await store.close?.()
-    },
+    ensureSubjects: (subjectIds) => ensureSubjects(s, subjectIds),
+    shredSubject: (subjectId, opts) => shredSubject(s, emitter, subjectId, opts),
+    rewrapSubjectKeys: (opts) => rewrapSubjectKeys(s, opts),
+    clearCache: () => s.cache.clear(),
+    close: () => closeSubjectKeys(s),
   }
+}
+
+/** The provider methods every subject's provider shares with `SubjectKeys.provider`. */
+type SharedMethods = Pick<KekProvider, 'unwrap' | 'describe'> & { stateEpoch: () => number }
+
+/** `SubjectKeys.forSubject`: a provider that wraps under one subject's key (created on first wrap). */
+function subjectProvider(s: SubjectKeysState, shared: SharedMethods, subjectId: string): KekProvider {
+  assertSubjectId(subjectId)
+  const { id } = s
+  // The reference is computed once per provider (one HMAC), then reused by every wrap.
+  let ref: Promise<string> | undefined
+  const refP = (): Promise<string> => {
+    ref ??= refOf(s, subjectId)
+    ref.catch(() => {
+      ref = undefined
+    })
+    return ref
+  }
+  return {
+    id,
+    async wrap(dek: Uint8Array, aad: Uint8Array, opts?: WrapOptions): Promise<WrappedKey> {
+      const ref = await refP()
+      const keyRef = subjectKeyRef(id, ref)
+      if (opts?.keyRef !== undefined && opts.keyRef !== keyRef)
+        throw new KeyUnavailableError(opts.keyRef, 'no-primary')
+      const edk = await withKey(s, ref, true, (key) =>
+        wrapUnderSubject(s.aead, key, keyRef, dek, aad, s.random),
+      )
+      return { keyRef, edk }
+    },
+    unwrap: shared.unwrap,
+    describe: shared.describe,
+    async primary(): Promise<KeyDescription> {
+      const ref = await refP()
+      return { keyRef: subjectKeyRef(id, ref), providerId: id, version: 1, state: 'primary' }
+    },
+    stateEpoch: shared.stateEpoch,
+  }
+}
+
+/** `SubjectKeys.shredSubject`: the tombstone first (durable), then the `key.destroyed` event. */
+async function shredSubject(
+  s: SubjectKeysState,
+  emitter: Emitter,
+  subjectId: string,
+  opts: ShredOptions | undefined,
+): Promise<ShredResult> {
+  const ref = await refOf(s, subjectId)
+  const keyRef = subjectKeyRef(s.id, ref)
+  const outcome = await storeCall('shred', () => s.store.shred(ref, s.clock.now()))
+  markShredded(s, ref)
+  if (emitter.active) {
+    await emitter.emit({
+      type: 'key.destroyed',
+      at: s.clock.now(),
+      source: '@safeguards/envelope',
+      outcome: 'success',
+      keyRef,
+      subject: subjectId,
+      code: outcome,
+      ...(opts?.actor === undefined ? {} : { actor: opts.actor }),
+    })
+  }
+  return { keyRef, outcome }
+}
+
+/** `SubjectKeys.close`: drops the cached keys, zeroises the namespace key, closes the store. */
+async function closeSubjectKeys(s: SubjectKeysState): Promise<void> {
+  s.cache.clear()
+  const ns = s.namespaceKey
+  s.namespaceKey = undefined
+  if (ns !== undefined) await ns.then((k) => k.fill(0)).catch(() => undefined)
+  await s.store.close?.()
 }

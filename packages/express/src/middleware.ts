@@ -181,6 +181,52 @@ function requestHelpers<D>(
  * ```
  */
 export function safeguards(options: SafeguardsOptions): Safeguards {
+  const d = resolveContext(options)
+  const { sessions, cookieOpt } = d
+  return {
+    middleware: () => (req, res, next) => {
+      res.set(d.headers)
+      const state: State = { refused: undefined, access: undefined, token: undefined, account: undefined }
+      ;(req as WithState)[STATE] = state
+      req.safeguards = requestHelpers(req, res, state, {
+        sessions,
+        csrf: d.csrf,
+        throttle: d.throttle,
+        ...cookieOpt,
+      })
+      holdResponse(res, () => d.audit.finish(factsOf(options, req, res, state)), d.headers)
+      next()
+    },
+    requireSession: (o = {}) => requireSession(d, o),
+    requireAccess: (action, resourceOf) => requireAccess(d, action, resourceOf),
+    throttleSignIn: (accountOf) => throttleSignIn(d, accountOf),
+    idleStatus: () => async (req, res) => {
+      const reply = await idleStatusReply(sessions, req.headers, cookieOpt)
+      if ('reason' in reply) stateOf(req).refused = reply.reason as RefusalReason
+      send(res, reply)
+    },
+    keepAlive: () => async (req, res) => {
+      const reply = await keepAliveReply(sessions, req.headers, cookieOpt)
+      if ('reason' in reply) stateOf(req).refused = reply.reason as RefusalReason
+      send(res, reply)
+    },
+  }
+}
+
+/** What the handlers share: the options and the parts built from them once. */
+interface Context {
+  readonly options: SafeguardsOptions
+  readonly sessions: SessionManager
+  readonly headers: Record<string, string>
+  readonly audit: ReturnType<typeof createRequestAudit>
+  readonly csrf: ReturnType<typeof createCsrf> | null
+  readonly throttle: SignInThrottle
+  readonly grantOf: (req: Request) => string | undefined
+  readonly cookieOpt: { cookie?: CookieOptions }
+}
+
+/** Builds the security headers, request audit, CSRF and sign-in throttle (see `@throws` above). */
+function resolveContext(options: SafeguardsOptions): Context {
   const { sessions, cookie } = options
   const headers = options.headers === false ? {} : securityHeaders(options.headers)
   const audit = createRequestAudit(options.audit.log, {
@@ -198,96 +244,90 @@ export function safeguards(options: SafeguardsOptions): Safeguards {
           ...(options.clock ? { clock: options.clock } : {}),
         })
   const grantOf = options.emergencyGrant ?? ((req: Request) => req.get('x-emergency-access'))
-  const cookieOpt = cookie ? { cookie } : {}
-  const refuse = (res: Response, state: State, reason: RefusalReason, reply: HttpReply): void => {
-    state.refused = reason
-    send(res, reply)
-  }
-  const factsOf = (req: Request, res: Response, state: State) => {
-    const route = req.route?.path === undefined ? undefined : `${req.baseUrl}${String(req.route.path)}`
-    const a = state.access
-    const patient = a?.resource.patient ?? options.audit.patient?.(req)
-    return {
-      method: req.method,
-      route,
-      status: res.statusCode,
-      actor: req.session?.userId,
-      refused: state.refused,
-      ...(a ? { access: { action: a.action, resource: a.resource, decision: a.outcome.decision } } : {}),
-      patient,
-    }
-  }
+  return { options, sessions, headers, audit, csrf, throttle, grantOf, cookieOpt: cookie ? { cookie } : {} }
+}
+
+/** Answers with a refusal, keeping its reason for the audit record. */
+function refuse(res: Response, state: State, reason: RefusalReason, reply: HttpReply): void {
+  state.refused = reason
+  send(res, reply)
+}
+
+/** The facts of the audit record of a finished request. */
+function factsOf(options: SafeguardsOptions, req: Request, res: Response, state: State) {
+  const route = req.route?.path === undefined ? undefined : `${req.baseUrl}${String(req.route.path)}`
+  const a = state.access
+  const patient = a?.resource.patient ?? options.audit.patient?.(req)
   return {
-    middleware: () => (req, res, next) => {
-      res.set(headers)
-      const state: State = { refused: undefined, access: undefined, token: undefined, account: undefined }
-      ;(req as WithState)[STATE] = state
-      req.safeguards = requestHelpers(req, res, state, { sessions, csrf, throttle, ...cookieOpt })
-      holdResponse(res, () => audit.finish(factsOf(req, res, state)), headers)
-      next()
-    },
-    requireSession:
-      (o = {}) =>
-      async (req, res, next) => {
-        const state = stateOf(req)
-        const out = await resolveSession(sessions, req.headers, {
-          activity: o.activity !== false,
-          ...cookieOpt,
-        })
-        if (!out.ok) return refuse(res, state, out.reason, out.reply)
-        req.session = out.session
-        state.token = out.token
-        if (csrf !== null) {
-          const check = csrf.verify(req.method, req.headers, out.session.id)
-          if (!check.ok) return refuse(res, state, check.reason, check.reply)
-        }
-        next()
+    method: req.method,
+    route,
+    status: res.statusCode,
+    actor: req.session?.userId,
+    refused: state.refused,
+    ...(a ? { access: { action: a.action, resource: a.resource, decision: a.outcome.decision } } : {}),
+    patient,
+  }
+}
+
+/** `requireSession`: 401/503 with the reason, then CSRF on unsafe methods. */
+function requireSession(d: Context, o: { activity?: boolean }): RequestHandler {
+  return async (req, res, next) => {
+    const state = stateOf(req)
+    const out = await resolveSession(d.sessions, req.headers, {
+      activity: o.activity !== false,
+      ...d.cookieOpt,
+    })
+    if (!out.ok) return refuse(res, state, out.reason, out.reply)
+    req.session = out.session
+    state.token = out.token
+    if (d.csrf !== null) {
+      const check = d.csrf.verify(req.method, req.headers, out.session.id)
+      if (!check.ok) return refuse(res, state, check.reason, check.reply)
+    }
+    next()
+  }
+}
+
+/** `requireAccess`: the decision point's answer for this request (403 with its reason). */
+function requireAccess(d: Context, action: string, resourceOf: (req: Request) => Resource): RequestHandler {
+  return (req, res, next) => {
+    const state = stateOf(req)
+    const { policy, subject, fulfils } = d.options
+    if (policy === undefined || subject === undefined)
+      throw new TypeError('requireAccess needs the "policy" and "subject" options')
+    if (req.session === undefined || req.session === null)
+      return refuse(res, state, 'session_absent', refusal(401, 'session_absent'))
+    const resource = resourceOf(req)
+    const grant = d.grantOf(req)
+    const outcome = checkAccess(
+      policy,
+      {
+        subject: subject(req.session, req),
+        action,
+        resource,
+        ...(grant ? { emergencyAccess: grant } : {}),
       },
-    requireAccess: (action, resourceOf) => (req, res, next) => {
-      const state = stateOf(req)
-      const { policy, subject } = options
-      if (policy === undefined || subject === undefined)
-        throw new TypeError('requireAccess needs the "policy" and "subject" options')
-      if (req.session === undefined || req.session === null)
-        return refuse(res, state, 'session_absent', refusal(401, 'session_absent'))
-      const resource = resourceOf(req)
-      const grant = grantOf(req)
-      const outcome = checkAccess(
-        policy,
-        {
-          subject: subject(req.session, req),
-          action,
-          resource,
-          ...(grant ? { emergencyAccess: grant } : {}),
-        },
-        options.fulfils ? { fulfils: options.fulfils } : {},
-      )
-      state.access = { action, resource, outcome }
-      if (!outcome.ok) return refuse(res, state, outcome.reason, outcome.reply)
-      next()
-    },
-    throttleSignIn: (accountOf) => async (req, res, next) => {
-      const state = stateOf(req)
-      const account = accountOf(req)
-      try {
-        const t = await throttle.attempt(account, req.ip ?? req.socket.remoteAddress ?? 'unknown')
-        if (!t.allowed) return refuse(res, state, t.reason, t.reply)
-      } catch (e) {
-        if (!(e instanceof HttpThrottleStoreError)) throw e
-        return refuse(res, state, 'throttle_store_unavailable', refusal(503, 'throttle_store_unavailable'))
-      }
-      state.account = account
-      next()
-    },
-    idleStatus: () => async (req, res) => {
-      const reply = await idleStatusReply(sessions, req.headers, cookieOpt)
-      if ('reason' in reply) stateOf(req).refused = reply.reason as RefusalReason
-      send(res, reply)
-    },
-    keepAlive: () => async (req, res) => {
-      const reply = await keepAliveReply(sessions, req.headers, cookieOpt)
-      if ('reason' in reply) stateOf(req).refused = reply.reason as RefusalReason
-      send(res, reply)
-    },
+      fulfils ? { fulfils } : {},
+    )
+    state.access = { action, resource, outcome }
+    if (!outcome.ok) return refuse(res, state, outcome.reason, outcome.reply)
+    next()
+  }
+}
+
+/** `throttleSignIn`: refuses a throttled account or address (503 when the throttle store is down). */
+function throttleSignIn(d: Context, accountOf: (req: Request) => string): RequestHandler {
+  return async (req, res, next) => {
+    const state = stateOf(req)
+    const account = accountOf(req)
+    try {
+      const t = await d.throttle.attempt(account, req.ip ?? req.socket.remoteAddress ?? 'unknown')
+      if (!t.allowed) return refuse(res, state, t.reason, t.reply)
+    } catch (e) {
+      if (!(e instanceof HttpThrottleStoreError)) throw e
+      return refuse(res, state, 'throttle_store_unavailable', refusal(503, 'throttle_store_unavailable'))
+    }
+    state.account = account
+    next()
   }
 }

@@ -77,7 +77,7 @@ function discard(payload: unknown): void {
 
 const plugin: FastifyPluginAsync<SafeguardsOptions> = async (fastify, options) => {
   checkOptions(options)
-  const { sessions, pdp, cookie, clock } = options
+  const { sessions, cookie, clock } = options
   const cookieOpt = cookie === undefined ? {} : { cookie }
   const csrf = createCsrf(options.csrfKey, options.csrf)
   const throttle = createSignInThrottle({ ...(clock ? { clock } : {}), ...options.throttle })
@@ -92,8 +92,6 @@ const plugin: FastifyPluginAsync<SafeguardsOptions> = async (fastify, options) =
     ...(clock ? { clock } : {}),
   })
   const headers = Object.entries(securityHeaders(options.headers))
-  const emergencyHeader = options.emergencyHeader ?? 'x-emergency-access'
-  const fulfilsAll = options.fulfils ?? []
 
   fastify.decorateRequest('session', null)
   fastify.decorateRequest('subject', null)
@@ -103,25 +101,9 @@ const plugin: FastifyPluginAsync<SafeguardsOptions> = async (fastify, options) =
     ;(request as unknown as WithState)[STATE] = {}
   })
 
-  fastify.addHook('onSend', async (request, reply, payload) => {
-    for (const [k, v] of headers) if (!reply.hasHeader(k)) reply.header(k, v)
-    const st = stateOf(request)
-    const failed = await audit.finish({
-      method: request.method,
-      route: request.routeOptions.url,
-      status: reply.statusCode,
-      actor: request.session?.userId,
-      refused: st.refused,
-      access: st.access,
-      patient: st.access?.resource.patient,
-    })
-    if (failed === null) return payload
-    // Fail closed: none of the handler's body, headers or cookies leave.
-    discard(payload)
-    for (const k of Object.keys(reply.getHeaders())) reply.removeHeader(k)
-    reply.code(failed.status).headers(Object.fromEntries(headers)).headers(failed.headers)
-    return failed.body
-  })
+  fastify.addHook('onSend', async (request, reply, payload) =>
+    auditOnSend(audit, headers, request, reply, payload),
+  )
 
   // An async hook that sent a reply must return it, or Fastify would go on to the handler.
   const requireSession = async (
@@ -137,39 +119,75 @@ const plugin: FastifyPluginAsync<SafeguardsOptions> = async (fastify, options) =
     return check.ok ? undefined : sendReply(reply, check.reply)
   }
   fastify.decorate('requireSession', requireSession)
-
   fastify.decorate(
     'requireAccess',
-    (action: string, target: (request: FastifyRequest) => AccessTarget, opts: RequireAccessOptions = {}) => {
-      if (typeof action !== 'string' || typeof target !== 'function')
-        throw new TypeError('requireAccess(action, target) expected a string and a function')
-      const fulfils = [...fulfilsAll, ...(opts.fulfils ?? [])]
-      const hook = async (
-        request: FastifyRequest,
-        reply: FastifyReply,
-      ): Promise<FastifyReply | undefined> => {
-        const session = request.session
-        // No session: the route forgot requireSession. Fail closed.
-        if (session === null) return sendReply(reply, refusal(401, 'session_absent'))
-        const t = target(request)
-        const subject = request.subject ?? (await options.subject(session, request))
-        request.subject = subject
-        const grant = emergencyHeader === false ? undefined : request.headers[emergencyHeader]
-        const req =
-          t.emergencyAccess === undefined && typeof grant === 'string'
-            ? { ...t, emergencyAccess: grant, subject, action }
-            : { ...t, subject, action }
-        const out = checkAccess(pdp, req, { fulfils })
-        request.decision = out.decision
-        stateOf(request).access = { action, resource: t.resource, decision: out.decision }
-        return out.ok ? undefined : sendReply(reply, out.reply)
-      }
-      return hook as AccessHook
-    },
+    (action: string, target: (request: FastifyRequest) => AccessTarget, opts: RequireAccessOptions = {}) =>
+      accessHook(options, action, target, opts),
   )
 
   decorateReply(fastify, options, csrf, throttle)
   if (options.idleRoutes !== false) registerIdleRoutes(fastify, options, csrf)
+}
+
+/**
+ * The `onSend` hook: the security headers, then the audit record of the request. When the record
+ * cannot be written, fail closed: none of the handler's body, headers or cookies leave.
+ */
+async function auditOnSend(
+  audit: ReturnType<typeof createRequestAudit>,
+  headers: readonly [string, string][],
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+): Promise<unknown> {
+  for (const [k, v] of headers) if (!reply.hasHeader(k)) reply.header(k, v)
+  const st = stateOf(request)
+  const failed = await audit.finish({
+    method: request.method,
+    route: request.routeOptions.url,
+    status: reply.statusCode,
+    actor: request.session?.userId,
+    refused: st.refused,
+    access: st.access,
+    patient: st.access?.resource.patient,
+  })
+  if (failed === null) return payload
+  discard(payload)
+  for (const k of Object.keys(reply.getHeaders())) reply.removeHeader(k)
+  reply.code(failed.status).headers(Object.fromEntries(headers)).headers(failed.headers)
+  return failed.body
+}
+
+/** `requireAccess(action, target)`: a hook that asks the decision point (403 with its reason). */
+function accessHook(
+  options: SafeguardsOptions,
+  action: string,
+  target: (request: FastifyRequest) => AccessTarget,
+  opts: RequireAccessOptions,
+): AccessHook {
+  if (typeof action !== 'string' || typeof target !== 'function')
+    throw new TypeError('requireAccess(action, target) expected a string and a function')
+  const { pdp } = options
+  const emergencyHeader = options.emergencyHeader ?? 'x-emergency-access'
+  const fulfils = [...(options.fulfils ?? []), ...(opts.fulfils ?? [])]
+  const hook = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const session = request.session
+    // No session: the route forgot requireSession. Fail closed.
+    if (session === null) return sendReply(reply, refusal(401, 'session_absent'))
+    const t = target(request)
+    const subject = request.subject ?? (await options.subject(session, request))
+    request.subject = subject
+    const grant = emergencyHeader === false ? undefined : request.headers[emergencyHeader]
+    const req =
+      t.emergencyAccess === undefined && typeof grant === 'string'
+        ? { ...t, emergencyAccess: grant, subject, action }
+        : { ...t, subject, action }
+    const out = checkAccess(pdp, req, { fulfils })
+    request.decision = out.decision
+    stateOf(request).access = { action, resource: t.resource, decision: out.decision }
+    return out.ok ? undefined : sendReply(reply, out.reply)
+  }
+  return hook as AccessHook
 }
 
 type Csrf = ReturnType<typeof createCsrf>

@@ -14,14 +14,14 @@ import {
   bytesToBase64url,
   type Clock,
   createEmitter,
+  type Emitter,
   type EventOptions,
   type RandomSource,
   randomBytes,
   Secret,
   systemClock,
 } from '@safeguards/core'
-import { MfaStoreError } from './errors.js'
-import { casUpdate } from './internal/cas.js'
+import { type Cred, readRecord, updateRecord, userThrottle } from './internal/credential-record.js'
 import { lazyPasswordHasher } from './internal/default-hasher.js'
 import { checkOptions } from './internal/options.js'
 import { uriFor } from './internal/uri-for.js'
@@ -44,6 +44,7 @@ import {
   reportCheck,
   type TotpVerifyResult,
   VERIFIER_OPTIONS,
+  type VerifierCore,
 } from './verifier.js'
 
 /** Options of {@link createTotpAuthenticator}. */
@@ -121,46 +122,122 @@ export interface TotpAuthenticator {
   remainingRecoveryCodes(userId: string): Promise<number>
 }
 
-interface Cred {
-  id: string
-  sealed: string
-  createdAt: number
-}
-interface Record_ {
-  active?: Cred
-  pending?: Cred & { expiresAt: number }
-}
-
 const SOURCE = '@safeguards/mfa'
-const credKey = (userId: string): string => `cred:${userId}`
-const userThrottle = (userId: string): string => `user:${userId}`
 
-function isCred(c: unknown): c is Cred {
-  const x = c as Cred
-  return (
-    typeof x === 'object' &&
-    x !== null &&
-    typeof x.id === 'string' &&
-    typeof x.sealed === 'string' &&
-    Number.isSafeInteger(x.createdAt)
-  )
+/** What one authenticator holds, its options checked; the operations below take it. */
+interface Factor {
+  readonly options: TotpAuthenticatorOptions
+  readonly store: MfaStore
+  readonly sealer: SecretSealer
+  readonly clock: Clock
+  readonly random: RandomSource
+  readonly secretBytes: number
+  readonly pendingTtlMs: number
+  readonly policy: ThrottlePolicy
+  readonly verifier: VerifierCore
+  /** Isolated sinks never change an authentication result; a critical sink that fails fails the call. */
+  readonly emitter: Emitter
+  /** The recovery-code hasher (the default one loaded on first use). */
+  readonly hasher: () => RecoveryCodeHasher
 }
 
-function parseRecord(raw: string | null): Record_ {
-  if (raw === null) return {}
-  let v: Record_
-  try {
-    v = JSON.parse(raw) as Record_
-  } catch (cause) {
-    throw new MfaStoreError('credential record is not valid JSON', { cause })
+/** Checks the options and builds the state (see {@link createTotpAuthenticator}'s `@throws`). */
+function resolveFactor(options: TotpAuthenticatorOptions): Factor {
+  checkOptions(options, [
+    ...VERIFIER_OPTIONS,
+    'sealer',
+    'issuer',
+    'random',
+    'secretBytes',
+    'pendingTtlMs',
+    'recoveryHasher',
+  ])
+  const params = resolveTotp(options)
+  const { store, sealer } = options
+  if (typeof store?.get !== 'function' || typeof store.compareAndSet !== 'function')
+    throw new TypeError('"store" expected an MfaStore')
+  if (typeof sealer?.encrypt !== 'function' || typeof sealer.decrypt !== 'function')
+    throw new TypeError('"sealer" expected a SecretSealer')
+  assertString(options.issuer, 'issuer', 256)
+  const clock = options.clock ?? systemClock
+  if (typeof clock?.now !== 'function') throw new TypeError('"clock" expected a Clock')
+  const random = options.random ?? randomBytes
+  const secretBytes = options.secretBytes ?? 20
+  assertInteger(secretBytes, 'secretBytes', 20, 64)
+  const pendingTtlMs = options.pendingTtlMs ?? 10 * 60_000
+  assertInteger(pendingTtlMs, 'pendingTtlMs', 1000, 24 * 3600_000)
+  const policy = resolveThrottlePolicy(options.throttle)
+  const verifier = createVerifierCore({
+    algorithm: options.algorithm ?? 'SHA1',
+    digits: params.digits,
+    period: params.period,
+    store,
+    clock,
+    ...(options.window === undefined ? {} : { window: options.window }),
+    throttle: policy,
+  })
+  let hasher = options.recoveryHasher
+  const emitter = createEmitter(options)
+  return {
+    options,
+    store,
+    sealer,
+    clock,
+    random,
+    secretBytes,
+    pendingTtlMs,
+    policy,
+    verifier,
+    emitter,
+    hasher: () => {
+      hasher ??= lazyPasswordHasher()
+      return hasher
+    },
   }
-  if (typeof v !== 'object' || v === null)
-    throw new MfaStoreError('credential record has an unexpected shape')
-  if (v.active !== undefined && !isCred(v.active))
-    throw new MfaStoreError('credential record has an unexpected shape')
-  if (v.pending !== undefined && (!isCred(v.pending) || !Number.isSafeInteger(v.pending.expiresAt)))
-    throw new MfaStoreError('credential record has an unexpected shape')
-  return v
+}
+
+function checkUser(userId: string): void {
+  assertString(userId, 'userId', 256)
+  if (userId.length === 0) throw new RangeError('"userId" must not be empty')
+}
+
+const fields = (f: Factor, actor: string): { at: number; source: string; actor: string } => ({
+  at: f.clock.now(),
+  source: SOURCE,
+  actor,
+})
+
+/** auth.factor.enrolled / removed: `code` names the factor (`totp`, `recovery-codes`). */
+async function factorEvent(
+  f: Factor,
+  type: 'auth.factor.enrolled' | 'auth.factor.removed',
+  actor: string,
+  code: 'totp' | 'recovery-codes',
+  extra: { credentialId?: string; counts?: { remaining: number } } = {},
+): Promise<void> {
+  if (f.emitter.active)
+    await f.emitter.emit({ type, ...fields(f, actor), outcome: 'success', code, ...extra })
+}
+
+/** Checks `code` against `cred`'s secret (unsealed only for the check) and reports the outcome. */
+async function checkCode(
+  f: Factor,
+  userId: string,
+  cred: Cred,
+  code: unknown,
+  confirming: boolean,
+): Promise<TotpVerifyResult> {
+  const secret = await f.sealer.decrypt(base64urlToBytes(cred.sealed), totpSealContext(userId, cred.id))
+  let c: CheckedCode
+  try {
+    c = await f.verifier.check(cred.id, secret, code, userThrottle(userId))
+  } finally {
+    secret.fill(0)
+  }
+  // A confirmation's success is reported as auth.factor.enrolled, once the credential is active.
+  if (f.emitter.active && !(confirming && c.result.valid))
+    await reportCheck(f.emitter, f.clock.now(), { actor: userId, credentialId: cred.id }, c, f.policy)
+  return c.result
 }
 
 /**
@@ -203,193 +280,111 @@ function parseRecord(raw: string | null): Record_ {
  * ```
  */
 export function createTotpAuthenticator(options: TotpAuthenticatorOptions): TotpAuthenticator {
-  checkOptions(options, [
-    ...VERIFIER_OPTIONS,
-    'sealer',
-    'issuer',
-    'random',
-    'secretBytes',
-    'pendingTtlMs',
-    'recoveryHasher',
-  ])
-  const params = resolveTotp(options)
-  const { store, sealer } = options
-  if (typeof store?.get !== 'function' || typeof store.compareAndSet !== 'function')
-    throw new TypeError('"store" expected an MfaStore')
-  if (typeof sealer?.encrypt !== 'function' || typeof sealer.decrypt !== 'function')
-    throw new TypeError('"sealer" expected a SecretSealer')
-  assertString(options.issuer, 'issuer', 256)
-  const clock = options.clock ?? systemClock
-  if (typeof clock?.now !== 'function') throw new TypeError('"clock" expected a Clock')
-  const random = options.random ?? randomBytes
-  const secretBytes = options.secretBytes ?? 20
-  assertInteger(secretBytes, 'secretBytes', 20, 64)
-  const pendingTtlMs = options.pendingTtlMs ?? 10 * 60_000
-  assertInteger(pendingTtlMs, 'pendingTtlMs', 1000, 24 * 3600_000)
-  const policy = resolveThrottlePolicy(options.throttle)
-  const verifier = createVerifierCore({
-    algorithm: options.algorithm ?? 'SHA1',
-    digits: params.digits,
-    period: params.period,
-    store,
-    clock,
-    ...(options.window === undefined ? {} : { window: options.window }),
-    throttle: policy,
-  })
-  let hasher = options.recoveryHasher
-  const getHasher = (): RecoveryCodeHasher => {
-    hasher ??= lazyPasswordHasher()
-    return hasher
-  }
-  // Isolated sinks never change an authentication result; a critical sink that fails fails the call.
-  const emitter = createEmitter(options)
-  const fields = (actor: string): { at: number; source: string; actor: string } => ({
-    at: clock.now(),
-    source: SOURCE,
-    actor,
-  })
-  // auth.factor.enrolled / removed: `code` names the factor (`totp`, `recovery-codes`).
-  const factorEvent = async (
-    type: 'auth.factor.enrolled' | 'auth.factor.removed',
-    actor: string,
-    code: 'totp' | 'recovery-codes',
-    extra: { credentialId?: string; counts?: { remaining: number } } = {},
-  ): Promise<void> => {
-    if (emitter.active) await emitter.emit({ type, ...fields(actor), outcome: 'success', code, ...extra })
-  }
-  const checkUser = (userId: string): void => {
-    assertString(userId, 'userId', 256)
-    if (userId.length === 0) throw new RangeError('"userId" must not be empty')
-  }
-
-  const update = (
-    userId: string,
-    change: (r: Record_) => Record_ | undefined,
-  ): Promise<Record_ | undefined> =>
-    casUpdate<Record_ | undefined>(store, credKey(userId), 'credential', (raw) => {
-      const next = change(parseRecord(raw))
-      if (next === undefined) return { result: undefined }
-      const empty = next.active === undefined && next.pending === undefined
-      return { result: next, next: empty ? null : JSON.stringify(next) }
-    })
-
-  async function check(
-    userId: string,
-    cred: Cred,
-    code: unknown,
-    confirming: boolean,
-  ): Promise<TotpVerifyResult> {
-    const secret = await sealer.decrypt(base64urlToBytes(cred.sealed), totpSealContext(userId, cred.id))
-    let c: CheckedCode
-    try {
-      c = await verifier.check(cred.id, secret, code, userThrottle(userId))
-    } finally {
-      secret.fill(0)
-    }
-    // A confirmation's success is reported as auth.factor.enrolled, once the credential is active.
-    if (emitter.active && !(confirming && c.result.valid))
-      await reportCheck(emitter, clock.now(), { actor: userId, credentialId: cred.id }, c, policy)
-    return c.result
-  }
-
+  const f = resolveFactor(options)
+  const { store, verifier } = f
   return {
-    async beginEnrollment(userId: string, account: string): Promise<TotpEnrollment> {
-      checkUser(userId)
-      const credentialId = bytesToBase64url(random(16))
-      const secret = generateTotpSecret(secretBytes, random)
-      try {
-        const sealed = await sealer.encrypt(secret, totpSealContext(userId, credentialId))
-        const now = clock.now()
-        const expiresAt = now + pendingTtlMs
-        const uri = uriFor(secret, options.issuer, account, options)
-        const pending = { id: credentialId, sealed: bytesToBase64url(sealed), createdAt: now, expiresAt }
-        await update(userId, (r) => ({ ...r, pending }))
-        return {
-          credentialId,
-          manualKey: Secret.of(secretToBase32(secret)),
-          uri: Secret.of(uri),
-          qrSvg: Secret.of(qrSvg(uri)),
-          qrPngDataUrl: Secret.of(await qrPngDataUrl(uri)),
-          expiresAt,
-        }
-      } finally {
-        secret.fill(0)
-      }
-    },
-
-    async confirmEnrollment(userId: string, credentialId: string, code: unknown) {
-      checkUser(userId)
-      assertString(credentialId, 'credentialId', 256)
-      const record = parseRecord(await store.get(credKey(userId)))
-      const pending = record.pending
-      if (pending === undefined || pending.id !== credentialId || pending.expiresAt <= clock.now())
-        return { valid: false, reason: 'no-pending-enrollment' } as const
-      const result = await check(userId, pending, code, true)
-      if (!result.valid) return result
-      const done = await update(userId, (r) => {
-        if (r.pending?.id !== credentialId) return undefined
-        const { expiresAt: _, ...active } = r.pending
-        return { active }
-      })
-      if (done === undefined) return { valid: false, reason: 'no-pending-enrollment' } as const
-      await factorEvent('auth.factor.enrolled', userId, 'totp', { credentialId })
-      return result
-    },
-
+    beginEnrollment: (userId: string, account: string) => beginEnrollment(f, userId, account),
+    confirmEnrollment: (userId: string, credentialId: string, code: unknown) =>
+      confirmEnrollment(f, userId, credentialId, code),
     async verify(userId: string, code: unknown) {
       checkUser(userId)
-      const active = parseRecord(await store.get(credKey(userId))).active
+      const active = (await readRecord(store, userId)).active
       if (active === undefined) return { valid: false, reason: 'not-enrolled' } as const
-      return check(userId, active, code, false)
+      return checkCode(f, userId, active, code, false)
     },
-
     async isEnrolled(userId: string): Promise<boolean> {
       checkUser(userId)
-      return parseRecord(await store.get(credKey(userId))).active !== undefined
+      return (await readRecord(store, userId)).active !== undefined
     },
-
     async status(userId: string): Promise<ThrottleStatus> {
       checkUser(userId)
       return verifier.status(userThrottle(userId))
     },
-
     async resetLockout(userId: string): Promise<void> {
       checkUser(userId)
       await verifier.reset(userThrottle(userId))
     },
-
     async removeCredential(userId: string): Promise<void> {
       checkUser(userId)
-      await update(userId, () => ({}))
-      await factorEvent('auth.factor.removed', userId, 'totp')
+      await updateRecord(store, userId, () => ({}))
+      await factorEvent(f, 'auth.factor.removed', userId, 'totp')
     },
-
     async generateRecoveryCodes(userId: string): Promise<string[]> {
       checkUser(userId)
-      const codes = await issueRecoveryCodes(store, getHasher(), userId, 10, random)
-      await factorEvent('auth.factor.enrolled', userId, 'recovery-codes', {
+      const codes = await issueRecoveryCodes(store, f.hasher(), userId, 10, f.random)
+      await factorEvent(f, 'auth.factor.enrolled', userId, 'recovery-codes', {
         counts: { remaining: codes.length },
       })
       return codes
     },
-
-    async redeemRecoveryCode(userId: string, code: unknown): Promise<RecoveryRedeemResult> {
-      checkUser(userId)
-      const r = await redeemRecoveryCode(store, getHasher(), userId, code, clock.now(), policy)
-      if (emitter.active) {
-        const type = 'auth.recovery-code.used'
-        await emitter.emit(
-          r.valid
-            ? { type, ...fields(userId), outcome: 'success', counts: { remaining: r.remaining } }
-            : { type, ...fields(userId), outcome: 'failure', code: r.reason },
-        )
-      }
-      return r
-    },
-
+    redeemRecoveryCode: (userId: string, code: unknown) => redeem(f, userId, code),
     async remainingRecoveryCodes(userId: string): Promise<number> {
       checkUser(userId)
       return remainingRecoveryCodes(store, userId)
     },
   }
+}
+
+/** `TotpAuthenticator.beginEnrollment`: a new sealed secret, pending until confirmed. */
+async function beginEnrollment(f: Factor, userId: string, account: string): Promise<TotpEnrollment> {
+  checkUser(userId)
+  const credentialId = bytesToBase64url(f.random(16))
+  const secret = generateTotpSecret(f.secretBytes, f.random)
+  try {
+    const sealed = await f.sealer.encrypt(secret, totpSealContext(userId, credentialId))
+    const now = f.clock.now()
+    const expiresAt = now + f.pendingTtlMs
+    const uri = uriFor(secret, f.options.issuer, account, f.options)
+    const pending = { id: credentialId, sealed: bytesToBase64url(sealed), createdAt: now, expiresAt }
+    await updateRecord(f.store, userId, (r) => ({ ...r, pending }))
+    return {
+      credentialId,
+      manualKey: Secret.of(secretToBase32(secret)),
+      uri: Secret.of(uri),
+      qrSvg: Secret.of(qrSvg(uri)),
+      qrPngDataUrl: Secret.of(await qrPngDataUrl(uri)),
+      expiresAt,
+    }
+  } finally {
+    secret.fill(0)
+  }
+}
+
+/** `TotpAuthenticator.confirmEnrollment`: a first valid code turns the pending credential active. */
+async function confirmEnrollment(
+  f: Factor,
+  userId: string,
+  credentialId: string,
+  code: unknown,
+): Promise<TotpVerifyResult | TotpUserFailure> {
+  checkUser(userId)
+  assertString(credentialId, 'credentialId', 256)
+  const pending = (await readRecord(f.store, userId)).pending
+  if (pending === undefined || pending.id !== credentialId || pending.expiresAt <= f.clock.now())
+    return { valid: false, reason: 'no-pending-enrollment' } as const
+  const result = await checkCode(f, userId, pending, code, true)
+  if (!result.valid) return result
+  const done = await updateRecord(f.store, userId, (r) => {
+    if (r.pending?.id !== credentialId) return undefined
+    const { expiresAt: _, ...active } = r.pending
+    return { active }
+  })
+  if (done === undefined) return { valid: false, reason: 'no-pending-enrollment' } as const
+  await factorEvent(f, 'auth.factor.enrolled', userId, 'totp', { credentialId })
+  return result
+}
+
+/** `TotpAuthenticator.redeemRecoveryCode`, with its `auth.recovery-code.used` event. */
+async function redeem(f: Factor, userId: string, code: unknown): Promise<RecoveryRedeemResult> {
+  checkUser(userId)
+  const r = await redeemRecoveryCode(f.store, f.hasher(), userId, code, f.clock.now(), f.policy)
+  if (f.emitter.active) {
+    const type = 'auth.recovery-code.used'
+    await f.emitter.emit(
+      r.valid
+        ? { type, ...fields(f, userId), outcome: 'success', counts: { remaining: r.remaining } }
+        : { type, ...fields(f, userId), outcome: 'failure', code: r.reason },
+    )
+  }
+  return r
 }

@@ -11,13 +11,11 @@
  *
  * @module
  */
-import { existsSync, mkdirSync } from 'node:fs'
-import { open, readFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
-import { type Clock, IoError, systemClock, utf8Encode } from '@safeguards/core'
-import { type FileLock, withFileLock, writeFileAtomic } from '@safeguards/core/node'
+import { resolve } from 'node:path'
+import { type Clock, systemClock } from '@safeguards/core'
 import { MonitorFindingUnknownError } from './errors.js'
 import type { Finding } from './finding.js'
+import { FindingFile } from './internal/finding-file.js'
 import {
   checkReview,
   checkUntil,
@@ -26,7 +24,7 @@ import {
   iso,
   refuseSelfReview,
 } from './internal/lifecycle-rules.js'
-import { apply, type Replayed, replay, type Transition } from './internal/transitions.js'
+import { apply, type Replayed, type Transition } from './internal/transitions.js'
 import type { AcknowledgeOptions, FindingStatus, FindingStore, SuppressOptions } from './lifecycle.js'
 
 /** Options of {@link openFindingStore}. */
@@ -81,100 +79,19 @@ const FILE = 'findings.jsonl'
  */
 export async function openFindingStore(options: FileFindingStoreOptions): Promise<FileFindingStore> {
   if (typeof options?.dir !== 'string' || options.dir === '') throw new TypeError('"dir" expected a path')
-  const dir = resolve(options.dir)
-  const path = join(dir, FILE)
-  const lockPath = join(dir, `${FILE}.lock`)
+  const file = new FindingFile(resolve(options.dir), FILE, options.lockTimeoutMs)
+  await file.create()
   const clock = options.clock ?? systemClock
-  const lockOptions = options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs }
-  let torn: TornTail | undefined
-  try {
-    // Created empty and durably (the directory entry fsynced) the first time; exclusive, so two
-    // processes opening a new store at once cannot replace each other's first transitions.
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
-    if (!existsSync(path)) await writeFileAtomic(path, new Uint8Array(0), { exclusive: true })
-  } catch (e) {
-    if (!(e instanceof IoError && e.syscallCode === 'EEXIST'))
-      throw new IoError('create the findings store', path, { cause: e })
-  }
-
-  async function load(): Promise<Replayed> {
-    let bytes: Uint8Array
-    try {
-      bytes = await readFile(path)
-    } catch (e) {
-      throw new IoError('read the findings store', path, { cause: e })
-    }
-    const r = replay(bytes)
-    torn = r.torn === 0 ? undefined : { offset: r.end, bytes: r.torn }
-    return r
-  }
-
-  /** Appends `lines` after the complete lines (cutting off a torn tail), durably, under the lock. */
-  async function append(lock: FileLock, r: Replayed, lines: readonly Transition[]): Promise<void> {
-    if (lines.length === 0) return
-    lock.assertHeld()
-    const fh = await open(path, 'r+')
-    try {
-      if (r.torn > 0) await fh.truncate(r.end)
-      const text = lines.map((t) => `${JSON.stringify(t)}\n`).join('')
-      await fh.write(utf8Encode(text), 0, undefined, r.end)
-      await fh.sync()
-    } catch (e) {
-      throw new IoError('write the findings store', path, { cause: e })
-    } finally {
-      await fh.close()
-    }
-    torn = undefined
-  }
-
-  /** Runs `f` on the current state under the lock; it returns the transitions to append. */
-  function change<T>(f: (r: Replayed) => { lines: Transition[]; value: T }): Promise<T> {
-    return withFileLock(
-      lockPath,
-      async (lock) => {
-        const r = await load()
-        const { lines, value } = f(r)
-        await append(lock, r, lines)
-        return value
-      },
-      lockOptions,
-    )
-  }
-
-  function review(id: string, by: string, r: Replayed, t: Transition): FindingStatus {
-    const status = r.state.get(id)
-    if (status === undefined) throw new MonitorFindingUnknownError(id)
-    refuseSelfReview(status, by)
-    apply(r.state, t)
-    return r.state.get(id) as FindingStatus
-  }
-
   return {
-    path,
-    tornTail: () => torn,
+    path: file.path,
+    tornTail: () => file.torn,
     async admit(findings: readonly Finding[]): Promise<Finding[]> {
       const list = distinctFindings(findings)
-      return change((r) => {
-        const now = clock.now()
-        const at = iso(now)
-        const fresh = list.filter((f) => {
-          const s = r.state.get(f.id)
-          return s === undefined || (s.state === 'suppressed' && Date.parse(s.until ?? '') <= now)
-        })
-        const lines: Transition[] = fresh.map((f) => ({
-          op: 'admit',
-          id: f.id,
-          detector: f.detector,
-          severity: f.severity,
-          ...(f.who === undefined ? {} : { who: f.who }),
-          at,
-        }))
-        return { lines, value: fresh }
-      })
+      return file.change((r) => admitted(r, list, clock.now()))
     },
     async acknowledge(id: string, options: AcknowledgeOptions): Promise<FindingStatus> {
       checkReview(id, options?.by, options?.disposition)
-      return change((r) => {
+      return file.change((r) => {
         const t: Transition = {
           op: 'ack',
           id,
@@ -187,7 +104,7 @@ export async function openFindingStore(options: FileFindingStoreOptions): Promis
     },
     async suppress(id: string, options: SuppressOptions): Promise<FindingStatus> {
       checkReview(id, options?.by)
-      return change((r) => {
+      return file.change((r) => {
         const now = clock.now()
         checkUntil(options.until, now)
         const t: Transition = { op: 'suppress', id, until: iso(options.until), by: options.by, at: iso(now) }
@@ -195,11 +112,42 @@ export async function openFindingStore(options: FileFindingStoreOptions): Promis
       })
     },
     async get(id: string): Promise<FindingStatus | undefined> {
-      return (await load()).state.get(id)
+      return (await file.load()).state.get(id)
     },
     async list(): Promise<FindingStatus[]> {
-      return [...(await load()).state.values()].sort(compareStatus)
+      return [...(await file.load()).state.values()].sort(compareStatus)
     },
     async close(): Promise<void> {},
   }
+}
+
+/** The findings `list` admits at `now` (unknown, or suppressed until before now), as transitions. */
+function admitted(
+  r: Replayed,
+  list: readonly Finding[],
+  now: number,
+): { lines: Transition[]; value: Finding[] } {
+  const at = iso(now)
+  const fresh = list.filter((f) => {
+    const s = r.state.get(f.id)
+    return s === undefined || (s.state === 'suppressed' && Date.parse(s.until ?? '') <= now)
+  })
+  const lines: Transition[] = fresh.map((f) => ({
+    op: 'admit',
+    id: f.id,
+    detector: f.detector,
+    severity: f.severity,
+    ...(f.who === undefined ? {} : { who: f.who }),
+    at,
+  }))
+  return { lines, value: fresh }
+}
+
+/** Applies a review transition to the state, refusing an unknown finding and a self-review. */
+function review(id: string, by: string, r: Replayed, t: Transition): FindingStatus {
+  const status = r.state.get(id)
+  if (status === undefined) throw new MonitorFindingUnknownError(id)
+  refuseSelfReview(status, by)
+  apply(r.state, t)
+  return r.state.get(id) as FindingStatus
 }

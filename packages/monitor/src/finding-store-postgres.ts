@@ -142,30 +142,7 @@ export async function openPostgresFindingStore(options: PostgresFindingStoreOpti
   }
 
   return {
-    async admit(findings: readonly Finding[]): Promise<Finding[]> {
-      const list = distinctFindings(findings)
-      if (list.length === 0) return []
-      const input = list.map((f) => ({
-        id: f.id,
-        detector: f.detector,
-        severity: f.severity,
-        who: f.who ?? null,
-      }))
-      const { rows } = await client.query(
-        `WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb)
-           AS x(id text, detector text, severity text, who text)),
-         up AS (INSERT INTO ${s}.finding AS f (id, detector, severity, who, state, first_seen, at)
-           SELECT id, detector, severity, who, 'new', $2::timestamptz, $2::timestamptz FROM input
-           ON CONFLICT (id) DO UPDATE SET state = 'new', at = $2::timestamptz, until = NULL, disposition = NULL, reviewer = NULL
-           WHERE f.state = 'suppressed' AND f.until <= $2::timestamptz
-           RETURNING id),
-         t AS (INSERT INTO ${s}.finding_transition (id, op, at) SELECT id, 'admit', $2::timestamptz FROM up)
-         SELECT id FROM up`,
-        [JSON.stringify(input), iso(clock.now())],
-      )
-      const fresh = new Set(rows.map((r) => String(r.id)))
-      return list.filter((f) => fresh.has(f.id))
-    },
+    admit: (findings: readonly Finding[]): Promise<Finding[]> => admit(client, s, findings, clock),
     async acknowledge(id: string, options: AcknowledgeOptions): Promise<FindingStatus> {
       checkReview(id, options?.by, options?.disposition)
       const set = `state = 'acknowledged', disposition = $4::text, until = NULL`
@@ -189,4 +166,38 @@ export async function openPostgresFindingStore(options: PostgresFindingStoreOpti
     },
     async close(): Promise<void> {},
   }
+}
+
+/**
+ * Admits the findings that are new, or whose suppression has ended (one statement: the rows and
+ * their `admit` transitions); returns those admitted.
+ */
+async function admit(
+  client: SqlClient,
+  s: string,
+  findings: readonly Finding[],
+  clock: Clock,
+): Promise<Finding[]> {
+  const list = distinctFindings(findings)
+  if (list.length === 0) return []
+  const input = list.map((f) => ({
+    id: f.id,
+    detector: f.detector,
+    severity: f.severity,
+    who: f.who ?? null,
+  }))
+  const { rows } = await client.query(
+    `WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb)
+         AS x(id text, detector text, severity text, who text)),
+       up AS (INSERT INTO ${s}.finding AS f (id, detector, severity, who, state, first_seen, at)
+         SELECT id, detector, severity, who, 'new', $2::timestamptz, $2::timestamptz FROM input
+         ON CONFLICT (id) DO UPDATE SET state = 'new', at = $2::timestamptz, until = NULL, disposition = NULL, reviewer = NULL
+         WHERE f.state = 'suppressed' AND f.until <= $2::timestamptz
+         RETURNING id),
+       t AS (INSERT INTO ${s}.finding_transition (id, op, at) SELECT id, 'admit', $2::timestamptz FROM up)
+       SELECT id FROM up`,
+    [JSON.stringify(input), iso(clock.now())],
+  )
+  const fresh = new Set(rows.map((r) => String(r.id)))
+  return list.filter((f) => fresh.has(f.id))
 }

@@ -21,18 +21,22 @@ import {
   type RandomSource,
   randomBytes,
   systemClock,
-  timingSafeEqual,
 } from '@safeguards/core'
 import {
   PasswordConfigError,
   PasswordHasherBusyError,
   PasswordInvalidTextError,
   PasswordTooLargeError,
-  PepperKeyMissingError,
 } from './errors.js'
-import { argon2Raw } from './internal/argon2.js'
+import {
+  currentSecret,
+  type HasherState,
+  hashBytes,
+  secretFor,
+  verifyParsed,
+} from './internal/hasher-state.js'
 import { DEFAULT_MAX_PASSWORD_BYTES, normalizePassword } from './normalize.js'
-import { formatPhc, type PhcHash, parsePhc } from './phc.js'
+import { parsePhc } from './phc.js'
 import { passwordNeedsRehash, type RehashPolicy } from './rehash.js'
 
 /** A pepper key: a secret kept outside the database (HSM, KMS, secret manager), named by an id. */
@@ -203,6 +207,25 @@ function checkPepper(p: PepperKey, name: string): void {
  * ```
  */
 export function createPasswordHasher(options: PasswordHasherOptions = {}): PasswordHasher {
+  const s = resolveState(options)
+  return {
+    policy: s.policy,
+    get load() {
+      return { active: s.semaphore.active, queued: s.semaphore.queued }
+    },
+    async hash(password: string): Promise<string> {
+      return hashBytes(s, normalizePassword(password, s.maxBytes))
+    },
+    verify: (hash: string, password: string, opts?: PasswordVerifyOptions) => verify(s, hash, password, opts),
+    dummyVerify: (password: string, opts?: PasswordVerifyOptions) => dummyVerify(s, password, opts),
+    needsRehash(hash: string): boolean {
+      return passwordNeedsRehash(hash, s.policy)
+    },
+  }
+}
+
+/** Checks the options (see {@link createPasswordHasher}'s `@throws`) and builds the state. */
+function resolveState(options: PasswordHasherOptions): HasherState {
   assertKnownOptions(options, KNOWN_OPTIONS, (message) => new PasswordConfigError(message))
   const memoryCost = options.memoryCost ?? DEFAULT_ARGON2ID_COSTS.memoryCost
   const timeCost = options.timeCost ?? DEFAULT_ARGON2ID_COSTS.timeCost
@@ -220,6 +243,42 @@ export function createPasswordHasher(options: PasswordHasherOptions = {}): Passw
     throw new PasswordConfigError('argon2id costs are below the OWASP floor (e.g. m=19456 KiB, t=2)')
   if (memoryCost < 8 * parallelism)
     throw new PasswordConfigError('"memoryCost" must be at least 8 × parallelism')
+  const peppers = pepperKeys(options)
+  const cores = availableParallelism()
+  const maxConcurrent = options.maxConcurrent ?? Math.max(1, Math.min(4, cores))
+  const maxQueue = options.maxQueue ?? 256
+  assertInteger(maxConcurrent, 'maxConcurrent', 1, 1024)
+  assertInteger(maxQueue, 'maxQueue', 0, 1_000_000)
+  const semaphore = createSemaphore(maxConcurrent, {
+    maxQueue,
+    onFull: (queued) => new PasswordHasherBusyError(queued),
+  })
+  const policy: RehashPolicy = Object.freeze({
+    memoryCost,
+    timeCost,
+    parallelism,
+    hashLength,
+    saltLength,
+    keyId: options.pepper?.keyId,
+  })
+  const emitter = createEmitter(options)
+  const clock = options.clock ?? systemClock
+  if (typeof clock?.now !== 'function') throw new TypeError('"clock" expected a Clock')
+  return {
+    policy,
+    maxBytes,
+    peppers,
+    acceptUnpeppered: options.acceptUnpeppered ?? false,
+    random: options.random ?? randomBytes,
+    semaphore,
+    emitter,
+    clock,
+    decoy: undefined,
+  }
+}
+
+/** The pepper keys by id (copies): the current one first, then the previous ones. */
+function pepperKeys(options: PasswordHasherOptions): Map<string, Uint8Array> {
   const peppers = new Map<string, Uint8Array>()
   if (options.pepper !== undefined) {
     checkPepper(options.pepper, 'pepper')
@@ -231,150 +290,66 @@ export function createPasswordHasher(options: PasswordHasherOptions = {}): Passw
   }
   if (options.previousPeppers?.length && options.pepper === undefined)
     throw new PasswordConfigError('"previousPeppers" needs a current "pepper"')
-  const acceptUnpeppered = options.acceptUnpeppered ?? false
-  const random = options.random ?? randomBytes
-  const cores = availableParallelism()
-  const maxConcurrent = options.maxConcurrent ?? Math.max(1, Math.min(4, cores))
-  const maxQueue = options.maxQueue ?? 256
-  assertInteger(maxConcurrent, 'maxConcurrent', 1, 1024)
-  assertInteger(maxQueue, 'maxQueue', 0, 1_000_000)
-  const semaphore = createSemaphore(maxConcurrent, {
-    maxQueue,
-    onFull: (queued) => new PasswordHasherBusyError(queued),
-  })
-  const currentKeyId = options.pepper?.keyId
-  const policy: RehashPolicy = Object.freeze({
-    memoryCost,
-    timeCost,
-    parallelism,
-    hashLength,
-    saltLength,
-    keyId: currentKeyId,
-  })
+  return peppers
+}
 
-  function secretFor(h: PhcHash): Uint8Array | undefined {
-    if (h.keyId === undefined) {
-      if (peppers.size > 0 && !acceptUnpeppered) throw new PepperKeyMissingError()
-      return undefined
-    }
-    const key = peppers.get(h.keyId)
-    if (key === undefined) throw new PepperKeyMissingError()
-    return key
-  }
+const FAIL: PasswordVerifyResult = Object.freeze({ valid: false, needsRehash: false })
 
-  async function hashBytes(password: Uint8Array): Promise<string> {
-    const salt = random(saltLength)
-    assertBytes(salt, 'random(saltLength)', saltLength)
-    const secret = currentKeyId === undefined ? undefined : peppers.get(currentKeyId)
-    const tag = await semaphore.run(() =>
-      argon2Raw({
-        type: 'argon2id',
-        version: 19,
-        password,
-        salt,
-        ...(secret ? { secret } : {}),
-        memoryCost,
-        timeCost,
-        parallelism,
-        hashLength,
-      }),
-    )
-    return formatPhc({
-      algorithm: 'argon2id',
-      version: 19,
-      memoryCost,
-      timeCost,
-      parallelism,
-      ...(currentKeyId === undefined ? {} : { keyId: currentKeyId }),
-      salt,
-      hash: tag,
-    })
-  }
+/** Emits `auth.password.succeeded` (no code) or `auth.password.failed` with `code`. */
+async function report(
+  s: HasherState,
+  opts: PasswordVerifyOptions | undefined,
+  code: 'mismatch' | 'malformed' | 'unknown-account' | undefined,
+): Promise<void> {
+  const actor = opts?.actor
+  const base = { at: s.clock.now(), source: SOURCE, ...(actor === undefined ? {} : { actor }) }
+  await s.emitter.emit(
+    code === undefined
+      ? { type: 'auth.password.succeeded', ...base, outcome: 'success' }
+      : { type: 'auth.password.failed', ...base, outcome: 'failure', code },
+  )
+}
 
-  async function verifyParsed(
-    h: PhcHash,
-    password: Uint8Array,
-    secret: Uint8Array | undefined,
-  ): Promise<boolean> {
-    const tag = await semaphore.run(() =>
-      argon2Raw({
-        type: h.algorithm,
-        version: h.version,
-        password,
-        salt: h.salt,
-        ...(secret ? { secret } : {}),
-        memoryCost: h.memoryCost,
-        timeCost: h.timeCost,
-        parallelism: h.parallelism,
-        hashLength: h.hash.length,
-      }),
-    )
-    return timingSafeEqual(tag, h.hash)
+/** The normalised password, or undefined when it is oversized or not valid text. */
+function tryNormalize(password: string, maxBytes: number): Uint8Array | undefined {
+  try {
+    return normalizePassword(password, maxBytes)
+  } catch (e) {
+    if (e instanceof PasswordTooLargeError || e instanceof PasswordInvalidTextError) return undefined
+    throw e
   }
+}
 
-  let decoy: Promise<PhcHash> | undefined
-  const fail: PasswordVerifyResult = Object.freeze({ valid: false, needsRehash: false })
-  // Isolated sinks never change a verification's result; a critical sink that fails fails the call.
-  const emitter = createEmitter(options)
-  const clock = options.clock ?? systemClock
-  if (typeof clock?.now !== 'function') throw new TypeError('"clock" expected a Clock')
-  const report = async (
-    opts: PasswordVerifyOptions | undefined,
-    code: 'mismatch' | 'malformed' | 'unknown-account' | undefined,
-  ): Promise<void> => {
-    const actor = opts?.actor
-    const base = { at: clock.now(), source: SOURCE, ...(actor === undefined ? {} : { actor }) }
-    await emitter.emit(
-      code === undefined
-        ? { type: 'auth.password.succeeded', ...base, outcome: 'success' }
-        : { type: 'auth.password.failed', ...base, outcome: 'failure', code },
-    )
-  }
+/** `PasswordHasher.verify`. */
+async function verify(
+  s: HasherState,
+  hash: string,
+  password: string,
+  opts?: PasswordVerifyOptions,
+): Promise<PasswordVerifyResult> {
+  const h = parsePhc(hash)
+  const secret = secretFor(s, h)
+  const bytes = tryNormalize(password, s.maxBytes)
+  // Oversized or malformed input is refused before any hashing: a normal "no".
+  const ok = bytes !== undefined && (await verifyParsed(s, h, bytes, secret))
+  if (s.emitter.active) await report(s, opts, ok ? undefined : bytes === undefined ? 'malformed' : 'mismatch')
+  return ok ? { valid: true, needsRehash: passwordNeedsRehash(hash, s.policy) } : FAIL
+}
 
-  function tryNormalize(password: string): Uint8Array | undefined {
-    try {
-      return normalizePassword(password, maxBytes)
-    } catch (e) {
-      if (e instanceof PasswordTooLargeError || e instanceof PasswordInvalidTextError) return undefined
-      throw e
-    }
+/** `PasswordHasher.dummyVerify`: the cost of a verification against a decoy hash, always a "no". */
+async function dummyVerify(
+  s: HasherState,
+  password: string,
+  opts?: PasswordVerifyOptions,
+): Promise<PasswordVerifyResult> {
+  const bytes = tryNormalize(password, s.maxBytes)
+  if (bytes !== undefined) {
+    s.decoy ??= hashBytes(s, s.random(32)).then(parsePhc)
+    const h = await s.decoy
+    await verifyParsed(s, h, bytes, currentSecret(s))
   }
-
-  return {
-    policy,
-    get load() {
-      return { active: semaphore.active, queued: semaphore.queued }
-    },
-    async hash(password: string): Promise<string> {
-      return hashBytes(normalizePassword(password, maxBytes))
-    },
-    async verify(
-      hash: string,
-      password: string,
-      opts?: PasswordVerifyOptions,
-    ): Promise<PasswordVerifyResult> {
-      const h = parsePhc(hash)
-      const secret = secretFor(h)
-      const bytes = tryNormalize(password)
-      // Oversized or malformed input is refused before any hashing: a normal "no".
-      const ok = bytes !== undefined && (await verifyParsed(h, bytes, secret))
-      if (emitter.active) await report(opts, ok ? undefined : bytes === undefined ? 'malformed' : 'mismatch')
-      return ok ? { valid: true, needsRehash: passwordNeedsRehash(hash, policy) } : fail
-    },
-    async dummyVerify(password: string, opts?: PasswordVerifyOptions): Promise<PasswordVerifyResult> {
-      const bytes = tryNormalize(password)
-      if (bytes !== undefined) {
-        decoy ??= hashBytes(random(32)).then(parsePhc)
-        const h = await decoy
-        await verifyParsed(h, bytes, currentKeyId === undefined ? undefined : peppers.get(currentKeyId))
-      }
-      if (emitter.active) await report(opts, 'unknown-account')
-      return fail
-    },
-    needsRehash(hash: string): boolean {
-      return passwordNeedsRehash(hash, policy)
-    },
-  }
+  if (s.emitter.active) await report(s, opts, 'unknown-account')
+  return FAIL
 }
 
 let defaultHasher: PasswordHasher | undefined

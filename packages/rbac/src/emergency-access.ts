@@ -13,22 +13,22 @@
  *
  * @module
  */
-import {
-  bytesToBase64url,
-  type Clock,
-  type Emitter,
-  type RandomSource,
-  type SafeguardEvent,
-} from '@safeguards/core'
+import type { Clock, Emitter, RandomSource, SafeguardEvent } from '@safeguards/core'
 import { commitGrant, fetchGrant } from './emergency-shared.js'
-import {
-  EmergencyGrantNotFoundError,
-  EmergencyGrantStateError,
-  EmergencyRequestInvalidError,
-} from './errors.js'
+import { EmergencyGrantNotFoundError, EmergencyGrantStateError } from './errors.js'
 import { grantEvent } from './internal/access-events.js'
-import { approvalsWellFormed, isStrings, requestSchema, reviewSchema } from './internal/grant-schema.js'
-import { isSubjectId, maySameSubject } from './internal/subject-id.js'
+import {
+  byIssueTime,
+  endOf,
+  grantState,
+  planApprove,
+  planGrant,
+  planReview,
+  planRevoke,
+  type ReviewInput,
+} from './internal/emergency-plan.js'
+import { approvalsWellFormed, isStrings } from './internal/grant-schema.js'
+import { isSubjectId } from './internal/subject-id.js'
 
 /** A request for an emergency-access grant. */
 export interface EmergencyGrantRequest {
@@ -238,17 +238,25 @@ export interface EmergencyConfig {
   readonly isEligible: (subject: EmergencyGrantRequest['subject']) => boolean
 }
 
-/** When a grant ended: its revocation, or its expiry. */
-const endOf = (g: EmergencyGrant): number => Math.min(g.revoked?.at ?? g.expiresAt, g.expiresAt)
-
-type ReviewInput = { reviewer: string; outcome: 'appropriate' | 'inappropriate'; notes: string }
-
-/** Oldest first; grants issued at the same time by id. */
-function byIssueTime(a: EmergencyGrant, b: EmergencyGrant): number {
-  if (a.issuedAt !== b.issuedAt) return a.issuedAt - b.issuedAt
-  // Stryker disable next-line EqualityOperator: equivalent, ids are unique in a store (Map keys), never equal here
-  return a.id < b.id ? -1 : 1
+/** The hooks of {@link createEmergencyAccess}. */
+interface EmergencyHooks {
+  onGrant?: (notice: EmergencyGrantNotice) => void | Promise<void>
+  onError?: (error: unknown, event: SafeguardEvent) => void
 }
+
+/** What one registry holds; its methods below take it. */
+interface Registry {
+  readonly config: EmergencyConfig | undefined
+  readonly store: EmergencyAccessStore
+  readonly clock: Clock
+  readonly random: RandomSource
+  readonly emitter: Emitter
+  readonly hooks: EmergencyHooks
+  /** Grants whose overdue review was reported already (once per grant per registry). */
+  readonly overdueReported: Set<string>
+}
+
+type GrantEventType = Parameters<typeof grantEvent>[0]
 
 /** Builds the registry for one compiled policy (internal to `compilePolicy`). */
 export function createEmergencyAccess(
@@ -257,230 +265,156 @@ export function createEmergencyAccess(
   clock: Clock,
   random: RandomSource,
   emitter: Emitter,
-  hooks: {
-    onGrant?: (notice: EmergencyGrantNotice) => void | Promise<void>
-    onError?: (error: unknown, event: SafeguardEvent) => void
-  } = {},
+  hooks: EmergencyHooks = {},
 ): EmergencyAccess {
-  const invalid = (message: string): never => {
-    throw new EmergencyRequestInvalidError(message)
-  }
-  const stateOf = (g: EmergencyGrant, at: number): EmergencyGrantState => {
-    // Revocation and review are final: a clock wound back into the window never revives a grant
-    // (a review needs an ended grant, so a reviewed one that was not revoked had expired).
-    if (g.revoked !== null) return 'revoked'
-    if (g.review !== null) return 'expired'
-    if (at < g.issuedAt) return 'not_yet_valid'
-    if (at >= g.expiresAt) return 'expired'
-    if ((g.approvalsRequired ?? 0) > (g.approvals?.length ?? 0)) return 'pending_approval'
-    return 'active'
-  }
-  const checked = (g: EmergencyGrant | undefined): EmergencyGrant => {
-    if (g === undefined) throw new EmergencyGrantNotFoundError('no such grant')
-    if (!isEmergencyGrant(g)) throw new EmergencyGrantStateError('grant record is malformed')
-    return g
-  }
-  const mustGet = (id: string): EmergencyGrant => checked(typeof id === 'string' ? store.get(id) : undefined)
-  const sorted = (pred: (g: EmergencyGrant) => boolean): EmergencyGrant[] =>
-    [...store.list()].filter((g) => isEmergencyGrant(g) && pred(g)).sort(byIssueTime)
-
-  const planGrant = (request: EmergencyGrantRequest): EmergencyGrant => {
-    if (config === undefined)
-      throw new EmergencyGrantStateError('emergency access is not enabled by this policy')
-    const parsed = requestSchema.safeParse(request)
-    if (!parsed.success) {
-      const first = parsed.error.issues[0]!
-      return invalid(`malformed request at /${first.path.join('/')}: ${first.code}`)
-    }
-    const r = parsed.data
-    if (!config.reasonCodes.has(r.reasonCode)) invalid('unknown reason code')
-    if (r.justification.trim().length < config.minJustificationLength)
-      invalid(`justification shorter than ${config.minJustificationLength} characters`)
-    if (r.minutes < 1 || r.minutes > config.maxMinutes)
-      invalid(`minutes must be between 1 and ${config.maxMinutes}`)
-    if (new Set(r.actions).size !== r.actions.length) invalid('actions repeat')
-    for (const a of r.actions)
-      if (!config.actions.has(a)) invalid('an action is outside the emergency-access policy')
-    const resources = r.resources ?? [...config.resources].sort()
-    if (new Set(resources).size !== resources.length) invalid('resources repeat')
-    for (const t of resources)
-      if (!config.resources.has(t)) invalid('a resource type is outside the emergency-access policy')
-    if (!config.isEligible(r.subject)) invalid('the requester holds no role eligible for emergency access')
-    const issuedAt = clock.now()
-    return Object.freeze({
-      id: bytesToBase64url(random(16)),
-      subject: r.subject.id,
-      tenant: r.subject.tenant,
-      patient: r.patient,
-      actions: Object.freeze([...r.actions].sort()),
-      resources: Object.freeze([...resources]),
-      reasonCode: r.reasonCode,
-      justification: r.justification,
-      issuedAt,
-      expiresAt: issuedAt + r.minutes * 60_000,
-      revoked: null,
-      review: null,
-      ...(config.approvers > 0 ? { approvalsRequired: config.approvers, approvals: Object.freeze([]) } : {}),
-    })
-  }
-  const planApprove = (g: EmergencyGrant, by: string): EmergencyGrant => {
-    if (!isSubjectId(by)) invalid('"by" must be a user id')
-    const s = stateOf(g, clock.now())
-    if (s !== 'pending_approval') throw new EmergencyGrantStateError(`grant awaits no approval (${s})`)
-    if (maySameSubject(by, g.subject))
-      throw new EmergencyGrantStateError('a grant cannot be approved by its holder')
-    if ((g.approvals ?? []).some((a) => maySameSubject(by, a.by)))
-      throw new EmergencyGrantStateError('this user approved the grant already')
-    const approvals = Object.freeze([...(g.approvals ?? []), Object.freeze({ by, at: clock.now() })])
-    return Object.freeze({ ...g, approvals })
-  }
-  const notify = (g: EmergencyGrant): void => {
-    const hook = hooks.onGrant
-    if (hook === undefined) return
-    const notice: EmergencyGrantNotice = Object.freeze({
-      grantId: g.id,
-      subject: g.subject,
-      tenant: g.tenant,
-      reasonCode: g.reasonCode,
-      issuedAt: g.issuedAt,
-      expiresAt: g.expiresAt,
-      approvalsRequired: g.approvalsRequired ?? 0,
-    })
-    const fail = (e: unknown): void => hooks.onError?.(e, grantEvent('access.emergency.granted', g))
-    try {
-      const r = hook(notice)
-      if (r instanceof Promise) r.catch(fail)
-    } catch (e) {
-      fail(e)
-    }
-  }
-  const overdueReported = new Set<string>()
-  const planRevoke = (g: EmergencyGrant, by: string): EmergencyGrant => {
-    if (!isSubjectId(by)) invalid('"by" must be a user id')
-    const now = clock.now()
-    const s = stateOf(g, now)
-    if (s === 'revoked' || s === 'expired') throw new EmergencyGrantStateError(`grant already ${s}`)
-    return Object.freeze({ ...g, revoked: Object.freeze({ at: now, by }) })
-  }
-  const planReview = (g: EmergencyGrant, review: ReviewInput): EmergencyGrant => {
-    const parsed = reviewSchema.safeParse(review)
-    if (!parsed.success) return invalid('malformed review')
-    const now = clock.now()
-    const s = stateOf(g, now)
-    if (s === 'active' || s === 'not_yet_valid')
-      throw new EmergencyGrantStateError('grant is still active: revoke it first')
-    if (g.review !== null) throw new EmergencyGrantStateError('grant already reviewed')
-    if (maySameSubject(parsed.data.reviewer, g.subject))
-      throw new EmergencyGrantStateError('a grant cannot be reviewed by its holder')
-    return Object.freeze({ ...g, review: Object.freeze({ ...parsed.data, at: now }) })
-  }
-  const emit = (type: Parameters<typeof grantEvent>[0], g: EmergencyGrant): void => {
-    if (emitter.active) void emitter.emit(grantEvent(type, g))
-  }
-  // Compare-and-set, then the event; lost races re-read the grant and plan again (where the plan
-  // now refuses: already revoked, already reviewed).
-  const change = async (
-    id: string,
-    plan: (g: EmergencyGrant) => EmergencyGrant,
-    type: Parameters<typeof grantEvent>[0],
-  ): Promise<EmergencyGrant> => {
-    for (let attempt = 0; attempt < 8; attempt++) {
-      const g = checked(await fetchGrant(store, id))
-      const next = plan(g)
-      if (await commitGrant(store, next, g)) {
-        emit(type, next)
-        return next
-      }
-    }
-    throw new EmergencyGrantStateError('grant changed concurrently, try again')
-  }
-
+  const r: Registry = { config, store, clock, random, emitter, hooks, overdueReported: new Set() }
   return Object.freeze({
     enabled: config !== undefined,
-    grant(request: EmergencyGrantRequest): EmergencyGrant {
-      const grant = planGrant(request)
-      if (store.get(grant.id) !== undefined)
-        throw new EmergencyGrantStateError('grant id collision (broken random source)')
-      store.set(grant)
-      emit('access.emergency.granted', grant)
-      notify(grant)
-      return grant
-    },
-    get(id: string): EmergencyGrant | undefined {
-      return typeof id === 'string' ? store.get(id) : undefined
-    },
-    state(grant: EmergencyGrant, at?: number): EmergencyGrantState {
-      return stateOf(grant, at ?? clock.now())
-    },
-    revoke(id: string, by: string): EmergencyGrant {
-      const next = planRevoke(mustGet(id), by)
-      store.set(next)
-      emit('access.emergency.revoked', next)
-      return next
-    },
-    pendingReviews(): EmergencyGrant[] {
+    grant: (request: EmergencyGrantRequest): EmergencyGrant => grantNow(r, request),
+    get: (id: string): EmergencyGrant | undefined => (typeof id === 'string' ? store.get(id) : undefined),
+    state: (grant: EmergencyGrant, at?: number): EmergencyGrantState => grantState(grant, at ?? clock.now()),
+    revoke: (id: string, by: string): EmergencyGrant =>
+      setNow(r, planRevoke(mustGet(r, id), by, clock), 'access.emergency.revoked'),
+    pendingReviews: (): EmergencyGrant[] => pendingReviews(r),
+    active: (): EmergencyGrant[] => {
       const now = clock.now()
-      return sorted((g) => {
-        const s = stateOf(g, now)
-        return g.review === null && (s === 'expired' || s === 'revoked')
-      })
+      return sorted(r, (g) => grantState(g, now) === 'active')
     },
-    active(): EmergencyGrant[] {
-      const now = clock.now()
-      return sorted((g) => stateOf(g, now) === 'active')
-    },
-    review(id: string, review: ReviewInput) {
-      const next = planReview(mustGet(id), review)
-      store.set(next)
-      emit('access.emergency.reviewed', next)
-      return next
-    },
-    async grantAsync(request: EmergencyGrantRequest): Promise<EmergencyGrant> {
-      const grant = planGrant(request)
-      if (!(await commitGrant(store, grant, null)))
-        throw new EmergencyGrantStateError('grant id collision (broken random source)')
-      emit('access.emergency.granted', grant)
-      notify(grant)
-      return grant
-    },
-    revokeAsync(id: string, by: string): Promise<EmergencyGrant> {
-      return change(id, (g) => planRevoke(g, by), 'access.emergency.revoked')
-    },
-    reviewAsync(id: string, review: ReviewInput): Promise<EmergencyGrant> {
-      return change(id, (g) => planReview(g, review), 'access.emergency.reviewed')
-    },
-    approve(id: string, by: string): EmergencyGrant {
-      const next = planApprove(mustGet(id), by)
-      store.set(next)
-      emit('access.emergency.approved', next)
-      return next
-    },
-    approveAsync(id: string, by: string): Promise<EmergencyGrant> {
-      return change(id, (g) => planApprove(g, by), 'access.emergency.approved')
-    },
-    overdueReviews(): EmergencyGrant[] {
-      const now = clock.now()
-      const within = config?.reviewWithinMs ?? 24 * 3_600_000
-      const overdue = sorted((g) => {
-        const s = stateOf(g, now)
-        return g.review === null && (s === 'expired' || s === 'revoked') && now >= endOf(g) + within
-      })
-      for (const g of overdue) {
-        if (overdueReported.has(g.id)) continue
-        overdueReported.add(g.id)
-        if (emitter.active)
-          void emitter.emit({
-            type: 'access.emergency.review-overdue',
-            at: now,
-            source: '@safeguards/rbac',
-            outcome: 'failure',
-            actor: g.subject,
-            subject: g.patient,
-            grantId: g.id,
-            reviewDueAt: endOf(g) + within,
-          })
-      }
-      return overdue
-    },
+    review: (id: string, review: ReviewInput): EmergencyGrant =>
+      setNow(r, planReview(mustGet(r, id), review, clock), 'access.emergency.reviewed'),
+    grantAsync: (request: EmergencyGrantRequest): Promise<EmergencyGrant> => grantShared(r, request),
+    revokeAsync: (id: string, by: string): Promise<EmergencyGrant> =>
+      change(r, id, (g) => planRevoke(g, by, clock), 'access.emergency.revoked'),
+    reviewAsync: (id: string, review: ReviewInput): Promise<EmergencyGrant> =>
+      change(r, id, (g) => planReview(g, review, clock), 'access.emergency.reviewed'),
+    approve: (id: string, by: string): EmergencyGrant =>
+      setNow(r, planApprove(mustGet(r, id), by, clock), 'access.emergency.approved'),
+    approveAsync: (id: string, by: string): Promise<EmergencyGrant> =>
+      change(r, id, (g) => planApprove(g, by, clock), 'access.emergency.approved'),
+    overdueReviews: (): EmergencyGrant[] => overdueReviews(r),
   })
+}
+
+/** The grant read from the store, checked: missing, or malformed (never trusted). */
+function checked(g: EmergencyGrant | undefined): EmergencyGrant {
+  if (g === undefined) throw new EmergencyGrantNotFoundError('no such grant')
+  if (!isEmergencyGrant(g)) throw new EmergencyGrantStateError('grant record is malformed')
+  return g
+}
+
+function mustGet(r: Registry, id: string): EmergencyGrant {
+  return checked(typeof id === 'string' ? r.store.get(id) : undefined)
+}
+
+/** The well-formed grants of the store that satisfy `pred`, oldest first. */
+function sorted(r: Registry, pred: (g: EmergencyGrant) => boolean): EmergencyGrant[] {
+  return [...r.store.list()].filter((g) => isEmergencyGrant(g) && pred(g)).sort(byIssueTime)
+}
+
+function emit(r: Registry, type: GrantEventType, g: EmergencyGrant): void {
+  if (r.emitter.active) void r.emitter.emit(grantEvent(type, g))
+}
+
+/** Calls `onGrant` with codes and ids only; its failure goes to `onError`, never to the caller. */
+function notify(r: Registry, g: EmergencyGrant): void {
+  const hook = r.hooks.onGrant
+  if (hook === undefined) return
+  const notice: EmergencyGrantNotice = Object.freeze({
+    grantId: g.id,
+    subject: g.subject,
+    tenant: g.tenant,
+    reasonCode: g.reasonCode,
+    issuedAt: g.issuedAt,
+    expiresAt: g.expiresAt,
+    approvalsRequired: g.approvalsRequired ?? 0,
+  })
+  const fail = (e: unknown): void => r.hooks.onError?.(e, grantEvent('access.emergency.granted', g))
+  try {
+    const result = hook(notice)
+    if (result instanceof Promise) result.catch(fail)
+  } catch (e) {
+    fail(e)
+  }
+}
+
+/** `EmergencyAccess.grant`: a synchronous store. */
+function grantNow(r: Registry, request: EmergencyGrantRequest): EmergencyGrant {
+  const grant = planGrant(r.config, request, r.clock, r.random)
+  if (r.store.get(grant.id) !== undefined)
+    throw new EmergencyGrantStateError('grant id collision (broken random source)')
+  r.store.set(grant)
+  emit(r, 'access.emergency.granted', grant)
+  notify(r, grant)
+  return grant
+}
+
+/** `EmergencyAccess.grantAsync`: any store, stored where every instance sees it. */
+async function grantShared(r: Registry, request: EmergencyGrantRequest): Promise<EmergencyGrant> {
+  const grant = planGrant(r.config, request, r.clock, r.random)
+  if (!(await commitGrant(r.store, grant, null)))
+    throw new EmergencyGrantStateError('grant id collision (broken random source)')
+  emit(r, 'access.emergency.granted', grant)
+  notify(r, grant)
+  return grant
+}
+
+/** Stores a planned change in a synchronous store, then emits its event. */
+function setNow(r: Registry, next: EmergencyGrant, type: GrantEventType): EmergencyGrant {
+  r.store.set(next)
+  emit(r, type, next)
+  return next
+}
+
+// Compare-and-set, then the event; lost races re-read the grant and plan again (where the plan
+// now refuses: already revoked, already reviewed).
+async function change(
+  r: Registry,
+  id: string,
+  plan: (g: EmergencyGrant) => EmergencyGrant,
+  type: GrantEventType,
+): Promise<EmergencyGrant> {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const g = checked(await fetchGrant(r.store, id))
+    const next = plan(g)
+    if (await commitGrant(r.store, next, g)) {
+      emit(r, type, next)
+      return next
+    }
+  }
+  throw new EmergencyGrantStateError('grant changed concurrently, try again')
+}
+
+/** Ended (expired or revoked) grants not yet reviewed, oldest first. */
+function pendingReviews(r: Registry): EmergencyGrant[] {
+  const now = r.clock.now()
+  return sorted(r, (g) => {
+    const s = grantState(g, now)
+    return g.review === null && (s === 'expired' || s === 'revoked')
+  })
+}
+
+/** Ended grants not reviewed within the policy's time; emits `review-overdue` once per grant. */
+function overdueReviews(r: Registry): EmergencyGrant[] {
+  const now = r.clock.now()
+  const within = r.config?.reviewWithinMs ?? 24 * 3_600_000
+  const overdue = sorted(r, (g) => {
+    const s = grantState(g, now)
+    return g.review === null && (s === 'expired' || s === 'revoked') && now >= endOf(g) + within
+  })
+  for (const g of overdue) {
+    if (r.overdueReported.has(g.id)) continue
+    r.overdueReported.add(g.id)
+    if (r.emitter.active)
+      void r.emitter.emit({
+        type: 'access.emergency.review-overdue',
+        at: now,
+        source: '@safeguards/rbac',
+        outcome: 'failure',
+        actor: g.subject,
+        subject: g.patient,
+        grantId: g.id,
+        reviewDueAt: endOf(g) + within,
+      })
+  }
+  return overdue
 }

@@ -16,9 +16,8 @@
  *
  * @module
  */
-import { type EmergencyGrant, isEmergencyGrant } from './emergency-access.js'
 import type { SharedEmergencyStore } from './emergency-shared.js'
-import { deepFreeze } from './internal/deep-freeze.js'
+import { PgGrantView } from './internal/pg-grant-view.js'
 import { sharedView } from './internal/shared-view.js'
 
 /** What the store needs of a query client: node-postgres's `Pool` and `Client` fit. */
@@ -105,93 +104,25 @@ export async function openPostgresEmergencyStore(
        updated_at timestamptz NOT NULL DEFAULT now())`,
   )
 
-  const view = new Map<string, EmergencyGrant>()
-  const versions = new WeakMap<EmergencyGrant, number>()
-  let freshAt = Number.NEGATIVE_INFINITY
-  let listening = false
-
-  const put = (row: Record<string, unknown> | undefined, id: string): EmergencyGrant | undefined => {
-    if (row === undefined) {
-      view.delete(id)
-      return undefined
-    }
-    const g = deepFreeze(row.body) as EmergencyGrant
-    if (!isEmergencyGrant(g) || g.id !== id) {
-      view.delete(id) // a hand-edited or corrupted row never grants
-      return undefined
-    }
-    versions.set(g, Number(row.version))
-    view.set(id, g)
-    return g
-  }
-  const fetch = async (id: string): Promise<EmergencyGrant | undefined> => {
-    const { rows } = await client.query(`SELECT version, body FROM ${table} WHERE id = $1`, [id])
-    return put(rows[0], id)
-  }
-  const refresh = async (): Promise<void> => {
-    const started = clock.now()
-    try {
-      await listener.query('SELECT 1')
-    } catch (e) {
-      listening = false // notifications can no longer arrive: fail closed
-      freshAt = Number.NEGATIVE_INFINITY
-      throw e
-    }
-    const { rows } = await client.query(`SELECT id, version, body FROM ${table}`)
-    const seen = new Set<string>()
-    for (const row of rows) {
-      seen.add(String(row.id))
-      put(row, String(row.id))
-    }
-    for (const id of view.keys()) if (!seen.has(id)) view.delete(id)
-    if (listening) freshAt = started
-  }
-
-  listener.on('notification', (message) => {
-    if (message.channel !== channel || typeof message.payload !== 'string') return
-    fetch(message.payload).catch(() => {
-      freshAt = Number.NEGATIVE_INFINITY // could not read what changed: fail closed until a resync
-    })
-  })
+  const grants = new PgGrantView(client, listener, table, channel, clock)
+  listener.on('notification', (message) => grants.notified(message))
   await listener.query(`LISTEN ${channel}`)
-  listening = true
-  await refresh()
+  grants.listening = true
+  await grants.refresh()
   const timer = setInterval(() => {
-    refresh().catch(() => {})
+    grants.refresh().catch(() => {})
   }, resyncMs)
   // Node's timer must not keep the process alive (the browser's is a number: nothing to do).
   if (typeof timer === 'object') (timer as unknown as { unref(): void }).unref()
 
   return {
-    ...sharedView(view, () => clock.now() - freshAt <= maxStaleness),
-    async commit(next: EmergencyGrant, expected: EmergencyGrant | null): Promise<boolean> {
-      const body = JSON.stringify(next)
-      const { rows } =
-        expected === null
-          ? await client.query(
-              `WITH ins AS (INSERT INTO ${table} (id, version, body) VALUES ($1, 1, $2::jsonb)
-                 ON CONFLICT (id) DO NOTHING RETURNING id, version, body)
-               SELECT ins.*, pg_notify($3, ins.id) FROM ins`,
-              [next.id, body, channel],
-            )
-          : await client.query(
-              `WITH up AS (UPDATE ${table} SET version = version + 1, body = $2::jsonb, updated_at = now()
-                 WHERE id = $1 AND version = $3 RETURNING id, version, body)
-               SELECT up.*, pg_notify($4, up.id) FROM up`,
-              [next.id, body, versions.get(expected) ?? -1, channel],
-            )
-      if (rows[0] !== undefined) {
-        put(rows[0], next.id)
-        return true
-      }
-      await fetch(next.id)
-      return false
-    },
-    fetch,
-    refresh,
+    ...sharedView(grants.view.grants, () => clock.now() - grants.freshAt <= maxStaleness),
+    commit: (next, expected) => grants.commit(next, expected),
+    fetch: (id) => grants.fetch(id),
+    refresh: () => grants.refresh(),
     async close(): Promise<void> {
       clearInterval(timer)
-      listening = false
+      grants.listening = false
       await listener.query(`UNLISTEN ${channel}`).catch(() => {})
     },
   }

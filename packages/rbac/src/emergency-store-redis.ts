@@ -21,10 +21,9 @@
  *
  * @module
  */
-import { type EmergencyGrant, isEmergencyGrant } from './emergency-access.js'
 import type { SharedEmergencyStore } from './emergency-shared.js'
-import { EmergencyStoreUnavailableError } from './errors.js'
-import { deepFreeze } from './internal/deep-freeze.js'
+import { GrantCommands } from './internal/redis-grant-commands.js'
+import { RedisGrantView } from './internal/redis-grant-view.js'
 import { sharedView } from './internal/shared-view.js'
 
 /**
@@ -54,29 +53,6 @@ export interface RedisEmergencyStoreOptions {
   /** The clock for staleness (default `Date.now`). */
   clock?: { now(): number }
 }
-
-// KEYS: grants, version. ARGV: id, json. Reply {1} when stored, {0, current} when the id exists.
-const INSERT = `
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if cur then return {0, cur} end
-redis.call('HSET', KEYS[1], ARGV[1], '1|' .. ARGV[2])
-redis.call('INCR', KEYS[2])
-return {1}`
-
-// KEYS: grants, version. ARGV: id, expected version, next version, json. Reply {1} when stored,
-// else {0} (no such grant) or {0, current} (another change came first).
-const UPDATE = `
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if not cur then return {0} end
-if string.sub(cur, 1, string.len(ARGV[2]) + 1) ~= ARGV[2] .. '|' then return {0, cur} end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3] .. '|' .. ARGV[4])
-redis.call('INCR', KEYS[2])
-return {1}`
-
-// KEYS: version, grants. Reply {counter, {id, entry, ...}}, read atomically.
-const SNAPSHOT = `return {redis.call('GET', KEYS[1]) or '0', redis.call('HGETALL', KEYS[2])}`
-
-type Script = { readonly source: string; sha: string | null }
 
 /**
  * Opens the shared grant store on Redis: loads every grant once, then polls the change counter.
@@ -119,132 +95,17 @@ export async function openRedisEmergencyStore(
   const maxStaleness = positive(options.maxStalenessMs ?? Math.max(1000, 4 * pollMs), 'maxStalenessMs')
   const timeoutMs = positive(options.commandTimeoutMs ?? 2000, 'commandTimeoutMs')
   const clock = options.clock ?? { now: () => Date.now() }
-  const grantsKey = `${prefix}grants`
-  const versionKey = `${prefix}version`
-  const scripts = {
-    insert: { source: INSERT, sha: null } as Script,
-    update: { source: UPDATE, sha: null } as Script,
-    snapshot: { source: SNAPSHOT, sha: null } as Script,
-  }
+  const grants = new RedisGrantView(new GrantCommands(client, timeoutMs), prefix, clock, resyncMs)
 
-  // Every failure is typed; the cause (a NOSCRIPT reply, a closed socket, a timeout) is kept.
-  const send = (operation: string, args: string[]): Promise<unknown> =>
-    new Promise((resolve, reject) => {
-      const fail = (cause: unknown): void =>
-        reject(new EmergencyStoreUnavailableError(`emergency store: ${operation} failed`, { cause }))
-      const timer = setTimeout(fail, timeoutMs, new Error('command timed out'))
-      ;(timer as unknown as { unref?: () => void }).unref?.()
-      const done = (v: unknown): void => {
-        clearTimeout(timer)
-        resolve(v)
-      }
-      const failed = (e: unknown): void => {
-        clearTimeout(timer)
-        fail(e)
-      }
-      try {
-        client.sendCommand(args).then(done, failed)
-      } catch (e) {
-        failed(e)
-      }
-    })
-  const run = async (
-    operation: string,
-    script: Script,
-    keys: string[],
-    argv: string[],
-  ): Promise<unknown[]> => {
-    for (let attempt = 0; ; attempt++) {
-      if (script.sha === null) {
-        const sha = await send(operation, ['SCRIPT', 'LOAD', script.source])
-        if (typeof sha !== 'string') throw unexpected(operation)
-        script.sha = sha
-      }
-      try {
-        const reply = await send(operation, ['EVALSHA', script.sha, String(keys.length), ...keys, ...argv])
-        if (!Array.isArray(reply)) throw unexpected(operation)
-        return reply
-      } catch (e) {
-        const cause = (e as { cause?: { message?: unknown } }).cause
-        if (attempt > 0 || !String(cause?.message).startsWith('NOSCRIPT')) throw e
-        script.sha = null // the server restarted or SCRIPT FLUSH ran: load it again, once
-      }
-    }
-  }
-
-  const view = new Map<string, EmergencyGrant>()
-  const versions = new WeakMap<EmergencyGrant, number>()
-  let freshAt = Number.NEGATIVE_INFINITY
-  let seen: string | null = null
-  let resyncAt = Number.NEGATIVE_INFINITY
+  await grants.load()
+  grants.resyncAt = clock.now()
   let closed = false
-  // Single-grant changes (commit, fetch) are numbered, so that a reload read before one does not
-  // undo it in the view (the moved counter then brings the next reload).
-  let changes = 0
-  const changedAt = new Map<string, number>()
-
-  /** Applies one stored entry (`undefined`: none) to the view; the grant, if well-formed. */
-  const put = (id: string, entry: unknown): EmergencyGrant | undefined => {
-    const g = parseEntry(id, entry)
-    if (g === undefined)
-      view.delete(id) // missing, hand-edited or corrupted: never grants
-    else {
-      versions.set(g.grant, g.version)
-      view.set(id, g.grant)
-    }
-    return g?.grant
-  }
-  const putChange = (id: string, entry: unknown): EmergencyGrant | undefined => {
-    changedAt.set(id, ++changes)
-    return put(id, entry)
-  }
-  const reload = async (): Promise<void> => {
-    const started = clock.now()
-    const before = changes
-    const [counter, flat] = await run('reload', scripts.snapshot, [versionKey, grantsKey], [])
-    if (typeof counter !== 'string' || !Array.isArray(flat) || flat.length % 2 !== 0)
-      throw unexpected('reload')
-    const stored = new Set<string>()
-    for (let i = 0; i < flat.length; i += 2) {
-      const id = flat[i]
-      if (typeof id !== 'string') continue
-      stored.add(id)
-      if ((changedAt.get(id) ?? 0) <= before) put(id, flat[i + 1])
-    }
-    for (const id of view.keys()) if (!stored.has(id) && (changedAt.get(id) ?? 0) <= before) view.delete(id)
-    for (const [id, at] of changedAt) if (at <= before) changedAt.delete(id)
-    seen = counter
-    freshAt = started
-  }
-  // One reload at a time, so that an older snapshot never lands after a newer one.
-  let reloading: Promise<void> = Promise.resolve()
-  const load = (): Promise<void> => {
-    const p = reloading.then(reload, reload)
-    reloading = p.catch(() => {})
-    return p
-  }
-  const poll = async (): Promise<void> => {
-    const started = clock.now()
-    if (started - resyncAt >= resyncMs) {
-      resyncAt = started
-      return load()
-    }
-    const counter = await send('poll', ['GET', versionKey])
-    if ((counter === null ? '0' : counter) !== seen) return load()
-    freshAt = started
-  }
-  const fetch = async (id: string): Promise<EmergencyGrant | undefined> => {
-    if (typeof id !== 'string') return undefined
-    return putChange(id, await send('fetch', ['HGET', grantsKey, id]))
-  }
-
-  await load()
-  resyncAt = clock.now()
   let timer: ReturnType<typeof setTimeout> | undefined
   const schedule = (): void => {
     if (closed) return
     timer = setTimeout(() => {
-      poll()
+      grants
+        .poll()
         .catch(() => {}) // freshAt stays where it was: `get` fails closed after maxStalenessMs
         .finally(schedule)
     }, pollMs)
@@ -254,56 +115,18 @@ export async function openRedisEmergencyStore(
   schedule()
 
   return {
-    ...sharedView(view, () => clock.now() - freshAt <= maxStaleness),
-    async commit(next: EmergencyGrant, expected: EmergencyGrant | null): Promise<boolean> {
-      const json = JSON.stringify(next)
-      const version = expected === null ? 0 : (versions.get(expected) ?? -1)
-      const reply =
-        expected === null
-          ? await run('commit', scripts.insert, [grantsKey, versionKey], [next.id, json])
-          : await run(
-              'commit',
-              scripts.update,
-              [grantsKey, versionKey],
-              [next.id, String(version), String(version + 1), json],
-            )
-      if (reply[0] === 1) {
-        putChange(next.id, `${version + 1}|${json}`)
-        return true
-      }
-      putChange(next.id, reply[1] ?? undefined)
-      return false
-    },
-    fetch,
+    ...sharedView(grants.view.grants, () => clock.now() - grants.freshAt <= maxStaleness),
+    commit: (next, expected) => grants.commit(next, expected),
+    fetch: (id) => grants.fetch(id),
     refresh(): Promise<void> {
-      resyncAt = clock.now()
-      return load()
+      grants.resyncAt = clock.now()
+      return grants.load()
     },
     async close(): Promise<void> {
       closed = true
       clearTimeout(timer)
     },
   }
-}
-
-/** Parses `version|json`; undefined unless it is a well-formed grant with this id. */
-function parseEntry(id: string, entry: unknown): { grant: EmergencyGrant; version: number } | undefined {
-  if (typeof entry !== 'string') return undefined
-  const bar = entry.indexOf('|')
-  const version = Number(entry.slice(0, bar))
-  if (bar < 1 || !Number.isSafeInteger(version) || version < 1) return undefined
-  let g: unknown
-  try {
-    g = deepFreeze(JSON.parse(entry.slice(bar + 1)))
-  } catch {
-    return undefined
-  }
-  if (!isEmergencyGrant(g) || g.id !== id) return undefined
-  return { grant: g, version }
-}
-
-function unexpected(operation: string): EmergencyStoreUnavailableError {
-  return new EmergencyStoreUnavailableError(`emergency store: ${operation} (unexpected reply)`)
 }
 
 function positive(value: unknown, name: string): number {

@@ -115,25 +115,7 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
     throw new SessionConfigError('"ttlSeconds" must be an integer in [1, 300]')
   if (typeof issuer !== 'string' || issuer === '' || typeof audience !== 'string' || audience === '')
     throw new SessionConfigError('"issuer" and "audience" must be non-empty strings')
-  let signKey: CryptoKey | Uint8Array | undefined
-  let verifyKey: CryptoKey | Uint8Array
-  const alg = keys?.alg
-  if (alg === 'HS256' || alg === 'HS384' || alg === 'HS512') {
-    const secret = (keys as { secret?: unknown }).secret
-    if (!(secret instanceof Uint8Array) || secret.length < (MIN_SECRET[alg] as number))
-      throw new SessionConfigError(`"keys.secret" must be a Uint8Array of at least ${MIN_SECRET[alg]} bytes`)
-    signKey = verifyKey = new Uint8Array(secret)
-  } else if (alg === 'ES256' || alg === 'ES384' || alg === 'EdDSA' || alg === 'Ed25519') {
-    const k = keys as { privateKey?: CryptoKey; publicKey?: CryptoKey }
-    if (!isCryptoKey(k.publicKey, 'public'))
-      throw new SessionConfigError('"keys.publicKey" must be a public CryptoKey')
-    if (k.privateKey !== undefined && !isCryptoKey(k.privateKey, 'private'))
-      throw new SessionConfigError('"keys.privateKey" must be a private CryptoKey')
-    signKey = k.privateKey
-    verifyKey = k.publicKey
-  } else {
-    throw new SessionConfigError('"keys.alg" is not a supported algorithm')
-  }
+  const { alg, signKey, verifyKey } = resolveKeys(keys)
 
   return {
     async issue(
@@ -180,20 +162,51 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
         if (e instanceof errors.JOSEError) return null
         throw e
       }
-      const { sub, sid, role, auth_time, exp, jti } = payload
-      if (typeof sub !== 'string' || typeof sid !== 'string' || !/^[0-9a-f]{64}$/.test(sid)) return null
-      if (role !== null && typeof role !== 'string') return null
-      if (typeof auth_time !== 'number' || typeof exp !== 'number' || typeof jti !== 'string') return null
-      if (await sessions.isRevoked(sid)) return null
-      return {
-        userId: sub,
-        sessionId: sid,
-        role,
-        authAt: auth_time * 1000,
-        expiresAt: exp * 1000,
-        tokenId: jti,
-      }
+      const claims = claimsOf(payload)
+      if (claims === null || (await sessions.isRevoked(claims.sessionId))) return null
+      return claims
     },
+  }
+}
+
+/** The algorithm and the signing and verification keys. @throws {SessionConfigError} */
+function resolveKeys(keys: AccessTokenOptions['keys']): {
+  alg: AccessTokenAlgorithm
+  signKey: CryptoKey | Uint8Array | undefined
+  verifyKey: CryptoKey | Uint8Array
+} {
+  const alg = keys?.alg
+  if (alg === 'HS256' || alg === 'HS384' || alg === 'HS512') {
+    const secret = (keys as { secret?: unknown }).secret
+    if (!(secret instanceof Uint8Array) || secret.length < (MIN_SECRET[alg] as number))
+      throw new SessionConfigError(`"keys.secret" must be a Uint8Array of at least ${MIN_SECRET[alg]} bytes`)
+    const key = new Uint8Array(secret)
+    return { alg, signKey: key, verifyKey: key }
+  }
+  if (alg === 'ES256' || alg === 'ES384' || alg === 'EdDSA' || alg === 'Ed25519') {
+    const k = keys as { privateKey?: CryptoKey; publicKey?: CryptoKey }
+    if (!isCryptoKey(k.publicKey, 'public'))
+      throw new SessionConfigError('"keys.publicKey" must be a public CryptoKey')
+    if (k.privateKey !== undefined && !isCryptoKey(k.privateKey, 'private'))
+      throw new SessionConfigError('"keys.privateKey" must be a private CryptoKey')
+    return { alg, signKey: k.privateKey, verifyKey: k.publicKey }
+  }
+  throw new SessionConfigError('"keys.alg" is not a supported algorithm')
+}
+
+/** The claims of a verified payload, or null when one has the wrong shape. */
+function claimsOf(payload: Record<string, unknown>): AccessTokenClaims | null {
+  const { sub, sid, role, auth_time, exp, jti } = payload
+  if (typeof sub !== 'string' || typeof sid !== 'string' || !/^[0-9a-f]{64}$/.test(sid)) return null
+  if (role !== null && typeof role !== 'string') return null
+  if (typeof auth_time !== 'number' || typeof exp !== 'number' || typeof jti !== 'string') return null
+  return {
+    userId: sub,
+    sessionId: sid,
+    role,
+    authAt: auth_time * 1000,
+    expiresAt: exp * 1000,
+    tokenId: jti,
   }
 }
 

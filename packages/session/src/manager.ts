@@ -24,7 +24,15 @@ import {
   systemClock,
 } from '@safeguards/core'
 import { ReauthRequiredError, SessionConfigError } from './errors.js'
-import { login, managerCore, revokeAllOf, revokeId, revokeSessionOf, rotate } from './internal/operations.js'
+import {
+  login,
+  type ManagerCore,
+  managerCore,
+  revokeAllOf,
+  revokeId,
+  revokeSessionOf,
+  rotate,
+} from './internal/operations.js'
 import { checkUserId, storeError, timeLeftOf } from './internal/records.js'
 import { createMemoryStore } from './memory-store.js'
 import { parsePolicy, type SessionPolicy, type SessionPolicyOptions } from './policy.js'
@@ -284,27 +292,10 @@ export function createSessionManager<S extends SessionDataSchema = SessionDataSc
         )
       return Promise.resolve(settle(res, at))
     },
-    async resolve(token: unknown, opts?: ValidateOptions): Promise<SessionResolution<D>> {
-      const id = sessionIdOf(token)
-      if (id === null) return UNKNOWN
-      const at = now()
-      const res = await call('touch', () => store.touch(id, at, opts?.activity !== false))
-      if (res.status === 'active') return { status: 'active', session: core.view(res.record) }
-      if (res.status !== 'expired') return { status: res.status }
-      await core.reportExpiry(res, at)
-      return { status: res.reason }
-    },
-    async update(token: unknown, value: D | undefined): Promise<Session<D> | null> {
-      const id = sessionIdOf(token)
-      if (id === null) return null
-      const data = await codec.encode(value)
-      if (store.update === undefined) throw new SessionConfigError('"update" needs the manager option "data"')
-      const at = now()
-      const res = await call('update', () =>
-        (store.update as NonNullable<SessionStore['update']>)(id, data, at),
-      )
-      return settle(res, at)
-    },
+    resolve: (token: unknown, opts?: ValidateOptions): Promise<SessionResolution<D>> =>
+      resolveToken(core, token, opts),
+    update: (token: unknown, value: D | undefined): Promise<Session<D> | null> =>
+      updateData(core, token, value),
     rotate(token: unknown, opts: RotateOptions = {}): Promise<IssuedSession<D> | null> {
       return rotate(core, token, opts.role === undefined ? 'rotate' : 'privilege-change', opts.role)
     },
@@ -335,4 +326,38 @@ export function createSessionManager<S extends SessionDataSchema = SessionDataSc
     },
   }
   return manager
+}
+
+/** `SessionManager.resolve`: as `validate`, with the reason a token does not resolve. */
+async function resolveToken<D>(
+  core: ManagerCore<D>,
+  token: unknown,
+  opts?: ValidateOptions,
+): Promise<SessionResolution<D>> {
+  const id = sessionIdOf(token)
+  if (id === null) return UNKNOWN
+  const at = core.now()
+  const res = await core.call('touch', () => core.store.touch(id, at, opts?.activity !== false))
+  if (res.status === 'active') return { status: 'active', session: core.view(res.record) }
+  if (res.status !== 'expired') return { status: res.status }
+  await core.reportExpiry(res, at)
+  return { status: res.reason }
+}
+
+/** `SessionManager.update`: replaces the session's app data (the session must be active). */
+async function updateData<D>(
+  core: ManagerCore<D>,
+  token: unknown,
+  value: D | undefined,
+): Promise<Session<D> | null> {
+  const id = sessionIdOf(token)
+  if (id === null) return null
+  const { store } = core
+  const data = await core.codec.encode(value)
+  if (store.update === undefined) throw new SessionConfigError('"update" needs the manager option "data"')
+  const at = core.now()
+  const res = await core.call('update', () =>
+    (store.update as NonNullable<SessionStore['update']>)(id, data, at),
+  )
+  return core.settle(res, at)
 }

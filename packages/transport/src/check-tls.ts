@@ -20,7 +20,12 @@ import { TransportConfigError, TransportTargetError, TransportUnreachableError }
 import { finding, TLS_FINDINGS, type TlsFinding, verdictOf } from './findings.js'
 import { certificateReport } from './internal/certificate.js'
 import { WEAK_SIGNATURES } from './internal/der.js'
-import { type Accepted, type HandshakeRequest, handshake } from './internal/handshake.js'
+import {
+  type Accepted,
+  type HandshakeOutcome,
+  type HandshakeRequest,
+  handshake,
+} from './internal/handshake.js'
 import { readHsts } from './internal/hsts.js'
 import { type Pem, pemList } from './internal/pem.js'
 import { TLS_VERSIONS, type TlsVersion } from './profile.js'
@@ -277,33 +282,12 @@ export async function checkTls(
   const { timeoutMs, ca } = checkOptions(options)
   const clock = options.clock ?? systemClock
   const checkedAt = clock.now()
-  let address = host
-  if (isIP(host) === 0) {
-    try {
-      address = (await lookup(host)).address
-    } catch (cause) {
-      throw new TransportUnreachableError(`${host} does not resolve`, { cause })
-    }
-  }
+  const address = await resolveAddress(host)
   // SNI only for DNS names (RFC 6066 §3); an IP target is checked against the IP unless told otherwise
   const servername = options.servername ?? (isIP(host) === 0 ? host : undefined)
-  const base = { address, port, servername, timeoutMs, ...(ca === undefined ? {} : { ca }) }
+  const base: ProbeBase = { address, port, servername, timeoutMs, ...(ca === undefined ? {} : { ca }) }
 
-  const probes = await Promise.all(
-    TLS_VERSIONS.map((v) =>
-      handshake({ ...base, minVersion: v, maxVersion: v, ciphers: probeCiphers(v) }, () => undefined),
-    ),
-  )
-  if (probes.every((p) => p.kind === 'unreachable')) {
-    const code = probes[0]?.kind === 'unreachable' ? probes[0].code : 'ERR_UNKNOWN'
-    throw new TransportUnreachableError(`no TCP connection to ${host} port ${port} (${code})`)
-  }
-  const protocols = {} as Record<TlsVersion, ProtocolStatus>
-  TLS_VERSIONS.forEach((v, i) => {
-    const k = probes[i]?.kind
-    protocols[v] = k === 'accepted' ? 'accepted' : k === 'rejected' ? 'rejected' : 'inconclusive'
-  })
-
+  const protocols = await probeProtocols(base, host)
   const accepted = TLS_VERSIONS.filter((v) => protocols[v] === 'accepted')
   const enumerated = await Promise.all(accepted.map((v) => enumerate(base, v)))
   const suites: Partial<Record<TlsVersion, SuiteInfo[]>> = {}
@@ -318,38 +302,15 @@ export async function checkTls(
   let certificate: CertificateReport | null = null
   let ocsp: { stapled: boolean } | null = null
   if (best !== undefined) {
-    const out = await handshake(
-      { ...base, minVersion: best, maxVersion: best, ciphers: probeCiphers(best), requestOCSP: true },
-      (socket, staple) => ({
-        certificate: certificateReport(socket, servername ?? host, ca, clock.now()),
-        stapled: staple.response !== null && staple.response.length > 0,
-      }),
-    )
+    const out = await chainAndStaple(base, best, servername ?? host, ca, clock)
     if (out.kind === 'accepted') {
       certificate = out.extra.certificate
       ocsp = { stapled: out.extra.stapled }
     } else inconclusive = true
   }
-
-  let hsts: HstsReport = { status: 'skipped' }
-  if (options.http !== false && best !== undefined) {
-    const hostHeader = `${servername ?? (isIP(host) === 6 ? `[${host}]` : host)}${port === 443 ? '' : `:${port}`}`
-    const out = await handshake(
-      { ...base, minVersion: best, maxVersion: best, ciphers: probeCiphers(best) },
-      (socket: TLSSocket) => readHsts(socket, hostHeader, timeoutMs),
-    )
-    hsts = out.kind === 'accepted' ? out.extra : { status: 'inconclusive' }
-  }
-
-  const findings: TlsFinding[] = []
-  judgeProtocols(protocols, findings)
-  judgeSuites(suites, findings)
-  if (certificate !== null) judgeCertificate(certificate, findings)
-  if (ocsp !== null && !ocsp.stapled) findings.push(finding('NO_OCSP_STAPLE', 'no OCSP response stapled'))
-  judgeHsts(hsts, findings)
-  if (inconclusive) findings.push(finding('INCONCLUSIVE', 'some probes got no answer within the time limit'))
-  findings.sort((a, b) => ORDER[a.severity] - ORDER[b.severity])
-
+  const hsts: HstsReport =
+    options.http !== false && best !== undefined ? await probeHsts(base, best, host) : { status: 'skipped' }
+  const findings = judge(protocols, suites, certificate, ocsp, hsts, inconclusive)
   const all = accepted.flatMap((v) => suites[v] ?? [])
   return {
     format: 'transit-check/1',
@@ -366,6 +327,86 @@ export async function checkTls(
     findings,
     verdict: verdictOf(findings),
   }
+}
+
+/** What every probe of one target shares. */
+type ProbeBase = Omit<HandshakeRequest, 'ciphers' | 'minVersion' | 'maxVersion'>
+
+/** The address to connect to: the host itself when it is an IP, else its DNS answer. */
+async function resolveAddress(host: string): Promise<string> {
+  if (isIP(host) !== 0) return host
+  try {
+    return (await lookup(host)).address
+  } catch (cause) {
+    throw new TransportUnreachableError(`${host} does not resolve`, { cause })
+  }
+}
+
+/** One handshake per TLS version, in parallel. @throws {TransportUnreachableError} when none connects. */
+async function probeProtocols(base: ProbeBase, host: string): Promise<Record<TlsVersion, ProtocolStatus>> {
+  const probes = await Promise.all(
+    TLS_VERSIONS.map((v) =>
+      handshake({ ...base, minVersion: v, maxVersion: v, ciphers: probeCiphers(v) }, () => undefined),
+    ),
+  )
+  if (probes.every((p) => p.kind === 'unreachable')) {
+    const code = probes[0]?.kind === 'unreachable' ? probes[0].code : 'ERR_UNKNOWN'
+    throw new TransportUnreachableError(`no TCP connection to ${host} port ${base.port} (${code})`)
+  }
+  const protocols = {} as Record<TlsVersion, ProtocolStatus>
+  TLS_VERSIONS.forEach((v, i) => {
+    const k = probes[i]?.kind
+    protocols[v] = k === 'accepted' ? 'accepted' : k === 'rejected' ? 'rejected' : 'inconclusive'
+  })
+  return protocols
+}
+
+/** A handshake at `best` asking for an OCSP staple: the certificate report and whether one was stapled. */
+function chainAndStaple(
+  base: ProbeBase,
+  best: TlsVersion,
+  name: string,
+  ca: string[] | undefined,
+  clock: Clock,
+): Promise<HandshakeOutcome<{ certificate: CertificateReport | null; stapled: boolean }>> {
+  return handshake(
+    { ...base, minVersion: best, maxVersion: best, ciphers: probeCiphers(best), requestOCSP: true },
+    (socket, staple) => ({
+      certificate: certificateReport(socket, name, ca, clock.now()),
+      stapled: staple.response !== null && staple.response.length > 0,
+    }),
+  )
+}
+
+/** One `HEAD /` over TLS at `best`, for the HSTS header. */
+async function probeHsts(base: ProbeBase, best: TlsVersion, host: string): Promise<HstsReport> {
+  const { servername, port } = base
+  const hostHeader = `${servername ?? (isIP(host) === 6 ? `[${host}]` : host)}${port === 443 ? '' : `:${port}`}`
+  const out = await handshake(
+    { ...base, minVersion: best, maxVersion: best, ciphers: probeCiphers(best) },
+    (socket: TLSSocket) => readHsts(socket, hostHeader, base.timeoutMs),
+  )
+  return out.kind === 'accepted' ? out.extra : { status: 'inconclusive' }
+}
+
+/** The findings of a check, most severe first. */
+function judge(
+  protocols: Record<TlsVersion, ProtocolStatus>,
+  suites: Partial<Record<TlsVersion, SuiteInfo[]>>,
+  certificate: CertificateReport | null,
+  ocsp: { stapled: boolean } | null,
+  hsts: HstsReport,
+  inconclusive: boolean,
+): TlsFinding[] {
+  const findings: TlsFinding[] = []
+  judgeProtocols(protocols, findings)
+  judgeSuites(suites, findings)
+  if (certificate !== null) judgeCertificate(certificate, findings)
+  if (ocsp !== null && !ocsp.stapled) findings.push(finding('NO_OCSP_STAPLE', 'no OCSP response stapled'))
+  judgeHsts(hsts, findings)
+  if (inconclusive) findings.push(finding('INCONCLUSIVE', 'some probes got no answer within the time limit'))
+  findings.sort((a, b) => ORDER[a.severity] - ORDER[b.severity])
+  return findings
 }
 
 /** The one-line fix of a finding code (for reports and the CLI). */

@@ -165,17 +165,7 @@ export class RunChecker {
 
     // The subtrees of [from, stop), split at the cuts.
     const stop = Math.min(from + count, Math.max(from, task.treeEnd))
-    const heightList: number[] = []
-    const segmentEnds: number[] = []
-    const segmentTrees: number[] = []
-    let a = from
-    for (const s of [...task.cuts.filter((c) => c > from && c < stop), stop]) {
-      if (s <= a) continue
-      segmentTrees.push(subtrees(a, s, heightList))
-      segmentEnds.push(s)
-      a = s
-    }
-    const heights = Uint8Array.from(heightList)
+    const { segmentEnds, segmentTrees, heights } = segmentsOf(from, stop, task.cuts)
     const roots = new Uint8Array(32 * heights.length)
     const stack: string[] = []
     let top = 0
@@ -247,6 +237,28 @@ export class RunChecker {
       roots,
     }
   }
+}
+
+/**
+ * The subtrees of [from, stop), split at the cuts: each segment's end and number of subtrees, and
+ * the heights of every subtree in order.
+ */
+function segmentsOf(
+  from: number,
+  stop: number,
+  cuts: readonly number[],
+): { segmentEnds: number[]; segmentTrees: number[]; heights: Uint8Array<ArrayBuffer> } {
+  const heightList: number[] = []
+  const segmentEnds: number[] = []
+  const segmentTrees: number[] = []
+  let a = from
+  for (const s of [...cuts.filter((c) => c > from && c < stop), stop]) {
+    if (s <= a) continue
+    segmentTrees.push(subtrees(a, s, heightList))
+    segmentEnds.push(s)
+    a = s
+  }
+  return { segmentEnds, segmentTrees, heights: Uint8Array.from(heightList) }
 }
 
 /** The lowercase hex of a hash held as a latin1 string. */

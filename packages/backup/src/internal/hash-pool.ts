@@ -125,19 +125,7 @@ export async function hashFiles(
 ): Promise<Map<number, HashOutcome>> {
   const results = new Map<number, HashOutcome>()
   if (jobs.length === 0) return results
-  const batches: number[][] = []
-  let current: number[] = []
-  let bytes = 0
-  jobs.forEach((job, i) => {
-    if (current.length > 0 && (current.length >= BATCH_FILES || bytes + job.size > BATCH_BYTES)) {
-      batches.push(current)
-      current = []
-      bytes = 0
-    }
-    current.push(i)
-    bytes += job.size
-  })
-  if (current.length > 0) batches.push(current)
+  const batches = batchJobs(jobs)
   const size = Math.max(1, Math.min(options.concurrency ?? defaultConcurrency(), batches.length))
   const chunkSize = options.chunkSize ?? 1024 * 1024
   const inFlightPerWorker = 2
@@ -176,25 +164,7 @@ export async function hashFiles(
           }
           active--
           const indexes = batches[msg.id as number] as number[]
-          let tail = 0
-          msg.results.forEach((r, k) => {
-            const index = indexes[k] as number
-            const job = jobs[index] as HashJob
-            if (r.error !== undefined) {
-              results.set(index, {
-                ok: false,
-                error: r.error,
-                ...(r.errno === undefined ? {} : { errno: r.errno }),
-              })
-              return
-            }
-            tail += r.progress ?? 0
-            const digests: Record<string, string> = {}
-            job.algorithms.forEach((a, j) => {
-              digests[a] = (r.digests as string[])[j] as string
-            })
-            results.set(index, { ok: true, size: r.size as number, digests })
-          })
+          const tail = recordResults(jobs, indexes, msg.results, results)
           if (tail > 0) options.onBytes?.(tail)
           options.onFiles?.(indexes.length)
           dispatch(worker)
@@ -208,4 +178,51 @@ export async function hashFiles(
     await Promise.all(workers.map((w) => w.terminate()))
   }
   return results
+}
+
+/** Job indexes in batches of up to 128 files or 8 MiB (a larger file travels alone). */
+function batchJobs(jobs: readonly HashJob[]): number[][] {
+  const batches: number[][] = []
+  let current: number[] = []
+  let bytes = 0
+  jobs.forEach((job, i) => {
+    if (current.length > 0 && (current.length >= BATCH_FILES || bytes + job.size > BATCH_BYTES)) {
+      batches.push(current)
+      current = []
+      bytes = 0
+    }
+    current.push(i)
+    bytes += job.size
+  })
+  if (current.length > 0) batches.push(current)
+  return batches
+}
+
+/** Stores a batch's outcomes by job index; returns the bytes hashed not yet reported as progress. */
+function recordResults(
+  jobs: readonly HashJob[],
+  indexes: readonly number[],
+  batch: NonNullable<WorkerMessage['results']>,
+  results: Map<number, HashOutcome>,
+): number {
+  let tail = 0
+  batch.forEach((r, k) => {
+    const index = indexes[k] as number
+    const job = jobs[index] as HashJob
+    if (r.error !== undefined) {
+      results.set(index, {
+        ok: false,
+        error: r.error,
+        ...(r.errno === undefined ? {} : { errno: r.errno }),
+      })
+      return
+    }
+    tail += r.progress ?? 0
+    const digests: Record<string, string> = {}
+    job.algorithms.forEach((a, j) => {
+      digests[a] = (r.digests as string[])[j] as string
+    })
+    results.set(index, { ok: true, size: r.size as number, digests })
+  })
+  return tail
 }

@@ -333,6 +333,36 @@ const OPTIONS = {
 
 async function run(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, OPTIONS)
+  const { signPath, outDir } = checkUsage(values)
+  // Read the signing key and the policies first: a usage error must not come after minutes of verifying.
+  const signKey =
+    signPath === undefined
+      ? undefined
+      : ((await readJsonOption(io, signPath, 'sign-key')) as Record<string, unknown>)
+  const inputs = await policyInputs(io, values)
+  await gatherEvidence(io, values, inputs)
+
+  const report = buildEvidenceReport(inputs)
+  const markdown = renderEvidenceMarkdown(report)
+  const jws =
+    signKey === undefined
+      ? undefined
+      : await signEvidence(report, signKey).catch((e) => usageOf('sign-key', e))
+  if (outDir !== undefined) await writeOutDir(io, outDir, report, markdown, jws)
+  if (values.json === true) writeJson(io, report)
+  else if (values.html === true) io.stdout.write(renderEvidenceHtml(report))
+  else io.stdout.write(safeText(markdown, { multiline: true }))
+  if (!report.ok)
+    io.stderr.write(
+      safeText(`safeguards evidence: failed checks: ${report.failures.join(', ')}\n${notMetLines(report)}`, {
+        multiline: true,
+      }),
+    )
+  return report.ok ? ExitCode.OK : ExitCode.CHECK_FAILED
+}
+
+/** The usage rules: at least one source, each option with the one it needs, one output format. */
+function checkUsage(values: ParsedValues): { signPath: string | undefined; outDir: string | undefined } {
   if (
     values.log === undefined &&
     values.bag === undefined &&
@@ -356,23 +386,27 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const outDir = optionalString(values, 'out-dir')
   if (signPath !== undefined && outDir === undefined) throw new UsageError('--sign-key needs --out-dir')
   if (values.json === true && values.html === true) throw new UsageError('give --json or --html, not both')
-  // Read the signing key and the policies first: a usage error must not come after minutes of verifying.
-  const signKey =
-    signPath === undefined
-      ? undefined
-      : ((await readJsonOption(io, signPath, 'sign-key')) as Record<string, unknown>)
+  return { signPath, outDir }
+}
+
+/** The policies in force (session, password, MFA, baseline, key age). */
+async function policyInputs(io: CliIO, values: ParsedValues): Promise<EvidenceInputs> {
   const maxKeyAge = optionalString(values, 'max-key-age')
   const sessionPolicy = await sessionSection(io, values)
   const passwordPolicy = passwordSection(values)
   const mfa = mfaSection(values)
   const baseline = await baselineSection(io, values)
-  const inputs: EvidenceInputs = {
+  return {
     sessionPolicy,
     passwordPolicy,
     ...(mfa === undefined ? {} : { mfa }),
     ...(baseline === undefined ? {} : { baseline }),
     ...(maxKeyAge === undefined ? {} : { maxKeyAgeMs: parseDuration(maxKeyAge, 'max-key-age') }),
   }
+}
+
+/** Verifies the sources given (keyring, audit log and its findings, backups, endpoints) into `inputs`. */
+async function gatherEvidence(io: CliIO, values: ParsedValues, inputs: EvidenceInputs): Promise<void> {
   const keyring = await keyringSection(io, values)
   if (keyring !== undefined) inputs.keyring = keyring
   const audit = await auditSection(io, values)
@@ -396,38 +430,29 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       throw new UsageError(`--transit: ${(e as Error).message}`)
     }
   }
+}
 
-  const report = buildEvidenceReport(inputs)
-  const markdown = renderEvidenceMarkdown(report)
-  const jws =
-    signKey === undefined
-      ? undefined
-      : await signEvidence(report, signKey).catch((e) => usageOf('sign-key', e))
-  if (outDir !== undefined) {
-    const dir = resolve(io.cwd, outDir)
-    try {
-      await mkdir(dir, { recursive: true })
-    } catch (e) {
-      throw new IoError('create --out-dir', dir, { cause: e })
-    }
-    // Durable and atomic: a reader (or a crash) never sees half a report.
-    const write = (name: string, text: string): Promise<void> =>
-      writeFileAtomic(resolve(dir, name), utf8Encode(text), { mode: 0o644 })
-    await write('evidence.json', `${JSON.stringify(report, null, 2)}\n`)
-    await write('evidence.md', markdown)
-    await write('evidence.html', renderEvidenceHtml(report))
-    if (jws !== undefined) await write('evidence.jws', `${jws}\n`)
+/** Writes the report (JSON, Markdown, HTML, and the signature when signed) into `--out-dir`. */
+async function writeOutDir(
+  io: CliIO,
+  outDir: string,
+  report: EvidenceReport,
+  markdown: string,
+  jws: string | undefined,
+): Promise<void> {
+  const dir = resolve(io.cwd, outDir)
+  try {
+    await mkdir(dir, { recursive: true })
+  } catch (e) {
+    throw new IoError('create --out-dir', dir, { cause: e })
   }
-  if (values.json === true) writeJson(io, report)
-  else if (values.html === true) io.stdout.write(renderEvidenceHtml(report))
-  else io.stdout.write(safeText(markdown, { multiline: true }))
-  if (!report.ok)
-    io.stderr.write(
-      safeText(`safeguards evidence: failed checks: ${report.failures.join(', ')}\n${notMetLines(report)}`, {
-        multiline: true,
-      }),
-    )
-  return report.ok ? ExitCode.OK : ExitCode.CHECK_FAILED
+  // Durable and atomic: a reader (or a crash) never sees half a report.
+  const write = (name: string, text: string): Promise<void> =>
+    writeFileAtomic(resolve(dir, name), utf8Encode(text), { mode: 0o644 })
+  await write('evidence.json', `${JSON.stringify(report, null, 2)}\n`)
+  await write('evidence.md', markdown)
+  await write('evidence.html', renderEvidenceHtml(report))
+  if (jws !== undefined) await write('evidence.jws', `${jws}\n`)
 }
 
 /**

@@ -171,10 +171,23 @@ export function mfa(s: JudgedSections, b: Baseline): Verdict[] {
 
 export function keys(k: JudgedSections['keys'], t: T): Verdict[] {
   if (k === null) return []
-  const hipaa = ['164.312(a)(2)(iv)']
-  const period = t('keys.rotationPeriod').value as number
   const live = k.versions.filter((v) => !v.retired && v.state !== 'destroyed')
   const primary = live.find((v) => v.state === 'primary')
+  const hipaa = ['164.312(a)(2)(iv)']
+  return [rotationVerdict(k, t, live, primary, hipaa), budgetVerdict(t, live, primary, hipaa)]
+}
+
+type KeyVersion = NonNullable<JudgedSections['keys']>['versions'][number]
+
+/** `keys.rotationPeriod`: an active primary, and every live version younger than the period. */
+function rotationVerdict(
+  k: NonNullable<JudgedSections['keys']>,
+  t: T,
+  live: readonly KeyVersion[],
+  primary: KeyVersion | undefined,
+  hipaa: string[],
+): Verdict {
+  const period = t('keys.rotationPeriod').value as number
   const old = live.filter((v) => v.state !== 'primary' && v.ageMs !== null && v.ageMs > period)
   const unknownAge = live.filter((v) => v.ageMs === null)
   let status: Verdict['status'] = 'met'
@@ -195,22 +208,29 @@ export function keys(k: JudgedSections['keys'], t: T): Verdict[] {
   const ages = live.map(
     (v) => `${v.keyRef} (${v.state}) ${v.ageMs === null ? 'age unknown' : human(v.ageMs)}`,
   )
-  const out: Verdict[] = [
-    {
-      check: 'keys.rotationPeriod',
-      area: 'keys',
-      hipaa,
-      status,
-      basis: 'measured',
-      measured:
-        primary === undefined
-          ? `no active primary version; ${ages.join(', ') || 'no live version'}`
-          : ages.join(', '),
-      threshold: `every live version younger than ${dur(period)}`,
-      source: t('keys.rotationPeriod').source,
-      remediation,
-    },
-  ]
+  return {
+    check: 'keys.rotationPeriod',
+    area: 'keys',
+    hipaa,
+    status,
+    basis: 'measured',
+    measured:
+      primary === undefined
+        ? `no active primary version; ${ages.join(', ') || 'no live version'}`
+        : ages.join(', '),
+    threshold: `every live version younger than ${dur(period)}`,
+    source: t('keys.rotationPeriod').source,
+    remediation,
+  }
+}
+
+/** `keys.budgetShare`: the most used live version's share of its wrap budget. */
+function budgetVerdict(
+  t: T,
+  live: readonly KeyVersion[],
+  primary: KeyVersion | undefined,
+  hipaa: string[],
+): Verdict {
   const limit = t('keys.budgetShare').value as number
   const used = live.map((v) => ({
     v,
@@ -219,13 +239,13 @@ export function keys(k: JudgedSections['keys'], t: T): Verdict[] {
         ? null
         : Number(v.wraps) / Number(v.wrapLimit),
   }))
-  const known = used.filter((u): u is { v: (typeof live)[number]; share: number } => u.share !== null)
-  const worst = known.reduce<{ v: (typeof live)[number]; share: number } | null>(
+  const known = used.filter((u): u is { v: KeyVersion; share: number } => u.share !== null)
+  const worst = known.reduce<{ v: KeyVersion; share: number } | null>(
     (w, u) => (w === null || u.share > w.share ? u : w),
     null,
   )
   const primaryUnknown = primary !== undefined && used.find((u) => u.v === primary)?.share === null
-  out.push({
+  return {
     check: 'keys.budgetShare',
     area: 'keys',
     hipaa,
@@ -248,6 +268,5 @@ export function keys(k: JudgedSections['keys'], t: T): Verdict[] {
         : primaryUnknown
           ? 'Give the keyring a usage limit so wraps are counted.'
           : '',
-  })
-  return out
+  }
 }

@@ -117,7 +117,12 @@ export function review(r: JudgedSections['activityReview'], t: T): Verdict[] {
 
 export function backups(bags: JudgedSections['backups'], t: T): Verdict[] {
   if (bags.length === 0) return []
-  const out: Verdict[] = bags.map((b) => {
+  return [...integrityVerdicts(bags), rpoVerdict(bags, t), restoreTestVerdict(bags, t)]
+}
+
+/** `backup.integrity[bag]`: every file verified and the attestation signed, per bag. */
+function integrityVerdicts(bags: JudgedSections['backups']): Verdict[] {
+  return bags.map((b) => {
     const bad = b.status !== 'ok' || !b.signed
     return {
       check: `backup.integrity[${b.bagId ?? '?'}]`,
@@ -136,13 +141,17 @@ export function backups(bags: JudgedSections['backups'], t: T): Verdict[] {
             : '',
     }
   })
+}
+
+/** `backup.rpo`: the newest verified backup within the recovery point objective. */
+function rpoVerdict(bags: JudgedSections['backups'], t: T): Verdict {
   const rpo = t('backup.rpo').value as number
   const good = bags.filter((b) => b.status === 'ok')
   const newest = good.reduce<number | null>(
     (m, b) => (b.ageMs === null ? m : m === null ? b.ageMs : Math.min(m, b.ageMs)),
     null,
   )
-  out.push({
+  return {
     check: 'backup.rpo',
     area: 'backups',
     hipaa: ['164.308(a)(7)(ii)(A)'],
@@ -159,7 +168,11 @@ export function backups(bags: JudgedSections['backups'], t: T): Verdict[] {
     source: t('backup.rpo').source,
     remediation:
       newest === null || newest > rpo ? 'Take a signed backup at least once per RPO and verify it.' : '',
-  })
+  }
+}
+
+/** `backup.restoreTest`: a passing restore test within the period, and none failed. */
+function restoreTestVerdict(bags: JudgedSections['backups'], t: T): Verdict {
   const period = t('backup.restoreTestPeriod').value as number
   const tested = bags.filter((b) => b.restoreTests.length > 0)
   const failed = tested.filter((b) => b.restoreTests.some((r) => !r.ok))
@@ -168,7 +181,7 @@ export function backups(bags: JudgedSections['backups'], t: T): Verdict[] {
     .map((b) => b.restoreTestAgeMs)
     .filter((a): a is number => a !== null)
     .sort((a, c) => a - c)[0]
-  out.push({
+  return {
     check: 'backup.restoreTest',
     area: 'backups',
     hipaa: ['164.308(a)(7)(ii)(D)'],
@@ -193,8 +206,7 @@ export function backups(bags: JudgedSections['backups'], t: T): Verdict[] {
       failed.length > 0 || lastOk === undefined || lastOk > period
         ? 'Run a restore test on a recent bag (verifyBag restoreTests) and record it.'
         : '',
-  })
-  return out
+  }
 }
 
 export function transit(rows: JudgedSections['transit'], t: T): Verdict[] {

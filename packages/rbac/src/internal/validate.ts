@@ -115,6 +115,17 @@ function conditionProblems(
     })
     return
   }
+  leafProblems(op, value, path, scan, out)
+}
+
+/** Checks a leaf condition (an operator and its operand): schema, relation names, attribute paths. */
+function leafProblems(
+  op: string,
+  value: unknown,
+  path: Path,
+  scan: ConditionScan,
+  out: PolicyProblem[],
+): void {
   const schema = Object.hasOwn(conditionOperators, op) ? conditionOperators[op] : undefined
   if (schema === undefined) {
     out.push({
@@ -231,117 +242,79 @@ function sortProblems(problems: PolicyProblem[]): PolicyProblem[] {
     .map((x) => x.p)
 }
 
-function referenceProblems(doc: PolicyDocument, scan: ConditionScan, out: PolicyProblem[]): void {
-  const declared = (list: readonly string[] | undefined, name: string): Set<string> | undefined => {
-    if (list === undefined) return undefined
-    const s = new Set<string>()
-    list.forEach((v, i) => {
-      if (s.has(v))
-        out.push({
-          path: pointer([name, i]),
-          code: 'duplicate_id',
-          message: `duplicate ${JSON.stringify(v)}`,
-        })
-      s.add(v)
-    })
-    return s
-  }
-  const tenants = declared(doc.tenants, 'tenants')
-  const actions = declared(doc.actions, 'actions')
-  const types = declared(doc.resourceTypes, 'resourceTypes')
-  const relationships = declared(doc.relationships, 'relationships')
-
-  const ids = (items: readonly { id: string }[], name: string): Map<string, number> => {
-    const m = new Map<string, number>()
-    items.forEach((item, i) => {
-      if (m.has(item.id)) {
-        out.push({
-          path: pointer([name, i, 'id']),
-          code: 'duplicate_id',
-          message: `duplicate id ${JSON.stringify(item.id)} (first at /${name}/${m.get(item.id)})`,
-        })
-      } else m.set(item.id, i)
-    })
-    return m
-  }
-  const roleIds = ids(doc.roles, 'roles')
-  ids(doc.rules, 'rules')
-  ids(doc.labels ?? [], 'labels')
-
-  /** Checks one list: duplicates, `*` alone, and (when `known` is given) references. */
-  const refs = (
-    list: readonly string[] | undefined,
-    path: Path,
-    known: Set<string> | Map<string, number> | undefined,
-    what: string,
-  ): void => {
-    if (list === undefined) return
-    const seen = new Set<string>()
-    list.forEach((v, i) => {
-      if (seen.has(v))
-        out.push({
-          path: pointer([...path, i]),
-          code: 'duplicate_entry',
-          message: `${JSON.stringify(v)} repeats`,
-        })
-      seen.add(v)
-      if (v === '*') {
-        if (list.length > 1)
-          out.push({
-            path: pointer([...path, i]),
-            code: 'wildcard_not_alone',
-            message: '"*" must be the only entry',
-          })
-        return
-      }
-      if (known !== undefined && !known.has(v))
-        out.push({
-          path: pointer([...path, i]),
-          code: 'dangling_reference',
-          message: `unknown ${what} ${JSON.stringify(v)}`,
-        })
-    })
-  }
-
-  doc.roles.forEach((role, i) => {
-    refs(role.inherits, ['roles', i, 'inherits'], roleIds, 'role')
-    refs(role.tenants, ['roles', i, 'tenants'], tenants, 'tenant')
-  })
-  doc.rules.forEach((rule, i) => {
-    refs(rule.roles, ['rules', i, 'roles'], roleIds, 'role')
-    refs(rule.actions, ['rules', i, 'actions'], actions, 'action')
-    refs(rule.resources, ['rules', i, 'resources'], types, 'resource type')
-    refs(rule.tenants, ['rules', i, 'tenants'], tenants, 'tenant')
-    refs(rule.subjectTenants, ['rules', i, 'subjectTenants'], tenants, 'tenant')
-    refs(rule.obligations, ['rules', i, 'obligations'], undefined, 'obligation')
-  })
-  const ea = doc.emergencyAccess
-  if (ea) {
-    refs(ea.roles, ['emergencyAccess', 'roles'], roleIds, 'role')
-    refs(ea.actions, ['emergencyAccess', 'actions'], actions, 'action')
-    refs(ea.resources, ['emergencyAccess', 'resources'], types, 'resource type')
-    refs(ea.reasonCodes, ['emergencyAccess', 'reasonCodes'], undefined, 'reason code')
-  }
-  if (doc.smartActions && actions) {
-    for (const key of Object.keys(doc.smartActions)) {
-      if (!actions.has(key))
-        out.push({
-          path: pointer(['smartActions', key]),
-          code: 'dangling_reference',
-          message: `unknown action ${JSON.stringify(key)}`,
-        })
-    }
-  }
-  for (const r of scan.relations) {
-    if (!relationships?.has(r.name))
+/** The set of a declared list (`tenants`, `actions`, …), with its repeats reported; undefined when absent. */
+function declared(
+  list: readonly string[] | undefined,
+  name: string,
+  out: PolicyProblem[],
+): Set<string> | undefined {
+  if (list === undefined) return undefined
+  const s = new Set<string>()
+  list.forEach((v, i) => {
+    if (s.has(v))
       out.push({
-        path: r.path,
-        code: 'dangling_reference',
-        message: `relationship ${JSON.stringify(r.name)} is not declared in /relationships`,
+        path: pointer([name, i]),
+        code: 'duplicate_id',
+        message: `duplicate ${JSON.stringify(v)}`,
       })
-  }
+    s.add(v)
+  })
+  return s
+}
 
-  // Inheritance: cycles (with the path) and depth. Edges sorted by role id for determinism.
+/** The index of each id in `items` (its first place), with repeated ids reported. */
+function ids(items: readonly { id: string }[], name: string, out: PolicyProblem[]): Map<string, number> {
+  const m = new Map<string, number>()
+  items.forEach((item, i) => {
+    if (m.has(item.id)) {
+      out.push({
+        path: pointer([name, i, 'id']),
+        code: 'duplicate_id',
+        message: `duplicate id ${JSON.stringify(item.id)} (first at /${name}/${m.get(item.id)})`,
+      })
+    } else m.set(item.id, i)
+  })
+  return m
+}
+
+/** Checks one list: duplicates, `*` alone, and (when `known` is given) references. */
+function refs(
+  out: PolicyProblem[],
+  list: readonly string[] | undefined,
+  path: Path,
+  known: Set<string> | Map<string, number> | undefined,
+  what: string,
+): void {
+  if (list === undefined) return
+  const seen = new Set<string>()
+  list.forEach((v, i) => {
+    if (seen.has(v))
+      out.push({
+        path: pointer([...path, i]),
+        code: 'duplicate_entry',
+        message: `${JSON.stringify(v)} repeats`,
+      })
+    seen.add(v)
+    if (v === '*') {
+      if (list.length > 1)
+        out.push({
+          path: pointer([...path, i]),
+          code: 'wildcard_not_alone',
+          message: '"*" must be the only entry',
+        })
+      return
+    }
+    if (known !== undefined && !known.has(v))
+      out.push({
+        path: pointer([...path, i]),
+        code: 'dangling_reference',
+        message: `unknown ${what} ${JSON.stringify(v)}`,
+      })
+  })
+}
+
+/** Inheritance: cycles (with the path) and depth. Edges sorted by role id for determinism. */
+function inheritanceProblems(doc: PolicyDocument, roleIds: Map<string, number>, out: PolicyProblem[]): void {
   const graph = doc.roles.map((role) =>
     [...new Set(role.inherits ?? [])]
       .filter((id) => roleIds.has(id))
@@ -369,4 +342,53 @@ function referenceProblems(doc: PolicyDocument, scan: ConditionScan, out: Policy
         message: `role inheritance is ${depth} levels deep (limit ${LIMITS.inheritDepth})`,
       })
   }
+}
+
+function referenceProblems(doc: PolicyDocument, scan: ConditionScan, out: PolicyProblem[]): void {
+  const tenants = declared(doc.tenants, 'tenants', out)
+  const actions = declared(doc.actions, 'actions', out)
+  const types = declared(doc.resourceTypes, 'resourceTypes', out)
+  const relationships = declared(doc.relationships, 'relationships', out)
+  const roleIds = ids(doc.roles, 'roles', out)
+  ids(doc.rules, 'rules', out)
+  ids(doc.labels ?? [], 'labels', out)
+
+  doc.roles.forEach((role, i) => {
+    refs(out, role.inherits, ['roles', i, 'inherits'], roleIds, 'role')
+    refs(out, role.tenants, ['roles', i, 'tenants'], tenants, 'tenant')
+  })
+  doc.rules.forEach((rule, i) => {
+    refs(out, rule.roles, ['rules', i, 'roles'], roleIds, 'role')
+    refs(out, rule.actions, ['rules', i, 'actions'], actions, 'action')
+    refs(out, rule.resources, ['rules', i, 'resources'], types, 'resource type')
+    refs(out, rule.tenants, ['rules', i, 'tenants'], tenants, 'tenant')
+    refs(out, rule.subjectTenants, ['rules', i, 'subjectTenants'], tenants, 'tenant')
+    refs(out, rule.obligations, ['rules', i, 'obligations'], undefined, 'obligation')
+  })
+  const ea = doc.emergencyAccess
+  if (ea) {
+    refs(out, ea.roles, ['emergencyAccess', 'roles'], roleIds, 'role')
+    refs(out, ea.actions, ['emergencyAccess', 'actions'], actions, 'action')
+    refs(out, ea.resources, ['emergencyAccess', 'resources'], types, 'resource type')
+    refs(out, ea.reasonCodes, ['emergencyAccess', 'reasonCodes'], undefined, 'reason code')
+  }
+  if (doc.smartActions && actions) {
+    for (const key of Object.keys(doc.smartActions)) {
+      if (!actions.has(key))
+        out.push({
+          path: pointer(['smartActions', key]),
+          code: 'dangling_reference',
+          message: `unknown action ${JSON.stringify(key)}`,
+        })
+    }
+  }
+  for (const r of scan.relations) {
+    if (!relationships?.has(r.name))
+      out.push({
+        path: r.path,
+        code: 'dangling_reference',
+        message: `relationship ${JSON.stringify(r.name)} is not declared in /relationships`,
+      })
+  }
+  inheritanceProblems(doc, roleIds, out)
 }
