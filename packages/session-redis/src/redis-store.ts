@@ -9,11 +9,12 @@
  *
  * @module
  */
+import { isNoScript } from '@safeguards/core'
 import type { CreateResult, SessionRecord, SessionStore, TouchResult } from '@safeguards/session'
 import { SessionStoreUnavailableError } from './errors.js'
 import { dataArg, KeyLayout } from './internal/layout.js'
 import { compactTouchResult, records, touchResult } from './internal/replies.js'
-import { isNoScript, ScriptRunner } from './internal/script-runner.js'
+import { ScriptRunner } from './internal/script-runner.js'
 
 /**
  * The one method the store needs from a Redis client: node-redis (`redis`/`@redis/client` v5 or
@@ -121,14 +122,7 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
     },
     async update(id: string, data: string | undefined, now: number): Promise<TouchResult> {
       const argv = [String(now), dataArg(data), '', id]
-      const reply = await redis.run(
-        'update',
-        redis.update,
-        [keys.s(id), keys.t(id), keys.d(id)],
-        argv,
-        true,
-        false,
-      )
+      const reply = await redis.run('update', redis.update, [keys.s(id), keys.t(id), keys.d(id)], argv, false)
       return compactTouchResult(reply, id)
     },
   }
@@ -193,9 +187,9 @@ function touchSession(st: RedisStore, id: string, now: number, activity: boolean
     (reply) => compactTouchResult(reply, id),
     (e: unknown) => {
       if (!isNoScript(e)) throw new SessionStoreUnavailableError('touch', { cause: e })
-      redis.touch.sha = null // the server restarted or SCRIPT FLUSH ran: load it again
+      redis.touch.forget() // the server restarted or SCRIPT FLUSH ran: load it again
       return redis
-        .run('touch', redis.touch, [keys.s(id), keys.t(id), keys.d(id)], args.slice(6), false, false)
+        .run('touch', redis.touch, [keys.s(id), keys.t(id), keys.d(id)], args.slice(6), false)
         .then((r) => compactTouchResult(r, id))
     },
   )

@@ -1,10 +1,11 @@
 /**
  * The Redis side of the shared emergency store: its Lua scripts, and the commands that run them
- * (a timeout per command, `EVALSHA` with the script loaded on first use and loaded again, once,
- * after `NOSCRIPT`). Every failure is `EmergencyStoreUnavailableError` with the cause kept.
+ * (a timeout per command, `EVALSHA` through core's `RedisScript`: loaded on first use, loaded
+ * again, once, after `NOSCRIPT`). Every failure is `EmergencyStoreUnavailableError` with the cause kept.
  *
  * @module
  */
+import { RedisScript } from '@safeguards/core'
 import type { GrantRedisClient } from '../emergency-store-redis.js'
 import { EmergencyStoreUnavailableError } from '../errors.js'
 
@@ -29,9 +30,6 @@ return {1}`
 // KEYS: version, grants. Reply {counter, {id, entry, ...}}, read atomically.
 const SNAPSHOT = `return {redis.call('GET', KEYS[1]) or '0', redis.call('HGETALL', KEYS[2])}`
 
-/** A script's source and, once loaded, its SHA-1. */
-export type Script = { readonly source: string; sha: string | null }
-
 /** The error of a reply of an unexpected shape. */
 export function unexpected(operation: string): EmergencyStoreUnavailableError {
   return new EmergencyStoreUnavailableError(`emergency store: ${operation} (unexpected reply)`)
@@ -39,9 +37,9 @@ export function unexpected(operation: string): EmergencyStoreUnavailableError {
 
 /** The commands of one store. */
 export class GrantCommands {
-  readonly insert: Script = { source: INSERT, sha: null }
-  readonly update: Script = { source: UPDATE, sha: null }
-  readonly snapshot: Script = { source: SNAPSHOT, sha: null }
+  readonly insert: RedisScript = new RedisScript(INSERT)
+  readonly update: RedisScript = new RedisScript(UPDATE)
+  readonly snapshot: RedisScript = new RedisScript(SNAPSHOT)
   readonly #client: GrantRedisClient
   readonly #timeoutMs: number
 
@@ -73,29 +71,19 @@ export class GrantCommands {
     })
   }
 
-  /** Runs `script` (loading it when needed; once more after NOSCRIPT); the reply must be an array. */
-  async run(operation: string, script: Script, keys: string[], argv: string[]): Promise<unknown[]> {
-    for (let attempt = 0; ; attempt++) {
-      if (script.sha === null) {
-        const sha = await this.send(operation, ['SCRIPT', 'LOAD', script.source])
-        if (typeof sha !== 'string') throw unexpected(operation)
-        script.sha = sha
-      }
-      try {
-        const reply = await this.send(operation, [
-          'EVALSHA',
-          script.sha,
-          String(keys.length),
-          ...keys,
-          ...argv,
-        ])
-        if (!Array.isArray(reply)) throw unexpected(operation)
-        return reply
-      } catch (e) {
-        const cause = (e as { cause?: { message?: unknown } }).cause
-        if (attempt > 0 || !String(cause?.message).startsWith('NOSCRIPT')) throw e
-        script.sha = null // the server restarted or SCRIPT FLUSH ran: load it again, once
-      }
+  /**
+   * Runs `script` through core's `RedisScript` (loaded when needed; loaded again, once, after
+   * NOSCRIPT, which `send` keeps as the cause); the reply must be an array.
+   */
+  async run(operation: string, script: RedisScript, keys: string[], argv: string[]): Promise<unknown[]> {
+    let reply: unknown
+    try {
+      reply = await script.run((args) => this.send(operation, args), keys, argv)
+    } catch (e) {
+      // `send` types every failure; what is left is a SCRIPT LOAD reply of the wrong shape.
+      throw e instanceof EmergencyStoreUnavailableError ? e : unexpected(operation)
     }
+    if (!Array.isArray(reply)) throw unexpected(operation)
+    return reply
   }
 }
