@@ -8,9 +8,11 @@
  * Per throttle key, two Redis keys in one hash slot (Cluster-safe): a sorted set of the attempts
  * in the window (scored by time, each a random member so two attempts in one millisecond both
  * count) and the lock, whose value is when it ends. The throttle key (an account name or an
- * address) is hashed (SHA-256) into the Redis key, so neither appears in Redis (`KEYS`, `MONITOR`,
- * dumps). Times come from the throttle's injected clock, not Redis's; Redis's expiry only cleans
- * up (the attempts after one window, the lock after its lockout).
+ * address) is hashed (SHA-256) into the Redis key, so it does not appear as such in Redis
+ * (`KEYS`, `MONITOR`, dumps); the hash is not keyed, so whoever can read Redis can still test
+ * guesses (an IPv4 address or a known e-mail address is found by hashing candidates). Times come
+ * from the throttle's injected clock, not Redis's; Redis's expiry only cleans up (the attempts
+ * after one window, the lock after its lockout).
  *
  * The client is structural: a node-redis client (`createClient()` from `redis`, tested with 6.3)
  * fits as is; for ioredis pass
