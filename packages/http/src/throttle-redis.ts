@@ -21,7 +21,7 @@
  * @module
  */
 import { assertKnownOptions, bytesToHex, randomBytes, sha256, utf8Encode } from '@safeguards/core'
-import { HttpConfigError } from './errors.js'
+import { HttpConfigError, HttpThrottleStoreError } from './errors.js'
 import type { ThrottleHit, ThrottleRule, ThrottleStore } from './throttle.js'
 
 /** The one Redis command the store needs, in node-redis's calling convention. */
@@ -127,5 +127,5 @@ function hitOf(reply: unknown): ThrottleHit {
     )
       return { count, lockedUntil }
   }
-  throw new TypeError('unexpected reply from the Redis throttle script')
+  throw new HttpThrottleStoreError('unexpected reply from the Redis throttle script')
 }

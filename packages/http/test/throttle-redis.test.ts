@@ -103,7 +103,13 @@ describe('the Redis throttle store', () => {
     await expect(t.succeeded('ann')).rejects.toBeInstanceOf(HttpThrottleStoreError)
     for (const reply of [null, 'OK', [1], [1, 2], [-1, '0'], [1.5, '0'], [1, 'soon'], [1, '1e3']]) {
       const odd: RedisEvalClient = { eval: () => Promise.resolve(reply) }
-      const u = createSignInThrottle({ store: createRedisThrottleStore({ client: odd }) })
+      const store = createRedisThrottleStore({ client: odd })
+      // The store's own typed error, used alone or under the throttle.
+      await expect(
+        store.hit('a:ann', 0, { limit: 1, windowMs: 1000, lockoutMs: 1000 }),
+        JSON.stringify(reply),
+      ).rejects.toBeInstanceOf(HttpThrottleStoreError)
+      const u = createSignInThrottle({ store })
       await expect(u.attempt('ann', 'a'), JSON.stringify(reply)).rejects.toBeInstanceOf(
         HttpThrottleStoreError,
       )
