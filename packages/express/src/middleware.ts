@@ -83,7 +83,7 @@ export interface Safeguards {
   throttleSignIn(account: (req: Request) => string): RequestHandler
   /** The idle watcher's poll: the remaining time, the session untouched. */
   idleStatus(): RequestHandler
-  /** The idle watcher's keep-alive: extends the idle deadline. */
+  /** The idle watcher's keep-alive: extends the idle deadline; a POST, so it needs the CSRF header. */
   keepAlive(): RequestHandler
 }
 
@@ -205,10 +205,17 @@ export function safeguards(options: SafeguardsOptions): Safeguards {
       if ('reason' in reply) stateOf(req).refused = reply.reason as RefusalReason
       send(res, reply)
     },
-    keepAlive: () => async (req, res) => {
-      const reply = await keepAliveReply(sessions, req.headers, cookieOpt)
-      if ('reason' in reply) stateOf(req).refused = reply.reason as RefusalReason
-      send(res, reply)
+    keepAlive: () => {
+      // Extending the session is a state change: the CSRF token is checked first, on a peek that
+      // does not itself extend it (as Fastify's keep-alive route does).
+      const peek = requireSession(d, { activity: false })
+      return (req, res, next) =>
+        peek(req, res, () => {
+          keepAliveReply(sessions, req.headers, cookieOpt).then((reply) => {
+            if ('reason' in reply) stateOf(req).refused = reply.reason as RefusalReason
+            send(res, reply)
+          }, next)
+        })
     },
   }
 }

@@ -7,10 +7,11 @@ import {
 import { cookieHeader, login, startApp } from './support/app.js'
 
 // Express's final handler answers an unrouted path itself (its own Cache-Control directives and
-// CSP `default-src 'none'`); the sign-out route is behind requireSession (CSRF-protected); the
-// test app answers a create with 201.
+// CSP `default-src 'none'`); the sign-out route is behind requireSession (CSRF-protected), like
+// the keep-alive; the test app answers a create with 201.
 describeAdapterConformance('express', startApp, {
   promotePath: '/promote',
+  keepAliveCsrf: true,
   cacheControl: /^no-store/,
   logoutCsrf: true,
   createdStatus: 201,

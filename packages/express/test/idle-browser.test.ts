@@ -36,7 +36,11 @@ const initial = await (await fetch('/session/status')).json()
 createIdleWatcher({
   target: document,
   initial,
-  keepAlive: async () => { const r = await fetch('/session/keep-alive', { method: 'POST' }); return r.ok ? r.json() : null },
+  keepAlive: async () => {
+    const token = /(?:^|; )__Host-sg-csrf=([^;]*)/.exec(document.cookie)?.[1] ?? ''
+    const r = await fetch('/session/keep-alive', { method: 'POST', headers: { 'x-csrf-token': token } })
+    return r.ok ? r.json() : null
+  },
   onWarning: (_ms, deadline) => state('warning:' + deadline),
   onActive: () => state('active'),
   onSignOut: (reason) => state('signed-out:' + reason),

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { Csrf } from '@safeguards/http'
 import type { SessionManager } from '@safeguards/session'
 import type { Context, Handler } from 'hono'
 import type { SafeguardsEnv } from './env.js'
@@ -15,6 +16,15 @@ import { resolveFor, type SessionOptions } from './session.js'
 
 /** Options of {@link idleStatus} and {@link keepAlive}: the session options less `activity` (each handler sets it). */
 export type IdleOptions = Omit<SessionOptions, 'activity'>
+
+/** Options of {@link keepAlive}: those of {@link idleStatus}, and the CSRF check it must make. */
+export interface KeepAliveOptions extends IdleOptions {
+  /**
+   * The `createCsrf` of the app's sign-in (the keep-alive extends the session, a state change),
+   * or `false` for a token-only API whose sessions travel in a header (no cookie to ride on).
+   */
+  csrf: Csrf | false
+}
 
 function timeLeft<D>(
   manager: SessionManager<D>,
@@ -41,14 +51,16 @@ function timeLeft<D>(
  * @throws {TypeError} when `manager` is not a session manager.
  * @example
  * ```ts
+ * import { createCsrf } from '@safeguards/http'
  * import { idleStatus, keepAlive, type SafeguardsEnv } from '@safeguards/hono'
  * import { createSessionManager } from '@safeguards/session'
  * import { Hono } from 'hono'
  *
  * const sessions = createSessionManager()
  * const app = new Hono<SafeguardsEnv>()
+ * const csrf = createCsrf(crypto.getRandomValues(new Uint8Array(32))) // the one signIn issues
  * app.get('/session/status', idleStatus(sessions))
- * app.post('/session/keep-alive', keepAlive(sessions))
+ * app.post('/session/keep-alive', keepAlive(sessions, { csrf }))
  * ```
  */
 export function idleStatus<D>(
@@ -61,22 +73,39 @@ export function idleStatus<D>(
 
 /**
  * The idle-watcher keep-alive (POST, on real user activity only): extends the idle deadline (never
- * the absolute one) and answers like {@link idleStatus}.
+ * the absolute one) and answers like {@link idleStatus}. Extending a session is a state change, so
+ * with cookie sessions it needs the CSRF header like any other POST (403 `csrf_missing` /
+ * `csrf_invalid`, the session untouched).
  *
- * @throws {TypeError} when `manager` is not a session manager.
+ * @throws {TypeError} when `manager` is not a session manager, or `csrf` is neither a `createCsrf`
+ *   result nor `false`.
  * @example
  * ```ts
+ * import { createCsrf } from '@safeguards/http'
  * import { keepAlive } from '@safeguards/hono'
  * import { createSessionManager } from '@safeguards/session'
  * import { Hono } from 'hono'
  *
- * new Hono().post('/session/keep-alive', keepAlive(createSessionManager()))
+ * const csrf = createCsrf(crypto.getRandomValues(new Uint8Array(32))) // the one signIn issues
+ * new Hono().post('/session/keep-alive', keepAlive(createSessionManager(), { csrf }))
  * ```
  */
 export function keepAlive<D>(
   manager: SessionManager<D>,
-  options: IdleOptions = {},
+  options: KeepAliveOptions,
 ): Handler<SafeguardsEnv<D>> {
   if (typeof manager?.timeLeft !== 'function') throw new TypeError('"manager" expected a session manager')
-  return timeLeft(manager, options, true)
+  const { csrf, ...rest } = options ?? ({} as Partial<KeepAliveOptions>)
+  if (csrf !== false && typeof csrf?.verify !== 'function')
+    throw new TypeError('"csrf" expected the result of createCsrf, or false for a token-only API')
+  const extend = timeLeft(manager, rest, true)
+  if (csrf === false) return extend
+  // The token is checked first, on a peek that does not itself extend the session.
+  return async (c: Context<SafeguardsEnv<D>>, next) => {
+    const peek = await resolveFor(c, manager, { ...rest, activity: false })
+    if (!peek.ok) return refuse(c, peek.reason, peek.reply)
+    const check = csrf.verify(c.req.method, c.req.raw.headers, peek.session.id)
+    if (!check.ok) return refuse(c, check.reason, check.reply)
+    return extend(c, next)
+  }
 }

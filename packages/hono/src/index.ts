@@ -16,7 +16,7 @@ export { HttpConfigError, HttpError, type HttpErrorCode, HttpThrottleStoreError 
 export type { GuardOptions } from './guard.js'
 export { guard } from './guard.js'
 export { securityHeaders } from './headers.js'
-export type { IdleOptions } from './idle.js'
+export type { IdleOptions, KeepAliveOptions } from './idle.js'
 export { idleStatus, keepAlive } from './idle.js'
 export type { SessionOptions, TokenSource } from './session.js'
 export { rotateSession, session, signIn, signOut } from './session.js'

@@ -14,6 +14,21 @@ describe('the poll endpoint and the audit', () => {
     expect(ctx.app.audited.at(-1)?.outcomeCode).toBe('session_idle')
   })
 
+  it('the keep-alive needs a CSRF choice at mount time; csrf: false serves a token-only API', async () => {
+    const { Hono } = await import('hono')
+    const { keepAlive } = await import('../src/index.js')
+    const { sessions, clock } = ctx.app
+    expect(() => keepAlive(sessions, {} as never)).toThrow(/"csrf" expected/)
+    expect(() => keepAlive(sessions, { csrf: {} as never })).toThrow(TypeError)
+    const h = new Hono().post('/alive', keepAlive(sessions, { csrf: false, from: 'authorization' }))
+    const { token } = await sessions.create('u-nurse')
+    clock.advance(50_000)
+    const res = await h.request('/alive', { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+    expect([res.status, ((await res.json()) as { idleRemainingMs: number }).idleRemainingMs]).toEqual([
+      200, 60_000,
+    ])
+  })
+
   it('a malformed or absent bearer token is refused like a cookie (authorization mode)', async () => {
     const { Hono } = await import('hono')
     const { session: mw } = await import('../src/index.js')

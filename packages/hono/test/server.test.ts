@@ -6,6 +6,7 @@ import { CSRF_COOKIE, cookieHeader, login, startApp, type TestApp } from './supp
 describeAdapterConformance('hono', startApp, {
   promotePath: '/patients/p1/observations/promote',
   cacheControl: /^no-store/,
+  keepAliveCsrf: true,
 })
 
 describe('Hono specifics', () => {

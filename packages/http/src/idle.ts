@@ -49,7 +49,9 @@ export function idleStatus<D>(
 
 /**
  * The idle-watcher keep-alive (send it only on real user activity): extends the idle deadline
- * and answers like {@link idleStatus}.
+ * and answers like {@link idleStatus}. Extending a session is a state change: with cookie
+ * sessions, check the CSRF token first, on a `resolveSession(…, { activity: false })` peek (the
+ * adapters' keep-alives do).
  *
  * @throws whatever the manager throws other than a store failure.
  * @example

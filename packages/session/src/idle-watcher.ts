@@ -106,7 +106,8 @@ const DEFAULT_EVENTS = ['pointerdown', 'keydown', 'wheel', 'touchstart'] as cons
  *   target: window,
  *   initial: await (await fetch('/session/time-left')).json(),
  *   keepAlive: async () => {
- *     const r = await fetch('/session/keep-alive', { method: 'POST' })
+ *     const csrf = /(?:^|; )__Host-sg-csrf=([^;]*)/.exec(document.cookie)?.[1] ?? '' // a POST: CSRF token
+ *     const r = await fetch('/session/keep-alive', { method: 'POST', headers: { 'x-csrf-token': csrf } })
  *     return r.ok ? r.json() : null
  *   },
  *   onWarning: (ms) => showBanner(`You will be signed out in ${Math.ceil(ms / 1000)} s`),

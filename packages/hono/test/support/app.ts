@@ -57,7 +57,7 @@ export async function buildApp(options: { throttleStore?: ThrottleStore } = {}) 
     return c.json({ ok: true, idle: sessions.timeLeft(s) })
   })
   app.get('/session/status', idleStatus(sessions))
-  app.post('/session/keep-alive', keepAlive(sessions))
+  app.post('/session/keep-alive', keepAlive(sessions, { csrf }))
   app.post('/logout', async (c) => {
     await signOut(c, sessions)
     return c.body(null, 204)

@@ -89,7 +89,13 @@ export async function startApp(options: { throttleStore?: ThrottleStore } = {}):
         return jsonReply(200, { ok: true, idle: sessions.timeLeft(issued.session) })
       }
       if (url.pathname === '/session/status') return idleStatus(sessions, req.headers)
-      if (url.pathname === '/session/keep-alive') return keepAlive(sessions, req.headers)
+      if (url.pathname === '/session/keep-alive') {
+        // Extending the session is a state change: CSRF first, on a peek that does not extend it.
+        const peek = await resolveSession(sessions, req.headers, { activity: false })
+        if (!peek.ok) return peek.reply
+        const check = csrf.verify(method, req.headers, peek.session.id)
+        return check.ok ? keepAlive(sessions, req.headers) : check.reply
+      }
       if (method === 'POST' && url.pathname === '/logout') {
         setCookie.push(await signOut(sessions, req.headers))
         return { status: 204, headers: {}, body: '' }

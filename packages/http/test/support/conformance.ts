@@ -327,6 +327,18 @@ function describeIdle(ctx: { readonly app: TestApp }, o: ConformanceOptions): vo
       expect((await call('/session/status', c)).body.idleRemainingMs).toBe(10_000)
     })
 
+    if (o.keepAliveCsrf)
+      it('the keep-alive needs the CSRF header, and a refused one does not extend the session', async () => {
+        const { app } = ctx
+        const c = await login(app.base, 'u-nurse')
+        app.clock.advance(50_000)
+        expect(await callJson(app.base, '/session/keep-alive', c, 'POST')).toEqual({
+          status: 403,
+          body: { error: 'forbidden', reason: 'csrf_missing' },
+        })
+        expect((await call('/session/status', c)).body.idleRemainingMs).toBe(10_000)
+      })
+
     it('503 when the store is down; 401 session_absent without a cookie', async () => {
       const { app } = ctx
       const c = await login(app.base, 'u-nurse')
