@@ -10,9 +10,17 @@
 // first failure and sometimes keeps no test result, and then reports a killed mutant as survived.
 // Reports go to .reports/mutation/<package>/ (clear text on stdout, HTML and JSON on disk).
 // Too slow for CI: run it by hand on the files you change. Exit status: 0 when the run completes
-// (whatever the score), 1 when Stryker fails, 2 for a usage error.
-import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+// (whatever the score), 1 when Stryker fails or a test file of the package did not run, 2 for a
+// usage error.
+//
+// Stryker copies the package into a sandbox, without the other packages. A package whose tests
+// import another package's test support by relative path (the adapters' shared conformance suite,
+// the stores' shared cases) is mutated in place instead: its files are instrumented where they
+// are and restored at the end (also on Ctrl-C; after a kill -9, `git checkout` restores them).
+// Either way, a test file that did not run makes the run fail instead of reporting every mutant
+// as survived.
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 
@@ -55,6 +63,27 @@ for (const f of mutate) {
 const concurrency = args.values.concurrency === undefined ? 1 : Number(args.values.concurrency)
 if (!Number.isInteger(concurrency) || concurrency < 1) usage('--concurrency expects a positive integer')
 
+/** The package's test sources (recursively under test/), relative to the repository root. */
+function testSources(from) {
+  return readdirSync(from, { withFileTypes: true }).flatMap((e) => {
+    const path = join(from, e.name)
+    if (e.isDirectory()) return e.name === 'fixtures' ? [] : testSources(path)
+    return /\.tsx?$/.test(e.name) ? [path] : []
+  })
+}
+const sources = existsSync(join(dir, 'test')) ? testSources(join(dir, 'test')) : []
+/** Relative imports of the tests into other packages (which the sandbox does not hold). */
+const outside = sources.flatMap((file) =>
+  [...readFileSync(file, 'utf8').matchAll(/from '(\.\.?\/[^']+)'/g)]
+    .map((m) => relative(root, resolve(dirname(file), m[1])))
+    .filter((target) => target.startsWith('packages/') && !target.startsWith(`${dir}/`)),
+)
+const inPlace = outside.length > 0
+if (inPlace)
+  console.error(
+    `mutate: the tests import from outside ${dir} (${[...new Set(outside)].slice(0, 3).join(', ')}…): mutating in place; do not edit or test until it ends`,
+  )
+
 // The Vitest config Stryker loads in its sandbox keeps only this package's project.
 process.env.SAFEGUARDS_MUTATE_PROJECT = pkg
 
@@ -67,6 +96,7 @@ const stryker = new Stryker({
   testRunner: 'vitest',
   vitest: { configFile: 'scripts/mutate.vitest.config.ts', dir, related: false },
   coverageAnalysis: 'perTest',
+  inPlace,
   mutate: mutate.map((f) => `${dir}/${f}`),
   // The sandbox needs the root configs, scripts and this package; other workspace packages are
   // reached through node_modules links to the originals (they are not mutated).
@@ -100,6 +130,16 @@ try {
   // The Vitest runner reports a mutant that breaks every test file while it loads (for example
   // one in code a describe block runs) as survived with no test completed: name those.
   const report = JSON.parse(readFileSync(`${reports}/mutation.json`, 'utf8'))
+  // A test file that failed to load (or that Vitest did not collect) leaves its mutants
+  // unexamined: the score would be false.
+  const ran = new Set(Object.keys(report.testFiles ?? {}))
+  const missing = sources.filter((f) => /\.test(-d)?\.ts$/.test(f) && !ran.has(f))
+  if (missing.length > 0) {
+    console.error(
+      `mutate: ${missing.length} test file(s) did not run, the score is not valid: ${missing.join(', ')}`,
+    )
+    process.exitCode = 1
+  }
   for (const [file, { mutants }] of Object.entries(report.files))
     for (const m of mutants)
       if (m.status === 'Survived' && m.testsCompleted === 0)

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { describeAdapterConformance } from '../../http/test/support/conformance.js'
-import { csrfProtection, guard, session } from '../src/index.js'
+import { csrfProtection, guard, idleStatus, keepAlive, session } from '../src/index.js'
 import { CSRF_COOKIE, cookieHeader, login, startApp, type TestApp } from './support/app.js'
 
 describeAdapterConformance('hono', startApp, {
@@ -45,5 +45,10 @@ describe('Hono specifics', () => {
     expect(() => session({} as never)).toThrow(TypeError)
     expect(() => guard({} as never, () => ({}) as never)).toThrow(TypeError)
     expect(() => csrfProtection({} as never)).toThrow(TypeError)
+    for (const handler of [idleStatus, keepAlive])
+      for (const manager of [undefined, {}])
+        expect(() => handler(manager as never, { csrf: false })).toThrow(
+          '"manager" expected a session manager',
+        )
   })
 })
