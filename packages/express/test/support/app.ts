@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import type { ThrottleStore } from '@safeguards/http'
 import express from 'express'
 import * as fx from '../../../http/test/support/fixtures.js'
-import { safeguards } from '../../src/index.js'
+import { type Safeguards, safeguards } from '../../src/index.js'
 
 export * from '../../../http/test/support/fixtures.js'
 
@@ -19,6 +19,26 @@ export interface AppOptions {
   host?: string
   /** Replaces the sign-in throttle's store. */
   throttleStore?: ThrottleStore
+}
+
+/**
+ * `POST /login` (JSON `{ user, password, role? }`): throttled per account, 401 `bad_credentials`
+ * on a wrong password, else signed in (with the role, if given) and answered with the role.
+ */
+export function mountLogin(app: express.Express, sg: Safeguards): void {
+  app.post(
+    '/login',
+    sg.throttleSignIn((req) => String(req.body?.user)),
+    async (req, res) => {
+      if (req.body?.password !== fx.PASSWORD) {
+        res.status(401).json({ error: 'unauthenticated', reason: 'bad_credentials' })
+        return
+      }
+      const role = typeof req.body?.role === 'string' ? { role: req.body.role } : {}
+      const session = await req.safeguards.signIn(String(req.body.user), role)
+      res.json({ role: session.role ?? null })
+    },
+  )
 }
 
 export async function startApp(o: AppOptions = {}): Promise<fx.TestApp> {
@@ -38,18 +58,7 @@ export async function startApp(o: AppOptions = {}): Promise<fx.TestApp> {
   const app = express()
   app.use(sg.middleware())
   app.use(express.json())
-  app.post(
-    '/login',
-    sg.throttleSignIn((req) => String(req.body?.user)),
-    async (req, res) => {
-      if (req.body?.password !== fx.PASSWORD) {
-        res.status(401).json({ error: 'unauthenticated', reason: 'bad_credentials' })
-        return
-      }
-      const session = await req.safeguards.signIn(String(req.body.user))
-      res.json({ idle: sessions.timeLeft(session) })
-    },
-  )
+  mountLogin(app, sg)
   app.get('/session/status', sg.idleStatus())
   app.post('/session/keep-alive', sg.keepAlive())
   app.post('/logout', sg.requireSession(), async (req, res) => {
