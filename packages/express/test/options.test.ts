@@ -19,14 +19,18 @@ type Deps = ReturnType<typeof fx.appDeps>
 
 /** An app with `middleware()`, JSON bodies, a sign-in route and whatever `routes` adds. */
 async function serve(
-  more: Partial<SafeguardsOptions> & { noMiddleware?: boolean; without?: readonly ('policy' | 'subject')[] },
+  more: Partial<SafeguardsOptions> & {
+    noMiddleware?: boolean
+    without?: readonly ('policy' | 'subject' | 'throttle')[]
+    audited?: Pick<SafeguardsOptions['audit'], 'pseudonymize' | 'onError'>
+  },
   routes: (app: express.Express, sg: Safeguards, deps: Deps) => void,
 ): Promise<{ base: string; deps: Deps; errors: string[] }> {
   const deps = fx.appDeps()
-  const { noMiddleware, without = [], ...options } = more
+  const { noMiddleware, without = [], audited, ...options } = more
   const all: SafeguardsOptions = {
     sessions: deps.sessions,
-    audit: { log: deps.log, observer: 'test-api' },
+    audit: { log: deps.log, observer: 'test-api', ...audited },
     policy: deps.pdp,
     subject: (s) => ({ id: s.userId, tenant: 'clinic-a', roles: fx.rolesOf(s) }),
     csrf: { key: fx.CSRF_KEY },
@@ -132,6 +136,35 @@ describe('@safeguards/express options', () => {
       503,
       { error: 'unavailable', reason: 'throttle_store_unavailable' },
     ])
+    expect(down.deps.audited.at(-1)?.outcomeCode).toBe('throttle_store_unavailable')
+  })
+
+  it('without a throttle option the default throttle guards the sign-in', async () => {
+    const { base } = await serve({ without: ['throttle'] }, () => {})
+    expect((await signInAs(base, 'u-nurse')).status).toBe(200)
+  })
+
+  it('audit: patients are pseudonymised when asked; a failed write reaches onError and answers 503', async () => {
+    const errors: unknown[] = []
+    const pseudonymize = { keyId: 'k1', pseudonym: (id: string) => `ps-${id}` }
+    const { base, deps } = await serve(
+      { audited: { pseudonymize, onError: (e) => errors.push(e) } },
+      (app, sg) => {
+        const read = sg.requireAccess('read', (req) => ({
+          type: 'Observation',
+          tenant: 'clinic-a',
+          patient: String(req.params.patient),
+        }))
+        app.get('/patients/:patient/o', sg.requireSession(), read, (_req, res) => void res.json({}))
+      },
+    )
+    const c = fx.cookiesOf(await signInAs(base, 'u-nurse'))
+    const read = () => fetch(`${base}/patients/p1/o`, { headers: { cookie: fx.cookieHeader(c) } })
+    expect((await read()).status).toBe(200)
+    expect(deps.audited.at(-1)?.patient).toBe('ps-p1')
+    deps.auditDown.value = true
+    expect((await read()).status).toBe(503)
+    expect(errors).toHaveLength(1)
   })
 })
 
@@ -189,12 +222,13 @@ describe('@safeguards/express request helpers', () => {
         sg.requireAccess('read', () => ({ type: 'Observation', tenant: 'clinic-a' })),
         (_req, res) => res.json({ ok: true }),
       )
-    const { base } = await serve({}, route)
+    const { base, deps } = await serve({}, route)
     const res = await fetch(`${base}/r`)
     expect([res.status, await res.json()]).toEqual([
       401,
       { error: 'unauthenticated', reason: 'session_absent' },
     ])
+    expect(deps.audited.at(-1)?.outcomeCode).toBe('session_absent')
     for (const missing of ['policy', 'subject'] as const) {
       const app = await serve({ without: [missing] }, route)
       expect((await fetch(`${app.base}/r`)).status).toBe(500)
