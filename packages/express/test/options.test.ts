@@ -139,9 +139,11 @@ describe('@safeguards/express options', () => {
     expect(down.deps.audited.at(-1)?.outcomeCode).toBe('throttle_store_unavailable')
   })
 
-  it('without a throttle option the default throttle guards the sign-in', async () => {
+  it('without a throttle option the default throttle guards the sign-in (5 failures per account)', async () => {
     const { base } = await serve({ without: ['throttle'] }, () => {})
-    expect((await signInAs(base, 'u-nurse')).status).toBe(200)
+    expect((await signInAs(base, 'u-desk')).status).toBe(200)
+    for (let i = 0; i < 5; i++) expect((await signInAs(base, 'u-nurse', 'wrong')).status).toBe(401)
+    expect((await signInAs(base, 'u-nurse')).status).toBe(429)
   })
 
   it('audit: patients are pseudonymised when asked; a failed write reaches onError and answers 503', async () => {
